@@ -1,0 +1,52 @@
+/**
+ * User-facing messages keyed as Flask-Security's SECURITY_MSG_<KEY>. JSON errors carry the text in `errors`
+ * and the key in `error_codes`, so clients can branch and translate. Texts are overridable per key through
+ * config (`messages`). Features add their own keys by extending this table.
+ */
+export const defaultMessages = {
+  ANONYMOUS_USER_REQUIRED: "You can only access this endpoint when not logged in.",
+  API_ERROR: "Input not appropriate for requested API",
+  BODY_TOO_LARGE: "The request body is too large.",
+  MALFORMED_JSON: "The request body is not valid JSON.",
+  UNSUPPORTED_MEDIA_TYPE: "Unsupported content type for this endpoint.",
+  CONFIRMATION_REQUIRED: "Email requires confirmation.",
+  CSRF_MISSING: "The CSRF token is missing.",
+  CSRF_INVALID: "The CSRF token is invalid.",
+  CSRF_EXPIRED: "The CSRF token has expired.",
+  CSRF_ORIGIN: "Cross-site request refused.",
+  DISABLED_ACCOUNT: "Account is disabled.",
+  EMAIL_NOT_PROVIDED: "Email not provided",
+  GENERIC_AUTHN_FAILED: "Authentication failed - identity or password/passcode invalid",
+  IDENTITY_NOT_PROVIDED: "Identity not provided",
+  INVALID_EMAIL_ADDRESS: "Invalid email address",
+  INVALID_PASSWORD: "Invalid password",
+  INVALID_REDIRECT: "Redirections outside the domain are forbidden",
+  INVALID_SESSION_ID: "No such session.",
+  INVALID_FIELD: "Invalid value.",
+  LOCKED_OUT: "Too many failed attempts. Try again later.",
+  LOGIN: "Please log in to access this page.",
+  PASSWORD_NOT_PROVIDED: "Password not provided",
+  PASSWORD_INVALID_LENGTH: "Password must be at least %(length)s characters",
+  REAUTHENTICATION_REQUIRED: "You must reauthenticate to access this endpoint",
+  REAUTHENTICATION_SUCCESSFUL: "Reauthentication successful",
+  SERVICE_BUSY: "The service is busy. Please try again shortly.",
+  SESSION_REVOKED: "Session revoked.",
+  UNAUTHENTICATED: "You must sign in to view this resource.",
+  UNAUTHORIZED: "You do not have permission to view this resource.",
+  USER_DOES_NOT_EXIST: "Specified user does not exist",
+  USERNAME_NOT_PROVIDED: "Username not provided",
+  LOGOUT_CONFIRM: "Confirm sign out",
+  SIGNED_OUT: "You have signed out.",
+} as const;
+
+export type MessageKey = keyof typeof defaultMessages;
+
+export type MessageTable = Record<MessageKey, string>;
+
+/** Renders a message with Flask-Security's `%(name)s` placeholders. */
+export function formatMessage(template: string, params?: Record<string, string | number>): string {
+  if (!params) return template;
+  return template.replace(/%\((\w+)\)s/g, (whole, name: string) =>
+    name in params ? String(params[name]) : whole,
+  );
+}

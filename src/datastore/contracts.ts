@@ -1,0 +1,206 @@
+/**
+ * Datastore contracts: typed repositories per aggregate. Every backend (the Kysely one serving SQLite,
+ * PostgreSQL and MySQL/MariaDB; the Redis session store) implements these and passes the conformance suite.
+ * Features depend only on these interfaces, never on SQL.
+ */
+
+/** A user row, compatible with Flask-Security's fsqla_v3 `user` table (camelCased here). */
+export interface UserRecord {
+  id: number;
+  email: string;
+  username: string | null;
+  /** Stored password hash (argon2/bcrypt/passlib formats), or null for password-less users. */
+  password: string | null;
+  active: boolean;
+  fsUniquifier: string;
+  fsTokenUniquifier: string | null;
+  fsWebauthnUserHandle: string | null;
+  confirmedAt: Date | null;
+  lastLoginAt: Date | null;
+  currentLoginAt: Date | null;
+  lastLoginIp: string | null;
+  currentLoginIp: string | null;
+  loginCount: number | null;
+  tfPrimaryMethod: string | null;
+  tfTotpSecret: string | null;
+  tfPhoneNumber: string | null;
+  usTotpSecrets: string | null;
+  usPhoneNumber: string | null;
+  mfRecoveryCodes: string | null;
+  createDatetime: Date;
+  updateDatetime: Date;
+}
+
+export interface NewUser {
+  email: string;
+  username?: string | null;
+  password?: string | null;
+  active?: boolean;
+  confirmedAt?: Date | null;
+}
+
+/** Fields a caller may change through `users.update`. Uniquifiers have their own rotate methods. */
+export type UserPatch = Partial<
+  Pick<
+    UserRecord,
+    | "email"
+    | "username"
+    | "password"
+    | "active"
+    | "confirmedAt"
+    | "lastLoginAt"
+    | "currentLoginAt"
+    | "lastLoginIp"
+    | "currentLoginIp"
+    | "loginCount"
+    | "tfPrimaryMethod"
+    | "tfTotpSecret"
+    | "tfPhoneNumber"
+    | "usTotpSecrets"
+    | "usPhoneNumber"
+    | "mfRecoveryCodes"
+    | "fsWebauthnUserHandle"
+  >
+>;
+
+/** Raised by a store when a unique constraint would be violated. `field` names the user-facing field. */
+export class DuplicateError extends Error {
+  readonly field: "email" | "username" | "fs_uniquifier" | "name" | "us_phone_number" | "other";
+  constructor(field: DuplicateError["field"], message?: string) {
+    super(message ?? `duplicate ${field}`);
+    this.name = "DuplicateError";
+    this.field = field;
+  }
+}
+
+export interface UserStore {
+  findById(id: number): Promise<UserRecord | null>;
+  /** Case-insensitive lookup through the indexed canonical column (never a table scan). */
+  findByEmail(email: string): Promise<UserRecord | null>;
+  /** Case-insensitive lookup through the indexed canonical column. */
+  findByUsername(username: string): Promise<UserRecord | null>;
+  findByUniquifier(fsUniquifier: string): Promise<UserRecord | null>;
+  /** Looks up fs_token_uniquifier, falling back to fs_uniquifier (Flask-Security semantics). */
+  findByTokenUniquifier(uniquifier: string): Promise<UserRecord | null>;
+  /** Creates a user with fresh fs_uniquifier; throws DuplicateError on a taken email/username. */
+  create(input: NewUser): Promise<UserRecord>;
+  /** Applies the patch and bumps update_datetime; throws DuplicateError on a taken email/username. */
+  update(id: number, patch: UserPatch): Promise<void>;
+  /** Replaces the password hash only if the stored one is still `expected` (transparent rehash). */
+  replacePasswordHash(id: number, expected: string, next: string): Promise<boolean>;
+  /** New random fs_uniquifier: kills sessions, remember cookies and (without a token uniquifier) tokens. */
+  rotateUniquifier(id: number): Promise<string>;
+  /** New random fs_token_uniquifier: kills auth tokens. */
+  rotateTokenUniquifier(id: number): Promise<string>;
+  list(options?: { limit?: number; offset?: number }): Promise<UserRecord[]>;
+  count(): Promise<number>;
+  delete(id: number): Promise<boolean>;
+}
+
+export interface RoleRecord {
+  id: number;
+  name: string;
+  description: string | null;
+  permissions: string[];
+  updateDatetime: Date | null;
+}
+
+export interface RoleStore {
+  /** Throws DuplicateError("name") when the name is taken. */
+  create(input: { name: string; description?: string | null; permissions?: string[] }): Promise<RoleRecord>;
+  findByName(name: string): Promise<RoleRecord | null>;
+  list(): Promise<RoleRecord[]>;
+  delete(name: string): Promise<boolean>;
+  /** Returns the role after the change, or null when no such role. Duplicates are ignored. */
+  addPermissions(name: string, permissions: string[]): Promise<RoleRecord | null>;
+  removePermissions(name: string, permissions: string[]): Promise<RoleRecord | null>;
+  rolesOfUser(userId: number): Promise<RoleRecord[]>;
+  /** true when the role was newly granted, false when the user already had it. */
+  addRoleToUser(userId: number, roleId: number): Promise<boolean>;
+  removeRoleFromUser(userId: number, roleId: number): Promise<boolean>;
+}
+
+/** A server-side session. The cookie holds a random token; only its SHA-256 (hex) is stored. */
+export interface SessionRecord {
+  /** Public random id, safe to show in listings and to name in revoke requests. */
+  id: string;
+  tokenHash: string;
+  userId: number;
+  /** The user's fs_uniquifier when the session was made; a rotated uniquifier makes the session dead. */
+  fsUniquifier: string;
+  createdAt: Date;
+  lastActiveAt: Date;
+  /** Absolute expiry, whatever the activity. */
+  expiresAt: Date;
+  /** Primary authentication time (Flask-Security's fs_paa), drives freshness. */
+  authenticatedAt: Date;
+  /** Freshness grace expiry (fs_gexp), or null. */
+  graceExpiresAt: Date | null;
+  remember: boolean;
+  ip: string | null;
+  userAgent: string | null;
+  /** Random secret the session's CSRF tokens are bound to. */
+  csrfSecret: string;
+  /** How the session was established (password, token, remember, ...). */
+  authnVia: string[];
+  /** Feature state, JSON-serializable. */
+  data: Record<string, unknown>;
+}
+
+export interface SessionStore {
+  create(session: SessionRecord): Promise<void>;
+  findByTokenHash(tokenHash: string): Promise<SessionRecord | null>;
+  findById(id: string): Promise<SessionRecord | null>;
+  /** Updates last activity (callers throttle how often). */
+  touch(id: string, lastActiveAt: Date): Promise<void>;
+  update(
+    id: string,
+    patch: Partial<Pick<SessionRecord, "authenticatedAt" | "graceExpiresAt" | "data" | "csrfSecret">>,
+  ): Promise<void>;
+  listForUser(userId: number): Promise<SessionRecord[]>;
+  delete(id: string): Promise<boolean>;
+  /** Deletes every session of the user except `exceptId`; returns how many went. */
+  deleteForUser(userId: number, exceptId?: string): Promise<number>;
+  /** Removes sessions past their absolute expiry or idle since before `idleBefore`. */
+  deleteExpired(now: Date, idleBefore: Date): Promise<number>;
+}
+
+export type AuditOutcome = "success" | "failure" | "info";
+
+export interface AuditEventRecord {
+  id: number;
+  at: Date;
+  /** Event name, e.g. "login", "logout", "session_revoked", "role_added". */
+  event: string;
+  outcome: AuditOutcome;
+  userId: number | null;
+  /** The identity as typed (e.g. an email at a failed login), never a secret. */
+  identity: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  details: Record<string, unknown> | null;
+}
+
+export interface AuditStore {
+  append(event: Omit<AuditEventRecord, "id">): Promise<void>;
+  list(filter?: { userId?: number; event?: string; limit?: number; beforeId?: number }): Promise<AuditEventRecord[]>;
+}
+
+export interface Datastore {
+  readonly dialect: "sqlite" | "postgres" | "mysql";
+  readonly users: UserStore;
+  readonly roles: RoleStore;
+  readonly sessions: SessionStore;
+  readonly audit: AuditStore;
+  /** Runs `fn` in one database transaction; the stores handed to it share that transaction. */
+  transaction<T>(fn: (tx: Omit<Datastore, "transaction" | "close" | "migrations">) => Promise<T>): Promise<T>;
+  readonly migrations: MigrationControl;
+  close(): Promise<void>;
+}
+
+export interface MigrationControl {
+  /** Applies every pending migration; returns the names applied. */
+  migrateToLatest(): Promise<string[]>;
+  /** Names of migrations not yet applied (empty when up to date). */
+  pending(): Promise<string[]>;
+}
