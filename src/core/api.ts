@@ -1,0 +1,181 @@
+import type { AuditEventRecord, RoleRecord, SessionRecord, UserRecord } from "../datastore/contracts.js";
+import { issueAuthToken } from "./auth-tokens.js";
+import { RampartError } from "./errors.js";
+import type { Runtime } from "./runtime.js";
+import { findUserByIdentity } from "./users.js";
+
+/**
+ * Rampart's operations as typed server-side functions (the CLI and apps call these). Every change that
+ * affects access rotates what it must: a new password or a reset of access rotates fs_uniquifier (sessions,
+ * remember cookies and tokens die), deactivation ends sessions, a role change marks sessions for rotation.
+ */
+export interface CreateUserInput {
+  email: string;
+  password?: string | null;
+  username?: string | null;
+  active?: boolean;
+  confirmed?: boolean;
+  roles?: string[];
+}
+
+export interface Api {
+  createUser(input: CreateUserInput): Promise<UserRecord>;
+  findUser(identity: string): Promise<UserRecord | null>;
+  listUsers(options?: { limit?: number; offset?: number }): Promise<UserRecord[]>;
+  hashPassword(password: string): Promise<string>;
+  /** Sets a new password (policy: length), rotates fs_uniquifier and ends every session. */
+  changePassword(user: UserRecord, password: string): Promise<void>;
+  /** Returns false when the user already had that state. */
+  activateUser(user: UserRecord): Promise<boolean>;
+  deactivateUser(user: UserRecord): Promise<boolean>;
+  /** Rotates both uniquifiers, ends sessions, wipes second factors; keeps the password. */
+  resetAccess(user: UserRecord): Promise<void>;
+  createRole(input: { name: string; description?: string | null; permissions?: string[] }): Promise<RoleRecord>;
+  listRoles(): Promise<RoleRecord[]>;
+  findRole(name: string): Promise<RoleRecord | null>;
+  addRoleToUser(user: UserRecord, roleName: string): Promise<boolean>;
+  removeRoleFromUser(user: UserRecord, roleName: string): Promise<boolean>;
+  addPermissions(roleName: string, permissions: string[]): Promise<RoleRecord>;
+  removePermissions(roleName: string, permissions: string[]): Promise<RoleRecord>;
+  rolesOf(user: UserRecord): Promise<RoleRecord[]>;
+  listSessions(user: UserRecord): Promise<SessionRecord[]>;
+  revokeSessions(user: UserRecord, which: { id: string } | { scope: "all" }): Promise<number>;
+  auditEvents(filter?: { userId?: number; event?: string; limit?: number; beforeId?: number }): Promise<AuditEventRecord[]>;
+  issueAuthToken(user: UserRecord): Promise<string>;
+}
+
+export class ApiError extends RampartError {}
+
+export function createApi(rt: Runtime): Api {
+  const { datastore } = rt;
+  const audit = (event: string, user: UserRecord | null, details?: Record<string, unknown>) =>
+    datastore.audit.append({ at: rt.now(), event, outcome: "success", userId: user?.id ?? null, identity: user?.email ?? null, ip: null, userAgent: "api", details: details ?? null });
+
+  function checkPassword(password: string): void {
+    const length = [...password.normalize(rt.config.password.normalizeForm ?? "NFC")].length;
+    if (length < rt.config.password.lengthMin || length > rt.config.password.lengthMax) {
+      throw new ApiError("PASSWORD_INVALID_LENGTH", 400, { length: rt.config.password.lengthMin });
+    }
+  }
+
+  async function role(name: string): Promise<RoleRecord> {
+    const found = await datastore.roles.findByName(name);
+    if (!found) throw new TypeError(`no role named "${name}"`);
+    return found;
+  }
+
+  async function markSessionsForRotation(user: UserRecord): Promise<void> {
+    for (const s of await rt.sessions.listForUser(user.id)) await rt.sessions.update(s.id, { data: { ...s.data, rotate: true } });
+  }
+
+  const api: Api = {
+    async createUser(input) {
+      if (typeof input.password === "string") checkPassword(input.password);
+      const password = typeof input.password === "string" ? await rt.hasher.hash(input.password) : null;
+      const user = await datastore.transaction(async (tx) => {
+        const created = await tx.users.create({
+          email: input.email.trim(),
+          username: input.username ?? null,
+          password,
+          active: input.active ?? true,
+          confirmedAt: input.confirmed ? rt.now() : null,
+        });
+        for (const name of input.roles ?? []) {
+          const r = await tx.roles.findByName(name);
+          if (!r) throw new TypeError(`no role named "${name}"`);
+          await tx.roles.addRoleToUser(created.id, r.id);
+        }
+        return created;
+      });
+      await audit("user_created", user, { roles: input.roles ?? [] });
+      return user;
+    },
+    findUser: (identity) => findUserByIdentity(rt, identity),
+    listUsers: (options) => datastore.users.list(options),
+    hashPassword: (password) => rt.hasher.hash(password),
+    async changePassword(user, password) {
+      checkPassword(password);
+      const hash = await rt.hasher.hash(password);
+      await datastore.users.update(user.id, { password: hash });
+      user.password = hash;
+      user.fsUniquifier = await datastore.users.rotateUniquifier(user.id);
+      await rt.sessions.deleteForUser(user.id);
+      await audit("password_changed", user, { by: "admin" });
+    },
+    async activateUser(user) {
+      if (user.active) return false;
+      await datastore.users.update(user.id, { active: true });
+      user.active = true;
+      await audit("user_activated", user);
+      return true;
+    },
+    async deactivateUser(user) {
+      if (!user.active) return false;
+      await datastore.users.update(user.id, { active: false });
+      user.active = false;
+      await rt.sessions.deleteForUser(user.id);
+      await audit("user_deactivated", user);
+      return true;
+    },
+    async resetAccess(user) {
+      await datastore.users.update(user.id, { tfPrimaryMethod: null, tfTotpSecret: null, tfPhoneNumber: null, usTotpSecrets: null, usPhoneNumber: null, mfRecoveryCodes: null });
+      user.fsUniquifier = await datastore.users.rotateUniquifier(user.id);
+      user.fsTokenUniquifier = await datastore.users.rotateTokenUniquifier(user.id);
+      await rt.sessions.deleteForUser(user.id);
+      await audit("access_reset", user);
+    },
+    async createRole(input) {
+      const r = await datastore.roles.create(input);
+      await audit("role_created", null, { role: r.name });
+      return r;
+    },
+    listRoles: () => datastore.roles.list(),
+    findRole: (name) => datastore.roles.findByName(name),
+    async addRoleToUser(user, roleName) {
+      const r = await role(roleName);
+      const added = await datastore.roles.addRoleToUser(user.id, r.id);
+      if (added) {
+        await markSessionsForRotation(user);
+        await audit("role_added", user, { role: r.name });
+      }
+      return added;
+    },
+    async removeRoleFromUser(user, roleName) {
+      const r = await role(roleName);
+      const removed = await datastore.roles.removeRoleFromUser(user.id, r.id);
+      if (removed) {
+        await markSessionsForRotation(user);
+        await audit("role_removed", user, { role: r.name });
+      }
+      return removed;
+    },
+    async addPermissions(roleName, permissions) {
+      const r = await datastore.roles.addPermissions(roleName, permissions);
+      if (!r) throw new TypeError(`no role named "${roleName}"`);
+      await audit("role_permissions_added", null, { role: roleName, permissions });
+      return r;
+    },
+    async removePermissions(roleName, permissions) {
+      const r = await datastore.roles.removePermissions(roleName, permissions);
+      if (!r) throw new TypeError(`no role named "${roleName}"`);
+      await audit("role_permissions_removed", null, { role: roleName, permissions });
+      return r;
+    },
+    rolesOf: (user) => datastore.roles.rolesOfUser(user.id),
+    listSessions: (user) => rt.sessions.listForUser(user.id),
+    async revokeSessions(user, which) {
+      let count: number;
+      if ("id" in which) {
+        const s = await rt.sessions.findById(which.id);
+        count = s && s.userId === user.id && (await rt.sessions.delete(s.id)) ? 1 : 0;
+      } else {
+        count = await rt.sessions.deleteForUser(user.id);
+      }
+      await audit("session_revoked", user, { by: "admin", count });
+      return count;
+    },
+    auditEvents: (filter) => datastore.audit.list(filter),
+    issueAuthToken: (user) => issueAuthToken(rt, user, Math.floor(rt.now().getTime() / 1000)),
+  };
+  return api;
+}

@@ -1,0 +1,22 @@
+import type { AuditOutcome, UserRecord } from "../datastore/contracts.js";
+import type { RequestContext } from "./context.js";
+
+/**
+ * Writes an audit event (who, what, when, IP, outcome) for a security-relevant action. Awaited before the
+ * response goes out, so every 2xx has its event. Never pass secrets in `details`.
+ */
+export async function recordAudit(
+  ctx: RequestContext,
+  event: { event: string; outcome: AuditOutcome; user?: UserRecord | null; identity?: string | null; details?: Record<string, unknown> },
+): Promise<void> {
+  await ctx.rt.datastore.audit.append({
+    at: ctx.now(),
+    event: event.event,
+    outcome: event.outcome,
+    userId: event.user?.id ?? null,
+    identity: event.identity?.slice(0, 255) ?? event.user?.email ?? null,
+    ip: ctx.clientIp(),
+    userAgent: ctx.userAgent(),
+    details: event.details ?? null,
+  });
+}

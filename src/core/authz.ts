@@ -1,0 +1,100 @@
+import type { UserRecord } from "../datastore/contracts.js";
+import { reauthRequired, unauthenticated, unauthorized } from "./access.js";
+import { RequestContext } from "./context.js";
+import { crossSiteRefused, verifyCsrf } from "./csrf.js";
+import { errorResponse } from "./routes.js";
+import { authenticate, isFresh, type Mechanism } from "./identity.js";
+import { jsonResponse, plainErrorJson } from "./http/respond.js";
+import type { Runtime } from "./runtime.js";
+
+/**
+ * Framework-neutral guards. A requirement says which mechanisms may authenticate, how fresh the
+ * authentication must be, and which roles/permissions are needed; `check` answers with the user or with the
+ * refusal Response (JSON 401/403, or a redirect to the login/verify page for HTML callers).
+ * Unsafe methods authenticated by a CSRF-protected mechanism must carry a CSRF token header.
+ */
+export interface Requirement {
+  mechanisms?: Mechanism[];
+  /** Freshness window in seconds (FS `within`); negative disables. */
+  withinSeconds?: number;
+  rolesRequired?: string[];
+  rolesAccepted?: string[];
+  permissionsRequired?: string[];
+  permissionsAccepted?: string[];
+  /** Check CSRF on unsafe methods (default true). */
+  csrf?: boolean;
+}
+
+export type GuardOutcome =
+  | { ok: true; user: UserRecord; mechanism: Mechanism; roles: string[]; permissions: string[]; setCookies: string[] }
+  | { ok: false; response: Response };
+
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+export interface Guards {
+  check(request: Request, requirement?: Requirement): Promise<GuardOutcome>;
+  loginRequired(): Requirement;
+  authRequired(...args: (Mechanism | { within?: number })[]): Requirement;
+  rolesRequired(...roles: string[]): Requirement;
+  rolesAccepted(...roles: string[]): Requirement;
+  permissionsRequired(...permissions: string[]): Requirement;
+  permissionsAccepted(...permissions: string[]): Requirement;
+  freshRequired(withinSeconds: number): Requirement;
+}
+
+export function createGuards(rt: Runtime): Guards {
+  async function check(request: Request, requirement: Requirement = {}): Promise<GuardOutcome> {
+    // Guards may need a CSRF field from a form body: read it from a clone so the app still gets its body.
+    const ctx = new RequestContext(rt, UNSAFE.has(request.method) ? request.clone() : request);
+    try {
+      return await decide(ctx, requirement);
+    } catch (error) {
+      return { ok: false, response: errorResponse(ctx, error) };
+    }
+  }
+
+  async function decide(ctx: RequestContext, req: Requirement): Promise<GuardOutcome> {
+    const mechanisms = req.mechanisms ?? rt.config.apiEnabledMethods;
+    const caller = await authenticate(ctx, mechanisms);
+    if (!caller) return { ok: false, response: unauthenticated(ctx, mechanisms) };
+    if (req.withinSeconds !== undefined && !(await isFresh(ctx, caller, req.withinSeconds))) {
+      return { ok: false, response: reauthRequired(ctx) };
+    }
+    if (UNSAFE.has(ctx.request.method) && req.csrf !== false && rt.config.csrf.enabled) {
+      if (crossSiteRefused(ctx) && (caller.mechanism === "session" || ctx.request.headers.has("cookie"))) {
+        return { ok: false, response: plainErrorJson(ctx, 403, [{ code: "CSRF_ORIGIN" }]) };
+      }
+      if (rt.config.csrf.protectMechanisms.includes(caller.mechanism)) {
+        const failure = await verifyCsrf(ctx);
+        if (failure) return { ok: false, response: jsonResponse(ctx, 400, { errors: [rt.message(failure)], error_codes: [failure] }) };
+      }
+    }
+    const roles = await rt.datastore.roles.rolesOfUser(caller.user.id);
+    const roleNames = roles.map((r) => r.name);
+    const permissions = [...new Set(roles.flatMap((r) => r.permissions))];
+    const all = (need: string[] | undefined, have: string[]) => !need || need.every((n) => have.includes(n));
+    const any = (need: string[] | undefined, have: string[]) => !need || need.length === 0 || need.some((n) => have.includes(n));
+    const allowed =
+      all(req.rolesRequired, roleNames) &&
+      any(req.rolesAccepted, roleNames) &&
+      all(req.permissionsRequired, permissions) &&
+      any(req.permissionsAccepted, permissions);
+    if (!allowed) return { ok: false, response: unauthorized(ctx) };
+    return { ok: true, user: caller.user, mechanism: caller.mechanism, roles: roleNames, permissions, setCookies: ctx.setCookies };
+  }
+
+  return {
+    check,
+    loginRequired: () => ({}),
+    authRequired: (...args) => {
+      const mechanisms = args.filter((a): a is Mechanism => typeof a === "string");
+      const options = args.find((a): a is { within?: number } => typeof a === "object") ?? {};
+      return { ...(mechanisms.length ? { mechanisms } : {}), ...(options.within !== undefined ? { withinSeconds: options.within } : {}) };
+    },
+    rolesRequired: (...roles) => ({ rolesRequired: roles }),
+    rolesAccepted: (...roles) => ({ rolesAccepted: roles }),
+    permissionsRequired: (...permissions) => ({ permissionsRequired: permissions }),
+    permissionsAccepted: (...permissions) => ({ permissionsAccepted: permissions }),
+    freshRequired: (withinSeconds) => ({ withinSeconds }),
+  };
+}

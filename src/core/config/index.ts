@@ -1,0 +1,85 @@
+import { z } from "zod";
+import { ConfigError, type ConfigIssue } from "../errors.js";
+import { envNameForPath } from "./env.js";
+import { configSchema, type RampartConfig, type RampartConfigInput } from "./slices.js";
+
+export { configFromEnv, envMap } from "./env.js";
+export type { RampartConfig, RampartConfigInput } from "./slices.js";
+
+const PLACEHOLDER_SECRETS = /^(secret|changeme|change-me|super-secret|your-secret-key|dev|development|test)$/i;
+
+/** Names a config path the way the user wrote it: the FS env name when there is one. */
+function keyName(path: string): string {
+  const env = envNameForPath[path];
+  return env ? `${env} (${path})` : path;
+}
+
+/**
+ * Validates the whole configuration once, reports every problem together (each naming its key), fills in
+ * defaults and freezes the result. Throws ConfigError.
+ */
+export function resolveConfig(input: RampartConfigInput, extraIssues: ConfigIssue[] = []): RampartConfig {
+  const issues: ConfigIssue[] = [...extraIssues];
+  const parsed = configSchema.safeParse(input ?? {});
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      issues.push({ key: keyName(issue.path.join(".")), message: issue.message });
+    }
+    throw new ConfigError(issues);
+  }
+  const c = parsed.data;
+  if (!c.secretKey) {
+    issues.push({
+      key: "SECRET_KEY (secretKey)",
+      message: "is required outside development mode (generate one with: rampart secrets generate)",
+    });
+  } else if (!c.development && (Buffer.byteLength(c.secretKey) < 32 || PLACEHOLDER_SECRETS.test(c.secretKey))) {
+    issues.push({
+      key: "SECRET_KEY (secretKey)",
+      message: "must be at least 32 random bytes and not a placeholder (generate one with: rampart secrets generate)",
+    });
+  }
+  if (c.password.salt !== null && !c.development && Buffer.byteLength(c.password.salt) < 16) {
+    issues.push({ key: keyName("password.salt"), message: "must be at least 16 characters" });
+  }
+  if (c.session.absoluteTimeoutSeconds < c.session.idleTimeoutSeconds) {
+    issues.push({
+      key: keyName("session.absoluteTimeoutSeconds"),
+      message: "must not be shorter than the idle timeout",
+    });
+  }
+  if (c.username.maxLength < c.username.minLength) {
+    issues.push({ key: keyName("username.maxLength"), message: "must be at least username.minLength" });
+  }
+  if (c.password.lengthMax < c.password.lengthMin) {
+    issues.push({ key: keyName("password.lengthMax"), message: "must be at least password.lengthMin" });
+  }
+  if (c.csrf.protectMechanisms.length !== new Set(c.csrf.protectMechanisms).size) {
+    issues.push({ key: keyName("csrf.protectMechanisms"), message: "lists a mechanism twice" });
+  }
+  for (const origin of c.csrf.trustedOrigins) {
+    const ok = z.url().safeParse(origin).success && new URL(origin).origin === origin;
+    if (!ok) issues.push({ key: keyName("csrf.trustedOrigins"), message: `"${origin}" is not an origin like https://app.example` });
+  }
+  if (issues.length) throw new ConfigError(issues);
+
+  const secure = c.session.cookieSecure ?? !c.development;
+  const resolved = {
+    ...c,
+    secretKey: c.secretKey!,
+    session: {
+      ...c.session,
+      cookieSecure: secure,
+      cookieName: c.session.cookieName ?? (secure ? "__Host-rampart_session" : "rampart_session"),
+    },
+  };
+  return deepFreeze(resolved) as RampartConfig;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

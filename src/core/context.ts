@@ -1,0 +1,117 @@
+import { parse as parseCookies, serialize as serializeCookie } from "hono/utils/cookie";
+import type { CookieOptions } from "hono/utils/cookie";
+import { parseBody, isJsonContentType, type ParsedBody } from "./http/body.js";
+import type { Runtime } from "./runtime.js";
+import type { Caller } from "./identity.js";
+
+/**
+ * Per-request state: the parsed body (read once), cookies in and out, the caller (resolved lazily and
+ * cached), and the response headers every Rampart response carries.
+ */
+export class RequestContext {
+  readonly url: URL;
+  readonly wantsJson: boolean;
+  private bodyPromise: Promise<ParsedBody> | null = null;
+  private cookiesIn: Record<string, string> | null = null;
+  readonly setCookies: string[] = [];
+  /** Cache for identity resolution (see identity.ts). */
+  identityCache = new Map<string, Promise<Caller | null>>();
+  /** Session created or destroyed during this request (sign-in/logout), overriding the incoming cookie. */
+  sessionOverride: { caller: Caller | null } | null = null;
+  /** Anonymous CSRF binding secret minted during this request. */
+  anonCsrfSecret: string | null = null;
+
+  constructor(
+    readonly rt: Runtime,
+    readonly request: Request,
+  ) {
+    this.url = new URL(request.url);
+    this.wantsJson = detectJson(request);
+  }
+
+  now(): Date {
+    return this.rt.now();
+  }
+
+  nowSeconds(): number {
+    return Math.floor(this.rt.now().getTime() / 1000);
+  }
+
+  body(): Promise<ParsedBody> {
+    this.bodyPromise ??= parseBody(this.request, this.rt.config.maxBodyBytes);
+    return this.bodyPromise;
+  }
+
+  cookie(name: string): string | undefined {
+    if (!this.cookiesIn) {
+      try {
+        this.cookiesIn = parseCookies(this.request.headers.get("cookie") ?? "");
+      } catch {
+        this.cookiesIn = {};
+      }
+    }
+    return this.cookiesIn[name];
+  }
+
+  setCookie(name: string, value: string, options: CookieOptions): void {
+    this.setCookies.push(serializeCookie(name, value, { path: "/", ...options }));
+  }
+
+  deleteCookie(name: string, options: CookieOptions = {}): void {
+    this.setCookie(name, "", { ...options, maxAge: 0, expires: new Date(0) });
+  }
+
+  /** Origin the app is served at: the configured base URL, else the request's own. */
+  appOrigin(): string {
+    return this.rt.config.baseUrl ? new URL(this.rt.config.baseUrl).origin : this.url.origin;
+  }
+
+  /** Client IP: the socket address handed in by the adapter, or X-Forwarded-For behind trusted proxies. */
+  clientIp(): string | null {
+    const hops = this.rt.config.trustedProxyCount;
+    if (hops > 0) {
+      const chain = (this.request.headers.get("x-forwarded-for") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+      const candidate = chain[chain.length - hops];
+      if (candidate) return candidate.slice(0, 64);
+    }
+    return remoteAddress(this.request);
+  }
+
+  userAgent(): string | null {
+    return this.request.headers.get("user-agent")?.slice(0, 512) ?? null;
+  }
+
+  /** Query parameter `include_auth_token` (any value) or the backwards-compat switch. */
+  includeAuthToken(): boolean {
+    return this.url.searchParams.has("include_auth_token") || this.rt.config.token.backwardsCompat;
+  }
+}
+
+const REMOTE = Symbol.for("rampart.remoteAddress");
+
+/** Adapters attach the socket address to the Request with this (web Requests have no peer address). */
+export function attachRemoteAddress(request: Request, address: string | undefined | null): Request {
+  if (address) Object.defineProperty(request, REMOTE, { value: address, enumerable: false });
+  return request;
+}
+
+export function remoteAddress(request: Request): string | null {
+  const value = (request as unknown as Record<symbol, unknown>)[REMOTE];
+  return typeof value === "string" ? value : null;
+}
+
+/** FS rule: JSON when the body is JSON, or when the best Accept match is exactly application/json. */
+export function detectJson(request: Request): boolean {
+  if (isJsonContentType(request.headers.get("content-type"))) return true;
+  const accept = request.headers.get("accept");
+  if (!accept) return false;
+  let best: { type: string; q: number } | null = null;
+  for (const part of accept.split(",")) {
+    const [type, ...params] = part.trim().split(";");
+    const qParam = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
+    const q = qParam ? Number(qParam.slice(2)) : 1;
+    if (!type || Number.isNaN(q)) continue;
+    if (!best || q > best.q) best = { type: type.trim().toLowerCase(), q };
+  }
+  return best?.type === "application/json";
+}

@@ -1,0 +1,93 @@
+import { randomToken, sha256Hex } from "../crypto/random.js";
+import type { RequestContext } from "./context.js";
+import type { Caller } from "./identity.js";
+import { sessionCaller } from "./identity.js";
+import type { MessageKey } from "./messages.js";
+
+/**
+ * CSRF. Tokens are signed (purpose "csrf"), timestamped, and bound to a per-session secret: the session's
+ * own for signed-in callers, or a random anonymous binding cookie before sign-in (so login CSRF is covered).
+ * Accepted from X-CSRF-Token, X-CSRFToken, the configured header (X-XSRF-Token) or a `csrf_token` field.
+ * Unsafe requests from a browser must also pass an Origin / Sec-Fetch-Site check.
+ */
+const PURPOSE = "csrf";
+
+function anonCookieName(ctx: RequestContext): string {
+  return ctx.rt.config.session.cookieSecure ? "__Host-rampart_csrf" : "rampart_csrf";
+}
+
+async function bindingSecret(ctx: RequestContext, create: boolean): Promise<string | null> {
+  const caller = await sessionCaller(ctx);
+  if (caller?.session) return caller.session.csrfSecret;
+  if (ctx.anonCsrfSecret) return ctx.anonCsrfSecret;
+  const existing = ctx.cookie(anonCookieName(ctx));
+  if (existing && /^[A-Za-z0-9_-]{43}$/.test(existing)) return existing;
+  if (!create) return null;
+  ctx.anonCsrfSecret = randomToken(32);
+  ctx.setCookie(anonCookieName(ctx), ctx.anonCsrfSecret, {
+    httpOnly: true,
+    secure: ctx.rt.config.session.cookieSecure,
+    sameSite: "Lax",
+    path: "/",
+  });
+  return ctx.anonCsrfSecret;
+}
+
+/** A CSRF token for the current caller (signed-in session or anonymous browser). */
+export async function issueCsrfToken(ctx: RequestContext): Promise<string> {
+  const secret = (await bindingSecret(ctx, true))!;
+  const token = ctx.rt.signer.sign(PURPOSE, { b: sha256Hex(secret).slice(0, 32) }, ctx.nowSeconds());
+  const { cookieName } = ctx.rt.config.csrf;
+  if (cookieName) {
+    ctx.setCookie(cookieName, token, { httpOnly: false, secure: ctx.rt.config.session.cookieSecure, sameSite: "Strict", path: "/" });
+  }
+  return token;
+}
+
+async function presentedCsrfToken(ctx: RequestContext): Promise<string | null> {
+  const headers = ["x-csrf-token", "x-csrftoken", ctx.rt.config.csrf.header.toLowerCase()];
+  for (const h of headers) {
+    const v = ctx.request.headers.get(h);
+    if (v) return v;
+  }
+  const body = await ctx.body();
+  const field = body.fields.csrf_token;
+  return typeof field === "string" && field ? field : null;
+}
+
+/** Whether CSRF applies to this caller: by mechanism, or for anonymous callers unless ignored. */
+export function csrfRequired(ctx: RequestContext, caller: Caller | null, unauthEndpoint: boolean): boolean {
+  const { csrf } = ctx.rt.config;
+  if (!csrf.enabled) return false;
+  if (caller) return csrf.protectMechanisms.includes(caller.mechanism);
+  return !(unauthEndpoint && csrf.ignoreUnauthEndpoints);
+}
+
+/** Checks the CSRF token; returns the failure code or null when it is fine. */
+export async function verifyCsrf(ctx: RequestContext): Promise<MessageKey | null> {
+  const token = await presentedCsrfToken(ctx);
+  if (!token) return "CSRF_MISSING";
+  const verified = ctx.rt.signer.verify(PURPOSE, token, {
+    maxAgeSeconds: ctx.rt.config.csrf.timeLimitSeconds,
+    nowSeconds: ctx.nowSeconds(),
+  });
+  if (!verified.ok) return verified.reason === "expired" ? "CSRF_EXPIRED" : "CSRF_INVALID";
+  const secret = await bindingSecret(ctx, false);
+  if (!secret || verified.payload.b !== sha256Hex(secret).slice(0, 32)) return "CSRF_INVALID";
+  return null;
+}
+
+/**
+ * Browser cross-site check for unsafe methods: a request carrying cookies (or none at all, for sign-in forms)
+ * whose Origin is foreign, or whose Sec-Fetch-Site says cross-site, is refused.
+ */
+export function crossSiteRefused(ctx: RequestContext): boolean {
+  const { csrf } = ctx.rt.config;
+  if (!csrf.checkOrigin) return false;
+  const site = ctx.request.headers.get("sec-fetch-site");
+  if (site === "cross-site") return true;
+  const origin = ctx.request.headers.get("origin");
+  if (origin === null) return false;
+  if (origin === ctx.appOrigin() || origin === ctx.url.origin) return false;
+  return !csrf.trustedOrigins.includes(origin);
+}

@@ -1,0 +1,65 @@
+import type { UserRecord } from "../datastore/contracts.js";
+
+/**
+ * Typed events, the counterpart of Flask-Security's signals. Listeners may be async; a failing listener is
+ * reported through `onListenerError` and never breaks the request that emitted the event.
+ */
+export interface RampartEvents {
+  user_authenticated: { user: UserRecord; authnVia: string[]; sessionId: string | null };
+  user_unauthenticated: { user: UserRecord };
+  user_failed_authn: { user: UserRecord | null; identity: string | null; authType: string; reason: string };
+  session_revoked: { user: UserRecord; sessionIds: string[]; scope: "one" | "others" | "all" };
+  password_rehashed: { user: UserRecord; from: string };
+  reauthenticated: { user: UserRecord; authnVia: string[] };
+}
+
+export type EventName = keyof RampartEvents;
+type Listener<K extends EventName> = (payload: RampartEvents[K]) => void | Promise<void>;
+
+export class EventBus {
+  private readonly listeners = new Map<EventName, Listener<EventName>[]>();
+  constructor(private readonly onListenerError: (name: EventName, error: unknown) => void) {}
+
+  on<K extends EventName>(name: K, listener: Listener<K>): () => void {
+    const list = this.listeners.get(name) ?? [];
+    list.push(listener as Listener<EventName>);
+    this.listeners.set(name, list);
+    return () => {
+      const current = this.listeners.get(name) ?? [];
+      this.listeners.set(name, current.filter((l) => l !== (listener as Listener<EventName>)));
+    };
+  }
+
+  async emit<K extends EventName>(name: K, payload: RampartEvents[K]): Promise<void> {
+    for (const listener of this.listeners.get(name) ?? []) {
+      try {
+        await listener(payload);
+      } catch (error) {
+        this.onListenerError(name, error);
+      }
+    }
+  }
+}
+
+/** Actions that have before/after hooks. */
+export type HookedAction = "login" | "logout" | "verify" | "revoke_session";
+
+/** What a `before` hook returns to refuse an action: rendered in the contract's error shape. */
+export interface HookVeto {
+  message: string;
+  /** Form field the error belongs to; "" (default) for a form-level error. */
+  field?: string;
+  code?: string;
+  status?: number;
+}
+
+export interface HookInput {
+  action: HookedAction;
+  request: Request;
+  user: UserRecord | null;
+}
+
+export interface Hooks {
+  before?: Partial<Record<HookedAction, (input: HookInput) => void | HookVeto | Promise<void | HookVeto>>>;
+  after?: Partial<Record<HookedAction, (input: HookInput) => void | Promise<void>>>;
+}

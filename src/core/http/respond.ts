@@ -1,0 +1,90 @@
+import type { RequestContext } from "../context.js";
+import type { MessageKey } from "../messages.js";
+
+/**
+ * Builds Rampart's responses: the Flask-Security JSON envelope, error payloads with `errors`, `field_errors`
+ * (form-level under "") and `error_codes`, HTML pages and redirects — all with the cookies set during the
+ * request and the security headers every Rampart response carries.
+ */
+export interface MessageRef {
+  code: MessageKey | string;
+  params?: Record<string, string | number>;
+  /** Already-rendered text (hook vetoes). */
+  text?: string;
+}
+export type FieldErrors = Record<string, MessageRef[]>;
+
+const HTML_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+function baseHeaders(ctx: RequestContext, contentType: string | null): Headers {
+  const h = new Headers();
+  if (contentType) h.set("content-type", contentType);
+  h.set("cache-control", "private, no-store");
+  h.set("x-content-type-options", "nosniff");
+  h.set("referrer-policy", "strict-origin-when-cross-origin");
+  if (ctx.appOrigin().startsWith("https:")) h.set("strict-transport-security", "max-age=31536000; includeSubDomains");
+  for (const c of ctx.setCookies) h.append("set-cookie", c);
+  if (ctx.setCookies.length) h.append("vary", "Cookie");
+  return h;
+}
+
+export function jsonResponse(ctx: RequestContext, status: number, response: Record<string, unknown>, extraHeaders?: Record<string, string>): Response {
+  const h = baseHeaders(ctx, "application/json");
+  for (const [k, v] of Object.entries(extraHeaders ?? {})) h.set(k, v);
+  return new Response(JSON.stringify({ meta: { code: status }, response }), { status, headers: h });
+}
+
+export function renderMessages(ctx: RequestContext, refs: MessageRef[]): string[] {
+  return refs.map((r) => r.text ?? ctx.rt.message(r.code, r.params));
+}
+
+/** Error payload: `errors` flat in field order, `field_errors` per field, `error_codes` aligned with `errors`. */
+export function errorPayload(ctx: RequestContext, fieldErrors: FieldErrors): Record<string, unknown> {
+  const errors: string[] = [];
+  const codes: string[] = [];
+  const byField: Record<string, string[]> = {};
+  for (const [fieldName, refs] of Object.entries(fieldErrors)) {
+    const texts = renderMessages(ctx, refs);
+    byField[fieldName] = texts;
+    errors.push(...texts);
+    codes.push(...refs.map((r) => r.code));
+  }
+  return { errors, field_errors: byField, error_codes: codes };
+}
+
+export function formErrorJson(ctx: RequestContext, fieldErrors: FieldErrors, status = 400): Response {
+  return jsonResponse(ctx, status, errorPayload(ctx, fieldErrors));
+}
+
+/** Handler-level errors (401/403/400 anonymous-required, CSRF): only `errors` and `error_codes`. */
+export function plainErrorJson(
+  ctx: RequestContext,
+  status: number,
+  refs: MessageRef[],
+  extra: Record<string, unknown> = {},
+  headers?: Record<string, string>,
+): Response {
+  return jsonResponse(ctx, status, { errors: renderMessages(ctx, refs), error_codes: refs.map((r) => r.code), ...extra }, headers);
+}
+
+export function htmlResponse(ctx: RequestContext, status: number, body: string, extraHeaders?: Record<string, string>): Response {
+  const h = baseHeaders(ctx, "text/html; charset=utf-8");
+  h.set("content-security-policy", HTML_CSP);
+  h.set("x-frame-options", "DENY");
+  h.set("cross-origin-opener-policy", "same-origin");
+  for (const [k, v] of Object.entries(extraHeaders ?? {})) h.set(k, v);
+  return new Response(body, { status, headers: h });
+}
+
+export function redirectResponse(ctx: RequestContext, location: string, status = 302): Response {
+  const h = baseHeaders(ctx, null);
+  h.set("location", location);
+  return new Response(null, { status, headers: h });
+}
+
+export function textResponse(ctx: RequestContext, status: number, text: string, headers?: Record<string, string>): Response {
+  const h = baseHeaders(ctx, "text/plain; charset=utf-8");
+  for (const [k, v] of Object.entries(headers ?? {})) h.set(k, v);
+  return new Response(text, { status, headers: h });
+}

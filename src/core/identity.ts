@@ -1,0 +1,130 @@
+import type { SessionRecord, UserRecord } from "../datastore/contracts.js";
+import { verifyAuthToken } from "./auth-tokens.js";
+import type { RequestContext } from "./context.js";
+import { loadSession } from "./session-cookies.js";
+import { findUserByIdentity } from "./users.js";
+
+export type Mechanism = "session" | "token" | "basic";
+
+/** Who is calling, and how they proved it. */
+export interface Caller {
+  user: UserRecord;
+  mechanism: Mechanism;
+  /** Present when mechanism is "session". */
+  session: SessionRecord | null;
+  /** Primary authentication time in epoch seconds (0 = not fresh, e.g. restored from remember cookie). */
+  authenticatedAtSeconds: number;
+}
+
+function cached(ctx: RequestContext, key: string, load: () => Promise<Caller | null>): Promise<Caller | null> {
+  let p = ctx.identityCache.get(key);
+  if (!p) {
+    p = load();
+    ctx.identityCache.set(key, p);
+  }
+  return p;
+}
+
+export function sessionCaller(ctx: RequestContext): Promise<Caller | null> {
+  if (ctx.sessionOverride) return Promise.resolve(ctx.sessionOverride.caller);
+  return cached(ctx, "session", async () => {
+    const live = await loadSession(ctx);
+    if (!live) return null;
+    return {
+      user: live.user,
+      mechanism: "session",
+      session: live.record,
+      authenticatedAtSeconds: Math.floor(live.record.authenticatedAt.getTime() / 1000),
+    };
+  });
+}
+
+/** The raw auth token, from the JSON body key, the query string, or the header (body > query > header). */
+export async function presentedAuthToken(ctx: RequestContext): Promise<string | null> {
+  const { key, header } = ctx.rt.config.token;
+  if (ctx.request.method !== "GET" && ctx.request.method !== "HEAD") {
+    const body = await ctx.body().catch(() => null);
+    const fromBody = body?.kind === "json" ? body.fields[key] : undefined;
+    if (typeof fromBody === "string" && fromBody) return fromBody;
+  }
+  const fromQuery = ctx.url.searchParams.get(key);
+  if (fromQuery) return fromQuery;
+  return ctx.request.headers.get(header) || null;
+}
+
+export function tokenCaller(ctx: RequestContext): Promise<Caller | null> {
+  return cached(ctx, "token", async () => {
+    const token = await presentedAuthToken(ctx);
+    if (!token) return null;
+    const verified = await verifyAuthToken(ctx.rt, token);
+    if (!verified) return null;
+    return { user: verified.user, mechanism: "token", session: null, authenticatedAtSeconds: verified.authenticatedAtSeconds };
+  });
+}
+
+/** HTTP basic: verifies the password (and runs the sign-in checks) on every request. Always "fresh". */
+export function basicCaller(ctx: RequestContext): Promise<Caller | null> {
+  return cached(ctx, "basic", async () => {
+    const header = ctx.request.headers.get("authorization");
+    if (!header || !/^basic /i.test(header)) return null;
+    let decoded: string;
+    try {
+      decoded = new TextDecoder("utf-8", { fatal: true }).decode(Buffer.from(header.slice(6).trim(), "base64"));
+    } catch {
+      return null;
+    }
+    const sep = decoded.indexOf(":");
+    if (sep <= 0) return null;
+    const identity = decoded.slice(0, sep);
+    const password = decoded.slice(sep + 1);
+    const { rt } = ctx;
+    const user = await findUserByIdentity(rt, identity);
+    if (!user || !user.password) {
+      await rt.hasher.dummyVerify(password);
+      await rt.events.emit("user_failed_authn", { user, identity, authType: "basic", reason: "invalid" });
+      return null;
+    }
+    const verdict = await rt.hasher.verify(password, user.password);
+    if (!verdict.valid) {
+      await rt.events.emit("user_failed_authn", { user, identity, authType: "basic", reason: "invalid" });
+      return null;
+    }
+    const outcome = await rt.pipeline.check(ctx, { user, authnVia: ["basic"], remember: false, kind: "request" });
+    if (outcome.kind !== "continue") return null;
+    return { user, mechanism: "basic", session: null, authenticatedAtSeconds: ctx.nowSeconds() };
+  });
+}
+
+const resolvers: Record<Mechanism, (ctx: RequestContext) => Promise<Caller | null>> = {
+  session: sessionCaller,
+  token: tokenCaller,
+  basic: basicCaller,
+};
+
+/** The first mechanism, in the given order, that authenticates the request. */
+export async function authenticate(ctx: RequestContext, mechanisms: readonly Mechanism[]): Promise<Caller | null> {
+  for (const m of mechanisms) {
+    const caller = await resolvers[m](ctx);
+    if (caller) return caller;
+  }
+  return null;
+}
+
+/** Freshness (FS `auth_required(within=…)`): recent primary authentication, or a live grace period. */
+export async function isFresh(ctx: RequestContext, caller: Caller, withinSeconds?: number): Promise<boolean> {
+  const { config } = ctx.rt;
+  const within = withinSeconds ?? config.freshness.withinSeconds;
+  if (within < 0 || caller.mechanism === "basic") return true;
+  const now = ctx.nowSeconds();
+  if (caller.mechanism === "token") {
+    return config.token.freshnessAllowAuthToken && now - caller.authenticatedAtSeconds <= within;
+  }
+  if (caller.authenticatedAtSeconds > 0 && now - caller.authenticatedAtSeconds <= within) return true;
+  const grace = caller.session?.graceExpiresAt;
+  if (caller.session && grace && grace.getTime() > ctx.now().getTime()) {
+    const extended = new Date(ctx.now().getTime() + config.freshness.gracePeriodSeconds * 1000);
+    await ctx.rt.sessions.update(caller.session.id, { graceExpiresAt: extended });
+    return true;
+  }
+  return false;
+}

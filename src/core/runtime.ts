@@ -1,0 +1,36 @@
+import type { Datastore, SessionStore, UserRecord } from "../datastore/contracts.js";
+import type { PasswordHasher } from "../crypto/passwords/index.js";
+import type { TokenSigner } from "../crypto/signed-token.js";
+import type { RampartConfig } from "./config/index.js";
+import type { EventBus, Hooks } from "./events.js";
+import type { MessageKey } from "./messages.js";
+import type { SignInPipeline } from "./sign-in.js";
+
+/** Serializes the user into `response.user` (Flask-Security's get_security_payload). */
+export type UserSerializer = (user: UserRecord) => Record<string, unknown> | Promise<Record<string, unknown>>;
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string, error?: unknown): void;
+}
+
+/** Everything a request handler needs, built once by createRampart and shared by all requests. */
+export interface Runtime {
+  readonly config: RampartConfig;
+  readonly datastore: Datastore;
+  /** Where sessions live: the datastore's table, or Redis. */
+  readonly sessions: SessionStore;
+  readonly hasher: PasswordHasher;
+  readonly signer: TokenSigner;
+  readonly events: EventBus;
+  readonly hooks: Hooks;
+  readonly pipeline: SignInPipeline;
+  readonly serializeUser: UserSerializer;
+  readonly logger: Logger;
+  /** Current time; tests move it. */
+  now(): Date;
+  message(key: MessageKey | string, params?: Record<string, string | number>): string;
+  /** Prefixes a Rampart route path with config.urlPrefix. */
+  url(path: string): string;
+}

@@ -1,0 +1,147 @@
+import { randomToken, sha256Hex } from "../crypto/random.js";
+import type { SessionRecord, UserRecord } from "../datastore/contracts.js";
+import { recordAudit } from "./audit.js";
+import type { RequestContext } from "./context.js";
+
+/**
+ * Server-side sessions: the cookie carries a random 256-bit token, the store keeps only its SHA-256.
+ * A session is alive while: not past its absolute expiry, used within the idle timeout, its user active and
+ * the user's fs_uniquifier unchanged since it was made.
+ */
+const REMEMBER_PURPOSE = "remember";
+
+function cookieBase(ctx: RequestContext) {
+  const s = ctx.rt.config.session;
+  return { httpOnly: true, secure: s.cookieSecure, sameSite: s.cookieSameSite, path: "/" } as const;
+}
+
+export interface LiveSession {
+  record: SessionRecord;
+  user: UserRecord;
+}
+
+/** Reads the session cookie (or a remember cookie) and returns the live session, or null. */
+export async function loadSession(ctx: RequestContext): Promise<LiveSession | null> {
+  const { rt } = ctx;
+  const token = ctx.cookie(rt.config.session.cookieName);
+  if (token && token.length <= 128) {
+    const record = await rt.sessions.findByTokenHash(sha256Hex(token));
+    const live = record ? await checkAlive(ctx, record) : null;
+    if (live) return live;
+  }
+  return restoreFromRemember(ctx);
+}
+
+async function checkAlive(ctx: RequestContext, record: SessionRecord): Promise<LiveSession | null> {
+  const { rt } = ctx;
+  const now = ctx.now().getTime();
+  const idleLimit = record.lastActiveAt.getTime() + rt.config.session.idleTimeoutSeconds * 1000;
+  if (record.expiresAt.getTime() <= now || idleLimit <= now) {
+    await rt.sessions.delete(record.id);
+    return null;
+  }
+  const user = await rt.datastore.users.findById(record.userId);
+  if (!user || !user.active || user.fsUniquifier !== record.fsUniquifier) {
+    await rt.sessions.delete(record.id);
+    return null;
+  }
+  if (record.data.rotate === true) {
+    // A privilege change (role grant/removal) happened since this token was issued: swap it for a new one.
+    const rotated = await startSession(ctx, user, { remember: record.remember, authnVia: record.authnVia, authenticatedAt: record.authenticatedAt });
+    return { record: rotated, user };
+  }
+  if (now - record.lastActiveAt.getTime() >= rt.config.session.touchIntervalSeconds * 1000) {
+    await rt.sessions.touch(record.id, new Date(now));
+    record.lastActiveAt = new Date(now);
+  }
+  return { record, user };
+}
+
+/** A valid remember cookie (bound to fs_uniquifier) starts a new, non-fresh session. */
+async function restoreFromRemember(ctx: RequestContext): Promise<LiveSession | null> {
+  const { rt } = ctx;
+  const cookie = ctx.cookie(rt.config.session.rememberCookieName);
+  if (!cookie) return null;
+  const verified = rt.signer.verify(REMEMBER_PURPOSE, cookie, {
+    maxAgeSeconds: rt.config.session.rememberDurationSeconds,
+    nowSeconds: ctx.nowSeconds(),
+  });
+  const uid = verified.ok ? verified.payload.uid : undefined;
+  const user = typeof uid === "string" ? await rt.datastore.users.findByUniquifier(uid) : null;
+  if (!user || !user.active) {
+    ctx.deleteCookie(rt.config.session.rememberCookieName, cookieBase(ctx));
+    return null;
+  }
+  // A remember cookie is a sign-in path too: the pipeline's checks (active, confirmed, locked…) must pass.
+  const outcome = await rt.pipeline.check(ctx, { user, authnVia: ["remember"], remember: true, kind: "session" });
+  if (outcome.kind !== "continue") {
+    ctx.deleteCookie(rt.config.session.rememberCookieName, cookieBase(ctx));
+    return null;
+  }
+  const record = await startSession(ctx, user, { remember: true, authnVia: ["remember"], authenticatedAt: new Date(0) });
+  await recordAudit(ctx, { event: "login", outcome: "success", user, details: { via: ["remember"], session: record.id } });
+  return { record, user };
+}
+
+/** Creates a session for the user, sets its cookie, and deletes the request's previous session (rotation). */
+export async function startSession(
+  ctx: RequestContext,
+  user: UserRecord,
+  options: { remember: boolean; authnVia: string[]; authenticatedAt: Date },
+): Promise<SessionRecord> {
+  const { rt } = ctx;
+  await endCurrentSession(ctx);
+  const now = ctx.now();
+  const token = randomToken(32);
+  const record: SessionRecord = {
+    id: randomToken(16),
+    tokenHash: sha256Hex(token),
+    userId: user.id,
+    fsUniquifier: user.fsUniquifier,
+    createdAt: now,
+    lastActiveAt: now,
+    expiresAt: new Date(now.getTime() + rt.config.session.absoluteTimeoutSeconds * 1000),
+    authenticatedAt: options.authenticatedAt,
+    graceExpiresAt: null,
+    remember: options.remember,
+    ip: ctx.clientIp(),
+    userAgent: ctx.userAgent(),
+    csrfSecret: randomToken(32),
+    authnVia: options.authnVia,
+    data: {},
+  };
+  await rt.sessions.create(record);
+  // Session cookie without Max-Age: it ends with the browser; the server enforces idle/absolute limits.
+  ctx.setCookie(rt.config.session.cookieName, token, cookieBase(ctx));
+  if (options.remember) {
+    const remember = rt.signer.sign(REMEMBER_PURPOSE, { uid: user.fsUniquifier }, ctx.nowSeconds());
+    ctx.setCookie(rt.config.session.rememberCookieName, remember, {
+      ...cookieBase(ctx),
+      maxAge: rt.config.session.rememberDurationSeconds,
+    });
+  }
+  return record;
+}
+
+/** Deletes the session the request's cookie names (if any) and clears session and remember cookies. */
+export async function endCurrentSession(ctx: RequestContext): Promise<string | null> {
+  const { rt } = ctx;
+  const token = ctx.cookie(rt.config.session.cookieName);
+  let ended: string | null = null;
+  if (token && token.length <= 128) {
+    const record = await rt.sessions.findByTokenHash(sha256Hex(token));
+    if (record) {
+      await rt.sessions.delete(record.id);
+      ended = record.id;
+    }
+  }
+  return ended;
+}
+
+export function clearSessionCookies(ctx: RequestContext): void {
+  const { rt } = ctx;
+  ctx.deleteCookie(rt.config.session.cookieName, cookieBase(ctx));
+  if (ctx.cookie(rt.config.session.rememberCookieName) !== undefined) {
+    ctx.deleteCookie(rt.config.session.rememberCookieName, cookieBase(ctx));
+  }
+}

@@ -1,0 +1,151 @@
+import { Hono } from "hono";
+import { createApi, type Api } from "./core/api.js";
+import { createGuards, type Guards } from "./core/authz.js";
+import { resolveConfig, type RampartConfig, type RampartConfigInput } from "./core/config/index.js";
+import { RequestContext } from "./core/context.js";
+import { EventBus, type Hooks } from "./core/events.js";
+import { MigrationRequiredError } from "./core/errors.js";
+import type { Feature } from "./core/feature.js";
+import { jsonResponse } from "./core/http/respond.js";
+import { defaultMessages, formatMessage } from "./core/messages.js";
+import { runRoute, type RouteDef } from "./core/routes.js";
+import type { Logger, Runtime, UserSerializer } from "./core/runtime.js";
+import { SignInPipeline } from "./core/sign-in.js";
+import { createPasswordHasher } from "./crypto/passwords/index.js";
+import { randomToken } from "./crypto/random.js";
+import { createTokenSigner } from "./crypto/signed-token.js";
+import type { Datastore, SessionStore } from "./datastore/contracts.js";
+import { openDatastore } from "./datastore/open.js";
+import { loginFeature } from "./features/login/index.js";
+import { sessionsFeature } from "./features/sessions/index.js";
+
+/**
+ * The composition root: resolves config once, opens the datastore, composes the features' routes and sign-in
+ * checks, and returns `fetch` (every endpoint), `api` (typed operations) and `guards`.
+ */
+export interface RampartOptions {
+  config: RampartConfigInput;
+  /** A DATABASE_URL-style string or an open Datastore. Default: in-memory SQLite (tests, demos). */
+  database?: string | Datastore;
+  /** Where sessions live; default the datastore's session table. */
+  sessionStore?: SessionStore;
+  hooks?: Hooks;
+  serializeUser?: UserSerializer;
+  logger?: Logger;
+  /** Current time source (tests move it). */
+  clock?: () => Date;
+  /** Extra features (the app's own, or later Rampart features). */
+  features?: Feature[];
+  /** "auto" applies pending migrations; "check" (default) refuses to start with pending ones. */
+  migrations?: "auto" | "check";
+}
+
+export interface Rampart {
+  fetch(request: Request): Promise<Response>;
+  /** True when `fetch` serves this method and path (adapters use it to fall through to the app). */
+  handles(method: string, pathname: string): boolean;
+  api: Api;
+  guards: Guards;
+  events: EventBus;
+  config: RampartConfig;
+  datastore: Datastore;
+  /** Internals for features and tests. */
+  runtime: Runtime;
+  close(): Promise<void>;
+}
+
+export const builtinFeatures: Feature[] = [loginFeature, sessionsFeature];
+
+const consoleLogger: Logger = {
+  info: (m) => console.log(`[rampart] ${m}`),
+  warn: (m) => console.warn(`[rampart] ${m}`),
+  error: (m, e) => console.error(`[rampart] ${m}`, e instanceof Error ? e.stack ?? e.message : e ?? ""),
+};
+
+/** Default `response.user`: the email (and username when enabled). FS's default is {}; see docs/decisions.md. */
+function defaultSerializer(config: RampartConfig): UserSerializer {
+  return (user) => (config.username.enable ? { email: user.email, username: user.username } : { email: user.email });
+}
+
+export async function createRampart(options: RampartOptions): Promise<Rampart> {
+  const logger = options.logger ?? consoleLogger;
+  const input = { ...options.config };
+  if (!input.secretKey && input.development) {
+    input.secretKey = randomToken(32);
+    logger.warn("DEVELOPMENT MODE: no SECRET_KEY given, using a random one for this process only. Never run production like this.");
+  }
+  const config = resolveConfig(input);
+  const datastore = typeof options.database === "object" ? options.database : await openDatastore(options.database ?? "sqlite::memory:");
+  const pending = await datastore.migrations.pending();
+  if (pending.length) {
+    if (options.migrations === "auto") await datastore.migrations.migrateToLatest();
+    else throw new MigrationRequiredError(pending);
+  }
+  const messages: Record<string, string> = { ...defaultMessages, ...config.messages };
+  const pipeline = new SignInPipeline();
+  const rt: Runtime = {
+    config,
+    datastore,
+    sessions: options.sessionStore ?? datastore.sessions,
+    hasher: createPasswordHasher({
+      scheme: config.password.hash,
+      argon2: config.password.argon2,
+      bcryptCost: config.password.bcryptCost,
+      salt: config.password.salt,
+      normalizeForm: config.password.normalizeForm,
+      maxConcurrent: config.password.maxConcurrentHashes,
+      maxQueue: config.password.maxHashQueue,
+    }),
+    signer: createTokenSigner(config.secretKey, config.secretKeyFallbacks),
+    events: new EventBus((name, error) => logger.error(`listener for ${name} failed`, error)),
+    hooks: options.hooks ?? {},
+    pipeline,
+    serializeUser: options.serializeUser ?? defaultSerializer(config),
+    logger,
+    now: options.clock ?? (() => new Date()),
+    message: (key, params) => formatMessage(messages[key] ?? key, params),
+    url: (path) => config.urlPrefix + path,
+  };
+
+  const features = [...builtinFeatures, ...(options.features ?? [])].filter((f) => f.enabled?.(rt) ?? true);
+  const app = new Hono();
+  const patterns: { method: string; regex: RegExp }[] = [];
+  const seen = new Set<string>();
+  for (const feature of features) {
+    for (const check of feature.signInChecks?.(rt) ?? []) pipeline.register(check);
+    for (const route of feature.routes?.(rt) ?? []) {
+      const full = rt.url(route.path);
+      const key = `${route.method} ${full}`;
+      if (seen.has(key)) throw new TypeError(`route ${key} declared twice (feature ${feature.name})`);
+      seen.add(key);
+      patterns.push({ method: route.method, regex: new RegExp("^" + full.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/:\w+/g, "[^/]+") + "$") });
+      app.on(route.method, full, (c) => runRoute(new RequestContext(rt, c.req.raw), route as RouteDef, c.req.param() as Record<string, string>));
+    }
+  }
+  app.notFound((c) => {
+    const ctx = new RequestContext(rt, c.req.raw);
+    return ctx.wantsJson ? jsonResponse(ctx, 404, { errors: ["Not found"], error_codes: ["NOT_FOUND"] }) : new Response("Not found", { status: 404 });
+  });
+  const handles = (method: string, pathname: string) => patterns.some((p) => (p.method === method || (method === "HEAD" && p.method === "GET")) && p.regex.test(pathname));
+  app.on(["GET", "POST", "PUT", "DELETE", "PATCH"], "*", (c) => {
+    const url = new URL(c.req.url);
+    if (patterns.some((p) => p.regex.test(url.pathname))) {
+      const ctx = new RequestContext(rt, c.req.raw);
+      const allow = [...new Set(patterns.filter((p) => p.regex.test(url.pathname)).map((p) => p.method))].join(", ");
+      return jsonResponse(ctx, 405, { errors: ["Method not allowed"], error_codes: ["METHOD_NOT_ALLOWED"] }, { allow });
+    }
+    return c.notFound();
+  });
+
+  return {
+    fetch: (request) => Promise.resolve(app.fetch(request)),
+    handles,
+    api: createApi(rt),
+    guards: createGuards(rt),
+    events: rt.events,
+    config,
+    datastore,
+    runtime: rt,
+    close: () => datastore.close(),
+  };
+}

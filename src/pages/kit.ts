@@ -1,0 +1,92 @@
+/**
+ * The small HTML kit every feature's pages use: an escaping template tag, a layout, forms, fields and flash
+ * messages. Every interpolated value is escaped unless it is itself a `SafeHtml` built by this kit.
+ */
+export class SafeHtml {
+  constructor(readonly value: string) {}
+  toString(): string {
+    return this.value;
+  }
+}
+
+const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => ESCAPES[ch]!);
+}
+
+type Part = SafeHtml | string | number | null | undefined | false | readonly Part[];
+function render(part: Part): string {
+  if (part === null || part === undefined || part === false) return "";
+  if (part instanceof SafeHtml) return part.value;
+  if (Array.isArray(part)) return part.map((p) => render(p as Part)).join("");
+  return escapeHtml(String(part));
+}
+
+/** Tagged template: `html\`<p>${userText}</p>\`` escapes userText. */
+export function html(strings: TemplateStringsArray, ...values: Part[]): SafeHtml {
+  let out = strings[0]!;
+  values.forEach((v, i) => {
+    out += render(v) + strings[i + 1]!;
+  });
+  return new SafeHtml(out);
+}
+
+export interface Flash {
+  category: "error" | "info" | "success";
+  message: string;
+}
+
+const STYLE = `body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1d232a}
+h1{font-size:1.5rem}label{display:block;margin:.8rem 0 .2rem;font-weight:600}
+input[type=text],input[type=email],input[type=password]{width:100%;padding:.5rem;box-sizing:border-box;border:1px solid #9aa4ae;border-radius:4px}
+button{margin-top:1rem;padding:.5rem 1.2rem;border:0;border-radius:4px;background:#1f5fa8;color:#fff;font-size:1rem;cursor:pointer}
+.flash{padding:.6rem .8rem;border-radius:4px;margin:.8rem 0}.flash.error,.errors{background:#fdecea;color:#8a1c12}
+.flash.info{background:#e8f1fb}.flash.success{background:#e7f6ec}.errors{list-style:none;padding:.3rem .6rem;margin:.3rem 0;border-radius:4px}
+table{border-collapse:collapse;width:100%}td,th{padding:.4rem;border-bottom:1px solid #ddd;text-align:left;font-size:.9rem}
+.inline{display:inline}nav{margin-top:2rem;font-size:.9rem}`;
+
+export function layout(title: string, body: SafeHtml, options: { flashes?: Flash[]; appName?: string } = {}): string {
+  const flashes = (options.flashes ?? []).map((f) => html`<div class="flash ${f.category}" role="status">${f.message}</div>`);
+  return `<!doctype html>\n${html`<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · ${options.appName ?? "Rampart"}</title><style>${new SafeHtml(STYLE)}</style></head>
+<body><main><h1>${title}</h1>${flashes}${body}</main></body></html>`.value}`;
+}
+
+export interface FieldSpec {
+  name: string;
+  label: string;
+  type?: "text" | "email" | "password" | "checkbox" | "hidden";
+  value?: string;
+  autocomplete?: string;
+  required?: boolean;
+  errors?: string[];
+}
+
+export function field(spec: FieldSpec): SafeHtml {
+  const type = spec.type ?? "text";
+  const errors = spec.errors?.length
+    ? html`<ul class="errors" id="${spec.name}-errors">${spec.errors.map((e) => html`<li>${e}</li>`)}</ul>`
+    : "";
+  if (type === "hidden") return html`<input type="hidden" name="${spec.name}" value="${spec.value ?? ""}">`;
+  if (type === "checkbox") {
+    return html`<label><input type="checkbox" name="${spec.name}" value="true"${spec.value === "true" ? new SafeHtml(" checked") : ""}> ${spec.label}</label>${errors}`;
+  }
+  return html`<label for="${spec.name}">${spec.label}</label><input id="${spec.name}" type="${type}" name="${spec.name}" value="${type === "password" ? "" : spec.value ?? ""}"${spec.autocomplete ? html` autocomplete="${spec.autocomplete}"` : ""}${spec.required ? new SafeHtml(" required") : ""}>${errors}`;
+}
+
+export function form(options: {
+  action: string;
+  csrfToken: string | null;
+  fields: FieldSpec[];
+  submit: string;
+  formErrors?: string[];
+  id?: string;
+}): SafeHtml {
+  const formErrors = options.formErrors?.length
+    ? html`<ul class="errors" id="form-errors">${options.formErrors.map((e) => html`<li>${e}</li>`)}</ul>`
+    : "";
+  return html`<form method="post" action="${options.action}"${options.id ? html` id="${options.id}"` : ""}>${formErrors}
+${options.csrfToken ? html`<input type="hidden" name="csrf_token" value="${options.csrfToken}">` : ""}
+${options.fields.map(field)}
+<button type="submit">${options.submit}</button></form>`;
+}

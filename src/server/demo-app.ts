@@ -1,0 +1,39 @@
+import type { Rampart } from "../create-rampart.js";
+import type { Requirement } from "../core/authz.js";
+
+/**
+ * The standalone server's app: Rampart's endpoints plus two demo protected routes,
+ * GET /api/protected (any authenticated caller) and GET /api/admin (role "admin"), and a small home page.
+ */
+export function demoApp(rampart: Rampart): (request: Request) => Promise<Response> {
+  const { guards } = rampart;
+  const protectedRoutes: Record<string, Requirement> = {
+    "/api/protected": guards.loginRequired(),
+    "/api/admin": guards.rolesRequired("admin"),
+  };
+  return async (request) => {
+    const url = new URL(request.url);
+    const requirement = protectedRoutes[url.pathname];
+    if (requirement && request.method === "GET") {
+      const outcome = await guards.check(request, requirement);
+      if (!outcome.ok) return outcome.response;
+      const headers = new Headers({ "content-type": "application/json", "cache-control": "private, no-store" });
+      for (const c of outcome.setCookies) headers.append("set-cookie", c);
+      const body = { meta: { code: 200 }, response: { message: `Hello ${outcome.user.email}`, via: outcome.mechanism, roles: outcome.roles } };
+      return new Response(JSON.stringify(body), { status: 200, headers });
+    }
+    if (url.pathname === "/" && request.method === "GET") return homePage(rampart);
+    return rampart.fetch(request);
+  };
+}
+
+function homePage(rampart: Rampart): Response {
+  const p = rampart.config.urlPrefix;
+  const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${rampart.config.appName.replace(/[<>&"]/g, "")}</title></head>
+<body><h1>Rampart</h1><ul><li><a href="${p}/login">Sign in</a></li><li><a href="${p}/sessions">Your sessions</a></li>
+<li><a href="/api/protected">/api/protected</a> (any signed-in user)</li><li><a href="/api/admin">/api/admin</a> (role admin)</li>
+<li><a href="${p}/logout">Sign out</a></li></ul></body></html>`;
+  return new Response(body, {
+    headers: { "content-type": "text/html; charset=utf-8", "cache-control": "private, no-store", "content-security-policy": "default-src 'self'; frame-ancestors 'none'", "x-frame-options": "DENY" },
+  });
+}
