@@ -1,0 +1,56 @@
+import { hash, parseOptions, verify, type Algorithm, type Version } from "@node-rs/argon2";
+import type { PasswordHashingOptions } from "./options.js";
+import type { ParsedHash } from "./parsed-hash.js";
+
+// @node-rs/argon2 declares these as `const enum`s, absent at run time: spell the values out.
+const ARGON2ID = 2 as Algorithm;
+const VERSION_0X13 = 1 as Version;
+const PREFIX = /^\$argon2(?:id|i|d)\$/;
+/** Sanity bounds for stored hashes (a corrupt row must not allocate unbounded memory or spin for minutes). */
+const MAX_MEMORY_KIB = 4 * 1024 * 1024;
+const MAX_TIME_COST = 1000;
+
+/** New argon2id PHC string ($argon2id$v=19$m=…,t=…,p=…$salt$hash), 16-byte random salt, 32-byte output. */
+export function hashArgon2(secret: string, params: PasswordHashingOptions["argon2"]): Promise<string> {
+  return hash(secret, {
+    algorithm: ARGON2ID,
+    version: VERSION_0X13,
+    memoryCost: params.memoryCost,
+    timeCost: params.timeCost,
+    parallelism: params.parallelism,
+    outputLen: 32,
+  });
+}
+
+/** $argon2id$ / $argon2i$ / $argon2d$ PHC strings (what passlib's argon2 handler writes and reads). */
+export function parseArgon2(stored: string): ParsedHash | null {
+  if (!PREFIX.test(stored)) return null;
+  let params: ReturnType<typeof parseOptions>;
+  try {
+    params = parseOptions(stored);
+  } catch {
+    return null;
+  }
+  if (params.memoryCost > MAX_MEMORY_KIB || params.timeCost > MAX_TIME_COST) return null;
+  return {
+    scheme: "argon2",
+    async verify(secret) {
+      try {
+        return (await verify(stored, secret)) === true;
+      } catch {
+        return false;
+      }
+    },
+    outdated(options) {
+      const want = options.argon2;
+      return (
+        options.scheme !== "argon2" ||
+        params.algorithm !== ARGON2ID ||
+        params.version !== VERSION_0X13 ||
+        params.memoryCost !== want.memoryCost ||
+        params.timeCost !== want.timeCost ||
+        params.parallelism !== want.parallelism
+      );
+    },
+  };
+}

@@ -1,0 +1,3 @@
+export { createPasswordHasher, type PasswordHasher } from "./hasher.js";
+export { normalizePassword } from "./normalize.js";
+export { defaultPasswordHashingOptions, type PasswordHashingOptions } from "./options.js";
