@@ -98,7 +98,9 @@ export function createApi(rt: Runtime): Api {
       const hash = await rt.hasher.hash(password);
       await datastore.users.update(user.id, { password: hash });
       user.password = hash;
+      // Unlike FS (whose token uniquifier lets tokens survive), a new password ends every token too.
       user.fsUniquifier = await datastore.users.rotateUniquifier(user.id);
+      user.fsTokenUniquifier = await datastore.users.rotateTokenUniquifier(user.id);
       await rt.sessions.deleteForUser(user.id);
       await audit("password_changed", user, { by: "admin" });
     },

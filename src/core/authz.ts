@@ -1,6 +1,6 @@
 import type { UserRecord } from "../datastore/contracts.js";
 import { reauthRequired, unauthenticated, unauthorized } from "./access.js";
-import { RequestContext } from "./context.js";
+import { attachRemoteAddress, remoteAddress, RequestContext } from "./context.js";
 import { crossSiteRefused, verifyCsrf } from "./csrf.js";
 import { errorResponse } from "./routes.js";
 import { authenticate, isFresh, type Mechanism } from "./identity.js";
@@ -45,7 +45,7 @@ export interface Guards {
 export function createGuards(rt: Runtime): Guards {
   async function check(request: Request, requirement: Requirement = {}): Promise<GuardOutcome> {
     // Guards may need a CSRF field from a form body: read it from a clone so the app still gets its body.
-    const ctx = new RequestContext(rt, UNSAFE.has(request.method) ? request.clone() : request);
+    const ctx = new RequestContext(rt, UNSAFE.has(request.method) ? attachRemoteAddress(request.clone(), remoteAddress(request)) : request);
     try {
       return await decide(ctx, requirement);
     } catch (error) {

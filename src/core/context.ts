@@ -91,7 +91,7 @@ const REMOTE = Symbol.for("rampart.remoteAddress");
 
 /** Adapters attach the socket address to the Request with this (web Requests have no peer address). */
 export function attachRemoteAddress(request: Request, address: string | undefined | null): Request {
-  if (address) Object.defineProperty(request, REMOTE, { value: address, enumerable: false });
+  if (address && remoteAddress(request) === null) Object.defineProperty(request, REMOTE, { value: address, enumerable: false, configurable: true });
   return request;
 }
 

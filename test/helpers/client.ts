@@ -46,7 +46,8 @@ export class TestClient {
     }
     if (options.acceptJson) headers.set("accept", "application/json");
     if (this.jar.size && !headers.has("cookie")) headers.set("cookie", this.cookieHeader());
-    const response = await this.fetcher(new Request(new URL(path, this.base), { method, headers, body, redirect: "manual" }));
+    const init = { method, headers, body, redirect: "manual", duplex: "half" } as RequestInit;
+    const response = await this.fetcher(new Request(new URL(path, this.base), init));
     const setCookies = response.headers.getSetCookie();
     for (const c of setCookies) this.store(c);
     const text = await response.text();

@@ -50,7 +50,7 @@ export const urlsSlice = z
     /** HTTP methods of /logout; an empty list removes the route. */
     logoutMethods: z.array(z.enum(["GET", "POST"])).default(["POST"]),
   })
-  .default({} as never);
+  .prefault({});
 
 export const redirectSlice = z
   .object({
@@ -59,7 +59,7 @@ export const redirectSlice = z
     baseDomain: z.string().nullable().default(null),
     allowedSubdomains: z.array(z.string()).default([]),
   })
-  .default({} as never);
+  .prefault({});
 
 export const usernameSlice = z
   .object({
@@ -68,7 +68,7 @@ export const usernameSlice = z
     minLength: z.number().int().min(1).default(4),
     maxLength: z.number().int().min(1).default(32),
   })
-  .default({} as never);
+  .prefault({});
 
 export const passwordSlice = z
   .object({
@@ -79,7 +79,7 @@ export const passwordSlice = z
         timeCost: z.number().int().min(1).default(2),
         parallelism: z.number().int().min(1).default(1),
       })
-      .default({} as never),
+      .prefault({}),
     bcryptCost: z.number().int().min(4).max(31).default(12),
     /** FS SECURITY_PASSWORD_SALT: HMAC pre-hash ("double hash") key. */
     salt: z.string().min(1).nullable().default(null),
@@ -89,7 +89,7 @@ export const passwordSlice = z
     maxConcurrentHashes: z.number().int().min(1).default(2),
     maxHashQueue: z.number().int().min(1).default(256),
   })
-  .default({} as never);
+  .prefault({});
 
 export const sessionSlice = z
   .object({
@@ -106,7 +106,7 @@ export const sessionSlice = z
     rememberCookieName: z.string().min(1).default("remember_token"),
     rememberDurationSeconds: seconds.default(30 * 24 * 60 * 60),
   })
-  .default({} as never);
+  .prefault({});
 
 export const tokenSlice = z
   .object({
@@ -118,7 +118,7 @@ export const tokenSlice = z
     backwardsCompat: z.boolean().default(false),
     freshnessAllowAuthToken: z.boolean().default(true),
   })
-  .default({} as never);
+  .prefault({});
 
 export const csrfSlice = z
   .object({
@@ -136,7 +136,7 @@ export const csrfSlice = z
     /** Extra origins (scheme://host[:port]) treated as same-site by the Origin check. */
     trustedOrigins: z.array(z.string()).default([]),
   })
-  .default({} as never);
+  .prefault({});
 
 export const freshnessSlice = z
   .object({
@@ -144,7 +144,7 @@ export const freshnessSlice = z
     withinSeconds: z.number().int().default(24 * 60 * 60),
     gracePeriodSeconds: z.number().int().min(0).default(60 * 60),
   })
-  .default({} as never);
+  .prefault({});
 
 export const configSchema = coreSlice.extend({
   urls: urlsSlice,

@@ -1,0 +1,70 @@
+import type { NextFunction, Request as ExpressRequest, RequestHandler, Response as ExpressResponse } from "express";
+import type { Rampart } from "../create-rampart.js";
+import type { Requirement } from "../core/authz.js";
+import type { Mechanism } from "../core/identity.js";
+import { appendSetCookies, sendWebResponse, toGuardRequest, toWebRequest, type RampartAuth } from "./node.js";
+
+/**
+ * `rampart/express` (Express 5): `rampartRouter` mounts every Rampart route; the guard factories are
+ * middleware that set `req.rampart` or send Rampart's refusal. No auth logic lives here.
+ */
+export type { RampartAuth } from "./node.js";
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** The caller, set by Rampart's guard middleware. */
+      rampart?: RampartAuth;
+    }
+  }
+}
+
+/** True once a body parser (express.json(), express.urlencoded()…) has read the request stream. */
+function bodyConsumed(req: ExpressRequest): boolean {
+  return req.readableEnded || (req.complete && !req.readable);
+}
+
+/** The web Request for a Rampart route: the stream itself, or the body rebuilt from `req.body` once parsed. */
+function routeRequest(req: ExpressRequest): Request {
+  if (!bodyConsumed(req)) return toWebRequest(req);
+  return toGuardRequest(req, req.body, true);
+}
+
+/** Serves Rampart's routes (mount at the app root); every other request goes on with `next()`. */
+export function rampartRouter(rampart: Rampart): RequestHandler {
+  return async (req, res, next) => {
+    const pathname = new URL(req.originalUrl || req.url, "http://x").pathname;
+    if (!rampart.handles(req.method.toUpperCase(), pathname)) return next();
+    try {
+      const response = await rampart.fetch(routeRequest(req));
+      await sendWebResponse(res, response);
+    } catch (error) {
+      if (!res.headersSent) next(error);
+    }
+  };
+}
+
+/** Middleware enforcing `requirement`. A body parsed before it is visible to the guard (csrf_token field). */
+export function requireRampart(rampart: Rampart, requirement: Requirement): RequestHandler {
+  return async (req: ExpressRequest, res: ExpressResponse, next: NextFunction) => {
+    try {
+      const outcome = await rampart.guards.check(toGuardRequest(req, req.body, bodyConsumed(req)), requirement);
+      if (!outcome.ok) return void (await sendWebResponse(res, outcome.response));
+      const { ok: _ok, setCookies, ...auth } = outcome;
+      appendSetCookies(res, setCookies);
+      req.rampart = auth;
+      next();
+    } catch (error) {
+      next(error);
+    }
+  };
+}
+
+export const loginRequired = (rampart: Rampart) => requireRampart(rampart, rampart.guards.loginRequired());
+export const authRequired = (rampart: Rampart, ...args: (Mechanism | { within?: number })[]) => requireRampart(rampart, rampart.guards.authRequired(...args));
+export const rolesRequired = (rampart: Rampart, ...roles: string[]) => requireRampart(rampart, rampart.guards.rolesRequired(...roles));
+export const rolesAccepted = (rampart: Rampart, ...roles: string[]) => requireRampart(rampart, rampart.guards.rolesAccepted(...roles));
+export const permissionsRequired = (rampart: Rampart, ...permissions: string[]) => requireRampart(rampart, rampart.guards.permissionsRequired(...permissions));
+export const permissionsAccepted = (rampart: Rampart, ...permissions: string[]) => requireRampart(rampart, rampart.guards.permissionsAccepted(...permissions));
+export const freshRequired = (rampart: Rampart, withinSeconds: number) => requireRampart(rampart, rampart.guards.freshRequired(withinSeconds));

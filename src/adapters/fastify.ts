@@ -1,0 +1,58 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
+import type { Rampart } from "../create-rampart.js";
+import type { Requirement } from "../core/authz.js";
+import type { Mechanism } from "../core/identity.js";
+import { toGuardRequest, toWebRequest, type RampartAuth } from "./node.js";
+
+/**
+ * `rampart/fastify` (Fastify 5): `rampartPlugin` serves Rampart's routes from an onRequest hook — before
+ * Fastify parses any body, so Rampart reads the raw stream itself — and the guard factories are preHandler
+ * hooks that set `request.rampart` or send Rampart's refusal. No auth logic lives here.
+ */
+export type { RampartAuth } from "./node.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The caller, set by Rampart's guard hooks (null before/without one). */
+    rampart: RampartAuth | null;
+  }
+}
+
+export interface RampartPluginOptions {
+  rampart: Rampart;
+}
+
+const plugin: FastifyPluginAsync<RampartPluginOptions> = async (fastify, { rampart }) => {
+  if (!fastify.hasRequestDecorator("rampart")) fastify.decorateRequest("rampart", null);
+  fastify.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
+    const pathname = new URL(request.raw.url ?? "/", "http://x").pathname;
+    if (!rampart.handles(request.method.toUpperCase(), pathname)) return;
+    return reply.send(await rampart.fetch(toWebRequest(request.raw)));
+  });
+};
+// Like fastify-plugin: not encapsulated, so the hook and decorator apply to the whole app.
+Object.assign(plugin, { [Symbol.for("skip-override")]: true, [Symbol.for("fastify.display-name")]: "rampart" });
+
+/** Register with `app.register(rampartPlugin, { rampart })`. */
+export const rampartPlugin = plugin;
+
+/** preHandler hook enforcing `requirement`; a body Fastify parsed is re-encoded so the guard sees its fields. */
+export function requireRampart(rampart: Rampart, requirement: Requirement): preHandlerAsyncHookHandler {
+  return async function (request, reply) {
+    const parsed = request.body;
+    const streamed = typeof (parsed as { pipe?: unknown } | undefined)?.pipe === "function";
+    const outcome = await rampart.guards.check(toGuardRequest(request.raw, streamed ? undefined : parsed, !streamed), requirement);
+    if (!outcome.ok) return reply.send(outcome.response);
+    const { ok: _ok, setCookies, ...auth } = outcome;
+    if (setCookies.length) reply.header("set-cookie", setCookies);
+    request.rampart = auth;
+  };
+}
+
+export const loginRequired = (rampart: Rampart) => requireRampart(rampart, rampart.guards.loginRequired());
+export const authRequired = (rampart: Rampart, ...args: (Mechanism | { within?: number })[]) => requireRampart(rampart, rampart.guards.authRequired(...args));
+export const rolesRequired = (rampart: Rampart, ...roles: string[]) => requireRampart(rampart, rampart.guards.rolesRequired(...roles));
+export const rolesAccepted = (rampart: Rampart, ...roles: string[]) => requireRampart(rampart, rampart.guards.rolesAccepted(...roles));
+export const permissionsRequired = (rampart: Rampart, ...permissions: string[]) => requireRampart(rampart, rampart.guards.permissionsRequired(...permissions));
+export const permissionsAccepted = (rampart: Rampart, ...permissions: string[]) => requireRampart(rampart, rampart.guards.permissionsAccepted(...permissions));
+export const freshRequired = (rampart: Rampart, withinSeconds: number) => requireRampart(rampart, rampart.guards.freshRequired(withinSeconds));

@@ -1,0 +1,65 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import type { Rampart } from "../create-rampart.js";
+import type { GuardOutcome, Requirement } from "../core/authz.js";
+import type { Mechanism } from "../core/identity.js";
+import { attachRemoteAddress, remoteAddress } from "../core/context.js";
+
+/**
+ * `rampart/hono`: `rampartRoutes` serves Rampart's routes and passes everything else on; the guard factories
+ * are middleware that set `c.get("rampart")` or return Rampart's refusal. No auth logic lives here.
+ */
+export type RampartAuth = Omit<Extract<GuardOutcome, { ok: true }>, "ok" | "setCookies">;
+export type RampartVariables = { rampart: RampartAuth };
+export type RampartEnv = { Variables: RampartVariables };
+
+/** The raw Request with the peer address attached (from @hono/node-server when serving there, else none). */
+function webRequest(c: Context): Request {
+  let request = c.req.raw;
+  if (request.bodyUsed) {
+    // An earlier middleware read the body: guards still get headers, method and URL.
+    request = new Request(request.url, { method: request.method, headers: request.headers });
+  }
+  if (remoteAddress(request) !== null) return request;
+  let address: string | undefined;
+  try {
+    address = getConnInfo(c).remote.address;
+  } catch {
+    address = undefined; // not served by @hono/node-server (in-process app.request(), other runtimes)
+  }
+  return attachRemoteAddress(request, address);
+}
+
+/** Serves Rampart's routes; every other request goes on with `next()`. */
+export function rampartRoutes(rampart: Rampart): MiddlewareHandler {
+  return async (c, next) => {
+    if (!rampart.handles(c.req.method.toUpperCase(), new URL(c.req.url).pathname)) return next();
+    return rampart.fetch(webRequest(c));
+  };
+}
+
+/** Middleware enforcing `requirement`; on success `c.get("rampart")` is the caller. */
+export function requireRampart(rampart: Rampart, requirement: Requirement): MiddlewareHandler<RampartEnv> {
+  return async (c, next) => {
+    const outcome = await rampart.guards.check(webRequest(c), requirement);
+    if (!outcome.ok) return outcome.response;
+    const { ok: _ok, setCookies, ...auth } = outcome;
+    c.set("rampart", auth);
+    await next();
+    if (setCookies.length) {
+      // Copy the response so its headers are mutable (e.g. Response.redirect() answers are not).
+      const res = new Response(c.res.body, c.res);
+      for (const cookie of setCookies) res.headers.append("set-cookie", cookie);
+      c.res = undefined;
+      c.res = res;
+    }
+  };
+}
+
+export const loginRequired = (rampart: Rampart) => requireRampart(rampart, rampart.guards.loginRequired());
+export const authRequired = (rampart: Rampart, ...args: (Mechanism | { within?: number })[]) => requireRampart(rampart, rampart.guards.authRequired(...args));
+export const rolesRequired = (rampart: Rampart, ...roles: string[]) => requireRampart(rampart, rampart.guards.rolesRequired(...roles));
+export const rolesAccepted = (rampart: Rampart, ...roles: string[]) => requireRampart(rampart, rampart.guards.rolesAccepted(...roles));
+export const permissionsRequired = (rampart: Rampart, ...permissions: string[]) => requireRampart(rampart, rampart.guards.permissionsRequired(...permissions));
+export const permissionsAccepted = (rampart: Rampart, ...permissions: string[]) => requireRampart(rampart, rampart.guards.permissionsAccepted(...permissions));
+export const freshRequired = (rampart: Rampart, withinSeconds: number) => requireRampart(rampart, rampart.guards.freshRequired(withinSeconds));

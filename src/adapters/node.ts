@@ -1,0 +1,178 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { TLSSocket } from "node:tls";
+import type { Rampart } from "../create-rampart.js";
+import type { GuardOutcome, Requirement } from "../core/authz.js";
+import { attachRemoteAddress, remoteAddress } from "../core/context.js";
+
+/**
+ * `rampart/node`: binds Rampart to plain `node:http`. Converts IncomingMessage ↔ web Request and web
+ * Response → ServerResponse; serves Rampart's routes and guards app handlers. No auth logic lives here.
+ * The Express and Fastify adapters reuse these conversions.
+ */
+export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+/** What a passed guard tells the app about the caller. */
+export type RampartAuth = Omit<Extract<GuardOutcome, { ok: true }>, "ok" | "setCookies">;
+
+export interface ToWebRequestOptions {
+  /**
+   * Body to use instead of streaming `req`: e.g. a body rebuilt after a framework parsed the stream, or
+   * `null` for a headers-only Request that leaves the stream to the app. Undefined streams `req`.
+   */
+  body?: BodyInit | null;
+}
+
+const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
+const NO_BODY = new Set(["GET", "HEAD"]);
+
+/** The request's absolute URL: the socket's TLS state gives the scheme, a well-formed Host header the host. */
+export function requestUrl(req: IncomingMessage): URL {
+  const scheme = (req.socket as TLSSocket | undefined)?.encrypted ? "https" : "http";
+  const header = req.headers.host ?? req.headers[":authority"];
+  const local = req.socket?.localAddress ?? "localhost";
+  const host = typeof header === "string" && HOST.test(header) ? header : `${local.includes(":") ? `[${local}]` : local}:${req.socket?.localPort ?? 80}`;
+  let target = req.url ?? "/";
+  if (!target.startsWith("/")) {
+    try {
+      const absolute = new URL(target); // absolute-form request target (proxies): keep only path and query
+      target = absolute.pathname + absolute.search;
+    } catch {
+      target = "/";
+    }
+  }
+  return new URL(`${scheme}://${host}${target}`);
+}
+
+/** A web Request for `req`, with the socket peer address attached for Rampart (client IP). */
+export function toWebRequest(req: IncomingMessage, options: ToWebRequestOptions = {}): Request {
+  const headers = new Headers();
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) if (!raw[i]!.startsWith(":")) headers.append(raw[i]!, raw[i + 1]!);
+  const method = (req.method ?? "GET").toUpperCase();
+  let body: BodyInit | null = null;
+  if ("body" in options) {
+    for (const h of ["content-length", "content-encoding", "transfer-encoding"]) headers.delete(h);
+    body = NO_BODY.has(method) ? null : (options.body ?? null);
+  } else if (!NO_BODY.has(method) && (headers.has("content-length") || headers.has("transfer-encoding"))) {
+    body = Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>;
+  }
+  const init = { method, headers, body, duplex: "half" } as RequestInit;
+  return withRemoteAddress(new Request(requestUrl(req), init), req.socket?.remoteAddress);
+}
+
+/** Attaches the peer address unless the Request already carries one (guards may run several times). */
+export function withRemoteAddress(request: Request, address: string | undefined | null): Request {
+  return remoteAddress(request) === null ? attachRemoteAddress(request, address) : request;
+}
+
+/** Appends Set-Cookie values to those already on `res`. */
+export function appendSetCookies(res: ServerResponse, cookies: readonly string[]): void {
+  if (!cookies.length) return;
+  const existing = res.getHeader("set-cookie");
+  const before = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
+  res.setHeader("set-cookie", [...before, ...cookies]);
+}
+
+/** Writes a web Response to `res`: status, headers (every Set-Cookie kept apart), streamed body. */
+export async function sendWebResponse(res: ServerResponse, response: Response): Promise<void> {
+  res.statusCode = response.status;
+  if (response.statusText) res.statusMessage = response.statusText;
+  response.headers.forEach((value, name) => {
+    if (name !== "set-cookie") res.setHeader(name, value);
+  });
+  appendSetCookies(res, response.headers.getSetCookie());
+  if (!response.body) {
+    res.end();
+    return;
+  }
+  await pipeline(Readable.fromWeb(response.body as import("node:stream/web").ReadableStream), res);
+}
+
+/** Re-encodes a body a framework already parsed (JSON, urlencoded, raw Buffer or text) for a web Request. */
+export function encodeParsedBody(value: unknown, contentType: string | undefined): { body: BodyInit | null; contentType?: string } {
+  if (value === undefined || value === null) return { body: null };
+  if (typeof value === "string") return { body: value };
+  if (Buffer.isBuffer(value)) return { body: new Uint8Array(value) };
+  const mime = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
+  if (mime === "application/json" || mime.endsWith("+json")) return { body: JSON.stringify(value) };
+  if (typeof value !== "object") return { body: JSON.stringify(value), contentType: "application/json" };
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(value)) {
+    for (const item of Array.isArray(v) ? v : [v]) if (item !== null && typeof item !== "object") params.append(k, String(item));
+  }
+  return { body: params.toString(), contentType: "application/x-www-form-urlencoded" };
+}
+
+/** A web Request for a body a framework already parsed (when `consumed`), else a headers-only Request. */
+export function toGuardRequest(req: IncomingMessage, parsed: unknown, consumed: boolean): Request {
+  if (!consumed) return toWebRequest(req, { body: null });
+  const encoded = encodeParsedBody(parsed, req.headers["content-type"]);
+  const request = toWebRequest(req, { body: encoded.body });
+  if (encoded.contentType) request.headers.set("content-type", encoded.contentType);
+  return request;
+}
+
+function serve(rampart: Rampart, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  return rampart.fetch(toWebRequest(req)).then((response) => sendWebResponse(res, response));
+}
+
+function fail(res: ServerResponse, error: unknown): void {
+  if (!res.headersSent) {
+    res.statusCode = 500;
+    res.setHeader("content-type", "text/plain; charset=utf-8");
+    res.end("Internal Server Error");
+  } else res.destroy(error instanceof Error ? error : undefined);
+}
+
+/**
+ * A `node:http` request listener serving Rampart's routes. Other requests go to `fallback`; without one,
+ * Rampart answers them (404, or 405 for a known path).
+ */
+export function createRequestListener(rampart: Rampart, options: { fallback?: NodeHandler } = {}): NodeHandler {
+  return async (req, res) => {
+    try {
+      const { pathname } = requestUrl(req);
+      if (options.fallback && !rampart.handles((req.method ?? "GET").toUpperCase(), pathname)) await options.fallback(req, res);
+      else await serve(rampart, req, res);
+    } catch (error) {
+      fail(res, error);
+    }
+  };
+}
+
+/**
+ * Checks `requirement` for `req`. On refusal writes Rampart's response to `res` and returns `{ ok: false }`;
+ * on success adds the guard's cookies to `res`. The body stream is left to the app unless `options.body`
+ * passes an already-read body (then a `csrf_token` / `auth_token` field in it counts too).
+ */
+export async function guard(
+  rampart: Rampart,
+  requirement: Requirement,
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: ToWebRequestOptions = { body: null },
+): Promise<({ ok: true } & RampartAuth) | { ok: false }> {
+  const outcome = await rampart.guards.check(toWebRequest(req, options), requirement);
+  if (!outcome.ok) {
+    await sendWebResponse(res, outcome.response);
+    return { ok: false };
+  }
+  const { setCookies, ...success } = outcome;
+  appendSetCookies(res, setCookies);
+  return success;
+}
+
+/** Wraps a handler so it runs only when `requirement` is met; `req.rampart` holds the caller. */
+export function withGuard(rampart: Rampart, requirement: Requirement, handler: (req: IncomingMessage & { rampart: RampartAuth }, res: ServerResponse) => void | Promise<void>): NodeHandler {
+  return async (req, res) => {
+    try {
+      const outcome = await guard(rampart, requirement, req, res);
+      if (!outcome.ok) return;
+      const { ok: _ok, ...auth } = outcome;
+      await handler(Object.assign(req, { rampart: auth }), res);
+    } catch (error) {
+      fail(res, error);
+    }
+  };
+}

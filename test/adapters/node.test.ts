@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { it } from "node:test";
+import { createRequestListener, requestUrl, withGuard } from "../../src/adapters/node.js";
+import { adapterScenario, listening, ok } from "./scenario.js";
+
+function json(res: ServerResponse, body: unknown): void {
+  res.setHeader("content-type", "application/json");
+  res.end(JSON.stringify(body));
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+}
+
+adapterScenario(
+  "node",
+  async ({ rampart }) => {
+    const { guards } = rampart;
+    const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void | Promise<void>> = {
+      "GET /health": (_req, res) => void res.end("ok"),
+      "GET /api/protected": withGuard(rampart, guards.loginRequired(), (req, res) => json(res, ok({ email: req.rampart.user.email, via: req.rampart.mechanism }))),
+      "GET /api/admin": withGuard(rampart, guards.rolesRequired("admin"), (req, res) => json(res, ok({ roles: req.rampart.roles }))),
+      "GET /api/fresh": withGuard(rampart, guards.freshRequired(60), (_req, res) => json(res, ok({ fresh: true }))),
+      "POST /api/echo": withGuard(rampart, guards.loginRequired(), async (req, res) => json(res, ok({ email: req.rampart.user.email, body: await readJson(req) }))),
+    };
+    const fallback = (req: IncomingMessage, res: ServerResponse) => {
+      const route = routes[`${req.method} ${new URL(req.url ?? "/", "http://x").pathname}`];
+      if (route) return route(req, res);
+      res.statusCode = 404;
+      res.end("app: not found");
+    };
+    return listening(createServer(createRequestListener(rampart, { fallback })).listen(0, "127.0.0.1"));
+  },
+  { csrfFieldInBody: false },
+);
+
+it("node: the request URL comes from a well-formed Host and the socket's TLS state", () => {
+  const fake = (host: string | undefined, url: string, encrypted = false) =>
+    ({ headers: host === undefined ? {} : { host }, url, socket: { encrypted, localAddress: "127.0.0.1", localPort: 8080 } }) as unknown as IncomingMessage;
+  assert.equal(requestUrl(fake("app.example:3000", "/login?next=%2F")).href, "http://app.example:3000/login?next=%2F");
+  assert.equal(requestUrl(fake("app.example", "/login", true)).href, "https://app.example/login");
+  assert.equal(requestUrl(fake("evil.example/x?", "/login")).href, "http://127.0.0.1:8080/login", "a malformed Host is not trusted");
+  assert.equal(requestUrl(fake(undefined, "//evil.example/login")).host, "127.0.0.1:8080", "a path starting with // stays a path");
+  assert.equal(requestUrl(fake("app.example", "http://other.example/login?x=1")).href, "http://app.example/login?x=1");
+});

@@ -1,0 +1,186 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createTestApp, type TestApp } from "../helpers/app.js";
+import { TestClient } from "../helpers/client.js";
+import type { UserRecord } from "../../src/datastore/contracts.js";
+
+/**
+ * The one scenario every adapter passes, over real HTTP on 127.0.0.1. Each adapter test builds an app with:
+ *   GET  /health          → 200 "ok" (no Rampart)
+ *   GET  /api/protected   loginRequired      → { response: { email, via } }
+ *   GET  /api/admin       rolesRequired admin → { response: { roles } }
+ *   GET  /api/fresh       freshRequired 60    → { response: { fresh: true } }
+ *   POST /api/echo        loginRequired      → { response: { email, body } } (body: the JSON the app read)
+ * and Rampart's own routes mounted through the adapter.
+ */
+export interface Started {
+  base: string;
+  close(): Promise<void>;
+}
+
+export interface ScenarioOptions {
+  /** The guard sees a `csrf_token` field of a body the app parsed (not so for node, which leaves the stream alone). */
+  csrfFieldInBody: boolean;
+}
+
+export const EMAIL = "alice@example.com";
+export const PASSWORD = "correct horse battery staple";
+
+/** The JSON body every app route answers with. */
+export function ok(response: Record<string, unknown>): { meta: { code: number }; response: Record<string, unknown> } {
+  return { meta: { code: 200 }, response };
+}
+
+/** Waits for a node server to listen on an ephemeral 127.0.0.1 port and returns its base URL and closer. */
+export async function listening(server: Server): Promise<Started> {
+  if (!server.listening) await new Promise<void>((resolve, reject) => server.once("listening", resolve).once("error", reject));
+  const { port } = server.address() as AddressInfo;
+  return {
+    base: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+export function adapterScenario(name: string, start: (app: TestApp) => Promise<Started>, options: ScenarioOptions): void {
+  describe(`${name} adapter over real HTTP`, { timeout: 60_000 }, () => {
+    let app: TestApp;
+    let server: Started;
+    let user: UserRecord;
+    let client: TestClient;
+    let csrf = "";
+
+    before(async () => {
+      // Plain-http cookies: no __Host- prefix, no Secure flag.
+      app = await createTestApp({ config: { session: { cookieSecure: false } } });
+      await app.rampart.api.createRole({ name: "admin" });
+      await app.rampart.api.createRole({ name: "reader" });
+      user = await app.rampart.api.createUser({ email: EMAIL, password: PASSWORD, roles: ["reader"], confirmed: true });
+      server = await start(app);
+      client = new TestClient(fetch, server.base);
+    });
+
+    after(async () => {
+      await server?.close();
+      await app?.close();
+    });
+
+    it("leaves the app's own routes to the app, and 404s what nobody serves", async () => {
+      const health = await client.get("/health");
+      assert.equal(health.status, 200);
+      assert.equal(health.body, "ok");
+      assert.equal((await client.get("/nothing-here", { acceptJson: true })).status, 404);
+      assert.equal((await client.get("/nothing-here")).status, 404);
+    });
+
+    it("refuses anonymous callers: redirect for HTML, 401 JSON for JSON", async () => {
+      const html = await client.get("/api/protected", { headers: { accept: "text/html" } });
+      assert.equal(html.status, 302);
+      assert.equal(html.location, "/login?next=%2Fapi%2Fprotected");
+      const json = await client.get("/api/protected", { acceptJson: true });
+      assert.equal(json.status, 401);
+      assert.equal(json.json.meta.code, 401);
+      assert.ok(Array.isArray(json.json.response.errors));
+    });
+
+    it("signs in with JSON + CSRF, keeping every Set-Cookie and the client's IP", async () => {
+      const login = await client.get("/login", { acceptJson: true });
+      assert.equal(login.status, 200);
+      const anon = login.json.response.csrf_token as string;
+      assert.equal(typeof anon, "string");
+      const refused = await client.post("/login", { json: { email: EMAIL, password: PASSWORD } });
+      assert.equal(refused.status, 400, "login without CSRF is refused");
+      const r = await client.post("/login", { json: { email: EMAIL, password: PASSWORD, remember: true }, headers: { "x-csrf-token": anon } });
+      assert.equal(r.status, 200, r.body);
+      assert.equal(r.json.response.user.email, EMAIL);
+      csrf = r.json.response.csrf_token as string;
+      assert.ok(csrf);
+      const names = r.setCookies.map((c) => c.split("=")[0]);
+      assert.ok(names.includes("rampart_session") && names.includes("remember_token"), `both cookies arrive: ${names.join(", ")}`);
+      assert.ok(client.jar.has("rampart_session") && client.jar.has("remember_token"));
+      const sessions = await app.rampart.api.listSessions(user);
+      assert.equal(sessions.length, 1);
+      assert.match(sessions[0]!.ip ?? "", /127\.0\.0\.1$/, "the socket peer address reached Rampart");
+    });
+
+    it("lets the session through loginRequired", async () => {
+      const r = await client.get("/api/protected", { acceptJson: true });
+      assert.equal(r.status, 200, r.body);
+      assert.deepEqual(r.json.response, { email: EMAIL, via: "session" });
+    });
+
+    it("enforces CSRF on unsafe app routes for cookie sessions, and the app still reads its body", async () => {
+      const missing = await client.post("/api/echo", { json: { hello: "world" } });
+      assert.equal(missing.status, 400, missing.body);
+      assert.deepEqual(missing.json.response.error_codes, ["CSRF_MISSING"]);
+      const r = await client.post("/api/echo", { json: { hello: "world" }, headers: { "x-csrf-token": csrf } });
+      assert.equal(r.status, 200, r.body);
+      assert.deepEqual(r.json.response, { email: EMAIL, body: { hello: "world" } });
+      if (options.csrfFieldInBody) {
+        const field = await client.post("/api/echo", { json: { hello: "field", csrf_token: csrf } });
+        assert.equal(field.status, 200, field.body);
+        assert.deepEqual(field.json.response.body, { hello: "field", csrf_token: csrf });
+      }
+    });
+
+    it("answers 403 without the role and 200 with it, applying the guard's rotated session cookie", async () => {
+      const denied = await client.get("/api/admin", { acceptJson: true });
+      assert.equal(denied.status, 403);
+      assert.equal(denied.json.meta.code, 403);
+      const before = client.jar.get("rampart_session");
+      await app.rampart.api.addRoleToUser(user, "admin");
+      const allowed = await client.get("/api/admin", { acceptJson: true });
+      assert.equal(allowed.status, 200, allowed.body);
+      assert.deepEqual((allowed.json.response.roles as string[]).sort(), ["admin", "reader"]);
+      assert.ok(allowed.setCookies.some((c) => c.startsWith("rampart_session=")), "the rotated session cookie reaches the client");
+      assert.notEqual(client.jar.get("rampart_session"), before);
+      assert.equal((await client.get("/api/protected", { acceptJson: true })).status, 200, "the rotated session works");
+    });
+
+    it("asks for re-authentication once the sign-in is older than freshRequired's window", async () => {
+      assert.equal((await client.get("/api/fresh", { acceptJson: true })).status, 200);
+      app.advance(120);
+      const stale = await client.get("/api/fresh", { acceptJson: true });
+      assert.equal(stale.status, 401);
+      assert.equal(stale.json.response.reauth_required, true);
+      const html = await client.get("/api/fresh", { headers: { accept: "text/html" } });
+      assert.equal(html.status, 302);
+      assert.equal(html.location, "/verify?next=%2Fapi%2Ffresh");
+    });
+
+    it("logs out with JSON + CSRF, after which the session is refused", async () => {
+      const token = await client.csrf();
+      const r = await client.post("/logout", { json: {}, headers: { "x-csrf-token": token } });
+      assert.equal(r.status, 200, r.body);
+      assert.ok(!client.jar.has("rampart_session") && !client.jar.has("remember_token"), "logout deletes both cookies");
+      const after = await client.get("/api/protected", { acceptJson: true });
+      assert.equal(after.status, 401);
+      assert.equal(after.json.meta.code, 401);
+    });
+
+    it("accepts an auth token from POST /login?include_auth_token in the Authentication-Token header", async () => {
+      const login = await new TestClient(fetch, server.base).login(EMAIL, PASSWORD, {}, "?include_auth_token");
+      assert.equal(login.status, 200, login.body);
+      const token = login.json.response.user.authentication_token as string;
+      assert.ok(token);
+      const bare = new TestClient(fetch, server.base);
+      const r = await bare.get("/api/protected", { acceptJson: true, headers: { "authentication-token": token } });
+      assert.equal(r.status, 200, r.body);
+      assert.deepEqual(r.json.response, { email: EMAIL, via: "token" });
+      assert.equal((await bare.get("/api/protected", { acceptJson: true, headers: { "authentication-token": "forged" } })).status, 401);
+    });
+
+    it("signs in with an HTML form (urlencoded body streamed to Rampart)", async () => {
+      const browser = new TestClient(fetch, server.base);
+      const token = await browser.csrf();
+      const r = await browser.post("/login", { form: { email: EMAIL, password: PASSWORD, csrf_token: token } });
+      assert.equal(r.status, 302, r.body);
+      assert.equal((await browser.get("/api/protected", { acceptJson: true })).status, 200);
+    });
+  });
+}
