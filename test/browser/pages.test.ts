@@ -1,0 +1,66 @@
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { serve, type ServerType } from "@hono/node-server";
+import { chromium, type Browser } from "playwright-core";
+import { createTestApp, type TestApp } from "../helpers/app.js";
+import { demoApp } from "../../src/server/demo-app.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const available = existsSync(CHROMIUM);
+if (!available && process.env.CI) throw new Error("CI run without /usr/bin/chromium: browser tests must run in CI");
+
+describe("pages in a real browser (Chromium)", { skip: !available && "chromium not installed" }, () => {
+  let app: TestApp;
+  let server: ServerType;
+  let browser: Browser;
+  let base: string;
+
+  before(async () => {
+    // Plain http on localhost: development mode makes cookies non-Secure with plain names.
+    app = await createTestApp({ config: { development: true } });
+    await app.rampart.api.createUser({ email: "alice@x.test", password: "correct horse battery" });
+    const fetch = demoApp(app.rampart);
+    await new Promise<void>((resolve) => {
+      server = serve({ fetch, port: 0, hostname: "127.0.0.1" }, (info) => {
+        base = `http://localhost:${info.port}`;
+        resolve();
+      });
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await new Promise((r) => server?.close(r));
+    await app?.close();
+  });
+
+  it("signs in through the form, lists the session, signs it out; the page obeys its CSP", async () => {
+    const page = await browser.newPage();
+    const cspViolations: string[] = [];
+    page.on("console", (m) => {
+      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
+    await page.goto(`${base}/login?next=%2Fsessions`);
+    assert.equal(await page.title(), "Sign in · Rampart");
+    await page.fill("#email", "alice@x.test");
+    await page.fill("#password", "wrong password");
+    await page.click("button[type=submit]");
+    assert.match(await page.locator("#form-errors").innerText(), /Authentication failed/);
+    assert.equal(await page.inputValue("#email"), "alice@x.test");
+    await page.fill("#password", "correct horse battery");
+    await page.click("button[type=submit]");
+    await page.waitForURL(`${base}/sessions`);
+    assert.match(await page.locator("table").innerText(), /This device/);
+    if (process.env.RAMPART_SCREENSHOTS) await page.screenshot({ path: `${process.env.RAMPART_SCREENSHOTS}/sessions.png` });
+    await page.click("tr[data-session] button");
+    await page.waitForURL(`${base}/login`);
+    const protectedPage = await page.goto(`${base}/api/protected`);
+    assert.equal(new URL(page.url()).pathname, "/login", `got ${protectedPage?.status()}`);
+    assert.deepEqual(cspViolations, []);
+    await page.close();
+  });
+});
