@@ -16,6 +16,7 @@ import { randomToken } from "./crypto/random.js";
 import { createTokenSigner } from "./crypto/signed-token.js";
 import type { Datastore, SessionStore } from "./datastore/contracts.js";
 import { openDatastore } from "./datastore/open.js";
+import { RedisSessionStore } from "./datastore/redis-sessions.js";
 import { loginFeature } from "./features/login/index.js";
 import { sessionsFeature } from "./features/sessions/index.js";
 
@@ -29,6 +30,8 @@ export interface RampartOptions {
   database?: string | Datastore;
   /** Where sessions live; default the datastore's session table. */
   sessionStore?: SessionStore;
+  /** Keep sessions in Redis (REDIS_URL) instead of the database. Ignored when sessionStore is given. */
+  redisUrl?: string;
   hooks?: Hooks;
   serializeUser?: UserSerializer;
   logger?: Logger;
@@ -81,12 +84,13 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     if (options.migrations === "auto") await datastore.migrations.migrateToLatest();
     else throw new MigrationRequiredError(pending);
   }
+  const redisStore = !options.sessionStore && options.redisUrl ? RedisSessionStore.connect(options.redisUrl) : null;
   const messages: Record<string, string> = { ...defaultMessages, ...config.messages };
   const pipeline = new SignInPipeline();
   const rt: Runtime = {
     config,
     datastore,
-    sessions: options.sessionStore ?? datastore.sessions,
+    sessions: options.sessionStore ?? redisStore ?? datastore.sessions,
     hasher: createPasswordHasher({
       scheme: config.password.hash,
       argon2: config.password.argon2,
@@ -137,6 +141,18 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     return c.notFound();
   });
 
+  // Sessions are checked on every use; this sweep only keeps the store from growing without bound.
+  const sweep = async () => {
+    const now = rt.now();
+    try {
+      await rt.sessions.deleteExpired(now, new Date(now.getTime() - config.session.idleTimeoutSeconds * 1000));
+    } catch (error) {
+      logger.warn(`session cleanup failed: ${(error as Error).message}`);
+    }
+  };
+  const timer = config.session.cleanupIntervalSeconds > 0 ? setInterval(sweep, config.session.cleanupIntervalSeconds * 1000) : null;
+  timer?.unref();
+
   return {
     fetch: (request) => Promise.resolve(app.fetch(request)),
     handles,
@@ -146,6 +162,10 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     config,
     datastore,
     runtime: rt,
-    close: () => datastore.close(),
+    async close() {
+      if (timer) clearInterval(timer);
+      await redisStore?.close();
+      await datastore.close();
+    },
   };
 }

@@ -52,6 +52,7 @@ export const envMap: Record<string, [path: string, kind: Kind]> = {
   SESSION_COOKIE_SAMESITE: ["session.cookieSameSite", "string"],
   RAMPART_SESSION_IDLE_TIMEOUT: ["session.idleTimeoutSeconds", "int"],
   RAMPART_SESSION_ABSOLUTE_TIMEOUT: ["session.absoluteTimeoutSeconds", "int"],
+  RAMPART_SESSION_CLEANUP_INTERVAL: ["session.cleanupIntervalSeconds", "int"],
   REMEMBER_COOKIE_NAME: ["session.rememberCookieName", "string"],
   REMEMBER_COOKIE_DURATION: ["session.rememberDurationSeconds", "int"],
   SECURITY_TOKEN_AUTHENTICATION_HEADER: ["token.header", "string"],

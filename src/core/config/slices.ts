@@ -103,6 +103,8 @@ export const sessionSlice = z
     absoluteTimeoutSeconds: seconds.default(24 * 60 * 60),
     /** last_active_at is written at most this often (a write per request would be a hot-path cost). */
     touchIntervalSeconds: z.number().int().min(0).default(60),
+    /** How often expired sessions are swept from the store (0 disables the timer). */
+    cleanupIntervalSeconds: z.number().int().min(0).default(600),
     rememberCookieName: z.string().min(1).default("remember_token"),
     rememberDurationSeconds: seconds.default(30 * 24 * 60 * 60),
   })
