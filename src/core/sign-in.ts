@@ -92,15 +92,5 @@ export class SignInPipeline {
 }
 
 async function trackLogin(ctx: RequestContext, user: UserRecord): Promise<void> {
-  const now = ctx.now();
-  const ip = ctx.clientIp();
-  const patch = {
-    lastLoginAt: user.currentLoginAt ?? now,
-    currentLoginAt: now,
-    lastLoginIp: user.currentLoginIp ?? ip,
-    currentLoginIp: ip,
-    loginCount: (user.loginCount ?? 0) + 1,
-  };
-  await ctx.rt.datastore.users.update(user.id, patch);
-  Object.assign(user, patch);
+  await ctx.rt.datastore.users.recordLogin(user.id, ctx.now(), ctx.clientIp());
 }

@@ -86,6 +86,11 @@ export interface UserStore {
   create(input: NewUser): Promise<UserRecord>;
   /** Applies the patch and bumps update_datetime; throws DuplicateError on a taken email/username. */
   update(id: number, patch: UserPatch): Promise<void>;
+  /**
+   * Trackable login, atomically: last_* ← current_*, current_* ← (at, ip), login_count + 1. One statement, so
+   * concurrent logins never lose a count.
+   */
+  recordLogin(id: number, at: Date, ip: string | null): Promise<void>;
   /** Replaces the password hash only if the stored one is still `expected` (transparent rehash). */
   replacePasswordHash(id: number, expected: string, next: string): Promise<boolean>;
   /** New random fs_uniquifier: kills sessions, remember cookies and (without a token uniquifier) tokens. */

@@ -1,0 +1,72 @@
+/** The Kysely `Datastore`: one implementation for SQLite, PostgreSQL and MySQL/MariaDB. */
+import type { Kysely } from "kysely";
+import type { AuditStore, Datastore, MigrationControl, RoleStore, SessionStore, UserStore } from "../contracts.js";
+import { KyselyAuditStore } from "./audit.js";
+import type { StoreContext } from "./context.js";
+import { migrationControl } from "./migrations/index.js";
+import { KyselyRoleStore } from "./roles.js";
+import type { Database, SqlDialect } from "./schema.js";
+import { KyselySessionStore, SessionQueries } from "./sessions.js";
+import { KyselyUserStore, UserQueries } from "./users.js";
+
+export type TransactionStores = Omit<Datastore, "transaction" | "close" | "migrations">;
+
+export interface KyselyDatastoreOptions {
+  /** SQL texts the driver keeps prepared; hot queries register themselves here. */
+  preparedSql?: Set<string>;
+  /** PostgreSQL schema holding the tables (and the migration table). */
+  schema?: string;
+}
+
+interface Queries {
+  users: UserQueries;
+  sessions: SessionQueries;
+}
+
+function stores(ctx: StoreContext, q: Queries): TransactionStores {
+  return {
+    dialect: ctx.dialect,
+    users: new KyselyUserStore(ctx, q.users),
+    roles: new KyselyRoleStore(ctx),
+    sessions: new KyselySessionStore(ctx, q.sessions),
+    audit: new KyselyAuditStore(ctx),
+  };
+}
+
+export class KyselyDatastore implements Datastore {
+  readonly users: UserStore;
+  readonly roles: RoleStore;
+  readonly sessions: SessionStore;
+  readonly audit: AuditStore;
+  readonly migrations: MigrationControl;
+  private readonly queries: Queries;
+
+  constructor(
+    readonly db: Kysely<Database>,
+    readonly dialect: SqlDialect,
+    options: KyselyDatastoreOptions = {},
+  ) {
+    const preparedSql = options.preparedSql ?? new Set<string>();
+    this.queries = { users: new UserQueries(db, preparedSql), sessions: new SessionQueries(db, preparedSql) };
+    const s = stores({ db, dialect }, this.queries);
+    this.users = s.users;
+    this.roles = s.roles;
+    this.sessions = s.sessions;
+    this.audit = s.audit;
+    this.migrations = migrationControl(db, dialect, options.schema);
+  }
+
+  /**
+   * Runs `fn` in one transaction with stores bound to it. Inside `fn`, use only the stores handed in: on SQLite
+   * the single connection is held by the transaction, so a call through the outer datastore would wait forever.
+   */
+  transaction<T>(fn: (tx: TransactionStores) => Promise<T>): Promise<T> {
+    return this.db
+      .transaction()
+      .execute((trx) => fn(stores({ db: trx, dialect: this.dialect }, this.queries)));
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}

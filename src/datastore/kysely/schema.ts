@@ -1,0 +1,105 @@
+/**
+ * Kysely table types. The `user`, `role` and `roles_users` tables follow Flask-Security's fsqla_v3 models
+ * (plus Rampart's `email_canonical` / `username_canonical`); `session` and `audit_event` are Rampart's own.
+ *
+ * Value conventions shared by all dialects (see codec.ts):
+ * - datetimes in `user` / `role` are written as naive UTC text "YYYY-MM-DD HH:MM:SS.ffffff" (SQLAlchemy's
+ *   SQLite format; accepted by PostgreSQL `timestamp` and MySQL `datetime(6)`) and read back as strings
+ *   (pg and mysql2 are configured not to convert them), or as Date from a `timestamptz` column;
+ * - booleans are 1/0 on SQLite and MySQL, true/false on PostgreSQL;
+ * - session and audit times are bigint epoch milliseconds.
+ */
+import type { ColumnType, Generated } from "kysely";
+
+export type SqlDialect = "sqlite" | "postgres" | "mysql";
+
+/** Boolean column: read as boolean (pg) or 0/1 (sqlite, mysql). */
+export type BoolColumn = ColumnType<boolean | number, boolean | number, boolean | number>;
+/** Datetime column as stored text (or Date from a timestamptz column). */
+export type DateColumn = ColumnType<string | Date, string, string>;
+export type NullableDateColumn = ColumnType<string | Date | null, string | null | undefined, string | null>;
+/** Epoch milliseconds; pg returns int8 as number through our type parser, strings are tolerated. */
+export type MillisColumn = ColumnType<number | string, number, number>;
+export type NullableMillisColumn = ColumnType<number | string | null, number | null, number | null>;
+
+export interface UserTable {
+  id: Generated<number>;
+  email: string;
+  email_canonical: string | null;
+  username: string | null;
+  username_canonical: string | null;
+  password: string | null;
+  active: BoolColumn;
+  fs_uniquifier: string;
+  fs_token_uniquifier: string | null;
+  fs_webauthn_user_handle: string | null;
+  confirmed_at: NullableDateColumn;
+  last_login_at: NullableDateColumn;
+  current_login_at: NullableDateColumn;
+  last_login_ip: string | null;
+  current_login_ip: string | null;
+  login_count: number | null;
+  tf_primary_method: string | null;
+  tf_totp_secret: string | null;
+  tf_phone_number: string | null;
+  us_totp_secrets: string | null;
+  us_phone_number: string | null;
+  mf_recovery_codes: string | null;
+  create_datetime: DateColumn;
+  update_datetime: DateColumn;
+}
+
+export interface RoleTable {
+  id: Generated<number>;
+  name: string;
+  description: string | null;
+  /** Comma-separated list (Flask-Security's AsaList). */
+  permissions: string | null;
+  update_datetime: NullableDateColumn;
+}
+
+export interface RolesUsersTable {
+  user_id: number;
+  role_id: number;
+}
+
+export interface SessionTable {
+  id: string;
+  token_hash: string;
+  user_id: number;
+  fs_uniquifier: string;
+  created_at: MillisColumn;
+  last_active_at: MillisColumn;
+  expires_at: MillisColumn;
+  authenticated_at: MillisColumn;
+  grace_expires_at: NullableMillisColumn;
+  remember: BoolColumn;
+  ip: string | null;
+  user_agent: string | null;
+  csrf_secret: string;
+  /** JSON array text. */
+  authn_via: string;
+  /** JSON object text. */
+  data: string;
+}
+
+export interface AuditEventTable {
+  id: Generated<number>;
+  at: MillisColumn;
+  event: string;
+  outcome: string;
+  user_id: number | null;
+  identity: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  /** JSON object text or null. */
+  details: string | null;
+}
+
+export interface Database {
+  user: UserTable;
+  role: RoleTable;
+  roles_users: RolesUsersTable;
+  session: SessionTable;
+  audit_event: AuditEventTable;
+}

@@ -1,0 +1,147 @@
+import type { Kysely, Selectable, Updateable } from "kysely";
+import type { SessionRecord, SessionStore } from "../contracts.js";
+import { decodeBool, encodeBool, fromMillis, fromMillisOrNull, parseJson, toMillis } from "./codec.js";
+import type { StoreContext } from "./context.js";
+import { PreparedQuery } from "./prepared.js";
+import type { Database, SessionTable } from "./schema.js";
+
+type SessionRow = Selectable<SessionTable>;
+
+/** Explicit column list: a prepared `select *` would break when a later migration adds columns. */
+const SESSION_COLUMNS = [
+  "id",
+  "token_hash",
+  "user_id",
+  "fs_uniquifier",
+  "created_at",
+  "last_active_at",
+  "expires_at",
+  "authenticated_at",
+  "grace_expires_at",
+  "remember",
+  "ip",
+  "user_agent",
+  "csrf_secret",
+  "authn_via",
+  "data",
+] as const satisfies readonly (keyof SessionTable)[];
+
+export class SessionQueries {
+  readonly byTokenHash: PreparedQuery<SessionRow>;
+  readonly byId: PreparedQuery<SessionRow>;
+
+  constructor(db: Kysely<Database>, preparedSql: Set<string>) {
+    this.byTokenHash = new PreparedQuery(db.selectFrom("session").select(SESSION_COLUMNS).where("token_hash", "=", ""), preparedSql);
+    this.byId = new PreparedQuery(db.selectFrom("session").select(SESSION_COLUMNS).where("id", "=", ""), preparedSql);
+  }
+}
+
+function toSessionRecord(row: SessionRow): SessionRecord {
+  return {
+    id: row.id,
+    tokenHash: row.token_hash,
+    userId: Number(row.user_id),
+    fsUniquifier: row.fs_uniquifier,
+    createdAt: fromMillis(row.created_at),
+    lastActiveAt: fromMillis(row.last_active_at),
+    expiresAt: fromMillis(row.expires_at),
+    authenticatedAt: fromMillis(row.authenticated_at),
+    graceExpiresAt: fromMillisOrNull(row.grace_expires_at),
+    remember: decodeBool(row.remember),
+    ip: row.ip ?? null,
+    userAgent: row.user_agent ?? null,
+    csrfSecret: row.csrf_secret,
+    authnVia: parseJson<string[]>(row.authn_via, []),
+    data: parseJson<Record<string, unknown>>(row.data, {}),
+  };
+}
+
+export class KyselySessionStore implements SessionStore {
+  constructor(
+    private readonly ctx: StoreContext,
+    private readonly q: SessionQueries,
+  ) {}
+
+  async create(s: SessionRecord): Promise<void> {
+    await this.ctx.db
+      .insertInto("session")
+      .values({
+        id: s.id,
+        token_hash: s.tokenHash,
+        user_id: s.userId,
+        fs_uniquifier: s.fsUniquifier,
+        created_at: toMillis(s.createdAt),
+        last_active_at: toMillis(s.lastActiveAt),
+        expires_at: toMillis(s.expiresAt),
+        authenticated_at: toMillis(s.authenticatedAt),
+        grace_expires_at: s.graceExpiresAt ? toMillis(s.graceExpiresAt) : null,
+        remember: encodeBool(this.ctx.dialect, s.remember),
+        ip: s.ip,
+        user_agent: s.userAgent,
+        csrf_secret: s.csrfSecret,
+        authn_via: JSON.stringify(s.authnVia),
+        data: JSON.stringify(s.data),
+      })
+      .execute();
+  }
+
+  async findByTokenHash(tokenHash: string): Promise<SessionRecord | null> {
+    const row = await this.q.byTokenHash.first(this.ctx.db, tokenHash);
+    return row ? toSessionRecord(row) : null;
+  }
+
+  async findById(id: string): Promise<SessionRecord | null> {
+    const row = await this.q.byId.first(this.ctx.db, id);
+    return row ? toSessionRecord(row) : null;
+  }
+
+  async touch(id: string, lastActiveAt: Date): Promise<void> {
+    await this.ctx.db.updateTable("session").set({ last_active_at: toMillis(lastActiveAt) }).where("id", "=", id).execute();
+  }
+
+  async update(
+    id: string,
+    patch: Partial<Pick<SessionRecord, "authenticatedAt" | "graceExpiresAt" | "data" | "csrfSecret">>,
+  ): Promise<void> {
+    const set: Updateable<SessionTable> = {};
+    if (patch.authenticatedAt !== undefined) set.authenticated_at = toMillis(patch.authenticatedAt);
+    if (patch.graceExpiresAt !== undefined) {
+      set.grace_expires_at = patch.graceExpiresAt === null ? null : toMillis(patch.graceExpiresAt);
+    }
+    if (patch.data !== undefined) set.data = JSON.stringify(patch.data);
+    if (patch.csrfSecret !== undefined) set.csrf_secret = patch.csrfSecret;
+    if (Object.keys(set).length === 0) return;
+    await this.ctx.db.updateTable("session").set(set).where("id", "=", id).execute();
+  }
+
+  async listForUser(userId: number): Promise<SessionRecord[]> {
+    const rows = await this.ctx.db
+      .selectFrom("session")
+      .select(SESSION_COLUMNS)
+      .where("user_id", "=", userId)
+      .orderBy("created_at", "desc")
+      .orderBy("id")
+      .execute();
+    return rows.map(toSessionRecord);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const result = await this.ctx.db.deleteFrom("session").where("id", "=", id).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async deleteForUser(userId: number, exceptId?: string): Promise<number> {
+    let query = this.ctx.db.deleteFrom("session").where("user_id", "=", userId);
+    if (exceptId !== undefined) query = query.where("id", "<>", exceptId);
+    const result = await query.executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  async deleteExpired(now: Date, idleBefore: Date): Promise<number> {
+    const result = await this.ctx.db
+      .deleteFrom("session")
+      .where((eb) => eb.or([eb("expires_at", "<=", toMillis(now)), eb("last_active_at", "<", toMillis(idleBefore))]))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * SessionStore on Redis (used when REDIS_URL is set). Keys, under a configurable prefix:
+ * - `t:<tokenHash>`  hash: `r` = JSON of the fixed fields, `la` last activity (ms), `aa` authenticated at (ms),
+ *                    `ge` grace expiry (ms or ""), `cs` CSRF secret, `d` JSON data. One round trip per request.
+ * - `s:<id>`         the token hash (lookup by public id).
+ * - `u:<userId>`     set of the user's session ids (listing, revoke all).
+ * - `exp` / `idle`   sorted sets of ids by expiry / last activity, for deleteExpired.
+ * Every per-session key expires at the session's absolute expiry (PEXPIREAT), so Redis drops dead sessions
+ * by itself; `deleteExpired` also removes idle ones and those past `now`. Updates of a live session run in a
+ * Lua script that only writes when the session still exists, so an update never resurrects a deleted one.
+ */
+import { Redis } from "ioredis";
+import type { SessionRecord, SessionStore } from "./contracts.js";
+
+interface FixedFields {
+  id: string;
+  tokenHash: string;
+  userId: number;
+  fsUniquifier: string;
+  createdAt: number;
+  expiresAt: number;
+  remember: boolean;
+  ip: string | null;
+  userAgent: string | null;
+  authnVia: string[];
+}
+
+/** HSET fields only when the hash exists; keeps its TTL. KEYS[1] hash, KEYS[2] idle zset; ARGV[1] id, then pairs. */
+const UPDATE_IF_EXISTS = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local la = nil
+for i = 2, #ARGV, 2 do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  if ARGV[i] == 'la' then la = ARGV[i + 1] end
+end
+if la then redis.call('ZADD', KEYS[2], 'XX', la, ARGV[1]) end
+return 1`;
+
+/** Results of a MULTI/pipeline, throwing the first command error (MULTI does not abort on one). */
+function checked(results: [Error | null, unknown][] | null): unknown[] {
+  if (!results) throw new Error("redis transaction aborted");
+  for (const [err] of results) if (err) throw err;
+  return results.map(([, value]) => value);
+}
+
+export interface RedisSessionStoreOptions {
+  /** Key prefix, default "rampart:sess:". */
+  prefix?: string;
+}
+
+export class RedisSessionStore implements SessionStore {
+  /** Prefix of every key this store writes. */
+  readonly prefix: string;
+
+  constructor(
+    private readonly redis: Redis,
+    options: RedisSessionStoreOptions = {},
+  ) {
+    this.prefix = options.prefix ?? "rampart:sess:";
+  }
+
+  /** Connects to `url` (redis://…) and returns the store; `close()` ends that connection. */
+  static connect(url: string, options: RedisSessionStoreOptions = {}): RedisSessionStore {
+    return new RedisSessionStore(new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 }), options);
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit();
+  }
+
+  private key(kind: "t" | "s" | "u", id: string | number): string {
+    return `${this.prefix}${kind}:${id}`;
+  }
+
+  private get expKey(): string {
+    return `${this.prefix}exp`;
+  }
+
+  private get idleKey(): string {
+    return `${this.prefix}idle`;
+  }
+
+  async create(s: SessionRecord): Promise<void> {
+    const fixed: FixedFields = {
+      id: s.id,
+      tokenHash: s.tokenHash,
+      userId: s.userId,
+      fsUniquifier: s.fsUniquifier,
+      createdAt: s.createdAt.getTime(),
+      expiresAt: s.expiresAt.getTime(),
+      remember: s.remember,
+      ip: s.ip,
+      userAgent: s.userAgent,
+      authnVia: s.authnVia,
+    };
+    const at = fixed.expiresAt;
+    const t = this.key("t", s.tokenHash);
+    const u = this.key("u", s.userId);
+    await this.redis
+      .multi()
+      .hset(t, {
+        r: JSON.stringify(fixed),
+        la: String(s.lastActiveAt.getTime()),
+        aa: String(s.authenticatedAt.getTime()),
+        ge: s.graceExpiresAt ? String(s.graceExpiresAt.getTime()) : "",
+        cs: s.csrfSecret,
+        d: JSON.stringify(s.data),
+      })
+      .pexpireat(t, at)
+      .set(this.key("s", s.id), s.tokenHash, "PXAT", at)
+      .sadd(u, s.id)
+      .pexpireat(u, at, "NX")
+      .pexpireat(u, at, "GT")
+      .zadd(this.expKey, at, s.id)
+      .zadd(this.idleKey, s.lastActiveAt.getTime(), s.id)
+      .exec()
+      .then(checked);
+  }
+
+  private decode(fields: Record<string, string>): SessionRecord | null {
+    if (!fields.r) return null;
+    const f = JSON.parse(fields.r) as FixedFields;
+    return {
+      id: f.id,
+      tokenHash: f.tokenHash,
+      userId: f.userId,
+      fsUniquifier: f.fsUniquifier,
+      createdAt: new Date(f.createdAt),
+      lastActiveAt: new Date(Number(fields.la)),
+      expiresAt: new Date(f.expiresAt),
+      authenticatedAt: new Date(Number(fields.aa)),
+      graceExpiresAt: fields.ge ? new Date(Number(fields.ge)) : null,
+      remember: f.remember,
+      ip: f.ip,
+      userAgent: f.userAgent,
+      csrfSecret: fields.cs ?? "",
+      authnVia: f.authnVia,
+      data: fields.d ? (JSON.parse(fields.d) as Record<string, unknown>) : {},
+    };
+  }
+
+  async findByTokenHash(tokenHash: string): Promise<SessionRecord | null> {
+    return this.decode(await this.redis.hgetall(this.key("t", tokenHash)));
+  }
+
+  async findById(id: string): Promise<SessionRecord | null> {
+    const tokenHash = await this.redis.get(this.key("s", id));
+    return tokenHash ? this.findByTokenHash(tokenHash) : null;
+  }
+
+  private async write(id: string, fields: [string, string][]): Promise<void> {
+    const tokenHash = await this.redis.get(this.key("s", id));
+    if (!tokenHash) return;
+    await this.redis.eval(UPDATE_IF_EXISTS, 2, this.key("t", tokenHash), this.idleKey, id, ...fields.flat());
+  }
+
+  async touch(id: string, lastActiveAt: Date): Promise<void> {
+    await this.write(id, [["la", String(lastActiveAt.getTime())]]);
+  }
+
+  async update(
+    id: string,
+    patch: Partial<Pick<SessionRecord, "authenticatedAt" | "graceExpiresAt" | "data" | "csrfSecret">>,
+  ): Promise<void> {
+    const fields: [string, string][] = [];
+    if (patch.authenticatedAt !== undefined) fields.push(["aa", String(patch.authenticatedAt.getTime())]);
+    if (patch.graceExpiresAt !== undefined) fields.push(["ge", patch.graceExpiresAt ? String(patch.graceExpiresAt.getTime()) : ""]);
+    if (patch.data !== undefined) fields.push(["d", JSON.stringify(patch.data)]);
+    if (patch.csrfSecret !== undefined) fields.push(["cs", patch.csrfSecret]);
+    if (fields.length) await this.write(id, fields);
+  }
+
+  async listForUser(userId: number): Promise<SessionRecord[]> {
+    const ids = await this.redis.smembers(this.key("u", userId));
+    if (ids.length === 0) return [];
+    const hashes = await this.redis.mget(ids.map((id) => this.key("s", id)));
+    const pipeline = this.redis.pipeline();
+    for (const h of hashes) if (h) pipeline.hgetall(this.key("t", h));
+    const out: SessionRecord[] = [];
+    for (const fields of checked(await pipeline.exec())) {
+      const s = this.decode(fields as Record<string, string>);
+      if (s) out.push(s);
+    }
+    const live = new Set(out.map((s) => s.id));
+    const stale = ids.filter((id) => !live.has(id));
+    if (stale.length) await this.redis.srem(this.key("u", userId), ...stale);
+    return out.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** Removes every key of the session; true when it still existed. */
+  async delete(id: string): Promise<boolean> {
+    const tokenHash = await this.redis.get(this.key("s", id));
+    const fields = tokenHash ? await this.redis.hget(this.key("t", tokenHash), "r") : null;
+    const multi = this.redis.multi().del(this.key("s", id)).zrem(this.expKey, id).zrem(this.idleKey, id);
+    if (tokenHash) multi.del(this.key("t", tokenHash));
+    if (fields) multi.srem(this.key("u", (JSON.parse(fields) as FixedFields).userId), id);
+    const results = checked(await multi.exec());
+    return results[0] === 1;
+  }
+
+  async deleteForUser(userId: number, exceptId?: string): Promise<number> {
+    const ids = await this.redis.smembers(this.key("u", userId));
+    let count = 0;
+    for (const id of ids) {
+      if (id === exceptId) continue;
+      if (await this.delete(id)) count++;
+      else await this.redis.srem(this.key("u", userId), id);
+    }
+    return count;
+  }
+
+  async deleteExpired(now: Date, idleBefore: Date): Promise<number> {
+    const [expired, idle] = await Promise.all([
+      this.redis.zrangebyscore(this.expKey, "-inf", now.getTime()),
+      this.redis.zrangebyscore(this.idleKey, "-inf", `(${idleBefore.getTime()}`),
+    ]);
+    let count = 0;
+    for (const id of new Set([...expired, ...idle])) if (await this.delete(id)) count++;
+    return count;
+  }
+}
