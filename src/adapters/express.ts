@@ -1,8 +1,8 @@
 import type { NextFunction, Request as ExpressRequest, RequestHandler, Response as ExpressResponse } from "express";
 import type { Rampart } from "../create-rampart.js";
 import type { Requirement } from "../core/authz.js";
-import type { Mechanism } from "../core/identity.js";
 import { appendSetCookies, sendWebResponse, toGuardRequest, toWebRequest, type RampartAuth } from "./node.js";
+import { guardFactories } from "./guard-factories.js";
 
 /**
  * `rampart/express` (Express 5): `rampartRouter` mounts every Rampart route; the guard factories are
@@ -61,10 +61,5 @@ export function requireRampart(rampart: Rampart, requirement: Requirement): Requ
   };
 }
 
-export const loginRequired = (rampart: Rampart) => requireRampart(rampart, rampart.guards.loginRequired());
-export const authRequired = (rampart: Rampart, ...args: (Mechanism | { within?: number })[]) => requireRampart(rampart, rampart.guards.authRequired(...args));
-export const rolesRequired = (rampart: Rampart, ...roles: string[]) => requireRampart(rampart, rampart.guards.rolesRequired(...roles));
-export const rolesAccepted = (rampart: Rampart, ...roles: string[]) => requireRampart(rampart, rampart.guards.rolesAccepted(...roles));
-export const permissionsRequired = (rampart: Rampart, ...permissions: string[]) => requireRampart(rampart, rampart.guards.permissionsRequired(...permissions));
-export const permissionsAccepted = (rampart: Rampart, ...permissions: string[]) => requireRampart(rampart, rampart.guards.permissionsAccepted(...permissions));
-export const freshRequired = (rampart: Rampart, withinSeconds: number) => requireRampart(rampart, rampart.guards.freshRequired(withinSeconds));
+export const { loginRequired, authRequired, rolesRequired, rolesAccepted, permissionsRequired, permissionsAccepted, freshRequired } =
+  guardFactories(requireRampart);

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
 import type { Rampart } from "../create-rampart.js";
 import type { Requirement } from "../core/authz.js";
-import type { Mechanism } from "../core/identity.js";
 import { toGuardRequest, toWebRequest, type RampartAuth } from "./node.js";
+import { guardFactories } from "./guard-factories.js";
 
 /**
  * `rampart/fastify` (Fastify 5): `rampartPlugin` serves Rampart's routes from an onRequest hook — before
@@ -49,10 +49,5 @@ export function requireRampart(rampart: Rampart, requirement: Requirement): preH
   };
 }
 
-export const loginRequired = (rampart: Rampart) => requireRampart(rampart, rampart.guards.loginRequired());
-export const authRequired = (rampart: Rampart, ...args: (Mechanism | { within?: number })[]) => requireRampart(rampart, rampart.guards.authRequired(...args));
-export const rolesRequired = (rampart: Rampart, ...roles: string[]) => requireRampart(rampart, rampart.guards.rolesRequired(...roles));
-export const rolesAccepted = (rampart: Rampart, ...roles: string[]) => requireRampart(rampart, rampart.guards.rolesAccepted(...roles));
-export const permissionsRequired = (rampart: Rampart, ...permissions: string[]) => requireRampart(rampart, rampart.guards.permissionsRequired(...permissions));
-export const permissionsAccepted = (rampart: Rampart, ...permissions: string[]) => requireRampart(rampart, rampart.guards.permissionsAccepted(...permissions));
-export const freshRequired = (rampart: Rampart, withinSeconds: number) => requireRampart(rampart, rampart.guards.freshRequired(withinSeconds));
+export const { loginRequired, authRequired, rolesRequired, rolesAccepted, permissionsRequired, permissionsAccepted, freshRequired } =
+  guardFactories(requireRampart);

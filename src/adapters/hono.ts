@@ -2,8 +2,8 @@ import type { Context, MiddlewareHandler } from "hono";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Rampart } from "../create-rampart.js";
 import type { GuardOutcome, Requirement } from "../core/authz.js";
-import type { Mechanism } from "../core/identity.js";
 import { attachRemoteAddress, remoteAddress } from "../core/context.js";
+import { guardFactories } from "./guard-factories.js";
 
 /**
  * `rampart/hono`: `rampartRoutes` serves Rampart's routes and passes everything else on; the guard factories
@@ -56,10 +56,5 @@ export function requireRampart(rampart: Rampart, requirement: Requirement): Midd
   };
 }
 
-export const loginRequired = (rampart: Rampart) => requireRampart(rampart, rampart.guards.loginRequired());
-export const authRequired = (rampart: Rampart, ...args: (Mechanism | { within?: number })[]) => requireRampart(rampart, rampart.guards.authRequired(...args));
-export const rolesRequired = (rampart: Rampart, ...roles: string[]) => requireRampart(rampart, rampart.guards.rolesRequired(...roles));
-export const rolesAccepted = (rampart: Rampart, ...roles: string[]) => requireRampart(rampart, rampart.guards.rolesAccepted(...roles));
-export const permissionsRequired = (rampart: Rampart, ...permissions: string[]) => requireRampart(rampart, rampart.guards.permissionsRequired(...permissions));
-export const permissionsAccepted = (rampart: Rampart, ...permissions: string[]) => requireRampart(rampart, rampart.guards.permissionsAccepted(...permissions));
-export const freshRequired = (rampart: Rampart, withinSeconds: number) => requireRampart(rampart, rampart.guards.freshRequired(withinSeconds));
+export const { loginRequired, authRequired, rolesRequired, rolesAccepted, permissionsRequired, permissionsAccepted, freshRequired } =
+  guardFactories(requireRampart);
