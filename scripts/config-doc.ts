@@ -1,4 +1,5 @@
-// Generates docs/configuration.md from the config schema defaults, the env mapping and the meanings table.
-// Run: npx tsx scripts/config-doc.ts > docs/configuration.md (a test checks the file is current).
+// Generates docs/configuration.md from the config schemas (core + every built-in feature's slice), the env
+// mapping and the meanings tables. Run: npx tsx scripts/config-doc.ts > docs/configuration.md (a test checks it).
 import { renderConfigReference } from "../src/core/config/render-reference.js";
-process.stdout.write(renderConfigReference());
+import { configSlices } from "../src/create-rampart.js";
+process.stdout.write(renderConfigReference(configSlices()));

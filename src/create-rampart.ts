@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { createApi, type Api } from "./core/api.js";
 import { createGuards, type Guards } from "./core/authz.js";
-import { resolveConfig, type RampartConfig, type RampartConfigInput } from "./core/config/index.js";
+import { resolveConfig, type ConfigSlice, type RampartConfig, type RampartConfigInput } from "./core/config/index.js";
 import { RequestContext } from "./core/context.js";
 import { EventBus, type Hooks } from "./core/events.js";
 import { MigrationRequiredError } from "./core/errors.js";
@@ -59,6 +59,12 @@ export interface Rampart {
 
 export const builtinFeatures: Feature[] = [loginFeature, sessionsFeature];
 
+/** Config slices owned outside core/config/slices.ts: shared services' and every feature's. */
+export function configSlices(features: readonly Feature[] = builtinFeatures): ConfigSlice[] {
+  return [...serviceSlices, ...features.flatMap((f) => (f.config ? [f.config] : []))];
+}
+const serviceSlices: ConfigSlice[] = [];
+
 const consoleLogger: Logger = {
   info: (m) => console.log(`[rampart] ${m}`),
   warn: (m) => console.warn(`[rampart] ${m}`),
@@ -77,7 +83,8 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     input.secretKey = randomToken(32);
     logger.warn("DEVELOPMENT MODE: no SECRET_KEY given, using a random one for this process only. Never run production like this.");
   }
-  const config = resolveConfig(input);
+  const allFeatures = [...builtinFeatures, ...(options.features ?? [])];
+  const config = resolveConfig(input, [], configSlices(allFeatures));
   const datastore = typeof options.database === "object" ? options.database : await openDatastore(options.database ?? "sqlite::memory:");
   const pending = await datastore.migrations.pending();
   if (pending.length) {
@@ -111,7 +118,7 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     url: (path) => config.urlPrefix + path,
   };
 
-  const features = [...builtinFeatures, ...(options.features ?? [])].filter((f) => f.enabled?.(rt) ?? true);
+  const features = allFeatures.filter((f) => f.enabled?.(rt) ?? true);
   const app = new Hono();
   const patterns: { method: string; regex: RegExp }[] = [];
   const seen = new Set<string>();

@@ -4,7 +4,7 @@
  * next to it, and opening/closing a Rampart around one command.
  */
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
-import { createRampart, type Rampart, type RampartOptions } from "../create-rampart.js";
+import { configSlices, createRampart, type Rampart, type RampartOptions } from "../create-rampart.js";
 import { configFromEnv, resolveConfig, type RampartConfigInput } from "../core/config/index.js";
 import type { Logger } from "../core/runtime.js";
 import { randomToken } from "../crypto/random.js";
@@ -83,7 +83,7 @@ export function ensureSecretFile(path: string): { secret: string; created: boole
 
 /** The config input from the environment, plus the problems found while reading it. */
 export function envConfig(env: Env): { config: RampartConfigInput; issues: { key: string; message: string }[] } {
-  const { config, issues } = configFromEnv(env, SERVER_VARIABLES);
+  const { config, issues } = configFromEnv(env, SERVER_VARIABLES, configSlices());
   const input = { ...config } as RampartConfigInput & { development?: boolean };
   if (env.RAMPART_DEVELOPMENT === undefined && env.NODE_ENV === "development") input.development = true;
   return { config: input, issues };
@@ -125,7 +125,7 @@ export async function openRampart(env: Env, url: string, options: OpenOptions): 
   const { config, issues } = envConfig(env);
   const input: RampartConfigInput = { ...config };
   if (options.secretKey !== undefined) input.secretKey = options.secretKey;
-  resolveConfig(input, issues);
+  resolveConfig(input, issues, configSlices());
   parseUrlOrExit(url);
   let datastore: Datastore | undefined;
   try {

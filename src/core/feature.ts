@@ -1,3 +1,4 @@
+import type { ConfigSlice } from "./config/slice.js";
 import type { RouteDef } from "./routes.js";
 import type { Runtime } from "./runtime.js";
 import type { SignInCheck } from "./sign-in.js";
@@ -8,6 +9,8 @@ import type { SignInCheck } from "./sign-in.js";
  */
 export interface Feature {
   name: string;
+  /** The feature's own configuration keys (resolved at config[slice.key], read with sliceOf). */
+  config?: ConfigSlice;
   /** Whether the feature is switched on by this configuration (e.g. REGISTERABLE). */
   enabled?(rt: Runtime): boolean;
   routes?(rt: Runtime): RouteDef[];

@@ -1,10 +1,12 @@
+import type { ConfigSlice } from "./slice.js";
 import type { RampartConfigInput } from "./slices.js";
 
 /**
  * Maps Flask-Security's environment names onto the typed config, for the standalone server.
  * Durations are seconds. Lists accept JSON (["a","b"]) or comma-separated text.
  */
-type Kind = "string" | "bool" | "int" | "list" | "json" | "nullable-string";
+export type EnvKind = "string" | "bool" | "int" | "list" | "json" | "nullable-string";
+type Kind = EnvKind;
 export const envMap: Record<string, [path: string, kind: Kind]> = {
   SECRET_KEY: ["secretKey", "string"],
   SECRET_KEY_FALLBACKS: ["secretKeyFallbacks", "list"],
@@ -41,6 +43,12 @@ export const envMap: Record<string, [path: string, kind: Kind]> = {
   SECURITY_PASSWORD_SALT: ["password.salt", "nullable-string"],
   SECURITY_PASSWORD_NORMALIZE_FORM: ["password.normalizeForm", "nullable-string"],
   SECURITY_PASSWORD_LENGTH_MIN: ["password.lengthMin", "int"],
+  SECURITY_PASSWORD_COMPLEXITY_CHECKER: ["password.complexityChecker", "nullable-string"],
+  SECURITY_ZXCVBN_MINIMUM_SCORE: ["password.zxcvbnMinimumScore", "int"],
+  SECURITY_PASSWORD_CHECK_BREACHED: ["password.checkBreached", "nullable-string"],
+  SECURITY_PASSWORD_BREACHED_COUNT: ["password.breachedCount", "int"],
+  RAMPART_PASSWORD_BREACHED_API: ["password.breachedApiBaseUrl", "string"],
+  RAMPART_PASSWORD_BREACHED_TIMEOUT_MS: ["password.breachedTimeoutMs", "int"],
   RAMPART_ARGON2_MEMORY_COST: ["password.argon2.memoryCost", "int"],
   RAMPART_ARGON2_TIME_COST: ["password.argon2.timeCost", "int"],
   RAMPART_ARGON2_PARALLELISM: ["password.argon2.parallelism", "int"],
@@ -77,6 +85,19 @@ export const envMap: Record<string, [path: string, kind: Kind]> = {
 export const envNameForPath: Record<string, string> = Object.fromEntries(
   Object.entries(envMap).map(([env, [p]]) => [p, env]),
 );
+
+/** The core map plus every feature slice's names (paths prefixed with the slice key). */
+export function fullEnvMap(slices: readonly ConfigSlice[]): Record<string, [string, Kind]> {
+  const map: Record<string, [string, Kind]> = { ...envMap };
+  for (const slice of slices) {
+    for (const [name, [path, kind]] of Object.entries(slice.env)) map[name] = [`${slice.key}.${path}`, kind];
+  }
+  return map;
+}
+
+export function envNameFor(path: string, slices: readonly ConfigSlice[]): string | undefined {
+  return Object.entries(fullEnvMap(slices)).find(([, [p]]) => p === path)?.[0];
+}
 
 export interface EnvParseResult {
   config: RampartConfigInput;
@@ -128,12 +149,17 @@ function setPath(target: Record<string, unknown>, dotted: string, value: unknown
 }
 
 /** Reads every known variable from `env`; unknown SECURITY_* names are reported so typos surface. */
-export function configFromEnv(env: Record<string, string | undefined>, extraKnown: string[] = []): EnvParseResult {
+export function configFromEnv(
+  env: Record<string, string | undefined>,
+  extraKnown: string[] = [],
+  slices: readonly ConfigSlice[] = [],
+): EnvParseResult {
   const config: Record<string, unknown> = {};
   const issues: EnvParseResult["issues"] = [];
+  const map = fullEnvMap(slices);
   for (const [name, raw] of Object.entries(env)) {
     if (raw === undefined) continue;
-    const entry = envMap[name];
+    const entry = map[name];
     if (!entry) {
       if (name.startsWith("SECURITY_") && !extraKnown.includes(name)) {
         issues.push({ key: name, message: "unknown setting (not supported by Rampart yet, or misspelled)" });

@@ -1,33 +1,46 @@
 import { z } from "zod";
 import { ConfigError, type ConfigIssue } from "../errors.js";
-import { envNameForPath } from "./env.js";
+import { envNameFor } from "./env.js";
+import type { ConfigSlice } from "./slice.js";
 import { configSchema, type RampartConfig, type RampartConfigInput } from "./slices.js";
 
-export { configFromEnv, envMap } from "./env.js";
+export { configFromEnv, envMap, type EnvKind } from "./env.js";
+export { defineSlice, sliceOf, type ConfigSlice } from "./slice.js";
 export type { RampartConfig, RampartConfigInput } from "./slices.js";
 
 const PLACEHOLDER_SECRETS = /^(secret|changeme|change-me|super-secret|your-secret-key|dev|development|test)$/i;
 
 /** Names a config path the way the user wrote it: the FS env name when there is one. */
-function keyName(path: string): string {
-  const env = envNameForPath[path];
-  return env ? `${env} (${path})` : path;
+function keyNamer(slices: readonly ConfigSlice[]): (path: string) => string {
+  return (path) => {
+    const env = envNameFor(path, slices);
+    return env ? `${env} (${path})` : path;
+  };
 }
 
 /**
  * Validates the whole configuration once, reports every problem together (each naming its key), fills in
  * defaults and freezes the result. Throws ConfigError.
  */
-export function resolveConfig(input: RampartConfigInput, extraIssues: ConfigIssue[] = []): RampartConfig {
+export function resolveConfig(
+  input: RampartConfigInput,
+  extraIssues: ConfigIssue[] = [],
+  slices: readonly ConfigSlice[] = [],
+): RampartConfig {
   const issues: ConfigIssue[] = [...extraIssues];
-  const parsed = configSchema.safeParse(input ?? {});
+  const keyName = keyNamer(slices);
+  const schema = configSchema.extend(Object.fromEntries(slices.map((s) => [s.key, s.schema.prefault({})])));
+  const parsed = schema.safeParse(input ?? {});
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       issues.push({ key: keyName(issue.path.join(".")), message: issue.message });
     }
     throw new ConfigError(issues);
   }
-  const c = parsed.data;
+  const c = parsed.data as z.output<typeof configSchema> & Record<string, unknown>;
+  for (const slice of slices) {
+    for (const issue of slice.validate?.(c[slice.key] as never, c) ?? []) issues.push({ ...issue, key: keyName(issue.key) });
+  }
   if (!c.secretKey) {
     issues.push({
       key: "SECRET_KEY (secretKey)",

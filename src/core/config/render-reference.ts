@@ -1,10 +1,11 @@
-import { envNameForPath } from "./env.js";
+import { envNameFor } from "./env.js";
 import { configMeanings } from "./reference.js";
 import { resolveConfig } from "./index.js";
+import type { ConfigSlice } from "./slice.js";
 
-/** Leaf paths of the default configuration with their default values. */
-export function configLeaves(): [string, unknown][] {
-  const defaults = resolveConfig({ secretKey: "x".repeat(40) }) as unknown as Record<string, unknown>;
+/** Leaf paths of the default configuration (core + the given slices) with their default values. */
+export function configLeaves(slices: readonly ConfigSlice[]): [string, unknown][] {
+  const defaults = resolveConfig({ secretKey: "x".repeat(40) }, [], slices) as unknown as Record<string, unknown>;
   const out: [string, unknown][] = [];
   const walk = (node: Record<string, unknown>, prefix: string) => {
     for (const [k, v] of Object.entries(node)) {
@@ -14,8 +15,17 @@ export function configLeaves(): [string, unknown][] {
     }
   };
   walk(defaults, "");
-  if (!out.some(([p]) => p === "baseUrl")) out.push(["baseUrl", undefined]);
+  for (const optional of ["baseUrl", ...slices.flatMap((s) => Object.keys(s.meanings).map((k) => `${s.key}.${k}`))]) {
+    if (!out.some(([p]) => p === optional)) out.push([optional, undefined]);
+  }
   return out.sort(([a], [b]) => a.localeCompare(b));
+}
+
+/** Every meaning: core's table plus each slice's, keyed by full path. */
+export function allMeanings(slices: readonly ConfigSlice[]): Record<string, string> {
+  const out: Record<string, string> = { ...configMeanings };
+  for (const s of slices) for (const [k, v] of Object.entries(s.meanings)) out[`${s.key}.${k}`] = v;
+  return out;
 }
 
 const shown = (path: string, value: unknown) => {
@@ -25,10 +35,11 @@ const shown = (path: string, value: unknown) => {
   return "`" + JSON.stringify(value) + "`";
 };
 
-export function renderConfigReference(): string {
-  const rows = configLeaves().map(([path, value]) => {
-    const env = envNameForPath[path];
-    return `| \`${path}\` | ${env ? `\`${env}\`` : ""} | ${shown(path, value)} | ${configMeanings[path] ?? ""} |`;
+export function renderConfigReference(slices: readonly ConfigSlice[]): string {
+  const meanings = allMeanings(slices);
+  const rows = configLeaves(slices).map(([path, value]) => {
+    const env = envNameFor(path, slices);
+    return `| \`${path}\` | ${env ? `\`${env}\`` : ""} | ${shown(path, value)} | ${meanings[path] ?? ""} |`;
   });
   return `# Configuration reference
 

@@ -86,6 +86,14 @@ export const passwordSlice = z
     normalizeForm: z.enum(["NFKD", "NFKC", "NFD", "NFC"]).nullable().default("NFKD"),
     lengthMin: z.number().int().min(1).default(8),
     lengthMax: z.number().int().min(8).max(1024).default(128),
+    /** "zxcvbn" scores new passwords (with the user's email/username as context); null = off. */
+    complexityChecker: z.enum(["zxcvbn"]).nullable().default(null),
+    zxcvbnMinimumScore: z.number().int().min(0).max(4).default(3),
+    /** Breached-password check (k-anonymity range API): null = off, "strict" fails when unreachable, "best-effort" passes. */
+    checkBreached: z.enum(["strict", "best-effort"]).nullable().default(null),
+    breachedCount: z.number().int().min(1).default(1),
+    breachedApiBaseUrl: z.url().default("https://api.pwnedpasswords.com"),
+    breachedTimeoutMs: z.number().int().min(100).default(3000),
     maxConcurrentHashes: z.number().int().min(1).default(2),
     maxHashQueue: z.number().int().min(1).default(256),
   })
@@ -159,7 +167,8 @@ export const configSchema = coreSlice.extend({
   freshness: freshnessSlice,
 });
 
-export type RampartConfigInput = z.input<typeof configSchema>;
+/** Core keys are typed; feature slices (registration, mail, …) are keyed by their slice name. */
+export type RampartConfigInput = z.input<typeof configSchema> & { [slice: string]: unknown };
 type Parsed = z.output<typeof configSchema>;
 /** The resolved, frozen configuration features read. secretKey is always present after resolution. */
 export type RampartConfig = Readonly<Omit<Parsed, "secretKey"> & { secretKey: string }> & {
