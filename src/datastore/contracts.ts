@@ -27,6 +27,8 @@ export interface UserRecord {
   usTotpSecrets: string | null;
   usPhoneNumber: string | null;
   mfRecoveryCodes: string | null;
+  /** App-declared user fields (JSON object), e.g. { first_name }. */
+  profile: Record<string, unknown> | null;
   createDatetime: Date;
   updateDatetime: Date;
 }
@@ -37,6 +39,7 @@ export interface NewUser {
   password?: string | null;
   active?: boolean;
   confirmedAt?: Date | null;
+  profile?: Record<string, unknown> | null;
 }
 
 /** Fields a caller may change through `users.update`. Uniquifiers have their own rotate methods. */
@@ -60,6 +63,7 @@ export type UserPatch = Partial<
     | "usPhoneNumber"
     | "mfRecoveryCodes"
     | "fsWebauthnUserHandle"
+    | "profile"
   >
 >;
 

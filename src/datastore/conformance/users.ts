@@ -29,6 +29,17 @@ export function userStoreConformance(factory: DatastoreFactory): void {
       assert.equal(await ds().users.findById(user.id + 1_000_000), null);
     });
 
+    it("profile fields round-trip as a JSON object and can be replaced or cleared", async () => {
+      const user = await ds().users.create({ email: uniqueEmail("Profile"), profile: { first_name: "Zoë", age: 40, tags: ["a"] } });
+      assert.deepEqual(user.profile, { first_name: "Zoë", age: 40, tags: ["a"] }, "created with profile");
+      await ds().users.update(user.id, { profile: { first_name: "Zoe" } });
+      assert.deepEqual((await ds().users.findById(user.id))!.profile, { first_name: "Zoe" }, "replaced");
+      await ds().users.update(user.id, { profile: null });
+      assert.equal((await ds().users.findById(user.id))!.profile, null, "cleared");
+      const plain = await ds().users.create({ email: uniqueEmail("NoProfile") });
+      assert.equal(plain.profile, null, "absent profile reads as null");
+    });
+
     it("recordLogin shifts current to last and counts 20 concurrent logins exactly", async () => {
       const user = await ds().users.create({ email: uniqueEmail("Track") });
       const first = new Date("2025-01-01T10:00:00.000Z");

@@ -45,6 +45,8 @@ export interface UserTable {
   us_totp_secrets: string | null;
   us_phone_number: string | null;
   mf_recovery_codes: string | null;
+  /** Rampart: JSON object of app-declared user fields (migration 0002). */
+  profile: string | null;
   create_datetime: DateColumn;
   update_datetime: DateColumn;
 }

@@ -38,6 +38,7 @@ const USER_COLUMNS = [
   "us_totp_secrets",
   "us_phone_number",
   "mf_recovery_codes",
+  "profile",
   "create_datetime",
   "update_datetime",
 ] as const satisfies readonly (keyof UserTable)[];
@@ -84,9 +85,21 @@ export function toUserRecord(row: UserRow): UserRecord {
     usTotpSecrets: row.us_totp_secrets ?? null,
     usPhoneNumber: row.us_phone_number ?? null,
     mfRecoveryCodes: row.mf_recovery_codes ?? null,
+    profile: decodeProfile(row.profile),
     createDatetime: requiredDateTime(row.create_datetime),
     updateDatetime: requiredDateTime(row.update_datetime),
   };
+}
+
+/** The profile column holds a JSON object; anything else (NULL, corrupt text) reads as null. */
+function decodeProfile(text: string | null | undefined): Record<string, unknown> | null {
+  if (!text) return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Rethrows a unique violation on `user` as DuplicateError naming the field; other errors unchanged. */
@@ -125,6 +138,7 @@ function patchColumns(dialect: StoreContext["dialect"], patch: UserPatch): Updat
   if (p.usTotpSecrets !== undefined) set.us_totp_secrets = p.usTotpSecrets;
   if (p.usPhoneNumber !== undefined) set.us_phone_number = p.usPhoneNumber;
   if (p.mfRecoveryCodes !== undefined) set.mf_recovery_codes = p.mfRecoveryCodes;
+  if (p.profile !== undefined) set.profile = p.profile === null ? null : JSON.stringify(p.profile);
   if (p.fsWebauthnUserHandle !== undefined) set.fs_webauthn_user_handle = p.fsWebauthnUserHandle;
   return set;
 }
@@ -173,6 +187,7 @@ export class KyselyUserStore implements UserStore {
       active: encodeBool(dialect, input.active ?? true),
       fs_uniquifier: newUniquifier(),
       confirmed_at: toSqlDateTimeOrNull(input.confirmedAt),
+      profile: input.profile ? JSON.stringify(input.profile) : null,
       create_datetime: now,
       update_datetime: now,
     });

@@ -6,6 +6,7 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from "k
 import type { MigrationControl } from "../../contracts.js";
 import type { SqlDialect } from "../schema.js";
 import { initialMigration } from "./0001_initial.js";
+import { profileMigration } from "./0002_profile.js";
 
 export const MIGRATION_TABLE = "rampart_migration";
 export const MIGRATION_LOCK_TABLE = "rampart_migration_lock";
@@ -13,6 +14,7 @@ export const MIGRATION_LOCK_TABLE = "rampart_migration_lock";
 export function rampartMigrations(dialect: SqlDialect): Record<string, Migration> {
   return {
     "0001_initial": initialMigration(dialect),
+    "0002_profile": profileMigration(),
   };
 }
 
