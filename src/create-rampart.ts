@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { createApi, type Api } from "./core/api.js";
 import { createGuards, type Guards } from "./core/authz.js";
-import { resolveConfig, type ConfigSlice, type RampartConfig, type RampartConfigInput } from "./core/config/index.js";
+import { resolveConfig, sliceOf, type ConfigSlice, type RampartConfig, type RampartConfigInput } from "./core/config/index.js";
 import { RequestContext } from "./core/context.js";
 import { EventBus, type Hooks } from "./core/events.js";
 import { MigrationRequiredError } from "./core/errors.js";
@@ -9,7 +9,10 @@ import type { Feature } from "./core/feature.js";
 import { jsonResponse } from "./core/http/respond.js";
 import { defaultMessages, formatMessage } from "./core/messages.js";
 import { runRoute, type RouteDef } from "./core/routes.js";
-import type { Logger, Runtime, UserSerializer } from "./core/runtime.js";
+import type { Logger, Runtime, UserFieldSpec, UserSerializer } from "./core/runtime.js";
+import type { Services } from "./core/services.js";
+import { createMailer, mailerFromConfig, mailSender, mailSlice } from "./mail/index.js";
+import type { MailTemplate, MailTransport } from "./mail/types.js";
 import { SignInPipeline } from "./core/sign-in.js";
 import { createPasswordHasher } from "./crypto/passwords/index.js";
 import { randomToken } from "./crypto/random.js";
@@ -39,6 +42,12 @@ export interface RampartOptions {
   clock?: () => Date;
   /** Extra features (the app's own, or later Rampart features). */
   features?: Feature[];
+  /** Fields the app declares on its users (stored in user.profile). */
+  userFields?: Record<string, UserFieldSpec>;
+  /** Replace parts of any mail template by name (subject, text, html). */
+  mailTemplates?: Record<string, Partial<MailTemplate<any>>>;
+  /** Deliver mail through this transport instead of the one MAIL_* configures (e.g. a queue). */
+  mailTransport?: MailTransport;
   /** "auto" applies pending migrations; "check" (default) refuses to start with pending ones. */
   migrations?: "auto" | "check";
 }
@@ -63,7 +72,7 @@ export const builtinFeatures: Feature[] = [loginFeature, sessionsFeature];
 export function configSlices(features: readonly Feature[] = builtinFeatures): ConfigSlice[] {
   return [...serviceSlices, ...features.flatMap((f) => (f.config ? [f.config] : []))];
 }
-const serviceSlices: ConfigSlice[] = [];
+const serviceSlices: ConfigSlice[] = [mailSlice];
 
 const consoleLogger: Logger = {
   info: (m) => console.log(`[rampart] ${m}`),
@@ -71,9 +80,17 @@ const consoleLogger: Logger = {
   error: (m, e) => console.error(`[rampart] ${m}`, e instanceof Error ? e.stack ?? e.message : e ?? ""),
 };
 
-/** Default `response.user`: the email (and username when enabled). FS's default is {}; see docs/decisions.md. */
-function defaultSerializer(config: RampartConfig): UserSerializer {
-  return (user) => (config.username.enable ? { email: user.email, username: user.username } : { email: user.email });
+/**
+ * Default `response.user`: the email (and username when enabled) plus the app's exposed profile fields.
+ * FS's default is {}; see docs/decisions.md.
+ */
+function defaultSerializer(config: RampartConfig, fields: Record<string, UserFieldSpec>): UserSerializer {
+  const exposed = Object.entries(fields).filter(([, spec]) => spec.expose !== false).map(([name]) => name);
+  return (user) => {
+    const out: Record<string, unknown> = config.username.enable ? { email: user.email, username: user.username } : { email: user.email };
+    for (const name of exposed) out[name] = user.profile?.[name] ?? null;
+    return out;
+  };
 }
 
 export async function createRampart(options: RampartOptions): Promise<Rampart> {
@@ -83,7 +100,8 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     input.secretKey = randomToken(32);
     logger.warn("DEVELOPMENT MODE: no SECRET_KEY given, using a random one for this process only. Never run production like this.");
   }
-  const allFeatures = [...builtinFeatures, ...(options.features ?? [])];
+  // A feature named twice (e.g. an app passing a built-in one) is composed once.
+  const allFeatures = [...builtinFeatures, ...(options.features ?? [])].filter((f, i, list) => list.findIndex((g) => g.name === f.name) === i);
   const config = resolveConfig(input, [], configSlices(allFeatures));
   const datastore = typeof options.database === "object" ? options.database : await openDatastore(options.database ?? "sqlite::memory:");
   const pending = await datastore.migrations.pending();
@@ -94,6 +112,13 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
   const redisStore = !options.sessionStore && options.redisUrl ? RedisSessionStore.connect(options.redisUrl) : null;
   const messages: Record<string, string> = { ...defaultMessages, ...config.messages };
   const pipeline = new SignInPipeline();
+  const features = allFeatures.filter((f) => f.enabled?.(config) ?? true);
+  const mailConfig = sliceOf(config, mailSlice);
+  const templates = Object.assign({}, ...features.map((f) => f.emails ?? {})) as Record<string, MailTemplate<any>>;
+  const mailer = options.mailTransport
+    ? createMailer({ transport: options.mailTransport, from: mailSender(mailConfig), appName: config.appName, templates, overrides: options.mailTemplates, logger })
+    : mailerFromConfig(mailConfig, { appName: config.appName, templates, overrides: options.mailTemplates, logger });
+  const services: Services = {};
   const rt: Runtime = {
     config,
     datastore,
@@ -111,14 +136,18 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     events: new EventBus((name, error) => logger.error(`listener for ${name} failed`, error)),
     hooks: options.hooks ?? {},
     pipeline,
-    serializeUser: options.serializeUser ?? defaultSerializer(config),
+    serializeUser: options.serializeUser ?? defaultSerializer(config, options.userFields ?? {}),
+    mailer,
+    services,
+    userFields: Object.freeze({ ...(options.userFields ?? {}) }),
     logger,
     now: options.clock ?? (() => new Date()),
     message: (key, params) => formatMessage(messages[key] ?? key, params),
     url: (path) => config.urlPrefix + path,
   };
 
-  const features = allFeatures.filter((f) => f.enabled?.(rt) ?? true);
+  for (const feature of features) Object.assign(services, feature.provides?.(rt) ?? {});
+  Object.freeze(services);
   const app = new Hono();
   const patterns: { method: string; regex: RegExp }[] = [];
   const seen = new Set<string>();
@@ -172,6 +201,7 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     async close() {
       if (timer) clearInterval(timer);
       await redisStore?.close();
+      await mailer.close().catch(() => undefined);
       await datastore.close();
     },
   };

@@ -1,5 +1,8 @@
 import type { ConfigSlice } from "./config/slice.js";
+import type { RampartConfig } from "./config/index.js";
 import type { RouteDef } from "./routes.js";
+import type { Services } from "./services.js";
+import type { MailTemplate } from "../mail/types.js";
 import type { Runtime } from "./runtime.js";
 import type { SignInCheck } from "./sign-in.js";
 
@@ -12,7 +15,11 @@ export interface Feature {
   /** The feature's own configuration keys (resolved at config[slice.key], read with sliceOf). */
   config?: ConfigSlice;
   /** Whether the feature is switched on by this configuration (e.g. REGISTERABLE). */
-  enabled?(rt: Runtime): boolean;
+  enabled?(config: RampartConfig): boolean;
+  /** Default mail templates by FS name (apps override them through `mailTemplates`). */
+  emails?: Record<string, MailTemplate<any>>;
+  /** What this feature offers other features through the core. */
+  provides?(rt: Runtime): Partial<Services>;
   routes?(rt: Runtime): RouteDef[];
   signInChecks?(rt: Runtime): SignInCheck[];
 }

@@ -5,9 +5,26 @@ import type { RampartConfig } from "./config/index.js";
 import type { EventBus, Hooks } from "./events.js";
 import type { MessageKey } from "./messages.js";
 import type { SignInPipeline } from "./sign-in.js";
+import type { Services } from "./services.js";
+import type { Mailer } from "../mail/types.js";
+import type { z } from "zod";
 
 /** Serializes the user into `response.user` (Flask-Security's get_security_payload). */
 export type UserSerializer = (user: UserRecord) => Record<string, unknown> | Promise<Record<string, unknown>>;
+
+/**
+ * A field the app declares on its users (stored in user.profile): accepted at registration, shown in the
+ * serialized user and editable through PUT /profile unless switched off.
+ */
+export interface UserFieldSpec {
+  schema: z.ZodType;
+  /** Accepted (and validated) by /register. Default true. */
+  register?: boolean;
+  /** Included in response.user and GET /profile. Default true. */
+  expose?: boolean;
+  /** Changeable through PUT /profile. Default true. */
+  update?: boolean;
+}
 
 export interface Logger {
   info(message: string): void;
@@ -27,6 +44,10 @@ export interface Runtime {
   readonly hooks: Hooks;
   readonly pipeline: SignInPipeline;
   readonly serializeUser: UserSerializer;
+  readonly mailer: Mailer;
+  /** What enabled features offer each other (filled at composition, then frozen). */
+  readonly services: Services;
+  readonly userFields: Readonly<Record<string, UserFieldSpec>>;
   readonly logger: Logger;
   /** Current time; tests move it. */
   now(): Date;

@@ -2,6 +2,7 @@ import { createRampart, type Rampart, type RampartOptions } from "../../src/crea
 import type { RampartConfigInput } from "../../src/core/config/index.js";
 import { createIsolatedDatastore } from "./databases.js";
 import { TestClient } from "./client.js";
+import { start as startSmtpSink, type SmtpSink } from "./smtp-sink.js";
 import { demoApp } from "../../src/server/demo-app.js";
 
 /**
@@ -10,6 +11,8 @@ import { demoApp } from "../../src/server/demo-app.js";
  */
 export interface TestApp {
   rampart: Rampart;
+  /** The loopback SMTP server receiving this app's mail (when created with `mail: true`). */
+  sink: SmtpSink;
   client(): TestClient;
   /** Moves the clock forward by `seconds`. */
   advance(seconds: number): void;
@@ -19,12 +22,13 @@ export interface TestApp {
 export const TEST_SECRET = "test-secret-key-0123456789abcdef0123456789abcdef";
 
 export async function createTestApp(
-  options: { dialect?: "sqlite" | "postgres" | "mysql"; config?: RampartConfigInput } & Omit<Partial<RampartOptions>, "config" | "database"> = {},
+  options: { dialect?: "sqlite" | "postgres" | "mysql"; config?: RampartConfigInput; mail?: boolean } & Omit<Partial<RampartOptions>, "config" | "database"> = {},
 ): Promise<TestApp> {
   const { datastore, cleanup } = await createIsolatedDatastore(options.dialect ?? "sqlite");
   let offsetMs = 0;
   const logs: string[] = [];
-  const { config, dialect: _d, ...rest } = options;
+  const { config, dialect: _d, mail, ...rest } = options;
+  const sink = mail ? await startSmtpSink() : null;
   const rampart = await createRampart({
     database: datastore,
     clock: () => new Date(Date.now() + offsetMs),
@@ -32,18 +36,26 @@ export async function createTestApp(
     ...rest,
     config: {
       secretKey: TEST_SECRET,
+      baseUrl: "https://app.test",
+      ...(sink ? { mail: { server: "127.0.0.1", port: sink.port, timeoutMs: 5000, ...(config?.mail as object | undefined) } } : {}),
       ...config,
+      ...(sink && config?.mail ? { mail: { server: "127.0.0.1", port: sink.port, timeoutMs: 5000, ...(config.mail as object) } } : {}),
       password: { argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 }, ...config?.password },
     },
   });
   return {
     rampart,
+    get sink(): SmtpSink {
+      if (!sink) throw new Error("createTestApp({ mail: true }) starts the SMTP sink");
+      return sink;
+    },
     client: () => new TestClient(demoApp(rampart)),
     advance(seconds) {
       offsetMs += seconds * 1000;
     },
     async close() {
       await rampart.close().catch(() => undefined);
+      await sink?.close();
       await cleanup();
     },
   };

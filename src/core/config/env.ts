@@ -31,6 +31,8 @@ export const envMap: Record<string, [path: string, kind: Kind]> = {
   SECURITY_POST_VERIFY_VIEW: ["urls.postVerifyView", "nullable-string"],
   SECURITY_UNAUTHORIZED_VIEW: ["urls.unauthorizedView", "nullable-string"],
   SECURITY_LOGOUT_METHODS: ["urls.logoutMethods", "list"],
+  SECURITY_REDIRECT_BEHAVIOR: ["urls.redirectBehavior", "nullable-string"],
+  SECURITY_REDIRECT_HOST: ["urls.redirectHost", "nullable-string"],
   SERVER_NAME: ["redirect.serverName", "nullable-string"],
   SECURITY_REDIRECT_ALLOW_SUBDOMAINS: ["redirect.allowSubdomains", "bool"],
   SECURITY_REDIRECT_BASE_DOMAIN: ["redirect.baseDomain", "nullable-string"],

@@ -26,6 +26,8 @@ export const configMeanings: Record<string, string> = {
   "urls.postLogoutView": "Where browsers go after signing out.",
   "urls.postVerifyView": "Where browsers go after re-authenticating (default: postLoginView).",
   "urls.unauthorizedView": "Where HTML callers lacking a role/permission are redirected; null answers a plain 403 page.",
+  "urls.redirectBehavior": "\"spa\" makes emailed-link endpoints (confirm, reset, change-email) redirect to the configured UI views with query parameters instead of rendering pages.",
+  "urls.redirectHost": "Host[:port] on which path-only SPA views are placed (a UI served elsewhere in development).",
   "urls.logoutMethods": "HTTP methods of the logout endpoint; an empty list removes it.",
   "redirect.serverName": "The app's host name (FS SERVER_NAME), for the subdomain redirect rule.",
   "redirect.allowSubdomains": "Allow `next` targets on subdomains of serverName.",

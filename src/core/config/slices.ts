@@ -47,6 +47,10 @@ export const urlsSlice = z
     postVerifyView: z.string().nullable().default(null),
     /** Where HTML callers lacking a role go; null answers a plain 403 page. */
     unauthorizedView: z.string().nullable().default(null),
+    /** "spa": emailed-link endpoints redirect to the *_VIEW UI routes with query parameters. */
+    redirectBehavior: z.enum(["spa"]).nullable().default(null),
+    /** Host (and port) that path-only SPA views are placed on, e.g. "localhost:8080". */
+    redirectHost: z.string().nullable().default(null),
     /** HTTP methods of /logout; an empty list removes the route. */
     logoutMethods: z.array(z.enum(["GET", "POST"])).default(["POST"]),
   })

@@ -8,7 +8,7 @@ import { safeRedirect } from "../../core/http/redirects.js";
 import { identityAttributes } from "../../core/users.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { loginPage } from "./pages.js";
-import { userPayload } from "./respond-user.js";
+import { userPayload } from "../../core/http/user-payload.js";
 import { recordAudit } from "../../core/audit.js";
 
 /**

@@ -9,7 +9,7 @@ import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type Field
 import { safeRedirect } from "../../core/http/redirects.js";
 import { startSession } from "../../core/session-cookies.js";
 import { verifyPage } from "./pages.js";
-import { userPayload } from "./respond-user.js";
+import { userPayload } from "../../core/http/user-payload.js";
 
 /**
  * GET/POST /verify: re-authentication ("freshness"). The caller proves their own password again; a session

@@ -1,5 +1,5 @@
-import type { RequestContext } from "../../core/context.js";
-import { issueCsrfToken } from "../../core/csrf.js";
+import type { RequestContext } from "../context.js";
+import { issueCsrfToken } from "../csrf.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 
 /** The success payload of an authenticating endpoint: user (+ token), csrf_token, and extras. */

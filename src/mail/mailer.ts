@@ -1,0 +1,114 @@
+import type { Logger } from "../core/runtime.js";
+import { mailSender, type MailConfig } from "./config.js";
+import { consoleTransport, smtpTransport, suppressedTransport } from "./transports.js";
+import { MailSendError, type MailBaseContext, type Mailer, type MailTemplate, type MailTransport } from "./types.js";
+
+/**
+ * The mailer: renders a named template (feature default, optionally overridden by the app) and hands the
+ * message to a transport. Recipients are checked before anything is rendered or delivered, so a value
+ * carrying extra addresses or headers never reaches the SMTP conversation.
+ */
+
+export interface CreateMailerOptions {
+  transport: MailTransport;
+  /** From header: a single address, optionally `Name <address>`. */
+  from: string;
+  appName: string;
+  templates: Record<string, MailTemplate>;
+  /** Per template name, replaces any of subject/text/html. A name no feature declares must give all three. */
+  overrides?: Record<string, Partial<MailTemplate>>;
+  logger: Logger;
+}
+
+/** Exactly one bare address: no whitespace, control characters, separators, brackets, quotes or comments. */
+const RECIPIENT = /^[^\s\0-\x1f\x7f@<>,;:"()[\]\\]+@[^\s\0-\x1f\x7f@<>,;:"()[\]\\]+$/;
+
+/** Is `to` exactly one plain address (what the mailer accepts as a recipient)? */
+export function isSingleRecipient(to: unknown): to is string {
+  return typeof to === "string" && to.length <= 320 && RECIPIENT.test(to);
+}
+
+/** Subjects are one header line: CR/LF (and other line breaks) become spaces. */
+export function flattenSubject(subject: string): string {
+  return subject.replace(/[\r\n\u2028\u2029\u0085]+/g, " ").replace(/[\0-\x08\x0b\x0c\x0e-\x1f\x7f]/g, "").trim();
+}
+
+function mergeTemplates(
+  templates: Record<string, MailTemplate>,
+  overrides: Record<string, Partial<MailTemplate>>,
+): Map<string, MailTemplate> {
+  const merged = new Map<string, MailTemplate>(Object.entries(templates));
+  for (const [name, override] of Object.entries(overrides)) {
+    const base = merged.get(name);
+    const subject = override.subject ?? base?.subject;
+    const text = override.text ?? base?.text;
+    const html = override.html ?? base?.html;
+    if (subject === undefined || !text || !html) {
+      throw new TypeError(`mail override "${name}": no template of that name exists, so subject, text and html are all required`);
+    }
+    merged.set(name, { subject, text, html });
+  }
+  return merged;
+}
+
+export function createMailer(options: CreateMailerOptions): Mailer {
+  const { transport, from, appName, logger } = options;
+  const templates = mergeTemplates(options.templates, options.overrides ?? {});
+  return {
+    async send(name: string, to: string, context: Record<string, unknown>): Promise<void> {
+      const template = templates.get(name);
+      if (!template) throw new TypeError(`unknown mail template "${name}"`);
+      if (!isSingleRecipient(to)) {
+        throw new MailSendError(`refused to send "${name}": the recipient must be exactly one plain email address`);
+      }
+      const full = { ...context, appName, recipient: to } satisfies Record<string, unknown> & MailBaseContext;
+      const rawSubject = typeof template.subject === "function" ? template.subject(full) : template.subject;
+      const message = {
+        from,
+        to,
+        subject: flattenSubject(rawSubject),
+        text: template.text(full),
+        html: template.html(full),
+      };
+      try {
+        await transport.send(message);
+      } catch (error) {
+        const failure =
+          error instanceof MailSendError ? error : new MailSendError(`sending "${name}" failed`, { cause: error });
+        logger.error(`mail "${name}" was not delivered: ${failure.message}`);
+        throw failure;
+      }
+    },
+    templates(): string[] {
+      return [...templates.keys()].sort();
+    },
+    async close(): Promise<void> {
+      await transport.close?.();
+    },
+  };
+}
+
+export interface MailerFromConfigOptions {
+  appName: string;
+  templates: Record<string, MailTemplate>;
+  overrides?: Record<string, Partial<MailTemplate>>;
+  logger: Logger;
+}
+
+/** Which transport the config selects: suppressed, smtp (explicit, or a server is set) or console. */
+export function transportFromConfig(config: MailConfig, logger: Logger): MailTransport {
+  if (config.suppressSend) return suppressedTransport();
+  const kind = config.transport ?? (config.server ? "smtp" : "console");
+  return kind === "smtp" ? smtpTransport(config) : consoleTransport(logger);
+}
+
+export function mailerFromConfig(config: MailConfig, options: MailerFromConfigOptions): Mailer {
+  return createMailer({
+    transport: transportFromConfig(config, options.logger),
+    from: mailSender(config),
+    appName: options.appName,
+    templates: options.templates,
+    ...(options.overrides ? { overrides: options.overrides } : {}),
+    logger: options.logger,
+  });
+}
