@@ -5,6 +5,7 @@ import { flag, readInput, str } from "../../core/input.js";
 import type { Caller } from "../../core/identity.js";
 import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
 import { safeRedirect } from "../../core/http/redirects.js";
+import { takeFlashes } from "../../core/http/flash.js";
 import { identityAttributes } from "../../core/users.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { loginPage } from "./pages.js";
@@ -26,7 +27,7 @@ export async function getLogin(ctx: RequestContext, caller: Caller | null): Prom
   }
   if (caller) return redirectResponse(ctx, rt.config.urls.postLoginView);
   const next = safeRedirect(ctx.url.searchParams.get("next"), ctx.appOrigin(), rt.config);
-  return htmlResponse(ctx, 200, loginPage(ctx, { csrfToken: await issueCsrfToken(ctx), next }));
+  return htmlResponse(ctx, 200, loginPage(ctx, { csrfToken: await issueCsrfToken(ctx), next, flashes: takeFlashes(ctx) }));
 }
 
 const loginInput = { email: str(320), username: str(320), password: str(), remember: flag, next: str(2048) };
