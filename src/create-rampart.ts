@@ -117,7 +117,7 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
   const templates = Object.assign({}, ...features.map((f) => f.emails ?? {})) as Record<string, MailTemplate<any>>;
   const mailer = options.mailTransport
     ? createMailer({ transport: options.mailTransport, from: mailSender(mailConfig), appName: config.appName, templates, overrides: options.mailTemplates, logger })
-    : mailerFromConfig(mailConfig, { appName: config.appName, templates, overrides: options.mailTemplates, logger });
+    : mailerFromConfig(mailConfig, { appName: config.appName, templates, overrides: options.mailTemplates, logger, development: config.development });
   const services: Services = {};
   const rt: Runtime = {
     config,

@@ -74,8 +74,11 @@ export const mailSlice = defineSlice({
     timeoutMs: "Connection, greeting and socket inactivity timeout of SMTP deliveries, in milliseconds",
     tlsRejectUnauthorized: "Verify the SMTP server's TLS certificate (turn off only for a test server)",
   },
-  validate(value): ConfigIssue[] {
+  validate(value, config): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
+    if (value.transport === "console" && !config.development) {
+      issues.push({ key: "mail.transport", message: '"console" prints links carrying tokens into the logs: only allowed in development' });
+    }
     if (value.useTls && value.useSsl) {
       issues.push({ key: "mail.useTls", message: "cannot be combined with MAIL_USE_SSL (mail.useSsl): choose STARTTLS or implicit TLS" });
     }

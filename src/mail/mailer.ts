@@ -17,6 +17,7 @@ export interface CreateMailerOptions {
   templates: Record<string, MailTemplate>;
   /** Per template name, replaces any of subject/text/html. A name no feature declares must give all three. */
   overrides?: Record<string, Partial<MailTemplate>>;
+  /** Kept for transports and future use; the mailer itself leaves failure logging to its caller. */
   logger: Logger;
 }
 
@@ -52,7 +53,7 @@ function mergeTemplates(
 }
 
 export function createMailer(options: CreateMailerOptions): Mailer {
-  const { transport, from, appName, logger } = options;
+  const { transport, from, appName } = options;
   const templates = mergeTemplates(options.templates, options.overrides ?? {});
   return {
     async send(name: string, to: string, context: Record<string, unknown>): Promise<void> {
@@ -73,10 +74,8 @@ export function createMailer(options: CreateMailerOptions): Mailer {
       try {
         await transport.send(message);
       } catch (error) {
-        const failure =
-          error instanceof MailSendError ? error : new MailSendError(`sending "${name}" failed`, { cause: error });
-        logger.error(`mail "${name}" was not delivered: ${failure.message}`);
-        throw failure;
+        // Not logged here: the caller (core/mail-delivery) logs and audits each failure once.
+        throw error instanceof MailSendError ? error : new MailSendError(`sending "${name}" failed`, { cause: error });
       }
     },
     templates(): string[] {
@@ -93,18 +92,27 @@ export interface MailerFromConfigOptions {
   templates: Record<string, MailTemplate>;
   overrides?: Record<string, Partial<MailTemplate>>;
   logger: Logger;
+  /** Development mode: without a server, mail is printed to the console. */
+  development?: boolean;
 }
 
 /** Which transport the config selects: suppressed, smtp (explicit, or a server is set) or console. */
-export function transportFromConfig(config: MailConfig, logger: Logger): MailTransport {
+/**
+ * SMTP when a server is set; the console (which prints links carrying tokens) only in development; outside
+ * development with no server, nothing is sent and a warning says so — tokens never end up in logs.
+ */
+export function transportFromConfig(config: MailConfig, logger: Logger, development = false): MailTransport {
   if (config.suppressSend) return suppressedTransport();
-  const kind = config.transport ?? (config.server ? "smtp" : "console");
-  return kind === "smtp" ? smtpTransport(config) : consoleTransport(logger);
+  const kind = config.transport ?? (config.server ? "smtp" : development ? "console" : null);
+  if (kind === "smtp") return smtpTransport(config);
+  if (kind === "console") return consoleTransport(logger);
+  logger.warn("MAIL_SERVER is not set: Rampart's emails (confirmation, reset…) will not be sent.");
+  return suppressedTransport();
 }
 
 export function mailerFromConfig(config: MailConfig, options: MailerFromConfigOptions): Mailer {
   return createMailer({
-    transport: transportFromConfig(config, options.logger),
+    transport: transportFromConfig(config, options.logger, options.development ?? false),
     from: mailSender(config),
     appName: options.appName,
     templates: options.templates,
