@@ -3,6 +3,8 @@ import { issueAuthToken } from "./auth-tokens.js";
 import { RampartError } from "./errors.js";
 import type { Runtime } from "./runtime.js";
 import { findUserByIdentity } from "./users.js";
+import type { MessageKey } from "./messages.js";
+import { checkNewPassword, checkUsername, normalizeEmailAddress } from "./policy/index.js";
 
 /**
  * Rampart's operations as typed server-side functions (the CLI and apps call these). Every change that
@@ -51,11 +53,10 @@ export function createApi(rt: Runtime): Api {
   const audit = (event: string, user: UserRecord | null, details?: Record<string, unknown>) =>
     datastore.audit.append({ at: rt.now(), event, outcome: "success", userId: user?.id ?? null, identity: user?.email ?? null, ip: null, userAgent: "api", details: details ?? null });
 
-  function checkPassword(password: string): void {
-    const length = [...password.normalize(rt.config.password.normalizeForm ?? "NFC")].length;
-    if (length < rt.config.password.lengthMin || length > rt.config.password.lengthMax) {
-      throw new ApiError("PASSWORD_INVALID_LENGTH", 400, { length: rt.config.password.lengthMin });
-    }
+  /** The same password policy as every form (length, breached list, complexity). */
+  async function checkPassword(password: string, context: { email?: string | null; username?: string | null }): Promise<void> {
+    const [problem] = await checkNewPassword(rt, password, context);
+    if (problem) throw new ApiError(problem.code as MessageKey, 400, problem.params);
   }
 
   async function role(name: string): Promise<RoleRecord> {
@@ -70,12 +71,20 @@ export function createApi(rt: Runtime): Api {
 
   const api: Api = {
     async createUser(input) {
-      if (typeof input.password === "string") checkPassword(input.password);
+      const email = normalizeEmailAddress(input.email);
+      if (!email.ok) throw new ApiError(email.code, 400);
+      let username: string | null = null;
+      if (input.username !== undefined && input.username !== null) {
+        const checked = checkUsername(rt.config.username, input.username);
+        if (!checked.ok) throw new ApiError(checked.ref.code as MessageKey, 400, checked.ref.params);
+        username = checked.username;
+      }
+      if (typeof input.password === "string") await checkPassword(input.password, { email: email.email, username });
       const password = typeof input.password === "string" ? await rt.hasher.hash(input.password) : null;
       const user = await datastore.transaction(async (tx) => {
         const created = await tx.users.create({
-          email: input.email.trim(),
-          username: input.username ?? null,
+          email: email.email,
+          username,
           password,
           active: input.active ?? true,
           confirmedAt: input.confirmed ? rt.now() : null,
@@ -94,7 +103,7 @@ export function createApi(rt: Runtime): Api {
     listUsers: (options) => datastore.users.list(options),
     hashPassword: (password) => rt.hasher.hash(password),
     async changePassword(user, password) {
-      checkPassword(password);
+      await checkPassword(password, { email: user.email, username: user.username });
       const hash = await rt.hasher.hash(password);
       await datastore.users.update(user.id, { password: hash });
       user.password = hash;

@@ -1,0 +1,61 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { resolveConfig, type RampartConfigInput } from "../config/index.js";
+import type { Logger } from "../runtime.js";
+import { checkNewPassword } from "./password.js";
+import { passwordScore, withoutContextWords } from "./zxcvbn.js";
+
+function rtWith(password: RampartConfigInput["password"]) {
+  const logger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+  return { config: resolveConfig({ secretKey: "x".repeat(40), password }), logger };
+}
+
+describe("password policy: zxcvbn complexity", () => {
+  const rt = rtWith({ complexityChecker: "zxcvbn", zxcvbnMinimumScore: 3 });
+
+  it('"password1234567" is too simple', async () => {
+    assert.ok(passwordScore("password1234567") < 3);
+    assert.deepEqual(await checkNewPassword(rt, "password1234567", {}), [{ code: "PASSWORD_TOO_SIMPLE" }]);
+  });
+
+  it('"alice.smith2024!!" is too simple for alice.smith@x.test (score 3 required), fine for someone else', async () => {
+    const context = { email: "alice.smith@x.test" };
+    assert.deepEqual(await checkNewPassword(rt, "alice.smith2024!!", context), [{ code: "PASSWORD_TOO_SIMPLE" }]);
+    assert.deepEqual(await checkNewPassword(rt, "ALICE.Smith2024!!", context), [{ code: "PASSWORD_TOO_SIMPLE" }]);
+    assert.deepEqual(await checkNewPassword(rt, "alice.smith2024!!", { email: "bob@x.test" }), []);
+  });
+
+  it("the username is context too", async () => {
+    assert.deepEqual(await checkNewPassword(rt, "Zephyrine2024!!", { username: "Zephyrine" }), [{ code: "PASSWORD_TOO_SIMPLE" }]);
+    assert.deepEqual(await checkNewPassword(rt, "Zephyrine2024!!", { username: "Bob" }), []);
+  });
+
+  it('"correct horse battery staple pony" is fine, with or without context', async () => {
+    assert.deepEqual(await checkNewPassword(rt, "correct horse battery staple pony", {}), []);
+    assert.deepEqual(
+      await checkNewPassword(rt, "correct horse battery staple pony", { email: "alice.smith@x.test", username: "alice" }),
+      [],
+    );
+  });
+
+  it("l33t variants of common passwords are still caught", async () => {
+    assert.deepEqual(await checkNewPassword(rt, "P@ssw0rd2024!", {}), [{ code: "PASSWORD_TOO_SIMPLE" }]);
+  });
+
+  it("honours zxcvbnMinimumScore", async () => {
+    const lenient = rtWith({ complexityChecker: "zxcvbn", zxcvbnMinimumScore: 0 });
+    assert.deepEqual(await checkNewPassword(lenient, "password1234567", {}), []);
+  });
+
+  it("stays fast on a long random password", () => {
+    const pw = "kQ8#vL2!xZ9$mN4&pR7*tW1^yB6(cD3)fG5_hJ0+".repeat(3);
+    const t0 = performance.now();
+    passwordScore(pw, ["alice.smith@x.test"]);
+    assert.ok(performance.now() - t0 < 1000);
+  });
+
+  it("withoutContextWords removes context words case-insensitively", () => {
+    assert.equal(withoutContextWords("ALICE.smith2024!!", ["alice.smith"]), "2024!!");
+    assert.equal(withoutContextWords("al-al-al", ["al"]), "al-al-al"); // too short to strip
+  });
+});
