@@ -22,6 +22,13 @@ import { openDatastore } from "./datastore/open.js";
 import { RedisSessionStore } from "./datastore/redis-sessions.js";
 import { loginFeature } from "./features/login/index.js";
 import { sessionsFeature } from "./features/sessions/index.js";
+import { registrationFeature } from "./features/registration/index.js";
+import { confirmationFeature } from "./features/confirmation/index.js";
+import { recoveryFeature } from "./features/recovery/index.js";
+import { changePasswordFeature } from "./features/change-password/index.js";
+import { changeEmailFeature } from "./features/change-email/index.js";
+import { usernameFeature } from "./features/username/index.js";
+import { profileFeature } from "./features/profile/index.js";
 
 /**
  * The composition root: resolves config once, opens the datastore, composes the features' routes and sign-in
@@ -66,11 +73,26 @@ export interface Rampart {
   close(): Promise<void>;
 }
 
-export const builtinFeatures: Feature[] = [loginFeature, sessionsFeature];
+export const builtinFeatures: Feature[] = [
+  loginFeature,
+  sessionsFeature,
+  registrationFeature,
+  confirmationFeature,
+  recoveryFeature,
+  changePasswordFeature,
+  changeEmailFeature,
+  usernameFeature,
+  profileFeature,
+];
 
 /** Config slices owned outside core/config/slices.ts: shared services' and every feature's. */
 export function configSlices(features: readonly Feature[] = builtinFeatures): ConfigSlice[] {
-  return [...serviceSlices, ...features.flatMap((f) => (f.config ? [f.config] : []))];
+  return [...serviceSlices, ...uniqueFeatures(features).flatMap((f) => (f.config ? [f.config] : []))];
+}
+
+/** A feature named twice (e.g. an app passing a built-in one) is composed once. */
+function uniqueFeatures(features: readonly Feature[]): Feature[] {
+  return features.filter((f, i, list) => list.findIndex((g) => g.name === f.name) === i);
 }
 const serviceSlices: ConfigSlice[] = [mailSlice];
 
@@ -79,6 +101,14 @@ const consoleLogger: Logger = {
   warn: (m) => console.warn(`[rampart] ${m}`),
   error: (m, e) => console.error(`[rampart] ${m}`, e instanceof Error ? e.stack ?? e.message : e ?? ""),
 };
+
+/** App fields may not shadow what Rampart owns (identity, credentials, status, uniquifiers, factors). */
+const RESERVED_FIELD = /^(id|email|username|password|active|roles?|permissions|confirmed_at|authentication_token|refresh_token|csrf_token|create_datetime|update_datetime|login_count|(current|last)_login_(at|ip)|profile|(fs|tf|us|mf)_.*|__proto__|constructor|prototype)$/i;
+function reservedUserFieldIssues(fields: Record<string, unknown>) {
+  return Object.keys(fields)
+    .filter((name) => RESERVED_FIELD.test(name) || !/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(name))
+    .map((name) => ({ key: `userFields.${name}`, message: "is reserved by Rampart or not a plain field name (letters, digits, _)" }));
+}
 
 /**
  * Default `response.user`: the email (and username when enabled) plus the app's exposed profile fields.
@@ -100,9 +130,8 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     input.secretKey = randomToken(32);
     logger.warn("DEVELOPMENT MODE: no SECRET_KEY given, using a random one for this process only. Never run production like this.");
   }
-  // A feature named twice (e.g. an app passing a built-in one) is composed once.
-  const allFeatures = [...builtinFeatures, ...(options.features ?? [])].filter((f, i, list) => list.findIndex((g) => g.name === f.name) === i);
-  const config = resolveConfig(input, [], configSlices(allFeatures));
+  const allFeatures = uniqueFeatures([...builtinFeatures, ...(options.features ?? [])]);
+  const config = resolveConfig(input, reservedUserFieldIssues(options.userFields ?? {}), configSlices(allFeatures));
   const datastore = typeof options.database === "object" ? options.database : await openDatastore(options.database ?? "sqlite::memory:");
   const pending = await datastore.migrations.pending();
   if (pending.length) {

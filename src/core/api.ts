@@ -3,6 +3,7 @@ import { issueAuthToken } from "./auth-tokens.js";
 import { RampartError } from "./errors.js";
 import type { Runtime } from "./runtime.js";
 import { findUserByIdentity } from "./users.js";
+import { commitNewPassword } from "./new-password.js";
 import type { MessageKey } from "./messages.js";
 import { checkNewPassword, checkUsername, normalizeEmailAddress } from "./policy/index.js";
 
@@ -104,13 +105,10 @@ export function createApi(rt: Runtime): Api {
     hashPassword: (password) => rt.hasher.hash(password),
     async changePassword(user, password) {
       await checkPassword(password, { email: user.email, username: user.username });
-      const hash = await rt.hasher.hash(password);
-      await datastore.users.update(user.id, { password: hash });
-      user.password = hash;
       // Unlike FS (whose token uniquifier lets tokens survive), a new password ends every token too.
-      user.fsUniquifier = await datastore.users.rotateUniquifier(user.id);
-      user.fsTokenUniquifier = await datastore.users.rotateTokenUniquifier(user.id);
-      await rt.sessions.deleteForUser(user.id);
+      const fresh = (await datastore.users.findById(user.id)) ?? user;
+      if (!(await commitNewPassword(rt, fresh, await rt.hasher.hash(password)))) throw new ApiError("API_ERROR", 409);
+      Object.assign(user, { password: fresh.password, fsUniquifier: fresh.fsUniquifier, fsTokenUniquifier: fresh.fsTokenUniquifier });
       await audit("password_changed", user, { by: "admin" });
     },
     async activateUser(user) {

@@ -11,6 +11,28 @@ export interface RampartEvents {
   session_revoked: { user: UserRecord; sessionIds: string[]; scope: "one" | "others" | "all" };
   password_rehashed: { user: UserRecord; from: string };
   reauthenticated: { user: UserRecord; authnVia: string[] };
+  /** A new account was created by /register; formData holds the accepted fields (never a password). */
+  user_registered: { user: UserRecord; confirmationToken: string | null; formData: Record<string, unknown> };
+  /** /register named a taken email or username (generic mode answered as if it succeeded). */
+  user_not_registered: { user: UserRecord | null; existingEmail: boolean; existingUsername: boolean; formData: Record<string, unknown> };
+  user_confirmed: { user: UserRecord };
+  confirm_instructions_sent: { user: UserRecord; token: string };
+  /** /reset mailed a reset link (FS reset_password_instructions_sent); `token` is the link's token. */
+  reset_password_instructions_sent: { user: UserRecord; token: string };
+  /** A reset link set a new password (every session and token of the user ended). */
+  password_reset: { user: UserRecord };
+  /** /change set a new password (other sessions and every token ended; the caller got a new session). */
+  password_changed: { user: UserRecord };
+  /** /change-email mailed a confirmation link to the new address (FS change_email_instructions_sent). */
+  change_email_instructions_sent: { user: UserRecord; newEmail: string; token: string };
+  /** A change-email link was followed: `user.email` is the new address (FS change_email_confirmed). */
+  change_email_confirmed: { user: UserRecord; oldEmail: string };
+  /** /change-username set a new username, or cleared it (null) when usernames are optional (FS username_changed). */
+  username_changed: { user: UserRecord; oldUsername: string | null };
+  /** /recover-username mailed the user their username (FS username_recovery_email_sent). */
+  username_recovery_email_sent: { user: UserRecord };
+  /** PUT /profile changed the named app-declared fields (Rampart addition; values are not included). */
+  profile_updated: { user: UserRecord; fields: string[] };
 }
 
 export type EventName = keyof RampartEvents;
@@ -42,7 +64,7 @@ export class EventBus {
 }
 
 /** Actions that have before/after hooks. */
-export type HookedAction = "login" | "logout" | "verify" | "revoke_session";
+export type HookedAction = "login" | "logout" | "verify" | "revoke_session" | "register" | "confirm" | "send_confirmation" | "forgot_password" | "reset_password" | "change_password" | "change_email" | "change_email_confirm" | "change_username" | "recover_username" | "update_profile";
 
 /** What a `before` hook returns to refuse an action: rendered in the contract's error shape. */
 export interface HookVeto {

@@ -95,8 +95,21 @@ export interface UserStore {
    * concurrent logins never lose a count.
    */
   recordLogin(id: number, at: Date, ip: string | null): Promise<void>;
-  /** Replaces the password hash only if the stored one is still `expected` (transparent rehash). */
-  replacePasswordHash(id: number, expected: string, next: string): Promise<boolean>;
+  /**
+   * Replaces the password hash only if the stored one is still `expected` (null: the user has none yet).
+   * One statement: of concurrent callers with the same `expected`, exactly one wins.
+   */
+  replacePasswordHash(id: number, expected: string | null, next: string): Promise<boolean>;
+  /**
+   * Sets confirmed_at only while the user is unconfirmed and still has this uniquifier and email, in one
+   * statement: of concurrent callers exactly one gets true.
+   */
+  markConfirmed(id: number, at: Date, expect: { fsUniquifier: string; email: string }): Promise<boolean>;
+  /**
+   * Replaces the email (and confirms it) only while the stored one is still `expectedEmail` and the uniquifier
+   * unchanged: one statement, exactly one concurrent winner. DuplicateError when `next` is taken.
+   */
+  replaceEmail(id: number, expect: { fsUniquifier: string; email: string }, next: string, confirmedAt: Date): Promise<boolean>;
   /** New random fs_uniquifier: kills sessions, remember cookies and (without a token uniquifier) tokens. */
   rotateUniquifier(id: number): Promise<string>;
   /** New random fs_token_uniquifier: kills auth tokens. */

@@ -43,7 +43,8 @@ export function renderMessages(ctx: RequestContext, refs: MessageRef[]): string[
 export function errorPayload(ctx: RequestContext, fieldErrors: FieldErrors): Record<string, unknown> {
   const errors: string[] = [];
   const codes: string[] = [];
-  const byField: Record<string, string[]> = {};
+  // Null prototype: a field literally named "__proto__" stays an ordinary key.
+  const byField: Record<string, string[]> = Object.create(null);
   for (const [fieldName, refs] of Object.entries(fieldErrors)) {
     const texts = renderMessages(ctx, refs);
     byField[fieldName] = texts;

@@ -198,6 +198,31 @@ export function userStoreConformance(factory: DatastoreFactory): void {
       await assert.rejects(ds().users.rotateUniquifier(user.id + 1_000_000));
     });
 
+    it("markConfirmed and replaceEmail are compare-and-set: one winner among concurrent callers", async () => {
+      const user = await ds().users.create({ email: uniqueEmail("Confirm") });
+      const expect = { fsUniquifier: user.fsUniquifier, email: user.email };
+      const at = new Date("2025-03-01T00:00:00.000Z");
+      const confirms = await Promise.all(Array.from({ length: 10 }, () => ds().users.markConfirmed(user.id, at, expect)));
+      assert.equal(confirms.filter(Boolean).length, 1, "confirmed once");
+      assertSameInstant((await ds().users.findById(user.id))!.confirmedAt!, at, 1000);
+      assert.equal(await ds().users.markConfirmed(user.id, at, { ...expect, fsUniquifier: "other" }), false, "stale uniquifier loses");
+      const targets = Array.from({ length: 10 }, (_, i) => uniqueEmail(`New${i}`));
+      const swaps = await Promise.all(targets.map((t) => ds().users.replaceEmail(user.id, expect, t, at)));
+      assert.equal(swaps.filter(Boolean).length, 1, "email replaced once");
+      const now = (await ds().users.findById(user.id))!;
+      assert.equal(now.email, targets[swaps.indexOf(true)], "the winner's address");
+      assert.equal((await ds().users.findByEmail(now.email.toUpperCase()))?.id, user.id, "canonical column follows");
+      const other = await ds().users.create({ email: uniqueEmail("Taken") });
+      await assertDuplicate(ds().users.replaceEmail(user.id, { fsUniquifier: now.fsUniquifier, email: now.email }, other.email.toUpperCase(), at), "email");
+    });
+
+    it("replacePasswordHash with expected null sets a first password exactly once under concurrency", async () => {
+      const user = await ds().users.create({ email: uniqueEmail("FirstPw") });
+      const wins = await Promise.all(Array.from({ length: 10 }, (_, i) => ds().users.replacePasswordHash(user.id, null, `first-${i}`)));
+      assert.equal(wins.filter(Boolean).length, 1, "exactly one first password");
+      assert.match((await ds().users.findById(user.id))!.password ?? "", /^first-\d$/);
+    });
+
     it("replacePasswordHash is a compare-and-set", async () => {
       const user = await ds().users.create({ email: uniqueEmail(), password: "old-hash" });
       assert.equal(await ds().users.replacePasswordHash(user.id, "stale-hash", "x"), false);

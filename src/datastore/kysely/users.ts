@@ -227,13 +227,41 @@ export class KyselyUserStore implements UserStore {
       .execute();
   }
 
-  async replacePasswordHash(id: number, expected: string, next: string): Promise<boolean> {
+  async markConfirmed(id: number, at: Date, expect: { fsUniquifier: string; email: string }): Promise<boolean> {
     const result = await this.ctx.db
       .updateTable("user")
-      .set({ password: next, update_datetime: toSqlDateTime(new Date()) })
+      .set({ confirmed_at: toSqlDateTime(at), update_datetime: toSqlDateTime(new Date()) })
       .where("id", "=", id)
-      .where("password", "=", expected)
+      .where("confirmed_at", "is", null)
+      .where("fs_uniquifier", "=", expect.fsUniquifier)
+      .where("email", "=", expect.email)
       .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async replaceEmail(id: number, expect: { fsUniquifier: string; email: string }, next: string, confirmedAt: Date): Promise<boolean> {
+    try {
+      const result = await confined(this.ctx, () =>
+        this.ctx.db
+          .updateTable("user")
+          .set({ email: next, email_canonical: canonicalIdentity(next), confirmed_at: toSqlDateTime(confirmedAt), update_datetime: toSqlDateTime(new Date()) })
+          .where("id", "=", id)
+          .where("fs_uniquifier", "=", expect.fsUniquifier)
+          .where("email", "=", expect.email)
+          .executeTakeFirst(),
+      );
+      return Number(result.numUpdatedRows) > 0;
+    } catch (err) {
+      rethrowDuplicate(err);
+    }
+  }
+
+  async replacePasswordHash(id: number, expected: string | null, next: string): Promise<boolean> {
+    const base = this.ctx.db
+      .updateTable("user")
+      .set({ password: next, update_datetime: toSqlDateTime(new Date()) })
+      .where("id", "=", id);
+    const result = await (expected === null ? base.where("password", "is", null) : base.where("password", "=", expected)).executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   }
 

@@ -1,0 +1,29 @@
+import type { UserRecord } from "../datastore/contracts.js";
+import type { Runtime } from "./runtime.js";
+
+/**
+ * Stores a new password hash the way every self-service password change must (reset link, /change): in one
+ * transaction, a compare-and-set on the hash the caller verified against, then both uniquifiers rotated — so
+ * every session, remember cookie, auth token and outstanding reset link of the user dies. Afterwards all the
+ * user's server-side sessions are deleted (the rotation already made them dead; this frees the store, which may
+ * be Redis and outside the transaction).
+ *
+ * Returns false, changing nothing, when the stored hash is no longer the one `user.password` holds: someone else
+ * changed it first. Of N concurrent calls with the same `user` snapshot exactly one succeeds. On success `user`
+ * is updated in place (password and both uniquifiers).
+ */
+export async function commitNewPassword(rt: Runtime, user: UserRecord, nextHash: string): Promise<boolean> {
+  const expected = user.password;
+  const rotated = await rt.datastore.transaction(async (tx) => {
+    if (!(await tx.users.replacePasswordHash(user.id, expected, nextHash))) return null;
+    const fsUniquifier = await tx.users.rotateUniquifier(user.id);
+    const fsTokenUniquifier = await tx.users.rotateTokenUniquifier(user.id);
+    return { fsUniquifier, fsTokenUniquifier };
+  });
+  if (!rotated) return false;
+  user.password = nextHash;
+  user.fsUniquifier = rotated.fsUniquifier;
+  user.fsTokenUniquifier = rotated.fsTokenUniquifier;
+  await rt.sessions.deleteForUser(user.id);
+  return true;
+}

@@ -1,0 +1,173 @@
+import { recordAudit } from "../../core/audit.js";
+import { sliceOf } from "../../core/config/slice.js";
+import type { RequestContext } from "../../core/context.js";
+import { issueCsrfToken } from "../../core/csrf.js";
+import { runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
+import { setFlash, takeFlashes } from "../../core/http/flash.js";
+import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
+import { spaMode, spaRedirect } from "../../core/http/spa.js";
+import { humanizeSeconds } from "../../core/humanize.js";
+import { readInput, str } from "../../core/input.js";
+import { fingerprint, verifyLinkToken } from "../../core/link-tokens.js";
+import { deliverMail } from "../../core/mail-delivery.js";
+import { normalizeEmailAddress } from "../../core/policy/index.js";
+import type { Runtime } from "../../core/runtime.js";
+import type { UserRecord } from "../../datastore/contracts.js";
+import { confirmationSlice } from "./config.js";
+import { confirmationLink } from "./links.js";
+import { confirmPage } from "./pages.js";
+
+/**
+ * GET/POST /confirm: ask for new confirmation instructions. GET/POST /confirm/<token>: the emailed link,
+ * always answered with a redirect (a page with a flash message, or the SPA's views with query parameters).
+ * Confirming never signs anyone in unless AUTO_LOGIN_AFTER_CONFIRM, and then only through the pipeline.
+ */
+export async function getConfirm(ctx: RequestContext): Promise<Response> {
+  const csrfToken = await issueCsrfToken(ctx);
+  if (ctx.wantsJson) return jsonResponse(ctx, 200, { csrf_token: csrfToken });
+  return htmlResponse(ctx, 200, confirmPage(ctx, { action: ctx.rt.url(sliceOf(ctx.rt.config, confirmationSlice).url), csrfToken, flashes: takeFlashes(ctx) }));
+}
+
+export async function postConfirm(ctx: RequestContext): Promise<Response> {
+  const { rt } = ctx;
+  const cfg = sliceOf(rt.config, confirmationSlice);
+  const input = await readInput(ctx, { email: str(1024) });
+  const action = rt.url(cfg.url);
+  const fail = async (errors: FieldErrors): Promise<Response> =>
+    ctx.wantsJson ? formErrorJson(ctx, errors) : htmlResponse(ctx, 200, confirmPage(ctx, { action, csrfToken: await issueCsrfToken(ctx), email: input.email ?? "", errors }));
+
+  const normalized = normalizeEmailAddress(input.email);
+  if (!normalized.ok) return fail({ email: [{ code: normalized.code }] });
+  const email = normalized.email;
+  const user = await rt.datastore.users.findByEmail(email);
+  const veto = await runBeforeHook(ctx, "send_confirmation", user);
+  if (veto) return fail(vetoErrors(veto));
+
+  const generic = rt.config.returnGenericResponses;
+  if (!user || user.confirmedAt) {
+    const reason = user ? "ALREADY_CONFIRMED" : "USER_DOES_NOT_EXIST";
+    await recordAudit(ctx, { event: "confirm_instructions", outcome: "failure", user, identity: email, details: { reason } });
+    if (!generic) return fail({ email: [{ code: reason }] });
+  } else {
+    const link = confirmationLink(ctx, user);
+    await recordAudit(ctx, { event: "confirm_instructions", outcome: "success", user });
+    await rt.events.emit("confirm_instructions_sent", { user, token: link.token });
+    const sending = deliverMail(
+      ctx,
+      "confirmation_instructions",
+      user.email,
+      { user, email: user.email, confirmation_link: link.url, confirmation_token: link.token, within: humanizeSeconds(cfg.withinSeconds), subject: cfg.emailSubject },
+      user,
+    );
+    // With generic responses the SMTP round trip must not tell known addresses from unknown ones.
+    if (generic) void sending;
+    else await sending;
+    await runAfterHook(ctx, "send_confirmation", user);
+  }
+  const csrfToken = await issueCsrfToken(ctx);
+  if (ctx.wantsJson) return jsonResponse(ctx, 200, { csrf_token: csrfToken });
+  const flashes = [{ category: "info" as const, message: rt.message("CONFIRMATION_REQUEST", { email }) }];
+  return htmlResponse(ctx, 200, confirmPage(ctx, { action, csrfToken, flashes }));
+}
+
+type Outcome =
+  | { kind: "confirmed"; user: UserRecord; signedIn: boolean }
+  | { kind: "already"; user: UserRecord }
+  | { kind: "error"; reason: "invalid" | "expired" | "vetoed"; text: string; user: UserRecord | null };
+
+export async function getConfirmToken(ctx: RequestContext, params: Record<string, string>): Promise<Response> {
+  const outcome = await confirmByToken(ctx, params.token);
+  return answer(ctx, outcome);
+}
+
+async function confirmByToken(ctx: RequestContext, token: string | undefined): Promise<Outcome> {
+  const { rt } = ctx;
+  const cfg = sliceOf(rt.config, confirmationSlice);
+  let check = verifyLinkToken(rt, "confirm", token, cfg.withinSeconds);
+  const expired = !check.ok && check.reason === "expired";
+  // An expired link still names its user (the signature is good): FS reports "already confirmed" for them.
+  if (expired) check = verifyLinkToken(rt, "confirm", token, Number.MAX_SAFE_INTEGER);
+  const user = check.ok ? await linkUser(rt, check.data) : null;
+  const failure = async (reason: "invalid" | "expired" | "already_confirmed" | "vetoed", u: UserRecord | null) =>
+    recordAudit(ctx, { event: "confirm", outcome: "failure", user: u, details: { reason } });
+
+  if (!user) {
+    await failure("invalid", null);
+    return { kind: "error", reason: "invalid", text: rt.message("INVALID_CONFIRMATION_TOKEN"), user: null };
+  }
+  if (user.confirmedAt) {
+    await failure("already_confirmed", user);
+    return { kind: "already", user };
+  }
+  if (expired) {
+    await failure("expired", user);
+    // FS 5.3+: no new mail is sent and the redirect carries no identity (the flash may name the address).
+    const within = humanizeSeconds(cfg.withinSeconds);
+    const email = spaMode(ctx) ? "your email address" : user.email;
+    return { kind: "error", reason: "expired", text: rt.message("CONFIRMATION_EXPIRED", { within, email }), user };
+  }
+  const veto = await runBeforeHook(ctx, "confirm", user);
+  if (veto) {
+    await failure("vetoed", user);
+    return { kind: "error", reason: "vetoed", text: veto.message, user };
+  }
+  const at = ctx.now();
+  if (!(await markConfirmed(rt, user, at))) {
+    await failure("already_confirmed", user);
+    return { kind: "already", user };
+  }
+  user.confirmedAt = at;
+  await recordAudit(ctx, { event: "confirm", outcome: "success", user });
+  await rt.events.emit("user_confirmed", { user });
+  await runAfterHook(ctx, "confirm", user);
+  let signedIn = false;
+  if (cfg.autoLoginAfterConfirm) {
+    // A GET never hands out an auth token; every sign-in check (active, lockout, two-factor…) still applies.
+    const result = await rt.pipeline.signIn(ctx, { user, authnVia: ["confirm"], remember: false, kind: "session", includeAuthToken: false });
+    signedIn = result.kind === "signed-in";
+  }
+  return { kind: "confirmed", user, signedIn };
+}
+
+/** The user a link was made for, if its uniquifier and email are still the same. */
+async function linkUser(rt: Runtime, data: string[]): Promise<UserRecord | null> {
+  if (data.length !== 2) return null;
+  const user = await rt.datastore.users.findByUniquifier(data[0]!);
+  return user && fingerprint(user.email) === data[1] ? user : null;
+}
+
+/**
+ * Sets confirmed_at exactly once, even when the link is opened many times at once. The first (empty) update
+ * takes the row's write lock, so a concurrent confirmation waits for this transaction and then reads the
+ * committed confirmed_at (READ COMMITTED on PostgreSQL; MySQL's snapshot starts at the first read, after the
+ * lock; SQLite serializes write transactions).
+ */
+async function markConfirmed(rt: Runtime, user: UserRecord, at: Date): Promise<boolean> {
+  return rt.datastore.users.markConfirmed(user.id, at, { fsUniquifier: user.fsUniquifier, email: user.email });
+}
+
+function answer(ctx: RequestContext, outcome: Outcome): Response {
+  const { rt } = ctx;
+  const cfg = sliceOf(rt.config, confirmationSlice);
+  const loginPage = rt.url(rt.config.urls.login);
+  const errorView = cfg.confirmErrorView ?? rt.url(cfg.url);
+  if (outcome.kind === "confirmed") {
+    const text = rt.message("EMAIL_CONFIRMED");
+    const target = cfg.postConfirmView ?? (outcome.signedIn ? rt.config.urls.postLoginView : loginPage);
+    if (spaMode(ctx)) {
+      const { user } = outcome;
+      return spaRedirect(ctx, target, { email: user.email, identity: user.username ?? user.email, success: text });
+    }
+    setFlash(ctx, "success", text);
+    return redirectResponse(ctx, target);
+  }
+  if (outcome.kind === "already") {
+    const text = rt.message("ALREADY_CONFIRMED");
+    if (spaMode(ctx)) return spaRedirect(ctx, errorView, { info: text });
+    setFlash(ctx, "info", text);
+    return redirectResponse(ctx, cfg.postConfirmView ?? loginPage);
+  }
+  if (spaMode(ctx)) return spaRedirect(ctx, errorView, { error: outcome.text });
+  setFlash(ctx, "error", outcome.text);
+  return redirectResponse(ctx, errorView);
+}

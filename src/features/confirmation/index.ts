@@ -1,0 +1,52 @@
+import { sliceOf } from "../../core/config/slice.js";
+import type { Feature } from "../../core/feature.js";
+import { humanizeSeconds } from "../../core/humanize.js";
+import { confirmationSlice } from "./config.js";
+import { getConfirm, getConfirmToken, postConfirm } from "./confirm.js";
+import { confirmationInstructions } from "./emails.js";
+import { confirmationLink } from "./links.js";
+
+/**
+ * Email confirmation (FS CONFIRMABLE): the resend form, the emailed link, the "confirmed" sign-in check, and
+ * `services.confirmation` for registration (pending / link / within).
+ */
+export const confirmationFeature: Feature = {
+  name: "confirmation",
+  config: confirmationSlice,
+  enabled: (config) => sliceOf(config, confirmationSlice).enabled,
+  emails: { confirmation_instructions: confirmationInstructions },
+  provides(rt) {
+    const cfg = sliceOf(rt.config, confirmationSlice);
+    return {
+      confirmation: {
+        pending: (user) => !cfg.loginWithoutConfirmation && user.confirmedAt === null,
+        link: confirmationLink,
+        within: humanizeSeconds(cfg.withinSeconds),
+      },
+    };
+  },
+  routes(rt) {
+    const { url } = sliceOf(rt.config, confirmationSlice);
+    return [
+      { method: "GET", path: url, auth: "any", handler: (ctx) => getConfirm(ctx) },
+      { method: "POST", path: url, auth: "any", handler: (ctx) => postConfirm(ctx) },
+      { method: "GET", path: `${url}/:token`, auth: "any", handler: (ctx, _caller, params) => getConfirmToken(ctx, params) },
+      // FS registers POST too; it behaves like GET (and, being unsafe, passes the CSRF check first).
+      { method: "POST", path: `${url}/:token`, auth: "any", handler: (ctx, _caller, params) => getConfirmToken(ctx, params) },
+    ];
+  },
+  signInChecks(rt) {
+    const cfg = sliceOf(rt.config, confirmationSlice);
+    return [
+      {
+        name: "confirmed",
+        async run(_ctx, attempt) {
+          if (cfg.loginWithoutConfirmation || attempt.user.confirmedAt) return { kind: "continue" };
+          return { kind: "deny", code: "CONFIRMATION_REQUIRED", field: "email" };
+        },
+      },
+    ];
+  },
+};
+
+export { confirmationSlice } from "./config.js";

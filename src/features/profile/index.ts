@@ -1,0 +1,23 @@
+import { sliceOf } from "../../core/config/slice.js";
+import type { Feature } from "../../core/feature.js";
+import { profileSlice } from "./config.js";
+import { getProfile, putProfile } from "./profile.js";
+
+/**
+ * Profile (Rampart addition): GET /profile (the caller's serialized user) and PUT /profile (the app-declared
+ * updatable fields). Serves routes when the app declares user fields or PROFILE_ENABLE is set.
+ */
+export const profileFeature: Feature = {
+  name: "profile",
+  config: profileSlice,
+  routes(rt) {
+    const cfg = sliceOf(rt.config, profileSlice);
+    if (!cfg.enable && Object.keys(rt.userFields).length === 0) return [];
+    return [
+      { method: "GET", path: cfg.url, auth: "authenticated", handler: getProfile },
+      { method: "PUT", path: cfg.url, auth: "authenticated", handler: putProfile },
+    ];
+  },
+};
+
+export { profileSlice, type ProfileConfig } from "./config.js";

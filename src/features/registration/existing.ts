@@ -1,0 +1,95 @@
+import { recordAudit } from "../../core/audit.js";
+import { sliceOf } from "../../core/config/slice.js";
+import type { RequestContext } from "../../core/context.js";
+import { externalUrl } from "../../core/http/links.js";
+import { deliverMail } from "../../core/mail-delivery.js";
+import type { UserRecord } from "../../datastore/contracts.js";
+import { registrationSlice } from "./config.js";
+import type { RegistrationForm } from "./form.js";
+import { answerRegistered } from "./answer.js";
+
+/**
+ * Generic responses: a registration naming a taken email (or username) answers exactly like a fresh one
+ * (same status, same JSON keys, the submitted email echoed as a new account would show it), costs the same
+ * password hash, signs nobody in, and tells the right person by mail:
+ * - taken email → "welcome_existing" to the account's owner, with a reset link (recovery on) and a
+ *   confirmation link (confirmation on and the owner still unconfirmed);
+ * - taken username, new email → "welcome_existing_username" to the submitted address (as FS does: the owner of
+ *   that mailbox asked for the name, so only they learn it is taken).
+ */
+export async function answerTaken(
+  ctx: RequestContext,
+  form: RegistrationForm,
+  found: { emailOwner: UserRecord | null; usernameOwner: UserRecord | null; hashed: boolean },
+): Promise<Response> {
+  const { rt } = ctx;
+  const cfg = sliceOf(rt.config, registrationSlice);
+  const { emailOwner, usernameOwner } = found;
+  // The same work a fresh registration does, so the answer's timing tells nothing.
+  if (!found.hashed) await rt.hasher.hash(form.password);
+  const reason = emailOwner ? "email_taken" : "username_taken";
+  await recordAudit(ctx, { event: "register", outcome: "failure", user: emailOwner ?? usernameOwner, identity: form.email, details: { reason } });
+  await rt.events.emit("user_not_registered", {
+    user: emailOwner ?? usernameOwner,
+    existingEmail: emailOwner !== null,
+    existingUsername: emailOwner === null && usernameOwner !== null,
+    formData: form.formData,
+  });
+
+  if (emailOwner) {
+    const reset = rt.services.recovery?.link(ctx, emailOwner) ?? null;
+    const confirmation = rt.services.confirmation;
+    const confirm = confirmation && !emailOwner.confirmedAt ? confirmation.link(ctx, emailOwner) : null;
+    await deliverMail(
+      ctx,
+      "welcome_existing",
+      emailOwner.email,
+      {
+        user: emailOwner,
+        email: emailOwner.email,
+        login_link: externalUrl(ctx, rt.config.urls.login),
+        reset_link: reset?.url ?? null,
+        reset_token: reset?.token ?? null,
+        reset_within: rt.services.recovery?.within ?? null,
+        confirmation_link: confirm?.url ?? null,
+        confirmation_token: confirm?.token ?? null,
+        within: confirm ? confirmation!.within : null,
+        subject: cfg.emailSubject,
+      },
+      emailOwner,
+    );
+  } else if (usernameOwner) {
+    await deliverMail(ctx, "welcome_existing_username", form.email, { email: form.email, username: form.username, subject: cfg.emailSubject });
+  }
+  return answerRegistered(ctx, form, lookalike(ctx, form), { signedIn: false });
+}
+
+/** What a freshly created account for this form would look like (never stored). */
+function lookalike(ctx: RequestContext, form: RegistrationForm): UserRecord {
+  const now = ctx.now();
+  return {
+    id: 0,
+    email: form.email,
+    username: form.username,
+    password: null,
+    active: true,
+    fsUniquifier: "",
+    fsTokenUniquifier: null,
+    fsWebauthnUserHandle: null,
+    confirmedAt: null,
+    lastLoginAt: null,
+    currentLoginAt: null,
+    lastLoginIp: null,
+    currentLoginIp: null,
+    loginCount: null,
+    tfPrimaryMethod: null,
+    tfTotpSecret: null,
+    tfPhoneNumber: null,
+    usTotpSecrets: null,
+    usPhoneNumber: null,
+    mfRecoveryCodes: null,
+    profile: Object.keys(form.profile).length ? { ...form.profile } : null,
+    createDatetime: now,
+    updateDatetime: now,
+  };
+}

@@ -1,0 +1,97 @@
+import { z } from "zod";
+import type { RequestContext } from "../../core/context.js";
+import { sliceOf } from "../../core/config/slice.js";
+import { safeRedirect } from "../../core/http/redirects.js";
+import type { FieldErrors, MessageRef } from "../../core/http/respond.js";
+import { readInput, str } from "../../core/input.js";
+import { checkNewPassword, checkUsername, normalizeEmailAddress } from "../../core/policy/index.js";
+import { registrationSlice } from "./config.js";
+
+/**
+ * Reads and checks a registration form. Only these reach the new user: the normalized email, the username, the
+ * password (hashed by the caller) and the app's declared user fields (each validated by its own schema, stored
+ * in `profile`). Anything else in the body — roles, active, confirmed_at, uniquifiers, hashes, ids — is ignored.
+ */
+export interface RegistrationForm {
+  email: string;
+  username: string | null;
+  password: string;
+  /** Declared user fields, validated. */
+  profile: Record<string, unknown>;
+  /** Safe `next` (form field or query), or null. */
+  next: string | null;
+  /** What the user_registered event receives: accepted fields only, never the password. */
+  formData: Record<string, unknown>;
+}
+
+/** What a re-rendered form shows again (never a password). */
+export interface FormEcho {
+  email: string;
+  username: string;
+  fields: Record<string, string>;
+  next: string | null;
+}
+
+/** Names an app field may not take: the form's own fields and object-prototype keys. */
+const RESERVED = new Set(["email", "username", "password", "password_confirm", "next", "csrf_token", "__proto__", "constructor", "prototype"]);
+
+/** The app's user fields that /register accepts (declared with `register !== false`). */
+export function registerFields(ctx: RequestContext): [string, z.ZodType][] {
+  return Object.entries(ctx.rt.userFields)
+    .filter(([name, spec]) => spec.register !== false && !RESERVED.has(name))
+    .map(([name, spec]) => [name, spec.schema]);
+}
+
+const shape = { email: str(1024), username: str(1024), password: str(65536), password_confirm: str(65536), next: str(2048) };
+
+export async function readRegistrationForm(
+  ctx: RequestContext,
+): Promise<{ ok: true; form: RegistrationForm; echo: FormEcho } | { ok: false; errors: FieldErrors; echo: FormEcho }> {
+  const { rt } = ctx;
+  const cfg = sliceOf(rt.config, registrationSlice);
+  const input = await readInput(ctx, shape);
+  const body = (await ctx.body()).fields;
+  const rawNext = input.next ?? ctx.url.searchParams.get("next");
+  const next = rawNext ? safeRedirect(rawNext, ctx.appOrigin(), rt.config) : null;
+  const echo: FormEcho = { email: input.email ?? "", username: input.username ?? "", fields: {}, next };
+  const errors: FieldErrors = {};
+
+  const email = normalizeEmailAddress(input.email);
+  if (!email.ok) errors.email = [{ code: email.code }];
+
+  let username: string | null = null;
+  let usernameError: MessageRef | null = null;
+  if (rt.config.username.enable) {
+    if (input.username === undefined || input.username === "") {
+      if (rt.config.username.required) usernameError = { code: "USERNAME_NOT_PROVIDED" };
+    } else {
+      const checked = checkUsername(rt.config.username, input.username);
+      if (checked.ok) username = checked.username;
+      else usernameError = checked.ref;
+    }
+  }
+
+  const password = input.password ?? "";
+  const policy = await checkNewPassword(rt, password, { email: email.ok ? email.email : input.email ?? null, username: username ?? input.username ?? null });
+  if (policy.length) errors.password = policy;
+  const confirm = input.password_confirm;
+  if (password && cfg.passwordConfirmRequired && !confirm) errors.password_confirm = [{ code: "PASSWORD_NOT_PROVIDED" }];
+  else if (password && confirm !== undefined && confirm !== password) errors.password_confirm = [{ code: "RETYPE_PASSWORD_MISMATCH" }];
+  if (usernameError) errors.username = [usernameError];
+
+  const profile: Record<string, unknown> = {};
+  for (const [name, schema] of registerFields(ctx)) {
+    const raw = body[name];
+    if (typeof raw === "string") echo.fields[name] = raw;
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) errors[name] = [{ code: "INVALID_FIELD" }];
+    else if (parsed.data !== undefined) profile[name] = parsed.data;
+  }
+  if (rawNext && !next) errors.next = [{ code: "INVALID_REDIRECT" }];
+
+  if (Object.keys(errors).length || !email.ok) return { ok: false, errors, echo };
+  const formData: Record<string, unknown> = { email: email.email, ...profile };
+  if (rt.config.username.enable) formData.username = username;
+  if (next) formData.next = next;
+  return { ok: true, form: { email: email.email, username, password, profile, next, formData }, echo };
+}
