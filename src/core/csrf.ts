@@ -88,6 +88,9 @@ export function crossSiteRefused(ctx: RequestContext): boolean {
   if (site === "cross-site") return true;
   const origin = ctx.request.headers.get("origin");
   if (origin === null) return false;
+  // Pages sent with Referrer-Policy: no-referrer (reset links) make browsers post with "Origin: null"; the
+  // browser's own Sec-Fetch-Site still tells whether the form was ours. Without it, "null" is refused.
+  if (origin === "null") return site !== "same-origin";
   if (origin === ctx.appOrigin() || origin === ctx.url.origin) return false;
   return !csrf.trustedOrigins.includes(origin);
 }

@@ -77,6 +77,10 @@ describe("CSRF", () => {
     const c = app.client();
     const same = await c.post("/login", { json: { email: "alice@x.test", password: PASSWORD }, headers: { "x-csrf-token": await c.csrf(), origin: "https://app.test", "sec-fetch-site": "same-origin" } });
     assert.equal(same.status, 200);
+    // A page served with Referrer-Policy: no-referrer posts "Origin: null"; the browser's Sec-Fetch-Site vouches.
+    const hidden = app.client();
+    const nullButSame = await hidden.post("/login", { json: { email: "alice@x.test", password: PASSWORD }, headers: { "x-csrf-token": await hidden.csrf(), origin: "null", "sec-fetch-site": "same-origin" } });
+    assert.equal(nullButSame.status, 200);
   });
 
   it("CSRF_IGNORE_UNAUTH_ENDPOINTS lets anonymous login through but not an authenticated second login", async () => {
