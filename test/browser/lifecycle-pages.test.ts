@@ -1,15 +1,13 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { serve, type ServerType } from "@hono/node-server";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { chromiumAvailable, launchChromium } from "../helpers/browser.js";
 import { createTestApp, type TestApp } from "../helpers/app.js";
 import { demoApp } from "../../src/server/demo-app.js";
 import { linksIn } from "../helpers/smtp-sink.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI) throw new Error("CI run without /usr/bin/chromium: browser tests must run in CI");
+const available = chromiumAvailable();
 
 describe("account pages in a real browser (Chromium)", { skip: !available && "chromium not installed" }, () => {
   let app: TestApp;
@@ -31,10 +29,7 @@ describe("account pages in a real browser (Chromium)", { skip: !available && "ch
     await new Promise<void>((resolve) => {
       server = serve({ fetch: demoApp(app.rampart), port, hostname: "127.0.0.1" }, () => resolve());
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

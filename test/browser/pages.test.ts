@@ -1,14 +1,12 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { serve, type ServerType } from "@hono/node-server";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { chromiumAvailable, launchChromium } from "../helpers/browser.js";
 import { createTestApp, type TestApp } from "../helpers/app.js";
 import { demoApp } from "../../src/server/demo-app.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI) throw new Error("CI run without /usr/bin/chromium: browser tests must run in CI");
+const available = chromiumAvailable();
 
 describe("pages in a real browser (Chromium)", { skip: !available && "chromium not installed" }, () => {
   let app: TestApp;
@@ -27,10 +25,7 @@ describe("pages in a real browser (Chromium)", { skip: !available && "chromium n
         resolve();
       });
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

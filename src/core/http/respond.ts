@@ -39,6 +39,11 @@ export function renderMessages(ctx: RequestContext, refs: MessageRef[]): string[
   return refs.map((r) => r.text ?? ctx.rt.message(r.code, r.params));
 }
 
+/** The rendered messages of one field (pages show them under the field). */
+export function errorsFor(ctx: RequestContext, errors: FieldErrors | undefined, name: string): string[] {
+  return errors?.[name] ? renderMessages(ctx, errors[name]!) : [];
+}
+
 /** Error payload: `errors` flat in field order, `field_errors` per field, `error_codes` aligned with `errors`. */
 export function errorPayload(ctx: RequestContext, fieldErrors: FieldErrors): Record<string, unknown> {
   const errors: string[] = [];

@@ -1,5 +1,5 @@
 import type { RequestContext } from "../../core/context.js";
-import { renderMessages, type FieldErrors } from "../../core/http/respond.js";
+import { errorsFor as fieldErrorTexts, type FieldErrors } from "../../core/http/respond.js";
 import { form, html, layout, type Flash } from "../../pages/kit.js";
 
 /** The change-email page: the current address and a form asking for the new one. */
@@ -7,7 +7,7 @@ export function changeEmailPage(
   ctx: RequestContext,
   options: { action: string; csrfToken: string; currentEmail: string; email?: string; errors?: FieldErrors; flashes?: Flash[] },
 ): string {
-  const errorsFor = (name: string) => (options.errors?.[name] ? renderMessages(ctx, options.errors[name]!) : []);
+  const errorsFor = (name: string) => fieldErrorTexts(ctx, options.errors, name);
   const body = html`<p>Your current email address is <strong id="current-email">${options.currentEmail}</strong>.</p>
 <p>Enter the new address; we will send it a link to confirm the change.</p>${form({
     action: options.action,

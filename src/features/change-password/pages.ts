@@ -1,11 +1,6 @@
 import type { RequestContext } from "../../core/context.js";
-import { renderMessages, type FieldErrors } from "../../core/http/respond.js";
+import { errorsFor, type FieldErrors } from "../../core/http/respond.js";
 import { form, layout, type FieldSpec, type Flash } from "../../pages/kit.js";
-
-/** The change-password page: current password (when the account has one), new password, retyped. */
-function errorsFor(ctx: RequestContext, errors: FieldErrors | undefined, name: string): string[] {
-  return errors?.[name] ? renderMessages(ctx, errors[name]!) : [];
-}
 
 export function changePage(
   ctx: RequestContext,

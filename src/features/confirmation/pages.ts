@@ -1,5 +1,5 @@
 import type { RequestContext } from "../../core/context.js";
-import { renderMessages, type FieldErrors } from "../../core/http/respond.js";
+import { errorsFor as fieldErrorTexts, type FieldErrors } from "../../core/http/respond.js";
 import { form, layout, type Flash } from "../../pages/kit.js";
 
 /** The "resend confirmation instructions" page (GET/POST /confirm). */
@@ -7,7 +7,7 @@ export function confirmPage(
   ctx: RequestContext,
   options: { action: string; csrfToken: string; email?: string; errors?: FieldErrors; flashes?: Flash[] },
 ): string {
-  const errorsFor = (name: string) => (options.errors?.[name] ? renderMessages(ctx, options.errors[name]!) : []);
+  const errorsFor = (name: string) => fieldErrorTexts(ctx, options.errors, name);
   const body = form({
     action: options.action,
     id: "send-confirmation-form",

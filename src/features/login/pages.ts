@@ -1,12 +1,7 @@
 import type { RequestContext } from "../../core/context.js";
 import type { FieldErrors } from "../../core/http/respond.js";
-import { renderMessages } from "../../core/http/respond.js";
+import { errorsFor } from "../../core/http/respond.js";
 import { form, html, layout, type Flash } from "../../pages/kit.js";
-
-/** Pages of the login feature: sign in, re-authenticate (verify), and the confirm-sign-out form. */
-function errorsFor(ctx: RequestContext, errors: FieldErrors | undefined, name: string): string[] {
-  return errors?.[name] ? renderMessages(ctx, errors[name]!) : [];
-}
 
 export function loginPage(
   ctx: RequestContext,

@@ -1,11 +1,6 @@
 import type { RequestContext } from "../../core/context.js";
-import { renderMessages, type FieldErrors } from "../../core/http/respond.js";
+import { errorsFor, type FieldErrors } from "../../core/http/respond.js";
 import { form, html, layout, type Flash } from "../../pages/kit.js";
-
-/** Pages of the recovery feature: "forgot password" (ask for a link) and "choose a new password" (the link's form). */
-function errorsFor(ctx: RequestContext, errors: FieldErrors | undefined, name: string): string[] {
-  return errors?.[name] ? renderMessages(ctx, errors[name]!) : [];
-}
 
 export function forgotPage(
   ctx: RequestContext,

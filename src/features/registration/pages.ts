@@ -1,6 +1,6 @@
 import type { RequestContext } from "../../core/context.js";
 import { sliceOf } from "../../core/config/slice.js";
-import { renderMessages, type FieldErrors } from "../../core/http/respond.js";
+import { errorsFor as fieldErrorTexts, type FieldErrors } from "../../core/http/respond.js";
 import { form, html, layout, type FieldSpec, type Flash } from "../../pages/kit.js";
 import { registrationSlice } from "./config.js";
 import type { FormEcho } from "./form.js";
@@ -11,7 +11,7 @@ export function registerPage(ctx: RequestContext, options: { csrfToken: string; 
   const { rt } = ctx;
   const cfg = sliceOf(rt.config, registrationSlice);
   const echo = options.echo ?? {};
-  const errorsFor = (name: string) => (options.errors?.[name] ? renderMessages(ctx, options.errors[name]!) : []);
+  const errorsFor = (name: string) => fieldErrorTexts(ctx, options.errors, name);
   const fields: FieldSpec[] = [
     { name: "email", label: "Email", type: "email", value: echo.email ?? "", autocomplete: "email", required: true, errors: errorsFor("email") },
   ];

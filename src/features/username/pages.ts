@@ -1,11 +1,6 @@
 import type { RequestContext } from "../../core/context.js";
-import { renderMessages, type FieldErrors } from "../../core/http/respond.js";
+import { errorsFor, type FieldErrors } from "../../core/http/respond.js";
 import { form, html, layout, type Flash } from "../../pages/kit.js";
-
-/** Pages of the username features: change username (signed in) and recover username (anonymous). */
-function errorsFor(ctx: RequestContext, errors: FieldErrors | undefined, name: string): string[] {
-  return errors?.[name] ? renderMessages(ctx, errors[name]!) : [];
-}
 
 export function changeUsernamePage(
   ctx: RequestContext,
