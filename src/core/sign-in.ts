@@ -19,6 +19,12 @@ export interface SignInAttempt {
   remember: boolean;
   /** "session": establish a session/token. "request": per-request auth (basic) that makes nothing. */
   kind: "session" | "request";
+  /**
+   * The second factor this attempt already proved ("authenticator", "email", "sms", "recovery_code", …). Set
+   * only by the feature that verified it, when completing a pending sign-in: the second-factor check then
+   * continues, while every other check (active, confirmed, lockout) runs again at completion time.
+   */
+  secondFactor?: string;
 }
 
 export type CheckOutcome =

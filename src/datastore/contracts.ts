@@ -110,6 +110,11 @@ export interface UserStore {
    * unchanged: one statement, exactly one concurrent winner. DuplicateError when `next` is taken.
    */
   replaceEmail(id: number, expect: { fsUniquifier: string; email: string }, next: string, confirmedAt: Date): Promise<boolean>;
+  /**
+   * TOTP replay protection: records `step` as the user's last accepted time step only when it is later than
+   * the stored one (one statement). false = this step (or a later one) was already used.
+   */
+  claimTotpStep(id: number, step: number): Promise<boolean>;
   /** New random fs_uniquifier: kills sessions, remember cookies and (without a token uniquifier) tokens. */
   rotateUniquifier(id: number): Promise<string>;
   /** New random fs_token_uniquifier: kills auth tokens. */
@@ -208,9 +213,23 @@ export interface AuditStore {
   list(filter?: { userId?: number; event?: string; limit?: number; beforeId?: number }): Promise<AuditEventRecord[]>;
 }
 
+/**
+ * Attempt budgets: fixed-window counters keyed by purpose and subject (e.g. "tf:42" for user 42's wrong
+ * second-factor codes). `hit` counts one attempt atomically and returns the count in the current window, so
+ * of N concurrent callers with a budget B exactly B see a count ≤ B — guesses beyond the budget are never
+ * evaluated. Counters live in the database, so they survive restarts and are shared by every instance.
+ */
+export interface AttemptStore {
+  hit(key: string, windowSeconds: number, now: Date): Promise<number>;
+  /** Current count in the window, without counting (0 when none or expired). */
+  peek(key: string, windowSeconds: number, now: Date): Promise<number>;
+  clear(key: string): Promise<void>;
+}
+
 export interface Datastore {
   readonly dialect: "sqlite" | "postgres" | "mysql";
   readonly users: UserStore;
+  readonly attempts: AttemptStore;
   readonly roles: RoleStore;
   readonly sessions: SessionStore;
   readonly audit: AuditStore;

@@ -8,6 +8,7 @@
  * the session group through `runSessionStoreConformance`.
  */
 import { describe } from "node:test";
+import { attemptStoreConformance } from "./attempts.js";
 import { auditStoreConformance } from "./audit.js";
 import { lifecycleConformance } from "./lifecycle.js";
 import { roleStoreConformance } from "./roles.js";
@@ -25,6 +26,7 @@ export function runDatastoreConformance(label: string, factory: DatastoreFactory
     roleStoreConformance(factory);
     sessionStoreConformance(datastoreSessionHarness(factory));
     auditStoreConformance(factory);
+    attemptStoreConformance(factory);
     lifecycleConformance(factory);
   });
 }

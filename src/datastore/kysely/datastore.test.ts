@@ -19,6 +19,7 @@ function isolated(dialect: TestDialect): () => Promise<Datastore> {
       roles: datastore.roles,
       sessions: datastore.sessions,
       audit: datastore.audit,
+      attempts: datastore.attempts,
       migrations: datastore.migrations,
       transaction: (fn) => datastore.transaction(fn),
       close: cleanup,

@@ -1,6 +1,7 @@
 /** The Kysely `Datastore`: one implementation for SQLite, PostgreSQL and MySQL/MariaDB. */
 import type { Kysely } from "kysely";
-import type { AuditStore, Datastore, MigrationControl, RoleStore, SessionStore, UserStore } from "../contracts.js";
+import type { AttemptStore, AuditStore, Datastore, MigrationControl, RoleStore, SessionStore, UserStore } from "../contracts.js";
+import { KyselyAttemptStore } from "./attempts.js";
 import { KyselyAuditStore } from "./audit.js";
 import type { StoreContext } from "./context.js";
 import { migrationControl } from "./migrations/index.js";
@@ -30,6 +31,7 @@ function stores(ctx: StoreContext, q: Queries): TransactionStores {
     roles: new KyselyRoleStore(ctx),
     sessions: new KyselySessionStore(ctx, q.sessions),
     audit: new KyselyAuditStore(ctx),
+    attempts: new KyselyAttemptStore(ctx),
   };
 }
 
@@ -38,6 +40,7 @@ export class KyselyDatastore implements Datastore {
   readonly roles: RoleStore;
   readonly sessions: SessionStore;
   readonly audit: AuditStore;
+  readonly attempts: AttemptStore;
   readonly migrations: MigrationControl;
   private readonly queries: Queries;
 
@@ -53,6 +56,7 @@ export class KyselyDatastore implements Datastore {
     this.roles = s.roles;
     this.sessions = s.sessions;
     this.audit = s.audit;
+    this.attempts = s.attempts;
     this.migrations = migrationControl(db, dialect, options.schema);
   }
 

@@ -47,6 +47,8 @@ export interface UserTable {
   mf_recovery_codes: string | null;
   /** Rampart: JSON object of app-declared user fields (migration 0002). */
   profile: string | null;
+  /** Rampart: last accepted TOTP time step, for replay protection (migration 0003). */
+  tf_last_step: ColumnType<number | string | null, number | null, number | null>;
   create_datetime: DateColumn;
   update_datetime: DateColumn;
 }
@@ -98,7 +100,14 @@ export interface AuditEventTable {
   details: string | null;
 }
 
+export interface AttemptTable {
+  key: string;
+  count: ColumnType<number | string, number, number>;
+  window_start: MillisColumn;
+}
+
 export interface Database {
+  rampart_attempt: AttemptTable;
   user: UserTable;
   role: RoleTable;
   roles_users: RolesUsersTable;

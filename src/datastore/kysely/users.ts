@@ -227,6 +227,16 @@ export class KyselyUserStore implements UserStore {
       .execute();
   }
 
+  async claimTotpStep(id: number, step: number): Promise<boolean> {
+    const result = await this.ctx.db
+      .updateTable("user")
+      .set({ tf_last_step: step })
+      .where("id", "=", id)
+      .where((eb) => eb.or([eb("tf_last_step", "is", null), eb("tf_last_step", "<", step)]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
   async markConfirmed(id: number, at: Date, expect: { fsUniquifier: string; email: string }): Promise<boolean> {
     const result = await this.ctx.db
       .updateTable("user")

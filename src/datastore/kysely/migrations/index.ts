@@ -7,6 +7,7 @@ import type { MigrationControl } from "../../contracts.js";
 import type { SqlDialect } from "../schema.js";
 import { initialMigration } from "./0001_initial.js";
 import { profileMigration } from "./0002_profile.js";
+import { attemptsMigration } from "./0003_attempts.js";
 
 export const MIGRATION_TABLE = "rampart_migration";
 export const MIGRATION_LOCK_TABLE = "rampart_migration_lock";
@@ -15,6 +16,7 @@ export function rampartMigrations(dialect: SqlDialect): Record<string, Migration
   return {
     "0001_initial": initialMigration(dialect),
     "0002_profile": profileMigration(),
+    "0003_attempts": attemptsMigration(),
   };
 }
 
