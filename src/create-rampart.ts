@@ -13,6 +13,7 @@ import type { Logger, Runtime, UserFieldSpec, UserSerializer } from "./core/runt
 import type { Services } from "./core/services.js";
 import { createMailer, mailerFromConfig, mailSender, mailSlice } from "./mail/index.js";
 import type { MailTemplate, MailTransport } from "./mail/types.js";
+import { smsSlice } from "./sms/index.js";
 import { SignInPipeline } from "./core/sign-in.js";
 import { createPasswordHasher } from "./crypto/passwords/index.js";
 import { randomToken } from "./crypto/random.js";
@@ -94,7 +95,7 @@ export function configSlices(features: readonly Feature[] = builtinFeatures): Co
 function uniqueFeatures(features: readonly Feature[]): Feature[] {
   return features.filter((f, i, list) => list.findIndex((g) => g.name === f.name) === i);
 }
-const serviceSlices: ConfigSlice[] = [mailSlice];
+const serviceSlices: ConfigSlice[] = [mailSlice, smsSlice];
 
 const consoleLogger: Logger = {
   info: (m) => console.log(`[rampart] ${m}`),

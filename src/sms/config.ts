@@ -1,0 +1,89 @@
+import { z } from "zod";
+import type { ConfigIssue } from "../core/errors.js";
+import { defineSlice } from "../core/config/slice.js";
+
+/**
+ * SMS configuration (FS SECURITY_SMS_SERVICE and SECURITY_SMS_SERVICE_CONFIG). The resolved slice sits at
+ * `config.sms`; read it with `sliceOf(config, smsSlice)` and hand it to `smsSenderFromConfig`.
+ *
+ * SECURITY_SMS_SERVICE_CONFIG is FS's JSON object `{"ACCOUNT_SID": …, "AUTH_TOKEN": …, "PHONE_NUMBER": …}`;
+ * it lands on `sms.serviceConfig`, whose keys are camelCase in TypeScript (`accountSid`, `authToken`,
+ * `phoneNumber`). FS's upper-case names are accepted there too.
+ */
+
+const FS_KEYS: Record<string, string> = { ACCOUNT_SID: "accountSid", AUTH_TOKEN: "authToken", PHONE_NUMBER: "phoneNumber" };
+
+function camelKeys(value: unknown): unknown {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [FS_KEYS[k] ?? k, v]));
+}
+
+const serviceConfig = z
+  .preprocess(
+    camelKeys,
+    z.strictObject({
+      accountSid: z.string().min(1).nullable().default(null),
+      authToken: z.string().min(1).nullable().default(null),
+      phoneNumber: z.string().min(1).nullable().default(null),
+    }),
+  )
+  .prefault({});
+
+const schema = z.object({
+  service: z
+    .preprocess((v) => (typeof v === "string" ? v.trim().toLowerCase() : v), z.enum(["dummy", "console", "twilio"]))
+    .default("dummy"),
+  serviceConfig,
+  twilioBaseUrl: z.url({ protocol: /^https?$/ }).default("https://api.twilio.com"),
+  timeoutMs: z.number().int().min(1).default(10_000),
+});
+
+export type SmsConfig = z.output<typeof schema>;
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+export const smsSlice = defineSlice({
+  key: "sms",
+  schema,
+  env: {
+    SECURITY_SMS_SERVICE: ["service", "string"],
+    SECURITY_SMS_SERVICE_CONFIG: ["serviceConfig", "json"],
+    RAMPART_SMS_TWILIO_BASE_URL: ["twilioBaseUrl", "string"],
+    RAMPART_SMS_TIMEOUT_MS: ["timeoutMs", "int"],
+  },
+  meanings: {
+    service:
+      '"dummy" (drop every message, FS "Dummy"), "twilio" (Twilio REST API) or "console" (log, development only: prints codes); case-insensitive',
+    "serviceConfig.accountSid":
+      "Twilio account SID (ACCOUNT_SID in the JSON object SECURITY_SMS_SERVICE_CONFIG, FS's format)",
+    "serviceConfig.authToken": "Twilio auth token (AUTH_TOKEN in SECURITY_SMS_SERVICE_CONFIG; never logged nor included in errors)",
+    "serviceConfig.phoneNumber": "Sender number messages come from, E.164 like +15005550006 (PHONE_NUMBER in SECURITY_SMS_SERVICE_CONFIG)",
+    twilioBaseUrl: "Base URL of the Twilio REST API (https; http only for a loopback test server)",
+    timeoutMs: "Time allowed for one SMS request to Twilio (connect, answer and body), in milliseconds",
+  },
+  validate(value, config): ConfigIssue[] {
+    const issues: ConfigIssue[] = [];
+    if (value.service === "console" && !config.development) {
+      issues.push({ key: "sms.service", message: '"console" prints one-time codes into the logs: only allowed in development' });
+    }
+    if (value.service === "twilio") {
+      const missing = (
+        [
+          ["ACCOUNT_SID", value.serviceConfig.accountSid],
+          ["AUTH_TOKEN", value.serviceConfig.authToken],
+          ["PHONE_NUMBER", value.serviceConfig.phoneNumber],
+        ] as const
+      )
+        .filter(([, v]) => v === null)
+        .map(([k]) => k);
+      if (missing.length) {
+        issues.push({ key: "sms.serviceConfig", message: `the Twilio SMS service needs ${missing.join(", ")}` });
+      }
+    }
+    const url = new URL(value.twilioBaseUrl);
+    if (url.protocol !== "https:" && !LOOPBACK.has(url.hostname)) {
+      issues.push({ key: "sms.twilioBaseUrl", message: "must use https (the auth token travels in every request)" });
+    }
+    return issues;
+  },
+});
