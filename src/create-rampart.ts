@@ -30,6 +30,7 @@ import { changePasswordFeature } from "./features/change-password/index.js";
 import { changeEmailFeature } from "./features/change-email/index.js";
 import { usernameFeature } from "./features/username/index.js";
 import { profileFeature } from "./features/profile/index.js";
+import { twoFactorFeature } from "./features/two-factor/index.js";
 
 /**
  * The composition root: resolves config once, opens the datastore, composes the features' routes and sign-in
@@ -84,6 +85,8 @@ export const builtinFeatures: Feature[] = [
   changeEmailFeature,
   usernameFeature,
   profileFeature,
+  // Last: its check asks for a second factor only after every other check (active, confirmed…) has passed.
+  twoFactorFeature,
 ];
 
 /** Config slices owned outside core/config/slices.ts: shared services' and every feature's. */

@@ -33,6 +33,14 @@ export interface RampartEvents {
   username_recovery_email_sent: { user: UserRecord };
   /** PUT /profile changed the named app-declared fields (Rampart addition; values are not included). */
   profile_updated: { user: UserRecord; fields: string[] };
+  /** A second-factor code was accepted and the sign-in (or setup) completed (FS tf_code_confirmed). */
+  tf_code_confirmed: { user: UserRecord; method: string };
+  /** The user's second-factor method was set or changed (FS tf_profile_changed). */
+  tf_profile_changed: { user: UserRecord; method: string };
+  /** Two-factor was switched off for the user (FS tf_disabled). */
+  tf_disabled: { user: UserRecord };
+  /** A second-factor code was sent by email or SMS (FS tf_security_token_sent). */
+  tf_security_token_sent: { user: UserRecord; method: string; token: string; phoneNumber: string | null };
 }
 
 export type EventName = keyof RampartEvents;
@@ -64,7 +72,7 @@ export class EventBus {
 }
 
 /** Actions that have before/after hooks. */
-export type HookedAction = "login" | "logout" | "verify" | "revoke_session" | "register" | "confirm" | "send_confirmation" | "forgot_password" | "reset_password" | "change_password" | "change_email" | "change_email_confirm" | "change_username" | "recover_username" | "update_profile";
+export type HookedAction = "login" | "logout" | "verify" | "revoke_session" | "register" | "confirm" | "send_confirmation" | "forgot_password" | "reset_password" | "change_password" | "change_email" | "change_email_confirm" | "change_username" | "recover_username" | "update_profile" | "tf_validate" | "tf_setup";
 
 /** What a `before` hook returns to refuse an action: rendered in the contract's error shape. */
 export interface HookVeto {

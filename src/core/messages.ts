@@ -68,6 +68,13 @@ export const defaultMessages = {
   USERNAME_CHANGE: "You successfully changed your username",
   USERNAME_RECOVERY_REQUEST: "If registered, your username will be sent to your email.",
   FIELD_NOT_UPDATABLE: "%(field)s cannot be changed here.",
+  TWO_FACTOR_INVALID_TOKEN: "Invalid code",
+  TWO_FACTOR_PERMISSION_DENIED: "You currently do not have permissions to access this page",
+  TWO_FACTOR_METHOD_NOT_AVAILABLE: "Marked method is not valid",
+  TWO_FACTOR_SETUP_EXPIRED: "Setup must be completed within %(within)s",
+  TWO_FACTOR_TOO_MANY_ATTEMPTS: "Too many attempts. Please try again later.",
+  FAILED_TO_SEND_CODE: "Failed to send code. Please try again later",
+  PHONE_INVALID: "Phone number not valid",
 } as const;
 
 export type MessageKey = keyof typeof defaultMessages;

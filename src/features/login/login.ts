@@ -6,6 +6,7 @@ import type { Caller } from "../../core/identity.js";
 import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
 import { safeRedirect } from "../../core/http/redirects.js";
 import { takeFlashes } from "../../core/http/flash.js";
+import { interruptResponse } from "../../core/http/interrupt.js";
 import { identityAttributes } from "../../core/users.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { loginPage } from "./pages.js";
@@ -86,12 +87,7 @@ export async function postLogin(ctx: RequestContext): Promise<Response> {
     const field = result.field === "email" ? identityField : result.field;
     return fail(rt.config.returnGenericResponses ? { "": [{ code: "GENERIC_AUTHN_FAILED" }] } : { [field]: [{ code: result.code, params: result.params }] });
   }
-  if (result.kind === "interrupt") {
-    const payload = { ...result.response, csrf_token: await issueCsrfToken(ctx) };
-    if (ctx.wantsJson) return jsonResponse(ctx, result.status ?? 200, payload);
-    const location = typeof result.response.redirect === "string" ? result.response.redirect : rt.url(rt.config.urls.login);
-    return redirectResponse(ctx, location);
-  }
+  if (result.kind === "interrupt") return interruptResponse(ctx, result);
   await runAfterHook(ctx, "login", user);
   if (ctx.wantsJson) return jsonResponse(ctx, 200, await userPayload(ctx, user, result.authToken, { tf_required: false }));
   return redirectResponse(ctx, next ?? rt.config.urls.postLoginView);

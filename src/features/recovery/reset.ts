@@ -1,4 +1,5 @@
 import { recordAudit } from "../../core/audit.js";
+import { interruptResponse } from "../../core/http/interrupt.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
 import { issueCsrfToken } from "../../core/csrf.js";
@@ -121,11 +122,7 @@ async function autoLogin(ctx: RequestContext, cfg: Cfg, user: UserRecord): Promi
   const result = await rt.pipeline.signIn(ctx, { user, authnVia: ["reset"], remember: false, kind: "session", includeAuthToken: ctx.includeAuthToken() });
   // The password is already changed; a denying check only means nobody is signed in.
   if (result.kind === "deny") return notSignedIn(ctx, cfg);
-  if (result.kind === "interrupt") {
-    if (ctx.wantsJson) return jsonResponse(ctx, result.status ?? 200, { ...result.response, csrf_token: await issueCsrfToken(ctx) });
-    const location = typeof result.response.redirect === "string" ? result.response.redirect : rt.url(rt.config.urls.login);
-    return redirectResponse(ctx, location);
-  }
+  if (result.kind === "interrupt") return interruptResponse(ctx, result);
   if (ctx.wantsJson) return jsonResponse(ctx, 200, await userPayload(ctx, user, result.authToken, { tf_required: false }));
   setFlash(ctx, "success", rt.message("PASSWORD_RESET"));
   return redirectResponse(ctx, cfg.postResetView ?? rt.config.urls.postLoginView);

@@ -7,6 +7,7 @@ import { setFlash, takeFlashes } from "../../core/http/flash.js";
 import { safeRedirect } from "../../core/http/redirects.js";
 import { formErrorJson, htmlResponse, jsonResponse, plainErrorJson, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
 import { userPayload } from "../../core/http/user-payload.js";
+import { interruptResponse } from "../../core/http/interrupt.js";
 import type { Caller } from "../../core/identity.js";
 import { deliverMail } from "../../core/mail-delivery.js";
 import { DuplicateError, type UserRecord } from "../../datastore/contracts.js";
@@ -100,12 +101,8 @@ async function registered(ctx: RequestContext, form: RegistrationForm, user: Use
   if (pending) return answerRegistered(ctx, form, user, { signedIn: false });
 
   const result = await rt.pipeline.signIn(ctx, { user, authnVia: ["register"], remember: false, kind: "session", includeAuthToken: ctx.includeAuthToken() });
-  if (result.kind === "interrupt") {
-    // e.g. a second factor must be set up first: the same payload /login gives, nobody signed in yet.
-    if (ctx.wantsJson) return jsonResponse(ctx, result.status ?? 200, { ...result.response, csrf_token: await issueCsrfToken(ctx) });
-    const location = typeof result.response.redirect === "string" ? result.response.redirect : rt.url(rt.config.urls.login);
-    return redirectResponse(ctx, location);
-  }
+  // e.g. a second factor must be set up first: the same payload /login gives, nobody signed in yet.
+  if (result.kind === "interrupt") return interruptResponse(ctx, result);
   if (result.kind === "deny") return answerRegistered(ctx, form, user, { signedIn: false });
   return answerRegistered(ctx, form, user, { signedIn: true, authToken: result.authToken });
 }

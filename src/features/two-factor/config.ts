@@ -1,0 +1,122 @@
+import { z } from "zod";
+import { defineSlice } from "../../core/config/slice.js";
+import type { ConfigIssue } from "../../core/errors.js";
+import { createSecretBox } from "../../crypto/totp/index.js";
+
+/**
+ * Two-factor authentication (FS TWO_FACTOR, code-based methods). The resolved slice sits at
+ * `config.twoFactor`; read it with `sliceOf(config, twoFactorSlice)`.
+ */
+const path = z.string().startsWith("/");
+const method = z.enum(["email", "authenticator", "sms"]);
+
+const schema = z.object({
+  enabled: z.boolean().default(false),
+  required: z.boolean().default(false),
+  enabledMethods: z.array(method).default(["email", "authenticator", "sms"]),
+  totpSecrets: z.record(z.string(), z.string()).default({}),
+  totpIssuer: z.string().nullable().default(null),
+  authenticatorWindowSteps: z.number().int().min(0).max(10).default(1),
+  authenticatorValiditySeconds: z.number().int().positive().nullable().default(null),
+  mailValiditySeconds: z.number().int().positive().default(300),
+  smsValiditySeconds: z.number().int().positive().default(120),
+  phoneRegionDefault: z.string().length(2).default("US"),
+  setupUrl: path.default("/tf-setup"),
+  validateUrl: path.default("/tf-validate"),
+  selectUrl: path.default("/tf-select"),
+  rescueUrl: path.default("/tf-rescue"),
+  setupWithinSeconds: z.number().int().positive().default(30 * 60),
+  pendingWithinSeconds: z.number().int().positive().default(10 * 60),
+  maxAttempts: z.number().int().positive().default(5),
+  attemptWindowSeconds: z.number().int().positive().default(15 * 60),
+  rescueEmail: z.boolean().default(true),
+  rescueMail: z.string().default("no-reply@localhost"),
+  subject: z.string().min(1).default("Two-Factor Login"),
+  rescueSubject: z.string().min(1).default("Two-Factor Rescue"),
+  alwaysValidate: z.boolean().default(true),
+  loginValiditySeconds: z.number().int().positive().default(30 * 24 * 60 * 60),
+  validityCookieName: z.string().min(1).default("tf_validity"),
+});
+
+export type TwoFactorConfig = z.output<typeof schema>;
+
+export const twoFactorSlice = defineSlice({
+  key: "twoFactor",
+  schema,
+  env: {
+    SECURITY_TWO_FACTOR: ["enabled", "bool"],
+    SECURITY_TWO_FACTOR_REQUIRED: ["required", "bool"],
+    SECURITY_TWO_FACTOR_ENABLED_METHODS: ["enabledMethods", "list"],
+    SECURITY_TOTP_SECRETS: ["totpSecrets", "json"],
+    SECURITY_TOTP_ISSUER: ["totpIssuer", "nullable-string"],
+    RAMPART_TWO_FACTOR_AUTHENTICATOR_WINDOW: ["authenticatorWindowSteps", "int"],
+    SECURITY_TWO_FACTOR_AUTHENTICATOR_VALIDITY: ["authenticatorValiditySeconds", "int"],
+    SECURITY_TWO_FACTOR_MAIL_VALIDITY: ["mailValiditySeconds", "int"],
+    SECURITY_TWO_FACTOR_SMS_VALIDITY: ["smsValiditySeconds", "int"],
+    SECURITY_PHONE_REGION_DEFAULT: ["phoneRegionDefault", "string"],
+    SECURITY_TWO_FACTOR_SETUP_URL: ["setupUrl", "string"],
+    SECURITY_TWO_FACTOR_TOKEN_VALIDATION_URL: ["validateUrl", "string"],
+    SECURITY_TWO_FACTOR_SELECT_URL: ["selectUrl", "string"],
+    SECURITY_TWO_FACTOR_RESCUE_URL: ["rescueUrl", "string"],
+    SECURITY_TWO_FACTOR_SETUP_WITHIN: ["setupWithinSeconds", "int"],
+    RAMPART_TWO_FACTOR_PENDING_WITHIN: ["pendingWithinSeconds", "int"],
+    RAMPART_TWO_FACTOR_MAX_ATTEMPTS: ["maxAttempts", "int"],
+    RAMPART_TWO_FACTOR_ATTEMPT_WINDOW: ["attemptWindowSeconds", "int"],
+    SECURITY_TWO_FACTOR_RESCUE_EMAIL: ["rescueEmail", "bool"],
+    SECURITY_TWO_FACTOR_RESCUE_MAIL: ["rescueMail", "string"],
+    SECURITY_EMAIL_SUBJECT_TWO_FACTOR: ["subject", "string"],
+    SECURITY_EMAIL_SUBJECT_TWO_FACTOR_RESCUE: ["rescueSubject", "string"],
+    SECURITY_TWO_FACTOR_ALWAYS_VALIDATE: ["alwaysValidate", "bool"],
+    SECURITY_TWO_FACTOR_LOGIN_VALIDITY: ["loginValiditySeconds", "int"],
+    SECURITY_TWO_FACTOR_VALIDITY_COOKIE_NAME: ["validityCookieName", "string"],
+  },
+  meanings: {
+    enabled: "Two-factor authentication is available (FS TWO_FACTOR).",
+    required: "Every user must set up a second factor at their next sign-in (FS TWO_FACTOR_REQUIRED).",
+    enabledMethods: "Second-factor methods users may choose (FS TWO_FACTOR_ENABLED_METHODS).",
+    totpSecrets: "Key id → secret used to encrypt stored TOTP secrets (FS TOTP_SECRETS); required when enabled.",
+    totpIssuer: "Issuer shown by authenticator apps (FS TOTP_ISSUER); required when enabled.",
+    authenticatorWindowSteps: "Authenticator codes accepted this many 30-second steps either side of now (default 1 = ±30 s).",
+    authenticatorValiditySeconds: "FS TWO_FACTOR_AUTHENTICATOR_VALIDITY: when set, the window becomes round(value / 30) steps.",
+    mailValiditySeconds: "Lifetime (TOTP period) of codes sent by email (FS TWO_FACTOR_MAIL_VALIDITY).",
+    smsValiditySeconds: "Lifetime (TOTP period) of codes sent by SMS (FS TWO_FACTOR_SMS_VALIDITY).",
+    phoneRegionDefault: "Region (ISO 3166 alpha-2) for phone numbers typed without +country code (FS PHONE_REGION_DEFAULT).",
+    setupUrl: "Second-factor setup endpoint and page.",
+    validateUrl: "Second-factor code validation endpoint and page.",
+    selectUrl: "Method selection endpoint (reserved; not served yet).",
+    rescueUrl: "Rescue endpoint (reserved; not served yet).",
+    setupWithinSeconds: "Lifetime of the tf_state_token of an authenticated setup (FS TWO_FACTOR_SETUP_WITHIN).",
+    pendingWithinSeconds: "How long a password-verified, second-factor-pending sign-in stays open.",
+    maxAttempts: "Second-factor codes evaluated per account within attemptWindowSeconds; more → 429.",
+    attemptWindowSeconds: "Window of the per-account second-factor attempt budget.",
+    rescueEmail: "Rescue option: send a code by email (FS TWO_FACTOR_RESCUE_EMAIL).",
+    rescueMail: "Address that receives rescue help requests (FS TWO_FACTOR_RESCUE_MAIL).",
+    subject: "Subject of the mailed second-factor code (FS EMAIL_SUBJECT_TWO_FACTOR).",
+    rescueSubject: "Subject of the rescue mail (FS EMAIL_SUBJECT_TWO_FACTOR_RESCUE).",
+    alwaysValidate: "Ask for the second factor at every sign-in; false allows the tf_validity cookie (FS TWO_FACTOR_ALWAYS_VALIDATE).",
+    loginValiditySeconds: "Lifetime of the tf_validity cookie (FS TWO_FACTOR_LOGIN_VALIDITY).",
+    validityCookieName: "Name of the tf_validity cookie (FS TWO_FACTOR_VALIDITY_COOKIE_NAME).",
+  },
+  validate(value): ConfigIssue[] {
+    if (!value.enabled) return [];
+    const issues: ConfigIssue[] = [];
+    if (Object.keys(value.totpSecrets).length === 0) {
+      issues.push({ key: "twoFactor.totpSecrets", message: "SECURITY_TOTP_SECRETS is required when two-factor is enabled (JSON object: key id → secret of at least 32 characters)" });
+    } else {
+      try {
+        createSecretBox(value.totpSecrets);
+      } catch (error) {
+        issues.push({ key: "twoFactor.totpSecrets", message: (error as Error).message });
+      }
+    }
+    if (!value.totpIssuer) issues.push({ key: "twoFactor.totpIssuer", message: "SECURITY_TOTP_ISSUER is required when two-factor is enabled" });
+    if (value.enabledMethods.length === 0) issues.push({ key: "twoFactor.enabledMethods", message: "at least one two-factor method must be enabled" });
+    return issues;
+  },
+});
+
+/** Authenticator window in steps: FS's validity (seconds) when given, else the window setting. */
+export function authenticatorWindow(cfg: TwoFactorConfig): number {
+  if (cfg.authenticatorValiditySeconds !== null) return Math.min(10, Math.max(0, Math.round(cfg.authenticatorValiditySeconds / 30)));
+  return cfg.authenticatorWindowSteps;
+}

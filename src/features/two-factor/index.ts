@@ -1,0 +1,35 @@
+import type { Feature } from "../../core/feature.js";
+import { sliceOf } from "../../core/config/slice.js";
+import { twoFactorCheck } from "./check.js";
+import { twoFactorSlice } from "./config.js";
+import { twoFactorInstructions, twoFactorRescue } from "./emails.js";
+import { getRescue, postRescue } from "./rescue.js";
+import { postSetupState } from "./setup-authenticated.js";
+import { getSetup, postSetup } from "./setup.js";
+import { getValidate, postValidate } from "./validate.js";
+
+/**
+ * Two-factor authentication (FS TWO_FACTOR), code methods authenticator and email: the "two-factor" sign-in
+ * check, /tf-setup (during login, or signed in with a state token), /tf-validate and /tf-rescue.
+ */
+export const twoFactorFeature: Feature = {
+  name: "two-factor",
+  config: twoFactorSlice,
+  enabled: (config) => sliceOf(config, twoFactorSlice).enabled,
+  emails: { two_factor_instructions: twoFactorInstructions, two_factor_rescue: twoFactorRescue },
+  signInChecks: () => [twoFactorCheck],
+  routes(rt) {
+    const { setupUrl, validateUrl, rescueUrl } = sliceOf(rt.config, twoFactorSlice);
+    return [
+      { method: "GET", path: setupUrl, auth: "any", handler: (ctx, caller) => getSetup(ctx, caller) },
+      { method: "POST", path: setupUrl, auth: "any", handler: (ctx, caller) => postSetup(ctx, caller) },
+      { method: "POST", path: `${setupUrl}/:token`, auth: "authenticated", handler: (ctx, caller, params) => postSetupState(ctx, caller, params) },
+      { method: "GET", path: validateUrl, auth: "any", handler: (ctx) => getValidate(ctx) },
+      { method: "POST", path: validateUrl, auth: "any", handler: (ctx) => postValidate(ctx) },
+      { method: "GET", path: rescueUrl, auth: "any", handler: (ctx) => getRescue(ctx) },
+      { method: "POST", path: rescueUrl, auth: "anonymous-only", handler: (ctx) => postRescue(ctx) },
+    ];
+  },
+};
+
+export { twoFactorSlice, type TwoFactorConfig } from "./config.js";

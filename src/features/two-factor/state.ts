@@ -1,0 +1,120 @@
+import { sliceOf } from "../../core/config/slice.js";
+import type { RequestContext } from "../../core/context.js";
+import type { Runtime } from "../../core/runtime.js";
+import { sha256Hex } from "../../crypto/random.js";
+import { createSecretBox, type SecretBox } from "../../crypto/totp/index.js";
+import type { UserRecord } from "../../datastore/contracts.js";
+import { twoFactorSlice, type TwoFactorConfig } from "./config.js";
+
+/**
+ * Two-factor state between the first and the second factor: a signed cookie `rampart_tf` that names the user
+ * (by fs_uniquifier, so a rotated uniquifier kills it), the state, the method, the remember intent and how the
+ * first factor was proved — plus, during setup, the NEW secret sealed with TOTP_SECRETS. It grants nothing by
+ * itself: only /tf-setup and /tf-validate read it.
+ */
+export const PENDING_COOKIE = "rampart_tf";
+const PENDING_PURPOSE = "tf-pending";
+const VALIDITY_PURPOSE = "tf-validity";
+
+export type TfState = "setup_from_login" | "ready" | "validating_profile";
+
+export interface PendingState {
+  /** fs_uniquifier of the user. */
+  u: string;
+  s: TfState;
+  /** Method being validated (ready: the user's primary method; validating_profile: the one being set up). */
+  m: string | null;
+  r: boolean;
+  v: string[];
+  /** Sealed new secret (setup only). */
+  t?: string;
+  /** Phone number being set up (sms). */
+  p?: string;
+  /** Nonce of the code sent for this attempt (email/sms). */
+  n?: number;
+  /** Rescue: a code was mailed instead of the primary method (m is then "email"). */
+  e?: boolean;
+}
+
+export function tfConfig(rt: Runtime): TwoFactorConfig {
+  return sliceOf(rt.config, twoFactorSlice) as TwoFactorConfig;
+}
+
+const boxes = new WeakMap<Runtime, SecretBox>();
+export function secretBox(rt: Runtime): SecretBox {
+  let box = boxes.get(rt);
+  if (!box) {
+    box = createSecretBox(tfConfig(rt).totpSecrets);
+    boxes.set(rt, box);
+  }
+  return box;
+}
+
+function cookieBase(ctx: RequestContext) {
+  return { httpOnly: true, secure: ctx.rt.config.session.cookieSecure, sameSite: "Lax", path: "/" } as const;
+}
+
+export function setPending(ctx: RequestContext, state: PendingState): void {
+  const token = ctx.rt.signer.sign(PENDING_PURPOSE, { ...state }, ctx.nowSeconds());
+  ctx.setCookie(PENDING_COOKIE, token, { ...cookieBase(ctx), maxAge: tfConfig(ctx.rt).pendingWithinSeconds });
+}
+
+export function clearPending(ctx: RequestContext): void {
+  ctx.deleteCookie(PENDING_COOKIE, cookieBase(ctx));
+}
+
+const STATES: readonly string[] = ["setup_from_login", "ready", "validating_profile"];
+
+/** The pending state from the request's cookie, with its user; null when absent, expired, tampered or stale. */
+export async function readPending(ctx: RequestContext): Promise<{ state: PendingState; user: UserRecord } | null> {
+  const raw = ctx.cookie(PENDING_COOKIE);
+  if (!raw) return null;
+  const verified = ctx.rt.signer.verify(PENDING_PURPOSE, raw, { maxAgeSeconds: tfConfig(ctx.rt).pendingWithinSeconds, nowSeconds: ctx.nowSeconds() });
+  if (!verified.ok) return null;
+  const p = verified.payload;
+  if (typeof p.u !== "string" || typeof p.s !== "string" || !STATES.includes(p.s)) return null;
+  const user = await ctx.rt.datastore.users.findByUniquifier(p.u);
+  if (!user || !user.active) return null;
+  const state: PendingState = {
+    u: p.u,
+    s: p.s as TfState,
+    m: typeof p.m === "string" ? p.m : null,
+    r: p.r === true,
+    v: Array.isArray(p.v) ? p.v.filter((x): x is string => typeof x === "string") : [],
+  };
+  if (typeof p.t === "string") state.t = p.t;
+  if (typeof p.p === "string") state.p = p.p;
+  if (typeof p.n === "number" && Number.isInteger(p.n)) state.n = p.n;
+  if (p.e === true) state.e = true;
+  return { state, user };
+}
+
+/**
+ * Marks the request's pending cookie as used (one successful validation per login attempt): true for the first
+ * caller, false when this very cookie already completed a sign-in (a replayed copy).
+ */
+export async function consumePending(ctx: RequestContext): Promise<boolean> {
+  const raw = ctx.cookie(PENDING_COOKIE) ?? "";
+  const key = `tf-pending:${sha256Hex(raw)}`;
+  return (await ctx.rt.datastore.attempts.hit(key, tfConfig(ctx.rt).pendingWithinSeconds + 60, ctx.now())) === 1;
+}
+
+/** The user's configured code method, or null when 2FA is not set up for them. */
+export function primaryMethod(user: UserRecord): string | null {
+  return user.tfPrimaryMethod && user.tfTotpSecret ? user.tfPrimaryMethod : null;
+}
+
+/** "Remember this device" (only when alwaysValidate is off): bound to the user's fs_uniquifier. */
+export function setValidityCookie(ctx: RequestContext, user: UserRecord): void {
+  const cfg = tfConfig(ctx.rt);
+  const token = ctx.rt.signer.sign(VALIDITY_PURPOSE, { u: user.fsUniquifier }, ctx.nowSeconds());
+  ctx.setCookie(cfg.validityCookieName, token, { httpOnly: true, secure: ctx.rt.config.session.cookieSecure, sameSite: "Strict", path: "/", maxAge: cfg.loginValiditySeconds });
+}
+
+export function hasValidityCookie(ctx: RequestContext, user: UserRecord): boolean {
+  const cfg = tfConfig(ctx.rt);
+  const raw = ctx.cookie(cfg.validityCookieName);
+  if (!raw) return false;
+  const verified = ctx.rt.signer.verify(VALIDITY_PURPOSE, raw, { maxAgeSeconds: cfg.loginValiditySeconds, nowSeconds: ctx.nowSeconds() });
+  return verified.ok && verified.payload.u === user.fsUniquifier;
+}

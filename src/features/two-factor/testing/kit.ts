@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { createTestApp, type TestApp } from "../../../../test/helpers/app.js";
+import type { Reply, TestClient } from "../../../../test/helpers/client.js";
+import { twoFactorFeature } from "../index.js";
+
+/** Shared setup for the two-factor flow tests (excluded from the build). */
+export const PASSWORD = "correct horse battery";
+
+export interface TfApp {
+  app: TestApp;
+  /** The app's clock in whole seconds. */
+  nowSeconds(): number;
+  advance(seconds: number): void;
+}
+
+export async function createTfApp(dialect: "sqlite" | "postgres" | "mysql", twoFactor: Record<string, unknown> = {}, mail = false, extra: Record<string, unknown> = {}): Promise<TfApp> {
+  const app = await createTestApp({
+    dialect,
+    mail,
+    config: { ...extra, twoFactor: { enabled: true, totpSecrets: { "1": "k".repeat(40) }, totpIssuer: "Rampart Test", ...twoFactor } } as never,
+    features: [twoFactorFeature],
+  });
+  let offset = 0;
+  return {
+    app,
+    nowSeconds: () => Math.floor((Date.now() + offset * 1000) / 1000),
+    advance(seconds) {
+      offset += seconds;
+      app.advance(seconds);
+    },
+  };
+}
+
+/** The authenticator code for `secret` at the app's time (+ shift seconds), from oathtool (never our generator). */
+export function oath(t: TfApp, secret: string, shiftSeconds = 0): string {
+  return execFileSync("oathtool", ["--totp", "-b", secret, "-N", `@${t.nowSeconds() + shiftSeconds}`], { encoding: "utf8" }).trim();
+}
+
+/** Moves the app clock to the start of the next 30-second step (so a test's codes stay in one step). */
+export function toStepStart(t: TfApp): void {
+  const into = t.nowSeconds() % 30;
+  t.advance(30 - into);
+}
+
+/** POST /tf-validate with the CSRF token of the pending login. */
+export function validate(c: TestClient, csrf: string, code: string, query = ""): Promise<Reply> {
+  return c.post(`/tf-validate${query}`, { json: { code }, headers: { "x-csrf-token": csrf } });
+}
+
+/** Password login that must stop at the second factor; returns the reply. */
+export async function loginPending(c: TestClient, email: string, state: "ready" | "setup_from_login"): Promise<Reply> {
+  const r = await c.login(email, PASSWORD);
+  assert.equal(r.status, 200, r.body);
+  assert.equal(r.json.response.tf_required, true);
+  assert.equal(r.json.response.tf_state, state);
+  assert.equal(r.json.response.user, undefined);
+  assert.equal(r.json.response.authentication_token, undefined);
+  return r;
+}
+
+/** Creates a user and enrols an authenticator through the login flow; returns the base32 secret. */
+export async function enrolAuthenticator(t: TfApp, email: string): Promise<string> {
+  await t.app.rampart.api.createUser({ email, password: PASSWORD });
+  const c = t.app.client();
+  const cfg = t.app.rampart.runtime.config as unknown as { twoFactor: { required: boolean } };
+  // Not required: enrol as a signed-in user instead (state token flow).
+  if (!cfg.twoFactor.required) {
+    const login = await c.login(email, PASSWORD);
+    assert.equal(login.status, 200, login.body);
+    const csrf = login.json.response.csrf_token as string;
+    const s = await c.post("/tf-setup", { json: { setup: "authenticator" }, headers: { "x-csrf-token": csrf } });
+    assert.equal(s.status, 200, s.body);
+    const secret = s.json.response.tf_authr_key as string;
+    const done = await c.post(`/tf-setup/${s.json.response.tf_state_token}`, { json: { code: oath(t, secret) }, headers: { "x-csrf-token": csrf } });
+    assert.equal(done.status, 200, done.body);
+    return secret;
+  }
+  const login = await loginPending(c, email, "setup_from_login");
+  const csrf = login.json.response.csrf_token as string;
+  const s = await c.post("/tf-setup", { json: { setup: "authenticator" }, headers: { "x-csrf-token": csrf } });
+  assert.equal(s.status, 200, s.body);
+  const secret = s.json.response.tf_authr_key as string;
+  const done = await validate(c, csrf, oath(t, secret));
+  assert.equal(done.status, 200, done.body);
+  return secret;
+}
+
+/** Every cookie the client holds, replayed to a protected route: must be 401. */
+export async function assertNothingGranted(t: TfApp, c: TestClient): Promise<void> {
+  for (const [name, value] of c.jar) {
+    const r = await t.app.client().get("/api/protected", { acceptJson: true, headers: { cookie: `${name}=${value}` } });
+    assert.equal(r.status, 401, `cookie ${name} must grant nothing`);
+  }
+  const all = await c.get("/api/protected", { acceptJson: true });
+  assert.equal(all.status, 401);
+}

@@ -1,0 +1,84 @@
+import { recordAudit } from "../../core/audit.js";
+import type { RequestContext } from "../../core/context.js";
+import { issueCsrfToken } from "../../core/csrf.js";
+import { runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
+import { htmlResponse, formErrorJson, jsonResponse, plainErrorJson, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
+import { userPayload } from "../../core/http/user-payload.js";
+import { readInput, str } from "../../core/input.js";
+import { checkCode, clearAttempts, drawAttempt } from "./codes.js";
+import { validatePage } from "./pages.js";
+import { recoveryOptions } from "./rescue.js";
+import { clearPending, consumePending, readPending, secretBox, setValidityCookie, tfConfig } from "./state.js";
+
+/**
+ * GET/POST /tf-validate: the second step of a pending sign-in (state `ready`) or of a setup started during
+ * login (state `validating_profile`). A correct code completes the sign-in through the pipeline.
+ */
+export function permissionDenied(ctx: RequestContext): Response {
+  if (ctx.wantsJson) return plainErrorJson(ctx, 400, [{ code: "TWO_FACTOR_PERMISSION_DENIED" }]);
+  return redirectResponse(ctx, ctx.rt.url(ctx.rt.config.urls.login));
+}
+
+export async function getValidate(ctx: RequestContext): Promise<Response> {
+  const pending = await readPending(ctx);
+  if (!pending || pending.state.s === "setup_from_login") return permissionDenied(ctx);
+  const csrfToken = await issueCsrfToken(ctx);
+  if (ctx.wantsJson) {
+    const extra = pending.state.s === "ready" ? { recovery_options: recoveryOptions(ctx) } : {};
+    return jsonResponse(ctx, 200, { csrf_token: csrfToken, ...extra });
+  }
+  return htmlResponse(ctx, 200, validatePage(ctx, { csrfToken, method: pending.state.m ?? "" }));
+}
+
+export async function postValidate(ctx: RequestContext): Promise<Response> {
+  const { rt } = ctx;
+  const input = await readInput(ctx, { code: str(64) });
+  const pending = await readPending(ctx);
+  if (!pending || pending.state.s === "setup_from_login") return permissionDenied(ctx);
+  const { state } = pending;
+  let user = pending.user;
+  const fail = async (errors: FieldErrors, status = 400): Promise<Response> =>
+    ctx.wantsJson ? formErrorJson(ctx, errors, status) : htmlResponse(ctx, status >= 500 ? status : 200, validatePage(ctx, { csrfToken: await issueCsrfToken(ctx), method: state.m ?? "", errors }));
+
+  const veto = await runBeforeHook(ctx, "tf_validate", user);
+  if (veto) return fail(vetoErrors(veto));
+  const setup = state.s === "validating_profile";
+  const method = setup || (state.e && state.m === "email") ? state.m : user.tfPrimaryMethod;
+  const sealed = setup ? state.t : user.tfTotpSecret;
+  const secret = method && sealed ? secretBox(rt).open(sealed) : null;
+  if (!method || !secret) {
+    clearPending(ctx);
+    return permissionDenied(ctx);
+  }
+  const code = (input.code ?? "").replace(/\s+/g, "");
+  const spent = await drawAttempt(ctx, user);
+  if (spent) return spent;
+  if (!(await checkCode(ctx, user, method, secret, code, state.n ?? 0))) {
+    if (!setup) await rt.events.emit("user_failed_authn", { user, identity: user.email, authType: "tf", reason: "TWO_FACTOR_INVALID_TOKEN" });
+    await recordAudit(ctx, { event: "tf_validate", outcome: "failure", user, details: { method, setup } });
+    return fail({ code: [{ code: "TWO_FACTOR_INVALID_TOKEN" }] });
+  }
+  await clearAttempts(ctx, user);
+  if (!(await consumePending(ctx))) {
+    clearPending(ctx);
+    return permissionDenied(ctx);
+  }
+  if (setup) {
+    // Only now, after a correct code for the pending secret, does the new method become the user's.
+    await rt.datastore.users.update(user.id, { tfPrimaryMethod: method, tfTotpSecret: sealed!, tfPhoneNumber: method === "sms" ? (state.p ?? null) : null });
+    user = (await rt.datastore.users.findById(user.id)) ?? user;
+    await recordAudit(ctx, { event: "tf_setup", outcome: "success", user, details: { method, via: "login" } });
+    await rt.events.emit("tf_profile_changed", { user, method });
+  }
+  const result = await rt.pipeline.signIn(ctx, { user, authnVia: [...state.v], remember: state.r, kind: "session", includeAuthToken: ctx.includeAuthToken(), secondFactor: method });
+  clearPending(ctx);
+  if (result.kind === "deny") return fail({ "": [{ code: result.code, params: result.params }] }, result.status ?? 400);
+  if (result.kind === "interrupt") return jsonResponse(ctx, result.status ?? 200, { ...result.response, csrf_token: await issueCsrfToken(ctx) });
+  const cfg = tfConfig(rt);
+  if (state.r && !cfg.alwaysValidate) setValidityCookie(ctx, user);
+  await recordAudit(ctx, { event: "tf_validate", outcome: "success", user, details: { method } });
+  await rt.events.emit("tf_code_confirmed", { user, method });
+  await runAfterHook(ctx, "tf_validate", user);
+  if (ctx.wantsJson) return jsonResponse(ctx, 200, await userPayload(ctx, user, result.authToken));
+  return redirectResponse(ctx, rt.config.urls.postLoginView);
+}
