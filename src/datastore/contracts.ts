@@ -111,6 +111,11 @@ export interface UserStore {
    */
   replaceEmail(id: number, expect: { fsUniquifier: string; email: string }, next: string, confirmedAt: Date): Promise<boolean>;
   /**
+   * Replaces the stored recovery-code set only while it is still `expected` (null: none), in one statement:
+   * consuming one code (the set minus it) or regenerating succeeds for exactly one of concurrent callers.
+   */
+  replaceRecoveryCodes(id: number, expected: string | null, next: string | null): Promise<boolean>;
+  /**
    * TOTP replay protection: records `step` as the user's last accepted time step only when it is later than
    * the stored one (one statement). false = this step (or a later one) was already used.
    */

@@ -28,6 +28,16 @@ export function attemptStoreConformance(factory: DatastoreFactory): void {
       assert.equal(counts.filter((c) => c <= 5).length, 5, "exactly the budget within it");
     });
 
+    it("replaceRecoveryCodes is a compare-and-set: one of concurrent consumers wins", async () => {
+      const user = await ds().users.create({ email: uniqueEmail("Codes") });
+      assert.equal(await ds().users.replaceRecoveryCodes(user.id, "stale", "x"), false, "nothing stored yet");
+      assert.equal(await ds().users.replaceRecoveryCodes(user.id, null, '["a","b","c"]'), true, "first set");
+      const wins = await Promise.all(Array.from({ length: 20 }, () => ds().users.replaceRecoveryCodes(user.id, '["a","b","c"]', '["b","c"]')));
+      assert.equal(wins.filter(Boolean).length, 1, "the same code consumed once");
+      assert.equal((await ds().users.findById(user.id))!.mfRecoveryCodes, '["b","c"]');
+      assert.equal(await ds().users.replaceRecoveryCodes(user.id, '["b","c"]', null), true, "cleared");
+    });
+
     it("claimTotpStep accepts a step once and only moving forward, also under concurrency", async () => {
       const user = await ds().users.create({ email: uniqueEmail("Totp") });
       assert.equal(await ds().users.claimTotpStep(user.id, 1000), true, "first use");

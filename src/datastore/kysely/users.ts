@@ -227,6 +227,12 @@ export class KyselyUserStore implements UserStore {
       .execute();
   }
 
+  async replaceRecoveryCodes(id: number, expected: string | null, next: string | null): Promise<boolean> {
+    const base = this.ctx.db.updateTable("user").set({ mf_recovery_codes: next, update_datetime: toSqlDateTime(new Date()) }).where("id", "=", id);
+    const result = await (expected === null ? base.where("mf_recovery_codes", "is", null) : base.where("mf_recovery_codes", "=", expected)).executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
   async claimTotpStep(id: number, step: number): Promise<boolean> {
     const result = await this.ctx.db
       .updateTable("user")
