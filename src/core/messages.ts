@@ -75,6 +75,7 @@ export const defaultMessages = {
   TWO_FACTOR_TOO_MANY_ATTEMPTS: "Too many attempts. Please try again later.",
   FAILED_TO_SEND_CODE: "Failed to send code. Please try again later",
   PHONE_INVALID: "Phone number not valid",
+  INVALID_RECOVERY_CODE: "Recovery code invalid",
 } as const;
 
 export type MessageKey = keyof typeof defaultMessages;

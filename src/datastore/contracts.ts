@@ -238,7 +238,10 @@ export interface Datastore {
   readonly roles: RoleStore;
   readonly sessions: SessionStore;
   readonly audit: AuditStore;
-  /** Runs `fn` in one database transaction; the stores handed to it share that transaction. */
+  /**
+   * Runs `fn` in one database transaction; the stores handed to it share that transaction. A transaction the
+   * database aborts as a deadlock victim is retried whole, so `fn` must only touch the database.
+   */
   transaction<T>(fn: (tx: Omit<Datastore, "transaction" | "close" | "migrations">) => Promise<T>): Promise<T>;
   readonly migrations: MigrationControl;
   close(): Promise<void>;

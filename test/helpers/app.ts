@@ -32,7 +32,7 @@ export async function createTestApp(
   const rampart = await createRampart({
     database: datastore,
     clock: () => new Date(Date.now() + offsetMs),
-    logger: { info: (m) => logs.push(m), warn: (m) => logs.push(m), error: (m, e) => logs.push(`${m} ${String(e)}`) },
+    logger: { info: (m) => logs.push(m), warn: (m) => logs.push(m), error: (m, e) => { logs.push(`${m} ${String(e)}`); if (process.env.RAMPART_TEST_LOG_ERRORS) console.error("APPERR", m, e); } },
     ...rest,
     config: {
       secretKey: TEST_SECRET,

@@ -2,6 +2,7 @@
 import type { Kysely } from "kysely";
 import type { AttemptStore, AuditStore, Datastore, MigrationControl, RoleStore, SessionStore, UserStore } from "../contracts.js";
 import { KyselyAttemptStore } from "./attempts.js";
+import { withConflictRetry } from "./retry.js";
 import { KyselyAuditStore } from "./audit.js";
 import type { StoreContext } from "./context.js";
 import { migrationControl } from "./migrations/index.js";
@@ -65,9 +66,10 @@ export class KyselyDatastore implements Datastore {
    * the single connection is held by the transaction, so a call through the outer datastore would wait forever.
    */
   transaction<T>(fn: (tx: TransactionStores) => Promise<T>): Promise<T> {
-    return this.db
-      .transaction()
-      .execute((trx) => fn(stores({ db: trx, dialect: this.dialect }, this.queries)));
+    // A deadlock victim is run again whole (see retry.ts); `fn` must not have side effects outside the database.
+    return withConflictRetry(() =>
+      this.db.transaction().execute((trx) => fn(stores({ db: trx, dialect: this.dialect }, this.queries))),
+    );
   }
 
   async close(): Promise<void> {

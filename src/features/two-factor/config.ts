@@ -36,6 +36,10 @@ const schema = z.object({
   alwaysValidate: z.boolean().default(true),
   loginValiditySeconds: z.number().int().positive().default(30 * 24 * 60 * 60),
   validityCookieName: z.string().min(1).default("tf_validity"),
+  recoveryCodes: z.boolean().default(false),
+  recoveryCodesN: z.number().int().min(1).max(50).default(5),
+  recoveryCodesUrl: path.default("/mf-recovery-codes"),
+  recoveryUrl: path.default("/mf-recovery"),
 });
 
 export type TwoFactorConfig = z.output<typeof schema>;
@@ -69,6 +73,10 @@ export const twoFactorSlice = defineSlice({
     SECURITY_TWO_FACTOR_ALWAYS_VALIDATE: ["alwaysValidate", "bool"],
     SECURITY_TWO_FACTOR_LOGIN_VALIDITY: ["loginValiditySeconds", "int"],
     SECURITY_TWO_FACTOR_VALIDITY_COOKIE_NAME: ["validityCookieName", "string"],
+    SECURITY_MULTI_FACTOR_RECOVERY_CODES: ["recoveryCodes", "bool"],
+    SECURITY_MULTI_FACTOR_RECOVERY_CODES_N: ["recoveryCodesN", "int"],
+    SECURITY_MULTI_FACTOR_RECOVERY_CODES_URL: ["recoveryCodesUrl", "string"],
+    SECURITY_MULTI_FACTOR_RECOVERY_URL: ["recoveryUrl", "string"],
   },
   meanings: {
     enabled: "Two-factor authentication is available (FS TWO_FACTOR).",
@@ -96,6 +104,10 @@ export const twoFactorSlice = defineSlice({
     alwaysValidate: "Ask for the second factor at every sign-in; false allows the tf_validity cookie (FS TWO_FACTOR_ALWAYS_VALIDATE).",
     loginValiditySeconds: "Lifetime of the tf_validity cookie (FS TWO_FACTOR_LOGIN_VALIDITY).",
     validityCookieName: "Name of the tf_validity cookie (FS TWO_FACTOR_VALIDITY_COOKIE_NAME).",
+    recoveryCodes: "Multi-factor recovery codes: /mf-recovery-codes and /mf-recovery (FS MULTI_FACTOR_RECOVERY_CODES); needs two-factor on.",
+    recoveryCodesN: "Recovery codes per generated set (FS MULTI_FACTOR_RECOVERY_CODES_N).",
+    recoveryCodesUrl: "Generate/inspect recovery codes, fresh sign-in required (FS MULTI_FACTOR_RECOVERY_CODES_URL).",
+    recoveryUrl: "Complete a pending two-factor sign-in with a recovery code (FS MULTI_FACTOR_RECOVERY_URL).",
   },
   validate(value): ConfigIssue[] {
     if (!value.enabled) return [];

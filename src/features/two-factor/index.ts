@@ -1,8 +1,10 @@
 import type { Feature } from "../../core/feature.js";
 import { sliceOf } from "../../core/config/slice.js";
+import type { RouteDef } from "../../core/routes.js";
 import { twoFactorCheck } from "./check.js";
 import { twoFactorSlice } from "./config.js";
 import { twoFactorInstructions, twoFactorRescue } from "./emails.js";
+import { getRecovery, getRecoveryCodes, postRecovery, postRecoveryCodes } from "./recovery-codes.js";
 import { getRescue, postRescue } from "./rescue.js";
 import { postSetupState } from "./setup-authenticated.js";
 import { getSetup, postSetup } from "./setup.js";
@@ -10,7 +12,8 @@ import { getValidate, postValidate } from "./validate.js";
 
 /**
  * Two-factor authentication (FS TWO_FACTOR), code methods authenticator and email: the "two-factor" sign-in
- * check, /tf-setup (during login, or signed in with a state token), /tf-validate and /tf-rescue.
+ * check, /tf-setup (during login, or signed in with a state token), /tf-validate and /tf-rescue; with
+ * recoveryCodes on, /mf-recovery-codes and /mf-recovery (FS MULTI_FACTOR_RECOVERY_CODES).
  */
 export const twoFactorFeature: Feature = {
   name: "two-factor",
@@ -19,8 +22,17 @@ export const twoFactorFeature: Feature = {
   emails: { two_factor_instructions: twoFactorInstructions, two_factor_rescue: twoFactorRescue },
   signInChecks: () => [twoFactorCheck],
   routes(rt) {
-    const { setupUrl, validateUrl, rescueUrl } = sliceOf(rt.config, twoFactorSlice);
+    const { setupUrl, validateUrl, rescueUrl, recoveryCodes, recoveryCodesUrl, recoveryUrl } = sliceOf(rt.config, twoFactorSlice);
+    const recovery: RouteDef[] = recoveryCodes
+      ? [
+          { method: "GET", path: recoveryCodesUrl, auth: "fresh", handler: (ctx, caller) => getRecoveryCodes(ctx, caller!) },
+          { method: "POST", path: recoveryCodesUrl, auth: "fresh", handler: (ctx, caller) => postRecoveryCodes(ctx, caller!) },
+          { method: "GET", path: recoveryUrl, auth: "any", handler: (ctx) => getRecovery(ctx) },
+          { method: "POST", path: recoveryUrl, auth: "anonymous-only", handler: (ctx) => postRecovery(ctx) },
+        ]
+      : [];
     return [
+      ...recovery,
       { method: "GET", path: setupUrl, auth: "any", handler: (ctx, caller) => getSetup(ctx, caller) },
       { method: "POST", path: setupUrl, auth: "any", handler: (ctx, caller) => postSetup(ctx, caller) },
       { method: "POST", path: `${setupUrl}/:token`, auth: "authenticated", handler: (ctx, caller, params) => postSetupState(ctx, caller, params) },

@@ -24,7 +24,7 @@ export async function getValidate(ctx: RequestContext): Promise<Response> {
   if (!pending || pending.state.s === "setup_from_login") return permissionDenied(ctx);
   const csrfToken = await issueCsrfToken(ctx);
   if (ctx.wantsJson) {
-    const extra = pending.state.s === "ready" ? { recovery_options: recoveryOptions(ctx) } : {};
+    const extra = pending.state.s === "ready" ? { recovery_options: recoveryOptions(ctx, pending.user) } : {};
     return jsonResponse(ctx, 200, { csrf_token: csrfToken, ...extra });
   }
   return htmlResponse(ctx, 200, validatePage(ctx, { csrfToken, method: pending.state.m ?? "" }));
