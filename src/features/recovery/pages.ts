@@ -1,21 +1,16 @@
 import type { RequestContext } from "../../core/context.js";
 import { errorsFor, type FieldErrors } from "../../core/http/respond.js";
-import { form, html, layout, type Flash } from "../../pages/kit.js";
+import { form, layout } from "../../pages/kit.js";
+import { emailRequestPage, type EmailRequestPageOptions } from "../../core/http/email-request-page.js";
 
-export function forgotPage(
-  ctx: RequestContext,
-  options: { action: string; csrfToken: string; email?: string; errors?: FieldErrors; flashes?: Flash[] },
-): string {
-  const { rt } = ctx;
-  const body = html`<p>Enter the email address of your account and we will send you a link to choose a new password.</p>${form({
-    action: options.action,
-    id: "forgot-password-form",
-    csrfToken: options.csrfToken,
-    formErrors: [...errorsFor(ctx, options.errors, ""), ...errorsFor(ctx, options.errors, "csrf_token")],
-    fields: [{ name: "email", label: "Email", type: "email", value: options.email ?? "", autocomplete: "email", required: true, errors: errorsFor(ctx, options.errors, "email") }],
+export function forgotPage(ctx: RequestContext, options: EmailRequestPageOptions): string {
+  return emailRequestPage(ctx, {
+    title: "Forgot password",
+    formId: "forgot-password-form",
     submit: "Send reset link",
-  })}<nav><a href="${rt.url(rt.config.urls.login)}">Back to sign in</a></nav>`;
-  return layout("Forgot password", body, { appName: rt.config.appName, flashes: options.flashes ?? [] });
+    intro: "Enter the email address of your account and we will send you a link to choose a new password.",
+    nav: { href: ctx.rt.url(ctx.rt.config.urls.login), text: "Back to sign in" },
+  }, options);
 }
 
 export function resetPage(

@@ -1,6 +1,7 @@
 import type { RequestContext } from "../../core/context.js";
 import { errorsFor, type FieldErrors } from "../../core/http/respond.js";
 import { form, html, layout, type Flash } from "../../pages/kit.js";
+import { emailRequestPage, type EmailRequestPageOptions } from "../../core/http/email-request-page.js";
 
 export function changeUsernamePage(
   ctx: RequestContext,
@@ -20,17 +21,11 @@ export function changeUsernamePage(
   return layout("Change username", body, { appName: ctx.rt.config.appName, flashes: options.flashes ?? [] });
 }
 
-export function recoverUsernamePage(
-  ctx: RequestContext,
-  options: { action: string; csrfToken: string; email?: string; errors?: FieldErrors; flashes?: Flash[] },
-): string {
-  const body = html`<p>Enter the email address of your account; we will send your username to it.</p>${form({
-    action: options.action,
-    id: "recover-username-form",
-    csrfToken: options.csrfToken,
-    formErrors: [...errorsFor(ctx, options.errors, ""), ...errorsFor(ctx, options.errors, "csrf_token")],
-    fields: [{ name: "email", label: "Email", type: "email", value: options.email ?? "", autocomplete: "email", required: true, errors: errorsFor(ctx, options.errors, "email") }],
+export function recoverUsernamePage(ctx: RequestContext, options: EmailRequestPageOptions): string {
+  return emailRequestPage(ctx, {
+    title: "Recover username",
+    formId: "recover-username-form",
     submit: "Recover username",
-  })}`;
-  return layout("Recover username", body, { appName: ctx.rt.config.appName, flashes: options.flashes ?? [] });
+    intro: "Enter the email address of your account; we will send your username to it.",
+  }, options);
 }
