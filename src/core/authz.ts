@@ -1,7 +1,7 @@
 import type { UserRecord } from "../datastore/contracts.js";
 import { reauthRequired, unauthenticated, unauthorized } from "./access.js";
 import { attachRemoteAddress, remoteAddress, RequestContext } from "./context.js";
-import { crossSiteRefused, verifyCsrf } from "./csrf.js";
+import { crossSiteRefused, isUnsafeMethod, verifyCsrf } from "./csrf.js";
 import { errorResponse } from "./routes.js";
 import { authenticate, isFresh, type Mechanism } from "./identity.js";
 import { jsonResponse, plainErrorJson } from "./http/respond.js";
@@ -29,8 +29,6 @@ export type GuardOutcome =
   | { ok: true; user: UserRecord; mechanism: Mechanism; roles: string[]; permissions: string[]; setCookies: string[] }
   | { ok: false; response: Response };
 
-const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
-
 export interface Guards {
   check(request: Request, requirement?: Requirement): Promise<GuardOutcome>;
   loginRequired(): Requirement;
@@ -45,7 +43,7 @@ export interface Guards {
 export function createGuards(rt: Runtime): Guards {
   async function check(request: Request, requirement: Requirement = {}): Promise<GuardOutcome> {
     // Guards may need a CSRF field from a form body: read it from a clone so the app still gets its body.
-    const ctx = new RequestContext(rt, UNSAFE.has(request.method) ? attachRemoteAddress(request.clone(), remoteAddress(request)) : request);
+    const ctx = new RequestContext(rt, isUnsafeMethod(request.method) ? attachRemoteAddress(request.clone(), remoteAddress(request)) : request);
     try {
       return await decide(ctx, requirement);
     } catch (error) {
@@ -60,8 +58,8 @@ export function createGuards(rt: Runtime): Guards {
     if (req.withinSeconds !== undefined && !(await isFresh(ctx, caller, req.withinSeconds))) {
       return { ok: false, response: reauthRequired(ctx) };
     }
-    if (UNSAFE.has(ctx.request.method) && req.csrf !== false && rt.config.csrf.enabled) {
-      if (crossSiteRefused(ctx) && (caller.mechanism === "session" || ctx.request.headers.has("cookie"))) {
+    if (isUnsafeMethod(ctx.request.method) && req.csrf !== false && rt.config.csrf.enabled) {
+      if (crossSiteRefused(ctx, caller)) {
         return { ok: false, response: plainErrorJson(ctx, 403, [{ code: "CSRF_ORIGIN" }]) };
       }
       if (rt.config.csrf.protectMechanisms.includes(caller.mechanism)) {

@@ -77,13 +77,23 @@ export async function verifyCsrf(ctx: RequestContext): Promise<MessageKey | null
   return null;
 }
 
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** Methods that may change state: the ones CSRF and the cross-site check apply to. */
+export function isUnsafeMethod(method: string): boolean {
+  return UNSAFE.has(method);
+}
+
 /**
- * Browser cross-site check for unsafe methods: a request carrying cookies (or none at all, for sign-in forms)
- * whose Origin is foreign, or whose Sec-Fetch-Site says cross-site, is refused.
+ * Browser cross-site check for unsafe methods. It applies to browser-like callers — anonymous (sign-in forms),
+ * session-authenticated, or carrying cookies — not to token/basic clients without cookies. Such a request whose
+ * Origin is foreign, or whose Sec-Fetch-Site says cross-site, is refused.
  */
-export function crossSiteRefused(ctx: RequestContext): boolean {
+export function crossSiteRefused(ctx: RequestContext, caller: Caller | null): boolean {
   const { csrf } = ctx.rt.config;
   if (!csrf.checkOrigin) return false;
+  const browserLike = !caller || caller.mechanism === "session" || ctx.request.headers.has("cookie");
+  if (!browserLike) return false;
   const site = ctx.request.headers.get("sec-fetch-site");
   if (site === "cross-site") return true;
   const origin = ctx.request.headers.get("origin");

@@ -1,5 +1,5 @@
 import type { RequestContext } from "./context.js";
-import { crossSiteRefused, csrfRequired, verifyCsrf } from "./csrf.js";
+import { crossSiteRefused, csrfRequired, isUnsafeMethod, verifyCsrf } from "./csrf.js";
 import { authenticate, isFresh, type Caller, type Mechanism } from "./identity.js";
 import { htmlResponse, jsonResponse, plainErrorJson, redirectResponse } from "./http/respond.js";
 import { reauthRequired, unauthenticated } from "./access.js";
@@ -24,8 +24,6 @@ export interface RouteDef {
   handler(ctx: RequestContext, caller: Caller | null, params: Record<string, string>): Promise<Response>;
 }
 
-const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
-
 export async function runRoute(ctx: RequestContext, route: RouteDef, params: Record<string, string>): Promise<Response> {
   try {
     return await enforceAndRun(ctx, route, params);
@@ -40,13 +38,12 @@ async function enforceAndRun(ctx: RequestContext, route: RouteDef, params: Recor
   const caller = await authenticate(ctx, mechanisms);
   if ((route.auth === "authenticated" || route.auth === "fresh") && !caller) return unauthenticated(ctx, mechanisms);
   if (route.auth === "fresh" && caller && !(await isFresh(ctx, caller))) return reauthRequired(ctx);
-  if (route.auth === "anonymous-only" && caller && UNSAFE.has(ctx.request.method)) {
+  if (route.auth === "anonymous-only" && caller && isUnsafeMethod(ctx.request.method)) {
     if (ctx.wantsJson) return plainErrorJson(ctx, 400, [{ code: "ANONYMOUS_USER_REQUIRED" }]);
     return redirectResponse(ctx, config.urls.postLoginView);
   }
-  if (UNSAFE.has(ctx.request.method) && !route.csrfExempt) {
-    const browserish = !caller || caller.mechanism === "session" || ctx.request.headers.has("cookie");
-    if (browserish && crossSiteRefused(ctx)) return plainOrPage(ctx, 403, "CSRF_ORIGIN");
+  if (isUnsafeMethod(ctx.request.method) && !route.csrfExempt) {
+    if (crossSiteRefused(ctx, caller)) return plainOrPage(ctx, 403, "CSRF_ORIGIN");
     const unauthEndpoint = route.auth === "any" || route.auth === "anonymous-only";
     if (csrfRequired(ctx, caller, unauthEndpoint)) {
       const failure = await verifyCsrf(ctx);
