@@ -14,6 +14,7 @@ import type { Services } from "./core/services.js";
 import { createMailer, mailerFromConfig, mailSender, mailSlice } from "./mail/index.js";
 import type { MailTemplate, MailTransport } from "./mail/types.js";
 import { smsSlice } from "./sms/index.js";
+import { totpSlice } from "./core/passcodes/config.js";
 import { SignInPipeline } from "./core/sign-in.js";
 import { createPasswordHasher } from "./crypto/passwords/index.js";
 import { randomToken } from "./crypto/random.js";
@@ -98,7 +99,7 @@ export function configSlices(features: readonly Feature[] = builtinFeatures): Co
 function uniqueFeatures(features: readonly Feature[]): Feature[] {
   return features.filter((f, i, list) => list.findIndex((g) => g.name === f.name) === i);
 }
-const serviceSlices: ConfigSlice[] = [mailSlice, smsSlice];
+const serviceSlices: ConfigSlice[] = [mailSlice, smsSlice, totpSlice];
 
 const consoleLogger: Logger = {
   info: (m) => console.log(`[rampart] ${m}`),

@@ -29,8 +29,10 @@ describe("sms config slice", () => {
       serviceConfig: { accountSid: null, authToken: null, phoneNumber: null },
       twilioBaseUrl: "https://api.twilio.com",
       timeoutMs: 10000,
+      phoneRegionDefault: "US",
     });
     assert.deepEqual(Object.keys(smsSlice.meanings).sort(), [
+      "phoneRegionDefault",
       "service",
       "serviceConfig.accountSid",
       "serviceConfig.authToken",
@@ -47,6 +49,7 @@ describe("sms config slice", () => {
       SECURITY_SMS_SERVICE_CONFIG: JSON.stringify(CREDS),
       RAMPART_SMS_TWILIO_BASE_URL: "http://127.0.0.1:8099",
       RAMPART_SMS_TIMEOUT_MS: "2500",
+      SECURITY_PHONE_REGION_DEFAULT: "GB",
     };
     const parsed = configFromEnv(env, [], [smsSlice]);
     assert.deepEqual(parsed.issues, []);
@@ -56,6 +59,7 @@ describe("sms config slice", () => {
       serviceConfig: { accountSid: "AC123", authToken: "token", phoneNumber: "+15005550006" },
       twilioBaseUrl: "http://127.0.0.1:8099",
       timeoutMs: 2500,
+      phoneRegionDefault: "GB",
     });
   });
 

@@ -36,6 +36,7 @@ const schema = z.object({
   serviceConfig,
   twilioBaseUrl: z.url({ protocol: /^https?$/ }).default("https://api.twilio.com"),
   timeoutMs: z.number().int().min(1).default(10_000),
+  phoneRegionDefault: z.string().length(2).default("US"),
 });
 
 export type SmsConfig = z.output<typeof schema>;
@@ -50,6 +51,7 @@ export const smsSlice = defineSlice({
     SECURITY_SMS_SERVICE_CONFIG: ["serviceConfig", "json"],
     RAMPART_SMS_TWILIO_BASE_URL: ["twilioBaseUrl", "string"],
     RAMPART_SMS_TIMEOUT_MS: ["timeoutMs", "int"],
+    SECURITY_PHONE_REGION_DEFAULT: ["phoneRegionDefault", "string"],
   },
   meanings: {
     service:
@@ -60,6 +62,7 @@ export const smsSlice = defineSlice({
     "serviceConfig.phoneNumber": "Sender number messages come from, E.164 like +15005550006 (PHONE_NUMBER in SECURITY_SMS_SERVICE_CONFIG)",
     twilioBaseUrl: "Base URL of the Twilio REST API (https; http only for a loopback test server)",
     timeoutMs: "Time allowed for one SMS request to Twilio (connect, answer and body), in milliseconds",
+    phoneRegionDefault: "Region (ISO 3166 alpha-2) for phone numbers typed without +country code (FS PHONE_REGION_DEFAULT).",
   },
   validate(value, config): ConfigIssue[] {
     const issues: ConfigIssue[] = [];

@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { allMeanings, configLeaves } from "../../core/config/render-reference.js";
 import { configFromEnv, resolveConfig, sliceOf } from "../../core/config/index.js";
+import { totpSlice } from "../../core/passcodes/config.js";
 import { authenticatorWindow, twoFactorSlice } from "./config.js";
 
 describe("two-factor config slice", () => {
@@ -10,7 +11,7 @@ describe("two-factor config slice", () => {
     const meanings = allMeanings([twoFactorSlice]);
     assert.deepEqual(paths.filter((p) => !meanings[p]), []);
     const envPaths = Object.values(twoFactorSlice.env).map(([p]) => `twoFactor.${p}`);
-    assert.deepEqual(paths.filter((p) => !envPaths.includes(p) && !p.startsWith("twoFactor.totpSecrets.")), []);
+    assert.deepEqual(paths.filter((p) => !envPaths.includes(p)), []);
     const { config, issues } = configFromEnv(
       {
         SECURITY_TWO_FACTOR: "true",
@@ -20,13 +21,14 @@ describe("two-factor config slice", () => {
         SECURITY_TWO_FACTOR_AUTHENTICATOR_VALIDITY: "120",
       },
       [],
-      [twoFactorSlice],
+      [twoFactorSlice, totpSlice],
     );
     assert.deepEqual(issues, []);
-    const resolved = sliceOf(resolveConfig({ ...config, secretKey: "k".repeat(40) }, [], [twoFactorSlice]), twoFactorSlice);
+    const full = resolveConfig({ ...config, secretKey: "k".repeat(40) }, [], [twoFactorSlice, totpSlice]);
+    const resolved = sliceOf(full, twoFactorSlice);
     assert.equal(resolved.enabled, true);
     assert.deepEqual(resolved.enabledMethods, ["authenticator", "email"]);
-    assert.equal(resolved.totpIssuer, "Acme");
+    assert.equal(sliceOf(full, totpSlice).issuer, "Acme");
     assert.equal(authenticatorWindow(resolved), 4);
     assert.equal(resolved.mailValiditySeconds, 300);
     assert.equal(resolved.validityCookieName, "tf_validity");
@@ -40,14 +42,14 @@ describe("two-factor config slice", () => {
 
   it("enabled without TOTP_SECRETS or TOTP_ISSUER → clear configuration issues", () => {
     assert.throws(
-      () => resolveConfig({ secretKey: "k".repeat(40), twoFactor: { enabled: true } } as never, [], [twoFactorSlice]),
+      () => resolveConfig({ secretKey: "k".repeat(40), twoFactor: { enabled: true } } as never, [], [twoFactorSlice, totpSlice]),
       (error: Error & { issues?: { key: string; message: string }[] }) => {
         const text = JSON.stringify(error.issues ?? error.message);
         return /SECURITY_TOTP_SECRETS is required/.test(text) && /SECURITY_TOTP_ISSUER is required/.test(text);
       },
     );
     assert.throws(
-      () => resolveConfig({ secretKey: "k".repeat(40), twoFactor: { enabled: true, totpIssuer: "A", totpSecrets: { "1": "short" } } } as never, [], [twoFactorSlice]),
+      () => resolveConfig({ secretKey: "k".repeat(40), twoFactor: { enabled: true }, totp: { issuer: "A", secrets: { "1": "short" } } } as never, [], [twoFactorSlice, totpSlice]),
       /TOTP_SECRETS key "1" must be at least/,
     );
   });

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { defineSlice } from "../../core/config/slice.js";
 import type { ConfigIssue } from "../../core/errors.js";
-import { createSecretBox } from "../../crypto/totp/index.js";
+import { totpRequirementIssues } from "../../core/passcodes/index.js";
 
 /**
  * Two-factor authentication (FS TWO_FACTOR, code-based methods). The resolved slice sits at
@@ -14,13 +14,10 @@ const schema = z.object({
   enabled: z.boolean().default(false),
   required: z.boolean().default(false),
   enabledMethods: z.array(method).default(["email", "authenticator", "sms"]),
-  totpSecrets: z.record(z.string(), z.string()).default({}),
-  totpIssuer: z.string().nullable().default(null),
   authenticatorWindowSteps: z.number().int().min(0).max(10).default(1),
   authenticatorValiditySeconds: z.number().int().positive().nullable().default(null),
   mailValiditySeconds: z.number().int().positive().default(300),
   smsValiditySeconds: z.number().int().positive().default(120),
-  phoneRegionDefault: z.string().length(2).default("US"),
   setupUrl: path.default("/tf-setup"),
   validateUrl: path.default("/tf-validate"),
   selectUrl: path.default("/tf-select"),
@@ -51,13 +48,10 @@ export const twoFactorSlice = defineSlice({
     SECURITY_TWO_FACTOR: ["enabled", "bool"],
     SECURITY_TWO_FACTOR_REQUIRED: ["required", "bool"],
     SECURITY_TWO_FACTOR_ENABLED_METHODS: ["enabledMethods", "list"],
-    SECURITY_TOTP_SECRETS: ["totpSecrets", "json"],
-    SECURITY_TOTP_ISSUER: ["totpIssuer", "nullable-string"],
     RAMPART_TWO_FACTOR_AUTHENTICATOR_WINDOW: ["authenticatorWindowSteps", "int"],
     SECURITY_TWO_FACTOR_AUTHENTICATOR_VALIDITY: ["authenticatorValiditySeconds", "int"],
     SECURITY_TWO_FACTOR_MAIL_VALIDITY: ["mailValiditySeconds", "int"],
     SECURITY_TWO_FACTOR_SMS_VALIDITY: ["smsValiditySeconds", "int"],
-    SECURITY_PHONE_REGION_DEFAULT: ["phoneRegionDefault", "string"],
     SECURITY_TWO_FACTOR_SETUP_URL: ["setupUrl", "string"],
     SECURITY_TWO_FACTOR_TOKEN_VALIDATION_URL: ["validateUrl", "string"],
     SECURITY_TWO_FACTOR_SELECT_URL: ["selectUrl", "string"],
@@ -82,13 +76,10 @@ export const twoFactorSlice = defineSlice({
     enabled: "Two-factor authentication is available (FS TWO_FACTOR).",
     required: "Every user must set up a second factor at their next sign-in (FS TWO_FACTOR_REQUIRED).",
     enabledMethods: "Second-factor methods users may choose (FS TWO_FACTOR_ENABLED_METHODS).",
-    totpSecrets: "Key id → secret used to encrypt stored TOTP secrets (FS TOTP_SECRETS); required when enabled.",
-    totpIssuer: "Issuer shown by authenticator apps (FS TOTP_ISSUER); required when enabled.",
     authenticatorWindowSteps: "Authenticator codes accepted this many 30-second steps either side of now (default 1 = ±30 s).",
     authenticatorValiditySeconds: "FS TWO_FACTOR_AUTHENTICATOR_VALIDITY: when set, the window becomes round(value / 30) steps.",
     mailValiditySeconds: "Lifetime (TOTP period) of codes sent by email (FS TWO_FACTOR_MAIL_VALIDITY).",
     smsValiditySeconds: "Lifetime (TOTP period) of codes sent by SMS (FS TWO_FACTOR_SMS_VALIDITY).",
-    phoneRegionDefault: "Region (ISO 3166 alpha-2) for phone numbers typed without +country code (FS PHONE_REGION_DEFAULT).",
     setupUrl: "Second-factor setup endpoint and page.",
     validateUrl: "Second-factor code validation endpoint and page.",
     selectUrl: "Method selection endpoint (reserved; not served yet).",
@@ -109,19 +100,9 @@ export const twoFactorSlice = defineSlice({
     recoveryCodesUrl: "Generate/inspect recovery codes, fresh sign-in required (FS MULTI_FACTOR_RECOVERY_CODES_URL).",
     recoveryUrl: "Complete a pending two-factor sign-in with a recovery code (FS MULTI_FACTOR_RECOVERY_URL).",
   },
-  validate(value): ConfigIssue[] {
+  validate(value, config): ConfigIssue[] {
     if (!value.enabled) return [];
-    const issues: ConfigIssue[] = [];
-    if (Object.keys(value.totpSecrets).length === 0) {
-      issues.push({ key: "twoFactor.totpSecrets", message: "SECURITY_TOTP_SECRETS is required when two-factor is enabled (JSON object: key id → secret of at least 32 characters)" });
-    } else {
-      try {
-        createSecretBox(value.totpSecrets);
-      } catch (error) {
-        issues.push({ key: "twoFactor.totpSecrets", message: (error as Error).message });
-      }
-    }
-    if (!value.totpIssuer) issues.push({ key: "twoFactor.totpIssuer", message: "SECURITY_TOTP_ISSUER is required when two-factor is enabled" });
+    const issues = totpRequirementIssues(config, "two-factor");
     if (value.enabledMethods.length === 0) issues.push({ key: "twoFactor.enabledMethods", message: "at least one two-factor method must be enabled" });
     return issues;
   },

@@ -7,7 +7,7 @@ import { formErrorJson, htmlResponse, jsonResponse, type FieldErrors } from "../
 import { readInput, str } from "../../core/input.js";
 import { generateTotpSecret, qrCodeDataUrl, totpUri } from "../../crypto/totp/index.js";
 import type { UserRecord } from "../../datastore/contracts.js";
-import { normalizePhone } from "../../sms/index.js";
+import { phoneE164, totpConfig } from "../../core/passcodes/index.js";
 import { availableMethods, newCodeNonce, sendCode } from "./codes.js";
 import { setupPage } from "./pages.js";
 import { authenticatedGet, authenticatedPost } from "./setup-authenticated.js";
@@ -78,7 +78,7 @@ export async function beginSetup(
 ): Promise<{ errors: FieldErrors; status: number } | { secret: string; sealed: string; phone: string | null; nonce: number; extras: Record<string, unknown> }> {
   const { rt } = ctx;
   const cfg = tfConfig(rt);
-  const phone = method === "sms" ? normalizePhone(rawPhone ?? "", cfg.phoneRegionDefault) : null;
+  const phone = method === "sms" ? phoneE164(rt, rawPhone ?? "") : null;
   if (method === "sms" && !phone) return { errors: { phone: [{ code: "PHONE_INVALID" }] }, status: 400 };
   const secret = generateTotpSecret();
   const sealed = secretBox(rt).seal(secret);
@@ -86,11 +86,12 @@ export async function beginSetup(
   const extras: Record<string, unknown> = {};
   if (method === "authenticator") {
     const account = user.username ?? user.email;
+    const issuer = totpConfig(rt).issuer!;
     extras.tf_authr_key = secret;
     extras.tf_authr_b32key = secret;
     extras.tf_authr_username = account;
-    extras.tf_authr_issuer = cfg.totpIssuer;
-    extras.tf_authr_uri = totpUri({ secret, issuer: cfg.totpIssuer!, account });
+    extras.tf_authr_issuer = issuer;
+    extras.tf_authr_uri = totpUri({ secret, issuer: issuer, account });
   } else if (!(await sendCode(ctx, user, method, secret, phone, nonce))) {
     return { errors: { "": [{ code: "FAILED_TO_SEND_CODE" }] }, status: 500 };
   }

@@ -2,7 +2,6 @@ import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
 import type { Runtime } from "../../core/runtime.js";
 import { sha256Hex } from "../../crypto/random.js";
-import { createSecretBox, type SecretBox } from "../../crypto/totp/index.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { twoFactorSlice, type TwoFactorConfig } from "./config.js";
 
@@ -36,18 +35,10 @@ export interface PendingState {
   e?: boolean;
 }
 
+export { secretBox } from "../../core/passcodes/index.js";
+
 export function tfConfig(rt: Runtime): TwoFactorConfig {
   return sliceOf(rt.config, twoFactorSlice) as TwoFactorConfig;
-}
-
-const boxes = new WeakMap<Runtime, SecretBox>();
-export function secretBox(rt: Runtime): SecretBox {
-  let box = boxes.get(rt);
-  if (!box) {
-    box = createSecretBox(tfConfig(rt).totpSecrets);
-    boxes.set(rt, box);
-  }
-  return box;
 }
 
 function cookieBase(ctx: RequestContext) {

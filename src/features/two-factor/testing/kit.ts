@@ -18,7 +18,7 @@ export async function createTfApp(dialect: "sqlite" | "postgres" | "mysql", twoF
   const app = await createTestApp({
     dialect,
     mail,
-    config: { ...extra, twoFactor: { enabled: true, totpSecrets: { "1": "k".repeat(40) }, totpIssuer: "Rampart Test", ...twoFactor } } as never,
+    config: { ...extra, totp: { secrets: { "1": "k".repeat(40) }, issuer: "Rampart Test" }, twoFactor: { enabled: true, ...twoFactor } } as never,
     features: [twoFactorFeature],
   });
   let offset = 0;

@@ -1,0 +1,49 @@
+import { z } from "zod";
+import { defineSlice } from "../config/slice.js";
+import type { ConfigIssue } from "../errors.js";
+import { createSecretBox } from "../../crypto/totp/index.js";
+
+/**
+ * TOTP keys shared by every code-based factor (two-factor and unified sign-in, like FS): the secrets that seal
+ * stored TOTP secrets and the issuer authenticator apps show. Resolved at `config.totp`. Each feature that needs
+ * them says so through `totpRequirementIssues` (so the message names the feature that asked).
+ */
+const schema = z.object({
+  secrets: z.record(z.string(), z.string()).default({}),
+  issuer: z.string().nullable().default(null),
+});
+
+export type TotpConfig = z.output<typeof schema>;
+
+export const totpSlice = defineSlice({
+  key: "totp",
+  schema,
+  env: {
+    SECURITY_TOTP_SECRETS: ["secrets", "json"],
+    SECURITY_TOTP_ISSUER: ["issuer", "nullable-string"],
+  },
+  meanings: {
+    secrets: "Key id → secret that encrypts stored TOTP secrets (FS TOTP_SECRETS; newest id seals, all open); required by two-factor and unified sign-in.",
+    issuer: "Issuer shown by authenticator apps (FS TOTP_ISSUER); required by two-factor and unified sign-in.",
+  },
+  validate(value): ConfigIssue[] {
+    if (Object.keys(value.secrets).length === 0) return [];
+    try {
+      createSecretBox(value.secrets);
+      return [];
+    } catch (error) {
+      return [{ key: "totp.secrets", message: (error as Error).message }];
+    }
+  },
+});
+
+/** Issues when a feature that seals TOTP secrets is on but the keys or issuer are missing. */
+export function totpRequirementIssues(config: Record<string, unknown>, feature: string): ConfigIssue[] {
+  const totp = config.totp as TotpConfig | undefined;
+  const issues: ConfigIssue[] = [];
+  if (!totp || Object.keys(totp.secrets).length === 0) {
+    issues.push({ key: "totp.secrets", message: `SECURITY_TOTP_SECRETS is required when ${feature} is enabled (JSON object: key id → secret of at least 32 characters)` });
+  }
+  if (!totp?.issuer) issues.push({ key: "totp.issuer", message: `SECURITY_TOTP_ISSUER is required when ${feature} is enabled` });
+  return issues;
+}

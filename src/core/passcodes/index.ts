@@ -1,0 +1,110 @@
+import { randomInt, timingSafeEqual } from "node:crypto";
+import { HOTP } from "otpauth";
+import { createSecretBox, secretFromBase32, TOTP_ALGORITHM, TOTP_DIGITS, totpStep, verifyTotp, type SecretBox } from "../../crypto/totp/index.js";
+import type { UserRecord } from "../../datastore/contracts.js";
+import { normalizePhone, smsSenderFromConfig, smsSlice, type SmsConfig, type SmsSender } from "../../sms/index.js";
+import { recordAudit } from "../audit.js";
+import { sliceOf } from "../config/slice.js";
+import type { RequestContext } from "../context.js";
+import type { Runtime } from "../runtime.js";
+import { totpSlice, type TotpConfig } from "./config.js";
+
+/**
+ * One-time passcodes shared by the code-based factors (two-factor, unified sign-in):
+ * - authenticator codes: TOTP (SHA1, 6 digits, 30 s) within ±window steps; a step is accepted once per user
+ *   (users.claimTotpStep is monotonic, so an older code is refused after a newer one);
+ * - sent codes (email, SMS): HOTP of the user's secret at counter step·2^20 + nonce, where step is the
+ *   validity period containing the send time and the nonce tells sends apart; each accepted once (attempt
+ *   store, first hit wins), within the current and the previous period;
+ * - attempt budgets drawn BEFORE a code is evaluated, so guesses beyond the budget are never looked at.
+ */
+
+export { totpSlice, totpRequirementIssues, type TotpConfig } from "./config.js";
+
+export function totpConfig(rt: Runtime): TotpConfig {
+  return sliceOf(rt.config, totpSlice) as TotpConfig;
+}
+
+const boxes = new WeakMap<Runtime, SecretBox>();
+/** Seals/opens stored TOTP secrets with the TOTP_SECRETS keys (built once per runtime). */
+export function secretBox(rt: Runtime): SecretBox {
+  let box = boxes.get(rt);
+  if (!box) {
+    box = createSecretBox(totpConfig(rt).secrets);
+    boxes.set(rt, box);
+  }
+  return box;
+}
+
+const senders = new WeakMap<Runtime, SmsSender>();
+export function smsSender(rt: Runtime): SmsSender {
+  let sender = senders.get(rt);
+  if (!sender) {
+    sender = smsSenderFromConfig(sliceOf(rt.config, smsSlice) as SmsConfig, rt.logger, rt.config.development);
+    senders.set(rt, sender);
+  }
+  return sender;
+}
+
+/** Sends one SMS; false (logged and audited, never thrown) when the gateway fails. */
+export async function sendSms(ctx: RequestContext, user: UserRecord, phone: string, text: string, purpose: string): Promise<boolean> {
+  try {
+    await smsSender(ctx.rt).send(phone, text);
+    return true;
+  } catch (error) {
+    ctx.rt.logger.error(`${purpose} SMS for user ${user.id} failed: ${(error as Error).message}`);
+    await recordAudit(ctx, { event: "sms_failed", outcome: "failure", user, details: { purpose } });
+    return false;
+  }
+}
+
+const NONCE_SPACE = 2 ** 20;
+/** A random nonce (per login attempt, per setup). */
+export function newCodeNonce(): number {
+  return randomInt(NONCE_SPACE);
+}
+
+/** The code to send now for `secret`, `period` seconds of validity and `nonce`. */
+export function sentCodeNow(secret: string, nowMs: number, period: number, nonce: number): string {
+  return sentCode(secret, totpStep(nowMs, period), nonce);
+}
+
+function sentCode(secret: string, step: number, nonce: number): string {
+  return HOTP.generate({ secret: secretFromBase32(secret), algorithm: TOTP_ALGORITHM, digits: TOTP_DIGITS, counter: step * NONCE_SPACE + (nonce % NONCE_SPACE) });
+}
+
+/** An authenticator code for `secret`: valid within ±window steps and newer than the user's last accepted one. */
+export async function matchAuthenticatorCode(ctx: RequestContext, user: UserRecord, secret: string, code: string, window: number): Promise<boolean> {
+  const result = verifyTotp({ secret, code, nowMs: ctx.now().getTime(), window, period: 30 });
+  return result.ok && (await ctx.rt.datastore.users.claimTotpStep(user.id, result.step));
+}
+
+/**
+ * A sent code for `secret` (sent within the current or the previous period, with `nonce`); a match is
+ * consumed: of any number of concurrent submissions exactly one gets true. `scope` separates uses ("tf:email").
+ */
+export async function matchSentCode(ctx: RequestContext, user: UserRecord, scope: string, secret: string, code: string, period: number, nonce: number): Promise<boolean> {
+  if (!/^[0-9]{6}$/.test(code)) return false;
+  const nowStep = totpStep(ctx.now().getTime(), period);
+  let matched: number | null = null;
+  for (const step of [nowStep - 1, nowStep]) {
+    // Both candidates are always compared (constant work whichever matches).
+    if (step >= 0 && timingSafeEqual(Buffer.from(code), Buffer.from(sentCode(secret, step, nonce))) && matched === null) matched = step;
+  }
+  if (matched === null) return false;
+  const uses = await ctx.rt.datastore.attempts.hit(`code:${scope}:${user.id}:${matched}:${nonce}`, period * 2, ctx.now());
+  return uses === 1;
+}
+
+/**
+ * Draws one attempt from a budget (SECURITY A6/A8): true while the count stays within `max`. Call it BEFORE
+ * evaluating a guess; the budget lives in the database (shared by instances, survives restarts).
+ */
+export async function drawFromBudget(ctx: RequestContext, key: string, max: number, windowSeconds: number): Promise<boolean> {
+  return (await ctx.rt.datastore.attempts.hit(key, windowSeconds, ctx.now())) <= max;
+}
+
+/** A typed phone number in E.164 (the configured default region for numbers without +country), or null. */
+export function phoneE164(rt: Runtime, raw: string): string | null {
+  return normalizePhone(raw, (sliceOf(rt.config, smsSlice) as SmsConfig).phoneRegionDefault);
+}
