@@ -25,6 +25,12 @@ export interface SignInAttempt {
    * continues, while every other check (active, confirmed, lockout) runs again at completion time.
    */
   secondFactor?: string;
+  /**
+   * The first factor already counts as multi-factor by configuration (unified sign-in with a method outside
+   * US_MFA_REQUIRED, e.g. an authenticator or SMS code): the second-factor check does not apply. Set only by the
+   * feature that verified that method.
+   */
+  firstFactorIsMultiFactor?: boolean;
 }
 
 export type CheckOutcome =

@@ -12,7 +12,7 @@ export const twoFactorCheck: SignInCheck = {
   name: "two-factor",
   async run(ctx, attempt) {
     const cfg = tfConfig(ctx.rt);
-    if (!cfg.enabled || attempt.secondFactor || attempt.authnVia.includes("remember")) return { kind: "continue" };
+    if (!cfg.enabled || attempt.secondFactor || attempt.firstFactorIsMultiFactor || attempt.authnVia.includes("remember")) return { kind: "continue" };
     const { user } = attempt;
     const method = primaryMethod(user);
     if (!method && !cfg.required) return { kind: "continue" };
