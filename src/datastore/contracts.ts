@@ -116,6 +116,12 @@ export interface UserStore {
    */
   replaceRecoveryCodes(id: number, expected: string | null, next: string | null): Promise<boolean>;
   /**
+   * Replaces the unified sign-in methods (us_totp_secrets, us_phone_number) only while both are still as
+   * `expected`, in one statement: of interleaved setups/deletions exactly one wins, none is lost silently.
+   * DuplicateError (field us_phone_number) when the phone belongs to another user.
+   */
+  replaceUsMethods(id: number, expected: { secrets: string | null; phone: string | null }, next: { secrets: string | null; phone: string | null }): Promise<boolean>;
+  /**
    * TOTP replay protection: records `step` as the user's last accepted time step only when it is later than
    * the stored one (one statement). false = this step (or a later one) was already used.
    */

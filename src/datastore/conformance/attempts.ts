@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { DuplicateError } from "../contracts.js";
 import { tag, uniqueEmail, useDatastore, type DatastoreFactory } from "./util.js";
 
 /** Attempt budgets and TOTP step claims: the primitives second factors and lockout rely on. */
@@ -36,6 +37,23 @@ export function attemptStoreConformance(factory: DatastoreFactory): void {
       assert.equal(wins.filter(Boolean).length, 1, "the same code consumed once");
       assert.equal((await ds().users.findById(user.id))!.mfRecoveryCodes, '["b","c"]');
       assert.equal(await ds().users.replaceRecoveryCodes(user.id, '["b","c"]', null), true, "cleared");
+    });
+
+    it("replaceUsMethods is a compare-and-set on secrets and phone; a taken phone is a DuplicateError", async () => {
+      const user = await ds().users.create({ email: uniqueEmail("Us") });
+      const other = await ds().users.create({ email: uniqueEmail("Us2") });
+      const none = { secrets: null, phone: null };
+      const phone = `+1650555${String(Math.floor(Math.random() * 10000)).padStart(4, "0")}`;
+      assert.equal(await ds().users.replaceUsMethods(user.id, { secrets: "{}", phone: null }, none), false, "stale expectation");
+      const wins = await Promise.all(["email", "authenticator", "sms"].map((m) => ds().users.replaceUsMethods(user.id, none, { secrets: JSON.stringify({ [m]: "s" }), phone: null })));
+      assert.equal(wins.filter(Boolean).length, 1, "one of interleaved setups wins; the others see a changed row");
+      const first = (await ds().users.findById(user.id))!;
+      const withPhone = { secrets: '{"sms":"s"}', phone };
+      assert.equal(await ds().users.replaceUsMethods(user.id, { secrets: first.usTotpSecrets, phone: null }, withPhone), true);
+      assert.equal((await ds().users.findById(user.id))!.usPhoneNumber, phone);
+      await assert.rejects(ds().users.replaceUsMethods(other.id, none, withPhone), (err: unknown) => err instanceof DuplicateError && err.field === "us_phone_number");
+      assert.equal((await ds().users.findById(other.id))!.usTotpSecrets, null, "the loser changed nothing");
+      assert.equal(await ds().users.replaceUsMethods(user.id, withPhone, none), true, "cleared");
     });
 
     it("claimTotpStep accepts a step once and only moving forward, also under concurrency", async () => {

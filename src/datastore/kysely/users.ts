@@ -233,6 +233,19 @@ export class KyselyUserStore implements UserStore {
     return Number(result.numUpdatedRows) > 0;
   }
 
+  async replaceUsMethods(id: number, expected: { secrets: string | null; phone: string | null }, next: { secrets: string | null; phone: string | null }): Promise<boolean> {
+    let query = this.ctx.db.updateTable("user").set({ us_totp_secrets: next.secrets, us_phone_number: next.phone, update_datetime: toSqlDateTime(new Date()) }).where("id", "=", id);
+    query = expected.secrets === null ? query.where("us_totp_secrets", "is", null) : query.where("us_totp_secrets", "=", expected.secrets);
+    query = expected.phone === null ? query.where("us_phone_number", "is", null) : query.where("us_phone_number", "=", expected.phone);
+    try {
+      const result = await confined(this.ctx, () => query.executeTakeFirst());
+      return Number(result.numUpdatedRows) > 0;
+    } catch (err) {
+      rethrowDuplicate(err);
+      throw err;
+    }
+  }
+
   async claimTotpStep(id: number, step: number): Promise<boolean> {
     const result = await this.ctx.db
       .updateTable("user")
