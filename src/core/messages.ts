@@ -76,6 +76,16 @@ export const defaultMessages = {
   FAILED_TO_SEND_CODE: "Failed to send code. Please try again later",
   PHONE_INVALID: "Phone number not valid",
   INVALID_RECOVERY_CODE: "Recovery code invalid",
+  US_SPECIFY_IDENTITY: "You must specify a valid identity to sign in",
+  US_METHOD_NOT_AVAILABLE: "Requested method is not valid",
+  US_SETUP_EXPIRED: "Setup must be completed within %(within)s. Please start over.",
+  US_SETUP_SUCCESSFUL: "Unified sign in setup successful",
+  US_CURRENT_METHODS: "Currently active sign in options:",
+  US_LAST_METHOD: "The last way to sign in cannot be removed",
+  INVALID_PASSWORD_CODE: "Password or code submitted is not valid",
+  PASSCODE_NOT_PROVIDED: "Password or code not provided",
+  CODE_HAS_BEEN_SENT: "Code has been sent.",
+  INVALID_CODE: "Invalid code",
 } as const;
 
 export type MessageKey = keyof typeof defaultMessages;
