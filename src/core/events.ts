@@ -41,6 +41,10 @@ export interface RampartEvents {
   tf_disabled: { user: UserRecord };
   /** A second-factor code was sent by email or SMS (FS tf_security_token_sent). */
   tf_security_token_sent: { user: UserRecord; method: string; token: string; phoneNumber: string | null };
+  /** A unified sign-in code was sent (FS us_security_token_sent); `loginToken` is the code, never logged by Rampart. */
+  us_security_token_sent: { user: UserRecord; method: string; loginToken: string; phoneNumber: string | null; sendMagicLink: boolean };
+  /** Unified sign-in methods were set up or removed (FS us_profile_changed). */
+  us_profile_changed: { user: UserRecord; methods: string[]; delete: boolean };
   /** A new set of multi-factor recovery codes replaced the old one (Rampart; FS has no signal). No codes in it. */
   mf_recovery_codes_generated: { user: UserRecord; count: number };
   /** A recovery code completed a pending two-factor sign-in (Rampart). */
@@ -76,7 +80,7 @@ export class EventBus {
 }
 
 /** Actions that have before/after hooks. */
-export type HookedAction = "login" | "logout" | "verify" | "revoke_session" | "register" | "confirm" | "send_confirmation" | "forgot_password" | "reset_password" | "change_password" | "change_email" | "change_email_confirm" | "change_username" | "recover_username" | "update_profile" | "tf_validate" | "tf_setup" | "mf_recovery";
+export type HookedAction = "login" | "logout" | "verify" | "revoke_session" | "register" | "confirm" | "send_confirmation" | "forgot_password" | "reset_password" | "change_password" | "change_email" | "change_email_confirm" | "change_username" | "recover_username" | "update_profile" | "tf_validate" | "tf_setup" | "mf_recovery" | "us_signin" | "us_setup" | "us_verify";
 
 /** What a `before` hook returns to refuse an action: rendered in the contract's error shape. */
 export interface HookVeto {
