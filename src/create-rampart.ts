@@ -32,6 +32,7 @@ import { changeEmailFeature } from "./features/change-email/index.js";
 import { usernameFeature } from "./features/username/index.js";
 import { profileFeature } from "./features/profile/index.js";
 import { twoFactorFeature } from "./features/two-factor/index.js";
+import { unifiedSigninFeature } from "./features/unified-signin/index.js";
 
 /**
  * The composition root: resolves config once, opens the datastore, composes the features' routes and sign-in
@@ -87,6 +88,7 @@ export const builtinFeatures: Feature[] = [
   usernameFeature,
   profileFeature,
   // Last: its check asks for a second factor only after every other check (active, confirmed…) has passed.
+  unifiedSigninFeature,
   twoFactorFeature,
 ];
 
@@ -180,21 +182,27 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     url: (path) => config.urlPrefix + path,
   };
 
-  for (const feature of features) Object.assign(services, feature.provides?.(rt) ?? {});
+  for (const feature of features) {
+    const offered = feature.provides?.(rt) ?? {};
+    // Lists several features contribute to are concatenated, not replaced.
+    const secondFactors = [...(services.secondFactors ?? []), ...(offered.secondFactors ?? [])];
+    Object.assign(services, offered, secondFactors.length ? { secondFactors } : {});
+  }
   Object.freeze(services);
   const app = new Hono();
   const patterns: { method: string; regex: RegExp }[] = [];
   const seen = new Set<string>();
-  for (const feature of features) {
-    for (const check of feature.signInChecks?.(rt) ?? []) pipeline.register(check);
-    for (const route of feature.routes?.(rt) ?? []) {
-      const full = rt.url(route.path);
-      const key = `${route.method} ${full}`;
-      if (seen.has(key)) throw new TypeError(`route ${key} declared twice (feature ${feature.name})`);
-      seen.add(key);
-      patterns.push({ method: route.method, regex: new RegExp("^" + full.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/:\w+/g, "[^/]+") + "$") });
-      app.on(route.method, full, (c) => runRoute(new RequestContext(rt, c.req.raw), route as RouteDef, c.req.param() as Record<string, string>));
-    }
+  for (const feature of features) for (const check of feature.signInChecks?.(rt) ?? []) pipeline.register(check);
+  const declared = features.flatMap((feature) => (feature.routes?.(rt) ?? []).map((route) => ({ feature, route, key: `${route.method} ${rt.url(route.path)}` })));
+  // A route marked `replaces` wins over other features' routes with the same method and path.
+  const replaced = new Set(declared.filter((d) => d.route.replaces).map((d) => d.key));
+  for (const { feature, route, key } of declared) {
+    if (replaced.has(key) && !route.replaces) continue;
+    const full = rt.url(route.path);
+    if (seen.has(key)) throw new TypeError(`route ${key} declared twice (feature ${feature.name})`);
+    seen.add(key);
+    patterns.push({ method: route.method, regex: new RegExp("^" + full.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/:\w+/g, "[^/]+") + "$") });
+    app.on(route.method, full, (c) => runRoute(new RequestContext(rt, c.req.raw), route as RouteDef, c.req.param() as Record<string, string>));
   }
   app.notFound((c) => {
     const ctx = new RequestContext(rt, c.req.raw);

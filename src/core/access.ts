@@ -34,15 +34,16 @@ export function unauthorized(ctx: RequestContext): Response {
 }
 
 export function reauthRequired(ctx: RequestContext): Response {
+  const unified = ctx.rt.services.unifiedSignin;
   if (ctx.wantsJson) {
     return plainErrorJson(ctx, 401, [{ code: "REAUTHENTICATION_REQUIRED" }], {
       reauth_required: true,
-      unified_signin_enabled: false,
+      unified_signin_enabled: unified !== undefined,
       has_webauthn_verify_credential: false,
       oauth_enabled: false,
       oauth_providers: [],
     });
   }
-  const verify = ctx.rt.url(ctx.rt.config.urls.verify) + "?next=" + encodeURIComponent(relativeOriginal(ctx));
+  const verify = ctx.rt.url(unified?.verifyUrl ?? ctx.rt.config.urls.verify) + "?next=" + encodeURIComponent(relativeOriginal(ctx));
   return redirectResponse(ctx, verify);
 }

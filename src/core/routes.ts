@@ -19,6 +19,8 @@ export interface RouteDef {
   auth: RouteAuth;
   /** Mechanisms that authenticate the caller; default config.apiEnabledMethods. */
   mechanisms?: Mechanism[];
+  /** This route takes the place of another feature's route with the same method and path (e.g. US_SIGNIN_REPLACES_LOGIN). */
+  replaces?: boolean;
   /** Skip CSRF (only for endpoints that change nothing a third party could abuse). */
   csrfExempt?: boolean;
   handler(ctx: RequestContext, caller: Caller | null, params: Record<string, string>): Promise<Response>;

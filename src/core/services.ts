@@ -10,6 +10,23 @@ export interface EmailedLink {
   token: string;
 }
 
+/**
+ * A second factor other than two-factor's own code method (WebAuthn will be the first): the two-factor check
+ * counts it among the user's factors, offers it at /tf-select and starts it when chosen.
+ */
+export interface SecondFactorPlugin {
+  /** Method name in `tf_setup_methods` and the `which` of /tf-select ("webauthn"). */
+  name: string;
+  /** True when this user has the factor set up. */
+  isSetUp(user: UserRecord): boolean | Promise<boolean>;
+  /**
+   * Starts the factor for a pending sign-in and returns extras for the `tf_state: "ready"` answer (e.g.
+   * `tf_signin_url`). The plugin completes the sign-in itself with `rt.pipeline.signIn({ ..., secondFactor })`,
+   * using the remember intent and first-factor proof it is given.
+   */
+  begin(ctx: RequestContext, user: UserRecord, attempt: { remember: boolean; authnVia: string[] }): Promise<Record<string, unknown>>;
+}
+
 export interface Services {
   confirmation?: {
     /** True when this user must still confirm their email before signing in. */
@@ -26,4 +43,14 @@ export interface Services {
     /** Absolute URL of the forgot-password page (for notices). */
     forgotUrl(ctx: RequestContext): string;
   };
+  unifiedSignin?: {
+    /** Where re-authentication happens when unified sign-in is on (pages redirect there; JSON says so). */
+    verifyUrl: string;
+    /** PASSWORD_REQUIRED=false: registration may create an account without a password. */
+    passwordOptional: boolean;
+    /** us_totp_secrets for a new password-less account: the email method set up. */
+    emailMethodSecrets(): string;
+  };
+  /** Second factors offered by features; the composition root concatenates every feature's list. */
+  secondFactors?: SecondFactorPlugin[];
 }

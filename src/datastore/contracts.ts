@@ -40,6 +40,8 @@ export interface NewUser {
   active?: boolean;
   confirmedAt?: Date | null;
   profile?: Record<string, unknown> | null;
+  /** Unified sign-in methods set up with the account (password-less registration). */
+  usTotpSecrets?: string | null;
 }
 
 /** Fields a caller may change through `users.update`. Uniquifiers have their own rotate methods. */

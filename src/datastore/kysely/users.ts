@@ -188,6 +188,7 @@ export class KyselyUserStore implements UserStore {
       fs_uniquifier: newUniquifier(),
       confirmed_at: toSqlDateTimeOrNull(input.confirmedAt),
       profile: input.profile ? JSON.stringify(input.profile) : null,
+      us_totp_secrets: input.usTotpSecrets ?? null,
       create_datetime: now,
       update_datetime: now,
     });

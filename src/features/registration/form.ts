@@ -15,6 +15,7 @@ import { registrationSlice } from "./config.js";
 export interface RegistrationForm {
   email: string;
   username: string | null;
+  /** Empty only when passwords are optional (PASSWORD_REQUIRED=false). */
   password: string;
   /** Declared user fields, validated. */
   profile: Record<string, unknown>;
@@ -72,8 +73,12 @@ export async function readRegistrationForm(
   }
 
   const password = input.password ?? "";
-  const policy = await checkNewPassword(rt, password, { email: email.ok ? email.email : input.email ?? null, username: username ?? input.username ?? null });
-  if (policy.length) errors.password = policy;
+  // PASSWORD_REQUIRED=false (unified sign-in): no password at all is fine; one that is given must still pass.
+  const passwordOptional = rt.services.unifiedSignin?.passwordOptional === true;
+  if (password || !passwordOptional) {
+    const policy = await checkNewPassword(rt, password, { email: email.ok ? email.email : input.email ?? null, username: username ?? input.username ?? null });
+    if (policy.length) errors.password = policy;
+  }
   const confirm = input.password_confirm;
   if (password && cfg.passwordConfirmRequired && !confirm) errors.password_confirm = [{ code: "PASSWORD_NOT_PROVIDED" }];
   else if (password && confirm !== undefined && confirm !== password) errors.password_confirm = [{ code: "RETYPE_PASSWORD_MISMATCH" }];

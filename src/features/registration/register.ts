@@ -53,7 +53,9 @@ export async function postRegister(ctx: RequestContext): Promise<Response> {
   if (veto) return fail(vetoErrors(veto), echo);
   if (emailOwner || usernameOwner) return answerTaken(ctx, form, { emailOwner, usernameOwner, hashed: false });
 
-  const hash = await rt.hasher.hash(form.password);
+  const hash = form.password ? await rt.hasher.hash(form.password) : null;
+  // Without a password the email sign-in method is set up with the account (PASSWORD_REQUIRED=false).
+  const usTotpSecrets = hash === null ? (rt.services.unifiedSignin?.emailMethodSecrets() ?? null) : null;
   let user: UserRecord;
   try {
     user = await rt.datastore.transaction((tx) =>
@@ -61,6 +63,7 @@ export async function postRegister(ctx: RequestContext): Promise<Response> {
         email: form.email,
         username: form.username,
         password: hash,
+        usTotpSecrets,
         active: true,
         confirmedAt: null,
         profile: Object.keys(form.profile).length ? form.profile : null,
