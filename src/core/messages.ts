@@ -86,6 +86,7 @@ export const defaultMessages = {
   PASSCODE_NOT_PROVIDED: "Password or code not provided",
   CODE_HAS_BEEN_SENT: "Code has been sent.",
   INVALID_CODE: "Invalid code",
+  TWO_FACTOR_FRESH_REQUIRED: "Confirm your current second factor to change or disable two-factor authentication",
 } as const;
 
 export type MessageKey = keyof typeof defaultMessages;

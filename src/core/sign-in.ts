@@ -90,7 +90,8 @@ export class SignInPipeline {
     const now = ctx.now();
     const session = await startSession(ctx, attempt.user, {
       remember: attempt.remember,
-      authnVia: attempt.authnVia,
+      // The session records the second factor it proved ("tf:<method>"): two-factor changes require it (SECURITY I72).
+      authnVia: attempt.secondFactor ? [...attempt.authnVia, `tf:${attempt.secondFactor}`] : attempt.authnVia,
       authenticatedAt: now,
     });
     const caller: Caller = { user: attempt.user, mechanism: "session", session, authenticatedAtSeconds: Math.floor(now.getTime() / 1000) };

@@ -1,12 +1,12 @@
-import type { RequestContext } from "../../core/context.js";
 import type { SignInCheck } from "../../core/sign-in.js";
-import { newCodeNonce, sendCode } from "./codes.js";
-import { hasValidityCookie, primaryMethod, secretBox, setPending, tfConfig } from "./state.js";
+import { pageRedirect, setUpFactors, startFactor } from "./factors.js";
+import { hasValidityCookie, setPending, tfConfig } from "./state.js";
 
 /**
  * Pipeline check "two-factor": a user with a second factor (or everyone, when required) is not signed in by
  * the first factor alone. The check sets the pending cookie and interrupts with FS's payloads; /tf-validate
- * completes the sign-in through the pipeline again with `secondFactor` set, so every other check reruns.
+ * (or a plugin factor, or /mf-recovery) completes the sign-in through the pipeline again with `secondFactor`
+ * set, so every other check reruns.
  */
 export const twoFactorCheck: SignInCheck = {
   name: "two-factor",
@@ -14,28 +14,21 @@ export const twoFactorCheck: SignInCheck = {
     const cfg = tfConfig(ctx.rt);
     if (!cfg.enabled || attempt.secondFactor || attempt.firstFactorIsMultiFactor || attempt.authnVia.includes("remember")) return { kind: "continue" };
     const { user } = attempt;
-    const method = primaryMethod(user);
-    if (!method && !cfg.required) return { kind: "continue" };
-    if (method && !cfg.alwaysValidate && hasValidityCookie(ctx, user)) return { kind: "continue" };
+    const factors = await setUpFactors(ctx, user);
+    if (factors.length === 0 && !cfg.required) return { kind: "continue" };
+    if (factors.length > 0 && !cfg.alwaysValidate && hasValidityCookie(ctx, user)) return { kind: "continue" };
     if (attempt.kind === "request") return { kind: "deny", code: "TWO_FACTOR_PERMISSION_DENIED", field: "email", status: 401 };
     const base = { u: user.fsUniquifier, r: attempt.remember, v: [...attempt.authnVia] };
-    if (!method) {
+    if (factors.length === 0) {
       setPending(ctx, { ...base, s: "setup_from_login", m: null });
       return { kind: "interrupt", response: { tf_required: true, tf_state: "setup_from_login", ...pageRedirect(ctx, cfg.setupUrl) } };
     }
-    const n = newCodeNonce();
-    setPending(ctx, { ...base, s: "ready", m: method, n });
-    if (method === "email" || method === "sms") {
-      const secret = secretBox(ctx.rt).open(user.tfTotpSecret!);
-      if (!secret || !(await sendCode(ctx, user, method, secret, user.tfPhoneNumber, n))) {
-        return { kind: "interrupt", status: 500, response: { errors: [ctx.rt.message("FAILED_TO_SEND_CODE")], error_codes: ["FAILED_TO_SEND_CODE"] } };
-      }
+    if (factors.length > 1) {
+      // FS 5.0: several second factors → the client picks one at /tf-select.
+      setPending(ctx, { ...base, s: "select", m: null });
+      return { kind: "interrupt", response: { tf_required: true, tf_select: true, tf_setup_methods: factors, ...pageRedirect(ctx, cfg.selectUrl) } };
     }
-    return { kind: "interrupt", response: { tf_required: true, tf_state: "ready", tf_primary_method: method, tf_method: method, ...pageRedirect(ctx, cfg.validateUrl) } };
+    const started = await startFactor(ctx, user, base, factors[0]!);
+    return { kind: "interrupt", ...(started.status ? { status: started.status } : {}), response: started.response };
   },
 };
-
-/** Browsers (form posts) are sent on to the next page; JSON clients get FS's payload only. */
-function pageRedirect(ctx: RequestContext, path: string): { redirect?: string } {
-  return ctx.wantsJson ? {} : { redirect: ctx.rt.url(path) };
-}

@@ -35,3 +35,30 @@ export const twoFactorRescue: MailTemplate<TwoFactorRescueContext> = {
   text: (c) => `The ${c.appName} user ${c.user_email} cannot use their second factor and asks for help signing in.\n`,
   html: (c) => html`<p>The ${c.appName} user ${c.user_email} cannot use their second factor and asks for help signing in.</p>`.toString(),
 };
+
+/**
+ * two_factor_changed (Rampart; SECURITY I72): tells the account owner that two-factor was switched off or its
+ * method replaced, so a change they did not make is noticed.
+ */
+export interface TwoFactorChangedContext extends Record<string, unknown> {
+  subject: string;
+  username: string;
+  /** "disabled" or "changed". */
+  change: string;
+  /** The new method (changed only). */
+  method: string | null;
+}
+
+function changeText(c: Record<string, unknown>): string {
+  return c.change === "disabled"
+    ? `Two-factor authentication was disabled for your ${String(c.appName)} account.`
+    : `The two-factor method of your ${String(c.appName)} account was changed to ${String(c.method)}.`;
+}
+
+export const twoFactorChanged: MailTemplate<TwoFactorChangedContext> = {
+  subject: (c) => c.subject,
+  text: (c) => `Hello ${c.username},\n\n${changeText(c)}\n\nIf you did not do this, change your password and contact support.\n`,
+  html: (c) => html`<p>Hello ${c.username},</p>
+<p>${changeText(c)}</p>
+<p>If you did not do this, change your password and contact support.</p>`.toString(),
+};

@@ -20,10 +20,19 @@ export function validatePage(ctx: RequestContext, options: { csrfToken: string; 
 
 export function setupPage(
   ctx: RequestContext,
-  options: { csrfToken: string; methods: string[]; errors?: FieldErrors; qr?: { dataUrl: string; key: string } | null; validating?: boolean },
+  options: {
+    csrfToken: string;
+    methods: string[];
+    errors?: FieldErrors;
+    qr?: { dataUrl: string; key: string } | null;
+    validating?: boolean;
+    /** A signed-in user's current method: changing or disabling it asks for its code (SECURITY I72). */
+    current?: { method: string; canDisable: boolean } | null;
+  },
 ): string {
   const { rt } = ctx;
   const cfg = tfConfig(rt);
+  const cur = options.current;
   const enrol = options.qr
     ? html`<p>Scan this code with your authenticator app, or enter the key by hand.</p><p><img src="${options.qr.dataUrl}" alt="QR code for your authenticator app" width="200" height="200"></p><p>Key: <code>${options.qr.key}</code></p>`
     : "";
@@ -38,7 +47,9 @@ export function setupPage(
     : "";
   const choose = html`<form method="post" action="${rt.url(cfg.setupUrl)}" id="tf-setup-form"><input type="hidden" name="csrf_token" value="${options.csrfToken}">
 ${options.methods.map((m) => html`<label><input type="radio" name="setup" value="${m}" required> ${m}</label>`)}
+${cur?.canDisable ? html`<label><input type="radio" name="setup" value="disable" required> disable</label>` : ""}
 ${[...errorsFor(ctx, options.errors, ""), ...errorsFor(ctx, options.errors, "setup")].map((e) => html`<p class="errors">${e}</p>`)}
+${cur ? html`<p>Current method: ${cur.method}.</p><label for="code">Current authenticator code (needed to change or disable it)</label><input id="code" type="text" name="code" autocomplete="one-time-code">${errorsFor(ctx, options.errors, "code").map((e) => html`<p class="errors">${e}</p>`)}` : ""}
 ${options.methods.includes("sms") ? html`<label for="phone">Phone (for sms)</label><input id="phone" type="text" name="phone" autocomplete="tel">${errorsFor(ctx, options.errors, "phone").map((e) => html`<p class="errors">${e}</p>`)}` : ""}
 <button type="submit">Set up</button></form>`;
   return layout("Set up two-factor authentication", html`${enrol}${codeForm}${options.validating ? "" : choose}`, { appName: rt.config.appName });

@@ -81,7 +81,7 @@ for (const dialect of flowDialects()) {
       assert.deepEqual(r.json.response.error_codes, ["API_ERROR"]);
     });
 
-    it("disable: clears 2FA (event) so the next login needs only the password; anonymous → permission denied", async () => {
+    it("disable (token caller + current code): clears 2FA (event) so the next login needs only the password; anonymous → permission denied", async () => {
       toStepStart(t);
       const c = t.app.client();
       const l = await loginPending(c, "opt@x.test", "ready");
@@ -93,7 +93,12 @@ for (const dialect of flowDialects()) {
       const auth: Record<string, string> = { "authentication-token": v.json.response.user.authentication_token as string };
       const tc = t.app.client();
       auth["x-csrf-token"] = (await tc.get("/tf-setup", { headers: { ...auth, accept: "application/json" } })).json.response.csrf_token;
-      const d = await tc.post("/tf-setup", { json: { setup: "disable" }, headers: auth });
+      // An auth token carries no second-factor proof (SECURITY I72): the current code must come along.
+      const bare = await tc.post("/tf-setup", { json: { setup: "disable" }, headers: auth });
+      assert.equal(bare.status, 401, bare.body);
+      assert.deepEqual(bare.json.response.error_codes, ["TWO_FACTOR_FRESH_REQUIRED"]);
+      t.advance(30); // the login's code step is spent
+      const d = await tc.post("/tf-setup", { json: { setup: "disable", code: oath(t, enrolled) }, headers: auth });
       assert.equal(d.status, 200, d.body);
       assert.ok(disabled.includes("opt@x.test"));
       const after = await t.app.client().login("opt@x.test", PASSWORD);

@@ -7,52 +7,69 @@ import { isFresh, type Caller } from "../../core/identity.js";
 import { formErrorJson, htmlResponse, jsonResponse, plainErrorJson, type FieldErrors } from "../../core/http/respond.js";
 import { userPayload } from "../../core/http/user-payload.js";
 import { readInput, str } from "../../core/input.js";
+import { deliverMail } from "../../core/mail-delivery.js";
+import type { UserRecord } from "../../datastore/contracts.js";
 import { qrCodeDataUrl } from "../../crypto/totp/index.js";
 import { availableMethods, checkCode, clearAttempts, drawAttempt } from "./codes.js";
 import { setupPage } from "./pages.js";
 import { beginSetup, setupInfo } from "./setup.js";
-import { secretBox, tfConfig } from "./state.js";
+import { primaryMethod, secretBox, tfConfig } from "./state.js";
 
 /**
  * Setup by a signed-in user (no cookies needed): POST /tf-setup (fresh) returns a signed `tf_state_token`
  * carrying the sealed new secret; POST /tf-setup/<token> with a correct code commits it. `setup: "disable"`
  * switches two-factor off (not when it is required).
+ *
+ * SECURITY I72: when the user already has a method, disabling or replacing it needs — besides the usual
+ * freshness — proof of that second factor: the session's own sign-in proved a second factor (authnVia
+ * "tf:<method>", written by the sign-in pipeline) within the freshness window, or the current authenticator
+ * code comes with the request as `code`. Both changes mail the user a notice.
  */
 const STATE_PURPOSE = "tf-setup-state";
 
 export async function authenticatedGet(ctx: RequestContext, caller: Caller): Promise<Response> {
   const csrfToken = await issueCsrfToken(ctx);
   if (ctx.wantsJson) return jsonResponse(ctx, 200, { ...setupInfo(ctx, caller.user), csrf_token: csrfToken });
-  return htmlResponse(ctx, 200, setupPage(ctx, { csrfToken, methods: availableMethods(ctx) }));
+  return htmlResponse(ctx, 200, setupPage(ctx, { csrfToken, methods: availableMethods(ctx), current: currentOf(ctx, caller.user) }));
 }
 
-export async function authenticatedPost(ctx: RequestContext, caller: Caller, input: { setup?: string | undefined; phone?: string | undefined }): Promise<Response> {
+/** The page's "current method" block: shown (code field, disable option) only to users with a method. */
+function currentOf(ctx: RequestContext, user: UserRecord): { method: string; canDisable: boolean } | null {
+  const method = primaryMethod(user);
+  return method ? { method, canDisable: !tfConfig(ctx.rt).required } : null;
+}
+
+export async function authenticatedPost(ctx: RequestContext, caller: Caller, input: { setup?: string | undefined; phone?: string | undefined; code?: string | undefined }): Promise<Response> {
   const { rt } = ctx;
   if (!(await isFresh(ctx, caller))) return reauthRequired(ctx);
   const user = caller.user;
   const cfg = tfConfig(rt);
   const fail = async (errors: FieldErrors, status = 400) =>
-    ctx.wantsJson ? formErrorJson(ctx, errors, status) : htmlResponse(ctx, status >= 500 ? status : 200, setupPage(ctx, { csrfToken: await issueCsrfToken(ctx), methods: availableMethods(ctx), errors }));
+    ctx.wantsJson ? formErrorJson(ctx, errors, status) : htmlResponse(ctx, status >= 500 ? status : 200, setupPage(ctx, { csrfToken: await issueCsrfToken(ctx), methods: availableMethods(ctx), errors, current: currentOf(ctx, user) }));
   const method = input.setup ?? "";
+  if ((method === "disable" && cfg.required) || (method !== "disable" && !availableMethods(ctx).includes(method))) {
+    return fail({ setup: [{ code: "TWO_FACTOR_METHOD_NOT_AVAILABLE" }] });
+  }
+  const refused = await secondFactorProof(ctx, caller, input.code);
+  if (refused) return refused;
   if (method === "disable") {
-    if (cfg.required) return fail({ setup: [{ code: "TWO_FACTOR_METHOD_NOT_AVAILABLE" }] });
     await rt.datastore.users.update(user.id, { tfPrimaryMethod: null, tfTotpSecret: null, tfPhoneNumber: null });
     const updated = (await rt.datastore.users.findById(user.id)) ?? user;
     await recordAudit(ctx, { event: "tf_disable", outcome: "success", user: updated });
     await rt.events.emit("tf_disabled", { user: updated });
+    await notify(ctx, updated, "disabled", null);
     if (ctx.wantsJson) return jsonResponse(ctx, 200, await userPayload(ctx, updated, null));
     return htmlResponse(ctx, 200, setupPage(ctx, { csrfToken: await issueCsrfToken(ctx), methods: availableMethods(ctx) }));
   }
-  if (!availableMethods(ctx).includes(method)) return fail({ setup: [{ code: "TWO_FACTOR_METHOD_NOT_AVAILABLE" }] });
   const begun = await beginSetup(ctx, user, method, input.phone);
   if ("errors" in begun) return fail(begun.errors, begun.status);
-  const stateToken = rt.signer.sign(STATE_PURPOSE, { u: user.fsUniquifier, m: method, t: begun.sealed, p: begun.phone, n: begun.nonce }, ctx.nowSeconds());
+  const stateToken = rt.signer.sign(STATE_PURPOSE, { u: user.fsUniquifier, m: method, t: begun.sealed, p: begun.phone, n: begun.nonce, pm: primaryMethod(user) }, ctx.nowSeconds());
   await recordAudit(ctx, { event: "tf_setup_started", outcome: "info", user, details: { method, via: "authenticated" } });
   const csrfToken = await issueCsrfToken(ctx);
   const payload = { tf_state: "validating_profile", tf_method: method, tf_primary_method: user.tfPrimaryMethod, tf_state_token: stateToken, ...begun.extras, csrf_token: csrfToken };
   if (ctx.wantsJson) return jsonResponse(ctx, 200, payload);
   const qr = method === "authenticator" ? { dataUrl: await qrCodeDataUrl(begun.extras.tf_authr_uri as string), key: begun.secret } : null;
-  return htmlResponse(ctx, 200, setupPage(ctx, { csrfToken, methods: availableMethods(ctx), qr }));
+  return htmlResponse(ctx, 200, setupPage(ctx, { csrfToken, methods: availableMethods(ctx), qr, current: currentOf(ctx, user) }));
 }
 
 /** POST /tf-setup/<state>: commits the setup the state token describes after a correct code. */
@@ -69,7 +86,10 @@ export async function postSetupState(ctx: RequestContext, caller: Caller | null,
   const method = typeof p?.m === "string" ? p.m : null;
   const sealed = typeof p?.t === "string" ? p.t : null;
   const secret = sealed ? secretBox(rt).open(sealed) : null;
-  if (!p || p.u !== user.fsUniquifier || !method || !availableMethods(ctx).includes(method) || !secret || (method === "sms" && typeof p.p !== "string")) {
+  // The token also names the method it was minted against (pm): a token minted before a method existed
+  // (freshness only) cannot later replace one without the I72 proof.
+  const previous = primaryMethod(user);
+  if (!p || p.u !== user.fsUniquifier || (p.pm ?? null) !== previous || !method || !availableMethods(ctx).includes(method) || !secret || (method === "sms" && typeof p.p !== "string")) {
     return plainErrorJson(ctx, 400, [{ code: "API_ERROR" }]);
   }
   const spent = await drawAttempt(ctx, user);
@@ -85,5 +105,45 @@ export async function postSetupState(ctx: RequestContext, caller: Caller | null,
   const updated = (await rt.datastore.users.findById(user.id)) ?? user;
   await recordAudit(ctx, { event: "tf_setup", outcome: "success", user: updated, details: { method, via: "authenticated" } });
   await rt.events.emit("tf_profile_changed", { user: updated, method });
+  if (previous) await notify(ctx, updated, "changed", method);
   return jsonResponse(ctx, 200, { tf_method: method, tf_primary_method: method, tf_phone: updated.tfPhoneNumber, csrf_token: await issueCsrfToken(ctx) });
+}
+
+/**
+ * SECURITY I72 proof for a user who has a method (null = go on): a second factor proved by this session's
+ * sign-in within the freshness window, or the current authenticator code in `code`. Else 401
+ * TWO_FACTOR_FRESH_REQUIRED (a wrong code: 400 Invalid code; a spent budget: 429).
+ */
+async function secondFactorProof(ctx: RequestContext, caller: Caller, code: string | undefined): Promise<Response | null> {
+  const { rt } = ctx;
+  const user = caller.user;
+  const current = primaryMethod(user);
+  if (!current) return null;
+  const within = rt.config.freshness.withinSeconds;
+  const provedAtSignIn = caller.mechanism === "session" && !!caller.session?.authnVia.some((v) => v.startsWith("tf:"));
+  if (provedAtSignIn && (within < 0 || ctx.nowSeconds() - caller.authenticatedAtSeconds <= within)) return null;
+  if (code && current === "authenticator") {
+    const spent = await drawAttempt(ctx, user);
+    if (spent) return spent;
+    const secret = secretBox(rt).open(user.tfTotpSecret!);
+    if (secret && (await checkCode(ctx, user, current, secret, code.replace(/\s+/g, "")))) {
+      await clearAttempts(ctx, user);
+      return null;
+    }
+    await recordAudit(ctx, { event: "tf_setup", outcome: "failure", user, details: { reason: "TWO_FACTOR_INVALID_TOKEN", current } });
+    return refusal(ctx, user, 400, { code: [{ code: "TWO_FACTOR_INVALID_TOKEN" }] });
+  }
+  await recordAudit(ctx, { event: "tf_setup", outcome: "failure", user, details: { reason: "TWO_FACTOR_FRESH_REQUIRED", current } });
+  return refusal(ctx, user, 401, { "": [{ code: "TWO_FACTOR_FRESH_REQUIRED" }] });
+}
+
+async function refusal(ctx: RequestContext, user: UserRecord, status: number, errors: FieldErrors): Promise<Response> {
+  if (ctx.wantsJson) return status === 401 ? plainErrorJson(ctx, 401, [{ code: "TWO_FACTOR_FRESH_REQUIRED" }], { tf_method: primaryMethod(user) }) : formErrorJson(ctx, errors, status);
+  return htmlResponse(ctx, status, setupPage(ctx, { csrfToken: await issueCsrfToken(ctx), methods: availableMethods(ctx), errors, current: currentOf(ctx, user) }));
+}
+
+/** The I72 notice to the account's address; a delivery failure is logged and audited, never fatal. */
+async function notify(ctx: RequestContext, user: UserRecord, change: "disabled" | "changed", method: string | null): Promise<void> {
+  const cfg = tfConfig(ctx.rt);
+  await deliverMail(ctx, "two_factor_changed", user.email, { subject: cfg.noticeSubject, username: user.username ?? user.email, change, method }, user);
 }

@@ -21,7 +21,7 @@ import { permissionDenied } from "./validate.js";
  */
 export async function getSetup(ctx: RequestContext, caller: Caller | null): Promise<Response> {
   const pending = await readPending(ctx);
-  const inLogin = pending && pending.state.s !== "ready";
+  const inLogin = pending && (pending.state.s === "setup_from_login" || pending.state.s === "validating_profile");
   if (!inLogin) return caller ? authenticatedGet(ctx, caller) : permissionDenied(ctx);
   const csrfToken = await issueCsrfToken(ctx);
   if (ctx.wantsJson) return jsonResponse(ctx, 200, { ...setupInfo(ctx, pending.user), csrf_token: csrfToken });
@@ -38,12 +38,13 @@ export function setupInfo(ctx: RequestContext, user: UserRecord): Record<string,
   };
 }
 
-export const setupInput = { setup: str(32), phone: str(64) };
+/** `code`: the current authenticator code, for a signed-in user changing or disabling 2FA (SECURITY I72). */
+export const setupInput = { setup: str(32), phone: str(64), code: str(64) };
 
 export async function postSetup(ctx: RequestContext, caller: Caller | null): Promise<Response> {
   const input = await readInput(ctx, setupInput);
   const pending = await readPending(ctx);
-  const inLogin = pending && pending.state.s !== "ready";
+  const inLogin = pending && (pending.state.s === "setup_from_login" || pending.state.s === "validating_profile");
   if (!inLogin) return caller ? authenticatedPost(ctx, caller, input) : permissionDenied(ctx);
   const { user, state } = pending;
   const fail = async (errors: FieldErrors, status = 400) =>

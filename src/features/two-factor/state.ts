@@ -9,19 +9,19 @@ import { twoFactorSlice, type TwoFactorConfig } from "./config.js";
  * Two-factor state between the first and the second factor: a signed cookie `rampart_tf` that names the user
  * (by fs_uniquifier, so a rotated uniquifier kills it), the state, the method, the remember intent and how the
  * first factor was proved — plus, during setup, the NEW secret sealed with TOTP_SECRETS. It grants nothing by
- * itself: only /tf-setup and /tf-validate read it.
+ * itself: only the two-factor routes read it.
  */
 export const PENDING_COOKIE = "rampart_tf";
 const PENDING_PURPOSE = "tf-pending";
 const VALIDITY_PURPOSE = "tf-validity";
 
-export type TfState = "setup_from_login" | "ready" | "validating_profile";
+export type TfState = "setup_from_login" | "ready" | "validating_profile" | "select";
 
 export interface PendingState {
   /** fs_uniquifier of the user. */
   u: string;
   s: TfState;
-  /** Method being validated (ready: the user's primary method; validating_profile: the one being set up). */
+  /** Method being validated (ready: the chosen second factor; validating_profile: the one being set up; select: null). */
   m: string | null;
   r: boolean;
   v: string[];
@@ -54,7 +54,7 @@ export function clearPending(ctx: RequestContext): void {
   ctx.deleteCookie(PENDING_COOKIE, cookieBase(ctx));
 }
 
-const STATES: readonly string[] = ["setup_from_login", "ready", "validating_profile"];
+const STATES: readonly string[] = ["setup_from_login", "ready", "validating_profile", "select"];
 
 /** The pending state from the request's cookie, with its user; null when absent, expired, tampered or stale. */
 export async function readPending(ctx: RequestContext): Promise<{ state: PendingState; user: UserRecord } | null> {

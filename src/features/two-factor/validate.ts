@@ -4,7 +4,9 @@ import { issueCsrfToken } from "../../core/csrf.js";
 import { runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
 import { htmlResponse, formErrorJson, jsonResponse, plainErrorJson, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
 import { userPayload } from "../../core/http/user-payload.js";
+import type { Caller } from "../../core/identity.js";
 import { readInput, str } from "../../core/input.js";
+import { clearSessionCookies, endCurrentSession } from "../../core/session-cookies.js";
 import { checkCode, clearAttempts, drawAttempt } from "./codes.js";
 import { validatePage } from "./pages.js";
 import { recoveryOptions } from "./rescue.js";
@@ -21,7 +23,7 @@ export function permissionDenied(ctx: RequestContext): Response {
 
 export async function getValidate(ctx: RequestContext): Promise<Response> {
   const pending = await readPending(ctx);
-  if (!pending || pending.state.s === "setup_from_login") return permissionDenied(ctx);
+  if (!pending || !VALIDATING.includes(pending.state.s)) return permissionDenied(ctx);
   const csrfToken = await issueCsrfToken(ctx);
   if (ctx.wantsJson) {
     const extra = pending.state.s === "ready" ? { recovery_options: recoveryOptions(ctx, pending.user) } : {};
@@ -30,11 +32,14 @@ export async function getValidate(ctx: RequestContext): Promise<Response> {
   return htmlResponse(ctx, 200, validatePage(ctx, { csrfToken, method: pending.state.m ?? "" }));
 }
 
-export async function postValidate(ctx: RequestContext): Promise<Response> {
+/** States in which /tf-validate accepts a code. */
+const VALIDATING: readonly string[] = ["ready", "validating_profile"];
+
+export async function postValidate(ctx: RequestContext, caller: Caller | null): Promise<Response> {
   const { rt } = ctx;
   const input = await readInput(ctx, { code: str(64) });
   const pending = await readPending(ctx);
-  if (!pending || pending.state.s === "setup_from_login") return permissionDenied(ctx);
+  if (!pending || !VALIDATING.includes(pending.state.s)) return caller ? signOutDenied(ctx, caller) : permissionDenied(ctx);
   const { state } = pending;
   let user = pending.user;
   const fail = async (errors: FieldErrors, status = 400): Promise<Response> =>
@@ -43,7 +48,8 @@ export async function postValidate(ctx: RequestContext): Promise<Response> {
   const veto = await runBeforeHook(ctx, "tf_validate", user);
   if (veto) return fail(vetoErrors(veto));
   const setup = state.s === "validating_profile";
-  const method = setup || (state.e && state.m === "email") ? state.m : user.tfPrimaryMethod;
+  // "ready" validates the factor the login started (a plugin's factor is not a code: refused here).
+  const method = setup || (state.e && state.m === "email") || state.m === user.tfPrimaryMethod ? state.m : null;
   const sealed = setup ? state.t : user.tfTotpSecret;
   const secret = method && sealed ? secretBox(rt).open(sealed) : null;
   if (!method || !secret) {
@@ -81,4 +87,18 @@ export async function postValidate(ctx: RequestContext): Promise<Response> {
   await runAfterHook(ctx, "tf_validate", user);
   if (ctx.wantsJson) return jsonResponse(ctx, 200, await userPayload(ctx, user, result.authToken));
   return redirectResponse(ctx, rt.config.urls.postLoginView);
+}
+
+/**
+ * FS: a signed-in caller posting /tf-validate with no pending setup or login is signed out (session ended,
+ * cookies cleared) and denied — a stray code submission must not leave a session behind it.
+ */
+async function signOutDenied(ctx: RequestContext, caller: Caller): Promise<Response> {
+  const { rt } = ctx;
+  const ended = caller.mechanism === "session" ? await endCurrentSession(ctx) : null;
+  clearSessionCookies(ctx);
+  ctx.sessionOverride = { caller: null };
+  await recordAudit(ctx, { event: "logout", outcome: "success", user: caller.user, details: { session: ended, reason: "TWO_FACTOR_PERMISSION_DENIED" } });
+  await rt.events.emit("user_unauthenticated", { user: caller.user });
+  return permissionDenied(ctx);
 }

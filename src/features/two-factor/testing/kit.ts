@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createTestApp, type TestApp } from "../../../../test/helpers/app.js";
 import type { Reply, TestClient } from "../../../../test/helpers/client.js";
+import type { Feature } from "../../../core/feature.js";
 import { twoFactorFeature } from "../index.js";
 
 /** Shared setup for the two-factor flow tests (excluded from the build). */
@@ -14,12 +15,18 @@ export interface TfApp {
   advance(seconds: number): void;
 }
 
-export async function createTfApp(dialect: "sqlite" | "postgres" | "mysql", twoFactor: Record<string, unknown> = {}, mail = false, extra: Record<string, unknown> = {}): Promise<TfApp> {
+export async function createTfApp(
+  dialect: "sqlite" | "postgres" | "mysql",
+  twoFactor: Record<string, unknown> = {},
+  mail = false,
+  extra: Record<string, unknown> = {},
+  features: Feature[] = [],
+): Promise<TfApp> {
   const app = await createTestApp({
     dialect,
     mail,
     config: { ...extra, totp: { secrets: { "1": "k".repeat(40) }, issuer: "Rampart Test" }, twoFactor: { enabled: true, ...twoFactor } } as never,
-    features: [twoFactorFeature],
+    features: [twoFactorFeature, ...features],
   });
   let offset = 0;
   return {

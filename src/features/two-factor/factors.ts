@@ -1,0 +1,68 @@
+import type { RequestContext } from "../../core/context.js";
+import type { SecondFactorPlugin } from "../../core/services.js";
+import type { UserRecord } from "../../datastore/contracts.js";
+import { newCodeNonce, sendCode } from "./codes.js";
+import { primaryMethod, secretBox, setPending, tfConfig } from "./state.js";
+
+/**
+ * A user's second factors: their code method (tf_primary_method) plus every plugin other features provide
+ * through `rt.services.secondFactors` (WebAuthn will be the first). One factor → the "ready" answer at once;
+ * several → the select step (/tf-select) chooses one, then the same "ready" answer.
+ */
+
+/** What a started factor answers: FS's "ready" payload (or a send failure). */
+export interface StartAnswer {
+  status?: number;
+  response: Record<string, unknown>;
+}
+
+/** The first-factor facts a pending sign-in carries forward. */
+export interface PendingBase {
+  u: string;
+  r: boolean;
+  v: string[];
+}
+
+function plugins(ctx: RequestContext): SecondFactorPlugin[] {
+  return ctx.rt.services.secondFactors ?? [];
+}
+
+/** Names of the second factors this user has set up, the code method first. */
+export async function setUpFactors(ctx: RequestContext, user: UserRecord): Promise<string[]> {
+  const names: string[] = [];
+  const code = primaryMethod(user);
+  if (code) names.push(code);
+  for (const plugin of plugins(ctx)) {
+    if (!names.includes(plugin.name) && (await plugin.isSetUp(user))) names.push(plugin.name);
+  }
+  return names;
+}
+
+/** Browsers (form posts) are sent on to the next page; JSON clients get FS's payload only. */
+export function pageRedirect(ctx: RequestContext, path: string): { redirect?: string } {
+  return ctx.wantsJson ? {} : { redirect: ctx.rt.url(path) };
+}
+
+/**
+ * Starts `method` (one of setUpFactors) for a pending sign-in: sets the pending state "ready" and answers
+ * like FS's login payload. Code methods send their code now (email/sms); plugins add their own extras.
+ */
+export async function startFactor(ctx: RequestContext, user: UserRecord, base: PendingBase, method: string): Promise<StartAnswer> {
+  const cfg = tfConfig(ctx.rt);
+  const plugin = method === primaryMethod(user) ? null : plugins(ctx).find((p) => p.name === method);
+  if (plugin) {
+    setPending(ctx, { ...base, s: "ready", m: method });
+    const extras = await plugin.begin(ctx, user, { remember: base.r, authnVia: [...base.v] });
+    const next = typeof extras.tf_signin_url === "string" && !ctx.wantsJson ? { redirect: extras.tf_signin_url } : {};
+    return { response: { tf_required: true, tf_state: "ready", tf_method: method, ...extras, ...next } };
+  }
+  const n = newCodeNonce();
+  setPending(ctx, { ...base, s: "ready", m: method, n });
+  if (method === "email" || method === "sms") {
+    const secret = secretBox(ctx.rt).open(user.tfTotpSecret!);
+    if (!secret || !(await sendCode(ctx, user, method, secret, user.tfPhoneNumber, n))) {
+      return { status: 500, response: { errors: [ctx.rt.message("FAILED_TO_SEND_CODE")], error_codes: ["FAILED_TO_SEND_CODE"] } };
+    }
+  }
+  return { response: { tf_required: true, tf_state: "ready", tf_primary_method: method, tf_method: method, ...pageRedirect(ctx, cfg.validateUrl) } };
+}
