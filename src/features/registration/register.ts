@@ -54,8 +54,9 @@ export async function postRegister(ctx: RequestContext): Promise<Response> {
   if (emailOwner || usernameOwner) return answerTaken(ctx, form, { emailOwner, usernameOwner, hashed: false });
 
   const hash = form.password ? await rt.hasher.hash(form.password) : null;
-  // Without a password the email sign-in method is set up with the account (PASSWORD_REQUIRED=false).
-  const usTotpSecrets = hash === null ? (rt.services.unifiedSignin?.emailMethodSecrets() ?? null) : null;
+  // PASSWORD_REQUIRED=false: the email sign-in method is set up with the account (FS does the same).
+  const unified = rt.services.unifiedSignin;
+  const usTotpSecrets = unified?.passwordOptional ? unified.emailMethodSecrets() : null;
   let user: UserRecord;
   try {
     user = await rt.datastore.transaction((tx) =>

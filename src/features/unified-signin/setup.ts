@@ -11,7 +11,7 @@ import { newCodeNonce, phoneE164, secretBox, totpConfig } from "../../core/passc
 import { identityAttributes } from "../../core/users.js";
 import { generateTotpSecret, qrCodeDataUrl, totpUri } from "../../crypto/totp/index.js";
 import { DuplicateError, type UserRecord } from "../../datastore/contracts.js";
-import { drawPasscodeAttempt, matchSetupCode, sendSetupCode } from "./codes.js";
+import { clearPasscodeAttempts, drawPasscodeAttempt, matchSetupCode, sendSetupCode } from "./codes.js";
 import { activeMethods, sealedSecrets, setupMethods, usConfig } from "./methods.js";
 import { setupPage } from "./pages.js";
 import { tooMany } from "./signin.js";
@@ -108,6 +108,7 @@ export async function postSetupState(ctx: RequestContext, caller: Caller | null,
     await recordAudit(ctx, { event: "us_setup", outcome: "failure", user, details: { method, reason: "INVALID_PASSWORD_CODE" } });
     return fail({ passcode: [{ code: "INVALID_PASSWORD_CODE" }] });
   }
+  await clearPasscodeAttempts(ctx, user);
   try {
     const saved = await saveMethods(ctx, user, (current) => ({ ...current, [method]: sealed }), method === "sms" ? phone : undefined);
     if (!saved) return fail({ "": [{ code: "API_ERROR" }] });
