@@ -1,5 +1,4 @@
 import { recordAudit } from "../../core/audit.js";
-import { issueAuthToken } from "../../core/auth-tokens.js";
 import type { RequestContext } from "../../core/context.js";
 import { issueCsrfToken } from "../../core/csrf.js";
 import { runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
@@ -7,7 +6,7 @@ import type { Caller } from "../../core/identity.js";
 import { readInput, str } from "../../core/input.js";
 import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
 import { safeRedirect } from "../../core/http/redirects.js";
-import { startSession } from "../../core/session-cookies.js";
+import { reauthenticate } from "../../core/reauthenticate.js";
 import { verifyPage } from "./pages.js";
 import { userPayload } from "../../core/http/user-payload.js";
 
@@ -45,16 +44,8 @@ export async function postVerify(ctx: RequestContext, caller: Caller | null): Pr
     await recordAudit(ctx, { event: "verify", outcome: "failure", user });
     return fail({ password: [{ code: "INVALID_PASSWORD" }] });
   }
-  const now = ctx.now();
-  let authToken: string | null = null;
-  if (caller!.mechanism === "session" && caller!.session) {
-    // Privilege change: a new session identifier carrying the new authentication time.
-    const session = await startSession(ctx, user, { remember: caller!.session.remember, authnVia: ["password"], authenticatedAt: now });
-    ctx.sessionOverride = { caller: { ...caller!, session, authenticatedAtSeconds: Math.floor(now.getTime() / 1000) } };
-  }
-  if (ctx.includeAuthToken()) authToken = await issueAuthToken(rt, user, Math.floor(now.getTime() / 1000));
+  const authToken = await reauthenticate(ctx, caller!, ["password"]);
   await recordAudit(ctx, { event: "verify", outcome: "success", user });
-  await rt.events.emit("reauthenticated", { user, authnVia: ["password"] });
   await runAfterHook(ctx, "verify", user);
   if (ctx.wantsJson) return jsonResponse(ctx, 200, await userPayload(ctx, user, authToken));
   return redirectResponse(ctx, next ?? rt.config.urls.postVerifyView ?? rt.config.urls.postLoginView);

@@ -1,5 +1,4 @@
 import { recordAudit } from "../../core/audit.js";
-import { issueAuthToken } from "../../core/auth-tokens.js";
 import type { RequestContext } from "../../core/context.js";
 import { issueCsrfToken } from "../../core/csrf.js";
 import { runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
@@ -8,7 +7,7 @@ import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type Field
 import { userPayload } from "../../core/http/user-payload.js";
 import type { Caller } from "../../core/identity.js";
 import { readInput, str } from "../../core/input.js";
-import { startSession } from "../../core/session-cookies.js";
+import { reauthenticate } from "../../core/reauthenticate.js";
 import { clearPasscodeAttempts, drawPasscodeAttempt, matchPasscode, sendSigninCode } from "./codes.js";
 import { activeCodeMethods, usConfig } from "./methods.js";
 import { verifyPage } from "./pages.js";
@@ -55,15 +54,8 @@ export async function postVerify(ctx: RequestContext, caller: Caller | null): Pr
     return fail({ passcode: [{ code: "INVALID_PASSWORD_CODE" }] });
   }
   await clearPasscodeAttempts(ctx, user);
-  const now = ctx.now();
-  if (caller!.mechanism === "session" && caller!.session) {
-    // Privilege change: a new session identifier carrying the new authentication time.
-    const session = await startSession(ctx, user, { remember: caller!.session.remember, authnVia: [method], authenticatedAt: now });
-    ctx.sessionOverride = { caller: { ...caller!, session, authenticatedAtSeconds: Math.floor(now.getTime() / 1000) } };
-  }
-  const authToken = ctx.includeAuthToken() ? await issueAuthToken(rt, user, Math.floor(now.getTime() / 1000)) : null;
+  const authToken = await reauthenticate(ctx, caller!, [method]);
   await recordAudit(ctx, { event: "verify", outcome: "success", user, details: { via: "us_verify", method } });
-  await rt.events.emit("reauthenticated", { user, authnVia: [method] });
   await runAfterHook(ctx, "us_verify", user);
   if (ctx.wantsJson) return jsonResponse(ctx, 200, await userPayload(ctx, user, authToken));
   return redirectResponse(ctx, next ?? rt.config.urls.postVerifyView ?? rt.config.urls.postLoginView);
