@@ -71,7 +71,7 @@ export async function postConfirm(ctx: RequestContext): Promise<Response> {
 }
 
 type Outcome =
-  | { kind: "confirmed"; user: UserRecord; signedIn: boolean }
+  | { kind: "confirmed"; user: UserRecord; signedIn: boolean; secondFactorPage?: string }
   | { kind: "already"; user: UserRecord }
   | { kind: "error"; reason: "invalid" | "expired" | "vetoed"; text: string; user: UserRecord | null };
 
@@ -120,13 +120,14 @@ async function confirmByToken(ctx: RequestContext, token: string | undefined): P
   await recordAudit(ctx, { event: "confirm", outcome: "success", user });
   await rt.events.emit("user_confirmed", { user });
   await runAfterHook(ctx, "confirm", user);
-  let signedIn = false;
   if (cfg.autoLoginAfterConfirm) {
     // A GET never hands out an auth token; every sign-in check (active, lockout, two-factor…) still applies.
     const result = await rt.pipeline.signIn(ctx, { user, authnVia: ["confirm"], remember: false, kind: "session", includeAuthToken: false });
-    signedIn = result.kind === "signed-in";
+    // A second factor is still needed: the browser continues there (its pending state is set), as in FS.
+    const next = result.kind === "interrupt" && typeof result.response.redirect === "string" ? result.response.redirect : undefined;
+    return { kind: "confirmed", user, signedIn: result.kind === "signed-in", ...(next ? { secondFactorPage: next } : {}) };
   }
-  return { kind: "confirmed", user, signedIn };
+  return { kind: "confirmed", user, signedIn: false };
 }
 
 /** The user a link was made for, if its uniquifier and email are still the same. */
@@ -153,10 +154,11 @@ function answer(ctx: RequestContext, outcome: Outcome): Response {
   const errorView = cfg.confirmErrorView ?? rt.url(cfg.url);
   if (outcome.kind === "confirmed") {
     const text = rt.message("EMAIL_CONFIRMED");
-    const target = cfg.postConfirmView ?? (outcome.signedIn ? rt.config.urls.postLoginView : loginPage);
+    const target = outcome.secondFactorPage ?? cfg.postConfirmView ?? (outcome.signedIn ? rt.config.urls.postLoginView : loginPage);
     if (spaMode(ctx)) {
       const { user } = outcome;
-      return spaRedirect(ctx, target, { email: user.email, identity: user.username ?? user.email, success: text });
+      const tf = outcome.secondFactorPage ? { tf_required: "1" } : {};
+      return spaRedirect(ctx, cfg.postConfirmView ?? (outcome.signedIn ? rt.config.urls.postLoginView : loginPage), { email: user.email, identity: user.username ?? user.email, success: text, ...tf });
     }
     setFlash(ctx, "success", text);
     return redirectResponse(ctx, target);
