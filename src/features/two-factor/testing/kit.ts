@@ -1,19 +1,14 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { createTestApp, type TestApp } from "../../../../test/helpers/app.js";
 import type { Reply, TestClient } from "../../../../test/helpers/client.js";
+import { clocked, oathCode, toStepStart, type ClockedApp } from "../../../../test/helpers/totp-clock.js";
 import type { Feature } from "../../../core/feature.js";
 import { twoFactorFeature } from "../index.js";
 
 /** Shared setup for the two-factor flow tests (excluded from the build). */
 export const PASSWORD = "correct horse battery";
 
-export interface TfApp {
-  app: TestApp;
-  /** The app's clock in whole seconds. */
-  nowSeconds(): number;
-  advance(seconds: number): void;
-}
+export type TfApp = ClockedApp;
 
 export async function createTfApp(
   dialect: "sqlite" | "postgres" | "mysql",
@@ -28,27 +23,10 @@ export async function createTfApp(
     config: { ...extra, totp: { secrets: { "1": "k".repeat(40) }, issuer: "Rampart Test" }, twoFactor: { enabled: true, ...twoFactor } } as never,
     features: [twoFactorFeature, ...features],
   });
-  let offset = 0;
-  return {
-    app,
-    nowSeconds: () => Math.floor((Date.now() + offset * 1000) / 1000),
-    advance(seconds) {
-      offset += seconds;
-      app.advance(seconds);
-    },
-  };
+  return clocked(app);
 }
 
-/** The authenticator code for `secret` at the app's time (+ shift seconds), from oathtool (never our generator). */
-export function oath(t: TfApp, secret: string, shiftSeconds = 0): string {
-  return execFileSync("oathtool", ["--totp", "-b", secret, "-N", `@${t.nowSeconds() + shiftSeconds}`], { encoding: "utf8" }).trim();
-}
-
-/** Moves the app clock to the start of the next 30-second step (so a test's codes stay in one step). */
-export function toStepStart(t: TfApp): void {
-  const into = t.nowSeconds() % 30;
-  t.advance(30 - into);
-}
+export { oathCode as oath, toStepStart };
 
 /** POST /tf-validate with the CSRF token of the pending login. */
 export function validate(c: TestClient, csrf: string, code: string, query = ""): Promise<Reply> {
@@ -79,7 +57,7 @@ export async function enrolAuthenticator(t: TfApp, email: string): Promise<strin
     const s = await c.post("/tf-setup", { json: { setup: "authenticator" }, headers: { "x-csrf-token": csrf } });
     assert.equal(s.status, 200, s.body);
     const secret = s.json.response.tf_authr_key as string;
-    const done = await c.post(`/tf-setup/${s.json.response.tf_state_token}`, { json: { code: oath(t, secret) }, headers: { "x-csrf-token": csrf } });
+    const done = await c.post(`/tf-setup/${s.json.response.tf_state_token}`, { json: { code: oathCode(t, secret) }, headers: { "x-csrf-token": csrf } });
     assert.equal(done.status, 200, done.body);
     return secret;
   }
@@ -88,7 +66,7 @@ export async function enrolAuthenticator(t: TfApp, email: string): Promise<strin
   const s = await c.post("/tf-setup", { json: { setup: "authenticator" }, headers: { "x-csrf-token": csrf } });
   assert.equal(s.status, 200, s.body);
   const secret = s.json.response.tf_authr_key as string;
-  const done = await validate(c, csrf, oath(t, secret));
+  const done = await validate(c, csrf, oathCode(t, secret));
   assert.equal(done.status, 200, done.body);
   return secret;
 }

@@ -1,16 +1,12 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { createTestApp, type TestApp } from "../../../../test/helpers/app.js";
 import type { Reply, TestClient } from "../../../../test/helpers/client.js";
+import { clocked, oathCode, toStepStart, type ClockedApp } from "../../../../test/helpers/totp-clock.js";
 
 /** Shared setup for the unified sign-in flow tests (excluded from the build). */
 export const PASSWORD = "correct horse battery";
 
-export interface UsApp {
-  app: TestApp;
-  nowSeconds(): number;
-  advance(seconds: number): void;
-}
+export type UsApp = ClockedApp;
 
 export async function createUsApp(dialect: "sqlite" | "postgres" | "mysql", unifiedSignin: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Promise<UsApp> {
   const app = await createTestApp({
@@ -18,25 +14,10 @@ export async function createUsApp(dialect: "sqlite" | "postgres" | "mysql", unif
     mail: true,
     config: { returnGenericResponses: false, ...extra, totp: { secrets: { "1": "k".repeat(40) }, issuer: "Rampart Test" }, unifiedSignin: { enabled: true, ...unifiedSignin } } as never,
   });
-  let offset = 0;
-  return {
-    app,
-    nowSeconds: () => Math.floor((Date.now() + offset * 1000) / 1000),
-    advance(seconds) {
-      offset += seconds;
-      app.advance(seconds);
-    },
-  };
+  return clocked(app);
 }
 
-export function oath(t: UsApp, secret: string): string {
-  return execFileSync("oathtool", ["--totp", "-b", secret, "-N", `@${t.nowSeconds()}`], { encoding: "utf8" }).trim();
-}
-
-/** Moves the app clock to the start of the next 30-second step. */
-export function toStepStart(t: UsApp): void {
-  t.advance(30 - (t.nowSeconds() % 30));
-}
+export { oathCode as oath, toStepStart };
 
 export function codeIn(text: string): string {
   const m = /code to sign in: (\d{6})/.exec(text) ?? /(\d{6})/.exec(text);
