@@ -27,6 +27,8 @@ for (const dialect of flowDialects()) {
       const c2 = t.app.client();
       const info = await c2.get("/tf-setup", { headers: { ...auth, accept: "application/json" } });
       assert.equal(info.status, 200, info.body);
+      // Not required: "disable" is offered (contract item 83).
+      assert.deepEqual(info.json.response.tf_available_methods, ["email", "authenticator", "sms", "disable"]);
       auth["x-csrf-token"] = info.json.response.csrf_token as string;
       return { c: c2, auth };
     }

@@ -34,7 +34,8 @@ export function setupInfo(ctx: RequestContext, user: UserRecord): Record<string,
     tf_method: user.tfPrimaryMethod,
     tf_primary_method: user.tfPrimaryMethod,
     tf_phone_number: user.tfPhoneNumber,
-    tf_available_methods: availableMethods(ctx),
+    // FS lists "disable" as a choice whenever two-factor is not required.
+    tf_available_methods: tfConfig(ctx.rt).required ? availableMethods(ctx) : [...availableMethods(ctx), "disable"],
   };
 }
 
