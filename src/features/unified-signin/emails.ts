@@ -27,3 +27,24 @@ ${c.login_link ? html`<p>Or <a href="${c.login_link}">sign in with this link</a>
 <p>This ${c.login_link ? "code/link" : "code"} will expire in ${c.within}.</p>
 <p>If you did not ask for it, you can ignore this message.</p>`.toString(),
 };
+
+/**
+ * us_methods_changed (Rampart; FS sends none): tells the user a way to sign in was added or removed
+ * (ASVS 6.3.7). Context: `methods` (names), `removed`, `email`, `subject`.
+ */
+export interface UsMethodsChangedContext extends Record<string, unknown> {
+  subject: string;
+  methods: string;
+  removed: boolean;
+  email: string;
+}
+
+export const usMethodsChanged: MailTemplate<UsMethodsChangedContext> = {
+  subject: (c) => c.subject,
+  text: (c) =>
+    `Hello ${c.email},\n\nA way to sign in to ${c.appName} was ${c.removed ? "removed" : "added"}: ${c.methods}.\n\nIf this was not you, reset your password and review your sign-in methods.\n`,
+  html: (c) =>
+    html`<p>Hello ${c.email},</p>
+<p>A way to sign in to ${c.appName} was ${c.removed ? "removed" : "added"}: ${c.methods}.</p>
+<p>If this was not you, reset your password and review your sign-in methods.</p>`.toString(),
+};

@@ -4,7 +4,7 @@ import type { RouteDef } from "../../core/routes.js";
 import { secretBox } from "../../core/passcodes/index.js";
 import { generateTotpSecret } from "../../crypto/totp/index.js";
 import { unifiedSigninSlice } from "./config.js";
-import { usInstructions } from "./emails.js";
+import { usInstructions, usMethodsChanged } from "./emails.js";
 import { getSetup, postSetup, postSetupState } from "./setup.js";
 import { getSignin, postSendCode, postSignin } from "./signin.js";
 import { getVerifyLink } from "./verify-link.js";
@@ -19,7 +19,7 @@ export const unifiedSigninFeature: Feature = {
   name: "unified-signin",
   config: unifiedSigninSlice,
   enabled: (config) => sliceOf(config, unifiedSigninSlice).enabled,
-  emails: { us_instructions: usInstructions },
+  emails: { us_instructions: usInstructions, us_methods_changed: usMethodsChanged },
   provides(rt) {
     const cfg = sliceOf(rt.config, unifiedSigninSlice);
     return {

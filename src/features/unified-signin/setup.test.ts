@@ -92,9 +92,14 @@ for (const dialect of flowDialects()) {
     it("a method can be removed, but not the last way to sign in", async () => {
       const c = await signedIn(t, "del@x.test");
       await setupEmail(t, c, "del@x.test");
+      const added = await t.app.sink.waitFor((m) => m.envelopeTo.includes("del@x.test") && m.subject === "Your sign-in methods changed");
+      assert.match(added.text, /A way to sign in to .* was added: email\./);
+      t.app.sink.clear();
       const removed = await post(c, "/us-setup", { delete_method: ["email"] });
       assert.equal(removed.status, 200, removed.body);
       assert.deepEqual(removed.json.response.active_methods, ["password"]);
+      const notice = await t.app.sink.waitFor((m) => m.envelopeTo.includes("del@x.test") && m.subject === "Your sign-in methods changed");
+      assert.match(notice.text, /was removed: email\./);
       const c2 = await signedIn(t, "last@x.test");
       await setupEmail(t, c2, "last@x.test");
       await t.app.rampart.runtime.datastore.users.update((await t.app.rampart.api.findUser("last@x.test"))!.id, { password: null });
@@ -115,7 +120,7 @@ for (const dialect of flowDialects()) {
       assert.deepEqual(v.json.response.code_methods, ["email"]);
       const sent = await post(c, "/us-verify/send-code", { chosen_method: "email" });
       assert.equal(sent.status, 200, sent.body);
-      const mail = await t.app.sink.waitFor((m) => m.envelopeTo.includes("fresh@x.test"));
+      const mail = await t.app.sink.waitFor((m) => m.envelopeTo.includes("fresh@x.test") && m.subject === "Verification Code");
       t.app.sink.clear();
       assert.doesNotMatch(mail.text, /us-verify-link/, "no magic link for re-authentication");
       const ok = await post(c, "/us-verify?include_auth_token", { passcode: codeIn(mail.text) });

@@ -4,6 +4,7 @@ import type { RequestContext } from "../../core/context.js";
 import { issueCsrfToken } from "../../core/csrf.js";
 import { runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
 import { humanizeSeconds } from "../../core/humanize.js";
+import { deliverMail } from "../../core/mail-delivery.js";
 import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
 import type { Caller } from "../../core/identity.js";
 import { readInput, str } from "../../core/input.js";
@@ -123,6 +124,7 @@ export async function postSetupState(ctx: RequestContext, caller: Caller | null,
   if (method === "email" && !user.confirmedAt) await rt.datastore.users.markConfirmed(user.id, ctx.now(), { fsUniquifier: user.fsUniquifier, email: user.email });
   await recordAudit(ctx, { event: "us_setup", outcome: "success", user, details: { method } });
   await rt.events.emit("us_profile_changed", { user, methods: [method], delete: false });
+  await notify(ctx, user, [method], false);
   await runAfterHook(ctx, "us_setup", user);
   if (ctx.wantsJson) return jsonResponse(ctx, 200, { chosen_method: method, phone: user.usPhoneNumber, csrf_token: await issueCsrfToken(ctx) });
   if (cfg.postSetupView) return redirectResponse(ctx, cfg.postSetupView);
@@ -139,6 +141,7 @@ async function deleteMethods(ctx: RequestContext, user: UserRecord, methods: str
   if (!saved) return fail({ "": [{ code: "API_ERROR" }] });
   await recordAudit(ctx, { event: "us_setup", outcome: "success", user: saved, details: { deleted: methods } });
   await rt.events.emit("us_profile_changed", { user: saved, methods, delete: true });
+  await notify(ctx, saved, methods, true);
   await runAfterHook(ctx, "us_setup", saved);
   if (ctx.wantsJson) return jsonResponse(ctx, 200, { ...(await info(ctx, saved)), csrf_token: await issueCsrfToken(ctx) });
   return page(ctx, saved);
@@ -161,4 +164,10 @@ async function saveMethods(ctx: RequestContext, user: UserRecord, change: (curre
     current = await users.findById(current.id);
   }
   return null;
+}
+
+/** Every added or removed way to sign in is told to the account's mailbox (after the change is committed). */
+async function notify(ctx: RequestContext, user: UserRecord, methods: string[], removed: boolean): Promise<void> {
+  const context = { subject: usConfig(ctx.rt).noticeSubject, methods: methods.join(", "), removed, email: user.email };
+  await deliverMail(ctx, "us_methods_changed", user.email, context, user);
 }
