@@ -1,7 +1,7 @@
 import { issueAuthToken } from "./auth-tokens.js";
 import type { RequestContext } from "./context.js";
 import type { Caller } from "./identity.js";
-import { startSession } from "./session-cookies.js";
+import { secondFactorProof, startSession } from "./session-cookies.js";
 
 /**
  * After a caller proved themselves again (/verify, /us-verify): a session caller gets a new session identifier
@@ -12,7 +12,8 @@ export async function reauthenticate(ctx: RequestContext, caller: Caller, authnV
   const now = ctx.now();
   const nowSeconds = Math.floor(now.getTime() / 1000);
   if (caller.mechanism === "session" && caller.session) {
-    const session = await startSession(ctx, caller.user, { remember: caller.session.remember, authnVia, authenticatedAt: now });
+    // The multi-factor proof of the original sign-in stays with the session (not the fresh time: see I72).
+    const session = await startSession(ctx, caller.user, { remember: caller.session.remember, authnVia, authenticatedAt: now, secondFactorProof: secondFactorProof(caller.session) });
     ctx.sessionOverride = { caller: { ...caller, session, authenticatedAtSeconds: nowSeconds } };
   }
   const token = ctx.includeAuthToken() ? await issueAuthToken(ctx.rt, caller.user, nowSeconds) : null;

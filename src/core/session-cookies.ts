@@ -47,7 +47,7 @@ async function checkAlive(ctx: RequestContext, record: SessionRecord): Promise<L
   }
   if (record.data.rotate === true) {
     // A privilege change (role grant/removal) happened since this token was issued: swap it for a new one.
-    const rotated = await startSession(ctx, user, { remember: record.remember, authnVia: record.authnVia, authenticatedAt: record.authenticatedAt });
+    const rotated = await startSession(ctx, user, { remember: record.remember, authnVia: record.authnVia, authenticatedAt: record.authenticatedAt, secondFactorProof: secondFactorProof(record) });
     return { record: rotated, user };
   }
   if (now - record.lastActiveAt.getTime() >= rt.config.session.touchIntervalSeconds * 1000) {
@@ -72,13 +72,15 @@ async function restoreFromRemember(ctx: RequestContext): Promise<LiveSession | n
     ctx.deleteCookie(rt.config.session.rememberCookieName, cookieBase(ctx));
     return null;
   }
-  // A remember cookie is a sign-in path too: the pipeline's checks (active, confirmed, locked…) must pass.
-  const outcome = await rt.pipeline.check(ctx, { user, authnVia: ["remember"], remember: true, kind: "session" });
+  // A remember cookie is a sign-in path too: the pipeline's checks (active, confirmed, locked, two-factor…) must
+  // pass. It carries the multi-factor proof of the sign-in that issued it, if there was one.
+  const sf = verified.ok && typeof verified.payload.sf === "string" ? verified.payload.sf : null;
+  const outcome = await rt.pipeline.check(ctx, { user, authnVia: ["remember"], remember: true, kind: "session", ...(sf ? { secondFactor: sf } : {}) });
   if (outcome.kind !== "continue") {
     ctx.deleteCookie(rt.config.session.rememberCookieName, cookieBase(ctx));
     return null;
   }
-  const record = await startSession(ctx, user, { remember: true, authnVia: ["remember"], authenticatedAt: new Date(0) });
+  const record = await startSession(ctx, user, { remember: true, authnVia: ["remember"], authenticatedAt: new Date(0), secondFactorProof: sf });
   await recordAudit(ctx, { event: "login", outcome: "success", user, details: { via: ["remember"], session: record.id } });
   return { record, user };
 }
@@ -87,7 +89,17 @@ async function restoreFromRemember(ctx: RequestContext): Promise<LiveSession | n
 export async function startSession(
   ctx: RequestContext,
   user: UserRecord,
-  options: { remember: boolean; authnVia: string[]; authenticatedAt: Date },
+  options: {
+    remember: boolean;
+    authnVia: string[];
+    authenticatedAt: Date;
+    /**
+     * How the sign-in behind this session satisfied multi-factor ("tf:<method>" second factor, "mf:<method>"
+     * multi-factor first factor), kept in the session and its remember cookie: a remember cookie without it
+     * cannot restore a session for a user who must give a second factor.
+     */
+    secondFactorProof?: string | null;
+  },
 ): Promise<SessionRecord> {
   const { rt } = ctx;
   await endCurrentSession(ctx);
@@ -108,13 +120,14 @@ export async function startSession(
     userAgent: ctx.userAgent(),
     csrfSecret: randomToken(32),
     authnVia: options.authnVia,
-    data: {},
+    data: options.secondFactorProof ? { sf: options.secondFactorProof } : {},
   };
   await rt.sessions.create(record);
   // Session cookie without Max-Age: it ends with the browser; the server enforces idle/absolute limits.
   ctx.setCookie(rt.config.session.cookieName, token, cookieBase(ctx));
   if (options.remember) {
-    const remember = rt.signer.sign(REMEMBER_PURPOSE, { uid: user.fsUniquifier }, ctx.nowSeconds());
+    const sf = options.secondFactorProof ? { sf: options.secondFactorProof } : {};
+    const remember = rt.signer.sign(REMEMBER_PURPOSE, { uid: user.fsUniquifier, ...sf }, ctx.nowSeconds());
     ctx.setCookie(rt.config.session.rememberCookieName, remember, {
       ...cookieBase(ctx),
       maxAge: rt.config.session.rememberDurationSeconds,
@@ -144,4 +157,9 @@ export function clearSessionCookies(ctx: RequestContext): void {
   if (ctx.cookie(rt.config.session.rememberCookieName) !== undefined) {
     ctx.deleteCookie(rt.config.session.rememberCookieName, cookieBase(ctx));
   }
+}
+
+/** The multi-factor proof a session carries from the sign-in that made it (see startSession), or null. */
+export function secondFactorProof(record: SessionRecord | null | undefined): string | null {
+  return record && typeof record.data.sf === "string" ? record.data.sf : null;
 }

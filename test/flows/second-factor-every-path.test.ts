@@ -206,3 +206,35 @@ for (const dialect of flowDialects()) {
     });
   });
 }
+
+describe("a remember cookie from before two-factor applied does not skip it", () => {
+  it("signed in with remember, then 2FA set up: the old cookie restores nothing; one from a 2FA sign-in does", async () => {
+    const t = await createTfApp("sqlite", { required: false }, false, required({}));
+    try {
+      await t.app.rampart.api.createUser({ email: "early@x.test", password: PASSWORD });
+      const c = t.app.client();
+      assert.equal((await c.login("early@x.test", PASSWORD, { remember: true })).status, 200);
+      const early = c.jar.get("remember_token")!;
+      assert.ok(early, "remember cookie issued without a second factor (none was set up)");
+      // The user now sets up an authenticator as a signed-in user.
+      const s = await post(c, "/tf-setup", { setup: "authenticator" });
+      assert.equal(s.status, 200, s.body);
+      toStepStart(t);
+      const done = await post(c, `/tf-setup/${s.json.response.tf_state_token}`, { code: oath(t, s.json.response.tf_authr_key) });
+      assert.equal(done.status, 200, done.body);
+      const back = t.app.client();
+      back.jar.set("remember_token", early);
+      assert.equal(await signedIn(back), false, "the pre-2FA remember cookie no longer signs in");
+      // A remember cookie from a sign-in that gave the second factor keeps working.
+      t.advance(30);
+      const fresh = t.app.client();
+      const csrf = assertStopped(await fresh.login("early@x.test", PASSWORD, { remember: true }), "ready");
+      await finish(t, fresh, csrf, s.json.response.tf_authr_key as string);
+      const later = t.app.client();
+      later.jar.set("remember_token", fresh.jar.get("remember_token")!);
+      assert.ok(await signedIn(later));
+    } finally {
+      await t.app.close();
+    }
+  });
+});

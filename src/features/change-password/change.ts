@@ -13,7 +13,7 @@ import { readInput, str } from "../../core/input.js";
 import { deliverMail } from "../../core/mail-delivery.js";
 import { commitNewPassword } from "../../core/new-password.js";
 import { checkNewPassword } from "../../core/policy/password.js";
-import { startSession } from "../../core/session-cookies.js";
+import { secondFactorProof, startSession } from "../../core/session-cookies.js";
 import { normalizePassword } from "../../crypto/passwords/normalize.js";
 import { changePasswordSlice } from "./config.js";
 import type { ChangeNoticeContext } from "./emails.js";
@@ -86,7 +86,7 @@ export async function postChange(ctx: RequestContext, caller: Caller | null): Pr
   const nowSeconds = Math.floor(now.getTime() / 1000);
   if (me.mechanism === "session" && me.session) {
     const remember = me.session.remember || ctx.cookie(rt.config.session.rememberCookieName) !== undefined;
-    const session = await startSession(ctx, user, { remember, authnVia: ["change"], authenticatedAt: now });
+    const session = await startSession(ctx, user, { remember, authnVia: ["change"], authenticatedAt: now, secondFactorProof: secondFactorProof(me.session) });
     ctx.sessionOverride = { caller: { ...me, user, session, authenticatedAtSeconds: nowSeconds } };
   }
   const authToken = ctx.includeAuthToken() ? await issueAuthToken(rt, user, nowSeconds) : null;
