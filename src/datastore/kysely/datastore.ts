@@ -6,7 +6,7 @@ import { withConflictRetry } from "./retry.js";
 import { KyselyAuditStore } from "./audit.js";
 import type { StoreContext } from "./context.js";
 import { migrationControl } from "./migrations/index.js";
-import { KyselyRoleStore } from "./roles.js";
+import { KyselyRoleStore, RoleQueries } from "./roles.js";
 import type { Database, SqlDialect } from "./schema.js";
 import { KyselySessionStore, SessionQueries } from "./sessions.js";
 import { KyselyUserStore, UserQueries } from "./users.js";
@@ -22,6 +22,7 @@ export interface KyselyDatastoreOptions {
 
 interface Queries {
   users: UserQueries;
+  roles: RoleQueries;
   sessions: SessionQueries;
 }
 
@@ -29,7 +30,7 @@ function stores(ctx: StoreContext, q: Queries): TransactionStores {
   return {
     dialect: ctx.dialect,
     users: new KyselyUserStore(ctx, q.users),
-    roles: new KyselyRoleStore(ctx),
+    roles: new KyselyRoleStore(ctx, q.roles),
     sessions: new KyselySessionStore(ctx, q.sessions),
     audit: new KyselyAuditStore(ctx),
     attempts: new KyselyAttemptStore(ctx),
@@ -51,7 +52,11 @@ export class KyselyDatastore implements Datastore {
     options: KyselyDatastoreOptions = {},
   ) {
     const preparedSql = options.preparedSql ?? new Set<string>();
-    this.queries = { users: new UserQueries(db, preparedSql), sessions: new SessionQueries(db, preparedSql) };
+    this.queries = {
+      users: new UserQueries(db, preparedSql),
+      roles: new RoleQueries(db, preparedSql),
+      sessions: new SessionQueries(db, preparedSql),
+    };
     const s = stores({ db, dialect }, this.queries);
     this.users = s.users;
     this.roles = s.roles;

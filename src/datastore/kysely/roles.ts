@@ -2,9 +2,25 @@ import type { Kysely, Selectable } from "kysely";
 import { DuplicateError, type RoleRecord, type RoleStore } from "../contracts.js";
 import { fromSqlDateTime, toSqlDateTime, uniqueViolationKey } from "./codec.js";
 import { confined, inTransaction, insertReturningId, type StoreContext } from "./context.js";
+import { PreparedQuery } from "./prepared.js";
 import type { Database, RoleTable } from "./schema.js";
 
 type RoleRow = Selectable<RoleTable>;
+
+/** Explicit column list: a prepared `select *` would break when a later migration adds columns. */
+const ROLE_COLUMNS = ["role.id", "role.name", "role.description", "role.permissions", "role.update_datetime"] as const;
+
+/** Compiled once: every guard check (authorization) reads the caller's roles. */
+export class RoleQueries {
+  readonly ofUser: PreparedQuery<RoleRow>;
+
+  constructor(db: Kysely<Database>, preparedSql: Set<string>) {
+    this.ofUser = new PreparedQuery(
+      db.selectFrom("role").innerJoin("roles_users", "roles_users.role_id", "role.id").select(ROLE_COLUMNS).where("roles_users.user_id", "=", 0).orderBy("role.name"),
+      preparedSql,
+    );
+  }
+}
 
 /** Flask-Security's AsaList: a comma-separated string; empty means no permissions. */
 export function parsePermissions(text: string | null | undefined): string[] {
@@ -29,7 +45,10 @@ function toRoleRecord(row: RoleRow): RoleRecord {
 }
 
 export class KyselyRoleStore implements RoleStore {
-  constructor(private readonly ctx: StoreContext) {}
+  constructor(
+    private readonly ctx: StoreContext,
+    private readonly q: RoleQueries,
+  ) {}
 
   private async byName(db: Kysely<Database>, name: string, lock = false): Promise<RoleRow | undefined> {
     let query = db.selectFrom("role").selectAll().where("name", "=", name);
@@ -100,13 +119,7 @@ export class KyselyRoleStore implements RoleStore {
   }
 
   async rolesOfUser(userId: number): Promise<RoleRecord[]> {
-    const rows = await this.ctx.db
-      .selectFrom("role")
-      .innerJoin("roles_users", "roles_users.role_id", "role.id")
-      .selectAll("role")
-      .where("roles_users.user_id", "=", userId)
-      .orderBy("role.name")
-      .execute();
+    const rows = await this.q.ofUser.rows(this.ctx.db, userId);
     return rows.map(toRoleRecord);
   }
 
