@@ -9,8 +9,8 @@ import type { Caller } from "./identity.js";
  * cached), and the response headers every Rampart response carries.
  */
 export class RequestContext {
-  readonly url: URL;
-  readonly wantsJson: boolean;
+  #url: URL | undefined;
+  #wantsJson: boolean | undefined;
   private bodyPromise: Promise<ParsedBody> | null = null;
   private cookiesIn: Record<string, string> | null = null;
   readonly setCookies: string[] = [];
@@ -24,9 +24,15 @@ export class RequestContext {
   constructor(
     readonly rt: Runtime,
     readonly request: Request,
-  ) {
-    this.url = new URL(request.url);
-    this.wantsJson = detectJson(request);
+  ) {}
+
+  // Parsed on first use: a guard check that only reads a header and a cookie never needs either.
+  get url(): URL {
+    return (this.#url ??= new URL(this.request.url));
+  }
+
+  get wantsJson(): boolean {
+    return (this.#wantsJson ??= detectJson(this.request));
   }
 
   now(): Date {

@@ -47,7 +47,8 @@ export async function presentedAuthToken(ctx: RequestContext): Promise<string | 
     const fromBody = body?.kind === "json" ? body.fields[key] : undefined;
     if (typeof fromBody === "string" && fromBody) return fromBody;
   }
-  const fromQuery = ctx.url.searchParams.get(key);
+  // Parse the URL only when there is a query string: most token requests carry the header alone.
+  const fromQuery = ctx.request.url.includes("?") ? ctx.url.searchParams.get(key) : null;
   if (fromQuery) return fromQuery;
   return ctx.request.headers.get(header) || null;
 }
