@@ -1,16 +1,14 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { serve, type ServerType } from "@hono/node-server";
 import type { Browser } from "playwright-core";
-import { chromiumAvailable, launchChromium } from "../helpers/browser.js";
+import { chromiumAvailable, launchChromium, serveDemo } from "../helpers/browser.js";
 import { createTestApp, type TestApp } from "../helpers/app.js";
-import { demoApp } from "../../src/server/demo-app.js";
 
 const available = chromiumAvailable();
 
 describe("pages in a real browser (Chromium)", { skip: !available && "chromium not installed" }, () => {
   let app: TestApp;
-  let server: ServerType;
+  let server: Awaited<ReturnType<typeof serveDemo>>;
   let browser: Browser;
   let base: string;
 
@@ -18,18 +16,13 @@ describe("pages in a real browser (Chromium)", { skip: !available && "chromium n
     // Plain http on localhost: development mode makes cookies non-Secure with plain names.
     app = await createTestApp({ config: { development: true } });
     await app.rampart.api.createUser({ email: "alice@x.test", password: "correct horse battery" });
-    const fetch = demoApp(app.rampart);
-    await new Promise<void>((resolve) => {
-      server = serve({ fetch, port: 0, hostname: "127.0.0.1" }, (info) => {
-        base = `http://localhost:${info.port}`;
-        resolve();
-      });
-    });
+    server = await serveDemo(app.rampart);
+    base = server.base;
     browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
-    await new Promise((r) => server?.close(r));
+    await server?.close();
     await app?.close();
   });
 

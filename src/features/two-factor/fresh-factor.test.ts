@@ -2,7 +2,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { flowDialects } from "../../../test/helpers/app.js";
 import type { TestClient } from "../../../test/helpers/client.js";
-import { createTfApp, enrolAuthenticator, loginPending, oath, PASSWORD, toStepStart, validate, type TfApp } from "./testing/kit.js";
+import { createTfApp, enrolAuthenticator, loginPending, oath, PASSWORD, signInWithCode, type TfApp, toStepStart, validate } from "./testing/kit.js";
 
 /**
  * SECURITY I72: disabling two-factor or switching its method needs fresh authentication INCLUDING the current
@@ -23,20 +23,10 @@ for (const dialect of flowDialects()) {
     });
     after(() => t.app.close());
 
-    /** Password + code sign-in: the session proved the second factor now. */
-    async function signInWithCode(email: string, secret: string): Promise<{ c: TestClient; csrf: string }> {
-      toStepStart(t);
-      const c = t.app.client();
-      const l = await loginPending(c, email, "ready");
-      const ok = await validate(c, l.json.response.csrf_token, oath(t, secret));
-      assert.equal(ok.status, 200, ok.body);
-      return { c, csrf: ok.json.response.csrf_token as string };
-    }
-
     const noticeTo = (email: string) => t.app.sink.messages.filter((m) => m.envelopeTo.includes(email) && m.subject === "Two-factor authentication changed");
 
     it("fresh by password only (/verify after the 2FA sign-in went stale) → 401 TWO_FACTOR_FRESH_REQUIRED, nothing changes, no mail; + current code → disabled and a notice", async () => {
-      const { c, csrf } = await signInWithCode("carol@x.test", secrets.carol!);
+      const { c, csrf } = await signInWithCode(t, "carol@x.test", secrets.carol!);
       t.advance(61);
       const verify = await c.post("/verify", { json: { password: PASSWORD }, headers: { "x-csrf-token": csrf } });
       assert.equal(verify.status, 200, verify.body);
@@ -65,7 +55,7 @@ for (const dialect of flowDialects()) {
     });
 
     it("a session whose sign-in proved the code within the window switches the method (state token) → notice; once stale it cannot", async () => {
-      const { c, csrf } = await signInWithCode("dave@x.test", secrets.dave!);
+      const { c, csrf } = await signInWithCode(t, "dave@x.test", secrets.dave!);
       t.app.sink.clear();
       const s = await c.post("/tf-setup", { json: { setup: "email" }, headers: { "x-csrf-token": csrf } });
       assert.equal(s.status, 200, s.body);

@@ -2,23 +2,13 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { flowDialects } from "../../../test/helpers/app.js";
 import type { TestClient } from "../../../test/helpers/client.js";
-import { createTfApp, enrolAuthenticator, loginPending, oath, PASSWORD, toStepStart, validate, type TfApp } from "./testing/kit.js";
+import { createTfApp, enrolAuthenticator, loginPending, oath, PASSWORD, signInWithCode, toStepStart, validate, type TfApp } from "./testing/kit.js";
 
 /** Multi-factor recovery codes: /mf-recovery-codes (fresh) and /mf-recovery during a pending sign-in. */
 const CODE_SHAPE = /^[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}$/;
 
-/** Signs `email` in completely (password + authenticator code); returns the client and its CSRF token. */
-async function signedIn(t: TfApp, email: string, secret: string): Promise<{ c: TestClient; csrf: string }> {
-  toStepStart(t);
-  const c = t.app.client();
-  const l = await loginPending(c, email, "ready");
-  const ok = await validate(c, l.json.response.csrf_token, oath(t, secret));
-  assert.equal(ok.status, 200, ok.body);
-  return { c, csrf: ok.json.response.csrf_token as string };
-}
-
 async function generate(t: TfApp, email: string, secret: string): Promise<string[]> {
-  const { c, csrf } = await signedIn(t, email, secret);
+  const { c, csrf } = await signInWithCode(t, email, secret);
   const r = await c.post("/mf-recovery-codes", { json: {}, headers: { "x-csrf-token": csrf } });
   assert.equal(r.status, 200, r.body);
   assert.match(r.headers.get("cache-control") ?? "", /no-store/);
@@ -144,7 +134,7 @@ for (const dialect of flowDialects()) {
     });
 
     it("HTML: the generate form shows the new codes once with a store-them-now notice; the code form signs in", async () => {
-      const { c, csrf } = await signedIn(t, "regen@x.test", secrets.get("regen@x.test")!);
+      const { c, csrf } = await signInWithCode(t, "regen@x.test", secrets.get("regen@x.test")!);
       const r = await c.post("/mf-recovery-codes", { form: { csrf_token: csrf } });
       assert.equal(r.status, 200, r.body);
       assert.match(r.body, /Store these codes now/);
@@ -162,7 +152,7 @@ for (const dialect of flowDialects()) {
     });
 
     it("a stale session → 401 reauth on /mf-recovery-codes; after /verify it generates", async () => {
-      const { c } = await signedIn(t, "regen@x.test", secrets.get("regen@x.test")!);
+      const { c } = await signInWithCode(t, "regen@x.test", secrets.get("regen@x.test")!);
       t.advance(601);
       const g = await c.get("/mf-recovery-codes", { acceptJson: true });
       assert.equal(g.status, 401, g.body);

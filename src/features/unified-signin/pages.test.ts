@@ -1,10 +1,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { serve, type ServerType } from "@hono/node-server";
 import type { Browser } from "playwright-core";
-import { chromiumAvailable, launchChromium } from "../../../test/helpers/browser.js";
+import { chromiumAvailable, launchChromium, serveDemo } from "../../../test/helpers/browser.js";
 import type { Reply, TestClient } from "../../../test/helpers/client.js";
-import { demoApp } from "../../server/demo-app.js";
 import { createUsApp, oath, setupEmail, signedIn, signedInAs, toStepStart, usMail, type UsApp } from "./testing/kit.js";
 
 /**
@@ -147,24 +145,20 @@ const available = chromiumAvailable();
 
 describe("unified sign-in in a real browser (Chromium)", { skip: !available && "chromium not installed" }, () => {
   let t: UsApp;
-  let server: ServerType;
+  let server: Awaited<ReturnType<typeof serveDemo>>;
   let browser: Browser;
   let base: string;
   before(async () => {
     // Plain http on localhost: development mode makes cookies non-Secure with plain names.
     t = await createUsApp("sqlite", {}, { development: true });
     await setupEmail(t, await signedIn(t, "chrome@x.test"), "chrome@x.test");
-    await new Promise<void>((resolve) => {
-      server = serve({ fetch: demoApp(t.app.rampart), port: 0, hostname: "127.0.0.1" }, (info) => {
-        base = `http://localhost:${info.port}`;
-        resolve();
-      });
-    });
+    server = await serveDemo(t.app.rampart);
+    base = server.base;
     browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
-    await new Promise((r) => server?.close(r));
+    await server?.close();
     await t?.app.close();
   });
 

@@ -80,3 +80,13 @@ export async function assertNothingGranted(t: TfApp, c: TestClient): Promise<voi
   const all = await c.get("/api/protected", { acceptJson: true });
   assert.equal(all.status, 401);
 }
+
+/** Signs `email` in completely (password + authenticator code, the session proves the second factor). */
+export async function signInWithCode(t: TfApp, email: string, secret: string): Promise<{ c: TestClient; csrf: string }> {
+  toStepStart(t);
+  const c = t.app.client();
+  const l = await loginPending(c, email, "ready");
+  const ok = await validate(c, l.json.response.csrf_token, oathCode(t, secret));
+  assert.equal(ok.status, 200, ok.body);
+  return { c, csrf: ok.json.response.csrf_token as string };
+}
