@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
+import { isPasslibJson, openPasslib } from "./fs-passlib.js";
 
 /**
  * Encryption of TOTP secrets at rest (FS TOTP_SECRETS: key id → secret). The highest key id seals (ids
@@ -7,15 +8,21 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:cr
  *
  * Sealed form: `rt1:<keyId>:<iv>:<ciphertext>:<tag>` (base64url parts), AES-256-GCM with a 12-byte random
  * IV, the key derived from the configured secret by HKDF-SHA256, and `rt1:<keyId>` as additional data.
+ *
+ * `open` also reads what Flask-Security stored (passlib's encrypted TOTP JSON, see fs-passlib.ts) with the same
+ * TOTP_SECRETS; such values always need resealing into `rt1`, which adds the integrity passlib's format lacks.
  */
 
 export interface SecretBox {
   /** The key id new values are sealed with. */
   readonly currentKeyId: string;
   seal(plain: string): string;
-  /** The plaintext, or null when the value is malformed, tampered with or sealed under an unknown key. */
+  /**
+   * The plaintext (for an FS value: its base32 key), or null when the value is malformed, tampered with or
+   * sealed under an unknown key. An FS value opened with a wrong secret cannot be detected (see fs-passlib.ts).
+   */
   open(sealed: string): string | null;
-  /** True when `sealed` was not sealed with the current key (an older key, or unreadable). */
+  /** True when `sealed` was not sealed as `rt1` with the current key (older key, FS format, or unreadable). */
   needsReseal(sealed: string): boolean;
 }
 
@@ -75,6 +82,7 @@ export function createSecretBox(keys: Record<string, string>): SecretBox {
   const ids = Object.keys(keys);
   if (ids.length === 0) throw new TypeError("TOTP_SECRETS must hold at least one key (key id → secret)");
   const derived = new Map<string, Buffer>();
+  const raw = new Map<string, Buffer>();
   for (const id of ids) {
     if (!KEY_ID.test(id)) throw new TypeError(`TOTP_SECRETS key id "${id.slice(0, 64)}" must be 1–64 characters of A-Z a-z 0-9 _ . -`);
     const secret = keys[id];
@@ -82,6 +90,7 @@ export function createSecretBox(keys: Record<string, string>): SecretBox {
       throw new TypeError(`TOTP_SECRETS key "${id}" must be at least ${MIN_SECRET_BYTES} bytes (generate one with: rampart secrets generate)`);
     }
     derived.set(id, deriveKey(id, secret));
+    raw.set(id, Buffer.from(secret, "utf8"));
   }
   const currentKeyId = highestKeyId(ids);
   const currentKey = derived.get(currentKeyId)!;
@@ -98,6 +107,7 @@ export function createSecretBox(keys: Record<string, string>): SecretBox {
       return [VERSION, currentKeyId, iv.toString("base64url"), ciphertext.toString("base64url"), tag.toString("base64url")].join(":");
     },
     open(sealed: string): string | null {
+      if (typeof sealed === "string" && sealed.length <= 16_384 && isPasslibJson(sealed)) return openPasslib(sealed, raw);
       const envelope = parse(sealed);
       if (!envelope) return null;
       const key = derived.get(envelope.keyId);
