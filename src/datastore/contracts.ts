@@ -118,6 +118,11 @@ export interface UserStore {
    */
   replaceRecoveryCodes(id: number, expected: string | null, next: string | null): Promise<boolean>;
   /**
+   * Replaces the sealed two-factor secret only while it is still `expected` (one statement): resealing an old
+   * format never overwrites a secret a concurrent setup just stored.
+   */
+  replaceTfTotpSecret(id: number, expected: string, next: string): Promise<boolean>;
+  /**
    * Replaces the unified sign-in methods (us_totp_secrets, us_phone_number) only while both are still as
    * `expected`, in one statement: of interleaved setups/deletions exactly one wins, none is lost silently.
    * DuplicateError (field us_phone_number) when the phone belongs to another user.

@@ -108,3 +108,18 @@ export async function drawFromBudget(ctx: RequestContext, key: string, max: numb
 export function phoneE164(rt: Runtime, raw: string): string | null {
   return normalizePhone(raw, (sliceOf(rt.config, smsSlice) as SmsConfig).phoneRegionDefault);
 }
+
+/**
+ * A secret sealed in an older format (Flask-Security's passlib JSON, or an older TOTP_SECRETS key) is sealed
+ * again with the current key after it proved itself; `store` writes it by compare-and-set. Failures are
+ * logged, never fatal: the old value still opens.
+ */
+export async function resealIfNeeded(ctx: RequestContext, sealed: string, secret: string, store: (next: string) => Promise<boolean>): Promise<void> {
+  const box = secretBox(ctx.rt);
+  if (!box.needsReseal(sealed)) return;
+  try {
+    await store(box.seal(secret));
+  } catch (error) {
+    ctx.rt.logger.warn(`resealing a TOTP secret failed: ${(error as Error).message}`);
+  }
+}

@@ -13,6 +13,7 @@ const fixture = JSON.parse(readFileSync(new URL("./fixtures/fs-totp-vectors.json
   secrets: Record<string, string>;
   vectors: { name: string; value: string; tag: string; key: string }[];
   wrongWallet: { secrets: Record<string, string> };
+  usTotpSecrets: { value: string; methods: Record<string, { key: string }> };
 };
 const PASSWORD = "correct horse battery";
 
@@ -67,6 +68,12 @@ describe("two-factor for a user migrated from Flask-Security", () => {
       assert.equal(ok.status, 200, ok.body);
       assert.equal(ok.json.response.user.email, email);
       assert.equal((await c.get("/api/protected", { acceptJson: true })).status, 200);
+      // Proved once, the secret is sealed again in Rampart's format; the next sign-in uses that.
+      const stored = (await t.app.rampart.api.findUser(email))!.tfTotpSecret!;
+      assert.match(stored, /^rt1:/);
+      t.advance(30);
+      const again = await loginReady(t, email);
+      assert.equal((await validate(again.c, again.csrf, oathCode(t, vector.key))).status, 200);
     });
   }
 
@@ -82,6 +89,26 @@ describe("two-factor for a user migrated from Flask-Security", () => {
       assert.equal((await c.get("/api/protected", { acceptJson: true })).status, 401);
     } finally {
       await other.app.close();
+    }
+  });
+});
+
+describe("unified sign-in for a user migrated from Flask-Security", () => {
+  it("an authenticator code of the FS-stored us_totp_secrets signs in, and the method is sealed again", async () => {
+    const app = await createTestApp({ config: { totp: { secrets: fixture.secrets, issuer: "Rampart Test" }, unifiedSignin: { enabled: true } } as never });
+    const t = clocked(app);
+    try {
+      const user = await app.rampart.api.createUser({ email: "fs-us@x.test", password: PASSWORD });
+      await app.rampart.runtime.datastore.users.update(user.id, { usTotpSecrets: fixture.usTotpSecrets.value });
+      toStepStart(t);
+      const c = app.client();
+      const r = await c.post("/us-signin", { json: { identity: "fs-us@x.test", passcode: oathCode(t, fixture.usTotpSecrets.methods.authenticator!.key) }, headers: { "x-csrf-token": await c.csrf() } });
+      assert.equal(r.status, 200, r.body);
+      const methods = JSON.parse((await app.rampart.api.findUser("fs-us@x.test"))!.usTotpSecrets!) as Record<string, string>;
+      assert.match(methods.authenticator!, /^rt1:/);
+      assert.match(methods.email!, /^\{"enckey"/, "other methods stay as they were until used");
+    } finally {
+      await app.close();
     }
   });
 });

@@ -56,6 +56,15 @@ export function attemptStoreConformance(factory: DatastoreFactory): void {
       assert.equal(await ds().users.replaceUsMethods(user.id, withPhone, none), true, "cleared");
     });
 
+    it("replaceTfTotpSecret is a compare-and-set", async () => {
+      const user = await ds().users.create({ email: uniqueEmail("Tf") });
+      await ds().users.update(user.id, { tfPrimaryMethod: "authenticator", tfTotpSecret: "old" });
+      assert.equal(await ds().users.replaceTfTotpSecret(user.id, "stale", "x"), false);
+      const wins = await Promise.all(Array.from({ length: 10 }, (_, i) => ds().users.replaceTfTotpSecret(user.id, "old", `new-${i}`)));
+      assert.equal(wins.filter(Boolean).length, 1);
+      assert.match((await ds().users.findById(user.id))!.tfTotpSecret!, /^new-\d$/);
+    });
+
     it("claimTotpStep accepts a step once and only moving forward, also under concurrency", async () => {
       const user = await ds().users.create({ email: uniqueEmail("Totp") });
       assert.equal(await ds().users.claimTotpStep(user.id, 1000), true, "first use");

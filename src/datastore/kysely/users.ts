@@ -234,6 +234,11 @@ export class KyselyUserStore implements UserStore {
     return Number(result.numUpdatedRows) > 0;
   }
 
+  async replaceTfTotpSecret(id: number, expected: string, next: string): Promise<boolean> {
+    const result = await this.ctx.db.updateTable("user").set({ tf_totp_secret: next, update_datetime: toSqlDateTime(new Date()) }).where("id", "=", id).where("tf_totp_secret", "=", expected).executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
   async replaceUsMethods(id: number, expected: { secrets: string | null; phone: string | null }, next: { secrets: string | null; phone: string | null }): Promise<boolean> {
     let query = this.ctx.db.updateTable("user").set({ us_totp_secrets: next.secrets, us_phone_number: next.phone, update_datetime: toSqlDateTime(new Date()) }).where("id", "=", id);
     query = expected.secrets === null ? query.where("us_totp_secrets", "is", null) : query.where("us_totp_secrets", "=", expected.secrets);

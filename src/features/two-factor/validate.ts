@@ -7,6 +7,7 @@ import { userPayload } from "../../core/http/user-payload.js";
 import type { Caller } from "../../core/identity.js";
 import { readInput, str } from "../../core/input.js";
 import { clearSessionCookies, endCurrentSession } from "../../core/session-cookies.js";
+import { resealIfNeeded } from "../../core/passcodes/index.js";
 import { checkCode, clearAttempts, drawAttempt } from "./codes.js";
 import { validatePage } from "./pages.js";
 import { recoveryOptions } from "./rescue.js";
@@ -65,6 +66,11 @@ export async function postValidate(ctx: RequestContext, caller: Caller | null): 
     return fail({ code: [{ code: "TWO_FACTOR_INVALID_TOKEN" }] });
   }
   await clearAttempts(ctx, user);
+  if (!setup && sealed && sealed === user.tfTotpSecret) {
+    // A secret in an older format (e.g. stored by Flask-Security) is sealed again now that it proved itself.
+    const stored = sealed;
+    await resealIfNeeded(ctx, stored, secret, (next) => rt.datastore.users.replaceTfTotpSecret(user.id, stored, next));
+  }
   if (!(await consumePending(ctx))) {
     clearPending(ctx);
     return permissionDenied(ctx);

@@ -3,9 +3,9 @@ import type { RequestContext } from "../../core/context.js";
 import { humanizeSeconds } from "../../core/humanize.js";
 import { externalUrl } from "../../core/http/links.js";
 import { deliverMail } from "../../core/mail-delivery.js";
-import { drawFromBudget, matchAuthenticatorCode, matchSentCode, sendSms, sentCodeNow } from "../../core/passcodes/index.js";
+import { drawFromBudget, matchAuthenticatorCode, matchSentCode, resealIfNeeded, sendSms, sentCodeNow } from "../../core/passcodes/index.js";
 import type { UserRecord } from "../../datastore/contracts.js";
-import { activeCodeMethods, openSecret, usConfig } from "./methods.js";
+import { activeCodeMethods, openSecret, sealedSecrets, usConfig } from "./methods.js";
 
 /**
  * Sign-in codes. An emailed/texted code is derived from the method's secret, the validity period and the
@@ -60,15 +60,32 @@ async function deliver(ctx: RequestContext, user: UserRecord, method: string, co
 /** Checks a code for one of the user's methods; a match is consumed (one winner under concurrency). */
 export async function matchMethodCode(ctx: RequestContext, user: UserRecord, method: string, code: string): Promise<boolean> {
   const { rt } = ctx;
-  const cfg = usConfig(rt);
   const secret = openSecret(rt, user, method);
   if (!secret) return false;
+  const matched = await matchCurrentCode(ctx, user, method, secret, code);
+  if (matched) await resealMethod(ctx, user, method, secret);
+  return matched;
+}
+
+async function matchCurrentCode(ctx: RequestContext, user: UserRecord, method: string, secret: string, code: string): Promise<boolean> {
+  const { rt } = ctx;
+  const cfg = usConfig(rt);
   if (method === "authenticator") return matchAuthenticatorCode(ctx, user, secret, code, cfg.authenticatorWindowSteps);
   // The newest send's number; the counter row outlives its window by two periods so a code sent late in a
   // window still works for its whole life. Sends over the limit were not sent: the last real one counts.
   const n = await rt.datastore.attempts.peek(sentKey(user, method), cfg.sendWindowSeconds + 2 * cfg.tokenValiditySeconds, ctx.now());
   if (n === 0) return false;
   return matchSentCode(ctx, user, `us:${method}`, secret, code, cfg.tokenValiditySeconds, Math.min(n, cfg.sendLimit));
+}
+
+/** A method secret in an older format (e.g. stored by Flask-Security) is sealed again after it proved itself. */
+async function resealMethod(ctx: RequestContext, user: UserRecord, method: string, secret: string): Promise<void> {
+  const sealed = sealedSecrets(user);
+  const old = sealed[method];
+  if (!old) return;
+  await resealIfNeeded(ctx, old, secret, (next) =>
+    ctx.rt.datastore.users.replaceUsMethods(user.id, { secrets: user.usTotpSecrets, phone: user.usPhoneNumber }, { secrets: JSON.stringify({ ...sealed, [method]: next }), phone: user.usPhoneNumber }),
+  );
 }
 
 /** A setup code for the new secret (nonce from the setup state). */
