@@ -1,4 +1,5 @@
-import { hash, parseOptions, verify, type Algorithm, type Version } from "@node-rs/argon2";
+import { parseOptions, type Algorithm, type Version } from "@node-rs/argon2";
+import { runOnHashThread } from "./hash-threads.js";
 import type { PasswordHashingOptions } from "./options.js";
 import type { ParsedHash } from "./parsed-hash.js";
 
@@ -11,15 +12,15 @@ const MAX_MEMORY_KIB = 4 * 1024 * 1024;
 const MAX_TIME_COST = 1000;
 
 /** New argon2id PHC string ($argon2id$v=19$m=…,t=…,p=…$salt$hash), 16-byte random salt, 32-byte output. */
-export function hashArgon2(secret: string, params: PasswordHashingOptions["argon2"]): Promise<string> {
-  return hash(secret, {
+export async function hashArgon2(secret: string, params: PasswordHashingOptions["argon2"]): Promise<string> {
+  return (await runOnHashThread("argon2.hash", secret, {
     algorithm: ARGON2ID,
     version: VERSION_0X13,
     memoryCost: params.memoryCost,
     timeCost: params.timeCost,
     parallelism: params.parallelism,
     outputLen: 32,
-  });
+  })) as string;
 }
 
 /** $argon2id$ / $argon2i$ / $argon2d$ PHC strings (what passlib's argon2 handler writes and reads). */
@@ -36,7 +37,7 @@ export function parseArgon2(stored: string): ParsedHash | null {
     scheme: "argon2",
     async verify(secret) {
       try {
-        return (await verify(stored, secret)) === true;
+        return (await runOnHashThread("argon2.verify", stored, secret)) === true;
       } catch {
         return false;
       }

@@ -1,4 +1,5 @@
-import { hash, parseOptions, verify } from "@node-rs/bcrypt";
+import { parseOptions } from "@node-rs/bcrypt";
+import { runOnHashThread } from "./hash-threads.js";
 import type { ParsedHash } from "./parsed-hash.js";
 import { bcryptSecret } from "./prehash.js";
 
@@ -8,8 +9,8 @@ const FORMAT = /^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/;
  * New $2b$ hash. The secret is cut to its first 72 UTF-8 bytes first, as FS 5.7+ hash_password does (bcrypt
  * never reads further, so hashes made before 5.7 from the whole 88-character pre-hash are the same).
  */
-export function hashBcrypt(secret: string, cost: number): Promise<string> {
-  return hash(bcryptSecret(secret), { cost });
+export async function hashBcrypt(secret: string, cost: number): Promise<string> {
+  return (await runOnHashThread("bcrypt.hash", bcryptSecret(secret), { cost })) as string;
 }
 
 /** $2a$ / $2b$ / $2y$ modular-crypt strings. */
@@ -25,7 +26,7 @@ export function parseBcrypt(stored: string): ParsedHash | null {
     scheme: "bcrypt",
     async verify(secret) {
       try {
-        return (await verify(bcryptSecret(secret), stored)) === true;
+        return (await runOnHashThread("bcrypt.verify", bcryptSecret(secret), stored)) === true;
       } catch {
         return false;
       }

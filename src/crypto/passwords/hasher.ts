@@ -5,6 +5,7 @@ import { identifyStoredHash } from "./identify.js";
 import { normalizePassword } from "./normalize.js";
 import { resolvePasswordHashingOptions, type PasswordHashingOptions } from "./options.js";
 import type { ParsedHash } from "./parsed-hash.js";
+import { reserveHashThreads } from "./hash-threads.js";
 import { fsPrehash } from "./prehash.js";
 import { HashSemaphore } from "./semaphore.js";
 
@@ -30,6 +31,7 @@ export interface PasswordHasher {
 export function createPasswordHasher(options?: Partial<PasswordHashingOptions>): PasswordHasher {
   const opts = resolvePasswordHashingOptions(options);
   const gate = new HashSemaphore(opts.maxConcurrent, opts.maxQueue);
+  reserveHashThreads(opts.maxConcurrent);
   let dummy: Promise<ParsedHash> | null = null;
 
   const kdf = (secret: string): Promise<string> =>

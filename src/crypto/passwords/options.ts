@@ -12,7 +12,7 @@ export interface PasswordHashingOptions {
   salt: string | null;
   /** Unicode normalization applied before hashing and verifying (FS PASSWORD_NORMALIZE_FORM). Default NFKD. */
   normalizeForm: "NFKD" | "NFKC" | "NFD" | "NFC" | null;
-  /** Hash/verify jobs running at once. Default 2: keep below UV_THREADPOOL_SIZE (4). */
+  /** Hash/verify jobs running at once; argon2/bcrypt run on as many low-priority worker threads. Default 2. */
   maxConcurrent: number;
   /** Jobs waiting for a slot before new ones are refused with HashQueueFullError. Default 256. */
   maxQueue: number;
