@@ -8,7 +8,7 @@ const app = new Hono();
 app.get("/api/protected", (c) => {
   const via = c.req.header("authentication-token") ? "token" : "session";
   c.header("cache-control", "private, no-store");
-  return c.json({ meta: { code: 200 }, response: { message: `Hello ${email}`, via, roles: [] } });
+  return c.json({ meta: { code: 200 }, response: { message: `Hello ${email}`, via } });
 });
 
 const server = serve({ fetch: app.fetch, port: Number(process.env.PORT ?? 0), hostname: "127.0.0.1" }, (info) => {

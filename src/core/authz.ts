@@ -25,8 +25,12 @@ export interface Requirement {
   csrf?: boolean;
 }
 
+/**
+ * `roles` and `permissions` are present only when the requirement names roles or permissions: only then are
+ * they read from the datastore (a plain sign-in check skips that query on every request).
+ */
 export type GuardOutcome =
-  | { ok: true; user: UserRecord; mechanism: Mechanism; roles: string[]; permissions: string[]; setCookies: string[] }
+  | { ok: true; user: UserRecord; mechanism: Mechanism; roles?: string[]; permissions?: string[]; setCookies: string[] }
   | { ok: false; response: Response };
 
 export interface Guards {
@@ -67,6 +71,8 @@ export function createGuards(rt: Runtime): Guards {
         if (failure) return { ok: false, response: jsonResponse(ctx, 400, { errors: [rt.message(failure)], error_codes: [failure] }) };
       }
     }
+    const done = { ok: true as const, user: caller.user, mechanism: caller.mechanism, setCookies: ctx.setCookies };
+    if (!needsRoles(req)) return done;
     const roles = await rt.datastore.roles.rolesOfUser(caller.user.id);
     const roleNames = roles.map((r) => r.name);
     const permissions = [...new Set(roles.flatMap((r) => r.permissions))];
@@ -78,7 +84,7 @@ export function createGuards(rt: Runtime): Guards {
       all(req.permissionsRequired, permissions) &&
       any(req.permissionsAccepted, permissions);
     if (!allowed) return { ok: false, response: unauthorized(ctx) };
-    return { ok: true, user: caller.user, mechanism: caller.mechanism, roles: roleNames, permissions, setCookies: ctx.setCookies };
+    return { ...done, roles: roleNames, permissions };
   }
 
   return {
@@ -95,4 +101,13 @@ export function createGuards(rt: Runtime): Guards {
     permissionsAccepted: (...permissions) => ({ permissionsAccepted: permissions }),
     freshRequired: (withinSeconds) => ({ withinSeconds }),
   };
+}
+
+function needsRoles(req: Requirement): boolean {
+  return (
+    req.rolesRequired !== undefined ||
+    req.rolesAccepted !== undefined ||
+    req.permissionsRequired !== undefined ||
+    req.permissionsAccepted !== undefined
+  );
 }
