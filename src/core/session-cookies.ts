@@ -25,14 +25,28 @@ export async function loadSession(ctx: RequestContext): Promise<LiveSession | nu
   const { rt } = ctx;
   const token = ctx.cookie(rt.config.session.cookieName);
   if (token && token.length <= 128) {
-    const record = await rt.sessions.findByTokenHash(sha256Hex(token));
-    const live = record ? await checkAlive(ctx, record) : null;
+    const live = await findLive(ctx, sha256Hex(token));
     if (live) return live;
   }
   return restoreFromRemember(ctx);
 }
 
-async function checkAlive(ctx: RequestContext, record: SessionRecord): Promise<LiveSession | null> {
+/**
+ * The session and its user in one round trip when the session store lives in the datastore and can join them
+ * (SQL); otherwise (Redis, or a store from elsewhere) the session, then the user.
+ */
+async function findLive(ctx: RequestContext, tokenHash: string): Promise<LiveSession | null> {
+  const { rt } = ctx;
+  if (rt.sessions.findWithUserByTokenHash && rt.sessions === rt.datastore.sessions) {
+    const found = await rt.sessions.findWithUserByTokenHash(tokenHash);
+    return found ? checkAlive(ctx, found.session, found.user) : null;
+  }
+  const record = await rt.sessions.findByTokenHash(tokenHash);
+  return record ? checkAlive(ctx, record) : null;
+}
+
+/** `joinedUser`: the user already read with the session (null: none); undefined reads it here. */
+async function checkAlive(ctx: RequestContext, record: SessionRecord, joinedUser?: UserRecord | null): Promise<LiveSession | null> {
   const { rt } = ctx;
   const now = ctx.now().getTime();
   const idleLimit = record.lastActiveAt.getTime() + rt.config.session.idleTimeoutSeconds * 1000;
@@ -40,7 +54,7 @@ async function checkAlive(ctx: RequestContext, record: SessionRecord): Promise<L
     await rt.sessions.delete(record.id);
     return null;
   }
-  const user = await rt.datastore.users.findById(record.userId);
+  const user = joinedUser !== undefined ? joinedUser : await rt.datastore.users.findById(record.userId);
   if (!user || !user.active || user.fsUniquifier !== record.fsUniquifier) {
     await rt.sessions.delete(record.id);
     return null;

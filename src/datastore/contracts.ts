@@ -208,6 +208,12 @@ export interface SessionStore {
   deleteForUser(userId: number, exceptId?: string): Promise<number>;
   /** Removes sessions past their absolute expiry or idle since before `idleBefore`. */
   deleteExpired(now: Date, idleBefore: Date): Promise<number>;
+  /**
+   * Optional: the session and its user in one round trip (SQL stores join the user table). `user` is what the
+   * same datastore's `users.findById(session.userId)` returns, null when there is none. Liveness checks
+   * (expiry, active, uniquifier) stay with the caller.
+   */
+  findWithUserByTokenHash?(tokenHash: string): Promise<{ session: SessionRecord; user: UserRecord | null } | null>;
 }
 
 export type AuditOutcome = "success" | "failure" | "info";

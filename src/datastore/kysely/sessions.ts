@@ -1,11 +1,14 @@
-import type { Kysely, Selectable, Updateable } from "kysely";
-import type { SessionRecord, SessionStore } from "../contracts.js";
+import type { Compilable, Kysely, Selectable, Updateable } from "kysely";
+import type { SessionRecord, SessionStore, UserRecord } from "../contracts.js";
 import { decodeBool, encodeBool, fromMillis, fromMillisOrNull, parseJson, toMillis } from "./codec.js";
 import type { StoreContext } from "./context.js";
 import { PreparedQuery } from "./prepared.js";
 import type { Database, SessionTable } from "./schema.js";
+import { toUserRecord, USER_COLUMNS, type UserRow } from "./users.js";
 
 type SessionRow = Selectable<SessionTable>;
+/** A session row with its user's columns prefixed `u_` (all null when the user row is missing). */
+type SessionWithUserRow = SessionRow & { [K in keyof UserRow as `u_${K}`]: UserRow[K] | null };
 
 /** Explicit column list: a prepared `select *` would break when a later migration adds columns. */
 const SESSION_COLUMNS = [
@@ -29,10 +32,22 @@ const SESSION_COLUMNS = [
 export class SessionQueries {
   readonly byTokenHash: PreparedQuery<SessionRow>;
   readonly byId: PreparedQuery<SessionRow>;
+  /** Session by token hash LEFT JOIN its user: what every cookie-authenticated request reads, in one trip. */
+  readonly withUserByTokenHash: PreparedQuery<SessionWithUserRow>;
 
   constructor(db: Kysely<Database>, preparedSql: Set<string>) {
     this.byTokenHash = new PreparedQuery(db.selectFrom("session").select(SESSION_COLUMNS).where("token_hash", "=", ""), preparedSql);
     this.byId = new PreparedQuery(db.selectFrom("session").select(SESSION_COLUMNS).where("id", "=", ""), preparedSql);
+    const columns = [
+      ...SESSION_COLUMNS.map((c) => `session.${c}` as const),
+      ...USER_COLUMNS.map((c) => `user.${c} as u_${c}` as const),
+    ];
+    const joined = db
+      .selectFrom("session")
+      .leftJoin("user", "user.id", "session.user_id")
+      .select(columns)
+      .where("session.token_hash", "=", "");
+    this.withUserByTokenHash = new PreparedQuery(joined as unknown as Compilable<SessionWithUserRow>, preparedSql);
   }
 }
 
@@ -54,6 +69,13 @@ function toSessionRecord(row: SessionRow): SessionRecord {
     authnVia: parseJson<string[]>(row.authn_via, []),
     data: parseJson<Record<string, unknown>>(row.data, {}),
   };
+}
+
+function userOf(row: SessionWithUserRow): UserRecord | null {
+  if (row.u_id === null || row.u_id === undefined) return null;
+  const user: Record<string, unknown> = {};
+  for (const c of USER_COLUMNS) user[c] = row[`u_${c}`];
+  return toUserRecord(user as UserRow);
 }
 
 export class KyselySessionStore implements SessionStore {
@@ -88,6 +110,11 @@ export class KyselySessionStore implements SessionStore {
   async findByTokenHash(tokenHash: string): Promise<SessionRecord | null> {
     const row = await this.q.byTokenHash.first(this.ctx.db, tokenHash);
     return row ? toSessionRecord(row) : null;
+  }
+
+  async findWithUserByTokenHash(tokenHash: string): Promise<{ session: SessionRecord; user: UserRecord | null } | null> {
+    const row = await this.q.withUserByTokenHash.first(this.ctx.db, tokenHash);
+    return row ? { session: toSessionRecord(row), user: userOf(row) } : null;
   }
 
   async findById(id: string): Promise<SessionRecord | null> {

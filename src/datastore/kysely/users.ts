@@ -17,7 +17,7 @@ import { PreparedQuery } from "./prepared.js";
 import type { Database, UserTable } from "./schema.js";
 
 /** Explicit column list: a prepared `select *` would break when a later migration adds columns. */
-const USER_COLUMNS = [
+export const USER_COLUMNS = [
   "id",
   "email",
   "username",
@@ -43,7 +43,7 @@ const USER_COLUMNS = [
   "update_datetime",
 ] as const satisfies readonly (keyof UserTable)[];
 
-type UserRow = Pick<Selectable<UserTable>, (typeof USER_COLUMNS)[number]>;
+export type UserRow = Pick<Selectable<UserTable>, (typeof USER_COLUMNS)[number]>;
 
 /** Queries compiled once per datastore (hot paths: every authenticated request). */
 export class UserQueries {
