@@ -9,8 +9,12 @@
  * by itself; `deleteExpired` also removes idle ones and those past `now`. Updates of a live session run in a
  * Lua script that only writes when the session still exists, so an update never resurrects a deleted one.
  */
-import { Redis } from "ioredis";
+import { createRequire } from "node:module";
+import type { Redis } from "ioredis";
 import type { SessionRecord, SessionStore } from "./contracts.js";
+
+/** ioredis (several MB of RSS) loads only when a Redis URL is actually given, not with this module. */
+const require = createRequire(import.meta.url);
 
 interface FixedFields {
   id: string;
@@ -61,7 +65,8 @@ export class RedisSessionStore implements SessionStore {
 
   /** Connects to `url` (redis://…) and returns the store; `close()` ends that connection. */
   static connect(url: string, options: RedisSessionStoreOptions = {}): RedisSessionStore {
-    return new RedisSessionStore(new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 }), options);
+    const { Redis: Client } = require("ioredis") as typeof import("ioredis");
+    return new RedisSessionStore(new Client(url, { lazyConnect: false, maxRetriesPerRequest: 2 }), options);
   }
 
   async close(): Promise<void> {

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { resolveConfig, type RampartConfigInput } from "../config/index.js";
@@ -57,5 +58,27 @@ describe("password policy: zxcvbn complexity", () => {
   it("withoutContextWords removes context words case-insensitively", () => {
     assert.equal(withoutContextWords("ALICE.smith2024!!", ["alice.smith"]), "2024!!");
     assert.equal(withoutContextWords("al-al-al", ["al"]), "al-al-al"); // too short to strip
+  });
+});
+
+describe("zxcvbn loads on first use", () => {
+  it("a started Rampart has loaded neither zxcvbn nor (without a Redis URL) ioredis; scoring loads zxcvbn", () => {
+    const root = new URL("../../", import.meta.url).href;
+    const script = `
+      import { createRequire } from "node:module";
+      const { createRampart } = await import(${JSON.stringify(root + "create-rampart.ts")});
+      const { passwordScore } = await import(${JSON.stringify(root + "core/policy/zxcvbn.ts")});
+      const loaded = (name) => Object.keys(createRequire(import.meta.url).cache).some((f) => f.includes(name));
+      const rampart = await createRampart({ config: { secretKey: "x".repeat(40) }, database: "sqlite::memory:", migrations: "auto" });
+      const before = { zxcvbn: loaded("@zxcvbn-ts"), ioredis: loaded("/ioredis/") };
+      const score = passwordScore("correct horse battery staple");
+      console.log(JSON.stringify({ before, after: loaded("@zxcvbn-ts"), score }));
+      await rampart.close();`;
+    const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8", timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}");
+    assert.deepEqual(out.before, { zxcvbn: false, ioredis: false });
+    assert.equal(out.after, true);
+    assert.ok(out.score >= 3);
   });
 });

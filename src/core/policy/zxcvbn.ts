@@ -1,6 +1,11 @@
-import { ZxcvbnFactory } from "@zxcvbn-ts/core";
-import { adjacencyGraphs, dictionary as commonDictionary } from "@zxcvbn-ts/language-common";
-import { dictionary as englishDictionary, translations } from "@zxcvbn-ts/language-en";
+import { createRequire } from "node:module";
+import type { ZxcvbnFactory } from "@zxcvbn-ts/core";
+
+/**
+ * The dictionaries cost about 30 MB of heap, and only a new password's check needs them: they load on first
+ * use, not at import. (Node resolves these packages to their CommonJS builds either way.)
+ */
+const require = createRequire(import.meta.url);
 
 /**
  * Password strength scoring (0–4) with zxcvbn-ts, Flask-Security's PASSWORD_COMPLEXITY_CHECKER = "zxcvbn".
@@ -19,12 +24,16 @@ const MIN_CONTEXT_WORD = 3;
 
 let factory: ZxcvbnFactory | null = null;
 
-/** Builds the scorer once (ranking the dictionaries takes ~200 ms); later calls reuse it. */
+/** Loads and builds the scorer once (ranking the dictionaries takes ~200 ms); later calls reuse it. */
 function scorer(): ZxcvbnFactory {
-  factory ??= new ZxcvbnFactory({
-    translations,
-    graphs: adjacencyGraphs,
-    dictionary: { ...commonDictionary, ...englishDictionary },
+  if (factory) return factory;
+  const core = require("@zxcvbn-ts/core") as typeof import("@zxcvbn-ts/core");
+  const common = require("@zxcvbn-ts/language-common") as typeof import("@zxcvbn-ts/language-common");
+  const english = require("@zxcvbn-ts/language-en") as typeof import("@zxcvbn-ts/language-en");
+  factory = new core.ZxcvbnFactory({
+    translations: english.translations,
+    graphs: common.adjacencyGraphs,
+    dictionary: { ...common.dictionary, ...english.dictionary },
     maxLength: SCORED_PREFIX,
     l33tMaxSubstitutions: L33T_VARIANTS,
   });
