@@ -4,15 +4,20 @@
 // and req/s. Build the baseline first, e.g. from the last commit:
 //   mkdir -p bench/.ab/head && git archive HEAD src tsconfig.json tsconfig.build.json | tar -x -C bench/.ab/head
 //   (cd bench/.ab/head && node ../../../node_modules/typescript/bin/tsc -p tsconfig.build.json --outDir ../head-build)
-//   node bench/ab.mjs bench/.ab/head-build bench/.build [rounds]
+//   node bench/ab.mjs bench/.ab/head-build bench/.build [rounds] [--postgres]
+// --postgres runs both servers on the bench's PostgreSQL database instead of a SQLite file (round trips cost
+// more there, so changes in the number of queries show more clearly).
 import { resolve } from "node:path";
-import { sqliteDatabase } from "./lib/databases.mjs";
+import { postgresDatabase, sqliteDatabase } from "./lib/databases.mjs";
 import { loadWithCpu, startServer, stopServer } from "./lib/procs.mjs";
 import { seedUsers, serverEnv, signIn } from "./lib/scenarios.mjs";
 
-const [a, b, roundsText] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const [a, b, roundsText] = args.filter((x) => !x.startsWith("--"));
 const rounds = Number(roundsText ?? 3);
-const db = sqliteDatabase();
+const db = args.includes("--postgres") ? await postgresDatabase() : sqliteDatabase();
+if (db.skipped) throw new Error(db.skipped);
+console.log(`database: ${db.name}`);
 await seedUsers(db.url, 1000);
 const launcher = (dir) => ["--input-type=module", "-e", `const cli = await import(${JSON.stringify(resolve(dir, "cli/index.js"))}); await cli.main([process.argv[0], "rampart", "serve", "--port", "0"]);`];
 const totals = {};
