@@ -52,7 +52,7 @@ export const configMeanings: Record<string, string> = {
   "password.breachedCount": "How many breaches make a password refused.",
   "password.breachedApiBaseUrl": "Base URL of the k-anonymity range API (GET {base}/range/{first 5 hex of SHA-1}).",
   "password.breachedTimeoutMs": "Timeout of one breached-password lookup.",
-  "password.maxConcurrentHashes": "Password hashes running at once; keep below UV_THREADPOOL_SIZE so other async work is never starved.",
+  "password.maxConcurrentHashes": "Password hashes running at once, each on its own lowest-priority worker thread (more wait in a bounded queue, then 503); legacy pbkdf2 verifies use the libuv pool, so keep it below UV_THREADPOOL_SIZE.",
   "password.maxHashQueue": "Hashes allowed to wait; beyond it requests get 503 with Retry-After at once.",
   "session.cookieName": "Session cookie name (default __Host-rampart_session, or rampart_session when cookies are not Secure).",
   "session.cookieSecure": "Secure flag on auth cookies (default: on outside development).",
