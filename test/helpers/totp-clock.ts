@@ -33,3 +33,23 @@ export function oathCode(t: ClockedApp, secret: string, shiftSeconds = 0): strin
 export function toStepStart(t: ClockedApp): void {
   t.advance(30 - (t.nowSeconds() % 30));
 }
+
+function oathtoolAvailable(): boolean {
+  try {
+    execFileSync("oathtool", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const HAVE_OATHTOOL = oathtoolAvailable();
+if (!HAVE_OATHTOOL && process.env.CI) throw new Error("oathtool is required in CI (scripts/services.sh installs it: apt-get install -y oathtool)");
+/** `skip` option for tests that need the oathtool CLI (never skipped in CI). */
+export const oathtoolSkip: false | string = HAVE_OATHTOOL ? false : "oathtool not installed (apt-get install -y oathtool)";
+
+/** oathtool's TOTP code for a base32 secret (at `atSeconds`, else now), with extra flags (e.g. -d 8). */
+export function oathtool(secret: string, atSeconds?: number, extra: string[] = []): string {
+  const args = ["--totp", "-b", ...extra, secret];
+  if (atSeconds !== undefined) args.push("-N", `@${atSeconds}`);
+  return execFileSync("oathtool", args, { encoding: "utf8" }).trim();
+}

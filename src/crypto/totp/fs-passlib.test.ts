@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { oathtool, oathtoolSkip } from "../../../test/helpers/totp-clock.js";
 import { readFileSync } from "node:fs";
 import { createSecretBox } from "./index.js";
 
@@ -25,18 +25,7 @@ interface Fixture {
 }
 const FS_VECTORS = JSON.parse(readFileSync(new URL("./fixtures/fs-totp-vectors.json", import.meta.url), "utf8")) as Fixture;
 
-function oathtoolAvailable(): boolean {
-  try {
-    execFileSync("oathtool", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const HAVE_OATHTOOL = oathtoolAvailable();
-if (!HAVE_OATHTOOL && process.env.CI) throw new Error("oathtool is required in CI (apt-get install -y oathtool)");
-const skip = HAVE_OATHTOOL ? false : "oathtool not installed (apt-get install -y oathtool)";
-const oathtool = (key: string, at: number): string => execFileSync("oathtool", ["--totp", "-b", key, "-N", `@${at}`], { encoding: "utf8" }).trim();
+const skip = oathtoolSkip;
 
 const { secrets, at, vectors, usTotpSecrets, wrongWallet, refused } = FS_VECTORS;
 const box = createSecretBox(secrets);

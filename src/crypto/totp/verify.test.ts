@@ -1,29 +1,11 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { oathtool, oathtoolSkip } from "../../../test/helpers/totp-clock.js";
 import { TOTP, Secret } from "otpauth";
 import { generateTotpCode, generateTotpSecret, totpStep, verifyTotp } from "./index.js";
 
 /** Codes come from oathtool (OATH Toolkit), an implementation independent of otpauth. */
-function oathtoolAvailable(): boolean {
-  try {
-    execFileSync("oathtool", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const HAVE_OATHTOOL = oathtoolAvailable();
-if (!HAVE_OATHTOOL && process.env.CI) {
-  throw new Error("oathtool is required in CI (scripts/services.sh installs it: apt-get install -y oathtool)");
-}
-const skip = HAVE_OATHTOOL ? false : "oathtool not installed (apt-get install -y oathtool)";
-
-function oathtool(secret: string, atSeconds?: number, extra: string[] = []): string {
-  const args = ["--totp", "-b", ...extra, secret];
-  if (atSeconds !== undefined) args.push("-N", `@${atSeconds}`);
-  return execFileSync("oathtool", args, { encoding: "utf8" }).trim();
-}
+const skip = oathtoolSkip;
 
 // RFC 6238 appendix B: ASCII "12345678901234567890" (SHA1).
 const RFC_SECRET = Secret.fromLatin1("12345678901234567890").base32;
