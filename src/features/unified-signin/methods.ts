@@ -2,7 +2,7 @@ import { sliceOf } from "../../core/config/slice.js";
 import { secretBox } from "../../core/passcodes/index.js";
 import type { Runtime } from "../../core/runtime.js";
 import type { UserRecord } from "../../datastore/contracts.js";
-import { CODE_METHODS, unifiedSigninSlice, type UnifiedSigninConfig } from "./config.js";
+import { CODE_METHODS, SENDING_METHODS, unifiedSigninSlice, type UnifiedSigninConfig } from "./config.js";
 
 /**
  * A user's unified sign-in methods. `us_totp_secrets` holds a JSON object method → secret sealed with
@@ -45,7 +45,7 @@ export function openSecret(rt: Runtime, user: UserRecord, method: string): strin
 
 /** Enabled methods that send codes (FS code_methods). */
 export function sendingMethods(rt: Runtime): string[] {
-  return usConfig(rt).enabledMethods.filter((m) => m === "email" || m === "sms");
+  return usConfig(rt).enabledMethods.filter((m) => SENDING_METHODS.includes(m));
 }
 
 /** Enabled methods a user may set up at /us-setup. */

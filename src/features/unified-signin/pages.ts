@@ -1,6 +1,7 @@
 import type { RequestContext } from "../../core/context.js";
 import { errorsFor, type FieldErrors } from "../../core/http/respond.js";
 import { form, html, layout, type Flash } from "../../pages/kit.js";
+import { SENDING_METHODS } from "./config.js";
 import { sendingMethods, usConfig } from "./methods.js";
 
 /** HTML pages of unified sign-in: sign in (with "send me a code" buttons), re-verify, and method setup. */
@@ -45,7 +46,7 @@ export function verifyPage(ctx: RequestContext, options: { csrfToken: string; ne
   const cfg = usConfig(rt);
   const query = options.next ? `?next=${encodeURIComponent(options.next)}` : "";
   const sendForms = options.methods
-    .filter((m) => m === "email" || m === "sms")
+    .filter((m) => SENDING_METHODS.includes(m))
     .map((method) =>
       form({
         action: rt.url(cfg.verifySendCodeUrl) + query,

@@ -9,6 +9,7 @@ import type { Caller } from "../../core/identity.js";
 import { readInput, str } from "../../core/input.js";
 import { reauthenticate } from "../../core/reauthenticate.js";
 import { clearPasscodeAttempts, drawPasscodeAttempt, matchPasscode, sendSigninCode } from "./codes.js";
+import { SENDING_METHODS } from "./config.js";
 import { activeCodeMethods, usConfig } from "./methods.js";
 import { verifyPage } from "./pages.js";
 import { tooMany } from "./signin.js";
@@ -29,7 +30,7 @@ export async function getVerify(ctx: RequestContext, caller: Caller | null): Pro
   const user = caller!.user;
   const methods = activeCodeMethods(rt, user);
   if (ctx.wantsJson) {
-    return jsonResponse(ctx, 200, { available_methods: usConfig(rt).enabledMethods, code_methods: methods.filter((m) => m !== "authenticator"), csrf_token: await issueCsrfToken(ctx), ...freshExtras });
+    return jsonResponse(ctx, 200, { available_methods: usConfig(rt).enabledMethods, code_methods: methods.filter((m) => SENDING_METHODS.includes(m)), csrf_token: await issueCsrfToken(ctx), ...freshExtras });
   }
   return htmlResponse(ctx, 200, verifyPage(ctx, { csrfToken: await issueCsrfToken(ctx), next: nextOf(ctx, ctx.url.searchParams.get("next")), methods }));
 }
@@ -70,7 +71,7 @@ export async function postVerifySendCode(ctx: RequestContext, caller: Caller | n
   const fail = async (errors: FieldErrors, status = 400) =>
     ctx.wantsJson ? formErrorJson(ctx, errors, status) : htmlResponse(ctx, 200, verifyPage(ctx, { csrfToken: await issueCsrfToken(ctx), next, methods, errors }));
   const method = input.chosen_method ?? "";
-  if ((method !== "email" && method !== "sms") || !methods.includes(method)) return fail({ chosen_method: [{ code: "US_METHOD_NOT_AVAILABLE" }] });
+  if (!SENDING_METHODS.includes(method) || !methods.includes(method)) return fail({ chosen_method: [{ code: "US_METHOD_NOT_AVAILABLE" }] });
   const outcome = await sendSigninCode(ctx, user, method, false);
   if (outcome === "failed") return fail({ "": [{ code: "FAILED_TO_SEND_CODE" }] }, 500);
   const csrfToken = await issueCsrfToken(ctx);
