@@ -216,6 +216,44 @@ export interface SessionStore {
   findWithUserByTokenHash?(tokenHash: string): Promise<{ session: SessionRecord; user: UserRecord | null } | null>;
 }
 
+/**
+ * A remember-me credential. The cookie holds `<id>.<secret>`; only the secret's SHA-256 (hex) is stored. The
+ * record is the credential: deleting it (logout, revoke, deactivate, new password) ends the cookie wherever
+ * copies of it are. Each restore swaps the secret (rotate) but never moves `expiresAt`.
+ */
+export interface RememberRecord {
+  id: string;
+  userId: number;
+  secretHash: string;
+  /** The secret replaced by the last rotation, accepted briefly for concurrent restores; null before any. */
+  previousHash: string | null;
+  rotatedAt: Date | null;
+  /** The user's fs_uniquifier when issued; a rotated uniquifier makes the record dead. */
+  fsUniquifier: string;
+  /** When the sign-in behind it happened; kept across restores. */
+  issuedAt: Date;
+  /** Absolute end of the credential: issuedAt + the remember duration, whatever the restores. */
+  expiresAt: Date;
+  /** Multi-factor proof of the sign-in that issued it ("tf:<method>" / "mf:<method>"), or null. */
+  secondFactor: string | null;
+}
+
+/** Remember-me records: in the database always (never Redis), since losing a deletion would let someone in. */
+export interface RememberStore {
+  create(record: RememberRecord): Promise<void>;
+  findById(id: string): Promise<RememberRecord | null>;
+  /**
+   * Replaces the secret hash only while it is still `expected` (one statement: of concurrent restores exactly
+   * one wins); the replaced hash becomes `previousHash`, `at` the rotation time. expiresAt never changes.
+   */
+  rotate(id: string, expected: string, next: string, at: Date): Promise<boolean>;
+  delete(id: string): Promise<boolean>;
+  /** Deletes every record of the user except `exceptId`; returns how many went. */
+  deleteForUser(userId: number, exceptId?: string): Promise<number>;
+  /** Removes records past their absolute expiry. */
+  deleteExpired(now: Date): Promise<number>;
+}
+
 export type AuditOutcome = "success" | "failure" | "info";
 
 export interface AuditEventRecord {
@@ -256,6 +294,7 @@ export interface Datastore {
   readonly attempts: AttemptStore;
   readonly roles: RoleStore;
   readonly sessions: SessionStore;
+  readonly remember: RememberStore;
   readonly audit: AuditStore;
   /**
    * Runs `fn` in one database transaction; the stores handed to it share that transaction. A transaction the

@@ -11,6 +11,7 @@ import { describe } from "node:test";
 import { attemptStoreConformance } from "./attempts.js";
 import { auditStoreConformance } from "./audit.js";
 import { lifecycleConformance } from "./lifecycle.js";
+import { rememberStoreConformance } from "./remember.js";
 import { roleStoreConformance } from "./roles.js";
 import { datastoreSessionHarness, sessionStoreConformance, type SessionStoreHarnessFactory } from "./sessions.js";
 import { userStoreConformance } from "./users.js";
@@ -25,6 +26,7 @@ export function runDatastoreConformance(label: string, factory: DatastoreFactory
     userStoreConformance(factory);
     roleStoreConformance(factory);
     sessionStoreConformance(datastoreSessionHarness(factory));
+    rememberStoreConformance(factory);
     auditStoreConformance(factory);
     attemptStoreConformance(factory);
     lifecycleConformance(factory);

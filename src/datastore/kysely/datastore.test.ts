@@ -18,6 +18,7 @@ function isolated(dialect: TestDialect): () => Promise<Datastore> {
       users: datastore.users,
       roles: datastore.roles,
       sessions: datastore.sessions,
+      remember: datastore.remember,
       audit: datastore.audit,
       attempts: datastore.attempts,
       migrations: datastore.migrations,

@@ -1,11 +1,12 @@
 /** The Kysely `Datastore`: one implementation for SQLite, PostgreSQL and MySQL/MariaDB. */
 import type { Kysely } from "kysely";
-import type { AttemptStore, AuditStore, Datastore, MigrationControl, RoleStore, SessionStore, UserStore } from "../contracts.js";
+import type { AttemptStore, AuditStore, Datastore, MigrationControl, RememberStore, RoleStore, SessionStore, UserStore } from "../contracts.js";
 import { KyselyAttemptStore } from "./attempts.js";
 import { withConflictRetry } from "./retry.js";
 import { KyselyAuditStore } from "./audit.js";
 import type { StoreContext } from "./context.js";
 import { migrationControl } from "./migrations/index.js";
+import { KyselyRememberStore } from "./remember.js";
 import { KyselyRoleStore, RoleQueries } from "./roles.js";
 import type { Database, SqlDialect } from "./schema.js";
 import { KyselySessionStore, SessionQueries } from "./sessions.js";
@@ -32,6 +33,7 @@ function stores(ctx: StoreContext, q: Queries): TransactionStores {
     users: new KyselyUserStore(ctx, q.users),
     roles: new KyselyRoleStore(ctx, q.roles),
     sessions: new KyselySessionStore(ctx, q.sessions),
+    remember: new KyselyRememberStore(ctx),
     audit: new KyselyAuditStore(ctx),
     attempts: new KyselyAttemptStore(ctx),
   };
@@ -41,6 +43,7 @@ export class KyselyDatastore implements Datastore {
   readonly users: UserStore;
   readonly roles: RoleStore;
   readonly sessions: SessionStore;
+  readonly remember: RememberStore;
   readonly audit: AuditStore;
   readonly attempts: AttemptStore;
   readonly migrations: MigrationControl;
@@ -61,6 +64,7 @@ export class KyselyDatastore implements Datastore {
     this.users = s.users;
     this.roles = s.roles;
     this.sessions = s.sessions;
+    this.remember = s.remember;
     this.audit = s.audit;
     this.attempts = s.attempts;
     this.migrations = migrationControl(db, dialect, options.schema);

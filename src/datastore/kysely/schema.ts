@@ -87,6 +87,18 @@ export interface SessionTable {
   data: string;
 }
 
+export interface RememberTable {
+  id: string;
+  user_id: number;
+  secret_hash: string;
+  previous_hash: string | null;
+  rotated_at: NullableMillisColumn;
+  fs_uniquifier: string;
+  issued_at: MillisColumn;
+  expires_at: MillisColumn;
+  second_factor: string | null;
+}
+
 export interface AuditEventTable {
   id: Generated<number>;
   at: MillisColumn;
@@ -112,5 +124,6 @@ export interface Database {
   role: RoleTable;
   roles_users: RolesUsersTable;
   session: SessionTable;
+  rampart_remember: RememberTable;
   audit_event: AuditEventTable;
 }
