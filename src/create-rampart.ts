@@ -224,6 +224,7 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     const now = rt.now();
     try {
       await rt.sessions.deleteExpired(now, new Date(now.getTime() - config.session.idleTimeoutSeconds * 1000));
+      await rt.datastore.remember.deleteExpired(now);
     } catch (error) {
       logger.warn(`session cleanup failed: ${(error as Error).message}`);
     }

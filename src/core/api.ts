@@ -4,13 +4,16 @@ import { RampartError } from "./errors.js";
 import type { Runtime } from "./runtime.js";
 import { findUserByIdentity } from "./users.js";
 import { commitNewPassword } from "./new-password.js";
+import { rememberIdOf } from "./remember.js";
+import { sweepUserSessions } from "./session-cookies.js";
 import type { MessageKey } from "./messages.js";
 import { checkNewPassword, checkUsername, normalizeEmailAddress } from "./policy/index.js";
 
 /**
  * Rampart's operations as typed server-side functions (the CLI and apps call these). Every change that
  * affects access rotates what it must: a new password or a reset of access rotates fs_uniquifier (sessions,
- * remember cookies and tokens die), deactivation ends sessions, a role change marks sessions for rotation.
+ * remember cookies and tokens die), deactivation ends sessions, remember cookies and tokens for good, a role
+ * change marks sessions for rotation.
  */
 export interface CreateUserInput {
   email: string;
@@ -120,9 +123,15 @@ export function createApi(rt: Runtime): Api {
     },
     async deactivateUser(user) {
       if (!user.active) return false;
-      await datastore.users.update(user.id, { active: false });
-      user.active = false;
-      await rt.sessions.deleteForUser(user.id);
+      // Deactivation ends every credential for good, not only while inactive: a reactivated account must not
+      // find its old sessions, remember cookies or auth tokens working again. All of it in the database.
+      const rotated = await datastore.transaction(async (tx) => {
+        await tx.users.update(user.id, { active: false });
+        await tx.remember.deleteForUser(user.id);
+        return { fsUniquifier: await tx.users.rotateUniquifier(user.id), fsTokenUniquifier: await tx.users.rotateTokenUniquifier(user.id) };
+      });
+      Object.assign(user, rotated, { active: false });
+      await sweepUserSessions(rt, user.id);
       await audit("user_deactivated", user);
       return true;
     },
@@ -130,7 +139,8 @@ export function createApi(rt: Runtime): Api {
       await datastore.users.update(user.id, { tfPrimaryMethod: null, tfTotpSecret: null, tfPhoneNumber: null, usTotpSecrets: null, usPhoneNumber: null, mfRecoveryCodes: null });
       user.fsUniquifier = await datastore.users.rotateUniquifier(user.id);
       user.fsTokenUniquifier = await datastore.users.rotateTokenUniquifier(user.id);
-      await rt.sessions.deleteForUser(user.id);
+      await datastore.remember.deleteForUser(user.id);
+      await sweepUserSessions(rt, user.id);
       await audit("access_reset", user);
     },
     async createRole(input) {
@@ -177,7 +187,10 @@ export function createApi(rt: Runtime): Api {
       if ("id" in which) {
         const s = await rt.sessions.findById(which.id);
         count = s && s.userId === user.id && (await rt.sessions.delete(s.id)) ? 1 : 0;
+        const rememberId = s && s.userId === user.id ? rememberIdOf(s) : null;
+        if (rememberId) await datastore.remember.delete(rememberId);
       } else {
+        await datastore.remember.deleteForUser(user.id);
         count = await rt.sessions.deleteForUser(user.id);
       }
       await audit("session_revoked", user, { by: "admin", count });

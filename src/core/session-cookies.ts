@@ -2,18 +2,15 @@ import { randomToken, sha256Hex } from "../crypto/random.js";
 import type { SessionRecord, UserRecord } from "../datastore/contracts.js";
 import { recordAudit } from "./audit.js";
 import type { RequestContext } from "./context.js";
+import type { Runtime } from "./runtime.js";
+import { clearRememberCookie, forgetPresentedRemember, issueRemember, presentedRemember, rememberCookieOptions, rememberIdOf, rotateRemember } from "./remember.js";
 
 /**
  * Server-side sessions: the cookie carries a random 256-bit token, the store keeps only its SHA-256.
  * A session is alive while: not past its absolute expiry, used within the idle timeout, its user active and
- * the user's fs_uniquifier unchanged since it was made.
+ * the user's fs_uniquifier unchanged since it was made. Remember-me cookies live in ./remember.ts.
  */
-const REMEMBER_PURPOSE = "remember";
-
-function cookieBase(ctx: RequestContext) {
-  const s = ctx.rt.config.session;
-  return { httpOnly: true, secure: s.cookieSecure, sameSite: s.cookieSameSite, path: "/" } as const;
-}
+const cookieBase = rememberCookieOptions;
 
 export interface LiveSession {
   record: SessionRecord;
@@ -61,7 +58,7 @@ async function checkAlive(ctx: RequestContext, record: SessionRecord, joinedUser
   }
   if (record.data.rotate === true) {
     // A privilege change (role grant/removal) happened since this token was issued: swap it for a new one.
-    const rotated = await startSession(ctx, user, { remember: record.remember, authnVia: record.authnVia, authenticatedAt: record.authenticatedAt, secondFactorProof: secondFactorProof(record) });
+    const rotated = await startSession(ctx, user, { remember: record.remember, continues: { rememberId: rememberIdOf(record) }, authnVia: record.authnVia, authenticatedAt: record.authenticatedAt, secondFactorProof: secondFactorProof(record) });
     return { record: rotated, user };
   }
   if (now - record.lastActiveAt.getTime() >= rt.config.session.touchIntervalSeconds * 1000) {
@@ -71,32 +68,38 @@ async function checkAlive(ctx: RequestContext, record: SessionRecord, joinedUser
   return { record, user };
 }
 
-/** A valid remember cookie (bound to fs_uniquifier) starts a new, non-fresh session. */
+/**
+ * A remember cookie whose database record is alive starts a new, non-fresh session. The record's secret is
+ * swapped (a copy of the old cookie stops working) but its expiry stays: the cookie set back carries only the
+ * lifetime left.
+ */
 async function restoreFromRemember(ctx: RequestContext): Promise<LiveSession | null> {
   const { rt } = ctx;
-  const cookie = ctx.cookie(rt.config.session.rememberCookieName);
-  if (!cookie) return null;
-  const verified = rt.signer.verify(REMEMBER_PURPOSE, cookie, {
-    maxAgeSeconds: rt.config.session.rememberDurationSeconds,
-    nowSeconds: ctx.nowSeconds(),
-  });
-  const uid = verified.ok ? verified.payload.uid : undefined;
-  const user = typeof uid === "string" ? await rt.datastore.users.findByUniquifier(uid) : null;
-  if (!user || !user.active) {
-    ctx.deleteCookie(rt.config.session.rememberCookieName, cookieBase(ctx));
+  if (ctx.cookie(rt.config.session.rememberCookieName) === undefined) return null;
+  const presented = await presentedRemember(ctx);
+  const record = presented?.record;
+  const user = record ? await rt.datastore.users.findById(record.userId) : null;
+  if (!presented || !record || !user || !user.active || user.fsUniquifier !== record.fsUniquifier) {
+    if (record) await rt.datastore.remember.delete(record.id);
+    clearRememberCookie(ctx);
     return null;
   }
   // A remember cookie is a sign-in path too: the pipeline's checks (active, confirmed, locked, two-factor…) must
   // pass. It carries the multi-factor proof of the sign-in that issued it, if there was one.
-  const sf = verified.ok && typeof verified.payload.sf === "string" ? verified.payload.sf : null;
+  const sf = record.secondFactor;
   const outcome = await rt.pipeline.check(ctx, { user, authnVia: ["remember"], remember: true, kind: "session", ...(sf ? { secondFactor: sf } : {}) });
   if (outcome.kind !== "continue") {
-    ctx.deleteCookie(rt.config.session.rememberCookieName, cookieBase(ctx));
+    await rt.datastore.remember.delete(record.id);
+    clearRememberCookie(ctx);
     return null;
   }
-  const record = await startSession(ctx, user, { remember: true, authnVia: ["remember"], authenticatedAt: new Date(0), secondFactorProof: sf });
-  await recordAudit(ctx, { event: "login", outcome: "success", user, details: { via: ["remember"], session: record.id } });
-  return { record, user };
+  // Of parallel restores with the same cookie one rotates; the others (their secret was current when read, or
+  // is the one replaced moments ago) get a session without touching the cookie, so their answers never
+  // overwrite the new secret.
+  if (presented.kind === "current") await rotateRemember(ctx, record, presented.secret);
+  const session = await startSession(ctx, user, { remember: true, continues: { rememberId: record.id }, authnVia: ["remember"], authenticatedAt: new Date(0), secondFactorProof: sf });
+  await recordAudit(ctx, { event: "login", outcome: "success", user, details: { via: ["remember"], session: session.id } });
+  return { record: session, user };
 }
 
 /** Creates a session for the user, sets its cookie, and deletes the request's previous session (rotation). */
@@ -113,10 +116,18 @@ export async function startSession(
      * cannot restore a session for a user who must give a second factor.
      */
     secondFactorProof?: string | null;
+    /**
+     * Set when the new session continues the caller's sign-in (a restore from a remember cookie, a rotation of
+     * the session id) rather than being a new sign-in: the remember record it names (if any) and the remember
+     * cookie stay as they are. A new sign-in ends the request's old remember record and, when `remember`,
+     * issues a new one.
+     */
+    continues?: { rememberId: string | null };
   },
 ): Promise<SessionRecord> {
   const { rt } = ctx;
-  await endCurrentSession(ctx);
+  const carried = options.remember ? (options.continues?.rememberId ?? null) : null;
+  await endCurrentSession(ctx, { keepRemember: options.continues !== undefined });
   const now = ctx.now();
   const token = randomToken(32);
   const record: SessionRecord = {
@@ -136,44 +147,51 @@ export async function startSession(
     authnVia: options.authnVia,
     data: options.secondFactorProof ? { sf: options.secondFactorProof } : {},
   };
+  const rememberId = options.remember ? (carried ?? (await issueRemember(ctx, user, options.secondFactorProof ?? null))) : null;
+  if (rememberId) record.data.rm = rememberId;
   await rt.sessions.create(record);
   // Session cookie without Max-Age: it ends with the browser; the server enforces idle/absolute limits.
   ctx.setCookie(rt.config.session.cookieName, token, cookieBase(ctx));
-  if (options.remember) {
-    const sf = options.secondFactorProof ? { sf: options.secondFactorProof } : {};
-    const remember = rt.signer.sign(REMEMBER_PURPOSE, { uid: user.fsUniquifier, ...sf }, ctx.nowSeconds());
-    ctx.setCookie(rt.config.session.rememberCookieName, remember, {
-      ...cookieBase(ctx),
-      maxAge: rt.config.session.rememberDurationSeconds,
-    });
-  }
   return record;
 }
 
-/** Deletes the session the request's cookie names (if any) and clears session and remember cookies. */
-export async function endCurrentSession(ctx: RequestContext): Promise<string | null> {
+/**
+ * Deletes the session the request's cookie names (if any) and, unless `keepRemember`, the remember record of
+ * that session and of the request's remember cookie: signing out ends the remember cookie, copies included.
+ */
+export async function endCurrentSession(ctx: RequestContext, options: { keepRemember?: boolean } = {}): Promise<string | null> {
   const { rt } = ctx;
   const token = ctx.cookie(rt.config.session.cookieName);
-  let ended: string | null = null;
+  let ended: SessionRecord | null = null;
   if (token && token.length <= 128) {
-    const record = await rt.sessions.findByTokenHash(sha256Hex(token));
-    if (record) {
-      await rt.sessions.delete(record.id);
-      ended = record.id;
-    }
+    ended = await rt.sessions.findByTokenHash(sha256Hex(token));
+    if (ended) await rt.sessions.delete(ended.id);
   }
-  return ended;
+  if (!options.keepRemember) await forgetPresentedRemember(ctx, ended);
+  return ended?.id ?? null;
 }
 
 export function clearSessionCookies(ctx: RequestContext): void {
   const { rt } = ctx;
   ctx.deleteCookie(rt.config.session.cookieName, cookieBase(ctx));
-  if (ctx.cookie(rt.config.session.rememberCookieName) !== undefined) {
-    ctx.deleteCookie(rt.config.session.rememberCookieName, cookieBase(ctx));
-  }
+  if (ctx.cookie(rt.config.session.rememberCookieName) !== undefined) clearRememberCookie(ctx);
 }
 
 /** The multi-factor proof a session carries from the sign-in that made it (see startSession), or null. */
 export function secondFactorProof(record: SessionRecord | null | undefined): string | null {
   return record && typeof record.data.sf === "string" ? record.data.sf : null;
+}
+
+/**
+ * Frees the session store of a user's sessions after a committed change that already made them dead in the
+ * database (rotated fs_uniquifier, inactive user): every use re-checks the user, so this is clean-up only. A
+ * failure (the store, e.g. Redis, is down) is logged, never thrown: the change stands and is not reported as
+ * an error, and the sessions are refused anyway once the store is back.
+ */
+export async function sweepUserSessions(rt: Runtime, userId: number): Promise<void> {
+  try {
+    await rt.sessions.deleteForUser(userId);
+  } catch (error) {
+    rt.logger.warn(`could not delete the sessions of user ${userId} (they are dead already): ${(error as Error).message}`);
+  }
 }

@@ -2,7 +2,9 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { createTestApp, type TestApp } from "../helpers/app.js";
+import { Redis } from "ioredis";
 import { RedisSessionStore } from "../../src/datastore/redis-sessions.js";
+import type { TestClient } from "../helpers/client.js";
 
 const url = process.env.RAMPART_TEST_REDIS_URL;
 if (!url && process.env.CI) throw new Error("CI run without RAMPART_TEST_REDIS_URL: Redis session tests must run in CI");
@@ -11,15 +13,39 @@ const PASSWORD = "correct horse battery";
 describe("sessions kept in Redis", { skip: !url && "no Redis configured" }, () => {
   let app: TestApp;
   let store: RedisSessionStore;
+  let redis: Redis;
   before(async () => {
     store = RedisSessionStore.connect(url!, { prefix: `rampart-test:${randomBytes(6).toString("hex")}:` });
+    redis = new Redis(url!);
     app = await createTestApp({ sessionStore: store });
     await app.rampart.api.createUser({ email: "alice@x.test", password: PASSWORD });
   });
   after(async () => {
     await app.close();
     await store.close();
+    await redis.quit();
   });
+
+  const status = async (c: TestClient) => (await c.get("/api/protected", { acceptJson: true })).status;
+  const rememberName = () => app.rampart.config.session.rememberCookieName;
+  function copyOfRemember(from: TestClient): TestClient {
+    const thief = app.client();
+    thief.jar.set(rememberName(), from.jar.get(rememberName())!);
+    return thief;
+  }
+  /** Every key of this store, dumped (what a Redis snapshot holds). */
+  async function snapshot(): Promise<[string, Buffer, number][]> {
+    const keys = await redis.keys(`${store.prefix}*`);
+    return Promise.all(keys.map(async (k) => [k, (await redis.dumpBuffer(k))!, await redis.pttl(k)] as [string, Buffer, number]));
+  }
+  async function empty(): Promise<void> {
+    const keys = await redis.keys(`${store.prefix}*`);
+    if (keys.length) await redis.del(...keys);
+  }
+  async function restore(dump: [string, Buffer, number][]): Promise<void> {
+    await empty();
+    for (const [k, v, ttl] of dump) await redis.restore(k, ttl > 0 ? ttl : 0, v, "REPLACE");
+  }
 
   it("login, protected access, listing, revoking others and logout all work against Redis", async () => {
     const a = app.client();
@@ -42,5 +68,43 @@ describe("sessions kept in Redis", { skip: !url && "no Redis configured" }, () =
     await app.rampart.api.changePassword(alice, PASSWORD + "!");
     assert.equal((await c.get("/api/protected", { acceptJson: true })).status, 401);
     await app.rampart.api.changePassword(alice, PASSWORD);
+  });
+
+  it("remember cookies are checked against the database: an emptied Redis signs nobody out for good, and a restored one revives no revoked remember cookie", async () => {
+    const email = "Rem-Redis.x+1@Sub.Example.test";
+    await app.rampart.api.createUser({ email, password: PASSWORD });
+    const kept = app.client();
+    await kept.login(email, PASSWORD, { remember: true });
+    const leaving = app.client();
+    const login = await leaving.login(email, PASSWORD, { remember: true });
+    const thief = copyOfRemember(leaving);
+    const before = await snapshot();
+    assert.equal((await leaving.post("/logout", { json: {}, headers: { "x-csrf-token": login.json.response.csrf_token } })).status, 200);
+
+    await empty();
+    assert.equal(await status(kept), 200, "a remembered browser is restored from its database record after Redis lost every session");
+    assert.equal(await status(thief), 401, "the signed-out browser's remember cookie stays dead");
+
+    await restore(before);
+    assert.equal(await status(thief), 401, "a Redis restored from before the logout does not revive the remember cookie");
+
+    const other = app.client();
+    const otherLogin = await other.login(email, PASSWORD, { remember: true });
+    const thief2 = copyOfRemember(other);
+    const beforeRevoke = await snapshot();
+    assert.equal((await other.post("/sessions/revoke", { json: { scope: "all" }, headers: { "x-csrf-token": otherLogin.json.response.csrf_token } })).status, 200);
+    await restore(beforeRevoke);
+    assert.equal(await status(thief2), 401, "revoking all sessions is not undone by a restored Redis");
+
+    const third = app.client();
+    await third.login(email, PASSWORD, { remember: true });
+    const thief3 = copyOfRemember(third);
+    const beforeDeactivate = await snapshot();
+    const user = (await app.rampart.api.findUser(email))!;
+    await app.rampart.api.deactivateUser(user);
+    await app.rampart.api.activateUser(user);
+    await restore(beforeDeactivate);
+    assert.equal(await status(third), 401, "deactivation rotated the uniquifier: the restored session is refused");
+    assert.equal(await status(thief3), 401, "and so is the remember cookie");
   });
 });

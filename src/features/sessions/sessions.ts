@@ -5,6 +5,7 @@ import { runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
 import type { Caller } from "../../core/identity.js";
 import { readInput, str } from "../../core/input.js";
 import { formErrorJson, htmlResponse, jsonResponse, redirectResponse } from "../../core/http/respond.js";
+import { forgetUserRemember, rememberIdOf } from "../../core/remember.js";
 import { clearSessionCookies } from "../../core/session-cookies.js";
 import type { SessionRecord } from "../../datastore/contracts.js";
 import { sessionsPage } from "./pages.js";
@@ -72,8 +73,13 @@ export async function postRevoke(ctx: RequestContext, caller: Caller | null): Pr
     if (!target || target.userId !== me.user.id) {
       return ctx.wantsJson ? formErrorJson(ctx, { id: [{ code: "INVALID_SESSION_ID" }] }) : redirectResponse(ctx, rt.url(rt.config.urls.sessions));
     }
+    // The session's remember cookie goes with it (in the database first: it is what would let a copy back in).
+    const rememberId = rememberIdOf(target);
+    if (rememberId) await rt.datastore.remember.delete(rememberId);
     if (await rt.sessions.delete(target.id)) revoked = [target.id];
   } else {
+    // Every remember cookie of the user goes too, also those whose session already ended ("others": but ours).
+    await forgetUserRemember(rt, me.user.id, scope === "others" ? rememberIdOf(me.session) : null);
     const before = await rt.sessions.listForUser(me.user.id);
     await rt.sessions.deleteForUser(me.user.id, scope === "others" ? currentId ?? undefined : undefined);
     revoked = before.map((s) => s.id).filter((id) => scope === "all" || id !== currentId);
