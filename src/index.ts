@@ -9,7 +9,7 @@
  */
 export { createRampart, builtinFeatures, type Rampart, type RampartOptions } from "./create-rampart.js";
 export { resolveConfig, configFromEnv, type RampartConfig, type RampartConfigInput } from "./core/config/index.js";
-export { RampartError, ConfigError, MigrationRequiredError, HashQueueFullError, type ConfigIssue } from "./core/errors.js";
+export { RampartError, ConfigError, MigrationRequiredError, HashQueueFullError, DependencyUnavailableError, type ConfigIssue } from "./core/errors.js";
 export { defaultMessages, type MessageKey } from "./core/messages.js";
 export type { Api, CreateUserInput } from "./core/api.js";
 export type { Guards, Requirement, GuardOutcome } from "./core/authz.js";

@@ -55,3 +55,16 @@ export class HashQueueFullError extends Error {
     this.name = "HashQueueFullError";
   }
 }
+
+/**
+ * A dependency (the Redis session store) failed or did not answer in time. The HTTP layer answers 503 with
+ * Retry-After: the request may succeed in a moment, and it is not a bug of the server.
+ */
+export class DependencyUnavailableError extends Error {
+  readonly dependency: string;
+  constructor(dependency: string, cause: unknown) {
+    super(`${dependency} unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = "DependencyUnavailableError";
+    this.dependency = dependency;
+  }
+}

@@ -29,3 +29,16 @@ export async function commitNewPassword(rt: Runtime, user: UserRecord, nextHash:
   await sweepUserSessions(rt, user.id);
   return true;
 }
+
+/**
+ * Runs a step that follows a committed password change (a new session, an audit row). Its failure is logged and
+ * yields null, never an error answer: the new password is in force and the link spent whatever happens next.
+ */
+export async function afterCommit<T>(rt: Runtime, step: string, fn: () => Promise<T>): Promise<T | null> {
+  try {
+    return await fn();
+  } catch (error) {
+    rt.logger.warn(`after a committed password change, ${step} failed: ${(error as Error).message}`);
+    return null;
+  }
+}

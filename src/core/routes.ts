@@ -3,7 +3,7 @@ import { crossSiteRefused, csrfRequired, isUnsafeMethod, verifyCsrf } from "./cs
 import { authenticate, isFresh, type Caller, type Mechanism } from "./identity.js";
 import { htmlResponse, jsonResponse, plainErrorJson, redirectResponse } from "./http/respond.js";
 import { reauthRequired, unauthenticated } from "./access.js";
-import { RampartError, HashQueueFullError } from "./errors.js";
+import { DependencyUnavailableError, RampartError, HashQueueFullError } from "./errors.js";
 import { layout, html } from "../pages/kit.js";
 
 /**
@@ -67,7 +67,7 @@ function plainOrPage(ctx: RequestContext, status: number, code: Parameters<Reque
   return htmlResponse(ctx, status, body);
 }
 
-/** Maps thrown errors to responses: RampartError → its status; a full hash queue → 503; else 500, no details. */
+/** Maps thrown errors to responses: RampartError → its status; a full hash queue or a failing dependency → 503; else 500, no details. */
 export function errorResponse(ctx: RequestContext, error: unknown): Response {
   if (error instanceof RampartError) {
     return plainOrPage(ctx, error.status, error.code);
@@ -75,6 +75,12 @@ export function errorResponse(ctx: RequestContext, error: unknown): Response {
   if (error instanceof HashQueueFullError) {
     const res = plainOrPage(ctx, 503, "SERVICE_BUSY");
     res.headers.set("retry-after", "1");
+    return res;
+  }
+  if (error instanceof DependencyUnavailableError) {
+    ctx.rt.logger.warn(`${ctx.request.method} ${ctx.url.pathname}: ${error.message}`);
+    const res = plainOrPage(ctx, 503, "SERVICE_BUSY");
+    res.headers.set("retry-after", "5");
     return res;
   }
   ctx.rt.logger.error(`unhandled error on ${ctx.request.method} ${ctx.url.pathname}`, error);

@@ -11,6 +11,7 @@
  */
 import { createRequire } from "node:module";
 import type { Redis } from "ioredis";
+import { DependencyUnavailableError } from "../core/errors.js";
 import type { SessionRecord, SessionStore } from "./contracts.js";
 
 /** ioredis (several MB of RSS) loads only when a Redis URL is actually given, not with this module. */
@@ -50,6 +51,8 @@ function checked(results: [Error | null, unknown][] | null): unknown[] {
 export interface RedisSessionStoreOptions {
   /** Key prefix, default "rampart:sess:". */
   prefix?: string;
+  /** Longest wait for one Redis command (connect()), default 2000 ms. */
+  commandTimeoutMs?: number;
 }
 
 export class RedisSessionStore implements SessionStore {
@@ -66,7 +69,22 @@ export class RedisSessionStore implements SessionStore {
   /** Connects to `url` (redis://…) and returns the store; `close()` ends that connection. */
   static connect(url: string, options: RedisSessionStoreOptions = {}): RedisSessionStore {
     const { Redis: Client } = require("ioredis") as typeof import("ioredis");
-    return new RedisSessionStore(new Client(url, { lazyConnect: false, maxRetriesPerRequest: 2 }), options);
+    // Bounded waits: a Redis that is down fails a command after two reconnect attempts, one that hangs after
+    // commandTimeout; the request then gets a 503 instead of waiting forever.
+    const client = new Client(url, { lazyConnect: false, maxRetriesPerRequest: 2, connectTimeout: 2000, commandTimeout: options.commandTimeoutMs ?? 2000 });
+    // Connection errors also reach the failing commands; without a listener ioredis prints each one.
+    client.on("error", () => undefined);
+    return new RedisSessionStore(client, options);
+  }
+
+  /** Every call goes through here: a failing or silent Redis becomes DependencyUnavailableError (a 503). */
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof DependencyUnavailableError) throw error;
+      throw new DependencyUnavailableError("session store (Redis)", error);
+    }
   }
 
   async close(): Promise<void> {
@@ -86,40 +104,42 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async create(s: SessionRecord): Promise<void> {
-    const fixed: FixedFields = {
-      id: s.id,
-      tokenHash: s.tokenHash,
-      userId: s.userId,
-      fsUniquifier: s.fsUniquifier,
-      createdAt: s.createdAt.getTime(),
-      expiresAt: s.expiresAt.getTime(),
-      remember: s.remember,
-      ip: s.ip,
-      userAgent: s.userAgent,
-      authnVia: s.authnVia,
-    };
-    const at = fixed.expiresAt;
-    const t = this.key("t", s.tokenHash);
-    const u = this.key("u", s.userId);
-    await this.redis
-      .multi()
-      .hset(t, {
-        r: JSON.stringify(fixed),
-        la: String(s.lastActiveAt.getTime()),
-        aa: String(s.authenticatedAt.getTime()),
-        ge: s.graceExpiresAt ? String(s.graceExpiresAt.getTime()) : "",
-        cs: s.csrfSecret,
-        d: JSON.stringify(s.data),
-      })
-      .pexpireat(t, at)
-      .set(this.key("s", s.id), s.tokenHash, "PXAT", at)
-      .sadd(u, s.id)
-      .pexpireat(u, at, "NX")
-      .pexpireat(u, at, "GT")
-      .zadd(this.expKey, at, s.id)
-      .zadd(this.idleKey, s.lastActiveAt.getTime(), s.id)
-      .exec()
-      .then(checked);
+    return this.guard(async () => {
+      const fixed: FixedFields = {
+        id: s.id,
+        tokenHash: s.tokenHash,
+        userId: s.userId,
+        fsUniquifier: s.fsUniquifier,
+        createdAt: s.createdAt.getTime(),
+        expiresAt: s.expiresAt.getTime(),
+        remember: s.remember,
+        ip: s.ip,
+        userAgent: s.userAgent,
+        authnVia: s.authnVia,
+      };
+      const at = fixed.expiresAt;
+      const t = this.key("t", s.tokenHash);
+      const u = this.key("u", s.userId);
+      await this.redis
+        .multi()
+        .hset(t, {
+          r: JSON.stringify(fixed),
+          la: String(s.lastActiveAt.getTime()),
+          aa: String(s.authenticatedAt.getTime()),
+          ge: s.graceExpiresAt ? String(s.graceExpiresAt.getTime()) : "",
+          cs: s.csrfSecret,
+          d: JSON.stringify(s.data),
+        })
+        .pexpireat(t, at)
+        .set(this.key("s", s.id), s.tokenHash, "PXAT", at)
+        .sadd(u, s.id)
+        .pexpireat(u, at, "NX")
+        .pexpireat(u, at, "GT")
+        .zadd(this.expKey, at, s.id)
+        .zadd(this.idleKey, s.lastActiveAt.getTime(), s.id)
+        .exec()
+        .then(checked);
+    });
   }
 
   private decode(fields: Record<string, string>): SessionRecord | null {
@@ -145,12 +165,16 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async findByTokenHash(tokenHash: string): Promise<SessionRecord | null> {
-    return this.decode(await this.redis.hgetall(this.key("t", tokenHash)));
+    return this.guard(async () => {
+      return this.decode(await this.redis.hgetall(this.key("t", tokenHash)));
+    });
   }
 
   async findById(id: string): Promise<SessionRecord | null> {
-    const tokenHash = await this.redis.get(this.key("s", id));
-    return tokenHash ? this.findByTokenHash(tokenHash) : null;
+    return this.guard(async () => {
+      const tokenHash = await this.redis.get(this.key("s", id));
+      return tokenHash ? this.findByTokenHash(tokenHash) : null;
+    });
   }
 
   private async write(id: string, fields: [string, string][]): Promise<void> {
@@ -160,67 +184,79 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async touch(id: string, lastActiveAt: Date): Promise<void> {
-    await this.write(id, [["la", String(lastActiveAt.getTime())]]);
+    return this.guard(async () => {
+      await this.write(id, [["la", String(lastActiveAt.getTime())]]);
+    });
   }
 
   async update(
     id: string,
     patch: Partial<Pick<SessionRecord, "authenticatedAt" | "graceExpiresAt" | "data" | "csrfSecret">>,
   ): Promise<void> {
-    const fields: [string, string][] = [];
-    if (patch.authenticatedAt !== undefined) fields.push(["aa", String(patch.authenticatedAt.getTime())]);
-    if (patch.graceExpiresAt !== undefined) fields.push(["ge", patch.graceExpiresAt ? String(patch.graceExpiresAt.getTime()) : ""]);
-    if (patch.data !== undefined) fields.push(["d", JSON.stringify(patch.data)]);
-    if (patch.csrfSecret !== undefined) fields.push(["cs", patch.csrfSecret]);
-    if (fields.length) await this.write(id, fields);
+    return this.guard(async () => {
+      const fields: [string, string][] = [];
+      if (patch.authenticatedAt !== undefined) fields.push(["aa", String(patch.authenticatedAt.getTime())]);
+      if (patch.graceExpiresAt !== undefined) fields.push(["ge", patch.graceExpiresAt ? String(patch.graceExpiresAt.getTime()) : ""]);
+      if (patch.data !== undefined) fields.push(["d", JSON.stringify(patch.data)]);
+      if (patch.csrfSecret !== undefined) fields.push(["cs", patch.csrfSecret]);
+      if (fields.length) await this.write(id, fields);
+    });
   }
 
   async listForUser(userId: number): Promise<SessionRecord[]> {
-    const ids = await this.redis.smembers(this.key("u", userId));
-    if (ids.length === 0) return [];
-    const hashes = await this.redis.mget(ids.map((id) => this.key("s", id)));
-    const pipeline = this.redis.pipeline();
-    for (const h of hashes) if (h) pipeline.hgetall(this.key("t", h));
-    const out: SessionRecord[] = [];
-    for (const fields of checked(await pipeline.exec())) {
-      const s = this.decode(fields as Record<string, string>);
-      if (s) out.push(s);
-    }
-    const live = new Set(out.map((s) => s.id));
-    const stale = ids.filter((id) => !live.has(id));
-    if (stale.length) await this.redis.srem(this.key("u", userId), ...stale);
-    return out.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return this.guard(async () => {
+      const ids = await this.redis.smembers(this.key("u", userId));
+      if (ids.length === 0) return [];
+      const hashes = await this.redis.mget(ids.map((id) => this.key("s", id)));
+      const pipeline = this.redis.pipeline();
+      for (const h of hashes) if (h) pipeline.hgetall(this.key("t", h));
+      const out: SessionRecord[] = [];
+      for (const fields of checked(await pipeline.exec())) {
+        const s = this.decode(fields as Record<string, string>);
+        if (s) out.push(s);
+      }
+      const live = new Set(out.map((s) => s.id));
+      const stale = ids.filter((id) => !live.has(id));
+      if (stale.length) await this.redis.srem(this.key("u", userId), ...stale);
+      return out.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    });
   }
 
   /** Removes every key of the session; true when it still existed. */
   async delete(id: string): Promise<boolean> {
-    const tokenHash = await this.redis.get(this.key("s", id));
-    const fields = tokenHash ? await this.redis.hget(this.key("t", tokenHash), "r") : null;
-    const multi = this.redis.multi().del(this.key("s", id)).zrem(this.expKey, id).zrem(this.idleKey, id);
-    if (tokenHash) multi.del(this.key("t", tokenHash));
-    if (fields) multi.srem(this.key("u", (JSON.parse(fields) as FixedFields).userId), id);
-    const results = checked(await multi.exec());
-    return results[0] === 1;
+    return this.guard(async () => {
+      const tokenHash = await this.redis.get(this.key("s", id));
+      const fields = tokenHash ? await this.redis.hget(this.key("t", tokenHash), "r") : null;
+      const multi = this.redis.multi().del(this.key("s", id)).zrem(this.expKey, id).zrem(this.idleKey, id);
+      if (tokenHash) multi.del(this.key("t", tokenHash));
+      if (fields) multi.srem(this.key("u", (JSON.parse(fields) as FixedFields).userId), id);
+      const results = checked(await multi.exec());
+      return results[0] === 1;
+    });
   }
 
   async deleteForUser(userId: number, exceptId?: string): Promise<number> {
-    const ids = await this.redis.smembers(this.key("u", userId));
-    let count = 0;
-    for (const id of ids) {
-      if (id === exceptId) continue;
-      if (await this.delete(id)) count++;
-      else await this.redis.srem(this.key("u", userId), id);
-    }
-    return count;
+    return this.guard(async () => {
+      const ids = await this.redis.smembers(this.key("u", userId));
+      let count = 0;
+      for (const id of ids) {
+        if (id === exceptId) continue;
+        if (await this.delete(id)) count++;
+        else await this.redis.srem(this.key("u", userId), id);
+      }
+      return count;
+    });
   }
 
   async deleteExpired(now: Date, idleBefore: Date): Promise<number> {
-    const [expired, idle] = await Promise.all([
-      this.redis.zrangebyscore(this.expKey, "-inf", now.getTime()),
-      this.redis.zrangebyscore(this.idleKey, "-inf", `(${idleBefore.getTime()}`),
-    ]);
-    let count = 0;
-    for (const id of new Set([...expired, ...idle])) if (await this.delete(id)) count++;
-    return count;
+    return this.guard(async () => {
+      const [expired, idle] = await Promise.all([
+        this.redis.zrangebyscore(this.expKey, "-inf", now.getTime()),
+        this.redis.zrangebyscore(this.idleKey, "-inf", `(${idleBefore.getTime()}`),
+      ]);
+      let count = 0;
+      for (const id of new Set([...expired, ...idle])) if (await this.delete(id)) count++;
+      return count;
+    });
   }
 }

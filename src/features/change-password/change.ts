@@ -11,9 +11,9 @@ import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type Field
 import { userPayload } from "../../core/http/user-payload.js";
 import { readInput, str } from "../../core/input.js";
 import { deliverMail } from "../../core/mail-delivery.js";
-import { commitNewPassword } from "../../core/new-password.js";
+import { afterCommit, commitNewPassword } from "../../core/new-password.js";
 import { checkNewPassword } from "../../core/policy/password.js";
-import { secondFactorProof, startSession } from "../../core/session-cookies.js";
+import { clearSessionCookies, secondFactorProof, startSession } from "../../core/session-cookies.js";
 import { normalizePassword } from "../../crypto/passwords/normalize.js";
 import { changePasswordSlice } from "./config.js";
 import type { ChangeNoticeContext } from "./emails.js";
@@ -86,11 +86,13 @@ export async function postChange(ctx: RequestContext, caller: Caller | null): Pr
   const nowSeconds = Math.floor(now.getTime() / 1000);
   if (me.mechanism === "session" && me.session) {
     const remember = me.session.remember || ctx.cookie(rt.config.session.rememberCookieName) !== undefined;
-    const session = await startSession(ctx, user, { remember, authnVia: ["change"], authenticatedAt: now, secondFactorProof: secondFactorProof(me.session) });
-    ctx.sessionOverride = { caller: { ...me, user, session, authenticatedAtSeconds: nowSeconds } };
+    const session = await afterCommit(rt, "the new session", () => startSession(ctx, user, { remember, authnVia: ["change"], authenticatedAt: now, secondFactorProof: secondFactorProof(me.session) }));
+    // Without a new session (the session store is down) the change stands and the caller is signed out.
+    if (!session) clearSessionCookies(ctx);
+    ctx.sessionOverride = { caller: session ? { ...me, user, session, authenticatedAtSeconds: nowSeconds } : null };
   }
   const authToken = ctx.includeAuthToken() ? await issueAuthToken(rt, user, nowSeconds) : null;
-  await recordAudit(ctx, { event: "password_changed", outcome: "success", user, details: { by: "self", via: me.mechanism } });
+  await afterCommit(rt, "the audit row", () => recordAudit(ctx, { event: "password_changed", outcome: "success", user, details: { by: "self", via: me.mechanism } }));
   await rt.events.emit("password_changed", { user });
   await runAfterHook(ctx, "change_password", user);
   if (cfg.sendPasswordChangeEmail) {

@@ -12,7 +12,7 @@ import { userPayload } from "../../core/http/user-payload.js";
 import { humanizeSeconds } from "../../core/humanize.js";
 import { readInput, str } from "../../core/input.js";
 import { deliverMail } from "../../core/mail-delivery.js";
-import { commitNewPassword } from "../../core/new-password.js";
+import { afterCommit, commitNewPassword } from "../../core/new-password.js";
 import { checkNewPassword } from "../../core/policy/password.js";
 import { clearSessionCookies } from "../../core/session-cookies.js";
 import type { UserRecord } from "../../datastore/contracts.js";
@@ -99,7 +99,8 @@ export async function postReset(ctx: RequestContext, caller: Caller | null, toke
     clearSessionCookies(ctx);
     ctx.sessionOverride = { caller: null };
   }
-  await recordAudit(ctx, { event: "password_reset", outcome: "success", user });
+  // Committed: from here on nothing may turn the success into an error answer.
+  await afterCommit(rt, "the audit row", () => recordAudit(ctx, { event: "password_reset", outcome: "success", user }));
   await rt.events.emit("password_reset", { user });
   await runAfterHook(ctx, "reset_password", user);
   if (cfg.sendPasswordResetNoticeEmail) {
@@ -119,9 +120,10 @@ function notSignedIn(ctx: RequestContext, cfg: Cfg): Response {
 /** AUTO_LOGIN_AFTER_RESET: through the one sign-in pipeline, so its checks (and a second factor) still apply. */
 async function autoLogin(ctx: RequestContext, cfg: Cfg, user: UserRecord): Promise<Response> {
   const { rt } = ctx;
-  const result = await rt.pipeline.signIn(ctx, { user, authnVia: ["reset"], remember: false, kind: "session", includeAuthToken: ctx.includeAuthToken() });
-  // The password is already changed; a denying check only means nobody is signed in.
-  if (result.kind === "deny") return notSignedIn(ctx, cfg);
+  const result = await afterCommit(rt, "the sign-in", () => rt.pipeline.signIn(ctx, { user, authnVia: ["reset"], remember: false, kind: "session", includeAuthToken: ctx.includeAuthToken() }));
+  // The password is already changed; a denying check (or a session store that is down) only means nobody is
+  // signed in.
+  if (!result || result.kind === "deny") return notSignedIn(ctx, cfg);
   if (result.kind === "interrupt") return interruptResponse(ctx, result);
   if (ctx.wantsJson) return jsonResponse(ctx, 200, await userPayload(ctx, user, result.authToken, { tf_required: false }));
   setFlash(ctx, "success", rt.message("PASSWORD_RESET"));
