@@ -1,5 +1,6 @@
 import { recordAudit } from "../../core/audit.js";
 import type { RequestContext } from "../../core/context.js";
+import { sweepUserSessions } from "../../core/session-cookies.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { sealedSecrets } from "./methods.js";
 
@@ -28,7 +29,7 @@ export async function proveEmail(ctx: RequestContext, user: UserRecord): Promise
     });
     await users.rotateUniquifier(user.id);
     await users.rotateTokenUniquifier(user.id);
-    await rt.sessions.deleteForUser(user.id);
+    await sweepUserSessions(rt, user.id);
     await recordAudit(ctx, { event: "email_proved", outcome: "success", user, details: { credentials_removed: true } });
   }
   return (await users.findById(user.id)) ?? user;
