@@ -111,21 +111,29 @@ export async function authenticate(ctx: RequestContext, mechanisms: readonly Mec
   return null;
 }
 
-/** Freshness (FS `auth_required(within=…)`): recent primary authentication, or a live grace period. */
+/**
+ * Freshness (FS `auth_required(within=…)`, `check_and_update_authn_fresh`): a recent primary authentication, or a
+ * live grace period. As FS: a session that passes either way gets a grace period (SECURITY_FRESHNESS_GRACE_PERIOD)
+ * from now, so a user part-way through a series of sensitive steps is not asked to re-authenticate in between.
+ * No primary authentication time (a session restored from a remember cookie) is never fresh. Tokens get no grace.
+ */
 export async function isFresh(ctx: RequestContext, caller: Caller, withinSeconds?: number): Promise<boolean> {
   const { config } = ctx.rt;
   const within = withinSeconds ?? config.freshness.withinSeconds;
   if (within < 0 || caller.mechanism === "basic") return true;
+  if (caller.authenticatedAtSeconds <= 0) return false;
   const now = ctx.nowSeconds();
-  if (caller.mechanism === "token") {
-    return config.token.freshnessAllowAuthToken && now - caller.authenticatedAtSeconds <= within;
-  }
-  if (caller.authenticatedAtSeconds > 0 && now - caller.authenticatedAtSeconds <= within) return true;
-  const grace = caller.session?.graceExpiresAt;
-  if (caller.session && grace && grace.getTime() > ctx.now().getTime()) {
-    const extended = new Date(ctx.now().getTime() + config.freshness.gracePeriodSeconds * 1000);
-    await ctx.rt.sessions.update(caller.session.id, { graceExpiresAt: extended });
-    return true;
-  }
-  return false;
+  // A little clock drift may put the authentication in the future, but never more than `within` (as FS).
+  const age = now - caller.authenticatedAtSeconds;
+  const recent = age <= within && age > -within;
+  if (caller.mechanism === "token") return config.token.freshnessAllowAuthToken && recent;
+  const session = caller.session;
+  if (!session) return recent;
+  const nowMs = ctx.now().getTime();
+  const inGrace = session.graceExpiresAt !== null && session.graceExpiresAt.getTime() > nowMs;
+  if (!inGrace && !recent) return false;
+  const graceExpiresAt = new Date(nowMs + config.freshness.gracePeriodSeconds * 1000);
+  await ctx.rt.sessions.update(session.id, { graceExpiresAt });
+  session.graceExpiresAt = graceExpiresAt;
+  return true;
 }

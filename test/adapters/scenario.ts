@@ -57,7 +57,8 @@ export function adapterScenario(name: string, start: (app: TestApp) => Promise<S
 
     before(async () => {
       // Plain-http cookies: no __Host- prefix, no Secure flag.
-      app = await createTestApp({ config: { session: { cookieSecure: false } } });
+      // No freshness grace period: the stale-session test checks the window itself.
+      app = await createTestApp({ config: { session: { cookieSecure: false }, freshness: { gracePeriodSeconds: 0 } } });
       await app.rampart.api.createRole({ name: "admin" });
       await app.rampart.api.createRole({ name: "reader" });
       user = await app.rampart.api.createUser({ email: EMAIL, password: PASSWORD, roles: ["reader"], confirmed: true });

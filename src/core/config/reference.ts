@@ -78,5 +78,5 @@ export const configMeanings: Record<string, string> = {
   "csrf.checkOrigin": "Refuse unsafe browser requests whose Origin or Sec-Fetch-Site is cross-site (403).",
   "csrf.trustedOrigins": "Extra origins treated as same-site by the Origin check.",
   "freshness.withinSeconds": "How recent the primary authentication must be for fresh-only actions; negative disables freshness and removes /verify.",
-  "freshness.gracePeriodSeconds": "After re-authenticating, freshness keeps sliding this long (session callers).",
+  "freshness.gracePeriodSeconds": "Each passing freshness check (a recent sign-in, or a live grace period) starts a grace period this long, during which later checks pass too (session callers only, as FS). 0 turns it off.",
 };

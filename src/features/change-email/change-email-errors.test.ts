@@ -90,7 +90,7 @@ describe("change email: refusals", () => {
     assert.equal(noCsrf.status, 400);
     assert.deepEqual(noCsrf.json.response.error_codes, ["CSRF_MISSING"]);
 
-    const stale = await createTestApp({ mail: true, config: { changeEmail: { enable: true }, freshness: { withinSeconds: 60 } }, features: [changeEmailFeature] });
+    const stale = await createTestApp({ mail: true, config: { changeEmail: { enable: true }, freshness: { withinSeconds: 60, gracePeriodSeconds: 0 } }, features: [changeEmailFeature] });
     apps.push(stale);
     await stale.rampart.api.createUser({ email: "alice@x.test", password: PASSWORD });
     const s = stale.client();

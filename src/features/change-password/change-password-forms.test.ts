@@ -80,7 +80,7 @@ describe("change password: remember-me and token clients", () => {
 
 describe("change password: accounts without a password", () => {
   it("need a fresh authentication instead of the current password", async () => {
-    const app = await appWith({ freshness: { withinSeconds: 60 } });
+    const app = await appWith({ freshness: { withinSeconds: 60, gracePeriodSeconds: 0 } });
     const c = app.client();
     await c.login("alice@lp.test", OLD);
     const user = (await app.rampart.api.findUser("alice@lp.test"))!;

@@ -14,7 +14,7 @@ for (const dialect of flowDialects()) {
     let gateway: SmsGateway;
     before(async () => {
       gateway = await startSmsGateway({ accountSid: SID, authToken: TOKEN });
-      t = await createUsApp(dialect, {}, { freshness: { withinSeconds: 600 }, sms: { service: "twilio", twilioBaseUrl: gateway.url, serviceConfig: { accountSid: SID, authToken: TOKEN, phoneNumber: "+15005550006" } } });
+      t = await createUsApp(dialect, {}, { freshness: { withinSeconds: 600, gracePeriodSeconds: 0 }, sms: { service: "twilio", twilioBaseUrl: gateway.url, serviceConfig: { accountSid: SID, authToken: TOKEN, phoneNumber: "+15005550006" } } });
     });
     after(async () => {
       await t.app.close();

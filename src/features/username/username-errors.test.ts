@@ -99,7 +99,7 @@ describe("change username: refusals and options", () => {
   });
 
   it("anonymous → 401, stale → 401 reauth_required, no CSRF → 400; SEND_USERNAME_CHANGE_EMAIL=false mails nothing", async () => {
-    const app = await appWith({ freshness: { withinSeconds: 60 }, usernameFeatures: { sendUsernameChangeEmail: false } });
+    const app = await appWith({ freshness: { withinSeconds: 60, gracePeriodSeconds: 0 }, usernameFeatures: { sendUsernameChangeEmail: false } });
     assert.equal((await app.client().get("/change-username", { acceptJson: true })).status, 401);
     const { c, post } = await signedIn(app);
     assert.deepEqual((await c.post("/change-username", { json: { username: "other1" } })).json.response.error_codes, ["CSRF_MISSING"]);
