@@ -6,9 +6,9 @@ import { RequestContext } from "./core/context.js";
 import { EventBus, type Hooks } from "./core/events.js";
 import { MigrationRequiredError } from "./core/errors.js";
 import type { Feature } from "./core/feature.js";
-import { jsonResponse } from "./core/http/respond.js";
+import { jsonResponse, textResponse } from "./core/http/respond.js";
 import { defaultMessages, formatMessage } from "./core/messages.js";
-import { runRoute, type RouteDef } from "./core/routes.js";
+import { errorResponse, runRoute, type RouteDef } from "./core/routes.js";
 import type { Logger, Runtime, UserFieldSpec, UserSerializer } from "./core/runtime.js";
 import type { Services } from "./core/services.js";
 import { createMailer, mailerFromConfig, mailSender, mailSlice } from "./mail/index.js";
@@ -204,9 +204,11 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     patterns.push({ method: route.method, regex: new RegExp("^" + full.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/:\w+/g, "[^/]+") + "$") });
     app.on(route.method, full, (c) => runRoute(new RequestContext(rt, c.req.raw), route as RouteDef, c.req.param() as Record<string, string>));
   }
+  // Whatever escapes a route still gets the contract's error shape and the baseline headers.
+  app.onError((error, c) => errorResponse(new RequestContext(rt, c.req.raw), error));
   app.notFound((c) => {
     const ctx = new RequestContext(rt, c.req.raw);
-    return ctx.wantsJson ? jsonResponse(ctx, 404, { errors: ["Not found"], error_codes: ["NOT_FOUND"] }) : new Response("Not found", { status: 404 });
+    return ctx.wantsJson ? jsonResponse(ctx, 404, { errors: ["Not found"], error_codes: ["NOT_FOUND"] }) : textResponse(ctx, 404, "Not found");
   });
   const handles = (method: string, pathname: string) => patterns.some((p) => (p.method === method || (method === "HEAD" && p.method === "GET")) && p.regex.test(pathname));
   app.on(["GET", "POST", "PUT", "DELETE", "PATCH"], "*", (c) => {

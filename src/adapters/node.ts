@@ -5,6 +5,7 @@ import type { TLSSocket } from "node:tls";
 import type { Rampart } from "../create-rampart.js";
 import type { GuardOutcome, Requirement } from "../core/authz.js";
 import { attachRemoteAddress, remoteAddress } from "../core/context.js";
+import { baselineHeaders } from "../core/http/respond.js";
 
 /**
  * `rampart/node`: binds Rampart to plain `node:http`. Converts IncomingMessage ↔ web Request and web
@@ -121,6 +122,7 @@ function fail(res: ServerResponse, error: unknown): void {
   if (!res.headersSent) {
     res.statusCode = 500;
     res.setHeader("content-type", "text/plain; charset=utf-8");
+    for (const [name, value] of Object.entries(baselineHeaders(false))) res.setHeader(name, value);
     res.end("Internal Server Error");
   } else res.destroy(error instanceof Error ? error : undefined);
 }

@@ -1,5 +1,6 @@
 import { randomToken, sha256Hex } from "../crypto/random.js";
 import type { RequestContext } from "./context.js";
+import { hostCookieName } from "./cookie-names.js";
 import type { Caller } from "./identity.js";
 import { sessionCaller } from "./identity.js";
 import type { MessageKey } from "./messages.js";
@@ -13,7 +14,7 @@ import type { MessageKey } from "./messages.js";
 const PURPOSE = "csrf";
 
 function anonCookieName(ctx: RequestContext): string {
-  return ctx.rt.config.session.cookieSecure ? "__Host-rampart_csrf" : "rampart_csrf";
+  return hostCookieName(ctx.rt.config, "rampart_csrf");
 }
 
 async function bindingSecret(ctx: RequestContext, create: boolean): Promise<string | null> {

@@ -1,5 +1,6 @@
 import type { Rampart } from "../create-rampart.js";
 import type { Requirement } from "../core/authz.js";
+import { baselineHeaders } from "../core/http/respond.js";
 
 /**
  * The standalone server's app: Rampart's endpoints plus two demo protected routes,
@@ -18,14 +19,14 @@ export function demoApp(rampart: Rampart): (request: Request) => Promise<Respons
       const outcome = await guards.check(request, requirement);
       if (!outcome.ok) return outcome.response;
       // A plain header record (no Headers object) keeps @hono/node-server on its fast response path.
-      const base = { "content-type": "application/json", "cache-control": "private, no-store" };
+      const base = { "content-type": "application/json", ...baselineHeaders(isHttps(rampart, request)) };
       const headers: HeadersInit = outcome.setCookies.length
         ? [...Object.entries(base), ...outcome.setCookies.map((c): [string, string] => ["set-cookie", c])]
         : base;
       const body = { meta: { code: 200 }, response: { message: `Hello ${outcome.user.email}`, via: outcome.mechanism, roles: outcome.roles } };
       return new Response(JSON.stringify(body), { status: 200, headers });
     }
-    if (pathname === "/" && request.method === "GET") return homePage(rampart);
+    if (pathname === "/" && request.method === "GET") return homePage(rampart, isHttps(rampart, request));
     return rampart.fetch(request);
   };
 }
@@ -38,13 +39,18 @@ function pathOf(url: string): string {
   return end < 0 ? url.slice(start) : url.slice(start, start + end);
 }
 
-function homePage(rampart: Rampart): Response {
+/** Served over https: the configured public URL says so, or else the request's own. */
+function isHttps(rampart: Rampart, request: Request): boolean {
+  return (rampart.config.baseUrl ?? request.url).startsWith("https:");
+}
+
+function homePage(rampart: Rampart, https: boolean): Response {
   const p = rampart.config.urlPrefix;
   const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${rampart.config.appName.replace(/[<>&"]/g, "")}</title></head>
 <body><h1>Rampart</h1><ul><li><a href="${p}/login">Sign in</a></li><li><a href="${p}/sessions">Your sessions</a></li>
 <li><a href="/api/protected">/api/protected</a> (any signed-in user)</li><li><a href="/api/admin">/api/admin</a> (role admin)</li>
 <li><a href="${p}/logout">Sign out</a></li></ul></body></html>`;
   return new Response(body, {
-    headers: { "content-type": "text/html; charset=utf-8", "cache-control": "private, no-store", "content-security-policy": "default-src 'self'; frame-ancestors 'none'", "x-frame-options": "DENY" },
+    headers: { "content-type": "text/html; charset=utf-8", ...baselineHeaders(https), "content-security-policy": "default-src 'self'; frame-ancestors 'none'", "x-frame-options": "DENY" },
   });
 }

@@ -137,7 +137,7 @@ for (const dialect of flowDialects()) {
       const c = t.app.client();
       const r = await post(c, "/us-signin?include_auth_token", { identity: "uspw@x.test", passcode: PASSWORD, remember: true });
       const csrf = assertStopped(r, "ready");
-      assert.ok(!c.jar.has("remember_token"), "no remember cookie before the second factor");
+      assert.ok(!c.jar.has("__Host-remember_token"), "no remember cookie before the second factor");
       await assertNothingGranted(t, c);
       await finish(t, c, csrf, secret);
     });
@@ -194,14 +194,14 @@ for (const dialect of flowDialects()) {
       const c = t.app.client();
       const r = await c.login("remember@x.test", PASSWORD, { remember: true });
       const csrf = assertStopped(r, "ready");
-      assert.ok(!r.setCookies.some((h) => h.startsWith("remember_token=")), "no remember cookie while pending");
-      assert.ok(!c.jar.has("remember_token"));
+      assert.ok(!r.setCookies.some((h) => h.startsWith("__Host-remember_token=")), "no remember cookie while pending");
+      assert.ok(!c.jar.has("__Host-remember_token"));
       await assertNothingGranted(t, c);
       await finish(t, c, csrf, secret);
-      assert.ok(c.jar.has("remember_token"), "the completed sign-in remembers");
+      assert.ok(c.jar.has("__Host-remember_token"), "the completed sign-in remembers");
       // The session ends (browser closed); the remember cookie alone restores the completed sign-in.
       const back = t.app.client();
-      back.jar.set("remember_token", c.jar.get("remember_token")!);
+      back.jar.set("__Host-remember_token", c.jar.get("__Host-remember_token")!);
       assert.ok(await signedIn(back));
     });
   });
@@ -214,7 +214,7 @@ describe("a remember cookie from before two-factor applied does not skip it", ()
       await t.app.rampart.api.createUser({ email: "early@x.test", password: PASSWORD });
       const c = t.app.client();
       assert.equal((await c.login("early@x.test", PASSWORD, { remember: true })).status, 200);
-      const early = c.jar.get("remember_token")!;
+      const early = c.jar.get("__Host-remember_token")!;
       assert.ok(early, "remember cookie issued without a second factor (none was set up)");
       // The user now sets up an authenticator as a signed-in user.
       const s = await post(c, "/tf-setup", { setup: "authenticator" });
@@ -223,7 +223,7 @@ describe("a remember cookie from before two-factor applied does not skip it", ()
       const done = await post(c, `/tf-setup/${s.json.response.tf_state_token}`, { code: oath(t, s.json.response.tf_authr_key) });
       assert.equal(done.status, 200, done.body);
       const back = t.app.client();
-      back.jar.set("remember_token", early);
+      back.jar.set("__Host-remember_token", early);
       assert.equal(await signedIn(back), false, "the pre-2FA remember cookie no longer signs in");
       // A remember cookie from a sign-in that gave the second factor keeps working.
       t.advance(30);
@@ -231,7 +231,7 @@ describe("a remember cookie from before two-factor applied does not skip it", ()
       const csrf = assertStopped(await fresh.login("early@x.test", PASSWORD, { remember: true }), "ready");
       await finish(t, fresh, csrf, s.json.response.tf_authr_key as string);
       const later = t.app.client();
-      later.jar.set("remember_token", fresh.jar.get("remember_token")!);
+      later.jar.set("__Host-remember_token", fresh.jar.get("__Host-remember_token")!);
       assert.ok(await signedIn(later));
     } finally {
       await t.app.close();

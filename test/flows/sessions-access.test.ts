@@ -126,7 +126,7 @@ for (const dialect of flowDialects()) {
     it("remember-me restores a session after the session cookie is gone, until the uniquifier rotates", async () => {
       const c = app.client();
       const r = await c.login("dave@x.test", PASSWORD, { remember: true });
-      assert.ok(r.setCookies.some((s) => s.startsWith("remember_token=") && /HttpOnly/.test(s) && /Max-Age=2592000/.test(s)));
+      assert.ok(r.setCookies.some((s) => s.startsWith("__Host-remember_token=") && /HttpOnly/.test(s) && /Max-Age=2592000/.test(s)));
       c.jar.delete("__Host-rampart_session");
       const restored = await c.get("/api/protected", { acceptJson: true });
       assert.equal(restored.status, 200);

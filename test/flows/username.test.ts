@@ -27,16 +27,16 @@ for (const dialect of flowDialects()) {
     it("a tampered or foreign remember cookie is refused and removed", async () => {
       const c = app.client();
       await c.login("alice@x.test", PASSWORD, { remember: true });
-      const remember = c.jar.get("remember_token")!;
+      const remember = c.jar.get("__Host-remember_token")!;
       c.jar.delete("__Host-rampart_session");
       const [body, sig] = remember.split(".");
       const forged = Buffer.from(JSON.stringify({ uid: "someone-else", iat: Math.floor(Date.now() / 1000) })).toString("base64url");
       for (const bad of [`${forged}.${sig}`, `${body}.${sig!.slice(0, -4)}AAAA`, "garbage", "%E0%A4%A"]) {
         const t = app.client();
-        t.jar.set("remember_token", bad);
+        t.jar.set("__Host-remember_token", bad);
         const r = await t.get("/api/protected", { acceptJson: true });
         assert.equal(r.status, 401, bad);
-        assert.ok(r.setCookies.some((s) => s.startsWith("remember_token=;")), "bad cookie cleared");
+        assert.ok(r.setCookies.some((s) => s.startsWith("__Host-remember_token=;")), "bad cookie cleared");
       }
       assert.equal((await c.get("/api/protected", { acceptJson: true })).status, 200, "the genuine cookie still works");
     });

@@ -84,6 +84,7 @@ export function resolveConfig(
       ...c.session,
       cookieSecure: secure,
       cookieName: c.session.cookieName ?? (secure ? "__Host-rampart_session" : "rampart_session"),
+      rememberCookieName: c.session.rememberCookieName ?? (secure ? "__Host-remember_token" : "remember_token"),
     },
   };
   return deepFreeze(resolved) as RampartConfig;

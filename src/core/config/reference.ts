@@ -61,7 +61,7 @@ export const configMeanings: Record<string, string> = {
   "session.absoluteTimeoutSeconds": "A session ends this long after sign-in, whatever the activity.",
   "session.touchIntervalSeconds": "Last activity is written at most this often (avoids a database write per request).",
   "session.cleanupIntervalSeconds": "How often expired sessions are swept from the store (0 disables).",
-  "session.rememberCookieName": "Remember-me cookie name.",
+  "session.rememberCookieName": "Remember-me cookie name (default __Host-remember_token, or remember_token when cookies are not Secure; set remember_token to keep Flask-Login's name).",
   "session.rememberDurationSeconds": "Lifetime of the remember-me cookie.",
   "token.header": "Request header carrying an auth token.",
   "token.key": "Query parameter and JSON body key carrying an auth token.",

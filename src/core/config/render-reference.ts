@@ -31,6 +31,8 @@ export function allMeanings(slices: readonly ConfigSlice[]): Record<string, stri
 const shown = (path: string, value: unknown) => {
   if (path === "secretKey") return "— (required)";
   if (path === "session.cookieName") return "`__Host-rampart_session`";
+  if (path === "session.rememberCookieName") return "`__Host-remember_token`";
+  if (path === "twoFactor.validityCookieName") return "`__Host-tf_validity`";
   if (value === undefined) return "—";
   return "`" + JSON.stringify(value) + "`";
 };

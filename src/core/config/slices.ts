@@ -117,7 +117,8 @@ export const sessionSlice = z
     touchIntervalSeconds: z.number().int().min(0).default(60),
     /** How often expired sessions are swept from the store (0 disables the timer). */
     cleanupIntervalSeconds: z.number().int().min(0).default(600),
-    rememberCookieName: z.string().min(1).default("remember_token"),
+    /** Defaults to "__Host-remember_token" (or "remember_token" when cookies are not Secure). */
+    rememberCookieName: z.string().min(1).nullable().default(null),
     rememberDurationSeconds: seconds.default(30 * 24 * 60 * 60),
   })
   .prefault({});
@@ -176,5 +177,5 @@ export type RampartConfigInput = z.input<typeof configSchema> & { [slice: string
 type Parsed = z.output<typeof configSchema>;
 /** The resolved, frozen configuration features read. secretKey is always present after resolution. */
 export type RampartConfig = Readonly<Omit<Parsed, "secretKey"> & { secretKey: string }> & {
-  readonly session: Parsed["session"] & { cookieName: string; cookieSecure: boolean };
+  readonly session: Parsed["session"] & { cookieName: string; cookieSecure: boolean; rememberCookieName: string };
 };

@@ -17,13 +17,24 @@ export type FieldErrors = Record<string, MessageRef[]>;
 const HTML_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
+/**
+ * The headers every answer carries — Rampart's own and those of the routes it guards for the demo app: never
+ * cached (they depend on who asks), no MIME sniffing, no full URLs (with their tokens) leaked as referrers,
+ * and on https HSTS.
+ */
+export function baselineHeaders(https: boolean): Record<string, string> {
+  const h: Record<string, string> = {
+    "cache-control": "private, no-store",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "strict-origin-when-cross-origin",
+  };
+  if (https) h["strict-transport-security"] = "max-age=31536000; includeSubDomains";
+  return h;
+}
+
 function baseHeaders(ctx: RequestContext, contentType: string | null): Headers {
-  const h = new Headers();
+  const h = new Headers(baselineHeaders(ctx.appOrigin().startsWith("https:")));
   if (contentType) h.set("content-type", contentType);
-  h.set("cache-control", "private, no-store");
-  h.set("x-content-type-options", "nosniff");
-  h.set("referrer-policy", "strict-origin-when-cross-origin");
-  if (ctx.appOrigin().startsWith("https:")) h.set("strict-transport-security", "max-age=31536000; includeSubDomains");
   for (const c of ctx.setCookies) h.append("set-cookie", c);
   if (ctx.setCookies.length) h.append("vary", "Cookie");
   return h;

@@ -55,14 +55,14 @@ describe("change password: remember-me and token clients", () => {
     const app = await appWith();
     const c = app.client();
     const login = await c.login("alice@lp.test", OLD, { remember: true });
-    const oldRemember = c.jar.get("remember_token")!;
+    const oldRemember = c.jar.get("__Host-remember_token")!;
     const r = await c.post("/change", { json: { password: OLD, new_password: NEW, new_password_confirm: NEW }, headers: { "x-csrf-token": login.json.response.csrf_token } });
     assert.equal(r.status, 200);
-    assert.notEqual(c.jar.get("remember_token"), oldRemember);
+    assert.notEqual(c.jar.get("__Host-remember_token"), oldRemember);
     c.jar.delete("__Host-rampart_session");
     assert.equal((await c.get("/api/protected", { acceptJson: true })).status, 200, "restored by the new remember cookie");
     const replay = app.client();
-    replay.jar.set("remember_token", oldRemember);
+    replay.jar.set("__Host-remember_token", oldRemember);
     assert.equal((await replay.get("/api/protected", { acceptJson: true })).status, 401);
   });
 

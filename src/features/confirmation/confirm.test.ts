@@ -96,7 +96,7 @@ describe("POST /confirm (resend) and the link's outcomes, specific errors", () =
     const done = (await app.rampart.api.findUser("done@x.test"))!;
     await app.rampart.datastore.users.update(done.id, { confirmedAt: null });
     c.jar.delete("__Host-rampart_session");
-    assert.ok(c.jar.has("remember_token"));
+    assert.ok(c.jar.has("__Host-remember_token"));
     assert.equal((await c.get("/api/protected", { acceptJson: true })).status, 401);
   });
 

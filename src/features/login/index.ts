@@ -1,4 +1,6 @@
 import type { Feature } from "../../core/feature.js";
+import type { RequestContext } from "../../core/context.js";
+import { jsonResponse } from "../../core/http/respond.js";
 import type { RouteDef } from "../../core/routes.js";
 import { getLogin, postLogin } from "./login.js";
 import { getLogoutConfirm, postLogout } from "./logout.js";
@@ -18,7 +20,7 @@ export const loginFeature: Feature = {
     }
     if (urls.logoutMethods.length && !urls.logoutMethods.includes("GET")) {
       // A confirm page for people who follow a link; GET itself never logs out (the 405 test uses JSON).
-      routes.push({ method: "GET", path: urls.logout, auth: "any", handler: (ctx) => (ctx.wantsJson ? Promise.resolve(methodNotAllowed()) : getLogoutConfirm(ctx)) });
+      routes.push({ method: "GET", path: urls.logout, auth: "any", handler: (ctx) => (ctx.wantsJson ? Promise.resolve(methodNotAllowed(ctx)) : getLogoutConfirm(ctx)) });
     }
     if (freshness.withinSeconds >= 0) {
       routes.push(
@@ -30,9 +32,6 @@ export const loginFeature: Feature = {
   },
 };
 
-function methodNotAllowed(): Response {
-  return new Response(JSON.stringify({ meta: { code: 405 }, response: { errors: ["Method not allowed"], error_codes: ["METHOD_NOT_ALLOWED"] } }), {
-    status: 405,
-    headers: { "content-type": "application/json", allow: "POST", "cache-control": "private, no-store" },
-  });
+function methodNotAllowed(ctx: RequestContext): Response {
+  return jsonResponse(ctx, 405, { errors: ["Method not allowed"], error_codes: ["METHOD_NOT_ALLOWED"] }, { allow: "POST" });
 }

@@ -31,7 +31,7 @@ describe("two-factor config slice", () => {
     assert.equal(sliceOf(full, totpSlice).issuer, "Acme");
     assert.equal(authenticatorWindow(resolved), 4);
     assert.equal(resolved.mailValiditySeconds, 300);
-    assert.equal(resolved.validityCookieName, "tf_validity");
+    assert.equal(resolved.validityCookieName, null, "unset: __Host-tf_validity on Secure deployments, tf_validity otherwise");
   });
 
   it("the default window is ±1 step", () => {

@@ -33,7 +33,8 @@ const schema = z.object({
   noticeSubject: z.string().min(1).default("Two-factor authentication changed"),
   alwaysValidate: z.boolean().default(true),
   loginValiditySeconds: z.number().int().positive().default(30 * 24 * 60 * 60),
-  validityCookieName: z.string().min(1).default("tf_validity"),
+  /** Defaults to "__Host-tf_validity" (or "tf_validity" when cookies are not Secure). */
+  validityCookieName: z.string().min(1).nullable().default(null),
   recoveryCodes: z.boolean().default(false),
   recoveryCodesN: z.number().int().min(1).max(50).default(5),
   recoveryCodesUrl: path.default("/mf-recovery-codes"),
@@ -97,7 +98,7 @@ export const twoFactorSlice = defineSlice({
     noticeSubject: "Subject of the notice mailed when two-factor is disabled or its method changed (SECURITY I72).",
     alwaysValidate: "Ask for the second factor at every sign-in; false allows the tf_validity cookie (FS TWO_FACTOR_ALWAYS_VALIDATE).",
     loginValiditySeconds: "Lifetime of the tf_validity cookie (FS TWO_FACTOR_LOGIN_VALIDITY).",
-    validityCookieName: "Name of the tf_validity cookie (FS TWO_FACTOR_VALIDITY_COOKIE_NAME).",
+    validityCookieName: "Name of the tf_validity cookie (FS TWO_FACTOR_VALIDITY_COOKIE_NAME; default __Host-tf_validity, or tf_validity when cookies are not Secure).",
     recoveryCodes: "Multi-factor recovery codes: /mf-recovery-codes and /mf-recovery (FS MULTI_FACTOR_RECOVERY_CODES); needs two-factor on.",
     recoveryCodesN: "Recovery codes per generated set (FS MULTI_FACTOR_RECOVERY_CODES_N).",
     recoveryCodesUrl: "Generate/inspect recovery codes, fresh sign-in required (FS MULTI_FACTOR_RECOVERY_CODES_URL).",

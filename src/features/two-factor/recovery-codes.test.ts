@@ -60,7 +60,7 @@ for (const dialect of flowDialects()) {
       assert.equal(ok.json.response.user.email, "rc@x.test");
       assert.equal(typeof ok.json.response.csrf_token, "string");
       assert.equal(ok.json.response.user.authentication_token, undefined, "no auth token from /mf-recovery");
-      assert.ok(![...p.c.jar.keys()].includes("tf_validity"), "no tf_validity cookie");
+      assert.ok(![...p.c.jar.keys()].includes("__Host-tf_validity"), "no tf_validity cookie");
       assert.equal(await signedInNow(p.c), true);
 
       const again = await recover(await pending(t, "rc@x.test"), codes[0]!);

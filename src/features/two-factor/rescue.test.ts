@@ -76,12 +76,12 @@ for (const dialect of flowDialects()) {
       assert.equal(first.json.response.tf_state, "ready");
       const ok = await validate(c, first.json.response.csrf_token, oath(t, secrets.get("alice@x.test")!));
       assert.equal(ok.status, 200, ok.body);
-      const cookie = ok.setCookies.find((s) => s.startsWith("tf_validity="));
+      const cookie = ok.setCookies.find((s) => s.startsWith("__Host-tf_validity="));
       assert.ok(cookie, "tf_validity set");
       assert.match(cookie!, /HttpOnly/i);
       assert.match(cookie!, /SameSite=Strict/i);
       assert.match(cookie!, /Max-Age=2592000/i);
-      const validity = `tf_validity=${c.jar.get("tf_validity")}`;
+      const validity = `__Host-tf_validity=${c.jar.get("__Host-tf_validity")}`;
 
       const again = t.app.client();
       const csrf = await again.csrf();

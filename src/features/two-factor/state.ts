@@ -1,5 +1,6 @@
 import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
+import { hostCookieName } from "../../core/cookie-names.js";
 import type { Runtime } from "../../core/runtime.js";
 import { sha256Hex } from "../../crypto/random.js";
 import type { UserRecord } from "../../datastore/contracts.js";
@@ -45,20 +46,29 @@ function cookieBase(ctx: RequestContext) {
   return { httpOnly: true, secure: ctx.rt.config.session.cookieSecure, sameSite: "Lax", path: "/" } as const;
 }
 
+/** The pending-login cookie: `__Host-rampart_tf` on Secure deployments. */
+function pendingCookie(ctx: RequestContext): string {
+  return hostCookieName(ctx.rt.config, PENDING_COOKIE);
+}
+
+function validityCookieName(ctx: RequestContext): string {
+  return tfConfig(ctx.rt).validityCookieName ?? hostCookieName(ctx.rt.config, "tf_validity");
+}
+
 export function setPending(ctx: RequestContext, state: PendingState): void {
   const token = ctx.rt.signer.sign(PENDING_PURPOSE, { ...state }, ctx.nowSeconds());
-  ctx.setCookie(PENDING_COOKIE, token, { ...cookieBase(ctx), maxAge: tfConfig(ctx.rt).pendingWithinSeconds });
+  ctx.setCookie(pendingCookie(ctx), token, { ...cookieBase(ctx), maxAge: tfConfig(ctx.rt).pendingWithinSeconds });
 }
 
 export function clearPending(ctx: RequestContext): void {
-  ctx.deleteCookie(PENDING_COOKIE, cookieBase(ctx));
+  ctx.deleteCookie(pendingCookie(ctx), cookieBase(ctx));
 }
 
 const STATES: readonly string[] = ["setup_from_login", "ready", "validating_profile", "select"];
 
 /** The pending state from the request's cookie, with its user; null when absent, expired, tampered or stale. */
 export async function readPending(ctx: RequestContext): Promise<{ state: PendingState; user: UserRecord } | null> {
-  const raw = ctx.cookie(PENDING_COOKIE);
+  const raw = ctx.cookie(pendingCookie(ctx));
   if (!raw) return null;
   const verified = ctx.rt.signer.verify(PENDING_PURPOSE, raw, { maxAgeSeconds: tfConfig(ctx.rt).pendingWithinSeconds, nowSeconds: ctx.nowSeconds() });
   if (!verified.ok) return null;
@@ -85,7 +95,7 @@ export async function readPending(ctx: RequestContext): Promise<{ state: Pending
  * caller, false when this very cookie already completed a sign-in (a replayed copy).
  */
 export async function consumePending(ctx: RequestContext): Promise<boolean> {
-  const raw = ctx.cookie(PENDING_COOKIE) ?? "";
+  const raw = ctx.cookie(pendingCookie(ctx)) ?? "";
   const key = `tf-pending:${sha256Hex(raw)}`;
   return (await ctx.rt.datastore.attempts.hit(key, tfConfig(ctx.rt).pendingWithinSeconds + 60, ctx.now())) === 1;
 }
@@ -99,12 +109,12 @@ export function primaryMethod(user: UserRecord): string | null {
 export function setValidityCookie(ctx: RequestContext, user: UserRecord): void {
   const cfg = tfConfig(ctx.rt);
   const token = ctx.rt.signer.sign(VALIDITY_PURPOSE, { u: user.fsUniquifier }, ctx.nowSeconds());
-  ctx.setCookie(cfg.validityCookieName, token, { httpOnly: true, secure: ctx.rt.config.session.cookieSecure, sameSite: "Strict", path: "/", maxAge: cfg.loginValiditySeconds });
+  ctx.setCookie(validityCookieName(ctx), token, { httpOnly: true, secure: ctx.rt.config.session.cookieSecure, sameSite: "Strict", path: "/", maxAge: cfg.loginValiditySeconds });
 }
 
 export function hasValidityCookie(ctx: RequestContext, user: UserRecord): boolean {
   const cfg = tfConfig(ctx.rt);
-  const raw = ctx.cookie(cfg.validityCookieName);
+  const raw = ctx.cookie(validityCookieName(ctx));
   if (!raw) return false;
   const verified = ctx.rt.signer.verify(VALIDITY_PURPOSE, raw, { maxAgeSeconds: cfg.loginValiditySeconds, nowSeconds: ctx.nowSeconds() });
   return verified.ok && verified.payload.u === user.fsUniquifier;

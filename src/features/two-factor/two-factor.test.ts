@@ -24,8 +24,8 @@ for (const dialect of flowDialects()) {
       const login = await loginPending(c, "alice@x.test", "ready");
       assert.equal(login.json.response.tf_method, "authenticator");
       assert.equal(login.json.response.tf_primary_method, "authenticator");
-      assert.ok(c.jar.has("rampart_tf"), "pending cookie set");
-      const setCookie = login.setCookies.find((s) => s.startsWith("rampart_tf="))!;
+      assert.ok(c.jar.has("__Host-rampart_tf"), "pending cookie set");
+      const setCookie = login.setCookies.find((s) => s.startsWith("__Host-rampart_tf="))!;
       assert.match(setCookie, /HttpOnly/i);
       assert.match(setCookie, /SameSite=Lax/i);
       assert.match(setCookie, /Secure/i);
@@ -44,11 +44,11 @@ for (const dialect of flowDialects()) {
       assert.equal(ok.json.response.user.email, "alice@x.test");
       assert.equal(typeof ok.json.response.csrf_token, "string");
       assert.equal(typeof ok.json.response.user.authentication_token, "string");
-      assert.ok(!c.jar.has("rampart_tf"), "pending cookie cleared");
+      assert.ok(!c.jar.has("__Host-rampart_tf"), "pending cookie cleared");
       assert.equal((await c.get("/api/protected", { acceptJson: true })).status, 200);
       assert.ok(confirmed.includes("alice@x.test:authenticator"));
       // The pending cookie is single-use: a saved copy plus a later valid code signs nobody in.
-      const pendingCopy = login.setCookies.find((s) => s.startsWith("rampart_tf="))!.split(";")[0]!;
+      const pendingCopy = login.setCookies.find((s) => s.startsWith("__Host-rampart_tf="))!.split(";")[0]!;
       t.advance(30);
       const thief = t.app.client();
       const tcsrf = await thief.csrf();
@@ -112,7 +112,7 @@ for (const dialect of flowDialects()) {
       const h = await c.post("/tf-validate", { form: { code: "123456", csrf_token: csrf } });
       assert.equal(h.status, 302);
       assert.match(h.location ?? "", /\/login$/);
-      const forged = await t.app.client().post("/tf-validate", { json: { code: "123456" }, headers: { cookie: "rampart_tf=eyJ1IjoieCJ9.AAAA", "x-csrf-token": csrf } });
+      const forged = await t.app.client().post("/tf-validate", { json: { code: "123456" }, headers: { cookie: "__Host-rampart_tf=eyJ1IjoieCJ9.AAAA", "x-csrf-token": csrf } });
       assert.ok(forged.status === 400 || forged.status === 403, forged.body);
     });
 
