@@ -13,7 +13,8 @@ import type { Runtime } from "./runtime.js";
 /** How long the secret a restore replaced still restores: parallel requests of one browser all carry it. */
 const PREVIOUS_SECRET_GRACE_MS = 30_000;
 
-export function rememberCookieOptions(ctx: RequestContext) {
+/** Attributes of the session and remember cookies. */
+export function authCookieOptions(ctx: RequestContext) {
   const s = ctx.rt.config.session;
   return { httpOnly: true, secure: s.cookieSecure, sameSite: s.cookieSameSite, path: "/" } as const;
 }
@@ -35,11 +36,11 @@ function parseCookie(value: string | undefined): { id: string; secret: string } 
 function setCookie(ctx: RequestContext, id: string, secret: string, expiresAt: Date): void {
   // The lifetime left (the server enforces expiresAt whatever the browser does).
   const maxAge = Math.max(1, Math.ceil((expiresAt.getTime() - ctx.now().getTime()) / 1000));
-  ctx.setCookie(ctx.rt.config.session.rememberCookieName, `${id}.${secret}`, { ...rememberCookieOptions(ctx), maxAge });
+  ctx.setCookie(ctx.rt.config.session.rememberCookieName, `${id}.${secret}`, { ...authCookieOptions(ctx), maxAge });
 }
 
 export function clearRememberCookie(ctx: RequestContext): void {
-  ctx.deleteCookie(ctx.rt.config.session.rememberCookieName, rememberCookieOptions(ctx));
+  ctx.deleteCookie(ctx.rt.config.session.rememberCookieName, authCookieOptions(ctx));
 }
 
 /** Creates a remember record for a sign-in that asked for it and sets its cookie; returns the record id. */
@@ -67,7 +68,12 @@ export type PresentedRemember =
   /** The current secret: a restore may proceed (after `rotateRemember`). */
   | { kind: "current"; record: RememberRecord; secret: string }
   /** The secret a restore replaced moments ago (a parallel request): restores without rotating again. */
-  | { kind: "previous"; record: RememberRecord };
+  | { kind: "previous"; record: RememberRecord }
+  /**
+   * A secret replaced longer ago: two holders of one cookie (the browser and a copy) have both used it, so one of
+   * them is a thief. The record and its sessions are to be ended.
+   */
+  | { kind: "reused"; record: RememberRecord };
 
 /**
  * The record the request's remember cookie names, when the cookie's secret matches it and it is alive for this
@@ -86,8 +92,10 @@ export async function presentedRemember(ctx: RequestContext): Promise<PresentedR
   }
   const hash = sha256Hex(parsed.secret);
   if (constantTimeEqual(hash, record.secretHash)) return { kind: "current", record, secret: parsed.secret };
-  const recent = record.rotatedAt !== null && now - record.rotatedAt.getTime() < PREVIOUS_SECRET_GRACE_MS;
-  if (recent && record.previousHash !== null && constantTimeEqual(hash, record.previousHash)) return { kind: "previous", record };
+  if (record.previousHash !== null && constantTimeEqual(hash, record.previousHash)) {
+    const recent = record.rotatedAt !== null && now - record.rotatedAt.getTime() < PREVIOUS_SECRET_GRACE_MS;
+    return { kind: recent ? "previous" : "reused", record };
+  }
   return null;
 }
 

@@ -1,16 +1,16 @@
 import { randomToken, sha256Hex } from "../crypto/random.js";
-import type { SessionRecord, UserRecord } from "../datastore/contracts.js";
+import type { RememberRecord, SessionRecord, UserRecord } from "../datastore/contracts.js";
 import { recordAudit } from "./audit.js";
 import type { RequestContext } from "./context.js";
 import type { Runtime } from "./runtime.js";
-import { clearRememberCookie, forgetPresentedRemember, issueRemember, presentedRemember, rememberCookieOptions, rememberIdOf, rotateRemember } from "./remember.js";
+import { authCookieOptions, clearRememberCookie, forgetPresentedRemember, issueRemember, presentedRemember, rememberIdOf, rotateRemember } from "./remember.js";
 
 /**
  * Server-side sessions: the cookie carries a random 256-bit token, the store keeps only its SHA-256.
  * A session is alive while: not past its absolute expiry, used within the idle timeout, its user active and
  * the user's fs_uniquifier unchanged since it was made. Remember-me cookies live in ./remember.ts.
  */
-const cookieBase = rememberCookieOptions;
+const cookieBase = authCookieOptions;
 
 export interface LiveSession {
   record: SessionRecord;
@@ -78,6 +78,7 @@ async function restoreFromRemember(ctx: RequestContext): Promise<LiveSession | n
   if (ctx.cookie(rt.config.session.rememberCookieName) === undefined) return null;
   const presented = await presentedRemember(ctx);
   const record = presented?.record;
+  if (presented?.kind === "reused") return endReusedRemember(ctx, presented.record);
   const user = record ? await rt.datastore.users.findById(record.userId) : null;
   if (!presented || !record || !user || !user.active || user.fsUniquifier !== record.fsUniquifier) {
     if (record) await rt.datastore.remember.delete(record.id);
@@ -100,6 +101,21 @@ async function restoreFromRemember(ctx: RequestContext): Promise<LiveSession | n
   const session = await startSession(ctx, user, { remember: true, continues: { rememberId: record.id }, authnVia: ["remember"], authenticatedAt: new Date(0), secondFactorProof: sf });
   await recordAudit(ctx, { event: "login", outcome: "success", user, details: { via: ["remember"], session: session.id } });
   return { record: session, user };
+}
+
+/**
+ * A remember cookie presented with a secret that a restore replaced (past the grace for parallel requests): the
+ * cookie was copied and both copies were used. Whichever this is, the record and every session restored from it
+ * end, so the thief's session goes too; the owner signs in again.
+ */
+async function endReusedRemember(ctx: RequestContext, record: RememberRecord): Promise<null> {
+  const { rt } = ctx;
+  await rt.datastore.remember.delete(record.id);
+  for (const s of await rt.sessions.listForUser(record.userId)) if (rememberIdOf(s) === record.id) await rt.sessions.delete(s.id);
+  clearRememberCookie(ctx);
+  const user = await rt.datastore.users.findById(record.userId);
+  await recordAudit(ctx, { event: "remember_reused", outcome: "failure", user, details: { remember: record.id } });
+  return null;
 }
 
 /** Creates a session for the user, sets its cookie, and deletes the request's previous session (rotation). */
