@@ -96,6 +96,37 @@ describe("sessions kept in Redis", { skip: !url && "no Redis configured" }, () =
     await restore(beforeRevoke);
     assert.equal(await status(thief2), 401, "revoking all sessions is not undone by a restored Redis");
 
+    // Revoking one session, then the others, from a fourth browser; each undone in Redis by a restored snapshot.
+    const owner = app.client();
+    const ownerLogin = await owner.login(email, PASSWORD, { remember: true });
+    const ownerCsrf = ownerLogin.json.response.csrf_token as string;
+    const one = app.client();
+    await one.login(email, PASSWORD, { remember: true });
+    const oneCopy = copyOfRemember(one);
+    const oneId = (await one.get("/sessions", { acceptJson: true })).json.response.sessions.find((s: { current: boolean }) => s.current).id;
+    const beforeOne = await snapshot();
+    assert.equal((await owner.post("/sessions/revoke", { json: { id: oneId }, headers: { "x-csrf-token": ownerCsrf } })).json.response.revoked, 1);
+    await restore(beforeOne);
+    assert.equal(await status(oneCopy), 401, "revoking one session is not undone by a restored Redis");
+    const other2 = app.client();
+    await other2.login(email, PASSWORD, { remember: true });
+    const other2Copy = copyOfRemember(other2);
+    const beforeOthers = await snapshot();
+    assert.equal((await owner.post("/sessions/revoke", { json: { scope: "others" }, headers: { "x-csrf-token": ownerCsrf } })).status, 200);
+    await restore(beforeOthers);
+    assert.equal(await status(other2Copy), 401, "signing out the others is not undone by a restored Redis");
+    assert.equal(await status(copyOfRemember(owner)), 200, "the caller's own remember cookie stays");
+
+    const changed = app.client();
+    await changed.login(email, PASSWORD, { remember: true });
+    const changedCopy = copyOfRemember(changed);
+    const beforeChange = await snapshot();
+    await app.rampart.api.changePassword((await app.rampart.api.findUser(email))!, PASSWORD + "?");
+    await restore(beforeChange);
+    assert.equal(await status(changed), 401, "a new password: the restored session is refused (uniquifier)");
+    assert.equal(await status(changedCopy), 401, "and the remember cookie");
+    await app.rampart.api.changePassword((await app.rampart.api.findUser(email))!, PASSWORD);
+
     const third = app.client();
     await third.login(email, PASSWORD, { remember: true });
     const thief3 = copyOfRemember(third);
