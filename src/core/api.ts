@@ -6,6 +6,7 @@ import { findUserByIdentity } from "./users.js";
 import { commitNewPassword } from "./new-password.js";
 import { rememberIdOf } from "./remember.js";
 import { sweepUserSessions } from "./session-cookies.js";
+import { recordSessionEnds } from "./session-ends.js";
 import type { MessageKey } from "./messages.js";
 import { checkNewPassword, checkUsername, normalizeEmailAddress } from "./policy/index.js";
 
@@ -186,11 +187,14 @@ export function createApi(rt: Runtime): Api {
       let count: number;
       if ("id" in which) {
         const s = await rt.sessions.findById(which.id);
-        count = s && s.userId === user.id && (await rt.sessions.delete(s.id)) ? 1 : 0;
-        const rememberId = s && s.userId === user.id ? rememberIdOf(s) : null;
+        const own = s !== null && s.userId === user.id;
+        const rememberId = own ? rememberIdOf(s) : null;
         if (rememberId) await datastore.remember.delete(rememberId);
+        if (own) await recordSessionEnds(rt, [s.id], rt.now());
+        count = own && (await rt.sessions.delete(s.id)) ? 1 : 0;
       } else {
         await datastore.remember.deleteForUser(user.id);
+        await recordSessionEnds(rt, (await rt.sessions.listForUser(user.id)).map((s) => s.id), rt.now());
         count = await rt.sessions.deleteForUser(user.id);
       }
       await audit("session_revoked", user, { by: "admin", count });

@@ -3,6 +3,7 @@ import type { RememberRecord, SessionRecord, UserRecord } from "../datastore/con
 import { recordAudit } from "./audit.js";
 import type { RequestContext } from "./context.js";
 import type { Runtime } from "./runtime.js";
+import { recordSessionEnds, sessionEnded } from "./session-ends.js";
 import { authCookieOptions, clearRememberCookie, forgetPresentedRemember, issueRemember, presentedRemember, rememberIdOf, rotateRemember } from "./remember.js";
 
 /**
@@ -51,8 +52,12 @@ async function checkAlive(ctx: RequestContext, record: SessionRecord, joinedUser
     await rt.sessions.delete(record.id);
     return null;
   }
-  const user = joinedUser !== undefined ? joinedUser : await rt.datastore.users.findById(record.userId);
-  if (!user || !user.active || user.fsUniquifier !== record.fsUniquifier) {
+  // A session from Redis is also checked against the database's record of ended sessions (see session-ends.ts).
+  const [user, ended] = await Promise.all([
+    joinedUser !== undefined ? joinedUser : rt.datastore.users.findById(record.userId),
+    sessionEnded(rt, record.id, ctx.now()),
+  ]);
+  if (!user || !user.active || user.fsUniquifier !== record.fsUniquifier || ended) {
     await rt.sessions.delete(record.id);
     return null;
   }
@@ -181,7 +186,10 @@ export async function endCurrentSession(ctx: RequestContext, options: { keepReme
   let ended: SessionRecord | null = null;
   if (token && token.length <= 128) {
     ended = await rt.sessions.findByTokenHash(sha256Hex(token));
-    if (ended) await rt.sessions.delete(ended.id);
+    if (ended) {
+      await recordSessionEnds(rt, [ended.id], ctx.now());
+      await rt.sessions.delete(ended.id);
+    }
   }
   if (!options.keepRemember) await forgetPresentedRemember(ctx, ended);
   return ended?.id ?? null;

@@ -33,6 +33,13 @@ describe("sessions kept in Redis", { skip: !url && "no Redis configured" }, () =
     thief.jar.set(rememberName(), from.jar.get(rememberName())!);
     return thief;
   }
+  /** A client holding only a copy of `from`'s session cookie. */
+  function copyOfSession(from: TestClient): TestClient {
+    const name = app.rampart.config.session.cookieName;
+    const copy = app.client();
+    copy.jar.set(name, from.jar.get(name)!);
+    return copy;
+  }
   /** Every key of this store, dumped (what a Redis snapshot holds). */
   async function snapshot(): Promise<[string, Buffer, number][]> {
     const keys = await redis.keys(`${store.prefix}*`);
@@ -70,7 +77,7 @@ describe("sessions kept in Redis", { skip: !url && "no Redis configured" }, () =
     await app.rampart.api.changePassword(alice, PASSWORD);
   });
 
-  it("remember cookies are checked against the database: an emptied Redis signs nobody out for good, and a restored one revives no revoked remember cookie", async () => {
+  it("revocations are checked against the database: an emptied Redis signs nobody out for good, and a restored one revives no ended session or revoked remember cookie", async () => {
     const email = "Rem-Redis.x+1@Sub.Example.test";
     await app.rampart.api.createUser({ email, password: PASSWORD });
     const kept = app.client();
@@ -78,6 +85,7 @@ describe("sessions kept in Redis", { skip: !url && "no Redis configured" }, () =
     const leaving = app.client();
     const login = await leaving.login(email, PASSWORD, { remember: true });
     const thief = copyOfRemember(leaving);
+    const leavingSession = copyOfSession(leaving);
     const before = await snapshot();
     assert.equal((await leaving.post("/logout", { json: {}, headers: { "x-csrf-token": login.json.response.csrf_token } })).status, 200);
 
@@ -87,14 +95,17 @@ describe("sessions kept in Redis", { skip: !url && "no Redis configured" }, () =
 
     await restore(before);
     assert.equal(await status(thief), 401, "a Redis restored from before the logout does not revive the remember cookie");
+    assert.equal(await status(leavingSession), 401, "nor the signed-out session (its end is in the database)");
 
     const other = app.client();
     const otherLogin = await other.login(email, PASSWORD, { remember: true });
     const thief2 = copyOfRemember(other);
+    const otherSession = copyOfSession(other);
     const beforeRevoke = await snapshot();
     assert.equal((await other.post("/sessions/revoke", { json: { scope: "all" }, headers: { "x-csrf-token": otherLogin.json.response.csrf_token } })).status, 200);
     await restore(beforeRevoke);
     assert.equal(await status(thief2), 401, "revoking all sessions is not undone by a restored Redis");
+    assert.equal(await status(otherSession), 401, "for the sessions either");
 
     // Revoking one session, then the others, from a fourth browser; each undone in Redis by a restored snapshot.
     const owner = app.client();
@@ -108,6 +119,7 @@ describe("sessions kept in Redis", { skip: !url && "no Redis configured" }, () =
     assert.equal((await owner.post("/sessions/revoke", { json: { id: oneId }, headers: { "x-csrf-token": ownerCsrf } })).json.response.revoked, 1);
     await restore(beforeOne);
     assert.equal(await status(oneCopy), 401, "revoking one session is not undone by a restored Redis");
+    assert.equal(await status(one), 401, "for the session either");
     const other2 = app.client();
     await other2.login(email, PASSWORD, { remember: true });
     const other2Copy = copyOfRemember(other2);
@@ -115,6 +127,8 @@ describe("sessions kept in Redis", { skip: !url && "no Redis configured" }, () =
     assert.equal((await owner.post("/sessions/revoke", { json: { scope: "others" }, headers: { "x-csrf-token": ownerCsrf } })).status, 200);
     await restore(beforeOthers);
     assert.equal(await status(other2Copy), 401, "signing out the others is not undone by a restored Redis");
+    assert.equal(await status(other2), 401, "for their sessions either");
+    assert.equal(await status(owner), 200, "the caller's session stays");
     assert.equal(await status(copyOfRemember(owner)), 200, "the caller's own remember cookie stays");
 
     const changed = app.client();

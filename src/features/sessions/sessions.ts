@@ -7,6 +7,7 @@ import { readInput, str } from "../../core/input.js";
 import { formErrorJson, htmlResponse, jsonResponse, redirectResponse } from "../../core/http/respond.js";
 import { forgetUserRemember, rememberIdOf } from "../../core/remember.js";
 import { clearSessionCookies } from "../../core/session-cookies.js";
+import { recordSessionEnds } from "../../core/session-ends.js";
 import type { SessionRecord } from "../../datastore/contracts.js";
 import { sessionsPage } from "./pages.js";
 import { z } from "zod";
@@ -76,13 +77,15 @@ export async function postRevoke(ctx: RequestContext, caller: Caller | null): Pr
     // The session's remember cookie goes with it (in the database first: it is what would let a copy back in).
     const rememberId = rememberIdOf(target);
     if (rememberId) await rt.datastore.remember.delete(rememberId);
+    await recordSessionEnds(rt, [target.id], ctx.now());
     if (await rt.sessions.delete(target.id)) revoked = [target.id];
   } else {
     // Every remember cookie of the user goes too, also those whose session already ended ("others": but ours).
     await forgetUserRemember(rt, me.user.id, scope === "others" ? rememberIdOf(me.session) : null);
     const before = await rt.sessions.listForUser(me.user.id);
-    await rt.sessions.deleteForUser(me.user.id, scope === "others" ? currentId ?? undefined : undefined);
     revoked = before.map((s) => s.id).filter((id) => scope === "all" || id !== currentId);
+    await recordSessionEnds(rt, revoked, ctx.now());
+    await rt.sessions.deleteForUser(me.user.id, scope === "others" ? currentId ?? undefined : undefined);
   }
   const endedOwn = currentId !== null && revoked.includes(currentId);
   if (endedOwn) {
