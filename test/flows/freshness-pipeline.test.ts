@@ -11,7 +11,8 @@ after(async () => {
 
 describe("freshness and /verify", () => {
   it("a stale session gets the reauth payload; /verify with the password makes it fresh and rotates the session", async () => {
-    const app = await createTestApp();
+    // No grace period: the first check passing would otherwise keep the session fresh for it (see freshness-grace).
+    const app = await createTestApp({ config: { freshness: { gracePeriodSeconds: 0 } } });
     apps.push(app);
     await app.rampart.api.createUser({ email: "alice@x.test", password: PASSWORD });
     const c = app.client();
