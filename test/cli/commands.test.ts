@@ -87,6 +87,20 @@ describe("rampart CLI commands (SQLite file)", () => {
     assert.match(out, /active: false/);
   });
 
+  it("users create / change-password with zxcvbn on and an address full of pattern characters: the policy answers, never a crash", async () => {
+    const zx = { ...env, SECURITY_PASSWORD_COMPLEXITY_CHECKER: "zxcvbn" };
+    const email = "mary-jane+a{b}|c?@x-y.test";
+    const weak = await runCli(["users", "create", email, "--password", "mary-jane2024!!"], zx);
+    assert.equal(weak.code, 2, weak.stderr);
+    assert.match(weak.stderr, /not complex enough/);
+    assert.doesNotMatch(weak.stderr, /\n\s+at /, "no stack trace");
+    assert.match(await cliOk(["users", "create", email, "--password", "vivid lanterns orbit quietly"], zx), /User created successfully/);
+    const weakChange = await runCli(["users", "change-password", email, "--password", "mary-jane2024!!"], zx);
+    assert.equal(weakChange.code, 2, weakChange.stderr);
+    assert.match(weakChange.stderr, /not complex enough/);
+    assert.match(await cliOk(["users", "change-password", email, "--password", "amber kettles drift sideways"], zx), /has been changed/);
+  });
+
   it("users list shows id, email, active, confirmed and roles", async () => {
     const out = await cliOk(["users", "list"], env);
     const lines = out.trim().split("\n");
