@@ -7,6 +7,7 @@ export const defaultMessages = {
   ANONYMOUS_USER_REQUIRED: "You can only access this endpoint when not logged in.",
   API_ERROR: "Input not appropriate for requested API",
   BODY_TOO_LARGE: "The request body is too large.",
+  TOO_MANY_FIELDS: "The request has too many form fields.",
   MALFORMED_JSON: "The request body is not valid JSON.",
   UNSUPPORTED_MEDIA_TYPE: "Unsupported content type for this endpoint.",
   CONFIRMATION_REQUIRED: "Email requires confirmation.",
