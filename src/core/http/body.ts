@@ -77,7 +77,9 @@ export async function parseBody(request: Request, maxBytes: number): Promise<Par
       if (e instanceof RampartError) throw e;
       throw new RampartError("MALFORMED_JSON", 400);
     }
-    if (!value || typeof value !== "object" || Array.isArray(value)) throw new RampartError("API_ERROR", 400);
+    // `null` is an empty form (its required fields get their messages), as Flask-Security reads it.
+    if (value === null) return { kind: "json", fields: {} };
+    if (typeof value !== "object" || Array.isArray(value)) throw new RampartError("API_ERROR", 400);
     // A null-prototype copy: keys like "__proto__" stay plain data.
     const entries = Object.entries(value);
     if (entries.length > MAX_FIELDS) throw new RampartError("TOO_MANY_FIELDS", 413);
