@@ -70,7 +70,8 @@ export async function postChange(ctx: RequestContext, caller: Caller | null): Pr
       return fail({ password: [{ code: "INVALID_PASSWORD" }] });
     }
     const form = rt.config.password.normalizeForm;
-    if (normalizePassword(current, form) === normalizePassword(next, form)) return fail({ new_password: [{ code: "PASSWORD_IS_THE_SAME" }] });
+    // On the current-password field, where Flask-Security's ChangePasswordForm puts it.
+    if (normalizePassword(current, form) === normalizePassword(next, form)) return fail({ password: [{ code: "PASSWORD_IS_THE_SAME" }] });
   }
   const policy = await checkNewPassword(rt, next, { email: user.email, username: user.username });
   if (policy.length) return fail({ new_password: policy });
