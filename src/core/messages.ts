@@ -39,6 +39,7 @@ export const defaultMessages = {
   USERNAME_INVALID_LENGTH: "Username must be at least %(min)s characters and less than %(max)s characters",
   USERNAME_ILLEGAL_CHARACTERS: "Username contains illegal characters",
   USERNAME_DISALLOWED_CHARACTERS: "Username can contain only letters and numbers",
+  USERNAME_MIXED_SCRIPT: "Username cannot mix letters of different alphabets",
   USERNAME_ALREADY_ASSOCIATED: "%(username)s is already associated with an account.",
   REAUTHENTICATION_REQUIRED: "You must reauthenticate to access this endpoint",
   REAUTHENTICATION_SUCCESSFUL: "Reauthentication successful",

@@ -82,7 +82,7 @@ for (const dialect of flowDialects()) {
     });
 
     it("usernames in upper case and Unicode are context too", async () => {
-      for (const username of ["ZoëÑandú", "ЖаннаK", "Agent007X"]) {
+      for (const username of ["ZoëÑandú", "Жанна7", "Agent007X"]) {
         const email = fresh("u-ser@x.test");
         const weak = await register(app.client(), { email, username, password: `${username}2024!!`, password_confirm: `${username}2024!!` });
         assert.equal(weak.status, 400, `${username}: ${weak.body}`);
