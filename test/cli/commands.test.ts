@@ -101,6 +101,18 @@ describe("rampart CLI commands (SQLite file)", () => {
     assert.match(await cliOk(["users", "change-password", email, "--password", "amber kettles drift sideways"], zx), /has been changed/);
   });
 
+  it("users create --username: a look-alike of a taken username and a mixed-script one exit 2", async () => {
+    assert.match(await cliOk(["users", "create", "carl@example.com", "--password", "carl password 1", "--username", "carlos"], env), /User created successfully/);
+    const [lookalike, mixed] = await Promise.all([
+      runCli(["users", "create", "carl2@example.com", "--password", "carl password 1", "--username", "c\u0251rlos"], env),
+      runCli(["users", "create", "carl3@example.com", "--password", "carl password 1", "--username", "c\u0430rlos"], env),
+    ]);
+    assert.equal(lookalike.code, 2, lookalike.stderr);
+    assert.match(lookalike.stderr, /Already exists: a user with that username/);
+    assert.equal(mixed.code, 2, mixed.stderr);
+    assert.match(mixed.stderr, /cannot mix letters of different alphabets/);
+  });
+
   it("users list shows id, email, active, confirmed and roles", async () => {
     const out = await cliOk(["users", "list"], env);
     const lines = out.trim().split("\n");
