@@ -126,6 +126,8 @@ for (const dialect of flowDialects()) {
         ["/sessions/revoke", { id: LONG_WORD }, "id", "INVALID_SESSION_ID"],
         ["/tf-setup", { setup: LONG_WORD }, "setup", "TWO_FACTOR_METHOD_NOT_AVAILABLE"],
         ["/us-setup", { chosen_method: LONG_WORD }, "chosen_method", "US_METHOD_NOT_AVAILABLE"],
+        ["/us-setup", { delete_method: LONG_WORD }, "delete_method", "US_METHOD_NOT_AVAILABLE"],
+        ["/us-setup", { delete_method: ["email", LONG_WORD] }, "delete_method", "US_METHOD_NOT_AVAILABLE"],
       ];
       for (const [path, body, field, code] of cases) {
         const s = await signedIn();
