@@ -82,15 +82,19 @@ function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
     detach();
     controller.error(error);
   };
+  // A client gone mid-body may close the request without an error: the reader must not wait forever.
+  const onClose = () => {
+    if (!req.readableEnded) onError(new Error("request closed before its body ended"));
+  };
   const detach = () => {
-    req.off("data", onData).off("end", onEnd).off("error", onError);
+    req.off("data", onData).off("end", onEnd).off("error", onError).off("close", onClose);
     detachBody.delete(req);
   };
   detachBody.set(req, detach);
   return new ReadableStream<Uint8Array>({
     start(c) {
       controller = c;
-      req.on("data", onData).on("end", onEnd).on("error", onError);
+      req.on("data", onData).on("end", onEnd).on("error", onError).on("close", onClose);
       req.pause();
     },
     pull() {
