@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
 import type { Rampart } from "../create-rampart.js";
 import type { Requirement } from "../core/authz.js";
-import { toGuardRequest, toWebRequest, type RampartAuth } from "./node.js";
+import { settleUnreadBody, toGuardRequest, toWebRequest, type RampartAuth } from "./node.js";
 import { guardFactories } from "./guard-factories.js";
 
 /**
@@ -27,7 +27,9 @@ const plugin: FastifyPluginAsync<RampartPluginOptions> = async (fastify, { rampa
   fastify.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
     const pathname = new URL(request.raw.url ?? "/", "http://x").pathname;
     if (!rampart.handles(request.method.toUpperCase(), pathname)) return;
-    return reply.send(await rampart.fetch(toWebRequest(request.raw)));
+    const response = await rampart.fetch(toWebRequest(request.raw));
+    settleUnreadBody(request.raw, reply.raw);
+    return reply.send(response);
   });
 };
 // Like fastify-plugin: not encapsulated, so the hook and decorator apply to the whole app.

@@ -56,10 +56,93 @@ export function toWebRequest(req: IncomingMessage, options: ToWebRequestOptions 
     for (const h of ["content-length", "content-encoding", "transfer-encoding"]) headers.delete(h);
     body = NO_BODY.has(method) ? null : (options.body ?? null);
   } else if (!NO_BODY.has(method) && (headers.has("content-length") || headers.has("transfer-encoding"))) {
-    body = Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>;
+    body = bodyStream(req);
   }
   const init = { method, headers, body, duplex: "half" } as RequestInit;
   return withRemoteAddress(new Request(requestUrl(req), init), req.socket?.remoteAddress);
+}
+
+/** Detaches a body stream from its request (see bodyStream). */
+const detachBody = new WeakMap<IncomingMessage, () => void>();
+
+/**
+ * `req`'s body as a web stream that reads only as fast as it is consumed. Unlike Readable.toWeb, cancelling it
+ * (Rampart stops at the body limit) leaves `req` and its socket alone, so the connection can be kept.
+ */
+function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  const onData = (chunk: Buffer) => {
+    controller.enqueue(new Uint8Array(chunk));
+    if ((controller.desiredSize ?? 0) <= 0) req.pause();
+  };
+  const onEnd = () => {
+    detach();
+    controller.close();
+  };
+  const onError = (error: Error) => {
+    detach();
+    controller.error(error);
+  };
+  // A client gone mid-body may close the request without an error: the reader must not wait forever.
+  const onClose = () => {
+    if (!req.readableEnded) onError(new Error("request closed before its body ended"));
+  };
+  const detach = () => {
+    req.off("data", onData).off("end", onEnd).off("error", onError).off("close", onClose);
+    detachBody.delete(req);
+  };
+  detachBody.set(req, detach);
+  return new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
+      req.on("data", onData).on("end", onEnd).on("error", onError).on("close", onClose);
+      req.pause();
+    },
+    pull() {
+      req.resume();
+    },
+    cancel() {
+      detach();
+    },
+  });
+}
+
+/** At most this much of a body left unread by an early answer (a 413…) is read and dropped to keep the connection. */
+const DRAIN_MAX_BYTES = 4 * 1024 * 1024;
+const DRAIN_MAX_MS = 2000;
+
+/**
+ * Call before answering `req`. A request body nobody read blocks the connection: the next request behind it
+ * is never parsed and the client waits until a timeout resets the socket. So once the answer is sent, the rest
+ * of the body is read and dropped; when it is known (or turns out) to be larger than DRAIN_MAX_BYTES, the
+ * answer says `Connection: close` (or the socket is closed) instead.
+ */
+export function settleUnreadBody(req: IncomingMessage, res: ServerResponse): void {
+  if (NO_BODY.has((req.method ?? "GET").toUpperCase()) || req.readableEnded || req.destroyed) return;
+  const declared = Number(req.headers["content-length"] ?? NaN);
+  if (declared > DRAIN_MAX_BYTES && !res.headersSent) res.setHeader("connection", "close");
+  res.once("finish", () => {
+    if (req.readableEnded || req.destroyed) return;
+    detachBody.get(req)?.();
+    if (res.getHeader("connection") === "close") return; // Node closes the socket once the answer is out
+    let read = 0;
+    const stop = () => {
+      clearTimeout(timer);
+      req.off("data", onData).off("end", stop).off("error", stop);
+    };
+    const close = () => {
+      stop();
+      req.socket?.destroySoon();
+    };
+    const onData = (chunk: Buffer) => {
+      read += chunk.byteLength;
+      if (read > DRAIN_MAX_BYTES) close();
+    };
+    const timer = setTimeout(close, DRAIN_MAX_MS);
+    timer.unref();
+    req.on("data", onData).on("end", stop).on("error", stop);
+    req.resume();
+  });
 }
 
 /** Attaches the peer address unless the Request already carries one (guards may run several times). */
@@ -77,6 +160,7 @@ export function appendSetCookies(res: ServerResponse, cookies: readonly string[]
 
 /** Writes a web Response to `res`: status, headers (every Set-Cookie kept apart), streamed body. */
 export async function sendWebResponse(res: ServerResponse, response: Response): Promise<void> {
+  if (res.req) settleUnreadBody(res.req, res);
   res.statusCode = response.status;
   if (response.statusText) res.statusMessage = response.statusText;
   response.headers.forEach((value, name) => {

@@ -1,13 +1,29 @@
 import { z } from "zod";
 import type { RequestContext } from "./context.js";
 import { RampartError } from "./errors.js";
+import type { FieldErrors } from "./http/respond.js";
+import type { MessageKey } from "./messages.js";
 
 /**
  * Field schemas shared by endpoints. Bodies are parsed (never cast): a value of the wrong type — an object
- * or list where a string belongs — is refused with 400 "Input not appropriate for requested API".
- * Unknown fields are ignored, as in Flask-Security.
+ * or list where a string belongs — is refused with 400 "Input not appropriate for requested API", as
+ * Flask-Security's IsString validator does. Unknown fields are ignored, as in Flask-Security.
+ *
+ * Length is not a type error: an over-long value gets the field's own message under `field_errors`.
  */
-export const str = (max = 4096) => z.string().max(max).optional();
+
+/**
+ * A short machine-made field (a method name, a code, an id) of at most `max` characters; a longer value
+ * answers `tooLong` on that field — the message the field gives for any value it does not accept.
+ */
+export const str = (max: number, tooLong: MessageKey) => z.string().max(max, { error: tooLong }).optional();
+
+/**
+ * A field people type (email, username, password, next): any length is read (the body limit bounds it), and
+ * the endpoint's own rules judge it, so an over-long value gets the same message as any other bad one and
+ * forms re-render as usual.
+ */
+export const text = () => z.string().optional();
 
 /** JSON true/false, or the form spellings browsers and FS clients send. */
 export const flag = z
@@ -15,9 +31,25 @@ export const flag = z
   .optional()
   .transform((v) => (v === undefined ? undefined : v === true || v === "true" || v === "on" || v === "1" || v === "y" || v === "yes"));
 
+/** Refusal of one or more over-long fields: answered in the contract's form-error shape (400). */
+export class FieldLengthError extends RampartError {
+  readonly fieldErrors: FieldErrors;
+  constructor(fieldErrors: FieldErrors) {
+    super(Object.values(fieldErrors)[0]![0]!.code as MessageKey, 400);
+    this.fieldErrors = fieldErrors;
+  }
+}
+
 export async function readInput<S extends z.ZodRawShape>(ctx: RequestContext, shape: S): Promise<z.output<z.ZodObject<S>>> {
   const body = await ctx.body();
   const parsed = z.object(shape).safeParse({ ...body.fields });
-  if (!parsed.success) throw new RampartError("API_ERROR", 400);
-  return parsed.data;
+  if (parsed.success) return parsed.data;
+  // Only over-long strings get field messages; any wrong type among the problems keeps the bare API_ERROR.
+  const issues = parsed.error.issues;
+  if (issues.every((i) => i.code === "too_big" && i.origin === "string" && i.path.length === 1)) {
+    const fieldErrors: FieldErrors = Object.create(null);
+    for (const i of issues) fieldErrors[String(i.path[0])] = [{ code: i.message }];
+    throw new FieldLengthError(fieldErrors);
+  }
+  throw new RampartError("API_ERROR", 400);
 }

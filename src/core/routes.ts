@@ -1,9 +1,10 @@
 import type { RequestContext } from "./context.js";
 import { crossSiteRefused, csrfRequired, isUnsafeMethod, verifyCsrf } from "./csrf.js";
 import { authenticate, isFresh, type Caller, type Mechanism } from "./identity.js";
-import { htmlResponse, jsonResponse, plainErrorJson, redirectResponse } from "./http/respond.js";
+import { formErrorJson, htmlResponse, jsonResponse, plainErrorJson, redirectResponse } from "./http/respond.js";
 import { reauthRequired, unauthenticated } from "./access.js";
 import { DependencyUnavailableError, RampartError, HashQueueFullError } from "./errors.js";
+import { FieldLengthError } from "./input.js";
 import { layout, html } from "../pages/kit.js";
 
 /**
@@ -69,6 +70,7 @@ function plainOrPage(ctx: RequestContext, status: number, code: Parameters<Reque
 
 /** Maps thrown errors to responses: RampartError → its status; a full hash queue or a failing dependency → 503; else 500, no details. */
 export function errorResponse(ctx: RequestContext, error: unknown): Response {
+  if (error instanceof FieldLengthError && ctx.wantsJson) return formErrorJson(ctx, error.fieldErrors, error.status);
   if (error instanceof RampartError) {
     return plainOrPage(ctx, error.status, error.code);
   }

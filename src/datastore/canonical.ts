@@ -1,3 +1,6 @@
+import { createHash } from "node:crypto";
+import unhomoglyph from "unhomoglyph";
+
 /**
  * Canonical form of an identity (email or username) used for case-insensitive lookup and uniqueness.
  *
@@ -9,4 +12,16 @@
  */
 export function canonicalIdentity(value: string): string {
   return value.normalize("NFKD").toLowerCase();
+}
+
+/**
+ * Fingerprint of a username's look, for the unique `username_skeleton` index: two usernames with the same
+ * skeleton (Unicode TR39 confusables: Cyrillic "а" = Latin "a", "ı" = "i", "ɑ" = "a", "1" = "l", "rn" = "m")
+ * cannot both exist, whatever their code points. The name is case-folded first (uniqueness ignores case),
+ * then NFD, mapped through the confusables table (unhomoglyph: Unicode confusables.txt), NFD again, and
+ * hashed so the column has a fixed width (a mapped name can be longer than the name).
+ */
+export function usernameSkeleton(username: string): string {
+  const skeleton = unhomoglyph(username.normalize("NFKD").toLowerCase().normalize("NFD")).normalize("NFD");
+  return createHash("sha256").update(skeleton).digest("base64url");
 }

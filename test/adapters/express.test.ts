@@ -18,4 +18,5 @@ function build({ rampart }: TestApp, parsersFirst: boolean): express.Express {
 }
 
 adapterScenario("express (body parsers after the router)", async (app) => listening(build(app, false).listen(0, "127.0.0.1")), { csrfFieldInBody: true });
-adapterScenario("express (express.json() before the router)", async (app) => listening(build(app, true).listen(0, "127.0.0.1")), { csrfFieldInBody: true });
+// Here express.json() reads (and refuses) bodies before Rampart sees them: what it does with a huge one is its own.
+adapterScenario("express (express.json() before the router)", async (app) => listening(build(app, true).listen(0, "127.0.0.1")), { csrfFieldInBody: true, closesAfterHugeUnreadBody: false });

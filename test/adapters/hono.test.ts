@@ -16,5 +16,5 @@ adapterScenario(
     app.post("/api/echo", loginRequired(rampart), async (c) => c.json(ok({ email: c.get("rampart").user.email, body: await c.req.json() })));
     return listening(serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }) as Server);
   },
-  { csrfFieldInBody: true },
+  { csrfFieldInBody: true, closesAfterHugeUnreadBody: false },
 );

@@ -46,3 +46,24 @@ it("node: the request URL comes from a well-formed Host and the socket's TLS sta
   assert.equal(requestUrl(fake(undefined, "//evil.example/login")).host, "127.0.0.1:8080", "a path starting with // stays a path");
   assert.equal(requestUrl(fake("app.example", "http://other.example/login?x=1")).href, "http://app.example/login?x=1");
 });
+
+it("node: a body the client cuts off ends the body read with an error instead of leaving it waiting", async () => {
+  const { toWebRequest } = await import("../../src/adapters/node.js");
+  const { connect } = await import("node:net");
+  let settle!: (outcome: string) => void;
+  const outcome = new Promise<string>((resolve) => (settle = resolve));
+  const server = createServer((req) => {
+    toWebRequest(req).text().then(() => settle("resolved"), () => settle("rejected"));
+  }).listen(0, "127.0.0.1");
+  const started = await listening(server);
+  try {
+    const { port } = new URL(started.base);
+    const socket = connect(Number(port), "127.0.0.1", () => {
+      socket.write("POST /x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"a\":");
+      setTimeout(() => socket.destroy(), 50);
+    });
+    assert.equal(await outcome, "rejected");
+  } finally {
+    await started.close();
+  }
+});

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Server } from "node:http";
+import http, { type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createTestApp, type TestApp } from "../helpers/app.js";
 import { TestClient } from "../helpers/client.js";
@@ -23,6 +23,8 @@ export interface Started {
 export interface ScenarioOptions {
   /** The guard sees a `csrf_token` field of a body the app parsed (not so for node, which leaves the stream alone). */
   csrfFieldInBody: boolean;
+  /** An early answer to a huge unread body closes the connection (Rampart's node conversions; not @hono/node-server). */
+  closesAfterHugeUnreadBody?: boolean;
 }
 
 export const EMAIL = "alice@example.com";
@@ -183,5 +185,69 @@ export function adapterScenario(name: string, start: (app: TestApp) => Promise<S
       assert.equal(r.status, 302, r.body);
       assert.equal((await browser.get("/api/protected", { acceptJson: true })).status, 200);
     });
+
+    // An answer given before the body was read (413) must leave the connection usable: a moderate unread body
+    // (here 1 MiB, more than the server buffers on its own) is discarded and the next request on the same
+    // socket is served; a huge one gets `Connection: close`, so the client does not wait on a stalled socket.
+    for (const framing of ["content-length", "chunked"] as const) {
+      it(`keep-alive survives an early 413 (${framing} body): the next request on the same socket is served`, async () => {
+        const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+        try {
+          const first = await rawRequest(agent, server.base, "POST", "/login", Buffer.alloc(1024 * 1024, "a"), framing);
+          assert.equal(first.status, 413, first.body);
+          if (first.json) assert.deepEqual(JSON.parse(first.body).response.error_codes, ["BODY_TOO_LARGE"]);
+          const second = await rawRequest(agent, server.base, "GET", "/login");
+          assert.equal(second.status, 200, second.body);
+          assert.equal(second.reusedSocket, true, "served on the same connection");
+          assert.equal(second.localPort, first.localPort);
+        } finally {
+          agent.destroy();
+        }
+      });
+    }
+
+    if (options.closesAfterHugeUnreadBody !== false) {
+      it("an early 413 to a huge declared body says Connection: close; the next request is served on a new one", async () => {
+        const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+        try {
+          const first = await rawRequest(agent, server.base, "POST", "/login", Buffer.alloc(32 * 1024 * 1024, "a"));
+          assert.equal(first.status, 413, first.body);
+          assert.equal(first.connection, "close");
+          const second = await rawRequest(agent, server.base, "GET", "/login");
+          assert.equal(second.status, 200, second.body);
+        } finally {
+          agent.destroy();
+        }
+      });
+    }
+  });
+}
+
+/** One request through `agent` (JSON accepted), the whole answer read; which socket carried it. */
+function rawRequest(
+  agent: http.Agent,
+  base: string,
+  method: string,
+  path: string,
+  body?: Buffer,
+  framing: "content-length" | "chunked" = "content-length",
+): Promise<{ status: number; body: string; json: boolean; connection: string | undefined; reusedSocket: boolean; localPort: number | undefined }> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (body) headers["content-type"] = "application/json";
+    if (body && framing === "content-length") headers["content-length"] = String(body.length);
+    const req = http.request(new URL(path, base), { method, agent, headers }, (res) => {
+      let text = "";
+      res.setEncoding("utf8").on("data", (d: string) => (text += d));
+      const json = /json/.test(res.headers["content-type"] ?? "");
+      const localPort = req.socket?.localPort;
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text, json, connection: res.headers.connection, reusedSocket: req.reusedSocket, localPort }));
+      res.on("error", reject);
+    });
+    // The server may answer before it has read all of the body and then close: a write error after the answer
+    // arrived is not the test's concern (the promise has settled).
+    req.on("error", reject);
+    if (body) req.end(body);
+    else req.end();
   });
 }

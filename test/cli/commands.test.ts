@@ -87,6 +87,32 @@ describe("rampart CLI commands (SQLite file)", () => {
     assert.match(out, /active: false/);
   });
 
+  it("users create / change-password with zxcvbn on and an address full of pattern characters: the policy answers, never a crash", async () => {
+    const zx = { ...env, SECURITY_PASSWORD_COMPLEXITY_CHECKER: "zxcvbn" };
+    const email = "mary-jane+a{b}|c?@x-y.test";
+    const weak = await runCli(["users", "create", email, "--password", "mary-jane2024!!"], zx);
+    assert.equal(weak.code, 2, weak.stderr);
+    assert.match(weak.stderr, /not complex enough/);
+    assert.doesNotMatch(weak.stderr, /\n\s+at /, "no stack trace");
+    assert.match(await cliOk(["users", "create", email, "--password", "vivid lanterns orbit quietly"], zx), /User created successfully/);
+    const weakChange = await runCli(["users", "change-password", email, "--password", "mary-jane2024!!"], zx);
+    assert.equal(weakChange.code, 2, weakChange.stderr);
+    assert.match(weakChange.stderr, /not complex enough/);
+    assert.match(await cliOk(["users", "change-password", email, "--password", "amber kettles drift sideways"], zx), /has been changed/);
+  });
+
+  it("users create --username: a look-alike of a taken username and a mixed-script one exit 2", async () => {
+    assert.match(await cliOk(["users", "create", "carl@example.com", "--password", "carl password 1", "--username", "carlos"], env), /User created successfully/);
+    const [lookalike, mixed] = await Promise.all([
+      runCli(["users", "create", "carl2@example.com", "--password", "carl password 1", "--username", "c\u0251rlos"], env),
+      runCli(["users", "create", "carl3@example.com", "--password", "carl password 1", "--username", "c\u0430rlos"], env),
+    ]);
+    assert.equal(lookalike.code, 2, lookalike.stderr);
+    assert.match(lookalike.stderr, /Already exists: a user with that username/);
+    assert.equal(mixed.code, 2, mixed.stderr);
+    assert.match(mixed.stderr, /cannot mix letters of different alphabets/);
+  });
+
   it("users list shows id, email, active, confirmed and roles", async () => {
     const out = await cliOk(["users", "list"], env);
     const lines = out.trim().split("\n");

@@ -11,6 +11,14 @@ export interface ParsedBody {
   fields: BodyFields;
 }
 
+/**
+ * Rampart's forms (with an app's extra registration fields) take a few dozen fields, each name once or a few
+ * times. Bodies beyond these caps are refused (413 TOO_MANY_FIELDS) before any field is looked at: the body
+ * limit alone allows far more (a 64 KiB "a&a&a…" holds 32,768 fields).
+ */
+export const MAX_FIELDS = 1000;
+export const MAX_REPEATS = 100;
+
 export function isJsonContentType(contentType: string | null): boolean {
   if (!contentType) return false;
   const mime = contentType.split(";")[0]!.trim().toLowerCase();
@@ -69,10 +77,14 @@ export async function parseBody(request: Request, maxBytes: number): Promise<Par
       if (e instanceof RampartError) throw e;
       throw new RampartError("MALFORMED_JSON", 400);
     }
-    if (!value || typeof value !== "object" || Array.isArray(value)) throw new RampartError("API_ERROR", 400);
+    // `null` is an empty form (its required fields get their messages), as Flask-Security reads it.
+    if (value === null) return { kind: "json", fields: {} };
+    if (typeof value !== "object" || Array.isArray(value)) throw new RampartError("API_ERROR", 400);
     // A null-prototype copy: keys like "__proto__" stay plain data.
+    const entries = Object.entries(value);
+    if (entries.length > MAX_FIELDS) throw new RampartError("TOO_MANY_FIELDS", 413);
     const fields: Record<string, unknown> = Object.create(null);
-    for (const [k, v] of Object.entries(value)) fields[k] = v;
+    for (const [k, v] of entries) fields[k] = v;
     return { kind: "json", fields };
   }
   if (mime === "application/x-www-form-urlencoded") {
@@ -86,19 +98,32 @@ export async function parseBody(request: Request, maxBytes: number): Promise<Par
       throw new RampartError("API_ERROR", 400);
     }
     const entries: [string, string][] = [];
-    for (const [k, v] of form.entries()) if (typeof v === "string") entries.push([k, v]);
+    let parts = 0;
+    for (const [k, v] of form.entries()) {
+      // Files are ignored, but they count against the cap like any field.
+      if (++parts > MAX_FIELDS) throw new RampartError("TOO_MANY_FIELDS", 413);
+      if (typeof v === "string") entries.push([k, v]);
+    }
     return { kind: "form", fields: collect(entries[Symbol.iterator]()) };
   }
   // text/plain and friends: CORS-"simple" bodies are refused so cross-site JSON cannot ride on them.
   throw new RampartError("UNSUPPORTED_MEDIA_TYPE", 415);
 }
 
+/**
+ * Flat fields from form entries; a repeated name becomes a list. Linear in the number of entries (each value is
+ * appended in place), and refused past MAX_FIELDS entries or MAX_REPEATS values for one name.
+ */
 function collect(entries: Iterable<[string, string]>): BodyFields {
-  const fields: Record<string, unknown> = Object.create(null);
+  const fields: Record<string, string | string[]> = Object.create(null);
+  let count = 0;
   for (const [k, v] of entries) {
+    if (++count > MAX_FIELDS) throw new RampartError("TOO_MANY_FIELDS", 413);
     const prev = fields[k];
     if (prev === undefined) fields[k] = v;
-    else fields[k] = Array.isArray(prev) ? [...prev, v] : [prev, v];
+    else if (typeof prev === "string") fields[k] = [prev, v];
+    else if (prev.length >= MAX_REPEATS) throw new RampartError("TOO_MANY_FIELDS", 413);
+    else prev.push(v);
   }
   return fields;
 }

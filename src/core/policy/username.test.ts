@@ -44,6 +44,13 @@ describe("username policy (FS UsernameUtil rules)", () => {
     assert.deepEqual(checkUsername(cfg, "ＡＢＣＤ"), { ok: true, username: "ABCD" }); // NFKD folds full-width
   });
 
+  it("letters of two scripts → USERNAME_MIXED_SCRIPT (TR39); Latin with Han/kana/Hangul and any digits are fine", () => {
+    for (const raw of ["\u0430lice", "b\u043eb1", "\u0391lice", "Жанна\u004b", "田中Жанна", "abc\u05d0"]) {
+      assert.deepEqual(checkUsername(cfg, raw), { ok: false, ref: { code: "USERNAME_MIXED_SCRIPT" } }, raw);
+    }
+    for (const raw of ["田中taro", "やまだtaro", "한국abc", "Αλίκη", "Zoë", "user٣٤", "alıce"]) assert.equal(checkUsername(cfg, raw).ok, true, raw);
+  });
+
   it("missing → USERNAME_NOT_PROVIDED", () => {
     for (const raw of [undefined, null, "", 42, ["alice"], { $ne: null }]) {
       assert.deepEqual(checkUsername(cfg, raw), { ok: false, ref: { code: "USERNAME_NOT_PROVIDED" } });

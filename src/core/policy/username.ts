@@ -1,4 +1,5 @@
 import type { MessageRef } from "../http/respond.js";
+import { isMixedScript } from "./scripts.js";
 
 /**
  * Username rules, after Flask-Security's UsernameUtil.validate (USERNAME_ENABLE), in its order:
@@ -9,7 +10,10 @@ import type { MessageRef } from "../http/respond.js";
  *  3. NFKD-normalized (FS USERNAME_NORMALIZE_FORM), then only Unicode letters and numbers are allowed, plus the
  *     combining marks NFKD splits off them ("É" → "E" + U+0301): each letter or number may carry at most
  *     MAX_MARKS marks, and a mark cannot start the name (no "Zalgo" stacks) → else USERNAME_DISALLOWED_CHARACTERS.
- *  4. Length of the normalized value in code points between minLength and maxLength → else
+ *  4. Rampart's addition against look-alike names (Unicode TR39): letters of one script only, or Latin with
+ *     the scripts of Japanese, Chinese or Korean names (see scripts.ts) → else USERNAME_MIXED_SCRIPT. (Names
+ *     that look like an existing one, "alıce" beside "alice", are refused at storage: see usernameSkeleton.)
+ *  5. Length of the normalized value in code points between minLength and maxLength → else
  *     USERNAME_INVALID_LENGTH {min, max}.
  *
  * Returns the normalized username with its case kept; uniqueness is case-insensitive elsewhere.
@@ -43,6 +47,7 @@ export function checkUsername(config: { minLength: number; maxLength: number }, 
   if (!LETTERS_AND_NUMBERS.test(username)) {
     return { ok: false, ref: { code: "USERNAME_DISALLOWED_CHARACTERS" } };
   }
+  if (isMixedScript(username)) return { ok: false, ref: { code: "USERNAME_MIXED_SCRIPT" } };
   const length = codePointLength(username);
   if (length < config.minLength || length > config.maxLength) return { ok: false, ref: lengthError };
   return { ok: true, username };

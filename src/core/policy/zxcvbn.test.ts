@@ -59,6 +59,38 @@ describe("password policy: zxcvbn complexity", () => {
     assert.equal(withoutContextWords("ALICE.smith2024!!", ["alice.smith"]), "2024!!");
     assert.equal(withoutContextWords("al-al-al", ["al"]), "al-al-al"); // too short to strip
   });
+
+  it("withoutContextWords takes every printable ASCII character, and any Unicode, literally", () => {
+    // Each character an address or username may hold, including those that are special in a pattern.
+    const chars = [...Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i)), "é", "ß", "İ", "σ", "ж", "名", "😀", "\u0301"];
+    for (const ch of chars) {
+      const word = `ab${ch}cd`;
+      assert.equal(withoutContextWords(`X${word}Y`, [word]), "XY", JSON.stringify(ch));
+      assert.equal(withoutContextWords("ab☃cd", [word]), "ab☃cd", `${JSON.stringify(ch)} matches only itself`);
+    }
+  });
+
+  it("the context rule holds for addresses with -, +, dots, _, ', digits, upper case, Unicode and long local parts", async () => {
+    const addresses = [
+      "mary-jane@x-y.test",
+      "bob+tag@mail.example.com",
+      "first.middle.last@sub.domain.test",
+      "under_score@x.test",
+      "o'connor@x.test",
+      "agent007@x.test",
+      "Mixed.CASE-Name@Example.TEST",
+      "zoë.ñandú@exämple.test",
+      "жанна@пример.test",
+      `${"long-local.part_".repeat(4)}end@x.test`,
+      "weird{}[]()^$|?*\\/@x.test",
+    ];
+    for (const email of addresses) {
+      const local = email.slice(0, email.lastIndexOf("@"));
+      const weak = `${local}2024!!`;
+      assert.deepEqual(await checkNewPassword(rt, weak, { email }), [{ code: "PASSWORD_TOO_SIMPLE" }], email);
+      assert.deepEqual(await checkNewPassword(rt, "vivid lanterns orbit quietly", { email, username: local }), [], email);
+    }
+  });
 });
 
 describe("zxcvbn loads on first use", () => {

@@ -45,8 +45,12 @@ export function prepareZxcvbn(): void {
   scorer();
 }
 
+/**
+ * `s` as a literal pattern under the `u` flag. That flag allows `\` only before the pattern syntax characters
+ * and `/`: escaping anything else (such as `-`, common in addresses) is a syntax error, not a no-op.
+ */
 function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
+  return s.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
 }
 
 /** The password with every (case-insensitive) occurrence of each context word of 3+ code points removed. */

@@ -90,6 +90,24 @@ export function userStoreConformance(factory: DatastoreFactory): void {
       await ds().users.create({ email: uniqueEmail(), username: null });
     });
 
+    it("usernames that look alike (Unicode TR39 confusables) are unique too, with the field named", async () => {
+      const t = tag();
+      const alice = await ds().users.create({ email: uniqueEmail(), username: `alice${t}` });
+      for (const lookalike of [`\u0430lice${t}`, `al\u0131ce${t}`, `\u0251lice${t}`, `a1ice${t}`, `ALICE${t}`]) {
+        await assertDuplicate(ds().users.create({ email: uniqueEmail(), username: lookalike }), "username");
+      }
+      const other = await ds().users.create({ email: uniqueEmail(), username: `alicia${t}` });
+      await assertDuplicate(ds().users.update(other.id, { username: `al\u0131ce${t}` }), "username");
+      // Renaming to a look-alike of one's own name is fine; the old look frees up with the old name.
+      await ds().users.update(alice.id, { username: `al\u0131ce${t}` });
+      await ds().users.update(alice.id, { username: `bob${t}` });
+      await ds().users.create({ email: uniqueEmail(), username: `\u0251lice${t}` });
+      // Same letters with accents are different names, and exact lookups stay exact.
+      await ds().users.create({ email: uniqueEmail(), username: `zo\u00eb${t}` });
+      await ds().users.create({ email: uniqueEmail(), username: `zoe${t}` });
+      assert.equal(await ds().users.findByUsername(`alice${t}`), null);
+    });
+
     it("finds by email and username case-insensitively (NFKD + lower case)", async () => {
       const t = tag();
       const user = await ds().users.create({ email: `Mixed.Case.${t}@Example.COM`, username: `Bob${t}` });

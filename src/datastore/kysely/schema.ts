@@ -28,6 +28,8 @@ export interface UserTable {
   email_canonical: string | null;
   username: string | null;
   username_canonical: string | null;
+  /** Look-alike fingerprint (usernameSkeleton), UNIQUE; NULL without a username (or for an older look-alike). */
+  username_skeleton: string | null;
   password: string | null;
   active: BoolColumn;
   fs_uniquifier: string;

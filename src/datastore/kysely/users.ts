@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Selectable, type Updateable } from "kysely";
-import { canonicalIdentity } from "../canonical.js";
+import { canonicalIdentity, usernameSkeleton } from "../canonical.js";
 import { DuplicateError, type NewUser, type UserPatch, type UserRecord, type UserStore } from "../contracts.js";
 import {
   decodeBool,
@@ -123,6 +123,7 @@ function patchColumns(dialect: StoreContext["dialect"], patch: UserPatch): Updat
   if (p.username !== undefined) {
     set.username = p.username;
     set.username_canonical = p.username === null ? null : canonicalIdentity(p.username);
+    set.username_skeleton = p.username === null ? null : usernameSkeleton(p.username);
   }
   if (p.password !== undefined) set.password = p.password;
   if (p.active !== undefined) set.active = encodeBool(dialect, p.active);
@@ -183,6 +184,7 @@ export class KyselyUserStore implements UserStore {
       email_canonical: canonicalIdentity(input.email),
       username,
       username_canonical: username === null ? null : canonicalIdentity(username),
+      username_skeleton: username === null ? null : usernameSkeleton(username),
       password: input.password ?? null,
       active: encodeBool(dialect, input.active ?? true),
       fs_uniquifier: newUniquifier(),

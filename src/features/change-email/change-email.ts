@@ -9,7 +9,7 @@ import { externalUrl } from "../../core/http/links.js";
 import { errorPayload, htmlResponse, jsonResponse, type FieldErrors } from "../../core/http/respond.js";
 import { userPayload } from "../../core/http/user-payload.js";
 import type { Caller } from "../../core/identity.js";
-import { readInput, str } from "../../core/input.js";
+import { readInput, text } from "../../core/input.js";
 import { fingerprint, signLinkToken } from "../../core/link-tokens.js";
 import { deliverMail } from "../../core/mail-delivery.js";
 import { normalizeEmailAddress } from "../../core/policy/index.js";
@@ -44,7 +44,7 @@ export async function postChangeEmail(ctx: RequestContext, caller: Caller | null
   const { rt } = ctx;
   const user = caller!.user;
   const cfg = sliceOf(rt.config, changeEmailSlice);
-  const input = await readInput(ctx, { email: str(1024) });
+  const input = await readInput(ctx, { email: text() });
 
   const fail = async (errors: FieldErrors) => {
     if (ctx.wantsJson) return jsonResponse(ctx, 400, { ...errorPayload(ctx, errors), current_email: user.email });

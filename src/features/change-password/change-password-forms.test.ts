@@ -40,6 +40,17 @@ describe("change password: HTML form", () => {
     assert.match((await c.get("/change")).body, /You successfully changed your password\./);
   });
 
+  it("the same password again: the message sits under the current password field, as in Flask-Security", async () => {
+    const app = await appWith();
+    const c = app.client();
+    await c.login("alice@lp.test", OLD);
+    const page = await c.get("/change");
+    const same = await c.post("/change", { form: { password: OLD, new_password: OLD, new_password_confirm: OLD, csrf_token: csrfIn(page.body) } });
+    assert.equal(same.status, 200);
+    assert.match(same.body, /<ul class="errors" id="password-errors"><li>Your new password must be different than your previous password\.<\/li><\/ul>/);
+    assert.doesNotMatch(same.body, /id="new_password-errors"/);
+  });
+
   it("POST_CHANGE_VIEW decides where the form goes", async () => {
     const app = await appWith({ changePassword: { postChangeView: "/account" } });
     const c = app.client();

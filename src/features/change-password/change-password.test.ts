@@ -93,7 +93,7 @@ for (const dialect of flowDialects()) {
       const off = app.rampart.events.on("user_failed_authn", ({ authType, reason }) => void failed.push(`${authType}:${reason}`));
       const cases: [Record<string, unknown>, Record<string, string[]>][] = [
         [{ password: "not my password", new_password: "a fine new one", new_password_confirm: "a fine new one" }, { password: ["Invalid password"] }],
-        [{ password: OLD, new_password: OLD, new_password_confirm: OLD }, { new_password: ["Your new password must be different than your previous password."] }],
+        [{ password: OLD, new_password: OLD, new_password_confirm: OLD }, { password: ["Your new password must be different than your previous password."] }],
         [{ password: OLD, new_password: "", new_password_confirm: "" }, { new_password: ["Password not provided"] }],
         [{ password: OLD, new_password: "a fine new one", new_password_confirm: "a fine new two" }, { new_password_confirm: ["Passwords do not match"] }],
         [{ password: OLD, new_password: "short", new_password_confirm: "short" }, { new_password: ["Password must be at least 8 characters"] }],

@@ -9,7 +9,7 @@ import { isFresh, type Caller } from "../../core/identity.js";
 import { setFlash, takeFlashes } from "../../core/http/flash.js";
 import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
 import { userPayload } from "../../core/http/user-payload.js";
-import { readInput, str } from "../../core/input.js";
+import { readInput, text } from "../../core/input.js";
 import { deliverMail } from "../../core/mail-delivery.js";
 import { afterCommit, commitNewPassword } from "../../core/new-password.js";
 import { checkNewPassword } from "../../core/policy/password.js";
@@ -37,7 +37,7 @@ export async function getChange(ctx: RequestContext, caller: Caller | null): Pro
   return htmlResponse(ctx, 200, changePage(ctx, { action, csrfToken, activePassword, flashes: takeFlashes(ctx) }));
 }
 
-const changeInput = { password: str(), new_password: str(), new_password_confirm: str() };
+const changeInput = { password: text(), new_password: text(), new_password_confirm: text() };
 
 export async function postChange(ctx: RequestContext, caller: Caller | null): Promise<Response> {
   const me = caller!;
@@ -70,7 +70,8 @@ export async function postChange(ctx: RequestContext, caller: Caller | null): Pr
       return fail({ password: [{ code: "INVALID_PASSWORD" }] });
     }
     const form = rt.config.password.normalizeForm;
-    if (normalizePassword(current, form) === normalizePassword(next, form)) return fail({ new_password: [{ code: "PASSWORD_IS_THE_SAME" }] });
+    // On the current-password field, where Flask-Security's ChangePasswordForm puts it.
+    if (normalizePassword(current, form) === normalizePassword(next, form)) return fail({ password: [{ code: "PASSWORD_IS_THE_SAME" }] });
   }
   const policy = await checkNewPassword(rt, next, { email: user.email, username: user.username });
   if (policy.length) return fail({ new_password: policy });

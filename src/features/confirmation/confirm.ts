@@ -7,7 +7,7 @@ import { setFlash, takeFlashes } from "../../core/http/flash.js";
 import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
 import { spaMode, spaRedirect } from "../../core/http/spa.js";
 import { humanizeSeconds } from "../../core/humanize.js";
-import { readInput, str } from "../../core/input.js";
+import { readInput, text } from "../../core/input.js";
 import { fingerprint, verifyLinkToken } from "../../core/link-tokens.js";
 import { deliverMail } from "../../core/mail-delivery.js";
 import { normalizeEmailAddress } from "../../core/policy/index.js";
@@ -31,7 +31,7 @@ export async function getConfirm(ctx: RequestContext): Promise<Response> {
 export async function postConfirm(ctx: RequestContext): Promise<Response> {
   const { rt } = ctx;
   const cfg = sliceOf(rt.config, confirmationSlice);
-  const input = await readInput(ctx, { email: str(1024) });
+  const input = await readInput(ctx, { email: text() });
   const action = rt.url(cfg.url);
   const fail = async (errors: FieldErrors): Promise<Response> =>
     ctx.wantsJson ? formErrorJson(ctx, errors) : htmlResponse(ctx, 200, confirmPage(ctx, { action, csrfToken: await issueCsrfToken(ctx), email: input.email ?? "", errors }));

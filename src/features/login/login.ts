@@ -1,7 +1,7 @@
 import type { RequestContext } from "../../core/context.js";
 import { issueCsrfToken } from "../../core/csrf.js";
 import { runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
-import { flag, readInput, str } from "../../core/input.js";
+import { flag, readInput, text } from "../../core/input.js";
 import type { Caller } from "../../core/identity.js";
 import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
 import { safeRedirect } from "../../core/http/redirects.js";
@@ -31,7 +31,7 @@ export async function getLogin(ctx: RequestContext, caller: Caller | null): Prom
   return htmlResponse(ctx, 200, loginPage(ctx, { csrfToken: await issueCsrfToken(ctx), next, flashes: takeFlashes(ctx) }));
 }
 
-const loginInput = { email: str(320), username: str(320), password: str(), remember: flag, next: str(2048) };
+const loginInput = { email: text(), username: text(), password: text(), remember: flag, next: text() };
 
 export function looksLikeEmail(value: string): boolean {
   // Syntax only (login never needs deliverability): one @, non-empty parts, no spaces or controls.
@@ -64,7 +64,9 @@ export async function postLogin(ctx: RequestContext): Promise<Response> {
   const password = input.password!;
 
   const users = rt.datastore.users;
-  const user = identityField === "username" ? await users.findByUsername(identity.normalize("NFKD")) : await users.findByEmail(identity);
+  // A username far longer than any stored one can name nobody: no lookup (it answers as an unknown user).
+  const impossible = identityField === "username" && identity.length > rt.config.username.maxLength * 8;
+  const user = impossible ? null : identityField === "username" ? await users.findByUsername(identity.normalize("NFKD")) : await users.findByEmail(identity);
   const veto = await runBeforeHook(ctx, "login", user);
   if (veto) return fail(vetoErrors(veto));
 

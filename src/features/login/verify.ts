@@ -3,7 +3,7 @@ import type { RequestContext } from "../../core/context.js";
 import { issueCsrfToken } from "../../core/csrf.js";
 import { runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
 import type { Caller } from "../../core/identity.js";
-import { readInput, str } from "../../core/input.js";
+import { readInput, text } from "../../core/input.js";
 import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
 import { safeRedirect } from "../../core/http/redirects.js";
 import { reauthenticate } from "../../core/reauthenticate.js";
@@ -28,7 +28,7 @@ export async function getVerify(ctx: RequestContext, caller: Caller | null): Pro
 export async function postVerify(ctx: RequestContext, caller: Caller | null): Promise<Response> {
   const { rt } = ctx;
   const user = caller!.user;
-  const input = await readInput(ctx, { password: str(), next: str(2048) });
+  const input = await readInput(ctx, { password: text(), next: text() });
   const rawNext = input.next ?? ctx.url.searchParams.get("next");
   const next = rawNext ? safeRedirect(rawNext, ctx.appOrigin(), rt.config) : null;
   const fail = async (errors: FieldErrors) =>

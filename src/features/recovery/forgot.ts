@@ -6,7 +6,7 @@ import { runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
 import { setFlash, takeFlashes } from "../../core/http/flash.js";
 import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
 import { humanizeSeconds } from "../../core/humanize.js";
-import { readInput, str } from "../../core/input.js";
+import { readInput, text } from "../../core/input.js";
 import { deliverMail } from "../../core/mail-delivery.js";
 import type { MessageKey } from "../../core/messages.js";
 import { normalizeEmailAddress } from "../../core/policy/email.js";
@@ -46,7 +46,7 @@ export async function postForgot(ctx: RequestContext): Promise<Response> {
   const { rt } = ctx;
   const cfg = sliceOf(rt.config, recoverySlice);
   const action = rt.url(cfg.resetUrl);
-  const input = await readInput(ctx, { email: str(1024) });
+  const input = await readInput(ctx, { email: text() });
   const fail = async (errors: FieldErrors): Promise<Response> =>
     ctx.wantsJson ? formErrorJson(ctx, errors) : htmlResponse(ctx, 200, forgotPage(ctx, { action, csrfToken: await issueCsrfToken(ctx), email: input.email, errors }));
 

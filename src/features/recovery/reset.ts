@@ -10,7 +10,7 @@ import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type Field
 import { spaMode, spaRedirect } from "../../core/http/spa.js";
 import { userPayload } from "../../core/http/user-payload.js";
 import { humanizeSeconds } from "../../core/humanize.js";
-import { readInput, str } from "../../core/input.js";
+import { readInput, text } from "../../core/input.js";
 import { deliverMail } from "../../core/mail-delivery.js";
 import { afterCommit, commitNewPassword } from "../../core/new-password.js";
 import { checkNewPassword } from "../../core/policy/password.js";
@@ -65,7 +65,7 @@ export async function getReset(ctx: RequestContext, token: string): Promise<Resp
 export async function postReset(ctx: RequestContext, caller: Caller | null, token: string): Promise<Response> {
   const { rt } = ctx;
   const cfg = sliceOf(rt.config, recoverySlice);
-  const input = await readInput(ctx, { password: str(), password_confirm: str() });
+  const input = await readInput(ctx, { password: text(), password_confirm: text() });
   const refused = async (user: UserRecord | null, code: LinkProblem, reason: string = code): Promise<Response> => {
     await auditRefusal(ctx, user, reason);
     return ctx.wantsJson ? formErrorJson(ctx, { "": [problemRef(cfg, code)] }) : linkRefused(ctx, cfg, code);

@@ -20,7 +20,7 @@ import { answerRegistered } from "./answer.js";
 export async function answerTaken(
   ctx: RequestContext,
   form: RegistrationForm,
-  found: { emailOwner: UserRecord | null; usernameOwner: UserRecord | null; hashed: boolean },
+  found: { emailOwner: UserRecord | null; usernameOwner: UserRecord | null; usernameTaken?: boolean; hashed: boolean },
 ): Promise<Response> {
   const { rt } = ctx;
   const cfg = sliceOf(rt.config, registrationSlice);
@@ -32,7 +32,7 @@ export async function answerTaken(
   await rt.events.emit("user_not_registered", {
     user: emailOwner ?? usernameOwner,
     existingEmail: emailOwner !== null,
-    existingUsername: emailOwner === null && usernameOwner !== null,
+    existingUsername: emailOwner === null && (usernameOwner !== null || found.usernameTaken === true),
     formData: form.formData,
   });
 
@@ -58,7 +58,7 @@ export async function answerTaken(
       },
       emailOwner,
     );
-  } else if (usernameOwner) {
+  } else if (usernameOwner || found.usernameTaken) {
     await deliverMail(ctx, "welcome_existing_username", form.email, { email: form.email, username: form.username, subject: cfg.emailSubject });
   }
   return answerRegistered(ctx, form, lookalike(ctx, form), { signedIn: false });

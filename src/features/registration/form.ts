@@ -3,7 +3,7 @@ import type { RequestContext } from "../../core/context.js";
 import { sliceOf } from "../../core/config/slice.js";
 import { safeRedirect } from "../../core/http/redirects.js";
 import type { FieldErrors, MessageRef } from "../../core/http/respond.js";
-import { readInput, str } from "../../core/input.js";
+import { readInput, text } from "../../core/input.js";
 import { checkNewPassword, checkUsername, normalizeEmailAddress } from "../../core/policy/index.js";
 import { registrationSlice } from "./config.js";
 
@@ -43,7 +43,7 @@ export function registerFields(ctx: RequestContext): [string, z.ZodType][] {
     .map(([name, spec]) => [name, spec.schema]);
 }
 
-const shape = { email: str(1024), username: str(1024), password: str(65536), password_confirm: str(65536), next: str(2048) };
+const shape = { email: text(), username: text(), password: text(), password_confirm: text(), next: text() };
 
 export async function readRegistrationForm(
   ctx: RequestContext,

@@ -77,7 +77,8 @@ export async function postRegister(ctx: RequestContext): Promise<Response> {
     if (!generic) return fail(takenErrors(form, byEmail, !byEmail), echo);
     const owner = byEmail ? await users.findByEmail(form.email) : null;
     const uOwner = !byEmail && form.username ? await users.findByUsername(form.username) : null;
-    return answerTaken(ctx, form, { emailOwner: owner, usernameOwner: uOwner, hashed: true });
+    // A username can be taken by a look-alike (the unique skeleton), which findByUsername does not find.
+    return answerTaken(ctx, form, { emailOwner: owner, usernameOwner: uOwner, usernameTaken: !byEmail, hashed: true });
   }
   return registered(ctx, form, user);
 }

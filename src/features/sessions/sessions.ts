@@ -55,7 +55,7 @@ export async function getSessions(ctx: RequestContext, caller: Caller | null): P
   return htmlResponse(ctx, 200, sessionsPage(ctx, { sessions, csrfToken }));
 }
 
-const revokeInput = { id: str(64), scope: z.enum(["one", "others", "all"]).optional() };
+const revokeInput = { id: str(64, "INVALID_SESSION_ID"), scope: z.enum(["one", "others", "all"]).optional() };
 
 export async function postRevoke(ctx: RequestContext, caller: Caller | null): Promise<Response> {
   const { rt } = ctx;

@@ -112,7 +112,7 @@ async function consumeDigest(ctx: RequestContext, user: UserRecord, digest: stri
 /** POST /mf-recovery {code}: a stored recovery code completes the pending sign-in (no auth token, no tf_validity). */
 export async function postRecovery(ctx: RequestContext): Promise<Response> {
   const { rt } = ctx;
-  const input = await readInput(ctx, { code: str(64) });
+  const input = await readInput(ctx, { code: str(64, "INVALID_RECOVERY_CODE") });
   const pending = await readPending(ctx);
   if (!pending || pending.state.s !== "ready") return permissionDenied(ctx);
   const { state, user } = pending;

@@ -40,7 +40,7 @@ export async function getRescue(ctx: RequestContext): Promise<Response> {
 export async function postRescue(ctx: RequestContext): Promise<Response> {
   const { rt } = ctx;
   const cfg = tfConfig(rt);
-  const input = await readInput(ctx, { help_setup: str(32) });
+  const input = await readInput(ctx, { help_setup: str(32, "TWO_FACTOR_METHOD_NOT_AVAILABLE") });
   const pending = await readPending(ctx);
   if (!pending || pending.state.s !== "ready") return permissionDenied(ctx);
   const { user, state } = pending;

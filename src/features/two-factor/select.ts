@@ -24,7 +24,7 @@ export async function getSelect(ctx: RequestContext): Promise<Response> {
 }
 
 export async function postSelect(ctx: RequestContext): Promise<Response> {
-  const input = await readInput(ctx, { which: str(32) });
+  const input = await readInput(ctx, { which: str(32, "TWO_FACTOR_METHOD_NOT_AVAILABLE") });
   const pending = await readPending(ctx);
   if (!pending || pending.state.s !== "select") return permissionDenied(ctx);
   const { user, state } = pending;

@@ -76,7 +76,7 @@ export async function authenticatedPost(ctx: RequestContext, caller: Caller, inp
 export async function postSetupState(ctx: RequestContext, caller: Caller | null, params: Record<string, string>): Promise<Response> {
   const { rt } = ctx;
   const cfg = tfConfig(rt);
-  const input = await readInput(ctx, { code: str(64) });
+  const input = await readInput(ctx, { code: str(64, "TWO_FACTOR_INVALID_TOKEN") });
   const user = caller!.user;
   const verified = rt.signer.verify(STATE_PURPOSE, params.token ?? "", { maxAgeSeconds: cfg.setupWithinSeconds, nowSeconds: ctx.nowSeconds() });
   if (!verified.ok && verified.reason === "expired") {

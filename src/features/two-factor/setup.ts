@@ -40,7 +40,7 @@ export function setupInfo(ctx: RequestContext, user: UserRecord): Record<string,
 }
 
 /** `code`: the current authenticator code, for a signed-in user changing or disabling 2FA (SECURITY I72). */
-export const setupInput = { setup: str(32), phone: str(64), code: str(64) };
+export const setupInput = { setup: str(32, "TWO_FACTOR_METHOD_NOT_AVAILABLE"), phone: str(64, "PHONE_INVALID"), code: str(64, "TWO_FACTOR_INVALID_TOKEN") };
 
 export async function postSetup(ctx: RequestContext, caller: Caller | null): Promise<Response> {
   const input = await readInput(ctx, setupInput);

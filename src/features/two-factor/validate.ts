@@ -38,7 +38,7 @@ const VALIDATING: readonly string[] = ["ready", "validating_profile"];
 
 export async function postValidate(ctx: RequestContext, caller: Caller | null): Promise<Response> {
   const { rt } = ctx;
-  const input = await readInput(ctx, { code: str(64) });
+  const input = await readInput(ctx, { code: str(64, "TWO_FACTOR_INVALID_TOKEN") });
   const pending = await readPending(ctx);
   if (!pending || !VALIDATING.includes(pending.state.s)) return caller ? signOutDenied(ctx, caller) : permissionDenied(ctx);
   const { state } = pending;

@@ -48,9 +48,10 @@ export async function getSetup(ctx: RequestContext, caller: Caller | null): Prom
 }
 
 const setupInput = {
-  chosen_method: str(32),
-  phone: str(64),
-  delete_method: z.union([z.string().max(32), z.array(z.string().max(32)).max(10)]).optional(),
+  chosen_method: str(32, "US_METHOD_NOT_AVAILABLE"),
+  phone: str(64, "PHONE_INVALID"),
+  // Any name that is not a method (an over-long one too) gets US_METHOD_NOT_AVAILABLE from deleteMethods.
+  delete_method: z.union([z.string(), z.array(z.string()).max(10)]).optional(),
 };
 
 export async function postSetup(ctx: RequestContext, caller: Caller | null): Promise<Response> {
@@ -90,7 +91,7 @@ export async function postSetupState(ctx: RequestContext, caller: Caller | null,
   const { rt } = ctx;
   const cfg = usConfig(rt);
   let user = caller!.user;
-  const input = await readInput(ctx, { passcode: str(64) });
+  const input = await readInput(ctx, { passcode: str(64, "INVALID_PASSWORD_CODE") });
   const verified = rt.signer.verify(STATE_PURPOSE, params.state ?? "", { maxAgeSeconds: cfg.setupWithinSeconds, nowSeconds: ctx.nowSeconds() });
   const p = verified.ok ? verified.payload : null;
   const method = typeof p?.m === "string" ? p.m : "";

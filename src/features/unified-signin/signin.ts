@@ -8,7 +8,7 @@ import { safeRedirect } from "../../core/http/redirects.js";
 import { formErrorJson, htmlResponse, jsonResponse, plainErrorJson, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
 import { userPayload } from "../../core/http/user-payload.js";
 import type { Caller } from "../../core/identity.js";
-import { flag, readInput, str } from "../../core/input.js";
+import { flag, readInput, str, text } from "../../core/input.js";
 import { findUserByIdentity, identityAttributes } from "../../core/users.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { clearPasscodeAttempts, drawPasscodeAttempt, matchPasscode, sendSigninCode } from "./codes.js";
@@ -40,7 +40,7 @@ export async function getSignin(ctx: RequestContext, caller: Caller | null, acti
   return htmlResponse(ctx, 200, signinPage(ctx, { csrfToken: await issueCsrfToken(ctx), action, next, flashes: takeFlashes(ctx) }));
 }
 
-const signinInput = { identity: str(320), passcode: str(4096), remember: flag, next: str(2048) };
+const signinInput = { identity: str(320, "US_SPECIFY_IDENTITY"), passcode: text(), remember: flag, next: text() };
 
 export async function postSignin(ctx: RequestContext, action: string): Promise<Response> {
   const { rt } = ctx;
@@ -100,7 +100,7 @@ export async function tooMany(ctx: RequestContext, user: UserRecord): Promise<Re
   return plainErrorJson(ctx, 429, [{ code: "LOCKED_OUT" }], {}, { "retry-after": String(cfg.attemptWindowSeconds) });
 }
 
-const sendInput = { identity: str(320), chosen_method: str(32), next: str(2048) };
+const sendInput = { identity: str(320, "US_SPECIFY_IDENTITY"), chosen_method: str(32, "US_METHOD_NOT_AVAILABLE"), next: text() };
 
 /**
  * POST /us-signin/send-code: mails (with the magic link) or texts a code. With generic responses (the default)

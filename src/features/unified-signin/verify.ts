@@ -6,7 +6,7 @@ import { safeRedirect } from "../../core/http/redirects.js";
 import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
 import { userPayload } from "../../core/http/user-payload.js";
 import type { Caller } from "../../core/identity.js";
-import { readInput, str } from "../../core/input.js";
+import { readInput, str, text } from "../../core/input.js";
 import { reauthenticate } from "../../core/reauthenticate.js";
 import { clearPasscodeAttempts, drawPasscodeAttempt, matchPasscode, sendSigninCode } from "./codes.js";
 import { SENDING_METHODS } from "./config.js";
@@ -38,7 +38,7 @@ export async function getVerify(ctx: RequestContext, caller: Caller | null): Pro
 export async function postVerify(ctx: RequestContext, caller: Caller | null): Promise<Response> {
   const { rt } = ctx;
   const user = caller!.user;
-  const input = await readInput(ctx, { passcode: str(4096), next: str(2048) });
+  const input = await readInput(ctx, { passcode: text(), next: text() });
   const rawNext = input.next ?? ctx.url.searchParams.get("next");
   const next = nextOf(ctx, rawNext);
   const fail = async (errors: FieldErrors, status = 400) =>
@@ -65,7 +65,7 @@ export async function postVerify(ctx: RequestContext, caller: Caller | null): Pr
 export async function postVerifySendCode(ctx: RequestContext, caller: Caller | null): Promise<Response> {
   const { rt } = ctx;
   const user = caller!.user;
-  const input = await readInput(ctx, { chosen_method: str(32), next: str(2048) });
+  const input = await readInput(ctx, { chosen_method: str(32, "US_METHOD_NOT_AVAILABLE"), next: text() });
   const next = nextOf(ctx, input.next ?? ctx.url.searchParams.get("next"));
   const methods = activeCodeMethods(rt, user);
   const fail = async (errors: FieldErrors, status = 400) =>

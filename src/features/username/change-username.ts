@@ -7,7 +7,7 @@ import { setFlash, takeFlashes } from "../../core/http/flash.js";
 import { errorPayload, htmlResponse, jsonResponse, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
 import { userPayload } from "../../core/http/user-payload.js";
 import type { Caller } from "../../core/identity.js";
-import { readInput, str } from "../../core/input.js";
+import { readInput, text } from "../../core/input.js";
 import { deliverMail } from "../../core/mail-delivery.js";
 import { checkUsername } from "../../core/policy/index.js";
 import { DuplicateError, type UserRecord } from "../../datastore/contracts.js";
@@ -42,7 +42,7 @@ export async function postChangeUsername(ctx: RequestContext, caller: Caller | n
   const { rt } = ctx;
   const user = caller!.user;
   const cfg = sliceOf(rt.config, usernameFeaturesSlice);
-  const input = await readInput(ctx, { username: str(1024) });
+  const input = await readInput(ctx, { username: text() });
   const fail = (errors: FieldErrors) =>
     ctx.wantsJson ? Promise.resolve(jsonResponse(ctx, 400, { ...errorPayload(ctx, errors), current_username: user.username })) : page(ctx, user, { username: input.username ?? "", errors });
 

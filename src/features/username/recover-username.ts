@@ -5,7 +5,7 @@ import { issueCsrfToken } from "../../core/csrf.js";
 import { runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
 import { setFlash, takeFlashes } from "../../core/http/flash.js";
 import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
-import { readInput, str } from "../../core/input.js";
+import { readInput, text } from "../../core/input.js";
 import { deliverMail } from "../../core/mail-delivery.js";
 import type { MessageKey } from "../../core/messages.js";
 import { normalizeEmailAddress } from "../../core/policy/index.js";
@@ -41,7 +41,7 @@ function refusal(ctx: RequestContext, user: UserRecord | null): MessageKey | nul
 export async function postRecoverUsername(ctx: RequestContext): Promise<Response> {
   const { rt } = ctx;
   const cfg = sliceOf(rt.config, usernameFeaturesSlice);
-  const input = await readInput(ctx, { email: str(1024) });
+  const input = await readInput(ctx, { email: text() });
   const fail = (errors: FieldErrors) => (ctx.wantsJson ? Promise.resolve(formErrorJson(ctx, errors)) : page(ctx, { email: input.email ?? "", errors }));
 
   const normalized = normalizeEmailAddress(input.email);

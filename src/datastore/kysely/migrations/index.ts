@@ -9,6 +9,7 @@ import { initialMigration } from "./0001_initial.js";
 import { profileMigration } from "./0002_profile.js";
 import { attemptsMigration } from "./0003_attempts.js";
 import { rememberMigration } from "./0004_remember.js";
+import { usernameSkeletonMigration } from "./0008_username_skeleton.js";
 
 export const MIGRATION_TABLE = "rampart_migration";
 export const MIGRATION_LOCK_TABLE = "rampart_migration_lock";
@@ -19,6 +20,7 @@ export function rampartMigrations(dialect: SqlDialect): Record<string, Migration
     "0002_profile": profileMigration(),
     "0003_attempts": attemptsMigration(),
     "0004_remember": rememberMigration(dialect),
+    "0008_username_skeleton": usernameSkeletonMigration(dialect),
   };
 }
 
