@@ -11,7 +11,7 @@ import { phoneE164, totpConfig } from "../../core/passcodes/index.js";
 import { availableMethods, newCodeNonce, sendCode } from "./codes.js";
 import { setupPage } from "./pages.js";
 import { authenticatedGet, authenticatedPost } from "./setup-authenticated.js";
-import { readPending, secretBox, setPending, tfConfig, type PendingState } from "./state.js";
+import { isLoginSetup, readPending, secretBox, setPending, tfConfig, type PendingState } from "./state.js";
 import { permissionDenied } from "./validate.js";
 
 /**
@@ -21,8 +21,7 @@ import { permissionDenied } from "./validate.js";
  */
 export async function getSetup(ctx: RequestContext, caller: Caller | null): Promise<Response> {
   const pending = await readPending(ctx);
-  const inLogin = pending && (pending.state.s === "setup_from_login" || pending.state.s === "validating_profile");
-  if (!inLogin) return caller ? authenticatedGet(ctx, caller) : permissionDenied(ctx);
+  if (!pending || !isLoginSetup(pending.state)) return caller ? authenticatedGet(ctx, caller) : permissionDenied(ctx);
   const csrfToken = await issueCsrfToken(ctx);
   if (ctx.wantsJson) return jsonResponse(ctx, 200, { ...setupInfo(ctx, pending.user), csrf_token: csrfToken });
   return htmlResponse(ctx, 200, setupPage(ctx, { csrfToken, methods: availableMethods(ctx) }));
@@ -45,8 +44,7 @@ export const setupInput = { setup: str(32), phone: str(64), code: str(64) };
 export async function postSetup(ctx: RequestContext, caller: Caller | null): Promise<Response> {
   const input = await readInput(ctx, setupInput);
   const pending = await readPending(ctx);
-  const inLogin = pending && (pending.state.s === "setup_from_login" || pending.state.s === "validating_profile");
-  if (!inLogin) return caller ? authenticatedPost(ctx, caller, input) : permissionDenied(ctx);
+  if (!pending || !isLoginSetup(pending.state)) return caller ? authenticatedPost(ctx, caller, input) : permissionDenied(ctx);
   const { user, state } = pending;
   const fail = async (errors: FieldErrors, status = 400) =>
     ctx.wantsJson ? formErrorJson(ctx, errors, status) : htmlResponse(ctx, status >= 500 ? status : 200, setupPage(ctx, { csrfToken: await issueCsrfToken(ctx), methods: availableMethods(ctx), errors }));
@@ -61,7 +59,8 @@ export async function postSetup(ctx: RequestContext, caller: Caller | null): Pro
   if (begun.phone) next.p = begun.phone;
   setPending(ctx, next);
   await recordAudit(ctx, { event: "tf_setup_started", outcome: "info", user, details: { method, via: "login" } });
-  const payload = { tf_state: "validating_profile", tf_method: method, tf_primary_method: user.tfPrimaryMethod, tf_state_token: null, ...begun.extras };
+  // FS answers the chosen method in both fields (tf_primary_method is its older name).
+  const payload = { tf_state: "validating_profile", tf_method: method, tf_primary_method: method, tf_state_token: null, ...begun.extras };
   const csrfToken = await issueCsrfToken(ctx);
   if (ctx.wantsJson) return jsonResponse(ctx, 200, { ...payload, csrf_token: csrfToken });
   const qr = method === "authenticator" ? { dataUrl: await qrCodeDataUrl(begun.extras.tf_authr_uri as string), key: begun.secret } : null;

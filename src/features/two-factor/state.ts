@@ -33,6 +33,12 @@ export interface PendingState {
   n?: number;
   /** Rescue: a code was mailed instead of the primary method (m is then "email"). */
   e?: boolean;
+  /**
+   * A signed-in user changing their method (FS "changing"): only that signed-in user may complete it, and
+   * only while their method is still `o` (the one it was started against; absent = none).
+   */
+  c?: boolean;
+  o?: string;
 }
 
 export { secretBox } from "../../core/passcodes/index.js";
@@ -77,6 +83,8 @@ export async function readPending(ctx: RequestContext): Promise<{ state: Pending
   if (typeof p.p === "string") state.p = p.p;
   if (typeof p.n === "number" && Number.isInteger(p.n)) state.n = p.n;
   if (p.e === true) state.e = true;
+  if (p.c === true) state.c = true;
+  if (typeof p.o === "string") state.o = p.o;
   return { state, user };
 }
 
@@ -88,6 +96,11 @@ export async function consumePending(ctx: RequestContext): Promise<boolean> {
   const raw = ctx.cookie(PENDING_COOKIE) ?? "";
   const key = `tf-pending:${sha256Hex(raw)}`;
   return (await ctx.rt.datastore.attempts.hit(key, tfConfig(ctx.rt).pendingWithinSeconds + 60, ctx.now())) === 1;
+}
+
+/** A pending sign-in that is setting up its method (not a signed-in user's change). */
+export function isLoginSetup(state: PendingState): boolean {
+  return !state.c && (state.s === "setup_from_login" || state.s === "validating_profile");
 }
 
 /** The user's configured code method, or null when 2FA is not set up for them. */
