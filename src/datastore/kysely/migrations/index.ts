@@ -8,6 +8,7 @@ import type { SqlDialect } from "../schema.js";
 import { initialMigration } from "./0001_initial.js";
 import { profileMigration } from "./0002_profile.js";
 import { attemptsMigration } from "./0003_attempts.js";
+import { usLastStepMigration } from "./0005_us_last_step.js";
 
 export const MIGRATION_TABLE = "rampart_migration";
 export const MIGRATION_LOCK_TABLE = "rampart_migration_lock";
@@ -17,6 +18,7 @@ export function rampartMigrations(dialect: SqlDialect): Record<string, Migration
     "0001_initial": initialMigration(dialect),
     "0002_profile": profileMigration(),
     "0003_attempts": attemptsMigration(),
+    "0005_us_last_step": usLastStepMigration(),
   };
 }
 
