@@ -132,7 +132,7 @@ export async function postRecovery(ctx: RequestContext): Promise<Response> {
   }
   await clearAttempts(ctx, user);
   await recordAudit(ctx, { event: "mf_recovery_code_used", outcome: "success", user, details: { codes_left: used.left } });
-  if (!(await consumePending(ctx))) {
+  if (!(await consumePending(ctx, pending))) {
     clearPending(ctx);
     return permissionDenied(ctx);
   }

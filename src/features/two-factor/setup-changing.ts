@@ -9,7 +9,7 @@ import type { Caller } from "../../core/identity.js";
 import { availableMethods, checkCode, clearAttempts, drawAttempt } from "./codes.js";
 import { validatePage } from "./pages.js";
 import { commitSetup } from "./setup-authenticated.js";
-import { clearPending, consumePending, primaryMethod, secretBox, tfConfig, type PendingState } from "./state.js";
+import { clearPending, consumePending, primaryMethod, secretBox, tfConfig, type Pending, type PendingState } from "./state.js";
 
 /**
  * /tf-validate for a signed-in user's change (FS "changing"): the pending cookie set by POST /tf-setup holds the
@@ -22,8 +22,9 @@ export async function getChangeValidate(ctx: RequestContext, caller: Caller, sta
   return htmlResponse(ctx, 200, validatePage(ctx, { csrfToken, method: state.m ?? "" }));
 }
 
-export async function postChangeValidate(ctx: RequestContext, caller: Caller, state: PendingState, rawCode: string, denied: () => Response): Promise<Response> {
+export async function postChangeValidate(ctx: RequestContext, caller: Caller, pending: Pending, rawCode: string, denied: () => Response): Promise<Response> {
   const { rt } = ctx;
+  const { state } = pending;
   const user = caller.user;
   const method = state.m;
   const sealed = state.t;
@@ -44,7 +45,7 @@ export async function postChangeValidate(ctx: RequestContext, caller: Caller, st
     return fail({ code: [{ code: "TWO_FACTOR_INVALID_TOKEN" }] });
   }
   await clearAttempts(ctx, user);
-  if (!(await consumePending(ctx))) {
+  if (!(await consumePending(ctx, pending))) {
     clearPending(ctx);
     return denied();
   }

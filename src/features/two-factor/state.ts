@@ -62,8 +62,15 @@ export function clearPending(ctx: RequestContext): void {
 
 const STATES: readonly string[] = ["setup_from_login", "ready", "validating_profile", "select"];
 
+/** A pending state read from the request: `marker` is its cookie's single-use key (see consumePending). */
+export interface Pending {
+  state: PendingState;
+  user: UserRecord;
+  marker: string;
+}
+
 /** The pending state from the request's cookie, with its user; null when absent, expired, tampered or stale. */
-export async function readPending(ctx: RequestContext): Promise<{ state: PendingState; user: UserRecord } | null> {
+export async function readPending(ctx: RequestContext): Promise<Pending | null> {
   const raw = ctx.cookie(PENDING_COOKIE);
   if (!raw) return null;
   const verified = ctx.rt.signer.verify(PENDING_PURPOSE, raw, { maxAgeSeconds: tfConfig(ctx.rt).pendingWithinSeconds, nowSeconds: ctx.nowSeconds() });
@@ -85,16 +92,16 @@ export async function readPending(ctx: RequestContext): Promise<{ state: Pending
   if (p.e === true) state.e = true;
   if (p.c === true) state.c = true;
   if (typeof p.o === "string") state.o = p.o;
-  return { state, user };
+  return { state, user, marker: verified.marker };
 }
 
 /**
- * Marks the request's pending cookie as used (one successful validation per login attempt): true for the first
- * caller, false when this very cookie already completed a sign-in (a replayed copy).
+ * Marks the pending cookie as used (one successful validation per login attempt): true for the first caller,
+ * false when this very cookie already completed a sign-in (a replayed copy). Keyed by the signer's marker
+ * (the verified signature's bytes), never by the cookie's text, so a copy spelled differently is the same.
  */
-export async function consumePending(ctx: RequestContext): Promise<boolean> {
-  const raw = ctx.cookie(PENDING_COOKIE) ?? "";
-  const key = `tf-pending:${sha256Hex(raw)}`;
+export async function consumePending(ctx: RequestContext, pending: Pending): Promise<boolean> {
+  const key = `tf-pending:${sha256Hex(pending.marker)}`;
   return (await ctx.rt.datastore.attempts.hit(key, tfConfig(ctx.rt).pendingWithinSeconds + 60, ctx.now())) === 1;
 }
 

@@ -52,7 +52,7 @@ export async function postValidate(ctx: RequestContext, caller: Caller | null): 
       clearPending(ctx);
       return caller ? signOutDenied(ctx, caller) : permissionDenied(ctx);
     }
-    return postChangeValidate(ctx, caller, state, input.code ?? "", () => permissionDenied(ctx));
+    return postChangeValidate(ctx, caller, pending, input.code ?? "", () => permissionDenied(ctx));
   }
   let user = pending.user;
   const fail = async (errors: FieldErrors, status = 400): Promise<Response> =>
@@ -83,7 +83,7 @@ export async function postValidate(ctx: RequestContext, caller: Caller | null): 
     const stored = sealed;
     await resealIfNeeded(ctx, stored, secret, (next) => rt.datastore.users.replaceTfTotpSecret(user.id, stored, next));
   }
-  if (!(await consumePending(ctx))) {
+  if (!(await consumePending(ctx, pending))) {
     clearPending(ctx);
     return permissionDenied(ctx);
   }
