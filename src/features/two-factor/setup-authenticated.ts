@@ -13,6 +13,7 @@ import type { UserRecord } from "../../datastore/contracts.js";
 import { qrCodeDataUrl } from "../../crypto/totp/index.js";
 import { availableMethods, checkCode, clearAttempts, drawAttempt } from "./codes.js";
 import { setupPage } from "./pages.js";
+import { proveCurrentFactor } from "./fresh-factor.js";
 import { beginSetup, setupInfo } from "./setup.js";
 import { clearPending, primaryMethod, readPending, secretBox, setPending, tfConfig, type PendingState } from "./state.js";
 
@@ -130,39 +131,13 @@ export async function commitSetup(ctx: RequestContext, user: UserRecord, change:
   return updated;
 }
 
-/**
- * SECURITY I72 proof for a user who has a method (null = go on): a second factor proved by this session's
- * sign-in within the freshness window, or the current authenticator code in `code`. Else 401
- * TWO_FACTOR_FRESH_REQUIRED (a wrong code: 400 Invalid code; a spent budget: 429).
- */
+/** Decision 44 proof (fresh-factor.ts), refused on this setup page. */
 async function secondFactorProof(ctx: RequestContext, caller: Caller, code: string | undefined): Promise<Response | null> {
-  const { rt } = ctx;
-  const user = caller.user;
-  const current = primaryMethod(user);
-  if (!current) return null;
-  const within = rt.config.freshness.withinSeconds;
-  const provedAtSignIn = caller.mechanism === "session" && !!caller.session?.authnVia.some((v) => v.startsWith("tf:"));
-  if (provedAtSignIn && (within < 0 || ctx.nowSeconds() - caller.authenticatedAtSeconds <= within)) return null;
-  if (code && current === "authenticator") {
-    const spent = await drawAttempt(ctx, user);
-    if (spent) return spent;
-    const secret = secretBox(rt).open(user.tfTotpSecret!);
-    if (secret && (await checkCode(ctx, user, current, secret, code.replace(/\s+/g, "")))) {
-      await clearAttempts(ctx, user);
-      return null;
-    }
-    await recordAudit(ctx, { event: "tf_setup", outcome: "failure", user, details: { reason: "TWO_FACTOR_INVALID_TOKEN", current } });
-    return refusal(ctx, user, 400, { code: [{ code: "TWO_FACTOR_INVALID_TOKEN" }] });
-  }
-  await recordAudit(ctx, { event: "tf_setup", outcome: "failure", user, details: { reason: "TWO_FACTOR_FRESH_REQUIRED", current } });
-  return refusal(ctx, user, 401, { "": [{ code: "TWO_FACTOR_FRESH_REQUIRED" }] });
+  const refused = await proveCurrentFactor(ctx, caller, code, "tf_setup");
+  if (!refused) return null;
+  if (ctx.wantsJson || refused.status === 429) return refused.json;
+  return htmlResponse(ctx, refused.status, setupPage(ctx, { csrfToken: await issueCsrfToken(ctx), methods: availableMethods(ctx), errors: refused.errors, current: currentOf(ctx, caller.user) }));
 }
-
-async function refusal(ctx: RequestContext, user: UserRecord, status: number, errors: FieldErrors): Promise<Response> {
-  if (ctx.wantsJson) return status === 401 ? plainErrorJson(ctx, 401, [{ code: "TWO_FACTOR_FRESH_REQUIRED" }], { tf_method: primaryMethod(user) }) : formErrorJson(ctx, errors, status);
-  return htmlResponse(ctx, status, setupPage(ctx, { csrfToken: await issueCsrfToken(ctx), methods: availableMethods(ctx), errors, current: currentOf(ctx, user) }));
-}
-
 /** The I72 notice to the account's address; a delivery failure is logged and audited, never fatal. */
 async function notify(ctx: RequestContext, user: UserRecord, change: "disabled" | "changed", method: string | null): Promise<void> {
   const cfg = tfConfig(ctx.rt);
