@@ -1,5 +1,6 @@
 import { randomInt, timingSafeEqual } from "node:crypto";
 import { HOTP } from "otpauth";
+import { sha256Hex } from "../../crypto/random.js";
 import { createSecretBox, secretFromBase32, TOTP_ALGORITHM, TOTP_DIGITS, totpStep, verifyTotp, type SecretBox } from "../../crypto/totp/index.js";
 import type { TotpCounter, UserRecord } from "../../datastore/contracts.js";
 import { normalizePhone, smsSenderFromConfig, smsSlice, type SmsConfig, type SmsSender } from "../../sms/index.js";
@@ -106,6 +107,26 @@ export async function matchSentCode(ctx: RequestContext, user: UserRecord, scope
  */
 export async function drawFromBudget(ctx: RequestContext, key: string, max: number, windowSeconds: number): Promise<boolean> {
   return (await ctx.rt.datastore.attempts.hit(key, windowSeconds, ctx.now())) <= max;
+}
+
+/**
+ * A text to a number the user typed during setup (two-factor or unified sign-in) draws from three budgets, in
+ * order: the account's, the number's, the deployment's (`sms.setup*`). False at the first spent one: the caller
+ * then sends nothing and answers as if it had, like sign-in sends beyond their limit. `event` names the audit.
+ */
+export async function drawSetupSmsBudget(ctx: RequestContext, user: UserRecord, phone: string, event: string): Promise<boolean> {
+  const cfg = sliceOf(ctx.rt.config, smsSlice) as SmsConfig;
+  const budgets: [string, string, number][] = [
+    ["account", `sms-setup:user:${user.id}`, cfg.setupLimitPerAccount],
+    ["number", `sms-setup:to:${sha256Hex(phone).slice(0, 32)}`, cfg.setupLimitPerNumber],
+    ["global", "sms-setup:all", cfg.setupLimitGlobal],
+  ];
+  for (const [budget, key, max] of budgets) {
+    if (await drawFromBudget(ctx, key, max, cfg.setupWindowSeconds)) continue;
+    await recordAudit(ctx, { event, outcome: "failure", user, details: { method: "sms", reason: "send_limit", budget } });
+    return false;
+  }
+  return true;
 }
 
 /** A typed phone number in E.164 (the configured default region for numbers without +country), or null. */

@@ -7,7 +7,7 @@ import { formErrorJson, htmlResponse, jsonResponse, type FieldErrors } from "../
 import { readInput, str } from "../../core/input.js";
 import { generateTotpSecret, qrCodeDataUrl, totpUri } from "../../crypto/totp/index.js";
 import type { UserRecord } from "../../datastore/contracts.js";
-import { phoneE164, totpConfig } from "../../core/passcodes/index.js";
+import { drawSetupSmsBudget, phoneE164, totpConfig } from "../../core/passcodes/index.js";
 import { availableMethods, newCodeNonce, sendCode } from "./codes.js";
 import { setupPage } from "./pages.js";
 import { authenticatedGet, authenticatedPost } from "./setup-authenticated.js";
@@ -93,6 +93,8 @@ export async function beginSetup(
     extras.tf_authr_username = account;
     extras.tf_authr_issuer = issuer;
     extras.tf_authr_uri = totpUri({ secret, issuer: issuer, account });
+  } else if (method === "sms" && !(await drawSetupSmsBudget(ctx, user, phone!, "tf_code_sent"))) {
+    // Over a setup-text budget (SMS pumping): nothing is sent, and the answer does not say so.
   } else if (!(await sendCode(ctx, user, method, secret, phone, nonce))) {
     return { errors: { "": [{ code: "FAILED_TO_SEND_CODE" }] }, status: 500 };
   }

@@ -8,7 +8,7 @@ import { deliverMail } from "../../core/mail-delivery.js";
 import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
 import type { Caller } from "../../core/identity.js";
 import { readInput, str } from "../../core/input.js";
-import { newCodeNonce, phoneE164, secretBox, totpConfig } from "../../core/passcodes/index.js";
+import { drawSetupSmsBudget, newCodeNonce, phoneE164, secretBox, totpConfig } from "../../core/passcodes/index.js";
 import { identityAttributes } from "../../core/users.js";
 import { generateTotpSecret, qrCodeDataUrl, totpUri } from "../../crypto/totp/index.js";
 import { DuplicateError, type UserRecord } from "../../datastore/contracts.js";
@@ -88,6 +88,8 @@ export async function postSetup(ctx: RequestContext, caller: Caller | null): Pro
     const account = user.username ?? user.email;
     const issuer = totpConfig(rt).issuer!;
     Object.assign(extras, { authr_key: secret, authr_b32key: secret, authr_username: account, authr_issuer: issuer, authr_uri: totpUri({ secret, issuer, account }) });
+  } else if (method === "sms" && !(await drawSetupSmsBudget(ctx, user, phone!, "us_code_sent"))) {
+    // Over a setup-text budget (SMS pumping): nothing is sent, and the answer does not say so.
   } else if (!(await sendSetupCode(ctx, user, method, secret, phone, nonce))) {
     return fail({ "": [{ code: "FAILED_TO_SEND_CODE" }] }, 500);
   }
