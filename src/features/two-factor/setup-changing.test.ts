@@ -37,6 +37,10 @@ for (const dialect of flowDialects()) {
       assert.equal(s.json.response.tf_primary_method, "authenticator", "the chosen method, as FS");
       assert.equal(typeof s.json.response.tf_state_token, "string", "the state-token path stays available");
       const secret = s.json.response.tf_authr_key as string;
+      const form = await c.get("/tf-validate", { acceptJson: true });
+      assert.equal(form.status, 200, form.body);
+      assert.equal(typeof form.json.response.csrf_token, "string");
+      assert.equal(form.json.response.user.email.toLowerCase(), email.toLowerCase());
       toStepStart(t);
 
       const wrong = await validate(c, csrf, oath(t, secret, 120));
