@@ -36,8 +36,8 @@ export async function postChangeValidate(ctx: RequestContext, caller: Caller, pe
     clearPending(ctx);
     return denied();
   }
-  const fail = async (errors: FieldErrors, status = 400): Promise<Response> =>
-    ctx.wantsJson ? formErrorJson(ctx, errors, status) : htmlResponse(ctx, 200, validatePage(ctx, { csrfToken: await issueCsrfToken(ctx), method, errors }));
+  const fail = async (errors: FieldErrors): Promise<Response> =>
+    ctx.wantsJson ? formErrorJson(ctx, errors, 400) : htmlResponse(ctx, 200, validatePage(ctx, { csrfToken: await issueCsrfToken(ctx), method, errors }));
   const spent = await drawAttempt(ctx, user);
   if (spent) return spent;
   if (!(await checkCode(ctx, user, method, secret, rawCode.replace(/\s+/g, ""), state.n ?? 0))) {
