@@ -74,6 +74,7 @@ export const defaultMessages = {
   TWO_FACTOR_PERMISSION_DENIED: "You currently do not have permissions to access this page",
   TWO_FACTOR_METHOD_NOT_AVAILABLE: "Marked method is not valid",
   TWO_FACTOR_SETUP_EXPIRED: "Setup must be completed within %(within)s",
+  TWO_FACTOR_CHANGE_METHOD_SUCCESSFUL: "You successfully changed your two-factor method.",
   TWO_FACTOR_TOO_MANY_ATTEMPTS: "Too many attempts. Please try again later.",
   FAILED_TO_SEND_CODE: "Failed to send code. Please try again later",
   PHONE_INVALID: "Phone number not valid",

@@ -1,5 +1,7 @@
 import type { UserRecord } from "../datastore/contracts.js";
 import type { RequestContext } from "./context.js";
+import type { FieldErrors } from "./http/respond.js";
+import type { Caller } from "./identity.js";
 
 /**
  * What features offer each other, through the core (features never import each other). A feature fills its
@@ -27,6 +29,14 @@ export interface SecondFactorPlugin {
   begin(ctx: RequestContext, user: UserRecord, attempt: { remember: boolean; authnVia: string[] }): Promise<Record<string, unknown>>;
 }
 
+/** A change refused for want of the current second factor: `json` is the JSON answer, status/errors are for pages. */
+export interface FactorRefusal {
+  /** 401 TWO_FACTOR_FRESH_REQUIRED, 400 wrong code, 429 attempt budget spent. */
+  status: number;
+  errors: FieldErrors;
+  json: Response;
+}
+
 export interface Services {
   confirmation?: {
     /** True when this user must still confirm their email before signing in. */
@@ -50,6 +60,16 @@ export interface Services {
     passwordOptional: boolean;
     /** us_totp_secrets for a new password-less account: the email method set up. */
     emailMethodSecrets(): string;
+  };
+  twoFactor?: {
+    /** The user's two-factor code method, or null when none is set up. */
+    currentMethod(user: UserRecord): string | null;
+    /**
+     * Proof of the current second factor (decision 44) before a change that adds or replaces one: null when
+     * proved (or the user has none), else the refusal to answer with. `code`: the current authenticator code
+     * sent with the request; `event`: the audit event of the refused change.
+     */
+    proveCurrentFactor(ctx: RequestContext, caller: Caller, code: string | undefined, event: string): Promise<FactorRefusal | null>;
   };
   /** Second factors offered by features; the composition root concatenates every feature's list. */
   secondFactors?: SecondFactorPlugin[];

@@ -4,9 +4,14 @@ import { createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
  * Purpose-bound signed tokens: `base64url(JSON payload).base64url(HMAC-SHA256)`. Each purpose ("auth-token",
  * "remember", "csrf", …) signs with its own key derived by HKDF from SECRET_KEY, so a token of one family can
  * never stand in for another. Fallback secrets verify (key rotation) but never sign.
+ *
+ * Only the exact spelling `sign` produces verifies: base64url decoders are lenient (unused bits in the last
+ * character, padding, other alphabets, stray characters), so a token re-spelled to the same bytes would
+ * otherwise pass as a different string and slip past anything that remembers tokens by their text.
  */
 export type VerifyResult =
-  | { ok: true; payload: Record<string, unknown>; issuedAt: number }
+  /** `marker`: the key for remembering this token as used (single-use values); one per token. */
+  | { ok: true; payload: Record<string, unknown>; issuedAt: number; marker: string }
   | { ok: false; reason: "invalid" | "expired" };
 
 export interface TokenSigner {
@@ -16,6 +21,13 @@ export interface TokenSigner {
 }
 
 const MAX_TOKEN_LENGTH = 4096;
+
+/** `text` decoded as base64url only when it is the canonical encoding of the bytes (else null). */
+function strictBase64url(text: string): Buffer | null {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
+  const bytes = Buffer.from(text, "base64url");
+  return bytes.toString("base64url") === text ? bytes : null;
+}
 
 export function createTokenSigner(secretKey: string, fallbackKeys: readonly string[] = []): TokenSigner {
   const keyCache = new Map<string, Buffer[]>();
@@ -41,13 +53,15 @@ export function createTokenSigner(secretKey: string, fallbackKeys: readonly stri
       const dot = token.indexOf(".");
       if (dot <= 0 || dot !== token.lastIndexOf(".")) return { ok: false, reason: "invalid" };
       const body = token.slice(0, dot);
-      const given = Buffer.from(token.slice(dot + 1), "base64url");
-      if (given.length !== 32) return { ok: false, reason: "invalid" };
+      const given = strictBase64url(token.slice(dot + 1));
+      if (!given || given.length !== 32) return { ok: false, reason: "invalid" };
       const matched = keysFor(purpose).some((key) => timingSafeEqual(mac(key, body), given));
       if (!matched) return { ok: false, reason: "invalid" };
+      const decoded = strictBase64url(body);
+      if (!decoded) return { ok: false, reason: "invalid" };
       let payload: unknown;
       try {
-        payload = JSON.parse(Buffer.from(body, "base64url").toString("utf8"));
+        payload = JSON.parse(decoded.toString("utf8"));
       } catch {
         return { ok: false, reason: "invalid" };
       }
@@ -55,7 +69,7 @@ export function createTokenSigner(secretKey: string, fallbackKeys: readonly stri
       const iat = (payload as Record<string, unknown>).iat;
       if (typeof iat !== "number" || !Number.isFinite(iat)) return { ok: false, reason: "invalid" };
       if (maxAgeSeconds !== undefined && nowSeconds - iat > maxAgeSeconds) return { ok: false, reason: "expired" };
-      return { ok: true, payload: payload as Record<string, unknown>, issuedAt: iat };
+      return { ok: true, payload: payload as Record<string, unknown>, issuedAt: iat, marker: `${purpose}:${given.toString("base64url")}` };
     },
   };
 }

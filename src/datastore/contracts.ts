@@ -5,6 +5,9 @@
  */
 
 /** A user row, compatible with Flask-Security's fsqla_v3 `user` table (camelCased here). */
+/** Which authenticator's replay counter a TOTP step is claimed on (two-factor or unified sign-in). */
+export type TotpCounter = "tf" | "us";
+
 export interface UserRecord {
   id: number;
   email: string;
@@ -129,10 +132,11 @@ export interface UserStore {
    */
   replaceUsMethods(id: number, expected: { secrets: string | null; phone: string | null }, next: { secrets: string | null; phone: string | null }): Promise<boolean>;
   /**
-   * TOTP replay protection: records `step` as the user's last accepted time step only when it is later than
-   * the stored one (one statement). false = this step (or a later one) was already used.
+   * TOTP replay protection: records `step` as the user's last accepted time step of `counter` only when it is
+   * later than the stored one (one statement). false = this step (or a later one) was already used. Each
+   * authenticator (two-factor "tf", unified sign-in "us") has its own secret and its own counter.
    */
-  claimTotpStep(id: number, step: number): Promise<boolean>;
+  claimTotpStep(id: number, step: number, counter?: TotpCounter): Promise<boolean>;
   /** New random fs_uniquifier: kills sessions, remember cookies and (without a token uniquifier) tokens. */
   rotateUniquifier(id: number): Promise<string>;
   /** New random fs_token_uniquifier: kills auth tokens. */

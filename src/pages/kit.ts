@@ -54,6 +54,8 @@ export function layout(title: string, body: SafeHtml, options: { flashes?: Flash
 
 export interface FieldSpec {
   name: string;
+  /** Element id when `name` repeats on the page (several forms); default the name. */
+  id?: string;
   label: string;
   type?: "text" | "email" | "password" | "checkbox" | "hidden";
   value?: string;
@@ -64,14 +66,15 @@ export interface FieldSpec {
 
 export function field(spec: FieldSpec): SafeHtml {
   const type = spec.type ?? "text";
+  const id = spec.id ?? spec.name;
   const errors = spec.errors?.length
-    ? html`<ul class="errors" id="${spec.name}-errors">${spec.errors.map((e) => html`<li>${e}</li>`)}</ul>`
+    ? html`<ul class="errors" id="${id}-errors">${spec.errors.map((e) => html`<li>${e}</li>`)}</ul>`
     : "";
   if (type === "hidden") return html`<input type="hidden" name="${spec.name}" value="${spec.value ?? ""}">`;
   if (type === "checkbox") {
     return html`<label><input type="checkbox" name="${spec.name}" value="true"${spec.value === "true" ? new SafeHtml(" checked") : ""}> ${spec.label}</label>${errors}`;
   }
-  return html`<label for="${spec.name}">${spec.label}</label><input id="${spec.name}" type="${type}" name="${spec.name}" value="${type === "password" ? "" : spec.value ?? ""}"${spec.autocomplete ? html` autocomplete="${spec.autocomplete}"` : ""}${spec.required ? new SafeHtml(" required") : ""}>${errors}`;
+  return html`<label for="${id}">${spec.label}</label><input id="${id}" type="${type}" name="${spec.name}" value="${type === "password" ? "" : spec.value ?? ""}"${spec.autocomplete ? html` autocomplete="${spec.autocomplete}"` : ""}${spec.required ? new SafeHtml(" required") : ""}>${errors}`;
 }
 
 export function form(options: {

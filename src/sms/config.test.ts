@@ -30,6 +30,10 @@ describe("sms config slice", () => {
       twilioBaseUrl: "https://api.twilio.com",
       timeoutMs: 10000,
       phoneRegionDefault: "US",
+      setupLimitPerAccount: 5,
+      setupLimitPerNumber: 3,
+      setupLimitGlobal: 300,
+      setupWindowSeconds: 3600,
     });
     assert.deepEqual(Object.keys(smsSlice.meanings).sort(), [
       "phoneRegionDefault",
@@ -37,6 +41,10 @@ describe("sms config slice", () => {
       "serviceConfig.accountSid",
       "serviceConfig.authToken",
       "serviceConfig.phoneNumber",
+      "setupLimitGlobal",
+      "setupLimitPerAccount",
+      "setupLimitPerNumber",
+      "setupWindowSeconds",
       "timeoutMs",
       "twilioBaseUrl",
     ]);
@@ -50,6 +58,10 @@ describe("sms config slice", () => {
       RAMPART_SMS_TWILIO_BASE_URL: "http://127.0.0.1:8099",
       RAMPART_SMS_TIMEOUT_MS: "2500",
       SECURITY_PHONE_REGION_DEFAULT: "GB",
+      RAMPART_SMS_SETUP_LIMIT_PER_ACCOUNT: "2",
+      RAMPART_SMS_SETUP_LIMIT_PER_NUMBER: "1",
+      RAMPART_SMS_SETUP_LIMIT_GLOBAL: "50",
+      RAMPART_SMS_SETUP_WINDOW: "900",
     };
     const parsed = configFromEnv(env, [], [smsSlice]);
     assert.deepEqual(parsed.issues, []);
@@ -60,6 +72,10 @@ describe("sms config slice", () => {
       twilioBaseUrl: "http://127.0.0.1:8099",
       timeoutMs: 2500,
       phoneRegionDefault: "GB",
+      setupLimitPerAccount: 2,
+      setupLimitPerNumber: 1,
+      setupLimitGlobal: 50,
+      setupWindowSeconds: 900,
     });
   });
 

@@ -37,6 +37,10 @@ const schema = z.object({
   twilioBaseUrl: z.url({ protocol: /^https?$/ }).default("https://api.twilio.com"),
   timeoutMs: z.number().int().min(1).default(10_000),
   phoneRegionDefault: z.string().length(2).default("US"),
+  setupLimitPerAccount: z.number().int().positive().default(5),
+  setupLimitPerNumber: z.number().int().positive().default(3),
+  setupLimitGlobal: z.number().int().positive().default(300),
+  setupWindowSeconds: z.number().int().positive().default(60 * 60),
 });
 
 export type SmsConfig = z.output<typeof schema>;
@@ -52,6 +56,10 @@ export const smsSlice = defineSlice({
     RAMPART_SMS_TWILIO_BASE_URL: ["twilioBaseUrl", "string"],
     RAMPART_SMS_TIMEOUT_MS: ["timeoutMs", "int"],
     SECURITY_PHONE_REGION_DEFAULT: ["phoneRegionDefault", "string"],
+    RAMPART_SMS_SETUP_LIMIT_PER_ACCOUNT: ["setupLimitPerAccount", "int"],
+    RAMPART_SMS_SETUP_LIMIT_PER_NUMBER: ["setupLimitPerNumber", "int"],
+    RAMPART_SMS_SETUP_LIMIT_GLOBAL: ["setupLimitGlobal", "int"],
+    RAMPART_SMS_SETUP_WINDOW: ["setupWindowSeconds", "int"],
   },
   meanings: {
     service:
@@ -63,6 +71,11 @@ export const smsSlice = defineSlice({
     twilioBaseUrl: "Base URL of the Twilio REST API (https; http only for a loopback test server)",
     timeoutMs: "Time allowed for one SMS request to Twilio (connect, answer and body), in milliseconds",
     phoneRegionDefault: "Region (ISO 3166 alpha-2) for phone numbers typed without +country code (FS PHONE_REGION_DEFAULT).",
+    setupLimitPerAccount:
+      "Setup texts (two-factor and unified sign-in SMS setup, to a number the user types) one account may cause within setupWindowSeconds; beyond, nothing is sent and the answer does not change (SMS pumping).",
+    setupLimitPerNumber: "Setup texts one phone number may receive within setupWindowSeconds, from all accounts together.",
+    setupLimitGlobal: "Setup texts the whole deployment sends within setupWindowSeconds (caps the SMS bill an abuser can run up).",
+    setupWindowSeconds: "Window of the three setup-text budgets.",
   },
   validate(value, config): ConfigIssue[] {
     const issues: ConfigIssue[] = [];

@@ -1,7 +1,8 @@
 import { randomInt, timingSafeEqual } from "node:crypto";
 import { HOTP } from "otpauth";
+import { sha256Hex } from "../../crypto/random.js";
 import { createSecretBox, secretFromBase32, TOTP_ALGORITHM, TOTP_DIGITS, totpStep, verifyTotp, type SecretBox } from "../../crypto/totp/index.js";
-import type { UserRecord } from "../../datastore/contracts.js";
+import type { TotpCounter, UserRecord } from "../../datastore/contracts.js";
 import { normalizePhone, smsSenderFromConfig, smsSlice, type SmsConfig, type SmsSender } from "../../sms/index.js";
 import { recordAudit } from "../audit.js";
 import { sliceOf } from "../config/slice.js";
@@ -12,7 +13,8 @@ import { totpSlice, type TotpConfig } from "./config.js";
 /**
  * One-time passcodes shared by the code-based factors (two-factor, unified sign-in):
  * - authenticator codes: TOTP (SHA1, 6 digits, 30 s) within ±window steps; a step is accepted once per user
- *   (users.claimTotpStep is monotonic, so an older code is refused after a newer one);
+ *   (users.claimTotpStep is monotonic, so an older code is refused after a newer one; one counter per
+ *   authenticator);
  * - sent codes (email, SMS): HOTP of the user's secret at counter step·2^20 + nonce, where step is the
  *   validity period containing the send time and the nonce tells sends apart; each accepted once (attempt
  *   store, first hit wins), within the current and the previous period;
@@ -73,10 +75,13 @@ function sentCode(secret: string, step: number, nonce: number): string {
   return HOTP.generate({ secret: secretFromBase32(secret), algorithm: TOTP_ALGORITHM, digits: TOTP_DIGITS, counter: step * NONCE_SPACE + (nonce % NONCE_SPACE) });
 }
 
-/** An authenticator code for `secret`: valid within ±window steps and newer than the user's last accepted one. */
-export async function matchAuthenticatorCode(ctx: RequestContext, user: UserRecord, secret: string, code: string, window: number): Promise<boolean> {
+/**
+ * An authenticator code for `secret`: valid within ±window steps and newer than the last one accepted on
+ * `counter` (each authenticator, two-factor or unified sign-in, has its own secret and its own counter).
+ */
+export async function matchAuthenticatorCode(ctx: RequestContext, user: UserRecord, secret: string, code: string, window: number, counter: TotpCounter): Promise<boolean> {
   const result = verifyTotp({ secret, code, nowMs: ctx.now().getTime(), window, period: 30 });
-  return result.ok && (await ctx.rt.datastore.users.claimTotpStep(user.id, result.step));
+  return result.ok && (await ctx.rt.datastore.users.claimTotpStep(user.id, result.step, counter));
 }
 
 /**
@@ -102,6 +107,26 @@ export async function matchSentCode(ctx: RequestContext, user: UserRecord, scope
  */
 export async function drawFromBudget(ctx: RequestContext, key: string, max: number, windowSeconds: number): Promise<boolean> {
   return (await ctx.rt.datastore.attempts.hit(key, windowSeconds, ctx.now())) <= max;
+}
+
+/**
+ * A text to a number the user typed during setup (two-factor or unified sign-in) draws from three budgets, in
+ * order: the account's, the number's, the deployment's (`sms.setup*`). False at the first spent one: the caller
+ * then sends nothing and answers as if it had, like sign-in sends beyond their limit. `event` names the audit.
+ */
+export async function drawSetupSmsBudget(ctx: RequestContext, user: UserRecord, phone: string, event: string): Promise<boolean> {
+  const cfg = sliceOf(ctx.rt.config, smsSlice) as SmsConfig;
+  const budgets: [string, string, number][] = [
+    ["account", `sms-setup:user:${user.id}`, cfg.setupLimitPerAccount],
+    ["number", `sms-setup:to:${sha256Hex(phone).slice(0, 32)}`, cfg.setupLimitPerNumber],
+    ["global", "sms-setup:all", cfg.setupLimitGlobal],
+  ];
+  for (const [budget, key, max] of budgets) {
+    if (await drawFromBudget(ctx, key, max, cfg.setupWindowSeconds)) continue;
+    await recordAudit(ctx, { event, outcome: "failure", user, details: { method: "sms", reason: "send_limit", budget } });
+    return false;
+  }
+  return true;
 }
 
 /** A typed phone number in E.164 (the configured default region for numbers without +country), or null. */

@@ -73,5 +73,18 @@ export function attemptStoreConformance(factory: DatastoreFactory): void {
       const wins = await Promise.all(Array.from({ length: 20 }, () => ds().users.claimTotpStep(user.id, 1001)));
       assert.equal(wins.filter(Boolean).length, 1, "one winner for one step");
     });
+
+    it("claimTotpStep keeps one counter per authenticator (two-factor, unified sign-in)", async () => {
+      const user = await ds().users.create({ email: uniqueEmail("TotpPair") });
+      assert.equal(await ds().users.claimTotpStep(user.id, 2000, "tf"), true, "two-factor step");
+      assert.equal(await ds().users.claimTotpStep(user.id, 2000, "us"), true, "the same step on the other authenticator");
+      assert.equal(await ds().users.claimTotpStep(user.id, 2000, "us"), false, "replayed on unified sign-in");
+      assert.equal(await ds().users.claimTotpStep(user.id, 2000), false, "replayed on two-factor (the default counter)");
+      assert.equal(await ds().users.claimTotpStep(user.id, 1999, "us"), false, "an older unified sign-in step");
+      assert.equal(await ds().users.claimTotpStep(user.id, 2001, "us"), true);
+      assert.equal(await ds().users.claimTotpStep(user.id, 2001, "tf"), true, "unified sign-in moving on leaves two-factor's counter alone");
+      const wins = await Promise.all(Array.from({ length: 10 }, (_, i) => ds().users.claimTotpStep(user.id, 2002, i % 2 ? "us" : "tf")));
+      assert.equal(wins.filter(Boolean).length, 2, "one winner per counter for one step");
+    });
   });
 }

@@ -51,6 +51,8 @@ export interface UserTable {
   profile: string | null;
   /** Rampart: last accepted TOTP time step, for replay protection (migration 0003). */
   tf_last_step: ColumnType<number | string | null, number | null, number | null>;
+  /** Rampart: the same for the unified sign-in authenticator (migration 0005). */
+  us_last_step: ColumnType<number | string | null, number | null, number | null>;
   create_datetime: DateColumn;
   update_datetime: DateColumn;
 }

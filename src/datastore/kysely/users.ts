@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable, type Updateable } from "kysely";
 import { canonicalIdentity, usernameSkeleton } from "../canonical.js";
-import { DuplicateError, type NewUser, type UserPatch, type UserRecord, type UserStore } from "../contracts.js";
+import { DuplicateError, type NewUser, type TotpCounter, type UserPatch, type UserRecord, type UserStore } from "../contracts.js";
 import {
   decodeBool,
   encodeBool,
@@ -254,12 +254,13 @@ export class KyselyUserStore implements UserStore {
     }
   }
 
-  async claimTotpStep(id: number, step: number): Promise<boolean> {
+  async claimTotpStep(id: number, step: number, counter: TotpCounter = "tf"): Promise<boolean> {
+    const column = counter === "us" ? "us_last_step" : "tf_last_step";
     const result = await this.ctx.db
       .updateTable("user")
-      .set({ tf_last_step: step })
+      .set({ [column]: step })
       .where("id", "=", id)
-      .where((eb) => eb.or([eb("tf_last_step", "is", null), eb("tf_last_step", "<", step)]))
+      .where((eb) => eb.or([eb(column, "is", null), eb(column, "<", step)]))
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   }

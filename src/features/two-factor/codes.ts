@@ -45,7 +45,7 @@ export async function clearAttempts(ctx: RequestContext, user: UserRecord): Prom
 
 /** Checks `code` for `method` against the (plain) secret; a success consumes the code. */
 export async function checkCode(ctx: RequestContext, user: UserRecord, method: string, secret: string, code: string, nonce = 0): Promise<boolean> {
-  if (method === "authenticator") return matchAuthenticatorCode(ctx, user, secret, code, authenticatorWindow(tfConfig(ctx.rt)));
+  if (method === "authenticator") return matchAuthenticatorCode(ctx, user, secret, code, authenticatorWindow(tfConfig(ctx.rt)), "tf");
   return matchSentCode(ctx, user, `tf:${method}`, secret, code, periodFor(ctx, method), nonce);
 }
 

@@ -10,6 +10,8 @@ import { getSelect, postSelect } from "./select.js";
 import { postSetupState } from "./setup-authenticated.js";
 import { getSetup, postSetup } from "./setup.js";
 import { getValidate, postValidate } from "./validate.js";
+import { proveCurrentFactor } from "./fresh-factor.js";
+import { primaryMethod } from "./state.js";
 
 /**
  * Two-factor authentication (FS TWO_FACTOR), code methods authenticator, email and sms: the "two-factor"
@@ -23,6 +25,7 @@ export const twoFactorFeature: Feature = {
   enabled: (config) => sliceOf(config, twoFactorSlice).enabled,
   emails: { two_factor_instructions: twoFactorInstructions, two_factor_rescue: twoFactorRescue, two_factor_changed: twoFactorChanged },
   signInChecks: () => [twoFactorCheck],
+  provides: () => ({ twoFactor: { currentMethod: primaryMethod, proveCurrentFactor } }),
   routes(rt) {
     const { setupUrl, validateUrl, rescueUrl, selectUrl, recoveryCodes, recoveryCodesUrl, recoveryUrl } = sliceOf(rt.config, twoFactorSlice);
     const recovery: RouteDef[] = recoveryCodes
@@ -38,7 +41,7 @@ export const twoFactorFeature: Feature = {
       { method: "GET", path: setupUrl, auth: "any", handler: (ctx, caller) => getSetup(ctx, caller) },
       { method: "POST", path: setupUrl, auth: "any", handler: (ctx, caller) => postSetup(ctx, caller) },
       { method: "POST", path: `${setupUrl}/:token`, auth: "authenticated", handler: (ctx, caller, params) => postSetupState(ctx, caller, params) },
-      { method: "GET", path: validateUrl, auth: "any", handler: (ctx) => getValidate(ctx) },
+      { method: "GET", path: validateUrl, auth: "any", handler: (ctx, caller) => getValidate(ctx, caller) },
       { method: "POST", path: validateUrl, auth: "any", handler: (ctx, caller) => postValidate(ctx, caller) },
       { method: "GET", path: selectUrl, auth: "any", handler: (ctx) => getSelect(ctx) },
       { method: "POST", path: selectUrl, auth: "any", handler: (ctx) => postSelect(ctx) },

@@ -1,6 +1,6 @@
 import type { RequestContext } from "../../core/context.js";
 import { errorsFor, type FieldErrors } from "../../core/http/respond.js";
-import { form, html, layout } from "../../pages/kit.js";
+import { form, html, layout, type Flash } from "../../pages/kit.js";
 import { tfConfig } from "./state.js";
 
 /** HTML pages of the two-factor flow: the code form and the setup form (with the QR code while enrolling). */
@@ -28,6 +28,7 @@ export function setupPage(
     validating?: boolean;
     /** A signed-in user's current method: changing or disabling it asks for its code (SECURITY I72). */
     current?: { method: string; canDisable: boolean } | null;
+    flashes?: Flash[];
   },
 ): string {
   const { rt } = ctx;
@@ -52,5 +53,5 @@ ${[...errorsFor(ctx, options.errors, ""), ...errorsFor(ctx, options.errors, "set
 ${cur ? html`<p>Current method: ${cur.method}.</p><label for="code">Current authenticator code (needed to change or disable it)</label><input id="code" type="text" name="code" autocomplete="one-time-code">${errorsFor(ctx, options.errors, "code").map((e) => html`<p class="errors">${e}</p>`)}` : ""}
 ${options.methods.includes("sms") ? html`<label for="phone">Phone (for sms)</label><input id="phone" type="text" name="phone" autocomplete="tel">${errorsFor(ctx, options.errors, "phone").map((e) => html`<p class="errors">${e}</p>`)}` : ""}
 <button type="submit">Set up</button></form>`;
-  return layout("Set up two-factor authentication", html`${enrol}${codeForm}${options.validating ? "" : choose}`, { appName: rt.config.appName });
+  return layout("Set up two-factor authentication", html`${enrol}${codeForm}${options.validating ? "" : choose}`, { appName: rt.config.appName, flashes: options.flashes ?? [] });
 }

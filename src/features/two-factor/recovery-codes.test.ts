@@ -151,7 +151,7 @@ for (const dialect of flowDialects()) {
       assert.equal(await signedInNow(p.c), true);
     });
 
-    it("a stale session → 401 reauth on /mf-recovery-codes; after /verify it generates", async () => {
+    it("a stale session → 401 reauth on /mf-recovery-codes; after /verify it generates with the current code (decision 44)", async () => {
       const { c } = await signInWithCode(t, "regen@x.test", secrets.get("regen@x.test")!);
       t.advance(601);
       const g = await c.get("/mf-recovery-codes", { acceptJson: true });
@@ -162,7 +162,11 @@ for (const dialect of flowDialects()) {
       assert.equal(stale.status, 401, stale.body);
       const verify = await c.post("/verify", { json: { password: PASSWORD }, headers: { "x-csrf-token": csrf } });
       assert.equal(verify.status, 200, verify.body);
-      const ok = await c.post("/mf-recovery-codes", { json: {}, headers: { "x-csrf-token": verify.json.response.csrf_token } });
+      const passwordOnly = await c.post("/mf-recovery-codes", { json: {}, headers: { "x-csrf-token": verify.json.response.csrf_token } });
+      assert.equal(passwordOnly.status, 401, passwordOnly.body);
+      assert.deepEqual(passwordOnly.json.response.error_codes, ["TWO_FACTOR_FRESH_REQUIRED"]);
+      toStepStart(t);
+      const ok = await c.post("/mf-recovery-codes", { json: { code: oath(t, secrets.get("regen@x.test")!) }, headers: { "x-csrf-token": verify.json.response.csrf_token } });
       assert.equal(ok.status, 200, ok.body);
     });
   });

@@ -11,7 +11,8 @@ import { sha256Hex } from "../../crypto/random.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { clearAttempts, drawAttempt } from "./codes.js";
 import { codesPage, recoveryPage } from "./recovery-pages.js";
-import { clearPending, consumePending, readPending, tfConfig } from "./state.js";
+import { proveCurrentFactor } from "./fresh-factor.js";
+import { clearPending, consumePending, primaryMethod, readPending, tfConfig } from "./state.js";
 import { permissionDenied } from "./validate.js";
 
 /**
@@ -57,13 +58,23 @@ export async function getRecoveryCodes(ctx: RequestContext, caller: Caller): Pro
   const left = storedDigests(user).length;
   const csrfToken = await issueCsrfToken(ctx);
   if (ctx.wantsJson) return jsonResponse(ctx, 200, { recovery_codes: [], codes_left: left, csrf_token: csrfToken });
-  return htmlResponse(ctx, 200, codesPage(ctx, { csrfToken, codes: null, left }));
+  return htmlResponse(ctx, 200, codesPage(ctx, { csrfToken, codes: null, left, askFactorCode: !!primaryMethod(user) }));
 }
 
-/** POST /mf-recovery-codes (fresh, CSRF): a new set replaces the old one atomically; the plain codes are answered once. */
+/**
+ * POST /mf-recovery-codes (fresh, CSRF): a new set replaces the old one atomically; the plain codes are answered
+ * once. Each code stands in for the second factor once, so a user with two-factor also proves the current one
+ * (decision 44): the session's sign-in did, or `code` is the current authenticator code.
+ */
 export async function postRecoveryCodes(ctx: RequestContext, caller: Caller): Promise<Response> {
   const { rt } = ctx;
-  await readInput(ctx, {});
+  const input = await readInput(ctx, { code: str(64, "TWO_FACTOR_INVALID_TOKEN") });
+  const refused = await proveCurrentFactor(ctx, caller, input.code, "mf_recovery_codes_generated");
+  if (refused) {
+    if (ctx.wantsJson || refused.status === 429) return refused.json;
+    const left = storedDigests(caller.user).length;
+    return htmlResponse(ctx, refused.status, codesPage(ctx, { csrfToken: await issueCsrfToken(ctx), codes: null, left, askFactorCode: true, errors: refused.errors }));
+  }
   const codes = Array.from({ length: tfConfig(rt).recoveryCodesN }, () => newRecoveryCode());
   const next = JSON.stringify(codes.map((c) => hashRecoveryCode(normalizeRecoveryCode(c)!)));
   let user = caller.user;
@@ -81,7 +92,7 @@ export async function postRecoveryCodes(ctx: RequestContext, caller: Caller): Pr
   await rt.events.emit("mf_recovery_codes_generated", { user, count: codes.length });
   const csrfToken = await issueCsrfToken(ctx);
   if (ctx.wantsJson) return jsonResponse(ctx, 200, { recovery_codes: codes, csrf_token: csrfToken });
-  return htmlResponse(ctx, 200, codesPage(ctx, { csrfToken, codes, left: codes.length }));
+  return htmlResponse(ctx, 200, codesPage(ctx, { csrfToken, codes, left: codes.length, askFactorCode: !!primaryMethod(user) }));
 }
 
 /** GET /mf-recovery: the code form, during a pending sign-in (state `ready`). */
@@ -132,7 +143,7 @@ export async function postRecovery(ctx: RequestContext): Promise<Response> {
   }
   await clearAttempts(ctx, user);
   await recordAudit(ctx, { event: "mf_recovery_code_used", outcome: "success", user, details: { codes_left: used.left } });
-  if (!(await consumePending(ctx))) {
+  if (!(await consumePending(ctx, pending))) {
     clearPending(ctx);
     return permissionDenied(ctx);
   }

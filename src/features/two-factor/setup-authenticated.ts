@@ -4,6 +4,7 @@ import type { RequestContext } from "../../core/context.js";
 import { issueCsrfToken } from "../../core/csrf.js";
 import { humanizeSeconds } from "../../core/humanize.js";
 import { isFresh, type Caller } from "../../core/identity.js";
+import { takeFlashes } from "../../core/http/flash.js";
 import { formErrorJson, htmlResponse, jsonResponse, plainErrorJson, type FieldErrors } from "../../core/http/respond.js";
 import { userPayload } from "../../core/http/user-payload.js";
 import { readInput, str } from "../../core/input.js";
@@ -12,13 +13,15 @@ import type { UserRecord } from "../../datastore/contracts.js";
 import { qrCodeDataUrl } from "../../crypto/totp/index.js";
 import { availableMethods, checkCode, clearAttempts, drawAttempt } from "./codes.js";
 import { setupPage } from "./pages.js";
+import { proveCurrentFactor } from "./fresh-factor.js";
 import { beginSetup, setupInfo } from "./setup.js";
-import { primaryMethod, secretBox, tfConfig } from "./state.js";
+import { clearPending, primaryMethod, readPending, secretBox, setPending, tfConfig, type PendingState } from "./state.js";
 
 /**
- * Setup by a signed-in user (no cookies needed): POST /tf-setup (fresh) returns a signed `tf_state_token`
- * carrying the sealed new secret; POST /tf-setup/<token> with a correct code commits it. `setup: "disable"`
- * switches two-factor off (not when it is required).
+ * Setup by a signed-in user: POST /tf-setup (fresh) returns a signed `tf_state_token` carrying the sealed new
+ * secret and sets the same change as the pending cookie (FS's "changing" state). Either POST /tf-setup/<token>
+ * (no cookies needed) or POST /tf-validate (setup-changing.ts) with a correct code commits it.
+ * `setup: "disable"` switches two-factor off (not when it is required).
  *
  * SECURITY I72: when the user already has a method, disabling or replacing it needs — besides the usual
  * freshness — proof of that second factor: the session's own sign-in proved a second factor (authnVia
@@ -30,7 +33,7 @@ const STATE_PURPOSE = "tf-setup-state";
 export async function authenticatedGet(ctx: RequestContext, caller: Caller): Promise<Response> {
   const csrfToken = await issueCsrfToken(ctx);
   if (ctx.wantsJson) return jsonResponse(ctx, 200, { ...setupInfo(ctx, caller.user), csrf_token: csrfToken });
-  return htmlResponse(ctx, 200, setupPage(ctx, { csrfToken, methods: availableMethods(ctx), current: currentOf(ctx, caller.user) }));
+  return htmlResponse(ctx, 200, setupPage(ctx, { csrfToken, methods: availableMethods(ctx), current: currentOf(ctx, caller.user), flashes: takeFlashes(ctx) }));
 }
 
 /** The page's "current method" block: shown (code field, disable option) only to users with a method. */
@@ -63,13 +66,21 @@ export async function authenticatedPost(ctx: RequestContext, caller: Caller, inp
   }
   const begun = await beginSetup(ctx, user, method, input.phone);
   if ("errors" in begun) return fail(begun.errors, begun.status);
-  const stateToken = rt.signer.sign(STATE_PURPOSE, { u: user.fsUniquifier, m: method, t: begun.sealed, p: begun.phone, n: begun.nonce, pm: primaryMethod(user) }, ctx.nowSeconds());
+  const previous = primaryMethod(user);
+  const stateToken = rt.signer.sign(STATE_PURPOSE, { u: user.fsUniquifier, m: method, t: begun.sealed, p: begun.phone, n: begun.nonce, pm: previous }, ctx.nowSeconds());
+  // FS's "changing" state: the same new secret also waits in the pending cookie, so a browser or an SPA with
+  // cookies finishes at /tf-validate {code}; clients without cookies use the state token.
+  const changing: PendingState = { u: user.fsUniquifier, s: "validating_profile", m: method, r: false, v: [], t: begun.sealed, n: begun.nonce, c: true };
+  if (begun.phone) changing.p = begun.phone;
+  if (previous) changing.o = previous;
+  setPending(ctx, changing);
   await recordAudit(ctx, { event: "tf_setup_started", outcome: "info", user, details: { method, via: "authenticated" } });
   const csrfToken = await issueCsrfToken(ctx);
-  const payload = { tf_state: "validating_profile", tf_method: method, tf_primary_method: user.tfPrimaryMethod, tf_state_token: stateToken, ...begun.extras, csrf_token: csrfToken };
+  // FS answers the chosen method in both fields (tf_primary_method is its older name).
+  const payload = { tf_state: "validating_profile", tf_method: method, tf_primary_method: method, tf_state_token: stateToken, ...begun.extras, csrf_token: csrfToken };
   if (ctx.wantsJson) return jsonResponse(ctx, 200, payload);
   const qr = method === "authenticator" ? { dataUrl: await qrCodeDataUrl(begun.extras.tf_authr_uri as string), key: begun.secret } : null;
-  return htmlResponse(ctx, 200, setupPage(ctx, { csrfToken, methods: availableMethods(ctx), qr, current: currentOf(ctx, user) }));
+  return htmlResponse(ctx, 200, setupPage(ctx, { csrfToken, methods: availableMethods(ctx), qr, validating: true }));
 }
 
 /** POST /tf-setup/<state>: commits the setup the state token describes after a correct code. */
@@ -101,47 +112,32 @@ export async function postSetupState(ctx: RequestContext, caller: Caller | null,
   }
   await clearAttempts(ctx, user);
   const phone = method === "sms" && typeof p.p === "string" ? p.p : null;
-  await rt.datastore.users.update(user.id, { tfPrimaryMethod: method, tfTotpSecret: sealed!, tfPhoneNumber: phone });
+  // The same change may also wait in the pending cookie: it is settled now.
+  const pending = await readPending(ctx);
+  if (pending?.state.c) clearPending(ctx);
+  const updated = await commitSetup(ctx, user, { method, sealed: sealed!, phone, previous });
+  return jsonResponse(ctx, 200, { tf_method: method, tf_primary_method: method, tf_phone: updated.tfPhoneNumber, csrf_token: await issueCsrfToken(ctx) });
+}
+
+/** Makes a validated new method the user's (event, audit, and the notice when it replaced one). */
+export async function commitSetup(ctx: RequestContext, user: UserRecord, change: { method: string; sealed: string; phone: string | null; previous: string | null }): Promise<UserRecord> {
+  const { rt } = ctx;
+  const { method, previous } = change;
+  await rt.datastore.users.update(user.id, { tfPrimaryMethod: method, tfTotpSecret: change.sealed, tfPhoneNumber: method === "sms" ? change.phone : null });
   const updated = (await rt.datastore.users.findById(user.id)) ?? user;
   await recordAudit(ctx, { event: "tf_setup", outcome: "success", user: updated, details: { method, via: "authenticated" } });
   await rt.events.emit("tf_profile_changed", { user: updated, method });
   if (previous) await notify(ctx, updated, "changed", method);
-  return jsonResponse(ctx, 200, { tf_method: method, tf_primary_method: method, tf_phone: updated.tfPhoneNumber, csrf_token: await issueCsrfToken(ctx) });
+  return updated;
 }
 
-/**
- * SECURITY I72 proof for a user who has a method (null = go on): a second factor proved by this session's
- * sign-in within the freshness window, or the current authenticator code in `code`. Else 401
- * TWO_FACTOR_FRESH_REQUIRED (a wrong code: 400 Invalid code; a spent budget: 429).
- */
+/** Decision 44 proof (fresh-factor.ts), refused on this setup page. */
 async function secondFactorProof(ctx: RequestContext, caller: Caller, code: string | undefined): Promise<Response | null> {
-  const { rt } = ctx;
-  const user = caller.user;
-  const current = primaryMethod(user);
-  if (!current) return null;
-  const within = rt.config.freshness.withinSeconds;
-  const provedAtSignIn = caller.mechanism === "session" && !!caller.session?.authnVia.some((v) => v.startsWith("tf:"));
-  if (provedAtSignIn && (within < 0 || ctx.nowSeconds() - caller.authenticatedAtSeconds <= within)) return null;
-  if (code && current === "authenticator") {
-    const spent = await drawAttempt(ctx, user);
-    if (spent) return spent;
-    const secret = secretBox(rt).open(user.tfTotpSecret!);
-    if (secret && (await checkCode(ctx, user, current, secret, code.replace(/\s+/g, "")))) {
-      await clearAttempts(ctx, user);
-      return null;
-    }
-    await recordAudit(ctx, { event: "tf_setup", outcome: "failure", user, details: { reason: "TWO_FACTOR_INVALID_TOKEN", current } });
-    return refusal(ctx, user, 400, { code: [{ code: "TWO_FACTOR_INVALID_TOKEN" }] });
-  }
-  await recordAudit(ctx, { event: "tf_setup", outcome: "failure", user, details: { reason: "TWO_FACTOR_FRESH_REQUIRED", current } });
-  return refusal(ctx, user, 401, { "": [{ code: "TWO_FACTOR_FRESH_REQUIRED" }] });
+  const refused = await proveCurrentFactor(ctx, caller, code, "tf_setup");
+  if (!refused) return null;
+  if (ctx.wantsJson || refused.status === 429) return refused.json;
+  return htmlResponse(ctx, refused.status, setupPage(ctx, { csrfToken: await issueCsrfToken(ctx), methods: availableMethods(ctx), errors: refused.errors, current: currentOf(ctx, caller.user) }));
 }
-
-async function refusal(ctx: RequestContext, user: UserRecord, status: number, errors: FieldErrors): Promise<Response> {
-  if (ctx.wantsJson) return status === 401 ? plainErrorJson(ctx, 401, [{ code: "TWO_FACTOR_FRESH_REQUIRED" }], { tf_method: primaryMethod(user) }) : formErrorJson(ctx, errors, status);
-  return htmlResponse(ctx, status, setupPage(ctx, { csrfToken: await issueCsrfToken(ctx), methods: availableMethods(ctx), errors, current: currentOf(ctx, user) }));
-}
-
 /** The I72 notice to the account's address; a delivery failure is logged and audited, never fatal. */
 async function notify(ctx: RequestContext, user: UserRecord, change: "disabled" | "changed", method: string | null): Promise<void> {
   const cfg = tfConfig(ctx.rt);

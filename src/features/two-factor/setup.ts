@@ -7,11 +7,11 @@ import { formErrorJson, htmlResponse, jsonResponse, type FieldErrors } from "../
 import { readInput, str } from "../../core/input.js";
 import { generateTotpSecret, qrCodeDataUrl, totpUri } from "../../crypto/totp/index.js";
 import type { UserRecord } from "../../datastore/contracts.js";
-import { phoneE164, totpConfig } from "../../core/passcodes/index.js";
+import { drawSetupSmsBudget, phoneE164, totpConfig } from "../../core/passcodes/index.js";
 import { availableMethods, newCodeNonce, sendCode } from "./codes.js";
 import { setupPage } from "./pages.js";
 import { authenticatedGet, authenticatedPost } from "./setup-authenticated.js";
-import { readPending, secretBox, setPending, tfConfig, type PendingState } from "./state.js";
+import { isLoginSetup, readPending, secretBox, setPending, tfConfig, type PendingState } from "./state.js";
 import { permissionDenied } from "./validate.js";
 
 /**
@@ -21,8 +21,7 @@ import { permissionDenied } from "./validate.js";
  */
 export async function getSetup(ctx: RequestContext, caller: Caller | null): Promise<Response> {
   const pending = await readPending(ctx);
-  const inLogin = pending && (pending.state.s === "setup_from_login" || pending.state.s === "validating_profile");
-  if (!inLogin) return caller ? authenticatedGet(ctx, caller) : permissionDenied(ctx);
+  if (!pending || !isLoginSetup(pending.state)) return caller ? authenticatedGet(ctx, caller) : permissionDenied(ctx);
   const csrfToken = await issueCsrfToken(ctx);
   if (ctx.wantsJson) return jsonResponse(ctx, 200, { ...setupInfo(ctx, pending.user), csrf_token: csrfToken });
   return htmlResponse(ctx, 200, setupPage(ctx, { csrfToken, methods: availableMethods(ctx) }));
@@ -45,8 +44,7 @@ export const setupInput = { setup: str(32, "TWO_FACTOR_METHOD_NOT_AVAILABLE"), p
 export async function postSetup(ctx: RequestContext, caller: Caller | null): Promise<Response> {
   const input = await readInput(ctx, setupInput);
   const pending = await readPending(ctx);
-  const inLogin = pending && (pending.state.s === "setup_from_login" || pending.state.s === "validating_profile");
-  if (!inLogin) return caller ? authenticatedPost(ctx, caller, input) : permissionDenied(ctx);
+  if (!pending || !isLoginSetup(pending.state)) return caller ? authenticatedPost(ctx, caller, input) : permissionDenied(ctx);
   const { user, state } = pending;
   const fail = async (errors: FieldErrors, status = 400) =>
     ctx.wantsJson ? formErrorJson(ctx, errors, status) : htmlResponse(ctx, status >= 500 ? status : 200, setupPage(ctx, { csrfToken: await issueCsrfToken(ctx), methods: availableMethods(ctx), errors }));
@@ -61,7 +59,8 @@ export async function postSetup(ctx: RequestContext, caller: Caller | null): Pro
   if (begun.phone) next.p = begun.phone;
   setPending(ctx, next);
   await recordAudit(ctx, { event: "tf_setup_started", outcome: "info", user, details: { method, via: "login" } });
-  const payload = { tf_state: "validating_profile", tf_method: method, tf_primary_method: user.tfPrimaryMethod, tf_state_token: null, ...begun.extras };
+  // FS answers the chosen method in both fields (tf_primary_method is its older name).
+  const payload = { tf_state: "validating_profile", tf_method: method, tf_primary_method: method, tf_state_token: null, ...begun.extras };
   const csrfToken = await issueCsrfToken(ctx);
   if (ctx.wantsJson) return jsonResponse(ctx, 200, { ...payload, csrf_token: csrfToken });
   const qr = method === "authenticator" ? { dataUrl: await qrCodeDataUrl(begun.extras.tf_authr_uri as string), key: begun.secret } : null;
@@ -94,6 +93,8 @@ export async function beginSetup(
     extras.tf_authr_username = account;
     extras.tf_authr_issuer = issuer;
     extras.tf_authr_uri = totpUri({ secret, issuer: issuer, account });
+  } else if (method === "sms" && !(await drawSetupSmsBudget(ctx, user, phone!, "tf_code_sent"))) {
+    // Over a setup-text budget (SMS pumping): nothing is sent, and the answer does not say so.
   } else if (!(await sendCode(ctx, user, method, secret, phone, nonce))) {
     return { errors: { "": [{ code: "FAILED_TO_SEND_CODE" }] }, status: 500 };
   }

@@ -34,6 +34,12 @@ export interface PendingState {
   n?: number;
   /** Rescue: a code was mailed instead of the primary method (m is then "email"). */
   e?: boolean;
+  /**
+   * A signed-in user changing their method (FS "changing"): only that signed-in user may complete it, and
+   * only while their method is still `o` (the one it was started against; absent = none).
+   */
+  c?: boolean;
+  o?: string;
 }
 
 export { secretBox } from "../../core/passcodes/index.js";
@@ -66,8 +72,15 @@ export function clearPending(ctx: RequestContext): void {
 
 const STATES: readonly string[] = ["setup_from_login", "ready", "validating_profile", "select"];
 
+/** A pending state read from the request: `marker` is its cookie's single-use key (see consumePending). */
+export interface Pending {
+  state: PendingState;
+  user: UserRecord;
+  marker: string;
+}
+
 /** The pending state from the request's cookie, with its user; null when absent, expired, tampered or stale. */
-export async function readPending(ctx: RequestContext): Promise<{ state: PendingState; user: UserRecord } | null> {
+export async function readPending(ctx: RequestContext): Promise<Pending | null> {
   const raw = ctx.cookie(pendingCookie(ctx));
   if (!raw) return null;
   const verified = ctx.rt.signer.verify(PENDING_PURPOSE, raw, { maxAgeSeconds: tfConfig(ctx.rt).pendingWithinSeconds, nowSeconds: ctx.nowSeconds() });
@@ -87,17 +100,24 @@ export async function readPending(ctx: RequestContext): Promise<{ state: Pending
   if (typeof p.p === "string") state.p = p.p;
   if (typeof p.n === "number" && Number.isInteger(p.n)) state.n = p.n;
   if (p.e === true) state.e = true;
-  return { state, user };
+  if (p.c === true) state.c = true;
+  if (typeof p.o === "string") state.o = p.o;
+  return { state, user, marker: verified.marker };
 }
 
 /**
- * Marks the request's pending cookie as used (one successful validation per login attempt): true for the first
- * caller, false when this very cookie already completed a sign-in (a replayed copy).
+ * Marks the pending cookie as used (one successful validation per login attempt): true for the first caller,
+ * false when this very cookie already completed a sign-in (a replayed copy). Keyed by the signer's marker
+ * (the verified signature's bytes), never by the cookie's text, so a copy spelled differently is the same.
  */
-export async function consumePending(ctx: RequestContext): Promise<boolean> {
-  const raw = ctx.cookie(pendingCookie(ctx)) ?? "";
-  const key = `tf-pending:${sha256Hex(raw)}`;
+export async function consumePending(ctx: RequestContext, pending: Pending): Promise<boolean> {
+  const key = `tf-pending:${sha256Hex(pending.marker)}`;
   return (await ctx.rt.datastore.attempts.hit(key, tfConfig(ctx.rt).pendingWithinSeconds + 60, ctx.now())) === 1;
+}
+
+/** A pending sign-in that is setting up its method (not a signed-in user's change). */
+export function isLoginSetup(state: PendingState): boolean {
+  return !state.c && (state.s === "setup_from_login" || state.s === "validating_profile");
 }
 
 /** The user's configured code method, or null when 2FA is not set up for them. */

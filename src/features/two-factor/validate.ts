@@ -11,20 +11,23 @@ import { resealIfNeeded } from "../../core/passcodes/index.js";
 import { checkCode, clearAttempts, drawAttempt } from "./codes.js";
 import { validatePage } from "./pages.js";
 import { recoveryOptions } from "./rescue.js";
-import { clearPending, consumePending, readPending, secretBox, setValidityCookie, tfConfig } from "./state.js";
+import { getChangeValidate, postChangeValidate } from "./setup-changing.js";
+import { clearPending, consumePending, readPending, secretBox, setValidityCookie, tfConfig, type PendingState } from "./state.js";
 
 /**
  * GET/POST /tf-validate: the second step of a pending sign-in (state `ready`) or of a setup started during
- * login (state `validating_profile`). A correct code completes the sign-in through the pipeline.
+ * login (state `validating_profile`). A correct code completes the sign-in through the pipeline. A signed-in
+ * user's change (validating_profile with `c`) is completed by setup-changing.ts instead.
  */
 export function permissionDenied(ctx: RequestContext): Response {
   if (ctx.wantsJson) return plainErrorJson(ctx, 400, [{ code: "TWO_FACTOR_PERMISSION_DENIED" }]);
   return redirectResponse(ctx, ctx.rt.url(ctx.rt.config.urls.login));
 }
 
-export async function getValidate(ctx: RequestContext): Promise<Response> {
+export async function getValidate(ctx: RequestContext, caller: Caller | null): Promise<Response> {
   const pending = await readPending(ctx);
   if (!pending || !VALIDATING.includes(pending.state.s)) return permissionDenied(ctx);
+  if (pending.state.c) return caller && ownsChange(caller, pending.state) ? getChangeValidate(ctx, caller, pending.state) : permissionDenied(ctx);
   const csrfToken = await issueCsrfToken(ctx);
   if (ctx.wantsJson) {
     const extra = pending.state.s === "ready" ? { recovery_options: recoveryOptions(ctx, pending.user) } : {};
@@ -42,6 +45,15 @@ export async function postValidate(ctx: RequestContext, caller: Caller | null): 
   const pending = await readPending(ctx);
   if (!pending || !VALIDATING.includes(pending.state.s)) return caller ? signOutDenied(ctx, caller) : permissionDenied(ctx);
   const { state } = pending;
+  if (state.c) {
+    // A signed-in user's change: only that user, still signed in, completes it (anyone else is treated as a
+    // stray code submission).
+    if (!caller || !ownsChange(caller, state)) {
+      clearPending(ctx);
+      return caller ? signOutDenied(ctx, caller) : permissionDenied(ctx);
+    }
+    return postChangeValidate(ctx, caller, pending, input.code ?? "", () => permissionDenied(ctx));
+  }
   let user = pending.user;
   const fail = async (errors: FieldErrors, status = 400): Promise<Response> =>
     ctx.wantsJson ? formErrorJson(ctx, errors, status) : htmlResponse(ctx, status >= 500 ? status : 200, validatePage(ctx, { csrfToken: await issueCsrfToken(ctx), method: state.m ?? "", errors }));
@@ -71,7 +83,7 @@ export async function postValidate(ctx: RequestContext, caller: Caller | null): 
     const stored = sealed;
     await resealIfNeeded(ctx, stored, secret, (next) => rt.datastore.users.replaceTfTotpSecret(user.id, stored, next));
   }
-  if (!(await consumePending(ctx))) {
+  if (!(await consumePending(ctx, pending))) {
     clearPending(ctx);
     return permissionDenied(ctx);
   }
@@ -93,6 +105,10 @@ export async function postValidate(ctx: RequestContext, caller: Caller | null): 
   await runAfterHook(ctx, "tf_validate", user);
   if (ctx.wantsJson) return jsonResponse(ctx, 200, await userPayload(ctx, user, result.authToken));
   return redirectResponse(ctx, rt.config.urls.postLoginView);
+}
+
+function ownsChange(caller: Caller, state: PendingState): boolean {
+  return caller.user.fsUniquifier === state.u;
 }
 
 /**

@@ -70,7 +70,7 @@ export async function matchMethodCode(ctx: RequestContext, user: UserRecord, met
 async function matchCurrentCode(ctx: RequestContext, user: UserRecord, method: string, secret: string, code: string): Promise<boolean> {
   const { rt } = ctx;
   const cfg = usConfig(rt);
-  if (method === "authenticator") return matchAuthenticatorCode(ctx, user, secret, code, cfg.authenticatorWindowSteps);
+  if (method === "authenticator") return matchAuthenticatorCode(ctx, user, secret, code, cfg.authenticatorWindowSteps, "us");
   // The newest send's number; the counter row outlives its window by two periods so a code sent late in a
   // window still works for its whole life. Sends over the limit were not sent: the last real one counts.
   const n = await rt.datastore.attempts.peek(sentKey(user, method), cfg.sendWindowSeconds + 2 * cfg.tokenValiditySeconds, ctx.now());
@@ -91,7 +91,7 @@ async function resealMethod(ctx: RequestContext, user: UserRecord, method: strin
 /** A setup code for the new secret (nonce from the setup state). */
 export async function matchSetupCode(ctx: RequestContext, user: UserRecord, method: string, secret: string, code: string, nonce: number): Promise<boolean> {
   const cfg = usConfig(ctx.rt);
-  if (method === "authenticator") return matchAuthenticatorCode(ctx, user, secret, code, cfg.authenticatorWindowSteps);
+  if (method === "authenticator") return matchAuthenticatorCode(ctx, user, secret, code, cfg.authenticatorWindowSteps, "us");
   return matchSentCode(ctx, user, `us-setup:${method}`, secret, code, cfg.tokenValiditySeconds, nonce);
 }
 

@@ -101,3 +101,49 @@ describe("US_MFA_REQUIRED listing every method: the authenticator code also need
     assert.equal(await signedInAs(fresh), false);
   });
 });
+
+/**
+ * The two-factor and the unified sign-in authenticators have separate secrets and separate replay counters: a
+ * code of one never spends the step of the other, while each still accepts a step only once.
+ */
+for (const dialect of flowDialects()) {
+  describe(`two authenticators in the same 30-second step (${dialect})`, () => {
+    let t: UsApp;
+    let tfKey: string;
+    let usKey: string;
+    before(async () => {
+      t = await createUsApp(dialect, { mfaRequired: ["password", "email", "authenticator", "sms"] }, { twoFactor: { enabled: true } });
+      const c = await signedIn(t, "Two.Keys-User+both@Sub.X.test");
+      usKey = await enrolUsAuthenticator(t, c);
+      tfKey = await enrolTwoFactor(t, c);
+    });
+    after(() => t.app.close());
+
+    it("unified sign-in authenticator code, then the two-factor authenticator code in the same step → signed in", async () => {
+      toStepStart(t);
+      const c = t.app.client();
+      const first = await post(c, "/us-signin", { identity: "two.keys-user+both@sub.x.test", passcode: oath(t, usKey) });
+      assertStoppedAtSecondFactor(first);
+      const done = await c.post("/tf-validate", { json: { code: oath(t, tfKey) }, headers: { "x-csrf-token": first.json.response.csrf_token } });
+      assert.equal(done.status, 200, done.body);
+      assert.ok(await signedInAs(c));
+    });
+
+    it("each counter still refuses its own replayed step", async () => {
+      toStepStart(t);
+      const c = t.app.client();
+      const first = await post(c, "/us-signin", { identity: "Two.Keys-User+both@Sub.X.test", passcode: oath(t, usKey) });
+      assertStoppedAtSecondFactor(first);
+      assert.equal((await c.post("/tf-validate", { json: { code: oath(t, tfKey) }, headers: { "x-csrf-token": first.json.response.csrf_token } })).status, 200);
+      const again = t.app.client();
+      const replayUs = await post(again, "/us-signin", { identity: "two.keys-user+both@sub.x.test", passcode: oath(t, usKey) });
+      assert.equal(replayUs.status, 400, "the unified sign-in step is spent");
+      const viaPassword = t.app.client();
+      const pw = await post(viaPassword, "/us-signin", { identity: "two.keys-user+both@sub.x.test", passcode: PASSWORD });
+      assertStoppedAtSecondFactor(pw);
+      const replayTf = await viaPassword.post("/tf-validate", { json: { code: oath(t, tfKey) }, headers: { "x-csrf-token": pw.json.response.csrf_token } });
+      assert.equal(replayTf.status, 400, "the two-factor step is spent");
+      assert.deepEqual(replayTf.json.response.field_errors, { code: ["Invalid code"] });
+    });
+  });
+}

@@ -74,6 +74,8 @@ export interface SetupPageOptions {
   phone: string | null;
   errors?: FieldErrors;
   flashes?: Flash[];
+  /** The user has two-factor: adding a method asks for its current code (decision 44). */
+  askFactorCode?: boolean;
   /** A setup waiting for its code: the state token, the method, and for an authenticator the QR code. */
   pending?: { state: string; method: string; qr?: { dataUrl: string; key: string } } | null;
 }
@@ -106,6 +108,7 @@ export function setupPage(ctx: RequestContext, options: SetupPageOptions): strin
       fields: [
         { name: "chosen_method", label: "", type: "hidden", value: method },
         ...(method === "sms" ? [{ name: "phone", label: "Phone number", type: "text" as const, value: options.phone ?? "", autocomplete: "tel", required: true, errors: errs("phone") }] : []),
+        ...(options.askFactorCode ? [{ name: "code", id: `code-${method}`, label: "Current two-factor code (if asked)", type: "text" as const, autocomplete: "one-time-code", errors: errs("code") }] : []),
       ],
       submit: `Set up ${method}`,
     }),

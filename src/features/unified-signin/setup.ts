@@ -8,7 +8,7 @@ import { deliverMail } from "../../core/mail-delivery.js";
 import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
 import type { Caller } from "../../core/identity.js";
 import { readInput, str } from "../../core/input.js";
-import { newCodeNonce, phoneE164, secretBox, totpConfig } from "../../core/passcodes/index.js";
+import { drawSetupSmsBudget, newCodeNonce, phoneE164, secretBox, totpConfig } from "../../core/passcodes/index.js";
 import { identityAttributes } from "../../core/users.js";
 import { generateTotpSecret, qrCodeDataUrl, totpUri } from "../../crypto/totp/index.js";
 import { DuplicateError, type UserRecord } from "../../datastore/contracts.js";
@@ -35,10 +35,16 @@ async function info(ctx: RequestContext, user: UserRecord): Promise<Record<strin
   };
 }
 
-async function page(ctx: RequestContext, user: UserRecord, extra: Partial<Parameters<typeof setupPage>[1]> = {}): Promise<Response> {
+async function page(ctx: RequestContext, user: UserRecord, extra: Partial<Parameters<typeof setupPage>[1]> = {}, status = 200): Promise<Response> {
   const csrfToken = await issueCsrfToken(ctx);
-  const body = setupPage(ctx, { csrfToken, active: activeMethods(ctx.rt, user), available: setupMethods(ctx.rt), phone: user.usPhoneNumber, ...extra });
-  return htmlResponse(ctx, 200, body);
+  const askFactorCode = !!ctx.rt.services.twoFactor?.currentMethod(user);
+  const body = setupPage(ctx, { csrfToken, active: activeMethods(ctx.rt, user), available: setupMethods(ctx.rt), phone: user.usPhoneNumber, askFactorCode, ...extra });
+  return htmlResponse(ctx, status, body);
+}
+
+/** The user's two-factor method (null: none, or two-factor off): a setup state records it (see postSetupState). */
+function factorOf(ctx: RequestContext, user: UserRecord): string | null {
+  return ctx.rt.services.twoFactor?.currentMethod(user) ?? null;
 }
 
 export async function getSetup(ctx: RequestContext, caller: Caller | null): Promise<Response> {
@@ -50,6 +56,8 @@ export async function getSetup(ctx: RequestContext, caller: Caller | null): Prom
 const setupInput = {
   chosen_method: str(32, "US_METHOD_NOT_AVAILABLE"),
   phone: str(64, "PHONE_INVALID"),
+  /** The current two-factor authenticator code (decision 44), for callers whose sign-in did not prove it. */
+  code: str(64, "TWO_FACTOR_INVALID_TOKEN"),
   // Any name that is not a method (an over-long one too) gets US_METHOD_NOT_AVAILABLE from deleteMethods.
   delete_method: z.union([z.string(), z.array(z.string()).max(10)]).optional(),
 };
@@ -68,15 +76,21 @@ export async function postSetup(ctx: RequestContext, caller: Caller | null): Pro
   if (!setupMethods(rt).includes(method)) return fail({ chosen_method: [{ code: "US_METHOD_NOT_AVAILABLE" }] });
   const phone = method === "sms" ? phoneE164(rt, input.phone ?? "") : null;
   if (method === "sms" && !phone) return fail({ phone: [{ code: "PHONE_INVALID" }] });
+  // A unified sign-in method signs in without a second factor: for a user with two-factor, adding one needs
+  // the current second factor (decision 44), as changing two-factor itself does.
+  const refused = await rt.services.twoFactor?.proveCurrentFactor(ctx, caller!, input.code, "us_setup");
+  if (refused) return ctx.wantsJson || refused.status === 429 ? refused.json : page(ctx, user, { errors: refused.errors }, refused.status);
 
   const secret = generateTotpSecret();
   const nonce = newCodeNonce();
-  const state = rt.signer.sign(STATE_PURPOSE, { u: user.fsUniquifier, m: method, t: secretBox(rt).seal(secret), p: phone, n: nonce }, ctx.nowSeconds());
+  const state = rt.signer.sign(STATE_PURPOSE, { u: user.fsUniquifier, m: method, t: secretBox(rt).seal(secret), p: phone, n: nonce, f: factorOf(ctx, user) }, ctx.nowSeconds());
   const extras: Record<string, unknown> = {};
   if (method === "authenticator") {
     const account = user.username ?? user.email;
     const issuer = totpConfig(rt).issuer!;
     Object.assign(extras, { authr_key: secret, authr_b32key: secret, authr_username: account, authr_issuer: issuer, authr_uri: totpUri({ secret, issuer, account }) });
+  } else if (method === "sms" && !(await drawSetupSmsBudget(ctx, user, phone!, "us_code_sent"))) {
+    // Over a setup-text budget (SMS pumping): nothing is sent, and the answer does not say so.
   } else if (!(await sendSetupCode(ctx, user, method, secret, phone, nonce))) {
     return fail({ "": [{ code: "FAILED_TO_SEND_CODE" }] }, 500);
   }
@@ -102,7 +116,9 @@ export async function postSetupState(ctx: RequestContext, caller: Caller | null,
   const pendingState = p && typeof params.state === "string" ? { state: params.state, method } : null;
   const fail = async (errors: FieldErrors, status = 400) => (ctx.wantsJson ? formErrorJson(ctx, errors, status) : page(ctx, user, { errors, pending: status === 400 && pendingState && errors.passcode ? pendingState : null }));
   if (!verified.ok && verified.reason === "expired") return fail({ "": [{ code: "US_SETUP_EXPIRED", params: { within: humanizeSeconds(cfg.setupWithinSeconds) } }] });
-  if (!p || p.u !== user.fsUniquifier || !secret || !setupMethods(rt).includes(method) || nonce < 0) return fail({ "": [{ code: "API_ERROR" }] });
+  // A state minted before the user had two-factor (so without its proof) cannot add a method after.
+  const mintedFactor = typeof p?.f === "string" ? p.f : null;
+  if (!p || p.u !== user.fsUniquifier || !secret || !setupMethods(rt).includes(method) || nonce < 0 || mintedFactor !== factorOf(ctx, user)) return fail({ "": [{ code: "API_ERROR" }] });
   const passcode = (input.passcode ?? "").replace(/[\s-]+/g, "");
   if (!passcode) return fail({ passcode: [{ code: "PASSCODE_NOT_PROVIDED" }] });
   if (!(await drawPasscodeAttempt(ctx, user))) return tooMany(ctx, user);

@@ -9,6 +9,7 @@ import { initialMigration } from "./0001_initial.js";
 import { profileMigration } from "./0002_profile.js";
 import { attemptsMigration } from "./0003_attempts.js";
 import { rememberMigration } from "./0004_remember.js";
+import { usLastStepMigration } from "./0005_us_last_step.js";
 import { usernameSkeletonMigration } from "./0008_username_skeleton.js";
 
 export const MIGRATION_TABLE = "rampart_migration";
@@ -20,6 +21,7 @@ export function rampartMigrations(dialect: SqlDialect): Record<string, Migration
     "0002_profile": profileMigration(),
     "0003_attempts": attemptsMigration(),
     "0004_remember": rememberMigration(dialect),
+    "0005_us_last_step": usLastStepMigration(),
     "0008_username_skeleton": usernameSkeletonMigration(dialect),
   };
 }
