@@ -23,7 +23,7 @@ for (const dialect of flowDialects()) {
       toStepStart(t);
       const c = t.app.client();
       const login = await loginPending(c, "re-encode.user+tf@sub.x.test", "ready");
-      const pending = c.jar.get("rampart_tf")!;
+      const pending = c.jar.get("__Host-rampart_tf")!;
       assert.equal((await validate(c, login.json.response.csrf_token, oath(t, secret))).status, 200);
 
       t.advance(30);
@@ -31,7 +31,7 @@ for (const dialect of flowDialects()) {
       const csrf = await thief.csrf();
       const variant = reencodeSignature(pending);
       assert.notEqual(variant, pending);
-      const replay = await thief.post("/tf-validate", { json: { code: oath(t, secret) }, headers: { "x-csrf-token": csrf, cookie: `${thief.cookieHeader()}; rampart_tf=${variant}` } });
+      const replay = await thief.post("/tf-validate", { json: { code: oath(t, secret) }, headers: { "x-csrf-token": csrf, cookie: `${thief.cookieHeader()}; __Host-rampart_tf=${variant}` } });
       assert.equal(replay.status, 400, replay.body);
       assert.deepEqual(replay.json.response.error_codes, ["TWO_FACTOR_PERMISSION_DENIED"]);
       assert.equal((await thief.get("/api/protected", { acceptJson: true })).status, 401, "nobody signed in");
@@ -41,8 +41,8 @@ for (const dialect of flowDialects()) {
       toStepStart(t);
       const c = t.app.client();
       await loginPending(c, "re-encode.user+tf@sub.x.test", "ready");
-      const variant = reencodeSignature(c.jar.get("rampart_tf")!);
-      const r = await t.app.client().get("/tf-validate", { acceptJson: true, headers: { cookie: `rampart_tf=${variant}` } });
+      const variant = reencodeSignature(c.jar.get("__Host-rampart_tf")!);
+      const r = await t.app.client().get("/tf-validate", { acceptJson: true, headers: { cookie: `__Host-rampart_tf=${variant}` } });
       assert.equal(r.status, 400, r.body);
       assert.deepEqual(r.json.response.error_codes, ["TWO_FACTOR_PERMISSION_DENIED"]);
     });

@@ -71,12 +71,12 @@ for (const dialect of flowDialects()) {
       const { c, csrf } = await signedIn("replay@x.test");
       const s = await c.post("/tf-setup", { json: { setup: "authenticator" }, headers: { "x-csrf-token": csrf } });
       const secret = s.json.response.tf_authr_key as string;
-      const pendingCookie = c.jar.get("rampart_tf");
+      const pendingCookie = c.jar.get("__Host-rampart_tf");
       assert.ok(pendingCookie, "a pending cookie is set");
 
       // Another signed-in user presenting this cookie gets nothing (and is signed out, as FS does for a stray code).
       const other = await signedIn("other-user@x.test");
-      const stolen = await other.c.post("/tf-validate", { json: { code: oath(t, secret) }, headers: { "x-csrf-token": other.csrf, cookie: `${other.c.cookieHeader()}; rampart_tf=${pendingCookie}` } });
+      const stolen = await other.c.post("/tf-validate", { json: { code: oath(t, secret) }, headers: { "x-csrf-token": other.csrf, cookie: `${other.c.cookieHeader()}; __Host-rampart_tf=${pendingCookie}` } });
       assert.equal(stolen.status, 400, stolen.body);
       assert.deepEqual(stolen.json.response.error_codes, ["TWO_FACTOR_PERMISSION_DENIED"]);
       assert.equal((await t.app.rampart.datastore.users.findByEmail("other-user@x.test"))!.tfPrimaryMethod, null);
@@ -84,7 +84,7 @@ for (const dialect of flowDialects()) {
       // Anonymous (signed out) with the cookie: denied, nothing committed.
       const anon = t.app.client();
       const anonCsrf = await anon.csrf();
-      const a = await anon.post("/tf-validate", { json: { code: oath(t, secret) }, headers: { "x-csrf-token": anonCsrf, cookie: `${anon.cookieHeader()}; rampart_tf=${pendingCookie}` } });
+      const a = await anon.post("/tf-validate", { json: { code: oath(t, secret) }, headers: { "x-csrf-token": anonCsrf, cookie: `${anon.cookieHeader()}; __Host-rampart_tf=${pendingCookie}` } });
       assert.equal(a.status, 400, a.body);
       assert.deepEqual(a.json.response.error_codes, ["TWO_FACTOR_PERMISSION_DENIED"]);
       assert.equal((await t.app.rampart.datastore.users.findByEmail("replay@x.test"))!.tfPrimaryMethod, null);
@@ -92,7 +92,7 @@ for (const dialect of flowDialects()) {
       toStepStart(t);
       const ok = await validate(c, csrf, oath(t, secret));
       assert.equal(ok.status, 200, ok.body);
-      const replay = await c.post("/tf-validate", { json: { code: oath(t, secret) }, headers: { "x-csrf-token": csrf, cookie: `${c.cookieHeader()}; rampart_tf=${pendingCookie}` } });
+      const replay = await c.post("/tf-validate", { json: { code: oath(t, secret) }, headers: { "x-csrf-token": csrf, cookie: `${c.cookieHeader()}; __Host-rampart_tf=${pendingCookie}` } });
       assert.equal(replay.status, 400, replay.body);
       assert.deepEqual(replay.json.response.error_codes, ["TWO_FACTOR_PERMISSION_DENIED"]);
     });
@@ -126,13 +126,13 @@ for (const dialect of flowDialects()) {
       const { c, csrf } = await signedIn("both-paths@x.test");
       const s = await c.post("/tf-setup", { json: { setup: "authenticator" }, headers: { "x-csrf-token": csrf } });
       const secret = s.json.response.tf_authr_key as string;
-      const pendingCookie = c.jar.get("rampart_tf")!;
+      const pendingCookie = c.jar.get("__Host-rampart_tf")!;
       toStepStart(t);
       const viaToken = await c.post(`/tf-setup/${s.json.response.tf_state_token}`, { json: { code: oath(t, secret) }, headers: { "x-csrf-token": csrf } });
       assert.equal(viaToken.status, 200, viaToken.body);
-      assert.equal(c.jar.get("rampart_tf"), undefined, "the state-token path clears the pending cookie");
+      assert.equal(c.jar.get("__Host-rampart_tf"), undefined, "the state-token path clears the pending cookie");
       t.advance(30);
-      const again = await c.post("/tf-validate", { json: { code: oath(t, secret) }, headers: { "x-csrf-token": csrf, cookie: `${c.cookieHeader()}; rampart_tf=${pendingCookie}` } });
+      const again = await c.post("/tf-validate", { json: { code: oath(t, secret) }, headers: { "x-csrf-token": csrf, cookie: `${c.cookieHeader()}; __Host-rampart_tf=${pendingCookie}` } });
       assert.equal(again.status, 400, again.body);
       assert.deepEqual(again.json.response.error_codes, ["TWO_FACTOR_PERMISSION_DENIED"]);
     });
