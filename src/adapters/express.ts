@@ -14,7 +14,7 @@ declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
-      /** The caller, set by Rampart's guard middleware. */
+      /** The caller, set by Rampart's guard middleware; `user` is the public view (safe to send as is). */
       rampart?: RampartAuth;
     }
   }

@@ -3,6 +3,7 @@ import { issueAuthToken } from "./auth-tokens.js";
 import { RampartError } from "./errors.js";
 import type { Runtime } from "./runtime.js";
 import { findUserByIdentity } from "./users.js";
+import { publicUser, type PublicUser, type UserFields } from "./public-user.js";
 import { commitNewPassword } from "./new-password.js";
 import type { MessageKey } from "./messages.js";
 import { checkNewPassword, checkUsername, normalizeEmailAddress } from "./policy/index.js";
@@ -21,37 +22,46 @@ export interface CreateUserInput {
   roles?: string[];
 }
 
-export interface Api {
+export interface Api<F extends UserFields = UserFields> {
   createUser(input: CreateUserInput): Promise<UserRecord>;
   findUser(identity: string): Promise<UserRecord | null>;
   listUsers(options?: { limit?: number; offset?: number }): Promise<UserRecord[]>;
   hashPassword(password: string): Promise<string>;
+  /** The view of a user that is safe to hand out (what guards give apps): no hash, uniquifiers or factor secrets. */
+  publicUser(user: UserRecord): PublicUser<F>;
   /** Sets a new password (policy: length), rotates fs_uniquifier and ends every session. */
-  changePassword(user: UserRecord, password: string): Promise<void>;
+  changePassword(user: UserRef, password: string): Promise<void>;
   /** Returns false when the user already had that state. */
-  activateUser(user: UserRecord): Promise<boolean>;
-  deactivateUser(user: UserRecord): Promise<boolean>;
+  activateUser(user: UserRef): Promise<boolean>;
+  deactivateUser(user: UserRef): Promise<boolean>;
   /** Rotates both uniquifiers, ends sessions, wipes second factors; keeps the password. */
-  resetAccess(user: UserRecord): Promise<void>;
+  resetAccess(user: UserRef): Promise<void>;
   createRole(input: { name: string; description?: string | null; permissions?: string[] }): Promise<RoleRecord>;
   listRoles(): Promise<RoleRecord[]>;
   findRole(name: string): Promise<RoleRecord | null>;
-  addRoleToUser(user: UserRecord, roleName: string): Promise<boolean>;
-  removeRoleFromUser(user: UserRecord, roleName: string): Promise<boolean>;
+  addRoleToUser(user: UserRef, roleName: string): Promise<boolean>;
+  removeRoleFromUser(user: UserRef, roleName: string): Promise<boolean>;
   addPermissions(roleName: string, permissions: string[]): Promise<RoleRecord>;
   removePermissions(roleName: string, permissions: string[]): Promise<RoleRecord>;
-  rolesOf(user: UserRecord): Promise<RoleRecord[]>;
-  listSessions(user: UserRecord): Promise<SessionRecord[]>;
-  revokeSessions(user: UserRecord, which: { id: string } | { scope: "all" }): Promise<number>;
+  rolesOf(user: UserRef): Promise<RoleRecord[]>;
+  listSessions(user: UserRef): Promise<SessionRecord[]>;
+  revokeSessions(user: UserRef, which: { id: string } | { scope: "all" }): Promise<number>;
   auditEvents(filter?: { userId?: number; event?: string; limit?: number; beforeId?: number }): Promise<AuditEventRecord[]>;
-  issueAuthToken(user: UserRecord): Promise<string>;
+  issueAuthToken(user: UserRef): Promise<string>;
 }
 
 export class ApiError extends RampartError {}
 
-export function createApi(rt: Runtime): Api {
+/** A user as the api accepts it: the row, or the public view a guard handed out. */
+export type UserRef = UserRecord | PublicUser<any>;
+
+function isRow(user: UserRef): user is UserRecord {
+  return "fsUniquifier" in user;
+}
+
+export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F> {
   const { datastore } = rt;
-  const audit = (event: string, user: UserRecord | null, details?: Record<string, unknown>) =>
+  const audit = (event: string, user: UserRef | null, details?: Record<string, unknown>) =>
     datastore.audit.append({ at: rt.now(), event, outcome: "success", userId: user?.id ?? null, identity: user?.email ?? null, ip: null, userAgent: "api", details: details ?? null });
 
   /** The same password policy as every form (length, breached list, complexity). */
@@ -66,11 +76,19 @@ export function createApi(rt: Runtime): Api {
     return found;
   }
 
-  async function markSessionsForRotation(user: UserRecord): Promise<void> {
+  /** The current row of a user given as a row or as its public view. */
+  async function rowOf(user: UserRef): Promise<UserRecord> {
+    if (isRow(user)) return user;
+    const found = await datastore.users.findById(user.id);
+    if (!found) throw new TypeError(`no user with id ${user.id}`);
+    return found;
+  }
+
+  async function markSessionsForRotation(user: UserRef): Promise<void> {
     for (const s of await rt.sessions.listForUser(user.id)) await rt.sessions.update(s.id, { data: { ...s.data, rotate: true } });
   }
 
-  const api: Api = {
+  const api: Api<F> = {
     async createUser(input) {
       const email = normalizeEmailAddress(input.email);
       if (!email.ok) throw new ApiError(email.code, 400);
@@ -103,7 +121,9 @@ export function createApi(rt: Runtime): Api {
     findUser: (identity) => findUserByIdentity(rt, identity),
     listUsers: (options) => datastore.users.list(options),
     hashPassword: (password) => rt.hasher.hash(password),
-    async changePassword(user, password) {
+    publicUser: (user) => publicUser(user, rt.userFields) as PublicUser<F>,
+    async changePassword(given, password) {
+      const user = await rowOf(given);
       await checkPassword(password, { email: user.email, username: user.username });
       // Unlike FS (whose token uniquifier lets tokens survive), a new password ends every token too.
       const fresh = (await datastore.users.findById(user.id)) ?? user;
@@ -111,22 +131,25 @@ export function createApi(rt: Runtime): Api {
       Object.assign(user, { password: fresh.password, fsUniquifier: fresh.fsUniquifier, fsTokenUniquifier: fresh.fsTokenUniquifier });
       await audit("password_changed", user, { by: "admin" });
     },
-    async activateUser(user) {
+    async activateUser(given) {
+      const user = await rowOf(given);
       if (user.active) return false;
       await datastore.users.update(user.id, { active: true });
-      user.active = true;
+      user.active = given.active = true;
       await audit("user_activated", user);
       return true;
     },
-    async deactivateUser(user) {
+    async deactivateUser(given) {
+      const user = await rowOf(given);
       if (!user.active) return false;
       await datastore.users.update(user.id, { active: false });
-      user.active = false;
+      user.active = given.active = false;
       await rt.sessions.deleteForUser(user.id);
       await audit("user_deactivated", user);
       return true;
     },
-    async resetAccess(user) {
+    async resetAccess(given) {
+      const user = await rowOf(given);
       await datastore.users.update(user.id, { tfPrimaryMethod: null, tfTotpSecret: null, tfPhoneNumber: null, usTotpSecrets: null, usPhoneNumber: null, mfRecoveryCodes: null });
       user.fsUniquifier = await datastore.users.rotateUniquifier(user.id);
       user.fsTokenUniquifier = await datastore.users.rotateTokenUniquifier(user.id);
@@ -184,7 +207,7 @@ export function createApi(rt: Runtime): Api {
       return count;
     },
     auditEvents: (filter) => datastore.audit.list(filter),
-    issueAuthToken: (user) => issueAuthToken(rt, user, Math.floor(rt.now().getTime() / 1000)),
+    issueAuthToken: async (user) => issueAuthToken(rt, await rowOf(user), Math.floor(rt.now().getTime() / 1000)),
   };
   return api;
 }
