@@ -72,7 +72,7 @@ export async function putProfile(ctx: RequestContext, caller: Caller | null): Pr
   const fields = Object.keys(changes);
   if (!fields.length) return jsonResponse(ctx, 200, { user: await rt.serializeUser(user) });
   const veto = await runBeforeHook(ctx, "update_profile", user);
-  if (veto) return formErrorJson(ctx, vetoErrors(veto), veto.status ?? 400);
+  if (veto) return formErrorJson(ctx, vetoErrors(veto));
 
   const updated = await rt.datastore.transaction(async (tx) => {
     // Lock the row, then merge into what is stored now: concurrent updates of different fields all survive.
