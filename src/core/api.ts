@@ -3,7 +3,7 @@ import { issueAuthToken } from "./auth-tokens.js";
 import { RampartError } from "./errors.js";
 import type { Runtime } from "./runtime.js";
 import { findUserByIdentity } from "./users.js";
-import { publicUser, type PublicUser, type UserFields } from "./public-user.js";
+import { parseUserField, publicUser, type PublicUser, type UserFieldInput, type UserFields } from "./public-user.js";
 import { commitNewPassword } from "./new-password.js";
 import type { MessageKey } from "./messages.js";
 import { checkNewPassword, checkUsername, normalizeEmailAddress } from "./policy/index.js";
@@ -13,17 +13,19 @@ import { checkNewPassword, checkUsername, normalizeEmailAddress } from "./policy
  * affects access rotates what it must: a new password or a reset of access rotates fs_uniquifier (sessions,
  * remember cookies and tokens die), deactivation ends sessions, a role change marks sessions for rotation.
  */
-export interface CreateUserInput {
+export interface CreateUserInput<F extends UserFields = UserFields> {
   email: string;
   password?: string | null;
   username?: string | null;
   active?: boolean;
   confirmed?: boolean;
   roles?: string[];
+  /** Declared user fields, each checked by its schema (server code may set every declared field, `update: false` ones too). */
+  profile?: UserFieldInput<F>;
 }
 
 export interface Api<F extends UserFields = UserFields> {
-  createUser(input: CreateUserInput): Promise<UserRecord>;
+  createUser(input: CreateUserInput<F>): Promise<UserRecord>;
   findUser(identity: string): Promise<UserRecord | null>;
   listUsers(options?: { limit?: number; offset?: number }): Promise<UserRecord[]>;
   hashPassword(password: string): Promise<string>;
@@ -50,7 +52,17 @@ export interface Api<F extends UserFields = UserFields> {
   issueAuthToken(user: UserRef): Promise<string>;
 }
 
-export class ApiError extends RampartError {}
+export class ApiError extends RampartError {
+  /** The declared user field whose value was refused (the message says why). */
+  field?: string;
+}
+
+function fieldError(field: string, text: string): ApiError {
+  const error = new ApiError("INVALID_FIELD", 400, { field });
+  error.field = field;
+  error.message = `${field}: ${text}`;
+  return error;
+}
 
 /** A user as the api accepts it: the row, or the public view a guard handed out. */
 export type UserRef = UserRecord | PublicUser<any>;
@@ -98,6 +110,14 @@ export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F
         if (!checked.ok) throw new ApiError(checked.ref.code as MessageKey, 400, checked.ref.params);
         username = checked.username;
       }
+      const profile: Record<string, unknown> = {};
+      for (const [name, value] of Object.entries(input.profile ?? {})) {
+        const spec = Object.hasOwn(rt.userFields, name) ? rt.userFields[name] : undefined;
+        if (!spec) throw fieldError(name, "not a declared user field");
+        const parsed = parseUserField(spec, value);
+        if (!parsed.ok) throw fieldError(name, parsed.text);
+        if (parsed.value !== undefined) Object.defineProperty(profile, name, { value: parsed.value, enumerable: true, writable: true, configurable: true });
+      }
       if (typeof input.password === "string") await checkPassword(input.password, { email: email.email, username });
       const password = typeof input.password === "string" ? await rt.hasher.hash(input.password) : null;
       const user = await datastore.transaction(async (tx) => {
@@ -107,6 +127,7 @@ export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F
           password,
           active: input.active ?? true,
           confirmedAt: input.confirmed ? rt.now() : null,
+          profile: Object.keys(profile).length ? profile : null,
         });
         for (const name of input.roles ?? []) {
           const r = await tx.roles.findByName(name);

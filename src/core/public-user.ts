@@ -10,12 +10,29 @@ import type { UserRecord } from "../datastore/contracts.js";
 /** A field the app declares on its users (stored in user.profile). */
 export interface UserFieldSpec<S extends z.ZodType = z.ZodType> {
   schema: S;
-  /** Accepted (and validated) by /register. Default true. */
+  /**
+   * Accepted (and validated) by /register. Default: the same as `update`, so a field users may not change
+   * (`update: false`, e.g. a plan) is not theirs to choose at sign-up either unless `register: true` says so.
+   */
   register?: boolean;
   /** Included in response.user and GET /profile. Default true. */
   expose?: boolean;
   /** Changeable through PUT /profile. Default true. */
   update?: boolean;
+  /** The error text when the schema refuses a value. Default: the schema's own message for the first issue. */
+  message?: string;
+}
+
+/** Whether /register accepts the field (see `register`). */
+export function registrable(spec: UserFieldSpec): boolean {
+  return spec.register ?? spec.update !== false;
+}
+
+/** Checks a value against a declared field: the parsed value, or the text to show (the field's or the schema's). */
+export function parseUserField(spec: UserFieldSpec, value: unknown): { ok: true; value: unknown } | { ok: false; text: string } {
+  const parsed = spec.schema.safeParse(value);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  return { ok: false, text: spec.message ?? parsed.error.issues[0]?.message ?? "Invalid value." };
 }
 
 export type UserFields = Record<string, UserFieldSpec>;
