@@ -36,6 +36,10 @@ export interface Api<F extends UserFields = UserFields> {
   /** Returns false when the user already had that state. */
   activateUser(user: UserRef): Promise<boolean>;
   deactivateUser(user: UserRef): Promise<boolean>;
+  /** Marks the email confirmed now; false when it already was. */
+  confirmUser(user: UserRef): Promise<boolean>;
+  /** Deletes the user, their sessions and role links (the audit log keeps its entries); false when already gone. */
+  deleteUser(user: UserRef): Promise<boolean>;
   /** Rotates both uniquifiers, ends sessions, wipes second factors; keeps the password. */
   resetAccess(user: UserRef): Promise<void>;
   createRole(input: { name: string; description?: string | null; permissions?: string[] }): Promise<RoleRecord>;
@@ -167,6 +171,24 @@ export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F
       user.active = given.active = false;
       await rt.sessions.deleteForUser(user.id);
       await audit("user_deactivated", user);
+      return true;
+    },
+    async confirmUser(given) {
+      const user = await rowOf(given);
+      if (user.confirmedAt) return false;
+      const at = rt.now();
+      if (!(await datastore.users.markConfirmed(user.id, at, { fsUniquifier: user.fsUniquifier, email: user.email }))) return false;
+      user.confirmedAt = at;
+      await audit("user_confirmed", user, { by: "admin" });
+      return true;
+    },
+    async deleteUser(given) {
+      const user = await rowOf(given).catch(() => null);
+      if (!user) return false;
+      // Sessions first: with Redis they live outside the database the row is deleted from.
+      await rt.sessions.deleteForUser(user.id);
+      if (!(await datastore.users.delete(user.id))) return false;
+      await audit("user_deleted", user);
       return true;
     },
     async resetAccess(given) {
