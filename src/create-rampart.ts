@@ -60,7 +60,10 @@ export interface RampartOptions<F extends UserFields = UserFields> {
   mailTemplates?: Record<string, Partial<MailTemplate<any>>>;
   /** Deliver mail through this transport instead of the one MAIL_* configures (e.g. a queue). */
   mailTransport?: MailTransport;
-  /** "auto" applies pending migrations; "check" (default) refuses to start with pending ones. */
+  /**
+   * "auto" applies pending migrations at start; "check" (default) refuses to start with pending ones
+   * (`MigrationRequiredError`: run `rampart migrate`). An in-memory SQLite database is always migrated.
+   */
   migrations?: "auto" | "check";
 }
 
@@ -141,9 +144,11 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
   const allFeatures = uniqueFeatures([...builtinFeatures, ...(options.features ?? [])]);
   const config = resolveConfig(input, reservedUserFieldIssues(options.userFields ?? {}), configSlices(allFeatures));
   const datastore = typeof options.database === "object" ? options.database : await openDatastore(options.database ?? "sqlite::memory:");
+  // A fresh in-memory database can only be migrated here: asking for `rampart migrate` would be a dead end.
+  const inMemory = options.database === undefined || (typeof options.database === "string" && /^(sqlite:(\/\/)?)?:memory:$|^sqlite:(\/\/)?$/.test(options.database.trim()));
   const pending = await datastore.migrations.pending();
   if (pending.length) {
-    if (options.migrations === "auto") await datastore.migrations.migrateToLatest();
+    if (options.migrations === "auto" || inMemory) await datastore.migrations.migrateToLatest();
     else throw new MigrationRequiredError(pending);
   }
   const redisStore = !options.sessionStore && options.redisUrl ? RedisSessionStore.connect(options.redisUrl) : null;
