@@ -149,7 +149,11 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
   const pending = await datastore.migrations.pending();
   if (pending.length) {
     if (options.migrations === "auto" || inMemory) await datastore.migrations.migrateToLatest();
-    else throw new MigrationRequiredError(pending);
+    else {
+      // A datastore opened here is closed again (a new SQLite file it created is removed then).
+      if (typeof options.database !== "object") await datastore.close().catch(() => undefined);
+      throw new MigrationRequiredError(pending);
+    }
   }
   const redisStore = !options.sessionStore && options.redisUrl ? RedisSessionStore.connect(options.redisUrl) : null;
   const messages: Record<string, string> = { ...defaultMessages, ...config.messages };
