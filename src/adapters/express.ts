@@ -2,7 +2,7 @@ import type { NextFunction, Request as ExpressRequest, RequestHandler, Response 
 import type { Rampart } from "../create-rampart.js";
 import type { Requirement } from "../core/authz.js";
 import { appendSetCookies, sendWebResponse, toGuardRequest, toWebRequest, type RampartAuth } from "./node.js";
-import { guardFactories } from "./guard-factories.js";
+import { guardFactories, type GuardFactories } from "./guard-factories.js";
 
 /**
  * `rampart/express` (Express 5): `rampartRouter` mounts every Rampart route; the guard factories are
@@ -61,5 +61,14 @@ export function requireRampart(rampart: Rampart, requirement: Requirement): Requ
   };
 }
 
-export const { loginRequired, authRequired, rolesRequired, rolesAccepted, permissionsRequired, permissionsAccepted, freshRequired } =
-  guardFactories(requireRampart);
+// Each export is annotated: an inferred type would spell out Express's query types (ParsedQs), which a
+// declaration build cannot always name (e.g. with node_modules linked from elsewhere).
+type Factories = GuardFactories<RequestHandler>;
+const factories: Factories = guardFactories(requireRampart);
+export const loginRequired: Factories["loginRequired"] = factories.loginRequired;
+export const authRequired: Factories["authRequired"] = factories.authRequired;
+export const rolesRequired: Factories["rolesRequired"] = factories.rolesRequired;
+export const rolesAccepted: Factories["rolesAccepted"] = factories.rolesAccepted;
+export const permissionsRequired: Factories["permissionsRequired"] = factories.permissionsRequired;
+export const permissionsAccepted: Factories["permissionsAccepted"] = factories.permissionsAccepted;
+export const freshRequired: Factories["freshRequired"] = factories.freshRequired;
