@@ -43,6 +43,7 @@ button{margin-top:1rem;padding:.5rem 1.2rem;border:0;border-radius:4px;backgroun
 .flash{padding:.6rem .8rem;border-radius:4px;margin:.8rem 0}.flash.error,.errors{background:#fdecea;color:#8a1c12}
 .flash.info{background:#e8f1fb}.flash.success{background:#e7f6ec}.errors{list-style:none;padding:.3rem .6rem;margin:.3rem 0;border-radius:4px}
 table{border-collapse:collapse;width:100%}td,th{padding:.4rem;border-bottom:1px solid #ddd;text-align:left;font-size:.9rem}
+.wrap{overflow-wrap:anywhere}
 .inline{display:inline}nav{margin-top:2rem;font-size:.9rem}`;
 
 export function layout(title: string, body: SafeHtml, options: { flashes?: Flash[]; appName?: string } = {}): string {
