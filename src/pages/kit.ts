@@ -55,6 +55,8 @@ export function layout(title: string, body: SafeHtml, options: { flashes?: Flash
 
 export interface FieldSpec {
   name: string;
+  /** The input's id (default: the name). Give one when a page has several forms with the same field. */
+  id?: string;
   label: string;
   type?: "text" | "email" | "password" | "checkbox" | "hidden";
   value?: string;
@@ -63,16 +65,22 @@ export interface FieldSpec {
   errors?: string[];
 }
 
+/**
+ * One labelled input. Its errors are tied to it (aria-describedby + aria-invalid) so screen readers announce
+ * them with the field; a one-time-code field asks phones for the digit keyboard.
+ */
 export function field(spec: FieldSpec): SafeHtml {
   const type = spec.type ?? "text";
-  const errors = spec.errors?.length
-    ? html`<ul class="errors" id="${spec.name}-errors">${spec.errors.map((e) => html`<li>${e}</li>`)}</ul>`
-    : "";
+  const id = spec.id ?? spec.name;
+  const errorsId = `${id}-errors`;
+  const errors = spec.errors?.length ? html`<ul class="errors" id="${errorsId}">${spec.errors.map((e) => html`<li>${e}</li>`)}</ul>` : "";
+  const described = spec.errors?.length ? html` aria-describedby="${errorsId}" aria-invalid="true"` : "";
   if (type === "hidden") return html`<input type="hidden" name="${spec.name}" value="${spec.value ?? ""}">`;
   if (type === "checkbox") {
-    return html`<label><input type="checkbox" name="${spec.name}" value="true"${spec.value === "true" ? new SafeHtml(" checked") : ""}> ${spec.label}</label>${errors}`;
+    return html`<label><input type="checkbox" name="${spec.name}" value="true"${spec.value === "true" ? new SafeHtml(" checked") : ""}${described}> ${spec.label}</label>${errors}`;
   }
-  return html`<label for="${spec.name}">${spec.label}</label><input id="${spec.name}" type="${type}" name="${spec.name}" value="${type === "password" ? "" : spec.value ?? ""}"${spec.autocomplete ? html` autocomplete="${spec.autocomplete}"` : ""}${spec.required ? new SafeHtml(" required") : ""}>${errors}`;
+  const numeric = type === "text" && spec.autocomplete === "one-time-code" ? new SafeHtml(' inputmode="numeric"') : "";
+  return html`<label for="${id}">${spec.label}</label><input id="${id}" type="${type}" name="${spec.name}" value="${type === "password" ? "" : spec.value ?? ""}"${spec.autocomplete ? html` autocomplete="${spec.autocomplete}"` : ""}${numeric}${spec.required ? new SafeHtml(" required") : ""}${described}>${errors}`;
 }
 
 export function form(options: {

@@ -49,7 +49,7 @@ export function setupPage(
 ${options.methods.map((m) => html`<label><input type="radio" name="setup" value="${m}" required> ${m}</label>`)}
 ${cur?.canDisable ? html`<label><input type="radio" name="setup" value="disable" required> disable</label>` : ""}
 ${[...errorsFor(ctx, options.errors, ""), ...errorsFor(ctx, options.errors, "setup")].map((e) => html`<p class="errors">${e}</p>`)}
-${cur ? html`<p>Current method: ${cur.method}.</p><label for="code">Current authenticator code (needed to change or disable it)</label><input id="code" type="text" name="code" autocomplete="one-time-code">${errorsFor(ctx, options.errors, "code").map((e) => html`<p class="errors">${e}</p>`)}` : ""}
+${cur ? html`<p>Current method: ${cur.method}.</p><label for="code">Current authenticator code (needed to change or disable it)</label><input id="code" type="text" name="code" autocomplete="one-time-code" inputmode="numeric">${errorsFor(ctx, options.errors, "code").map((e) => html`<p class="errors">${e}</p>`)}` : ""}
 ${options.methods.includes("sms") ? html`<label for="phone">Phone (for sms)</label><input id="phone" type="text" name="phone" autocomplete="tel">${errorsFor(ctx, options.errors, "phone").map((e) => html`<p class="errors">${e}</p>`)}` : ""}
 <button type="submit">Set up</button></form>`;
   return layout("Set up two-factor authentication", html`${enrol}${codeForm}${options.validating ? "" : choose}`, { appName: rt.config.appName });
