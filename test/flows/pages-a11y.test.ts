@@ -4,6 +4,7 @@ import type { Reply, TestClient } from "../helpers/client.js";
 import { createTestApp, flowDialects, type TestApp } from "../helpers/app.js";
 import { field } from "../../src/pages/kit.js";
 import { createUsApp, post, signedIn, type UsApp } from "../../src/features/unified-signin/testing/kit.js";
+import { createTfApp, PASSWORD as TF_PASSWORD } from "../../src/features/two-factor/testing/kit.js";
 
 /** The HTML pages as a screen reader or a phone meets them; and what the unified sign-in page claims. */
 const csrfOf = (page: string) => /name="csrf_token" value="([^"]+)"/.exec(page)![1]!;
@@ -99,3 +100,29 @@ for (const dialect of flowDialects()) {
     });
   });
 }
+
+describe("two-factor set-up page (sqlite)", () => {
+  let t: Awaited<ReturnType<typeof createTfApp>>;
+  before(async () => {
+    t = await createTfApp("sqlite", { required: true });
+    await t.app.rampart.api.createUser({ email: "scan-later+tf@x.test", password: TF_PASSWORD });
+  });
+  after(() => t?.app.close());
+
+  it("a wrong code while setting up an authenticator shows the same QR code and key again", async () => {
+    const c = t.app.client();
+    const login = await c.post("/login", { form: { email: "scan-later+tf@x.test", password: TF_PASSWORD, csrf_token: await c.csrf() } });
+    assert.equal(login.status, 302, login.body);
+    const page = await c.get("/tf-setup");
+    const setup = await c.post("/tf-setup", { form: { setup: "authenticator", csrf_token: csrfOf(page.body) } });
+    assert.equal(setup.status, 200, setup.body);
+    const key = /<code>([A-Z2-7]+)<\/code>/.exec(setup.body)![1]!;
+    const codeCsrf = /id="tf-code-form"[\s\S]*?name="csrf_token" value="([^"]+)"/.exec(setup.body)![1]!;
+    assert.match(setup.body, /<input id="code" type="text" name="code" value="" autocomplete="one-time-code" inputmode="numeric"/);
+    const wrong = await c.post("/tf-validate", { form: { code: "000000", csrf_token: codeCsrf } });
+    assert.equal(wrong.status, 200, wrong.body);
+    assert.match(wrong.body, /<img src="data:image\/png;base64,[^"]+" alt="QR code/, "the QR code is still there");
+    assert.match(wrong.body, new RegExp(`Key: <code>${key}</code>`), "the same key");
+    assert.match(describedErrors(wrong.body, "code"), /Invalid code/);
+  });
+});
