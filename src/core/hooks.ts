@@ -16,8 +16,10 @@ async function hookInput(ctx: RequestContext, action: HookedAction, user: UserRe
   const { request } = ctx;
   const input: Record<string, unknown> = {};
   const hasBody = request.method !== "GET" && request.method !== "HEAD";
+  // A body the route itself never needed (an unsupported type on /logout…) gives the hook no input, not an error.
+  const fields = hasBody ? await ctx.body().then((b) => b.fields, () => ({})) : {};
   if (hasBody) {
-    for (const [name, value] of Object.entries((await ctx.body()).fields)) {
+    for (const [name, value] of Object.entries(fields)) {
       if (!SECRET_FIELDS.has(name) && name !== ctx.rt.config.token.key) Object.defineProperty(input, name, { value, enumerable: true, writable: true, configurable: true });
     }
   }

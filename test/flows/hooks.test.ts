@@ -97,6 +97,24 @@ for (const dialect of flowDialects()) {
   });
 }
 
+describe("hooks: a body the route does not read", { timeout: 60_000 }, () => {
+  it("a before.logout hook gets empty input for a text/plain body, and logout still works", async () => {
+    const inputs: Record<string, unknown>[] = [];
+    const app = await flowApp({ confirmation: false, hooks: { before: { logout: ({ input }) => void inputs.push({ ...input }) } } });
+    try {
+      await app.rampart.api.createUser({ email: "leaving@x.test", password: PASSWORD, confirmed: true });
+      const c = app.client();
+      const login = await c.login("leaving@x.test", PASSWORD);
+      const r = await c.post("/logout", { rawBody: "bye", headers: { "content-type": "text/plain", accept: "application/json", "x-csrf-token": login.json.response.csrf_token } });
+      assert.equal(r.status, 200, r.body);
+      assert.deepEqual(inputs, [{}]);
+      assert.equal((await c.get("/api/protected", { acceptJson: true })).status, 401);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe("hooks: confirmation's automatic sign-in", { timeout: 60_000 }, () => {
   it("runs before.login; a veto leaves the confirmed user signed out", async () => {
     const logins: string[] = [];
