@@ -12,7 +12,7 @@ export { resolveConfig, configFromEnv, type RampartConfig, type RampartConfigInp
 export { RampartError, ConfigError, MigrationRequiredError, HashQueueFullError, type ConfigIssue } from "./core/errors.js";
 export { defaultMessages, type MessageKey } from "./core/messages.js";
 export type { Api, CreateUserInput, UserRef } from "./core/api.js";
-export type { PublicUser, UserFieldSpec, UserFields, UserFieldValues, UserFieldInput } from "./core/public-user.js";
+export type { PublicUser, UserFieldSpec, UserFields, UserFieldValues, UserFieldInput, Register, RegisteredUserFields } from "./core/public-user.js";
 export type { Guards, Requirement, GuardOutcome } from "./core/authz.js";
 export type { Mechanism, Caller } from "./core/identity.js";
 export type { RampartEvents, EventName, Hooks, HookVeto, HookInput, HookedAction } from "./core/events.js";

@@ -1,6 +1,7 @@
 import type { NextFunction, Request as ExpressRequest, RequestHandler, Response as ExpressResponse } from "express";
 import type { Rampart } from "../create-rampart.js";
 import type { Requirement } from "../core/authz.js";
+import type { RegisteredUserFields } from "../core/public-user.js";
 import { appendSetCookies, sendWebResponse, toGuardRequest, toWebRequest, type RampartAuth } from "./node.js";
 import { guardFactories, type GuardFactories } from "./guard-factories.js";
 
@@ -15,7 +16,7 @@ declare global {
   namespace Express {
     interface Request {
       /** The caller, set by Rampart's guard middleware; `user` is the public view (safe to send as is). */
-      rampart?: RampartAuth;
+      rampart?: RampartAuth<RegisteredUserFields>;
     }
   }
 }
@@ -53,7 +54,7 @@ export function requireRampart(rampart: Rampart, requirement: Requirement): Requ
       if (!outcome.ok) return void (await sendWebResponse(res, outcome.response));
       const { ok: _ok, setCookies, ...auth } = outcome;
       appendSetCookies(res, setCookies);
-      req.rampart = auth;
+      req.rampart = auth as RampartAuth<RegisteredUserFields>; // the app's registered fields (see Register)
       next();
     } catch (error) {
       next(error);

@@ -37,6 +37,16 @@ export function parseUserField(spec: UserFieldSpec, value: unknown): { ok: true;
 
 export type UserFields = Record<string, UserFieldSpec>;
 
+/**
+ * Frameworks whose request type is global (Express, Fastify) learn the app's fields through this interface:
+ * `declare module "rampart" { interface Register { userFields: typeof userFields } }`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface Register {}
+
+/** The fields an app registered (see `Register`), else any declared fields. */
+export type RegisteredUserFields = Register extends { userFields: infer F extends UserFields } ? F : UserFields;
+
 /** The app's declared fields with the types their schemas produce (null when a user has no value). */
 export type UserFieldValues<F extends UserFields> = { -readonly [K in keyof F]: z.output<F[K]["schema"]> | null };
 
