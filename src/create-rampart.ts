@@ -9,7 +9,8 @@ import type { Feature } from "./core/feature.js";
 import { jsonResponse, textResponse } from "./core/http/respond.js";
 import { defaultMessages, formatMessage } from "./core/messages.js";
 import { errorResponse, runRoute, type RouteDef } from "./core/routes.js";
-import type { Logger, Runtime, UserFieldSpec, UserSerializer } from "./core/runtime.js";
+import type { Logger, Runtime, UserSerializer } from "./core/runtime.js";
+import type { UserFields, UserFieldSpec } from "./core/public-user.js";
 import type { Services } from "./core/services.js";
 import { createMailer, mailerFromConfig, mailSender, mailSlice } from "./mail/index.js";
 import type { MailTemplate, MailTransport } from "./mail/types.js";
@@ -38,7 +39,7 @@ import { unifiedSigninFeature } from "./features/unified-signin/index.js";
  * The composition root: resolves config once, opens the datastore, composes the features' routes and sign-in
  * checks, and returns `fetch` (every endpoint), `api` (typed operations) and `guards`.
  */
-export interface RampartOptions {
+export interface RampartOptions<F extends UserFields = UserFields> {
   config: RampartConfigInput;
   /** A DATABASE_URL-style string or an open Datastore. Default: in-memory SQLite (tests, demos). */
   database?: string | Datastore;
@@ -53,22 +54,25 @@ export interface RampartOptions {
   clock?: () => Date;
   /** Extra features (the app's own, or later Rampart features). */
   features?: Feature[];
-  /** Fields the app declares on its users (stored in user.profile). */
-  userFields?: Record<string, UserFieldSpec>;
+  /** Fields the app declares on its users (stored in user.profile); their types reach the app through `PublicUser`. */
+  userFields?: F;
   /** Replace parts of any mail template by name (subject, text, html). */
   mailTemplates?: Record<string, Partial<MailTemplate<any>>>;
   /** Deliver mail through this transport instead of the one MAIL_* configures (e.g. a queue). */
   mailTransport?: MailTransport;
-  /** "auto" applies pending migrations; "check" (default) refuses to start with pending ones. */
+  /**
+   * "auto" applies pending migrations at start; "check" (default) refuses to start with pending ones
+   * (`MigrationRequiredError`: run `rampart migrate`). An in-memory SQLite database is always migrated.
+   */
   migrations?: "auto" | "check";
 }
 
-export interface Rampart {
+export interface Rampart<F extends UserFields = UserFields> {
   fetch(request: Request): Promise<Response>;
   /** True when `fetch` serves this method and path (adapters use it to fall through to the app). */
   handles(method: string, pathname: string): boolean;
-  api: Api;
-  guards: Guards;
+  api: Api<F>;
+  guards: Guards<F>;
   events: EventBus;
   config: RampartConfig;
   datastore: Datastore;
@@ -130,7 +134,7 @@ function defaultSerializer(config: RampartConfig, fields: Record<string, UserFie
   };
 }
 
-export async function createRampart(options: RampartOptions): Promise<Rampart> {
+export async function createRampart<const F extends UserFields = {}>(options: RampartOptions<F>): Promise<Rampart<F>> {
   const logger = options.logger ?? consoleLogger;
   const input = { ...options.config };
   if (!input.secretKey && input.development) {
@@ -140,10 +144,16 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
   const allFeatures = uniqueFeatures([...builtinFeatures, ...(options.features ?? [])]);
   const config = resolveConfig(input, reservedUserFieldIssues(options.userFields ?? {}), configSlices(allFeatures));
   const datastore = typeof options.database === "object" ? options.database : await openDatastore(options.database ?? "sqlite::memory:");
+  // A fresh in-memory database can only be migrated here: asking for `rampart migrate` would be a dead end.
+  const inMemory = options.database === undefined || (typeof options.database === "string" && /^(sqlite:(\/\/)?)?:memory:$|^sqlite:(\/\/)?$/.test(options.database.trim()));
   const pending = await datastore.migrations.pending();
   if (pending.length) {
-    if (options.migrations === "auto") await datastore.migrations.migrateToLatest();
-    else throw new MigrationRequiredError(pending);
+    if (options.migrations === "auto" || inMemory) await datastore.migrations.migrateToLatest();
+    else {
+      // A datastore opened here is closed again (a new SQLite file it created is removed then).
+      if (typeof options.database !== "object") await datastore.close().catch(() => undefined);
+      throw new MigrationRequiredError(pending);
+    }
   }
   const redisStore = !options.sessionStore && options.redisUrl ? RedisSessionStore.connect(options.redisUrl) : null;
   const messages: Record<string, string> = { ...defaultMessages, ...config.messages };
@@ -172,7 +182,7 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     events: new EventBus((name, error) => logger.error(`listener for ${name} failed`, error)),
     hooks: options.hooks ?? {},
     pipeline,
-    serializeUser: options.serializeUser ?? defaultSerializer(config, options.userFields ?? {}),
+    serializeUser: options.serializeUser ?? defaultSerializer(config, (options.userFields ?? {}) as UserFields),
     mailer,
     services,
     userFields: Object.freeze({ ...(options.userFields ?? {}) }),
@@ -237,8 +247,8 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
   return {
     fetch: (request) => Promise.resolve(app.fetch(request)),
     handles,
-    api: createApi(rt),
-    guards: createGuards(rt),
+    api: createApi(rt) as Api<F>,
+    guards: createGuards(rt) as Guards<F>,
     events: rt.events,
     config,
     datastore,

@@ -11,7 +11,8 @@ export { createRampart, builtinFeatures, type Rampart, type RampartOptions } fro
 export { resolveConfig, configFromEnv, type RampartConfig, type RampartConfigInput } from "./core/config/index.js";
 export { RampartError, ConfigError, MigrationRequiredError, HashQueueFullError, DependencyUnavailableError, type ConfigIssue } from "./core/errors.js";
 export { defaultMessages, type MessageKey } from "./core/messages.js";
-export type { Api, CreateUserInput } from "./core/api.js";
+export type { Api, CreateUserInput, UserRef } from "./core/api.js";
+export type { PublicUser, UserFieldSpec, UserFields, UserFieldValues, UserFieldInput, Register, RegisteredUserFields } from "./core/public-user.js";
 export type { Guards, Requirement, GuardOutcome } from "./core/authz.js";
 export type { Mechanism, Caller } from "./core/identity.js";
 export type { RampartEvents, EventName, Hooks, HookVeto, HookInput, HookedAction } from "./core/events.js";

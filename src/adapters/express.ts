@@ -1,8 +1,9 @@
 import type { NextFunction, Request as ExpressRequest, RequestHandler, Response as ExpressResponse } from "express";
 import type { Rampart } from "../create-rampart.js";
 import type { Requirement } from "../core/authz.js";
+import type { RegisteredUserFields } from "../core/public-user.js";
 import { appendSetCookies, sendWebResponse, toGuardRequest, toWebRequest, type RampartAuth } from "./node.js";
-import { guardFactories } from "./guard-factories.js";
+import { guardFactories, type GuardFactories } from "./guard-factories.js";
 
 /**
  * `rampart/express` (Express 5): `rampartRouter` mounts every Rampart route; the guard factories are
@@ -14,8 +15,8 @@ declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
-      /** The caller, set by Rampart's guard middleware. */
-      rampart?: RampartAuth;
+      /** The caller, set by Rampart's guard middleware; `user` is the public view (safe to send as is). */
+      rampart?: RampartAuth<RegisteredUserFields>;
     }
   }
 }
@@ -53,7 +54,7 @@ export function requireRampart(rampart: Rampart, requirement: Requirement): Requ
       if (!outcome.ok) return void (await sendWebResponse(res, outcome.response));
       const { ok: _ok, setCookies, ...auth } = outcome;
       appendSetCookies(res, setCookies);
-      req.rampart = auth;
+      req.rampart = auth as RampartAuth<RegisteredUserFields>; // the app's registered fields (see Register)
       next();
     } catch (error) {
       next(error);
@@ -61,5 +62,14 @@ export function requireRampart(rampart: Rampart, requirement: Requirement): Requ
   };
 }
 
-export const { loginRequired, authRequired, rolesRequired, rolesAccepted, permissionsRequired, permissionsAccepted, freshRequired } =
-  guardFactories(requireRampart);
+// Each export is annotated: an inferred type would spell out Express's query types (ParsedQs), which a
+// declaration build cannot always name (e.g. with node_modules linked from elsewhere).
+type Factories = GuardFactories<RequestHandler>;
+const factories: Factories = guardFactories(requireRampart);
+export const loginRequired: Factories["loginRequired"] = factories.loginRequired;
+export const authRequired: Factories["authRequired"] = factories.authRequired;
+export const rolesRequired: Factories["rolesRequired"] = factories.rolesRequired;
+export const rolesAccepted: Factories["rolesAccepted"] = factories.rolesAccepted;
+export const permissionsRequired: Factories["permissionsRequired"] = factories.permissionsRequired;
+export const permissionsAccepted: Factories["permissionsAccepted"] = factories.permissionsAccepted;
+export const freshRequired: Factories["freshRequired"] = factories.freshRequired;

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
 import type { Rampart } from "../create-rampart.js";
 import type { Requirement } from "../core/authz.js";
+import type { RegisteredUserFields } from "../core/public-user.js";
 import { settleUnreadBody, toGuardRequest, toWebRequest, type RampartAuth } from "./node.js";
 import { guardFactories } from "./guard-factories.js";
 
@@ -14,7 +15,7 @@ export type { RampartAuth } from "./node.js";
 declare module "fastify" {
   interface FastifyRequest {
     /** The caller, set by Rampart's guard hooks (null before/without one). */
-    rampart: RampartAuth | null;
+    rampart: RampartAuth<RegisteredUserFields> | null;
   }
 }
 
@@ -47,7 +48,7 @@ export function requireRampart(rampart: Rampart, requirement: Requirement): preH
     if (!outcome.ok) return reply.send(outcome.response);
     const { ok: _ok, setCookies, ...auth } = outcome;
     if (setCookies.length) reply.header("set-cookie", setCookies);
-    request.rampart = auth;
+    request.rampart = auth as RampartAuth<RegisteredUserFields>; // the app's registered fields (see Register)
   };
 }
 

@@ -3,15 +3,17 @@ import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Rampart } from "../create-rampart.js";
 import type { GuardOutcome, Requirement } from "../core/authz.js";
 import { attachRemoteAddress, remoteAddress } from "../core/context.js";
+import type { UserFields } from "../core/public-user.js";
 import { guardFactories } from "./guard-factories.js";
 
 /**
  * `rampart/hono`: `rampartRoutes` serves Rampart's routes and passes everything else on; the guard factories
  * are middleware that set `c.get("rampart")` or return Rampart's refusal. No auth logic lives here.
  */
-export type RampartAuth = Omit<Extract<GuardOutcome, { ok: true }>, "ok" | "setCookies">;
-export type RampartVariables = { rampart: RampartAuth };
-export type RampartEnv = { Variables: RampartVariables };
+/** What a passed guard tells the app about the caller; `user` is the public view (safe to send as is). */
+export type RampartAuth<F extends UserFields = UserFields> = Omit<Extract<GuardOutcome<F>, { ok: true }>, "ok" | "setCookies">;
+export type RampartVariables<F extends UserFields = UserFields> = { rampart: RampartAuth<F> };
+export type RampartEnv<F extends UserFields = UserFields> = { Variables: RampartVariables<F> };
 
 /** The raw Request with the peer address attached (from @hono/node-server when serving there, else none). */
 function webRequest(c: Context): Request {
@@ -39,7 +41,7 @@ export function rampartRoutes(rampart: Rampart): MiddlewareHandler {
 }
 
 /** Middleware enforcing `requirement`; on success `c.get("rampart")` is the caller. */
-export function requireRampart(rampart: Rampart, requirement: Requirement): MiddlewareHandler<RampartEnv> {
+export function requireRampart<F extends UserFields>(rampart: Rampart<F>, requirement: Requirement): MiddlewareHandler<RampartEnv<F>> {
   return async (c, next) => {
     const outcome = await rampart.guards.check(webRequest(c), requirement);
     if (!outcome.ok) return outcome.response;

@@ -6,6 +6,7 @@ import type { Rampart } from "../create-rampart.js";
 import type { GuardOutcome, Requirement } from "../core/authz.js";
 import { attachRemoteAddress, remoteAddress } from "../core/context.js";
 import { baselineHeaders } from "../core/http/respond.js";
+import type { UserFields } from "../core/public-user.js";
 
 /**
  * `rampart/node`: binds Rampart to plain `node:http`. Converts IncomingMessage ↔ web Request and web
@@ -13,8 +14,8 @@ import { baselineHeaders } from "../core/http/respond.js";
  * The Express and Fastify adapters reuse these conversions.
  */
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
-/** What a passed guard tells the app about the caller. */
-export type RampartAuth = Omit<Extract<GuardOutcome, { ok: true }>, "ok" | "setCookies">;
+/** What a passed guard tells the app about the caller; `user` is the public view (safe to send as is). */
+export type RampartAuth<F extends UserFields = UserFields> = Omit<Extract<GuardOutcome<F>, { ok: true }>, "ok" | "setCookies">;
 
 export interface ToWebRequestOptions {
   /**
@@ -232,13 +233,13 @@ export function createRequestListener(rampart: Rampart, options: { fallback?: No
  * on success adds the guard's cookies to `res`. The body stream is left to the app unless `options.body`
  * passes an already-read body (then a `csrf_token` / `auth_token` field in it counts too).
  */
-export async function guard(
-  rampart: Rampart,
+export async function guard<F extends UserFields>(
+  rampart: Rampart<F>,
   requirement: Requirement,
   req: IncomingMessage,
   res: ServerResponse,
   options: ToWebRequestOptions = { body: null },
-): Promise<({ ok: true } & RampartAuth) | { ok: false }> {
+): Promise<({ ok: true } & RampartAuth<F>) | { ok: false }> {
   const outcome = await rampart.guards.check(toWebRequest(req, options), requirement);
   if (!outcome.ok) {
     await sendWebResponse(res, outcome.response);
@@ -250,7 +251,11 @@ export async function guard(
 }
 
 /** Wraps a handler so it runs only when `requirement` is met; `req.rampart` holds the caller. */
-export function withGuard(rampart: Rampart, requirement: Requirement, handler: (req: IncomingMessage & { rampart: RampartAuth }, res: ServerResponse) => void | Promise<void>): NodeHandler {
+export function withGuard<F extends UserFields>(
+  rampart: Rampart<F>,
+  requirement: Requirement,
+  handler: (req: IncomingMessage & { rampart: RampartAuth<F> }, res: ServerResponse) => void | Promise<void>,
+): NodeHandler {
   return async (req, res) => {
     try {
       const outcome = await guard(rampart, requirement, req, res);

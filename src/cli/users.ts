@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import type { Api } from "../core/api.js";
 import type { UserRecord } from "../datastore/contracts.js";
+import type { Rampart } from "../create-rampart.js";
 import { withRampart } from "./context.js";
 import { CliError } from "./errors.js";
 import { print, table, yesNo } from "./output.js";
@@ -50,9 +51,10 @@ function createCommand(): Command {
     .argument("<attributes...>", "email, or attr:value")
     .option("--password <password>", "the password (prompted twice when omitted on a terminal)")
     .option("-a, --active", "create the user active (default: inactive, as Flask-Security)", false)
+    .option("-c, --confirmed", "mark the email confirmed (needed to sign in when SECURITY_CONFIRMABLE is on)", false)
     .option("-u, --username <username>", "the username")
     .option("--role <role>", "a role to grant (repeatable)", collect, [] as string[])
-    .action(async (attributes: string[], opts: { password?: string; active: boolean; username?: string; role: string[] }) => {
+    .action(async (attributes: string[], opts: { password?: string; active: boolean; confirmed: boolean; username?: string; role: string[] }) => {
       const attrs = parseAttributes(attributes);
       if (opts.username !== undefined) attrs.username = opts.username;
       const email = attrs.email?.trim();
@@ -60,7 +62,7 @@ function createCommand(): Command {
       if (!EMAIL.test(email)) throw new CliError(`Invalid email address: ${email}`);
       if (opts.password !== undefined && attrs.password !== undefined) throw new CliError("Password given twice (--password and password:).");
       const active = opts.active || (attrs.active !== undefined && parseBool("active", attrs.active));
-      const confirmed = attrs.confirmed !== undefined && parseBool("confirmed", attrs.confirmed);
+      const confirmed = opts.confirmed || (attrs.confirmed !== undefined && parseBool("confirmed", attrs.confirmed));
       const roles = [...new Set(opts.role)];
       await withRampart(async (rampart) => {
         const { api, config } = rampart;
@@ -93,8 +95,19 @@ function createCommand(): Command {
           ...(roles.length ? [["roles", roles.join(", ")] as [string, string]] : []),
         ];
         for (const [k, v] of shown) print(`  ${k}: ${v}`);
+        warnIfCannotSignIn(rampart, user);
       });
     });
+}
+
+/** Tells the operator (stderr) why a user just created cannot sign in yet, and the command that fixes it. */
+function warnIfCannotSignIn(rampart: Rampart, user: UserRecord): void {
+  const reasons: string[] = [];
+  if (!user.active) reasons.push(`the user is inactive (run: rampart users activate ${user.email}, or create with --active)`);
+  if (rampart.runtime.services.confirmation?.pending(user)) {
+    reasons.push(`the email is not confirmed and SECURITY_CONFIRMABLE is on (run: rampart users confirm ${user.email}, or create with --confirmed)`);
+  }
+  if (reasons.length) console.error(`note: ${user.email} cannot sign in yet: ${reasons.join("; ")}.`);
 }
 
 function listCommand(): Command {
@@ -102,9 +115,19 @@ function listCommand(): Command {
     .description("List users: id, email, username, active, confirmed, roles.")
     .option("--limit <n>", "at most this many", (v) => positiveInt("--limit", v))
     .option("--offset <n>", "skip this many", (v) => positiveInt("--offset", v, true))
-    .action(async (opts: { limit?: number; offset?: number }) => {
+    .option("--json", "print a JSON array (id, email, username, active, confirmed, confirmedAt, roles) instead of a table", false)
+    .action(async (opts: { limit?: number; offset?: number; json: boolean }) => {
       await withRampart(async ({ api }) => {
         const users = await api.listUsers({ ...(opts.limit !== undefined ? { limit: opts.limit } : {}), ...(opts.offset !== undefined ? { offset: opts.offset } : {}) });
+        if (opts.json) {
+          const out = [];
+          for (const u of users) {
+            const roles = (await api.rolesOf(u)).map((r) => r.name);
+            out.push({ id: u.id, email: u.email, username: u.username, active: u.active, confirmed: u.confirmedAt !== null, confirmedAt: u.confirmedAt?.toISOString() ?? null, roles });
+          }
+          print(JSON.stringify(out, null, 2));
+          return;
+        }
         if (users.length === 0) {
           print("No users.");
           return;
@@ -133,6 +156,33 @@ function activationCommand(name: "activate" | "deactivate"): Command {
         const user = await requireUser(api, identity);
         const changed = name === "activate" ? await api.activateUser(user) : await api.deactivateUser(user);
         print(changed ? `User "${user.email}" has been ${name}d.` : `User "${user.email}" was already ${name}d.`);
+      });
+    });
+}
+
+function confirmCommand(): Command {
+  return new Command("confirm")
+    .description("Mark a user's email confirmed (as following the confirmation link does).")
+    .argument("<user>", "email (or username when enabled)")
+    .action(async (identity: string) => {
+      await withRampart(async ({ api }) => {
+        const user = await requireUser(api, identity);
+        print((await api.confirmUser(user)) ? `User "${user.email}" has been confirmed.` : `User "${user.email}" was already confirmed.`);
+      });
+    });
+}
+
+function deleteCommand(): Command {
+  return new Command("delete")
+    .description("Delete a user with their sessions and role links (the audit log keeps its entries).")
+    .argument("<user>", "email (or username when enabled)")
+    .option("-y, --yes", "really delete (required: there is no undo)", false)
+    .action(async (identity: string, opts: { yes: boolean }) => {
+      await withRampart(async ({ api }) => {
+        const user = await requireUser(api, identity);
+        if (!opts.yes) throw new CliError(`Deleting "${user.email}" cannot be undone: pass --yes to confirm.`);
+        await api.deleteUser(user);
+        print(`User "${user.email}" has been deleted.`);
       });
     });
 }
@@ -174,6 +224,8 @@ export function usersCommand(): Command {
     .addCommand(listCommand())
     .addCommand(activationCommand("activate"))
     .addCommand(activationCommand("deactivate"))
+    .addCommand(confirmCommand())
+    .addCommand(deleteCommand())
     .addCommand(resetAccessCommand())
     .addCommand(changePasswordCommand());
 }

@@ -3,6 +3,7 @@ import { issueAuthToken } from "./auth-tokens.js";
 import { RampartError } from "./errors.js";
 import type { Runtime } from "./runtime.js";
 import { findUserByIdentity } from "./users.js";
+import { parseUserField, publicUser, type PublicUser, type UserFieldInput, type UserFields } from "./public-user.js";
 import { commitNewPassword } from "./new-password.js";
 import { rememberIdOf } from "./remember.js";
 import { sweepUserSessions } from "./session-cookies.js";
@@ -16,46 +17,71 @@ import { checkNewPassword, checkUsername, normalizeEmailAddress } from "./policy
  * remember cookies and tokens die), deactivation ends sessions, remember cookies and tokens for good, a role
  * change marks sessions for rotation.
  */
-export interface CreateUserInput {
+export interface CreateUserInput<F extends UserFields = UserFields> {
   email: string;
   password?: string | null;
   username?: string | null;
   active?: boolean;
   confirmed?: boolean;
   roles?: string[];
+  /** Declared user fields, each checked by its schema (server code may set every declared field, `update: false` ones too). */
+  profile?: UserFieldInput<F>;
 }
 
-export interface Api {
-  createUser(input: CreateUserInput): Promise<UserRecord>;
+export interface Api<F extends UserFields = UserFields> {
+  createUser(input: CreateUserInput<F>): Promise<UserRecord>;
   findUser(identity: string): Promise<UserRecord | null>;
   listUsers(options?: { limit?: number; offset?: number }): Promise<UserRecord[]>;
   hashPassword(password: string): Promise<string>;
+  /** The view of a user that is safe to hand out (what guards give apps): no hash, uniquifiers or factor secrets. */
+  publicUser(user: UserRecord): PublicUser<F>;
   /** Sets a new password (policy: length), rotates fs_uniquifier and ends every session. */
-  changePassword(user: UserRecord, password: string): Promise<void>;
+  changePassword(user: UserRef, password: string): Promise<void>;
   /** Returns false when the user already had that state. */
-  activateUser(user: UserRecord): Promise<boolean>;
-  deactivateUser(user: UserRecord): Promise<boolean>;
+  activateUser(user: UserRef): Promise<boolean>;
+  deactivateUser(user: UserRef): Promise<boolean>;
+  /** Marks the email confirmed now; false when it already was. */
+  confirmUser(user: UserRef): Promise<boolean>;
+  /** Deletes the user, their sessions and role links (the audit log keeps its entries); false when already gone. */
+  deleteUser(user: UserRef): Promise<boolean>;
   /** Rotates both uniquifiers, ends sessions, wipes second factors; keeps the password. */
-  resetAccess(user: UserRecord): Promise<void>;
+  resetAccess(user: UserRef): Promise<void>;
   createRole(input: { name: string; description?: string | null; permissions?: string[] }): Promise<RoleRecord>;
   listRoles(): Promise<RoleRecord[]>;
   findRole(name: string): Promise<RoleRecord | null>;
-  addRoleToUser(user: UserRecord, roleName: string): Promise<boolean>;
-  removeRoleFromUser(user: UserRecord, roleName: string): Promise<boolean>;
+  addRoleToUser(user: UserRef, roleName: string): Promise<boolean>;
+  removeRoleFromUser(user: UserRef, roleName: string): Promise<boolean>;
   addPermissions(roleName: string, permissions: string[]): Promise<RoleRecord>;
   removePermissions(roleName: string, permissions: string[]): Promise<RoleRecord>;
-  rolesOf(user: UserRecord): Promise<RoleRecord[]>;
-  listSessions(user: UserRecord): Promise<SessionRecord[]>;
-  revokeSessions(user: UserRecord, which: { id: string } | { scope: "all" }): Promise<number>;
+  rolesOf(user: UserRef): Promise<RoleRecord[]>;
+  listSessions(user: UserRef): Promise<SessionRecord[]>;
+  revokeSessions(user: UserRef, which: { id: string } | { scope: "all" }): Promise<number>;
   auditEvents(filter?: { userId?: number; event?: string; limit?: number; beforeId?: number }): Promise<AuditEventRecord[]>;
-  issueAuthToken(user: UserRecord): Promise<string>;
+  issueAuthToken(user: UserRef): Promise<string>;
 }
 
-export class ApiError extends RampartError {}
+export class ApiError extends RampartError {
+  /** The declared user field whose value was refused (the message says why). */
+  field?: string;
+}
 
-export function createApi(rt: Runtime): Api {
+function fieldError(field: string, text: string): ApiError {
+  const error = new ApiError("INVALID_FIELD", 400, { field });
+  error.field = field;
+  error.message = `${field}: ${text}`;
+  return error;
+}
+
+/** A user as the api accepts it: the row, or the public view a guard handed out. */
+export type UserRef = UserRecord | PublicUser<any>;
+
+function isRow(user: UserRef): user is UserRecord {
+  return "fsUniquifier" in user;
+}
+
+export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F> {
   const { datastore } = rt;
-  const audit = (event: string, user: UserRecord | null, details?: Record<string, unknown>) =>
+  const audit = (event: string, user: UserRef | null, details?: Record<string, unknown>) =>
     datastore.audit.append({ at: rt.now(), event, outcome: "success", userId: user?.id ?? null, identity: user?.email ?? null, ip: null, userAgent: "api", details: details ?? null });
 
   /** The same password policy as every form (length, breached list, complexity). */
@@ -70,11 +96,19 @@ export function createApi(rt: Runtime): Api {
     return found;
   }
 
-  async function markSessionsForRotation(user: UserRecord): Promise<void> {
+  /** The current row of a user given as a row or as its public view. */
+  async function rowOf(user: UserRef): Promise<UserRecord> {
+    if (isRow(user)) return user;
+    const found = await datastore.users.findById(user.id);
+    if (!found) throw new TypeError(`no user with id ${user.id}`);
+    return found;
+  }
+
+  async function markSessionsForRotation(user: UserRef): Promise<void> {
     for (const s of await rt.sessions.listForUser(user.id)) await rt.sessions.update(s.id, { data: { ...s.data, rotate: true } });
   }
 
-  const api: Api = {
+  const api: Api<F> = {
     async createUser(input) {
       const email = normalizeEmailAddress(input.email);
       if (!email.ok) throw new ApiError(email.code, 400);
@@ -83,6 +117,14 @@ export function createApi(rt: Runtime): Api {
         const checked = checkUsername(rt.config.username, input.username);
         if (!checked.ok) throw new ApiError(checked.ref.code as MessageKey, 400, checked.ref.params);
         username = checked.username;
+      }
+      const profile: Record<string, unknown> = {};
+      for (const [name, value] of Object.entries(input.profile ?? {})) {
+        const spec = Object.hasOwn(rt.userFields, name) ? rt.userFields[name] : undefined;
+        if (!spec) throw fieldError(name, "not a declared user field");
+        const parsed = parseUserField(spec, value);
+        if (!parsed.ok) throw fieldError(name, parsed.text);
+        if (parsed.value !== undefined) Object.defineProperty(profile, name, { value: parsed.value, enumerable: true, writable: true, configurable: true });
       }
       if (typeof input.password === "string") await checkPassword(input.password, { email: email.email, username });
       const password = typeof input.password === "string" ? await rt.hasher.hash(input.password) : null;
@@ -93,6 +135,7 @@ export function createApi(rt: Runtime): Api {
           password,
           active: input.active ?? true,
           confirmedAt: input.confirmed ? rt.now() : null,
+          profile: Object.keys(profile).length ? profile : null,
         });
         for (const name of input.roles ?? []) {
           const r = await tx.roles.findByName(name);
@@ -107,7 +150,9 @@ export function createApi(rt: Runtime): Api {
     findUser: (identity) => findUserByIdentity(rt, identity),
     listUsers: (options) => datastore.users.list(options),
     hashPassword: (password) => rt.hasher.hash(password),
-    async changePassword(user, password) {
+    publicUser: (user) => publicUser(user, rt.userFields) as PublicUser<F>,
+    async changePassword(given, password) {
+      const user = await rowOf(given);
       await checkPassword(password, { email: user.email, username: user.username });
       // Unlike FS (whose token uniquifier lets tokens survive), a new password ends every token too.
       const fresh = (await datastore.users.findById(user.id)) ?? user;
@@ -115,14 +160,16 @@ export function createApi(rt: Runtime): Api {
       Object.assign(user, { password: fresh.password, fsUniquifier: fresh.fsUniquifier, fsTokenUniquifier: fresh.fsTokenUniquifier });
       await audit("password_changed", user, { by: "admin" });
     },
-    async activateUser(user) {
+    async activateUser(given) {
+      const user = await rowOf(given);
       if (user.active) return false;
       await datastore.users.update(user.id, { active: true });
-      user.active = true;
+      user.active = given.active = true;
       await audit("user_activated", user);
       return true;
     },
-    async deactivateUser(user) {
+    async deactivateUser(given) {
+      const user = await rowOf(given);
       if (!user.active) return false;
       // Deactivation ends every credential for good, not only while inactive: a reactivated account must not
       // find its old sessions, remember cookies or auth tokens working again. All of it in the database.
@@ -132,11 +179,31 @@ export function createApi(rt: Runtime): Api {
         return { fsUniquifier: await tx.users.rotateUniquifier(user.id), fsTokenUniquifier: await tx.users.rotateTokenUniquifier(user.id) };
       });
       Object.assign(user, rotated, { active: false });
+      given.active = false;
       await sweepUserSessions(rt, user.id);
       await audit("user_deactivated", user);
       return true;
     },
-    async resetAccess(user) {
+    async confirmUser(given) {
+      const user = await rowOf(given);
+      if (user.confirmedAt) return false;
+      const at = rt.now();
+      if (!(await datastore.users.markConfirmed(user.id, at, { fsUniquifier: user.fsUniquifier, email: user.email }))) return false;
+      user.confirmedAt = at;
+      await audit("user_confirmed", user, { by: "admin" });
+      return true;
+    },
+    async deleteUser(given) {
+      const user = await rowOf(given).catch(() => null);
+      if (!user) return false;
+      // Sessions first: with Redis they live outside the database the row is deleted from.
+      await rt.sessions.deleteForUser(user.id);
+      if (!(await datastore.users.delete(user.id))) return false;
+      await audit("user_deleted", user);
+      return true;
+    },
+    async resetAccess(given) {
+      const user = await rowOf(given);
       await datastore.users.update(user.id, { tfPrimaryMethod: null, tfTotpSecret: null, tfPhoneNumber: null, usTotpSecrets: null, usPhoneNumber: null, mfRecoveryCodes: null });
       user.fsUniquifier = await datastore.users.rotateUniquifier(user.id);
       user.fsTokenUniquifier = await datastore.users.rotateTokenUniquifier(user.id);
@@ -201,7 +268,7 @@ export function createApi(rt: Runtime): Api {
       return count;
     },
     auditEvents: (filter) => datastore.audit.list(filter),
-    issueAuthToken: (user) => issueAuthToken(rt, user, Math.floor(rt.now().getTime() / 1000)),
+    issueAuthToken: async (user) => issueAuthToken(rt, await rowOf(user), Math.floor(rt.now().getTime() / 1000)),
   };
   return api;
 }

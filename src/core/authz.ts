@@ -1,4 +1,3 @@
-import type { UserRecord } from "../datastore/contracts.js";
 import { reauthRequired, unauthenticated, unauthorized } from "./access.js";
 import { attachRemoteAddress, remoteAddress, RequestContext } from "./context.js";
 import { crossSiteRefused, isUnsafeMethod, verifyCsrf } from "./csrf.js";
@@ -6,6 +5,7 @@ import { errorResponse } from "./routes.js";
 import { authenticate, isFresh, type Mechanism } from "./identity.js";
 import { jsonResponse, plainErrorJson } from "./http/respond.js";
 import type { Runtime } from "./runtime.js";
+import { publicUser, type PublicUser, type UserFields } from "./public-user.js";
 
 /**
  * Framework-neutral guards. A requirement says which mechanisms may authenticate, how fresh the
@@ -26,15 +26,16 @@ export interface Requirement {
 }
 
 /**
- * `roles` and `permissions` are present only when the requirement names roles or permissions: only then are
- * they read from the datastore (a plain sign-in check skips that query on every request).
+ * `user` is the public view of the caller (never the database row: no hash, uniquifiers or second-factor
+ * secrets). `roles` and `permissions` are present only when the requirement names roles or permissions: only
+ * then are they read from the datastore (a plain sign-in check skips that query on every request).
  */
-export type GuardOutcome =
-  | { ok: true; user: UserRecord; mechanism: Mechanism; roles?: string[]; permissions?: string[]; setCookies: string[] }
+export type GuardOutcome<F extends UserFields = UserFields> =
+  | { ok: true; user: PublicUser<F>; mechanism: Mechanism; roles?: string[]; permissions?: string[]; setCookies: string[] }
   | { ok: false; response: Response };
 
-export interface Guards {
-  check(request: Request, requirement?: Requirement): Promise<GuardOutcome>;
+export interface Guards<F extends UserFields = UserFields> {
+  check(request: Request, requirement?: Requirement): Promise<GuardOutcome<F>>;
   loginRequired(): Requirement;
   authRequired(...args: (Mechanism | { within?: number })[]): Requirement;
   rolesRequired(...roles: string[]): Requirement;
@@ -71,8 +72,8 @@ export function createGuards(rt: Runtime): Guards {
         if (failure) return { ok: false, response: jsonResponse(ctx, 400, { errors: [rt.message(failure)], error_codes: [failure] }) };
       }
     }
-    const done = { ok: true as const, user: caller.user, mechanism: caller.mechanism, setCookies: ctx.setCookies };
-    if (!needsRoles(req)) return done;
+    const done = { ok: true as const, mechanism: caller.mechanism, setCookies: ctx.setCookies };
+    if (!needsRoles(req)) return { ...done, user: publicUser(caller.user, rt.userFields) };
     const roles = await rt.datastore.roles.rolesOfUser(caller.user.id);
     const roleNames = roles.map((r) => r.name);
     const permissions = [...new Set(roles.flatMap((r) => r.permissions))];
@@ -84,7 +85,7 @@ export function createGuards(rt: Runtime): Guards {
       all(req.permissionsRequired, permissions) &&
       any(req.permissionsAccepted, permissions);
     if (!allowed) return { ok: false, response: unauthorized(ctx) };
-    return { ...done, roles: roleNames, permissions };
+    return { ...done, user: publicUser(caller.user, rt.userFields, { roles: roleNames, permissions }), roles: roleNames, permissions };
   }
 
   return {

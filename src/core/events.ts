@@ -1,4 +1,5 @@
 import type { UserRecord } from "../datastore/contracts.js";
+import type { PublicUser } from "./public-user.js";
 
 /**
  * Typed events, the counterpart of Flask-Security's signals. Listeners may be async; a failing listener is
@@ -93,8 +94,15 @@ export interface HookVeto {
 
 export interface HookInput {
   action: HookedAction;
+  /**
+   * A copy of the request whose body holds `input` (JSON or urlencoded), so `request.json()` / `formData()` /
+   * `clone()` work; Rampart has read the original.
+   */
   request: Request;
-  user: UserRecord | null;
+  /** The submitted fields as parsed, without passwords, one-time codes, the CSRF token or the auth token. */
+  input: Readonly<Record<string, unknown>>;
+  /** The public view of the user the action concerns (never the row), or null. */
+  user: PublicUser | null;
 }
 
 export interface Hooks {

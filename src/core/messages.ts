@@ -88,6 +88,7 @@ export const defaultMessages = {
   INVALID_PASSWORD_CODE: "Password or code submitted is not valid",
   PASSCODE_NOT_PROVIDED: "Password or code not provided",
   CODE_HAS_BEEN_SENT: "Code has been sent.",
+  GENERIC_US_SIGNIN: "If that identity is in our system, you were sent a code.",
   INVALID_CODE: "Invalid code",
   TWO_FACTOR_FRESH_REQUIRED: "Confirm your current second factor to change or disable two-factor authentication",
 } as const;

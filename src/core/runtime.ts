@@ -7,24 +7,12 @@ import type { MessageKey } from "./messages.js";
 import type { SignInPipeline } from "./sign-in.js";
 import type { Services } from "./services.js";
 import type { Mailer } from "../mail/types.js";
-import type { z } from "zod";
+import type { UserFieldSpec } from "./public-user.js";
+
+export type { UserFieldSpec } from "./public-user.js";
 
 /** Serializes the user into `response.user` (Flask-Security's get_security_payload). */
 export type UserSerializer = (user: UserRecord) => Record<string, unknown> | Promise<Record<string, unknown>>;
-
-/**
- * A field the app declares on its users (stored in user.profile): accepted at registration, shown in the
- * serialized user and editable through PUT /profile unless switched off.
- */
-export interface UserFieldSpec {
-  schema: z.ZodType;
-  /** Accepted (and validated) by /register. Default true. */
-  register?: boolean;
-  /** Included in response.user and GET /profile. Default true. */
-  expose?: boolean;
-  /** Changeable through PUT /profile. Default true. */
-  update?: boolean;
-}
 
 export interface Logger {
   info(message: string): void;

@@ -6,6 +6,7 @@
  * - `postgres://…` / `postgresql://…`, optionally `?schema=NAME` (search_path of every pooled connection).
  * - `mysql://…` / `mariadb://…`.
  */
+import { existsSync, rmSync } from "node:fs";
 import { Kysely, sql } from "kysely";
 import type { Datastore } from "./contracts.js";
 import { KyselyDatastore } from "./kysely/datastore.js";
@@ -93,15 +94,34 @@ export async function openDatabase(url: string, options: OpenDatastoreOptions = 
     }
   } catch (err) {
     await db.destroy().catch(() => undefined);
-    throw err;
+    // Say which database could not be reached (several may be configured); never the password.
+    throw new Error(`cannot connect to ${describeTarget(target)}: ${errorText(err)}`, { cause: err });
   }
   return { db, dialect: target.dialect, schema, preparedSql };
 }
 
+/** Which database a URL names, for messages: dialect, host:port and database name (or SQLite path), no credentials. */
+export function describeTarget(target: ParsedDatabaseUrl): string {
+  if (target.dialect === "sqlite") return target.path === ":memory:" ? "in-memory SQLite" : `SQLite file ${target.path}`;
+  const url = new URL(target.dialect === "postgres" ? target.connectionString : target.uri);
+  const name = decodeURIComponent(url.pathname.replace(/^\//, "")) || "(default database)";
+  const host = `${url.hostname || "localhost"}${url.port ? `:${url.port}` : ""}`;
+  return `${target.dialect === "postgres" ? "PostgreSQL" : "MySQL/MariaDB"} database "${name}" on ${host}`;
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof AggregateError && err.errors.length) return [...new Set(err.errors.map(errorText))].join("; ");
+  if (err instanceof Error) return err.message || String((err as { code?: unknown }).code ?? err.name);
+  return String(err);
+}
+
 /** Opens the Kysely datastore for a DATABASE_URL; see the module comment for accepted forms. */
 export async function openDatastore(url: string, options: OpenDatastoreOptions = {}): Promise<Datastore> {
+  const target = parseDatabaseUrl(url);
+  const newFile = target.dialect === "sqlite" && target.path !== ":memory:" && !existsSync(target.path) ? target.path : null;
   const opened = await openDatabase(url, options);
   const datastore = new KyselyDatastore(opened.db, opened.dialect, { preparedSql: opened.preparedSql, schema: opened.schema });
+  if (newFile) removeIfLeftEmpty(datastore, opened.db, newFile);
   if (options.migrate) {
     try {
       await datastore.migrations.migrateToLatest();
@@ -111,4 +131,17 @@ export async function openDatastore(url: string, options: OpenDatastoreOptions =
     }
   }
   return datastore;
+}
+
+/**
+ * Opening a SQLite path creates the file. If nothing was ever created in it (e.g. the app refused to start on
+ * an unmigrated database), closing removes it again instead of leaving an empty file that looks like a database.
+ */
+function removeIfLeftEmpty(datastore: KyselyDatastore, db: Kysely<Database>, path: string): void {
+  const close = datastore.close.bind(datastore);
+  datastore.close = async () => {
+    const { rows } = await sql<{ n: number }>`select count(*) as n from sqlite_master`.execute(db).catch(() => ({ rows: [{ n: 1 }] }));
+    await close();
+    if (Number(rows[0]?.n) === 0) for (const suffix of ["", "-wal", "-shm", "-journal"]) rmSync(path + suffix, { force: true });
+  };
 }

@@ -43,6 +43,7 @@ button{margin-top:1rem;padding:.5rem 1.2rem;border:0;border-radius:4px;backgroun
 .flash{padding:.6rem .8rem;border-radius:4px;margin:.8rem 0}.flash.error,.errors{background:#fdecea;color:#8a1c12}
 .flash.info{background:#e8f1fb}.flash.success{background:#e7f6ec}.errors{list-style:none;padding:.3rem .6rem;margin:.3rem 0;border-radius:4px}
 table{border-collapse:collapse;width:100%}td,th{padding:.4rem;border-bottom:1px solid #ddd;text-align:left;font-size:.9rem}
+.wrap{overflow-wrap:anywhere}
 .inline{display:inline}nav{margin-top:2rem;font-size:.9rem}`;
 
 export function layout(title: string, body: SafeHtml, options: { flashes?: Flash[]; appName?: string } = {}): string {
@@ -54,7 +55,7 @@ export function layout(title: string, body: SafeHtml, options: { flashes?: Flash
 
 export interface FieldSpec {
   name: string;
-  /** Element id when `name` repeats on the page (several forms); default the name. */
+  /** The input's id (default: the name). Give one when a page has several forms with the same field. */
   id?: string;
   label: string;
   type?: "text" | "email" | "password" | "checkbox" | "hidden";
@@ -64,17 +65,22 @@ export interface FieldSpec {
   errors?: string[];
 }
 
+/**
+ * One labelled input. Its errors are tied to it (aria-describedby + aria-invalid) so screen readers announce
+ * them with the field; a one-time-code field asks phones for the digit keyboard.
+ */
 export function field(spec: FieldSpec): SafeHtml {
   const type = spec.type ?? "text";
   const id = spec.id ?? spec.name;
-  const errors = spec.errors?.length
-    ? html`<ul class="errors" id="${id}-errors">${spec.errors.map((e) => html`<li>${e}</li>`)}</ul>`
-    : "";
+  const errorsId = `${id}-errors`;
+  const errors = spec.errors?.length ? html`<ul class="errors" id="${errorsId}">${spec.errors.map((e) => html`<li>${e}</li>`)}</ul>` : "";
+  const described = spec.errors?.length ? html` aria-describedby="${errorsId}" aria-invalid="true"` : "";
   if (type === "hidden") return html`<input type="hidden" name="${spec.name}" value="${spec.value ?? ""}">`;
   if (type === "checkbox") {
-    return html`<label><input type="checkbox" name="${spec.name}" value="true"${spec.value === "true" ? new SafeHtml(" checked") : ""}> ${spec.label}</label>${errors}`;
+    return html`<label><input type="checkbox" name="${spec.name}" value="true"${spec.value === "true" ? new SafeHtml(" checked") : ""}${described}> ${spec.label}</label>${errors}`;
   }
-  return html`<label for="${id}">${spec.label}</label><input id="${id}" type="${type}" name="${spec.name}" value="${type === "password" ? "" : spec.value ?? ""}"${spec.autocomplete ? html` autocomplete="${spec.autocomplete}"` : ""}${spec.required ? new SafeHtml(" required") : ""}>${errors}`;
+  const numeric = type === "text" && spec.autocomplete === "one-time-code" ? new SafeHtml(' inputmode="numeric"') : "";
+  return html`<label for="${id}">${spec.label}</label><input id="${id}" type="${type}" name="${spec.name}" value="${type === "password" ? "" : spec.value ?? ""}"${spec.autocomplete ? html` autocomplete="${spec.autocomplete}"` : ""}${numeric}${spec.required ? new SafeHtml(" required") : ""}${described}>${errors}`;
 }
 
 export function form(options: {

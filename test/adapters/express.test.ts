@@ -11,6 +11,7 @@ function build({ rampart }: TestApp, parsersFirst: boolean): express.Express {
   if (!parsersFirst) app.use(...parsers);
   app.get("/health", (_req, res) => void res.type("text/plain").send("ok"));
   app.get("/api/protected", loginRequired(rampart), (req, res) => void res.json(ok({ email: req.rampart!.user.email, via: req.rampart!.mechanism })));
+  app.get("/api/me", loginRequired(rampart), (req, res) => void res.json(req.rampart!.user));
   app.get("/api/admin", rolesRequired(rampart, "admin"), (req, res) => void res.json(ok({ roles: req.rampart!.roles })));
   app.get("/api/fresh", freshRequired(rampart, 60), (_req, res) => void res.json(ok({ fresh: true })));
   app.post("/api/echo", loginRequired(rampart), (req, res) => void res.json(ok({ email: req.rampart!.user.email, body: req.body })));

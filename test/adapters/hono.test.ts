@@ -11,6 +11,7 @@ adapterScenario(
     app.use(rampartRoutes(rampart));
     app.get("/health", (c) => c.text("ok"));
     app.get("/api/protected", loginRequired(rampart), (c) => c.json(ok({ email: c.get("rampart").user.email, via: c.get("rampart").mechanism })));
+    app.get("/api/me", loginRequired(rampart), (c) => c.json(c.get("rampart").user));
     app.get("/api/admin", rolesRequired(rampart, "admin"), (c) => c.json(ok({ roles: c.get("rampart").roles })));
     app.get("/api/fresh", freshRequired(rampart, 60), (c) => c.json(ok({ fresh: true })));
     app.post("/api/echo", loginRequired(rampart), async (c) => c.json(ok({ email: c.get("rampart").user.email, body: await c.req.json() })));

@@ -22,6 +22,7 @@ adapterScenario(
     const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void | Promise<void>> = {
       "GET /health": (_req, res) => void res.end("ok"),
       "GET /api/protected": withGuard(rampart, guards.loginRequired(), (req, res) => json(res, ok({ email: req.rampart.user.email, via: req.rampart.mechanism }))),
+      "GET /api/me": withGuard(rampart, guards.loginRequired(), (req, res) => json(res, req.rampart.user)),
       "GET /api/admin": withGuard(rampart, guards.rolesRequired("admin"), (req, res) => json(res, ok({ roles: req.rampart.roles }))),
       "GET /api/fresh": withGuard(rampart, guards.freshRequired(60), (_req, res) => json(res, ok({ fresh: true }))),
       "POST /api/echo": withGuard(rampart, guards.loginRequired(), async (req, res) => json(res, ok({ email: req.rampart.user.email, body: await readJson(req) }))),

@@ -13,6 +13,7 @@ import type { UserRecord } from "../../src/datastore/contracts.js";
  *   GET  /api/admin       rolesRequired admin → { response: { roles } }
  *   GET  /api/fresh       freshRequired 60    → { response: { fresh: true } }
  *   POST /api/echo        loginRequired      → { response: { email, body } } (body: the JSON the app read)
+ *   GET  /api/me          loginRequired      → the guard's user as is (`res.json(req.rampart.user)`)
  * and Rampart's own routes mounted through the adapter.
  */
 export interface Started {
@@ -115,6 +116,45 @@ export function adapterScenario(name: string, start: (app: TestApp) => Promise<S
       const r = await client.get("/api/protected", { acceptJson: true });
       assert.equal(r.status, 200, r.body);
       assert.deepEqual(r.json.response, { email: EMAIL, via: "session" });
+    });
+
+    it("hands the app a public user view: sending it as is reveals no secret of the row", async () => {
+      const users = app.rampart.runtime.datastore.users;
+      // Every secret column gets a recognizable value, so its absence from the answer is meaningful.
+      await users.update(user.id, {
+        tfTotpSecret: "TFTOTPSECRETVALUE234567ABCDEFGH",
+        tfPhoneNumber: "+15555550123",
+        usTotpSecrets: JSON.stringify({ authenticator: "USTOTPSECRETVALUE234567ABCDEF" }),
+        usPhoneNumber: "+15555550177",
+        mfRecoveryCodes: JSON.stringify(["RECOVERYCODEONE1", "RECOVERYCODETWO2"]),
+        fsWebauthnUserHandle: "WEBAUTHNHANDLEVALUE",
+      });
+      try {
+        await app.rampart.api.issueAuthToken(user); // gives the row a token uniquifier
+        const row = (await users.findById(user.id))!;
+        const r = await client.get("/api/me", { acceptJson: true });
+        assert.equal(r.status, 200, r.body);
+        const view = JSON.parse(r.body) as Record<string, unknown>;
+        assert.equal(view.email, EMAIL);
+        assert.equal(view.id, user.id);
+        assert.equal(view.active, true);
+        assert.ok(view.confirmedAt, "confirmation time is part of the view");
+        const secrets = [row.password, row.fsUniquifier, row.fsTokenUniquifier, "TFTOTPSECRETVALUE234567ABCDEFGH", "5555550123", "USTOTPSECRETVALUE234567ABCDEF", "5555550177", "RECOVERYCODEONE1", "WEBAUTHNHANDLEVALUE"];
+        for (const secret of secrets) {
+          assert.ok(secret, "the row has the value");
+          assert.ok(!r.body.includes(secret!), `the answer leaks ${secret}: ${r.body}`);
+        }
+        for (const key of ["password", "fsUniquifier", "fsTokenUniquifier", "tfTotpSecret", "usTotpSecrets", "mfRecoveryCodes", "tfPhoneNumber", "usPhoneNumber"]) {
+          assert.ok(!(key in view), `no ${key} key`);
+        }
+        // The framework-neutral guard hands out the same view.
+        const outcome = await app.rampart.guards.check(new Request(`${server.base}/api/me`, { headers: { cookie: client.cookieHeader() } }));
+        assert.ok(outcome.ok);
+        const text = JSON.stringify(outcome);
+        for (const secret of secrets) assert.ok(!text.includes(secret!), `guards.check leaks ${secret}`);
+      } finally {
+        await users.update(user.id, { tfTotpSecret: null, tfPhoneNumber: null, usTotpSecrets: null, usPhoneNumber: null, mfRecoveryCodes: null, fsWebauthnUserHandle: null });
+      }
     });
 
     it("enforces CSRF on unsafe app routes for cookie sessions, and the app still reads its body", async () => {

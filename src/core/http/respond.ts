@@ -11,6 +11,8 @@ export interface MessageRef {
   params?: Record<string, string | number>;
   /** Already-rendered text (hook vetoes). */
   text?: string;
+  /** The HTTP status this error asks for (a hook veto's); JSON answers use it over their default. */
+  status?: number;
 }
 export type FieldErrors = Record<string, MessageRef[]>;
 
@@ -71,7 +73,15 @@ export function errorPayload(ctx: RequestContext, fieldErrors: FieldErrors): Rec
 }
 
 export function formErrorJson(ctx: RequestContext, fieldErrors: FieldErrors, status = 400): Response {
-  return jsonResponse(ctx, status, errorPayload(ctx, fieldErrors));
+  return jsonResponse(ctx, errorStatus(fieldErrors, status), errorPayload(ctx, fieldErrors));
+}
+
+/** The status an error answer takes: one an error asks for (a hook veto's 4xx/5xx), else `fallback`. */
+export function errorStatus(fieldErrors: FieldErrors, fallback = 400): number {
+  for (const refs of Object.values(fieldErrors)) {
+    for (const ref of refs) if (ref.status && Number.isInteger(ref.status) && ref.status >= 400 && ref.status <= 599) return ref.status;
+  }
+  return fallback;
 }
 
 /** Handler-level errors (401/403/400 anonymous-required, CSRF): only `errors` and `error_codes`. */

@@ -6,7 +6,7 @@ import { runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
 import { humanizeSeconds } from "../../core/humanize.js";
 import { takeFlashes } from "../../core/http/flash.js";
 import { externalUrl } from "../../core/http/links.js";
-import { errorPayload, htmlResponse, jsonResponse, type FieldErrors } from "../../core/http/respond.js";
+import { errorPayload, errorStatus, htmlResponse, jsonResponse, type FieldErrors } from "../../core/http/respond.js";
 import { userPayload } from "../../core/http/user-payload.js";
 import type { Caller } from "../../core/identity.js";
 import { readInput, text } from "../../core/input.js";
@@ -47,7 +47,7 @@ export async function postChangeEmail(ctx: RequestContext, caller: Caller | null
   const input = await readInput(ctx, { email: text() });
 
   const fail = async (errors: FieldErrors) => {
-    if (ctx.wantsJson) return jsonResponse(ctx, 400, { ...errorPayload(ctx, errors), current_email: user.email });
+    if (ctx.wantsJson) return jsonResponse(ctx, errorStatus(errors), { ...errorPayload(ctx, errors), current_email: user.email });
     return page(ctx, user, 200, { email: input.email ?? "", errors });
   };
   const sent = async (newEmail: string) => {

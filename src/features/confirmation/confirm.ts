@@ -2,7 +2,7 @@ import { recordAudit } from "../../core/audit.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
 import { issueCsrfToken } from "../../core/csrf.js";
-import { runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
+import { autoSignInVetoed, runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
 import { setFlash, takeFlashes } from "../../core/http/flash.js";
 import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
 import { spaMode, spaRedirect } from "../../core/http/spa.js";
@@ -120,7 +120,7 @@ async function confirmByToken(ctx: RequestContext, token: string | undefined): P
   await recordAudit(ctx, { event: "confirm", outcome: "success", user });
   await rt.events.emit("user_confirmed", { user });
   await runAfterHook(ctx, "confirm", user);
-  if (cfg.autoLoginAfterConfirm) {
+  if (cfg.autoLoginAfterConfirm && !(await autoSignInVetoed(ctx, user))) {
     // A GET never hands out an auth token; every sign-in check (active, lockout, two-factor…) still applies.
     const result = await rt.pipeline.signIn(ctx, { user, authnVia: ["confirm"], remember: false, kind: "session", includeAuthToken: false });
     // A second factor is still needed: the browser continues there (its pending state is set), as in FS.

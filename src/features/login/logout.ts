@@ -15,7 +15,7 @@ import { logoutConfirmPage } from "./pages.js";
 export async function postLogout(ctx: RequestContext, caller: Caller | null): Promise<Response> {
   const { rt } = ctx;
   const veto = await runBeforeHook(ctx, "logout", caller?.user ?? null);
-  if (veto) return formErrorJson(ctx, vetoErrors(veto), veto.status ?? 400);
+  if (veto) return formErrorJson(ctx, vetoErrors(veto));
   const ended = await endCurrentSession(ctx);
   clearSessionCookies(ctx);
   if (rt.config.csrf.cookieName) ctx.deleteCookie(rt.config.csrf.cookieName, { secure: rt.config.session.cookieSecure, sameSite: "Strict" });

@@ -3,6 +3,7 @@ import type { RequestContext } from "../../core/context.js";
 import { runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
 import { formErrorJson, htmlResponse, jsonResponse, renderMessages, type FieldErrors } from "../../core/http/respond.js";
 import type { Caller } from "../../core/identity.js";
+import { parseUserField } from "../../core/public-user.js";
 import { profilePage } from "./pages.js";
 
 /**
@@ -64,15 +65,15 @@ export async function putProfile(ctx: RequestContext, caller: Caller | null): Pr
       errors[name] = [{ code: "FIELD_NOT_UPDATABLE", params: { field: name.slice(0, 64) } }];
       continue;
     }
-    const parsed = spec.schema.safeParse(value);
-    if (parsed.success) changes[name] = parsed.data;
-    else errors[name] = [{ code: "INVALID_FIELD" }];
+    const parsed = parseUserField(spec, value);
+    if (parsed.ok) changes[name] = parsed.value;
+    else errors[name] = [{ code: "INVALID_FIELD", text: parsed.text }];
   }
   if (Object.keys(errors).length) return fieldErrorJson(ctx, errors);
   const fields = Object.keys(changes);
   if (!fields.length) return jsonResponse(ctx, 200, { user: await rt.serializeUser(user) });
   const veto = await runBeforeHook(ctx, "update_profile", user);
-  if (veto) return formErrorJson(ctx, vetoErrors(veto), veto.status ?? 400);
+  if (veto) return formErrorJson(ctx, vetoErrors(veto));
 
   const updated = await rt.datastore.transaction(async (tx) => {
     // Lock the row, then merge into what is stored now: concurrent updates of different fields all survive.

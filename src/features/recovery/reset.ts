@@ -3,7 +3,7 @@ import { interruptResponse } from "../../core/http/interrupt.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
 import { issueCsrfToken } from "../../core/csrf.js";
-import { runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
+import { autoSignInVetoed, runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
 import type { Caller } from "../../core/identity.js";
 import { setFlash } from "../../core/http/flash.js";
 import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
@@ -107,7 +107,7 @@ export async function postReset(ctx: RequestContext, caller: Caller | null, toke
     const context: ResetNoticeContext = { email: user.email, subject: cfg.emailSubjectPasswordNotice };
     await deliverMail(ctx, "reset_notice", user.email, context, user);
   }
-  if (cfg.autoLoginAfterReset) return autoLogin(ctx, cfg, user);
+  if (cfg.autoLoginAfterReset && !(await autoSignInVetoed(ctx, user))) return autoLogin(ctx, cfg, user);
   return notSignedIn(ctx, cfg);
 }
 

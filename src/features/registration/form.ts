@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { parseUserField, registrable, type UserFieldSpec } from "../../core/public-user.js";
 import type { RequestContext } from "../../core/context.js";
 import { sliceOf } from "../../core/config/slice.js";
 import { safeRedirect } from "../../core/http/redirects.js";
@@ -36,11 +36,9 @@ export interface FormEcho {
 /** Names an app field may not take: the form's own fields and object-prototype keys. */
 const RESERVED = new Set(["email", "username", "password", "password_confirm", "next", "csrf_token", "__proto__", "constructor", "prototype"]);
 
-/** The app's user fields that /register accepts (declared with `register !== false`). */
-export function registerFields(ctx: RequestContext): [string, z.ZodType][] {
-  return Object.entries(ctx.rt.userFields)
-    .filter(([name, spec]) => spec.register !== false && !RESERVED.has(name))
-    .map(([name, spec]) => [name, spec.schema]);
+/** The app's user fields that /register accepts (`register`, which defaults to `update`). */
+export function registerFields(ctx: RequestContext): [string, UserFieldSpec][] {
+  return Object.entries(ctx.rt.userFields).filter(([name, spec]) => registrable(spec) && !RESERVED.has(name));
 }
 
 const shape = { email: text(), username: text(), password: text(), password_confirm: text(), next: text() };
@@ -85,12 +83,12 @@ export async function readRegistrationForm(
   if (usernameError) errors.username = [usernameError];
 
   const profile: Record<string, unknown> = {};
-  for (const [name, schema] of registerFields(ctx)) {
+  for (const [name, spec] of registerFields(ctx)) {
     const raw = body[name];
     if (typeof raw === "string") echo.fields[name] = raw;
-    const parsed = schema.safeParse(raw);
-    if (!parsed.success) errors[name] = [{ code: "INVALID_FIELD" }];
-    else if (parsed.data !== undefined) profile[name] = parsed.data;
+    const parsed = parseUserField(spec, raw);
+    if (!parsed.ok) errors[name] = [{ code: "INVALID_FIELD", text: parsed.text }];
+    else if (parsed.value !== undefined) profile[name] = parsed.value;
   }
   if (rawNext && !next) errors.next = [{ code: "INVALID_REDIRECT" }];
 

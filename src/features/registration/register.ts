@@ -2,7 +2,7 @@ import { recordAudit } from "../../core/audit.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
 import { issueCsrfToken } from "../../core/csrf.js";
-import { runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
+import { autoSignInVetoed, runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
 import { setFlash, takeFlashes } from "../../core/http/flash.js";
 import { safeRedirect } from "../../core/http/redirects.js";
 import { formErrorJson, htmlResponse, jsonResponse, plainErrorJson, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
@@ -103,7 +103,7 @@ async function registered(ctx: RequestContext, form: RegistrationForm, user: Use
     await deliverMail(ctx, "welcome", user.email, context, user);
   }
   await runAfterHook(ctx, "register", user);
-  if (pending) return answerRegistered(ctx, form, user, { signedIn: false });
+  if (pending || (await autoSignInVetoed(ctx, user))) return answerRegistered(ctx, form, user, { signedIn: false });
 
   const result = await rt.pipeline.signIn(ctx, { user, authnVia: ["register"], remember: false, kind: "session", includeAuthToken: ctx.includeAuthToken() });
   // e.g. a second factor must be set up first: the same payload /login gives, nobody signed in yet.

@@ -66,7 +66,7 @@ export async function postRevoke(ctx: RequestContext, caller: Caller | null): Pr
     return formErrorJson(ctx, { id: [{ code: "INVALID_SESSION_ID" }] });
   }
   const veto = await runBeforeHook(ctx, "revoke_session", me.user);
-  if (veto) return formErrorJson(ctx, vetoErrors(veto), veto.status ?? 400);
+  if (veto) return formErrorJson(ctx, vetoErrors(veto));
   const currentId = me.session?.id ?? null;
   let revoked: string[] = [];
   if (scope === "one") {

@@ -4,10 +4,10 @@ import { form, html, layout, type Flash } from "../../pages/kit.js";
 import { tfConfig } from "./state.js";
 
 /** HTML pages of the two-factor flow: the code form and the setup form (with the QR code while enrolling). */
-export function validatePage(ctx: RequestContext, options: { csrfToken: string; method: string; errors?: FieldErrors }): string {
+export function validatePage(ctx: RequestContext, options: { csrfToken: string; method: string; errors?: FieldErrors; qr?: { dataUrl: string; key: string } | null }): string {
   const { rt } = ctx;
   const hint = options.method === "authenticator" ? "Enter the code shown by your authenticator app." : "Enter the code we sent you.";
-  const body = html`<p>${hint}</p>${form({
+  const body = html`${options.qr ? qrBlock(options.qr) : ""}<p>${hint}</p>${form({
     action: rt.url(tfConfig(rt).validateUrl),
     id: "tf-validate-form",
     csrfToken: options.csrfToken,
@@ -16,6 +16,11 @@ export function validatePage(ctx: RequestContext, options: { csrfToken: string; 
     submit: "Verify",
   })}`;
   return layout("Two-factor authentication", body, { appName: rt.config.appName });
+}
+
+/** The QR code and key an authenticator app is set up with. */
+function qrBlock(qr: { dataUrl: string; key: string }) {
+  return html`<p>Scan this code with your authenticator app, or enter the key by hand.</p><p><img src="${qr.dataUrl}" alt="QR code for your authenticator app" width="200" height="200"></p><p>Key: <code>${qr.key}</code></p>`;
 }
 
 export function setupPage(
@@ -34,9 +39,7 @@ export function setupPage(
   const { rt } = ctx;
   const cfg = tfConfig(rt);
   const cur = options.current;
-  const enrol = options.qr
-    ? html`<p>Scan this code with your authenticator app, or enter the key by hand.</p><p><img src="${options.qr.dataUrl}" alt="QR code for your authenticator app" width="200" height="200"></p><p>Key: <code>${options.qr.key}</code></p>`
-    : "";
+  const enrol = options.qr ? qrBlock(options.qr) : "";
   const codeForm = options.validating
     ? form({
         action: rt.url(cfg.validateUrl),
@@ -50,7 +53,7 @@ export function setupPage(
 ${options.methods.map((m) => html`<label><input type="radio" name="setup" value="${m}" required> ${m}</label>`)}
 ${cur?.canDisable ? html`<label><input type="radio" name="setup" value="disable" required> disable</label>` : ""}
 ${[...errorsFor(ctx, options.errors, ""), ...errorsFor(ctx, options.errors, "setup")].map((e) => html`<p class="errors">${e}</p>`)}
-${cur ? html`<p>Current method: ${cur.method}.</p><label for="code">Current authenticator code (needed to change or disable it)</label><input id="code" type="text" name="code" autocomplete="one-time-code">${errorsFor(ctx, options.errors, "code").map((e) => html`<p class="errors">${e}</p>`)}` : ""}
+${cur ? html`<p>Current method: ${cur.method}.</p><label for="code">Current authenticator code (needed to change or disable it)</label><input id="code" type="text" name="code" autocomplete="one-time-code" inputmode="numeric">${errorsFor(ctx, options.errors, "code").map((e) => html`<p class="errors">${e}</p>`)}` : ""}
 ${options.methods.includes("sms") ? html`<label for="phone">Phone (for sms)</label><input id="phone" type="text" name="phone" autocomplete="tel">${errorsFor(ctx, options.errors, "phone").map((e) => html`<p class="errors">${e}</p>`)}` : ""}
 <button type="submit">Set up</button></form>`;
   return layout("Set up two-factor authentication", html`${enrol}${codeForm}${options.validating ? "" : choose}`, { appName: rt.config.appName, flashes: options.flashes ?? [] });

@@ -7,7 +7,8 @@ import { userPayload } from "../../core/http/user-payload.js";
 import type { Caller } from "../../core/identity.js";
 import { readInput, str } from "../../core/input.js";
 import { clearSessionCookies, endCurrentSession } from "../../core/session-cookies.js";
-import { resealIfNeeded } from "../../core/passcodes/index.js";
+import { resealIfNeeded, totpConfig } from "../../core/passcodes/index.js";
+import { qrCodeDataUrl, totpUri } from "../../crypto/totp/index.js";
 import { checkCode, clearAttempts, drawAttempt } from "./codes.js";
 import { validatePage } from "./pages.js";
 import { recoveryOptions } from "./rescue.js";
@@ -55,8 +56,9 @@ export async function postValidate(ctx: RequestContext, caller: Caller | null): 
     return postChangeValidate(ctx, caller, pending, input.code ?? "", () => permissionDenied(ctx));
   }
   let user = pending.user;
+  let retryQr: { dataUrl: string; key: string } | null = null;
   const fail = async (errors: FieldErrors, status = 400): Promise<Response> =>
-    ctx.wantsJson ? formErrorJson(ctx, errors, status) : htmlResponse(ctx, status >= 500 ? status : 200, validatePage(ctx, { csrfToken: await issueCsrfToken(ctx), method: state.m ?? "", errors }));
+    ctx.wantsJson ? formErrorJson(ctx, errors, status) : htmlResponse(ctx, status >= 500 ? status : 200, validatePage(ctx, { csrfToken: await issueCsrfToken(ctx), method: state.m ?? "", errors, qr: retryQr }));
 
   const veto = await runBeforeHook(ctx, "tf_validate", user);
   if (veto) return fail(vetoErrors(veto));
@@ -75,6 +77,10 @@ export async function postValidate(ctx: RequestContext, caller: Caller | null): 
   if (!(await checkCode(ctx, user, method, secret, code, state.n ?? 0))) {
     if (!setup) await rt.events.emit("user_failed_authn", { user, identity: user.email, authType: "tf", reason: "TWO_FACTOR_INVALID_TOKEN" });
     await recordAudit(ctx, { event: "tf_validate", outcome: "failure", user, details: { method, setup } });
+    // Setting up an authenticator: the page shows the QR code again (the user may not have scanned it yet).
+    if (setup && method === "authenticator" && !ctx.wantsJson) {
+      retryQr = { dataUrl: await qrCodeDataUrl(totpUri({ secret, issuer: totpConfig(rt).issuer!, account: user.username ?? user.email })), key: secret };
+    }
     return fail({ code: [{ code: "TWO_FACTOR_INVALID_TOKEN" }] });
   }
   await clearAttempts(ctx, user);

@@ -20,7 +20,8 @@ export function signinPage(
       id: `us-send-${method}`,
       csrfToken: options.csrfToken,
       fields: [
-        { name: "identity", label: identityLabel, type: "text", value: options.identity ?? "", autocomplete: "username", required: true },
+        // Its own id: the sign-in form above has an "identity" input too, and ids must be unique for labels.
+        { name: "identity", id: `us-send-${method}-identity`, label: identityLabel, type: "text", value: options.identity ?? "", autocomplete: "username", required: true },
         { name: "chosen_method", label: "", type: "hidden", value: method },
       ],
       submit: method === "email" ? "Email me a code" : "Text me a code",

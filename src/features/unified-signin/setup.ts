@@ -96,8 +96,14 @@ export async function postSetup(ctx: RequestContext, caller: Caller | null): Pro
   }
   await recordAudit(ctx, { event: "us_setup_started", outcome: "info", user, details: { method } });
   if (ctx.wantsJson) return jsonResponse(ctx, 200, { chosen_method: method, phone, state, ...extras, csrf_token: await issueCsrfToken(ctx) });
-  const qr = method === "authenticator" ? { dataUrl: await qrCodeDataUrl(extras.authr_uri as string), key: secret } : undefined;
+  const qr = method === "authenticator" ? await authenticatorQr(ctx, user, secret) : undefined;
   return page(ctx, user, { pending: { state, method, qr } });
+}
+
+/** The QR code (and key) an authenticator app scans for this secret. */
+async function authenticatorQr(ctx: RequestContext, user: UserRecord, secret: string): Promise<{ dataUrl: string; key: string }> {
+  const uri = totpUri({ secret, issuer: totpConfig(ctx.rt).issuer!, account: user.username ?? user.email });
+  return { dataUrl: await qrCodeDataUrl(uri), key: secret };
 }
 
 /** POST /us-setup/<state>: a correct code for the new secret makes the method the user's. */
@@ -114,7 +120,9 @@ export async function postSetupState(ctx: RequestContext, caller: Caller | null,
   const nonce = typeof p?.n === "number" ? p.n : -1;
   const secret = sealed ? secretBox(rt).open(sealed) : null;
   const pendingState = p && typeof params.state === "string" ? { state: params.state, method } : null;
-  const fail = async (errors: FieldErrors, status = 400) => (ctx.wantsJson ? formErrorJson(ctx, errors, status) : page(ctx, user, { errors, pending: status === 400 && pendingState && errors.passcode ? pendingState : null }));
+  // A wrong code shows the same set-up page again, QR code included: the user has not scanned it yet, maybe.
+  const retry = async () => ({ ...pendingState!, ...(method === "authenticator" && secret ? { qr: await authenticatorQr(ctx, user, secret) } : {}) });
+  const fail = async (errors: FieldErrors, status = 400) => (ctx.wantsJson ? formErrorJson(ctx, errors, status) : page(ctx, user, { errors, pending: status === 400 && pendingState && errors.passcode ? await retry() : null }));
   if (!verified.ok && verified.reason === "expired") return fail({ "": [{ code: "US_SETUP_EXPIRED", params: { within: humanizeSeconds(cfg.setupWithinSeconds) } }] });
   // A state minted before the user had two-factor (so without its proof) cannot add a method after.
   const mintedFactor = typeof p?.f === "string" ? p.f : null;

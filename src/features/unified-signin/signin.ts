@@ -142,5 +142,7 @@ export async function postSendCode(ctx: RequestContext, action: string): Promise
 async function codeSentAnswer(ctx: RequestContext, action: string, identity: string, next: string | null): Promise<Response> {
   const csrfToken = await issueCsrfToken(ctx);
   if (ctx.wantsJson) return jsonResponse(ctx, 200, { csrf_token: csrfToken });
-  return htmlResponse(ctx, 200, signinPage(ctx, { csrfToken, action, identity, next, flashes: [{ category: "info", message: ctx.rt.message("CODE_HAS_BEEN_SENT") }] }));
+  // Generic mode answers the same whether or not a code went out, so it must not claim one was sent (as FS).
+  const message = ctx.rt.message(ctx.rt.config.returnGenericResponses ? "GENERIC_US_SIGNIN" : "CODE_HAS_BEEN_SENT");
+  return htmlResponse(ctx, 200, signinPage(ctx, { csrfToken, action, identity, next, flashes: [{ category: "info", message }] }));
 }

@@ -4,7 +4,7 @@ import type { RequestContext } from "../../core/context.js";
 import { issueCsrfToken } from "../../core/csrf.js";
 import { runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
 import { setFlash, takeFlashes } from "../../core/http/flash.js";
-import { errorPayload, htmlResponse, jsonResponse, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
+import { errorPayload, errorStatus, htmlResponse, jsonResponse, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
 import { userPayload } from "../../core/http/user-payload.js";
 import type { Caller } from "../../core/identity.js";
 import { readInput, text } from "../../core/input.js";
@@ -44,7 +44,7 @@ export async function postChangeUsername(ctx: RequestContext, caller: Caller | n
   const cfg = sliceOf(rt.config, usernameFeaturesSlice);
   const input = await readInput(ctx, { username: text() });
   const fail = (errors: FieldErrors) =>
-    ctx.wantsJson ? Promise.resolve(jsonResponse(ctx, 400, { ...errorPayload(ctx, errors), current_username: user.username })) : page(ctx, user, { username: input.username ?? "", errors });
+    ctx.wantsJson ? Promise.resolve(jsonResponse(ctx, errorStatus(errors), { ...errorPayload(ctx, errors), current_username: user.username })) : page(ctx, user, { username: input.username ?? "", errors });
 
   let next: string | null;
   if (input.username === "" && !rt.config.username.required) {

@@ -1,0 +1,39 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { it } from "node:test";
+
+/**
+ * Type-level tests: tsc must accept test/types/*.ts, whose `@ts-expect-error` lines mark what must not typecheck
+ * (an unused one is an error too, so a type that became too loose fails here).
+ */
+it("declared user fields and the public user view are typed end to end (tsc)", { timeout: 120_000 }, () => {
+  const root = new URL("../..", import.meta.url).pathname;
+  const tsc = spawnSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, "-p", "test/types/tsconfig.json"], { cwd: root, encoding: "utf8" });
+  assert.equal(tsc.status, 0, `tsc failed:\n${tsc.stdout}${tsc.stderr}`);
+});
+
+/**
+ * Express and Fastify type `req.rampart` globally, so an app registers its fields once with
+ * `declare module "rampart" { interface Register { userFields } }`. Checked against the built package (as an
+ * app sees it): the sources are built into a scratch node_modules/rampart, never into the checkout's dist/.
+ */
+it("an app's registered fields type Express's and Fastify's req.rampart (built package)", { timeout: 180_000 }, () => {
+  const root = new URL("../..", import.meta.url).pathname;
+  const tsc = (args: string[]) => spawnSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, ...args], { cwd: root, encoding: "utf8" });
+  const scratch = mkdtempSync(join(root, ".types-scratch-"));
+  try {
+    const pkg = join(scratch, "node_modules", "rampart");
+    mkdirSync(pkg, { recursive: true });
+    cpSync(join(root, "package.json"), join(pkg, "package.json"));
+    const build = tsc(["-p", "tsconfig.build.json", "--outDir", join(pkg, "dist")]);
+    assert.equal(build.status, 0, `build:\n${build.stdout}${build.stderr}`);
+    cpSync(join(root, "test/types/registered-fields.app.txt"), join(scratch, "app.ts"));
+    writeFileSync(join(scratch, "tsconfig.json"), JSON.stringify({ extends: "../tsconfig.json", compilerOptions: { noEmit: true, declaration: false, rootDir: "." }, include: ["app.ts"] }));
+    const check = tsc(["-p", join(scratch, "tsconfig.json")]);
+    assert.equal(check.status, 0, `tsc:\n${check.stdout}${check.stderr}`);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+});
