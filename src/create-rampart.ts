@@ -9,6 +9,7 @@ import type { Feature } from "./core/feature.js";
 import { jsonResponse, textResponse } from "./core/http/respond.js";
 import { defaultMessages, formatMessage } from "./core/messages.js";
 import { errorResponse, runRoute, type RouteDef } from "./core/routes.js";
+import { sweepSessionEnds } from "./core/session-ends.js";
 import type { Logger, Runtime, UserSerializer } from "./core/runtime.js";
 import type { UserFields, UserFieldSpec } from "./core/public-user.js";
 import type { Services } from "./core/services.js";
@@ -234,11 +235,18 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
   // Sessions are checked on every use; this sweep only keeps the store from growing without bound.
   const sweep = async () => {
     const now = rt.now();
-    try {
-      await rt.sessions.deleteExpired(now, new Date(now.getTime() - config.session.idleTimeoutSeconds * 1000));
-      await rt.datastore.remember.deleteExpired(now);
-    } catch (error) {
-      logger.warn(`session cleanup failed: ${(error as Error).message}`);
+    // Each on its own: a session store that is down (Redis) must not stop the database's clean-up.
+    const steps: [string, () => Promise<unknown>][] = [
+      ["sessions", () => rt.sessions.deleteExpired(now, new Date(now.getTime() - config.session.idleTimeoutSeconds * 1000))],
+      ["remember records", () => rt.datastore.remember.deleteExpired(now)],
+      ["session end markers", () => sweepSessionEnds(rt, now)],
+    ];
+    for (const [what, step] of steps) {
+      try {
+        await step();
+      } catch (error) {
+        logger.warn(`${what} cleanup failed: ${(error as Error).message}`);
+      }
     }
   };
   const timer = config.session.cleanupIntervalSeconds > 0 ? setInterval(sweep, config.session.cleanupIntervalSeconds * 1000) : null;

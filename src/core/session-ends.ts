@@ -24,3 +24,8 @@ export async function sessionEnded(rt: Runtime, id: string, now: Date): Promise<
   if (!external(rt)) return false;
   return (await rt.datastore.attempts.peek(PREFIX + id, rt.config.session.absoluteTimeoutSeconds, now)) > 0;
 }
+
+/** Sweeps the markers older than any session could be (the periodic clean-up). */
+export function sweepSessionEnds(rt: Runtime, now: Date): Promise<number> {
+  return rt.datastore.attempts.deleteExpired(PREFIX, rt.config.session.absoluteTimeoutSeconds, now);
+}

@@ -290,6 +290,11 @@ export interface AttemptStore {
   /** Current count in the window, without counting (0 when none or expired). */
   peek(key: string, windowSeconds: number, now: Date): Promise<number>;
   clear(key: string): Promise<void>;
+  /**
+   * Deletes the counters whose key starts with `prefix` and whose window (all of the same length for that prefix)
+   * is over; returns how many went. A sweep, so markers of one kind do not pile up.
+   */
+  deleteExpired(prefix: string, windowSeconds: number, now: Date): Promise<number>;
 }
 
 export interface Datastore {

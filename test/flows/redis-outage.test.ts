@@ -49,7 +49,10 @@ class OwnRedis {
     return `redis://127.0.0.1:${this.port}/0`;
   }
   async start(): Promise<void> {
-    this.proc = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--dir", this.dir, "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+    const proc = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--dir", this.dir, "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+    this.proc = proc;
+    // Never leave the server behind, even when the test process is killed mid-way.
+    process.once("exit", () => proc.kill("SIGKILL"));
     for (let i = 0; i < 100 && !(await reachable(this.port)); i++) await new Promise((r) => setTimeout(r, 50));
     const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
     for (let i = 0; i < 100; i++) {
@@ -73,7 +76,12 @@ class OwnRedis {
     await exited;
     this.proc = null;
   }
+  /** Freezes (SIGSTOP) or thaws (SIGCONT) the server: a Redis that accepts connections but never answers. */
+  freeze(frozen: boolean): void {
+    this.proc?.kill(frozen ? "SIGSTOP" : "SIGCONT");
+  }
   async dispose(): Promise<void> {
+    this.freeze(false);
     if (this.proc) {
       this.proc.kill("SIGKILL");
       this.proc = null;
@@ -166,6 +174,25 @@ describe("sessions in a Redis that goes down", () => {
         assert.equal(await status(formBrowser), 401);
         assert.equal((await app.client().login(jsonUser, NEW)).status, 200, "the new password is in force");
         assert.equal((await app.client().login(formUser, NEW)).status, 200);
+      });
+
+      it("a Redis that hangs: the request gets 503 within the command timeout, not a hang", async () => {
+        const email = await newUser();
+        const browser = app.client();
+        await browser.login(email, OLD);
+        redis.freeze(true);
+        try {
+          const started = Date.now();
+          const r = await browser.get("/api/protected", { acceptJson: true });
+          const took = Date.now() - started;
+          assert.equal(r.status, 503);
+          assert.ok(r.headers.get("retry-after"));
+          assert.ok(took < 5000, `answered in ${took} ms`);
+        } finally {
+          redis.freeze(false);
+        }
+        await storeBack();
+        assert.equal(await status(browser), 200, "the session works again once Redis answers");
       });
 
       it("a change committed while Redis is down (token caller, admin API) answers success; old sessions refused once it is back", async () => {

@@ -22,6 +22,21 @@ export function attemptStoreConformance(factory: DatastoreFactory): void {
       assert.equal(await ds().attempts.hit(key, 60, at(62)), 1, "cleared");
     });
 
+    it("deleteExpired sweeps only the prefix's counters whose window is over; wildcards in the prefix are literal", async () => {
+      const kind = `sweep_${tag()}:`;
+      const old = `${kind}old`;
+      const fresh = `${kind}fresh`;
+      const lookalike = `${kind.replace("_", "X")}old`;
+      const other = `other-${tag()}`;
+      for (const key of [old, lookalike, other]) await ds().attempts.hit(key, 60, t0);
+      await ds().attempts.hit(fresh, 60, at(50));
+      assert.equal(await ds().attempts.deleteExpired(kind, 60, at(61)), 1, "only the old one of this kind");
+      assert.equal(await ds().attempts.peek(old, 3600, at(61)), 0);
+      assert.equal(await ds().attempts.peek(fresh, 60, at(61)), 1, "a live window stays");
+      assert.equal(await ds().attempts.peek(lookalike, 3600, at(61)), 1, "\"_\" in the prefix is not a wildcard");
+      assert.equal(await ds().attempts.peek(other, 3600, at(61)), 1, "other kinds stay");
+    });
+
     it("50 concurrent hits get 50 distinct counts: a budget of 5 lets exactly 5 through", async () => {
       const key = `tf:${tag()}`;
       const counts = await Promise.all(Array.from({ length: 50 }, () => ds().attempts.hit(key, 300, t0)));

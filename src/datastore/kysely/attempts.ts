@@ -44,6 +44,18 @@ export class KyselyAttemptStore implements AttemptStore {
     return Number(row.count);
   }
 
+  async deleteExpired(prefix: string, windowSeconds: number, now: Date): Promise<number> {
+    // LIKE with the prefix's own wildcards escaped, so "a_b:" never matches "aXb:". "!" as the escape character:
+    // a backslash means different things in MySQL and PostgreSQL string literals.
+    const pattern = prefix.replace(/[!%_]/g, (c) => "!" + c) + "%";
+    const result = await this.ctx.db
+      .deleteFrom("rampart_attempt")
+      .where(sql<boolean>`${sql.ref("key")} like ${pattern} escape '!'`)
+      .where("window_start", "<=", now.getTime() - windowSeconds * 1000)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   async clear(key: string): Promise<void> {
     await this.ctx.db.deleteFrom("rampart_attempt").where("key", "=", key).execute();
   }
