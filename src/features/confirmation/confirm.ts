@@ -10,6 +10,7 @@ import { humanizeSeconds } from "../../core/humanize.js";
 import { readInput, str } from "../../core/input.js";
 import { fingerprint, verifyLinkToken } from "../../core/link-tokens.js";
 import { deliverMail } from "../../core/mail-delivery.js";
+import { proveMailbox } from "../../core/mailbox-proof.js";
 import { normalizeEmailAddress } from "../../core/policy/index.js";
 import type { Runtime } from "../../core/runtime.js";
 import type { UserRecord } from "../../datastore/contracts.js";
@@ -87,7 +88,7 @@ async function confirmByToken(ctx: RequestContext, token: string | undefined): P
   const expired = !check.ok && check.reason === "expired";
   // An expired link still names its user (the signature is good): FS reports "already confirmed" for them.
   if (expired) check = verifyLinkToken(rt, "confirm", token, Number.MAX_SAFE_INTEGER);
-  const user = check.ok ? await linkUser(rt, check.data) : null;
+  let user = check.ok ? await linkUser(rt, check.data) : null;
   const failure = async (reason: "invalid" | "expired" | "already_confirmed" | "vetoed", u: UserRecord | null) =>
     recordAudit(ctx, { event: "confirm", outcome: "failure", user: u, details: { reason } });
 
@@ -111,12 +112,14 @@ async function confirmByToken(ctx: RequestContext, token: string | undefined): P
     await failure("vetoed", user);
     return { kind: "error", reason: "vetoed", text: veto.message, user };
   }
-  const at = ctx.now();
-  if (!(await markConfirmed(rt, user, at))) {
+  // The link proves the mailbox: what predates it goes (sessions, remember cookies, tokens, other sign-in
+  // methods); the password stays — it is the registrant's, and confirming accepts the registration.
+  const proof = await proveMailbox(ctx, user, "confirm", { password: true, rotate: cfg.loginWithoutConfirmation });
+  if (!proof.proved) {
     await failure("already_confirmed", user);
     return { kind: "already", user };
   }
-  user.confirmedAt = at;
+  user = proof.user;
   await recordAudit(ctx, { event: "confirm", outcome: "success", user });
   await rt.events.emit("user_confirmed", { user });
   await runAfterHook(ctx, "confirm", user);
@@ -135,16 +138,6 @@ async function linkUser(rt: Runtime, data: string[]): Promise<UserRecord | null>
   if (data.length !== 2) return null;
   const user = await rt.datastore.users.findByUniquifier(data[0]!);
   return user && fingerprint(user.email) === data[1] ? user : null;
-}
-
-/**
- * Sets confirmed_at exactly once, even when the link is opened many times at once. The first (empty) update
- * takes the row's write lock, so a concurrent confirmation waits for this transaction and then reads the
- * committed confirmed_at (READ COMMITTED on PostgreSQL; MySQL's snapshot starts at the first read, after the
- * lock; SQLite serializes write transactions).
- */
-async function markConfirmed(rt: Runtime, user: UserRecord, at: Date): Promise<boolean> {
-  return rt.datastore.users.markConfirmed(user.id, at, { fsUniquifier: user.fsUniquifier, email: user.email });
 }
 
 function answer(ctx: RequestContext, outcome: Outcome): Response {

@@ -1,6 +1,7 @@
 import { sliceOf } from "../../core/config/slice.js";
 import type { Feature } from "../../core/feature.js";
 import { humanizeSeconds } from "../../core/humanize.js";
+import { signInProvesMailbox } from "../../core/mailbox-proof.js";
 import { confirmationSlice } from "./config.js";
 import { getConfirm, getConfirmToken, postConfirm } from "./confirm.js";
 import { confirmationInstructions } from "./emails.js";
@@ -41,7 +42,8 @@ export const confirmationFeature: Feature = {
       {
         name: "confirmed",
         async run(_ctx, attempt) {
-          if (cfg.loginWithoutConfirmation || attempt.user.confirmedAt) return { kind: "continue" };
+          // An emailed sign-in code proves the mailbox itself (the pipeline confirms the account as it signs in).
+          if (cfg.loginWithoutConfirmation || attempt.user.confirmedAt || signInProvesMailbox(attempt.authnVia)) return { kind: "continue" };
           return { kind: "deny", code: "CONFIRMATION_REQUIRED", field: "email" };
         },
       },

@@ -14,7 +14,6 @@ import type { UserRecord } from "../../datastore/contracts.js";
 import { clearPasscodeAttempts, drawPasscodeAttempt, matchPasscode, sendSigninCode } from "./codes.js";
 import { activeCodeMethods, sendingMethods, usConfig } from "./methods.js";
 import { signinPage } from "./pages.js";
-import { proveEmail } from "./proof.js";
 
 /**
  * GET/POST /us-signin and POST /us-signin/send-code. The passcode is tried against the password, then each
@@ -78,9 +77,9 @@ export async function postSignin(ctx: RequestContext, action: string): Promise<R
   if (!method) return failed("passcode", "INVALID_PASSWORD_CODE", user);
   await clearPasscodeAttempts(ctx, user);
 
-  const signedUser = method === "email" ? await proveEmail(ctx, user) : user;
+  // An emailed code also proves the mailbox: the pipeline handles that once the sign-in is allowed.
   const result = await rt.pipeline.signIn(ctx, {
-    user: signedUser,
+    user,
     authnVia: [method],
     remember,
     kind: "session",
@@ -89,6 +88,7 @@ export async function postSignin(ctx: RequestContext, action: string): Promise<R
   });
   if (result.kind === "deny") return fail(generic ? { "": [{ code: "GENERIC_AUTHN_FAILED" }] } : { identity: [{ code: result.code, params: result.params }] }, result.status ?? 400);
   if (result.kind === "interrupt") return interruptResponse(ctx, result);
+  const signedUser = result.user;
   await runAfterHook(ctx, "us_signin", signedUser);
   if (ctx.wantsJson) return jsonResponse(ctx, 200, await userPayload(ctx, signedUser, result.authToken, { tf_required: false }));
   return redirectResponse(ctx, next ?? rt.config.urls.postLoginView);

@@ -7,12 +7,11 @@ import { spaMode, spaRedirect } from "../../core/http/spa.js";
 import type { MessageKey } from "../../core/messages.js";
 import { clearPasscodeAttempts, drawPasscodeAttempt, matchMethodCode } from "./codes.js";
 import { activeCodeMethods, usConfig } from "./methods.js";
-import { proveEmail } from "./proof.js";
 
 /**
  * GET /us-verify-link?id=<fs_uniquifier>&code=<code>: the magic link mailed with a sign-in code. It signs in
  * through the pipeline like the code would (authn_via "email"); it is consumed once (the code's single use),
- * draws from the same per-account budget, never hands out a token, and proves the mailbox (see proof.ts).
+ * draws from the same per-account budget, never hands out a token, and proves the mailbox (core/mailbox-proof.ts).
  * Outcomes are redirects: to POST_LOGIN_VIEW, to the second-factor page, or back to sign-in with the error.
  */
 export async function getVerifyLink(ctx: RequestContext): Promise<Response> {
@@ -35,9 +34,8 @@ export async function getVerifyLink(ctx: RequestContext): Promise<Response> {
     return linkError(ctx, generic ? "GENERIC_AUTHN_FAILED" : "INVALID_CODE");
   }
   await clearPasscodeAttempts(ctx, user);
-  const proved = await proveEmail(ctx, user);
   const result = await rt.pipeline.signIn(ctx, {
-    user: proved,
+    user,
     authnVia: ["email"],
     remember: false,
     kind: "session",
@@ -50,7 +48,8 @@ export async function getVerifyLink(ctx: RequestContext): Promise<Response> {
     if (spaMode(ctx)) return spaRedirect(ctx, cfg.loginErrorView ?? rt.url(cfg.signinUrl), { tf_required: "1" });
     return interruptResponse(ctx, result);
   }
-  if (spaMode(ctx)) return spaRedirect(ctx, rt.config.urls.postLoginView, { email: proved.email, identity: proved.username ?? proved.email });
+  const signed = result.user;
+  if (spaMode(ctx)) return spaRedirect(ctx, rt.config.urls.postLoginView, { email: signed.email, identity: signed.username ?? signed.email });
   return redirectResponse(ctx, rt.config.urls.postLoginView);
 }
 
