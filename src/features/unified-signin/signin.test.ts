@@ -52,13 +52,32 @@ for (const dialect of flowDialects()) {
       assert.equal((await post(c, "/us-signin", { identity: "code@x.test", passcode: PASSWORD })).status, 200);
       const unknown = await post(t.app.client(), "/us-signin", { identity: "nobody@x.test", passcode: "123456" });
       assert.equal(unknown.status, 400);
-      assert.deepEqual(unknown.json.response.field_errors.identity, ["Specified user does not exist"]);
+      assert.deepEqual(unknown.json.response.field_errors.identity, ["You must specify a valid identity to sign in"]);
       const empty = await post(t.app.client(), "/us-signin", {});
       assert.equal(empty.status, 400);
       assert.deepEqual(empty.json.response.field_errors.identity, ["You must specify a valid identity to sign in"]);
       const bad = await post(t.app.client(), "/us-signin", { identity: "code@x.test", passcode: { $ne: "" } });
       assert.equal(bad.status, 400);
       assert.deepEqual(bad.json.response.errors, ["Input not appropriate for requested API"]);
+    });
+
+    it("an unknown identity is US_SPECIFY_IDENTITY on `identity` (as FS) for sign-in and send-code, JSON and form", async () => {
+      for (const identity of ["nobody@x.test", "No.Body-1+tag@Sub.X.test", "x".repeat(64) + "@x.test"]) {
+        const signin = await post(t.app.client(), "/us-signin", { identity, passcode: "123456" });
+        assert.equal(signin.status, 400, signin.body);
+        assert.deepEqual(signin.json.response.field_errors, { identity: ["You must specify a valid identity to sign in"] });
+        const send = await post(t.app.client(), "/us-signin/send-code", { identity, chosen_method: "email" });
+        assert.equal(send.status, 400, send.body);
+        assert.deepEqual(send.json.response.field_errors, { identity: ["You must specify a valid identity to sign in"] });
+      }
+      const c = t.app.client();
+      const csrf = await c.csrf();
+      const form = await c.post("/us-signin", { form: { identity: "nobody@x.test", passcode: "123456", csrf_token: csrf } });
+      assert.equal(form.status, 200);
+      assert.match(form.body, /You must specify a valid identity to sign in/);
+      assert.doesNotMatch(form.body, /Specified user does not exist/);
+      const formSend = await c.post("/us-signin/send-code", { form: { identity: "nobody@x.test", chosen_method: "email", csrf_token: csrf } });
+      assert.match(formSend.body, /You must specify a valid identity to sign in/);
     });
 
     it("only the newest sent code works; a new send makes a new code", async () => {

@@ -63,14 +63,15 @@ export async function postSignin(ctx: RequestContext, action: string): Promise<R
   const user = await findUserByIdentity(rt, identity);
   const veto = await runBeforeHook(ctx, "us_signin", user);
   if (veto) return fail(vetoErrors(veto));
-  const failed = async (field: string, code: "USER_DOES_NOT_EXIST" | "INVALID_PASSWORD_CODE", u: UserRecord | null) => {
+  const failed = async (field: string, code: "US_SPECIFY_IDENTITY" | "INVALID_PASSWORD_CODE", u: UserRecord | null) => {
     await rt.events.emit("user_failed_authn", { user: u, identity, authType: "us_signin", reason: code });
     await recordAudit(ctx, { event: "login", outcome: "failure", user: u, identity, details: { reason: code, via: "us_signin" } });
     return fail(generic ? { "": [{ code: "GENERIC_AUTHN_FAILED" }] } : { [field]: [{ code }] });
   };
   if (!user) {
     await rt.hasher.dummyVerify(passcode);
-    return failed("identity", "USER_DOES_NOT_EXIST", null);
+    // FS: an identity that names nobody is "specify a valid identity" (generic mode hides it, see `failed`).
+    return failed("identity", "US_SPECIFY_IDENTITY", null);
   }
   if (!(await drawPasscodeAttempt(ctx, user))) return tooMany(ctx, user);
   const method = await matchPasscode(ctx, user, passcode);
@@ -128,7 +129,7 @@ export async function postSendCode(ctx: RequestContext, action: string): Promise
   if (!user || !user.active || !activeCodeMethods(rt, user).includes(method)) {
     await recordAudit(ctx, { event: "us_code_sent", outcome: "failure", user, identity, details: { method, reason: !user ? "unknown" : !user.active ? "inactive" : "method_not_set_up" } });
     if (!generic) {
-      if (!user) return fail({ identity: [{ code: "USER_DOES_NOT_EXIST" }] });
+      if (!user) return fail({ identity: [{ code: "US_SPECIFY_IDENTITY" }] });
       if (!user.active) return fail({ identity: [{ code: "DISABLED_ACCOUNT" }] });
       return fail({ chosen_method: [{ code: "US_METHOD_NOT_AVAILABLE" }] });
     }
