@@ -54,9 +54,10 @@ export async function postRegister(ctx: RequestContext): Promise<Response> {
   if (emailOwner || usernameOwner) return answerTaken(ctx, form, { emailOwner, usernameOwner, hashed: false });
 
   const hash = form.password ? await rt.hasher.hash(form.password) : null;
-  // PASSWORD_REQUIRED=false: the email sign-in method is set up with the account (FS does the same).
+  // An account registered without a password (PASSWORD_REQUIRED=false) gets the email sign-in method, or it
+  // could never sign in; one with a password does not (FS does the same: only when no password is given).
   const unified = rt.services.unifiedSignin;
-  const usTotpSecrets = unified?.passwordOptional ? unified.emailMethodSecrets() : null;
+  const usTotpSecrets = unified?.passwordOptional && !hash ? unified.emailMethodSecrets() : null;
   let user: UserRecord;
   try {
     user = await rt.datastore.transaction((tx) =>

@@ -74,7 +74,7 @@ export const unifiedSigninSlice = defineSlice({
     emailSubject: "Subject of the mailed code and magic link (FS US_EMAIL_SUBJECT).",
     noticeSubject: "Subject of the notice mailed when a sign-in method is added or removed.",
     signinReplacesLogin: "Serve unified sign-in at the login URL instead of the password form (FS US_SIGNIN_REPLACES_LOGIN).",
-    passwordRequired: "Registration requires a password (FS PASSWORD_REQUIRED); false needs unified sign-in with the email method, which is then set up at registration.",
+    passwordRequired: "Registration requires a password (FS PASSWORD_REQUIRED); false needs unified sign-in with the email method, which is then set up for an account registered without a password.",
     postSetupView: "Where the setup page goes after a method was added (FS US_POST_SETUP_VIEW); null: back to the setup page.",
     loginErrorView: "SPA route magic-link errors redirect to (FS LOGIN_ERROR_VIEW); null: the sign-in page.",
     signinUrl: "Unified sign-in endpoint and page (FS US_SIGNIN_URL).",
