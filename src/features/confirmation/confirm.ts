@@ -5,6 +5,7 @@ import { issueCsrfToken } from "../../core/csrf.js";
 import { runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
 import { setFlash, takeFlashes } from "../../core/http/flash.js";
 import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
+import { linkLanding, linkSignsInOnGet } from "../../core/http/link-landing.js";
 import { spaMode, spaRedirect } from "../../core/http/spa.js";
 import { humanizeSeconds } from "../../core/humanize.js";
 import { readInput, str } from "../../core/input.js";
@@ -76,9 +77,37 @@ type Outcome =
   | { kind: "already"; user: UserRecord }
   | { kind: "error"; reason: "invalid" | "expired" | "vetoed"; text: string; user: UserRecord | null };
 
+/**
+ * GET of the emailed link. With AUTO_LOGIN_AFTER_CONFIRM a link that would confirm (and so sign in) is not used
+ * by the GET unless `urls.signInLinksOnGet`: the page's button (or the SPA) POSTs it (core/http/link-landing.ts).
+ */
 export async function getConfirmToken(ctx: RequestContext, params: Record<string, string>): Promise<Response> {
-  const outcome = await confirmByToken(ctx, params.token);
-  return answer(ctx, outcome);
+  const { rt } = ctx;
+  const cfg = sliceOf(rt.config, confirmationSlice);
+  const token = params.token ?? "";
+  if (cfg.autoLoginAfterConfirm && !linkSignsInOnGet(ctx) && (await wouldConfirm(rt, token, cfg.withinSeconds))) {
+    return linkLanding(ctx, {
+      title: "Confirm your email address",
+      text: `Confirm your email address and sign in to ${rt.config.appName}.`,
+      submit: "Confirm and sign in",
+      action: rt.url(`${cfg.url}/${encodeURIComponent(token)}`),
+      fields: { token },
+      spaView: cfg.linkView,
+    });
+  }
+  return answer(ctx, await confirmByToken(ctx, params.token));
+}
+
+/** POST of the link (its landing page, an SPA, or a client that POSTs like FS allows). */
+export async function postConfirmToken(ctx: RequestContext, params: Record<string, string>): Promise<Response> {
+  return answer(ctx, await confirmByToken(ctx, params.token));
+}
+
+/** True when the link is valid, unexpired, and its account is still unconfirmed (reads only). */
+async function wouldConfirm(rt: Runtime, token: string, withinSeconds: number): Promise<boolean> {
+  const check = verifyLinkToken(rt, "confirm", token, withinSeconds);
+  const user = check.ok ? await linkUser(rt, check.data) : null;
+  return user !== null && user.confirmedAt === null;
 }
 
 async function confirmByToken(ctx: RequestContext, token: string | undefined): Promise<Outcome> {

@@ -3,7 +3,7 @@ import type { Feature } from "../../core/feature.js";
 import { humanizeSeconds } from "../../core/humanize.js";
 import { signInProvesMailbox } from "../../core/mailbox-proof.js";
 import { confirmationSlice } from "./config.js";
-import { getConfirm, getConfirmToken, postConfirm } from "./confirm.js";
+import { getConfirm, getConfirmToken, postConfirm, postConfirmToken } from "./confirm.js";
 import { confirmationInstructions } from "./emails.js";
 import { confirmationLink } from "./links.js";
 
@@ -32,8 +32,9 @@ export const confirmationFeature: Feature = {
       { method: "GET", path: url, auth: "any", handler: (ctx) => getConfirm(ctx) },
       { method: "POST", path: url, auth: "any", handler: (ctx) => postConfirm(ctx) },
       { method: "GET", path: `${url}/:token`, auth: "any", handler: (ctx, _caller, params) => getConfirmToken(ctx, params) },
-      // FS registers POST too; it behaves like GET (and, being unsafe, passes the CSRF check first).
-      { method: "POST", path: `${url}/:token`, auth: "any", handler: (ctx, _caller, params) => getConfirmToken(ctx, params) },
+      // FS registers POST too; being unsafe, it passes the CSRF check first. It always uses the link (the GET may
+      // only show a page: see getConfirmToken).
+      { method: "POST", path: `${url}/:token`, auth: "any", handler: (ctx, _caller, params) => postConfirmToken(ctx, params) },
     ];
   },
   signInChecks(rt) {

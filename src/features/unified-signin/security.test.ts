@@ -1,6 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { flowDialects } from "../../../test/helpers/app.js";
+import { openLink } from "../../../test/helpers/links.js";
 import { codeIn, createUsApp, oath, PASSWORD, post, requestEmailCode, setupEmail, signedIn, signedInAs, toStepStart, usMail, type UsApp } from "./testing/kit.js";
 
 /** Password-less registration, the pre-account-hijack defence, budgets, send limits and magic-link errors. */
@@ -51,7 +52,7 @@ for (const dialect of flowDialects()) {
       t.advance(30);
       const { link } = await requestEmailCode(t, "victim@x.test");
       const victim = t.app.client();
-      const click = await victim.get(new URL(link!).pathname + new URL(link!).search);
+      const click = await openLink(victim, new URL(link!).pathname + new URL(link!).search);
       assert.equal(click.status, 302);
       assert.equal(click.location, "/");
       assert.ok(await signedInAs(victim));
@@ -133,11 +134,11 @@ describe("magic-link errors (SPA redirects) and cross-site sends", () => {
     assert.equal(idOnly.status, 302);
     assert.match(idOnly.location!, /^\/login-error\?/);
     assert.equal(error(idOnly.location), "Input not appropriate for requested API");
-    assert.equal(error((await t.app.client().get("/us-verify-link?id=nobody&code=123456")).location), "Specified user does not exist");
+    assert.equal(error((await openLink(t.app.client(), "/us-verify-link?id=nobody&code=123456")).location), "Specified user does not exist");
     const { code, link } = await requestEmailCode(t, "spa@x.test");
-    const bad = await t.app.client().get(`/us-verify-link?id=${user.fsUniquifier}&code=${code === "000000" ? "111111" : "000000"}`);
+    const bad = await openLink(t.app.client(), `/us-verify-link?id=${user.fsUniquifier}&code=${code === "000000" ? "111111" : "000000"}`);
     assert.equal(error(bad.location), "Invalid code");
-    const ok = await t.app.client().get(new URL(link!).pathname + new URL(link!).search);
+    const ok = await openLink(t.app.client(), new URL(link!).pathname + new URL(link!).search);
     const target = new URL(ok.location!, "https://app.test");
     assert.equal(target.pathname, "/welcome");
     assert.equal(target.searchParams.get("email"), "spa@x.test");
