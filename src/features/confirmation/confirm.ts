@@ -10,6 +10,7 @@ import { spaMode, spaRedirect } from "../../core/http/spa.js";
 import { humanizeSeconds } from "../../core/humanize.js";
 import { readInput, str } from "../../core/input.js";
 import { fingerprint, verifyLinkToken } from "../../core/link-tokens.js";
+import { nowOrAfterAnswer } from "../../core/deferred.js";
 import { deliverMail } from "../../core/mail-delivery.js";
 import { proveMailbox } from "../../core/mailbox-proof.js";
 import { normalizeEmailAddress } from "../../core/policy/index.js";
@@ -51,20 +52,21 @@ export async function postConfirm(ctx: RequestContext): Promise<Response> {
     await recordAudit(ctx, { event: "confirm_instructions", outcome: "failure", user, identity: email, details: { reason } });
     if (!generic) return fail({ email: [{ code: reason }] });
   } else {
-    const link = confirmationLink(ctx, user);
     await recordAudit(ctx, { event: "confirm_instructions", outcome: "success", user });
-    await rt.events.emit("confirm_instructions_sent", { user, token: link.token });
-    const sending = deliverMail(
-      ctx,
-      "confirmation_instructions",
-      user.email,
-      { user, email: user.email, confirmation_link: link.url, confirmation_token: link.token, within: humanizeSeconds(cfg.withinSeconds), subject: cfg.emailSubject },
-      user,
-    );
-    // With generic responses the SMTP round trip must not tell known addresses from unknown ones.
-    if (generic) void sending;
-    else await sending;
-    await runAfterHook(ctx, "send_confirmation", user);
+    // With generic responses, what only a real unconfirmed account gets (link, event, mail, after-hook) runs after
+    // the answer: its timing must not tell known addresses from unknown ones.
+    await nowOrAfterAnswer(ctx, generic, "confirmation_instructions", user, async () => {
+      const link = confirmationLink(ctx, user);
+      await rt.events.emit("confirm_instructions_sent", { user, token: link.token });
+      await deliverMail(
+        ctx,
+        "confirmation_instructions",
+        user.email,
+        { user, email: user.email, confirmation_link: link.url, confirmation_token: link.token, within: humanizeSeconds(cfg.withinSeconds), subject: cfg.emailSubject },
+        user,
+      );
+      await runAfterHook(ctx, "send_confirmation", user);
+    });
   }
   const csrfToken = await issueCsrfToken(ctx);
   if (ctx.wantsJson) return jsonResponse(ctx, 200, { csrf_token: csrfToken });

@@ -9,6 +9,7 @@ import { formErrorJson, htmlResponse, jsonResponse, plainErrorJson, redirectResp
 import { userPayload } from "../../core/http/user-payload.js";
 import { interruptResponse } from "../../core/http/interrupt.js";
 import type { Caller } from "../../core/identity.js";
+import { nowOrAfterAnswer } from "../../core/deferred.js";
 import { deliverMail } from "../../core/mail-delivery.js";
 import { DuplicateError, type UserRecord } from "../../datastore/contracts.js";
 import { registrationSlice } from "./config.js";
@@ -100,7 +101,8 @@ async function registered(ctx: RequestContext, form: RegistrationForm, user: Use
   await rt.events.emit("user_registered", { user, confirmationToken: link?.token ?? null, formData: form.formData });
   if (cfg.sendRegisterEmail) {
     const context = { user, email: user.email, confirmation_link: link?.url ?? null, confirmation_token: link?.token ?? null, within: confirmation?.within ?? null, subject: cfg.emailSubject };
-    await deliverMail(ctx, "welcome", user.email, context, user);
+    // Generic responses: a taken address gets its mail after the answer, so a fresh one does too (same timing).
+    await nowOrAfterAnswer(ctx, rt.config.returnGenericResponses, "welcome", user, () => deliverMail(ctx, "welcome", user.email, context, user));
   }
   await runAfterHook(ctx, "register", user);
   if (pending) return answerRegistered(ctx, form, user, { signedIn: false });

@@ -1,4 +1,5 @@
 import { recordAudit } from "../../core/audit.js";
+import { nowOrAfterAnswer } from "../../core/deferred.js";
 import type { RequestContext } from "../../core/context.js";
 import { issueCsrfToken } from "../../core/csrf.js";
 import { runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
@@ -127,12 +128,20 @@ export async function postSendCode(ctx: RequestContext, action: string): Promise
   const veto = await runBeforeHook(ctx, "us_signin", user);
   if (veto) return fail(vetoErrors(veto));
   if (!user || !user.active || !activeCodeMethods(rt, user).includes(method)) {
-    await recordAudit(ctx, { event: "us_code_sent", outcome: "failure", user, identity, details: { method, reason: !user ? "unknown" : !user.active ? "inactive" : "method_not_set_up" } });
+    const refusal = () => recordAudit(ctx, { event: "us_code_sent", outcome: "failure", user, identity, details: { method, reason: !user ? "unknown" : !user.active ? "inactive" : "method_not_set_up" } });
     if (!generic) {
+      await refusal();
       if (!user) return fail({ identity: [{ code: "US_SPECIFY_IDENTITY" }] });
       if (!user.active) return fail({ identity: [{ code: "DISABLED_ACCOUNT" }] });
       return fail({ chosen_method: [{ code: "US_METHOD_NOT_AVAILABLE" }] });
     }
+    // Generic: both branches answer after the same work (lookup, hook); the rest — here the audit row, there
+    // the send counter, the code, the mail or SMS — runs after the answer (core/deferred.ts).
+    await nowOrAfterAnswer(ctx, true, "us_code_refused", user, refusal);
+    return codeSentAnswer(ctx, action, identity, next);
+  }
+  if (generic) {
+    await nowOrAfterAnswer(ctx, true, "us_signin_code", user, () => sendSigninCode(ctx, user, method, true));
     return codeSentAnswer(ctx, action, identity, next);
   }
   const outcome = await sendSigninCode(ctx, user, method, true);
