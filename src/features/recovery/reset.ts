@@ -116,7 +116,7 @@ export async function postReset(ctx: RequestContext, caller: Caller | null, toke
     const context: ResetNoticeContext = { email: user.email, subject: cfg.emailSubjectPasswordNotice, methods: signInMethodsLeft(rt, current) };
     await deliverMail(ctx, "reset_notice", user.email, context, user);
   }
-  if (cfg.autoLoginAfterReset) return autoLogin(ctx, cfg, user);
+  if (cfg.autoLoginAfterReset) return autoLogin(ctx, cfg, current);
   return notSignedIn(ctx, cfg);
 }
 
