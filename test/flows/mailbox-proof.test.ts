@@ -218,4 +218,35 @@ for (const dialect of flowDialects()) {
       assert.ok((await t.app.rampart.api.findUser(email))!.tfPrimaryMethod, "the second factor was not removed");
     });
   });
+
+  describe(`two-factor required: a factor set up within the sign-in that proves the mailbox is the holder's (${dialect})`, () => {
+    let t: UsApp;
+    before(async () => {
+      t = await createUsApp(dialect, { sendLimit: 50, passwordRequired: false }, { registration: { enabled: true }, twoFactor: { enabled: true, required: true } });
+    });
+    after(() => t.app.close());
+
+    it("magic link → set up an authenticator → /tf-validate: signed in, the new factor kept, the account confirmed", async () => {
+      const email = "Fresh.Holder+2fa@x.test".toLowerCase();
+      const reg = await post(t.app.client(), "/register", { email });
+      assert.equal(reg.status, 200, reg.body);
+      t.app.sink.clear();
+      assert.equal((await post(t.app.client(), "/us-signin/send-code", { identity: email, chosen_method: "email" })).status, 200);
+      const { link } = await usMail(t, email);
+      const c = t.app.client();
+      const r = await openLink(c, pathOf(link!));
+      assert.equal(r.status, 302, r.body);
+      assert.match(r.location!, /tf-setup/, "the second factor must be set up first");
+      const csrf = await c.csrf();
+      const s = await c.post("/tf-setup", { json: { setup: "authenticator" }, headers: { "x-csrf-token": csrf } });
+      assert.equal(s.status, 200, s.body);
+      toStepStart(t);
+      const done = await c.post("/tf-validate", { json: { code: oath(t, s.json.response.tf_authr_key) }, headers: { "x-csrf-token": csrf } });
+      assert.equal(done.status, 200, done.body);
+      assert.ok(await signedIn(c), "signed in (the proof did not end the new session)");
+      const user = (await t.app.rampart.api.findUser(email))!;
+      assert.equal(user.tfPrimaryMethod, "authenticator", "the factor set up in this sign-in stays");
+      assert.ok(user.confirmedAt);
+    });
+  });
 }
