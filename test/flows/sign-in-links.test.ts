@@ -131,6 +131,13 @@ for (const dialect of flowDialects()) {
       const replay = await post(t.app.client(), "/us-verify-link", { id: target.searchParams.get("id"), code: target.searchParams.get("code") });
       assert.equal(replay.status, 400, replay.body);
       assert.deepEqual(replay.json.response.errors, ["Invalid code"]);
+      // Guessing codes by JSON POST draws from the account's passcode budget like /us-signin: then 429 + Retry-After.
+      const id = target.searchParams.get("id");
+      let last = replay;
+      for (let i = 0; i < 12 && last.status !== 429; i++) last = await post(t.app.client(), "/us-verify-link", { id, code: String(100000 + i) });
+      assert.equal(last.status, 429, last.body);
+      assert.equal(last.headers.get("retry-after"), String(15 * 60));
+      assert.deepEqual(last.json.response.error_codes, ["LOCKED_OUT"]);
     });
 
     it("confirmation link with auto-login: GET redirects to the SPA view with the token; POST /confirm/<token> completes it", async () => {

@@ -3,7 +3,7 @@ import type { RequestContext } from "../../core/context.js";
 import { setFlash } from "../../core/http/flash.js";
 import { interruptResponse } from "../../core/http/interrupt.js";
 import { linkLanding, linkSignsInOnGet } from "../../core/http/link-landing.js";
-import { formErrorJson, jsonResponse, redirectResponse } from "../../core/http/respond.js";
+import { formErrorJson, jsonResponse, plainErrorJson, redirectResponse } from "../../core/http/respond.js";
 import { spaMode, spaRedirect } from "../../core/http/spa.js";
 import { userPayload } from "../../core/http/user-payload.js";
 import { readInput, str } from "../../core/input.js";
@@ -61,6 +61,8 @@ async function completeLink(ctx: RequestContext, params: { id: string; code: str
   if (!user) return refuse(generic ? "GENERIC_AUTHN_FAILED" : "USER_DOES_NOT_EXIST");
   if (!(await drawPasscodeAttempt(ctx, user))) {
     await recordAudit(ctx, { event: "login", outcome: "failure", user, details: { reason: "LOCKED_OUT", via: "us_verify_link" } });
+    // JSON callers get /us-signin's answer: 429 with Retry-After.
+    if (json) return plainErrorJson(ctx, 429, [{ code: "LOCKED_OUT" }], {}, { "retry-after": String(cfg.attemptWindowSeconds) });
     return refuse("LOCKED_OUT", 429);
   }
   const valid = activeCodeMethods(rt, user).includes("email") && (await matchMethodCode(ctx, user, "email", params.code));
