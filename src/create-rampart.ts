@@ -17,6 +17,7 @@ import { createMailer, mailerFromConfig, mailSender, mailSlice } from "./mail/in
 import type { MailTemplate, MailTransport } from "./mail/types.js";
 import { smsSlice } from "./sms/index.js";
 import { totpSlice } from "./core/passcodes/config.js";
+import { DeferredWork } from "./core/deferred.js";
 import { SignInPipeline } from "./core/sign-in.js";
 import { createPasswordHasher } from "./crypto/passwords/index.js";
 import { randomToken } from "./crypto/random.js";
@@ -185,6 +186,7 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     pipeline,
     serializeUser: options.serializeUser ?? defaultSerializer(config, (options.userFields ?? {}) as UserFields),
     mailer,
+    deferred: new DeferredWork(logger),
     services,
     userFields: Object.freeze({ ...(options.userFields ?? {}) }),
     logger,
@@ -263,6 +265,8 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     runtime: rt,
     async close() {
       if (timer) clearInterval(timer);
+      // Mail and other work promised after an answer finishes before the mailer and datastore close.
+      await rt.deferred.drain();
       await redisStore?.close();
       await mailer.close().catch(() => undefined);
       await datastore.close();

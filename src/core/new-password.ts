@@ -1,4 +1,4 @@
-import type { UserRecord } from "../datastore/contracts.js";
+import type { Datastore, UserRecord } from "../datastore/contracts.js";
 import type { Runtime } from "./runtime.js";
 import { sweepUserSessions } from "./session-cookies.js";
 
@@ -11,12 +11,19 @@ import { sweepUserSessions } from "./session-cookies.js";
  *
  * Returns false, changing nothing, when the stored hash is no longer the one `user.password` holds: someone else
  * changed it first. Of N concurrent calls with the same `user` snapshot exactly one succeeds. On success `user`
- * is updated in place (password and both uniquifiers).
+ * is updated in place (password and both uniquifiers). `alsoInTx` runs in the same transaction, after the
+ * compare-and-set won (a reset link's proof of the mailbox), so both commit or neither does.
  */
-export async function commitNewPassword(rt: Runtime, user: UserRecord, nextHash: string): Promise<boolean> {
+export async function commitNewPassword(
+  rt: Runtime,
+  user: UserRecord,
+  nextHash: string,
+  alsoInTx?: (tx: Omit<Datastore, "transaction" | "close" | "migrations">) => Promise<unknown>,
+): Promise<boolean> {
   const expected = user.password;
   const rotated = await rt.datastore.transaction(async (tx) => {
     if (!(await tx.users.replacePasswordHash(user.id, expected, nextHash))) return null;
+    await alsoInTx?.(tx);
     const fsUniquifier = await tx.users.rotateUniquifier(user.id);
     const fsTokenUniquifier = await tx.users.rotateTokenUniquifier(user.id);
     await tx.remember.deleteForUser(user.id);

@@ -1,3 +1,4 @@
+import type { DeferredWork } from "./deferred.js";
 import type { Datastore, SessionStore, UserRecord } from "../datastore/contracts.js";
 import type { PasswordHasher } from "../crypto/passwords/index.js";
 import type { TokenSigner } from "../crypto/signed-token.js";
@@ -33,6 +34,8 @@ export interface Runtime {
   readonly pipeline: SignInPipeline;
   readonly serializeUser: UserSerializer;
   readonly mailer: Mailer;
+  /** Work that runs after the answer (core/deferred.ts); `close()` drains it. */
+  readonly deferred: DeferredWork;
   /** What enabled features offer each other (filled at composition, then frozen). */
   readonly services: Services;
   readonly userFields: Readonly<Record<string, UserFieldSpec>>;

@@ -58,7 +58,7 @@ export interface Services {
     verifyUrl: string;
     /** PASSWORD_REQUIRED=false: registration may create an account without a password. */
     passwordOptional: boolean;
-    /** us_totp_secrets for a new password-less account: the email method set up. */
+    /** us_totp_secrets for a new account registered without a password: the email method set up. */
     emailMethodSecrets(): string;
   };
   twoFactor?: {

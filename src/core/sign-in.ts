@@ -1,6 +1,7 @@
 import type { SessionRecord, UserRecord } from "../datastore/contracts.js";
 import { recordAudit } from "./audit.js";
 import { issueAuthToken } from "./auth-tokens.js";
+import { proveMailbox, signInProvesMailbox } from "./mailbox-proof.js";
 import type { RequestContext } from "./context.js";
 import type { Caller } from "./identity.js";
 import type { MessageKey } from "./messages.js";
@@ -87,6 +88,12 @@ export class SignInPipeline {
     const outcome = await this.check(ctx, attempt);
     if (outcome.kind !== "continue") return outcome;
     const { rt } = ctx;
+    // A first proof of the mailbox by an emailed code strips what predates it, only now that every check (the
+    // second factor included) let the sign-in through.
+    if (attempt.kind === "session" && !attempt.user.confirmedAt && signInProvesMailbox(attempt.authnVia)) {
+      const proof = await proveMailbox(ctx, attempt.user, "signin", { password: false, rotate: true });
+      attempt = { ...attempt, user: proof.user };
+    }
     const now = ctx.now();
     const session = await startSession(ctx, attempt.user, {
       remember: attempt.remember,

@@ -2,6 +2,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { flowDialects } from "../helpers/app.js";
 import type { Reply, TestClient } from "../helpers/client.js";
+import { openLink } from "../helpers/links.js";
 import { linksIn } from "../helpers/smtp-sink.js";
 import { assertNothingGranted, createTfApp, enrolAuthenticator, oath, PASSWORD, toStepStart, validate, type TfApp } from "../../src/features/two-factor/testing/kit.js";
 
@@ -103,7 +104,7 @@ for (const dialect of flowDialects()) {
       assert.equal(reg.status, 200, reg.body);
       const mail = await tc.app.sink.waitFor((m) => m.envelopeTo.includes("conf@x.test"));
       const visitor = tc.app.client();
-      const r = await visitor.get(pathOf(linksIn(mail).find((l) => l.includes("/confirm/"))!));
+      const r = await openLink(visitor, pathOf(linksIn(mail).find((l) => l.includes("/confirm/"))!));
       assert.equal(r.status, 302);
       assert.notEqual(r.location, "/", "not sent to POST_LOGIN_VIEW as if signed in");
       await assertNothingGranted(tc, visitor);
@@ -114,7 +115,7 @@ for (const dialect of flowDialects()) {
       const reg = await post(tc.app.client(), "/register", { email: "conf2@x.test", password: PASSWORD, password_confirm: PASSWORD });
       assert.equal(reg.status, 200, reg.body);
       const mail = await tc.app.sink.waitFor((m) => m.envelopeTo.includes("conf2@x.test"));
-      const r = await tc.app.client().get(pathOf(linksIn(mail).find((l) => l.includes("/confirm/"))!));
+      const r = await openLink(tc.app.client(), pathOf(linksIn(mail).find((l) => l.includes("/confirm/"))!));
       assert.equal(r.status, 302);
       // FS confirm_email returns tf_enter's redirect (two_factor_setup); the login page strands the pending sign-in.
       assert.equal(r.location, "/tf-setup");
@@ -174,7 +175,7 @@ for (const dialect of flowDialects()) {
       it("the magic link /us-verify-link → 302 to /tf-validate, nothing granted; the code finishes it", async () => {
         const { link } = await requestCode();
         const c = t.app.client();
-        const r = await c.get(pathOf(link));
+        const r = await openLink(c, pathOf(link));
         assert.equal(r.status, 302);
         assert.equal(r.location, "/tf-validate");
         await assertNothingGranted(t, c);

@@ -29,6 +29,8 @@ export interface SmtpSink {
   close(): Promise<void>;
   /** The next `count` transactions are refused with `code` (default 550) at RCPT, or at DATA when asked. */
   failNext(count: number, code?: number, stage?: "rcpt" | "data"): void;
+  /** A slow relay: every message is accepted (and recorded) only this many ms after its data arrived. */
+  delayMs: number;
 }
 
 export interface SmtpSinkOptions {
@@ -61,6 +63,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     return refusal(failures.code);
   };
 
+  const slow = { ms: 0 };
   const server = new SMTPServer({
     disabledCommands: options.authenticate ? ["STARTTLS"] : ["AUTH", "STARTTLS"],
     authOptional: true,
@@ -82,28 +85,33 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
         const failure = takeFailure("data");
         if (failure) return callback(failure);
         const raw = Buffer.concat(chunks);
-        simpleParser(raw).then(
-          (parsed) => {
-            const mail: ReceivedMail = {
-              envelopeFrom: envelopeAddress(session.envelope.mailFrom),
-              envelopeTo: session.envelope.rcptTo.map((a) => a.address),
-              from: addressText(parsed.from),
-              to: addressText(parsed.to),
-              subject: parsed.subject ?? "",
-              text: parsed.text ?? "",
-              html: parsed.html || "",
-              headers: parsed.headers as Map<string, unknown>,
-              raw: raw.toString("utf8"),
-            };
-            messages.push(mail);
-            for (const waiter of [...waiters]) waiter(mail);
-            callback(null);
-          },
-          (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
-        );
+        if (slow.ms > 0) return void setTimeout(() => accept(raw, session, callback), slow.ms);
+        accept(raw, session, callback);
       });
     },
   });
+
+  function accept(raw: Buffer, session: SMTPServerSession, callback: (error?: Error | null) => void): void {
+    simpleParser(raw).then(
+      (parsed) => {
+        const mail: ReceivedMail = {
+          envelopeFrom: envelopeAddress(session.envelope.mailFrom),
+          envelopeTo: session.envelope.rcptTo.map((a) => a.address),
+          from: addressText(parsed.from),
+          to: addressText(parsed.to),
+          subject: parsed.subject ?? "",
+          text: parsed.text ?? "",
+          html: parsed.html || "",
+          headers: parsed.headers as Map<string, unknown>,
+          raw: raw.toString("utf8"),
+        };
+        messages.push(mail);
+        for (const waiter of [...waiters]) waiter(mail);
+        callback(null);
+      },
+      (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+    );
+  }
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -144,6 +152,12 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     failNext(count, code = 550, stage = "rcpt") {
       if (!(code >= 400 && code < 600)) throw new RangeError("failNext: code must be a 4xx or 5xx reply code");
       Object.assign(failures, { count, code, stage });
+    },
+    get delayMs() {
+      return slow.ms;
+    },
+    set delayMs(ms: number) {
+      slow.ms = ms;
     },
   };
 }

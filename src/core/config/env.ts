@@ -33,6 +33,7 @@ export const envMap: Record<string, [path: string, kind: Kind]> = {
   SECURITY_LOGOUT_METHODS: ["urls.logoutMethods", "list"],
   SECURITY_REDIRECT_BEHAVIOR: ["urls.redirectBehavior", "nullable-string"],
   SECURITY_REDIRECT_HOST: ["urls.redirectHost", "nullable-string"],
+  RAMPART_SIGNIN_LINKS_ON_GET: ["urls.signInLinksOnGet", "bool"],
   SERVER_NAME: ["redirect.serverName", "nullable-string"],
   SECURITY_REDIRECT_ALLOW_SUBDOMAINS: ["redirect.allowSubdomains", "bool"],
   SECURITY_REDIRECT_BASE_DOMAIN: ["redirect.baseDomain", "nullable-string"],

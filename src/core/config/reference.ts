@@ -28,6 +28,7 @@ export const configMeanings: Record<string, string> = {
   "urls.unauthorizedView": "Where HTML callers lacking a role/permission are redirected; null answers a plain 403 page.",
   "urls.redirectBehavior": "\"spa\" makes emailed-link endpoints (confirm, reset, change-email) redirect to the configured UI views with query parameters instead of rendering pages.",
   "urls.redirectHost": "Host[:port] on which path-only SPA views are placed (a UI served elsewhere in development).",
+  "urls.signInLinksOnGet": "Opening a magic link (or a confirmation link with autoLoginAfterConfirm) signs in on the GET itself, as Flask-Security does. Off (the default): the GET signs nobody in and spends nothing — a page's button (or, in SPA mode, the SPA) completes it with a same-origin POST, so a link sent by someone else cannot sign your browser into their account, and mail scanners that prefetch links do not use them up.",
   "urls.logoutMethods": "HTTP methods of the logout endpoint; an empty list removes it.",
   "redirect.serverName": "The app's host name (FS SERVER_NAME), for the subdomain redirect rule.",
   "redirect.allowSubdomains": "Allow `next` targets on subdomains of serverName.",

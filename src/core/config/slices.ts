@@ -51,6 +51,8 @@ export const urlsSlice = z
     redirectBehavior: z.enum(["spa"]).nullable().default(null),
     /** Host (and port) that path-only SPA views are placed on, e.g. "localhost:8080". */
     redirectHost: z.string().nullable().default(null),
+    /** A GET of a sign-in link (magic link, confirmation link with auto-login) signs in, as FS. Off: a POST does. */
+    signInLinksOnGet: z.boolean().default(false),
     /** HTTP methods of /logout; an empty list removes the route. */
     logoutMethods: z.array(z.enum(["GET", "POST"])).default(["POST"]),
   })

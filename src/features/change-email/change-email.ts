@@ -11,6 +11,7 @@ import { userPayload } from "../../core/http/user-payload.js";
 import type { Caller } from "../../core/identity.js";
 import { readInput, text } from "../../core/input.js";
 import { fingerprint, signLinkToken } from "../../core/link-tokens.js";
+import { nowOrAfterAnswer } from "../../core/deferred.js";
 import { deliverMail } from "../../core/mail-delivery.js";
 import { normalizeEmailAddress } from "../../core/policy/index.js";
 import type { UserRecord } from "../../datastore/contracts.js";
@@ -83,7 +84,6 @@ export async function postChangeEmail(ctx: RequestContext, caller: Caller | null
     }
   };
   // Generic mode: the answer must not wait for SMTP, or its timing would tell a free address from a taken one.
-  if (rt.config.returnGenericResponses) void mails().catch(() => undefined);
-  else await mails();
+  await nowOrAfterAnswer(ctx, rt.config.returnGenericResponses, "change_email_instructions", user, mails);
   return sent(newEmail);
 }

@@ -17,6 +17,7 @@ export const confirmationSlice = defineSlice({
     autoLoginAfterConfirm: z.boolean().default(false),
     postConfirmView: view,
     confirmErrorView: view,
+    linkView: view,
     emailSubject: z.string().min(1).default("Please confirm your email"),
   }),
   env: {
@@ -27,6 +28,7 @@ export const confirmationSlice = defineSlice({
     SECURITY_AUTO_LOGIN_AFTER_CONFIRM: ["autoLoginAfterConfirm", "bool"],
     SECURITY_POST_CONFIRM_VIEW: ["postConfirmView", "nullable-string"],
     SECURITY_CONFIRM_ERROR_VIEW: ["confirmErrorView", "nullable-string"],
+    RAMPART_CONFIRM_LINK_VIEW: ["linkView", "nullable-string"],
     SECURITY_EMAIL_SUBJECT_CONFIRM: ["emailSubject", "string"],
   },
   meanings: {
@@ -34,9 +36,10 @@ export const confirmationSlice = defineSlice({
     url: "Resend-instructions endpoint and page; links are <url>/<token>.",
     withinSeconds: "How long a confirmation link stays valid (FS CONFIRM_EMAIL_WITHIN; default 2 days).",
     loginWithoutConfirmation: "Unconfirmed users may sign in anyway (registration then signs them in).",
-    autoLoginAfterConfirm: "Following a valid confirmation link also signs the user in (through every sign-in check). Off by default (OWASP).",
+    autoLoginAfterConfirm: "Following a valid confirmation link also signs the user in (through every sign-in check). Off by default (OWASP). Unless urls.signInLinksOnGet, the link's GET then answers a page whose button POSTs it (a GET signs nobody in).",
     postConfirmView: "Where a confirmation link leads on success (default: the login page, or postLoginView with auto-login); the SPA route in spa mode.",
     confirmErrorView: "Where a bad, expired or already-used confirmation link leads (default: the resend page); the SPA route in spa mode.",
+    linkView: "SPA route an opened confirmation link redirects to with `token` when autoLoginAfterConfirm is on (SPA mode, unless urls.signInLinksOnGet); the SPA completes it with POST <url>/<token>. null: the server's own page with a button.",
     emailSubject: "Subject of the confirmation_instructions mail.",
   },
   validate(value, config): ConfigIssue[] {

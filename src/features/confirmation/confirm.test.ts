@@ -1,6 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { TestApp } from "../../../test/helpers/app.js";
+import { openLink } from "../../../test/helpers/links.js";
 import { PASSWORD, csrfFrom, flowApp, linkPath, mailTo, postJson, register, registration } from "../registration/testing/support.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -177,7 +178,9 @@ describe("confirmation options", () => {
     await register(app.client(), registration("auto@x.test"));
     const path = linkPath(await mailTo(app, "auto@x.test", "Welcome"));
     const c = app.client();
-    const r = await c.get(`${path}?include_auth_token`);
+    const page = await c.get(`${path}?include_auth_token`);
+    assert.equal(page.status, 200, "the GET only shows the page (a POST signs in)");
+    const r = await openLink(c, `${path}?include_auth_token`);
     assert.equal(r.location, "/");
     assert.ok(!r.body.includes("authentication_token"));
     const p = await c.get("/api/protected", { acceptJson: true });

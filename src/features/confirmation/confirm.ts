@@ -5,11 +5,14 @@ import { issueCsrfToken } from "../../core/csrf.js";
 import { autoSignInVetoed, runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
 import { setFlash, takeFlashes } from "../../core/http/flash.js";
 import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
+import { linkLanding, linkSignsInOnGet } from "../../core/http/link-landing.js";
 import { spaMode, spaRedirect } from "../../core/http/spa.js";
 import { humanizeSeconds } from "../../core/humanize.js";
 import { readInput, text } from "../../core/input.js";
 import { fingerprint, verifyLinkToken } from "../../core/link-tokens.js";
+import { nowOrAfterAnswer } from "../../core/deferred.js";
 import { deliverMail } from "../../core/mail-delivery.js";
+import { proveMailbox } from "../../core/mailbox-proof.js";
 import { normalizeEmailAddress } from "../../core/policy/index.js";
 import type { Runtime } from "../../core/runtime.js";
 import type { UserRecord } from "../../datastore/contracts.js";
@@ -49,20 +52,21 @@ export async function postConfirm(ctx: RequestContext): Promise<Response> {
     await recordAudit(ctx, { event: "confirm_instructions", outcome: "failure", user, identity: email, details: { reason } });
     if (!generic) return fail({ email: [{ code: reason }] });
   } else {
-    const link = confirmationLink(ctx, user);
     await recordAudit(ctx, { event: "confirm_instructions", outcome: "success", user });
-    await rt.events.emit("confirm_instructions_sent", { user, token: link.token });
-    const sending = deliverMail(
-      ctx,
-      "confirmation_instructions",
-      user.email,
-      { user, email: user.email, confirmation_link: link.url, confirmation_token: link.token, within: humanizeSeconds(cfg.withinSeconds), subject: cfg.emailSubject },
-      user,
-    );
-    // With generic responses the SMTP round trip must not tell known addresses from unknown ones.
-    if (generic) void sending;
-    else await sending;
-    await runAfterHook(ctx, "send_confirmation", user);
+    // With generic responses, what only a real unconfirmed account gets (link, event, mail, after-hook) runs after
+    // the answer: its timing must not tell known addresses from unknown ones.
+    await nowOrAfterAnswer(ctx, generic, "confirmation_instructions", user, async () => {
+      const link = confirmationLink(ctx, user);
+      await rt.events.emit("confirm_instructions_sent", { user, token: link.token });
+      await deliverMail(
+        ctx,
+        "confirmation_instructions",
+        user.email,
+        { user, email: user.email, confirmation_link: link.url, confirmation_token: link.token, within: humanizeSeconds(cfg.withinSeconds), subject: cfg.emailSubject },
+        user,
+      );
+      await runAfterHook(ctx, "send_confirmation", user);
+    });
   }
   const csrfToken = await issueCsrfToken(ctx);
   if (ctx.wantsJson) return jsonResponse(ctx, 200, { csrf_token: csrfToken });
@@ -75,9 +79,37 @@ type Outcome =
   | { kind: "already"; user: UserRecord }
   | { kind: "error"; reason: "invalid" | "expired" | "vetoed"; text: string; user: UserRecord | null };
 
+/**
+ * GET of the emailed link. With AUTO_LOGIN_AFTER_CONFIRM a link that would confirm (and so sign in) is not used
+ * by the GET unless `urls.signInLinksOnGet`: the page's button (or the SPA) POSTs it (core/http/link-landing.ts).
+ */
 export async function getConfirmToken(ctx: RequestContext, params: Record<string, string>): Promise<Response> {
-  const outcome = await confirmByToken(ctx, params.token);
-  return answer(ctx, outcome);
+  const { rt } = ctx;
+  const cfg = sliceOf(rt.config, confirmationSlice);
+  const token = params.token ?? "";
+  if (cfg.autoLoginAfterConfirm && !linkSignsInOnGet(ctx) && (await wouldConfirm(rt, token, cfg.withinSeconds))) {
+    return linkLanding(ctx, {
+      title: "Confirm your email address",
+      text: `Confirm your email address and sign in to ${rt.config.appName}.`,
+      submit: "Confirm and sign in",
+      action: rt.url(`${cfg.url}/${encodeURIComponent(token)}`),
+      fields: { token },
+      spaView: cfg.linkView,
+    });
+  }
+  return answer(ctx, await confirmByToken(ctx, params.token));
+}
+
+/** POST of the link (its landing page, an SPA, or a client that POSTs like FS allows). */
+export async function postConfirmToken(ctx: RequestContext, params: Record<string, string>): Promise<Response> {
+  return answer(ctx, await confirmByToken(ctx, params.token));
+}
+
+/** True when the link is valid, unexpired, and its account is still unconfirmed (reads only). */
+async function wouldConfirm(rt: Runtime, token: string, withinSeconds: number): Promise<boolean> {
+  const check = verifyLinkToken(rt, "confirm", token, withinSeconds);
+  const user = check.ok ? await linkUser(rt, check.data) : null;
+  return user !== null && user.confirmedAt === null;
 }
 
 async function confirmByToken(ctx: RequestContext, token: string | undefined): Promise<Outcome> {
@@ -87,7 +119,7 @@ async function confirmByToken(ctx: RequestContext, token: string | undefined): P
   const expired = !check.ok && check.reason === "expired";
   // An expired link still names its user (the signature is good): FS reports "already confirmed" for them.
   if (expired) check = verifyLinkToken(rt, "confirm", token, Number.MAX_SAFE_INTEGER);
-  const user = check.ok ? await linkUser(rt, check.data) : null;
+  let user = check.ok ? await linkUser(rt, check.data) : null;
   const failure = async (reason: "invalid" | "expired" | "already_confirmed" | "vetoed", u: UserRecord | null) =>
     recordAudit(ctx, { event: "confirm", outcome: "failure", user: u, details: { reason } });
 
@@ -111,12 +143,14 @@ async function confirmByToken(ctx: RequestContext, token: string | undefined): P
     await failure("vetoed", user);
     return { kind: "error", reason: "vetoed", text: veto.message, user };
   }
-  const at = ctx.now();
-  if (!(await markConfirmed(rt, user, at))) {
+  // The link proves the mailbox: what predates it goes (sessions, remember cookies, tokens, other sign-in
+  // methods); the password stays — it is the registrant's, and confirming accepts the registration.
+  const proof = await proveMailbox(ctx, user, "confirm", { password: true, rotate: cfg.loginWithoutConfirmation });
+  if (!proof.proved) {
     await failure("already_confirmed", user);
     return { kind: "already", user };
   }
-  user.confirmedAt = at;
+  user = proof.user;
   await recordAudit(ctx, { event: "confirm", outcome: "success", user });
   await rt.events.emit("user_confirmed", { user });
   await runAfterHook(ctx, "confirm", user);
@@ -135,16 +169,6 @@ async function linkUser(rt: Runtime, data: string[]): Promise<UserRecord | null>
   if (data.length !== 2) return null;
   const user = await rt.datastore.users.findByUniquifier(data[0]!);
   return user && fingerprint(user.email) === data[1] ? user : null;
-}
-
-/**
- * Sets confirmed_at exactly once, even when the link is opened many times at once. The first (empty) update
- * takes the row's write lock, so a concurrent confirmation waits for this transaction and then reads the
- * committed confirmed_at (READ COMMITTED on PostgreSQL; MySQL's snapshot starts at the first read, after the
- * lock; SQLite serializes write transactions).
- */
-async function markConfirmed(rt: Runtime, user: UserRecord, at: Date): Promise<boolean> {
-  return rt.datastore.users.markConfirmed(user.id, at, { fsUniquifier: user.fsUniquifier, email: user.email });
 }
 
 function answer(ctx: RequestContext, outcome: Outcome): Response {

@@ -1,8 +1,9 @@
 import { sliceOf } from "../../core/config/slice.js";
 import type { Feature } from "../../core/feature.js";
 import { humanizeSeconds } from "../../core/humanize.js";
+import { signInProvesMailbox } from "../../core/mailbox-proof.js";
 import { confirmationSlice } from "./config.js";
-import { getConfirm, getConfirmToken, postConfirm } from "./confirm.js";
+import { getConfirm, getConfirmToken, postConfirm, postConfirmToken } from "./confirm.js";
 import { confirmationInstructions } from "./emails.js";
 import { confirmationLink } from "./links.js";
 
@@ -31,8 +32,9 @@ export const confirmationFeature: Feature = {
       { method: "GET", path: url, auth: "any", handler: (ctx) => getConfirm(ctx) },
       { method: "POST", path: url, auth: "any", handler: (ctx) => postConfirm(ctx) },
       { method: "GET", path: `${url}/:token`, auth: "any", handler: (ctx, _caller, params) => getConfirmToken(ctx, params) },
-      // FS registers POST too; it behaves like GET (and, being unsafe, passes the CSRF check first).
-      { method: "POST", path: `${url}/:token`, auth: "any", handler: (ctx, _caller, params) => getConfirmToken(ctx, params) },
+      // FS registers POST too; being unsafe, it passes the CSRF check first. It always uses the link (the GET may
+      // only show a page: see getConfirmToken).
+      { method: "POST", path: `${url}/:token`, auth: "any", handler: (ctx, _caller, params) => postConfirmToken(ctx, params) },
     ];
   },
   signInChecks(rt) {
@@ -41,7 +43,8 @@ export const confirmationFeature: Feature = {
       {
         name: "confirmed",
         async run(_ctx, attempt) {
-          if (cfg.loginWithoutConfirmation || attempt.user.confirmedAt) return { kind: "continue" };
+          // An emailed sign-in code proves the mailbox itself (the pipeline confirms the account as it signs in).
+          if (cfg.loginWithoutConfirmation || attempt.user.confirmedAt || signInProvesMailbox(attempt.authnVia)) return { kind: "continue" };
           return { kind: "deny", code: "CONFIRMATION_REQUIRED", field: "email" };
         },
       },

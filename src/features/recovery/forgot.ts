@@ -7,6 +7,7 @@ import { setFlash, takeFlashes } from "../../core/http/flash.js";
 import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
 import { humanizeSeconds } from "../../core/humanize.js";
 import { readInput, text } from "../../core/input.js";
+import { nowOrAfterAnswer } from "../../core/deferred.js";
 import { deliverMail } from "../../core/mail-delivery.js";
 import type { MessageKey } from "../../core/messages.js";
 import { normalizeEmailAddress } from "../../core/policy/email.js";
@@ -22,8 +23,8 @@ import { resetLink } from "./token.js";
  *
  * With generic responses on (the default) every well-formed request gets the same 200 `{csrf_token}` (forms: the
  * same redirect and flash) whether or not the address belongs to an eligible account, and does the same work
- * before answering: one lookup and one audit row. The one slow step of the eligible case, delivering the mail,
- * runs after the answer, so timing does not tell either. With generic responses off, FS's specific errors.
+ * before answering: one lookup and one audit row. What only the eligible case does (link, event, after-hook,
+ * rendering and delivering the mail) runs after the answer (core/deferred.ts), so timing does not tell either. With generic responses off, FS's specific errors.
  */
 export async function getForgot(ctx: RequestContext): Promise<Response> {
   const { rt } = ctx;
@@ -66,11 +67,14 @@ export async function postForgot(ctx: RequestContext): Promise<Response> {
     return requested(ctx, action, email);
   }
 
-  const link = resetLink(ctx, cfg, user);
   await recordAudit(ctx, { event: "reset_password_instructions_sent", outcome: "success", user, details: { mailed: cfg.sendPasswordResetEmail } });
-  await rt.events.emit("reset_password_instructions_sent", { user, token: link.token });
-  await runAfterHook(ctx, "forgot_password", user);
-  if (cfg.sendPasswordResetEmail) {
+  // Everything done only for an eligible account — the link, the event, the after-hook, the mail — runs after the
+  // answer in generic mode, so its timing does not tell (a failure is logged and audited, never lost).
+  await nowOrAfterAnswer(ctx, generic, "reset_password_instructions", user, async () => {
+    const link = resetLink(ctx, cfg, user);
+    await rt.events.emit("reset_password_instructions_sent", { user, token: link.token });
+    await runAfterHook(ctx, "forgot_password", user);
+    if (!cfg.sendPasswordResetEmail) return;
     const context: ResetInstructionsContext = {
       email: user.email,
       subject: cfg.emailSubjectPasswordReset,
@@ -79,9 +83,8 @@ export async function postForgot(ctx: RequestContext): Promise<Response> {
       within: humanizeSeconds(cfg.resetPasswordWithinSeconds),
     };
     // deliverMail never rejects (a failure is logged and audited as mail_failed); the user can ask again.
-    const delivery = deliverMail(ctx, "reset_instructions", user.email, context, user);
-    if (!generic) await delivery;
-  }
+    await deliverMail(ctx, "reset_instructions", user.email, context, user);
+  });
   return requested(ctx, action, email);
 }
 

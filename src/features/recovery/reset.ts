@@ -12,12 +12,13 @@ import { userPayload } from "../../core/http/user-payload.js";
 import { humanizeSeconds } from "../../core/humanize.js";
 import { readInput, text } from "../../core/input.js";
 import { deliverMail } from "../../core/mail-delivery.js";
+import { afterProof, stripUnprovedCredentials } from "../../core/mailbox-proof.js";
 import { afterCommit, commitNewPassword } from "../../core/new-password.js";
 import { checkNewPassword } from "../../core/policy/password.js";
 import { clearSessionCookies } from "../../core/session-cookies.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { recoverySlice, type RecoveryConfig } from "./config.js";
-import type { ResetNoticeContext } from "./emails.js";
+import { signInMethodsLeft, type ResetNoticeContext } from "./emails.js";
 import { resetPage } from "./pages.js";
 import { checkResetToken } from "./token.js";
 
@@ -93,8 +94,17 @@ export async function postReset(ctx: RequestContext, caller: Caller | null, toke
   if (Object.keys(errors).length) return fail(errors);
 
   const hash = await rt.hasher.hash(password);
+  // The link proves the mailbox: for a never-confirmed account, whatever predates it goes with the old password
+  // (in the same transaction as the new password). The new password is the link holder's and stays.
+  const keep = { password: true, rotate: true };
+  let proved = false;
+  const at = ctx.now();
+  const before = { ...user };
+  const prove = user.confirmedAt ? undefined : async (tx: Parameters<typeof stripUnprovedCredentials>[0]) => (proved = await stripUnprovedCredentials(tx, before, at, keep));
   // Compare-and-set on the hash the link was checked against: a used or raced link changes nothing.
-  if (!(await commitNewPassword(rt, user, hash))) return refused(user, "INVALID_RESET_PASSWORD_TOKEN", "already_used");
+  if (!(await commitNewPassword(rt, user, hash, prove))) return refused(user, "INVALID_RESET_PASSWORD_TOKEN", "already_used");
+  if (proved) await afterProof(ctx, user, "reset", keep);
+  const current = (await rt.datastore.users.findById(user.id)) ?? user;
   if (caller?.user.id === user.id) {
     clearSessionCookies(ctx);
     ctx.sessionOverride = { caller: null };
@@ -104,10 +114,10 @@ export async function postReset(ctx: RequestContext, caller: Caller | null, toke
   await rt.events.emit("password_reset", { user });
   await runAfterHook(ctx, "reset_password", user);
   if (cfg.sendPasswordResetNoticeEmail) {
-    const context: ResetNoticeContext = { email: user.email, subject: cfg.emailSubjectPasswordNotice };
+    const context: ResetNoticeContext = { email: user.email, subject: cfg.emailSubjectPasswordNotice, methods: signInMethodsLeft(rt, current) };
     await deliverMail(ctx, "reset_notice", user.email, context, user);
   }
-  if (cfg.autoLoginAfterReset && !(await autoSignInVetoed(ctx, user))) return autoLogin(ctx, cfg, user);
+  if (cfg.autoLoginAfterReset && !(await autoSignInVetoed(ctx, current))) return autoLogin(ctx, cfg, current);
   return notSignedIn(ctx, cfg);
 }
 

@@ -2,6 +2,7 @@ import { recordAudit } from "../../core/audit.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
 import { externalUrl } from "../../core/http/links.js";
+import { nowOrAfterAnswer } from "../../core/deferred.js";
 import { deliverMail } from "../../core/mail-delivery.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { registrationSlice } from "./config.js";
@@ -36,31 +37,34 @@ export async function answerTaken(
     formData: form.formData,
   });
 
-  if (emailOwner) {
-    const reset = rt.services.recovery?.link(ctx, emailOwner) ?? null;
-    const confirmation = rt.services.confirmation;
-    const confirm = confirmation && !emailOwner.confirmedAt ? confirmation.link(ctx, emailOwner) : null;
-    await deliverMail(
-      ctx,
-      "welcome_existing",
-      emailOwner.email,
-      {
-        user: emailOwner,
-        email: emailOwner.email,
-        login_link: externalUrl(ctx, rt.config.urls.login),
-        reset_link: reset?.url ?? null,
-        reset_token: reset?.token ?? null,
-        reset_within: rt.services.recovery?.within ?? null,
-        confirmation_link: confirm?.url ?? null,
-        confirmation_token: confirm?.token ?? null,
-        within: confirm ? confirmation!.within : null,
-        subject: cfg.emailSubject,
-      },
-      emailOwner,
-    );
-  } else if (usernameOwner || found.usernameTaken) {
-    await deliverMail(ctx, "welcome_existing_username", form.email, { email: form.email, username: form.username, subject: cfg.emailSubject });
-  }
+  // The mail (links, rendering, SMTP) runs after the answer (core/deferred.ts), as a fresh registration's does.
+  await nowOrAfterAnswer(ctx, true, "welcome_existing", emailOwner ?? usernameOwner, async () => {
+    if (emailOwner) {
+      const reset = rt.services.recovery?.link(ctx, emailOwner) ?? null;
+      const confirmation = rt.services.confirmation;
+      const confirm = confirmation && !emailOwner.confirmedAt ? confirmation.link(ctx, emailOwner) : null;
+      await deliverMail(
+        ctx,
+        "welcome_existing",
+        emailOwner.email,
+        {
+          user: emailOwner,
+          email: emailOwner.email,
+          login_link: externalUrl(ctx, rt.config.urls.login),
+          reset_link: reset?.url ?? null,
+          reset_token: reset?.token ?? null,
+          reset_within: rt.services.recovery?.within ?? null,
+          confirmation_link: confirm?.url ?? null,
+          confirmation_token: confirm?.token ?? null,
+          within: confirm ? confirmation!.within : null,
+          subject: cfg.emailSubject,
+        },
+        emailOwner,
+      );
+    } else if (usernameOwner || found.usernameTaken) {
+      await deliverMail(ctx, "welcome_existing_username", form.email, { email: form.email, username: form.username, subject: cfg.emailSubject });
+    }
+  });
   return answerRegistered(ctx, form, lookalike(ctx, form), { signedIn: false });
 }
 

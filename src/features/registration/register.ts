@@ -9,6 +9,7 @@ import { formErrorJson, htmlResponse, jsonResponse, plainErrorJson, redirectResp
 import { userPayload } from "../../core/http/user-payload.js";
 import { interruptResponse } from "../../core/http/interrupt.js";
 import type { Caller } from "../../core/identity.js";
+import { nowOrAfterAnswer } from "../../core/deferred.js";
 import { deliverMail } from "../../core/mail-delivery.js";
 import { DuplicateError, type UserRecord } from "../../datastore/contracts.js";
 import { registrationSlice } from "./config.js";
@@ -54,9 +55,10 @@ export async function postRegister(ctx: RequestContext): Promise<Response> {
   if (emailOwner || usernameOwner) return answerTaken(ctx, form, { emailOwner, usernameOwner, hashed: false });
 
   const hash = form.password ? await rt.hasher.hash(form.password) : null;
-  // PASSWORD_REQUIRED=false: the email sign-in method is set up with the account (FS does the same).
+  // An account registered without a password (PASSWORD_REQUIRED=false) gets the email sign-in method, or it
+  // could never sign in; one with a password does not (FS does the same: only when no password is given).
   const unified = rt.services.unifiedSignin;
-  const usTotpSecrets = unified?.passwordOptional ? unified.emailMethodSecrets() : null;
+  const usTotpSecrets = unified?.passwordOptional && !hash ? unified.emailMethodSecrets() : null;
   let user: UserRecord;
   try {
     user = await rt.datastore.transaction((tx) =>
@@ -100,7 +102,8 @@ async function registered(ctx: RequestContext, form: RegistrationForm, user: Use
   await rt.events.emit("user_registered", { user, confirmationToken: link?.token ?? null, formData: form.formData });
   if (cfg.sendRegisterEmail) {
     const context = { user, email: user.email, confirmation_link: link?.url ?? null, confirmation_token: link?.token ?? null, within: confirmation?.within ?? null, subject: cfg.emailSubject };
-    await deliverMail(ctx, "welcome", user.email, context, user);
+    // Generic responses: a taken address gets its mail after the answer, so a fresh one does too (same timing).
+    await nowOrAfterAnswer(ctx, rt.config.returnGenericResponses, "welcome", user, () => deliverMail(ctx, "welcome", user.email, context, user));
   }
   await runAfterHook(ctx, "register", user);
   if (pending || (await autoSignInVetoed(ctx, user))) return answerRegistered(ctx, form, user, { signedIn: false });

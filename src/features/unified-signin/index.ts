@@ -7,7 +7,7 @@ import { unifiedSigninSlice } from "./config.js";
 import { usInstructions, usMethodsChanged } from "./emails.js";
 import { getSetup, postSetup, postSetupState } from "./setup.js";
 import { getSignin, postSendCode, postSignin } from "./signin.js";
-import { getVerifyLink } from "./verify-link.js";
+import { getVerifyLink, postVerifyLink } from "./verify-link.js";
 import { getVerify, postVerify, postVerifySendCode } from "./verify.js";
 
 /**
@@ -42,6 +42,8 @@ export const unifiedSigninFeature: Feature = {
       ...(cfg.signinReplacesLogin ? signinAt(rt.config.urls.login, true) : []),
       { method: "POST", path: cfg.signinSendCodeUrl, auth: "anonymous-only", handler: (ctx) => postSendCode(ctx, rt.url(cfg.signinUrl)) },
       { method: "GET", path: cfg.verifyLinkUrl, auth: "any", handler: (ctx) => getVerifyLink(ctx) },
+      // Completes the magic link (from its landing page, or an SPA's JSON); CSRF-protected like every POST.
+      { method: "POST", path: cfg.verifyLinkUrl, auth: "any", handler: (ctx) => postVerifyLink(ctx) },
       { method: "GET", path: cfg.setupUrl, auth: "fresh", handler: (ctx, caller) => getSetup(ctx, caller) },
       { method: "POST", path: cfg.setupUrl, auth: "fresh", handler: (ctx, caller) => postSetup(ctx, caller) },
       { method: "POST", path: `${cfg.setupUrl}/:state`, auth: "authenticated", handler: (ctx, caller, params) => postSetupState(ctx, caller, params) },

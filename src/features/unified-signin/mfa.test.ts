@@ -2,6 +2,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { flowDialects } from "../../../test/helpers/app.js";
 import type { TestClient } from "../../../test/helpers/client.js";
+import { openLink } from "../../../test/helpers/links.js";
 import { createUsApp, oath, PASSWORD, post, requestEmailCode, setupEmail, signedIn, signedInAs, toStepStart, type UsApp } from "./testing/kit.js";
 
 /**
@@ -70,7 +71,7 @@ for (const dialect of flowDialects()) {
     it("the magic link → sent to the second-factor page, not signed in", async () => {
       const { link } = await requestEmailCode(t, "both@x.test");
       const c = t.app.client();
-      const r = await c.get(new URL(link!).pathname + new URL(link!).search);
+      const r = await openLink(c, new URL(link!).pathname + new URL(link!).search);
       assert.equal(r.status, 302);
       assert.equal(r.location, "/tf-validate");
       assert.equal(await signedInAs(c), false);

@@ -1,7 +1,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { flowDialects } from "../../../test/helpers/app.js";
-import { codeIn, createUsApp, PASSWORD, post, requestEmailCode, setupEmail, signedIn, signedInAs, usMail, type UsApp } from "./testing/kit.js";
+import { openLink } from "../../../test/helpers/links.js";
+import { codeIn, createUsApp, oath, PASSWORD, post, requestEmailCode, setupEmail, signedIn, signedInAs, toStepStart, usMail, type UsApp } from "./testing/kit.js";
 
 /** Password-less registration, the pre-account-hijack defence, budgets, send limits and magic-link errors. */
 for (const dialect of flowDialects()) {
@@ -25,19 +26,39 @@ for (const dialect of flowDialects()) {
       assert.ok(await signedInAs(fresh));
     });
 
-    it("SECURITY 54: someone who registered the victim's address first loses password and session when the victim proves the mailbox", async () => {
+    it("PASSWORD_REQUIRED=false with a password given → a password account; the email method is set up only without one (as FS)", async () => {
+      const c = t.app.client();
+      const r = await post(c, "/register", { email: "With.Pw-1+a@Sub.X.test", password: PASSWORD, password_confirm: PASSWORD });
+      assert.equal(r.status, 200, r.body);
+      const info = await c.get("/us-setup", { acceptJson: true });
+      assert.equal(info.status, 200, info.body);
+      assert.deepEqual(info.json.response.active_methods, ["password"]);
+      const user = (await t.app.rampart.api.findUser("with.pw-1+a@sub.x.test"))!;
+      assert.equal(user.usTotpSecrets, null, "no email sign-in method was set up");
+      t.app.sink.clear();
+      const send = await post(t.app.client(), "/us-signin/send-code", { identity: "with.pw-1+a@sub.x.test", chosen_method: "email" });
+      assert.equal(send.status, 400, "no email method to send a code for");
+    });
+
+    it("SECURITY 54: someone who registered the victim's address first loses session and methods when the victim proves the mailbox", async () => {
       const attacker = t.app.client();
-      const r = await post(attacker, "/register", { email: "victim@x.test", password: "attacker-chosen-P4ss", password_confirm: "attacker-chosen-P4ss" });
+      const r = await post(attacker, "/register", { email: "victim@x.test" });
       assert.equal(r.status, 200, r.body);
       assert.ok(await signedInAs(attacker), "the attacker holds a session");
+      const a = await post(attacker, "/us-setup", { chosen_method: "authenticator" });
+      assert.equal(a.status, 200, a.body);
+      toStepStart(t);
+      assert.equal((await post(attacker, `/us-setup/${a.json.response.state}`, { passcode: oath(t, a.json.response.authr_key) })).status, 200);
+      t.advance(30);
       const { link } = await requestEmailCode(t, "victim@x.test");
       const victim = t.app.client();
-      const click = await victim.get(new URL(link!).pathname + new URL(link!).search);
+      const click = await openLink(victim, new URL(link!).pathname + new URL(link!).search);
       assert.equal(click.status, 302);
       assert.equal(click.location, "/");
       assert.ok(await signedInAs(victim));
       assert.equal(await signedInAs(attacker), false, "the earlier session is gone");
-      assert.equal((await t.app.client().login("victim@x.test", "attacker-chosen-P4ss")).status, 400, "the earlier password is gone");
+      const authr = await post(t.app.client(), "/us-signin", { identity: "victim@x.test", passcode: oath(t, a.json.response.authr_key) });
+      assert.equal(authr.status, 400, "the earlier authenticator method is gone");
       const user = (await t.app.rampart.api.findUser("victim@x.test"))!;
       assert.ok(user.confirmedAt, "the mailbox is proved");
     });
@@ -113,11 +134,11 @@ describe("magic-link errors (SPA redirects) and cross-site sends", () => {
     assert.equal(idOnly.status, 302);
     assert.match(idOnly.location!, /^\/login-error\?/);
     assert.equal(error(idOnly.location), "Input not appropriate for requested API");
-    assert.equal(error((await t.app.client().get("/us-verify-link?id=nobody&code=123456")).location), "Specified user does not exist");
+    assert.equal(error((await openLink(t.app.client(), "/us-verify-link?id=nobody&code=123456")).location), "Specified user does not exist");
     const { code, link } = await requestEmailCode(t, "spa@x.test");
-    const bad = await t.app.client().get(`/us-verify-link?id=${user.fsUniquifier}&code=${code === "000000" ? "111111" : "000000"}`);
+    const bad = await openLink(t.app.client(), `/us-verify-link?id=${user.fsUniquifier}&code=${code === "000000" ? "111111" : "000000"}`);
     assert.equal(error(bad.location), "Invalid code");
-    const ok = await t.app.client().get(new URL(link!).pathname + new URL(link!).search);
+    const ok = await openLink(t.app.client(), new URL(link!).pathname + new URL(link!).search);
     const target = new URL(ok.location!, "https://app.test");
     assert.equal(target.pathname, "/welcome");
     assert.equal(target.searchParams.get("email"), "spa@x.test");

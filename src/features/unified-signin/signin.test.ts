@@ -1,6 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { flowDialects } from "../../../test/helpers/app.js";
+import { landingForm } from "../../../test/helpers/links.js";
 import { createUsApp, PASSWORD, post, requestEmailCode, setupEmail, signedIn, signedInAs, usMail, type UsApp } from "./testing/kit.js";
 
 /** Unified sign-in by password or emailed code, and the magic link, on every database. */
@@ -52,13 +53,32 @@ for (const dialect of flowDialects()) {
       assert.equal((await post(c, "/us-signin", { identity: "code@x.test", passcode: PASSWORD })).status, 200);
       const unknown = await post(t.app.client(), "/us-signin", { identity: "nobody@x.test", passcode: "123456" });
       assert.equal(unknown.status, 400);
-      assert.deepEqual(unknown.json.response.field_errors.identity, ["Specified user does not exist"]);
+      assert.deepEqual(unknown.json.response.field_errors.identity, ["You must specify a valid identity to sign in"]);
       const empty = await post(t.app.client(), "/us-signin", {});
       assert.equal(empty.status, 400);
       assert.deepEqual(empty.json.response.field_errors.identity, ["You must specify a valid identity to sign in"]);
       const bad = await post(t.app.client(), "/us-signin", { identity: "code@x.test", passcode: { $ne: "" } });
       assert.equal(bad.status, 400);
       assert.deepEqual(bad.json.response.errors, ["Input not appropriate for requested API"]);
+    });
+
+    it("an unknown identity is US_SPECIFY_IDENTITY on `identity` (as FS) for sign-in and send-code, JSON and form", async () => {
+      for (const identity of ["nobody@x.test", "No.Body-1+tag@Sub.X.test", "x".repeat(64) + "@x.test"]) {
+        const signin = await post(t.app.client(), "/us-signin", { identity, passcode: "123456" });
+        assert.equal(signin.status, 400, signin.body);
+        assert.deepEqual(signin.json.response.field_errors, { identity: ["You must specify a valid identity to sign in"] });
+        const send = await post(t.app.client(), "/us-signin/send-code", { identity, chosen_method: "email" });
+        assert.equal(send.status, 400, send.body);
+        assert.deepEqual(send.json.response.field_errors, { identity: ["You must specify a valid identity to sign in"] });
+      }
+      const c = t.app.client();
+      const csrf = await c.csrf();
+      const form = await c.post("/us-signin", { form: { identity: "nobody@x.test", passcode: "123456", csrf_token: csrf } });
+      assert.equal(form.status, 200);
+      assert.match(form.body, /You must specify a valid identity to sign in/);
+      assert.doesNotMatch(form.body, /Specified user does not exist/);
+      const formSend = await c.post("/us-signin/send-code", { form: { identity: "nobody@x.test", chosen_method: "email", csrf_token: csrf } });
+      assert.match(formSend.body, /You must specify a valid identity to sign in/);
     });
 
     it("only the newest sent code works; a new send makes a new code", async () => {
@@ -75,11 +95,15 @@ for (const dialect of flowDialects()) {
       assert.equal((await post(t.app.client(), "/us-signin", { identity: "code@x.test", passcode: code })).status, 400);
     });
 
-    it("the magic link signs in; clicked 20 times at once it makes one session", async () => {
+    it("the magic link signs in; its button clicked in 20 browsers at once makes one session", async () => {
       const { link } = await requestEmailCode(t, "link@x.test");
       const path = new URL(link!).pathname + new URL(link!).search;
       const clients = Array.from({ length: 20 }, () => t.app.client());
-      const replies = await Promise.all(clients.map((c) => c.get(path)));
+      const pages = await Promise.all(clients.map((c) => c.get(path)));
+      const replies = await Promise.all(clients.map((c, i) => {
+        const { action, fields } = landingForm(pages[i]!);
+        return c.post(action, { form: fields });
+      }));
       const wins = replies.filter((r) => r.status === 302 && r.location === "/");
       assert.equal(wins.length, 1, replies.map((r) => `${r.status} ${r.location}`).join(","));
       assert.ok(replies.every((r) => r.status === 302), "every click is a redirect");

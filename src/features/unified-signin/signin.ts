@@ -1,4 +1,5 @@
 import { recordAudit } from "../../core/audit.js";
+import { nowOrAfterAnswer } from "../../core/deferred.js";
 import type { RequestContext } from "../../core/context.js";
 import { issueCsrfToken } from "../../core/csrf.js";
 import { runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
@@ -14,7 +15,6 @@ import type { UserRecord } from "../../datastore/contracts.js";
 import { clearPasscodeAttempts, drawPasscodeAttempt, matchPasscode, sendSigninCode } from "./codes.js";
 import { activeCodeMethods, sendingMethods, usConfig } from "./methods.js";
 import { signinPage } from "./pages.js";
-import { proveEmail } from "./proof.js";
 
 /**
  * GET/POST /us-signin and POST /us-signin/send-code. The passcode is tried against the password, then each
@@ -64,23 +64,24 @@ export async function postSignin(ctx: RequestContext, action: string): Promise<R
   const user = await findUserByIdentity(rt, identity);
   const veto = await runBeforeHook(ctx, "us_signin", user);
   if (veto) return fail(vetoErrors(veto));
-  const failed = async (field: string, code: "USER_DOES_NOT_EXIST" | "INVALID_PASSWORD_CODE", u: UserRecord | null) => {
+  const failed = async (field: string, code: "US_SPECIFY_IDENTITY" | "INVALID_PASSWORD_CODE", u: UserRecord | null) => {
     await rt.events.emit("user_failed_authn", { user: u, identity, authType: "us_signin", reason: code });
     await recordAudit(ctx, { event: "login", outcome: "failure", user: u, identity, details: { reason: code, via: "us_signin" } });
     return fail(generic ? { "": [{ code: "GENERIC_AUTHN_FAILED" }] } : { [field]: [{ code }] });
   };
   if (!user) {
     await rt.hasher.dummyVerify(passcode);
-    return failed("identity", "USER_DOES_NOT_EXIST", null);
+    // FS: an identity that names nobody is "specify a valid identity" (generic mode hides it, see `failed`).
+    return failed("identity", "US_SPECIFY_IDENTITY", null);
   }
   if (!(await drawPasscodeAttempt(ctx, user))) return tooMany(ctx, user);
   const method = await matchPasscode(ctx, user, passcode);
   if (!method) return failed("passcode", "INVALID_PASSWORD_CODE", user);
   await clearPasscodeAttempts(ctx, user);
 
-  const signedUser = method === "email" ? await proveEmail(ctx, user) : user;
+  // An emailed code also proves the mailbox: the pipeline handles that once the sign-in is allowed.
   const result = await rt.pipeline.signIn(ctx, {
-    user: signedUser,
+    user,
     authnVia: [method],
     remember,
     kind: "session",
@@ -89,6 +90,7 @@ export async function postSignin(ctx: RequestContext, action: string): Promise<R
   });
   if (result.kind === "deny") return fail(generic ? { "": [{ code: "GENERIC_AUTHN_FAILED" }] } : { identity: [{ code: result.code, params: result.params }] }, result.status ?? 400);
   if (result.kind === "interrupt") return interruptResponse(ctx, result);
+  const signedUser = result.user;
   await runAfterHook(ctx, "us_signin", signedUser);
   if (ctx.wantsJson) return jsonResponse(ctx, 200, await userPayload(ctx, signedUser, result.authToken, { tf_required: false }));
   return redirectResponse(ctx, next ?? rt.config.urls.postLoginView);
@@ -126,12 +128,20 @@ export async function postSendCode(ctx: RequestContext, action: string): Promise
   const veto = await runBeforeHook(ctx, "us_signin", user);
   if (veto) return fail(vetoErrors(veto));
   if (!user || !user.active || !activeCodeMethods(rt, user).includes(method)) {
-    await recordAudit(ctx, { event: "us_code_sent", outcome: "failure", user, identity, details: { method, reason: !user ? "unknown" : !user.active ? "inactive" : "method_not_set_up" } });
+    const refusal = () => recordAudit(ctx, { event: "us_code_sent", outcome: "failure", user, identity, details: { method, reason: !user ? "unknown" : !user.active ? "inactive" : "method_not_set_up" } });
     if (!generic) {
-      if (!user) return fail({ identity: [{ code: "USER_DOES_NOT_EXIST" }] });
+      await refusal();
+      if (!user) return fail({ identity: [{ code: "US_SPECIFY_IDENTITY" }] });
       if (!user.active) return fail({ identity: [{ code: "DISABLED_ACCOUNT" }] });
       return fail({ chosen_method: [{ code: "US_METHOD_NOT_AVAILABLE" }] });
     }
+    // Generic: both branches answer after the same work (lookup, hook); the rest — here the audit row, there
+    // the send counter, the code, the mail or SMS — runs after the answer (core/deferred.ts).
+    await nowOrAfterAnswer(ctx, true, "us_code_refused", user, refusal);
+    return codeSentAnswer(ctx, action, identity, next);
+  }
+  if (generic) {
+    await nowOrAfterAnswer(ctx, true, "us_signin_code", user, () => sendSigninCode(ctx, user, method, true));
     return codeSentAnswer(ctx, action, identity, next);
   }
   const outcome = await sendSigninCode(ctx, user, method, true);

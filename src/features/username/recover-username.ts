@@ -6,6 +6,7 @@ import { runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
 import { setFlash, takeFlashes } from "../../core/http/flash.js";
 import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
 import { readInput, text } from "../../core/input.js";
+import { nowOrAfterAnswer } from "../../core/deferred.js";
 import { deliverMail } from "../../core/mail-delivery.js";
 import type { MessageKey } from "../../core/messages.js";
 import { normalizeEmailAddress } from "../../core/policy/index.js";
@@ -16,8 +17,8 @@ import { recoverUsernamePage } from "./pages.js";
 /**
  * GET/POST /recover-username (anonymous only): mails the account's username to its address. Refusals are
  * those of /reset (USER_DOES_NOT_EXIST, DISABLED_ACCOUNT, CONFIRMATION_REQUIRED) — unless generic responses are
- * on (the default): then every well-formed address gets the same 200 `{csrf_token}`, and the mail is sent in
- * the background so the answer's timing does not depend on whether an account exists.
+ * on (the default): then every well-formed address gets the same 200 `{csrf_token}`, and the after-hook and the
+ * mail run after the answer so its timing does not depend on whether an account exists.
  */
 async function page(ctx: RequestContext, extra: { email?: string; errors?: FieldErrors } = {}) {
   const { recoveryUrl } = sliceOf(ctx.rt.config, usernameFeaturesSlice);
@@ -57,15 +58,13 @@ export async function postRecoverUsername(ctx: RequestContext): Promise<Response
   } else {
     const found = user!;
     await recordAudit(ctx, { event: "username_recovery", outcome: "success", user: found, details: { sent: found.username !== null } });
-    await runAfterHook(ctx, "recover_username", found);
-    if (found.username !== null) {
-      const send = async () => {
-        const sent = await deliverMail(ctx, "username_recovery", found.email, { subject: cfg.recoverySubject, username: found.username, email: found.email }, found);
-        if (sent) await rt.events.emit("username_recovery_email_sent", { user: found });
-      };
-      if (generic) void send().catch(() => undefined);
-      else await send();
-    }
+    // What only a real account gets (after-hook, mail) runs after the answer in generic mode (core/deferred.ts).
+    await nowOrAfterAnswer(ctx, generic, "username_recovery", found, async () => {
+      await runAfterHook(ctx, "recover_username", found);
+      if (found.username === null) return;
+      const sent = await deliverMail(ctx, "username_recovery", found.email, { subject: cfg.recoverySubject, username: found.username, email: found.email }, found);
+      if (sent) await rt.events.emit("username_recovery_email_sent", { user: found });
+    });
   }
   if (ctx.wantsJson) return jsonResponse(ctx, 200, { csrf_token: await issueCsrfToken(ctx) });
   setFlash(ctx, "info", rt.message("USERNAME_RECOVERY_REQUEST"));

@@ -1,0 +1,37 @@
+import { form, html, layout } from "../../pages/kit.js";
+import type { RequestContext } from "../context.js";
+import { issueCsrfToken } from "../csrf.js";
+import { htmlResponse } from "./respond.js";
+import { spaMode, spaRedirect } from "./spa.js";
+
+/**
+ * Emailed links that sign in (magic link; confirmation link with auto-login). Unless `urls.signInLinksOnGet`
+ * restores FS's behaviour, opening one signs nobody in and spends nothing: a browser gets a page whose button
+ * completes the link with a same-origin POST (CSRF-protected; never submitted by script), and an SPA gets a
+ * redirect to its view carrying the link's parameters, then POSTs them itself. So an attacker's own link,
+ * opened by a victim, cannot sign the victim's browser into the attacker's account (login CSRF), and mail
+ * scanners that prefetch links do not use them up.
+ */
+export function linkSignsInOnGet(ctx: RequestContext): boolean {
+  return ctx.rt.config.urls.signInLinksOnGet;
+}
+
+export interface LinkLanding {
+  title: string;
+  text: string;
+  submit: string;
+  /** Where the button POSTs (the link's own path). */
+  action: string;
+  /** The link's parameters, carried as hidden fields (and as query parameters to the SPA view). */
+  fields: Record<string, string>;
+  /** SPA view that completes the link by POST; without one, SPA mode gets the page too. */
+  spaView: string | null;
+}
+
+export async function linkLanding(ctx: RequestContext, landing: LinkLanding): Promise<Response> {
+  if (spaMode(ctx) && landing.spaView) return spaRedirect(ctx, landing.spaView, landing.fields);
+  const fields = Object.entries(landing.fields).map(([name, value]) => ({ name, label: "", type: "hidden" as const, value }));
+  const body = html`<p>${landing.text}</p>${form({ action: landing.action, id: "link-landing-form", csrfToken: await issueCsrfToken(ctx), fields, submit: landing.submit })}`;
+  // The page holds a one-time secret: no caching, and no Referer carrying it to other sites.
+  return htmlResponse(ctx, 200, layout(landing.title, body, { appName: ctx.rt.config.appName }), { "cache-control": "no-store", "referrer-policy": "no-referrer" });
+}

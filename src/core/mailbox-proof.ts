@@ -1,0 +1,88 @@
+import type { Datastore, UserPatch, UserRecord } from "../datastore/contracts.js";
+import { recordAudit } from "./audit.js";
+import type { RequestContext } from "./context.js";
+import { sweepUserSessions } from "./session-cookies.js";
+
+/**
+ * Proving the mailbox of an account whose email was never proved: a reset link, a confirmation link, or an
+ * emailed sign-in code / magic link. Until then anyone could have registered the address (pre-account
+ * hijacking), so the proof removes every way of signing in that predates it: unified sign-in methods other
+ * than email (authenticator, SMS), the password unless the proof keeps it, and — by rotating both uniquifiers —
+ * sessions, remember cookies, auth tokens, two-factor "remember this device" cookies and other emailed links.
+ * The account then counts as confirmed, so everything set up afterwards is the holder's and no later proof
+ * touches it.
+ *
+ * A second factor (and its recovery codes) is never removed, and it is still demanded: it signs nobody in by
+ * itself, and removing it would let whoever reads the mailbox skip it on every account that never proved its
+ * address. The one implementation for the three paths: sign-in by an emailed code runs it from the pipeline
+ * only once every check (the second factor included) let the sign-in through (see sign-in.ts); reset and
+ * confirmation run it when their link is consumed.
+ */
+export interface ProofKeeps {
+  /** Keep the password (confirmation: the registrant's; reset: the one just set by the link's holder). */
+  password: boolean;
+  /**
+   * Rotate both uniquifiers. Confirmation skips it when no one could sign in before confirming (nothing to
+   * end), so the link, bound to the uniquifier, still answers "already confirmed" when opened again.
+   */
+  rotate: boolean;
+}
+
+/** How a sign-in proved the mailbox: an emailed unified sign-in code or its magic link (authn_via "email"). */
+export const MAILBOX_SIGNIN = "email";
+
+export function signInProvesMailbox(authnVia: readonly string[]): boolean {
+  return authnVia.includes(MAILBOX_SIGNIN);
+}
+
+type Tx = Omit<Datastore, "transaction" | "close" | "migrations">;
+
+/**
+ * Inside the caller's transaction: marks the account confirmed and, when this call is the one that did (one
+ * winner among concurrent proofs), strips what predates the proof and rotates both uniquifiers. Returns
+ * whether it won. `user` must be the record as read before (its uniquifier and email guard the update).
+ */
+export async function stripUnprovedCredentials(tx: Tx, user: UserRecord, at: Date, keep: ProofKeeps): Promise<boolean> {
+  if (!(await tx.users.markConfirmed(user.id, at, { fsUniquifier: user.fsUniquifier, email: user.email }))) return false;
+  const email = emailMethodOnly(user.usTotpSecrets);
+  const patch: UserPatch = { usTotpSecrets: email, usPhoneNumber: null };
+  if (!keep.password) patch.password = null;
+  await tx.users.update(user.id, patch);
+  if (keep.rotate) {
+    await tx.users.rotateUniquifier(user.id);
+    await tx.users.rotateTokenUniquifier(user.id);
+  }
+  return true;
+}
+
+/** After a won proof (transaction committed): ends the sessions and records what happened. */
+export async function afterProof(ctx: RequestContext, user: UserRecord, via: string, keep: ProofKeeps): Promise<void> {
+  // Clean-up only when the uniquifiers rotated (the sessions are dead already); never an error after the commit.
+  await sweepUserSessions(ctx.rt, user.id);
+  await recordAudit(ctx, { event: "email_proved", outcome: "success", user, details: { via, credentials_removed: true, kept: keep } });
+}
+
+/**
+ * The whole proof in its own transaction, for a never-confirmed `user` (a confirmed one is returned as is).
+ * Returns the user as it now is and whether this call proved the mailbox (false: already confirmed, or a
+ * concurrent proof won).
+ */
+export async function proveMailbox(ctx: RequestContext, user: UserRecord, via: string, keep: ProofKeeps): Promise<{ user: UserRecord; proved: boolean }> {
+  if (user.confirmedAt) return { user, proved: false };
+  const { rt } = ctx;
+  const proved = await rt.datastore.transaction((tx) => stripUnprovedCredentials(tx, user, ctx.now(), keep));
+  if (proved) await afterProof(ctx, user, via, keep);
+  return { user: (await rt.datastore.users.findById(user.id)) ?? user, proved };
+}
+
+/** us_totp_secrets reduced to the email method (its secret never left the server; codes go to the mailbox). */
+function emailMethodOnly(secrets: string | null): string | null {
+  if (!secrets) return null;
+  try {
+    const parsed: unknown = JSON.parse(secrets);
+    const email = parsed && typeof parsed === "object" ? (parsed as Record<string, unknown>).email : undefined;
+    return typeof email === "string" ? JSON.stringify({ email }) : null;
+  } catch {
+    return null;
+  }
+}
