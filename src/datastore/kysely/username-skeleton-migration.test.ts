@@ -1,5 +1,5 @@
 /**
- * Migration 0008 on a database that already holds users: every username gets its look-alike skeleton, names
+ * Migration 0006 on a database that already holds users: every username gets its look-alike skeleton, names
  * that already look alike stay (the oldest keeps the skeleton), and from then on a new look-alike is refused.
  */
 import assert from "node:assert/strict";
@@ -11,7 +11,7 @@ import { canonicalIdentity, usernameSkeleton } from "../canonical.js";
 import { createMigrator, rampartMigrations } from "./migrations/index.js";
 
 const NAMES = Object.keys(rampartMigrations("sqlite")).sort();
-const BEFORE = NAMES[NAMES.indexOf("0008_username_skeleton") - 1]!;
+const BEFORE = NAMES[NAMES.indexOf("0006_username_skeleton") - 1]!;
 
 function dialects(): TestDialect[] {
   const out: TestDialect[] = ["sqlite"];
@@ -21,7 +21,7 @@ function dialects(): TestDialect[] {
 }
 
 for (const dialect of dialects()) {
-  describe(`migration 0008_username_skeleton on ${dialect}`, () => {
+  describe(`migration 0006_username_skeleton on ${dialect}`, () => {
     const cleanups: (() => Promise<void>)[] = [];
     after(async () => {
       for (const c of cleanups.reverse()) await c();

@@ -10,7 +10,7 @@ import { profileMigration } from "./0002_profile.js";
 import { attemptsMigration } from "./0003_attempts.js";
 import { rememberMigration } from "./0004_remember.js";
 import { usLastStepMigration } from "./0005_us_last_step.js";
-import { usernameSkeletonMigration } from "./0008_username_skeleton.js";
+import { usernameSkeletonMigration } from "./0006_username_skeleton.js";
 
 export const MIGRATION_TABLE = "rampart_migration";
 export const MIGRATION_LOCK_TABLE = "rampart_migration_lock";
@@ -22,7 +22,7 @@ export function rampartMigrations(dialect: SqlDialect): Record<string, Migration
     "0003_attempts": attemptsMigration(),
     "0004_remember": rememberMigration(dialect),
     "0005_us_last_step": usLastStepMigration(),
-    "0008_username_skeleton": usernameSkeletonMigration(dialect),
+    "0006_username_skeleton": usernameSkeletonMigration(dialect),
   };
 }
 
