@@ -116,7 +116,10 @@ async function restoreFromRemember(ctx: RequestContext): Promise<LiveSession | n
 async function endReusedRemember(ctx: RequestContext, record: RememberRecord): Promise<null> {
   const { rt } = ctx;
   await rt.datastore.remember.delete(record.id);
-  for (const s of await rt.sessions.listForUser(record.userId)) if (rememberIdOf(s) === record.id) await rt.sessions.delete(s.id);
+  const restored = (await rt.sessions.listForUser(record.userId)).filter((s) => rememberIdOf(s) === record.id).map((s) => s.id);
+  // Recorded in the database first, so a Redis restored from a snapshot cannot bring these sessions back.
+  await recordSessionEnds(rt, restored, ctx.now());
+  for (const id of restored) await rt.sessions.delete(id);
   clearRememberCookie(ctx);
   const user = await rt.datastore.users.findById(record.userId);
   await recordAudit(ctx, { event: "remember_reused", outcome: "failure", user, details: { remember: record.id } });

@@ -152,4 +152,21 @@ describe("sessions kept in Redis", { skip: !url && "no Redis configured" }, () =
     assert.equal(await status(third), 401, "deactivation rotated the uniquifier: the restored session is refused");
     assert.equal(await status(thief3), 401, "and so is the remember cookie");
   });
+
+  it("a reused remember cookie ends the copy's session, and a restored Redis does not bring it back", async () => {
+    const email = "Reuse-Redis.x+2@Sub.Example.test";
+    await app.rampart.api.createUser({ email, password: PASSWORD });
+    const owner = app.client();
+    await owner.login(email, PASSWORD, { remember: true });
+    const thief = copyOfRemember(owner);
+    assert.equal(await status(thief), 200, "the copy restores first (and rotates the secret)");
+    const before = await snapshot();
+    app.advance(60);
+    owner.jar.delete(app.rampart.config.session.cookieName);
+    assert.equal(await status(owner), 401, "the owner's replaced secret is a reuse: the family ends");
+    assert.equal(await status(thief), 401, "the copy's restored session ended");
+    await restore(before);
+    assert.equal(await status(thief), 401, "a Redis restored from before the reuse does not revive the copy's session");
+    app.advance(-60);
+  });
 });
