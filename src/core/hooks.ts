@@ -7,10 +7,17 @@ import { publicUser } from "./public-user.js";
 
 /**
  * Hooks get what was submitted as parsed fields (`input`) and a Request whose body can still be read (Rampart
- * has consumed the original). Neither carries passwords, one-time codes or the CSRF token: a hook that logs
- * its input must not log credentials. The user is the public view, never the row.
+ * has consumed the original). Neither carries passwords, one-time codes, link tokens, the CSRF token, cookies or
+ * credential headers: a hook that logs its input must not log credentials. The user is the public view, never
+ * the row.
  */
-const SECRET_FIELDS = new Set(["password", "password_confirm", "new_password", "new_password_confirm", "code", "passcode", "csrf_token"]);
+const SECRET_FIELDS = new Set(["password", "password_confirm", "new_password", "new_password_confirm", "code", "passcode", "token", "csrf_token"]);
+
+/** Request headers that carry credentials (session and remember cookies, basic auth, tokens, CSRF tokens). */
+function secretHeaders(ctx: RequestContext): string[] {
+  const { config } = ctx.rt;
+  return ["cookie", "authorization", "x-csrf-token", "x-csrftoken", config.csrf.header.toLowerCase(), config.token.header.toLowerCase()];
+}
 
 async function hookInput(ctx: RequestContext, action: HookedAction, user: UserRecord | null): Promise<HookInput> {
   const { request } = ctx;
@@ -24,6 +31,7 @@ async function hookInput(ctx: RequestContext, action: HookedAction, user: UserRe
     }
   }
   const headers = new Headers(request.headers);
+  for (const h of secretHeaders(ctx)) headers.delete(h);
   let body: string | null = null;
   if (hasBody) {
     for (const h of ["content-length", "content-encoding", "transfer-encoding"]) headers.delete(h);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { flowDialects, type TestApp } from "../helpers/app.js";
 import type { HookInput } from "../../src/core/events.js";
+import { openLink } from "../helpers/links.js";
 import { PASSWORD, csrfFrom, flowApp, linkPath, mailTo, register, registration } from "../../src/features/registration/testing/support.js";
 
 /**
@@ -11,14 +12,14 @@ import { PASSWORD, csrfFrom, flowApp, linkPath, mailTo, register, registration }
 for (const dialect of flowDialects()) {
   describe(`hooks (${dialect})`, { timeout: 60_000 }, () => {
     let app: TestApp;
-    const seen: { action: string; input: Record<string, unknown>; body: unknown; user: string | null; keys: string[] }[] = [];
+    const seen: { action: string; input: Record<string, unknown>; body: unknown; user: string | null; keys: string[]; headers: string[] }[] = [];
 
     async function remember(h: HookInput): Promise<void> {
       // A hook that reads the body the way an app would: clone it and parse it.
       const type = h.request.headers.get("content-type") ?? "";
       const copy = h.request.clone();
       const body = type.includes("json") ? await copy.json() : Object.fromEntries(await copy.formData());
-      seen.push({ action: h.action, input: { ...h.input }, body, user: h.user?.email ?? null, keys: h.user ? Object.keys(h.user) : [] });
+      seen.push({ action: h.action, input: { ...h.input }, body, user: h.user?.email ?? null, keys: h.user ? Object.keys(h.user) : [], headers: [...h.request.headers.keys()] });
     }
 
     before(async () => {
@@ -90,9 +91,16 @@ for (const dialect of flowDialects()) {
     });
 
     it("a login veto keeps its status at /login", async () => {
+      seen.length = 0;
       const r = await app.client().login("on-holiday.bob+x@sub.example.test", PASSWORD);
       assert.equal(r.status, 423, r.body);
       assert.deepEqual(r.json.response.field_errors, { "": ["Away until Monday."] });
+      // The login carried a CSRF cookie and header: neither reaches the hook.
+      assert.equal(seen.length, 1);
+      assert.ok(seen[0]!.headers.includes("content-type"), "ordinary headers are kept");
+      for (const h of ["cookie", "authorization", "x-csrf-token", "x-xsrf-token", "authentication-token"]) {
+        assert.ok(!seen[0]!.headers.includes(h), `the hook's request copy has no ${h} header`);
+      }
     });
   });
 }
@@ -125,7 +133,7 @@ describe("hooks: confirmation's automatic sign-in", { timeout: 60_000 }, () => {
     try {
       await register(app.client(), registration("late.riser@x.test"));
       const visitor = app.client();
-      await visitor.get(linkPath(await mailTo(app, "late.riser@x.test", "Welcome")));
+      await openLink(visitor, linkPath(await mailTo(app, "late.riser@x.test", "Welcome")));
       assert.ok((await app.rampart.api.findUser("late.riser@x.test"))!.confirmedAt, "the address is confirmed");
       assert.deepEqual(logins, ["late.riser@x.test"]);
       assert.equal((await visitor.get("/api/protected", { acceptJson: true })).status, 401);
