@@ -46,8 +46,9 @@ async function attackerPrepares(t: UsApp, gateway: SmsGateway, email: string, ph
   const login = await session.post("/login?include_auth_token", { json: { email, password: ATTACKER_PASSWORD, remember: true }, headers: { "x-csrf-token": await session.csrf() } });
   assert.equal(login.status, 200, login.body);
   const token = login.json.response.user.authentication_token as string;
-  const rememberOnly = `remember_token=${session.jar.get("remember_token")}`;
-  assert.ok(session.jar.get("remember_token"), "a remember cookie");
+  const rememberName = t.app.rampart.config.session.rememberCookieName;
+  const rememberOnly = `${rememberName}=${session.jar.get(rememberName)}`;
+  assert.ok(session.jar.get(rememberName), "a remember cookie");
 
   const a = await post(session, "/us-setup", { chosen_method: "authenticator" });
   assert.equal(a.status, 200, a.body);

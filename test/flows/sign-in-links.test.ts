@@ -17,7 +17,7 @@ function pathOf(link: string): string {
 }
 
 function sessionCookies(r: Reply): string[] {
-  return r.setCookies.filter((c) => /^(__Host-)?rampart_session=|^remember_token=/.test(c) && !/max-age=0/i.test(c));
+  return r.setCookies.filter((c) => /^(__Host-)?(rampart_session|remember_token)=/.test(c) && !/max-age=0/i.test(c));
 }
 
 /** A registered, never-confirmed account; returns the confirmation link from its welcome mail. */

@@ -2,6 +2,7 @@ import { recordAudit } from "../../core/audit.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
 import { issueCsrfToken } from "../../core/csrf.js";
+import { afterCommit } from "../../core/new-password.js";
 import { autoSignInVetoed, runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
 import { setFlash, takeFlashes } from "../../core/http/flash.js";
 import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
@@ -151,15 +152,21 @@ async function confirmByToken(ctx: RequestContext, token: string | undefined): P
     return { kind: "already", user };
   }
   user = proof.user;
-  await recordAudit(ctx, { event: "confirm", outcome: "success", user });
-  await rt.events.emit("user_confirmed", { user });
-  await runAfterHook(ctx, "confirm", user);
-  if (cfg.autoLoginAfterConfirm && !(await autoSignInVetoed(ctx, user))) {
+  const confirmed = user;
+  // Committed: from here on nothing may turn the success into an error answer.
+  await afterCommit(rt, "the confirmation's audit row, event and after-hook", async () => {
+    await recordAudit(ctx, { event: "confirm", outcome: "success", user: confirmed });
+    await rt.events.emit("user_confirmed", { user: confirmed });
+    await runAfterHook(ctx, "confirm", confirmed);
+  });
+  if (cfg.autoLoginAfterConfirm && (await afterCommit(rt, "the before.login hook", () => autoSignInVetoed(ctx, confirmed))) === false) {
     // A GET never hands out an auth token; every sign-in check (active, lockout, two-factor…) still applies.
-    const result = await rt.pipeline.signIn(ctx, { user, authnVia: ["confirm"], remember: false, kind: "session", includeAuthToken: false });
+    const result = await afterCommit(rt, "the sign-in after confirmation", () =>
+      rt.pipeline.signIn(ctx, { user: confirmed, authnVia: ["confirm"], remember: false, kind: "session", includeAuthToken: false }),
+    );
     // A second factor is still needed: the browser continues there (its pending state is set), as in FS.
-    const next = result.kind === "interrupt" && typeof result.response.redirect === "string" ? result.response.redirect : undefined;
-    return { kind: "confirmed", user, signedIn: result.kind === "signed-in", ...(next ? { secondFactorPage: next } : {}) };
+    const next = result?.kind === "interrupt" && typeof result.response.redirect === "string" ? result.response.redirect : undefined;
+    return { kind: "confirmed", user, signedIn: result?.kind === "signed-in", ...(next ? { secondFactorPage: next } : {}) };
   }
   return { kind: "confirmed", user, signedIn: false };
 }

@@ -103,21 +103,25 @@ export async function postReset(ctx: RequestContext, caller: Caller | null, toke
   const prove = user.confirmedAt ? undefined : async (tx: Parameters<typeof stripUnprovedCredentials>[0]) => (proved = await stripUnprovedCredentials(tx, before, at, keep));
   // Compare-and-set on the hash the link was checked against: a used or raced link changes nothing.
   if (!(await commitNewPassword(rt, user, hash, prove))) return refused(user, "INVALID_RESET_PASSWORD_TOKEN", "already_used");
-  if (proved) await afterProof(ctx, user, "reset", keep);
-  const current = (await rt.datastore.users.findById(user.id)) ?? user;
+  // Committed: from here on nothing may turn the success into an error answer.
+  if (proved) await afterCommit(rt, "the mailbox proof's clean-up", () => afterProof(ctx, user, "reset", keep));
+  const current = (await afterCommit(rt, "re-reading the user", () => rt.datastore.users.findById(user.id))) ?? user;
   if (caller?.user.id === user.id) {
     clearSessionCookies(ctx);
     ctx.sessionOverride = { caller: null };
   }
-  // Committed: from here on nothing may turn the success into an error answer.
   await afterCommit(rt, "the audit row", () => recordAudit(ctx, { event: "password_reset", outcome: "success", user }));
-  await rt.events.emit("password_reset", { user });
-  await runAfterHook(ctx, "reset_password", user);
+  await afterCommit(rt, "the event and the after-hook", async () => {
+    await rt.events.emit("password_reset", { user });
+    await runAfterHook(ctx, "reset_password", user);
+  });
   if (cfg.sendPasswordResetNoticeEmail) {
     const context: ResetNoticeContext = { email: user.email, subject: cfg.emailSubjectPasswordNotice, methods: signInMethodsLeft(rt, current) };
-    await deliverMail(ctx, "reset_notice", user.email, context, user);
+    await afterCommit(rt, "the reset notice", () => deliverMail(ctx, "reset_notice", user.email, context, user));
   }
-  if (cfg.autoLoginAfterReset && !(await autoSignInVetoed(ctx, current))) return autoLogin(ctx, cfg, current);
+  if (cfg.autoLoginAfterReset && (await afterCommit(rt, "the before.login hook", () => autoSignInVetoed(ctx, current))) === false) {
+    return autoLogin(ctx, cfg, current);
+  }
   return notSignedIn(ctx, cfg);
 }
 

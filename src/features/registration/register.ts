@@ -2,6 +2,7 @@ import { recordAudit } from "../../core/audit.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
 import { issueCsrfToken } from "../../core/csrf.js";
+import { afterCommit } from "../../core/new-password.js";
 import { autoSignInVetoed, runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
 import { setFlash, takeFlashes } from "../../core/http/flash.js";
 import { safeRedirect } from "../../core/http/redirects.js";
@@ -98,19 +99,26 @@ async function registered(ctx: RequestContext, form: RegistrationForm, user: Use
   const confirmation = rt.services.confirmation;
   const pending = confirmation?.pending(user) ?? false;
   const link = confirmation && !user.confirmedAt ? confirmation.link(ctx, user) : null;
-  await recordAudit(ctx, { event: "register", outcome: "success", user, details: { confirmation: pending ? "pending" : "not_required" } });
-  await rt.events.emit("user_registered", { user, confirmationToken: link?.token ?? null, formData: form.formData });
+  // The account is committed: from here on nothing may turn the success into an error answer.
+  await afterCommit(rt, "the registration's audit row and event", async () => {
+    await recordAudit(ctx, { event: "register", outcome: "success", user, details: { confirmation: pending ? "pending" : "not_required" } });
+    await rt.events.emit("user_registered", { user, confirmationToken: link?.token ?? null, formData: form.formData });
+  });
   if (cfg.sendRegisterEmail) {
     const context = { user, email: user.email, confirmation_link: link?.url ?? null, confirmation_token: link?.token ?? null, within: confirmation?.within ?? null, subject: cfg.emailSubject };
     // Generic responses: a taken address gets its mail after the answer, so a fresh one does too (same timing).
     await nowOrAfterAnswer(ctx, rt.config.returnGenericResponses, "welcome", user, () => deliverMail(ctx, "welcome", user.email, context, user));
   }
-  await runAfterHook(ctx, "register", user);
-  if (pending || (await autoSignInVetoed(ctx, user))) return answerRegistered(ctx, form, user, { signedIn: false });
+  await afterCommit(rt, "the after-hook", () => runAfterHook(ctx, "register", user));
+  if (pending || (await afterCommit(rt, "the before.login hook", () => autoSignInVetoed(ctx, user))) !== false) {
+    return answerRegistered(ctx, form, user, { signedIn: false });
+  }
 
-  const result = await rt.pipeline.signIn(ctx, { user, authnVia: ["register"], remember: false, kind: "session", includeAuthToken: ctx.includeAuthToken() });
+  const result = await afterCommit(rt, "the sign-in after registration", () =>
+    rt.pipeline.signIn(ctx, { user, authnVia: ["register"], remember: false, kind: "session", includeAuthToken: ctx.includeAuthToken() }),
+  );
   // e.g. a second factor must be set up first: the same payload /login gives, nobody signed in yet.
-  if (result.kind === "interrupt") return interruptResponse(ctx, result);
-  if (result.kind === "deny") return answerRegistered(ctx, form, user, { signedIn: false });
+  if (result?.kind === "interrupt") return interruptResponse(ctx, result);
+  if (!result || result.kind === "deny") return answerRegistered(ctx, form, user, { signedIn: false });
   return answerRegistered(ctx, form, user, { signedIn: true, authToken: result.authToken });
 }
