@@ -42,7 +42,10 @@ export async function answerTaken(
     if (emailOwner) {
       const reset = rt.services.recovery?.link(ctx, emailOwner) ?? null;
       const confirmation = rt.services.confirmation;
-      const confirm = confirmation && !emailOwner.confirmedAt ? confirmation.link(ctx, emailOwner) : null;
+      // Whoever registers an address again may be its owner finding someone else's registration (pre-account
+      // hijacking): confirming would keep that registrant's password, a reset removes it. So a never-confirmed
+      // account is offered the reset link, and a confirmation link only when there is no reset to offer.
+      const confirm = confirmation && !emailOwner.confirmedAt && !reset ? confirmation.link(ctx, emailOwner) : null;
       await deliverMail(
         ctx,
         "welcome_existing",

@@ -35,6 +35,14 @@ for (const dialect of flowDialects()) {
       assert.equal(replay.status, 400, replay.body);
       assert.deepEqual(replay.json.response.error_codes, ["TWO_FACTOR_PERMISSION_DENIED"]);
       assert.equal((await thief.get("/api/protected", { acceptJson: true })).status, 401, "nobody signed in");
+
+      // The cookie as it was issued is spent too: its single-use marker, not only the spelling check, refuses it.
+      t.advance(30);
+      const again = t.app.client();
+      const replayed = await again.post("/tf-validate", { json: { code: oath(t, secret) }, headers: { "x-csrf-token": await again.csrf(), cookie: `${again.cookieHeader()}; __Host-rampart_tf=${pending}` } });
+      assert.equal(replayed.status, 400, replayed.body);
+      assert.deepEqual(replayed.json.response.error_codes, ["TWO_FACTOR_PERMISSION_DENIED"]);
+      assert.equal((await again.get("/api/protected", { acceptJson: true })).status, 401, "nobody signed in with the spent cookie");
     });
 
     it("a re-encoded pending cookie is not even readable (GET /tf-validate → permission denied)", async () => {
