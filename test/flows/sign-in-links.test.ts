@@ -55,7 +55,7 @@ for (const dialect of flowDialects()) {
       assert.deepEqual(sessionCookies(prefetch), []);
       assert.equal(await signedInAs(scanner), false);
       assert.equal(prefetch.headers.get("cache-control"), "no-store");
-      assert.equal(prefetch.headers.get("referrer-policy"), "no-referrer");
+      assert.equal(prefetch.headers.get("referrer-policy"), "same-origin");
       assert.doesNotMatch(prefetch.body, /<script/i, "nothing submits the form but the user's click");
 
       const victim = t.app.client();

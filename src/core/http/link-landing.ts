@@ -32,6 +32,8 @@ export async function linkLanding(ctx: RequestContext, landing: LinkLanding): Pr
   if (spaMode(ctx) && landing.spaView) return spaRedirect(ctx, landing.spaView, landing.fields);
   const fields = Object.entries(landing.fields).map(([name, value]) => ({ name, label: "", type: "hidden" as const, value }));
   const body = html`<p>${landing.text}</p>${form({ action: landing.action, id: "link-landing-form", csrfToken: await issueCsrfToken(ctx), fields, submit: landing.submit })}`;
-  // The page holds a one-time secret: no caching, and no Referer carrying it to other sites.
-  return htmlResponse(ctx, 200, layout(landing.title, body, { appName: ctx.rt.config.appName }), { "cache-control": "no-store", "referrer-policy": "no-referrer" });
+  // The page holds a one-time secret: no caching, and no Referer carrying it to other sites. "same-origin"
+  // rather than "no-referrer": with the latter browsers post the button's form with "Origin: null", which
+  // browsers without Sec-Fetch-Site (older Safari) could not prove to be ours.
+  return htmlResponse(ctx, 200, layout(landing.title, body, { appName: ctx.rt.config.appName }), { "cache-control": "no-store", "referrer-policy": "same-origin" });
 }
