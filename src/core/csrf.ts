@@ -1,5 +1,6 @@
 import { randomToken, sha256Hex } from "../crypto/random.js";
 import type { RequestContext } from "./context.js";
+import type { RampartConfig } from "./config/index.js";
 import { hostCookieName } from "./cookie-names.js";
 import type { Caller } from "./identity.js";
 import { sessionCaller } from "./identity.js";
@@ -45,9 +46,13 @@ export async function issueCsrfToken(ctx: RequestContext): Promise<string> {
   return token;
 }
 
+/** The request headers a CSRF token is read from (lower case). */
+export function csrfHeaderNames(config: RampartConfig): string[] {
+  return ["x-csrf-token", "x-csrftoken", config.csrf.header.toLowerCase()];
+}
+
 async function presentedCsrfToken(ctx: RequestContext): Promise<string | null> {
-  const headers = ["x-csrf-token", "x-csrftoken", ctx.rt.config.csrf.header.toLowerCase()];
-  for (const h of headers) {
+  for (const h of csrfHeaderNames(ctx.rt.config)) {
     const v = ctx.request.headers.get(h);
     if (v) return v;
   }

@@ -1,5 +1,6 @@
 import type { UserRecord } from "../datastore/contracts.js";
 import { attachRemoteAddress, remoteAddress, type RequestContext } from "./context.js";
+import { csrfHeaderNames } from "./csrf.js";
 import type { HookedAction, HookInput, HookVeto } from "./events.js";
 import { isJsonContentType } from "./http/body.js";
 import type { FieldErrors } from "./http/respond.js";
@@ -16,7 +17,7 @@ const SECRET_FIELDS = new Set(["password", "password_confirm", "new_password", "
 /** Request headers that carry credentials (session and remember cookies, basic auth, tokens, CSRF tokens). */
 function secretHeaders(ctx: RequestContext): string[] {
   const { config } = ctx.rt;
-  return ["cookie", "authorization", "x-csrf-token", "x-csrftoken", config.csrf.header.toLowerCase(), config.token.header.toLowerCase()];
+  return ["cookie", "authorization", ...csrfHeaderNames(config), config.token.header.toLowerCase()];
 }
 
 async function hookInput(ctx: RequestContext, action: HookedAction, user: UserRecord | null): Promise<HookInput> {

@@ -29,7 +29,7 @@ export interface ProofKeeps {
 }
 
 /** How a sign-in proved the mailbox: an emailed unified sign-in code or its magic link (authn_via "email"). */
-export const MAILBOX_SIGNIN = "email";
+const MAILBOX_SIGNIN = "email";
 
 export function signInProvesMailbox(authnVia: readonly string[]): boolean {
   return authnVia.includes(MAILBOX_SIGNIN);

@@ -101,7 +101,7 @@ export async function openDatabase(url: string, options: OpenDatastoreOptions = 
 }
 
 /** Which database a URL names, for messages: dialect, host:port and database name (or SQLite path), no credentials. */
-export function describeTarget(target: ParsedDatabaseUrl): string {
+function describeTarget(target: ParsedDatabaseUrl): string {
   if (target.dialect === "sqlite") return target.path === ":memory:" ? "in-memory SQLite" : `SQLite file ${target.path}`;
   const url = new URL(target.dialect === "postgres" ? target.connectionString : target.uri);
   const name = decodeURIComponent(url.pathname.replace(/^\//, "")) || "(default database)";

@@ -11,7 +11,8 @@ import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type Field
 import { userPayload } from "../../core/http/user-payload.js";
 import { readInput, text } from "../../core/input.js";
 import { deliverMail } from "../../core/mail-delivery.js";
-import { afterCommit, commitNewPassword } from "../../core/new-password.js";
+import { afterCommit } from "../../core/after-commit.js";
+import { commitNewPassword } from "../../core/new-password.js";
 import { checkNewPassword } from "../../core/policy/password.js";
 import { clearSessionCookies, secondFactorProof, startSession } from "../../core/session-cookies.js";
 import { normalizePassword } from "../../crypto/passwords/normalize.js";

@@ -2,7 +2,7 @@ import { recordAudit } from "../../core/audit.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
 import { issueCsrfToken } from "../../core/csrf.js";
-import { afterCommit } from "../../core/new-password.js";
+import { afterCommit } from "../../core/after-commit.js";
 import { autoSignInVetoed, runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
 import { setFlash, takeFlashes } from "../../core/http/flash.js";
 import { safeRedirect } from "../../core/http/redirects.js";
