@@ -1,14 +1,14 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
-import { chromiumAvailable, launchChromium, serveDemo } from "../helpers/browser.js";
+import { chromiumAvailable, openDemoInChromium } from "../helpers/browser.js";
 import { createTestApp, type TestApp } from "../helpers/app.js";
 
 const available = chromiumAvailable();
 
 describe("pages in a real browser (Chromium)", { skip: !available && "chromium not installed" }, () => {
   let app: TestApp;
-  let server: Awaited<ReturnType<typeof serveDemo>>;
+  let server: Awaited<ReturnType<typeof openDemoInChromium>>;
   let browser: Browser;
   let base: string;
 
@@ -16,12 +16,11 @@ describe("pages in a real browser (Chromium)", { skip: !available && "chromium n
     // Plain http on localhost: development mode makes cookies non-Secure with plain names.
     app = await createTestApp({ config: { development: true } });
     await app.rampart.api.createUser({ email: "alice@x.test", password: "correct horse battery" });
-    server = await serveDemo(app.rampart);
+    server = await openDemoInChromium(app.rampart);
     base = server.base;
-    browser = await launchChromium();
+    browser = server.browser;
   });
   after(async () => {
-    await browser?.close();
     await server?.close();
     await app?.close();
   });

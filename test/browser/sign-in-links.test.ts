@@ -1,7 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
-import { chromiumAvailable, launchChromium, serveDemo } from "../helpers/browser.js";
+import { chromiumAvailable, openDemoInChromium } from "../helpers/browser.js";
 import { createTestApp, type TestApp } from "../helpers/app.js";
 
 const available = chromiumAvailable();
@@ -9,7 +9,7 @@ const available = chromiumAvailable();
 /** A magic link opened in a real browser: the GET signs nobody in; the page's button (CSP-clean) does. */
 describe("a magic link in a real browser (Chromium)", { skip: !available && "chromium not installed" }, () => {
   let app: TestApp;
-  let server: Awaited<ReturnType<typeof serveDemo>>;
+  let server: Awaited<ReturnType<typeof openDemoInChromium>>;
   let browser: Browser;
 
   before(async () => {
@@ -19,11 +19,10 @@ describe("a magic link in a real browser (Chromium)", { skip: !available && "chr
     });
     const user = await app.rampart.api.createUser({ email: "Browser.Link+1@x.test", password: "correct horse battery", confirmed: true });
     await app.rampart.runtime.datastore.users.update(user.id, { usTotpSecrets: app.rampart.runtime.services.unifiedSignin!.emailMethodSecrets() });
-    server = await serveDemo(app.rampart);
-    browser = await launchChromium();
+    server = await openDemoInChromium(app.rampart);
+    browser = server.browser;
   });
   after(async () => {
-    await browser?.close();
     await server?.close();
     await app?.close();
   });

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
-import { chromiumAvailable, launchChromium, serveDemo } from "../helpers/browser.js";
+import { chromiumAvailable, openDemoInChromium } from "../helpers/browser.js";
 import { createTestApp, type TestApp } from "../helpers/app.js";
 
 const available = chromiumAvailable();
@@ -13,7 +13,7 @@ const AGENT =
 /** At a phone's width (375 CSS px) no page scrolls sideways. */
 describe("pages at 375 px wide (Chromium)", { skip: !available && "chromium not installed" }, () => {
   let app: TestApp;
-  let server: Awaited<ReturnType<typeof serveDemo>>;
+  let server: Awaited<ReturnType<typeof openDemoInChromium>>;
   let browser: Browser;
 
   before(async () => {
@@ -22,11 +22,10 @@ describe("pages at 375 px wide (Chromium)", { skip: !available && "chromium not 
     // A second session from a long IPv6 address and the long agent, as another device.
     const other = await createTestAppSession(app);
     assert.equal(other, 200);
-    server = await serveDemo(app.rampart);
-    browser = await launchChromium();
+    server = await openDemoInChromium(app.rampart);
+    browser = server.browser;
   });
   after(async () => {
-    await browser?.close();
     await server?.close();
     await app?.close();
   });

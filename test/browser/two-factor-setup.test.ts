@@ -1,7 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
-import { chromiumAvailable, launchChromium, serveDemo } from "../helpers/browser.js";
+import { chromiumAvailable, openDemoInChromium } from "../helpers/browser.js";
 import { oathtoolSkip } from "../helpers/totp-clock.js";
 import { createTfApp, oath, PASSWORD, type TfApp } from "../../src/features/two-factor/testing/kit.js";
 
@@ -10,7 +10,7 @@ const available = chromiumAvailable();
 /** A signed-in user sets up an authenticator on the HTML page and finishes it with a code, in Chromium. */
 describe("two-factor set-up page in a real browser (Chromium)", { skip: (!available && "chromium not installed") || oathtoolSkip }, () => {
   let t: TfApp;
-  let server: Awaited<ReturnType<typeof serveDemo>>;
+  let server: Awaited<ReturnType<typeof openDemoInChromium>>;
   let browser: Browser;
   let base: string;
 
@@ -18,12 +18,11 @@ describe("two-factor set-up page in a real browser (Chromium)", { skip: (!availa
     // Plain http on localhost: development mode makes cookies non-Secure with plain names.
     t = await createTfApp("sqlite", {}, false, { development: true });
     await t.app.rampart.api.createUser({ email: "Dana.Lee-Ng+2fa@x.test", password: PASSWORD });
-    server = await serveDemo(t.app.rampart);
+    server = await openDemoInChromium(t.app.rampart);
     base = server.base;
-    browser = await launchChromium();
+    browser = server.browser;
   });
   after(async () => {
-    await browser?.close();
     await server?.close();
     await t?.app.close();
   });

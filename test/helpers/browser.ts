@@ -29,3 +29,20 @@ export async function serveDemo(rampart: Rampart): Promise<{ base: string; close
   });
   return { base, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
+
+/** The demo app served on loopback with Chromium launched against it; `close()` stops both. */
+export async function openDemoInChromium(rampart: Rampart): Promise<{ base: string; browser: Browser; close(): Promise<void> }> {
+  const server = await serveDemo(rampart);
+  const browser = await launchChromium().catch(async (error: unknown) => {
+    await server.close();
+    throw error;
+  });
+  return {
+    base: server.base,
+    browser,
+    async close() {
+      await browser.close();
+      await server.close();
+    },
+  };
+}

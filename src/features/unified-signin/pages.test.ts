@@ -1,7 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
-import { chromiumAvailable, launchChromium, serveDemo } from "../../../test/helpers/browser.js";
+import { chromiumAvailable, openDemoInChromium } from "../../../test/helpers/browser.js";
 import type { Reply, TestClient } from "../../../test/helpers/client.js";
 import { createUsApp, oath, setupEmail, signedIn, signedInAs, toStepStart, usMail, type UsApp } from "./testing/kit.js";
 
@@ -145,19 +145,18 @@ const available = chromiumAvailable();
 
 describe("unified sign-in in a real browser (Chromium)", { skip: !available && "chromium not installed" }, () => {
   let t: UsApp;
-  let server: Awaited<ReturnType<typeof serveDemo>>;
+  let server: Awaited<ReturnType<typeof openDemoInChromium>>;
   let browser: Browser;
   let base: string;
   before(async () => {
     // Plain http on localhost: development mode makes cookies non-Secure with plain names.
     t = await createUsApp("sqlite", {}, { development: true });
     await setupEmail(t, await signedIn(t, "chrome@x.test"), "chrome@x.test");
-    server = await serveDemo(t.app.rampart);
+    server = await openDemoInChromium(t.app.rampart);
     base = server.base;
-    browser = await launchChromium();
+    browser = server.browser;
   });
   after(async () => {
-    await browser?.close();
     await server?.close();
     await t?.app.close();
   });
