@@ -8,7 +8,8 @@ import { MigrationRequiredError } from "./core/errors.js";
 import type { Feature } from "./core/feature.js";
 import { jsonResponse, textResponse } from "./core/http/respond.js";
 import { defaultMessages, formatMessage } from "./core/messages.js";
-import { errorResponse, runRoute, type RouteDef } from "./core/routes.js";
+import { runRoute, type RouteDef } from "./core/routes.js";
+import { renderError } from "./core/render.js";
 import { sweepSessionEnds } from "./core/session-ends.js";
 import type { Logger, Runtime, UserSerializer } from "./core/runtime.js";
 import type { UserFields, UserFieldSpec } from "./core/public-user.js";
@@ -218,7 +219,7 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     app.on(route.method, full, (c) => runRoute(new RequestContext(rt, c.req.raw), route as RouteDef, c.req.param() as Record<string, string>));
   }
   // Whatever escapes a route still gets the contract's error shape and the baseline headers.
-  app.onError((error, c) => errorResponse(new RequestContext(rt, c.req.raw), error));
+  app.onError((error, c) => renderError(new RequestContext(rt, c.req.raw), error));
   app.notFound((c) => {
     const ctx = new RequestContext(rt, c.req.raw);
     return ctx.wantsJson ? jsonResponse(ctx, 404, { errors: ["Not found"], error_codes: ["NOT_FOUND"] }) : textResponse(ctx, 404, "Not found");

@@ -1,17 +1,17 @@
-import { reauthRequired, unauthenticated, unauthorized } from "./access.js";
 import { attachRemoteAddress, remoteAddress, RequestContext } from "./context.js";
-import { crossSiteRefused, isUnsafeMethod, verifyCsrf } from "./csrf.js";
-import { errorResponse } from "./routes.js";
-import { authenticate, isFresh, type Mechanism } from "./identity.js";
-import { jsonResponse, plainErrorJson } from "./http/respond.js";
+import { isUnsafeMethod } from "./csrf.js";
+import { enforce, unauthorized } from "./enforce.js";
+import type { Mechanism } from "./identity.js";
+import { render, renderError } from "./render.js";
 import type { Runtime } from "./runtime.js";
 import { publicUser, type PublicUser, type UserFields } from "./public-user.js";
 
 /**
  * Framework-neutral guards. A requirement says which mechanisms may authenticate, how fresh the
  * authentication must be, and which roles/permissions are needed; `check` answers with the user or with the
- * refusal Response (JSON 401/403, or a redirect to the login/verify page for HTML callers).
- * Unsafe methods authenticated by a CSRF-protected mechanism must carry a CSRF token header.
+ * refusal Response (JSON 401/403, or a redirect to the login/verify page for HTML callers). The decision is the
+ * same one Rampart's own routes make (enforce.ts): unsafe methods pass the cross-site check, and those
+ * authenticated by a CSRF-protected mechanism must carry a CSRF token.
  */
 export interface Requirement {
   mechanisms?: Mechanism[];
@@ -52,26 +52,16 @@ export function createGuards(rt: Runtime): Guards {
     try {
       return await decide(ctx, requirement);
     } catch (error) {
-      return { ok: false, response: errorResponse(ctx, error) };
+      return { ok: false, response: await renderError(ctx, error) };
     }
   }
 
   async function decide(ctx: RequestContext, req: Requirement): Promise<GuardOutcome> {
     const mechanisms = req.mechanisms ?? rt.config.apiEnabledMethods;
-    const caller = await authenticate(ctx, mechanisms);
-    if (!caller) return { ok: false, response: unauthenticated(ctx, mechanisms) };
-    if (req.withinSeconds !== undefined && !(await isFresh(ctx, caller, req.withinSeconds))) {
-      return { ok: false, response: reauthRequired(ctx) };
-    }
-    if (isUnsafeMethod(ctx.request.method) && req.csrf !== false && rt.config.csrf.enabled) {
-      if (crossSiteRefused(ctx, caller)) {
-        return { ok: false, response: plainErrorJson(ctx, 403, [{ code: "CSRF_ORIGIN" }]) };
-      }
-      if (rt.config.csrf.protectMechanisms.includes(caller.mechanism)) {
-        const failure = await verifyCsrf(ctx);
-        if (failure) return { ok: false, response: jsonResponse(ctx, 400, { errors: [rt.message(failure)], error_codes: [failure] }) };
-      }
-    }
+    const auth = req.withinSeconds !== undefined ? "fresh" : "authenticated";
+    const enforced = await enforce(ctx, { auth, mechanisms, withinSeconds: req.withinSeconds, csrfExempt: req.csrf === false });
+    if (!enforced.ok) return { ok: false, response: await render(ctx, enforced.refusal) };
+    const caller = enforced.caller!;
     const done = { ok: true as const, mechanism: caller.mechanism, setCookies: ctx.setCookies };
     if (!needsRoles(req)) return { ...done, user: publicUser(caller.user, rt.userFields) };
     const roles = await rt.datastore.roles.rolesOfUser(caller.user.id);
@@ -84,7 +74,7 @@ export function createGuards(rt: Runtime): Guards {
       any(req.rolesAccepted, roleNames) &&
       all(req.permissionsRequired, permissions) &&
       any(req.permissionsAccepted, permissions);
-    if (!allowed) return { ok: false, response: unauthorized(ctx) };
+    if (!allowed) return { ok: false, response: await render(ctx, unauthorized(ctx)) };
     return { ...done, user: publicUser(caller.user, rt.userFields, { roles: roleNames, permissions }), roles: roleNames, permissions };
   }
 

@@ -31,7 +31,7 @@ export const flag = z
   .optional()
   .transform((v) => (v === undefined ? undefined : v === true || v === "true" || v === "on" || v === "1" || v === "y" || v === "yes"));
 
-/** Refusal of one or more over-long fields: answered in the contract's form-error shape (400). */
+/** Refusal of fields that break their own rules (too long, a custom rule): answered in the contract's form-error shape (400). */
 export class FieldLengthError extends RampartError {
   readonly fieldErrors: FieldErrors;
   constructor(fieldErrors: FieldErrors) {

@@ -6,6 +6,7 @@
 export const defaultMessages = {
   ANONYMOUS_USER_REQUIRED: "You can only access this endpoint when not logged in.",
   API_ERROR: "Input not appropriate for requested API",
+  METHOD_NOT_ALLOWED: "Method not allowed",
   BODY_TOO_LARGE: "The request body is too large.",
   TOO_MANY_FIELDS: "The request has too many form fields.",
   MALFORMED_JSON: "The request body is not valid JSON.",

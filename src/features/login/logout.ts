@@ -1,10 +1,11 @@
+import { z } from "zod";
 import { recordAudit } from "../../core/audit.js";
-import type { RequestContext } from "../../core/context.js";
-import { issueCsrfToken } from "../../core/csrf.js";
-import { runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
-import type { Caller } from "../../core/identity.js";
-import { formErrorJson, htmlResponse, jsonResponse, redirectResponse } from "../../core/http/respond.js";
+import { hookVeto } from "../../core/complete-sign-in.js";
+import { defineRoute } from "../../core/define-route.js";
+import { runAfterHook } from "../../core/hooks.js";
 import { safeRedirect } from "../../core/http/redirects.js";
+import { ok, refused } from "../../core/outcome.js";
+import { empty } from "../../core/schemas.js";
 import { clearSessionCookies, endCurrentSession } from "../../core/session-cookies.js";
 import { logoutConfirmPage } from "./pages.js";
 
@@ -12,25 +13,50 @@ import { logoutConfirmPage } from "./pages.js";
  * POST /logout: deletes the server-side session and clears session, remember and CSRF cookies.
  * Auth tokens are stateless and stay valid until they expire (as in Flask-Security).
  */
-export async function postLogout(ctx: RequestContext, caller: Caller | null): Promise<Response> {
-  const { rt } = ctx;
-  const veto = await runBeforeHook(ctx, "logout", caller?.user ?? null);
-  if (veto) return formErrorJson(ctx, vetoErrors(veto));
-  const ended = await endCurrentSession(ctx);
-  clearSessionCookies(ctx);
-  if (rt.config.csrf.cookieName) ctx.deleteCookie(rt.config.csrf.cookieName, { secure: rt.config.session.cookieSecure, sameSite: "Strict" });
-  ctx.sessionOverride = { caller: null };
-  if (caller) {
-    await recordAudit(ctx, { event: "logout", outcome: "success", user: caller.user, details: { session: ended } });
-    await rt.events.emit("user_unauthenticated", { user: caller.user });
-    await runAfterHook(ctx, "logout", caller.user);
-  }
-  if (ctx.wantsJson) return jsonResponse(ctx, 200, {});
-  const next = safeRedirect(ctx.url.searchParams.get("next"), ctx.appOrigin(), rt.config);
-  return redirectResponse(ctx, next ?? rt.config.urls.postLogoutView);
-}
+export const logoutRoute = (path: string, method: "GET" | "POST", csrfExempt: boolean) =>
+  defineRoute({
+    id: method === "GET" ? "logout.get" : "logout",
+    summary: "Sign out: ends the current session and clears its cookies.",
+    method,
+    path,
+    auth: "any",
+    csrfExempt,
+    output: empty,
+    async handle(ctx, { caller }) {
+      const { rt } = ctx;
+      const veto = await hookVeto(ctx, "logout", caller?.user ?? null);
+      // Logout has no page: a veto answers as JSON, whoever asked.
+      if (veto) return veto;
+      const ended = await endCurrentSession(ctx);
+      clearSessionCookies(ctx);
+      if (rt.config.csrf.cookieName) ctx.deleteCookie(rt.config.csrf.cookieName, { secure: rt.config.session.cookieSecure, sameSite: "Strict" });
+      ctx.sessionOverride = { caller: null };
+      if (caller) {
+        await recordAudit(ctx, { event: "logout", outcome: "success", user: caller.user, details: { session: ended } });
+        await rt.events.emit("user_unauthenticated", { user: caller.user });
+        await runAfterHook(ctx, "logout", caller.user);
+      }
+      const next = safeRedirect(ctx.url.searchParams.get("next"), ctx.appOrigin(), rt.config);
+      return ok({}, { browser: { redirect: next ?? rt.config.urls.postLogoutView } });
+    },
+  });
 
-/** GET /logout when GET is not a logout method but a page is wanted: a confirm form (never logs out on GET). */
-export async function getLogoutConfirm(ctx: RequestContext): Promise<Response> {
-  return htmlResponse(ctx, 200, logoutConfirmPage(ctx, await issueCsrfToken(ctx)));
-}
+/**
+ * GET /logout when GET is not a logout method: a confirm form for people who follow a link (GET itself never
+ * signs out); API callers get 405.
+ */
+export const logoutConfirmRoute = (path: string) =>
+  defineRoute({
+    id: "logout.confirm",
+    summary: "Not a way to sign out (405 for API callers); browsers get a page with a sign-out button.",
+    method: "GET",
+    path,
+    auth: "any",
+    output: z.object({}),
+    errors: [405],
+    page: (ctx, props) => logoutConfirmPage(ctx, props.csrfToken),
+    async handle(ctx) {
+      if (ctx.wantsJson) return refused("METHOD_NOT_ALLOWED", 405, { headers: { allow: "POST" } });
+      return ok({});
+    },
+  });

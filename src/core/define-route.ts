@@ -1,0 +1,126 @@
+import { z } from "zod";
+import type { RequestContext } from "./context.js";
+import type { RouteAuth } from "./enforce.js";
+import { RampartError } from "./errors.js";
+import type { FieldErrors } from "./http/respond.js";
+import { FieldLengthError } from "./input.js";
+import type { Caller, Mechanism } from "./identity.js";
+import { defaultMessages } from "./messages.js";
+import type { JsonPayload, Outcome } from "./outcome.js";
+import { render, renderError, type PageRenderer } from "./render.js";
+import type { RouteDef } from "./routes.js";
+
+/**
+ * How a feature declares an endpoint: its id, method, path, who may call it, the input it reads (zod), the JSON
+ * payload it answers on success (zod) and the page browsers see. The runner enforces the auth requirement and
+ * CSRF (enforce.ts), parses the input — a field's own problem becomes that field's message, a value of the wrong
+ * type the contract's API_ERROR — hands the handler a caller typed by the auth level, and renders the outcome.
+ * The same declarations produce /openapi.json.
+ */
+export type CallerFor<A extends RouteAuth> = A extends "authenticated" | "fresh" ? Caller : Caller | null;
+
+export type InputShape = z.ZodObject<z.ZodRawShape>;
+
+/** The payload a handler returns: the declared output less `csrf_token`, which the renderer adds (`csrf: true`). */
+export type PayloadOf<O extends z.ZodType> = Omit<z.input<O>, "csrf_token"> & JsonPayload;
+
+export interface RouteSpec<A extends RouteAuth, I extends InputShape, O extends z.ZodType<JsonPayload>, V> {
+  /** Stable name of the endpoint ("login", "tf-validate.code"); the OpenAPI operationId. */
+  id: string;
+  method: "GET" | "POST" | "PUT" | "DELETE";
+  /** Path below config.urlPrefix, e.g. "/login" or "/sessions/:id". */
+  path: string;
+  auth: A;
+  /** One line for the API document. */
+  summary: string;
+  /** Mechanisms that authenticate the caller; default config.apiEnabledMethods. */
+  mechanisms?: Mechanism[];
+  /** This route takes the place of another feature's route with the same method and path (e.g. US_SIGNIN_REPLACES_LOGIN). */
+  replaces?: boolean;
+  /** Skip CSRF (only for endpoints that change nothing a third party could abuse). */
+  csrfExempt?: boolean;
+  /** Fields read from the body (unsafe methods) or the query string (GET). */
+  input?: I;
+  /** The success payload (inside the envelope's `response`). */
+  output?: O;
+  /** Error statuses this endpoint answers besides the ones every endpoint can (documented in /openapi.json). */
+  errors?: number[];
+  page?: PageRenderer<z.output<I>, V>;
+  handle(ctx: RequestContext, request: { input: z.output<I>; caller: CallerFor<A>; params: Record<string, string> }): Promise<Outcome<PayloadOf<O>, V>>;
+}
+
+/** The route table entry: the runner's handler plus what the API document reads. */
+export interface DeclaredRoute extends RouteDef {
+  id: string;
+  summary: string;
+  input?: InputShape;
+  output?: z.ZodType<JsonPayload>;
+  errors?: number[];
+  page?: PageRenderer;
+}
+
+const NO_INPUT = z.object({});
+
+export function defineRoute<A extends RouteAuth, I extends InputShape = typeof NO_INPUT, O extends z.ZodType<JsonPayload> = z.ZodType<JsonPayload>, V = never>(
+  spec: RouteSpec<A, I, O, V>,
+): DeclaredRoute {
+  const schema = (spec.input ?? NO_INPUT) as I;
+  const page = spec.page as PageRenderer | undefined;
+  return {
+    id: spec.id,
+    summary: spec.summary,
+    method: spec.method,
+    path: spec.path,
+    auth: spec.auth,
+    mechanisms: spec.mechanisms,
+    replaces: spec.replaces,
+    csrfExempt: spec.csrfExempt,
+    input: spec.input,
+    output: spec.output,
+    errors: spec.errors,
+    page,
+    async handler(ctx, caller, params) {
+      let raw: Record<string, unknown> = {};
+      try {
+        raw = await rawInput(ctx, spec.input !== undefined);
+        const input = parseInput(schema, raw);
+        const outcome = await spec.handle(ctx, { input, caller: caller as CallerFor<A>, params });
+        return await render(ctx, outcome, { page, input: textFields(input as Record<string, unknown>) });
+      } catch (error) {
+        return renderError(ctx, error, { page, input: textFields(raw) });
+      }
+    },
+  };
+}
+
+async function rawInput(ctx: RequestContext, declared: boolean): Promise<Record<string, unknown>> {
+  // A route that reads no input never touches the body (logout works whatever a client sends).
+  if (!declared) return {};
+  if (ctx.request.method === "GET") return Object.fromEntries(ctx.url.searchParams);
+  return { ...(await ctx.body()).fields };
+}
+
+/**
+ * Parses the input. Problems a field names with its own message (an over-long value, a custom rule) become that
+ * field's errors; anything else — an object or a list where a string belongs — is FS's "Input not appropriate for
+ * requested API" (400), as its IsString validator answers.
+ */
+export function parseInput<I extends InputShape>(schema: I, raw: Record<string, unknown>): z.output<I> {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const fieldErrors: FieldErrors = Object.create(null);
+  for (const issue of parsed.error.issues) {
+    const ownMessage = issue.path.length === 1 && issue.message in defaultMessages;
+    if (!ownMessage) throw new RampartError("API_ERROR", 400);
+    const field = String(issue.path[0]);
+    (fieldErrors[field] ??= []).push({ code: issue.message });
+  }
+  throw new FieldLengthError(fieldErrors);
+}
+
+/** The string fields of the input, for re-filling a form (never a password: pages leave those empty). */
+function textFields(input: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(input)) if (typeof v === "string" || typeof v === "boolean") out[k] = v;
+  return out;
+}
