@@ -10,6 +10,7 @@ import { jsonResponse, textResponse } from "./core/http/respond.js";
 import { defaultMessages, formatMessage } from "./core/messages.js";
 import { runRoute, type RouteDef } from "./core/routes.js";
 import { renderError } from "./core/render.js";
+import { openApiFeature } from "./core/openapi.js";
 import { sweepSessionEnds } from "./core/session-ends.js";
 import type { Logger, Runtime, UserSerializer } from "./core/runtime.js";
 import type { UserFields, UserFieldSpec } from "./core/public-user.js";
@@ -207,7 +208,8 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
   const patterns: { method: string; regex: RegExp }[] = [];
   const seen = new Set<string>();
   for (const feature of features) for (const check of feature.signInChecks?.(rt) ?? []) pipeline.register(check);
-  const declared = features.flatMap((feature) => (feature.routes?.(rt) ?? []).map((route) => ({ feature, route, key: `${route.method} ${rt.url(route.path)}` })));
+  const mounted: RouteDef[] = [];
+  const declared = [...features, openApiFeature(() => mounted)].flatMap((feature) => (feature.routes?.(rt) ?? []).map((route) => ({ feature, route, key: `${route.method} ${rt.url(route.path)}` })));
   // A route marked `replaces` wins over other features' routes with the same method and path.
   const replaced = new Set(declared.filter((d) => d.route.replaces).map((d) => d.key));
   for (const { feature, route, key } of declared) {
@@ -215,6 +217,7 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     const full = rt.url(route.path);
     if (seen.has(key)) throw new TypeError(`route ${key} declared twice (feature ${feature.name})`);
     seen.add(key);
+    mounted.push(route);
     patterns.push({ method: route.method, regex: new RegExp("^" + full.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/:\w+/g, "[^/]+") + "$") });
     app.on(route.method, full, (c) => runRoute(new RequestContext(rt, c.req.raw), route as RouteDef, c.req.param() as Record<string, string>));
   }

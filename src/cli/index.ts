@@ -8,6 +8,7 @@ import { Command, CommanderError } from "commander";
 import { auditCommand } from "./audit.js";
 import { describeError, EXIT_USAGE } from "./errors.js";
 import { migrateCommand } from "./migrate.js";
+import { openapiCommand } from "./openapi.js";
 import { rolesCommand } from "./roles.js";
 import { secretsCommand } from "./secrets.js";
 import { serveCommand } from "./serve.js";
@@ -23,7 +24,8 @@ export function buildProgram(): Command {
     .addCommand(usersCommand())
     .addCommand(rolesCommand())
     .addCommand(secretsCommand())
-    .addCommand(auditCommand());
+    .addCommand(auditCommand())
+    .addCommand(openapiCommand());
   // Usage errors exit 2 (as Click does), not commander's default 1.
   const exitOverride = (cmd: Command) => {
     cmd.exitOverride();

@@ -21,6 +21,8 @@ export interface Ok<P extends JsonPayload = JsonPayload, V = unknown> {
   /** Default: the route's page rendered with no view data. */
   browser?: BrowserAnswer<V>;
   headers?: Record<string, string>;
+  /** Serve the payload as the whole body, without the envelope (a document such as /openapi.json). */
+  bare?: boolean;
 }
 
 /** Form-level refusal: field errors (form-wide ones under ""), the page re-rendered with them for browsers. */

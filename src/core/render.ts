@@ -2,7 +2,7 @@ import type { RequestContext } from "./context.js";
 import { issueCsrfToken } from "./csrf.js";
 import { DependencyUnavailableError, HashQueueFullError, RampartError } from "./errors.js";
 import { takeFlashes } from "./http/flash.js";
-import { errorStatus, formErrorJson, htmlResponse, jsonResponse, plainErrorJson, redirectResponse, type FieldErrors } from "./http/respond.js";
+import { bareJsonResponse, errorStatus, formErrorJson, htmlResponse, jsonResponse, plainErrorJson, redirectResponse, type FieldErrors } from "./http/respond.js";
 import { FieldLengthError } from "./input.js";
 import type { Outcome, Refused } from "./outcome.js";
 import { html, layout, type Flash } from "../pages/kit.js";
@@ -36,7 +36,8 @@ export async function render(ctx: RequestContext, outcome: Outcome<any, any>, ta
   const jsonForBrowser =
     // A route without a page answers browsers in JSON, unless the handler said where a browser goes.
     (!target.page && ((outcome.kind === "ok" && !(outcome.browser && "redirect" in outcome.browser)) || outcome.kind === "form-errors")) ||
-    (outcome.kind === "refused" && outcome.browser !== undefined && "json" in outcome.browser);
+    (outcome.kind === "refused" && outcome.browser !== undefined && "json" in outcome.browser) ||
+    (outcome.kind === "ok" && outcome.bare === true);
   if (ctx.wantsJson || jsonForBrowser) return renderJson(ctx, outcome);
   switch (outcome.kind) {
     case "ok": {
@@ -61,6 +62,7 @@ async function renderJson(ctx: RequestContext, outcome: Exclude<Outcome<any, any
   switch (outcome.kind) {
     case "ok": {
       const payload = outcome.csrf ? { ...outcome.payload, csrf_token: await issueCsrfToken(ctx) } : outcome.payload;
+      if (outcome.bare) return bareJsonResponse(ctx, outcome.status ?? 200, payload, outcome.headers);
       return jsonResponse(ctx, outcome.status ?? 200, payload, outcome.headers);
     }
     case "form-errors":

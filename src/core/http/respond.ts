@@ -48,6 +48,13 @@ export function jsonResponse(ctx: RequestContext, status: number, response: Reco
   return new Response(JSON.stringify({ meta: { code: status }, response }), { status, headers: h });
 }
 
+/** JSON that is a document of its own (no envelope), with the same headers as every answer. */
+export function bareJsonResponse(ctx: RequestContext, status: number, body: Record<string, unknown>, extraHeaders?: Record<string, string>): Response {
+  const h = baseHeaders(ctx, "application/json");
+  for (const [k, v] of Object.entries(extraHeaders ?? {})) h.set(k, v);
+  return new Response(JSON.stringify(body), { status, headers: h });
+}
+
 export function renderMessages(ctx: RequestContext, refs: MessageRef[]): string[] {
   return refs.map((r) => r.text ?? ctx.rt.message(r.code, r.params));
 }
