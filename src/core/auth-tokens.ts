@@ -1,3 +1,5 @@
+import { z } from "zod";
+import { defineCodec } from "./codec.js";
 import type { UserRecord } from "../datastore/contracts.js";
 import type { Runtime } from "./runtime.js";
 
@@ -6,8 +8,18 @@ import type { Runtime } from "./runtime.js";
  * authentication time (`fs_paa`, epoch seconds) and an optional absolute expiry (`exp`, 0 = none).
  * They are stateless: rotating fs_token_uniquifier (or fs_uniquifier when the user has none) kills them.
  */
-const PURPOSE = "auth-token";
-const VERSION = "r1";
+const authTokenCodec = defineCodec({
+  purpose: "auth-token",
+  maxAgeSeconds: (rt) => rt.config.token.maxAgeSeconds,
+  wire: z.object({ ver: z.literal("r1"), uid: z.string(), fs_paa: z.number(), exp: z.number() }),
+  encode: (t: { tokenUniquifier: string; authenticatedAtSeconds: number; expiresAtSeconds: number | null }) => ({
+    ver: "r1" as const,
+    uid: t.tokenUniquifier,
+    fs_paa: t.authenticatedAtSeconds,
+    exp: t.expiresAtSeconds ?? 0,
+  }),
+  decode: (w) => ({ tokenUniquifier: w.uid, authenticatedAtSeconds: w.fs_paa, expiresAtSeconds: w.exp === 0 ? null : w.exp }),
+});
 
 export async function issueAuthToken(rt: Runtime, user: UserRecord, authenticatedAtSeconds: number): Promise<string> {
   let uid = user.fsTokenUniquifier;
@@ -15,8 +27,7 @@ export async function issueAuthToken(rt: Runtime, user: UserRecord, authenticate
     uid = await rt.datastore.users.rotateTokenUniquifier(user.id);
     user.fsTokenUniquifier = uid;
   }
-  const nowSeconds = Math.floor(rt.now().getTime() / 1000);
-  return rt.signer.sign(PURPOSE, { ver: VERSION, uid, fs_paa: authenticatedAtSeconds, exp: 0 }, nowSeconds);
+  return authTokenCodec.seal(rt, { tokenUniquifier: uid, authenticatedAtSeconds, expiresAtSeconds: null });
 }
 
 export interface TokenIdentity {
@@ -26,12 +37,11 @@ export interface TokenIdentity {
 
 export async function verifyAuthToken(rt: Runtime, token: string): Promise<TokenIdentity | null> {
   const nowSeconds = Math.floor(rt.now().getTime() / 1000);
-  const result = rt.signer.verify(PURPOSE, token, { maxAgeSeconds: rt.config.token.maxAgeSeconds, nowSeconds });
-  if (!result.ok) return null;
-  const { uid, fs_paa, exp, ver } = result.payload;
-  if (ver !== VERSION || typeof uid !== "string" || typeof fs_paa !== "number" || typeof exp !== "number") return null;
-  if (exp !== 0 && exp <= nowSeconds) return null;
-  const user = await rt.datastore.users.findByTokenUniquifier(uid);
+  const opened = authTokenCodec.open(rt, token);
+  if (!opened.ok) return null;
+  const { tokenUniquifier, authenticatedAtSeconds, expiresAtSeconds } = opened.value;
+  if (expiresAtSeconds !== null && expiresAtSeconds <= nowSeconds) return null;
+  const user = await rt.datastore.users.findByTokenUniquifier(tokenUniquifier);
   if (!user || !user.active) return null;
-  return { user, authenticatedAtSeconds: fs_paa };
+  return { user, authenticatedAtSeconds };
 }

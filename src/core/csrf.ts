@@ -1,3 +1,5 @@
+import { z } from "zod";
+import { defineCodec } from "./codec.js";
 import { randomToken, sha256Hex } from "../crypto/random.js";
 import type { RequestContext } from "./context.js";
 import type { RampartConfig } from "./config/index.js";
@@ -12,7 +14,18 @@ import type { MessageKey } from "./messages.js";
  * Accepted from X-CSRF-Token, X-CSRFToken, the configured header (X-XSRF-Token) or a `csrf_token` field.
  * Unsafe requests from a browser must also pass an Origin / Sec-Fetch-Site check.
  */
-const PURPOSE = "csrf";
+/** A CSRF token names (a digest of) the secret of the session or anonymous browser it was issued to. */
+const csrfCodec = defineCodec({
+  purpose: "csrf",
+  maxAgeSeconds: (rt) => rt.config.csrf.timeLimitSeconds,
+  wire: z.object({ b: z.string() }),
+  encode: (v: { binding: string }) => ({ b: v.binding }),
+  decode: (w) => ({ binding: w.b }),
+});
+
+function bindingOf(secret: string): string {
+  return sha256Hex(secret).slice(0, 32);
+}
 
 function anonCookieName(ctx: RequestContext): string {
   return hostCookieName(ctx.rt.config, "rampart_csrf");
@@ -38,7 +51,7 @@ async function bindingSecret(ctx: RequestContext, create: boolean): Promise<stri
 /** A CSRF token for the current caller (signed-in session or anonymous browser). */
 export async function issueCsrfToken(ctx: RequestContext): Promise<string> {
   const secret = (await bindingSecret(ctx, true))!;
-  const token = ctx.rt.signer.sign(PURPOSE, { b: sha256Hex(secret).slice(0, 32) }, ctx.nowSeconds());
+  const token = csrfCodec.seal(ctx.rt, { binding: bindingOf(secret) });
   const { cookieName } = ctx.rt.config.csrf;
   if (cookieName) {
     ctx.setCookie(cookieName, token, { httpOnly: false, secure: ctx.rt.config.session.cookieSecure, sameSite: "Strict", path: "/" });
@@ -73,13 +86,10 @@ export function csrfRequired(ctx: RequestContext, caller: Caller | null, unauthE
 export async function verifyCsrf(ctx: RequestContext): Promise<MessageKey | null> {
   const token = await presentedCsrfToken(ctx);
   if (!token) return "CSRF_MISSING";
-  const verified = ctx.rt.signer.verify(PURPOSE, token, {
-    maxAgeSeconds: ctx.rt.config.csrf.timeLimitSeconds,
-    nowSeconds: ctx.nowSeconds(),
-  });
-  if (!verified.ok) return verified.reason === "expired" ? "CSRF_EXPIRED" : "CSRF_INVALID";
+  const opened = csrfCodec.open(ctx.rt, token);
+  if (!opened.ok) return opened.reason === "expired" ? "CSRF_EXPIRED" : "CSRF_INVALID";
   const secret = await bindingSecret(ctx, false);
-  if (!secret || verified.payload.b !== sha256Hex(secret).slice(0, 32)) return "CSRF_INVALID";
+  if (!secret || opened.value.binding !== bindingOf(secret)) return "CSRF_INVALID";
   return null;
 }
 

@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import { z } from "zod";
+import { defineCodec, type Codec } from "./codec.js";
 import type { Runtime } from "./runtime.js";
 
 /**
@@ -9,17 +11,32 @@ import type { Runtime } from "./runtime.js";
  */
 export type LinkCheck = { ok: true; data: string[] } | { ok: false; reason: "invalid" | "expired" };
 
+const linkCodecs = new Map<string, Codec<string[]>>();
+
+/** The codec of one link purpose ("confirm", "reset", …); the age limit is the caller's, per use. */
+function linkCodec(purpose: string, maxAgeSeconds?: number): Codec<string[]> {
+  const key = `${purpose}:${maxAgeSeconds ?? ""}`;
+  let codec = linkCodecs.get(key);
+  if (!codec) {
+    codec = defineCodec({
+      purpose: `link:${purpose}`,
+      maxAgeSeconds: () => maxAgeSeconds,
+      wire: z.object({ d: z.array(z.string()) }),
+      encode: (data: string[]) => ({ d: data }),
+      decode: (w) => w.d,
+    });
+    linkCodecs.set(key, codec);
+  }
+  return codec;
+}
+
 export function signLinkToken(rt: Runtime, purpose: string, data: string[]): string {
-  return rt.signer.sign(`link:${purpose}`, { d: data }, Math.floor(rt.now().getTime() / 1000));
+  return linkCodec(purpose).seal(rt, data);
 }
 
 export function verifyLinkToken(rt: Runtime, purpose: string, token: unknown, maxAgeSeconds: number): LinkCheck {
-  if (typeof token !== "string" || !token) return { ok: false, reason: "invalid" };
-  const result = rt.signer.verify(`link:${purpose}`, token, { maxAgeSeconds, nowSeconds: Math.floor(rt.now().getTime() / 1000) });
-  if (!result.ok) return result;
-  const d = result.payload.d;
-  if (!Array.isArray(d) || !d.every((x) => typeof x === "string")) return { ok: false, reason: "invalid" };
-  return { ok: true, data: d };
+  const opened = linkCodec(purpose, maxAgeSeconds).open(rt, token);
+  return opened.ok ? { ok: true, data: opened.value } : opened;
 }
 
 /** A short, non-reversible stand-in for a value bound into a link (an email, a password hash). */

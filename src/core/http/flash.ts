@@ -1,3 +1,5 @@
+import { z } from "zod";
+import { defineCodec } from "../codec.js";
 import type { RequestContext } from "../context.js";
 import type { Flash } from "../../pages/kit.js";
 import { hostCookieName } from "../cookie-names.js";
@@ -7,10 +9,16 @@ import { hostCookieName } from "../cookie-names.js";
  * endpoint and consumed by the next page that renders. Signed so nobody can plant text on our pages.
  */
 const COOKIE = "rampart_flash";
-const PURPOSE = "flash";
+const flashCodec = defineCodec({
+  purpose: "flash",
+  maxAgeSeconds: () => 120,
+  wire: z.object({ c: z.enum(["error", "info", "success"]), m: z.string() }),
+  encode: (f: Flash) => ({ c: f.category, m: f.message.slice(0, 500) }),
+  decode: (w): Flash => ({ category: w.c, message: w.m }),
+});
 
 export function setFlash(ctx: RequestContext, category: Flash["category"], message: string): void {
-  const value = ctx.rt.signer.sign(PURPOSE, { c: category, m: message.slice(0, 500) }, ctx.nowSeconds());
+  const value = flashCodec.seal(ctx.rt, { category, message });
   ctx.setCookie(hostCookieName(ctx.rt.config, COOKIE), value, { httpOnly: true, secure: ctx.rt.config.session.cookieSecure, sameSite: "Lax", maxAge: 60 });
 }
 
@@ -19,9 +27,6 @@ export function takeFlashes(ctx: RequestContext): Flash[] {
   const raw = ctx.cookie(name);
   if (!raw) return [];
   ctx.deleteCookie(name, { httpOnly: true, secure: ctx.rt.config.session.cookieSecure, sameSite: "Lax" });
-  const verified = ctx.rt.signer.verify(PURPOSE, raw, { maxAgeSeconds: 120, nowSeconds: ctx.nowSeconds() });
-  if (!verified.ok) return [];
-  const { c, m } = verified.payload;
-  if ((c !== "error" && c !== "info" && c !== "success") || typeof m !== "string") return [];
-  return [{ category: c, message: m }];
+  const opened = flashCodec.open(ctx.rt, raw);
+  return opened.ok ? [opened.value] : [];
 }
