@@ -105,7 +105,7 @@ export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F
   }
 
   async function markSessionsForRotation(user: UserRef): Promise<void> {
-    for (const s of await rt.sessions.listForUser(user.id)) await rt.sessions.update(s.id, { data: { ...s.data, rotate: true } });
+    for (const s of await rt.sessions.listForUser(user.id)) await rt.sessions.update(s.id, { rotatePending: true });
   }
 
   const api: Api<F> = {

@@ -1,5 +1,5 @@
 import { constantTimeEqual, randomToken, sha256Hex } from "../crypto/random.js";
-import type { RememberRecord, SessionRecord, UserRecord } from "../datastore/contracts.js";
+import type { MfaProof, RememberRecord, SessionRecord, UserRecord } from "../datastore/contracts.js";
 import type { RequestContext } from "./context.js";
 import type { Runtime } from "./runtime.js";
 
@@ -19,9 +19,9 @@ export function authCookieOptions(ctx: RequestContext) {
   return { httpOnly: true, secure: s.cookieSecure, sameSite: s.cookieSameSite, path: "/" } as const;
 }
 
-/** The remember record a session continues (kept in the session's data), or null. */
+/** The remember record a session continues, or null. */
 export function rememberIdOf(session: SessionRecord | null | undefined): string | null {
-  return session && typeof session.data.rm === "string" ? session.data.rm : null;
+  return session?.rememberId ?? null;
 }
 
 function parseCookie(value: string | undefined): { id: string; secret: string } | null {
@@ -44,7 +44,7 @@ export function clearRememberCookie(ctx: RequestContext): void {
 }
 
 /** Creates a remember record for a sign-in that asked for it and sets its cookie; returns the record id. */
-export async function issueRemember(ctx: RequestContext, user: UserRecord, secondFactor: string | null): Promise<string> {
+export async function issueRemember(ctx: RequestContext, user: UserRecord, mfaProof: MfaProof | null): Promise<string> {
   const now = ctx.now();
   const id = randomToken(16);
   const secret = randomToken(32);
@@ -57,7 +57,7 @@ export async function issueRemember(ctx: RequestContext, user: UserRecord, secon
     fsUniquifier: user.fsUniquifier,
     issuedAt: now,
     expiresAt: new Date(now.getTime() + ctx.rt.config.session.rememberDurationSeconds * 1000),
-    secondFactor,
+    mfaProof,
   };
   await ctx.rt.datastore.remember.create(record);
   setCookie(ctx, id, secret, record.expiresAt);

@@ -1,5 +1,5 @@
 import { randomToken, sha256Hex } from "../crypto/random.js";
-import type { RememberRecord, SessionRecord, UserRecord } from "../datastore/contracts.js";
+import type { RememberRecord, MfaProof, SessionRecord, UserRecord } from "../datastore/contracts.js";
 import { recordAudit } from "./audit.js";
 import type { RequestContext } from "./context.js";
 import type { Runtime } from "./runtime.js";
@@ -61,9 +61,9 @@ async function checkAlive(ctx: RequestContext, record: SessionRecord, joinedUser
     await rt.sessions.delete(record.id);
     return null;
   }
-  if (record.data.rotate === true) {
+  if (record.rotatePending) {
     // A privilege change (role grant/removal) happened since this token was issued: swap it for a new one.
-    const rotated = await startSession(ctx, user, { remember: record.remember, continues: { rememberId: rememberIdOf(record) }, authnVia: record.authnVia, authenticatedAt: record.authenticatedAt, secondFactorProof: secondFactorProof(record) });
+    const rotated = await startSession(ctx, user, { remember: record.remember, continues: { rememberId: rememberIdOf(record) }, authnVia: record.authnVia, authenticatedAt: record.authenticatedAt, mfaProof: record.mfaProof });
     return { record: rotated, user };
   }
   if (now - record.lastActiveAt.getTime() >= rt.config.session.touchIntervalSeconds * 1000) {
@@ -92,8 +92,8 @@ async function restoreFromRemember(ctx: RequestContext): Promise<LiveSession | n
   }
   // A remember cookie is a sign-in path too: the pipeline's checks (active, confirmed, locked, two-factor…) must
   // pass. It carries the multi-factor proof of the sign-in that issued it, if there was one.
-  const sf = record.secondFactor;
-  const outcome = await rt.pipeline.check(ctx, { user, authnVia: ["remember"], remember: true, kind: "session", ...(sf ? { secondFactor: sf } : {}) });
+  const proof = record.mfaProof;
+  const outcome = await rt.pipeline.check(ctx, { user, authnVia: ["remember"], remember: true, kind: "session", ...proofClaims(proof) });
   if (outcome.kind !== "continue") {
     await rt.datastore.remember.delete(record.id);
     clearRememberCookie(ctx);
@@ -103,7 +103,7 @@ async function restoreFromRemember(ctx: RequestContext): Promise<LiveSession | n
   // is the one replaced moments ago) get a session without touching the cookie, so their answers never
   // overwrite the new secret.
   if (presented.kind === "current") await rotateRemember(ctx, record, presented.secret);
-  const session = await startSession(ctx, user, { remember: true, continues: { rememberId: record.id }, authnVia: ["remember"], authenticatedAt: new Date(0), secondFactorProof: sf });
+  const session = await startSession(ctx, user, { remember: true, continues: { rememberId: record.id }, authnVia: ["remember"], authenticatedAt: new Date(0), mfaProof: proof });
   await recordAudit(ctx, { event: "login", outcome: "success", user, details: { via: ["remember"], session: session.id } });
   return { record: session, user };
 }
@@ -135,11 +135,10 @@ export async function startSession(
     authnVia: string[];
     authenticatedAt: Date;
     /**
-     * How the sign-in behind this session satisfied multi-factor ("tf:<method>" second factor, "mf:<method>"
-     * multi-factor first factor), kept in the session and its remember cookie: a remember cookie without it
-     * cannot restore a session for a user who must give a second factor.
+     * How the sign-in behind this session satisfied multi-factor, kept in the session and its remember cookie:
+     * a remember cookie without it cannot restore a session for a user who must give a second factor.
      */
-    secondFactorProof?: string | null;
+    mfaProof?: MfaProof | null;
     /**
      * Set when the new session continues the caller's sign-in (a restore from a remember cookie, a rotation of
      * the session id) rather than being a new sign-in: the remember record it names (if any) and the remember
@@ -169,10 +168,11 @@ export async function startSession(
     userAgent: ctx.userAgent(),
     csrfSecret: randomToken(32),
     authnVia: options.authnVia,
-    data: options.secondFactorProof ? { sf: options.secondFactorProof } : {},
+    mfaProof: options.mfaProof ?? null,
+    rotatePending: false,
+    rememberId: null,
   };
-  const rememberId = options.remember ? (carried ?? (await issueRemember(ctx, user, options.secondFactorProof ?? null))) : null;
-  if (rememberId) record.data.rm = rememberId;
+  record.rememberId = options.remember ? (carried ?? (await issueRemember(ctx, user, record.mfaProof))) : null;
   await rt.sessions.create(record);
   // Session cookie without Max-Age: it ends with the browser; the server enforces idle/absolute limits.
   ctx.setCookie(rt.config.session.cookieName, token, cookieBase(ctx));
@@ -205,8 +205,14 @@ export function clearSessionCookies(ctx: RequestContext): void {
 }
 
 /** The multi-factor proof a session carries from the sign-in that made it (see startSession), or null. */
-export function secondFactorProof(record: SessionRecord | null | undefined): string | null {
-  return record && typeof record.data.sf === "string" ? record.data.sf : null;
+export function secondFactorProof(record: SessionRecord | null | undefined): MfaProof | null {
+  return record?.mfaProof ?? null;
+}
+
+/** What a stored proof lets a later sign-in check skip (a remember restore): the second factor it proved. */
+function proofClaims(proof: MfaProof | null): { secondFactor?: string; firstFactorIsMultiFactor?: boolean } {
+  if (!proof) return {};
+  return proof.kind === "second-factor" ? { secondFactor: proof.method } : { firstFactorIsMultiFactor: true };
 }
 
 /**

@@ -100,7 +100,11 @@ export class SignInPipeline {
       // The session records the second factor it proved ("tf:<method>"): two-factor changes require it (SECURITY I72).
       authnVia: attempt.secondFactor ? [...attempt.authnVia, `tf:${attempt.secondFactor}`] : attempt.authnVia,
       authenticatedAt: now,
-      secondFactorProof: attempt.secondFactor ? `tf:${attempt.secondFactor}` : attempt.firstFactorIsMultiFactor ? `mf:${attempt.authnVia[0] ?? ""}` : null,
+      mfaProof: attempt.secondFactor
+        ? { kind: "second-factor", method: attempt.secondFactor }
+        : attempt.firstFactorIsMultiFactor
+          ? { kind: "multi-factor-sign-in", method: attempt.authnVia[0] ?? "" }
+          : null,
     });
     const caller: Caller = { user: attempt.user, mechanism: "session", session, authenticatedAtSeconds: Math.floor(now.getTime() / 1000) };
     ctx.sessionOverride = { caller };

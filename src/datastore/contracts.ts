@@ -192,9 +192,20 @@ export interface SessionRecord {
   csrfSecret: string;
   /** How the session was established (password, token, remember, ...). */
   authnVia: string[];
-  /** Feature state, JSON-serializable. */
-  data: Record<string, unknown>;
+  /** How the sign-in behind this session satisfied multi-factor authentication, or null. */
+  mfaProof: MfaProof | null;
+  /** A privilege change (role grant or removal) happened since issue: the token is swapped at its next use. */
+  rotatePending: boolean;
+  /** The remember-me record this session was issued with or restored from. */
+  rememberId: string | null;
 }
+
+/**
+ * What made a sign-in multi-factor: a second factor proved after the first ("second-factor", e.g. an
+ * authenticator code), or a first factor that counts as multi-factor by itself ("multi-factor-sign-in", e.g. a
+ * unified sign-in by SMS code when configured so). Changing two-factor settings requires one.
+ */
+export type MfaProof = { kind: "second-factor"; method: string } | { kind: "multi-factor-sign-in"; method: string };
 
 export interface SessionStore {
   create(session: SessionRecord): Promise<void>;
@@ -204,7 +215,7 @@ export interface SessionStore {
   touch(id: string, lastActiveAt: Date): Promise<void>;
   update(
     id: string,
-    patch: Partial<Pick<SessionRecord, "authenticatedAt" | "graceExpiresAt" | "data" | "csrfSecret">>,
+    patch: Partial<Pick<SessionRecord, "authenticatedAt" | "graceExpiresAt" | "rotatePending" | "csrfSecret">>,
   ): Promise<void>;
   listForUser(userId: number): Promise<SessionRecord[]>;
   delete(id: string): Promise<boolean>;
@@ -238,8 +249,8 @@ export interface RememberRecord {
   issuedAt: Date;
   /** Absolute end of the credential: issuedAt + the remember duration, whatever the restores. */
   expiresAt: Date;
-  /** Multi-factor proof of the sign-in that issued it ("tf:<method>" / "mf:<method>"), or null. */
-  secondFactor: string | null;
+  /** Multi-factor proof of the sign-in that issued it, or null. */
+  mfaProof: MfaProof | null;
 }
 
 /** Remember-me records: in the database always (never Redis), since losing a deletion would let someone in. */

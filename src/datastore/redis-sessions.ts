@@ -1,7 +1,8 @@
 /**
  * SessionStore on Redis (used when REDIS_URL is set). Keys, under a configurable prefix:
  * - `t:<tokenHash>`  hash: `r` = JSON of the fixed fields, `la` last activity (ms), `aa` authenticated at (ms),
- *                    `ge` grace expiry (ms or ""), `cs` CSRF secret, `d` JSON data. One round trip per request.
+ *                    `ge` grace expiry (ms or ""), `cs` CSRF secret, `rp` "1" when a token rotation is pending.
+ *                    One round trip per request. (Sessions written before typed state kept theirs in `d`, JSON.)
  * - `s:<id>`         the token hash (lookup by public id).
  * - `u:<userId>`     set of the user's session ids (listing, revoke all).
  * - `exp` / `idle`   sorted sets of ids by expiry / last activity, for deleteExpired.
@@ -13,6 +14,7 @@ import { createRequire } from "node:module";
 import type { Redis } from "ioredis";
 import { DependencyUnavailableError } from "../core/errors.js";
 import type { SessionRecord, SessionStore } from "./contracts.js";
+import { mfaProofFromTag, mfaProofToTag } from "./mfa-proof.js";
 
 /** ioredis (several MB of RSS) loads only when a Redis URL is actually given, not with this module. */
 const require = createRequire(import.meta.url);
@@ -28,6 +30,9 @@ interface FixedFields {
   ip: string | null;
   userAgent: string | null;
   authnVia: string[];
+  /** Multi-factor proof as a short tag (see mfa-proof.ts). */
+  mfa?: string | null;
+  rememberId?: string | null;
 }
 
 /** HSET fields only when the hash exists; keeps its TTL. KEYS[1] hash, KEYS[2] idle zset; ARGV[1] id, then pairs. */
@@ -116,6 +121,8 @@ export class RedisSessionStore implements SessionStore {
         ip: s.ip,
         userAgent: s.userAgent,
         authnVia: s.authnVia,
+        mfa: mfaProofToTag(s.mfaProof),
+        rememberId: s.rememberId,
       };
       const at = fixed.expiresAt;
       const t = this.key("t", s.tokenHash);
@@ -128,7 +135,7 @@ export class RedisSessionStore implements SessionStore {
           aa: String(s.authenticatedAt.getTime()),
           ge: s.graceExpiresAt ? String(s.graceExpiresAt.getTime()) : "",
           cs: s.csrfSecret,
-          d: JSON.stringify(s.data),
+          rp: s.rotatePending ? "1" : "",
         })
         .pexpireat(t, at)
         .set(this.key("s", s.id), s.tokenHash, "PXAT", at)
@@ -160,7 +167,7 @@ export class RedisSessionStore implements SessionStore {
       userAgent: f.userAgent,
       csrfSecret: fields.cs ?? "",
       authnVia: f.authnVia,
-      data: fields.d ? (JSON.parse(fields.d) as Record<string, unknown>) : {},
+      ...typedState(f, fields),
     };
   }
 
@@ -191,13 +198,13 @@ export class RedisSessionStore implements SessionStore {
 
   async update(
     id: string,
-    patch: Partial<Pick<SessionRecord, "authenticatedAt" | "graceExpiresAt" | "data" | "csrfSecret">>,
+    patch: Partial<Pick<SessionRecord, "authenticatedAt" | "graceExpiresAt" | "rotatePending" | "csrfSecret">>,
   ): Promise<void> {
     return this.guard(async () => {
       const fields: [string, string][] = [];
       if (patch.authenticatedAt !== undefined) fields.push(["aa", String(patch.authenticatedAt.getTime())]);
       if (patch.graceExpiresAt !== undefined) fields.push(["ge", patch.graceExpiresAt ? String(patch.graceExpiresAt.getTime()) : ""]);
-      if (patch.data !== undefined) fields.push(["d", JSON.stringify(patch.data)]);
+      if (patch.rotatePending !== undefined) fields.push(["rp", patch.rotatePending ? "1" : ""]);
       if (patch.csrfSecret !== undefined) fields.push(["cs", patch.csrfSecret]);
       if (fields.length) await this.write(id, fields);
     });
@@ -259,4 +266,21 @@ export class RedisSessionStore implements SessionStore {
       return count;
     });
   }
+}
+
+/** The typed state of a stored session; one written before typed state read from its `d` JSON. */
+function typedState(f: FixedFields, fields: Record<string, string>): Pick<SessionRecord, "mfaProof" | "rotatePending" | "rememberId"> {
+  let old: Record<string, unknown> = {};
+  if (fields.d) {
+    try {
+      old = JSON.parse(fields.d) as Record<string, unknown>;
+    } catch {
+      old = {};
+    }
+  }
+  return {
+    mfaProof: mfaProofFromTag(f.mfa ?? (typeof old.sf === "string" ? old.sf : null)),
+    rotatePending: fields.rp === "1" || old.rotate === true,
+    rememberId: f.rememberId ?? (typeof old.rm === "string" ? old.rm : null),
+  };
 }

@@ -20,7 +20,7 @@ export function rememberStoreConformance(factory: DatastoreFactory): void {
       fsUniquifier: hex(32),
       issuedAt: new Date(now - 1001),
       expiresAt: new Date(now + 86_400_123),
-      secondFactor: "tf:authenticator",
+      mfaProof: { kind: "second-factor", method: "authenticator" },
       ...overrides,
     });
     const newUser = async () => (await ds().users.create({ email: uniqueEmail("Remember") })).id;
@@ -29,7 +29,7 @@ export function rememberStoreConformance(factory: DatastoreFactory): void {
       const r = make(await newUser());
       await ds().remember.create(r);
       assert.deepEqual(await ds().remember.findById(r.id), r);
-      const bare = make(r.userId, { secondFactor: null, previousHash: hex(32), rotatedAt: new Date(now - 7) });
+      const bare = make(r.userId, { mfaProof: null, previousHash: hex(32), rotatedAt: new Date(now - 7) });
       await ds().remember.create(bare);
       assert.deepEqual(await ds().remember.findById(bare.id), bare);
       assert.equal(await ds().remember.findById(hex(16)), null);

@@ -46,7 +46,9 @@ export function makeSession(userId: number, overrides: Partial<SessionRecord> = 
     userAgent: "Mozilla/5.0 (conformance)",
     csrfSecret: hex(16),
     authnVia: ["password"],
-    data: { tf: { state: "ready", attempts: 2 }, flags: [true, null, "x"], empty: {} },
+    mfaProof: { kind: "second-factor", method: "authenticator" },
+    rotatePending: false,
+    rememberId: hex(16),
     ...overrides,
   };
 }
@@ -72,9 +74,12 @@ export function sessionStoreConformance(factory: SessionStoreHarnessFactory): vo
       await store().create(s);
       assert.deepEqual(await store().findByTokenHash(s.tokenHash), s);
       assert.deepEqual(await store().findById(s.id), s);
-      const bare = makeSession(userId, { ip: null, userAgent: null, authnVia: [], data: {} });
+      const bare = makeSession(userId, { ip: null, userAgent: null, authnVia: [], mfaProof: null, rememberId: null });
       await store().create(bare);
       assert.deepEqual(await store().findById(bare.id), bare);
+      const viaCode = makeSession(userId, { mfaProof: { kind: "multi-factor-sign-in", method: "sms" }, rotatePending: true });
+      await store().create(viaCode);
+      assert.deepEqual(await store().findById(viaCode.id), viaCode);
       assert.equal(await store().findByTokenHash(hex(32)), null);
       assert.equal(await store().findById(hex(16)), null);
     });
@@ -89,23 +94,25 @@ export function sessionStoreConformance(factory: SessionStoreHarnessFactory): vo
       const patch = {
         authenticatedAt: new Date(Date.now() + 5),
         graceExpiresAt: new Date(Date.now() + 600_003),
-        data: { step: "verified", n: [1, 2, 3] },
+        rotatePending: true,
         csrfSecret: hex(16),
       };
       await store().update(s.id, patch);
       assert.deepEqual(await store().findByTokenHash(s.tokenHash), { ...s, lastActiveAt: touched, ...patch });
       await store().update(s.id, { graceExpiresAt: null });
       assert.equal((await store().findById(s.id))?.graceExpiresAt, null);
-      assert.deepEqual((await store().findById(s.id))?.data, patch.data, "data kept when not in the patch");
+      assert.equal((await store().findById(s.id))?.rotatePending, true, "rotatePending kept when not in the patch");
+      await store().update(s.id, { rotatePending: false });
+      assert.equal((await store().findById(s.id))?.rotatePending, false);
 
       // Writes to a missing session do nothing (and never resurrect it).
       const missing = hex(16);
       await store().touch(missing, new Date());
-      await store().update(missing, { data: { x: 1 } });
+      await store().update(missing, { rotatePending: true });
       assert.equal(await store().findById(missing), null);
       await store().delete(s.id);
       await store().touch(s.id, new Date());
-      await store().update(s.id, { data: { back: true } });
+      await store().update(s.id, { rotatePending: true });
       assert.equal(await store().findById(s.id), null);
       assert.equal(await store().findByTokenHash(s.tokenHash), null);
     });

@@ -1,3 +1,4 @@
+import { mfaProofFromTag, mfaProofToTag } from "../mfa-proof.js";
 import type { Selectable } from "kysely";
 import type { RememberRecord, RememberStore } from "../contracts.js";
 import { fromMillis, fromMillisOrNull, toMillis } from "./codec.js";
@@ -18,7 +19,7 @@ function toRecord(row: RememberRow): RememberRecord {
     fsUniquifier: row.fs_uniquifier,
     issuedAt: fromMillis(row.issued_at),
     expiresAt: fromMillis(row.expires_at),
-    secondFactor: row.second_factor ?? null,
+    mfaProof: mfaProofFromTag(row.second_factor),
   };
 }
 
@@ -38,7 +39,7 @@ export class KyselyRememberStore implements RememberStore {
         fs_uniquifier: r.fsUniquifier,
         issued_at: toMillis(r.issuedAt),
         expires_at: toMillis(r.expiresAt),
-        second_factor: r.secondFactor,
+        second_factor: mfaProofToTag(r.mfaProof),
       })
       .execute();
   }

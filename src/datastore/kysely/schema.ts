@@ -87,8 +87,12 @@ export interface SessionTable {
   csrf_secret: string;
   /** JSON array text. */
   authn_via: string;
-  /** JSON object text. */
+  /** Unused since 0007 (written "{}"), kept for rows an older version reads. */
   data: string;
+  mfa_kind: string | null;
+  mfa_method: string | null;
+  rotate_pending: BoolColumn;
+  remember_id: string | null;
 }
 
 export interface RememberTable {

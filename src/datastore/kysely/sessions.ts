@@ -4,9 +4,10 @@ import { decodeBool, encodeBool, fromMillis, fromMillisOrNull, parseJson, toMill
 import type { StoreContext } from "./context.js";
 import { PreparedQuery } from "./prepared.js";
 import type { Database, SessionTable } from "./schema.js";
+import { mfaProofFromColumns } from "../mfa-proof.js";
 import { toUserRecord, USER_COLUMNS, type UserRow } from "./users.js";
 
-type SessionRow = Selectable<SessionTable>;
+type SessionRow = Omit<Selectable<SessionTable>, "data">;
 /** A session row with its user's columns prefixed `u_` (all null when the user row is missing). */
 type SessionWithUserRow = SessionRow & { [K in keyof UserRow as `u_${K}`]: UserRow[K] | null };
 
@@ -26,7 +27,10 @@ const SESSION_COLUMNS = [
   "user_agent",
   "csrf_secret",
   "authn_via",
-  "data",
+  "mfa_kind",
+  "mfa_method",
+  "rotate_pending",
+  "remember_id",
 ] as const satisfies readonly (keyof SessionTable)[];
 
 export class SessionQueries {
@@ -67,7 +71,9 @@ function toSessionRecord(row: SessionRow): SessionRecord {
     userAgent: row.user_agent ?? null,
     csrfSecret: row.csrf_secret,
     authnVia: parseJson<string[]>(row.authn_via, []),
-    data: parseJson<Record<string, unknown>>(row.data, {}),
+    mfaProof: mfaProofFromColumns(row.mfa_kind, row.mfa_method),
+    rotatePending: decodeBool(row.rotate_pending),
+    rememberId: row.remember_id ?? null,
   };
 }
 
@@ -102,7 +108,11 @@ export class KyselySessionStore implements SessionStore {
         user_agent: s.userAgent,
         csrf_secret: s.csrfSecret,
         authn_via: JSON.stringify(s.authnVia),
-        data: JSON.stringify(s.data),
+        data: "{}",
+        mfa_kind: s.mfaProof?.kind ?? null,
+        mfa_method: s.mfaProof?.method ?? null,
+        rotate_pending: encodeBool(this.ctx.dialect, s.rotatePending),
+        remember_id: s.rememberId,
       })
       .execute();
   }
@@ -128,14 +138,14 @@ export class KyselySessionStore implements SessionStore {
 
   async update(
     id: string,
-    patch: Partial<Pick<SessionRecord, "authenticatedAt" | "graceExpiresAt" | "data" | "csrfSecret">>,
+    patch: Partial<Pick<SessionRecord, "authenticatedAt" | "graceExpiresAt" | "rotatePending" | "csrfSecret">>,
   ): Promise<void> {
     const set: Updateable<SessionTable> = {};
     if (patch.authenticatedAt !== undefined) set.authenticated_at = toMillis(patch.authenticatedAt);
     if (patch.graceExpiresAt !== undefined) {
       set.grace_expires_at = patch.graceExpiresAt === null ? null : toMillis(patch.graceExpiresAt);
     }
-    if (patch.data !== undefined) set.data = JSON.stringify(patch.data);
+    if (patch.rotatePending !== undefined) set.rotate_pending = encodeBool(this.ctx.dialect, patch.rotatePending);
     if (patch.csrfSecret !== undefined) set.csrf_secret = patch.csrfSecret;
     if (Object.keys(set).length === 0) return;
     await this.ctx.db.updateTable("session").set(set).where("id", "=", id).execute();

@@ -88,7 +88,7 @@ export async function postChange(ctx: RequestContext, caller: Caller | null): Pr
   const nowSeconds = Math.floor(now.getTime() / 1000);
   if (me.mechanism === "session" && me.session) {
     const remember = me.session.remember || ctx.cookie(rt.config.session.rememberCookieName) !== undefined;
-    const session = await afterCommit(rt, "the new session", () => startSession(ctx, user, { remember, authnVia: ["change"], authenticatedAt: now, secondFactorProof: secondFactorProof(me.session) }));
+    const session = await afterCommit(rt, "the new session", () => startSession(ctx, user, { remember, authnVia: ["change"], authenticatedAt: now, mfaProof: secondFactorProof(me.session) }));
     // Without a new session (the session store is down) the change stands and the caller is signed out.
     if (!session) clearSessionCookies(ctx);
     ctx.sessionOverride = { caller: session ? { ...me, user, session, authenticatedAtSeconds: nowSeconds } : null };

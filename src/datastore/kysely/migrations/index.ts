@@ -11,6 +11,7 @@ import { attemptsMigration } from "./0003_attempts.js";
 import { rememberMigration } from "./0004_remember.js";
 import { usLastStepMigration } from "./0005_us_last_step.js";
 import { usernameSkeletonMigration } from "./0006_username_skeleton.js";
+import { sessionStateMigration } from "./0007_session_state.js";
 
 export const MIGRATION_TABLE = "rampart_migration";
 export const MIGRATION_LOCK_TABLE = "rampart_migration_lock";
@@ -23,6 +24,7 @@ export function rampartMigrations(dialect: SqlDialect): Record<string, Migration
     "0004_remember": rememberMigration(dialect),
     "0005_us_last_step": usLastStepMigration(),
     "0006_username_skeleton": usernameSkeletonMigration(dialect),
+    "0007_session_state": sessionStateMigration(dialect),
   };
 }
 
