@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { recordAudit } from "../../core/audit.js";
 import { completeSignIn, hookVeto } from "../../core/complete-sign-in.js";
 import type { RequestContext } from "../../core/context.js";
 import { defineRoute } from "../../core/define-route.js";
@@ -10,6 +9,7 @@ import { flag, text } from "../../core/input.js";
 import { formErrors, ok } from "../../core/outcome.js";
 import { csrfToken, signedIn, userJson } from "../../core/schemas.js";
 import { identityAttributes } from "../../core/users.js";
+import { passwordCredential, verifyCredential } from "../../core/verify-credential.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { loginPage } from "./pages.js";
 
@@ -88,21 +88,14 @@ export const postLoginRoute = (path: string) =>
       const veto = await hookVeto(ctx, "login", user, view);
       if (veto) return veto;
 
-      const failed = async (field: string, code: "USER_DOES_NOT_EXIST" | "INVALID_PASSWORD", u: UserRecord | null) => {
-        await rt.events.emit("user_failed_authn", { user: u, identity, authType: "password", reason: code });
-        await recordAudit(ctx, { event: "login", outcome: "failure", user: u, identity, details: { reason: code } });
+      const checked = await verifyCredential(ctx, user, { kind: "password", audit: "login", identity, ...passwordCredential(ctx, password) });
+      if (!checked.ok) {
+        const [field, code] = checked.reason === "USER_DOES_NOT_EXIST" ? [identityField, "USER_DOES_NOT_EXIST" as const] : ["password", "INVALID_PASSWORD" as const];
         return formErrors(rt.config.returnGenericResponses ? { "": [{ code: "GENERIC_AUTHN_FAILED" }] } : { [field]: [{ code }] }, { view });
-      };
-
-      if (!user || !user.password) {
-        await rt.hasher.dummyVerify(password);
-        return user ? failed("password", "INVALID_PASSWORD", user) : failed(identityField, "USER_DOES_NOT_EXIST", null);
       }
-      const verdict = await rt.hasher.verify(password, user.password);
-      if (!verdict.valid) return failed("password", "INVALID_PASSWORD", user);
-      if (verdict.needsRehash) await rehash(ctx, user, password);
+      if (checked.needsRehash) await rehash(ctx, checked.user, password);
 
-      const result = await rt.pipeline.signIn(ctx, { user, authnVia: ["password"], remember, kind: "session", includeAuthToken: ctx.includeAuthToken() });
+      const result = await rt.pipeline.signIn(ctx, { user: checked.user, authnVia: ["password"], remember, kind: "session", includeAuthToken: ctx.includeAuthToken() });
       return completeSignIn(ctx, result, { action: "login", generic: true, identityField, next: view.next, extra: { tf_required: false }, view });
     },
   });

@@ -6,6 +6,7 @@ import { runAfterHook } from "../../core/hooks.js";
 import { reauthExtras } from "../../core/enforce.js";
 import { safeRedirect } from "../../core/http/redirects.js";
 import { text } from "../../core/input.js";
+import { passwordCredential, verifyCredential } from "../../core/verify-credential.js";
 import { fieldError, ok } from "../../core/outcome.js";
 import { reauthenticate } from "../../core/reauthenticate.js";
 import type { PageProps } from "../../core/render.js";
@@ -59,12 +60,8 @@ export const postVerifyRoute = (path: string) =>
       if (!input.password) return fieldError("password", "PASSWORD_NOT_PROVIDED", { view });
       const veto = await hookVeto(ctx, "verify", user, view);
       if (veto) return veto;
-      const verdict = user.password ? await rt.hasher.verify(input.password, user.password) : (await rt.hasher.dummyVerify(input.password), { valid: false });
-      if (!verdict.valid) {
-        await rt.events.emit("user_failed_authn", { user, identity: user.email, authType: "verify", reason: "INVALID_PASSWORD" });
-        await recordAudit(ctx, { event: "verify", outcome: "failure", user });
-        return fieldError("password", "INVALID_PASSWORD", { view });
-      }
+      const checked = await verifyCredential(ctx, user, { kind: "verify", audit: "verify", ...passwordCredential(ctx, input.password) });
+      if (!checked.ok) return fieldError("password", "INVALID_PASSWORD", { view });
       const authToken = await reauthenticate(ctx, caller, ["password"]);
       await recordAudit(ctx, { event: "verify", outcome: "success", user });
       await runAfterHook(ctx, "verify", user);
