@@ -201,7 +201,8 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     const offered = feature.provides?.(rt) ?? {};
     // Lists several features contribute to are concatenated, not replaced.
     const secondFactors = [...(services.secondFactors ?? []), ...(offered.secondFactors ?? [])];
-    Object.assign(services, offered, secondFactors.length ? { secondFactors } : {});
+    const reauthChoices = [...(services.reauthChoices ?? []), ...(offered.reauthChoices ?? [])];
+    Object.assign(services, offered, secondFactors.length ? { secondFactors } : {}, reauthChoices.length ? { reauthChoices } : {});
   }
   Object.freeze(services);
   const app = new Hono();

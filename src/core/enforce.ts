@@ -76,18 +76,26 @@ export function unauthorized(ctx: RequestContext): Refused {
  * browsers. Features that add a way to re-authenticate (passkeys, OAuth) contribute their keys.
  */
 export function reauthRequired(ctx: RequestContext): Refused {
-  const unified = ctx.rt.services.unifiedSignin;
-  const verify = ctx.rt.url(unified?.verifyUrl ?? ctx.rt.config.urls.verify) + "?next=" + encodeURIComponent(relativeOriginal(ctx));
+  const choices = ctx.rt.services.reauthChoices ?? [];
+  const page = choices.find((c) => c.verifyUrl)?.verifyUrl ?? ctx.rt.config.urls.verify;
+  const verify = ctx.rt.url(page) + "?next=" + encodeURIComponent(relativeOriginal(ctx));
+  const offered = Object.assign({}, ...choices.map((c) => c.required ?? {}));
   return {
     kind: "refused",
     refs: [{ code: "REAUTHENTICATION_REQUIRED" }],
     status: 401,
-    extra: { reauth_required: true, unified_signin_enabled: unified !== undefined, ...reauthExtras(ctx) },
+    extra: { reauth_required: true, unified_signin_enabled: false, ...FORM_DEFAULTS, ...offered },
     browser: { redirect: verify },
   };
 }
 
-/** The re-authentication choices other than a password, as the FS verify payload names them. */
-export function reauthExtras(_ctx: RequestContext): Record<string, unknown> {
-  return { has_webauthn_verify_credential: false, oauth_enabled: false, oauth_providers: [] };
+/**
+ * What Flask-Security's clients read to choose how to re-authenticate, with the value meaning "not offered";
+ * features that offer a way set their own keys (`reauthChoices`).
+ */
+const FORM_DEFAULTS = { has_webauthn_verify_credential: false, oauth_enabled: false, oauth_providers: [] as string[] };
+
+/** The re-authentication form's payload keys (GET /verify, /us-verify). */
+export function reauthExtras(ctx: RequestContext): Record<string, unknown> {
+  return { ...FORM_DEFAULTS, ...Object.assign({}, ...(ctx.rt.services.reauthChoices ?? []).map((c) => c.form ?? {})) };
 }

@@ -4,8 +4,9 @@ import type { FieldErrors } from "./http/respond.js";
 import type { Caller } from "./identity.js";
 
 /**
- * What features offer each other, through the core (features never import each other). A feature fills its
- * entry at composition (`Feature.provides`); others ask for it and cope when it is absent (feature off).
+ * What features offer each other, through the core (features never import each other). A feature declares its
+ * entry in its registry.ts (declaration merging on `Services`) and fills it at composition (`Feature.provides`);
+ * others ask for it and cope when it is absent (feature off).
  */
 export interface EmailedLink {
   url: string;
@@ -29,6 +30,17 @@ export interface SecondFactorPlugin {
   begin(ctx: RequestContext, user: UserRecord, attempt: { remember: boolean; authnVia: string[] }): Promise<Record<string, unknown>>;
 }
 
+/**
+ * A way to re-authenticate offered by a feature (unified sign-in's code or link; passkeys and OAuth later): the
+ * page browsers are sent to instead of /verify, and the keys it sets in the `reauth_required` answer and in the
+ * re-authentication form's payload.
+ */
+export interface ReauthChoice {
+  verifyUrl?: string;
+  required?: Record<string, unknown>;
+  form?: Record<string, unknown>;
+}
+
 /** A change refused for want of the current second factor: `json` is the JSON answer, status/errors are for pages. */
 export interface FactorRefusal {
   /** 401 TWO_FACTOR_FRESH_REQUIRED, 400 wrong code, 429 attempt budget spent. */
@@ -38,29 +50,6 @@ export interface FactorRefusal {
 }
 
 export interface Services {
-  confirmation?: {
-    /** True when this user must still confirm their email before signing in. */
-    pending(user: UserRecord): boolean;
-    /** A fresh confirmation link for the user's current email. */
-    link(ctx: RequestContext, user: UserRecord): EmailedLink;
-    /** How long links stay valid, humanized ("2 days"). */
-    within: string;
-  };
-  recovery?: {
-    /** A fresh reset link bound to the user's current password. */
-    link(ctx: RequestContext, user: UserRecord): EmailedLink;
-    within: string;
-    /** Absolute URL of the forgot-password page (for notices). */
-    forgotUrl(ctx: RequestContext): string;
-  };
-  unifiedSignin?: {
-    /** Where re-authentication happens when unified sign-in is on (pages redirect there; JSON says so). */
-    verifyUrl: string;
-    /** PASSWORD_REQUIRED=false: registration may create an account without a password. */
-    passwordOptional: boolean;
-    /** us_totp_secrets for a new account registered without a password: the email method set up. */
-    emailMethodSecrets(): string;
-  };
   twoFactor?: {
     /** The user's two-factor code method, or null when none is set up. */
     currentMethod(user: UserRecord): string | null;
@@ -73,4 +62,6 @@ export interface Services {
   };
   /** Second factors offered by features; the composition root concatenates every feature's list. */
   secondFactors?: SecondFactorPlugin[];
+  /** Ways to re-authenticate besides the password at /verify; concatenated like `secondFactors`. */
+  reauthChoices?: ReauthChoice[];
 }

@@ -1,3 +1,4 @@
+import "./registry.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { Feature } from "../../core/feature.js";
 import { registrationSlice } from "./config.js";

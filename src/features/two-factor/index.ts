@@ -1,3 +1,4 @@
+import "./registry.js";
 import type { Feature } from "../../core/feature.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { RouteDef } from "../../core/routes.js";

@@ -1,3 +1,4 @@
+import "./registry.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { Feature } from "../../core/feature.js";
 import type { RouteDef } from "../../core/routes.js";
@@ -29,6 +30,8 @@ export const unifiedSigninFeature: Feature = {
         // Password-less registration: the email method is set up with the account (FS does the same).
         emailMethodSecrets: () => JSON.stringify({ email: secretBox(rt).seal(generateTotpSecret()) }),
       },
+      // Re-authentication happens at /us-verify (any set-up method), and API callers are told so.
+      reauthChoices: [{ verifyUrl: cfg.verifyUrl, required: { unified_signin_enabled: true } }],
     };
   },
   routes(rt) {

@@ -1,0 +1,12 @@
+import type { UserRecord } from "../../datastore/contracts.js";
+
+/** What this feature adds to the core's registries (declaration merging; see core/events.ts). */
+declare module "../../core/events.js" {
+  interface RampartEvents {
+    /** PUT /profile changed the named app-declared fields (Rampart addition; values are not included). */
+    profile_updated: { user: UserRecord; fields: string[] };
+  }
+  interface HookedActions {
+    update_profile: true;
+  }
+}

@@ -1,0 +1,14 @@
+import type { UserRecord } from "../../datastore/contracts.js";
+
+/** What this feature adds to the core's registries (declaration merging; see core/events.ts). */
+declare module "../../core/events.js" {
+  interface RampartEvents {
+    /** A new account was created by /register; formData holds the accepted fields (never a password). */
+    user_registered: { user: UserRecord; confirmationToken: string | null; formData: Record<string, unknown> };
+    /** /register named a taken email or username (generic mode answered as if it succeeded). */
+    user_not_registered: { user: UserRecord | null; existingEmail: boolean; existingUsername: boolean; formData: Record<string, unknown> };
+  }
+  interface HookedActions {
+    register: true;
+  }
+}

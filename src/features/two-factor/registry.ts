@@ -1,0 +1,24 @@
+import type { UserRecord } from "../../datastore/contracts.js";
+
+/** What this feature adds to the core's registries (declaration merging; see core/events.ts). */
+declare module "../../core/events.js" {
+  interface RampartEvents {
+    /** A second-factor code was accepted and the sign-in (or setup) completed (FS tf_code_confirmed). */
+    tf_code_confirmed: { user: UserRecord; method: string };
+    /** The user's second-factor method was set or changed (FS tf_profile_changed). */
+    tf_profile_changed: { user: UserRecord; method: string };
+    /** Two-factor was switched off for the user (FS tf_disabled). */
+    tf_disabled: { user: UserRecord };
+    /** A second-factor code was sent by email or SMS (FS tf_security_token_sent). */
+    tf_security_token_sent: { user: UserRecord; method: string; token: string; phoneNumber: string | null };
+    /** A new set of multi-factor recovery codes replaced the old one (Rampart; FS has no signal). No codes in it. */
+    mf_recovery_codes_generated: { user: UserRecord; count: number };
+    /** A recovery code completed a pending two-factor sign-in (Rampart). */
+    mf_recovery_code_used: { user: UserRecord; codesLeft: number };
+  }
+  interface HookedActions {
+    tf_validate: true;
+    tf_setup: true;
+    mf_recovery: true;
+  }
+}
