@@ -7,7 +7,7 @@ import { EventBus, type Hooks } from "./core/events.js";
 import { MigrationRequiredError } from "./core/errors.js";
 import type { Feature } from "./core/feature.js";
 import { jsonResponse, textResponse } from "./core/http/respond.js";
-import { defaultMessages, formatMessage } from "./core/messages.js";
+import { coreMessages, formatMessage, type MessageKey } from "./core/messages.js";
 import { runRoute, type RouteDef } from "./core/routes.js";
 import { renderError } from "./core/render.js";
 import { openApiFeature } from "./core/openapi.js";
@@ -138,6 +138,13 @@ function defaultSerializer(config: RampartConfig, fields: Record<string, UserFie
   };
 }
 
+function messageTexts(features: readonly Feature[]): Record<string, string> {
+  return Object.assign({}, coreMessages, ...features.map((f) => f.messages ?? {}));
+}
+
+/** The texts of every message key of Rampart and its built-in features (override any with config `messages`). */
+export const defaultMessages = Object.freeze(messageTexts(builtinFeatures)) as Readonly<Record<MessageKey, string>>;
+
 export async function createRampart<const F extends UserFields = {}>(options: RampartOptions<F>): Promise<Rampart<F>> {
   const logger = options.logger ?? consoleLogger;
   const input = { ...options.config };
@@ -160,7 +167,8 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     }
   }
   const redisStore = !options.sessionStore && options.redisUrl ? RedisSessionStore.connect(options.redisUrl) : null;
-  const messages: Record<string, string> = { ...defaultMessages, ...config.messages };
+  // Every known feature's texts, enabled or not: a text is looked up by key wherever it is used.
+  const messages: Record<string, string> = { ...messageTexts(allFeatures), ...config.messages };
   const pipeline = new SignInPipeline();
   const features = allFeatures.filter((f) => f.enabled?.(config) ?? true);
   const mailConfig = sliceOf(config, mailSlice);

@@ -10,7 +10,8 @@
 export { createRampart, builtinFeatures, type Rampart, type RampartOptions } from "./create-rampart.js";
 export { resolveConfig, configFromEnv, type RampartConfig, type RampartConfigInput } from "./core/config/index.js";
 export { RampartError, ConfigError, MigrationRequiredError, HashQueueFullError, DependencyUnavailableError, type ConfigIssue } from "./core/errors.js";
-export { defaultMessages, type MessageKey } from "./core/messages.js";
+export { type MessageKey } from "./core/messages.js";
+export { defaultMessages } from "./create-rampart.js";
 export type { Api, CreateUserInput, UserRef } from "./core/api.js";
 export type { PublicUser, UserFieldSpec, UserFields, UserFieldValues, UserFieldInput, Register, RegisteredUserFields } from "./core/public-user.js";
 export type { Guards, Requirement, GuardOutcome } from "./core/authz.js";

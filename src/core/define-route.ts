@@ -5,7 +5,6 @@ import { RampartError } from "./errors.js";
 import type { FieldErrors } from "./http/respond.js";
 import { FieldLengthError } from "./input.js";
 import type { Caller, Mechanism } from "./identity.js";
-import { defaultMessages } from "./messages.js";
 import type { JsonPayload, Outcome } from "./outcome.js";
 import { render, renderError, type PageRenderer } from "./render.js";
 import type { RouteDef } from "./routes.js";
@@ -83,7 +82,7 @@ export function defineRoute<A extends RouteAuth, I extends InputShape = typeof N
       let raw: Record<string, unknown> = {};
       try {
         raw = await rawInput(ctx, spec.input !== undefined);
-        const input = parseInput(schema, raw);
+        const input = parseInput(schema, raw, (key) => ctx.rt.message(key) !== key);
         const outcome = await spec.handle(ctx, { input, caller: caller as CallerFor<A>, params });
         return await render(ctx, outcome, { page, input: textFields(input as Record<string, unknown>) });
       } catch (error) {
@@ -105,12 +104,12 @@ async function rawInput(ctx: RequestContext, declared: boolean): Promise<Record<
  * field's errors; anything else — an object or a list where a string belongs — is FS's "Input not appropriate for
  * requested API" (400), as its IsString validator answers.
  */
-export function parseInput<I extends InputShape>(schema: I, raw: Record<string, unknown>): z.output<I> {
+export function parseInput<I extends InputShape>(schema: I, raw: Record<string, unknown>, isMessageKey: (key: string) => boolean): z.output<I> {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const fieldErrors: FieldErrors = Object.create(null);
   for (const issue of parsed.error.issues) {
-    const ownMessage = issue.path.length === 1 && issue.message in defaultMessages;
+    const ownMessage = issue.path.length === 1 && isMessageKey(issue.message);
     if (!ownMessage) throw new RampartError("API_ERROR", 400);
     const field = String(issue.path[0]);
     (fieldErrors[field] ??= []).push({ code: issue.message });

@@ -18,6 +18,8 @@ export interface Feature {
   enabled?(config: RampartConfig): boolean;
   /** Default mail templates by FS name (apps override them through `mailTemplates`). */
   emails?: Record<string, MailTemplate<any>>;
+  /** The feature's message texts by key (declared in its registry.ts so `MessageKey` includes them). */
+  messages?: Record<string, string>;
   /** What this feature offers other features through the core. */
   provides?(rt: Runtime): Partial<Services>;
   routes?(rt: Runtime): RouteDef[];

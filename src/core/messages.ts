@@ -3,7 +3,7 @@
  * and the key in `error_codes`, so clients can branch and translate. Texts are overridable per key through
  * config (`messages`). Features add their own keys by extending this table.
  */
-export const defaultMessages = {
+export const coreMessages = {
   ANONYMOUS_USER_REQUIRED: "You can only access this endpoint when not logged in.",
   API_ERROR: "Input not appropriate for requested API",
   METHOD_NOT_ALLOWED: "Method not allowed",
@@ -23,7 +23,6 @@ export const defaultMessages = {
   INVALID_EMAIL_ADDRESS: "Invalid email address",
   INVALID_PASSWORD: "Invalid password",
   INVALID_REDIRECT: "Redirections outside the domain are forbidden",
-  INVALID_SESSION_ID: "No such session.",
   INVALID_FIELD: "Invalid value.",
   LOCKED_OUT: "Too many failed attempts. Try again later.",
   LOGIN: "Please log in to access this page.",
@@ -33,10 +32,8 @@ export const defaultMessages = {
   PASSWORD_TOO_SIMPLE: "Password not complex enough",
   PASSWORD_BREACHED: "Password on breached list",
   PASSWORD_BREACHED_SITE_ERROR: "Failed to contact breached passwords site",
-  PASSWORD_IS_THE_SAME: "Your new password must be different than your previous password.",
   RETYPE_PASSWORD_MISMATCH: "Passwords do not match",
   EMAIL_ALREADY_ASSOCIATED: "%(email)s is already associated with an account.",
-  IDENTITY_ALREADY_ASSOCIATED: "Identity attribute '%(attr)s' with value '%(value)s' is already associated with an account.",
   USERNAME_INVALID_LENGTH: "Username must be at least %(min)s characters and less than %(max)s characters",
   USERNAME_ILLEGAL_CHARACTERS: "Username contains illegal characters",
   USERNAME_DISALLOWED_CHARACTERS: "Username can contain only letters and numbers",
@@ -50,51 +47,19 @@ export const defaultMessages = {
   UNAUTHORIZED: "You do not have permission to view this resource.",
   USER_DOES_NOT_EXIST: "Specified user does not exist",
   USERNAME_NOT_PROVIDED: "Username not provided",
-  LOGOUT_CONFIRM: "Confirm sign out",
   SIGNED_OUT: "You have signed out.",
-  ALREADY_CONFIRMED: "Your email has already been confirmed.",
-  CONFIRMATION_EXPIRED: "You did not confirm your email within %(within)s. New instructions to confirm your email have been sent to %(email)s.",
-  CONFIRMATION_REQUEST: "Confirmation instructions have been sent to %(email)s.",
-  CONFIRM_REGISTRATION: "Thank you. Confirmation instructions have been sent to %(email)s.",
-  EMAIL_CONFIRMED: "Thank you. Your email has been confirmed.",
-  INVALID_CONFIRMATION_TOKEN: "Invalid confirmation token.",
-  INVALID_RESET_PASSWORD_TOKEN: "Invalid reset password token.",
-  PASSWORD_RESET_EXPIRED: "You did not reset your password within %(within)s.",
-  PASSWORD_RESET_REQUEST: "Instructions to reset your password have been sent to %(email)s.",
-  PASSWORD_RESET: "You successfully reset your password and you have been logged in automatically.",
-  PASSWORD_RESET_NO_LOGIN: "You successfully reset your password. Please authenticate using your new password.",
-  GENERIC_RECOVERY: "If that email address is in our system, you will receive an email describing how to reset your password.",
-  PASSWORD_CHANGE: "You successfully changed your password.",
-  CHANGE_EMAIL_EXPIRED: "Confirmation must be completed within %(within)s. Please start over.",
-  CHANGE_EMAIL_CONFIRMED: "Change of email address confirmed",
-  CHANGE_EMAIL_SENT: "Instructions to confirm your new email address have been sent to %(email)s.",
-  USERNAME_CHANGE: "You successfully changed your username",
-  USERNAME_RECOVERY_REQUEST: "If registered, your username will be sent to your email.",
-  FIELD_NOT_UPDATABLE: "%(field)s cannot be changed here.",
   TWO_FACTOR_INVALID_TOKEN: "Invalid code",
-  TWO_FACTOR_PERMISSION_DENIED: "You currently do not have permissions to access this page",
-  TWO_FACTOR_METHOD_NOT_AVAILABLE: "Marked method is not valid",
-  TWO_FACTOR_SETUP_EXPIRED: "Setup must be completed within %(within)s",
-  TWO_FACTOR_CHANGE_METHOD_SUCCESSFUL: "You successfully changed your two-factor method.",
-  TWO_FACTOR_TOO_MANY_ATTEMPTS: "Too many attempts. Please try again later.",
   FAILED_TO_SEND_CODE: "Failed to send code. Please try again later",
   PHONE_INVALID: "Phone number not valid",
-  INVALID_RECOVERY_CODE: "Recovery code invalid",
-  US_SPECIFY_IDENTITY: "You must specify a valid identity to sign in",
-  US_METHOD_NOT_AVAILABLE: "Requested method is not valid",
-  US_SETUP_EXPIRED: "Setup must be completed within %(within)s. Please start over.",
-  US_SETUP_SUCCESSFUL: "Unified sign in setup successful",
-  US_CURRENT_METHODS: "Currently active sign in options:",
-  US_LAST_METHOD: "The last way to sign in cannot be removed",
-  INVALID_PASSWORD_CODE: "Password or code submitted is not valid",
-  PASSCODE_NOT_PROVIDED: "Password or code not provided",
-  CODE_HAS_BEEN_SENT: "Code has been sent.",
-  GENERIC_US_SIGNIN: "If that identity is in our system, you were sent a code.",
-  INVALID_CODE: "Invalid code",
-  TWO_FACTOR_FRESH_REQUIRED: "Confirm your current second factor to change or disable two-factor authentication",
 } as const;
 
-export type MessageKey = keyof typeof defaultMessages;
+/**
+ * Every message key: the core's, and those each feature adds from its folder (registry.ts, declaration merging
+ * on this interface). An app overriding a text names a key of this catalog.
+ */
+export interface MessageCatalog extends Record<keyof typeof coreMessages, true> {}
+
+export type MessageKey = keyof MessageCatalog & string;
 
 export type MessageTable = Record<MessageKey, string>;
 

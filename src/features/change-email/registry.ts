@@ -1,3 +1,4 @@
+import type { changeEmailMessages } from "./messages.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 
 /** What this feature adds to the core's registries (declaration merging; see core/events.ts). */
@@ -12,4 +13,8 @@ declare module "../../core/events.js" {
     change_email: true;
     change_email_confirm: true;
   }
+}
+
+declare module "../../core/messages.js" {
+  interface MessageCatalog extends Record<keyof typeof changeEmailMessages, true> {}
 }

@@ -1,4 +1,5 @@
 import "./registry.js";
+import { changePasswordMessages } from "./messages.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { Feature } from "../../core/feature.js";
 import { getChange, postChange } from "./change.js";
@@ -13,6 +14,7 @@ export { changePasswordSlice, type ChangePasswordConfig } from "./config.js";
  */
 export const changePasswordFeature: Feature = {
   name: "change-password",
+  messages: changePasswordMessages,
   config: changePasswordSlice,
   enabled: (config) => sliceOf(config, changePasswordSlice).enabled,
   emails: { change_notice: changeNotice },

@@ -1,4 +1,5 @@
 import "./registry.js";
+import { confirmationMessages } from "./messages.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { Feature } from "../../core/feature.js";
 import { humanizeSeconds } from "../../core/humanize.js";
@@ -14,6 +15,7 @@ import { confirmationLink } from "./links.js";
  */
 export const confirmationFeature: Feature = {
   name: "confirmation",
+  messages: confirmationMessages,
   config: confirmationSlice,
   enabled: (config) => sliceOf(config, confirmationSlice).enabled,
   emails: { confirmation_instructions: confirmationInstructions },

@@ -1,3 +1,4 @@
+import type { confirmationMessages } from "./messages.js";
 import type { RequestContext } from "../../core/context.js";
 import type { EmailedLink } from "../../core/services.js";
 import type { UserRecord } from "../../datastore/contracts.js";
@@ -25,4 +26,8 @@ declare module "../../core/services.js" {
       within: string;
     };
   }
+}
+
+declare module "../../core/messages.js" {
+  interface MessageCatalog extends Record<keyof typeof confirmationMessages, true> {}
 }

@@ -1,3 +1,4 @@
+import type { profileMessages } from "./messages.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 
 /** What this feature adds to the core's registries (declaration merging; see core/events.ts). */
@@ -9,4 +10,8 @@ declare module "../../core/events.js" {
   interface HookedActions {
     update_profile: true;
   }
+}
+
+declare module "../../core/messages.js" {
+  interface MessageCatalog extends Record<keyof typeof profileMessages, true> {}
 }

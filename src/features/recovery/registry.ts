@@ -1,3 +1,4 @@
+import type { recoveryMessages } from "./messages.js";
 import type { RequestContext } from "../../core/context.js";
 import type { EmailedLink } from "../../core/services.js";
 import type { UserRecord } from "../../datastore/contracts.js";
@@ -26,4 +27,8 @@ declare module "../../core/services.js" {
       forgotUrl(ctx: RequestContext): string;
     };
   }
+}
+
+declare module "../../core/messages.js" {
+  interface MessageCatalog extends Record<keyof typeof recoveryMessages, true> {}
 }

@@ -1,4 +1,5 @@
 import "./registry.js";
+import { registrationMessages } from "./messages.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { Feature } from "../../core/feature.js";
 import { registrationSlice } from "./config.js";
@@ -8,6 +9,7 @@ import { getRegister, postRegister } from "./register.js";
 /** Self-service registration (FS REGISTERABLE): GET/POST /register and the welcome mails. */
 export const registrationFeature: Feature = {
   name: "registration",
+  messages: registrationMessages,
   config: registrationSlice,
   enabled: (config) => sliceOf(config, registrationSlice).enabled,
   emails: { welcome, welcome_existing: welcomeExisting, welcome_existing_username: welcomeExistingUsername },

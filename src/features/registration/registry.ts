@@ -1,3 +1,4 @@
+import type { registrationMessages } from "./messages.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 
 /** What this feature adds to the core's registries (declaration merging; see core/events.ts). */
@@ -11,4 +12,8 @@ declare module "../../core/events.js" {
   interface HookedActions {
     register: true;
   }
+}
+
+declare module "../../core/messages.js" {
+  interface MessageCatalog extends Record<keyof typeof registrationMessages, true> {}
 }

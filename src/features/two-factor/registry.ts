@@ -1,3 +1,4 @@
+import type { twoFactorMessages } from "./messages.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 
 /** What this feature adds to the core's registries (declaration merging; see core/events.ts). */
@@ -21,4 +22,8 @@ declare module "../../core/events.js" {
     tf_setup: true;
     mf_recovery: true;
   }
+}
+
+declare module "../../core/messages.js" {
+  interface MessageCatalog extends Record<keyof typeof twoFactorMessages, true> {}
 }

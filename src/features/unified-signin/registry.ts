@@ -1,3 +1,4 @@
+import type { unifiedSigninMessages } from "./messages.js";
 
 import type { UserRecord } from "../../datastore/contracts.js";
 
@@ -27,4 +28,8 @@ declare module "../../core/services.js" {
       emailMethodSecrets(): string;
     };
   }
+}
+
+declare module "../../core/messages.js" {
+  interface MessageCatalog extends Record<keyof typeof unifiedSigninMessages, true> {}
 }

@@ -1,4 +1,5 @@
 import "./registry.js";
+import { usernameMessages } from "./messages.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { Feature } from "../../core/feature.js";
 import type { RouteDef } from "../../core/routes.js";
@@ -13,6 +14,7 @@ import { getRecoverUsername, postRecoverUsername } from "./recover-username.js";
  */
 export const usernameFeature: Feature = {
   name: "username",
+  messages: usernameMessages,
   config: usernameFeaturesSlice,
   enabled(config) {
     const cfg = sliceOf(config, usernameFeaturesSlice);

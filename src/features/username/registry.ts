@@ -1,3 +1,4 @@
+import type { usernameMessages } from "./messages.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 
 /** What this feature adds to the core's registries (declaration merging; see core/events.ts). */
@@ -12,4 +13,8 @@ declare module "../../core/events.js" {
     change_username: true;
     recover_username: true;
   }
+}
+
+declare module "../../core/messages.js" {
+  interface MessageCatalog extends Record<keyof typeof usernameMessages, true> {}
 }
