@@ -8,7 +8,8 @@
  * ```
  */
 export { createRampart, builtinFeatures, type Rampart, type RampartOptions } from "./create-rampart.js";
-export { resolveConfig, configFromEnv, type RampartConfig, type RampartConfigInput } from "./core/config/index.js";
+export { type RampartConfig, type RampartConfigInput, type RampartConfigSlices } from "./core/config/index.js";
+export { resolveConfig, configFromEnv, type EnvConfigOptions } from "./load-config.js";
 export { RampartError, ConfigError, MigrationRequiredError, HashQueueFullError, DependencyUnavailableError, type ConfigIssue } from "./core/errors.js";
 export { type MessageKey } from "./core/messages.js";
 export { defaultMessages } from "./create-rampart.js";

@@ -4,8 +4,9 @@
  * next to it, and opening/closing a Rampart around one command.
  */
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
-import { configSlices, createRampart, type Rampart, type RampartOptions } from "../create-rampart.js";
-import { configFromEnv, resolveConfig, type RampartConfigInput } from "../core/config/index.js";
+import { createRampart, type Rampart, type RampartOptions } from "../create-rampart.js";
+import type { RampartConfigInput } from "../core/config/index.js";
+import { configFromEnv, resolveConfig } from "../load-config.js";
 import type { Logger } from "../core/runtime.js";
 import { randomToken } from "../crypto/random.js";
 import type { Datastore, SessionStore } from "../datastore/contracts.js";
@@ -15,9 +16,6 @@ import { CliError, describeError, EXIT_UNEXPECTED, EXIT_USAGE } from "./errors.j
 export type Env = Record<string, string | undefined>;
 
 export const DEFAULT_DATABASE_URL = "sqlite://./rampart.db";
-
-/** Variables the standalone server reads besides the config keys (so configFromEnv does not flag them). */
-const SERVER_VARIABLES = ["DATABASE_URL", "REDIS_URL", "PORT", "NODE_ENV"];
 
 export function databaseUrl(env: Env): string {
   const url = env.DATABASE_URL?.trim();
@@ -81,12 +79,9 @@ export function ensureSecretFile(path: string): { secret: string; created: boole
   }
 }
 
-/** The config input from the environment, plus the problems found while reading it. */
+/** The config input from the environment, plus the problems found while reading it: the public loader, as is. */
 export function envConfig(env: Env): { config: RampartConfigInput; issues: { key: string; message: string }[] } {
-  const { config, issues } = configFromEnv(env, SERVER_VARIABLES, configSlices());
-  const input = { ...config } as RampartConfigInput & { development?: boolean };
-  if (env.RAMPART_DEVELOPMENT === undefined && env.NODE_ENV === "development") input.development = true;
-  return { config: input, issues };
+  return configFromEnv(env);
 }
 
 /** Hides the password of a URL for logs. */
@@ -125,7 +120,7 @@ export async function openRampart(env: Env, url: string, options: OpenOptions): 
   const { config, issues } = envConfig(env);
   const input: RampartConfigInput = { ...config };
   if (options.secretKey !== undefined) input.secretKey = options.secretKey;
-  resolveConfig(input, issues, configSlices());
+  resolveConfig(input, issues);
   parseUrlOrExit(url);
   let datastore: Datastore | undefined;
   try {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { ConfigIssue } from "../core/errors.js";
+import { key } from "../core/config/declare.js";
 import { defineSlice } from "../core/config/slice.js";
 
 /**
@@ -26,19 +27,19 @@ const senderAddress = z
   .string()
   .refine((v) => bareAddress(v) !== null, "must be a single address like no-reply@example.com or Name <no-reply@example.com>");
 
-const schema = z.object({
-  server: z.string().min(1).nullable().default(null),
-  port: z.number().int().min(1).max(65535).default(25),
-  useTls: z.boolean().default(false),
-  useSsl: z.boolean().default(false),
-  username: z.string().min(1).nullable().default(null),
-  password: z.string().nullable().default(null),
-  defaultSender: senderAddress.default("no-reply@localhost"),
-  sender: senderAddress.nullable().default(null),
-  suppressSend: z.boolean().default(false),
-  transport: z.enum(["smtp", "console"]).nullable().default(null),
-  timeoutMs: z.number().int().min(1).default(10_000),
-  tlsRejectUnauthorized: z.boolean().default(true),
+const schema = z.strictObject({
+  server: key(z.string().min(1).nullable().default(null), { env: "MAIL_SERVER", doc: "SMTP server host name; when unset (and no transport is chosen) mail is written to the log instead" }),
+  port: key(z.number().int().min(1).max(65535).default(25), { env: "MAIL_PORT", doc: "SMTP server port (25; usually 587 with useTls, 465 with useSsl)" }),
+  useTls: key(z.boolean().default(false), { env: "MAIL_USE_TLS", doc: "Require STARTTLS on a plain connection before sending (refuses servers that do not offer it)" }),
+  useSsl: key(z.boolean().default(false), { env: "MAIL_USE_SSL", doc: "Connect with TLS from the start (implicit TLS, SMTPS); not together with useTls" }),
+  username: key(z.string().min(1).nullable().default(null), { env: "MAIL_USERNAME", doc: "SMTP login name; authentication is attempted only when set" }),
+  password: key(z.string().nullable().default(null), { env: "MAIL_PASSWORD", doc: "SMTP password (never logged nor included in errors)" }),
+  defaultSender: key(senderAddress.default("no-reply@localhost"), { env: "MAIL_DEFAULT_SENDER", doc: "From address when SECURITY_EMAIL_SENDER is unset: a single address, optionally Name <address>" }),
+  sender: key(senderAddress.nullable().default(null), { env: "SECURITY_EMAIL_SENDER", doc: "From address of every Rampart email (wins over defaultSender)" }),
+  suppressSend: key(z.boolean().default(false), { env: "MAIL_SUPPRESS_SEND", doc: "Render emails but never deliver them (tests, staging)" }),
+  transport: key(z.enum(["smtp", "console"]).nullable().default(null), { env: "RAMPART_MAIL_TRANSPORT", doc: "\"smtp\" or \"console\" (log, development only); null picks smtp when a server is set, else console" }),
+  timeoutMs: key(z.number().int().min(1).default(10_000), { env: "RAMPART_MAIL_TIMEOUT_MS", doc: "Connection, greeting and socket inactivity timeout of SMTP deliveries, in milliseconds" }),
+  tlsRejectUnauthorized: key(z.boolean().default(true), { env: "RAMPART_MAIL_TLS_REJECT_UNAUTHORIZED", doc: "Verify the SMTP server's TLS certificate (turn off only for a test server)" }),
 });
 
 export type MailConfig = z.output<typeof schema>;
@@ -46,34 +47,6 @@ export type MailConfig = z.output<typeof schema>;
 export const mailSlice = defineSlice({
   key: "mail",
   schema,
-  env: {
-    MAIL_SERVER: ["server", "nullable-string"],
-    MAIL_PORT: ["port", "int"],
-    MAIL_USE_TLS: ["useTls", "bool"],
-    MAIL_USE_SSL: ["useSsl", "bool"],
-    MAIL_USERNAME: ["username", "nullable-string"],
-    MAIL_PASSWORD: ["password", "nullable-string"],
-    MAIL_DEFAULT_SENDER: ["defaultSender", "string"],
-    SECURITY_EMAIL_SENDER: ["sender", "nullable-string"],
-    MAIL_SUPPRESS_SEND: ["suppressSend", "bool"],
-    RAMPART_MAIL_TRANSPORT: ["transport", "nullable-string"],
-    RAMPART_MAIL_TIMEOUT_MS: ["timeoutMs", "int"],
-    RAMPART_MAIL_TLS_REJECT_UNAUTHORIZED: ["tlsRejectUnauthorized", "bool"],
-  },
-  meanings: {
-    server: "SMTP server host name; when unset (and no transport is chosen) mail is written to the log instead",
-    port: "SMTP server port (25; usually 587 with useTls, 465 with useSsl)",
-    useTls: "Require STARTTLS on a plain connection before sending (refuses servers that do not offer it)",
-    useSsl: "Connect with TLS from the start (implicit TLS, SMTPS); not together with useTls",
-    username: "SMTP login name; authentication is attempted only when set",
-    password: "SMTP password (never logged nor included in errors)",
-    defaultSender: "From address when SECURITY_EMAIL_SENDER is unset: a single address, optionally Name <address>",
-    sender: "From address of every Rampart email (wins over defaultSender)",
-    suppressSend: "Render emails but never deliver them (tests, staging)",
-    transport: '"smtp" or "console" (log, development only); null picks smtp when a server is set, else console',
-    timeoutMs: "Connection, greeting and socket inactivity timeout of SMTP deliveries, in milliseconds",
-    tlsRejectUnauthorized: "Verify the SMTP server's TLS certificate (turn off only for a test server)",
-  },
   validate(value, config): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
     if (value.transport === "console" && !config.development) {
@@ -91,6 +64,12 @@ export const mailSlice = defineSlice({
     return issues;
   },
 });
+
+declare module "../core/config/slice.js" {
+  interface RampartConfigSlices {
+    mail: typeof mailSlice;
+  }
+}
 
 /** The From address Rampart's emails carry: SECURITY_EMAIL_SENDER, else MAIL_DEFAULT_SENDER. */
 export function mailSender(config: Pick<MailConfig, "sender" | "defaultSender">): string {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { ConfigIssue } from "../core/errors.js";
+import { key } from "../core/config/declare.js";
 import { defineSlice } from "../core/config/slice.js";
 
 /**
@@ -22,25 +23,35 @@ const serviceConfig = z
   .preprocess(
     camelKeys,
     z.strictObject({
-      accountSid: z.string().min(1).nullable().default(null),
-      authToken: z.string().min(1).nullable().default(null),
-      phoneNumber: z.string().min(1).nullable().default(null),
+      accountSid: key(z.string().min(1).nullable().default(null), {
+        doc: "Twilio account SID (ACCOUNT_SID in the JSON object SECURITY_SMS_SERVICE_CONFIG, FS's format)",
+      }),
+      authToken: key(z.string().min(1).nullable().default(null), {
+        doc: "Twilio auth token (AUTH_TOKEN in SECURITY_SMS_SERVICE_CONFIG; never logged nor included in errors)",
+      }),
+      phoneNumber: key(z.string().min(1).nullable().default(null), {
+        doc: "Sender number messages come from, E.164 like +15005550006 (PHONE_NUMBER in SECURITY_SMS_SERVICE_CONFIG)",
+      }),
     }),
   )
   .prefault({});
 
-const schema = z.object({
-  service: z
-    .preprocess((v) => (typeof v === "string" ? v.trim().toLowerCase() : v), z.enum(["dummy", "console", "twilio"]))
-    .default("dummy"),
-  serviceConfig,
-  twilioBaseUrl: z.url({ protocol: /^https?$/ }).default("https://api.twilio.com"),
-  timeoutMs: z.number().int().min(1).default(10_000),
-  phoneRegionDefault: z.string().length(2).default("US"),
-  setupLimitPerAccount: z.number().int().positive().default(5),
-  setupLimitPerNumber: z.number().int().positive().default(3),
-  setupLimitGlobal: z.number().int().positive().default(300),
-  setupWindowSeconds: z.number().int().positive().default(60 * 60),
+const schema = z.strictObject({
+  service: key(
+    z.preprocess((v) => (typeof v === "string" ? v.trim().toLowerCase() : v), z.enum(["dummy", "console", "twilio"])).default("dummy"),
+    {
+      env: "SECURITY_SMS_SERVICE",
+      doc: '"dummy" (drop every message, FS "Dummy"), "twilio" (Twilio REST API) or "console" (log, development only: prints codes); case-insensitive',
+    },
+  ),
+  serviceConfig: key(serviceConfig, { env: "SECURITY_SMS_SERVICE_CONFIG" }),
+  twilioBaseUrl: key(z.url({ protocol: /^https?$/ }).default("https://api.twilio.com"), { env: "RAMPART_SMS_TWILIO_BASE_URL", doc: "Base URL of the Twilio REST API (https; http only for a loopback test server)" }),
+  timeoutMs: key(z.number().int().min(1).default(10_000), { env: "RAMPART_SMS_TIMEOUT_MS", doc: "Time allowed for one SMS request to Twilio (connect, answer and body), in milliseconds" }),
+  phoneRegionDefault: key(z.string().length(2).default("US"), { env: "SECURITY_PHONE_REGION_DEFAULT", doc: "Region (ISO 3166 alpha-2) for phone numbers typed without +country code (FS PHONE_REGION_DEFAULT)." }),
+  setupLimitPerAccount: key(z.number().int().positive().default(5), { env: "RAMPART_SMS_SETUP_LIMIT_PER_ACCOUNT", doc: "Setup texts (two-factor and unified sign-in SMS setup, to a number the user types) one account may cause within setupWindowSeconds; beyond, nothing is sent and the answer does not change (SMS pumping)." }),
+  setupLimitPerNumber: key(z.number().int().positive().default(3), { env: "RAMPART_SMS_SETUP_LIMIT_PER_NUMBER", doc: "Setup texts one phone number may receive within setupWindowSeconds, from all accounts together." }),
+  setupLimitGlobal: key(z.number().int().positive().default(300), { env: "RAMPART_SMS_SETUP_LIMIT_GLOBAL", doc: "Setup texts the whole deployment sends within setupWindowSeconds (caps the SMS bill an abuser can run up)." }),
+  setupWindowSeconds: key(z.number().int().positive().default(60 * 60), { env: "RAMPART_SMS_SETUP_WINDOW", doc: "Window of the three setup-text budgets." }),
 });
 
 export type SmsConfig = z.output<typeof schema>;
@@ -50,33 +61,6 @@ const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 export const smsSlice = defineSlice({
   key: "sms",
   schema,
-  env: {
-    SECURITY_SMS_SERVICE: ["service", "string"],
-    SECURITY_SMS_SERVICE_CONFIG: ["serviceConfig", "json"],
-    RAMPART_SMS_TWILIO_BASE_URL: ["twilioBaseUrl", "string"],
-    RAMPART_SMS_TIMEOUT_MS: ["timeoutMs", "int"],
-    SECURITY_PHONE_REGION_DEFAULT: ["phoneRegionDefault", "string"],
-    RAMPART_SMS_SETUP_LIMIT_PER_ACCOUNT: ["setupLimitPerAccount", "int"],
-    RAMPART_SMS_SETUP_LIMIT_PER_NUMBER: ["setupLimitPerNumber", "int"],
-    RAMPART_SMS_SETUP_LIMIT_GLOBAL: ["setupLimitGlobal", "int"],
-    RAMPART_SMS_SETUP_WINDOW: ["setupWindowSeconds", "int"],
-  },
-  meanings: {
-    service:
-      '"dummy" (drop every message, FS "Dummy"), "twilio" (Twilio REST API) or "console" (log, development only: prints codes); case-insensitive',
-    "serviceConfig.accountSid":
-      "Twilio account SID (ACCOUNT_SID in the JSON object SECURITY_SMS_SERVICE_CONFIG, FS's format)",
-    "serviceConfig.authToken": "Twilio auth token (AUTH_TOKEN in SECURITY_SMS_SERVICE_CONFIG; never logged nor included in errors)",
-    "serviceConfig.phoneNumber": "Sender number messages come from, E.164 like +15005550006 (PHONE_NUMBER in SECURITY_SMS_SERVICE_CONFIG)",
-    twilioBaseUrl: "Base URL of the Twilio REST API (https; http only for a loopback test server)",
-    timeoutMs: "Time allowed for one SMS request to Twilio (connect, answer and body), in milliseconds",
-    phoneRegionDefault: "Region (ISO 3166 alpha-2) for phone numbers typed without +country code (FS PHONE_REGION_DEFAULT).",
-    setupLimitPerAccount:
-      "Setup texts (two-factor and unified sign-in SMS setup, to a number the user types) one account may cause within setupWindowSeconds; beyond, nothing is sent and the answer does not change (SMS pumping).",
-    setupLimitPerNumber: "Setup texts one phone number may receive within setupWindowSeconds, from all accounts together.",
-    setupLimitGlobal: "Setup texts the whole deployment sends within setupWindowSeconds (caps the SMS bill an abuser can run up).",
-    setupWindowSeconds: "Window of the three setup-text budgets.",
-  },
   validate(value, config): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
     if (value.service === "console" && !config.development) {
@@ -103,3 +87,9 @@ export const smsSlice = defineSlice({
     return issues;
   },
 });
+
+declare module "../core/config/slice.js" {
+  interface RampartConfigSlices {
+    sms: typeof smsSlice;
+  }
+}

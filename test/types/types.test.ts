@@ -20,6 +20,19 @@ it("declared user fields and the public user view are typed end to end (tsc)", {
  * app sees it): the sources are built into a scratch node_modules/rampart, never into the checkout's dist/.
  */
 it("an app's registered fields type Express's and Fastify's req.rampart (built package)", { timeout: 180_000 }, () => {
+  checkAppAgainstBuiltPackage("test/types/registered-fields.app.txt");
+});
+
+/**
+ * The app-facing config type of the published package carries every built-in feature's slice (their files
+ * register themselves by declaration merging, which the package's types must load).
+ */
+it("the built package types every feature's config slice: a misspelt key does not compile", { timeout: 180_000 }, () => {
+  checkAppAgainstBuiltPackage("test/types/config-slices.app.txt");
+});
+
+/** Builds the sources into a scratch node_modules/rampart (never the checkout's dist/) and typechecks `appFile` as an app. */
+function checkAppAgainstBuiltPackage(appFile: string): void {
   const root = new URL("../..", import.meta.url).pathname;
   const tsc = (args: string[]) => spawnSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, ...args], { cwd: root, encoding: "utf8" });
   const scratch = mkdtempSync(join(root, ".types-scratch-"));
@@ -29,11 +42,11 @@ it("an app's registered fields type Express's and Fastify's req.rampart (built p
     cpSync(join(root, "package.json"), join(pkg, "package.json"));
     const build = tsc(["-p", "tsconfig.build.json", "--outDir", join(pkg, "dist")]);
     assert.equal(build.status, 0, `build:\n${build.stdout}${build.stderr}`);
-    cpSync(join(root, "test/types/registered-fields.app.txt"), join(scratch, "app.ts"));
+    cpSync(join(root, appFile), join(scratch, "app.ts"));
     writeFileSync(join(scratch, "tsconfig.json"), JSON.stringify({ extends: "../tsconfig.json", compilerOptions: { noEmit: true, declaration: false, rootDir: "." }, include: ["app.ts"] }));
     const check = tsc(["-p", join(scratch, "tsconfig.json")]);
     assert.equal(check.status, 0, `tsc:\n${check.stdout}${check.stderr}`);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
-});
+}

@@ -5,7 +5,8 @@ import type { ConfigSlice } from "./slice.js";
 import { configSchema, type RampartConfig, type RampartConfigInput } from "./slices.js";
 
 export { configFromEnv, envMap, type EnvKind } from "./env.js";
-export { defineSlice, sliceOf, type ConfigSlice } from "./slice.js";
+export { key, describeKeys, type KeyMeta } from "./declare.js";
+export { defineSlice, sliceOf, type ConfigSlice, type RampartConfigSlices } from "./slice.js";
 export type { RampartConfig, RampartConfigInput } from "./slices.js";
 
 const PLACEHOLDER_SECRETS = /^(secret|changeme|change-me|super-secret|your-secret-key|dev|development|test)$/i;
@@ -33,7 +34,11 @@ export function resolveConfig(
   const parsed = schema.safeParse(input ?? {});
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
-      issues.push({ key: keyName(issue.path.join(".")), message: issue.message });
+      const at = issue.path.join(".");
+      // Strict objects: each unknown key is named by its full path (a typo must not silently turn a feature off).
+      if (issue.code === "unrecognized_keys") {
+        for (const name of issue.keys) issues.push({ key: at ? `${at}.${name}` : name, message: "unknown key (misspelled, or not a Rampart setting)" });
+      } else issues.push({ key: keyName(at), message: issue.message });
     }
     throw new ConfigError(issues);
   }

@@ -1,6 +1,8 @@
+import { describeKeys } from "./declare.js";
 import { envNameFor } from "./env.js";
-import { configMeanings } from "./reference.js";
 import { resolveConfig } from "./index.js";
+import { PASSLIB_OPTION_PATHS } from "./passlib-env.js";
+import { configSchema } from "./slices.js";
 import type { ConfigSlice } from "./slice.js";
 
 /** Leaf paths of the default configuration (core + the given slices) with their default values. */
@@ -15,17 +17,16 @@ export function configLeaves(slices: readonly ConfigSlice[]): [string, unknown][
     }
   };
   walk(defaults, "");
-  for (const optional of ["baseUrl", ...slices.flatMap((s) => Object.keys(s.meanings).map((k) => `${s.key}.${k}`))]) {
-    if (!out.some(([p]) => p === optional)) out.push([optional, undefined]);
+  for (const optional of Object.keys(allMeanings(slices))) {
+    if (!out.some(([p]) => p === optional || p.startsWith(`${optional}.`))) out.push([optional, undefined]);
   }
   return out.sort(([a], [b]) => a.localeCompare(b));
 }
 
-/** Every meaning: core's table plus each slice's, keyed by full path. */
+/** Every declared meaning (core and each slice), keyed by full path. */
 export function allMeanings(slices: readonly ConfigSlice[]): Record<string, string> {
-  const out: Record<string, string> = { ...configMeanings };
-  for (const s of slices) for (const [k, v] of Object.entries(s.meanings)) out[`${s.key}.${k}`] = v;
-  return out;
+  const keys = [...describeKeys(configSchema), ...slices.flatMap((s) => describeKeys(s.schema, s.key))];
+  return Object.fromEntries(keys.flatMap((k) => (k.meta.doc ? [[k.path, k.meta.doc]] : [])));
 }
 
 const shown = (path: string, value: unknown) => {
@@ -47,9 +48,12 @@ export function renderConfigReference(slices: readonly ConfigSlice[]): string {
 
 Generated from the code by \`npx tsx scripts/config-doc.ts > docs/configuration.md\`; a test fails when it is stale.
 Pass options to \`createRampart({ config })\` by their path (\`{ token: { maxAgeSeconds: 600 } }\`); the standalone
-server reads the environment names (Flask-Security's where one exists). Durations are seconds. Lists in the
-environment are JSON (\`["session","token"]\`) or comma-separated. Every problem is reported at startup at once,
-each naming its key; the resolved config is frozen.
+server (and an app, through \`configFromEnv\`) reads the environment names (Flask-Security's where one exists).
+Durations are seconds; in the environment they may also be written as Flask-Security's \`"<n> <unit>"\`
+(\`"1 days"\`, \`"30 minutes"\`; units weeks, days, hours, minutes, seconds). Lists in the environment are JSON
+(\`["session","token"]\`) or comma-separated; a key whose default is null also takes \`none\`. An unknown key is
+an error naming it. Every problem is reported at startup at once, each naming its key; the resolved config is
+frozen.
 
 | Key | Environment | Default | Meaning |
 |---|---|---|---|
@@ -58,5 +62,10 @@ ${rows.join("\n")}
 Server-only variables: \`DATABASE_URL\` (default \`sqlite://rampart.db\`; \`postgres://…\`, \`mysql://…\`), \`REDIS_URL\`
 (sessions in Redis), \`PORT\` (5000), \`HOST\` (127.0.0.1), \`RAMPART_DEVELOPMENT\` / \`NODE_ENV=development\`.
 Unknown \`SECURITY_*\` variables are reported as errors so typos surface.
+
+Hashing parameters in Flask-Security's passlib names: \`SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS\` (JSON,
+\`{"argon2__rounds": 3}\`) or the older \`SECURITY_PASSWORD_HASH_OPTIONS\` (\`{"argon2": {"rounds": 3}}\`) set
+${Object.entries(PASSLIB_OPTION_PATHS).map(([option, path]) => `\`${option}\` → \`${path}\``).join(", ")}; any
+other option is refused by name.
 `;
 }

@@ -1,167 +1,252 @@
 import { z } from "zod";
+import { key } from "./declare.js";
+import { passwordSlice } from "./password-slice.js";
+import type { SliceInputs } from "./slice.js";
 
 /**
- * Config slices. Each slice is a zod object with every default filled in; the whole config is their union,
- * validated once at startup (see ./index.ts). Features own their slice and its environment names (FS names).
+ * The core config slices. Each is a strict zod object (an unknown key is an error naming it) with every default
+ * filled in, each key declared once with its environment name and meaning (see ./declare.ts); the whole
+ * config is their union plus the features' slices, validated once at startup (see ./index.ts).
  */
 const seconds = z.number().int().positive();
 const path = z.string().startsWith("/");
 const mechanism = z.enum(["session", "token", "basic"]);
 
-export const coreSlice = z.object({
-  /** Signs every token (each purpose has its own derived key). Required outside development. */
-  secretKey: z.string().min(1).optional(),
-  /** Old secrets still accepted for verification during rotation. */
-  secretKeyFallbacks: z.array(z.string().min(1)).default([]),
-  /** Development mode: a generated secret is allowed and cookies may be sent over plain http. */
-  development: z.boolean().default(false),
-  appName: z.string().default("Rampart"),
-  /** Mount point of every Rampart route, e.g. "/auth". */
-  urlPrefix: z.string().regex(/^(\/[^/].*[^/]|\/[^/]|)$/, "must be empty or a path like /auth without trailing slash").default(""),
-  /** Public origin (https://app.example) used for emailed links and the Origin check; else taken from the request. */
-  baseUrl: z.url().optional(),
-  /** Anti-enumeration mode: one generic message for every login failure. Rampart default: on. */
-  returnGenericResponses: z.boolean().default(true),
-  /** Mechanisms Rampart's own authenticated endpoints accept. */
-  apiEnabledMethods: z.array(mechanism).default(["session", "token"]),
-  defaultRememberMe: z.boolean().default(false),
-  httpAuthRealm: z.string().default("Login Required"),
-  /** Largest accepted request body, in bytes (413 above). */
-  maxBodyBytes: z.number().int().positive().default(64 * 1024),
-  /** How many reverse proxies in front of the app; their X-Forwarded-For entries are trusted. 0 = none. */
-  trustedProxyCount: z.number().int().min(0).default(0),
-  trackable: z.boolean().default(false),
-  /** Message text overrides keyed by message key (INVALID_PASSWORD, ...). */
-  messages: z.record(z.string(), z.string()).default({}),
+export const coreSlice = z.strictObject({
+  secretKey: key(z.string().min(1).optional(), {
+    env: "SECRET_KEY",
+    doc: "Signs every token (auth tokens, remember cookies, CSRF tokens); each purpose uses its own derived key. Required outside development; at least 32 random bytes.",
+  }),
+  secretKeyFallbacks: key(z.array(z.string().min(1)).default([]), {
+    env: "SECRET_KEY_FALLBACKS",
+    doc: "Previous secret keys, accepted for verification only, so a key can be rotated without signing everyone out.",
+  }),
+  development: key(z.boolean().default(false), {
+    env: "RAMPART_DEVELOPMENT",
+    doc: "Development mode: a missing SECRET_KEY is generated (and persisted by the server), cookies are not Secure and drop the __Host- prefix so plain http://localhost works.",
+  }),
+  appName: key(z.string().default("Rampart"), { env: "RAMPART_APP_NAME", doc: "Name shown in page titles." }),
+  urlPrefix: key(z.string().regex(/^(\/[^/].*[^/]|\/[^/]|)$/, "must be empty or a path like /auth without trailing slash").default(""), {
+    env: "SECURITY_URL_PREFIX",
+    doc: "Mount point of every Rampart route (e.g. /auth).",
+    noneIsDefault: true,
+  }),
+  baseUrl: key(z.url().optional(), {
+    env: "RAMPART_BASE_URL",
+    doc: "Public origin of the app (https://app.example): used for the Origin check and emailed links instead of the request's Host.",
+  }),
+  returnGenericResponses: key(z.boolean().default(true), {
+    env: "SECURITY_RETURN_GENERIC_RESPONSES",
+    doc: "One generic message for every sign-in failure (no user enumeration). Rampart default on; FS default off.",
+  }),
+  apiEnabledMethods: key(z.array(mechanism).default(["session", "token"]), {
+    env: "SECURITY_API_ENABLED_METHODS",
+    doc: "Mechanisms Rampart's own authenticated endpoints accept (session, token, basic).",
+  }),
+  defaultRememberMe: key(z.boolean().default(false), { env: "SECURITY_DEFAULT_REMEMBER_ME", doc: "Default of the `remember` field at login." }),
+  httpAuthRealm: key(z.string().default("Login Required"), { env: "SECURITY_DEFAULT_HTTP_AUTH_REALM", doc: "Realm sent in WWW-Authenticate for HTTP basic." }),
+  maxBodyBytes: key(z.number().int().positive().default(64 * 1024), {
+    env: "RAMPART_MAX_BODY_BYTES",
+    doc: "Largest accepted request body; larger ones get 413 without being read.",
+  }),
+  trustedProxyCount: key(z.number().int().min(0).default(0), {
+    env: "RAMPART_TRUSTED_PROXY_COUNT",
+    doc: "Reverse proxies in front of the app whose X-Forwarded-For entries are trusted for the client IP (0 = use the socket address).",
+  }),
+  trackable: key(z.boolean().default(false), {
+    env: "SECURITY_TRACKABLE",
+    doc: "Record last/current login time and IP and a login count on the user (FS TRACKABLE).",
+  }),
+  messages: key(z.record(z.string(), z.string()).default({}), {
+    env: "SECURITY_MESSAGES",
+    doc: "Overrides of user-facing texts, keyed by message code (INVALID_PASSWORD, …).",
+  }),
 });
 
 export const urlsSlice = z
-  .object({
-    login: path.default("/login"),
-    logout: path.default("/logout"),
-    verify: path.default("/verify"),
-    sessions: path.default("/sessions"),
-    revokeSessions: path.default("/sessions/revoke"),
-    postLoginView: z.string().default("/"),
-    postLogoutView: z.string().default("/"),
-    postVerifyView: z.string().nullable().default(null),
-    /** Where HTML callers lacking a role go; null answers a plain 403 page. */
-    unauthorizedView: z.string().nullable().default(null),
-    /** "spa": emailed-link endpoints redirect to the *_VIEW UI routes with query parameters. */
-    redirectBehavior: z.enum(["spa"]).nullable().default(null),
-    /** Host (and port) that path-only SPA views are placed on, e.g. "localhost:8080". */
-    redirectHost: z.string().nullable().default(null),
-    /** A GET of a sign-in link (magic link, confirmation link with auto-login) signs in, as FS. Off: a POST does. */
-    signInLinksOnGet: z.boolean().default(false),
-    /** HTTP methods of /logout; an empty list removes the route. */
-    logoutMethods: z.array(z.enum(["GET", "POST"])).default(["POST"]),
+  .strictObject({
+    login: key(path.default("/login"), { env: "SECURITY_LOGIN_URL", doc: "Login endpoint and page." }),
+    logout: key(path.default("/logout"), { env: "SECURITY_LOGOUT_URL", doc: "Logout endpoint." }),
+    verify: key(path.default("/verify"), { env: "SECURITY_VERIFY_URL", doc: "Re-authentication endpoint and page." }),
+    sessions: key(path.default("/sessions"), { env: "SECURITY_SESSIONS_URL", doc: "Session listing endpoint and page." }),
+    revokeSessions: key(path.default("/sessions/revoke"), { doc: "Session revocation endpoint." }),
+    postLoginView: key(z.string().default("/"), {
+      env: "SECURITY_POST_LOGIN_VIEW",
+      doc: "Where browsers go after signing in when no valid `next` was given.",
+    }),
+    postLogoutView: key(z.string().default("/"), { env: "SECURITY_POST_LOGOUT_VIEW", doc: "Where browsers go after signing out." }),
+    postVerifyView: key(z.string().nullable().default(null), {
+      env: "SECURITY_POST_VERIFY_VIEW",
+      doc: "Where browsers go after re-authenticating (default: postLoginView).",
+    }),
+    unauthorizedView: key(z.string().nullable().default(null), {
+      env: "SECURITY_UNAUTHORIZED_VIEW",
+      doc: "Where HTML callers lacking a role/permission are redirected; null answers a plain 403 page.",
+    }),
+    redirectBehavior: key(z.enum(["spa"]).nullable().default(null), {
+      env: "SECURITY_REDIRECT_BEHAVIOR",
+      doc: "\"spa\" makes emailed-link endpoints (confirm, reset, change-email) redirect to the configured UI views with query parameters instead of rendering pages.",
+    }),
+    redirectHost: key(z.string().nullable().default(null), {
+      env: "SECURITY_REDIRECT_HOST",
+      doc: "Host[:port] on which path-only SPA views are placed (a UI served elsewhere in development).",
+    }),
+    signInLinksOnGet: key(z.boolean().default(false), {
+      env: "RAMPART_SIGNIN_LINKS_ON_GET",
+      doc: "Opening a magic link (or a confirmation link with autoLoginAfterConfirm) signs in on the GET itself, as Flask-Security does. Off (the default): the GET signs nobody in and spends nothing — a page's button (or, in SPA mode, the SPA) completes it with a same-origin POST, so a link sent by someone else cannot sign your browser into their account, and mail scanners that prefetch links do not use them up.",
+    }),
+    logoutMethods: key(z.array(z.enum(["GET", "POST"])).default(["POST"]), {
+      env: "SECURITY_LOGOUT_METHODS",
+      doc: "HTTP methods of the logout endpoint; an empty list removes it.",
+    }),
   })
   .prefault({});
 
 export const redirectSlice = z
-  .object({
-    serverName: z.string().nullable().default(null),
-    allowSubdomains: z.boolean().default(false),
-    baseDomain: z.string().nullable().default(null),
-    allowedSubdomains: z.array(z.string()).default([]),
+  .strictObject({
+    serverName: key(z.string().nullable().default(null), {
+      env: "SERVER_NAME",
+      doc: "The app's host name (FS SERVER_NAME), for the subdomain redirect rule.",
+    }),
+    allowSubdomains: key(z.boolean().default(false), {
+      env: "SECURITY_REDIRECT_ALLOW_SUBDOMAINS",
+      doc: "Allow `next` targets on subdomains of serverName.",
+    }),
+    baseDomain: key(z.string().nullable().default(null), {
+      env: "SECURITY_REDIRECT_BASE_DOMAIN",
+      doc: "Base domain for the explicit subdomain allow-list.",
+    }),
+    allowedSubdomains: key(z.array(z.string()).default([]), {
+      env: "SECURITY_REDIRECT_ALLOWED_SUBDOMAINS",
+      doc: "Subdomains of baseDomain allowed as `next` targets; \".\" admits the base domain itself.",
+    }),
   })
   .prefault({});
 
 export const usernameSlice = z
-  .object({
-    enable: z.boolean().default(false),
-    required: z.boolean().default(false),
-    minLength: z.number().int().min(1).default(4),
-    maxLength: z.number().int().min(1).default(32),
-  })
-  .prefault({});
-
-export const passwordSlice = z
-  .object({
-    hash: z.enum(["argon2", "bcrypt"]).default("argon2"),
-    argon2: z
-      .object({
-        memoryCost: z.number().int().min(8).default(19456),
-        timeCost: z.number().int().min(1).default(2),
-        parallelism: z.number().int().min(1).default(1),
-      })
-      .prefault({}),
-    bcryptCost: z.number().int().min(4).max(31).default(12),
-    /** FS SECURITY_PASSWORD_SALT: HMAC pre-hash ("double hash") key. */
-    salt: z.string().min(1).nullable().default(null),
-    normalizeForm: z.enum(["NFKD", "NFKC", "NFD", "NFC"]).nullable().default("NFKD"),
-    lengthMin: z.number().int().min(1).default(8),
-    lengthMax: z.number().int().min(8).max(1024).default(128),
-    /** "zxcvbn" scores new passwords (with the user's email/username as context); null = off. */
-    complexityChecker: z.enum(["zxcvbn"]).nullable().default(null),
-    zxcvbnMinimumScore: z.number().int().min(0).max(4).default(3),
-    /** Breached-password check (k-anonymity range API): null = off, "strict" fails when unreachable, "best-effort" passes. */
-    checkBreached: z.enum(["strict", "best-effort"]).nullable().default(null),
-    breachedCount: z.number().int().min(1).default(1),
-    breachedApiBaseUrl: z.url().default("https://api.pwnedpasswords.com"),
-    breachedTimeoutMs: z.number().int().min(100).default(3000),
-    maxConcurrentHashes: z.number().int().min(1).default(2),
-    maxHashQueue: z.number().int().min(1).default(256),
+  .strictObject({
+    enable: key(z.boolean().default(false), { env: "SECURITY_USERNAME_ENABLE", doc: "Users may have a username and sign in with it." }),
+    required: key(z.boolean().default(false), { env: "SECURITY_USERNAME_REQUIRED", doc: "Registration requires a username." }),
+    minLength: key(z.number().int().min(1).default(4), { env: "SECURITY_USERNAME_MIN_LENGTH", doc: "Shortest username." }),
+    maxLength: key(z.number().int().min(1).default(32), { env: "SECURITY_USERNAME_MAX_LENGTH", doc: "Longest username." }),
   })
   .prefault({});
 
 export const sessionSlice = z
-  .object({
-    /** Defaults to "__Host-rampart_session" (or "rampart_session" when cookies are not Secure). */
-    cookieName: z.string().min(1).nullable().default(null),
-    cookieSecure: z.boolean().nullable().default(null),
-    cookieSameSite: z.enum(["Strict", "Lax"]).default("Lax"),
-    /** Ends a session after this long without a request. */
-    idleTimeoutSeconds: seconds.default(60 * 60),
-    /** Ends a session this long after sign-in, whatever the activity. */
-    absoluteTimeoutSeconds: seconds.default(24 * 60 * 60),
-    /** last_active_at is written at most this often (a write per request would be a hot-path cost). */
-    touchIntervalSeconds: z.number().int().min(0).default(60),
-    /** How often expired sessions are swept from the store (0 disables the timer). */
-    cleanupIntervalSeconds: z.number().int().min(0).default(600),
-    /** Defaults to "__Host-remember_token" (or "remember_token" when cookies are not Secure). */
-    rememberCookieName: z.string().min(1).nullable().default(null),
-    rememberDurationSeconds: seconds.default(30 * 24 * 60 * 60),
+  .strictObject({
+    cookieName: key(z.string().min(1).nullable().default(null), {
+      env: "SESSION_COOKIE_NAME",
+      doc: "Session cookie name (default __Host-rampart_session, or rampart_session when cookies are not Secure).",
+    }),
+    cookieSecure: key(z.boolean().nullable().default(null), {
+      env: "SESSION_COOKIE_SECURE",
+      doc: "Secure flag on auth cookies (default: on outside development).",
+    }),
+    cookieSameSite: key(z.enum(["Strict", "Lax"]).default("Lax"), {
+      env: "SESSION_COOKIE_SAMESITE",
+      doc: "SameSite of the session and remember cookies.",
+    }),
+    idleTimeoutSeconds: key(seconds.default(60 * 60), {
+      env: "RAMPART_SESSION_IDLE_TIMEOUT",
+      doc: "A session ends after this long without a request.",
+    }),
+    absoluteTimeoutSeconds: key(seconds.default(24 * 60 * 60), {
+      env: "RAMPART_SESSION_ABSOLUTE_TIMEOUT",
+      doc: "A session ends this long after sign-in, whatever the activity.",
+    }),
+    // Written at most this often: a write per request would be a hot-path cost.
+    touchIntervalSeconds: key(z.number().int().min(0).default(60), {
+      doc: "Last activity is written at most this often (avoids a database write per request).",
+    }),
+    cleanupIntervalSeconds: key(z.number().int().min(0).default(600), {
+      env: "RAMPART_SESSION_CLEANUP_INTERVAL",
+      doc: "How often expired sessions are swept from the store (0 disables).",
+    }),
+    rememberCookieName: key(z.string().min(1).nullable().default(null), {
+      env: "REMEMBER_COOKIE_NAME",
+      doc: "Remember-me cookie name (default __Host-remember_token, or remember_token when cookies are not Secure; set remember_token to keep Flask-Login's name).",
+    }),
+    rememberDurationSeconds: key(seconds.default(30 * 24 * 60 * 60), {
+      env: "REMEMBER_COOKIE_DURATION",
+      doc: "Lifetime of the remember-me cookie.",
+    }),
   })
   .prefault({});
 
 export const tokenSlice = z
-  .object({
-    header: z.string().min(1).default("Authentication-Token"),
-    key: z.string().min(1).default("auth_token"),
-    /** Must be positive: FS's 0 ("never") is refused. */
-    maxAgeSeconds: seconds.default(15 * 60),
-    /** Return a token on every authenticating POST even without ?include_auth_token. */
-    backwardsCompat: z.boolean().default(false),
-    freshnessAllowAuthToken: z.boolean().default(true),
+  .strictObject({
+    header: key(z.string().min(1).default("Authentication-Token"), {
+      env: "SECURITY_TOKEN_AUTHENTICATION_HEADER",
+      doc: "Request header carrying an auth token.",
+    }),
+    key: key(z.string().min(1).default("auth_token"), {
+      env: "SECURITY_TOKEN_AUTHENTICATION_KEY",
+      doc: "Query parameter and JSON body key carrying an auth token.",
+    }),
+    maxAgeSeconds: key(seconds.default(15 * 60), {
+      env: "SECURITY_TOKEN_MAX_AGE",
+      doc: "Auth token lifetime; must be positive (FS's 0 = never is refused).",
+    }),
+    backwardsCompat: key(z.boolean().default(false), {
+      env: "SECURITY_BACKWARDS_COMPAT_AUTH_TOKEN",
+      doc: "Return an auth token from every authenticating POST, without ?include_auth_token.",
+    }),
+    freshnessAllowAuthToken: key(z.boolean().default(true), {
+      env: "SECURITY_FRESHNESS_ALLOW_AUTH_TOKEN",
+      doc: "A token's authentication time may satisfy freshness checks.",
+    }),
   })
   .prefault({});
 
 export const csrfSlice = z
-  .object({
-    enabled: z.boolean().default(true),
-    protectMechanisms: z.array(mechanism).default(["basic", "session", "token"]),
-    ignoreUnauthEndpoints: z.boolean().default(false),
-    /** Opt-in readable cookie carrying the CSRF token for SPAs (FS CSRF_COOKIE_NAME). */
-    cookieName: z.string().min(1).nullable().default(null),
-    header: z.string().min(1).default("X-XSRF-Token"),
-    timeLimitSeconds: seconds.default(3600),
-    /** Require a CSRF token on logout too (Rampart default on; FS default off). */
-    logoutCsrf: z.boolean().default(true),
-    /** Refuse unsafe requests whose Origin or Sec-Fetch-Site says cross-site. */
-    checkOrigin: z.boolean().default(true),
-    /** Extra origins (scheme://host[:port]) treated as same-site by the Origin check. */
-    trustedOrigins: z.array(z.string()).default([]),
+  .strictObject({
+    enabled: key(z.boolean().default(true), { env: "WTF_CSRF_ENABLED", doc: "CSRF protection on (WTF_CSRF_ENABLED)." }),
+    protectMechanisms: key(z.array(mechanism).default(["basic", "session", "token"]), {
+      env: "SECURITY_CSRF_PROTECT_MECHANISMS",
+      doc: "Authenticated mechanisms whose unsafe requests need a CSRF token.",
+    }),
+    ignoreUnauthEndpoints: key(z.boolean().default(false), {
+      env: "SECURITY_CSRF_IGNORE_UNAUTH_ENDPOINTS",
+      doc: "Anonymous calls to login-type endpoints skip CSRF (for clients without cookies).",
+    }),
+    cookieName: key(z.string().min(1).nullable().default(null), {
+      env: "SECURITY_CSRF_COOKIE_NAME",
+      doc: "Opt-in readable cookie carrying the CSRF token for SPAs (e.g. XSRF-TOKEN).",
+    }),
+    header: key(z.string().min(1).default("X-XSRF-Token"), {
+      env: "SECURITY_CSRF_HEADER",
+      doc: "Extra request header accepted for the CSRF token (besides X-CSRF-Token and X-CSRFToken).",
+    }),
+    timeLimitSeconds: key(seconds.default(3600), { env: "WTF_CSRF_TIME_LIMIT", doc: "CSRF token lifetime." }),
+    logoutCsrf: key(z.boolean().default(true), {
+      env: "SECURITY_LOGOUT_CSRF",
+      doc: "Logout needs a CSRF token (Rampart default on; FS default off).",
+    }),
+    checkOrigin: key(z.boolean().default(true), {
+      env: "RAMPART_CSRF_CHECK_ORIGIN",
+      doc: "Refuse unsafe browser requests whose Origin or Sec-Fetch-Site is cross-site (403).",
+    }),
+    trustedOrigins: key(z.array(z.string()).default([]), {
+      env: "RAMPART_CSRF_TRUSTED_ORIGINS",
+      doc: "Extra origins treated as same-site by the Origin check.",
+    }),
   })
   .prefault({});
 
 export const freshnessSlice = z
-  .object({
-    /** Negative disables freshness checks and removes /verify. */
-    withinSeconds: z.number().int().default(24 * 60 * 60),
-    gracePeriodSeconds: z.number().int().min(0).default(60 * 60),
+  .strictObject({
+    withinSeconds: key(z.number().int().default(24 * 60 * 60), {
+      env: "SECURITY_FRESHNESS",
+      doc: "How recent the primary authentication must be for fresh-only actions; negative disables freshness and removes /verify.",
+    }),
+    gracePeriodSeconds: key(z.number().int().min(0).default(60 * 60), {
+      env: "SECURITY_FRESHNESS_GRACE_PERIOD",
+      doc: "Each passing freshness check (a recent sign-in, or a live grace period) starts a grace period this long, during which later checks pass too (session callers only, as FS). 0 turns it off.",
+    }),
   })
   .prefault({});
+
+export { passwordSlice };
 
 export const configSchema = coreSlice.extend({
   urls: urlsSlice,
@@ -174,8 +259,8 @@ export const configSchema = coreSlice.extend({
   freshness: freshnessSlice,
 });
 
-/** Core keys are typed; feature slices (registration, mail, …) are keyed by their slice name. */
-export type RampartConfigInput = z.input<typeof configSchema> & { [slice: string]: unknown };
+/** What an app passes: the core keys and every registered feature slice, all typed; an unknown key does not compile. */
+export type RampartConfigInput = z.input<typeof configSchema> & SliceInputs;
 type Parsed = z.output<typeof configSchema>;
 /** The resolved, frozen configuration features read. secretKey is always present after resolution. */
 export type RampartConfig = Readonly<Omit<Parsed, "secretKey"> & { secretKey: string }> & {

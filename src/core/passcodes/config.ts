@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { key } from "../config/declare.js";
 import { defineSlice } from "../config/slice.js";
 import type { ConfigIssue } from "../errors.js";
 import { createSecretBox } from "../../crypto/totp/index.js";
@@ -8,9 +9,9 @@ import { createSecretBox } from "../../crypto/totp/index.js";
  * stored TOTP secrets and the issuer authenticator apps show. Resolved at `config.totp`. Each feature that needs
  * them says so through `totpRequirementIssues` (so the message names the feature that asked).
  */
-const schema = z.object({
-  secrets: z.record(z.string(), z.string()).default({}),
-  issuer: z.string().nullable().default(null),
+const schema = z.strictObject({
+  secrets: key(z.record(z.string(), z.string()).default({}), { env: "SECURITY_TOTP_SECRETS", noneIsDefault: true, doc: "Key id → secret that encrypts stored TOTP secrets (FS TOTP_SECRETS; newest id seals, all open); required by two-factor and unified sign-in." }),
+  issuer: key(z.string().nullable().default(null), { env: "SECURITY_TOTP_ISSUER", doc: "Issuer shown by authenticator apps (FS TOTP_ISSUER); required by two-factor and unified sign-in." }),
 });
 
 export type TotpConfig = z.output<typeof schema>;
@@ -18,14 +19,6 @@ export type TotpConfig = z.output<typeof schema>;
 export const totpSlice = defineSlice({
   key: "totp",
   schema,
-  env: {
-    SECURITY_TOTP_SECRETS: ["secrets", "json"],
-    SECURITY_TOTP_ISSUER: ["issuer", "nullable-string"],
-  },
-  meanings: {
-    secrets: "Key id → secret that encrypts stored TOTP secrets (FS TOTP_SECRETS; newest id seals, all open); required by two-factor and unified sign-in.",
-    issuer: "Issuer shown by authenticator apps (FS TOTP_ISSUER); required by two-factor and unified sign-in.",
-  },
   validate(value): ConfigIssue[] {
     if (Object.keys(value.secrets).length === 0) return [];
     try {
@@ -36,6 +29,12 @@ export const totpSlice = defineSlice({
     }
   },
 });
+
+declare module "../config/slice.js" {
+  interface RampartConfigSlices {
+    totp: typeof totpSlice;
+  }
+}
 
 /** Issues when a feature that seals TOTP secrets is on but the keys or issuer are missing. */
 export function totpRequirementIssues(config: Record<string, unknown>, feature: string): ConfigIssue[] {

@@ -1,14 +1,15 @@
 import { z } from "zod";
+import { key } from "../../core/config/declare.js";
 import { defineSlice } from "../../core/config/slice.js";
 
 /** Change password settings (FS "Changeable"), resolved at `config.changePassword`. */
-const schema = z.object({
-  enabled: z.boolean().default(false),
-  changeUrl: z.string().startsWith("/").default("/change"),
+const schema = z.strictObject({
+  enabled: key(z.boolean().default(false), { env: "SECURITY_CHANGEABLE", doc: "Self-service password change at /change (FS CHANGEABLE)" }),
+  changeUrl: key(z.string().startsWith("/").default("/change"), { env: "SECURITY_CHANGE_URL", doc: "Path of the change-password endpoint" }),
   /** Where the HTML form goes after a change; null = POST_LOGIN_VIEW. */
-  postChangeView: z.string().nullable().default(null),
-  sendPasswordChangeEmail: z.boolean().default(true),
-  emailSubjectPasswordChangeNotice: z.string().min(1).default("Your password has been changed"),
+  postChangeView: key(z.string().nullable().default(null), { env: "SECURITY_POST_CHANGE_VIEW", doc: "Where the HTML form goes after a change (default POST_LOGIN_VIEW)" }),
+  sendPasswordChangeEmail: key(z.boolean().default(true), { env: "SECURITY_SEND_PASSWORD_CHANGE_EMAIL", doc: "Mail a change_notice after a password change" }),
+  emailSubjectPasswordChangeNotice: key(z.string().min(1).default("Your password has been changed"), { env: "SECURITY_EMAIL_SUBJECT_PASSWORD_CHANGE_NOTICE", doc: "Subject of the change_notice mail" }),
 });
 
 export type ChangePasswordConfig = z.output<typeof schema>;
@@ -16,18 +17,10 @@ export type ChangePasswordConfig = z.output<typeof schema>;
 export const changePasswordSlice = defineSlice({
   key: "changePassword",
   schema,
-  env: {
-    SECURITY_CHANGEABLE: ["enabled", "bool"],
-    SECURITY_CHANGE_URL: ["changeUrl", "string"],
-    SECURITY_POST_CHANGE_VIEW: ["postChangeView", "nullable-string"],
-    SECURITY_SEND_PASSWORD_CHANGE_EMAIL: ["sendPasswordChangeEmail", "bool"],
-    SECURITY_EMAIL_SUBJECT_PASSWORD_CHANGE_NOTICE: ["emailSubjectPasswordChangeNotice", "string"],
-  },
-  meanings: {
-    enabled: "Self-service password change at /change (FS CHANGEABLE)",
-    changeUrl: "Path of the change-password endpoint",
-    postChangeView: "Where the HTML form goes after a change (default POST_LOGIN_VIEW)",
-    sendPasswordChangeEmail: "Mail a change_notice after a password change",
-    emailSubjectPasswordChangeNotice: "Subject of the change_notice mail",
-  },
 });
+
+declare module "../../core/config/slice.js" {
+  interface RampartConfigSlices {
+    changePassword: typeof changePasswordSlice;
+  }
+}

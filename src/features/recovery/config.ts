@@ -1,24 +1,25 @@
 import { z } from "zod";
+import { key } from "../../core/config/declare.js";
 import { defineSlice } from "../../core/config/slice.js";
 import type { ConfigIssue } from "../../core/errors.js";
 
 /** Forgot / reset password settings (FS "Recoverable"), resolved at `config.recovery`. */
 const path = z.string().startsWith("/");
 
-const schema = z.object({
-  enabled: z.boolean().default(false),
-  resetUrl: path.default("/reset"),
+const schema = z.strictObject({
+  enabled: key(z.boolean().default(false), { env: "SECURITY_RECOVERABLE", doc: "Forgot-password (/reset) and reset-link (/reset/<token>) endpoints (FS RECOVERABLE)" }),
+  resetUrl: key(path.default("/reset"), { env: "SECURITY_RESET_URL", doc: "Path of the forgot-password form; reset links are <resetUrl>/<token>" }),
   /** How long an emailed reset link works. */
-  resetPasswordWithinSeconds: z.number().int().positive().default(24 * 60 * 60),
-  sendPasswordResetEmail: z.boolean().default(true),
-  sendPasswordResetNoticeEmail: z.boolean().default(true),
-  autoLoginAfterReset: z.boolean().default(false),
-  passwordConfirmRequired: z.boolean().default(true),
-  resetView: z.string().nullable().default(null),
-  resetErrorView: z.string().nullable().default(null),
-  postResetView: z.string().nullable().default(null),
-  emailSubjectPasswordReset: z.string().min(1).default("Password reset instructions"),
-  emailSubjectPasswordNotice: z.string().min(1).default("Your password has been reset"),
+  resetPasswordWithinSeconds: key(z.number().int().positive().default(24 * 60 * 60), { env: "SECURITY_RESET_PASSWORD_WITHIN", doc: "How long an emailed reset link stays valid, in seconds (1 day)" }),
+  sendPasswordResetEmail: key(z.boolean().default(true), { env: "SECURITY_SEND_PASSWORD_RESET_EMAIL", doc: "Mail the reset link when a reset is requested" }),
+  sendPasswordResetNoticeEmail: key(z.boolean().default(true), { env: "SECURITY_SEND_PASSWORD_RESET_NOTICE_EMAIL", doc: "Mail a notice after a password was reset" }),
+  autoLoginAfterReset: key(z.boolean().default(false), { env: "SECURITY_AUTO_LOGIN_AFTER_RESET", doc: "Sign the user in (through the sign-in pipeline, so a second factor still applies) after a reset" }),
+  passwordConfirmRequired: key(z.boolean().default(true), { doc: "POST /reset/<token> needs password_confirm equal to password" }),
+  resetView: key(z.string().nullable().default(null), { env: "SECURITY_RESET_VIEW", doc: "SPA mode: where a valid reset link redirects (?token=…)" }),
+  resetErrorView: key(z.string().nullable().default(null), { env: "SECURITY_RESET_ERROR_VIEW", doc: "SPA mode: where an invalid or expired reset link redirects (?error=…)" }),
+  postResetView: key(z.string().nullable().default(null), { env: "SECURITY_POST_RESET_VIEW", doc: "Where the HTML form goes after a reset (default: the login page, or POST_LOGIN_VIEW with auto-login)" }),
+  emailSubjectPasswordReset: key(z.string().min(1).default("Password reset instructions"), { env: "SECURITY_EMAIL_SUBJECT_PASSWORD_RESET", doc: "Subject of the reset_instructions mail" }),
+  emailSubjectPasswordNotice: key(z.string().min(1).default("Your password has been reset"), { env: "SECURITY_EMAIL_SUBJECT_PASSWORD_NOTICE", doc: "Subject of the reset_notice mail" }),
 });
 
 export type RecoveryConfig = z.output<typeof schema>;
@@ -26,33 +27,6 @@ export type RecoveryConfig = z.output<typeof schema>;
 export const recoverySlice = defineSlice({
   key: "recovery",
   schema,
-  env: {
-    SECURITY_RECOVERABLE: ["enabled", "bool"],
-    SECURITY_RESET_URL: ["resetUrl", "string"],
-    SECURITY_RESET_PASSWORD_WITHIN: ["resetPasswordWithinSeconds", "int"],
-    SECURITY_SEND_PASSWORD_RESET_EMAIL: ["sendPasswordResetEmail", "bool"],
-    SECURITY_SEND_PASSWORD_RESET_NOTICE_EMAIL: ["sendPasswordResetNoticeEmail", "bool"],
-    SECURITY_AUTO_LOGIN_AFTER_RESET: ["autoLoginAfterReset", "bool"],
-    SECURITY_RESET_VIEW: ["resetView", "nullable-string"],
-    SECURITY_RESET_ERROR_VIEW: ["resetErrorView", "nullable-string"],
-    SECURITY_POST_RESET_VIEW: ["postResetView", "nullable-string"],
-    SECURITY_EMAIL_SUBJECT_PASSWORD_RESET: ["emailSubjectPasswordReset", "string"],
-    SECURITY_EMAIL_SUBJECT_PASSWORD_NOTICE: ["emailSubjectPasswordNotice", "string"],
-  },
-  meanings: {
-    enabled: "Forgot-password (/reset) and reset-link (/reset/<token>) endpoints (FS RECOVERABLE)",
-    resetUrl: "Path of the forgot-password form; reset links are <resetUrl>/<token>",
-    resetPasswordWithinSeconds: "How long an emailed reset link stays valid, in seconds (1 day)",
-    sendPasswordResetEmail: "Mail the reset link when a reset is requested",
-    sendPasswordResetNoticeEmail: "Mail a notice after a password was reset",
-    autoLoginAfterReset: "Sign the user in (through the sign-in pipeline, so a second factor still applies) after a reset",
-    passwordConfirmRequired: "POST /reset/<token> needs password_confirm equal to password",
-    resetView: "SPA mode: where a valid reset link redirects (?token=…)",
-    resetErrorView: "SPA mode: where an invalid or expired reset link redirects (?error=…)",
-    postResetView: "Where the HTML form goes after a reset (default: the login page, or POST_LOGIN_VIEW with auto-login)",
-    emailSubjectPasswordReset: "Subject of the reset_instructions mail",
-    emailSubjectPasswordNotice: "Subject of the reset_notice mail",
-  },
   validate(value, config): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
     if (!value.enabled) return issues;
@@ -67,3 +41,9 @@ export const recoverySlice = defineSlice({
     return issues;
   },
 });
+
+declare module "../../core/config/slice.js" {
+  interface RampartConfigSlices {
+    recovery: typeof recoverySlice;
+  }
+}

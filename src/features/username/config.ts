@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { ConfigIssue } from "../../core/errors.js";
+import { key } from "../../core/config/declare.js";
 import { defineSlice } from "../../core/config/slice.js";
 
 /**
@@ -9,15 +10,15 @@ import { defineSlice } from "../../core/config/slice.js";
  */
 const path = z.string().startsWith("/");
 
-const schema = z.object({
-  changeUsername: z.boolean().default(false),
-  changeUsernameUrl: path.default("/change-username"),
-  postChangeUsernameView: z.string().min(1).nullable().default(null),
-  sendUsernameChangeEmail: z.boolean().default(true),
-  changeNoticeSubject: z.string().min(1).default("Your username has been changed"),
-  recovery: z.boolean().default(false),
-  recoveryUrl: path.default("/recover-username"),
-  recoverySubject: z.string().min(1).default("Your requested username"),
+const schema = z.strictObject({
+  changeUsername: key(z.boolean().default(false), { env: "SECURITY_CHANGE_USERNAME", doc: "Signed-in users may change (or, when usernames are optional, clear) their username after a fresh authentication (FS CHANGE_USERNAME)." }),
+  changeUsernameUrl: key(path.default("/change-username"), { env: "SECURITY_CHANGE_USERNAME_URL", doc: "Change-username endpoint and page." }),
+  postChangeUsernameView: key(z.string().min(1).nullable().default(null), { env: "SECURITY_POST_CHANGE_USERNAME_VIEW", doc: "Where browsers go after changing their username (default: urls.postLoginView)." }),
+  sendUsernameChangeEmail: key(z.boolean().default(true), { env: "SECURITY_SEND_USERNAME_CHANGE_EMAIL", doc: "Mail the account's address when its username changes." }),
+  changeNoticeSubject: key(z.string().min(1).default("Your username has been changed"), { env: "SECURITY_EMAIL_SUBJECT_USERNAME_CHANGE_NOTICE", doc: "Subject of the username-changed notice." }),
+  recovery: key(z.boolean().default(false), { env: "SECURITY_USERNAME_RECOVERY", doc: "Anyone may ask for the username of an account to be mailed to its address (FS USERNAME_RECOVERY)." }),
+  recoveryUrl: key(path.default("/recover-username"), { env: "SECURITY_USERNAME_RECOVERY_URL", doc: "Username-recovery endpoint and page." }),
+  recoverySubject: key(z.string().min(1).default("Your requested username"), { env: "SECURITY_EMAIL_SUBJECT_USERNAME_RECOVERY", doc: "Subject of the username-recovery mail." }),
 });
 
 export type UsernameFeaturesConfig = z.output<typeof schema>;
@@ -25,26 +26,6 @@ export type UsernameFeaturesConfig = z.output<typeof schema>;
 export const usernameFeaturesSlice = defineSlice({
   key: "usernameFeatures",
   schema,
-  env: {
-    SECURITY_CHANGE_USERNAME: ["changeUsername", "bool"],
-    SECURITY_CHANGE_USERNAME_URL: ["changeUsernameUrl", "string"],
-    SECURITY_POST_CHANGE_USERNAME_VIEW: ["postChangeUsernameView", "nullable-string"],
-    SECURITY_SEND_USERNAME_CHANGE_EMAIL: ["sendUsernameChangeEmail", "bool"],
-    SECURITY_EMAIL_SUBJECT_USERNAME_CHANGE_NOTICE: ["changeNoticeSubject", "string"],
-    SECURITY_USERNAME_RECOVERY: ["recovery", "bool"],
-    SECURITY_USERNAME_RECOVERY_URL: ["recoveryUrl", "string"],
-    SECURITY_EMAIL_SUBJECT_USERNAME_RECOVERY: ["recoverySubject", "string"],
-  },
-  meanings: {
-    changeUsername: "Signed-in users may change (or, when usernames are optional, clear) their username after a fresh authentication (FS CHANGE_USERNAME).",
-    changeUsernameUrl: "Change-username endpoint and page.",
-    postChangeUsernameView: "Where browsers go after changing their username (default: urls.postLoginView).",
-    sendUsernameChangeEmail: "Mail the account's address when its username changes.",
-    changeNoticeSubject: "Subject of the username-changed notice.",
-    recovery: "Anyone may ask for the username of an account to be mailed to its address (FS USERNAME_RECOVERY).",
-    recoveryUrl: "Username-recovery endpoint and page.",
-    recoverySubject: "Subject of the username-recovery mail.",
-  },
   validate(value, config): ConfigIssue[] {
     const usernames = (config.username as { enable?: boolean } | undefined)?.enable === true;
     const issues: ConfigIssue[] = [];
@@ -53,3 +34,9 @@ export const usernameFeaturesSlice = defineSlice({
     return issues;
   },
 });
+
+declare module "../../core/config/slice.js" {
+  interface RampartConfigSlices {
+    usernameFeatures: typeof usernameFeaturesSlice;
+  }
+}
