@@ -25,6 +25,7 @@ import { createTokenSigner } from "./crypto/signed-token.js";
 import type { Datastore, SessionStore } from "./datastore/contracts.js";
 import { openDatastore } from "./datastore/open.js";
 import { RedisSessionStore } from "./datastore/redis-sessions.js";
+import { attachRuntime } from "./internal.js";
 import { loginFeature } from "./features/login/index.js";
 import { sessionsFeature } from "./features/sessions/index.js";
 import { registrationFeature } from "./features/registration/index.js";
@@ -78,8 +79,6 @@ export interface Rampart<F extends UserFields = UserFields> {
   events: EventBus;
   config: RampartConfig;
   datastore: Datastore;
-  /** Internals for features and tests. */
-  runtime: Runtime;
   close(): Promise<void>;
 }
 
@@ -254,7 +253,7 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
   const timer = config.session.cleanupIntervalSeconds > 0 ? setInterval(sweep, config.session.cleanupIntervalSeconds * 1000) : null;
   timer?.unref();
 
-  return {
+  const rampart: Rampart<F> = {
     fetch: (request) => Promise.resolve(app.fetch(request)),
     handles,
     api: createApi(rt) as Api<F>,
@@ -262,7 +261,6 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     events: rt.events,
     config,
     datastore,
-    runtime: rt,
     async close() {
       if (timer) clearInterval(timer);
       // Mail and other work promised after an answer finishes before the mailer and datastore close.
@@ -272,4 +270,6 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
       await datastore.close();
     },
   };
+  attachRuntime(rampart, rt);
+  return rampart;
 }

@@ -5,6 +5,7 @@
  */
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { configSlices, createRampart, type Rampart, type RampartOptions } from "../create-rampart.js";
+import { runtimeOf } from "../internal.js";
 import { configFromEnv, resolveConfig, type RampartConfigInput } from "../core/config/index.js";
 import type { Logger } from "../core/runtime.js";
 import { randomToken } from "../crypto/random.js";
@@ -196,7 +197,7 @@ export async function withRampart<T>(fn: (rampart: Rampart) => Promise<T>, env: 
     return await fn(rampart);
   } catch (err) {
     // Message keys (password policy…) become text while the runtime that knows them is still at hand.
-    const described = describeError(err, (code, params) => rampart.runtime.message(code, params));
+    const described = describeError(err, (code, params) => runtimeOf(rampart).message(code, params));
     if (described.exitCode === EXIT_USAGE && !(err instanceof CliError)) throw new CliError(described.message, EXIT_USAGE);
     throw err;
   } finally {
