@@ -19,7 +19,7 @@ import { smsSlice } from "./sms/index.js";
 import { totpSlice } from "./core/passcodes/config.js";
 import { DeferredWork } from "./core/deferred.js";
 import { SignInPipeline } from "./core/sign-in.js";
-import { createPasswordHasher } from "./crypto/passwords/index.js";
+import { createPasswordHasher } from "./core/password-hasher.js";
 import { randomToken } from "./crypto/random.js";
 import { createTokenSigner } from "./crypto/signed-token.js";
 import type { Datastore, SessionStore } from "./datastore/contracts.js";

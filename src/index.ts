@@ -9,7 +9,20 @@
  */
 export { createRampart, builtinFeatures, type Rampart, type RampartOptions } from "./create-rampart.js";
 export { resolveConfig, configFromEnv, type RampartConfig, type RampartConfigInput } from "./core/config/index.js";
-export { RampartError, ConfigError, MigrationRequiredError, HashQueueFullError, DependencyUnavailableError, type ConfigIssue } from "./core/errors.js";
+export {
+  RampartError,
+  RefusalError,
+  ConfigError,
+  MigrationRequiredError,
+  HashQueueFullError,
+  DependencyUnavailableError,
+  DuplicateError,
+  isRampartError,
+  type AnyRampartError,
+  type RampartErrorCode,
+  type ConfigIssue,
+} from "./core/errors.js";
+export { ApiError } from "./core/api.js";
 export { defaultMessages, type MessageKey } from "./core/messages.js";
 export type { Api, CreateUserInput, UserRef } from "./core/api.js";
 export type { PublicUser, UserFieldSpec, UserFields, UserFieldValues, UserFieldInput, Register, RegisteredUserFields } from "./core/public-user.js";
@@ -23,6 +36,5 @@ export type { Logger, UserSerializer } from "./core/runtime.js";
 export { attachRemoteAddress } from "./core/context.js";
 export { openDatastore } from "./datastore/open.js";
 export { RedisSessionStore } from "./datastore/redis-sessions.js";
-export { DuplicateError } from "./datastore/contracts.js";
 export type * from "./datastore/contracts.js";
-export { createPasswordHasher, type PasswordHasher, type PasswordHashingOptions } from "./crypto/passwords/index.js";
+export { createPasswordHasher, type PasswordHasher, type PasswordHashingOptions } from "./core/password-hasher.js";

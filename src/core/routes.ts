@@ -3,7 +3,7 @@ import { crossSiteRefused, csrfRequired, isUnsafeMethod, verifyCsrf } from "./cs
 import { authenticate, isFresh, type Caller, type Mechanism } from "./identity.js";
 import { formErrorJson, htmlResponse, jsonResponse, plainErrorJson, redirectResponse } from "./http/respond.js";
 import { reauthRequired, unauthenticated } from "./access.js";
-import { DependencyUnavailableError, RampartError, HashQueueFullError } from "./errors.js";
+import { DependencyUnavailableError, RefusalError, HashQueueFullError } from "./errors.js";
 import { FieldLengthError } from "./input.js";
 import { layout, html } from "../pages/kit.js";
 
@@ -68,10 +68,10 @@ function plainOrPage(ctx: RequestContext, status: number, code: Parameters<Reque
   return htmlResponse(ctx, status, body);
 }
 
-/** Maps thrown errors to responses: RampartError → its status; a full hash queue or a failing dependency → 503; else 500, no details. */
+/** Maps thrown errors to responses: RefusalError → its status; a full hash queue or a failing dependency → 503; else 500, no details. */
 export function errorResponse(ctx: RequestContext, error: unknown): Response {
   if (error instanceof FieldLengthError && ctx.wantsJson) return formErrorJson(ctx, error.fieldErrors, error.status);
-  if (error instanceof RampartError) {
+  if (error instanceof RefusalError) {
     return plainOrPage(ctx, error.status, error.code);
   }
   if (error instanceof HashQueueFullError) {
