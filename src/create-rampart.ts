@@ -4,7 +4,8 @@ import { createGuards, type Guards } from "./core/authz.js";
 import { resolveConfig, sliceOf, type ConfigSlice, type RampartConfig, type RampartConfigInput } from "./core/config/index.js";
 import { RequestContext } from "./core/context.js";
 import { EventBus, type Hooks } from "./core/events.js";
-import { MigrationRequiredError } from "./core/errors.js";
+import { MigrationRequiredError, type ConfigIssue } from "./core/errors.js";
+import { developmentFromEnv } from "./core/development.js";
 import type { Feature } from "./core/feature.js";
 import { jsonResponse, textResponse } from "./core/http/respond.js";
 import { defaultMessages, formatMessage } from "./core/messages.js";
@@ -138,12 +139,19 @@ function defaultSerializer(config: RampartConfig, fields: Record<string, UserFie
 export async function createRampart<const F extends UserFields = {}>(options: RampartOptions<F>): Promise<Rampart<F>> {
   const logger = options.logger ?? consoleLogger;
   const input = { ...options.config };
+  // Not given: the environment decides, by the same rule as `rampart serve` (RAMPART_DEVELOPMENT, else NODE_ENV).
+  const envIssues: ConfigIssue[] = [];
+  if (input.development === undefined) {
+    const fromEnv = developmentFromEnv(process.env);
+    input.development = fromEnv.development;
+    if (fromEnv.issue) envIssues.push(fromEnv.issue);
+  }
   if (!input.secretKey && input.development) {
     input.secretKey = randomToken(32);
     logger.warn("DEVELOPMENT MODE: no SECRET_KEY given, using a random one for this process only. Never run production like this.");
   }
   const allFeatures = uniqueFeatures([...builtinFeatures, ...(options.features ?? [])]);
-  const config = resolveConfig(input, reservedUserFieldIssues(options.userFields ?? {}), configSlices(allFeatures));
+  const config = resolveConfig(input, [...envIssues, ...reservedUserFieldIssues(options.userFields ?? {})], configSlices(allFeatures));
   const datastore = typeof options.database === "object" ? options.database : await openDatastore(options.database ?? "sqlite::memory:");
   // A fresh in-memory database can only be migrated here: asking for `rampart migrate` would be a dead end.
   const inMemory = options.database === undefined || (typeof options.database === "string" && /^(sqlite:(\/\/)?)?:memory:$|^sqlite:(\/\/)?$/.test(options.database.trim()));

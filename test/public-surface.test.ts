@@ -84,3 +84,59 @@ describe("the error family", () => {
   });
 });
 
+describe("createRampart reads development mode from the environment, as `rampart serve` does", () => {
+  /** Runs `fn` with RAMPART_DEVELOPMENT and NODE_ENV set as given (undefined: unset), then restores them. */
+  async function withEnv<T>(vars: { RAMPART_DEVELOPMENT?: string; NODE_ENV?: string }, fn: () => Promise<T>): Promise<T> {
+    const saved = { RAMPART_DEVELOPMENT: process.env.RAMPART_DEVELOPMENT, NODE_ENV: process.env.NODE_ENV };
+    for (const key of ["RAMPART_DEVELOPMENT", "NODE_ENV"] as const) {
+      if (vars[key] === undefined) delete process.env[key];
+      else process.env[key] = vars[key];
+    }
+    try {
+      return await fn();
+    } finally {
+      for (const key of ["RAMPART_DEVELOPMENT", "NODE_ENV"] as const) {
+        if (saved[key] === undefined) delete process.env[key];
+        else process.env[key] = saved[key];
+      }
+    }
+  }
+  const developmentOf = async (config: { secretKey?: string; development?: boolean }) => {
+    const rampart = await createRampart({ config, logger: quiet });
+    try {
+      const res = await rampart.fetch(new Request("http://localhost/login", { headers: { accept: "application/json" } }));
+      return { development: rampart.config.development, secure: /;\s*secure/i.test(res.headers.get("set-cookie") ?? "") };
+    } finally {
+      await rampart.close();
+    }
+  };
+
+  it("RAMPART_DEVELOPMENT=true: development mode (generated secret, cookies not Secure) without saying so in config", async () => {
+    for (const value of ["true", "1", "YES", " on "]) {
+      assert.deepEqual(await withEnv({ RAMPART_DEVELOPMENT: value }, () => developmentOf({})), { development: true, secure: false }, value);
+    }
+  });
+
+  it("NODE_ENV=development decides when RAMPART_DEVELOPMENT is unset or empty; RAMPART_DEVELOPMENT=false wins over it", async () => {
+    assert.equal((await withEnv({ NODE_ENV: "development" }, () => developmentOf({}))).development, true);
+    assert.equal((await withEnv({ NODE_ENV: "development", RAMPART_DEVELOPMENT: "" }, () => developmentOf({}))).development, true);
+    assert.equal((await withEnv({ NODE_ENV: "development", RAMPART_DEVELOPMENT: "false" }, () => developmentOf({ secretKey: SECRET }))).development, false);
+    assert.equal((await withEnv({ NODE_ENV: "production" }, () => developmentOf({ secretKey: SECRET }))).development, false);
+  });
+
+  it("unset: production rules (a missing SECRET_KEY is refused)", async () => {
+    await withEnv({}, () => assert.rejects(createRampart({ config: {}, logger: quiet }), (e: unknown) => e instanceof ConfigError && e.issues.some((i) => i.key.startsWith("SECRET_KEY"))));
+    assert.deepEqual(await withEnv({}, () => developmentOf({ secretKey: SECRET })), { development: false, secure: true });
+  });
+
+  it("an explicit config.development wins over the environment", async () => {
+    assert.equal((await withEnv({ RAMPART_DEVELOPMENT: "true" }, () => developmentOf({ secretKey: SECRET, development: false }))).development, false);
+    assert.equal((await withEnv({ RAMPART_DEVELOPMENT: "false" }, () => developmentOf({ development: true }))).development, true);
+  });
+
+  it("a RAMPART_DEVELOPMENT that is not a boolean is a configuration error naming it", async () => {
+    await withEnv({ RAMPART_DEVELOPMENT: "maybe" }, () =>
+      assert.rejects(createRampart({ config: { secretKey: SECRET }, logger: quiet }), (e: unknown) => e instanceof ConfigError && e.issues.some((i) => i.key === "RAMPART_DEVELOPMENT" && /maybe/.test(i.message))),
+    );
+  });
+});

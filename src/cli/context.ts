@@ -6,6 +6,7 @@
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { configSlices, createRampart, type Rampart, type RampartOptions } from "../create-rampart.js";
 import { runtimeOf } from "../internal.js";
+import { developmentFromEnv } from "../core/development.js";
 import { configFromEnv, resolveConfig, type RampartConfigInput } from "../core/config/index.js";
 import type { Logger } from "../core/runtime.js";
 import { randomToken } from "../crypto/random.js";
@@ -35,9 +36,7 @@ export function parseUrlOrExit(url: string): ParsedDatabaseUrl {
 
 /** Development mode: RAMPART_DEVELOPMENT=true, or NODE_ENV=development when RAMPART_DEVELOPMENT is unset. */
 export function isDevelopment(env: Env): boolean {
-  const flag = env.RAMPART_DEVELOPMENT?.trim();
-  if (flag) return /^(1|true|yes|on)$/i.test(flag);
-  return env.NODE_ENV === "development";
+  return developmentFromEnv(env).development;
 }
 
 /** The SQLite file behind a database URL, or null (in-memory SQLite, PostgreSQL, MySQL). */
@@ -86,7 +85,8 @@ export function ensureSecretFile(path: string): { secret: string; created: boole
 export function envConfig(env: Env): { config: RampartConfigInput; issues: { key: string; message: string }[] } {
   const { config, issues } = configFromEnv(env, SERVER_VARIABLES, configSlices());
   const input = { ...config } as RampartConfigInput & { development?: boolean };
-  if (env.RAMPART_DEVELOPMENT === undefined && env.NODE_ENV === "development") input.development = true;
+  // Decided from this env, never left for createRampart to read from process.env.
+  if (input.development === undefined) input.development = isDevelopment(env);
   return { config: input, issues };
 }
 
