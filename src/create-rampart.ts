@@ -27,17 +27,7 @@ import type { Datastore, SessionStore } from "./datastore/contracts.js";
 import { openDatastore } from "./datastore/open.js";
 import { RedisSessionStore } from "./datastore/redis-sessions.js";
 import { attachRuntime } from "./internal.js";
-import { loginFeature } from "./features/login/index.js";
-import { sessionsFeature } from "./features/sessions/index.js";
-import { registrationFeature } from "./features/registration/index.js";
-import { confirmationFeature } from "./features/confirmation/index.js";
-import { recoveryFeature } from "./features/recovery/index.js";
-import { changePasswordFeature } from "./features/change-password/index.js";
-import { changeEmailFeature } from "./features/change-email/index.js";
-import { usernameFeature } from "./features/username/index.js";
-import { profileFeature } from "./features/profile/index.js";
-import { twoFactorFeature } from "./features/two-factor/index.js";
-import { unifiedSigninFeature } from "./features/unified-signin/index.js";
+import { builtinFeatures, type BuiltinFeature } from "./features/builtin.js";
 
 /**
  * The composition root: resolves config once, opens the datastore, composes the features' routes and sign-in
@@ -83,28 +73,18 @@ export interface Rampart<F extends UserFields = UserFields> {
   close(): Promise<void>;
 }
 
-export const builtinFeatures: Feature[] = [
-  loginFeature,
-  sessionsFeature,
-  registrationFeature,
-  confirmationFeature,
-  recoveryFeature,
-  changePasswordFeature,
-  changeEmailFeature,
-  usernameFeature,
-  profileFeature,
-  // Last: its check asks for a second factor only after every other check (active, confirmed…) has passed.
-  unifiedSigninFeature,
-  twoFactorFeature,
-];
+export { builtinFeatures };
+
+/** A feature as composition first sees it: loaded (an app's) or still to load when enabled (a built-in one). */
+type Declared = Feature | BuiltinFeature;
 
 /** Config slices owned outside core/config/slices.ts: shared services' and every feature's. */
-export function configSlices(features: readonly Feature[] = builtinFeatures): ConfigSlice[] {
+export function configSlices(features: readonly Declared[] = builtinFeatures): ConfigSlice[] {
   return [...serviceSlices, ...uniqueFeatures(features).flatMap((f) => (f.config ? [f.config] : []))];
 }
 
 /** A feature named twice (e.g. an app passing a built-in one) is composed once. */
-function uniqueFeatures(features: readonly Feature[]): Feature[] {
+function uniqueFeatures<T extends Declared>(features: readonly T[]): T[] {
   return features.filter((f, i, list) => list.findIndex((g) => g.name === f.name) === i);
 }
 const serviceSlices: ConfigSlice[] = [mailSlice, smsSlice, totpSlice];
@@ -167,7 +147,9 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
   const redisStore = !options.sessionStore && options.redisUrl ? RedisSessionStore.connect(options.redisUrl) : null;
   const messages: Record<string, string> = { ...defaultMessages, ...config.messages };
   const pipeline = new SignInPipeline();
-  const features = allFeatures.filter((f) => f.enabled?.(config) ?? true);
+  // Only enabled features are imported: their routes, pages and the libraries they use cost nothing otherwise.
+  const loaded = await Promise.all(allFeatures.filter((f) => f.enabled?.(config) ?? true).map((f) => ("load" in f ? f.load() : f)));
+  const features = loaded.filter((f) => f.enabled?.(config) ?? true);
   const mailConfig = sliceOf(config, mailSlice);
   const templates = Object.assign({}, ...features.map((f) => f.emails ?? {})) as Record<string, MailTemplate<any>>;
   const mailer = options.mailTransport

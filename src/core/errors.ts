@@ -34,6 +34,12 @@ export class RefusalError extends RampartError {
   }
 }
 
+/** An `api` call refused (a policy, a bad value); the same code the HTTP endpoint would answer with. */
+export class ApiError extends RefusalError {
+  /** The declared user field whose value was refused (the message says why). */
+  field?: string;
+}
+
 /** One configuration problem, naming the key (FS environment name or config path). */
 export interface ConfigIssue {
   key: string;
