@@ -132,6 +132,10 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
   }
   const allFeatures = uniqueFeatures([...builtinFeatures, ...(options.features ?? [])]);
   const config = resolveConfig(input, [...envIssues, ...reservedUserFieldIssues(options.userFields ?? {})], configSlices(allFeatures));
+  // Only enabled features are imported: their routes, pages and the libraries they use cost nothing otherwise.
+  // Loaded before the datastore opens, so nothing is left open if one fails to load.
+  const loaded = await Promise.all(allFeatures.filter((f) => f.enabled?.(config) ?? true).map((f) => ("load" in f ? f.load() : f)));
+  const features = loaded.filter((f) => f.enabled?.(config) ?? true);
   const datastore = typeof options.database === "object" ? options.database : await openDatastore(options.database ?? "sqlite::memory:");
   // A fresh in-memory database can only be migrated here: asking for `rampart migrate` would be a dead end.
   const inMemory = options.database === undefined || (typeof options.database === "string" && /^(sqlite:(\/\/)?)?:memory:$|^sqlite:(\/\/)?$/.test(options.database.trim()));
@@ -147,9 +151,6 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
   const redisStore = !options.sessionStore && options.redisUrl ? RedisSessionStore.connect(options.redisUrl) : null;
   const messages: Record<string, string> = { ...defaultMessages, ...config.messages };
   const pipeline = new SignInPipeline();
-  // Only enabled features are imported: their routes, pages and the libraries they use cost nothing otherwise.
-  const loaded = await Promise.all(allFeatures.filter((f) => f.enabled?.(config) ?? true).map((f) => ("load" in f ? f.load() : f)));
-  const features = loaded.filter((f) => f.enabled?.(config) ?? true);
   const mailConfig = sliceOf(config, mailSlice);
   const templates = Object.assign({}, ...features.map((f) => f.emails ?? {})) as Record<string, MailTemplate<any>>;
   const mailer = options.mailTransport
