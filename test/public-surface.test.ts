@@ -16,6 +16,10 @@ import {
   type Rampart,
 } from "../src/index.js";
 
+// @ts-expect-error a route needs internals apps cannot name yet: RouteDef is not exported (rampart/feature will be)
+import type { RouteDef } from "../src/index.js";
+import type { Feature } from "../src/index.js";
+
 const quiet = { info() {}, warn() {}, error() {} };
 const SECRET = "public-surface-secret-0123456789abcdef0123";
 
@@ -36,6 +40,16 @@ describe("the public Rampart object", () => {
   it("the package entry does not export the internal accessor", () => {
     assert.equal("runtimeOf" in rampartPackage, false);
     assert.equal("attachRuntime" in rampartPackage, false);
+  });
+
+  it("exports the part of a feature an app can write (name, enabled, sign-in checks), not the built-in list", () => {
+    assert.equal("builtinFeatures" in rampartPackage, false);
+    const lockout: Feature = { name: "lockout", enabled: () => true, signInChecks: () => [] };
+    // @ts-expect-error routes need internals that are not published
+    const withRoutes: Feature = { name: "x", routes: () => [] };
+    assert.ok(lockout && withRoutes);
+    const unused: RouteDef | undefined = undefined;
+    assert.equal(unused, undefined);
   });
 });
 
