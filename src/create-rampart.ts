@@ -4,7 +4,8 @@ import { createGuards, type Guards } from "./core/authz.js";
 import { resolveConfig, sliceOf, type ConfigSlice, type RampartConfig, type RampartConfigInput } from "./core/config/index.js";
 import { RequestContext } from "./core/context.js";
 import { EventBus, type Hooks } from "./core/events.js";
-import { MigrationRequiredError } from "./core/errors.js";
+import { MigrationRequiredError, type ConfigIssue } from "./core/errors.js";
+import { developmentFromEnv } from "./core/development.js";
 import type { Feature } from "./core/feature.js";
 import { jsonResponse, textResponse } from "./core/http/respond.js";
 import { coreMessages, formatMessage, type MessageKey } from "./core/messages.js";
@@ -21,23 +22,14 @@ import { smsSlice } from "./sms/index.js";
 import { totpSlice } from "./core/passcodes/config.js";
 import { DeferredWork } from "./core/deferred.js";
 import { SignInPipeline } from "./core/sign-in.js";
-import { createPasswordHasher } from "./crypto/passwords/index.js";
+import { createPasswordHasher } from "./core/password-hasher.js";
 import { randomToken } from "./crypto/random.js";
 import { createTokenSigner } from "./crypto/signed-token.js";
 import type { Datastore, SessionStore } from "./datastore/contracts.js";
 import { openDatastore } from "./datastore/open.js";
 import { RedisSessionStore } from "./datastore/redis-sessions.js";
-import { loginFeature } from "./features/login/index.js";
-import { sessionsFeature } from "./features/sessions/index.js";
-import { registrationFeature } from "./features/registration/index.js";
-import { confirmationFeature } from "./features/confirmation/index.js";
-import { recoveryFeature } from "./features/recovery/index.js";
-import { changePasswordFeature } from "./features/change-password/index.js";
-import { changeEmailFeature } from "./features/change-email/index.js";
-import { usernameFeature } from "./features/username/index.js";
-import { profileFeature } from "./features/profile/index.js";
-import { twoFactorFeature } from "./features/two-factor/index.js";
-import { unifiedSigninFeature } from "./features/unified-signin/index.js";
+import { attachRuntime } from "./internal.js";
+import { builtinFeatures, configSlices, uniqueFeatures, type Declared } from "./features/builtin.js";
 
 /**
  * The composition root: resolves config once, opens the datastore, composes the features' routes and sign-in
@@ -80,36 +72,12 @@ export interface Rampart<F extends UserFields = UserFields> {
   events: EventBus;
   config: RampartConfig;
   datastore: Datastore;
-  /** Internals for features and tests. */
-  runtime: Runtime;
   close(): Promise<void>;
 }
 
-export const builtinFeatures: Feature[] = [
-  loginFeature,
-  sessionsFeature,
-  registrationFeature,
-  confirmationFeature,
-  recoveryFeature,
-  changePasswordFeature,
-  changeEmailFeature,
-  usernameFeature,
-  profileFeature,
-  // Last: its check asks for a second factor only after every other check (active, confirmed…) has passed.
-  unifiedSigninFeature,
-  twoFactorFeature,
-];
+export { builtinFeatures };
 
-/** Config slices owned outside core/config/slices.ts: shared services' and every feature's. */
-export function configSlices(features: readonly Feature[] = builtinFeatures): ConfigSlice[] {
-  return [...serviceSlices, ...uniqueFeatures(features).flatMap((f) => (f.config ? [f.config] : []))];
-}
-
-/** A feature named twice (e.g. an app passing a built-in one) is composed once. */
-function uniqueFeatures(features: readonly Feature[]): Feature[] {
-  return features.filter((f, i, list) => list.findIndex((g) => g.name === f.name) === i);
-}
-const serviceSlices: ConfigSlice[] = [mailSlice, smsSlice, totpSlice];
+export { configSlices };
 
 const consoleLogger: Logger = {
   info: (m) => console.log(`[rampart] ${m}`),
@@ -138,22 +106,30 @@ function defaultSerializer(config: RampartConfig, fields: Record<string, UserFie
   };
 }
 
-function messageTexts(features: readonly Feature[]): Record<string, string> {
+function messageTexts(features: readonly Declared[]): Record<string, string> {
   return Object.assign({}, coreMessages, ...features.map((f) => f.messages ?? {}));
 }
-
-/** The texts of every message key of Rampart and its built-in features (override any with config `messages`). */
-export const defaultMessages = Object.freeze(messageTexts(builtinFeatures)) as Readonly<Record<MessageKey, string>>;
 
 export async function createRampart<const F extends UserFields = {}>(options: RampartOptions<F>): Promise<Rampart<F>> {
   const logger = options.logger ?? consoleLogger;
   const input = { ...options.config };
+  // Not given: the environment decides, by the same rule as `rampart serve` (RAMPART_DEVELOPMENT, else NODE_ENV).
+  const envIssues: ConfigIssue[] = [];
+  if (input.development === undefined) {
+    const fromEnv = developmentFromEnv(process.env);
+    input.development = fromEnv.development;
+    if (fromEnv.issue) envIssues.push(fromEnv.issue);
+  }
   if (!input.secretKey && input.development) {
     input.secretKey = randomToken(32);
     logger.warn("DEVELOPMENT MODE: no SECRET_KEY given, using a random one for this process only. Never run production like this.");
   }
   const allFeatures = uniqueFeatures([...builtinFeatures, ...(options.features ?? [])]);
-  const config = resolveConfig(input, reservedUserFieldIssues(options.userFields ?? {}), configSlices(allFeatures));
+  const config = resolveConfig(input, [...envIssues, ...reservedUserFieldIssues(options.userFields ?? {})], configSlices(allFeatures));
+  // Only enabled features are imported: their routes, pages and the libraries they use cost nothing otherwise.
+  // Loaded before the datastore opens, so nothing is left open if one fails to load.
+  const loaded = await Promise.all(allFeatures.filter((f) => f.enabled?.(config) ?? true).map((f) => ("load" in f ? f.load() : f)));
+  const features = loaded.filter((f) => f.enabled?.(config) ?? true);
   const datastore = typeof options.database === "object" ? options.database : await openDatastore(options.database ?? "sqlite::memory:");
   // A fresh in-memory database can only be migrated here: asking for `rampart migrate` would be a dead end.
   const inMemory = options.database === undefined || (typeof options.database === "string" && /^(sqlite:(\/\/)?)?:memory:$|^sqlite:(\/\/)?$/.test(options.database.trim()));
@@ -170,7 +146,6 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
   // Every known feature's texts, enabled or not: a text is looked up by key wherever it is used.
   const messages: Record<string, string> = { ...messageTexts(allFeatures), ...config.messages };
   const pipeline = new SignInPipeline();
-  const features = allFeatures.filter((f) => f.enabled?.(config) ?? true);
   const mailConfig = sliceOf(config, mailSlice);
   const templates = Object.assign({}, ...features.map((f) => f.emails ?? {})) as Record<string, MailTemplate<any>>;
   const mailer = options.mailTransport
@@ -267,7 +242,7 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
   const timer = config.session.cleanupIntervalSeconds > 0 ? setInterval(sweep, config.session.cleanupIntervalSeconds * 1000) : null;
   timer?.unref();
 
-  return {
+  const rampart: Rampart<F> = {
     fetch: (request) => Promise.resolve(app.fetch(request)),
     handles,
     api: createApi(rt) as Api<F>,
@@ -275,7 +250,6 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     events: rt.events,
     config,
     datastore,
-    runtime: rt,
     async close() {
       if (timer) clearInterval(timer);
       // Mail and other work promised after an answer finishes before the mailer and datastore close.
@@ -285,4 +259,6 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
       await datastore.close();
     },
   };
+  attachRuntime(rampart, rt);
+  return rampart;
 }

@@ -11,7 +11,7 @@ import {
   type RampartConfig,
   type RampartConfigInput,
 } from "./core/config/index.js";
-import { builtinFeatures, configSlices } from "./create-rampart.js";
+import { builtinFeatures, configSlices } from "./features/builtin.js";
 import type { totpSlice } from "./core/passcodes/config.js";
 import type { changeEmailSlice } from "./features/change-email/config.js";
 import type { changePasswordSlice } from "./features/change-password/config.js";

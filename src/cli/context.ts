@@ -7,6 +7,8 @@ import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { createRampart, type Rampart, type RampartOptions } from "../create-rampart.js";
 import type { RampartConfigInput } from "../core/config/index.js";
 import { configFromEnv, resolveConfig } from "../load-config.js";
+import { runtimeOf } from "../internal.js";
+import { developmentFromEnv } from "../core/development.js";
 import type { Logger } from "../core/runtime.js";
 import { randomToken } from "../crypto/random.js";
 import type { Datastore, SessionStore } from "../datastore/contracts.js";
@@ -32,9 +34,7 @@ export function parseUrlOrExit(url: string): ParsedDatabaseUrl {
 
 /** Development mode: RAMPART_DEVELOPMENT=true, or NODE_ENV=development when RAMPART_DEVELOPMENT is unset. */
 export function isDevelopment(env: Env): boolean {
-  const flag = env.RAMPART_DEVELOPMENT?.trim();
-  if (flag) return /^(1|true|yes|on)$/i.test(flag);
-  return env.NODE_ENV === "development";
+  return developmentFromEnv(env).development;
 }
 
 /** The SQLite file behind a database URL, or null (in-memory SQLite, PostgreSQL, MySQL). */
@@ -81,7 +81,10 @@ export function ensureSecretFile(path: string): { secret: string; created: boole
 
 /** The config input from the environment, plus the problems found while reading it: the public loader, as is. */
 export function envConfig(env: Env): { config: RampartConfigInput; issues: { key: string; message: string }[] } {
-  return configFromEnv(env);
+  const { config, issues } = configFromEnv(env);
+  // Decided from this env, never left for createRampart to read from process.env.
+  if (config.development === undefined) config.development = isDevelopment(env);
+  return { config, issues };
 }
 
 /** Hides the password of a URL for logs. */
@@ -191,7 +194,7 @@ export async function withRampart<T>(fn: (rampart: Rampart) => Promise<T>, env: 
     return await fn(rampart);
   } catch (err) {
     // Message keys (password policy…) become text while the runtime that knows them is still at hand.
-    const described = describeError(err, (code, params) => rampart.runtime.message(code, params));
+    const described = describeError(err, (code, params) => runtimeOf(rampart).message(code, params));
     if (described.exitCode === EXIT_USAGE && !(err instanceof CliError)) throw new CliError(described.message, EXIT_USAGE);
     throw err;
   } finally {

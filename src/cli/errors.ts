@@ -1,4 +1,4 @@
-import { ConfigError, MigrationRequiredError, RampartError } from "../core/errors.js";
+import { ConfigError, MigrationRequiredError, RefusalError } from "../core/errors.js";
 import { DuplicateError } from "../datastore/contracts.js";
 
 /**
@@ -19,7 +19,7 @@ export class CliError extends Error {
   }
 }
 
-/** Formats a RampartError's message key into text; set by the command context once Rampart is open. */
+/** Formats a RefusalError's message key into text; set by the command context once Rampart is open. */
 export type MessageFormatter = (code: string, params?: Record<string, string | number>) => string;
 
 function causeText(err: unknown): string {
@@ -48,7 +48,7 @@ export function describeError(err: unknown, format?: MessageFormatter): { messag
     const what = err.field === "name" ? "a role with that name" : `a user with that ${err.field.replace(/_/g, " ")}`;
     return { message: `Already exists: ${what}.`, exitCode: EXIT_USAGE };
   }
-  if (err instanceof RampartError) {
+  if (err instanceof RefusalError) {
     return { message: format ? format(err.code, err.params) : err.code, exitCode: EXIT_USAGE };
   }
   return { message: `Unexpected error: ${causeText(err)}`, exitCode: EXIT_UNEXPECTED };

@@ -3,6 +3,7 @@ import { Command } from "commander";
 import type { Api } from "../core/api.js";
 import type { UserRecord } from "../datastore/contracts.js";
 import type { Rampart } from "../create-rampart.js";
+import { runtimeOf } from "../internal.js";
 import { withRampart } from "./context.js";
 import { CliError } from "./errors.js";
 import { print, table, yesNo } from "./output.js";
@@ -104,7 +105,7 @@ function createCommand(): Command {
 function warnIfCannotSignIn(rampart: Rampart, user: UserRecord): void {
   const reasons: string[] = [];
   if (!user.active) reasons.push(`the user is inactive (run: rampart users activate ${user.email}, or create with --active)`);
-  if (rampart.runtime.services.confirmation?.pending(user)) {
+  if (runtimeOf(rampart).services.confirmation?.pending(user)) {
     reasons.push(`the email is not confirmed and SECURITY_CONFIRMABLE is on (run: rampart users confirm ${user.email}, or create with --confirmed)`);
   }
   if (reasons.length) console.error(`note: ${user.email} cannot sign in yet: ${reasons.join("; ")}.`);

@@ -1,6 +1,6 @@
 import type { AuditEventRecord, RoleRecord, SessionRecord, UserRecord } from "../datastore/contracts.js";
 import { issueAuthToken } from "./auth-tokens.js";
-import { RampartError } from "./errors.js";
+import { ApiError } from "./errors.js";
 import type { Runtime } from "./runtime.js";
 import { findUserByIdentity } from "./users.js";
 import { parseUserField, publicUser, type PublicUser, type UserFieldInput, type UserFields } from "./public-user.js";
@@ -60,10 +60,7 @@ export interface Api<F extends UserFields = UserFields> {
   issueAuthToken(user: UserRef): Promise<string>;
 }
 
-export class ApiError extends RampartError {
-  /** The declared user field whose value was refused (the message says why). */
-  field?: string;
-}
+export { ApiError };
 
 function fieldError(field: string, text: string): ApiError {
   const error = new ApiError("INVALID_FIELD", 400, { field });

@@ -12,7 +12,7 @@ describe("deferred work", () => {
   after(() => app.close());
 
   it("runs a task after the caller's turn, drain() waits for it, and a failing task is audited (deferred_failed)", async () => {
-    const rt = app.rampart.runtime;
+    const rt = app.runtime;
     const ctx = new RequestContext(rt, new Request("https://app.test/reset", { method: "POST" }));
     const order: string[] = [];
     rt.deferred.defer(ctx, "first", null, async () => {
@@ -32,7 +32,7 @@ describe("deferred work", () => {
 
   it("close() waits for pending work before the datastore closes", async () => {
     const other = await createTestApp();
-    const rt = other.rampart.runtime;
+    const rt = other.runtime;
     const ctx = new RequestContext(rt, new Request("https://app.test/"));
     let done = false;
     rt.deferred.defer(ctx, "late", null, async () => {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { RequestContext } from "./context.js";
 import type { RouteAuth } from "./enforce.js";
-import { RampartError } from "./errors.js";
+import { RefusalError } from "./errors.js";
 import type { FieldErrors } from "./http/respond.js";
 import { FieldLengthError } from "./input.js";
 import type { Caller, Mechanism } from "./identity.js";
@@ -110,7 +110,7 @@ export function parseInput<I extends InputShape>(schema: I, raw: Record<string, 
   const fieldErrors: FieldErrors = Object.create(null);
   for (const issue of parsed.error.issues) {
     const ownMessage = issue.path.length === 1 && isMessageKey(issue.message);
-    if (!ownMessage) throw new RampartError("API_ERROR", 400);
+    if (!ownMessage) throw new RefusalError("API_ERROR", 400);
     const field = String(issue.path[0]);
     (fieldErrors[field] ??= []).push({ code: issue.message });
   }

@@ -1,21 +1,43 @@
 import type { MessageKey } from "./messages.js";
 
 /**
- * Base of every error Rampart throws on purpose. `code` is stable: callers switch on it.
- * User mistakes (a wrong password) are results, not exceptions; these are for refusals that abort a request
- * (bad input shape, missing authentication, CSRF) and for configuration problems.
+ * Every error Rampart throws on purpose is a RampartError with a stable `code`; callers switch on it:
+ *
+ *   if (isRampartError(err)) switch (err.code) { case "MIGRATION_REQUIRED": err.pending; … }
+ *
+ * A refused request (`RefusalError`) carries the contract's error code (the string the JSON answer lists in
+ * `error_codes`, e.g. "BODY_TOO_LARGE"); the other members have fixed codes. User mistakes (a wrong password) are
+ * results, not exceptions.
  */
-export class RampartError extends Error {
+export type RampartErrorCode = MessageKey | FixedCode;
+type FixedCode = "CONFIG_INVALID" | "MIGRATION_REQUIRED" | "HASH_QUEUE_FULL" | "DEPENDENCY_UNAVAILABLE" | "DUPLICATE";
+// The fixed codes stay out of the message keys, so a code names exactly one member of the family.
+const _disjoint: Extract<MessageKey, FixedCode> extends never ? true : never = true;
+void _disjoint;
+
+export abstract class RampartError extends Error {
+  abstract readonly code: RampartErrorCode;
+}
+
+/** A request refused before or while it is handled (bad input shape, missing authentication, CSRF). */
+export class RefusalError extends RampartError {
   readonly code: MessageKey;
+  /** The HTTP status the request is answered with. */
   readonly status: number;
   readonly params: Record<string, string | number> | undefined;
   constructor(code: MessageKey, status: number, params?: Record<string, string | number>) {
     super(code);
-    this.name = "RampartError";
+    this.name = "RefusalError";
     this.code = code;
     this.status = status;
     this.params = params;
   }
+}
+
+/** An `api` call refused (a policy, a bad value); the same code the HTTP endpoint would answer with. */
+export class ApiError extends RefusalError {
+  /** The declared user field whose value was refused (the message says why). */
+  field?: string;
 }
 
 /** One configuration problem, naming the key (FS environment name or config path). */
@@ -25,33 +47,32 @@ export interface ConfigIssue {
 }
 
 /** Thrown once at startup with every configuration problem found. */
-export class ConfigError extends Error {
+export class ConfigError extends RampartError {
+  readonly code = "CONFIG_INVALID" as const;
   readonly issues: ConfigIssue[];
-  constructor(issues: ConfigIssue[]) {
-    super(
-      "Invalid Rampart configuration:\n" + issues.map((i) => `  - ${i.key}: ${i.message}`).join("\n"),
-    );
+  constructor(issues: ConfigIssue[], options?: ErrorOptions) {
+    super("Invalid Rampart configuration:\n" + issues.map((i) => `  - ${i.key}: ${i.message}`).join("\n"), options);
     this.name = "ConfigError";
     this.issues = issues;
   }
 }
 
 /** Thrown when the database has migrations that were not applied. */
-export class MigrationRequiredError extends Error {
+export class MigrationRequiredError extends RampartError {
+  readonly code = "MIGRATION_REQUIRED" as const;
   readonly pending: string[];
   constructor(pending: string[]) {
-    super(
-      `The database needs ${pending.length} migration(s) (${pending.join(", ")}). Run: rampart migrate`,
-    );
+    super(`The database needs ${pending.length} migration(s) (${pending.join(", ")}). Run: rampart migrate`);
     this.name = "MigrationRequiredError";
     this.pending = pending;
   }
 }
 
 /** Password hashing queue is full: the request is refused fast (503) instead of piling up memory. */
-export class HashQueueFullError extends Error {
-  constructor() {
-    super("password hashing queue is full");
+export class HashQueueFullError extends RampartError {
+  readonly code = "HASH_QUEUE_FULL" as const;
+  constructor(options?: ErrorOptions) {
+    super("password hashing queue is full", options);
     this.name = "HashQueueFullError";
   }
 }
@@ -60,11 +81,30 @@ export class HashQueueFullError extends Error {
  * A dependency (the Redis session store) failed or did not answer in time. The HTTP layer answers 503 with
  * Retry-After: the request may succeed in a moment, and it is not a bug of the server.
  */
-export class DependencyUnavailableError extends Error {
+export class DependencyUnavailableError extends RampartError {
+  readonly code = "DEPENDENCY_UNAVAILABLE" as const;
   readonly dependency: string;
   constructor(dependency: string, cause: unknown) {
     super(`${dependency} unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.name = "DependencyUnavailableError";
     this.dependency = dependency;
   }
+}
+
+/** A unique value (email, username, role name…) is already taken; thrown by the datastore. */
+export class DuplicateError extends RampartError {
+  readonly code = "DUPLICATE" as const;
+  readonly field: "email" | "username" | "fs_uniquifier" | "name" | "us_phone_number" | "other";
+  constructor(field: DuplicateError["field"], message?: string) {
+    super(message ?? `duplicate ${field}`);
+    this.name = "DuplicateError";
+    this.field = field;
+  }
+}
+
+/** Every member of the family: `switch (err.code)` narrows to the member and its data. */
+export type AnyRampartError = RefusalError | ConfigError | MigrationRequiredError | HashQueueFullError | DependencyUnavailableError | DuplicateError;
+
+export function isRampartError(error: unknown): error is AnyRampartError {
+  return error instanceof RampartError;
 }

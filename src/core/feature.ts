@@ -25,3 +25,9 @@ export interface Feature {
   routes?(rt: Runtime): RouteDef[];
   signInChecks?(rt: Runtime): SignInCheck[];
 }
+
+/**
+ * The part of a feature an app can write today (exported from "rampart" as `Feature`): a name, a switch, and
+ * sign-in checks that see the attempt. Routes, services and config slices need internals not published yet.
+ */
+export type AppFeature = Pick<Feature, "name" | "enabled" | "signInChecks">;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { RequestContext } from "./context.js";
-import { RampartError } from "./errors.js";
+import { RefusalError } from "./errors.js";
 import type { FieldErrors } from "./http/respond.js";
 import type { MessageKey } from "./messages.js";
 
@@ -32,7 +32,7 @@ export const flag = z
   .transform((v) => (v === undefined ? undefined : v === true || v === "true" || v === "on" || v === "1" || v === "y" || v === "yes"));
 
 /** Refusal of fields that break their own rules (too long, a custom rule): answered in the contract's form-error shape (400). */
-export class FieldLengthError extends RampartError {
+export class FieldLengthError extends RefusalError {
   readonly fieldErrors: FieldErrors;
   constructor(fieldErrors: FieldErrors) {
     super(Object.values(fieldErrors)[0]![0]!.code as MessageKey, 400);
@@ -51,5 +51,5 @@ export async function readInput<S extends z.ZodRawShape>(ctx: RequestContext, sh
     for (const i of issues) fieldErrors[String(i.path[0])] = [{ code: i.message }];
     throw new FieldLengthError(fieldErrors);
   }
-  throw new RampartError("API_ERROR", 400);
+  throw new RefusalError("API_ERROR", 400);
 }

@@ -1,6 +1,6 @@
 import type { RequestContext } from "./context.js";
 import { issueCsrfToken } from "./csrf.js";
-import { DependencyUnavailableError, HashQueueFullError, RampartError } from "./errors.js";
+import { DependencyUnavailableError, HashQueueFullError, RefusalError } from "./errors.js";
 import { takeFlashes } from "./http/flash.js";
 import { bareJsonResponse, errorStatus, formErrorJson, htmlResponse, jsonResponse, plainErrorJson, redirectResponse, type FieldErrors } from "./http/respond.js";
 import { FieldLengthError } from "./input.js";
@@ -97,13 +97,13 @@ function refusalPage(ctx: RequestContext, outcome: Refused): Response {
 }
 
 /**
- * A thrown error as an outcome: a RampartError is its own refusal; a full hash queue or a failing dependency is
+ * A thrown error as an outcome: a RefusalError is its own refusal; a full hash queue or a failing dependency is
  * 503 with Retry-After (the caller should try again); anything else is a 500 with no details (logged).
  */
 export function errorOutcome(ctx: RequestContext, error: unknown, target: RenderTarget = {}): Outcome | null {
   // Over-long fields: the form comes back with each field's message (a route without a page: a refusal page).
   if (error instanceof FieldLengthError && (ctx.wantsJson || target.page)) return { kind: "form-errors", errors: error.fieldErrors };
-  if (error instanceof RampartError) return { kind: "refused", refs: [{ code: error.code }], status: error.status };
+  if (error instanceof RefusalError) return { kind: "refused", refs: [{ code: error.code, params: error.params }], status: error.status };
   if (error instanceof HashQueueFullError) return { kind: "refused", refs: [{ code: "SERVICE_BUSY" }], status: 503, headers: { "retry-after": "1" } };
   if (error instanceof DependencyUnavailableError) {
     ctx.rt.logger.warn(`${ctx.request.method} ${ctx.url.pathname}: ${error.message}`);

@@ -14,7 +14,7 @@ describe("verifyCredential", () => {
     app.rampart.events.on("user_failed_authn", (e) => void failures.push({ identity: e.identity, authType: e.authType, reason: e.reason }));
   });
   after(() => app.close());
-  const ctx = () => new RequestContext(app.rampart.runtime, new Request("https://app.test/x", { method: "POST" }));
+  const ctx = () => new RequestContext(app.runtime, new Request("https://app.test/x", { method: "POST" }));
 
   it("a spent budget refuses before the credential is evaluated, even a correct one", async () => {
     const user = await app.rampart.datastore.users.findByEmail("c-red+ential@sub.x.test");

@@ -73,14 +73,7 @@ export type UserPatch = Partial<
 >;
 
 /** Raised by a store when a unique constraint would be violated. `field` names the user-facing field. */
-export class DuplicateError extends Error {
-  readonly field: "email" | "username" | "fs_uniquifier" | "name" | "us_phone_number" | "other";
-  constructor(field: DuplicateError["field"], message?: string) {
-    super(message ?? `duplicate ${field}`);
-    this.name = "DuplicateError";
-    this.field = field;
-  }
-}
+export { DuplicateError } from "../core/errors.js";
 
 export interface UserStore {
   findById(id: number): Promise<UserRecord | null>;

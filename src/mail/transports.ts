@@ -1,7 +1,10 @@
-import nodemailer from "nodemailer";
+import { createRequire } from "node:module";
+import type nodemailer from "nodemailer";
 import type { Logger } from "../core/runtime.js";
 import { bareAddress, type MailConfig } from "./config.js";
 import { MailSendError, type MailMessage, type MailTransport } from "./types.js";
+
+const require = createRequire(import.meta.url);
 
 /**
  * The transports Rampart ships: SMTP (nodemailer), the development console transport, and the suppressed
@@ -52,7 +55,8 @@ export function smtpTransport(config: SmtpTransportConfig): MailTransport {
   if (!config.server) throw new TypeError("smtpTransport: mail.server (MAIL_SERVER) is not set");
   const secrets = secretForms(config.username, config.password);
   const where = `${config.server}:${config.port}`;
-  const transporter = nodemailer.createTransport({
+  // nodemailer loads when an SMTP transport is first made, not on import.
+  const transporter = (require("nodemailer") as typeof nodemailer).createTransport({
     host: config.server,
     port: config.port,
     secure: config.useSsl,

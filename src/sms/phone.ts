@@ -1,4 +1,10 @@
-import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js/max";
+import { createRequire } from "node:module";
+import type { CountryCode } from "libphonenumber-js/max";
+
+// libphonenumber's full metadata (several MB) loads when a number is first normalized, not on import.
+const require = createRequire(import.meta.url);
+let lib: typeof import("libphonenumber-js/max") | undefined;
+const phoneLib = () => (lib ??= require("libphonenumber-js/max") as typeof import("libphonenumber-js/max"));
 
 /**
  * Phone numbers as stored and dialled: E.164 (`+16505551212`). Parsing and validation are libphonenumber's
@@ -16,6 +22,7 @@ const MAX_INPUT_LENGTH = 64;
  */
 export function normalizePhone(raw: string, defaultRegion = "US"): string | null {
   const region = defaultRegion.toUpperCase();
+  const { isSupportedCountry, parsePhoneNumberFromString } = phoneLib();
   if (!isSupportedCountry(region)) throw new TypeError(`normalizePhone: unsupported default region "${defaultRegion}"`);
   if (typeof raw !== "string" || raw.length > MAX_INPUT_LENGTH || raw.trim() === "") return null;
   if (/[\r\n\0]/.test(raw)) return null;

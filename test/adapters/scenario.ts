@@ -119,7 +119,7 @@ export function adapterScenario(name: string, start: (app: TestApp) => Promise<S
     });
 
     it("hands the app a public user view: sending it as is reveals no secret of the row", async () => {
-      const users = app.rampart.runtime.datastore.users;
+      const users = app.runtime.datastore.users;
       // Every secret column gets a recognizable value, so its absence from the answer is meaningful.
       await users.update(user.id, {
         tfTotpSecret: "TFTOTPSECRETVALUE234567ABCDEFGH",

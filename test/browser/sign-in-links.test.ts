@@ -18,7 +18,7 @@ describe("a magic link in a real browser (Chromium)", { skip: !available && "chr
       config: { development: true, totp: { secrets: { "1": "k".repeat(40) }, issuer: "Rampart Test" }, unifiedSignin: { enabled: true } } as never,
     });
     const user = await app.rampart.api.createUser({ email: "Browser.Link+1@x.test", password: "correct horse battery", confirmed: true });
-    await app.rampart.runtime.datastore.users.update(user.id, { usTotpSecrets: app.rampart.runtime.services.unifiedSignin!.emailMethodSecrets() });
+    await app.runtime.datastore.users.update(user.id, { usTotpSecrets: app.runtime.services.unifiedSignin!.emailMethodSecrets() });
     server = await openDemoInChromium(app.rampart);
     browser = server.browser;
   });

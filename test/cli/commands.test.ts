@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { join } from "node:path";
 import { createRampart } from "../../src/create-rampart.js";
+import { runtimeOf } from "../../src/internal.js";
 import { cliOk, runCli, tempDir, TEST_SECRET_KEY } from "./helpers.js";
 
 describe("rampart CLI commands (SQLite file)", () => {
@@ -139,8 +140,8 @@ describe("rampart CLI commands (SQLite file)", () => {
     try {
       const user = await rampart.api.findUser("alice@example.com");
       assert.ok(user);
-      assert.equal((await rampart.runtime.hasher.verify("a brand new secret", user.password)).valid, true);
-      assert.equal((await rampart.runtime.hasher.verify("alice password 1", user.password)).valid, false);
+      assert.equal((await runtimeOf(rampart).hasher.verify("a brand new secret", user.password)).valid, true);
+      assert.equal((await runtimeOf(rampart).hasher.verify("alice password 1", user.password)).valid, false);
     } finally {
       await rampart.close();
     }

@@ -61,7 +61,7 @@ for (const dialect of flowDialects()) {
       const c = t.app.client();
       assert.equal((await c.login(signin, PASSWORD)).status, 200);
       await setupEmail(t, c, signin);
-      await t.app.rampart.runtime.deferred.drain();
+      await t.app.runtime.deferred.drain();
       t.app.sink.clear();
       t.app.sink.delayMs = SLOW;
     });
@@ -83,7 +83,7 @@ for (const dialect of flowDialects()) {
         assert.ok(unknown.ms < SLOW / 2, `unknown address answered in ${unknown.ms.toFixed(0)} ms`);
         const mail = await t.app.sink.waitFor((m) => to(m, real) && c.subject.test(m.subject), 5000);
         assert.ok(mail, "the mail still arrives");
-        await t.app.rampart.runtime.deferred.drain();
+        await t.app.runtime.deferred.drain();
         // (A registration of an unknown address creates that account: its welcome mail is expected, also after the answer.)
         if (c.path !== "/register") assert.equal(t.app.sink.messages.filter((m) => m.envelopeTo.some((a) => a.startsWith("nobody."))).length, 0, "nothing to unknown addresses");
       });
@@ -95,7 +95,7 @@ for (const dialect of flowDialects()) {
       t.app.sink.failNext(1);
       const r = await timed(t, "/reset", { email: real });
       assert.equal(r.status, 200);
-      await t.app.rampart.runtime.deferred.drain();
+      await t.app.runtime.deferred.drain();
       const failed = await t.app.rampart.api.auditEvents({ event: "mail_failed" });
       assert.ok(failed.some((e) => e.identity?.toLowerCase() === real), "mail_failed audited for the real account");
       t.app.sink.delayMs = SLOW;
@@ -135,7 +135,7 @@ describe("building the mail (link, rendering) happens after the answer too (sqli
       const ms = performance.now() - start;
       assert.equal(r.status, 200, r.body);
       assert.ok(ms < RENDER, `answered in ${ms.toFixed(0)} ms; building the mail takes ${RENDER} ms`);
-      await app.rampart.runtime.deferred.drain();
+      await app.runtime.deferred.drain();
       await app.sink.waitFor((m) => to(m, email));
     });
   }

@@ -63,7 +63,7 @@ describe("the one sign-in pipeline", () => {
     };
     const app = await createTestApp({ features: [lockout], config: { returnGenericResponses: false } });
     apps.push(app);
-    assert.deepEqual(app.rampart.runtime.pipeline.names(), ["active", "test-lock"]);
+    assert.deepEqual(app.runtime.pipeline.names(), ["active", "test-lock"]);
     await app.rampart.api.createUser({ email: "alice@x.test", password: PASSWORD });
     const remembered = app.client();
     await remembered.login("alice@x.test", PASSWORD, { remember: true });

@@ -83,7 +83,7 @@ for (const dialect of flowDialects()) {
       const closed = app.client();
       await closed.login(email, PASSWORD, { remember: true });
       const closedThief = copyOfRemember(closed);
-      assert.ok(await app.rampart.runtime.sessions.delete(await currentId(closed)));
+      assert.ok(await app.runtime.sessions.delete(await currentId(closed)));
       const csrf = (await browser.get("/sessions", { acceptJson: true })).json.response.csrf_token;
       const r = await browser.post("/sessions/revoke", { json: { scope: "others" }, headers: { "x-csrf-token": csrf } });
       assert.equal(r.status, 200);

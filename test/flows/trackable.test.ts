@@ -58,7 +58,7 @@ for (const dialect of flowDialects()) {
       assert.equal(fresh.loginCount ?? 0, 0);
       assert.equal(fresh.currentLoginAt, null);
 
-      const t1 = direct.rampart.runtime.now();
+      const t1 = direct.runtime.now();
       await login(direct, "alice@x.test", "203.0.113.10", "6.6.6.6");
       const first = await user(direct, "alice@x.test");
       assert.equal(first.loginCount, 1);
@@ -68,7 +68,7 @@ for (const dialect of flowDialects()) {
       sameSecond(first.lastLoginAt, t1);
 
       direct.advance(3600);
-      const t2 = direct.rampart.runtime.now();
+      const t2 = direct.runtime.now();
       await login(direct, "alice@x.test", "2001:db8::7", "6.6.6.6, 7.7.7.7");
       const second = await user(direct, "alice@x.test");
       assert.equal(second.loginCount, 2);

@@ -4,6 +4,8 @@ import { createIsolatedDatastore } from "./databases.js";
 import { TestClient } from "./client.js";
 import { start as startSmtpSink, type SmtpSink } from "./smtp-sink.js";
 import { demoApp } from "../../src/server/demo-app.js";
+import { runtimeOf } from "../../src/internal.js";
+import type { Runtime } from "../../src/core/runtime.js";
 
 /**
  * A Rampart instance for tests: real database (isolated per instance), cheap hashing parameters (the real
@@ -11,6 +13,8 @@ import { demoApp } from "../../src/server/demo-app.js";
  */
 export interface TestApp {
   rampart: Rampart;
+  /** The instance's internals (config, datastore, services, deferred work…), which `Rampart` does not expose. */
+  runtime: Runtime;
   /** The loopback SMTP server receiving this app's mail (when created with `mail: true`). */
   sink: SmtpSink;
   client(): TestClient;
@@ -45,6 +49,7 @@ export async function createTestApp(
   });
   return {
     rampart,
+    runtime: runtimeOf(rampart),
     get sink(): SmtpSink {
       if (!sink) throw new Error("createTestApp({ mail: true }) starts the SMTP sink");
       return sink;

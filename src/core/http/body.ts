@@ -1,4 +1,4 @@
-import { RampartError } from "../errors.js";
+import { RefusalError } from "../errors.js";
 
 /**
  * Reads a request body once, within a byte limit, into flat fields. JSON bodies must be objects; form bodies
@@ -28,7 +28,7 @@ export function isJsonContentType(contentType: string | null): boolean {
 async function readLimited(request: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
   const declared = request.headers.get("content-length");
   if (declared !== null && /^\d+$/.test(declared) && Number(declared) > maxBytes) {
-    throw new RampartError("BODY_TOO_LARGE", 413);
+    throw new RefusalError("BODY_TOO_LARGE", 413);
   }
   if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
@@ -40,7 +40,7 @@ async function readLimited(request: Request, maxBytes: number): Promise<Uint8Arr
     total += value.byteLength;
     if (total > maxBytes) {
       await reader.cancel().catch(() => undefined);
-      throw new RampartError("BODY_TOO_LARGE", 413);
+      throw new RefusalError("BODY_TOO_LARGE", 413);
     }
     chunks.push(value);
   }
@@ -59,7 +59,7 @@ function decode(bytes: Uint8Array): string {
   try {
     return strictUtf8.decode(bytes);
   } catch {
-    throw new RampartError("API_ERROR", 400);
+    throw new RefusalError("API_ERROR", 400);
   }
 }
 
@@ -74,15 +74,15 @@ export async function parseBody(request: Request, maxBytes: number): Promise<Par
     try {
       value = JSON.parse(decode(bytes));
     } catch (e) {
-      if (e instanceof RampartError) throw e;
-      throw new RampartError("MALFORMED_JSON", 400);
+      if (e instanceof RefusalError) throw e;
+      throw new RefusalError("MALFORMED_JSON", 400);
     }
     // `null` is an empty form (its required fields get their messages), as Flask-Security reads it.
     if (value === null) return { kind: "json", fields: {} };
-    if (typeof value !== "object" || Array.isArray(value)) throw new RampartError("API_ERROR", 400);
+    if (typeof value !== "object" || Array.isArray(value)) throw new RefusalError("API_ERROR", 400);
     // A null-prototype copy: keys like "__proto__" stay plain data.
     const entries = Object.entries(value);
-    if (entries.length > MAX_FIELDS) throw new RampartError("TOO_MANY_FIELDS", 413);
+    if (entries.length > MAX_FIELDS) throw new RefusalError("TOO_MANY_FIELDS", 413);
     const fields: Record<string, unknown> = Object.create(null);
     for (const [k, v] of entries) fields[k] = v;
     return { kind: "json", fields };
@@ -95,19 +95,19 @@ export async function parseBody(request: Request, maxBytes: number): Promise<Par
     try {
       form = await new Response(bytes, { headers: { "content-type": contentType! } }).formData();
     } catch {
-      throw new RampartError("API_ERROR", 400);
+      throw new RefusalError("API_ERROR", 400);
     }
     const entries: [string, string][] = [];
     let parts = 0;
     for (const [k, v] of form.entries()) {
       // Files are ignored, but they count against the cap like any field.
-      if (++parts > MAX_FIELDS) throw new RampartError("TOO_MANY_FIELDS", 413);
+      if (++parts > MAX_FIELDS) throw new RefusalError("TOO_MANY_FIELDS", 413);
       if (typeof v === "string") entries.push([k, v]);
     }
     return { kind: "form", fields: collect(entries[Symbol.iterator]()) };
   }
   // text/plain and friends: CORS-"simple" bodies are refused so cross-site JSON cannot ride on them.
-  throw new RampartError("UNSUPPORTED_MEDIA_TYPE", 415);
+  throw new RefusalError("UNSUPPORTED_MEDIA_TYPE", 415);
 }
 
 /**
@@ -118,11 +118,11 @@ function collect(entries: Iterable<[string, string]>): BodyFields {
   const fields: Record<string, string | string[]> = Object.create(null);
   let count = 0;
   for (const [k, v] of entries) {
-    if (++count > MAX_FIELDS) throw new RampartError("TOO_MANY_FIELDS", 413);
+    if (++count > MAX_FIELDS) throw new RefusalError("TOO_MANY_FIELDS", 413);
     const prev = fields[k];
     if (prev === undefined) fields[k] = v;
     else if (typeof prev === "string") fields[k] = [prev, v];
-    else if (prev.length >= MAX_REPEATS) throw new RampartError("TOO_MANY_FIELDS", 413);
+    else if (prev.length >= MAX_REPEATS) throw new RefusalError("TOO_MANY_FIELDS", 413);
     else prev.push(v);
   }
   return fields;

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { key } from "../config/declare.js";
 import { defineSlice } from "../config/slice.js";
 import type { ConfigIssue } from "../errors.js";
-import { createSecretBox } from "../../crypto/totp/index.js";
+import { createSecretBox } from "../../crypto/totp/secret-box.js";
 
 /**
  * TOTP keys shared by every code-based factor (two-factor and unified sign-in, like FS): the secrets that seal

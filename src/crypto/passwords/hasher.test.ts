@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { ConfigError, HashQueueFullError } from "../../core/errors.js";
+import { HashingOptionsError, HasherBusyError } from "../errors.js";
 import { createPasswordHasher, defaultPasswordHashingOptions, normalizePassword } from "./index.js";
 
 // Vectors here are made by Rampart itself and only check its own round trips and policies; compatibility with
@@ -27,12 +27,12 @@ describe("defaults and options", () => {
     });
   });
 
-  test("invalid options are refused with ConfigError", () => {
-    assert.throws(() => createPasswordHasher({ bcryptCost: 3 }), ConfigError);
-    assert.throws(() => createPasswordHasher({ salt: "" }), ConfigError);
-    assert.throws(() => createPasswordHasher({ maxConcurrent: 0 }), ConfigError);
-    assert.throws(() => createPasswordHasher({ argon2: { memoryCost: 4, timeCost: 2, parallelism: 1 } }), ConfigError);
-    assert.throws(() => createPasswordHasher({ scheme: "md5" as "argon2" }), ConfigError);
+  test("invalid options are refused with HashingOptionsError", () => {
+    assert.throws(() => createPasswordHasher({ bcryptCost: 3 }), HashingOptionsError);
+    assert.throws(() => createPasswordHasher({ salt: "" }), HashingOptionsError);
+    assert.throws(() => createPasswordHasher({ maxConcurrent: 0 }), HashingOptionsError);
+    assert.throws(() => createPasswordHasher({ argon2: { memoryCost: 4, timeCost: 2, parallelism: 1 } }), HashingOptionsError);
+    assert.throws(() => createPasswordHasher({ scheme: "md5" as "argon2" }), HashingOptionsError);
   });
 
   test("normalizePassword applies the form, or nothing for null", () => {
@@ -163,7 +163,7 @@ describe("concurrency cap", () => {
     const refused = settled.filter((s) => s.status === "rejected");
     const done = settled.filter((s) => s.status === "fulfilled");
     assert.ok(refused.length >= 2, `refused ${refused.length}`);
-    for (const r of refused) assert.ok(r.reason instanceof HashQueueFullError);
+    for (const r of refused) assert.ok(r.reason instanceof HasherBusyError);
     for (const d of done) assert.deepEqual(d.value, { valid: true, needsRehash: false });
     assert.equal(refused.length + done.length, 5);
     assert.deepEqual(hasher.stats(), { running: 0, queued: 0 });
@@ -174,7 +174,7 @@ describe("concurrency cap", () => {
     const order: number[] = [];
     const first = hasher.hash("one-1234").then(() => order.push(1));
     const second = hasher.hash("two-1234").then(() => order.push(2));
-    await assert.rejects(hasher.hash("three-12"), HashQueueFullError);
+    await assert.rejects(hasher.hash("three-12"), HasherBusyError);
     await Promise.all([first, second]);
     assert.deepEqual(order, [1, 2]);
   });
@@ -185,7 +185,7 @@ describe("dummyVerify", () => {
     const hasher = createPasswordHasher({ maxConcurrent: 1, maxQueue: 0 });
     const dummy = hasher.dummyVerify("pw-12345");
     assert.deepEqual(hasher.stats(), { running: 1, queued: 0 });
-    await assert.rejects(hasher.verify("pw-12345", null), HashQueueFullError);
+    await assert.rejects(hasher.verify("pw-12345", null), HasherBusyError);
     await dummy;
     assert.deepEqual(hasher.stats(), { running: 0, queued: 0 });
   });

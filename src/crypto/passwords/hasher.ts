@@ -10,12 +10,12 @@ import { fsPrehash } from "./prehash.js";
 import { HashSemaphore } from "./semaphore.js";
 
 export interface PasswordHasher {
-  /** New hash in the configured scheme. Rejects with TypeError for over-long input, HashQueueFullError when busy. */
+  /** New hash in the configured scheme. Rejects with TypeError for over-long input, HasherBusyError when busy. */
   hash(password: string): Promise<string>;
   /**
    * Checks a password against a stored hash (argon2, bcrypt, passlib pbkdf2_sha256/512, sha256/512_crypt).
    * stored=null or unparseable → runs a dummy hash (equal timing) and returns valid:false. Never throws for a
-   * bad hash; rejects only with HashQueueFullError. needsRehash is only ever true when valid is.
+   * bad hash; rejects only with HasherBusyError. needsRehash is only ever true when valid is.
    */
   verify(password: string, stored: string | null): Promise<{ valid: boolean; needsRehash: boolean }>;
   /** Burns the same time as a real verify, for unknown users. */

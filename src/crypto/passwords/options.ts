@@ -1,4 +1,4 @@
-import { ConfigError, type ConfigIssue } from "../../core/errors.js";
+import { HashingOptionsError, type HashingOptionIssue } from "../errors.js";
 
 /** How Rampart hashes and verifies passwords; field names follow Flask-Security's SECURITY_PASSWORD_* settings. */
 export interface PasswordHashingOptions {
@@ -14,7 +14,7 @@ export interface PasswordHashingOptions {
   normalizeForm: "NFKD" | "NFKC" | "NFD" | "NFC" | null;
   /** Hash/verify jobs running at once; argon2/bcrypt run on as many low-priority worker threads. Default 2. */
   maxConcurrent: number;
-  /** Jobs waiting for a slot before new ones are refused with HashQueueFullError. Default 256. */
+  /** Jobs waiting for a slot before new ones are refused with HasherBusyError. Default 256. */
   maxQueue: number;
   /** Longer passwords (in UTF-16 code units) are refused without hashing. Default 1024. */
   maxPasswordLength: number;
@@ -37,7 +37,7 @@ function isInt(value: unknown, min: number, max: number): boolean {
   return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
 }
 
-/** Defaults filled in and every field checked; throws ConfigError listing all problems. */
+/** Defaults filled in and every field checked; throws HashingOptionsError listing all problems. */
 export function resolvePasswordHashingOptions(
   options: Partial<PasswordHashingOptions> = {},
 ): PasswordHashingOptions {
@@ -52,7 +52,7 @@ export function resolvePasswordHashingOptions(
     maxQueue: options.maxQueue ?? d.maxQueue,
     maxPasswordLength: options.maxPasswordLength ?? d.maxPasswordLength,
   };
-  const issues: ConfigIssue[] = [];
+  const issues: HashingOptionIssue[] = [];
   const bad = (key: string, message: string) => issues.push({ key, message });
   if (o.scheme !== "argon2" && o.scheme !== "bcrypt") bad("SECURITY_PASSWORD_HASH", 'must be "argon2" or "bcrypt"');
   const a = o.argon2;
@@ -71,6 +71,6 @@ export function resolvePasswordHashingOptions(
   if (!isInt(o.maxConcurrent, 1, 1024)) bad("passwords.maxConcurrent", "must be an integer in 1..1024");
   if (!isInt(o.maxQueue, 0, 1_000_000)) bad("passwords.maxQueue", "must be an integer in 0..1000000");
   if (!isInt(o.maxPasswordLength, 1, 1_000_000)) bad("passwords.maxPasswordLength", "must be a positive integer");
-  if (issues.length > 0) throw new ConfigError(issues);
+  if (issues.length > 0) throw new HashingOptionsError(issues);
   return o;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { HashQueueFullError } from "../../core/errors.js";
+import { HasherBusyError } from "../errors.js";
 import { HashSemaphore } from "./semaphore.js";
 
 function deferred() {
@@ -21,7 +21,7 @@ test("runs at most maxConcurrent jobs, queues up to maxQueue in FIFO order, refu
     }),
   );
   assert.deepEqual(gate.stats(), { running: 2, queued: 2 });
-  await assert.rejects(runs[4]!, HashQueueFullError);
+  await assert.rejects(runs[4]!, HasherBusyError);
   await Promise.resolve();
   assert.deepEqual(started, [0, 1]);
   gates[1]!.resolve();
@@ -52,7 +52,7 @@ test("maxQueue 0 refuses anything that cannot start at once", async () => {
   const gate = new HashSemaphore(1, 0);
   const hold = deferred();
   const first = gate.run(() => hold.promise);
-  await assert.rejects(gate.run(async () => 1), HashQueueFullError);
+  await assert.rejects(gate.run(async () => 1), HasherBusyError);
   hold.resolve();
   await first;
   assert.equal(await gate.run(async () => 2), 2);

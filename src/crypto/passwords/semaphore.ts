@@ -1,8 +1,8 @@
-import { HashQueueFullError } from "../../core/errors.js";
+import { HasherBusyError } from "../errors.js";
 
 /**
  * FIFO gate for CPU/memory-heavy hash jobs: at most `maxConcurrent` run at once, up to `maxQueue` wait in
- * arrival order, and any beyond that are refused at once with HashQueueFullError (the HTTP layer answers 503).
+ * arrival order, and any beyond that are refused at once with HasherBusyError (the HTTP layer answers 503).
  * The decision is taken synchronously when run() is called, so callers see a stable order.
  */
 export class HashSemaphore {
@@ -21,7 +21,7 @@ export class HashSemaphore {
       this.#running++;
       return this.#exec(job);
     }
-    if (this.#waiting.length >= this.#maxQueue) return Promise.reject(new HashQueueFullError());
+    if (this.#waiting.length >= this.#maxQueue) return Promise.reject(new HasherBusyError());
     return new Promise<void>((resolve) => this.#waiting.push(resolve)).then(() => this.#exec(job));
   }
 

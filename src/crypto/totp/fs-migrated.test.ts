@@ -28,7 +28,7 @@ async function migratedApp(secrets: Record<string, string>): Promise<ClockedApp>
 /** Creates the user, then writes the FS columns as a migrated row has them. */
 async function migrateUser(t: ClockedApp, email: string, tfTotpSecret: string): Promise<void> {
   const user = await t.app.rampart.api.createUser({ email, password: PASSWORD });
-  await t.app.rampart.runtime.datastore.users.update(user.id, { tfPrimaryMethod: "authenticator", tfTotpSecret });
+  await t.app.runtime.datastore.users.update(user.id, { tfPrimaryMethod: "authenticator", tfTotpSecret });
 }
 
 async function loginReady(t: ClockedApp, email: string) {
@@ -99,7 +99,7 @@ describe("unified sign-in for a user migrated from Flask-Security", () => {
     const t = clocked(app);
     try {
       const user = await app.rampart.api.createUser({ email: "fs-us@x.test", password: PASSWORD });
-      await app.rampart.runtime.datastore.users.update(user.id, { usTotpSecrets: fixture.usTotpSecrets.value });
+      await app.runtime.datastore.users.update(user.id, { usTotpSecrets: fixture.usTotpSecrets.value });
       toStepStart(t);
       const c = app.client();
       const r = await c.post("/us-signin", { json: { identity: "fs-us@x.test", passcode: oathCode(t, fixture.usTotpSecrets.methods.authenticator!.key) }, headers: { "x-csrf-token": await c.csrf() } });

@@ -1,5 +1,11 @@
 import { createDecipheriv, pbkdf2Sync } from "node:crypto";
-import { Secret } from "otpauth";
+import { createRequire } from "node:module";
+import type * as Otpauth from "otpauth";
+
+// otpauth loads on first use: reading the TOTP config (key ring checks) must not pull it into every import.
+const require = createRequire(import.meta.url);
+let otpauth: typeof Otpauth | undefined;
+const Secret = (): typeof Otpauth.Secret => (otpauth ??= require("otpauth") as typeof Otpauth).Secret;
 
 /**
  * Reads the TOTP secrets an existing Flask-Security database holds, so migrated users keep their
@@ -35,7 +41,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function base32Bytes(text: unknown, length: number): Buffer | null {
   if (typeof text !== "string" || !/^[A-Za-z2-7]+$/.test(text) || text.length !== Math.ceil((length * 8) / 5)) return null;
   try {
-    const bytes = Buffer.from(Secret.fromBase32(text.toUpperCase()).bytes);
+    const bytes = Buffer.from(Secret().fromBase32(text.toUpperCase()).bytes);
     if (bytes.length !== length) return null;
     // Rejects lengths no byte string encodes to and non-zero trailing bits.
     if (base32Of(bytes) !== text.toUpperCase()) return null;
@@ -46,7 +52,7 @@ function base32Bytes(text: unknown, length: number): Buffer | null {
 }
 
 function base32Of(bytes: Buffer): string {
-  return new Secret({ buffer: Uint8Array.from(bytes).buffer }).base32;
+  return new (Secret())({ buffer: Uint8Array.from(bytes).buffer }).base32;
 }
 
 /**

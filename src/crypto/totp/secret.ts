@@ -1,5 +1,6 @@
 import { Secret, TOTP } from "otpauth";
-import QRCode from "qrcode";
+import { createRequire } from "node:module";
+import type QRCode from "qrcode";
 
 /**
  * TOTP enrolment: the shared secret (CSPRNG, 160 bits, base32 as authenticator apps expect), the
@@ -66,5 +67,6 @@ export function totpUri({ secret, issuer, account }: TotpUriOptions): string {
 
 /** The URI as a PNG QR code, as a `data:image/png;base64,…` URL for an <img src>. */
 export async function qrCodeDataUrl(uri: string): Promise<string> {
-  return QRCode.toDataURL(uri, { type: "image/png", errorCorrectionLevel: "M", margin: 2, scale: 6 });
+  // qrcode loads when a QR code is first drawn (two-factor / unified sign-in setup), not on import.
+  return (createRequire(import.meta.url)("qrcode") as typeof QRCode).toDataURL(uri, { type: "image/png", errorCorrectionLevel: "M", margin: 2, scale: 6 });
 }

@@ -6,7 +6,7 @@
  * Dates are never converted by the drivers: pg returns `timestamp` as text, mysql2 runs with `dateStrings`.
  */
 import { createHash } from "node:crypto";
-import BetterSqlite3 from "better-sqlite3";
+import type BetterSqlite3 from "better-sqlite3";
 import {
   CompiledQuery,
   MysqlDialect,
@@ -64,7 +64,9 @@ class RampartSqliteDialect extends SqliteDialect {
 }
 
 export function sqliteDialect(options: SqliteOptions): Dialect {
-  const raw = new BetterSqlite3(options.path, { timeout: options.busyTimeoutMs });
+  // The native addon loads when a SQLite database is first opened, not on import.
+  const Database = require("better-sqlite3") as typeof BetterSqlite3;
+  const raw = new Database(options.path, { timeout: options.busyTimeoutMs });
   raw.pragma("foreign_keys = ON");
   if (options.path !== ":memory:") {
     raw.pragma("journal_mode = WAL");

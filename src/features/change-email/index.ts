@@ -1,5 +1,4 @@
 import "./registry.js";
-import { changeEmailMessages } from "./messages.js";
 import type { Feature } from "../../core/feature.js";
 import { sliceOf } from "../../core/config/slice.js";
 import { getChangeEmail, postChangeEmail } from "./change-email.js";
@@ -13,7 +12,6 @@ import { changeEmailInstructions, changeEmailNotice } from "./emails.js";
  */
 export const changeEmailFeature: Feature = {
   name: "change-email",
-  messages: changeEmailMessages,
   config: changeEmailSlice,
   enabled: (config) => sliceOf(config, changeEmailSlice).enable,
   emails: { change_email_instructions: changeEmailInstructions, change_email_notice: changeEmailNotice },

@@ -1,5 +1,4 @@
 import "./registry.js";
-import { changePasswordMessages } from "./messages.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { Feature } from "../../core/feature.js";
 import { getChange, postChange } from "./change.js";
@@ -14,7 +13,6 @@ export { changePasswordSlice, type ChangePasswordConfig } from "./config.js";
  */
 export const changePasswordFeature: Feature = {
   name: "change-password",
-  messages: changePasswordMessages,
   config: changePasswordSlice,
   enabled: (config) => sliceOf(config, changePasswordSlice).enabled,
   emails: { change_notice: changeNotice },

@@ -1,5 +1,4 @@
 import "./registry.js";
-import { confirmationMessages } from "./messages.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { Feature } from "../../core/feature.js";
 import { humanizeSeconds } from "../../core/humanize.js";
@@ -15,7 +14,6 @@ import { confirmationLink } from "./links.js";
  */
 export const confirmationFeature: Feature = {
   name: "confirmation",
-  messages: confirmationMessages,
   config: confirmationSlice,
   enabled: (config) => sliceOf(config, confirmationSlice).enabled,
   emails: { confirmation_instructions: confirmationInstructions },

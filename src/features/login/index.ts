@@ -1,5 +1,4 @@
 import "./registry.js";
-import { loginMessages } from "./messages.js";
 import type { Feature } from "../../core/feature.js";
 import type { RouteDef } from "../../core/routes.js";
 import { getLoginRoute, postLoginRoute } from "./login.js";
@@ -9,7 +8,6 @@ import { getVerifyRoute, postVerifyRoute } from "./verify.js";
 /** Login, logout and re-authentication (verify). Always on; verify only while freshness is enabled. */
 export const loginFeature: Feature = {
   name: "login",
-  messages: loginMessages,
   routes(rt) {
     const { urls, csrf, freshness } = rt.config;
     const routes: RouteDef[] = [getLoginRoute(urls.login), postLoginRoute(urls.login)];

@@ -1,5 +1,4 @@
 import "./registry.js";
-import { profileMessages } from "./messages.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { Feature } from "../../core/feature.js";
 import { profileSlice } from "./config.js";
@@ -11,7 +10,6 @@ import { getProfile, putProfile } from "./profile.js";
  */
 export const profileFeature: Feature = {
   name: "profile",
-  messages: profileMessages,
   config: profileSlice,
   routes(rt) {
     const cfg = sliceOf(rt.config, profileSlice);

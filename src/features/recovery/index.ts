@@ -1,5 +1,4 @@
 import "./registry.js";
-import { recoveryMessages } from "./messages.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { Feature } from "../../core/feature.js";
 import { externalUrl } from "../../core/http/links.js";
@@ -25,7 +24,6 @@ function noReferrer(response: Response): Response {
  */
 export const recoveryFeature: Feature = {
   name: "recovery",
-  messages: recoveryMessages,
   config: recoverySlice,
   enabled: (config) => sliceOf(config, recoverySlice).enabled,
   emails: { reset_instructions: resetInstructions, reset_notice: resetNotice },

@@ -181,7 +181,7 @@ describe("recovery: bad, expired and misused links", () => {
   it("garbage, tampered and other-purpose tokens are invalid, on GET and POST", async () => {
     const path = await linkFor("known@lp.test");
     const user = (await app.rampart.api.findUser("known@lp.test"))!;
-    const confirmToken = signLinkToken(app.rampart.runtime, "confirm", [user.fsUniquifier, "x"]);
+    const confirmToken = signLinkToken(app.runtime, "confirm", [user.fsUniquifier, "x"]);
     const tampered = path.slice(0, -3) + (path.endsWith("AAA") ? "BBB" : "AAA");
     for (const bad of ["/reset/garbage", "/reset/a.b", tampered, `/reset/${confirmToken}`]) {
       const r = await submit(bad, { password: "a new secret pw", password_confirm: "a new secret pw" });

@@ -161,15 +161,15 @@ describe("recovery: configuration and composition", () => {
     const app = await createTestApp({ features: [recoveryFeature] });
     apps.push(app);
     assert.equal((await app.client().get("/reset", { acceptJson: true })).status, 404);
-    assert.equal(app.rampart.runtime.services.recovery, undefined);
+    assert.equal(app.runtime.services.recovery, undefined);
   });
 
   it("offers services.recovery: a working link, its lifetime and the forgot URL on the configured origin", async () => {
     const app = await appWith({ recovery: { resetUrl: "/forgot" } });
-    const service = app.rampart.runtime.services.recovery!;
+    const service = app.runtime.services.recovery!;
     assert.equal(service.within, "1 day");
     const user = (await app.rampart.api.findUser("alice@lp.test"))!;
-    const probe = new RequestContext(app.rampart.runtime, new Request("https://evil.test/x", { headers: { "x-forwarded-host": "evil.test" } }));
+    const probe = new RequestContext(app.runtime, new Request("https://evil.test/x", { headers: { "x-forwarded-host": "evil.test" } }));
     assert.equal(service.forgotUrl(probe), "https://app.test/forgot");
     const link = service.link(probe, user);
     assert.ok(link.url.startsWith("https://app.test/forgot/"));

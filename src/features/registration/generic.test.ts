@@ -154,7 +154,7 @@ describe("mail failure during registration", () => {
     assert.equal(r.status, 200, r.body);
     assert.ok(await app.rampart.api.findUser("unlucky@x.test"));
     // Generic responses: the welcome mail is sent after the answer (core/deferred.ts).
-    await app.rampart.runtime.deferred.drain();
+    await app.runtime.deferred.drain();
     assert.equal(app.sink.messages.length, 0);
     const failed = await app.rampart.api.auditEvents({ event: "mail_failed" });
     assert.deepEqual(failed.map((e) => e.details), [{ template: "welcome" }]);

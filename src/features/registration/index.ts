@@ -1,5 +1,4 @@
 import "./registry.js";
-import { registrationMessages } from "./messages.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { Feature } from "../../core/feature.js";
 import { registrationSlice } from "./config.js";
@@ -9,7 +8,6 @@ import { getRegister, postRegister } from "./register.js";
 /** Self-service registration (FS REGISTERABLE): GET/POST /register and the welcome mails. */
 export const registrationFeature: Feature = {
   name: "registration",
-  messages: registrationMessages,
   config: registrationSlice,
   enabled: (config) => sliceOf(config, registrationSlice).enabled,
   emails: { welcome, welcome_existing: welcomeExisting, welcome_existing_username: welcomeExistingUsername },

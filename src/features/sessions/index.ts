@@ -1,12 +1,10 @@
 import "./registry.js";
-import { sessionsMessages } from "./messages.js";
 import type { Feature } from "../../core/feature.js";
 import { getSessions, postRevoke } from "./sessions.js";
 
 /** Server-side session listing and revocation for the caller. */
 export const sessionsFeature: Feature = {
   name: "sessions",
-  messages: sessionsMessages,
   routes(rt) {
     const { urls } = rt.config;
     return [

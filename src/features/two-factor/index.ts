@@ -1,5 +1,4 @@
 import "./registry.js";
-import { twoFactorMessages } from "./messages.js";
 import type { Feature } from "../../core/feature.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { RouteDef } from "../../core/routes.js";
@@ -23,7 +22,6 @@ import { primaryMethod } from "./state.js";
  */
 export const twoFactorFeature: Feature = {
   name: "two-factor",
-  messages: twoFactorMessages,
   config: twoFactorSlice,
   enabled: (config) => sliceOf(config, twoFactorSlice).enabled,
   emails: { two_factor_instructions: twoFactorInstructions, two_factor_rescue: twoFactorRescue, two_factor_changed: twoFactorChanged },

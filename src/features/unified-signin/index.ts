@@ -1,5 +1,4 @@
 import "./registry.js";
-import { unifiedSigninMessages } from "./messages.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { Feature } from "../../core/feature.js";
 import type { RouteDef } from "../../core/routes.js";
@@ -19,7 +18,6 @@ import { getVerify, postVerify, postVerifySendCode } from "./verify.js";
  */
 export const unifiedSigninFeature: Feature = {
   name: "unified-signin",
-  messages: unifiedSigninMessages,
   config: unifiedSigninSlice,
   enabled: (config) => sliceOf(config, unifiedSigninSlice).enabled,
   emails: { us_instructions: usInstructions, us_methods_changed: usMethodsChanged },

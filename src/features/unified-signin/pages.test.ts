@@ -81,7 +81,7 @@ describe("unified sign-in pages (HTML forms)", () => {
     const r = await submit(c, formById(page.body, "us-signin-form"), { identity: "page@x.test", passcode: wrong });
     isHtml(r);
     assert.match(r.body, /Password or code submitted is not valid/);
-    const sessionCookie = t.app.rampart.runtime.config.session.cookieName;
+    const sessionCookie = t.app.runtime.config.session.cookieName;
     assert.ok(!r.setCookies.some((h) => h.startsWith(`${sessionCookie}=`)), r.setCookies.join("\n"));
     assert.equal(await signedInAs(c), false);
     formById(r.body, "us-signin-form");

@@ -102,7 +102,7 @@ for (const dialect of flowDialects()) {
       assert.match(notice.text, /was removed: email\./);
       const c2 = await signedIn(t, "last@x.test");
       await setupEmail(t, c2, "last@x.test");
-      await t.app.rampart.runtime.datastore.users.update((await t.app.rampart.api.findUser("last@x.test"))!.id, { password: null });
+      await t.app.runtime.datastore.users.update((await t.app.rampart.api.findUser("last@x.test"))!.id, { password: null });
       const last = await post(c2, "/us-setup", { delete_method: "email" });
       assert.equal(last.status, 400, last.body);
       assert.deepEqual(last.json.response.field_errors.delete_method, ["The last way to sign in cannot be removed"]);

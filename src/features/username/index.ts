@@ -1,5 +1,4 @@
 import "./registry.js";
-import { usernameMessages } from "./messages.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { Feature } from "../../core/feature.js";
 import type { RouteDef } from "../../core/routes.js";
@@ -14,7 +13,6 @@ import { getRecoverUsername, postRecoverUsername } from "./recover-username.js";
  */
 export const usernameFeature: Feature = {
   name: "username",
-  messages: usernameMessages,
   config: usernameFeaturesSlice,
   enabled(config) {
     const cfg = sliceOf(config, usernameFeaturesSlice);

@@ -48,7 +48,7 @@ export async function loginPending(c: TestClient, email: string, state: "ready" 
 export async function enrolAuthenticator(t: TfApp, email: string): Promise<string> {
   await t.app.rampart.api.createUser({ email, password: PASSWORD });
   const c = t.app.client();
-  const cfg = t.app.rampart.runtime.config as unknown as { twoFactor: { required: boolean } };
+  const cfg = t.app.runtime.config as unknown as { twoFactor: { required: boolean } };
   // Not required: enrol as a signed-in user instead (state token flow).
   if (!cfg.twoFactor.required) {
     const login = await c.login(email, PASSWORD);
