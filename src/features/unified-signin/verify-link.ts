@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { recordAudit } from "../../core/audit.js";
-import { completeSignIn, type SignedInPayload } from "../../core/complete-sign-in.js";
+import { completeSignIn, hookVeto, type SignedInPayload } from "../../core/complete-sign-in.js";
 import type { RequestContext } from "../../core/context.js";
 import { defineRoute } from "../../core/define-route.js";
 import { setFlash } from "../../core/http/flash.js";
@@ -89,6 +89,9 @@ async function completeLink(ctx: RequestContext, params: LinkParams): Promise<Ou
   const refuse = (code: MessageKey) => linkRefusal(ctx, { "": [{ code }] });
   const user = await rt.datastore.users.findByUniquifier(params.id);
   if (!user) return refuse(generic ? "GENERIC_AUTHN_FAILED" : "USER_DOES_NOT_EXIST");
+  // The link is a unified sign-in with the emailed code: the app's veto applies as it does at /us-signin.
+  const veto = await hookVeto(ctx, "us_signin", user);
+  if (veto) return linkRefusal(ctx, veto.errors, veto.status);
   const spent = await passcodeBudget(ctx, user, "us_verify_link");
   // API callers get /us-signin's answer (429 with Retry-After); browsers go back to sign-in with the message.
   if (spent) return { ...spent, browser: linkErrorBrowser(ctx, "LOCKED_OUT") };
