@@ -55,6 +55,7 @@ for (const dialect of flowDialects()) {
         const done = await browser.post(action, { form: fields });
         assert.equal(done.status, 302);
         assert.equal(done.location, "/us-signin");
+        assert.match((await browser.get("/us-signin")).body, /Not today\./, "the sign-in page shows the veto's message");
         assert.equal(await signedInAs(browser), false);
       } finally {
         veto = false;
