@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { csrfToken, userJson } from "../../core/schemas.js";
+import { csrfToken, empty, nextStep, signedIn, userJson } from "../../core/schemas.js";
 
 /** JSON payloads of the unified sign-in endpoints (their `output` declarations, and /openapi.json). */
 
@@ -49,3 +49,9 @@ export const setupStarted = z.object({
 
 /** POST /us-setup/<state>: the method is the user's now. */
 export const setupDone = z.object({ chosen_method: z.string(), phone: z.string().nullable(), csrf_token: csrfToken });
+
+/** A sign-in's answer: the user, or the next step when the pipeline stopped for one (a second factor). */
+export const signedInOrNextStep = z.union([signedIn, nextStep]);
+
+/** GET of the magic link: nothing for API callers (the page is for browsers); with urls.signInLinksOnGet, a sign-in's answer. */
+export const linkLanding = z.union([empty, signedIn, nextStep]);

@@ -9,14 +9,13 @@ import type { FieldErrors } from "../../core/http/respond.js";
 import { flag, str, text } from "../../core/input.js";
 import { formErrors, ok, refused, type Refused } from "../../core/outcome.js";
 import type { PageProps } from "../../core/render.js";
-import { signedIn } from "../../core/schemas.js";
 import { findUserByIdentity, identityAttributes } from "../../core/users.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import type { Flash } from "../../pages/kit.js";
 import { clearPasscodeAttempts, drawPasscodeAttempt, matchPasscode, sendSigninCode } from "./codes.js";
 import { activeCodeMethods, sendingMethods, usConfig } from "./methods.js";
 import { signinPage } from "./pages.js";
-import { codeSent, signinForm } from "./schemas.js";
+import { codeSent, signedInOrNextStep, signinForm } from "./schemas.js";
 
 /**
  * GET/POST /us-signin and POST /us-signin/send-code. The passcode is tried against the password, then each
@@ -80,7 +79,7 @@ export const postSigninRoute = (path: string, replaces = false) =>
     auth: "anonymous-only",
     replaces,
     input: signinInput,
-    output: signedIn,
+    output: signedInOrNextStep,
     errors: [429],
     page: pageAt(path),
     async handle(ctx, { input }) {

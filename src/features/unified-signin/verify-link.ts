@@ -11,7 +11,7 @@ import { text } from "../../core/input.js";
 import type { MessageKey } from "../../core/messages.js";
 import { ok, redirect, type Outcome, type Redirect, type Refused } from "../../core/outcome.js";
 import type { PageProps } from "../../core/render.js";
-import { empty, signedIn } from "../../core/schemas.js";
+import { linkLanding, signedInOrNextStep } from "./schemas.js";
 import { clearPasscodeAttempts, matchMethodCode } from "./codes.js";
 import { activeCodeMethods, usConfig } from "./methods.js";
 import { passcodeBudget } from "./signin.js";
@@ -51,9 +51,11 @@ export const getVerifyLinkRoute = (path: string) =>
     path,
     auth: "any",
     input: linkInput,
-    output: empty,
+    output: linkLanding,
+    errors: [429],
     page: landingPage,
-    async handle(ctx, { input }) {
+    // The payload is one of three shapes (see linkLanding); a union's Omit has no common keys to check against.
+    async handle(ctx, { input }): Promise<Outcome<any, LinkParams>> {
       const cfg = usConfig(ctx.rt);
       const params = linkParams(input.id, input.code);
       // A link is opened by a browser: every answer but the landing page is a redirect, for any caller (as FS).
@@ -73,7 +75,7 @@ export const postVerifyLinkRoute = (path: string) =>
     // Completes the magic link whoever is signed in; CSRF-protected like every POST.
     auth: "any",
     input: linkInput,
-    output: signedIn,
+    output: signedInOrNextStep,
     errors: [429],
     async handle(ctx, { input }) {
       const params = linkParams(input.id ?? ctx.url.searchParams.get("id"), input.code ?? ctx.url.searchParams.get("code"));
