@@ -1,4 +1,5 @@
 import type { RequestContext } from "../../core/context.js";
+import { RampartError } from "../../core/errors.js";
 import { authenticate } from "../../core/identity.js";
 import { deliverMail } from "../../core/mail-delivery.js";
 import { totpConfig } from "../../core/passcodes/index.js";
@@ -24,7 +25,8 @@ export interface SetupView {
 export async function setupPageFor(ctx: RequestContext, props: PageProps<unknown, SetupView>): Promise<string> {
   const { rt } = ctx;
   // Both routes require a caller: without a view (an over-long field), the one the runner authenticated.
-  const user = props.view?.user ?? (await authenticate(ctx, rt.config.apiEnabledMethods))!.user;
+  const user = props.view?.user ?? (await authenticate(ctx, rt.config.apiEnabledMethods))?.user;
+  if (!user) throw new RampartError("UNAUTHENTICATED", 401);
   return setupPage(ctx, {
     csrfToken: props.csrfToken,
     active: activeMethods(rt, user),

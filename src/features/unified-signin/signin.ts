@@ -37,13 +37,16 @@ const pageAt =
   (path: string) =>
   (ctx: RequestContext, props: PageProps<{ identity?: string }, SigninView>): string => {
     const view = props.view;
-    const next = view ? view.next : safeRedirect(ctx.url.searchParams.get("next"), ctx.appOrigin(), ctx.rt.config);
+    const next = view ? view.next : nextOf(ctx, ctx.url.searchParams.get("next"));
     const identity = view?.identity ?? (typeof props.input.identity === "string" ? props.input.identity : undefined);
     const flashes = view?.flashes ?? (props.errors ? [] : props.takeFlashes());
     return signinPage(ctx, { csrfToken: props.csrfToken, action: ctx.rt.url(path), identity, next, remember: view?.remember, errors: props.errors, flashes });
   };
 
-const nextOf = (ctx: RequestContext, raw: string | null | undefined) => (raw ? safeRedirect(raw, ctx.appOrigin(), ctx.rt.config) : null);
+/** A `next` the caller sent, made safe (null: none, or not one of ours — the caller reports INVALID_REDIRECT). */
+export function nextOf(ctx: RequestContext, raw: string | null | undefined): string | null {
+  return raw ? safeRedirect(raw, ctx.appOrigin(), ctx.rt.config) : null;
+}
 
 export const getSigninRoute = (path: string, replaces = false) =>
   defineRoute({

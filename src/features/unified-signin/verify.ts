@@ -6,7 +6,6 @@ import { defineRoute } from "../../core/define-route.js";
 import { reauthExtras } from "../../core/enforce.js";
 import { runAfterHook } from "../../core/hooks.js";
 import { authenticate } from "../../core/identity.js";
-import { safeRedirect } from "../../core/http/redirects.js";
 import { str, text } from "../../core/input.js";
 import { fieldError, ok } from "../../core/outcome.js";
 import { reauthenticate } from "../../core/reauthenticate.js";
@@ -18,7 +17,7 @@ import { SENDING_METHODS } from "./config.js";
 import { activeCodeMethods, usConfig } from "./methods.js";
 import { verifyPage } from "./pages.js";
 import { codeSent, verifyForm } from "./schemas.js";
-import { passcodeBudget } from "./signin.js";
+import { nextOf, passcodeBudget } from "./signin.js";
 
 /**
  * GET/POST /us-verify and POST /us-verify/send-code: re-authentication ("freshness") with any passcode the
@@ -28,10 +27,6 @@ import { passcodeBudget } from "./signin.js";
 interface VerifyView {
   next: string | null;
   flashes?: Flash[];
-}
-
-function nextOf(ctx: RequestContext, raw: string | null | undefined): string | null {
-  return raw ? safeRedirect(raw, ctx.appOrigin(), ctx.rt.config) : null;
 }
 
 async function page(ctx: RequestContext, props: PageProps<unknown, VerifyView>): Promise<string> {
