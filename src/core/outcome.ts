@@ -1,5 +1,6 @@
 import type { FieldErrors, MessageRef } from "./http/respond.js";
 import type { MessageKey } from "./messages.js";
+import type { Flash } from "../pages/kit.js";
 
 /**
  * What a handler or an operation decided, before anyone chose between JSON and a page. Handlers return one of
@@ -20,6 +21,7 @@ export interface Ok<P extends JsonPayload = JsonPayload, V = unknown> {
   csrf?: boolean;
   /** Default: the route's page rendered with no view data. */
   browser?: BrowserAnswer<V>;
+  /** Extra headers of the JSON answer and of the page (not of a redirect). */
   headers?: Record<string, string>;
   /** Serve the payload as the whole body, without the envelope (a document such as /openapi.json). */
   bare?: boolean;
@@ -42,8 +44,12 @@ export interface Refused {
   /** Extra JSON keys (e.g. `reauth_required`). */
   extra?: JsonPayload;
   headers?: Record<string, string>;
-  /** Default: a short page with the message; `json` answers browsers like API callers (a Basic challenge). */
-  browser?: { redirect: string } | { back: string } | { json: true } | undefined;
+  /**
+   * Default: a short page with the message; `json` answers browsers like API callers (a Basic challenge). A
+   * redirect may carry a flash for the page it lands on (emailed links answer browsers only with redirects);
+   * `page` shows the route's own page with the messages as form errors, at this status (the form that can fix it).
+   */
+  browser?: { redirect: string; flash?: Flash } | { back: string } | { json: true } | { page: true; view?: unknown } | undefined;
 }
 
 /** A sign-in the pipeline stopped for another step (second factor): nobody is signed in. */

@@ -1,7 +1,7 @@
 import type { RequestContext } from "./context.js";
 import { issueCsrfToken } from "./csrf.js";
 import { DependencyUnavailableError, HashQueueFullError, RefusalError } from "./errors.js";
-import { takeFlashes } from "./http/flash.js";
+import { setFlash, takeFlashes } from "./http/flash.js";
 import { bareJsonResponse, errorStatus, formErrorJson, htmlResponse, jsonResponse, plainErrorJson, redirectResponse, type FieldErrors } from "./http/respond.js";
 import { FieldLengthError } from "./input.js";
 import type { Outcome, Refused } from "./outcome.js";
@@ -43,13 +43,16 @@ export async function render(ctx: RequestContext, outcome: Outcome<any, any>, ta
     case "ok": {
       const answer = outcome.browser;
       if (answer && "redirect" in answer) return redirectResponse(ctx, answer.redirect);
-      return page(ctx, target, answer?.status ?? outcome.status ?? 200, { view: answer?.view });
+      return page(ctx, target, answer?.status ?? outcome.status ?? 200, { view: answer?.view }, outcome.headers);
     }
     case "form-errors": {
       const status = errorStatus(outcome.errors, outcome.status ?? 400);
       return page(ctx, target, status >= 500 ? status : 200, { errors: outcome.errors, view: outcome.view });
     }
     case "refused":
+      if (outcome.browser && "page" in outcome.browser && target.page) {
+        return page(ctx, target, outcome.status, { errors: { "": outcome.refs }, view: outcome.browser.view }, outcome.headers);
+      }
       return refusalPage(ctx, outcome);
     case "interrupted": {
       const fromPayload = typeof outcome.payload.redirect === "string" ? outcome.payload.redirect : null;
@@ -74,7 +77,7 @@ async function renderJson(ctx: RequestContext, outcome: Exclude<Outcome<any, any
   }
 }
 
-async function page(ctx: RequestContext, target: RenderTarget, status: number, props: Pick<PageProps, "errors" | "view">): Promise<Response> {
+async function page(ctx: RequestContext, target: RenderTarget, status: number, props: Pick<PageProps, "errors" | "view">, headers?: Record<string, string>): Promise<Response> {
   const body = await target.page!(ctx, {
     csrfToken: await issueCsrfToken(ctx),
     input: target.input ?? {},
@@ -82,12 +85,15 @@ async function page(ctx: RequestContext, target: RenderTarget, status: number, p
     view: props.view,
     takeFlashes: () => takeFlashes(ctx),
   });
-  return htmlResponse(ctx, status, body);
+  return htmlResponse(ctx, status, body, headers);
 }
 
 function refusalPage(ctx: RequestContext, outcome: Refused): Response {
   const answer = outcome.browser;
-  if (answer && "redirect" in answer) return redirectResponse(ctx, answer.redirect);
+  if (answer && "redirect" in answer) {
+    if (answer.flash) setFlash(ctx, answer.flash.category, answer.flash.message);
+    return redirectResponse(ctx, answer.redirect);
+  }
   const text = outcome.refs.map((r) => r.text ?? ctx.rt.message(r.code, r.params));
   const back = answer && "back" in answer ? answer.back : undefined;
   const body = layout("Request refused", html`${text.map((t) => html`<p class="flash error">${t}</p>`)}${back ? html`<p><a href="${back}">Back</a></p>` : ""}`, {

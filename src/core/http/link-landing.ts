@@ -30,10 +30,17 @@ export interface LinkLanding {
 
 export async function linkLanding(ctx: RequestContext, landing: LinkLanding): Promise<Response> {
   if (spaMode(ctx) && landing.spaView) return spaRedirect(ctx, landing.spaView, landing.fields);
-  const fields = Object.entries(landing.fields).map(([name, value]) => ({ name, label: "", type: "hidden" as const, value }));
-  const body = html`<p>${landing.text}</p>${form({ action: landing.action, id: "link-landing-form", csrfToken: await issueCsrfToken(ctx), fields, submit: landing.submit })}`;
-  // The page holds a one-time secret: no caching, and no Referer carrying it to other sites. "same-origin"
-  // rather than "no-referrer": with the latter browsers post the button's form with "Origin: null", which
-  // browsers without Sec-Fetch-Site (older Safari) could not prove to be ours.
-  return htmlResponse(ctx, 200, layout(landing.title, body, { appName: ctx.rt.config.appName }), { "cache-control": "no-store", "referrer-policy": "same-origin" });
+  return htmlResponse(ctx, 200, linkLandingPage(ctx, landing, await issueCsrfToken(ctx)), LINK_LANDING_HEADERS);
 }
+
+/** The landing page itself (for routes that return outcomes: answer it with LINK_LANDING_HEADERS). */
+export function linkLandingPage(ctx: RequestContext, landing: Omit<LinkLanding, "spaView">, csrfToken: string): string {
+  const fields = Object.entries(landing.fields).map(([name, value]) => ({ name, label: "", type: "hidden" as const, value }));
+  const body = html`<p>${landing.text}</p>${form({ action: landing.action, id: "link-landing-form", csrfToken, fields, submit: landing.submit })}`;
+  return layout(landing.title, body, { appName: ctx.rt.config.appName });
+}
+
+// The page holds a one-time secret: no caching, and no Referer carrying it to other sites. "same-origin"
+// rather than "no-referrer": with the latter browsers post the button's form with "Origin: null", which
+// browsers without Sec-Fetch-Site (older Safari) could not prove to be ours.
+export const LINK_LANDING_HEADERS: Readonly<Record<string, string>> = { "cache-control": "no-store", "referrer-policy": "same-origin" };

@@ -6,10 +6,11 @@ import { secretBox } from "../../core/passcodes/index.js";
 import { generateTotpSecret } from "../../crypto/totp/index.js";
 import { unifiedSigninSlice } from "./config.js";
 import { usInstructions, usMethodsChanged } from "./emails.js";
-import { getSetup, postSetup, postSetupState } from "./setup.js";
-import { getSignin, postSendCode, postSignin } from "./signin.js";
-import { getVerifyLink, postVerifyLink } from "./verify-link.js";
-import { getVerify, postVerify, postVerifySendCode } from "./verify.js";
+import { getSetupRoute, postSetupRoute } from "./setup.js";
+import { postSetupValidateRoute } from "./setup-validate.js";
+import { getSigninRoute, postSigninRoute, sendCodeRoute } from "./signin.js";
+import { getVerifyLinkRoute, postVerifyLinkRoute } from "./verify-link.js";
+import { getVerifyRoute, postVerifyRoute, verifySendCodeRoute } from "./verify.js";
 
 /**
  * Unified sign-in (FS UNIFIED_SIGNIN): /us-signin (+ /send-code), the magic link /us-verify-link, /us-setup
@@ -36,23 +37,19 @@ export const unifiedSigninFeature: Feature = {
   },
   routes(rt) {
     const cfg = sliceOf(rt.config, unifiedSigninSlice);
-    const signinAt = (path: string, replaces = false): RouteDef[] => [
-      { method: "GET", path, auth: "any", replaces, handler: (ctx, caller) => getSignin(ctx, caller, rt.url(path)) },
-      { method: "POST", path, auth: "anonymous-only", replaces, handler: (ctx) => postSignin(ctx, rt.url(path)) },
-    ];
+    const signinAt = (path: string, replaces = false): RouteDef[] => [getSigninRoute(path, replaces), postSigninRoute(path, replaces)];
     return [
       ...signinAt(cfg.signinUrl),
       ...(cfg.signinReplacesLogin ? signinAt(rt.config.urls.login, true) : []),
-      { method: "POST", path: cfg.signinSendCodeUrl, auth: "anonymous-only", handler: (ctx) => postSendCode(ctx, rt.url(cfg.signinUrl)) },
-      { method: "GET", path: cfg.verifyLinkUrl, auth: "any", handler: (ctx) => getVerifyLink(ctx) },
-      // Completes the magic link (from its landing page, or an SPA's JSON); CSRF-protected like every POST.
-      { method: "POST", path: cfg.verifyLinkUrl, auth: "any", handler: (ctx) => postVerifyLink(ctx) },
-      { method: "GET", path: cfg.setupUrl, auth: "fresh", handler: (ctx, caller) => getSetup(ctx, caller) },
-      { method: "POST", path: cfg.setupUrl, auth: "fresh", handler: (ctx, caller) => postSetup(ctx, caller) },
-      { method: "POST", path: `${cfg.setupUrl}/:state`, auth: "authenticated", handler: (ctx, caller, params) => postSetupState(ctx, caller, params) },
-      { method: "GET", path: cfg.verifyUrl, auth: "authenticated", handler: (ctx, caller) => getVerify(ctx, caller) },
-      { method: "POST", path: cfg.verifyUrl, auth: "authenticated", handler: (ctx, caller) => postVerify(ctx, caller) },
-      { method: "POST", path: cfg.verifySendCodeUrl, auth: "authenticated", handler: (ctx, caller) => postVerifySendCode(ctx, caller) },
+      sendCodeRoute(cfg.signinSendCodeUrl, cfg.signinUrl),
+      getVerifyLinkRoute(cfg.verifyLinkUrl),
+      postVerifyLinkRoute(cfg.verifyLinkUrl),
+      getSetupRoute(cfg.setupUrl),
+      postSetupRoute(cfg.setupUrl),
+      postSetupValidateRoute(`${cfg.setupUrl}/:state`),
+      getVerifyRoute(cfg.verifyUrl),
+      postVerifyRoute(cfg.verifyUrl),
+      verifySendCodeRoute(cfg.verifySendCodeUrl),
     ];
   },
 };

@@ -1,15 +1,20 @@
+import { z } from "zod";
 import { recordAudit } from "../../core/audit.js";
+import { completeSignIn, hookVeto, type SignedInPayload } from "../../core/complete-sign-in.js";
 import type { RequestContext } from "../../core/context.js";
+import { defineRoute } from "../../core/define-route.js";
 import { setFlash } from "../../core/http/flash.js";
-import { interruptResponse } from "../../core/http/interrupt.js";
-import { linkLanding, linkSignsInOnGet } from "../../core/http/link-landing.js";
-import { formErrorJson, jsonResponse, plainErrorJson, redirectResponse } from "../../core/http/respond.js";
-import { spaMode, spaRedirect } from "../../core/http/spa.js";
-import { userPayload } from "../../core/http/user-payload.js";
-import { readInput, text } from "../../core/input.js";
+import { LINK_LANDING_HEADERS, linkLandingPage, linkSignsInOnGet } from "../../core/http/link-landing.js";
+import { errorPayload, errorStatus, type FieldErrors } from "../../core/http/respond.js";
+import { spaLocation, spaMode } from "../../core/http/spa.js";
+import { text } from "../../core/input.js";
 import type { MessageKey } from "../../core/messages.js";
-import { clearPasscodeAttempts, drawPasscodeAttempt, matchMethodCode } from "./codes.js";
+import { ok, redirect, type Outcome, type Redirect, type Refused } from "../../core/outcome.js";
+import type { PageProps } from "../../core/render.js";
+import { linkLanding, signedInOrNextStep } from "./schemas.js";
+import { clearPasscodeAttempts, matchMethodCode } from "./codes.js";
 import { activeCodeMethods, usConfig } from "./methods.js";
+import { passcodeBudget } from "./signin.js";
 
 /**
  * /us-verify-link?id=<fs_uniquifier>&code=<code>: the magic link mailed with a sign-in code. Completing it signs
@@ -18,54 +23,80 @@ import { activeCodeMethods, usConfig } from "./methods.js";
  *
  * GET signs nobody in unless `urls.signInLinksOnGet` (FS's behaviour): it answers a page whose button POSTs the
  * link (SPA mode with US_VERIFY_LINK_VIEW: a redirect there with `id` and `code`, and the SPA POSTs them as
- * JSON). A form POST (or the GET when allowed) is answered with redirects: to POST_LOGIN_VIEW, to the
+ * JSON). A browser's POST (or the GET when allowed) is answered with redirects: to POST_LOGIN_VIEW, to the
  * second-factor page, or back to sign-in with the error. A JSON POST answers like /us-signin.
  */
 // Lengths are judged by linkParams (a bad link answers like a wrong code), so the fields are read uncapped.
-const LINK_FIELDS = { id: text(), code: text() };
+const linkInput = z.object({ id: text(), code: text() });
 
-function linkParams(id: string | null | undefined, code: string | null | undefined): { id: string; code: string } | null {
+type LinkParams = { id: string; code: string };
+
+function linkParams(id: string | null | undefined, code: string | null | undefined): LinkParams | null {
   const cleaned = (code ?? "").replace(/[\s-]+/g, "");
   if (!id || !cleaned || id.length > 128 || cleaned.length > 64) return null;
   return { id, code: cleaned };
 }
 
-export async function getVerifyLink(ctx: RequestContext): Promise<Response> {
+function landingPage(ctx: RequestContext, props: PageProps<unknown, LinkParams>): string {
   const { rt } = ctx;
-  const cfg = usConfig(rt);
-  const params = linkParams(ctx.url.searchParams.get("id"), ctx.url.searchParams.get("code"));
-  if (!params) return linkError(ctx, "API_ERROR");
-  if (linkSignsInOnGet(ctx)) return completeLink(ctx, params, false);
-  return linkLanding(ctx, {
-    title: "Sign in",
-    text: `Sign in to ${rt.config.appName} with the link you were sent.`,
-    submit: "Sign in",
-    action: rt.url(cfg.verifyLinkUrl),
-    fields: params,
-    spaView: cfg.verifyLinkView,
+  const landing = { title: "Sign in", text: `Sign in to ${rt.config.appName} with the link you were sent.`, submit: "Sign in", action: rt.url(usConfig(rt).verifyLinkUrl), fields: props.view ?? {} };
+  return linkLandingPage(ctx, landing, props.csrfToken);
+}
+
+export const getVerifyLinkRoute = (path: string) =>
+  defineRoute({
+    id: "us-verify-link.landing",
+    summary: "The magic link: a page whose button completes it (signs nobody in by itself unless urls.signInLinksOnGet).",
+    method: "GET",
+    path,
+    auth: "any",
+    input: linkInput,
+    output: linkLanding,
+    errors: [429],
+    page: landingPage,
+    // The payload is one of three shapes (see linkLanding); a union's Omit has no common keys to check against.
+    async handle(ctx, { input }): Promise<Outcome<any, LinkParams>> {
+      const cfg = usConfig(ctx.rt);
+      const params = linkParams(input.id, input.code);
+      // A link is opened by a browser: every answer but the landing page is a redirect, for any caller (as FS).
+      if (!params) return linkErrorRedirect(ctx, "API_ERROR");
+      if (linkSignsInOnGet(ctx)) return completeLink(ctx, params);
+      if (spaMode(ctx) && cfg.verifyLinkView) return redirect(spaLocation(ctx, cfg.verifyLinkView, params));
+      return ok({}, { browser: { view: params }, headers: { ...LINK_LANDING_HEADERS } });
+    },
   });
-}
 
-export async function postVerifyLink(ctx: RequestContext): Promise<Response> {
-  const input = await readInput(ctx, LINK_FIELDS);
-  const params = linkParams(input.id ?? ctx.url.searchParams.get("id"), input.code ?? ctx.url.searchParams.get("code"));
-  if (!params) return linkError(ctx, "API_ERROR");
-  return completeLink(ctx, params, ctx.wantsJson);
-}
+export const postVerifyLinkRoute = (path: string) =>
+  defineRoute({
+    id: "us-verify-link",
+    summary: "Complete a magic link (from its landing page, or an SPA's JSON): signs in like /us-signin with the emailed code.",
+    method: "POST",
+    path,
+    // Completes the magic link whoever is signed in; CSRF-protected like every POST.
+    auth: "any",
+    input: linkInput,
+    output: signedInOrNextStep,
+    errors: [429],
+    async handle(ctx, { input }) {
+      const params = linkParams(input.id ?? ctx.url.searchParams.get("id"), input.code ?? ctx.url.searchParams.get("code"));
+      if (!params) return linkRefusal(ctx, { "": [{ code: "API_ERROR" }] });
+      return completeLink(ctx, params);
+    },
+  });
 
-async function completeLink(ctx: RequestContext, params: { id: string; code: string }, json: boolean): Promise<Response> {
+async function completeLink(ctx: RequestContext, params: LinkParams): Promise<Outcome<SignedInPayload, never>> {
   const { rt } = ctx;
   const cfg = usConfig(rt);
   const generic = rt.config.returnGenericResponses;
-  const refuse = (code: MessageKey, status = 400) => (json ? formErrorJson(ctx, { "": [{ code }] }, status) : linkError(ctx, code));
+  const refuse = (code: MessageKey) => linkRefusal(ctx, { "": [{ code }] });
   const user = await rt.datastore.users.findByUniquifier(params.id);
   if (!user) return refuse(generic ? "GENERIC_AUTHN_FAILED" : "USER_DOES_NOT_EXIST");
-  if (!(await drawPasscodeAttempt(ctx, user))) {
-    await recordAudit(ctx, { event: "login", outcome: "failure", user, details: { reason: "LOCKED_OUT", via: "us_verify_link" } });
-    // JSON callers get /us-signin's answer: 429 with Retry-After.
-    if (json) return plainErrorJson(ctx, 429, [{ code: "LOCKED_OUT" }], {}, { "retry-after": String(cfg.attemptWindowSeconds) });
-    return refuse("LOCKED_OUT", 429);
-  }
+  // The link is a unified sign-in with the emailed code: the app's veto applies as it does at /us-signin.
+  const veto = await hookVeto(ctx, "us_signin", user);
+  if (veto) return linkRefusal(ctx, veto.errors, veto.status);
+  const spent = await passcodeBudget(ctx, user, "us_verify_link");
+  // API callers get /us-signin's answer (429 with Retry-After); browsers go back to sign-in with the message.
+  if (spent) return { ...spent, browser: linkErrorBrowser(ctx, "LOCKED_OUT") };
   const valid = activeCodeMethods(rt, user).includes("email") && (await matchMethodCode(ctx, user, "email", params.code));
   if (!valid) {
     await rt.events.emit("user_failed_authn", { user, identity: user.email, authType: "us_verify_link", reason: "INVALID_CODE" });
@@ -78,27 +109,39 @@ async function completeLink(ctx: RequestContext, params: { id: string; code: str
     authnVia: ["email"],
     remember: false,
     kind: "session",
-    includeAuthToken: json && ctx.includeAuthToken(),
+    includeAuthToken: ctx.includeAuthToken(),
     firstFactorIsMultiFactor: !(cfg.mfaRequired as readonly string[]).includes("email"),
   });
-  if (result.kind === "deny") return refuse(generic ? "GENERIC_AUTHN_FAILED" : result.code, result.status ?? 400);
-  if (result.kind === "interrupt") {
-    // A second factor is still needed: the browser goes to it (its pending state is set); an SPA is told so.
-    if (!json && spaMode(ctx)) return spaRedirect(ctx, cfg.loginErrorView ?? rt.url(cfg.signinUrl), { tf_required: "1" });
-    return interruptResponse(ctx, result);
-  }
-  const signed = result.user;
-  if (json) return jsonResponse(ctx, 200, await userPayload(ctx, signed, result.authToken, { tf_required: false }));
-  if (spaMode(ctx)) return spaRedirect(ctx, rt.config.urls.postLoginView, { email: signed.email, identity: signed.username ?? signed.email });
-  return redirectResponse(ctx, rt.config.urls.postLoginView);
+  // An SPA learns who signed in from its redirect (never the token: it is in no URL).
+  const next = spaMode(ctx) ? spaLocation(ctx, rt.config.urls.postLoginView, { email: user.email, identity: user.username ?? user.email }) : null;
+  const outcome = await completeSignIn(ctx, result, { action: "us_signin", generic: true, denyField: "", next, extra: { tf_required: false } });
+  // A denial answers like a bad link; a second factor still needed: the browser goes to it (its pending state is
+  // set), an SPA is told so.
+  if (outcome.kind === "form-errors") return linkRefusal(ctx, outcome.errors, outcome.status);
+  if (outcome.kind === "interrupted" && spaMode(ctx)) return { ...outcome, redirect: spaLocation(ctx, cfg.loginErrorView ?? rt.url(cfg.signinUrl), { tf_required: "1" }) };
+  return outcome;
 }
 
-function linkError(ctx: RequestContext, code: MessageKey): Response {
-  const { rt } = ctx;
-  const cfg = usConfig(rt);
-  const text = rt.message(code);
-  if (ctx.wantsJson && ctx.request.method === "POST") return formErrorJson(ctx, { "": [{ code }] });
-  if (spaMode(ctx)) return spaRedirect(ctx, cfg.loginErrorView ?? rt.url(cfg.signinUrl), { error: text });
-  setFlash(ctx, "error", text);
-  return redirectResponse(ctx, rt.url(cfg.signinUrl));
+/**
+ * A link that does not sign in: API callers get the form-error shape (errors under ""), browsers go back to the
+ * sign-in page with the message (an SPA to its error view).
+ */
+function linkRefusal(ctx: RequestContext, errors: FieldErrors, status = 400): Refused {
+  const refs = Object.values(errors).flat();
+  const payload = errorPayload(ctx, errors);
+  const browser = linkErrorBrowser(ctx, refs[0]!.code, (payload.errors as string[])[0]);
+  return { kind: "refused", refs, status: errorStatus(errors, status), extra: { field_errors: payload.field_errors }, browser };
+}
+
+function linkErrorBrowser(ctx: RequestContext, code: MessageKey | string, message = ctx.rt.message(code as MessageKey)): { redirect: string; flash?: { category: "error"; message: string } } {
+  const cfg = usConfig(ctx.rt);
+  if (spaMode(ctx)) return { redirect: spaLocation(ctx, cfg.loginErrorView ?? ctx.rt.url(cfg.signinUrl), { error: message }) };
+  return { redirect: ctx.rt.url(cfg.signinUrl), flash: { category: "error", message } };
+}
+
+/** A GET's error: a redirect for every caller (a link is opened by a browser). */
+function linkErrorRedirect(ctx: RequestContext, code: MessageKey): Redirect {
+  const answer = linkErrorBrowser(ctx, code);
+  if (answer.flash) setFlash(ctx, answer.flash.category, answer.flash.message);
+  return redirect(answer.redirect);
 }

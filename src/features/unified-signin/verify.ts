@@ -1,80 +1,111 @@
+import { z } from "zod";
 import { recordAudit } from "../../core/audit.js";
+import { hookVeto, signedInPayload } from "../../core/complete-sign-in.js";
 import type { RequestContext } from "../../core/context.js";
-import { issueCsrfToken } from "../../core/csrf.js";
-import { runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
-import { safeRedirect } from "../../core/http/redirects.js";
-import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
-import { userPayload } from "../../core/http/user-payload.js";
-import type { Caller } from "../../core/identity.js";
-import { readInput, str, text } from "../../core/input.js";
+import { defineRoute } from "../../core/define-route.js";
+import { reauthExtras } from "../../core/enforce.js";
+import { runAfterHook } from "../../core/hooks.js";
+import { authenticate } from "../../core/identity.js";
+import { str, text } from "../../core/input.js";
+import { fieldError, ok } from "../../core/outcome.js";
 import { reauthenticate } from "../../core/reauthenticate.js";
-import { clearPasscodeAttempts, drawPasscodeAttempt, matchPasscode, sendSigninCode } from "./codes.js";
+import type { PageProps } from "../../core/render.js";
+import { signedIn } from "../../core/schemas.js";
+import type { Flash } from "../../pages/kit.js";
+import { clearPasscodeAttempts, matchPasscode, sendSigninCode } from "./codes.js";
 import { SENDING_METHODS } from "./config.js";
 import { activeCodeMethods, usConfig } from "./methods.js";
 import { verifyPage } from "./pages.js";
-import { tooMany } from "./signin.js";
+import { codeSent, verifyForm } from "./schemas.js";
+import { nextOf, passcodeBudget } from "./signin.js";
 
 /**
  * GET/POST /us-verify and POST /us-verify/send-code: re-authentication ("freshness") with any passcode the
  * user can produce — password or a code. A session gets a new identifier and authentication time; a token
- * caller may ask for a new fresh token (?include_auth_token).
+ * caller may ask for a new fresh token (?include_auth_token). As /verify: the caller proves themselves again.
  */
-const freshExtras = { has_webauthn_verify_credential: false, oauth_enabled: false, oauth_providers: [] as string[] };
-
-function nextOf(ctx: RequestContext, raw: string | null | undefined): string | null {
-  return raw ? safeRedirect(raw, ctx.appOrigin(), ctx.rt.config) : null;
+interface VerifyView {
+  next: string | null;
+  flashes?: Flash[];
 }
 
-export async function getVerify(ctx: RequestContext, caller: Caller | null): Promise<Response> {
-  const { rt } = ctx;
-  const user = caller!.user;
-  const methods = activeCodeMethods(rt, user);
-  if (ctx.wantsJson) {
-    return jsonResponse(ctx, 200, { available_methods: usConfig(rt).enabledMethods, code_methods: methods.filter((m) => SENDING_METHODS.includes(m)), csrf_token: await issueCsrfToken(ctx), ...freshExtras });
-  }
-  return htmlResponse(ctx, 200, verifyPage(ctx, { csrfToken: await issueCsrfToken(ctx), next: nextOf(ctx, ctx.url.searchParams.get("next")), methods }));
+async function page(ctx: RequestContext, props: PageProps<unknown, VerifyView>): Promise<string> {
+  const next = props.view ? props.view.next : nextOf(ctx, ctx.url.searchParams.get("next"));
+  // The route is "authenticated": the runner resolved the caller already (authenticate caches it per request).
+  const caller = await authenticate(ctx, ctx.rt.config.apiEnabledMethods);
+  const methods = caller ? activeCodeMethods(ctx.rt, caller.user) : [];
+  return verifyPage(ctx, { csrfToken: props.csrfToken, next, methods, errors: props.errors, flashes: props.view?.flashes });
 }
 
-export async function postVerify(ctx: RequestContext, caller: Caller | null): Promise<Response> {
-  const { rt } = ctx;
-  const user = caller!.user;
-  const input = await readInput(ctx, { passcode: text(), next: text() });
-  const rawNext = input.next ?? ctx.url.searchParams.get("next");
-  const next = nextOf(ctx, rawNext);
-  const fail = async (errors: FieldErrors, status = 400) =>
-    ctx.wantsJson ? formErrorJson(ctx, errors, status) : htmlResponse(ctx, 200, verifyPage(ctx, { csrfToken: await issueCsrfToken(ctx), next, methods: activeCodeMethods(rt, user), errors }));
-  if (rawNext && !next) return fail({ next: [{ code: "INVALID_REDIRECT" }] });
-  if (!input.passcode) return fail({ passcode: [{ code: "PASSCODE_NOT_PROVIDED" }] });
-  const veto = await runBeforeHook(ctx, "us_verify", user);
-  if (veto) return fail(vetoErrors(veto));
-  if (!(await drawPasscodeAttempt(ctx, user))) return tooMany(ctx, user);
-  const method = await matchPasscode(ctx, user, input.passcode);
-  if (!method) {
-    await rt.events.emit("user_failed_authn", { user, identity: user.email, authType: "us_verify", reason: "INVALID_PASSWORD_CODE" });
-    await recordAudit(ctx, { event: "verify", outcome: "failure", user, details: { via: "us_verify" } });
-    return fail({ passcode: [{ code: "INVALID_PASSWORD_CODE" }] });
-  }
-  await clearPasscodeAttempts(ctx, user);
-  const authToken = await reauthenticate(ctx, caller!, [method]);
-  await recordAudit(ctx, { event: "verify", outcome: "success", user, details: { via: "us_verify", method } });
-  await runAfterHook(ctx, "us_verify", user);
-  if (ctx.wantsJson) return jsonResponse(ctx, 200, await userPayload(ctx, user, authToken));
-  return redirectResponse(ctx, next ?? rt.config.urls.postVerifyView ?? rt.config.urls.postLoginView);
-}
+export const getVerifyRoute = (path: string) =>
+  defineRoute({
+    id: "us-verify.form",
+    summary: "The re-authentication form: the enabled methods, the user's methods that send a code, and a CSRF token.",
+    method: "GET",
+    path,
+    auth: "authenticated",
+    output: verifyForm,
+    page,
+    async handle(ctx, { caller }) {
+      const { rt } = ctx;
+      const codeMethods = activeCodeMethods(rt, caller.user).filter((m) => SENDING_METHODS.includes(m));
+      return ok({ available_methods: usConfig(rt).enabledMethods, code_methods: codeMethods, ...reauthExtras(ctx) }, { csrf: true });
+    },
+  });
 
-export async function postVerifySendCode(ctx: RequestContext, caller: Caller | null): Promise<Response> {
-  const { rt } = ctx;
-  const user = caller!.user;
-  const input = await readInput(ctx, { chosen_method: str(32, "US_METHOD_NOT_AVAILABLE"), next: text() });
-  const next = nextOf(ctx, input.next ?? ctx.url.searchParams.get("next"));
-  const methods = activeCodeMethods(rt, user);
-  const fail = async (errors: FieldErrors, status = 400) =>
-    ctx.wantsJson ? formErrorJson(ctx, errors, status) : htmlResponse(ctx, 200, verifyPage(ctx, { csrfToken: await issueCsrfToken(ctx), next, methods, errors }));
-  const method = input.chosen_method ?? "";
-  if (!SENDING_METHODS.includes(method) || !methods.includes(method)) return fail({ chosen_method: [{ code: "US_METHOD_NOT_AVAILABLE" }] });
-  const outcome = await sendSigninCode(ctx, user, method, false);
-  if (outcome === "failed") return fail({ "": [{ code: "FAILED_TO_SEND_CODE" }] }, 500);
-  const csrfToken = await issueCsrfToken(ctx);
-  if (ctx.wantsJson) return jsonResponse(ctx, 200, { csrf_token: csrfToken });
-  return htmlResponse(ctx, 200, verifyPage(ctx, { csrfToken, next, methods, flashes: [{ category: "info", message: rt.message("CODE_HAS_BEEN_SENT") }] }));
-}
+export const postVerifyRoute = (path: string) =>
+  defineRoute({
+    id: "us-verify",
+    summary: "Re-authenticate with the password or a code (a fresh session, or a fresh token when asked for).",
+    method: "POST",
+    path,
+    auth: "authenticated",
+    input: z.object({ passcode: text(), next: text() }),
+    output: signedIn,
+    errors: [429],
+    page,
+    async handle(ctx, { input, caller }) {
+      const { rt } = ctx;
+      const user = caller.user;
+      const rawNext = input.next ?? ctx.url.searchParams.get("next");
+      const view: VerifyView = { next: nextOf(ctx, rawNext) };
+      if (rawNext && !view.next) return fieldError("next", "INVALID_REDIRECT", { view });
+      if (!input.passcode) return fieldError("passcode", "PASSCODE_NOT_PROVIDED", { view });
+      const veto = await hookVeto(ctx, "us_verify", user, view);
+      if (veto) return veto;
+      const spent = await passcodeBudget(ctx, user, "us_signin");
+      if (spent) return spent;
+      const method = await matchPasscode(ctx, user, input.passcode);
+      if (!method) {
+        await rt.events.emit("user_failed_authn", { user, identity: user.email, authType: "us_verify", reason: "INVALID_PASSWORD_CODE" });
+        await recordAudit(ctx, { event: "verify", outcome: "failure", user, details: { via: "us_verify" } });
+        return fieldError("passcode", "INVALID_PASSWORD_CODE", { view });
+      }
+      await clearPasscodeAttempts(ctx, user);
+      const authToken = await reauthenticate(ctx, caller, [method]);
+      await recordAudit(ctx, { event: "verify", outcome: "success", user, details: { via: "us_verify", method } });
+      await runAfterHook(ctx, "us_verify", user);
+      return ok(await signedInPayload(ctx, user, authToken), { csrf: true, browser: { redirect: view.next ?? rt.config.urls.postVerifyView ?? rt.config.urls.postLoginView } });
+    },
+  });
+
+export const verifySendCodeRoute = (path: string) =>
+  defineRoute({
+    id: "us-verify.send-code",
+    summary: "Send a re-authentication code to one of the user's methods (no magic link).",
+    method: "POST",
+    path,
+    auth: "authenticated",
+    input: z.object({ chosen_method: str(32, "US_METHOD_NOT_AVAILABLE"), next: text() }),
+    output: codeSent,
+    errors: [500],
+    page,
+    async handle(ctx, { input, caller }) {
+      const { rt } = ctx;
+      const view: VerifyView = { next: nextOf(ctx, input.next ?? ctx.url.searchParams.get("next")) };
+      const method = input.chosen_method ?? "";
+      if (!SENDING_METHODS.includes(method) || !activeCodeMethods(rt, caller.user).includes(method)) return fieldError("chosen_method", "US_METHOD_NOT_AVAILABLE", { view });
+      if ((await sendSigninCode(ctx, caller.user, method, false)) === "failed") return fieldError("", "FAILED_TO_SEND_CODE", { view, status: 500 });
+      return ok({}, { csrf: true, browser: { view: { ...view, flashes: [{ category: "info" as const, message: rt.message("CODE_HAS_BEEN_SENT") }] } } });
+    },
+  });
