@@ -1,7 +1,7 @@
 import type { RequestContext } from "./context.js";
 import { issueCsrfToken } from "./csrf.js";
 import { DependencyUnavailableError, HashQueueFullError, RampartError } from "./errors.js";
-import { takeFlashes } from "./http/flash.js";
+import { setFlash, takeFlashes } from "./http/flash.js";
 import { errorStatus, formErrorJson, htmlResponse, jsonResponse, plainErrorJson, redirectResponse, type FieldErrors } from "./http/respond.js";
 import { FieldLengthError } from "./input.js";
 import type { Outcome, Refused } from "./outcome.js";
@@ -41,8 +41,8 @@ export async function render(ctx: RequestContext, outcome: Outcome<any, any>, ta
   switch (outcome.kind) {
     case "ok": {
       const answer = outcome.browser;
-      if (answer && "redirect" in answer) return redirectResponse(ctx, answer.redirect);
-      return page(ctx, target, answer?.status ?? outcome.status ?? 200, { view: answer?.view });
+      if (answer && "redirect" in answer) return browserRedirect(ctx, answer);
+      return page(ctx, target, answer?.status ?? outcome.status ?? 200, { view: answer?.view }, outcome.headers);
     }
     case "form-errors": {
       const status = errorStatus(outcome.errors, outcome.status ?? 400);
@@ -72,7 +72,7 @@ async function renderJson(ctx: RequestContext, outcome: Exclude<Outcome<any, any
   }
 }
 
-async function page(ctx: RequestContext, target: RenderTarget, status: number, props: Pick<PageProps, "errors" | "view">): Promise<Response> {
+async function page(ctx: RequestContext, target: RenderTarget, status: number, props: Pick<PageProps, "errors" | "view">, headers?: Record<string, string>): Promise<Response> {
   const body = await target.page!(ctx, {
     csrfToken: await issueCsrfToken(ctx),
     input: target.input ?? {},
@@ -80,12 +80,18 @@ async function page(ctx: RequestContext, target: RenderTarget, status: number, p
     view: props.view,
     takeFlashes: () => takeFlashes(ctx),
   });
-  return htmlResponse(ctx, status, body);
+  return htmlResponse(ctx, status, body, headers);
+}
+
+/** A browser sent elsewhere, with the flash message the next page shows (API callers never get one). */
+function browserRedirect(ctx: RequestContext, answer: { redirect: string; flash?: Flash }): Response {
+  if (answer.flash) setFlash(ctx, answer.flash.category, answer.flash.message);
+  return redirectResponse(ctx, answer.redirect);
 }
 
 function refusalPage(ctx: RequestContext, outcome: Refused): Response {
   const answer = outcome.browser;
-  if (answer && "redirect" in answer) return redirectResponse(ctx, answer.redirect);
+  if (answer && "redirect" in answer) return browserRedirect(ctx, answer);
   const text = outcome.refs.map((r) => r.text ?? ctx.rt.message(r.code, r.params));
   const back = answer && "back" in answer ? answer.back : undefined;
   const body = layout("Request refused", html`${text.map((t) => html`<p class="flash error">${t}</p>`)}${back ? html`<p><a href="${back}">Back</a></p>` : ""}`, {

@@ -1,8 +1,9 @@
 import { form, html, layout } from "../../pages/kit.js";
 import type { RequestContext } from "../context.js";
 import { issueCsrfToken } from "../csrf.js";
-import { htmlResponse } from "./respond.js";
-import { spaMode, spaRedirect } from "./spa.js";
+import { ok, type Ok, type Redirect } from "../outcome.js";
+import { htmlResponse, redirectResponse } from "./respond.js";
+import { spaMode, spaRedirectTo } from "./spa.js";
 
 /**
  * Emailed links that sign in (magic link; confirmation link with auto-login). Unless `urls.signInLinksOnGet`
@@ -28,12 +29,35 @@ export interface LinkLanding {
   spaView: string | null;
 }
 
-export async function linkLanding(ctx: RequestContext, landing: LinkLanding): Promise<Response> {
-  if (spaMode(ctx) && landing.spaView) return spaRedirect(ctx, landing.spaView, landing.fields);
+/** The view data a route's page receives for the landing (render it with `linkLandingPage`). */
+export interface LinkLandingView {
+  linkLanding: LinkLanding;
+}
+
+// The page holds a one-time secret: no caching, and no Referer carrying it to other sites. "same-origin"
+// rather than "no-referrer": with the latter browsers post the button's form with "Origin: null", which
+// browsers without Sec-Fetch-Site (older Safari) could not prove to be ours.
+const LANDING_HEADERS = { "cache-control": "no-store", "referrer-policy": "same-origin" };
+
+/**
+ * The landing as an outcome: the SPA's view, or the page (the route's page renders `view.linkLanding` with
+ * `linkLandingPage`). An API caller gets a CSRF token to POST the link with.
+ */
+export function linkLandingOutcome(ctx: RequestContext, landing: LinkLanding): Ok<Record<string, never>, LinkLandingView> | Redirect {
+  if (spaMode(ctx) && landing.spaView) return spaRedirectTo(ctx, landing.spaView, landing.fields);
+  return ok({}, { csrf: true, browser: { view: { linkLanding: landing } }, headers: LANDING_HEADERS });
+}
+
+/** The landing page: the text and a button that POSTs the link's fields. */
+export function linkLandingPage(ctx: RequestContext, csrfToken: string, landing: LinkLanding): string {
   const fields = Object.entries(landing.fields).map(([name, value]) => ({ name, label: "", type: "hidden" as const, value }));
-  const body = html`<p>${landing.text}</p>${form({ action: landing.action, id: "link-landing-form", csrfToken: await issueCsrfToken(ctx), fields, submit: landing.submit })}`;
-  // The page holds a one-time secret: no caching, and no Referer carrying it to other sites. "same-origin"
-  // rather than "no-referrer": with the latter browsers post the button's form with "Origin: null", which
-  // browsers without Sec-Fetch-Site (older Safari) could not prove to be ours.
-  return htmlResponse(ctx, 200, layout(landing.title, body, { appName: ctx.rt.config.appName }), { "cache-control": "no-store", "referrer-policy": "same-origin" });
+  const body = html`<p>${landing.text}</p>${form({ action: landing.action, id: "link-landing-form", csrfToken, fields, submit: landing.submit })}`;
+  return layout(landing.title, body, { appName: ctx.rt.config.appName });
+}
+
+/** The landing as a Response, for handlers not yet returning outcomes. */
+export async function linkLanding(ctx: RequestContext, landing: LinkLanding): Promise<Response> {
+  const outcome = linkLandingOutcome(ctx, landing);
+  if (outcome.kind === "redirect") return redirectResponse(ctx, outcome.location);
+  return htmlResponse(ctx, 200, linkLandingPage(ctx, await issueCsrfToken(ctx), landing), LANDING_HEADERS);
 }

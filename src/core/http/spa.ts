@@ -1,4 +1,5 @@
 import type { RequestContext } from "../context.js";
+import { redirect, type Redirect } from "../outcome.js";
 import { redirectResponse } from "./respond.js";
 
 /**
@@ -6,14 +7,19 @@ import { redirectResponse } from "./respond.js";
  * the outcome as query parameters (`email`, `identity`, `success`/`error`/`info`, `token`). A path-only view is
  * placed on SECURITY_REDIRECT_HOST when set (a UI on another port in development).
  */
-export function spaRedirect(ctx: RequestContext, view: string, params: Record<string, string | undefined>): Response {
+export function spaRedirectTo(ctx: RequestContext, view: string, params: Record<string, string | undefined>): Redirect {
   const host = ctx.rt.config.urls.redirectHost;
   let target: URL;
   if (/^https?:\/\//i.test(view)) target = new URL(view);
   else target = new URL(view, host ? `${ctx.url.protocol}//${host}` : ctx.url.origin);
   for (const [k, v] of Object.entries(params)) if (v !== undefined) target.searchParams.set(k, v);
   const sameOrigin = target.origin === ctx.url.origin;
-  return redirectResponse(ctx, sameOrigin ? target.pathname + target.search : target.toString());
+  return redirect(sameOrigin ? target.pathname + target.search : target.toString());
+}
+
+/** The same redirect as a Response, for handlers not yet returning outcomes. */
+export function spaRedirect(ctx: RequestContext, view: string, params: Record<string, string | undefined>): Response {
+  return redirectResponse(ctx, spaRedirectTo(ctx, view, params).location);
 }
 
 export function spaMode(ctx: RequestContext): boolean {
