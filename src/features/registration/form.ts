@@ -51,7 +51,7 @@ export type RegistrationInput = z.output<typeof registrationShape> & Record<stri
  * by their own schemas below, so a bad value gets the field's message rather than a bare API_ERROR.
  */
 export function registrationInput(rt: Pick<Runtime, "userFields">): typeof registrationShape {
-  const appFields = Object.fromEntries(registerFields(rt).map(([name]) => [name, z.unknown()]));
+  const appFields = Object.fromEntries(registerFields(rt).map(([name]) => [name, z.unknown().optional()]));
   return registrationShape.extend(appFields) as unknown as typeof registrationShape;
 }
 
