@@ -121,7 +121,8 @@ export const getConfirmLinkRoute = (path: string) =>
     path,
     auth: "any",
     output: formPayload,
-    page: (ctx, props: PageProps<Record<string, never>, LinkLandingView>) => linkLandingPage(ctx, props.csrfToken, props.view!.linkLanding),
+    // Only the landing renders a page here; every other answer is a redirect.
+    page: (ctx, props: PageProps<Record<string, never>, LinkLandingView>) => (props.view ? linkLandingPage(ctx, props.csrfToken, props.view.linkLanding) : page(ctx, { ...props, view: undefined })),
     async handle(ctx, { params }) {
       const { rt } = ctx;
       const cfg = sliceOf(rt.config, confirmationSlice);
