@@ -9,8 +9,11 @@ import type { Flash } from "../pages/kit.js";
  */
 export type JsonPayload = Record<string, unknown>;
 
-/** What a browser gets where an API caller gets the payload: a redirect, or the route's page with view data. */
-export type BrowserAnswer<V> = { redirect: string } | { view: V; status?: number };
+/**
+ * What a browser gets where an API caller gets the payload: a redirect (with a flash message the next page
+ * shows), or the route's page with view data.
+ */
+export type BrowserAnswer<V> = { redirect: string; flash?: Flash } | { view: V; status?: number };
 
 export interface Ok<P extends JsonPayload = JsonPayload, V = unknown> {
   kind: "ok";

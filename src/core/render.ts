@@ -42,7 +42,7 @@ export async function render(ctx: RequestContext, outcome: Outcome<any, any>, ta
   switch (outcome.kind) {
     case "ok": {
       const answer = outcome.browser;
-      if (answer && "redirect" in answer) return redirectResponse(ctx, answer.redirect);
+      if (answer && "redirect" in answer) return browserRedirect(ctx, answer);
       return page(ctx, target, answer?.status ?? outcome.status ?? 200, { view: answer?.view }, outcome.headers);
     }
     case "form-errors": {
@@ -88,12 +88,15 @@ async function page(ctx: RequestContext, target: RenderTarget, status: number, p
   return htmlResponse(ctx, status, body, headers);
 }
 
+/** A browser sent elsewhere, with the flash message the next page shows (API callers never get one). */
+function browserRedirect(ctx: RequestContext, answer: { redirect: string; flash?: Flash }): Response {
+  if (answer.flash) setFlash(ctx, answer.flash.category, answer.flash.message);
+  return redirectResponse(ctx, answer.redirect);
+}
+
 function refusalPage(ctx: RequestContext, outcome: Refused): Response {
   const answer = outcome.browser;
-  if (answer && "redirect" in answer) {
-    if (answer.flash) setFlash(ctx, answer.flash.category, answer.flash.message);
-    return redirectResponse(ctx, answer.redirect);
-  }
+  if (answer && "redirect" in answer) return browserRedirect(ctx, answer);
   const text = outcome.refs.map((r) => r.text ?? ctx.rt.message(r.code, r.params));
   const back = answer && "back" in answer ? answer.back : undefined;
   const body = layout("Request refused", html`${text.map((t) => html`<p class="flash error">${t}</p>`)}${back ? html`<p><a href="${back}">Back</a></p>` : ""}`, {

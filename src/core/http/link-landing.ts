@@ -1,8 +1,7 @@
 import { form, html, layout } from "../../pages/kit.js";
 import type { RequestContext } from "../context.js";
-import { issueCsrfToken } from "../csrf.js";
-import { htmlResponse } from "./respond.js";
-import { spaMode, spaRedirect } from "./spa.js";
+import { ok, type Ok, type Redirect } from "../outcome.js";
+import { spaMode, spaRedirectTo } from "./spa.js";
 
 /**
  * Emailed links that sign in (magic link; confirmation link with auto-login). Unless `urls.signInLinksOnGet`
@@ -28,9 +27,18 @@ export interface LinkLanding {
   spaView: string | null;
 }
 
-export async function linkLanding(ctx: RequestContext, landing: LinkLanding): Promise<Response> {
-  if (spaMode(ctx) && landing.spaView) return spaRedirect(ctx, landing.spaView, landing.fields);
-  return htmlResponse(ctx, 200, linkLandingPage(ctx, landing, await issueCsrfToken(ctx)), LINK_LANDING_HEADERS);
+/** The view data a route's page receives for the landing (render it with `linkLandingPage`). */
+export interface LinkLandingView {
+  linkLanding: LinkLanding;
+}
+
+/**
+ * The landing as an outcome: the SPA's view, or the page (the route's page renders `view.linkLanding` with
+ * `linkLandingPage`). An API caller gets a CSRF token to POST the link with.
+ */
+export function linkLandingOutcome(ctx: RequestContext, landing: LinkLanding): Ok<Record<string, never>, LinkLandingView> | Redirect {
+  if (spaMode(ctx) && landing.spaView) return spaRedirectTo(ctx, landing.spaView, landing.fields);
+  return ok({}, { csrf: true, browser: { view: { linkLanding: landing } }, headers: { ...LINK_LANDING_HEADERS } });
 }
 
 /** The landing page itself (for routes that return outcomes: answer it with LINK_LANDING_HEADERS). */

@@ -1,4 +1,5 @@
 import type { RequestContext } from "../context.js";
+import { redirect, type Redirect } from "../outcome.js";
 import { redirectResponse } from "./respond.js";
 
 /**
@@ -6,11 +7,7 @@ import { redirectResponse } from "./respond.js";
  * the outcome as query parameters (`email`, `identity`, `success`/`error`/`info`, `token`). A path-only view is
  * placed on SECURITY_REDIRECT_HOST when set (a UI on another port in development).
  */
-export function spaRedirect(ctx: RequestContext, view: string, params: Record<string, string | undefined>): Response {
-  return redirectResponse(ctx, spaLocation(ctx, view, params));
-}
-
-/** Where spaRedirect sends the browser (for handlers that return outcomes). */
+/** Where the browser goes (a path on the same origin, else the absolute URL). */
 export function spaLocation(ctx: RequestContext, view: string, params: Record<string, string | undefined>): string {
   const host = ctx.rt.config.urls.redirectHost;
   let target: URL;
@@ -19,6 +16,16 @@ export function spaLocation(ctx: RequestContext, view: string, params: Record<st
   for (const [k, v] of Object.entries(params)) if (v !== undefined) target.searchParams.set(k, v);
   const sameOrigin = target.origin === ctx.url.origin;
   return sameOrigin ? target.pathname + target.search : target.toString();
+}
+
+/** The SPA redirect as an outcome. */
+export function spaRedirectTo(ctx: RequestContext, view: string, params: Record<string, string | undefined>): Redirect {
+  return redirect(spaLocation(ctx, view, params));
+}
+
+/** The same redirect as a Response, for code not returning outcomes. */
+export function spaRedirect(ctx: RequestContext, view: string, params: Record<string, string | undefined>): Response {
+  return redirectResponse(ctx, spaLocation(ctx, view, params));
 }
 
 export function spaMode(ctx: RequestContext): boolean {

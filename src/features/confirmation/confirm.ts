@@ -1,22 +1,27 @@
+import { z } from "zod";
 import { recordAudit } from "../../core/audit.js";
+import { hookVeto } from "../../core/complete-sign-in.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
-import { issueCsrfToken } from "../../core/csrf.js";
 import { afterCommit } from "../../core/after-commit.js";
-import { autoSignInVetoed, runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
-import { setFlash, takeFlashes } from "../../core/http/flash.js";
-import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
-import { linkLanding, linkSignsInOnGet } from "../../core/http/link-landing.js";
-import { spaMode, spaRedirect } from "../../core/http/spa.js";
+import { defineRoute } from "../../core/define-route.js";
+import { autoSignInVetoed, runAfterHook, runBeforeHook } from "../../core/hooks.js";
+import { setFlash } from "../../core/http/flash.js";
+import { linkLandingOutcome, linkLandingPage, linkSignsInOnGet, type LinkLandingView } from "../../core/http/link-landing.js";
+import { spaMode, spaRedirectTo } from "../../core/http/spa.js";
 import { humanizeSeconds } from "../../core/humanize.js";
-import { readInput, text } from "../../core/input.js";
+import { text } from "../../core/input.js";
 import { fingerprint, verifyLinkToken } from "../../core/link-tokens.js";
 import { nowOrAfterAnswer } from "../../core/deferred.js";
 import { deliverMail } from "../../core/mail-delivery.js";
 import { proveMailbox } from "../../core/mailbox-proof.js";
+import { fieldError, ok, redirect, type Redirect } from "../../core/outcome.js";
 import { normalizeEmailAddress } from "../../core/policy/index.js";
+import type { PageProps } from "../../core/render.js";
 import type { Runtime } from "../../core/runtime.js";
+import { formPayload } from "../../core/schemas.js";
 import type { UserRecord } from "../../datastore/contracts.js";
+import type { Flash } from "../../pages/kit.js";
 import { confirmationSlice } from "./config.js";
 import { confirmationLink } from "./links.js";
 import { confirmPage } from "./pages.js";
@@ -26,56 +31,79 @@ import { confirmPage } from "./pages.js";
  * always answered with a redirect (a page with a flash message, or the SPA's views with query parameters).
  * Confirming never signs anyone in unless AUTO_LOGIN_AFTER_CONFIRM, and then only through the pipeline.
  */
-export async function getConfirm(ctx: RequestContext): Promise<Response> {
-  const csrfToken = await issueCsrfToken(ctx);
-  if (ctx.wantsJson) return jsonResponse(ctx, 200, { csrf_token: csrfToken });
-  return htmlResponse(ctx, 200, confirmPage(ctx, { action: ctx.rt.url(sliceOf(ctx.rt.config, confirmationSlice).url), csrfToken, flashes: takeFlashes(ctx) }));
+interface ConfirmView {
+  flashes: Flash[];
 }
 
-export async function postConfirm(ctx: RequestContext): Promise<Response> {
-  const { rt } = ctx;
-  const cfg = sliceOf(rt.config, confirmationSlice);
-  const input = await readInput(ctx, { email: text() });
-  const action = rt.url(cfg.url);
-  const fail = async (errors: FieldErrors): Promise<Response> =>
-    ctx.wantsJson ? formErrorJson(ctx, errors) : htmlResponse(ctx, 200, confirmPage(ctx, { action, csrfToken: await issueCsrfToken(ctx), email: input.email ?? "", errors }));
-
-  const normalized = normalizeEmailAddress(input.email);
-  if (!normalized.ok) return fail({ email: [{ code: normalized.code }] });
-  const email = normalized.email;
-  const user = await rt.datastore.users.findByEmail(email);
-  const veto = await runBeforeHook(ctx, "send_confirmation", user);
-  if (veto) return fail(vetoErrors(veto));
-
-  const generic = rt.config.returnGenericResponses;
-  if (!user || user.confirmedAt) {
-    const reason = user ? "ALREADY_CONFIRMED" : "USER_DOES_NOT_EXIST";
-    await recordAudit(ctx, { event: "confirm_instructions", outcome: "failure", user, identity: email, details: { reason } });
-    if (!generic) return fail({ email: [{ code: reason }] });
-  } else {
-    await recordAudit(ctx, { event: "confirm_instructions", outcome: "success", user });
-    // With generic responses, what only a real unconfirmed account gets (link, event, mail, after-hook) runs after
-    // the answer: its timing must not tell known addresses from unknown ones.
-    await nowOrAfterAnswer(ctx, generic, "confirmation_instructions", user, async () => {
-      const link = confirmationLink(ctx, user);
-      await rt.events.emit("confirm_instructions_sent", { user, token: link.token });
-      await deliverMail(
-        ctx,
-        "confirmation_instructions",
-        user.email,
-        { user, email: user.email, confirmation_link: link.url, confirmation_token: link.token, within: humanizeSeconds(cfg.withinSeconds), subject: cfg.emailSubject },
-        user,
-      );
-      await runAfterHook(ctx, "send_confirmation", user);
-    });
-  }
-  const csrfToken = await issueCsrfToken(ctx);
-  if (ctx.wantsJson) return jsonResponse(ctx, 200, { csrf_token: csrfToken });
-  const flashes = [{ category: "info" as const, message: rt.message("CONFIRMATION_REQUEST", { email }) }];
-  return htmlResponse(ctx, 200, confirmPage(ctx, { action, csrfToken, flashes }));
+function page(ctx: RequestContext, props: PageProps<{ email?: string }, ConfirmView>): string {
+  const action = ctx.rt.url(sliceOf(ctx.rt.config, confirmationSlice).url);
+  const flashes = props.view?.flashes ?? (props.errors ? [] : props.takeFlashes());
+  return confirmPage(ctx, { action, csrfToken: props.csrfToken, email: props.errors ? props.input.email ?? "" : undefined, errors: props.errors, flashes });
 }
 
-type Outcome =
+export const getConfirmRoute = (path: string) =>
+  defineRoute({
+    id: "confirm.form",
+    summary: "The form to ask for new confirmation instructions: a CSRF token to post it with.",
+    method: "GET",
+    path,
+    auth: "any",
+    output: formPayload,
+    page,
+    async handle() {
+      return ok({}, { csrf: true });
+    },
+  });
+
+export const postConfirmRoute = (path: string) =>
+  defineRoute({
+    id: "confirm",
+    summary: "Mail new confirmation instructions (with generic responses, the same answer for any address).",
+    method: "POST",
+    path,
+    auth: "any",
+    input: z.object({ email: text() }),
+    output: formPayload,
+    page,
+    async handle(ctx, { input }) {
+      const { rt } = ctx;
+      const cfg = sliceOf(rt.config, confirmationSlice);
+      const normalized = normalizeEmailAddress(input.email);
+      if (!normalized.ok) return fieldError("email", normalized.code);
+      const email = normalized.email;
+      const user = await rt.datastore.users.findByEmail(email);
+      const veto = await hookVeto(ctx, "send_confirmation", user);
+      if (veto) return veto;
+
+      const generic = rt.config.returnGenericResponses;
+      if (!user || user.confirmedAt) {
+        const reason = user ? "ALREADY_CONFIRMED" : "USER_DOES_NOT_EXIST";
+        await recordAudit(ctx, { event: "confirm_instructions", outcome: "failure", user, identity: email, details: { reason } });
+        if (!generic) return fieldError("email", reason);
+      } else {
+        await recordAudit(ctx, { event: "confirm_instructions", outcome: "success", user });
+        // With generic responses, what only a real unconfirmed account gets (link, event, mail, after-hook) runs after
+        // the answer: its timing must not tell known addresses from unknown ones.
+        await nowOrAfterAnswer(ctx, generic, "confirmation_instructions", user, async () => {
+          const link = confirmationLink(ctx, user);
+          await rt.events.emit("confirm_instructions_sent", { user, token: link.token });
+          await deliverMail(
+            ctx,
+            "confirmation_instructions",
+            user.email,
+            { user, email: user.email, confirmation_link: link.url, confirmation_token: link.token, within: humanizeSeconds(cfg.withinSeconds), subject: cfg.emailSubject },
+            user,
+          );
+          await runAfterHook(ctx, "send_confirmation", user);
+        });
+      }
+      // Browsers see the form again, saying where the instructions went.
+      const flashes: Flash[] = [{ category: "info", message: rt.message("CONFIRMATION_REQUEST", { email }) }];
+      return ok({}, { csrf: true, browser: { view: { flashes } } });
+    },
+  });
+
+type LinkResult =
   | { kind: "confirmed"; user: UserRecord; signedIn: boolean; secondFactorPage?: string }
   | { kind: "already"; user: UserRecord }
   | { kind: "error"; reason: "invalid" | "expired" | "vetoed"; text: string; user: UserRecord | null };
@@ -83,28 +111,51 @@ type Outcome =
 /**
  * GET of the emailed link. With AUTO_LOGIN_AFTER_CONFIRM a link that would confirm (and so sign in) is not used
  * by the GET unless `urls.signInLinksOnGet`: the page's button (or the SPA) POSTs it (core/http/link-landing.ts).
+ * An API caller gets a CSRF token to POST it with.
  */
-export async function getConfirmToken(ctx: RequestContext, params: Record<string, string>): Promise<Response> {
-  const { rt } = ctx;
-  const cfg = sliceOf(rt.config, confirmationSlice);
-  const token = params.token ?? "";
-  if (cfg.autoLoginAfterConfirm && !linkSignsInOnGet(ctx) && (await wouldConfirm(rt, token, cfg.withinSeconds))) {
-    return linkLanding(ctx, {
-      title: "Confirm your email address",
-      text: `Confirm your email address and sign in to ${rt.config.appName}.`,
-      submit: "Confirm and sign in",
-      action: rt.url(`${cfg.url}/${encodeURIComponent(token)}`),
-      fields: { token },
-      spaView: cfg.linkView,
-    });
-  }
-  return answer(ctx, await confirmByToken(ctx, params.token));
-}
+export const getConfirmLinkRoute = (path: string) =>
+  defineRoute({
+    id: "confirm.link",
+    summary: "The emailed confirmation link: confirms and redirects (with auto-login, a page whose button POSTs the link).",
+    method: "GET",
+    path,
+    auth: "any",
+    output: formPayload,
+    // Only the landing renders a page here; every other answer is a redirect.
+    page: (ctx, props: PageProps<Record<string, never>, LinkLandingView>) => (props.view ? linkLandingPage(ctx, props.view.linkLanding, props.csrfToken) : page(ctx, { ...props, view: undefined })),
+    async handle(ctx, { params }) {
+      const { rt } = ctx;
+      const cfg = sliceOf(rt.config, confirmationSlice);
+      const token = params.token ?? "";
+      if (cfg.autoLoginAfterConfirm && !linkSignsInOnGet(ctx) && (await wouldConfirm(rt, token, cfg.withinSeconds))) {
+        return linkLandingOutcome(ctx, {
+          title: "Confirm your email address",
+          text: `Confirm your email address and sign in to ${rt.config.appName}.`,
+          submit: "Confirm and sign in",
+          action: rt.url(`${cfg.url}/${encodeURIComponent(token)}`),
+          fields: { token },
+          spaView: cfg.linkView,
+        });
+      }
+      return answer(ctx, await confirmByToken(ctx, params.token));
+    },
+  });
 
-/** POST of the link (its landing page, an SPA, or a client that POSTs like FS allows). */
-export async function postConfirmToken(ctx: RequestContext, params: Record<string, string>): Promise<Response> {
-  return answer(ctx, await confirmByToken(ctx, params.token));
-}
+/**
+ * POST of the link (its landing page, an SPA, or a client that POSTs like FS allows). FS registers POST too;
+ * being unsafe, it passes the CSRF check first. It always uses the link.
+ */
+export const postConfirmLinkRoute = (path: string) =>
+  defineRoute({
+    id: "confirm.link.post",
+    summary: "Use the emailed confirmation link (answered with a redirect, as its GET).",
+    method: "POST",
+    path,
+    auth: "any",
+    async handle(ctx, { params }) {
+      return answer(ctx, await confirmByToken(ctx, params.token));
+    },
+  });
 
 /** True when the link is valid, unexpired, and its account is still unconfirmed (reads only). */
 async function wouldConfirm(rt: Runtime, token: string, withinSeconds: number): Promise<boolean> {
@@ -113,7 +164,7 @@ async function wouldConfirm(rt: Runtime, token: string, withinSeconds: number): 
   return user !== null && user.confirmedAt === null;
 }
 
-async function confirmByToken(ctx: RequestContext, token: string | undefined): Promise<Outcome> {
+async function confirmByToken(ctx: RequestContext, token: string | undefined): Promise<LinkResult> {
   const { rt } = ctx;
   const cfg = sliceOf(rt.config, confirmationSlice);
   let check = verifyLinkToken(rt, "confirm", token, cfg.withinSeconds);
@@ -164,6 +215,9 @@ async function confirmByToken(ctx: RequestContext, token: string | undefined): P
     const result = await afterCommit(rt, "the sign-in after confirmation", () =>
       rt.pipeline.signIn(ctx, { user: confirmed, authnVia: ["confirm"], remember: false, kind: "session", includeAuthToken: false }),
     );
+    // The link's own answer (a redirect for every caller, with the SPA's parameters) stays, so completeSignIn's
+    // JSON answer does not fit; its after-hook does: after.login follows before.login, as for every sign-in.
+    if (result?.kind === "signed-in") await afterCommit(rt, "the after.login hook", () => runAfterHook(ctx, "login", confirmed));
     // A second factor is still needed: the browser continues there (its pending state is set), as in FS.
     const next = result?.kind === "interrupt" && typeof result.response.redirect === "string" ? result.response.redirect : undefined;
     return { kind: "confirmed", user, signedIn: result?.kind === "signed-in", ...(next ? { secondFactorPage: next } : {}) };
@@ -178,29 +232,30 @@ async function linkUser(rt: Runtime, data: string[]): Promise<UserRecord | null>
   return user && fingerprint(user.email) === data[1] ? user : null;
 }
 
-function answer(ctx: RequestContext, outcome: Outcome): Response {
+/** The link's answer: the same redirect for every caller (FS), with a flash for pages or the SPA's query parameters. */
+function answer(ctx: RequestContext, result: LinkResult): Redirect {
   const { rt } = ctx;
   const cfg = sliceOf(rt.config, confirmationSlice);
   const loginPage = rt.url(rt.config.urls.login);
   const errorView = cfg.confirmErrorView ?? rt.url(cfg.url);
-  if (outcome.kind === "confirmed") {
+  if (result.kind === "confirmed") {
     const text = rt.message("EMAIL_CONFIRMED");
-    const target = outcome.secondFactorPage ?? cfg.postConfirmView ?? (outcome.signedIn ? rt.config.urls.postLoginView : loginPage);
+    const target = result.secondFactorPage ?? cfg.postConfirmView ?? (result.signedIn ? rt.config.urls.postLoginView : loginPage);
     if (spaMode(ctx)) {
-      const { user } = outcome;
-      const tf = outcome.secondFactorPage ? { tf_required: "1" } : {};
-      return spaRedirect(ctx, cfg.postConfirmView ?? (outcome.signedIn ? rt.config.urls.postLoginView : loginPage), { email: user.email, identity: user.username ?? user.email, success: text, ...tf });
+      const { user } = result;
+      const tf = result.secondFactorPage ? { tf_required: "1" } : {};
+      return spaRedirectTo(ctx, cfg.postConfirmView ?? (result.signedIn ? rt.config.urls.postLoginView : loginPage), { email: user.email, identity: user.username ?? user.email, success: text, ...tf });
     }
     setFlash(ctx, "success", text);
-    return redirectResponse(ctx, target);
+    return redirect(target);
   }
-  if (outcome.kind === "already") {
+  if (result.kind === "already") {
     const text = rt.message("ALREADY_CONFIRMED");
-    if (spaMode(ctx)) return spaRedirect(ctx, errorView, { info: text });
+    if (spaMode(ctx)) return spaRedirectTo(ctx, errorView, { info: text });
     setFlash(ctx, "info", text);
-    return redirectResponse(ctx, cfg.postConfirmView ?? loginPage);
+    return redirect(cfg.postConfirmView ?? loginPage);
   }
-  if (spaMode(ctx)) return spaRedirect(ctx, errorView, { error: outcome.text });
-  setFlash(ctx, "error", outcome.text);
-  return redirectResponse(ctx, errorView);
+  if (spaMode(ctx)) return spaRedirectTo(ctx, errorView, { error: result.text });
+  setFlash(ctx, "error", result.text);
+  return redirect(errorView);
 }

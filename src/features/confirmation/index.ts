@@ -4,7 +4,7 @@ import type { Feature } from "../../core/feature.js";
 import { humanizeSeconds } from "../../core/humanize.js";
 import { signInProvesMailbox } from "../../core/mailbox-proof.js";
 import { confirmationSlice } from "./config.js";
-import { getConfirm, getConfirmToken, postConfirm, postConfirmToken } from "./confirm.js";
+import { getConfirmLinkRoute, getConfirmRoute, postConfirmLinkRoute, postConfirmRoute } from "./confirm.js";
 import { confirmationInstructions } from "./emails.js";
 import { confirmationLink } from "./links.js";
 
@@ -29,14 +29,7 @@ export const confirmationFeature: Feature = {
   },
   routes(rt) {
     const { url } = sliceOf(rt.config, confirmationSlice);
-    return [
-      { method: "GET", path: url, auth: "any", handler: (ctx) => getConfirm(ctx) },
-      { method: "POST", path: url, auth: "any", handler: (ctx) => postConfirm(ctx) },
-      { method: "GET", path: `${url}/:token`, auth: "any", handler: (ctx, _caller, params) => getConfirmToken(ctx, params) },
-      // FS registers POST too; being unsafe, it passes the CSRF check first. It always uses the link (the GET may
-      // only show a page: see getConfirmToken).
-      { method: "POST", path: `${url}/:token`, auth: "any", handler: (ctx, _caller, params) => postConfirmToken(ctx, params) },
-    ];
+    return [getConfirmRoute(url), postConfirmRoute(url), getConfirmLinkRoute(`${url}/:token`), postConfirmLinkRoute(`${url}/:token`)];
   },
   signInChecks(rt) {
     const cfg = sliceOf(rt.config, confirmationSlice);

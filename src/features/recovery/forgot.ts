@@ -1,16 +1,19 @@
+import { z } from "zod";
 import { recordAudit } from "../../core/audit.js";
+import { hookVeto } from "../../core/complete-sign-in.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
-import { issueCsrfToken } from "../../core/csrf.js";
-import { runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
-import { setFlash, takeFlashes } from "../../core/http/flash.js";
-import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
+import { defineRoute } from "../../core/define-route.js";
+import { runAfterHook } from "../../core/hooks.js";
 import { humanizeSeconds } from "../../core/humanize.js";
-import { readInput, text } from "../../core/input.js";
+import { text } from "../../core/input.js";
 import { nowOrAfterAnswer } from "../../core/deferred.js";
 import { deliverMail } from "../../core/mail-delivery.js";
 import type { MessageKey } from "../../core/messages.js";
+import { fieldError, ok, type Outcome } from "../../core/outcome.js";
 import { normalizeEmailAddress } from "../../core/policy/email.js";
+import type { PageProps } from "../../core/render.js";
+import { formPayload } from "../../core/schemas.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { recoverySlice } from "./config.js";
 import type { ResetInstructionsContext } from "./emails.js";
@@ -26,13 +29,24 @@ import { resetLink } from "./token.js";
  * before answering: one lookup and one audit row. What only the eligible case does (link, event, after-hook,
  * rendering and delivering the mail) runs after the answer (core/deferred.ts), so timing does not tell either. With generic responses off, FS's specific errors.
  */
-export async function getForgot(ctx: RequestContext): Promise<Response> {
-  const { rt } = ctx;
-  const csrfToken = await issueCsrfToken(ctx);
-  if (ctx.wantsJson) return jsonResponse(ctx, 200, { csrf_token: csrfToken });
-  const action = rt.url(sliceOf(rt.config, recoverySlice).resetUrl);
-  return htmlResponse(ctx, 200, forgotPage(ctx, { action, csrfToken, flashes: takeFlashes(ctx) }));
+function page(ctx: RequestContext, props: PageProps<{ email?: string }>): string {
+  const action = ctx.rt.url(sliceOf(ctx.rt.config, recoverySlice).resetUrl);
+  return forgotPage(ctx, { action, csrfToken: props.csrfToken, email: props.input.email, errors: props.errors, flashes: props.errors ? [] : props.takeFlashes() });
 }
+
+export const getForgotRoute = (path: string) =>
+  defineRoute({
+    id: "reset.form",
+    summary: "The forgot-password form: a CSRF token to post it with.",
+    method: "GET",
+    path,
+    auth: "any",
+    output: formPayload,
+    page,
+    async handle() {
+      return ok({}, { csrf: true });
+    },
+  });
 
 type Refusal = Extract<MessageKey, "USER_DOES_NOT_EXIST" | "DISABLED_ACCOUNT" | "CONFIRMATION_REQUIRED">;
 
@@ -43,28 +57,36 @@ function refusalFor(ctx: RequestContext, user: UserRecord | null): Refusal | nul
   return null;
 }
 
-export async function postForgot(ctx: RequestContext): Promise<Response> {
+export const postForgotRoute = (path: string) =>
+  defineRoute({
+    id: "reset",
+    summary: "Mail a password reset link (with generic responses, the same answer for any address).",
+    method: "POST",
+    path,
+    auth: "any",
+    input: z.object({ email: text() }),
+    output: formPayload,
+    page,
+    handle: (ctx, { input }) => forgot(ctx, input.email),
+  });
+
+async function forgot(ctx: RequestContext, rawEmail: string | undefined): Promise<Outcome<Record<string, never>>> {
   const { rt } = ctx;
   const cfg = sliceOf(rt.config, recoverySlice);
-  const action = rt.url(cfg.resetUrl);
-  const input = await readInput(ctx, { email: text() });
-  const fail = async (errors: FieldErrors): Promise<Response> =>
-    ctx.wantsJson ? formErrorJson(ctx, errors) : htmlResponse(ctx, 200, forgotPage(ctx, { action, csrfToken: await issueCsrfToken(ctx), email: input.email, errors }));
-
   // Shape errors say nothing about accounts, so they are reported in generic mode too.
-  const address = normalizeEmailAddress(input.email ?? null);
-  if (!address.ok) return fail({ email: [{ code: address.code }] });
+  const address = normalizeEmailAddress(rawEmail ?? null);
+  if (!address.ok) return fieldError("email", address.code);
   const email = address.email;
   const user = await rt.datastore.users.findByEmail(email);
-  const veto = await runBeforeHook(ctx, "forgot_password", user);
-  if (veto) return fail(vetoErrors(veto));
+  const veto = await hookVeto(ctx, "forgot_password", user);
+  if (veto) return veto;
 
   const generic = rt.config.returnGenericResponses;
   const refusal = refusalFor(ctx, user);
   if (refusal || !user) {
     await recordAudit(ctx, { event: "reset_password_instructions_sent", outcome: "failure", user, identity: email, details: { reason: refusal } });
-    if (!generic) return fail({ email: [{ code: refusal ?? "USER_DOES_NOT_EXIST" }] });
-    return requested(ctx, action, email);
+    if (!generic) return fieldError("email", refusal ?? "USER_DOES_NOT_EXIST");
+    return requested(ctx, email);
   }
 
   await recordAudit(ctx, { event: "reset_password_instructions_sent", outcome: "success", user, details: { mailed: cfg.sendPasswordResetEmail } });
@@ -85,13 +107,12 @@ export async function postForgot(ctx: RequestContext): Promise<Response> {
     // deliverMail never rejects (a failure is logged and audited as mail_failed); the user can ask again.
     await deliverMail(ctx, "reset_instructions", user.email, context, user);
   });
-  return requested(ctx, action, email);
+  return requested(ctx, email);
 }
 
-async function requested(ctx: RequestContext, action: string, email: string): Promise<Response> {
+/** Asked: `{csrf_token}`; browsers go back to the form, whose flash says what happens next. */
+function requested(ctx: RequestContext, email: string): Outcome<Record<string, never>> {
   const { rt } = ctx;
-  if (ctx.wantsJson) return jsonResponse(ctx, 200, { csrf_token: await issueCsrfToken(ctx) });
   const message = rt.config.returnGenericResponses ? rt.message("GENERIC_RECOVERY") : rt.message("PASSWORD_RESET_REQUEST", { email });
-  setFlash(ctx, "info", message);
-  return redirectResponse(ctx, action);
+  return ok({}, { csrf: true, browser: { redirect: rt.url(sliceOf(rt.config, recoverySlice).resetUrl), flash: { category: "info", message } } });
 }

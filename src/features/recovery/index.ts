@@ -1,20 +1,27 @@
 import "./registry.js";
 import { sliceOf } from "../../core/config/slice.js";
+import type { DeclaredRoute } from "../../core/define-route.js";
 import type { Feature } from "../../core/feature.js";
 import { externalUrl } from "../../core/http/links.js";
 import { humanizeSeconds } from "../../core/humanize.js";
 import { recoverySlice } from "./config.js";
 import { resetInstructions, resetNotice } from "./emails.js";
-import { getForgot, postForgot } from "./forgot.js";
-import { getReset, postReset } from "./reset.js";
+import { getForgotRoute, postForgotRoute } from "./forgot.js";
+import { getResetRoute, postResetRoute } from "./reset.js";
 import { resetLink } from "./token.js";
 
 export { recoverySlice, type RecoveryConfig } from "./config.js";
 
-/** Pages carrying a reset token in their URL must not leak it through the Referer header. */
-function noReferrer(response: Response): Response {
-  response.headers.set("referrer-policy", "no-referrer");
-  return response;
+/** Pages carrying a reset token in their URL must not leak it through the Referer header (every answer of the route). */
+function noReferrer(route: DeclaredRoute): DeclaredRoute {
+  return {
+    ...route,
+    async handler(ctx, caller, params) {
+      const response = await route.handler(ctx, caller, params);
+      response.headers.set("referrer-policy", "no-referrer");
+      return response;
+    },
+  };
 }
 
 /**
@@ -39,11 +46,6 @@ export const recoveryFeature: Feature = {
   },
   routes(rt) {
     const { resetUrl } = sliceOf(rt.config, recoverySlice);
-    return [
-      { method: "GET", path: resetUrl, auth: "any", handler: (ctx) => getForgot(ctx) },
-      { method: "POST", path: resetUrl, auth: "any", handler: (ctx) => postForgot(ctx) },
-      { method: "GET", path: `${resetUrl}/:token`, auth: "any", handler: async (ctx, _caller, params) => noReferrer(await getReset(ctx, params.token ?? "")) },
-      { method: "POST", path: `${resetUrl}/:token`, auth: "any", handler: async (ctx, caller, params) => noReferrer(await postReset(ctx, caller, params.token ?? "")) },
-    ];
+    return [getForgotRoute(resetUrl), postForgotRoute(resetUrl), noReferrer(getResetRoute(`${resetUrl}/:token`)), noReferrer(postResetRoute(`${resetUrl}/:token`))];
   },
 };

@@ -1,6 +1,8 @@
 import { recordAudit } from "../../core/audit.js";
 import { sliceOf } from "../../core/config/slice.js";
+import type { SignedInPayload } from "../../core/complete-sign-in.js";
 import type { RequestContext } from "../../core/context.js";
+import type { Ok } from "../../core/outcome.js";
 import { externalUrl } from "../../core/http/links.js";
 import { nowOrAfterAnswer } from "../../core/deferred.js";
 import { deliverMail } from "../../core/mail-delivery.js";
@@ -22,7 +24,7 @@ export async function answerTaken(
   ctx: RequestContext,
   form: RegistrationForm,
   found: { emailOwner: UserRecord | null; usernameOwner: UserRecord | null; usernameTaken?: boolean; hashed: boolean },
-): Promise<Response> {
+): Promise<Ok<SignedInPayload, never>> {
   const { rt } = ctx;
   const cfg = sliceOf(rt.config, registrationSlice);
   const { emailOwner, usernameOwner } = found;
@@ -68,7 +70,7 @@ export async function answerTaken(
       await deliverMail(ctx, "welcome_existing_username", form.email, { email: form.email, username: form.username, subject: cfg.emailSubject });
     }
   });
-  return answerRegistered(ctx, form, lookalike(ctx, form), { signedIn: false });
+  return answerRegistered(ctx, form, lookalike(ctx, form));
 }
 
 /** What a freshly created account for this form would look like (never stored). */

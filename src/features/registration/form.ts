@@ -1,9 +1,11 @@
+import { z } from "zod";
 import { parseUserField, registrable, type UserFieldSpec } from "../../core/public-user.js";
 import type { RequestContext } from "../../core/context.js";
+import type { Runtime } from "../../core/runtime.js";
 import { sliceOf } from "../../core/config/slice.js";
 import { safeRedirect } from "../../core/http/redirects.js";
 import type { FieldErrors, MessageRef } from "../../core/http/respond.js";
-import { readInput, text } from "../../core/input.js";
+import { text } from "../../core/input.js";
 import { checkNewPassword, checkUsername, normalizeEmailAddress } from "../../core/policy/index.js";
 import { registrationSlice } from "./config.js";
 
@@ -37,19 +39,28 @@ export interface FormEcho {
 const RESERVED = new Set(["email", "username", "password", "password_confirm", "next", "csrf_token", "__proto__", "constructor", "prototype"]);
 
 /** The app's user fields that /register accepts (`register`, which defaults to `update`). */
-export function registerFields(ctx: RequestContext): [string, UserFieldSpec][] {
-  return Object.entries(ctx.rt.userFields).filter(([name, spec]) => registrable(spec) && !RESERVED.has(name));
+export function registerFields(rt: Pick<Runtime, "userFields">): [string, UserFieldSpec][] {
+  return Object.entries(rt.userFields).filter(([name, spec]) => registrable(spec) && !RESERVED.has(name));
 }
 
-const shape = { email: text(), username: text(), password: text(), password_confirm: text(), next: text() };
+const registrationShape = z.object({ email: text(), username: text(), password: text(), password_confirm: text(), next: text() });
+export type RegistrationInput = z.output<typeof registrationShape> & Record<string, unknown>;
 
-export async function readRegistrationForm(
+/**
+ * The form's fields and the app's declared user fields: those are read as submitted (any JSON value) and judged
+ * by their own schemas below, so a bad value gets the field's message rather than a bare API_ERROR.
+ */
+export function registrationInput(rt: Pick<Runtime, "userFields">): typeof registrationShape {
+  const appFields = Object.fromEntries(registerFields(rt).map(([name]) => [name, z.unknown().optional()]));
+  return registrationShape.extend(appFields) as unknown as typeof registrationShape;
+}
+
+export async function checkRegistrationForm(
   ctx: RequestContext,
+  input: RegistrationInput,
 ): Promise<{ ok: true; form: RegistrationForm; echo: FormEcho } | { ok: false; errors: FieldErrors; echo: FormEcho }> {
   const { rt } = ctx;
   const cfg = sliceOf(rt.config, registrationSlice);
-  const input = await readInput(ctx, shape);
-  const body = (await ctx.body()).fields;
   const rawNext = input.next ?? ctx.url.searchParams.get("next");
   const next = rawNext ? safeRedirect(rawNext, ctx.appOrigin(), rt.config) : null;
   const echo: FormEcho = { email: input.email ?? "", username: input.username ?? "", fields: {}, next };
@@ -83,8 +94,8 @@ export async function readRegistrationForm(
   if (usernameError) errors.username = [usernameError];
 
   const profile: Record<string, unknown> = {};
-  for (const [name, spec] of registerFields(ctx)) {
-    const raw = body[name];
+  for (const [name, spec] of registerFields(rt)) {
+    const raw = input[name];
     if (typeof raw === "string") echo.fields[name] = raw;
     const parsed = parseUserField(spec, raw);
     if (!parsed.ok) errors[name] = [{ code: "INVALID_FIELD", text: parsed.text }];

@@ -3,7 +3,7 @@ import { sliceOf } from "../../core/config/slice.js";
 import type { Feature } from "../../core/feature.js";
 import { registrationSlice } from "./config.js";
 import { welcome, welcomeExisting, welcomeExistingUsername } from "./emails.js";
-import { getRegister, postRegister } from "./register.js";
+import { getRegisterRoute, postRegisterRoute } from "./register.js";
 
 /** Self-service registration (FS REGISTERABLE): GET/POST /register and the welcome mails. */
 export const registrationFeature: Feature = {
@@ -13,10 +13,7 @@ export const registrationFeature: Feature = {
   emails: { welcome, welcome_existing: welcomeExisting, welcome_existing_username: welcomeExistingUsername },
   routes(rt) {
     const { url } = sliceOf(rt.config, registrationSlice);
-    return [
-      { method: "GET", path: url, auth: "any", handler: (ctx, caller) => getRegister(ctx, caller) },
-      { method: "POST", path: url, auth: "anonymous-only", handler: (ctx) => postRegister(ctx) },
-    ];
+    return [getRegisterRoute(url), postRegisterRoute(url, rt)];
   },
 };
 

@@ -22,7 +22,7 @@ export function registerPage(ctx: RequestContext, options: { csrfToken: string; 
   if (cfg.passwordConfirmRequired) {
     fields.push({ name: "password_confirm", label: "Retype password", type: "password", autocomplete: "new-password", required: true, errors: errorsFor("password_confirm") });
   }
-  for (const [name] of registerFields(ctx)) {
+  for (const [name] of registerFields(rt)) {
     fields.push({ name, label: name.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase()), value: echo.fields?.[name] ?? "", errors: errorsFor(name) });
   }
   const next = echo.next ?? null;

@@ -1,22 +1,23 @@
 import { recordAudit } from "../../core/audit.js";
+import { completeSignIn, hookVeto, type SignedInPayload } from "../../core/complete-sign-in.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
-import { issueCsrfToken } from "../../core/csrf.js";
 import { afterCommit } from "../../core/after-commit.js";
-import { autoSignInVetoed, runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
-import { setFlash, takeFlashes } from "../../core/http/flash.js";
+import { defineRoute } from "../../core/define-route.js";
+import { autoSignInVetoed, runAfterHook } from "../../core/hooks.js";
 import { safeRedirect } from "../../core/http/redirects.js";
-import { formErrorJson, htmlResponse, jsonResponse, plainErrorJson, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
-import { userPayload } from "../../core/http/user-payload.js";
-import { interruptResponse } from "../../core/http/interrupt.js";
-import type { Caller } from "../../core/identity.js";
+import type { FieldErrors } from "../../core/http/respond.js";
 import { nowOrAfterAnswer } from "../../core/deferred.js";
 import { deliverMail } from "../../core/mail-delivery.js";
+import { formErrors, ok, refused, type Outcome } from "../../core/outcome.js";
+import type { PageProps } from "../../core/render.js";
+import type { Runtime } from "../../core/runtime.js";
+import { formPayload, signedIn } from "../../core/schemas.js";
 import { DuplicateError, type UserRecord } from "../../datastore/contracts.js";
 import { registrationSlice } from "./config.js";
-import { answerRegistered } from "./answer.js";
+import { answerRegistered, registeredView } from "./answer.js";
 import { answerTaken } from "./existing.js";
-import { readRegistrationForm, type FormEcho, type RegistrationForm } from "./form.js";
+import { checkRegistrationForm, registrationInput, type FormEcho, type RegistrationForm, type RegistrationInput } from "./form.js";
 import { registerPage } from "./pages.js";
 
 /**
@@ -26,33 +27,57 @@ import { registerPage } from "./pages.js";
  * With generic responses (default) a taken email or username answers exactly as a fresh registration would
  * and the owner is told by mail; see existing.ts.
  */
-export async function getRegister(ctx: RequestContext, caller: Caller | null): Promise<Response> {
-  const { rt } = ctx;
-  if (caller) {
-    if (ctx.wantsJson) return plainErrorJson(ctx, 400, [{ code: "ANONYMOUS_USER_REQUIRED" }]);
-    return redirectResponse(ctx, rt.config.urls.postLoginView);
-  }
-  const csrfToken = await issueCsrfToken(ctx);
-  if (ctx.wantsJson) return jsonResponse(ctx, 200, { csrf_token: csrfToken });
-  const next = safeRedirect(ctx.url.searchParams.get("next"), ctx.appOrigin(), rt.config);
-  return htmlResponse(ctx, 200, registerPage(ctx, { csrfToken, echo: { next }, flashes: takeFlashes(ctx) }));
+function page(ctx: RequestContext, props: PageProps<RegistrationInput, FormEcho>): string {
+  const fromQuery = () => safeRedirect(ctx.url.searchParams.get("next"), ctx.appOrigin(), ctx.rt.config);
+  // A form refused before it was read (an over-long field) shows what was typed.
+  const echo = props.view ?? { email: props.input.email ?? "", username: props.input.username ?? "", fields: {}, next: fromQuery() };
+  return registerPage(ctx, { csrfToken: props.csrfToken, echo, errors: props.errors, flashes: props.errors ? [] : props.takeFlashes() });
 }
 
-export async function postRegister(ctx: RequestContext): Promise<Response> {
+export const getRegisterRoute = (path: string) =>
+  defineRoute({
+    id: "register.form",
+    summary: "The registration form: a CSRF token to post it with (refused when already signed in).",
+    method: "GET",
+    path,
+    auth: "any",
+    output: formPayload,
+    errors: [400],
+    page,
+    async handle(ctx, { caller }) {
+      // A signed-in browser has nothing to do here.
+      if (caller) return refused("ANONYMOUS_USER_REQUIRED", 400, { browser: { redirect: ctx.rt.config.urls.postLoginView } });
+      return ok({}, { csrf: true });
+    },
+  });
+
+export const postRegisterRoute = (path: string, rt: Runtime) =>
+  defineRoute({
+    id: "register",
+    summary: "Create an account (and sign in, unless its email must be confirmed first).",
+    method: "POST",
+    path,
+    auth: "anonymous-only",
+    input: registrationInput(rt),
+    output: signedIn,
+    page,
+    async handle(ctx, { input }) {
+      const read = await checkRegistrationForm(ctx, input);
+      if (!read.ok) return formErrors(read.errors, { view: read.echo });
+      return register(ctx, read.form, read.echo);
+    },
+  });
+
+async function register(ctx: RequestContext, form: RegistrationForm, echo: FormEcho): Promise<Outcome<SignedInPayload, FormEcho>> {
   const { rt } = ctx;
-  const read = await readRegistrationForm(ctx);
-  const fail = async (errors: FieldErrors, echo: FormEcho): Promise<Response> =>
-    ctx.wantsJson ? formErrorJson(ctx, errors) : htmlResponse(ctx, 200, registerPage(ctx, { csrfToken: await issueCsrfToken(ctx), echo, errors }));
-  if (!read.ok) return fail(read.errors, read.echo);
-  const { form, echo } = read;
   const generic = rt.config.returnGenericResponses;
   const users = rt.datastore.users;
 
   const emailOwner = await users.findByEmail(form.email);
   const usernameOwner = form.username ? await users.findByUsername(form.username) : null;
-  if (!generic && (emailOwner || usernameOwner)) return fail(takenErrors(form, !!emailOwner, !!usernameOwner), echo);
-  const veto = await runBeforeHook(ctx, "register", null);
-  if (veto) return fail(vetoErrors(veto), echo);
+  if (!generic && (emailOwner || usernameOwner)) return formErrors(takenErrors(form, !!emailOwner, !!usernameOwner), { view: echo });
+  const veto = await hookVeto(ctx, "register", null, echo);
+  if (veto) return veto;
   if (emailOwner || usernameOwner) return answerTaken(ctx, form, { emailOwner, usernameOwner, hashed: false });
 
   const hash = form.password ? await rt.hasher.hash(form.password) : null;
@@ -77,7 +102,7 @@ export async function postRegister(ctx: RequestContext): Promise<Response> {
     // A concurrent registration of the same email (any case) or username won the race.
     if (!(error instanceof DuplicateError) || (error.field !== "email" && error.field !== "username")) throw error;
     const byEmail = error.field === "email";
-    if (!generic) return fail(takenErrors(form, byEmail, !byEmail), echo);
+    if (!generic) return formErrors(takenErrors(form, byEmail, !byEmail), { view: echo });
     const owner = byEmail ? await users.findByEmail(form.email) : null;
     const uOwner = !byEmail && form.username ? await users.findByUsername(form.username) : null;
     // A username can be taken by a look-alike (the unique skeleton), which findByUsername does not find.
@@ -93,7 +118,7 @@ function takenErrors(form: RegistrationForm, email: boolean, username: boolean):
   return errors;
 }
 
-async function registered(ctx: RequestContext, form: RegistrationForm, user: UserRecord): Promise<Response> {
+async function registered(ctx: RequestContext, form: RegistrationForm, user: UserRecord): Promise<Outcome<SignedInPayload, FormEcho>> {
   const { rt } = ctx;
   const cfg = sliceOf(rt.config, registrationSlice);
   const confirmation = rt.services.confirmation;
@@ -111,14 +136,15 @@ async function registered(ctx: RequestContext, form: RegistrationForm, user: Use
   }
   await afterCommit(rt, "the after-hook", () => runAfterHook(ctx, "register", user));
   if (pending || (await afterCommit(rt, "the before.login hook", () => autoSignInVetoed(ctx, user))) !== false) {
-    return answerRegistered(ctx, form, user, { signedIn: false });
+    return answerRegistered(ctx, form, user);
   }
 
   const result = await afterCommit(rt, "the sign-in after registration", () =>
     rt.pipeline.signIn(ctx, { user, authnVia: ["register"], remember: false, kind: "session", includeAuthToken: ctx.includeAuthToken() }),
   );
-  // e.g. a second factor must be set up first: the same payload /login gives, nobody signed in yet.
-  if (result?.kind === "interrupt") return interruptResponse(ctx, result);
-  if (!result || result.kind === "deny") return answerRegistered(ctx, form, user, { signedIn: false });
-  return answerRegistered(ctx, form, user, { signedIn: true, authToken: result.authToken });
+  // The account stands whatever the sign-in decided: a refusal (or a failure) only means nobody is signed in.
+  if (!result || result.kind === "deny") return answerRegistered(ctx, form, user);
+  // Signed in: the answer /login gives (after.login runs, as before.login did); a second factor to set up first
+  // answers the same next step /login does, nobody signed in yet.
+  return completeSignIn(ctx, result, { action: "login", next: registeredView(ctx, form), extra: { tf_required: false } });
 }
