@@ -1,5 +1,6 @@
 import type { FieldErrors, MessageRef } from "./http/respond.js";
 import type { MessageKey } from "./messages.js";
+import type { Flash } from "../pages/kit.js";
 
 /**
  * What a handler or an operation decided, before anyone chose between JSON and a page. Handlers return one of
@@ -8,8 +9,11 @@ import type { MessageKey } from "./messages.js";
  */
 export type JsonPayload = Record<string, unknown>;
 
-/** What a browser gets where an API caller gets the payload: a redirect, or the route's page with view data. */
-export type BrowserAnswer<V> = { redirect: string } | { view: V; status?: number };
+/**
+ * What a browser gets where an API caller gets the payload: a redirect (with a message for the page it lands
+ * on), or the route's page with view data.
+ */
+export type BrowserAnswer<V> = { redirect: string; flash?: Flash } | { view: V; status?: number };
 
 export interface Ok<P extends JsonPayload = JsonPayload, V = unknown> {
   kind: "ok";
@@ -40,8 +44,12 @@ export interface Refused {
   /** Extra JSON keys (e.g. `reauth_required`). */
   extra?: JsonPayload;
   headers?: Record<string, string>;
-  /** Default: a short page with the message; `json` answers browsers like API callers (a Basic challenge). */
-  browser?: { redirect: string } | { back: string } | { json: true } | undefined;
+  /**
+   * Default: a short page with the message; `json` answers browsers like API callers (a Basic challenge);
+   * `view` shows the route's own page with the message as the form's error, at this status (the form is how
+   * the user supplies what was missing).
+   */
+  browser?: { redirect: string } | { back: string } | { json: true } | { view: unknown } | undefined;
 }
 
 /** A sign-in the pipeline stopped for another step (second factor): nobody is signed in. */

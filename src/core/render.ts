@@ -1,7 +1,7 @@
 import type { RequestContext } from "./context.js";
 import { issueCsrfToken } from "./csrf.js";
 import { DependencyUnavailableError, HashQueueFullError, RampartError } from "./errors.js";
-import { takeFlashes } from "./http/flash.js";
+import { setFlash, takeFlashes } from "./http/flash.js";
 import { errorStatus, formErrorJson, htmlResponse, jsonResponse, plainErrorJson, redirectResponse, type FieldErrors } from "./http/respond.js";
 import { FieldLengthError } from "./input.js";
 import type { Outcome, Refused } from "./outcome.js";
@@ -41,7 +41,10 @@ export async function render(ctx: RequestContext, outcome: Outcome<any, any>, ta
   switch (outcome.kind) {
     case "ok": {
       const answer = outcome.browser;
-      if (answer && "redirect" in answer) return redirectResponse(ctx, answer.redirect);
+      if (answer && "redirect" in answer) {
+        if (answer.flash) setFlash(ctx, answer.flash.category, answer.flash.message);
+        return redirectResponse(ctx, answer.redirect);
+      }
       return page(ctx, target, answer?.status ?? outcome.status ?? 200, { view: answer?.view });
     }
     case "form-errors": {
@@ -49,6 +52,9 @@ export async function render(ctx: RequestContext, outcome: Outcome<any, any>, ta
       return page(ctx, target, status >= 500 ? status : 200, { errors: outcome.errors, view: outcome.view });
     }
     case "refused":
+      if (target.page && outcome.browser && "view" in outcome.browser) {
+        return page(ctx, target, outcome.status, { errors: { "": outcome.refs }, view: outcome.browser.view }, outcome.headers);
+      }
       return refusalPage(ctx, outcome);
     case "interrupted": {
       const fromPayload = typeof outcome.payload.redirect === "string" ? outcome.payload.redirect : null;
@@ -72,7 +78,7 @@ async function renderJson(ctx: RequestContext, outcome: Exclude<Outcome<any, any
   }
 }
 
-async function page(ctx: RequestContext, target: RenderTarget, status: number, props: Pick<PageProps, "errors" | "view">): Promise<Response> {
+async function page(ctx: RequestContext, target: RenderTarget, status: number, props: Pick<PageProps, "errors" | "view">, headers?: Record<string, string>): Promise<Response> {
   const body = await target.page!(ctx, {
     csrfToken: await issueCsrfToken(ctx),
     input: target.input ?? {},
@@ -80,7 +86,7 @@ async function page(ctx: RequestContext, target: RenderTarget, status: number, p
     view: props.view,
     takeFlashes: () => takeFlashes(ctx),
   });
-  return htmlResponse(ctx, status, body);
+  return htmlResponse(ctx, status, body, headers);
 }
 
 function refusalPage(ctx: RequestContext, outcome: Refused): Response {
