@@ -2,6 +2,7 @@ import type { UserRecord } from "../datastore/contracts.js";
 import type { RequestContext } from "./context.js";
 import type { FieldErrors } from "./http/respond.js";
 import type { Caller } from "./identity.js";
+import type { FormErrors, Refused } from "./outcome.js";
 
 /**
  * What features offer each other, through the core (features never import each other). A feature fills its
@@ -29,11 +30,16 @@ export interface SecondFactorPlugin {
   begin(ctx: RequestContext, user: UserRecord, attempt: { remember: boolean; authnVia: string[] }): Promise<Record<string, unknown>>;
 }
 
-/** A change refused for want of the current second factor: `json` is the JSON answer, status/errors are for pages. */
+/**
+ * A change refused for want of the current second factor: `outcome` is the answer (the wrong code as the form's
+ * error, the rest as refusals); status/errors are for pages that show the message themselves. `json` is the
+ * JSON answer for handlers not yet returning outcomes.
+ */
 export interface FactorRefusal {
   /** 401 TWO_FACTOR_FRESH_REQUIRED, 400 wrong code, 429 attempt budget spent. */
   status: number;
   errors: FieldErrors;
+  outcome: FormErrors<never> | Refused;
   json: Response;
 }
 
