@@ -5,10 +5,12 @@ import { z } from "zod";
 import type { Reply } from "../../../test/helpers/client.js";
 import type { DeclaredRoute } from "../../core/define-route.js";
 import { getRecoveryCodesRoute, getRecoveryRoute, postRecoveryCodesRoute, postRecoveryRoute } from "./recovery-codes.js";
+import type { Feature } from "../../core/feature.js";
 import { getRescueRoute, postRescueRoute } from "./rescue.js";
+import { getSelectRoute, postSelectRoute } from "./select.js";
 import { postSetupStateRoute } from "./setup-authenticated.js";
 import { getSetupRoute, postSetupRoute } from "./setup.js";
-import { createTfApp, loginPending, oath, PASSWORD, toStepStart, validate, type TfApp } from "./testing/kit.js";
+import { createTfApp, enrolAuthenticator, loginPending, oath, PASSWORD, toStepStart, validate, type TfApp } from "./testing/kit.js";
 import { getValidateRoute, postValidateRoute } from "./validate.js";
 
 /**
@@ -91,6 +93,33 @@ describe("two-factor output schemas match live answers (sqlite)", () => {
       assertMatches(postValidateRoute("/tf-validate"), await validate(c, csrf, oath(req, s.json.response.tf_authr_key), "?include_auth_token"));
     } finally {
       await req.app.close();
+    }
+  });
+});
+
+/** A second factor offered by another feature (only its start matters here), set up once `keyed` is. */
+let keyed = false;
+const plugin: Feature = {
+  name: "schema-plugin",
+  provides: () => ({ secondFactors: [{ name: "webauthn", isSetUp: () => keyed, begin: async () => ({ tf_signin_url: "/elsewhere" }) }] }),
+};
+
+describe("two-factor select output schemas match live answers (sqlite)", () => {
+  it("a user with two factors: the choice form, then the chosen code method or the plugin's start", async () => {
+    const t = await createTfApp("sqlite", {}, false, {}, [plugin]);
+    try {
+      await enrolAuthenticator(t, "two.factors@x.test");
+      keyed = true;
+      for (const which of ["authenticator", "webauthn"]) {
+        const c = t.app.client();
+        const l = await c.login("two.factors@x.test", PASSWORD);
+        assert.equal(l.json.response.tf_select, true, l.body);
+        assertMatches(getSelectRoute("/tf-select"), await c.get("/tf-select", { acceptJson: true }));
+        const r = await c.post("/tf-select", { json: { which }, headers: { "x-csrf-token": l.json.response.csrf_token } });
+        assertMatches(postSelectRoute("/tf-select"), r);
+      }
+    } finally {
+      await t.app.close();
     }
   });
 });
