@@ -34,10 +34,14 @@ function rescueMethods(ctx: RequestContext, user: UserRecord): string[] {
   return methods;
 }
 
-/** The choices the rescue page offers (none when the pending sign-in is gone). */
-async function page(ctx: RequestContext, props: PageProps<unknown, unknown>): Promise<string> {
-  const pending = await readPending(ctx);
-  const methods = pending ? rescueMethods(ctx, pending.user) : [];
+/** The choices the rescue page offers (read again when the handler gave none, e.g. an over-long field). */
+interface RescueView {
+  methods: string[];
+}
+
+async function page(ctx: RequestContext, props: PageProps<unknown, RescueView>): Promise<string> {
+  const pending = props.view ? null : await readPending(ctx);
+  const methods = props.view?.methods ?? (pending ? rescueMethods(ctx, pending.user) : []);
   return rescuePage(ctx, props.csrfToken, methods, props.errors);
 }
 
@@ -55,7 +59,7 @@ export const getRescueRoute = (path: string) =>
     async handle(ctx) {
       const pending = await readPending(ctx);
       if (!pending || pending.state.s !== "ready") return permissionDenied(ctx);
-      return ok({ recovery_options: recoveryOptions(ctx, pending.user) }, { csrf: true });
+      return ok({ recovery_options: recoveryOptions(ctx, pending.user) }, { csrf: true, browser: { view: { methods: rescueMethods(ctx, pending.user) } } });
     },
   });
 
@@ -77,7 +81,8 @@ export const postRescueRoute = (path: string) =>
       const { user, state } = pending;
       // The choice may also come in the query (the recovery_options URLs).
       const choice = input.help_setup ?? ctx.url.searchParams.get("help_setup") ?? "";
-      if (!rescueMethods(ctx, user).includes(choice)) return fieldError("help_setup", "TWO_FACTOR_METHOD_NOT_AVAILABLE");
+      const methods = rescueMethods(ctx, user);
+      if (!methods.includes(choice)) return fieldError("help_setup", "TWO_FACTOR_METHOD_NOT_AVAILABLE", { view: { methods } });
       // FS: recovery_code → 302 to /mf-recovery (JSON and HTML alike); the pending state stays as it is.
       if (choice === "recovery_code") return redirect(rt.url(cfg.recoveryUrl));
       let sent: boolean;
