@@ -72,6 +72,7 @@ export const postRescueRoute = (path: string) =>
     auth: "anonymous-only",
     input: z.object({ help_setup: str(32, "TWO_FACTOR_METHOD_NOT_AVAILABLE") }),
     output: rescueAnswer,
+    errors: [500],
     page,
     async handle(ctx, { input }) {
       const { rt } = ctx;

@@ -57,6 +57,7 @@ export const postSelectRoute = (path: string) =>
     auth: "any",
     input: z.object({ which: str(32, "TWO_FACTOR_METHOD_NOT_AVAILABLE") }),
     output: factorStarted,
+    errors: [500],
     page,
     async handle(ctx, { input }) {
       const pending = await readPending(ctx);

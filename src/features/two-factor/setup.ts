@@ -78,7 +78,7 @@ export const postSetupRoute = (path: string) =>
     auth: "any",
     input: setupInput,
     output: z.union([setupStarted, userAnswer]),
-    errors: [401, 429],
+    errors: [401, 429, 500],
     page: setupFormPage,
     async handle(ctx, { input, caller }) {
       const pending = await loginSetup(ctx);
