@@ -46,10 +46,9 @@ export interface Refused {
   headers?: Record<string, string>;
   /**
    * Default: a short page with the message; `json` answers browsers like API callers (a Basic challenge);
-   * `view` shows the route's own page with the message as the form's error, at this status (the form is how
-   * the user supplies what was missing).
+   * `page` shows the route's own page with the messages as form errors, at this status (the form that can fix it).
    */
-  browser?: { redirect: string } | { back: string } | { json: true } | { view: unknown } | undefined;
+  browser?: { redirect: string } | { back: string } | { json: true } | { page: true; view?: unknown } | undefined;
 }
 
 /** A sign-in the pipeline stopped for another step (second factor): nobody is signed in. */

@@ -52,7 +52,7 @@ export async function render(ctx: RequestContext, outcome: Outcome<any, any>, ta
       return page(ctx, target, status >= 500 ? status : 200, { errors: outcome.errors, view: outcome.view });
     }
     case "refused":
-      if (target.page && outcome.browser && "view" in outcome.browser) {
+      if (outcome.browser && "page" in outcome.browser && target.page) {
         return page(ctx, target, outcome.status, { errors: { "": outcome.refs }, view: outcome.browser.view }, outcome.headers);
       }
       return refusalPage(ctx, outcome);

@@ -106,7 +106,7 @@ export const postRecoveryCodesRoute = (path: string) =>
       if (unproved) {
         const view: CodesView = { codes: null, left: storedDigests(caller.user).length, askFactorCode: true };
         // Browsers see the form again with the message and the code field.
-        return unproved.kind === "form-errors" ? { ...unproved, view } : { ...unproved, browser: { view } };
+        return unproved.kind === "form-errors" ? { ...unproved, view } : { ...unproved, browser: { page: true, view } };
       }
       const codes = Array.from({ length: tfConfig(rt).recoveryCodesN }, () => newRecoveryCode());
       const next = JSON.stringify(codes.map((c) => hashRecoveryCode(normalizeRecoveryCode(c)!)));

@@ -55,7 +55,7 @@ export async function signedInSetup(ctx: RequestContext, caller: Caller, input: 
   }
   const unproved = await currentFactorRefusal(ctx, caller, input.code, "tf_setup");
   // A wrong code or a missing proof: browsers see the form again with the message (and the code field).
-  if (unproved) return unproved.kind === "form-errors" ? { ...unproved, view } : { ...unproved, browser: { view } };
+  if (unproved) return unproved.kind === "form-errors" ? { ...unproved, view } : { ...unproved, browser: { page: true, view } };
   if (method === "disable") {
     await rt.datastore.users.update(user.id, { tfPrimaryMethod: null, tfTotpSecret: null, tfPhoneNumber: null });
     const updated = (await rt.datastore.users.findById(user.id)) ?? user;
