@@ -36,7 +36,7 @@ export async function completeSignIn<V = never>(ctx: RequestContext, result: Sig
     const field = how.denyField ?? named;
     return formErrors({ [field]: [{ code: result.code, params: result.params }] }, { status: result.status, view: how.view });
   }
-  if (result.kind === "interrupt") return interrupted(result.response, { status: result.status });
+  if (result.kind === "interrupt") return interrupted(result.response, { status: result.status, redirect: result.redirect });
   await runAfterHook(ctx, how.action, result.user);
   return ok(await signedInPayload(ctx, result.user, result.authToken, how.extra), {
     csrf: true,

@@ -2,6 +2,7 @@ import type { UserRecord } from "../datastore/contracts.js";
 import type { RequestContext } from "./context.js";
 import type { FieldErrors } from "./http/respond.js";
 import type { Caller } from "./identity.js";
+import type { FormErrors, Refused } from "./outcome.js";
 
 /**
  * What features offer each other, through the core (features never import each other). A feature declares its
@@ -31,6 +32,7 @@ export interface SecondFactorPlugin {
 }
 
 /**
+/**
  * A way to re-authenticate offered by a feature (unified sign-in's code or link; passkeys and OAuth later): the
  * page browsers are sent to instead of /verify, and the keys it sets in the `reauth_required` answer and in the
  * re-authentication form's payload.
@@ -41,11 +43,16 @@ export interface ReauthChoice {
   form?: Record<string, unknown>;
 }
 
-/** A change refused for want of the current second factor: `json` is the JSON answer, status/errors are for pages. */
+/**
+ * A change refused for want of the current second factor: `outcome` is the answer (the wrong code as the form's
+ * error, the rest as refusals); status/errors are for pages that show the message themselves. `json` is the
+ * JSON answer for handlers not yet returning outcomes.
+ */
 export interface FactorRefusal {
   /** 401 TWO_FACTOR_FRESH_REQUIRED, 400 wrong code, 429 attempt budget spent. */
   status: number;
   errors: FieldErrors;
+  outcome: FormErrors<never> | Refused;
   json: Response;
 }
 

@@ -8,5 +8,5 @@ import type { CheckOutcome } from "../sign-in.js";
  * completeSignIn): rendered like every other interruption.
  */
 export function interruptResponse(ctx: RequestContext, result: Extract<CheckOutcome, { kind: "interrupt" }>): Promise<Response> {
-  return render(ctx, interrupted(result.response, { status: result.status }));
+  return render(ctx, interrupted(result.response, { status: result.status, redirect: result.redirect }));
 }

@@ -1,7 +1,7 @@
 import { recordAudit } from "../../core/audit.js";
 import type { RequestContext } from "../../core/context.js";
 import { humanizeSeconds } from "../../core/humanize.js";
-import { plainErrorJson } from "../../core/http/respond.js";
+import { refused, type Refused } from "../../core/outcome.js";
 import { deliverMail } from "../../core/mail-delivery.js";
 import { drawFromBudget, matchAuthenticatorCode, matchSentCode, sendSms, sentCodeNow } from "../../core/passcodes/index.js";
 import type { UserRecord } from "../../datastore/contracts.js";
@@ -29,14 +29,14 @@ function periodFor(ctx: RequestContext, method: string): number {
 }
 
 /**
- * Draws one attempt from the account's budget (SECURITY A6/A8) BEFORE any code is evaluated. Returns the 429
- * response when the budget is spent (the code is then not looked at), else null.
+ * Draws one attempt from the account's budget BEFORE any code is evaluated, so guessing costs the same whatever
+ * the answer. Returns the 429 refusal when the budget is spent (the code is then not looked at), else null.
  */
-export async function drawAttempt(ctx: RequestContext, user: UserRecord): Promise<Response | null> {
+export async function drawAttempt(ctx: RequestContext, user: UserRecord): Promise<Refused | null> {
   const cfg = tfConfig(ctx.rt);
   if (await drawFromBudget(ctx, `tf:${user.id}`, cfg.maxAttempts, cfg.attemptWindowSeconds)) return null;
   await recordAudit(ctx, { event: "tf_validate", outcome: "failure", user, details: { reason: "TWO_FACTOR_TOO_MANY_ATTEMPTS" } });
-  return plainErrorJson(ctx, 429, [{ code: "TWO_FACTOR_TOO_MANY_ATTEMPTS" }], {}, { "retry-after": String(cfg.attemptWindowSeconds) });
+  return refused("TWO_FACTOR_TOO_MANY_ATTEMPTS", 429, { headers: { "retry-after": String(cfg.attemptWindowSeconds) } });
 }
 
 export async function clearAttempts(ctx: RequestContext, user: UserRecord): Promise<void> {

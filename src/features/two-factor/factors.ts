@@ -10,10 +10,11 @@ import { primaryMethod, secretBox, setPending, tfConfig } from "./state.js";
  * several → the select step (/tf-select) chooses one, then the same "ready" answer.
  */
 
-/** What a started factor answers: FS's "ready" payload (or a send failure). */
+/** What a started factor answers: FS's "ready" payload and the page a browser continues on (or a send failure). */
 export interface StartAnswer {
   status?: number;
   response: Record<string, unknown>;
+  redirect?: string;
 }
 
 /** The first-factor facts a pending sign-in carries forward. */
@@ -38,11 +39,6 @@ export async function setUpFactors(ctx: RequestContext, user: UserRecord): Promi
   return names;
 }
 
-/** Browsers (form posts) are sent on to the next page; JSON clients get FS's payload only. */
-export function pageRedirect(ctx: RequestContext, path: string): { redirect?: string } {
-  return ctx.wantsJson ? {} : { redirect: ctx.rt.url(path) };
-}
-
 /**
  * Starts `method` (one of setUpFactors) for a pending sign-in: sets the pending state "ready" and answers
  * like FS's login payload. Code methods send their code now (email/sms); plugins add their own extras.
@@ -53,8 +49,8 @@ export async function startFactor(ctx: RequestContext, user: UserRecord, base: P
   if (plugin) {
     setPending(ctx, { ...base, s: "ready", m: method });
     const extras = await plugin.begin(ctx, user, { remember: base.r, authnVia: [...base.v] });
-    const next = typeof extras.tf_signin_url === "string" && !ctx.wantsJson ? { redirect: extras.tf_signin_url } : {};
-    return { response: { tf_required: true, tf_state: "ready", tf_method: method, ...extras, ...next } };
+    const response = { tf_required: true, tf_state: "ready", tf_method: method, ...extras };
+    return typeof extras.tf_signin_url === "string" ? { response, redirect: extras.tf_signin_url } : { response };
   }
   const n = newCodeNonce();
   setPending(ctx, { ...base, s: "ready", m: method, n });
@@ -64,5 +60,5 @@ export async function startFactor(ctx: RequestContext, user: UserRecord, base: P
       return { status: 500, response: { errors: [ctx.rt.message("FAILED_TO_SEND_CODE")], error_codes: ["FAILED_TO_SEND_CODE"] } };
     }
   }
-  return { response: { tf_required: true, tf_state: "ready", tf_primary_method: method, tf_method: method, ...pageRedirect(ctx, cfg.validateUrl) } };
+  return { response: { tf_required: true, tf_state: "ready", tf_primary_method: method, tf_method: method }, redirect: ctx.rt.url(cfg.validateUrl) };
 }

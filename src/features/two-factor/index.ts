@@ -5,12 +5,12 @@ import type { RouteDef } from "../../core/routes.js";
 import { twoFactorCheck } from "./check.js";
 import { twoFactorSlice } from "./config.js";
 import { twoFactorChanged, twoFactorInstructions, twoFactorRescue } from "./emails.js";
-import { getRecovery, getRecoveryCodes, postRecovery, postRecoveryCodes } from "./recovery-codes.js";
-import { getRescue, postRescue } from "./rescue.js";
-import { getSelect, postSelect } from "./select.js";
-import { postSetupState } from "./setup-authenticated.js";
-import { getSetup, postSetup } from "./setup.js";
-import { getValidate, postValidate } from "./validate.js";
+import { getRecoveryCodesRoute, getRecoveryRoute, postRecoveryCodesRoute, postRecoveryRoute } from "./recovery-codes.js";
+import { getRescueRoute, postRescueRoute } from "./rescue.js";
+import { getSelectRoute, postSelectRoute } from "./select.js";
+import { postSetupStateRoute } from "./setup-authenticated.js";
+import { getSetupRoute, postSetupRoute } from "./setup.js";
+import { getValidateRoute, postValidateRoute } from "./validate.js";
 import { proveCurrentFactor } from "./fresh-factor.js";
 import { primaryMethod } from "./state.js";
 
@@ -30,24 +30,19 @@ export const twoFactorFeature: Feature = {
   routes(rt) {
     const { setupUrl, validateUrl, rescueUrl, selectUrl, recoveryCodes, recoveryCodesUrl, recoveryUrl } = sliceOf(rt.config, twoFactorSlice);
     const recovery: RouteDef[] = recoveryCodes
-      ? [
-          { method: "GET", path: recoveryCodesUrl, auth: "fresh", handler: (ctx, caller) => getRecoveryCodes(ctx, caller!) },
-          { method: "POST", path: recoveryCodesUrl, auth: "fresh", handler: (ctx, caller) => postRecoveryCodes(ctx, caller!) },
-          { method: "GET", path: recoveryUrl, auth: "any", handler: (ctx) => getRecovery(ctx) },
-          { method: "POST", path: recoveryUrl, auth: "anonymous-only", handler: (ctx) => postRecovery(ctx) },
-        ]
+      ? [getRecoveryCodesRoute(recoveryCodesUrl), postRecoveryCodesRoute(recoveryCodesUrl), getRecoveryRoute(recoveryUrl), postRecoveryRoute(recoveryUrl)]
       : [];
     return [
       ...recovery,
-      { method: "GET", path: setupUrl, auth: "any", handler: (ctx, caller) => getSetup(ctx, caller) },
-      { method: "POST", path: setupUrl, auth: "any", handler: (ctx, caller) => postSetup(ctx, caller) },
-      { method: "POST", path: `${setupUrl}/:token`, auth: "authenticated", handler: (ctx, caller, params) => postSetupState(ctx, caller, params) },
-      { method: "GET", path: validateUrl, auth: "any", handler: (ctx, caller) => getValidate(ctx, caller) },
-      { method: "POST", path: validateUrl, auth: "any", handler: (ctx, caller) => postValidate(ctx, caller) },
-      { method: "GET", path: selectUrl, auth: "any", handler: (ctx) => getSelect(ctx) },
-      { method: "POST", path: selectUrl, auth: "any", handler: (ctx) => postSelect(ctx) },
-      { method: "GET", path: rescueUrl, auth: "any", handler: (ctx) => getRescue(ctx) },
-      { method: "POST", path: rescueUrl, auth: "anonymous-only", handler: (ctx) => postRescue(ctx) },
+      getSetupRoute(setupUrl),
+      postSetupRoute(setupUrl),
+      postSetupStateRoute(`${setupUrl}/:token`),
+      getValidateRoute(validateUrl),
+      postValidateRoute(validateUrl),
+      getSelectRoute(selectUrl),
+      postSelectRoute(selectUrl),
+      getRescueRoute(rescueUrl),
+      postRescueRoute(rescueUrl),
     ];
   },
 };

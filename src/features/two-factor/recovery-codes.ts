@@ -1,17 +1,19 @@
 import { randomBytes } from "node:crypto";
+import { z } from "zod";
 import { recordAudit } from "../../core/audit.js";
+import { completeSignIn, hookVeto } from "../../core/complete-sign-in.js";
 import type { RequestContext } from "../../core/context.js";
-import { issueCsrfToken } from "../../core/csrf.js";
-import { runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
-import { formErrorJson, htmlResponse, jsonResponse, plainErrorJson, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
-import { userPayload } from "../../core/http/user-payload.js";
-import type { Caller } from "../../core/identity.js";
-import { readInput, str } from "../../core/input.js";
+import { defineRoute } from "../../core/define-route.js";
+import { str } from "../../core/input.js";
+import { fieldError, ok, refused } from "../../core/outcome.js";
+import type { PageProps } from "../../core/render.js";
+import { csrfToken, formPayload, signedIn } from "../../core/schemas.js";
 import { sha256Hex } from "../../crypto/random.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { clearAttempts, drawAttempt } from "./codes.js";
 import { codesPage, recoveryPage } from "./recovery-pages.js";
-import { proveCurrentFactor } from "./fresh-factor.js";
+import { currentFactorRefusal } from "./fresh-factor.js";
+import { codeInput } from "./schemas.js";
 import { clearPending, consumePending, primaryMethod, readPending, tfConfig } from "./state.js";
 import { permissionDenied } from "./validate.js";
 
@@ -52,57 +54,99 @@ export function hasRecoveryCodes(ctx: RequestContext, user: UserRecord): boolean
   return tfConfig(ctx.rt).recoveryCodes && storedDigests(user).length > 0;
 }
 
-/** GET /mf-recovery-codes (fresh): how many codes are left — never the codes, which are stored hashed. */
-export async function getRecoveryCodes(ctx: RequestContext, caller: Caller): Promise<Response> {
-  const user = (await ctx.rt.datastore.users.findById(caller.user.id)) ?? caller.user;
-  const left = storedDigests(user).length;
-  const csrfToken = await issueCsrfToken(ctx);
-  if (ctx.wantsJson) return jsonResponse(ctx, 200, { recovery_codes: [], codes_left: left, csrf_token: csrfToken });
-  return htmlResponse(ctx, 200, codesPage(ctx, { csrfToken, codes: null, left, askFactorCode: !!primaryMethod(user) }));
+/** What the codes page shows: the new codes once, right after generation. */
+interface CodesView {
+  codes: string[] | null;
+  left: number;
+  askFactorCode: boolean;
 }
+
+async function codesFormPage(ctx: RequestContext, props: PageProps<unknown, CodesView>): Promise<string> {
+  // With no view (a refusal's form, an over-long field) the page offers the code field: it may be what is missing.
+  const view = props.view ?? { codes: null, left: 0, askFactorCode: true };
+  return codesPage(ctx, { csrfToken: props.csrfToken, ...view, errors: props.errors });
+}
+
+/** GET /mf-recovery-codes (fresh): how many codes are left — never the codes, which are stored hashed. */
+export const getRecoveryCodesRoute = (path: string) =>
+  defineRoute({
+    id: "mf-recovery-codes.form",
+    summary: "How many recovery codes are left (the codes themselves are stored hashed and never shown again).",
+    method: "GET",
+    path,
+    auth: "fresh",
+    output: z.object({ recovery_codes: z.array(z.string()).max(0), codes_left: z.number().int(), csrf_token: csrfToken }),
+    page: codesFormPage,
+    async handle(ctx, { caller }) {
+      const user = (await ctx.rt.datastore.users.findById(caller.user.id)) ?? caller.user;
+      const left = storedDigests(user).length;
+      return ok({ recovery_codes: [], codes_left: left }, { csrf: true, browser: { view: { codes: null, left, askFactorCode: !!primaryMethod(user) } } });
+    },
+  });
 
 /**
  * POST /mf-recovery-codes (fresh, CSRF): a new set replaces the old one atomically; the plain codes are answered
  * once. Each code stands in for the second factor once, so a user with two-factor also proves the current one
  * (decision 44): the session's sign-in did, or `code` is the current authenticator code.
  */
-export async function postRecoveryCodes(ctx: RequestContext, caller: Caller): Promise<Response> {
-  const { rt } = ctx;
-  const input = await readInput(ctx, { code: str(64, "TWO_FACTOR_INVALID_TOKEN") });
-  const refused = await proveCurrentFactor(ctx, caller, input.code, "mf_recovery_codes_generated");
-  if (refused) {
-    if (ctx.wantsJson || refused.status === 429) return refused.json;
-    const left = storedDigests(caller.user).length;
-    return htmlResponse(ctx, refused.status, codesPage(ctx, { csrfToken: await issueCsrfToken(ctx), codes: null, left, askFactorCode: true, errors: refused.errors }));
-  }
-  const codes = Array.from({ length: tfConfig(rt).recoveryCodesN }, () => newRecoveryCode());
-  const next = JSON.stringify(codes.map((c) => hashRecoveryCode(normalizeRecoveryCode(c)!)));
-  let user = caller.user;
-  let stored = false;
-  // Compare-and-set against the value just read; a concurrent change (another generation, a consumed code) → retry once.
-  for (let attempt = 0; attempt < 2 && !stored; attempt++) {
-    user = (await rt.datastore.users.findById(caller.user.id)) ?? user;
-    stored = await rt.datastore.users.replaceRecoveryCodes(user.id, user.mfRecoveryCodes, next);
-  }
-  if (!stored) {
-    await recordAudit(ctx, { event: "mf_recovery_codes_generated", outcome: "failure", user, details: { reason: "concurrent_change" } });
-    return plainErrorJson(ctx, 409, [{ code: "API_ERROR" }]);
-  }
-  await recordAudit(ctx, { event: "mf_recovery_codes_generated", outcome: "success", user, details: { count: codes.length } });
-  await rt.events.emit("mf_recovery_codes_generated", { user, count: codes.length });
-  const csrfToken = await issueCsrfToken(ctx);
-  if (ctx.wantsJson) return jsonResponse(ctx, 200, { recovery_codes: codes, csrf_token: csrfToken });
-  return htmlResponse(ctx, 200, codesPage(ctx, { csrfToken, codes, left: codes.length, askFactorCode: !!primaryMethod(user) }));
+export const postRecoveryCodesRoute = (path: string) =>
+  defineRoute({
+    id: "mf-recovery-codes",
+    summary: "Generate a new set of recovery codes (replacing the old one); the codes are answered only this once.",
+    method: "POST",
+    path,
+    auth: "fresh",
+    input: codeInput,
+    output: z.object({ recovery_codes: z.array(z.string()), csrf_token: csrfToken }),
+    errors: [409, 429],
+    page: codesFormPage,
+    async handle(ctx, { input, caller }) {
+      const { rt } = ctx;
+      const unproved = await currentFactorRefusal(ctx, caller, input.code, "mf_recovery_codes_generated");
+      if (unproved) {
+        const view: CodesView = { codes: null, left: storedDigests(caller.user).length, askFactorCode: true };
+        // Browsers see the form again with the message and the code field.
+        return unproved.kind === "form-errors" ? { ...unproved, view } : { ...unproved, browser: { page: true, view } };
+      }
+      const codes = Array.from({ length: tfConfig(rt).recoveryCodesN }, () => newRecoveryCode());
+      const next = JSON.stringify(codes.map((c) => hashRecoveryCode(normalizeRecoveryCode(c)!)));
+      let user = caller.user;
+      let stored = false;
+      // Compare-and-set against the value just read; a concurrent change (another generation, a consumed code) → retry once.
+      for (let attempt = 0; attempt < 2 && !stored; attempt++) {
+        user = (await rt.datastore.users.findById(caller.user.id)) ?? user;
+        stored = await rt.datastore.users.replaceRecoveryCodes(user.id, user.mfRecoveryCodes, next);
+      }
+      if (!stored) {
+        await recordAudit(ctx, { event: "mf_recovery_codes_generated", outcome: "failure", user, details: { reason: "concurrent_change" } });
+        return refused("API_ERROR", 409);
+      }
+      await recordAudit(ctx, { event: "mf_recovery_codes_generated", outcome: "success", user, details: { count: codes.length } });
+      await rt.events.emit("mf_recovery_codes_generated", { user, count: codes.length });
+      return ok({ recovery_codes: codes }, { csrf: true, browser: { view: { codes, left: codes.length, askFactorCode: !!primaryMethod(user) } } });
+    },
+  });
+
+function recoveryFormPage(ctx: RequestContext, props: PageProps<unknown, unknown>): string {
+  return recoveryPage(ctx, { csrfToken: props.csrfToken, errors: props.errors });
 }
 
 /** GET /mf-recovery: the code form, during a pending sign-in (state `ready`). */
-export async function getRecovery(ctx: RequestContext): Promise<Response> {
-  const pending = await readPending(ctx);
-  if (!pending || pending.state.s !== "ready") return permissionDenied(ctx);
-  const csrfToken = await issueCsrfToken(ctx);
-  if (ctx.wantsJson) return jsonResponse(ctx, 200, { csrf_token: csrfToken });
-  return htmlResponse(ctx, 200, recoveryPage(ctx, { csrfToken }));
-}
+export const getRecoveryRoute = (path: string) =>
+  defineRoute({
+    id: "mf-recovery.form",
+    summary: "The recovery-code form of a pending sign-in.",
+    method: "GET",
+    path,
+    auth: "any",
+    output: formPayload,
+    page: recoveryFormPage,
+    async handle(ctx) {
+      const pending = await readPending(ctx);
+      if (!pending || pending.state.s !== "ready") return permissionDenied(ctx);
+      return ok({}, { csrf: true });
+    },
+  });
 
 /** Removes `digest` from the user's set (compare-and-set); false when it is not (or no longer) there. */
 async function consumeDigest(ctx: RequestContext, user: UserRecord, digest: string): Promise<{ ok: boolean; left: number }> {
@@ -121,39 +165,45 @@ async function consumeDigest(ctx: RequestContext, user: UserRecord, digest: stri
 }
 
 /** POST /mf-recovery {code}: a stored recovery code completes the pending sign-in (no auth token, no tf_validity). */
-export async function postRecovery(ctx: RequestContext): Promise<Response> {
-  const { rt } = ctx;
-  const input = await readInput(ctx, { code: str(64, "INVALID_RECOVERY_CODE") });
-  const pending = await readPending(ctx);
-  if (!pending || pending.state.s !== "ready") return permissionDenied(ctx);
-  const { state, user } = pending;
-  const fail = async (errors: FieldErrors, status = 400): Promise<Response> =>
-    ctx.wantsJson ? formErrorJson(ctx, errors, status) : htmlResponse(ctx, status >= 500 ? status : 200, recoveryPage(ctx, { csrfToken: await issueCsrfToken(ctx), errors }));
-
-  const veto = await runBeforeHook(ctx, "mf_recovery", user);
-  if (veto) return fail(vetoErrors(veto));
-  const spent = await drawAttempt(ctx, user);
-  if (spent) return spent;
-  const normalized = normalizeRecoveryCode(input.code ?? "");
-  const used = normalized ? await consumeDigest(ctx, user, hashRecoveryCode(normalized)) : { ok: false, left: storedDigests(user).length };
-  if (!used.ok) {
-    await rt.events.emit("user_failed_authn", { user, identity: user.email, authType: "tf", reason: "INVALID_RECOVERY_CODE" });
-    await recordAudit(ctx, { event: "mf_recovery", outcome: "failure", user });
-    return fail({ code: [{ code: "INVALID_RECOVERY_CODE" }] });
-  }
-  await clearAttempts(ctx, user);
-  await recordAudit(ctx, { event: "mf_recovery_code_used", outcome: "success", user, details: { codes_left: used.left } });
-  if (!(await consumePending(ctx, pending))) {
-    clearPending(ctx);
-    return permissionDenied(ctx);
-  }
-  const result = await rt.pipeline.signIn(ctx, { user, authnVia: [...state.v], remember: state.r, kind: "session", includeAuthToken: false, secondFactor: "recovery_code" });
-  clearPending(ctx);
-  if (result.kind === "deny") return fail({ "": [{ code: result.code, params: result.params }] }, result.status ?? 400);
-  if (result.kind === "interrupt") return jsonResponse(ctx, result.status ?? 200, { ...result.response, csrf_token: await issueCsrfToken(ctx) });
-  await recordAudit(ctx, { event: "mf_recovery", outcome: "success", user, details: { codes_left: used.left } });
-  await rt.events.emit("mf_recovery_code_used", { user, codesLeft: used.left });
-  await runAfterHook(ctx, "mf_recovery", user);
-  if (ctx.wantsJson) return jsonResponse(ctx, 200, await userPayload(ctx, user, null));
-  return redirectResponse(ctx, rt.config.urls.postLoginView);
-}
+export const postRecoveryRoute = (path: string) =>
+  defineRoute({
+    id: "mf-recovery",
+    summary: "Complete a pending sign-in with a recovery code instead of the second factor (each code works once).",
+    method: "POST",
+    path,
+    auth: "anonymous-only",
+    input: z.object({ code: str(64, "INVALID_RECOVERY_CODE") }),
+    output: signedIn,
+    errors: [429],
+    page: recoveryFormPage,
+    async handle(ctx, { input }) {
+      const { rt } = ctx;
+      const pending = await readPending(ctx);
+      if (!pending || pending.state.s !== "ready") return permissionDenied(ctx);
+      const { state, user } = pending;
+      const veto = await hookVeto(ctx, "mf_recovery", user);
+      if (veto) return veto;
+      const spent = await drawAttempt(ctx, user);
+      if (spent) return spent;
+      const normalized = normalizeRecoveryCode(input.code ?? "");
+      const used = normalized ? await consumeDigest(ctx, user, hashRecoveryCode(normalized)) : { ok: false, left: storedDigests(user).length };
+      if (!used.ok) {
+        await rt.events.emit("user_failed_authn", { user, identity: user.email, authType: "tf", reason: "INVALID_RECOVERY_CODE" });
+        await recordAudit(ctx, { event: "mf_recovery", outcome: "failure", user });
+        return fieldError("code", "INVALID_RECOVERY_CODE");
+      }
+      await clearAttempts(ctx, user);
+      await recordAudit(ctx, { event: "mf_recovery_code_used", outcome: "success", user, details: { codes_left: used.left } });
+      if (!(await consumePending(ctx, pending))) {
+        clearPending(ctx);
+        return permissionDenied(ctx);
+      }
+      const result = await rt.pipeline.signIn(ctx, { user, authnVia: [...state.v], remember: state.r, kind: "session", includeAuthToken: false, secondFactor: "recovery_code" });
+      clearPending(ctx);
+      if (result.kind === "signed-in") {
+        await recordAudit(ctx, { event: "mf_recovery", outcome: "success", user, details: { codes_left: used.left } });
+        await rt.events.emit("mf_recovery_code_used", { user, codesLeft: used.left });
+      }
+      return completeSignIn(ctx, result, { action: "mf_recovery", denyField: "" });
+    },
+  });

@@ -1,13 +1,18 @@
+import { z } from "zod";
 import { recordAudit } from "../../core/audit.js";
 import type { RequestContext } from "../../core/context.js";
-import { issueCsrfToken } from "../../core/csrf.js";
-import { formErrorJson, htmlResponse, jsonResponse, plainErrorJson, redirectResponse } from "../../core/http/respond.js";
-import { readInput, str } from "../../core/input.js";
+import { defineRoute } from "../../core/define-route.js";
+import { errorsFor, type FieldErrors } from "../../core/http/respond.js";
+import { str } from "../../core/input.js";
 import { deliverMail } from "../../core/mail-delivery.js";
+import { fieldError, ok, redirect, refused } from "../../core/outcome.js";
+import type { PageProps } from "../../core/render.js";
+import { csrfToken } from "../../core/schemas.js";
 import { form, html, layout } from "../../pages/kit.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { newCodeNonce, sendCode } from "./codes.js";
 import { hasRecoveryCodes } from "./recovery-codes.js";
+import { recoveryOptions as recoveryOptionsSchema } from "./schemas.js";
 import { readPending, secretBox, setPending, tfConfig } from "./state.js";
 import { permissionDenied } from "./validate.js";
 
@@ -29,44 +34,77 @@ function rescueMethods(ctx: RequestContext, user: UserRecord): string[] {
   return methods;
 }
 
-export async function getRescue(ctx: RequestContext): Promise<Response> {
-  const pending = await readPending(ctx);
-  if (!pending || pending.state.s !== "ready") return permissionDenied(ctx);
-  const csrfToken = await issueCsrfToken(ctx);
-  if (ctx.wantsJson) return jsonResponse(ctx, 200, { recovery_options: recoveryOptions(ctx, pending.user), csrf_token: csrfToken });
-  return htmlResponse(ctx, 200, rescuePage(ctx, csrfToken, pending.user));
+/** The choices the rescue page offers (read again when the handler gave none, e.g. an over-long field). */
+interface RescueView {
+  methods: string[];
 }
 
-export async function postRescue(ctx: RequestContext): Promise<Response> {
-  const { rt } = ctx;
-  const cfg = tfConfig(rt);
-  const input = await readInput(ctx, { help_setup: str(32, "TWO_FACTOR_METHOD_NOT_AVAILABLE") });
-  const pending = await readPending(ctx);
-  if (!pending || pending.state.s !== "ready") return permissionDenied(ctx);
-  const { user, state } = pending;
-  const choice = input.help_setup ?? ctx.url.searchParams.get("help_setup") ?? "";
-  if (!rescueMethods(ctx, user).includes(choice)) return formErrorJson(ctx, { help_setup: [{ code: "TWO_FACTOR_METHOD_NOT_AVAILABLE" }] });
-  // FS: recovery_code → 302 to /mf-recovery (JSON and HTML alike); the pending state stays as it is.
-  if (choice === "recovery_code") return redirectResponse(ctx, rt.url(cfg.recoveryUrl));
-  let sent: boolean;
-  if (choice === "email") {
-    const secret = user.tfTotpSecret ? secretBox(rt).open(user.tfTotpSecret) : null;
-    const n = newCodeNonce();
-    setPending(ctx, { ...state, m: "email", n, e: true });
-    sent = !!secret && (await sendCode(ctx, user, "email", secret, null, n));
-  } else {
-    sent = await deliverMail(ctx, "two_factor_rescue", cfg.rescueMail, { subject: cfg.rescueSubject, user_email: user.email, username: user.username ?? user.email }, user);
-  }
-  await recordAudit(ctx, { event: "tf_rescue", outcome: sent ? "success" : "failure", user, details: { choice } });
-  if (!sent) return plainErrorJson(ctx, 500, [{ code: "FAILED_TO_SEND_CODE" }]);
-  const csrfToken = await issueCsrfToken(ctx);
-  if (ctx.wantsJson) return jsonResponse(ctx, 200, { recovery_options: recoveryOptions(ctx, user), csrf_token: csrfToken });
-  return redirectResponse(ctx, rt.url(cfg.validateUrl));
+async function page(ctx: RequestContext, props: PageProps<unknown, RescueView>): Promise<string> {
+  const pending = props.view ? null : await readPending(ctx);
+  const methods = props.view?.methods ?? (pending ? rescueMethods(ctx, pending.user) : []);
+  return rescuePage(ctx, props.csrfToken, methods, props.errors);
 }
 
-function rescuePage(ctx: RequestContext, csrfToken: string, user: UserRecord): string {
+const rescueAnswer = z.object({ recovery_options: recoveryOptionsSchema, csrf_token: csrfToken });
+
+export const getRescueRoute = (path: string) =>
+  defineRoute({
+    id: "tf-rescue.form",
+    summary: "What a pending sign-in can do when its second factor is out of reach.",
+    method: "GET",
+    path,
+    auth: "any",
+    output: rescueAnswer,
+    page,
+    async handle(ctx) {
+      const pending = await readPending(ctx);
+      if (!pending || pending.state.s !== "ready") return permissionDenied(ctx);
+      return ok({ recovery_options: recoveryOptions(ctx, pending.user) }, { csrf: true, browser: { view: { methods: rescueMethods(ctx, pending.user) } } });
+    },
+  });
+
+export const postRescueRoute = (path: string) =>
+  defineRoute({
+    id: "tf-rescue",
+    summary: "Mail a one-time code to the account's address, ask the administrator for help, or go to the recovery-code form.",
+    method: "POST",
+    path,
+    auth: "anonymous-only",
+    input: z.object({ help_setup: str(32, "TWO_FACTOR_METHOD_NOT_AVAILABLE") }),
+    output: rescueAnswer,
+    errors: [500],
+    page,
+    async handle(ctx, { input }) {
+      const { rt } = ctx;
+      const cfg = tfConfig(rt);
+      const pending = await readPending(ctx);
+      if (!pending || pending.state.s !== "ready") return permissionDenied(ctx);
+      const { user, state } = pending;
+      // The choice may also come in the query (the recovery_options URLs).
+      const choice = input.help_setup ?? ctx.url.searchParams.get("help_setup") ?? "";
+      const methods = rescueMethods(ctx, user);
+      if (!methods.includes(choice)) return fieldError("help_setup", "TWO_FACTOR_METHOD_NOT_AVAILABLE", { view: { methods } });
+      // FS: recovery_code → 302 to /mf-recovery (JSON and HTML alike); the pending state stays as it is.
+      if (choice === "recovery_code") return redirect(rt.url(cfg.recoveryUrl));
+      let sent: boolean;
+      if (choice === "email") {
+        const secret = user.tfTotpSecret ? secretBox(rt).open(user.tfTotpSecret) : null;
+        const n = newCodeNonce();
+        setPending(ctx, { ...state, m: "email", n, e: true });
+        sent = !!secret && (await sendCode(ctx, user, "email", secret, null, n));
+      } else {
+        sent = await deliverMail(ctx, "two_factor_rescue", cfg.rescueMail, { subject: cfg.rescueSubject, user_email: user.email, username: user.username ?? user.email }, user);
+      }
+      await recordAudit(ctx, { event: "tf_rescue", outcome: sent ? "success" : "failure", user, details: { choice } });
+      if (!sent) return refused("FAILED_TO_SEND_CODE", 500);
+      return ok({ recovery_options: recoveryOptions(ctx, user) }, { csrf: true, browser: { redirect: rt.url(cfg.validateUrl) } });
+    },
+  });
+
+function rescuePage(ctx: RequestContext, csrfToken: string, methods: string[], errors?: FieldErrors): string {
   const { rt } = ctx;
-  const forms = rescueMethods(ctx, user).map((m) =>
+  const problems = [...errorsFor(ctx, errors, ""), ...errorsFor(ctx, errors, "help_setup"), ...errorsFor(ctx, errors, "csrf_token")];
+  const forms = methods.map((m) =>
     form({
       action: rt.url(tfConfig(rt).rescueUrl),
       id: `tf-rescue-${m}`,
@@ -75,5 +113,5 @@ function rescuePage(ctx: RequestContext, csrfToken: string, user: UserRecord): s
       submit: m === "email" ? "Email me a code" : m === "recovery_code" ? "Use a recovery code" : "Contact the administrator",
     }),
   );
-  return layout("Can't use your second factor?", html`${forms}`, { appName: rt.config.appName });
+  return layout("Can't use your second factor?", html`${problems.map((e) => html`<p class="errors">${e}</p>`)}${forms}`, { appName: rt.config.appName });
 }

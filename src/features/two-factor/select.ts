@@ -1,49 +1,80 @@
+import { z } from "zod";
 import { recordAudit } from "../../core/audit.js";
 import type { RequestContext } from "../../core/context.js";
-import { issueCsrfToken } from "../../core/csrf.js";
-import { errorsFor, formErrorJson, htmlResponse, jsonResponse, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
-import { readInput, str } from "../../core/input.js";
+import { defineRoute } from "../../core/define-route.js";
+import { errorsFor, type FieldErrors } from "../../core/http/respond.js";
+import { str } from "../../core/input.js";
+import { fieldError, interrupted, ok } from "../../core/outcome.js";
+import type { PageProps } from "../../core/render.js";
+import { csrfToken } from "../../core/schemas.js";
 import { html, layout } from "../../pages/kit.js";
 import { setUpFactors, startFactor } from "./factors.js";
+import { factorStarted } from "./schemas.js";
 import { readPending, tfConfig } from "./state.js";
 import { permissionDenied } from "./validate.js";
 
 /**
  * GET/POST /tf-select (FS 5.0): a pending sign-in of a user with several second factors (state "select")
  * picks one with `which`; the answer is then exactly the login's one-factor payload (code sent for
- * email/sms, a plugin's extras such as `tf_signin_url`). The choice is re-read from the user, never from
- * the client: only a factor the user has set up now can be chosen.
+ * email/sms, a plugin's extras such as `tf_signin_url`), and browsers go on to that factor's page. The choice
+ * is re-read from the user, never from the client: only a factor the user has set up now can be chosen.
+ * Nobody is signed in here: the chosen factor's own step completes the sign-in.
  */
-export async function getSelect(ctx: RequestContext): Promise<Response> {
-  const pending = await readPending(ctx);
-  if (!pending || pending.state.s !== "select") return permissionDenied(ctx);
-  const methods = await setUpFactors(ctx, pending.user);
-  const csrfToken = await issueCsrfToken(ctx);
-  if (ctx.wantsJson) return jsonResponse(ctx, 200, { tf_select: true, tf_setup_methods: methods, csrf_token: csrfToken });
-  return htmlResponse(ctx, 200, selectPage(ctx, { csrfToken, methods }));
+interface SelectView {
+  methods: string[];
 }
 
-export async function postSelect(ctx: RequestContext): Promise<Response> {
-  const input = await readInput(ctx, { which: str(32, "TWO_FACTOR_METHOD_NOT_AVAILABLE") });
-  const pending = await readPending(ctx);
-  if (!pending || pending.state.s !== "select") return permissionDenied(ctx);
-  const { user, state } = pending;
-  const methods = await setUpFactors(ctx, user);
-  const which = input.which ?? "";
-  if (!methods.includes(which)) {
-    const errors: FieldErrors = { which: [{ code: "TWO_FACTOR_METHOD_NOT_AVAILABLE" }] };
-    if (ctx.wantsJson) return formErrorJson(ctx, errors);
-    return htmlResponse(ctx, 200, selectPage(ctx, { csrfToken: await issueCsrfToken(ctx), methods, errors }));
-  }
-  const started = await startFactor(ctx, user, { u: state.u, r: state.r, v: state.v }, which);
-  await recordAudit(ctx, { event: "tf_select", outcome: started.status ? "failure" : "success", user, details: { method: which } });
-  if (ctx.wantsJson) return jsonResponse(ctx, started.status ?? 200, { ...started.response, csrf_token: await issueCsrfToken(ctx) });
-  if (started.status) return htmlResponse(ctx, started.status, selectPage(ctx, { csrfToken: await issueCsrfToken(ctx), methods, errors: { "": [{ code: "FAILED_TO_SEND_CODE" }] } }));
-  const to = started.response.redirect;
-  return redirectResponse(ctx, typeof to === "string" ? to : ctx.rt.url(tfConfig(ctx.rt).validateUrl));
+async function page(ctx: RequestContext, props: PageProps<unknown, SelectView>): Promise<string> {
+  // A form re-rendered by the runner alone (an over-long field) has no view: the choices are read again.
+  const pending = props.view ? null : await readPending(ctx);
+  const methods = props.view?.methods ?? (pending ? await setUpFactors(ctx, pending.user) : []);
+  return selectPage(ctx, { csrfToken: props.csrfToken, methods, errors: props.errors });
 }
 
-function selectPage(ctx: RequestContext, options: { csrfToken: string; methods: string[]; errors?: FieldErrors }): string {
+export const getSelectRoute = (path: string) =>
+  defineRoute({
+    id: "tf-select.form",
+    summary: "The second factors a pending sign-in may choose from.",
+    method: "GET",
+    path,
+    auth: "any",
+    output: z.object({ tf_select: z.literal(true), tf_setup_methods: z.array(z.string()), csrf_token: csrfToken }),
+    page,
+    async handle(ctx) {
+      const pending = await readPending(ctx);
+      if (!pending || pending.state.s !== "select") return permissionDenied(ctx);
+      const methods = await setUpFactors(ctx, pending.user);
+      return ok({ tf_select: true as const, tf_setup_methods: methods }, { csrf: true, browser: { view: { methods } } });
+    },
+  });
+
+export const postSelectRoute = (path: string) =>
+  defineRoute({
+    id: "tf-select",
+    summary: "Choose the second factor of a pending sign-in; answers like a sign-in that needs that factor.",
+    method: "POST",
+    path,
+    auth: "any",
+    input: z.object({ which: str(32, "TWO_FACTOR_METHOD_NOT_AVAILABLE") }),
+    output: factorStarted,
+    errors: [500],
+    page,
+    async handle(ctx, { input }) {
+      const pending = await readPending(ctx);
+      if (!pending || pending.state.s !== "select") return permissionDenied(ctx);
+      const { user, state } = pending;
+      const methods = await setUpFactors(ctx, user);
+      const which = input.which ?? "";
+      if (!methods.includes(which)) return fieldError("which", "TWO_FACTOR_METHOD_NOT_AVAILABLE", { view: { methods } });
+      const started = await startFactor(ctx, user, { u: state.u, r: state.r, v: state.v }, which);
+      await recordAudit(ctx, { event: "tf_select", outcome: started.status ? "failure" : "success", user, details: { method: which } });
+      if (started.status) return fieldError("", "FAILED_TO_SEND_CODE", { status: started.status, view: { methods } });
+      // The next step of the sign-in: its payload for API callers, its page for browsers.
+      return interrupted(started.response, { redirect: started.redirect ?? ctx.rt.url(tfConfig(ctx.rt).validateUrl) });
+    },
+  });
+
+function selectPage(ctx: RequestContext, options: { csrfToken: string; methods: string[]; errors?: FieldErrors | undefined }): string {
   const { rt } = ctx;
   const errors = [...errorsFor(ctx, options.errors, ""), ...errorsFor(ctx, options.errors, "which")];
   const body = html`<p>Choose how to confirm it is you.</p>

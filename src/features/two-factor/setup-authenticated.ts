@@ -1,20 +1,19 @@
-import { reauthRequired } from "../../core/access.js";
+import { z } from "zod";
 import { recordAudit } from "../../core/audit.js";
+import { signedInPayload } from "../../core/complete-sign-in.js";
 import type { RequestContext } from "../../core/context.js";
-import { issueCsrfToken } from "../../core/csrf.js";
+import { defineRoute } from "../../core/define-route.js";
+import { enforce } from "../../core/enforce.js";
 import { humanizeSeconds } from "../../core/humanize.js";
-import { isFresh, type Caller } from "../../core/identity.js";
-import { takeFlashes } from "../../core/http/flash.js";
-import { formErrorJson, htmlResponse, jsonResponse, plainErrorJson, type FieldErrors } from "../../core/http/respond.js";
-import { userPayload } from "../../core/http/user-payload.js";
-import { readInput, str } from "../../core/input.js";
+import type { Caller } from "../../core/identity.js";
 import { deliverMail } from "../../core/mail-delivery.js";
+import { fieldError, formErrors, ok, refused, type Outcome } from "../../core/outcome.js";
+import { csrfToken } from "../../core/schemas.js";
 import type { UserRecord } from "../../datastore/contracts.js";
-import { qrCodeDataUrl } from "../../crypto/totp/index.js";
 import { availableMethods, checkCode, clearAttempts, drawAttempt } from "./codes.js";
-import { setupPage } from "./pages.js";
-import { proveCurrentFactor } from "./fresh-factor.js";
-import { beginSetup, setupInfo } from "./setup.js";
+import { currentFactorRefusal } from "./fresh-factor.js";
+import { codeInput, type setupInput } from "./schemas.js";
+import { beginSetup, qrOf, setupInfo, type SetupView } from "./setup.js";
 import { clearPending, primaryMethod, readPending, secretBox, setPending, tfConfig, type PendingState } from "./state.js";
 
 /**
@@ -23,49 +22,50 @@ import { clearPending, primaryMethod, readPending, secretBox, setPending, tfConf
  * (no cookies needed) or POST /tf-validate (setup-changing.ts) with a correct code commits it.
  * `setup: "disable"` switches two-factor off (not when it is required).
  *
- * SECURITY I72: when the user already has a method, disabling or replacing it needs — besides the usual
- * freshness — proof of that second factor: the session's own sign-in proved a second factor (authnVia
- * "tf:<method>", written by the sign-in pipeline) within the freshness window, or the current authenticator
- * code comes with the request as `code`. Both changes mail the user a notice.
+ * When the user already has a method, disabling or replacing it needs — besides the usual freshness — proof of
+ * that second factor: the session's own sign-in proved one within the freshness window, or the current
+ * authenticator code comes with the request as `code` (fresh-factor.ts). Both changes mail the user a notice.
  */
 const STATE_PURPOSE = "tf-setup-state";
 
-export async function authenticatedGet(ctx: RequestContext, caller: Caller): Promise<Response> {
-  const csrfToken = await issueCsrfToken(ctx);
-  if (ctx.wantsJson) return jsonResponse(ctx, 200, { ...setupInfo(ctx, caller.user), csrf_token: csrfToken });
-  return htmlResponse(ctx, 200, setupPage(ctx, { csrfToken, methods: availableMethods(ctx), current: currentOf(ctx, caller.user), flashes: takeFlashes(ctx) }));
+/** GET /tf-setup, signed in: where two-factor stands for this user. */
+export async function signedInForm(ctx: RequestContext, caller: Caller): Promise<Outcome<any, SetupView>> {
+  return ok(setupInfo(ctx, caller.user), { csrf: true, browser: { view: { current: currentOf(ctx, caller.user) } } });
 }
 
 /** The page's "current method" block: shown (code field, disable option) only to users with a method. */
-function currentOf(ctx: RequestContext, user: UserRecord): { method: string; canDisable: boolean } | null {
+function currentOf(ctx: RequestContext, user: UserRecord): SetupView["current"] {
   const method = primaryMethod(user);
   return method ? { method, canDisable: !tfConfig(ctx.rt).required } : null;
 }
 
-export async function authenticatedPost(ctx: RequestContext, caller: Caller, input: { setup?: string | undefined; phone?: string | undefined; code?: string | undefined }): Promise<Response> {
+/** POST /tf-setup, signed in: start a new method (or disable two-factor). */
+export async function signedInSetup(ctx: RequestContext, caller: Caller, input: z.output<typeof setupInput>): Promise<Outcome<any, SetupView>> {
   const { rt } = ctx;
-  if (!(await isFresh(ctx, caller))) return reauthRequired(ctx);
+  // This flow needs a fresh authentication (the route also serves pending sign-ins, which have none). The
+  // route's runner has already checked CSRF for this caller.
+  const fresh = await enforce(ctx, { auth: "fresh", mechanisms: rt.config.apiEnabledMethods, csrfExempt: true });
+  if (!fresh.ok) return fresh.refusal;
   const user = caller.user;
   const cfg = tfConfig(rt);
-  const fail = async (errors: FieldErrors, status = 400) =>
-    ctx.wantsJson ? formErrorJson(ctx, errors, status) : htmlResponse(ctx, status >= 500 ? status : 200, setupPage(ctx, { csrfToken: await issueCsrfToken(ctx), methods: availableMethods(ctx), errors, current: currentOf(ctx, user) }));
+  const view: SetupView = { current: currentOf(ctx, user) };
   const method = input.setup ?? "";
   if ((method === "disable" && cfg.required) || (method !== "disable" && !availableMethods(ctx).includes(method))) {
-    return fail({ setup: [{ code: "TWO_FACTOR_METHOD_NOT_AVAILABLE" }] });
+    return fieldError("setup", "TWO_FACTOR_METHOD_NOT_AVAILABLE", { view });
   }
-  const refused = await secondFactorProof(ctx, caller, input.code);
-  if (refused) return refused;
+  const unproved = await currentFactorRefusal(ctx, caller, input.code, "tf_setup");
+  // A wrong code or a missing proof: browsers see the form again with the message (and the code field).
+  if (unproved) return unproved.kind === "form-errors" ? { ...unproved, view } : { ...unproved, browser: { page: true, view } };
   if (method === "disable") {
     await rt.datastore.users.update(user.id, { tfPrimaryMethod: null, tfTotpSecret: null, tfPhoneNumber: null });
     const updated = (await rt.datastore.users.findById(user.id)) ?? user;
     await recordAudit(ctx, { event: "tf_disable", outcome: "success", user: updated });
     await rt.events.emit("tf_disabled", { user: updated });
     await notify(ctx, updated, "disabled", null);
-    if (ctx.wantsJson) return jsonResponse(ctx, 200, await userPayload(ctx, updated, null));
-    return htmlResponse(ctx, 200, setupPage(ctx, { csrfToken: await issueCsrfToken(ctx), methods: availableMethods(ctx) }));
+    return ok(await signedInPayload(ctx, updated, null), { csrf: true, browser: { view: { current: null } } });
   }
   const begun = await beginSetup(ctx, user, method, input.phone);
-  if ("errors" in begun) return fail(begun.errors, begun.status);
+  if ("errors" in begun) return formErrors(begun.errors, { status: begun.status, view });
   const previous = primaryMethod(user);
   const stateToken = rt.signer.sign(STATE_PURPOSE, { u: user.fsUniquifier, m: method, t: begun.sealed, p: begun.phone, n: begun.nonce, pm: previous }, ctx.nowSeconds());
   // FS's "changing" state: the same new secret also waits in the pending cookie, so a browser or an SPA with
@@ -75,49 +75,56 @@ export async function authenticatedPost(ctx: RequestContext, caller: Caller, inp
   if (previous) changing.o = previous;
   setPending(ctx, changing);
   await recordAudit(ctx, { event: "tf_setup_started", outcome: "info", user, details: { method, via: "authenticated" } });
-  const csrfToken = await issueCsrfToken(ctx);
   // FS answers the chosen method in both fields (tf_primary_method is its older name).
-  const payload = { tf_state: "validating_profile", tf_method: method, tf_primary_method: method, tf_state_token: stateToken, ...begun.extras, csrf_token: csrfToken };
-  if (ctx.wantsJson) return jsonResponse(ctx, 200, payload);
-  const qr = method === "authenticator" ? { dataUrl: await qrCodeDataUrl(begun.extras.tf_authr_uri as string), key: begun.secret } : null;
-  return htmlResponse(ctx, 200, setupPage(ctx, { csrfToken, methods: availableMethods(ctx), qr, validating: true }));
+  const payload = { tf_state: "validating_profile", tf_method: method, tf_primary_method: method, tf_state_token: stateToken, ...begun.extras };
+  return ok(payload, { csrf: true, browser: { view: { validating: true, qr: qrOf(begun) } } });
 }
 
 /** POST /tf-setup/<state>: commits the setup the state token describes after a correct code. */
-export async function postSetupState(ctx: RequestContext, caller: Caller | null, params: Record<string, string>): Promise<Response> {
-  const { rt } = ctx;
-  const cfg = tfConfig(rt);
-  const input = await readInput(ctx, { code: str(64, "TWO_FACTOR_INVALID_TOKEN") });
-  const user = caller!.user;
-  const verified = rt.signer.verify(STATE_PURPOSE, params.token ?? "", { maxAgeSeconds: cfg.setupWithinSeconds, nowSeconds: ctx.nowSeconds() });
-  if (!verified.ok && verified.reason === "expired") {
-    return plainErrorJson(ctx, 400, [{ code: "TWO_FACTOR_SETUP_EXPIRED", params: { within: humanizeSeconds(cfg.setupWithinSeconds) } }]);
-  }
-  const p = verified.ok ? verified.payload : null;
-  const method = typeof p?.m === "string" ? p.m : null;
-  const sealed = typeof p?.t === "string" ? p.t : null;
-  const secret = sealed ? secretBox(rt).open(sealed) : null;
-  // The token also names the method it was minted against (pm): a token minted before a method existed
-  // (freshness only) cannot later replace one without the I72 proof.
-  const previous = primaryMethod(user);
-  if (!p || p.u !== user.fsUniquifier || (p.pm ?? null) !== previous || !method || !availableMethods(ctx).includes(method) || !secret || (method === "sms" && typeof p.p !== "string")) {
-    return plainErrorJson(ctx, 400, [{ code: "API_ERROR" }]);
-  }
-  const spent = await drawAttempt(ctx, user);
-  if (spent) return spent;
-  const nonce = typeof p.n === "number" && Number.isInteger(p.n) ? p.n : 0;
-  if (!(await checkCode(ctx, user, method, secret, (input.code ?? "").replace(/\s+/g, ""), nonce))) {
-    await recordAudit(ctx, { event: "tf_setup", outcome: "failure", user, details: { method } });
-    return formErrorJson(ctx, { code: [{ code: "TWO_FACTOR_INVALID_TOKEN" }] });
-  }
-  await clearAttempts(ctx, user);
-  const phone = method === "sms" && typeof p.p === "string" ? p.p : null;
-  // The same change may also wait in the pending cookie: it is settled now.
-  const pending = await readPending(ctx);
-  if (pending?.state.c) clearPending(ctx);
-  const updated = await commitSetup(ctx, user, { method, sealed: sealed!, phone, previous });
-  return jsonResponse(ctx, 200, { tf_method: method, tf_primary_method: method, tf_phone: updated.tfPhoneNumber, csrf_token: await issueCsrfToken(ctx) });
-}
+export const postSetupStateRoute = (path: string) =>
+  defineRoute({
+    id: "tf-setup.state-token",
+    summary: "Confirm a signed-in user's new two-factor method with its first code, by the state token (no cookies needed).",
+    method: "POST",
+    path,
+    auth: "authenticated",
+    input: codeInput,
+    output: z.object({ tf_method: z.string(), tf_primary_method: z.string(), tf_phone: z.string().nullable(), csrf_token: csrfToken }),
+    errors: [429],
+    async handle(ctx, { input, caller, params }) {
+      const { rt } = ctx;
+      const cfg = tfConfig(rt);
+      const user = caller.user;
+      const verified = rt.signer.verify(STATE_PURPOSE, params.token ?? "", { maxAgeSeconds: cfg.setupWithinSeconds, nowSeconds: ctx.nowSeconds() });
+      if (!verified.ok && verified.reason === "expired") {
+        return { kind: "refused", refs: [{ code: "TWO_FACTOR_SETUP_EXPIRED", params: { within: humanizeSeconds(cfg.setupWithinSeconds) } }], status: 400 };
+      }
+      const p = verified.ok ? verified.payload : null;
+      const method = typeof p?.m === "string" ? p.m : null;
+      const sealed = typeof p?.t === "string" ? p.t : null;
+      const secret = sealed ? secretBox(rt).open(sealed) : null;
+      // The token also names the method it was minted against (pm): a token minted before a method existed
+      // (freshness only) cannot later replace one without the proof of the current factor.
+      const previous = primaryMethod(user);
+      if (!p || p.u !== user.fsUniquifier || (p.pm ?? null) !== previous || !method || !availableMethods(ctx).includes(method) || !secret || (method === "sms" && typeof p.p !== "string")) {
+        return refused("API_ERROR", 400);
+      }
+      const spent = await drawAttempt(ctx, user);
+      if (spent) return spent;
+      const nonce = typeof p.n === "number" && Number.isInteger(p.n) ? p.n : 0;
+      if (!(await checkCode(ctx, user, method, secret, (input.code ?? "").replace(/\s+/g, ""), nonce))) {
+        await recordAudit(ctx, { event: "tf_setup", outcome: "failure", user, details: { method } });
+        return fieldError("code", "TWO_FACTOR_INVALID_TOKEN");
+      }
+      await clearAttempts(ctx, user);
+      const phone = method === "sms" && typeof p.p === "string" ? p.p : null;
+      // The same change may also wait in the pending cookie: it is settled now.
+      const pending = await readPending(ctx);
+      if (pending?.state.c) clearPending(ctx);
+      const updated = await commitSetup(ctx, user, { method, sealed: sealed!, phone, previous });
+      return ok({ tf_method: method, tf_primary_method: method, tf_phone: updated.tfPhoneNumber }, { csrf: true });
+    },
+  });
 
 /** Makes a validated new method the user's (event, audit, and the notice when it replaced one). */
 export async function commitSetup(ctx: RequestContext, user: UserRecord, change: { method: string; sealed: string; phone: string | null; previous: string | null }): Promise<UserRecord> {
@@ -131,14 +138,7 @@ export async function commitSetup(ctx: RequestContext, user: UserRecord, change:
   return updated;
 }
 
-/** Decision 44 proof (fresh-factor.ts), refused on this setup page. */
-async function secondFactorProof(ctx: RequestContext, caller: Caller, code: string | undefined): Promise<Response | null> {
-  const refused = await proveCurrentFactor(ctx, caller, code, "tf_setup");
-  if (!refused) return null;
-  if (ctx.wantsJson || refused.status === 429) return refused.json;
-  return htmlResponse(ctx, refused.status, setupPage(ctx, { csrfToken: await issueCsrfToken(ctx), methods: availableMethods(ctx), errors: refused.errors, current: currentOf(ctx, caller.user) }));
-}
-/** The I72 notice to the account's address; a delivery failure is logged and audited, never fatal. */
+/** The notice to the account's address; a delivery failure is logged and audited, never fatal. */
 async function notify(ctx: RequestContext, user: UserRecord, change: "disabled" | "changed", method: string | null): Promise<void> {
   const cfg = tfConfig(ctx.rt);
   await deliverMail(ctx, "two_factor_changed", user.email, { subject: cfg.noticeSubject, username: user.username ?? user.email, change, method }, user);

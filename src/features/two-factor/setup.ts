@@ -1,33 +1,93 @@
+import { z } from "zod";
 import { recordAudit } from "../../core/audit.js";
+import { hookVeto } from "../../core/complete-sign-in.js";
 import type { RequestContext } from "../../core/context.js";
-import { issueCsrfToken } from "../../core/csrf.js";
-import { runBeforeHook, vetoErrors } from "../../core/hooks.js";
-import type { Caller } from "../../core/identity.js";
-import { formErrorJson, htmlResponse, jsonResponse, type FieldErrors } from "../../core/http/respond.js";
-import { readInput, str } from "../../core/input.js";
+import { defineRoute } from "../../core/define-route.js";
+import type { FieldErrors } from "../../core/http/respond.js";
+import { formErrors, ok, type Outcome } from "../../core/outcome.js";
+import type { PageProps } from "../../core/render.js";
 import { generateTotpSecret, qrCodeDataUrl, totpUri } from "../../crypto/totp/index.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { drawSetupSmsBudget, phoneE164, totpConfig } from "../../core/passcodes/index.js";
 import { availableMethods, newCodeNonce, sendCode } from "./codes.js";
 import { setupPage } from "./pages.js";
-import { authenticatedGet, authenticatedPost } from "./setup-authenticated.js";
-import { isLoginSetup, readPending, secretBox, setPending, tfConfig, type PendingState } from "./state.js";
+import { setupInfo as setupInfoSchema, setupInput, setupStarted, userAnswer } from "./schemas.js";
+import { signedInForm, signedInSetup } from "./setup-authenticated.js";
+import { isLoginSetup, readPending, secretBox, setPending, tfConfig, type Pending, type PendingState } from "./state.js";
 import { permissionDenied } from "./validate.js";
 
 /**
- * GET/POST /tf-setup. During login (pending state setup_from_login / validating_profile, anonymous) the
- * chosen method's new secret stays sealed in the pending cookie until /tf-validate accepts a code for it;
- * an authenticated caller uses the state-token flow (setup-authenticated.ts).
+ * GET/POST /tf-setup serves two flows, each its own handler with its own check: a pending sign-in setting up
+ * its method (state setup_from_login / validating_profile; the pending cookie is the credential, nobody is
+ * signed in) — the new secret stays sealed in the pending cookie until /tf-validate accepts a code for it; and
+ * a signed-in user choosing, changing or disabling their method (setup-authenticated.ts), which needs a fresh
+ * authentication. With neither, the answer is TWO_FACTOR_PERMISSION_DENIED (as FS).
  */
-export async function getSetup(ctx: RequestContext, caller: Caller | null): Promise<Response> {
-  const pending = await readPending(ctx);
-  if (!pending || !isLoginSetup(pending.state)) return caller ? authenticatedGet(ctx, caller) : permissionDenied(ctx);
-  const csrfToken = await issueCsrfToken(ctx);
-  if (ctx.wantsJson) return jsonResponse(ctx, 200, { ...setupInfo(ctx, pending.user), csrf_token: csrfToken });
-  return htmlResponse(ctx, 200, setupPage(ctx, { csrfToken, methods: availableMethods(ctx) }));
+
+/** What the setup page shows besides the method choice. */
+export interface SetupView {
+  /** A signed-in user's current method: changing or disabling it asks for its code. */
+  current?: { method: string; canDisable: boolean } | null;
+  /** The new authenticator's key, shown as a QR code, while the code form waits for its first code. */
+  qr?: { uri: string; key: string } | null;
+  validating?: boolean;
 }
 
-export function setupInfo(ctx: RequestContext, user: UserRecord): Record<string, unknown> {
+export async function setupFormPage(ctx: RequestContext, props: PageProps<unknown, SetupView>): Promise<string> {
+  const view = props.view;
+  const qr = view?.qr ? { dataUrl: await qrCodeDataUrl(view.qr.uri), key: view.qr.key } : null;
+  return setupPage(ctx, {
+    csrfToken: props.csrfToken,
+    methods: availableMethods(ctx),
+    errors: props.errors,
+    qr,
+    validating: view?.validating ?? false,
+    current: view?.current ?? null,
+    flashes: props.errors ? [] : props.takeFlashes(),
+  });
+}
+
+/** The pending sign-in that is setting up its method, if this request carries one. */
+async function loginSetup(ctx: RequestContext): Promise<Pending | null> {
+  const pending = await readPending(ctx);
+  return pending && isLoginSetup(pending.state) ? pending : null;
+}
+
+export const getSetupRoute = (path: string) =>
+  defineRoute({
+    id: "tf-setup.form",
+    summary: "Where two-factor stands for a pending sign-in or the signed-in user, and the methods to choose from.",
+    method: "GET",
+    path,
+    auth: "any",
+    output: setupInfoSchema,
+    page: setupFormPage,
+    async handle(ctx, { caller }) {
+      const pending = await loginSetup(ctx);
+      if (pending) return ok(setupInfo(ctx, pending.user), { csrf: true });
+      return caller ? signedInForm(ctx, caller) : permissionDenied(ctx);
+    },
+  });
+
+export const postSetupRoute = (path: string) =>
+  defineRoute({
+    id: "tf-setup",
+    summary: "Choose a two-factor method (during sign-in, or signed in and fresh: also change or disable it).",
+    method: "POST",
+    path,
+    auth: "any",
+    input: setupInput,
+    output: z.union([setupStarted, userAnswer]),
+    errors: [401, 429, 500],
+    page: setupFormPage,
+    async handle(ctx, { input, caller }) {
+      const pending = await loginSetup(ctx);
+      if (pending) return setupDuringLogin(ctx, pending, input);
+      return caller ? signedInSetup(ctx, caller, input) : permissionDenied(ctx);
+    },
+  });
+
+export function setupInfo(ctx: RequestContext, user: UserRecord) {
   return {
     tf_required: tfConfig(ctx.rt).required,
     tf_method: user.tfPrimaryMethod,
@@ -38,33 +98,28 @@ export function setupInfo(ctx: RequestContext, user: UserRecord): Record<string,
   };
 }
 
-/** `code`: the current authenticator code, for a signed-in user changing or disabling 2FA (SECURITY I72). */
-export const setupInput = { setup: str(32, "TWO_FACTOR_METHOD_NOT_AVAILABLE"), phone: str(64, "PHONE_INVALID"), code: str(64, "TWO_FACTOR_INVALID_TOKEN") };
-
-export async function postSetup(ctx: RequestContext, caller: Caller | null): Promise<Response> {
-  const input = await readInput(ctx, setupInput);
-  const pending = await readPending(ctx);
-  if (!pending || !isLoginSetup(pending.state)) return caller ? authenticatedPost(ctx, caller, input) : permissionDenied(ctx);
+/** A pending sign-in chooses its method: the new secret waits, sealed, in the pending cookie. */
+async function setupDuringLogin(ctx: RequestContext, pending: Pending, input: z.output<typeof setupInput>): Promise<Outcome<any, SetupView>> {
   const { user, state } = pending;
-  const fail = async (errors: FieldErrors, status = 400) =>
-    ctx.wantsJson ? formErrorJson(ctx, errors, status) : htmlResponse(ctx, status >= 500 ? status : 200, setupPage(ctx, { csrfToken: await issueCsrfToken(ctx), methods: availableMethods(ctx), errors }));
-  const veto = await runBeforeHook(ctx, "tf_setup", user);
-  if (veto) return fail(vetoErrors(veto));
+  const veto = await hookVeto(ctx, "tf_setup", user);
+  if (veto) return veto;
   const method = input.setup ?? "";
-  if (!availableMethods(ctx).includes(method)) return fail({ setup: [{ code: "TWO_FACTOR_METHOD_NOT_AVAILABLE" }] });
-
+  if (!availableMethods(ctx).includes(method)) return formErrors({ setup: [{ code: "TWO_FACTOR_METHOD_NOT_AVAILABLE" }] });
   const begun = await beginSetup(ctx, user, method, input.phone);
-  if ("errors" in begun) return fail(begun.errors, begun.status);
+  if ("errors" in begun) return formErrors(begun.errors, { status: begun.status });
   const next: PendingState = { u: state.u, s: "validating_profile", m: method, r: state.r, v: state.v, t: begun.sealed, n: begun.nonce };
   if (begun.phone) next.p = begun.phone;
   setPending(ctx, next);
   await recordAudit(ctx, { event: "tf_setup_started", outcome: "info", user, details: { method, via: "login" } });
   // FS answers the chosen method in both fields (tf_primary_method is its older name).
   const payload = { tf_state: "validating_profile", tf_method: method, tf_primary_method: method, tf_state_token: null, ...begun.extras };
-  const csrfToken = await issueCsrfToken(ctx);
-  if (ctx.wantsJson) return jsonResponse(ctx, 200, { ...payload, csrf_token: csrfToken });
-  const qr = method === "authenticator" ? { dataUrl: await qrCodeDataUrl(begun.extras.tf_authr_uri as string), key: begun.secret } : null;
-  return htmlResponse(ctx, 200, setupPage(ctx, { csrfToken, methods: availableMethods(ctx), qr, validating: true }));
+  return ok(payload, { csrf: true, browser: { view: { validating: true, qr: qrOf(begun) } } });
+}
+
+/** The authenticator's key for the page's QR code (other methods have none). */
+export function qrOf(begun: { secret: string; extras: Record<string, unknown> }): SetupView["qr"] {
+  const uri = begun.extras.tf_authr_uri;
+  return typeof uri === "string" ? { uri, key: begun.secret } : null;
 }
 
 /**
@@ -78,7 +133,6 @@ export async function beginSetup(
   rawPhone?: string,
 ): Promise<{ errors: FieldErrors; status: number } | { secret: string; sealed: string; phone: string | null; nonce: number; extras: Record<string, unknown> }> {
   const { rt } = ctx;
-  const cfg = tfConfig(rt);
   const phone = method === "sms" ? phoneE164(rt, rawPhone ?? "") : null;
   if (method === "sms" && !phone) return { errors: { phone: [{ code: "PHONE_INVALID" }] }, status: 400 };
   const secret = generateTotpSecret();

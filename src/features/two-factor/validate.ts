@@ -1,67 +1,106 @@
+import { z } from "zod";
 import { recordAudit } from "../../core/audit.js";
+import { completeSignIn, hookVeto } from "../../core/complete-sign-in.js";
 import type { RequestContext } from "../../core/context.js";
-import { issueCsrfToken } from "../../core/csrf.js";
-import { runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
-import { htmlResponse, formErrorJson, jsonResponse, plainErrorJson, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
-import { userPayload } from "../../core/http/user-payload.js";
+import { defineRoute } from "../../core/define-route.js";
 import type { Caller } from "../../core/identity.js";
-import { readInput, str } from "../../core/input.js";
+import { fieldError, ok, refused, type Outcome, type Refused } from "../../core/outcome.js";
+import type { PageProps } from "../../core/render.js";
+import { csrfToken, signedIn, userJson } from "../../core/schemas.js";
 import { clearSessionCookies, endCurrentSession } from "../../core/session-cookies.js";
 import { resealIfNeeded, totpConfig } from "../../core/passcodes/index.js";
 import { qrCodeDataUrl, totpUri } from "../../crypto/totp/index.js";
 import { checkCode, clearAttempts, drawAttempt } from "./codes.js";
 import { validatePage } from "./pages.js";
 import { recoveryOptions } from "./rescue.js";
-import { getChangeValidate, postChangeValidate } from "./setup-changing.js";
-import { clearPending, consumePending, readPending, secretBox, setValidityCookie, tfConfig, type PendingState } from "./state.js";
+import { codeInput, recoveryOptions as recoveryOptionsSchema } from "./schemas.js";
+import { changeForm, validateChange } from "./setup-changing.js";
+import { clearPending, consumePending, readPending, secretBox, setValidityCookie, tfConfig, type Pending, type PendingState } from "./state.js";
 
 /**
- * GET/POST /tf-validate: the second step of a pending sign-in (state `ready`) or of a setup started during
- * login (state `validating_profile`). A correct code completes the sign-in through the pipeline. A signed-in
- * user's change (validating_profile with `c`) is completed by setup-changing.ts instead.
+ * GET/POST /tf-validate serves two flows, each its own handler: the second step of a pending sign-in (state
+ * `ready`, or `validating_profile` for a method set up during login) — the pending cookie is the credential
+ * and a correct code completes the sign-in through the pipeline; and a signed-in user's change of method (FS
+ * "changing", setup-changing.ts) — only the signed-in user who started it completes it.
  */
-export function permissionDenied(ctx: RequestContext): Response {
-  if (ctx.wantsJson) return plainErrorJson(ctx, 400, [{ code: "TWO_FACTOR_PERMISSION_DENIED" }]);
-  return redirectResponse(ctx, ctx.rt.url(ctx.rt.config.urls.login));
+export function permissionDenied(ctx: RequestContext): Refused {
+  return refused("TWO_FACTOR_PERMISSION_DENIED", 400, { browser: { redirect: ctx.rt.url(ctx.rt.config.urls.login) } });
 }
 
-export async function getValidate(ctx: RequestContext, caller: Caller | null): Promise<Response> {
-  const pending = await readPending(ctx);
-  if (!pending || !VALIDATING.includes(pending.state.s)) return permissionDenied(ctx);
-  if (pending.state.c) return caller && ownsChange(caller, pending.state) ? getChangeValidate(ctx, caller, pending.state) : permissionDenied(ctx);
-  const csrfToken = await issueCsrfToken(ctx);
-  if (ctx.wantsJson) {
-    const extra = pending.state.s === "ready" ? { recovery_options: recoveryOptions(ctx, pending.user) } : {};
-    return jsonResponse(ctx, 200, { csrf_token: csrfToken, ...extra });
-  }
-  return htmlResponse(ctx, 200, validatePage(ctx, { csrfToken, method: pending.state.m ?? "" }));
+/** What the code page needs: the method (for its hint) and, after a wrong first code, the QR code again. */
+export interface ValidateView {
+  method: string;
+  qr?: { uri: string; key: string } | null;
+}
+
+export async function validateFormPage(ctx: RequestContext, props: PageProps<unknown, ValidateView>): Promise<string> {
+  const qr = props.view?.qr ? { dataUrl: await qrCodeDataUrl(props.view.qr.uri), key: props.view.qr.key } : null;
+  return validatePage(ctx, { csrfToken: props.csrfToken, method: props.view?.method ?? "", errors: props.errors, qr });
 }
 
 /** States in which /tf-validate accepts a code. */
 const VALIDATING: readonly string[] = ["ready", "validating_profile"];
 
-export async function postValidate(ctx: RequestContext, caller: Caller | null): Promise<Response> {
-  const { rt } = ctx;
-  const input = await readInput(ctx, { code: str(64, "TWO_FACTOR_INVALID_TOKEN") });
-  const pending = await readPending(ctx);
-  if (!pending || !VALIDATING.includes(pending.state.s)) return caller ? signOutDenied(ctx, caller) : permissionDenied(ctx);
-  const { state } = pending;
-  if (state.c) {
-    // A signed-in user's change: only that user, still signed in, completes it (anyone else is treated as a
-    // stray code submission).
-    if (!caller || !ownsChange(caller, state)) {
+/** The signed-in caller who started this change, or null (anyone else, or nobody signed in). */
+function changeOwner(caller: Caller | null, state: PendingState): Caller | null {
+  return caller && caller.user.fsUniquifier === state.u ? caller : null;
+}
+
+export const getValidateRoute = (path: string) =>
+  defineRoute({
+    id: "tf-validate.form",
+    summary: "The second-factor code form: a CSRF token, the rescue options of a pending sign-in (or the user, for a signed-in change).",
+    method: "GET",
+    path,
+    auth: "any",
+    output: z.object({ csrf_token: csrfToken, recovery_options: recoveryOptionsSchema.optional(), user: userJson.optional() }),
+    page: validateFormPage,
+    async handle(ctx, { caller }) {
+      const pending = await readPending(ctx);
+      if (!pending || !VALIDATING.includes(pending.state.s)) return permissionDenied(ctx);
+      const { state } = pending;
+      if (state.c) {
+        const owner = changeOwner(caller, state);
+        return owner ? changeForm(ctx, owner, state) : permissionDenied(ctx);
+      }
+      const extra = state.s === "ready" ? { recovery_options: recoveryOptions(ctx, pending.user) } : {};
+      return ok(extra, { csrf: true, browser: { view: { method: state.m ?? "" } } });
+    },
+  });
+
+export const postValidateRoute = (path: string) =>
+  defineRoute({
+    id: "tf-validate",
+    summary: "Complete a pending sign-in with the second-factor code (or confirm a signed-in user's new method).",
+    method: "POST",
+    path,
+    auth: "any",
+    input: codeInput,
+    output: signedIn,
+    errors: [429],
+    page: validateFormPage,
+    async handle(ctx, { input, caller }) {
+      const code = input.code ?? "";
+      const pending = await readPending(ctx);
+      if (!pending || !VALIDATING.includes(pending.state.s)) return caller ? signOutDenied(ctx, caller) : permissionDenied(ctx);
+      if (!pending.state.c) return validateSignIn(ctx, pending, code);
+      // A signed-in user's change: only that user, still signed in, completes it (anyone else is treated as a
+      // stray code submission).
+      const owner = changeOwner(caller, pending.state);
+      if (owner) return validateChange(ctx, owner, pending, code);
       clearPending(ctx);
       return caller ? signOutDenied(ctx, caller) : permissionDenied(ctx);
-    }
-    return postChangeValidate(ctx, caller, pending, input.code ?? "", () => permissionDenied(ctx));
-  }
-  let user = pending.user;
-  let retryQr: { dataUrl: string; key: string } | null = null;
-  const fail = async (errors: FieldErrors, status = 400): Promise<Response> =>
-    ctx.wantsJson ? formErrorJson(ctx, errors, status) : htmlResponse(ctx, status >= 500 ? status : 200, validatePage(ctx, { csrfToken: await issueCsrfToken(ctx), method: state.m ?? "", errors, qr: retryQr }));
+    },
+  });
 
-  const veto = await runBeforeHook(ctx, "tf_validate", user);
-  if (veto) return fail(vetoErrors(veto));
+/** The pending sign-in's second step: nobody is signed in yet; the pending cookie names the user. */
+async function validateSignIn(ctx: RequestContext, pending: Pending, rawCode: string): Promise<Outcome<any, ValidateView>> {
+  const { rt } = ctx;
+  const { state } = pending;
+  let user = pending.user;
+  const view: ValidateView = { method: state.m ?? "" };
+  const veto = await hookVeto(ctx, "tf_validate", user, view);
+  if (veto) return veto;
   const setup = state.s === "validating_profile";
   // "ready" validates the factor the login started (a plugin's factor is not a code: refused here).
   const method = setup || (state.e && state.m === "email") || state.m === user.tfPrimaryMethod ? state.m : null;
@@ -71,17 +110,14 @@ export async function postValidate(ctx: RequestContext, caller: Caller | null): 
     clearPending(ctx);
     return permissionDenied(ctx);
   }
-  const code = (input.code ?? "").replace(/\s+/g, "");
   const spent = await drawAttempt(ctx, user);
   if (spent) return spent;
-  if (!(await checkCode(ctx, user, method, secret, code, state.n ?? 0))) {
+  if (!(await checkCode(ctx, user, method, secret, rawCode.replace(/\s+/g, ""), state.n ?? 0))) {
     if (!setup) await rt.events.emit("user_failed_authn", { user, identity: user.email, authType: "tf", reason: "TWO_FACTOR_INVALID_TOKEN" });
     await recordAudit(ctx, { event: "tf_validate", outcome: "failure", user, details: { method, setup } });
     // Setting up an authenticator: the page shows the QR code again (the user may not have scanned it yet).
-    if (setup && method === "authenticator" && !ctx.wantsJson) {
-      retryQr = { dataUrl: await qrCodeDataUrl(totpUri({ secret, issuer: totpConfig(rt).issuer!, account: user.username ?? user.email })), key: secret };
-    }
-    return fail({ code: [{ code: "TWO_FACTOR_INVALID_TOKEN" }] });
+    if (setup && method === "authenticator") view.qr = { uri: totpUri({ secret, issuer: totpConfig(rt).issuer!, account: user.username ?? user.email }), key: secret };
+    return fieldError("code", "TWO_FACTOR_INVALID_TOKEN", { view });
   }
   await clearAttempts(ctx, user);
   if (!setup && sealed && sealed === user.tfTotpSecret) {
@@ -102,26 +138,20 @@ export async function postValidate(ctx: RequestContext, caller: Caller | null): 
   }
   const result = await rt.pipeline.signIn(ctx, { user, authnVia: [...state.v], remember: state.r, kind: "session", includeAuthToken: ctx.includeAuthToken(), secondFactor: method });
   clearPending(ctx);
-  if (result.kind === "deny") return fail({ "": [{ code: result.code, params: result.params }] }, result.status ?? 400);
-  if (result.kind === "interrupt") return jsonResponse(ctx, result.status ?? 200, { ...result.response, csrf_token: await issueCsrfToken(ctx) });
-  const cfg = tfConfig(rt);
-  if (state.r && !cfg.alwaysValidate) setValidityCookie(ctx, user);
-  await recordAudit(ctx, { event: "tf_validate", outcome: "success", user, details: { method } });
-  await rt.events.emit("tf_code_confirmed", { user, method });
-  await runAfterHook(ctx, "tf_validate", user);
-  if (ctx.wantsJson) return jsonResponse(ctx, 200, await userPayload(ctx, user, result.authToken));
-  return redirectResponse(ctx, rt.config.urls.postLoginView);
-}
-
-function ownsChange(caller: Caller, state: PendingState): boolean {
-  return caller.user.fsUniquifier === state.u;
+  if (result.kind === "signed-in") {
+    if (state.r && !tfConfig(rt).alwaysValidate) setValidityCookie(ctx, user);
+    await recordAudit(ctx, { event: "tf_validate", outcome: "success", user, details: { method } });
+    await rt.events.emit("tf_code_confirmed", { user, method });
+  }
+  // A denial by a check that reran (the account was disabled meanwhile…) is the form's error.
+  return completeSignIn(ctx, result, { action: "tf_validate", denyField: "", view });
 }
 
 /**
  * FS: a signed-in caller posting /tf-validate with no pending setup or login is signed out (session ended,
  * cookies cleared) and denied — a stray code submission must not leave a session behind it.
  */
-async function signOutDenied(ctx: RequestContext, caller: Caller): Promise<Response> {
+async function signOutDenied(ctx: RequestContext, caller: Caller): Promise<Refused> {
   const { rt } = ctx;
   const ended = caller.mechanism === "session" ? await endCurrentSession(ctx) : null;
   clearSessionCookies(ctx);
