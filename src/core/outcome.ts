@@ -1,5 +1,6 @@
 import type { FieldErrors, MessageRef } from "./http/respond.js";
 import type { MessageKey } from "./messages.js";
+import type { Flash } from "../pages/kit.js";
 
 /**
  * What a handler or an operation decided, before anyone chose between JSON and a page. Handlers return one of
@@ -8,8 +9,11 @@ import type { MessageKey } from "./messages.js";
  */
 export type JsonPayload = Record<string, unknown>;
 
-/** What a browser gets where an API caller gets the payload: a redirect, or the route's page with view data. */
-export type BrowserAnswer<V> = { redirect: string } | { view: V; status?: number };
+/**
+ * What a browser gets where an API caller gets the payload: a redirect (with a flash for the page it lands on),
+ * or the route's page with view data.
+ */
+export type BrowserAnswer<V> = { redirect: string; flash?: Flash } | { view: V; status?: number };
 
 export interface Ok<P extends JsonPayload = JsonPayload, V = unknown> {
   kind: "ok";
@@ -30,6 +34,8 @@ export interface FormErrors<V = unknown> {
   /** JSON status when no error asks for its own (default 400). Pages answer 200 unless it is 5xx. */
   status?: number;
   view?: V;
+  /** Extra JSON keys next to the errors (e.g. `current_email`). */
+  extra?: JsonPayload;
 }
 
 /** Request-level refusal: `errors` and `error_codes` only (401, 403, a denied step); browsers see a page or go elsewhere. */

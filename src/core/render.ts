@@ -1,8 +1,8 @@
 import type { RequestContext } from "./context.js";
 import { issueCsrfToken } from "./csrf.js";
 import { DependencyUnavailableError, HashQueueFullError, RampartError } from "./errors.js";
-import { takeFlashes } from "./http/flash.js";
-import { errorStatus, formErrorJson, htmlResponse, jsonResponse, plainErrorJson, redirectResponse, type FieldErrors } from "./http/respond.js";
+import { setFlash, takeFlashes } from "./http/flash.js";
+import { errorPayload, errorStatus, htmlResponse, jsonResponse, plainErrorJson, redirectResponse, type FieldErrors } from "./http/respond.js";
 import { FieldLengthError } from "./input.js";
 import type { Outcome, Refused } from "./outcome.js";
 import { html, layout, type Flash } from "../pages/kit.js";
@@ -41,7 +41,10 @@ export async function render(ctx: RequestContext, outcome: Outcome<any, any>, ta
   switch (outcome.kind) {
     case "ok": {
       const answer = outcome.browser;
-      if (answer && "redirect" in answer) return redirectResponse(ctx, answer.redirect);
+      if (answer && "redirect" in answer) {
+        if (answer.flash) setFlash(ctx, answer.flash.category, answer.flash.message);
+        return redirectResponse(ctx, answer.redirect);
+      }
       return page(ctx, target, answer?.status ?? outcome.status ?? 200, { view: answer?.view });
     }
     case "form-errors": {
@@ -64,7 +67,7 @@ async function renderJson(ctx: RequestContext, outcome: Exclude<Outcome<any, any
       return jsonResponse(ctx, outcome.status ?? 200, payload, outcome.headers);
     }
     case "form-errors":
-      return formErrorJson(ctx, outcome.errors, outcome.status ?? 400);
+      return jsonResponse(ctx, errorStatus(outcome.errors, outcome.status ?? 400), { ...errorPayload(ctx, outcome.errors), ...outcome.extra });
     case "refused":
       return plainErrorJson(ctx, outcome.status, outcome.refs, outcome.extra, outcome.headers);
     case "interrupted":
