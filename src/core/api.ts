@@ -4,9 +4,9 @@ import { RampartError } from "./errors.js";
 import type { Runtime } from "./runtime.js";
 import { findUserByIdentity } from "./users.js";
 import { parseUserField, publicUser, type PublicUser, type UserFieldInput, type UserFields } from "./public-user.js";
-import { commitNewPassword } from "./new-password.js";
 import { sweepUserSessions } from "./session-cookies.js";
 import type { AuditWriter } from "./audit.js";
+import { changeUserPassword } from "../features/change-password/operation.js";
 import { revokeSessions } from "../features/sessions/revoke.js";
 import type { MessageKey } from "./messages.js";
 import { checkNewPassword, checkUsername, normalizeEmailAddress } from "./policy/index.js";
@@ -35,7 +35,7 @@ export interface Api<F extends UserFields = UserFields> {
   hashPassword(password: string): Promise<string>;
   /** The view of a user that is safe to hand out (what guards give apps): no hash, uniquifiers or factor secrets. */
   publicUser(user: UserRecord): PublicUser<F>;
-  /** Sets a new password (policy: length), rotates fs_uniquifier and ends every session. */
+  /** Sets a new password (the password policy), rotates both uniquifiers and ends every session, as /change does (audit, password_changed). */
   changePassword(user: UserRef, password: string): Promise<void>;
   /** Returns false when the user already had that state. */
   activateUser(user: UserRef): Promise<boolean>;
@@ -156,12 +156,15 @@ export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F
     publicUser: (user) => publicUser(user, rt.userFields) as PublicUser<F>,
     async changePassword(given, password) {
       const user = await rowOf(given);
-      await checkPassword(password, { email: user.email, username: user.username });
-      // Unlike FS (whose token uniquifier lets tokens survive), a new password ends every token too.
+      // Unlike FS (whose token uniquifier lets tokens survive), a new password ends every token too. The operation
+      // /change performs, on the stored row (an admin's change wins over the hash `given` was read with).
       const fresh = (await datastore.users.findById(user.id)) ?? user;
-      if (!(await commitNewPassword(rt, fresh, await rt.hasher.hash(password)))) throw new ApiError("API_ERROR", 409);
+      const changed = await changeUserPassword(rt, fresh, password, { audit: writeAudit, details: { by: "admin" } });
+      if (!changed.ok) {
+        if ("problems" in changed) throw new ApiError(changed.problems[0]!.code as MessageKey, 400, changed.problems[0]!.params);
+        throw new ApiError("API_ERROR", 409);
+      }
       Object.assign(user, { password: fresh.password, fsUniquifier: fresh.fsUniquifier, fsTokenUniquifier: fresh.fsTokenUniquifier });
-      await audit("password_changed", user, { by: "admin" });
     },
     async activateUser(given) {
       const user = await rowOf(given);
