@@ -47,7 +47,7 @@ async function freshnessRefusal(ctx: RequestContext, caller: Caller): Promise<Re
 
 export const getChangeRoute = (path: string) =>
   defineRoute({
-    id: "change.form",
+    id: "change-password.form",
     summary: "The change-password form: the user, whether the account has a password to confirm, and a CSRF token.",
     method: "GET",
     path,
@@ -64,7 +64,7 @@ export const getChangeRoute = (path: string) =>
 
 export const postChangeRoute = (path: string) =>
   defineRoute({
-    id: "change",
+    id: "change-password",
     summary: "Set a new password (the current one confirms it); every other session and token of the user ends.",
     method: "POST",
     path,

@@ -52,7 +52,7 @@ function reserved(name: string): boolean {
 
 export const getProfileRoute = (path: string) =>
   defineRoute({
-    id: "profile.get",
+    id: "profile",
     summary: "The caller's user as the app serializes it.",
     method: "GET",
     path,
@@ -67,7 +67,7 @@ export const getProfileRoute = (path: string) =>
 
 export const putProfileRoute = (path: string) =>
   defineRoute({
-    id: "profile.put",
+    id: "profile.update",
     summary: "Change app-declared updatable user fields; any other name refuses the whole request.",
     method: "PUT",
     path,

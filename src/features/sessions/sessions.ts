@@ -85,11 +85,12 @@ export const revokeSessionsRoute = (path: string) =>
     async handle(ctx, { input, caller }) {
       const { rt } = ctx;
       const scope = input.scope ?? (input.id ? "one" : undefined);
-      if (!scope || (scope === "one" && !input.id)) return fieldError("id", "INVALID_SESSION_ID");
+      const which: Revocation | null =
+        scope === "one" ? (input.id ? { scope, id: input.id } : null) : scope === "others" ? { scope, keep: caller.session ?? null } : scope === "all" ? { scope } : null;
+      if (!which) return fieldError("id", "INVALID_SESSION_ID");
       const veto = await hookVeto(ctx, "revoke_session", caller.user);
       if (veto) return veto;
       const currentId = caller.session?.id ?? null;
-      const which: Revocation = scope === "one" ? { scope, id: input.id! } : scope === "others" ? { scope, keep: caller.session ?? null } : { scope };
       const revoked = await revokeSessions(rt, caller.user, which, { audit: requestAudit(ctx), by: "self" });
       if (!revoked) return unknownSession(ctx);
       const endedOwn = currentId !== null && revoked.includes(currentId);
