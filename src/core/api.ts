@@ -4,10 +4,10 @@ import { ApiError } from "./errors.js";
 import type { Runtime } from "./runtime.js";
 import { findUserByIdentity } from "./users.js";
 import { parseUserField, publicUser, type PublicUser, type UserFieldInput, type UserFields } from "./public-user.js";
-import { commitNewPassword } from "./new-password.js";
-import { rememberIdOf } from "./remember.js";
 import { sweepUserSessions } from "./session-cookies.js";
-import { recordSessionEnds } from "./session-ends.js";
+import type { AuditWriter } from "./audit.js";
+import { changeUserPassword } from "../features/change-password/operation.js";
+import { revokeSessions } from "../features/sessions/revoke.js";
 import type { MessageKey } from "./messages.js";
 import { checkNewPassword, checkUsername, normalizeEmailAddress } from "./policy/index.js";
 
@@ -35,7 +35,7 @@ export interface Api<F extends UserFields = UserFields> {
   hashPassword(password: string): Promise<string>;
   /** The view of a user that is safe to hand out (what guards give apps): no hash, uniquifiers or factor secrets. */
   publicUser(user: UserRecord): PublicUser<F>;
-  /** Sets a new password (policy: length), rotates fs_uniquifier and ends every session. */
+  /** Sets a new password (the password policy), rotates both uniquifiers and ends every session, as /change does (audit, password_changed). */
   changePassword(user: UserRef, password: string): Promise<void>;
   /** Returns false when the user already had that state. */
   activateUser(user: UserRef): Promise<boolean>;
@@ -55,6 +55,7 @@ export interface Api<F extends UserFields = UserFields> {
   removePermissions(roleName: string, permissions: string[]): Promise<RoleRecord>;
   rolesOf(user: UserRef): Promise<RoleRecord[]>;
   listSessions(user: UserRef): Promise<SessionRecord[]>;
+  /** Ends one session of the user (0 when the id names none of theirs) or all of them, as POST /sessions/revoke does. */
   revokeSessions(user: UserRef, which: { id: string } | { scope: "all" }): Promise<number>;
   auditEvents(filter?: { userId?: number; event?: string; limit?: number; beforeId?: number }): Promise<AuditEventRecord[]>;
   issueAuthToken(user: UserRef): Promise<string>;
@@ -78,6 +79,8 @@ function isRow(user: UserRef): user is UserRecord {
 
 export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F> {
   const { datastore } = rt;
+  const writeAudit: AuditWriter = (e) =>
+    datastore.audit.append({ at: rt.now(), event: e.event, outcome: e.outcome, userId: e.user?.id ?? null, identity: e.identity ?? e.user?.email ?? null, ip: null, userAgent: "api", details: e.details ?? null });
   const audit = (event: string, user: UserRef | null, details?: Record<string, unknown>) =>
     datastore.audit.append({ at: rt.now(), event, outcome: "success", userId: user?.id ?? null, identity: user?.email ?? null, ip: null, userAgent: "api", details: details ?? null });
 
@@ -150,12 +153,15 @@ export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F
     publicUser: (user) => publicUser(user, rt.userFields) as PublicUser<F>,
     async changePassword(given, password) {
       const user = await rowOf(given);
-      await checkPassword(password, { email: user.email, username: user.username });
-      // Unlike FS (whose token uniquifier lets tokens survive), a new password ends every token too.
+      // Unlike FS (whose token uniquifier lets tokens survive), a new password ends every token too. The operation
+      // /change performs, on the stored row (an admin's change wins over the hash `given` was read with).
       const fresh = (await datastore.users.findById(user.id)) ?? user;
-      if (!(await commitNewPassword(rt, fresh, await rt.hasher.hash(password)))) throw new ApiError("API_ERROR", 409);
+      const changed = await changeUserPassword(rt, fresh, password, { audit: writeAudit, details: { by: "admin" } });
+      if (!changed.ok) {
+        if ("problems" in changed) throw new ApiError(changed.problems[0]!.code as MessageKey, 400, changed.problems[0]!.params);
+        throw new ApiError("API_ERROR", 409);
+      }
       Object.assign(user, { password: fresh.password, fsUniquifier: fresh.fsUniquifier, fsTokenUniquifier: fresh.fsTokenUniquifier });
-      await audit("password_changed", user, { by: "admin" });
     },
     async activateUser(given) {
       const user = await rowOf(given);
@@ -247,22 +253,11 @@ export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F
     },
     rolesOf: (user) => datastore.roles.rolesOfUser(user.id),
     listSessions: (user) => rt.sessions.listForUser(user.id),
-    async revokeSessions(user, which) {
-      let count: number;
-      if ("id" in which) {
-        const s = await rt.sessions.findById(which.id);
-        const own = s !== null && s.userId === user.id;
-        const rememberId = own ? rememberIdOf(s) : null;
-        if (rememberId) await datastore.remember.delete(rememberId);
-        if (own) await recordSessionEnds(rt, [s.id], rt.now());
-        count = own && (await rt.sessions.delete(s.id)) ? 1 : 0;
-      } else {
-        await datastore.remember.deleteForUser(user.id);
-        await recordSessionEnds(rt, (await rt.sessions.listForUser(user.id)).map((s) => s.id), rt.now());
-        count = await rt.sessions.deleteForUser(user.id);
-      }
-      await audit("session_revoked", user, { by: "admin", count });
-      return count;
+    async revokeSessions(given, which) {
+      // The operation POST /sessions/revoke performs: the same remember clean-up, audit row and event.
+      const user = await rowOf(given);
+      const revoked = await revokeSessions(rt, user, "id" in which ? { scope: "one", id: which.id } : { scope: "all" }, { audit: writeAudit, by: "admin" });
+      return revoked?.length ?? 0;
     },
     auditEvents: (filter) => datastore.audit.list(filter),
     issueAuthToken: async (user) => issueAuthToken(rt, await rowOf(user), Math.floor(rt.now().getTime() / 1000)),

@@ -37,6 +37,8 @@ export interface FormErrors<V = unknown> {
   /** JSON status when no error asks for its own (default 400). Pages answer 200 unless it is 5xx. */
   status?: number;
   view?: V;
+  /** Extra JSON keys next to the errors (e.g. `current_email`). */
+  extra?: JsonPayload;
 }
 
 /** Request-level refusal: `errors` and `error_codes` only (401, 403, a denied step); browsers see a page or go elsewhere. */

@@ -2,7 +2,7 @@ import type { RequestContext } from "./context.js";
 import { issueCsrfToken } from "./csrf.js";
 import { DependencyUnavailableError, HashQueueFullError, RefusalError } from "./errors.js";
 import { setFlash, takeFlashes } from "./http/flash.js";
-import { bareJsonResponse, errorStatus, formErrorJson, htmlResponse, jsonResponse, plainErrorJson, redirectResponse, type FieldErrors } from "./http/respond.js";
+import { bareJsonResponse, errorPayload, errorStatus, htmlResponse, jsonResponse, plainErrorJson, redirectResponse, type FieldErrors } from "./http/respond.js";
 import { FieldLengthError } from "./input.js";
 import type { Outcome, Refused } from "./outcome.js";
 import { html, layout, type Flash } from "../pages/kit.js";
@@ -69,7 +69,7 @@ async function renderJson(ctx: RequestContext, outcome: Exclude<Outcome<any, any
       return jsonResponse(ctx, outcome.status ?? 200, payload, outcome.headers);
     }
     case "form-errors":
-      return formErrorJson(ctx, outcome.errors, outcome.status ?? 400);
+      return jsonResponse(ctx, errorStatus(outcome.errors, outcome.status ?? 400), { ...errorPayload(ctx, outcome.errors), ...outcome.extra });
     case "refused":
       return plainErrorJson(ctx, outcome.status, outcome.refs, outcome.extra, outcome.headers);
     case "interrupted":

@@ -1,19 +1,21 @@
+import { z } from "zod";
 import { recordAudit } from "../../core/audit.js";
+import { hookVeto } from "../../core/complete-sign-in.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
-import { issueCsrfToken } from "../../core/csrf.js";
-import { runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
-import { humanizeSeconds } from "../../core/humanize.js";
-import { takeFlashes } from "../../core/http/flash.js";
-import { externalUrl } from "../../core/http/links.js";
-import { errorPayload, errorStatus, htmlResponse, jsonResponse, type FieldErrors } from "../../core/http/respond.js";
-import { userPayload } from "../../core/http/user-payload.js";
-import type { Caller } from "../../core/identity.js";
-import { readInput, text } from "../../core/input.js";
-import { fingerprint, signLinkToken } from "../../core/link-tokens.js";
+import { defineRoute } from "../../core/define-route.js";
 import { nowOrAfterAnswer } from "../../core/deferred.js";
+import { runAfterHook } from "../../core/hooks.js";
+import { humanizeSeconds } from "../../core/humanize.js";
+import { externalUrl } from "../../core/http/links.js";
+import type { FieldErrors } from "../../core/http/respond.js";
+import { text } from "../../core/input.js";
+import { fingerprint, signLinkToken } from "../../core/link-tokens.js";
 import { deliverMail } from "../../core/mail-delivery.js";
+import { formErrors, ok } from "../../core/outcome.js";
 import { normalizeEmailAddress } from "../../core/policy/index.js";
+import type { PageProps } from "../../core/render.js";
+import { csrfToken, userJson } from "../../core/schemas.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import type { Flash } from "../../pages/kit.js";
 import { changeEmailSlice } from "./config.js";
@@ -28,48 +30,83 @@ import { changeEmailPage } from "./pages.js";
  */
 export const CHANGE_EMAIL_PURPOSE = "change-email";
 
-async function page(ctx: RequestContext, user: UserRecord, status: number, extra: { email?: string; errors?: FieldErrors; flashes?: Flash[] } = {}) {
+interface ChangeEmailView {
+  currentEmail: string;
+  flashes?: Flash[];
+}
+
+function page(ctx: RequestContext, props: PageProps<{ email?: string }, ChangeEmailView>): string {
   const { url } = sliceOf(ctx.rt.config, changeEmailSlice);
-  const flashes = [...takeFlashes(ctx), ...(extra.flashes ?? [])];
-  const body = changeEmailPage(ctx, { action: ctx.rt.url(url), csrfToken: await issueCsrfToken(ctx), currentEmail: user.email, ...extra, flashes });
-  return htmlResponse(ctx, status, body);
+  return changeEmailPage(ctx, {
+    action: ctx.rt.url(url),
+    csrfToken: props.csrfToken,
+    currentEmail: props.view?.currentEmail ?? "",
+    email: props.errors ? (props.input.email ?? "") : undefined,
+    errors: props.errors,
+    flashes: [...props.takeFlashes(), ...(props.view?.flashes ?? [])],
+  });
 }
 
-export async function getChangeEmail(ctx: RequestContext, caller: Caller | null): Promise<Response> {
-  const user = caller!.user;
-  if (ctx.wantsJson) return jsonResponse(ctx, 200, await userPayload(ctx, user, null, { current_email: user.email }));
-  return page(ctx, user, 200);
-}
+/** Every answer names the current address (it changes only when the link is followed). */
+const answer = z.object({ user: userJson, current_email: z.string(), csrf_token: csrfToken });
 
-export async function postChangeEmail(ctx: RequestContext, caller: Caller | null): Promise<Response> {
+export const getChangeEmailRoute = (path: string) =>
+  defineRoute({
+    id: "change-email.form",
+    summary: "The change-email form: the user, the current address and a CSRF token.",
+    method: "GET",
+    path,
+    auth: "fresh",
+    output: answer,
+    page,
+    async handle(ctx, { caller }) {
+      const user = caller.user;
+      return ok({ user: await ctx.rt.serializeUser(user), current_email: user.email }, { csrf: true, browser: { view: { currentEmail: user.email } } });
+    },
+  });
+
+export const postChangeEmailRoute = (path: string) =>
+  defineRoute({
+    id: "change-email",
+    summary: "Ask to change the address: a confirmation link goes to the new one (nothing changes until it is followed).",
+    method: "POST",
+    path,
+    auth: "fresh",
+    input: z.object({ email: text() }),
+    output: answer,
+    page,
+    async handle(ctx, { input, caller }) {
+      const { rt } = ctx;
+      const user = caller.user;
+      const fail = (errors: FieldErrors) => formErrors(errors, { view: { currentEmail: user.email }, extra: { current_email: user.email } });
+      const sent = async (newEmail: string) =>
+        ok(
+          { user: await rt.serializeUser(user), current_email: user.email },
+          { csrf: true, browser: { view: { currentEmail: user.email, flashes: [{ category: "success", message: rt.message("CHANGE_EMAIL_SENT", { email: newEmail }) }] } } },
+        );
+
+      const normalized = normalizeEmailAddress(input.email);
+      if (!normalized.ok) return fail({ email: [{ code: normalized.code }] });
+      const newEmail = normalized.email;
+      const veto = await hookVeto(ctx, "change_email", user);
+      if (veto) return fail(veto.errors);
+
+      const owner = await rt.datastore.users.findByEmail(newEmail);
+      if (owner) {
+        await recordAudit(ctx, { event: "change_email_requested", outcome: "failure", user, details: { reason: "EMAIL_ALREADY_ASSOCIATED" } });
+        // Generic mode: look exactly like success but send nothing (a mail to the owner would let anyone pester them).
+        if (rt.config.returnGenericResponses) return sent(newEmail);
+        return fail({ email: [{ code: "EMAIL_ALREADY_ASSOCIATED", params: { email: newEmail } }] });
+      }
+      await requestChange(ctx, user, newEmail);
+      return sent(newEmail);
+    },
+  });
+
+/** Signs the link, audits, tells listeners and the after-hook, and mails the new address (and the old one). */
+async function requestChange(ctx: RequestContext, user: UserRecord, newEmail: string): Promise<void> {
   const { rt } = ctx;
-  const user = caller!.user;
   const cfg = sliceOf(rt.config, changeEmailSlice);
-  const input = await readInput(ctx, { email: text() });
-
-  const fail = async (errors: FieldErrors) => {
-    if (ctx.wantsJson) return jsonResponse(ctx, errorStatus(errors), { ...errorPayload(ctx, errors), current_email: user.email });
-    return page(ctx, user, 200, { email: input.email ?? "", errors });
-  };
-  const sent = async (newEmail: string) => {
-    if (ctx.wantsJson) return jsonResponse(ctx, 200, await userPayload(ctx, user, null, { current_email: user.email }));
-    return page(ctx, user, 200, { flashes: [{ category: "success", message: rt.message("CHANGE_EMAIL_SENT", { email: newEmail }) }] });
-  };
-
-  const normalized = normalizeEmailAddress(input.email);
-  if (!normalized.ok) return fail({ email: [{ code: normalized.code }] });
-  const newEmail = normalized.email;
-  const veto = await runBeforeHook(ctx, "change_email", user);
-  if (veto) return fail(vetoErrors(veto));
-
-  const owner = await rt.datastore.users.findByEmail(newEmail);
-  if (owner) {
-    await recordAudit(ctx, { event: "change_email_requested", outcome: "failure", user, details: { reason: "EMAIL_ALREADY_ASSOCIATED" } });
-    // Generic mode: look exactly like success but send nothing (a mail to the owner would let anyone pester them).
-    if (rt.config.returnGenericResponses) return sent(newEmail);
-    return fail({ email: [{ code: "EMAIL_ALREADY_ASSOCIATED", params: { email: newEmail } }] });
-  }
-
   const token = signLinkToken(rt, CHANGE_EMAIL_PURPOSE, [user.fsUniquifier, fingerprint(user.email), newEmail]);
   const link = externalUrl(ctx, `${cfg.url}/${token}`);
   const within = humanizeSeconds(cfg.withinSeconds);
@@ -85,5 +122,4 @@ export async function postChangeEmail(ctx: RequestContext, caller: Caller | null
   };
   // Generic mode: the answer must not wait for SMTP, or its timing would tell a free address from a taken one.
   await nowOrAfterAnswer(ctx, rt.config.returnGenericResponses, "change_email_instructions", user, mails);
-  return sent(newEmail);
 }

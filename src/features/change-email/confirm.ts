@@ -4,9 +4,10 @@ import type { RequestContext } from "../../core/context.js";
 import { runAfterHook, runBeforeHook } from "../../core/hooks.js";
 import { humanizeSeconds } from "../../core/humanize.js";
 import { setFlash } from "../../core/http/flash.js";
-import { redirectResponse } from "../../core/http/respond.js";
-import { spaMode, spaRedirect } from "../../core/http/spa.js";
+import { spaLocation, spaMode } from "../../core/http/spa.js";
 import { fingerprint, verifyLinkToken } from "../../core/link-tokens.js";
+import { defineRoute } from "../../core/define-route.js";
+import { redirect, type Redirect } from "../../core/outcome.js";
 import { DuplicateError, type UserRecord } from "../../datastore/contracts.js";
 import { changeEmailSlice } from "./config.js";
 import { CHANGE_EMAIL_PURPOSE } from "./change-email.js";
@@ -21,21 +22,31 @@ import { CHANGE_EMAIL_PURPOSE } from "./change-email.js";
  * changes it. An address registered by someone else since the link was mailed
  * makes it fail (API_ERROR), leaving everything as it was.
  */
-type Outcome =
+type Confirmation =
   | { ok: true; user: UserRecord; oldEmail: string }
   | { ok: false; code: "API_ERROR" | "CHANGE_EMAIL_EXPIRED"; reason: string; user?: UserRecord; text?: string };
 
-export async function getChangeEmailConfirm(ctx: RequestContext, params: Record<string, string>): Promise<Response> {
+export const changeEmailConfirmRoute = (path: string) =>
+  defineRoute({
+    id: "change-email.confirm",
+    summary: "The emailed link: makes the change and redirects (with the outcome in the query string in SPA mode).",
+    method: "GET",
+    path,
+    auth: "any",
+    handle: async (ctx, { params }) => answer(ctx, await confirm(ctx, params.token ?? "")),
+  });
+
+/** The same redirect for every caller; the flash (or, in SPA mode, the query string) says what happened. */
+async function answer(ctx: RequestContext, outcome: Confirmation): Promise<Redirect> {
   const { rt } = ctx;
   const cfg = sliceOf(rt.config, changeEmailSlice);
-  const outcome = await confirm(ctx, params.token ?? "");
   if (!outcome.ok) {
     await recordAudit(ctx, { event: "change_email_confirmed", outcome: "failure", user: outcome.user ?? null, details: { reason: outcome.reason } });
     const message =
       outcome.text ?? (outcome.code === "CHANGE_EMAIL_EXPIRED" ? rt.message(outcome.code, { within: humanizeSeconds(cfg.withinSeconds) }) : rt.message(outcome.code));
-    if (spaMode(ctx) && cfg.changeEmailErrorView) return spaRedirect(ctx, cfg.changeEmailErrorView, { error: message });
+    if (spaMode(ctx) && cfg.changeEmailErrorView) return redirect(spaLocation(ctx, cfg.changeEmailErrorView, { error: message }));
     setFlash(ctx, "error", message);
-    return redirectResponse(ctx, cfg.changeEmailErrorView ?? rt.url(cfg.url));
+    return redirect(cfg.changeEmailErrorView ?? rt.url(cfg.url));
   }
   const { user, oldEmail } = outcome;
   await recordAudit(ctx, { event: "change_email_confirmed", outcome: "success", user, details: { old_email: oldEmail } });
@@ -43,12 +54,12 @@ export async function getChangeEmailConfirm(ctx: RequestContext, params: Record<
   await runAfterHook(ctx, "change_email_confirm", user);
   const message = rt.message("CHANGE_EMAIL_CONFIRMED");
   const view = cfg.postChangeEmailView ?? rt.config.urls.postLoginView;
-  if (spaMode(ctx)) return spaRedirect(ctx, view, { email: user.email, identity: user.username ?? user.email, success: message });
+  if (spaMode(ctx)) return redirect(spaLocation(ctx, view, { email: user.email, identity: user.username ?? user.email, success: message }));
   setFlash(ctx, "success", message);
-  return redirectResponse(ctx, view);
+  return redirect(view);
 }
 
-async function confirm(ctx: RequestContext, token: string): Promise<Outcome> {
+async function confirm(ctx: RequestContext, token: string): Promise<Confirmation> {
   const { rt } = ctx;
   const cfg = sliceOf(rt.config, changeEmailSlice);
   const checked = verifyLinkToken(rt, CHANGE_EMAIL_PURPOSE, token, cfg.withinSeconds);

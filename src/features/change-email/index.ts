@@ -1,8 +1,8 @@
 import "./registry.js";
 import type { Feature } from "../../core/feature.js";
 import { sliceOf } from "../../core/config/slice.js";
-import { getChangeEmail, postChangeEmail } from "./change-email.js";
-import { getChangeEmailConfirm } from "./confirm.js";
+import { getChangeEmailRoute, postChangeEmailRoute } from "./change-email.js";
+import { changeEmailConfirmRoute } from "./confirm.js";
 import { changeEmailSlice } from "./config.js";
 import { changeEmailInstructions, changeEmailNotice } from "./emails.js";
 
@@ -17,11 +17,7 @@ export const changeEmailFeature: Feature = {
   emails: { change_email_instructions: changeEmailInstructions, change_email_notice: changeEmailNotice },
   routes(rt) {
     const { url } = sliceOf(rt.config, changeEmailSlice);
-    return [
-      { method: "GET", path: url, auth: "fresh", handler: getChangeEmail },
-      { method: "POST", path: url, auth: "fresh", handler: postChangeEmail },
-      { method: "GET", path: `${url}/:token`, auth: "any", handler: (ctx, _caller, params) => getChangeEmailConfirm(ctx, params) },
-    ];
+    return [getChangeEmailRoute(url), postChangeEmailRoute(url), changeEmailConfirmRoute(`${url}/:token`)];
   },
 };
 

@@ -1,111 +1,129 @@
-import { recordAudit } from "../../core/audit.js";
+import { z } from "zod";
+import { afterCommit } from "../../core/after-commit.js";
+import { recordAudit, requestAudit } from "../../core/audit.js";
 import { issueAuthToken } from "../../core/auth-tokens.js";
-import { reauthRequired } from "../../core/access.js";
+import { hookVeto, signedInPayload } from "../../core/complete-sign-in.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
-import { issueCsrfToken } from "../../core/csrf.js";
-import { runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
+import { defineRoute } from "../../core/define-route.js";
+import { reauthRequired } from "../../core/enforce.js";
+import { runAfterHook } from "../../core/hooks.js";
+import type { FieldErrors } from "../../core/http/respond.js";
 import { isFresh, type Caller } from "../../core/identity.js";
-import { setFlash, takeFlashes } from "../../core/http/flash.js";
-import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
-import { userPayload } from "../../core/http/user-payload.js";
-import { readInput, text } from "../../core/input.js";
+import { text } from "../../core/input.js";
 import { deliverMail } from "../../core/mail-delivery.js";
-import { afterCommit } from "../../core/after-commit.js";
-import { commitNewPassword } from "../../core/new-password.js";
-import { checkNewPassword } from "../../core/policy/password.js";
+import { fieldError, formErrors, ok, type Refused } from "../../core/outcome.js";
+import type { PageProps } from "../../core/render.js";
+import { csrfToken, userJson } from "../../core/schemas.js";
 import { clearSessionCookies, secondFactorProof, startSession } from "../../core/session-cookies.js";
 import { normalizePassword } from "../../crypto/passwords/normalize.js";
 import { changePasswordSlice } from "./config.js";
 import type { ChangeNoticeContext } from "./emails.js";
+import { changeUserPassword } from "./operation.js";
 import { changePage } from "./pages.js";
 
 /**
  * GET/POST /change: a signed-in user sets a new password. The current password is required when the account
  * has one (a wrong one counts as a failed authentication); a password-less account needs a fresh
- * authentication instead (FS code, not its docs). Success stores the new hash with a compare-and-set, rotates
- * both uniquifiers — every other session, remember cookie and auth token dies — and gives the caller's own
- * session a new identifier (remember-me kept). GET never returns an auth token.
+ * authentication instead (FS code, not its docs) — so the route declares `authenticated` and asks for
+ * freshness only for those accounts. Success stores the new hash with a compare-and-set, rotates both
+ * uniquifiers — every other session, remember cookie and auth token dies — and gives the caller's own session
+ * a new identifier (remember-me kept). GET never returns an auth token.
  */
-export async function getChange(ctx: RequestContext, caller: Caller | null): Promise<Response> {
-  const me = caller!;
-  const { rt } = ctx;
-  if (me.user.password === null && !(await isFresh(ctx, me))) return reauthRequired(ctx);
-  const csrfToken = await issueCsrfToken(ctx);
-  const activePassword = me.user.password !== null;
-  if (ctx.wantsJson) return jsonResponse(ctx, 200, { user: await rt.serializeUser(me.user), csrf_token: csrfToken, active_password: activePassword });
-  const action = rt.url(sliceOf(rt.config, changePasswordSlice).changeUrl);
-  return htmlResponse(ctx, 200, changePage(ctx, { action, csrfToken, activePassword, flashes: takeFlashes(ctx) }));
+interface ChangeView {
+  activePassword: boolean;
 }
 
-const changeInput = { password: text(), new_password: text(), new_password_confirm: text() };
-
-export async function postChange(ctx: RequestContext, caller: Caller | null): Promise<Response> {
-  const me = caller!;
-  const user = me.user;
-  const { rt } = ctx;
-  const cfg = sliceOf(rt.config, changePasswordSlice);
-  if (user.password === null && !(await isFresh(ctx, me))) return reauthRequired(ctx);
-  const input = await readInput(ctx, changeInput);
-  const action = rt.url(cfg.changeUrl);
-  const fail = async (errors: FieldErrors): Promise<Response> =>
-    ctx.wantsJson
-      ? formErrorJson(ctx, errors)
-      : htmlResponse(ctx, 200, changePage(ctx, { action, csrfToken: await issueCsrfToken(ctx), activePassword: user.password !== null, errors }));
-
-  const current = input.password ?? "";
-  const next = input.new_password ?? "";
-  const shape: FieldErrors = {};
-  if (user.password !== null && !current) shape.password = [{ code: "PASSWORD_NOT_PROVIDED" }];
-  if (!next) shape.new_password = [{ code: "PASSWORD_NOT_PROVIDED" }];
-  if ((input.new_password_confirm ?? "") !== next) shape.new_password_confirm = [{ code: "RETYPE_PASSWORD_MISMATCH" }];
-  if (Object.keys(shape).length) return fail(shape);
-  const veto = await runBeforeHook(ctx, "change_password", user);
-  if (veto) return fail(vetoErrors(veto));
-
-  if (user.password !== null) {
-    const verdict = await rt.hasher.verify(current, user.password);
-    if (!verdict.valid) {
-      await rt.events.emit("user_failed_authn", { user, identity: user.email, authType: "change", reason: "INVALID_PASSWORD" });
-      await recordAudit(ctx, { event: "password_changed", outcome: "failure", user, details: { reason: "INVALID_PASSWORD" } });
-      return fail({ password: [{ code: "INVALID_PASSWORD" }] });
-    }
-    const form = rt.config.password.normalizeForm;
-    // On the current-password field, where Flask-Security's ChangePasswordForm puts it.
-    if (normalizePassword(current, form) === normalizePassword(next, form)) return fail({ password: [{ code: "PASSWORD_IS_THE_SAME" }] });
-  }
-  const policy = await checkNewPassword(rt, next, { email: user.email, username: user.username });
-  if (policy.length) return fail({ new_password: policy });
-
-  const hash = await rt.hasher.hash(next);
-  if (!(await commitNewPassword(rt, user, hash))) {
-    // The stored password changed since this request verified it (a concurrent change or reset).
-    await recordAudit(ctx, { event: "password_changed", outcome: "failure", user, details: { reason: "CONCURRENT_CHANGE" } });
-    return fail({ password: [{ code: "INVALID_PASSWORD" }] });
-  }
-  // Every session is gone (commitNewPassword); the caller continues in a new one, remember-me kept.
-  const now = ctx.now();
-  const nowSeconds = Math.floor(now.getTime() / 1000);
-  if (me.mechanism === "session" && me.session) {
-    const remember = me.session.remember || ctx.cookie(rt.config.session.rememberCookieName) !== undefined;
-    const session = await afterCommit(rt, "the new session", () => startSession(ctx, user, { remember, authnVia: ["change"], authenticatedAt: now, mfaProof: secondFactorProof(me.session) }));
-    // Without a new session (the session store is down) the change stands and the caller is signed out.
-    if (!session) clearSessionCookies(ctx);
-    ctx.sessionOverride = { caller: session ? { ...me, user, session, authenticatedAtSeconds: nowSeconds } : null };
-  }
-  const authToken = ctx.includeAuthToken() ? await issueAuthToken(rt, user, nowSeconds) : null;
-  await afterCommit(rt, "the audit row", () => recordAudit(ctx, { event: "password_changed", outcome: "success", user, details: { by: "self", via: me.mechanism } }));
-  await rt.events.emit("password_changed", { user });
-  await runAfterHook(ctx, "change_password", user);
-  if (cfg.sendPasswordChangeEmail) {
-    const context: ChangeNoticeContext = {
-      email: user.email,
-      subject: cfg.emailSubjectPasswordChangeNotice,
-      forgot_url: rt.services.recovery?.forgotUrl(ctx) ?? null,
-    };
-    await deliverMail(ctx, "change_notice", user.email, context, user);
-  }
-  if (ctx.wantsJson) return jsonResponse(ctx, 200, await userPayload(ctx, user, authToken));
-  setFlash(ctx, "success", rt.message("PASSWORD_CHANGE"));
-  return redirectResponse(ctx, cfg.postChangeView ?? rt.config.urls.postLoginView);
+function page(ctx: RequestContext, props: PageProps<unknown, ChangeView>): string {
+  const action = ctx.rt.url(sliceOf(ctx.rt.config, changePasswordSlice).changeUrl);
+  const activePassword = props.view?.activePassword ?? true;
+  return changePage(ctx, { action, csrfToken: props.csrfToken, activePassword, errors: props.errors, flashes: props.errors ? [] : props.takeFlashes() });
 }
+
+/** A password-less account proves itself by a recent authentication instead (null: go on). */
+async function freshnessRefusal(ctx: RequestContext, caller: Caller): Promise<Refused | null> {
+  return caller.user.password === null && !(await isFresh(ctx, caller)) ? reauthRequired(ctx) : null;
+}
+
+export const getChangeRoute = (path: string) =>
+  defineRoute({
+    id: "change-password.form",
+    summary: "The change-password form: the user, whether the account has a password to confirm, and a CSRF token.",
+    method: "GET",
+    path,
+    auth: "authenticated",
+    output: z.object({ user: userJson, active_password: z.boolean(), csrf_token: csrfToken }),
+    page,
+    async handle(ctx, { caller }) {
+      const refusal = await freshnessRefusal(ctx, caller);
+      if (refusal) return refusal;
+      const activePassword = caller.user.password !== null;
+      return ok({ user: await ctx.rt.serializeUser(caller.user), active_password: activePassword }, { csrf: true, browser: { view: { activePassword } } });
+    },
+  });
+
+export const postChangeRoute = (path: string) =>
+  defineRoute({
+    id: "change-password",
+    summary: "Set a new password (the current one confirms it); every other session and token of the user ends.",
+    method: "POST",
+    path,
+    auth: "authenticated",
+    input: z.object({ password: text(), new_password: text(), new_password_confirm: text() }),
+    output: z.object({ user: userJson, csrf_token: csrfToken }),
+    page,
+    async handle(ctx, { input, caller }) {
+      const { rt } = ctx;
+      const user = caller.user;
+      const cfg = sliceOf(rt.config, changePasswordSlice);
+      const refusal = await freshnessRefusal(ctx, caller);
+      if (refusal) return refusal;
+      const view: ChangeView = { activePassword: user.password !== null };
+
+      const current = input.password ?? "";
+      const next = input.new_password ?? "";
+      const shape: FieldErrors = {};
+      if (user.password !== null && !current) shape.password = [{ code: "PASSWORD_NOT_PROVIDED" }];
+      if (!next) shape.new_password = [{ code: "PASSWORD_NOT_PROVIDED" }];
+      if ((input.new_password_confirm ?? "") !== next) shape.new_password_confirm = [{ code: "RETYPE_PASSWORD_MISMATCH" }];
+      if (Object.keys(shape).length) return formErrors(shape, { view });
+      const veto = await hookVeto(ctx, "change_password", user, view);
+      if (veto) return veto;
+
+      if (user.password !== null) {
+        const verdict = await rt.hasher.verify(current, user.password);
+        if (!verdict.valid) {
+          await rt.events.emit("user_failed_authn", { user, identity: user.email, authType: "change", reason: "INVALID_PASSWORD" });
+          await recordAudit(ctx, { event: "password_changed", outcome: "failure", user, details: { reason: "INVALID_PASSWORD" } });
+          return fieldError("password", "INVALID_PASSWORD", { view });
+        }
+        const form = rt.config.password.normalizeForm;
+        // On the current-password field, where Flask-Security's ChangePasswordForm puts it.
+        if (normalizePassword(current, form) === normalizePassword(next, form)) return fieldError("password", "PASSWORD_IS_THE_SAME", { view });
+      }
+      const changed = await changeUserPassword(rt, user, next, { audit: requestAudit(ctx), details: { by: "self", via: caller.mechanism } });
+      if (!changed.ok) return "problems" in changed ? formErrors({ new_password: changed.problems }, { view }) : fieldError("password", "INVALID_PASSWORD", { view });
+
+      // Every session is gone (the operation); the caller continues in a new one, remember-me kept.
+      const now = ctx.now();
+      const nowSeconds = Math.floor(now.getTime() / 1000);
+      if (caller.mechanism === "session" && caller.session) {
+        const remember = caller.session.remember || ctx.cookie(rt.config.session.rememberCookieName) !== undefined;
+        const proof = secondFactorProof(caller.session);
+        const session = await afterCommit(rt, "the new session", () => startSession(ctx, user, { remember, authnVia: ["change"], authenticatedAt: now, mfaProof: proof }));
+        // Without a new session (the session store is down) the change stands and the caller is signed out.
+        if (!session) clearSessionCookies(ctx);
+        ctx.sessionOverride = { caller: session ? { ...caller, user, session, authenticatedAtSeconds: nowSeconds } : null };
+      }
+      const authToken = ctx.includeAuthToken() ? await issueAuthToken(rt, user, nowSeconds) : null;
+      await runAfterHook(ctx, "change_password", user);
+      if (cfg.sendPasswordChangeEmail) {
+        const context: ChangeNoticeContext = { email: user.email, subject: cfg.emailSubjectPasswordChangeNotice, forgot_url: rt.services.recovery?.forgotUrl(ctx) ?? null };
+        await deliverMail(ctx, "change_notice", user.email, context, user);
+      }
+      return ok(await signedInPayload(ctx, user, authToken), {
+        csrf: true,
+        browser: { redirect: cfg.postChangeView ?? rt.config.urls.postLoginView, flash: { category: "success", message: rt.message("PASSWORD_CHANGE") } },
+      });
+    },
+  });

@@ -2,7 +2,7 @@ import "./registry.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { Feature } from "../../core/feature.js";
 import { profileSlice } from "./config.js";
-import { getProfile, putProfile } from "./profile.js";
+import { getProfileRoute, putProfileRoute } from "./profile.js";
 
 /**
  * Profile (Rampart addition): GET /profile (the caller's serialized user) and PUT /profile (the app-declared
@@ -14,10 +14,7 @@ export const profileFeature: Feature = {
   routes(rt) {
     const cfg = sliceOf(rt.config, profileSlice);
     if (!cfg.enable && Object.keys(rt.userFields).length === 0) return [];
-    return [
-      { method: "GET", path: cfg.url, auth: "authenticated", handler: getProfile },
-      { method: "PUT", path: cfg.url, auth: "authenticated", handler: putProfile },
-    ];
+    return [getProfileRoute(cfg.url), putProfileRoute(cfg.url)];
   },
 };
 

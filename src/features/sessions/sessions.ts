@@ -1,31 +1,35 @@
-import { recordAudit } from "../../core/audit.js";
+import { z } from "zod";
+import { requestAudit } from "../../core/audit.js";
+import { hookVeto } from "../../core/complete-sign-in.js";
 import type { RequestContext } from "../../core/context.js";
-import { issueCsrfToken } from "../../core/csrf.js";
-import { runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
+import { defineRoute } from "../../core/define-route.js";
+import { runAfterHook } from "../../core/hooks.js";
 import type { Caller } from "../../core/identity.js";
-import { readInput, str } from "../../core/input.js";
-import { formErrorJson, htmlResponse, jsonResponse, redirectResponse } from "../../core/http/respond.js";
-import { forgetUserRemember, rememberIdOf } from "../../core/remember.js";
+import { str } from "../../core/input.js";
+import { fieldError, ok, refused, type Refused } from "../../core/outcome.js";
+import type { PageProps } from "../../core/render.js";
+import { csrfToken } from "../../core/schemas.js";
 import { clearSessionCookies } from "../../core/session-cookies.js";
-import { recordSessionEnds } from "../../core/session-ends.js";
 import type { SessionRecord } from "../../datastore/contracts.js";
 import { sessionsPage } from "./pages.js";
-import { z } from "zod";
+import { revokeSessions, type Revocation } from "./revoke.js";
 
 /**
  * GET /sessions lists the caller's live sessions (never a token value); POST /sessions/revoke ends one
  * session by id, or every other session, or all of them. Only the caller's own sessions can be named:
  * someone else's id answers exactly like an unknown id.
  */
-export interface SessionView {
-  id: string;
-  current: boolean;
-  created_at: string;
-  last_active_at: string;
-  expires_at: string;
-  ip: string | null;
-  user_agent: string | null;
-}
+const sessionView = z.object({
+  id: z.string(),
+  current: z.boolean(),
+  created_at: z.string(),
+  last_active_at: z.string(),
+  expires_at: z.string(),
+  ip: z.string().nullable(),
+  user_agent: z.string().nullable(),
+});
+
+export type SessionView = z.output<typeof sessionView>;
 
 async function liveSessions(ctx: RequestContext, caller: Caller): Promise<SessionRecord[]> {
   const now = ctx.now().getTime();
@@ -35,70 +39,66 @@ async function liveSessions(ctx: RequestContext, caller: Caller): Promise<Sessio
 }
 
 function view(s: SessionRecord, caller: Caller): SessionView {
-  const idle = s.lastActiveAt;
   return {
     id: s.id,
     current: caller.session?.id === s.id,
     created_at: s.createdAt.toISOString(),
-    last_active_at: idle.toISOString(),
+    last_active_at: s.lastActiveAt.toISOString(),
     expires_at: s.expiresAt.toISOString(),
     ip: s.ip,
     user_agent: s.userAgent,
   };
 }
 
-export async function getSessions(ctx: RequestContext, caller: Caller | null): Promise<Response> {
-  const sessions = (await liveSessions(ctx, caller!)).map((s) => view(s, caller!));
-  sessions.sort((a, b) => Number(b.current) - Number(a.current) || b.last_active_at.localeCompare(a.last_active_at));
-  const csrfToken = await issueCsrfToken(ctx);
-  if (ctx.wantsJson) return jsonResponse(ctx, 200, { sessions, csrf_token: csrfToken });
-  return htmlResponse(ctx, 200, sessionsPage(ctx, { sessions, csrfToken }));
-}
+export const sessionsRoute = (path: string) =>
+  defineRoute({
+    id: "sessions",
+    summary: "The caller's live sessions (this device first), and a CSRF token to revoke them with.",
+    method: "GET",
+    path,
+    auth: "authenticated",
+    output: z.object({ sessions: z.array(sessionView), csrf_token: csrfToken }),
+    page: (ctx, props: PageProps<unknown, { sessions: SessionView[] }>) => sessionsPage(ctx, { sessions: props.view?.sessions ?? [], csrfToken: props.csrfToken }),
+    async handle(ctx, { caller }) {
+      const sessions = (await liveSessions(ctx, caller)).map((s) => view(s, caller));
+      sessions.sort((a, b) => Number(b.current) - Number(a.current) || b.last_active_at.localeCompare(a.last_active_at));
+      return ok({ sessions }, { csrf: true, browser: { view: { sessions } } });
+    },
+  });
 
-const revokeInput = { id: str(64, "INVALID_SESSION_ID"), scope: z.enum(["one", "others", "all"]).optional() };
-
-export async function postRevoke(ctx: RequestContext, caller: Caller | null): Promise<Response> {
+/** An id that names no session of the caller's: its field error for API callers; a browser goes back to the list. */
+function unknownSession(ctx: RequestContext): Refused {
   const { rt } = ctx;
-  const me = caller!;
-  const input = await readInput(ctx, revokeInput);
-  const scope = input.scope ?? (input.id ? "one" : undefined);
-  if (!scope || (scope === "one" && !input.id)) {
-    return formErrorJson(ctx, { id: [{ code: "INVALID_SESSION_ID" }] });
-  }
-  const veto = await runBeforeHook(ctx, "revoke_session", me.user);
-  if (veto) return formErrorJson(ctx, vetoErrors(veto));
-  const currentId = me.session?.id ?? null;
-  let revoked: string[] = [];
-  if (scope === "one") {
-    const target = await rt.sessions.findById(input.id!);
-    if (!target || target.userId !== me.user.id) {
-      return ctx.wantsJson ? formErrorJson(ctx, { id: [{ code: "INVALID_SESSION_ID" }] }) : redirectResponse(ctx, rt.url(rt.config.urls.sessions));
-    }
-    // The session's remember cookie goes with it (in the database first: it is what would let a copy back in).
-    const rememberId = rememberIdOf(target);
-    if (rememberId) await rt.datastore.remember.delete(rememberId);
-    await recordSessionEnds(rt, [target.id], ctx.now());
-    if (await rt.sessions.delete(target.id)) revoked = [target.id];
-  } else {
-    // Every remember cookie of the user goes too, also those whose session already ended ("others": but ours).
-    await forgetUserRemember(rt, me.user.id, scope === "others" ? rememberIdOf(me.session) : null);
-    const before = await rt.sessions.listForUser(me.user.id);
-    revoked = before.map((s) => s.id).filter((id) => scope === "all" || id !== currentId);
-    await recordSessionEnds(rt, revoked, ctx.now());
-    await rt.sessions.deleteForUser(me.user.id, scope === "others" ? currentId ?? undefined : undefined);
-  }
-  const endedOwn = currentId !== null && revoked.includes(currentId);
-  if (endedOwn) {
-    clearSessionCookies(ctx);
-    ctx.sessionOverride = { caller: null };
-  }
-  await recordAudit(ctx, { event: "session_revoked", outcome: "success", user: me.user, details: { scope, count: revoked.length } });
-  await rt.events.emit("session_revoked", { user: me.user, sessionIds: revoked, scope });
-  await runAfterHook(ctx, "revoke_session", me.user);
-  if (ctx.wantsJson) {
-    const response: Record<string, unknown> = { revoked: revoked.length };
-    if (!endedOwn && me.mechanism === "session") response.csrf_token = await issueCsrfToken(ctx);
-    return jsonResponse(ctx, 200, response);
-  }
-  return redirectResponse(ctx, endedOwn ? rt.url(rt.config.urls.login) : rt.url(rt.config.urls.sessions));
+  return refused("INVALID_SESSION_ID", 400, { extra: { field_errors: { id: [rt.message("INVALID_SESSION_ID")] } }, browser: { redirect: rt.url(rt.config.urls.sessions) } });
 }
+
+export const revokeSessionsRoute = (path: string) =>
+  defineRoute({
+    id: "sessions.revoke",
+    summary: "End one of the caller's sessions (id), every other one (scope=others) or all of them (scope=all).",
+    method: "POST",
+    path,
+    auth: "authenticated",
+    input: z.object({ id: str(64, "INVALID_SESSION_ID"), scope: z.enum(["one", "others", "all"]).optional() }),
+    // A new CSRF token only while the caller's own session goes on.
+    output: z.object({ revoked: z.number().int(), csrf_token: csrfToken.optional() }),
+    async handle(ctx, { input, caller }) {
+      const { rt } = ctx;
+      const scope = input.scope ?? (input.id ? "one" : undefined);
+      const which: Revocation | null =
+        scope === "one" ? (input.id ? { scope, id: input.id } : null) : scope === "others" ? { scope, keep: caller.session ?? null } : scope === "all" ? { scope } : null;
+      if (!which) return fieldError("id", "INVALID_SESSION_ID");
+      const veto = await hookVeto(ctx, "revoke_session", caller.user);
+      if (veto) return veto;
+      const currentId = caller.session?.id ?? null;
+      const revoked = await revokeSessions(rt, caller.user, which, { audit: requestAudit(ctx), by: "self" });
+      if (!revoked) return unknownSession(ctx);
+      const endedOwn = currentId !== null && revoked.includes(currentId);
+      if (endedOwn) {
+        clearSessionCookies(ctx);
+        ctx.sessionOverride = { caller: null };
+      }
+      await runAfterHook(ctx, "revoke_session", caller.user);
+      return ok({ revoked: revoked.length }, { csrf: !endedOwn && caller.mechanism === "session", browser: { redirect: rt.url(endedOwn ? rt.config.urls.login : rt.config.urls.sessions) } });
+    },
+  });

@@ -2,10 +2,10 @@ import "./registry.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { Feature } from "../../core/feature.js";
 import type { RouteDef } from "../../core/routes.js";
-import { getChangeUsername, postChangeUsername } from "./change-username.js";
+import { getChangeUsernameRoute, postChangeUsernameRoute } from "./change-username.js";
 import { usernameFeaturesSlice } from "./config.js";
 import { changeUsernameNotice, usernameRecovery } from "./emails.js";
-import { getRecoverUsername, postRecoverUsername } from "./recover-username.js";
+import { getRecoverUsernameRoute, postRecoverUsernameRoute } from "./recover-username.js";
 
 /**
  * Username self-service: CHANGE_USERNAME (GET/POST /change-username, fresh authentication) and
@@ -23,16 +23,10 @@ export const usernameFeature: Feature = {
     const cfg = sliceOf(rt.config, usernameFeaturesSlice);
     const routes: RouteDef[] = [];
     if (cfg.changeUsername) {
-      routes.push(
-        { method: "GET", path: cfg.changeUsernameUrl, auth: "fresh", handler: getChangeUsername },
-        { method: "POST", path: cfg.changeUsernameUrl, auth: "fresh", handler: postChangeUsername },
-      );
+      routes.push(getChangeUsernameRoute(cfg.changeUsernameUrl), postChangeUsernameRoute(cfg.changeUsernameUrl));
     }
     if (cfg.recovery) {
-      routes.push(
-        { method: "GET", path: cfg.recoveryUrl, auth: "anonymous-only", handler: (ctx) => getRecoverUsername(ctx) },
-        { method: "POST", path: cfg.recoveryUrl, auth: "anonymous-only", handler: (ctx) => postRecoverUsername(ctx) },
-      );
+      routes.push(getRecoverUsernameRoute(cfg.recoveryUrl), postRecoverUsernameRoute(cfg.recoveryUrl));
     }
     return routes;
   },

@@ -1,15 +1,18 @@
+import { z } from "zod";
 import { recordAudit } from "../../core/audit.js";
+import { hookVeto } from "../../core/complete-sign-in.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
-import { issueCsrfToken } from "../../core/csrf.js";
-import { runAfterHook, runBeforeHook, vetoErrors } from "../../core/hooks.js";
-import { setFlash, takeFlashes } from "../../core/http/flash.js";
-import { formErrorJson, htmlResponse, jsonResponse, redirectResponse, type FieldErrors } from "../../core/http/respond.js";
-import { readInput, text } from "../../core/input.js";
+import { defineRoute } from "../../core/define-route.js";
 import { nowOrAfterAnswer } from "../../core/deferred.js";
+import { runAfterHook } from "../../core/hooks.js";
+import { text } from "../../core/input.js";
 import { deliverMail } from "../../core/mail-delivery.js";
 import type { MessageKey } from "../../core/messages.js";
+import { fieldError, ok } from "../../core/outcome.js";
 import { normalizeEmailAddress } from "../../core/policy/index.js";
+import type { PageProps } from "../../core/render.js";
+import { formPayload } from "../../core/schemas.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { usernameFeaturesSlice } from "./config.js";
 import { recoverUsernamePage } from "./pages.js";
@@ -20,16 +23,27 @@ import { recoverUsernamePage } from "./pages.js";
  * on (the default): then every well-formed address gets the same 200 `{csrf_token}`, and the after-hook and the
  * mail run after the answer so its timing does not depend on whether an account exists.
  */
-async function page(ctx: RequestContext, extra: { email?: string; errors?: FieldErrors } = {}) {
+function page(ctx: RequestContext, props: PageProps<{ email?: string }>): string {
   const { recoveryUrl } = sliceOf(ctx.rt.config, usernameFeaturesSlice);
-  const body = recoverUsernamePage(ctx, { action: ctx.rt.url(recoveryUrl), csrfToken: await issueCsrfToken(ctx), flashes: takeFlashes(ctx), ...extra });
-  return htmlResponse(ctx, 200, body);
+  return recoverUsernamePage(ctx, {
+    action: ctx.rt.url(recoveryUrl),
+    csrfToken: props.csrfToken,
+    flashes: props.takeFlashes(),
+    ...(props.errors ? { email: props.input.email ?? "", errors: props.errors } : {}),
+  });
 }
 
-export async function getRecoverUsername(ctx: RequestContext): Promise<Response> {
-  if (ctx.wantsJson) return jsonResponse(ctx, 200, { csrf_token: await issueCsrfToken(ctx) });
-  return page(ctx);
-}
+export const getRecoverUsernameRoute = (path: string) =>
+  defineRoute({
+    id: "recover-username.form",
+    summary: "The username-recovery form and its CSRF token.",
+    method: "GET",
+    path,
+    auth: "anonymous-only",
+    output: formPayload,
+    page,
+    handle: async () => ok({}, { csrf: true }),
+  });
 
 /** Why this user may not be sent their username (the /reset rules), or null when they may. */
 function refusal(ctx: RequestContext, user: UserRecord | null): MessageKey | null {
@@ -39,34 +53,40 @@ function refusal(ctx: RequestContext, user: UserRecord | null): MessageKey | nul
   return null;
 }
 
-export async function postRecoverUsername(ctx: RequestContext): Promise<Response> {
-  const { rt } = ctx;
-  const cfg = sliceOf(rt.config, usernameFeaturesSlice);
-  const input = await readInput(ctx, { email: text() });
-  const fail = (errors: FieldErrors) => (ctx.wantsJson ? Promise.resolve(formErrorJson(ctx, errors)) : page(ctx, { email: input.email ?? "", errors }));
-
-  const normalized = normalizeEmailAddress(input.email);
-  if (!normalized.ok) return fail({ email: [{ code: normalized.code }] });
-  const user = await rt.datastore.users.findByEmail(normalized.email);
-  const veto = await runBeforeHook(ctx, "recover_username", user);
-  if (veto) return fail(vetoErrors(veto));
-  const generic = rt.config.returnGenericResponses;
-  const refused = refusal(ctx, user);
-  if (refused) {
-    await recordAudit(ctx, { event: "username_recovery", outcome: "failure", user, identity: normalized.email, details: { reason: refused } });
-    if (!generic) return fail({ email: [{ code: refused }] });
-  } else {
-    const found = user!;
-    await recordAudit(ctx, { event: "username_recovery", outcome: "success", user: found, details: { sent: found.username !== null } });
-    // What only a real account gets (after-hook, mail) runs after the answer in generic mode (core/deferred.ts).
-    await nowOrAfterAnswer(ctx, generic, "username_recovery", found, async () => {
-      await runAfterHook(ctx, "recover_username", found);
-      if (found.username === null) return;
-      const sent = await deliverMail(ctx, "username_recovery", found.email, { subject: cfg.recoverySubject, username: found.username, email: found.email }, found);
-      if (sent) await rt.events.emit("username_recovery_email_sent", { user: found });
-    });
-  }
-  if (ctx.wantsJson) return jsonResponse(ctx, 200, { csrf_token: await issueCsrfToken(ctx) });
-  setFlash(ctx, "info", rt.message("USERNAME_RECOVERY_REQUEST"));
-  return redirectResponse(ctx, rt.url(rt.config.urls.login));
-}
+export const postRecoverUsernameRoute = (path: string) =>
+  defineRoute({
+    id: "recover-username",
+    summary: "Mail the username of the account with this address to it (every well-formed address answers alike by default).",
+    method: "POST",
+    path,
+    auth: "anonymous-only",
+    input: z.object({ email: text() }),
+    output: formPayload,
+    page,
+    async handle(ctx, { input }) {
+      const { rt } = ctx;
+      const cfg = sliceOf(rt.config, usernameFeaturesSlice);
+      const normalized = normalizeEmailAddress(input.email);
+      if (!normalized.ok) return fieldError("email", normalized.code);
+      const user = await rt.datastore.users.findByEmail(normalized.email);
+      const veto = await hookVeto(ctx, "recover_username", user);
+      if (veto) return veto;
+      const generic = rt.config.returnGenericResponses;
+      const refused = refusal(ctx, user);
+      if (refused) {
+        await recordAudit(ctx, { event: "username_recovery", outcome: "failure", user, identity: normalized.email, details: { reason: refused } });
+        if (!generic) return fieldError("email", refused);
+      } else {
+        const found = user!;
+        await recordAudit(ctx, { event: "username_recovery", outcome: "success", user: found, details: { sent: found.username !== null } });
+        // What only a real account gets (after-hook, mail) runs after the answer in generic mode (core/deferred.ts).
+        await nowOrAfterAnswer(ctx, generic, "username_recovery", found, async () => {
+          await runAfterHook(ctx, "recover_username", found);
+          if (found.username === null) return;
+          const sent = await deliverMail(ctx, "username_recovery", found.email, { subject: cfg.recoverySubject, username: found.username, email: found.email }, found);
+          if (sent) await rt.events.emit("username_recovery_email_sent", { user: found });
+        });
+      }
+      return ok({}, { csrf: true, browser: { redirect: rt.url(rt.config.urls.login), flash: { category: "info", message: rt.message("USERNAME_RECOVERY_REQUEST") } } });
+    },
+  });

@@ -1,0 +1,48 @@
+import type { AuditWriter } from "../../core/audit.js";
+import { forgetUserRemember, rememberIdOf } from "../../core/remember.js";
+import type { Runtime } from "../../core/runtime.js";
+import { recordSessionEnds } from "../../core/session-ends.js";
+import type { SessionRecord, UserRecord } from "../../datastore/contracts.js";
+
+/**
+ * Ending a user's sessions, the same whether the user asks (POST /sessions/revoke) or server code does
+ * (`api.revokeSessions`): the sessions' remember records go first (in the database: they are what would let a
+ * copy of the cookie back in), the ends are recorded for an external session store, then the sessions are
+ * deleted; one audit row and one `session_revoked` event.
+ */
+export type Revocation =
+  | { scope: "one"; id: string }
+  /** Every session but `keep` (the caller's own; null for a caller without a session, e.g. a token). */
+  | { scope: "others"; keep: SessionRecord | null }
+  | { scope: "all" };
+
+export interface Revoker {
+  audit: AuditWriter;
+  /** "self" for the user's own request, "admin" for server code. */
+  by: "self" | "admin";
+}
+
+/** The ids of the sessions ended; null when `one` names no session of this user (unknown, or someone else's). */
+export async function revokeSessions(rt: Runtime, user: UserRecord, which: Revocation, revoker: Revoker): Promise<string[] | null> {
+  const now = rt.now();
+  let revoked: string[] = [];
+  if (which.scope === "one") {
+    const target = await rt.sessions.findById(which.id);
+    if (!target || target.userId !== user.id) return null;
+    const rememberId = rememberIdOf(target);
+    if (rememberId) await rt.datastore.remember.delete(rememberId);
+    await recordSessionEnds(rt, [target.id], now);
+    if (await rt.sessions.delete(target.id)) revoked = [target.id];
+  } else {
+    const keep = which.scope === "others" ? which.keep : null;
+    // Every remember record of the user goes too, also those whose session already ended ("others": but ours).
+    await forgetUserRemember(rt, user.id, rememberIdOf(keep));
+    const before = await rt.sessions.listForUser(user.id);
+    revoked = before.map((s) => s.id).filter((id) => id !== keep?.id);
+    await recordSessionEnds(rt, revoked, now);
+    await rt.sessions.deleteForUser(user.id, keep?.id);
+  }
+  await revoker.audit({ event: "session_revoked", outcome: "success", user, details: { by: revoker.by, scope: which.scope, count: revoked.length } });
+  await rt.events.emit("session_revoked", { user, sessionIds: revoked, scope: which.scope });
+  return revoked;
+}
