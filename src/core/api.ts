@@ -6,7 +6,6 @@ import { findUserByIdentity } from "./users.js";
 import { parseUserField, publicUser, type PublicUser, type UserFieldInput, type UserFields } from "./public-user.js";
 import { sweepUserSessions } from "./session-cookies.js";
 import type { AuditWriter } from "./audit.js";
-import { changeUserPassword } from "../features/change-password/operation.js";
 import { revokeSessions } from "../features/sessions/revoke.js";
 import type { MessageKey } from "./messages.js";
 import { checkNewPassword, checkUsername, normalizeEmailAddress } from "./policy/index.js";
@@ -156,6 +155,8 @@ export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F
       // Unlike FS (whose token uniquifier lets tokens survive), a new password ends every token too. The operation
       // /change performs, on the stored row (an admin's change wins over the hash `given` was read with).
       const fresh = (await datastore.users.findById(user.id)) ?? user;
+      // Loaded on use: the operation lives with the change-password feature, whose code loads only when needed.
+      const { changeUserPassword } = await import("../features/change-password/operation.js");
       const changed = await changeUserPassword(rt, fresh, password, { audit: writeAudit, details: { by: "admin" } });
       if (!changed.ok) {
         if ("problems" in changed) throw new ApiError(changed.problems[0]!.code as MessageKey, 400, changed.problems[0]!.params);
