@@ -14,7 +14,7 @@ import { createRequire } from "node:module";
 import type { Redis } from "ioredis";
 import { DependencyUnavailableError } from "../core/errors.js";
 import type { SessionRecord, SessionStore } from "./contracts.js";
-import { mfaProofFromTag, mfaProofToTag } from "./mfa-proof.js";
+import { legacyStateJson, mfaProofFromTag, mfaProofToTag, withLegacyState } from "./mfa-proof.js";
 
 /** ioredis (several MB of RSS) loads only when a Redis URL is actually given, not with this module. */
 const require = createRequire(import.meta.url);
@@ -136,6 +136,8 @@ export class RedisSessionStore implements SessionStore {
           ge: s.graceExpiresAt ? String(s.graceExpiresAt.getTime()) : "",
           cs: s.csrfSecret,
           rp: s.rotatePending ? "1" : "",
+          // Read by an older Rampart during a rolling upgrade (see legacyStateJson).
+          d: legacyStateJson(s),
         })
         .pexpireat(t, at)
         .set(this.key("s", s.id), s.tokenHash, "PXAT", at)
@@ -204,7 +206,11 @@ export class RedisSessionStore implements SessionStore {
       const fields: [string, string][] = [];
       if (patch.authenticatedAt !== undefined) fields.push(["aa", String(patch.authenticatedAt.getTime())]);
       if (patch.graceExpiresAt !== undefined) fields.push(["ge", patch.graceExpiresAt ? String(patch.graceExpiresAt.getTime()) : ""]);
-      if (patch.rotatePending !== undefined) fields.push(["rp", patch.rotatePending ? "1" : ""]);
+      if (patch.rotatePending !== undefined) {
+        fields.push(["rp", patch.rotatePending ? "1" : ""]);
+        const current = await this.findById(id);
+        if (current) fields.push(["d", legacyStateJson({ ...current, rotatePending: patch.rotatePending })]);
+      }
       if (patch.csrfSecret !== undefined) fields.push(["cs", patch.csrfSecret]);
       if (fields.length) await this.write(id, fields);
     });
@@ -268,19 +274,7 @@ export class RedisSessionStore implements SessionStore {
   }
 }
 
-/** The typed state of a stored session; one written before typed state read from its `d` JSON. */
+/** The typed state of a stored session, completed from `d` written by an older Rampart. */
 function typedState(f: FixedFields, fields: Record<string, string>): Pick<SessionRecord, "mfaProof" | "rotatePending" | "rememberId"> {
-  let old: Record<string, unknown> = {};
-  if (fields.d) {
-    try {
-      old = JSON.parse(fields.d) as Record<string, unknown>;
-    } catch {
-      old = {};
-    }
-  }
-  return {
-    mfaProof: mfaProofFromTag(f.mfa ?? (typeof old.sf === "string" ? old.sf : null)),
-    rotatePending: fields.rp === "1" || old.rotate === true,
-    rememberId: f.rememberId ?? (typeof old.rm === "string" ? old.rm : null),
-  };
+  return withLegacyState({ mfaProof: mfaProofFromTag(f.mfa ?? null), rotatePending: fields.rp === "1", rememberId: f.rememberId ?? null }, fields.d);
 }

@@ -1,7 +1,8 @@
 /**
  * Migration 0007 on a database with live sessions: the state they kept in `data` JSON (multi-factor proof,
  * pending rotation, remember record) is in the typed columns afterwards, so nobody is signed out by the upgrade
- * and a rotation ordered before it still happens.
+ * and a rotation ordered before it still happens; and while old and new instances run side by side each reads
+ * what the other wrote.
  */
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
@@ -67,6 +68,24 @@ for (const dialect of dialects()) {
       assert.deepEqual(await read("b-code-sign-in"), { mfaProof: { kind: "multi-factor-sign-in", method: "sms" }, rotatePending: true, rememberId: null });
       assert.deepEqual(await read("c-plain"), { mfaProof: null, rotatePending: false, rememberId: null });
       assert.deepEqual(await read("d-junk"), { mfaProof: null, rotatePending: false, rememberId: null });
+
+      // During a rolling upgrade an older instance writes only `data`, and reads only `data`.
+      const { db: raw, dialect: d2 } = await openDatabase(isolated.url);
+      try {
+        const template = (await raw.selectFrom("session").selectAll().where("id", "=", "c-plain").executeTakeFirstOrThrow()) as Record<string, unknown>;
+        await raw
+          .insertInto("session")
+          .values({ ...template, id: "e-old-writer", token_hash: "e".repeat(64), mfa_kind: null, mfa_method: null, remember_id: null, rotate_pending: d2 === "postgres" ? false : 0, data: JSON.stringify({ rm: "remember-old", rotate: true, sf: "tf:sms" }) } as never)
+          .execute();
+        assert.deepEqual(await read("e-old-writer"), { mfaProof: { kind: "second-factor", method: "sms" }, rotatePending: true, rememberId: "remember-old" });
+        const fresh = { ...(await ds.sessions.findById("c-plain"))!, id: "f-new-writer", tokenHash: "f".repeat(64), mfaProof: { kind: "multi-factor-sign-in" as const, method: "email" }, rememberId: "remember-new", rotatePending: false };
+        await ds.sessions.create(fresh);
+        await ds.sessions.update("f-new-writer", { rotatePending: true });
+        const row = await raw.selectFrom("session").select("data").where("id", "=", "f-new-writer").executeTakeFirstOrThrow();
+        assert.deepEqual(JSON.parse((row as { data: string }).data), { sf: "mf:email", rm: "remember-new", rotate: true }, "what an older instance reads");
+      } finally {
+        await raw.destroy();
+      }
     });
   });
 }

@@ -4,10 +4,10 @@ import { decodeBool, encodeBool, fromMillis, fromMillisOrNull, parseJson, toMill
 import type { StoreContext } from "./context.js";
 import { PreparedQuery } from "./prepared.js";
 import type { Database, SessionTable } from "./schema.js";
-import { mfaProofFromColumns } from "../mfa-proof.js";
+import { legacyStateJson, mfaProofFromColumns, withLegacyState } from "../mfa-proof.js";
 import { toUserRecord, USER_COLUMNS, type UserRow } from "./users.js";
 
-type SessionRow = Omit<Selectable<SessionTable>, "data">;
+type SessionRow = Selectable<SessionTable>;
 /** A session row with its user's columns prefixed `u_` (all null when the user row is missing). */
 type SessionWithUserRow = SessionRow & { [K in keyof UserRow as `u_${K}`]: UserRow[K] | null };
 
@@ -31,6 +31,7 @@ const SESSION_COLUMNS = [
   "mfa_method",
   "rotate_pending",
   "remember_id",
+  "data",
 ] as const satisfies readonly (keyof SessionTable)[];
 
 export class SessionQueries {
@@ -71,9 +72,10 @@ function toSessionRecord(row: SessionRow): SessionRecord {
     userAgent: row.user_agent ?? null,
     csrfSecret: row.csrf_secret,
     authnVia: parseJson<string[]>(row.authn_via, []),
-    mfaProof: mfaProofFromColumns(row.mfa_kind, row.mfa_method),
-    rotatePending: decodeBool(row.rotate_pending),
-    rememberId: row.remember_id ?? null,
+    ...withLegacyState(
+      { mfaProof: mfaProofFromColumns(row.mfa_kind, row.mfa_method), rotatePending: decodeBool(row.rotate_pending), rememberId: row.remember_id ?? null },
+      row.data,
+    ),
   };
 }
 
@@ -108,7 +110,7 @@ export class KyselySessionStore implements SessionStore {
         user_agent: s.userAgent,
         csrf_secret: s.csrfSecret,
         authn_via: JSON.stringify(s.authnVia),
-        data: "{}",
+        data: legacyStateJson(s),
         mfa_kind: s.mfaProof?.kind ?? null,
         mfa_method: s.mfaProof?.method ?? null,
         rotate_pending: encodeBool(this.ctx.dialect, s.rotatePending),
@@ -145,7 +147,12 @@ export class KyselySessionStore implements SessionStore {
     if (patch.graceExpiresAt !== undefined) {
       set.grace_expires_at = patch.graceExpiresAt === null ? null : toMillis(patch.graceExpiresAt);
     }
-    if (patch.rotatePending !== undefined) set.rotate_pending = encodeBool(this.ctx.dialect, patch.rotatePending);
+    if (patch.rotatePending !== undefined) {
+      set.rotate_pending = encodeBool(this.ctx.dialect, patch.rotatePending);
+      // An older instance reads the rotation from `data` (see legacyStateJson).
+      const current = await this.findById(id);
+      if (current) set.data = legacyStateJson({ ...current, rotatePending: patch.rotatePending });
+    }
     if (patch.csrfSecret !== undefined) set.csrf_secret = patch.csrfSecret;
     if (Object.keys(set).length === 0) return;
     await this.ctx.db.updateTable("session").set(set).where("id", "=", id).execute();

@@ -5,8 +5,8 @@ import type { SqlDialect } from "../schema.js";
  * Sessions get typed columns for what they carried in their free-form `data` JSON: the multi-factor proof of
  * the sign-in behind them (`mfa_kind`, `mfa_method`), a pending token rotation after a privilege change
  * (`rotate_pending`) and the remember-me record they belong to (`remember_id`). Live sessions keep their state:
- * it is copied over here. `data` stays (written empty) so an older Rampart running during a rolling upgrade
- * still reads rows.
+ * it is copied over here. `data` stays and is still written (and read as a fallback), so old and new instances
+ * agree during a rolling upgrade.
  */
 export function sessionStateMigration(dialect: SqlDialect): Migration {
   return {
