@@ -132,4 +132,27 @@ describe("CSRF", () => {
     const withToken = await app.rampart.guards.check(req({ "x-csrf-token": login.json.response.csrf_token }));
     assert.equal(withToken.ok, true);
   });
+
+  it("guards and routes apply one cross-site rule: RAMPART_CSRF_CHECK_ORIGIN decides it, also with CSRF tokens off", async () => {
+    const app = await appWith({ csrf: { enabled: false, trustedOrigins: ["https://spa.example-app.test"] } });
+    const c = app.client();
+    await c.login("alice@x.test", PASSWORD);
+    const req = (origin: string) =>
+      new Request("https://app.test/api/thing", { method: "POST", headers: { cookie: c.cookieHeader(), accept: "application/json", origin } });
+    const foreign = await app.rampart.guards.check(req("https://evil.example"));
+    assert.equal(foreign.ok, false);
+    if (!foreign.ok) {
+      assert.equal(foreign.response.status, 403);
+      assert.deepEqual((await foreign.response.json()).response.error_codes, ["CSRF_ORIGIN"]);
+    }
+    assert.equal((await app.rampart.guards.check(req("https://spa.example-app.test"))).ok, true, "a trusted origin passes");
+    assert.equal((await app.rampart.guards.check(req("https://app.test"))).ok, true, "the app's own origin passes, no token needed");
+    const route = await c.post("/logout", { json: {}, headers: { origin: "https://evil.example" } });
+    assert.equal(route.status, 403, "Rampart's own routes answer the same");
+    const off = await appWith({ csrf: { enabled: false, checkOrigin: false } });
+    const c2 = off.client();
+    await c2.login("alice@x.test", PASSWORD);
+    const passes = await off.rampart.guards.check(new Request("https://app.test/api/thing", { method: "POST", headers: { cookie: c2.cookieHeader(), origin: "https://evil.example" } }));
+    assert.equal(passes.ok, true, "with the origin check off nothing is refused");
+  });
 });
