@@ -39,17 +39,3 @@ export class FieldLengthError extends RefusalError {
     this.fieldErrors = fieldErrors;
   }
 }
-
-export async function readInput<S extends z.ZodRawShape>(ctx: RequestContext, shape: S): Promise<z.output<z.ZodObject<S>>> {
-  const body = await ctx.body();
-  const parsed = z.object(shape).safeParse({ ...body.fields });
-  if (parsed.success) return parsed.data;
-  // Only over-long strings get field messages; any wrong type among the problems keeps the bare API_ERROR.
-  const issues = parsed.error.issues;
-  if (issues.every((i) => i.code === "too_big" && i.origin === "string" && i.path.length === 1)) {
-    const fieldErrors: FieldErrors = Object.create(null);
-    for (const i of issues) fieldErrors[String(i.path[0])] = [{ code: i.message }];
-    throw new FieldLengthError(fieldErrors);
-  }
-  throw new RefusalError("API_ERROR", 400);
-}

@@ -1,8 +1,5 @@
 import type { UserRecord } from "../datastore/contracts.js";
 import type { RequestContext } from "./context.js";
-import type { FieldErrors } from "./http/respond.js";
-import type { Caller } from "./identity.js";
-import type { FormErrors, Refused } from "./outcome.js";
 
 /**
  * What features offer each other, through the core (features never import each other). A feature declares its
@@ -43,30 +40,7 @@ export interface ReauthChoice {
   form?: Record<string, unknown>;
 }
 
-/**
- * A change refused for want of the current second factor: `outcome` is the answer (the wrong code as the form's
- * error, the rest as refusals); status/errors are for pages that show the message themselves. `json` is the
- * JSON answer for handlers not yet returning outcomes.
- */
-export interface FactorRefusal {
-  /** 401 TWO_FACTOR_FRESH_REQUIRED, 400 wrong code, 429 attempt budget spent. */
-  status: number;
-  errors: FieldErrors;
-  outcome: FormErrors<never> | Refused;
-  json: Response;
-}
-
 export interface Services {
-  twoFactor?: {
-    /** The user's two-factor code method, or null when none is set up. */
-    currentMethod(user: UserRecord): string | null;
-    /**
-     * Proof of the current second factor (decision 44) before a change that adds or replaces one: null when
-     * proved (or the user has none), else the refusal to answer with. `code`: the current authenticator code
-     * sent with the request; `event`: the audit event of the refused change.
-     */
-    proveCurrentFactor(ctx: RequestContext, caller: Caller, code: string | undefined, event: string): Promise<FactorRefusal | null>;
-  };
   /** Second factors offered by features; the composition root concatenates every feature's list. */
   secondFactors?: SecondFactorPlugin[];
   /** Ways to re-authenticate besides the password at /verify; concatenated like `secondFactors`. */

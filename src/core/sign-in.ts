@@ -39,13 +39,9 @@ export type CheckOutcome =
   | { kind: "deny"; code: MessageKey; field: string; status?: number; params?: Record<string, string | number> }
   | { kind: "interrupt"; status?: number; response: Record<string, unknown>; redirect?: string };
 
-/**
- * An interruption whose next step has a page: browsers are sent to `redirect`, API callers get `response`.
- * While handlers not yet on outcomes read the browser's target from the payload, browsers also find it there.
- */
-export function interruptTo(ctx: RequestContext, response: Record<string, unknown>, redirect: string, status?: number): CheckOutcome {
-  const payload = ctx.wantsJson ? response : { ...response, redirect };
-  return { kind: "interrupt", response: payload, redirect, ...(status ? { status } : {}) };
+/** An interruption whose next step has a page: browsers are sent to `redirect`, API callers get `response`. */
+export function interruptTo(response: Record<string, unknown>, redirect: string, status?: number): CheckOutcome {
+  return { kind: "interrupt", response, redirect, ...(status ? { status } : {}) };
 }
 
 export interface SignInCheck {

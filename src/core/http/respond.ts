@@ -79,10 +79,6 @@ export function errorPayload(ctx: RequestContext, fieldErrors: FieldErrors): Rec
   return { errors, field_errors: byField, error_codes: codes };
 }
 
-export function formErrorJson(ctx: RequestContext, fieldErrors: FieldErrors, status = 400): Response {
-  return jsonResponse(ctx, errorStatus(fieldErrors, status), errorPayload(ctx, fieldErrors));
-}
-
 /** The status an error answer takes: one an error asks for (a hook veto's 4xx/5xx), else `fallback`. */
 export function errorStatus(fieldErrors: FieldErrors, fallback = 400): number {
   for (const refs of Object.values(fieldErrors)) {

@@ -1,6 +1,5 @@
 import type { RequestContext } from "../context.js";
 import { redirect, type Redirect } from "../outcome.js";
-import { redirectResponse } from "./respond.js";
 
 /**
  * REDIRECT_BEHAVIOR="spa": emailed-link endpoints answer with a redirect to a configured UI route carrying
@@ -21,11 +20,6 @@ export function spaLocation(ctx: RequestContext, view: string, params: Record<st
 /** The SPA redirect as an outcome. */
 export function spaRedirectTo(ctx: RequestContext, view: string, params: Record<string, string | undefined>): Redirect {
   return redirect(spaLocation(ctx, view, params));
-}
-
-/** The same redirect as a Response, for code not returning outcomes. */
-export function spaRedirect(ctx: RequestContext, view: string, params: Record<string, string | undefined>): Response {
-  return redirectResponse(ctx, spaLocation(ctx, view, params));
 }
 
 export function spaMode(ctx: RequestContext): boolean {

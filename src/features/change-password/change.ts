@@ -1,11 +1,12 @@
 import { z } from "zod";
 import { afterCommit } from "../../core/after-commit.js";
-import { recordAudit, requestAudit } from "../../core/audit.js";
+import { requestAudit } from "../../core/audit.js";
 import { issueAuthToken } from "../../core/auth-tokens.js";
 import { hookVeto, signedInPayload } from "../../core/complete-sign-in.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
 import { defineRoute } from "../../core/define-route.js";
+import { passwordCredential, verifyCredential } from "../../core/verify-credential.js";
 import { reauthRequired } from "../../core/enforce.js";
 import { runAfterHook } from "../../core/hooks.js";
 import type { FieldErrors } from "../../core/http/respond.js";
@@ -91,12 +92,8 @@ export const postChangeRoute = (path: string) =>
       if (veto) return veto;
 
       if (user.password !== null) {
-        const verdict = await rt.hasher.verify(current, user.password);
-        if (!verdict.valid) {
-          await rt.events.emit("user_failed_authn", { user, identity: user.email, authType: "change", reason: "INVALID_PASSWORD" });
-          await recordAudit(ctx, { event: "password_changed", outcome: "failure", user, details: { reason: "INVALID_PASSWORD" } });
-          return fieldError("password", "INVALID_PASSWORD", { view });
-        }
+        const checked = await verifyCredential(ctx, user, { kind: "change", audit: "password_changed", ...passwordCredential(ctx, current) });
+        if (!checked.ok) return fieldError("password", "INVALID_PASSWORD", { view });
         const form = rt.config.password.normalizeForm;
         // On the current-password field, where Flask-Security's ChangePasswordForm puts it.
         if (normalizePassword(current, form) === normalizePassword(next, form)) return fieldError("password", "PASSWORD_IS_THE_SAME", { view });

@@ -219,7 +219,7 @@ async function confirmByToken(ctx: RequestContext, token: string | undefined): P
     // JSON answer does not fit; its after-hook does: after.login follows before.login, as for every sign-in.
     if (result?.kind === "signed-in") await afterCommit(rt, "the after.login hook", () => runAfterHook(ctx, "login", confirmed));
     // A second factor is still needed: the browser continues there (its pending state is set), as in FS.
-    const next = result?.kind === "interrupt" && typeof result.response.redirect === "string" ? result.response.redirect : undefined;
+    const next = result?.kind === "interrupt" ? result.redirect : undefined;
     return { kind: "confirmed", user, signedIn: result?.kind === "signed-in", ...(next ? { secondFactorPage: next } : {}) };
   }
   return { kind: "confirmed", user, signedIn: false };

@@ -23,15 +23,15 @@ export const twoFactorCheck: SignInCheck = {
     const base = { u: user.fsUniquifier, r: attempt.remember, v: [...attempt.authnVia] };
     if (factors.length === 0) {
       setPending(ctx, { ...base, s: "setup_from_login", m: null });
-      return interruptTo(ctx, { tf_required: true, tf_state: "setup_from_login" }, ctx.rt.url(cfg.setupUrl));
+      return interruptTo({ tf_required: true, tf_state: "setup_from_login" }, ctx.rt.url(cfg.setupUrl));
     }
     if (factors.length > 1) {
       // FS 5.0: several second factors → the client picks one at /tf-select.
       setPending(ctx, { ...base, s: "select", m: null });
-      return interruptTo(ctx, { tf_required: true, tf_select: true, tf_setup_methods: factors }, ctx.rt.url(cfg.selectUrl));
+      return interruptTo({ tf_required: true, tf_select: true, tf_setup_methods: factors }, ctx.rt.url(cfg.selectUrl));
     }
     const started = await startFactor(ctx, user, base, factors[0]!);
-    if (started.redirect) return interruptTo(ctx, started.response, started.redirect, started.status);
+    if (started.redirect) return interruptTo(started.response, started.redirect, started.status);
     return { kind: "interrupt", ...(started.status ? { status: started.status } : {}), response: started.response };
   },
 };

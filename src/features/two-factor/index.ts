@@ -11,7 +11,7 @@ import { getSelectRoute, postSelectRoute } from "./select.js";
 import { postSetupStateRoute } from "./setup-authenticated.js";
 import { getSetupRoute, postSetupRoute } from "./setup.js";
 import { getValidateRoute, postValidateRoute } from "./validate.js";
-import { proveCurrentFactor } from "./fresh-factor.js";
+import { currentFactorRefusal } from "./fresh-factor.js";
 import { primaryMethod } from "./state.js";
 
 /**
@@ -26,7 +26,7 @@ export const twoFactorFeature: Feature = {
   enabled: (config) => sliceOf(config, twoFactorSlice).enabled,
   emails: { two_factor_instructions: twoFactorInstructions, two_factor_rescue: twoFactorRescue, two_factor_changed: twoFactorChanged },
   signInChecks: () => [twoFactorCheck],
-  provides: () => ({ twoFactor: { currentMethod: primaryMethod, proveCurrentFactor } }),
+  provides: () => ({ twoFactor: { currentMethod: primaryMethod, proveCurrentFactor: currentFactorRefusal } }),
   routes(rt) {
     const { setupUrl, validateUrl, rescueUrl, selectUrl, recoveryCodes, recoveryCodesUrl, recoveryUrl } = sliceOf(rt.config, twoFactorSlice);
     const recovery: RouteDef[] = recoveryCodes

@@ -1,4 +1,7 @@
 import type { twoFactorMessages } from "./messages.js";
+import type { RequestContext } from "../../core/context.js";
+import type { Caller } from "../../core/identity.js";
+import type { FormErrors, Refused } from "../../core/outcome.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 
 /** What this feature adds to the core's registries (declaration merging; see core/events.ts). */
@@ -26,4 +29,20 @@ declare module "../../core/events.js" {
 
 declare module "../../core/messages.js" {
   interface MessageCatalog extends Record<keyof typeof twoFactorMessages, true> {}
+}
+
+declare module "../../core/services.js" {
+  interface Services {
+    twoFactor?: {
+      /** The user's two-factor code method, or null when none is set up. */
+      currentMethod(user: UserRecord): string | null;
+      /**
+       * Proof of the current second factor before a change that adds or replaces one: null when proved (or the
+       * user has none), else the answer — the wrong code as the `code` field's error, 401 without any proof, 429
+       * when the attempt budget is spent. `code`: the current authenticator code sent with the request; `event`:
+       * the audit event of the refused change.
+       */
+      proveCurrentFactor(ctx: RequestContext, caller: Caller, code: string | undefined, event: string): Promise<FormErrors<never> | Refused | null>;
+    };
+  }
 }

@@ -8,7 +8,6 @@ import type { Caller } from "../../core/identity.js";
 import { str } from "../../core/input.js";
 import { fieldError, formErrors, ok, refused, type FormErrors, type Ok, type Refused } from "../../core/outcome.js";
 import { drawSetupSmsBudget, newCodeNonce, phoneE164, secretBox, totpConfig } from "../../core/passcodes/index.js";
-import type { FactorRefusal } from "../../core/services.js";
 import { generateTotpSecret, totpUri } from "../../crypto/totp/index.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { sendSetupCode } from "./codes.js";
@@ -109,11 +108,10 @@ async function addMethod(ctx: RequestContext, caller: Caller, input: SetupInput)
  * code is the `code` field's error; no proof at all is 401 (with the method to prove), shown on the set-up page,
  * which asks for the code.
  */
-function factorRefusal(ctx: RequestContext, user: UserRecord, r: FactorRefusal, view: SetupView): FormErrors<SetupView> | Refused {
-  const code = r.errors[""]?.[0]?.code;
-  if (r.status === 429) return refused("TWO_FACTOR_TOO_MANY_ATTEMPTS", 429, { headers: { "retry-after": r.json.headers.get("retry-after") ?? "60" }, browser: { json: true } });
-  if (r.status === 401 && code === "TWO_FACTOR_FRESH_REQUIRED") return refused(code, 401, { extra: { tf_method: factorOf(ctx, user) }, browser: { page: true, view } });
-  return formErrors(r.errors, { view, status: r.status });
+function factorRefusal(ctx: RequestContext, user: UserRecord, r: FormErrors<never> | Refused, view: SetupView): FormErrors<SetupView> | Refused {
+  if (r.kind === "form-errors") return formErrors(r.errors, { view });
+  if (r.status === 429) return { ...r, browser: { json: true } };
+  return refused("TWO_FACTOR_FRESH_REQUIRED", 401, { extra: { tf_method: factorOf(ctx, user) }, browser: { page: true, view } });
 }
 
 async function removeMethods(ctx: RequestContext, user: UserRecord, methods: string[]): Promise<SetupOutcome<typeof setupInfoSchema>> {
