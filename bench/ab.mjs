@@ -19,18 +19,37 @@ const db = args.includes("--postgres") ? await postgresDatabase() : sqliteDataba
 if (db.skipped) throw new Error(db.skipped);
 console.log(`database: ${db.name}`);
 await seedUsers(db.url, 1000);
-const launcher = (dir) => ["--input-type=module", "-e", `const cli = await import(${JSON.stringify(resolve(dir, "cli/index.js"))}); await cli.main([process.argv[0], "rampart", "serve", "--port", "0"]);`];
+const launcher = (dir) => [
+  "--input-type=module",
+  "-e",
+  `const cli = await import(${JSON.stringify(resolve(dir, "cli/index.js"))}); await cli.main([process.argv[0], "rampart", "serve", "--port", "0"]);`,
+];
 const totals = {};
 for (let round = 0; round < rounds; round++) {
-  for (const [label, dir] of [["A", a], ["B", b]]) {
+  for (const [label, dir] of [
+    ["A", a],
+    ["B", b],
+  ]) {
     const server = await startServer(label, launcher(dir), serverEnv(db));
     try {
       const auth = await signIn(server.url, "user1@bench.test");
-      for (const [via, headers] of [["token", { "authentication-token": auth.token }], ["session", { cookie: auth.sessionCookie }]]) {
-        const r = await loadWithCpu(server.pid, { url: server.url, path: "/api/protected", headers: { ...headers, accept: "application/json" }, connections: 16, duration: 4, warmupSeconds: 1 });
+      for (const [via, headers] of [
+        ["token", { "authentication-token": auth.token }],
+        ["session", { cookie: auth.sessionCookie }],
+      ]) {
+        const r = await loadWithCpu(server.pid, {
+          url: server.url,
+          path: "/api/protected",
+          headers: { ...headers, accept: "application/json" },
+          connections: 16,
+          duration: 4,
+          warmupSeconds: 1,
+        });
         const key = `${label} ${via}`;
         (totals[key] ??= []).push(r);
-        console.log(`round ${round + 1} ${key}: ${Math.round(r.rps)} req/s, ${Math.round(r.cpuUsPerRequest)} µs CPU/req`);
+        console.log(
+          `round ${round + 1} ${key}: ${Math.round(r.rps)} req/s, ${Math.round(r.cpuUsPerRequest)} µs CPU/req`,
+        );
       }
     } finally {
       await stopServer(server);
@@ -40,5 +59,7 @@ for (let round = 0; round < rounds; round++) {
 await db.cleanup();
 const median = (xs) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 for (const [key, rs] of Object.entries(totals)) {
-  console.log(`${key}: median ${Math.round(median(rs.map((r) => r.rps)))} req/s, ${Math.round(median(rs.map((r) => r.cpuUsPerRequest)))} µs CPU/req`);
+  console.log(
+    `${key}: median ${Math.round(median(rs.map((r) => r.rps)))} req/s, ${Math.round(median(rs.map((r) => r.cpuUsPerRequest)))} µs CPU/req`,
+  );
 }

@@ -3,7 +3,14 @@
 import { hash, verify } from "@node-rs/argon2";
 
 const [memoryCost, timeCost, parallelism, concurrency, seconds] = process.argv.slice(2).map(Number);
-const stored = await hash("bench-Password-9183", { algorithm: 2, version: 1, memoryCost, timeCost, parallelism, outputLen: 32 });
+const stored = await hash("bench-Password-9183", {
+  algorithm: 2,
+  version: 1,
+  memoryCost,
+  timeCost,
+  parallelism,
+  outputLen: 32,
+});
 let done = 0;
 let stop = false;
 
@@ -17,7 +24,11 @@ async function lane() {
 // One second of warm-up, then count.
 const warm = Date.now() + 1000;
 stop = false;
-await Promise.all(Array.from({ length: concurrency }, async () => { while (Date.now() < warm) await verify(stored, "x"); }));
+await Promise.all(
+  Array.from({ length: concurrency }, async () => {
+    while (Date.now() < warm) await verify(stored, "x");
+  }),
+);
 done = 0;
 const started = Date.now();
 setTimeout(() => (stop = true), seconds * 1000);

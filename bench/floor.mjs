@@ -13,7 +13,9 @@ const USER = `select id, email, username, password, active, fs_uniquifier, fs_to
   confirmed_at, last_login_at, current_login_at, last_login_ip, current_login_ip, login_count, tf_primary_method,
   tf_totp_secret, tf_phone_number, us_totp_secrets, us_phone_number, mf_recovery_codes, profile, create_datetime,
   update_datetime from "user"`;
-const USER_COLUMNS = USER.slice("select ".length, USER.indexOf(" from")).split(",").map((c) => c.trim());
+const USER_COLUMNS = USER.slice("select ".length, USER.indexOf(" from"))
+  .split(",")
+  .map((c) => c.trim());
 const SESSION = `select s.id, s.token_hash, s.user_id, s.fs_uniquifier, s.created_at, s.last_active_at, s.expires_at,
   s.authenticated_at, s.grace_expires_at, s.remember, s.ip, s.user_agent, s.csrf_secret, s.authn_via, s.data,
   ${USER_COLUMNS.map((c) => `u.${c} as u_${c}`).join(", ")}
@@ -62,8 +64,13 @@ app.get("/api/protected", async (c) => {
   const user = token ? await tokenUser(token) : await sessionUser(c.req.header("cookie") ?? "");
   if (!user) return c.json({ meta: { code: 401 } }, 401);
   c.header("cache-control", "private, no-store");
-  return c.json({ meta: { code: 200 }, response: { message: `Hello ${user.email}`, via: token ? "token" : "session" } });
+  return c.json({
+    meta: { code: 200 },
+    response: { message: `Hello ${user.email}`, via: token ? "token" : "session" },
+  });
 });
 
-const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) => console.log(`Floor listening on http://127.0.0.1:${info.port}`));
+const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) =>
+  console.log(`Floor listening on http://127.0.0.1:${info.port}`),
+);
 process.on("SIGTERM", () => server.close(() => process.exit(0)));

@@ -23,10 +23,15 @@ const runs = runsAt >= 0 ? Number(args[runsAt + 1]) : 15;
 let dirs = args.filter((x, i) => !x.startsWith("--") && !(runsAt >= 0 && i === runsAt + 1));
 if (dirs.length === 0) {
   const out = resolve(root, "bench/.import-cost/current");
-  execFileSync(process.execPath, [resolve(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", out], { cwd: root, stdio: "inherit" });
+  execFileSync(
+    process.execPath,
+    [resolve(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", out],
+    { cwd: root, stdio: "inherit" },
+  );
   dirs = [out];
 }
-for (const dir of dirs) if (!existsSync(resolve(dir, "index.js"))) throw new Error(`${dir}/index.js is missing: build first`);
+for (const dir of dirs)
+  if (!existsSync(resolve(dir, "index.js"))) throw new Error(`${dir}/index.js is missing: build first`);
 
 const probe = (entry, scenario) => `
   const c0 = process.cpuUsage();
@@ -35,31 +40,45 @@ const probe = (entry, scenario) => `
   const imported = performance.now() - t0;
   const c1 = process.cpuUsage(c0);
   const cpu = (c1.user + c1.system) / 1000;
-  ${scenario === "app" ? `
+  ${
+    scenario === "app"
+      ? `
   const r = await m.createRampart({ config: { secretKey: "import-cost-secret-0123456789abcdef0123" }, logger: { info() {}, warn() {}, error() {} } });
   await (await r.fetch(new Request("http://localhost/login", { headers: { accept: "application/json" } }))).text();
-  await r.close();` : ""}
+  await r.close();`
+      : ""
+  }
   const total = performance.now() - t0;
   globalThis.gc(); globalThis.gc();
   const mem = process.memoryUsage();
   console.log(JSON.stringify({ imported, cpu, total, rss: mem.rss / 2 ** 20, heap: mem.heapUsed / 2 ** 20 }));
 `;
 const sample = (entry, scenario) => {
-  const out = execFileSync(process.execPath, ["--expose-gc", "--input-type=module", "-e", probe(entry, scenario)], { cwd: root, encoding: "utf8" });
+  const out = execFileSync(process.execPath, ["--expose-gc", "--input-type=module", "-e", probe(entry, scenario)], {
+    cwd: root,
+    encoding: "utf8",
+  });
   return JSON.parse(out.trim().split("\n").pop());
 };
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-const cases = [["bare node", null, "import"], ...dirs.flatMap((dir) => [
-  [`import ${dir}`, pathToFileURL(resolve(dir, "index.js")).href, "import"],
-  [`import + createRampart + GET /login: ${dir}`, pathToFileURL(resolve(dir, "index.js")).href, "app"],
-])];
+const cases = [
+  ["bare node", null, "import"],
+  ...dirs.flatMap((dir) => [
+    [`import ${dir}`, pathToFileURL(resolve(dir, "index.js")).href, "import"],
+    [`import + createRampart + GET /login: ${dir}`, pathToFileURL(resolve(dir, "index.js")).href, "app"],
+  ]),
+];
 const results = new Map(cases.map(([label]) => [label, []]));
 sample(cases[1][1], "import"); // warm the file system cache once
-for (let i = 0; i < runs; i++) for (const [label, entry, scenario] of cases) results.get(label).push(sample(entry, scenario));
+for (let i = 0; i < runs; i++)
+  for (const [label, entry, scenario] of cases) results.get(label).push(sample(entry, scenario));
 
 console.log(`node ${process.version}, ${runs} fresh processes per case, interleaved; medians (min-max)`);
 for (const [label, list] of results) {
-  const f = (key, digits) => `${median(list.map((r) => r[key])).toFixed(digits)} (${Math.min(...list.map((r) => r[key])).toFixed(digits)}-${Math.max(...list.map((r) => r[key])).toFixed(digits)})`;
-  console.log(`${label}\n  import ${f("imported", 0)} ms wall, ${f("cpu", 0)} ms CPU; total ${f("total", 0)} ms, RSS ${f("rss", 1)} MB, heap used ${f("heap", 1)} MB`);
+  const f = (key, digits) =>
+    `${median(list.map((r) => r[key])).toFixed(digits)} (${Math.min(...list.map((r) => r[key])).toFixed(digits)}-${Math.max(...list.map((r) => r[key])).toFixed(digits)})`;
+  console.log(
+    `${label}\n  import ${f("imported", 0)} ms wall, ${f("cpu", 0)} ms CPU; total ${f("total", 0)} ms, RSS ${f("rss", 1)} MB, heap used ${f("heap", 1)} MB`,
+  );
 }

@@ -7,17 +7,38 @@ import autocannon from "autocannon";
 const spec = JSON.parse(process.argv[2]);
 
 function requestSpec() {
-  const base = { method: spec.method ?? "GET", path: spec.path, headers: spec.headers ?? {}, ...(spec.body ? { body: spec.body } : {}) };
+  const base = {
+    method: spec.method ?? "GET",
+    path: spec.path,
+    headers: spec.headers ?? {},
+    ...(spec.body ? { body: spec.body } : {}),
+  };
   if (spec.cookieFile) {
     // Each request carries the next seeded session cookie: every session is used, in turn.
     const tokens = readFileSync(spec.cookieFile, "utf8").split("\n").filter(Boolean);
     let next = 0;
-    return [{ ...base, setupRequest: (req) => ({ ...req, headers: { ...req.headers, cookie: `${spec.cookieName}=${tokens[next++ % tokens.length]}` } }) }];
+    return [
+      {
+        ...base,
+        setupRequest: (req) => ({
+          ...req,
+          headers: { ...req.headers, cookie: `${spec.cookieName}=${tokens[next++ % tokens.length]}` },
+        }),
+      },
+    ];
   }
   if (spec.loginUsers) {
     // Logins spread over the whole user population (random user each time), as real traffic would be.
     const { count, password } = spec.loginUsers;
-    return [{ ...base, setupRequest: (req) => ({ ...req, body: JSON.stringify({ email: `user${1 + Math.floor(Math.random() * count)}@bench.test`, password }) }) }];
+    return [
+      {
+        ...base,
+        setupRequest: (req) => ({
+          ...req,
+          body: JSON.stringify({ email: `user${1 + Math.floor(Math.random() * count)}@bench.test`, password }),
+        }),
+      },
+    ];
   }
   return [base];
 }
@@ -69,7 +90,17 @@ async function probe() {
   latencies.sort((a, b) => a - b);
   const at = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? null;
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  return { rps: latencies.length / seconds, ok: latencies.length, non2xx: failed, errors: 0, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: latencies.at(-1) ?? null, seconds };
+  return {
+    rps: latencies.length / seconds,
+    ok: latencies.length,
+    non2xx: failed,
+    errors: 0,
+    p50: at(0.5),
+    p90: at(0.9),
+    p99: at(0.99),
+    max: latencies.at(-1) ?? null,
+    seconds,
+  };
 }
 
 if (spec.mode === "probe") {

@@ -23,10 +23,34 @@ const opts = {
   outDir: join(ROOT, "bench", "results"),
 };
 const p = quick
-  ? { seconds: 3, warmup: 1, connections: 16, loginConnections: 8, probeRate: 200, smallUsers: 1000, largeUsers: 20_000, sessions: 2000 }
-  : { seconds: 10, warmup: 2, connections: 16, loginConnections: 8, probeRate: 200, smallUsers: 1000, largeUsers: 100_000, sessions: 10_000 };
+  ? {
+      seconds: 3,
+      warmup: 1,
+      connections: 16,
+      loginConnections: 8,
+      probeRate: 200,
+      smallUsers: 1000,
+      largeUsers: 20_000,
+      sessions: 2000,
+    }
+  : {
+      seconds: 10,
+      warmup: 2,
+      connections: 16,
+      loginConnections: 8,
+      probeRate: 200,
+      smallUsers: 1000,
+      largeUsers: 100_000,
+      sessions: 10_000,
+    };
 // The server's defaults (src/crypto/passwords/options.ts); the raw figure uses the same.
-const hash = { memoryCost: 19456, timeCost: 2, parallelism: 1, maxConcurrent: 2, threadpool: Number(process.env.UV_THREADPOOL_SIZE ?? 4) };
+const hash = {
+  memoryCost: 19456,
+  timeCost: 2,
+  parallelism: 1,
+  maxConcurrent: 2,
+  threadpool: Number(process.env.UV_THREADPOOL_SIZE ?? 4),
+};
 
 mkdirSync(opts.outDir, { recursive: true });
 const started = Date.now();
@@ -35,10 +59,18 @@ const log = (m) => console.log(`[bench +${((Date.now() - started) / 1000).toFixe
 const result = {
   date: new Date().toISOString(),
   mode: quick ? "quick" : "full",
-  machine: { cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}` },
+  machine: {
+    cpu: cpus()[0]?.model ?? "unknown",
+    cores: cpus().length,
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  },
   hash,
   params: p,
-  server: opts.fromSource ? "bin/rampart.mjs serve (TypeScript through tsx)" : "rampart serve from a fresh tsc build (bench/.build)",
+  server: opts.fromSource
+    ? "bin/rampart.mjs serve (TypeScript through tsx)"
+    : "rampart serve from a fresh tsc build (bench/.build)",
   databases: [],
   skipped: [],
 };
@@ -47,12 +79,19 @@ if (!opts.fromSource) {
   // The server runs compiled, as installed: build src/ into bench/.build (not dist/, which others may be using).
   log("building src/ into bench/.build");
   rmSync(join(ROOT, "bench", ".build"), { recursive: true, force: true });
-  const tsc = spawnSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json", "--outDir", "bench/.build"], { cwd: ROOT, encoding: "utf8" });
-  if (!existsSync(join(ROOT, "bench", ".build", "cli", "index.js"))) throw new Error(`build failed:\n${tsc.stdout}${tsc.stderr}`);
+  const tsc = spawnSync(
+    process.execPath,
+    [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json", "--outDir", "bench/.build"],
+    { cwd: ROOT, encoding: "utf8" },
+  );
+  if (!existsSync(join(ROOT, "bench", ".build", "cli", "index.js")))
+    throw new Error(`build failed:\n${tsc.stdout}${tsc.stderr}`);
 }
 
 log("raw argon2id verifies/s (own process, server's parameters and concurrency)");
-result.rawArgon2 = await runJson(["bench/argon2-raw.mjs", hash.memoryCost, hash.timeCost, hash.parallelism, hash.maxConcurrent, p.seconds].map(String));
+result.rawArgon2 = await runJson(
+  ["bench/argon2-raw.mjs", hash.memoryCost, hash.timeCost, hash.parallelism, hash.maxConcurrent, p.seconds].map(String),
+);
 p.hash = hash;
 log("ceiling (bare Hono, no authentication)");
 result.ceilingBefore = await measureCeiling(p);

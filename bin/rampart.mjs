@@ -16,7 +16,9 @@ if (fromSource) {
   try {
     ({ register } = await import("tsx/esm/api"));
   } catch {
-    process.stderr.write("rampart: dist/cli/index.js is missing and tsx is not installed: run `npm run build` (or `npm install` for tsx).\n");
+    process.stderr.write(
+      "rampart: dist/cli/index.js is missing and tsx is not installed: run `npm run build` (or `npm install` for tsx).\n",
+    );
     process.exit(1);
   }
   register();

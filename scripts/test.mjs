@@ -41,10 +41,13 @@ if (files.length === 0) {
   process.exit(1);
 }
 const args = [
-  "--import", "tsx",
+  "--import",
+  "tsx",
   "--test",
-  "--test-reporter=spec", "--test-reporter-destination=stdout",
-  "--test-reporter=" + join(root, "scripts/summary-reporter.mjs"), "--test-reporter-destination=stdout",
+  "--test-reporter=spec",
+  "--test-reporter-destination=stdout",
+  "--test-reporter=" + join(root, "scripts/summary-reporter.mjs"),
+  "--test-reporter-destination=stdout",
   ...files,
 ];
 const r = spawnSync(process.execPath, args, { stdio: "inherit", env, cwd: root });

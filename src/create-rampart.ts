@@ -1,7 +1,13 @@
 import { Hono } from "hono";
 import { createApi, type Api } from "./core/api.js";
 import { createGuards, type Guards } from "./core/authz.js";
-import { resolveConfig, sliceOf, type ConfigSlice, type RampartConfig, type RampartConfigInput } from "./core/config/index.js";
+import {
+  resolveConfig,
+  sliceOf,
+  type ConfigSlice,
+  type RampartConfig,
+  type RampartConfigInput,
+} from "./core/config/index.js";
 import { RequestContext } from "./core/context.js";
 import { EventBus, type Hooks } from "./core/events.js";
 import { MigrationRequiredError, type ConfigIssue } from "./core/errors.js";
@@ -82,15 +88,19 @@ export { configSlices };
 const consoleLogger: Logger = {
   info: (m) => console.log(`[rampart] ${m}`),
   warn: (m) => console.warn(`[rampart] ${m}`),
-  error: (m, e) => console.error(`[rampart] ${m}`, e instanceof Error ? e.stack ?? e.message : e ?? ""),
+  error: (m, e) => console.error(`[rampart] ${m}`, e instanceof Error ? (e.stack ?? e.message) : (e ?? "")),
 };
 
 /** App fields may not shadow what Rampart owns (identity, credentials, status, uniquifiers, factors). */
-const RESERVED_FIELD = /^(id|email|username|password|active|roles?|permissions|confirmed_at|authentication_token|refresh_token|csrf_token|create_datetime|update_datetime|login_count|(current|last)_login_(at|ip)|profile|(fs|tf|us|mf)_.*|__proto__|constructor|prototype)$/i;
+const RESERVED_FIELD =
+  /^(id|email|username|password|active|roles?|permissions|confirmed_at|authentication_token|refresh_token|csrf_token|create_datetime|update_datetime|login_count|(current|last)_login_(at|ip)|profile|(fs|tf|us|mf)_.*|__proto__|constructor|prototype)$/i;
 function reservedUserFieldIssues(fields: Record<string, unknown>) {
   return Object.keys(fields)
     .filter((name) => RESERVED_FIELD.test(name) || !/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(name))
-    .map((name) => ({ key: `userFields.${name}`, message: "is reserved by Rampart or not a plain field name (letters, digits, _)" }));
+    .map((name) => ({
+      key: `userFields.${name}`,
+      message: "is reserved by Rampart or not a plain field name (letters, digits, _)",
+    }));
 }
 
 /**
@@ -98,9 +108,13 @@ function reservedUserFieldIssues(fields: Record<string, unknown>) {
  * FS's default is {}; see docs/decisions.md.
  */
 function defaultSerializer(config: RampartConfig, fields: Record<string, UserFieldSpec>): UserSerializer {
-  const exposed = Object.entries(fields).filter(([, spec]) => spec.expose !== false).map(([name]) => name);
+  const exposed = Object.entries(fields)
+    .filter(([, spec]) => spec.expose !== false)
+    .map(([name]) => name);
   return (user) => {
-    const out: Record<string, unknown> = config.username.enable ? { email: user.email, username: user.username } : { email: user.email };
+    const out: Record<string, unknown> = config.username.enable
+      ? { email: user.email, username: user.username }
+      : { email: user.email };
     for (const name of exposed) out[name] = user.profile?.[name] ?? null;
     return out;
   };
@@ -122,17 +136,31 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
   }
   if (!input.secretKey && input.development) {
     input.secretKey = randomToken(32);
-    logger.warn("DEVELOPMENT MODE: no SECRET_KEY given, using a random one for this process only. Never run production like this.");
+    logger.warn(
+      "DEVELOPMENT MODE: no SECRET_KEY given, using a random one for this process only. Never run production like this.",
+    );
   }
   const allFeatures = uniqueFeatures([...builtinFeatures, ...(options.features ?? [])]);
-  const config = resolveConfig(input, [...envIssues, ...reservedUserFieldIssues(options.userFields ?? {})], configSlices(allFeatures));
+  const config = resolveConfig(
+    input,
+    [...envIssues, ...reservedUserFieldIssues(options.userFields ?? {})],
+    configSlices(allFeatures),
+  );
   // Only enabled features are imported: their routes, pages and the libraries they use cost nothing otherwise.
   // Loaded before the datastore opens, so nothing is left open if one fails to load.
-  const loaded = await Promise.all(allFeatures.filter((f) => f.enabled?.(config) ?? true).map((f) => ("load" in f ? f.load() : f)));
+  const loaded = await Promise.all(
+    allFeatures.filter((f) => f.enabled?.(config) ?? true).map((f) => ("load" in f ? f.load() : f)),
+  );
   const features = loaded.filter((f) => f.enabled?.(config) ?? true);
-  const datastore = typeof options.database === "object" ? options.database : await openDatastore(options.database ?? "sqlite::memory:");
+  const datastore =
+    typeof options.database === "object"
+      ? options.database
+      : await openDatastore(options.database ?? "sqlite::memory:");
   // A fresh in-memory database can only be migrated here: asking for `rampart migrate` would be a dead end.
-  const inMemory = options.database === undefined || (typeof options.database === "string" && /^(sqlite:(\/\/)?)?:memory:$|^sqlite:(\/\/)?$/.test(options.database.trim()));
+  const inMemory =
+    options.database === undefined ||
+    (typeof options.database === "string" &&
+      /^(sqlite:(\/\/)?)?:memory:$|^sqlite:(\/\/)?$/.test(options.database.trim()));
   const pending = await datastore.migrations.pending();
   if (pending.length) {
     if (options.migrations === "auto" || inMemory) await datastore.migrations.migrateToLatest();
@@ -149,8 +177,21 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
   const mailConfig = sliceOf(config, mailSlice);
   const templates = Object.assign({}, ...features.map((f) => f.emails ?? {})) as Record<string, MailTemplate<any>>;
   const mailer = options.mailTransport
-    ? createMailer({ transport: options.mailTransport, from: mailSender(mailConfig), appName: config.appName, templates, overrides: options.mailTemplates, logger })
-    : mailerFromConfig(mailConfig, { appName: config.appName, templates, overrides: options.mailTemplates, logger, development: config.development });
+    ? createMailer({
+        transport: options.mailTransport,
+        from: mailSender(mailConfig),
+        appName: config.appName,
+        templates,
+        overrides: options.mailTemplates,
+        logger,
+      })
+    : mailerFromConfig(mailConfig, {
+        appName: config.appName,
+        templates,
+        overrides: options.mailTemplates,
+        logger,
+        development: config.development,
+      });
   const services: Services = {};
   const rt: Runtime = {
     config,
@@ -185,7 +226,12 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     // Lists several features contribute to are concatenated, not replaced.
     const secondFactors = [...(services.secondFactors ?? []), ...(offered.secondFactors ?? [])];
     const reauthChoices = [...(services.reauthChoices ?? []), ...(offered.reauthChoices ?? [])];
-    Object.assign(services, offered, secondFactors.length ? { secondFactors } : {}, reauthChoices.length ? { reauthChoices } : {});
+    Object.assign(
+      services,
+      offered,
+      secondFactors.length ? { secondFactors } : {},
+      reauthChoices.length ? { reauthChoices } : {},
+    );
   }
   Object.freeze(services);
   const app = new Hono();
@@ -193,7 +239,9 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
   const seen = new Set<string>();
   for (const feature of features) for (const check of feature.signInChecks?.(rt) ?? []) pipeline.register(check);
   const mounted: RouteDef[] = [];
-  const declared = [...features, openApiFeature(() => mounted)].flatMap((feature) => (feature.routes?.(rt) ?? []).map((route) => ({ feature, route, key: `${route.method} ${rt.url(route.path)}` })));
+  const declared = [...features, openApiFeature(() => mounted)].flatMap((feature) =>
+    (feature.routes?.(rt) ?? []).map((route) => ({ feature, route, key: `${route.method} ${rt.url(route.path)}` })),
+  );
   // A route marked `replaces` wins over other features' routes with the same method and path.
   const replaced = new Set(declared.filter((d) => d.route.replaces).map((d) => d.key));
   for (const { feature, route, key } of declared) {
@@ -202,16 +250,24 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     if (seen.has(key)) throw new TypeError(`route ${key} declared twice (feature ${feature.name})`);
     seen.add(key);
     mounted.push(route);
-    patterns.push({ method: route.method, regex: new RegExp("^" + full.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/:\w+/g, "[^/]+") + "$") });
-    app.on(route.method, full, (c) => runRoute(new RequestContext(rt, c.req.raw), route as RouteDef, c.req.param() as Record<string, string>));
+    patterns.push({
+      method: route.method,
+      regex: new RegExp("^" + full.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/:\w+/g, "[^/]+") + "$"),
+    });
+    app.on(route.method, full, (c) =>
+      runRoute(new RequestContext(rt, c.req.raw), route as RouteDef, c.req.param() as Record<string, string>),
+    );
   }
   // Whatever escapes a route still gets the contract's error shape and the baseline headers.
   app.onError((error, c) => renderError(new RequestContext(rt, c.req.raw), error));
   app.notFound((c) => {
     const ctx = new RequestContext(rt, c.req.raw);
-    return ctx.wantsJson ? jsonResponse(ctx, 404, { errors: ["Not found"], error_codes: ["NOT_FOUND"] }) : textResponse(ctx, 404, "Not found");
+    return ctx.wantsJson
+      ? jsonResponse(ctx, 404, { errors: ["Not found"], error_codes: ["NOT_FOUND"] })
+      : textResponse(ctx, 404, "Not found");
   });
-  const handles = (method: string, pathname: string) => patterns.some((p) => (p.method === method || (method === "HEAD" && p.method === "GET")) && p.regex.test(pathname));
+  const handles = (method: string, pathname: string) =>
+    patterns.some((p) => (p.method === method || (method === "HEAD" && p.method === "GET")) && p.regex.test(pathname));
   app.on(["GET", "POST", "PUT", "DELETE", "PATCH"], "*", (c) => {
     const url = new URL(c.req.url);
     if (patterns.some((p) => p.regex.test(url.pathname))) {
@@ -227,7 +283,10 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     const now = rt.now();
     // Each on its own: a session store that is down (Redis) must not stop the database's clean-up.
     const steps: [string, () => Promise<unknown>][] = [
-      ["sessions", () => rt.sessions.deleteExpired(now, new Date(now.getTime() - config.session.idleTimeoutSeconds * 1000))],
+      [
+        "sessions",
+        () => rt.sessions.deleteExpired(now, new Date(now.getTime() - config.session.idleTimeoutSeconds * 1000)),
+      ],
       ["remember records", () => rt.datastore.remember.deleteExpired(now)],
       ["session end markers", () => sweepSessionEnds(rt, now)],
     ];
@@ -239,7 +298,8 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
       }
     }
   };
-  const timer = config.session.cleanupIntervalSeconds > 0 ? setInterval(sweep, config.session.cleanupIntervalSeconds * 1000) : null;
+  const timer =
+    config.session.cleanupIntervalSeconds > 0 ? setInterval(sweep, config.session.cleanupIntervalSeconds * 1000) : null;
   timer?.unref();
 
   const rampart: Rampart<F> = {

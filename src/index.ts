@@ -45,7 +45,15 @@ export {
 export { type MessageKey } from "./core/messages.js";
 export { defaultMessages } from "./features/builtin.js";
 export type { Api, CreateUserInput, UserRef } from "./core/api.js";
-export type { PublicUser, UserFieldSpec, UserFields, UserFieldValues, UserFieldInput, Register, RegisteredUserFields } from "./core/public-user.js";
+export type {
+  PublicUser,
+  UserFieldSpec,
+  UserFields,
+  UserFieldValues,
+  UserFieldInput,
+  Register,
+  RegisteredUserFields,
+} from "./core/public-user.js";
 export type { Guards, Requirement, GuardOutcome } from "./core/authz.js";
 export type { Mechanism, Caller } from "./core/identity.js";
 export type { RampartEvents, EventName, Hooks, HookVeto, HookInput, HookedAction } from "./core/events.js";

@@ -72,6 +72,10 @@ export function configFromEnv(
  * Validates a config input as createRampart does — every slice known, every problem (and `issues`, e.g. from
  * configFromEnv) reported together in one ConfigError — and returns the resolved, frozen config.
  */
-export function resolveConfig(input: RampartConfigInput, issues: ConfigIssue[] = [], options: { features?: readonly Feature[] } = {}): RampartConfig {
+export function resolveConfig(
+  input: RampartConfigInput,
+  issues: ConfigIssue[] = [],
+  options: { features?: readonly Feature[] } = {},
+): RampartConfig {
   return resolveWith(input, issues, configSlices([...builtinFeatures, ...(options.features ?? [])]));
 }

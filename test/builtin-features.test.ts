@@ -24,7 +24,9 @@ describe("the built-in feature registry", () => {
     "SECURITY_TWO_FACTOR",
   ];
   const configOf = (on: string[]) => {
-    const env: Record<string, string> = Object.fromEntries(FLAGS.map((name) => [name, on.includes(name) ? "true" : "false"]));
+    const env: Record<string, string> = Object.fromEntries(
+      FLAGS.map((name) => [name, on.includes(name) ? "true" : "false"]),
+    );
     env.SECURITY_TOTP_ISSUER = "Example";
     env.SECURITY_TOTP_SECRETS = JSON.stringify({ 1: "s".repeat(32) });
     const { config, issues } = configFromEnv(env, [], configSlices());
@@ -46,7 +48,8 @@ describe("the built-in feature registry", () => {
       const feature = await entry.load();
       assert.equal(feature.name, entry.name);
       assert.equal(feature.config, entry.config, `${entry.name}: same config slice`);
-      for (const [i, config] of configs.entries()) assert.equal(entry.enabled(config), feature.enabled?.(config) ?? true, `${entry.name}, combination ${i}`);
+      for (const [i, config] of configs.entries())
+        assert.equal(entry.enabled(config), feature.enabled?.(config) ?? true, `${entry.name}, combination ${i}`);
     }
   });
 

@@ -9,8 +9,14 @@ describe("configuration reference", () => {
   it("every key has a meaning, and no meaning names a missing key", () => {
     const paths = configLeaves(slices).map(([p]) => p);
     const meanings = allMeanings(slices);
-    assert.deepEqual(paths.filter((p) => !meanings[p]), []);
-    assert.deepEqual(Object.keys(meanings).filter((p) => !paths.includes(p)), []);
+    assert.deepEqual(
+      paths.filter((p) => !meanings[p]),
+      [],
+    );
+    assert.deepEqual(
+      Object.keys(meanings).filter((p) => !paths.includes(p)),
+      [],
+    );
   });
   it("docs/configuration.md is current (regenerate with: npx tsx scripts/config-doc.ts > docs/configuration.md)", () => {
     const onDisk = readFileSync(new URL("../docs/configuration.md", import.meta.url), "utf8");

@@ -7,12 +7,18 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 
 describe("the built package", () => {
   before(() => {
-    execFileSync(process.execPath, [fileURLToPath(new URL("../node_modules/typescript/bin/tsc", import.meta.url)), "-p", "tsconfig.build.json"], { cwd: root, stdio: "pipe" });
+    execFileSync(
+      process.execPath,
+      [fileURLToPath(new URL("../node_modules/typescript/bin/tsc", import.meta.url)), "-p", "tsconfig.build.json"],
+      { cwd: root, stdio: "pipe" },
+    );
   });
 
   it("every subpath export loads from dist/ with declarations, and the root one serves /login", async () => {
     const names = ["rampart", "rampart/hono", "rampart/express", "rampart/fastify", "rampart/node"];
-    const pkg = (await import("../package.json", { with: { type: "json" } })).default as { exports: Record<string, { types: string; import: string }> };
+    const pkg = (await import("../package.json", { with: { type: "json" } })).default as {
+      exports: Record<string, { types: string; import: string }>;
+    };
     for (const [sub, target] of Object.entries(pkg.exports)) {
       for (const file of [target.types, target.import]) {
         assert.doesNotThrow(() => execFileSync("test", ["-f", file], { cwd: root }), `${sub} → ${file} exists`);
@@ -32,6 +38,9 @@ describe("the built package", () => {
     const result = JSON.parse(out.trim().split("\n").pop()!);
     assert.equal(result.status, 200);
     assert.deepEqual(result.attrs, ["email"]);
-    assert.ok(result.exports.every((n: number) => n > 0), `every entry exports something: ${result.exports}`);
+    assert.ok(
+      result.exports.every((n: number) => n > 0),
+      `every entry exports something: ${result.exports}`,
+    );
   });
 });

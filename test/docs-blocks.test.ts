@@ -14,7 +14,16 @@
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
@@ -57,7 +66,13 @@ function blocksOf(file: string): Block[] {
     const body: string[] = [];
     for (i++; i < lines.length && !/^\s*```\s*$/.test(lines[i]!); i++) body.push(lines[i]!.slice(open[1]!.length));
     const skip = SKIP.exec((lines[start - 1] ?? "").trim());
-    blocks.push({ file: relative(ROOT, file), line: start + 1, lang: open[2]!, code: body.join("\n"), skip: skip ? skip[1]! : null });
+    blocks.push({
+      file: relative(ROOT, file),
+      line: start + 1,
+      lang: open[2]!,
+      code: body.join("\n"),
+      skip: skip ? skip[1]! : null,
+    });
   }
   return blocks;
 }
@@ -111,7 +126,11 @@ describe("documentation code blocks", { timeout: 600_000 }, () => {
   after(() => rmSync(scratch, { recursive: true, force: true }));
 
   it("every block names a language the test knows; skips are few and give a reason", () => {
-    for (const b of all) assert.ok(["ts", "js", "sh", "http", "text"].includes(b.lang), `${where(b)}: fence language "${b.lang}" (use ts, js, sh, http or text)`);
+    for (const b of all)
+      assert.ok(
+        ["ts", "js", "sh", "http", "text"].includes(b.lang),
+        `${where(b)}: fence language "${b.lang}" (use ts, js, sh, http or text)`,
+      );
     const skipped = all.filter((b) => b.skip);
     assert.ok(skipped.length <= MAX_SKIPS, `too many skipped blocks: ${skipped.map(where).join(", ")}`);
     for (const b of skipped) assert.ok(b.skip!.length > 20, `${where(b)}: say why the block cannot run`);
@@ -119,7 +138,10 @@ describe("documentation code blocks", { timeout: 600_000 }, () => {
   });
 
   const code = all.filter((b) => !b.skip && (b.lang === "ts" || b.lang === "js"));
-  const files = code.map((b, i) => ({ block: b, path: join(scratch, `block${i}-${basename(b.file, ".md")}.${b.lang === "js" ? "mjs" : "ts"}`) }));
+  const files = code.map((b, i) => ({
+    block: b,
+    path: join(scratch, `block${i}-${basename(b.file, ".md")}.${b.lang === "js" ? "mjs" : "ts"}`),
+  }));
 
   it("ts/js blocks typecheck (tsc, strict)", () => {
     const src = relative(scratch, join(ROOT, "src"));
@@ -130,15 +152,31 @@ describe("documentation code blocks", { timeout: 600_000 }, () => {
         .replace(/from "rampart\/(express|fastify|hono|node)"/g, (_m, a: string) => `from "${src}/adapters/${a}.js"`);
       writeFileSync(path, `// ${where(block)}\n${text}\nexport {};\n`);
     }
-    writeFileSync(join(scratch, "tsconfig.json"), JSON.stringify({ extends: "../tsconfig.json", compilerOptions: { noEmit: true, declaration: false, rootDir: "..", allowJs: true, checkJs: true }, include: ["*.ts", "*.mjs"] }));
-    const tsc = spawnSync(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", join(scratch, "tsconfig.json")], { cwd: ROOT, encoding: "utf8" });
+    writeFileSync(
+      join(scratch, "tsconfig.json"),
+      JSON.stringify({
+        extends: "../tsconfig.json",
+        compilerOptions: { noEmit: true, declaration: false, rootDir: "..", allowJs: true, checkJs: true },
+        include: ["*.ts", "*.mjs"],
+      }),
+    );
+    const tsc = spawnSync(
+      process.execPath,
+      [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", join(scratch, "tsconfig.json")],
+      { cwd: ROOT, encoding: "utf8" },
+    );
     assert.equal(tsc.status, 0, `tsc:\n${tsc.stdout}${tsc.stderr}`);
   });
 
   for (const [i, { block, path }] of files.entries()) {
     it(`${where(block)} runs (block ${i})`, { timeout: 120_000 }, async () => {
       const port = await freePort();
-      const child = spawn(process.execPath, ["--import", "tsx", path], { cwd: scratch, env: exampleEnv({ PORT: String(port) }), stdio: ["ignore", "pipe", "pipe"], detached: true });
+      const child = spawn(process.execPath, ["--import", "tsx", path], {
+        cwd: scratch,
+        env: exampleEnv({ PORT: String(port) }),
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: true,
+      });
       let out = "";
       child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
       child.stderr.setEncoding("utf8").on("data", (d: string) => (out += d));
@@ -153,7 +191,11 @@ describe("documentation code blocks", { timeout: 600_000 }, () => {
         }, 50);
         void exited.then(() => clearInterval(timer));
       });
-      const first = await Promise.race([exited.then((c) => ({ exit: c })), listening.then((url) => ({ url })), new Promise<{ timeout: true }>((r) => setTimeout(() => r({ timeout: true }), 90_000))]);
+      const first = await Promise.race([
+        exited.then((c) => ({ exit: c })),
+        listening.then((url) => ({ url })),
+        new Promise<{ timeout: true }>((r) => setTimeout(() => r({ timeout: true }), 90_000)),
+      ]);
       try {
         if ("url" in first) {
           const r = await fetch(`${first.url}/login`, { headers: { accept: "application/json" } });
@@ -176,27 +218,42 @@ describe("documentation code blocks", { timeout: 600_000 }, () => {
       try {
         const bin = join(dir, ".bin");
         mkdirSync(bin);
-        writeFileSync(join(bin, "npx"), `#!/bin/sh\nif [ "$1" = rampart ]; then shift; exec "${process.execPath}" "${join(ROOT, "bin/rampart.mjs")}" "$@"; fi\necho "npx $1: not available in the docs test" >&2; exit 127\n`, { mode: 0o755 });
-        const ports = new Map<string, number>([["8080", await freePort()], ["5000", await freePort()]]);
+        writeFileSync(
+          join(bin, "npx"),
+          `#!/bin/sh\nif [ "$1" = rampart ]; then shift; exec "${process.execPath}" "${join(ROOT, "bin/rampart.mjs")}" "$@"; fi\necho "npx $1: not available in the docs test" >&2; exit 127\n`,
+          { mode: 0o755 },
+        );
+        const ports = new Map<string, number>([
+          ["8080", await freePort()],
+          ["5000", await freePort()],
+        ]);
         const parts = ["set -euo pipefail", "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT"];
         let waitFor: number | null = null;
         for (const b of all.filter((x) => x.file === file && x.lang === "sh" && !x.skip)) {
           let text = b.code;
           for (const [from, to] of ports) text = text.replace(new RegExp(`\\b${from}\\b`, "g"), String(to));
-          if (waitFor !== null) parts.push(`for i in $(seq 1 240); do curl -s -o /dev/null http://127.0.0.1:${waitFor}/login && break; sleep 0.25; done`);
+          if (waitFor !== null)
+            parts.push(
+              `for i in $(seq 1 240); do curl -s -o /dev/null http://127.0.0.1:${waitFor}/login && break; sleep 0.25; done`,
+            );
           parts.push(`echo "### ${where(b)}" >&2`, text);
           const serve = /rampart serve[^\n]*--port (\d+)[^\n]*&/.exec(text);
           waitFor = serve ? Number(serve[1]) : null;
         }
         const script = join(dir, "blocks.sh");
         writeFileSync(script, parts.join("\n") + "\n");
-        const child = spawn("bash", [script], { cwd: dir, env: exampleEnv({ PATH: `${bin}:${process.env.PATH}` }), stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn("bash", [script], {
+          cwd: dir,
+          env: exampleEnv({ PATH: `${bin}:${process.env.PATH}` }),
+          stdio: ["ignore", "pipe", "pipe"],
+        });
         let out = "";
         child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
         child.stderr.setEncoding("utf8").on("data", (d: string) => (out += d));
         const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
         assert.equal(code, 0, `the sh blocks of ${file} failed (the last "###" names the block):\n${out}`);
-        if (file === "README.md") assert.match(out, /Hello you@example\.com/, "the README's login reaches the protected route");
+        if (file === "README.md")
+          assert.match(out, /Hello you@example\.com/, "the README's login reaches the protected route");
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -226,7 +283,8 @@ describe("documentation code blocks", { timeout: 600_000 }, () => {
             const path = request[2]!.split("?")[0]!;
             assert.ok(rampart.handles(request[1]!, path), `${where(b)}: ${request[1]} ${path} is not a Rampart route`);
           }
-          for (const json of jsonObjects(line)) assert.doesNotThrow(() => JSON.parse(json), `${where(b)}: not JSON: ${json}`);
+          for (const json of jsonObjects(line))
+            assert.doesNotThrow(() => JSON.parse(json), `${where(b)}: not JSON: ${json}`);
         }
         assert.ok(requests > 0, `${where(b)}: an http block shows at least one request`);
       }
@@ -238,11 +296,13 @@ describe("documentation code blocks", { timeout: 600_000 }, () => {
   it("the directory map names files that exist", () => {
     const names = new Set<string>();
     const walk = (dir: string) => {
-      for (const name of readdirSync(dir)) (statSync(join(dir, name)).isDirectory() ? walk(join(dir, name)) : names.add(name));
+      for (const name of readdirSync(dir))
+        statSync(join(dir, name)).isDirectory() ? walk(join(dir, name)) : names.add(name);
     };
     walk(join(ROOT, "src"));
     for (const b of all.filter((x) => x.lang === "text" && !x.skip)) {
-      for (const m of b.code.matchAll(/[\w-]+\.ts\b/g)) assert.ok(names.has(m[0]), `${where(b)}: ${m[0]} is not under src/`);
+      for (const m of b.code.matchAll(/[\w-]+\.ts\b/g))
+        assert.ok(names.has(m[0]), `${where(b)}: ${m[0]} is not under src/`);
     }
     assert.ok(existsSync(join(ROOT, "src/create-rampart.ts")));
   });

@@ -27,20 +27,61 @@ const PROBE = `
   console.log(JSON.stringify([...seen, ...Object.keys(createRequire(import.meta.url).cache)]));
 `;
 function loaded(app: boolean): string[] {
-  const out = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", PROBE], { cwd: ROOT, encoding: "utf8", env: { ...process.env, PROBE_APP: app ? "1" : "" } });
+  const out = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", PROBE], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, PROBE_APP: app ? "1" : "" },
+  });
   return JSON.parse(out.trim().split("\n").pop()!) as string[];
 }
-const packages = (modules: string[]) => new Set(modules.filter((m) => m.includes("/node_modules/")).map((m) => m.replace(/.*\/node_modules\//, "").split("/").slice(0, m.includes("/node_modules/@") ? 2 : 1).join("/")));
-const HEAVY = ["kysely", "better-sqlite3", "pg", "mysql2", "ioredis", "@node-rs/argon2", "@node-rs/bcrypt", "nodemailer", "qrcode", "otpauth", "libphonenumber-js", "@zxcvbn-ts/core", "unhomoglyph", "validator", "unixcrypt", "@hono/node-server", "commander"];
+const packages = (modules: string[]) =>
+  new Set(
+    modules
+      .filter((m) => m.includes("/node_modules/"))
+      .map((m) =>
+        m
+          .replace(/.*\/node_modules\//, "")
+          .split("/")
+          .slice(0, m.includes("/node_modules/@") ? 2 : 1)
+          .join("/"),
+      ),
+  );
+const HEAVY = [
+  "kysely",
+  "better-sqlite3",
+  "pg",
+  "mysql2",
+  "ioredis",
+  "@node-rs/argon2",
+  "@node-rs/bcrypt",
+  "nodemailer",
+  "qrcode",
+  "otpauth",
+  "libphonenumber-js",
+  "@zxcvbn-ts/core",
+  "unhomoglyph",
+  "validator",
+  "unixcrypt",
+  "@hono/node-server",
+  "commander",
+];
 
 describe("what loads", { timeout: 120_000 }, () => {
   it('import "rampart" loads no feature code, no database driver and no native module (config schemas and message texts, zod, are all)', () => {
     const modules = loaded(false);
     const pkgs = packages(modules);
-    assert.deepEqual(HEAVY.filter((p) => pkgs.has(p)), []);
+    assert.deepEqual(
+      HEAVY.filter((p) => pkgs.has(p)),
+      [],
+    );
     // The public config loader knows every feature's slice (and the message texts), never a feature's code.
     const declarations = /\/src\/features\/(builtin\.|[a-z-]+\/(config|messages)\.)/;
-    assert.deepEqual(modules.filter((m) => (m.includes("/src/features/") && !declarations.test(m)) || m.includes("/src/create-rampart.")), []);
+    assert.deepEqual(
+      modules.filter(
+        (m) => (m.includes("/src/features/") && !declarations.test(m)) || m.includes("/src/create-rampart."),
+      ),
+      [],
+    );
     assert.ok(pkgs.has("zod") && modules.some((m) => m.endsWith("/src/index.ts")), "the probe sees what loads");
   });
 
@@ -48,11 +89,46 @@ describe("what loads", { timeout: 120_000 }, () => {
     const modules = loaded(true);
     const pkgs = packages(modules);
     // On by default: login, sessions, profile. The others contribute only their config slice and message texts.
-    for (const on of ["login", "sessions", "profile"]) assert.ok(modules.some((m) => m.includes(`/src/features/${on}/index.`)), on);
-    for (const off of ["registration", "confirmation", "recovery", "change-password", "change-email", "username", "two-factor", "unified-signin"]) {
-      assert.deepEqual(modules.filter((m) => m.includes(`/src/features/${off}/`) && !m.includes(`/src/features/${off}/config.`) && !m.includes(`/src/features/${off}/messages.`)), [], off);
+    for (const on of ["login", "sessions", "profile"])
+      assert.ok(
+        modules.some((m) => m.includes(`/src/features/${on}/index.`)),
+        on,
+      );
+    for (const off of [
+      "registration",
+      "confirmation",
+      "recovery",
+      "change-password",
+      "change-email",
+      "username",
+      "two-factor",
+      "unified-signin",
+    ]) {
+      assert.deepEqual(
+        modules.filter(
+          (m) =>
+            m.includes(`/src/features/${off}/`) &&
+            !m.includes(`/src/features/${off}/config.`) &&
+            !m.includes(`/src/features/${off}/messages.`),
+        ),
+        [],
+        off,
+      );
     }
     assert.ok(pkgs.has("kysely") && pkgs.has("better-sqlite3"), "SQLite is opened");
-    assert.deepEqual(["pg", "mysql2", "ioredis", "nodemailer", "qrcode", "libphonenumber-js", "@zxcvbn-ts/core", "@node-rs/argon2", "@node-rs/bcrypt"].filter((p) => pkgs.has(p)), []);
+    assert.deepEqual(
+      [
+        "pg",
+        "mysql2",
+        "ioredis",
+        "nodemailer",
+        "qrcode",
+        "libphonenumber-js",
+        "@zxcvbn-ts/core",
+        "@node-rs/argon2",
+        "@node-rs/bcrypt",
+      ].filter((p) => pkgs.has(p)),
+      [],
+    );
   });
 });

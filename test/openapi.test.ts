@@ -39,7 +39,8 @@ describe("the OpenAPI document", () => {
         ids.add(op.operationId);
       }
     }
-    for (const path of ["/login", "/logout", "/verify", "/openapi.json"]) assert.ok(doc.paths[path], `${path} is documented`);
+    for (const path of ["/login", "/logout", "/verify", "/openapi.json"])
+      assert.ok(doc.paths[path], `${path} is documented`);
     assert.ok(doc.paths["/login"].post.requestBody.content["application/json"].schema.properties.password);
     assert.deepEqual(Object.keys(doc.components.securitySchemes).sort(), ["basic", "session", "token"]);
   });
@@ -50,10 +51,19 @@ describe("the OpenAPI document", () => {
     const email = "o-pen.api+doc@Sub.Example.test";
     await c.get("/login", { acceptJson: true });
     await c.post("/login", { json: { email, password: "wrong one" }, headers: { "x-csrf-token": await c.csrf() } });
-    await c.post("/login", { json: { email: "not an address", password: "" }, headers: { "x-csrf-token": await c.csrf() } });
-    await c.post("/login", { json: { email: ["a list"], password: PASSWORD }, headers: { "x-csrf-token": await c.csrf() } });
+    await c.post("/login", {
+      json: { email: "not an address", password: "" },
+      headers: { "x-csrf-token": await c.csrf() },
+    });
+    await c.post("/login", {
+      json: { email: ["a list"], password: PASSWORD },
+      headers: { "x-csrf-token": await c.csrf() },
+    });
     await c.post("/login", { json: { email, password: PASSWORD } });
-    const signedIn = await c.post("/login?include_auth_token", { json: { email, password: PASSWORD }, headers: { "x-csrf-token": await c.csrf() } });
+    const signedIn = await c.post("/login?include_auth_token", {
+      json: { email, password: PASSWORD },
+      headers: { "x-csrf-token": await c.csrf() },
+    });
     assert.equal(signedIn.status, 200, signedIn.body);
     await c.get("/login", { acceptJson: true });
     await c.get("/verify", { acceptJson: true });
@@ -70,7 +80,11 @@ describe("the OpenAPI document", () => {
   });
 
   it("`rampart openapi` prints the same kind of document for the environment's configuration", async () => {
-    const out = await cliOk(["openapi"], { SECURITY_REGISTERABLE: "true", SECURITY_URL_PREFIX: "/auth", RAMPART_BASE_URL: "https://app.example" });
+    const out = await cliOk(["openapi"], {
+      SECURITY_REGISTERABLE: "true",
+      SECURITY_URL_PREFIX: "/auth",
+      RAMPART_BASE_URL: "https://app.example",
+    });
     const printed = JSON.parse(out);
     assert.equal((await new Validator().validate(printed)).valid, true);
     assert.ok(printed.paths["/auth/register"], "the registration endpoint is documented under the prefix");

@@ -12,11 +12,19 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 it("npm pack of a checkout without dist/ ships dist/ (prepack builds)", { timeout: 180_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), "rampart-pack-"));
   try {
-    for (const entry of ["package.json", "tsconfig.json", "tsconfig.build.json", "src", "bin", "README.md"]) cpSync(join(root, entry), join(dir, entry), { recursive: true });
+    for (const entry of ["package.json", "tsconfig.json", "tsconfig.build.json", "src", "bin", "README.md"])
+      cpSync(join(root, entry), join(dir, entry), { recursive: true });
     symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
-    const out = execFileSync("npm", ["pack", "--json", "--dry-run"], { cwd: dir, encoding: "utf8", env: { ...process.env, npm_config_loglevel: "error" } });
-    const files = (JSON.parse(out.slice(out.indexOf("["))) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
-    for (const needed of ["dist/index.js", "dist/index.d.ts", "dist/adapters/express.js", "bin/rampart.mjs"]) assert.ok(files.includes(needed), `${needed} is packed (${files.length} files)`);
+    const out = execFileSync("npm", ["pack", "--json", "--dry-run"], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { ...process.env, npm_config_loglevel: "error" },
+    });
+    const files = (JSON.parse(out.slice(out.indexOf("["))) as { files: { path: string }[] }[])[0]!.files.map(
+      (f) => f.path,
+    );
+    for (const needed of ["dist/index.js", "dist/index.d.ts", "dist/adapters/express.js", "bin/rampart.mjs"])
+      assert.ok(files.includes(needed), `${needed} is packed (${files.length} files)`);
     assert.ok(!files.some((f) => f.endsWith(".test.js")), "no compiled tests");
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -28,7 +28,16 @@ describe("the public Rampart object", () => {
     const rampart = await createRampart({ config: { secretKey: SECRET }, logger: quiet });
     try {
       assert.equal("runtime" in rampart, false);
-      assert.deepEqual(Object.keys(rampart).sort(), ["api", "close", "config", "datastore", "events", "fetch", "guards", "handles"]);
+      assert.deepEqual(Object.keys(rampart).sort(), [
+        "api",
+        "close",
+        "config",
+        "datastore",
+        "events",
+        "fetch",
+        "guards",
+        "handles",
+      ]);
       // @ts-expect-error Rampart has no runtime property
       const hidden: unknown = (rampart satisfies Rampart).runtime;
       assert.equal(hidden, undefined);
@@ -80,27 +89,51 @@ describe("the error family", () => {
           return `${err.code}:${err.status}`;
       }
     });
-    assert.deepEqual(seen, ["CONFIG_INVALID:SECRET_KEY", "MIGRATION_REQUIRED:0007_x", "HASH_QUEUE_FULL", "DEPENDENCY_UNAVAILABLE:session store (Redis)", "DUPLICATE:email", "BODY_TOO_LARGE:413"]);
+    assert.deepEqual(seen, [
+      "CONFIG_INVALID:SECRET_KEY",
+      "MIGRATION_REQUIRED:0007_x",
+      "HASH_QUEUE_FULL",
+      "DEPENDENCY_UNAVAILABLE:session store (Redis)",
+      "DUPLICATE:email",
+      "BODY_TOO_LARGE:413",
+    ]);
     assert.equal(isRampartError(new Error("x")), false);
   });
 
   it("createRampart's configuration and migration refusals are members of the family", async () => {
-    await assert.rejects(createRampart({ config: { secretKey: "short" }, logger: quiet }), (e: unknown) => isRampartError(e) && e.code === "CONFIG_INVALID");
+    await assert.rejects(
+      createRampart({ config: { secretKey: "short" }, logger: quiet }),
+      (e: unknown) => isRampartError(e) && e.code === "CONFIG_INVALID",
+    );
   });
 
   it("the public password hasher raises the family's errors, not the crypto layer's", async () => {
-    assert.throws(() => createPasswordHasher({ bcryptCost: 3 }), (e: unknown) => e instanceof ConfigError && e.issues.some((i) => i.key === "passwords.bcryptCost"));
+    assert.throws(
+      () => createPasswordHasher({ bcryptCost: 3 }),
+      (e: unknown) => e instanceof ConfigError && e.issues.some((i) => i.key === "passwords.bcryptCost"),
+    );
     // One job runs, none may wait: the next ones are refused at once.
     const hasher = createPasswordHasher({ scheme: "bcrypt", bcryptCost: 4, maxConcurrent: 1, maxQueue: 0 });
-    const results = await Promise.allSettled([hasher.hash("first password"), hasher.hash("second password"), hasher.verify("third", null)]);
+    const results = await Promise.allSettled([
+      hasher.hash("first password"),
+      hasher.hash("second password"),
+      hasher.verify("third", null),
+    ]);
     assert.equal(results[0]!.status, "fulfilled");
-    for (const r of results.slice(1)) assert.ok(r.status === "rejected" && r.reason instanceof HashQueueFullError && r.reason.code === "HASH_QUEUE_FULL", String((r as PromiseRejectedResult).reason));
+    for (const r of results.slice(1))
+      assert.ok(
+        r.status === "rejected" && r.reason instanceof HashQueueFullError && r.reason.code === "HASH_QUEUE_FULL",
+        String((r as PromiseRejectedResult).reason),
+      );
   });
 });
 
 describe("createRampart reads development mode from the environment, as `rampart serve` does", () => {
   /** Runs `fn` with RAMPART_DEVELOPMENT and NODE_ENV set as given (undefined: unset), then restores them. */
-  async function withEnv<T>(vars: { RAMPART_DEVELOPMENT?: string; NODE_ENV?: string }, fn: () => Promise<T>): Promise<T> {
+  async function withEnv<T>(
+    vars: { RAMPART_DEVELOPMENT?: string; NODE_ENV?: string },
+    fn: () => Promise<T>,
+  ): Promise<T> {
     const saved = { RAMPART_DEVELOPMENT: process.env.RAMPART_DEVELOPMENT, NODE_ENV: process.env.NODE_ENV };
     for (const key of ["RAMPART_DEVELOPMENT", "NODE_ENV"] as const) {
       if (vars[key] === undefined) delete process.env[key];
@@ -118,8 +151,13 @@ describe("createRampart reads development mode from the environment, as `rampart
   const developmentOf = async (config: { secretKey?: string; development?: boolean }) => {
     const rampart = await createRampart({ config, logger: quiet });
     try {
-      const res = await rampart.fetch(new Request("http://localhost/login", { headers: { accept: "application/json" } }));
-      return { development: rampart.config.development, secure: /;\s*secure/i.test(res.headers.get("set-cookie") ?? "") };
+      const res = await rampart.fetch(
+        new Request("http://localhost/login", { headers: { accept: "application/json" } }),
+      );
+      return {
+        development: rampart.config.development,
+        secure: /;\s*secure/i.test(res.headers.get("set-cookie") ?? ""),
+      };
     } finally {
       await rampart.close();
     }
@@ -127,30 +165,66 @@ describe("createRampart reads development mode from the environment, as `rampart
 
   it("RAMPART_DEVELOPMENT=true: development mode (generated secret, cookies not Secure) without saying so in config", async () => {
     for (const value of ["true", "1", "YES", " on "]) {
-      assert.deepEqual(await withEnv({ RAMPART_DEVELOPMENT: value }, () => developmentOf({})), { development: true, secure: false }, value);
+      assert.deepEqual(
+        await withEnv({ RAMPART_DEVELOPMENT: value }, () => developmentOf({})),
+        { development: true, secure: false },
+        value,
+      );
     }
   });
 
   it("NODE_ENV=development decides when RAMPART_DEVELOPMENT is unset or empty; RAMPART_DEVELOPMENT=false wins over it", async () => {
     assert.equal((await withEnv({ NODE_ENV: "development" }, () => developmentOf({}))).development, true);
-    assert.equal((await withEnv({ NODE_ENV: "development", RAMPART_DEVELOPMENT: "" }, () => developmentOf({}))).development, true);
-    assert.equal((await withEnv({ NODE_ENV: "development", RAMPART_DEVELOPMENT: "false" }, () => developmentOf({ secretKey: SECRET }))).development, false);
-    assert.equal((await withEnv({ NODE_ENV: "production" }, () => developmentOf({ secretKey: SECRET }))).development, false);
+    assert.equal(
+      (await withEnv({ NODE_ENV: "development", RAMPART_DEVELOPMENT: "" }, () => developmentOf({}))).development,
+      true,
+    );
+    assert.equal(
+      (
+        await withEnv({ NODE_ENV: "development", RAMPART_DEVELOPMENT: "false" }, () =>
+          developmentOf({ secretKey: SECRET }),
+        )
+      ).development,
+      false,
+    );
+    assert.equal(
+      (await withEnv({ NODE_ENV: "production" }, () => developmentOf({ secretKey: SECRET }))).development,
+      false,
+    );
   });
 
   it("unset: production rules (a missing SECRET_KEY is refused)", async () => {
-    await withEnv({}, () => assert.rejects(createRampart({ config: {}, logger: quiet }), (e: unknown) => e instanceof ConfigError && e.issues.some((i) => i.key.startsWith("SECRET_KEY"))));
-    assert.deepEqual(await withEnv({}, () => developmentOf({ secretKey: SECRET })), { development: false, secure: true });
+    await withEnv({}, () =>
+      assert.rejects(
+        createRampart({ config: {}, logger: quiet }),
+        (e: unknown) => e instanceof ConfigError && e.issues.some((i) => i.key.startsWith("SECRET_KEY")),
+      ),
+    );
+    assert.deepEqual(await withEnv({}, () => developmentOf({ secretKey: SECRET })), {
+      development: false,
+      secure: true,
+    });
   });
 
   it("an explicit config.development wins over the environment", async () => {
-    assert.equal((await withEnv({ RAMPART_DEVELOPMENT: "true" }, () => developmentOf({ secretKey: SECRET, development: false }))).development, false);
-    assert.equal((await withEnv({ RAMPART_DEVELOPMENT: "false" }, () => developmentOf({ development: true }))).development, true);
+    assert.equal(
+      (await withEnv({ RAMPART_DEVELOPMENT: "true" }, () => developmentOf({ secretKey: SECRET, development: false })))
+        .development,
+      false,
+    );
+    assert.equal(
+      (await withEnv({ RAMPART_DEVELOPMENT: "false" }, () => developmentOf({ development: true }))).development,
+      true,
+    );
   });
 
   it("a RAMPART_DEVELOPMENT that is not a boolean is a configuration error naming it", async () => {
     await withEnv({ RAMPART_DEVELOPMENT: "maybe" }, () =>
-      assert.rejects(createRampart({ config: { secretKey: SECRET }, logger: quiet }), (e: unknown) => e instanceof ConfigError && e.issues.some((i) => i.key === "RAMPART_DEVELOPMENT" && /maybe/.test(i.message))),
+      assert.rejects(
+        createRampart({ config: { secretKey: SECRET }, logger: quiet }),
+        (e: unknown) =>
+          e instanceof ConfigError && e.issues.some((i) => i.key === "RAMPART_DEVELOPMENT" && /maybe/.test(i.message)),
+      ),
     );
   });
 });

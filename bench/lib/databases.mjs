@@ -38,7 +38,12 @@ export async function postgresDatabase() {
       await c.connect();
       await c.query("drop database if exists rampart_bench with (force)").finally(() => c.end());
     };
-    return { cleanup, name: `PostgreSQL ${rows[0].v.match(/PostgreSQL ([\d.]+)/)?.[1] ?? ""} (loopback, same machine)`, key: "postgres", url: url.toString() };
+    return {
+      cleanup,
+      name: `PostgreSQL ${rows[0].v.match(/PostgreSQL ([\d.]+)/)?.[1] ?? ""} (loopback, same machine)`,
+      key: "postgres",
+      url: url.toString(),
+    };
   } catch (e) {
     return { skipped: `PostgreSQL not reachable: ${e.message}` };
   } finally {

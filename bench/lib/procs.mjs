@@ -9,7 +9,11 @@ export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** Starts `node <args>` and resolves once stdout shows `ready` (a regex whose group 1 is the port). */
 export function startServer(name, args, env, ready = /listening on http:\/\/[^:]+:(\d+)/i) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     const fail = (why) => reject(new Error(`${name}: ${why}\n${out.slice(-3000)}`));
     const timer = setTimeout(() => (child.kill("SIGKILL"), fail("did not start within 60 s")), 60_000);
@@ -42,7 +46,11 @@ export function stopServer(server) {
 /** Runs `node <args>` to completion and parses the last stdout line as JSON. */
 export function runJson(args, env = {}, timeoutMs = 600_000) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     child.stdout.setEncoding("utf8").on("data", (c) => (out += c));

@@ -11,31 +11,68 @@ const pct = (n) => (n == null ? "–" : `${(n * 100).toFixed(1)} %`);
 const verdict = (ok) => (ok == null ? "–" : ok ? "met" : "**missed**");
 const lat = (r) => (r ? `${f2(r.p50)} / ${f2(r.p99)}` : "–");
 const cpu = (r) => (r?.cpuUsPerRequest != null ? `, ${f0(r.cpuUsPerRequest)} µs CPU/req` : "");
-const errs = (r) => (r && (r.non2xx || r.errors || r.timeouts) ? ` (${r.non2xx ?? 0} non-2xx, ${r.errors ?? 0} errors)` : "");
+const errs = (r) =>
+  r && (r.non2xx || r.errors || r.timeouts) ? ` (${r.non2xx ?? 0} non-2xx, ${r.errors ?? 0} errors)` : "";
 
 function rows(d, overallCeiling, raw) {
   const out = [];
   const ceiling = d.ceiling?.rps ?? overallCeiling;
-  const add = (scenario, figure, latency, ratio, target, ok) => out.push(`| ${scenario} | ${figure} | ${latency} | ${ratio} | ${target} | ${verdict(ok)} |`);
+  const add = (scenario, figure, latency, ratio, target, ok) =>
+    out.push(`| ${scenario} | ${figure} | ${latency} | ${ratio} | ${target} | ${verdict(ok)} |`);
   if (d.tokenGet) {
     const r = d.tokenGet.rps / ceiling;
-    add("GET /api/protected, auth token", `${f0(d.tokenGet.rps)} req/s${cpu(d.tokenGet)}${errs(d.tokenGet)}`, lat(d.tokenGet), `${pct(r)} of ceiling`, "≥ 90 %", r >= 0.9);
+    add(
+      "GET /api/protected, auth token",
+      `${f0(d.tokenGet.rps)} req/s${cpu(d.tokenGet)}${errs(d.tokenGet)}`,
+      lat(d.tokenGet),
+      `${pct(r)} of ceiling`,
+      "≥ 90 %",
+      r >= 0.9,
+    );
   }
   if (d.floorTokenGet) {
     const r = d.floorTokenGet.rps / ceiling;
-    add("Floor: token GET, bare minimum auth (1 HMAC + 1 lookup)", `${f0(d.floorTokenGet.rps)} req/s${cpu(d.floorTokenGet)}${errs(d.floorTokenGet)}`, lat(d.floorTokenGet), `${pct(r)} of ceiling`, "reference", null);
+    add(
+      "Floor: token GET, bare minimum auth (1 HMAC + 1 lookup)",
+      `${f0(d.floorTokenGet.rps)} req/s${cpu(d.floorTokenGet)}${errs(d.floorTokenGet)}`,
+      lat(d.floorTokenGet),
+      `${pct(r)} of ceiling`,
+      "reference",
+      null,
+    );
   }
   if (d.sessionGet) {
     const r = d.sessionGet.rps / ceiling;
-    add("GET /api/protected, session cookie", `${f0(d.sessionGet.rps)} req/s${cpu(d.sessionGet)}${errs(d.sessionGet)}`, lat(d.sessionGet), `${pct(r)} of ceiling`, "≥ 80 %", r >= 0.8);
+    add(
+      "GET /api/protected, session cookie",
+      `${f0(d.sessionGet.rps)} req/s${cpu(d.sessionGet)}${errs(d.sessionGet)}`,
+      lat(d.sessionGet),
+      `${pct(r)} of ceiling`,
+      "≥ 80 %",
+      r >= 0.8,
+    );
   }
   if (d.floorSessionGet) {
     const r = d.floorSessionGet.rps / ceiling;
-    add("Floor: session GET, bare minimum auth (1 SHA-256 + 1 joined lookup)", `${f0(d.floorSessionGet.rps)} req/s${cpu(d.floorSessionGet)}${errs(d.floorSessionGet)}`, lat(d.floorSessionGet), `${pct(r)} of ceiling`, "reference", null);
+    add(
+      "Floor: session GET, bare minimum auth (1 SHA-256 + 1 joined lookup)",
+      `${f0(d.floorSessionGet.rps)} req/s${cpu(d.floorSessionGet)}${errs(d.floorSessionGet)}`,
+      lat(d.floorSessionGet),
+      `${pct(r)} of ceiling`,
+      "reference",
+      null,
+    );
   }
   if (d.login) {
     const r = d.login.rps / (d.rawArgon2?.hashesPerSecond ?? raw);
-    add("JSON login (CSRF, argon2id verify)", `${f1(d.login.rps)} logins/s${cpu(d.login)}${errs(d.login)}`, lat(d.login), `${pct(r)} of raw argon2id (${f1(d.rawArgon2?.hashesPerSecond ?? raw)}/s)`, "≥ 90 %", r >= 0.9);
+    add(
+      "JSON login (CSRF, argon2id verify)",
+      `${f1(d.login.rps)} logins/s${cpu(d.login)}${errs(d.login)}`,
+      lat(d.login),
+      `${pct(r)} of raw argon2id (${f1(d.rawArgon2?.hashesPerSecond ?? raw)}/s)`,
+      "≥ 90 %",
+      r >= 0.9,
+    );
   }
   if (d.holIdle && d.holStorm) {
     const r = d.holStorm.p99 / d.holIdle.p99;
@@ -51,12 +88,26 @@ function rows(d, overallCeiling, raw) {
   const small = d.tokenGetSmall ?? d.tokenGet;
   if (d.tokenGetLarge && small) {
     const cost = 1 - d.tokenGetLarge.rps / small.rps;
-    add(`Token GET, ${f0(d.seedLarge?.users)} vs ${f0(d.seedSmall?.users)} users`, `${f0(d.tokenGetLarge.rps)} vs ${f0(small.rps)} req/s (${f0(d.tokenGetLarge.cpuUsPerRequest)} vs ${f0(small.cpuUsPerRequest)} µs CPU/req)`, lat(d.tokenGetLarge), `${pct(cost)} cost`, "≤ 10 %", cost <= 0.1);
+    add(
+      `Token GET, ${f0(d.seedLarge?.users)} vs ${f0(d.seedSmall?.users)} users`,
+      `${f0(d.tokenGetLarge.rps)} vs ${f0(small.rps)} req/s (${f0(d.tokenGetLarge.cpuUsPerRequest)} vs ${f0(small.cpuUsPerRequest)} µs CPU/req)`,
+      lat(d.tokenGetLarge),
+      `${pct(cost)} cost`,
+      "≤ 10 %",
+      cost <= 0.1,
+    );
   }
   const smallLogin = d.loginSmall ?? d.login;
   if (d.loginLarge && smallLogin) {
     const cost = 1 - d.loginLarge.rps / smallLogin.rps;
-    add(`Login, ${f0(d.seedLarge?.users)} vs ${f0(d.seedSmall?.users)} users`, `${f1(d.loginLarge.rps)} vs ${f1(smallLogin.rps)} logins/s${errs(d.loginLarge)}`, lat(d.loginLarge), `${pct(cost)} cost`, "≤ 10 %", cost <= 0.1);
+    add(
+      `Login, ${f0(d.seedLarge?.users)} vs ${f0(d.seedSmall?.users)} users`,
+      `${f1(d.loginLarge.rps)} vs ${f1(smallLogin.rps)} logins/s${errs(d.loginLarge)}`,
+      lat(d.loginLarge),
+      `${pct(cost)} cost`,
+      "≤ 10 %",
+      cost <= 0.1,
+    );
   }
   if (d.rssSessionsMb != null) {
     add(
@@ -89,8 +140,17 @@ export function renderMarkdown(res) {
       lines.push(`Failed: ${d.failed.split("\n")[0]}`, "");
       continue;
     }
-    if (d.ceiling) lines.push(`Ceiling measured next to these GETs: ${f0(d.ceiling.rps)} req/s (${f0(d.ceiling.cpuUsPerRequest)} µs CPU/req); the GET ratios below use it.`, "");
-    lines.push("| Scenario | Figure | p50 / p99 ms | Ratio | Target | |", "|---|---|---|---|---|---|", ...rows(d, res.ceilingRps, res.rawArgon2.hashesPerSecond), "");
+    if (d.ceiling)
+      lines.push(
+        `Ceiling measured next to these GETs: ${f0(d.ceiling.rps)} req/s (${f0(d.ceiling.cpuUsPerRequest)} µs CPU/req); the GET ratios below use it.`,
+        "",
+      );
+    lines.push(
+      "| Scenario | Figure | p50 / p99 ms | Ratio | Target | |",
+      "|---|---|---|---|---|---|",
+      ...rows(d, res.ceilingRps, res.rawArgon2.hashesPerSecond),
+      "",
+    );
   }
   return lines.join("\n");
 }

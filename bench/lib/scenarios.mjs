@@ -14,12 +14,27 @@ export function seedUsers(url, total) {
 export async function signIn(base, email) {
   const page = await fetch(`${base}/login`, { headers: { accept: "application/json" } });
   const csrf = (await page.json()).response.csrf_token;
-  const anonCookie = page.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
-  const headers = { "content-type": "application/json", accept: "application/json", cookie: anonCookie, "x-csrf-token": csrf };
-  const res = await fetch(`${base}/login?include_auth_token`, { method: "POST", headers, body: JSON.stringify({ email, password: PASSWORD }) });
+  const anonCookie = page.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .join("; ");
+  const headers = {
+    "content-type": "application/json",
+    accept: "application/json",
+    cookie: anonCookie,
+    "x-csrf-token": csrf,
+  };
+  const res = await fetch(`${base}/login?include_auth_token`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ email, password: PASSWORD }),
+  });
   const body = await res.json();
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(body)}`);
-  const session = res.headers.getSetCookie().map((c) => c.split(";")[0]).find((c) => /rampart_session=./.test(c));
+  const session = res.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .find((c) => /rampart_session=./.test(c));
   if (!session) throw new Error("login set no session cookie");
   return { token: body.response.user.authentication_token, sessionCookie: session, loginHeaders: headers };
 }
@@ -27,7 +42,8 @@ export async function signIn(base, email) {
 async function expectOk(base, headers, via) {
   const res = await fetch(`${base}/api/protected`, { headers });
   const body = await res.json();
-  if (res.status !== 200 || body.response.via !== via) throw new Error(`GET /api/protected via ${via}: ${res.status} ${JSON.stringify(body)}`);
+  if (res.status !== 200 || body.response.via !== via)
+    throw new Error(`GET /api/protected via ${via}: ${res.status} ${JSON.stringify(body)}`);
 }
 
 /** The bare Hono ceiling under the same load as the authenticated GETs. */
@@ -35,18 +51,37 @@ export async function measureCeiling(p) {
   const ceiling = await startServer("ceiling", ["bench/ceiling.mjs"], {});
   try {
     const headers = { "authentication-token": "x", accept: "application/json" };
-    return await loadWithCpu(ceiling.pid, { url: ceiling.url, path: "/api/protected", headers, connections: p.connections, duration: p.seconds, warmupSeconds: p.warmup });
+    return await loadWithCpu(ceiling.pid, {
+      url: ceiling.url,
+      path: "/api/protected",
+      headers,
+      connections: p.connections,
+      duration: p.seconds,
+      warmupSeconds: p.warmup,
+    });
   } finally {
     await stopServer(ceiling);
   }
 }
 
 export function serverEnv(db, extra = {}) {
-  return { DATABASE_URL: db.url, SECRET_KEY: "bench-secret-key-not-for-production-0123456789", RAMPART_DEVELOPMENT: "false", NODE_ENV: "production", ...extra };
+  return {
+    DATABASE_URL: db.url,
+    SECRET_KEY: "bench-secret-key-not-for-production-0123456789",
+    RAMPART_DEVELOPMENT: "false",
+    NODE_ENV: "production",
+    ...extra,
+  };
 }
 
 export async function startRampart(db, opts) {
-  const nodeArgs = opts.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${join(opts.outDir, "profiles")}`, `--cpu-prof-name=rampart-${db.key}-${Date.now()}.cpuprofile`] : [];
+  const nodeArgs = opts.cpuProf
+    ? [
+        "--cpu-prof",
+        `--cpu-prof-dir=${join(opts.outDir, "profiles")}`,
+        `--cpu-prof-name=rampart-${db.key}-${Date.now()}.cpuprofile`,
+      ]
+    : [];
   const entry = opts.fromSource ? ["bin/rampart.mjs", "serve"] : ["bench/serve-built.mjs"];
   return startServer(`rampart serve (${db.key})`, [...nodeArgs, ...entry, "--port", "0"], serverEnv(db));
 }
@@ -65,9 +100,28 @@ export async function runDatabase(db, p, opts, log) {
     const cookieHeaders = { cookie: auth.sessionCookie, accept: "application/json" };
     await expectOk(server.url, tokenHeaders, "token");
     await expectOk(server.url, cookieHeaders, "session");
-    const get = (headers, extra = {}) => loadWithCpu(server.pid, { url: server.url, path: "/api/protected", headers, connections: p.connections, duration: p.seconds, warmupSeconds: p.warmup, ...extra });
+    const get = (headers, extra = {}) =>
+      loadWithCpu(server.pid, {
+        url: server.url,
+        path: "/api/protected",
+        headers,
+        connections: p.connections,
+        duration: p.seconds,
+        warmupSeconds: p.warmup,
+        ...extra,
+      });
     const loginStorm = (users, seconds = p.seconds, warmupSeconds = p.warmup) =>
-      loadWithCpu(server.pid, { url: server.url, path: "/login", method: "POST", headers: auth.loginHeaders, loginUsers: { count: users, password: PASSWORD }, connections: p.loginConnections, duration: seconds, warmupSeconds, timeoutSeconds: 30 });
+      loadWithCpu(server.pid, {
+        url: server.url,
+        path: "/login",
+        method: "POST",
+        headers: auth.loginHeaders,
+        loginUsers: { count: users, password: PASSWORD },
+        connections: p.loginConnections,
+        duration: seconds,
+        warmupSeconds,
+        timeoutSeconds: 30,
+      });
 
     if (want("token") || want("session")) {
       // The ceiling right next to the figures it divides: the machine's load drifts over minutes.
@@ -80,9 +134,20 @@ export async function runDatabase(db, p, opts, log) {
       // The same requests against the floor (minimum authentication work), with Rampart stopped meanwhile.
       log(`[${db.key}] floor: token and session GET`);
       server.child.kill("SIGSTOP");
-      const floor = await startServer(`floor (${db.key})`, ["bench/floor.mjs"], { ...serverEnv(db), SESSION_COOKIE_NAME: auth.sessionCookie.split("=")[0] });
+      const floor = await startServer(`floor (${db.key})`, ["bench/floor.mjs"], {
+        ...serverEnv(db),
+        SESSION_COOKIE_NAME: auth.sessionCookie.split("=")[0],
+      });
       try {
-        const floorGet = (headers) => loadWithCpu(floor.pid, { url: floor.url, path: "/api/protected", headers, connections: p.connections, duration: p.seconds, warmupSeconds: p.warmup });
+        const floorGet = (headers) =>
+          loadWithCpu(floor.pid, {
+            url: floor.url,
+            path: "/api/protected",
+            headers,
+            connections: p.connections,
+            duration: p.seconds,
+            warmupSeconds: p.warmup,
+          });
         if (want("token")) r.floorTokenGet = await floorGet(tokenHeaders);
         if (want("session")) r.floorSessionGet = await floorGet(cookieHeaders);
       } finally {
@@ -93,12 +158,23 @@ export async function runDatabase(db, p, opts, log) {
     if (want("login")) {
       // Raw argon2id right before, so both figures see the same machine load.
       log(`[${db.key}] raw argon2id, then login throughput`);
-      r.rawArgon2 = await runJson(["bench/argon2-raw.mjs", ...[p.hash.memoryCost, p.hash.timeCost, p.hash.parallelism, p.hash.maxConcurrent, p.seconds].map(String)]);
+      r.rawArgon2 = await runJson([
+        "bench/argon2-raw.mjs",
+        ...[p.hash.memoryCost, p.hash.timeCost, p.hash.parallelism, p.hash.maxConcurrent, p.seconds].map(String),
+      ]);
       r.login = await loginStorm(p.smallUsers);
     }
     if (want("hol")) {
       log(`[${db.key}] head-of-line: fixed-rate GET idle, then during a login storm`);
-      const probe = { mode: "probe", url: server.url, path: "/api/protected", headers: tokenHeaders, overallRate: p.probeRate, duration: p.seconds, connections: 16 };
+      const probe = {
+        mode: "probe",
+        url: server.url,
+        path: "/api/protected",
+        headers: tokenHeaders,
+        overallRate: p.probeRate,
+        duration: p.seconds,
+        connections: 16,
+      };
       await load({ ...probe, duration: p.warmup }); // warm-up, discarded
       r.holIdle = await load(probe);
       const storm = loginStorm(p.smallUsers, p.seconds + 3, 0);
@@ -127,7 +203,15 @@ export async function runDatabase(db, p, opts, log) {
       r.seedSessions = await runJson([...SEED, db.url, "sessions", String(p.sessions), file]);
       r.rssBeforeSessionsMb = rssMb(server.pid);
       const cookieName = auth.sessionCookie.split("=")[0];
-      r.sessionsUse = await load({ url: server.url, path: "/api/protected", headers: { accept: "application/json" }, cookieFile: file, cookieName, amount: p.sessions, connections: p.connections });
+      r.sessionsUse = await load({
+        url: server.url,
+        path: "/api/protected",
+        headers: { accept: "application/json" },
+        cookieFile: file,
+        cookieName,
+        amount: p.sessions,
+        connections: p.connections,
+      });
       r.rssSessionsMb = rssMb(server.pid);
     }
   } finally {

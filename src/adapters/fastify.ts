@@ -44,7 +44,10 @@ export function requireRampart(rampart: Rampart, requirement: Requirement): preH
   return async function (request, reply) {
     const parsed = request.body;
     const streamed = typeof (parsed as { pipe?: unknown } | undefined)?.pipe === "function";
-    const outcome = await rampart.guards.check(toGuardRequest(request.raw, streamed ? undefined : parsed, !streamed), requirement);
+    const outcome = await rampart.guards.check(
+      toGuardRequest(request.raw, streamed ? undefined : parsed, !streamed),
+      requirement,
+    );
     if (!outcome.ok) return reply.send(outcome.response);
     const { ok: _ok, setCookies, ...auth } = outcome;
     if (setCookies.length) reply.header("set-cookie", setCookies);
@@ -52,5 +55,12 @@ export function requireRampart(rampart: Rampart, requirement: Requirement): preH
   };
 }
 
-export const { loginRequired, authRequired, rolesRequired, rolesAccepted, permissionsRequired, permissionsAccepted, freshRequired } =
-  guardFactories(requireRampart);
+export const {
+  loginRequired,
+  authRequired,
+  rolesRequired,
+  rolesAccepted,
+  permissionsRequired,
+  permissionsAccepted,
+  freshRequired,
+} = guardFactories(requireRampart);

@@ -16,14 +16,22 @@ export interface GuardFactories<M> {
   freshRequired(rampart: Rampart, withinSeconds: number): M;
 }
 
-export function guardFactories<M>(requireRampart: (rampart: Rampart, requirement: Requirement) => M): GuardFactories<M> {
+export function guardFactories<M>(
+  requireRampart: (rampart: Rampart, requirement: Requirement) => M,
+): GuardFactories<M> {
   return {
     loginRequired: (rampart: Rampart) => requireRampart(rampart, rampart.guards.loginRequired()),
-    authRequired: (rampart: Rampart, ...args: (Mechanism | { within?: number })[]) => requireRampart(rampart, rampart.guards.authRequired(...args)),
-    rolesRequired: (rampart: Rampart, ...roles: string[]) => requireRampart(rampart, rampart.guards.rolesRequired(...roles)),
-    rolesAccepted: (rampart: Rampart, ...roles: string[]) => requireRampart(rampart, rampart.guards.rolesAccepted(...roles)),
-    permissionsRequired: (rampart: Rampart, ...permissions: string[]) => requireRampart(rampart, rampart.guards.permissionsRequired(...permissions)),
-    permissionsAccepted: (rampart: Rampart, ...permissions: string[]) => requireRampart(rampart, rampart.guards.permissionsAccepted(...permissions)),
-    freshRequired: (rampart: Rampart, withinSeconds: number) => requireRampart(rampart, rampart.guards.freshRequired(withinSeconds)),
+    authRequired: (rampart: Rampart, ...args: (Mechanism | { within?: number })[]) =>
+      requireRampart(rampart, rampart.guards.authRequired(...args)),
+    rolesRequired: (rampart: Rampart, ...roles: string[]) =>
+      requireRampart(rampart, rampart.guards.rolesRequired(...roles)),
+    rolesAccepted: (rampart: Rampart, ...roles: string[]) =>
+      requireRampart(rampart, rampart.guards.rolesAccepted(...roles)),
+    permissionsRequired: (rampart: Rampart, ...permissions: string[]) =>
+      requireRampart(rampart, rampart.guards.permissionsRequired(...permissions)),
+    permissionsAccepted: (rampart: Rampart, ...permissions: string[]) =>
+      requireRampart(rampart, rampart.guards.permissionsAccepted(...permissions)),
+    freshRequired: (rampart: Rampart, withinSeconds: number) =>
+      requireRampart(rampart, rampart.guards.freshRequired(withinSeconds)),
   };
 }

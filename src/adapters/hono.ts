@@ -11,7 +11,10 @@ import { guardFactories } from "./guard-factories.js";
  * are middleware that set `c.get("rampart")` or return Rampart's refusal. No auth logic lives here.
  */
 /** What a passed guard tells the app about the caller; `user` is the public view (safe to send as is). */
-export type RampartAuth<F extends UserFields = UserFields> = Omit<Extract<GuardOutcome<F>, { ok: true }>, "ok" | "setCookies">;
+export type RampartAuth<F extends UserFields = UserFields> = Omit<
+  Extract<GuardOutcome<F>, { ok: true }>,
+  "ok" | "setCookies"
+>;
 export type RampartVariables<F extends UserFields = UserFields> = { rampart: RampartAuth<F> };
 export type RampartEnv<F extends UserFields = UserFields> = { Variables: RampartVariables<F> };
 
@@ -41,7 +44,10 @@ export function rampartRoutes(rampart: Rampart): MiddlewareHandler {
 }
 
 /** Middleware enforcing `requirement`; on success `c.get("rampart")` is the caller. */
-export function requireRampart<F extends UserFields>(rampart: Rampart<F>, requirement: Requirement): MiddlewareHandler<RampartEnv<F>> {
+export function requireRampart<F extends UserFields>(
+  rampart: Rampart<F>,
+  requirement: Requirement,
+): MiddlewareHandler<RampartEnv<F>> {
   return async (c, next) => {
     const outcome = await rampart.guards.check(webRequest(c), requirement);
     if (!outcome.ok) return outcome.response;
@@ -58,5 +64,12 @@ export function requireRampart<F extends UserFields>(rampart: Rampart<F>, requir
   };
 }
 
-export const { loginRequired, authRequired, rolesRequired, rolesAccepted, permissionsRequired, permissionsAccepted, freshRequired } =
-  guardFactories(requireRampart);
+export const {
+  loginRequired,
+  authRequired,
+  rolesRequired,
+  rolesAccepted,
+  permissionsRequired,
+  permissionsAccepted,
+  freshRequired,
+} = guardFactories(requireRampart);

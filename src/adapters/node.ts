@@ -15,7 +15,10 @@ import type { UserFields } from "../core/public-user.js";
  */
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 /** What a passed guard tells the app about the caller; `user` is the public view (safe to send as is). */
-export type RampartAuth<F extends UserFields = UserFields> = Omit<Extract<GuardOutcome<F>, { ok: true }>, "ok" | "setCookies">;
+export type RampartAuth<F extends UserFields = UserFields> = Omit<
+  Extract<GuardOutcome<F>, { ok: true }>,
+  "ok" | "setCookies"
+>;
 
 export interface ToWebRequestOptions {
   /**
@@ -33,7 +36,10 @@ export function requestUrl(req: IncomingMessage): URL {
   const scheme = (req.socket as TLSSocket | undefined)?.encrypted ? "https" : "http";
   const header = req.headers.host ?? req.headers[":authority"];
   const local = req.socket?.localAddress ?? "localhost";
-  const host = typeof header === "string" && HOST.test(header) ? header : `${local.includes(":") ? `[${local}]` : local}:${req.socket?.localPort ?? 80}`;
+  const host =
+    typeof header === "string" && HOST.test(header)
+      ? header
+      : `${local.includes(":") ? `[${local}]` : local}:${req.socket?.localPort ?? 80}`;
   let target = req.url ?? "/";
   if (!target.startsWith("/")) {
     try {
@@ -176,7 +182,10 @@ export async function sendWebResponse(res: ServerResponse, response: Response): 
 }
 
 /** Re-encodes a body a framework already parsed (JSON, urlencoded, raw Buffer or text) for a web Request. */
-export function encodeParsedBody(value: unknown, contentType: string | undefined): { body: BodyInit | null; contentType?: string } {
+export function encodeParsedBody(
+  value: unknown,
+  contentType: string | undefined,
+): { body: BodyInit | null; contentType?: string } {
   if (value === undefined || value === null) return { body: null };
   if (typeof value === "string") return { body: value };
   if (Buffer.isBuffer(value)) return { body: new Uint8Array(value) };
@@ -185,7 +194,8 @@ export function encodeParsedBody(value: unknown, contentType: string | undefined
   if (typeof value !== "object") return { body: JSON.stringify(value), contentType: "application/json" };
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(value)) {
-    for (const item of Array.isArray(v) ? v : [v]) if (item !== null && typeof item !== "object") params.append(k, String(item));
+    for (const item of Array.isArray(v) ? v : [v])
+      if (item !== null && typeof item !== "object") params.append(k, String(item));
   }
   return { body: params.toString(), contentType: "application/x-www-form-urlencoded" };
 }
@@ -220,7 +230,8 @@ export function createRequestListener(rampart: Rampart, options: { fallback?: No
   return async (req, res) => {
     try {
       const { pathname } = requestUrl(req);
-      if (options.fallback && !rampart.handles((req.method ?? "GET").toUpperCase(), pathname)) await options.fallback(req, res);
+      if (options.fallback && !rampart.handles((req.method ?? "GET").toUpperCase(), pathname))
+        await options.fallback(req, res);
       else await serve(rampart, req, res);
     } catch (error) {
       fail(res, error);

@@ -168,7 +168,10 @@ export async function connectRedisSessions(url: string): Promise<ClosableSession
     await store.findById("rampart-startup-probe");
   } catch (err) {
     await store.close().catch(() => undefined);
-    throw new CliError(`cannot reach Redis at REDIS_URL ${redactUrl(url)}: ${err instanceof Error ? err.message : String(err)}`, EXIT_UNEXPECTED);
+    throw new CliError(
+      `cannot reach Redis at REDIS_URL ${redactUrl(url)}: ${err instanceof Error ? err.message : String(err)}`,
+      EXIT_UNEXPECTED,
+    );
   }
   return store;
 }
@@ -185,7 +188,11 @@ export async function withRampart<T>(fn: (rampart: Rampart) => Promise<T>, env: 
   const sessionStore = redisUrl ? await connectRedisSessions(redisUrl) : undefined;
   let rampart: Rampart;
   try {
-    rampart = await openRampart(env, url, { migrations: "check", secretKey, ...(sessionStore ? { sessionStore } : {}) });
+    rampart = await openRampart(env, url, {
+      migrations: "check",
+      secretKey,
+      ...(sessionStore ? { sessionStore } : {}),
+    });
   } catch (err) {
     await sessionStore?.close?.().catch(() => undefined);
     throw err;
@@ -195,7 +202,8 @@ export async function withRampart<T>(fn: (rampart: Rampart) => Promise<T>, env: 
   } catch (err) {
     // Message keys (password policy…) become text while the runtime that knows them is still at hand.
     const described = describeError(err, (code, params) => runtimeOf(rampart).message(code, params));
-    if (described.exitCode === EXIT_USAGE && !(err instanceof CliError)) throw new CliError(described.message, EXIT_USAGE);
+    if (described.exitCode === EXIT_USAGE && !(err instanceof CliError))
+      throw new CliError(described.message, EXIT_USAGE);
     throw err;
   } finally {
     await rampart.close().catch(() => undefined);

@@ -10,7 +10,9 @@ import { print } from "./output.js";
 
 export function openapiCommand(env: Env = process.env): Command {
   return new Command("openapi")
-    .description("Print the OpenAPI 3.1 document (JSON) of the endpoints the current configuration serves. Reads no database.")
+    .description(
+      "Print the OpenAPI 3.1 document (JSON) of the endpoints the current configuration serves. Reads no database.",
+    )
     .action(async () => {
       const { config, issues } = envConfig(env);
       if (issues.length) throw new ConfigError(issues);
@@ -21,7 +23,11 @@ export function openapiCommand(env: Env = process.env): Command {
       const rampart = await createRampart({ config: input, logger: commandLogger });
       try {
         const base = input.baseUrl ?? "http://localhost";
-        const res = await rampart.fetch(new Request(new URL(rampart.config.urlPrefix + "/openapi.json", base), { headers: { accept: "application/json" } }));
+        const res = await rampart.fetch(
+          new Request(new URL(rampart.config.urlPrefix + "/openapi.json", base), {
+            headers: { accept: "application/json" },
+          }),
+        );
         print(JSON.stringify(await res.json(), null, 2));
       } finally {
         await rampart.close();

@@ -20,5 +20,12 @@ export function yesNo(value: boolean): string {
 
 /** Splits a comma-separated list (Flask-Security's `-p perm1,perm2`), dropping blanks and duplicates. */
 export function commaList(value: string): string[] {
-  return [...new Set(value.split(",").map((s) => s.trim()).filter(Boolean))];
+  return [
+    ...new Set(
+      value
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
 }

@@ -47,7 +47,12 @@ function listCommand(): Command {
         print("No roles.");
         return;
       }
-      print(table(["id", "name", "description", "permissions"], roles.map((r) => [String(r.id), r.name, r.description ?? "", r.permissions.join(",")])));
+      print(
+        table(
+          ["id", "name", "description", "permissions"],
+          roles.map((r) => [String(r.id), r.name, r.description ?? "", r.permissions.join(",")]),
+        ),
+      );
     });
   });
 }
@@ -63,10 +68,18 @@ function membershipCommand(name: "add" | "remove"): Command {
         const role = await requireRole(api, roleName);
         if (name === "add") {
           const added = await api.addRoleToUser(user, role.name);
-          print(added ? `Role "${role.name}" added to user "${user.email}" successfully.` : `User "${user.email}" already has role "${role.name}".`);
+          print(
+            added
+              ? `Role "${role.name}" added to user "${user.email}" successfully.`
+              : `User "${user.email}" already has role "${role.name}".`,
+          );
         } else {
           const removed = await api.removeRoleFromUser(user, role.name);
-          print(removed ? `Role "${role.name}" removed from user "${user.email}" successfully.` : `User "${user.email}" does not have role "${role.name}".`);
+          print(
+            removed
+              ? `Role "${role.name}" removed from user "${user.email}" successfully.`
+              : `User "${user.email}" does not have role "${role.name}".`,
+          );
         }
       });
     });
@@ -83,8 +96,12 @@ function permissionsCommand(name: "add-permissions" | "remove-permissions"): Com
       const permissions = permissionsArg(permissionText);
       await withRampart(async ({ api }) => {
         await requireRole(api, roleName);
-        const role = adding ? await api.addPermissions(roleName, permissions) : await api.removePermissions(roleName, permissions);
-        print(`Permission(s) "${permissions.join(", ")}" ${adding ? "added to" : "removed from"} role "${role.name}" successfully.`);
+        const role = adding
+          ? await api.addPermissions(roleName, permissions)
+          : await api.removePermissions(roleName, permissions);
+        print(
+          `Permission(s) "${permissions.join(", ")}" ${adding ? "added to" : "removed from"} role "${role.name}" successfully.`,
+        );
         print(`  permissions: ${role.permissions.length ? role.permissions.join(", ") : "(none)"}`);
       });
     });

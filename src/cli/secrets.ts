@@ -6,7 +6,9 @@ import { print } from "./output.js";
 export function secretsCommand(): Command {
   return new Command("secrets").description("Secrets for the environment.").addCommand(
     new Command("generate")
-      .description("Print a fresh SECRET_KEY (32 random bytes) and SECURITY_PASSWORD_SALT (24 random bytes) as KEY=value lines.")
+      .description(
+        "Print a fresh SECRET_KEY (32 random bytes) and SECURITY_PASSWORD_SALT (24 random bytes) as KEY=value lines.",
+      )
       .action(() => {
         print(`SECRET_KEY=${randomToken(32)}`);
         print(`SECURITY_PASSWORD_SALT=${randomToken(24)}`);

@@ -5,7 +5,8 @@ import { CliError } from "./errors.js";
 
 export function parsePort(value: string, source: string): number {
   const text = value.trim();
-  if (!/^\d+$/.test(text) || Number(text) > 65535) throw new CliError(`${source} must be a port number (0-65535), got "${value}"`);
+  if (!/^\d+$/.test(text) || Number(text) > 65535)
+    throw new CliError(`${source} must be a port number (0-65535), got "${value}"`);
   return Number(text);
 }
 
@@ -18,7 +19,12 @@ export function serveCommand(): Command {
     .option("--port <n>", "port to listen on (default: $PORT or 5000; 0 picks a free one)")
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .action(async (opts: { port?: string; host: string }) => {
-      const port = opts.port !== undefined ? parsePort(opts.port, "--port") : process.env.PORT ? parsePort(process.env.PORT, "PORT") : 5000;
+      const port =
+        opts.port !== undefined
+          ? parsePort(opts.port, "--port")
+          : process.env.PORT
+            ? parsePort(process.env.PORT, "PORT")
+            : 5000;
       const running = await startStandaloneServer({ env: process.env, port, host: opts.host });
       let stopping = false;
       const stop = (signal: NodeJS.Signals) => {

@@ -48,65 +48,81 @@ function collect(value: string, previous: string[]): string[] {
 
 function createCommand(): Command {
   return new Command("create")
-    .description("Create a user. ATTRIBUTES: the email, or attr:value pairs (email, username, password, active, confirmed).")
+    .description(
+      "Create a user. ATTRIBUTES: the email, or attr:value pairs (email, username, password, active, confirmed).",
+    )
     .argument("<attributes...>", "email, or attr:value")
     .option("--password <password>", "the password (prompted twice when omitted on a terminal)")
     .option("-a, --active", "create the user active (default: inactive, as Flask-Security)", false)
     .option("-c, --confirmed", "mark the email confirmed (needed to sign in when SECURITY_CONFIRMABLE is on)", false)
     .option("-u, --username <username>", "the username")
     .option("--role <role>", "a role to grant (repeatable)", collect, [] as string[])
-    .action(async (attributes: string[], opts: { password?: string; active: boolean; confirmed: boolean; username?: string; role: string[] }) => {
-      const attrs = parseAttributes(attributes);
-      if (opts.username !== undefined) attrs.username = opts.username;
-      const email = attrs.email?.trim();
-      if (!email) throw new CliError("An email is required (give it as the first argument).");
-      if (!EMAIL.test(email)) throw new CliError(`Invalid email address: ${email}`);
-      if (opts.password !== undefined && attrs.password !== undefined) throw new CliError("Password given twice (--password and password:).");
-      const active = opts.active || (attrs.active !== undefined && parseBool("active", attrs.active));
-      const confirmed = opts.confirmed || (attrs.confirmed !== undefined && parseBool("confirmed", attrs.confirmed));
-      const roles = [...new Set(opts.role)];
-      await withRampart(async (rampart) => {
-        const { api, config } = rampart;
-        const username = attrs.username?.trim() || null;
-        if (username !== null) {
-          const length = [...username].length;
-          if (length < config.username.minLength || length > config.username.maxLength) {
-            throw new CliError(`Username must be between ${config.username.minLength} and ${config.username.maxLength} characters.`);
+    .action(
+      async (
+        attributes: string[],
+        opts: { password?: string; active: boolean; confirmed: boolean; username?: string; role: string[] },
+      ) => {
+        const attrs = parseAttributes(attributes);
+        if (opts.username !== undefined) attrs.username = opts.username;
+        const email = attrs.email?.trim();
+        if (!email) throw new CliError("An email is required (give it as the first argument).");
+        if (!EMAIL.test(email)) throw new CliError(`Invalid email address: ${email}`);
+        if (opts.password !== undefined && attrs.password !== undefined)
+          throw new CliError("Password given twice (--password and password:).");
+        const active = opts.active || (attrs.active !== undefined && parseBool("active", attrs.active));
+        const confirmed = opts.confirmed || (attrs.confirmed !== undefined && parseBool("confirmed", attrs.confirmed));
+        const roles = [...new Set(opts.role)];
+        await withRampart(async (rampart) => {
+          const { api, config } = rampart;
+          const username = attrs.username?.trim() || null;
+          if (username !== null) {
+            const length = [...username].length;
+            if (length < config.username.minLength || length > config.username.maxLength) {
+              throw new CliError(
+                `Username must be between ${config.username.minLength} and ${config.username.maxLength} characters.`,
+              );
+            }
+            if (!config.username.enable) {
+              console.error(
+                "note: SECURITY_USERNAME_ENABLE is off: the username is stored but cannot be used to sign in.",
+              );
+            }
+          } else if (config.username.enable && config.username.required) {
+            throw new CliError("A username is required (SECURITY_USERNAME_REQUIRED): pass -u/--username.");
           }
-          if (!config.username.enable) {
-            console.error("note: SECURITY_USERNAME_ENABLE is off: the username is stored but cannot be used to sign in.");
+          for (const name of roles) {
+            if (!(await api.findRole(name)))
+              throw new CliError(`Cannot find role: ${name} (create it with: rampart roles create ${name})`);
           }
-        } else if (config.username.enable && config.username.required) {
-          throw new CliError("A username is required (SECURITY_USERNAME_REQUIRED): pass -u/--username.");
-        }
-        for (const name of roles) {
-          if (!(await api.findRole(name))) throw new CliError(`Cannot find role: ${name} (create it with: rampart roles create ${name})`);
-        }
-        if (await api.findUser(email)) throw new CliError(`A user with email ${email} already exists.`);
-        const password = await obtainPassword(opts.password ?? attrs.password);
-        const user = await api.createUser({ email, username, password, active, confirmed, roles });
-        print("User created successfully.");
-        const shown: [string, string][] = [
-          ["id", String(user.id)],
-          ["email", user.email],
-          ...(user.username ? [["username", user.username] as [string, string]] : []),
-          ["password", "****"],
-          ["active", String(user.active)],
-          ...(confirmed ? [["confirmed", "true"] as [string, string]] : []),
-          ...(roles.length ? [["roles", roles.join(", ")] as [string, string]] : []),
-        ];
-        for (const [k, v] of shown) print(`  ${k}: ${v}`);
-        warnIfCannotSignIn(rampart, user);
-      });
-    });
+          if (await api.findUser(email)) throw new CliError(`A user with email ${email} already exists.`);
+          const password = await obtainPassword(opts.password ?? attrs.password);
+          const user = await api.createUser({ email, username, password, active, confirmed, roles });
+          print("User created successfully.");
+          const shown: [string, string][] = [
+            ["id", String(user.id)],
+            ["email", user.email],
+            ...(user.username ? [["username", user.username] as [string, string]] : []),
+            ["password", "****"],
+            ["active", String(user.active)],
+            ...(confirmed ? [["confirmed", "true"] as [string, string]] : []),
+            ...(roles.length ? [["roles", roles.join(", ")] as [string, string]] : []),
+          ];
+          for (const [k, v] of shown) print(`  ${k}: ${v}`);
+          warnIfCannotSignIn(rampart, user);
+        });
+      },
+    );
 }
 
 /** Tells the operator (stderr) why a user just created cannot sign in yet, and the command that fixes it. */
 function warnIfCannotSignIn(rampart: Rampart, user: UserRecord): void {
   const reasons: string[] = [];
-  if (!user.active) reasons.push(`the user is inactive (run: rampart users activate ${user.email}, or create with --active)`);
+  if (!user.active)
+    reasons.push(`the user is inactive (run: rampart users activate ${user.email}, or create with --active)`);
   if (runtimeOf(rampart).services.confirmation?.pending(user)) {
-    reasons.push(`the email is not confirmed and SECURITY_CONFIRMABLE is on (run: rampart users confirm ${user.email}, or create with --confirmed)`);
+    reasons.push(
+      `the email is not confirmed and SECURITY_CONFIRMABLE is on (run: rampart users confirm ${user.email}, or create with --confirmed)`,
+    );
   }
   if (reasons.length) console.error(`note: ${user.email} cannot sign in yet: ${reasons.join("; ")}.`);
 }
@@ -116,15 +132,30 @@ function listCommand(): Command {
     .description("List users: id, email, username, active, confirmed, roles.")
     .option("--limit <n>", "at most this many", (v) => positiveInt("--limit", v))
     .option("--offset <n>", "skip this many", (v) => positiveInt("--offset", v, true))
-    .option("--json", "print a JSON array (id, email, username, active, confirmed, confirmedAt, roles) instead of a table", false)
+    .option(
+      "--json",
+      "print a JSON array (id, email, username, active, confirmed, confirmedAt, roles) instead of a table",
+      false,
+    )
     .action(async (opts: { limit?: number; offset?: number; json: boolean }) => {
       await withRampart(async ({ api }) => {
-        const users = await api.listUsers({ ...(opts.limit !== undefined ? { limit: opts.limit } : {}), ...(opts.offset !== undefined ? { offset: opts.offset } : {}) });
+        const users = await api.listUsers({
+          ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+          ...(opts.offset !== undefined ? { offset: opts.offset } : {}),
+        });
         if (opts.json) {
           const out = [];
           for (const u of users) {
             const roles = (await api.rolesOf(u)).map((r) => r.name);
-            out.push({ id: u.id, email: u.email, username: u.username, active: u.active, confirmed: u.confirmedAt !== null, confirmedAt: u.confirmedAt?.toISOString() ?? null, roles });
+            out.push({
+              id: u.id,
+              email: u.email,
+              username: u.username,
+              active: u.active,
+              confirmed: u.confirmedAt !== null,
+              confirmedAt: u.confirmedAt?.toISOString() ?? null,
+              roles,
+            });
           }
           print(JSON.stringify(out, null, 2));
           return;
@@ -144,7 +175,8 @@ function listCommand(): Command {
 }
 
 export function positiveInt(name: string, value: string, allowZero = false): number {
-  if (!/^\d+$/.test(value) || (!allowZero && Number(value) === 0)) throw new CliError(`${name} expects a ${allowZero ? "non-negative" : "positive"} whole number, got "${value}"`);
+  if (!/^\d+$/.test(value) || (!allowZero && Number(value) === 0))
+    throw new CliError(`${name} expects a ${allowZero ? "non-negative" : "positive"} whole number, got "${value}"`);
   return Number(value);
 }
 
@@ -168,7 +200,11 @@ function confirmCommand(): Command {
     .action(async (identity: string) => {
       await withRampart(async ({ api }) => {
         const user = await requireUser(api, identity);
-        print((await api.confirmUser(user)) ? `User "${user.email}" has been confirmed.` : `User "${user.email}" was already confirmed.`);
+        print(
+          (await api.confirmUser(user))
+            ? `User "${user.email}" has been confirmed.`
+            : `User "${user.email}" was already confirmed.`,
+        );
       });
     });
 }
@@ -197,7 +233,9 @@ function resetAccessCommand(): Command {
       await withRampart(async ({ api }) => {
         const user = await requireUser(api, identity);
         await api.resetAccess(user);
-        print(`Access of user "${user.email}" has been reset: sessions, auth tokens and second factors revoked; password kept.`);
+        print(
+          `Access of user "${user.email}" has been reset: sessions, auth tokens and second factors revoked; password kept.`,
+        );
       });
     });
 }

@@ -56,7 +56,12 @@ export interface Api<F extends UserFields = UserFields> {
   listSessions(user: UserRef): Promise<SessionRecord[]>;
   /** Ends one session of the user (0 when the id names none of theirs) or all of them, as POST /sessions/revoke does. */
   revokeSessions(user: UserRef, which: { id: string } | { scope: "all" }): Promise<number>;
-  auditEvents(filter?: { userId?: number; event?: string; limit?: number; beforeId?: number }): Promise<AuditEventRecord[]>;
+  auditEvents(filter?: {
+    userId?: number;
+    event?: string;
+    limit?: number;
+    beforeId?: number;
+  }): Promise<AuditEventRecord[]>;
   issueAuthToken(user: UserRef): Promise<string>;
 }
 
@@ -79,12 +84,33 @@ function isRow(user: UserRef): user is UserRecord {
 export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F> {
   const { datastore } = rt;
   const writeAudit: AuditWriter = (e) =>
-    datastore.audit.append({ at: rt.now(), event: e.event, outcome: e.outcome, userId: e.user?.id ?? null, identity: e.identity ?? e.user?.email ?? null, ip: null, userAgent: "api", details: e.details ?? null });
+    datastore.audit.append({
+      at: rt.now(),
+      event: e.event,
+      outcome: e.outcome,
+      userId: e.user?.id ?? null,
+      identity: e.identity ?? e.user?.email ?? null,
+      ip: null,
+      userAgent: "api",
+      details: e.details ?? null,
+    });
   const audit = (event: string, user: UserRef | null, details?: Record<string, unknown>) =>
-    datastore.audit.append({ at: rt.now(), event, outcome: "success", userId: user?.id ?? null, identity: user?.email ?? null, ip: null, userAgent: "api", details: details ?? null });
+    datastore.audit.append({
+      at: rt.now(),
+      event,
+      outcome: "success",
+      userId: user?.id ?? null,
+      identity: user?.email ?? null,
+      ip: null,
+      userAgent: "api",
+      details: details ?? null,
+    });
 
   /** The same password policy as every form (length, breached list, complexity). */
-  async function checkPassword(password: string, context: { email?: string | null; username?: string | null }): Promise<void> {
+  async function checkPassword(
+    password: string,
+    context: { email?: string | null; username?: string | null },
+  ): Promise<void> {
     const [problem] = await checkNewPassword(rt, password, context);
     if (problem) throw new ApiError(problem.code as MessageKey, 400, problem.params);
   }
@@ -123,7 +149,13 @@ export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F
         if (!spec) throw fieldError(name, "not a declared user field");
         const parsed = parseUserField(spec, value);
         if (!parsed.ok) throw fieldError(name, parsed.text);
-        if (parsed.value !== undefined) Object.defineProperty(profile, name, { value: parsed.value, enumerable: true, writable: true, configurable: true });
+        if (parsed.value !== undefined)
+          Object.defineProperty(profile, name, {
+            value: parsed.value,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
       }
       if (typeof input.password === "string") await checkPassword(input.password, { email: email.email, username });
       const password = typeof input.password === "string" ? await rt.hasher.hash(input.password) : null;
@@ -159,10 +191,15 @@ export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F
       const { changeUserPassword } = await import("../features/change-password/operation.js");
       const changed = await changeUserPassword(rt, fresh, password, { audit: writeAudit, details: { by: "admin" } });
       if (!changed.ok) {
-        if ("problems" in changed) throw new ApiError(changed.problems[0]!.code as MessageKey, 400, changed.problems[0]!.params);
+        if ("problems" in changed)
+          throw new ApiError(changed.problems[0]!.code as MessageKey, 400, changed.problems[0]!.params);
         throw new ApiError("API_ERROR", 409);
       }
-      Object.assign(user, { password: fresh.password, fsUniquifier: fresh.fsUniquifier, fsTokenUniquifier: fresh.fsTokenUniquifier });
+      Object.assign(user, {
+        password: fresh.password,
+        fsUniquifier: fresh.fsUniquifier,
+        fsTokenUniquifier: fresh.fsTokenUniquifier,
+      });
     },
     async activateUser(given) {
       const user = await rowOf(given);
@@ -180,7 +217,10 @@ export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F
       const rotated = await datastore.transaction(async (tx) => {
         await tx.users.update(user.id, { active: false });
         await tx.remember.deleteForUser(user.id);
-        return { fsUniquifier: await tx.users.rotateUniquifier(user.id), fsTokenUniquifier: await tx.users.rotateTokenUniquifier(user.id) };
+        return {
+          fsUniquifier: await tx.users.rotateUniquifier(user.id),
+          fsTokenUniquifier: await tx.users.rotateTokenUniquifier(user.id),
+        };
       });
       Object.assign(user, rotated, { active: false });
       given.active = false;
@@ -192,7 +232,8 @@ export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F
       const user = await rowOf(given);
       if (user.confirmedAt) return false;
       const at = rt.now();
-      if (!(await datastore.users.markConfirmed(user.id, at, { fsUniquifier: user.fsUniquifier, email: user.email }))) return false;
+      if (!(await datastore.users.markConfirmed(user.id, at, { fsUniquifier: user.fsUniquifier, email: user.email })))
+        return false;
       user.confirmedAt = at;
       await audit("user_confirmed", user, { by: "admin" });
       return true;
@@ -208,7 +249,14 @@ export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F
     },
     async resetAccess(given) {
       const user = await rowOf(given);
-      await datastore.users.update(user.id, { tfPrimaryMethod: null, tfTotpSecret: null, tfPhoneNumber: null, usTotpSecrets: null, usPhoneNumber: null, mfRecoveryCodes: null });
+      await datastore.users.update(user.id, {
+        tfPrimaryMethod: null,
+        tfTotpSecret: null,
+        tfPhoneNumber: null,
+        usTotpSecrets: null,
+        usPhoneNumber: null,
+        mfRecoveryCodes: null,
+      });
       user.fsUniquifier = await datastore.users.rotateUniquifier(user.id);
       user.fsTokenUniquifier = await datastore.users.rotateTokenUniquifier(user.id);
       await datastore.remember.deleteForUser(user.id);
@@ -257,7 +305,12 @@ export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F
     async revokeSessions(given, which) {
       // The operation POST /sessions/revoke performs: the same remember clean-up, audit row and event.
       const user = await rowOf(given);
-      const revoked = await revokeSessions(rt, user, "id" in which ? { scope: "one", id: which.id } : { scope: "all" }, { audit: writeAudit, by: "admin" });
+      const revoked = await revokeSessions(
+        rt,
+        user,
+        "id" in which ? { scope: "one", id: which.id } : { scope: "all" },
+        { audit: writeAudit, by: "admin" },
+      );
       return revoked?.length ?? 0;
     },
     auditEvents: (filter) => datastore.audit.list(filter),

@@ -18,7 +18,11 @@ const authTokenCodec = defineCodec({
     fs_paa: t.authenticatedAtSeconds,
     exp: t.expiresAtSeconds ?? 0,
   }),
-  decode: (w) => ({ tokenUniquifier: w.uid, authenticatedAtSeconds: w.fs_paa, expiresAtSeconds: w.exp === 0 ? null : w.exp }),
+  decode: (w) => ({
+    tokenUniquifier: w.uid,
+    authenticatedAtSeconds: w.fs_paa,
+    expiresAtSeconds: w.exp === 0 ? null : w.exp,
+  }),
 });
 
 export async function issueAuthToken(rt: Runtime, user: UserRecord, authenticatedAtSeconds: number): Promise<string> {

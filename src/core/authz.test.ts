@@ -23,7 +23,8 @@ describe("guards read roles only when the requirement names roles or permissions
   });
   after(() => app.close());
 
-  const request = () => new Request("https://app.test/api/x", { headers: { "authentication-token": token, accept: "application/json" } });
+  const request = () =>
+    new Request("https://app.test/api/x", { headers: { "authentication-token": token, accept: "application/json" } });
 
   it("loginRequired, authRequired and freshRequired pass without a roles query and carry no roles", async () => {
     const { guards } = app.rampart;
@@ -40,7 +41,12 @@ describe("guards read roles only when the requirement names roles or permissions
 
   it("role and permission requirements read them and return them", async () => {
     const { guards } = app.rampart;
-    for (const requirement of [guards.rolesRequired("admin"), guards.rolesAccepted("admin", "x"), guards.permissionsRequired("users:write"), guards.permissionsAccepted("users:write")]) {
+    for (const requirement of [
+      guards.rolesRequired("admin"),
+      guards.rolesAccepted("admin", "x"),
+      guards.permissionsRequired("users:write"),
+      guards.permissionsAccepted("users:write"),
+    ]) {
       const before = roleReads;
       const outcome = await guards.check(request(), requirement);
       assert.ok(outcome.ok, JSON.stringify(requirement));

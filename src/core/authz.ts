@@ -31,7 +31,14 @@ export interface Requirement {
  * then are they read from the datastore (a plain sign-in check skips that query on every request).
  */
 export type GuardOutcome<F extends UserFields = UserFields> =
-  | { ok: true; user: PublicUser<F>; mechanism: Mechanism; roles?: string[]; permissions?: string[]; setCookies: string[] }
+  | {
+      ok: true;
+      user: PublicUser<F>;
+      mechanism: Mechanism;
+      roles?: string[];
+      permissions?: string[];
+      setCookies: string[];
+    }
   | { ok: false; response: Response };
 
 export interface Guards<F extends UserFields = UserFields> {
@@ -48,7 +55,10 @@ export interface Guards<F extends UserFields = UserFields> {
 export function createGuards(rt: Runtime): Guards {
   async function check(request: Request, requirement: Requirement = {}): Promise<GuardOutcome> {
     // Guards may need a CSRF field from a form body: read it from a clone so the app still gets its body.
-    const ctx = new RequestContext(rt, isUnsafeMethod(request.method) ? attachRemoteAddress(request.clone(), remoteAddress(request)) : request);
+    const ctx = new RequestContext(
+      rt,
+      isUnsafeMethod(request.method) ? attachRemoteAddress(request.clone(), remoteAddress(request)) : request,
+    );
     try {
       return await decide(ctx, requirement);
     } catch (error) {
@@ -59,7 +69,12 @@ export function createGuards(rt: Runtime): Guards {
   async function decide(ctx: RequestContext, req: Requirement): Promise<GuardOutcome> {
     const mechanisms = req.mechanisms ?? rt.config.apiEnabledMethods;
     const auth = req.withinSeconds !== undefined ? "fresh" : "authenticated";
-    const enforced = await enforce(ctx, { auth, mechanisms, withinSeconds: req.withinSeconds, csrfExempt: req.csrf === false });
+    const enforced = await enforce(ctx, {
+      auth,
+      mechanisms,
+      withinSeconds: req.withinSeconds,
+      csrfExempt: req.csrf === false,
+    });
     if (!enforced.ok) return { ok: false, response: await render(ctx, enforced.refusal) };
     const caller = enforced.caller!;
     const done = { ok: true as const, mechanism: caller.mechanism, setCookies: ctx.setCookies };
@@ -68,14 +83,20 @@ export function createGuards(rt: Runtime): Guards {
     const roleNames = roles.map((r) => r.name);
     const permissions = [...new Set(roles.flatMap((r) => r.permissions))];
     const all = (need: string[] | undefined, have: string[]) => !need || need.every((n) => have.includes(n));
-    const any = (need: string[] | undefined, have: string[]) => !need || need.length === 0 || need.some((n) => have.includes(n));
+    const any = (need: string[] | undefined, have: string[]) =>
+      !need || need.length === 0 || need.some((n) => have.includes(n));
     const allowed =
       all(req.rolesRequired, roleNames) &&
       any(req.rolesAccepted, roleNames) &&
       all(req.permissionsRequired, permissions) &&
       any(req.permissionsAccepted, permissions);
     if (!allowed) return { ok: false, response: await render(ctx, unauthorized(ctx)) };
-    return { ...done, user: publicUser(caller.user, rt.userFields, { roles: roleNames, permissions }), roles: roleNames, permissions };
+    return {
+      ...done,
+      user: publicUser(caller.user, rt.userFields, { roles: roleNames, permissions }),
+      roles: roleNames,
+      permissions,
+    };
   }
 
   return {
@@ -84,7 +105,10 @@ export function createGuards(rt: Runtime): Guards {
     authRequired: (...args) => {
       const mechanisms = args.filter((a): a is Mechanism => typeof a === "string");
       const options = args.find((a): a is { within?: number } => typeof a === "object") ?? {};
-      return { ...(mechanisms.length ? { mechanisms } : {}), ...(options.within !== undefined ? { withinSeconds: options.within } : {}) };
+      return {
+        ...(mechanisms.length ? { mechanisms } : {}),
+        ...(options.within !== undefined ? { withinSeconds: options.within } : {}),
+      };
     },
     rolesRequired: (...roles) => ({ rolesRequired: roles }),
     rolesAccepted: (...roles) => ({ rolesAccepted: roles }),

@@ -31,7 +31,8 @@ describe("signed-value codecs", () => {
     assert.deepEqual(codec.open(rt, forged), { ok: false, reason: "invalid" });
     const other = rt.signer.sign("another-purpose", { u: "x", n: 1 }, Math.floor(now / 1000));
     assert.deepEqual(codec.open(rt, other), { ok: false, reason: "invalid" });
-    for (const junk of [undefined, null, "", 12, {}, "a.b", "x".repeat(10_000)]) assert.equal(codec.open(rt, junk).ok, false);
+    for (const junk of [undefined, null, "", 12, {}, "a.b", "x".repeat(10_000)])
+      assert.equal(codec.open(rt, junk).ok, false);
     const token = codec.seal(rt, { user: "u", count: 1 });
     now += 61_000;
     assert.deepEqual(codec.open(rt, token), { ok: false, reason: "expired" });

@@ -33,7 +33,10 @@ export function defineCodec<T, W extends Record<string, unknown>>(spec: CodecSpe
     },
     open(rt, token) {
       if (typeof token !== "string" || !token) return { ok: false, reason: "invalid" };
-      const verified = rt.signer.verify(spec.purpose, token, { maxAgeSeconds: spec.maxAgeSeconds(rt), nowSeconds: nowSeconds(rt) });
+      const verified = rt.signer.verify(spec.purpose, token, {
+        maxAgeSeconds: spec.maxAgeSeconds(rt),
+        nowSeconds: nowSeconds(rt),
+      });
       if (!verified.ok) return verified;
       const parsed = spec.wire.safeParse(verified.payload);
       if (!parsed.success) return { ok: false, reason: "invalid" };

@@ -28,15 +28,24 @@ export interface CompleteSignIn<V> {
   view?: V;
 }
 
-export async function completeSignIn<V = never>(ctx: RequestContext, result: SignInResult, how: CompleteSignIn<V>): Promise<Outcome<SignedInPayload, V>> {
+export async function completeSignIn<V = never>(
+  ctx: RequestContext,
+  result: SignInResult,
+  how: CompleteSignIn<V>,
+): Promise<Outcome<SignedInPayload, V>> {
   const { config } = ctx.rt;
   if (result.kind === "deny") {
-    if (how.generic && config.returnGenericResponses) return formErrors({ "": [{ code: "GENERIC_AUTHN_FAILED" }] }, { view: how.view });
+    if (how.generic && config.returnGenericResponses)
+      return formErrors({ "": [{ code: "GENERIC_AUTHN_FAILED" }] }, { view: how.view });
     const named = result.field === "email" && how.identityField ? how.identityField : result.field;
     const field = how.denyField ?? named;
-    return formErrors({ [field]: [{ code: result.code, params: result.params }] }, { status: result.status, view: how.view });
+    return formErrors(
+      { [field]: [{ code: result.code, params: result.params }] },
+      { status: result.status, view: how.view },
+    );
   }
-  if (result.kind === "interrupt") return interrupted(result.response, { status: result.status, redirect: result.redirect });
+  if (result.kind === "interrupt")
+    return interrupted(result.response, { status: result.status, redirect: result.redirect });
   await runAfterHook(ctx, how.action, result.user);
   return ok(await signedInPayload(ctx, result.user, result.authToken, how.extra), {
     csrf: true,
@@ -47,14 +56,24 @@ export async function completeSignIn<V = never>(ctx: RequestContext, result: Sig
 /** The success payload of an authenticating endpoint: the user (with the auth token when one was asked for). */
 export type SignedInPayload = { user: Record<string, unknown> } & JsonPayload;
 
-export async function signedInPayload(ctx: RequestContext, user: UserRecord, authToken: string | null, extra: JsonPayload = {}): Promise<SignedInPayload> {
+export async function signedInPayload(
+  ctx: RequestContext,
+  user: UserRecord,
+  authToken: string | null,
+  extra: JsonPayload = {},
+): Promise<SignedInPayload> {
   const serialized = { ...(await ctx.rt.serializeUser(user)) };
   if (authToken) serialized.authentication_token = authToken;
   return { user: serialized, ...extra };
 }
 
 /** The app's `before` hook for an action, as the form error its veto becomes (null: go on). */
-export async function hookVeto(ctx: RequestContext, action: HookedAction, user: UserRecord | null, view?: unknown): Promise<FormErrors<any> | null> {
+export async function hookVeto(
+  ctx: RequestContext,
+  action: HookedAction,
+  user: UserRecord | null,
+  view?: unknown,
+): Promise<FormErrors<any> | null> {
   const veto = await runBeforeHook(ctx, action, user);
   return veto ? formErrors(vetoErrors(veto), { view }) : null;
 }

@@ -76,7 +76,10 @@ export class RequestContext {
   clientIp(): string | null {
     const hops = this.rt.config.trustedProxyCount;
     if (hops > 0) {
-      const chain = (this.request.headers.get("x-forwarded-for") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+      const chain = (this.request.headers.get("x-forwarded-for") ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
       const candidate = chain[chain.length - hops];
       if (candidate) return candidate.slice(0, 64);
     }
@@ -97,7 +100,8 @@ const REMOTE = Symbol.for("rampart.remoteAddress");
 
 /** Adapters attach the socket address to the Request with this (web Requests have no peer address). */
 export function attachRemoteAddress(request: Request, address: string | undefined | null): Request {
-  if (address && remoteAddress(request) === null) Object.defineProperty(request, REMOTE, { value: address, enumerable: false, configurable: true });
+  if (address && remoteAddress(request) === null)
+    Object.defineProperty(request, REMOTE, { value: address, enumerable: false, configurable: true });
   return request;
 }
 

@@ -54,7 +54,12 @@ export async function issueCsrfToken(ctx: RequestContext): Promise<string> {
   const token = csrfCodec.seal(ctx.rt, { binding: bindingOf(secret) });
   const { cookieName } = ctx.rt.config.csrf;
   if (cookieName) {
-    ctx.setCookie(cookieName, token, { httpOnly: false, secure: ctx.rt.config.session.cookieSecure, sameSite: "Strict", path: "/" });
+    ctx.setCookie(cookieName, token, {
+      httpOnly: false,
+      secure: ctx.rt.config.session.cookieSecure,
+      sameSite: "Strict",
+      path: "/",
+    });
   }
   return token;
 }

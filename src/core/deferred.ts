@@ -23,7 +23,12 @@ export class DeferredWork {
         () => undefined,
         async (error: unknown) => {
           this.logger.error(`deferred "${label}" failed: ${(error as Error)?.message ?? String(error)}`, error);
-          await recordAudit(ctx, { event: "deferred_failed", outcome: "failure", user, details: { task: label } }).catch(() => undefined);
+          await recordAudit(ctx, {
+            event: "deferred_failed",
+            outcome: "failure",
+            user,
+            details: { task: label },
+          }).catch(() => undefined);
         },
       )
       .finally(() => this.running.delete(run));
@@ -40,7 +45,13 @@ export class DeferredWork {
  * Runs `task` after the answer when `later` (generic responses: the answer must look the same for every
  * address), else now, awaited (specific responses already tell whether the account exists).
  */
-export async function nowOrAfterAnswer(ctx: RequestContext, later: boolean, label: string, user: UserRecord | null, task: () => Promise<unknown>): Promise<void> {
+export async function nowOrAfterAnswer(
+  ctx: RequestContext,
+  later: boolean,
+  label: string,
+  user: UserRecord | null,
+  task: () => Promise<unknown>,
+): Promise<void> {
   if (later) ctx.rt.deferred.defer(ctx, label, user, task);
   else await task();
 }

@@ -45,7 +45,10 @@ export interface RouteSpec<A extends RouteAuth, I extends InputShape, O extends 
   /** Error statuses this endpoint answers besides the ones every endpoint can (documented in /openapi.json). */
   errors?: number[];
   page?: PageRenderer<z.output<I>, V>;
-  handle(ctx: RequestContext, request: { input: z.output<I>; caller: CallerFor<A>; params: Record<string, string> }): Promise<Outcome<PayloadOf<O>, V>>;
+  handle(
+    ctx: RequestContext,
+    request: { input: z.output<I>; caller: CallerFor<A>; params: Record<string, string> },
+  ): Promise<Outcome<PayloadOf<O>, V>>;
 }
 
 /** The route table entry: the runner's handler plus what the API document reads. */
@@ -60,9 +63,12 @@ export interface DeclaredRoute extends RouteDef {
 
 const NO_INPUT = z.object({});
 
-export function defineRoute<A extends RouteAuth, I extends InputShape = typeof NO_INPUT, O extends z.ZodType<JsonPayload> = z.ZodType<JsonPayload>, V = never>(
-  spec: RouteSpec<A, I, O, V>,
-): DeclaredRoute {
+export function defineRoute<
+  A extends RouteAuth,
+  I extends InputShape = typeof NO_INPUT,
+  O extends z.ZodType<JsonPayload> = z.ZodType<JsonPayload>,
+  V = never,
+>(spec: RouteSpec<A, I, O, V>): DeclaredRoute {
   const schema = (spec.input ?? NO_INPUT) as I;
   const page = spec.page as PageRenderer | undefined;
   return {
@@ -104,7 +110,11 @@ async function rawInput(ctx: RequestContext, declared: boolean): Promise<Record<
  * field's errors; anything else — an object or a list where a string belongs — is FS's "Input not appropriate for
  * requested API" (400), as its IsString validator answers.
  */
-export function parseInput<I extends InputShape>(schema: I, raw: Record<string, unknown>, isMessageKey: (key: string) => boolean): z.output<I> {
+export function parseInput<I extends InputShape>(
+  schema: I,
+  raw: Record<string, unknown>,
+  isMessageKey: (key: string) => boolean,
+): z.output<I> {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const fieldErrors: FieldErrors = Object.create(null);

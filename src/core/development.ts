@@ -12,5 +12,8 @@ export function developmentFromEnv(env: Env): { development: boolean; issue?: Co
   if (!flag) return { development: env.NODE_ENV === "development" };
   if (/^(1|true|yes|on)$/i.test(flag)) return { development: true };
   if (/^(0|false|no|off)$/i.test(flag)) return { development: false };
-  return { development: false, issue: { key: "RAMPART_DEVELOPMENT", message: `expected true/false, got "${env.RAMPART_DEVELOPMENT}"` } };
+  return {
+    development: false,
+    issue: { key: "RAMPART_DEVELOPMENT", message: `expected true/false, got "${env.RAMPART_DEVELOPMENT}"` },
+  };
 }

@@ -26,10 +26,16 @@ export async function enforce(ctx: RequestContext, req: Requirement): Promise<En
   const caller = await authenticate(ctx, req.mechanisms);
   const needsCaller = req.auth === "authenticated" || req.auth === "fresh";
   if (needsCaller && !caller) return deny(unauthenticated(ctx, req.mechanisms));
-  if (req.auth === "fresh" && caller && !(await isFresh(ctx, caller, req.withinSeconds))) return deny(reauthRequired(ctx));
+  if (req.auth === "fresh" && caller && !(await isFresh(ctx, caller, req.withinSeconds)))
+    return deny(reauthRequired(ctx));
   const unsafe = isUnsafeMethod(ctx.request.method);
   if (req.auth === "anonymous-only" && caller && unsafe) {
-    return deny({ kind: "refused", refs: [{ code: "ANONYMOUS_USER_REQUIRED" }], status: 400, browser: { redirect: config.urls.postLoginView } });
+    return deny({
+      kind: "refused",
+      refs: [{ code: "ANONYMOUS_USER_REQUIRED" }],
+      status: 400,
+      browser: { redirect: config.urls.postLoginView },
+    });
   }
   if (unsafe && !req.csrfExempt) {
     if (crossSiteRefused(ctx, caller)) return deny({ kind: "refused", refs: [{ code: "CSRF_ORIGIN" }], status: 403 });
@@ -38,7 +44,13 @@ export async function enforce(ctx: RequestContext, req: Requirement): Promise<En
       const failure = await verifyCsrf(ctx);
       if (failure) {
         const text = ctx.rt.message(failure);
-        return deny({ kind: "refused", refs: [{ code: failure }], status: 400, extra: { field_errors: { csrf_token: [text] } }, browser: { back: ctx.url.pathname } });
+        return deny({
+          kind: "refused",
+          refs: [{ code: failure }],
+          status: 400,
+          extra: { field_errors: { csrf_token: [text] } },
+          browser: { back: ctx.url.pathname },
+        });
       }
     }
   }
@@ -58,17 +70,27 @@ function relativeOriginal(ctx: RequestContext): string {
 export function unauthenticated(ctx: RequestContext, mechanisms: readonly Mechanism[]): Refused {
   const { config } = ctx.rt;
   const basic = mechanisms.includes("basic");
-  const headers: Record<string, string> = basic ? { "www-authenticate": `Basic realm="${config.httpAuthRealm.replace(/["\\]/g, "")}"` } : {};
+  const headers: Record<string, string> = basic
+    ? { "www-authenticate": `Basic realm="${config.httpAuthRealm.replace(/["\\]/g, "")}"` }
+    : {};
   const refusal: Refused = { kind: "refused", refs: [{ code: "UNAUTHENTICATED" }], status: 401, headers };
   // A Basic-only endpoint answers the challenge to browsers too, so they can prompt for credentials.
   if (basic && mechanisms.length === 1) return { ...refusal, browser: { json: true } };
-  return { ...refusal, browser: { redirect: ctx.rt.url(config.urls.login) + "?next=" + encodeURIComponent(relativeOriginal(ctx)) } };
+  return {
+    ...refusal,
+    browser: { redirect: ctx.rt.url(config.urls.login) + "?next=" + encodeURIComponent(relativeOriginal(ctx)) },
+  };
 }
 
 /** 403 for API callers; browsers go to UNAUTHORIZED_VIEW or see a short page. */
 export function unauthorized(ctx: RequestContext): Refused {
   const view = ctx.rt.config.urls.unauthorizedView;
-  return { kind: "refused", refs: [{ code: "UNAUTHORIZED" }], status: 403, ...(view ? { browser: { redirect: view } } : {}) };
+  return {
+    kind: "refused",
+    refs: [{ code: "UNAUTHORIZED" }],
+    status: 403,
+    ...(view ? { browser: { redirect: view } } : {}),
+  };
 }
 
 /**

@@ -103,7 +103,13 @@ export class DuplicateError extends RampartError {
 }
 
 /** Every member of the family: `switch (err.code)` narrows to the member and its data. */
-export type AnyRampartError = RefusalError | ConfigError | MigrationRequiredError | HashQueueFullError | DependencyUnavailableError | DuplicateError;
+export type AnyRampartError =
+  | RefusalError
+  | ConfigError
+  | MigrationRequiredError
+  | HashQueueFullError
+  | DependencyUnavailableError
+  | DuplicateError;
 
 export function isRampartError(error: unknown): error is AnyRampartError {
   return error instanceof RampartError;

@@ -31,7 +31,10 @@ export class EventBus {
     this.listeners.set(name, list);
     return () => {
       const current = this.listeners.get(name) ?? [];
-      this.listeners.set(name, current.filter((l) => l !== (listener as Listener<EventName>)));
+      this.listeners.set(
+        name,
+        current.filter((l) => l !== (listener as Listener<EventName>)),
+      );
     };
   }
 

@@ -12,7 +12,16 @@ import { publicUser } from "./public-user.js";
  * credential headers: a hook that logs its input must not log credentials. The user is the public view, never
  * the row.
  */
-const SECRET_FIELDS = new Set(["password", "password_confirm", "new_password", "new_password_confirm", "code", "passcode", "token", "csrf_token"]);
+const SECRET_FIELDS = new Set([
+  "password",
+  "password_confirm",
+  "new_password",
+  "new_password_confirm",
+  "code",
+  "passcode",
+  "token",
+  "csrf_token",
+]);
 
 /** Request headers that carry credentials (session and remember cookies, basic auth, tokens, CSRF tokens). */
 function secretHeaders(ctx: RequestContext): string[] {
@@ -25,10 +34,16 @@ async function hookInput(ctx: RequestContext, action: HookedAction, user: UserRe
   const input: Record<string, unknown> = {};
   const hasBody = request.method !== "GET" && request.method !== "HEAD";
   // A body the route itself never needed (an unsupported type on /logout…) gives the hook no input, not an error.
-  const fields = hasBody ? await ctx.body().then((b) => b.fields, () => ({})) : {};
+  const fields = hasBody
+    ? await ctx.body().then(
+        (b) => b.fields,
+        () => ({}),
+      )
+    : {};
   if (hasBody) {
     for (const [name, value] of Object.entries(fields)) {
-      if (!SECRET_FIELDS.has(name) && name !== ctx.rt.config.token.key) Object.defineProperty(input, name, { value, enumerable: true, writable: true, configurable: true });
+      if (!SECRET_FIELDS.has(name) && name !== ctx.rt.config.token.key)
+        Object.defineProperty(input, name, { value, enumerable: true, writable: true, configurable: true });
     }
   }
   const headers = new Headers(request.headers);
@@ -39,12 +54,16 @@ async function hookInput(ctx: RequestContext, action: HookedAction, user: UserRe
     if (isJsonContentType(headers.get("content-type"))) body = JSON.stringify(input);
     else {
       const params = new URLSearchParams();
-      for (const [name, value] of Object.entries(input)) for (const v of [value].flat()) if (typeof v === "string") params.append(name, v);
+      for (const [name, value] of Object.entries(input))
+        for (const v of [value].flat()) if (typeof v === "string") params.append(name, v);
       body = params.toString();
       headers.set("content-type", "application/x-www-form-urlencoded");
     }
   }
-  const copy = attachRemoteAddress(new Request(request.url, { method: request.method, headers, body }), remoteAddress(request));
+  const copy = attachRemoteAddress(
+    new Request(request.url, { method: request.method, headers, body }),
+    remoteAddress(request),
+  );
   return { action, request: copy, input, user: user ? publicUser(user, ctx.rt.userFields) : null };
 }
 
@@ -52,7 +71,11 @@ async function hookInput(ctx: RequestContext, action: HookedAction, user: UserRe
  * Runs the app's `before` hook for an action; the caller answers a veto in the contract's shape with the
  * veto's status. HTML pages show the veto above the form (a page may not render the field the hook named).
  */
-export async function runBeforeHook(ctx: RequestContext, action: HookedAction, user: UserRecord | null): Promise<HookVeto | null> {
+export async function runBeforeHook(
+  ctx: RequestContext,
+  action: HookedAction,
+  user: UserRecord | null,
+): Promise<HookVeto | null> {
   const hook = ctx.rt.hooks.before?.[action];
   if (!hook) return null;
   const veto = await hook(await hookInput(ctx, action, user));
@@ -80,5 +103,9 @@ export async function runAfterHook(ctx: RequestContext, action: HookedAction, us
 
 /** A veto as field errors; its status (default 400) travels with it so every JSON answer keeps it. */
 export function vetoErrors(veto: HookVeto): FieldErrors {
-  return { [veto.field ?? ""]: [{ code: veto.code ?? "HOOK_VETO", text: veto.message, ...(veto.status ? { status: veto.status } : {}) }] };
+  return {
+    [veto.field ?? ""]: [
+      { code: veto.code ?? "HOOK_VETO", text: veto.message, ...(veto.status ? { status: veto.status } : {}) },
+    ],
+  };
 }

@@ -1,6 +1,11 @@
 /** Durations as FS writes them in messages and mails: "2 days", "1 hour and 30 minutes", "5 minutes". */
 export function humanizeSeconds(total: number): string {
-  const units: [string, number][] = [["day", 86400], ["hour", 3600], ["minute", 60], ["second", 1]];
+  const units: [string, number][] = [
+    ["day", 86400],
+    ["hour", 3600],
+    ["minute", 60],
+    ["second", 1],
+  ];
   const parts: string[] = [];
   let rest = Math.max(0, Math.round(total));
   for (const [name, size] of units) {

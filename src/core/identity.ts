@@ -59,7 +59,12 @@ export function tokenCaller(ctx: RequestContext): Promise<Caller | null> {
     if (!token) return null;
     const verified = await verifyAuthToken(ctx.rt, token);
     if (!verified) return null;
-    return { user: verified.user, mechanism: "token", session: null, authenticatedAtSeconds: verified.authenticatedAtSeconds };
+    return {
+      user: verified.user,
+      mechanism: "token",
+      session: null,
+      authenticatedAtSeconds: verified.authenticatedAtSeconds,
+    };
   });
 }
 

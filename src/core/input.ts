@@ -29,7 +29,9 @@ export const text = () => z.string().optional();
 export const flag = z
   .union([z.boolean(), z.enum(["true", "false", "on", "off", "1", "0", "y", "n", "yes", "no", ""])])
   .optional()
-  .transform((v) => (v === undefined ? undefined : v === true || v === "true" || v === "on" || v === "1" || v === "y" || v === "yes"));
+  .transform((v) =>
+    v === undefined ? undefined : v === true || v === "true" || v === "on" || v === "1" || v === "y" || v === "yes",
+  );
 
 /** Refusal of fields that break their own rules (too long, a custom rule): answered in the contract's form-error shape (400). */
 export class FieldLengthError extends RefusalError {

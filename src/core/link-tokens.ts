@@ -41,5 +41,8 @@ export function verifyLinkToken(rt: Runtime, purpose: string, token: unknown, ma
 
 /** A short, non-reversible stand-in for a value bound into a link (an email, a password hash). */
 export function fingerprint(value: string | null): string {
-  return createHash("sha256").update(value ?? "", "utf8").digest("base64url").slice(0, 22);
+  return createHash("sha256")
+    .update(value ?? "", "utf8")
+    .digest("base64url")
+    .slice(0, 22);
 }

@@ -19,7 +19,13 @@ export async function deliverMail(
     return true;
   } catch (error) {
     ctx.rt.logger.error(`mail "${template}" to ${to} failed: ${(error as Error).message}`);
-    await recordAudit(ctx, { event: "mail_failed", outcome: "failure", user, identity: to, details: { template } }).catch(() => undefined);
+    await recordAudit(ctx, {
+      event: "mail_failed",
+      outcome: "failure",
+      user,
+      identity: to,
+      details: { template },
+    }).catch(() => undefined);
     return false;
   }
 }

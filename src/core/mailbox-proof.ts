@@ -43,7 +43,8 @@ type Tx = Omit<Datastore, "transaction" | "close" | "migrations">;
  * whether it won. `user` must be the record as read before (its uniquifier and email guard the update).
  */
 export async function stripUnprovedCredentials(tx: Tx, user: UserRecord, at: Date, keep: ProofKeeps): Promise<boolean> {
-  if (!(await tx.users.markConfirmed(user.id, at, { fsUniquifier: user.fsUniquifier, email: user.email }))) return false;
+  if (!(await tx.users.markConfirmed(user.id, at, { fsUniquifier: user.fsUniquifier, email: user.email })))
+    return false;
   const email = emailMethodOnly(user.usTotpSecrets);
   const patch: UserPatch = { usTotpSecrets: email, usPhoneNumber: null };
   if (!keep.password) patch.password = null;
@@ -59,7 +60,12 @@ export async function stripUnprovedCredentials(tx: Tx, user: UserRecord, at: Dat
 export async function afterProof(ctx: RequestContext, user: UserRecord, via: string, keep: ProofKeeps): Promise<void> {
   // Clean-up only when the uniquifiers rotated (the sessions are dead already); never an error after the commit.
   await sweepUserSessions(ctx.rt, user.id);
-  await recordAudit(ctx, { event: "email_proved", outcome: "success", user, details: { via, credentials_removed: true, kept: keep } });
+  await recordAudit(ctx, {
+    event: "email_proved",
+    outcome: "success",
+    user,
+    details: { via, credentials_removed: true, kept: keep },
+  });
 }
 
 /**
@@ -67,7 +73,12 @@ export async function afterProof(ctx: RequestContext, user: UserRecord, via: str
  * Returns the user as it now is and whether this call proved the mailbox (false: already confirmed, or a
  * concurrent proof won).
  */
-export async function proveMailbox(ctx: RequestContext, user: UserRecord, via: string, keep: ProofKeeps): Promise<{ user: UserRecord; proved: boolean }> {
+export async function proveMailbox(
+  ctx: RequestContext,
+  user: UserRecord,
+  via: string,
+  keep: ProofKeeps,
+): Promise<{ user: UserRecord; proved: boolean }> {
   if (user.confirmedAt) return { user, proved: false };
   const { rt } = ctx;
   const proved = await rt.datastore.transaction((tx) => stripUnprovedCredentials(tx, user, ctx.now(), keep));

@@ -66,7 +66,5 @@ export type MessageTable = Record<MessageKey, string>;
 /** Renders a message with Flask-Security's `%(name)s` placeholders. */
 export function formatMessage(template: string, params?: Record<string, string | number>): string {
   if (!params) return template;
-  return template.replace(/%\((\w+)\)s/g, (whole, name: string) =>
-    name in params ? String(params[name]) : whole,
-  );
+  return template.replace(/%\((\w+)\)s/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
 }

@@ -36,4 +36,3 @@ export async function commitNewPassword(
   await sweepUserSessions(rt, user.id);
   return true;
 }
-

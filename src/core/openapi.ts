@@ -24,7 +24,11 @@ export function openApiDocument(rt: Runtime, routes: readonly RouteDef[], option
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const path = rt.url(route.path).replace(/:([A-Za-z0-9_]+)/g, "{$1}");
-    (paths[path] ??= {})[route.method.toLowerCase()] = operation(rt, route as Partial<DeclaredRoute> & RouteDef, components);
+    (paths[path] ??= {})[route.method.toLowerCase()] = operation(
+      rt,
+      route as Partial<DeclaredRoute> & RouteDef,
+      components,
+    );
   }
   return {
     openapi: "3.1.0",
@@ -40,16 +44,32 @@ export function openApiDocument(rt: Runtime, routes: readonly RouteDef[], option
   };
 }
 
-function operation(rt: Runtime, route: Partial<DeclaredRoute> & RouteDef, components: Components): Record<string, unknown> {
-  const op: Record<string, unknown> = { operationId: route.id ?? `${route.method.toLowerCase()}${route.path}`, summary: route.summary ?? "" };
-  const params = [...route.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } }));
+function operation(
+  rt: Runtime,
+  route: Partial<DeclaredRoute> & RouteDef,
+  components: Components,
+): Record<string, unknown> {
+  const op: Record<string, unknown> = {
+    operationId: route.id ?? `${route.method.toLowerCase()}${route.path}`,
+    summary: route.summary ?? "",
+  };
+  const params = [...route.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => ({
+    name: m[1],
+    in: "path",
+    required: true,
+    schema: { type: "string" },
+  }));
   if (route.input) {
     const schema = components.add(route.input, "input");
     if (route.method === "GET") {
       const props = (schema.properties ?? {}) as Record<string, JsonSchema>;
-      for (const [name, s] of Object.entries(props)) params.push({ name, in: "query", required: false, schema: s as never });
+      for (const [name, s] of Object.entries(props))
+        params.push({ name, in: "query", required: false, schema: s as never });
     } else {
-      op.requestBody = { required: false, content: { "application/json": { schema }, "application/x-www-form-urlencoded": { schema } } };
+      op.requestBody = {
+        required: false,
+        content: { "application/json": { schema }, "application/x-www-form-urlencoded": { schema } },
+      };
     }
   }
   if (params.length) op.parameters = params;
@@ -98,18 +118,35 @@ function errorResponse(status: number, components: Components): JsonSchema {
     required: ["errors", "error_codes"],
     properties: {
       errors: { type: "array", items: { type: "string" }, description: "Messages, in the order of error_codes." },
-      error_codes: { type: "array", items: { type: "string" }, description: "Stable codes (Flask-Security message keys)." },
+      error_codes: {
+        type: "array",
+        items: { type: "string" },
+        description: "Stable codes (Flask-Security message keys).",
+      },
       field_errors: { type: "object", additionalProperties: { type: "array", items: { type: "string" } } },
       csrf_token: { type: "string" },
     },
   };
-  return { description: ERROR_TEXT[status] ?? "Error", content: { "application/json": { schema: envelope({ $ref: "#/components/schemas/Error" }) } } };
+  return {
+    description: ERROR_TEXT[status] ?? "Error",
+    content: { "application/json": { schema: envelope({ $ref: "#/components/schemas/Error" }) } },
+  };
 }
 
 function securitySchemes(rt: Runtime): JsonSchema {
   return {
-    session: { type: "apiKey", in: "cookie", name: rt.config.session.cookieName, description: "The session cookie set by a sign-in." },
-    token: { type: "apiKey", in: "header", name: rt.config.token.header, description: "An authentication token (ask a sign-in for one with ?include_auth_token)." },
+    session: {
+      type: "apiKey",
+      in: "cookie",
+      name: rt.config.session.cookieName,
+      description: "The session cookie set by a sign-in.",
+    },
+    token: {
+      type: "apiKey",
+      in: "header",
+      name: rt.config.token.header,
+      description: "An authentication token (ask a sign-in for one with ?include_auth_token).",
+    },
     basic: { type: "http", scheme: "basic" },
   };
 }

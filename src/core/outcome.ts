@@ -54,7 +54,12 @@ export interface Refused {
    * redirect may carry a flash for the page it lands on (emailed links answer browsers only with redirects);
    * `page` shows the route's own page with the messages as form errors, at this status (the form that can fix it).
    */
-  browser?: { redirect: string; flash?: Flash } | { back: string } | { json: true } | { page: true; view?: unknown } | undefined;
+  browser?:
+    | { redirect: string; flash?: Flash }
+    | { back: string }
+    | { json: true }
+    | { page: true; view?: unknown }
+    | undefined;
 }
 
 /** A sign-in the pipeline stopped for another step (second factor): nobody is signed in. */
@@ -73,22 +78,37 @@ export interface Redirect {
   status?: number;
 }
 
-export type Outcome<P extends JsonPayload = JsonPayload, V = unknown> = Ok<P, V> | FormErrors<V> | Refused | Interrupted | Redirect;
+export type Outcome<P extends JsonPayload = JsonPayload, V = unknown> =
+  Ok<P, V> | FormErrors<V> | Refused | Interrupted | Redirect;
 
-export function ok<P extends JsonPayload, V = never>(payload: P, options: Omit<Ok<P, V>, "kind" | "payload"> = {}): Ok<P, V> {
+export function ok<P extends JsonPayload, V = never>(
+  payload: P,
+  options: Omit<Ok<P, V>, "kind" | "payload"> = {},
+): Ok<P, V> {
   return { kind: "ok", payload, ...options };
 }
 
-export function formErrors<V = never>(errors: FieldErrors, options: Omit<FormErrors<V>, "kind" | "errors"> = {}): FormErrors<V> {
+export function formErrors<V = never>(
+  errors: FieldErrors,
+  options: Omit<FormErrors<V>, "kind" | "errors"> = {},
+): FormErrors<V> {
   return { kind: "form-errors", errors, ...options };
 }
 
 /** One field's error (the common case). */
-export function fieldError<V = never>(field: string, code: MessageKey, options: Omit<FormErrors<V>, "kind" | "errors"> = {}): FormErrors<V> {
+export function fieldError<V = never>(
+  field: string,
+  code: MessageKey,
+  options: Omit<FormErrors<V>, "kind" | "errors"> = {},
+): FormErrors<V> {
   return formErrors({ [field]: [{ code }] }, options);
 }
 
-export function refused(code: MessageKey, status: number, options: Omit<Refused, "kind" | "refs" | "status"> = {}): Refused {
+export function refused(
+  code: MessageKey,
+  status: number,
+  options: Omit<Refused, "kind" | "refs" | "status"> = {},
+): Refused {
   return { kind: "refused", refs: [{ code }], status, ...options };
 }
 
@@ -104,5 +124,10 @@ export function interrupted(payload: JsonPayload, options: Omit<Interrupted, "ki
 export type Refusal = FormErrors<never> | Refused | Redirect;
 
 export function isOutcome(value: unknown): value is Outcome {
-  return typeof value === "object" && value !== null && "kind" in value && typeof (value as { kind: unknown }).kind === "string";
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    "kind" in value &&
+    typeof (value as { kind: unknown }).kind === "string"
+  );
 }

@@ -1,5 +1,9 @@
 import { HasherBusyError, HashingOptionsError } from "../crypto/errors.js";
-import { createPasswordHasher as createCryptoHasher, type PasswordHasher, type PasswordHashingOptions } from "../crypto/passwords/index.js";
+import {
+  createPasswordHasher as createCryptoHasher,
+  type PasswordHasher,
+  type PasswordHashingOptions,
+} from "../crypto/passwords/index.js";
 import { ConfigError, HashQueueFullError } from "./errors.js";
 
 /** The crypto layer's errors as members of Rampart's family (the crypto layer does not know core). */
@@ -20,8 +24,10 @@ export function createPasswordHasher(options?: Partial<PasswordHashingOptions>):
   } catch (error) {
     throw fromCryptoError(error);
   }
-  const mapped = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => (...args: A): Promise<R> =>
-    fn(...args).catch((error: unknown) => Promise.reject(fromCryptoError(error)));
+  const mapped =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> =>
+      fn(...args).catch((error: unknown) => Promise.reject(fromCryptoError(error)));
   return {
     hash: mapped(hasher.hash),
     verify: mapped(hasher.verify),

@@ -29,7 +29,10 @@ export function registrable(spec: UserFieldSpec): boolean {
 }
 
 /** Checks a value against a declared field: the parsed value, or the text to show (the field's or the schema's). */
-export function parseUserField(spec: UserFieldSpec, value: unknown): { ok: true; value: unknown } | { ok: false; text: string } {
+export function parseUserField(
+  spec: UserFieldSpec,
+  value: unknown,
+): { ok: true; value: unknown } | { ok: false; text: string } {
   const parsed = spec.schema.safeParse(value);
   if (parsed.success) return { ok: true, value: parsed.data };
   return { ok: false, text: spec.message ?? parsed.error.issues[0]?.message ?? "Invalid value." };
@@ -73,9 +76,14 @@ export interface PublicUser<F extends UserFields = UserFields> {
 }
 
 /** The public view of a row: allow-listed columns and the declared fields only. */
-export function publicUser<F extends UserFields>(user: UserRecord, fields: F, extra: { roles?: string[]; permissions?: string[] } = {}): PublicUser<F> {
+export function publicUser<F extends UserFields>(
+  user: UserRecord,
+  fields: F,
+  extra: { roles?: string[]; permissions?: string[] } = {},
+): PublicUser<F> {
   const profile: Record<string, unknown> = {};
-  for (const name of Object.keys(fields)) profile[name] = user.profile && Object.hasOwn(user.profile, name) ? user.profile[name] : null;
+  for (const name of Object.keys(fields))
+    profile[name] = user.profile && Object.hasOwn(user.profile, name) ? user.profile[name] : null;
   return {
     id: user.id,
     email: user.email,

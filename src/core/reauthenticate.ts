@@ -14,7 +14,13 @@ export async function reauthenticate(ctx: RequestContext, caller: Caller, authnV
   const nowSeconds = Math.floor(now.getTime() / 1000);
   if (caller.mechanism === "session" && caller.session) {
     // The multi-factor proof of the original sign-in stays with the session (not the fresh time: see I72).
-    const session = await startSession(ctx, caller.user, { remember: caller.session.remember, continues: { rememberId: rememberIdOf(caller.session) }, authnVia, authenticatedAt: now, mfaProof: secondFactorProof(caller.session) });
+    const session = await startSession(ctx, caller.user, {
+      remember: caller.session.remember,
+      continues: { rememberId: rememberIdOf(caller.session) },
+      authnVia,
+      authenticatedAt: now,
+      mfaProof: secondFactorProof(caller.session),
+    });
     ctx.sessionOverride = { caller: { ...caller, session, authenticatedAtSeconds: nowSeconds } };
   }
   const token = ctx.includeAuthToken() ? await issueAuthToken(ctx.rt, caller.user, nowSeconds) : null;

@@ -2,7 +2,16 @@ import type { RequestContext } from "./context.js";
 import { issueCsrfToken } from "./csrf.js";
 import { DependencyUnavailableError, HashQueueFullError, RefusalError } from "./errors.js";
 import { setFlash, takeFlashes } from "./http/flash.js";
-import { bareJsonResponse, errorPayload, errorStatus, htmlResponse, jsonResponse, plainErrorJson, redirectResponse, type FieldErrors } from "./http/respond.js";
+import {
+  bareJsonResponse,
+  errorPayload,
+  errorStatus,
+  htmlResponse,
+  jsonResponse,
+  plainErrorJson,
+  redirectResponse,
+  type FieldErrors,
+} from "./http/respond.js";
 import { FieldLengthError } from "./input.js";
 import type { Outcome, Refused } from "./outcome.js";
 import { html, layout, type Flash } from "../pages/kit.js";
@@ -31,11 +40,17 @@ export interface RenderTarget {
   input?: Record<string, unknown>;
 }
 
-export async function render(ctx: RequestContext, outcome: Outcome<any, any>, target: RenderTarget = {}): Promise<Response> {
+export async function render(
+  ctx: RequestContext,
+  outcome: Outcome<any, any>,
+  target: RenderTarget = {},
+): Promise<Response> {
   if (outcome.kind === "redirect") return redirectResponse(ctx, outcome.location, outcome.status);
   const jsonForBrowser =
     // A route without a page answers browsers in JSON, unless the handler said where a browser goes.
-    (!target.page && ((outcome.kind === "ok" && !(outcome.browser && "redirect" in outcome.browser)) || outcome.kind === "form-errors")) ||
+    (!target.page &&
+      ((outcome.kind === "ok" && !(outcome.browser && "redirect" in outcome.browser)) ||
+        outcome.kind === "form-errors")) ||
     (outcome.kind === "refused" && outcome.browser !== undefined && "json" in outcome.browser) ||
     (outcome.kind === "ok" && outcome.bare === true);
   if (ctx.wantsJson || jsonForBrowser) return renderJson(ctx, outcome);
@@ -51,7 +66,13 @@ export async function render(ctx: RequestContext, outcome: Outcome<any, any>, ta
     }
     case "refused":
       if (outcome.browser && "page" in outcome.browser && target.page) {
-        return page(ctx, target, outcome.status, { errors: { "": outcome.refs }, view: outcome.browser.view }, outcome.headers);
+        return page(
+          ctx,
+          target,
+          outcome.status,
+          { errors: { "": outcome.refs }, view: outcome.browser.view },
+          outcome.headers,
+        );
       }
       return refusalPage(ctx, outcome);
     case "interrupted": {
@@ -61,7 +82,10 @@ export async function render(ctx: RequestContext, outcome: Outcome<any, any>, ta
   }
 }
 
-async function renderJson(ctx: RequestContext, outcome: Exclude<Outcome<any, any>, { kind: "redirect" }>): Promise<Response> {
+async function renderJson(
+  ctx: RequestContext,
+  outcome: Exclude<Outcome<any, any>, { kind: "redirect" }>,
+): Promise<Response> {
   switch (outcome.kind) {
     case "ok": {
       const payload = outcome.csrf ? { ...outcome.payload, csrf_token: await issueCsrfToken(ctx) } : outcome.payload;
@@ -69,7 +93,10 @@ async function renderJson(ctx: RequestContext, outcome: Exclude<Outcome<any, any
       return jsonResponse(ctx, outcome.status ?? 200, payload, outcome.headers);
     }
     case "form-errors":
-      return jsonResponse(ctx, errorStatus(outcome.errors, outcome.status ?? 400), { ...errorPayload(ctx, outcome.errors), ...outcome.extra });
+      return jsonResponse(ctx, errorStatus(outcome.errors, outcome.status ?? 400), {
+        ...errorPayload(ctx, outcome.errors),
+        ...outcome.extra,
+      });
     case "refused":
       return plainErrorJson(ctx, outcome.status, outcome.refs, outcome.extra, outcome.headers);
     case "interrupted":
@@ -77,7 +104,13 @@ async function renderJson(ctx: RequestContext, outcome: Exclude<Outcome<any, any
   }
 }
 
-async function page(ctx: RequestContext, target: RenderTarget, status: number, props: Pick<PageProps, "errors" | "view">, headers?: Record<string, string>): Promise<Response> {
+async function page(
+  ctx: RequestContext,
+  target: RenderTarget,
+  status: number,
+  props: Pick<PageProps, "errors" | "view">,
+  headers?: Record<string, string>,
+): Promise<Response> {
   const body = await target.page!(ctx, {
     csrfToken: await issueCsrfToken(ctx),
     input: target.input ?? {},
@@ -99,9 +132,13 @@ function refusalPage(ctx: RequestContext, outcome: Refused): Response {
   if (answer && "redirect" in answer) return browserRedirect(ctx, answer);
   const text = outcome.refs.map((r) => r.text ?? ctx.rt.message(r.code, r.params));
   const back = answer && "back" in answer ? answer.back : undefined;
-  const body = layout("Request refused", html`${text.map((t) => html`<p class="flash error">${t}</p>`)}${back ? html`<p><a href="${back}">Back</a></p>` : ""}`, {
-    appName: ctx.rt.config.appName,
-  });
+  const body = layout(
+    "Request refused",
+    html`${text.map((t) => html`<p class="flash error">${t}</p>`)}${back ? html`<p><a href="${back}">Back</a></p>` : ""}`,
+    {
+      appName: ctx.rt.config.appName,
+    },
+  );
   return htmlResponse(ctx, outcome.status, body, outcome.headers);
 }
 
@@ -111,9 +148,12 @@ function refusalPage(ctx: RequestContext, outcome: Refused): Response {
  */
 export function errorOutcome(ctx: RequestContext, error: unknown, target: RenderTarget = {}): Outcome | null {
   // Over-long fields: the form comes back with each field's message (a route without a page: a refusal page).
-  if (error instanceof FieldLengthError && (ctx.wantsJson || target.page)) return { kind: "form-errors", errors: error.fieldErrors };
-  if (error instanceof RefusalError) return { kind: "refused", refs: [{ code: error.code, params: error.params }], status: error.status };
-  if (error instanceof HashQueueFullError) return { kind: "refused", refs: [{ code: "SERVICE_BUSY" }], status: 503, headers: { "retry-after": "1" } };
+  if (error instanceof FieldLengthError && (ctx.wantsJson || target.page))
+    return { kind: "form-errors", errors: error.fieldErrors };
+  if (error instanceof RefusalError)
+    return { kind: "refused", refs: [{ code: error.code, params: error.params }], status: error.status };
+  if (error instanceof HashQueueFullError)
+    return { kind: "refused", refs: [{ code: "SERVICE_BUSY" }], status: 503, headers: { "retry-after": "1" } };
   if (error instanceof DependencyUnavailableError) {
     ctx.rt.logger.warn(`${ctx.request.method} ${ctx.url.pathname}: ${error.message}`);
     return { kind: "refused", refs: [{ code: "SERVICE_BUSY" }], status: 503, headers: { "retry-after": "5" } };

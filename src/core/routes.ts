@@ -24,7 +24,11 @@ export interface RouteDef {
   handler(ctx: RequestContext, caller: Caller | null, params: Record<string, string>): Promise<Response>;
 }
 
-export async function runRoute(ctx: RequestContext, route: RouteDef, params: Record<string, string>): Promise<Response> {
+export async function runRoute(
+  ctx: RequestContext,
+  route: RouteDef,
+  params: Record<string, string>,
+): Promise<Response> {
   try {
     const mechanisms = route.mechanisms ?? ctx.rt.config.apiEnabledMethods;
     const enforced = await enforce(ctx, { auth: route.auth, mechanisms, csrfExempt: route.csrfExempt });

@@ -4,11 +4,15 @@ import { z } from "zod";
  * Payload pieces many endpoints share, as zod schemas: the route table uses them for its `output` and
  * /openapi.json describes them once.
  */
-export const userJson = z
-  .record(z.string(), z.unknown())
-  .meta({ id: "User", description: "The user as the app's serializer shows it (by default email, username when enabled, and exposed profile fields)." });
+export const userJson = z.record(z.string(), z.unknown()).meta({
+  id: "User",
+  description:
+    "The user as the app's serializer shows it (by default email, username when enabled, and exposed profile fields).",
+});
 
-export const csrfToken = z.string().meta({ description: "A CSRF token for the next unsafe request (send it as the X-CSRF-Token header or a csrf_token field)." });
+export const csrfToken = z.string().meta({
+  description: "A CSRF token for the next unsafe request (send it as the X-CSRF-Token header or a csrf_token field).",
+});
 
 /** A form's GET: the token to post it with. */
 export const formPayload = z.object({ csrf_token: csrfToken });

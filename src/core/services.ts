@@ -25,7 +25,11 @@ export interface SecondFactorPlugin {
    * `tf_signin_url`). The plugin completes the sign-in itself with `rt.pipeline.signIn({ ..., secondFactor })`,
    * using the remember intent and first-factor proof it is given.
    */
-  begin(ctx: RequestContext, user: UserRecord, attempt: { remember: boolean; authnVia: string[] }): Promise<Record<string, unknown>>;
+  begin(
+    ctx: RequestContext,
+    user: UserRecord,
+    attempt: { remember: boolean; authnVia: string[] },
+  ): Promise<Record<string, unknown>>;
 }
 
 /**

@@ -4,7 +4,15 @@ import { recordAudit } from "./audit.js";
 import type { RequestContext } from "./context.js";
 import type { Runtime } from "./runtime.js";
 import { recordSessionEnds, sessionEnded } from "./session-ends.js";
-import { authCookieOptions, clearRememberCookie, forgetPresentedRemember, issueRemember, presentedRemember, rememberIdOf, rotateRemember } from "./remember.js";
+import {
+  authCookieOptions,
+  clearRememberCookie,
+  forgetPresentedRemember,
+  issueRemember,
+  presentedRemember,
+  rememberIdOf,
+  rotateRemember,
+} from "./remember.js";
 
 /**
  * Server-side sessions: the cookie carries a random 256-bit token, the store keeps only its SHA-256.
@@ -44,7 +52,11 @@ async function findLive(ctx: RequestContext, tokenHash: string): Promise<LiveSes
 }
 
 /** `joinedUser`: the user already read with the session (null: none); undefined reads it here. */
-async function checkAlive(ctx: RequestContext, record: SessionRecord, joinedUser?: UserRecord | null): Promise<LiveSession | null> {
+async function checkAlive(
+  ctx: RequestContext,
+  record: SessionRecord,
+  joinedUser?: UserRecord | null,
+): Promise<LiveSession | null> {
   const { rt } = ctx;
   const now = ctx.now().getTime();
   const idleLimit = record.lastActiveAt.getTime() + rt.config.session.idleTimeoutSeconds * 1000;
@@ -63,7 +75,13 @@ async function checkAlive(ctx: RequestContext, record: SessionRecord, joinedUser
   }
   if (record.rotatePending) {
     // A privilege change (role grant/removal) happened since this token was issued: swap it for a new one.
-    const rotated = await startSession(ctx, user, { remember: record.remember, continues: { rememberId: rememberIdOf(record) }, authnVia: record.authnVia, authenticatedAt: record.authenticatedAt, mfaProof: record.mfaProof });
+    const rotated = await startSession(ctx, user, {
+      remember: record.remember,
+      continues: { rememberId: rememberIdOf(record) },
+      authnVia: record.authnVia,
+      authenticatedAt: record.authenticatedAt,
+      mfaProof: record.mfaProof,
+    });
     return { record: rotated, user };
   }
   if (now - record.lastActiveAt.getTime() >= rt.config.session.touchIntervalSeconds * 1000) {
@@ -93,7 +111,13 @@ async function restoreFromRemember(ctx: RequestContext): Promise<LiveSession | n
   // A remember cookie is a sign-in path too: the pipeline's checks (active, confirmed, locked, two-factor…) must
   // pass. It carries the multi-factor proof of the sign-in that issued it, if there was one.
   const proof = record.mfaProof;
-  const outcome = await rt.pipeline.check(ctx, { user, authnVia: ["remember"], remember: true, kind: "session", ...proofClaims(proof) });
+  const outcome = await rt.pipeline.check(ctx, {
+    user,
+    authnVia: ["remember"],
+    remember: true,
+    kind: "session",
+    ...proofClaims(proof),
+  });
   if (outcome.kind !== "continue") {
     await rt.datastore.remember.delete(record.id);
     clearRememberCookie(ctx);
@@ -103,8 +127,19 @@ async function restoreFromRemember(ctx: RequestContext): Promise<LiveSession | n
   // is the one replaced moments ago) get a session without touching the cookie, so their answers never
   // overwrite the new secret.
   if (presented.kind === "current") await rotateRemember(ctx, record, presented.secret);
-  const session = await startSession(ctx, user, { remember: true, continues: { rememberId: record.id }, authnVia: ["remember"], authenticatedAt: new Date(0), mfaProof: proof });
-  await recordAudit(ctx, { event: "login", outcome: "success", user, details: { via: ["remember"], session: session.id } });
+  const session = await startSession(ctx, user, {
+    remember: true,
+    continues: { rememberId: record.id },
+    authnVia: ["remember"],
+    authenticatedAt: new Date(0),
+    mfaProof: proof,
+  });
+  await recordAudit(ctx, {
+    event: "login",
+    outcome: "success",
+    user,
+    details: { via: ["remember"], session: session.id },
+  });
   return { record: session, user };
 }
 
@@ -116,7 +151,9 @@ async function restoreFromRemember(ctx: RequestContext): Promise<LiveSession | n
 async function endReusedRemember(ctx: RequestContext, record: RememberRecord): Promise<null> {
   const { rt } = ctx;
   await rt.datastore.remember.delete(record.id);
-  const restored = (await rt.sessions.listForUser(record.userId)).filter((s) => rememberIdOf(s) === record.id).map((s) => s.id);
+  const restored = (await rt.sessions.listForUser(record.userId))
+    .filter((s) => rememberIdOf(s) === record.id)
+    .map((s) => s.id);
   // Recorded in the database first, so a Redis restored from a snapshot cannot bring these sessions back.
   await recordSessionEnds(rt, restored, ctx.now());
   for (const id of restored) await rt.sessions.delete(id);
@@ -183,7 +220,10 @@ export async function startSession(
  * Deletes the session the request's cookie names (if any) and, unless `keepRemember`, the remember record of
  * that session and of the request's remember cookie: signing out ends the remember cookie, copies included.
  */
-export async function endCurrentSession(ctx: RequestContext, options: { keepRemember?: boolean } = {}): Promise<string | null> {
+export async function endCurrentSession(
+  ctx: RequestContext,
+  options: { keepRemember?: boolean } = {},
+): Promise<string | null> {
   const { rt } = ctx;
   const token = ctx.cookie(rt.config.session.cookieName);
   let ended: SessionRecord | null = null;
@@ -225,6 +265,8 @@ export async function sweepUserSessions(rt: Runtime, userId: number): Promise<vo
   try {
     await rt.sessions.deleteForUser(userId);
   } catch (error) {
-    rt.logger.warn(`could not delete the sessions of user ${userId} (they are dead already): ${(error as Error).message}`);
+    rt.logger.warn(
+      `could not delete the sessions of user ${userId} (they are dead already): ${(error as Error).message}`,
+    );
   }
 }

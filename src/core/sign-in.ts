@@ -67,7 +67,8 @@ export class SignInPipeline {
 
   /** Features register their checks at startup. A check name may be registered once. */
   register(check: SignInCheck): void {
-    if (this.checks.some((c) => c.name === check.name)) throw new TypeError(`sign-in check "${check.name}" registered twice`);
+    if (this.checks.some((c) => c.name === check.name))
+      throw new TypeError(`sign-in check "${check.name}" registered twice`);
     this.checks.push(check);
   }
 
@@ -81,7 +82,12 @@ export class SignInPipeline {
       const outcome = await check.run(ctx, attempt);
       if (outcome.kind !== "continue") {
         if (outcome.kind === "deny") {
-          await recordAudit(ctx, { event: "login", outcome: "failure", user: attempt.user, details: { reason: outcome.code, check: check.name, via: attempt.authnVia } });
+          await recordAudit(ctx, {
+            event: "login",
+            outcome: "failure",
+            user: attempt.user,
+            details: { reason: outcome.code, check: check.name, via: attempt.authnVia },
+          });
         }
         return outcome;
       }
@@ -111,12 +117,28 @@ export class SignInPipeline {
           ? { kind: "multi-factor-sign-in", method: attempt.authnVia[0] ?? "" }
           : null,
     });
-    const caller: Caller = { user: attempt.user, mechanism: "session", session, authenticatedAtSeconds: Math.floor(now.getTime() / 1000) };
+    const caller: Caller = {
+      user: attempt.user,
+      mechanism: "session",
+      session,
+      authenticatedAtSeconds: Math.floor(now.getTime() / 1000),
+    };
     ctx.sessionOverride = { caller };
     if (rt.config.trackable) await trackLogin(ctx, attempt.user);
-    const authToken = attempt.includeAuthToken ? await issueAuthToken(rt, attempt.user, caller.authenticatedAtSeconds) : null;
-    await recordAudit(ctx, { event: "login", outcome: "success", user: attempt.user, details: { via: attempt.authnVia, session: session.id } });
-    await rt.events.emit("user_authenticated", { user: attempt.user, authnVia: attempt.authnVia, sessionId: session.id });
+    const authToken = attempt.includeAuthToken
+      ? await issueAuthToken(rt, attempt.user, caller.authenticatedAtSeconds)
+      : null;
+    await recordAudit(ctx, {
+      event: "login",
+      outcome: "success",
+      user: attempt.user,
+      details: { via: attempt.authnVia, session: session.id },
+    });
+    await rt.events.emit("user_authenticated", {
+      user: attempt.user,
+      authnVia: attempt.authnVia,
+      sessionId: session.id,
+    });
     return { kind: "signed-in", user: attempt.user, session, authToken };
   }
 }

@@ -11,7 +11,10 @@ describe("verifyCredential", () => {
   before(async () => {
     app = await createTestApp();
     await app.rampart.api.createUser({ email: "c-red+ential@Sub.x.test", password: "correct horse battery" });
-    app.rampart.events.on("user_failed_authn", (e) => void failures.push({ identity: e.identity, authType: e.authType, reason: e.reason }));
+    app.rampart.events.on(
+      "user_failed_authn",
+      (e) => void failures.push({ identity: e.identity, authType: e.authType, reason: e.reason }),
+    );
   });
   after(() => app.close());
   const ctx = () => new RequestContext(app.runtime, new Request("https://app.test/x", { method: "POST" }));
@@ -35,7 +38,10 @@ describe("verifyCredential", () => {
     const third = await check("correct horse battery");
     assert.deepEqual(third.ok ? "ok" : third.reason, "BUDGET_SPENT");
     assert.equal(judged, 2, "the third attempt was never evaluated");
-    assert.deepEqual(failures.slice(-2).map((f) => f.reason), ["INVALID_PASSWORD", "BUDGET_SPENT"]);
+    assert.deepEqual(
+      failures.slice(-2).map((f) => f.reason),
+      ["INVALID_PASSWORD", "BUDGET_SPENT"],
+    );
   });
 
   it("an unknown subject gets the dummy work and a USER_DOES_NOT_EXIST failure under the typed identity", async () => {
@@ -50,6 +56,10 @@ describe("verifyCredential", () => {
     });
     assert.deepEqual(result, { ok: false, reason: "USER_DOES_NOT_EXIST", user: null });
     assert.equal(dummies, 1);
-    assert.deepEqual(failures.at(-1), { identity: "No-Body+x@Sub.x.test", authType: "password", reason: "USER_DOES_NOT_EXIST" });
+    assert.deepEqual(failures.at(-1), {
+      identity: "No-Body+x@Sub.x.test",
+      authType: "password",
+      reason: "USER_DOES_NOT_EXIST",
+    });
   });
 });

@@ -35,7 +35,11 @@ export type CredentialResult =
   | { ok: true; user: UserRecord; needsRehash: boolean }
   | { ok: false; reason: "USER_DOES_NOT_EXIST" | "BUDGET_SPENT" | string; user: UserRecord | null };
 
-export async function verifyCredential(ctx: RequestContext, subject: UserRecord | null, check: CredentialCheck): Promise<CredentialResult> {
+export async function verifyCredential(
+  ctx: RequestContext,
+  subject: UserRecord | null,
+  check: CredentialCheck,
+): Promise<CredentialResult> {
   if (check.budget && !(await drawFromBudget(ctx, check.budget.key, check.budget.max, check.budget.windowSeconds))) {
     return fail(ctx, subject, check, "BUDGET_SPENT");
   }
@@ -48,9 +52,25 @@ export async function verifyCredential(ctx: RequestContext, subject: UserRecord 
   return { ok: true, user: subject, needsRehash: verdict.needsRehash === true };
 }
 
-async function fail(ctx: RequestContext, user: UserRecord | null, check: CredentialCheck, reason: string): Promise<CredentialResult> {
-  await ctx.rt.events.emit("user_failed_authn", { user, identity: check.identity ?? user?.email ?? null, authType: check.kind, reason });
-  await recordAudit(ctx, { event: check.audit, outcome: "failure", user, identity: check.identity ?? null, details: { ...check.details, reason } });
+async function fail(
+  ctx: RequestContext,
+  user: UserRecord | null,
+  check: CredentialCheck,
+  reason: string,
+): Promise<CredentialResult> {
+  await ctx.rt.events.emit("user_failed_authn", {
+    user,
+    identity: check.identity ?? user?.email ?? null,
+    authType: check.kind,
+    reason,
+  });
+  await recordAudit(ctx, {
+    event: check.audit,
+    outcome: "failure",
+    user,
+    identity: check.identity ?? null,
+    details: { ...check.details, reason },
+  });
   return { ok: false, reason, user };
 }
 

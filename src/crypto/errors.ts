@@ -33,7 +33,10 @@ export class HashingOptionsError extends CryptoError {
   declare readonly code: "INVALID_HASHING_OPTIONS";
   readonly issues: HashingOptionIssue[];
   constructor(issues: HashingOptionIssue[]) {
-    super("INVALID_HASHING_OPTIONS", "Invalid password hashing options:\n" + issues.map((i) => `  - ${i.key}: ${i.message}`).join("\n"));
+    super(
+      "INVALID_HASHING_OPTIONS",
+      "Invalid password hashing options:\n" + issues.map((i) => `  - ${i.key}: ${i.message}`).join("\n"),
+    );
     this.name = "HashingOptionsError";
     this.issues = issues;
   }

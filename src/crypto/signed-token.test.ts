@@ -15,16 +15,30 @@ describe("signed tokens accept only their canonical spelling", () => {
   it("a re-encoded signature (same bytes, other characters) is refused", () => {
     const variant = `${body}.${reencodeLastChar(sig)}`;
     assert.notEqual(variant, token);
-    assert.deepEqual(Buffer.from(reencodeLastChar(sig), "base64url"), Buffer.from(sig, "base64url"), "the decoder reads the same bytes");
+    assert.deepEqual(
+      Buffer.from(reencodeLastChar(sig), "base64url"),
+      Buffer.from(sig, "base64url"),
+      "the decoder reads the same bytes",
+    );
     assert.deepEqual(signer.verify("p", variant, { nowSeconds: 1000 }), { ok: false, reason: "invalid" });
   });
 
   it("padding, the standard base64 alphabet, or stray characters in the signature are refused", () => {
     const std = sig.replace(/-/g, "+").replace(/_/g, "/");
-    const variants = [`${sig}=`, `${sig}==`, ` ${sig}`, `${sig.slice(0, 10)}!${sig.slice(10)}`, `${sig.slice(0, 10)}\n${sig.slice(10)}`];
+    const variants = [
+      `${sig}=`,
+      `${sig}==`,
+      ` ${sig}`,
+      `${sig.slice(0, 10)}!${sig.slice(10)}`,
+      `${sig.slice(0, 10)}\n${sig.slice(10)}`,
+    ];
     if (std !== sig) variants.push(std);
     for (const v of variants) {
-      assert.deepEqual(signer.verify("p", `${body}.${v}`, { nowSeconds: 1000 }), { ok: false, reason: "invalid" }, JSON.stringify(v));
+      assert.deepEqual(
+        signer.verify("p", `${body}.${v}`, { nowSeconds: 1000 }),
+        { ok: false, reason: "invalid" },
+        JSON.stringify(v),
+      );
     }
   });
 

@@ -69,7 +69,12 @@ export function createTokenSigner(secretKey: string, fallbackKeys: readonly stri
       const iat = (payload as Record<string, unknown>).iat;
       if (typeof iat !== "number" || !Number.isFinite(iat)) return { ok: false, reason: "invalid" };
       if (maxAgeSeconds !== undefined && nowSeconds - iat > maxAgeSeconds) return { ok: false, reason: "expired" };
-      return { ok: true, payload: payload as Record<string, unknown>, issuedAt: iat, marker: `${purpose}:${given.toString("base64url")}` };
+      return {
+        ok: true,
+        payload: payload as Record<string, unknown>,
+        issuedAt: iat,
+        marker: `${purpose}:${given.toString("base64url")}`,
+      };
     },
   };
 }

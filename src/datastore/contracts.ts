@@ -107,7 +107,12 @@ export interface UserStore {
    * Replaces the email (and confirms it) only while the stored one is still `expectedEmail` and the uniquifier
    * unchanged: one statement, exactly one concurrent winner. DuplicateError when `next` is taken.
    */
-  replaceEmail(id: number, expect: { fsUniquifier: string; email: string }, next: string, confirmedAt: Date): Promise<boolean>;
+  replaceEmail(
+    id: number,
+    expect: { fsUniquifier: string; email: string },
+    next: string,
+    confirmedAt: Date,
+  ): Promise<boolean>;
   /**
    * Replaces the stored recovery-code set only while it is still `expected` (null: none), in one statement:
    * consuming one code (the set minus it) or regenerating succeeds for exactly one of concurrent callers.
@@ -123,7 +128,11 @@ export interface UserStore {
    * `expected`, in one statement: of interleaved setups/deletions exactly one wins, none is lost silently.
    * DuplicateError (field us_phone_number) when the phone belongs to another user.
    */
-  replaceUsMethods(id: number, expected: { secrets: string | null; phone: string | null }, next: { secrets: string | null; phone: string | null }): Promise<boolean>;
+  replaceUsMethods(
+    id: number,
+    expected: { secrets: string | null; phone: string | null },
+    next: { secrets: string | null; phone: string | null },
+  ): Promise<boolean>;
   /**
    * TOTP replay protection: records `step` as the user's last accepted time step of `counter` only when it is
    * later than the stored one (one statement). false = this step (or a later one) was already used. Each

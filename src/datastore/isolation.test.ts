@@ -8,7 +8,8 @@ import { openDatabase } from "./open.js";
 
 /** Whether the schema (postgres) or database (mysql) named in `url` still exists, asked through `baseUrl`. */
 async function serverObjectExists(dialect: "postgres" | "mysql", baseUrl: string, url: string): Promise<boolean> {
-  const name = dialect === "postgres" ? (new URL(url).searchParams.get("schema") ?? "") : new URL(url).pathname.slice(1);
+  const name =
+    dialect === "postgres" ? (new URL(url).searchParams.get("schema") ?? "") : new URL(url).pathname.slice(1);
   const { db } = await openDatabase(baseUrl);
   try {
     const query =

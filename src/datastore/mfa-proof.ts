@@ -7,7 +7,10 @@ import type { MfaProof, SessionRecord } from "./contracts.js";
  */
 const KINDS = ["second-factor", "multi-factor-sign-in"] as const;
 
-export function mfaProofFromColumns(kind: string | null | undefined, method: string | null | undefined): MfaProof | null {
+export function mfaProofFromColumns(
+  kind: string | null | undefined,
+  method: string | null | undefined,
+): MfaProof | null {
   if (!method || !(KINDS as readonly string[]).includes(kind ?? "")) return null;
   return { kind: kind as MfaProof["kind"], method };
 }

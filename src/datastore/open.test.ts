@@ -19,7 +19,10 @@ describe("parseDatabaseUrl", () => {
     [":memory:", { dialect: "sqlite", path: ":memory:" }],
     ["data/app.db", { dialect: "sqlite", path: "data/app.db" }],
     ["/var/lib/app.sqlite", { dialect: "sqlite", path: "/var/lib/app.sqlite" }],
-    ["postgres://u:p@h:5432/db", { dialect: "postgres", connectionString: "postgres://u:p@h:5432/db", schema: undefined }],
+    [
+      "postgres://u:p@h:5432/db",
+      { dialect: "postgres", connectionString: "postgres://u:p@h:5432/db", schema: undefined },
+    ],
     [
       "postgresql://u:p@h/db?schema=tenant_1&sslmode=disable",
       { dialect: "postgres", connectionString: "postgresql://u:p@h/db?sslmode=disable", schema: "tenant_1" },

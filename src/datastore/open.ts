@@ -35,7 +35,8 @@ export function parseDatabaseUrl(url: string): ParsedDatabaseUrl {
   if (/^postgres(ql)?:\/\//i.test(u)) {
     const parsed = new URL(u);
     const schema = parsed.searchParams.get("schema") ?? undefined;
-    if (schema !== undefined && !SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name in DATABASE_URL: ${schema}`);
+    if (schema !== undefined && !SCHEMA_NAME.test(schema))
+      throw new Error(`invalid schema name in DATABASE_URL: ${schema}`);
     parsed.searchParams.delete("schema");
     return { dialect: "postgres", connectionString: parsed.toString(), schema };
   }
@@ -77,7 +78,9 @@ export async function openDatabase(url: string, options: OpenDatastoreOptions = 
   let db: Kysely<Database>;
   let schema: string | undefined;
   if (target.dialect === "sqlite") {
-    db = new Kysely<Database>({ dialect: sqliteDialect({ path: target.path, busyTimeoutMs: options.busyTimeoutMs ?? 5000 }) });
+    db = new Kysely<Database>({
+      dialect: sqliteDialect({ path: target.path, busyTimeoutMs: options.busyTimeoutMs ?? 5000 }),
+    });
   } else if (target.dialect === "postgres") {
     schema = target.schema;
     db = new Kysely<Database>({
@@ -102,7 +105,8 @@ export async function openDatabase(url: string, options: OpenDatastoreOptions = 
 
 /** Which database a URL names, for messages: dialect, host:port and database name (or SQLite path), no credentials. */
 function describeTarget(target: ParsedDatabaseUrl): string {
-  if (target.dialect === "sqlite") return target.path === ":memory:" ? "in-memory SQLite" : `SQLite file ${target.path}`;
+  if (target.dialect === "sqlite")
+    return target.path === ":memory:" ? "in-memory SQLite" : `SQLite file ${target.path}`;
   const url = new URL(target.dialect === "postgres" ? target.connectionString : target.uri);
   const name = decodeURIComponent(url.pathname.replace(/^\//, "")) || "(default database)";
   const host = `${url.hostname || "localhost"}${url.port ? `:${url.port}` : ""}`;
@@ -118,9 +122,13 @@ function errorText(err: unknown): string {
 /** Opens the Kysely datastore for a DATABASE_URL; see the module comment for accepted forms. */
 export async function openDatastore(url: string, options: OpenDatastoreOptions = {}): Promise<Datastore> {
   const target = parseDatabaseUrl(url);
-  const newFile = target.dialect === "sqlite" && target.path !== ":memory:" && !existsSync(target.path) ? target.path : null;
+  const newFile =
+    target.dialect === "sqlite" && target.path !== ":memory:" && !existsSync(target.path) ? target.path : null;
   const opened = await openDatabase(url, options);
-  const datastore = new KyselyDatastore(opened.db, opened.dialect, { preparedSql: opened.preparedSql, schema: opened.schema });
+  const datastore = new KyselyDatastore(opened.db, opened.dialect, {
+    preparedSql: opened.preparedSql,
+    schema: opened.schema,
+  });
   if (newFile) removeIfLeftEmpty(datastore, opened.db, newFile);
   if (options.migrate) {
     try {
@@ -140,8 +148,11 @@ export async function openDatastore(url: string, options: OpenDatastoreOptions =
 function removeIfLeftEmpty(datastore: KyselyDatastore, db: Kysely<Database>, path: string): void {
   const close = datastore.close.bind(datastore);
   datastore.close = async () => {
-    const { rows } = await sql<{ n: number }>`select count(*) as n from sqlite_master`.execute(db).catch(() => ({ rows: [{ n: 1 }] }));
+    const { rows } = await sql<{ n: number }>`select count(*) as n from sqlite_master`
+      .execute(db)
+      .catch(() => ({ rows: [{ n: 1 }] }));
     await close();
-    if (Number(rows[0]?.n) === 0) for (const suffix of ["", "-wal", "-shm", "-journal"]) rmSync(path + suffix, { force: true });
+    if (Number(rows[0]?.n) === 0)
+      for (const suffix of ["", "-wal", "-shm", "-journal"]) rmSync(path + suffix, { force: true });
   };
 }

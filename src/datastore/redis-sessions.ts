@@ -76,7 +76,12 @@ export class RedisSessionStore implements SessionStore {
     const { Redis: Client } = require("ioredis") as typeof import("ioredis");
     // Bounded waits: a Redis that is down fails a command after two reconnect attempts, one that hangs after
     // commandTimeout; the request then gets a 503 instead of waiting forever.
-    const client = new Client(url, { lazyConnect: false, maxRetriesPerRequest: 2, connectTimeout: 2000, commandTimeout: options.commandTimeoutMs ?? 2000 });
+    const client = new Client(url, {
+      lazyConnect: false,
+      maxRetriesPerRequest: 2,
+      connectTimeout: 2000,
+      commandTimeout: options.commandTimeoutMs ?? 2000,
+    });
     // Connection errors also reach the failing commands; without a listener ioredis prints each one.
     client.on("error", () => undefined);
     return new RedisSessionStore(client, options);
@@ -205,7 +210,8 @@ export class RedisSessionStore implements SessionStore {
     return this.guard(async () => {
       const fields: [string, string][] = [];
       if (patch.authenticatedAt !== undefined) fields.push(["aa", String(patch.authenticatedAt.getTime())]);
-      if (patch.graceExpiresAt !== undefined) fields.push(["ge", patch.graceExpiresAt ? String(patch.graceExpiresAt.getTime()) : ""]);
+      if (patch.graceExpiresAt !== undefined)
+        fields.push(["ge", patch.graceExpiresAt ? String(patch.graceExpiresAt.getTime()) : ""]);
       if (patch.rotatePending !== undefined) {
         fields.push(["rp", patch.rotatePending ? "1" : ""]);
         const current = await this.findById(id);
@@ -231,7 +237,9 @@ export class RedisSessionStore implements SessionStore {
       const live = new Set(out.map((s) => s.id));
       const stale = ids.filter((id) => !live.has(id));
       if (stale.length) await this.redis.srem(this.key("u", userId), ...stale);
-      return out.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      return out.sort(
+        (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+      );
     });
   }
 
@@ -275,6 +283,12 @@ export class RedisSessionStore implements SessionStore {
 }
 
 /** The typed state of a stored session, completed from `d` written by an older Rampart. */
-function typedState(f: FixedFields, fields: Record<string, string>): Pick<SessionRecord, "mfaProof" | "rotatePending" | "rememberId"> {
-  return withLegacyState({ mfaProof: mfaProofFromTag(f.mfa ?? null), rotatePending: fields.rp === "1", rememberId: f.rememberId ?? null }, fields.d);
+function typedState(
+  f: FixedFields,
+  fields: Record<string, string>,
+): Pick<SessionRecord, "mfaProof" | "rotatePending" | "rememberId"> {
+  return withLegacyState(
+    { mfaProof: mfaProofFromTag(f.mfa ?? null), rotatePending: fields.rp === "1", rememberId: f.rememberId ?? null },
+    fields.d,
+  );
 }

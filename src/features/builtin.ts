@@ -44,10 +44,18 @@ export interface BuiltinFeature {
 const always = () => true;
 
 export const builtinFeatures: readonly BuiltinFeature[] = [
-  { name: "login",
-    messages: loginMessages, enabled: always, load: async () => (await import("./login/index.js")).loginFeature },
-  { name: "sessions",
-    messages: sessionsMessages, enabled: always, load: async () => (await import("./sessions/index.js")).sessionsFeature },
+  {
+    name: "login",
+    messages: loginMessages,
+    enabled: always,
+    load: async () => (await import("./login/index.js")).loginFeature,
+  },
+  {
+    name: "sessions",
+    messages: sessionsMessages,
+    enabled: always,
+    load: async () => (await import("./sessions/index.js")).sessionsFeature,
+  },
   {
     name: "registration",
     messages: registrationMessages,
@@ -87,11 +95,18 @@ export const builtinFeatures: readonly BuiltinFeature[] = [
     name: "username",
     messages: usernameMessages,
     config: usernameFeaturesSlice,
-    enabled: (c) => c.username.enable && (sliceOf(c, usernameFeaturesSlice).changeUsername || sliceOf(c, usernameFeaturesSlice).recovery),
+    enabled: (c) =>
+      c.username.enable &&
+      (sliceOf(c, usernameFeaturesSlice).changeUsername || sliceOf(c, usernameFeaturesSlice).recovery),
     load: async () => (await import("./username/index.js")).usernameFeature,
   },
-  { name: "profile",
-    messages: profileMessages, config: profileSlice, enabled: always, load: async () => (await import("./profile/index.js")).profileFeature },
+  {
+    name: "profile",
+    messages: profileMessages,
+    config: profileSlice,
+    enabled: always,
+    load: async () => (await import("./profile/index.js")).profileFeature,
+  },
   // Last: its check asks for a second factor only after every other check (active, confirmed…) has passed.
   {
     name: "unified-signin",
@@ -115,9 +130,9 @@ export function loadAllBuiltinFeatures(): Promise<Feature[]> {
 }
 
 /** The texts of every message key of Rampart and its built-in features (override any with config `messages`). */
-export const defaultMessages = Object.freeze(Object.assign({}, coreMessages, ...builtinFeatures.map((f) => f.messages))) as Readonly<
-  Record<MessageKey, string>
->;
+export const defaultMessages = Object.freeze(
+  Object.assign({}, coreMessages, ...builtinFeatures.map((f) => f.messages)),
+) as Readonly<Record<MessageKey, string>>;
 
 /** A feature as composition first sees it: loaded (an app's) or still to load when enabled (a built-in one). */
 export type Declared = Feature | BuiltinFeature;

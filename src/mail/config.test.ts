@@ -39,14 +39,20 @@ describe("mail config slice", () => {
 
   it("SECURITY_EMAIL_SENDER wins over MAIL_DEFAULT_SENDER", () => {
     const mail = sliceOf(
-      resolveConfig({ secretKey: SECRET, mail: { sender: "App <auth@example.com>", defaultSender: "x@example.com" } }, [], [mailSlice]),
+      resolveConfig(
+        { secretKey: SECRET, mail: { sender: "App <auth@example.com>", defaultSender: "x@example.com" } },
+        [],
+        [mailSlice],
+      ),
       mailSlice,
     );
     assert.equal(mailSender(mail), "App <auth@example.com>");
   });
 
   it("refuses useTls together with useSsl, naming the key", () => {
-    const keys = keysOf(() => resolveConfig({ secretKey: SECRET, mail: { useTls: true, useSsl: true } }, [], [mailSlice]));
+    const keys = keysOf(() =>
+      resolveConfig({ secretKey: SECRET, mail: { useTls: true, useSsl: true } }, [], [mailSlice]),
+    );
     assert.match(keys, /MAIL_USE_TLS \(mail\.useTls\)/);
     assert.match(keys, /MAIL_USE_SSL/);
   });
@@ -61,7 +67,9 @@ describe("mail config slice", () => {
   });
 
   it("refuses an smtp transport without a server and a password without a username", () => {
-    const keys = keysOf(() => resolveConfig({ secretKey: SECRET, mail: { transport: "smtp", password: "p" } }, [], [mailSlice]));
+    const keys = keysOf(() =>
+      resolveConfig({ secretKey: SECRET, mail: { transport: "smtp", password: "p" } }, [], [mailSlice]),
+    );
     assert.match(keys, /MAIL_SERVER \(mail\.server\)/);
     assert.match(keys, /MAIL_USERNAME \(mail\.username\)/);
   });

@@ -1,11 +1,6 @@
 /** Rampart mail: config slice, transports and the template-rendering mailer. */
 export { mailSlice, mailSender, bareAddress, type MailConfig } from "./config.js";
-export {
-  smtpTransport,
-  consoleTransport,
-  suppressedTransport,
-  type SmtpTransportConfig,
-} from "./transports.js";
+export { smtpTransport, consoleTransport, suppressedTransport, type SmtpTransportConfig } from "./transports.js";
 export {
   createMailer,
   mailerFromConfig,

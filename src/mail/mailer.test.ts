@@ -5,7 +5,15 @@ import { resolveConfig, sliceOf } from "../core/config/index.js";
 import type { Logger } from "../core/runtime.js";
 import { html } from "../pages/kit.js";
 import { linksIn, startSmtpSink, type SmtpSink } from "../../test/helpers/smtp-sink.js";
-import { createMailer, mailerFromConfig, mailSlice, MailSendError, type MailConfig, type MailMessage, type MailTemplate } from "./index.js";
+import {
+  createMailer,
+  mailerFromConfig,
+  mailSlice,
+  MailSendError,
+  type MailConfig,
+  type MailMessage,
+  type MailTemplate,
+} from "./index.js";
 
 function captureLogger(): { logger: Logger; lines: { level: string; message: string }[] } {
   const lines: { level: string; message: string }[] = [];
@@ -78,7 +86,15 @@ describe("mailer over SMTP", () => {
 
   it("refuses header-injection recipients before any delivery", async () => {
     const mailer = smtpMailer();
-    for (const to of ["victim@x\r\nBcc: e@evil", "a@x, b@evil", "<a@x>", "a@x;b@evil", "a@x\nb@evil", "", "Name <a@x>"]) {
+    for (const to of [
+      "victim@x\r\nBcc: e@evil",
+      "a@x, b@evil",
+      "<a@x>",
+      "a@x;b@evil",
+      "a@x\nb@evil",
+      "",
+      "Name <a@x>",
+    ]) {
       await assert.rejects(mailer.send("welcome", to, CONTEXT), MailSendError, JSON.stringify(to));
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -96,16 +112,25 @@ describe("mailer over SMTP", () => {
   it("rejects with MailSendError when the server refuses (5xx at RCPT, 4xx at DATA)", async () => {
     const mailer = smtpMailer();
     sink.failNext(1, 550);
-    await assert.rejects(mailer.send("welcome", "dave@example.com", CONTEXT), (e: unknown) => e instanceof MailSendError && /550/.test(e.message));
+    await assert.rejects(
+      mailer.send("welcome", "dave@example.com", CONTEXT),
+      (e: unknown) => e instanceof MailSendError && /550/.test(e.message),
+    );
     sink.failNext(1, 451, "data");
-    await assert.rejects(mailer.send("welcome", "dave@example.com", CONTEXT), (e: unknown) => e instanceof MailSendError && /451/.test(e.message));
+    await assert.rejects(
+      mailer.send("welcome", "dave@example.com", CONTEXT),
+      (e: unknown) => e instanceof MailSendError && /451/.test(e.message),
+    );
     assert.equal(sink.messages.length, 0);
     await mailer.send("welcome", "dave@example.com", CONTEXT);
     assert.equal((await sink.waitFor(() => true)).to, "dave@example.com");
   });
 
   it("useTls (STARTTLS required) refuses a server that does not offer STARTTLS", async () => {
-    await assert.rejects(smtpMailer({ useTls: true }).send("welcome", "tls@example.com", CONTEXT), (e: unknown) => e instanceof MailSendError && /STARTTLS/.test(e.message));
+    await assert.rejects(
+      smtpMailer({ useTls: true }).send("welcome", "tls@example.com", CONTEXT),
+      (e: unknown) => e instanceof MailSendError && /STARTTLS/.test(e.message),
+    );
     assert.equal(sink.messages.length, 0);
   });
 
@@ -117,11 +142,18 @@ describe("mailer over SMTP", () => {
         mailConfig({ server: "127.0.0.1", port: authSink.port, username: "mailer", password, timeoutMs: 2000 }),
         { appName: "TestApp", templates, logger: captureLogger().logger },
       );
-      const error = await mailer.send("welcome", "erin@example.com", CONTEXT).then(() => null, (e: unknown) => e);
+      const error = await mailer.send("welcome", "erin@example.com", CONTEXT).then(
+        () => null,
+        (e: unknown) => e,
+      );
       assert.ok(error instanceof MailSendError);
       const seen = error.message + JSON.stringify(error.cause);
       assert.match(error.message, /535|Invalid login/);
-      for (const form of [password, Buffer.from(password).toString("base64"), Buffer.from(`\0mailer\0${password}`).toString("base64")]) {
+      for (const form of [
+        password,
+        Buffer.from(password).toString("base64"),
+        Buffer.from(`\0mailer\0${password}`).toString("base64"),
+      ]) {
         assert.ok(!seen.includes(form), `error leaks ${form}`);
       }
       assert.equal(authSink.messages.length, 0);
@@ -195,7 +227,15 @@ describe("mailer templates and transports", () => {
 
   it("refuses a partial override of a template that does not exist", () => {
     assert.throws(
-      () => createMailer({ transport: spyTransport().transport, from: "a@example.com", appName: "A", templates, overrides: { nope: { subject: "x" } }, logger }),
+      () =>
+        createMailer({
+          transport: spyTransport().transport,
+          from: "a@example.com",
+          appName: "A",
+          templates,
+          overrides: { nope: { subject: "x" } },
+          logger,
+        }),
       TypeError,
     );
   });
@@ -228,7 +268,10 @@ describe("mailer templates and transports", () => {
   it("outside development, no server means nothing is sent (tokens never reach the logs), with a warning", async () => {
     const { logger: log, lines } = captureLogger();
     const mailer = mailerFromConfig(mailConfig({}), { appName: "TestApp", templates, logger: log });
-    assert.ok(lines.some((l) => l.level === "warn" && /MAIL_SERVER is not set/.test(l.message)), "warned");
+    assert.ok(
+      lines.some((l) => l.level === "warn" && /MAIL_SERVER is not set/.test(l.message)),
+      "warned",
+    );
     await mailer.send("welcome", "ken@example.com", CONTEXT);
     assert.ok(!lines.some((l) => l.message.includes(LINK)), "the link was not logged");
   });
@@ -248,6 +291,9 @@ describe("mailer templates and transports", () => {
   it("wraps a failing custom transport's error in MailSendError", async () => {
     const transport = { send: async () => Promise.reject(new Error("boom")) };
     const mailer = createMailer({ transport, from: "a@example.com", appName: "A", templates, logger });
-    await assert.rejects(mailer.send("welcome", "leo@example.com", CONTEXT), (e: unknown) => e instanceof MailSendError && /welcome/.test(e.message));
+    await assert.rejects(
+      mailer.send("welcome", "leo@example.com", CONTEXT),
+      (e: unknown) => e instanceof MailSendError && /welcome/.test(e.message),
+    );
   });
 });

@@ -31,7 +31,10 @@ export function isSingleRecipient(to: unknown): to is string {
 
 /** Subjects are one header line: CR/LF (and other line breaks) become spaces. */
 export function flattenSubject(subject: string): string {
-  return subject.replace(/[\r\n\u2028\u2029\u0085]+/g, " ").replace(/[\0-\x08\x0b\x0c\x0e-\x1f\x7f]/g, "").trim();
+  return subject
+    .replace(/[\r\n\u2028\u2029\u0085]+/g, " ")
+    .replace(/[\0-\x08\x0b\x0c\x0e-\x1f\x7f]/g, "")
+    .trim();
 }
 
 function mergeTemplates(
@@ -45,7 +48,9 @@ function mergeTemplates(
     const text = override.text ?? base?.text;
     const html = override.html ?? base?.html;
     if (subject === undefined || !text || !html) {
-      throw new TypeError(`mail override "${name}": no template of that name exists, so subject, text and html are all required`);
+      throw new TypeError(
+        `mail override "${name}": no template of that name exists, so subject, text and html are all required`,
+      );
     }
     merged.set(name, { subject, text, html });
   }

@@ -47,10 +47,14 @@ table{border-collapse:collapse;width:100%}td,th{padding:.4rem;border-bottom:1px 
 .inline{display:inline}nav{margin-top:2rem;font-size:.9rem}`;
 
 export function layout(title: string, body: SafeHtml, options: { flashes?: Flash[]; appName?: string } = {}): string {
-  const flashes = (options.flashes ?? []).map((f) => html`<div class="flash ${f.category}" role="status">${f.message}</div>`);
-  return `<!doctype html>\n${html`<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+  const flashes = (options.flashes ?? []).map(
+    (f) => html`<div class="flash ${f.category}" role="status">${f.message}</div>`,
+  );
+  return `<!doctype html>\n${
+    html`<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · ${options.appName ?? "Rampart"}</title><style>${new SafeHtml(STYLE)}</style></head>
-<body><main><h1>${title}</h1>${flashes}${body}</main></body></html>`.value}`;
+<body><main><h1>${title}</h1>${flashes}${body}</main></body></html>`.value
+  }`;
 }
 
 export interface FieldSpec {
@@ -73,14 +77,16 @@ export function field(spec: FieldSpec): SafeHtml {
   const type = spec.type ?? "text";
   const id = spec.id ?? spec.name;
   const errorsId = `${id}-errors`;
-  const errors = spec.errors?.length ? html`<ul class="errors" id="${errorsId}">${spec.errors.map((e) => html`<li>${e}</li>`)}</ul>` : "";
+  const errors = spec.errors?.length
+    ? html`<ul class="errors" id="${errorsId}">${spec.errors.map((e) => html`<li>${e}</li>`)}</ul>`
+    : "";
   const described = spec.errors?.length ? html` aria-describedby="${errorsId}" aria-invalid="true"` : "";
   if (type === "hidden") return html`<input type="hidden" name="${spec.name}" value="${spec.value ?? ""}">`;
   if (type === "checkbox") {
     return html`<label><input type="checkbox" name="${spec.name}" value="true"${spec.value === "true" ? new SafeHtml(" checked") : ""}${described}> ${spec.label}</label>${errors}`;
   }
   const numeric = type === "text" && spec.autocomplete === "one-time-code" ? new SafeHtml(' inputmode="numeric"') : "";
-  return html`<label for="${id}">${spec.label}</label><input id="${id}" type="${type}" name="${spec.name}" value="${type === "password" ? "" : spec.value ?? ""}"${spec.autocomplete ? html` autocomplete="${spec.autocomplete}"` : ""}${numeric}${spec.required ? new SafeHtml(" required") : ""}${described}>${errors}`;
+  return html`<label for="${id}">${spec.label}</label><input id="${id}" type="${type}" name="${spec.name}" value="${type === "password" ? "" : (spec.value ?? "")}"${spec.autocomplete ? html` autocomplete="${spec.autocomplete}"` : ""}${numeric}${spec.required ? new SafeHtml(" required") : ""}${described}>${errors}`;
 }
 
 export function form(options: {

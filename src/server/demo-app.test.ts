@@ -32,8 +32,15 @@ describe("demo app protected routes", () => {
     c.jar.delete("__Host-rampart_session");
     const r = await c.get("/api/protected", { acceptJson: true });
     assert.equal(r.status, 200);
-    assert.ok(r.setCookies.some((s) => s.startsWith("__Host-rampart_session=") && !s.startsWith("__Host-rampart_session=;")), r.setCookies.join(" | "));
+    assert.ok(
+      r.setCookies.some((s) => s.startsWith("__Host-rampart_session=") && !s.startsWith("__Host-rampart_session=;")),
+      r.setCookies.join(" | "),
+    );
     assert.equal(r.headers.get("content-type"), "application/json");
-    assert.equal((await c.get("/api/protected", { acceptJson: true })).status, 200, "the restored session cookie works");
+    assert.equal(
+      (await c.get("/api/protected", { acceptJson: true })).status,
+      200,
+      "the restored session cookie works",
+    );
   });
 });

@@ -23,7 +23,10 @@ export function demoApp(rampart: Rampart): (request: Request) => Promise<Respons
       const headers: HeadersInit = outcome.setCookies.length
         ? [...Object.entries(base), ...outcome.setCookies.map((c): [string, string] => ["set-cookie", c])]
         : base;
-      const body = { meta: { code: 200 }, response: { message: `Hello ${outcome.user.email}`, via: outcome.mechanism, roles: outcome.roles } };
+      const body = {
+        meta: { code: 200 },
+        response: { message: `Hello ${outcome.user.email}`, via: outcome.mechanism, roles: outcome.roles },
+      };
       return new Response(JSON.stringify(body), { status: 200, headers });
     }
     if (pathname === "/" && request.method === "GET") return homePage(rampart, isHttps(rampart, request));
@@ -51,6 +54,11 @@ function homePage(rampart: Rampart, https: boolean): Response {
 <li><a href="/api/protected">/api/protected</a> (any signed-in user)</li><li><a href="/api/admin">/api/admin</a> (role admin)</li>
 <li><a href="${p}/logout">Sign out</a></li></ul></body></html>`;
   return new Response(body, {
-    headers: { "content-type": "text/html; charset=utf-8", ...baselineHeaders(https), "content-security-policy": "default-src 'self'; frame-ancestors 'none'", "x-frame-options": "DENY" },
+    headers: {
+      "content-type": "text/html; charset=utf-8",
+      ...baselineHeaders(https),
+      "content-security-policy": "default-src 'self'; frame-ancestors 'none'",
+      "x-frame-options": "DENY",
+    },
   });
 }

@@ -80,7 +80,9 @@ function resolveSecret(env: Env, url: string, development: boolean, warn: (text:
   warn(
     banner([
       "DEVELOPMENT MODE: SECRET_KEY is not set.",
-      created ? `Generated a SECRET_KEY and saved it to ${path} (mode 0600);` : `Using the SECRET_KEY saved in ${path};`,
+      created
+        ? `Generated a SECRET_KEY and saved it to ${path} (mode 0600);`
+        : `Using the SECRET_KEY saved in ${path};`,
       "it is reused on every start against this database.",
       "NEVER run production like this: set SECRET_KEY (generate one: rampart secrets generate).",
     ]),
@@ -88,11 +90,20 @@ function resolveSecret(env: Env, url: string, development: boolean, warn: (text:
   return secret;
 }
 
-function listen(fetch: Parameters<typeof serve>[0]["fetch"], port: number, host: string): Promise<{ server: ServerType; info: AddressInfo }> {
+function listen(
+  fetch: Parameters<typeof serve>[0]["fetch"],
+  port: number,
+  host: string,
+): Promise<{ server: ServerType; info: AddressInfo }> {
   return new Promise((resolve, reject) => {
     let server: ServerType | undefined;
     const onError = (err: NodeJS.ErrnoException) => {
-      const why = err.code === "EADDRINUSE" ? "the address is already in use" : err.code === "EACCES" ? "permission denied" : err.message;
+      const why =
+        err.code === "EADDRINUSE"
+          ? "the address is already in use"
+          : err.code === "EACCES"
+            ? "permission denied"
+            : err.message;
       reject(new CliError(`cannot listen on ${displayUrl(host, port)}: ${why}`, EXIT_UNEXPECTED));
     };
     server = serve({ fetch, port, hostname: host }, (info) => {
@@ -110,7 +121,8 @@ export async function startStandaloneServer(options: StandaloneOptions): Promise
   const logger: Logger = {
     info: (m) => out(`[rampart] ${m}`),
     warn: (m) => err(`[rampart] ${m}`),
-    error: (m, e) => err(`[rampart] ${m}${e instanceof Error ? `: ${e.stack ?? e.message}` : e !== undefined ? ` ${String(e)}` : ""}`),
+    error: (m, e) =>
+      err(`[rampart] ${m}${e instanceof Error ? `: ${e.stack ?? e.message}` : e !== undefined ? ` ${String(e)}` : ""}`),
   };
   const development = isDevelopment(env);
   const url = databaseUrl(env);
@@ -130,7 +142,8 @@ export async function startStandaloneServer(options: StandaloneOptions): Promise
       secretKey,
       migrations: development && parsed.dialect === "sqlite" ? "auto" : "check",
       logger,
-      onMigrated: (applied) => out(`[rampart] Development mode: applied migration(s) ${applied.join(", ")} to the SQLite database.`),
+      onMigrated: (applied) =>
+        out(`[rampart] Development mode: applied migration(s) ${applied.join(", ")} to the SQLite database.`),
       ...(sessionStore ? { sessionStore } : {}),
     });
   } catch (e) {
@@ -167,7 +180,9 @@ export async function startStandaloneServer(options: StandaloneOptions): Promise
   }
 
   const where = sqliteFile(parsed);
-  out(`[rampart] Database: ${where ? `SQLite file ${where}` : redactUrl(url)}${development ? " (development mode)" : ""}`);
+  out(
+    `[rampart] Database: ${where ? `SQLite file ${where}` : redactUrl(url)}${development ? " (development mode)" : ""}`,
+  );
   if (!hasUsers) {
     out(
       [

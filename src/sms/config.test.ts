@@ -80,18 +80,26 @@ describe("sms config slice", () => {
   });
 
   it("accepts camelCase credentials in TypeScript config", () => {
-    const sms = resolve({ sms: { service: "twilio", serviceConfig: { accountSid: "AC1", authToken: "t", phoneNumber: "+1500" } } });
+    const sms = resolve({
+      sms: { service: "twilio", serviceConfig: { accountSid: "AC1", authToken: "t", phoneNumber: "+1500" } },
+    });
     assert.equal(sms.serviceConfig.authToken, "t");
   });
 
   it("twilio needs all three credentials, naming the missing ones", () => {
     const keys = issuesOf({ sms: { service: "twilio", serviceConfig: { ACCOUNT_SID: "AC1" } } });
-    assert.match(keys, /SECURITY_SMS_SERVICE_CONFIG \(sms\.serviceConfig\): the Twilio SMS service needs AUTH_TOKEN, PHONE_NUMBER/);
+    assert.match(
+      keys,
+      /SECURITY_SMS_SERVICE_CONFIG \(sms\.serviceConfig\): the Twilio SMS service needs AUTH_TOKEN, PHONE_NUMBER/,
+    );
     assert.match(issuesOf({ sms: { service: "twilio" } }), /ACCOUNT_SID, AUTH_TOKEN, PHONE_NUMBER/);
   });
 
   it("console only in development", () => {
-    assert.match(issuesOf({ sms: { service: "console" } }), /SECURITY_SMS_SERVICE \(sms\.service\): "console".*development/);
+    assert.match(
+      issuesOf({ sms: { service: "console" } }),
+      /SECURITY_SMS_SERVICE \(sms\.service\): "console".*development/,
+    );
     assert.equal(resolve({ development: true, sms: { service: "Console" } }).service, "console");
   });
 
@@ -103,7 +111,10 @@ describe("sms config slice", () => {
   });
 
   it("refuses a plain-http Twilio URL except on loopback, and a bad timeout", () => {
-    assert.match(issuesOf({ sms: { twilioBaseUrl: "http://api.twilio.com" } }), /RAMPART_SMS_TWILIO_BASE_URL \(sms\.twilioBaseUrl\): must use https/);
+    assert.match(
+      issuesOf({ sms: { twilioBaseUrl: "http://api.twilio.com" } }),
+      /RAMPART_SMS_TWILIO_BASE_URL \(sms\.twilioBaseUrl\): must use https/,
+    );
     assert.equal(resolve({ sms: { twilioBaseUrl: "http://localhost:9000" } }).twilioBaseUrl, "http://localhost:9000");
     assert.match(issuesOf({ sms: { twilioBaseUrl: "ftp://x" } }), /sms\.twilioBaseUrl/);
     assert.match(issuesOf({ sms: { timeoutMs: 0 } }), /RAMPART_SMS_TIMEOUT_MS/);

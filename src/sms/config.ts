@@ -12,7 +12,11 @@ import { defineSlice } from "../core/config/slice.js";
  * `phoneNumber`). FS's upper-case names are accepted there too.
  */
 
-const FS_KEYS: Record<string, string> = { ACCOUNT_SID: "accountSid", AUTH_TOKEN: "authToken", PHONE_NUMBER: "phoneNumber" };
+const FS_KEYS: Record<string, string> = {
+  ACCOUNT_SID: "accountSid",
+  AUTH_TOKEN: "authToken",
+  PHONE_NUMBER: "phoneNumber",
+};
 
 function camelKeys(value: unknown): unknown {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
@@ -38,20 +42,47 @@ const serviceConfig = z
 
 const schema = z.strictObject({
   service: key(
-    z.preprocess((v) => (typeof v === "string" ? v.trim().toLowerCase() : v), z.enum(["dummy", "console", "twilio"])).default("dummy"),
+    z
+      .preprocess((v) => (typeof v === "string" ? v.trim().toLowerCase() : v), z.enum(["dummy", "console", "twilio"]))
+      .default("dummy"),
     {
       env: "SECURITY_SMS_SERVICE",
       doc: '"dummy" (drop every message, FS "Dummy"), "twilio" (Twilio REST API) or "console" (log, development only: prints codes); case-insensitive',
     },
   ),
   serviceConfig: key(serviceConfig, { env: "SECURITY_SMS_SERVICE_CONFIG" }),
-  twilioBaseUrl: key(z.url({ protocol: /^https?$/ }).default("https://api.twilio.com"), { env: "RAMPART_SMS_TWILIO_BASE_URL", doc: "Base URL of the Twilio REST API (https; http only for a loopback test server)" }),
-  timeoutMs: key(z.number().int().min(1).default(10_000), { env: "RAMPART_SMS_TIMEOUT_MS", doc: "Time allowed for one SMS request to Twilio (connect, answer and body), in milliseconds" }),
-  phoneRegionDefault: key(z.string().length(2).default("US"), { env: "SECURITY_PHONE_REGION_DEFAULT", doc: "Region (ISO 3166 alpha-2) for phone numbers typed without +country code (FS PHONE_REGION_DEFAULT)." }),
-  setupLimitPerAccount: key(z.number().int().positive().default(5), { env: "RAMPART_SMS_SETUP_LIMIT_PER_ACCOUNT", doc: "Setup texts (two-factor and unified sign-in SMS setup, to a number the user types) one account may cause within setupWindowSeconds; beyond, nothing is sent and the answer does not change (SMS pumping)." }),
-  setupLimitPerNumber: key(z.number().int().positive().default(3), { env: "RAMPART_SMS_SETUP_LIMIT_PER_NUMBER", doc: "Setup texts one phone number may receive within setupWindowSeconds, from all accounts together." }),
-  setupLimitGlobal: key(z.number().int().positive().default(300), { env: "RAMPART_SMS_SETUP_LIMIT_GLOBAL", doc: "Setup texts the whole deployment sends within setupWindowSeconds (caps the SMS bill an abuser can run up)." }),
-  setupWindowSeconds: key(z.number().int().positive().default(60 * 60), { env: "RAMPART_SMS_SETUP_WINDOW", doc: "Window of the three setup-text budgets." }),
+  twilioBaseUrl: key(z.url({ protocol: /^https?$/ }).default("https://api.twilio.com"), {
+    env: "RAMPART_SMS_TWILIO_BASE_URL",
+    doc: "Base URL of the Twilio REST API (https; http only for a loopback test server)",
+  }),
+  timeoutMs: key(z.number().int().min(1).default(10_000), {
+    env: "RAMPART_SMS_TIMEOUT_MS",
+    doc: "Time allowed for one SMS request to Twilio (connect, answer and body), in milliseconds",
+  }),
+  phoneRegionDefault: key(z.string().length(2).default("US"), {
+    env: "SECURITY_PHONE_REGION_DEFAULT",
+    doc: "Region (ISO 3166 alpha-2) for phone numbers typed without +country code (FS PHONE_REGION_DEFAULT).",
+  }),
+  setupLimitPerAccount: key(z.number().int().positive().default(5), {
+    env: "RAMPART_SMS_SETUP_LIMIT_PER_ACCOUNT",
+    doc: "Setup texts (two-factor and unified sign-in SMS setup, to a number the user types) one account may cause within setupWindowSeconds; beyond, nothing is sent and the answer does not change (SMS pumping).",
+  }),
+  setupLimitPerNumber: key(z.number().int().positive().default(3), {
+    env: "RAMPART_SMS_SETUP_LIMIT_PER_NUMBER",
+    doc: "Setup texts one phone number may receive within setupWindowSeconds, from all accounts together.",
+  }),
+  setupLimitGlobal: key(z.number().int().positive().default(300), {
+    env: "RAMPART_SMS_SETUP_LIMIT_GLOBAL",
+    doc: "Setup texts the whole deployment sends within setupWindowSeconds (caps the SMS bill an abuser can run up).",
+  }),
+  setupWindowSeconds: key(
+    z
+      .number()
+      .int()
+      .positive()
+      .default(60 * 60),
+    { env: "RAMPART_SMS_SETUP_WINDOW", doc: "Window of the three setup-text budgets." },
+  ),
 });
 
 export type SmsConfig = z.output<typeof schema>;
@@ -64,7 +95,10 @@ export const smsSlice = defineSlice({
   validate(value, config): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
     if (value.service === "console" && !config.development) {
-      issues.push({ key: "sms.service", message: '"console" prints one-time codes into the logs: only allowed in development' });
+      issues.push({
+        key: "sms.service",
+        message: '"console" prints one-time codes into the logs: only allowed in development',
+      });
     }
     if (value.service === "twilio") {
       const missing = (

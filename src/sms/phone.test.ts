@@ -4,7 +4,15 @@ import { normalizePhone } from "./index.js";
 
 describe("normalizePhone", () => {
   it("normalizes US numbers typed in any common form to E.164", () => {
-    for (const raw of ["650-555-1212", "(650) 555-1212", "650.555.1212", "6505551212", "+1 650 555 1212", "1-650-555-1212", " +16505551212 "]) {
+    for (const raw of [
+      "650-555-1212",
+      "(650) 555-1212",
+      "650.555.1212",
+      "6505551212",
+      "+1 650 555 1212",
+      "1-650-555-1212",
+      " +16505551212 ",
+    ]) {
       assert.equal(normalizePhone(raw), "+16505551212", raw);
     }
   });
@@ -17,7 +25,17 @@ describe("normalizePhone", () => {
   });
 
   it("returns null for what is not a valid dialable number", () => {
-    for (const raw of ["", "   ", "12", "abc", "+1 200 555 1212", "020 7946 0958", "+16505551212 ext. 5", "+1650555121\n2", "1".repeat(80)]) {
+    for (const raw of [
+      "",
+      "   ",
+      "12",
+      "abc",
+      "+1 200 555 1212",
+      "020 7946 0958",
+      "+16505551212 ext. 5",
+      "+1650555121\n2",
+      "1".repeat(80),
+    ]) {
       assert.equal(normalizePhone(raw), null, JSON.stringify(raw));
     }
     assert.equal(normalizePhone(undefined as unknown as string), null);

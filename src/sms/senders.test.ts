@@ -12,7 +12,12 @@ const TO = "+16505551212";
 
 function memoryLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
-  return { lines, info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`) };
+  return {
+    lines,
+    info: (m) => lines.push(`info ${m}`),
+    warn: (m) => lines.push(`warn ${m}`),
+    error: (m) => lines.push(`error ${m}`),
+  };
 }
 
 async function sendError(promise: Promise<unknown>): Promise<SmsSendError> {
@@ -22,7 +27,8 @@ async function sendError(promise: Promise<unknown>): Promise<SmsSendError> {
     assert.ok(error instanceof SmsSendError, String(error));
     const basic = Buffer.from(`${SID}:${TOKEN}`).toString("base64");
     const everything = `${error.message} ${JSON.stringify(error.cause ?? null)} ${error.stack ?? ""}`;
-    for (const secret of [TOKEN, basic, encodeURIComponent(TOKEN)]) assert.ok(!everything.includes(secret), "the token leaked");
+    for (const secret of [TOKEN, basic, encodeURIComponent(TOKEN)])
+      assert.ok(!everything.includes(secret), "the token leaked");
     return error;
   }
   assert.fail("expected SmsSendError");
@@ -43,7 +49,10 @@ describe("Twilio sender against a loopback gateway", () => {
     const before = gw.requests.length;
     await sender.send(TO, "Your code is 123456 & more = ünïcode");
     const sms = await gw.waitFor((m) => m.body.startsWith("Your code is 123456"));
-    assert.deepEqual({ to: sms.to, from: sms.from, body: sms.body }, { to: TO, from: FROM, body: "Your code is 123456 & more = ünïcode" });
+    assert.deepEqual(
+      { to: sms.to, from: sms.from, body: sms.body },
+      { to: TO, from: FROM, body: "Your code is 123456 & more = ünïcode" },
+    );
     const request = gw.requests[before]!;
     assert.equal(request.method, "POST");
     assert.equal(request.path, `/2010-04-01/Accounts/${SID}/Messages.json`);
@@ -87,7 +96,13 @@ describe("Twilio sender against a loopback gateway", () => {
   it("an unreachable server → SmsSendError", async () => {
     const closed = await startSmsGateway({ accountSid: SID, authToken: TOKEN });
     await closed.close();
-    const sender = twilioSender({ accountSid: SID, authToken: TOKEN, from: FROM, baseUrl: closed.url, timeoutMs: 2000 });
+    const sender = twilioSender({
+      accountSid: SID,
+      authToken: TOKEN,
+      from: FROM,
+      baseUrl: closed.url,
+      timeoutMs: 2000,
+    });
     const error = await sendError(sender.send(TO, "x"));
     assert.match(error.message, /could not reach Twilio/);
   });
@@ -95,7 +110,8 @@ describe("Twilio sender against a loopback gateway", () => {
   it("refuses a recipient that is not E.164 without a request", async () => {
     const sender = twilioSender({ accountSid: SID, authToken: TOKEN, from: FROM, baseUrl: gw.url });
     const count = gw.requests.length;
-    for (const to of ["650-555-1212", "+1 650 555 1212", "", "+16505551212\r\nX: y"]) await sendError(sender.send(to, "x"));
+    for (const to of ["650-555-1212", "+1 650 555 1212", "", "+16505551212\r\nX: y"])
+      await sendError(sender.send(to, "x"));
     assert.equal(gw.requests.length, count);
     assert.throws(() => twilioSender({ accountSid: SID, authToken: "", from: FROM }), TypeError);
   });
@@ -104,7 +120,11 @@ describe("Twilio sender against a loopback gateway", () => {
     const config = resolveConfig(
       {
         secretKey: "x".repeat(40),
-        sms: { service: "Twilio", serviceConfig: { ACCOUNT_SID: SID, AUTH_TOKEN: TOKEN, PHONE_NUMBER: FROM }, twilioBaseUrl: gw.url },
+        sms: {
+          service: "Twilio",
+          serviceConfig: { ACCOUNT_SID: SID, AUTH_TOKEN: TOKEN, PHONE_NUMBER: FROM },
+          twilioBaseUrl: gw.url,
+        },
       } as never,
       [],
       [smsSlice],
@@ -129,7 +149,11 @@ describe("dummy and console senders", () => {
   });
 
   it("smsSenderFromConfig refuses console outside development", () => {
-    const dev = resolveConfig({ secretKey: "x".repeat(40), development: true, sms: { service: "console" } } as never, [], [smsSlice]);
+    const dev = resolveConfig(
+      { secretKey: "x".repeat(40), development: true, sms: { service: "console" } } as never,
+      [],
+      [smsSlice],
+    );
     const slice = sliceOf(dev, smsSlice);
     assert.doesNotThrow(() => smsSenderFromConfig(slice, memoryLogger(), true));
     assert.throws(() => smsSenderFromConfig(slice, memoryLogger(), false), TypeError);

@@ -67,10 +67,14 @@ async function errorDetail(response: Response): Promise<{ code: number | undefin
  */
 export function twilioSender(options: TwilioSenderOptions): SmsSender {
   const { accountSid, authToken, from } = options;
-  if (!accountSid || !authToken || !from) throw new TypeError("twilioSender: accountSid, authToken and from are required");
+  if (!accountSid || !authToken || !from)
+    throw new TypeError("twilioSender: accountSid, authToken and from are required");
   const timeoutMs = options.timeoutMs ?? 10_000;
   const base = new URL(options.baseUrl ?? "https://api.twilio.com");
-  const endpoint = new URL(`${base.pathname.replace(/\/+$/, "")}/2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Messages.json`, base);
+  const endpoint = new URL(
+    `${base.pathname.replace(/\/+$/, "")}/2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Messages.json`,
+    base,
+  );
   const basic = Buffer.from(`${accountSid}:${authToken}`, "utf8").toString("base64");
   const scrub = scrubber(authToken, basic);
   const where = base.origin;
@@ -94,10 +98,13 @@ export function twilioSender(options: TwilioSenderOptions): SmsSender {
       } catch (error) {
         const name = (error as { name?: unknown } | null)?.name;
         if (name === "TimeoutError" || name === "AbortError") {
-          throw new SmsSendError(`Twilio at ${where} did not answer within ${timeoutMs} ms`, { cause: { timeout: true } });
+          throw new SmsSendError(`Twilio at ${where} did not answer within ${timeoutMs} ms`, {
+            cause: { timeout: true },
+          });
         }
         const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
-        const reason = typeof cause?.code === "string" ? cause.code : error instanceof Error ? error.message : String(error);
+        const reason =
+          typeof cause?.code === "string" ? cause.code : error instanceof Error ? error.message : String(error);
         throw new SmsSendError(scrub(`could not reach Twilio at ${where}: ${reason}`));
       }
       if (response.ok) {
@@ -130,9 +137,17 @@ export function smsSenderFromConfig(config: SmsConfig, logger: Logger, developme
     case "twilio": {
       const { accountSid, authToken, phoneNumber } = config.serviceConfig;
       if (accountSid === null || authToken === null || phoneNumber === null) {
-        throw new TypeError("sms: the Twilio service needs ACCOUNT_SID, AUTH_TOKEN and PHONE_NUMBER (SECURITY_SMS_SERVICE_CONFIG)");
+        throw new TypeError(
+          "sms: the Twilio service needs ACCOUNT_SID, AUTH_TOKEN and PHONE_NUMBER (SECURITY_SMS_SERVICE_CONFIG)",
+        );
       }
-      return twilioSender({ accountSid, authToken, from: phoneNumber, baseUrl: config.twilioBaseUrl, timeoutMs: config.timeoutMs });
+      return twilioSender({
+        accountSid,
+        authToken,
+        from: phoneNumber,
+        baseUrl: config.twilioBaseUrl,
+        timeoutMs: config.timeoutMs,
+      });
     }
   }
 }

@@ -10,14 +10,34 @@ function build({ rampart }: TestApp, parsersFirst: boolean): express.Express {
   app.use(rampartRouter(rampart));
   if (!parsersFirst) app.use(...parsers);
   app.get("/health", (_req, res) => void res.type("text/plain").send("ok"));
-  app.get("/api/protected", loginRequired(rampart), (req, res) => void res.json(ok({ email: req.rampart!.user.email, via: req.rampart!.mechanism })));
+  app.get(
+    "/api/protected",
+    loginRequired(rampart),
+    (req, res) => void res.json(ok({ email: req.rampart!.user.email, via: req.rampart!.mechanism })),
+  );
   app.get("/api/me", loginRequired(rampart), (req, res) => void res.json(req.rampart!.user));
-  app.get("/api/admin", rolesRequired(rampart, "admin"), (req, res) => void res.json(ok({ roles: req.rampart!.roles })));
+  app.get(
+    "/api/admin",
+    rolesRequired(rampart, "admin"),
+    (req, res) => void res.json(ok({ roles: req.rampart!.roles })),
+  );
   app.get("/api/fresh", freshRequired(rampart, 60), (_req, res) => void res.json(ok({ fresh: true })));
-  app.post("/api/echo", loginRequired(rampart), (req, res) => void res.json(ok({ email: req.rampart!.user.email, body: req.body })));
+  app.post(
+    "/api/echo",
+    loginRequired(rampart),
+    (req, res) => void res.json(ok({ email: req.rampart!.user.email, body: req.body })),
+  );
   return app;
 }
 
-adapterScenario("express (body parsers after the router)", async (app) => listening(build(app, false).listen(0, "127.0.0.1")), { csrfFieldInBody: true });
+adapterScenario(
+  "express (body parsers after the router)",
+  async (app) => listening(build(app, false).listen(0, "127.0.0.1")),
+  { csrfFieldInBody: true },
+);
 // Here express.json() reads (and refuses) bodies before Rampart sees them: what it does with a huge one is its own.
-adapterScenario("express (express.json() before the router)", async (app) => listening(build(app, true).listen(0, "127.0.0.1")), { csrfFieldInBody: true, closesAfterHugeUnreadBody: false });
+adapterScenario(
+  "express (express.json() before the router)",
+  async (app) => listening(build(app, true).listen(0, "127.0.0.1")),
+  { csrfFieldInBody: true, closesAfterHugeUnreadBody: false },
+);

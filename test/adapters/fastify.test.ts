@@ -8,11 +8,17 @@ adapterScenario(
     const app = Fastify();
     await app.register(rampartPlugin, { rampart });
     app.get("/health", async (_req, reply) => reply.type("text/plain").send("ok"));
-    app.get("/api/protected", { preHandler: loginRequired(rampart) }, async (req) => ok({ email: req.rampart!.user.email, via: req.rampart!.mechanism }));
+    app.get("/api/protected", { preHandler: loginRequired(rampart) }, async (req) =>
+      ok({ email: req.rampart!.user.email, via: req.rampart!.mechanism }),
+    );
     app.get("/api/me", { preHandler: loginRequired(rampart) }, async (req) => req.rampart!.user);
-    app.get("/api/admin", { preHandler: rolesRequired(rampart, "admin") }, async (req) => ok({ roles: req.rampart!.roles }));
+    app.get("/api/admin", { preHandler: rolesRequired(rampart, "admin") }, async (req) =>
+      ok({ roles: req.rampart!.roles }),
+    );
     app.get("/api/fresh", { preHandler: freshRequired(rampart, 60) }, async () => ok({ fresh: true }));
-    app.post("/api/echo", { preHandler: loginRequired(rampart) }, async (req) => ok({ email: req.rampart!.user.email, body: req.body }));
+    app.post("/api/echo", { preHandler: loginRequired(rampart) }, async (req) =>
+      ok({ email: req.rampart!.user.email, body: req.body }),
+    );
     const address = await app.listen({ port: 0, host: "127.0.0.1" });
     return { base: address, close: () => app.close() };
   },

@@ -1,7 +1,13 @@
 import { Hono } from "hono";
 import { serve } from "@hono/node-server";
 import type { Server } from "node:http";
-import { freshRequired, loginRequired, rampartRoutes, rolesRequired, type RampartEnv } from "../../src/adapters/hono.js";
+import {
+  freshRequired,
+  loginRequired,
+  rampartRoutes,
+  rolesRequired,
+  type RampartEnv,
+} from "../../src/adapters/hono.js";
 import { adapterScenario, listening, ok } from "./scenario.js";
 
 adapterScenario(
@@ -10,11 +16,15 @@ adapterScenario(
     const app = new Hono<RampartEnv>();
     app.use(rampartRoutes(rampart));
     app.get("/health", (c) => c.text("ok"));
-    app.get("/api/protected", loginRequired(rampart), (c) => c.json(ok({ email: c.get("rampart").user.email, via: c.get("rampart").mechanism })));
+    app.get("/api/protected", loginRequired(rampart), (c) =>
+      c.json(ok({ email: c.get("rampart").user.email, via: c.get("rampart").mechanism })),
+    );
     app.get("/api/me", loginRequired(rampart), (c) => c.json(c.get("rampart").user));
     app.get("/api/admin", rolesRequired(rampart, "admin"), (c) => c.json(ok({ roles: c.get("rampart").roles })));
     app.get("/api/fresh", freshRequired(rampart, 60), (c) => c.json(ok({ fresh: true })));
-    app.post("/api/echo", loginRequired(rampart), async (c) => c.json(ok({ email: c.get("rampart").user.email, body: await c.req.json() })));
+    app.post("/api/echo", loginRequired(rampart), async (c) =>
+      c.json(ok({ email: c.get("rampart").user.email, body: await c.req.json() })),
+    );
     return listening(serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }) as Server);
   },
   { csrfFieldInBody: true, closesAfterHugeUnreadBody: false },

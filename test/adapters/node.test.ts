@@ -21,11 +21,17 @@ adapterScenario(
     const { guards } = rampart;
     const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void | Promise<void>> = {
       "GET /health": (_req, res) => void res.end("ok"),
-      "GET /api/protected": withGuard(rampart, guards.loginRequired(), (req, res) => json(res, ok({ email: req.rampart.user.email, via: req.rampart.mechanism }))),
+      "GET /api/protected": withGuard(rampart, guards.loginRequired(), (req, res) =>
+        json(res, ok({ email: req.rampart.user.email, via: req.rampart.mechanism })),
+      ),
       "GET /api/me": withGuard(rampart, guards.loginRequired(), (req, res) => json(res, req.rampart.user)),
-      "GET /api/admin": withGuard(rampart, guards.rolesRequired("admin"), (req, res) => json(res, ok({ roles: req.rampart.roles }))),
+      "GET /api/admin": withGuard(rampart, guards.rolesRequired("admin"), (req, res) =>
+        json(res, ok({ roles: req.rampart.roles })),
+      ),
       "GET /api/fresh": withGuard(rampart, guards.freshRequired(60), (_req, res) => json(res, ok({ fresh: true }))),
-      "POST /api/echo": withGuard(rampart, guards.loginRequired(), async (req, res) => json(res, ok({ email: req.rampart.user.email, body: await readJson(req) }))),
+      "POST /api/echo": withGuard(rampart, guards.loginRequired(), async (req, res) =>
+        json(res, ok({ email: req.rampart.user.email, body: await readJson(req) })),
+      ),
     };
     const fallback = (req: IncomingMessage, res: ServerResponse) => {
       const route = routes[`${req.method} ${new URL(req.url ?? "/", "http://x").pathname}`];
@@ -40,11 +46,23 @@ adapterScenario(
 
 it("node: the request URL comes from a well-formed Host and the socket's TLS state", () => {
   const fake = (host: string | undefined, url: string, encrypted = false) =>
-    ({ headers: host === undefined ? {} : { host }, url, socket: { encrypted, localAddress: "127.0.0.1", localPort: 8080 } }) as unknown as IncomingMessage;
+    ({
+      headers: host === undefined ? {} : { host },
+      url,
+      socket: { encrypted, localAddress: "127.0.0.1", localPort: 8080 },
+    }) as unknown as IncomingMessage;
   assert.equal(requestUrl(fake("app.example:3000", "/login?next=%2F")).href, "http://app.example:3000/login?next=%2F");
   assert.equal(requestUrl(fake("app.example", "/login", true)).href, "https://app.example/login");
-  assert.equal(requestUrl(fake("evil.example/x?", "/login")).href, "http://127.0.0.1:8080/login", "a malformed Host is not trusted");
-  assert.equal(requestUrl(fake(undefined, "//evil.example/login")).host, "127.0.0.1:8080", "a path starting with // stays a path");
+  assert.equal(
+    requestUrl(fake("evil.example/x?", "/login")).href,
+    "http://127.0.0.1:8080/login",
+    "a malformed Host is not trusted",
+  );
+  assert.equal(
+    requestUrl(fake(undefined, "//evil.example/login")).host,
+    "127.0.0.1:8080",
+    "a path starting with // stays a path",
+  );
   assert.equal(requestUrl(fake("app.example", "http://other.example/login?x=1")).href, "http://app.example/login?x=1");
 });
 
@@ -54,13 +72,20 @@ it("node: a body the client cuts off ends the body read with an error instead of
   let settle!: (outcome: string) => void;
   const outcome = new Promise<string>((resolve) => (settle = resolve));
   const server = createServer((req) => {
-    toWebRequest(req).text().then(() => settle("resolved"), () => settle("rejected"));
+    toWebRequest(req)
+      .text()
+      .then(
+        () => settle("resolved"),
+        () => settle("rejected"),
+      );
   }).listen(0, "127.0.0.1");
   const started = await listening(server);
   try {
     const { port } = new URL(started.base);
     const socket = connect(Number(port), "127.0.0.1", () => {
-      socket.write("POST /x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"a\":");
+      socket.write(
+        'POST /x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"a":',
+      );
       setTimeout(() => socket.destroy(), 50);
     });
     assert.equal(await outcome, "rejected");

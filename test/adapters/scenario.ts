@@ -38,7 +38,8 @@ export function ok(response: Record<string, unknown>): { meta: { code: number };
 
 /** Waits for a node server to listen on an ephemeral 127.0.0.1 port and returns its base URL and closer. */
 export async function listening(server: Server): Promise<Started> {
-  if (!server.listening) await new Promise<void>((resolve, reject) => server.once("listening", resolve).once("error", reject));
+  if (!server.listening)
+    await new Promise<void>((resolve, reject) => server.once("listening", resolve).once("error", reject));
   const { port } = server.address() as AddressInfo;
   return {
     base: `http://127.0.0.1:${port}`,
@@ -50,7 +51,11 @@ export async function listening(server: Server): Promise<Started> {
   };
 }
 
-export function adapterScenario(name: string, start: (app: TestApp) => Promise<Started>, options: ScenarioOptions): void {
+export function adapterScenario(
+  name: string,
+  start: (app: TestApp) => Promise<Started>,
+  options: ScenarioOptions,
+): void {
   describe(`${name} adapter over real HTTP`, { timeout: 60_000 }, () => {
     let app: TestApp;
     let server: Started;
@@ -99,13 +104,19 @@ export function adapterScenario(name: string, start: (app: TestApp) => Promise<S
       assert.equal(typeof anon, "string");
       const refused = await client.post("/login", { json: { email: EMAIL, password: PASSWORD } });
       assert.equal(refused.status, 400, "login without CSRF is refused");
-      const r = await client.post("/login", { json: { email: EMAIL, password: PASSWORD, remember: true }, headers: { "x-csrf-token": anon } });
+      const r = await client.post("/login", {
+        json: { email: EMAIL, password: PASSWORD, remember: true },
+        headers: { "x-csrf-token": anon },
+      });
       assert.equal(r.status, 200, r.body);
       assert.equal(r.json.response.user.email, EMAIL);
       csrf = r.json.response.csrf_token as string;
       assert.ok(csrf);
       const names = r.setCookies.map((c) => c.split("=")[0]);
-      assert.ok(names.includes("rampart_session") && names.includes("remember_token"), `both cookies arrive: ${names.join(", ")}`);
+      assert.ok(
+        names.includes("rampart_session") && names.includes("remember_token"),
+        `both cookies arrive: ${names.join(", ")}`,
+      );
       assert.ok(client.jar.has("rampart_session") && client.jar.has("remember_token"));
       const sessions = await app.rampart.api.listSessions(user);
       assert.equal(sessions.length, 1);
@@ -139,21 +150,49 @@ export function adapterScenario(name: string, start: (app: TestApp) => Promise<S
         assert.equal(view.id, user.id);
         assert.equal(view.active, true);
         assert.ok(view.confirmedAt, "confirmation time is part of the view");
-        const secrets = [row.password, row.fsUniquifier, row.fsTokenUniquifier, "TFTOTPSECRETVALUE234567ABCDEFGH", "5555550123", "USTOTPSECRETVALUE234567ABCDEF", "5555550177", "RECOVERYCODEONE1", "WEBAUTHNHANDLEVALUE"];
+        const secrets = [
+          row.password,
+          row.fsUniquifier,
+          row.fsTokenUniquifier,
+          "TFTOTPSECRETVALUE234567ABCDEFGH",
+          "5555550123",
+          "USTOTPSECRETVALUE234567ABCDEF",
+          "5555550177",
+          "RECOVERYCODEONE1",
+          "WEBAUTHNHANDLEVALUE",
+        ];
         for (const secret of secrets) {
           assert.ok(secret, "the row has the value");
           assert.ok(!r.body.includes(secret!), `the answer leaks ${secret}: ${r.body}`);
         }
-        for (const key of ["password", "fsUniquifier", "fsTokenUniquifier", "tfTotpSecret", "usTotpSecrets", "mfRecoveryCodes", "tfPhoneNumber", "usPhoneNumber"]) {
+        for (const key of [
+          "password",
+          "fsUniquifier",
+          "fsTokenUniquifier",
+          "tfTotpSecret",
+          "usTotpSecrets",
+          "mfRecoveryCodes",
+          "tfPhoneNumber",
+          "usPhoneNumber",
+        ]) {
           assert.ok(!(key in view), `no ${key} key`);
         }
         // The framework-neutral guard hands out the same view.
-        const outcome = await app.rampart.guards.check(new Request(`${server.base}/api/me`, { headers: { cookie: client.cookieHeader() } }));
+        const outcome = await app.rampart.guards.check(
+          new Request(`${server.base}/api/me`, { headers: { cookie: client.cookieHeader() } }),
+        );
         assert.ok(outcome.ok);
         const text = JSON.stringify(outcome);
         for (const secret of secrets) assert.ok(!text.includes(secret!), `guards.check leaks ${secret}`);
       } finally {
-        await users.update(user.id, { tfTotpSecret: null, tfPhoneNumber: null, usTotpSecrets: null, usPhoneNumber: null, mfRecoveryCodes: null, fsWebauthnUserHandle: null });
+        await users.update(user.id, {
+          tfTotpSecret: null,
+          tfPhoneNumber: null,
+          usTotpSecrets: null,
+          usPhoneNumber: null,
+          mfRecoveryCodes: null,
+          fsWebauthnUserHandle: null,
+        });
       }
     });
 
@@ -180,7 +219,10 @@ export function adapterScenario(name: string, start: (app: TestApp) => Promise<S
       const allowed = await client.get("/api/admin", { acceptJson: true });
       assert.equal(allowed.status, 200, allowed.body);
       assert.deepEqual((allowed.json.response.roles as string[]).sort(), ["admin", "reader"]);
-      assert.ok(allowed.setCookies.some((c) => c.startsWith("rampart_session=")), "the rotated session cookie reaches the client");
+      assert.ok(
+        allowed.setCookies.some((c) => c.startsWith("rampart_session=")),
+        "the rotated session cookie reaches the client",
+      );
       assert.notEqual(client.jar.get("rampart_session"), before);
       assert.equal((await client.get("/api/protected", { acceptJson: true })).status, 200, "the rotated session works");
     });
@@ -215,7 +257,10 @@ export function adapterScenario(name: string, start: (app: TestApp) => Promise<S
       const r = await bare.get("/api/protected", { acceptJson: true, headers: { "authentication-token": token } });
       assert.equal(r.status, 200, r.body);
       assert.deepEqual(r.json.response, { email: EMAIL, via: "token" });
-      assert.equal((await bare.get("/api/protected", { acceptJson: true, headers: { "authentication-token": "forged" } })).status, 401);
+      assert.equal(
+        (await bare.get("/api/protected", { acceptJson: true, headers: { "authentication-token": "forged" } })).status,
+        401,
+      );
     });
 
     it("signs in with an HTML form (urlencoded body streamed to Rampart)", async () => {
@@ -271,7 +316,14 @@ function rawRequest(
   path: string,
   body?: Buffer,
   framing: "content-length" | "chunked" = "content-length",
-): Promise<{ status: number; body: string; json: boolean; connection: string | undefined; reusedSocket: boolean; localPort: number | undefined }> {
+): Promise<{
+  status: number;
+  body: string;
+  json: boolean;
+  connection: string | undefined;
+  reusedSocket: boolean;
+  localPort: number | undefined;
+}> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { accept: "application/json" };
     if (body) headers["content-type"] = "application/json";
@@ -281,7 +333,16 @@ function rawRequest(
       res.setEncoding("utf8").on("data", (d: string) => (text += d));
       const json = /json/.test(res.headers["content-type"] ?? "");
       const localPort = req.socket?.localPort;
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text, json, connection: res.headers.connection, reusedSocket: req.reusedSocket, localPort }));
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          body: text,
+          json,
+          connection: res.headers.connection,
+          reusedSocket: req.reusedSocket,
+          localPort,
+        }),
+      );
       res.on("error", reject);
     });
     // The server may answer before it has read all of the body and then close: a write error after the answer

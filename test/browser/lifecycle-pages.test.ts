@@ -24,7 +24,14 @@ describe("account pages in a real browser (Chromium)", { skip: !available && "ch
     base = `http://localhost:${port}`;
     app = await createTestApp({
       mail: true,
-      config: { development: true, baseUrl: base, registration: { enabled: true }, confirmation: { enabled: true }, recovery: { enabled: true }, changePassword: { enabled: true } },
+      config: {
+        development: true,
+        baseUrl: base,
+        registration: { enabled: true },
+        confirmation: { enabled: true },
+        recovery: { enabled: true },
+        changePassword: { enabled: true },
+      },
     });
     await new Promise<void>((resolve) => {
       server = serve({ fetch: demoApp(app.rampart), port, hostname: "127.0.0.1" }, () => resolve());
@@ -47,7 +54,8 @@ describe("account pages in a real browser (Chromium)", { skip: !available && "ch
     assert.match(await page.content(), /Password must be at least 8 characters/);
     await page.fill("input[name=password]", "erin's first password");
     await page.fill("input[name=password_confirm]", "erin's first password");
-    if (process.env.RAMPART_SCREENSHOTS) await page.screenshot({ path: `${process.env.RAMPART_SCREENSHOTS}/register.png` });
+    if (process.env.RAMPART_SCREENSHOTS)
+      await page.screenshot({ path: `${process.env.RAMPART_SCREENSHOTS}/register.png` });
     await page.click("button[type=submit]");
 
     const welcome = await app.sink.waitFor((m) => m.envelopeTo.includes("erin@x.test") && /Welcome/.test(m.subject));
@@ -72,11 +80,14 @@ describe("account pages in a real browser (Chromium)", { skip: !available && "ch
     await other.goto(`${base}/reset`);
     await other.fill("input[name=email]", "erin@x.test");
     await other.click("button[type=submit]");
-    const resetMail = await app.sink.waitFor((m) => m.envelopeTo.includes("erin@x.test") && /reset instructions/i.test(m.subject));
+    const resetMail = await app.sink.waitFor(
+      (m) => m.envelopeTo.includes("erin@x.test") && /reset instructions/i.test(m.subject),
+    );
     await other.goto(linksIn(resetMail).find((l) => l.includes("/reset/"))!);
     await other.fill("input[name=password]", "erin's third password");
     await other.fill("input[name=password_confirm]", "erin's third password");
-    if (process.env.RAMPART_SCREENSHOTS) await other.screenshot({ path: `${process.env.RAMPART_SCREENSHOTS}/reset.png` });
+    if (process.env.RAMPART_SCREENSHOTS)
+      await other.screenshot({ path: `${process.env.RAMPART_SCREENSHOTS}/reset.png` });
     await other.click("button[type=submit]");
     await app.sink.waitFor((m) => m.envelopeTo.includes("erin@x.test") && /has been reset/i.test(m.subject));
 

@@ -42,7 +42,8 @@ describe("pages in a real browser (Chromium)", { skip: !available && "chromium n
     await page.click("button[type=submit]");
     await page.waitForURL(`${base}/sessions`);
     assert.match(await page.locator("table").innerText(), /This device/);
-    if (process.env.RAMPART_SCREENSHOTS) await page.screenshot({ path: `${process.env.RAMPART_SCREENSHOTS}/sessions.png` });
+    if (process.env.RAMPART_SCREENSHOTS)
+      await page.screenshot({ path: `${process.env.RAMPART_SCREENSHOTS}/sessions.png` });
     await page.click("tr[data-session] button");
     await page.waitForURL(`${base}/login`);
     const protectedPage = await page.goto(`${base}/api/protected`);

@@ -18,7 +18,10 @@ describe("pages at 375 px wide (Chromium)", { skip: !available && "chromium not 
 
   before(async () => {
     app = await createTestApp({ config: { development: true } });
-    await app.rampart.api.createUser({ email: "a-very.long+address-for-layout@sub.domain.example.test", password: PASSWORD });
+    await app.rampart.api.createUser({
+      email: "a-very.long+address-for-layout@sub.domain.example.test",
+      password: PASSWORD,
+    });
     // A second session from a long IPv6 address and the long agent, as another device.
     const other = await createTestAppSession(app);
     assert.equal(other, 200);
@@ -35,7 +38,12 @@ describe("pages at 375 px wide (Chromium)", { skip: !available && "chromium not 
     const csrf = await c.csrf();
     const request = new Request("https://app.test/login", {
       method: "POST",
-      headers: { "content-type": "application/json", "x-csrf-token": csrf, "user-agent": AGENT, cookie: c.cookieHeader() },
+      headers: {
+        "content-type": "application/json",
+        "x-csrf-token": csrf,
+        "user-agent": AGENT,
+        cookie: c.cookieHeader(),
+      },
       body: JSON.stringify({ email: "a-very.long+address-for-layout@sub.domain.example.test", password: PASSWORD }),
     });
     const { attachRemoteAddress } = await import("../../src/core/context.js");
@@ -52,7 +60,8 @@ describe("pages at 375 px wide (Chromium)", { skip: !available && "chromium not 
     await page.click("button[type=submit]");
     await page.waitForURL(`${server.base}/sessions`);
     assert.equal(await page.locator("tr[data-session]").count(), 2);
-    if (process.env.RAMPART_SCREENSHOTS) await page.screenshot({ path: `${process.env.RAMPART_SCREENSHOTS}/sessions-375.png`, fullPage: true });
+    if (process.env.RAMPART_SCREENSHOTS)
+      await page.screenshot({ path: `${process.env.RAMPART_SCREENSHOTS}/sessions-375.png`, fullPage: true });
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 375, `the sessions page is ${width} px wide at a 375 px viewport`);
     await context.close();

@@ -49,7 +49,10 @@ describe("rampart CLI commands (SQLite file)", () => {
   });
 
   it("users create: active, with a role, password masked", async () => {
-    const out = await cliOk(["users", "create", "alice@example.com", "--password", "alice password 1", "--active", "--role", "admin"], env);
+    const out = await cliOk(
+      ["users", "create", "alice@example.com", "--password", "alice password 1", "--active", "--role", "admin"],
+      env,
+    );
     assert.match(out, /^User created successfully\./);
     assert.match(out, /email: alice@example\.com/);
     assert.match(out, /password: \*{4}/);
@@ -95,18 +98,36 @@ describe("rampart CLI commands (SQLite file)", () => {
     assert.equal(weak.code, 2, weak.stderr);
     assert.match(weak.stderr, /not complex enough/);
     assert.doesNotMatch(weak.stderr, /\n\s+at /, "no stack trace");
-    assert.match(await cliOk(["users", "create", email, "--password", "vivid lanterns orbit quietly"], zx), /User created successfully/);
+    assert.match(
+      await cliOk(["users", "create", email, "--password", "vivid lanterns orbit quietly"], zx),
+      /User created successfully/,
+    );
     const weakChange = await runCli(["users", "change-password", email, "--password", "mary-jane2024!!"], zx);
     assert.equal(weakChange.code, 2, weakChange.stderr);
     assert.match(weakChange.stderr, /not complex enough/);
-    assert.match(await cliOk(["users", "change-password", email, "--password", "amber kettles drift sideways"], zx), /has been changed/);
+    assert.match(
+      await cliOk(["users", "change-password", email, "--password", "amber kettles drift sideways"], zx),
+      /has been changed/,
+    );
   });
 
   it("users create --username: a look-alike of a taken username and a mixed-script one exit 2", async () => {
-    assert.match(await cliOk(["users", "create", "carl@example.com", "--password", "carl password 1", "--username", "carlos"], env), /User created successfully/);
+    assert.match(
+      await cliOk(
+        ["users", "create", "carl@example.com", "--password", "carl password 1", "--username", "carlos"],
+        env,
+      ),
+      /User created successfully/,
+    );
     const [lookalike, mixed] = await Promise.all([
-      runCli(["users", "create", "carl2@example.com", "--password", "carl password 1", "--username", "c\u0251rlos"], env),
-      runCli(["users", "create", "carl3@example.com", "--password", "carl password 1", "--username", "c\u0430rlos"], env),
+      runCli(
+        ["users", "create", "carl2@example.com", "--password", "carl password 1", "--username", "c\u0251rlos"],
+        env,
+      ),
+      runCli(
+        ["users", "create", "carl3@example.com", "--password", "carl password 1", "--username", "c\u0430rlos"],
+        env,
+      ),
     ]);
     assert.equal(lookalike.code, 2, lookalike.stderr);
     assert.match(lookalike.stderr, /Already exists: a user with that username/);
@@ -118,8 +139,14 @@ describe("rampart CLI commands (SQLite file)", () => {
     const out = await cliOk(["users", "list"], env);
     const lines = out.trim().split("\n");
     assert.match(lines[0]!, /id\s+email\s+username\s+active\s+confirmed\s+roles/);
-    assert.ok(lines.some((l) => /^\d+\s+alice@example\.com\s+yes\s+no\s+admin$/.test(l)), out);
-    assert.ok(lines.some((l) => /^\d+\s+bob@example\.com\s+no\s+no$/.test(l)), out);
+    assert.ok(
+      lines.some((l) => /^\d+\s+alice@example\.com\s+yes\s+no\s+admin$/.test(l)),
+      out,
+    );
+    assert.ok(
+      lines.some((l) => /^\d+\s+bob@example\.com\s+no\s+no$/.test(l)),
+      out,
+    );
   });
 
   it("deactivate / activate report the change or that nothing changed", async () => {
@@ -136,7 +163,11 @@ describe("rampart CLI commands (SQLite file)", () => {
     assert.equal(short.code, 2);
     assert.match(short.stderr, /at least 8 characters/);
 
-    const rampart = await createRampart({ config: { secretKey: TEST_SECRET_KEY }, database: dbUrl, logger: { info() {}, warn() {}, error() {} } });
+    const rampart = await createRampart({
+      config: { secretKey: TEST_SECRET_KEY },
+      database: dbUrl,
+      logger: { info() {}, warn() {}, error() {} },
+    });
     try {
       const user = await rampart.api.findUser("alice@example.com");
       assert.ok(user);
@@ -151,13 +182,22 @@ describe("rampart CLI commands (SQLite file)", () => {
     assert.match(await cliOk(["roles", "add", "bob@example.com", "admin"], env), /added to user "bob@example.com"/);
     assert.match(await cliOk(["roles", "add", "bob@example.com", "admin"], env), /already has role/);
     assert.match(await cliOk(["users", "list"], env), /bob@example\.com\s+no\s+no\s+admin/);
-    assert.match(await cliOk(["roles", "remove", "bob@example.com", "admin"], env), /removed from user "bob@example.com"/);
+    assert.match(
+      await cliOk(["roles", "remove", "bob@example.com", "admin"], env),
+      /removed from user "bob@example.com"/,
+    );
     assert.match(await cliOk(["roles", "remove", "bob@example.com", "admin"], env), /does not have role/);
   });
 
   it("add-permissions / remove-permissions (and the underscore aliases)", async () => {
-    assert.match(await cliOk(["roles", "add-permissions", "admin", "audit:read, users:read"], env), /permissions: users:read, users:write, audit:read/);
-    assert.match(await cliOk(["roles", "remove_permissions", "admin", "users:write"], env), /permissions: users:read, audit:read/);
+    assert.match(
+      await cliOk(["roles", "add-permissions", "admin", "audit:read, users:read"], env),
+      /permissions: users:read, users:write, audit:read/,
+    );
+    assert.match(
+      await cliOk(["roles", "remove_permissions", "admin", "users:write"], env),
+      /permissions: users:read, audit:read/,
+    );
     assert.match(await cliOk(["roles", "add_permissions", "admin", "x"], env), /x/);
     assert.match(await cliOk(["roles", "list"], env), /admin\s+Administrators\s+users:read,audit:read,x/);
   });
@@ -194,7 +234,14 @@ describe("rampart CLI commands (SQLite file)", () => {
 
   it("audit list prints recent events, filtered by user", async () => {
     const all = await cliOk(["audit", "list", "--limit", "100"], env);
-    for (const event of ["user_created", "role_created", "user_deactivated", "password_changed", "role_added", "access_reset"]) {
+    for (const event of [
+      "user_created",
+      "role_created",
+      "user_deactivated",
+      "password_changed",
+      "role_added",
+      "access_reset",
+    ]) {
       assert.match(all, new RegExp(event));
     }
     const bob = await cliOk(["audit", "list", "--user", "bob@example.com"], env);
@@ -213,7 +260,11 @@ describe("rampart CLI commands (SQLite file)", () => {
   });
 
   it("usage errors exit 2; help exits 0", async () => {
-    const [bogus, badLimit, help] = await Promise.all([runCli(["bogus"], env), runCli(["users", "list", "--limit", "abc"], env), runCli(["--help"], env)]);
+    const [bogus, badLimit, help] = await Promise.all([
+      runCli(["bogus"], env),
+      runCli(["users", "list", "--limit", "abc"], env),
+      runCli(["--help"], env),
+    ]);
     assert.equal(bogus.code, 2);
     assert.equal(badLimit.code, 2);
     assert.equal(help.code, 0);

@@ -19,7 +19,20 @@ function baseEnv(): Env {
   const env: Env = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (/^(SECURITY_|RAMPART_|SESSION_|REMEMBER_|WTF_)/.test(k)) continue;
-    if (["SECRET_KEY", "SECRET_KEY_FALLBACKS", "DATABASE_URL", "REDIS_URL", "PORT", "NODE_ENV", "SERVER_NAME", "NODE_TEST_CONTEXT", "NODE_OPTIONS"].includes(k)) continue;
+    if (
+      [
+        "SECRET_KEY",
+        "SECRET_KEY_FALLBACKS",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "PORT",
+        "NODE_ENV",
+        "SERVER_NAME",
+        "NODE_TEST_CONTEXT",
+        "NODE_OPTIONS",
+      ].includes(k)
+    )
+      continue;
     env[k] = v;
   }
   return {
@@ -41,7 +54,11 @@ export interface CliResult {
 }
 
 /** Runs `rampart ...args` to completion (stdin is /dev/null: not a terminal). */
-export function runCli(args: string[], env: Env, options: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  env: Env,
+  options: { cwd?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd ?? ROOT,
@@ -70,7 +87,8 @@ export function runCli(args: string[], env: Env, options: { cwd?: string; timeou
 /** Runs a command that must succeed; returns stdout. */
 export async function cliOk(args: string[], env: Env): Promise<string> {
   const r = await runCli(args, env);
-  if (r.code !== 0) throw new Error(`rampart ${args.join(" ")} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  if (r.code !== 0)
+    throw new Error(`rampart ${args.join(" ")} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   return r.stdout;
 }
 

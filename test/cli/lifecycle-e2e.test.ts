@@ -38,7 +38,10 @@ for (const dialect of dialects) {
   describe(`account lifecycle through rampart serve (${dialect})`, () => {
     it("register, confirm, log in, change password, reset it, change email — JSON over HTTP with real mail", async () => {
       const tmp = await tempDir();
-      const db = dialect === "sqlite" ? { url: `sqlite://${join(tmp.dir, "e2e.db")}`, cleanup: async () => undefined } : await isolatedDatabaseUrl(dialect);
+      const db =
+        dialect === "sqlite"
+          ? { url: `sqlite://${join(tmp.dir, "e2e.db")}`, cleanup: async () => undefined }
+          : await isolatedDatabaseUrl(dialect);
       const sink = await startSmtpSink();
       const port = await freePort();
       const env = {
@@ -60,7 +63,10 @@ for (const dialect of dialects) {
       try {
         const c = new TestClient((r) => fetch(r), server.url);
         const csrf = await c.csrf();
-        const reg = await c.post("/register", { json: { email: "Dana@Example.com", password: "first password 1", password_confirm: "first password 1" }, headers: { "x-csrf-token": csrf } });
+        const reg = await c.post("/register", {
+          json: { email: "Dana@Example.com", password: "first password 1", password_confirm: "first password 1" },
+          headers: { "x-csrf-token": csrf },
+        });
         assert.equal(reg.status, 200, reg.body);
         assert.equal((await c.login("dana@example.com", "first password 1")).status, 400, "unconfirmed cannot log in");
 
@@ -73,29 +79,52 @@ for (const dialect of dialects) {
         const login = await c.login("dana@example.com", "first password 1");
         assert.equal(login.status, 200, login.body);
         const change = await c.post("/change", {
-          json: { password: "first password 1", new_password: "second password 2", new_password_confirm: "second password 2" },
+          json: {
+            password: "first password 1",
+            new_password: "second password 2",
+            new_password_confirm: "second password 2",
+          },
           headers: { "x-csrf-token": login.json.response.csrf_token },
         });
         assert.equal(change.status, 200, change.body);
         await mailTo(sink, "Dana@example.com", /password has been changed/i);
 
         const anon = new TestClient((r) => fetch(r), server.url);
-        const forgot = await anon.post("/reset", { json: { email: "dana@example.com" }, headers: { "x-csrf-token": await anon.csrf() } });
+        const forgot = await anon.post("/reset", {
+          json: { email: "dana@example.com" },
+          headers: { "x-csrf-token": await anon.csrf() },
+        });
         assert.equal(forgot.status, 200, forgot.body);
         const resetMail = await mailTo(sink, "Dana@example.com", /reset instructions/i);
         const resetLink = linksIn(resetMail).find((l) => l.includes("/reset/"))!;
-        const reset = await anon.post(pathOf(resetLink), { json: { password: "third password 3", password_confirm: "third password 3" }, headers: { "x-csrf-token": await anon.csrf() } });
+        const reset = await anon.post(pathOf(resetLink), {
+          json: { password: "third password 3", password_confirm: "third password 3" },
+          headers: { "x-csrf-token": await anon.csrf() },
+        });
         assert.equal(reset.status, 200, reset.body);
-        assert.equal((await c.get("/api/protected", { acceptJson: true })).status, 401, "the reset ended the old session");
+        assert.equal(
+          (await c.get("/api/protected", { acceptJson: true })).status,
+          401,
+          "the reset ended the old session",
+        );
 
         const again = await c.login("dana@example.com", "third password 3");
         assert.equal(again.status, 200, again.body);
-        const ce = await c.post("/change-email", { json: { email: "dana.new@example.com" }, headers: { "x-csrf-token": again.json.response.csrf_token } });
+        const ce = await c.post("/change-email", {
+          json: { email: "dana.new@example.com" },
+          headers: { "x-csrf-token": again.json.response.csrf_token },
+        });
         assert.equal(ce.status, 200, ce.body);
         const ceMail = await mailTo(sink, "dana.new@example.com", /Confirm your new email/i);
         assert.equal((await c.get(pathOf(linksIn(ceMail).find((l) => l.includes("/change-email/"))!))).status, 302);
-        assert.equal((await new TestClient((r) => fetch(r), server.url).login("dana.new@example.com", "third password 3")).status, 200);
-        assert.equal((await new TestClient((r) => fetch(r), server.url).login("dana@example.com", "third password 3")).status, 400);
+        assert.equal(
+          (await new TestClient((r) => fetch(r), server.url).login("dana.new@example.com", "third password 3")).status,
+          200,
+        );
+        assert.equal(
+          (await new TestClient((r) => fetch(r), server.url).login("dana@example.com", "third password 3")).status,
+          400,
+        );
       } finally {
         await server.stop();
         await sink.close();

@@ -28,12 +28,18 @@ async function loginFlow(server: ServeProcess, email: string, password: string):
   const noCsrf = await client.post("/login", { json: { email, password } });
   assert.equal(noCsrf.status, 400, noCsrf.body);
 
-  const wrong = await client.post("/login", { json: { email, password: password + "x" }, headers: { "x-csrf-token": csrf } });
+  const wrong = await client.post("/login", {
+    json: { email, password: password + "x" },
+    headers: { "x-csrf-token": csrf },
+  });
   assert.equal(wrong.status, 400, wrong.body);
 
   const ok = await client.post("/login", { json: { email, password }, headers: { "x-csrf-token": csrf } });
   assert.equal(ok.status, 200, ok.body);
-  assert.ok([...client.jar.keys()].some((k) => k.includes("session")), `session cookie in ${[...client.jar.keys()].join(",")}`);
+  assert.ok(
+    [...client.jar.keys()].some((k) => k.includes("session")),
+    `session cookie in ${[...client.jar.keys()].join(",")}`,
+  );
 
   const anonymous = await httpClient(server).get("/api/protected", { acceptJson: true });
   assert.equal(anonymous.status, 401);
@@ -78,7 +84,10 @@ describe("rampart serve", () => {
     it("refuses an unmigrated database (exit 2, run: rampart migrate)", async () => {
       const tmp = await tempDir();
       try {
-        const r = await runCli(["serve", "--port", "0"], { DATABASE_URL: `sqlite://${join(tmp.dir, "x.db")}`, SECRET_KEY: TEST_SECRET_KEY });
+        const r = await runCli(["serve", "--port", "0"], {
+          DATABASE_URL: `sqlite://${join(tmp.dir, "x.db")}`,
+          SECRET_KEY: TEST_SECRET_KEY,
+        });
         assert.equal(r.code, 2, r.stdout + r.stderr);
         assert.match(r.stderr, /rampart migrate/);
       } finally {
@@ -118,7 +127,9 @@ describe("rampart serve", () => {
       assert.ok(login.json.response.csrf_token);
 
       // Users come from the CLI against the same database (no SECRET_KEY: the commands read the dev secret file).
-      await cliOk(["users", "create", "dev@example.com", "--password", "dev password 1", "--active"], { DATABASE_URL: env.DATABASE_URL });
+      await cliOk(["users", "create", "dev@example.com", "--password", "dev password 1", "--active"], {
+        DATABASE_URL: env.DATABASE_URL,
+      });
       const client = await loginFlow(server, "dev@example.com", "dev password 1");
       const admin = await client.get("/api/admin", { acceptJson: true });
       assert.equal(admin.status, 403, admin.body);
@@ -142,7 +153,9 @@ describe("rampart serve", () => {
       assert.match(second.stderr, /Using the SECRET_KEY saved in/);
       assert.doesNotMatch(second.stdout, /No users yet/);
       assert.equal((await readFile(secretFile, "utf8")).trim(), secret);
-      const viaToken = await httpClient(server).get("/api/protected", { headers: { accept: "application/json", "authentication-token": token } });
+      const viaToken = await httpClient(server).get("/api/protected", {
+        headers: { accept: "application/json", "authentication-token": token },
+      });
       assert.equal(viaToken.status, 200, viaToken.body);
       assert.equal(viaToken.json.response.via, "token");
       assert.equal(await server.stop(), 0);
@@ -206,7 +219,12 @@ describe("rampart serve", () => {
     }
     const tmp = await tempDir();
     const dbUrl = `sqlite://${join(tmp.dir, "redis.db")}`;
-    const env = { DATABASE_URL: dbUrl, SECRET_KEY: TEST_SECRET_KEY, SESSION_COOKIE_SECURE: "false", REDIS_URL: redisUrl };
+    const env = {
+      DATABASE_URL: dbUrl,
+      SECRET_KEY: TEST_SECRET_KEY,
+      SESSION_COOKIE_SECURE: "false",
+      REDIS_URL: redisUrl,
+    };
     let server: ServeProcess | undefined;
     try {
       await cliOk(["migrate"], env);
@@ -215,12 +233,20 @@ describe("rampart serve", () => {
       assert.match(server.output().stdout, /Sessions: Redis at redis:\/\/127\.0\.0\.1/);
       const client = await loginFlow(server, "dora@example.com", "dora password 1");
 
-      const rampart = await createRampart({ config: { secretKey: TEST_SECRET_KEY }, database: dbUrl, logger: { info() {}, warn() {}, error() {} } });
+      const rampart = await createRampart({
+        config: { secretKey: TEST_SECRET_KEY },
+        database: dbUrl,
+        logger: { info() {}, warn() {}, error() {} },
+      });
       const redis = RedisSessionStore.connect(redisUrl);
       try {
         const user = await rampart.api.findUser("dora@example.com");
         assert.ok(user);
-        assert.equal((await rampart.datastore.sessions.listForUser(user.id)).length, 0, "no session row in the database");
+        assert.equal(
+          (await rampart.datastore.sessions.listForUser(user.id)).length,
+          0,
+          "no session row in the database",
+        );
         assert.equal((await redis.listForUser(user.id)).length, 1, "one session in Redis");
 
         // The CLI uses the Redis store too: reset-access deletes the session there.

@@ -21,7 +21,13 @@ describe("rampart users with confirmation on (SQLite file)", { timeout: 120_000 
     const tmp = await tempDir();
     cleanup = tmp.cleanup;
     dbUrl = `sqlite://${join(tmp.dir, "users.db")}`;
-    env = { DATABASE_URL: dbUrl, SECRET_KEY: TEST_SECRET_KEY, SECURITY_CONFIRMABLE: "true", SECURITY_REGISTERABLE: "true", RAMPART_DEVELOPMENT: "true" };
+    env = {
+      DATABASE_URL: dbUrl,
+      SECRET_KEY: TEST_SECRET_KEY,
+      SECURITY_CONFIRMABLE: "true",
+      SECURITY_REGISTERABLE: "true",
+      RAMPART_DEVELOPMENT: "true",
+    };
     await cliOk(["migrate"], env);
   });
   after(async () => {
@@ -31,7 +37,13 @@ describe("rampart users with confirmation on (SQLite file)", { timeout: 120_000 
   /** Signs in with JSON through an in-process Rampart on the same database; returns the HTTP status. */
   async function signIn(email: string): Promise<number> {
     const rampart = await createRampart({
-      config: { secretKey: TEST_SECRET_KEY, baseUrl: "https://app.test", development: true, confirmation: { enabled: true }, password: { argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 } } },
+      config: {
+        secretKey: TEST_SECRET_KEY,
+        baseUrl: "https://app.test",
+        development: true,
+        confirmation: { enabled: true },
+        password: { argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 } },
+      },
       database: dbUrl,
       logger: { info() {}, warn() {}, error() {} },
     });
@@ -43,12 +55,19 @@ describe("rampart users with confirmation on (SQLite file)", { timeout: 120_000 
   }
 
   it("create --active without --confirmed: created, and stderr says the user cannot sign in until confirmed", async () => {
-    const r = await runCli(["users", "create", "First.Last+ops@Sub.Example.test", "--password", PASSWORD, "--active"], env);
+    const r = await runCli(
+      ["users", "create", "First.Last+ops@Sub.Example.test", "--password", PASSWORD, "--active"],
+      env,
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /User created successfully/);
     assert.match(r.stderr, /cannot sign in yet/);
     assert.match(r.stderr, /not confirmed/);
-    assert.match(r.stderr, /rampart users confirm First\.Last\+ops@sub\.example\.test/, "the command to run, with the stored address");
+    assert.match(
+      r.stderr,
+      /rampart users confirm First\.Last\+ops@sub\.example\.test/,
+      "the command to run, with the stored address",
+    );
     assert.match(r.stderr, /--confirmed/);
     assert.equal(await signIn("first.last+ops@sub.example.test"), 400, "confirmation is required");
   });
@@ -62,7 +81,10 @@ describe("rampart users with confirmation on (SQLite file)", { timeout: 120_000 
   });
 
   it("create --active --confirmed: no warning, and the user signs in", async () => {
-    const r = await runCli(["users", "create", "ready.user@x.test", "--password", PASSWORD, "--active", "--confirmed"], env);
+    const r = await runCli(
+      ["users", "create", "ready.user@x.test", "--password", PASSWORD, "--active", "--confirmed"],
+      env,
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stderr, /cannot sign in/);
     assert.match(r.stdout, /confirmed: true/);

@@ -20,7 +20,7 @@ function resolved(env: Record<string, string>) {
 
 const issueKeys = (env: Record<string, string>) => configFromEnv(env).issues.map((i) => i.key);
 
-describe("durations: seconds or FS's \"<n> <unit>\"", () => {
+describe('durations: seconds or FS\'s "<n> <unit>"', () => {
   it("every *_WITHIN name takes the FS format", () => {
     const within = Object.entries(fullEnvMap(configSlices())).filter(([name]) => name.endsWith("_WITHIN"));
     assert.ok(within.length >= 6, within.map(([n]) => n).join());
@@ -57,8 +57,16 @@ describe("durations: seconds or FS's \"<n> <unit>\"", () => {
   });
 
   it("refuses an unknown unit, a fraction of a second and prose, naming the variable", () => {
-    const { issues } = configFromEnv({ SECURITY_RESET_PASSWORD_WITHIN: "1 fortnight", SECURITY_CHANGE_EMAIL_WITHIN: "1500 milliseconds", SECURITY_US_SETUP_WITHIN: "half an hour" });
-    assert.deepEqual(issues.map((i) => i.key).sort(), ["SECURITY_CHANGE_EMAIL_WITHIN", "SECURITY_RESET_PASSWORD_WITHIN", "SECURITY_US_SETUP_WITHIN"]);
+    const { issues } = configFromEnv({
+      SECURITY_RESET_PASSWORD_WITHIN: "1 fortnight",
+      SECURITY_CHANGE_EMAIL_WITHIN: "1500 milliseconds",
+      SECURITY_US_SETUP_WITHIN: "half an hour",
+    });
+    assert.deepEqual(issues.map((i) => i.key).sort(), [
+      "SECURITY_CHANGE_EMAIL_WITHIN",
+      "SECURITY_RESET_PASSWORD_WITHIN",
+      "SECURITY_US_SETUP_WITHIN",
+    ]);
     assert.match(issues.find((i) => i.key === "SECURITY_RESET_PASSWORD_WITHIN")!.message, /<n> <unit>/);
     assert.match(issues.find((i) => i.key === "SECURITY_CHANGE_EMAIL_WITHIN")!.message, /whole number of seconds/);
   });
@@ -95,20 +103,36 @@ describe("none where FS allows None", () => {
   });
 
   it("a key that cannot be null refuses none, naming the variable", () => {
-    assert.deepEqual(issueKeys({ SECURITY_TOKEN_MAX_AGE: "none", SECURITY_TRACKABLE: "None" }).sort(), ["SECURITY_TOKEN_MAX_AGE", "SECURITY_TRACKABLE"]);
+    assert.deepEqual(issueKeys({ SECURITY_TOKEN_MAX_AGE: "none", SECURITY_TRACKABLE: "None" }).sort(), [
+      "SECURITY_TOKEN_MAX_AGE",
+      "SECURITY_TRACKABLE",
+    ]);
   });
 });
 
 describe("FS's passlib hashing options", () => {
   it("SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS maps argon2__* and bcrypt__rounds", () => {
-    const c = resolved({ SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS: '{"argon2__rounds": 3, "argon2__memory_cost": 65536, "argon2__parallelism": 2, "bcrypt__rounds": 13}' });
+    const c = resolved({
+      SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS:
+        '{"argon2__rounds": 3, "argon2__memory_cost": 65536, "argon2__parallelism": 2, "bcrypt__rounds": 13}',
+    });
     assert.deepEqual({ ...(c.password!.argon2 as object) }, { memoryCost: 65536, timeCost: 3, parallelism: 2 });
     assert.equal(c.password!.bcryptCost, 13);
-    assert.equal((resolved({ SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS: '{"argon2__time_cost": 4}' }).password!.argon2 as { timeCost: number }).timeCost, 4);
+    assert.equal(
+      (
+        resolved({ SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS: '{"argon2__time_cost": 4}' }).password!.argon2 as {
+          timeCost: number;
+        }
+      ).timeCost,
+      4,
+    );
   });
 
   it("the deprecated per-scheme SECURITY_PASSWORD_HASH_OPTIONS too", () => {
-    const c = resolved({ SECURITY_PASSWORD_HASH: "bcrypt", SECURITY_PASSWORD_HASH_OPTIONS: '{"bcrypt": {"rounds": 10}, "argon2": {"rounds": 5}}' });
+    const c = resolved({
+      SECURITY_PASSWORD_HASH: "bcrypt",
+      SECURITY_PASSWORD_HASH_OPTIONS: '{"bcrypt": {"rounds": 10}, "argon2": {"rounds": 5}}',
+    });
     assert.equal(c.password!.bcryptCost, 10);
     assert.equal((c.password!.argon2 as { timeCost: number }).timeCost, 5);
   });
@@ -119,14 +143,22 @@ describe("FS's passlib hashing options", () => {
     assert.equal(salt[0]!.key, "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS");
     assert.match(salt[0]!.message, /argon2__salt_size/);
     assert.deepEqual(issueKeys({ SECURITY_PASSWORD_HASH_OPTIONS: "{rounds" }), ["SECURITY_PASSWORD_HASH_OPTIONS"]);
-    assert.deepEqual(issueKeys({ SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS: '{"bcrypt__rounds": "many"}' }), ["SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS"]);
-    const twice = configFromEnv({ RAMPART_BCRYPT_COST: "12", SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS: '{"bcrypt__rounds": 13}' }).issues;
+    assert.deepEqual(issueKeys({ SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS: '{"bcrypt__rounds": "many"}' }), [
+      "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS",
+    ]);
+    const twice = configFromEnv({
+      RAMPART_BCRYPT_COST: "12",
+      SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS: '{"bcrypt__rounds": 13}',
+    }).issues;
     assert.equal(twice.length, 1);
     assert.match(twice[0]!.message, /password\.bcryptCost/);
   });
 
   it("values out of range are refused by validation, naming the key", () => {
-    const { config, issues } = configFromEnv({ SECRET_KEY: SECRET, SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS: '{"bcrypt__rounds": 3}' });
+    const { config, issues } = configFromEnv({
+      SECRET_KEY: SECRET,
+      SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS: '{"bcrypt__rounds": 3}',
+    });
     assert.throws(() => resolveConfig(config, issues), /password\.bcryptCost/);
   });
 });

@@ -60,6 +60,9 @@ describe("the public environment loader", () => {
   });
 
   it("still names a misspelt SECURITY_* variable", () => {
-    assert.deepEqual(configFromEnv({ SECURITY_TWO_FACTR: "true" }).issues.map((i) => i.key), ["SECURITY_TWO_FACTR"]);
+    assert.deepEqual(
+      configFromEnv({ SECURITY_TWO_FACTR: "true" }).issues.map((i) => i.key),
+      ["SECURITY_TWO_FACTR"],
+    );
   });
 });

@@ -13,7 +13,10 @@ const quiet = { info: () => undefined, warn: () => undefined, error: () => undef
 
 async function startupIssues(config: Record<string, unknown>): Promise<string[]> {
   try {
-    const rampart = await createRampart({ config: { secretKey: SECRET, ...config } as RampartOptions["config"], logger: quiet });
+    const rampart = await createRampart({
+      config: { secretKey: SECRET, ...config } as RampartOptions["config"],
+      logger: quiet,
+    });
     await rampart.close();
   } catch (error) {
     assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
@@ -35,12 +38,20 @@ describe("unknown config keys are startup errors naming the key", () => {
   });
 
   it("at the top level and nested in core slices", async () => {
-    const keys = await startupIssues({ tokn: { maxAgeSeconds: 5 }, password: { argon2: { memoryKost: 1 } }, session: { idleTimeout: 5 } });
+    const keys = await startupIssues({
+      tokn: { maxAgeSeconds: 5 },
+      password: { argon2: { memoryKost: 1 } },
+      session: { idleTimeout: 5 },
+    });
     assert.deepEqual(keys.sort(), ["password.argon2.memoryKost", "session.idleTimeout", "tokn"]);
   });
 
   it("in the shared service slices (mail, sms and its credentials, totp)", async () => {
-    const keys = await startupIssues({ mail: { sever: "smtp.example" }, sms: { serviceConfig: { accountSID: "x" } }, totp: { issuers: "A" } });
+    const keys = await startupIssues({
+      mail: { sever: "smtp.example" },
+      sms: { serviceConfig: { accountSID: "x" } },
+      totp: { issuers: "A" },
+    });
     assert.deepEqual(keys.sort(), ["mail.sever", "sms.serviceConfig.accountSID", "totp.issuers"]);
   });
 

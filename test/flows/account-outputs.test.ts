@@ -25,7 +25,11 @@ describe("account routes answer what they declare", () => {
   before(async () => {
     app = await createTestApp({
       mail: true,
-      config: { changeEmail: { enable: true }, username: { enable: true }, usernameFeatures: { changeUsername: true, recovery: true } },
+      config: {
+        changeEmail: { enable: true },
+        username: { enable: true },
+        usernameFeatures: { changeUsername: true, recovery: true },
+      },
       features: [changeEmailFeature, usernameFeature, profileFeature],
       userFields: { nickname: { schema: z.string().max(20).nullable() } },
     });
@@ -51,7 +55,11 @@ describe("account routes answer what they declare", () => {
     const cuDone = await c.post("/change-username", { json: { username: "JoAnn42" }, headers });
     assert.equal(cuDone.status, 200, cuDone.body);
     matches(postChangeUsernameRoute("/change-username"), cuDone.json.response, "POST /change-username");
-    matches(getChangeUsernameRoute("/change-username"), (await c.get("/change-username", { acceptJson: true })).json.response, "GET /change-username");
+    matches(
+      getChangeUsernameRoute("/change-username"),
+      (await c.get("/change-username", { acceptJson: true })).json.response,
+      "GET /change-username",
+    );
 
     matches(getProfileRoute("/profile"), (await c.get("/profile", { acceptJson: true })).json.response, "GET /profile");
     const put = await c.request("PUT", "/profile", { json: { nickname: "jo" }, headers });
@@ -61,7 +69,10 @@ describe("account routes answer what they declare", () => {
     const anon = app.client();
     const ruForm = await anon.get("/recover-username", { acceptJson: true });
     matches(getRecoverUsernameRoute("/recover-username"), ruForm.json.response, "GET /recover-username");
-    const ruSent = await anon.post("/recover-username", { json: { email: EMAIL }, headers: { "x-csrf-token": ruForm.json.response.csrf_token } });
+    const ruSent = await anon.post("/recover-username", {
+      json: { email: EMAIL },
+      headers: { "x-csrf-token": ruForm.json.response.csrf_token },
+    });
     assert.equal(ruSent.status, 200, ruSent.body);
     matches(postRecoverUsernameRoute("/recover-username"), ruSent.json.response, "POST /recover-username");
   });

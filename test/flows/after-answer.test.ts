@@ -20,11 +20,41 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: "/reset", path: "/reset", body: (email) => ({ email }), real: "Reset.Real-1+x@Sub.X.test", subject: /reset/i },
-  { name: "/confirm", path: "/confirm", body: (email) => ({ email }), real: "confirm.real_2@x-y.example.test", subject: /confirm/i },
-  { name: "/recover-username", path: "/recover-username", body: (email) => ({ email }), real: "name.real@x.test", subject: /username/i },
-  { name: "/us-signin/send-code", path: "/us-signin/send-code", body: (identity) => ({ identity, chosen_method: "email" }), real: "code.real@x.test", subject: /Verification Code/ },
-  { name: "/register (taken address)", path: "/register", body: (email) => ({ email, password: PASSWORD, password_confirm: PASSWORD }), real: "taken.real@x.test", subject: /./ },
+  {
+    name: "/reset",
+    path: "/reset",
+    body: (email) => ({ email }),
+    real: "Reset.Real-1+x@Sub.X.test",
+    subject: /reset/i,
+  },
+  {
+    name: "/confirm",
+    path: "/confirm",
+    body: (email) => ({ email }),
+    real: "confirm.real_2@x-y.example.test",
+    subject: /confirm/i,
+  },
+  {
+    name: "/recover-username",
+    path: "/recover-username",
+    body: (email) => ({ email }),
+    real: "name.real@x.test",
+    subject: /username/i,
+  },
+  {
+    name: "/us-signin/send-code",
+    path: "/us-signin/send-code",
+    body: (identity) => ({ identity, chosen_method: "email" }),
+    real: "code.real@x.test",
+    subject: /Verification Code/,
+  },
+  {
+    name: "/register (taken address)",
+    path: "/register",
+    body: (email) => ({ email, password: PASSWORD, password_confirm: PASSWORD }),
+    real: "taken.real@x.test",
+    subject: /./,
+  },
 ];
 
 /** Envelope recipients compared without case (the local part keeps the case it was registered with). */
@@ -44,18 +74,28 @@ for (const dialect of flowDialects()) {
   describe(`anonymous mail is sent after the answer (generic responses, slow relay) (${dialect})`, () => {
     let t: UsApp;
     before(async () => {
-      t = await createUsApp(dialect, { sendLimit: 50 }, {
-        returnGenericResponses: true,
-        registration: { enabled: true },
-        recovery: { enabled: true },
-        confirmation: { enabled: true, loginWithoutConfirmation: true },
-        username: { enable: true },
-        usernameFeatures: { recovery: true },
-      });
+      t = await createUsApp(
+        dialect,
+        { sendLimit: 50 },
+        {
+          returnGenericResponses: true,
+          registration: { enabled: true },
+          recovery: { enabled: true },
+          confirmation: { enabled: true, loginWithoutConfirmation: true },
+          username: { enable: true },
+          usernameFeatures: { recovery: true },
+        },
+      );
       const api = t.app.rampart.api;
       for (const c of CASES) {
         if (c.name === "/confirm") await api.createUser({ email: c.real, password: PASSWORD });
-        else await api.createUser({ email: c.real, password: PASSWORD, confirmed: true, ...(c.name === "/recover-username" ? { username: "realname" } : {}) });
+        else
+          await api.createUser({
+            email: c.real,
+            password: PASSWORD,
+            confirmed: true,
+            ...(c.name === "/recover-username" ? { username: "realname" } : {}),
+          });
       }
       const signin = CASES.find((c) => c.name === "/us-signin/send-code")!.real.toLowerCase();
       const c = t.app.client();
@@ -85,7 +125,12 @@ for (const dialect of flowDialects()) {
         assert.ok(mail, "the mail still arrives");
         await t.app.runtime.deferred.drain();
         // (A registration of an unknown address creates that account: its welcome mail is expected, also after the answer.)
-        if (c.path !== "/register") assert.equal(t.app.sink.messages.filter((m) => m.envelopeTo.some((a) => a.startsWith("nobody."))).length, 0, "nothing to unknown addresses");
+        if (c.path !== "/register")
+          assert.equal(
+            t.app.sink.messages.filter((m) => m.envelopeTo.some((a) => a.startsWith("nobody."))).length,
+            0,
+            "nothing to unknown addresses",
+          );
       });
     }
 
@@ -97,7 +142,10 @@ for (const dialect of flowDialects()) {
       assert.equal(r.status, 200);
       await t.app.runtime.deferred.drain();
       const failed = await t.app.rampart.api.auditEvents({ event: "mail_failed" });
-      assert.ok(failed.some((e) => e.identity?.toLowerCase() === real), "mail_failed audited for the real account");
+      assert.ok(
+        failed.some((e) => e.identity?.toLowerCase() === real),
+        "mail_failed audited for the real account",
+      );
       t.app.sink.delayMs = SLOW;
     });
   });
@@ -117,16 +165,35 @@ describe("building the mail (link, rendering) happens after the answer too (sqli
     app = await createTestApp({
       dialect: "sqlite",
       mail: true,
-      config: { returnGenericResponses: true, recovery: { enabled: true }, confirmation: { enabled: true }, username: { enable: true }, usernameFeatures: { recovery: true } } as never,
-      mailTemplates: { reset_instructions: { text: slowText }, confirmation_instructions: { text: slowText }, username_recovery: { text: slowText } },
+      config: {
+        returnGenericResponses: true,
+        recovery: { enabled: true },
+        confirmation: { enabled: true },
+        username: { enable: true },
+        usernameFeatures: { recovery: true },
+      } as never,
+      mailTemplates: {
+        reset_instructions: { text: slowText },
+        confirmation_instructions: { text: slowText },
+        username_recovery: { text: slowText },
+      },
     });
     await app.rampart.api.createUser({ email: "slow.reset@x.test", password: PASSWORD, confirmed: true });
     await app.rampart.api.createUser({ email: "slow.confirm@x.test", password: PASSWORD });
-    await app.rampart.api.createUser({ email: "slow.name@x.test", password: PASSWORD, confirmed: true, username: "slowname" });
+    await app.rampart.api.createUser({
+      email: "slow.name@x.test",
+      password: PASSWORD,
+      confirmed: true,
+      username: "slowname",
+    });
   });
   after(() => app.close());
 
-  for (const [path, email] of [["/reset", "slow.reset@x.test"], ["/confirm", "slow.confirm@x.test"], ["/recover-username", "slow.name@x.test"]] as const) {
+  for (const [path, email] of [
+    ["/reset", "slow.reset@x.test"],
+    ["/confirm", "slow.confirm@x.test"],
+    ["/recover-username", "slow.name@x.test"],
+  ] as const) {
     it(`${path}: a real account's answer does not wait for its mail to be built`, async () => {
       const c = app.client();
       const csrf = await c.csrf();

@@ -14,7 +14,13 @@ for (const dialect of flowDialects()) {
   describe(`a throwing hook after a committed change (${dialect})`, { timeout: 60_000 }, () => {
     let app: TestApp;
     let confirmApp: TestApp;
-    const broken = { before: { login: async () => { throw new Error("the app's hook broke"); } } };
+    const broken = {
+      before: {
+        login: async () => {
+          throw new Error("the app's hook broke");
+        },
+      },
+    };
     before(async () => {
       app = await createTestApp({
         dialect,
@@ -33,7 +39,8 @@ for (const dialect of flowDialects()) {
       await app?.close();
       await confirmApp?.close();
     });
-    const signedIn = async (c: ReturnType<TestApp["client"]>) => (await c.get("/api/protected", { acceptJson: true })).status === 200;
+    const signedIn = async (c: ReturnType<TestApp["client"]>) =>
+      (await c.get("/api/protected", { acceptJson: true })).status === 200;
 
     it("registration with automatic sign-in: the account is created and the answer is a success", async () => {
       const c = app.client();
@@ -48,10 +55,18 @@ for (const dialect of flowDialects()) {
       await app.rampart.api.createUser({ email, password: PASSWORD, confirmed: true });
       const hashBefore = (await app.rampart.datastore.users.findByEmail(email))!.password;
       const c = app.client();
-      assert.equal((await c.post("/reset", { json: { email }, headers: { "x-csrf-token": await c.csrf() } })).status, 200);
-      const mail = await app.sink.waitFor((m) => m.envelopeTo.includes(email) && linksIn(m).some((u) => u.includes("/reset/")));
+      assert.equal(
+        (await c.post("/reset", { json: { email }, headers: { "x-csrf-token": await c.csrf() } })).status,
+        200,
+      );
+      const mail = await app.sink.waitFor(
+        (m) => m.envelopeTo.includes(email) && linksIn(m).some((u) => u.includes("/reset/")),
+      );
       const path = new URL(linksIn(mail).find((u) => u.includes("/reset/"))!).pathname;
-      const r = await c.post(path, { json: { password: "a brand new passphrase 42", password_confirm: "a brand new passphrase 42" }, headers: { "x-csrf-token": await c.csrf() } });
+      const r = await c.post(path, {
+        json: { password: "a brand new passphrase 42", password_confirm: "a brand new passphrase 42" },
+        headers: { "x-csrf-token": await c.csrf() },
+      });
       assert.equal(r.status, 200, r.body);
       assert.equal(await signedIn(c), false, "nobody is signed in");
       const after = (await app.rampart.datastore.users.findByEmail(email))!;

@@ -3,7 +3,14 @@ import { after, before, describe, it } from "node:test";
 import { createTestApp, flowDialects, type TestApp } from "../helpers/app.js";
 import { openLink } from "../helpers/links.js";
 import { linksIn } from "../helpers/smtp-sink.js";
-import { PASSWORD, csrfFrom, linkPath, mailTo, register, registration } from "../../src/features/registration/testing/support.js";
+import {
+  PASSWORD,
+  csrfFrom,
+  linkPath,
+  mailTo,
+  register,
+  registration,
+} from "../../src/features/registration/testing/support.js";
 
 /**
  * The automatic sign-ins (after registration, a confirmation link, a reset link) are sign-ins like /login's:
@@ -15,10 +22,22 @@ for (const dialect of flowDialects()) {
     let app: TestApp;
     let confirmApp: TestApp;
     const seen: string[] = [];
-    const hooks = { after: { login: ({ user }: { user: { email: string } | null }) => void seen.push(user?.email ?? "(nobody)") } };
+    const hooks = {
+      after: { login: ({ user }: { user: { email: string } | null }) => void seen.push(user?.email ?? "(nobody)") },
+    };
     before(async () => {
-      app = await createTestApp({ dialect, mail: true, hooks, config: { registration: { enabled: true }, recovery: { enabled: true, autoLoginAfterReset: true } } });
-      confirmApp = await createTestApp({ dialect, mail: true, hooks, config: { registration: { enabled: true }, confirmation: { enabled: true, autoLoginAfterConfirm: true } } });
+      app = await createTestApp({
+        dialect,
+        mail: true,
+        hooks,
+        config: { registration: { enabled: true }, recovery: { enabled: true, autoLoginAfterReset: true } },
+      });
+      confirmApp = await createTestApp({
+        dialect,
+        mail: true,
+        hooks,
+        config: { registration: { enabled: true }, confirmation: { enabled: true, autoLoginAfterConfirm: true } },
+      });
     });
     after(async () => {
       await app?.close();
@@ -42,7 +61,14 @@ for (const dialect of flowDialects()) {
       seen.length = 0;
       const c = app.client();
       const page = await c.get("/register");
-      const r = await c.post("/register", { form: { email: "form.person+x@example.test", password: PASSWORD, password_confirm: PASSWORD, csrf_token: csrfFrom(page.body) } });
+      const r = await c.post("/register", {
+        form: {
+          email: "form.person+x@example.test",
+          password: PASSWORD,
+          password_confirm: PASSWORD,
+          csrf_token: csrfFrom(page.body),
+        },
+      });
       assert.equal(r.status, 302, r.body);
       assert.ok(await signedInAs(c));
       assert.deepEqual(seen, ["form.person+x@example.test"]);
@@ -52,14 +78,25 @@ for (const dialect of flowDialects()) {
       const email = "reset.owner-2+x@sub.example.test";
       await app.rampart.api.createUser({ email, password: PASSWORD, confirmed: true });
       const c = app.client();
-      assert.equal((await c.post("/reset", { json: { email }, headers: { "x-csrf-token": await c.csrf() } })).status, 200);
-      const mail = await app.sink.waitFor((m) => m.envelopeTo.includes(email) && linksIn(m).some((u) => u.includes("/reset/")));
+      assert.equal(
+        (await c.post("/reset", { json: { email }, headers: { "x-csrf-token": await c.csrf() } })).status,
+        200,
+      );
+      const mail = await app.sink.waitFor(
+        (m) => m.envelopeTo.includes(email) && linksIn(m).some((u) => u.includes("/reset/")),
+      );
       const path = new URL(linksIn(mail).find((u) => u.includes("/reset/"))!).pathname;
       seen.length = 0;
-      const bad = await c.post("/reset/nonsense", { json: { password: "a brand new passphrase 42", password_confirm: "a brand new passphrase 42" }, headers: { "x-csrf-token": await c.csrf() } });
+      const bad = await c.post("/reset/nonsense", {
+        json: { password: "a brand new passphrase 42", password_confirm: "a brand new passphrase 42" },
+        headers: { "x-csrf-token": await c.csrf() },
+      });
       assert.equal(bad.status, 400, bad.body);
       assert.deepEqual(seen, []);
-      const r = await c.post(path, { json: { password: "a brand new passphrase 42", password_confirm: "a brand new passphrase 42" }, headers: { "x-csrf-token": await c.csrf() } });
+      const r = await c.post(path, {
+        json: { password: "a brand new passphrase 42", password_confirm: "a brand new passphrase 42" },
+        headers: { "x-csrf-token": await c.csrf() },
+      });
       assert.equal(r.status, 200, r.body);
       assert.equal(r.json.response.user.email, email);
       assert.ok(await signedInAs(c));

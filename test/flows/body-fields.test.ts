@@ -18,7 +18,10 @@ function fill(part: string, sep: string, bytes: number): string {
 
 const BOUNDARY = "XyZ";
 function multipart(fields: [string, string][]): string {
-  return fields.map(([k, v]) => `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`).join("") + `--${BOUNDARY}--\r\n`;
+  return (
+    fields.map(([k, v]) => `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`).join("") +
+    `--${BOUNDARY}--\r\n`
+  );
 }
 /** As many copies of one multipart field as fit under `bytes`. */
 function multipartFill(name: string, value: string, bytes: number): string {
@@ -36,7 +39,10 @@ describe("form bodies with many fields", () => {
   after(() => app.close());
 
   const send = (body: string, contentType: string, json = true) =>
-    app.client().post("/login", { rawBody: body, headers: { "content-type": contentType, ...(json ? { accept: "application/json" } : {}) } });
+    app.client().post("/login", {
+      rawBody: body,
+      headers: { "content-type": contentType, ...(json ? { accept: "application/json" } : {}) },
+    });
   const URLENCODED = "application/x-www-form-urlencoded";
   const MULTIPART = `multipart/form-data; boundary=${BOUNDARY}`;
 
@@ -81,7 +87,10 @@ describe("form bodies with many fields", () => {
   });
 
   it("a multipart body of more than MAX_REPEATS copies of one field (well under the field cap) answers 413", async () => {
-    const r = await send(multipart(Array.from({ length: MAX_REPEATS + 1 }, () => ["email", "a@x.test"] as [string, string])), MULTIPART);
+    const r = await send(
+      multipart(Array.from({ length: MAX_REPEATS + 1 }, () => ["email", "a@x.test"] as [string, string])),
+      MULTIPART,
+    );
     assert.equal(r.status, 413);
     assert.deepEqual(r.json.response.error_codes, ["TOO_MANY_FIELDS"]);
   });
@@ -89,21 +98,38 @@ describe("form bodies with many fields", () => {
   it("within the caps: MAX_REPEATS copies are parsed (then refused as a list, 400), MAX_FIELDS fields sign in", async () => {
     const c = app.client();
     const csrf = await c.csrf();
-    const repeated = new URLSearchParams([...Array.from({ length: MAX_REPEATS }, () => ["email", "alice@x.test"]), ["password", PASSWORD], ["csrf_token", csrf]]);
-    const list = await c.post("/login", { rawBody: repeated.toString(), headers: { "content-type": URLENCODED, accept: "application/json" } });
+    const repeated = new URLSearchParams([
+      ...Array.from({ length: MAX_REPEATS }, () => ["email", "alice@x.test"]),
+      ["password", PASSWORD],
+      ["csrf_token", csrf],
+    ]);
+    const list = await c.post("/login", {
+      rawBody: repeated.toString(),
+      headers: { "content-type": URLENCODED, accept: "application/json" },
+    });
     assert.equal(list.status, 400, list.body);
     assert.deepEqual(list.json.response.error_codes, ["API_ERROR"]);
 
-    const fields: [string, string][] = [["email", "alice@x.test"], ["password", PASSWORD], ["csrf_token", csrf]];
+    const fields: [string, string][] = [
+      ["email", "alice@x.test"],
+      ["password", PASSWORD],
+      ["csrf_token", csrf],
+    ];
     for (let i = fields.length; i < MAX_FIELDS; i++) fields.push([`extra${i}`, ""]);
-    const urlencoded = await c.post("/login", { rawBody: new URLSearchParams(fields).toString(), headers: { "content-type": URLENCODED, accept: "application/json" } });
+    const urlencoded = await c.post("/login", {
+      rawBody: new URLSearchParams(fields).toString(),
+      headers: { "content-type": URLENCODED, accept: "application/json" },
+    });
     assert.equal(urlencoded.status, 200, urlencoded.body);
     const d = app.client();
     const csrf2 = await d.csrf();
     fields[2] = ["csrf_token", csrf2];
     const body = multipart(fields);
     assert.ok(body.length <= LIMIT, String(body.length));
-    const viaMultipart = await d.post("/login", { rawBody: body, headers: { "content-type": MULTIPART, accept: "application/json" } });
+    const viaMultipart = await d.post("/login", {
+      rawBody: body,
+      headers: { "content-type": MULTIPART, accept: "application/json" },
+    });
     assert.equal(viaMultipart.status, 200, viaMultipart.body);
   });
 

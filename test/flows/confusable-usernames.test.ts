@@ -9,7 +9,13 @@ import { flowDialects, type TestApp } from "../helpers/app.js";
 import { ApiError } from "../../src/core/api.js";
 import { DuplicateError } from "../../src/datastore/contracts.js";
 import { usernameFeature } from "../../src/features/username/index.js";
-import { PASSWORD, csrfFrom, flowApp, register, registration } from "../../src/features/registration/testing/support.js";
+import {
+  PASSWORD,
+  csrfFrom,
+  flowApp,
+  register,
+  registration,
+} from "../../src/features/registration/testing/support.js";
 
 const CYRILLIC_A = "\u0430";
 const DOTLESS_I = "\u0131";
@@ -25,21 +31,33 @@ for (const dialect of flowDialects()) {
         dialect,
         confirmation: false,
         features: [usernameFeature],
-        config: { returnGenericResponses: false, username: { enable: true }, usernameFeatures: { changeUsername: true } },
+        config: {
+          returnGenericResponses: false,
+          username: { enable: true },
+          usernameFeatures: { changeUsername: true },
+        },
       });
-      for (const username of ["alice", "coco"]) assert.equal((await register(app.client(), registration(email(), { username }))).status, 200);
+      for (const username of ["alice", "coco"])
+        assert.equal((await register(app.client(), registration(email(), { username }))).status, 200);
     });
     after(() => app.close());
 
     const usernameErrors = async (username: string) => {
       const r = await register(app.client(), registration(email(), { username }));
       assert.equal(r.status, 400, `${username}: ${r.body}`);
-      return { codes: r.json.response.error_codes as string[], texts: r.json.response.field_errors.username as string[] };
+      return {
+        codes: r.json.response.error_codes as string[],
+        texts: r.json.response.field_errors.username as string[],
+      };
     };
 
     it("a name mixing scripts is refused (JSON)", async () => {
       for (const username of [`${CYRILLIC_A}lice`, "b\u043eb1", "\u0391lice", "\u0416\u0430\u043d\u043d\u0430K"]) {
-        assert.deepEqual(await usernameErrors(username), { codes: ["USERNAME_MIXED_SCRIPT"], texts: ["Username cannot mix letters of different alphabets"] }, username);
+        assert.deepEqual(
+          await usernameErrors(username),
+          { codes: ["USERNAME_MIXED_SCRIPT"], texts: ["Username cannot mix letters of different alphabets"] },
+          username,
+        );
       }
     });
 
@@ -62,10 +80,26 @@ for (const dialect of flowDialects()) {
     it("the HTML form shows the message under the username field", async () => {
       const c = app.client();
       const page = await c.get("/register");
-      const r = await c.post("/register", { form: { email: email(), username: `al${DOTLESS_I}ce`, password: PASSWORD, password_confirm: PASSWORD, csrf_token: csrfFrom(page.body) } });
+      const r = await c.post("/register", {
+        form: {
+          email: email(),
+          username: `al${DOTLESS_I}ce`,
+          password: PASSWORD,
+          password_confirm: PASSWORD,
+          csrf_token: csrfFrom(page.body),
+        },
+      });
       assert.equal(r.status, 200);
       assert.match(r.body, /id="username-errors"><li>al\u0131ce is already associated with an account\.<\/li>/);
-      const mixed = await c.post("/register", { form: { email: email(), username: `${CYRILLIC_A}lice`, password: PASSWORD, password_confirm: PASSWORD, csrf_token: csrfFrom(r.body) } });
+      const mixed = await c.post("/register", {
+        form: {
+          email: email(),
+          username: `${CYRILLIC_A}lice`,
+          password: PASSWORD,
+          password_confirm: PASSWORD,
+          csrf_token: csrfFrom(r.body),
+        },
+      });
       assert.match(mixed.body, /id="username-errors"><li>Username cannot mix letters of different alphabets<\/li>/);
     });
 
@@ -75,7 +109,8 @@ for (const dialect of flowDialects()) {
       const c = app.client();
       const login = await c.login(address, PASSWORD);
       const csrf = login.json.response.csrf_token as string;
-      const change = (username: string) => c.post("/change-username", { json: { username }, headers: { "x-csrf-token": csrf } });
+      const change = (username: string) =>
+        c.post("/change-username", { json: { username }, headers: { "x-csrf-token": csrf } });
       const taken = await change(`${LATIN_ALPHA}lice`);
       assert.equal(taken.status, 400, taken.body);
       assert.deepEqual(taken.json.response.error_codes, ["USERNAME_ALREADY_ASSOCIATED"]);
@@ -86,8 +121,14 @@ for (const dialect of flowDialects()) {
     });
 
     it("api.createUser: a mixed name is a policy error, a look-alike a duplicate username", async () => {
-      await assert.rejects(app.rampart.api.createUser({ email: email(), username: `${CYRILLIC_A}lice` }), (e) => e instanceof ApiError && e.code === "USERNAME_MIXED_SCRIPT");
-      await assert.rejects(app.rampart.api.createUser({ email: email(), username: `al${DOTLESS_I}ce` }), (e) => e instanceof DuplicateError && e.field === "username");
+      await assert.rejects(
+        app.rampart.api.createUser({ email: email(), username: `${CYRILLIC_A}lice` }),
+        (e) => e instanceof ApiError && e.code === "USERNAME_MIXED_SCRIPT",
+      );
+      await assert.rejects(
+        app.rampart.api.createUser({ email: email(), username: `al${DOTLESS_I}ce` }),
+        (e) => e instanceof DuplicateError && e.field === "username",
+      );
     });
   });
 }

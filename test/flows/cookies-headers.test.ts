@@ -2,7 +2,15 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createTestApp, type TestApp } from "../helpers/app.js";
 import type { Reply, TestClient } from "../helpers/client.js";
-import { createTfApp, enrolAuthenticator, oath, PASSWORD, toStepStart, validate, type TfApp } from "../../src/features/two-factor/testing/kit.js";
+import {
+  createTfApp,
+  enrolAuthenticator,
+  oath,
+  PASSWORD,
+  toStepStart,
+  validate,
+  type TfApp,
+} from "../../src/features/two-factor/testing/kit.js";
 
 /**
  * Every cookie Rampart sets on an HTTPS deployment is a `__Host-` cookie (Secure, Path=/, no Domain), unless the
@@ -40,11 +48,20 @@ async function everyDayCookies(app: TestApp, email: string): Promise<Reply[]> {
   const c = app.client();
   const replies: Reply[] = [];
   replies.push(await c.get("/login", { acceptJson: true }));
-  replies.push(await c.post("/login", { json: { email, password: PASSWORD, remember: true }, headers: { "x-csrf-token": replies[0]!.json.response.csrf_token } }));
+  replies.push(
+    await c.post("/login", {
+      json: { email, password: PASSWORD, remember: true },
+      headers: { "x-csrf-token": replies[0]!.json.response.csrf_token },
+    }),
+  );
   const page = await c.get("/change");
   replies.push(page);
   const NEW = "another long passphrase";
-  replies.push(await c.post("/change", { form: { password: PASSWORD, new_password: NEW, new_password_confirm: NEW, csrf_token: csrfIn(page.body) } }));
+  replies.push(
+    await c.post("/change", {
+      form: { password: PASSWORD, new_password: NEW, new_password_confirm: NEW, csrf_token: csrfIn(page.body) },
+    }),
+  );
   replies.push(await c.get("/change")); // consumes the flash
   c.jar.delete(app.rampart.config.session.cookieName);
   replies.push(await c.get("/api/protected", { acceptJson: true })); // restore from the remember cookie
@@ -78,15 +95,28 @@ describe("cookie names and attributes", () => {
     apps.push(app);
     const t = await createTfApp("sqlite", tfOptions, true);
     apps.push(t.app);
-    const { all, names } = collect([...(await everyDayCookies(app, "Host-Prefix.x+1@Sub.Example.test")), ...(await twoFactorCookies(t, "tf-user.x+2@Example.test"))]);
-    for (const expected of ["__Host-rampart_session", "__Host-remember_token", "__Host-rampart_csrf", "__Host-rampart_flash", "__Host-rampart_tf", "__Host-tf_validity"]) {
+    const { all, names } = collect([
+      ...(await everyDayCookies(app, "Host-Prefix.x+1@Sub.Example.test")),
+      ...(await twoFactorCookies(t, "tf-user.x+2@Example.test")),
+    ]);
+    for (const expected of [
+      "__Host-rampart_session",
+      "__Host-remember_token",
+      "__Host-rampart_csrf",
+      "__Host-rampart_flash",
+      "__Host-rampart_tf",
+      "__Host-tf_validity",
+    ]) {
       assert.ok(names.has(expected), `${expected} was set (saw ${[...names].join(", ")})`);
     }
     for (const setCookie of all) assertHostCookie(setCookie);
   });
 
   it("Flask-Security's names stay available by configuration, used as given", async () => {
-    const app = await createTestApp({ mail: true, config: { ...enabled, session: { rememberCookieName: "remember_token" } } });
+    const app = await createTestApp({
+      mail: true,
+      config: { ...enabled, session: { rememberCookieName: "remember_token" } },
+    });
     apps.push(app);
     const t = await createTfApp("sqlite", { ...tfOptions, validityCookieName: "tf_validity" }, true);
     apps.push(t.app);
@@ -100,7 +130,8 @@ describe("cookie names and attributes", () => {
     const app = await createTestApp({ mail: true, config: { ...enabled, session: { cookieSecure: false } } });
     apps.push(app);
     const { all, names } = collect(await everyDayCookies(app, "plain.http@example.test"));
-    for (const expected of ["rampart_session", "remember_token", "rampart_csrf", "rampart_flash"]) assert.ok(names.has(expected), `${expected} (saw ${[...names].join(", ")})`);
+    for (const expected of ["rampart_session", "remember_token", "rampart_csrf", "rampart_flash"])
+      assert.ok(names.has(expected), `${expected} (saw ${[...names].join(", ")})`);
     for (const setCookie of all) assert.ok(!parse(setCookie).name.startsWith("__Host-"), setCookie);
   });
 });

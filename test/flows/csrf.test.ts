@@ -20,11 +20,16 @@ describe("CSRF", () => {
     const app = await appWith();
     for (const header of ["x-csrf-token", "x-csrftoken", "x-xsrf-token"]) {
       const c = app.client();
-      const r = await c.post("/login", { json: { email: "alice@x.test", password: PASSWORD }, headers: { [header]: await c.csrf() } });
+      const r = await c.post("/login", {
+        json: { email: "alice@x.test", password: PASSWORD },
+        headers: { [header]: await c.csrf() },
+      });
       assert.equal(r.status, 200, header);
     }
     const c = app.client();
-    const r = await c.post("/login", { json: { email: "alice@x.test", password: PASSWORD, csrf_token: await c.csrf() } });
+    const r = await c.post("/login", {
+      json: { email: "alice@x.test", password: PASSWORD, csrf_token: await c.csrf() },
+    });
     assert.equal(r.status, 200);
   });
 
@@ -43,14 +48,23 @@ describe("CSRF", () => {
     const theirs = await attacker.csrf();
     const victim = app.client();
     await victim.csrf();
-    let r = await victim.post("/login", { json: { email: "alice@x.test", password: PASSWORD }, headers: { "x-csrf-token": theirs } });
+    let r = await victim.post("/login", {
+      json: { email: "alice@x.test", password: PASSWORD },
+      headers: { "x-csrf-token": theirs },
+    });
     assert.equal(r.status, 400);
     assert.deepEqual(r.json.response.error_codes, ["CSRF_INVALID"]);
-    r = await victim.post("/login", { json: { email: "alice@x.test", password: PASSWORD }, headers: { "x-csrf-token": "forged.value" } });
+    r = await victim.post("/login", {
+      json: { email: "alice@x.test", password: PASSWORD },
+      headers: { "x-csrf-token": "forged.value" },
+    });
     assert.deepEqual(r.json.response.error_codes, ["CSRF_INVALID"]);
     const mine = await victim.csrf();
     app.advance(3601);
-    r = await victim.post("/login", { json: { email: "alice@x.test", password: PASSWORD }, headers: { "x-csrf-token": mine } });
+    r = await victim.post("/login", {
+      json: { email: "alice@x.test", password: PASSWORD },
+      headers: { "x-csrf-token": mine },
+    });
     app.advance(-3601);
     assert.deepEqual(r.json.response.error_codes, ["CSRF_EXPIRED"]);
   });
@@ -59,7 +73,10 @@ describe("CSRF", () => {
     const app = await appWith();
     const c = app.client();
     const pre = await c.csrf();
-    const login = await c.post("/login", { json: { email: "alice@x.test", password: PASSWORD }, headers: { "x-csrf-token": pre } });
+    const login = await c.post("/login", {
+      json: { email: "alice@x.test", password: PASSWORD },
+      headers: { "x-csrf-token": pre },
+    });
     const r = await c.post("/logout", { json: {}, headers: { "x-csrf-token": pre } });
     assert.equal(r.status, 400);
     const ok = await c.post("/logout", { json: {}, headers: { "x-csrf-token": login.json.response.csrf_token } });
@@ -68,18 +85,31 @@ describe("CSRF", () => {
 
   it("cross-site Origin or Sec-Fetch-Site is refused with 403 even with a valid token", async () => {
     const app = await appWith();
-    for (const headers of [{ origin: "https://evil.example" }, { origin: "null" }, { "sec-fetch-site": "cross-site" }] as Record<string, string>[]) {
+    for (const headers of [
+      { origin: "https://evil.example" },
+      { origin: "null" },
+      { "sec-fetch-site": "cross-site" },
+    ] as Record<string, string>[]) {
       const c = app.client();
-      const r = await c.post("/login", { json: { email: "alice@x.test", password: PASSWORD }, headers: { "x-csrf-token": await c.csrf(), ...headers } });
+      const r = await c.post("/login", {
+        json: { email: "alice@x.test", password: PASSWORD },
+        headers: { "x-csrf-token": await c.csrf(), ...headers },
+      });
       assert.equal(r.status, 403, JSON.stringify(headers));
       assert.deepEqual(r.json.response.error_codes, ["CSRF_ORIGIN"]);
     }
     const c = app.client();
-    const same = await c.post("/login", { json: { email: "alice@x.test", password: PASSWORD }, headers: { "x-csrf-token": await c.csrf(), origin: "https://app.test", "sec-fetch-site": "same-origin" } });
+    const same = await c.post("/login", {
+      json: { email: "alice@x.test", password: PASSWORD },
+      headers: { "x-csrf-token": await c.csrf(), origin: "https://app.test", "sec-fetch-site": "same-origin" },
+    });
     assert.equal(same.status, 200);
     // A page served with Referrer-Policy: no-referrer posts "Origin: null"; the browser's Sec-Fetch-Site vouches.
     const hidden = app.client();
-    const nullButSame = await hidden.post("/login", { json: { email: "alice@x.test", password: PASSWORD }, headers: { "x-csrf-token": await hidden.csrf(), origin: "null", "sec-fetch-site": "same-origin" } });
+    const nullButSame = await hidden.post("/login", {
+      json: { email: "alice@x.test", password: PASSWORD },
+      headers: { "x-csrf-token": await hidden.csrf(), origin: "null", "sec-fetch-site": "same-origin" },
+    });
     assert.equal(nullButSame.status, 200);
   });
 
@@ -99,7 +129,9 @@ describe("CSRF", () => {
     const token = login.json.response.user.authentication_token;
     const bySession = await c.post("/sessions/revoke", { json: { scope: "others" } });
     assert.equal(bySession.status, 400);
-    const byToken = await app.client().post("/sessions/revoke", { json: { scope: "others" }, headers: { "authentication-token": token } });
+    const byToken = await app
+      .client()
+      .post("/sessions/revoke", { json: { scope: "others" }, headers: { "authentication-token": token } });
     assert.equal(byToken.status, 200);
   });
 
@@ -126,7 +158,10 @@ describe("CSRF", () => {
     const c = app.client();
     const login = await c.login("alice@x.test", PASSWORD);
     const req = (headers: Record<string, string>) =>
-      new Request("https://app.test/api/thing", { method: "POST", headers: { cookie: c.cookieHeader(), accept: "application/json", ...headers } });
+      new Request("https://app.test/api/thing", {
+        method: "POST",
+        headers: { cookie: c.cookieHeader(), accept: "application/json", ...headers },
+      });
     const without = await app.rampart.guards.check(req({}));
     assert.equal(without.ok, false);
     const withToken = await app.rampart.guards.check(req({ "x-csrf-token": login.json.response.csrf_token }));
@@ -138,21 +173,37 @@ describe("CSRF", () => {
     const c = app.client();
     await c.login("alice@x.test", PASSWORD);
     const req = (origin: string) =>
-      new Request("https://app.test/api/thing", { method: "POST", headers: { cookie: c.cookieHeader(), accept: "application/json", origin } });
+      new Request("https://app.test/api/thing", {
+        method: "POST",
+        headers: { cookie: c.cookieHeader(), accept: "application/json", origin },
+      });
     const foreign = await app.rampart.guards.check(req("https://evil.example"));
     assert.equal(foreign.ok, false);
     if (!foreign.ok) {
       assert.equal(foreign.response.status, 403);
       assert.deepEqual((await foreign.response.json()).response.error_codes, ["CSRF_ORIGIN"]);
     }
-    assert.equal((await app.rampart.guards.check(req("https://spa.example-app.test"))).ok, true, "a trusted origin passes");
-    assert.equal((await app.rampart.guards.check(req("https://app.test"))).ok, true, "the app's own origin passes, no token needed");
+    assert.equal(
+      (await app.rampart.guards.check(req("https://spa.example-app.test"))).ok,
+      true,
+      "a trusted origin passes",
+    );
+    assert.equal(
+      (await app.rampart.guards.check(req("https://app.test"))).ok,
+      true,
+      "the app's own origin passes, no token needed",
+    );
     const route = await c.post("/logout", { json: {}, headers: { origin: "https://evil.example" } });
     assert.equal(route.status, 403, "Rampart's own routes answer the same");
     const off = await appWith({ csrf: { enabled: false, checkOrigin: false } });
     const c2 = off.client();
     await c2.login("alice@x.test", PASSWORD);
-    const passes = await off.rampart.guards.check(new Request("https://app.test/api/thing", { method: "POST", headers: { cookie: c2.cookieHeader(), origin: "https://evil.example" } }));
+    const passes = await off.rampart.guards.check(
+      new Request("https://app.test/api/thing", {
+        method: "POST",
+        headers: { cookie: c2.cookieHeader(), origin: "https://evil.example" },
+      }),
+    );
     assert.equal(passes.ok, true, "with the origin check off nothing is refused");
   });
 });

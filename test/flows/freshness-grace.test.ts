@@ -17,11 +17,17 @@ for (const dialect of flowDialects()) {
     let app: TestApp;
     let n = 0;
     before(async () => {
-      app = await createTestApp({ dialect, config: { changeEmail: { enable: true }, freshness: { withinSeconds: WITHIN, gracePeriodSeconds: GRACE } } });
+      app = await createTestApp({
+        dialect,
+        config: { changeEmail: { enable: true }, freshness: { withinSeconds: WITHIN, gracePeriodSeconds: GRACE } },
+      });
     });
     after(() => app.close());
 
-    async function signedIn(extra: Record<string, unknown> = {}, query = ""): Promise<{ c: TestClient; token?: string }> {
+    async function signedIn(
+      extra: Record<string, unknown> = {},
+      query = "",
+    ): Promise<{ c: TestClient; token?: string }> {
       const email = `Grace-${++n}.x+${dialect}@Sub.Example-Host.test`;
       await app.rampart.api.createUser({ email, password: PASSWORD });
       const c = app.client();

@@ -18,7 +18,10 @@ describe("freshness and /verify", () => {
     const c = app.client();
     await c.login("alice@x.test", PASSWORD);
     const fresh = (headers: Record<string, string> = {}) =>
-      app.rampart.guards.check(new Request("https://app.test/api/fresh", { headers: { cookie: c.cookieHeader(), ...headers } }), app.rampart.guards.freshRequired(60));
+      app.rampart.guards.check(
+        new Request("https://app.test/api/fresh", { headers: { cookie: c.cookieHeader(), ...headers } }),
+        app.rampart.guards.freshRequired(60),
+      );
     assert.equal((await fresh({ accept: "application/json" })).ok, true);
     app.advance(61);
     const stale = await fresh({ accept: "application/json" });
@@ -41,7 +44,10 @@ describe("freshness and /verify", () => {
     assert.equal(wrong.status, 400);
     assert.deepEqual(wrong.json.response.field_errors.password, ["Invalid password"]);
     const before = c.jar.get("__Host-rampart_session");
-    const ok = await c.post("/verify?include_auth_token", { json: { password: PASSWORD }, headers: { "x-csrf-token": csrf } });
+    const ok = await c.post("/verify?include_auth_token", {
+      json: { password: PASSWORD },
+      headers: { "x-csrf-token": csrf },
+    });
     assert.equal(ok.status, 200);
     assert.equal(typeof ok.json.response.user.authentication_token, "string");
     assert.notEqual(c.jar.get("__Host-rampart_session"), before);
@@ -57,7 +63,10 @@ describe("the one sign-in pipeline", () => {
       signInChecks: () => [
         {
           name: "test-lock",
-          run: async (_ctx, attempt) => (blocked.has(attempt.user.email) ? { kind: "deny", code: "LOCKED_OUT", field: "email", status: 400 } : { kind: "continue" }),
+          run: async (_ctx, attempt) =>
+            blocked.has(attempt.user.email)
+              ? { kind: "deny", code: "LOCKED_OUT", field: "email", status: 400 }
+              : { kind: "continue" },
         },
       ],
     };
@@ -74,13 +83,20 @@ describe("the one sign-in pipeline", () => {
     assert.deepEqual(json.json.response.field_errors.email, ["Too many failed attempts. Try again later."]);
 
     const c = app.client();
-    const form = await c.post("/login", { form: { email: "alice@x.test", password: PASSWORD, csrf_token: await c.csrf() } });
+    const form = await c.post("/login", {
+      form: { email: "alice@x.test", password: PASSWORD, csrf_token: await c.csrf() },
+    });
     assert.equal(form.status, 200);
     assert.match(form.body, /Too many failed attempts/);
     assert.equal((await c.get("/api/protected", { acceptJson: true })).status, 401);
 
     const basic = await app.rampart.guards.check(
-      new Request("https://app.test/x", { headers: { authorization: "Basic " + Buffer.from(`alice@x.test:${PASSWORD}`).toString("base64"), accept: "application/json" } }),
+      new Request("https://app.test/x", {
+        headers: {
+          authorization: "Basic " + Buffer.from(`alice@x.test:${PASSWORD}`).toString("base64"),
+          accept: "application/json",
+        },
+      }),
       app.rampart.guards.authRequired("basic"),
     );
     assert.equal(basic.ok, false);
@@ -95,7 +111,12 @@ describe("the one sign-in pipeline", () => {
   it("an interrupting check (second factor required) logs nobody in and grants nothing", async () => {
     const tf: Feature = {
       name: "test-2fa",
-      signInChecks: () => [{ name: "test-second-factor", run: async () => ({ kind: "interrupt", response: { tf_required: true, tf_state: "setup_from_login" } }) }],
+      signInChecks: () => [
+        {
+          name: "test-second-factor",
+          run: async () => ({ kind: "interrupt", response: { tf_required: true, tf_state: "setup_from_login" } }),
+        },
+      ],
     };
     const app = await createTestApp({ features: [tf] });
     apps.push(app);
@@ -114,11 +135,21 @@ describe("hooks and events", () => {
   it("a before hook vetoes login in the contract's shape; events fire with the user", async () => {
     const app = await createTestApp({
       config: { returnGenericResponses: false },
-      hooks: { before: { login: ({ user }) => (user?.email === "bob@x.test" ? { message: "Bob is on holiday", field: "email", code: "ON_HOLIDAY" } : undefined) } },
+      hooks: {
+        before: {
+          login: ({ user }) =>
+            user?.email === "bob@x.test"
+              ? { message: "Bob is on holiday", field: "email", code: "ON_HOLIDAY" }
+              : undefined,
+        },
+      },
     });
     apps.push(app);
     const seen: string[] = [];
-    app.rampart.events.on("user_authenticated", ({ user, authnVia }) => void seen.push(`in:${user.email}:${authnVia.join(",")}`));
+    app.rampart.events.on(
+      "user_authenticated",
+      ({ user, authnVia }) => void seen.push(`in:${user.email}:${authnVia.join(",")}`),
+    );
     app.rampart.events.on("user_failed_authn", ({ identity }) => void seen.push(`fail:${identity}`));
     app.rampart.events.on("user_unauthenticated", ({ user }) => void seen.push(`out:${user.email}`));
     await app.rampart.api.createUser({ email: "alice@x.test", password: PASSWORD });

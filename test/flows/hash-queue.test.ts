@@ -7,19 +7,37 @@ const PASSWORD = "correct horse battery";
 describe("a login storm queues and then refuses fast instead of piling up", () => {
   let app: TestApp;
   before(async () => {
-    app = await createTestApp({ config: { password: { maxConcurrentHashes: 1, maxHashQueue: 2, argon2: { memoryCost: 8192, timeCost: 2, parallelism: 1 } }, trackable: true } });
+    app = await createTestApp({
+      config: {
+        password: {
+          maxConcurrentHashes: 1,
+          maxHashQueue: 2,
+          argon2: { memoryCost: 8192, timeCost: 2, parallelism: 1 },
+        },
+        trackable: true,
+      },
+    });
     await app.rampart.api.createUser({ email: "alice@x.test", password: PASSWORD });
   });
   after(() => app.close());
 
   it("20 concurrent logins: some succeed, the rest get 503 + Retry-After, none 500", async () => {
-    const clients = await Promise.all(Array.from({ length: 20 }, async () => {
-      const c = app.client();
-      return { c, csrf: await c.csrf() };
-    }));
-    const replies = await Promise.all(clients.map(({ c, csrf }) => c.post("/login", { json: { email: "alice@x.test", password: PASSWORD }, headers: { "x-csrf-token": csrf } })));
+    const clients = await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const c = app.client();
+        return { c, csrf: await c.csrf() };
+      }),
+    );
+    const replies = await Promise.all(
+      clients.map(({ c, csrf }) =>
+        c.post("/login", { json: { email: "alice@x.test", password: PASSWORD }, headers: { "x-csrf-token": csrf } }),
+      ),
+    );
     const statuses = replies.map((r) => r.status);
-    assert.ok(statuses.every((s) => s === 200 || s === 503), statuses.join(","));
+    assert.ok(
+      statuses.every((s) => s === 200 || s === 503),
+      statuses.join(","),
+    );
     assert.ok(statuses.filter((s) => s === 200).length >= 1);
     const busy = replies.filter((r) => r.status === 503);
     assert.ok(busy.length >= 1, "the queue bound was reached");

@@ -4,7 +4,9 @@ import { readFileSync } from "node:fs";
 import { createTestApp, type TestApp } from "../helpers/app.js";
 
 const PASSWORD = "correct horse battery";
-const corpus = readFileSync(new URL("../fixtures/redirects.txt", import.meta.url), "utf8").split("\n").filter((l) => l.length > 0);
+const corpus = readFileSync(new URL("../fixtures/redirects.txt", import.meta.url), "utf8")
+  .split("\n")
+  .filter((l) => l.length > 0);
 
 describe("bad input never yields a 500", () => {
   let app: TestApp;
@@ -14,10 +16,17 @@ describe("bad input never yields a 500", () => {
   });
   after(() => app.close());
 
-  async function post(body: string | Uint8Array, contentType = "application/json", extraHeaders: Record<string, string> = {}) {
+  async function post(
+    body: string | Uint8Array,
+    contentType = "application/json",
+    extraHeaders: Record<string, string> = {},
+  ) {
     const c = app.client();
     const csrf = await c.csrf();
-    return c.post("/login", { rawBody: body as BodyInit, headers: { "content-type": contentType, "x-csrf-token": csrf, accept: "application/json", ...extraHeaders } });
+    return c.post("/login", {
+      rawBody: body as BodyInit,
+      headers: { "content-type": contentType, "x-csrf-token": csrf, accept: "application/json", ...extraHeaders },
+    });
   }
 
   it("wrong types are 400 API_ERROR", async () => {
@@ -37,7 +46,11 @@ describe("bad input never yields a 500", () => {
   });
 
   it("prototype pollution payloads change nothing", async () => {
-    const r = await post('{"__proto__":{"roles":["admin"]},"constructor":{"prototype":{"isAdmin":true}},"email":"alice@x.test","password":"' + PASSWORD + '"}');
+    const r = await post(
+      '{"__proto__":{"roles":["admin"]},"constructor":{"prototype":{"isAdmin":true}},"email":"alice@x.test","password":"' +
+        PASSWORD +
+        '"}',
+    );
     assert.equal(r.status, 200);
     assert.equal(({} as Record<string, unknown>).roles, undefined);
     assert.equal(({} as Record<string, unknown>).isAdmin, undefined);
@@ -63,7 +76,13 @@ describe("bad input never yields a 500", () => {
     const r = await post(big);
     assert.equal(r.status, 413);
     assert.deepEqual(r.json.response.error_codes, ["BODY_TOO_LARGE"]);
-    const unbounded = await post(new ReadableStream({ pull(c) { c.enqueue(new Uint8Array(64 * 1024)); } }) as unknown as Uint8Array);
+    const unbounded = await post(
+      new ReadableStream({
+        pull(c) {
+          c.enqueue(new Uint8Array(64 * 1024));
+        },
+      }) as unknown as Uint8Array,
+    );
     assert.equal(unbounded.status, 413);
   });
 
@@ -77,7 +96,10 @@ describe("bad input never yields a 500", () => {
   it("form posts with repeated fields are refused", async () => {
     const c = app.client();
     const csrf = await c.csrf();
-    const r = await c.post("/login", { rawBody: `email=a%40x.test&email=b%40x.test&password=x&csrf_token=${csrf}`, headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" } });
+    const r = await c.post("/login", {
+      rawBody: `email=a%40x.test&email=b%40x.test&password=x&csrf_token=${csrf}`,
+      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+    });
     assert.equal(r.status, 400);
   });
 });
@@ -98,15 +120,22 @@ describe("open redirect defence (SECURITY.md corpus)", () => {
       for (const encoded of [encodeURIComponent(target), target.replace(/[\t ]/g, (c) => encodeURIComponent(c))]) {
         const c = app.client();
         const csrf = await c.csrf();
-        const viaQuery = await c.post(`/login?next=${encoded}`, { form: { email: "alice@x.test", password: PASSWORD, csrf_token: csrf } });
+        const viaQuery = await c.post(`/login?next=${encoded}`, {
+          form: { email: "alice@x.test", password: PASSWORD, csrf_token: csrf },
+        });
         assert.ok([200, 302].includes(viaQuery.status), `status ${viaQuery.status}`);
         assert.ok(staysHome(viaQuery.location), `query: Location ${viaQuery.location}`);
       }
       const c2 = app.client();
-      const viaForm = await c2.post("/login", { form: { email: "alice@x.test", password: PASSWORD, next: target, csrf_token: await c2.csrf() } });
+      const viaForm = await c2.post("/login", {
+        form: { email: "alice@x.test", password: PASSWORD, next: target, csrf_token: await c2.csrf() },
+      });
       assert.ok(staysHome(viaForm.location), `form: Location ${viaForm.location}`);
       const c3 = app.client();
-      const viaJson = await c3.post("/login", { json: { email: "alice@x.test", password: PASSWORD, next: target }, headers: { "x-csrf-token": await c3.csrf() } });
+      const viaJson = await c3.post("/login", {
+        json: { email: "alice@x.test", password: PASSWORD, next: target },
+        headers: { "x-csrf-token": await c3.csrf() },
+      });
       if (viaJson.status === 400) assert.deepEqual(viaJson.json.response.error_codes, ["INVALID_REDIRECT"]);
       else assert.equal(viaJson.status, 200);
     });
@@ -114,14 +143,19 @@ describe("open redirect defence (SECURITY.md corpus)", () => {
 
   it("a same-site next is honoured on form login", async () => {
     const c = app.client();
-    const r = await c.post("/login?next=/page1", { form: { email: "alice@x.test", password: PASSWORD, csrf_token: await c.csrf() } });
+    const r = await c.post("/login?next=/page1", {
+      form: { email: "alice@x.test", password: PASSWORD, csrf_token: await c.csrf() },
+    });
     assert.equal(r.status, 302);
     assert.equal(r.location, "/page1");
   });
 
   it("an off-site next fails JSON login with INVALID_REDIRECT and signs nobody in", async () => {
     const c = app.client();
-    const r = await c.post("/login?next=http://google.com", { json: { email: "alice@x.test", password: PASSWORD }, headers: { "x-csrf-token": await c.csrf() } });
+    const r = await c.post("/login?next=http://google.com", {
+      json: { email: "alice@x.test", password: PASSWORD },
+      headers: { "x-csrf-token": await c.csrf() },
+    });
     assert.equal(r.status, 400);
     assert.equal(r.json.response.errors[0], "Redirections outside the domain are forbidden");
     assert.equal((await c.get("/api/protected", { acceptJson: true })).status, 401);

@@ -16,7 +16,11 @@ for (const dialect of flowDialects()) {
       app = await createTestApp({
         dialect,
         mail: true,
-        config: { registration: { enabled: true }, recovery: { enabled: true }, confirmation: { enabled: true, autoLoginAfterConfirm: true } },
+        config: {
+          registration: { enabled: true },
+          recovery: { enabled: true },
+          confirmation: { enabled: true, autoLoginAfterConfirm: true },
+        },
       });
     });
     after(() => app?.close());
@@ -25,14 +29,23 @@ for (const dialect of flowDialects()) {
       const email = "Reset.Json-1+x@Sub.Example.test";
       await app.rampart.api.createUser({ email, password: PASSWORD, confirmed: true });
       const c = app.client();
-      assert.equal((await c.post("/reset", { json: { email }, headers: { "x-csrf-token": await c.csrf() } })).status, 200);
-      const mail = await app.sink.waitFor((m) => m.envelopeTo.includes("Reset.Json-1+x@sub.example.test") && linksIn(m).some((u) => u.includes("/reset/")));
+      assert.equal(
+        (await c.post("/reset", { json: { email }, headers: { "x-csrf-token": await c.csrf() } })).status,
+        200,
+      );
+      const mail = await app.sink.waitFor(
+        (m) =>
+          m.envelopeTo.includes("Reset.Json-1+x@sub.example.test") && linksIn(m).some((u) => u.includes("/reset/")),
+      );
       const path = new URL(linksIn(mail).find((u) => u.includes("/reset/"))!).pathname;
       const r = await c.get(path, { acceptJson: true });
       assert.equal(r.status, 200, r.body);
       assert.deepEqual(Object.keys(r.json.response), ["csrf_token"]);
       assert.equal(r.headers.get("referrer-policy"), "no-referrer");
-      const done = await c.post(path, { json: { password: "another long passphrase", password_confirm: "another long passphrase" }, headers: { "x-csrf-token": r.json.response.csrf_token } });
+      const done = await c.post(path, {
+        json: { password: "another long passphrase", password_confirm: "another long passphrase" },
+        headers: { "x-csrf-token": r.json.response.csrf_token },
+      });
       assert.equal(done.status, 200, done.body);
       assert.deepEqual(done.json.response, {});
       const bad = await c.get("/reset/nonsense", { acceptJson: true });

@@ -72,7 +72,11 @@ for (const dialect of flowDialects()) {
 
     it("failures are generic by default: unknown user, wrong password and inactive look the same", async () => {
       const bodies: string[] = [];
-      for (const [email, password] of [["nobody@lp.com", PASSWORD], [EMAIL, "wrong password!"], ["inactive@lp.com", PASSWORD]] as const) {
+      for (const [email, password] of [
+        ["nobody@lp.com", PASSWORD],
+        [EMAIL, "wrong password!"],
+        ["inactive@lp.com", PASSWORD],
+      ] as const) {
         const r = await app.client().login(email, password);
         assert.equal(r.status, 400);
         assert.deepEqual(Object.keys(r.json.response.field_errors), [""]);
@@ -99,8 +103,15 @@ for (const dialect of flowDialects()) {
       const token = r.json.response.user.authentication_token as string;
       assert.equal(typeof token, "string");
       const anon = app.client();
-      assert.equal((await anon.get("/api/protected", { headers: { "authentication-token": token }, acceptJson: true })).json.response.via, "token");
-      assert.equal((await anon.get(`/api/protected?auth_token=${encodeURIComponent(token)}`, { acceptJson: true })).status, 200);
+      assert.equal(
+        (await anon.get("/api/protected", { headers: { "authentication-token": token }, acceptJson: true })).json
+          .response.via,
+        "token",
+      );
+      assert.equal(
+        (await anon.get(`/api/protected?auth_token=${encodeURIComponent(token)}`, { acceptJson: true })).status,
+        200,
+      );
       // JSON body key: a Rampart POST endpoint authenticated by token (sessions list is GET, so use revoke).
       const revoke = await anon.post("/sessions/revoke", { json: { auth_token: token, scope: "others" } });
       assert.equal(revoke.status, 400, "token callers still need CSRF by default (token is a protected mechanism)");
@@ -118,7 +129,10 @@ for (const dialect of flowDialects()) {
         assert.deepEqual(res.json.response.errors, ["You must sign in to view this resource."]);
       }
       app.advance(15 * 60 + 5);
-      const expired = await anon.get("/api/protected", { headers: { "authentication-token": token }, acceptJson: true });
+      const expired = await anon.get("/api/protected", {
+        headers: { "authentication-token": token },
+        acceptJson: true,
+      });
       app.advance(-(15 * 60 + 5));
       assert.equal(expired.status, 401);
     });
@@ -136,10 +150,15 @@ for (const dialect of flowDialects()) {
       const c = app.client();
       const r1 = await c.login(EMAIL, PASSWORD);
       const csrf = r1.json.response.csrf_token;
-      const r = await c.post("/login", { json: { email: EMAIL, password: PASSWORD }, headers: { "x-csrf-token": csrf } });
+      const r = await c.post("/login", {
+        json: { email: EMAIL, password: PASSWORD },
+        headers: { "x-csrf-token": csrf },
+      });
       assert.equal(r.status, 400);
       assert.deepEqual(r.json.response.errors, ["You can only access this endpoint when not logged in."]);
-      const f = await c.post("/login?next=/elsewhere", { form: { email: EMAIL, password: PASSWORD, csrf_token: csrf } });
+      const f = await c.post("/login?next=/elsewhere", {
+        form: { email: EMAIL, password: PASSWORD, csrf_token: csrf },
+      });
       assert.equal(f.status, 302);
       assert.equal(f.location, "/");
     });
@@ -164,7 +183,9 @@ for (const dialect of flowDialects()) {
       const c = app.client();
       assert.equal((await c.get("/logout", { acceptJson: true })).status, 405);
       const login = await c.login(EMAIL, PASSWORD);
-      const r = await c.post("/logout?next=http://google.com", { form: { csrf_token: login.json.response.csrf_token } });
+      const r = await c.post("/logout?next=http://google.com", {
+        form: { csrf_token: login.json.response.csrf_token },
+      });
       assert.equal(r.status, 302);
       assert.ok(!r.location!.includes("google.com"));
     });
@@ -180,7 +201,9 @@ for (const dialect of flowDialects()) {
       await c.post("/logout", { json: {}, headers: { "x-csrf-token": csrf } });
       await c.login(EMAIL, PASSWORD);
       assert.notEqual(c.jar.get("__Host-rampart_session"), first);
-      const old = await app.client().get("/api/protected", { acceptJson: true, headers: { cookie: `__Host-rampart_session=${first}` } });
+      const old = await app
+        .client()
+        .get("/api/protected", { acceptJson: true, headers: { cookie: `__Host-rampart_session=${first}` } });
       assert.equal(old.status, 401);
     });
 

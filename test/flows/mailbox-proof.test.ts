@@ -5,7 +5,15 @@ import type { Reply, TestClient } from "../helpers/client.js";
 import { openLink } from "../helpers/links.js";
 import { linksIn } from "../helpers/smtp-sink.js";
 import { startSmsGateway, type SmsGateway } from "../helpers/sms-gateway.js";
-import { codeIn, createUsApp, oath, post, toStepStart, usMail, type UsApp } from "../../src/features/unified-signin/testing/kit.js";
+import {
+  codeIn,
+  createUsApp,
+  oath,
+  post,
+  toStepStart,
+  usMail,
+  type UsApp,
+} from "../../src/features/unified-signin/testing/kit.js";
 
 /**
  * Proving the mailbox of a never-confirmed account (reset link, confirmation link, emailed sign-in code or
@@ -41,9 +49,16 @@ interface Foothold {
  */
 async function attackerPrepares(t: UsApp, gateway: SmsGateway, email: string, phone: string): Promise<Foothold> {
   const session = t.app.client();
-  const reg = await post(t.app.client(), "/register", { email, password: ATTACKER_PASSWORD, password_confirm: ATTACKER_PASSWORD });
+  const reg = await post(t.app.client(), "/register", {
+    email,
+    password: ATTACKER_PASSWORD,
+    password_confirm: ATTACKER_PASSWORD,
+  });
   assert.equal(reg.status, 200, reg.body);
-  const login = await session.post("/login?include_auth_token", { json: { email, password: ATTACKER_PASSWORD, remember: true }, headers: { "x-csrf-token": await session.csrf() } });
+  const login = await session.post("/login?include_auth_token", {
+    json: { email, password: ATTACKER_PASSWORD, remember: true },
+    headers: { "x-csrf-token": await session.csrf() },
+  });
   assert.equal(login.status, 200, login.body);
   const token = login.json.response.user.authentication_token as string;
   const rememberName = t.app.rampart.config.session.rememberCookieName;
@@ -53,11 +68,17 @@ async function attackerPrepares(t: UsApp, gateway: SmsGateway, email: string, ph
   const a = await post(session, "/us-setup", { chosen_method: "authenticator" });
   assert.equal(a.status, 200, a.body);
   toStepStart(t);
-  assert.equal((await post(session, `/us-setup/${a.json.response.state}`, { passcode: oath(t, a.json.response.authr_key) })).status, 200);
+  assert.equal(
+    (await post(session, `/us-setup/${a.json.response.state}`, { passcode: oath(t, a.json.response.authr_key) }))
+      .status,
+    200,
+  );
   t.advance(30);
   const s = await post(session, "/us-setup", { chosen_method: "sms", phone });
   assert.equal(s.status, 200, s.body);
-  const smsDone = await post(session, `/us-setup/${s.json.response.state}`, { passcode: codeIn(gateway.messages.at(-1)!.body) });
+  const smsDone = await post(session, `/us-setup/${s.json.response.state}`, {
+    passcode: codeIn(gateway.messages.at(-1)!.body),
+  });
   assert.equal(smsDone.status, 200, smsDone.body);
 
   const tf = await post(session, "/tf-setup", { setup: "authenticator" });
@@ -67,15 +88,26 @@ async function attackerPrepares(t: UsApp, gateway: SmsGateway, email: string, ph
   assert.equal(tfDone.status, 200, tfDone.body);
   t.advance(30);
   assert.ok((await t.app.rampart.api.findUser(email))!.tfPrimaryMethod, "two-factor is set up");
-  return { session, rememberOnly, token, authrKey: a.json.response.authr_key as string, smsPhone: s.json.response.phone as string, tfKey };
+  return {
+    session,
+    rememberOnly,
+    token,
+    authrKey: a.json.response.authr_key as string,
+    smsPhone: s.json.response.phone as string,
+    tfKey,
+  };
 }
 
 /** None of the attacker's credentials signs in any more; `password` says whether their password should still work. */
 async function assertFootholdGone(t: UsApp, gateway: SmsGateway, email: string, f: Foothold): Promise<void> {
   assert.equal(await signedIn(f.session), false, "the attacker's session is gone");
-  const remembered = await t.app.client().get("/api/protected", { acceptJson: true, headers: { cookie: f.rememberOnly } });
+  const remembered = await t.app
+    .client()
+    .get("/api/protected", { acceptJson: true, headers: { cookie: f.rememberOnly } });
   assert.equal(remembered.status, 401, "the remember cookie restores nothing");
-  const byToken = await t.app.client().get("/api/protected", { acceptJson: true, headers: { "authentication-token": f.token } });
+  const byToken = await t.app
+    .client()
+    .get("/api/protected", { acceptJson: true, headers: { "authentication-token": f.token } });
   assert.equal(byToken.status, 401, "the auth token is dead");
   t.advance(30);
   const authr = await post(t.app.client(), "/us-signin", { identity: email, passcode: oath(t, f.authrKey) });
@@ -85,13 +117,20 @@ async function assertFootholdGone(t: UsApp, gateway: SmsGateway, email: string, 
   assert.equal(gateway.messages.length, before, "no SMS code goes to the attacker's phone");
   const user = (await t.app.rampart.api.findUser(email))!;
   assert.equal(user.usPhoneNumber, null);
-  assert.equal(user.tfPrimaryMethod, "authenticator", "a second factor stays (it signs nobody in by itself) and is still demanded");
+  assert.equal(
+    user.tfPrimaryMethod,
+    "authenticator",
+    "a second factor stays (it signs nobody in by itself) and is still demanded",
+  );
   assert.ok(user.confirmedAt, "the mailbox is proved");
 }
 
 const CONFIGS: [string, Record<string, unknown>][] = [
   ["confirmation off", {}],
-  ["LOGIN_WITHOUT_CONFIRMATION", { confirmation: { enabled: true, loginWithoutConfirmation: true, autoLoginAfterConfirm: true } }],
+  [
+    "LOGIN_WITHOUT_CONFIRMATION",
+    { confirmation: { enabled: true, loginWithoutConfirmation: true, autoLoginAfterConfirm: true } },
+  ],
 ];
 
 for (const dialect of flowDialects()) {
@@ -101,14 +140,22 @@ for (const dialect of flowDialects()) {
       let gateway: SmsGateway;
       before(async () => {
         gateway = await startSmsGateway({ accountSid: SID, authToken: TOKEN });
-        t = await createUsApp(dialect, { sendLimit: 50 }, {
-          ...extra,
-          registration: { enabled: true },
-          recovery: { enabled: true },
-          twoFactor: { enabled: true },
-          freshness: { withinSeconds: 3600 },
-          sms: { service: "twilio", twilioBaseUrl: gateway.url, serviceConfig: { accountSid: SID, authToken: TOKEN, phoneNumber: "+15005550006" } },
-        });
+        t = await createUsApp(
+          dialect,
+          { sendLimit: 50 },
+          {
+            ...extra,
+            registration: { enabled: true },
+            recovery: { enabled: true },
+            twoFactor: { enabled: true },
+            freshness: { withinSeconds: 3600 },
+            sms: {
+              service: "twilio",
+              twilioBaseUrl: gateway.url,
+              serviceConfig: { accountSid: SID, authToken: TOKEN, phoneNumber: "+15005550006" },
+            },
+          },
+        );
       });
       after(async () => {
         await t.app.close();
@@ -121,19 +168,29 @@ for (const dialect of flowDialects()) {
         t.app.sink.clear();
         const victim = t.app.client();
         assert.equal((await post(victim, "/reset", { email })).status, 200);
-        const mail = await t.app.sink.waitFor((m) => m.envelopeTo.includes(email) && /reset/i.test(m.text) && linksIn(m).some((l) => l.includes("/reset/")));
+        const mail = await t.app.sink.waitFor(
+          (m) => m.envelopeTo.includes(email) && /reset/i.test(m.text) && linksIn(m).some((l) => l.includes("/reset/")),
+        );
         const link = linksIn(mail).find((l) => l.includes("/reset/"))!;
         t.app.sink.clear();
         const done = await post(victim, pathOf(link), { password: VICTIM_PASSWORD, password_confirm: VICTIM_PASSWORD });
         assert.equal(done.status, 200, done.body);
         await assertFootholdGone(t, gateway, email, f);
-        assert.equal((await t.app.client().login(email, ATTACKER_PASSWORD)).status, 400, "the attacker's password is replaced");
+        assert.equal(
+          (await t.app.client().login(email, ATTACKER_PASSWORD)).status,
+          400,
+          "the attacker's password is replaced",
+        );
         const signin = await t.app.client().login(email, VICTIM_PASSWORD);
         assert.equal(signin.status, 200, signin.body);
         assert.equal(signin.json.response.tf_required, true, "the second factor is still demanded");
         const notice = await t.app.sink.waitFor((m) => m.envelopeTo.includes(email) && /has been reset/.test(m.text));
         assert.match(notice.text, /your new password/);
-        assert.match(notice.text, /second factor: an authenticator app/, "the holder learns of a second factor they may not have set up");
+        assert.match(
+          notice.text,
+          /second factor: an authenticator app/,
+          "the holder learns of a second factor they may not have set up",
+        );
         assert.doesNotMatch(notice.text, /code from an authenticator app|texted/, notice.text);
       });
 
@@ -142,7 +199,9 @@ for (const dialect of flowDialects()) {
           const email = "victim.confirm_2@x-y.example.test";
           t.app.sink.clear();
           const f = await attackerPrepares(t, gateway, email, "650-555-1313");
-          const mail = await t.app.sink.waitFor((m) => m.envelopeTo.includes(email) && linksIn(m).some((l) => l.includes("/confirm/")));
+          const mail = await t.app.sink.waitFor(
+            (m) => m.envelopeTo.includes(email) && linksIn(m).some((l) => l.includes("/confirm/")),
+          );
           const link = linksIn(mail).find((l) => l.includes("/confirm/"))!;
           const victim = t.app.client();
           const r = await openLink(victim, pathOf(link));
@@ -156,11 +215,15 @@ for (const dialect of flowDialects()) {
   describe(`a never-confirmed account's second factor survives its first mailbox proof (${dialect})`, () => {
     let t: UsApp;
     before(async () => {
-      t = await createUsApp(dialect, { sendLimit: 50, passwordRequired: false }, {
-        registration: { enabled: true },
-        twoFactor: { enabled: true },
-        freshness: { withinSeconds: 3600 },
-      });
+      t = await createUsApp(
+        dialect,
+        { sendLimit: 50, passwordRequired: false },
+        {
+          registration: { enabled: true },
+          twoFactor: { enabled: true },
+          freshness: { withinSeconds: 3600 },
+        },
+      );
     });
     after(() => t.app.close());
 
@@ -184,7 +247,10 @@ for (const dialect of flowDialects()) {
 
     async function emailCode(email: string): Promise<{ code: string; link: string }> {
       t.app.sink.clear();
-      assert.equal((await post(t.app.client(), "/us-signin/send-code", { identity: email, chosen_method: "email" })).status, 200);
+      assert.equal(
+        (await post(t.app.client(), "/us-signin/send-code", { identity: email, chosen_method: "email" })).status,
+        200,
+      );
       const { code, link } = await usMail(t, email);
       return { code, link: link! };
     }
@@ -199,7 +265,10 @@ for (const dialect of flowDialects()) {
       assert.equal(r.json.response.tf_required, true, r.body);
       assert.equal(await signedIn(c), false);
       assert.ok((await t.app.rampart.api.findUser(email))!.tfPrimaryMethod, "the second factor was not removed");
-      const done = await c.post("/tf-validate", { json: { code: oath(t, key) }, headers: { "x-csrf-token": r.json.response.csrf_token } });
+      const done = await c.post("/tf-validate", {
+        json: { code: oath(t, key) },
+        headers: { "x-csrf-token": r.json.response.csrf_token },
+      });
       assert.equal(done.status, 200, done.body);
       assert.ok(await signedIn(c));
       const after = (await t.app.rampart.api.findUser(email))!;
@@ -223,7 +292,11 @@ for (const dialect of flowDialects()) {
   describe(`two-factor required: a factor set up within the sign-in that proves the mailbox is the holder's (${dialect})`, () => {
     let t: UsApp;
     before(async () => {
-      t = await createUsApp(dialect, { sendLimit: 50, passwordRequired: false }, { registration: { enabled: true }, twoFactor: { enabled: true, required: true } });
+      t = await createUsApp(
+        dialect,
+        { sendLimit: 50, passwordRequired: false },
+        { registration: { enabled: true }, twoFactor: { enabled: true, required: true } },
+      );
     });
     after(() => t.app.close());
 
@@ -232,7 +305,10 @@ for (const dialect of flowDialects()) {
       const reg = await post(t.app.client(), "/register", { email });
       assert.equal(reg.status, 200, reg.body);
       t.app.sink.clear();
-      assert.equal((await post(t.app.client(), "/us-signin/send-code", { identity: email, chosen_method: "email" })).status, 200);
+      assert.equal(
+        (await post(t.app.client(), "/us-signin/send-code", { identity: email, chosen_method: "email" })).status,
+        200,
+      );
       const { link } = await usMail(t, email);
       const c = t.app.client();
       const r = await openLink(c, pathOf(link!));
@@ -242,7 +318,10 @@ for (const dialect of flowDialects()) {
       const s = await c.post("/tf-setup", { json: { setup: "authenticator" }, headers: { "x-csrf-token": csrf } });
       assert.equal(s.status, 200, s.body);
       toStepStart(t);
-      const done = await c.post("/tf-validate", { json: { code: oath(t, s.json.response.tf_authr_key) }, headers: { "x-csrf-token": csrf } });
+      const done = await c.post("/tf-validate", {
+        json: { code: oath(t, s.json.response.tf_authr_key) },
+        headers: { "x-csrf-token": csrf },
+      });
       assert.equal(done.status, 200, done.body);
       assert.ok(await signedIn(c), "signed in (the proof did not end the new session)");
       const user = (await t.app.rampart.api.findUser(email))!;

@@ -14,7 +14,8 @@ function assertLabelsResolve(page: string): void {
   const ids = [...page.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]!);
   const dupes = ids.filter((id, i) => ids.indexOf(id) !== i);
   assert.deepEqual(dupes, [], "ids are unique");
-  for (const m of page.matchAll(/<label for="([^"]+)"/g)) assert.ok(ids.includes(m[1]!), `label for="${m[1]}" has its input`);
+  for (const m of page.matchAll(/<label for="([^"]+)"/g))
+    assert.ok(ids.includes(m[1]!), `label for="${m[1]}" has its input`);
 }
 
 /** The input named `name` and the element its aria-describedby points at. */
@@ -33,17 +34,30 @@ describe("form errors are tied to their inputs (login page)", () => {
   let app: TestApp;
   before(async () => {
     app = await createTestApp({ config: { returnGenericResponses: false } });
-    await app.rampart.api.createUser({ email: "dana-o.brien+test@Sub.Example.test", password: "correct horse battery" });
+    await app.rampart.api.createUser({
+      email: "dana-o.brien+test@Sub.Example.test",
+      password: "correct horse battery",
+    });
   });
   after(() => app?.close());
 
   it("a wrong password: the password input's aria-describedby names the list that holds its error", async () => {
     const c = app.client();
     const page = await c.get("/login");
-    const r = await c.post("/login", { form: { email: "dana-o.brien+test@sub.example.test", password: "not the password", csrf_token: csrfOf(page.body) } });
+    const r = await c.post("/login", {
+      form: {
+        email: "dana-o.brien+test@sub.example.test",
+        password: "not the password",
+        csrf_token: csrfOf(page.body),
+      },
+    });
     assert.equal(r.status, 200);
     assert.match(describedErrors(r.body, "password"), /Invalid password/);
-    assert.doesNotMatch(new RegExp(`<input[^>]*name="email"[^>]*>`).exec(r.body)![0], /aria-invalid/, "the email field has no error");
+    assert.doesNotMatch(
+      new RegExp(`<input[^>]*name="email"[^>]*>`).exec(r.body)![0],
+      /aria-invalid/,
+      "the email field has no error",
+    );
     assertLabelsResolve(r.body);
   });
 
@@ -51,7 +65,11 @@ describe("form errors are tied to their inputs (login page)", () => {
     const code = field({ name: "code", label: "Code", autocomplete: "one-time-code" }).value;
     assert.match(code, /inputmode="numeric"/);
     assert.match(code, /autocomplete="one-time-code"/);
-    assert.doesNotMatch(field({ name: "code", label: "Recovery code", autocomplete: "off" }).value, /inputmode/, "recovery codes are not digits");
+    assert.doesNotMatch(
+      field({ name: "code", label: "Recovery code", autocomplete: "off" }).value,
+      /inputmode/,
+      "recovery codes are not digits",
+    );
   });
 });
 
@@ -65,7 +83,9 @@ for (const dialect of flowDialects()) {
 
     async function sendFromPage(c: TestClient, identity: string): Promise<Reply> {
       const page = await c.get("/us-signin");
-      return c.post("/us-signin/send-code", { form: { identity, chosen_method: "email", csrf_token: csrfOf(page.body) } });
+      return c.post("/us-signin/send-code", {
+        form: { identity, chosen_method: "email", csrf_token: csrfOf(page.body) },
+      });
     }
 
     it("/us-signin repeats no id, so every input keeps its label", async () => {
@@ -96,7 +116,10 @@ for (const dialect of flowDialects()) {
       assert.match(wrong.body, /<img src="data:image\/png;base64,[^"]+" alt="QR code/, "the QR code is still there");
       assert.match(wrong.body, new RegExp(`Key: <code>${start.json.response.authr_key}</code>`));
       assert.match(describedErrors(wrong.body, "passcode"), /not valid/);
-      assert.match(wrong.body, /<input id="passcode" type="text" name="passcode" value="" autocomplete="one-time-code" inputmode="numeric"/);
+      assert.match(
+        wrong.body,
+        /<input id="passcode" type="text" name="passcode" value="" autocomplete="one-time-code" inputmode="numeric"/,
+      );
     });
   });
 }
@@ -111,14 +134,19 @@ describe("two-factor set-up page (sqlite)", () => {
 
   it("a wrong code while setting up an authenticator shows the same QR code and key again", async () => {
     const c = t.app.client();
-    const login = await c.post("/login", { form: { email: "scan-later+tf@x.test", password: TF_PASSWORD, csrf_token: await c.csrf() } });
+    const login = await c.post("/login", {
+      form: { email: "scan-later+tf@x.test", password: TF_PASSWORD, csrf_token: await c.csrf() },
+    });
     assert.equal(login.status, 302, login.body);
     const page = await c.get("/tf-setup");
     const setup = await c.post("/tf-setup", { form: { setup: "authenticator", csrf_token: csrfOf(page.body) } });
     assert.equal(setup.status, 200, setup.body);
     const key = /<code>([A-Z2-7]+)<\/code>/.exec(setup.body)![1]!;
     const codeCsrf = /id="tf-code-form"[\s\S]*?name="csrf_token" value="([^"]+)"/.exec(setup.body)![1]!;
-    assert.match(setup.body, /<input id="code" type="text" name="code" value="" autocomplete="one-time-code" inputmode="numeric"/);
+    assert.match(
+      setup.body,
+      /<input id="code" type="text" name="code" value="" autocomplete="one-time-code" inputmode="numeric"/,
+    );
     const wrong = await c.post("/tf-validate", { form: { code: "000000", csrf_token: codeCsrf } });
     assert.equal(wrong.status, 200, wrong.body);
     assert.match(wrong.body, /<img src="data:image\/png;base64,[^"]+" alt="QR code/, "the QR code is still there");

@@ -29,7 +29,9 @@ describe("HTML pages", () => {
   it("form login → redirect to next → sessions page → revoke → signed out", async () => {
     const c = app.client();
     const page = await c.get("/login?next=%2Fsessions");
-    const login = await c.post("/login?next=%2Fsessions", { form: { email: "alice@x.test", password: PASSWORD, csrf_token: csrfFrom(page.body) } });
+    const login = await c.post("/login?next=%2Fsessions", {
+      form: { email: "alice@x.test", password: PASSWORD, csrf_token: csrfFrom(page.body) },
+    });
     assert.equal(login.status, 302);
     assert.equal(login.location, "/sessions");
     const sessions = await c.get("/sessions");
@@ -60,7 +62,9 @@ describe("HTML pages", () => {
     const verify = await c.get("/verify?next=%2Fsessions");
     assert.equal(verify.status, 200);
     assert.match(verify.body, /Confirm it/);
-    const r = await c.post("/verify?next=%2Fsessions", { form: { password: PASSWORD, csrf_token: csrfFrom(verify.body) } });
+    const r = await c.post("/verify?next=%2Fsessions", {
+      form: { password: PASSWORD, csrf_token: csrfFrom(verify.body) },
+    });
     assert.equal(r.status, 302);
     assert.equal(r.location, "/sessions");
   });

@@ -49,7 +49,11 @@ class OwnRedis {
     return `redis://127.0.0.1:${this.port}/0`;
   }
   async start(): Promise<void> {
-    const proc = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--dir", this.dir, "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+    const proc = spawn(
+      "redis-server",
+      ["--port", String(this.port), "--bind", "127.0.0.1", "--dir", this.dir, "--save", "", "--appendonly", "no"],
+      { stdio: "ignore" },
+    );
     this.proc = proc;
     // Never leave the server behind, even when the test process is killed mid-way.
     process.once("exit", () => proc.kill("SIGKILL"));
@@ -105,8 +109,16 @@ describe("sessions in a Redis that goes down", () => {
       let n = 0;
       const seen = new Set<string>();
       before(async () => {
-        store = RedisSessionStore.connect(redis.url, { prefix: `outage-${randomBytes(4).toString("hex")}:`, commandTimeoutMs: 1000 });
-        app = await createTestApp({ dialect, mail: true, sessionStore: store, config: { recovery: { enabled: true, autoLoginAfterReset: true }, changePassword: { enabled: true } } });
+        store = RedisSessionStore.connect(redis.url, {
+          prefix: `outage-${randomBytes(4).toString("hex")}:`,
+          commandTimeoutMs: 1000,
+        });
+        app = await createTestApp({
+          dialect,
+          mail: true,
+          sessionStore: store,
+          config: { recovery: { enabled: true, autoLoginAfterReset: true }, changePassword: { enabled: true } },
+        });
       });
       after(async () => {
         await app.close();
@@ -121,17 +133,26 @@ describe("sessions in a Redis that goes down", () => {
       /** After a restart: waits until the app's own Redis connection is back (it reconnects with a backoff). */
       const storeBack = async () => {
         for (let i = 0; i < 100; i++) {
-          if (await store.findById("none").then(() => true, () => false)) return;
+          if (
+            await store.findById("none").then(
+              () => true,
+              () => false,
+            )
+          )
+            return;
           await new Promise((r) => setTimeout(r, 100));
         }
         throw new Error("Redis connection did not come back");
       };
-      const status = async (c: TestClient, headers: Record<string, string> = {}) => (await c.get("/api/protected", { acceptJson: true, headers })).status;
+      const status = async (c: TestClient, headers: Record<string, string> = {}) =>
+        (await c.get("/api/protected", { acceptJson: true, headers })).status;
       const requestLink = async (email: string): Promise<string> => {
         const c = app.client();
         const r = await c.post("/reset", { json: { email }, headers: { "x-csrf-token": await c.csrf() } });
         assert.equal(r.status, 200, r.body);
-        const mail = await app.sink.waitFor((m) => !seen.has(m.raw) && m.envelopeTo.some((a) => a.toLowerCase() === email.toLowerCase()));
+        const mail = await app.sink.waitFor(
+          (m) => !seen.has(m.raw) && m.envelopeTo.some((a) => a.toLowerCase() === email.toLowerCase()),
+        );
         seen.add(mail.raw);
         const link = linksIn(mail).find((u) => u.startsWith("https://app.test/reset/"));
         assert.ok(link, mail.text);
@@ -155,10 +176,19 @@ describe("sessions in a Redis that goes down", () => {
         await redis.stop();
         try {
           const c = app.client();
-          const json = await c.post(jsonLink, { json: { password: NEW, password_confirm: NEW }, headers: { "x-csrf-token": await c.csrf() } });
+          const json = await c.post(jsonLink, {
+            json: { password: NEW, password_confirm: NEW },
+            headers: { "x-csrf-token": await c.csrf() },
+          });
           assert.equal(json.status, 200, json.body);
-          assert.equal(json.json.response.user, undefined, "the automatic sign-in needs the session store: nobody is signed in");
-          const form = await formClient.post(formLink, { form: { password: NEW, password_confirm: NEW, csrf_token: csrf } });
+          assert.equal(
+            json.json.response.user,
+            undefined,
+            "the automatic sign-in needs the session store: nobody is signed in",
+          );
+          const form = await formClient.post(formLink, {
+            form: { password: NEW, password_confirm: NEW, csrf_token: csrf },
+          });
           assert.equal(form.status, 302, form.body);
           const down = await jsonBrowser.get("/api/protected", { acceptJson: true });
           assert.equal(down.status, 503, "a request needing the session store while it is down");
@@ -199,7 +229,8 @@ describe("sessions in a Redis that goes down", () => {
         const email = await newUser();
         const browser = app.client();
         await browser.login(email, OLD);
-        const token = (await app.client().login(email, OLD, {}, "?include_auth_token")).json.response.user.authentication_token as string;
+        const token = (await app.client().login(email, OLD, {}, "?include_auth_token")).json.response.user
+          .authentication_token as string;
         const other = await newUser();
         const otherBrowser = app.client();
         await otherBrowser.login(other, OLD);
@@ -208,8 +239,12 @@ describe("sessions in a Redis that goes down", () => {
         try {
           const api = app.client();
           const auth = { "authentication-token": token };
-          const csrf = (await api.get("/change", { acceptJson: true, headers: auth })).json.response.csrf_token as string;
-          const r = await api.post("/change", { json: { password: OLD, new_password: NEW, new_password_confirm: NEW }, headers: { ...auth, "x-csrf-token": csrf } });
+          const csrf = (await api.get("/change", { acceptJson: true, headers: auth })).json.response
+            .csrf_token as string;
+          const r = await api.post("/change", {
+            json: { password: OLD, new_password: NEW, new_password_confirm: NEW },
+            headers: { ...auth, "x-csrf-token": csrf },
+          });
           assert.equal(r.status, 200, r.body);
           await app.rampart.api.changePassword((await app.rampart.api.findUser(other))!, NEW);
         } finally {

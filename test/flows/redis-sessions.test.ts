@@ -7,7 +7,8 @@ import { RedisSessionStore } from "../../src/datastore/redis-sessions.js";
 import type { TestClient } from "../helpers/client.js";
 
 const url = process.env.RAMPART_TEST_REDIS_URL;
-if (!url && process.env.CI) throw new Error("CI run without RAMPART_TEST_REDIS_URL: Redis session tests must run in CI");
+if (!url && process.env.CI)
+  throw new Error("CI run without RAMPART_TEST_REDIS_URL: Redis session tests must run in CI");
 const PASSWORD = "correct horse battery";
 
 describe("sessions kept in Redis", { skip: !url && "no Redis configured" }, () => {
@@ -43,7 +44,9 @@ describe("sessions kept in Redis", { skip: !url && "no Redis configured" }, () =
   /** Every key of this store, dumped (what a Redis snapshot holds). */
   async function snapshot(): Promise<[string, Buffer, number][]> {
     const keys = await redis.keys(`${store.prefix}*`);
-    return Promise.all(keys.map(async (k) => [k, (await redis.dumpBuffer(k))!, await redis.pttl(k)] as [string, Buffer, number]));
+    return Promise.all(
+      keys.map(async (k) => [k, (await redis.dumpBuffer(k))!, await redis.pttl(k)] as [string, Buffer, number]),
+    );
   }
   async function empty(): Promise<void> {
     const keys = await redis.keys(`${store.prefix}*`);
@@ -62,7 +65,10 @@ describe("sessions kept in Redis", { skip: !url && "no Redis configured" }, () =
     assert.equal((await a.get("/api/protected", { acceptJson: true })).status, 200);
     assert.equal((await a.get("/sessions", { acceptJson: true })).json.response.sessions.length, 2);
     const csrf = login.json.response.csrf_token;
-    assert.equal((await a.post("/sessions/revoke", { json: { scope: "others" }, headers: { "x-csrf-token": csrf } })).status, 200);
+    assert.equal(
+      (await a.post("/sessions/revoke", { json: { scope: "others" }, headers: { "x-csrf-token": csrf } })).status,
+      200,
+    );
     assert.equal((await b.get("/api/protected", { acceptJson: true })).status, 401);
     assert.equal((await a.post("/logout", { json: {}, headers: { "x-csrf-token": csrf } })).status, 200);
     assert.equal((await a.get("/api/protected", { acceptJson: true })).status, 401);
@@ -87,14 +93,25 @@ describe("sessions kept in Redis", { skip: !url && "no Redis configured" }, () =
     const thief = copyOfRemember(leaving);
     const leavingSession = copyOfSession(leaving);
     const before = await snapshot();
-    assert.equal((await leaving.post("/logout", { json: {}, headers: { "x-csrf-token": login.json.response.csrf_token } })).status, 200);
+    assert.equal(
+      (await leaving.post("/logout", { json: {}, headers: { "x-csrf-token": login.json.response.csrf_token } })).status,
+      200,
+    );
 
     await empty();
-    assert.equal(await status(kept), 200, "a remembered browser is restored from its database record after Redis lost every session");
+    assert.equal(
+      await status(kept),
+      200,
+      "a remembered browser is restored from its database record after Redis lost every session",
+    );
     assert.equal(await status(thief), 401, "the signed-out browser's remember cookie stays dead");
 
     await restore(before);
-    assert.equal(await status(thief), 401, "a Redis restored from before the logout does not revive the remember cookie");
+    assert.equal(
+      await status(thief),
+      401,
+      "a Redis restored from before the logout does not revive the remember cookie",
+    );
     assert.equal(await status(leavingSession), 401, "nor the signed-out session (its end is in the database)");
 
     const other = app.client();
@@ -102,7 +119,15 @@ describe("sessions kept in Redis", { skip: !url && "no Redis configured" }, () =
     const thief2 = copyOfRemember(other);
     const otherSession = copyOfSession(other);
     const beforeRevoke = await snapshot();
-    assert.equal((await other.post("/sessions/revoke", { json: { scope: "all" }, headers: { "x-csrf-token": otherLogin.json.response.csrf_token } })).status, 200);
+    assert.equal(
+      (
+        await other.post("/sessions/revoke", {
+          json: { scope: "all" },
+          headers: { "x-csrf-token": otherLogin.json.response.csrf_token },
+        })
+      ).status,
+      200,
+    );
     await restore(beforeRevoke);
     assert.equal(await status(thief2), 401, "revoking all sessions is not undone by a restored Redis");
     assert.equal(await status(otherSession), 401, "for the sessions either");
@@ -114,9 +139,15 @@ describe("sessions kept in Redis", { skip: !url && "no Redis configured" }, () =
     const one = app.client();
     await one.login(email, PASSWORD, { remember: true });
     const oneCopy = copyOfRemember(one);
-    const oneId = (await one.get("/sessions", { acceptJson: true })).json.response.sessions.find((s: { current: boolean }) => s.current).id;
+    const oneId = (await one.get("/sessions", { acceptJson: true })).json.response.sessions.find(
+      (s: { current: boolean }) => s.current,
+    ).id;
     const beforeOne = await snapshot();
-    assert.equal((await owner.post("/sessions/revoke", { json: { id: oneId }, headers: { "x-csrf-token": ownerCsrf } })).json.response.revoked, 1);
+    assert.equal(
+      (await owner.post("/sessions/revoke", { json: { id: oneId }, headers: { "x-csrf-token": ownerCsrf } })).json
+        .response.revoked,
+      1,
+    );
     await restore(beforeOne);
     assert.equal(await status(oneCopy), 401, "revoking one session is not undone by a restored Redis");
     assert.equal(await status(one), 401, "for the session either");
@@ -124,7 +155,11 @@ describe("sessions kept in Redis", { skip: !url && "no Redis configured" }, () =
     await other2.login(email, PASSWORD, { remember: true });
     const other2Copy = copyOfRemember(other2);
     const beforeOthers = await snapshot();
-    assert.equal((await owner.post("/sessions/revoke", { json: { scope: "others" }, headers: { "x-csrf-token": ownerCsrf } })).status, 200);
+    assert.equal(
+      (await owner.post("/sessions/revoke", { json: { scope: "others" }, headers: { "x-csrf-token": ownerCsrf } }))
+        .status,
+      200,
+    );
     await restore(beforeOthers);
     assert.equal(await status(other2Copy), 401, "signing out the others is not undone by a restored Redis");
     assert.equal(await status(other2), 401, "for their sessions either");

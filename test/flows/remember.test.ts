@@ -41,7 +41,10 @@ for (const dialect of flowDialects()) {
     }
 
     const status = async (c: TestClient) => (await c.get("/api/protected", { acceptJson: true })).status;
-    const currentId = async (c: TestClient) => (await c.get("/sessions", { acceptJson: true })).json.response.sessions.find((s: { current: boolean }) => s.current).id as string;
+    const currentId = async (c: TestClient) =>
+      (await c.get("/sessions", { acceptJson: true })).json.response.sessions.find(
+        (s: { current: boolean }) => s.current,
+      ).id as string;
 
     it("a copied remember cookie works until the browser signs out, and not after", async () => {
       const { browser, csrf } = await rememberedUser();
@@ -68,7 +71,11 @@ for (const dialect of flowDialects()) {
       await other.login(email, PASSWORD, { remember: true });
       const thief = copyOfRemember(other);
       const id = await currentId(other);
-      assert.equal((await browser.post("/sessions/revoke", { json: { id }, headers: { "x-csrf-token": csrf } })).json.response.revoked, 1);
+      assert.equal(
+        (await browser.post("/sessions/revoke", { json: { id }, headers: { "x-csrf-token": csrf } })).json.response
+          .revoked,
+        1,
+      );
       assert.equal(await status(thief), 401, "the revoked session's remember cookie is dead");
       const mine = copyOfRemember(browser);
       assert.equal(await status(mine), 200, "the caller's remember cookie still works");
@@ -85,7 +92,10 @@ for (const dialect of flowDialects()) {
       const closedThief = copyOfRemember(closed);
       assert.ok(await app.runtime.sessions.delete(await currentId(closed)));
       const csrf = (await browser.get("/sessions", { acceptJson: true })).json.response.csrf_token;
-      const r = await browser.post("/sessions/revoke", { json: { scope: "others" }, headers: { "x-csrf-token": csrf } });
+      const r = await browser.post("/sessions/revoke", {
+        json: { scope: "others" },
+        headers: { "x-csrf-token": csrf },
+      });
       assert.equal(r.status, 200);
       assert.equal(await status(thief), 401, "other session's remember cookie");
       assert.equal(await status(closedThief), 401, "a remember cookie outliving its session");
@@ -107,7 +117,10 @@ for (const dialect of flowDialects()) {
       const third = app.client();
       await third.login(email, PASSWORD, { remember: true });
       const thief3 = copyOfRemember(third);
-      assert.equal(await app.rampart.api.revokeSessions((await app.rampart.api.findUser(email))!, { id: await currentId(third) }), 1);
+      assert.equal(
+        await app.rampart.api.revokeSessions((await app.rampart.api.findUser(email))!, { id: await currentId(third) }),
+        1,
+      );
       assert.equal(await status(thief3), 401, "admin revoke of one session");
     });
 
@@ -122,7 +135,12 @@ for (const dialect of flowDialects()) {
       await app.rampart.api.activateUser(user);
       assert.equal(await status(browser), 401, "session");
       assert.equal(await status(thief), 401, "remember cookie");
-      assert.equal((await app.client().get("/api/protected", { acceptJson: true, headers: { "authentication-token": token } })).status, 401, "auth token");
+      assert.equal(
+        (await app.client().get("/api/protected", { acceptJson: true, headers: { "authentication-token": token } }))
+          .status,
+        401,
+        "auth token",
+      );
       assert.equal((await app.client().login(email, PASSWORD)).status, 200, "a new sign-in works");
     });
 
@@ -132,7 +150,9 @@ for (const dialect of flowDialects()) {
       const page = await browser.get("/change");
       const csrf = /name="csrf_token" value="([^"]+)"/.exec(page.body)?.[1] ?? "";
       const NEW = "another long passphrase";
-      const r = await browser.post("/change", { form: { password: PASSWORD, new_password: NEW, new_password_confirm: NEW, csrf_token: csrf } });
+      const r = await browser.post("/change", {
+        form: { password: PASSWORD, new_password: NEW, new_password_confirm: NEW, csrf_token: csrf },
+      });
       assert.equal(r.status, 302);
       assert.equal(await status(thief), 401, "the copy died with the change");
       assert.equal(await status(browser), 200, "the browser that changed it stays signed in");
@@ -153,7 +173,10 @@ for (const dialect of flowDialects()) {
       const set = restore.setCookies.find((c) => c.startsWith(`${rememberCookie()}=`));
       assert.ok(set, "a new remember cookie was set");
       const maxAge = Number(/Max-Age=(\d+)/i.exec(set)![1]);
-      assert.ok(maxAge <= duration - 10 * DAY && maxAge > duration - 10 * DAY - 60, `only the lifetime left (${maxAge})`);
+      assert.ok(
+        maxAge <= duration - 10 * DAY && maxAge > duration - 10 * DAY - 60,
+        `only the lifetime left (${maxAge})`,
+      );
       assert.notEqual(browser.jar.get(rememberCookie()), first, "the secret changed");
       // Restoring every few days does not carry the cookie past its first lifetime.
       let days = 10;

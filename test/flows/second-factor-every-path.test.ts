@@ -4,7 +4,16 @@ import { flowDialects } from "../helpers/app.js";
 import type { Reply, TestClient } from "../helpers/client.js";
 import { openLink } from "../helpers/links.js";
 import { linksIn } from "../helpers/smtp-sink.js";
-import { assertNothingGranted, createTfApp, enrolAuthenticator, oath, PASSWORD, toStepStart, validate, type TfApp } from "../../src/features/two-factor/testing/kit.js";
+import {
+  assertNothingGranted,
+  createTfApp,
+  enrolAuthenticator,
+  oath,
+  PASSWORD,
+  toStepStart,
+  validate,
+  type TfApp,
+} from "../../src/features/two-factor/testing/kit.js";
 
 /**
  * Issue 4: no way of signing in skips a required second factor. Each path below must stop at two-factor
@@ -67,16 +76,26 @@ for (const dialect of flowDialects()) {
     let t: TfApp;
     let tc: TfApp;
     before(async () => {
-      t = await createTfApp(dialect, { required: true }, true, required({
-        registration: { enabled: true },
-        recovery: { enabled: true, autoLoginAfterReset: true },
-        unifiedSignin: { enabled: true, sendLimit: 50 },
-        apiEnabledMethods: ["session", "token", "basic"],
-      }));
-      tc = await createTfApp(dialect, { required: true }, true, required({
-        registration: { enabled: true },
-        confirmation: { enabled: true, autoLoginAfterConfirm: true },
-      }));
+      t = await createTfApp(
+        dialect,
+        { required: true },
+        true,
+        required({
+          registration: { enabled: true },
+          recovery: { enabled: true, autoLoginAfterReset: true },
+          unifiedSignin: { enabled: true, sendLimit: 50 },
+          apiEnabledMethods: ["session", "token", "basic"],
+        }),
+      );
+      tc = await createTfApp(
+        dialect,
+        { required: true },
+        true,
+        required({
+          registration: { enabled: true },
+          confirmation: { enabled: true, autoLoginAfterConfirm: true },
+        }),
+      );
     });
     after(async () => {
       await t?.app.close();
@@ -93,14 +112,22 @@ for (const dialect of flowDialects()) {
 
     it("/register with auto-login → setup_from_login, nothing granted; enrolling finishes it", async () => {
       const c = t.app.client();
-      const r = await post(c, "/register?include_auth_token", { email: "reg@x.test", password: PASSWORD, password_confirm: PASSWORD });
+      const r = await post(c, "/register?include_auth_token", {
+        email: "reg@x.test",
+        password: PASSWORD,
+        password_confirm: PASSWORD,
+      });
       const csrf = assertStopped(r, "setup_from_login");
       await assertNothingGranted(t, c);
       await setUpAndFinish(t, c, csrf);
     });
 
     it("/confirm/<token> with autoLoginAfterConfirm → not signed in; enrolling finishes it", async () => {
-      const reg = await post(tc.app.client(), "/register", { email: "conf@x.test", password: PASSWORD, password_confirm: PASSWORD });
+      const reg = await post(tc.app.client(), "/register", {
+        email: "conf@x.test",
+        password: PASSWORD,
+        password_confirm: PASSWORD,
+      });
       assert.equal(reg.status, 200, reg.body);
       const mail = await tc.app.sink.waitFor((m) => m.envelopeTo.includes("conf@x.test"));
       const visitor = tc.app.client();
@@ -112,7 +139,11 @@ for (const dialect of flowDialects()) {
     });
 
     it("FS parity: /confirm/<token> with autoLoginAfterConfirm sends the browser to the second-factor setup page", async () => {
-      const reg = await post(tc.app.client(), "/register", { email: "conf2@x.test", password: PASSWORD, password_confirm: PASSWORD });
+      const reg = await post(tc.app.client(), "/register", {
+        email: "conf2@x.test",
+        password: PASSWORD,
+        password_confirm: PASSWORD,
+      });
       assert.equal(reg.status, 200, reg.body);
       const mail = await tc.app.sink.waitFor((m) => m.envelopeTo.includes("conf2@x.test"));
       const r = await openLink(tc.app.client(), pathOf(linksIn(mail).find((l) => l.includes("/confirm/"))!));
@@ -124,7 +155,9 @@ for (const dialect of flowDialects()) {
     it("/reset/<token> with autoLoginAfterReset → tf_required, nothing granted; /tf-validate finishes it", async () => {
       const secret = await enrolled(t, "reset@x.test");
       assert.equal((await post(t.app.client(), "/reset", { email: "reset@x.test" })).status, 200);
-      const mail = await t.app.sink.waitFor((m) => m.envelopeTo.includes("reset@x.test") && m.subject === "Password reset instructions");
+      const mail = await t.app.sink.waitFor(
+        (m) => m.envelopeTo.includes("reset@x.test") && m.subject === "Password reset instructions",
+      );
       const c = t.app.client();
       const link = pathOf(linksIn(mail).find((l) => l.includes("/reset/"))!);
       const r = await post(c, `${link}?include_auth_token`, { password: NEW_PASSWORD, password_confirm: NEW_PASSWORD });
@@ -136,7 +169,11 @@ for (const dialect of flowDialects()) {
     it("/us-signin with the password (remember: true) → tf_required, no remember cookie; /tf-validate finishes it", async () => {
       const secret = await enrolled(t, "uspw@x.test");
       const c = t.app.client();
-      const r = await post(c, "/us-signin?include_auth_token", { identity: "uspw@x.test", passcode: PASSWORD, remember: true });
+      const r = await post(c, "/us-signin?include_auth_token", {
+        identity: "uspw@x.test",
+        passcode: PASSWORD,
+        remember: true,
+      });
       const csrf = assertStopped(r, "ready");
       assert.ok(!c.jar.has("__Host-remember_token"), "no remember cookie before the second factor");
       await assertNothingGranted(t, c);
@@ -151,23 +188,37 @@ for (const dialect of flowDialects()) {
         await finish(t, c, assertStopped(await c.login("usmail@x.test", PASSWORD), "ready"), secret);
         const s = await post(c, "/us-setup", { chosen_method: "email" });
         assert.equal(s.status, 200, s.body);
-        const mail = await t.app.sink.waitFor((m) => m.envelopeTo.includes("usmail@x.test") && m.subject === "Verification Code");
+        const mail = await t.app.sink.waitFor(
+          (m) => m.envelopeTo.includes("usmail@x.test") && m.subject === "Verification Code",
+        );
         t.app.sink.clear();
         const done = await post(c, `/us-setup/${s.json.response.state}`, { passcode: /(\d{6})/.exec(mail.text)![1]! });
         assert.equal(done.status, 200, done.body);
       });
 
       async function requestCode(): Promise<{ code: string; link: string }> {
-        assert.equal((await post(t.app.client(), "/us-signin/send-code", { identity: "usmail@x.test", chosen_method: "email" })).status, 200);
-        const mail = await t.app.sink.waitFor((m) => m.envelopeTo.includes("usmail@x.test") && m.subject === "Verification Code");
+        assert.equal(
+          (await post(t.app.client(), "/us-signin/send-code", { identity: "usmail@x.test", chosen_method: "email" }))
+            .status,
+          200,
+        );
+        const mail = await t.app.sink.waitFor(
+          (m) => m.envelopeTo.includes("usmail@x.test") && m.subject === "Verification Code",
+        );
         t.app.sink.clear();
-        return { code: /code to sign in: (\d{6})/.exec(mail.text)![1]!, link: /https:\/\/app\.test\/us-verify-link\?\S+/.exec(mail.text)![0] };
+        return {
+          code: /code to sign in: (\d{6})/.exec(mail.text)![1]!,
+          link: /https:\/\/app\.test\/us-verify-link\?\S+/.exec(mail.text)![0],
+        };
       }
 
       it("/us-signin with an emailed code → tf_required, nothing granted; /tf-validate finishes it", async () => {
         const { code } = await requestCode();
         const c = t.app.client();
-        const csrf = assertStopped(await post(c, "/us-signin?include_auth_token", { identity: "usmail@x.test", passcode: code }), "ready");
+        const csrf = assertStopped(
+          await post(c, "/us-signin?include_auth_token", { identity: "usmail@x.test", passcode: code }),
+          "ready",
+        );
         await assertNothingGranted(t, c);
         await finish(t, c, csrf, secret);
       });
@@ -221,7 +272,9 @@ describe("a remember cookie from before two-factor applied does not skip it", ()
       const s = await post(c, "/tf-setup", { setup: "authenticator" });
       assert.equal(s.status, 200, s.body);
       toStepStart(t);
-      const done = await post(c, `/tf-setup/${s.json.response.tf_state_token}`, { code: oath(t, s.json.response.tf_authr_key) });
+      const done = await post(c, `/tf-setup/${s.json.response.tf_state_token}`, {
+        code: oath(t, s.json.response.tf_authr_key),
+      });
       assert.equal(done.status, 200, done.body);
       const back = t.app.client();
       back.jar.set("__Host-remember_token", early);

@@ -28,18 +28,31 @@ for (const dialect of flowDialects()) {
       const sessions = list.json.response.sessions as { id: string; current: boolean }[];
       assert.equal(sessions.length, 3);
       assert.equal(sessions.filter((s) => s.current).length, 1);
-      assert.deepEqual(Object.keys(sessions[0]!).sort(), ["created_at", "current", "expires_at", "id", "ip", "last_active_at", "user_agent"]);
+      assert.deepEqual(Object.keys(sessions[0]!).sort(), [
+        "created_at",
+        "current",
+        "expires_at",
+        "id",
+        "ip",
+        "last_active_at",
+        "user_agent",
+      ]);
       assert.ok(!list.body.includes(a1.jar.get("__Host-rampart_session")!));
 
       const csrf = l1.json.response.csrf_token;
-      const a2Id = (await a2.get("/sessions", { acceptJson: true })).json.response.sessions.find((s: any) => s.current).id;
+      const a2Id = (await a2.get("/sessions", { acceptJson: true })).json.response.sessions.find(
+        (s: any) => s.current,
+      ).id;
       const one = await a1.post("/sessions/revoke", { json: { id: a2Id }, headers: { "x-csrf-token": csrf } });
       assert.equal(one.status, 200);
       assert.equal(one.json.response.revoked, 1);
       assert.equal((await a2.get("/api/protected", { acceptJson: true })).status, 401);
       assert.equal((await a3.get("/api/protected", { acceptJson: true })).status, 200);
 
-      const others = await a1.post("/sessions/revoke", { json: { scope: "others" }, headers: { "x-csrf-token": csrf } });
+      const others = await a1.post("/sessions/revoke", {
+        json: { scope: "others" },
+        headers: { "x-csrf-token": csrf },
+      });
       assert.equal(others.json.response.revoked, 1);
       assert.equal((await a3.get("/api/protected", { acceptJson: true })).status, 401);
       assert.equal((await a1.get("/api/protected", { acceptJson: true })).status, 200);
@@ -57,8 +70,14 @@ for (const dialect of flowDialects()) {
       const la = await alice.login("alice@x.test", PASSWORD);
       await bob.login("bob@x.test", PASSWORD);
       const bobId = (await bob.get("/sessions", { acceptJson: true })).json.response.sessions[0].id;
-      const theirs = await alice.post("/sessions/revoke", { json: { id: bobId }, headers: { "x-csrf-token": la.json.response.csrf_token } });
-      const unknown = await alice.post("/sessions/revoke", { json: { id: "no-such-session" }, headers: { "x-csrf-token": la.json.response.csrf_token } });
+      const theirs = await alice.post("/sessions/revoke", {
+        json: { id: bobId },
+        headers: { "x-csrf-token": la.json.response.csrf_token },
+      });
+      const unknown = await alice.post("/sessions/revoke", {
+        json: { id: "no-such-session" },
+        headers: { "x-csrf-token": la.json.response.csrf_token },
+      });
       assert.equal(theirs.status, 400);
       assert.deepEqual(theirs.json, unknown.json);
       assert.equal((await bob.get("/api/protected", { acceptJson: true })).status, 200);
@@ -77,7 +96,9 @@ for (const dialect of flowDialects()) {
       assert.equal(ok.status, 200);
       assert.deepEqual(ok.json.response.roles, ["admin"]);
       assert.notEqual(c.jar.get("__Host-rampart_session"), before, "privilege change rotated the token");
-      const stale = await app.client().get("/api/admin", { acceptJson: true, headers: { cookie: `__Host-rampart_session=${before}` } });
+      const stale = await app
+        .client()
+        .get("/api/admin", { acceptJson: true, headers: { cookie: `__Host-rampart_session=${before}` } });
       assert.equal(stale.status, 401);
       await app.rampart.api.removeRoleFromUser(carol, "admin");
       assert.equal((await c.get("/api/admin", { acceptJson: true })).status, 403, "removal effective at once");
@@ -86,7 +107,12 @@ for (const dialect of flowDialects()) {
     it("HTTP basic: 401 with WWW-Authenticate without or with bad credentials, 200 with good ones", async () => {
       const guard = app.rampart.guards;
       const call = (authorization?: string) =>
-        guard.check(new Request("https://app.test/api/basic", { headers: { ...(authorization ? { authorization } : {}), accept: "application/json" } }), guard.authRequired("basic"));
+        guard.check(
+          new Request("https://app.test/api/basic", {
+            headers: { ...(authorization ? { authorization } : {}), accept: "application/json" },
+          }),
+          guard.authRequired("basic"),
+        );
       const none = await call();
       assert.equal(none.ok, false);
       if (!none.ok) {
@@ -126,7 +152,11 @@ for (const dialect of flowDialects()) {
     it("remember-me restores a session after the session cookie is gone, until the uniquifier rotates", async () => {
       const c = app.client();
       const r = await c.login("dave@x.test", PASSWORD, { remember: true });
-      assert.ok(r.setCookies.some((s) => s.startsWith("__Host-remember_token=") && /HttpOnly/.test(s) && /Max-Age=2592000/.test(s)));
+      assert.ok(
+        r.setCookies.some(
+          (s) => s.startsWith("__Host-remember_token=") && /HttpOnly/.test(s) && /Max-Age=2592000/.test(s),
+        ),
+      );
       c.jar.delete("__Host-rampart_session");
       const restored = await c.get("/api/protected", { acceptJson: true });
       assert.equal(restored.status, 200);
@@ -144,14 +174,22 @@ for (const dialect of flowDialects()) {
       const bob = (await app.rampart.api.findUser("bob@x.test"))!;
       await app.rampart.api.changePassword(bob, "a brand new password");
       assert.equal((await c.get("/api/protected", { acceptJson: true })).status, 401);
-      assert.equal((await app.client().get("/api/protected", { acceptJson: true, headers: { "authentication-token": token } })).status, 401);
+      assert.equal(
+        (await app.client().get("/api/protected", { acceptJson: true, headers: { "authentication-token": token } }))
+          .status,
+        401,
+      );
 
       const c2 = app.client();
       const r2 = await c2.login("bob@x.test", "a brand new password", {}, "?include_auth_token");
       const token2 = r2.json.response.user.authentication_token;
       await app.rampart.api.deactivateUser(bob);
       assert.equal((await c2.get("/api/protected", { acceptJson: true })).status, 401);
-      assert.equal((await app.client().get("/api/protected", { acceptJson: true, headers: { "authentication-token": token2 } })).status, 401);
+      assert.equal(
+        (await app.client().get("/api/protected", { acceptJson: true, headers: { "authentication-token": token2 } }))
+          .status,
+        401,
+      );
       await app.rampart.api.activateUser(bob);
       assert.equal((await c2.get("/api/protected", { acceptJson: true })).status, 401, "session not resurrected");
     });

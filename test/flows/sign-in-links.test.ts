@@ -4,7 +4,15 @@ import { flowDialects } from "../helpers/app.js";
 import type { Reply, TestClient } from "../helpers/client.js";
 import { landingForm } from "../helpers/links.js";
 import { linksIn } from "../helpers/smtp-sink.js";
-import { createUsApp, PASSWORD, post, requestEmailCode, setupEmail, signedInAs, type UsApp } from "../../src/features/unified-signin/testing/kit.js";
+import {
+  createUsApp,
+  PASSWORD,
+  post,
+  requestEmailCode,
+  setupEmail,
+  signedInAs,
+  type UsApp,
+} from "../../src/features/unified-signin/testing/kit.js";
 
 /**
  * Login CSRF through sign-in links: opening a magic link (or a confirmation link with auto-login) signs nobody
@@ -25,7 +33,9 @@ async function registerForConfirmLink(t: UsApp, email: string): Promise<string> 
   t.app.sink.clear();
   const r = await post(t.app.client(), "/register", { email, password: PASSWORD, password_confirm: PASSWORD });
   assert.equal(r.status, 200, r.body);
-  const mail = await t.app.sink.waitFor((m) => m.envelopeTo.includes(email) && linksIn(m).some((l) => l.includes("/confirm/")));
+  const mail = await t.app.sink.waitFor(
+    (m) => m.envelopeTo.includes(email) && linksIn(m).some((l) => l.includes("/confirm/")),
+  );
   return linksIn(mail).find((l) => l.includes("/confirm/"))!;
 }
 
@@ -43,7 +53,11 @@ for (const dialect of flowDialects()) {
   describe(`sign-in links (HTML, default: a GET signs nobody in) (${dialect})`, () => {
     let t: UsApp;
     before(async () => {
-      t = await createUsApp(dialect, { sendLimit: 50 }, { registration: { enabled: true }, confirmation: { enabled: true, autoLoginAfterConfirm: true } });
+      t = await createUsApp(
+        dialect,
+        { sendLimit: 50 },
+        { registration: { enabled: true }, confirmation: { enabled: true, autoLoginAfterConfirm: true } },
+      );
     });
     after(() => t.app.close());
 
@@ -105,11 +119,20 @@ for (const dialect of flowDialects()) {
   describe(`sign-in links in SPA mode (${dialect})`, () => {
     let t: UsApp;
     before(async () => {
-      t = await createUsApp(dialect, { sendLimit: 50, verifyLinkView: "/magic" }, {
-        registration: { enabled: true },
-        confirmation: { enabled: true, autoLoginAfterConfirm: true, linkView: "/confirming", postConfirmView: "/confirmed" },
-        urls: { redirectBehavior: "spa", postLoginView: "/welcome" },
-      });
+      t = await createUsApp(
+        dialect,
+        { sendLimit: 50, verifyLinkView: "/magic" },
+        {
+          registration: { enabled: true },
+          confirmation: {
+            enabled: true,
+            autoLoginAfterConfirm: true,
+            linkView: "/confirming",
+            postConfirmView: "/confirmed",
+          },
+          urls: { redirectBehavior: "spa", postLoginView: "/welcome" },
+        },
+      );
     });
     after(() => t.app.close());
 
@@ -123,18 +146,25 @@ for (const dialect of flowDialects()) {
       assert.deepEqual(sessionCookies(r), []);
       assert.equal(await signedInAs(c), false);
       const spa = t.app.client();
-      const done = await post(spa, "/us-verify-link", { id: target.searchParams.get("id"), code: target.searchParams.get("code") });
+      const done = await post(spa, "/us-verify-link", {
+        id: target.searchParams.get("id"),
+        code: target.searchParams.get("code"),
+      });
       assert.equal(done.status, 200, done.body);
       assert.equal(done.json.response.user.email, "spa.link@x.test");
       assert.equal(done.json.response.tf_required, false);
       assert.ok(await signedInAs(spa));
-      const replay = await post(t.app.client(), "/us-verify-link", { id: target.searchParams.get("id"), code: target.searchParams.get("code") });
+      const replay = await post(t.app.client(), "/us-verify-link", {
+        id: target.searchParams.get("id"),
+        code: target.searchParams.get("code"),
+      });
       assert.equal(replay.status, 400, replay.body);
       assert.deepEqual(replay.json.response.errors, ["Invalid code"]);
       // Guessing codes by JSON POST draws from the account's passcode budget like /us-signin: then 429 + Retry-After.
       const id = target.searchParams.get("id");
       let last = replay;
-      for (let i = 0; i < 12 && last.status !== 429; i++) last = await post(t.app.client(), "/us-verify-link", { id, code: String(100000 + i) });
+      for (let i = 0; i < 12 && last.status !== 429; i++)
+        last = await post(t.app.client(), "/us-verify-link", { id, code: String(100000 + i) });
       assert.equal(last.status, 429, last.body);
       assert.equal(last.headers.get("retry-after"), String(15 * 60));
       assert.deepEqual(last.json.response.error_codes, ["LOCKED_OUT"]);
@@ -149,7 +179,10 @@ for (const dialect of flowDialects()) {
       assert.equal(target.pathname, "/confirming");
       assert.equal((await t.app.rampart.api.findUser(email))!.confirmedAt, null);
       const spa = t.app.client();
-      const done = await spa.post(`/confirm/${target.searchParams.get("token")}`, { json: {}, headers: { "x-csrf-token": await spa.csrf() } });
+      const done = await spa.post(`/confirm/${target.searchParams.get("token")}`, {
+        json: {},
+        headers: { "x-csrf-token": await spa.csrf() },
+      });
       assert.equal(done.status, 302, done.body);
       assert.equal(new URL(done.location!, "https://app.test").pathname, "/confirmed");
       assert.ok((await t.app.rampart.api.findUser(email))!.confirmedAt);
@@ -160,7 +193,15 @@ for (const dialect of flowDialects()) {
   describe(`urls.signInLinksOnGet restores FS's GET-signs-in (${dialect})`, () => {
     let t: UsApp;
     before(async () => {
-      t = await createUsApp(dialect, { sendLimit: 50 }, { registration: { enabled: true }, confirmation: { enabled: true, autoLoginAfterConfirm: true }, urls: { signInLinksOnGet: true } });
+      t = await createUsApp(
+        dialect,
+        { sendLimit: 50 },
+        {
+          registration: { enabled: true },
+          confirmation: { enabled: true, autoLoginAfterConfirm: true },
+          urls: { signInLinksOnGet: true },
+        },
+      );
     });
     after(() => t.app.close());
 

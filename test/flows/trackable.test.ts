@@ -33,7 +33,10 @@ async function user(app: TestApp, email: string): Promise<UserRecord> {
 /** Stored times may lose sub-second precision (MariaDB DATETIME): compare to the second. */
 function sameSecond(actual: Date | null, expected: Date): void {
   assert.ok(actual instanceof Date, "a time was recorded");
-  assert.ok(Math.abs(actual.getTime() - expected.getTime()) < 1500, `${actual.toISOString()} ≈ ${expected.toISOString()}`);
+  assert.ok(
+    Math.abs(actual.getTime() - expected.getTime()) < 1500,
+    `${actual.toISOString()} ≈ ${expected.toISOString()}`,
+  );
 }
 
 for (const dialect of flowDialects()) {
@@ -46,7 +49,8 @@ for (const dialect of flowDialects()) {
       proxied = await createTestApp({ dialect, config: { trackable: true, trustedProxyCount: 1 } });
       apps.push(direct, proxied);
       for (const app of apps) {
-        for (const email of ["alice@x.test", "bob@x.test", "carol@x.test"]) await app.rampart.api.createUser({ email, password: PASSWORD });
+        for (const email of ["alice@x.test", "bob@x.test", "carol@x.test"])
+          await app.rampart.api.createUser({ email, password: PASSWORD });
       }
     });
     after(async () => {
@@ -82,7 +86,10 @@ for (const dialect of flowDialects()) {
     it("failed logins are not counted; without a socket address (in-process) and no trusted proxy the IP is null", async () => {
       const c = clientFrom(direct, "203.0.113.20");
       const csrf = await c.csrf();
-      const wrong = await c.post("/login", { json: { email: "bob@x.test", password: "wrong password" }, headers: { "x-csrf-token": csrf } });
+      const wrong = await c.post("/login", {
+        json: { email: "bob@x.test", password: "wrong password" },
+        headers: { "x-csrf-token": csrf },
+      });
       assert.equal(wrong.status, 400);
       assert.equal((await user(direct, "bob@x.test")).loginCount ?? 0, 0);
 

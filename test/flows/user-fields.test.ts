@@ -4,7 +4,13 @@ import { z } from "zod";
 import { flowDialects, type TestApp } from "../helpers/app.js";
 import { ApiError } from "../../src/core/api.js";
 import { profileFeature } from "../../src/features/profile/index.js";
-import { PASSWORD, csrfFrom, flowApp, register, registration } from "../../src/features/registration/testing/support.js";
+import {
+  PASSWORD,
+  csrfFrom,
+  flowApp,
+  register,
+  registration,
+} from "../../src/features/registration/testing/support.js";
 
 /**
  * Declared user fields: settable only where their flags say (a field users may not update is not theirs to pick
@@ -21,14 +27,23 @@ for (const dialect of flowDialects()) {
   describe(`declared user fields (${dialect})`, { timeout: 60_000 }, () => {
     let app: TestApp;
     before(async () => {
-      app = await flowApp({ dialect, confirmation: false, config: { returnGenericResponses: false }, userFields, features: [profileFeature] });
+      app = await flowApp({
+        dialect,
+        confirmation: false,
+        config: { returnGenericResponses: false },
+        userFields,
+        features: [profileFeature],
+      });
     });
     after(() => app?.close());
 
     const profileOf = async (email: string) => (await app.rampart.api.findUser(email))!.profile ?? {};
 
     it("JSON registration ignores a field declared update: false (the docs' plan) and keeps register: true ones", async () => {
-      const r = await register(app.client(), registration("Greedy.User+pro@Sub.x.test", { plan: "pro", first_name: "Al", age: 30, invited_by: "carol" }));
+      const r = await register(
+        app.client(),
+        registration("Greedy.User+pro@Sub.x.test", { plan: "pro", first_name: "Al", age: 30, invited_by: "carol" }),
+      );
       assert.equal(r.status, 200, r.body);
       const profile = await profileOf("greedy.user+pro@sub.x.test");
       assert.equal(profile.plan, undefined, "the plan was not the user's to choose");
@@ -39,7 +54,16 @@ for (const dialect of flowDialects()) {
       const c = app.client();
       const page = await c.get("/register");
       assert.doesNotMatch(page.body, /name="plan"/, "the page does not offer the field");
-      const r = await c.post("/register", { form: { email: "form-pro@x.test", password: PASSWORD, password_confirm: PASSWORD, plan: "pro", age: "20", csrf_token: csrfFrom(page.body) } });
+      const r = await c.post("/register", {
+        form: {
+          email: "form-pro@x.test",
+          password: PASSWORD,
+          password_confirm: PASSWORD,
+          plan: "pro",
+          age: "20",
+          csrf_token: csrfFrom(page.body),
+        },
+      });
       assert.equal(r.status, 302, r.body);
       assert.equal((await profileOf("form-pro@x.test")).plan, undefined);
       assert.equal((await profileOf("form-pro@x.test")).age, 20);
@@ -53,7 +77,15 @@ for (const dialect of flowDialects()) {
       assert.deepEqual(r.json.response.error_codes, ["INVALID_FIELD", "INVALID_FIELD"]);
       const c = app.client();
       const page = await c.get("/register");
-      const form = await c.post("/register", { form: { email: "bad-form@x.test", password: PASSWORD, password_confirm: PASSWORD, age: "nine", csrf_token: csrfFrom(page.body) } });
+      const form = await c.post("/register", {
+        form: {
+          email: "bad-form@x.test",
+          password: PASSWORD,
+          password_confirm: PASSWORD,
+          age: "nine",
+          csrf_token: csrfFrom(page.body),
+        },
+      });
       assert.match(form.body, /You must be 13 or older\./);
       assert.equal(await app.rampart.api.findUser("bad-form@x.test"), null);
     });
@@ -70,12 +102,27 @@ for (const dialect of flowDialects()) {
     });
 
     it("api.createUser sets declared fields (update: false ones too), checks each and refuses undeclared ones", async () => {
-      await app.rampart.api.createUser({ email: "Paying.Customer@x.test", password: PASSWORD, profile: { plan: "pro", first_name: "Pat", age: "40" } });
+      await app.rampart.api.createUser({
+        email: "Paying.Customer@x.test",
+        password: PASSWORD,
+        profile: { plan: "pro", first_name: "Pat", age: "40" },
+      });
       assert.deepEqual(await profileOf("paying.customer@x.test"), { plan: "pro", first_name: "Pat", age: 40 });
-      await assert.rejects(app.rampart.api.createUser({ email: "x1@x.test", profile: { plan: "gold" as "pro" } }), (e: unknown) => e instanceof ApiError && e.field === "plan" && /expected one of "free"\|"pro"/.test(e.message));
-      await assert.rejects(app.rampart.api.createUser({ email: "x2@x.test", profile: { age: 5 } }), (e: unknown) => e instanceof ApiError && e.message === "age: You must be 13 or older.");
-      const undeclared = { email: "x3@x.test", profile: { is_admin: true } } as unknown as Parameters<typeof app.rampart.api.createUser>[0];
-      await assert.rejects(app.rampart.api.createUser(undeclared), (e: unknown) => e instanceof ApiError && e.field === "is_admin");
+      await assert.rejects(
+        app.rampart.api.createUser({ email: "x1@x.test", profile: { plan: "gold" as "pro" } }),
+        (e: unknown) => e instanceof ApiError && e.field === "plan" && /expected one of "free"\|"pro"/.test(e.message),
+      );
+      await assert.rejects(
+        app.rampart.api.createUser({ email: "x2@x.test", profile: { age: 5 } }),
+        (e: unknown) => e instanceof ApiError && e.message === "age: You must be 13 or older.",
+      );
+      const undeclared = { email: "x3@x.test", profile: { is_admin: true } } as unknown as Parameters<
+        typeof app.rampart.api.createUser
+      >[0];
+      await assert.rejects(
+        app.rampart.api.createUser(undeclared),
+        (e: unknown) => e instanceof ApiError && e.field === "is_admin",
+      );
       assert.equal(await app.rampart.api.findUser("x1@x.test"), null);
       // The signed-in view carries the typed values.
       const c = app.client();
@@ -85,4 +132,3 @@ for (const dialect of flowDialects()) {
     });
   });
 }
-

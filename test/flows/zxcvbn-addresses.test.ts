@@ -60,7 +60,11 @@ for (const dialect of flowDialects()) {
     it("registration (JSON): weak refused with PASSWORD_TOO_SIMPLE, strong accepted", async () => {
       for (const address of ADDRESSES) {
         const email = fresh(address);
-        const weak = await register(app.client(), { email, password: weakFor(email), password_confirm: weakFor(email) });
+        const weak = await register(app.client(), {
+          email,
+          password: weakFor(email),
+          password_confirm: weakFor(email),
+        });
         assert.equal(weak.status, 400, `${email}: ${weak.body}`);
         assert.deepEqual(weak.json.response.field_errors.password, ["Password not complex enough"], email);
         const ok = await register(app.client(), { email, password: STRONG, password_confirm: STRONG });
@@ -73,10 +77,14 @@ for (const dialect of flowDialects()) {
         const email = fresh(address);
         const c = app.client();
         const page = await c.get("/register");
-        const weak = await c.post("/register", { form: { email, password: weakFor(email), password_confirm: weakFor(email), csrf_token: csrfFrom(page.body) } });
+        const weak = await c.post("/register", {
+          form: { email, password: weakFor(email), password_confirm: weakFor(email), csrf_token: csrfFrom(page.body) },
+        });
         assert.equal(weak.status, 200, `${email}: ${weak.body.slice(0, 300)}`);
         assert.match(weak.body, /Password not complex enough/, email);
-        const ok = await c.post("/register", { form: { email, password: STRONG, password_confirm: STRONG, csrf_token: csrfFrom(weak.body) } });
+        const ok = await c.post("/register", {
+          form: { email, password: STRONG, password_confirm: STRONG, csrf_token: csrfFrom(weak.body) },
+        });
         assert.equal(ok.status, 302, `${email}: ${ok.body.slice(0, 300)}`);
       }
     });
@@ -84,7 +92,12 @@ for (const dialect of flowDialects()) {
     it("usernames in upper case and Unicode are context too", async () => {
       for (const username of ["ZoëÑandú", "Жанна7", "Agent007X"]) {
         const email = fresh("u-ser@x.test");
-        const weak = await register(app.client(), { email, username, password: `${username}2024!!`, password_confirm: `${username}2024!!` });
+        const weak = await register(app.client(), {
+          email,
+          username,
+          password: `${username}2024!!`,
+          password_confirm: `${username}2024!!`,
+        });
         assert.equal(weak.status, 400, `${username}: ${weak.body}`);
         assert.deepEqual(weak.json.response.error_codes, ["PASSWORD_TOO_SIMPLE"], username);
         const ok = await register(app.client(), { email, username, password: STRONG, password_confirm: STRONG });
@@ -96,22 +109,47 @@ for (const dialect of flowDialects()) {
       for (const address of ADDRESSES) {
         const email = fresh(address);
         // Stored directly, so that this test reaches /change and /reset even if api.createUser fails.
-        await app.rampart.datastore.users.create({ email, username: null, password: await app.rampart.api.hashPassword(STRONG), active: true, confirmedAt: null });
+        await app.rampart.datastore.users.create({
+          email,
+          username: null,
+          password: await app.rampart.api.hashPassword(STRONG),
+          active: true,
+          confirmedAt: null,
+        });
         const c = app.client();
         assert.equal((await c.login(email, STRONG)).status, 200);
-        const weak = await jsonPost(c, "/change", { password: STRONG, new_password: weakFor(email), new_password_confirm: weakFor(email) });
+        const weak = await jsonPost(c, "/change", {
+          password: STRONG,
+          new_password: weakFor(email),
+          new_password_confirm: weakFor(email),
+        });
         assert.equal(weak.status, 400, `${email}: ${weak.body}`);
         assert.deepEqual(weak.json.response.error_codes, ["PASSWORD_TOO_SIMPLE"], email);
         const page = await c.get("/change");
-        const weakForm = await c.post("/change", { form: { password: STRONG, new_password: weakFor(email), new_password_confirm: weakFor(email), csrf_token: csrfFrom(page.body) } });
+        const weakForm = await c.post("/change", {
+          form: {
+            password: STRONG,
+            new_password: weakFor(email),
+            new_password_confirm: weakFor(email),
+            csrf_token: csrfFrom(page.body),
+          },
+        });
         assert.equal(weakForm.status, 200, email);
         assert.match(weakForm.body, /Password not complex enough/, email);
-        const ok = await jsonPost(c, "/change", { password: STRONG, new_password: STRONGER, new_password_confirm: STRONGER });
+        const ok = await jsonPost(c, "/change", {
+          password: STRONG,
+          new_password: STRONGER,
+          new_password_confirm: STRONGER,
+        });
         assert.equal(ok.status, 200, `${email}: ${ok.body}`);
 
         const asked = await jsonPost(app.client(), "/reset", { email });
         assert.equal(asked.status, 200, asked.body);
-        const mail = await app.sink.waitFor((m) => m.envelopeTo.some((to) => to.toLowerCase() === email.toLowerCase()) && m.subject === "Password reset instructions");
+        const mail = await app.sink.waitFor(
+          (m) =>
+            m.envelopeTo.some((to) => to.toLowerCase() === email.toLowerCase()) &&
+            m.subject === "Password reset instructions",
+        );
         const link = linksIn(mail).find((u) => u.startsWith("https://app.test/reset/"));
         assert.ok(link, mail.text);
         const browser = app.client();

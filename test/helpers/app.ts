@@ -26,7 +26,10 @@ export interface TestApp {
 export const TEST_SECRET = "test-secret-key-0123456789abcdef0123456789abcdef";
 
 export async function createTestApp(
-  options: { dialect?: "sqlite" | "postgres" | "mysql"; config?: RampartConfigInput; mail?: boolean } & Omit<Partial<RampartOptions>, "config" | "database"> = {},
+  options: { dialect?: "sqlite" | "postgres" | "mysql"; config?: RampartConfigInput; mail?: boolean } & Omit<
+    Partial<RampartOptions>,
+    "config" | "database"
+  > = {},
 ): Promise<TestApp> {
   const { datastore, cleanup } = await createIsolatedDatastore(options.dialect ?? "sqlite");
   let offsetMs = 0;
@@ -36,14 +39,25 @@ export async function createTestApp(
   const rampart = await createRampart({
     database: datastore,
     clock: () => new Date(Date.now() + offsetMs),
-    logger: { info: (m) => logs.push(m), warn: (m) => logs.push(m), error: (m, e) => { logs.push(`${m} ${String(e)}`); if (process.env.RAMPART_TEST_LOG_ERRORS) console.error("APPERR", m, e); } },
+    logger: {
+      info: (m) => logs.push(m),
+      warn: (m) => logs.push(m),
+      error: (m, e) => {
+        logs.push(`${m} ${String(e)}`);
+        if (process.env.RAMPART_TEST_LOG_ERRORS) console.error("APPERR", m, e);
+      },
+    },
     ...rest,
     config: {
       secretKey: TEST_SECRET,
       baseUrl: "https://app.test",
-      ...(sink ? { mail: { server: "127.0.0.1", port: sink.port, timeoutMs: 5000, ...(config?.mail as object | undefined) } } : {}),
+      ...(sink
+        ? { mail: { server: "127.0.0.1", port: sink.port, timeoutMs: 5000, ...(config?.mail as object | undefined) } }
+        : {}),
       ...config,
-      ...(sink && config?.mail ? { mail: { server: "127.0.0.1", port: sink.port, timeoutMs: 5000, ...(config.mail as object) } } : {}),
+      ...(sink && config?.mail
+        ? { mail: { server: "127.0.0.1", port: sink.port, timeoutMs: 5000, ...(config.mail as object) } }
+        : {}),
       password: { argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 }, ...config?.password },
     },
   });

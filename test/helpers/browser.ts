@@ -17,7 +17,15 @@ export function chromiumAvailable(): boolean {
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
 }
 
@@ -25,13 +33,17 @@ export function launchChromium(): Promise<Browser> {
 export async function serveDemo(rampart: Rampart): Promise<{ base: string; close(): Promise<void> }> {
   let server: ServerType;
   const base = await new Promise<string>((resolve) => {
-    server = serve({ fetch: demoApp(rampart), port: 0, hostname: "127.0.0.1" }, (info) => resolve(`http://localhost:${info.port}`));
+    server = serve({ fetch: demoApp(rampart), port: 0, hostname: "127.0.0.1" }, (info) =>
+      resolve(`http://localhost:${info.port}`),
+    );
   });
   return { base, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
 /** The demo app served on loopback with Chromium launched against it; `close()` stops both. */
-export async function openDemoInChromium(rampart: Rampart): Promise<{ base: string; browser: Browser; close(): Promise<void> }> {
+export async function openDemoInChromium(
+  rampart: Rampart,
+): Promise<{ base: string; browser: Browser; close(): Promise<void> }> {
   const server = await serveDemo(rampart);
   const browser = await launchChromium().catch(async (error: unknown) => {
     await server.close();

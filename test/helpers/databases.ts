@@ -84,17 +84,23 @@ async function sweepStale(dialect: TestDialect, baseUrl: string): Promise<void> 
   try {
     if (dialect === "sqlite") {
       for (const name of await readdir(tmpdir())) {
-        if (name.startsWith("rampart-test-") && isStale(name)) await rm(join(tmpdir(), name), { recursive: true, force: true });
+        if (name.startsWith("rampart-test-") && isStale(name))
+          await rm(join(tmpdir(), name), { recursive: true, force: true });
       }
     } else if (dialect === "postgres") {
       await withPg(baseUrl, async (c) => {
-        const { rows } = await c.query<{ n: string }>("select nspname as n from pg_namespace where nspname like 'rampart\\_t\\_%'");
+        const { rows } = await c.query<{ n: string }>(
+          "select nspname as n from pg_namespace where nspname like 'rampart\\_t\\_%'",
+        );
         for (const { n } of rows) if (isStale(n)) await c.query(`drop schema if exists "${n}" cascade`);
       });
     } else {
       await withMysql(baseUrl, async (c) => {
-        const [rows] = await c.query("select schema_name as n from information_schema.schemata where schema_name like 'rampart\\_t\\_%'");
-        for (const row of rows as { n: string }[]) if (isStale(row.n)) await c.query(`drop database if exists \`${row.n}\``);
+        const [rows] = await c.query(
+          "select schema_name as n from information_schema.schemata where schema_name like 'rampart\\_t\\_%'",
+        );
+        for (const row of rows as { n: string }[])
+          if (isStale(row.n)) await c.query(`drop database if exists \`${row.n}\``);
       });
     }
   } catch {

@@ -8,12 +8,19 @@ import type { Reply, TestClient } from "./client.js";
 export function landingForm(r: Reply): { action: string; fields: Record<string, string> } {
   const action = /<form method="post" action="([^"]+)" id="link-landing-form">/.exec(r.body);
   assert.ok(action, `a landing form in: ${r.body.slice(0, 400)}`);
-  const fields = Object.fromEntries([...r.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1]!, unescape(m[2]!)]));
+  const fields = Object.fromEntries(
+    [...r.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1]!, unescape(m[2]!)]),
+  );
   return { action: unescape(action[1]!), fields };
 }
 
 function unescape(text: string): string {
-  return text.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+  return text
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&amp;/g, "&");
 }
 
 /** Opens a link as a browser user does: the GET, then — when it shows the landing page — its button. */

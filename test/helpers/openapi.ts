@@ -6,7 +6,13 @@ import Ajv2020 from "ajv/dist/2020.js";
 import type { ValidateFunction } from "ajv";
 import type { Fetcher } from "./client.js";
 
-type Doc = { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>>; components: unknown };
+type Doc = {
+  paths: Record<
+    string,
+    Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>
+  >;
+  components: unknown;
+};
 
 export interface Recorded {
   method: string;
@@ -51,6 +57,8 @@ export function documentValidator(doc: Doc) {
       validate = ajv.compile({ ...(schema as object), components: doc.components });
       compiled.set(key, validate);
     }
-    return validate(r.body) ? [] : [`${key}: ${JSON.stringify(validate.errors)} in ${JSON.stringify(r.body).slice(0, 400)}`];
+    return validate(r.body)
+      ? []
+      : [`${key}: ${JSON.stringify(validate.errors)} in ${JSON.stringify(r.body).slice(0, 400)}`];
   };
 }

@@ -84,13 +84,15 @@ export async function startSmsGateway(credentials: SmsGatewayCredentials): Promi
         res.setHeader("www-authenticate", 'Basic realm="Twilio API"');
         return twilioError(res, 401, 20003, "Authentication Error - invalid username");
       }
-      if (req.method !== "POST" || path !== messagesPath) return twilioError(res, 404, 20404, "The requested resource was not found");
+      if (req.method !== "POST" || path !== messagesPath)
+        return twilioError(res, 404, 20404, "The requested resource was not found");
       if (gateway.mode === "500") return twilioError(res, 500, 20500, "Internal Server Error");
       const form = new URLSearchParams(body);
       const to = form.get("To") ?? "";
       const from = form.get("From") ?? "";
       const text = form.get("Body") ?? "";
-      if (gateway.mode === "400") return twilioError(res, 400, 21211, `The 'To' number ${to} is not a valid phone number.`);
+      if (gateway.mode === "400")
+        return twilioError(res, 400, 21211, `The 'To' number ${to} is not a valid phone number.`);
       if (!to) return twilioError(res, 400, 21604, "A 'To' phone number is required.");
       if (!from) return twilioError(res, 400, 21603, "A 'From' phone number is required.");
       if (!text) return twilioError(res, 400, 21602, "Message body is required.");

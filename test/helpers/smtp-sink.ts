@@ -48,9 +48,12 @@ function envelopeAddress(address: SMTPServerAddress | false): string {
 }
 
 function refusal(code: number): Error & { responseCode: number } {
-  return Object.assign(new Error(code >= 500 ? "Mailbox unavailable (test refusal)" : "Try again later (test refusal)"), {
-    responseCode: code,
-  });
+  return Object.assign(
+    new Error(code >= 500 ? "Mailbox unavailable (test refusal)" : "Try again later (test refusal)"),
+    {
+      responseCode: code,
+    },
+  );
 }
 
 export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> {

@@ -26,7 +26,9 @@ export function clocked(app: TestApp): ClockedApp {
 
 /** The authenticator code for a base32 `secret` at the app's time (+ shift seconds). */
 export function oathCode(t: ClockedApp, secret: string, shiftSeconds = 0): string {
-  return execFileSync("oathtool", ["--totp", "-b", secret, "-N", `@${t.nowSeconds() + shiftSeconds}`], { encoding: "utf8" }).trim();
+  return execFileSync("oathtool", ["--totp", "-b", secret, "-N", `@${t.nowSeconds() + shiftSeconds}`], {
+    encoding: "utf8",
+  }).trim();
 }
 
 /** Moves the app clock to the start of the next 30-second step (so a test's codes stay in one step). */
@@ -43,9 +45,12 @@ function oathtoolAvailable(): boolean {
   }
 }
 const HAVE_OATHTOOL = oathtoolAvailable();
-if (!HAVE_OATHTOOL && process.env.CI) throw new Error("oathtool is required in CI (scripts/services.sh installs it: apt-get install -y oathtool)");
+if (!HAVE_OATHTOOL && process.env.CI)
+  throw new Error("oathtool is required in CI (scripts/services.sh installs it: apt-get install -y oathtool)");
 /** `skip` option for tests that need the oathtool CLI (never skipped in CI). */
-export const oathtoolSkip: false | string = HAVE_OATHTOOL ? false : "oathtool not installed (apt-get install -y oathtool)";
+export const oathtoolSkip: false | string = HAVE_OATHTOOL
+  ? false
+  : "oathtool not installed (apt-get install -y oathtool)";
 
 /** oathtool's TOTP code for a base32 secret (at `atSeconds`, else now), with extra flags (e.g. -d 8). */
 export function oathtool(secret: string, atSeconds?: number, extra: string[] = []): string {

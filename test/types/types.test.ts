@@ -10,7 +10,11 @@ import { it } from "node:test";
  */
 it("declared user fields and the public user view are typed end to end (tsc)", { timeout: 120_000 }, () => {
   const root = new URL("../..", import.meta.url).pathname;
-  const tsc = spawnSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, "-p", "test/types/tsconfig.json"], { cwd: root, encoding: "utf8" });
+  const tsc = spawnSync(
+    process.execPath,
+    [`${root}node_modules/typescript/bin/tsc`, "-p", "test/types/tsconfig.json"],
+    { cwd: root, encoding: "utf8" },
+  );
   assert.equal(tsc.status, 0, `tsc failed:\n${tsc.stdout}${tsc.stderr}`);
 });
 
@@ -27,14 +31,19 @@ it("an app's registered fields type Express's and Fastify's req.rampart (built p
  * The app-facing config type of the published package carries every built-in feature's slice (their files
  * register themselves by declaration merging, which the package's types must load).
  */
-it("the built package types every feature's config slice: a misspelt key does not compile", { timeout: 180_000 }, () => {
-  checkAppAgainstBuiltPackage("test/types/config-slices.app.txt");
-});
+it(
+  "the built package types every feature's config slice: a misspelt key does not compile",
+  { timeout: 180_000 },
+  () => {
+    checkAppAgainstBuiltPackage("test/types/config-slices.app.txt");
+  },
+);
 
 /** Builds the sources into a scratch node_modules/rampart (never the checkout's dist/) and typechecks `appFile` as an app. */
 function checkAppAgainstBuiltPackage(appFile: string): void {
   const root = new URL("../..", import.meta.url).pathname;
-  const tsc = (args: string[]) => spawnSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, ...args], { cwd: root, encoding: "utf8" });
+  const tsc = (args: string[]) =>
+    spawnSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, ...args], { cwd: root, encoding: "utf8" });
   const scratch = mkdtempSync(join(root, ".types-scratch-"));
   try {
     const pkg = join(scratch, "node_modules", "rampart");
@@ -43,7 +52,14 @@ function checkAppAgainstBuiltPackage(appFile: string): void {
     const build = tsc(["-p", "tsconfig.build.json", "--outDir", join(pkg, "dist")]);
     assert.equal(build.status, 0, `build:\n${build.stdout}${build.stderr}`);
     cpSync(join(root, appFile), join(scratch, "app.ts"));
-    writeFileSync(join(scratch, "tsconfig.json"), JSON.stringify({ extends: "../tsconfig.json", compilerOptions: { noEmit: true, declaration: false, rootDir: "." }, include: ["app.ts"] }));
+    writeFileSync(
+      join(scratch, "tsconfig.json"),
+      JSON.stringify({
+        extends: "../tsconfig.json",
+        compilerOptions: { noEmit: true, declaration: false, rootDir: "." },
+        include: ["app.ts"],
+      }),
+    );
     const check = tsc(["-p", join(scratch, "tsconfig.json")]);
     assert.equal(check.status, 0, `tsc:\n${check.stdout}${check.stderr}`);
   } finally {

@@ -19,7 +19,11 @@ describe("config", () => {
 
   it("reports every problem together, each naming its key", () => {
     try {
-      resolveConfig({ token: { maxAgeSeconds: 0 }, session: { idleTimeoutSeconds: -5 }, csrf: { protectMechanisms: ["cookie" as never] } });
+      resolveConfig({
+        token: { maxAgeSeconds: 0 },
+        session: { idleTimeoutSeconds: -5 },
+        csrf: { protectMechanisms: ["cookie" as never] },
+      });
       assert.fail("expected ConfigError");
     } catch (e) {
       assert.ok(e instanceof ConfigError);
@@ -33,7 +37,10 @@ describe("config", () => {
 
   it("refuses a missing, short or placeholder SECRET_KEY outside development", () => {
     for (const secretKey of [undefined, "short", "changeme"]) {
-      assert.throws(() => resolveConfig({ secretKey }), (e: unknown) => e instanceof ConfigError && e.issues.some((i) => i.key.startsWith("SECRET_KEY")));
+      assert.throws(
+        () => resolveConfig({ secretKey }),
+        (e: unknown) => e instanceof ConfigError && e.issues.some((i) => i.key.startsWith("SECRET_KEY")),
+      );
     }
     const dev = resolveConfig({ secretKey: "dev-key", development: true });
     assert.equal(dev.session.cookieSecure, false);

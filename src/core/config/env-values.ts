@@ -23,9 +23,12 @@ export function parseDuration(text: string): Converted {
   if (/^-?\d+$/.test(text)) return { ok: true, value: Number(text) };
   const m = /^(-?\d+)\s+([a-z]+)$/i.exec(text);
   const unit = m?.[2]!.toLowerCase();
-  const factor = unit === undefined ? undefined : SECONDS_PER[unit] ?? SECONDS_PER[`${unit}s`];
+  const factor = unit === undefined ? undefined : (SECONDS_PER[unit] ?? SECONDS_PER[`${unit}s`]);
   if (!m || factor === undefined) {
-    return { ok: false, message: `expected seconds or "<n> <unit>" (weeks, days, hours, minutes, seconds), got "${text}"` };
+    return {
+      ok: false,
+      message: `expected seconds or "<n> <unit>" (weeks, days, hours, minutes, seconds), got "${text}"`,
+    };
   }
   const value = Number(m[1]) * factor;
   // Sub-second units only where they add up to whole seconds (every Rampart duration is in seconds).
@@ -61,7 +64,16 @@ export function convert(raw: string, kind: EnvKind): Converted {
         }
         return { ok: false, message: "expected a JSON list of strings or comma-separated text" };
       }
-      return { ok: true, value: text === "" ? [] : text.split(",").map((s) => s.trim()).filter(Boolean) };
+      return {
+        ok: true,
+        value:
+          text === ""
+            ? []
+            : text
+                .split(",")
+                .map((s) => s.trim())
+                .filter(Boolean),
+      };
     case "json":
       try {
         return { ok: true, value: JSON.parse(text) };

@@ -20,7 +20,9 @@ function entries(keys: DescribedKey[]): [string, EnvEntry][] {
 const coreEntries = entries(describeKeys(configSchema));
 
 /** Environment name → [config path, conversion] of the core keys. */
-export const envMap: Record<string, [path: string, kind: EnvKind]> = Object.fromEntries(coreEntries.map(([name, e]) => [name, [e.path, e.kind]]));
+export const envMap: Record<string, [path: string, kind: EnvKind]> = Object.fromEntries(
+  coreEntries.map(([name, e]) => [name, [e.path, e.kind]]),
+);
 
 function fullEntries(slices: readonly ConfigSlice[]): Map<string, EnvEntry> {
   return new Map([...coreEntries, ...slices.flatMap((s) => entries(describeKeys(s.schema, s.key)))]);
@@ -64,7 +66,8 @@ export function configFromEnv(
   const setBy = new Map<string, string>();
   const assign = (name: string, path: string, value: unknown) => {
     const earlier = setBy.get(path);
-    if (earlier && earlier !== name) issues.push({ key: name, message: `sets ${path}, which ${earlier} sets too: keep one` });
+    if (earlier && earlier !== name)
+      issues.push({ key: name, message: `sets ${path}, which ${earlier} sets too: keep one` });
     setBy.set(path, name);
     setPath(config, path, value);
   };

@@ -37,14 +37,19 @@ export function resolveConfig(
       const at = issue.path.join(".");
       // Strict objects: each unknown key is named by its full path (a typo must not silently turn a feature off).
       if (issue.code === "unrecognized_keys") {
-        for (const name of issue.keys) issues.push({ key: at ? `${at}.${name}` : name, message: "unknown key (misspelled, or not a Rampart setting)" });
+        for (const name of issue.keys)
+          issues.push({
+            key: at ? `${at}.${name}` : name,
+            message: "unknown key (misspelled, or not a Rampart setting)",
+          });
       } else issues.push({ key: keyName(at), message: issue.message });
     }
     throw new ConfigError(issues);
   }
   const c = parsed.data as z.output<typeof configSchema> & Record<string, unknown>;
   for (const slice of slices) {
-    for (const issue of slice.validate?.(c[slice.key] as never, c) ?? []) issues.push({ ...issue, key: keyName(issue.key) });
+    for (const issue of slice.validate?.(c[slice.key] as never, c) ?? [])
+      issues.push({ ...issue, key: keyName(issue.key) });
   }
   if (!c.secretKey) {
     issues.push({
@@ -77,7 +82,11 @@ export function resolveConfig(
   }
   for (const origin of c.csrf.trustedOrigins) {
     const ok = z.url().safeParse(origin).success && new URL(origin).origin === origin;
-    if (!ok) issues.push({ key: keyName("csrf.trustedOrigins"), message: `"${origin}" is not an origin like https://app.example` });
+    if (!ok)
+      issues.push({
+        key: keyName("csrf.trustedOrigins"),
+        message: `"${origin}" is not an origin like https://app.example`,
+      });
   }
   if (issues.length) throw new ConfigError(issues);
 

@@ -14,7 +14,8 @@ export const PASSLIB_OPTION_PATHS: Record<string, string> = {
 
 export const PASSLIB_ENV_NAMES = ["SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS", "SECURITY_PASSWORD_HASH_OPTIONS"] as const;
 
-export type PasslibResult = { ok: true; values: [path: string, value: number, option: string][] } | { ok: false; message: string };
+export type PasslibResult =
+  { ok: true; values: [path: string, value: number, option: string][] } | { ok: false; message: string };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -37,10 +38,14 @@ export function passlibOptions(name: (typeof PASSLIB_ENV_NAMES)[number], raw: st
   for (const [option, value] of flat) {
     const path = PASSLIB_OPTION_PATHS[option];
     if (!path) {
-      return { ok: false, message: `"${option}" is not supported (Rampart understands ${Object.keys(PASSLIB_OPTION_PATHS).join(", ")})` };
+      return {
+        ok: false,
+        message: `"${option}" is not supported (Rampart understands ${Object.keys(PASSLIB_OPTION_PATHS).join(", ")})`,
+      };
     }
     const number = typeof value === "string" && /^\d+$/.test(value.trim()) ? Number(value) : value;
-    if (typeof number !== "number" || !Number.isInteger(number)) return { ok: false, message: `"${option}" must be a whole number` };
+    if (typeof number !== "number" || !Number.isInteger(number))
+      return { ok: false, message: `"${option}" must be a whole number` };
     values.push([path, number, option]);
   }
   return { ok: true, values };

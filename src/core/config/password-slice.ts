@@ -14,8 +14,14 @@ export const passwordSlice = z
           env: "RAMPART_ARGON2_MEMORY_COST",
           doc: "argon2id memory in KiB (OWASP minimum 19456).",
         }),
-        timeCost: key(z.number().int().min(1).default(2), { env: "RAMPART_ARGON2_TIME_COST", doc: "argon2id iterations." }),
-        parallelism: key(z.number().int().min(1).default(1), { env: "RAMPART_ARGON2_PARALLELISM", doc: "argon2id lanes." }),
+        timeCost: key(z.number().int().min(1).default(2), {
+          env: "RAMPART_ARGON2_TIME_COST",
+          doc: "argon2id iterations.",
+        }),
+        parallelism: key(z.number().int().min(1).default(1), {
+          env: "RAMPART_ARGON2_PARALLELISM",
+          doc: "argon2id lanes.",
+        }),
       })
       .prefault({}),
     bcryptCost: key(z.number().int().min(4).max(31).default(12), {
@@ -39,7 +45,7 @@ export const passwordSlice = z
     }),
     complexityChecker: key(z.enum(["zxcvbn"]).nullable().default(null), {
       env: "SECURITY_PASSWORD_COMPLEXITY_CHECKER",
-      doc: "\"zxcvbn\" rejects weak new passwords (the user's email and username count as guessable context); null = off.",
+      doc: '"zxcvbn" rejects weak new passwords (the user\'s email and username count as guessable context); null = off.',
     }),
     zxcvbnMinimumScore: key(z.number().int().min(0).max(4).default(3), {
       env: "SECURITY_ZXCVBN_MINIMUM_SCORE",
@@ -47,7 +53,7 @@ export const passwordSlice = z
     }),
     checkBreached: key(z.enum(["strict", "best-effort"]).nullable().default(null), {
       env: "SECURITY_PASSWORD_CHECK_BREACHED",
-      doc: "Check new passwords against a breached-password range API (SHA-1 prefix only): \"strict\" refuses when the service is unreachable, \"best-effort\" lets the password through with a warning; null = off.",
+      doc: 'Check new passwords against a breached-password range API (SHA-1 prefix only): "strict" refuses when the service is unreachable, "best-effort" lets the password through with a warning; null = off.',
     }),
     breachedCount: key(z.number().int().min(1).default(1), {
       env: "SECURITY_PASSWORD_BREACHED_COUNT",

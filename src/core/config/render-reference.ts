@@ -12,7 +12,8 @@ export function configLeaves(slices: readonly ConfigSlice[]): [string, unknown][
   const walk = (node: Record<string, unknown>, prefix: string) => {
     for (const [k, v] of Object.entries(node)) {
       const path = prefix ? `${prefix}.${k}` : k;
-      if (v && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length && path !== "messages") walk(v as Record<string, unknown>, path);
+      if (v && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length && path !== "messages")
+        walk(v as Record<string, unknown>, path);
       else out.push([path, v]);
     }
   };
@@ -65,7 +66,9 @@ Unknown \`SECURITY_*\` variables are reported as errors so typos surface.
 
 Hashing parameters in Flask-Security's passlib names: \`SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS\` (JSON,
 \`{"argon2__rounds": 3}\`) or the older \`SECURITY_PASSWORD_HASH_OPTIONS\` (\`{"argon2": {"rounds": 3}}\`) set
-${Object.entries(PASSLIB_OPTION_PATHS).map(([option, path]) => `\`${option}\` → \`${path}\``).join(", ")}; any
+${Object.entries(PASSLIB_OPTION_PATHS)
+  .map(([option, path]) => `\`${option}\` → \`${path}\``)
+  .join(", ")}; any
 other option is refused by name.
 `;
 }

@@ -15,7 +15,10 @@ export interface SliceDeclaration<S extends z.ZodObject = z.ZodObject, K extends
   validate?(value: z.output<S>, config: Record<string, unknown>): ConfigIssue[];
 }
 
-export interface ConfigSlice<S extends z.ZodObject = z.ZodObject, K extends string = string> extends SliceDeclaration<S, K> {
+export interface ConfigSlice<S extends z.ZodObject = z.ZodObject, K extends string = string> extends SliceDeclaration<
+  S,
+  K
+> {
   /** Environment name → [path inside this slice, conversion], read from the keys' declarations. */
   readonly env: Readonly<Record<string, [path: string, kind: EnvKind]>>;
   /** Path inside this slice → one-line meaning, read from the keys' declarations. */
@@ -35,7 +38,9 @@ export type SliceInputs = {
   [K in keyof RampartConfigSlices]?: RampartConfigSlices[K] extends ConfigSlice<infer S, K> ? z.input<S> : never;
 };
 
-export function defineSlice<S extends z.ZodObject, const K extends string>(slice: SliceDeclaration<S, K>): ConfigSlice<S, K> {
+export function defineSlice<S extends z.ZodObject, const K extends string>(
+  slice: SliceDeclaration<S, K>,
+): ConfigSlice<S, K> {
   const keys = describeKeys(slice.schema);
   return {
     ...slice,

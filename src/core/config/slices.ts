@@ -26,11 +26,17 @@ export const coreSlice = z.strictObject({
     doc: "Development mode: a missing SECRET_KEY is generated (and persisted by the server), cookies are not Secure and drop the __Host- prefix so plain http://localhost works.",
   }),
   appName: key(z.string().default("Rampart"), { env: "RAMPART_APP_NAME", doc: "Name shown in page titles." }),
-  urlPrefix: key(z.string().regex(/^(\/[^/].*[^/]|\/[^/]|)$/, "must be empty or a path like /auth without trailing slash").default(""), {
-    env: "SECURITY_URL_PREFIX",
-    doc: "Mount point of every Rampart route (e.g. /auth).",
-    noneIsDefault: true,
-  }),
+  urlPrefix: key(
+    z
+      .string()
+      .regex(/^(\/[^/].*[^/]|\/[^/]|)$/, "must be empty or a path like /auth without trailing slash")
+      .default(""),
+    {
+      env: "SECURITY_URL_PREFIX",
+      doc: "Mount point of every Rampart route (e.g. /auth).",
+      noneIsDefault: true,
+    },
+  ),
   baseUrl: key(z.url().optional(), {
     env: "RAMPART_BASE_URL",
     doc: "Public origin of the app (https://app.example): used for the Origin check and emailed links instead of the request's Host.",
@@ -43,12 +49,25 @@ export const coreSlice = z.strictObject({
     env: "SECURITY_API_ENABLED_METHODS",
     doc: "Mechanisms Rampart's own authenticated endpoints accept (session, token, basic).",
   }),
-  defaultRememberMe: key(z.boolean().default(false), { env: "SECURITY_DEFAULT_REMEMBER_ME", doc: "Default of the `remember` field at login." }),
-  httpAuthRealm: key(z.string().default("Login Required"), { env: "SECURITY_DEFAULT_HTTP_AUTH_REALM", doc: "Realm sent in WWW-Authenticate for HTTP basic." }),
-  maxBodyBytes: key(z.number().int().positive().default(64 * 1024), {
-    env: "RAMPART_MAX_BODY_BYTES",
-    doc: "Largest accepted request body; larger ones get 413 without being read.",
+  defaultRememberMe: key(z.boolean().default(false), {
+    env: "SECURITY_DEFAULT_REMEMBER_ME",
+    doc: "Default of the `remember` field at login.",
   }),
+  httpAuthRealm: key(z.string().default("Login Required"), {
+    env: "SECURITY_DEFAULT_HTTP_AUTH_REALM",
+    doc: "Realm sent in WWW-Authenticate for HTTP basic.",
+  }),
+  maxBodyBytes: key(
+    z
+      .number()
+      .int()
+      .positive()
+      .default(64 * 1024),
+    {
+      env: "RAMPART_MAX_BODY_BYTES",
+      doc: "Largest accepted request body; larger ones get 413 without being read.",
+    },
+  ),
   trustedProxyCount: key(z.number().int().min(0).default(0), {
     env: "RAMPART_TRUSTED_PROXY_COUNT",
     doc: "Reverse proxies in front of the app whose X-Forwarded-For entries are trusted for the client IP (0 = use the socket address).",
@@ -68,13 +87,19 @@ export const urlsSlice = z
     login: key(path.default("/login"), { env: "SECURITY_LOGIN_URL", doc: "Login endpoint and page." }),
     logout: key(path.default("/logout"), { env: "SECURITY_LOGOUT_URL", doc: "Logout endpoint." }),
     verify: key(path.default("/verify"), { env: "SECURITY_VERIFY_URL", doc: "Re-authentication endpoint and page." }),
-    sessions: key(path.default("/sessions"), { env: "SECURITY_SESSIONS_URL", doc: "Session listing endpoint and page." }),
+    sessions: key(path.default("/sessions"), {
+      env: "SECURITY_SESSIONS_URL",
+      doc: "Session listing endpoint and page.",
+    }),
     revokeSessions: key(path.default("/sessions/revoke"), { doc: "Session revocation endpoint." }),
     postLoginView: key(z.string().default("/"), {
       env: "SECURITY_POST_LOGIN_VIEW",
       doc: "Where browsers go after signing in when no valid `next` was given.",
     }),
-    postLogoutView: key(z.string().default("/"), { env: "SECURITY_POST_LOGOUT_VIEW", doc: "Where browsers go after signing out." }),
+    postLogoutView: key(z.string().default("/"), {
+      env: "SECURITY_POST_LOGOUT_VIEW",
+      doc: "Where browsers go after signing out.",
+    }),
     postVerifyView: key(z.string().nullable().default(null), {
       env: "SECURITY_POST_VERIFY_VIEW",
       doc: "Where browsers go after re-authenticating (default: postLoginView).",
@@ -85,7 +110,7 @@ export const urlsSlice = z
     }),
     redirectBehavior: key(z.enum(["spa"]).nullable().default(null), {
       env: "SECURITY_REDIRECT_BEHAVIOR",
-      doc: "\"spa\" makes emailed-link endpoints (confirm, reset, change-email) redirect to the configured UI views with query parameters instead of rendering pages.",
+      doc: '"spa" makes emailed-link endpoints (confirm, reset, change-email) redirect to the configured UI views with query parameters instead of rendering pages.',
     }),
     redirectHost: key(z.string().nullable().default(null), {
       env: "SECURITY_REDIRECT_HOST",
@@ -118,17 +143,29 @@ export const redirectSlice = z
     }),
     allowedSubdomains: key(z.array(z.string()).default([]), {
       env: "SECURITY_REDIRECT_ALLOWED_SUBDOMAINS",
-      doc: "Subdomains of baseDomain allowed as `next` targets; \".\" admits the base domain itself.",
+      doc: 'Subdomains of baseDomain allowed as `next` targets; "." admits the base domain itself.',
     }),
   })
   .prefault({});
 
 export const usernameSlice = z
   .strictObject({
-    enable: key(z.boolean().default(false), { env: "SECURITY_USERNAME_ENABLE", doc: "Users may have a username and sign in with it." }),
-    required: key(z.boolean().default(false), { env: "SECURITY_USERNAME_REQUIRED", doc: "Registration requires a username." }),
-    minLength: key(z.number().int().min(1).default(4), { env: "SECURITY_USERNAME_MIN_LENGTH", doc: "Shortest username." }),
-    maxLength: key(z.number().int().min(1).default(32), { env: "SECURITY_USERNAME_MAX_LENGTH", doc: "Longest username." }),
+    enable: key(z.boolean().default(false), {
+      env: "SECURITY_USERNAME_ENABLE",
+      doc: "Users may have a username and sign in with it.",
+    }),
+    required: key(z.boolean().default(false), {
+      env: "SECURITY_USERNAME_REQUIRED",
+      doc: "Registration requires a username.",
+    }),
+    minLength: key(z.number().int().min(1).default(4), {
+      env: "SECURITY_USERNAME_MIN_LENGTH",
+      doc: "Shortest username.",
+    }),
+    maxLength: key(z.number().int().min(1).default(32), {
+      env: "SECURITY_USERNAME_MAX_LENGTH",
+      doc: "Longest username.",
+    }),
   })
   .prefault({});
 
@@ -235,14 +272,27 @@ export const csrfSlice = z
 
 export const freshnessSlice = z
   .strictObject({
-    withinSeconds: key(z.number().int().default(24 * 60 * 60), {
-      env: "SECURITY_FRESHNESS",
-      doc: "How recent the primary authentication must be for fresh-only actions; negative disables freshness and removes /verify.",
-    }),
-    gracePeriodSeconds: key(z.number().int().min(0).default(60 * 60), {
-      env: "SECURITY_FRESHNESS_GRACE_PERIOD",
-      doc: "Each passing freshness check (a recent sign-in, or a live grace period) starts a grace period this long, during which later checks pass too (session callers only, as FS). 0 turns it off.",
-    }),
+    withinSeconds: key(
+      z
+        .number()
+        .int()
+        .default(24 * 60 * 60),
+      {
+        env: "SECURITY_FRESHNESS",
+        doc: "How recent the primary authentication must be for fresh-only actions; negative disables freshness and removes /verify.",
+      },
+    ),
+    gracePeriodSeconds: key(
+      z
+        .number()
+        .int()
+        .min(0)
+        .default(60 * 60),
+      {
+        env: "SECURITY_FRESHNESS_GRACE_PERIOD",
+        doc: "Each passing freshness check (a recent sign-in, or a live grace period) starts a grace period this long, during which later checks pass too (session callers only, as FS). 0 turns it off.",
+      },
+    ),
   })
   .prefault({});
 

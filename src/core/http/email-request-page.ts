@@ -22,14 +22,28 @@ export interface EmailRequestPageOptions {
   flashes?: Flash[];
 }
 
-export function emailRequestPage(ctx: RequestContext, spec: EmailRequestPageSpec, options: EmailRequestPageOptions): string {
+export function emailRequestPage(
+  ctx: RequestContext,
+  spec: EmailRequestPageSpec,
+  options: EmailRequestPageOptions,
+): string {
   const fieldErrors = (name: string) => errorsFor(ctx, options.errors, name);
   const formHtml: SafeHtml = form({
     action: options.action,
     id: spec.formId,
     csrfToken: options.csrfToken,
     formErrors: [...fieldErrors(""), ...fieldErrors("csrf_token")],
-    fields: [{ name: "email", label: "Email", type: "email", value: options.email ?? "", autocomplete: "email", required: true, errors: fieldErrors("email") }],
+    fields: [
+      {
+        name: "email",
+        label: "Email",
+        type: "email",
+        value: options.email ?? "",
+        autocomplete: "email",
+        required: true,
+        errors: fieldErrors("email"),
+      },
+    ],
     submit: spec.submit,
   });
   const body = html`${spec.intro ? html`<p>${spec.intro}</p>` : ""}${formHtml}${spec.nav ? html`<nav><a href="${spec.nav.href}">${spec.nav.text}</a></nav>` : ""}`;

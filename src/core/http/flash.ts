@@ -19,7 +19,12 @@ const flashCodec = defineCodec({
 
 export function setFlash(ctx: RequestContext, category: Flash["category"], message: string): void {
   const value = flashCodec.seal(ctx.rt, { category, message });
-  ctx.setCookie(hostCookieName(ctx.rt.config, COOKIE), value, { httpOnly: true, secure: ctx.rt.config.session.cookieSecure, sameSite: "Lax", maxAge: 60 });
+  ctx.setCookie(hostCookieName(ctx.rt.config, COOKIE), value, {
+    httpOnly: true,
+    secure: ctx.rt.config.session.cookieSecure,
+    sameSite: "Lax",
+    maxAge: 60,
+  });
 }
 
 export function takeFlashes(ctx: RequestContext): Flash[] {

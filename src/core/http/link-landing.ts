@@ -36,14 +36,22 @@ export interface LinkLandingView {
  * The landing as an outcome: the SPA's view, or the page (the route's page renders `view.linkLanding` with
  * `linkLandingPage`). An API caller gets a CSRF token to POST the link with.
  */
-export function linkLandingOutcome(ctx: RequestContext, landing: LinkLanding): Ok<Record<string, never>, LinkLandingView> | Redirect {
+export function linkLandingOutcome(
+  ctx: RequestContext,
+  landing: LinkLanding,
+): Ok<Record<string, never>, LinkLandingView> | Redirect {
   if (spaMode(ctx) && landing.spaView) return spaRedirectTo(ctx, landing.spaView, landing.fields);
   return ok({}, { csrf: true, browser: { view: { linkLanding: landing } }, headers: { ...LINK_LANDING_HEADERS } });
 }
 
 /** The landing page itself (for routes that return outcomes: answer it with LINK_LANDING_HEADERS). */
 export function linkLandingPage(ctx: RequestContext, landing: Omit<LinkLanding, "spaView">, csrfToken: string): string {
-  const fields = Object.entries(landing.fields).map(([name, value]) => ({ name, label: "", type: "hidden" as const, value }));
+  const fields = Object.entries(landing.fields).map(([name, value]) => ({
+    name,
+    label: "",
+    type: "hidden" as const,
+    value,
+  }));
   const body = html`<p>${landing.text}</p>${form({ action: landing.action, id: "link-landing-form", csrfToken, fields, submit: landing.submit })}`;
   return layout(landing.title, body, { appName: ctx.rt.config.appName });
 }
@@ -51,4 +59,7 @@ export function linkLandingPage(ctx: RequestContext, landing: Omit<LinkLanding, 
 // The page holds a one-time secret: no caching, and no Referer carrying it to other sites. "same-origin"
 // rather than "no-referrer": with the latter browsers post the button's form with "Origin: null", which
 // browsers without Sec-Fetch-Site (older Safari) could not prove to be ours.
-export const LINK_LANDING_HEADERS: Readonly<Record<string, string>> = { "cache-control": "no-store", "referrer-policy": "same-origin" };
+export const LINK_LANDING_HEADERS: Readonly<Record<string, string>> = {
+  "cache-control": "no-store",
+  "referrer-policy": "same-origin",
+};

@@ -42,14 +42,24 @@ function baseHeaders(ctx: RequestContext, contentType: string | null): Headers {
   return h;
 }
 
-export function jsonResponse(ctx: RequestContext, status: number, response: Record<string, unknown>, extraHeaders?: Record<string, string>): Response {
+export function jsonResponse(
+  ctx: RequestContext,
+  status: number,
+  response: Record<string, unknown>,
+  extraHeaders?: Record<string, string>,
+): Response {
   const h = baseHeaders(ctx, "application/json");
   for (const [k, v] of Object.entries(extraHeaders ?? {})) h.set(k, v);
   return new Response(JSON.stringify({ meta: { code: status }, response }), { status, headers: h });
 }
 
 /** JSON that is a document of its own (no envelope), with the same headers as every answer. */
-export function bareJsonResponse(ctx: RequestContext, status: number, body: Record<string, unknown>, extraHeaders?: Record<string, string>): Response {
+export function bareJsonResponse(
+  ctx: RequestContext,
+  status: number,
+  body: Record<string, unknown>,
+  extraHeaders?: Record<string, string>,
+): Response {
   const h = baseHeaders(ctx, "application/json");
   for (const [k, v] of Object.entries(extraHeaders ?? {})) h.set(k, v);
   return new Response(JSON.stringify(body), { status, headers: h });
@@ -82,7 +92,8 @@ export function errorPayload(ctx: RequestContext, fieldErrors: FieldErrors): Rec
 /** The status an error answer takes: one an error asks for (a hook veto's 4xx/5xx), else `fallback`. */
 export function errorStatus(fieldErrors: FieldErrors, fallback = 400): number {
   for (const refs of Object.values(fieldErrors)) {
-    for (const ref of refs) if (ref.status && Number.isInteger(ref.status) && ref.status >= 400 && ref.status <= 599) return ref.status;
+    for (const ref of refs)
+      if (ref.status && Number.isInteger(ref.status) && ref.status >= 400 && ref.status <= 599) return ref.status;
   }
   return fallback;
 }
@@ -95,10 +106,20 @@ export function plainErrorJson(
   extra: Record<string, unknown> = {},
   headers?: Record<string, string>,
 ): Response {
-  return jsonResponse(ctx, status, { errors: renderMessages(ctx, refs), error_codes: refs.map((r) => r.code), ...extra }, headers);
+  return jsonResponse(
+    ctx,
+    status,
+    { errors: renderMessages(ctx, refs), error_codes: refs.map((r) => r.code), ...extra },
+    headers,
+  );
 }
 
-export function htmlResponse(ctx: RequestContext, status: number, body: string, extraHeaders?: Record<string, string>): Response {
+export function htmlResponse(
+  ctx: RequestContext,
+  status: number,
+  body: string,
+  extraHeaders?: Record<string, string>,
+): Response {
   const h = baseHeaders(ctx, "text/html; charset=utf-8");
   h.set("content-security-policy", HTML_CSP);
   h.set("x-frame-options", "DENY");
@@ -113,7 +134,12 @@ export function redirectResponse(ctx: RequestContext, location: string, status =
   return new Response(null, { status, headers: h });
 }
 
-export function textResponse(ctx: RequestContext, status: number, text: string, headers?: Record<string, string>): Response {
+export function textResponse(
+  ctx: RequestContext,
+  status: number,
+  text: string,
+  headers?: Record<string, string>,
+): Response {
   const h = baseHeaders(ctx, "text/plain; charset=utf-8");
   for (const [k, v] of Object.entries(headers ?? {})) h.set(k, v);
   return new Response(text, { status, headers: h });

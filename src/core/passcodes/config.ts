@@ -10,8 +10,15 @@ import { createSecretBox } from "../../crypto/totp/secret-box.js";
  * them says so through `totpRequirementIssues` (so the message names the feature that asked).
  */
 const schema = z.strictObject({
-  secrets: key(z.record(z.string(), z.string()).default({}), { env: "SECURITY_TOTP_SECRETS", noneIsDefault: true, doc: "Key id → secret that encrypts stored TOTP secrets (FS TOTP_SECRETS; newest id seals, all open); required by two-factor and unified sign-in." }),
-  issuer: key(z.string().nullable().default(null), { env: "SECURITY_TOTP_ISSUER", doc: "Issuer shown by authenticator apps (FS TOTP_ISSUER); required by two-factor and unified sign-in." }),
+  secrets: key(z.record(z.string(), z.string()).default({}), {
+    env: "SECURITY_TOTP_SECRETS",
+    noneIsDefault: true,
+    doc: "Key id → secret that encrypts stored TOTP secrets (FS TOTP_SECRETS; newest id seals, all open); required by two-factor and unified sign-in.",
+  }),
+  issuer: key(z.string().nullable().default(null), {
+    env: "SECURITY_TOTP_ISSUER",
+    doc: "Issuer shown by authenticator apps (FS TOTP_ISSUER); required by two-factor and unified sign-in.",
+  }),
 });
 
 export type TotpConfig = z.output<typeof schema>;
@@ -41,8 +48,12 @@ export function totpRequirementIssues(config: Record<string, unknown>, feature: 
   const totp = config.totp as TotpConfig | undefined;
   const issues: ConfigIssue[] = [];
   if (!totp || Object.keys(totp.secrets).length === 0) {
-    issues.push({ key: "totp.secrets", message: `SECURITY_TOTP_SECRETS is required when ${feature} is enabled (JSON object: key id → secret of at least 32 characters)` });
+    issues.push({
+      key: "totp.secrets",
+      message: `SECURITY_TOTP_SECRETS is required when ${feature} is enabled (JSON object: key id → secret of at least 32 characters)`,
+    });
   }
-  if (!totp?.issuer) issues.push({ key: "totp.issuer", message: `SECURITY_TOTP_ISSUER is required when ${feature} is enabled` });
+  if (!totp?.issuer)
+    issues.push({ key: "totp.issuer", message: `SECURITY_TOTP_ISSUER is required when ${feature} is enabled` });
   return issues;
 }

@@ -1,7 +1,15 @@
 import { randomInt, timingSafeEqual } from "node:crypto";
 import { HOTP } from "otpauth";
 import { sha256Hex } from "../../crypto/random.js";
-import { createSecretBox, secretFromBase32, TOTP_ALGORITHM, TOTP_DIGITS, totpStep, verifyTotp, type SecretBox } from "../../crypto/totp/index.js";
+import {
+  createSecretBox,
+  secretFromBase32,
+  TOTP_ALGORITHM,
+  TOTP_DIGITS,
+  totpStep,
+  verifyTotp,
+  type SecretBox,
+} from "../../crypto/totp/index.js";
 import type { TotpCounter, UserRecord } from "../../datastore/contracts.js";
 import { normalizePhone, smsSenderFromConfig, smsSlice, type SmsConfig, type SmsSender } from "../../sms/index.js";
 import { recordAudit } from "../audit.js";
@@ -49,7 +57,13 @@ export function smsSender(rt: Runtime): SmsSender {
 }
 
 /** Sends one SMS; false (logged and audited, never thrown) when the gateway fails. */
-export async function sendSms(ctx: RequestContext, user: UserRecord, phone: string, text: string, purpose: string): Promise<boolean> {
+export async function sendSms(
+  ctx: RequestContext,
+  user: UserRecord,
+  phone: string,
+  text: string,
+  purpose: string,
+): Promise<boolean> {
   try {
     await smsSender(ctx.rt).send(phone, text);
     return true;
@@ -72,14 +86,26 @@ export function sentCodeNow(secret: string, nowMs: number, period: number, nonce
 }
 
 function sentCode(secret: string, step: number, nonce: number): string {
-  return HOTP.generate({ secret: secretFromBase32(secret), algorithm: TOTP_ALGORITHM, digits: TOTP_DIGITS, counter: step * NONCE_SPACE + (nonce % NONCE_SPACE) });
+  return HOTP.generate({
+    secret: secretFromBase32(secret),
+    algorithm: TOTP_ALGORITHM,
+    digits: TOTP_DIGITS,
+    counter: step * NONCE_SPACE + (nonce % NONCE_SPACE),
+  });
 }
 
 /**
  * An authenticator code for `secret`: valid within ±window steps and newer than the last one accepted on
  * `counter` (each authenticator, two-factor or unified sign-in, has its own secret and its own counter).
  */
-export async function matchAuthenticatorCode(ctx: RequestContext, user: UserRecord, secret: string, code: string, window: number, counter: TotpCounter): Promise<boolean> {
+export async function matchAuthenticatorCode(
+  ctx: RequestContext,
+  user: UserRecord,
+  secret: string,
+  code: string,
+  window: number,
+  counter: TotpCounter,
+): Promise<boolean> {
   const result = verifyTotp({ secret, code, nowMs: ctx.now().getTime(), window, period: 30 });
   return result.ok && (await ctx.rt.datastore.users.claimTotpStep(user.id, result.step, counter));
 }
@@ -88,16 +114,29 @@ export async function matchAuthenticatorCode(ctx: RequestContext, user: UserReco
  * A sent code for `secret` (sent within the current or the previous period, with `nonce`); a match is
  * consumed: of any number of concurrent submissions exactly one gets true. `scope` separates uses ("tf:email").
  */
-export async function matchSentCode(ctx: RequestContext, user: UserRecord, scope: string, secret: string, code: string, period: number, nonce: number): Promise<boolean> {
+export async function matchSentCode(
+  ctx: RequestContext,
+  user: UserRecord,
+  scope: string,
+  secret: string,
+  code: string,
+  period: number,
+  nonce: number,
+): Promise<boolean> {
   if (!/^[0-9]{6}$/.test(code)) return false;
   const nowStep = totpStep(ctx.now().getTime(), period);
   let matched: number | null = null;
   for (const step of [nowStep - 1, nowStep]) {
     // Both candidates are always compared (constant work whichever matches).
-    if (step >= 0 && timingSafeEqual(Buffer.from(code), Buffer.from(sentCode(secret, step, nonce))) && matched === null) matched = step;
+    if (step >= 0 && timingSafeEqual(Buffer.from(code), Buffer.from(sentCode(secret, step, nonce))) && matched === null)
+      matched = step;
   }
   if (matched === null) return false;
-  const uses = await ctx.rt.datastore.attempts.hit(`code:${scope}:${user.id}:${matched}:${nonce}`, period * 2, ctx.now());
+  const uses = await ctx.rt.datastore.attempts.hit(
+    `code:${scope}:${user.id}:${matched}:${nonce}`,
+    period * 2,
+    ctx.now(),
+  );
   return uses === 1;
 }
 
@@ -105,7 +144,12 @@ export async function matchSentCode(ctx: RequestContext, user: UserRecord, scope
  * Draws one attempt from a budget (SECURITY A6/A8): true while the count stays within `max`. Call it BEFORE
  * evaluating a guess; the budget lives in the database (shared by instances, survives restarts).
  */
-export async function drawFromBudget(ctx: RequestContext, key: string, max: number, windowSeconds: number): Promise<boolean> {
+export async function drawFromBudget(
+  ctx: RequestContext,
+  key: string,
+  max: number,
+  windowSeconds: number,
+): Promise<boolean> {
   return (await ctx.rt.datastore.attempts.hit(key, windowSeconds, ctx.now())) <= max;
 }
 
@@ -114,7 +158,12 @@ export async function drawFromBudget(ctx: RequestContext, key: string, max: numb
  * order: the account's, the number's, the deployment's (`sms.setup*`). False at the first spent one: the caller
  * then sends nothing and answers as if it had, like sign-in sends beyond their limit. `event` names the audit.
  */
-export async function drawSetupSmsBudget(ctx: RequestContext, user: UserRecord, phone: string, event: string): Promise<boolean> {
+export async function drawSetupSmsBudget(
+  ctx: RequestContext,
+  user: UserRecord,
+  phone: string,
+  event: string,
+): Promise<boolean> {
   const cfg = sliceOf(ctx.rt.config, smsSlice) as SmsConfig;
   const budgets: [string, string, number][] = [
     ["account", `sms-setup:user:${user.id}`, cfg.setupLimitPerAccount],
@@ -123,7 +172,12 @@ export async function drawSetupSmsBudget(ctx: RequestContext, user: UserRecord, 
   ];
   for (const [budget, key, max] of budgets) {
     if (await drawFromBudget(ctx, key, max, cfg.setupWindowSeconds)) continue;
-    await recordAudit(ctx, { event, outcome: "failure", user, details: { method: "sms", reason: "send_limit", budget } });
+    await recordAudit(ctx, {
+      event,
+      outcome: "failure",
+      user,
+      details: { method: "sms", reason: "send_limit", budget },
+    });
     return false;
   }
   return true;
@@ -139,7 +193,12 @@ export function phoneE164(rt: Runtime, raw: string): string | null {
  * again with the current key after it proved itself; `store` writes it by compare-and-set. Failures are
  * logged, never fatal: the old value still opens.
  */
-export async function resealIfNeeded(ctx: RequestContext, sealed: string, secret: string, store: (next: string) => Promise<boolean>): Promise<void> {
+export async function resealIfNeeded(
+  ctx: RequestContext,
+  sealed: string,
+  secret: string,
+  store: (next: string) => Promise<boolean>,
+): Promise<void> {
   const box = secretBox(ctx.rt);
   if (!box.needsReseal(sealed)) return;
   try {

@@ -40,7 +40,9 @@ describe("password policy: breached (k-anonymity range API on loopback)", () => 
     api.mode = "ok";
     assert.deepEqual(await checkNewPassword(conf().rt, SEEN_ONCE, {}), [{ code: "PASSWORD_BREACHED" }]);
     assert.deepEqual(await checkNewPassword(conf({ breachedCount: 2 }).rt, SEEN_ONCE, {}), []);
-    assert.deepEqual(await checkNewPassword(conf({ breachedCount: 52_256 }).rt, BREACHED, {}), [{ code: "PASSWORD_BREACHED" }]);
+    assert.deepEqual(await checkNewPassword(conf({ breachedCount: 52_256 }).rt, BREACHED, {}), [
+      { code: "PASSWORD_BREACHED" },
+    ]);
     assert.deepEqual(await checkNewPassword(conf({ breachedCount: 52_257 }).rt, BREACHED, {}), []);
   });
 

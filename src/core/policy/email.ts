@@ -32,8 +32,7 @@ const isEmail = isEmailModule.default;
  */
 
 export type EmailAddressResult =
-  | { ok: true; email: string }
-  | { ok: false; code: "EMAIL_NOT_PROVIDED" | "INVALID_EMAIL_ADDRESS" };
+  { ok: true; email: string } | { ok: false; code: "EMAIL_NOT_PROVIDED" | "INVALID_EMAIL_ADDRESS" };
 
 /** Which rule refused an address (for logs and tests; callers show INVALID_EMAIL_ADDRESS). */
 export type EmailAddressProblem =

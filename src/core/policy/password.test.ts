@@ -66,7 +66,11 @@ describe("password policy: length", () => {
 
   it("accepts spaces, any Unicode and emoji, and never trims or case-folds", async () => {
     const { rt } = rtWith({ lengthMin: 15, complexityChecker: "zxcvbn" });
-    for (const pw of ["correct horse battery staple pony", "Съешь же ещё этих мягких булок", "🦄🌈🍕🚀🎸🐙🌵🧊🎲🪁🦉🍉🧭🪐🫖"]) {
+    for (const pw of [
+      "correct horse battery staple pony",
+      "Съешь же ещё этих мягких булок",
+      "🦄🌈🍕🚀🎸🐙🌵🧊🎲🪁🦉🍉🧭🪐🫖",
+    ]) {
       assert.deepEqual(await checkNewPassword(rt, pw, {}), [], pw);
     }
     // " " * 15 is 15 characters as typed (no trimming); it then fails complexity, not length
@@ -85,7 +89,9 @@ describe("password policy: length", () => {
     ]).start();
     try {
       const { rt } = rtWith({ checkBreached: "strict", breachedApiBaseUrl: api.url, complexityChecker: "zxcvbn" });
-      assert.deepEqual(await checkNewPassword(rt, "short1", {}), [{ code: "PASSWORD_INVALID_LENGTH", params: { length: 8 } }]);
+      assert.deepEqual(await checkNewPassword(rt, "short1", {}), [
+        { code: "PASSWORD_INVALID_LENGTH", params: { length: 8 } },
+      ]);
       assert.equal(api.requests.length, 0);
       assert.deepEqual(await checkNewPassword(rt, "password1234567", {}), [{ code: "PASSWORD_BREACHED" }]);
       assert.deepEqual(await checkNewPassword(rt, "qwertyuiop123456", {}), [{ code: "PASSWORD_TOO_SIMPLE" }]);

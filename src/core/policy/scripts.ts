@@ -28,7 +28,13 @@ const SCRIPTS: [string, RegExp][] = SCRIPT_CODES.split(" ").flatMap((code) => {
 const ANY_SCRIPT = /^[\p{scx=Zyyy}\p{scx=Zinh}\p{N}\p{M}]$/u;
 
 /** TR39's augmented script sets: Han also counts as Japanese, Korean and Han-with-Bopomofo writing, etc. */
-const AUGMENT: Record<string, string[]> = { Hani: ["Jpan", "Kore", "Hanb"], Hira: ["Jpan"], Kana: ["Jpan"], Hang: ["Kore"], Bopo: ["Hanb"] };
+const AUGMENT: Record<string, string[]> = {
+  Hani: ["Jpan", "Kore", "Hanb"],
+  Hira: ["Jpan"],
+  Kana: ["Jpan"],
+  Hang: ["Kore"],
+  Bopo: ["Hanb"],
+};
 /** Latin may be combined with each of these (TR39 "Highly Restrictive"). */
 const WITH_LATIN = ["Jpan", "Kore", "Hanb"];
 

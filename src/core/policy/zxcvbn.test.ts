@@ -27,14 +27,19 @@ describe("password policy: zxcvbn complexity", () => {
   });
 
   it("the username is context too", async () => {
-    assert.deepEqual(await checkNewPassword(rt, "Zephyrine2024!!", { username: "Zephyrine" }), [{ code: "PASSWORD_TOO_SIMPLE" }]);
+    assert.deepEqual(await checkNewPassword(rt, "Zephyrine2024!!", { username: "Zephyrine" }), [
+      { code: "PASSWORD_TOO_SIMPLE" },
+    ]);
     assert.deepEqual(await checkNewPassword(rt, "Zephyrine2024!!", { username: "Bob" }), []);
   });
 
   it('"correct horse battery staple pony" is fine, with or without context', async () => {
     assert.deepEqual(await checkNewPassword(rt, "correct horse battery staple pony", {}), []);
     assert.deepEqual(
-      await checkNewPassword(rt, "correct horse battery staple pony", { email: "alice.smith@x.test", username: "alice" }),
+      await checkNewPassword(rt, "correct horse battery staple pony", {
+        email: "alice.smith@x.test",
+        username: "alice",
+      }),
       [],
     );
   });
@@ -62,7 +67,17 @@ describe("password policy: zxcvbn complexity", () => {
 
   it("withoutContextWords takes every printable ASCII character, and any Unicode, literally", () => {
     // Each character an address or username may hold, including those that are special in a pattern.
-    const chars = [...Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i)), "é", "ß", "İ", "σ", "ж", "名", "😀", "\u0301"];
+    const chars = [
+      ...Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i)),
+      "é",
+      "ß",
+      "İ",
+      "σ",
+      "ж",
+      "名",
+      "😀",
+      "\u0301",
+    ];
     for (const ch of chars) {
       const word = `ab${ch}cd`;
       assert.equal(withoutContextWords(`X${word}Y`, [word]), "XY", JSON.stringify(ch));
@@ -88,7 +103,11 @@ describe("password policy: zxcvbn complexity", () => {
       const local = email.slice(0, email.lastIndexOf("@"));
       const weak = `${local}2024!!`;
       assert.deepEqual(await checkNewPassword(rt, weak, { email }), [{ code: "PASSWORD_TOO_SIMPLE" }], email);
-      assert.deepEqual(await checkNewPassword(rt, "vivid lanterns orbit quietly", { email, username: local }), [], email);
+      assert.deepEqual(
+        await checkNewPassword(rt, "vivid lanterns orbit quietly", { email, username: local }),
+        [],
+        email,
+      );
     }
   });
 });
@@ -106,7 +125,10 @@ describe("zxcvbn loads on first use", () => {
       const score = passwordScore("correct horse battery staple");
       console.log(JSON.stringify({ before, after: loaded("@zxcvbn-ts"), score }));
       await rampart.close();`;
-    const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}");
     assert.deepEqual(out.before, { zxcvbn: false, ioredis: false });

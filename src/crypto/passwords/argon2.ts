@@ -7,7 +7,8 @@ import type { ParsedHash } from "./parsed-hash.js";
 // The native addon loads when a stored hash is first parsed (hashing itself runs on worker threads), not on import.
 const require = createRequire(import.meta.url);
 let addon: typeof import("@node-rs/argon2") | undefined;
-const parseOptions = (stored: string) => (addon ??= require("@node-rs/argon2") as typeof import("@node-rs/argon2")).parseOptions(stored);
+const parseOptions = (stored: string) =>
+  (addon ??= require("@node-rs/argon2") as typeof import("@node-rs/argon2")).parseOptions(stored);
 
 // @node-rs/argon2 declares these as `const enum`s, absent at run time: spell the values out.
 const ARGON2ID = 2 as Algorithm;

@@ -6,7 +6,8 @@ import { bcryptSecret } from "./prehash.js";
 // The native addon loads when a stored hash is first parsed (hashing itself runs on worker threads), not on import.
 const require = createRequire(import.meta.url);
 let addon: typeof import("@node-rs/bcrypt") | undefined;
-const parseOptions = (stored: string) => (addon ??= require("@node-rs/bcrypt") as typeof import("@node-rs/bcrypt")).parseOptions(stored);
+const parseOptions = (stored: string) =>
+  (addon ??= require("@node-rs/bcrypt") as typeof import("@node-rs/bcrypt")).parseOptions(stored);
 
 const FORMAT = /^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/;
 

@@ -21,18 +21,22 @@ function threadNices(): Map<number, number> {
 }
 
 describe("hash threads", () => {
-  test("hashes run on threads at the lowest priority; the main thread keeps its own", { skip: process.platform !== "linux" }, async () => {
-    const before = getPriority(0);
-    const hasher = createPasswordHasher({ maxConcurrent: 2 });
-    const stored = await hasher.hash("pw-12345");
-    const bstored = await createPasswordHasher({ scheme: "bcrypt", bcryptCost: 4 }).hash("pw-12345");
-    assert.equal((await hasher.verify("pw-12345", bstored)).valid, true);
-    assert.equal((await hasher.verify("pw-12345", stored)).valid, true);
-    const niced = [...threadNices().values()].filter((n) => n === HASH_THREAD_NICE);
-    assert.ok(niced.length >= 1, `threads: ${JSON.stringify([...threadNices()])}`);
-    assert.equal(getPriority(0), before);
-    assert.equal(threadNices().get(process.pid), before);
-  });
+  test(
+    "hashes run on threads at the lowest priority; the main thread keeps its own",
+    { skip: process.platform !== "linux" },
+    async () => {
+      const before = getPriority(0);
+      const hasher = createPasswordHasher({ maxConcurrent: 2 });
+      const stored = await hasher.hash("pw-12345");
+      const bstored = await createPasswordHasher({ scheme: "bcrypt", bcryptCost: 4 }).hash("pw-12345");
+      assert.equal((await hasher.verify("pw-12345", bstored)).valid, true);
+      assert.equal((await hasher.verify("pw-12345", stored)).valid, true);
+      const niced = [...threadNices().values()].filter((n) => n === HASH_THREAD_NICE);
+      assert.ok(niced.length >= 1, `threads: ${JSON.stringify([...threadNices()])}`);
+      assert.equal(getPriority(0), before);
+      assert.equal(threadNices().get(process.pid), before);
+    },
+  );
 
   test("after closeHashThreads, hashing starts new threads and still works", async () => {
     const hasher = createPasswordHasher();

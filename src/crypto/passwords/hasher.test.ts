@@ -31,7 +31,10 @@ describe("defaults and options", () => {
     assert.throws(() => createPasswordHasher({ bcryptCost: 3 }), HashingOptionsError);
     assert.throws(() => createPasswordHasher({ salt: "" }), HashingOptionsError);
     assert.throws(() => createPasswordHasher({ maxConcurrent: 0 }), HashingOptionsError);
-    assert.throws(() => createPasswordHasher({ argon2: { memoryCost: 4, timeCost: 2, parallelism: 1 } }), HashingOptionsError);
+    assert.throws(
+      () => createPasswordHasher({ argon2: { memoryCost: 4, timeCost: 2, parallelism: 1 } }),
+      HashingOptionsError,
+    );
     assert.throws(() => createPasswordHasher({ scheme: "md5" as "argon2" }), HashingOptionsError);
   });
 
@@ -203,7 +206,10 @@ describe("dummyVerify", () => {
       missing.push(await timed(() => hasher.verify("wrong-pw", null)));
     }
     const r = median(real);
-    for (const [label, xs] of [["dummyVerify", dummy], ["verify(null)", missing]] as const) {
+    for (const [label, xs] of [
+      ["dummyVerify", dummy],
+      ["verify(null)", missing],
+    ] as const) {
       const m = median(xs);
       assert.ok(m > r / 3 && m < r * 3, `${label} ${m.toFixed(1)} ms vs real verify ${r.toFixed(1)} ms`);
     }

@@ -38,9 +38,7 @@ function isInt(value: unknown, min: number, max: number): boolean {
 }
 
 /** Defaults filled in and every field checked; throws HashingOptionsError listing all problems. */
-export function resolvePasswordHashingOptions(
-  options: Partial<PasswordHashingOptions> = {},
-): PasswordHashingOptions {
+export function resolvePasswordHashingOptions(options: Partial<PasswordHashingOptions> = {}): PasswordHashingOptions {
   const d = defaultPasswordHashingOptions;
   const o: PasswordHashingOptions = {
     scheme: options.scheme ?? d.scheme,

@@ -52,7 +52,10 @@ test("maxQueue 0 refuses anything that cannot start at once", async () => {
   const gate = new HashSemaphore(1, 0);
   const hold = deferred();
   const first = gate.run(() => hold.promise);
-  await assert.rejects(gate.run(async () => 1), HasherBusyError);
+  await assert.rejects(
+    gate.run(async () => 1),
+    HasherBusyError,
+  );
   hold.resolve();
   await first;
   assert.equal(await gate.run(async () => 2), 2);

@@ -20,17 +20,21 @@ const V = {
   argon2id_plain: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$T95q7S205tf9WI4HhYOZDIQmMMAbntacGXTIku0gXT8",
   argon2i_plain: "$argon2i$v=19$m=4096,t=3,p=1$c2FsdHNhbHRzYWx0c2FsdA$Iv3dSMJ431p24TEj68Kxokm/ilAC9HfwREDIVPM/1/0",
   argon2d_plain: "$argon2d$v=19$m=4096,t=3,p=1$c2FsdHNhbHRzYWx0c2FsdA$3CYaDoobFaprD02HTMVVRLsrSgJjZK5QmqYWnWDEAlw",
-  argon2id_m512_plain: "$argon2id$v=19$m=512,t=2,p=2$c2FsdHNhbHRzYWx0c2FsdA$D+tijToHnfVe7jRmIDLamN7pb1bsI2PVzBoxKm8WES8",
+  argon2id_m512_plain:
+    "$argon2id$v=19$m=512,t=2,p=2$c2FsdHNhbHRzYWx0c2FsdA$D+tijToHnfVe7jRmIDLamN7pb1bsI2PVzBoxKm8WES8",
   bcrypt_2y_plain: "$2y$05$pCGZaW10z/B1IOGlSikmcuWVMchIsLMcX/cWghbt0Pqe4pm3GVUoO",
   bcrypt_2b_plain: "$2b$05$AMyZPYLb2T3uJE5ji.PQieZB5iOoewpgzAof/B04zLtMSdnbMNGB6",
   bcrypt_2a_plain: "$2a$05$Z6GB9hUjD5kaj58.szNWFuLAM9n3USNHyYEB7qPf9FoJQN2Np/Mo2",
   bcrypt_2b_cost12_plain: "$2b$12$gr3CvU9YYyxw06xnzn/aweMlbvXzgAlfECIr8kLsAN4h8R/mQahaO",
   pbkdf2_sha256_plain: "$pbkdf2-sha256$29000$MDEyMzQ1Njc4OWFiY2RlZg$G/O7bynZBig0xpI9OJ2.zH5iXh/vIAuDcj9JVCTUa3k",
-  pbkdf2_sha512_plain: "$pbkdf2-sha512$25000$yMnKy8zNzs/Q0dLT1NXW1w$bLdZqRYmyd7dZrL8pBX1uxyIDv3MeoDOIFTwq7mOk7EKNUDCYvFBN.6PyuLjh1chtqM.I9Uhv9gVgBd3m3G08g",
+  pbkdf2_sha512_plain:
+    "$pbkdf2-sha512$25000$yMnKy8zNzs/Q0dLT1NXW1w$bLdZqRYmyd7dZrL8pBX1uxyIDv3MeoDOIFTwq7mOk7EKNUDCYvFBN.6PyuLjh1chtqM.I9Uhv9gVgBd3m3G08g",
   sha256_crypt_plain: "$5$rounds=10000$sAlT5alt$dFlIe3G6btpIec7ksZUNXtTDIPC6WEICNSbRRKgJQdB",
   sha256_crypt_implicit_plain: "$5$shortsalt$9fVMh0Mqx7d6Q1.ujTGXp6sWTvFXDffoqEHrwrlzDG/",
-  sha512_crypt_plain: "$6$rounds=10000$16charsaltsalt16$x1ClAHatUld4zeXQWjfOlfLKBdr3Mcn6yruLDcV.Lf2PPvgTILQElh68HNSShDzsFg.MxLgNbgNC7a7b9EnsE.",
-  sha512_crypt_implicit_plain: "$6$saltsalt$qFmFH.bQmmtXzyBY0s9v7Oicd2z4XSIecDzlB5KiA2/jctKu9YterLp8wwnSq.qc.eoxqOmSuNp2xS0ktL3nh/",
+  sha512_crypt_plain:
+    "$6$rounds=10000$16charsaltsalt16$x1ClAHatUld4zeXQWjfOlfLKBdr3Mcn6yruLDcV.Lf2PPvgTILQElh68HNSShDzsFg.MxLgNbgNC7a7b9EnsE.",
+  sha512_crypt_implicit_plain:
+    "$6$saltsalt$qFmFH.bQmmtXzyBY0s9v7Oicd2z4XSIecDzlB5KiA2/jctKu9YterLp8wwnSq.qc.eoxqOmSuNp2xS0ktL3nh/",
   argon2id_fs: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$yKPkC2q41Os74tUoBflEX6c5nPbQjrgcVmgkP1bE+hI",
   argon2i_fs: "$argon2i$v=19$m=4096,t=3,p=1$c2FsdHNhbHRzYWx0c2FsdA$YHQx52NPrlZz8EZMGUiy3GTQ6Q3SxodMf5Kf1YEzsf8",
   argon2d_fs: "$argon2d$v=19$m=4096,t=3,p=1$c2FsdHNhbHRzYWx0c2FsdA$SFA1QxCxg85wqH+PGIK7GG77/rtMqUVqM57GusHMZns",
@@ -40,17 +44,24 @@ const V = {
   bcrypt_2a_fs: "$2a$05$NmLEnpcW9KLLLf1ZYgF/4.lLjz/eT.kQT53iehBunLPbBaJMI4Px2",
   bcrypt_2b_cost12_fs: "$2b$12$0zrD5JXE3neBTuxTmuCBW.0yTtfPXQ3v34ZLXW6uASgpe1qdhPIr2",
   pbkdf2_sha256_fs: "$pbkdf2-sha256$29000$MDEyMzQ1Njc4OWFiY2RlZg$XDCaqURUwKo8tCfgNEssYWZBQpnLgNtOFJ5ecmfs8cs",
-  pbkdf2_sha512_fs: "$pbkdf2-sha512$25000$yMnKy8zNzs/Q0dLT1NXW1w$XGySgRocpE4dOV41PYbGq7dwBFeD0DSwvsUDRopDeduF98bmhgQH.UM5ZqXbCmtSP64GC.5o.UmdkApADdB/Rw",
+  pbkdf2_sha512_fs:
+    "$pbkdf2-sha512$25000$yMnKy8zNzs/Q0dLT1NXW1w$XGySgRocpE4dOV41PYbGq7dwBFeD0DSwvsUDRopDeduF98bmhgQH.UM5ZqXbCmtSP64GC.5o.UmdkApADdB/Rw",
   sha256_crypt_fs: "$5$rounds=10000$sAlT5alt$v0kKMXtJ7HLCyOov65Fp8UPm1r7dFhHA64ao2JTKV81",
   sha256_crypt_implicit_fs: "$5$shortsalt$GKjN.iN1ad2vKjxIVh0VhQlKcrn4ZcHzC1lfb9XLCN7",
-  sha512_crypt_fs: "$6$rounds=10000$16charsaltsalt16$e7d1DRM6itVAlJeT1fRrZvE8n0w/OjvYnngLtJicpBrZuzkIoVsl8vW7OlWFSk/lGjAH2J8dgyzIgseMQGCTX/",
-  sha512_crypt_implicit_fs: "$6$saltsalt$KGZESyIhYp4mn3XYfuQmHF6tSRaD6Htx7zyNzp/d886u71zFHqRhg/EL1.aoNX3LcAGvsRPRe0CLQg4oL8DIH.",
-  argon2id_passlib_defaults_fs: "$argon2id$v=19$m=102400,t=2,p=8$c2FsdHNhbHRzYWx0c2FsdA$TL51Mt3XKXfhkpWbfZ3dN3fDUjTMIafxoHshxFAHR+E",
+  sha512_crypt_fs:
+    "$6$rounds=10000$16charsaltsalt16$e7d1DRM6itVAlJeT1fRrZvE8n0w/OjvYnngLtJicpBrZuzkIoVsl8vW7OlWFSk/lGjAH2J8dgyzIgseMQGCTX/",
+  sha512_crypt_implicit_fs:
+    "$6$saltsalt$KGZESyIhYp4mn3XYfuQmHF6tSRaD6Htx7zyNzp/d886u71zFHqRhg/EL1.aoNX3LcAGvsRPRe0CLQg4oL8DIH.",
+  argon2id_passlib_defaults_fs:
+    "$argon2id$v=19$m=102400,t=2,p=8$c2FsdHNhbHRzYWx0c2FsdA$TL51Mt3XKXfhkpWbfZ3dN3fDUjTMIafxoHshxFAHR+E",
   bcrypt_2y_fs_untruncated: "$2y$05$GNTWPVHd9ZIFJ3UHUiXrRuPQUJ99sHgJP0vfyBupPF.tEYzPhjuNK",
-  argon2id_nfkd_plain: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$9dKkbwTxzF3LEJSdh5m5vGTlEkk/qsrSZfN1jNGZHWc",
+  argon2id_nfkd_plain:
+    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$9dKkbwTxzF3LEJSdh5m5vGTlEkk/qsrSZfN1jNGZHWc",
   argon2id_nfkd_fs: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$LezqsoxDEABOeq8z3G7pecjwjfUpO3ii9I87MiKtwOo",
-  sha512_crypt_nfkd_plain: "$6$saltsalt$r6v/5JJbp8Ge7iXcQdxJaFUmhRv8w0jeJMWih9BWWnXOD.Dsk/WPIYFOME.WNcaz9GlmXic6ecFsfUnxHUM4X.",
-  sha512_crypt_200k_plain: "$6$rounds=200000$slowslow$vcZFoXhJ24DnEXg5i0UKdDJBDbc5V8wD5S4ZQNuFRKQfpgnchVLknPscU.h0WAyHQvgkm8bMt/po6AFWoDinU.",
+  sha512_crypt_nfkd_plain:
+    "$6$saltsalt$r6v/5JJbp8Ge7iXcQdxJaFUmhRv8w0jeJMWih9BWWnXOD.Dsk/WPIYFOME.WNcaz9GlmXic6ecFsfUnxHUM4X.",
+  sha512_crypt_200k_plain:
+    "$6$rounds=200000$slowslow$vcZFoXhJ24DnEXg5i0UKdDJBDbc5V8wD5S4ZQNuFRKQfpgnchVLknPscU.h0WAyHQvgkm8bMt/po6AFWoDinU.",
 } as const;
 
 type Name = keyof typeof V;

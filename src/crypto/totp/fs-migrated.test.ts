@@ -59,7 +59,11 @@ describe("two-factor for a user migrated from Flask-Security", () => {
       await migrateUser(t, email, vector.value);
       toStepStart(t);
       const { c, csrf } = await loginReady(t, email);
-      assert.equal((await c.get("/api/protected", { acceptJson: true })).status, 401, "nothing granted before the code");
+      assert.equal(
+        (await c.get("/api/protected", { acceptJson: true })).status,
+        401,
+        "nothing granted before the code",
+      );
       const code = oathCode(t, vector.key);
       const wrong = await validate(c, csrf, code === "000000" ? "111111" : "000000");
       assert.equal(wrong.status, 400, wrong.body);
@@ -95,16 +99,24 @@ describe("two-factor for a user migrated from Flask-Security", () => {
 
 describe("unified sign-in for a user migrated from Flask-Security", () => {
   it("an authenticator code of the FS-stored us_totp_secrets signs in, and the method is sealed again", async () => {
-    const app = await createTestApp({ config: { totp: { secrets: fixture.secrets, issuer: "Rampart Test" }, unifiedSignin: { enabled: true } } as never });
+    const app = await createTestApp({
+      config: { totp: { secrets: fixture.secrets, issuer: "Rampart Test" }, unifiedSignin: { enabled: true } } as never,
+    });
     const t = clocked(app);
     try {
       const user = await app.rampart.api.createUser({ email: "fs-us@x.test", password: PASSWORD });
       await app.runtime.datastore.users.update(user.id, { usTotpSecrets: fixture.usTotpSecrets.value });
       toStepStart(t);
       const c = app.client();
-      const r = await c.post("/us-signin", { json: { identity: "fs-us@x.test", passcode: oathCode(t, fixture.usTotpSecrets.methods.authenticator!.key) }, headers: { "x-csrf-token": await c.csrf() } });
+      const r = await c.post("/us-signin", {
+        json: { identity: "fs-us@x.test", passcode: oathCode(t, fixture.usTotpSecrets.methods.authenticator!.key) },
+        headers: { "x-csrf-token": await c.csrf() },
+      });
       assert.equal(r.status, 200, r.body);
-      const methods = JSON.parse((await app.rampart.api.findUser("fs-us@x.test"))!.usTotpSecrets!) as Record<string, string>;
+      const methods = JSON.parse((await app.rampart.api.findUser("fs-us@x.test"))!.usTotpSecrets!) as Record<
+        string,
+        string
+      >;
       assert.match(methods.authenticator!, /^rt1:/);
       assert.match(methods.email!, /^\{"enckey"/, "other methods stay as they were until used");
     } finally {

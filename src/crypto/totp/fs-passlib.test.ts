@@ -23,7 +23,9 @@ interface Fixture {
   wrongWallet: { secrets: Record<string, string>; value: string; passlibKey: string };
   refused: { name: string; value: string }[];
 }
-const FS_VECTORS = JSON.parse(readFileSync(new URL("./fixtures/fs-totp-vectors.json", import.meta.url), "utf8")) as Fixture;
+const FS_VECTORS = JSON.parse(
+  readFileSync(new URL("./fixtures/fs-totp-vectors.json", import.meta.url), "utf8"),
+) as Fixture;
 
 const skip = oathtoolSkip;
 
@@ -39,7 +41,10 @@ function edit(value: string, change: (doc: Record<string, any>) => void): string
 
 describe("SecretBox reads Flask-Security (passlib) TOTP secrets", () => {
   it("opens every FS value to passlib's key, whose oathtool code is passlib's code", { skip }, () => {
-    assert.ok(vectors.some((v) => v.tag === "1") && vectors.some((v) => v.tag === "2"), "covers an older and the current key");
+    assert.ok(
+      vectors.some((v) => v.tag === "1") && vectors.some((v) => v.tag === "2"),
+      "covers an older and the current key",
+    );
     for (const v of all) {
       assert.equal(box.open(v.value), v.key, v.name);
       assert.equal(oathtool(v.key, at), v.code, v.name);
@@ -49,7 +54,8 @@ describe("SecretBox reads Flask-Security (passlib) TOTP secrets", () => {
   it("opens each method of us_totp_secrets (a JSON object method → FS value)", () => {
     const stored = JSON.parse(usTotpSecrets.value) as Record<string, string>;
     assert.deepEqual(Object.keys(stored).sort(), ["authenticator", "email", "sms"]);
-    for (const [method, value] of Object.entries(stored)) assert.equal(box.open(value), usTotpSecrets.methods[method]!.key, method);
+    for (const [method, value] of Object.entries(stored))
+      assert.equal(box.open(value), usTotpSecrets.methods[method]!.key, method);
   });
 
   it("marks FS values for resealing; the resealed rt1 value opens to the same key and needs none", () => {
@@ -63,7 +69,10 @@ describe("SecretBox reads Flask-Security (passlib) TOTP secrets", () => {
   });
 
   it("refuses formats no released FS wrote: plaintext JSON, bare base32, non-default TOTP parameters", () => {
-    assert.deepEqual(refused.map((r) => r.name), ["unencrypted-json", "plain-base32-pre-3.2", "digits-8", "sha256", "period-60"]);
+    assert.deepEqual(
+      refused.map((r) => r.name),
+      ["unencrypted-json", "plain-base32-pre-3.2", "digits-8", "sha256", "period-60"],
+    );
     for (const r of refused) assert.equal(box.open(r.value), null, r.name);
   });
 
@@ -83,7 +92,7 @@ describe("SecretBox reads Flask-Security (passlib) TOTP secrets", () => {
       "{",
       "{}",
       "[]",
-      "{\"type\":\"totp\",\"v\":1}",
+      '{"type":"totp","v":1}',
       edit(v, (d) => (d.type = "hotp")),
       edit(v, (d) => (d.v = 2)),
       edit(v, (d) => (d.enckey.v = 2)),
@@ -106,21 +115,33 @@ describe("SecretBox reads Flask-Security (passlib) TOTP secrets", () => {
       `${v} `.padEnd(20_000, " "),
     ];
     for (const value of bad) assert.equal(box.open(value), null, value.slice(0, 200));
-    assert.equal(box.open(edit(v, (d) => (d.enckey.k = k.toLowerCase()))), vectors[0]!.key, "passlib's base32 is case-insensitive");
-    assert.equal(box.open(edit(v, (d) => (d.label = "alice", d.issuer = "Other"))), vectors[0]!.key, "labels do not change the key");
+    assert.equal(
+      box.open(edit(v, (d) => (d.enckey.k = k.toLowerCase()))),
+      vectors[0]!.key,
+      "passlib's base32 is case-insensitive",
+    );
+    assert.equal(
+      box.open(edit(v, (d) => ((d.label = "alice"), (d.issuer = "Other")))),
+      vectors[0]!.key,
+      "labels do not change the key",
+    );
   });
 
-  it("cannot detect a wrong secret or a flipped ciphertext bit (passlib's CTR has no MAC): the key differs, so codes fail", { skip }, () => {
-    const real = vectors[0]!;
-    const wrong = createSecretBox(wrongWallet.secrets).open(wrongWallet.value);
-    assert.equal(wrong, wrongWallet.passlibKey, "passlib decrypts to the same wrong key");
-    assert.notEqual(wrong, real.key);
-    assert.notEqual(oathtool(wrong!, at), real.code);
-    const k = (JSON.parse(real.value) as { enckey: { k: string } }).enckey.k;
-    const flipped = box.open(edit(real.value, (d) => (d.enckey.k = (k[0] === "A" ? "B" : "A") + k.slice(1))));
-    assert.ok(flipped !== null && flipped !== real.key);
-    assert.notEqual(oathtool(flipped, at), real.code);
-  });
+  it(
+    "cannot detect a wrong secret or a flipped ciphertext bit (passlib's CTR has no MAC): the key differs, so codes fail",
+    { skip },
+    () => {
+      const real = vectors[0]!;
+      const wrong = createSecretBox(wrongWallet.secrets).open(wrongWallet.value);
+      assert.equal(wrong, wrongWallet.passlibKey, "passlib decrypts to the same wrong key");
+      assert.notEqual(wrong, real.key);
+      assert.notEqual(oathtool(wrong!, at), real.code);
+      const k = (JSON.parse(real.value) as { enckey: { k: string } }).enckey.k;
+      const flipped = box.open(edit(real.value, (d) => (d.enckey.k = (k[0] === "A" ? "B" : "A") + k.slice(1))));
+      assert.ok(flipped !== null && flipped !== real.key);
+      assert.notEqual(oathtool(flipped, at), real.code);
+    },
+  );
 
   it("still seals and opens rt1 with the FS wallet", () => {
     const sealed = box.seal("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP");

@@ -25,7 +25,18 @@ const MAX_COST = 16;
 const KEY_BYTES = 20;
 const SALT_BYTES = 12;
 /** Fields passlib's TOTP.to_dict writes (plus the legacy last_counter it drops); anything else is not FS data. */
-const TOP_FIELDS = new Set(["v", "type", "enckey", "key", "alg", "digits", "period", "label", "issuer", "last_counter"]);
+const TOP_FIELDS = new Set([
+  "v",
+  "type",
+  "enckey",
+  "key",
+  "alg",
+  "digits",
+  "period",
+  "label",
+  "issuer",
+  "last_counter",
+]);
 const ENCKEY_FIELDS = ["c", "k", "s", "t", "v"];
 
 /** True when the stored value is JSON (FS/passlib) rather than Rampart's `rt1:` envelope. */
@@ -39,7 +50,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** `length` bytes as unpadded RFC 4648 base32 (passlib writes upper case, reads either); null unless canonical. */
 function base32Bytes(text: unknown, length: number): Buffer | null {
-  if (typeof text !== "string" || !/^[A-Za-z2-7]+$/.test(text) || text.length !== Math.ceil((length * 8) / 5)) return null;
+  if (typeof text !== "string" || !/^[A-Za-z2-7]+$/.test(text) || text.length !== Math.ceil((length * 8) / 5))
+    return null;
   try {
     const bytes = Buffer.from(Secret().fromBase32(text.toUpperCase()).bytes);
     if (bytes.length !== length) return null;

@@ -85,12 +85,15 @@ describe("TOTP secret box", () => {
   });
 
   it("refuses short keys, bad ids and an empty key set without echoing the secret", () => {
-    assert.throws(() => createSecretBox({ "1": "short-secret-value" }), (e: unknown) => {
-      assert.ok(e instanceof TypeError);
-      assert.ok(!e.message.includes("short-secret-value"));
-      assert.match(e.message, /"1".*32 bytes/);
-      return true;
-    });
+    assert.throws(
+      () => createSecretBox({ "1": "short-secret-value" }),
+      (e: unknown) => {
+        assert.ok(e instanceof TypeError);
+        assert.ok(!e.message.includes("short-secret-value"));
+        assert.match(e.message, /"1".*32 bytes/);
+        return true;
+      },
+    );
     assert.throws(() => createSecretBox({ "1": K1, "2": "x".repeat(31) }), TypeError);
     assert.throws(() => createSecretBox({}), TypeError);
     assert.throws(() => createSecretBox({ "a:b": K1 }), TypeError);

@@ -84,10 +84,13 @@ export function createSecretBox(keys: Record<string, string>): SecretBox {
   const derived = new Map<string, Buffer>();
   const raw = new Map<string, Buffer>();
   for (const id of ids) {
-    if (!KEY_ID.test(id)) throw new TypeError(`TOTP_SECRETS key id "${id.slice(0, 64)}" must be 1–64 characters of A-Z a-z 0-9 _ . -`);
+    if (!KEY_ID.test(id))
+      throw new TypeError(`TOTP_SECRETS key id "${id.slice(0, 64)}" must be 1–64 characters of A-Z a-z 0-9 _ . -`);
     const secret = keys[id];
     if (typeof secret !== "string" || Buffer.byteLength(secret, "utf8") < MIN_SECRET_BYTES) {
-      throw new TypeError(`TOTP_SECRETS key "${id}" must be at least ${MIN_SECRET_BYTES} bytes (generate one with: rampart secrets generate)`);
+      throw new TypeError(
+        `TOTP_SECRETS key "${id}" must be at least ${MIN_SECRET_BYTES} bytes (generate one with: rampart secrets generate)`,
+      );
     }
     derived.set(id, deriveKey(id, secret));
     raw.set(id, Buffer.from(secret, "utf8"));
@@ -104,10 +107,17 @@ export function createSecretBox(keys: Record<string, string>): SecretBox {
       cipher.setAAD(Buffer.from(`${VERSION}:${currentKeyId}`, "utf8"));
       const ciphertext = Buffer.concat([cipher.update(plain, "utf8"), cipher.final()]);
       const tag = cipher.getAuthTag();
-      return [VERSION, currentKeyId, iv.toString("base64url"), ciphertext.toString("base64url"), tag.toString("base64url")].join(":");
+      return [
+        VERSION,
+        currentKeyId,
+        iv.toString("base64url"),
+        ciphertext.toString("base64url"),
+        tag.toString("base64url"),
+      ].join(":");
     },
     open(sealed: string): string | null {
-      if (typeof sealed === "string" && sealed.length <= 16_384 && isPasslibJson(sealed)) return openPasslib(sealed, raw);
+      if (typeof sealed === "string" && sealed.length <= 16_384 && isPasslibJson(sealed))
+        return openPasslib(sealed, raw);
       const envelope = parse(sealed);
       if (!envelope) return null;
       const key = derived.get(envelope.keyId);

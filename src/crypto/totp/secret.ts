@@ -32,7 +32,9 @@ export function secretFromBase32(secret: string): Secret {
   if (!/^[A-Z2-7]+$/.test(compact)) throw new TypeError("TOTP secret is not base32");
   const decoded = Secret.fromBase32(compact);
   if (decoded.bytes.length < MIN_SECRET_BYTES) {
-    throw new TypeError(`TOTP secret is too short (${decoded.bytes.length * 8} bits; at least ${MIN_SECRET_BYTES * 8} required)`);
+    throw new TypeError(
+      `TOTP secret is too short (${decoded.bytes.length * 8} bits; at least ${MIN_SECRET_BYTES * 8} required)`,
+    );
   }
   return decoded;
 }
@@ -68,5 +70,10 @@ export function totpUri({ secret, issuer, account }: TotpUriOptions): string {
 /** The URI as a PNG QR code, as a `data:image/png;base64,…` URL for an <img src>. */
 export async function qrCodeDataUrl(uri: string): Promise<string> {
   // qrcode loads when a QR code is first drawn (two-factor / unified sign-in setup), not on import.
-  return (createRequire(import.meta.url)("qrcode") as typeof QRCode).toDataURL(uri, { type: "image/png", errorCorrectionLevel: "M", margin: 2, scale: 6 });
+  return (createRequire(import.meta.url)("qrcode") as typeof QRCode).toDataURL(uri, {
+    type: "image/png",
+    errorCorrectionLevel: "M",
+    margin: 2,
+    scale: 6,
+  });
 }

@@ -32,21 +32,35 @@ describe("TOTP codes", () => {
   it("accepts oathtool's code for now, t-1 and t+1 (window 1), each at its own step", { skip }, () => {
     for (const offset of [-1, 0, 1]) {
       const code = oathtool(SECRET, NOW_S + offset * 30);
-      assert.deepEqual(verifyTotp({ secret: SECRET, code, nowMs: NOW_MS }), { ok: true, step: STEP + offset }, `t${offset}`);
+      assert.deepEqual(
+        verifyTotp({ secret: SECRET, code, nowMs: NOW_MS }),
+        { ok: true, step: STEP + offset },
+        `t${offset}`,
+      );
     }
   });
 
   it("refuses oathtool's code for t-2 and t+2 with the default window", { skip }, () => {
     for (const offset of [-2, 2]) {
       const code = oathtool(SECRET, NOW_S + offset * 30);
-      assert.deepEqual(verifyTotp({ secret: SECRET, code, nowMs: NOW_MS }), { ok: false, reason: "invalid" }, `t${offset}`);
-      assert.deepEqual(verifyTotp({ secret: SECRET, code, nowMs: NOW_MS, window: 2 }), { ok: true, step: STEP + offset });
+      assert.deepEqual(
+        verifyTotp({ secret: SECRET, code, nowMs: NOW_MS }),
+        { ok: false, reason: "invalid" },
+        `t${offset}`,
+      );
+      assert.deepEqual(verifyTotp({ secret: SECRET, code, nowMs: NOW_MS, window: 2 }), {
+        ok: true,
+        step: STEP + offset,
+      });
     }
   });
 
   it("window 0 accepts only the current step", { skip }, () => {
     assert.equal(verifyTotp({ secret: SECRET, code: oathtool(SECRET, NOW_S), nowMs: NOW_MS, window: 0 }).ok, true);
-    assert.equal(verifyTotp({ secret: SECRET, code: oathtool(SECRET, NOW_S - 30), nowMs: NOW_MS, window: 0 }).ok, false);
+    assert.equal(
+      verifyTotp({ secret: SECRET, code: oathtool(SECRET, NOW_S - 30), nowMs: NOW_MS, window: 0 }).ok,
+      false,
+    );
   });
 
   it("accepts oathtool's code for the wall clock, for fresh secrets", { skip }, () => {
@@ -63,21 +77,50 @@ describe("TOTP codes", () => {
     const first = verifyTotp({ secret: SECRET, code, nowMs: NOW_MS });
     assert.deepEqual(first, { ok: true, step: STEP });
     const lastUsedStep = first.ok ? first.step : null;
-    assert.deepEqual(verifyTotp({ secret: SECRET, code, nowMs: NOW_MS, lastUsedStep }), { ok: false, reason: "replayed" });
-    assert.deepEqual(verifyTotp({ secret: SECRET, code, nowMs: NOW_MS + 30_000, lastUsedStep }), { ok: false, reason: "replayed" });
+    assert.deepEqual(verifyTotp({ secret: SECRET, code, nowMs: NOW_MS, lastUsedStep }), {
+      ok: false,
+      reason: "replayed",
+    });
+    assert.deepEqual(verifyTotp({ secret: SECRET, code, nowMs: NOW_MS + 30_000, lastUsedStep }), {
+      ok: false,
+      reason: "replayed",
+    });
     const previous = oathtool(SECRET, NOW_S - 30);
-    assert.deepEqual(verifyTotp({ secret: SECRET, code: previous, nowMs: NOW_MS, lastUsedStep }), { ok: false, reason: "replayed" });
+    assert.deepEqual(verifyTotp({ secret: SECRET, code: previous, nowMs: NOW_MS, lastUsedStep }), {
+      ok: false,
+      reason: "replayed",
+    });
     const next = oathtool(SECRET, NOW_S + 30);
-    assert.deepEqual(verifyTotp({ secret: SECRET, code: next, nowMs: NOW_MS + 30_000, lastUsedStep }), { ok: true, step: STEP + 1 });
+    assert.deepEqual(verifyTotp({ secret: SECRET, code: next, nowMs: NOW_MS + 30_000, lastUsedStep }), {
+      ok: true,
+      step: STEP + 1,
+    });
   });
 
   it("refuses anything but six ASCII digits", () => {
     const good = generateTotpCode({ secret: SECRET, nowMs: NOW_MS });
     assert.equal(verifyTotp({ secret: SECRET, code: good, nowMs: NOW_MS }).ok, true);
-    for (const code of ["", "12345", "1234567", ` ${good}`, `${good}\n`, "12345a", "１２３４５６", "123 456", "-12345"]) {
-      assert.deepEqual(verifyTotp({ secret: SECRET, code, nowMs: NOW_MS }), { ok: false, reason: "invalid" }, JSON.stringify(code));
+    for (const code of [
+      "",
+      "12345",
+      "1234567",
+      ` ${good}`,
+      `${good}\n`,
+      "12345a",
+      "１２３４５６",
+      "123 456",
+      "-12345",
+    ]) {
+      assert.deepEqual(
+        verifyTotp({ secret: SECRET, code, nowMs: NOW_MS }),
+        { ok: false, reason: "invalid" },
+        JSON.stringify(code),
+      );
     }
-    assert.deepEqual(verifyTotp({ secret: SECRET, code: 123456 as unknown as string, nowMs: NOW_MS }), { ok: false, reason: "invalid" });
+    assert.deepEqual(verifyTotp({ secret: SECRET, code: 123456 as unknown as string, nowMs: NOW_MS }), {
+      ok: false,
+      reason: "invalid",
+    });
   });
 
   it("uses the period it is given (email codes: 300 s, SMS: 120 s)", () => {
@@ -87,7 +130,10 @@ describe("TOTP codes", () => {
     assert.deepEqual(verifyTotp({ secret: SECRET, code, nowMs: NOW_MS + 299_000, period: 300, window: 1 }).ok, true);
     assert.deepEqual(verifyTotp({ secret: SECRET, code, nowMs: (step + 3) * 300_000, period: 300 }).ok, false);
     const sms = generateTotpCode({ secret: SECRET, nowMs: NOW_MS, period: 120 });
-    assert.deepEqual(verifyTotp({ secret: SECRET, code: sms, nowMs: NOW_MS, period: 120, window: 0 }), { ok: true, step: totpStep(NOW_MS, 120) });
+    assert.deepEqual(verifyTotp({ secret: SECRET, code: sms, nowMs: NOW_MS, period: 120, window: 0 }), {
+      ok: true,
+      step: totpStep(NOW_MS, 120),
+    });
   });
 
   it("throws TypeError on bad arguments (a bug, not user input)", () => {

@@ -37,7 +37,8 @@ export interface GenerateTotpCodeOptions {
 }
 
 function checkPeriod(period: number): void {
-  if (!Number.isInteger(period) || period < 1) throw new TypeError("TOTP period must be a positive whole number of seconds");
+  if (!Number.isInteger(period) || period < 1)
+    throw new TypeError("TOTP period must be a positive whole number of seconds");
 }
 
 /** The time step containing `nowMs`. */
@@ -69,8 +70,10 @@ export function verifyTotp({
   period = TOTP_PERIOD,
   lastUsedStep = null,
 }: VerifyTotpOptions): TotpVerifyResult {
-  if (!Number.isInteger(window) || window < 0 || window > 100) throw new TypeError("TOTP window must be a whole number of steps from 0 to 100");
-  if (lastUsedStep !== null && !Number.isInteger(lastUsedStep)) throw new TypeError("lastUsedStep must be a whole number");
+  if (!Number.isInteger(window) || window < 0 || window > 100)
+    throw new TypeError("TOTP window must be a whole number of steps from 0 to 100");
+  if (lastUsedStep !== null && !Number.isInteger(lastUsedStep))
+    throw new TypeError("lastUsedStep must be a whole number");
   const now = totpStep(nowMs, period);
   if (typeof code !== "string" || !CODE.test(code)) return { ok: false, reason: "invalid" };
   const key = secretFromBase32(secret);

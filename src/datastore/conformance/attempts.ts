@@ -33,14 +33,18 @@ export function attemptStoreConformance(factory: DatastoreFactory): void {
       assert.equal(await ds().attempts.deleteExpired(kind, 60, at(61)), 1, "only the old one of this kind");
       assert.equal(await ds().attempts.peek(old, 3600, at(61)), 0);
       assert.equal(await ds().attempts.peek(fresh, 60, at(61)), 1, "a live window stays");
-      assert.equal(await ds().attempts.peek(lookalike, 3600, at(61)), 1, "\"_\" in the prefix is not a wildcard");
+      assert.equal(await ds().attempts.peek(lookalike, 3600, at(61)), 1, '"_" in the prefix is not a wildcard');
       assert.equal(await ds().attempts.peek(other, 3600, at(61)), 1, "other kinds stay");
     });
 
     it("50 concurrent hits get 50 distinct counts: a budget of 5 lets exactly 5 through", async () => {
       const key = `tf:${tag()}`;
       const counts = await Promise.all(Array.from({ length: 50 }, () => ds().attempts.hit(key, 300, t0)));
-      assert.deepEqual([...counts].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i + 1), "each hit saw its own count");
+      assert.deepEqual(
+        [...counts].sort((a, b) => a - b),
+        Array.from({ length: 50 }, (_, i) => i + 1),
+        "each hit saw its own count",
+      );
       assert.equal(counts.filter((c) => c <= 5).length, 5, "exactly the budget within it");
     });
 
@@ -48,7 +52,9 @@ export function attemptStoreConformance(factory: DatastoreFactory): void {
       const user = await ds().users.create({ email: uniqueEmail("Codes") });
       assert.equal(await ds().users.replaceRecoveryCodes(user.id, "stale", "x"), false, "nothing stored yet");
       assert.equal(await ds().users.replaceRecoveryCodes(user.id, null, '["a","b","c"]'), true, "first set");
-      const wins = await Promise.all(Array.from({ length: 20 }, () => ds().users.replaceRecoveryCodes(user.id, '["a","b","c"]', '["b","c"]')));
+      const wins = await Promise.all(
+        Array.from({ length: 20 }, () => ds().users.replaceRecoveryCodes(user.id, '["a","b","c"]', '["b","c"]')),
+      );
       assert.equal(wins.filter(Boolean).length, 1, "the same code consumed once");
       assert.equal((await ds().users.findById(user.id))!.mfRecoveryCodes, '["b","c"]');
       assert.equal(await ds().users.replaceRecoveryCodes(user.id, '["b","c"]', null), true, "cleared");
@@ -59,14 +65,28 @@ export function attemptStoreConformance(factory: DatastoreFactory): void {
       const other = await ds().users.create({ email: uniqueEmail("Us2") });
       const none = { secrets: null, phone: null };
       const phone = `+1650555${String(Math.floor(Math.random() * 10000)).padStart(4, "0")}`;
-      assert.equal(await ds().users.replaceUsMethods(user.id, { secrets: "{}", phone: null }, none), false, "stale expectation");
-      const wins = await Promise.all(["email", "authenticator", "sms"].map((m) => ds().users.replaceUsMethods(user.id, none, { secrets: JSON.stringify({ [m]: "s" }), phone: null })));
+      assert.equal(
+        await ds().users.replaceUsMethods(user.id, { secrets: "{}", phone: null }, none),
+        false,
+        "stale expectation",
+      );
+      const wins = await Promise.all(
+        ["email", "authenticator", "sms"].map((m) =>
+          ds().users.replaceUsMethods(user.id, none, { secrets: JSON.stringify({ [m]: "s" }), phone: null }),
+        ),
+      );
       assert.equal(wins.filter(Boolean).length, 1, "one of interleaved setups wins; the others see a changed row");
       const first = (await ds().users.findById(user.id))!;
       const withPhone = { secrets: '{"sms":"s"}', phone };
-      assert.equal(await ds().users.replaceUsMethods(user.id, { secrets: first.usTotpSecrets, phone: null }, withPhone), true);
+      assert.equal(
+        await ds().users.replaceUsMethods(user.id, { secrets: first.usTotpSecrets, phone: null }, withPhone),
+        true,
+      );
       assert.equal((await ds().users.findById(user.id))!.usPhoneNumber, phone);
-      await assert.rejects(ds().users.replaceUsMethods(other.id, none, withPhone), (err: unknown) => err instanceof DuplicateError && err.field === "us_phone_number");
+      await assert.rejects(
+        ds().users.replaceUsMethods(other.id, none, withPhone),
+        (err: unknown) => err instanceof DuplicateError && err.field === "us_phone_number",
+      );
       assert.equal((await ds().users.findById(other.id))!.usTotpSecrets, null, "the loser changed nothing");
       assert.equal(await ds().users.replaceUsMethods(user.id, withPhone, none), true, "cleared");
     });
@@ -75,7 +95,9 @@ export function attemptStoreConformance(factory: DatastoreFactory): void {
       const user = await ds().users.create({ email: uniqueEmail("Tf") });
       await ds().users.update(user.id, { tfPrimaryMethod: "authenticator", tfTotpSecret: "old" });
       assert.equal(await ds().users.replaceTfTotpSecret(user.id, "stale", "x"), false);
-      const wins = await Promise.all(Array.from({ length: 10 }, (_, i) => ds().users.replaceTfTotpSecret(user.id, "old", `new-${i}`)));
+      const wins = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => ds().users.replaceTfTotpSecret(user.id, "old", `new-${i}`)),
+      );
       assert.equal(wins.filter(Boolean).length, 1);
       assert.match((await ds().users.findById(user.id))!.tfTotpSecret!, /^new-\d$/);
     });
@@ -92,13 +114,27 @@ export function attemptStoreConformance(factory: DatastoreFactory): void {
     it("claimTotpStep keeps one counter per authenticator (two-factor, unified sign-in)", async () => {
       const user = await ds().users.create({ email: uniqueEmail("TotpPair") });
       assert.equal(await ds().users.claimTotpStep(user.id, 2000, "tf"), true, "two-factor step");
-      assert.equal(await ds().users.claimTotpStep(user.id, 2000, "us"), true, "the same step on the other authenticator");
+      assert.equal(
+        await ds().users.claimTotpStep(user.id, 2000, "us"),
+        true,
+        "the same step on the other authenticator",
+      );
       assert.equal(await ds().users.claimTotpStep(user.id, 2000, "us"), false, "replayed on unified sign-in");
-      assert.equal(await ds().users.claimTotpStep(user.id, 2000), false, "replayed on two-factor (the default counter)");
+      assert.equal(
+        await ds().users.claimTotpStep(user.id, 2000),
+        false,
+        "replayed on two-factor (the default counter)",
+      );
       assert.equal(await ds().users.claimTotpStep(user.id, 1999, "us"), false, "an older unified sign-in step");
       assert.equal(await ds().users.claimTotpStep(user.id, 2001, "us"), true);
-      assert.equal(await ds().users.claimTotpStep(user.id, 2001, "tf"), true, "unified sign-in moving on leaves two-factor's counter alone");
-      const wins = await Promise.all(Array.from({ length: 10 }, (_, i) => ds().users.claimTotpStep(user.id, 2002, i % 2 ? "us" : "tf")));
+      assert.equal(
+        await ds().users.claimTotpStep(user.id, 2001, "tf"),
+        true,
+        "unified sign-in moving on leaves two-factor's counter alone",
+      );
+      const wins = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => ds().users.claimTotpStep(user.id, 2002, i % 2 ? "us" : "tf")),
+      );
       assert.equal(wins.filter(Boolean).length, 2, "one winner per counter for one step");
     });
   });

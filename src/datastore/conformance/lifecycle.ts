@@ -21,7 +21,16 @@ export function lifecycleConformance(factory: DatastoreFactory): void {
           const role = await tx.roles.create({ name: roleName, permissions: ["p"] });
           assert.equal(await tx.roles.addRoleToUser(user.id, role.id), true);
           await tx.sessions.create(session);
-          await tx.audit.append({ at: new Date(), event, outcome: "info", userId: user.id, identity: null, ip: null, userAgent: null, details: null });
+          await tx.audit.append({
+            at: new Date(),
+            event,
+            outcome: "info",
+            userId: user.id,
+            identity: null,
+            ip: null,
+            userAgent: null,
+            details: null,
+          });
           await tx.users.update(existing.id, { loginCount: 99 });
           throw new Error("boom");
         }),
@@ -44,7 +53,10 @@ export function lifecycleConformance(factory: DatastoreFactory): void {
         return user.id;
       });
       assert.equal((await ds().users.findByEmail(email))?.id, id);
-      assert.deepEqual((await ds().roles.rolesOfUser(id)).map((r) => r.permissions), [["x"]]);
+      assert.deepEqual(
+        (await ds().roles.rolesOfUser(id)).map((r) => r.permissions),
+        [["x"]],
+      );
     });
 
     it("a DuplicateError inside a transaction propagates and rolls back", async () => {

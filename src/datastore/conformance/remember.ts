@@ -50,7 +50,11 @@ export function rememberStoreConformance(factory: DatastoreFactory): void {
       assert.deepEqual(after.rotatedAt, at);
       assert.deepEqual(after.expiresAt, r.expiresAt, "absolute expiry kept");
       assert.deepEqual(after.issuedAt, r.issuedAt);
-      assert.equal(await ds().remember.rotate(r.id, r.secretHash, hex(32), at), false, "the replaced secret cannot rotate again");
+      assert.equal(
+        await ds().remember.rotate(r.id, r.secretHash, hex(32), at),
+        false,
+        "the replaced secret cannot rotate again",
+      );
     });
 
     it("delete one, delete a user's others or all, delete expired; other users untouched", async () => {

@@ -8,7 +8,11 @@ export function roleStoreConformance(factory: DatastoreFactory): void {
 
     it("create round-trips name, description and permissions", async () => {
       const name = `admin-${tag()}`;
-      const role = await ds().roles.create({ name, description: "Administrators", permissions: ["read", "write", "admin"] });
+      const role = await ds().roles.create({
+        name,
+        description: "Administrators",
+        permissions: ["read", "write", "admin"],
+      });
       assert.ok(role.id > 0, "role id");
       assert.equal(role.name, name);
       assert.equal(role.description, "Administrators");
@@ -71,7 +75,10 @@ export function roleStoreConformance(factory: DatastoreFactory): void {
       assert.deepEqual((await ds().roles.rolesOfUser(user.id)).map((r) => r.id).sort(), [r1.id, r2.id].sort());
       assert.equal(await ds().roles.removeRoleFromUser(user.id, r1.id), true);
       assert.equal(await ds().roles.removeRoleFromUser(user.id, r1.id), false);
-      assert.deepEqual((await ds().roles.rolesOfUser(user.id)).map((r) => r.id), [r2.id]);
+      assert.deepEqual(
+        (await ds().roles.rolesOfUser(user.id)).map((r) => r.id),
+        [r2.id],
+      );
     });
 
     it("20 parallel grants of the same pair: exactly one true", async () => {
@@ -91,7 +98,10 @@ export function roleStoreConformance(factory: DatastoreFactory): void {
       assert.equal(await ds().roles.delete(drop.name), true);
       assert.equal(await ds().roles.delete(drop.name), false);
       assert.equal(await ds().roles.findByName(drop.name), null);
-      assert.deepEqual((await ds().roles.rolesOfUser(user.id)).map((r) => r.name), [keep.name]);
+      assert.deepEqual(
+        (await ds().roles.rolesOfUser(user.id)).map((r) => r.name),
+        [keep.name],
+      );
       assert.equal(await ds().users.delete(user.id), true);
       assert.deepEqual(await ds().roles.rolesOfUser(user.id), []);
       // The role itself survives its users, and can be granted again to someone else.

@@ -70,14 +70,21 @@ export function sessionStoreConformance(factory: SessionStoreHarnessFactory): vo
 
     it("create, then find by token hash and by id, every field intact to the millisecond", async () => {
       const userId = await harness().newUserId();
-      const s = makeSession(userId, { remember: true, graceExpiresAt: new Date(Date.now() + 300_001), authnVia: ["password", "tf"] });
+      const s = makeSession(userId, {
+        remember: true,
+        graceExpiresAt: new Date(Date.now() + 300_001),
+        authnVia: ["password", "tf"],
+      });
       await store().create(s);
       assert.deepEqual(await store().findByTokenHash(s.tokenHash), s);
       assert.deepEqual(await store().findById(s.id), s);
       const bare = makeSession(userId, { ip: null, userAgent: null, authnVia: [], mfaProof: null, rememberId: null });
       await store().create(bare);
       assert.deepEqual(await store().findById(bare.id), bare);
-      const viaCode = makeSession(userId, { mfaProof: { kind: "multi-factor-sign-in", method: "sms" }, rotatePending: true });
+      const viaCode = makeSession(userId, {
+        mfaProof: { kind: "multi-factor-sign-in", method: "sms" },
+        rotatePending: true,
+      });
       await store().create(viaCode);
       assert.deepEqual(await store().findById(viaCode.id), viaCode);
       assert.equal(await store().findByTokenHash(hex(32)), null);
@@ -125,12 +132,15 @@ export function sessionStoreConformance(factory: SessionStoreHarnessFactory): vo
       const c = makeSession(u2);
       for (const s of [a, b, c]) await store().create(s);
       const listed = await store().listForUser(u1);
+      assert.deepEqual(listed.map((s) => s.id).sort(), [a.id, b.id].sort());
       assert.deepEqual(
-        listed.map((s) => s.id).sort(),
-        [a.id, b.id].sort(),
+        listed.find((s) => s.id === a.id),
+        a,
       );
-      assert.deepEqual(listed.find((s) => s.id === a.id), a);
-      assert.deepEqual((await store().listForUser(u2)).map((s) => s.id), [c.id]);
+      assert.deepEqual(
+        (await store().listForUser(u2)).map((s) => s.id),
+        [c.id],
+      );
       assert.deepEqual(await store().listForUser(await harness().newUserId()), []);
     });
 
@@ -153,7 +163,10 @@ export function sessionStoreConformance(factory: SessionStoreHarnessFactory): vo
       const keep = mine[1];
       assert.ok(keep, "fixture");
       assert.equal(await store().deleteForUser(u, keep.id), 2);
-      assert.deepEqual((await store().listForUser(u)).map((s) => s.id), [keep.id]);
+      assert.deepEqual(
+        (await store().listForUser(u)).map((s) => s.id),
+        [keep.id],
+      );
       assert.deepEqual(await store().findById(keep.id), keep);
       assert.equal(await store().deleteForUser(u), 1);
       assert.deepEqual(await store().listForUser(u), []);

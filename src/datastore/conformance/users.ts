@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DuplicateError } from "../contracts.js";
-import { assertDuplicate, assertSameInstant, caseVariants, tag, uniqueEmail, useDatastore, type DatastoreFactory } from "./util.js";
+import {
+  assertDuplicate,
+  assertSameInstant,
+  caseVariants,
+  tag,
+  uniqueEmail,
+  useDatastore,
+  type DatastoreFactory,
+} from "./util.js";
 
 export function userStoreConformance(factory: DatastoreFactory): void {
   describe("users", () => {
@@ -30,7 +38,10 @@ export function userStoreConformance(factory: DatastoreFactory): void {
     });
 
     it("profile fields round-trip as a JSON object and can be replaced or cleared", async () => {
-      const user = await ds().users.create({ email: uniqueEmail("Profile"), profile: { first_name: "Zoë", age: 40, tags: ["a"] } });
+      const user = await ds().users.create({
+        email: uniqueEmail("Profile"),
+        profile: { first_name: "Zoë", age: 40, tags: ["a"] },
+      });
       assert.deepEqual(user.profile, { first_name: "Zoë", age: 40, tags: ["a"] }, "created with profile");
       await ds().users.update(user.id, { profile: { first_name: "Zoe" } });
       assert.deepEqual((await ds().users.findById(user.id))!.profile, { first_name: "Zoe" }, "replaced");
@@ -56,7 +67,11 @@ export function userStoreConformance(factory: DatastoreFactory): void {
       assert.equal(u.currentLoginIp, "10.0.0.2");
       assertSameInstant(u.lastLoginAt!, first, 1000);
       assertSameInstant(u.currentLoginAt!, second, 1000);
-      await Promise.all(Array.from({ length: 20 }, (_, i) => ds().users.recordLogin(user.id, new Date(second.getTime() + i * 1000), "10.0.0.3")));
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          ds().users.recordLogin(user.id, new Date(second.getTime() + i * 1000), "10.0.0.3"),
+        ),
+      );
       u = (await ds().users.findById(user.id))!;
       assert.equal(u.loginCount, 22, "no concurrent login lost");
     });
@@ -111,7 +126,11 @@ export function userStoreConformance(factory: DatastoreFactory): void {
     it("finds by email and username case-insensitively (NFKD + lower case)", async () => {
       const t = tag();
       const user = await ds().users.create({ email: `Mixed.Case.${t}@Example.COM`, username: `Bob${t}` });
-      for (const probe of [`mixed.case.${t}@example.com`, `MIXED.CASE.${t}@EXAMPLE.COM`, `Mixed.Case.${t}@Example.COM`]) {
+      for (const probe of [
+        `mixed.case.${t}@example.com`,
+        `MIXED.CASE.${t}@EXAMPLE.COM`,
+        `Mixed.Case.${t}@Example.COM`,
+      ]) {
         assert.equal((await ds().users.findByEmail(probe))?.id, user.id, probe);
       }
       assert.equal((await ds().users.findByUsername(`BOB${t}`))?.id, user.id);
@@ -155,7 +174,8 @@ export function userStoreConformance(factory: DatastoreFactory): void {
       assert.equal((await ds().users.findByUsername(`renamed${t}`))?.id, user.id);
       assert.equal(got.password, "hash2");
       assert.equal(got.active, false);
-      for (const key of ["confirmedAt", "lastLoginAt", "currentLoginAt"] as const) assertSameInstant(got[key], at, 1000, key);
+      for (const key of ["confirmedAt", "lastLoginAt", "currentLoginAt"] as const)
+        assertSameInstant(got[key], at, 1000, key);
       assert.equal(got.lastLoginIp, "192.0.2.1");
       assert.equal(got.currentLoginIp, "2001:db8::1");
       assert.equal(got.loginCount, 7);
@@ -195,7 +215,11 @@ export function userStoreConformance(factory: DatastoreFactory): void {
     it("rotates uniquifiers and falls back from token uniquifier to fs_uniquifier", async () => {
       const user = await ds().users.create({ email: uniqueEmail() });
       assert.equal((await ds().users.findByUniquifier(user.fsUniquifier))?.id, user.id);
-      assert.equal((await ds().users.findByTokenUniquifier(user.fsUniquifier))?.id, user.id, "fallback to fs_uniquifier");
+      assert.equal(
+        (await ds().users.findByTokenUniquifier(user.fsUniquifier))?.id,
+        user.id,
+        "fallback to fs_uniquifier",
+      );
 
       const fresh = await ds().users.rotateUniquifier(user.id);
       assert.notEqual(fresh, user.fsUniquifier);
@@ -220,10 +244,16 @@ export function userStoreConformance(factory: DatastoreFactory): void {
       const user = await ds().users.create({ email: uniqueEmail("Confirm") });
       const expect = { fsUniquifier: user.fsUniquifier, email: user.email };
       const at = new Date("2025-03-01T00:00:00.000Z");
-      const confirms = await Promise.all(Array.from({ length: 10 }, () => ds().users.markConfirmed(user.id, at, expect)));
+      const confirms = await Promise.all(
+        Array.from({ length: 10 }, () => ds().users.markConfirmed(user.id, at, expect)),
+      );
       assert.equal(confirms.filter(Boolean).length, 1, "confirmed once");
       assertSameInstant((await ds().users.findById(user.id))!.confirmedAt!, at, 1000);
-      assert.equal(await ds().users.markConfirmed(user.id, at, { ...expect, fsUniquifier: "other" }), false, "stale uniquifier loses");
+      assert.equal(
+        await ds().users.markConfirmed(user.id, at, { ...expect, fsUniquifier: "other" }),
+        false,
+        "stale uniquifier loses",
+      );
       const targets = Array.from({ length: 10 }, (_, i) => uniqueEmail(`New${i}`));
       const swaps = await Promise.all(targets.map((t) => ds().users.replaceEmail(user.id, expect, t, at)));
       assert.equal(swaps.filter(Boolean).length, 1, "email replaced once");
@@ -231,12 +261,22 @@ export function userStoreConformance(factory: DatastoreFactory): void {
       assert.equal(now.email, targets[swaps.indexOf(true)], "the winner's address");
       assert.equal((await ds().users.findByEmail(now.email.toUpperCase()))?.id, user.id, "canonical column follows");
       const other = await ds().users.create({ email: uniqueEmail("Taken") });
-      await assertDuplicate(ds().users.replaceEmail(user.id, { fsUniquifier: now.fsUniquifier, email: now.email }, other.email.toUpperCase(), at), "email");
+      await assertDuplicate(
+        ds().users.replaceEmail(
+          user.id,
+          { fsUniquifier: now.fsUniquifier, email: now.email },
+          other.email.toUpperCase(),
+          at,
+        ),
+        "email",
+      );
     });
 
     it("replacePasswordHash with expected null sets a first password exactly once under concurrency", async () => {
       const user = await ds().users.create({ email: uniqueEmail("FirstPw") });
-      const wins = await Promise.all(Array.from({ length: 10 }, (_, i) => ds().users.replacePasswordHash(user.id, null, `first-${i}`)));
+      const wins = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => ds().users.replacePasswordHash(user.id, null, `first-${i}`)),
+      );
       assert.equal(wins.filter(Boolean).length, 1, "exactly one first password");
       assert.match((await ds().users.findById(user.id))!.password ?? "", /^first-\d$/);
     });
@@ -271,7 +311,10 @@ export function userStoreConformance(factory: DatastoreFactory): void {
         page.map((u) => u.id),
         created.slice(1).map((u) => u.id),
       );
-      assert.deepEqual((await ds().users.list({ offset: before + 2 })).map((u) => u.id), [created[2]?.id]);
+      assert.deepEqual(
+        (await ds().users.list({ offset: before + 2 })).map((u) => u.id),
+        [created[2]?.id],
+      );
       const victim = created[0];
       assert.ok(victim, "fixture");
       assert.equal(await ds().users.delete(victim.id), true);

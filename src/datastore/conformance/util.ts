@@ -39,10 +39,18 @@ export async function assertDuplicate(promise: Promise<unknown>, field: Duplicat
 }
 
 /** Asserts two instants are within `toleranceMs` (1 s for datetimes an FS schema may store to the second). */
-export function assertSameInstant(actual: Date | null | undefined, expected: Date, toleranceMs = 0, what = "date"): void {
+export function assertSameInstant(
+  actual: Date | null | undefined,
+  expected: Date,
+  toleranceMs = 0,
+  what = "date",
+): void {
   assert.ok(actual instanceof Date, `${what}: expected a Date, got ${String(actual)}`);
   const diff = Math.abs(actual.getTime() - expected.getTime());
-  assert.ok(diff <= toleranceMs, `${what}: ${actual.toISOString()} differs from ${expected.toISOString()} by ${diff} ms`);
+  assert.ok(
+    diff <= toleranceMs,
+    `${what}: ${actual.toISOString()} differs from ${expected.toISOString()} by ${diff} ms`,
+  );
 }
 
 /** Case variants of an ASCII string: variant i upper-cases letter i (and lower-cases the rest). */

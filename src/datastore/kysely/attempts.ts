@@ -33,13 +33,21 @@ export class KyselyAttemptStore implements AttemptStore {
           )
           .execute();
       }
-      const row = await db.selectFrom("rampart_attempt").select("count").where("key", "=", key).executeTakeFirstOrThrow();
+      const row = await db
+        .selectFrom("rampart_attempt")
+        .select("count")
+        .where("key", "=", key)
+        .executeTakeFirstOrThrow();
       return Number(row.count);
     });
   }
 
   async peek(key: string, windowSeconds: number, now: Date): Promise<number> {
-    const row = await this.ctx.db.selectFrom("rampart_attempt").select(["count", "window_start"]).where("key", "=", key).executeTakeFirst();
+    const row = await this.ctx.db
+      .selectFrom("rampart_attempt")
+      .select(["count", "window_start"])
+      .where("key", "=", key)
+      .executeTakeFirst();
     if (!row || Number(row.window_start) <= now.getTime() - windowSeconds * 1000) return 0;
     return Number(row.count);
   }

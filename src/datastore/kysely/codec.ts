@@ -29,7 +29,15 @@ export function fromSqlDateTime(value: unknown): Date | null {
   if (m) {
     const frac = (m[7] ?? "").padEnd(3, "0").slice(0, 3);
     return new Date(
-      Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0), Number(frac)),
+      Date.UTC(
+        Number(m[1]),
+        Number(m[2]) - 1,
+        Number(m[3]),
+        Number(m[4]),
+        Number(m[5]),
+        Number(m[6] ?? 0),
+        Number(frac),
+      ),
     );
   }
   const parsed = Date.parse(text);

@@ -1,6 +1,15 @@
 /** The Kysely `Datastore`: one implementation for SQLite, PostgreSQL and MySQL/MariaDB. */
 import type { Kysely } from "kysely";
-import type { AttemptStore, AuditStore, Datastore, MigrationControl, RememberStore, RoleStore, SessionStore, UserStore } from "../contracts.js";
+import type {
+  AttemptStore,
+  AuditStore,
+  Datastore,
+  MigrationControl,
+  RememberStore,
+  RoleStore,
+  SessionStore,
+  UserStore,
+} from "../contracts.js";
 import { KyselyAttemptStore } from "./attempts.js";
 import { withConflictRetry } from "./retry.js";
 import { KyselyAuditStore } from "./audit.js";

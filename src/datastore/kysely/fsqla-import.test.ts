@@ -31,7 +31,8 @@ function dialects(): TestDialect[] {
     ["mysql", "RAMPART_TEST_MYSQL_URL"],
   ] as const) {
     if (process.env[env]) out.push(dialect);
-    else if (process.env.CI) it(`${dialect} Flask-Security import runs under CI`, () => assert.fail(`${env} is not set`));
+    else if (process.env.CI)
+      it(`${dialect} Flask-Security import runs under CI`, () => assert.fail(`${env} is not set`));
     else it(`${dialect} Flask-Security import`, { skip: `${env} not set` }, () => undefined);
   }
   return out;
@@ -73,7 +74,10 @@ for (const dialect of dialects()) {
       assert.equal(user.active, true);
       assert.equal(user.fsUniquifier, LEGACY.fsUniquifier);
       assert.equal(user.fsTokenUniquifier, null);
-      assert.ok(Math.abs(user.createDatetime.getTime() - LEGACY.createDatetime.getTime()) < 1000, "create_datetime as UTC");
+      assert.ok(
+        Math.abs(user.createDatetime.getTime() - LEGACY.createDatetime.getTime()) < 1000,
+        "create_datetime as UTC",
+      );
       assert.equal(user.confirmedAt?.toISOString(), LEGACY.confirmedAt.toISOString());
       assert.equal((await store().users.findByUsername(LEGACY.username.toLowerCase()))?.id, user.id);
       assert.equal((await store().users.findByUniquifier(LEGACY.fsUniquifier))?.id, user.id);
@@ -85,7 +89,10 @@ for (const dialect of dialects()) {
       assert.ok(user, "legacy user");
       const role = await store().roles.findByName(LEGACY.roleName);
       assert.deepEqual(role?.permissions, LEGACY.permissions);
-      assert.deepEqual((await store().roles.rolesOfUser(user.id)).map((r) => r.name), [LEGACY.roleName]);
+      assert.deepEqual(
+        (await store().roles.rolesOfUser(user.id)).map((r) => r.name),
+        [LEGACY.roleName],
+      );
       assert.equal(await store().roles.addRoleToUser(user.id, role?.id ?? 0), false, "grant already present");
     });
 

@@ -7,7 +7,17 @@ import type { RememberTable } from "./schema.js";
 
 type RememberRow = Selectable<RememberTable>;
 
-const COLUMNS = ["id", "user_id", "secret_hash", "previous_hash", "rotated_at", "fs_uniquifier", "issued_at", "expires_at", "second_factor"] as const satisfies readonly (keyof RememberTable)[];
+const COLUMNS = [
+  "id",
+  "user_id",
+  "secret_hash",
+  "previous_hash",
+  "rotated_at",
+  "fs_uniquifier",
+  "issued_at",
+  "expires_at",
+  "second_factor",
+] as const satisfies readonly (keyof RememberTable)[];
 
 function toRecord(row: RememberRow): RememberRecord {
   return {
@@ -45,7 +55,11 @@ export class KyselyRememberStore implements RememberStore {
   }
 
   async findById(id: string): Promise<RememberRecord | null> {
-    const row = await this.ctx.db.selectFrom("rampart_remember").select(COLUMNS).where("id", "=", id).executeTakeFirst();
+    const row = await this.ctx.db
+      .selectFrom("rampart_remember")
+      .select(COLUMNS)
+      .where("id", "=", id)
+      .executeTakeFirst();
     return row ? toRecord(row) : null;
   }
 
@@ -72,7 +86,10 @@ export class KyselyRememberStore implements RememberStore {
   }
 
   async deleteExpired(now: Date): Promise<number> {
-    const result = await this.ctx.db.deleteFrom("rampart_remember").where("expires_at", "<=", toMillis(now)).executeTakeFirst();
+    const result = await this.ctx.db
+      .deleteFrom("rampart_remember")
+      .where("expires_at", "<=", toMillis(now))
+      .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
 }

@@ -22,10 +22,22 @@ describe("deadlock retry", () => {
     assert.equal(value, "done");
     assert.equal(calls, 3);
     let tries = 0;
-    await assert.rejects(withConflictRetry(async () => { tries++; throw Object.assign(new Error("deadlock"), { code: "40P01" }); }, 2), /deadlock/);
+    await assert.rejects(
+      withConflictRetry(async () => {
+        tries++;
+        throw Object.assign(new Error("deadlock"), { code: "40P01" });
+      }, 2),
+      /deadlock/,
+    );
     assert.equal(tries, 2);
     let other = 0;
-    await assert.rejects(withConflictRetry(async () => { other++; throw new Error("not a conflict"); }), /not a conflict/);
+    await assert.rejects(
+      withConflictRetry(async () => {
+        other++;
+        throw new Error("not a conflict");
+      }),
+      /not a conflict/,
+    );
     assert.equal(other, 1, "other errors are not retried");
   });
 });

@@ -16,7 +16,12 @@ export class RoleQueries {
 
   constructor(db: Kysely<Database>, preparedSql: Set<string>) {
     this.ofUser = new PreparedQuery(
-      db.selectFrom("role").innerJoin("roles_users", "roles_users.role_id", "role.id").select(ROLE_COLUMNS).where("roles_users.user_id", "=", 0).orderBy("role.name"),
+      db
+        .selectFrom("role")
+        .innerJoin("roles_users", "roles_users.role_id", "role.id")
+        .select(ROLE_COLUMNS)
+        .where("roles_users.user_id", "=", 0)
+        .orderBy("role.name"),
       preparedSql,
     );
   }
@@ -25,7 +30,14 @@ export class RoleQueries {
 /** Flask-Security's AsaList: a comma-separated string; empty means no permissions. */
 export function parsePermissions(text: string | null | undefined): string[] {
   if (!text) return [];
-  return [...new Set(text.split(",").map((p) => p.trim()).filter((p) => p !== ""))];
+  return [
+    ...new Set(
+      text
+        .split(",")
+        .map((p) => p.trim())
+        .filter((p) => p !== ""),
+    ),
+  ];
 }
 
 function formatPermissions(permissions: readonly string[]): string | null {

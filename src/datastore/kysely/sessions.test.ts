@@ -21,7 +21,10 @@ for (const dialect of flowDialects()) {
           const s = makeSession(id);
           await sessions.create(s);
           const found = await sessions.findWithUserByTokenHash(s.tokenHash);
-          assert.deepEqual(found, { session: await sessions.findByTokenHash(s.tokenHash), user: await ds.users.findById(id) });
+          assert.deepEqual(found, {
+            session: await sessions.findByTokenHash(s.tokenHash),
+            user: await ds.users.findById(id),
+          });
           assert.deepEqual(found?.session, s);
         }
         assert.equal(await sessions.findWithUserByTokenHash("0".repeat(64)), null);

@@ -41,7 +41,10 @@ export class SessionQueries {
   readonly withUserByTokenHash: PreparedQuery<SessionWithUserRow>;
 
   constructor(db: Kysely<Database>, preparedSql: Set<string>) {
-    this.byTokenHash = new PreparedQuery(db.selectFrom("session").select(SESSION_COLUMNS).where("token_hash", "=", ""), preparedSql);
+    this.byTokenHash = new PreparedQuery(
+      db.selectFrom("session").select(SESSION_COLUMNS).where("token_hash", "=", ""),
+      preparedSql,
+    );
     this.byId = new PreparedQuery(db.selectFrom("session").select(SESSION_COLUMNS).where("id", "=", ""), preparedSql);
     const columns = [
       ...SESSION_COLUMNS.map((c) => `session.${c}` as const),
@@ -73,7 +76,11 @@ function toSessionRecord(row: SessionRow): SessionRecord {
     csrfSecret: row.csrf_secret,
     authnVia: parseJson<string[]>(row.authn_via, []),
     ...withLegacyState(
-      { mfaProof: mfaProofFromColumns(row.mfa_kind, row.mfa_method), rotatePending: decodeBool(row.rotate_pending), rememberId: row.remember_id ?? null },
+      {
+        mfaProof: mfaProofFromColumns(row.mfa_kind, row.mfa_method),
+        rotatePending: decodeBool(row.rotate_pending),
+        rememberId: row.remember_id ?? null,
+      },
       row.data,
     ),
   };
@@ -124,7 +131,9 @@ export class KyselySessionStore implements SessionStore {
     return row ? toSessionRecord(row) : null;
   }
 
-  async findWithUserByTokenHash(tokenHash: string): Promise<{ session: SessionRecord; user: UserRecord | null } | null> {
+  async findWithUserByTokenHash(
+    tokenHash: string,
+  ): Promise<{ session: SessionRecord; user: UserRecord | null } | null> {
     const row = await this.q.withUserByTokenHash.first(this.ctx.db, tokenHash);
     return row ? { session: toSessionRecord(row), user: userOf(row) } : null;
   }
@@ -135,7 +144,11 @@ export class KyselySessionStore implements SessionStore {
   }
 
   async touch(id: string, lastActiveAt: Date): Promise<void> {
-    await this.ctx.db.updateTable("session").set({ last_active_at: toMillis(lastActiveAt) }).where("id", "=", id).execute();
+    await this.ctx.db
+      .updateTable("session")
+      .set({ last_active_at: toMillis(lastActiveAt) })
+      .where("id", "=", id)
+      .execute();
   }
 
   async update(

@@ -79,7 +79,11 @@ for (const dialect of dialects()) {
         await check.destroy();
       }
       for (const lookalike of ["\u0251lice", "ALICE", "b\u043eb"]) {
-        await assert.rejects(ds.users.create({ email: `new.${lookalike.length}.${Math.random()}@x.test`, username: lookalike }), (e) => e instanceof DuplicateError && e.field === "username", lookalike);
+        await assert.rejects(
+          ds.users.create({ email: `new.${lookalike.length}.${Math.random()}@x.test`, username: lookalike }),
+          (e) => e instanceof DuplicateError && e.field === "username",
+          lookalike,
+        );
       }
       assert.ok(await ds.users.create({ email: "five@x.test", username: "carol" }));
     });

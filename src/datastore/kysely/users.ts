@@ -1,6 +1,13 @@
 import { sql, type Kysely, type Selectable, type Updateable } from "kysely";
 import { canonicalIdentity, usernameSkeleton } from "../canonical.js";
-import { DuplicateError, type NewUser, type TotpCounter, type UserPatch, type UserRecord, type UserStore } from "../contracts.js";
+import {
+  DuplicateError,
+  type NewUser,
+  type TotpCounter,
+  type UserPatch,
+  type UserRecord,
+  type UserStore,
+} from "../contracts.js";
 import {
   decodeBool,
   encodeBool,
@@ -231,20 +238,43 @@ export class KyselyUserStore implements UserStore {
   }
 
   async replaceRecoveryCodes(id: number, expected: string | null, next: string | null): Promise<boolean> {
-    const base = this.ctx.db.updateTable("user").set({ mf_recovery_codes: next, update_datetime: toSqlDateTime(new Date()) }).where("id", "=", id);
-    const result = await (expected === null ? base.where("mf_recovery_codes", "is", null) : base.where("mf_recovery_codes", "=", expected)).executeTakeFirst();
+    const base = this.ctx.db
+      .updateTable("user")
+      .set({ mf_recovery_codes: next, update_datetime: toSqlDateTime(new Date()) })
+      .where("id", "=", id);
+    const result = await (
+      expected === null ? base.where("mf_recovery_codes", "is", null) : base.where("mf_recovery_codes", "=", expected)
+    ).executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   }
 
   async replaceTfTotpSecret(id: number, expected: string, next: string): Promise<boolean> {
-    const result = await this.ctx.db.updateTable("user").set({ tf_totp_secret: next, update_datetime: toSqlDateTime(new Date()) }).where("id", "=", id).where("tf_totp_secret", "=", expected).executeTakeFirst();
+    const result = await this.ctx.db
+      .updateTable("user")
+      .set({ tf_totp_secret: next, update_datetime: toSqlDateTime(new Date()) })
+      .where("id", "=", id)
+      .where("tf_totp_secret", "=", expected)
+      .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   }
 
-  async replaceUsMethods(id: number, expected: { secrets: string | null; phone: string | null }, next: { secrets: string | null; phone: string | null }): Promise<boolean> {
-    let query = this.ctx.db.updateTable("user").set({ us_totp_secrets: next.secrets, us_phone_number: next.phone, update_datetime: toSqlDateTime(new Date()) }).where("id", "=", id);
-    query = expected.secrets === null ? query.where("us_totp_secrets", "is", null) : query.where("us_totp_secrets", "=", expected.secrets);
-    query = expected.phone === null ? query.where("us_phone_number", "is", null) : query.where("us_phone_number", "=", expected.phone);
+  async replaceUsMethods(
+    id: number,
+    expected: { secrets: string | null; phone: string | null },
+    next: { secrets: string | null; phone: string | null },
+  ): Promise<boolean> {
+    let query = this.ctx.db
+      .updateTable("user")
+      .set({ us_totp_secrets: next.secrets, us_phone_number: next.phone, update_datetime: toSqlDateTime(new Date()) })
+      .where("id", "=", id);
+    query =
+      expected.secrets === null
+        ? query.where("us_totp_secrets", "is", null)
+        : query.where("us_totp_secrets", "=", expected.secrets);
+    query =
+      expected.phone === null
+        ? query.where("us_phone_number", "is", null)
+        : query.where("us_phone_number", "=", expected.phone);
     try {
       const result = await confined(this.ctx, () => query.executeTakeFirst());
       return Number(result.numUpdatedRows) > 0;
@@ -277,12 +307,22 @@ export class KyselyUserStore implements UserStore {
     return Number(result.numUpdatedRows) > 0;
   }
 
-  async replaceEmail(id: number, expect: { fsUniquifier: string; email: string }, next: string, confirmedAt: Date): Promise<boolean> {
+  async replaceEmail(
+    id: number,
+    expect: { fsUniquifier: string; email: string },
+    next: string,
+    confirmedAt: Date,
+  ): Promise<boolean> {
     try {
       const result = await confined(this.ctx, () =>
         this.ctx.db
           .updateTable("user")
-          .set({ email: next, email_canonical: canonicalIdentity(next), confirmed_at: toSqlDateTime(confirmedAt), update_datetime: toSqlDateTime(new Date()) })
+          .set({
+            email: next,
+            email_canonical: canonicalIdentity(next),
+            confirmed_at: toSqlDateTime(confirmedAt),
+            update_datetime: toSqlDateTime(new Date()),
+          })
           .where("id", "=", id)
           .where("fs_uniquifier", "=", expect.fsUniquifier)
           .where("email", "=", expect.email)
@@ -299,7 +339,9 @@ export class KyselyUserStore implements UserStore {
       .updateTable("user")
       .set({ password: next, update_datetime: toSqlDateTime(new Date()) })
       .where("id", "=", id);
-    const result = await (expected === null ? base.where("password", "is", null) : base.where("password", "=", expected)).executeTakeFirst();
+    const result = await (
+      expected === null ? base.where("password", "is", null) : base.where("password", "=", expected)
+    ).executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   }
 

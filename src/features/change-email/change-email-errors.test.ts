@@ -14,14 +14,21 @@ after(async () => {
 });
 
 async function appWith(config: RampartConfigInput = {}): Promise<TestApp> {
-  const app = await createTestApp({ mail: true, config: { ...config, changeEmail: { enable: true, ...(config.changeEmail as object) } }, features: [changeEmailFeature] });
+  const app = await createTestApp({
+    mail: true,
+    config: { ...config, changeEmail: { enable: true, ...(config.changeEmail as object) } },
+    features: [changeEmailFeature],
+  });
   apps.push(app);
   await app.rampart.api.createUser({ email: "alice@x.test", password: PASSWORD });
   await app.rampart.api.createUser({ email: "bob@x.test", password: PASSWORD });
   return app;
 }
 
-async function signedIn(app: TestApp, email = "alice@x.test"): Promise<{ c: TestClient; post: (body: unknown) => ReturnType<TestClient["post"]> }> {
+async function signedIn(
+  app: TestApp,
+  email = "alice@x.test",
+): Promise<{ c: TestClient; post: (body: unknown) => ReturnType<TestClient["post"]> }> {
   const c = app.client();
   const login = await c.login(email, PASSWORD);
   assert.equal(login.status, 200, login.body);
@@ -90,7 +97,11 @@ describe("change email: refusals", () => {
     assert.equal(noCsrf.status, 400);
     assert.deepEqual(noCsrf.json.response.error_codes, ["CSRF_MISSING"]);
 
-    const stale = await createTestApp({ mail: true, config: { changeEmail: { enable: true }, freshness: { withinSeconds: 60, gracePeriodSeconds: 0 } }, features: [changeEmailFeature] });
+    const stale = await createTestApp({
+      mail: true,
+      config: { changeEmail: { enable: true }, freshness: { withinSeconds: 60, gracePeriodSeconds: 0 } },
+      features: [changeEmailFeature],
+    });
     apps.push(stale);
     await stale.rampart.api.createUser({ email: "alice@x.test", password: PASSWORD });
     const s = stale.client();
@@ -99,7 +110,10 @@ describe("change email: refusals", () => {
     stale.advance(61);
     for (const method of ["GET", "POST"] as const) {
       const body = method === "POST" ? { json: { email: "new@x.test" } } : { acceptJson: true };
-      const r = await s.request(method, "/change-email", { ...body, headers: { "x-csrf-token": login.json.response.csrf_token } });
+      const r = await s.request(method, "/change-email", {
+        ...body,
+        headers: { "x-csrf-token": login.json.response.csrf_token },
+      });
       assert.equal(r.status, 401, method);
       assert.equal(r.json.response.reauth_required, true);
       assert.deepEqual(r.json.response.error_codes, ["REAUTHENTICATION_REQUIRED"]);
@@ -147,7 +161,11 @@ describe("change email: generic responses (default)", () => {
     assert.deepEqual(taken.json.response.user, free.json.response.user);
     assert.equal(taken.json.response.current_email, "alice@x.test");
     await sleep(300);
-    assert.deepEqual(app.sink.messages.map((m) => m.envelopeTo), [], "no mail to the owner nor to the caller");
+    assert.deepEqual(
+      app.sink.messages.map((m) => m.envelopeTo),
+      [],
+      "no mail to the owner nor to the caller",
+    );
   });
 });
 
@@ -176,7 +194,9 @@ describe("change email: SPA redirects, pages and mail failure", () => {
     const app = await appWith({ changeEmail: { postChangeEmailView: "/change-email" } });
     const c = app.client();
     const loginPage = await c.get("/login");
-    await c.post("/login", { form: { email: "alice@x.test", password: PASSWORD, csrf_token: csrfFrom(loginPage.body) } });
+    await c.post("/login", {
+      form: { email: "alice@x.test", password: PASSWORD, csrf_token: csrfFrom(loginPage.body) },
+    });
     const page = await c.get("/change-email");
     assert.equal(page.status, 200);
     assert.match(page.headers.get("content-type")!, /text\/html/);
@@ -194,7 +214,10 @@ describe("change email: SPA redirects, pages and mail failure", () => {
     assert.match(mail.html, /<a href="https:\/\/app\.test\/change-email\/[^"]+">this link<\/a>/);
     const click = await c.get(new URL(linksIn(mail)[0]!).pathname);
     assert.equal(click.location, "/change-email");
-    assert.match((await c.get("/change-email")).body, /Change of email address confirmed[\s\S]*id="current-email">form@x\.test</);
+    assert.match(
+      (await c.get("/change-email")).body,
+      /Change of email address confirmed[\s\S]*id="current-email">form@x\.test</,
+    );
   });
 
   it("a refused delivery still answers 200 (state is only the link) and is audited; a retry works", async () => {

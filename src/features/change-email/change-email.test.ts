@@ -39,8 +39,16 @@ for (const dialect of flowDialects()) {
     let app: TestApp;
     const confirmed: { email: string; oldEmail: string }[] = [];
     before(async () => {
-      app = await createTestApp({ dialect, mail: true, config: { changeEmail: { enable: true } }, features: [changeEmailFeature] });
-      app.rampart.events.on("change_email_confirmed", ({ user, oldEmail }) => void confirmed.push({ email: user.email, oldEmail }));
+      app = await createTestApp({
+        dialect,
+        mail: true,
+        config: { changeEmail: { enable: true } },
+        features: [changeEmailFeature],
+      });
+      app.rampart.events.on(
+        "change_email_confirmed",
+        ({ user, oldEmail }) => void confirmed.push({ email: user.email, oldEmail }),
+      );
       for (const email of ["alice@x.test", "bob@x.test", "carol@x.test", "dave@x.test"]) {
         await app.rampart.api.createUser({ email, password: PASSWORD });
       }
@@ -55,7 +63,10 @@ for (const dialect of flowDialects()) {
       assert.equal(page.json.response.user.email, "alice@x.test");
       assert.equal(typeof page.json.response.csrf_token, "string");
 
-      const r = await c.post("/change-email", { json: { email: "Alice.New@X.TEST" }, headers: { "x-csrf-token": csrf, "x-forwarded-host": "evil.example" } });
+      const r = await c.post("/change-email", {
+        json: { email: "Alice.New@X.TEST" },
+        headers: { "x-csrf-token": csrf, "x-forwarded-host": "evil.example" },
+      });
       assert.equal(r.status, 200, r.body);
       assert.deepEqual(Object.keys(r.json.response).sort(), ["csrf_token", "current_email", "user"]);
       assert.equal(r.json.response.current_email, "alice@x.test", "the address changes only after confirmation");

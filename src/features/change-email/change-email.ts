@@ -61,14 +61,18 @@ export const getChangeEmailRoute = (path: string) =>
     page,
     async handle(ctx, { caller }) {
       const user = caller.user;
-      return ok({ user: await ctx.rt.serializeUser(user), current_email: user.email }, { csrf: true, browser: { view: { currentEmail: user.email } } });
+      return ok(
+        { user: await ctx.rt.serializeUser(user), current_email: user.email },
+        { csrf: true, browser: { view: { currentEmail: user.email } } },
+      );
     },
   });
 
 export const postChangeEmailRoute = (path: string) =>
   defineRoute({
     id: "change-email",
-    summary: "Ask to change the address: a confirmation link goes to the new one (nothing changes until it is followed).",
+    summary:
+      "Ask to change the address: a confirmation link goes to the new one (nothing changes until it is followed).",
     method: "POST",
     path,
     auth: "fresh",
@@ -78,11 +82,20 @@ export const postChangeEmailRoute = (path: string) =>
     async handle(ctx, { input, caller }) {
       const { rt } = ctx;
       const user = caller.user;
-      const fail = (errors: FieldErrors) => formErrors(errors, { view: { currentEmail: user.email }, extra: { current_email: user.email } });
+      const fail = (errors: FieldErrors) =>
+        formErrors(errors, { view: { currentEmail: user.email }, extra: { current_email: user.email } });
       const sent = async (newEmail: string) =>
         ok(
           { user: await rt.serializeUser(user), current_email: user.email },
-          { csrf: true, browser: { view: { currentEmail: user.email, flashes: [{ category: "success", message: rt.message("CHANGE_EMAIL_SENT", { email: newEmail }) }] } } },
+          {
+            csrf: true,
+            browser: {
+              view: {
+                currentEmail: user.email,
+                flashes: [{ category: "success", message: rt.message("CHANGE_EMAIL_SENT", { email: newEmail }) }],
+              },
+            },
+          },
         );
 
       const normalized = normalizeEmailAddress(input.email);
@@ -93,7 +106,12 @@ export const postChangeEmailRoute = (path: string) =>
 
       const owner = await rt.datastore.users.findByEmail(newEmail);
       if (owner) {
-        await recordAudit(ctx, { event: "change_email_requested", outcome: "failure", user, details: { reason: "EMAIL_ALREADY_ASSOCIATED" } });
+        await recordAudit(ctx, {
+          event: "change_email_requested",
+          outcome: "failure",
+          user,
+          details: { reason: "EMAIL_ALREADY_ASSOCIATED" },
+        });
         // Generic mode: look exactly like success but send nothing (a mail to the owner would let anyone pester them).
         if (rt.config.returnGenericResponses) return sent(newEmail);
         return fail({ email: [{ code: "EMAIL_ALREADY_ASSOCIATED", params: { email: newEmail } }] });
@@ -110,14 +128,31 @@ async function requestChange(ctx: RequestContext, user: UserRecord, newEmail: st
   const token = signLinkToken(rt, CHANGE_EMAIL_PURPOSE, [user.fsUniquifier, fingerprint(user.email), newEmail]);
   const link = externalUrl(ctx, `${cfg.url}/${token}`);
   const within = humanizeSeconds(cfg.withinSeconds);
-  await recordAudit(ctx, { event: "change_email_requested", outcome: "success", user, details: { new_email: newEmail } });
+  await recordAudit(ctx, {
+    event: "change_email_requested",
+    outcome: "success",
+    user,
+    details: { new_email: newEmail },
+  });
   await rt.events.emit("change_email_instructions_sent", { user, newEmail, token });
   await runAfterHook(ctx, "change_email", user);
 
   const mails = async () => {
-    await deliverMail(ctx, "change_email_instructions", newEmail, { subject: cfg.subject, link, token, within, email: user.email, new_email: newEmail }, user);
+    await deliverMail(
+      ctx,
+      "change_email_instructions",
+      newEmail,
+      { subject: cfg.subject, link, token, within, email: user.email, new_email: newEmail },
+      user,
+    );
     if (cfg.notifyOld) {
-      await deliverMail(ctx, "change_email_notice", user.email, { subject: cfg.noticeSubject, email: user.email, new_email: newEmail, within }, user);
+      await deliverMail(
+        ctx,
+        "change_email_notice",
+        user.email,
+        { subject: cfg.noticeSubject, email: user.email, new_email: newEmail, within },
+        user,
+      );
     }
   };
   // Generic mode: the answer must not wait for SMTP, or its timing would tell a free address from a taken one.

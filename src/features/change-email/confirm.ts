@@ -41,20 +41,37 @@ async function answer(ctx: RequestContext, outcome: Confirmation): Promise<Redir
   const { rt } = ctx;
   const cfg = sliceOf(rt.config, changeEmailSlice);
   if (!outcome.ok) {
-    await recordAudit(ctx, { event: "change_email_confirmed", outcome: "failure", user: outcome.user ?? null, details: { reason: outcome.reason } });
+    await recordAudit(ctx, {
+      event: "change_email_confirmed",
+      outcome: "failure",
+      user: outcome.user ?? null,
+      details: { reason: outcome.reason },
+    });
     const message =
-      outcome.text ?? (outcome.code === "CHANGE_EMAIL_EXPIRED" ? rt.message(outcome.code, { within: humanizeSeconds(cfg.withinSeconds) }) : rt.message(outcome.code));
-    if (spaMode(ctx) && cfg.changeEmailErrorView) return redirect(spaLocation(ctx, cfg.changeEmailErrorView, { error: message }));
+      outcome.text ??
+      (outcome.code === "CHANGE_EMAIL_EXPIRED"
+        ? rt.message(outcome.code, { within: humanizeSeconds(cfg.withinSeconds) })
+        : rt.message(outcome.code));
+    if (spaMode(ctx) && cfg.changeEmailErrorView)
+      return redirect(spaLocation(ctx, cfg.changeEmailErrorView, { error: message }));
     setFlash(ctx, "error", message);
     return redirect(cfg.changeEmailErrorView ?? rt.url(cfg.url));
   }
   const { user, oldEmail } = outcome;
-  await recordAudit(ctx, { event: "change_email_confirmed", outcome: "success", user, details: { old_email: oldEmail } });
+  await recordAudit(ctx, {
+    event: "change_email_confirmed",
+    outcome: "success",
+    user,
+    details: { old_email: oldEmail },
+  });
   await rt.events.emit("change_email_confirmed", { user, oldEmail });
   await runAfterHook(ctx, "change_email_confirm", user);
   const message = rt.message("CHANGE_EMAIL_CONFIRMED");
   const view = cfg.postChangeEmailView ?? rt.config.urls.postLoginView;
-  if (spaMode(ctx)) return redirect(spaLocation(ctx, view, { email: user.email, identity: user.username ?? user.email, success: message }));
+  if (spaMode(ctx))
+    return redirect(
+      spaLocation(ctx, view, { email: user.email, identity: user.username ?? user.email, success: message }),
+    );
   setFlash(ctx, "success", message);
   return redirect(view);
 }
@@ -63,13 +80,20 @@ async function confirm(ctx: RequestContext, token: string): Promise<Confirmation
   const { rt } = ctx;
   const cfg = sliceOf(rt.config, changeEmailSlice);
   const checked = verifyLinkToken(rt, CHANGE_EMAIL_PURPOSE, token, cfg.withinSeconds);
-  if (!checked.ok) return { ok: false, code: checked.reason === "expired" ? "CHANGE_EMAIL_EXPIRED" : "API_ERROR", reason: checked.reason };
+  if (!checked.ok)
+    return {
+      ok: false,
+      code: checked.reason === "expired" ? "CHANGE_EMAIL_EXPIRED" : "API_ERROR",
+      reason: checked.reason,
+    };
   const [uniquifier, emailPrint, newEmail] = checked.data;
-  if (checked.data.length !== 3 || !uniquifier || !emailPrint || !newEmail) return { ok: false, code: "API_ERROR", reason: "invalid" };
+  if (checked.data.length !== 3 || !uniquifier || !emailPrint || !newEmail)
+    return { ok: false, code: "API_ERROR", reason: "invalid" };
   const user = await rt.datastore.users.findByUniquifier(uniquifier);
   if (!user || !user.active) return { ok: false, code: "API_ERROR", reason: "unknown-user" };
   if (fingerprint(user.email) !== emailPrint) return { ok: false, code: "API_ERROR", reason: "email-changed", user };
-  if (await rt.datastore.users.findByEmail(newEmail)) return { ok: false, code: "API_ERROR", reason: "email-taken", user };
+  if (await rt.datastore.users.findByEmail(newEmail))
+    return { ok: false, code: "API_ERROR", reason: "email-taken", user };
   const veto = await runBeforeHook(ctx, "change_email_confirm", user);
   if (veto) return { ok: false, code: "API_ERROR", reason: "vetoed", user, text: veto.message };
 
@@ -77,7 +101,12 @@ async function confirm(ctx: RequestContext, token: string): Promise<Confirmation
   try {
     // One compare-and-set statement: of concurrent clicks exactly one replaces the address it was made for.
     const now = ctx.now();
-    const swapped = await rt.datastore.users.replaceEmail(user.id, { fsUniquifier: uniquifier, email: oldEmail }, newEmail, now);
+    const swapped = await rt.datastore.users.replaceEmail(
+      user.id,
+      { fsUniquifier: uniquifier, email: oldEmail },
+      newEmail,
+      now,
+    );
     if (!swapped) return { ok: false, code: "API_ERROR", reason: "already-used", user };
     return { ok: true, user: { ...user, email: newEmail, confirmedAt: now }, oldEmail };
   } catch (error) {

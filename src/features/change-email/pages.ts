@@ -5,7 +5,14 @@ import { form, html, layout, type Flash } from "../../pages/kit.js";
 /** The change-email page: the current address and a form asking for the new one. */
 export function changeEmailPage(
   ctx: RequestContext,
-  options: { action: string; csrfToken: string; currentEmail: string; email?: string; errors?: FieldErrors; flashes?: Flash[] },
+  options: {
+    action: string;
+    csrfToken: string;
+    currentEmail: string;
+    email?: string;
+    errors?: FieldErrors;
+    flashes?: Flash[];
+  },
 ): string {
   const errorsFor = (name: string) => fieldErrorTexts(ctx, options.errors, name);
   const body = html`<p>Your current email address is <strong id="current-email">${options.currentEmail}</strong>.</p>
@@ -14,7 +21,17 @@ export function changeEmailPage(
     id: "change-email-form",
     csrfToken: options.csrfToken,
     formErrors: [...errorsFor(""), ...errorsFor("csrf_token")],
-    fields: [{ name: "email", label: "New email address", type: "email", value: options.email ?? "", autocomplete: "email", required: true, errors: errorsFor("email") }],
+    fields: [
+      {
+        name: "email",
+        label: "New email address",
+        type: "email",
+        value: options.email ?? "",
+        autocomplete: "email",
+        required: true,
+        errors: errorsFor("email"),
+      },
+    ],
     submit: "Change email",
   })}`;
   return layout("Change email", body, { appName: ctx.rt.config.appName, flashes: options.flashes ?? [] });

@@ -15,7 +15,12 @@ for (const dialect of flowDialects()) {
     let app: TestApp;
     let n = 0;
     before(async () => {
-      app = await createTestApp({ dialect, mail: true, config: { changePassword: { enabled: true }, recovery: { enabled: true } }, features: [changePasswordFeature, recoveryFeature] });
+      app = await createTestApp({
+        dialect,
+        mail: true,
+        config: { changePassword: { enabled: true }, recovery: { enabled: true } },
+        features: [changePasswordFeature, recoveryFeature],
+      });
     });
     after(() => app.close());
 
@@ -24,7 +29,8 @@ for (const dialect of flowDialects()) {
       await app.rampart.api.createUser({ email, password: OLD });
       return email;
     };
-    const status = async (c: TestClient, headers: Record<string, string> = {}) => (await c.get("/api/protected", { acceptJson: true, headers })).status;
+    const status = async (c: TestClient, headers: Record<string, string> = {}) =>
+      (await c.get("/api/protected", { acceptJson: true, headers })).status;
     const change = async (c: TestClient, body: Record<string, unknown>, query = "") => {
       const csrf = (await c.get("/change", { acceptJson: true })).json.response.csrf_token;
       return c.post(`/change${query}`, { json: body, headers: { "x-csrf-token": csrf } });
@@ -49,12 +55,17 @@ for (const dialect of flowDialects()) {
       await me.login(email, OLD);
       const other = app.client();
       await other.login(email, OLD);
-      const oldToken = (await app.client().login(email, OLD, {}, "?include_auth_token")).json.response.user.authentication_token as string;
+      const oldToken = (await app.client().login(email, OLD, {}, "?include_auth_token")).json.response.user
+        .authentication_token as string;
       const oldCookie = me.jar.get(SESSION)!;
       const seen: string[] = [];
       const off = app.rampart.events.on("password_changed", ({ user }) => void seen.push(user.email));
 
-      const r = await change(me, { password: OLD, new_password: "my new passphrase", new_password_confirm: "my new passphrase" }, "?include_auth_token");
+      const r = await change(
+        me,
+        { password: OLD, new_password: "my new passphrase", new_password_confirm: "my new passphrase" },
+        "?include_auth_token",
+      );
       assert.equal(r.status, 200, r.body);
       assert.deepEqual(Object.keys(r.json.response).sort(), ["csrf_token", "user"]);
       const newToken = r.json.response.user.authentication_token as string;
@@ -71,7 +82,9 @@ for (const dialect of flowDialects()) {
       assert.equal((await app.client().login(email, OLD)).status, 400);
       assert.equal((await app.client().login(email, "my new passphrase")).status, 200);
 
-      const mail = await app.sink.waitFor((m) => m.envelopeTo.includes(email) && m.subject === "Your password has been changed");
+      const mail = await app.sink.waitFor(
+        (m) => m.envelopeTo.includes(email) && m.subject === "Your password has been changed",
+      );
       assert.ok(linksIn(mail).includes("https://app.test/reset"), "the notice offers the forgot-password page");
       off();
       assert.deepEqual(seen, [email]);
@@ -79,7 +92,11 @@ for (const dialect of flowDialects()) {
       assert.ok(audit.some((e) => e.identity === email && e.outcome === "success"));
       // The fresh CSRF token from the answer works for the next change.
       const again = await me.post("/change", {
-        json: { password: "my new passphrase", new_password: "third passphrase", new_password_confirm: "third passphrase" },
+        json: {
+          password: "my new passphrase",
+          new_password: "third passphrase",
+          new_password_confirm: "third passphrase",
+        },
         headers: { "x-csrf-token": r.json.response.csrf_token },
       });
       assert.equal(again.status, 200, again.body);
@@ -90,14 +107,32 @@ for (const dialect of flowDialects()) {
       const c = app.client();
       await c.login(email, OLD);
       const failed: string[] = [];
-      const off = app.rampart.events.on("user_failed_authn", ({ authType, reason }) => void failed.push(`${authType}:${reason}`));
+      const off = app.rampart.events.on(
+        "user_failed_authn",
+        ({ authType, reason }) => void failed.push(`${authType}:${reason}`),
+      );
       const cases: [Record<string, unknown>, Record<string, string[]>][] = [
-        [{ password: "not my password", new_password: "a fine new one", new_password_confirm: "a fine new one" }, { password: ["Invalid password"] }],
-        [{ password: OLD, new_password: OLD, new_password_confirm: OLD }, { password: ["Your new password must be different than your previous password."] }],
+        [
+          { password: "not my password", new_password: "a fine new one", new_password_confirm: "a fine new one" },
+          { password: ["Invalid password"] },
+        ],
+        [
+          { password: OLD, new_password: OLD, new_password_confirm: OLD },
+          { password: ["Your new password must be different than your previous password."] },
+        ],
         [{ password: OLD, new_password: "", new_password_confirm: "" }, { new_password: ["Password not provided"] }],
-        [{ password: OLD, new_password: "a fine new one", new_password_confirm: "a fine new two" }, { new_password_confirm: ["Passwords do not match"] }],
-        [{ password: OLD, new_password: "short", new_password_confirm: "short" }, { new_password: ["Password must be at least 8 characters"] }],
-        [{ new_password: "a fine new one", new_password_confirm: "a fine new one" }, { password: ["Password not provided"] }],
+        [
+          { password: OLD, new_password: "a fine new one", new_password_confirm: "a fine new two" },
+          { new_password_confirm: ["Passwords do not match"] },
+        ],
+        [
+          { password: OLD, new_password: "short", new_password_confirm: "short" },
+          { new_password: ["Password must be at least 8 characters"] },
+        ],
+        [
+          { new_password: "a fine new one", new_password_confirm: "a fine new one" },
+          { password: ["Password not provided"] },
+        ],
       ];
       for (const [body, fieldErrors] of cases) {
         const r = await change(c, body);
@@ -105,13 +140,22 @@ for (const dialect of flowDialects()) {
         assert.deepEqual(r.json.response.field_errors, fieldErrors);
         assert.deepEqual(r.json.response.errors, Object.values(fieldErrors).flat());
       }
-      assert.equal((await change(c, { password: OLD, new_password: { x: 1 } })).json.response.error_codes[0], "API_ERROR");
+      assert.equal(
+        (await change(c, { password: OLD, new_password: { x: 1 } })).json.response.error_codes[0],
+        "API_ERROR",
+      );
       off();
       assert.deepEqual(failed, ["change:INVALID_PASSWORD"], "a wrong current password is a failed authentication");
-      assert.ok((await app.rampart.api.auditEvents({ event: "password_changed" })).some((e) => e.identity === email && e.outcome === "failure"));
+      assert.ok(
+        (await app.rampart.api.auditEvents({ event: "password_changed" })).some(
+          (e) => e.identity === email && e.outcome === "failure",
+        ),
+      );
       assert.equal(await status(c), 200);
       assert.equal((await app.client().login(email, OLD)).status, 200);
-      const noCsrf = await c.post("/change", { json: { password: OLD, new_password: "a fine new one", new_password_confirm: "a fine new one" } });
+      const noCsrf = await c.post("/change", {
+        json: { password: OLD, new_password: "a fine new one", new_password_confirm: "a fine new one" },
+      });
       assert.equal(noCsrf.status, 400);
       assert.deepEqual(noCsrf.json.response.error_codes, ["CSRF_MISSING"]);
     });

@@ -38,7 +38,13 @@ interface ChangeView {
 function page(ctx: RequestContext, props: PageProps<unknown, ChangeView>): string {
   const action = ctx.rt.url(sliceOf(ctx.rt.config, changePasswordSlice).changeUrl);
   const activePassword = props.view?.activePassword ?? true;
-  return changePage(ctx, { action, csrfToken: props.csrfToken, activePassword, errors: props.errors, flashes: props.errors ? [] : props.takeFlashes() });
+  return changePage(ctx, {
+    action,
+    csrfToken: props.csrfToken,
+    activePassword,
+    errors: props.errors,
+    flashes: props.errors ? [] : props.takeFlashes(),
+  });
 }
 
 /** A password-less account proves itself by a recent authentication instead (null: go on). */
@@ -59,7 +65,10 @@ export const getChangeRoute = (path: string) =>
       const refusal = await freshnessRefusal(ctx, caller);
       if (refusal) return refusal;
       const activePassword = caller.user.password !== null;
-      return ok({ user: await ctx.rt.serializeUser(caller.user), active_password: activePassword }, { csrf: true, browser: { view: { activePassword } } });
+      return ok(
+        { user: await ctx.rt.serializeUser(caller.user), active_password: activePassword },
+        { csrf: true, browser: { view: { activePassword } } },
+      );
     },
   });
 
@@ -86,20 +95,32 @@ export const postChangeRoute = (path: string) =>
       const shape: FieldErrors = {};
       if (user.password !== null && !current) shape.password = [{ code: "PASSWORD_NOT_PROVIDED" }];
       if (!next) shape.new_password = [{ code: "PASSWORD_NOT_PROVIDED" }];
-      if ((input.new_password_confirm ?? "") !== next) shape.new_password_confirm = [{ code: "RETYPE_PASSWORD_MISMATCH" }];
+      if ((input.new_password_confirm ?? "") !== next)
+        shape.new_password_confirm = [{ code: "RETYPE_PASSWORD_MISMATCH" }];
       if (Object.keys(shape).length) return formErrors(shape, { view });
       const veto = await hookVeto(ctx, "change_password", user, view);
       if (veto) return veto;
 
       if (user.password !== null) {
-        const checked = await verifyCredential(ctx, user, { kind: "change", audit: "password_changed", ...passwordCredential(ctx, current) });
+        const checked = await verifyCredential(ctx, user, {
+          kind: "change",
+          audit: "password_changed",
+          ...passwordCredential(ctx, current),
+        });
         if (!checked.ok) return fieldError("password", "INVALID_PASSWORD", { view });
         const form = rt.config.password.normalizeForm;
         // On the current-password field, where Flask-Security's ChangePasswordForm puts it.
-        if (normalizePassword(current, form) === normalizePassword(next, form)) return fieldError("password", "PASSWORD_IS_THE_SAME", { view });
+        if (normalizePassword(current, form) === normalizePassword(next, form))
+          return fieldError("password", "PASSWORD_IS_THE_SAME", { view });
       }
-      const changed = await changeUserPassword(rt, user, next, { audit: requestAudit(ctx), details: { by: "self", via: caller.mechanism } });
-      if (!changed.ok) return "problems" in changed ? formErrors({ new_password: changed.problems }, { view }) : fieldError("password", "INVALID_PASSWORD", { view });
+      const changed = await changeUserPassword(rt, user, next, {
+        audit: requestAudit(ctx),
+        details: { by: "self", via: caller.mechanism },
+      });
+      if (!changed.ok)
+        return "problems" in changed
+          ? formErrors({ new_password: changed.problems }, { view })
+          : fieldError("password", "INVALID_PASSWORD", { view });
 
       // Every session is gone (the operation); the caller continues in a new one, remember-me kept.
       const now = ctx.now();
@@ -107,20 +128,31 @@ export const postChangeRoute = (path: string) =>
       if (caller.mechanism === "session" && caller.session) {
         const remember = caller.session.remember || ctx.cookie(rt.config.session.rememberCookieName) !== undefined;
         const proof = secondFactorProof(caller.session);
-        const session = await afterCommit(rt, "the new session", () => startSession(ctx, user, { remember, authnVia: ["change"], authenticatedAt: now, mfaProof: proof }));
+        const session = await afterCommit(rt, "the new session", () =>
+          startSession(ctx, user, { remember, authnVia: ["change"], authenticatedAt: now, mfaProof: proof }),
+        );
         // Without a new session (the session store is down) the change stands and the caller is signed out.
         if (!session) clearSessionCookies(ctx);
-        ctx.sessionOverride = { caller: session ? { ...caller, user, session, authenticatedAtSeconds: nowSeconds } : null };
+        ctx.sessionOverride = {
+          caller: session ? { ...caller, user, session, authenticatedAtSeconds: nowSeconds } : null,
+        };
       }
       const authToken = ctx.includeAuthToken() ? await issueAuthToken(rt, user, nowSeconds) : null;
       await runAfterHook(ctx, "change_password", user);
       if (cfg.sendPasswordChangeEmail) {
-        const context: ChangeNoticeContext = { email: user.email, subject: cfg.emailSubjectPasswordChangeNotice, forgot_url: rt.services.recovery?.forgotUrl(ctx) ?? null };
+        const context: ChangeNoticeContext = {
+          email: user.email,
+          subject: cfg.emailSubjectPasswordChangeNotice,
+          forgot_url: rt.services.recovery?.forgotUrl(ctx) ?? null,
+        };
         await deliverMail(ctx, "change_notice", user.email, context, user);
       }
       return ok(await signedInPayload(ctx, user, authToken), {
         csrf: true,
-        browser: { redirect: cfg.postChangeView ?? rt.config.urls.postLoginView, flash: { category: "success", message: rt.message("PASSWORD_CHANGE") } },
+        browser: {
+          redirect: cfg.postChangeView ?? rt.config.urls.postLoginView,
+          flash: { category: "success", message: rt.message("PASSWORD_CHANGE") },
+        },
       });
     },
   });

@@ -13,7 +13,11 @@ for (const dialect of flowDialects()) {
     let n = 0;
     const changed: string[] = [];
     before(async () => {
-      app = await createTestApp({ dialect, config: { changePassword: { enabled: true } }, features: [changePasswordFeature] });
+      app = await createTestApp({
+        dialect,
+        config: { changePassword: { enabled: true } },
+        features: [changePasswordFeature],
+      });
       app.rampart.events.on("password_changed", ({ user }) => void changed.push(user.email));
     });
     after(() => app.close());
@@ -30,7 +34,10 @@ for (const dialect of flowDialects()) {
       const form = await c.get("/change", { acceptJson: true });
       getChangeRoute("/change").output!.parse(form.json.response);
       changed.length = 0;
-      const r = await c.post("/change", { json: { password: OLD, new_password: "first new passphrase", new_password_confirm: "first new passphrase" }, headers: { "x-csrf-token": form.json.response.csrf_token } });
+      const r = await c.post("/change", {
+        json: { password: OLD, new_password: "first new passphrase", new_password_confirm: "first new passphrase" },
+        headers: { "x-csrf-token": form.json.response.csrf_token },
+      });
       assert.equal(r.status, 200, r.body);
       postChangeRoute("/change").output!.parse(r.json.response);
 
@@ -39,7 +46,11 @@ for (const dialect of flowDialects()) {
       await other.login(viaApi.email, OLD);
       await app.rampart.api.changePassword(viaApi, "second new passphrase");
       assert.deepEqual(changed, [viaHttp.email, viaApi.email]);
-      assert.equal((await other.get("/api/protected", { acceptJson: true })).status, 401, "the api's change ended the session");
+      assert.equal(
+        (await other.get("/api/protected", { acceptJson: true })).status,
+        401,
+        "the api's change ended the session",
+      );
       assert.equal((await app.client().login(viaApi.email, "second new passphrase")).status, 200);
 
       const rows = await app.rampart.api.auditEvents({ event: "password_changed" });
@@ -47,7 +58,10 @@ for (const dialect of flowDialects()) {
       assert.equal(rows.find((e) => e.userId === viaApi.id)?.userAgent, "api");
       assert.equal(rows.find((e) => e.userId === viaHttp.id)?.details?.by, "self");
 
-      await assert.rejects(app.rampart.api.changePassword(viaApi, "short"), (e: Error & { code?: string }) => e.code === "PASSWORD_INVALID_LENGTH");
+      await assert.rejects(
+        app.rampart.api.changePassword(viaApi, "short"),
+        (e: Error & { code?: string }) => e.code === "PASSWORD_INVALID_LENGTH",
+      );
       assert.deepEqual(changed, [viaHttp.email, viaApi.email], "a refused password changes nothing");
     });
   });

@@ -29,7 +29,9 @@ export async function changeUserPassword(
     return { ok: false, concurrent: true };
   }
   // The change is committed: a failing audit row is logged, never reported as a failed change.
-  await afterCommit(rt, "the audit row", () => how.audit({ event: "password_changed", outcome: "success", user, details: how.details }));
+  await afterCommit(rt, "the audit row", () =>
+    how.audit({ event: "password_changed", outcome: "success", user, details: how.details }),
+  );
   await rt.events.emit("password_changed", { user });
   return { ok: true };
 }

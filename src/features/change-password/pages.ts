@@ -9,11 +9,32 @@ export function changePage(
   const { rt } = ctx;
   const fields: FieldSpec[] = [];
   if (options.activePassword) {
-    fields.push({ name: "password", label: "Current password", type: "password", autocomplete: "current-password", required: true, errors: errorsFor(ctx, options.errors, "password") });
+    fields.push({
+      name: "password",
+      label: "Current password",
+      type: "password",
+      autocomplete: "current-password",
+      required: true,
+      errors: errorsFor(ctx, options.errors, "password"),
+    });
   }
   fields.push(
-    { name: "new_password", label: "New password", type: "password", autocomplete: "new-password", required: true, errors: errorsFor(ctx, options.errors, "new_password") },
-    { name: "new_password_confirm", label: "Retype new password", type: "password", autocomplete: "new-password", required: true, errors: errorsFor(ctx, options.errors, "new_password_confirm") },
+    {
+      name: "new_password",
+      label: "New password",
+      type: "password",
+      autocomplete: "new-password",
+      required: true,
+      errors: errorsFor(ctx, options.errors, "new_password"),
+    },
+    {
+      name: "new_password_confirm",
+      label: "Retype new password",
+      type: "password",
+      autocomplete: "new-password",
+      required: true,
+      errors: errorsFor(ctx, options.errors, "new_password_confirm"),
+    },
   );
   const body = form({
     action: options.action,

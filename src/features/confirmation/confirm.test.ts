@@ -2,7 +2,16 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { TestApp } from "../../../test/helpers/app.js";
 import { openLink } from "../../../test/helpers/links.js";
-import { PASSWORD, csrfFrom, flowApp, linkPath, mailTo, postJson, register, registration } from "../registration/testing/support.js";
+import {
+  PASSWORD,
+  csrfFrom,
+  flowApp,
+  linkPath,
+  mailTo,
+  postJson,
+  register,
+  registration,
+} from "../registration/testing/support.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -130,7 +139,10 @@ describe("confirmation with generic responses (default)", () => {
     }
     await mailTo(app, "pending@x.test");
     await sleep(200);
-    assert.deepEqual(app.sink.messages.map((m) => m.envelopeTo.join()), ["pending@x.test"]);
+    assert.deepEqual(
+      app.sink.messages.map((m) => m.envelopeTo.join()),
+      ["pending@x.test"],
+    );
   });
 
   it("login of an unconfirmed user reads like any other failure", async () => {
@@ -157,7 +169,11 @@ describe("confirmation options", () => {
     const path = linkPath(await mailTo(app, "spa@x.test", "Welcome"));
     const ok = new URL((await app.client().get(path)).location!);
     assert.equal(ok.origin + ok.pathname, "https://localhost:8080/confirmed");
-    assert.deepEqual(Object.fromEntries(ok.searchParams), { email: "spa@x.test", identity: "spa@x.test", success: "Thank you. Your email has been confirmed." });
+    assert.deepEqual(Object.fromEntries(ok.searchParams), {
+      email: "spa@x.test",
+      identity: "spa@x.test",
+      success: "Thank you. Your email has been confirmed.",
+    });
     const again = new URL((await app.client().get(path)).location!);
     assert.equal(again.pathname, "/confirm-error");
     assert.deepEqual(Object.fromEntries(again.searchParams), { info: "Your email has already been confirmed." });

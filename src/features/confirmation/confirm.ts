@@ -7,7 +7,12 @@ import { afterCommit } from "../../core/after-commit.js";
 import { defineRoute } from "../../core/define-route.js";
 import { autoSignInVetoed, runAfterHook, runBeforeHook } from "../../core/hooks.js";
 import { setFlash } from "../../core/http/flash.js";
-import { linkLandingOutcome, linkLandingPage, linkSignsInOnGet, type LinkLandingView } from "../../core/http/link-landing.js";
+import {
+  linkLandingOutcome,
+  linkLandingPage,
+  linkSignsInOnGet,
+  type LinkLandingView,
+} from "../../core/http/link-landing.js";
 import { spaMode, spaRedirectTo } from "../../core/http/spa.js";
 import { humanizeSeconds } from "../../core/humanize.js";
 import { text } from "../../core/input.js";
@@ -38,7 +43,13 @@ interface ConfirmView {
 function page(ctx: RequestContext, props: PageProps<{ email?: string }, ConfirmView>): string {
   const action = ctx.rt.url(sliceOf(ctx.rt.config, confirmationSlice).url);
   const flashes = props.view?.flashes ?? (props.errors ? [] : props.takeFlashes());
-  return confirmPage(ctx, { action, csrfToken: props.csrfToken, email: props.errors ? props.input.email ?? "" : undefined, errors: props.errors, flashes });
+  return confirmPage(ctx, {
+    action,
+    csrfToken: props.csrfToken,
+    email: props.errors ? (props.input.email ?? "") : undefined,
+    errors: props.errors,
+    flashes,
+  });
 }
 
 export const getConfirmRoute = (path: string) =>
@@ -78,7 +89,13 @@ export const postConfirmRoute = (path: string) =>
       const generic = rt.config.returnGenericResponses;
       if (!user || user.confirmedAt) {
         const reason = user ? "ALREADY_CONFIRMED" : "USER_DOES_NOT_EXIST";
-        await recordAudit(ctx, { event: "confirm_instructions", outcome: "failure", user, identity: email, details: { reason } });
+        await recordAudit(ctx, {
+          event: "confirm_instructions",
+          outcome: "failure",
+          user,
+          identity: email,
+          details: { reason },
+        });
         if (!generic) return fieldError("email", reason);
       } else {
         await recordAudit(ctx, { event: "confirm_instructions", outcome: "success", user });
@@ -91,7 +108,14 @@ export const postConfirmRoute = (path: string) =>
             ctx,
             "confirmation_instructions",
             user.email,
-            { user, email: user.email, confirmation_link: link.url, confirmation_token: link.token, within: humanizeSeconds(cfg.withinSeconds), subject: cfg.emailSubject },
+            {
+              user,
+              email: user.email,
+              confirmation_link: link.url,
+              confirmation_token: link.token,
+              within: humanizeSeconds(cfg.withinSeconds),
+              subject: cfg.emailSubject,
+            },
             user,
           );
           await runAfterHook(ctx, "send_confirmation", user);
@@ -116,13 +140,17 @@ type LinkResult =
 export const getConfirmLinkRoute = (path: string) =>
   defineRoute({
     id: "confirm.link",
-    summary: "The emailed confirmation link: confirms and redirects (with auto-login, a page whose button POSTs the link).",
+    summary:
+      "The emailed confirmation link: confirms and redirects (with auto-login, a page whose button POSTs the link).",
     method: "GET",
     path,
     auth: "any",
     output: formPayload,
     // Only the landing renders a page here; every other answer is a redirect.
-    page: (ctx, props: PageProps<Record<string, never>, LinkLandingView>) => (props.view ? linkLandingPage(ctx, props.view.linkLanding, props.csrfToken) : page(ctx, { ...props, view: undefined })),
+    page: (ctx, props: PageProps<Record<string, never>, LinkLandingView>) =>
+      props.view
+        ? linkLandingPage(ctx, props.view.linkLanding, props.csrfToken)
+        : page(ctx, { ...props, view: undefined }),
     async handle(ctx, { params }) {
       const { rt } = ctx;
       const cfg = sliceOf(rt.config, confirmationSlice);
@@ -210,17 +238,32 @@ async function confirmByToken(ctx: RequestContext, token: string | undefined): P
     await rt.events.emit("user_confirmed", { user: confirmed });
     await runAfterHook(ctx, "confirm", confirmed);
   });
-  if (cfg.autoLoginAfterConfirm && (await afterCommit(rt, "the before.login hook", () => autoSignInVetoed(ctx, confirmed))) === false) {
+  if (
+    cfg.autoLoginAfterConfirm &&
+    (await afterCommit(rt, "the before.login hook", () => autoSignInVetoed(ctx, confirmed))) === false
+  ) {
     // A GET never hands out an auth token; every sign-in check (active, lockout, two-factor…) still applies.
     const result = await afterCommit(rt, "the sign-in after confirmation", () =>
-      rt.pipeline.signIn(ctx, { user: confirmed, authnVia: ["confirm"], remember: false, kind: "session", includeAuthToken: false }),
+      rt.pipeline.signIn(ctx, {
+        user: confirmed,
+        authnVia: ["confirm"],
+        remember: false,
+        kind: "session",
+        includeAuthToken: false,
+      }),
     );
     // The link's own answer (a redirect for every caller, with the SPA's parameters) stays, so completeSignIn's
     // JSON answer does not fit; its after-hook does: after.login follows before.login, as for every sign-in.
-    if (result?.kind === "signed-in") await afterCommit(rt, "the after.login hook", () => runAfterHook(ctx, "login", confirmed));
+    if (result?.kind === "signed-in")
+      await afterCommit(rt, "the after.login hook", () => runAfterHook(ctx, "login", confirmed));
     // A second factor is still needed: the browser continues there (its pending state is set), as in FS.
     const next = result?.kind === "interrupt" ? result.redirect : undefined;
-    return { kind: "confirmed", user, signedIn: result?.kind === "signed-in", ...(next ? { secondFactorPage: next } : {}) };
+    return {
+      kind: "confirmed",
+      user,
+      signedIn: result?.kind === "signed-in",
+      ...(next ? { secondFactorPage: next } : {}),
+    };
   }
   return { kind: "confirmed", user, signedIn: false };
 }
@@ -240,11 +283,17 @@ function answer(ctx: RequestContext, result: LinkResult): Redirect {
   const errorView = cfg.confirmErrorView ?? rt.url(cfg.url);
   if (result.kind === "confirmed") {
     const text = rt.message("EMAIL_CONFIRMED");
-    const target = result.secondFactorPage ?? cfg.postConfirmView ?? (result.signedIn ? rt.config.urls.postLoginView : loginPage);
+    const target =
+      result.secondFactorPage ?? cfg.postConfirmView ?? (result.signedIn ? rt.config.urls.postLoginView : loginPage);
     if (spaMode(ctx)) {
       const { user } = result;
       const tf = result.secondFactorPage ? { tf_required: "1" } : {};
-      return spaRedirectTo(ctx, cfg.postConfirmView ?? (result.signedIn ? rt.config.urls.postLoginView : loginPage), { email: user.email, identity: user.username ?? user.email, success: text, ...tf });
+      return spaRedirectTo(ctx, cfg.postConfirmView ?? (result.signedIn ? rt.config.urls.postLoginView : loginPage), {
+        email: user.email,
+        identity: user.username ?? user.email,
+        success: text,
+        ...tf,
+      });
     }
     setFlash(ctx, "success", text);
     return redirect(target);

@@ -15,7 +15,15 @@ export interface ConfirmationMailContext extends Record<string, unknown> {
 
 export const confirmationInstructions: MailTemplate<ConfirmationMailContext> = {
   subject: (c) => c.subject ?? "Please confirm your email",
-  text: (c) => ["Please confirm your email through the link below:", "", c.confirmation_link, "", `This link will expire in ${c.within}.`, ""].join("\n"),
+  text: (c) =>
+    [
+      "Please confirm your email through the link below:",
+      "",
+      c.confirmation_link,
+      "",
+      `This link will expire in ${c.within}.`,
+      "",
+    ].join("\n"),
   html: (c) =>
     html`<p>Please confirm your email through the link below:</p>
 <p><a href="${c.confirmation_link}">Confirm my account</a></p>

@@ -21,7 +21,11 @@ for (const dialect of flowDialects()) {
       assert.equal(r.status, 200, r.body);
       assert.deepEqual(Object.keys(r.json.response).sort(), ["csrf_token", "user"]);
       assert.deepEqual(r.json.response.user, { email: "Dana@example.com" });
-      assert.equal((await c.get("/api/protected", { acceptJson: true })).status, 401, "pending confirmation: not signed in");
+      assert.equal(
+        (await c.get("/api/protected", { acceptJson: true })).status,
+        401,
+        "pending confirmation: not signed in",
+      );
 
       const mail = await mailTo(app, "Dana@example.com", "Welcome");
       assert.match(mail.text, /This link will expire in 2 days\./);
@@ -39,7 +43,11 @@ for (const dialect of flowDialects()) {
       assert.equal(follow.location, "/login");
       const page = await visitor.get("/login");
       assert.match(page.body, /Thank you\. Your email has been confirmed\./);
-      assert.equal((await visitor.get("/api/protected", { acceptJson: true })).status, 401, "confirming does not sign in");
+      assert.equal(
+        (await visitor.get("/api/protected", { acceptJson: true })).status,
+        401,
+        "confirming does not sign in",
+      );
       assert.deepEqual(confirmed, ["Dana@example.com"]);
       assert.ok((await app.rampart.api.findUser("dana@example.com"))!.confirmedAt instanceof Date);
 
@@ -67,10 +75,16 @@ for (const dialect of flowDialects()) {
       const generic = await flowApp({ dialect, confirmation: false, mail: false });
       try {
         const variants = ["Zoe@Race.test", "zoe@race.test", "ZOE@RACE.TEST", "zOe@race.TEST"];
-        const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => register(generic.client(), registration(variants[i % variants.length]!))));
+        const replies = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            register(generic.client(), registration(variants[i % variants.length]!)),
+          ),
+        );
         for (const r of replies) assert.equal(r.status, 200, r.body);
         assert.equal(await generic.rampart.datastore.users.count(), 1);
-        const signedIn = replies.filter((r) => r.setCookies.some((s) => s.startsWith("__Host-rampart_session=") && !s.includes("Max-Age=0")));
+        const signedIn = replies.filter((r) =>
+          r.setCookies.some((s) => s.startsWith("__Host-rampart_session=") && !s.includes("Max-Age=0")),
+        );
         assert.equal(signedIn.length, 1, "only the winner is signed in");
       } finally {
         await generic.close();

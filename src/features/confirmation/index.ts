@@ -29,7 +29,12 @@ export const confirmationFeature: Feature = {
   },
   routes(rt) {
     const { url } = sliceOf(rt.config, confirmationSlice);
-    return [getConfirmRoute(url), postConfirmRoute(url), getConfirmLinkRoute(`${url}/:token`), postConfirmLinkRoute(`${url}/:token`)];
+    return [
+      getConfirmRoute(url),
+      postConfirmRoute(url),
+      getConfirmLinkRoute(`${url}/:token`),
+      postConfirmLinkRoute(`${url}/:token`),
+    ];
   },
   signInChecks(rt) {
     const cfg = sliceOf(rt.config, confirmationSlice);
@@ -38,7 +43,8 @@ export const confirmationFeature: Feature = {
         name: "confirmed",
         async run(_ctx, attempt) {
           // An emailed sign-in code proves the mailbox itself (the pipeline confirms the account as it signs in).
-          if (cfg.loginWithoutConfirmation || attempt.user.confirmedAt || signInProvesMailbox(attempt.authnVia)) return { kind: "continue" };
+          if (cfg.loginWithoutConfirmation || attempt.user.confirmedAt || signInProvesMailbox(attempt.authnVia))
+            return { kind: "continue" };
           return { kind: "deny", code: "CONFIRMATION_REQUIRED", field: "email" };
         },
       },

@@ -3,5 +3,13 @@ import { emailRequestPage, type EmailRequestPageOptions } from "../../core/http/
 
 /** The "resend confirmation instructions" page (GET/POST /confirm). */
 export function confirmPage(ctx: RequestContext, options: EmailRequestPageOptions): string {
-  return emailRequestPage(ctx, { title: "Resend confirmation instructions", formId: "send-confirmation-form", submit: "Resend confirmation instructions" }, options);
+  return emailRequestPage(
+    ctx,
+    {
+      title: "Resend confirmation instructions",
+      formId: "send-confirmation-form",
+      submit: "Resend confirmation instructions",
+    },
+    options,
+  );
 }

@@ -11,7 +11,8 @@ export const loginFeature: Feature = {
   routes(rt) {
     const { urls, csrf, freshness } = rt.config;
     const routes: RouteDef[] = [getLoginRoute(urls.login), postLoginRoute(urls.login)];
-    for (const method of urls.logoutMethods) routes.push(logoutRoute(urls.logout, method, method === "POST" ? !csrf.logoutCsrf : true));
+    for (const method of urls.logoutMethods)
+      routes.push(logoutRoute(urls.logout, method, method === "POST" ? !csrf.logoutCsrf : true));
     if (urls.logoutMethods.length && !urls.logoutMethods.includes("GET")) routes.push(logoutConfirmRoute(urls.logout));
     if (freshness.withinSeconds >= 0) routes.push(getVerifyRoute(urls.verify), postVerifyRoute(urls.verify));
     return routes;

@@ -30,7 +30,14 @@ interface LoginView {
 
 function page(ctx: RequestContext, props: PageProps<unknown, LoginView>): string {
   const next = props.view?.next ?? safeRedirect(ctx.url.searchParams.get("next"), ctx.appOrigin(), ctx.rt.config);
-  return loginPage(ctx, { csrfToken: props.csrfToken, identity: props.view?.identity, next, remember: props.view?.remember, errors: props.errors, flashes: props.errors ? [] : props.takeFlashes() });
+  return loginPage(ctx, {
+    csrfToken: props.csrfToken,
+    identity: props.view?.identity,
+    next,
+    remember: props.view?.remember,
+    errors: props.errors,
+    flashes: props.errors ? [] : props.takeFlashes(),
+  });
 }
 
 export const getLoginRoute = (path: string) =>
@@ -44,7 +51,10 @@ export const getLoginRoute = (path: string) =>
     page,
     async handle(ctx, { caller }) {
       const { rt } = ctx;
-      const payload = { identity_attributes: identityAttributes(rt), ...(caller ? { user: await rt.serializeUser(caller.user) } : {}) };
+      const payload = {
+        identity_attributes: identityAttributes(rt),
+        ...(caller ? { user: await rt.serializeUser(caller.user) } : {}),
+      };
       // A signed-in browser has nothing to do here.
       return ok(payload, { csrf: true, ...(caller ? { browser: { redirect: rt.config.urls.postLoginView } } : {}) });
     },
@@ -69,14 +79,19 @@ export const postLoginRoute = (path: string) =>
       const { rt } = ctx;
       const remember = input.remember ?? rt.config.defaultRememberMe;
       const rawNext = input.next ?? ctx.url.searchParams.get("next");
-      const identityField = rt.config.username.enable && input.username !== undefined && !input.email ? "username" : "email";
+      const identityField =
+        rt.config.username.enable && input.username !== undefined && !input.email ? "username" : "email";
       const identity = (identityField === "username" ? input.username : input.email)?.trim() ?? "";
       const view: LoginView = { identity, next: safeRedirect(rawNext, ctx.appOrigin(), rt.config), remember };
 
       const shapeErrors: FieldErrors = {};
       if (rawNext && !view.next) shapeErrors.next = [{ code: "INVALID_REDIRECT" }];
-      if (!identity) shapeErrors[identityField] = [{ code: identityField === "email" ? "EMAIL_NOT_PROVIDED" : "USERNAME_NOT_PROVIDED" }];
-      else if (identityField === "email" && !looksLikeEmail(identity)) shapeErrors.email = [{ code: "INVALID_EMAIL_ADDRESS" }];
+      if (!identity)
+        shapeErrors[identityField] = [
+          { code: identityField === "email" ? "EMAIL_NOT_PROVIDED" : "USERNAME_NOT_PROVIDED" },
+        ];
+      else if (identityField === "email" && !looksLikeEmail(identity))
+        shapeErrors.email = [{ code: "INVALID_EMAIL_ADDRESS" }];
       if (!input.password) shapeErrors.password = [{ code: "PASSWORD_NOT_PROVIDED" }];
       if (Object.keys(shapeErrors).length) return formErrors(shapeErrors, { view });
       const password = input.password!;
@@ -84,19 +99,47 @@ export const postLoginRoute = (path: string) =>
       const users = rt.datastore.users;
       // A username far longer than any stored one can name nobody: no lookup (it answers as an unknown user).
       const impossible = identityField === "username" && identity.length > rt.config.username.maxLength * 8;
-      const user = impossible ? null : identityField === "username" ? await users.findByUsername(identity.normalize("NFKD")) : await users.findByEmail(identity);
+      const user = impossible
+        ? null
+        : identityField === "username"
+          ? await users.findByUsername(identity.normalize("NFKD"))
+          : await users.findByEmail(identity);
       const veto = await hookVeto(ctx, "login", user, view);
       if (veto) return veto;
 
-      const checked = await verifyCredential(ctx, user, { kind: "password", audit: "login", identity, ...passwordCredential(ctx, password) });
+      const checked = await verifyCredential(ctx, user, {
+        kind: "password",
+        audit: "login",
+        identity,
+        ...passwordCredential(ctx, password),
+      });
       if (!checked.ok) {
-        const [field, code] = checked.reason === "USER_DOES_NOT_EXIST" ? [identityField, "USER_DOES_NOT_EXIST" as const] : ["password", "INVALID_PASSWORD" as const];
-        return formErrors(rt.config.returnGenericResponses ? { "": [{ code: "GENERIC_AUTHN_FAILED" }] } : { [field]: [{ code }] }, { view });
+        const [field, code] =
+          checked.reason === "USER_DOES_NOT_EXIST"
+            ? [identityField, "USER_DOES_NOT_EXIST" as const]
+            : ["password", "INVALID_PASSWORD" as const];
+        return formErrors(
+          rt.config.returnGenericResponses ? { "": [{ code: "GENERIC_AUTHN_FAILED" }] } : { [field]: [{ code }] },
+          { view },
+        );
       }
       if (checked.needsRehash) await rehash(ctx, checked.user, password);
 
-      const result = await rt.pipeline.signIn(ctx, { user: checked.user, authnVia: ["password"], remember, kind: "session", includeAuthToken: ctx.includeAuthToken() });
-      return completeSignIn(ctx, result, { action: "login", generic: true, identityField, next: view.next, extra: { tf_required: false }, view });
+      const result = await rt.pipeline.signIn(ctx, {
+        user: checked.user,
+        authnVia: ["password"],
+        remember,
+        kind: "session",
+        includeAuthToken: ctx.includeAuthToken(),
+      });
+      return completeSignIn(ctx, result, {
+        action: "login",
+        generic: true,
+        identityField,
+        next: view.next,
+        extra: { tf_required: false },
+        view,
+      });
     },
   });
 
@@ -114,4 +157,3 @@ async function rehash(ctx: RequestContext, user: UserRecord, password: string): 
     rt.logger.warn(`password rehash skipped for user ${user.id}: ${(error as Error).message}`);
   }
 }
-

@@ -29,7 +29,8 @@ export const logoutRoute = (path: string, method: "GET" | "POST", csrfExempt: bo
       if (veto) return veto;
       const ended = await endCurrentSession(ctx);
       clearSessionCookies(ctx);
-      if (rt.config.csrf.cookieName) ctx.deleteCookie(rt.config.csrf.cookieName, { secure: rt.config.session.cookieSecure, sameSite: "Strict" });
+      if (rt.config.csrf.cookieName)
+        ctx.deleteCookie(rt.config.csrf.cookieName, { secure: rt.config.session.cookieSecure, sameSite: "Strict" });
       ctx.sessionOverride = { caller: null };
       if (caller) {
         await recordAudit(ctx, { event: "logout", outcome: "success", user: caller.user, details: { session: ended } });

@@ -5,7 +5,14 @@ import { form, html, layout, type Flash } from "../../pages/kit.js";
 
 export function loginPage(
   ctx: RequestContext,
-  options: { csrfToken: string; identity?: string; next?: string | null; remember?: boolean; errors?: FieldErrors; flashes?: Flash[] },
+  options: {
+    csrfToken: string;
+    identity?: string;
+    next?: string | null;
+    remember?: boolean;
+    errors?: FieldErrors;
+    flashes?: Flash[];
+  },
 ): string {
   const { rt } = ctx;
   const useUsername = rt.config.username.enable;
@@ -14,7 +21,11 @@ export function loginPage(
     action,
     id: "login-form",
     csrfToken: options.csrfToken,
-    formErrors: [...errorsFor(ctx, options.errors, ""), ...errorsFor(ctx, options.errors, "next"), ...errorsFor(ctx, options.errors, "csrf_token")],
+    formErrors: [
+      ...errorsFor(ctx, options.errors, ""),
+      ...errorsFor(ctx, options.errors, "next"),
+      ...errorsFor(ctx, options.errors, "csrf_token"),
+    ],
     fields: [
       {
         name: "email",
@@ -25,7 +36,14 @@ export function loginPage(
         required: true,
         errors: [...errorsFor(ctx, options.errors, "email"), ...errorsFor(ctx, options.errors, "username")],
       },
-      { name: "password", label: "Password", type: "password", autocomplete: "current-password", required: true, errors: errorsFor(ctx, options.errors, "password") },
+      {
+        name: "password",
+        label: "Password",
+        type: "password",
+        autocomplete: "current-password",
+        required: true,
+        errors: errorsFor(ctx, options.errors, "password"),
+      },
       { name: "remember", label: "Remember me", type: "checkbox", value: options.remember ? "true" : "" },
     ],
     submit: "Sign in",
@@ -33,7 +51,10 @@ export function loginPage(
   return layout("Sign in", body, { appName: rt.config.appName, flashes: options.flashes ?? [] });
 }
 
-export function verifyPage(ctx: RequestContext, options: { csrfToken: string; next?: string | null; errors?: FieldErrors }): string {
+export function verifyPage(
+  ctx: RequestContext,
+  options: { csrfToken: string; next?: string | null; errors?: FieldErrors },
+): string {
   const { rt } = ctx;
   const action = rt.url(rt.config.urls.verify) + (options.next ? `?next=${encodeURIComponent(options.next)}` : "");
   const body = html`<p>Please confirm your password to continue.</p>${form({
@@ -41,7 +62,16 @@ export function verifyPage(ctx: RequestContext, options: { csrfToken: string; ne
     id: "verify-form",
     csrfToken: options.csrfToken,
     formErrors: [...errorsFor(ctx, options.errors, ""), ...errorsFor(ctx, options.errors, "csrf_token")],
-    fields: [{ name: "password", label: "Password", type: "password", autocomplete: "current-password", required: true, errors: errorsFor(ctx, options.errors, "password") }],
+    fields: [
+      {
+        name: "password",
+        label: "Password",
+        type: "password",
+        autocomplete: "current-password",
+        required: true,
+        errors: errorsFor(ctx, options.errors, "password"),
+      },
+    ],
     submit: "Confirm",
   })}`;
   return layout("Confirm it's you", body, { appName: rt.config.appName });
@@ -49,6 +79,12 @@ export function verifyPage(ctx: RequestContext, options: { csrfToken: string; ne
 
 export function logoutConfirmPage(ctx: RequestContext, csrfToken: string): string {
   const { rt } = ctx;
-  const body = form({ action: rt.url(rt.config.urls.logout), id: "logout-form", csrfToken, fields: [], submit: "Sign out" });
+  const body = form({
+    action: rt.url(rt.config.urls.logout),
+    id: "logout-form",
+    csrfToken,
+    fields: [],
+    submit: "Sign out",
+  });
   return layout(rt.message("LOGOUT_CONFIRM"), body, { appName: rt.config.appName });
 }

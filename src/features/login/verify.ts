@@ -23,7 +23,9 @@ interface VerifyView {
 }
 
 function page(ctx: RequestContext, props: PageProps<unknown, VerifyView>): string {
-  const next = props.view ? props.view.next : safeRedirect(ctx.url.searchParams.get("next"), ctx.appOrigin(), ctx.rt.config);
+  const next = props.view
+    ? props.view.next
+    : safeRedirect(ctx.url.searchParams.get("next"), ctx.appOrigin(), ctx.rt.config);
   return verifyPage(ctx, { csrfToken: props.csrfToken, next, errors: props.errors });
 }
 
@@ -60,12 +62,18 @@ export const postVerifyRoute = (path: string) =>
       if (!input.password) return fieldError("password", "PASSWORD_NOT_PROVIDED", { view });
       const veto = await hookVeto(ctx, "verify", user, view);
       if (veto) return veto;
-      const checked = await verifyCredential(ctx, user, { kind: "verify", audit: "verify", ...passwordCredential(ctx, input.password) });
+      const checked = await verifyCredential(ctx, user, {
+        kind: "verify",
+        audit: "verify",
+        ...passwordCredential(ctx, input.password),
+      });
       if (!checked.ok) return fieldError("password", "INVALID_PASSWORD", { view });
       const authToken = await reauthenticate(ctx, caller, ["password"]);
       await recordAudit(ctx, { event: "verify", outcome: "success", user });
       await runAfterHook(ctx, "verify", user);
-      return ok(await signedInPayload(ctx, user, authToken), { csrf: true, browser: { redirect: view.next ?? rt.config.urls.postVerifyView ?? rt.config.urls.postLoginView } });
+      return ok(await signedInPayload(ctx, user, authToken), {
+        csrf: true,
+        browser: { redirect: view.next ?? rt.config.urls.postVerifyView ?? rt.config.urls.postLoginView },
+      });
     },
   });
-

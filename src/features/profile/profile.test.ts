@@ -16,7 +16,10 @@ const userFields: Record<string, UserFieldSpec> = {
   ...extra,
 };
 
-async function signedIn(app: TestApp, email: string): Promise<{ c: TestClient; put: (json: unknown) => ReturnType<TestClient["post"]> }> {
+async function signedIn(
+  app: TestApp,
+  email: string,
+): Promise<{ c: TestClient; put: (json: unknown) => ReturnType<TestClient["post"]> }> {
   const c = app.client();
   const login = await c.login(email, PASSWORD);
   assert.equal(login.status, 200, login.body);
@@ -55,7 +58,9 @@ for (const dialect of flowDialects()) {
       const t = app.client();
       const login = await t.login("alice@x.test", PASSWORD, {}, "?include_auth_token");
       const token = login.json.response.user.authentication_token as string;
-      const viaToken = await app.client().get("/profile", { acceptJson: true, headers: { "authentication-token": token } });
+      const viaToken = await app
+        .client()
+        .get("/profile", { acceptJson: true, headers: { "authentication-token": token } });
       assert.equal(viaToken.status, 200);
       assert.equal(viaToken.json.response.user.email, "alice@x.test");
     });
@@ -79,7 +84,10 @@ for (const dialect of flowDialects()) {
       assert.deepEqual(bad.json.response.error_codes, ["INVALID_FIELD", "INVALID_FIELD"]);
       assert.equal((await app.rampart.api.findUser("alice@x.test"))!.profile?.age, 30);
 
-      assert.deepEqual((await c.request("PUT", "/profile", { json: { first_name: "Eve" } })).json.response.error_codes, ["CSRF_MISSING"]);
+      assert.deepEqual(
+        (await c.request("PUT", "/profile", { json: { first_name: "Eve" } })).json.response.error_codes,
+        ["CSRF_MISSING"],
+      );
       assert.equal((await app.client().request("PUT", "/profile", { json: { first_name: "Eve" } })).status, 401);
     });
 
@@ -125,7 +133,10 @@ for (const dialect of flowDialects()) {
     it("concurrent PUTs of different fields all survive (no lost update)", async () => {
       const { c, put } = await signedIn(app, "bob@x.test");
       const replies = await Promise.all(Object.keys(extra).map((name, i) => put({ [name]: `v${i}` })));
-      assert.deepEqual(replies.map((r) => r.status), Object.keys(extra).map(() => 200));
+      assert.deepEqual(
+        replies.map((r) => r.status),
+        Object.keys(extra).map(() => 200),
+      );
       const user = (await c.get("/profile", { acceptJson: true })).json.response.user;
       for (const [i, name] of Object.keys(extra).entries()) assert.equal(user[name], `v${i}`, name);
     });
@@ -146,7 +157,9 @@ describe("profile: switching and pages", () => {
     apps.push(on);
     await on.rampart.api.createUser({ email: "alice@x.test", password: PASSWORD });
     const { c, put } = await signedIn(on, "alice@x.test");
-    assert.deepEqual((await c.get("/profile", { acceptJson: true })).json.response, { user: { email: "alice@x.test" } });
+    assert.deepEqual((await c.get("/profile", { acceptJson: true })).json.response, {
+      user: { email: "alice@x.test" },
+    });
     assert.deepEqual((await put({ nickname: "a" })).json.response.error_codes, ["FIELD_NOT_UPDATABLE"]);
     assert.equal((await put({})).status, 200);
     assert.equal((await put("[1,2]")).status, 400);

@@ -58,7 +58,8 @@ export const getProfileRoute = (path: string) =>
     path,
     auth: "authenticated",
     output: profileAnswer,
-    page: (ctx, props: PageProps<unknown, { user: Record<string, unknown> }>) => profilePage(ctx, props.view?.user ?? {}),
+    page: (ctx, props: PageProps<unknown, { user: Record<string, unknown> }>) =>
+      profilePage(ctx, props.view?.user ?? {}),
     async handle(ctx, { caller }) {
       const user = await ctx.rt.serializeUser(caller.user);
       return ok({ user }, { browser: { view: { user } } });
@@ -73,7 +74,9 @@ export const putProfileRoute = (path: string) =>
     path,
     auth: "authenticated",
     // Documents the body; the handler judges the names as sent (a parser drops some, e.g. "__proto__").
-    input: z.looseObject({}).meta({ description: "App-declared user fields to change, each checked by its own schema." }),
+    input: z
+      .looseObject({})
+      .meta({ description: "App-declared user fields to change, each checked by its own schema." }),
     output: profileAnswer,
     async handle(ctx, { caller }) {
       const { rt } = ctx;

@@ -39,10 +39,15 @@ export function signInMethodsLeft(rt: Runtime, user: UserRecord): string[] {
     }
     if (methods.includes("email")) out.push("a sign-in code or link sent to this address");
     if (methods.includes("authenticator")) out.push("a sign-in code from an authenticator app");
-    if (methods.includes("sms") && user.usPhoneNumber) out.push(`a sign-in code texted to a number ending in ${user.usPhoneNumber.slice(-2)}`);
+    if (methods.includes("sms") && user.usPhoneNumber)
+      out.push(`a sign-in code texted to a number ending in ${user.usPhoneNumber.slice(-2)}`);
   }
-  if (user.tfPrimaryMethod) out.push(`second factor: ${user.tfPrimaryMethod === "authenticator" ? "an authenticator app" : user.tfPrimaryMethod === "sms" ? "a texted code" : "an emailed code"}`);
-  if (user.mfRecoveryCodes && user.mfRecoveryCodes !== "[]") out.push("instead of the second factor: one of your recovery codes");
+  if (user.tfPrimaryMethod)
+    out.push(
+      `second factor: ${user.tfPrimaryMethod === "authenticator" ? "an authenticator app" : user.tfPrimaryMethod === "sms" ? "a texted code" : "an emailed code"}`,
+    );
+  if (user.mfRecoveryCodes && user.mfRecoveryCodes !== "[]")
+    out.push("instead of the second factor: one of your recovery codes");
   return out;
 }
 

@@ -31,7 +31,13 @@ import { resetLink } from "./token.js";
  */
 function page(ctx: RequestContext, props: PageProps<{ email?: string }>): string {
   const action = ctx.rt.url(sliceOf(ctx.rt.config, recoverySlice).resetUrl);
-  return forgotPage(ctx, { action, csrfToken: props.csrfToken, email: props.input.email, errors: props.errors, flashes: props.errors ? [] : props.takeFlashes() });
+  return forgotPage(ctx, {
+    action,
+    csrfToken: props.csrfToken,
+    email: props.input.email,
+    errors: props.errors,
+    flashes: props.errors ? [] : props.takeFlashes(),
+  });
 }
 
 export const getForgotRoute = (path: string) =>
@@ -84,12 +90,23 @@ async function forgot(ctx: RequestContext, rawEmail: string | undefined): Promis
   const generic = rt.config.returnGenericResponses;
   const refusal = refusalFor(ctx, user);
   if (refusal || !user) {
-    await recordAudit(ctx, { event: "reset_password_instructions_sent", outcome: "failure", user, identity: email, details: { reason: refusal } });
+    await recordAudit(ctx, {
+      event: "reset_password_instructions_sent",
+      outcome: "failure",
+      user,
+      identity: email,
+      details: { reason: refusal },
+    });
     if (!generic) return fieldError("email", refusal ?? "USER_DOES_NOT_EXIST");
     return requested(ctx, email);
   }
 
-  await recordAudit(ctx, { event: "reset_password_instructions_sent", outcome: "success", user, details: { mailed: cfg.sendPasswordResetEmail } });
+  await recordAudit(ctx, {
+    event: "reset_password_instructions_sent",
+    outcome: "success",
+    user,
+    details: { mailed: cfg.sendPasswordResetEmail },
+  });
   // Everything done only for an eligible account — the link, the event, the after-hook, the mail — runs after the
   // answer in generic mode, so its timing does not tell (a failure is logged and audited, never lost).
   await nowOrAfterAnswer(ctx, generic, "reset_password_instructions", user, async () => {
@@ -113,6 +130,14 @@ async function forgot(ctx: RequestContext, rawEmail: string | undefined): Promis
 /** Asked: `{csrf_token}`; browsers go back to the form, whose flash says what happens next. */
 function requested(ctx: RequestContext, email: string): Outcome<Record<string, never>> {
   const { rt } = ctx;
-  const message = rt.config.returnGenericResponses ? rt.message("GENERIC_RECOVERY") : rt.message("PASSWORD_RESET_REQUEST", { email });
-  return ok({}, { csrf: true, browser: { redirect: rt.url(sliceOf(rt.config, recoverySlice).resetUrl), flash: { category: "info", message } } });
+  const message = rt.config.returnGenericResponses
+    ? rt.message("GENERIC_RECOVERY")
+    : rt.message("PASSWORD_RESET_REQUEST", { email });
+  return ok(
+    {},
+    {
+      csrf: true,
+      browser: { redirect: rt.url(sliceOf(rt.config, recoverySlice).resetUrl), flash: { category: "info", message } },
+    },
+  );
 }

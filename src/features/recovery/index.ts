@@ -46,6 +46,11 @@ export const recoveryFeature: Feature = {
   },
   routes(rt) {
     const { resetUrl } = sliceOf(rt.config, recoverySlice);
-    return [getForgotRoute(resetUrl), postForgotRoute(resetUrl), noReferrer(getResetRoute(`${resetUrl}/:token`)), noReferrer(postResetRoute(`${resetUrl}/:token`))];
+    return [
+      getForgotRoute(resetUrl),
+      postForgotRoute(resetUrl),
+      noReferrer(getResetRoute(`${resetUrl}/:token`)),
+      noReferrer(postResetRoute(`${resetUrl}/:token`)),
+    ];
   },
 };

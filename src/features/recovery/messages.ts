@@ -5,5 +5,6 @@ export const recoveryMessages = {
   PASSWORD_RESET_REQUEST: "Instructions to reset your password have been sent to %(email)s.",
   PASSWORD_RESET: "You successfully reset your password and you have been logged in automatically.",
   PASSWORD_RESET_NO_LOGIN: "You successfully reset your password. Please authenticate using your new password.",
-  GENERIC_RECOVERY: "If that email address is in our system, you will receive an email describing how to reset your password.",
+  GENERIC_RECOVERY:
+    "If that email address is in our system, you will receive an email describing how to reset your password.",
 } as const;

@@ -4,13 +4,17 @@ import { form, layout } from "../../pages/kit.js";
 import { emailRequestPage, type EmailRequestPageOptions } from "../../core/http/email-request-page.js";
 
 export function forgotPage(ctx: RequestContext, options: EmailRequestPageOptions): string {
-  return emailRequestPage(ctx, {
-    title: "Forgot password",
-    formId: "forgot-password-form",
-    submit: "Send reset link",
-    intro: "Enter the email address of your account and we will send you a link to choose a new password.",
-    nav: { href: ctx.rt.url(ctx.rt.config.urls.login), text: "Back to sign in" },
-  }, options);
+  return emailRequestPage(
+    ctx,
+    {
+      title: "Forgot password",
+      formId: "forgot-password-form",
+      submit: "Send reset link",
+      intro: "Enter the email address of your account and we will send you a link to choose a new password.",
+      nav: { href: ctx.rt.url(ctx.rt.config.urls.login), text: "Back to sign in" },
+    },
+    options,
+  );
 }
 
 export function resetPage(
@@ -19,10 +23,24 @@ export function resetPage(
 ): string {
   const { rt } = ctx;
   const fields = [
-    { name: "password", label: "New password", type: "password" as const, autocomplete: "new-password", required: true, errors: errorsFor(ctx, options.errors, "password") },
+    {
+      name: "password",
+      label: "New password",
+      type: "password" as const,
+      autocomplete: "new-password",
+      required: true,
+      errors: errorsFor(ctx, options.errors, "password"),
+    },
   ];
   if (options.confirmRequired) {
-    fields.push({ name: "password_confirm", label: "Retype password", type: "password", autocomplete: "new-password", required: true, errors: errorsFor(ctx, options.errors, "password_confirm") });
+    fields.push({
+      name: "password_confirm",
+      label: "Retype password",
+      type: "password",
+      autocomplete: "new-password",
+      required: true,
+      errors: errorsFor(ctx, options.errors, "password_confirm"),
+    });
   }
   const body = form({
     action: options.action,

@@ -14,7 +14,13 @@ const SUBJECT = "Password reset instructions";
 /** Stands in for the confirmation feature: users without confirmed_at must confirm first. */
 const confirmation: Feature = {
   name: "test-confirmation",
-  provides: () => ({ confirmation: { pending: (u) => u.confirmedAt === null, link: () => ({ url: "https://app.test/confirm/x", token: "x" }), within: "2 days" } }),
+  provides: () => ({
+    confirmation: {
+      pending: (u) => u.confirmedAt === null,
+      link: () => ({ url: "https://app.test/confirm/x", token: "x" }),
+      within: "2 days",
+    },
+  }),
 };
 
 async function seed(app: TestApp): Promise<void> {
@@ -32,7 +38,11 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
 describe("recovery: specific answers (RETURN_GENERIC_RESPONSES off)", () => {
   let app: TestApp;
   before(async () => {
-    app = await createTestApp({ mail: true, config: { recovery: { enabled: true }, returnGenericResponses: false }, features: [recoveryFeature, confirmation] });
+    app = await createTestApp({
+      mail: true,
+      config: { recovery: { enabled: true }, returnGenericResponses: false },
+      features: [recoveryFeature, confirmation],
+    });
     await seed(app);
   });
   after(() => app.close());
@@ -61,9 +71,19 @@ describe("recovery: specific answers (RETURN_GENERIC_RESPONSES off)", () => {
     assert.equal(wrongType.status, 400);
     assert.deepEqual(wrongType.json.response.error_codes, ["API_ERROR"]);
     await settle();
-    assert.equal(app.sink.messages.filter((m) => m.subject === SUBJECT).length, 1, "only the eligible account got mail");
-    const refusals = (await app.rampart.api.auditEvents({ event: "reset_password_instructions_sent" })).filter((e) => e.outcome === "failure");
-    assert.deepEqual(refusals.map((e) => e.details?.reason).sort(), ["CONFIRMATION_REQUIRED", "DISABLED_ACCOUNT", "USER_DOES_NOT_EXIST"]);
+    assert.equal(
+      app.sink.messages.filter((m) => m.subject === SUBJECT).length,
+      1,
+      "only the eligible account got mail",
+    );
+    const refusals = (await app.rampart.api.auditEvents({ event: "reset_password_instructions_sent" })).filter(
+      (e) => e.outcome === "failure",
+    );
+    assert.deepEqual(refusals.map((e) => e.details?.reason).sort(), [
+      "CONFIRMATION_REQUIRED",
+      "DISABLED_ACCOUNT",
+      "USER_DOES_NOT_EXIST",
+    ]);
   });
 
   it("a signed-in user may ask for a link too (FS 5.7)", async () => {
@@ -90,7 +110,11 @@ describe("recovery: specific answers (RETURN_GENERIC_RESPONSES off)", () => {
 describe("recovery: generic answers (the default)", () => {
   let app: TestApp;
   before(async () => {
-    app = await createTestApp({ mail: true, config: { recovery: { enabled: true } }, features: [recoveryFeature, confirmation] });
+    app = await createTestApp({
+      mail: true,
+      config: { recovery: { enabled: true } },
+      features: [recoveryFeature, confirmation],
+    });
     await seed(app);
   });
   after(() => app.close());
@@ -105,12 +129,16 @@ describe("recovery: generic answers (the default)", () => {
   it("known, unknown, inactive and unconfirmed addresses get identical answers; only the real account gets mail", async () => {
     app.sink.clear();
     const answers = [];
-    for (const email of ["known@lp.test", "nobody@lp.test", "off@lp.test", "new@lp.test"]) answers.push(shape(await forgot(app.client(), { email })));
+    for (const email of ["known@lp.test", "nobody@lp.test", "off@lp.test", "new@lp.test"])
+      answers.push(shape(await forgot(app.client(), { email })));
     for (const a of answers.slice(1)) assert.deepEqual(a, answers[0]);
     assert.deepEqual(answers[0]!.keys, ["csrf_token"]);
     await app.sink.waitFor((m) => m.envelopeTo.includes("known@lp.test"));
     await settle();
-    assert.deepEqual(app.sink.messages.map((m) => m.envelopeTo.join()), ["known@lp.test"]);
+    assert.deepEqual(
+      app.sink.messages.map((m) => m.envelopeTo.join()),
+      ["known@lp.test"],
+    );
   });
 
   it("form posts look the same too: one redirect and the same generic flash", async () => {
@@ -154,7 +182,8 @@ describe("recovery: generic answers (the default)", () => {
     app.sink.clear();
     app.sink.failNext(1);
     assert.equal((await forgot(app.client(), { email: "known@lp.test" })).status, 200);
-    for (let i = 0; i < 50 && !(await app.rampart.api.auditEvents({ event: "mail_failed" })).length; i++) await settle();
+    for (let i = 0; i < 50 && !(await app.rampart.api.auditEvents({ event: "mail_failed" })).length; i++)
+      await settle();
     assert.equal((await app.rampart.api.auditEvents({ event: "mail_failed" })).length, 1);
   });
 });
@@ -201,7 +230,10 @@ describe("recovery: bad, expired and misused links", () => {
     const path = await linkFor("known@lp.test");
     const cases: [Record<string, unknown>, Record<string, string[]>][] = [
       [{ password: "", password_confirm: "" }, { password: ["Password not provided"] }],
-      [{ password: "a new secret pw", password_confirm: "another one!!" }, { password_confirm: ["Passwords do not match"] }],
+      [
+        { password: "a new secret pw", password_confirm: "another one!!" },
+        { password_confirm: ["Passwords do not match"] },
+      ],
       [{ password: "a new secret pw" }, { password_confirm: ["Passwords do not match"] }],
       [{ password: "abc", password_confirm: "abc" }, { password: ["Password must be at least 8 characters"] }],
     ];
@@ -211,7 +243,10 @@ describe("recovery: bad, expired and misused links", () => {
       assert.deepEqual(r.json.response.field_errors, fieldErrors);
     }
     assert.equal((await submit(path, { password: ["x"], password_confirm: "x" })).status, 400);
-    assert.equal((await submit(path, { password: "a new secret pw", password_confirm: "a new secret pw" })).status, 200);
+    assert.equal(
+      (await submit(path, { password: "a new secret pw", password_confirm: "a new secret pw" })).status,
+      200,
+    );
     assert.equal((await app.client().login("known@lp.test", "a new secret pw")).status, 200);
   });
 

@@ -18,7 +18,11 @@ after(async () => {
 });
 
 async function appWith(config: Record<string, unknown> = {}, features: Feature[] = []): Promise<TestApp> {
-  const app = await createTestApp({ mail: true, config: { ...config, recovery: { enabled: true, ...(config.recovery as object) } }, features: [recoveryFeature, ...features] });
+  const app = await createTestApp({
+    mail: true,
+    config: { ...config, recovery: { enabled: true, ...(config.recovery as object) } },
+    features: [recoveryFeature, ...features],
+  });
   apps.push(app);
   await app.rampart.api.createUser({ email: "alice@lp.test", password: PASSWORD });
   return app;
@@ -52,20 +56,29 @@ describe("recovery: HTML forms", () => {
     assert.equal(page.headers.get("referrer-policy"), "no-referrer");
     assert.match(page.headers.get("content-security-policy")!, /frame-ancestors 'none'/);
     assert.ok(page.body.includes(`action="${path}"`));
-    const mismatch = await browser.post(path, { form: { password: "form new secret", password_confirm: "form new secrets", csrf_token: csrfIn(page.body) } });
+    const mismatch = await browser.post(path, {
+      form: { password: "form new secret", password_confirm: "form new secrets", csrf_token: csrfIn(page.body) },
+    });
     assert.equal(mismatch.status, 200);
     assert.match(mismatch.body, /Passwords do not match/);
     assert.equal(mismatch.headers.get("referrer-policy"), "no-referrer");
-    const done = await browser.post(path, { form: { password: "form new secret", password_confirm: "form new secret", csrf_token: csrfIn(mismatch.body) } });
+    const done = await browser.post(path, {
+      form: { password: "form new secret", password_confirm: "form new secret", csrf_token: csrfIn(mismatch.body) },
+    });
     assert.equal(done.status, 302);
     assert.equal(done.location, "/login");
-    assert.match((await browser.get("/login")).body, /You successfully reset your password\. Please authenticate using your new password\./);
+    assert.match(
+      (await browser.get("/login")).body,
+      /You successfully reset your password\. Please authenticate using your new password\./,
+    );
     assert.equal((await browser.get("/api/protected", { acceptJson: true })).status, 401);
     assert.equal((await app.client().login("alice@lp.test", "form new secret")).status, 200);
 
     const again = await browser.get(path);
     assert.equal(again.location, "/reset");
-    const bounced = await browser.post(path, { form: { password: "x new secret", password_confirm: "x new secret", csrf_token: csrfIn(page.body) } });
+    const bounced = await browser.post(path, {
+      form: { password: "x new secret", password_confirm: "x new secret", csrf_token: csrfIn(page.body) },
+    });
     assert.equal(bounced.status, 302);
     assert.match((await browser.get("/reset")).body, /Invalid reset password token\./);
   });
@@ -73,7 +86,9 @@ describe("recovery: HTML forms", () => {
   it("a form post without a CSRF token is refused and changes nothing", async () => {
     const app = await appWith();
     const path = await mailedPath(app, app.client());
-    const r = await app.client().post(path, { form: { password: "csrf less secret", password_confirm: "csrf less secret" } });
+    const r = await app
+      .client()
+      .post(path, { form: { password: "csrf less secret", password_confirm: "csrf less secret" } });
     assert.equal(r.status, 400);
     assert.equal((await app.client().login("alice@lp.test", PASSWORD)).status, 200);
   });
@@ -81,7 +96,10 @@ describe("recovery: HTML forms", () => {
 
 describe("recovery: SPA mode", () => {
   it("a valid link redirects to RESET_VIEW with the token only; a bad one to RESET_ERROR_VIEW with the message", async () => {
-    const app = await appWith({ urls: { redirectBehavior: "spa" }, recovery: { resetView: "/ui/reset", resetErrorView: "/ui/reset-error" } });
+    const app = await appWith({
+      urls: { redirectBehavior: "spa" },
+      recovery: { resetView: "/ui/reset", resetErrorView: "/ui/reset-error" },
+    });
     const path = await mailedPath(app, app.client());
     const token = path.split("/reset/")[1]!;
     const ok = await app.client().get(path);
@@ -92,15 +110,31 @@ describe("recovery: SPA mode", () => {
     const bad = await app.client().get("/reset/nonsense");
     assert.equal(bad.location, "/ui/reset-error?error=Invalid+reset+password+token.");
     const c = app.client();
-    const done = await c.post(path, { json: { password: "spa new secret", password_confirm: "spa new secret" }, headers: { "x-csrf-token": await c.csrf() } });
+    const done = await c.post(path, {
+      json: { password: "spa new secret", password_confirm: "spa new secret" },
+      headers: { "x-csrf-token": await c.csrf() },
+    });
     assert.equal(done.status, 200);
     assert.deepEqual(done.json.response, {});
   });
 
   it("SPA mode without the views is a configuration error", () => {
     assert.throws(
-      () => resolveConfig({ secretKey: TEST_SECRET, baseUrl: "https://app.test", urls: { redirectBehavior: "spa" }, recovery: { enabled: true } }, [], [recoverySlice]),
-      (e: unknown) => e instanceof ConfigError && e.issues.some((i) => i.key.includes("recovery.resetView")) && e.issues.some((i) => i.key.includes("recovery.resetErrorView")),
+      () =>
+        resolveConfig(
+          {
+            secretKey: TEST_SECRET,
+            baseUrl: "https://app.test",
+            urls: { redirectBehavior: "spa" },
+            recovery: { enabled: true },
+          },
+          [],
+          [recoverySlice],
+        ),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.issues.some((i) => i.key.includes("recovery.resetView")) &&
+        e.issues.some((i) => i.key.includes("recovery.resetErrorView")),
     );
   });
 });
@@ -110,7 +144,10 @@ describe("recovery: AUTO_LOGIN_AFTER_RESET", () => {
     const app = await appWith({ recovery: { autoLoginAfterReset: true } });
     const path = await mailedPath(app, app.client());
     const c = app.client();
-    const r = await c.post(`${path}?include_auth_token`, { json: { password: "auto new secret", password_confirm: "auto new secret" }, headers: { "x-csrf-token": await c.csrf() } });
+    const r = await c.post(`${path}?include_auth_token`, {
+      json: { password: "auto new secret", password_confirm: "auto new secret" },
+      headers: { "x-csrf-token": await c.csrf() },
+    });
     assert.equal(r.status, 200, r.body);
     assert.deepEqual(Object.keys(r.json.response).sort(), ["csrf_token", "tf_required", "user"]);
     assert.equal(r.json.response.user.email, "alice@lp.test");
@@ -123,12 +160,23 @@ describe("recovery: AUTO_LOGIN_AFTER_RESET", () => {
   it("a second factor still applies: an interrupting check answers its payload and signs nobody in", async () => {
     const tf: Feature = {
       name: "test-2fa",
-      signInChecks: () => [{ name: "test-second-factor", run: async () => ({ kind: "interrupt", response: { tf_required: true, tf_state: "ready", tf_method: "authenticator" } }) }],
+      signInChecks: () => [
+        {
+          name: "test-second-factor",
+          run: async () => ({
+            kind: "interrupt",
+            response: { tf_required: true, tf_state: "ready", tf_method: "authenticator" },
+          }),
+        },
+      ],
     };
     const app = await appWith({ recovery: { autoLoginAfterReset: true } }, [tf]);
     const path = await mailedPath(app, app.client());
     const c = app.client();
-    const r = await c.post(`${path}?include_auth_token`, { json: { password: "tf new secret", password_confirm: "tf new secret" }, headers: { "x-csrf-token": await c.csrf() } });
+    const r = await c.post(`${path}?include_auth_token`, {
+      json: { password: "tf new secret", password_confirm: "tf new secret" },
+      headers: { "x-csrf-token": await c.csrf() },
+    });
     assert.equal(r.status, 200);
     assert.equal(r.json.response.tf_required, true);
     assert.equal(r.json.response.user, undefined);
@@ -138,8 +186,12 @@ describe("recovery: AUTO_LOGIN_AFTER_RESET", () => {
 
 describe("recovery: configuration and composition", () => {
   it("RECOVERABLE outside development needs baseUrl (emailed links never use the request's Host)", () => {
-    const check = (input: Record<string, unknown>) => () => resolveConfig({ secretKey: TEST_SECRET, ...input }, [], [recoverySlice]);
-    assert.throws(check({ recovery: { enabled: true } }), (e: unknown) => e instanceof ConfigError && e.issues.some((i) => i.key.includes("baseUrl")));
+    const check = (input: Record<string, unknown>) => () =>
+      resolveConfig({ secretKey: TEST_SECRET, ...input }, [], [recoverySlice]);
+    assert.throws(
+      check({ recovery: { enabled: true } }),
+      (e: unknown) => e instanceof ConfigError && e.issues.some((i) => i.key.includes("baseUrl")),
+    );
     assert.doesNotThrow(check({ recovery: { enabled: true }, development: true }));
     assert.doesNotThrow(check({ recovery: { enabled: false } }));
     assert.doesNotThrow(check({ recovery: { enabled: true }, baseUrl: "https://app.test" }));
@@ -149,7 +201,10 @@ describe("recovery: configuration and composition", () => {
     const app = await appWith();
     const spoofed = new TestClient(demoApp(app.rampart), "https://evil.test");
     const csrf = (await spoofed.get("/reset", { acceptJson: true })).json.response.csrf_token;
-    const r = await spoofed.post("/reset", { json: { email: "alice@lp.test" }, headers: { "x-csrf-token": csrf, "x-forwarded-host": "evil.test" } });
+    const r = await spoofed.post("/reset", {
+      json: { email: "alice@lp.test" },
+      headers: { "x-csrf-token": csrf, "x-forwarded-host": "evil.test" },
+    });
     assert.equal(r.status, 200);
     const mail = await app.sink.waitFor((m) => m.subject === "Password reset instructions");
     const links = linksIn(mail);
@@ -169,12 +224,18 @@ describe("recovery: configuration and composition", () => {
     const service = app.runtime.services.recovery!;
     assert.equal(service.within, "1 day");
     const user = (await app.rampart.api.findUser("alice@lp.test"))!;
-    const probe = new RequestContext(app.runtime, new Request("https://evil.test/x", { headers: { "x-forwarded-host": "evil.test" } }));
+    const probe = new RequestContext(
+      app.runtime,
+      new Request("https://evil.test/x", { headers: { "x-forwarded-host": "evil.test" } }),
+    );
     assert.equal(service.forgotUrl(probe), "https://app.test/forgot");
     const link = service.link(probe, user);
     assert.ok(link.url.startsWith("https://app.test/forgot/"));
     const c = app.client();
-    const r = await c.post(new URL(link.url).pathname, { json: { password: "service secret", password_confirm: "service secret" }, headers: { "x-csrf-token": await c.csrf() } });
+    const r = await c.post(new URL(link.url).pathname, {
+      json: { password: "service secret", password_confirm: "service secret" },
+      headers: { "x-csrf-token": await c.csrf() },
+    });
     assert.equal(r.status, 200);
     assert.equal((await app.client().login("alice@lp.test", "service secret")).status, 200);
   });

@@ -16,7 +16,12 @@ for (const dialect of flowDialects()) {
     let app: TestApp;
     let n = 0;
     before(async () => {
-      app = await createTestApp({ dialect, mail: true, config: enabled, features: [recoveryFeature, changePasswordFeature] });
+      app = await createTestApp({
+        dialect,
+        mail: true,
+        config: enabled,
+        features: [recoveryFeature, changePasswordFeature],
+      });
     });
     after(() => app.close());
 
@@ -25,13 +30,16 @@ for (const dialect of flowDialects()) {
       await app.rampart.api.createUser({ email, password: OLD });
       return email;
     };
-    const protectedStatus = async (c: TestClient, headers: Record<string, string> = {}) => (await c.get("/api/protected", { acceptJson: true, headers })).status;
+    const protectedStatus = async (c: TestClient, headers: Record<string, string> = {}) =>
+      (await c.get("/api/protected", { acceptJson: true, headers })).status;
     /** Asks for a reset as an SPA would and returns the link's path from the mail that arrives. */
     const requestLink = async (email: string): Promise<string> => {
       const c = app.client();
       const r = await c.post("/reset", { json: { email }, headers: { "x-csrf-token": await c.csrf() } });
       assert.equal(r.status, 200, r.body);
-      const mail = await app.sink.waitFor((m) => m.envelopeTo.includes(email) && m.subject === "Password reset instructions" && !seen.has(m.raw));
+      const mail = await app.sink.waitFor(
+        (m) => m.envelopeTo.includes(email) && m.subject === "Password reset instructions" && !seen.has(m.raw),
+      );
       seen.add(mail.raw);
       const link = linksIn(mail).find((u) => u.startsWith("https://app.test/reset/"));
       assert.ok(link, mail.text);
@@ -47,10 +55,14 @@ for (const dialect of flowDialects()) {
       await browser.login(email, OLD);
       const remembered = app.client();
       await remembered.login(email, OLD, { remember: true });
-      const token = (await app.client().login(email, OLD, {}, "?include_auth_token")).json.response.user.authentication_token as string;
+      const token = (await app.client().login(email, OLD, {}, "?include_auth_token")).json.response.user
+        .authentication_token as string;
       const events: string[] = [];
       const offs = [
-        app.rampart.events.on("reset_password_instructions_sent", ({ user, token: t }) => void events.push(`sent:${user.email}:${typeof t}`)),
+        app.rampart.events.on(
+          "reset_password_instructions_sent",
+          ({ user, token: t }) => void events.push(`sent:${user.email}:${typeof t}`),
+        ),
         app.rampart.events.on("password_reset", ({ user }) => void events.push(`reset:${user.email}`)),
       ];
 
@@ -58,7 +70,9 @@ for (const dialect of flowDialects()) {
       const asked = await c.post("/reset", { json: { email }, headers: { "x-csrf-token": await c.csrf() } });
       assert.equal(asked.status, 200);
       assert.deepEqual(Object.keys(asked.json.response), ["csrf_token"]);
-      const mail = await app.sink.waitFor((m) => m.envelopeTo.includes(email) && m.subject === "Password reset instructions");
+      const mail = await app.sink.waitFor(
+        (m) => m.envelopeTo.includes(email) && m.subject === "Password reset instructions",
+      );
       seen.add(mail.raw);
       assert.match(mail.text, /This link will expire in 1 day\./);
       const link = linksIn(mail).find((u) => u.startsWith("https://app.test/reset/"))!;
@@ -77,13 +91,19 @@ for (const dialect of flowDialects()) {
       assert.deepEqual(done.json.response, {}, "no user, no csrf_token");
       assert.ok(!done.setCookies.some((s) => s.startsWith(`${SESSION}=`) && !/Max-Age=0/.test(s)), "no session made");
       assert.equal(await protectedStatus(c), 401);
-      const notice = await app.sink.waitFor((m) => m.envelopeTo.includes(email) && m.subject === "Your password has been reset");
+      const notice = await app.sink.waitFor(
+        (m) => m.envelopeTo.includes(email) && m.subject === "Your password has been reset",
+      );
       assert.match(notice.text, /has been reset/);
 
       assert.equal(await protectedStatus(browser), 401, "session made with the old password");
       remembered.jar.delete(SESSION);
       assert.equal(await protectedStatus(remembered), 401, "remember cookie made with the old password");
-      assert.equal(await protectedStatus(app.client(), { "authentication-token": token }), 401, "auth token issued before");
+      assert.equal(
+        await protectedStatus(app.client(), { "authentication-token": token }),
+        401,
+        "auth token issued before",
+      );
       assert.equal((await app.client().login(email, OLD)).status, 400);
       assert.equal((await app.client().login(email, "a brand new secret")).status, 200);
 
@@ -98,9 +118,19 @@ for (const dialect of flowDialects()) {
       const audit = await app.rampart.api.auditEvents({ event: "password_reset" });
       assert.ok(audit.some((e) => e.outcome === "success" && e.identity === email));
       // The used link names a rotated uniquifier: the failure is recorded without an account.
-      assert.ok(audit.some((e) => e.outcome === "failure" && e.details?.reason === "INVALID_RESET_PASSWORD_TOKEN"), "the reuse attempt is audited");
-      assert.ok((await app.rampart.api.auditEvents({ event: "reset_password_instructions_sent" })).some((e) => e.identity === email && e.outcome === "success"));
-      assert.ok(!JSON.stringify(await app.rampart.api.auditEvents()).includes(link.split("/reset/")[1]!), "tokens never reach the audit log");
+      assert.ok(
+        audit.some((e) => e.outcome === "failure" && e.details?.reason === "INVALID_RESET_PASSWORD_TOKEN"),
+        "the reuse attempt is audited",
+      );
+      assert.ok(
+        (await app.rampart.api.auditEvents({ event: "reset_password_instructions_sent" })).some(
+          (e) => e.identity === email && e.outcome === "success",
+        ),
+      );
+      assert.ok(
+        !JSON.stringify(await app.rampart.api.auditEvents()).includes(link.split("/reset/")[1]!),
+        "tokens never reach the audit log",
+      );
     });
 
     it("the same link submitted 20 times in parallel succeeds exactly once", async () => {
@@ -109,7 +139,12 @@ for (const dialect of flowDialects()) {
       const c = app.client();
       const csrf = await c.csrf();
       const replies = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => c.post(path, { json: { password: `parallel secret ${i}`, password_confirm: `parallel secret ${i}` }, headers: { "x-csrf-token": csrf } })),
+        Array.from({ length: 20 }, (_, i) =>
+          c.post(path, {
+            json: { password: `parallel secret ${i}`, password_confirm: `parallel secret ${i}` },
+            headers: { "x-csrf-token": csrf },
+          }),
+        ),
       );
       const winners = replies.map((r, i) => (r.status === 200 ? i : -1)).filter((i) => i >= 0);
       assert.equal(winners.length, 1, replies.map((r) => r.status).join(","));
@@ -120,7 +155,9 @@ for (const dialect of flowDialects()) {
       const winner = winners[0]!;
       assert.equal((await app.client().login(email, `parallel secret ${winner}`)).status, 200);
       assert.equal((await app.client().login(email, `parallel secret ${(winner + 1) % 20}`)).status, 400);
-      const sent = app.sink.messages.filter((m) => m.envelopeTo.includes(email) && m.subject === "Your password has been reset");
+      const sent = app.sink.messages.filter(
+        (m) => m.envelopeTo.includes(email) && m.subject === "Your password has been reset",
+      );
       assert.equal(sent.length, 1, "one notice");
     });
 
@@ -129,7 +166,9 @@ for (const dialect of flowDialects()) {
       const path = await requestLink(email);
       const clients = Array.from({ length: 12 }, () => app.client());
       const csrfs = await Promise.all(clients.map((c) => c.csrf()));
-      const logins = clients.map((c, i) => c.post("/login", { json: { email, password: OLD }, headers: { "x-csrf-token": csrfs[i]! } }));
+      const logins = clients.map((c, i) =>
+        c.post("/login", { json: { email, password: OLD }, headers: { "x-csrf-token": csrfs[i]! } }),
+      );
       const reset = submit(app.client(), path, "raced new secret");
       const [done, ...answers] = await Promise.all([reset, ...logins]);
       assert.equal(done.status, 200);

@@ -37,7 +37,9 @@ type Cfg = Readonly<RecoveryConfig>;
 type LinkProblem = "INVALID_RESET_PASSWORD_TOKEN" | "PASSWORD_RESET_EXPIRED";
 
 function problemRef(cfg: Cfg, code: LinkProblem): MessageRef {
-  return code === "PASSWORD_RESET_EXPIRED" ? { code, params: { within: humanizeSeconds(cfg.resetPasswordWithinSeconds) } } : { code };
+  return code === "PASSWORD_RESET_EXPIRED"
+    ? { code, params: { within: humanizeSeconds(cfg.resetPasswordWithinSeconds) } }
+    : { code };
 }
 
 /** Where a browser goes for a link that does not work: RESET_ERROR_VIEW?error= in SPA mode, else the forgot-password form. */
@@ -60,7 +62,9 @@ function postRefused(ctx: RequestContext, cfg: Cfg, code: LinkProblem): Refused 
   const ref = problemRef(cfg, code);
   const text = ctx.rt.message(ref.code, ref.params);
   const spa = refusedLocation(ctx, cfg, text);
-  const browser = spa ? { redirect: spa } : { redirect: ctx.rt.url(cfg.resetUrl), flash: { category: "error" as const, message: text } };
+  const browser = spa
+    ? { redirect: spa }
+    : { redirect: ctx.rt.url(cfg.resetUrl), flash: { category: "error" as const, message: text } };
   return { kind: "refused", refs: [ref], status: 400, extra: { field_errors: { "": [text] } }, browser };
 }
 
@@ -76,13 +80,19 @@ function page(ctx: RequestContext, props: PageProps<unknown, ResetView>): string
   const cfg = sliceOf(ctx.rt.config, recoverySlice);
   // The link's own path (a form refused before the handler ran has no view: the path it was posted to).
   const action = props.view?.action ?? ctx.url.pathname;
-  return resetPage(ctx, { action, csrfToken: props.csrfToken, confirmRequired: cfg.passwordConfirmRequired, errors: props.errors });
+  return resetPage(ctx, {
+    action,
+    csrfToken: props.csrfToken,
+    confirmRequired: cfg.passwordConfirmRequired,
+    errors: props.errors,
+  });
 }
 
 export const getResetRoute = (path: string) =>
   defineRoute({
     id: "reset.link",
-    summary: "The emailed reset link: the new-password form (a CSRF token for API callers; SPA mode redirects to RESET_VIEW).",
+    summary:
+      "The emailed reset link: the new-password form (a CSRF token for API callers; SPA mode redirects to RESET_VIEW).",
     method: "GET",
     path,
     auth: "any",
@@ -104,7 +114,9 @@ export const getResetRoute = (path: string) =>
   });
 
 /** `{}` (nobody signed in), or with AUTO_LOGIN_AFTER_RESET the signed-in answer (user, csrf_token, tf_required). */
-const resetDone = signedIn.partial().describe("Empty unless AUTO_LOGIN_AFTER_RESET signed the user in: then the user, a CSRF token and tf_required.");
+const resetDone = signedIn
+  .partial()
+  .describe("Empty unless AUTO_LOGIN_AFTER_RESET signed the user in: then the user, a CSRF token and tf_required.");
 
 export const postResetRoute = (path: string) =>
   defineRoute({
@@ -119,7 +131,12 @@ export const postResetRoute = (path: string) =>
     handle: (ctx, { input, caller, params }) => reset(ctx, caller, params.token ?? "", input),
   });
 
-async function reset(ctx: RequestContext, caller: Caller | null, token: string, input: { password?: string; password_confirm?: string }): Promise<Outcome<SignedInPayload | Record<string, never>, ResetView>> {
+async function reset(
+  ctx: RequestContext,
+  caller: Caller | null,
+  token: string,
+  input: { password?: string; password_confirm?: string },
+): Promise<Outcome<SignedInPayload | Record<string, never>, ResetView>> {
   const { rt } = ctx;
   const cfg = sliceOf(rt.config, recoverySlice);
   const refused = async (user: UserRecord | null, code: LinkProblem, reason: string = code) => {
@@ -140,7 +157,8 @@ async function reset(ctx: RequestContext, caller: Caller | null, token: string, 
     const policy = await checkNewPassword(rt, password, { email: user.email, username: user.username });
     if (policy.length) errors.password = policy;
   }
-  if (cfg.passwordConfirmRequired && (input.password_confirm ?? "") !== password) errors.password_confirm = [{ code: "RETYPE_PASSWORD_MISMATCH" }];
+  if (cfg.passwordConfirmRequired && (input.password_confirm ?? "") !== password)
+    errors.password_confirm = [{ code: "RETYPE_PASSWORD_MISMATCH" }];
   if (Object.keys(errors).length) return formErrors(errors, { view });
 
   const hash = await rt.hasher.hash(password);
@@ -150,9 +168,13 @@ async function reset(ctx: RequestContext, caller: Caller | null, token: string, 
   let proved = false;
   const at = ctx.now();
   const before = { ...user };
-  const prove = user.confirmedAt ? undefined : async (tx: Parameters<typeof stripUnprovedCredentials>[0]) => (proved = await stripUnprovedCredentials(tx, before, at, keep));
+  const prove = user.confirmedAt
+    ? undefined
+    : async (tx: Parameters<typeof stripUnprovedCredentials>[0]) =>
+        (proved = await stripUnprovedCredentials(tx, before, at, keep));
   // Compare-and-set on the hash the link was checked against: a used or raced link changes nothing.
-  if (!(await commitNewPassword(rt, user, hash, prove))) return refused(user, "INVALID_RESET_PASSWORD_TOKEN", "already_used");
+  if (!(await commitNewPassword(rt, user, hash, prove)))
+    return refused(user, "INVALID_RESET_PASSWORD_TOKEN", "already_used");
   // Committed: from here on nothing may turn the success into an error answer.
   if (proved) await afterCommit(rt, "the mailbox proof's clean-up", () => afterProof(ctx, user, "reset", keep));
   const current = (await afterCommit(rt, "re-reading the user", () => rt.datastore.users.findById(user.id))) ?? user;
@@ -166,10 +188,17 @@ async function reset(ctx: RequestContext, caller: Caller | null, token: string, 
     await runAfterHook(ctx, "reset_password", user);
   });
   if (cfg.sendPasswordResetNoticeEmail) {
-    const context: ResetNoticeContext = { email: user.email, subject: cfg.emailSubjectPasswordNotice, methods: signInMethodsLeft(rt, current) };
+    const context: ResetNoticeContext = {
+      email: user.email,
+      subject: cfg.emailSubjectPasswordNotice,
+      methods: signInMethodsLeft(rt, current),
+    };
     await afterCommit(rt, "the reset notice", () => deliverMail(ctx, "reset_notice", user.email, context, user));
   }
-  if (cfg.autoLoginAfterReset && (await afterCommit(rt, "the before.login hook", () => autoSignInVetoed(ctx, current))) === false) {
+  if (
+    cfg.autoLoginAfterReset &&
+    (await afterCommit(rt, "the before.login hook", () => autoSignInVetoed(ctx, current))) === false
+  ) {
     return autoLogin(ctx, cfg, current);
   }
   return notSignedIn(ctx, cfg);
@@ -182,14 +211,31 @@ function notSignedIn(ctx: RequestContext, cfg: Cfg): Outcome<Record<string, neve
 }
 
 /** AUTO_LOGIN_AFTER_RESET: through the one sign-in pipeline, so its checks (and a second factor) still apply. */
-async function autoLogin(ctx: RequestContext, cfg: Cfg, user: UserRecord): Promise<Outcome<SignedInPayload | Record<string, never>, never>> {
+async function autoLogin(
+  ctx: RequestContext,
+  cfg: Cfg,
+  user: UserRecord,
+): Promise<Outcome<SignedInPayload | Record<string, never>, never>> {
   const { rt } = ctx;
-  const result = await afterCommit(rt, "the sign-in", () => rt.pipeline.signIn(ctx, { user, authnVia: ["reset"], remember: false, kind: "session", includeAuthToken: ctx.includeAuthToken() }));
+  const result = await afterCommit(rt, "the sign-in", () =>
+    rt.pipeline.signIn(ctx, {
+      user,
+      authnVia: ["reset"],
+      remember: false,
+      kind: "session",
+      includeAuthToken: ctx.includeAuthToken(),
+    }),
+  );
   // The password is already changed; a denying check (or a session store that is down) only means nobody is
   // signed in.
   if (!result || result.kind === "deny") return notSignedIn(ctx, cfg);
   // Signed in: the answer /login gives (after.login runs, as before.login did), browsers with a flash.
-  const done = await completeSignIn(ctx, result, { action: "login", next: cfg.postResetView ?? rt.config.urls.postLoginView, extra: { tf_required: false } });
-  if (done.kind === "ok" && done.browser && "redirect" in done.browser) done.browser = { ...done.browser, flash: { category: "success", message: rt.message("PASSWORD_RESET") } };
+  const done = await completeSignIn(ctx, result, {
+    action: "login",
+    next: cfg.postResetView ?? rt.config.urls.postLoginView,
+    extra: { tf_required: false },
+  });
+  if (done.kind === "ok" && done.browser && "redirect" in done.browser)
+    done.browser = { ...done.browser, flash: { category: "success", message: rt.message("PASSWORD_RESET") } };
   return done;
 }

@@ -23,10 +23,19 @@ export type ResetTokenCheck =
   | { ok: false; code: "INVALID_RESET_PASSWORD_TOKEN" | "PASSWORD_RESET_EXPIRED"; user: UserRecord | null };
 
 /** Valid when well signed, not older than the configured window, and its user, uniquifier and password still match. */
-export async function checkResetToken(rt: Runtime, cfg: Readonly<RecoveryConfig>, token: string): Promise<ResetTokenCheck> {
-  const invalid = (user: UserRecord | null = null): ResetTokenCheck => ({ ok: false, code: "INVALID_RESET_PASSWORD_TOKEN", user });
+export async function checkResetToken(
+  rt: Runtime,
+  cfg: Readonly<RecoveryConfig>,
+  token: string,
+): Promise<ResetTokenCheck> {
+  const invalid = (user: UserRecord | null = null): ResetTokenCheck => ({
+    ok: false,
+    code: "INVALID_RESET_PASSWORD_TOKEN",
+    user,
+  });
   const verified = verifyLinkToken(rt, PURPOSE, token, cfg.resetPasswordWithinSeconds);
-  if (!verified.ok) return verified.reason === "expired" ? { ok: false, code: "PASSWORD_RESET_EXPIRED", user: null } : invalid();
+  if (!verified.ok)
+    return verified.reason === "expired" ? { ok: false, code: "PASSWORD_RESET_EXPIRED", user: null } : invalid();
   const [uniquifier, passwordPrint] = verified.data;
   if (verified.data.length !== 2 || !uniquifier || !passwordPrint) return invalid();
   const user = await rt.datastore.users.findByUniquifier(uniquifier);

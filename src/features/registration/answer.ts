@@ -12,11 +12,17 @@ import type { RegistrationForm } from "./form.js";
  * (a registration signed in answers the same keys, with the auth token when asked for: completeSignIn).
  * Browsers go to `registeredView` (a pending one with a flash saying where the confirmation went).
  */
-export async function answerRegistered(ctx: RequestContext, form: RegistrationForm, user: UserRecord): Promise<Ok<SignedInPayload, never>> {
+export async function answerRegistered(
+  ctx: RequestContext,
+  form: RegistrationForm,
+  user: UserRecord,
+): Promise<Ok<SignedInPayload, never>> {
   const { rt } = ctx;
   const pending = rt.services.confirmation?.pending(user) ?? false;
   const payload = await signedInPayload(ctx, user, null, pending ? {} : { tf_required: false });
-  const flash = pending ? { flash: { category: "info" as const, message: rt.message("CONFIRM_REGISTRATION", { email: user.email }) } } : {};
+  const flash = pending
+    ? { flash: { category: "info" as const, message: rt.message("CONFIRM_REGISTRATION", { email: user.email }) } }
+    : {};
   return ok(payload, { csrf: true, browser: { redirect: registeredView(ctx, form), ...flash } });
 }
 

@@ -37,7 +37,14 @@ export const welcome: MailTemplate<WelcomeContext> = {
     [
       `Welcome ${c.email}!`,
       ...(c.confirmation_link
-        ? ["", "You can confirm your email through the link below:", "", c.confirmation_link, "", `This link will expire in ${c.within}.`]
+        ? [
+            "",
+            "You can confirm your email through the link below:",
+            "",
+            c.confirmation_link,
+            "",
+            `This link will expire in ${c.within}.`,
+          ]
         : []),
       "",
     ].join("\n"),
@@ -60,9 +67,25 @@ export const welcomeExisting: MailTemplate<WelcomeExistingContext> = {
       "Someone (hopefully you) tried to register a new account with this email address, but it already has an account.",
       "",
       `If that was you, sign in here: ${c.login_link}`,
-      ...(c.reset_link ? ["", "If you forgot your password, you can reset it with the link below:", "", c.reset_link, "", `This link will expire in ${c.reset_within}.`] : []),
+      ...(c.reset_link
+        ? [
+            "",
+            "If you forgot your password, you can reset it with the link below:",
+            "",
+            c.reset_link,
+            "",
+            `This link will expire in ${c.reset_within}.`,
+          ]
+        : []),
       ...(c.confirmation_link
-        ? ["", "Your email has not been confirmed yet. You can confirm it through the link below:", "", c.confirmation_link, "", `This link will expire in ${c.within}.`]
+        ? [
+            "",
+            "Your email has not been confirmed yet. You can confirm it through the link below:",
+            "",
+            c.confirmation_link,
+            "",
+            `This link will expire in ${c.within}.`,
+          ]
         : []),
       "",
       "If it was not you, you can ignore this message: nothing has changed.",

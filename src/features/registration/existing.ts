@@ -31,7 +31,13 @@ export async function answerTaken(
   // The same work a fresh registration does, so the answer's timing tells nothing.
   if (!found.hashed) await rt.hasher.hash(form.password);
   const reason = emailOwner ? "email_taken" : "username_taken";
-  await recordAudit(ctx, { event: "register", outcome: "failure", user: emailOwner ?? usernameOwner, identity: form.email, details: { reason } });
+  await recordAudit(ctx, {
+    event: "register",
+    outcome: "failure",
+    user: emailOwner ?? usernameOwner,
+    identity: form.email,
+    details: { reason },
+  });
   await rt.events.emit("user_not_registered", {
     user: emailOwner ?? usernameOwner,
     existingEmail: emailOwner !== null,
@@ -67,7 +73,11 @@ export async function answerTaken(
         emailOwner,
       );
     } else if (usernameOwner || found.usernameTaken) {
-      await deliverMail(ctx, "welcome_existing_username", form.email, { email: form.email, username: form.username, subject: cfg.emailSubject });
+      await deliverMail(ctx, "welcome_existing_username", form.email, {
+        email: form.email,
+        username: form.username,
+        subject: cfg.emailSubject,
+      });
     }
   });
   return answerRegistered(ctx, form, lookalike(ctx, form));

@@ -36,14 +36,30 @@ export interface FormEcho {
 }
 
 /** Names an app field may not take: the form's own fields and object-prototype keys. */
-const RESERVED = new Set(["email", "username", "password", "password_confirm", "next", "csrf_token", "__proto__", "constructor", "prototype"]);
+const RESERVED = new Set([
+  "email",
+  "username",
+  "password",
+  "password_confirm",
+  "next",
+  "csrf_token",
+  "__proto__",
+  "constructor",
+  "prototype",
+]);
 
 /** The app's user fields that /register accepts (`register`, which defaults to `update`). */
 export function registerFields(rt: Pick<Runtime, "userFields">): [string, UserFieldSpec][] {
   return Object.entries(rt.userFields).filter(([name, spec]) => registrable(spec) && !RESERVED.has(name));
 }
 
-const registrationShape = z.object({ email: text(), username: text(), password: text(), password_confirm: text(), next: text() });
+const registrationShape = z.object({
+  email: text(),
+  username: text(),
+  password: text(),
+  password_confirm: text(),
+  next: text(),
+});
 export type RegistrationInput = z.output<typeof registrationShape> & Record<string, unknown>;
 
 /**
@@ -85,12 +101,17 @@ export async function checkRegistrationForm(
   // PASSWORD_REQUIRED=false (unified sign-in): no password at all is fine; one that is given must still pass.
   const passwordOptional = rt.services.unifiedSignin?.passwordOptional === true;
   if (password || !passwordOptional) {
-    const policy = await checkNewPassword(rt, password, { email: email.ok ? email.email : input.email ?? null, username: username ?? input.username ?? null });
+    const policy = await checkNewPassword(rt, password, {
+      email: email.ok ? email.email : (input.email ?? null),
+      username: username ?? input.username ?? null,
+    });
     if (policy.length) errors.password = policy;
   }
   const confirm = input.password_confirm;
-  if (password && cfg.passwordConfirmRequired && !confirm) errors.password_confirm = [{ code: "PASSWORD_NOT_PROVIDED" }];
-  else if (password && confirm !== undefined && confirm !== password) errors.password_confirm = [{ code: "RETYPE_PASSWORD_MISMATCH" }];
+  if (password && cfg.passwordConfirmRequired && !confirm)
+    errors.password_confirm = [{ code: "PASSWORD_NOT_PROVIDED" }];
+  else if (password && confirm !== undefined && confirm !== password)
+    errors.password_confirm = [{ code: "RETYPE_PASSWORD_MISMATCH" }];
   if (usernameError) errors.username = [usernameError];
 
   const profile: Record<string, unknown> = {};

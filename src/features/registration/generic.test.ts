@@ -15,7 +15,11 @@ import { PASSWORD, csrfFrom, flowApp, linkPath, mailTo, postJson, register, regi
 const fakeRecovery: Feature = {
   name: "fake-recovery",
   provides: () => ({
-    recovery: { link: (_ctx, user) => ({ url: `https://app.test/reset/fake-${user.id}`, token: `fake-${user.id}` }), within: "1 day", forgotUrl: () => "https://app.test/reset" },
+    recovery: {
+      link: (_ctx, user) => ({ url: `https://app.test/reset/fake-${user.id}`, token: `fake-${user.id}` }),
+      within: "1 day",
+      forgotUrl: () => "https://app.test/reset",
+    },
   }),
 };
 
@@ -31,7 +35,10 @@ describe("generic responses (default): a taken email or username looks like a fr
   const notRegistered: { existingEmail: boolean; existingUsername: boolean }[] = [];
   before(async () => {
     app = await flowApp({ features: [fakeRecovery], config: { username: { enable: true } } });
-    app.rampart.events.on("user_not_registered", ({ existingEmail, existingUsername }) => void notRegistered.push({ existingEmail, existingUsername }));
+    app.rampart.events.on(
+      "user_not_registered",
+      ({ existingEmail, existingUsername }) => void notRegistered.push({ existingEmail, existingUsername }),
+    );
     await app.rampart.api.createUser({ email: "owner@x.test", password: PASSWORD, username: "owner1" });
     await app.rampart.api.createUser({ email: "confirmed@x.test", password: PASSWORD, confirmed: true });
   });
@@ -41,8 +48,15 @@ describe("generic responses (default): a taken email or username looks like a fr
     const fresh = await register(app.client(), registration("fresh@x.test"));
     const taken = await register(app.client(), registration("OWNER@x.test"));
     assert.equal(fresh.status, 200, fresh.body);
-    assert.deepEqual(comparable(taken), { ...(comparable(fresh) as object), response: { user: { email: "OWNER@x.test", username: null } } });
-    assert.deepEqual(comparable(fresh), { status: 200, meta: { code: 200 }, response: { user: { email: "fresh@x.test", username: null } } });
+    assert.deepEqual(comparable(taken), {
+      ...(comparable(fresh) as object),
+      response: { user: { email: "OWNER@x.test", username: null } },
+    });
+    assert.deepEqual(comparable(fresh), {
+      status: 200,
+      meta: { code: 200 },
+      response: { user: { email: "fresh@x.test", username: null } },
+    });
     assert.equal(taken.json.response.errors, undefined);
     assert.equal(await app.rampart.datastore.users.count(), 3);
 
@@ -51,9 +65,15 @@ describe("generic responses (default): a taken email or username looks like a fr
     assert.match(mail.text, /already has an account/);
     const links = linksIn(mail);
     assert.ok(links.includes("https://app.test/login"));
-    assert.ok(links.some((l) => l.startsWith("https://app.test/reset/fake-")), "reset link from services.recovery");
+    assert.ok(
+      links.some((l) => l.startsWith("https://app.test/reset/fake-")),
+      "reset link from services.recovery",
+    );
     // Confirming would keep the first registrant's password (maybe not the owner's); a reset removes it.
-    assert.ok(!links.some((l) => l.includes("/confirm/")), "never-confirmed owner with a reset to offer: no confirmation link");
+    assert.ok(
+      !links.some((l) => l.includes("/confirm/")),
+      "never-confirmed owner with a reset to offer: no confirmation link",
+    );
     assert.deepEqual(notRegistered.at(-1), { existingEmail: true, existingUsername: false });
 
     await register(app.client(), registration("confirmed@x.test"));
@@ -69,13 +89,21 @@ describe("generic responses (default): a taken email or username looks like a fr
       const tc = plain.client();
       const fresh = await register(fc, registration("fresh@x.test"));
       const taken = await register(tc, registration("owner@x.test"));
-      const shape = (email: string) => ({ status: 200, meta: { code: 200 }, response: { user: { email }, tf_required: false } });
+      const shape = (email: string) => ({
+        status: 200,
+        meta: { code: 200 },
+        response: { user: { email }, tf_required: false },
+      });
       assert.deepEqual(comparable(fresh), shape("fresh@x.test"));
       assert.deepEqual(comparable(taken), shape("owner@x.test"));
       assert.deepEqual(Object.keys(taken.json.response), Object.keys(fresh.json.response));
       assert.equal((await fc.get("/api/protected", { acceptJson: true })).status, 200);
       assert.equal((await tc.get("/api/protected", { acceptJson: true })).status, 401, "never signed in as the owner");
-      assert.equal((await plain.client().login("owner@x.test", PASSWORD)).status, 200, "the owner's password is unchanged");
+      assert.equal(
+        (await plain.client().login("owner@x.test", PASSWORD)).status,
+        200,
+        "the owner's password is unchanged",
+      );
     } finally {
       await plain.close();
     }
@@ -84,7 +112,10 @@ describe("generic responses (default): a taken email or username looks like a fr
   it("taken username: same answer; the requesting address is told the name is taken; no account", async () => {
     const fresh = await register(app.client(), registration("u1@x.test", { username: "newname" }));
     const taken = await register(app.client(), registration("u2@x.test", { username: "OWNER1" }));
-    assert.deepEqual(comparable(taken), { ...(comparable(fresh) as object), response: { user: { email: "u2@x.test", username: "OWNER1" } } });
+    assert.deepEqual(comparable(taken), {
+      ...(comparable(fresh) as object),
+      response: { user: { email: "u2@x.test", username: "OWNER1" } },
+    });
     const mail = await mailTo(app, "u2@x.test");
     assert.match(mail.text, /"OWNER1", which is already associated with an account/);
     assert.equal(await app.rampart.api.findUser("u2@x.test"), null);
@@ -94,11 +125,20 @@ describe("generic responses (default): a taken email or username looks like a fr
   it("without password recovery, a never-confirmed owner's mail carries the confirmation link, and it works", async () => {
     const noRecovery = await flowApp({});
     try {
-      await noRecovery.rampart.api.createUser({ email: "Never-Confirmed.owner+x@Sub.Example.test", password: PASSWORD });
-      assert.equal((await register(noRecovery.client(), registration("never-confirmed.owner+x@sub.example.test"))).status, 200);
+      await noRecovery.rampart.api.createUser({
+        email: "Never-Confirmed.owner+x@Sub.Example.test",
+        password: PASSWORD,
+      });
+      assert.equal(
+        (await register(noRecovery.client(), registration("never-confirmed.owner+x@sub.example.test"))).status,
+        200,
+      );
       const owner = (await noRecovery.rampart.api.findUser("never-confirmed.owner+x@sub.example.test"))!;
       const mail = await mailTo(noRecovery, owner.email);
-      assert.ok(linksIn(mail).some((l) => l.startsWith("https://app.test/confirm/")), linksIn(mail).join(" "));
+      assert.ok(
+        linksIn(mail).some((l) => l.startsWith("https://app.test/confirm/")),
+        linksIn(mail).join(" "),
+      );
       const follow = await noRecovery.client().get(linkPath(mail));
       assert.equal(follow.location, "/login", "the owner's confirmation link works");
       assert.ok((await noRecovery.rampart.api.findUser("never-confirmed.owner+x@sub.example.test"))!.confirmedAt);
@@ -113,14 +153,20 @@ describe("generic responses (default): a taken email or username looks like a fr
       await withRecovery.rampart.api.createUser({ email: "owner@x.test", password: PASSWORD, confirmed: true });
       assert.equal((await register(withRecovery.client(), registration("owner@x.test"))).status, 200);
       const links = linksIn(await mailTo(withRecovery, "owner@x.test"));
-      assert.ok(links.some((l) => l.startsWith("https://app.test/reset/")), links.join(" "));
+      assert.ok(
+        links.some((l) => l.startsWith("https://app.test/reset/")),
+        links.join(" "),
+      );
     } finally {
       await withRecovery.close();
     }
   });
 
   it("policy errors still answer 400 for a taken email", async () => {
-    const weak = await register(app.client(), registration("owner@x.test", { password: "abc", password_confirm: "abc" }));
+    const weak = await register(
+      app.client(),
+      registration("owner@x.test", { password: "abc", password_confirm: "abc" }),
+    );
     assert.equal(weak.status, 400);
     assert.deepEqual(weak.json.response.error_codes, ["PASSWORD_INVALID_LENGTH"]);
     const mismatch = await register(app.client(), registration("owner@x.test", { password_confirm: "different one" }));
@@ -132,12 +178,19 @@ describe("generic responses (default): a taken email or username looks like a fr
     for (const email of ["html-fresh@x.test", "owner@x.test"]) {
       const c = app.client();
       const page = await c.get("/register");
-      const r = await c.post("/register", { form: { email, password: PASSWORD, password_confirm: PASSWORD, csrf_token: csrfFrom(page.body) } });
+      const r = await c.post("/register", {
+        form: { email, password: PASSWORD, password_confirm: PASSWORD, csrf_token: csrfFrom(page.body) },
+      });
       assert.equal(r.status, 302);
       const landing = await c.get("/confirm");
-      answers.push(`${r.location} ${landing.body.match(/Thank you\. Confirmation instructions have been sent to [^<]+/)?.[0]}`);
+      answers.push(
+        `${r.location} ${landing.body.match(/Thank you\. Confirmation instructions have been sent to [^<]+/)?.[0]}`,
+      );
     }
-    assert.deepEqual(answers, ["/ Thank you. Confirmation instructions have been sent to html-fresh@x.test.", "/ Thank you. Confirmation instructions have been sent to owner@x.test."]);
+    assert.deepEqual(answers, [
+      "/ Thank you. Confirmation instructions have been sent to html-fresh@x.test.",
+      "/ Thank you. Confirmation instructions have been sent to owner@x.test.",
+    ]);
   });
 });
 
@@ -157,7 +210,10 @@ describe("mail failure during registration", () => {
     await app.runtime.deferred.drain();
     assert.equal(app.sink.messages.length, 0);
     const failed = await app.rampart.api.auditEvents({ event: "mail_failed" });
-    assert.deepEqual(failed.map((e) => e.details), [{ template: "welcome" }]);
+    assert.deepEqual(
+      failed.map((e) => e.details),
+      [{ template: "welcome" }],
+    );
 
     const resend = await postJson(app.client(), "/confirm", { email: "unlucky@x.test" });
     assert.equal(resend.status, 200);
@@ -180,10 +236,23 @@ describe("configuration", () => {
   const message = "RAMPART_BASE_URL is required: emailed links must not be built from the Host header";
 
   it("registration or confirmation without a base URL refuses to start (outside development), naming baseUrl once", () => {
-    assert.deepEqual(issues({ registration: { enabled: true } }, [registrationFeature]), [{ key: "RAMPART_BASE_URL (baseUrl)", message }]);
-    assert.deepEqual(issues({ confirmation: { enabled: true } }, [confirmationFeature]), [{ key: "RAMPART_BASE_URL (baseUrl)", message }]);
-    assert.deepEqual(issues({ registration: { enabled: true }, confirmation: { enabled: true } }, [registrationFeature, confirmationFeature]), [{ key: "RAMPART_BASE_URL (baseUrl)", message }]);
-    assert.deepEqual(issues({ registration: { enabled: true }, baseUrl: "https://app.example" }, [registrationFeature]), []);
+    assert.deepEqual(issues({ registration: { enabled: true } }, [registrationFeature]), [
+      { key: "RAMPART_BASE_URL (baseUrl)", message },
+    ]);
+    assert.deepEqual(issues({ confirmation: { enabled: true } }, [confirmationFeature]), [
+      { key: "RAMPART_BASE_URL (baseUrl)", message },
+    ]);
+    assert.deepEqual(
+      issues({ registration: { enabled: true }, confirmation: { enabled: true } }, [
+        registrationFeature,
+        confirmationFeature,
+      ]),
+      [{ key: "RAMPART_BASE_URL (baseUrl)", message }],
+    );
+    assert.deepEqual(
+      issues({ registration: { enabled: true }, baseUrl: "https://app.example" }, [registrationFeature]),
+      [],
+    );
     assert.deepEqual(issues({ registration: { enabled: true }, development: true }, [registrationFeature]), []);
     assert.deepEqual(issues({}, [registrationFeature, confirmationFeature]), [], "off: nothing required");
   });

@@ -39,23 +39,50 @@ describe("POST /register (JSON, specific errors)", () => {
     const r = await register(app.client(), registration("token@x.test"), "?include_auth_token");
     const token = r.json.response.user.authentication_token;
     assert.equal(typeof token, "string");
-    const p = await app.client().get("/api/protected", { acceptJson: true, headers: { "authentication-token": token } });
+    const p = await app
+      .client()
+      .get("/api/protected", { acceptJson: true, headers: { "authentication-token": token } });
     assert.equal(p.status, 200);
   });
 
   it("answers each error of the endpoint table in the contract's shape", async () => {
     await register(app.client(), registration("taken@x.test"));
     const cases: [Record<string, unknown>, string, string, string][] = [
-      [registration("TAKEN@X.test"), "email", "EMAIL_ALREADY_ASSOCIATED", "TAKEN@x.test is already associated with an account."],
-      [registration("a@x.test", { password_confirm: "something else" }), "password_confirm", "RETYPE_PASSWORD_MISMATCH", "Passwords do not match"],
-      [registration("a@x.test", { password_confirm: undefined }), "password_confirm", "PASSWORD_NOT_PROVIDED", "Password not provided"],
+      [
+        registration("TAKEN@X.test"),
+        "email",
+        "EMAIL_ALREADY_ASSOCIATED",
+        "TAKEN@x.test is already associated with an account.",
+      ],
+      [
+        registration("a@x.test", { password_confirm: "something else" }),
+        "password_confirm",
+        "RETYPE_PASSWORD_MISMATCH",
+        "Passwords do not match",
+      ],
+      [
+        registration("a@x.test", { password_confirm: undefined }),
+        "password_confirm",
+        "PASSWORD_NOT_PROVIDED",
+        "Password not provided",
+      ],
       [{ email: "a@x.test" }, "password", "PASSWORD_NOT_PROVIDED", "Password not provided"],
-      [registration("a@x.test", { password: "abc", password_confirm: "abc" }), "password", "PASSWORD_INVALID_LENGTH", "Password must be at least 8 characters"],
+      [
+        registration("a@x.test", { password: "abc", password_confirm: "abc" }),
+        "password",
+        "PASSWORD_INVALID_LENGTH",
+        "Password must be at least 8 characters",
+      ],
       [registration("dude"), "email", "INVALID_EMAIL_ADDRESS", "Invalid email address"],
       [registration("victim@x.test\r\nBcc: e@evil.example"), "email", "INVALID_EMAIL_ADDRESS", "Invalid email address"],
       [registration("victim＠evil.example"), "email", "INVALID_EMAIL_ADDRESS", "Invalid email address"],
       [{ password: PASSWORD, password_confirm: PASSWORD }, "email", "EMAIL_NOT_PROVIDED", "Email not provided"],
-      [registration("a@x.test", { next: "https://evil.example/" }), "next", "INVALID_REDIRECT", "Redirections outside the domain are forbidden"],
+      [
+        registration("a@x.test", { next: "https://evil.example/" }),
+        "next",
+        "INVALID_REDIRECT",
+        "Redirections outside the domain are forbidden",
+      ],
     ];
     for (const [body, field, code, text] of cases) {
       const r = await register(app.client(), body);
@@ -69,7 +96,11 @@ describe("POST /register (JSON, specific errors)", () => {
   });
 
   it("wrong types, anonymous-only and CSRF are refused with 400, never 500", async () => {
-    for (const body of [{ email: { $ne: null }, password: PASSWORD }, { email: ["a@x.test", "b@x.test"], password: PASSWORD }, { email: "a@x.test", password: 12345678 }]) {
+    for (const body of [
+      { email: { $ne: null }, password: PASSWORD },
+      { email: ["a@x.test", "b@x.test"], password: PASSWORD },
+      { email: "a@x.test", password: 12345678 },
+    ]) {
       const r = await register(app.client(), body);
       assert.equal(r.status, 400);
       assert.deepEqual(r.json.response.error_codes, ["API_ERROR"]);
@@ -78,7 +109,10 @@ describe("POST /register (JSON, specific errors)", () => {
     await c.login("new@x.test", PASSWORD);
     const page = await c.get("/register", { acceptJson: true });
     assert.equal(page.status, 400);
-    const r = await c.post("/register", { json: registration("again@x.test"), headers: { "x-csrf-token": await c.csrf() } });
+    const r = await c.post("/register", {
+      json: registration("again@x.test"),
+      headers: { "x-csrf-token": await c.csrf() },
+    });
     assert.equal(r.status, 400);
     assert.deepEqual(r.json.response.errors, ["You can only access this endpoint when not logged in."]);
     const noCsrf = await app.client().post("/register", { json: registration("nocsrf@x.test") });
@@ -95,30 +129,66 @@ describe("registration options and policies", () => {
   });
 
   it("PASSWORD_CONFIRM_REQUIRED=false: no confirmation needed (a given one must still match)", async () => {
-    const app = await flowApp({ confirmation: false, mail: false, config: { registration: { passwordConfirmRequired: false } } });
+    const app = await flowApp({
+      confirmation: false,
+      mail: false,
+      config: { registration: { passwordConfirmRequired: false } },
+    });
     apps.push(app);
     assert.equal((await register(app.client(), { email: "one@x.test", password: PASSWORD })).status, 200);
-    const mismatch = await register(app.client(), { email: "two@x.test", password: PASSWORD, password_confirm: "nope nope" });
+    const mismatch = await register(app.client(), {
+      email: "two@x.test",
+      password: PASSWORD,
+      password_confirm: "nope nope",
+    });
     assert.deepEqual(mismatch.json.response.error_codes, ["RETYPE_PASSWORD_MISMATCH"]);
   });
 
   it("complexity and breached checks refuse weak passwords, with the email as context", async () => {
     const api = await new FakeBreachedApi([{ password: "hunter2hunter2", count: 42 }]).start();
-    const app = await flowApp({ confirmation: false, mail: false, config: { returnGenericResponses: false, password: { complexityChecker: "zxcvbn", checkBreached: "strict", breachedApiBaseUrl: api.url } } });
+    const app = await flowApp({
+      confirmation: false,
+      mail: false,
+      config: {
+        returnGenericResponses: false,
+        password: { complexityChecker: "zxcvbn", checkBreached: "strict", breachedApiBaseUrl: api.url },
+      },
+    });
     apps.push(app);
     try {
-      const breached = await register(app.client(), registration("b@x.test", { password: "hunter2hunter2", password_confirm: "hunter2hunter2" }));
+      const breached = await register(
+        app.client(),
+        registration("b@x.test", { password: "hunter2hunter2", password_confirm: "hunter2hunter2" }),
+      );
       assert.deepEqual(breached.json.response.error_codes, ["PASSWORD_BREACHED"]);
-      const simple = await register(app.client(), registration("alice.smith@x.test", { password: "alice.smith2024", password_confirm: "alice.smith2024" }));
+      const simple = await register(
+        app.client(),
+        registration("alice.smith@x.test", { password: "alice.smith2024", password_confirm: "alice.smith2024" }),
+      );
       assert.deepEqual(simple.json.response.field_errors.password, ["Password not complex enough"]);
-      assert.equal((await register(app.client(), registration("fine@x.test", { password: "vivid lanterns orbit quietly", password_confirm: "vivid lanterns orbit quietly" }))).status, 200);
+      assert.equal(
+        (
+          await register(
+            app.client(),
+            registration("fine@x.test", {
+              password: "vivid lanterns orbit quietly",
+              password_confirm: "vivid lanterns orbit quietly",
+            }),
+          )
+        ).status,
+        200,
+      );
     } finally {
       await api.close();
     }
   });
 
   it("usernames: rules, uniqueness, required, and sign-in by username afterwards", async () => {
-    const app = await flowApp({ confirmation: false, mail: false, config: { returnGenericResponses: false, username: { enable: true, required: true } } });
+    const app = await flowApp({
+      confirmation: false,
+      mail: false,
+      config: { returnGenericResponses: false, username: { enable: true, required: true } },
+    });
     apps.push(app);
     const cases: [string | undefined, string][] = [
       ["dud", "Username must be at least 4 characters and less than 32 characters"],
@@ -137,7 +207,10 @@ describe("registration options and policies", () => {
     assert.deepEqual(dup.json.response.error_codes, ["USERNAME_ALREADY_ASSOCIATED"]);
     const c = app.client();
     const csrf = await c.csrf();
-    const login = await c.post("/login", { json: { username: "ÜNÏCODE1", password: PASSWORD }, headers: { "x-csrf-token": csrf } });
+    const login = await c.post("/login", {
+      json: { username: "ÜNÏCODE1", password: PASSWORD },
+      headers: { "x-csrf-token": csrf },
+    });
     assert.equal(login.status, 200, login.body);
   });
 
@@ -146,7 +219,10 @@ describe("registration options and policies", () => {
       confirmation: true,
       mail: false,
       config: { returnGenericResponses: false },
-      userFields: { first_name: { schema: z.string().max(40).optional() }, nickname: { schema: z.string().optional(), register: false } },
+      userFields: {
+        first_name: { schema: z.string().max(40).optional() },
+        nickname: { schema: z.string().optional(), register: false },
+      },
     });
     apps.push(app);
     await app.rampart.api.createRole({ name: "admin" });
@@ -190,7 +266,11 @@ describe("registration options and policies", () => {
 
     const bad = await register(app.client(), { ...registration("long@x.test"), first_name: "x".repeat(41) });
     assert.equal(bad.status, 400);
-    assert.deepEqual(bad.json.response.field_errors.first_name, ["Too big: expected string to have <=40 characters"], "the schema's own message");
+    assert.deepEqual(
+      bad.json.response.field_errors.first_name,
+      ["Too big: expected string to have <=40 characters"],
+      "the schema's own message",
+    );
     const wrongType = await register(app.client(), { ...registration("num@x.test"), first_name: 42 });
     assert.deepEqual(wrongType.json.response.error_codes, ["INVALID_FIELD"]);
   });
@@ -210,11 +290,15 @@ describe("the registration page (HTML form)", () => {
     assert.match(page.body, /<form method="post" action="\/register" id="register-form"/);
     assert.match(page.body, /name="password_confirm"/);
     const evil = `"><script>alert(1)</script>@x.test`;
-    const bad = await c.post("/register", { form: { email: evil, password: PASSWORD, password_confirm: PASSWORD, csrf_token: csrfFrom(page.body) } });
+    const bad = await c.post("/register", {
+      form: { email: evil, password: PASSWORD, password_confirm: PASSWORD, csrf_token: csrfFrom(page.body) },
+    });
     assert.equal(bad.status, 200);
     assert.ok(!bad.body.includes("<script>alert(1)</script>"));
     assert.match(bad.body, /Invalid email address/);
-    const ok = await c.post("/register", { form: { email: "form@x.test", password: PASSWORD, password_confirm: PASSWORD, csrf_token: csrfFrom(bad.body) } });
+    const ok = await c.post("/register", {
+      form: { email: "form@x.test", password: PASSWORD, password_confirm: PASSWORD, csrf_token: csrfFrom(bad.body) },
+    });
     assert.equal(ok.status, 302);
     assert.equal(ok.location, "/confirm");
     const landing = await c.get("/confirm");
@@ -223,7 +307,9 @@ describe("the registration page (HTML form)", () => {
     const withNext = app.client();
     const p2 = await withNext.get("/register?next=%2Fsessions");
     assert.match(p2.body, /action="\/register\?next=%2Fsessions"/);
-    const r2 = await withNext.post("/register?next=%2Fsessions", { form: { email: "next@x.test", password: PASSWORD, password_confirm: PASSWORD, csrf_token: csrfFrom(p2.body) } });
+    const r2 = await withNext.post("/register?next=%2Fsessions", {
+      form: { email: "next@x.test", password: PASSWORD, password_confirm: PASSWORD, csrf_token: csrfFrom(p2.body) },
+    });
     assert.equal(r2.location, "/sessions");
     const mail = await mailTo(app, "form@x.test", "Welcome");
     assert.match(mail.html, /href="https:\/\/app\.test\/confirm\//);

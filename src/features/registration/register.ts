@@ -17,7 +17,13 @@ import { DuplicateError, type UserRecord } from "../../datastore/contracts.js";
 import { registrationSlice } from "./config.js";
 import { answerRegistered, registeredView } from "./answer.js";
 import { answerTaken } from "./existing.js";
-import { checkRegistrationForm, registrationInput, type FormEcho, type RegistrationForm, type RegistrationInput } from "./form.js";
+import {
+  checkRegistrationForm,
+  registrationInput,
+  type FormEcho,
+  type RegistrationForm,
+  type RegistrationInput,
+} from "./form.js";
 import { registerPage } from "./pages.js";
 
 /**
@@ -30,8 +36,18 @@ import { registerPage } from "./pages.js";
 function page(ctx: RequestContext, props: PageProps<RegistrationInput, FormEcho>): string {
   const fromQuery = () => safeRedirect(ctx.url.searchParams.get("next"), ctx.appOrigin(), ctx.rt.config);
   // A form refused before it was read (an over-long field) shows what was typed.
-  const echo = props.view ?? { email: props.input.email ?? "", username: props.input.username ?? "", fields: {}, next: fromQuery() };
-  return registerPage(ctx, { csrfToken: props.csrfToken, echo, errors: props.errors, flashes: props.errors ? [] : props.takeFlashes() });
+  const echo = props.view ?? {
+    email: props.input.email ?? "",
+    username: props.input.username ?? "",
+    fields: {},
+    next: fromQuery(),
+  };
+  return registerPage(ctx, {
+    csrfToken: props.csrfToken,
+    echo,
+    errors: props.errors,
+    flashes: props.errors ? [] : props.takeFlashes(),
+  });
 }
 
 export const getRegisterRoute = (path: string) =>
@@ -46,7 +62,8 @@ export const getRegisterRoute = (path: string) =>
     page,
     async handle(ctx, { caller }) {
       // A signed-in browser has nothing to do here.
-      if (caller) return refused("ANONYMOUS_USER_REQUIRED", 400, { browser: { redirect: ctx.rt.config.urls.postLoginView } });
+      if (caller)
+        return refused("ANONYMOUS_USER_REQUIRED", 400, { browser: { redirect: ctx.rt.config.urls.postLoginView } });
       return ok({}, { csrf: true });
     },
   });
@@ -68,14 +85,19 @@ export const postRegisterRoute = (path: string, rt: Runtime) =>
     },
   });
 
-async function register(ctx: RequestContext, form: RegistrationForm, echo: FormEcho): Promise<Outcome<SignedInPayload, FormEcho>> {
+async function register(
+  ctx: RequestContext,
+  form: RegistrationForm,
+  echo: FormEcho,
+): Promise<Outcome<SignedInPayload, FormEcho>> {
   const { rt } = ctx;
   const generic = rt.config.returnGenericResponses;
   const users = rt.datastore.users;
 
   const emailOwner = await users.findByEmail(form.email);
   const usernameOwner = form.username ? await users.findByUsername(form.username) : null;
-  if (!generic && (emailOwner || usernameOwner)) return formErrors(takenErrors(form, !!emailOwner, !!usernameOwner), { view: echo });
+  if (!generic && (emailOwner || usernameOwner))
+    return formErrors(takenErrors(form, !!emailOwner, !!usernameOwner), { view: echo });
   const veto = await hookVeto(ctx, "register", null, echo);
   if (veto) return veto;
   if (emailOwner || usernameOwner) return answerTaken(ctx, form, { emailOwner, usernameOwner, hashed: false });
@@ -118,7 +140,11 @@ function takenErrors(form: RegistrationForm, email: boolean, username: boolean):
   return errors;
 }
 
-async function registered(ctx: RequestContext, form: RegistrationForm, user: UserRecord): Promise<Outcome<SignedInPayload, FormEcho>> {
+async function registered(
+  ctx: RequestContext,
+  form: RegistrationForm,
+  user: UserRecord,
+): Promise<Outcome<SignedInPayload, FormEcho>> {
   const { rt } = ctx;
   const cfg = sliceOf(rt.config, registrationSlice);
   const confirmation = rt.services.confirmation;
@@ -126,13 +152,27 @@ async function registered(ctx: RequestContext, form: RegistrationForm, user: Use
   const link = confirmation && !user.confirmedAt ? confirmation.link(ctx, user) : null;
   // The account is committed: from here on nothing may turn the success into an error answer.
   await afterCommit(rt, "the registration's audit row and event", async () => {
-    await recordAudit(ctx, { event: "register", outcome: "success", user, details: { confirmation: pending ? "pending" : "not_required" } });
+    await recordAudit(ctx, {
+      event: "register",
+      outcome: "success",
+      user,
+      details: { confirmation: pending ? "pending" : "not_required" },
+    });
     await rt.events.emit("user_registered", { user, confirmationToken: link?.token ?? null, formData: form.formData });
   });
   if (cfg.sendRegisterEmail) {
-    const context = { user, email: user.email, confirmation_link: link?.url ?? null, confirmation_token: link?.token ?? null, within: confirmation?.within ?? null, subject: cfg.emailSubject };
+    const context = {
+      user,
+      email: user.email,
+      confirmation_link: link?.url ?? null,
+      confirmation_token: link?.token ?? null,
+      within: confirmation?.within ?? null,
+      subject: cfg.emailSubject,
+    };
     // Generic responses: a taken address gets its mail after the answer, so a fresh one does too (same timing).
-    await nowOrAfterAnswer(ctx, rt.config.returnGenericResponses, "welcome", user, () => deliverMail(ctx, "welcome", user.email, context, user));
+    await nowOrAfterAnswer(ctx, rt.config.returnGenericResponses, "welcome", user, () =>
+      deliverMail(ctx, "welcome", user.email, context, user),
+    );
   }
   await afterCommit(rt, "the after-hook", () => runAfterHook(ctx, "register", user));
   if (pending || (await afterCommit(rt, "the before.login hook", () => autoSignInVetoed(ctx, user))) !== false) {
@@ -140,11 +180,21 @@ async function registered(ctx: RequestContext, form: RegistrationForm, user: Use
   }
 
   const result = await afterCommit(rt, "the sign-in after registration", () =>
-    rt.pipeline.signIn(ctx, { user, authnVia: ["register"], remember: false, kind: "session", includeAuthToken: ctx.includeAuthToken() }),
+    rt.pipeline.signIn(ctx, {
+      user,
+      authnVia: ["register"],
+      remember: false,
+      kind: "session",
+      includeAuthToken: ctx.includeAuthToken(),
+    }),
   );
   // The account stands whatever the sign-in decided: a refusal (or a failure) only means nobody is signed in.
   if (!result || result.kind === "deny") return answerRegistered(ctx, form, user);
   // Signed in: the answer /login gives (after.login runs, as before.login did); a second factor to set up first
   // answers the same next step /login does, nobody signed in yet.
-  return completeSignIn(ctx, result, { action: "login", next: registeredView(ctx, form), extra: { tf_required: false } });
+  return completeSignIn(ctx, result, {
+    action: "login",
+    next: registeredView(ctx, form),
+    extra: { tf_required: false },
+  });
 }

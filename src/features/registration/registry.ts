@@ -7,7 +7,12 @@ declare module "../../core/events.js" {
     /** A new account was created by /register; formData holds the accepted fields (never a password). */
     user_registered: { user: UserRecord; confirmationToken: string | null; formData: Record<string, unknown> };
     /** /register named a taken email or username (generic mode answered as if it succeeded). */
-    user_not_registered: { user: UserRecord | null; existingEmail: boolean; existingUsername: boolean; formData: Record<string, unknown> };
+    user_not_registered: {
+      user: UserRecord | null;
+      existingEmail: boolean;
+      existingUsername: boolean;
+      formData: Record<string, unknown>;
+    };
   }
   interface HookedActions {
     register: true;

@@ -14,7 +14,10 @@ for (const dialect of flowDialects()) {
     const events: { email: string; count: number; scope: string }[] = [];
     before(async () => {
       app = await createTestApp({ dialect });
-      app.rampart.events.on("session_revoked", ({ user, sessionIds, scope }) => void events.push({ email: user.email, count: sessionIds.length, scope }));
+      app.rampart.events.on(
+        "session_revoked",
+        ({ user, sessionIds, scope }) => void events.push({ email: user.email, count: sessionIds.length, scope }),
+      );
     });
     after(() => app.close());
 
@@ -23,7 +26,10 @@ for (const dialect of flowDialects()) {
       await app.rampart.api.createUser({ email, password: PASSWORD });
       return email;
     };
-    const currentId = async (c: TestClient) => (await c.get("/sessions", { acceptJson: true })).json.response.sessions.find((s: { current: boolean }) => s.current).id as string;
+    const currentId = async (c: TestClient) =>
+      (await c.get("/sessions", { acceptJson: true })).json.response.sessions.find(
+        (s: { current: boolean }) => s.current,
+      ).id as string;
     const alive = async (c: TestClient) => (await c.get("/api/protected", { acceptJson: true })).status === 200;
 
     it("api.revokeSessions emits session_revoked and audits as the HTTP endpoint does (one, all)", async () => {
@@ -35,7 +41,10 @@ for (const dialect of flowDialects()) {
       await c.login(email, PASSWORD);
       events.length = 0;
 
-      const viaHttp = await a.post("/sessions/revoke", { json: { id: await currentId(b) }, headers: { "x-csrf-token": login.json.response.csrf_token } });
+      const viaHttp = await a.post("/sessions/revoke", {
+        json: { id: await currentId(b) },
+        headers: { "x-csrf-token": login.json.response.csrf_token },
+      });
       assert.equal(viaHttp.json.response.revoked, 1);
       assert.equal(await app.rampart.api.revokeSessions(user, { id: await currentId(c) }), 1);
       assert.deepEqual(events, [
@@ -50,11 +59,24 @@ for (const dialect of flowDialects()) {
       assert.deepEqual(events.at(-1), { email: user.email, count: 1, scope: "all" });
       assert.equal(await alive(a), false);
 
-      const rows = (await app.rampart.api.auditEvents({ event: "session_revoked", userId: user.id })).map((e) => ({ agent: e.userAgent, details: e.details }));
+      const rows = (await app.rampart.api.auditEvents({ event: "session_revoked", userId: user.id })).map((e) => ({
+        agent: e.userAgent,
+        details: e.details,
+      }));
       assert.equal(rows.length, 3);
-      assert.deepEqual(rows.find((r) => r.agent === "api" && r.details?.scope === "all")?.details, { by: "admin", scope: "all", count: 1 });
-      assert.deepEqual(rows.filter((r) => r.agent === "api" && r.details?.scope === "one").map((r) => r.details), [{ by: "admin", scope: "one", count: 1 }]);
-      assert.deepEqual(rows.filter((r) => r.agent !== "api").map((r) => r.details), [{ by: "self", scope: "one", count: 1 }]);
+      assert.deepEqual(rows.find((r) => r.agent === "api" && r.details?.scope === "all")?.details, {
+        by: "admin",
+        scope: "all",
+        count: 1,
+      });
+      assert.deepEqual(
+        rows.filter((r) => r.agent === "api" && r.details?.scope === "one").map((r) => r.details),
+        [{ by: "admin", scope: "one", count: 1 }],
+      );
+      assert.deepEqual(
+        rows.filter((r) => r.agent !== "api").map((r) => r.details),
+        [{ by: "self", scope: "one", count: 1 }],
+      );
     });
 
     it("an id that is not the user's: 0 from the api, nothing ended, no event", async () => {
@@ -76,7 +98,10 @@ for (const dialect of flowDialects()) {
       const login = await c.login(email, PASSWORD);
       const list = await c.get("/sessions", { acceptJson: true });
       sessionsRoute("/sessions").output!.parse(list.json.response);
-      const others = await c.post("/sessions/revoke", { json: { scope: "others" }, headers: { "x-csrf-token": login.json.response.csrf_token } });
+      const others = await c.post("/sessions/revoke", {
+        json: { scope: "others" },
+        headers: { "x-csrf-token": login.json.response.csrf_token },
+      });
       assert.equal(others.status, 200);
       revokeSessionsRoute("/sessions/revoke").output!.parse(others.json.response);
       assert.equal(typeof others.json.response.csrf_token, "string", "the caller's session goes on: a new token");

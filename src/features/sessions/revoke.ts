@@ -23,7 +23,12 @@ export interface Revoker {
 }
 
 /** The ids of the sessions ended; null when `one` names no session of this user (unknown, or someone else's). */
-export async function revokeSessions(rt: Runtime, user: UserRecord, which: Revocation, revoker: Revoker): Promise<string[] | null> {
+export async function revokeSessions(
+  rt: Runtime,
+  user: UserRecord,
+  which: Revocation,
+  revoker: Revoker,
+): Promise<string[] | null> {
   const now = rt.now();
   let revoked: string[] = [];
   if (which.scope === "one") {
@@ -42,7 +47,12 @@ export async function revokeSessions(rt: Runtime, user: UserRecord, which: Revoc
     await recordSessionEnds(rt, revoked, now);
     await rt.sessions.deleteForUser(user.id, keep?.id);
   }
-  await revoker.audit({ event: "session_revoked", outcome: "success", user, details: { by: revoker.by, scope: which.scope, count: revoked.length } });
+  await revoker.audit({
+    event: "session_revoked",
+    outcome: "success",
+    user,
+    details: { by: revoker.by, scope: which.scope, count: revoked.length },
+  });
   await rt.events.emit("session_revoked", { user, sessionIds: revoked, scope: which.scope });
   return revoked;
 }

@@ -35,7 +35,12 @@ async function liveSessions(ctx: RequestContext, caller: Caller): Promise<Sessio
   const now = ctx.now().getTime();
   const idleMs = ctx.rt.config.session.idleTimeoutSeconds * 1000;
   const all = await ctx.rt.sessions.listForUser(caller.user.id);
-  return all.filter((s) => s.expiresAt.getTime() > now && s.lastActiveAt.getTime() + idleMs > now && s.fsUniquifier === caller.user.fsUniquifier);
+  return all.filter(
+    (s) =>
+      s.expiresAt.getTime() > now &&
+      s.lastActiveAt.getTime() + idleMs > now &&
+      s.fsUniquifier === caller.user.fsUniquifier,
+  );
 }
 
 function view(s: SessionRecord, caller: Caller): SessionView {
@@ -58,10 +63,13 @@ export const sessionsRoute = (path: string) =>
     path,
     auth: "authenticated",
     output: z.object({ sessions: z.array(sessionView), csrf_token: csrfToken }),
-    page: (ctx, props: PageProps<unknown, { sessions: SessionView[] }>) => sessionsPage(ctx, { sessions: props.view?.sessions ?? [], csrfToken: props.csrfToken }),
+    page: (ctx, props: PageProps<unknown, { sessions: SessionView[] }>) =>
+      sessionsPage(ctx, { sessions: props.view?.sessions ?? [], csrfToken: props.csrfToken }),
     async handle(ctx, { caller }) {
       const sessions = (await liveSessions(ctx, caller)).map((s) => view(s, caller));
-      sessions.sort((a, b) => Number(b.current) - Number(a.current) || b.last_active_at.localeCompare(a.last_active_at));
+      sessions.sort(
+        (a, b) => Number(b.current) - Number(a.current) || b.last_active_at.localeCompare(a.last_active_at),
+      );
       return ok({ sessions }, { csrf: true, browser: { view: { sessions } } });
     },
   });
@@ -69,7 +77,10 @@ export const sessionsRoute = (path: string) =>
 /** An id that names no session of the caller's: its field error for API callers; a browser goes back to the list. */
 function unknownSession(ctx: RequestContext): Refused {
   const { rt } = ctx;
-  return refused("INVALID_SESSION_ID", 400, { extra: { field_errors: { id: [rt.message("INVALID_SESSION_ID")] } }, browser: { redirect: rt.url(rt.config.urls.sessions) } });
+  return refused("INVALID_SESSION_ID", 400, {
+    extra: { field_errors: { id: [rt.message("INVALID_SESSION_ID")] } },
+    browser: { redirect: rt.url(rt.config.urls.sessions) },
+  });
 }
 
 export const revokeSessionsRoute = (path: string) =>
@@ -86,7 +97,15 @@ export const revokeSessionsRoute = (path: string) =>
       const { rt } = ctx;
       const scope = input.scope ?? (input.id ? "one" : undefined);
       const which: Revocation | null =
-        scope === "one" ? (input.id ? { scope, id: input.id } : null) : scope === "others" ? { scope, keep: caller.session ?? null } : scope === "all" ? { scope } : null;
+        scope === "one"
+          ? input.id
+            ? { scope, id: input.id }
+            : null
+          : scope === "others"
+            ? { scope, keep: caller.session ?? null }
+            : scope === "all"
+              ? { scope }
+              : null;
       if (!which) return fieldError("id", "INVALID_SESSION_ID");
       const veto = await hookVeto(ctx, "revoke_session", caller.user);
       if (veto) return veto;
@@ -99,6 +118,12 @@ export const revokeSessionsRoute = (path: string) =>
         ctx.sessionOverride = { caller: null };
       }
       await runAfterHook(ctx, "revoke_session", caller.user);
-      return ok({ revoked: revoked.length }, { csrf: !endedOwn && caller.mechanism === "session", browser: { redirect: rt.url(endedOwn ? rt.config.urls.login : rt.config.urls.sessions) } });
+      return ok(
+        { revoked: revoked.length },
+        {
+          csrf: !endedOwn && caller.mechanism === "session",
+          browser: { redirect: rt.url(endedOwn ? rt.config.urls.login : rt.config.urls.sessions) },
+        },
+      );
     },
   });

@@ -3,7 +3,15 @@ import assert from "node:assert/strict";
 import { flowDialects } from "../../../test/helpers/app.js";
 import type { Reply, TestClient } from "../../../test/helpers/client.js";
 import type { Feature } from "../../core/feature.js";
-import { createTfApp, enrolAuthenticator, oath, PASSWORD, signInWithCode, toStepStart, type TfApp } from "./testing/kit.js";
+import {
+  createTfApp,
+  enrolAuthenticator,
+  oath,
+  PASSWORD,
+  signInWithCode,
+  toStepStart,
+  type TfApp,
+} from "./testing/kit.js";
 
 /**
  * Browsers posting the two-factor forms get a page or a redirect in every branch, never the JSON envelope: the
@@ -20,7 +28,10 @@ const extraStep: Feature = {
     {
       name: "extra-step",
       async run(_ctx, attempt) {
-        const wanted = extraStepOn && attempt.secondFactor !== undefined && attempt.user.email.toLowerCase() === EXTRA_STEP.toLowerCase();
+        const wanted =
+          extraStepOn &&
+          attempt.secondFactor !== undefined &&
+          attempt.user.email.toLowerCase() === EXTRA_STEP.toLowerCase();
         return wanted ? { kind: "interrupt", response: { terms_required: true } } : { kind: "continue" };
       },
     },
@@ -46,8 +57,11 @@ for (const dialect of flowDialects()) {
     let t: TfApp;
     const secrets = new Map<string, string>();
     before(async () => {
-      t = await createTfApp(dialect, { recoveryCodes: true }, false, { freshness: { withinSeconds: 600 } }, [extraStep]);
-      for (const email of ["Budget.Page-1@x.test", "rescue.page+1@x.test", EXTRA_STEP]) secrets.set(email, await enrolAuthenticator(t, email));
+      t = await createTfApp(dialect, { recoveryCodes: true }, false, { freshness: { withinSeconds: 600 } }, [
+        extraStep,
+      ]);
+      for (const email of ["Budget.Page-1@x.test", "rescue.page+1@x.test", EXTRA_STEP])
+        secrets.set(email, await enrolAuthenticator(t, email));
     });
     after(() => t.app.close());
 
@@ -56,7 +70,8 @@ for (const dialect of flowDialects()) {
       const email = "Budget.Page-1@x.test";
       const { c, csrf } = await formLoginPending(t, email);
       const wrong = oath(t, secrets.get(email)!) === "000000" ? "111111" : "000000";
-      for (let i = 0; i < 5; i++) assert.equal((await c.post("/tf-validate", { form: { code: wrong, csrf_token: csrf } })).status, 200);
+      for (let i = 0; i < 5; i++)
+        assert.equal((await c.post("/tf-validate", { form: { code: wrong, csrf_token: csrf } })).status, 200);
       const validate = await c.post("/tf-validate", { form: { code: wrong, csrf_token: csrf } });
       assert.equal(validate.status, 429);
       assertPage(validate, "/tf-validate");
@@ -81,7 +96,10 @@ for (const dialect of flowDialects()) {
         t.advance(30);
         const api = t.app.client();
         const login = await api.login(EXTRA_STEP, PASSWORD);
-        const j = await api.post("/tf-validate", { json: { code: oath(t, secret) }, headers: { "x-csrf-token": login.json.response.csrf_token } });
+        const j = await api.post("/tf-validate", {
+          json: { code: oath(t, secret) },
+          headers: { "x-csrf-token": login.json.response.csrf_token },
+        });
         assert.equal(j.status, 200, j.body);
         assert.equal(j.json.response.terms_required, true);
         assert.equal(j.json.response.user, undefined);
@@ -95,7 +113,10 @@ for (const dialect of flowDialects()) {
       const secret = secrets.get(EXTRA_STEP)!;
       t.advance(30);
       const { c: signedIn, csrf: signedCsrf } = await signInWithCode(t, EXTRA_STEP, secret);
-      const generated = await signedIn.post("/mf-recovery-codes", { json: {}, headers: { "x-csrf-token": signedCsrf } });
+      const generated = await signedIn.post("/mf-recovery-codes", {
+        json: {},
+        headers: { "x-csrf-token": signedCsrf },
+      });
       assert.equal(generated.status, 200, generated.body);
       const codes = generated.json.response.recovery_codes as string[];
       extraStepOn = true;
@@ -123,4 +144,3 @@ for (const dialect of flowDialects()) {
     });
   });
 }
-

@@ -1,7 +1,16 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { flowDialects } from "../../../test/helpers/app.js";
-import { createTfApp, enrolAuthenticator, loginPending, oath, PASSWORD, toStepStart, validate, type TfApp } from "./testing/kit.js";
+import {
+  createTfApp,
+  enrolAuthenticator,
+  loginPending,
+  oath,
+  PASSWORD,
+  toStepStart,
+  validate,
+  type TfApp,
+} from "./testing/kit.js";
 
 /** SECURITY A6/A8, I69: the per-account second-factor budget and exactly-once codes, also under concurrency. */
 const dialects = flowDialects().filter((d) => d !== "mysql");
@@ -16,7 +25,8 @@ for (const dialect of dialects) {
     const secrets = new Map<string, string>();
     before(async () => {
       t = await createTfApp(dialect, {}, false, { apiEnabledMethods: ["session", "token", "basic"] });
-      for (const email of ["loop@x.test", "burst@x.test", "race@x.test", "basic@x.test"]) secrets.set(email, await enrolAuthenticator(t, email));
+      for (const email of ["loop@x.test", "burst@x.test", "race@x.test", "basic@x.test"])
+        secrets.set(email, await enrolAuthenticator(t, email));
       await t.app.rampart.api.createUser({ email: "nobasic@x.test", password: PASSWORD });
     });
     after(() => t.app.close());
@@ -58,7 +68,9 @@ for (const dialect of dialects) {
       const csrf = l.json.response.csrf_token as string;
       const wrong = wrongCode(oath(t, secret));
       const replies = await Promise.all(Array.from({ length: 50 }, () => validate(c, csrf, wrong)));
-      const invalid = replies.filter((r) => r.status === 400 && r.json.response.field_errors?.code?.[0] === "Invalid code").length;
+      const invalid = replies.filter(
+        (r) => r.status === 400 && r.json.response.field_errors?.code?.[0] === "Invalid code",
+      ).length;
       const limited = replies.filter((r) => r.status === 429).length;
       assert.ok(invalid <= 5, `evaluated ${invalid}`);
       assert.equal(invalid + limited, 50);
@@ -74,14 +86,22 @@ for (const dialect of dialects) {
         const code = oath(t, secret);
         const cookie = c.cookieHeader();
         const replies = await Promise.all(
-          Array.from({ length: 8 }, () => c.post("/tf-validate", { json: { code }, headers: { "x-csrf-token": l.json.response.csrf_token, cookie } })),
+          Array.from({ length: 8 }, () =>
+            c.post("/tf-validate", { json: { code }, headers: { "x-csrf-token": l.json.response.csrf_token, cookie } }),
+          ),
         );
-        assert.equal(replies.filter((r) => r.status === 200).length, 1, `round ${round}: ${replies.map((r) => r.status)}`);
+        assert.equal(
+          replies.filter((r) => r.status === 200).length,
+          1,
+          `round ${round}: ${replies.map((r) => r.status)}`,
+        );
       }
     });
 
     it("HTTP basic cannot do a second factor: a 2FA user's basic credentials are refused", async () => {
-      const basic = (email: string) => ({ authorization: `Basic ${Buffer.from(`${email}:${PASSWORD}`).toString("base64")}` });
+      const basic = (email: string) => ({
+        authorization: `Basic ${Buffer.from(`${email}:${PASSWORD}`).toString("base64")}`,
+      });
       const plain = await t.app.client().get("/api/protected", { acceptJson: true, headers: basic("nobasic@x.test") });
       const tf = await t.app.client().get("/api/protected", { acceptJson: true, headers: basic("basic@x.test") });
       assert.equal(plain.status, 200, "basic works for a user without 2FA");

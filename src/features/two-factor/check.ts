@@ -19,7 +19,8 @@ export const twoFactorCheck: SignInCheck = {
     if (factors.length > 0 && !cfg.alwaysValidate && hasValidityCookie(ctx, user)) return { kind: "continue" };
     // Per-request mechanisms (basic) and remember cookies cannot present a second factor: no session from them.
     // (A remember cookie issued by a sign-in that proved one carries it as `secondFactor` and passed above.)
-    if (attempt.kind === "request" || attempt.authnVia.includes("remember")) return { kind: "deny", code: "TWO_FACTOR_PERMISSION_DENIED", field: "email", status: 401 };
+    if (attempt.kind === "request" || attempt.authnVia.includes("remember"))
+      return { kind: "deny", code: "TWO_FACTOR_PERMISSION_DENIED", field: "email", status: 401 };
     const base = { u: user.fsUniquifier, r: attempt.remember, v: [...attempt.authnVia] };
     if (factors.length === 0) {
       setPending(ctx, { ...base, s: "setup_from_login", m: null });

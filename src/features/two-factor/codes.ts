@@ -3,7 +3,13 @@ import type { RequestContext } from "../../core/context.js";
 import { humanizeSeconds } from "../../core/humanize.js";
 import { refused, type Refused } from "../../core/outcome.js";
 import { deliverMail } from "../../core/mail-delivery.js";
-import { drawFromBudget, matchAuthenticatorCode, matchSentCode, sendSms, sentCodeNow } from "../../core/passcodes/index.js";
+import {
+  drawFromBudget,
+  matchAuthenticatorCode,
+  matchSentCode,
+  sendSms,
+  sentCodeNow,
+} from "../../core/passcodes/index.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { authenticatorWindow } from "./config.js";
 import { tfConfig } from "./state.js";
@@ -35,7 +41,12 @@ function periodFor(ctx: RequestContext, method: string): number {
 export async function drawAttempt(ctx: RequestContext, user: UserRecord): Promise<Refused | null> {
   const cfg = tfConfig(ctx.rt);
   if (await drawFromBudget(ctx, `tf:${user.id}`, cfg.maxAttempts, cfg.attemptWindowSeconds)) return null;
-  await recordAudit(ctx, { event: "tf_validate", outcome: "failure", user, details: { reason: "TWO_FACTOR_TOO_MANY_ATTEMPTS" } });
+  await recordAudit(ctx, {
+    event: "tf_validate",
+    outcome: "failure",
+    user,
+    details: { reason: "TWO_FACTOR_TOO_MANY_ATTEMPTS" },
+  });
   return refused("TWO_FACTOR_TOO_MANY_ATTEMPTS", 429, { headers: { "retry-after": String(cfg.attemptWindowSeconds) } });
 }
 
@@ -44,27 +55,53 @@ export async function clearAttempts(ctx: RequestContext, user: UserRecord): Prom
 }
 
 /** Checks `code` for `method` against the (plain) secret; a success consumes the code. */
-export async function checkCode(ctx: RequestContext, user: UserRecord, method: string, secret: string, code: string, nonce = 0): Promise<boolean> {
-  if (method === "authenticator") return matchAuthenticatorCode(ctx, user, secret, code, authenticatorWindow(tfConfig(ctx.rt)), "tf");
+export async function checkCode(
+  ctx: RequestContext,
+  user: UserRecord,
+  method: string,
+  secret: string,
+  code: string,
+  nonce = 0,
+): Promise<boolean> {
+  if (method === "authenticator")
+    return matchAuthenticatorCode(ctx, user, secret, code, authenticatorWindow(tfConfig(ctx.rt)), "tf");
   return matchSentCode(ctx, user, `tf:${method}`, secret, code, periodFor(ctx, method), nonce);
 }
 
 /** Sends a code by email or SMS (to `phone`). false when delivery failed (logged and audited). */
-export async function sendCode(ctx: RequestContext, user: UserRecord, method: string, secret: string, phone: string | null, nonce: number): Promise<boolean> {
+export async function sendCode(
+  ctx: RequestContext,
+  user: UserRecord,
+  method: string,
+  secret: string,
+  phone: string | null,
+  nonce: number,
+): Promise<boolean> {
   const { rt } = ctx;
   const cfg = tfConfig(rt);
   const period = periodFor(ctx, method);
   const token = sentCodeNow(secret, ctx.now().getTime(), period, nonce);
   let sent = false;
   if (method === "email") {
-    const context = { subject: cfg.subject, token, username: user.username ?? user.email, email: user.email, within: humanizeSeconds(period) };
+    const context = {
+      subject: cfg.subject,
+      token,
+      username: user.username ?? user.email,
+      email: user.email,
+      within: humanizeSeconds(period),
+    };
     sent = await deliverMail(ctx, "two_factor_instructions", user.email, context, user);
   } else if (method === "sms" && phone) {
     sent = await sendSms(ctx, user, phone, `Your ${rt.config.appName} code is: ${token}`, "two-factor");
   }
   if (sent) {
     await recordAudit(ctx, { event: "tf_code_sent", outcome: "success", user, details: { method } });
-    await rt.events.emit("tf_security_token_sent", { user, method, token, phoneNumber: method === "sms" ? phone : null });
+    await rt.events.emit("tf_security_token_sent", {
+      user,
+      method,
+      token,
+      phoneNumber: method === "sms" ? phone : null,
+    });
   }
   return sent;
 }

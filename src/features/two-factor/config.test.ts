@@ -7,11 +7,19 @@ import { authenticatorWindow, twoFactorSlice } from "./config.js";
 
 describe("two-factor config slice", () => {
   it("every key has a meaning and an environment name; FS names parse", () => {
-    const paths = configLeaves([twoFactorSlice]).map(([p]) => p).filter((p) => p.startsWith("twoFactor."));
+    const paths = configLeaves([twoFactorSlice])
+      .map(([p]) => p)
+      .filter((p) => p.startsWith("twoFactor."));
     const meanings = allMeanings([twoFactorSlice]);
-    assert.deepEqual(paths.filter((p) => !meanings[p]), []);
+    assert.deepEqual(
+      paths.filter((p) => !meanings[p]),
+      [],
+    );
     const envPaths = Object.values(twoFactorSlice.env).map(([p]) => `twoFactor.${p}`);
-    assert.deepEqual(paths.filter((p) => !envPaths.includes(p)), []);
+    assert.deepEqual(
+      paths.filter((p) => !envPaths.includes(p)),
+      [],
+    );
     const { config, issues } = configFromEnv(
       {
         SECURITY_TWO_FACTOR: "true",
@@ -31,7 +39,11 @@ describe("two-factor config slice", () => {
     assert.equal(sliceOf(full, totpSlice).issuer, "Acme");
     assert.equal(authenticatorWindow(resolved), 4);
     assert.equal(resolved.mailValiditySeconds, 300);
-    assert.equal(resolved.validityCookieName, null, "unset: __Host-tf_validity on Secure deployments, tf_validity otherwise");
+    assert.equal(
+      resolved.validityCookieName,
+      null,
+      "unset: __Host-tf_validity on Secure deployments, tf_validity otherwise",
+    );
   });
 
   it("the default window is ±1 step", () => {
@@ -42,14 +54,28 @@ describe("two-factor config slice", () => {
 
   it("enabled without TOTP_SECRETS or TOTP_ISSUER → clear configuration issues", () => {
     assert.throws(
-      () => resolveConfig({ secretKey: "k".repeat(40), twoFactor: { enabled: true } } as never, [], [twoFactorSlice, totpSlice]),
+      () =>
+        resolveConfig(
+          { secretKey: "k".repeat(40), twoFactor: { enabled: true } } as never,
+          [],
+          [twoFactorSlice, totpSlice],
+        ),
       (error: Error & { issues?: { key: string; message: string }[] }) => {
         const text = JSON.stringify(error.issues ?? error.message);
         return /SECURITY_TOTP_SECRETS is required/.test(text) && /SECURITY_TOTP_ISSUER is required/.test(text);
       },
     );
     assert.throws(
-      () => resolveConfig({ secretKey: "k".repeat(40), twoFactor: { enabled: true }, totp: { issuer: "A", secrets: { "1": "short" } } } as never, [], [twoFactorSlice, totpSlice]),
+      () =>
+        resolveConfig(
+          {
+            secretKey: "k".repeat(40),
+            twoFactor: { enabled: true },
+            totp: { issuer: "A", secrets: { "1": "short" } },
+          } as never,
+          [],
+          [twoFactorSlice, totpSlice],
+        ),
       /TOTP_SECRETS key "1" must be at least/,
     );
   });

@@ -15,7 +15,8 @@ export interface TwoFactorInstructionsContext extends Record<string, unknown> {
 
 export const twoFactorInstructions: MailTemplate<TwoFactorInstructionsContext> = {
   subject: (c) => c.subject,
-  text: (c) => `Hello ${c.username},\n\nYour ${c.appName} sign-in code is: ${c.token}\n\nThis code will expire in ${c.within}.\n\nIf you did not try to sign in, change your password.\n`,
+  text: (c) =>
+    `Hello ${c.username},\n\nYour ${c.appName} sign-in code is: ${c.token}\n\nThis code will expire in ${c.within}.\n\nIf you did not try to sign in, change your password.\n`,
   html: (c) =>
     html`<p>Hello ${c.username},</p>
 <p>Your ${c.appName} sign-in code is: <strong>${c.token}</strong></p>
@@ -33,7 +34,8 @@ export interface TwoFactorRescueContext extends Record<string, unknown> {
 export const twoFactorRescue: MailTemplate<TwoFactorRescueContext> = {
   subject: (c) => c.subject,
   text: (c) => `The ${c.appName} user ${c.user_email} cannot use their second factor and asks for help signing in.\n`,
-  html: (c) => html`<p>The ${c.appName} user ${c.user_email} cannot use their second factor and asks for help signing in.</p>`.toString(),
+  html: (c) =>
+    html`<p>The ${c.appName} user ${c.user_email} cannot use their second factor and asks for help signing in.</p>`.toString(),
 };
 
 /**
@@ -57,8 +59,10 @@ function changeText(c: Record<string, unknown>): string {
 
 export const twoFactorChanged: MailTemplate<TwoFactorChangedContext> = {
   subject: (c) => c.subject,
-  text: (c) => `Hello ${c.username},\n\n${changeText(c)}\n\nIf you did not do this, change your password and contact support.\n`,
-  html: (c) => html`<p>Hello ${c.username},</p>
+  text: (c) =>
+    `Hello ${c.username},\n\n${changeText(c)}\n\nIf you did not do this, change your password and contact support.\n`,
+  html: (c) =>
+    html`<p>Hello ${c.username},</p>
 <p>${changeText(c)}</p>
 <p>If you did not do this, change your password and contact support.</p>`.toString(),
 };

@@ -43,7 +43,12 @@ export async function setUpFactors(ctx: RequestContext, user: UserRecord): Promi
  * Starts `method` (one of setUpFactors) for a pending sign-in: sets the pending state "ready" and answers
  * like FS's login payload. Code methods send their code now (email/sms); plugins add their own extras.
  */
-export async function startFactor(ctx: RequestContext, user: UserRecord, base: PendingBase, method: string): Promise<StartAnswer> {
+export async function startFactor(
+  ctx: RequestContext,
+  user: UserRecord,
+  base: PendingBase,
+  method: string,
+): Promise<StartAnswer> {
   const cfg = tfConfig(ctx.rt);
   const plugin = method === primaryMethod(user) ? null : plugins(ctx).find((p) => p.name === method);
   if (plugin) {
@@ -57,8 +62,14 @@ export async function startFactor(ctx: RequestContext, user: UserRecord, base: P
   if (method === "email" || method === "sms") {
     const secret = secretBox(ctx.rt).open(user.tfTotpSecret!);
     if (!secret || !(await sendCode(ctx, user, method, secret, user.tfPhoneNumber, n))) {
-      return { status: 500, response: { errors: [ctx.rt.message("FAILED_TO_SEND_CODE")], error_codes: ["FAILED_TO_SEND_CODE"] } };
+      return {
+        status: 500,
+        response: { errors: [ctx.rt.message("FAILED_TO_SEND_CODE")], error_codes: ["FAILED_TO_SEND_CODE"] },
+      };
     }
   }
-  return { response: { tf_required: true, tf_state: "ready", tf_primary_method: method, tf_method: method }, redirect: ctx.rt.url(cfg.validateUrl) };
+  return {
+    response: { tf_required: true, tf_state: "ready", tf_primary_method: method, tf_method: method },
+    redirect: ctx.rt.url(cfg.validateUrl),
+  };
 }

@@ -14,7 +14,12 @@ import { primaryMethod, secretBox } from "./state.js";
  * `services.twoFactor.proveCurrentFactor`; `event` names the audit event of the refused change.
  */
 /** Null when proved (or nothing to prove), else the wrong code (a form error) or a refusal (401, or 429 when spent). */
-export async function currentFactorRefusal(ctx: RequestContext, caller: Caller, code: string | undefined, event: string): Promise<FormErrors<never> | Refused | null> {
+export async function currentFactorRefusal(
+  ctx: RequestContext,
+  caller: Caller,
+  code: string | undefined,
+  event: string,
+): Promise<FormErrors<never> | Refused | null> {
   const { rt } = ctx;
   const user = caller.user;
   const current = primaryMethod(user);
@@ -32,9 +37,19 @@ export async function currentFactorRefusal(ctx: RequestContext, caller: Caller, 
       await clearAttempts(ctx, user);
       return null;
     }
-    await recordAudit(ctx, { event, outcome: "failure", user, details: { reason: "TWO_FACTOR_INVALID_TOKEN", current } });
+    await recordAudit(ctx, {
+      event,
+      outcome: "failure",
+      user,
+      details: { reason: "TWO_FACTOR_INVALID_TOKEN", current },
+    });
     return fieldError("code", "TWO_FACTOR_INVALID_TOKEN");
   }
-  await recordAudit(ctx, { event, outcome: "failure", user, details: { reason: "TWO_FACTOR_FRESH_REQUIRED", current } });
+  await recordAudit(ctx, {
+    event,
+    outcome: "failure",
+    user,
+    details: { reason: "TWO_FACTOR_FRESH_REQUIRED", current },
+  });
   return refused("TWO_FACTOR_FRESH_REQUIRED", 401, { extra: { tf_method: current } });
 }

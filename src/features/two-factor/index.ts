@@ -5,7 +5,12 @@ import type { RouteDef } from "../../core/routes.js";
 import { twoFactorCheck } from "./check.js";
 import { twoFactorSlice } from "./config.js";
 import { twoFactorChanged, twoFactorInstructions, twoFactorRescue } from "./emails.js";
-import { getRecoveryCodesRoute, getRecoveryRoute, postRecoveryCodesRoute, postRecoveryRoute } from "./recovery-codes.js";
+import {
+  getRecoveryCodesRoute,
+  getRecoveryRoute,
+  postRecoveryCodesRoute,
+  postRecoveryRoute,
+} from "./recovery-codes.js";
 import { getRescueRoute, postRescueRoute } from "./rescue.js";
 import { getSelectRoute, postSelectRoute } from "./select.js";
 import { postSetupStateRoute } from "./setup-authenticated.js";
@@ -24,13 +29,25 @@ export const twoFactorFeature: Feature = {
   name: "two-factor",
   config: twoFactorSlice,
   enabled: (config) => sliceOf(config, twoFactorSlice).enabled,
-  emails: { two_factor_instructions: twoFactorInstructions, two_factor_rescue: twoFactorRescue, two_factor_changed: twoFactorChanged },
+  emails: {
+    two_factor_instructions: twoFactorInstructions,
+    two_factor_rescue: twoFactorRescue,
+    two_factor_changed: twoFactorChanged,
+  },
   signInChecks: () => [twoFactorCheck],
   provides: () => ({ twoFactor: { currentMethod: primaryMethod, proveCurrentFactor: currentFactorRefusal } }),
   routes(rt) {
-    const { setupUrl, validateUrl, rescueUrl, selectUrl, recoveryCodes, recoveryCodesUrl, recoveryUrl } = sliceOf(rt.config, twoFactorSlice);
+    const { setupUrl, validateUrl, rescueUrl, selectUrl, recoveryCodes, recoveryCodesUrl, recoveryUrl } = sliceOf(
+      rt.config,
+      twoFactorSlice,
+    );
     const recovery: RouteDef[] = recoveryCodes
-      ? [getRecoveryCodesRoute(recoveryCodesUrl), postRecoveryCodesRoute(recoveryCodesUrl), getRecoveryRoute(recoveryUrl), postRecoveryRoute(recoveryUrl)]
+      ? [
+          getRecoveryCodesRoute(recoveryCodesUrl),
+          postRecoveryCodesRoute(recoveryCodesUrl),
+          getRecoveryRoute(recoveryUrl),
+          postRecoveryRoute(recoveryUrl),
+        ]
       : [];
     return [
       ...recovery,

@@ -29,9 +29,14 @@ for (const dialect of flowDialects()) {
     before(async () => {
       gateway = await startSmsGateway({ accountSid: SID, authToken: TOKEN });
       t = await createTfApp(dialect, { required: true }, true, {
-        sms: { service: "twilio", twilioBaseUrl: gateway.url, serviceConfig: { accountSid: SID, authToken: TOKEN, phoneNumber: "+15005550006" } },
+        sms: {
+          service: "twilio",
+          twilioBaseUrl: gateway.url,
+          serviceConfig: { accountSid: SID, authToken: TOKEN, phoneNumber: "+15005550006" },
+        },
       });
-      for (const email of ["mail@x.test", "sms@x.test", "fail@x.test"]) await t.app.rampart.api.createUser({ email, password: PASSWORD });
+      for (const email of ["mail@x.test", "sms@x.test", "fail@x.test"])
+        await t.app.rampart.api.createUser({ email, password: PASSWORD });
     });
     after(async () => {
       await t.app.close();
@@ -72,7 +77,9 @@ for (const dialect of flowDialects()) {
       const code = await mailedCode(t.app, "mail@x.test");
       const cookie = c.cookieHeader();
       const replies = await Promise.all(
-        Array.from({ length: 8 }, () => c.post("/tf-validate", { json: { code }, headers: { "x-csrf-token": l.json.response.csrf_token, cookie } })),
+        Array.from({ length: 8 }, () =>
+          c.post("/tf-validate", { json: { code }, headers: { "x-csrf-token": l.json.response.csrf_token, cookie } }),
+        ),
       );
       assert.equal(replies.filter((r) => r.status === 200).length, 1, replies.map((r) => r.status).join());
     });
@@ -90,10 +97,16 @@ for (const dialect of flowDialects()) {
       const c = t.app.client();
       const l = await loginPending(c, "sms@x.test", "setup_from_login");
       const csrf = l.json.response.csrf_token as string;
-      const bad = await c.post("/tf-setup", { json: { setup: "sms", phone: "not a phone" }, headers: { "x-csrf-token": csrf } });
+      const bad = await c.post("/tf-setup", {
+        json: { setup: "sms", phone: "not a phone" },
+        headers: { "x-csrf-token": csrf },
+      });
       assert.equal(bad.status, 400);
       assert.deepEqual(bad.json.response.field_errors, { phone: ["Phone number not valid"] });
-      const s = await c.post("/tf-setup", { json: { setup: "sms", phone: "(650) 555-1212" }, headers: { "x-csrf-token": csrf } });
+      const s = await c.post("/tf-setup", {
+        json: { setup: "sms", phone: "(650) 555-1212" },
+        headers: { "x-csrf-token": csrf },
+      });
       assert.equal(s.status, 200, s.body);
       assert.equal(s.json.response.tf_state, "validating_profile");
       const sms = await gateway.waitFor((m) => m.to === "+16505551212");
@@ -117,12 +130,18 @@ for (const dialect of flowDialects()) {
       const c = t.app.client();
       const l = await loginPending(c, "fail@x.test", "setup_from_login");
       gateway.mode = "500";
-      const r = await c.post("/tf-setup", { json: { setup: "sms", phone: "+16505551213" }, headers: { "x-csrf-token": l.json.response.csrf_token } });
+      const r = await c.post("/tf-setup", {
+        json: { setup: "sms", phone: "+16505551213" },
+        headers: { "x-csrf-token": l.json.response.csrf_token },
+      });
       gateway.mode = "ok";
       assert.equal(r.status, 500);
       assert.deepEqual(r.json.response.errors, ["Failed to send code. Please try again later"]);
       t.app.sink.failNext(1);
-      const m = await c.post("/tf-setup", { json: { setup: "email" }, headers: { "x-csrf-token": l.json.response.csrf_token } });
+      const m = await c.post("/tf-setup", {
+        json: { setup: "email" },
+        headers: { "x-csrf-token": l.json.response.csrf_token },
+      });
       assert.equal(m.status, 500);
       await assertNothingGranted(t, c);
     });

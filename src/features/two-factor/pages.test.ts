@@ -46,7 +46,9 @@ describe("two-factor HTML pages (sqlite)", () => {
 
     toStepStart(t);
     const c2 = t.app.client();
-    const again = await c2.post("/login", { form: { email: "web@x.test", password: PASSWORD, csrf_token: await c2.csrf() } });
+    const again = await c2.post("/login", {
+      form: { email: "web@x.test", password: PASSWORD, csrf_token: await c2.csrf() },
+    });
     assert.equal(again.status, 302);
     assert.match(again.location ?? "", /\/tf-validate$/);
     const form = await c2.get("/tf-validate");

@@ -4,15 +4,30 @@ import { form, html, layout, type Flash } from "../../pages/kit.js";
 import { tfConfig } from "./state.js";
 
 /** HTML pages of the two-factor flow: the code form and the setup form (with the QR code while enrolling). */
-export function validatePage(ctx: RequestContext, options: { csrfToken: string; method: string; errors?: FieldErrors; qr?: { dataUrl: string; key: string } | null }): string {
+export function validatePage(
+  ctx: RequestContext,
+  options: { csrfToken: string; method: string; errors?: FieldErrors; qr?: { dataUrl: string; key: string } | null },
+): string {
   const { rt } = ctx;
-  const hint = options.method === "authenticator" ? "Enter the code shown by your authenticator app." : "Enter the code we sent you.";
+  const hint =
+    options.method === "authenticator"
+      ? "Enter the code shown by your authenticator app."
+      : "Enter the code we sent you.";
   const body = html`${options.qr ? qrBlock(options.qr) : ""}<p>${hint}</p>${form({
     action: rt.url(tfConfig(rt).validateUrl),
     id: "tf-validate-form",
     csrfToken: options.csrfToken,
     formErrors: [...errorsFor(ctx, options.errors, ""), ...errorsFor(ctx, options.errors, "csrf_token")],
-    fields: [{ name: "code", label: "Code", type: "text", autocomplete: "one-time-code", required: true, errors: errorsFor(ctx, options.errors, "code") }],
+    fields: [
+      {
+        name: "code",
+        label: "Code",
+        type: "text",
+        autocomplete: "one-time-code",
+        required: true,
+        errors: errorsFor(ctx, options.errors, "code"),
+      },
+    ],
     submit: "Verify",
   })}`;
   return layout("Two-factor authentication", body, { appName: rt.config.appName });
@@ -56,5 +71,8 @@ ${[...errorsFor(ctx, options.errors, ""), ...errorsFor(ctx, options.errors, "set
 ${cur ? html`<p>Current method: ${cur.method}.</p><label for="code">Current authenticator code (needed to change or disable it)</label><input id="code" type="text" name="code" autocomplete="one-time-code" inputmode="numeric">${errorsFor(ctx, options.errors, "code").map((e) => html`<p class="errors">${e}</p>`)}` : ""}
 ${options.methods.includes("sms") ? html`<label for="phone">Phone (for sms)</label><input id="phone" type="text" name="phone" autocomplete="tel">${errorsFor(ctx, options.errors, "phone").map((e) => html`<p class="errors">${e}</p>`)}` : ""}
 <button type="submit">Set up</button></form>`;
-  return layout("Set up two-factor authentication", html`${enrol}${codeForm}${options.validating ? "" : choose}`, { appName: rt.config.appName, flashes: options.flashes ?? [] });
+  return layout("Set up two-factor authentication", html`${enrol}${codeForm}${options.validating ? "" : choose}`, {
+    appName: rt.config.appName,
+    flashes: options.flashes ?? [],
+  });
 }

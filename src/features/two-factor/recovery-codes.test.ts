@@ -2,7 +2,17 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { flowDialects } from "../../../test/helpers/app.js";
 import type { TestClient } from "../../../test/helpers/client.js";
-import { createTfApp, enrolAuthenticator, loginPending, oath, PASSWORD, signInWithCode, toStepStart, validate, type TfApp } from "./testing/kit.js";
+import {
+  createTfApp,
+  enrolAuthenticator,
+  loginPending,
+  oath,
+  PASSWORD,
+  signInWithCode,
+  toStepStart,
+  validate,
+  type TfApp,
+} from "./testing/kit.js";
 
 /** Multi-factor recovery codes: /mf-recovery-codes (fresh) and /mf-recovery during a pending sign-in. */
 const CODE_SHAPE = /^[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}$/;
@@ -39,8 +49,11 @@ for (const dialect of flowDialects()) {
     let t: TfApp;
     const secrets = new Map<string, string>();
     before(async () => {
-      t = await createTfApp(dialect, { recoveryCodes: true, alwaysValidate: false }, false, { freshness: { withinSeconds: 600 } });
-      for (const email of ["rc@x.test", "regen@x.test", "budget@x.test", "race@x.test"]) secrets.set(email, await enrolAuthenticator(t, email));
+      t = await createTfApp(dialect, { recoveryCodes: true, alwaysValidate: false }, false, {
+        freshness: { withinSeconds: 600 },
+      });
+      for (const email of ["rc@x.test", "regen@x.test", "budget@x.test", "race@x.test"])
+        secrets.set(email, await enrolAuthenticator(t, email));
     });
     after(() => t.app.close());
 
@@ -50,12 +63,18 @@ for (const dialect of flowDialects()) {
       assert.equal(await signedInNow(p.c), false);
       const g = await p.c.get("/tf-validate", { acceptJson: true });
       assert.ok(g.json.response.recovery_options.recovery_code, "rescue offers recovery_code once codes exist");
-      const rescue = await p.c.post("/tf-rescue", { json: { help_setup: "recovery_code" }, headers: { "x-csrf-token": p.csrf } });
+      const rescue = await p.c.post("/tf-rescue", {
+        json: { help_setup: "recovery_code" },
+        headers: { "x-csrf-token": p.csrf },
+      });
       assert.equal(rescue.status, 302);
       assert.match(rescue.location ?? "", /\/mf-recovery$/);
       assert.equal((await p.c.get("/mf-recovery", { acceptJson: true })).status, 200);
       // Typed as a user might: upper case, no dashes, surrounding spaces.
-      const ok = await p.c.post("/mf-recovery?include_auth_token", { json: { code: `  ${codes[0]!.replace(/-/g, "").toUpperCase()} ` }, headers: { "x-csrf-token": p.csrf } });
+      const ok = await p.c.post("/mf-recovery?include_auth_token", {
+        json: { code: `  ${codes[0]!.replace(/-/g, "").toUpperCase()} ` },
+        headers: { "x-csrf-token": p.csrf },
+      });
       assert.equal(ok.status, 200, ok.body);
       assert.equal(ok.json.response.user.email, "rc@x.test");
       assert.equal(typeof ok.json.response.csrf_token, "string");
@@ -106,14 +125,21 @@ for (const dialect of flowDialects()) {
     it("outside the two-factor state → 400 TWO_FACTOR_PERMISSION_DENIED; HTML → 302 to /login", async () => {
       const c = t.app.client();
       const csrf = await c.csrf();
-      const r = await c.post("/mf-recovery", { json: { code: "0000-0000-0000-0000" }, headers: { "x-csrf-token": csrf } });
+      const r = await c.post("/mf-recovery", {
+        json: { code: "0000-0000-0000-0000" },
+        headers: { "x-csrf-token": csrf },
+      });
       assert.equal(r.status, 400);
       assert.deepEqual(r.json.response.error_codes, ["TWO_FACTOR_PERMISSION_DENIED"]);
       assert.equal((await c.get("/mf-recovery", { acceptJson: true })).status, 400);
       const h = await c.post("/mf-recovery", { form: { code: "x", csrf_token: csrf } });
       assert.equal(h.status, 302);
       assert.match(h.location ?? "", /\/login$/);
-      assert.equal((await c.get("/mf-recovery-codes", { acceptJson: true })).status, 401, "generation needs a signed-in user");
+      assert.equal(
+        (await c.get("/mf-recovery-codes", { acceptJson: true })).status,
+        401,
+        "generation needs a signed-in user",
+      );
     });
 
     it("the attempt budget is shared with /tf-validate: after 5 failures a correct recovery code gets 429 and is not spent", async () => {
@@ -162,11 +188,17 @@ for (const dialect of flowDialects()) {
       assert.equal(stale.status, 401, stale.body);
       const verify = await c.post("/verify", { json: { password: PASSWORD }, headers: { "x-csrf-token": csrf } });
       assert.equal(verify.status, 200, verify.body);
-      const passwordOnly = await c.post("/mf-recovery-codes", { json: {}, headers: { "x-csrf-token": verify.json.response.csrf_token } });
+      const passwordOnly = await c.post("/mf-recovery-codes", {
+        json: {},
+        headers: { "x-csrf-token": verify.json.response.csrf_token },
+      });
       assert.equal(passwordOnly.status, 401, passwordOnly.body);
       assert.deepEqual(passwordOnly.json.response.error_codes, ["TWO_FACTOR_FRESH_REQUIRED"]);
       toStepStart(t);
-      const ok = await c.post("/mf-recovery-codes", { json: { code: oath(t, secrets.get("regen@x.test")!) }, headers: { "x-csrf-token": verify.json.response.csrf_token } });
+      const ok = await c.post("/mf-recovery-codes", {
+        json: { code: oath(t, secrets.get("regen@x.test")!) },
+        headers: { "x-csrf-token": verify.json.response.csrf_token },
+      });
       assert.equal(ok.status, 200, ok.body);
     });
   });
@@ -188,13 +220,22 @@ for (const dialect of flowDialects()) {
       for (let i = 0; i < 20; i++) logins.push(await pending(t, "race@x.test"));
       const replies = await Promise.all(logins.map((p) => recover(p, codes[0]!)));
       assert.equal(replies.filter((r) => r.status === 200).length, 1, replies.map((r) => r.status).join(","));
-      assert.ok(replies.every((r) => r.status === 200 || (r.status === 400 && r.json.response.field_errors?.code?.[0] === "Recovery code invalid")));
+      assert.ok(
+        replies.every(
+          (r) =>
+            r.status === 200 ||
+            (r.status === 400 && r.json.response.field_errors?.code?.[0] === "Recovery code invalid"),
+        ),
+      );
       const sessions = await Promise.all(logins.map((p) => signedInNow(p.c)));
       assert.equal(sessions.filter(Boolean).length, 1);
       // Two different codes in parallel both succeed (the compare-and-set retries on a lost race).
       const [a, b] = [await pending(t, "race@x.test"), await pending(t, "race@x.test")];
       const both = await Promise.all([recover(a, codes[1]!), recover(b, codes[2]!)]);
-      assert.deepEqual(both.map((r) => r.status), [200, 200]);
+      assert.deepEqual(
+        both.map((r) => r.status),
+        [200, 200],
+      );
     });
   });
 }

@@ -31,7 +31,10 @@ export function newRecoveryCode(): string {
 
 /** Typed input → the canonical 16 hex digits (trimmed, lower-case, dashes and spaces optional), or null. */
 export function normalizeRecoveryCode(raw: string): string | null {
-  const compact = raw.trim().toLowerCase().replace(/[\s-]+/g, "");
+  const compact = raw
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, "");
   return /^[0-9a-f]{16}$/.test(compact) ? compact : null;
 }
 
@@ -75,12 +78,19 @@ export const getRecoveryCodesRoute = (path: string) =>
     method: "GET",
     path,
     auth: "fresh",
-    output: z.object({ recovery_codes: z.array(z.string()).max(0), codes_left: z.number().int(), csrf_token: csrfToken }),
+    output: z.object({
+      recovery_codes: z.array(z.string()).max(0),
+      codes_left: z.number().int(),
+      csrf_token: csrfToken,
+    }),
     page: codesFormPage,
     async handle(ctx, { caller }) {
       const user = (await ctx.rt.datastore.users.findById(caller.user.id)) ?? caller.user;
       const left = storedDigests(user).length;
-      return ok({ recovery_codes: [], codes_left: left }, { csrf: true, browser: { view: { codes: null, left, askFactorCode: !!primaryMethod(user) } } });
+      return ok(
+        { recovery_codes: [], codes_left: left },
+        { csrf: true, browser: { view: { codes: null, left, askFactorCode: !!primaryMethod(user) } } },
+      );
     },
   });
 
@@ -118,12 +128,25 @@ export const postRecoveryCodesRoute = (path: string) =>
         stored = await rt.datastore.users.replaceRecoveryCodes(user.id, user.mfRecoveryCodes, next);
       }
       if (!stored) {
-        await recordAudit(ctx, { event: "mf_recovery_codes_generated", outcome: "failure", user, details: { reason: "concurrent_change" } });
+        await recordAudit(ctx, {
+          event: "mf_recovery_codes_generated",
+          outcome: "failure",
+          user,
+          details: { reason: "concurrent_change" },
+        });
         return refused("API_ERROR", 409);
       }
-      await recordAudit(ctx, { event: "mf_recovery_codes_generated", outcome: "success", user, details: { count: codes.length } });
+      await recordAudit(ctx, {
+        event: "mf_recovery_codes_generated",
+        outcome: "success",
+        user,
+        details: { count: codes.length },
+      });
       await rt.events.emit("mf_recovery_codes_generated", { user, count: codes.length });
-      return ok({ recovery_codes: codes }, { csrf: true, browser: { view: { codes, left: codes.length, askFactorCode: !!primaryMethod(user) } } });
+      return ok(
+        { recovery_codes: codes },
+        { csrf: true, browser: { view: { codes, left: codes.length, askFactorCode: !!primaryMethod(user) } } },
+      );
     },
   });
 
@@ -149,13 +172,18 @@ export const getRecoveryRoute = (path: string) =>
   });
 
 /** Removes `digest` from the user's set (compare-and-set); false when it is not (or no longer) there. */
-async function consumeDigest(ctx: RequestContext, user: UserRecord, digest: string): Promise<{ ok: boolean; left: number }> {
+async function consumeDigest(
+  ctx: RequestContext,
+  user: UserRecord,
+  digest: string,
+): Promise<{ ok: boolean; left: number }> {
   let current = user;
   for (let attempt = 0; attempt < 2; attempt++) {
     const digests = storedDigests(current);
     if (!digests.includes(digest)) return { ok: false, left: digests.length };
     const rest = digests.filter((d) => d !== digest);
-    if (await ctx.rt.datastore.users.replaceRecoveryCodes(current.id, current.mfRecoveryCodes, JSON.stringify(rest))) return { ok: true, left: rest.length };
+    if (await ctx.rt.datastore.users.replaceRecoveryCodes(current.id, current.mfRecoveryCodes, JSON.stringify(rest)))
+      return { ok: true, left: rest.length };
     // Lost a race (another code consumed, or a new set): re-read and decide again.
     const fresh = await ctx.rt.datastore.users.findById(current.id);
     if (!fresh) return { ok: false, left: 0 };
@@ -186,19 +214,38 @@ export const postRecoveryRoute = (path: string) =>
       const spent = await drawAttempt(ctx, user);
       if (spent) return spent;
       const normalized = normalizeRecoveryCode(input.code ?? "");
-      const used = normalized ? await consumeDigest(ctx, user, hashRecoveryCode(normalized)) : { ok: false, left: storedDigests(user).length };
+      const used = normalized
+        ? await consumeDigest(ctx, user, hashRecoveryCode(normalized))
+        : { ok: false, left: storedDigests(user).length };
       if (!used.ok) {
-        await rt.events.emit("user_failed_authn", { user, identity: user.email, authType: "tf", reason: "INVALID_RECOVERY_CODE" });
+        await rt.events.emit("user_failed_authn", {
+          user,
+          identity: user.email,
+          authType: "tf",
+          reason: "INVALID_RECOVERY_CODE",
+        });
         await recordAudit(ctx, { event: "mf_recovery", outcome: "failure", user });
         return fieldError("code", "INVALID_RECOVERY_CODE");
       }
       await clearAttempts(ctx, user);
-      await recordAudit(ctx, { event: "mf_recovery_code_used", outcome: "success", user, details: { codes_left: used.left } });
+      await recordAudit(ctx, {
+        event: "mf_recovery_code_used",
+        outcome: "success",
+        user,
+        details: { codes_left: used.left },
+      });
       if (!(await consumePending(ctx, pending))) {
         clearPending(ctx);
         return permissionDenied(ctx);
       }
-      const result = await rt.pipeline.signIn(ctx, { user, authnVia: [...state.v], remember: state.r, kind: "session", includeAuthToken: false, secondFactor: "recovery_code" });
+      const result = await rt.pipeline.signIn(ctx, {
+        user,
+        authnVia: [...state.v],
+        remember: state.r,
+        kind: "session",
+        includeAuthToken: false,
+        secondFactor: "recovery_code",
+      });
       clearPending(ctx);
       if (result.kind === "signed-in") {
         await recordAudit(ctx, { event: "mf_recovery", outcome: "success", user, details: { codes_left: used.left } });

@@ -4,7 +4,10 @@ import { form, html, layout } from "../../pages/kit.js";
 import { tfConfig } from "./state.js";
 
 /** HTML pages of the recovery codes: the generate/show page (codes only right after generation) and the code form. */
-export function codesPage(ctx: RequestContext, options: { csrfToken: string; codes: string[] | null; left: number; askFactorCode?: boolean; errors?: FieldErrors }): string {
+export function codesPage(
+  ctx: RequestContext,
+  options: { csrfToken: string; codes: string[] | null; left: number; askFactorCode?: boolean; errors?: FieldErrors },
+): string {
   const { rt } = ctx;
   const shown = options.codes
     ? html`<p class="notice" id="store-now"><strong>Store these codes now, somewhere safe.</strong> They are shown only this once; each one signs you in once when you cannot use your second factor.</p>
@@ -16,7 +19,17 @@ export function codesPage(ctx: RequestContext, options: { csrfToken: string; cod
     id: "mf-recovery-codes-form",
     csrfToken: options.csrfToken,
     formErrors: [...errorsFor(ctx, options.errors, ""), ...errorsFor(ctx, options.errors, "csrf_token")],
-    fields: options.askFactorCode ? [{ name: "code", label: "Current two-factor code (if asked)", type: "text", autocomplete: "one-time-code", errors: errorsFor(ctx, options.errors, "code") }] : [],
+    fields: options.askFactorCode
+      ? [
+          {
+            name: "code",
+            label: "Current two-factor code (if asked)",
+            type: "text",
+            autocomplete: "one-time-code",
+            errors: errorsFor(ctx, options.errors, "code"),
+          },
+        ]
+      : [],
     submit: "Generate new recovery codes",
   });
   return layout("Recovery codes", html`${shown}${generate}`, { appName: rt.config.appName });
@@ -29,7 +42,16 @@ export function recoveryPage(ctx: RequestContext, options: { csrfToken: string; 
     id: "mf-recovery-form",
     csrfToken: options.csrfToken,
     formErrors: [...errorsFor(ctx, options.errors, ""), ...errorsFor(ctx, options.errors, "csrf_token")],
-    fields: [{ name: "code", label: "Recovery code", type: "text", autocomplete: "off", required: true, errors: errorsFor(ctx, options.errors, "code") }],
+    fields: [
+      {
+        name: "code",
+        label: "Recovery code",
+        type: "text",
+        autocomplete: "off",
+        required: true,
+        errors: errorsFor(ctx, options.errors, "code"),
+      },
+    ],
     submit: "Sign in",
   })}`;
   return layout("Use a recovery code", body, { appName: rt.config.appName });

@@ -42,7 +42,12 @@ declare module "../../core/services.js" {
        * when the attempt budget is spent. `code`: the current authenticator code sent with the request; `event`:
        * the audit event of the refused change.
        */
-      proveCurrentFactor(ctx: RequestContext, caller: Caller, code: string | undefined, event: string): Promise<FormErrors<never> | Refused | null>;
+      proveCurrentFactor(
+        ctx: RequestContext,
+        caller: Caller,
+        code: string | undefined,
+        event: string,
+      ): Promise<FormErrors<never> | Refused | null>;
     };
   }
 }

@@ -1,7 +1,16 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { flowDialects } from "../../../test/helpers/app.js";
-import { createTfApp, enrolAuthenticator, loginPending, oath, PASSWORD, toStepStart, validate, type TfApp } from "./testing/kit.js";
+import {
+  createTfApp,
+  enrolAuthenticator,
+  loginPending,
+  oath,
+  PASSWORD,
+  toStepStart,
+  validate,
+  type TfApp,
+} from "./testing/kit.js";
 
 /** /tf-rescue (email code, help mail) and the tf_validity cookie ("remember this device"). */
 for (const dialect of flowDialects()) {
@@ -36,7 +45,10 @@ for (const dialect of flowDialects()) {
       const c = t.app.client();
       const l = await loginPending(c, "lost@x.test", "ready");
       const csrf = l.json.response.csrf_token as string;
-      const bad = await c.post("/tf-rescue", { json: { help_setup: "recovery_code" }, headers: { "x-csrf-token": csrf } });
+      const bad = await c.post("/tf-rescue", {
+        json: { help_setup: "recovery_code" },
+        headers: { "x-csrf-token": csrf },
+      });
       assert.equal(bad.status, 400);
       const r = await c.post("/tf-rescue", { json: { help_setup: "help" }, headers: { "x-csrf-token": csrf } });
       assert.equal(r.status, 200, r.body);
@@ -85,21 +97,30 @@ for (const dialect of flowDialects()) {
 
       const again = t.app.client();
       const csrf = await again.csrf();
-      const r = await again.post("/login", { json: { email: "alice@x.test", password: PASSWORD }, headers: { "x-csrf-token": csrf, cookie: `${again.cookieHeader()}; ${validity}` } });
+      const r = await again.post("/login", {
+        json: { email: "alice@x.test", password: PASSWORD },
+        headers: { "x-csrf-token": csrf, cookie: `${again.cookieHeader()}; ${validity}` },
+      });
       assert.equal(r.status, 200, r.body);
       assert.equal(r.json.response.tf_required, false);
       assert.equal(r.json.response.user.email, "alice@x.test");
 
       const bob = t.app.client();
       const bcsrf = await bob.csrf();
-      const b = await bob.post("/login", { json: { email: "bob@x.test", password: PASSWORD }, headers: { "x-csrf-token": bcsrf, cookie: `${bob.cookieHeader()}; ${validity}` } });
+      const b = await bob.post("/login", {
+        json: { email: "bob@x.test", password: PASSWORD },
+        headers: { "x-csrf-token": bcsrf, cookie: `${bob.cookieHeader()}; ${validity}` },
+      });
       assert.equal(b.json.response.tf_required, true);
 
       const alice = await t.app.rampart.datastore.users.findByEmail("alice@x.test");
       await t.app.rampart.datastore.users.rotateUniquifier(alice!.id);
       const later = t.app.client();
       const lcsrf = await later.csrf();
-      const l = await later.post("/login", { json: { email: "alice@x.test", password: PASSWORD }, headers: { "x-csrf-token": lcsrf, cookie: `${later.cookieHeader()}; ${validity}` } });
+      const l = await later.post("/login", {
+        json: { email: "alice@x.test", password: PASSWORD },
+        headers: { "x-csrf-token": lcsrf, cookie: `${later.cookieHeader()}; ${validity}` },
+      });
       assert.equal(l.json.response.tf_required, true);
     });
   });

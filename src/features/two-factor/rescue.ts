@@ -59,14 +59,18 @@ export const getRescueRoute = (path: string) =>
     async handle(ctx) {
       const pending = await readPending(ctx);
       if (!pending || pending.state.s !== "ready") return permissionDenied(ctx);
-      return ok({ recovery_options: recoveryOptions(ctx, pending.user) }, { csrf: true, browser: { view: { methods: rescueMethods(ctx, pending.user) } } });
+      return ok(
+        { recovery_options: recoveryOptions(ctx, pending.user) },
+        { csrf: true, browser: { view: { methods: rescueMethods(ctx, pending.user) } } },
+      );
     },
   });
 
 export const postRescueRoute = (path: string) =>
   defineRoute({
     id: "tf-rescue",
-    summary: "Mail a one-time code to the account's address, ask the administrator for help, or go to the recovery-code form.",
+    summary:
+      "Mail a one-time code to the account's address, ask the administrator for help, or go to the recovery-code form.",
     method: "POST",
     path,
     auth: "anonymous-only",
@@ -83,7 +87,8 @@ export const postRescueRoute = (path: string) =>
       // The choice may also come in the query (the recovery_options URLs).
       const choice = input.help_setup ?? ctx.url.searchParams.get("help_setup") ?? "";
       const methods = rescueMethods(ctx, user);
-      if (!methods.includes(choice)) return fieldError("help_setup", "TWO_FACTOR_METHOD_NOT_AVAILABLE", { view: { methods } });
+      if (!methods.includes(choice))
+        return fieldError("help_setup", "TWO_FACTOR_METHOD_NOT_AVAILABLE", { view: { methods } });
       // FS: recovery_code → 302 to /mf-recovery (JSON and HTML alike); the pending state stays as it is.
       if (choice === "recovery_code") return redirect(rt.url(cfg.recoveryUrl));
       let sent: boolean;
@@ -93,25 +98,43 @@ export const postRescueRoute = (path: string) =>
         setPending(ctx, { ...state, m: "email", n, e: true });
         sent = !!secret && (await sendCode(ctx, user, "email", secret, null, n));
       } else {
-        sent = await deliverMail(ctx, "two_factor_rescue", cfg.rescueMail, { subject: cfg.rescueSubject, user_email: user.email, username: user.username ?? user.email }, user);
+        sent = await deliverMail(
+          ctx,
+          "two_factor_rescue",
+          cfg.rescueMail,
+          { subject: cfg.rescueSubject, user_email: user.email, username: user.username ?? user.email },
+          user,
+        );
       }
       await recordAudit(ctx, { event: "tf_rescue", outcome: sent ? "success" : "failure", user, details: { choice } });
       if (!sent) return refused("FAILED_TO_SEND_CODE", 500);
-      return ok({ recovery_options: recoveryOptions(ctx, user) }, { csrf: true, browser: { redirect: rt.url(cfg.validateUrl) } });
+      return ok(
+        { recovery_options: recoveryOptions(ctx, user) },
+        { csrf: true, browser: { redirect: rt.url(cfg.validateUrl) } },
+      );
     },
   });
 
 function rescuePage(ctx: RequestContext, csrfToken: string, methods: string[], errors?: FieldErrors): string {
   const { rt } = ctx;
-  const problems = [...errorsFor(ctx, errors, ""), ...errorsFor(ctx, errors, "help_setup"), ...errorsFor(ctx, errors, "csrf_token")];
+  const problems = [
+    ...errorsFor(ctx, errors, ""),
+    ...errorsFor(ctx, errors, "help_setup"),
+    ...errorsFor(ctx, errors, "csrf_token"),
+  ];
   const forms = methods.map((m) =>
     form({
       action: rt.url(tfConfig(rt).rescueUrl),
       id: `tf-rescue-${m}`,
       csrfToken,
       fields: [{ name: "help_setup", label: "", type: "hidden", value: m }],
-      submit: m === "email" ? "Email me a code" : m === "recovery_code" ? "Use a recovery code" : "Contact the administrator",
+      submit:
+        m === "email" ? "Email me a code" : m === "recovery_code" ? "Use a recovery code" : "Contact the administrator",
     }),
   );
-  return layout("Can't use your second factor?", html`${problems.map((e) => html`<p class="errors">${e}</p>`)}${forms}`, { appName: rt.config.appName });
+  return layout(
+    "Can't use your second factor?",
+    html`${problems.map((e) => html`<p class="errors">${e}</p>`)}${forms}`,
+    { appName: rt.config.appName },
+  );
 }

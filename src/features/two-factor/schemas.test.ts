@@ -4,13 +4,27 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import { z } from "zod";
 import type { Reply } from "../../../test/helpers/client.js";
 import type { DeclaredRoute } from "../../core/define-route.js";
-import { getRecoveryCodesRoute, getRecoveryRoute, postRecoveryCodesRoute, postRecoveryRoute } from "./recovery-codes.js";
+import {
+  getRecoveryCodesRoute,
+  getRecoveryRoute,
+  postRecoveryCodesRoute,
+  postRecoveryRoute,
+} from "./recovery-codes.js";
 import type { Feature } from "../../core/feature.js";
 import { getRescueRoute, postRescueRoute } from "./rescue.js";
 import { getSelectRoute, postSelectRoute } from "./select.js";
 import { postSetupStateRoute } from "./setup-authenticated.js";
 import { getSetupRoute, postSetupRoute } from "./setup.js";
-import { createTfApp, enrolAuthenticator, loginPending, oath, PASSWORD, toStepStart, validate, type TfApp } from "./testing/kit.js";
+import {
+  createTfApp,
+  enrolAuthenticator,
+  loginPending,
+  oath,
+  PASSWORD,
+  toStepStart,
+  validate,
+  type TfApp,
+} from "./testing/kit.js";
 import { getValidateRoute, postValidateRoute } from "./validate.js";
 
 /**
@@ -29,7 +43,9 @@ function assertMatches(route: DeclaredRoute, r: Reply): void {
 describe("two-factor output schemas match live answers (sqlite)", () => {
   let t: TfApp;
   before(async () => {
-    t = await createTfApp("sqlite", { recoveryCodes: true, rescueEmail: true }, false, { freshness: { withinSeconds: 600 } });
+    t = await createTfApp("sqlite", { recoveryCodes: true, rescueEmail: true }, false, {
+      freshness: { withinSeconds: 600 },
+    });
     await t.app.rampart.api.createUser({ email: "Schema.User-1+tf@Sub.Example.test", password: PASSWORD });
   });
   after(() => t.app.close());
@@ -54,28 +70,43 @@ describe("two-factor output schemas match live answers (sqlite)", () => {
     assertMatches(postSetupRoute("/tf-setup"), again);
     t.advance(30);
     const next = again.json.response.tf_authr_key as string;
-    assertMatches(postSetupStateRoute("/tf-setup/:token"), await c.post(`/tf-setup/${again.json.response.tf_state_token}`, { json: { code: oath(t, next) }, headers: h }));
+    assertMatches(
+      postSetupStateRoute("/tf-setup/:token"),
+      await c.post(`/tf-setup/${again.json.response.tf_state_token}`, { json: { code: oath(t, next) }, headers: h }),
+    );
 
     // A pending sign-in: the code form with rescue options, the rescue choices, recovery codes.
     t.advance(30);
     const { c: pc, csrf: pcsrf } = await signInWithSecret(t, email, next);
     const codes = await pc.post("/mf-recovery-codes", { json: {}, headers: { "x-csrf-token": pcsrf } });
     assertMatches(postRecoveryCodesRoute("/mf-recovery-codes"), codes);
-    assertMatches(getRecoveryCodesRoute("/mf-recovery-codes"), await pc.get("/mf-recovery-codes", { acceptJson: true }));
+    assertMatches(
+      getRecoveryCodesRoute("/mf-recovery-codes"),
+      await pc.get("/mf-recovery-codes", { acceptJson: true }),
+    );
 
     const p = t.app.client();
     const l = await loginPending(p, email, "ready");
     const pH = { "x-csrf-token": l.json.response.csrf_token as string };
     assertMatches(getValidateRoute("/tf-validate"), await p.get("/tf-validate", { acceptJson: true }));
     assertMatches(getRescueRoute("/tf-rescue"), await p.get("/tf-rescue", { acceptJson: true }));
-    assertMatches(postRescueRoute("/tf-rescue"), await p.post("/tf-rescue", { json: { help_setup: "help" }, headers: pH }));
+    assertMatches(
+      postRescueRoute("/tf-rescue"),
+      await p.post("/tf-rescue", { json: { help_setup: "help" }, headers: pH }),
+    );
     assertMatches(getRecoveryRoute("/mf-recovery"), await p.get("/mf-recovery", { acceptJson: true }));
-    assertMatches(postRecoveryRoute("/mf-recovery"), await p.post("/mf-recovery", { json: { code: codes.json.response.recovery_codes[0] }, headers: pH }));
+    assertMatches(
+      postRecoveryRoute("/mf-recovery"),
+      await p.post("/mf-recovery", { json: { code: codes.json.response.recovery_codes[0] }, headers: pH }),
+    );
 
     // Disable, signed in with the second factor proved.
     t.advance(30);
     const { c: dc, csrf: dcsrf } = await signInWithSecret(t, email, next);
-    assertMatches(postSetupRoute("/tf-setup"), await dc.post("/tf-setup", { json: { setup: "disable" }, headers: { "x-csrf-token": dcsrf } }));
+    assertMatches(
+      postSetupRoute("/tf-setup"),
+      await dc.post("/tf-setup", { json: { setup: "disable" }, headers: { "x-csrf-token": dcsrf } }),
+    );
   });
 
   it("setup during a required sign-in: the pending state's form, the started setup, the completed sign-in", async () => {
@@ -90,7 +121,10 @@ describe("two-factor output schemas match live answers (sqlite)", () => {
       assertMatches(postSetupRoute("/tf-setup"), s);
       assertMatches(getValidateRoute("/tf-validate"), await c.get("/tf-validate", { acceptJson: true }));
       toStepStart(req);
-      assertMatches(postValidateRoute("/tf-validate"), await validate(c, csrf, oath(req, s.json.response.tf_authr_key), "?include_auth_token"));
+      assertMatches(
+        postValidateRoute("/tf-validate"),
+        await validate(c, csrf, oath(req, s.json.response.tf_authr_key), "?include_auth_token"),
+      );
     } finally {
       await req.app.close();
     }
@@ -101,7 +135,9 @@ describe("two-factor output schemas match live answers (sqlite)", () => {
 let keyed = false;
 const plugin: Feature = {
   name: "schema-plugin",
-  provides: () => ({ secondFactors: [{ name: "webauthn", isSetUp: () => keyed, begin: async () => ({ tf_signin_url: "/elsewhere" }) }] }),
+  provides: () => ({
+    secondFactors: [{ name: "webauthn", isSetUp: () => keyed, begin: async () => ({ tf_signin_url: "/elsewhere" }) }],
+  }),
 };
 
 describe("two-factor select output schemas match live answers (sqlite)", () => {
@@ -115,7 +151,10 @@ describe("two-factor select output schemas match live answers (sqlite)", () => {
         const l = await c.login("two.factors@x.test", PASSWORD);
         assert.equal(l.json.response.tf_select, true, l.body);
         assertMatches(getSelectRoute("/tf-select"), await c.get("/tf-select", { acceptJson: true }));
-        const r = await c.post("/tf-select", { json: { which }, headers: { "x-csrf-token": l.json.response.csrf_token } });
+        const r = await c.post("/tf-select", {
+          json: { which },
+          headers: { "x-csrf-token": l.json.response.csrf_token },
+        });
         assertMatches(postSelectRoute("/tf-select"), r);
       }
     } finally {

@@ -8,7 +8,11 @@ import { csrfToken, userJson } from "../../core/schemas.js";
 export const codeInput = z.object({ code: str(64, "TWO_FACTOR_INVALID_TOKEN") });
 
 /** `code`: the current authenticator code, for a signed-in user changing or disabling two-factor. */
-export const setupInput = z.object({ setup: str(32, "TWO_FACTOR_METHOD_NOT_AVAILABLE"), phone: str(64, "PHONE_INVALID"), code: str(64, "TWO_FACTOR_INVALID_TOKEN") });
+export const setupInput = z.object({
+  setup: str(32, "TWO_FACTOR_METHOD_NOT_AVAILABLE"),
+  phone: str(64, "PHONE_INVALID"),
+  code: str(64, "TWO_FACTOR_INVALID_TOKEN"),
+});
 
 /** Where a signed-in user or a pending sign-in stands, and what they may choose. */
 export const setupInfo = z.object({

@@ -6,7 +6,16 @@ import type { TestClient } from "../../../test/helpers/client.js";
 import type { Feature } from "../../core/feature.js";
 import { jsonResponse, plainErrorJson } from "../../core/http/respond.js";
 import type { UserRecord } from "../../datastore/contracts.js";
-import { assertNothingGranted, createTfApp, enrolAuthenticator, oath, PASSWORD, toStepStart, validate, type TfApp } from "./testing/kit.js";
+import {
+  assertNothingGranted,
+  createTfApp,
+  enrolAuthenticator,
+  oath,
+  PASSWORD,
+  toStepStart,
+  validate,
+  type TfApp,
+} from "./testing/kit.js";
 
 /**
  * /tf-select with a test-only second factor "webauthn" provided through services.secondFactors (the real
@@ -40,7 +49,12 @@ const passkeyFeature: Feature = {
         const b = begun.get(params.state ?? "");
         begun.delete(params.state ?? "");
         if (!b) return plainErrorJson(ctx, 400, [{ code: "API_ERROR" }]);
-        const r = await ctx.rt.pipeline.signIn(ctx, { ...b, kind: "session", includeAuthToken: false, secondFactor: "webauthn" });
+        const r = await ctx.rt.pipeline.signIn(ctx, {
+          ...b,
+          kind: "session",
+          includeAuthToken: false,
+          secondFactor: "webauthn",
+        });
         return jsonResponse(ctx, r.kind === "signed-in" ? 200 : 400, { signed_in: r.kind === "signed-in" });
       },
     },
@@ -54,7 +68,10 @@ async function enrolEmail(t: TfApp, email: string): Promise<void> {
   t.app.sink.clear();
   const s = await c.post("/tf-setup", { json: { setup: "email" }, headers: { "x-csrf-token": csrf } });
   assert.equal(s.status, 200, s.body);
-  const done = await c.post(`/tf-setup/${s.json.response.tf_state_token}`, { json: { code: await mailedCode(t, email) }, headers: { "x-csrf-token": csrf } });
+  const done = await c.post(`/tf-setup/${s.json.response.tf_state_token}`, {
+    json: { code: await mailedCode(t, email) },
+    headers: { "x-csrf-token": csrf },
+  });
   assert.equal(done.status, 200, done.body);
 }
 
@@ -105,12 +122,24 @@ for (const dialect of flowDialects()) {
       assert.deepEqual(bad.json.response.field_errors, { which: ["Marked method is not valid"] });
       const pick = await c.post("/tf-select", { json: { which: "authenticator" }, headers: { "x-csrf-token": csrf } });
       assert.equal(pick.status, 200, pick.body);
-      assert.deepEqual({ ...pick.json.response, csrf_token: null }, { tf_required: true, tf_state: "ready", tf_method: "authenticator", tf_primary_method: "authenticator", csrf_token: null });
+      assert.deepEqual(
+        { ...pick.json.response, csrf_token: null },
+        {
+          tf_required: true,
+          tf_state: "ready",
+          tf_method: "authenticator",
+          tf_primary_method: "authenticator",
+          csrf_token: null,
+        },
+      );
       await assertNothingGranted(t, c);
       const ok = await validate(c, csrf, oath(t, secret));
       assert.equal(ok.status, 200, ok.body);
       assert.equal((await c.get("/api/protected", { acceptJson: true })).status, 200);
-      const again = await c.post("/tf-select", { json: { which: "webauthn" }, headers: { "x-csrf-token": ok.json.response.csrf_token } });
+      const again = await c.post("/tf-select", {
+        json: { which: "webauthn" },
+        headers: { "x-csrf-token": ok.json.response.csrf_token },
+      });
       assert.equal(again.status, 400, "no pending select any more");
     });
 
@@ -156,7 +185,9 @@ for (const dialect of flowDialects()) {
     it("HTML: form login → 302 /tf-select; the page offers each method; choosing authenticator → 302 /tf-validate", async () => {
       const c = t.app.client();
       const csrf = await c.csrf();
-      const login = await c.post("/login", { form: { email: `both-${dialect}@x.test`, password: PASSWORD, csrf_token: csrf } });
+      const login = await c.post("/login", {
+        form: { email: `both-${dialect}@x.test`, password: PASSWORD, csrf_token: csrf },
+      });
       assert.equal(login.status, 302, login.body);
       assert.match(login.location ?? "", /\/tf-select$/);
       const page = await c.get("/tf-select");

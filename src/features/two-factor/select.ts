@@ -44,7 +44,10 @@ export const getSelectRoute = (path: string) =>
       const pending = await readPending(ctx);
       if (!pending || pending.state.s !== "select") return permissionDenied(ctx);
       const methods = await setUpFactors(ctx, pending.user);
-      return ok({ tf_select: true as const, tf_setup_methods: methods }, { csrf: true, browser: { view: { methods } } });
+      return ok(
+        { tf_select: true as const, tf_setup_methods: methods },
+        { csrf: true, browser: { view: { methods } } },
+      );
     },
   });
 
@@ -65,16 +68,25 @@ export const postSelectRoute = (path: string) =>
       const { user, state } = pending;
       const methods = await setUpFactors(ctx, user);
       const which = input.which ?? "";
-      if (!methods.includes(which)) return fieldError("which", "TWO_FACTOR_METHOD_NOT_AVAILABLE", { view: { methods } });
+      if (!methods.includes(which))
+        return fieldError("which", "TWO_FACTOR_METHOD_NOT_AVAILABLE", { view: { methods } });
       const started = await startFactor(ctx, user, { u: state.u, r: state.r, v: state.v }, which);
-      await recordAudit(ctx, { event: "tf_select", outcome: started.status ? "failure" : "success", user, details: { method: which } });
+      await recordAudit(ctx, {
+        event: "tf_select",
+        outcome: started.status ? "failure" : "success",
+        user,
+        details: { method: which },
+      });
       if (started.status) return fieldError("", "FAILED_TO_SEND_CODE", { status: started.status, view: { methods } });
       // The next step of the sign-in: its payload for API callers, its page for browsers.
       return interrupted(started.response, { redirect: started.redirect ?? ctx.rt.url(tfConfig(ctx.rt).validateUrl) });
     },
   });
 
-function selectPage(ctx: RequestContext, options: { csrfToken: string; methods: string[]; errors?: FieldErrors | undefined }): string {
+function selectPage(
+  ctx: RequestContext,
+  options: { csrfToken: string; methods: string[]; errors?: FieldErrors | undefined },
+): string {
   const { rt } = ctx;
   const errors = [...errorsFor(ctx, options.errors, ""), ...errorsFor(ctx, options.errors, "which")];
   const body = html`<p>Choose how to confirm it is you.</p>

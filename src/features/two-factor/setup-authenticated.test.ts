@@ -15,7 +15,8 @@ for (const dialect of flowDialects()) {
       t = await createTfApp(dialect);
       t.app.rampart.events.on("tf_profile_changed", ({ user, method }) => void changed.push(`${user.email}:${method}`));
       t.app.rampart.events.on("tf_disabled", ({ user }) => void disabled.push(user.email));
-      for (const email of ["opt@x.test", "late@x.test"]) await t.app.rampart.api.createUser({ email, password: PASSWORD });
+      for (const email of ["opt@x.test", "late@x.test"])
+        await t.app.rampart.api.createUser({ email, password: PASSWORD });
     });
     after(() => t.app.close());
 
@@ -23,7 +24,9 @@ for (const dialect of flowDialects()) {
       const c = t.app.client();
       const r = await c.login(email, PASSWORD, {}, "?include_auth_token");
       assert.equal(r.status, 200, r.body);
-      const auth: Record<string, string> = { "authentication-token": r.json.response.user.authentication_token as string };
+      const auth: Record<string, string> = {
+        "authentication-token": r.json.response.user.authentication_token as string,
+      };
       const c2 = t.app.client();
       const info = await c2.get("/tf-setup", { headers: { ...auth, accept: "application/json" } });
       assert.equal(info.status, 200, info.body);
@@ -67,7 +70,10 @@ for (const dialect of flowDialects()) {
       assert.equal(s.status, 200, s.body);
       t.advance(1801);
       const again = await tokenOf("late@x.test"); // auth tokens live 15 minutes; the state token 30
-      const r = await again.c.post(`/tf-setup/${s.json.response.tf_state_token}`, { json: { code: oath(t, s.json.response.tf_authr_key) }, headers: again.auth });
+      const r = await again.c.post(`/tf-setup/${s.json.response.tf_state_token}`, {
+        json: { code: oath(t, s.json.response.tf_authr_key) },
+        headers: again.auth,
+      });
       assert.equal(r.status, 400, r.body);
       assert.deepEqual(r.json.response.errors, ["Setup must be completed within 30 minutes"]);
       assert.deepEqual(r.json.response.error_codes, ["TWO_FACTOR_SETUP_EXPIRED"]);
@@ -78,7 +84,10 @@ for (const dialect of flowDialects()) {
       const s = await a.c.post("/tf-setup", { json: { setup: "authenticator" }, headers: a.auth });
       await t.app.rampart.api.createUser({ email: "other@x.test", password: PASSWORD });
       const b = await tokenOf("other@x.test");
-      const r = await b.c.post(`/tf-setup/${s.json.response.tf_state_token}`, { json: { code: oath(t, s.json.response.tf_authr_key) }, headers: b.auth });
+      const r = await b.c.post(`/tf-setup/${s.json.response.tf_state_token}`, {
+        json: { code: oath(t, s.json.response.tf_authr_key) },
+        headers: b.auth,
+      });
       assert.equal(r.status, 400);
       assert.deepEqual(r.json.response.error_codes, ["API_ERROR"]);
     });
@@ -92,9 +101,13 @@ for (const dialect of flowDialects()) {
       const enrolled = optSecret!;
       const v = await validate(c, l.json.response.csrf_token, oath(t, enrolled), "?include_auth_token");
       assert.equal(v.status, 200, v.body);
-      const auth: Record<string, string> = { "authentication-token": v.json.response.user.authentication_token as string };
+      const auth: Record<string, string> = {
+        "authentication-token": v.json.response.user.authentication_token as string,
+      };
       const tc = t.app.client();
-      auth["x-csrf-token"] = (await tc.get("/tf-setup", { headers: { ...auth, accept: "application/json" } })).json.response.csrf_token;
+      auth["x-csrf-token"] = (
+        await tc.get("/tf-setup", { headers: { ...auth, accept: "application/json" } })
+      ).json.response.csrf_token;
       // An auth token carries no second-factor proof (SECURITY I72): the current code must come along.
       const bare = await tc.post("/tf-setup", { json: { setup: "disable" }, headers: auth });
       assert.equal(bare.status, 401, bare.body);
@@ -107,7 +120,10 @@ for (const dialect of flowDialects()) {
       assert.equal(after.status, 200);
       assert.equal(after.json.response.tf_required, false);
       const anon = t.app.client();
-      const r = await anon.post("/tf-setup", { json: { setup: "disable" }, headers: { "x-csrf-token": await anon.csrf() } });
+      const r = await anon.post("/tf-setup", {
+        json: { setup: "disable" },
+        headers: { "x-csrf-token": await anon.csrf() },
+      });
       assert.equal(r.status, 400);
       assert.deepEqual(r.json.response.error_codes, ["TWO_FACTOR_PERMISSION_DENIED"]);
     });

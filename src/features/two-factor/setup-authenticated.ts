@@ -14,7 +14,15 @@ import { availableMethods, checkCode, clearAttempts, drawAttempt } from "./codes
 import { currentFactorRefusal } from "./fresh-factor.js";
 import { codeInput, type setupInput } from "./schemas.js";
 import { beginSetup, qrOf, setupInfo, type SetupView } from "./setup.js";
-import { clearPending, primaryMethod, readPending, secretBox, setPending, tfConfig, type PendingState } from "./state.js";
+import {
+  clearPending,
+  primaryMethod,
+  readPending,
+  secretBox,
+  setPending,
+  tfConfig,
+  type PendingState,
+} from "./state.js";
 
 /**
  * Setup by a signed-in user: POST /tf-setup (fresh) returns a signed `tf_state_token` carrying the sealed new
@@ -40,7 +48,11 @@ function currentOf(ctx: RequestContext, user: UserRecord): SetupView["current"] 
 }
 
 /** POST /tf-setup, signed in: start a new method (or disable two-factor). */
-export async function signedInSetup(ctx: RequestContext, caller: Caller, input: z.output<typeof setupInput>): Promise<Outcome<any, SetupView>> {
+export async function signedInSetup(
+  ctx: RequestContext,
+  caller: Caller,
+  input: z.output<typeof setupInput>,
+): Promise<Outcome<any, SetupView>> {
   const { rt } = ctx;
   // This flow needs a fresh authentication (the route also serves pending sign-ins, which have none). The
   // route's runner has already checked CSRF for this caller.
@@ -55,7 +67,8 @@ export async function signedInSetup(ctx: RequestContext, caller: Caller, input: 
   }
   const unproved = await currentFactorRefusal(ctx, caller, input.code, "tf_setup");
   // A wrong code or a missing proof: browsers see the form again with the message (and the code field).
-  if (unproved) return unproved.kind === "form-errors" ? { ...unproved, view } : { ...unproved, browser: { page: true, view } };
+  if (unproved)
+    return unproved.kind === "form-errors" ? { ...unproved, view } : { ...unproved, browser: { page: true, view } };
   if (method === "disable") {
     await rt.datastore.users.update(user.id, { tfPrimaryMethod: null, tfTotpSecret: null, tfPhoneNumber: null });
     const updated = (await rt.datastore.users.findById(user.id)) ?? user;
@@ -67,16 +80,40 @@ export async function signedInSetup(ctx: RequestContext, caller: Caller, input: 
   const begun = await beginSetup(ctx, user, method, input.phone);
   if ("errors" in begun) return formErrors(begun.errors, { status: begun.status, view });
   const previous = primaryMethod(user);
-  const stateToken = rt.signer.sign(STATE_PURPOSE, { u: user.fsUniquifier, m: method, t: begun.sealed, p: begun.phone, n: begun.nonce, pm: previous }, ctx.nowSeconds());
+  const stateToken = rt.signer.sign(
+    STATE_PURPOSE,
+    { u: user.fsUniquifier, m: method, t: begun.sealed, p: begun.phone, n: begun.nonce, pm: previous },
+    ctx.nowSeconds(),
+  );
   // FS's "changing" state: the same new secret also waits in the pending cookie, so a browser or an SPA with
   // cookies finishes at /tf-validate {code}; clients without cookies use the state token.
-  const changing: PendingState = { u: user.fsUniquifier, s: "validating_profile", m: method, r: false, v: [], t: begun.sealed, n: begun.nonce, c: true };
+  const changing: PendingState = {
+    u: user.fsUniquifier,
+    s: "validating_profile",
+    m: method,
+    r: false,
+    v: [],
+    t: begun.sealed,
+    n: begun.nonce,
+    c: true,
+  };
   if (begun.phone) changing.p = begun.phone;
   if (previous) changing.o = previous;
   setPending(ctx, changing);
-  await recordAudit(ctx, { event: "tf_setup_started", outcome: "info", user, details: { method, via: "authenticated" } });
+  await recordAudit(ctx, {
+    event: "tf_setup_started",
+    outcome: "info",
+    user,
+    details: { method, via: "authenticated" },
+  });
   // FS answers the chosen method in both fields (tf_primary_method is its older name).
-  const payload = { tf_state: "validating_profile", tf_method: method, tf_primary_method: method, tf_state_token: stateToken, ...begun.extras };
+  const payload = {
+    tf_state: "validating_profile",
+    tf_method: method,
+    tf_primary_method: method,
+    tf_state_token: stateToken,
+    ...begun.extras,
+  };
   return ok(payload, { csrf: true, browser: { view: { validating: true, qr: qrOf(begun) } } });
 }
 
@@ -84,20 +121,33 @@ export async function signedInSetup(ctx: RequestContext, caller: Caller, input: 
 export const postSetupStateRoute = (path: string) =>
   defineRoute({
     id: "tf-setup.state-token",
-    summary: "Confirm a signed-in user's new two-factor method with its first code, by the state token (no cookies needed).",
+    summary:
+      "Confirm a signed-in user's new two-factor method with its first code, by the state token (no cookies needed).",
     method: "POST",
     path,
     auth: "authenticated",
     input: codeInput,
-    output: z.object({ tf_method: z.string(), tf_primary_method: z.string(), tf_phone: z.string().nullable(), csrf_token: csrfToken }),
+    output: z.object({
+      tf_method: z.string(),
+      tf_primary_method: z.string(),
+      tf_phone: z.string().nullable(),
+      csrf_token: csrfToken,
+    }),
     errors: [429],
     async handle(ctx, { input, caller, params }) {
       const { rt } = ctx;
       const cfg = tfConfig(rt);
       const user = caller.user;
-      const verified = rt.signer.verify(STATE_PURPOSE, params.token ?? "", { maxAgeSeconds: cfg.setupWithinSeconds, nowSeconds: ctx.nowSeconds() });
+      const verified = rt.signer.verify(STATE_PURPOSE, params.token ?? "", {
+        maxAgeSeconds: cfg.setupWithinSeconds,
+        nowSeconds: ctx.nowSeconds(),
+      });
       if (!verified.ok && verified.reason === "expired") {
-        return { kind: "refused", refs: [{ code: "TWO_FACTOR_SETUP_EXPIRED", params: { within: humanizeSeconds(cfg.setupWithinSeconds) } }], status: 400 };
+        return {
+          kind: "refused",
+          refs: [{ code: "TWO_FACTOR_SETUP_EXPIRED", params: { within: humanizeSeconds(cfg.setupWithinSeconds) } }],
+          status: 400,
+        };
       }
       const p = verified.ok ? verified.payload : null;
       const method = typeof p?.m === "string" ? p.m : null;
@@ -106,7 +156,15 @@ export const postSetupStateRoute = (path: string) =>
       // The token also names the method it was minted against (pm): a token minted before a method existed
       // (freshness only) cannot later replace one without the proof of the current factor.
       const previous = primaryMethod(user);
-      if (!p || p.u !== user.fsUniquifier || (p.pm ?? null) !== previous || !method || !availableMethods(ctx).includes(method) || !secret || (method === "sms" && typeof p.p !== "string")) {
+      if (
+        !p ||
+        p.u !== user.fsUniquifier ||
+        (p.pm ?? null) !== previous ||
+        !method ||
+        !availableMethods(ctx).includes(method) ||
+        !secret ||
+        (method === "sms" && typeof p.p !== "string")
+      ) {
         return refused("API_ERROR", 400);
       }
       const spent = await drawAttempt(ctx, user);
@@ -127,19 +185,43 @@ export const postSetupStateRoute = (path: string) =>
   });
 
 /** Makes a validated new method the user's (event, audit, and the notice when it replaced one). */
-export async function commitSetup(ctx: RequestContext, user: UserRecord, change: { method: string; sealed: string; phone: string | null; previous: string | null }): Promise<UserRecord> {
+export async function commitSetup(
+  ctx: RequestContext,
+  user: UserRecord,
+  change: { method: string; sealed: string; phone: string | null; previous: string | null },
+): Promise<UserRecord> {
   const { rt } = ctx;
   const { method, previous } = change;
-  await rt.datastore.users.update(user.id, { tfPrimaryMethod: method, tfTotpSecret: change.sealed, tfPhoneNumber: method === "sms" ? change.phone : null });
+  await rt.datastore.users.update(user.id, {
+    tfPrimaryMethod: method,
+    tfTotpSecret: change.sealed,
+    tfPhoneNumber: method === "sms" ? change.phone : null,
+  });
   const updated = (await rt.datastore.users.findById(user.id)) ?? user;
-  await recordAudit(ctx, { event: "tf_setup", outcome: "success", user: updated, details: { method, via: "authenticated" } });
+  await recordAudit(ctx, {
+    event: "tf_setup",
+    outcome: "success",
+    user: updated,
+    details: { method, via: "authenticated" },
+  });
   await rt.events.emit("tf_profile_changed", { user: updated, method });
   if (previous) await notify(ctx, updated, "changed", method);
   return updated;
 }
 
 /** The notice to the account's address; a delivery failure is logged and audited, never fatal. */
-async function notify(ctx: RequestContext, user: UserRecord, change: "disabled" | "changed", method: string | null): Promise<void> {
+async function notify(
+  ctx: RequestContext,
+  user: UserRecord,
+  change: "disabled" | "changed",
+  method: string | null,
+): Promise<void> {
   const cfg = tfConfig(ctx.rt);
-  await deliverMail(ctx, "two_factor_changed", user.email, { subject: cfg.noticeSubject, username: user.username ?? user.email, change, method }, user);
+  await deliverMail(
+    ctx,
+    "two_factor_changed",
+    user.email,
+    { subject: cfg.noticeSubject, username: user.username ?? user.email, change, method },
+    user,
+  );
 }

@@ -76,7 +76,13 @@ for (const dialect of flowDialects()) {
 
       // Another signed-in user presenting this cookie gets nothing (and is signed out, as FS does for a stray code).
       const other = await signedIn("other-user@x.test");
-      const stolen = await other.c.post("/tf-validate", { json: { code: oath(t, secret) }, headers: { "x-csrf-token": other.csrf, cookie: `${other.c.cookieHeader()}; __Host-rampart_tf=${pendingCookie}` } });
+      const stolen = await other.c.post("/tf-validate", {
+        json: { code: oath(t, secret) },
+        headers: {
+          "x-csrf-token": other.csrf,
+          cookie: `${other.c.cookieHeader()}; __Host-rampart_tf=${pendingCookie}`,
+        },
+      });
       assert.equal(stolen.status, 400, stolen.body);
       assert.deepEqual(stolen.json.response.error_codes, ["TWO_FACTOR_PERMISSION_DENIED"]);
       assert.equal((await t.app.rampart.datastore.users.findByEmail("other-user@x.test"))!.tfPrimaryMethod, null);
@@ -84,7 +90,10 @@ for (const dialect of flowDialects()) {
       // Anonymous (signed out) with the cookie: denied, nothing committed.
       const anon = t.app.client();
       const anonCsrf = await anon.csrf();
-      const a = await anon.post("/tf-validate", { json: { code: oath(t, secret) }, headers: { "x-csrf-token": anonCsrf, cookie: `${anon.cookieHeader()}; __Host-rampart_tf=${pendingCookie}` } });
+      const a = await anon.post("/tf-validate", {
+        json: { code: oath(t, secret) },
+        headers: { "x-csrf-token": anonCsrf, cookie: `${anon.cookieHeader()}; __Host-rampart_tf=${pendingCookie}` },
+      });
       assert.equal(a.status, 400, a.body);
       assert.deepEqual(a.json.response.error_codes, ["TWO_FACTOR_PERMISSION_DENIED"]);
       assert.equal((await t.app.rampart.datastore.users.findByEmail("replay@x.test"))!.tfPrimaryMethod, null);
@@ -92,14 +101,20 @@ for (const dialect of flowDialects()) {
       toStepStart(t);
       const ok = await validate(c, csrf, oath(t, secret));
       assert.equal(ok.status, 200, ok.body);
-      const replay = await c.post("/tf-validate", { json: { code: oath(t, secret) }, headers: { "x-csrf-token": csrf, cookie: `${c.cookieHeader()}; __Host-rampart_tf=${pendingCookie}` } });
+      const replay = await c.post("/tf-validate", {
+        json: { code: oath(t, secret) },
+        headers: { "x-csrf-token": csrf, cookie: `${c.cookieHeader()}; __Host-rampart_tf=${pendingCookie}` },
+      });
       assert.equal(replay.status, 400, replay.body);
       assert.deepEqual(replay.json.response.error_codes, ["TWO_FACTOR_PERMISSION_DENIED"]);
     });
 
     it("replacing an existing method: the new secret replaces the old one only after its code", async () => {
       const { c: first, csrf: firstCsrf } = await signedIn("swap@x.test");
-      const s1 = await first.post("/tf-setup", { json: { setup: "authenticator" }, headers: { "x-csrf-token": firstCsrf } });
+      const s1 = await first.post("/tf-setup", {
+        json: { setup: "authenticator" },
+        headers: { "x-csrf-token": firstCsrf },
+      });
       const old = s1.json.response.tf_authr_key as string;
       toStepStart(t);
       assert.equal((await validate(first, firstCsrf, oath(t, old))).status, 200);
@@ -128,11 +143,17 @@ for (const dialect of flowDialects()) {
       const secret = s.json.response.tf_authr_key as string;
       const pendingCookie = c.jar.get("__Host-rampart_tf")!;
       toStepStart(t);
-      const viaToken = await c.post(`/tf-setup/${s.json.response.tf_state_token}`, { json: { code: oath(t, secret) }, headers: { "x-csrf-token": csrf } });
+      const viaToken = await c.post(`/tf-setup/${s.json.response.tf_state_token}`, {
+        json: { code: oath(t, secret) },
+        headers: { "x-csrf-token": csrf },
+      });
       assert.equal(viaToken.status, 200, viaToken.body);
       assert.equal(c.jar.get("__Host-rampart_tf"), undefined, "the state-token path clears the pending cookie");
       t.advance(30);
-      const again = await c.post("/tf-validate", { json: { code: oath(t, secret) }, headers: { "x-csrf-token": csrf, cookie: `${c.cookieHeader()}; __Host-rampart_tf=${pendingCookie}` } });
+      const again = await c.post("/tf-validate", {
+        json: { code: oath(t, secret) },
+        headers: { "x-csrf-token": csrf, cookie: `${c.cookieHeader()}; __Host-rampart_tf=${pendingCookie}` },
+      });
       assert.equal(again.status, 400, again.body);
       assert.deepEqual(again.json.response.error_codes, ["TWO_FACTOR_PERMISSION_DENIED"]);
     });
@@ -149,7 +170,9 @@ describe("two-factor set-up page for a signed-in user (sqlite, form posts)", () 
 
   it("choose authenticator → QR and a code field → code → back on the set-up page with a success message, still signed in", async () => {
     const c = t.app.client();
-    const login = await c.post("/login", { form: { email: "page.user-1@sub.x.test", password: PASSWORD, csrf_token: await c.csrf() } });
+    const login = await c.post("/login", {
+      form: { email: "page.user-1@sub.x.test", password: PASSWORD, csrf_token: await c.csrf() },
+    });
     assert.equal(login.status, 302, login.body);
     const page = await c.get("/tf-setup");
     assert.equal(page.status, 200);
@@ -158,7 +181,9 @@ describe("two-factor set-up page for a signed-in user (sqlite, form posts)", () 
     assert.equal(chosen.status, 200, chosen.body);
     assert.match(chosen.body, /<img src="data:image\/png;base64,/);
     assert.match(chosen.body, /id="tf-code-form"/, "the page offers the code field");
-    const action = /<form[^>]*action="([^"]+)"[^>]*id="tf-code-form"|id="tf-code-form"[^>]*action="([^"]+)"/.exec(chosen.body);
+    const action = /<form[^>]*action="([^"]+)"[^>]*id="tf-code-form"|id="tf-code-form"[^>]*action="([^"]+)"/.exec(
+      chosen.body,
+    );
     assert.ok(action, chosen.body);
     const key = /<code>([A-Z2-7]+)<\/code>/.exec(chosen.body)![1]!;
     const codeCsrf = /id="tf-code-form"[\s\S]*?name="csrf_token" value="([^"]+)"/.exec(chosen.body)![1]!;
@@ -174,6 +199,9 @@ describe("two-factor set-up page for a signed-in user (sqlite, form posts)", () 
     assert.match(landed.body, /You successfully changed your two-factor method\./);
     assert.match(landed.body, /Current method: authenticator/);
     assert.equal((await c.get("/api/protected", { acceptJson: true })).status, 200, "still signed in");
-    assert.equal((await t.app.rampart.datastore.users.findByEmail("page.user-1@sub.x.test"))!.tfPrimaryMethod, "authenticator");
+    assert.equal(
+      (await t.app.rampart.datastore.users.findByEmail("page.user-1@sub.x.test"))!.tfPrimaryMethod,
+      "authenticator",
+    );
   });
 });

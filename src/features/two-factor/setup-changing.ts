@@ -6,7 +6,15 @@ import type { Caller } from "../../core/identity.js";
 import { fieldError, ok, type Outcome } from "../../core/outcome.js";
 import { availableMethods, checkCode, clearAttempts, drawAttempt } from "./codes.js";
 import { commitSetup } from "./setup-authenticated.js";
-import { clearPending, consumePending, primaryMethod, secretBox, tfConfig, type Pending, type PendingState } from "./state.js";
+import {
+  clearPending,
+  consumePending,
+  primaryMethod,
+  secretBox,
+  tfConfig,
+  type Pending,
+  type PendingState,
+} from "./state.js";
 import { permissionDenied, type ValidateView } from "./validate.js";
 
 /**
@@ -14,11 +22,23 @@ import { permissionDenied, type ValidateView } from "./validate.js";
  * new sealed secret; a correct code for it makes it the user's method. The user stays signed in; no sign-in
  * pipeline runs. The route has matched the caller to the state's user before calling these.
  */
-export async function changeForm(ctx: RequestContext, caller: Caller, state: PendingState): Promise<Outcome<any, ValidateView>> {
-  return ok(await signedInPayload(ctx, caller.user, null), { csrf: true, browser: { view: { method: state.m ?? "" } } });
+export async function changeForm(
+  ctx: RequestContext,
+  caller: Caller,
+  state: PendingState,
+): Promise<Outcome<any, ValidateView>> {
+  return ok(await signedInPayload(ctx, caller.user, null), {
+    csrf: true,
+    browser: { view: { method: state.m ?? "" } },
+  });
 }
 
-export async function validateChange(ctx: RequestContext, caller: Caller, pending: Pending, rawCode: string): Promise<Outcome<any, ValidateView>> {
+export async function validateChange(
+  ctx: RequestContext,
+  caller: Caller,
+  pending: Pending,
+  rawCode: string,
+): Promise<Outcome<any, ValidateView>> {
   const { rt } = ctx;
   const { state } = pending;
   const user = caller.user;
@@ -28,7 +48,14 @@ export async function validateChange(ctx: RequestContext, caller: Caller, pendin
   // Started against the method the user had then: a change settled meanwhile (state token, disable, another
   // change) leaves this one stale.
   const previous = primaryMethod(user);
-  if ((state.o ?? null) !== previous || !method || !availableMethods(ctx).includes(method) || !sealed || !secret || (method === "sms" && !state.p)) {
+  if (
+    (state.o ?? null) !== previous ||
+    !method ||
+    !availableMethods(ctx).includes(method) ||
+    !sealed ||
+    !secret ||
+    (method === "sms" && !state.p)
+  ) {
     clearPending(ctx);
     return permissionDenied(ctx);
   }
@@ -49,6 +76,9 @@ export async function validateChange(ctx: RequestContext, caller: Caller, pendin
   // FS: browsers get a flash and go to TWO_FACTOR_POST_SETUP_VIEW (the setup page by default).
   return ok(await signedInPayload(ctx, updated, token), {
     csrf: true,
-    browser: { redirect: rt.url(tfConfig(rt).setupUrl), flash: { category: "success", message: rt.message("TWO_FACTOR_CHANGE_METHOD_SUCCESSFUL") } },
+    browser: {
+      redirect: rt.url(tfConfig(rt).setupUrl),
+      flash: { category: "success", message: rt.message("TWO_FACTOR_CHANGE_METHOD_SUCCESSFUL") },
+    },
   });
 }

@@ -53,11 +53,16 @@ for (const dialect of flowDialects()) {
       const answers: number[] = [];
       const phones = ["+16505550101", "+16505550102", "+16505550103", "+16505550104", "+16505550105"];
       for (const [i, phone] of phones.entries()) {
-        const r = i % 2 === 0
-          ? await c.post("/tf-setup", { json: { setup: "sms", phone }, headers: { "x-csrf-token": csrf } })
-          : await c.post("/us-setup", { json: { chosen_method: "sms", phone }, headers: { "x-csrf-token": csrf } });
+        const r =
+          i % 2 === 0
+            ? await c.post("/tf-setup", { json: { setup: "sms", phone }, headers: { "x-csrf-token": csrf } })
+            : await c.post("/us-setup", { json: { chosen_method: "sms", phone }, headers: { "x-csrf-token": csrf } });
         answers.push(r.status);
-        assert.equal(typeof (r.json.response.tf_state_token ?? r.json.response.state), "string", "same shape whether sent or not");
+        assert.equal(
+          typeof (r.json.response.tf_state_token ?? r.json.response.state),
+          "string",
+          "same shape whether sent or not",
+        );
       }
       assert.deepEqual(answers, [200, 200, 200, 200, 200]);
       assert.deepEqual(phones.map(sentTo), [1, 1, 1, 0, 0]);
@@ -68,7 +73,10 @@ for (const dialect of flowDialects()) {
       for (let i = 0; i < 3; i++) {
         const { c, csrf } = await signedIn();
         for (let j = 0; j < 2; j++) {
-          const r = await c.post(j ? "/us-setup" : "/tf-setup", { json: j ? { chosen_method: "sms", phone: victim } : { setup: "sms", phone: victim }, headers: { "x-csrf-token": csrf } });
+          const r = await c.post(j ? "/us-setup" : "/tf-setup", {
+            json: j ? { chosen_method: "sms", phone: victim } : { setup: "sms", phone: victim },
+            headers: { "x-csrf-token": csrf },
+          });
           assert.equal(r.status, 200, r.body);
         }
       }
@@ -79,13 +87,24 @@ for (const dialect of flowDialects()) {
       assert.equal(gateway.messages.length, 7, "3 + 4 texts were sent by the tests above");
       for (let i = 0; i < 3; i++) {
         const { c, csrf } = await signedIn();
-        const r = await c.post("/tf-setup", { json: { setup: "sms", phone: `+1650555030${i}` }, headers: { "x-csrf-token": csrf } });
+        const r = await c.post("/tf-setup", {
+          json: { setup: "sms", phone: `+1650555030${i}` },
+          headers: { "x-csrf-token": csrf },
+        });
         assert.equal(r.status, 200, r.body);
       }
       assert.equal(gateway.messages.length, 8, "the global budget (8) let one more through");
       t.advance(601);
       const { c, csrf } = await signedIn();
-      assert.equal((await c.post("/us-setup", { json: { chosen_method: "sms", phone: "+16505550400" }, headers: { "x-csrf-token": csrf } })).status, 200);
+      assert.equal(
+        (
+          await c.post("/us-setup", {
+            json: { chosen_method: "sms", phone: "+16505550400" },
+            headers: { "x-csrf-token": csrf },
+          })
+        ).status,
+        200,
+      );
       assert.equal(sentTo("+16505550400"), 1);
     });
   });

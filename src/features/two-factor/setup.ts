@@ -13,7 +13,15 @@ import { availableMethods, newCodeNonce, sendCode } from "./codes.js";
 import { setupPage } from "./pages.js";
 import { setupInfo as setupInfoSchema, setupInput, setupStarted, userAnswer } from "./schemas.js";
 import { signedInForm, signedInSetup } from "./setup-authenticated.js";
-import { isLoginSetup, readPending, secretBox, setPending, tfConfig, type Pending, type PendingState } from "./state.js";
+import {
+  isLoginSetup,
+  readPending,
+  secretBox,
+  setPending,
+  tfConfig,
+  type Pending,
+  type PendingState,
+} from "./state.js";
 import { permissionDenied } from "./validate.js";
 
 /**
@@ -99,20 +107,39 @@ export function setupInfo(ctx: RequestContext, user: UserRecord) {
 }
 
 /** A pending sign-in chooses its method: the new secret waits, sealed, in the pending cookie. */
-async function setupDuringLogin(ctx: RequestContext, pending: Pending, input: z.output<typeof setupInput>): Promise<Outcome<any, SetupView>> {
+async function setupDuringLogin(
+  ctx: RequestContext,
+  pending: Pending,
+  input: z.output<typeof setupInput>,
+): Promise<Outcome<any, SetupView>> {
   const { user, state } = pending;
   const veto = await hookVeto(ctx, "tf_setup", user);
   if (veto) return veto;
   const method = input.setup ?? "";
-  if (!availableMethods(ctx).includes(method)) return formErrors({ setup: [{ code: "TWO_FACTOR_METHOD_NOT_AVAILABLE" }] });
+  if (!availableMethods(ctx).includes(method))
+    return formErrors({ setup: [{ code: "TWO_FACTOR_METHOD_NOT_AVAILABLE" }] });
   const begun = await beginSetup(ctx, user, method, input.phone);
   if ("errors" in begun) return formErrors(begun.errors, { status: begun.status });
-  const next: PendingState = { u: state.u, s: "validating_profile", m: method, r: state.r, v: state.v, t: begun.sealed, n: begun.nonce };
+  const next: PendingState = {
+    u: state.u,
+    s: "validating_profile",
+    m: method,
+    r: state.r,
+    v: state.v,
+    t: begun.sealed,
+    n: begun.nonce,
+  };
   if (begun.phone) next.p = begun.phone;
   setPending(ctx, next);
   await recordAudit(ctx, { event: "tf_setup_started", outcome: "info", user, details: { method, via: "login" } });
   // FS answers the chosen method in both fields (tf_primary_method is its older name).
-  const payload = { tf_state: "validating_profile", tf_method: method, tf_primary_method: method, tf_state_token: null, ...begun.extras };
+  const payload = {
+    tf_state: "validating_profile",
+    tf_method: method,
+    tf_primary_method: method,
+    tf_state_token: null,
+    ...begun.extras,
+  };
   return ok(payload, { csrf: true, browser: { view: { validating: true, qr: qrOf(begun) } } });
 }
 
@@ -131,7 +158,10 @@ export async function beginSetup(
   user: UserRecord,
   method: string,
   rawPhone?: string,
-): Promise<{ errors: FieldErrors; status: number } | { secret: string; sealed: string; phone: string | null; nonce: number; extras: Record<string, unknown> }> {
+): Promise<
+  | { errors: FieldErrors; status: number }
+  | { secret: string; sealed: string; phone: string | null; nonce: number; extras: Record<string, unknown> }
+> {
   const { rt } = ctx;
   const phone = method === "sms" ? phoneE164(rt, rawPhone ?? "") : null;
   if (method === "sms" && !phone) return { errors: { phone: [{ code: "PHONE_INVALID" }] }, status: 400 };

@@ -13,7 +13,9 @@ for (const dialect of flowDialects()) {
     let t: TfApp;
     const signedOut: string[] = [];
     before(async () => {
-      t = await createTfApp(dialect, { required: true }, false, { registration: { enabled: true } }, [registrationFeature]);
+      t = await createTfApp(dialect, { required: true }, false, { registration: { enabled: true } }, [
+        registrationFeature,
+      ]);
       t.app.rampart.events.on("user_unauthenticated", ({ user }) => void signedOut.push(user.email));
     });
     after(() => t.app.close());
@@ -21,7 +23,10 @@ for (const dialect of flowDialects()) {
     it("registration with TWO_FACTOR_REQUIRED answers setup_from_login and signs nobody in", async () => {
       const c = t.app.client();
       const csrf = (await c.get("/register", { acceptJson: true })).json.response.csrf_token as string;
-      const r = await c.post("/register", { json: { email: "newbie@x.test", password: PASSWORD, password_confirm: PASSWORD }, headers: { "x-csrf-token": csrf } });
+      const r = await c.post("/register", {
+        json: { email: "newbie@x.test", password: PASSWORD, password_confirm: PASSWORD },
+        headers: { "x-csrf-token": csrf },
+      });
       assert.equal(r.status, 200, r.body);
       assert.equal(r.json.response.tf_required, true);
       assert.equal(r.json.response.tf_state, "setup_from_login");
@@ -42,12 +47,17 @@ for (const dialect of flowDialects()) {
         assert.equal(login.status, 200, login.body);
         const cookies = c.cookieHeader();
         assert.equal((await c.get("/api/protected", { acceptJson: true })).status, 200);
-        const r = await c.post("/tf-validate", { json: { code: "123456" }, headers: { "x-csrf-token": login.json.response.csrf_token } });
+        const r = await c.post("/tf-validate", {
+          json: { code: "123456" },
+          headers: { "x-csrf-token": login.json.response.csrf_token },
+        });
         assert.equal(r.status, 400, r.body);
         assert.deepEqual(r.json.response.error_codes, ["TWO_FACTOR_PERMISSION_DENIED"]);
         assert.ok(signedOut.includes("sam@x.test"));
         assert.equal((await c.get("/api/protected", { acceptJson: true })).status, 401, "cookies cleared");
-        const replay = await plain.app.client().get("/api/protected", { acceptJson: true, headers: { cookie: cookies } });
+        const replay = await plain.app
+          .client()
+          .get("/api/protected", { acceptJson: true, headers: { cookie: cookies } });
         assert.equal(replay.status, 401, "the session ended on the server");
       } finally {
         await plain.app.close();

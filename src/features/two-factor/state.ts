@@ -83,7 +83,10 @@ export interface Pending {
 export async function readPending(ctx: RequestContext): Promise<Pending | null> {
   const raw = ctx.cookie(pendingCookie(ctx));
   if (!raw) return null;
-  const verified = ctx.rt.signer.verify(PENDING_PURPOSE, raw, { maxAgeSeconds: tfConfig(ctx.rt).pendingWithinSeconds, nowSeconds: ctx.nowSeconds() });
+  const verified = ctx.rt.signer.verify(PENDING_PURPOSE, raw, {
+    maxAgeSeconds: tfConfig(ctx.rt).pendingWithinSeconds,
+    nowSeconds: ctx.nowSeconds(),
+  });
   if (!verified.ok) return null;
   const p = verified.payload;
   if (typeof p.u !== "string" || typeof p.s !== "string" || !STATES.includes(p.s)) return null;
@@ -129,13 +132,22 @@ export function primaryMethod(user: UserRecord): string | null {
 export function setValidityCookie(ctx: RequestContext, user: UserRecord): void {
   const cfg = tfConfig(ctx.rt);
   const token = ctx.rt.signer.sign(VALIDITY_PURPOSE, { u: user.fsUniquifier }, ctx.nowSeconds());
-  ctx.setCookie(validityCookieName(ctx), token, { httpOnly: true, secure: ctx.rt.config.session.cookieSecure, sameSite: "Strict", path: "/", maxAge: cfg.loginValiditySeconds });
+  ctx.setCookie(validityCookieName(ctx), token, {
+    httpOnly: true,
+    secure: ctx.rt.config.session.cookieSecure,
+    sameSite: "Strict",
+    path: "/",
+    maxAge: cfg.loginValiditySeconds,
+  });
 }
 
 export function hasValidityCookie(ctx: RequestContext, user: UserRecord): boolean {
   const cfg = tfConfig(ctx.rt);
   const raw = ctx.cookie(validityCookieName(ctx));
   if (!raw) return false;
-  const verified = ctx.rt.signer.verify(VALIDITY_PURPOSE, raw, { maxAgeSeconds: cfg.loginValiditySeconds, nowSeconds: ctx.nowSeconds() });
+  const verified = ctx.rt.signer.verify(VALIDITY_PURPOSE, raw, {
+    maxAgeSeconds: cfg.loginValiditySeconds,
+    nowSeconds: ctx.nowSeconds(),
+  });
   return verified.ok && verified.payload.u === user.fsUniquifier;
 }

@@ -1,7 +1,17 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { flowDialects } from "../../../test/helpers/app.js";
-import { assertNothingGranted, createTfApp, enrolAuthenticator, loginPending, oath, PASSWORD, toStepStart, validate, type TfApp } from "./testing/kit.js";
+import {
+  assertNothingGranted,
+  createTfApp,
+  enrolAuthenticator,
+  loginPending,
+  oath,
+  PASSWORD,
+  toStepStart,
+  validate,
+  type TfApp,
+} from "./testing/kit.js";
 
 for (const dialect of flowDialects()) {
   describe(`two-factor, authenticator (${dialect})`, () => {
@@ -11,8 +21,14 @@ for (const dialect of flowDialects()) {
     const failed: string[] = [];
     before(async () => {
       t = await createTfApp(dialect);
-      t.app.rampart.events.on("tf_code_confirmed", ({ user, method }) => void confirmed.push(`${user.email}:${method}`));
-      t.app.rampart.events.on("user_failed_authn", ({ user, authType }) => void failed.push(`${user?.email}:${authType}`));
+      t.app.rampart.events.on(
+        "tf_code_confirmed",
+        ({ user, method }) => void confirmed.push(`${user.email}:${method}`),
+      );
+      t.app.rampart.events.on(
+        "user_failed_authn",
+        ({ user, authType }) => void failed.push(`${user?.email}:${authType}`),
+      );
       aliceSecret = await enrolAuthenticator(t, "alice@x.test");
       await t.app.rampart.api.createUser({ email: "plain@x.test", password: PASSWORD });
     });
@@ -52,7 +68,10 @@ for (const dialect of flowDialects()) {
       t.advance(30);
       const thief = t.app.client();
       const tcsrf = await thief.csrf();
-      const replay = await thief.post("/tf-validate", { json: { code: oath(t, aliceSecret) }, headers: { "x-csrf-token": tcsrf, cookie: `${thief.cookieHeader()}; ${pendingCopy}` } });
+      const replay = await thief.post("/tf-validate", {
+        json: { code: oath(t, aliceSecret) },
+        headers: { "x-csrf-token": tcsrf, cookie: `${thief.cookieHeader()}; ${pendingCopy}` },
+      });
       assert.equal(replay.status, 400, replay.body);
       assert.deepEqual(replay.json.response.error_codes, ["TWO_FACTOR_PERMISSION_DENIED"]);
     });
@@ -63,7 +82,10 @@ for (const dialect of flowDialects()) {
       const first = await loginPending(c, "alice@x.test", "ready");
       const code = oath(t, aliceSecret);
       assert.equal((await validate(c, first.json.response.csrf_token, code)).status, 200);
-      const logout = await c.post("/logout", { acceptJson: true, headers: { "x-csrf-token": (await c.get("/login", { acceptJson: true })).json.response.csrf_token } });
+      const logout = await c.post("/logout", {
+        acceptJson: true,
+        headers: { "x-csrf-token": (await c.get("/login", { acceptJson: true })).json.response.csrf_token },
+      });
       assert.ok(logout.status < 400, logout.body);
       const again = await loginPending(t.app.client(), "alice@x.test", "ready");
       const c2 = t.app.client();
@@ -112,14 +134,20 @@ for (const dialect of flowDialects()) {
       const h = await c.post("/tf-validate", { form: { code: "123456", csrf_token: csrf } });
       assert.equal(h.status, 302);
       assert.match(h.location ?? "", /\/login$/);
-      const forged = await t.app.client().post("/tf-validate", { json: { code: "123456" }, headers: { cookie: "__Host-rampart_tf=eyJ1IjoieCJ9.AAAA", "x-csrf-token": csrf } });
+      const forged = await t.app.client().post("/tf-validate", {
+        json: { code: "123456" },
+        headers: { cookie: "__Host-rampart_tf=eyJ1IjoieCJ9.AAAA", "x-csrf-token": csrf },
+      });
       assert.ok(forged.status === 400 || forged.status === 403, forged.body);
     });
 
     it("wrong input types → 400 API_ERROR, never 500", async () => {
       const c = t.app.client();
       const login = await loginPending(c, "alice@x.test", "ready");
-      const r = await c.post("/tf-validate", { json: { code: { $gt: "" } }, headers: { "x-csrf-token": login.json.response.csrf_token } });
+      const r = await c.post("/tf-validate", {
+        json: { code: { $gt: "" } },
+        headers: { "x-csrf-token": login.json.response.csrf_token },
+      });
       assert.equal(r.status, 400);
       assert.deepEqual(r.json.response.error_codes, ["API_ERROR"]);
     });
@@ -195,10 +223,19 @@ for (const dialect of flowDialects()) {
       const b = t.app.client();
       const la = await loginPending(a, "twice@x.test", "setup_from_login");
       const lb = await loginPending(b, "twice@x.test", "setup_from_login");
-      const sa = await a.post("/tf-setup", { json: { setup: "authenticator" }, headers: { "x-csrf-token": la.json.response.csrf_token } });
-      const sb = await b.post("/tf-setup", { json: { setup: "authenticator" }, headers: { "x-csrf-token": lb.json.response.csrf_token } });
+      const sa = await a.post("/tf-setup", {
+        json: { setup: "authenticator" },
+        headers: { "x-csrf-token": la.json.response.csrf_token },
+      });
+      const sb = await b.post("/tf-setup", {
+        json: { setup: "authenticator" },
+        headers: { "x-csrf-token": lb.json.response.csrf_token },
+      });
       assert.notEqual(sa.json.response.tf_authr_key, sb.json.response.tf_authr_key);
-      assert.equal((await validate(b, lb.json.response.csrf_token, oath(t, sb.json.response.tf_authr_key))).status, 200);
+      assert.equal(
+        (await validate(b, lb.json.response.csrf_token, oath(t, sb.json.response.tf_authr_key))).status,
+        200,
+      );
       toStepStart(t);
       const c = t.app.client();
       const l = await loginPending(c, "twice@x.test", "ready");
@@ -211,7 +248,10 @@ for (const dialect of flowDialects()) {
       const c = t.app.client();
       const l = await loginPending(c, "slow@x.test", "setup_from_login");
       t.advance(601);
-      const s = await c.post("/tf-setup", { json: { setup: "authenticator" }, headers: { "x-csrf-token": l.json.response.csrf_token } });
+      const s = await c.post("/tf-setup", {
+        json: { setup: "authenticator" },
+        headers: { "x-csrf-token": l.json.response.csrf_token },
+      });
       assert.equal(s.status, 400);
       assert.deepEqual(s.json.response.error_codes, ["TWO_FACTOR_PERMISSION_DENIED"]);
     });

@@ -15,7 +15,16 @@ import { validatePage } from "./pages.js";
 import { recoveryOptions } from "./rescue.js";
 import { codeInput, recoveryOptions as recoveryOptionsSchema } from "./schemas.js";
 import { changeForm, validateChange } from "./setup-changing.js";
-import { clearPending, consumePending, readPending, secretBox, setValidityCookie, tfConfig, type Pending, type PendingState } from "./state.js";
+import {
+  clearPending,
+  consumePending,
+  readPending,
+  secretBox,
+  setValidityCookie,
+  tfConfig,
+  type Pending,
+  type PendingState,
+} from "./state.js";
 
 /**
  * GET/POST /tf-validate serves two flows, each its own handler: the second step of a pending sign-in (state
@@ -49,11 +58,16 @@ function changeOwner(caller: Caller | null, state: PendingState): Caller | null 
 export const getValidateRoute = (path: string) =>
   defineRoute({
     id: "tf-validate.form",
-    summary: "The second-factor code form: a CSRF token, the rescue options of a pending sign-in (or the user, for a signed-in change).",
+    summary:
+      "The second-factor code form: a CSRF token, the rescue options of a pending sign-in (or the user, for a signed-in change).",
     method: "GET",
     path,
     auth: "any",
-    output: z.object({ csrf_token: csrfToken, recovery_options: recoveryOptionsSchema.optional(), user: userJson.optional() }),
+    output: z.object({
+      csrf_token: csrfToken,
+      recovery_options: recoveryOptionsSchema.optional(),
+      user: userJson.optional(),
+    }),
     page: validateFormPage,
     async handle(ctx, { caller }) {
       const pending = await readPending(ctx);
@@ -82,7 +96,8 @@ export const postValidateRoute = (path: string) =>
     async handle(ctx, { input, caller }) {
       const code = input.code ?? "";
       const pending = await readPending(ctx);
-      if (!pending || !VALIDATING.includes(pending.state.s)) return caller ? signOutDenied(ctx, caller) : permissionDenied(ctx);
+      if (!pending || !VALIDATING.includes(pending.state.s))
+        return caller ? signOutDenied(ctx, caller) : permissionDenied(ctx);
       if (!pending.state.c) return validateSignIn(ctx, pending, code);
       // A signed-in user's change: only that user, still signed in, completes it (anyone else is treated as a
       // stray code submission).
@@ -94,7 +109,11 @@ export const postValidateRoute = (path: string) =>
   });
 
 /** The pending sign-in's second step: nobody is signed in yet; the pending cookie names the user. */
-async function validateSignIn(ctx: RequestContext, pending: Pending, rawCode: string): Promise<Outcome<any, ValidateView>> {
+async function validateSignIn(
+  ctx: RequestContext,
+  pending: Pending,
+  rawCode: string,
+): Promise<Outcome<any, ValidateView>> {
   const { rt } = ctx;
   const { state } = pending;
   let user = pending.user;
@@ -113,10 +132,20 @@ async function validateSignIn(ctx: RequestContext, pending: Pending, rawCode: st
   const spent = await drawAttempt(ctx, user);
   if (spent) return spent;
   if (!(await checkCode(ctx, user, method, secret, rawCode.replace(/\s+/g, ""), state.n ?? 0))) {
-    if (!setup) await rt.events.emit("user_failed_authn", { user, identity: user.email, authType: "tf", reason: "TWO_FACTOR_INVALID_TOKEN" });
+    if (!setup)
+      await rt.events.emit("user_failed_authn", {
+        user,
+        identity: user.email,
+        authType: "tf",
+        reason: "TWO_FACTOR_INVALID_TOKEN",
+      });
     await recordAudit(ctx, { event: "tf_validate", outcome: "failure", user, details: { method, setup } });
     // Setting up an authenticator: the page shows the QR code again (the user may not have scanned it yet).
-    if (setup && method === "authenticator") view.qr = { uri: totpUri({ secret, issuer: totpConfig(rt).issuer!, account: user.username ?? user.email }), key: secret };
+    if (setup && method === "authenticator")
+      view.qr = {
+        uri: totpUri({ secret, issuer: totpConfig(rt).issuer!, account: user.username ?? user.email }),
+        key: secret,
+      };
     return fieldError("code", "TWO_FACTOR_INVALID_TOKEN", { view });
   }
   await clearAttempts(ctx, user);
@@ -131,12 +160,23 @@ async function validateSignIn(ctx: RequestContext, pending: Pending, rawCode: st
   }
   if (setup) {
     // Only now, after a correct code for the pending secret, does the new method become the user's.
-    await rt.datastore.users.update(user.id, { tfPrimaryMethod: method, tfTotpSecret: sealed!, tfPhoneNumber: method === "sms" ? (state.p ?? null) : null });
+    await rt.datastore.users.update(user.id, {
+      tfPrimaryMethod: method,
+      tfTotpSecret: sealed!,
+      tfPhoneNumber: method === "sms" ? (state.p ?? null) : null,
+    });
     user = (await rt.datastore.users.findById(user.id)) ?? user;
     await recordAudit(ctx, { event: "tf_setup", outcome: "success", user, details: { method, via: "login" } });
     await rt.events.emit("tf_profile_changed", { user, method });
   }
-  const result = await rt.pipeline.signIn(ctx, { user, authnVia: [...state.v], remember: state.r, kind: "session", includeAuthToken: ctx.includeAuthToken(), secondFactor: method });
+  const result = await rt.pipeline.signIn(ctx, {
+    user,
+    authnVia: [...state.v],
+    remember: state.r,
+    kind: "session",
+    includeAuthToken: ctx.includeAuthToken(),
+    secondFactor: method,
+  });
   clearPending(ctx);
   if (result.kind === "signed-in") {
     if (state.r && !tfConfig(rt).alwaysValidate) setValidityCookie(ctx, user);
@@ -156,7 +196,12 @@ async function signOutDenied(ctx: RequestContext, caller: Caller): Promise<Refus
   const ended = caller.mechanism === "session" ? await endCurrentSession(ctx) : null;
   clearSessionCookies(ctx);
   ctx.sessionOverride = { caller: null };
-  await recordAudit(ctx, { event: "logout", outcome: "success", user: caller.user, details: { session: ended, reason: "TWO_FACTOR_PERMISSION_DENIED" } });
+  await recordAudit(ctx, {
+    event: "logout",
+    outcome: "success",
+    user: caller.user,
+    details: { session: ended, reason: "TWO_FACTOR_PERMISSION_DENIED" },
+  });
   await rt.events.emit("user_unauthenticated", { user: caller.user });
   return permissionDenied(ctx);
 }

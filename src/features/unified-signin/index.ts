@@ -37,7 +37,10 @@ export const unifiedSigninFeature: Feature = {
   },
   routes(rt) {
     const cfg = sliceOf(rt.config, unifiedSigninSlice);
-    const signinAt = (path: string, replaces = false): RouteDef[] => [getSigninRoute(path, replaces), postSigninRoute(path, replaces)];
+    const signinAt = (path: string, replaces = false): RouteDef[] => [
+      getSigninRoute(path, replaces),
+      postSigninRoute(path, replaces),
+    ];
     return [
       ...signinAt(cfg.signinUrl),
       ...(cfg.signinReplacesLogin ? signinAt(rt.config.urls.login, true) : []),

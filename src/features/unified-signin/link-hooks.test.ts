@@ -19,9 +19,18 @@ for (const dialect of flowDialects()) {
       const app = await createTestApp({
         dialect,
         mail: true,
-        config: { returnGenericResponses: false, totp: { secrets: { "1": "k".repeat(40) }, issuer: "Rampart Test" }, unifiedSignin: { enabled: true, sendLimit: 50 } } as never,
+        config: {
+          returnGenericResponses: false,
+          totp: { secrets: { "1": "k".repeat(40) }, issuer: "Rampart Test" },
+          unifiedSignin: { enabled: true, sendLimit: 50 },
+        } as never,
         hooks: {
-          before: { us_signin: (h: HookInput) => (veto && h.user?.email.startsWith("held.") ? { message: "Not today.", code: "HELD", status: 403 } : undefined) },
+          before: {
+            us_signin: (h: HookInput) =>
+              veto && h.user?.email.startsWith("held.")
+                ? { message: "Not today.", code: "HELD", status: 403 }
+                : undefined,
+          },
           after: { us_signin: (h: HookInput) => void afters.push(h.user?.email ?? "?") },
         },
       });
@@ -55,7 +64,11 @@ for (const dialect of flowDialects()) {
         const done = await browser.post(action, { form: fields });
         assert.equal(done.status, 302);
         assert.equal(done.location, "/us-signin");
-        assert.match((await browser.get("/us-signin")).body, /Not today\./, "the sign-in page shows the veto's message");
+        assert.match(
+          (await browser.get("/us-signin")).body,
+          /Not today\./,
+          "the sign-in page shows the veto's message",
+        );
         assert.equal(await signedInAs(browser), false);
       } finally {
         veto = false;

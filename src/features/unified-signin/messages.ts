@@ -1,6 +1,7 @@
 /** This feature's user-facing messages (Flask-Security's SECURITY_MSG_<KEY>; apps override them with `messages`). */
 export const unifiedSigninMessages = {
-  IDENTITY_ALREADY_ASSOCIATED: "Identity attribute '%(attr)s' with value '%(value)s' is already associated with an account.",
+  IDENTITY_ALREADY_ASSOCIATED:
+    "Identity attribute '%(attr)s' with value '%(value)s' is already associated with an account.",
   US_SPECIFY_IDENTITY: "You must specify a valid identity to sign in",
   US_METHOD_NOT_AVAILABLE: "Requested method is not valid",
   US_SETUP_EXPIRED: "Setup must be completed within %(within)s. Please start over.",

@@ -18,7 +18,11 @@ export function sealedSecrets(user: UserRecord): Record<string, string> {
   try {
     const parsed: unknown = JSON.parse(user.usTotpSecrets);
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return {};
-    return Object.fromEntries(Object.entries(parsed).filter((e): e is [string, string] => CODE_METHODS.includes(e[0]) && typeof e[1] === "string"));
+    return Object.fromEntries(
+      Object.entries(parsed).filter(
+        (e): e is [string, string] => CODE_METHODS.includes(e[0]) && typeof e[1] === "string",
+      ),
+    );
   } catch {
     return {};
   }

@@ -3,7 +3,18 @@ import assert from "node:assert/strict";
 import { flowDialects } from "../../../test/helpers/app.js";
 import type { TestClient } from "../../../test/helpers/client.js";
 import { openLink } from "../../../test/helpers/links.js";
-import { createUsApp, oath, PASSWORD, post, requestEmailCode, setupEmail, signedIn, signedInAs, toStepStart, type UsApp } from "./testing/kit.js";
+import {
+  createUsApp,
+  oath,
+  PASSWORD,
+  post,
+  requestEmailCode,
+  setupEmail,
+  signedIn,
+  signedInAs,
+  toStepStart,
+  type UsApp,
+} from "./testing/kit.js";
 
 /**
  * Every unified sign-in path goes through the pipeline's second-factor check: a password or emailed code
@@ -13,7 +24,9 @@ async function enrolTwoFactor(t: UsApp, c: TestClient): Promise<string> {
   const s = await post(c, "/tf-setup", { setup: "authenticator" });
   assert.equal(s.status, 200, s.body);
   toStepStart(t);
-  const done = await post(c, `/tf-setup/${s.json.response.tf_state_token}`, { code: oath(t, s.json.response.tf_authr_key) });
+  const done = await post(c, `/tf-setup/${s.json.response.tf_state_token}`, {
+    code: oath(t, s.json.response.tf_authr_key),
+  });
   assert.equal(done.status, 200, done.body);
   t.advance(30);
   return s.json.response.tf_authr_key as string;
@@ -29,7 +42,11 @@ async function enrolUsAuthenticator(t: UsApp, c: TestClient): Promise<string> {
   return s.json.response.authr_key as string;
 }
 
-function assertStoppedAtSecondFactor(r: { status: number; body: string; json: { response: Record<string, any> } }): void {
+function assertStoppedAtSecondFactor(r: {
+  status: number;
+  body: string;
+  json: { response: Record<string, any> };
+}): void {
   assert.equal(r.status, 200, r.body);
   assert.equal(r.json.response.tf_required, true);
   assert.equal(r.json.response.tf_state, "ready");
@@ -56,7 +73,10 @@ for (const dialect of flowDialects()) {
       const r = await post(c, "/us-signin", { identity: "both@x.test", passcode: PASSWORD });
       assertStoppedAtSecondFactor(r);
       assert.equal(await signedInAs(c), false);
-      const done = await c.post("/tf-validate", { json: { code: oath(t, tfKey) }, headers: { "x-csrf-token": r.json.response.csrf_token } });
+      const done = await c.post("/tf-validate", {
+        json: { code: oath(t, tfKey) },
+        headers: { "x-csrf-token": r.json.response.csrf_token },
+      });
       assert.equal(done.status, 200, done.body);
       assert.ok(await signedInAs(c));
     });
@@ -64,7 +84,9 @@ for (const dialect of flowDialects()) {
     it("an emailed code → second factor required", async () => {
       const { code } = await requestEmailCode(t, "both@x.test");
       const c = t.app.client();
-      assertStoppedAtSecondFactor(await post(c, "/us-signin?include_auth_token", { identity: "both@x.test", passcode: code }));
+      assertStoppedAtSecondFactor(
+        await post(c, "/us-signin?include_auth_token", { identity: "both@x.test", passcode: code }),
+      );
       assert.equal(await signedInAs(c), false);
     });
 
@@ -92,13 +114,19 @@ describe("US_MFA_REQUIRED listing every method: the authenticator code also need
   let t: UsApp;
   after(() => t.app.close());
   it("stops at two-factor", async () => {
-    t = await createUsApp("sqlite", { mfaRequired: ["password", "email", "authenticator", "sms"] }, { twoFactor: { enabled: true } });
+    t = await createUsApp(
+      "sqlite",
+      { mfaRequired: ["password", "email", "authenticator", "sms"] },
+      { twoFactor: { enabled: true } },
+    );
     const c = await signedIn(t, "strict@x.test");
     const usKey = await enrolUsAuthenticator(t, c);
     await enrolTwoFactor(t, c);
     t.advance(30);
     const fresh = t.app.client();
-    assertStoppedAtSecondFactor(await post(fresh, "/us-signin", { identity: "strict@x.test", passcode: oath(t, usKey) }));
+    assertStoppedAtSecondFactor(
+      await post(fresh, "/us-signin", { identity: "strict@x.test", passcode: oath(t, usKey) }),
+    );
     assert.equal(await signedInAs(fresh), false);
   });
 });
@@ -113,7 +141,11 @@ for (const dialect of flowDialects()) {
     let tfKey: string;
     let usKey: string;
     before(async () => {
-      t = await createUsApp(dialect, { mfaRequired: ["password", "email", "authenticator", "sms"] }, { twoFactor: { enabled: true } });
+      t = await createUsApp(
+        dialect,
+        { mfaRequired: ["password", "email", "authenticator", "sms"] },
+        { twoFactor: { enabled: true } },
+      );
       const c = await signedIn(t, "Two.Keys-User+both@Sub.X.test");
       usKey = await enrolUsAuthenticator(t, c);
       tfKey = await enrolTwoFactor(t, c);
@@ -123,9 +155,15 @@ for (const dialect of flowDialects()) {
     it("unified sign-in authenticator code, then the two-factor authenticator code in the same step → signed in", async () => {
       toStepStart(t);
       const c = t.app.client();
-      const first = await post(c, "/us-signin", { identity: "two.keys-user+both@sub.x.test", passcode: oath(t, usKey) });
+      const first = await post(c, "/us-signin", {
+        identity: "two.keys-user+both@sub.x.test",
+        passcode: oath(t, usKey),
+      });
       assertStoppedAtSecondFactor(first);
-      const done = await c.post("/tf-validate", { json: { code: oath(t, tfKey) }, headers: { "x-csrf-token": first.json.response.csrf_token } });
+      const done = await c.post("/tf-validate", {
+        json: { code: oath(t, tfKey) },
+        headers: { "x-csrf-token": first.json.response.csrf_token },
+      });
       assert.equal(done.status, 200, done.body);
       assert.ok(await signedInAs(c));
     });
@@ -133,16 +171,36 @@ for (const dialect of flowDialects()) {
     it("each counter still refuses its own replayed step", async () => {
       toStepStart(t);
       const c = t.app.client();
-      const first = await post(c, "/us-signin", { identity: "Two.Keys-User+both@Sub.X.test", passcode: oath(t, usKey) });
+      const first = await post(c, "/us-signin", {
+        identity: "Two.Keys-User+both@Sub.X.test",
+        passcode: oath(t, usKey),
+      });
       assertStoppedAtSecondFactor(first);
-      assert.equal((await c.post("/tf-validate", { json: { code: oath(t, tfKey) }, headers: { "x-csrf-token": first.json.response.csrf_token } })).status, 200);
+      assert.equal(
+        (
+          await c.post("/tf-validate", {
+            json: { code: oath(t, tfKey) },
+            headers: { "x-csrf-token": first.json.response.csrf_token },
+          })
+        ).status,
+        200,
+      );
       const again = t.app.client();
-      const replayUs = await post(again, "/us-signin", { identity: "two.keys-user+both@sub.x.test", passcode: oath(t, usKey) });
+      const replayUs = await post(again, "/us-signin", {
+        identity: "two.keys-user+both@sub.x.test",
+        passcode: oath(t, usKey),
+      });
       assert.equal(replayUs.status, 400, "the unified sign-in step is spent");
       const viaPassword = t.app.client();
-      const pw = await post(viaPassword, "/us-signin", { identity: "two.keys-user+both@sub.x.test", passcode: PASSWORD });
+      const pw = await post(viaPassword, "/us-signin", {
+        identity: "two.keys-user+both@sub.x.test",
+        passcode: PASSWORD,
+      });
       assertStoppedAtSecondFactor(pw);
-      const replayTf = await viaPassword.post("/tf-validate", { json: { code: oath(t, tfKey) }, headers: { "x-csrf-token": pw.json.response.csrf_token } });
+      const replayTf = await viaPassword.post("/tf-validate", {
+        json: { code: oath(t, tfKey) },
+        headers: { "x-csrf-token": pw.json.response.csrf_token },
+      });
       assert.equal(replayTf.status, 400, "the two-factor step is spent");
       assert.deepEqual(replayTf.json.response.field_errors, { code: ["Invalid code"] });
     });

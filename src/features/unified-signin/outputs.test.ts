@@ -42,7 +42,10 @@ describe("unified sign-in answers match their declared output schemas", () => {
     toStepStart(t);
     const authr = await post(c, "/us-setup", { chosen_method: "authenticator" });
     check("us-setup", authr);
-    check("us-setup.validate", await post(c, `/us-setup/${authr.json.response.state}`, { passcode: oath(t, authr.json.response.authr_key) }));
+    check(
+      "us-setup.validate",
+      await post(c, `/us-setup/${authr.json.response.state}`, { passcode: oath(t, authr.json.response.authr_key) }),
+    );
     check("us-setup", await post(c, "/us-setup", { delete_method: "authenticator" }));
 
     check("us-verify.form", await c.get("/us-verify", { acceptJson: true }));
@@ -51,11 +54,26 @@ describe("unified sign-in answers match their declared output schemas", () => {
     check("us-verify", await post(c, "/us-verify", { passcode: reauth.code }));
     check("us-verify", await post(c, "/us-verify?include_auth_token", { passcode: "correct horse battery" }));
 
-    check("us-signin.send-code", await post(t.app.client(), "/us-signin/send-code", { identity: email, chosen_method: "email" }));
+    check(
+      "us-signin.send-code",
+      await post(t.app.client(), "/us-signin/send-code", { identity: email, chosen_method: "email" }),
+    );
     const { link } = await usMail(t, email);
     const params = Object.fromEntries(new URL(link!).searchParams);
-    check("us-verify-link.landing", await t.app.client().get(`/us-verify-link?id=${encodeURIComponent(params.id!)}&code=${params.code}`, { acceptJson: true }));
+    check(
+      "us-verify-link.landing",
+      await t.app
+        .client()
+        .get(`/us-verify-link?id=${encodeURIComponent(params.id!)}&code=${params.code}`, { acceptJson: true }),
+    );
     check("us-verify-link", await post(t.app.client(), "/us-verify-link", params));
-    check("us-signin", await post(t.app.client(), "/us-signin?include_auth_token", { identity: email, passcode: "correct horse battery", remember: true }));
+    check(
+      "us-signin",
+      await post(t.app.client(), "/us-signin?include_auth_token", {
+        identity: email,
+        passcode: "correct horse battery",
+        remember: true,
+      }),
+    );
   });
 });

@@ -8,7 +8,15 @@ import { sendingMethods, usConfig } from "./methods.js";
 
 export function signinPage(
   ctx: RequestContext,
-  options: { csrfToken: string; action: string; identity?: string; next?: string | null; remember?: boolean; errors?: FieldErrors; flashes?: Flash[] },
+  options: {
+    csrfToken: string;
+    action: string;
+    identity?: string;
+    next?: string | null;
+    remember?: boolean;
+    errors?: FieldErrors;
+    flashes?: Flash[];
+  },
 ): string {
   const { rt } = ctx;
   const cfg = usConfig(rt);
@@ -21,7 +29,15 @@ export function signinPage(
       csrfToken: options.csrfToken,
       fields: [
         // Its own id: the sign-in form above has an "identity" input too, and ids must be unique for labels.
-        { name: "identity", id: `us-send-${method}-identity`, label: identityLabel, type: "text", value: options.identity ?? "", autocomplete: "username", required: true },
+        {
+          name: "identity",
+          id: `us-send-${method}-identity`,
+          label: identityLabel,
+          type: "text",
+          value: options.identity ?? "",
+          autocomplete: "username",
+          required: true,
+        },
         { name: "chosen_method", label: "", type: "hidden", value: method },
       ],
       submit: method === "email" ? "Email me a code" : "Text me a code",
@@ -31,10 +47,30 @@ export function signinPage(
     action: options.action + query,
     id: "us-signin-form",
     csrfToken: options.csrfToken,
-    formErrors: [...errorsFor(ctx, options.errors, ""), ...errorsFor(ctx, options.errors, "next"), ...errorsFor(ctx, options.errors, "csrf_token"), ...errorsFor(ctx, options.errors, "chosen_method")],
+    formErrors: [
+      ...errorsFor(ctx, options.errors, ""),
+      ...errorsFor(ctx, options.errors, "next"),
+      ...errorsFor(ctx, options.errors, "csrf_token"),
+      ...errorsFor(ctx, options.errors, "chosen_method"),
+    ],
     fields: [
-      { name: "identity", label: identityLabel, type: "text", value: options.identity ?? "", autocomplete: "username", required: true, errors: errorsFor(ctx, options.errors, "identity") },
-      { name: "passcode", label: "Password or code", type: "password", autocomplete: "current-password one-time-code", required: true, errors: errorsFor(ctx, options.errors, "passcode") },
+      {
+        name: "identity",
+        label: identityLabel,
+        type: "text",
+        value: options.identity ?? "",
+        autocomplete: "username",
+        required: true,
+        errors: errorsFor(ctx, options.errors, "identity"),
+      },
+      {
+        name: "passcode",
+        label: "Password or code",
+        type: "password",
+        autocomplete: "current-password one-time-code",
+        required: true,
+        errors: errorsFor(ctx, options.errors, "passcode"),
+      },
       { name: "remember", label: "Remember me", type: "checkbox", value: options.remember ? "true" : "" },
     ],
     submit: "Sign in",
@@ -42,7 +78,10 @@ export function signinPage(
   return layout("Sign in", body, { appName: rt.config.appName, flashes: options.flashes ?? [] });
 }
 
-export function verifyPage(ctx: RequestContext, options: { csrfToken: string; next?: string | null; methods: string[]; errors?: FieldErrors; flashes?: Flash[] }): string {
+export function verifyPage(
+  ctx: RequestContext,
+  options: { csrfToken: string; next?: string | null; methods: string[]; errors?: FieldErrors; flashes?: Flash[] },
+): string {
   const { rt } = ctx;
   const cfg = usConfig(rt);
   const query = options.next ? `?next=${encodeURIComponent(options.next)}` : "";
@@ -61,8 +100,21 @@ export function verifyPage(ctx: RequestContext, options: { csrfToken: string; ne
     action: rt.url(cfg.verifyUrl) + query,
     id: "us-verify-form",
     csrfToken: options.csrfToken,
-    formErrors: [...errorsFor(ctx, options.errors, ""), ...errorsFor(ctx, options.errors, "csrf_token"), ...errorsFor(ctx, options.errors, "chosen_method")],
-    fields: [{ name: "passcode", label: "Password or code", type: "password", autocomplete: "current-password one-time-code", required: true, errors: errorsFor(ctx, options.errors, "passcode") }],
+    formErrors: [
+      ...errorsFor(ctx, options.errors, ""),
+      ...errorsFor(ctx, options.errors, "csrf_token"),
+      ...errorsFor(ctx, options.errors, "chosen_method"),
+    ],
+    fields: [
+      {
+        name: "passcode",
+        label: "Password or code",
+        type: "password",
+        autocomplete: "current-password one-time-code",
+        required: true,
+        errors: errorsFor(ctx, options.errors, "passcode"),
+      },
+    ],
     submit: "Confirm",
   })}${sendForms}`;
   return layout("Confirm it's you", body, { appName: rt.config.appName, flashes: options.flashes ?? [] });
@@ -96,7 +148,16 @@ export function setupPage(ctx: RequestContext, options: SetupPageOptions): strin
       id: "us-setup-validate-form",
       csrfToken: options.csrfToken,
       formErrors: [...errs(""), ...errs("csrf_token")],
-      fields: [{ name: "passcode", label: "Code", type: "text", autocomplete: "one-time-code", required: true, errors: errs("passcode") }],
+      fields: [
+        {
+          name: "passcode",
+          label: "Code",
+          type: "text",
+          autocomplete: "one-time-code",
+          required: true,
+          errors: errs("passcode"),
+        },
+      ],
       submit: "Verify",
     })}`;
     return layout("Set up sign-in", body, { appName: rt.config.appName, flashes: options.flashes ?? [] });
@@ -108,18 +169,49 @@ export function setupPage(ctx: RequestContext, options: SetupPageOptions): strin
       csrfToken: options.csrfToken,
       fields: [
         { name: "chosen_method", label: "", type: "hidden", value: method },
-        ...(method === "sms" ? [{ name: "phone", label: "Phone number", type: "text" as const, value: options.phone ?? "", autocomplete: "tel", required: true, errors: errs("phone") }] : []),
-        ...(options.askFactorCode ? [{ name: "code", id: `code-${method}`, label: "Current two-factor code (if asked)", type: "text" as const, autocomplete: "one-time-code", errors: errs("code") }] : []),
+        ...(method === "sms"
+          ? [
+              {
+                name: "phone",
+                label: "Phone number",
+                type: "text" as const,
+                value: options.phone ?? "",
+                autocomplete: "tel",
+                required: true,
+                errors: errs("phone"),
+              },
+            ]
+          : []),
+        ...(options.askFactorCode
+          ? [
+              {
+                name: "code",
+                id: `code-${method}`,
+                label: "Current two-factor code (if asked)",
+                type: "text" as const,
+                autocomplete: "one-time-code",
+                errors: errs("code"),
+              },
+            ]
+          : []),
       ],
       submit: `Set up ${method}`,
     }),
   );
   const removable = options.active.filter((m) => m !== "password");
   const deleteForms = removable.map((method) =>
-    form({ action: rt.url(cfg.setupUrl), id: `us-delete-${method}`, csrfToken: options.csrfToken, fields: [{ name: "delete_method", label: "", type: "hidden", value: method }], submit: `Remove ${method}` }),
+    form({
+      action: rt.url(cfg.setupUrl),
+      id: `us-delete-${method}`,
+      csrfToken: options.csrfToken,
+      fields: [{ name: "delete_method", label: "", type: "hidden", value: method }],
+      submit: `Remove ${method}`,
+    }),
   );
   const formErrors = [...errs(""), ...errs("csrf_token"), ...errs("chosen_method"), ...errs("delete_method")];
-  const errorList = formErrors.length ? html`<ul class="errors" id="form-errors">${formErrors.map((e) => html`<li>${e}</li>`)}</ul>` : "";
+  const errorList = formErrors.length
+    ? html`<ul class="errors" id="form-errors">${formErrors.map((e) => html`<li>${e}</li>`)}</ul>`
+    : "";
   const body = html`${current}${errorList}${addForms}${deleteForms}`;
   return layout("Sign-in methods", body, { appName: rt.config.appName, flashes: options.flashes ?? [] });
 }

@@ -6,7 +6,13 @@ import type { UserRecord } from "../../datastore/contracts.js";
 declare module "../../core/events.js" {
   interface RampartEvents {
     /** A unified sign-in code was sent (FS us_security_token_sent); `loginToken` is the code, never logged by Rampart. */
-    us_security_token_sent: { user: UserRecord; method: string; loginToken: string; phoneNumber: string | null; sendMagicLink: boolean };
+    us_security_token_sent: {
+      user: UserRecord;
+      method: string;
+      loginToken: string;
+      phoneNumber: string | null;
+      sendMagicLink: boolean;
+    };
     /** Unified sign-in methods were set up or removed (FS us_profile_changed). */
     us_profile_changed: { user: UserRecord; methods: string[]; delete: boolean };
   }

@@ -2,7 +2,20 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { flowDialects } from "../../../test/helpers/app.js";
 import { openLink } from "../../../test/helpers/links.js";
-import { codeIn, createUsApp, oath, PASSWORD, post, requestEmailCode, setupEmail, signedIn, signedInAs, toStepStart, usMail, type UsApp } from "./testing/kit.js";
+import {
+  codeIn,
+  createUsApp,
+  oath,
+  PASSWORD,
+  post,
+  requestEmailCode,
+  setupEmail,
+  signedIn,
+  signedInAs,
+  toStepStart,
+  usMail,
+  type UsApp,
+} from "./testing/kit.js";
 
 /** Password-less registration, the pre-account-hijack defence, budgets, send limits and magic-link errors. */
 for (const dialect of flowDialects()) {
@@ -19,7 +32,8 @@ for (const dialect of flowDialects()) {
       assert.equal(r.status, 200, r.body);
       const info = await c.get("/us-setup", { acceptJson: true });
       assert.deepEqual(info.json.response.active_methods, ["email"]);
-      for (const guess of ["", "password", PASSWORD]) assert.equal((await t.app.client().login("nopw@x.test", guess)).status, 400);
+      for (const guess of ["", "password", PASSWORD])
+        assert.equal((await t.app.client().login("nopw@x.test", guess)).status, 400);
       const { code } = await requestEmailCode(t, "nopw@x.test");
       const fresh = t.app.client();
       assert.equal((await post(fresh, "/us-signin", { identity: "nopw@x.test", passcode: code })).status, 200);
@@ -28,7 +42,11 @@ for (const dialect of flowDialects()) {
 
     it("PASSWORD_REQUIRED=false with a password given → a password account; the email method is set up only without one (as FS)", async () => {
       const c = t.app.client();
-      const r = await post(c, "/register", { email: "With.Pw-1+a@Sub.X.test", password: PASSWORD, password_confirm: PASSWORD });
+      const r = await post(c, "/register", {
+        email: "With.Pw-1+a@Sub.X.test",
+        password: PASSWORD,
+        password_confirm: PASSWORD,
+      });
       assert.equal(r.status, 200, r.body);
       const info = await c.get("/us-setup", { acceptJson: true });
       assert.equal(info.status, 200, info.body);
@@ -36,7 +54,10 @@ for (const dialect of flowDialects()) {
       const user = (await t.app.rampart.api.findUser("with.pw-1+a@sub.x.test"))!;
       assert.equal(user.usTotpSecrets, null, "no email sign-in method was set up");
       t.app.sink.clear();
-      const send = await post(t.app.client(), "/us-signin/send-code", { identity: "with.pw-1+a@sub.x.test", chosen_method: "email" });
+      const send = await post(t.app.client(), "/us-signin/send-code", {
+        identity: "with.pw-1+a@sub.x.test",
+        chosen_method: "email",
+      });
       assert.equal(send.status, 400, "no email method to send a code for");
     });
 
@@ -48,7 +69,11 @@ for (const dialect of flowDialects()) {
       const a = await post(attacker, "/us-setup", { chosen_method: "authenticator" });
       assert.equal(a.status, 200, a.body);
       toStepStart(t);
-      assert.equal((await post(attacker, `/us-setup/${a.json.response.state}`, { passcode: oath(t, a.json.response.authr_key) })).status, 200);
+      assert.equal(
+        (await post(attacker, `/us-setup/${a.json.response.state}`, { passcode: oath(t, a.json.response.authr_key) }))
+          .status,
+        200,
+      );
       t.advance(30);
       const { link } = await requestEmailCode(t, "victim@x.test");
       const victim = t.app.client();
@@ -57,7 +82,10 @@ for (const dialect of flowDialects()) {
       assert.equal(click.location, "/");
       assert.ok(await signedInAs(victim));
       assert.equal(await signedInAs(attacker), false, "the earlier session is gone");
-      const authr = await post(t.app.client(), "/us-signin", { identity: "victim@x.test", passcode: oath(t, a.json.response.authr_key) });
+      const authr = await post(t.app.client(), "/us-signin", {
+        identity: "victim@x.test",
+        passcode: oath(t, a.json.response.authr_key),
+      });
       assert.equal(authr.status, 400, "the earlier authenticator method is gone");
       const user = (await t.app.rampart.api.findUser("victim@x.test"))!;
       assert.ok(user.confirmedAt, "the mailbox is proved");
@@ -74,13 +102,23 @@ for (const dialect of flowDialects()) {
     it("50 parallel wrong passcodes against a budget of 5 evaluate at most 5; then even the right one waits", async () => {
       const c = await signedIn(t, "budget@x.test");
       await setupEmail(t, c, "budget@x.test");
-      const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => post(t.app.client(), "/us-signin", { identity: "budget@x.test", passcode: `wrong-${i}` })));
+      const replies = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          post(t.app.client(), "/us-signin", { identity: "budget@x.test", passcode: `wrong-${i}` }),
+        ),
+      );
       const evaluated = replies.filter((r) => r.status === 400).length;
       assert.equal(evaluated, 5, replies.map((r) => r.status).join(","));
       assert.equal(replies.filter((r) => r.status === 429).length, 45);
-      assert.equal((await post(t.app.client(), "/us-signin", { identity: "budget@x.test", passcode: PASSWORD })).status, 429);
+      assert.equal(
+        (await post(t.app.client(), "/us-signin", { identity: "budget@x.test", passcode: PASSWORD })).status,
+        429,
+      );
       t.advance(15 * 60 + 1);
-      assert.equal((await post(t.app.client(), "/us-signin", { identity: "budget@x.test", passcode: PASSWORD })).status, 200);
+      assert.equal(
+        (await post(t.app.client(), "/us-signin", { identity: "budget@x.test", passcode: PASSWORD })).status,
+        200,
+      );
     });
 
     it("20 send-code requests in the window → at most 3 mails, every answer 200", async () => {
@@ -88,7 +126,10 @@ for (const dialect of flowDialects()) {
       await setupEmail(t, c, "bomb@x.test");
       t.app.sink.clear();
       const replies = [];
-      for (let i = 0; i < 20; i++) replies.push(await post(t.app.client(), "/us-signin/send-code", { identity: "bomb@x.test", chosen_method: "email" }));
+      for (let i = 0; i < 20; i++)
+        replies.push(
+          await post(t.app.client(), "/us-signin/send-code", { identity: "bomb@x.test", chosen_method: "email" }),
+        );
       assert.ok(replies.every((r) => r.status === 200));
       await new Promise((resolve) => setTimeout(resolve, 300));
       assert.equal(t.app.sink.messages.filter((m) => m.envelopeTo.includes("bomb@x.test")).length, 3);
@@ -105,9 +146,17 @@ describe("generic responses: send-code answers alike for known and unknown ident
   it("same status and keys; only the known identity gets mail", async () => {
     const c = await signedIn(t, "known@x.test");
     await setupEmail(t, c, "known@x.test");
-    const known = await post(t.app.client(), "/us-signin/send-code", { identity: "known@x.test", chosen_method: "email" });
-    const unknown = await post(t.app.client(), "/us-signin/send-code", { identity: "unknown@x.test", chosen_method: "email" });
-    const noMethod = await signedIn(t, "nomethod@x.test").then(() => post(t.app.client(), "/us-signin/send-code", { identity: "nomethod@x.test", chosen_method: "email" }));
+    const known = await post(t.app.client(), "/us-signin/send-code", {
+      identity: "known@x.test",
+      chosen_method: "email",
+    });
+    const unknown = await post(t.app.client(), "/us-signin/send-code", {
+      identity: "unknown@x.test",
+      chosen_method: "email",
+    });
+    const noMethod = await signedIn(t, "nomethod@x.test").then(() =>
+      post(t.app.client(), "/us-signin/send-code", { identity: "nomethod@x.test", chosen_method: "email" }),
+    );
     for (const r of [known, unknown, noMethod]) {
       assert.equal(r.status, 200, r.body);
       assert.deepEqual(Object.keys(r.json.response).sort(), ["csrf_token"]);
@@ -121,7 +170,11 @@ describe("generic responses: send-code answers alike for known and unknown ident
 describe("magic-link errors (SPA redirects) and cross-site sends", () => {
   let t: UsApp;
   before(async () => {
-    t = await createUsApp("sqlite", { loginErrorView: "/login-error" }, { urls: { redirectBehavior: "spa", postLoginView: "/welcome" } });
+    t = await createUsApp(
+      "sqlite",
+      { loginErrorView: "/login-error" },
+      { urls: { redirectBehavior: "spa", postLoginView: "/welcome" } },
+    );
   });
   after(() => t.app.close());
 
@@ -134,9 +187,15 @@ describe("magic-link errors (SPA redirects) and cross-site sends", () => {
     assert.equal(idOnly.status, 302);
     assert.match(idOnly.location!, /^\/login-error\?/);
     assert.equal(error(idOnly.location), "Input not appropriate for requested API");
-    assert.equal(error((await openLink(t.app.client(), "/us-verify-link?id=nobody&code=123456")).location), "Specified user does not exist");
+    assert.equal(
+      error((await openLink(t.app.client(), "/us-verify-link?id=nobody&code=123456")).location),
+      "Specified user does not exist",
+    );
     const { code, link } = await requestEmailCode(t, "spa@x.test");
-    const bad = await openLink(t.app.client(), `/us-verify-link?id=${user.fsUniquifier}&code=${code === "000000" ? "111111" : "000000"}`);
+    const bad = await openLink(
+      t.app.client(),
+      `/us-verify-link?id=${user.fsUniquifier}&code=${code === "000000" ? "111111" : "000000"}`,
+    );
     assert.equal(error(bad.location), "Invalid code");
     const ok = await openLink(t.app.client(), new URL(link!).pathname + new URL(link!).search);
     const target = new URL(ok.location!, "https://app.test");
@@ -149,7 +208,10 @@ describe("magic-link errors (SPA redirects) and cross-site sends", () => {
     t.app.sink.clear();
     const c = t.app.client();
     const csrf = await c.csrf();
-    const r = await c.post("/us-signin/send-code", { json: { identity: "spa@x.test", chosen_method: "email" }, headers: { "x-csrf-token": csrf, origin: "https://evil.example" } });
+    const r = await c.post("/us-signin/send-code", {
+      json: { identity: "spa@x.test", chosen_method: "email" },
+      headers: { "x-csrf-token": csrf, origin: "https://evil.example" },
+    });
     assert.equal(r.status, 403);
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(t.app.sink.messages.length, 0);
@@ -167,7 +229,10 @@ describe("US_SIGNIN_REPLACES_LOGIN", () => {
     const c = t.app.client();
     const g = await c.get("/login", { acceptJson: true });
     assert.deepEqual(g.json.response.code_methods, ["email", "sms"]);
-    const r = await c.post("/login", { json: { identity: "rep@x.test", passcode: PASSWORD }, headers: { "x-csrf-token": g.json.response.csrf_token } });
+    const r = await c.post("/login", {
+      json: { identity: "rep@x.test", passcode: PASSWORD },
+      headers: { "x-csrf-token": g.json.response.csrf_token },
+    });
     assert.equal(r.status, 200, r.body);
     assert.ok(await signedInAs(c));
     const page = await t.app.client().get("/login");

@@ -56,7 +56,11 @@ export function factorOf(ctx: RequestContext, user: UserRecord): string | null {
 }
 
 /** The QR code (and key) an authenticator app scans for this secret. */
-export async function authenticatorQr(ctx: RequestContext, user: UserRecord, secret: string): Promise<{ dataUrl: string; key: string }> {
+export async function authenticatorQr(
+  ctx: RequestContext,
+  user: UserRecord,
+  secret: string,
+): Promise<{ dataUrl: string; key: string }> {
   const uri = totpUri({ secret, issuer: totpConfig(ctx.rt).issuer!, account: user.username ?? user.email });
   return { dataUrl: await qrCodeDataUrl(uri), key: secret };
 }
@@ -65,14 +69,25 @@ export async function authenticatorQr(ctx: RequestContext, user: UserRecord, sec
  * Applies `change` to the user's current sealed secrets (and sets the phone unless `phone` is undefined) by
  * compare-and-set, re-reading and retrying when another setup changed them in between. Null: user gone.
  */
-export async function saveMethods(ctx: RequestContext, user: UserRecord, change: (current: Record<string, string>) => Record<string, string>, phone: string | null | undefined): Promise<UserRecord | null> {
+export async function saveMethods(
+  ctx: RequestContext,
+  user: UserRecord,
+  change: (current: Record<string, string>) => Record<string, string>,
+  phone: string | null | undefined,
+): Promise<UserRecord | null> {
   const users = ctx.rt.datastore.users;
   let current: UserRecord | null = user;
   for (let attempt = 0; attempt < 5 && current; attempt++) {
     const next = change(sealedSecrets(current));
     const nextSecrets = Object.keys(next).length ? JSON.stringify(next) : null;
     const nextPhone = phone === undefined ? (next.sms ? current.usPhoneNumber : null) : phone;
-    if (await users.replaceUsMethods(current.id, { secrets: current.usTotpSecrets, phone: current.usPhoneNumber }, { secrets: nextSecrets, phone: nextPhone })) {
+    if (
+      await users.replaceUsMethods(
+        current.id,
+        { secrets: current.usTotpSecrets, phone: current.usPhoneNumber },
+        { secrets: nextSecrets, phone: nextPhone },
+      )
+    ) {
       return users.findById(current.id);
     }
     current = await users.findById(current.id);
@@ -81,7 +96,12 @@ export async function saveMethods(ctx: RequestContext, user: UserRecord, change:
 }
 
 /** Every added or removed way to sign in is told to the account's mailbox (after the change is committed). */
-export async function notifyMethodsChanged(ctx: RequestContext, user: UserRecord, methods: string[], removed: boolean): Promise<void> {
+export async function notifyMethodsChanged(
+  ctx: RequestContext,
+  user: UserRecord,
+  methods: string[],
+  removed: boolean,
+): Promise<void> {
   const context = { subject: usConfig(ctx.rt).noticeSubject, methods: methods.join(", "), removed, email: user.email };
   await deliverMail(ctx, "us_methods_changed", user.email, context, user);
 }

@@ -11,7 +11,15 @@ import { DuplicateError } from "../../datastore/contracts.js";
 import { clearPasscodeAttempts, matchSetupCode } from "./codes.js";
 import { setupMethods, usConfig } from "./methods.js";
 import { setupDone } from "./schemas.js";
-import { authenticatorQr, factorOf, notifyMethodsChanged, saveMethods, setupPageFor, STATE_PURPOSE, type SetupView } from "./setup-shared.js";
+import {
+  authenticatorQr,
+  factorOf,
+  notifyMethodsChanged,
+  saveMethods,
+  setupPageFor,
+  STATE_PURPOSE,
+  type SetupView,
+} from "./setup-shared.js";
 import { passcodeBudget } from "./signin.js";
 
 /**
@@ -33,7 +41,10 @@ export const postSetupValidateRoute = (path: string) =>
       const { rt } = ctx;
       const cfg = usConfig(rt);
       const user = caller.user;
-      const verified = rt.signer.verify(STATE_PURPOSE, params.state ?? "", { maxAgeSeconds: cfg.setupWithinSeconds, nowSeconds: ctx.nowSeconds() });
+      const verified = rt.signer.verify(STATE_PURPOSE, params.state ?? "", {
+        maxAgeSeconds: cfg.setupWithinSeconds,
+        nowSeconds: ctx.nowSeconds(),
+      });
       const p = verified.ok ? verified.payload : null;
       const method = typeof p?.m === "string" ? p.m : "";
       const sealed = typeof p?.t === "string" ? p.t : "";
@@ -47,36 +58,70 @@ export const postSetupValidateRoute = (path: string) =>
         const view: SetupView = { user, pending: retry ? { state: params.state!, method, qr } : null };
         return formErrors(errors, { view });
       };
-      if (!verified.ok && verified.reason === "expired") return fail({ "": [{ code: "US_SETUP_EXPIRED", params: { within: humanizeSeconds(cfg.setupWithinSeconds) } }] });
+      if (!verified.ok && verified.reason === "expired")
+        return fail({
+          "": [{ code: "US_SETUP_EXPIRED", params: { within: humanizeSeconds(cfg.setupWithinSeconds) } }],
+        });
       // A state minted before the user had two-factor (so without its proof) cannot add a method after.
       const mintedFactor = typeof p?.f === "string" ? p.f : null;
-      if (!p || p.u !== user.fsUniquifier || !secret || !setupMethods(rt).includes(method) || nonce < 0 || mintedFactor !== factorOf(ctx, user)) return fail({ "": [{ code: "API_ERROR" }] });
+      if (
+        !p ||
+        p.u !== user.fsUniquifier ||
+        !secret ||
+        !setupMethods(rt).includes(method) ||
+        nonce < 0 ||
+        mintedFactor !== factorOf(ctx, user)
+      )
+        return fail({ "": [{ code: "API_ERROR" }] });
       const passcode = (input.passcode ?? "").replace(/[\s-]+/g, "");
       if (!passcode) return fail({ passcode: [{ code: "PASSCODE_NOT_PROVIDED" }] });
       const spent = await passcodeBudget(ctx, user, "us_signin");
       if (spent) return spent;
       if (!(await matchSetupCode(ctx, user, method, secret, passcode, nonce))) {
-        await recordAudit(ctx, { event: "us_setup", outcome: "failure", user, details: { method, reason: "INVALID_PASSWORD_CODE" } });
+        await recordAudit(ctx, {
+          event: "us_setup",
+          outcome: "failure",
+          user,
+          details: { method, reason: "INVALID_PASSWORD_CODE" },
+        });
         return fail({ passcode: [{ code: "INVALID_PASSWORD_CODE" }] });
       }
       await clearPasscodeAttempts(ctx, user);
       let saved;
       try {
-        saved = await saveMethods(ctx, user, (current) => ({ ...current, [method]: sealed }), method === "sms" ? phone : undefined);
+        saved = await saveMethods(
+          ctx,
+          user,
+          (current) => ({ ...current, [method]: sealed }),
+          method === "sms" ? phone : undefined,
+        );
       } catch (error) {
         if (error instanceof DuplicateError && error.field === "us_phone_number") {
-          return fail({ phone: [{ code: "IDENTITY_ALREADY_ASSOCIATED", params: { attr: "us_phone_number", value: phone ?? "" } }] });
+          return fail({
+            phone: [{ code: "IDENTITY_ALREADY_ASSOCIATED", params: { attr: "us_phone_number", value: phone ?? "" } }],
+          });
         }
         throw error;
       }
       if (!saved) return fail({ "": [{ code: "API_ERROR" }] });
       // An email code received while signed in proves the mailbox.
-      if (method === "email" && !saved.confirmedAt) await rt.datastore.users.markConfirmed(saved.id, ctx.now(), { fsUniquifier: saved.fsUniquifier, email: saved.email });
+      if (method === "email" && !saved.confirmedAt)
+        await rt.datastore.users.markConfirmed(saved.id, ctx.now(), {
+          fsUniquifier: saved.fsUniquifier,
+          email: saved.email,
+        });
       await recordAudit(ctx, { event: "us_setup", outcome: "success", user: saved, details: { method } });
       await rt.events.emit("us_profile_changed", { user: saved, methods: [method], delete: false });
       await notifyMethodsChanged(ctx, saved, [method], false);
       await runAfterHook(ctx, "us_setup", saved);
-      const browser: BrowserAnswer<SetupView> = cfg.postSetupView ? { redirect: cfg.postSetupView } : { view: { user: saved, flashes: [{ category: "success" as const, message: rt.message("US_SETUP_SUCCESSFUL") }] } };
+      const browser: BrowserAnswer<SetupView> = cfg.postSetupView
+        ? { redirect: cfg.postSetupView }
+        : {
+            view: {
+              user: saved,
+              flashes: [{ category: "success" as const, message: rt.message("US_SETUP_SUCCESSFUL") }],
+            },
+          };
       return ok({ chosen_method: method, phone: saved.usPhoneNumber }, { csrf: true, browser });
     },
   });

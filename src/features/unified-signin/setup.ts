@@ -13,7 +13,16 @@ import type { UserRecord } from "../../datastore/contracts.js";
 import { sendSetupCode } from "./codes.js";
 import { activeMethods, setupMethods, usConfig } from "./methods.js";
 import { setupInfo as setupInfoSchema, setupStarted } from "./schemas.js";
-import { authenticatorQr, factorOf, notifyMethodsChanged, saveMethods, setupInfo, setupPageFor, STATE_PURPOSE, type SetupView } from "./setup-shared.js";
+import {
+  authenticatorQr,
+  factorOf,
+  notifyMethodsChanged,
+  saveMethods,
+  setupInfo,
+  setupPageFor,
+  STATE_PURPOSE,
+  type SetupView,
+} from "./setup-shared.js";
 
 /**
  * GET/POST /us-setup (fresh sign-in required). POST serves two flows, each its own handler: adding a method
@@ -53,7 +62,8 @@ const setupAnswer = z.union([setupStarted, setupInfoSchema]);
 export const postSetupRoute = (path: string) =>
   defineRoute({
     id: "us-setup",
-    summary: "Start setting up a method (chosen_method: answers the state to validate) or remove methods (delete_method).",
+    summary:
+      "Start setting up a method (chosen_method: answers the state to validate) or remove methods (delete_method).",
     method: "POST",
     path,
     auth: "fresh",
@@ -69,9 +79,14 @@ export const postSetupRoute = (path: string) =>
     },
   });
 
-type SetupOutcome<S extends z.ZodType<Record<string, unknown>>> = Ok<PayloadOf<S>, SetupView> | FormErrors<SetupView> | Refused;
+type SetupOutcome<S extends z.ZodType<Record<string, unknown>>> =
+  Ok<PayloadOf<S>, SetupView> | FormErrors<SetupView> | Refused;
 
-async function addMethod(ctx: RequestContext, caller: Caller, input: SetupInput): Promise<SetupOutcome<typeof setupStarted>> {
+async function addMethod(
+  ctx: RequestContext,
+  caller: Caller,
+  input: SetupInput,
+): Promise<SetupOutcome<typeof setupStarted>> {
   const { rt } = ctx;
   const user = caller.user;
   const view: SetupView = { user };
@@ -87,12 +102,22 @@ async function addMethod(ctx: RequestContext, caller: Caller, input: SetupInput)
 
   const secret = generateTotpSecret();
   const nonce = newCodeNonce();
-  const state = rt.signer.sign(STATE_PURPOSE, { u: user.fsUniquifier, m: method, t: secretBox(rt).seal(secret), p: phone, n: nonce, f: factorOf(ctx, user) }, ctx.nowSeconds());
+  const state = rt.signer.sign(
+    STATE_PURPOSE,
+    { u: user.fsUniquifier, m: method, t: secretBox(rt).seal(secret), p: phone, n: nonce, f: factorOf(ctx, user) },
+    ctx.nowSeconds(),
+  );
   let authenticator = {};
   if (method === "authenticator") {
     const account = user.username ?? user.email;
     const issuer = totpConfig(rt).issuer!;
-    authenticator = { authr_key: secret, authr_b32key: secret, authr_username: account, authr_issuer: issuer, authr_uri: totpUri({ secret, issuer, account }) };
+    authenticator = {
+      authr_key: secret,
+      authr_b32key: secret,
+      authr_username: account,
+      authr_issuer: issuer,
+      authr_uri: totpUri({ secret, issuer, account }),
+    };
   } else if (method === "sms" && !(await drawSetupSmsBudget(ctx, user, phone!, "us_code_sent"))) {
     // Over a setup-text budget (SMS pumping): nothing is sent, and the answer does not say so.
   } else if (!(await sendSetupCode(ctx, user, method, secret, phone, nonce))) {
@@ -100,7 +125,10 @@ async function addMethod(ctx: RequestContext, caller: Caller, input: SetupInput)
   }
   await recordAudit(ctx, { event: "us_setup_started", outcome: "info", user, details: { method } });
   const qr = method === "authenticator" ? await authenticatorQr(ctx, user, secret) : undefined;
-  return ok({ chosen_method: method, phone, state, ...authenticator }, { csrf: true, browser: { view: { user, pending: { state, method, qr } } } });
+  return ok(
+    { chosen_method: method, phone, state, ...authenticator },
+    { csrf: true, browser: { view: { user, pending: { state, method, qr } } } },
+  );
 }
 
 /**
@@ -108,20 +136,38 @@ async function addMethod(ctx: RequestContext, caller: Caller, input: SetupInput)
  * code is the `code` field's error; no proof at all is 401 (with the method to prove), shown on the set-up page,
  * which asks for the code.
  */
-function factorRefusal(ctx: RequestContext, user: UserRecord, r: FormErrors<never> | Refused, view: SetupView): FormErrors<SetupView> | Refused {
+function factorRefusal(
+  ctx: RequestContext,
+  user: UserRecord,
+  r: FormErrors<never> | Refused,
+  view: SetupView,
+): FormErrors<SetupView> | Refused {
   if (r.kind === "form-errors") return formErrors(r.errors, { view });
   if (r.status === 429) return { ...r, browser: { json: true } };
-  return refused("TWO_FACTOR_FRESH_REQUIRED", 401, { extra: { tf_method: factorOf(ctx, user) }, browser: { page: true, view } });
+  return refused("TWO_FACTOR_FRESH_REQUIRED", 401, {
+    extra: { tf_method: factorOf(ctx, user) },
+    browser: { page: true, view },
+  });
 }
 
-async function removeMethods(ctx: RequestContext, user: UserRecord, methods: string[]): Promise<SetupOutcome<typeof setupInfoSchema>> {
+async function removeMethods(
+  ctx: RequestContext,
+  user: UserRecord,
+  methods: string[],
+): Promise<SetupOutcome<typeof setupInfoSchema>> {
   const { rt } = ctx;
   const view: SetupView = { user };
   const removable = setupMethods(rt);
-  if (methods.some((m) => !removable.includes(m))) return fieldError("delete_method", "US_METHOD_NOT_AVAILABLE", { view });
+  if (methods.some((m) => !removable.includes(m)))
+    return fieldError("delete_method", "US_METHOD_NOT_AVAILABLE", { view });
   const remaining = activeMethods(rt, user).filter((m) => !methods.includes(m));
   if (remaining.length === 0) return fieldError("delete_method", "US_LAST_METHOD", { view });
-  const saved = await saveMethods(ctx, user, (current) => Object.fromEntries(Object.entries(current).filter(([m]) => !methods.includes(m))), methods.includes("sms") ? null : undefined);
+  const saved = await saveMethods(
+    ctx,
+    user,
+    (current) => Object.fromEntries(Object.entries(current).filter(([m]) => !methods.includes(m))),
+    methods.includes("sms") ? null : undefined,
+  );
   if (!saved) return fieldError("", "API_ERROR", { view });
   await recordAudit(ctx, { event: "us_setup", outcome: "success", user: saved, details: { deleted: methods } });
   await rt.events.emit("us_profile_changed", { user: saved, methods, delete: true });

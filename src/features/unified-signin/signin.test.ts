@@ -2,7 +2,17 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { flowDialects } from "../../../test/helpers/app.js";
 import { landingForm } from "../../../test/helpers/links.js";
-import { createUsApp, PASSWORD, post, requestEmailCode, setupEmail, signedIn, signedInAs, usMail, type UsApp } from "./testing/kit.js";
+import {
+  createUsApp,
+  PASSWORD,
+  post,
+  requestEmailCode,
+  setupEmail,
+  signedIn,
+  signedInAs,
+  usMail,
+  type UsApp,
+} from "./testing/kit.js";
 
 /** Unified sign-in by password or emailed code, and the magic link, on every database. */
 for (const dialect of flowDialects()) {
@@ -35,7 +45,10 @@ for (const dialect of flowDialects()) {
       const { code, link, text } = await usMail(t, "code@x.test");
       assert.ok(link, "magic link in the mail");
       assert.match(text, /This code\/link will expire in 2 minutes/);
-      const wrong = await post(c, "/us-signin", { identity: "code@x.test", passcode: code === "000000" ? "111111" : "000000" });
+      const wrong = await post(c, "/us-signin", {
+        identity: "code@x.test",
+        passcode: code === "000000" ? "111111" : "000000",
+      });
       assert.equal(wrong.status, 400);
       assert.deepEqual(wrong.json.response.errors, ["Password or code submitted is not valid"]);
       const ok = await post(c, "/us-signin?include_auth_token", { identity: "code@x.test", passcode: code });
@@ -66,18 +79,26 @@ for (const dialect of flowDialects()) {
       for (const identity of ["nobody@x.test", "No.Body-1+tag@Sub.X.test", "x".repeat(64) + "@x.test"]) {
         const signin = await post(t.app.client(), "/us-signin", { identity, passcode: "123456" });
         assert.equal(signin.status, 400, signin.body);
-        assert.deepEqual(signin.json.response.field_errors, { identity: ["You must specify a valid identity to sign in"] });
+        assert.deepEqual(signin.json.response.field_errors, {
+          identity: ["You must specify a valid identity to sign in"],
+        });
         const send = await post(t.app.client(), "/us-signin/send-code", { identity, chosen_method: "email" });
         assert.equal(send.status, 400, send.body);
-        assert.deepEqual(send.json.response.field_errors, { identity: ["You must specify a valid identity to sign in"] });
+        assert.deepEqual(send.json.response.field_errors, {
+          identity: ["You must specify a valid identity to sign in"],
+        });
       }
       const c = t.app.client();
       const csrf = await c.csrf();
-      const form = await c.post("/us-signin", { form: { identity: "nobody@x.test", passcode: "123456", csrf_token: csrf } });
+      const form = await c.post("/us-signin", {
+        form: { identity: "nobody@x.test", passcode: "123456", csrf_token: csrf },
+      });
       assert.equal(form.status, 200);
       assert.match(form.body, /You must specify a valid identity to sign in/);
       assert.doesNotMatch(form.body, /Specified user does not exist/);
-      const formSend = await c.post("/us-signin/send-code", { form: { identity: "nobody@x.test", chosen_method: "email", csrf_token: csrf } });
+      const formSend = await c.post("/us-signin/send-code", {
+        form: { identity: "nobody@x.test", chosen_method: "email", csrf_token: csrf },
+      });
       assert.match(formSend.body, /You must specify a valid identity to sign in/);
     });
 
@@ -85,8 +106,14 @@ for (const dialect of flowDialects()) {
       const first = await requestEmailCode(t, "code@x.test");
       const second = await requestEmailCode(t, "code@x.test");
       assert.notEqual(first.code, second.code);
-      assert.equal((await post(t.app.client(), "/us-signin", { identity: "code@x.test", passcode: first.code })).status, 400);
-      assert.equal((await post(t.app.client(), "/us-signin", { identity: "code@x.test", passcode: second.code })).status, 200);
+      assert.equal(
+        (await post(t.app.client(), "/us-signin", { identity: "code@x.test", passcode: first.code })).status,
+        400,
+      );
+      assert.equal(
+        (await post(t.app.client(), "/us-signin", { identity: "code@x.test", passcode: second.code })).status,
+        200,
+      );
     });
 
     it("a code expires after its validity (two periods at most)", async () => {
@@ -100,13 +127,18 @@ for (const dialect of flowDialects()) {
       const path = new URL(link!).pathname + new URL(link!).search;
       const clients = Array.from({ length: 20 }, () => t.app.client());
       const pages = await Promise.all(clients.map((c) => c.get(path)));
-      const replies = await Promise.all(clients.map((c, i) => {
-        const { action, fields } = landingForm(pages[i]!);
-        return c.post(action, { form: fields });
-      }));
+      const replies = await Promise.all(
+        clients.map((c, i) => {
+          const { action, fields } = landingForm(pages[i]!);
+          return c.post(action, { form: fields });
+        }),
+      );
       const wins = replies.filter((r) => r.status === 302 && r.location === "/");
       assert.equal(wins.length, 1, replies.map((r) => `${r.status} ${r.location}`).join(","));
-      assert.ok(replies.every((r) => r.status === 302), "every click is a redirect");
+      assert.ok(
+        replies.every((r) => r.status === 302),
+        "every click is a redirect",
+      );
       const winner = clients[replies.indexOf(wins[0]!)]!;
       assert.ok(await signedInAs(winner));
       const losers = clients.filter((c) => c !== winner);
@@ -115,7 +147,11 @@ for (const dialect of flowDialects()) {
 
     it("20 parallel submissions of one code: exactly one sign-in", async () => {
       const { code } = await requestEmailCode(t, "code@x.test");
-      const replies = await Promise.all(Array.from({ length: 20 }, () => post(t.app.client(), "/us-signin", { identity: "code@x.test", passcode: code })));
+      const replies = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          post(t.app.client(), "/us-signin", { identity: "code@x.test", passcode: code }),
+        ),
+      );
       assert.equal(replies.filter((r) => r.status === 200).length, 1, replies.map((r) => r.status).join(","));
     });
   });

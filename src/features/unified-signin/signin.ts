@@ -40,7 +40,15 @@ const pageAt =
     const next = view ? view.next : nextOf(ctx, ctx.url.searchParams.get("next"));
     const identity = view?.identity ?? (typeof props.input.identity === "string" ? props.input.identity : undefined);
     const flashes = view?.flashes ?? (props.errors ? [] : props.takeFlashes());
-    return signinPage(ctx, { csrfToken: props.csrfToken, action: ctx.rt.url(path), identity, next, remember: view?.remember, errors: props.errors, flashes });
+    return signinPage(ctx, {
+      csrfToken: props.csrfToken,
+      action: ctx.rt.url(path),
+      identity,
+      next,
+      remember: view?.remember,
+      errors: props.errors,
+      flashes,
+    });
   };
 
 /** A `next` the caller sent, made safe (null: none, or not one of ours — the caller reports INVALID_REDIRECT). */
@@ -51,7 +59,8 @@ export function nextOf(ctx: RequestContext, raw: string | null | undefined): str
 export const getSigninRoute = (path: string, replaces = false) =>
   defineRoute({
     id: replaces ? "us-signin.form.login" : "us-signin.form",
-    summary: "The unified sign-in form: the enabled methods, those that send a code, and a CSRF token (the user when signed in).",
+    summary:
+      "The unified sign-in form: the enabled methods, those that send a code, and a CSRF token (the user when signed in).",
     method: "GET",
     path,
     auth: "any",
@@ -71,7 +80,12 @@ export const getSigninRoute = (path: string, replaces = false) =>
     },
   });
 
-const signinInput = z.object({ identity: str(320, "US_SPECIFY_IDENTITY"), passcode: text(), remember: flag, next: text() });
+const signinInput = z.object({
+  identity: str(320, "US_SPECIFY_IDENTITY"),
+  passcode: text(),
+  remember: flag,
+  next: text(),
+});
 
 export const postSigninRoute = (path: string, replaces = false) =>
   defineRoute({
@@ -90,7 +104,11 @@ export const postSigninRoute = (path: string, replaces = false) =>
       const cfg = usConfig(rt);
       const identity = input.identity?.trim() ?? "";
       const rawNext = input.next ?? ctx.url.searchParams.get("next");
-      const view: SigninView = { identity, next: nextOf(ctx, rawNext), remember: input.remember ?? rt.config.defaultRememberMe };
+      const view: SigninView = {
+        identity,
+        next: nextOf(ctx, rawNext),
+        remember: input.remember ?? rt.config.defaultRememberMe,
+      };
 
       const shape: FieldErrors = {};
       if (rawNext && !view.next) shape.next = [{ code: "INVALID_REDIRECT" }];
@@ -102,10 +120,23 @@ export const postSigninRoute = (path: string, replaces = false) =>
       const user = await findUserByIdentity(rt, identity);
       const veto = await hookVeto(ctx, "us_signin", user, view);
       if (veto) return veto;
-      const failed = async (field: string, code: "US_SPECIFY_IDENTITY" | "INVALID_PASSWORD_CODE", u: UserRecord | null) => {
+      const failed = async (
+        field: string,
+        code: "US_SPECIFY_IDENTITY" | "INVALID_PASSWORD_CODE",
+        u: UserRecord | null,
+      ) => {
         await rt.events.emit("user_failed_authn", { user: u, identity, authType: "us_signin", reason: code });
-        await recordAudit(ctx, { event: "login", outcome: "failure", user: u, identity, details: { reason: code, via: "us_signin" } });
-        return formErrors(rt.config.returnGenericResponses ? { "": [{ code: "GENERIC_AUTHN_FAILED" }] } : { [field]: [{ code }] }, { view });
+        await recordAudit(ctx, {
+          event: "login",
+          outcome: "failure",
+          user: u,
+          identity,
+          details: { reason: code, via: "us_signin" },
+        });
+        return formErrors(
+          rt.config.returnGenericResponses ? { "": [{ code: "GENERIC_AUTHN_FAILED" }] } : { [field]: [{ code }] },
+          { view },
+        );
       };
       if (!user) {
         await rt.hasher.dummyVerify(passcode);
@@ -127,7 +158,14 @@ export const postSigninRoute = (path: string, replaces = false) =>
         includeAuthToken: ctx.includeAuthToken(),
         firstFactorIsMultiFactor: !(cfg.mfaRequired as readonly string[]).includes(method),
       });
-      return completeSignIn(ctx, result, { action: "us_signin", generic: true, denyField: "identity", next: view.next, extra: { tf_required: false }, view });
+      return completeSignIn(ctx, result, {
+        action: "us_signin",
+        generic: true,
+        denyField: "identity",
+        next: view.next,
+        extra: { tf_required: false },
+        view,
+      });
     },
   });
 
@@ -139,10 +177,17 @@ export async function passcodeBudget(ctx: RequestContext, user: UserRecord, via:
   if (await drawPasscodeAttempt(ctx, user)) return null;
   const cfg = usConfig(ctx.rt);
   await recordAudit(ctx, { event: "login", outcome: "failure", user, details: { reason: "LOCKED_OUT", via } });
-  return refused("LOCKED_OUT", 429, { headers: { "retry-after": String(cfg.attemptWindowSeconds) }, browser: { json: true } });
+  return refused("LOCKED_OUT", 429, {
+    headers: { "retry-after": String(cfg.attemptWindowSeconds) },
+    browser: { json: true },
+  });
 }
 
-const sendInput = z.object({ identity: str(320, "US_SPECIFY_IDENTITY"), chosen_method: str(32, "US_METHOD_NOT_AVAILABLE"), next: text() });
+const sendInput = z.object({
+  identity: str(320, "US_SPECIFY_IDENTITY"),
+  chosen_method: str(32, "US_METHOD_NOT_AVAILABLE"),
+  next: text(),
+});
 
 /**
  * POST /us-signin/send-code: mails (with the magic link) or texts a code. With generic responses (the default)
@@ -176,9 +221,32 @@ export const sendCodeRoute = (path: string, signinPath: string) =>
       const veto = await hookVeto(ctx, "us_signin", user, view);
       if (veto) return veto;
       // Generic mode answers the same whether or not a code went out, so the page must not claim one was sent (as FS).
-      const sent = ok({}, { csrf: true, browser: { view: { ...view, flashes: [{ category: "info" as const, message: rt.message(generic ? "GENERIC_US_SIGNIN" : "CODE_HAS_BEEN_SENT") }] } } });
+      const sent = ok(
+        {},
+        {
+          csrf: true,
+          browser: {
+            view: {
+              ...view,
+              flashes: [
+                {
+                  category: "info" as const,
+                  message: rt.message(generic ? "GENERIC_US_SIGNIN" : "CODE_HAS_BEEN_SENT"),
+                },
+              ],
+            },
+          },
+        },
+      );
       if (!user || !user.active || !activeCodeMethods(rt, user).includes(method)) {
-        const refusal = () => recordAudit(ctx, { event: "us_code_sent", outcome: "failure", user, identity, details: { method, reason: !user ? "unknown" : !user.active ? "inactive" : "method_not_set_up" } });
+        const refusal = () =>
+          recordAudit(ctx, {
+            event: "us_code_sent",
+            outcome: "failure",
+            user,
+            identity,
+            details: { method, reason: !user ? "unknown" : !user.active ? "inactive" : "method_not_set_up" },
+          });
         if (!generic) {
           await refusal();
           if (!user) return fail({ identity: [{ code: "US_SPECIFY_IDENTITY" }] });
@@ -194,7 +262,8 @@ export const sendCodeRoute = (path: string, signinPath: string) =>
         await nowOrAfterAnswer(ctx, true, "us_signin_code", user, () => sendSigninCode(ctx, user, method, true));
         return sent;
       }
-      if ((await sendSigninCode(ctx, user, method, true)) === "failed") return fail({ "": [{ code: "FAILED_TO_SEND_CODE" }] }, 500);
+      if ((await sendSigninCode(ctx, user, method, true)) === "failed")
+        return fail({ "": [{ code: "FAILED_TO_SEND_CODE" }] }, 500);
       return sent;
     },
   });

@@ -39,14 +39,21 @@ function linkParams(id: string | null | undefined, code: string | null | undefin
 
 function landingPage(ctx: RequestContext, props: PageProps<unknown, LinkParams>): string {
   const { rt } = ctx;
-  const landing = { title: "Sign in", text: `Sign in to ${rt.config.appName} with the link you were sent.`, submit: "Sign in", action: rt.url(usConfig(rt).verifyLinkUrl), fields: props.view ?? {} };
+  const landing = {
+    title: "Sign in",
+    text: `Sign in to ${rt.config.appName} with the link you were sent.`,
+    submit: "Sign in",
+    action: rt.url(usConfig(rt).verifyLinkUrl),
+    fields: props.view ?? {},
+  };
   return linkLandingPage(ctx, landing, props.csrfToken);
 }
 
 export const getVerifyLinkRoute = (path: string) =>
   defineRoute({
     id: "us-verify-link.landing",
-    summary: "The magic link: a page whose button completes it (signs nobody in by itself unless urls.signInLinksOnGet).",
+    summary:
+      "The magic link: a page whose button completes it (signs nobody in by itself unless urls.signInLinksOnGet).",
     method: "GET",
     path,
     auth: "any",
@@ -69,7 +76,8 @@ export const getVerifyLinkRoute = (path: string) =>
 export const postVerifyLinkRoute = (path: string) =>
   defineRoute({
     id: "us-verify-link",
-    summary: "Complete a magic link (from its landing page, or an SPA's JSON): signs in like /us-signin with the emailed code.",
+    summary:
+      "Complete a magic link (from its landing page, or an SPA's JSON): signs in like /us-signin with the emailed code.",
     method: "POST",
     path,
     // Completes the magic link whoever is signed in; CSRF-protected like every POST.
@@ -78,7 +86,10 @@ export const postVerifyLinkRoute = (path: string) =>
     output: signedInOrNextStep,
     errors: [429],
     async handle(ctx, { input }) {
-      const params = linkParams(input.id ?? ctx.url.searchParams.get("id"), input.code ?? ctx.url.searchParams.get("code"));
+      const params = linkParams(
+        input.id ?? ctx.url.searchParams.get("id"),
+        input.code ?? ctx.url.searchParams.get("code"),
+      );
       if (!params) return linkRefusal(ctx, { "": [{ code: "API_ERROR" }] });
       return completeLink(ctx, params);
     },
@@ -97,10 +108,21 @@ async function completeLink(ctx: RequestContext, params: LinkParams): Promise<Ou
   const spent = await passcodeBudget(ctx, user, "us_verify_link");
   // API callers get /us-signin's answer (429 with Retry-After); browsers go back to sign-in with the message.
   if (spent) return { ...spent, browser: linkErrorBrowser(ctx, "LOCKED_OUT") };
-  const valid = activeCodeMethods(rt, user).includes("email") && (await matchMethodCode(ctx, user, "email", params.code));
+  const valid =
+    activeCodeMethods(rt, user).includes("email") && (await matchMethodCode(ctx, user, "email", params.code));
   if (!valid) {
-    await rt.events.emit("user_failed_authn", { user, identity: user.email, authType: "us_verify_link", reason: "INVALID_CODE" });
-    await recordAudit(ctx, { event: "login", outcome: "failure", user, details: { reason: "INVALID_CODE", via: "us_verify_link" } });
+    await rt.events.emit("user_failed_authn", {
+      user,
+      identity: user.email,
+      authType: "us_verify_link",
+      reason: "INVALID_CODE",
+    });
+    await recordAudit(ctx, {
+      event: "login",
+      outcome: "failure",
+      user,
+      details: { reason: "INVALID_CODE", via: "us_verify_link" },
+    });
     return refuse(generic ? "GENERIC_AUTHN_FAILED" : "INVALID_CODE");
   }
   await clearPasscodeAttempts(ctx, user);
@@ -113,12 +135,24 @@ async function completeLink(ctx: RequestContext, params: LinkParams): Promise<Ou
     firstFactorIsMultiFactor: !(cfg.mfaRequired as readonly string[]).includes("email"),
   });
   // An SPA learns who signed in from its redirect (never the token: it is in no URL).
-  const next = spaMode(ctx) ? spaLocation(ctx, rt.config.urls.postLoginView, { email: user.email, identity: user.username ?? user.email }) : null;
-  const outcome = await completeSignIn(ctx, result, { action: "us_signin", generic: true, denyField: "", next, extra: { tf_required: false } });
+  const next = spaMode(ctx)
+    ? spaLocation(ctx, rt.config.urls.postLoginView, { email: user.email, identity: user.username ?? user.email })
+    : null;
+  const outcome = await completeSignIn(ctx, result, {
+    action: "us_signin",
+    generic: true,
+    denyField: "",
+    next,
+    extra: { tf_required: false },
+  });
   // A denial answers like a bad link; a second factor still needed: the browser goes to it (its pending state is
   // set), an SPA is told so.
   if (outcome.kind === "form-errors") return linkRefusal(ctx, outcome.errors, outcome.status);
-  if (outcome.kind === "interrupted" && spaMode(ctx)) return { ...outcome, redirect: spaLocation(ctx, cfg.loginErrorView ?? rt.url(cfg.signinUrl), { tf_required: "1" }) };
+  if (outcome.kind === "interrupted" && spaMode(ctx))
+    return {
+      ...outcome,
+      redirect: spaLocation(ctx, cfg.loginErrorView ?? rt.url(cfg.signinUrl), { tf_required: "1" }),
+    };
   return outcome;
 }
 
@@ -130,12 +164,23 @@ function linkRefusal(ctx: RequestContext, errors: FieldErrors, status = 400): Re
   const refs = Object.values(errors).flat();
   const payload = errorPayload(ctx, errors);
   const browser = linkErrorBrowser(ctx, refs[0]!.code, (payload.errors as string[])[0]);
-  return { kind: "refused", refs, status: errorStatus(errors, status), extra: { field_errors: payload.field_errors }, browser };
+  return {
+    kind: "refused",
+    refs,
+    status: errorStatus(errors, status),
+    extra: { field_errors: payload.field_errors },
+    browser,
+  };
 }
 
-function linkErrorBrowser(ctx: RequestContext, code: MessageKey | string, message = ctx.rt.message(code as MessageKey)): { redirect: string; flash?: { category: "error"; message: string } } {
+function linkErrorBrowser(
+  ctx: RequestContext,
+  code: MessageKey | string,
+  message = ctx.rt.message(code as MessageKey),
+): { redirect: string; flash?: { category: "error"; message: string } } {
   const cfg = usConfig(ctx.rt);
-  if (spaMode(ctx)) return { redirect: spaLocation(ctx, cfg.loginErrorView ?? ctx.rt.url(cfg.signinUrl), { error: message }) };
+  if (spaMode(ctx))
+    return { redirect: spaLocation(ctx, cfg.loginErrorView ?? ctx.rt.url(cfg.signinUrl), { error: message }) };
   return { redirect: ctx.rt.url(cfg.signinUrl), flash: { category: "error", message } };
 }
 

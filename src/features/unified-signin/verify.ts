@@ -34,7 +34,13 @@ async function page(ctx: RequestContext, props: PageProps<unknown, VerifyView>):
   // The route is "authenticated": the runner resolved the caller already (authenticate caches it per request).
   const caller = await authenticate(ctx, ctx.rt.config.apiEnabledMethods);
   const methods = caller ? activeCodeMethods(ctx.rt, caller.user) : [];
-  return verifyPage(ctx, { csrfToken: props.csrfToken, next, methods, errors: props.errors, flashes: props.view?.flashes });
+  return verifyPage(ctx, {
+    csrfToken: props.csrfToken,
+    next,
+    methods,
+    errors: props.errors,
+    flashes: props.view?.flashes,
+  });
 }
 
 export const getVerifyRoute = (path: string) =>
@@ -49,7 +55,10 @@ export const getVerifyRoute = (path: string) =>
     async handle(ctx, { caller }) {
       const { rt } = ctx;
       const codeMethods = activeCodeMethods(rt, caller.user).filter((m) => SENDING_METHODS.includes(m));
-      return ok({ available_methods: usConfig(rt).enabledMethods, code_methods: codeMethods, ...reauthExtras(ctx) }, { csrf: true });
+      return ok(
+        { available_methods: usConfig(rt).enabledMethods, code_methods: codeMethods, ...reauthExtras(ctx) },
+        { csrf: true },
+      );
     },
   });
 
@@ -77,7 +86,12 @@ export const postVerifyRoute = (path: string) =>
       if (spent) return spent;
       const method = await matchPasscode(ctx, user, input.passcode);
       if (!method) {
-        await rt.events.emit("user_failed_authn", { user, identity: user.email, authType: "us_verify", reason: "INVALID_PASSWORD_CODE" });
+        await rt.events.emit("user_failed_authn", {
+          user,
+          identity: user.email,
+          authType: "us_verify",
+          reason: "INVALID_PASSWORD_CODE",
+        });
         await recordAudit(ctx, { event: "verify", outcome: "failure", user, details: { via: "us_verify" } });
         return fieldError("passcode", "INVALID_PASSWORD_CODE", { view });
       }
@@ -85,7 +99,10 @@ export const postVerifyRoute = (path: string) =>
       const authToken = await reauthenticate(ctx, caller, [method]);
       await recordAudit(ctx, { event: "verify", outcome: "success", user, details: { via: "us_verify", method } });
       await runAfterHook(ctx, "us_verify", user);
-      return ok(await signedInPayload(ctx, user, authToken), { csrf: true, browser: { redirect: view.next ?? rt.config.urls.postVerifyView ?? rt.config.urls.postLoginView } });
+      return ok(await signedInPayload(ctx, user, authToken), {
+        csrf: true,
+        browser: { redirect: view.next ?? rt.config.urls.postVerifyView ?? rt.config.urls.postLoginView },
+      });
     },
   });
 
@@ -104,8 +121,18 @@ export const verifySendCodeRoute = (path: string) =>
       const { rt } = ctx;
       const view: VerifyView = { next: nextOf(ctx, input.next ?? ctx.url.searchParams.get("next")) };
       const method = input.chosen_method ?? "";
-      if (!SENDING_METHODS.includes(method) || !activeCodeMethods(rt, caller.user).includes(method)) return fieldError("chosen_method", "US_METHOD_NOT_AVAILABLE", { view });
-      if ((await sendSigninCode(ctx, caller.user, method, false)) === "failed") return fieldError("", "FAILED_TO_SEND_CODE", { view, status: 500 });
-      return ok({}, { csrf: true, browser: { view: { ...view, flashes: [{ category: "info" as const, message: rt.message("CODE_HAS_BEEN_SENT") }] } } });
+      if (!SENDING_METHODS.includes(method) || !activeCodeMethods(rt, caller.user).includes(method))
+        return fieldError("chosen_method", "US_METHOD_NOT_AVAILABLE", { view });
+      if ((await sendSigninCode(ctx, caller.user, method, false)) === "failed")
+        return fieldError("", "FAILED_TO_SEND_CODE", { view, status: 500 });
+      return ok(
+        {},
+        {
+          csrf: true,
+          browser: {
+            view: { ...view, flashes: [{ category: "info" as const, message: rt.message("CODE_HAS_BEEN_SENT") }] },
+          },
+        },
+      );
     },
   });

@@ -48,7 +48,10 @@ export const getChangeUsernameRoute = (path: string) =>
     page,
     async handle(ctx, { caller }) {
       const user = caller.user;
-      return ok({ user: await ctx.rt.serializeUser(user), current_username: user.username }, { csrf: true, browser: { view: { currentUsername: user.username } } });
+      return ok(
+        { user: await ctx.rt.serializeUser(user), current_username: user.username },
+        { csrf: true, browser: { view: { currentUsername: user.username } } },
+      );
     },
   });
 
@@ -67,7 +70,8 @@ export const postChangeUsernameRoute = (path: string) =>
       const user = caller.user;
       const cfg = sliceOf(rt.config, usernameFeaturesSlice);
       // Errors name the username the account still has.
-      const fail = (errors: FieldErrors) => formErrors(errors, { view: { currentUsername: user.username }, extra: { current_username: user.username } });
+      const fail = (errors: FieldErrors) =>
+        formErrors(errors, { view: { currentUsername: user.username }, extra: { current_username: user.username } });
 
       let next: string | null;
       if (input.username === "" && !rt.config.username.required) {
@@ -77,7 +81,8 @@ export const postChangeUsernameRoute = (path: string) =>
         if (!checked.ok) return fail({ username: [checked.ref] });
         next = checked.username;
       }
-      const taken = () => fail({ username: [{ code: "USERNAME_ALREADY_ASSOCIATED", params: { username: next ?? "" } }] });
+      const taken = () =>
+        fail({ username: [{ code: "USERNAME_ALREADY_ASSOCIATED", params: { username: next ?? "" } }] });
       if (next === null && user.username === null) return fail({ username: [{ code: "USERNAME_NOT_PROVIDED" }] });
       if (next !== null && (await rt.datastore.users.findByUsername(next))) return taken();
       const veto = await hookVeto(ctx, "change_username", user);
@@ -91,15 +96,32 @@ export const postChangeUsernameRoute = (path: string) =>
         throw error;
       }
       const changed: UserRecord = { ...user, username: next };
-      await recordAudit(ctx, { event: "username_changed", outcome: "success", user: changed, details: { old_username: oldUsername, username: next } });
+      await recordAudit(ctx, {
+        event: "username_changed",
+        outcome: "success",
+        user: changed,
+        details: { old_username: oldUsername, username: next },
+      });
       if (cfg.sendUsernameChangeEmail) {
-        await deliverMail(ctx, "change_username_notice", changed.email, { subject: cfg.changeNoticeSubject, username: next, email: changed.email }, changed);
+        await deliverMail(
+          ctx,
+          "change_username_notice",
+          changed.email,
+          { subject: cfg.changeNoticeSubject, username: next, email: changed.email },
+          changed,
+        );
       }
       await rt.events.emit("username_changed", { user: changed, oldUsername });
       await runAfterHook(ctx, "change_username", changed);
       return ok(
         { user: await rt.serializeUser(changed) },
-        { csrf: true, browser: { redirect: cfg.postChangeUsernameView ?? rt.config.urls.postLoginView, flash: { category: "success", message: rt.message("USERNAME_CHANGE") } } },
+        {
+          csrf: true,
+          browser: {
+            redirect: cfg.postChangeUsernameView ?? rt.config.urls.postLoginView,
+            flash: { category: "success", message: rt.message("USERNAME_CHANGE") },
+          },
+        },
       );
     },
   });

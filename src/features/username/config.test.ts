@@ -6,14 +6,34 @@ import { usernameFeaturesSlice } from "./config.js";
 
 describe("username features config slice", () => {
   it("every key has a meaning and an environment name; FS names parse", () => {
-    const paths = configLeaves([usernameFeaturesSlice]).map(([p]) => p).filter((p) => p.startsWith("usernameFeatures."));
+    const paths = configLeaves([usernameFeaturesSlice])
+      .map(([p]) => p)
+      .filter((p) => p.startsWith("usernameFeatures."));
     const meanings = allMeanings([usernameFeaturesSlice]);
-    assert.deepEqual(paths.filter((p) => !meanings[p]), []);
+    assert.deepEqual(
+      paths.filter((p) => !meanings[p]),
+      [],
+    );
     const envPaths = Object.values(usernameFeaturesSlice.env).map(([p]) => `usernameFeatures.${p}`);
-    assert.deepEqual(paths.filter((p) => !envPaths.includes(p)), []);
-    const { config, issues } = configFromEnv({ SECURITY_USERNAME_ENABLE: "true", SECURITY_CHANGE_USERNAME: "true", SECURITY_USERNAME_RECOVERY: "1", SECURITY_POST_CHANGE_USERNAME_VIEW: "/done" }, [], [usernameFeaturesSlice]);
+    assert.deepEqual(
+      paths.filter((p) => !envPaths.includes(p)),
+      [],
+    );
+    const { config, issues } = configFromEnv(
+      {
+        SECURITY_USERNAME_ENABLE: "true",
+        SECURITY_CHANGE_USERNAME: "true",
+        SECURITY_USERNAME_RECOVERY: "1",
+        SECURITY_POST_CHANGE_USERNAME_VIEW: "/done",
+      },
+      [],
+      [usernameFeaturesSlice],
+    );
     assert.deepEqual(issues, []);
-    const resolved = sliceOf(resolveConfig({ ...config, secretKey: "k".repeat(40) }, [], [usernameFeaturesSlice]), usernameFeaturesSlice);
+    const resolved = sliceOf(
+      resolveConfig({ ...config, secretKey: "k".repeat(40) }, [], [usernameFeaturesSlice]),
+      usernameFeaturesSlice,
+    );
     assert.equal(resolved.changeUsername, true);
     assert.equal(resolved.recovery, true);
     assert.equal(resolved.postChangeUsernameView, "/done");

@@ -56,7 +56,8 @@ function refusal(ctx: RequestContext, user: UserRecord | null): MessageKey | nul
 export const postRecoverUsernameRoute = (path: string) =>
   defineRoute({
     id: "recover-username",
-    summary: "Mail the username of the account with this address to it (every well-formed address answers alike by default).",
+    summary:
+      "Mail the username of the account with this address to it (every well-formed address answers alike by default).",
     method: "POST",
     path,
     auth: "anonymous-only",
@@ -74,19 +75,45 @@ export const postRecoverUsernameRoute = (path: string) =>
       const generic = rt.config.returnGenericResponses;
       const refused = refusal(ctx, user);
       if (refused) {
-        await recordAudit(ctx, { event: "username_recovery", outcome: "failure", user, identity: normalized.email, details: { reason: refused } });
+        await recordAudit(ctx, {
+          event: "username_recovery",
+          outcome: "failure",
+          user,
+          identity: normalized.email,
+          details: { reason: refused },
+        });
         if (!generic) return fieldError("email", refused);
       } else {
         const found = user!;
-        await recordAudit(ctx, { event: "username_recovery", outcome: "success", user: found, details: { sent: found.username !== null } });
+        await recordAudit(ctx, {
+          event: "username_recovery",
+          outcome: "success",
+          user: found,
+          details: { sent: found.username !== null },
+        });
         // What only a real account gets (after-hook, mail) runs after the answer in generic mode (core/deferred.ts).
         await nowOrAfterAnswer(ctx, generic, "username_recovery", found, async () => {
           await runAfterHook(ctx, "recover_username", found);
           if (found.username === null) return;
-          const sent = await deliverMail(ctx, "username_recovery", found.email, { subject: cfg.recoverySubject, username: found.username, email: found.email }, found);
+          const sent = await deliverMail(
+            ctx,
+            "username_recovery",
+            found.email,
+            { subject: cfg.recoverySubject, username: found.username, email: found.email },
+            found,
+          );
           if (sent) await rt.events.emit("username_recovery_email_sent", { user: found });
         });
       }
-      return ok({}, { csrf: true, browser: { redirect: rt.url(rt.config.urls.login), flash: { category: "info", message: rt.message("USERNAME_RECOVERY_REQUEST") } } });
+      return ok(
+        {},
+        {
+          csrf: true,
+          browser: {
+            redirect: rt.url(rt.config.urls.login),
+            flash: { category: "info", message: rt.message("USERNAME_RECOVERY_REQUEST") },
+          },
+        },
+      );
     },
   });

@@ -17,23 +17,38 @@ after(async () => {
 /** Stands in for the confirmation feature: users without confirmed_at are "pending". */
 const fakeConfirmation: Feature = {
   name: "test-confirmation",
-  provides: () => ({ confirmation: { pending: (u) => u.confirmedAt === null, link: () => ({ url: "", token: "" }), within: "2 days" } }),
+  provides: () => ({
+    confirmation: { pending: (u) => u.confirmedAt === null, link: () => ({ url: "", token: "" }), within: "2 days" },
+  }),
 };
 
 async function appWith(config: RampartConfigInput = {}, features: Feature[] = []): Promise<TestApp> {
   const app = await createTestApp({
     mail: true,
-    config: { ...config, username: { enable: true, ...(config.username as object) }, usernameFeatures: { changeUsername: true, recovery: true, ...(config.usernameFeatures as object) } },
+    config: {
+      ...config,
+      username: { enable: true, ...(config.username as object) },
+      usernameFeatures: { changeUsername: true, recovery: true, ...(config.usernameFeatures as object) },
+    },
     features: [usernameFeature, ...features],
   });
   apps.push(app);
   await app.rampart.api.createUser({ email: "matt@lp.com", username: "matt", password: PASSWORD, confirmed: true });
-  await app.rampart.api.createUser({ email: "off@lp.com", username: "offline", password: PASSWORD, active: false, confirmed: true });
+  await app.rampart.api.createUser({
+    email: "off@lp.com",
+    username: "offline",
+    password: PASSWORD,
+    active: false,
+    confirmed: true,
+  });
   await app.rampart.api.createUser({ email: "new@lp.com", username: "newbie", password: PASSWORD });
   return app;
 }
 
-async function signedIn(app: TestApp, email = "matt@lp.com"): Promise<{ c: TestClient; post: (json: unknown) => ReturnType<TestClient["post"]> }> {
+async function signedIn(
+  app: TestApp,
+  email = "matt@lp.com",
+): Promise<{ c: TestClient; post: (json: unknown) => ReturnType<TestClient["post"]> }> {
   const c = app.client();
   const login = await c.login(email, PASSWORD);
   assert.equal(login.status, 200, login.body);
@@ -78,7 +93,11 @@ describe("change username: refusals and options", () => {
     const notice = await app.sink.waitFor((m) => m.envelopeTo.includes("matt@lp.com"));
     assert.match(notice.text, /no longer has a username/);
     assert.equal((await app.rampart.api.findUser("matt@lp.com"))!.username, null);
-    assert.deepEqual((await post({ username: "" })).json.response.error_codes, ["USERNAME_NOT_PROVIDED"], "nothing to clear");
+    assert.deepEqual(
+      (await post({ username: "" })).json.response.error_codes,
+      ["USERNAME_NOT_PROVIDED"],
+      "nothing to clear",
+    );
 
     const required = await appWith({ username: { required: true } });
     const s = await signedIn(required);
@@ -94,15 +113,25 @@ describe("change username: refusals and options", () => {
     for (const typed of ["newusername\u2160", "newusernameI"]) {
       const c = app.client();
       const csrf = await c.csrf();
-      assert.equal((await c.post("/login", { json: { username: typed, password: PASSWORD }, headers: { "x-csrf-token": csrf } })).status, 200, typed);
+      assert.equal(
+        (await c.post("/login", { json: { username: typed, password: PASSWORD }, headers: { "x-csrf-token": csrf } }))
+          .status,
+        200,
+        typed,
+      );
     }
   });
 
   it("anonymous → 401, stale → 401 reauth_required, no CSRF → 400; SEND_USERNAME_CHANGE_EMAIL=false mails nothing", async () => {
-    const app = await appWith({ freshness: { withinSeconds: 60, gracePeriodSeconds: 0 }, usernameFeatures: { sendUsernameChangeEmail: false } });
+    const app = await appWith({
+      freshness: { withinSeconds: 60, gracePeriodSeconds: 0 },
+      usernameFeatures: { sendUsernameChangeEmail: false },
+    });
     assert.equal((await app.client().get("/change-username", { acceptJson: true })).status, 401);
     const { c, post } = await signedIn(app);
-    assert.deepEqual((await c.post("/change-username", { json: { username: "other1" } })).json.response.error_codes, ["CSRF_MISSING"]);
+    assert.deepEqual((await c.post("/change-username", { json: { username: "other1" } })).json.response.error_codes, [
+      "CSRF_MISSING",
+    ]);
     assert.equal((await post({ username: "other1" })).status, 200);
     app.advance(61);
     const stale = await post({ username: "other2" });
@@ -128,15 +157,34 @@ describe("change username: refusals and options", () => {
     const ok = await c.post("/change-username", { form: { username: "formname", csrf_token: csrfFrom(page.body) } });
     assert.equal(ok.status, 302);
     assert.equal(ok.location, "/change-username");
-    assert.match((await c.get("/change-username")).body, /You successfully changed your username[\s\S]*id="current-username">formname</);
+    assert.match(
+      (await c.get("/change-username")).body,
+      /You successfully changed your username[\s\S]*id="current-username">formname</,
+    );
   });
 
   it("needs usernames: CHANGE_USERNAME or USERNAME_RECOVERY without USERNAME_ENABLE fails at startup; off by default", async () => {
     assert.throws(
-      () => resolveConfig({ secretKey: TEST_SECRET, usernameFeatures: { changeUsername: true, recovery: true } }, [], [usernameFeaturesSlice]),
-      (e: unknown) => e instanceof ConfigError && /SECURITY_CHANGE_USERNAME/.test(e.message) && /SECURITY_USERNAME_RECOVERY/.test(e.message),
+      () =>
+        resolveConfig(
+          { secretKey: TEST_SECRET, usernameFeatures: { changeUsername: true, recovery: true } },
+          [],
+          [usernameFeaturesSlice],
+        ),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        /SECURITY_CHANGE_USERNAME/.test(e.message) &&
+        /SECURITY_USERNAME_RECOVERY/.test(e.message),
     );
-    resolveConfig({ secretKey: TEST_SECRET, username: { enable: true }, usernameFeatures: { changeUsername: true, recovery: true } }, [], [usernameFeaturesSlice]);
+    resolveConfig(
+      {
+        secretKey: TEST_SECRET,
+        username: { enable: true },
+        usernameFeatures: { changeUsername: true, recovery: true },
+      },
+      [],
+      [usernameFeaturesSlice],
+    );
     const off = await createTestApp({ config: { username: { enable: true } }, features: [usernameFeature] });
     apps.push(off);
     assert.equal((await off.client().get("/change-username", { acceptJson: true })).status, 404);
@@ -160,7 +208,10 @@ describe("recover username: refusals", () => {
       assert.deepEqual(Object.keys(r.json.response), Object.keys(known.json.response));
     }
     await sleep(300);
-    assert.deepEqual(app.sink.messages.map((m) => m.envelopeTo.join()), ["matt@lp.com"]);
+    assert.deepEqual(
+      app.sink.messages.map((m) => m.envelopeTo.join()),
+      ["matt@lp.com"],
+    );
     const bad = await recover(app.client(), "not an address");
     assert.equal(bad.status, 400);
     assert.deepEqual(bad.json.response.error_codes, ["INVALID_EMAIL_ADDRESS"]);
@@ -168,7 +219,11 @@ describe("recover username: refusals", () => {
 
   it("generic responses off: USER_DOES_NOT_EXIST, DISABLED_ACCOUNT, CONFIRMATION_REQUIRED on `email`", async () => {
     const app = await appWith({ returnGenericResponses: false }, [fakeConfirmation]);
-    const expected: [string, string][] = [["nobody@lp.com", "Specified user does not exist"], ["off@lp.com", "Account is disabled."], ["new@lp.com", "Email requires confirmation."]];
+    const expected: [string, string][] = [
+      ["nobody@lp.com", "Specified user does not exist"],
+      ["off@lp.com", "Account is disabled."],
+      ["new@lp.com", "Email requires confirmation."],
+    ];
     for (const [email, text] of expected) {
       const r = await recover(app.client(), email);
       assert.equal(r.status, 400, email);
@@ -183,7 +238,10 @@ describe("recover username: refusals", () => {
     const app = await appWith();
     const { c } = await signedIn(app);
     const page = await c.get("/recover-username", { acceptJson: true });
-    const r = await c.post("/recover-username", { json: { email: "matt@lp.com" }, headers: { "x-csrf-token": page.json.response.csrf_token } });
+    const r = await c.post("/recover-username", {
+      json: { email: "matt@lp.com" },
+      headers: { "x-csrf-token": page.json.response.csrf_token },
+    });
     assert.equal(r.status, 400);
     assert.deepEqual(r.json.response.errors, ["You can only access this endpoint when not logged in."]);
 

@@ -7,7 +7,10 @@ import { usernameFeature } from "./index.js";
 
 const PASSWORD = "correct horse battery";
 
-async function signedIn(app: TestApp, email: string): Promise<{ c: TestClient; post: (json: unknown) => ReturnType<TestClient["post"]> }> {
+async function signedIn(
+  app: TestApp,
+  email: string,
+): Promise<{ c: TestClient; post: (json: unknown) => ReturnType<TestClient["post"]> }> {
   const c = app.client();
   const login = await c.login(email, PASSWORD);
   assert.equal(login.status, 200, login.body);
@@ -33,7 +36,10 @@ for (const dialect of flowDialects()) {
         config: { username: { enable: true }, usernameFeatures: { changeUsername: true, recovery: true } },
         features: [usernameFeature],
       });
-      app.rampart.events.on("username_changed", ({ user, oldUsername }) => void changed.push({ username: user.username, oldUsername }));
+      app.rampart.events.on(
+        "username_changed",
+        ({ user, oldUsername }) => void changed.push({ username: user.username, oldUsername }),
+      );
       app.rampart.events.on("username_recovery_email_sent", ({ user }) => void recovered.push(user.email));
       await app.rampart.api.createUser({ email: "matt@lp.com", username: "matt", password: PASSWORD });
       await app.rampart.api.createUser({ email: "joe@lp.com", username: "Joe1", password: PASSWORD });
@@ -50,7 +56,9 @@ for (const dialect of flowDialects()) {
 
       const short = await post({ username: "my" });
       assert.equal(short.status, 400);
-      assert.deepEqual(short.json.response.field_errors.username, ["Username must be at least 4 characters and less than 32 characters"]);
+      assert.deepEqual(short.json.response.field_errors.username, [
+        "Username must be at least 4 characters and less than 32 characters",
+      ]);
       assert.deepEqual(short.json.response.error_codes, ["USERNAME_INVALID_LENGTH"]);
       assert.equal(short.json.response.current_username, "matt");
 
@@ -59,12 +67,17 @@ for (const dialect of flowDialects()) {
       assert.deepEqual(Object.keys(r.json.response).sort(), ["csrf_token", "user"]);
       assert.equal(r.json.response.user.username, "MeMyNewUsername");
       assert.deepEqual(changed.at(-1), { username: "MeMyNewUsername", oldUsername: "matt" });
-      const notice = await app.sink.waitFor((m) => m.envelopeTo.includes("matt@lp.com") && m.subject === "Your username has been changed");
+      const notice = await app.sink.waitFor(
+        (m) => m.envelopeTo.includes("matt@lp.com") && m.subject === "Your username has been changed",
+      );
       assert.match(notice.text, /Your username is now: MeMyNewUsername/);
 
       assert.equal(await loginByUsername(app, "matt"), 400);
       assert.equal(await loginByUsername(app, "memynewusername"), 200);
-      assert.equal((await c.get("/change-username", { acceptJson: true })).json.response.current_username, "MeMyNewUsername");
+      assert.equal(
+        (await c.get("/change-username", { acceptJson: true })).json.response.current_username,
+        "MeMyNewUsername",
+      );
       const audit = await app.rampart.api.auditEvents({ event: "username_changed" });
       assert.equal(audit[0]!.details?.old_username, "matt");
     });
@@ -96,10 +109,15 @@ for (const dialect of flowDialects()) {
       const page = await c.get("/recover-username", { acceptJson: true });
       assert.equal(page.status, 200);
       assert.deepEqual(Object.keys(page.json.response), ["csrf_token"]);
-      const r = await c.post("/recover-username", { json: { email: "JOE@lp.com" }, headers: { "x-csrf-token": page.json.response.csrf_token } });
+      const r = await c.post("/recover-username", {
+        json: { email: "JOE@lp.com" },
+        headers: { "x-csrf-token": page.json.response.csrf_token },
+      });
       assert.equal(r.status, 200, r.body);
       assert.deepEqual(Object.keys(r.json.response), ["csrf_token"]);
-      const mail = await app.sink.waitFor((m) => m.envelopeTo.includes("joe@lp.com") && m.subject === "Your requested username");
+      const mail = await app.sink.waitFor(
+        (m) => m.envelopeTo.includes("joe@lp.com") && m.subject === "Your requested username",
+      );
       assert.match(mail.text, /Your username is: Joe1/);
       for (let i = 0; i < 100 && !recovered.includes("joe@lp.com"); i++) await sleep(20);
       assert.ok(recovered.includes("joe@lp.com"), "username_recovery_email_sent emitted");

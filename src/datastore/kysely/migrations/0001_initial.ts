@@ -122,7 +122,8 @@ class InitialMigration {
   private async completeTable(table: string, existing: Set<string>, specs: ColumnSpec[]): Promise<void> {
     for (const s of specs) {
       if (existing.has(s.name)) continue;
-      if (s.notNull) throw new Error(`existing table "${table}" lacks required column "${s.name}" (not fsqla_v3-shaped)`);
+      if (s.notNull)
+        throw new Error(`existing table "${table}" lacks required column "${s.name}" (not fsqla_v3-shaped)`);
       await this.db.schema.alterTable(table).addColumn(s.name, sql.raw(s.type)).execute();
       // SQLite cannot add a UNIQUE column; an index does the same everywhere.
       if (s.unique) await this.index(table, `${table}_${s.name}_uq`, [s.name], true);
@@ -156,7 +157,10 @@ class InitialMigration {
         .select(["id", "email", "username"])
         .where("id", ">", lastId)
         .where((eb) =>
-          eb.or([eb("email_canonical", "is", null), eb.and([eb("username", "is not", null), eb("username_canonical", "is", null)])]),
+          eb.or([
+            eb("email_canonical", "is", null),
+            eb.and([eb("username", "is not", null), eb("username_canonical", "is", null)]),
+          ]),
         )
         .orderBy("id")
         .limit(500)

@@ -22,7 +22,9 @@ export function usernameSkeletonMigration(dialect: SqlDialect): Migration {
         await untyped.schema.alterTable("user").addColumn("username_skeleton", "varchar(64)").execute();
       }
       if (await indexExists(untyped, dialect, "user", INDEX)) return;
-      const db = untyped.withTables<{ user: { id: number; username: string | null; username_skeleton: string | null } }>();
+      const db = untyped.withTables<{
+        user: { id: number; username: string | null; username_skeleton: string | null };
+      }>();
       await db.updateTable("user").set({ username_skeleton: null }).execute();
       const taken = new Set<string>();
       let lastId = 0;

@@ -13,7 +13,10 @@ export function sessionStateMigration(dialect: SqlDialect): Migration {
     async up(db: Kysely<any>): Promise<void> {
       await db.schema.alterTable("session").addColumn("mfa_kind", "varchar(32)").execute();
       await db.schema.alterTable("session").addColumn("mfa_method", "varchar(64)").execute();
-      await db.schema.alterTable("session").addColumn("rotate_pending", "boolean", (c) => c.notNull().defaultTo(false)).execute();
+      await db.schema
+        .alterTable("session")
+        .addColumn("rotate_pending", "boolean", (c) => c.notNull().defaultTo(false))
+        .execute();
       await db.schema.alterTable("session").addColumn("remember_id", "varchar(64)").execute();
       let after = "";
       for (;;) {
@@ -31,7 +34,10 @@ export function sessionStateMigration(dialect: SqlDialect): Migration {
           if (!state) continue;
           await db
             .updateTable("session")
-            .set({ ...state, rotate_pending: dialect === "postgres" ? state.rotate_pending : Number(state.rotate_pending) })
+            .set({
+              ...state,
+              rotate_pending: dialect === "postgres" ? state.rotate_pending : Number(state.rotate_pending),
+            })
             .where("id", "=", row.id)
             .execute();
         }
@@ -42,7 +48,9 @@ export function sessionStateMigration(dialect: SqlDialect): Migration {
 }
 
 /** The typed columns of an old `data` JSON ({ sf: "tf:<method>" | "mf:<method>", rotate: true, rm: "<id>" }). */
-function fromData(text: string): { mfa_kind: string | null; mfa_method: string | null; rotate_pending: boolean; remember_id: string | null } | null {
+function fromData(
+  text: string,
+): { mfa_kind: string | null; mfa_method: string | null; rotate_pending: boolean; remember_id: string | null } | null {
   let data: Record<string, unknown>;
   try {
     data = JSON.parse(text) as Record<string, unknown>;

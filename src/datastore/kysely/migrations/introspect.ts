@@ -3,7 +3,11 @@ import { sql, type Kysely, type RawBuilder } from "kysely";
 import type { SqlDialect } from "../schema.js";
 
 /** Column names of `table` in the current schema, or null when the table does not exist. */
-export async function tableColumns(db: Kysely<unknown>, dialect: SqlDialect, table: string): Promise<Set<string> | null> {
+export async function tableColumns(
+  db: Kysely<unknown>,
+  dialect: SqlDialect,
+  table: string,
+): Promise<Set<string> | null> {
   let query: RawBuilder<{ name: string }>;
   if (dialect === "sqlite") query = sql`select name from pragma_table_info(${table})`;
   else if (dialect === "postgres") {
@@ -17,7 +21,12 @@ export async function tableColumns(db: Kysely<unknown>, dialect: SqlDialect, tab
   return rows.length === 0 ? null : new Set(rows.map((r) => String(r.name).toLowerCase()));
 }
 
-export async function indexExists(db: Kysely<unknown>, dialect: SqlDialect, table: string, index: string): Promise<boolean> {
+export async function indexExists(
+  db: Kysely<unknown>,
+  dialect: SqlDialect,
+  table: string,
+  index: string,
+): Promise<boolean> {
   let query: RawBuilder<{ name: string }>;
   if (dialect === "sqlite") query = sql`select name from sqlite_master where type = 'index' and name = ${index}`;
   else if (dialect === "postgres") {

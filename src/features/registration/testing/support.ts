@@ -14,10 +14,17 @@ export type Dialect = "sqlite" | "postgres" | "mysql";
 
 /** An app with registration (and, unless switched off, confirmation) on, mail going to the sink. */
 export function flowApp(
-  options: { dialect?: Dialect; config?: Record<string, unknown>; confirmation?: boolean; mail?: boolean } & Omit<Partial<RampartOptions>, "config" | "database"> = {},
+  options: { dialect?: Dialect; config?: Record<string, unknown>; confirmation?: boolean; mail?: boolean } & Omit<
+    Partial<RampartOptions>,
+    "config" | "database"
+  > = {},
 ): Promise<TestApp> {
   const { dialect, config = {}, confirmation = true, mail = true, features = [], ...rest } = options;
-  const { registration, confirmation: confirmationConfig, ...core } = config as { registration?: object; confirmation?: object };
+  const {
+    registration,
+    confirmation: confirmationConfig,
+    ...core
+  } = config as { registration?: object; confirmation?: object };
   return createTestApp({
     dialect: dialect ?? "sqlite",
     mail,

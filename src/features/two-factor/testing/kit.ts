@@ -20,7 +20,11 @@ export async function createTfApp(
   const app = await createTestApp({
     dialect,
     mail,
-    config: { ...extra, totp: { secrets: { "1": "k".repeat(40) }, issuer: "Rampart Test" }, twoFactor: { enabled: true, ...twoFactor } } as never,
+    config: {
+      ...extra,
+      totp: { secrets: { "1": "k".repeat(40) }, issuer: "Rampart Test" },
+      twoFactor: { enabled: true, ...twoFactor },
+    } as never,
     features: [twoFactorFeature, ...features],
   });
   return clocked(app);
@@ -57,7 +61,10 @@ export async function enrolAuthenticator(t: TfApp, email: string): Promise<strin
     const s = await c.post("/tf-setup", { json: { setup: "authenticator" }, headers: { "x-csrf-token": csrf } });
     assert.equal(s.status, 200, s.body);
     const secret = s.json.response.tf_authr_key as string;
-    const done = await c.post(`/tf-setup/${s.json.response.tf_state_token}`, { json: { code: oathCode(t, secret) }, headers: { "x-csrf-token": csrf } });
+    const done = await c.post(`/tf-setup/${s.json.response.tf_state_token}`, {
+      json: { code: oathCode(t, secret) },
+      headers: { "x-csrf-token": csrf },
+    });
     assert.equal(done.status, 200, done.body);
     return secret;
   }
@@ -82,7 +89,11 @@ export async function assertNothingGranted(t: TfApp, c: TestClient): Promise<voi
 }
 
 /** Signs `email` in completely (password + authenticator code, the session proves the second factor). */
-export async function signInWithCode(t: TfApp, email: string, secret: string): Promise<{ c: TestClient; csrf: string }> {
+export async function signInWithCode(
+  t: TfApp,
+  email: string,
+  secret: string,
+): Promise<{ c: TestClient; csrf: string }> {
   toStepStart(t);
   const c = t.app.client();
   const l = await loginPending(c, email, "ready");

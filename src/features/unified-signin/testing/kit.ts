@@ -8,11 +8,20 @@ export const PASSWORD = "correct horse battery";
 
 export type UsApp = ClockedApp;
 
-export async function createUsApp(dialect: "sqlite" | "postgres" | "mysql", unifiedSignin: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Promise<UsApp> {
+export async function createUsApp(
+  dialect: "sqlite" | "postgres" | "mysql",
+  unifiedSignin: Record<string, unknown> = {},
+  extra: Record<string, unknown> = {},
+): Promise<UsApp> {
   const app = await createTestApp({
     dialect,
     mail: true,
-    config: { returnGenericResponses: false, ...extra, totp: { secrets: { "1": "k".repeat(40) }, issuer: "Rampart Test" }, unifiedSignin: { enabled: true, ...unifiedSignin } } as never,
+    config: {
+      returnGenericResponses: false,
+      ...extra,
+      totp: { secrets: { "1": "k".repeat(40) }, issuer: "Rampart Test" },
+      unifiedSignin: { enabled: true, ...unifiedSignin },
+    } as never,
   });
   return clocked(app);
 }
@@ -58,7 +67,10 @@ export async function setupEmail(t: UsApp, c: TestClient, email: string): Promis
 }
 
 /** Asks for a sign-in code by email and returns the mail's code and link. */
-export async function requestEmailCode(t: UsApp, email: string): Promise<{ code: string; link: string | null; text: string }> {
+export async function requestEmailCode(
+  t: UsApp,
+  email: string,
+): Promise<{ code: string; link: string | null; text: string }> {
   const r = await post(t.app.client(), "/us-signin/send-code", { identity: email, chosen_method: "email" });
   assert.equal(r.status, 200, r.body);
   return usMail(t, email);
