@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { isolatedDatabaseUrl, type TestDialect } from "../../../test/helpers/databases.js";
+import { flowDialects } from "../../../test/helpers/app.js";
+import { isolatedDatabaseUrl } from "../../../test/helpers/databases.js";
 import { openDatabase, openDatastore } from "../open.js";
 import { canonicalIdentity } from "../canonical.js";
 import { createMigrator, rampartMigrations } from "./migrations/index.js";
@@ -14,14 +15,7 @@ import { createMigrator, rampartMigrations } from "./migrations/index.js";
 const NAMES = Object.keys(rampartMigrations("sqlite")).sort();
 const BEFORE = NAMES[NAMES.indexOf("0007_session_state") - 1]!;
 
-function dialects(): TestDialect[] {
-  const out: TestDialect[] = ["sqlite"];
-  if (process.env.RAMPART_TEST_POSTGRES_URL) out.push("postgres");
-  if (process.env.RAMPART_TEST_MYSQL_URL) out.push("mysql");
-  return out;
-}
-
-for (const dialect of dialects()) {
+for (const dialect of flowDialects()) {
   describe(`migration 0007_session_state on ${dialect}`, () => {
     const cleanups: (() => Promise<void>)[] = [];
     after(async () => {
