@@ -16,8 +16,6 @@ export class RequestContext {
   readonly setCookies: string[] = [];
   /** Cache for identity resolution (see identity.ts). */
   identityCache = new Map<string, Promise<Caller | null>>();
-  /** Session created or destroyed during this request (sign-in/logout), overriding the incoming cookie. */
-  sessionOverride: { caller: Caller | null } | null = null;
   /** Anonymous CSRF binding secret minted during this request. */
   anonCsrfSecret: string | null = null;
 

@@ -2,6 +2,7 @@ import type { SessionRecord, UserRecord } from "../datastore/contracts.js";
 import { verifyAuthToken } from "./auth-tokens.js";
 import type { RequestContext } from "./context.js";
 import { loadSession } from "./session-cookies.js";
+import { writtenCaller } from "./session-writer.js";
 import { findUserByIdentity } from "./users.js";
 
 export type Mechanism = "session" | "token" | "basic";
@@ -26,7 +27,9 @@ function cached(ctx: RequestContext, key: string, load: () => Promise<Caller | n
 }
 
 export function sessionCaller(ctx: RequestContext): Promise<Caller | null> {
-  if (ctx.sessionOverride) return Promise.resolve(ctx.sessionOverride.caller);
+  // A session begun or ended during this request replaces whatever its cookies said.
+  const written = writtenCaller(ctx);
+  if (written !== undefined) return Promise.resolve(written);
   return cached(ctx, "session", async () => {
     const live = await loadSession(ctx);
     if (!live) return null;

@@ -1,25 +1,18 @@
-import { randomToken, sha256Hex } from "../crypto/random.js";
+import { sha256Hex } from "../crypto/random.js";
 import type { RememberRecord, MfaProof, SessionRecord, UserRecord } from "../datastore/contracts.js";
 import { recordAudit } from "./audit.js";
 import type { RequestContext } from "./context.js";
 import type { Runtime } from "./runtime.js";
 import { recordSessionEnds, sessionEnded } from "./session-ends.js";
-import {
-  authCookieOptions,
-  clearRememberCookie,
-  forgetPresentedRemember,
-  issueRemember,
-  presentedRemember,
-  rememberIdOf,
-  rotateRemember,
-} from "./remember.js";
+import { clearRememberCookie, presentedRemember, rememberIdOf, rotateRemember } from "./remember.js";
+import { restoreSession, rotateSession } from "./session-writer.js";
 
 /**
  * Server-side sessions: the cookie carries a random 256-bit token, the store keeps only its SHA-256.
  * A session is alive while: not past its absolute expiry, used within the idle timeout, its user active and
- * the user's fs_uniquifier unchanged since it was made. Remember-me cookies live in ./remember.ts.
+ * the user's fs_uniquifier unchanged since it was made. Remember-me cookies live in ./remember.ts. This module
+ * reads sessions; every new or ended session is written by ./session-writer.ts.
  */
-const cookieBase = authCookieOptions;
 
 export interface LiveSession {
   record: SessionRecord;
@@ -75,14 +68,7 @@ async function checkAlive(
   }
   if (record.rotatePending) {
     // A privilege change (role grant/removal) happened since this token was issued: swap it for a new one.
-    const rotated = await startSession(ctx, user, {
-      remember: record.remember,
-      continues: { rememberId: rememberIdOf(record) },
-      authnVia: record.authnVia,
-      authenticatedAt: record.authenticatedAt,
-      mfaProof: record.mfaProof,
-    });
-    return { record: rotated, user };
+    return { record: await rotateSession(ctx, user, record), user };
   }
   if (now - record.lastActiveAt.getTime() >= rt.config.session.touchIntervalSeconds * 1000) {
     await rt.sessions.touch(record.id, new Date(now));
@@ -127,13 +113,7 @@ async function restoreFromRemember(ctx: RequestContext): Promise<LiveSession | n
   // is the one replaced moments ago) get a session without touching the cookie, so their answers never
   // overwrite the new secret.
   if (presented.kind === "current") await rotateRemember(ctx, record, presented.secret);
-  const session = await startSession(ctx, user, {
-    remember: true,
-    continues: { rememberId: record.id },
-    authnVia: ["remember"],
-    authenticatedAt: new Date(0),
-    mfaProof: proof,
-  });
+  const session = await restoreSession(ctx, user, record);
   await recordAudit(ctx, {
     event: "login",
     outcome: "success",
@@ -161,92 +141,6 @@ async function endReusedRemember(ctx: RequestContext, record: RememberRecord): P
   const user = await rt.datastore.users.findById(record.userId);
   await recordAudit(ctx, { event: "remember_reused", outcome: "failure", user, details: { remember: record.id } });
   return null;
-}
-
-/** Creates a session for the user, sets its cookie, and deletes the request's previous session (rotation). */
-export async function startSession(
-  ctx: RequestContext,
-  user: UserRecord,
-  options: {
-    remember: boolean;
-    authnVia: string[];
-    authenticatedAt: Date;
-    /**
-     * How the sign-in behind this session satisfied multi-factor, kept in the session and its remember cookie:
-     * a remember cookie without it cannot restore a session for a user who must give a second factor.
-     */
-    mfaProof?: MfaProof | null;
-    /**
-     * Set when the new session continues the caller's sign-in (a restore from a remember cookie, a rotation of
-     * the session id) rather than being a new sign-in: the remember record it names (if any) and the remember
-     * cookie stay as they are. A new sign-in ends the request's old remember record and, when `remember`,
-     * issues a new one.
-     */
-    continues?: { rememberId: string | null };
-  },
-): Promise<SessionRecord> {
-  const { rt } = ctx;
-  const carried = options.remember ? (options.continues?.rememberId ?? null) : null;
-  await endCurrentSession(ctx, { keepRemember: options.continues !== undefined });
-  const now = ctx.now();
-  const token = randomToken(32);
-  const record: SessionRecord = {
-    id: randomToken(16),
-    tokenHash: sha256Hex(token),
-    userId: user.id,
-    fsUniquifier: user.fsUniquifier,
-    createdAt: now,
-    lastActiveAt: now,
-    expiresAt: new Date(now.getTime() + rt.config.session.absoluteTimeoutSeconds * 1000),
-    authenticatedAt: options.authenticatedAt,
-    graceExpiresAt: null,
-    remember: options.remember,
-    ip: ctx.clientIp(),
-    userAgent: ctx.userAgent(),
-    csrfSecret: randomToken(32),
-    authnVia: options.authnVia,
-    mfaProof: options.mfaProof ?? null,
-    rotatePending: false,
-    rememberId: null,
-  };
-  record.rememberId = options.remember ? (carried ?? (await issueRemember(ctx, user, record.mfaProof))) : null;
-  await rt.sessions.create(record);
-  // Session cookie without Max-Age: it ends with the browser; the server enforces idle/absolute limits.
-  ctx.setCookie(rt.config.session.cookieName, token, cookieBase(ctx));
-  return record;
-}
-
-/**
- * Deletes the session the request's cookie names (if any) and, unless `keepRemember`, the remember record of
- * that session and of the request's remember cookie: signing out ends the remember cookie, copies included.
- */
-export async function endCurrentSession(
-  ctx: RequestContext,
-  options: { keepRemember?: boolean } = {},
-): Promise<string | null> {
-  const { rt } = ctx;
-  const token = ctx.cookie(rt.config.session.cookieName);
-  let ended: SessionRecord | null = null;
-  if (token && token.length <= 128) {
-    ended = await rt.sessions.findByTokenHash(sha256Hex(token));
-    if (ended) {
-      await recordSessionEnds(rt, [ended.id], ctx.now());
-      await rt.sessions.delete(ended.id);
-    }
-  }
-  if (!options.keepRemember) await forgetPresentedRemember(ctx, ended);
-  return ended?.id ?? null;
-}
-
-export function clearSessionCookies(ctx: RequestContext): void {
-  const { rt } = ctx;
-  ctx.deleteCookie(rt.config.session.cookieName, cookieBase(ctx));
-  if (ctx.cookie(rt.config.session.rememberCookieName) !== undefined) clearRememberCookie(ctx);
-}
-
-/** The multi-factor proof a session carries from the sign-in that made it (see startSession), or null. */
-export function secondFactorProof(record: SessionRecord | null | undefined): MfaProof | null {
-  return record?.mfaProof ?? null;
 }
 
 /** What a stored proof lets a later sign-in check skip (a remember restore): the second factor it proved. */

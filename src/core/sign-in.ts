@@ -3,9 +3,8 @@ import { recordAudit } from "./audit.js";
 import { issueAuthToken } from "./auth-tokens.js";
 import { proveMailbox, signInProvesMailbox } from "./mailbox-proof.js";
 import type { RequestContext } from "./context.js";
-import type { Caller } from "./identity.js";
 import type { MessageKey } from "./messages.js";
-import { startSession } from "./session-cookies.js";
+import { beginSignInSession } from "./session-writer.js";
 
 /**
  * The ONE sign-in pipeline. Every way of proving a first factor (password, code, link, passkey, OAuth,
@@ -105,25 +104,17 @@ export class SignInPipeline {
       const proof = await proveMailbox(ctx, attempt.user, "signin", { password: false, rotate: true });
       attempt = { ...attempt, user: proof.user };
     }
-    const now = ctx.now();
-    const session = await startSession(ctx, attempt.user, {
+    const caller = await beginSignInSession(ctx, attempt.user, {
       remember: attempt.remember,
       // The session records the second factor it proved ("tf:<method>"): two-factor changes require it (SECURITY I72).
       authnVia: attempt.secondFactor ? [...attempt.authnVia, `tf:${attempt.secondFactor}`] : attempt.authnVia,
-      authenticatedAt: now,
       mfaProof: attempt.secondFactor
         ? { kind: "second-factor", method: attempt.secondFactor }
         : attempt.firstFactorIsMultiFactor
           ? { kind: "multi-factor-sign-in", method: attempt.authnVia[0] ?? "" }
           : null,
     });
-    const caller: Caller = {
-      user: attempt.user,
-      mechanism: "session",
-      session,
-      authenticatedAtSeconds: Math.floor(now.getTime() / 1000),
-    };
-    ctx.sessionOverride = { caller };
+    const { session } = caller;
     if (rt.config.trackable) await trackLogin(ctx, attempt.user);
     const authToken = attempt.includeAuthToken
       ? await issueAuthToken(rt, attempt.user, caller.authenticatedAtSeconds)

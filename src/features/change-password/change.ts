@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { afterCommit } from "../../core/after-commit.js";
 import { requestAudit } from "../../core/audit.js";
 import { issueAuthToken } from "../../core/auth-tokens.js";
 import { hookVeto, signedInPayload } from "../../core/complete-sign-in.js";
@@ -16,7 +15,7 @@ import { deliverMail } from "../../core/mail-delivery.js";
 import { fieldError, formErrors, ok, type Refused } from "../../core/outcome.js";
 import type { PageProps } from "../../core/render.js";
 import { csrfToken, userJson } from "../../core/schemas.js";
-import { clearSessionCookies, secondFactorProof, startSession } from "../../core/session-cookies.js";
+import { reissueAfterPasswordChange } from "../../core/session-writer.js";
 import { normalizePassword } from "../../crypto/passwords/normalize.js";
 import { changePasswordSlice } from "./config.js";
 import type { ChangeNoticeContext } from "./emails.js";
@@ -123,20 +122,8 @@ export const postChangeRoute = (path: string) =>
           : fieldError("password", "INVALID_PASSWORD", { view });
 
       // Every session is gone (the operation); the caller continues in a new one, remember-me kept.
-      const now = ctx.now();
-      const nowSeconds = Math.floor(now.getTime() / 1000);
-      if (caller.mechanism === "session" && caller.session) {
-        const remember = caller.session.remember || ctx.cookie(rt.config.session.rememberCookieName) !== undefined;
-        const proof = secondFactorProof(caller.session);
-        const session = await afterCommit(rt, "the new session", () =>
-          startSession(ctx, user, { remember, authnVia: ["change"], authenticatedAt: now, mfaProof: proof }),
-        );
-        // Without a new session (the session store is down) the change stands and the caller is signed out.
-        if (!session) clearSessionCookies(ctx);
-        ctx.sessionOverride = {
-          caller: session ? { ...caller, user, session, authenticatedAtSeconds: nowSeconds } : null,
-        };
-      }
+      const nowSeconds = ctx.nowSeconds();
+      await reissueAfterPasswordChange(ctx, caller, user);
       const authToken = ctx.includeAuthToken() ? await issueAuthToken(rt, user, nowSeconds) : null;
       await runAfterHook(ctx, "change_password", user);
       if (cfg.sendPasswordChangeEmail) {

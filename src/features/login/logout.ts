@@ -1,12 +1,11 @@
 import { z } from "zod";
-import { recordAudit } from "../../core/audit.js";
 import { hookVeto } from "../../core/complete-sign-in.js";
 import { defineRoute } from "../../core/define-route.js";
 import { runAfterHook } from "../../core/hooks.js";
 import { safeRedirect } from "../../core/http/redirects.js";
 import { ok, refused } from "../../core/outcome.js";
 import { empty } from "../../core/schemas.js";
-import { clearSessionCookies, endCurrentSession } from "../../core/session-cookies.js";
+import { signOut } from "../../core/session-writer.js";
 import { logoutConfirmPage } from "./pages.js";
 
 /**
@@ -27,16 +26,10 @@ export const logoutRoute = (path: string, method: "GET" | "POST", csrfExempt: bo
       const veto = await hookVeto(ctx, "logout", caller?.user ?? null);
       // Logout has no page: a veto answers as JSON, whoever asked.
       if (veto) return veto;
-      const ended = await endCurrentSession(ctx);
-      clearSessionCookies(ctx);
+      await signOut(ctx, caller);
       if (rt.config.csrf.cookieName)
         ctx.deleteCookie(rt.config.csrf.cookieName, { secure: rt.config.session.cookieSecure, sameSite: "Strict" });
-      ctx.sessionOverride = { caller: null };
-      if (caller) {
-        await recordAudit(ctx, { event: "logout", outcome: "success", user: caller.user, details: { session: ended } });
-        await rt.events.emit("user_unauthenticated", { user: caller.user });
-        await runAfterHook(ctx, "logout", caller.user);
-      }
+      if (caller) await runAfterHook(ctx, "logout", caller.user);
       const next = safeRedirect(ctx.url.searchParams.get("next"), ctx.appOrigin(), rt.config);
       return ok({}, { browser: { redirect: next ?? rt.config.urls.postLogoutView } });
     },

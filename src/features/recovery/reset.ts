@@ -19,7 +19,7 @@ import { formErrors, ok, redirect, type Outcome, type Redirect, type Refused } f
 import { checkNewPassword } from "../../core/policy/password.js";
 import type { PageProps } from "../../core/render.js";
 import { formPayload, signedIn } from "../../core/schemas.js";
-import { clearSessionCookies } from "../../core/session-cookies.js";
+import { forgetEndedSession } from "../../core/session-writer.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { recoverySlice, type RecoveryConfig } from "./config.js";
 import { signInMethodsLeft, type ResetNoticeContext } from "./emails.js";
@@ -178,10 +178,8 @@ async function reset(
   // Committed: from here on nothing may turn the success into an error answer.
   if (proved) await afterCommit(rt, "the mailbox proof's clean-up", () => afterProof(ctx, user, "reset", keep));
   const current = (await afterCommit(rt, "re-reading the user", () => rt.datastore.users.findById(user.id))) ?? user;
-  if (caller?.user.id === user.id) {
-    clearSessionCookies(ctx);
-    ctx.sessionOverride = { caller: null };
-  }
+  // The caller's own session died with the old password.
+  if (caller?.user.id === user.id) forgetEndedSession(ctx);
   await afterCommit(rt, "the audit row", () => recordAudit(ctx, { event: "password_reset", outcome: "success", user }));
   await afterCommit(rt, "the event and the after-hook", async () => {
     await rt.events.emit("password_reset", { user });

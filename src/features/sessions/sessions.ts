@@ -9,7 +9,7 @@ import { str } from "../../core/input.js";
 import { fieldError, ok, refused, type Refused } from "../../core/outcome.js";
 import type { PageProps } from "../../core/render.js";
 import { csrfToken } from "../../core/schemas.js";
-import { clearSessionCookies } from "../../core/session-cookies.js";
+import { forgetEndedSession } from "../../core/session-writer.js";
 import type { SessionRecord } from "../../datastore/contracts.js";
 import { sessionsPage } from "./pages.js";
 import { revokeSessions, type Revocation } from "./revoke.js";
@@ -113,10 +113,7 @@ export const revokeSessionsRoute = (path: string) =>
       const revoked = await revokeSessions(rt, caller.user, which, { audit: requestAudit(ctx), by: "self" });
       if (!revoked) return unknownSession(ctx);
       const endedOwn = currentId !== null && revoked.includes(currentId);
-      if (endedOwn) {
-        clearSessionCookies(ctx);
-        ctx.sessionOverride = { caller: null };
-      }
+      if (endedOwn) forgetEndedSession(ctx);
       await runAfterHook(ctx, "revoke_session", caller.user);
       return ok(
         { revoked: revoked.length },

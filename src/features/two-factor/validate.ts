@@ -7,7 +7,7 @@ import type { Caller } from "../../core/identity.js";
 import { fieldError, ok, refused, type Outcome, type Refused } from "../../core/outcome.js";
 import type { PageProps } from "../../core/render.js";
 import { csrfToken, signedIn, userJson } from "../../core/schemas.js";
-import { clearSessionCookies, endCurrentSession } from "../../core/session-cookies.js";
+import { signOut } from "../../core/session-writer.js";
 import { resealIfNeeded, totpConfig } from "../../core/passcodes/index.js";
 import { qrCodeDataUrl, totpUri } from "../../crypto/totp/index.js";
 import { checkCode, clearAttempts, drawAttempt } from "./codes.js";
@@ -192,16 +192,6 @@ async function validateSignIn(
  * cookies cleared) and denied — a stray code submission must not leave a session behind it.
  */
 async function signOutDenied(ctx: RequestContext, caller: Caller): Promise<Refused> {
-  const { rt } = ctx;
-  const ended = caller.mechanism === "session" ? await endCurrentSession(ctx) : null;
-  clearSessionCookies(ctx);
-  ctx.sessionOverride = { caller: null };
-  await recordAudit(ctx, {
-    event: "logout",
-    outcome: "success",
-    user: caller.user,
-    details: { session: ended, reason: "TWO_FACTOR_PERMISSION_DENIED" },
-  });
-  await rt.events.emit("user_unauthenticated", { user: caller.user });
+  await signOut(ctx, caller, { reason: "TWO_FACTOR_PERMISSION_DENIED", onlyIfSessionCaller: true });
   return permissionDenied(ctx);
 }
