@@ -8,7 +8,7 @@ import { str } from "../../core/input.js";
 import { formErrors, ok, type BrowserAnswer } from "../../core/outcome.js";
 import { secretBox } from "../../core/passcodes/index.js";
 import { DuplicateError } from "../../datastore/contracts.js";
-import { clearPasscodeAttempts, matchSetupCode } from "./codes.js";
+import { dummyCodeCheck, matchSetupCode } from "./codes.js";
 import { setupMethods, usConfig } from "./methods.js";
 import { setupDone } from "./schemas.js";
 import {
@@ -20,7 +20,7 @@ import {
   STATE_PURPOSE,
   type SetupView,
 } from "./setup-shared.js";
-import { passcodeBudget } from "./signin.js";
+import { checkPasscode, lockedOut } from "./passcode-check.js";
 
 /**
  * POST /us-setup/<state>: a correct code for the new secret makes the method the user's. Authenticated, not
@@ -75,18 +75,18 @@ export const postSetupValidateRoute = (path: string) =>
         return fail({ "": [{ code: "API_ERROR" }] });
       const passcode = (input.passcode ?? "").replace(/[\s-]+/g, "");
       if (!passcode) return fail({ passcode: [{ code: "PASSCODE_NOT_PROVIDED" }] });
-      const spent = await passcodeBudget(ctx, user, "us_signin");
-      if (spent) return spent;
-      if (!(await matchSetupCode(ctx, user, method, secret, passcode, nonce))) {
-        await recordAudit(ctx, {
-          event: "us_setup",
-          outcome: "failure",
-          user,
-          details: { method, reason: "INVALID_PASSWORD_CODE" },
-        });
+      const checked = await checkPasscode(ctx, user, {
+        kind: "us_setup",
+        audit: "us_setup",
+        failure: "INVALID_PASSWORD_CODE",
+        details: { method },
+        match: async (u) => ((await matchSetupCode(ctx, u, method, secret, passcode, nonce)) ? method : null),
+        dummy: () => dummyCodeCheck(ctx, passcode),
+      });
+      if (!checked.ok) {
+        if (checked.reason === "BUDGET_SPENT") return lockedOut(ctx);
         return fail({ passcode: [{ code: "INVALID_PASSWORD_CODE" }] });
       }
-      await clearPasscodeAttempts(ctx, user);
       let saved;
       try {
         saved = await saveMethods(
