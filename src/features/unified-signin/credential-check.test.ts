@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { flowDialects } from "../../../test/helpers/app.js";
 import { DUMMY_SENT_KEY } from "./codes.js";
+import { NOBODY_BUDGET_KEY } from "./passcode-check.js";
 import {
   createUsApp,
   PASSWORD,
@@ -20,18 +21,25 @@ import {
  */
 type Failure = { authType: string; reason: string; email: string | null; identity: string | null };
 
-/** Counts the work done per request: hasher dummy verifies and reads of the dummy code check's counter. */
+/**
+ * Counts the dummy work done per request: hasher dummy verifies, dummy code checks (they read a counter no user
+ * has) and the read that stands in for an account's budget draw.
+ */
 function instrument(t: UsApp) {
   const rt = t.app.runtime;
-  const seen = { dummyHashes: 0, dummyCodeChecks: 0 };
+  const seen = { dummyHashes: 0, dummyCodeChecks: 0, budgetStandIns: 0 };
   const dummyVerify = rt.hasher.dummyVerify;
   rt.hasher.dummyVerify = (p) => (seen.dummyHashes++, dummyVerify(p));
   const peek = rt.datastore.attempts.peek.bind(rt.datastore.attempts);
-  rt.datastore.attempts.peek = (key, w, now) => (key === DUMMY_SENT_KEY && seen.dummyCodeChecks++, peek(key, w, now));
+  rt.datastore.attempts.peek = (key, w, now) => {
+    if (key === DUMMY_SENT_KEY) seen.dummyCodeChecks++;
+    if (key === NOBODY_BUDGET_KEY) seen.budgetStandIns++;
+    return peek(key, w, now);
+  };
   return {
     take() {
       const out = { ...seen };
-      seen.dummyHashes = seen.dummyCodeChecks = 0;
+      seen.dummyHashes = seen.dummyCodeChecks = seen.budgetStandIns = 0;
       return out;
     },
   };
@@ -63,7 +71,7 @@ for (const dialect of flowDialects()) {
         const r = await post(t.app.client(), "/us-signin", { identity, passcode: "123456" });
         assert.equal(r.status, 400, r.body);
         assert.deepEqual(r.json.response.field_errors, { identity: ["You must specify a valid identity to sign in"] });
-        assert.deepEqual(work.take(), { dummyHashes: 1, dummyCodeChecks: 1 });
+        assert.deepEqual(work.take(), { dummyHashes: 1, dummyCodeChecks: 1, budgetStandIns: 1 });
         assert.deepEqual(failed.at(-1), {
           authType: "us_signin",
           reason: "USER_DOES_NOT_EXIST",
@@ -77,7 +85,7 @@ for (const dialect of flowDialects()) {
       });
       assert.equal(form.status, 200);
       assert.match(form.body, /You must specify a valid identity to sign in/);
-      assert.deepEqual(work.take(), { dummyHashes: 1, dummyCodeChecks: 1 });
+      assert.deepEqual(work.take(), { dummyHashes: 1, dummyCodeChecks: 1, budgetStandIns: 1 });
     });
 
     it("an account without code methods costs the same code check; its wrong passcode is reported", async () => {
@@ -86,7 +94,7 @@ for (const dialect of flowDialects()) {
       const r = await post(t.app.client(), "/us-signin", { identity: "plain.user+1@sub.x.test", passcode: "654321" });
       assert.equal(r.status, 400, r.body);
       assert.deepEqual(r.json.response.field_errors, { passcode: ["Password or code submitted is not valid"] });
-      assert.deepEqual(work.take(), { dummyHashes: 0, dummyCodeChecks: 1 });
+      assert.deepEqual(work.take(), { dummyHashes: 0, dummyCodeChecks: 1, budgetStandIns: 0 });
       assert.deepEqual(failed.at(-1), {
         authType: "us_signin",
         reason: "INVALID_PASSWORD_CODE",
@@ -130,7 +138,7 @@ for (const dialect of flowDialects()) {
       const unknown = await post(t.app.client(), "/us-verify-link", { id: "nobody-at-all", code: "123456" });
       assert.equal(unknown.status, 400, unknown.body);
       assert.deepEqual(unknown.json.response.errors, ["Specified user does not exist"]);
-      assert.deepEqual(work.take(), { dummyHashes: 0, dummyCodeChecks: 1 });
+      assert.deepEqual(work.take(), { dummyHashes: 0, dummyCodeChecks: 1, budgetStandIns: 1 });
       assert.deepEqual(failed.at(-1), {
         authType: "us_verify_link",
         reason: "USER_DOES_NOT_EXIST",
@@ -216,7 +224,7 @@ for (const dialect of flowDialects()) {
       work.take();
       const r = await post(t.app.client(), "/us-signin", { identity: "Ghost-User@x.test", passcode: "123456" });
       assert.equal(r.status, 400, r.body);
-      assert.deepEqual(work.take(), { dummyHashes: 0, dummyCodeChecks: 1 });
+      assert.deepEqual(work.take(), { dummyHashes: 0, dummyCodeChecks: 1, budgetStandIns: 1 });
     });
   });
 }

@@ -22,6 +22,9 @@ export type PasscodeResult<T> =
   | { ok: true; user: UserRecord; value: T }
   | { ok: false; reason: "USER_DOES_NOT_EXIST" | "BUDGET_SPENT" | string; user: UserRecord | null };
 
+/** The counter an unknown identity reads in place of an account's budget (no one draws from it). */
+export const NOBODY_BUDGET_KEY = "us:nobody";
+
 export async function checkPasscode<T>(
   ctx: RequestContext,
   user: UserRecord | null,
@@ -36,7 +39,11 @@ export async function checkPasscode<T>(
       value = await match(u);
       return { valid: value !== null };
     },
-    dummy,
+    dummy: async () => {
+      // An account's budget draw is a database round trip: an unknown identity makes one too.
+      await ctx.rt.datastore.attempts.peek(NOBODY_BUDGET_KEY, usConfig(ctx.rt).attemptWindowSeconds, ctx.now());
+      await dummy();
+    },
   });
   if (!result.ok) return result;
   await clearPasscodeAttempts(ctx, result.user);
