@@ -12,6 +12,7 @@ import {
   sentCodeNow,
 } from "../../core/passcodes/index.js";
 import type { Runtime } from "../../core/runtime.js";
+import { passwordCredential } from "../../core/verify-credential.js";
 import { generateTotpSecret } from "../../crypto/totp/index.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { activeCodeMethods, openSecret, sealedSecrets, usConfig } from "./methods.js";
@@ -195,13 +196,9 @@ export async function matchSetupCode(
 export async function matchPasscode(ctx: RequestContext, user: UserRecord, passcode: string): Promise<string | null> {
   const { rt } = ctx;
   const cfg = usConfig(rt);
-  if (cfg.enabledMethods.includes("password")) {
-    if (user.password) {
-      if ((await rt.hasher.verify(passcode, user.password)).valid) return "password";
-    } else {
-      await rt.hasher.dummyVerify(passcode);
-    }
-  }
+  // The password as /login checks it (someone without one costs the same hashing).
+  if (cfg.enabledMethods.includes("password") && (await passwordCredential(ctx, passcode).verify(user)).valid)
+    return "password";
   const code = passcode.replace(/[\s-]+/g, "");
   const methods = activeCodeMethods(rt, user);
   // Someone without code methods costs one code check, like an unknown identity (dummyPasscode).
@@ -218,7 +215,7 @@ export async function matchPasscode(ctx: RequestContext, user: UserRecord, passc
  * not tell whether the identity has an account.
  */
 export async function dummyPasscode(ctx: RequestContext, passcode: string): Promise<void> {
-  if (usConfig(ctx.rt).enabledMethods.includes("password")) await ctx.rt.hasher.dummyVerify(passcode);
+  if (usConfig(ctx.rt).enabledMethods.includes("password")) await passwordCredential(ctx, passcode).dummy();
   await dummyCodeCheck(ctx, passcode.replace(/[\s-]+/g, ""));
 }
 
