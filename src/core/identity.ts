@@ -4,6 +4,7 @@ import type { RequestContext } from "./context.js";
 import { loadSession } from "./session-cookies.js";
 import { writtenCaller } from "./session-writer.js";
 import { findUserByIdentity } from "./users.js";
+import { passwordCredential, verifyCredential } from "./verify-credential.js";
 
 export type Mechanism = "session" | "token" | "basic";
 
@@ -87,17 +88,16 @@ export function basicCaller(ctx: RequestContext): Promise<Caller | null> {
     const identity = decoded.slice(0, sep);
     const password = decoded.slice(sep + 1);
     const { rt } = ctx;
-    const user = await findUserByIdentity(rt, identity);
-    if (!user || !user.password) {
-      await rt.hasher.dummyVerify(password);
-      await rt.events.emit("user_failed_authn", { user, identity, authType: "basic", reason: "invalid" });
-      return null;
-    }
-    const verdict = await rt.hasher.verify(password, user.password);
-    if (!verdict.valid) {
-      await rt.events.emit("user_failed_authn", { user, identity, authType: "basic", reason: "invalid" });
-      return null;
-    }
+    const found = await findUserByIdentity(rt, identity);
+    const checked = await verifyCredential(ctx, found, {
+      kind: "basic",
+      audit: "login",
+      identity,
+      details: { via: "basic" },
+      ...passwordCredential(ctx, password),
+    });
+    if (!checked.ok) return null;
+    const user = checked.user;
     const outcome = await rt.pipeline.check(ctx, { user, authnVia: ["basic"], remember: false, kind: "request" });
     if (outcome.kind !== "continue") return null;
     return { user, mechanism: "basic", session: null, authenticatedAtSeconds: ctx.nowSeconds() };

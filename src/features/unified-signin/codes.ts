@@ -4,13 +4,16 @@ import { humanizeSeconds } from "../../core/humanize.js";
 import { externalUrl } from "../../core/http/links.js";
 import { deliverMail } from "../../core/mail-delivery.js";
 import {
-  drawFromBudget,
   matchAuthenticatorCode,
   matchSentCode,
   resealIfNeeded,
+  secretBox,
   sendSms,
   sentCodeNow,
 } from "../../core/passcodes/index.js";
+import type { Runtime } from "../../core/runtime.js";
+import { passwordCredential } from "../../core/verify-credential.js";
+import { generateTotpSecret } from "../../crypto/totp/index.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { activeCodeMethods, openSecret, sealedSecrets, usConfig } from "./methods.js";
 
@@ -188,29 +191,55 @@ export async function matchSetupCode(
 
 /**
  * The passcode against the password, then each active code method (FS order). Returns the matching method
- * or null. The caller draws from the attempt budget first.
+ * or null. Called through verifyCredential (passcode-check.ts), which draws the attempt budget first.
  */
 export async function matchPasscode(ctx: RequestContext, user: UserRecord, passcode: string): Promise<string | null> {
   const { rt } = ctx;
   const cfg = usConfig(rt);
-  if (cfg.enabledMethods.includes("password")) {
-    if (user.password) {
-      if ((await rt.hasher.verify(passcode, user.password)).valid) return "password";
-    } else {
-      await rt.hasher.dummyVerify(passcode);
-    }
-  }
+  // The password as /login checks it (someone without one costs the same hashing).
+  if (cfg.enabledMethods.includes("password") && (await passwordCredential(ctx, passcode).verify(user)).valid)
+    return "password";
   const code = passcode.replace(/[\s-]+/g, "");
-  for (const method of activeCodeMethods(rt, user)) {
+  const methods = activeCodeMethods(rt, user);
+  // Someone without code methods costs one code check, like an unknown identity (dummyPasscode).
+  if (methods.length === 0) await dummyCodeCheck(ctx, code);
+  for (const method of methods) {
     if (await matchMethodCode(ctx, user, method, code)) return method;
   }
   return null;
 }
 
-/** One attempt from the account's passcode budget; false when it is spent (then nothing is evaluated). */
-export async function drawPasscodeAttempt(ctx: RequestContext, user: UserRecord): Promise<boolean> {
-  const cfg = usConfig(ctx.rt);
-  return drawFromBudget(ctx, `us:${user.id}`, cfg.maxAttempts, cfg.attemptWindowSeconds);
+/**
+ * What checking `passcode` costs for someone who has an account with one code method, spent on nobody (an unknown
+ * identity): the password method's hashing when it is enabled, and one code check. So the answer's timing does
+ * not tell whether the identity has an account.
+ */
+export async function dummyPasscode(ctx: RequestContext, passcode: string): Promise<void> {
+  if (usConfig(ctx.rt).enabledMethods.includes("password")) await passwordCredential(ctx, passcode).dummy();
+  await dummyCodeCheck(ctx, passcode.replace(/[\s-]+/g, ""));
+}
+
+/** The key of the send counter a dummy code check reads (no user has it). */
+export const DUMMY_SENT_KEY = "us:sent:nobody:email";
+const dummySecrets = new WeakMap<Runtime, string>();
+
+/**
+ * The work of one sent-code check spent on a throwaway secret: the secret unsealed, the send counter read, both
+ * candidate codes computed and compared. Its verdict is thrown away.
+ */
+export async function dummyCodeCheck(ctx: RequestContext, code: string): Promise<void> {
+  const { rt } = ctx;
+  const cfg = usConfig(rt);
+  let sealed = dummySecrets.get(rt);
+  if (!sealed) {
+    sealed = secretBox(rt).seal(generateTotpSecret());
+    dummySecrets.set(rt, sealed);
+  }
+  const secret = secretBox(rt).open(sealed)!;
+  const now = ctx.now().getTime();
+  const n = await rt.datastore.attempts.peek(DUMMY_SENT_KEY, cfg.sendWindowSeconds, ctx.now());
+  for (const at of [now - cfg.tokenValiditySeconds * 1000, now])
+    void (sentCodeNow(secret, at, cfg.tokenValiditySeconds, n + 1) === code);
 }
 
 export async function clearPasscodeAttempts(ctx: RequestContext, user: UserRecord): Promise<void> {

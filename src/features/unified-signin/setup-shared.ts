@@ -13,8 +13,6 @@ import { setupPage, type SetupPageOptions } from "./pages.js";
 
 /** What /us-setup and /us-setup/<state> share: the page, the methods payload, and the compare-and-set write. */
 
-export const STATE_PURPOSE = "us-setup-state";
-
 /** What the set-up page shows: the user as it is now (after a change), a setup waiting for its code, a flash. */
 export interface SetupView {
   user: UserRecord;

@@ -8,19 +8,19 @@ import { str } from "../../core/input.js";
 import { formErrors, ok, type BrowserAnswer } from "../../core/outcome.js";
 import { secretBox } from "../../core/passcodes/index.js";
 import { DuplicateError } from "../../datastore/contracts.js";
-import { clearPasscodeAttempts, matchSetupCode } from "./codes.js";
+import { dummyCodeCheck, matchSetupCode } from "./codes.js";
 import { setupMethods, usConfig } from "./methods.js";
 import { setupDone } from "./schemas.js";
+import { setupStateCodec } from "./setup-state.js";
 import {
   authenticatorQr,
   factorOf,
   notifyMethodsChanged,
   saveMethods,
   setupPageFor,
-  STATE_PURPOSE,
   type SetupView,
 } from "./setup-shared.js";
-import { passcodeBudget } from "./signin.js";
+import { checkPasscode, lockedOut } from "./passcode-check.js";
 
 /**
  * POST /us-setup/<state>: a correct code for the new secret makes the method the user's. Authenticated, not
@@ -41,52 +41,45 @@ export const postSetupValidateRoute = (path: string) =>
       const { rt } = ctx;
       const cfg = usConfig(rt);
       const user = caller.user;
-      const verified = rt.signer.verify(STATE_PURPOSE, params.state ?? "", {
-        maxAgeSeconds: cfg.setupWithinSeconds,
-        nowSeconds: ctx.nowSeconds(),
-      });
-      const p = verified.ok ? verified.payload : null;
-      const method = typeof p?.m === "string" ? p.m : "";
-      const sealed = typeof p?.t === "string" ? p.t : "";
-      const phone = typeof p?.p === "string" ? p.p : null;
-      const nonce = typeof p?.n === "number" ? p.n : -1;
-      const secret = sealed ? secretBox(rt).open(sealed) : null;
+      const opened = setupStateCodec.open(rt, params.state);
+      const state = opened.ok ? opened.value : null;
+      const method = state?.method ?? "";
+      const secret = state ? secretBox(rt).open(state.sealedSecret) : null;
       const fail = async (errors: FieldErrors) => {
         // A wrong code shows the same set-up page again, QR code included: the user has not scanned it yet, maybe.
-        const retry = p && params.state && errors.passcode;
+        const retry = state && params.state && errors.passcode;
         const qr = retry && method === "authenticator" && secret ? await authenticatorQr(ctx, user, secret) : undefined;
         const view: SetupView = { user, pending: retry ? { state: params.state!, method, qr } : null };
         return formErrors(errors, { view });
       };
-      if (!verified.ok && verified.reason === "expired")
+      if (!opened.ok && opened.reason === "expired")
         return fail({
           "": [{ code: "US_SETUP_EXPIRED", params: { within: humanizeSeconds(cfg.setupWithinSeconds) } }],
         });
       // A state minted before the user had two-factor (so without its proof) cannot add a method after.
-      const mintedFactor = typeof p?.f === "string" ? p.f : null;
       if (
-        !p ||
-        p.u !== user.fsUniquifier ||
+        !state ||
+        state.uniquifier !== user.fsUniquifier ||
         !secret ||
         !setupMethods(rt).includes(method) ||
-        nonce < 0 ||
-        mintedFactor !== factorOf(ctx, user)
+        state.factor !== factorOf(ctx, user)
       )
         return fail({ "": [{ code: "API_ERROR" }] });
+      const { nonce, sealedSecret: sealed, phone } = state;
       const passcode = (input.passcode ?? "").replace(/[\s-]+/g, "");
       if (!passcode) return fail({ passcode: [{ code: "PASSCODE_NOT_PROVIDED" }] });
-      const spent = await passcodeBudget(ctx, user, "us_signin");
-      if (spent) return spent;
-      if (!(await matchSetupCode(ctx, user, method, secret, passcode, nonce))) {
-        await recordAudit(ctx, {
-          event: "us_setup",
-          outcome: "failure",
-          user,
-          details: { method, reason: "INVALID_PASSWORD_CODE" },
-        });
+      const checked = await checkPasscode(ctx, user, {
+        kind: "us_setup",
+        audit: "us_setup",
+        failure: "INVALID_PASSWORD_CODE",
+        details: { method },
+        match: async (u) => ((await matchSetupCode(ctx, u, method, secret, passcode, nonce)) ? method : null),
+        dummy: () => dummyCodeCheck(ctx, passcode),
+      });
+      if (!checked.ok) {
+        if (checked.reason === "BUDGET_SPENT") return lockedOut(ctx);
         return fail({ passcode: [{ code: "INVALID_PASSWORD_CODE" }] });
       }
-      await clearPasscodeAttempts(ctx, user);
       let saved;
       try {
         saved = await saveMethods(

@@ -13,6 +13,7 @@ import type { UserRecord } from "../../datastore/contracts.js";
 import { sendSetupCode } from "./codes.js";
 import { activeMethods, setupMethods, usConfig } from "./methods.js";
 import { setupInfo as setupInfoSchema, setupStarted } from "./schemas.js";
+import { setupStateCodec } from "./setup-state.js";
 import {
   authenticatorQr,
   factorOf,
@@ -20,7 +21,6 @@ import {
   saveMethods,
   setupInfo,
   setupPageFor,
-  STATE_PURPOSE,
   type SetupView,
 } from "./setup-shared.js";
 
@@ -102,11 +102,14 @@ async function addMethod(
 
   const secret = generateTotpSecret();
   const nonce = newCodeNonce();
-  const state = rt.signer.sign(
-    STATE_PURPOSE,
-    { u: user.fsUniquifier, m: method, t: secretBox(rt).seal(secret), p: phone, n: nonce, f: factorOf(ctx, user) },
-    ctx.nowSeconds(),
-  );
+  const state = setupStateCodec.seal(rt, {
+    uniquifier: user.fsUniquifier,
+    method,
+    sealedSecret: secretBox(rt).seal(secret),
+    phone,
+    nonce,
+    factor: factorOf(ctx, user),
+  });
   let authenticator = {};
   if (method === "authenticator") {
     const account = user.username ?? user.email;

@@ -7,13 +7,13 @@ import { defineRoute } from "../../core/define-route.js";
 import { safeRedirect } from "../../core/http/redirects.js";
 import type { FieldErrors } from "../../core/http/respond.js";
 import { flag, str, text } from "../../core/input.js";
-import { formErrors, ok, refused, type Refused } from "../../core/outcome.js";
+import { formErrors, ok } from "../../core/outcome.js";
 import type { PageProps } from "../../core/render.js";
 import { findUserByIdentity, identityAttributes } from "../../core/users.js";
-import type { UserRecord } from "../../datastore/contracts.js";
 import type { Flash } from "../../pages/kit.js";
-import { clearPasscodeAttempts, drawPasscodeAttempt, matchPasscode, sendSigninCode } from "./codes.js";
+import { dummyPasscode, matchPasscode, sendSigninCode } from "./codes.js";
 import { activeCodeMethods, sendingMethods, usConfig } from "./methods.js";
+import { checkPasscode, lockedOut } from "./passcode-check.js";
 import { signinPage } from "./pages.js";
 import { codeSent, signedInOrNextStep, signinForm } from "./schemas.js";
 
@@ -21,7 +21,8 @@ import { codeSent, signedInOrNextStep, signinForm } from "./schemas.js";
  * GET/POST /us-signin and POST /us-signin/send-code. The passcode is tried against the password, then each
  * method the user set up; the matching method becomes authn_via and the sign-in goes through the pipeline,
  * where the two-factor check applies only when that method is listed in US_MFA_REQUIRED. Every passcode
- * draws from a per-account budget before it is evaluated. Unknown identities cost a dummy hash.
+ * is one credential check (passcode-check.ts): the per-account budget is drawn before it is evaluated, and an
+ * unknown identity costs the same dummy work as an account.
  */
 
 /** What the sign-in page shows again after a refusal (or after a code was sent). */
@@ -120,38 +121,32 @@ export const postSigninRoute = (path: string, replaces = false) =>
       const user = await findUserByIdentity(rt, identity);
       const veto = await hookVeto(ctx, "us_signin", user, view);
       if (veto) return veto;
-      const failed = async (
-        field: string,
-        code: "US_SPECIFY_IDENTITY" | "INVALID_PASSWORD_CODE",
-        u: UserRecord | null,
-      ) => {
-        await rt.events.emit("user_failed_authn", { user: u, identity, authType: "us_signin", reason: code });
-        await recordAudit(ctx, {
-          event: "login",
-          outcome: "failure",
-          user: u,
-          identity,
-          details: { reason: code, via: "us_signin" },
-        });
+      const checked = await checkPasscode(ctx, user, {
+        kind: "us_signin",
+        audit: "login",
+        identity,
+        failure: "INVALID_PASSWORD_CODE",
+        details: { via: "us_signin" },
+        match: (u) => matchPasscode(ctx, u, passcode),
+        dummy: () => dummyPasscode(ctx, passcode),
+      });
+      if (!checked.ok) {
+        if (checked.reason === "BUDGET_SPENT") return lockedOut(ctx);
+        // FS: an identity that names nobody is "specify a valid identity"; generic mode hides which one failed.
+        const [field, code] =
+          checked.reason === "USER_DOES_NOT_EXIST"
+            ? ["identity", "US_SPECIFY_IDENTITY" as const]
+            : ["passcode", "INVALID_PASSWORD_CODE" as const];
         return formErrors(
           rt.config.returnGenericResponses ? { "": [{ code: "GENERIC_AUTHN_FAILED" }] } : { [field]: [{ code }] },
           { view },
         );
-      };
-      if (!user) {
-        await rt.hasher.dummyVerify(passcode);
-        // FS: an identity that names nobody is "specify a valid identity" (generic mode hides it, see `failed`).
-        return failed("identity", "US_SPECIFY_IDENTITY", null);
       }
-      const spent = await passcodeBudget(ctx, user, "us_signin");
-      if (spent) return spent;
-      const method = await matchPasscode(ctx, user, passcode);
-      if (!method) return failed("passcode", "INVALID_PASSWORD_CODE", user);
-      await clearPasscodeAttempts(ctx, user);
+      const method = checked.value;
 
       // An emailed code also proves the mailbox: the pipeline handles that once the sign-in is allowed.
       const result = await rt.pipeline.signIn(ctx, {
-        user,
+        user: checked.user,
         authnVia: [method],
         remember: view.remember!,
         kind: "session",
@@ -168,20 +163,6 @@ export const postSigninRoute = (path: string, replaces = false) =>
       });
     },
   });
-
-/**
- * One attempt from the account's passcode budget: null to go on, else the refusal (429 with Retry-After, for
- * browsers too: a form cannot help). `via` names the endpoint in the audit row.
- */
-export async function passcodeBudget(ctx: RequestContext, user: UserRecord, via: string): Promise<Refused | null> {
-  if (await drawPasscodeAttempt(ctx, user)) return null;
-  const cfg = usConfig(ctx.rt);
-  await recordAudit(ctx, { event: "login", outcome: "failure", user, details: { reason: "LOCKED_OUT", via } });
-  return refused("LOCKED_OUT", 429, {
-    headers: { "retry-after": String(cfg.attemptWindowSeconds) },
-    browser: { json: true },
-  });
-}
 
 const sendInput = z.object({
   identity: str(320, "US_SPECIFY_IDENTITY"),

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { recordAudit } from "../../core/audit.js";
 import { completeSignIn, hookVeto, type SignedInPayload } from "../../core/complete-sign-in.js";
 import type { RequestContext } from "../../core/context.js";
 import { defineRoute } from "../../core/define-route.js";
@@ -12,9 +11,9 @@ import type { MessageKey } from "../../core/messages.js";
 import { ok, redirect, type Outcome, type Redirect, type Refused } from "../../core/outcome.js";
 import type { PageProps } from "../../core/render.js";
 import { linkLanding, signedInOrNextStep } from "./schemas.js";
-import { clearPasscodeAttempts, matchMethodCode } from "./codes.js";
+import { dummyCodeCheck, matchMethodCode } from "./codes.js";
 import { activeCodeMethods, usConfig } from "./methods.js";
-import { passcodeBudget } from "./signin.js";
+import { checkPasscode, lockedOut } from "./passcode-check.js";
 
 /**
  * /us-verify-link?id=<fs_uniquifier>&code=<code>: the magic link mailed with a sign-in code. Completing it signs
@@ -101,33 +100,34 @@ async function completeLink(ctx: RequestContext, params: LinkParams): Promise<Ou
   const generic = rt.config.returnGenericResponses;
   const refuse = (code: MessageKey) => linkRefusal(ctx, { "": [{ code }] });
   const user = await rt.datastore.users.findByUniquifier(params.id);
-  if (!user) return refuse(generic ? "GENERIC_AUTHN_FAILED" : "USER_DOES_NOT_EXIST");
   // The link is a unified sign-in with the emailed code: the app's veto applies as it does at /us-signin.
-  const veto = await hookVeto(ctx, "us_signin", user);
+  const veto = user ? await hookVeto(ctx, "us_signin", user) : null;
   if (veto) return linkRefusal(ctx, veto.errors, veto.status);
-  const spent = await passcodeBudget(ctx, user, "us_verify_link");
-  // API callers get /us-signin's answer (429 with Retry-After); browsers go back to sign-in with the message.
-  if (spent) return { ...spent, browser: linkErrorBrowser(ctx, "LOCKED_OUT") };
-  const valid =
-    activeCodeMethods(rt, user).includes("email") && (await matchMethodCode(ctx, user, "email", params.code));
-  if (!valid) {
-    await rt.events.emit("user_failed_authn", {
-      user,
-      identity: user.email,
-      authType: "us_verify_link",
-      reason: "INVALID_CODE",
-    });
-    await recordAudit(ctx, {
-      event: "login",
-      outcome: "failure",
-      user,
-      details: { reason: "INVALID_CODE", via: "us_verify_link" },
-    });
-    return refuse(generic ? "GENERIC_AUTHN_FAILED" : "INVALID_CODE");
+  const checked = await checkPasscode(ctx, user, {
+    kind: "us_verify_link",
+    audit: "login",
+    identity: user?.email ?? null,
+    failure: "INVALID_CODE",
+    details: { via: "us_verify_link" },
+    match: async (u) => {
+      // An account without the email method costs the same code check as one with it.
+      if (!activeCodeMethods(rt, u).includes("email")) {
+        await dummyCodeCheck(ctx, params.code);
+        return null;
+      }
+      return (await matchMethodCode(ctx, u, "email", params.code)) ? ("email" as const) : null;
+    },
+    dummy: () => dummyCodeCheck(ctx, params.code),
+  });
+  if (!checked.ok) {
+    // API callers get /us-signin's answer (429 with Retry-After); browsers go back to sign-in with the message.
+    if (checked.reason === "BUDGET_SPENT") return { ...lockedOut(ctx), browser: linkErrorBrowser(ctx, "LOCKED_OUT") };
+    if (generic) return refuse("GENERIC_AUTHN_FAILED");
+    return refuse(checked.reason === "USER_DOES_NOT_EXIST" ? "USER_DOES_NOT_EXIST" : "INVALID_CODE");
   }
-  await clearPasscodeAttempts(ctx, user);
+  const signedIn = checked.user;
   const result = await rt.pipeline.signIn(ctx, {
-    user,
+    user: signedIn,
     authnVia: ["email"],
     remember: false,
     kind: "session",
@@ -136,7 +136,10 @@ async function completeLink(ctx: RequestContext, params: LinkParams): Promise<Ou
   });
   // An SPA learns who signed in from its redirect (never the token: it is in no URL).
   const next = spaMode(ctx)
-    ? spaLocation(ctx, rt.config.urls.postLoginView, { email: user.email, identity: user.username ?? user.email })
+    ? spaLocation(ctx, rt.config.urls.postLoginView, {
+        email: signedIn.email,
+        identity: signedIn.username ?? signedIn.email,
+      })
     : null;
   const outcome = await completeSignIn(ctx, result, {
     action: "us_signin",

@@ -12,12 +12,13 @@ import { reauthenticate } from "../../core/reauthenticate.js";
 import type { PageProps } from "../../core/render.js";
 import { signedIn } from "../../core/schemas.js";
 import type { Flash } from "../../pages/kit.js";
-import { clearPasscodeAttempts, matchPasscode, sendSigninCode } from "./codes.js";
+import { dummyPasscode, matchPasscode, sendSigninCode } from "./codes.js";
 import { SENDING_METHODS } from "./config.js";
 import { activeCodeMethods, usConfig } from "./methods.js";
 import { verifyPage } from "./pages.js";
 import { codeSent, verifyForm } from "./schemas.js";
-import { nextOf, passcodeBudget } from "./signin.js";
+import { checkPasscode, lockedOut } from "./passcode-check.js";
+import { nextOf } from "./signin.js";
 
 /**
  * GET/POST /us-verify and POST /us-verify/send-code: re-authentication ("freshness") with any passcode the
@@ -82,20 +83,20 @@ export const postVerifyRoute = (path: string) =>
       if (!input.passcode) return fieldError("passcode", "PASSCODE_NOT_PROVIDED", { view });
       const veto = await hookVeto(ctx, "us_verify", user, view);
       if (veto) return veto;
-      const spent = await passcodeBudget(ctx, user, "us_signin");
-      if (spent) return spent;
-      const method = await matchPasscode(ctx, user, input.passcode);
-      if (!method) {
-        await rt.events.emit("user_failed_authn", {
-          user,
-          identity: user.email,
-          authType: "us_verify",
-          reason: "INVALID_PASSWORD_CODE",
-        });
-        await recordAudit(ctx, { event: "verify", outcome: "failure", user, details: { via: "us_verify" } });
+      const passcode = input.passcode;
+      const checked = await checkPasscode(ctx, user, {
+        kind: "us_verify",
+        audit: "verify",
+        failure: "INVALID_PASSWORD_CODE",
+        details: { via: "us_verify" },
+        match: (u) => matchPasscode(ctx, u, passcode),
+        dummy: () => dummyPasscode(ctx, passcode),
+      });
+      if (!checked.ok) {
+        if (checked.reason === "BUDGET_SPENT") return lockedOut(ctx);
         return fieldError("passcode", "INVALID_PASSWORD_CODE", { view });
       }
-      await clearPasscodeAttempts(ctx, user);
+      const method = checked.value;
       const authToken = await reauthenticate(ctx, caller, [method]);
       await recordAudit(ctx, { event: "verify", outcome: "success", user, details: { via: "us_verify", method } });
       await runAfterHook(ctx, "us_verify", user);

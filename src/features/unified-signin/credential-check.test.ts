@@ -1,0 +1,230 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { flowDialects } from "../../../test/helpers/app.js";
+import { DUMMY_SENT_KEY } from "./codes.js";
+import { NOBODY_BUDGET_KEY } from "./passcode-check.js";
+import {
+  createUsApp,
+  PASSWORD,
+  post,
+  requestEmailCode,
+  setupEmail,
+  signedIn,
+  signedInAs,
+  type UsApp,
+} from "./testing/kit.js";
+
+/**
+ * Every passcode unified sign-in evaluates goes through the one credential check: the account's budget is drawn
+ * before the passcode is looked at (a correct one past the budget is refused and not used up), an unknown
+ * identity gets the work an account would cost, and every failure emits `user_failed_authn`.
+ */
+type Failure = { authType: string; reason: string; email: string | null; identity: string | null };
+
+/**
+ * Counts the dummy work done per request: hasher dummy verifies, dummy code checks (they read a counter no user
+ * has) and the read that stands in for an account's budget draw.
+ */
+function instrument(t: UsApp) {
+  const rt = t.app.runtime;
+  const seen = { dummyHashes: 0, dummyCodeChecks: 0, budgetStandIns: 0 };
+  const dummyVerify = rt.hasher.dummyVerify;
+  rt.hasher.dummyVerify = (p) => (seen.dummyHashes++, dummyVerify(p));
+  const peek = rt.datastore.attempts.peek.bind(rt.datastore.attempts);
+  rt.datastore.attempts.peek = (key, w, now) => {
+    if (key === DUMMY_SENT_KEY) seen.dummyCodeChecks++;
+    if (key === NOBODY_BUDGET_KEY) seen.budgetStandIns++;
+    return peek(key, w, now);
+  };
+  return {
+    take() {
+      const out = { ...seen };
+      seen.dummyHashes = seen.dummyCodeChecks = seen.budgetStandIns = 0;
+      return out;
+    },
+  };
+}
+
+function failures(t: UsApp): Failure[] {
+  const list: Failure[] = [];
+  t.app.rampart.events.on("user_failed_authn", ({ user, authType, reason, identity }) => {
+    list.push({ authType, reason, email: user?.email ?? null, identity });
+  });
+  return list;
+}
+
+for (const dialect of flowDialects()) {
+  describe(`unified sign-in checks passcodes through verifyCredential (${dialect})`, () => {
+    let t: UsApp;
+    let work: ReturnType<typeof instrument>;
+    let failed: Failure[];
+    before(async () => {
+      t = await createUsApp(dialect, { maxAttempts: 3, sendLimit: 50 });
+      work = instrument(t);
+      failed = failures(t);
+    });
+    after(() => t.app.close());
+
+    it("an unknown identity at /us-signin (JSON and form) costs a dummy hash and a dummy code check, and is reported", async () => {
+      for (const identity of ["No-Body+x@Sub.Example.test", "no.body-2@x.test"]) {
+        work.take();
+        const r = await post(t.app.client(), "/us-signin", { identity, passcode: "123456" });
+        assert.equal(r.status, 400, r.body);
+        assert.deepEqual(r.json.response.field_errors, { identity: ["You must specify a valid identity to sign in"] });
+        assert.deepEqual(work.take(), { dummyHashes: 1, dummyCodeChecks: 1, budgetStandIns: 1 });
+        assert.deepEqual(failed.at(-1), {
+          authType: "us_signin",
+          reason: "USER_DOES_NOT_EXIST",
+          email: null,
+          identity,
+        });
+      }
+      const c = t.app.client();
+      const form = await c.post("/us-signin", {
+        form: { identity: "Form.Nobody@x.test", passcode: "12-34-56", csrf_token: await c.csrf() },
+      });
+      assert.equal(form.status, 200);
+      assert.match(form.body, /You must specify a valid identity to sign in/);
+      assert.deepEqual(work.take(), { dummyHashes: 1, dummyCodeChecks: 1, budgetStandIns: 1 });
+    });
+
+    it("an account without code methods costs the same code check; its wrong passcode is reported", async () => {
+      await t.app.rampart.api.createUser({ email: "Plain.User+1@Sub.X.test", password: PASSWORD });
+      work.take();
+      const r = await post(t.app.client(), "/us-signin", { identity: "plain.user+1@sub.x.test", passcode: "654321" });
+      assert.equal(r.status, 400, r.body);
+      assert.deepEqual(r.json.response.field_errors, { passcode: ["Password or code submitted is not valid"] });
+      assert.deepEqual(work.take(), { dummyHashes: 0, dummyCodeChecks: 1, budgetStandIns: 0 });
+      assert.deepEqual(failed.at(-1), {
+        authType: "us_signin",
+        reason: "INVALID_PASSWORD_CODE",
+        email: "Plain.User+1@sub.x.test",
+        identity: "plain.user+1@sub.x.test",
+      });
+    });
+
+    it("/us-signin: past the budget the right code is refused (429, reported) and not used up", async () => {
+      const email = "budget.code-1@sub.x.test";
+      const c = await signedIn(t, email);
+      await setupEmail(t, c, email);
+      const { code } = await requestEmailCode(t, email);
+      for (let i = 0; i < 3; i++)
+        assert.equal(
+          (
+            await post(t.app.client(), "/us-signin", {
+              identity: email,
+              passcode: code === "000001" ? "000002" : "000001",
+            })
+          ).status,
+          400,
+        );
+      const spent = await post(t.app.client(), "/us-signin", { identity: email, passcode: code });
+      assert.equal(spent.status, 429, spent.body);
+      assert.deepEqual(spent.json.response.error_codes, ["LOCKED_OUT"]);
+      assert.deepEqual(failed.at(-1), { authType: "us_signin", reason: "BUDGET_SPENT", email, identity: email });
+      const rows = await t.app.rampart.api.auditEvents({ event: "login" });
+      assert.deepEqual(rows[0]!.details, { via: "us_signin", reason: "BUDGET_SPENT" });
+      // The budget's window over (here: cleared), the same code still works: it was never evaluated.
+      const user = (await t.app.rampart.api.findUser(email))!;
+      await t.app.rampart.datastore.attempts.clear(`us:${user.id}`);
+      const fresh = t.app.client();
+      const done = await post(fresh, "/us-signin", { identity: email, passcode: code });
+      assert.equal(done.status, 200, done.body);
+      assert.ok(await signedInAs(fresh));
+    });
+
+    it("magic link: an unknown id is reported after a dummy code check; past the budget the right link is refused and not used up", async () => {
+      work.take();
+      const unknown = await post(t.app.client(), "/us-verify-link", { id: "nobody-at-all", code: "123456" });
+      assert.equal(unknown.status, 400, unknown.body);
+      assert.deepEqual(unknown.json.response.errors, ["Specified user does not exist"]);
+      assert.deepEqual(work.take(), { dummyHashes: 0, dummyCodeChecks: 1, budgetStandIns: 1 });
+      assert.deepEqual(failed.at(-1), {
+        authType: "us_verify_link",
+        reason: "USER_DOES_NOT_EXIST",
+        email: null,
+        identity: null,
+      });
+
+      const email = "Link.Budget+z@Sub.X.test".toLowerCase();
+      const c = await signedIn(t, email);
+      await setupEmail(t, c, email);
+      const { link } = await requestEmailCode(t, email);
+      const { id, code } = Object.fromEntries(new URL(link!).searchParams) as { id: string; code: string };
+      for (let i = 0; i < 3; i++) {
+        const wrong = await post(t.app.client(), "/us-verify-link", {
+          id,
+          code: code === "000000" ? "111111" : "000000",
+        });
+        assert.deepEqual(wrong.json.response.errors, ["Invalid code"]);
+      }
+      assert.deepEqual(failed.at(-1), { authType: "us_verify_link", reason: "INVALID_CODE", email, identity: email });
+      const spent = await post(t.app.client(), "/us-verify-link", { id, code });
+      assert.equal(spent.status, 429, spent.body);
+      assert.equal(spent.headers.get("retry-after"), String(15 * 60));
+      assert.deepEqual(failed.at(-1), { authType: "us_verify_link", reason: "BUDGET_SPENT", email, identity: email });
+      const user = (await t.app.rampart.api.findUser(email))!;
+      await t.app.rampart.datastore.attempts.clear(`us:${user.id}`);
+      const fresh = t.app.client();
+      const done = await post(fresh, "/us-verify-link", { id, code });
+      assert.equal(done.status, 200, done.body);
+      assert.ok(await signedInAs(fresh));
+    });
+
+    it("/us-verify: a wrong passcode is reported and audited; past the budget even the password is refused", async () => {
+      const email = "re.verify@x.test";
+      const c = await signedIn(t, email);
+      const wrong = await post(c, "/us-verify", { passcode: "not it" });
+      assert.equal(wrong.status, 400, wrong.body);
+      assert.deepEqual(wrong.json.response.field_errors, { passcode: ["Password or code submitted is not valid"] });
+      assert.deepEqual(failed.at(-1), {
+        authType: "us_verify",
+        reason: "INVALID_PASSWORD_CODE",
+        email,
+        identity: email,
+      });
+      const rows = await t.app.rampart.api.auditEvents({ event: "verify" });
+      assert.equal(rows[0]!.outcome, "failure");
+      assert.deepEqual(rows[0]!.details, { via: "us_verify", reason: "INVALID_PASSWORD_CODE" });
+      for (let i = 0; i < 2; i++) await post(c, "/us-verify", { passcode: "still not it" });
+      const spent = await post(c, "/us-verify", { passcode: PASSWORD });
+      assert.equal(spent.status, 429, spent.body);
+      assert.deepEqual(failed.at(-1), { authType: "us_verify", reason: "BUDGET_SPENT", email, identity: email });
+    });
+
+    it("/us-setup/<state>: a wrong code for the new method is reported like any failed credential", async () => {
+      const email = "setup.check@x.test";
+      const c = await signedIn(t, email);
+      const s = await post(c, "/us-setup", { chosen_method: "email" });
+      assert.equal(s.status, 200, s.body);
+      t.app.sink.clear();
+      const wrong = await post(c, `/us-setup/${s.json.response.state}`, { passcode: "000000" });
+      assert.equal(wrong.status, 400, wrong.body);
+      assert.deepEqual(failed.at(-1), {
+        authType: "us_setup",
+        reason: "INVALID_PASSWORD_CODE",
+        email,
+        identity: email,
+      });
+      const rows = await t.app.rampart.api.auditEvents({ event: "us_setup" });
+      assert.deepEqual(rows[0]!.details, { method: "email", reason: "INVALID_PASSWORD_CODE" });
+    });
+  });
+
+  describe(`with the password method off, nobody costs a password hash (${dialect})`, () => {
+    let t: UsApp;
+    let work: ReturnType<typeof instrument>;
+    before(async () => {
+      t = await createUsApp(dialect, { enabledMethods: ["email", "authenticator", "sms"] });
+      work = instrument(t);
+    });
+    after(() => t.app.close());
+
+    it("an unknown identity gets one dummy code check and no hashing, like an account with a code method", async () => {
+      work.take();
+      const r = await post(t.app.client(), "/us-signin", { identity: "Ghost-User@x.test", passcode: "123456" });
+      assert.equal(r.status, 400, r.body);
+      assert.deepEqual(work.take(), { dummyHashes: 0, dummyCodeChecks: 1, budgetStandIns: 1 });
+    });
+  });
+}
