@@ -162,14 +162,17 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     options.database === undefined ||
     (typeof options.database === "string" &&
       /^(sqlite:(\/\/)?)?:memory:$|^sqlite:(\/\/)?$/.test(options.database.trim()));
-  const pending = await datastore.migrations.pending(migrations);
-  if (pending.length) {
-    if (options.migrations === "auto" || inMemory) await datastore.migrations.migrateToLatest(migrations);
-    else {
-      // A datastore opened here is closed again (a new SQLite file it created is removed then).
-      if (typeof options.database !== "object") await datastore.close().catch(() => undefined);
-      throw new MigrationRequiredError(pending);
+  try {
+    const pending = await datastore.migrations.pending(migrations);
+    if (pending.length) {
+      if (options.migrations === "auto" || inMemory) await datastore.migrations.migrateToLatest(migrations);
+      else throw new MigrationRequiredError(pending);
     }
+  } catch (err) {
+    // A refused start leaves nothing open: a datastore opened here is closed again (a new SQLite file it created
+    // is removed then), whether migrations are missing or one failed.
+    if (typeof options.database !== "object") await datastore.close().catch(() => undefined);
+    throw err;
   }
   const redisStore = !options.sessionStore && options.redisUrl ? RedisSessionStore.connect(options.redisUrl) : null;
   // Every known feature's texts, enabled or not: a text is looked up by key wherever it is used.

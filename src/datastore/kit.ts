@@ -4,7 +4,15 @@
  * the transaction); its tables come from the feature's migrations (Feature.migrations). Nothing here names a
  * feature: passkeys or OAuth add tables without touching contracts.ts.
  */
-import { sql, type InsertQueryBuilder, type InsertResult, type Kysely, type RawBuilder, type SqlBool } from "kysely";
+import {
+  sql,
+  type CreateTableBuilder,
+  type InsertQueryBuilder,
+  type InsertResult,
+  type Kysely,
+  type RawBuilder,
+  type SqlBool,
+} from "kysely";
 import {
   decodeBool,
   encodeBool,
@@ -99,6 +107,26 @@ export function storeKit<Tables = {}>(ctx: StoreContext): StoreKit<Tables> {
       readDateTime: fromSqlDateTime,
     },
   };
+}
+
+/**
+ * For a feature's migration: `create table` with Rampart's conventions — with `id: true` a generated integer
+ * primary key `id` (serial / auto_increment / SQLite rowid, as Rampart's own tables), and on MySQL InnoDB with
+ * utf8mb4's binary collation so text compares exactly, as on the other databases. Add columns, then execute.
+ */
+export function createTable(
+  db: Kysely<any>,
+  dialect: SqlDialect,
+  name: string,
+  options: { id?: boolean } = {},
+): CreateTableBuilder<string, any> {
+  let t = db.schema.createTable(name);
+  if (options.id) {
+    if (dialect === "postgres") t = t.addColumn("id", "serial", (c) => c.primaryKey());
+    else if (dialect === "mysql") t = t.addColumn("id", "integer", (c) => c.primaryKey().autoIncrement());
+    else t = t.addColumn("id", "integer", (c) => c.primaryKey().notNull());
+  }
+  return dialect === "mysql" ? t.modifyEnd(sql`ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`) : t;
 }
 
 /** Feature stores of one executor, each built once on first use. */
