@@ -35,7 +35,7 @@ import type { Datastore, SessionStore } from "./datastore/contracts.js";
 import { openDatastore } from "./datastore/open.js";
 import { RedisSessionStore } from "./datastore/redis-sessions.js";
 import { attachRuntime } from "./internal.js";
-import { builtinFeatures, configSlices, uniqueFeatures, type Declared } from "./features/builtin.js";
+import { builtinFeatures, configSlices, featureMigrations, uniqueFeatures, type Declared } from "./features/builtin.js";
 
 /**
  * The composition root: resolves config once, opens the datastore, composes the features' routes and sign-in
@@ -152,6 +152,7 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     allFeatures.filter((f) => f.enabled?.(config) ?? true).map((f) => ("load" in f ? f.load() : f)),
   );
   const features = loaded.filter((f) => f.enabled?.(config) ?? true);
+  const migrations = await featureMigrations(allFeatures);
   const datastore =
     typeof options.database === "object"
       ? options.database
@@ -161,14 +162,17 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     options.database === undefined ||
     (typeof options.database === "string" &&
       /^(sqlite:(\/\/)?)?:memory:$|^sqlite:(\/\/)?$/.test(options.database.trim()));
-  const pending = await datastore.migrations.pending();
-  if (pending.length) {
-    if (options.migrations === "auto" || inMemory) await datastore.migrations.migrateToLatest();
-    else {
-      // A datastore opened here is closed again (a new SQLite file it created is removed then).
-      if (typeof options.database !== "object") await datastore.close().catch(() => undefined);
-      throw new MigrationRequiredError(pending);
+  try {
+    const pending = await datastore.migrations.pending(migrations);
+    if (pending.length) {
+      if (options.migrations === "auto" || inMemory) await datastore.migrations.migrateToLatest(migrations);
+      else throw new MigrationRequiredError(pending);
     }
+  } catch (err) {
+    // A refused start leaves nothing open: a datastore opened here is closed again (a new SQLite file it created
+    // is removed then), whether migrations are missing or one failed.
+    if (typeof options.database !== "object") await datastore.close().catch(() => undefined);
+    throw err;
   }
   const redisStore = !options.sessionStore && options.redisUrl ? RedisSessionStore.connect(options.redisUrl) : null;
   // Every known feature's texts, enabled or not: a text is looked up by key wherever it is used.

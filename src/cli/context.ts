@@ -13,6 +13,7 @@ import type { Logger } from "../core/runtime.js";
 import { randomToken } from "../crypto/random.js";
 import type { Datastore, SessionStore } from "../datastore/contracts.js";
 import { openDatastore, parseDatabaseUrl, type ParsedDatabaseUrl } from "../datastore/open.js";
+import { featureMigrations } from "../features/builtin.js";
 import { CliError, describeError, EXIT_UNEXPECTED, EXIT_USAGE } from "./errors.js";
 
 export type Env = Record<string, string | undefined>;
@@ -129,7 +130,7 @@ export async function openRampart(env: Env, url: string, options: OpenOptions): 
   try {
     datastore = await openDatastore(url);
     if (options.migrations === "auto") {
-      const applied = await datastore.migrations.migrateToLatest();
+      const applied = await datastore.migrations.migrateToLatest(await featureMigrations());
       if (applied.length) options.onMigrated?.(applied);
     }
     const rampart = await createRampart({

@@ -1,6 +1,7 @@
 /** `rampart migrate`: applies pending migrations to DATABASE_URL (no SECRET_KEY needed). */
 import { Command } from "commander";
 import { openDatastore } from "../datastore/open.js";
+import { featureMigrations } from "../features/builtin.js";
 import { databaseUrl, parseUrlOrExit, redactUrl } from "./context.js";
 import { print } from "./output.js";
 
@@ -9,7 +10,7 @@ export async function runMigrate(env: Record<string, string | undefined> = proce
   parseUrlOrExit(url);
   const datastore = await openDatastore(url);
   try {
-    return await datastore.migrations.migrateToLatest();
+    return await datastore.migrations.migrateToLatest(await featureMigrations());
   } finally {
     await datastore.close().catch(() => undefined);
   }
@@ -25,7 +26,7 @@ export function migrateCommand(): Command {
         parseUrlOrExit(url);
         const datastore = await openDatastore(url);
         try {
-          const pending = await datastore.migrations.pending();
+          const pending = await datastore.migrations.pending(await featureMigrations());
           if (pending.length === 0) print(`Database ${redactUrl(url)} is up to date.`);
           else {
             print(`Pending migrations on ${redactUrl(url)}:`);

@@ -5,6 +5,7 @@ import type { Services } from "./services.js";
 import type { MailTemplate } from "../mail/types.js";
 import type { Runtime } from "./runtime.js";
 import type { SignInCheck } from "./sign-in.js";
+import type { FeatureMigration } from "../datastore/feature-migrations.js";
 
 /**
  * A feature declares what it contributes; the composition root (create-rampart.ts) wires it in.
@@ -20,6 +21,14 @@ export interface Feature {
   emails?: Record<string, MailTemplate<any>>;
   /** The feature's message texts by key (declared in its registry.ts so `MessageKey` includes them). */
   messages?: Record<string, string>;
+  /**
+   * Migrations of the feature's own tables, by `NNNN_name`; recorded as `<feature name>/NNNN_name` in Rampart's
+   * migration table and run with Rampart's own (`rampart migrate`, `migrations: "auto"`), each once. Declared
+   * features' migrations run whether the feature is switched on or not, so switching it on never needs a
+   * migration step; a feature dropped later leaves its tables. Its store (datastore/kit.ts `defineStore`) is
+   * reached with `rt.datastore.store(def)`.
+   */
+  migrations?: Record<string, FeatureMigration>;
   /** What this feature offers other features through the core. */
   provides?(rt: Runtime): Partial<Services>;
   routes?(rt: Runtime): RouteDef[];

@@ -4,10 +4,14 @@
  * Features depend only on these interfaces, never on SQL.
  */
 
-/** A user row, compatible with Flask-Security's fsqla_v3 `user` table (camelCased here). */
-/** Which authenticator's replay counter a TOTP step is claimed on (two-factor or unified sign-in). */
-export type TotpCounter = "tf" | "us";
+import type { FeatureMigrations } from "./feature-migrations.js";
+import type { StoreDef } from "./kit.js";
 
+/**
+ * A user row, compatible with Flask-Security's fsqla_v3 `user` table (camelCased here). The two-factor and
+ * unified sign-in columns live on it, as in Flask-Security; the writes that guard them (compare-and-set, replay
+ * counters) belong to those features' own stores.
+ */
 export interface UserRecord {
   id: number;
   email: string;
@@ -113,32 +117,6 @@ export interface UserStore {
     next: string,
     confirmedAt: Date,
   ): Promise<boolean>;
-  /**
-   * Replaces the stored recovery-code set only while it is still `expected` (null: none), in one statement:
-   * consuming one code (the set minus it) or regenerating succeeds for exactly one of concurrent callers.
-   */
-  replaceRecoveryCodes(id: number, expected: string | null, next: string | null): Promise<boolean>;
-  /**
-   * Replaces the sealed two-factor secret only while it is still `expected` (one statement): resealing an old
-   * format never overwrites a secret a concurrent setup just stored.
-   */
-  replaceTfTotpSecret(id: number, expected: string, next: string): Promise<boolean>;
-  /**
-   * Replaces the unified sign-in methods (us_totp_secrets, us_phone_number) only while both are still as
-   * `expected`, in one statement: of interleaved setups/deletions exactly one wins, none is lost silently.
-   * DuplicateError (field us_phone_number) when the phone belongs to another user.
-   */
-  replaceUsMethods(
-    id: number,
-    expected: { secrets: string | null; phone: string | null },
-    next: { secrets: string | null; phone: string | null },
-  ): Promise<boolean>;
-  /**
-   * TOTP replay protection: records `step` as the user's last accepted time step of `counter` only when it is
-   * later than the stored one (one statement). false = this step (or a later one) was already used. Each
-   * authenticator (two-factor "tf", unified sign-in "us") has its own secret and its own counter.
-   */
-  claimTotpStep(id: number, step: number, counter?: TotpCounter): Promise<boolean>;
   /** New random fs_uniquifier: kills sessions, remember cookies and (without a token uniquifier) tokens. */
   rotateUniquifier(id: number): Promise<string>;
   /** New random fs_token_uniquifier: kills auth tokens. */
@@ -323,13 +301,23 @@ export interface Datastore {
    * database aborts as a deadlock victim is retried whole, so `fn` must only touch the database.
    */
   transaction<T>(fn: (tx: Omit<Datastore, "transaction" | "close" | "migrations">) => Promise<T>): Promise<T>;
+  /**
+   * A feature's own store (declared with `defineStore` in the feature's folder, on tables its migrations
+   * create), built once per datastore; on a transaction's stores, bound to that transaction.
+   */
+  store<S>(def: StoreDef<S>): S;
   readonly migrations: MigrationControl;
   close(): Promise<void>;
 }
 
+/**
+ * Rampart's migrations plus the features' (`features`: qualified names, see feature-migrations.ts), applied in
+ * name order and recorded in one table. A recorded migration no code declares any more (its feature was
+ * removed) is left as it is: its tables stay and nothing reports it.
+ */
 export interface MigrationControl {
   /** Applies every pending migration; returns the names applied. */
-  migrateToLatest(): Promise<string[]>;
+  migrateToLatest(features?: FeatureMigrations): Promise<string[]>;
   /** Names of migrations not yet applied (empty when up to date). */
-  pending(): Promise<string[]>;
+  pending(features?: FeatureMigrations): Promise<string[]>;
 }

@@ -1,6 +1,7 @@
 import { sliceOf, type ConfigSlice } from "../core/config/slice.js";
 import type { RampartConfig } from "../core/config/index.js";
 import type { Feature } from "../core/feature.js";
+import { qualifyMigrations, type FeatureMigration, type FeatureMigrations } from "../datastore/feature-migrations.js";
 import { changeEmailSlice } from "./change-email/config.js";
 import { changePasswordSlice } from "./change-password/config.js";
 import { confirmationSlice } from "./confirmation/config.js";
@@ -39,6 +40,8 @@ export interface BuiltinFeature {
   messages: Record<string, string>;
   enabled(config: RampartConfig): boolean;
   load(): Promise<Feature>;
+  /** Its migrations (imported on demand: they are needed on or off, its code only when on). */
+  migrations?(): Promise<Record<string, FeatureMigration>>;
 }
 
 const always = () => true;
@@ -140,6 +143,19 @@ export type Declared = Feature | BuiltinFeature;
 /** A feature named twice (e.g. an app passing a built-in one) is composed once. */
 export function uniqueFeatures<T extends Declared>(features: readonly T[]): T[] {
   return features.filter((f, i, list) => list.findIndex((g) => g.name === f.name) === i);
+}
+
+/**
+ * Every declared feature's migrations, qualified by feature name (on or off: the schema does not depend on
+ * switches, and `rampart migrate`, which reads no configuration, computes the same set).
+ */
+export async function featureMigrations(features: readonly Declared[] = builtinFeatures): Promise<FeatureMigrations> {
+  const out: Record<string, FeatureMigration> = {};
+  for (const f of uniqueFeatures(features)) {
+    const own = "load" in f ? await f.migrations?.() : f.migrations;
+    if (own) Object.assign(out, qualifyMigrations(f.name, own));
+  }
+  return out;
 }
 
 const serviceSlices: ConfigSlice[] = [mailSlice, smsSlice, totpSlice];

@@ -10,7 +10,7 @@ import {
   verifyTotp,
   type SecretBox,
 } from "../../crypto/totp/index.js";
-import type { TotpCounter, UserRecord } from "../../datastore/contracts.js";
+import type { UserRecord } from "../../datastore/contracts.js";
 import { normalizePhone, smsSenderFromConfig, smsSlice, type SmsConfig, type SmsSender } from "../../sms/index.js";
 import { recordAudit } from "../audit.js";
 import { sliceOf } from "../config/slice.js";
@@ -21,8 +21,8 @@ import { totpSlice, type TotpConfig } from "./config.js";
 /**
  * One-time passcodes shared by the code-based factors (two-factor, unified sign-in):
  * - authenticator codes: TOTP (SHA1, 6 digits, 30 s) within ±window steps; a step is accepted once per user
- *   (users.claimTotpStep is monotonic, so an older code is refused after a newer one; one counter per
- *   authenticator);
+ *   (the authenticator's owner claims the step through a monotonic counter, so an older code is refused
+ *   after a newer one; each authenticator has its own counter, in its feature's store);
  * - sent codes (email, SMS): HOTP of the user's secret at counter step·2^20 + nonce, where step is the
  *   validity period containing the send time and the nonce tells sends apart; each accepted once (attempt
  *   store, first hit wins), within the current and the previous period;
@@ -95,8 +95,8 @@ function sentCode(secret: string, step: number, nonce: number): string {
 }
 
 /**
- * An authenticator code for `secret`: valid within ±window steps and newer than the last one accepted on
- * `counter` (each authenticator, two-factor or unified sign-in, has its own secret and its own counter).
+ * An authenticator code for `secret`: valid within ±window steps, then claimed once through `claimStep` (the
+ * owning feature's replay counter: two-factor and unified sign-in each keep their own secret and counter).
  */
 export async function matchAuthenticatorCode(
   ctx: RequestContext,
@@ -104,10 +104,10 @@ export async function matchAuthenticatorCode(
   secret: string,
   code: string,
   window: number,
-  counter: TotpCounter,
+  claimStep: (step: number) => Promise<boolean>,
 ): Promise<boolean> {
   const result = verifyTotp({ secret, code, nowMs: ctx.now().getTime(), window, period: 30 });
-  return result.ok && (await ctx.rt.datastore.users.claimTotpStep(user.id, result.step, counter));
+  return result.ok && (await claimStep(result.step));
 }
 
 /**

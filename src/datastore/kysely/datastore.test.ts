@@ -23,6 +23,7 @@ function isolated(dialect: TestDialect): () => Promise<Datastore> {
       attempts: datastore.attempts,
       migrations: datastore.migrations,
       transaction: (fn) => datastore.transaction(fn),
+      store: (def) => datastore.store(def),
       close: cleanup,
     };
   };

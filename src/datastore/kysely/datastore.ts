@@ -1,5 +1,6 @@
 /** The Kysely `Datastore`: one implementation for SQLite, PostgreSQL and MySQL/MariaDB. */
 import type { Kysely } from "kysely";
+import { FeatureStores, type StoreDef } from "../kit.js";
 import type {
   AttemptStore,
   AuditStore,
@@ -37,8 +38,10 @@ interface Queries {
 }
 
 function stores(ctx: StoreContext, q: Queries): TransactionStores {
+  const featureStores = new FeatureStores(ctx);
   return {
     dialect: ctx.dialect,
+    store: (def) => featureStores.get(def),
     users: new KyselyUserStore(ctx, q.users),
     roles: new KyselyRoleStore(ctx, q.roles),
     sessions: new KyselySessionStore(ctx, q.sessions),
@@ -57,6 +60,7 @@ export class KyselyDatastore implements Datastore {
   readonly attempts: AttemptStore;
   readonly migrations: MigrationControl;
   private readonly queries: Queries;
+  private readonly featureStores: FeatureStores;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -76,7 +80,12 @@ export class KyselyDatastore implements Datastore {
     this.remember = s.remember;
     this.audit = s.audit;
     this.attempts = s.attempts;
+    this.featureStores = new FeatureStores({ db, dialect });
     this.migrations = migrationControl(db, dialect, options.schema);
+  }
+
+  store<S>(def: StoreDef<S>): S {
+    return this.featureStores.get(def);
   }
 
   /**

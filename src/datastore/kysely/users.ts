@@ -1,13 +1,6 @@
 import { sql, type Kysely, type Selectable, type Updateable } from "kysely";
 import { canonicalIdentity, usernameSkeleton } from "../canonical.js";
-import {
-  DuplicateError,
-  type NewUser,
-  type TotpCounter,
-  type UserPatch,
-  type UserRecord,
-  type UserStore,
-} from "../contracts.js";
+import { DuplicateError, type NewUser, type UserPatch, type UserRecord, type UserStore } from "../contracts.js";
 import {
   decodeBool,
   encodeBool,
@@ -110,7 +103,7 @@ function decodeProfile(text: string | null | undefined): Record<string, unknown>
 }
 
 /** Rethrows a unique violation on `user` as DuplicateError naming the field; other errors unchanged. */
-function rethrowDuplicate(err: unknown): never {
+export function rethrowDuplicate(err: unknown): never {
   const key = uniqueViolationKey(err);
   if (key !== null) {
     const field = userDuplicateField(key);
@@ -235,64 +228,6 @@ export class KyselyUserStore implements UserStore {
       })
       .where("id", "=", id)
       .execute();
-  }
-
-  async replaceRecoveryCodes(id: number, expected: string | null, next: string | null): Promise<boolean> {
-    const base = this.ctx.db
-      .updateTable("user")
-      .set({ mf_recovery_codes: next, update_datetime: toSqlDateTime(new Date()) })
-      .where("id", "=", id);
-    const result = await (
-      expected === null ? base.where("mf_recovery_codes", "is", null) : base.where("mf_recovery_codes", "=", expected)
-    ).executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
-  }
-
-  async replaceTfTotpSecret(id: number, expected: string, next: string): Promise<boolean> {
-    const result = await this.ctx.db
-      .updateTable("user")
-      .set({ tf_totp_secret: next, update_datetime: toSqlDateTime(new Date()) })
-      .where("id", "=", id)
-      .where("tf_totp_secret", "=", expected)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
-  }
-
-  async replaceUsMethods(
-    id: number,
-    expected: { secrets: string | null; phone: string | null },
-    next: { secrets: string | null; phone: string | null },
-  ): Promise<boolean> {
-    let query = this.ctx.db
-      .updateTable("user")
-      .set({ us_totp_secrets: next.secrets, us_phone_number: next.phone, update_datetime: toSqlDateTime(new Date()) })
-      .where("id", "=", id);
-    query =
-      expected.secrets === null
-        ? query.where("us_totp_secrets", "is", null)
-        : query.where("us_totp_secrets", "=", expected.secrets);
-    query =
-      expected.phone === null
-        ? query.where("us_phone_number", "is", null)
-        : query.where("us_phone_number", "=", expected.phone);
-    try {
-      const result = await confined(this.ctx, () => query.executeTakeFirst());
-      return Number(result.numUpdatedRows) > 0;
-    } catch (err) {
-      rethrowDuplicate(err);
-      throw err;
-    }
-  }
-
-  async claimTotpStep(id: number, step: number, counter: TotpCounter = "tf"): Promise<boolean> {
-    const column = counter === "us" ? "us_last_step" : "tf_last_step";
-    const result = await this.ctx.db
-      .updateTable("user")
-      .set({ [column]: step })
-      .where("id", "=", id)
-      .where((eb) => eb.or([eb(column, "is", null), eb(column, "<", step)]))
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
   }
 
   async markConfirmed(id: number, at: Date, expect: { fsUniquifier: string; email: string }): Promise<boolean> {

@@ -12,6 +12,7 @@ import {
 } from "../../core/passcodes/index.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { authenticatorWindow } from "./config.js";
+import { twoFactorStore } from "./store.js";
 import { tfConfig } from "./state.js";
 
 /**
@@ -64,7 +65,9 @@ export async function checkCode(
   nonce = 0,
 ): Promise<boolean> {
   if (method === "authenticator")
-    return matchAuthenticatorCode(ctx, user, secret, code, authenticatorWindow(tfConfig(ctx.rt)), "tf");
+    return matchAuthenticatorCode(ctx, user, secret, code, authenticatorWindow(tfConfig(ctx.rt)), (step) =>
+      ctx.rt.datastore.store(twoFactorStore).claimTotpStep(user.id, step),
+    );
   return matchSentCode(ctx, user, `tf:${method}`, secret, code, periodFor(ctx, method), nonce);
 }
 

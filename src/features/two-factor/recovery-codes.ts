@@ -13,6 +13,7 @@ import type { UserRecord } from "../../datastore/contracts.js";
 import { clearAttempts, drawAttempt } from "./codes.js";
 import { codesPage, recoveryPage } from "./recovery-pages.js";
 import { currentFactorRefusal } from "./fresh-factor.js";
+import { twoFactorStore } from "./store.js";
 import { codeInput } from "./schemas.js";
 import { clearPending, consumePending, primaryMethod, readPending, tfConfig } from "./state.js";
 import { permissionDenied } from "./validate.js";
@@ -21,7 +22,7 @@ import { permissionDenied } from "./validate.js";
  * Multi-factor recovery codes (FS MULTI_FACTOR_RECOVERY_CODES). A code is 64 random bits shown once as
  * `xxxx-xxxx-xxxx-xxxx`; the user's row keeps only SHA-256 hex digests of the normalized codes, as a JSON array
  * in `mf_recovery_codes`. Generating replaces the whole set and consuming removes one digest, both through the
- * datastore's compare-and-set `replaceRecoveryCodes`, so one code completes at most one sign-in.
+ * store's compare-and-set `replaceRecoveryCodes`, so one code completes at most one sign-in.
  */
 
 /** A fresh code: 8 bytes from the CSPRNG as 16 hex digits in groups of four. */
@@ -125,7 +126,7 @@ export const postRecoveryCodesRoute = (path: string) =>
       // Compare-and-set against the value just read; a concurrent change (another generation, a consumed code) → retry once.
       for (let attempt = 0; attempt < 2 && !stored; attempt++) {
         user = (await rt.datastore.users.findById(caller.user.id)) ?? user;
-        stored = await rt.datastore.users.replaceRecoveryCodes(user.id, user.mfRecoveryCodes, next);
+        stored = await rt.datastore.store(twoFactorStore).replaceRecoveryCodes(user.id, user.mfRecoveryCodes, next);
       }
       if (!stored) {
         await recordAudit(ctx, {
@@ -182,7 +183,11 @@ async function consumeDigest(
     const digests = storedDigests(current);
     if (!digests.includes(digest)) return { ok: false, left: digests.length };
     const rest = digests.filter((d) => d !== digest);
-    if (await ctx.rt.datastore.users.replaceRecoveryCodes(current.id, current.mfRecoveryCodes, JSON.stringify(rest)))
+    if (
+      await ctx.rt.datastore
+        .store(twoFactorStore)
+        .replaceRecoveryCodes(current.id, current.mfRecoveryCodes, JSON.stringify(rest))
+    )
       return { ok: true, left: rest.length };
     // Lost a race (another code consumed, or a new set): re-read and decide again.
     const fresh = await ctx.rt.datastore.users.findById(current.id);

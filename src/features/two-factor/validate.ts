@@ -12,6 +12,7 @@ import { resealIfNeeded, totpConfig } from "../../core/passcodes/index.js";
 import { qrCodeDataUrl, totpUri } from "../../crypto/totp/index.js";
 import { checkCode, clearAttempts, drawAttempt } from "./codes.js";
 import { validatePage } from "./pages.js";
+import { twoFactorStore } from "./store.js";
 import { recoveryOptions } from "./rescue.js";
 import { codeInput, recoveryOptions as recoveryOptionsSchema } from "./schemas.js";
 import { changeForm, validateChange } from "./setup-changing.js";
@@ -152,7 +153,9 @@ async function validateSignIn(
   if (!setup && sealed && sealed === user.tfTotpSecret) {
     // A secret in an older format (e.g. stored by Flask-Security) is sealed again now that it proved itself.
     const stored = sealed;
-    await resealIfNeeded(ctx, stored, secret, (next) => rt.datastore.users.replaceTfTotpSecret(user.id, stored, next));
+    await resealIfNeeded(ctx, stored, secret, (next) =>
+      rt.datastore.store(twoFactorStore).replaceTotpSecret(user.id, stored, next),
+    );
   }
   if (!(await consumePending(ctx, pending))) {
     clearPending(ctx);

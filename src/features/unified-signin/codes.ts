@@ -16,6 +16,7 @@ import { passwordCredential } from "../../core/verify-credential.js";
 import { generateTotpSecret } from "../../crypto/totp/index.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { activeCodeMethods, openSecret, sealedSecrets, usConfig } from "./methods.js";
+import { unifiedSigninStore } from "./store.js";
 
 /**
  * Sign-in codes. An emailed/texted code is derived from the method's secret, the validity period and the
@@ -148,7 +149,9 @@ async function matchCurrentCode(
   const { rt } = ctx;
   const cfg = usConfig(rt);
   if (method === "authenticator")
-    return matchAuthenticatorCode(ctx, user, secret, code, cfg.authenticatorWindowSteps, "us");
+    return matchAuthenticatorCode(ctx, user, secret, code, cfg.authenticatorWindowSteps, (step) =>
+      ctx.rt.datastore.store(unifiedSigninStore).claimTotpStep(user.id, step),
+    );
   // The newest send's number; the counter row outlives its window by two periods so a code sent late in a
   // window still works for its whole life. Sends over the limit were not sent: the last real one counts.
   const n = await rt.datastore.attempts.peek(
@@ -166,11 +169,13 @@ async function resealMethod(ctx: RequestContext, user: UserRecord, method: strin
   const old = sealed[method];
   if (!old) return;
   await resealIfNeeded(ctx, old, secret, (next) =>
-    ctx.rt.datastore.users.replaceUsMethods(
-      user.id,
-      { secrets: user.usTotpSecrets, phone: user.usPhoneNumber },
-      { secrets: JSON.stringify({ ...sealed, [method]: next }), phone: user.usPhoneNumber },
-    ),
+    ctx.rt.datastore
+      .store(unifiedSigninStore)
+      .replaceMethods(
+        user.id,
+        { secrets: user.usTotpSecrets, phone: user.usPhoneNumber },
+        { secrets: JSON.stringify({ ...sealed, [method]: next }), phone: user.usPhoneNumber },
+      ),
   );
 }
 
@@ -185,7 +190,9 @@ export async function matchSetupCode(
 ): Promise<boolean> {
   const cfg = usConfig(ctx.rt);
   if (method === "authenticator")
-    return matchAuthenticatorCode(ctx, user, secret, code, cfg.authenticatorWindowSteps, "us");
+    return matchAuthenticatorCode(ctx, user, secret, code, cfg.authenticatorWindowSteps, (step) =>
+      ctx.rt.datastore.store(unifiedSigninStore).claimTotpStep(user.id, step),
+    );
   return matchSentCode(ctx, user, `us-setup:${method}`, secret, code, cfg.tokenValiditySeconds, nonce);
 }
 

@@ -10,6 +10,7 @@ import type { UserRecord } from "../../datastore/contracts.js";
 import type { Flash } from "../../pages/kit.js";
 import { activeMethods, sealedSecrets, setupMethods, usConfig } from "./methods.js";
 import { setupPage, type SetupPageOptions } from "./pages.js";
+import { unifiedSigninStore } from "./store.js";
 
 /** What /us-setup and /us-setup/<state> share: the page, the methods payload, and the compare-and-set write. */
 
@@ -80,11 +81,13 @@ export async function saveMethods(
     const nextSecrets = Object.keys(next).length ? JSON.stringify(next) : null;
     const nextPhone = phone === undefined ? (next.sms ? current.usPhoneNumber : null) : phone;
     if (
-      await users.replaceUsMethods(
-        current.id,
-        { secrets: current.usTotpSecrets, phone: current.usPhoneNumber },
-        { secrets: nextSecrets, phone: nextPhone },
-      )
+      await ctx.rt.datastore
+        .store(unifiedSigninStore)
+        .replaceMethods(
+          current.id,
+          { secrets: current.usTotpSecrets, phone: current.usPhoneNumber },
+          { secrets: nextSecrets, phone: nextPhone },
+        )
     ) {
       return users.findById(current.id);
     }

@@ -1,9 +1,12 @@
 /**
  * Versioned migrations, listed in code (no filesystem scanning, so they survive bundling). To add one,
  * write `NNNN_name.ts` exporting a `Migration` factory and append it here; names sort in apply order.
+ * Features bring their own (`<feature>/NNNN_name`, see feature-migrations.ts): they run through the same
+ * migrator, recorded in the same table, after Rampart's own pending ones (digits sort before letters).
  */
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from "kysely";
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from "kysely";
 import type { MigrationControl } from "../../contracts.js";
+import type { FeatureMigrations } from "../../feature-migrations.js";
 import type { SqlDialect } from "../schema.js";
 import { initialMigration } from "./0001_initial.js";
 import { profileMigration } from "./0002_profile.js";
@@ -28,28 +31,66 @@ export function rampartMigrations(dialect: SqlDialect): Record<string, Migration
   };
 }
 
+/** A migration recorded by a feature no longer declared: its tables stay, it is never run again. */
+const RECORDED_ELSEWHERE: Migration = { up: async () => undefined };
+
 class InCodeMigrationProvider implements MigrationProvider {
-  constructor(private readonly dialect: SqlDialect) {}
+  constructor(
+    private readonly dialect: SqlDialect,
+    private readonly features: FeatureMigrations,
+    private readonly recorded: readonly string[],
+  ) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    return rampartMigrations(this.dialect);
+    const all = rampartMigrations(this.dialect);
+    for (const [name, migration] of Object.entries(this.features)) {
+      if (name in all) throw new TypeError(`migration ${name} declared twice`);
+      all[name] = migration(this.dialect);
+    }
+    for (const name of this.recorded) all[name] ??= RECORDED_ELSEWHERE;
+    return all;
   }
 }
 
-export function createMigrator<DB>(db: Kysely<DB>, dialect: SqlDialect, schema?: string): Migrator {
+/**
+ * The migrator over Rampart's migrations and `features`' (qualified names). `recorded`: names already in the
+ * migration table; those no code declares any more are carried as done (Kysely refuses a "missing" one).
+ * Out-of-order names are allowed: a feature added later, or a Rampart migration newer than a feature's, sorts
+ * anywhere among the recorded ones and still runs exactly once.
+ */
+export function createMigrator<DB>(
+  db: Kysely<DB>,
+  dialect: SqlDialect,
+  schema?: string,
+  features: FeatureMigrations = {},
+  recorded: readonly string[] = [],
+): Migrator {
   return new Migrator({
     db,
-    provider: new InCodeMigrationProvider(dialect),
+    provider: new InCodeMigrationProvider(dialect, features, recorded),
     migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: MIGRATION_LOCK_TABLE,
+    allowUnorderedMigrations: true,
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
 }
 
+/** Names in the migration table (none when it does not exist yet). */
+async function recordedMigrations<DB>(db: Kysely<DB>, schema?: string): Promise<string[]> {
+  const table = schema ? sql.table(`${schema}.${MIGRATION_TABLE}`) : sql.table(MIGRATION_TABLE);
+  try {
+    const { rows } = await sql<{ name: string }>`select name from ${table}`.execute(db);
+    return rows.map((r) => r.name);
+  } catch {
+    return [];
+  }
+}
+
 export function migrationControl<DB>(db: Kysely<DB>, dialect: SqlDialect, schema?: string): MigrationControl {
-  const migrator = createMigrator(db, dialect, schema);
+  const migrator = async (features: FeatureMigrations = {}) =>
+    createMigrator(db, dialect, schema, features, await recordedMigrations(db, schema));
   return {
-    async migrateToLatest(): Promise<string[]> {
-      const { error, results } = await migrator.migrateToLatest();
+    async migrateToLatest(features?: FeatureMigrations): Promise<string[]> {
+      const { error, results } = await (await migrator(features)).migrateToLatest();
       if (error) {
         const failed = results?.find((r) => r.status === "Error");
         const reason = error instanceof Error ? error.message : String(error);
@@ -57,8 +98,8 @@ export function migrationControl<DB>(db: Kysely<DB>, dialect: SqlDialect, schema
       }
       return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
     },
-    async pending(): Promise<string[]> {
-      const migrations = await migrator.getMigrations();
+    async pending(features?: FeatureMigrations): Promise<string[]> {
+      const migrations = await (await migrator(features)).getMigrations();
       return migrations.filter((m) => m.executedAt === undefined).map((m) => m.name);
     },
   };
