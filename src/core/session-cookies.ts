@@ -111,13 +111,11 @@ async function restoreFromRemember(ctx: RequestContext): Promise<LiveSession | n
   // A remember cookie is a sign-in path too: the pipeline's checks (active, confirmed, locked, two-factor…) must
   // pass. It carries the multi-factor proof of the sign-in that issued it, if there was one.
   const proof = record.mfaProof;
-  const outcome = await rt.pipeline.check(ctx, {
-    user,
-    authnVia: ["remember"],
-    remember: true,
-    kind: "session",
-    ...proofClaims(proof),
-  });
+  const outcome = await rt.pipeline.check(
+    ctx,
+    { user, authnVia: ["remember"], remember: true, kind: "session" },
+    proof,
+  );
   if (outcome.kind !== "continue") {
     await rt.datastore.remember.delete(record.id);
     clearRememberCookie(ctx);
@@ -247,12 +245,6 @@ export function clearSessionCookies(ctx: RequestContext): void {
 /** The multi-factor proof a session carries from the sign-in that made it (see startSession), or null. */
 export function secondFactorProof(record: SessionRecord | null | undefined): MfaProof | null {
   return record?.mfaProof ?? null;
-}
-
-/** What a stored proof lets a later sign-in check skip (a remember restore): the second factor it proved. */
-function proofClaims(proof: MfaProof | null): { secondFactor?: string; firstFactorIsMultiFactor?: boolean } {
-  if (!proof) return {};
-  return proof.kind === "second-factor" ? { secondFactor: proof.method } : { firstFactorIsMultiFactor: true };
 }
 
 /**

@@ -13,7 +13,7 @@ import type { UserRecord } from "../../datastore/contracts.js";
 import { newCodeNonce, sendCode } from "./codes.js";
 import { hasRecoveryCodes } from "./recovery-codes.js";
 import { recoveryOptions as recoveryOptionsSchema } from "./schemas.js";
-import { readPending, secretBox, setPending, tfConfig } from "./state.js";
+import { readPending, secretBox, setStep, tfConfig } from "./state.js";
 import { permissionDenied } from "./validate.js";
 
 /**
@@ -58,7 +58,7 @@ export const getRescueRoute = (path: string) =>
     page,
     async handle(ctx) {
       const pending = await readPending(ctx);
-      if (!pending || pending.state.s !== "ready") return permissionDenied(ctx);
+      if (!pending || pending.step.state !== "ready") return permissionDenied(ctx);
       return ok(
         { recovery_options: recoveryOptions(ctx, pending.user) },
         { csrf: true, browser: { view: { methods: rescueMethods(ctx, pending.user) } } },
@@ -82,8 +82,8 @@ export const postRescueRoute = (path: string) =>
       const { rt } = ctx;
       const cfg = tfConfig(rt);
       const pending = await readPending(ctx);
-      if (!pending || pending.state.s !== "ready") return permissionDenied(ctx);
-      const { user, state } = pending;
+      if (!pending || pending.step.state !== "ready") return permissionDenied(ctx);
+      const { user, step } = pending;
       // The choice may also come in the query (the recovery_options URLs).
       const choice = input.help_setup ?? ctx.url.searchParams.get("help_setup") ?? "";
       const methods = rescueMethods(ctx, user);
@@ -95,7 +95,7 @@ export const postRescueRoute = (path: string) =>
       if (choice === "email") {
         const secret = user.tfTotpSecret ? secretBox(rt).open(user.tfTotpSecret) : null;
         const n = newCodeNonce();
-        setPending(ctx, { ...state, m: "email", n, e: true });
+        setStep(ctx, pending, { ...step, method: "email", nonce: n, rescue: true });
         sent = !!secret && (await sendCode(ctx, user, "email", secret, null, n));
       } else {
         sent = await deliverMail(

@@ -10,7 +10,7 @@ import { csrfToken } from "../../core/schemas.js";
 import { html, layout } from "../../pages/kit.js";
 import { setUpFactors, startFactor } from "./factors.js";
 import { factorStarted } from "./schemas.js";
-import { readPending, tfConfig } from "./state.js";
+import { readPending, setStep, tfConfig } from "./state.js";
 import { permissionDenied } from "./validate.js";
 
 /**
@@ -42,7 +42,7 @@ export const getSelectRoute = (path: string) =>
     page,
     async handle(ctx) {
       const pending = await readPending(ctx);
-      if (!pending || pending.state.s !== "select") return permissionDenied(ctx);
+      if (!pending || pending.step.state !== "select") return permissionDenied(ctx);
       const methods = await setUpFactors(ctx, pending.user);
       return ok(
         { tf_select: true as const, tf_setup_methods: methods },
@@ -64,13 +64,14 @@ export const postSelectRoute = (path: string) =>
     page,
     async handle(ctx, { input }) {
       const pending = await readPending(ctx);
-      if (!pending || pending.state.s !== "select") return permissionDenied(ctx);
-      const { user, state } = pending;
+      if (!pending || pending.step.state !== "select") return permissionDenied(ctx);
+      const { user } = pending;
       const methods = await setUpFactors(ctx, user);
       const which = input.which ?? "";
       if (!methods.includes(which))
         return fieldError("which", "TWO_FACTOR_METHOD_NOT_AVAILABLE", { view: { methods } });
-      const started = await startFactor(ctx, user, { u: state.u, r: state.r, v: state.v }, which);
+      const started = await startFactor(ctx, user, pending.pending, which);
+      setStep(ctx, pending, started.step);
       await recordAudit(ctx, {
         event: "tf_select",
         outcome: started.status ? "failure" : "success",

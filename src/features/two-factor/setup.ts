@@ -13,21 +13,13 @@ import { availableMethods, newCodeNonce, sendCode } from "./codes.js";
 import { setupPage } from "./pages.js";
 import { setupInfo as setupInfoSchema, setupInput, setupStarted, userAnswer } from "./schemas.js";
 import { signedInForm, signedInSetup } from "./setup-authenticated.js";
-import {
-  isLoginSetup,
-  readPending,
-  secretBox,
-  setPending,
-  tfConfig,
-  type Pending,
-  type PendingState,
-} from "./state.js";
+import { isLoginSetup, readPending, secretBox, setStep, tfConfig, type TfPending, type TfStep } from "./state.js";
 import { permissionDenied } from "./validate.js";
 
 /**
  * GET/POST /tf-setup serves two flows, each its own handler with its own check: a pending sign-in setting up
- * its method (state setup_from_login / validating_profile; the pending cookie is the credential, nobody is
- * signed in) — the new secret stays sealed in the pending cookie until /tf-validate accepts a code for it; and
+ * its method (step setup_from_login / validating_profile; the pending attempt is the credential, nobody is
+ * signed in) — the new secret stays sealed in the attempt's step until /tf-validate accepts a code for it; and
  * a signed-in user choosing, changing or disabling their method (setup-authenticated.ts), which needs a fresh
  * authentication. With neither, the answer is TWO_FACTOR_PERMISSION_DENIED (as FS).
  */
@@ -56,9 +48,9 @@ export async function setupFormPage(ctx: RequestContext, props: PageProps<unknow
 }
 
 /** The pending sign-in that is setting up its method, if this request carries one. */
-async function loginSetup(ctx: RequestContext): Promise<Pending | null> {
-  const pending = await readPending(ctx);
-  return pending && isLoginSetup(pending.state) ? pending : null;
+async function loginSetup(ctx: RequestContext): Promise<TfPending | null> {
+  const tf = await readPending(ctx);
+  return tf && isLoginSetup(tf.step) ? tf : null;
 }
 
 export const getSetupRoute = (path: string) =>
@@ -106,13 +98,13 @@ export function setupInfo(ctx: RequestContext, user: UserRecord) {
   };
 }
 
-/** A pending sign-in chooses its method: the new secret waits, sealed, in the pending cookie. */
+/** A pending sign-in chooses its method: the new secret waits, sealed, in the pending attempt's step. */
 async function setupDuringLogin(
   ctx: RequestContext,
-  pending: Pending,
+  tf: TfPending,
   input: z.output<typeof setupInput>,
 ): Promise<Outcome<any, SetupView>> {
-  const { user, state } = pending;
+  const { user } = tf;
   const veto = await hookVeto(ctx, "tf_setup", user);
   if (veto) return veto;
   const method = input.setup ?? "";
@@ -120,17 +112,9 @@ async function setupDuringLogin(
     return formErrors({ setup: [{ code: "TWO_FACTOR_METHOD_NOT_AVAILABLE" }] });
   const begun = await beginSetup(ctx, user, method, input.phone);
   if ("errors" in begun) return formErrors(begun.errors, { status: begun.status });
-  const next: PendingState = {
-    u: state.u,
-    s: "validating_profile",
-    m: method,
-    r: state.r,
-    v: state.v,
-    t: begun.sealed,
-    n: begun.nonce,
-  };
-  if (begun.phone) next.p = begun.phone;
-  setPending(ctx, next);
+  const next: TfStep = { state: "validating_profile", method, sealed: begun.sealed, nonce: begun.nonce };
+  if (begun.phone) next.phone = begun.phone;
+  setStep(ctx, tf, next);
   await recordAudit(ctx, { event: "tf_setup_started", outcome: "info", user, details: { method, via: "login" } });
   // FS answers the chosen method in both fields (tf_primary_method is its older name).
   const payload = {
