@@ -3,12 +3,7 @@ import type { RequestContext } from "../../core/context.js";
 import { humanizeSeconds } from "../../core/humanize.js";
 import { refused, type Refused } from "../../core/outcome.js";
 import { deliverMail } from "../../core/mail-delivery.js";
-import {
-  matchAuthenticatorCode,
-  matchSentCode,
-  sendSms,
-  sentCodeNow,
-} from "../../core/passcodes/index.js";
+import { matchAuthenticatorCode, matchSentCode, sendSms, sentCodeNow } from "../../core/passcodes/index.js";
 import type { CredentialCheck } from "../../core/verify-credential.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { authenticatorWindow } from "./config.js";
