@@ -3,7 +3,6 @@ import { recordAudit } from "../../core/audit.js";
 import { signedInPayload } from "../../core/complete-sign-in.js";
 import type { RequestContext } from "../../core/context.js";
 import { defineRoute } from "../../core/define-route.js";
-import { enforce } from "../../core/enforce.js";
 import { humanizeSeconds } from "../../core/humanize.js";
 import type { Caller } from "../../core/identity.js";
 import { deliverMail } from "../../core/mail-delivery.js";
@@ -55,17 +54,13 @@ function currentOf(ctx: RequestContext, user: UserRecord): SetupView["current"] 
   return method ? { method, canDisable: !tfConfig(ctx.rt).required } : null;
 }
 
-/** POST /tf-setup, signed in: start a new method (or disable two-factor). */
+/** POST /tf-setup, signed in and fresh (the route's requirement for this caller): start a new method (or disable two-factor). */
 export async function signedInSetup(
   ctx: RequestContext,
   caller: Caller,
   input: z.output<typeof setupInput>,
 ): Promise<Outcome<any, SetupView>> {
   const { rt } = ctx;
-  // This flow needs a fresh authentication (the route also serves pending sign-ins, which have none). The
-  // route's runner has already checked CSRF for this caller.
-  const fresh = await enforce(ctx, { auth: "fresh", mechanisms: rt.config.apiEnabledMethods, csrfExempt: true });
-  if (!fresh.ok) return fresh.refusal;
   const user = caller.user;
   const cfg = tfConfig(rt);
   const view: SetupView = { current: currentOf(ctx, user) };

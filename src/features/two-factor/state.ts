@@ -86,7 +86,12 @@ export interface TfPending {
 /** The request's pending sign-in when two-factor interrupted it; null otherwise (absent, expired, tampered…). */
 export async function readPending(ctx: RequestContext): Promise<TfPending | null> {
   const pending = await ctx.rt.pipeline.pending(ctx);
-  if (!pending || pending.check !== TWO_FACTOR_CHECK) return null;
+  return pending ? tfPendingOf(pending) : null;
+}
+
+/** A pending sign-in as two-factor's, when two-factor interrupted it. */
+export function tfPendingOf(pending: PendingSignIn): TfPending | null {
+  if (pending.check !== TWO_FACTOR_CHECK) return null;
   // The pipeline decoded the step with tfPendingSpec, the spec the two-factor check declares.
   return { pending, step: pending.step as TfStep, user: pending.user };
 }

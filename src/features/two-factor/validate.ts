@@ -2,7 +2,8 @@ import { z } from "zod";
 import { recordAudit } from "../../core/audit.js";
 import { completeSignIn, hookVeto } from "../../core/complete-sign-in.js";
 import type { RequestContext } from "../../core/context.js";
-import { defineRoute } from "../../core/define-route.js";
+import { defineCallerRoutes } from "../../core/define-route.js";
+import type { PendingSignIn } from "../../core/pending-sign-in.js";
 import type { Caller } from "../../core/identity.js";
 import { fieldError, ok, refused, type Outcome, type Refused } from "../../core/outcome.js";
 import type { PageProps } from "../../core/render.js";
@@ -19,10 +20,10 @@ import { changeForm, validateChange } from "./setup-changing.js";
 import {
   clearPending,
   readChange,
-  readPending,
   secretBox,
   setValidityCookie,
   tfConfig,
+  tfPendingOf,
   type TfChange,
   type TfPending,
 } from "./state.js";
@@ -51,9 +52,9 @@ export async function validateFormPage(ctx: RequestContext, props: PageProps<unk
 /** Steps at which /tf-validate accepts a code. */
 const VALIDATING: readonly string[] = ["ready", "validating_profile"];
 
-/** The pending sign-in waiting for a code, if this request carries one. */
-async function waitingForCode(ctx: RequestContext): Promise<TfPending | null> {
-  const tf = await readPending(ctx);
+/** A pending sign-in this route serves: one waiting for a code. */
+function waitingForCode(pending: PendingSignIn): TfPending | null {
+  const tf = tfPendingOf(pending);
   return tf && VALIDATING.includes(tf.step.state) ? tf : null;
 }
 
@@ -63,55 +64,65 @@ function changeOwner(caller: Caller | null, change: TfChange): Caller | null {
 }
 
 export const getValidateRoute = (path: string) =>
-  defineRoute({
+  defineCallerRoutes({
     id: "tf-validate.form",
     summary:
       "The second-factor code form: a CSRF token, the rescue options of a pending sign-in (or the user, for a signed-in change).",
     method: "GET",
     path,
-    auth: "any",
     output: z.object({
       csrf_token: csrfToken,
       recovery_options: recoveryOptionsSchema.optional(),
       user: userJson.optional(),
     }),
     page: validateFormPage,
-    async handle(ctx, { caller }) {
-      const tf = await waitingForCode(ctx);
-      if (tf) {
+    pending: {
+      accepts: waitingForCode,
+      async handle(ctx, { attempt: tf }) {
         const extra = tf.step.state === "ready" ? { recovery_options: recoveryOptions(ctx, tf.user) } : {};
         return ok(extra, { csrf: true, browser: { view: { method: tf.step.method ?? "" } } });
-      }
-      const change = readChange(ctx);
-      const owner = change ? changeOwner(caller, change.change) : null;
-      return owner && change ? changeForm(ctx, owner, change.change) : permissionDenied(ctx);
+      },
     },
+    signedIn: {
+      auth: "authenticated",
+      async handle(ctx, { caller }) {
+        const change = readChange(ctx);
+        return change && changeOwner(caller, change.change)
+          ? changeForm(ctx, caller, change.change)
+          : permissionDenied(ctx);
+      },
+    },
+    otherwise: permissionDenied,
   });
 
 export const postValidateRoute = (path: string) =>
-  defineRoute({
+  defineCallerRoutes({
     id: "tf-validate",
     summary: "Complete a pending sign-in with the second-factor code (or confirm a signed-in user's new method).",
     method: "POST",
     path,
-    auth: "any",
     input: codeInput,
     output: signedIn,
     errors: [429],
     page: validateFormPage,
-    async handle(ctx, { input, caller }) {
-      const code = input.code ?? "";
-      // A pending sign-in wins over a session (it is what the code was sent for).
-      const tf = await waitingForCode(ctx);
-      if (tf) return validateSignIn(ctx, tf, code);
-      const change = readChange(ctx);
-      if (!change) return caller ? signOutDenied(ctx, caller) : permissionDenied(ctx);
-      // A signed-in user's change: only that user, still signed in, completes it (anyone else is treated as a
-      // stray code submission).
-      const owner = changeOwner(caller, change.change);
-      if (owner) return validateChange(ctx, owner, change, code);
-      clearPending(ctx);
-      return caller ? signOutDenied(ctx, caller) : permissionDenied(ctx);
+    pending: {
+      accepts: waitingForCode,
+      handle: (ctx, { input, attempt }) => validateSignIn(ctx, attempt, input.code ?? ""),
+    },
+    signedIn: {
+      auth: "authenticated",
+      async handle(ctx, { input, caller }) {
+        // A signed-in user's change: only that user completes it; anyone else, or nothing to confirm, is a stray
+        // code submission (signed out, as FS).
+        const change = readChange(ctx);
+        if (change && changeOwner(caller, change.change)) return validateChange(ctx, caller, change, input.code ?? "");
+        if (change) clearPending(ctx);
+        return signOutDenied(ctx, caller);
+      },
+    },
+    otherwise(ctx) {
+      if (readChange(ctx)) clearPending(ctx);
+      return permissionDenied(ctx);
     },
   });
 
