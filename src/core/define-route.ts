@@ -118,7 +118,8 @@ async function runHandler<I extends InputShape>(
  * /tf-validate: a pending sign-in completing its second factor, or a signed-in user confirming a new method):
  * - `pending`: the request carries a pending sign-in (loaded by the pipeline) that `accepts` narrows to what
  *   this route serves; it is tried first — a pending sign-in wins over a session, as Flask-Security;
- * - `signedIn`: a signed-in caller (`fresh`: within the freshness window, else the re-authentication answer);
+ * - `signedIn`: a signed-in caller (`fresh`: within the freshness window, else the re-authentication answer),
+ *   if the route serves one;
  * - `otherwise`: neither.
  * The runner checks the cross-site rule and CSRF first, as for any endpoint that serves callers not signed in.
  */
@@ -139,7 +140,8 @@ export interface CallerRoutesSpec<I extends InputShape, O extends z.ZodType<Json
       request: { input: z.output<I>; attempt: P; caller: Caller | null; params: Record<string, string> },
     ): Promise<Outcome<PayloadOf<O>, V>>;
   };
-  signedIn: {
+  /** Absent: the route serves only pending sign-ins. */
+  signedIn?: {
     auth: "authenticated" | "fresh";
     handle(
       ctx: RequestContext,
@@ -164,17 +166,17 @@ export function defineCallerRoutes<
     path: spec.path,
     // Before a handler is chosen, the runner checks what applies to every caller (cross-site rule, CSRF).
     auth: "any",
-    servedTo: ["pending-sign-in", spec.signedIn.auth],
+    servedTo: spec.signedIn ? ["pending-sign-in", spec.signedIn.auth] : ["pending-sign-in"],
     input: spec.input,
     output: spec.output,
-    errors: [...new Set([...(spec.errors ?? []), 401])],
+    errors: spec.signedIn ? [...new Set([...(spec.errors ?? []), 401])] : spec.errors,
     page,
     handler: (ctx, caller, params) =>
       runHandler(ctx, spec.input !== undefined, schema, page, async (input) => {
         const pending = await ctx.rt.pipeline.pending(ctx);
         const attempt = pending ? spec.pending.accepts(pending) : null;
         if (attempt !== null) return spec.pending.handle(ctx, { input, attempt, caller, params });
-        if (!caller) return spec.otherwise(ctx);
+        if (!caller || !spec.signedIn) return spec.otherwise(ctx);
         if (spec.signedIn.auth === "fresh") {
           const fresh = await enforce(ctx, {
             auth: "fresh",

@@ -88,9 +88,11 @@ function operation(
   if (route.auth === "authenticated" || route.auth === "fresh") op.security = schemes;
   // Served to a pending sign-in (no credential but its cookie) or to a signed-in caller: either is fine.
   else if (route.servedTo) {
-    op.security = [{}, ...schemes];
     const signedIn = route.servedTo.filter((a) => a !== "pending-sign-in").join(", ");
-    op.description = `Served to a pending sign-in (its cookie is the credential) first, else to a signed-in caller (${signedIn}).`;
+    if (signedIn) op.security = [{}, ...schemes];
+    op.description = signedIn
+      ? `Served to a pending sign-in (its cookie is the credential) first, else to a signed-in caller (${signedIn}).`
+      : "Served to a pending sign-in (its cookie is the credential).";
   }
   return op;
 }

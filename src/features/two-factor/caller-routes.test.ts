@@ -59,6 +59,16 @@ for (const dialect of flowDialects()) {
           assert.ok(op.responses["401"], `${method} ${path} documents 401`);
         }
       }
+      // Routes that serve only a pending sign-in say so, and ask for no credential.
+      for (const [path, method] of [
+        ["/tf-select", "get"],
+        ["/tf-select", "post"],
+        ["/tf-rescue", "get"],
+      ] as const) {
+        const op = doc.paths[path][method];
+        assert.equal(op.description, "Served to a pending sign-in (its cookie is the credential).", path);
+        assert.equal(op.security, undefined, path);
+      }
     });
   });
 }

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { recordAudit } from "../../core/audit.js";
 import { completeSignIn, hookVeto } from "../../core/complete-sign-in.js";
 import type { RequestContext } from "../../core/context.js";
-import { defineRoute } from "../../core/define-route.js";
+import { defineCallerRoutes, defineRoute } from "../../core/define-route.js";
 import { str } from "../../core/input.js";
 import { fieldError, ok, refused } from "../../core/outcome.js";
 import type { PageProps } from "../../core/render.js";
@@ -14,7 +14,7 @@ import { clearAttempts, tfBudget, tooManyAttempts } from "./codes.js";
 import { codesPage, recoveryPage } from "./recovery-pages.js";
 import { currentFactorRefusal } from "./fresh-factor.js";
 import { codeInput } from "./schemas.js";
-import { primaryMethod, readPending, tfConfig } from "./state.js";
+import { primaryMethod, readPending, tfConfig, waitingAtReady } from "./state.js";
 import { permissionDenied } from "./validate.js";
 
 /**
@@ -156,19 +156,15 @@ function recoveryFormPage(ctx: RequestContext, props: PageProps<unknown, unknown
 
 /** GET /mf-recovery: the code form, during a pending sign-in (state `ready`). */
 export const getRecoveryRoute = (path: string) =>
-  defineRoute({
+  defineCallerRoutes({
     id: "mf-recovery.form",
     summary: "The recovery-code form of a pending sign-in.",
     method: "GET",
     path,
-    auth: "any",
     output: formPayload,
     page: recoveryFormPage,
-    async handle(ctx) {
-      const pending = await readPending(ctx);
-      if (!pending || pending.step.state !== "ready") return permissionDenied(ctx);
-      return ok({}, { csrf: true });
-    },
+    pending: { accepts: waitingAtReady, handle: async () => ok({}, { csrf: true }) },
+    otherwise: permissionDenied,
   });
 
 /** Removes `digest` from the user's set (compare-and-set); false when it is not (or no longer) there. */

@@ -96,6 +96,12 @@ export function tfPendingOf(pending: PendingSignIn): TfPending | null {
   return { pending, step: pending.step as TfStep, user: pending.user };
 }
 
+/** A pending sign-in waiting at "ready" (a factor chosen): what the rescue and recovery-code forms serve. */
+export function waitingAtReady(pending: PendingSignIn): TfPending | null {
+  const tf = tfPendingOf(pending);
+  return tf && tf.step.state === "ready" ? tf : null;
+}
+
 /** The next step of the same pending sign-in (a factor chosen, a set-up begun, a rescue code mailed). */
 export function setStep(ctx: RequestContext, tf: TfPending, step: TfStep): void {
   ctx.rt.pipeline.updatePending(ctx, tf.pending, step);
