@@ -7,7 +7,9 @@ import type { Runtime } from "./runtime.js";
  * inside the codec; callers seal and open typed values, and a payload that does not match its schema is as
  * invalid as a bad signature — nobody parses signed payloads by hand.
  */
-export type Opened<T> = { ok: true; value: T; issuedAtSeconds: number } | { ok: false; reason: "invalid" | "expired" };
+/** `marker`: the key for remembering a single-use value as used (the verified signature, not the token's text). */
+export type Opened<T> =
+  { ok: true; value: T; issuedAtSeconds: number; marker: string } | { ok: false; reason: "invalid" | "expired" };
 
 export interface Codec<T> {
   readonly purpose: string;
@@ -40,7 +42,7 @@ export function defineCodec<T, W extends Record<string, unknown>>(spec: CodecSpe
       if (!verified.ok) return verified;
       const parsed = spec.wire.safeParse(verified.payload);
       if (!parsed.success) return { ok: false, reason: "invalid" };
-      return { ok: true, value: spec.decode(parsed.data), issuedAtSeconds: verified.issuedAt };
+      return { ok: true, value: spec.decode(parsed.data), issuedAtSeconds: verified.issuedAt, marker: verified.marker };
     },
   };
 }

@@ -1,11 +1,12 @@
 import { z } from "zod";
 import type { RequestContext } from "./context.js";
-import type { RouteAuth } from "./enforce.js";
+import { enforce, type RouteAuth } from "./enforce.js";
 import { RefusalError } from "./errors.js";
 import type { FieldErrors } from "./http/respond.js";
 import { FieldLengthError } from "./input.js";
 import type { Caller, Mechanism } from "./identity.js";
 import type { JsonPayload, Outcome } from "./outcome.js";
+import type { PendingSignIn } from "./pending-sign-in.js";
 import { render, renderError, type PageRenderer } from "./render.js";
 import type { RouteDef } from "./routes.js";
 
@@ -59,6 +60,8 @@ export interface DeclaredRoute extends RouteDef {
   output?: z.ZodType<JsonPayload>;
   errors?: number[];
   page?: PageRenderer;
+  /** A route served by handlers chosen by the kind of caller (defineCallerRoutes): who each one serves. */
+  servedTo?: ("pending-sign-in" | "authenticated" | "fresh")[];
 }
 
 const NO_INPUT = z.object({});
@@ -84,17 +87,106 @@ export function defineRoute<
     output: spec.output,
     errors: spec.errors,
     page,
-    async handler(ctx, caller, params) {
-      let raw: Record<string, unknown> = {};
-      try {
-        raw = await rawInput(ctx, spec.input !== undefined);
-        const input = parseInput(schema, raw, (key) => ctx.rt.message(key) !== key);
-        const outcome = await spec.handle(ctx, { input, caller: caller as CallerFor<A>, params });
-        return await render(ctx, outcome, { page, input: textFields(input as Record<string, unknown>) });
-      } catch (error) {
-        return renderError(ctx, error, { page, input: textFields(raw) });
-      }
-    },
+    handler: (ctx, caller, params) =>
+      runHandler(ctx, spec.input !== undefined, schema, page, (input) =>
+        spec.handle(ctx, { input, caller: caller as CallerFor<A>, params }),
+      ),
+  };
+}
+
+/** Parses the input, runs the handler and renders its outcome; a thrown error is rendered too. */
+async function runHandler<I extends InputShape>(
+  ctx: RequestContext,
+  declared: boolean,
+  schema: I,
+  page: PageRenderer | undefined,
+  handle: (input: z.output<I>) => Promise<Outcome<any, any>>,
+): Promise<Response> {
+  let raw: Record<string, unknown> = {};
+  try {
+    raw = await rawInput(ctx, declared);
+    const input = parseInput(schema, raw, (key) => ctx.rt.message(key) !== key);
+    const outcome = await handle(input);
+    return await render(ctx, outcome, { page, input: textFields(input as Record<string, unknown>) });
+  } catch (error) {
+    return renderError(ctx, error, { page, input: textFields(raw) });
+  }
+}
+
+/**
+ * One method and path serving two kinds of caller, each with its own handler and honest requirement (e.g.
+ * /tf-validate: a pending sign-in completing its second factor, or a signed-in user confirming a new method):
+ * - `pending`: the request carries a pending sign-in (loaded by the pipeline) that `accepts` narrows to what
+ *   this route serves; it is tried first — a pending sign-in wins over a session, as Flask-Security;
+ * - `signedIn`: a signed-in caller (`fresh`: within the freshness window, else the re-authentication answer),
+ *   if the route serves one;
+ * - `otherwise`: neither.
+ * The runner checks the cross-site rule and CSRF first, as for any endpoint that serves callers not signed in.
+ */
+export interface CallerRoutesSpec<I extends InputShape, O extends z.ZodType<JsonPayload>, V, P> {
+  id: string;
+  method: "GET" | "POST" | "PUT" | "DELETE";
+  path: string;
+  summary: string;
+  input?: I;
+  /** The success payload: the union of what the handlers answer. */
+  output?: O;
+  errors?: number[];
+  page?: PageRenderer<z.output<I>, V>;
+  pending: {
+    accepts(pending: PendingSignIn): P | null;
+    handle(
+      ctx: RequestContext,
+      request: { input: z.output<I>; attempt: P; caller: Caller | null; params: Record<string, string> },
+    ): Promise<Outcome<PayloadOf<O>, V>>;
+  };
+  /** Absent: the route serves only pending sign-ins. */
+  signedIn?: {
+    auth: "authenticated" | "fresh";
+    handle(
+      ctx: RequestContext,
+      request: { input: z.output<I>; caller: Caller; params: Record<string, string> },
+    ): Promise<Outcome<PayloadOf<O>, V>>;
+  };
+  otherwise(ctx: RequestContext): Outcome<PayloadOf<O>, V> | Promise<Outcome<PayloadOf<O>, V>>;
+}
+
+export function defineCallerRoutes<
+  I extends InputShape = typeof NO_INPUT,
+  O extends z.ZodType<JsonPayload> = z.ZodType<JsonPayload>,
+  V = never,
+  P = PendingSignIn,
+>(spec: CallerRoutesSpec<I, O, V, P>): DeclaredRoute {
+  const schema = (spec.input ?? NO_INPUT) as I;
+  const page = spec.page as PageRenderer | undefined;
+  return {
+    id: spec.id,
+    summary: spec.summary,
+    method: spec.method,
+    path: spec.path,
+    // Before a handler is chosen, the runner checks what applies to every caller (cross-site rule, CSRF).
+    auth: "any",
+    servedTo: spec.signedIn ? ["pending-sign-in", spec.signedIn.auth] : ["pending-sign-in"],
+    input: spec.input,
+    output: spec.output,
+    errors: spec.signedIn ? [...new Set([...(spec.errors ?? []), 401])] : spec.errors,
+    page,
+    handler: (ctx, caller, params) =>
+      runHandler(ctx, spec.input !== undefined, schema, page, async (input) => {
+        const pending = await ctx.rt.pipeline.pending(ctx);
+        const attempt = pending ? spec.pending.accepts(pending) : null;
+        if (attempt !== null) return spec.pending.handle(ctx, { input, attempt, caller, params });
+        if (!caller || !spec.signedIn) return spec.otherwise(ctx);
+        if (spec.signedIn.auth === "fresh") {
+          const fresh = await enforce(ctx, {
+            auth: "fresh",
+            mechanisms: ctx.rt.config.apiEnabledMethods,
+            csrfExempt: true,
+          });
+          if (!fresh.ok) return fresh.refusal;
+        }
+        return spec.signedIn.handle(ctx, { input, caller, params });
+      }),
   };
 }
 

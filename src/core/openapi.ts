@@ -84,8 +84,15 @@ function operation(
   statuses.add(503);
   for (const status of [...statuses].sort()) responses[String(status)] = errorResponse(status, components);
   op.responses = responses;
-  if (route.auth === "authenticated" || route.auth === "fresh") {
-    op.security = (route.mechanisms ?? rt.config.apiEnabledMethods).map((m) => ({ [SCHEME[m]]: [] }));
+  const schemes = (route.mechanisms ?? rt.config.apiEnabledMethods).map((m) => ({ [SCHEME[m]]: [] }));
+  if (route.auth === "authenticated" || route.auth === "fresh") op.security = schemes;
+  // Served to a pending sign-in (no credential but its cookie) or to a signed-in caller: either is fine.
+  else if (route.servedTo) {
+    const signedIn = route.servedTo.filter((a) => a !== "pending-sign-in").join(", ");
+    if (signedIn) op.security = [{}, ...schemes];
+    op.description = signedIn
+      ? `Served to a pending sign-in (its cookie is the credential) first, else to a signed-in caller (${signedIn}).`
+      : "Served to a pending sign-in (its cookie is the credential).";
   }
   return op;
 }

@@ -22,8 +22,9 @@ export interface SecondFactorPlugin {
   isSetUp(user: UserRecord): boolean | Promise<boolean>;
   /**
    * Starts the factor for a pending sign-in and returns extras for the `tf_state: "ready"` answer (e.g.
-   * `tf_signin_url`). The plugin completes the sign-in itself with `rt.pipeline.signIn({ ..., secondFactor })`,
-   * using the remember intent and first-factor proof it is given.
+   * `tf_signin_url`). The plugin completes the pending sign-in itself with `rt.pipeline.resume(ctx,
+   * await rt.pipeline.pending(ctx), { method: name, credential, … })`: the pipeline checks its credential (budget
+   * first), consumes the attempt once and signs in the stored attempt (first factor, remember intent).
    */
   begin(
     ctx: RequestContext,

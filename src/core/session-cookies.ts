@@ -97,13 +97,11 @@ async function restoreFromRemember(ctx: RequestContext): Promise<LiveSession | n
   // A remember cookie is a sign-in path too: the pipeline's checks (active, confirmed, locked, two-factor…) must
   // pass. It carries the multi-factor proof of the sign-in that issued it, if there was one.
   const proof = record.mfaProof;
-  const outcome = await rt.pipeline.check(ctx, {
-    user,
-    authnVia: ["remember"],
-    remember: true,
-    kind: "session",
-    ...proofClaims(proof),
-  });
+  const outcome = await rt.pipeline.check(
+    ctx,
+    { user, authnVia: ["remember"], remember: true, kind: "session" },
+    proof,
+  );
   if (outcome.kind !== "continue") {
     await rt.datastore.remember.delete(record.id);
     clearRememberCookie(ctx);
@@ -141,12 +139,6 @@ async function endReusedRemember(ctx: RequestContext, record: RememberRecord): P
   const user = await rt.datastore.users.findById(record.userId);
   await recordAudit(ctx, { event: "remember_reused", outcome: "failure", user, details: { remember: record.id } });
   return null;
-}
-
-/** What a stored proof lets a later sign-in check skip (a remember restore): the second factor it proved. */
-function proofClaims(proof: MfaProof | null): { secondFactor?: string; firstFactorIsMultiFactor?: boolean } {
-  if (!proof) return {};
-  return proof.kind === "second-factor" ? { secondFactor: proof.method } : { firstFactorIsMultiFactor: true };
 }
 
 /**

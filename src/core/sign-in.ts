@@ -1,9 +1,19 @@
-import type { SessionRecord, UserRecord } from "../datastore/contracts.js";
+import type { MfaProof, SessionRecord, UserRecord } from "../datastore/contracts.js";
 import { recordAudit } from "./audit.js";
 import { issueAuthToken } from "./auth-tokens.js";
 import { proveMailbox, signInProvesMailbox } from "./mailbox-proof.js";
 import type { RequestContext } from "./context.js";
 import type { MessageKey } from "./messages.js";
+import {
+  clearPendingCookie,
+  consumePendingOnce,
+  loadPending,
+  loadedFrom,
+  storePending,
+  type PendingSignIn,
+  type PendingStepSpec,
+} from "./pending-sign-in.js";
+import { verifyCredential, type CredentialCheck } from "./verify-credential.js";
 import { beginSignInSession } from "./session-writer.js";
 
 /**
@@ -11,6 +21,11 @@ import { beginSignInSession } from "./session-writer.js";
  * registration, basic auth per request) ends here. Registered checks run in order and may deny (a form error)
  * or interrupt (e.g. "second factor required": a 200 payload that logs nobody in). Only when every check
  * continues does the pipeline create a session (rotating any previous one) and, if asked, an auth token.
+ *
+ * An interruption that carries a step (`pending`) leaves a pending sign-in (pending-sign-in.ts) which
+ * `resume` completes once: it verifies the factor presented (verifyCredential: budget first), consumes the
+ * attempt, and signs in the STORED attempt with that factor — every check runs again. The second factor is
+ * never taken from a caller of `signIn`.
  */
 export interface SignInAttempt {
   user: UserRecord;
@@ -20,11 +35,11 @@ export interface SignInAttempt {
   /** "session": establish a session/token. "request": per-request auth (basic) that makes nothing. */
   kind: "session" | "request";
   /**
-   * The second factor this attempt already proved ("authenticator", "email", "sms", "recovery_code", …). Set
-   * only by the feature that verified it, when completing a pending sign-in: the second-factor check then
-   * continues, while every other check (active, confirmed, lockout) runs again at completion time.
+   * The second factor this attempt proved ("authenticator", "email", "sms", "recovery_code", …). Set only by
+   * the pipeline: by `resume` after verifying it, or from the stored proof of a session it made (remember
+   * restore). Checks read it: the second-factor check then continues, every other check runs again.
    */
-  secondFactor?: string;
+  readonly secondFactor?: string;
   /**
    * The first factor already counts as multi-factor by configuration (unified sign-in with a method outside
    * US_MFA_REQUIRED, e.g. an authenticator or SMS code): the second-factor check does not apply. Set only by the
@@ -33,25 +48,67 @@ export interface SignInAttempt {
   firstFactorIsMultiFactor?: boolean;
 }
 
+/** What a caller of `signIn` may say about an attempt: the first factor it verified, never a second one. */
+export type FirstFactorAttempt = Omit<SignInAttempt, "secondFactor">;
+
 export type CheckOutcome =
   | { kind: "continue" }
   | { kind: "deny"; code: MessageKey; field: string; status?: number; params?: Record<string, string | number> }
-  | { kind: "interrupt"; status?: number; response: Record<string, unknown>; redirect?: string };
+  | {
+      kind: "interrupt";
+      status?: number;
+      response: Record<string, unknown>;
+      redirect?: string;
+      /** The check's step record: the pipeline keeps the attempt pending (the check must declare `pending`). */
+      pending?: unknown;
+    };
 
 /** An interruption whose next step has a page: browsers are sent to `redirect`, API callers get `response`. */
-export function interruptTo(response: Record<string, unknown>, redirect: string, status?: number): CheckOutcome {
-  return { kind: "interrupt", response, redirect, ...(status ? { status } : {}) };
+export function interruptTo(
+  response: Record<string, unknown>,
+  redirect: string,
+  options: { status?: number | undefined; pending?: unknown } = {},
+): CheckOutcome {
+  return {
+    kind: "interrupt",
+    response,
+    redirect,
+    ...(options.status ? { status: options.status } : {}),
+    ...(options.pending !== undefined ? { pending: options.pending } : {}),
+  };
 }
 
 export interface SignInCheck {
   /** For diagnostics and ordering ("active", "confirmed", "lockout", "two-factor", ...). */
   name: string;
   run(ctx: RequestContext, attempt: SignInAttempt): Promise<CheckOutcome>;
+  /** How this check keeps its step when it interrupts with one (a pending sign-in `resume` completes). */
+  pending?: PendingStepSpec<any, any>;
 }
 
 export type SignInResult =
   | Exclude<CheckOutcome, { kind: "continue" }>
   | { kind: "signed-in"; user: UserRecord; session: SessionRecord; authToken: string | null };
+
+/** A factor completing a pending sign-in (two-factor's codes, a recovery code, a passkey…). */
+export interface Resumption {
+  /** The factor as the session will record it ("authenticator", "email", "sms", "recovery_code", "webauthn"). */
+  method: string;
+  /** Its check; the budget is drawn before `verify` runs. */
+  credential: Omit<CredentialCheck, "dummy"> & { dummy?: () => Promise<void> };
+  /** After the factor proved itself and the attempt was consumed, before the sign-in: returns the user to sign in. */
+  commit?: (user: UserRecord) => Promise<UserRecord>;
+  includeAuthToken: boolean;
+}
+
+export type ResumeResult =
+  | SignInResult
+  /** Nothing this factor can complete: no attempt loaded from this request, or its step awaits another factor. */
+  | { kind: "no-pending" }
+  /** The credential did not prove the factor (`reason` BUDGET_SPENT: the budget was spent, nothing evaluated). */
+  | { kind: "failed"; reason: string }
+  /** This attempt was completed already (a replayed copy of its cookie). */
+  | { kind: "replayed" };
 
 /** Built in: inactive users never sign in. */
 export const activeCheck: SignInCheck = {
@@ -75,8 +132,18 @@ export class SignInPipeline {
     return this.checks.map((c) => c.name);
   }
 
-  /** Runs every check; used directly by per-request mechanisms (basic auth). */
-  async check(ctx: RequestContext, attempt: SignInAttempt): Promise<CheckOutcome> {
+  /**
+   * Runs every check; used directly by per-request mechanisms (basic auth) and by the restore of a session
+   * from a remember cookie, whose `proof` is the multi-factor proof the pipeline stored with it.
+   */
+  async check(ctx: RequestContext, first: FirstFactorAttempt, proof: MfaProof | null = null): Promise<CheckOutcome> {
+    return (await this.runChecks(ctx, withProof(first, proof))).outcome;
+  }
+
+  private async runChecks(
+    ctx: RequestContext,
+    attempt: SignInAttempt,
+  ): Promise<{ outcome: CheckOutcome; by: SignInCheck | null }> {
     for (const check of this.checks) {
       const outcome = await check.run(ctx, attempt);
       if (outcome.kind !== "continue") {
@@ -88,14 +155,99 @@ export class SignInPipeline {
             details: { reason: outcome.code, check: check.name, via: attempt.authnVia },
           });
         }
-        return outcome;
+        return { outcome, by: check };
       }
     }
-    return { kind: "continue" };
+    return { outcome: { kind: "continue" }, by: null };
   }
 
-  async signIn(ctx: RequestContext, attempt: SignInAttempt & { includeAuthToken: boolean }): Promise<SignInResult> {
-    const outcome = await this.check(ctx, attempt);
+  /** Signs in after a first factor; a check may interrupt, leaving the attempt pending (see `resume`). */
+  async signIn(ctx: RequestContext, first: FirstFactorAttempt & { includeAuthToken: boolean }): Promise<SignInResult> {
+    // Built field by field: a `secondFactor` a caller slipped in is not carried.
+    return this.complete(ctx, {
+      user: first.user,
+      authnVia: first.authnVia,
+      remember: first.remember,
+      kind: first.kind,
+      includeAuthToken: first.includeAuthToken,
+      ...(first.firstFactorIsMultiFactor ? { firstFactorIsMultiFactor: true } : {}),
+    });
+  }
+
+  /** The request's pending sign-in (null when there is none); read it to choose the factor, then `resume`. */
+  async pending(ctx: RequestContext): Promise<PendingSignIn | null> {
+    return loadPending(ctx, (name) => this.specOf(name));
+  }
+
+  /** Replaces the step of a pending sign-in (the user chose a factor, started a set-up…): a new cookie. */
+  updatePending(ctx: RequestContext, pending: PendingSignIn, step: unknown): void {
+    const spec = this.specOf(pending.check);
+    if (!spec || !loadedFrom(ctx, pending)) throw new TypeError("updatePending: not a pending sign-in of this request");
+    storePending(ctx, pending, pending.check, spec, step);
+  }
+
+  /** Ends the request's pending sign-in (its cookie); an already used one stays used. */
+  clearPending(ctx: RequestContext): void {
+    clearPendingCookie(ctx);
+  }
+
+  /**
+   * Completes a pending sign-in with a factor: the attempt must have been loaded from this request and its step
+   * must await this factor; the credential is checked (budget first); the attempt is consumed once; then the
+   * STORED attempt (user, first factor, remember) signs in with the verified factor and every check runs again.
+   */
+  async resume(ctx: RequestContext, pending: PendingSignIn | null, factor: Resumption): Promise<ResumeResult> {
+    const spec = pending ? this.specOf(pending.check) : undefined;
+    if (!pending || !spec || !loadedFrom(ctx, pending) || !spec.resumableBy(pending.step, factor.method)) {
+      clearPendingCookie(ctx);
+      return { kind: "no-pending" };
+    }
+    const verdict = await verifyCredential(ctx, pending.user, { dummy: async () => undefined, ...factor.credential });
+    if (!verdict.ok) return { kind: "failed", reason: verdict.reason };
+    if (!(await consumePendingOnce(ctx, pending, spec))) {
+      clearPendingCookie(ctx);
+      return { kind: "replayed" };
+    }
+    const user = factor.commit ? await factor.commit(verdict.user) : verdict.user;
+    const result = await this.complete(
+      ctx,
+      {
+        user,
+        authnVia: [...pending.authnVia],
+        remember: pending.remember,
+        kind: "session",
+        includeAuthToken: factor.includeAuthToken,
+        ...(pending.firstFactorIsMultiFactor ? { firstFactorIsMultiFactor: true } : {}),
+      },
+      factor.method,
+    );
+    // A result that interrupts again with a step of its own has stored a new pending attempt.
+    if (!(result.kind === "interrupt" && result.pending !== undefined)) clearPendingCookie(ctx);
+    return result;
+  }
+
+  private specOf(name: string): PendingStepSpec<any, any> | undefined {
+    return this.checks.find((c) => c.name === name)?.pending;
+  }
+
+  private async complete(
+    ctx: RequestContext,
+    first: FirstFactorAttempt & { includeAuthToken: boolean },
+    secondFactor?: string,
+  ): Promise<SignInResult> {
+    let attempt: SignInAttempt & { includeAuthToken: boolean } = secondFactor ? { ...first, secondFactor } : first;
+    const { outcome, by } = await this.runChecks(ctx, attempt);
+    if (outcome.kind === "interrupt" && outcome.pending !== undefined) {
+      if (!by?.pending)
+        throw new TypeError(`sign-in check "${by?.name}" interrupted with a step but declares no pending`);
+      storePending(
+        ctx,
+        { ...attempt, firstFactorIsMultiFactor: attempt.firstFactorIsMultiFactor === true },
+        by.name,
+        by.pending,
+        outcome.pending,
+      );
+    }
     if (outcome.kind !== "continue") return outcome;
     const { rt } = ctx;
     // A first proof of the mailbox by an emailed code strips what predates it, only now that every check (the
@@ -132,6 +284,14 @@ export class SignInPipeline {
     });
     return { kind: "signed-in", user: attempt.user, session, authToken };
   }
+}
+
+/** A stored multi-factor proof as what it lets the checks skip. */
+function withProof(first: FirstFactorAttempt, proof: MfaProof | null): SignInAttempt {
+  if (!proof) return first;
+  return proof.kind === "second-factor"
+    ? { ...first, secondFactor: proof.method }
+    : { ...first, firstFactorIsMultiFactor: true };
 }
 
 async function trackLogin(ctx: RequestContext, user: UserRecord): Promise<void> {

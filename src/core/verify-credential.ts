@@ -29,6 +29,11 @@ export interface CredentialCheck {
   failure?: string;
   /** Extra audit details (never the credential). */
   details?: Record<string, unknown>;
+  /**
+   * false: a failure is audited but emits no `user_failed_authn` — the code confirms a NEW secret being set up,
+   * which says nothing about who is signing in (as FS, which does not track those).
+   */
+  authenticates?: boolean;
 }
 
 export type CredentialResult =
@@ -58,12 +63,13 @@ async function fail(
   check: CredentialCheck,
   reason: string,
 ): Promise<CredentialResult> {
-  await ctx.rt.events.emit("user_failed_authn", {
-    user,
-    identity: check.identity ?? user?.email ?? null,
-    authType: check.kind,
-    reason,
-  });
+  if (check.authenticates !== false)
+    await ctx.rt.events.emit("user_failed_authn", {
+      user,
+      identity: check.identity ?? user?.email ?? null,
+      authType: check.kind,
+      reason,
+    });
   await recordAudit(ctx, {
     event: check.audit,
     outcome: "failure",

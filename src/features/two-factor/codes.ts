@@ -3,13 +3,8 @@ import type { RequestContext } from "../../core/context.js";
 import { humanizeSeconds } from "../../core/humanize.js";
 import { refused, type Refused } from "../../core/outcome.js";
 import { deliverMail } from "../../core/mail-delivery.js";
-import {
-  drawFromBudget,
-  matchAuthenticatorCode,
-  matchSentCode,
-  sendSms,
-  sentCodeNow,
-} from "../../core/passcodes/index.js";
+import { matchAuthenticatorCode, matchSentCode, sendSms, sentCodeNow } from "../../core/passcodes/index.js";
+import type { CredentialCheck } from "../../core/verify-credential.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { authenticatorWindow } from "./config.js";
 import { twoFactorStore } from "./store.js";
@@ -35,20 +30,41 @@ function periodFor(ctx: RequestContext, method: string): number {
   return method === "email" ? cfg.mailValiditySeconds : method === "sms" ? cfg.smsValiditySeconds : 30;
 }
 
-/**
- * Draws one attempt from the account's budget BEFORE any code is evaluated, so guessing costs the same whatever
- * the answer. Returns the 429 refusal when the budget is spent (the code is then not looked at), else null.
- */
-export async function drawAttempt(ctx: RequestContext, user: UserRecord): Promise<Refused | null> {
+/** The account's budget every second-factor code and recovery code draws from, before it is evaluated. */
+export function tfBudget(ctx: RequestContext, user: UserRecord): { key: string; max: number; windowSeconds: number } {
   const cfg = tfConfig(ctx.rt);
-  if (await drawFromBudget(ctx, `tf:${user.id}`, cfg.maxAttempts, cfg.attemptWindowSeconds)) return null;
-  await recordAudit(ctx, {
-    event: "tf_validate",
-    outcome: "failure",
-    user,
-    details: { reason: "TWO_FACTOR_TOO_MANY_ATTEMPTS" },
-  });
-  return refused("TWO_FACTOR_TOO_MANY_ATTEMPTS", 429, { headers: { "retry-after": String(cfg.attemptWindowSeconds) } });
+  return { key: `tf:${user.id}`, max: cfg.maxAttempts, windowSeconds: cfg.attemptWindowSeconds };
+}
+
+/** The answer once the budget is spent (the code was not looked at). */
+export function tooManyAttempts(ctx: RequestContext): Refused {
+  const window = tfConfig(ctx.rt).attemptWindowSeconds;
+  return refused("TWO_FACTOR_TOO_MANY_ATTEMPTS", 429, { headers: { "retry-after": String(window) } });
+}
+
+/**
+ * A second-factor code as a credential for verifyCredential: the account's budget is drawn first; a failure is
+ * a failed authentication (`user_failed_authn`, type "tf") unless the code confirms a secret being set up.
+ */
+export function codeCredential(
+  ctx: RequestContext,
+  user: UserRecord,
+  code: { method: string; secret: string; code: string; nonce: number; audit: string; setup: boolean },
+): Omit<CredentialCheck, "dummy"> {
+  return {
+    kind: "tf",
+    audit: code.audit,
+    identity: user.email,
+    budget: tfBudget(ctx, user),
+    failure: "TWO_FACTOR_INVALID_TOKEN",
+    details: { method: code.method, setup: code.setup },
+    authenticates: !code.setup,
+    verify: async (subject) => ({
+      valid:
+        code.secret !== "" &&
+        (await checkCode(ctx, subject, code.method, code.secret, code.code.replace(/\s+/g, ""), code.nonce)),
+    }),
+  };
 }
 
 export async function clearAttempts(ctx: RequestContext, user: UserRecord): Promise<void> {

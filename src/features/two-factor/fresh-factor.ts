@@ -2,7 +2,8 @@ import { recordAudit } from "../../core/audit.js";
 import type { RequestContext } from "../../core/context.js";
 import { fieldError, refused, type FormErrors, type Refused } from "../../core/outcome.js";
 import type { Caller } from "../../core/identity.js";
-import { checkCode, clearAttempts, drawAttempt } from "./codes.js";
+import { verifyCredential } from "../../core/verify-credential.js";
+import { clearAttempts, codeCredential, tooManyAttempts } from "./codes.js";
 import { primaryMethod, secretBox } from "./state.js";
 
 /**
@@ -30,20 +31,19 @@ export async function currentFactorRefusal(
   const provedAtSignIn = caller.mechanism === "session" && !!caller.session?.authnVia.some((v) => v.startsWith("tf:"));
   if (provedAtSignIn && (within < 0 || ctx.nowSeconds() - caller.authenticatedAtSeconds <= within)) return null;
   if (code && current === "authenticator") {
-    const spent = await drawAttempt(ctx, user);
-    if (spent) return spent;
-    const secret = secretBox(rt).open(user.tfTotpSecret!);
-    if (secret && (await checkCode(ctx, user, current, secret, code.replace(/\s+/g, "")))) {
+    // An unreadable stored secret proves nothing (an empty secret matches no code).
+    const secret = secretBox(rt).open(user.tfTotpSecret!) ?? "";
+    // The current code is a credential like any other: the account's budget first, a failure audited as `event`.
+    const verdict = await verifyCredential(ctx, user, {
+      ...codeCredential(ctx, user, { method: current, secret, code, nonce: 0, audit: event, setup: false }),
+      details: { current },
+      dummy: async () => undefined,
+    });
+    if (verdict.ok) {
       await clearAttempts(ctx, user);
       return null;
     }
-    await recordAudit(ctx, {
-      event,
-      outcome: "failure",
-      user,
-      details: { reason: "TWO_FACTOR_INVALID_TOKEN", current },
-    });
-    return fieldError("code", "TWO_FACTOR_INVALID_TOKEN");
+    return verdict.reason === "BUDGET_SPENT" ? tooManyAttempts(ctx) : fieldError("code", "TWO_FACTOR_INVALID_TOKEN");
   }
   await recordAudit(ctx, {
     event,

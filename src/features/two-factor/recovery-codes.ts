@@ -3,19 +3,19 @@ import { z } from "zod";
 import { recordAudit } from "../../core/audit.js";
 import { completeSignIn, hookVeto } from "../../core/complete-sign-in.js";
 import type { RequestContext } from "../../core/context.js";
-import { defineRoute } from "../../core/define-route.js";
+import { defineCallerRoutes, defineRoute } from "../../core/define-route.js";
 import { str } from "../../core/input.js";
 import { fieldError, ok, refused } from "../../core/outcome.js";
 import type { PageProps } from "../../core/render.js";
 import { csrfToken, formPayload, signedIn } from "../../core/schemas.js";
 import { sha256Hex } from "../../crypto/random.js";
 import type { UserRecord } from "../../datastore/contracts.js";
-import { clearAttempts, drawAttempt } from "./codes.js";
+import { clearAttempts, tfBudget, tooManyAttempts } from "./codes.js";
 import { codesPage, recoveryPage } from "./recovery-pages.js";
 import { currentFactorRefusal } from "./fresh-factor.js";
 import { twoFactorStore } from "./store.js";
 import { codeInput } from "./schemas.js";
-import { clearPending, consumePending, primaryMethod, readPending, tfConfig } from "./state.js";
+import { primaryMethod, readPending, tfConfig, waitingAtReady } from "./state.js";
 import { permissionDenied } from "./validate.js";
 
 /**
@@ -157,19 +157,15 @@ function recoveryFormPage(ctx: RequestContext, props: PageProps<unknown, unknown
 
 /** GET /mf-recovery: the code form, during a pending sign-in (state `ready`). */
 export const getRecoveryRoute = (path: string) =>
-  defineRoute({
+  defineCallerRoutes({
     id: "mf-recovery.form",
     summary: "The recovery-code form of a pending sign-in.",
     method: "GET",
     path,
-    auth: "any",
     output: formPayload,
     page: recoveryFormPage,
-    async handle(ctx) {
-      const pending = await readPending(ctx);
-      if (!pending || pending.state.s !== "ready") return permissionDenied(ctx);
-      return ok({}, { csrf: true });
-    },
+    pending: { accepts: waitingAtReady, handle: async () => ok({}, { csrf: true }) },
+    otherwise: permissionDenied,
   });
 
 /** Removes `digest` from the user's set (compare-and-set); false when it is not (or no longer) there. */
@@ -211,50 +207,46 @@ export const postRecoveryRoute = (path: string) =>
     page: recoveryFormPage,
     async handle(ctx, { input }) {
       const { rt } = ctx;
-      const pending = await readPending(ctx);
-      if (!pending || pending.state.s !== "ready") return permissionDenied(ctx);
-      const { state, user } = pending;
+      const tf = await readPending(ctx);
+      if (!tf || tf.step.state !== "ready") return permissionDenied(ctx);
+      const { user } = tf;
       const veto = await hookVeto(ctx, "mf_recovery", user);
       if (veto) return veto;
-      const spent = await drawAttempt(ctx, user);
-      if (spent) return spent;
-      const normalized = normalizeRecoveryCode(input.code ?? "");
-      const used = normalized
-        ? await consumeDigest(ctx, user, hashRecoveryCode(normalized))
-        : { ok: false, left: storedDigests(user).length };
-      if (!used.ok) {
-        await rt.events.emit("user_failed_authn", {
-          user,
+      let left = 0;
+      // The code is the credential: verifying it consumes it (compare-and-set), so one code completes one sign-in.
+      const result = await rt.pipeline.resume(ctx, tf.pending, {
+        method: "recovery_code",
+        credential: {
+          kind: "tf",
+          audit: "mf_recovery",
           identity: user.email,
-          authType: "tf",
-          reason: "INVALID_RECOVERY_CODE",
-        });
-        await recordAudit(ctx, { event: "mf_recovery", outcome: "failure", user });
-        return fieldError("code", "INVALID_RECOVERY_CODE");
-      }
-      await clearAttempts(ctx, user);
-      await recordAudit(ctx, {
-        event: "mf_recovery_code_used",
-        outcome: "success",
-        user,
-        details: { codes_left: used.left },
-      });
-      if (!(await consumePending(ctx, pending))) {
-        clearPending(ctx);
-        return permissionDenied(ctx);
-      }
-      const result = await rt.pipeline.signIn(ctx, {
-        user,
-        authnVia: [...state.v],
-        remember: state.r,
-        kind: "session",
+          budget: tfBudget(ctx, user),
+          failure: "INVALID_RECOVERY_CODE",
+          verify: async (subject) => {
+            const normalized = normalizeRecoveryCode(input.code ?? "");
+            const used = normalized ? await consumeDigest(ctx, subject, hashRecoveryCode(normalized)) : null;
+            left = used?.left ?? 0;
+            return { valid: used?.ok === true };
+          },
+        },
         includeAuthToken: false,
-        secondFactor: "recovery_code",
+        commit: async (verified) => {
+          await clearAttempts(ctx, verified);
+          await recordAudit(ctx, {
+            event: "mf_recovery_code_used",
+            outcome: "success",
+            user: verified,
+            details: { codes_left: left },
+          });
+          return verified;
+        },
       });
-      clearPending(ctx);
+      if (result.kind === "no-pending" || result.kind === "replayed") return permissionDenied(ctx);
+      if (result.kind === "failed")
+        return result.reason === "BUDGET_SPENT" ? tooManyAttempts(ctx) : fieldError("code", "INVALID_RECOVERY_CODE");
       if (result.kind === "signed-in") {
-        await recordAudit(ctx, { event: "mf_recovery", outcome: "success", user, details: { codes_left: used.left } });
-        await rt.events.emit("mf_recovery_code_used", { user, codesLeft: used.left });
+        await recordAudit(ctx, { event: "mf_recovery", outcome: "success", user, details: { codes_left: left } });
+        await rt.events.emit("mf_recovery_code_used", { user, codesLeft: left });
       }
       return completeSignIn(ctx, result, { action: "mf_recovery", denyField: "" });
     },

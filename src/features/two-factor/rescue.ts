@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { recordAudit } from "../../core/audit.js";
 import type { RequestContext } from "../../core/context.js";
-import { defineRoute } from "../../core/define-route.js";
+import { defineCallerRoutes, defineRoute } from "../../core/define-route.js";
 import { errorsFor, type FieldErrors } from "../../core/http/respond.js";
 import { str } from "../../core/input.js";
 import { deliverMail } from "../../core/mail-delivery.js";
@@ -13,7 +13,7 @@ import type { UserRecord } from "../../datastore/contracts.js";
 import { newCodeNonce, sendCode } from "./codes.js";
 import { hasRecoveryCodes } from "./recovery-codes.js";
 import { recoveryOptions as recoveryOptionsSchema } from "./schemas.js";
-import { readPending, secretBox, setPending, tfConfig } from "./state.js";
+import { readPending, secretBox, setStep, tfConfig, waitingAtReady } from "./state.js";
 import { permissionDenied } from "./validate.js";
 
 /**
@@ -48,22 +48,22 @@ async function page(ctx: RequestContext, props: PageProps<unknown, RescueView>):
 const rescueAnswer = z.object({ recovery_options: recoveryOptionsSchema, csrf_token: csrfToken });
 
 export const getRescueRoute = (path: string) =>
-  defineRoute({
+  defineCallerRoutes({
     id: "tf-rescue.form",
     summary: "What a pending sign-in can do when its second factor is out of reach.",
     method: "GET",
     path,
-    auth: "any",
     output: rescueAnswer,
     page,
-    async handle(ctx) {
-      const pending = await readPending(ctx);
-      if (!pending || pending.state.s !== "ready") return permissionDenied(ctx);
-      return ok(
-        { recovery_options: recoveryOptions(ctx, pending.user) },
-        { csrf: true, browser: { view: { methods: rescueMethods(ctx, pending.user) } } },
-      );
+    pending: {
+      accepts: waitingAtReady,
+      handle: async (ctx, { attempt }) =>
+        ok(
+          { recovery_options: recoveryOptions(ctx, attempt.user) },
+          { csrf: true, browser: { view: { methods: rescueMethods(ctx, attempt.user) } } },
+        ),
     },
+    otherwise: permissionDenied,
   });
 
 export const postRescueRoute = (path: string) =>
@@ -82,8 +82,8 @@ export const postRescueRoute = (path: string) =>
       const { rt } = ctx;
       const cfg = tfConfig(rt);
       const pending = await readPending(ctx);
-      if (!pending || pending.state.s !== "ready") return permissionDenied(ctx);
-      const { user, state } = pending;
+      if (!pending || pending.step.state !== "ready") return permissionDenied(ctx);
+      const { user, step } = pending;
       // The choice may also come in the query (the recovery_options URLs).
       const choice = input.help_setup ?? ctx.url.searchParams.get("help_setup") ?? "";
       const methods = rescueMethods(ctx, user);
@@ -95,7 +95,7 @@ export const postRescueRoute = (path: string) =>
       if (choice === "email") {
         const secret = user.tfTotpSecret ? secretBox(rt).open(user.tfTotpSecret) : null;
         const n = newCodeNonce();
-        setPending(ctx, { ...state, m: "email", n, e: true });
+        setStep(ctx, pending, { ...step, method: "email", nonce: n, rescue: true });
         sent = !!secret && (await sendCode(ctx, user, "email", secret, null, n));
       } else {
         sent = await deliverMail(

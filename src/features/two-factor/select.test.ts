@@ -20,7 +20,7 @@ import {
 /**
  * /tf-select with a test-only second factor "webauthn" provided through services.secondFactors (the real
  * WebAuthn feature will be the first production plugin). Its sign-in page completes the pending sign-in
- * through the pipeline with `secondFactor`, as a real plugin must.
+ * with `pipeline.resume`, as a real plugin must.
  */
 const keyed = new Set<string>();
 const begun = new Map<string, { user: UserRecord; remember: boolean; authnVia: string[] }>();
@@ -49,11 +49,15 @@ const passkeyFeature: Feature = {
         const b = begun.get(params.state ?? "");
         begun.delete(params.state ?? "");
         if (!b) return plainErrorJson(ctx, 400, [{ code: "API_ERROR" }]);
-        const r = await ctx.rt.pipeline.signIn(ctx, {
-          ...b,
-          kind: "session",
+        // A factor completes the pending sign-in through the pipeline, which verifies it and runs every check.
+        const r = await ctx.rt.pipeline.resume(ctx, await ctx.rt.pipeline.pending(ctx), {
+          method: "webauthn",
+          credential: {
+            kind: "webauthn",
+            audit: "wan_signin",
+            verify: async (user) => ({ valid: user.id === b.user.id }),
+          },
           includeAuthToken: false,
-          secondFactor: "webauthn",
         });
         return jsonResponse(ctx, r.kind === "signed-in" ? 200 : 400, { signed_in: r.kind === "signed-in" });
       },

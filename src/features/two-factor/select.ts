@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { recordAudit } from "../../core/audit.js";
 import type { RequestContext } from "../../core/context.js";
-import { defineRoute } from "../../core/define-route.js";
+import { defineCallerRoutes } from "../../core/define-route.js";
+import type { PendingSignIn } from "../../core/pending-sign-in.js";
 import { errorsFor, type FieldErrors } from "../../core/http/respond.js";
 import { str } from "../../core/input.js";
 import { fieldError, interrupted, ok } from "../../core/outcome.js";
@@ -10,7 +11,7 @@ import { csrfToken } from "../../core/schemas.js";
 import { html, layout } from "../../pages/kit.js";
 import { setUpFactors, startFactor } from "./factors.js";
 import { factorStarted } from "./schemas.js";
-import { readPending, tfConfig } from "./state.js";
+import { readPending, setStep, tfConfig, tfPendingOf, type TfPending } from "./state.js";
 import { permissionDenied } from "./validate.js";
 
 /**
@@ -31,56 +32,67 @@ async function page(ctx: RequestContext, props: PageProps<unknown, SelectView>):
   return selectPage(ctx, { csrfToken: props.csrfToken, methods, errors: props.errors });
 }
 
+/** A pending sign-in this route serves: one choosing its factor. */
+function choosing(pending: PendingSignIn): TfPending | null {
+  const tf = tfPendingOf(pending);
+  return tf && tf.step.state === "select" ? tf : null;
+}
+
 export const getSelectRoute = (path: string) =>
-  defineRoute({
+  defineCallerRoutes({
     id: "tf-select.form",
     summary: "The second factors a pending sign-in may choose from.",
     method: "GET",
     path,
-    auth: "any",
     output: z.object({ tf_select: z.literal(true), tf_setup_methods: z.array(z.string()), csrf_token: csrfToken }),
     page,
-    async handle(ctx) {
-      const pending = await readPending(ctx);
-      if (!pending || pending.state.s !== "select") return permissionDenied(ctx);
-      const methods = await setUpFactors(ctx, pending.user);
-      return ok(
-        { tf_select: true as const, tf_setup_methods: methods },
-        { csrf: true, browser: { view: { methods } } },
-      );
+    pending: {
+      accepts: choosing,
+      async handle(ctx, { attempt }) {
+        const methods = await setUpFactors(ctx, attempt.user);
+        return ok(
+          { tf_select: true as const, tf_setup_methods: methods },
+          { csrf: true, browser: { view: { methods } } },
+        );
+      },
     },
+    otherwise: permissionDenied,
   });
 
 export const postSelectRoute = (path: string) =>
-  defineRoute({
+  defineCallerRoutes({
     id: "tf-select",
     summary: "Choose the second factor of a pending sign-in; answers like a sign-in that needs that factor.",
     method: "POST",
     path,
-    auth: "any",
     input: z.object({ which: str(32, "TWO_FACTOR_METHOD_NOT_AVAILABLE") }),
     output: factorStarted,
     errors: [500],
     page,
-    async handle(ctx, { input }) {
-      const pending = await readPending(ctx);
-      if (!pending || pending.state.s !== "select") return permissionDenied(ctx);
-      const { user, state } = pending;
-      const methods = await setUpFactors(ctx, user);
-      const which = input.which ?? "";
-      if (!methods.includes(which))
-        return fieldError("which", "TWO_FACTOR_METHOD_NOT_AVAILABLE", { view: { methods } });
-      const started = await startFactor(ctx, user, { u: state.u, r: state.r, v: state.v }, which);
-      await recordAudit(ctx, {
-        event: "tf_select",
-        outcome: started.status ? "failure" : "success",
-        user,
-        details: { method: which },
-      });
-      if (started.status) return fieldError("", "FAILED_TO_SEND_CODE", { status: started.status, view: { methods } });
-      // The next step of the sign-in: its payload for API callers, its page for browsers.
-      return interrupted(started.response, { redirect: started.redirect ?? ctx.rt.url(tfConfig(ctx.rt).validateUrl) });
+    pending: {
+      accepts: choosing,
+      async handle(ctx, { input, attempt: pending }) {
+        const { user } = pending;
+        const methods = await setUpFactors(ctx, user);
+        const which = input.which ?? "";
+        if (!methods.includes(which))
+          return fieldError("which", "TWO_FACTOR_METHOD_NOT_AVAILABLE", { view: { methods } });
+        const started = await startFactor(ctx, user, pending.pending, which);
+        setStep(ctx, pending, started.step);
+        await recordAudit(ctx, {
+          event: "tf_select",
+          outcome: started.status ? "failure" : "success",
+          user,
+          details: { method: which },
+        });
+        if (started.status) return fieldError("", "FAILED_TO_SEND_CODE", { status: started.status, view: { methods } });
+        // The next step of the sign-in: its payload for API callers, its page for browsers.
+        return interrupted(started.response, {
+          redirect: started.redirect ?? ctx.rt.url(tfConfig(ctx.rt).validateUrl),
+        });
+      },
     },
+    otherwise: permissionDenied,
   });
 
 function selectPage(

@@ -3,26 +3,20 @@ import { recordAudit } from "../../core/audit.js";
 import { signedInPayload } from "../../core/complete-sign-in.js";
 import type { RequestContext } from "../../core/context.js";
 import { defineRoute } from "../../core/define-route.js";
-import { enforce } from "../../core/enforce.js";
 import { humanizeSeconds } from "../../core/humanize.js";
 import type { Caller } from "../../core/identity.js";
 import { deliverMail } from "../../core/mail-delivery.js";
 import { fieldError, formErrors, ok, refused, type Outcome } from "../../core/outcome.js";
 import { csrfToken } from "../../core/schemas.js";
+import { verifyCredential } from "../../core/verify-credential.js";
+import { defineCodec } from "../../core/codec.js";
 import type { UserRecord } from "../../datastore/contracts.js";
-import { availableMethods, checkCode, clearAttempts, drawAttempt } from "./codes.js";
+import { availableMethods, clearAttempts, tooManyAttempts } from "./codes.js";
 import { currentFactorRefusal } from "./fresh-factor.js";
 import { codeInput, type setupInput } from "./schemas.js";
 import { beginSetup, qrOf, setupInfo, type SetupView } from "./setup.js";
-import {
-  clearPending,
-  primaryMethod,
-  readPending,
-  secretBox,
-  setPending,
-  tfConfig,
-  type PendingState,
-} from "./state.js";
+import { setupCodeCredential } from "./setup-changing.js";
+import { clearPending, primaryMethod, readChange, secretBox, setChange, tfConfig, type TfChange } from "./state.js";
 
 /**
  * Setup by a signed-in user: POST /tf-setup (fresh) returns a signed `tf_state_token` carrying the sealed new
@@ -34,7 +28,20 @@ import {
  * that second factor: the session's own sign-in proved one within the freshness window, or the current
  * authenticator code comes with the request as `code` (fresh-factor.ts). Both changes mail the user a notice.
  */
-const STATE_PURPOSE = "tf-setup-state";
+const setupStateCodec = defineCodec({
+  purpose: "tf-setup-state",
+  maxAgeSeconds: (rt) => tfConfig(rt).setupWithinSeconds,
+  wire: z.object({
+    u: z.string(),
+    m: z.string(),
+    t: z.string(),
+    p: z.string().nullable(),
+    n: z.number().int(),
+    pm: z.string().nullable(),
+  }),
+  encode: (c: TfChange) => ({ u: c.user, m: c.method, t: c.sealed, p: c.phone, n: c.nonce, pm: c.previous }),
+  decode: (w): TfChange => ({ user: w.u, method: w.m, sealed: w.t, phone: w.p, nonce: w.n, previous: w.pm }),
+});
 
 /** GET /tf-setup, signed in: where two-factor stands for this user. */
 export async function signedInForm(ctx: RequestContext, caller: Caller): Promise<Outcome<any, SetupView>> {
@@ -47,17 +54,13 @@ function currentOf(ctx: RequestContext, user: UserRecord): SetupView["current"] 
   return method ? { method, canDisable: !tfConfig(ctx.rt).required } : null;
 }
 
-/** POST /tf-setup, signed in: start a new method (or disable two-factor). */
+/** POST /tf-setup, signed in and fresh (the route's requirement for this caller): start a new method (or disable two-factor). */
 export async function signedInSetup(
   ctx: RequestContext,
   caller: Caller,
   input: z.output<typeof setupInput>,
 ): Promise<Outcome<any, SetupView>> {
   const { rt } = ctx;
-  // This flow needs a fresh authentication (the route also serves pending sign-ins, which have none). The
-  // route's runner has already checked CSRF for this caller.
-  const fresh = await enforce(ctx, { auth: "fresh", mechanisms: rt.config.apiEnabledMethods, csrfExempt: true });
-  if (!fresh.ok) return fresh.refusal;
   const user = caller.user;
   const cfg = tfConfig(rt);
   const view: SetupView = { current: currentOf(ctx, user) };
@@ -80,26 +83,18 @@ export async function signedInSetup(
   const begun = await beginSetup(ctx, user, method, input.phone);
   if ("errors" in begun) return formErrors(begun.errors, { status: begun.status, view });
   const previous = primaryMethod(user);
-  const stateToken = rt.signer.sign(
-    STATE_PURPOSE,
-    { u: user.fsUniquifier, m: method, t: begun.sealed, p: begun.phone, n: begun.nonce, pm: previous },
-    ctx.nowSeconds(),
-  );
-  // FS's "changing" state: the same new secret also waits in the pending cookie, so a browser or an SPA with
-  // cookies finishes at /tf-validate {code}; clients without cookies use the state token.
-  const changing: PendingState = {
-    u: user.fsUniquifier,
-    s: "validating_profile",
-    m: method,
-    r: false,
-    v: [],
-    t: begun.sealed,
-    n: begun.nonce,
-    c: true,
+  const change: TfChange = {
+    user: user.fsUniquifier,
+    method,
+    sealed: begun.sealed,
+    phone: begun.phone,
+    nonce: begun.nonce,
+    previous,
   };
-  if (begun.phone) changing.p = begun.phone;
-  if (previous) changing.o = previous;
-  setPending(ctx, changing);
+  const stateToken = setupStateCodec.seal(rt, change);
+  // FS's "changing" state: the same new secret also waits in the two-factor cookie, so a browser or an SPA with
+  // cookies finishes at /tf-validate {code}; clients without cookies use the state token.
+  setChange(ctx, change);
   await recordAudit(ctx, {
     event: "tf_setup_started",
     outcome: "info",
@@ -138,48 +133,44 @@ export const postSetupStateRoute = (path: string) =>
       const { rt } = ctx;
       const cfg = tfConfig(rt);
       const user = caller.user;
-      const verified = rt.signer.verify(STATE_PURPOSE, params.token ?? "", {
-        maxAgeSeconds: cfg.setupWithinSeconds,
-        nowSeconds: ctx.nowSeconds(),
-      });
-      if (!verified.ok && verified.reason === "expired") {
+      const opened = setupStateCodec.open(rt, params.token ?? "");
+      if (!opened.ok && opened.reason === "expired") {
         return {
           kind: "refused",
           refs: [{ code: "TWO_FACTOR_SETUP_EXPIRED", params: { within: humanizeSeconds(cfg.setupWithinSeconds) } }],
           status: 400,
         };
       }
-      const p = verified.ok ? verified.payload : null;
-      const method = typeof p?.m === "string" ? p.m : null;
-      const sealed = typeof p?.t === "string" ? p.t : null;
-      const secret = sealed ? secretBox(rt).open(sealed) : null;
-      // The token also names the method it was minted against (pm): a token minted before a method existed
+      const change = opened.ok ? opened.value : null;
+      const secret = change ? secretBox(rt).open(change.sealed) : null;
+      // The token also names the method it was minted against: a token minted before a method existed
       // (freshness only) cannot later replace one without the proof of the current factor.
       const previous = primaryMethod(user);
       if (
-        !p ||
-        p.u !== user.fsUniquifier ||
-        (p.pm ?? null) !== previous ||
-        !method ||
-        !availableMethods(ctx).includes(method) ||
+        !change ||
         !secret ||
-        (method === "sms" && typeof p.p !== "string")
+        change.user !== user.fsUniquifier ||
+        change.previous !== previous ||
+        !availableMethods(ctx).includes(change.method) ||
+        (change.method === "sms" && change.phone === null)
       ) {
         return refused("API_ERROR", 400);
       }
-      const spent = await drawAttempt(ctx, user);
-      if (spent) return spent;
-      const nonce = typeof p.n === "number" && Number.isInteger(p.n) ? p.n : 0;
-      if (!(await checkCode(ctx, user, method, secret, (input.code ?? "").replace(/\s+/g, ""), nonce))) {
-        await recordAudit(ctx, { event: "tf_setup", outcome: "failure", user, details: { method } });
-        return fieldError("code", "TWO_FACTOR_INVALID_TOKEN");
-      }
+      const { method, sealed } = change;
+      const verdict = await verifyCredential(
+        ctx,
+        user,
+        setupCodeCredential(ctx, user, { method, secret, code: input.code ?? "", nonce: change.nonce }),
+      );
+      if (!verdict.ok)
+        return verdict.reason === "BUDGET_SPENT"
+          ? tooManyAttempts(ctx)
+          : fieldError("code", "TWO_FACTOR_INVALID_TOKEN");
       await clearAttempts(ctx, user);
-      const phone = method === "sms" && typeof p.p === "string" ? p.p : null;
-      // The same change may also wait in the pending cookie: it is settled now.
-      const pending = await readPending(ctx);
-      if (pending?.state.c) clearPending(ctx);
-      const updated = await commitSetup(ctx, user, { method, sealed: sealed!, phone, previous });
+      const phone = method === "sms" ? change.phone : null;
+      // The same change may also wait in the two-factor cookie: it is settled now.
+      if (readChange(ctx)) clearPending(ctx);
+      const updated = await commitSetup(ctx, user, { method, sealed, phone, previous });
       return ok({ tf_method: method, tf_primary_method: method, tf_phone: updated.tfPhoneNumber }, { csrf: true });
     },
   });

@@ -1,77 +1,70 @@
 import { issueAuthToken } from "../../core/auth-tokens.js";
-import { recordAudit } from "../../core/audit.js";
 import { signedInPayload } from "../../core/complete-sign-in.js";
 import type { RequestContext } from "../../core/context.js";
 import type { Caller } from "../../core/identity.js";
 import { fieldError, ok, type Outcome } from "../../core/outcome.js";
-import { availableMethods, checkCode, clearAttempts, drawAttempt } from "./codes.js";
+import { verifyCredential, type CredentialCheck } from "../../core/verify-credential.js";
+import type { UserRecord } from "../../datastore/contracts.js";
+import { availableMethods, clearAttempts, codeCredential, tooManyAttempts } from "./codes.js";
 import { commitSetup } from "./setup-authenticated.js";
-import {
-  clearPending,
-  consumePending,
-  primaryMethod,
-  secretBox,
-  tfConfig,
-  type Pending,
-  type PendingState,
-} from "./state.js";
+import { clearPending, consumeChange, primaryMethod, secretBox, tfConfig, type TfChange } from "./state.js";
 import { permissionDenied, type ValidateView } from "./validate.js";
 
 /**
- * /tf-validate for a signed-in user's change (FS "changing"): the pending cookie set by POST /tf-setup holds the
+ * /tf-validate for a signed-in user's change (FS "changing"): the change state set by POST /tf-setup holds the
  * new sealed secret; a correct code for it makes it the user's method. The user stays signed in; no sign-in
  * pipeline runs. The route has matched the caller to the state's user before calling these.
  */
 export async function changeForm(
   ctx: RequestContext,
   caller: Caller,
-  state: PendingState,
+  change: TfChange,
 ): Promise<Outcome<any, ValidateView>> {
   return ok(await signedInPayload(ctx, caller.user, null), {
     csrf: true,
-    browser: { view: { method: state.m ?? "" } },
+    browser: { view: { method: change.method } },
   });
 }
 
 export async function validateChange(
   ctx: RequestContext,
   caller: Caller,
-  pending: Pending,
+  read: { change: TfChange; marker: string },
   rawCode: string,
 ): Promise<Outcome<any, ValidateView>> {
   const { rt } = ctx;
-  const { state } = pending;
+  const { change } = read;
   const user = caller.user;
-  const method = state.m;
-  const sealed = state.t;
-  const secret = sealed ? secretBox(rt).open(sealed) : null;
+  const { method, sealed } = change;
+  const secret = secretBox(rt).open(sealed);
   // Started against the method the user had then: a change settled meanwhile (state token, disable, another
   // change) leaves this one stale.
   const previous = primaryMethod(user);
   if (
-    (state.o ?? null) !== previous ||
-    !method ||
+    change.previous !== previous ||
     !availableMethods(ctx).includes(method) ||
-    !sealed ||
     !secret ||
-    (method === "sms" && !state.p)
+    (method === "sms" && !change.phone)
   ) {
     clearPending(ctx);
     return permissionDenied(ctx);
   }
-  const spent = await drawAttempt(ctx, user);
-  if (spent) return spent;
-  if (!(await checkCode(ctx, user, method, secret, rawCode.replace(/\s+/g, ""), state.n ?? 0))) {
-    await recordAudit(ctx, { event: "tf_setup", outcome: "failure", user, details: { method } });
-    return fieldError("code", "TWO_FACTOR_INVALID_TOKEN", { view: { method } });
-  }
+  const verdict = await verifyCredential(
+    ctx,
+    user,
+    setupCodeCredential(ctx, user, { method, secret, code: rawCode, nonce: change.nonce }),
+  );
+  if (!verdict.ok)
+    return verdict.reason === "BUDGET_SPENT"
+      ? tooManyAttempts(ctx)
+      : fieldError("code", "TWO_FACTOR_INVALID_TOKEN", { view: { method } });
   await clearAttempts(ctx, user);
-  if (!(await consumePending(ctx, pending))) {
+  if (!(await consumeChange(ctx, read.marker))) {
     clearPending(ctx);
     return permissionDenied(ctx);
   }
   clearPending(ctx);
-  const updated = await commitSetup(ctx, user, { method, sealed, phone: state.p ?? null, previous });
+  const updated = await commitSetup(ctx, user, { method, sealed, phone: change.phone, previous });
   const token = ctx.includeAuthToken() ? await issueAuthToken(rt, updated, caller.authenticatedAtSeconds) : null;
   // FS: browsers get a flash and go to TWO_FACTOR_POST_SETUP_VIEW (the setup page by default).
   return ok(await signedInPayload(ctx, updated, token), {
@@ -81,4 +74,16 @@ export async function validateChange(
       flash: { category: "success", message: rt.message("TWO_FACTOR_CHANGE_METHOD_SUCCESSFUL") },
     },
   });
+}
+
+/** The first code of a signed-in user's new secret: budget first; a failure is audited as tf_setup, not as a failed sign-in. */
+export function setupCodeCredential(
+  ctx: RequestContext,
+  user: UserRecord,
+  code: { method: string; secret: string; code: string; nonce: number },
+): CredentialCheck {
+  return {
+    ...codeCredential(ctx, user, { ...code, audit: "tf_setup", setup: true }),
+    dummy: async () => undefined,
+  };
 }

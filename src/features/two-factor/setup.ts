@@ -2,7 +2,8 @@ import { z } from "zod";
 import { recordAudit } from "../../core/audit.js";
 import { hookVeto } from "../../core/complete-sign-in.js";
 import type { RequestContext } from "../../core/context.js";
-import { defineRoute } from "../../core/define-route.js";
+import { defineCallerRoutes } from "../../core/define-route.js";
+import type { PendingSignIn } from "../../core/pending-sign-in.js";
 import type { FieldErrors } from "../../core/http/respond.js";
 import { formErrors, ok, type Outcome } from "../../core/outcome.js";
 import type { PageProps } from "../../core/render.js";
@@ -13,23 +14,15 @@ import { availableMethods, newCodeNonce, sendCode } from "./codes.js";
 import { setupPage } from "./pages.js";
 import { setupInfo as setupInfoSchema, setupInput, setupStarted, userAnswer } from "./schemas.js";
 import { signedInForm, signedInSetup } from "./setup-authenticated.js";
-import {
-  isLoginSetup,
-  readPending,
-  secretBox,
-  setPending,
-  tfConfig,
-  type Pending,
-  type PendingState,
-} from "./state.js";
+import { isLoginSetup, secretBox, setStep, tfConfig, tfPendingOf, type TfPending, type TfStep } from "./state.js";
 import { permissionDenied } from "./validate.js";
 
 /**
- * GET/POST /tf-setup serves two flows, each its own handler with its own check: a pending sign-in setting up
- * its method (state setup_from_login / validating_profile; the pending cookie is the credential, nobody is
- * signed in) — the new secret stays sealed in the pending cookie until /tf-validate accepts a code for it; and
- * a signed-in user choosing, changing or disabling their method (setup-authenticated.ts), which needs a fresh
- * authentication. With neither, the answer is TWO_FACTOR_PERMISSION_DENIED (as FS).
+ * GET/POST /tf-setup serves two kinds of caller, each its own handler (defineCallerRoutes): a pending sign-in
+ * setting up its method (step setup_from_login / validating_profile; the pending attempt is the credential,
+ * nobody is signed in) — the new secret stays sealed in the attempt's step until /tf-validate accepts a code
+ * for it; and a signed-in user choosing, changing or disabling their method (setup-authenticated.ts), which
+ * needs a fresh authentication (POST). With neither, the answer is TWO_FACTOR_PERMISSION_DENIED (as FS).
  */
 
 /** What the setup page shows besides the method choice. */
@@ -55,44 +48,41 @@ export async function setupFormPage(ctx: RequestContext, props: PageProps<unknow
   });
 }
 
-/** The pending sign-in that is setting up its method, if this request carries one. */
-async function loginSetup(ctx: RequestContext): Promise<Pending | null> {
-  const pending = await readPending(ctx);
-  return pending && isLoginSetup(pending.state) ? pending : null;
+/** A pending sign-in this route serves: one setting up its method. */
+function settingUp(pending: PendingSignIn): TfPending | null {
+  const tf = tfPendingOf(pending);
+  return tf && isLoginSetup(tf.step) ? tf : null;
 }
 
 export const getSetupRoute = (path: string) =>
-  defineRoute({
+  defineCallerRoutes({
     id: "tf-setup.form",
     summary: "Where two-factor stands for a pending sign-in or the signed-in user, and the methods to choose from.",
     method: "GET",
     path,
-    auth: "any",
     output: setupInfoSchema,
     page: setupFormPage,
-    async handle(ctx, { caller }) {
-      const pending = await loginSetup(ctx);
-      if (pending) return ok(setupInfo(ctx, pending.user), { csrf: true });
-      return caller ? signedInForm(ctx, caller) : permissionDenied(ctx);
+    pending: {
+      accepts: settingUp,
+      handle: async (ctx, { attempt }) => ok(setupInfo(ctx, attempt.user), { csrf: true }),
     },
+    signedIn: { auth: "authenticated", handle: (ctx, { caller }) => signedInForm(ctx, caller) },
+    otherwise: permissionDenied,
   });
 
 export const postSetupRoute = (path: string) =>
-  defineRoute({
+  defineCallerRoutes({
     id: "tf-setup",
     summary: "Choose a two-factor method (during sign-in, or signed in and fresh: also change or disable it).",
     method: "POST",
     path,
-    auth: "any",
     input: setupInput,
     output: z.union([setupStarted, userAnswer]),
     errors: [401, 429, 500],
     page: setupFormPage,
-    async handle(ctx, { input, caller }) {
-      const pending = await loginSetup(ctx);
-      if (pending) return setupDuringLogin(ctx, pending, input);
-      return caller ? signedInSetup(ctx, caller, input) : permissionDenied(ctx);
-    },
+    pending: { accepts: settingUp, handle: (ctx, { input, attempt }) => setupDuringLogin(ctx, attempt, input) },
+    signedIn: { auth: "fresh", handle: (ctx, { input, caller }) => signedInSetup(ctx, caller, input) },
+    otherwise: permissionDenied,
   });
 
 export function setupInfo(ctx: RequestContext, user: UserRecord) {
@@ -106,13 +96,13 @@ export function setupInfo(ctx: RequestContext, user: UserRecord) {
   };
 }
 
-/** A pending sign-in chooses its method: the new secret waits, sealed, in the pending cookie. */
+/** A pending sign-in chooses its method: the new secret waits, sealed, in the pending attempt's step. */
 async function setupDuringLogin(
   ctx: RequestContext,
-  pending: Pending,
+  tf: TfPending,
   input: z.output<typeof setupInput>,
 ): Promise<Outcome<any, SetupView>> {
-  const { user, state } = pending;
+  const { user } = tf;
   const veto = await hookVeto(ctx, "tf_setup", user);
   if (veto) return veto;
   const method = input.setup ?? "";
@@ -120,17 +110,9 @@ async function setupDuringLogin(
     return formErrors({ setup: [{ code: "TWO_FACTOR_METHOD_NOT_AVAILABLE" }] });
   const begun = await beginSetup(ctx, user, method, input.phone);
   if ("errors" in begun) return formErrors(begun.errors, { status: begun.status });
-  const next: PendingState = {
-    u: state.u,
-    s: "validating_profile",
-    m: method,
-    r: state.r,
-    v: state.v,
-    t: begun.sealed,
-    n: begun.nonce,
-  };
-  if (begun.phone) next.p = begun.phone;
-  setPending(ctx, next);
+  const next: TfStep = { state: "validating_profile", method, sealed: begun.sealed, nonce: begun.nonce };
+  if (begun.phone) next.phone = begun.phone;
+  setStep(ctx, tf, next);
   await recordAudit(ctx, { event: "tf_setup_started", outcome: "info", user, details: { method, via: "login" } });
   // FS answers the chosen method in both fields (tf_primary_method is its older name).
   const payload = {

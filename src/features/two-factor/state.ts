@@ -1,126 +1,127 @@
+import { z } from "zod";
 import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
 import { hostCookieName } from "../../core/cookie-names.js";
+import { defineCodec } from "../../core/codec.js";
+import { consumeMarker, PENDING_COOKIE, type PendingSignIn, type PendingStepSpec } from "../../core/pending-sign-in.js";
 import type { Runtime } from "../../core/runtime.js";
-import { sha256Hex } from "../../crypto/random.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { twoFactorSlice, type TwoFactorConfig } from "./config.js";
 
 /**
- * Two-factor state between the first and the second factor: a signed cookie `rampart_tf` that names the user
- * (by fs_uniquifier, so a rotated uniquifier kills it), the state, the method, the remember intent and how the
- * first factor was proved — plus, during setup, the NEW secret sealed with TOTP_SECRETS. It grants nothing by
- * itself: only the two-factor routes read it.
+ * Two-factor's state between requests, in signed cookies:
+ * - the step of a pending sign-in (the pipeline keeps the attempt itself, core/pending-sign-in.ts): where the
+ *   second factor stands — choosing one, setting one up (the NEW secret sealed with TOTP_SECRETS), or waiting
+ *   for a code — plus the method and the nonce of the code sent for this attempt;
+ * - a signed-in user's change of method (FS "changing"), its own codec, under the same cookie name (clients of
+ *   Flask-Security's era look for `rampart_tf`): only that signed-in user completes it.
+ * Neither grants anything by itself.
  */
-export const PENDING_COOKIE = "rampart_tf";
-const PENDING_PURPOSE = "tf-pending";
 const VALIDITY_PURPOSE = "tf-validity";
 
 export type TfState = "setup_from_login" | "ready" | "validating_profile" | "select";
+const STATES = ["setup_from_login", "ready", "validating_profile", "select"] as const;
 
-export interface PendingState {
-  /** fs_uniquifier of the user. */
-  u: string;
-  s: TfState;
-  /** Method being validated (ready: the chosen second factor; validating_profile: the one being set up; select: null). */
-  m: string | null;
-  r: boolean;
-  v: string[];
-  /** Sealed new secret (setup only). */
-  t?: string;
-  /** Phone number being set up (sms). */
-  p?: string;
+/** Two-factor's step in a pending sign-in. */
+export interface TfStep {
+  state: TfState;
+  /** ready: the chosen second factor; validating_profile: the one being set up; otherwise null. */
+  method: string | null;
+  /** The sealed new secret (set-up only). */
+  sealed?: string;
+  /** The phone number being set up (sms). */
+  phone?: string;
   /** Nonce of the code sent for this attempt (email/sms). */
-  n?: number;
-  /** Rescue: a code was mailed instead of the primary method (m is then "email"). */
-  e?: boolean;
-  /**
-   * A signed-in user changing their method (FS "changing"): only that signed-in user may complete it, and
-   * only while their method is still `o` (the one it was started against; absent = none).
-   */
-  c?: boolean;
-  o?: string;
+  nonce?: number;
+  /** Rescue: a code was mailed instead of the primary method (method is then "email"). */
+  rescue?: boolean;
 }
-
-export { secretBox } from "../../core/passcodes/index.js";
 
 export function tfConfig(rt: Runtime): TwoFactorConfig {
   return sliceOf(rt.config, twoFactorSlice) as TwoFactorConfig;
 }
 
-function cookieBase(ctx: RequestContext) {
-  return { httpOnly: true, secure: ctx.rt.config.session.cookieSecure, sameSite: "Lax", path: "/" } as const;
+/** The step on the wire (short names, as before the pipeline kept the attempt). */
+const stepWire = z.object({
+  s: z.enum(STATES),
+  m: z.string().nullable(),
+  t: z.string().optional(),
+  p: z.string().optional(),
+  n: z.number().int().optional(),
+  e: z.literal(true).optional(),
+});
+
+export const tfPendingSpec: PendingStepSpec<TfStep, z.output<typeof stepWire>> = {
+  wire: stepWire,
+  encode: (step) => ({
+    s: step.state,
+    m: step.method,
+    ...(step.sealed !== undefined ? { t: step.sealed } : {}),
+    ...(step.phone !== undefined ? { p: step.phone } : {}),
+    ...(step.nonce !== undefined ? { n: step.nonce } : {}),
+    ...(step.rescue ? { e: true as const } : {}),
+  }),
+  decode: (w) => ({
+    state: w.s,
+    method: w.m,
+    ...(w.t !== undefined ? { sealed: w.t } : {}),
+    ...(w.p !== undefined ? { phone: w.p } : {}),
+    ...(w.n !== undefined ? { nonce: w.n } : {}),
+    ...(w.e ? { rescue: true } : {}),
+  }),
+  maxAgeSeconds: (rt) => tfConfig(rt).pendingWithinSeconds,
+  // A code completes only the factor this attempt waits for; a recovery code stands in for it at "ready".
+  resumableBy: (step, method) =>
+    (step.state === "ready" || step.state === "validating_profile") &&
+    (method === step.method || (method === "recovery_code" && step.state === "ready")),
+};
+
+/** A pending sign-in waiting for two-factor, with its step. */
+export interface TfPending {
+  pending: PendingSignIn;
+  step: TfStep;
+  user: UserRecord;
 }
 
-/** The pending-login cookie: `__Host-rampart_tf` on Secure deployments. */
-function pendingCookie(ctx: RequestContext): string {
-  return hostCookieName(ctx.rt.config, PENDING_COOKIE);
+/** The request's pending sign-in when two-factor interrupted it; null otherwise (absent, expired, tampered…). */
+export async function readPending(ctx: RequestContext): Promise<TfPending | null> {
+  const pending = await ctx.rt.pipeline.pending(ctx);
+  return pending ? tfPendingOf(pending) : null;
 }
+
+/** A pending sign-in as two-factor's, when two-factor interrupted it. */
+export function tfPendingOf(pending: PendingSignIn): TfPending | null {
+  if (pending.check !== TWO_FACTOR_CHECK) return null;
+  // The pipeline decoded the step with tfPendingSpec, the spec the two-factor check declares.
+  return { pending, step: pending.step as TfStep, user: pending.user };
+}
+
+/** A pending sign-in waiting at "ready" (a factor chosen): what the rescue and recovery-code forms serve. */
+export function waitingAtReady(pending: PendingSignIn): TfPending | null {
+  const tf = tfPendingOf(pending);
+  return tf && tf.step.state === "ready" ? tf : null;
+}
+
+/** The next step of the same pending sign-in (a factor chosen, a set-up begun, a rescue code mailed). */
+export function setStep(ctx: RequestContext, tf: TfPending, step: TfStep): void {
+  ctx.rt.pipeline.updatePending(ctx, tf.pending, step);
+}
+
+export function clearPending(ctx: RequestContext): void {
+  ctx.rt.pipeline.clearPending(ctx);
+}
+
+export const TWO_FACTOR_CHECK = "two-factor";
+
+export { secretBox } from "../../core/passcodes/index.js";
 
 function validityCookieName(ctx: RequestContext): string {
   return tfConfig(ctx.rt).validityCookieName ?? hostCookieName(ctx.rt.config, "tf_validity");
 }
 
-export function setPending(ctx: RequestContext, state: PendingState): void {
-  const token = ctx.rt.signer.sign(PENDING_PURPOSE, { ...state }, ctx.nowSeconds());
-  ctx.setCookie(pendingCookie(ctx), token, { ...cookieBase(ctx), maxAge: tfConfig(ctx.rt).pendingWithinSeconds });
-}
-
-export function clearPending(ctx: RequestContext): void {
-  ctx.deleteCookie(pendingCookie(ctx), cookieBase(ctx));
-}
-
-const STATES: readonly string[] = ["setup_from_login", "ready", "validating_profile", "select"];
-
-/** A pending state read from the request: `marker` is its cookie's single-use key (see consumePending). */
-export interface Pending {
-  state: PendingState;
-  user: UserRecord;
-  marker: string;
-}
-
-/** The pending state from the request's cookie, with its user; null when absent, expired, tampered or stale. */
-export async function readPending(ctx: RequestContext): Promise<Pending | null> {
-  const raw = ctx.cookie(pendingCookie(ctx));
-  if (!raw) return null;
-  const verified = ctx.rt.signer.verify(PENDING_PURPOSE, raw, {
-    maxAgeSeconds: tfConfig(ctx.rt).pendingWithinSeconds,
-    nowSeconds: ctx.nowSeconds(),
-  });
-  if (!verified.ok) return null;
-  const p = verified.payload;
-  if (typeof p.u !== "string" || typeof p.s !== "string" || !STATES.includes(p.s)) return null;
-  const user = await ctx.rt.datastore.users.findByUniquifier(p.u);
-  if (!user || !user.active) return null;
-  const state: PendingState = {
-    u: p.u,
-    s: p.s as TfState,
-    m: typeof p.m === "string" ? p.m : null,
-    r: p.r === true,
-    v: Array.isArray(p.v) ? p.v.filter((x): x is string => typeof x === "string") : [],
-  };
-  if (typeof p.t === "string") state.t = p.t;
-  if (typeof p.p === "string") state.p = p.p;
-  if (typeof p.n === "number" && Number.isInteger(p.n)) state.n = p.n;
-  if (p.e === true) state.e = true;
-  if (p.c === true) state.c = true;
-  if (typeof p.o === "string") state.o = p.o;
-  return { state, user, marker: verified.marker };
-}
-
-/**
- * Marks the pending cookie as used (one successful validation per login attempt): true for the first caller,
- * false when this very cookie already completed a sign-in (a replayed copy). Keyed by the signer's marker
- * (the verified signature's bytes), never by the cookie's text, so a copy spelled differently is the same.
- */
-export async function consumePending(ctx: RequestContext, pending: Pending): Promise<boolean> {
-  const key = `tf-pending:${sha256Hex(pending.marker)}`;
-  return (await ctx.rt.datastore.attempts.hit(key, tfConfig(ctx.rt).pendingWithinSeconds + 60, ctx.now())) === 1;
-}
-
-/** A pending sign-in that is setting up its method (not a signed-in user's change). */
-export function isLoginSetup(state: PendingState): boolean {
-  return !state.c && (state.s === "setup_from_login" || state.s === "validating_profile");
+/** A pending sign-in that is setting up its method. */
+export function isLoginSetup(step: TfStep): boolean {
+  return step.state === "setup_from_login" || step.state === "validating_profile";
 }
 
 /** The user's configured code method, or null when 2FA is not set up for them. */
@@ -128,11 +129,74 @@ export function primaryMethod(user: UserRecord): string | null {
   return user.tfPrimaryMethod && user.tfTotpSecret ? user.tfPrimaryMethod : null;
 }
 
+/** A signed-in user's change of method (FS "changing"), waiting for the first code of the new secret. */
+export interface TfChange {
+  /** fs_uniquifier of the signed-in user who started it. */
+  user: string;
+  method: string;
+  sealed: string;
+  phone: string | null;
+  nonce: number;
+  /** The user's method when the change started (null: none): a change settled meanwhile leaves this one stale. */
+  previous: string | null;
+}
+
+const changeCodec = defineCodec({
+  purpose: "tf-changing",
+  maxAgeSeconds: (rt) => tfConfig(rt).pendingWithinSeconds,
+  wire: z.object({
+    u: z.string(),
+    m: z.string(),
+    t: z.string(),
+    p: z.string().optional(),
+    n: z.number().int(),
+    o: z.string().optional(),
+  }),
+  encode: (c: TfChange) => ({
+    u: c.user,
+    m: c.method,
+    t: c.sealed,
+    n: c.nonce,
+    ...(c.phone !== null ? { p: c.phone } : {}),
+    ...(c.previous !== null ? { o: c.previous } : {}),
+  }),
+  decode: (w) => ({ user: w.u, method: w.m, sealed: w.t, phone: w.p ?? null, nonce: w.n, previous: w.o ?? null }),
+});
+
+function cookieBase(ctx: RequestContext) {
+  return { httpOnly: true, secure: ctx.rt.config.session.cookieSecure, sameSite: "Lax", path: "/" } as const;
+}
+
+export function setChange(ctx: RequestContext, change: TfChange): void {
+  ctx.setCookie(hostCookieName(ctx.rt.config, PENDING_COOKIE), changeCodec.seal(ctx.rt, change), {
+    ...cookieBase(ctx),
+    maxAge: tfConfig(ctx.rt).pendingWithinSeconds,
+  });
+}
+
+/** The request's pending change (any user's: the caller matches it), with its single-use marker. */
+export function readChange(ctx: RequestContext): { change: TfChange; marker: string } | null {
+  const opened = changeCodec.open(ctx.rt, ctx.cookie(hostCookieName(ctx.rt.config, PENDING_COOKIE)));
+  return opened.ok ? { change: opened.value, marker: opened.marker } : null;
+}
+
+/** One commit per change: true for the first caller, false for a replayed copy. */
+export function consumeChange(ctx: RequestContext, marker: string): Promise<boolean> {
+  return consumeMarker(ctx, marker, tfConfig(ctx.rt).pendingWithinSeconds);
+}
+
 /** "Remember this device" (only when alwaysValidate is off): bound to the user's fs_uniquifier. */
+const validityCodec = defineCodec({
+  purpose: VALIDITY_PURPOSE,
+  maxAgeSeconds: (rt) => tfConfig(rt).loginValiditySeconds,
+  wire: z.object({ u: z.string() }),
+  encode: (v: { user: string }) => ({ u: v.user }),
+  decode: (w) => ({ user: w.u }),
+});
+
 export function setValidityCookie(ctx: RequestContext, user: UserRecord): void {
   const cfg = tfConfig(ctx.rt);
-  const token = ctx.rt.signer.sign(VALIDITY_PURPOSE, { u: user.fsUniquifier }, ctx.nowSeconds());
-  ctx.setCookie(validityCookieName(ctx), token, {
+  ctx.setCookie(validityCookieName(ctx), validityCodec.seal(ctx.rt, { user: user.fsUniquifier }), {
     httpOnly: true,
     secure: ctx.rt.config.session.cookieSecure,
     sameSite: "Strict",
@@ -142,12 +206,6 @@ export function setValidityCookie(ctx: RequestContext, user: UserRecord): void {
 }
 
 export function hasValidityCookie(ctx: RequestContext, user: UserRecord): boolean {
-  const cfg = tfConfig(ctx.rt);
-  const raw = ctx.cookie(validityCookieName(ctx));
-  if (!raw) return false;
-  const verified = ctx.rt.signer.verify(VALIDITY_PURPOSE, raw, {
-    maxAgeSeconds: cfg.loginValiditySeconds,
-    nowSeconds: ctx.nowSeconds(),
-  });
-  return verified.ok && verified.payload.u === user.fsUniquifier;
+  const opened = validityCodec.open(ctx.rt, ctx.cookie(validityCookieName(ctx)));
+  return opened.ok && opened.value.user === user.fsUniquifier;
 }

@@ -2,7 +2,8 @@ import { z } from "zod";
 import { recordAudit } from "../../core/audit.js";
 import { completeSignIn, hookVeto } from "../../core/complete-sign-in.js";
 import type { RequestContext } from "../../core/context.js";
-import { defineRoute } from "../../core/define-route.js";
+import { defineCallerRoutes } from "../../core/define-route.js";
+import type { PendingSignIn } from "../../core/pending-sign-in.js";
 import type { Caller } from "../../core/identity.js";
 import { fieldError, ok, refused, type Outcome, type Refused } from "../../core/outcome.js";
 import type { PageProps } from "../../core/render.js";
@@ -10,7 +11,8 @@ import { csrfToken, signedIn, userJson } from "../../core/schemas.js";
 import { signOut } from "../../core/session-writer.js";
 import { resealIfNeeded, totpConfig } from "../../core/passcodes/index.js";
 import { qrCodeDataUrl, totpUri } from "../../crypto/totp/index.js";
-import { checkCode, clearAttempts, drawAttempt } from "./codes.js";
+import type { UserRecord } from "../../datastore/contracts.js";
+import { clearAttempts, codeCredential, tooManyAttempts } from "./codes.js";
 import { validatePage } from "./pages.js";
 import { twoFactorStore } from "./store.js";
 import { recoveryOptions } from "./rescue.js";
@@ -18,20 +20,20 @@ import { codeInput, recoveryOptions as recoveryOptionsSchema } from "./schemas.j
 import { changeForm, validateChange } from "./setup-changing.js";
 import {
   clearPending,
-  consumePending,
-  readPending,
+  readChange,
   secretBox,
   setValidityCookie,
   tfConfig,
-  type Pending,
-  type PendingState,
+  tfPendingOf,
+  type TfChange,
+  type TfPending,
 } from "./state.js";
 
 /**
- * GET/POST /tf-validate serves two flows, each its own handler: the second step of a pending sign-in (state
- * `ready`, or `validating_profile` for a method set up during login) — the pending cookie is the credential
- * and a correct code completes the sign-in through the pipeline; and a signed-in user's change of method (FS
- * "changing", setup-changing.ts) — only the signed-in user who started it completes it.
+ * GET/POST /tf-validate serves two flows, each its own handler: the second step of a pending sign-in (step
+ * `ready`, or `validating_profile` for a method set up during login) — the pending attempt is the credential
+ * and a correct code completes it with `pipeline.resume`; and a signed-in user's change of method (FS
+ * "changing", setup-changing.ts, its own signed state) — only the signed-in user who started it completes it.
  */
 export function permissionDenied(ctx: RequestContext): Refused {
   return refused("TWO_FACTOR_PERMISSION_DENIED", 400, { browser: { redirect: ctx.rt.url(ctx.rt.config.urls.login) } });
@@ -48,99 +50,123 @@ export async function validateFormPage(ctx: RequestContext, props: PageProps<unk
   return validatePage(ctx, { csrfToken: props.csrfToken, method: props.view?.method ?? "", errors: props.errors, qr });
 }
 
-/** States in which /tf-validate accepts a code. */
+/** Steps at which /tf-validate accepts a code. */
 const VALIDATING: readonly string[] = ["ready", "validating_profile"];
 
+/** A pending sign-in this route serves: one waiting for a code. */
+function waitingForCode(pending: PendingSignIn): TfPending | null {
+  const tf = tfPendingOf(pending);
+  return tf && VALIDATING.includes(tf.step.state) ? tf : null;
+}
+
 /** The signed-in caller who started this change, or null (anyone else, or nobody signed in). */
-function changeOwner(caller: Caller | null, state: PendingState): Caller | null {
-  return caller && caller.user.fsUniquifier === state.u ? caller : null;
+function changeOwner(caller: Caller | null, change: TfChange): Caller | null {
+  return caller && caller.user.fsUniquifier === change.user ? caller : null;
 }
 
 export const getValidateRoute = (path: string) =>
-  defineRoute({
+  defineCallerRoutes({
     id: "tf-validate.form",
     summary:
       "The second-factor code form: a CSRF token, the rescue options of a pending sign-in (or the user, for a signed-in change).",
     method: "GET",
     path,
-    auth: "any",
     output: z.object({
       csrf_token: csrfToken,
       recovery_options: recoveryOptionsSchema.optional(),
       user: userJson.optional(),
     }),
     page: validateFormPage,
-    async handle(ctx, { caller }) {
-      const pending = await readPending(ctx);
-      if (!pending || !VALIDATING.includes(pending.state.s)) return permissionDenied(ctx);
-      const { state } = pending;
-      if (state.c) {
-        const owner = changeOwner(caller, state);
-        return owner ? changeForm(ctx, owner, state) : permissionDenied(ctx);
-      }
-      const extra = state.s === "ready" ? { recovery_options: recoveryOptions(ctx, pending.user) } : {};
-      return ok(extra, { csrf: true, browser: { view: { method: state.m ?? "" } } });
+    pending: {
+      accepts: waitingForCode,
+      async handle(ctx, { attempt: tf }) {
+        const extra = tf.step.state === "ready" ? { recovery_options: recoveryOptions(ctx, tf.user) } : {};
+        return ok(extra, { csrf: true, browser: { view: { method: tf.step.method ?? "" } } });
+      },
     },
+    signedIn: {
+      auth: "authenticated",
+      async handle(ctx, { caller }) {
+        const change = readChange(ctx);
+        return change && changeOwner(caller, change.change)
+          ? changeForm(ctx, caller, change.change)
+          : permissionDenied(ctx);
+      },
+    },
+    otherwise: permissionDenied,
   });
 
 export const postValidateRoute = (path: string) =>
-  defineRoute({
+  defineCallerRoutes({
     id: "tf-validate",
     summary: "Complete a pending sign-in with the second-factor code (or confirm a signed-in user's new method).",
     method: "POST",
     path,
-    auth: "any",
     input: codeInput,
     output: signedIn,
     errors: [429],
     page: validateFormPage,
-    async handle(ctx, { input, caller }) {
-      const code = input.code ?? "";
-      const pending = await readPending(ctx);
-      if (!pending || !VALIDATING.includes(pending.state.s))
-        return caller ? signOutDenied(ctx, caller) : permissionDenied(ctx);
-      if (!pending.state.c) return validateSignIn(ctx, pending, code);
-      // A signed-in user's change: only that user, still signed in, completes it (anyone else is treated as a
-      // stray code submission).
-      const owner = changeOwner(caller, pending.state);
-      if (owner) return validateChange(ctx, owner, pending, code);
-      clearPending(ctx);
-      return caller ? signOutDenied(ctx, caller) : permissionDenied(ctx);
+    pending: {
+      accepts: waitingForCode,
+      handle: (ctx, { input, attempt }) => validateSignIn(ctx, attempt, input.code ?? ""),
+    },
+    signedIn: {
+      auth: "authenticated",
+      async handle(ctx, { input, caller }) {
+        // A signed-in user's change: only that user completes it; anyone else, or nothing to confirm, is a stray
+        // code submission (signed out, as FS).
+        const change = readChange(ctx);
+        if (change && changeOwner(caller, change.change)) return validateChange(ctx, caller, change, input.code ?? "");
+        if (change) clearPending(ctx);
+        return signOutDenied(ctx, caller);
+      },
+    },
+    otherwise(ctx) {
+      if (readChange(ctx)) clearPending(ctx);
+      return permissionDenied(ctx);
     },
   });
 
-/** The pending sign-in's second step: nobody is signed in yet; the pending cookie names the user. */
+/**
+ * The pending sign-in's second step: nobody is signed in yet; the pending attempt names the user. A correct
+ * code completes it through `pipeline.resume` (budget drawn first, the attempt consumed once, every check rerun).
+ */
 async function validateSignIn(
   ctx: RequestContext,
-  pending: Pending,
+  tf: TfPending,
   rawCode: string,
 ): Promise<Outcome<any, ValidateView>> {
   const { rt } = ctx;
-  const { state } = pending;
-  let user = pending.user;
-  const view: ValidateView = { method: state.m ?? "" };
+  const { step, user } = tf;
+  const view: ValidateView = { method: step.method ?? "" };
   const veto = await hookVeto(ctx, "tf_validate", user, view);
   if (veto) return veto;
-  const setup = state.s === "validating_profile";
+  const setup = step.state === "validating_profile";
   // "ready" validates the factor the login started (a plugin's factor is not a code: refused here).
-  const method = setup || (state.e && state.m === "email") || state.m === user.tfPrimaryMethod ? state.m : null;
-  const sealed = setup ? state.t : user.tfTotpSecret;
+  const method =
+    setup || (step.rescue && step.method === "email") || step.method === user.tfPrimaryMethod ? step.method : null;
+  const sealed = setup ? step.sealed : user.tfTotpSecret;
   const secret = method && sealed ? secretBox(rt).open(sealed) : null;
-  if (!method || !secret) {
+  if (!method || !sealed || !secret) {
     clearPending(ctx);
     return permissionDenied(ctx);
   }
-  const spent = await drawAttempt(ctx, user);
-  if (spent) return spent;
-  if (!(await checkCode(ctx, user, method, secret, rawCode.replace(/\s+/g, ""), state.n ?? 0))) {
-    if (!setup)
-      await rt.events.emit("user_failed_authn", {
-        user,
-        identity: user.email,
-        authType: "tf",
-        reason: "TWO_FACTOR_INVALID_TOKEN",
-      });
-    await recordAudit(ctx, { event: "tf_validate", outcome: "failure", user, details: { method, setup } });
+  const result = await rt.pipeline.resume(ctx, tf.pending, {
+    method,
+    credential: codeCredential(ctx, user, {
+      method,
+      secret,
+      code: rawCode,
+      nonce: step.nonce ?? 0,
+      audit: "tf_validate",
+      setup,
+    }),
+    includeAuthToken: ctx.includeAuthToken(),
+    commit: (verified) => afterCode(ctx, verified, { method, sealed, setup, secret, phone: step.phone ?? null }),
+  });
+  if (result.kind === "no-pending" || result.kind === "replayed") return permissionDenied(ctx);
+  if (result.kind === "failed") {
+    if (result.reason === "BUDGET_SPENT") return tooManyAttempts(ctx);
     // Setting up an authenticator: the page shows the QR code again (the user may not have scanned it yet).
     if (setup && method === "authenticator")
       view.qr = {
@@ -149,45 +175,49 @@ async function validateSignIn(
       };
     return fieldError("code", "TWO_FACTOR_INVALID_TOKEN", { view });
   }
-  await clearAttempts(ctx, user);
-  if (!setup && sealed && sealed === user.tfTotpSecret) {
-    // A secret in an older format (e.g. stored by Flask-Security) is sealed again now that it proved itself.
-    const stored = sealed;
-    await resealIfNeeded(ctx, stored, secret, (next) =>
-      rt.datastore.store(twoFactorStore).replaceTotpSecret(user.id, stored, next),
-    );
-  }
-  if (!(await consumePending(ctx, pending))) {
-    clearPending(ctx);
-    return permissionDenied(ctx);
-  }
-  if (setup) {
-    // Only now, after a correct code for the pending secret, does the new method become the user's.
-    await rt.datastore.users.update(user.id, {
-      tfPrimaryMethod: method,
-      tfTotpSecret: sealed!,
-      tfPhoneNumber: method === "sms" ? (state.p ?? null) : null,
-    });
-    user = (await rt.datastore.users.findById(user.id)) ?? user;
-    await recordAudit(ctx, { event: "tf_setup", outcome: "success", user, details: { method, via: "login" } });
-    await rt.events.emit("tf_profile_changed", { user, method });
-  }
-  const result = await rt.pipeline.signIn(ctx, {
-    user,
-    authnVia: [...state.v],
-    remember: state.r,
-    kind: "session",
-    includeAuthToken: ctx.includeAuthToken(),
-    secondFactor: method,
-  });
-  clearPending(ctx);
   if (result.kind === "signed-in") {
-    if (state.r && !tfConfig(rt).alwaysValidate) setValidityCookie(ctx, user);
-    await recordAudit(ctx, { event: "tf_validate", outcome: "success", user, details: { method } });
-    await rt.events.emit("tf_code_confirmed", { user, method });
+    if (tf.pending.remember && !tfConfig(rt).alwaysValidate) setValidityCookie(ctx, result.user);
+    await recordAudit(ctx, { event: "tf_validate", outcome: "success", user: result.user, details: { method } });
+    await rt.events.emit("tf_code_confirmed", { user: result.user, method });
   }
   // A denial by a check that reran (the account was disabled meanwhile…) is the form's error.
   return completeSignIn(ctx, result, { action: "tf_validate", denyField: "", view });
+}
+
+/**
+ * A correct code, the attempt consumed: the budget starts over; a stored secret in an older format is sealed
+ * again; a method set up during the login becomes the user's only now.
+ */
+async function afterCode(
+  ctx: RequestContext,
+  user: UserRecord,
+  code: { method: string; sealed: string; setup: boolean; secret: string; phone: string | null },
+): Promise<UserRecord> {
+  const { rt } = ctx;
+  await clearAttempts(ctx, user);
+  if (!code.setup) {
+    // A secret in an older format (e.g. stored by Flask-Security) is sealed again now that it proved itself.
+    const stored = code.sealed;
+    if (stored === user.tfTotpSecret)
+      await resealIfNeeded(ctx, stored, code.secret, (next) =>
+        rt.datastore.store(twoFactorStore).replaceTotpSecret(user.id, stored, next),
+      );
+    return user;
+  }
+  await rt.datastore.users.update(user.id, {
+    tfPrimaryMethod: code.method,
+    tfTotpSecret: code.sealed,
+    tfPhoneNumber: code.method === "sms" ? code.phone : null,
+  });
+  const updated = (await rt.datastore.users.findById(user.id)) ?? user;
+  await recordAudit(ctx, {
+    event: "tf_setup",
+    outcome: "success",
+    user: updated,
+    details: { method: code.method, via: "login" },
+  });
+  await rt.events.emit("tf_profile_changed", { user: updated, method: code.method });
+  return updated;
 }
 
 /**
