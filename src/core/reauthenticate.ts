@@ -1,3 +1,4 @@
+import type { AuthnMethod } from "./methods.js";
 import { issueAuthToken } from "./auth-tokens.js";
 import type { RequestContext } from "./context.js";
 import type { Caller } from "./identity.js";
@@ -9,7 +10,11 @@ import { secondFactorProof, startSession } from "./session-cookies.js";
  * carrying the new authentication time (a privilege change, SECURITY.md 24); a token is issued when asked.
  * Returns that token or null. Shared so no re-authentication path forgets the rotation.
  */
-export async function reauthenticate(ctx: RequestContext, caller: Caller, authnVia: string[]): Promise<string | null> {
+export async function reauthenticate(
+  ctx: RequestContext,
+  caller: Caller,
+  authnVia: AuthnMethod[],
+): Promise<string | null> {
   const now = ctx.now();
   const nowSeconds = Math.floor(now.getTime() / 1000);
   if (caller.mechanism === "session" && caller.session) {

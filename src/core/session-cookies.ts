@@ -1,6 +1,7 @@
 import { randomToken, sha256Hex } from "../crypto/random.js";
 import type { RememberRecord, MfaProof, SessionRecord, UserRecord } from "../datastore/contracts.js";
 import { recordAudit } from "./audit.js";
+import type { SecondFactorMethod } from "./methods.js";
 import type { RequestContext } from "./context.js";
 import type { Runtime } from "./runtime.js";
 import { recordSessionEnds, sessionEnded } from "./session-ends.js";
@@ -250,7 +251,10 @@ export function secondFactorProof(record: SessionRecord | null | undefined): Mfa
 }
 
 /** What a stored proof lets a later sign-in check skip (a remember restore): the second factor it proved. */
-function proofClaims(proof: MfaProof | null): { secondFactor?: string; firstFactorIsMultiFactor?: boolean } {
+function proofClaims(proof: MfaProof | null): {
+  secondFactor?: SecondFactorMethod;
+  firstFactorIsMultiFactor?: boolean;
+} {
   if (!proof) return {};
   return proof.kind === "second-factor" ? { secondFactor: proof.method } : { firstFactorIsMultiFactor: true };
 }

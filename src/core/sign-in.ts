@@ -5,6 +5,7 @@ import { proveMailbox, signInProvesMailbox } from "./mailbox-proof.js";
 import type { RequestContext } from "./context.js";
 import type { Caller } from "./identity.js";
 import type { MessageKey } from "./messages.js";
+import type { AuthnMethod, SecondFactorMethod } from "./methods.js";
 import { startSession } from "./session-cookies.js";
 
 /**
@@ -16,7 +17,7 @@ import { startSession } from "./session-cookies.js";
 export interface SignInAttempt {
   user: UserRecord;
   /** How the first factor was proved: "password", "basic", "email", "webauthn", ... */
-  authnVia: string[];
+  authnVia: AuthnMethod[];
   remember: boolean;
   /** "session": establish a session/token. "request": per-request auth (basic) that makes nothing. */
   kind: "session" | "request";
@@ -25,7 +26,7 @@ export interface SignInAttempt {
    * only by the feature that verified it, when completing a pending sign-in: the second-factor check then
    * continues, while every other check (active, confirmed, lockout) runs again at completion time.
    */
-  secondFactor?: string;
+  secondFactor?: SecondFactorMethod;
   /**
    * The first factor already counts as multi-factor by configuration (unified sign-in with a method outside
    * US_MFA_REQUIRED, e.g. an authenticator or SMS code): the second-factor check does not apply. Set only by the
@@ -114,7 +115,7 @@ export class SignInPipeline {
       mfaProof: attempt.secondFactor
         ? { kind: "second-factor", method: attempt.secondFactor }
         : attempt.firstFactorIsMultiFactor
-          ? { kind: "multi-factor-sign-in", method: attempt.authnVia[0] ?? "" }
+          ? { kind: "multi-factor-sign-in", method: (attempt.authnVia[0] ?? "") as AuthnMethod }
           : null,
     });
     const caller: Caller = {

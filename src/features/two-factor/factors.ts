@@ -1,3 +1,4 @@
+import type { AuthnMethod } from "../../core/methods.js";
 import type { RequestContext } from "../../core/context.js";
 import type { SecondFactorPlugin } from "../../core/services.js";
 import type { UserRecord } from "../../datastore/contracts.js";
@@ -53,7 +54,7 @@ export async function startFactor(
   const plugin = method === primaryMethod(user) ? null : plugins(ctx).find((p) => p.name === method);
   if (plugin) {
     setPending(ctx, { ...base, s: "ready", m: method });
-    const extras = await plugin.begin(ctx, user, { remember: base.r, authnVia: [...base.v] });
+    const extras = await plugin.begin(ctx, user, { remember: base.r, authnVia: [...base.v] as AuthnMethod[] });
     const response = { tf_required: true, tf_state: "ready", tf_method: method, ...extras };
     return typeof extras.tf_signin_url === "string" ? { response, redirect: extras.tf_signin_url } : { response };
   }

@@ -1,3 +1,4 @@
+import type { AuthnMethod } from "../../core/methods.js";
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { recordAudit } from "../../core/audit.js";
@@ -240,7 +241,7 @@ export const postRecoveryRoute = (path: string) =>
       }
       const result = await rt.pipeline.signIn(ctx, {
         user,
-        authnVia: [...state.v],
+        authnVia: [...state.v] as AuthnMethod[],
         remember: state.r,
         kind: "session",
         includeAuthToken: false,

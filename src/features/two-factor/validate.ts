@@ -1,3 +1,4 @@
+import type { AuthnMethod, SecondFactorMethod } from "../../core/methods.js";
 import { z } from "zod";
 import { recordAudit } from "../../core/audit.js";
 import { completeSignIn, hookVeto } from "../../core/complete-sign-in.js";
@@ -171,11 +172,11 @@ async function validateSignIn(
   }
   const result = await rt.pipeline.signIn(ctx, {
     user,
-    authnVia: [...state.v],
+    authnVia: [...state.v] as AuthnMethod[],
     remember: state.r,
     kind: "session",
     includeAuthToken: ctx.includeAuthToken(),
-    secondFactor: method,
+    secondFactor: method as SecondFactorMethod,
   });
   clearPending(ctx);
   if (result.kind === "signed-in") {

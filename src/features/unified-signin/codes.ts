@@ -1,3 +1,4 @@
+import type { AuthnMethod } from "../../core/methods.js";
 import { recordAudit } from "../../core/audit.js";
 import type { RequestContext } from "../../core/context.js";
 import { humanizeSeconds } from "../../core/humanize.js";
@@ -190,7 +191,11 @@ export async function matchSetupCode(
  * The passcode against the password, then each active code method (FS order). Returns the matching method
  * or null. The caller draws from the attempt budget first.
  */
-export async function matchPasscode(ctx: RequestContext, user: UserRecord, passcode: string): Promise<string | null> {
+export async function matchPasscode(
+  ctx: RequestContext,
+  user: UserRecord,
+  passcode: string,
+): Promise<AuthnMethod | null> {
   const { rt } = ctx;
   const cfg = usConfig(rt);
   if (cfg.enabledMethods.includes("password")) {
@@ -202,7 +207,7 @@ export async function matchPasscode(ctx: RequestContext, user: UserRecord, passc
   }
   const code = passcode.replace(/[\s-]+/g, "");
   for (const method of activeCodeMethods(rt, user)) {
-    if (await matchMethodCode(ctx, user, method, code)) return method;
+    if (await matchMethodCode(ctx, user, method, code)) return method as AuthnMethod;
   }
   return null;
 }
