@@ -9,7 +9,7 @@ import {
   type RampartConfigInput,
 } from "./core/config/index.js";
 import { RequestContext } from "./core/context.js";
-import { EventBus, type Hooks } from "./core/events.js";
+import { EventBus, type EventName, type Hooks } from "./core/events.js";
 import { MigrationRequiredError, type ConfigIssue } from "./core/errors.js";
 import { developmentFromEnv } from "./core/development.js";
 import type { Feature } from "./core/feature.js";
@@ -238,6 +238,9 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
   const patterns: { method: string; regex: RegExp }[] = [];
   const seen = new Set<string>();
   for (const feature of features) for (const check of feature.signInChecks?.(rt) ?? []) pipeline.register(check);
+  for (const feature of features)
+    for (const [name, listener] of Object.entries(feature.listeners?.(rt) ?? {}))
+      rt.events.on(name as EventName, listener as (payload: unknown) => void);
   const mounted: RouteDef[] = [];
   const declared = [...features, openApiFeature(() => mounted)].flatMap((feature) =>
     (feature.routes?.(rt) ?? []).map((route) => ({ feature, route, key: `${route.method} ${rt.url(route.path)}` })),

@@ -43,8 +43,8 @@ export type AuditEvent = keyof AuditEvents & string;
 export interface AuditEntry {
   event: AuditEvent;
   outcome: AuditOutcome;
-  /** Whom it concerns (only the id and email are recorded). */
-  user?: Pick<UserRecord, "id" | "email"> | null;
+  /** Whom it concerns (only the id, and the email when no identity is given, are recorded). */
+  user?: (Pick<UserRecord, "id"> & { email?: string }) | null;
   identity?: string | null;
   details?: Record<string, unknown>;
 }
