@@ -11,6 +11,8 @@
  * await createRampart({ config, features: [hello] });
  * ```
  */
+import "./features/registries.js";
+
 export {
   defineFeature,
   defineRoute,

@@ -39,6 +39,14 @@ it(
   },
 );
 
+/**
+ * An app's own feature, written against the published "rampart/feature": its slice, message keys and audit
+ * event join Rampart's registries through the package's types (a misspelt one does not compile).
+ */
+it("an app's feature typechecks against the built rampart/feature, registries included", { timeout: 180_000 }, () => {
+  checkAppAgainstBuiltPackage("test/types/app-feature.app.txt");
+});
+
 /** Builds the sources into a scratch node_modules/rampart (never the checkout's dist/) and typechecks `appFile` as an app. */
 function checkAppAgainstBuiltPackage(appFile: string): void {
   const root = new URL("../..", import.meta.url).pathname;
