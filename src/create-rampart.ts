@@ -237,6 +237,7 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
   const app = new Hono();
   const patterns: { method: string; regex: RegExp }[] = [];
   const seen = new Set<string>();
+  const ids = new Set<string>();
   for (const feature of features) for (const check of feature.signInChecks?.(rt) ?? []) pipeline.register(check);
   for (const feature of features)
     for (const [name, listener] of Object.entries(feature.listeners?.(rt) ?? {}))
@@ -252,6 +253,11 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     const full = rt.url(route.path);
     if (seen.has(key)) throw new TypeError(`route ${key} declared twice (feature ${feature.name})`);
     seen.add(key);
+    // The id is the operationId of /openapi.json: an app's feature must not reuse one.
+    const id = (route as { id?: string }).id;
+    if (id !== undefined && ids.has(id))
+      throw new TypeError(`route id "${id}" declared twice (feature ${feature.name})`);
+    if (id !== undefined) ids.add(id);
     mounted.push(route);
     patterns.push({
       method: route.method,
