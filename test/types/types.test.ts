@@ -60,6 +60,12 @@ function checkAppAgainstBuiltPackage(appFile: string): void {
     const build = tsc(["-p", "tsconfig.build.json", "--outDir", join(pkg, "dist")]);
     assert.equal(build.status, 0, `build:\n${build.stdout}${build.stderr}`);
     cpSync(join(root, appFile), join(scratch, "app.ts"));
+    // The app's own package.json: without it the checkout's (name "rampart") is the nearest one, and "rampart"
+    // resolves to the checkout's dist/ by self-reference instead of the build above.
+    writeFileSync(
+      join(scratch, "package.json"),
+      JSON.stringify({ name: "types-scratch-app", private: true, type: "module" }),
+    );
     writeFileSync(
       join(scratch, "tsconfig.json"),
       JSON.stringify({
