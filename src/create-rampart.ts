@@ -9,7 +9,7 @@ import {
   type RampartConfigInput,
 } from "./core/config/index.js";
 import { RequestContext } from "./core/context.js";
-import { EventBus, type Hooks } from "./core/events.js";
+import { EventBus, type EventName, type Hooks } from "./core/events.js";
 import { MigrationRequiredError, type ConfigIssue } from "./core/errors.js";
 import { developmentFromEnv } from "./core/development.js";
 import type { Feature } from "./core/feature.js";
@@ -241,7 +241,11 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
   const app = new Hono();
   const patterns: { method: string; regex: RegExp }[] = [];
   const seen = new Set<string>();
+  const ids = new Set<string>();
   for (const feature of features) for (const check of feature.signInChecks?.(rt) ?? []) pipeline.register(check);
+  for (const feature of features)
+    for (const [name, listener] of Object.entries(feature.listeners?.(rt) ?? {}))
+      rt.events.on(name as EventName, listener as (payload: unknown) => void);
   const mounted: RouteDef[] = [];
   const declared = [...features, openApiFeature(() => mounted)].flatMap((feature) =>
     (feature.routes?.(rt) ?? []).map((route) => ({ feature, route, key: `${route.method} ${rt.url(route.path)}` })),
@@ -253,6 +257,11 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     const full = rt.url(route.path);
     if (seen.has(key)) throw new TypeError(`route ${key} declared twice (feature ${feature.name})`);
     seen.add(key);
+    // The id is the operationId of /openapi.json: an app's feature must not reuse one.
+    const id = (route as { id?: string }).id;
+    if (id !== undefined && ids.has(id))
+      throw new TypeError(`route id "${id}" declared twice (feature ${feature.name})`);
+    if (id !== undefined) ids.add(id);
     mounted.push(route);
     patterns.push({
       method: route.method,

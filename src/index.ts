@@ -57,6 +57,8 @@ export type {
 export type { Guards, Requirement, GuardOutcome } from "./core/authz.js";
 export type { Mechanism, Caller } from "./core/identity.js";
 export type { RampartEvents, EventName, Hooks, HookVeto, HookInput, HookedAction } from "./core/events.js";
+export type { AuditEvent, AuditEvents } from "./core/audit.js";
+export type { AuthnMethod, AuthnMethods, SecondFactorMethod, SecondFactorMethods } from "./core/methods.js";
 export type { AppFeature as Feature } from "./core/feature.js";
 export type { SignInCheck, SignInAttempt, CheckOutcome } from "./core/sign-in.js";
 export type { Logger, UserSerializer } from "./core/runtime.js";

@@ -30,6 +30,7 @@ import { basename, join, relative } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { createRampart } from "../src/create-rampart.js";
+import { againstSources } from "./helpers/docs-code.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SKIP = /^<!--\s*docs-test:\s*skip\s*[—-]\s*(\S.*?)\s*-->$/;
@@ -147,9 +148,7 @@ describe("documentation code blocks", { timeout: 600_000 }, () => {
     const src = relative(scratch, join(ROOT, "src"));
     for (const { block, path } of files) {
       // The package's own name resolves to the sources (the build in dist/ may be missing or stale).
-      const text = block.code
-        .replace(/from "rampart"/g, `from "${src}/index.js"`)
-        .replace(/from "rampart\/(express|fastify|hono|node)"/g, (_m, a: string) => `from "${src}/adapters/${a}.js"`);
+      const text = againstSources(block.code, src);
       writeFileSync(path, `// ${where(block)}\n${text}\nexport {};\n`);
     }
     writeFileSync(

@@ -26,8 +26,11 @@ const PROBE = `
   await new Promise((resolve) => setTimeout(resolve, 50));
   console.log(JSON.stringify([...seen, ...Object.keys(createRequire(import.meta.url).cache)]));
 `;
-function loaded(app: boolean): string[] {
-  const out = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", PROBE], {
+function loaded(app: boolean, entry = "../src/index.ts"): string[] {
+  const probe = PROBE.replace(JSON.stringify(new URL("../src/index.ts", import.meta.url).href), () =>
+    JSON.stringify(new URL(entry, import.meta.url).href),
+  );
+  const out = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", probe], {
     cwd: ROOT,
     encoding: "utf8",
     env: { ...process.env, PROBE_APP: app ? "1" : "" },
@@ -83,6 +86,27 @@ describe("what loads", { timeout: 120_000 }, () => {
       [],
     );
     assert.ok(pkgs.has("zod") && modules.some((m) => m.endsWith("/src/index.ts")), "the probe sees what loads");
+  });
+
+  it('import "rampart/feature" loads no built-in feature\'s code, no database driver and no native module', () => {
+    const modules = loaded(false, "../src/feature.ts");
+    const pkgs = packages(modules);
+    assert.deepEqual(
+      HEAVY.filter((p) => pkgs.has(p)),
+      [],
+    );
+    // Declarations only from the built-in features: config slices, message texts and the type registries.
+    const declarations = /\/src\/features\/(builtin\.|registries\.|[a-z-]+\/(config|messages|registry)\.)/;
+    assert.deepEqual(
+      modules.filter(
+        (m) => (m.includes("/src/features/") && !declarations.test(m)) || m.includes("/src/create-rampart."),
+      ),
+      [],
+    );
+    assert.ok(
+      modules.some((m) => m.endsWith("/src/feature.ts")),
+      "the probe sees what loads",
+    );
   });
 
   it("a minimal app loads only its enabled features and the drivers it uses", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { it } from "node:test";
@@ -26,6 +26,14 @@ it("npm pack of a checkout without dist/ ships dist/ (prepack builds)", { timeou
     for (const needed of ["dist/index.js", "dist/index.d.ts", "dist/adapters/express.js", "bin/rampart.mjs"])
       assert.ok(files.includes(needed), `${needed} is packed (${files.length} files)`);
     assert.ok(!files.some((f) => f.endsWith(".test.js")), "no compiled tests");
+    // Every entry point package.json exports (rampart/feature included) is in the package, with its types.
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+      exports: Record<string, { types: string; import: string }>;
+    };
+    for (const [entry, target] of Object.entries(pkg.exports))
+      for (const file of [target.types, target.import])
+        assert.ok(files.includes(file.replace(/^\.\//, "")), `${entry}: ${file} is packed`);
+    assert.ok(files.includes("dist/feature.js"), "rampart/feature is packed");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

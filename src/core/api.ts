@@ -5,7 +5,7 @@ import type { Runtime } from "./runtime.js";
 import { findUserByIdentity } from "./users.js";
 import { parseUserField, publicUser, type PublicUser, type UserFieldInput, type UserFields } from "./public-user.js";
 import { sweepUserSessions } from "./session-cookies.js";
-import type { AuditWriter } from "./audit.js";
+import type { AuditEvent, AuditWriter } from "./audit.js";
 import { revokeSessions } from "../features/sessions/revoke.js";
 import type { MessageKey } from "./messages.js";
 import { checkNewPassword, checkUsername, normalizeEmailAddress } from "./policy/index.js";
@@ -94,7 +94,7 @@ export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F
       userAgent: "api",
       details: e.details ?? null,
     });
-  const audit = (event: string, user: UserRef | null, details?: Record<string, unknown>) =>
+  const audit = (event: AuditEvent, user: UserRef | null, details?: Record<string, unknown>) =>
     datastore.audit.append({
       at: rt.now(),
       event,

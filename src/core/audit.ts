@@ -2,13 +2,49 @@ import type { AuditOutcome, UserRecord } from "../datastore/contracts.js";
 import type { RequestContext } from "./context.js";
 
 /**
+ * Every audit event name: the core's own below, and each feature's, which it adds from its folder (registry.ts,
+ * declaration merging on this interface). An app's feature adds its names the same way on "rampart/feature", so
+ * a misspelt name is a type error. The names are the values stored in the audit log (unchanged).
+ */
+export interface AuditEvents {
+  /** A sign-in succeeded or a sign-in check refused it (the pipeline); a first factor failed (credential check). */
+  login: true;
+  /** A mail could not be delivered / an SMS could not be sent / work after the answer failed. */
+  mail_failed: true;
+  sms_failed: true;
+  deferred_failed: true;
+  /** A remember cookie was presented again after it had been rotated (possible theft). */
+  remember_reused: true;
+  /** A first sign-in by an emailed code proved the mailbox. */
+  email_proved: true;
+  /** What an administrator (CLI, `rampart.api`) changed. */
+  user_created: true;
+  user_activated: true;
+  user_deactivated: true;
+  user_confirmed: true;
+  user_deleted: true;
+  access_reset: true;
+  role_created: true;
+  role_added: true;
+  role_removed: true;
+  role_permissions_added: true;
+  role_permissions_removed: true;
+  /** Shared operations the api performs too (change-password's and sessions' own entries name them again). */
+  password_changed: true;
+  session_revoked: true;
+}
+
+export type AuditEvent = keyof AuditEvents & string;
+
+/**
  * Writes an audit event (who, what, when, IP, outcome) for a security-relevant action. Awaited before the
  * response goes out, so every 2xx has its event. Never pass secrets in `details`.
  */
 export interface AuditEntry {
-  event: string;
+  event: AuditEvent;
   outcome: AuditOutcome;
-  user?: UserRecord | null;
+  /** Whom it concerns (only the id, and the email when no identity is given, are recorded). */
+  user?: (Pick<UserRecord, "id"> & { email?: string }) | null;
   identity?: string | null;
   details?: Record<string, unknown>;
 }

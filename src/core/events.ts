@@ -1,5 +1,6 @@
 import type { UserRecord } from "../datastore/contracts.js";
 import type { PublicUser } from "./public-user.js";
+import type { AuthnMethod } from "./methods.js";
 
 /**
  * Typed events, the counterpart of Flask-Security's signals. Listeners may be async; a failing listener is
@@ -10,12 +11,12 @@ import type { PublicUser } from "./public-user.js";
  * declaration merging), so the bus stays typed without the core naming any feature.
  */
 export interface RampartEvents {
-  user_authenticated: { user: UserRecord; authnVia: string[]; sessionId: string | null };
+  user_authenticated: { user: UserRecord; authnVia: AuthnMethod[]; sessionId: string | null };
   user_unauthenticated: { user: UserRecord };
   user_failed_authn: { user: UserRecord | null; identity: string | null; authType: string; reason: string };
   session_revoked: { user: UserRecord; sessionIds: string[]; scope: "one" | "others" | "all" };
   password_rehashed: { user: UserRecord; from: string };
-  reauthenticated: { user: UserRecord; authnVia: string[] };
+  reauthenticated: { user: UserRecord; authnVia: AuthnMethod[] };
 }
 
 export type EventName = keyof RampartEvents;

@@ -6,6 +6,7 @@ import type { MailTemplate } from "../mail/types.js";
 import type { Runtime } from "./runtime.js";
 import type { SignInCheck } from "./sign-in.js";
 import type { FeatureMigration } from "../datastore/feature-migrations.js";
+import type { EventName, RampartEvents } from "./events.js";
 
 /**
  * A feature declares what it contributes; the composition root (create-rampart.ts) wires it in.
@@ -33,7 +34,12 @@ export interface Feature {
   provides?(rt: Runtime): Partial<Services>;
   routes?(rt: Runtime): RouteDef[];
   signInChecks?(rt: Runtime): SignInCheck[];
+  /** Listeners the feature adds to the event bus when composed (an app's feature reacting to built-in events). */
+  listeners?(rt: Runtime): EventListeners;
 }
+
+/** At most one listener per event name. */
+export type EventListeners = { [K in EventName]?: (payload: RampartEvents[K]) => void | Promise<void> };
 
 /**
  * The part of a feature an app can write today (exported from "rampart" as `Feature`): a name, a switch, and

@@ -4,6 +4,7 @@ import type { UserRecord } from "../datastore/contracts.js";
 import { defineCodec } from "./codec.js";
 import type { RequestContext } from "./context.js";
 import { hostCookieName } from "./cookie-names.js";
+import type { AuthnMethod } from "./methods.js";
 import type { Runtime } from "./runtime.js";
 
 /**
@@ -15,7 +16,7 @@ import type { Runtime } from "./runtime.js";
  */
 export interface PendingSignIn {
   readonly user: UserRecord;
-  readonly authnVia: readonly string[];
+  readonly authnVia: readonly AuthnMethod[];
   readonly remember: boolean;
   /** The first factor already counted as multi-factor (see SignInAttempt.firstFactorIsMultiFactor). */
   readonly firstFactorIsMultiFactor: boolean;
@@ -72,7 +73,7 @@ const loaded = new WeakMap<PendingSignIn, { ctx: RequestContext; marker: string 
 
 export function storePending(
   ctx: RequestContext,
-  facts: { user: UserRecord; authnVia: readonly string[]; remember: boolean; firstFactorIsMultiFactor: boolean },
+  facts: { user: UserRecord; authnVia: readonly AuthnMethod[]; remember: boolean; firstFactorIsMultiFactor: boolean },
   check: string,
   spec: PendingStepSpec<any, any>,
   step: unknown,
@@ -108,7 +109,8 @@ export async function loadPending(
   if (!user || !user.active) return null;
   const pending: PendingSignIn = {
     user,
-    authnVia: value.v,
+    // Written by storePending from a typed attempt and signed: the names are ones this build declared.
+    authnVia: value.v as AuthnMethod[],
     remember: value.r,
     firstFactorIsMultiFactor: value.mf,
     check: value.check,

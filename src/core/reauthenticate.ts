@@ -1,3 +1,4 @@
+import type { AuthnMethod } from "./methods.js";
 import { issueAuthToken } from "./auth-tokens.js";
 import type { RequestContext } from "./context.js";
 import type { Caller } from "./identity.js";
@@ -8,7 +9,11 @@ import { reissueAfterReauthentication } from "./session-writer.js";
  * carrying the new authentication time (a privilege change, SECURITY.md 24); a token is issued when asked.
  * Returns that token or null. Shared so no re-authentication path forgets the rotation.
  */
-export async function reauthenticate(ctx: RequestContext, caller: Caller, authnVia: string[]): Promise<string | null> {
+export async function reauthenticate(
+  ctx: RequestContext,
+  caller: Caller,
+  authnVia: AuthnMethod[],
+): Promise<string | null> {
   const nowSeconds = ctx.nowSeconds();
   await reissueAfterReauthentication(ctx, caller, authnVia);
   const token = ctx.includeAuthToken() ? await issueAuthToken(ctx.rt, caller.user, nowSeconds) : null;

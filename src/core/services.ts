@@ -1,5 +1,6 @@
 import type { UserRecord } from "../datastore/contracts.js";
 import type { RequestContext } from "./context.js";
+import type { AuthnMethod, SecondFactorMethod } from "./methods.js";
 
 /**
  * What features offer each other, through the core (features never import each other). A feature declares its
@@ -17,7 +18,7 @@ export interface EmailedLink {
  */
 export interface SecondFactorPlugin {
   /** Method name in `tf_setup_methods` and the `which` of /tf-select ("webauthn"). */
-  name: string;
+  name: SecondFactorMethod;
   /** True when this user has the factor set up. */
   isSetUp(user: UserRecord): boolean | Promise<boolean>;
   /**
@@ -29,7 +30,7 @@ export interface SecondFactorPlugin {
   begin(
     ctx: RequestContext,
     user: UserRecord,
-    attempt: { remember: boolean; authnVia: string[] },
+    attempt: { remember: boolean; authnVia: AuthnMethod[] },
   ): Promise<Record<string, unknown>>;
 }
 

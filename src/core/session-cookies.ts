@@ -1,6 +1,7 @@
 import { sha256Hex } from "../crypto/random.js";
 import type { RememberRecord, MfaProof, SessionRecord, UserRecord } from "../datastore/contracts.js";
 import { recordAudit } from "./audit.js";
+import type { SecondFactorMethod } from "./methods.js";
 import type { RequestContext } from "./context.js";
 import type { Runtime } from "./runtime.js";
 import { recordSessionEnds, sessionEnded } from "./session-ends.js";

@@ -15,6 +15,7 @@ import {
 } from "./pending-sign-in.js";
 import { verifyCredential, type CredentialCheck } from "./verify-credential.js";
 import { beginSignInSession } from "./session-writer.js";
+import type { AuthnMethod, SecondFactorMethod } from "./methods.js";
 
 /**
  * The ONE sign-in pipeline. Every way of proving a first factor (password, code, link, passkey, OAuth,
@@ -30,7 +31,7 @@ import { beginSignInSession } from "./session-writer.js";
 export interface SignInAttempt {
   user: UserRecord;
   /** How the first factor was proved: "password", "basic", "email", "webauthn", ... */
-  authnVia: string[];
+  authnVia: AuthnMethod[];
   remember: boolean;
   /** "session": establish a session/token. "request": per-request auth (basic) that makes nothing. */
   kind: "session" | "request";
@@ -39,7 +40,7 @@ export interface SignInAttempt {
    * the pipeline: by `resume` after verifying it, or from the stored proof of a session it made (remember
    * restore). Checks read it: the second-factor check then continues, every other check runs again.
    */
-  readonly secondFactor?: string;
+  readonly secondFactor?: SecondFactorMethod;
   /**
    * The first factor already counts as multi-factor by configuration (unified sign-in with a method outside
    * US_MFA_REQUIRED, e.g. an authenticator or SMS code): the second-factor check does not apply. Set only by the
@@ -93,7 +94,7 @@ export type SignInResult =
 /** A factor completing a pending sign-in (two-factor's codes, a recovery code, a passkey…). */
 export interface Resumption {
   /** The factor as the session will record it ("authenticator", "email", "sms", "recovery_code", "webauthn"). */
-  method: string;
+  method: SecondFactorMethod;
   /** Its check; the budget is drawn before `verify` runs. */
   credential: Omit<CredentialCheck, "dummy"> & { dummy?: () => Promise<void> };
   /** After the factor proved itself and the attempt was consumed, before the sign-in: returns the user to sign in. */
@@ -233,7 +234,7 @@ export class SignInPipeline {
   private async complete(
     ctx: RequestContext,
     first: FirstFactorAttempt & { includeAuthToken: boolean },
-    secondFactor?: string,
+    secondFactor?: SecondFactorMethod,
   ): Promise<SignInResult> {
     let attempt: SignInAttempt & { includeAuthToken: boolean } = secondFactor ? { ...first, secondFactor } : first;
     const { outcome, by } = await this.runChecks(ctx, attempt);
@@ -263,7 +264,7 @@ export class SignInPipeline {
       mfaProof: attempt.secondFactor
         ? { kind: "second-factor", method: attempt.secondFactor }
         : attempt.firstFactorIsMultiFactor
-          ? { kind: "multi-factor-sign-in", method: attempt.authnVia[0] ?? "" }
+          ? { kind: "multi-factor-sign-in", method: (attempt.authnVia[0] ?? "") as AuthnMethod }
           : null,
     });
     const { session } = caller;

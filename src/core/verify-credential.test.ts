@@ -4,6 +4,13 @@ import { createTestApp, type TestApp } from "../../test/helpers/app.js";
 import { RequestContext } from "./context.js";
 import { passwordCredential, verifyCredential } from "./verify-credential.js";
 
+// The audit name this test's check records under (audit names are a closed union features grow).
+declare module "./audit.js" {
+  interface AuditEvents {
+    test_check: true;
+  }
+}
+
 /** Every credential check draws its budget before judging, does the same work for nobody, and reports failures. */
 describe("verifyCredential", () => {
   let app: TestApp;

@@ -1,5 +1,5 @@
 import type { UserRecord } from "../datastore/contracts.js";
-import { recordAudit } from "./audit.js";
+import { recordAudit, type AuditEvent } from "./audit.js";
 import type { RequestContext } from "./context.js";
 import { drawFromBudget } from "./passcodes/index.js";
 
@@ -16,7 +16,7 @@ export interface CredentialCheck {
   /** The authentication type in `user_failed_authn` ("password", "verify", "change", "tf", "us", "recovery_code"…). */
   kind: string;
   /** The audit event a failure is recorded under ("login", "verify", "change_password"…). */
-  audit: string;
+  audit: AuditEvent;
   /** What the user typed to name themselves (audits and events of unknown subjects). */
   identity?: string | null;
   /** The attempt budget this check draws from, if any. */

@@ -1,3 +1,5 @@
+import type { AuthnMethod, SecondFactorMethod } from "../core/methods.js";
+
 /**
  * Datastore contracts: typed repositories per aggregate. Every backend (the Kysely one serving SQLite,
  * PostgreSQL and MySQL/MariaDB; the Redis session store) implements these and passes the conformance suite.
@@ -185,7 +187,8 @@ export interface SessionRecord {
  * authenticator code), or a first factor that counts as multi-factor by itself ("multi-factor-sign-in", e.g. a
  * unified sign-in by SMS code when configured so). Changing two-factor settings requires one.
  */
-export type MfaProof = { kind: "second-factor"; method: string } | { kind: "multi-factor-sign-in"; method: string };
+export type MfaProof =
+  { kind: "second-factor"; method: SecondFactorMethod } | { kind: "multi-factor-sign-in"; method: AuthnMethod };
 
 export interface SessionStore {
   create(session: SessionRecord): Promise<void>;

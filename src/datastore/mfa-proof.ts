@@ -1,4 +1,5 @@
 import type { MfaProof, SessionRecord } from "./contracts.js";
+import type { AuthnMethod, SecondFactorMethod } from "../core/methods.js";
 
 /**
  * How a multi-factor proof is stored: two columns (kind, method) on sessions, one short tag ("tf:<method>",
@@ -12,7 +13,7 @@ export function mfaProofFromColumns(
   method: string | null | undefined,
 ): MfaProof | null {
   if (!method || !(KINDS as readonly string[]).includes(kind ?? "")) return null;
-  return { kind: kind as MfaProof["kind"], method };
+  return { kind: kind as MfaProof["kind"], method } as MfaProof;
 }
 
 export function mfaProofToTag(proof: MfaProof | null): string | null {
@@ -22,8 +23,8 @@ export function mfaProofToTag(proof: MfaProof | null): string | null {
 
 export function mfaProofFromTag(tag: string | null | undefined): MfaProof | null {
   if (!tag || tag.length < 4) return null;
-  if (tag.startsWith("tf:")) return { kind: "second-factor", method: tag.slice(3) };
-  if (tag.startsWith("mf:")) return { kind: "multi-factor-sign-in", method: tag.slice(3) };
+  if (tag.startsWith("tf:")) return { kind: "second-factor", method: tag.slice(3) as SecondFactorMethod };
+  if (tag.startsWith("mf:")) return { kind: "multi-factor-sign-in", method: tag.slice(3) as AuthnMethod };
   return null;
 }
 

@@ -39,6 +39,14 @@ it(
   },
 );
 
+/**
+ * An app's own feature, written against the published "rampart/feature": its slice, message keys and audit
+ * event join Rampart's registries through the package's types (a misspelt one does not compile).
+ */
+it("an app's feature typechecks against the built rampart/feature, registries included", { timeout: 180_000 }, () => {
+  checkAppAgainstBuiltPackage("test/types/app-feature.app.txt");
+});
+
 /** Builds the sources into a scratch node_modules/rampart (never the checkout's dist/) and typechecks `appFile` as an app. */
 function checkAppAgainstBuiltPackage(appFile: string): void {
   const root = new URL("../..", import.meta.url).pathname;
@@ -52,6 +60,12 @@ function checkAppAgainstBuiltPackage(appFile: string): void {
     const build = tsc(["-p", "tsconfig.build.json", "--outDir", join(pkg, "dist")]);
     assert.equal(build.status, 0, `build:\n${build.stdout}${build.stderr}`);
     cpSync(join(root, appFile), join(scratch, "app.ts"));
+    // The app's own package.json: without it the checkout's (name "rampart") is the nearest one, and "rampart"
+    // resolves to the checkout's dist/ by self-reference instead of the build above.
+    writeFileSync(
+      join(scratch, "package.json"),
+      JSON.stringify({ name: "types-scratch-app", private: true, type: "module" }),
+    );
     writeFileSync(
       join(scratch, "tsconfig.json"),
       JSON.stringify({

@@ -12,7 +12,7 @@ import {
 } from "../../crypto/totp/index.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { normalizePhone, smsSenderFromConfig, smsSlice, type SmsConfig, type SmsSender } from "../../sms/index.js";
-import { recordAudit } from "../audit.js";
+import { recordAudit, type AuditEvent } from "../audit.js";
 import { sliceOf } from "../config/slice.js";
 import type { RequestContext } from "../context.js";
 import type { Runtime } from "../runtime.js";
@@ -162,7 +162,7 @@ export async function drawSetupSmsBudget(
   ctx: RequestContext,
   user: UserRecord,
   phone: string,
-  event: string,
+  event: AuditEvent,
 ): Promise<boolean> {
   const cfg = sliceOf(ctx.rt.config, smsSlice) as SmsConfig;
   const budgets: [string, string, number][] = [

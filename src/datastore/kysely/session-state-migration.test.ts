@@ -131,7 +131,7 @@ for (const dialect of flowDialects()) {
           ...(await ds.sessions.findById("c-plain"))!,
           id: "f-new-writer",
           tokenHash: "f".repeat(64),
-          mfaProof: { kind: "multi-factor-sign-in" as const, method: "email" },
+          mfaProof: { kind: "multi-factor-sign-in" as const, method: "email" as const },
           rememberId: "remember-new",
           rotatePending: false,
         };

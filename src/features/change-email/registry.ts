@@ -18,3 +18,10 @@ declare module "../../core/events.js" {
 declare module "../../core/messages.js" {
   interface MessageCatalog extends Record<keyof typeof changeEmailMessages, true> {}
 }
+
+declare module "../../core/audit.js" {
+  interface AuditEvents {
+    change_email_requested: true;
+    change_email_confirmed: true;
+  }
+}

@@ -31,3 +31,17 @@ declare module "../../core/services.js" {
 declare module "../../core/messages.js" {
   interface MessageCatalog extends Record<keyof typeof confirmationMessages, true> {}
 }
+
+declare module "../../core/audit.js" {
+  interface AuditEvents {
+    confirm: true;
+    confirm_instructions: true;
+  }
+}
+
+declare module "../../core/methods.js" {
+  /** First factors this feature proves: a confirmation link that signs the user in. */
+  interface AuthnMethods {
+    confirm: true;
+  }
+}

@@ -4,3 +4,17 @@ import type { loginMessages } from "./messages.js";
 declare module "../../core/messages.js" {
   interface MessageCatalog extends Record<keyof typeof loginMessages, true> {}
 }
+
+declare module "../../core/audit.js" {
+  interface AuditEvents {
+    logout: true;
+    verify: true;
+  }
+}
+
+declare module "../../core/methods.js" {
+  /** First factors this feature proves: the password at /login and /verify. */
+  interface AuthnMethods {
+    password: true;
+  }
+}

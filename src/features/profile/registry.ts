@@ -15,3 +15,9 @@ declare module "../../core/events.js" {
 declare module "../../core/messages.js" {
   interface MessageCatalog extends Record<keyof typeof profileMessages, true> {}
 }
+
+declare module "../../core/audit.js" {
+  interface AuditEvents {
+    profile_updated: true;
+  }
+}

@@ -32,3 +32,17 @@ declare module "../../core/services.js" {
 declare module "../../core/messages.js" {
   interface MessageCatalog extends Record<keyof typeof recoveryMessages, true> {}
 }
+
+declare module "../../core/audit.js" {
+  interface AuditEvents {
+    reset_password_instructions_sent: true;
+    password_reset: true;
+  }
+}
+
+declare module "../../core/methods.js" {
+  /** First factors this feature proves: a reset link that signs the user in. */
+  interface AuthnMethods {
+    reset: true;
+  }
+}

@@ -22,3 +22,16 @@ declare module "../../core/events.js" {
 declare module "../../core/messages.js" {
   interface MessageCatalog extends Record<keyof typeof registrationMessages, true> {}
 }
+
+declare module "../../core/audit.js" {
+  interface AuditEvents {
+    register: true;
+  }
+}
+
+declare module "../../core/methods.js" {
+  /** First factors this feature proves: a new account signed in by /register. */
+  interface AuthnMethods {
+    register: true;
+  }
+}

@@ -4,3 +4,9 @@ import type { sessionsMessages } from "./messages.js";
 declare module "../../core/messages.js" {
   interface MessageCatalog extends Record<keyof typeof sessionsMessages, true> {}
 }
+
+declare module "../../core/audit.js" {
+  interface AuditEvents {
+    session_revoked: true;
+  }
+}

@@ -1,4 +1,4 @@
-import { recordAudit } from "../../core/audit.js";
+import { recordAudit, type AuditEvent } from "../../core/audit.js";
 import type { RequestContext } from "../../core/context.js";
 import { humanizeSeconds } from "../../core/humanize.js";
 import { refused, type Refused } from "../../core/outcome.js";
@@ -49,7 +49,7 @@ export function tooManyAttempts(ctx: RequestContext): Refused {
 export function codeCredential(
   ctx: RequestContext,
   user: UserRecord,
-  code: { method: string; secret: string; code: string; nonce: number; audit: string; setup: boolean },
+  code: { method: string; secret: string; code: string; nonce: number; audit: AuditEvent; setup: boolean },
 ): Omit<CredentialCheck, "dummy"> {
   return {
     kind: "tf",

@@ -1,3 +1,4 @@
+import type { AuthnMethod } from "../../core/methods.js";
 import type { RequestContext } from "../../core/context.js";
 import type { SecondFactorPlugin } from "../../core/services.js";
 import type { UserRecord } from "../../datastore/contracts.js";
@@ -43,7 +44,7 @@ export async function setUpFactors(ctx: RequestContext, user: UserRecord): Promi
 export async function startFactor(
   ctx: RequestContext,
   user: UserRecord,
-  attempt: { remember: boolean; authnVia: readonly string[] },
+  attempt: { remember: boolean; authnVia: readonly AuthnMethod[] },
   method: string,
 ): Promise<StartAnswer> {
   const cfg = tfConfig(ctx.rt);

@@ -1,4 +1,4 @@
-import { recordAudit } from "../../core/audit.js";
+import { recordAudit, type AuditEvent } from "../../core/audit.js";
 import type { RequestContext } from "../../core/context.js";
 import { fieldError, refused, type FormErrors, type Refused } from "../../core/outcome.js";
 import type { Caller } from "../../core/identity.js";
@@ -19,7 +19,7 @@ export async function currentFactorRefusal(
   ctx: RequestContext,
   caller: Caller,
   code: string | undefined,
-  event: string,
+  event: AuditEvent,
 ): Promise<FormErrors<never> | Refused | null> {
   const { rt } = ctx;
   const user = caller.user;

@@ -1,3 +1,4 @@
+import type { AuthnMethod } from "../../core/methods.js";
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { recordAudit } from "../../core/audit.js";

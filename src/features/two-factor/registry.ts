@@ -1,4 +1,5 @@
 import type { twoFactorMessages } from "./messages.js";
+import type { AuditEvent } from "../../core/audit.js";
 import type { RequestContext } from "../../core/context.js";
 import type { Caller } from "../../core/identity.js";
 import type { FormErrors, Refused } from "../../core/outcome.js";
@@ -46,8 +47,34 @@ declare module "../../core/services.js" {
         ctx: RequestContext,
         caller: Caller,
         code: string | undefined,
-        event: string,
+        event: AuditEvent,
       ): Promise<FormErrors<never> | Refused | null>;
     };
+  }
+}
+
+declare module "../../core/audit.js" {
+  interface AuditEvents {
+    tf_validate: true;
+    tf_code_sent: true;
+    tf_setup: true;
+    tf_setup_started: true;
+    tf_select: true;
+    tf_disable: true;
+    tf_rescue: true;
+    mf_recovery: true;
+    mf_recovery_codes_generated: true;
+    mf_recovery_code_used: true;
+    logout: true;
+  }
+}
+
+declare module "../../core/methods.js" {
+  /** Second factors this feature verifies: its code methods and a recovery code. */
+  interface SecondFactorMethods {
+    authenticator: true;
+    email: true;
+    sms: true;
+    recovery_code: true;
   }
 }

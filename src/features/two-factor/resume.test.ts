@@ -16,6 +16,13 @@ import {
   type TfApp,
 } from "./testing/kit.js";
 
+// The test factor's failures are audited under an event of its own.
+declare module "../../core/audit.js" {
+  interface AuditEvents {
+    test_resume: true;
+  }
+}
+
 /**
  * The pipeline owns the pending sign-in: only `resume` completes it, after verifying a factor (budget first),
  * once, and for the user the attempt names. Nobody can assert a second factor to `signIn`.
@@ -90,7 +97,7 @@ for (const dialect of flowDialects()) {
         kind: "no-pending",
       });
       // A factor the attempt does not wait for is refused too.
-      const wrongFactor = { ...factor(true, seen), method: "sms" };
+      const wrongFactor = { ...factor(true, seen), method: "sms" as const };
       assert.deepEqual(await t.app.runtime.pipeline.resume(other, loaded, wrongFactor), { kind: "no-pending" });
       assert.equal(seen.n, 0, "no credential was evaluated");
       assert.equal(writtenCaller(ctx), undefined);

@@ -6,6 +6,19 @@ import type { TestClient } from "../../../test/helpers/client.js";
 import type { Feature } from "../../core/feature.js";
 import { jsonResponse, plainErrorJson } from "../../core/http/respond.js";
 import type { UserRecord } from "../../datastore/contracts.js";
+import type { AuthnMethod } from "../../core/methods.js";
+
+// The test's plugin factor: second-factor methods are a closed union each factor's feature grows.
+declare module "../../core/audit.js" {
+  interface AuditEvents {
+    wan_signin: true;
+  }
+}
+declare module "../../core/methods.js" {
+  interface SecondFactorMethods {
+    webauthn: true;
+  }
+}
 import {
   assertNothingGranted,
   createTfApp,
@@ -23,7 +36,7 @@ import {
  * with `pipeline.resume`, as a real plugin must.
  */
 const keyed = new Set<string>();
-const begun = new Map<string, { user: UserRecord; remember: boolean; authnVia: string[] }>();
+const begun = new Map<string, { user: UserRecord; remember: boolean; authnVia: AuthnMethod[] }>();
 const passkeyFeature: Feature = {
   name: "test-passkey",
   provides: () => ({

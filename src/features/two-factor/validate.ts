@@ -1,3 +1,4 @@
+import type { AuthnMethod, SecondFactorMethod } from "../../core/methods.js";
 import { z } from "zod";
 import { recordAudit } from "../../core/audit.js";
 import { completeSignIn, hookVeto } from "../../core/complete-sign-in.js";
@@ -144,7 +145,9 @@ async function validateSignIn(
   const setup = step.state === "validating_profile";
   // "ready" validates the factor the login started (a plugin's factor is not a code: refused here).
   const method =
-    setup || (step.rescue && step.method === "email") || step.method === user.tfPrimaryMethod ? step.method : null;
+    setup || (step.rescue && step.method === "email") || step.method === user.tfPrimaryMethod
+      ? (step.method as SecondFactorMethod)
+      : null;
   const sealed = setup ? step.sealed : user.tfTotpSecret;
   const secret = method && sealed ? secretBox(rt).open(sealed) : null;
   if (!method || !sealed || !secret) {

@@ -1,3 +1,4 @@
+import type { AuthnMethod } from "../../core/methods.js";
 import { recordAudit } from "../../core/audit.js";
 import type { RequestContext } from "../../core/context.js";
 import { humanizeSeconds } from "../../core/humanize.js";
@@ -200,7 +201,11 @@ export async function matchSetupCode(
  * The passcode against the password, then each active code method (FS order). Returns the matching method
  * or null. Called through verifyCredential (passcode-check.ts), which draws the attempt budget first.
  */
-export async function matchPasscode(ctx: RequestContext, user: UserRecord, passcode: string): Promise<string | null> {
+export async function matchPasscode(
+  ctx: RequestContext,
+  user: UserRecord,
+  passcode: string,
+): Promise<AuthnMethod | null> {
   const { rt } = ctx;
   const cfg = usConfig(rt);
   // The password as /login checks it (someone without one costs the same hashing).
@@ -211,7 +216,7 @@ export async function matchPasscode(ctx: RequestContext, user: UserRecord, passc
   // Someone without code methods costs one code check, like an unknown identity (dummyPasscode).
   if (methods.length === 0) await dummyCodeCheck(ctx, code);
   for (const method of methods) {
-    if (await matchMethodCode(ctx, user, method, code)) return method;
+    if (await matchMethodCode(ctx, user, method, code)) return method as AuthnMethod;
   }
   return null;
 }

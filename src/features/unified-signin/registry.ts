@@ -39,3 +39,22 @@ declare module "../../core/services.js" {
 declare module "../../core/messages.js" {
   interface MessageCatalog extends Record<keyof typeof unifiedSigninMessages, true> {}
 }
+
+declare module "../../core/audit.js" {
+  interface AuditEvents {
+    us_code_sent: true;
+    us_setup: true;
+    us_setup_started: true;
+    verify: true;
+  }
+}
+
+declare module "../../core/methods.js" {
+  /** First factors this feature proves: a unified sign-in passcode or magic link, by method. */
+  interface AuthnMethods {
+    password: true;
+    email: true;
+    sms: true;
+    authenticator: true;
+  }
+}

@@ -18,3 +18,10 @@ declare module "../../core/events.js" {
 declare module "../../core/messages.js" {
   interface MessageCatalog extends Record<keyof typeof usernameMessages, true> {}
 }
+
+declare module "../../core/audit.js" {
+  interface AuditEvents {
+    username_changed: true;
+    username_recovery: true;
+  }
+}
