@@ -25,7 +25,7 @@ import type { Services } from "./core/services.js";
 import { createMailer, mailerFromConfig, mailSender, mailSlice } from "./mail/index.js";
 import type { MailTemplate, MailTransport } from "./mail/types.js";
 import { smsSlice } from "./sms/index.js";
-import { totpSlice } from "./core/passcodes/config.js";
+import { totpSlice } from "./kit/passcodes/config.js";
 import { DeferredWork } from "./core/deferred.js";
 import { SignInPipeline } from "./core/sign-in.js";
 import { createPasswordHasher } from "./core/password-hasher.js";

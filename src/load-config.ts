@@ -12,7 +12,7 @@ import {
   type RampartConfigInput,
 } from "./core/config/index.js";
 import { builtinFeatures, configSlices } from "./features/builtin.js";
-import type { totpSlice } from "./core/passcodes/config.js";
+import type { totpSlice } from "./kit/passcodes/config.js";
 import type { changeEmailSlice } from "./features/change-email/config.js";
 import type { changePasswordSlice } from "./features/change-password/config.js";
 import type { confirmationSlice } from "./features/confirmation/config.js";

@@ -6,7 +6,7 @@ import { findUserByIdentity } from "./users.js";
 import { parseUserField, publicUser, type PublicUser, type UserFieldInput, type UserFields } from "./public-user.js";
 import { sweepUserSessions } from "./session-cookies.js";
 import type { AuditEvent, AuditWriter } from "./audit.js";
-import { revokeSessions } from "../features/sessions/revoke.js";
+import { revokeSessions } from "./revoke-sessions.js";
 import type { MessageKey } from "./messages.js";
 import { checkNewPassword, checkUsername, normalizeEmailAddress } from "./policy/index.js";
 
@@ -188,7 +188,7 @@ export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F
       // /change performs, on the stored row (an admin's change wins over the hash `given` was read with).
       const fresh = (await datastore.users.findById(user.id)) ?? user;
       // Loaded on use: the operation lives with the change-password feature, whose code loads only when needed.
-      const { changeUserPassword } = await import("../features/change-password/operation.js");
+      const { changeUserPassword } = await import("./change-user-password.js");
       const changed = await changeUserPassword(rt, fresh, password, { audit: writeAudit, details: { by: "admin" } });
       if (!changed.ok) {
         if ("problems" in changed)

@@ -23,7 +23,7 @@ import { profileMessages } from "./profile/messages.js";
 import { unifiedSigninMessages } from "./unified-signin/messages.js";
 import { twoFactorMessages } from "./two-factor/messages.js";
 import { coreMessages, type MessageKey } from "../core/messages.js";
-import { totpSlice } from "../core/passcodes/config.js";
+import { totpSlice } from "../kit/passcodes/config.js";
 import { mailSlice } from "../mail/config.js";
 import { smsSlice } from "../sms/config.js";
 

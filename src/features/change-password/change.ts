@@ -11,15 +11,15 @@ import { runAfterHook } from "../../core/hooks.js";
 import type { FieldErrors } from "../../core/http/respond.js";
 import { isFresh, type Caller } from "../../core/identity.js";
 import { text } from "../../core/input.js";
-import { deliverMail } from "../../core/mail-delivery.js";
+import { deliverMail } from "../../kit/mail-delivery.js";
 import { fieldError, formErrors, ok, type Refused } from "../../core/outcome.js";
 import type { PageProps } from "../../core/render.js";
-import { csrfToken, userJson } from "../../core/schemas.js";
+import { csrfToken, userJson } from "../../kit/schemas.js";
 import { reissueAfterPasswordChange } from "../../core/session-writer.js";
 import { normalizePassword } from "../../crypto/passwords/normalize.js";
 import { changePasswordSlice } from "./config.js";
 import type { ChangeNoticeContext } from "./emails.js";
-import { changeUserPassword } from "./operation.js";
+import { changeUserPassword } from "../../core/change-user-password.js";
 import { changePage } from "./pages.js";
 
 /**

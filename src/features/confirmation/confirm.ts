@@ -12,19 +12,19 @@ import {
   linkLandingPage,
   linkSignsInOnGet,
   type LinkLandingView,
-} from "../../core/http/link-landing.js";
-import { spaMode, spaRedirectTo } from "../../core/http/spa.js";
-import { humanizeSeconds } from "../../core/humanize.js";
+} from "../../kit/http/link-landing.js";
+import { spaMode, spaRedirectTo } from "../../kit/http/spa.js";
+import { humanizeSeconds } from "../../kit/humanize.js";
 import { text } from "../../core/input.js";
-import { fingerprint, verifyLinkToken } from "../../core/link-tokens.js";
+import { fingerprint, verifyLinkToken } from "../../kit/link-tokens.js";
 import { nowOrAfterAnswer } from "../../core/deferred.js";
-import { deliverMail } from "../../core/mail-delivery.js";
+import { deliverMail } from "../../kit/mail-delivery.js";
 import { proveMailbox } from "../../core/mailbox-proof.js";
 import { fieldError, ok, redirect, type Redirect } from "../../core/outcome.js";
 import { normalizeEmailAddress } from "../../core/policy/index.js";
 import type { PageProps } from "../../core/render.js";
 import type { Runtime } from "../../core/runtime.js";
-import { formPayload } from "../../core/schemas.js";
+import { formPayload } from "../../kit/schemas.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import type { Flash } from "../../pages/kit.js";
 import { confirmationSlice } from "./config.js";

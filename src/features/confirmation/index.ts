@@ -1,7 +1,7 @@
 import "./registry.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { Feature } from "../../core/feature.js";
-import { humanizeSeconds } from "../../core/humanize.js";
+import { humanizeSeconds } from "../../kit/humanize.js";
 import { signInProvesMailbox } from "../../core/mailbox-proof.js";
 import { confirmationSlice } from "./config.js";
 import { getConfirmLinkRoute, getConfirmRoute, postConfirmLinkRoute, postConfirmRoute } from "./confirm.js";

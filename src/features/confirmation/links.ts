@@ -1,7 +1,7 @@
 import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
-import { externalUrl } from "../../core/http/links.js";
-import { fingerprint, signLinkToken } from "../../core/link-tokens.js";
+import { externalUrl } from "../../kit/http/links.js";
+import { fingerprint, signLinkToken } from "../../kit/link-tokens.js";
 import type { EmailedLink } from "../../core/services.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { confirmationSlice } from "./config.js";

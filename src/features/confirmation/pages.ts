@@ -1,5 +1,5 @@
 import type { RequestContext } from "../../core/context.js";
-import { emailRequestPage, type EmailRequestPageOptions } from "../../core/http/email-request-page.js";
+import { emailRequestPage, type EmailRequestPageOptions } from "../../kit/http/email-request-page.js";
 
 /** The "resend confirmation instructions" page (GET/POST /confirm). */
 export function confirmPage(ctx: RequestContext, options: EmailRequestPageOptions): string {

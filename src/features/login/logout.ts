@@ -2,9 +2,9 @@ import { z } from "zod";
 import { hookVeto } from "../../core/complete-sign-in.js";
 import { defineRoute } from "../../core/define-route.js";
 import { runAfterHook } from "../../core/hooks.js";
-import { safeRedirect } from "../../core/http/redirects.js";
+import { safeRedirect } from "../../kit/http/redirects.js";
 import { ok, refused } from "../../core/outcome.js";
-import { empty } from "../../core/schemas.js";
+import { empty } from "../../kit/schemas.js";
 import { signOut } from "../../core/session-writer.js";
 import { logoutConfirmPage } from "./pages.js";
 

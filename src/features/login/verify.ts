@@ -4,13 +4,13 @@ import { hookVeto, signedInPayload } from "../../core/complete-sign-in.js";
 import { defineRoute } from "../../core/define-route.js";
 import { runAfterHook } from "../../core/hooks.js";
 import { reauthExtras } from "../../core/enforce.js";
-import { safeRedirect } from "../../core/http/redirects.js";
+import { safeRedirect } from "../../kit/http/redirects.js";
 import { text } from "../../core/input.js";
 import { passwordCredential, verifyCredential } from "../../core/verify-credential.js";
 import { fieldError, ok } from "../../core/outcome.js";
 import { reauthenticate } from "../../core/reauthenticate.js";
 import type { PageProps } from "../../core/render.js";
-import { csrfToken, signedIn, userJson } from "../../core/schemas.js";
+import { csrfToken, signedIn, userJson } from "../../kit/schemas.js";
 import type { RequestContext } from "../../core/context.js";
 import { verifyPage } from "./pages.js";
 

@@ -7,7 +7,7 @@ import type { FieldErrors } from "../../core/http/respond.js";
 import { formErrors, ok } from "../../core/outcome.js";
 import { parseUserField } from "../../core/public-user.js";
 import type { PageProps } from "../../core/render.js";
-import { userJson } from "../../core/schemas.js";
+import { userJson } from "../../kit/schemas.js";
 import { profilePage } from "./pages.js";
 
 /**

@@ -1,7 +1,7 @@
 import type { RequestContext } from "../../core/context.js";
 import { errorsFor, type FieldErrors } from "../../core/http/respond.js";
 import { form, layout } from "../../pages/kit.js";
-import { emailRequestPage, type EmailRequestPageOptions } from "../../core/http/email-request-page.js";
+import { emailRequestPage, type EmailRequestPageOptions } from "../../kit/http/email-request-page.js";
 
 export function forgotPage(ctx: RequestContext, options: EmailRequestPageOptions): string {
   return emailRequestPage(

@@ -4,7 +4,7 @@ import { createTestApp, type TestApp } from "../../../test/helpers/app.js";
 import type { Reply, TestClient } from "../../../test/helpers/client.js";
 import { linksIn } from "../../../test/helpers/smtp-sink.js";
 import type { Feature } from "../../core/feature.js";
-import { signLinkToken } from "../../core/link-tokens.js";
+import { signLinkToken } from "../../kit/link-tokens.js";
 import { recoveryFeature } from "./index.js";
 
 /** The error rows of /reset and /reset/<token>, generic vs specific answers, expiry and mail failures. */

@@ -1,6 +1,6 @@
 import type { RequestContext } from "../../core/context.js";
-import { externalUrl } from "../../core/http/links.js";
-import { fingerprint, signLinkToken, verifyLinkToken } from "../../core/link-tokens.js";
+import { externalUrl } from "../../kit/http/links.js";
+import { fingerprint, signLinkToken, verifyLinkToken } from "../../kit/link-tokens.js";
 import type { Runtime } from "../../core/runtime.js";
 import type { EmailedLink } from "../../core/services.js";
 import type { UserRecord } from "../../datastore/contracts.js";

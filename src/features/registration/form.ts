@@ -3,7 +3,7 @@ import { parseUserField, registrable, type UserFieldSpec } from "../../core/publ
 import type { RequestContext } from "../../core/context.js";
 import type { Runtime } from "../../core/runtime.js";
 import { sliceOf } from "../../core/config/slice.js";
-import { safeRedirect } from "../../core/http/redirects.js";
+import { safeRedirect } from "../../kit/http/redirects.js";
 import type { FieldErrors, MessageRef } from "../../core/http/respond.js";
 import { text } from "../../core/input.js";
 import { checkNewPassword, checkUsername, normalizeEmailAddress } from "../../core/policy/index.js";

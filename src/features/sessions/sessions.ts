@@ -8,11 +8,11 @@ import type { Caller } from "../../core/identity.js";
 import { str } from "../../core/input.js";
 import { fieldError, ok, refused, type Refused } from "../../core/outcome.js";
 import type { PageProps } from "../../core/render.js";
-import { csrfToken } from "../../core/schemas.js";
+import { csrfToken } from "../../kit/schemas.js";
 import { forgetEndedSession } from "../../core/session-writer.js";
 import type { SessionRecord } from "../../datastore/contracts.js";
 import { sessionsPage } from "./pages.js";
-import { revokeSessions, type Revocation } from "./revoke.js";
+import { revokeSessions, type Revocation } from "../../core/revoke-sessions.js";
 
 /**
  * GET /sessions lists the caller's live sessions (never a token value); POST /sessions/revoke ends one

@@ -1,9 +1,9 @@
 import { recordAudit, type AuditEvent } from "../../core/audit.js";
 import type { RequestContext } from "../../core/context.js";
-import { humanizeSeconds } from "../../core/humanize.js";
+import { humanizeSeconds } from "../../kit/humanize.js";
 import { refused, type Refused } from "../../core/outcome.js";
-import { deliverMail } from "../../core/mail-delivery.js";
-import { matchAuthenticatorCode, matchSentCode, sendSms, sentCodeNow } from "../../core/passcodes/index.js";
+import { deliverMail } from "../../kit/mail-delivery.js";
+import { matchAuthenticatorCode, matchSentCode, sendSms, sentCodeNow } from "../../kit/passcodes/index.js";
 import type { CredentialCheck } from "../../core/verify-credential.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { authenticatorWindow } from "./config.js";
@@ -16,7 +16,7 @@ import { tfConfig } from "./state.js";
  * pending state), so every attempt gets its own code and a code works only for its own attempt.
  */
 
-export { newCodeNonce } from "../../core/passcodes/index.js";
+export { newCodeNonce } from "../../kit/passcodes/index.js";
 
 /** Methods this build can serve. */
 export const IMPLEMENTED_METHODS: readonly string[] = ["authenticator", "email", "sms"];

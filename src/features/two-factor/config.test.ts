@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { allMeanings, configLeaves } from "../../core/config/render-reference.js";
 import { configFromEnv, resolveConfig, sliceOf } from "../../core/config/index.js";
-import { totpSlice } from "../../core/passcodes/config.js";
+import { totpSlice } from "../../kit/passcodes/config.js";
 import { authenticatorWindow, twoFactorSlice } from "./config.js";
 
 describe("two-factor config slice", () => {

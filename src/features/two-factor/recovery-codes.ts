@@ -8,7 +8,7 @@ import { defineCallerRoutes, defineRoute } from "../../core/define-route.js";
 import { str } from "../../core/input.js";
 import { fieldError, ok, refused } from "../../core/outcome.js";
 import type { PageProps } from "../../core/render.js";
-import { csrfToken, formPayload, signedIn } from "../../core/schemas.js";
+import { csrfToken, formPayload, signedIn } from "../../kit/schemas.js";
 import { sha256Hex } from "../../crypto/random.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { clearAttempts, tfBudget, tooManyAttempts } from "./codes.js";

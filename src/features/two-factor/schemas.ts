@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { str } from "../../core/input.js";
-import { csrfToken, userJson } from "../../core/schemas.js";
+import { csrfToken, userJson } from "../../kit/schemas.js";
 
 /** Input and output of the two-factor routes (what /openapi.json shows; live answers must match). */
 

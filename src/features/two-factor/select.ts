@@ -7,7 +7,7 @@ import { errorsFor, type FieldErrors } from "../../core/http/respond.js";
 import { str } from "../../core/input.js";
 import { fieldError, interrupted, ok } from "../../core/outcome.js";
 import type { PageProps } from "../../core/render.js";
-import { csrfToken } from "../../core/schemas.js";
+import { csrfToken } from "../../kit/schemas.js";
 import { html, layout } from "../../pages/kit.js";
 import { setUpFactors, startFactor } from "./factors.js";
 import { factorStarted } from "./schemas.js";

@@ -9,7 +9,7 @@ import { formErrors, ok, type Outcome } from "../../core/outcome.js";
 import type { PageProps } from "../../core/render.js";
 import { generateTotpSecret, qrCodeDataUrl, totpUri } from "../../crypto/totp/index.js";
 import type { UserRecord } from "../../datastore/contracts.js";
-import { drawSetupSmsBudget, phoneE164, totpConfig } from "../../core/passcodes/index.js";
+import { drawSetupSmsBudget, phoneE164, totpConfig } from "../../kit/passcodes/index.js";
 import { availableMethods, newCodeNonce, sendCode } from "./codes.js";
 import { setupPage } from "./pages.js";
 import { setupInfo as setupInfoSchema, setupInput, setupStarted, userAnswer } from "./schemas.js";

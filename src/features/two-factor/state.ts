@@ -113,7 +113,7 @@ export function clearPending(ctx: RequestContext): void {
 
 export const TWO_FACTOR_CHECK = "two-factor";
 
-export { secretBox } from "../../core/passcodes/index.js";
+export { secretBox } from "../../kit/passcodes/index.js";
 
 function validityCookieName(ctx: RequestContext): string {
   return tfConfig(ctx.rt).validityCookieName ?? hostCookieName(ctx.rt.config, "tf_validity");

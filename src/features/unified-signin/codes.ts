@@ -1,9 +1,9 @@
 import type { AuthnMethod } from "../../core/methods.js";
 import { recordAudit } from "../../core/audit.js";
 import type { RequestContext } from "../../core/context.js";
-import { humanizeSeconds } from "../../core/humanize.js";
-import { externalUrl } from "../../core/http/links.js";
-import { deliverMail } from "../../core/mail-delivery.js";
+import { humanizeSeconds } from "../../kit/humanize.js";
+import { externalUrl } from "../../kit/http/links.js";
+import { deliverMail } from "../../kit/mail-delivery.js";
 import {
   matchAuthenticatorCode,
   matchSentCode,
@@ -11,7 +11,7 @@ import {
   secretBox,
   sendSms,
   sentCodeNow,
-} from "../../core/passcodes/index.js";
+} from "../../kit/passcodes/index.js";
 import type { Runtime } from "../../core/runtime.js";
 import { passwordCredential } from "../../core/verify-credential.js";
 import { generateTotpSecret } from "../../crypto/totp/index.js";

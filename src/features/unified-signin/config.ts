@@ -2,7 +2,7 @@ import { z } from "zod";
 import { key } from "../../core/config/declare.js";
 import { defineSlice } from "../../core/config/slice.js";
 import type { ConfigIssue } from "../../core/errors.js";
-import { totpRequirementIssues } from "../../core/passcodes/config.js";
+import { totpRequirementIssues } from "../../kit/passcodes/config.js";
 
 /**
  * Unified sign-in (FS UNIFIED_SIGNIN): one form, an identity and a passcode that is the password or a code

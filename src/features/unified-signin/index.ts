@@ -2,7 +2,7 @@ import "./registry.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { Feature } from "../../core/feature.js";
 import type { RouteDef } from "../../core/routes.js";
-import { secretBox } from "../../core/passcodes/index.js";
+import { secretBox } from "../../kit/passcodes/index.js";
 import { generateTotpSecret } from "../../crypto/totp/index.js";
 import { unifiedSigninSlice } from "./config.js";
 import { usInstructions, usMethodsChanged } from "./emails.js";

@@ -1,5 +1,5 @@
 import { sliceOf } from "../../core/config/slice.js";
-import { secretBox } from "../../core/passcodes/index.js";
+import { secretBox } from "../../kit/passcodes/index.js";
 import type { Runtime } from "../../core/runtime.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { CODE_METHODS, SENDING_METHODS, unifiedSigninSlice, type UnifiedSigninConfig } from "./config.js";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { csrfToken, empty, nextStep, signedIn, userJson } from "../../core/schemas.js";
+import { csrfToken, empty, nextStep, signedIn, userJson } from "../../kit/schemas.js";
 
 /** JSON payloads of the unified sign-in endpoints (their `output` declarations, and /openapi.json). */
 

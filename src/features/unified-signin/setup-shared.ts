@@ -1,8 +1,8 @@
 import type { RequestContext } from "../../core/context.js";
 import { RefusalError } from "../../core/errors.js";
 import { authenticate } from "../../core/identity.js";
-import { deliverMail } from "../../core/mail-delivery.js";
-import { totpConfig } from "../../core/passcodes/index.js";
+import { deliverMail } from "../../kit/mail-delivery.js";
+import { totpConfig } from "../../kit/passcodes/index.js";
 import type { PageProps } from "../../core/render.js";
 import { identityAttributes } from "../../core/users.js";
 import { qrCodeDataUrl, totpUri } from "../../crypto/totp/index.js";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { flowDialects } from "../../../test/helpers/app.js";
-import { secretBox } from "../../core/passcodes/index.js";
+import { secretBox } from "../../kit/passcodes/index.js";
 import { generateTotpSecret } from "../../crypto/totp/index.js";
 import { createUsApp, oath, post, signedIn, toStepStart, type UsApp } from "./testing/kit.js";
 

@@ -7,7 +7,7 @@ import { runAfterHook } from "../../core/hooks.js";
 import type { Caller } from "../../core/identity.js";
 import { str } from "../../core/input.js";
 import { fieldError, formErrors, ok, refused, type FormErrors, type Ok, type Refused } from "../../core/outcome.js";
-import { drawSetupSmsBudget, newCodeNonce, phoneE164, secretBox, totpConfig } from "../../core/passcodes/index.js";
+import { drawSetupSmsBudget, newCodeNonce, phoneE164, secretBox, totpConfig } from "../../kit/passcodes/index.js";
 import { generateTotpSecret, totpUri } from "../../crypto/totp/index.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { sendSetupCode } from "./codes.js";

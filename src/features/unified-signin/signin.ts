@@ -4,7 +4,7 @@ import { completeSignIn, hookVeto } from "../../core/complete-sign-in.js";
 import type { RequestContext } from "../../core/context.js";
 import { nowOrAfterAnswer } from "../../core/deferred.js";
 import { defineRoute } from "../../core/define-route.js";
-import { safeRedirect } from "../../core/http/redirects.js";
+import { safeRedirect } from "../../kit/http/redirects.js";
 import type { FieldErrors } from "../../core/http/respond.js";
 import { flag, str, text } from "../../core/input.js";
 import { formErrors, ok } from "../../core/outcome.js";

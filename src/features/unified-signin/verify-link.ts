@@ -3,9 +3,9 @@ import { completeSignIn, hookVeto, type SignedInPayload } from "../../core/compl
 import type { RequestContext } from "../../core/context.js";
 import { defineRoute } from "../../core/define-route.js";
 import { setFlash } from "../../core/http/flash.js";
-import { LINK_LANDING_HEADERS, linkLandingPage, linkSignsInOnGet } from "../../core/http/link-landing.js";
+import { LINK_LANDING_HEADERS, linkLandingPage, linkSignsInOnGet } from "../../kit/http/link-landing.js";
 import { errorPayload, errorStatus, type FieldErrors } from "../../core/http/respond.js";
-import { spaLocation, spaMode } from "../../core/http/spa.js";
+import { spaLocation, spaMode } from "../../kit/http/spa.js";
 import { text } from "../../core/input.js";
 import type { MessageKey } from "../../core/messages.js";
 import { ok, redirect, type Outcome, type Redirect, type Refused } from "../../core/outcome.js";

@@ -10,7 +10,7 @@ import { str, text } from "../../core/input.js";
 import { fieldError, ok } from "../../core/outcome.js";
 import { reauthenticate } from "../../core/reauthenticate.js";
 import type { PageProps } from "../../core/render.js";
-import { signedIn } from "../../core/schemas.js";
+import { signedIn } from "../../kit/schemas.js";
 import type { Flash } from "../../pages/kit.js";
 import { dummyPasscode, matchPasscode, sendSigninCode } from "./codes.js";
 import { SENDING_METHODS } from "./config.js";

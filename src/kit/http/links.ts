@@ -1,4 +1,4 @@
-import type { RequestContext } from "../context.js";
+import type { RequestContext } from "../../core/context.js";
 
 /**
  * Absolute URLs for emailed links. They use the configured public origin (RAMPART_BASE_URL), never the

@@ -12,10 +12,10 @@ import {
 } from "../../crypto/totp/index.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { normalizePhone, smsSenderFromConfig, smsSlice, type SmsConfig, type SmsSender } from "../../sms/index.js";
-import { recordAudit, type AuditEvent } from "../audit.js";
-import { sliceOf } from "../config/slice.js";
-import type { RequestContext } from "../context.js";
-import type { Runtime } from "../runtime.js";
+import { recordAudit, type AuditEvent } from "../../core/audit.js";
+import { sliceOf } from "../../core/config/slice.js";
+import type { RequestContext } from "../../core/context.js";
+import type { Runtime } from "../../core/runtime.js";
 import { totpSlice, type TotpConfig } from "./config.js";
 
 /**

@@ -1,5 +1,5 @@
-import type { RequestContext } from "../context.js";
-import { errorsFor, type FieldErrors } from "./respond.js";
+import type { RequestContext } from "../../core/context.js";
+import { errorsFor, type FieldErrors } from "../../core/http/respond.js";
 import { form, html, layout, type Flash, type SafeHtml } from "../../pages/kit.js";
 
 /**

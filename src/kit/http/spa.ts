@@ -1,5 +1,5 @@
-import type { RequestContext } from "../context.js";
-import { redirect, type Redirect } from "../outcome.js";
+import type { RequestContext } from "../../core/context.js";
+import { redirect, type Redirect } from "../../core/outcome.js";
 
 /**
  * REDIRECT_BEHAVIOR="spa": emailed-link endpoints answer with a redirect to a configured UI route carrying

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { key } from "../config/declare.js";
-import { defineSlice } from "../config/slice.js";
-import type { ConfigIssue } from "../errors.js";
+import { key } from "../../core/config/declare.js";
+import { defineSlice } from "../../core/config/slice.js";
+import type { ConfigIssue } from "../../core/errors.js";
 import { createSecretBox } from "../../crypto/totp/secret-box.js";
 
 /**
@@ -37,7 +37,7 @@ export const totpSlice = defineSlice({
   },
 });
 
-declare module "../config/slice.js" {
+declare module "../../core/config/slice.js" {
   interface RampartConfigSlices {
     totp: typeof totpSlice;
   }

@@ -1,8 +1,8 @@
-import type { AuditWriter } from "../../core/audit.js";
-import { forgetUserRemember, rememberIdOf } from "../../core/remember.js";
-import type { Runtime } from "../../core/runtime.js";
-import { recordSessionEnds } from "../../core/session-ends.js";
-import type { SessionRecord, UserRecord } from "../../datastore/contracts.js";
+import type { AuditWriter } from "./audit.js";
+import { forgetUserRemember, rememberIdOf } from "./remember.js";
+import type { Runtime } from "./runtime.js";
+import { recordSessionEnds } from "./session-ends.js";
+import type { SessionRecord, UserRecord } from "../datastore/contracts.js";
 
 /**
  * Ending a user's sessions, the same whether the user asks (POST /sessions/revoke) or server code does

@@ -1,6 +1,6 @@
 import type { UserRecord } from "../datastore/contracts.js";
-import { recordAudit } from "./audit.js";
-import type { RequestContext } from "./context.js";
+import { recordAudit } from "../core/audit.js";
+import type { RequestContext } from "../core/context.js";
 
 /**
  * Sends a flow's mail. The flow's own state is already committed when this runs, so a delivery failure never

@@ -1,10 +1,10 @@
-import { afterCommit } from "../../core/after-commit.js";
-import type { AuditWriter } from "../../core/audit.js";
-import type { MessageRef } from "../../core/http/respond.js";
-import { commitNewPassword } from "../../core/new-password.js";
-import { checkNewPassword } from "../../core/policy/password.js";
-import type { Runtime } from "../../core/runtime.js";
-import type { UserRecord } from "../../datastore/contracts.js";
+import { afterCommit } from "./after-commit.js";
+import type { AuditWriter } from "./audit.js";
+import type { MessageRef } from "./http/respond.js";
+import { commitNewPassword } from "./new-password.js";
+import { checkNewPassword } from "./policy/password.js";
+import type { Runtime } from "./runtime.js";
+import type { UserRecord } from "../datastore/contracts.js";
 
 /**
  * Setting a user's new password, the same from POST /change and from `api.changePassword` (FS

@@ -1,6 +1,6 @@
 import { form, html, layout } from "../../pages/kit.js";
-import type { RequestContext } from "../context.js";
-import { ok, type Ok, type Redirect } from "../outcome.js";
+import type { RequestContext } from "../../core/context.js";
+import { ok, type Ok, type Redirect } from "../../core/outcome.js";
 import { spaMode, spaRedirectTo } from "./spa.js";
 
 /**

@@ -1,4 +1,4 @@
-import type { RampartConfig } from "../config/index.js";
+import type { RampartConfig } from "../../core/config/index.js";
 
 /**
  * Open-redirect defence. A `next` value is accepted only when, resolved with the WHATWG URL parser against the

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { defineCodec, type Codec } from "./codec.js";
-import type { Runtime } from "./runtime.js";
+import { defineCodec, type Codec } from "../core/codec.js";
+import type { Runtime } from "../core/runtime.js";
 
 /**
  * Emailed one-time links (confirm, reset, change-email): signed for one purpose, timestamped, carrying short
