@@ -7,6 +7,7 @@ import { parseUserField, publicUser, type PublicUser, type UserFieldInput, type 
 import { sweepUserSessions } from "./session-cookies.js";
 import type { AuditEvent, AuditWriter } from "./audit.js";
 import { revokeSessions } from "./revoke-sessions.js";
+import { changeUserPassword } from "./change-user-password.js";
 import type { MessageKey } from "./messages.js";
 import { checkNewPassword, checkUsername, normalizeEmailAddress } from "./policy/index.js";
 
@@ -187,8 +188,6 @@ export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F
       // Unlike FS (whose token uniquifier lets tokens survive), a new password ends every token too. The operation
       // /change performs, on the stored row (an admin's change wins over the hash `given` was read with).
       const fresh = (await datastore.users.findById(user.id)) ?? user;
-      // Loaded on use: the operation lives with the change-password feature, whose code loads only when needed.
-      const { changeUserPassword } = await import("./change-user-password.js");
       const changed = await changeUserPassword(rt, fresh, password, { audit: writeAudit, details: { by: "admin" } });
       if (!changed.ok) {
         if ("problems" in changed)

@@ -11,7 +11,8 @@ import type { UserRecord } from "../datastore/contracts.js";
  * change_user_password): the password policy, the new hash stored with a compare-and-set on `user.password`
  * (both uniquifiers rotate, so every session, remember cookie and token of the user dies), then one audit row
  * and the `password_changed` event. What only a request has — verifying the current password, hooks, a new
- * session for the caller, the notice mail — stays with the route.
+ * session for the caller, the notice mail — stays with the route. In the core, not the change-password feature:
+ * the api sets passwords with CHANGEABLE off too (as FS's admin_change_password does).
  */
 export type PasswordChange = { ok: true } | { ok: false; problems: MessageRef[] } | { ok: false; concurrent: true };
 

@@ -15,6 +15,8 @@ export interface RampartEvents {
   user_unauthenticated: { user: UserRecord };
   user_failed_authn: { user: UserRecord | null; identity: string | null; authType: string; reason: string };
   session_revoked: { user: UserRecord; sessionIds: string[]; scope: "one" | "others" | "all" };
+  /** A new password was set (POST /change or `api.changePassword`): every session and token of the user ended. */
+  password_changed: { user: UserRecord };
   password_rehashed: { user: UserRecord; from: string };
   reauthenticated: { user: UserRecord; authnVia: AuthnMethod[] };
 }

@@ -8,7 +8,8 @@ import type { SessionRecord, UserRecord } from "../datastore/contracts.js";
  * Ending a user's sessions, the same whether the user asks (POST /sessions/revoke) or server code does
  * (`api.revokeSessions`): the sessions' remember records go first (in the database: they are what would let a
  * copy of the cookie back in), the ends are recorded for an external session store, then the sessions are
- * deleted; one audit row and one `session_revoked` event.
+ * deleted; one audit row and one `session_revoked` event. In the core, not the sessions feature: the api offers it
+ * whether or not the feature's routes are mounted.
  */
 export type Revocation =
   | { scope: "one"; id: string }

@@ -1,7 +1,7 @@
 import type { UserRecord } from "../datastore/contracts.js";
 import { recordAudit, type AuditEvent } from "./audit.js";
 import type { RequestContext } from "./context.js";
-import { drawFromBudget } from "../kit/passcodes/index.js";
+import { drawFromBudget } from "./attempt-budget.js";
 
 /**
  * The one check of a credential someone presents — a password at sign-in, re-authentication or password change,

@@ -1,12 +1,7 @@
 import type { changePasswordMessages } from "./messages.js";
-import type { UserRecord } from "../../datastore/contracts.js";
 
 /** What this feature adds to the core's registries (declaration merging; see core/events.ts). */
 declare module "../../core/events.js" {
-  interface RampartEvents {
-    /** /change set a new password (other sessions and every token ended; the caller got a new session). */
-    password_changed: { user: UserRecord };
-  }
   interface HookedActions {
     change_password: true;
   }

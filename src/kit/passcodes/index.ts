@@ -16,6 +16,7 @@ import { recordAudit, type AuditEvent } from "../../core/audit.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
 import type { Runtime } from "../../core/runtime.js";
+import { drawFromBudget } from "../../core/attempt-budget.js";
 import { totpSlice, type TotpConfig } from "./config.js";
 
 /**
@@ -26,10 +27,12 @@ import { totpSlice, type TotpConfig } from "./config.js";
  * - sent codes (email, SMS): HOTP of the user's secret at counter step·2^20 + nonce, where step is the
  *   validity period containing the send time and the nonce tells sends apart; each accepted once (attempt
  *   store, first hit wins), within the current and the previous period;
- * - attempt budgets drawn BEFORE a code is evaluated, so guesses beyond the budget are never looked at.
+ * - attempt budgets (core/attempt-budget.ts, re-exported here) drawn BEFORE a code is evaluated, so guesses beyond
+ *   the budget are never looked at.
  */
 
 export { totpSlice, totpRequirementIssues, type TotpConfig } from "./config.js";
+export { drawFromBudget };
 
 export function totpConfig(rt: Runtime): TotpConfig {
   return sliceOf(rt.config, totpSlice) as TotpConfig;
@@ -138,19 +141,6 @@ export async function matchSentCode(
     ctx.now(),
   );
   return uses === 1;
-}
-
-/**
- * Draws one attempt from a budget (SECURITY A6/A8): true while the count stays within `max`. Call it BEFORE
- * evaluating a guess; the budget lives in the database (shared by instances, survives restarts).
- */
-export async function drawFromBudget(
-  ctx: RequestContext,
-  key: string,
-  max: number,
-  windowSeconds: number,
-): Promise<boolean> {
-  return (await ctx.rt.datastore.attempts.hit(key, windowSeconds, ctx.now())) <= max;
 }
 
 /**
