@@ -79,7 +79,7 @@ export function createMailer(options: CreateMailerOptions): Mailer {
       try {
         await transport.send(message);
       } catch (error) {
-        // Not logged here: the caller (core/mail-delivery) logs and audits each failure once.
+        // Not logged here: the caller (kit/mail-delivery) logs and audits each failure once.
         throw error instanceof MailSendError ? error : new MailSendError(`sending "${name}" failed`, { cause: error });
       }
     },

@@ -134,7 +134,7 @@ type LinkResult =
 
 /**
  * GET of the emailed link. With AUTO_LOGIN_AFTER_CONFIRM a link that would confirm (and so sign in) is not used
- * by the GET unless `urls.signInLinksOnGet`: the page's button (or the SPA) POSTs it (core/http/link-landing.ts).
+ * by the GET unless `urls.signInLinksOnGet`: the page's button (or the SPA) POSTs it (kit/http/link-landing.ts).
  * An API caller gets a CSRF token to POST it with.
  */
 export const getConfirmLinkRoute = (path: string) =>

@@ -11,7 +11,7 @@ import { twoFactorStore } from "./store.js";
 import { tfConfig } from "./state.js";
 
 /**
- * Second-factor codes on top of core/passcodes: authenticator codes within the configured window, email/SMS
+ * Second-factor codes on top of kit/passcodes: authenticator codes within the configured window, email/SMS
  * codes derived from the user's secret, the mail/SMS validity period and a per-login-attempt nonce (kept in the
  * pending state), so every attempt gets its own code and a code works only for its own attempt.
  */
