@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
  * The layers of src/ (docs/architecture.md): core ← kit ← features. The core imports no kit and no feature code,
  * the kit imports the core but no feature, a feature imports the core and the kit but no other feature, and the
  * libraries below the core (crypto, datastore, mail, sms, pages) import none of the three layers above them but
- * the core's config and errors. Only the composition (create-rampart, load-config, index, cli, server, adapters)
+ * the core's config, errors and declared names (methods.ts). Only the composition (create-rampart, load-config, index, cli, server, adapters)
  * may import everything. Test code (*.test.ts, testing/ and conformance/ folders) is exempt.
  */
 const SRC = fileURLToPath(new URL("../src/", import.meta.url));
@@ -63,8 +63,11 @@ function violation(from: string, to: string): string | null {
   if (a.layer === "feature" && b.layer === "feature" && a.feature !== b.feature)
     return "features never import each other";
   if (a.layer === "feature" && b.layer === "features") return "a feature does not import the built-in registry";
-  if (a.layer === "library" && (upper || (b.layer === "core" && !/^core\/(config\/|errors\.|runtime\.)/.test(to))))
-    return "libraries below the core import only its config, errors and runtime types";
+  if (
+    a.layer === "library" &&
+    (upper || (b.layer === "core" && !/^core\/(config\/|errors\.|runtime\.|methods\.)/.test(to)))
+  )
+    return "libraries below the core import only its config, errors, runtime types and method names";
   if (a.layer !== "composition" && b.layer === "composition") return "nothing imports the composition back";
   return null;
 }
