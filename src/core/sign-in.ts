@@ -91,12 +91,18 @@ export type SignInResult =
   | Exclude<CheckOutcome, { kind: "continue" }>
   | { kind: "signed-in"; user: UserRecord; session: SessionRecord; authToken: string | null };
 
+/** How a factor that completes a pending sign-in is checked (always with an attempt budget). */
+export type FactorCredential = Resumption["credential"];
+
 /** A factor completing a pending sign-in (two-factor's codes, a recovery code, a passkey…). */
 export interface Resumption {
   /** The factor as the session will record it ("authenticator", "email", "sms", "recovery_code", "webauthn"). */
   method: SecondFactorMethod;
-  /** Its check; the budget is drawn before `verify` runs. */
-  credential: Omit<CredentialCheck, "dummy"> & { dummy?: () => Promise<void> };
+  /** Its check; the budget (required: a factor is never guessed without limit) is drawn before `verify` runs. */
+  credential: Omit<CredentialCheck, "dummy" | "budget"> & {
+    budget: NonNullable<CredentialCheck["budget"]>;
+    dummy?: () => Promise<void>;
+  };
   /** After the factor proved itself and the attempt was consumed, before the sign-in: returns the user to sign in. */
   commit?: (user: UserRecord) => Promise<UserRecord>;
   includeAuthToken: boolean;
@@ -220,7 +226,9 @@ export class SignInPipeline {
         includeAuthToken: factor.includeAuthToken,
         ...(pending.firstFactorIsMultiFactor ? { firstFactorIsMultiFactor: true } : {}),
       },
-      factor.method,
+      // The factor is a second factor only for a step that asks for one; otherwise the attempt keeps the
+      // second factor it proved before this step (if any), and the two-factor check decides as usual.
+      spec.provesSecondFactor ? factor.method : pending.secondFactor,
     );
     // A result that interrupts again with a step of its own has stored a new pending attempt.
     if (!(result.kind === "interrupt" && result.pending !== undefined)) clearPendingCookie(ctx);

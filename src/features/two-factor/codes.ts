@@ -4,7 +4,7 @@ import { humanizeSeconds } from "../../kit/humanize.js";
 import { refused, type Refused } from "../../core/outcome.js";
 import { deliverMail } from "../../kit/mail-delivery.js";
 import { matchAuthenticatorCode, matchSentCode, sendSms, sentCodeNow } from "../../kit/passcodes/index.js";
-import type { CredentialCheck } from "../../core/verify-credential.js";
+import type { FactorCredential } from "../../core/sign-in.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { authenticatorWindow } from "./config.js";
 import { twoFactorStore } from "./store.js";
@@ -50,7 +50,7 @@ export function codeCredential(
   ctx: RequestContext,
   user: UserRecord,
   code: { method: string; secret: string; code: string; nonce: number; audit: AuditEvent; setup: boolean },
-): Omit<CredentialCheck, "dummy"> {
+): FactorCredential {
   return {
     kind: "tf",
     audit: code.audit,

@@ -45,7 +45,11 @@ for (const dialect of flowDialects()) {
       return new RequestContext(t.app.runtime, new Request("https://app.test/x", { method: "POST", headers }));
     }
     /** A factor whose check counts its evaluations and answers `valid`. */
-    function factor(valid: boolean, seen: { n: number }, budget?: Resumption["credential"]["budget"]): Resumption {
+    function factor(
+      valid: boolean,
+      seen: { n: number },
+      budget: Resumption["credential"]["budget"] = { key: "test-resume", max: 1000, windowSeconds: 60 },
+    ): Resumption {
       return {
         method: "authenticator",
         credential: { kind: "test", audit: "test_resume", budget, verify: async () => (seen.n++, { valid }) },
@@ -86,6 +90,8 @@ for (const dialect of flowDialects()) {
         firstFactorIsMultiFactor: false,
         check: "two-factor",
         step: { state: "ready", method: "authenticator" },
+        id: "made-up-attempt-id-0123456789",
+        startedAt: Math.floor(Date.now() / 1000),
       };
       const ctx = ctxWith();
       assert.deepEqual(await t.app.runtime.pipeline.resume(ctx, forged, factor(true, seen)), { kind: "no-pending" });

@@ -74,6 +74,7 @@ export const tfPendingSpec: PendingStepSpec<TfStep, z.output<typeof stepWire>> =
   resumableBy: (step, method) =>
     (step.state === "ready" || step.state === "validating_profile") &&
     (method === step.method || (method === "recovery_code" && step.state === "ready")),
+  provesSecondFactor: true,
 };
 
 /** A pending sign-in waiting for two-factor, with its step. */
@@ -93,7 +94,11 @@ export async function readPending(ctx: RequestContext): Promise<TfPending | null
 export function tfPendingOf(pending: PendingSignIn): TfPending | null {
   if (pending.check !== TWO_FACTOR_CHECK) return null;
   // The pipeline decoded the step with tfPendingSpec, the spec the two-factor check declares.
-  return { pending, step: pending.step as TfStep, user: pending.user };
+  const step = pending.step as TfStep;
+  // A sign-in that set up its method during the login was begun when the user had none. If the user set one up
+  // since (the user, not whoever holds this attempt), the attempt is over: it must never replace that method.
+  if (isLoginSetup(step) && primaryMethod(pending.user)) return null;
+  return { pending, step, user: pending.user };
 }
 
 /** A pending sign-in waiting at "ready" (a factor chosen): what the rescue and recovery-code forms serve. */
