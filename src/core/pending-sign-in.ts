@@ -4,7 +4,7 @@ import type { UserRecord } from "../datastore/contracts.js";
 import { defineCodec } from "./codec.js";
 import type { RequestContext } from "./context.js";
 import { hostCookieName } from "./cookie-names.js";
-import type { AuthnMethod } from "./methods.js";
+import type { AuthnMethod, SecondFactorMethod } from "./methods.js";
 import type { Runtime } from "./runtime.js";
 
 /**
@@ -20,6 +20,11 @@ export interface PendingSignIn {
   readonly remember: boolean;
   /** The first factor already counted as multi-factor (see SignInAttempt.firstFactorIsMultiFactor). */
   readonly firstFactorIsMultiFactor: boolean;
+  /**
+   * The second factor the pipeline verified before a later check stopped the attempt (a 2FA user stopped by an
+   * app's terms check): carried so completing the later step does not ask for the factor again.
+   */
+  readonly secondFactor?: SecondFactorMethod;
   /** Name of the check that interrupted, and its step record (typed by that check's `pending` spec). */
   readonly check: string;
   readonly step: unknown;
@@ -46,18 +51,20 @@ const pendingCodec = defineCodec({
     v: z.array(z.string()),
     r: z.boolean(),
     x: z.literal(true).optional(),
+    f: z.string().optional(),
     k: z.string(),
     s: z.unknown(),
   }),
-  encode: (p: { u: string; v: string[]; r: boolean; mf: boolean; check: string; step: unknown }) => ({
+  encode: (p: { u: string; v: string[]; r: boolean; mf: boolean; f?: string; check: string; step: unknown }) => ({
     u: p.u,
     v: p.v,
     r: p.r,
     ...(p.mf ? { x: true as const } : {}),
+    ...(p.f ? { f: p.f } : {}),
     k: p.check,
     s: p.step,
   }),
-  decode: (w) => ({ u: w.u, v: w.v, r: w.r, mf: w.x === true, check: w.k, step: w.s }),
+  decode: (w) => ({ u: w.u, v: w.v, r: w.r, mf: w.x === true, f: w.f, check: w.k, step: w.s }),
 });
 
 function cookieName(ctx: RequestContext): string {
@@ -73,7 +80,13 @@ const loaded = new WeakMap<PendingSignIn, { ctx: RequestContext; marker: string 
 
 export function storePending(
   ctx: RequestContext,
-  facts: { user: UserRecord; authnVia: readonly AuthnMethod[]; remember: boolean; firstFactorIsMultiFactor: boolean },
+  facts: {
+    user: UserRecord;
+    authnVia: readonly AuthnMethod[];
+    remember: boolean;
+    firstFactorIsMultiFactor: boolean;
+    secondFactor?: SecondFactorMethod | undefined;
+  },
   check: string,
   spec: PendingStepSpec<any, any>,
   step: unknown,
@@ -83,6 +96,7 @@ export function storePending(
     v: [...facts.authnVia],
     r: facts.remember,
     mf: facts.firstFactorIsMultiFactor,
+    ...(facts.secondFactor ? { f: facts.secondFactor } : {}),
     check,
     step: spec.encode(step),
   });
@@ -113,6 +127,8 @@ export async function loadPending(
     authnVia: value.v as AuthnMethod[],
     remember: value.r,
     firstFactorIsMultiFactor: value.mf,
+    // Signed by storePending from a factor the pipeline verified.
+    ...(value.f ? { secondFactor: value.f as SecondFactorMethod } : {}),
     check: value.check,
     step: spec.decode(wire.data),
   };
