@@ -212,11 +212,12 @@ export interface SignInAttemptView {
 export interface FeatureSignInCheck {
   /** Unique among every feature's checks. */
   name: string;
-  /**
-   * Interrupt with `pending: step` to keep the stopped sign-in for a route of this feature to continue
-   * (`pendingSignIn: name`); `pending` here says how the step is kept.
-   */
+  /** `continue`, `deny` (a form error) or `interrupt` (a next step; nobody is signed in). */
   run(ctx: RouteContext, attempt: SignInAttemptView): CheckOutcome | Promise<CheckOutcome>;
+  /**
+   * Declared: an interrupt may carry `pending: step`; the pipeline then keeps the stopped sign-in (with the step)
+   * for a route of this feature declaring `pendingSignIn: name` to continue. Undeclared, such an interrupt throws.
+   */
   pending?: PendingStep;
 }
 
