@@ -29,6 +29,15 @@ export {
   type SignInAttemptView,
 } from "./feature/define.js";
 export {
+  defineStore,
+  type FeatureStore,
+  type StoreKit,
+  type FeatureMigration,
+  type MigrationTools,
+} from "./feature/store.js";
+export type { PendingStep, PendingSignInView, ResumeSignIn, ResumedSignIn } from "./feature/sign-in-step.js";
+export type { SqlDialect } from "./datastore/kysely/schema.js";
+export {
   defineSlice as defineConfig,
   key as configKey,
   type ConfigSlice,

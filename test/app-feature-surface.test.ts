@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { z } from "zod";
-import { ConfigError, createRampart } from "../src/index.js";
+import { ConfigError, createRampart, MigrationRequiredError } from "../src/index.js";
 import { configKey, defineConfig, defineFeature, defineRoute, ok, type RouteContext } from "../src/feature.js";
+import { storeDefOf } from "../src/feature/store.js";
+import { runtimeOf } from "../src/internal.js";
+import { ackStore, houseRules } from "./fixtures/house-rules-feature.js";
+import { createIsolatedDatastore } from "./helpers/databases.js";
 
 /**
  * What `rampart/feature` refuses or guarantees at composition: a misspelt key of an app's slice fails startup
@@ -85,6 +89,62 @@ describe("composing an app's feature", () => {
     await assert.rejects(
       createRampart({ config: { secretKey: SECRET }, features: [greeting({}, "login")], logger: quiet }),
       /route id "login" declared twice/,
+    );
+  });
+
+  it("its migrations are Rampart's: pending until applied, then run once; its rows survive a restart", async () => {
+    const { datastore, url, cleanup } = await createIsolatedDatastore("sqlite");
+    await datastore.close(); // each start below opens the database itself, and closes it
+    const start = (migrations?: "auto") =>
+      createRampart({
+        config: { secretKey: SECRET },
+        database: url,
+        features: [houseRules],
+        logger: quiet,
+        ...(migrations ? { migrations } : {}),
+      });
+    try {
+      await assert.rejects(
+        start(),
+        (e: unknown) => e instanceof MigrationRequiredError && e.pending.includes("house-rules/0001_ack"),
+      );
+      const first = await start("auto");
+      const user = await first.api.createUser({ email: "kept.row@x.example.test", password: "a long passphrase 1" });
+      const at = new Date("2026-01-02T03:04:05.678Z");
+      await runtimeOf(first).datastore.store(storeDefOf(ackStore)).ack(user.id, "v-kept", at);
+      await first.close();
+      const second = await start(); // "check": nothing pending any more
+      try {
+        const row = await runtimeOf(second).datastore.store(storeDefOf(ackStore)).latest(user.id);
+        assert.deepEqual(row, { version: "v-kept", ackedAt: at });
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it("a route continues only sign-ins its own feature's check stops with a step", async () => {
+    const stray = defineFeature({
+      name: "stray",
+      routes: () => [
+        defineRoute({
+          id: "stray.continue",
+          summary: "Claims another feature's stopped sign-ins.",
+          method: "POST",
+          path: "/stray",
+          auth: "any",
+          pendingSignIn: "two-factor",
+          async handle() {
+            return ok({});
+          },
+        }),
+      ],
+    });
+    await assert.rejects(
+      createRampart({ config: { secretKey: SECRET }, features: [stray], logger: quiet }),
+      /route "stray.continue" serves "two-factor", not a check of it with a pending step/,
     );
   });
 });

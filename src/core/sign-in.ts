@@ -108,6 +108,15 @@ export interface Resumption {
   includeAuthToken: boolean;
 }
 
+/**
+ * A check's own step completed (an app's terms accepted…), not a factor: the stored attempt signs in as it was
+ * stopped — with the second factor it had already proved, if any — and every check runs again. `step` is what
+ * the interrupting check's `resumableBy` is asked about.
+ */
+export interface StepCompletion extends Omit<Resumption, "method"> {
+  step: string;
+}
+
 export type ResumeResult =
   | SignInResult
   /** Nothing this factor can complete: no attempt loaded from this request, or its step awaits another factor. */
@@ -203,9 +212,14 @@ export class SignInPipeline {
    * must await this factor; the credential is checked (budget first); the attempt is consumed once; then the
    * STORED attempt (user, first factor, remember) signs in with the verified factor and every check runs again.
    */
-  async resume(ctx: RequestContext, pending: PendingSignIn | null, factor: Resumption): Promise<ResumeResult> {
+  async resume(
+    ctx: RequestContext,
+    pending: PendingSignIn | null,
+    factor: Resumption | StepCompletion,
+  ): Promise<ResumeResult> {
     const spec = pending ? this.specOf(pending.check) : undefined;
-    if (!pending || !spec || !loadedFrom(ctx, pending) || !spec.resumableBy(pending.step, factor.method)) {
+    const method = "step" in factor ? factor.step : factor.method;
+    if (!pending || !spec || !loadedFrom(ctx, pending) || !spec.resumableBy(pending.step, method)) {
       clearPendingCookie(ctx);
       return { kind: "no-pending" };
     }
@@ -226,9 +240,9 @@ export class SignInPipeline {
         includeAuthToken: factor.includeAuthToken,
         ...(pending.firstFactorIsMultiFactor ? { firstFactorIsMultiFactor: true } : {}),
       },
-      // The factor is a second factor only for a step that asks for one; otherwise the attempt keeps the
-      // second factor it proved before this step (if any), and the two-factor check decides as usual.
-      spec.provesSecondFactor ? factor.method : pending.secondFactor,
+      // A factor is recorded as a second factor only for a step that asks for one (two-factor's); a check's own
+      // step (terms accepted…) proves none, and the attempt keeps the second factor it proved before, if any.
+      "step" in factor || !spec.provesSecondFactor ? pending.secondFactor : factor.method,
     );
     // A result that interrupts again with a step of its own has stored a new pending attempt.
     if (!(result.kind === "interrupt" && result.pending !== undefined)) clearPendingCookie(ctx);

@@ -23,6 +23,16 @@ import { publicUser, type PublicUser, type RegisteredUserFields } from "../core/
 import type { PageProps } from "../core/render.js";
 import type { CheckOutcome } from "../core/sign-in.js";
 import { builtinFeatures, configSlices } from "../features/builtin.js";
+import {
+  handPending,
+  pendingSpec,
+  resumeSignIn,
+  type PendingSignInView,
+  type PendingStep,
+  type ResumedSignIn,
+  type ResumeSignIn,
+} from "./sign-in-step.js";
+import { migrationOf, storeDefOf, type FeatureMigration, type FeatureStore } from "./store.js";
 
 /**
  * What an app's own feature is written with (published as "rampart/feature"). Everything here wraps the
@@ -52,6 +62,14 @@ export interface RouteContext {
   emit<K extends EventName>(name: K, payload: RampartEvents[K]): Promise<void>;
   /** Writes an audit entry with this request's address and agent (awaited: every answer has its entry). */
   audit(entry: AuditEntry): Promise<void>;
+  /** The feature's store (made by `defineStore`), over Rampart's database; built once per database. */
+  store<S>(store: FeatureStore<S>): S;
+  /**
+   * Completes the stopped sign-in this request's route was handed (`pendingSignIn`), once: the credential is
+   * checked (budget first), the attempt consumed, then the stored attempt signs in and every check runs again.
+   * Anywhere else, or a second time in a request, it refuses with NO_PENDING_SIGN_IN.
+   */
+  resumeSignIn(how: ResumeSignIn): Promise<ResumedSignIn>;
 }
 
 /** Who is calling a route: the public view of the user (no hash, uniquifiers or factor secrets). */
@@ -86,9 +104,21 @@ export interface RouteSpec<A extends RouteAuth, I extends InputShape, O extends 
   errors?: number[];
   /** The page browsers see (without one, browsers get JSON unless the handler redirects them). */
   page?(ctx: RouteContext, props: PageProps<z.output<I>, V>): string | Promise<string>;
+  /**
+   * The name of this feature's sign-in check whose stopped sign-ins this route continues: the handler gets the
+   * request's stopped sign-in as `pending` (null when there is none, or another check stopped it) and may
+   * complete it with `ctx.resumeSignIn`.
+   */
+  pendingSignIn?: string;
   handle(
     ctx: RouteContext,
-    request: { input: z.output<I>; caller: RouteCallerFor<A>; params: Record<string, string> },
+    request: {
+      input: z.output<I>;
+      caller: RouteCallerFor<A>;
+      params: Record<string, string>;
+      /** The stopped sign-in this route serves (see `pendingSignIn`); always null without it. */
+      pending: PendingSignInView | null;
+    },
   ): Promise<Outcome<PayloadOf<O>, V>>;
 }
 
@@ -99,7 +129,7 @@ export interface Route {
   readonly path: string;
 }
 
-const declared = new WeakMap<Route, DeclaredRoute>();
+const declared = new WeakMap<Route, { route: DeclaredRoute; pendingSignIn: string | undefined }>();
 const facades = new WeakMap<RequestContext, RouteContext>();
 const requests = new WeakMap<RouteContext, RequestContext>();
 
@@ -122,6 +152,8 @@ function routeContext(ctx: RequestContext): RouteContext {
       path: (path: string) => rt.url(path),
       emit: <K extends EventName>(name: K, payload: RampartEvents[K]) => rt.events.emit(name, payload),
       audit: (entry: AuditEntry) => recordAudit(ctx, entry),
+      store: <S>(store: FeatureStore<S>) => rt.datastore.store(storeDefOf(store)),
+      resumeSignIn: (how: ResumeSignIn) => resumeSignIn(ctx, how),
     });
     facades.set(ctx, face);
     requests.set(face, ctx);
@@ -155,15 +187,16 @@ export function defineRoute<
     output: spec.output,
     errors: spec.errors,
     page: page ? (ctx, props) => page(routeContext(ctx), props) : undefined,
-    handle: (ctx, { input, caller, params }) =>
+    handle: async (ctx, { input, caller, params }) =>
       spec.handle(routeContext(ctx), {
         input,
         caller: (caller ? routeCaller(ctx, caller) : null) as RouteCallerFor<A>,
         params,
+        pending: spec.pendingSignIn ? await handPending(ctx, spec.pendingSignIn) : null,
       }),
   });
   const handle: Route = Object.freeze({ id: spec.id, method: spec.method, path: spec.path });
-  declared.set(handle, route);
+  declared.set(handle, { route, pendingSignIn: spec.pendingSignIn });
   return handle;
 }
 
@@ -179,7 +212,13 @@ export interface SignInAttemptView {
 export interface FeatureSignInCheck {
   /** Unique among every feature's checks. */
   name: string;
+  /** `continue`, `deny` (a form error) or `interrupt` (a next step; nobody is signed in). */
   run(ctx: RouteContext, attempt: SignInAttemptView): CheckOutcome | Promise<CheckOutcome>;
+  /**
+   * Declared: an interrupt may carry `pending: step`; the pipeline then keeps the stopped sign-in (with the step)
+   * for a route of this feature declaring `pendingSignIn: name` to continue. Undeclared, such an interrupt throws.
+   */
+  pending?: PendingStep;
 }
 
 /** A value signed with the app's secret for one purpose, with a schema and a maximum age. */
@@ -229,6 +268,11 @@ export interface FeatureSpec<S extends z.ZodObject = z.ZodObject<{}>> {
   /** Run after the built-in checks for every way of signing in (and for HTTP Basic on every request). */
   signInChecks?(settings: Readonly<z.output<S>>): FeatureSignInCheck[];
   listeners?(settings: Readonly<z.output<S>>): EventListeners;
+  /**
+   * Migrations of its own tables, by `NNNN_name`: run by Rampart's migrator with Rampart's own (recorded as
+   * `<feature name>/NNNN_name`, each once), whether the feature is switched on or not.
+   */
+  migrations?: Record<string, FeatureMigration>;
 }
 
 declare const definedFeature: unique symbol;
@@ -254,16 +298,27 @@ export function defineFeature<S extends z.ZodObject = z.ZodObject<{}>>(spec: Fea
     config: spec.config,
     messages: spec.messages as Record<string, string> | undefined,
     enabled: spec.enabled ? (config) => spec.enabled!(settings(config), config) : undefined,
-    routes: (rt) =>
-      (spec.routes?.(settings(rt.config)) ?? []).map((route) => {
+    migrations: spec.migrations
+      ? Object.fromEntries(Object.entries(spec.migrations).map(([name, m]) => [name, migrationOf(m)]))
+      : undefined,
+    routes: (rt) => {
+      const steps = (spec.signInChecks?.(settings(rt.config)) ?? []).filter((c) => c.pending).map((c) => c.name);
+      return (spec.routes?.(settings(rt.config)) ?? []).map((route) => {
         const found = declared.get(route);
         if (!found)
           throw new TypeError(`feature "${spec.name}": make its routes with defineRoute from rampart/feature`);
-        return found;
-      }),
+        // A route continues only sign-ins its own feature's check stopped with a step.
+        if (found.pendingSignIn !== undefined && !steps.includes(found.pendingSignIn))
+          throw new TypeError(
+            `feature "${spec.name}": route "${route.id}" serves "${found.pendingSignIn}", not a check of it with a pending step`,
+          );
+        return found.route;
+      });
+    },
     signInChecks: (rt) =>
       (spec.signInChecks?.(settings(rt.config)) ?? []).map((check) => ({
         name: check.name,
+        ...(check.pending ? { pending: pendingSpec(check.name, check.pending) } : {}),
         run: async (ctx, attempt) =>
           check.run(routeContext(ctx), {
             user: publicUser(attempt.user, ctx.rt.userFields) as PublicUser<RegisteredUserFields>,

@@ -89,11 +89,16 @@ for (const dialect of flowDialects()) {
       assert.equal(await store.accepted(created.id), VERSION);
       const audit = await app.rampart.api.auditEvents({ event: "terms_accepted" });
       assert.ok(audit.some((e) => e.userId === created.id && e.outcome === "success"));
+      // The request carried the stopped sign-in: accepting completed it.
+      assert.equal(accepted.json.response.user.email, email.replace("Sub.Example.test", "sub.example.test"));
+      assert.equal((await c.get("/terms/status", { acceptJson: true })).status, 200);
 
-      const signedIn = await c.login(email, PASSWORD);
+      // A later sign-in (another client: this one is signed in now) goes through.
+      const later = client();
+      const signedIn = await later.login(email, PASSWORD);
       assert.equal(signedIn.status, 200, signedIn.body);
       assert.equal(signedIn.json.response.user.email, email.replace("Sub.Example.test", "sub.example.test"));
-      const status = await c.get("/terms/status", { acceptJson: true });
+      const status = await later.get("/terms/status", { acceptJson: true });
       assert.equal(status.status, 200);
       assert.deepEqual(status.json.response, { version: VERSION, accepted_version: VERSION });
     });
@@ -171,9 +176,58 @@ for (const dialect of flowDialects()) {
 
       const done = await b.post("/terms", { form: { token, version: VERSION, csrf_token: csrfFrom(wrong.body) } });
       assert.equal(done.status, 302);
+      assert.equal(done.location, "/", "the stopped sign-in is completed: the post-login view");
+      assert.equal(await store.accepted(created.id), VERSION);
+      assert.equal((await b.get("/terms/status", { acceptJson: true })).status, 200, "signed in");
+    });
+
+    it("the token alone (no stopped sign-in in the request) records the acceptance; the user signs in again", async () => {
+      const email = "Token.Only+terms@Example.test";
+      const created = await user(email);
+      const stoppedBrowser = new TestClient(demoApp(app.rampart));
+      const login = await stoppedBrowser.get("/login");
+      const stopped = await stoppedBrowser.post("/login", {
+        form: { email, password: PASSWORD, csrf_token: csrfFrom(login.body) },
+      });
+      const token = new URL(stopped.location!, "http://x").searchParams.get("token")!;
+      const b = new TestClient(demoApp(app.rampart));
+      const page = await b.get(`/terms?token=${encodeURIComponent(token)}`);
+      const done = await b.post("/terms", { form: { token, version: VERSION, csrf_token: csrfFrom(page.body) } });
+      assert.equal(done.status, 302);
       assert.equal(done.location, "/login");
       assert.equal(await store.accepted(created.id), VERSION);
       assert.match((await b.get("/login")).body, /Thank you\. Please sign in again\./);
+      assert.equal((await b.get("/terms/status", { acceptJson: true })).status, 401, "nobody signed in");
+    });
+
+    it("a stopped sign-in is completed once, and only with a token naming its own user", async () => {
+      const [x, y] = ["x.terms-once@Example.test", "y.terms-once@Example.test"];
+      const ux = await user(x);
+      const uy = await user(y);
+      const mx = client();
+      const xToken = (await mx.login(x, PASSWORD)).json.response.terms_token as string;
+      const yToken = (await client().login(y, PASSWORD)).json.response.terms_token as string;
+      const copy = [...mx.jar];
+      const csrf = { "x-csrf-token": await mx.csrf() };
+      const crossed = await mx.post("/terms", { json: { token: yToken, version: VERSION }, headers: csrf });
+      assert.equal(crossed.status, 400, crossed.body);
+      assert.deepEqual(crossed.json.response.error_codes, ["TERMS_LINK_INVALID"]);
+      assert.equal(await store.accepted(uy.id), null, "nothing recorded for the token's user");
+      assert.equal(await store.accepted(ux.id), null);
+      assert.equal((await mx.get("/terms/status", { acceptJson: true })).status, 401);
+
+      const done = await mx.post("/terms", { json: { token: xToken, version: VERSION }, headers: csrf });
+      assert.equal(done.status, 200, done.body);
+      assert.equal(done.json.response.user.email, x.toLowerCase());
+      // The same stopped sign-in again (a copy of its cookie): refused, nobody signed in.
+      const replay = client();
+      for (const [k, v] of copy) replay.jar.set(k, v);
+      const again = await replay.post("/terms", {
+        json: { token: xToken, version: VERSION },
+        headers: { "x-csrf-token": await replay.csrf() },
+      });
+      assert.equal(again.status, 400, again.body);
+      assert.equal((await replay.get("/terms/status", { acceptJson: true })).status, 401);
     });
 
     it("auth levels: signed out, the status route is 401 for API callers and the login page for browsers", async () => {
