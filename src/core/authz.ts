@@ -68,7 +68,7 @@ export function createGuards(rt: Runtime): Guards {
 
   async function decide(ctx: RequestContext, req: Requirement): Promise<GuardOutcome> {
     const mechanisms = req.mechanisms ?? rt.config.apiEnabledMethods;
-    const auth = req.withinSeconds !== undefined ? "fresh" : "authenticated";
+    const auth: "fresh" | "authenticated" = req.withinSeconds !== undefined ? "fresh" : "authenticated";
     const enforced = await enforce(ctx, {
       auth,
       mechanisms,
@@ -76,7 +76,7 @@ export function createGuards(rt: Runtime): Guards {
       csrfExempt: req.csrf === false,
     });
     if (!enforced.ok) return { ok: false, response: await render(ctx, enforced.refusal) };
-    const caller = enforced.caller!;
+    const { caller } = enforced;
     const done = { ok: true as const, mechanism: caller.mechanism, setCookies: ctx.setCookies };
     if (!needsRoles(req)) return { ...done, user: publicUser(caller.user, rt.userFields) };
     const roles = await rt.datastore.roles.rolesOfUser(caller.user.id);

@@ -19,8 +19,15 @@ export interface Requirement {
   csrfExempt?: boolean;
 }
 
-export type Enforced = { ok: true; caller: Caller | null } | { ok: false; refusal: Refused };
+export type Enforced<C extends Caller | null = Caller | null> =
+  { ok: true; caller: C } | { ok: false; refusal: Refused };
 
+/** A requirement that needs a caller answers with one (typed: no assertion at the call site). */
+export function enforce(
+  ctx: RequestContext,
+  req: Requirement & { auth: "authenticated" | "fresh" },
+): Promise<Enforced<Caller>>;
+export function enforce(ctx: RequestContext, req: Requirement): Promise<Enforced>;
 export async function enforce(ctx: RequestContext, req: Requirement): Promise<Enforced> {
   const { config } = ctx.rt;
   const caller = await authenticate(ctx, req.mechanisms);
