@@ -24,6 +24,7 @@ import { fieldError, ok, redirect, type Redirect } from "../../core/outcome.js";
 import { normalizeEmailAddress } from "../../core/policy/index.js";
 import type { PageProps } from "../../core/render.js";
 import type { Runtime } from "../../core/runtime.js";
+import { formRoute } from "../../kit/form-route.js";
 import { formPayload } from "../../kit/schemas.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import type { Flash } from "../../pages/kit.js";
@@ -53,17 +54,12 @@ function page(ctx: RequestContext, props: PageProps<{ email?: string }, ConfirmV
 }
 
 export const getConfirmRoute = (path: string) =>
-  defineRoute({
+  formRoute({
     id: "confirm.form",
     summary: "The form to ask for new confirmation instructions: a CSRF token to post it with.",
-    method: "GET",
     path,
     auth: "any",
-    output: formPayload,
     page,
-    async handle() {
-      return ok({}, { csrf: true });
-    },
   });
 
 export const postConfirmRoute = (path: string) =>

@@ -13,6 +13,7 @@ import type { MessageKey } from "../../core/messages.js";
 import { fieldError, ok, type Outcome } from "../../core/outcome.js";
 import { normalizeEmailAddress } from "../../core/policy/email.js";
 import type { PageProps } from "../../core/render.js";
+import { formRoute } from "../../kit/form-route.js";
 import { formPayload } from "../../kit/schemas.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { recoverySlice } from "./config.js";
@@ -41,17 +42,12 @@ function page(ctx: RequestContext, props: PageProps<{ email?: string }>): string
 }
 
 export const getForgotRoute = (path: string) =>
-  defineRoute({
+  formRoute({
     id: "reset.form",
     summary: "The forgot-password form: a CSRF token to post it with.",
-    method: "GET",
     path,
     auth: "any",
-    output: formPayload,
     page,
-    async handle() {
-      return ok({}, { csrf: true });
-    },
   });
 
 type Refusal = Extract<MessageKey, "USER_DOES_NOT_EXIST" | "DISABLED_ACCOUNT" | "CONFIRMATION_REQUIRED">;

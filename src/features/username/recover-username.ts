@@ -12,6 +12,7 @@ import type { MessageKey } from "../../core/messages.js";
 import { fieldError, ok } from "../../core/outcome.js";
 import { normalizeEmailAddress } from "../../core/policy/index.js";
 import type { PageProps } from "../../core/render.js";
+import { formRoute } from "../../kit/form-route.js";
 import { formPayload } from "../../kit/schemas.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { usernameFeaturesSlice } from "./config.js";
@@ -34,15 +35,12 @@ function page(ctx: RequestContext, props: PageProps<{ email?: string }>): string
 }
 
 export const getRecoverUsernameRoute = (path: string) =>
-  defineRoute({
+  formRoute({
     id: "recover-username.form",
     summary: "The username-recovery form and its CSRF token.",
-    method: "GET",
     path,
     auth: "anonymous-only",
-    output: formPayload,
     page,
-    handle: async () => ok({}, { csrf: true }),
   });
 
 /** Why this user may not be sent their username (the /reset rules), or null when they may. */
