@@ -10,7 +10,7 @@ import {
 } from "./core/config/index.js";
 import { RequestContext } from "./core/context.js";
 import { EventBus, type EventName, type Hooks } from "./core/events.js";
-import { MigrationRequiredError, type ConfigIssue } from "./core/errors.js";
+import { ConfigError, MigrationRequiredError, type ConfigIssue } from "./core/errors.js";
 import { developmentFromEnv } from "./core/development.js";
 import type { Feature } from "./core/feature.js";
 import { jsonResponse, textResponse } from "./core/http/respond.js";
@@ -27,6 +27,8 @@ import type { MailTemplate, MailTransport } from "./mail/types.js";
 import { smsSlice } from "./sms/index.js";
 import { totpSlice } from "./kit/passcodes/config.js";
 import { DeferredWork } from "./core/deferred.js";
+import { createLimits } from "./core/limits/limits.js";
+import { connectLimitRedis } from "./core/limits/redis.js";
 import { SignInPipeline } from "./core/sign-in.js";
 import { createPasswordHasher } from "./core/password-hasher.js";
 import { randomToken } from "./crypto/random.js";
@@ -175,6 +177,15 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     throw err;
   }
   const redisStore = !options.sessionStore && options.redisUrl ? RedisSessionStore.connect(options.redisUrl) : null;
+  const limitRedisUrl = config.rateLimit.redisUrl ?? options.redisUrl;
+  if (config.rateLimit.store === "redis" && !limitRedisUrl) {
+    if (typeof options.database !== "object") await datastore.close().catch(() => undefined);
+    await redisStore?.close().catch(() => undefined);
+    throw new ConfigError([
+      { key: "rateLimit.store", message: 'is "redis" but no Redis is configured (RATE_LIMIT_REDIS_URL or REDIS_URL)' },
+    ]);
+  }
+  const limitRedis = config.rateLimit.store === "redis" && limitRedisUrl ? connectLimitRedis(limitRedisUrl) : null;
   // Every known feature's texts, enabled or not: a text is looked up by key wherever it is used.
   const messages: Record<string, string> = { ...messageTexts(allFeatures), ...config.messages };
   const pipeline = new SignInPipeline();
@@ -209,6 +220,13 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
       normalizeForm: config.password.normalizeForm,
       maxConcurrent: config.password.maxConcurrentHashes,
       maxQueue: config.password.maxHashQueue,
+    }),
+    limits: createLimits({
+      store: config.rateLimit.store,
+      onStoreFailure: config.rateLimit.onStoreFailure,
+      keyPrefix: config.rateLimit.keyPrefix,
+      datastore: datastore.limits,
+      ...(limitRedis ? { redis: limitRedis } : {}),
     }),
     signer: createTokenSigner(config.secretKey, config.secretKeyFallbacks),
     events: new EventBus((name, error) => logger.error(`listener for ${name} failed`, error)),
@@ -302,6 +320,14 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
       ],
       ["remember records", () => rt.datastore.remember.deleteExpired(now)],
       ["session end markers", () => sweepSessionEnds(rt, now)],
+      ...(config.rateLimit.store === "database"
+        ? [
+            ["rate-limit counters", () => datastore.limits.deleteExpired(Date.now())] as [
+              string,
+              () => Promise<unknown>,
+            ],
+          ]
+        : []),
     ];
     for (const [what, step] of steps) {
       try {
@@ -328,6 +354,7 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
       // Mail and other work promised after an answer finishes before the mailer and datastore close.
       await rt.deferred.drain();
       await redisStore?.close();
+      await limitRedis?.quit().catch(() => undefined);
       await mailer.close().catch(() => undefined);
       await datastore.close();
     },

@@ -9,6 +9,7 @@ import type { SignInPipeline } from "./sign-in.js";
 import type { Services } from "./services.js";
 import type { Mailer } from "../mail/types.js";
 import type { UserFieldSpec } from "./public-user.js";
+import type { Limits } from "./limits/limits.js";
 
 export type { UserFieldSpec } from "./public-user.js";
 
@@ -28,6 +29,8 @@ export interface Runtime {
   /** Where sessions live: the datastore's table, or Redis. */
   readonly sessions: SessionStore;
   readonly hasher: PasswordHasher;
+  /** Rate limits and lockout counters (core/limits), on the configured store. */
+  readonly limits: Limits;
   readonly signer: TokenSigner;
   readonly events: EventBus;
   readonly hooks: Hooks;

@@ -291,10 +291,32 @@ export interface AttemptStore {
   deleteExpired(prefix: string, windowSeconds: number, now: Date): Promise<number>;
 }
 
+/** A rate-limit counter as rate-limiter-flexible's store contract sees it: points in a window ending at `expire`. */
+export interface LimitCounter {
+  points: number;
+  /** Epoch ms when the window (or block) ends; null for a counter that never expires. */
+  expire: number | null;
+}
+
+/**
+ * Rate-limit counters for the database limiter store (core/limits). `upsert` is atomic per key: add `points`
+ * to a live counter, or start a new window ending at now + msDuration (`forceExpire`: replace the counter and
+ * its end, as a block does). Every instance on the database shares the counters.
+ */
+export interface LimitStore {
+  upsert(key: string, points: number, msDuration: number, forceExpire: boolean, nowMs: number): Promise<LimitCounter>;
+  /** The live counter, or null (none or expired). */
+  get(key: string, nowMs: number): Promise<LimitCounter | null>;
+  delete(key: string): Promise<boolean>;
+  /** Removes counters whose window is over; returns how many went. */
+  deleteExpired(nowMs: number): Promise<number>;
+}
+
 export interface Datastore {
   readonly dialect: "sqlite" | "postgres" | "mysql";
   readonly users: UserStore;
   readonly attempts: AttemptStore;
+  readonly limits: LimitStore;
   readonly roles: RoleStore;
   readonly sessions: SessionStore;
   readonly remember: RememberStore;

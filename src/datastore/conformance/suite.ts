@@ -11,6 +11,7 @@ import { describe } from "node:test";
 import { attemptStoreConformance } from "./attempts.js";
 import { auditStoreConformance } from "./audit.js";
 import { lifecycleConformance } from "./lifecycle.js";
+import { limitStoreConformance } from "./limits.js";
 import { rememberStoreConformance } from "./remember.js";
 import { roleStoreConformance } from "./roles.js";
 import { datastoreSessionHarness, sessionStoreConformance, type SessionStoreHarnessFactory } from "./sessions.js";
@@ -29,6 +30,7 @@ export function runDatastoreConformance(label: string, factory: DatastoreFactory
     rememberStoreConformance(factory);
     auditStoreConformance(factory);
     attemptStoreConformance(factory);
+    limitStoreConformance(factory);
     lifecycleConformance(factory);
   });
 }

@@ -126,8 +126,15 @@ export interface AttemptTable {
   window_start: MillisColumn;
 }
 
+export interface LimitTable {
+  key: string;
+  points: ColumnType<number | string, number, number>;
+  expire: NullableMillisColumn;
+}
+
 export interface Database {
   rampart_attempt: AttemptTable;
+  rampart_limit: LimitTable;
   user: UserTable;
   role: RoleTable;
   roles_users: RolesUsersTable;
