@@ -49,7 +49,10 @@ export interface RampartOptions<F extends UserFields = UserFields> {
   database?: string | Datastore;
   /** Where sessions live; default the datastore's session table. */
   sessionStore?: SessionStore;
-  /** Keep sessions in Redis (REDIS_URL) instead of the database. Ignored when sessionStore is given. */
+  /**
+   * Keep sessions in Redis (REDIS_URL) instead of the database (ignored for sessions when sessionStore is given);
+   * also the Redis of rate-limit counters when rateLimit.store is "redis" and rateLimit.redisUrl is unset.
+   */
   redisUrl?: string;
   hooks?: Hooks;
   serializeUser?: UserSerializer;

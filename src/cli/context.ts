@@ -139,6 +139,8 @@ export async function openRampart(env: Env, url: string, options: OpenOptions): 
       migrations: options.migrations,
       logger: options.logger ?? commandLogger,
       ...(options.sessionStore ? { sessionStore: options.sessionStore } : {}),
+      // Also the default Redis of rate-limit counters (RATE_LIMIT_STORE=redis).
+      ...(env.REDIS_URL?.trim() ? { redisUrl: env.REDIS_URL.trim() } : {}),
     });
     return rampart;
   } catch (err) {
