@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { auditCommand } from "./audit.js";
+import { doctorCommand } from "./doctor/index.js";
 import { describeError, EXIT_USAGE } from "./errors.js";
 import { migrateCommand } from "./migrate.js";
 import { openapiCommand } from "./openapi.js";
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     .addCommand(rolesCommand())
     .addCommand(secretsCommand())
     .addCommand(auditCommand())
+    .addCommand(doctorCommand())
     .addCommand(openapiCommand());
   // Usage errors exit 2 (as Click does), not commander's default 1.
   const exitOverride = (cmd: Command) => {

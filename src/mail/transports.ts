@@ -94,6 +94,13 @@ export function smtpTransport(config: SmtpTransportConfig): MailTransport {
         throw sendError(`SMTP delivery via ${where} failed`, error, secrets);
       }
     },
+    async verify(): Promise<void> {
+      try {
+        await transporter.verify();
+      } catch (error) {
+        throw sendError(`SMTP server ${where} did not accept a session`, error, secrets);
+      }
+    },
     async close(): Promise<void> {
       transporter.close();
     },

@@ -13,6 +13,8 @@ export interface MailMessage {
 export interface MailTransport {
   /** Delivers one message; rejects when the server refuses or is unreachable. */
   send(message: MailMessage): Promise<void>;
+  /** Connects and greets (and authenticates) without sending: `rampart doctor` asks it. */
+  verify?(): Promise<void>;
   close?(): Promise<void>;
 }
 
