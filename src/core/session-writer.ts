@@ -99,6 +99,8 @@ export async function signOut(
   const endStored = !options.onlyIfSessionCaller || caller?.mechanism === "session";
   const ended = endStored ? await endCurrentSession(ctx) : null;
   forgetEndedSession(ctx);
+  // A sign-in half done in this browser (waiting for a second factor) ends with it.
+  await ctx.rt.pipeline.abandonPending(ctx);
   if (!caller) return;
   const details = { session: ended, ...(options.reason ? { reason: options.reason } : {}) };
   await recordAudit(ctx, { event: "logout", outcome: "success", user: caller.user, details });

@@ -208,6 +208,17 @@ export class SignInPipeline {
   }
 
   /**
+   * Ends the request's pending sign-in for good (sign-out): its attempt is spent as a completion would spend it,
+   * so a copy of the cookie kept elsewhere cannot complete it either.
+   */
+  async abandonPending(ctx: RequestContext): Promise<void> {
+    const pending = await this.pending(ctx);
+    const spec = pending ? this.specOf(pending.check) : undefined;
+    if (pending && spec) await consumePendingOnce(ctx, pending, spec);
+    clearPendingCookie(ctx);
+  }
+
+  /**
    * Completes a pending sign-in with a factor: the attempt must have been loaded from this request and its step
    * must await this factor; the credential is checked (budget first); the attempt is consumed once; then the
    * STORED attempt (user, first factor, remember) signs in with the verified factor and every check runs again.

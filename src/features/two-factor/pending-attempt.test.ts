@@ -70,6 +70,23 @@ for (const dialect of flowDialects()) {
       assert.equal((await validate(next, nl.json.response.csrf_token, oath(t, mine, 30))).status, 200);
     });
 
+    it("logout ends a pending sign-in: its cookie goes, and a kept copy of it cannot complete it", async () => {
+      const secret = await enrolAuthenticator(t, "Shared-Desk.User+tf@Office.Example.test");
+      toStepStart(t);
+      const c = t.app.client();
+      const l = await loginPending(c, "shared-desk.user+tf@office.example.test", "ready");
+      const csrf = l.json.response.csrf_token as string;
+      const kept = cloneCookies(t, c);
+      const pendingCookie = () => [...c.jar.keys()].some((name) => name.endsWith("rampart_tf"));
+      assert.ok(pendingCookie(), "the pending sign-in is in the browser");
+      const out = await c.post("/logout", { json: {}, headers: { "x-csrf-token": csrf } });
+      assert.equal(out.status, 200, out.body);
+      assert.ok(!pendingCookie(), "logout clears the pending sign-in");
+      refused(await validate(c, csrf, oath(t, secret)));
+      refused(await validate(kept, csrf, oath(t, secret)));
+      assert.equal((await kept.get("/api/protected", { acceptJson: true })).status, 401);
+    });
+
     it("re-signing the attempt at each step does not extend it past pendingWithinSeconds from its start", async () => {
       await t.app.rampart.api.createUser({ email: "slow-steps@x.test", password: "correct horse battery" });
       const c = t.app.client();
