@@ -7,10 +7,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { runCli } from "../cli/helpers.js";
 import { startCluster, type Cluster } from "../helpers/cluster.js";
+import { startPrivateRedis, type PrivateRedis } from "../helpers/private-redis.js";
 import type { TestClient } from "../helpers/client.js";
 
-const redisUrl = process.env.RAMPART_TEST_REDIS_URL;
-const haveServices = Boolean(process.env.RAMPART_TEST_POSTGRES_URL && redisUrl);
+const haveServices = Boolean(process.env.RAMPART_TEST_POSTGRES_URL && process.env.RAMPART_TEST_REDIS_URL);
 if (!haveServices && process.env.CI) throw new Error("CI run without PostgreSQL/Redis URLs: cluster tests must run");
 
 const PASSWORD = "correct horse battery";
@@ -23,9 +23,12 @@ function sameBrowser(from: TestClient, to: TestClient): TestClient {
 
 describe("three instances sharing PostgreSQL and Redis", { skip: !haveServices && "services not configured" }, () => {
   let cluster: Cluster;
+  let redis: PrivateRedis;
   before(async () => {
+    // A Redis of the cluster's own: sessions left by these instances never meet another test's users.
+    redis = await startPrivateRedis();
     cluster = await startCluster({
-      redisUrl: redisUrl!,
+      redisUrl: redis.url,
       env: {
         SECURITY_REGISTERABLE: "true",
         SECURITY_SEND_REGISTER_EMAIL: "false",
@@ -38,7 +41,10 @@ describe("three instances sharing PostgreSQL and Redis", { skip: !haveServices &
     );
     assert.equal(created.code, 0, created.stderr);
   });
-  after(() => cluster?.close());
+  after(async () => {
+    await cluster?.close();
+    await redis?.close();
+  });
 
   it("a session made on one instance and ended on another is refused by all three at once", async () => {
     const browser = cluster.client(0);

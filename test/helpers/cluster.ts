@@ -1,8 +1,9 @@
 /**
  * Several `rampart serve` processes sharing one database and one Redis, as a scaled-out deployment runs: for
  * tests of what must hold across instances (revocation everywhere, one lock budget) and of an instance killed
- * mid-write. Each cluster gets its own isolated database; Redis is the shared test server unless one is given
- * (a private one can be stopped, frozen and restored from a snapshot: test/helpers/private-redis.ts).
+ * mid-write. Each cluster gets its own isolated database and uses the Redis it is given: pass a private one
+ * (test/helpers/private-redis.ts), so its sessions never meet another test's users of the same id, and it can be
+ * stopped, frozen and restored from a snapshot.
  */
 import { cliOk, startServe, TEST_SECRET_KEY, type ServeProcess } from "../cli/helpers.js";
 import { TestClient } from "./client.js";
