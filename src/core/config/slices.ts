@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { key } from "./declare.js";
 import { passwordSlice } from "./password-slice.js";
+import { clockSlice } from "./clock-slice.js";
 import type { SliceInputs } from "./slice.js";
 
 /**
@@ -307,6 +308,7 @@ export const configSchema = coreSlice.extend({
   token: tokenSlice,
   csrf: csrfSlice,
   freshness: freshnessSlice,
+  clock: clockSlice,
 });
 
 /** What an app passes: the core keys and every registered feature slice, all typed; an unknown key does not compile. */
