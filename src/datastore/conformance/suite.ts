@@ -10,6 +10,7 @@
 import { describe } from "node:test";
 import { attemptStoreConformance } from "./attempts.js";
 import { auditStoreConformance } from "./audit.js";
+import { clockConformance } from "./clock.js";
 import { lifecycleConformance } from "./lifecycle.js";
 import { rememberStoreConformance } from "./remember.js";
 import { roleStoreConformance } from "./roles.js";
@@ -30,6 +31,7 @@ export function runDatastoreConformance(label: string, factory: DatastoreFactory
     auditStoreConformance(factory);
     attemptStoreConformance(factory);
     lifecycleConformance(factory);
+    clockConformance(factory);
   });
 }
 

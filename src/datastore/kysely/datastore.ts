@@ -12,6 +12,7 @@ import type {
   UserStore,
 } from "../contracts.js";
 import { KyselyAttemptStore } from "./attempts.js";
+import { databaseNow } from "./clock.js";
 import { withConflictRetry } from "./retry.js";
 import { KyselyAuditStore } from "./audit.js";
 import type { StoreContext } from "./context.js";
@@ -48,6 +49,7 @@ function stores(ctx: StoreContext, q: Queries): TransactionStores {
     remember: new KyselyRememberStore(ctx),
     audit: new KyselyAuditStore(ctx),
     attempts: new KyselyAttemptStore(ctx),
+    now: () => databaseNow(ctx),
   };
 }
 
@@ -86,6 +88,10 @@ export class KyselyDatastore implements Datastore {
 
   store<S>(def: StoreDef<S>): S {
     return this.featureStores.get(def);
+  }
+
+  now(): Promise<Date> {
+    return databaseNow({ db: this.db, dialect: this.dialect });
   }
 
   /**
