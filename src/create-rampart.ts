@@ -27,6 +27,7 @@ import type { MailTemplate, MailTransport } from "./mail/types.js";
 import { smsSlice } from "./sms/index.js";
 import { totpSlice } from "./kit/passcodes/config.js";
 import { DeferredWork } from "./core/deferred.js";
+import { ClockSkewMonitor } from "./core/clock-skew.js";
 import { SignInPipeline } from "./core/sign-in.js";
 import { createPasswordHasher } from "./core/password-hasher.js";
 import { randomToken } from "./crypto/random.js";
@@ -197,6 +198,14 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
         development: config.development,
       });
   const services: Services = {};
+  const now = options.clock ?? (() => new Date());
+  const clockSkew = new ClockSkewMonitor({
+    databaseNow: () => datastore.now(),
+    now,
+    logger,
+    thresholdSeconds: config.clock.skewThresholdSeconds,
+    checkIntervalSeconds: config.clock.checkIntervalSeconds,
+  });
   const rt: Runtime = {
     config,
     datastore,
@@ -220,7 +229,8 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     services,
     userFields: Object.freeze({ ...(options.userFields ?? {}) }),
     logger,
-    now: options.clock ?? (() => new Date()),
+    now,
+    clockSkew,
     message: (key, params) => formatMessage(messages[key] ?? key, params),
     url: (path) => config.urlPrefix + path,
   };
@@ -314,6 +324,8 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
   const timer =
     config.session.cleanupIntervalSeconds > 0 ? setInterval(sweep, config.session.cleanupIntervalSeconds * 1000) : null;
   timer?.unref();
+  // Measured before the first request, so authenticator codes are judged on the right time from the start.
+  await clockSkew.start();
 
   const rampart: Rampart<F> = {
     fetch: (request) => Promise.resolve(app.fetch(request)),
@@ -325,6 +337,7 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     datastore,
     async close() {
       if (timer) clearInterval(timer);
+      clockSkew.stop();
       // Mail and other work promised after an answer finishes before the mailer and datastore close.
       await rt.deferred.drain();
       await redisStore?.close();
