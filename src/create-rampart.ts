@@ -13,7 +13,8 @@ import { EventBus, type EventName, type Hooks } from "./core/events.js";
 import { MigrationRequiredError, type ConfigIssue } from "./core/errors.js";
 import { developmentFromEnv } from "./core/development.js";
 import type { Feature } from "./core/feature.js";
-import { jsonResponse, textResponse } from "./core/http/respond.js";
+import { emptyResponse, jsonResponse, textResponse } from "./core/http/respond.js";
+import { preflightHeaders } from "./core/http/cors.js";
 import { coreMessages, formatMessage, type MessageKey } from "./core/messages.js";
 import { runRoute, type RouteDef } from "./core/routes.js";
 import { renderError } from "./core/render.js";
@@ -289,16 +290,25 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
       ? jsonResponse(ctx, 404, { errors: ["Not found"], error_codes: ["NOT_FOUND"] })
       : textResponse(ctx, 404, "Not found");
   });
+  const methodsOf = (pathname: string) => [
+    ...new Set(patterns.filter((p) => p.regex.test(pathname)).map((p) => p.method)),
+  ];
+  // With a CORS allow-list, browsers preflight cross-origin calls: Rampart answers OPTIONS on its own paths.
+  const preflights = config.cors.allowedOrigins.length > 0;
   const handles = (method: string, pathname: string) =>
-    patterns.some((p) => (p.method === method || (method === "HEAD" && p.method === "GET")) && p.regex.test(pathname));
-  app.on(["GET", "POST", "PUT", "DELETE", "PATCH"], "*", (c) => {
-    const url = new URL(c.req.url);
-    if (patterns.some((p) => p.regex.test(url.pathname))) {
-      const ctx = new RequestContext(rt, c.req.raw);
-      const allow = [...new Set(patterns.filter((p) => p.regex.test(url.pathname)).map((p) => p.method))].join(", ");
-      return jsonResponse(ctx, 405, { errors: ["Method not allowed"], error_codes: ["METHOD_NOT_ALLOWED"] }, { allow });
-    }
-    return c.notFound();
+    patterns.some(
+      (p) =>
+        (p.method === method || (method === "HEAD" && p.method === "GET") || (method === "OPTIONS" && preflights)) &&
+        p.regex.test(pathname),
+    );
+  app.on(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"], "*", (c) => {
+    const methods = methodsOf(new URL(c.req.url).pathname);
+    if (!methods.length) return c.notFound();
+    const ctx = new RequestContext(rt, c.req.raw);
+    const allow = [...methods, ...(preflights ? ["OPTIONS"] : [])].join(", ");
+    if (c.req.method === "OPTIONS" && preflights)
+      return emptyResponse(ctx, 204, { allow, ...preflightHeaders(ctx, methods) });
+    return jsonResponse(ctx, 405, { errors: ["Method not allowed"], error_codes: ["METHOD_NOT_ALLOWED"] }, { allow });
   });
 
   // Sessions are checked on every use; this sweep only keeps the store from growing without bound.
