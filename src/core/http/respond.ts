@@ -1,5 +1,7 @@
 import type { RequestContext } from "../context.js";
 import type { MessageKey } from "../messages.js";
+import { randomBytes } from "node:crypto";
+import { CSP_NONCE_SLOT } from "../../pages/kit.js";
 import { corsHeaders } from "./cors.js";
 
 /**
@@ -17,8 +19,10 @@ export interface MessageRef {
 }
 export type FieldErrors = Record<string, MessageRef[]>;
 
-const HTML_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+/** Pages: their own inline style and scripts only by this response's nonce, never 'unsafe-inline'. */
+function pageCsp(nonce: string): string {
+  return `default-src 'self'; script-src 'self' 'nonce-${nonce}'; style-src 'self' 'nonce-${nonce}'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'`;
+}
 /** Answers that are not pages (JSON, text, redirects) load nothing and are never framed. */
 const DATA_CSP = "default-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 /**
@@ -149,11 +153,12 @@ export function htmlResponse(
   extraHeaders?: Record<string, string>,
 ): Response {
   const h = baseHeaders(ctx, "text/html; charset=utf-8");
-  h.set("content-security-policy", HTML_CSP);
+  const nonce = randomBytes(16).toString("base64url");
+  h.set("content-security-policy", pageCsp(nonce));
   h.set("x-frame-options", "DENY");
   h.set("cross-origin-opener-policy", "same-origin");
   for (const [k, v] of Object.entries(extraHeaders ?? {})) h.set(k, v);
-  return new Response(body, { status, headers: h });
+  return new Response(body.replaceAll(CSP_NONCE_SLOT, nonce), { status, headers: h });
 }
 
 /** An answer without a body (a CORS preflight's 204), with the headers every answer carries. */
