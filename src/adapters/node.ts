@@ -5,7 +5,7 @@ import type { TLSSocket } from "node:tls";
 import type { Rampart } from "../create-rampart.js";
 import type { GuardOutcome, Requirement } from "../core/authz.js";
 import { attachRemoteAddress, remoteAddress } from "../core/context.js";
-import { baselineHeaders } from "../core/http/respond.js";
+import { baselineHeaders, DATA_CSP } from "../core/http/respond.js";
 import type { UserFields } from "../core/public-user.js";
 
 /**
@@ -253,6 +253,7 @@ function fail(res: ServerResponse, error: unknown): void {
     res.statusCode = 500;
     res.setHeader("content-type", "text/plain; charset=utf-8");
     for (const [name, value] of Object.entries(baselineHeaders(false))) res.setHeader(name, value);
+    res.setHeader("content-security-policy", DATA_CSP);
     res.end("Internal Server Error");
   } else res.destroy(error instanceof Error ? error : undefined);
 }

@@ -4,6 +4,9 @@ import { createRampart } from "../../src/create-rampart.js";
 import { ConfigError } from "../../src/core/errors.js";
 import { createTestApp, flowDialects, TEST_SECRET, type TestApp } from "../helpers/app.js";
 import { assertBaseline } from "../adapters/answer-headers.js";
+import { createServer } from "node:http";
+import { createRequestListener } from "../../src/adapters/node.js";
+import { listening } from "../adapters/scenario.js";
 
 /**
  * Every answer of the standalone app carries the baseline headers — pages, JSON, Rampart's 404 and 405, error
@@ -71,6 +74,35 @@ for (const dialect of flowDialects()) {
     });
   });
 }
+
+describe("the node listener's last-resort 500", () => {
+  it("an app handler that throws is answered 500 with the baseline headers and no details", async () => {
+    const app = await createTestApp({ config: { baseUrl: "http://app.test" } });
+    const server = await listening(
+      createServer(
+        createRequestListener(app.rampart, {
+          fallback: () => {
+            throw new Error("the app broke");
+          },
+        }),
+      ).listen(0, "127.0.0.1"),
+    );
+    try {
+      const r = await fetch(`${server.base}/app-route`);
+      assert.equal(r.status, 500);
+      assert.equal(await r.text(), "Internal Server Error");
+      assert.equal(r.headers.get("x-content-type-options"), "nosniff");
+      assert.equal(
+        r.headers.get("content-security-policy"),
+        "default-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+      );
+      assert.match(r.headers.get("cache-control") ?? "", /no-store/);
+    } finally {
+      await server.close();
+      await app.close();
+    }
+  });
+});
 
 describe("HSTS follows RAMPART_HSTS", () => {
   const apps: TestApp[] = [];

@@ -24,7 +24,7 @@ function pageCsp(nonce: string): string {
   return `default-src 'self'; script-src 'self' 'nonce-${nonce}'; style-src 'self' 'nonce-${nonce}'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'`;
 }
 /** Answers that are not pages (JSON, text, redirects) load nothing and are never framed. */
-const DATA_CSP = "default-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+export const DATA_CSP = "default-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 /**
  * Added to the app's guarded answers unless the app set its own: it forbids only plugins, <base> and framing,
  * so it cannot break the app's scripts or styles.
