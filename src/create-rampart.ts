@@ -13,7 +13,8 @@ import { EventBus, type EventName, type Hooks } from "./core/events.js";
 import { ConfigError, MigrationRequiredError, type ConfigIssue } from "./core/errors.js";
 import { developmentFromEnv } from "./core/development.js";
 import type { Feature } from "./core/feature.js";
-import { jsonResponse, textResponse } from "./core/http/respond.js";
+import { emptyResponse, jsonResponse, textResponse } from "./core/http/respond.js";
+import { preflightHeaders } from "./core/http/cors.js";
 import { coreMessages, formatMessage, type MessageKey } from "./core/messages.js";
 import { runRoute, type RouteDef } from "./core/routes.js";
 import { renderError } from "./core/render.js";
@@ -29,6 +30,7 @@ import { totpSlice } from "./kit/passcodes/config.js";
 import { DeferredWork } from "./core/deferred.js";
 import { createLimits } from "./core/limits/limits.js";
 import { connectLimitRedis } from "./core/limits/redis.js";
+import { ClockSkewMonitor } from "./core/clock-skew.js";
 import { SignInPipeline } from "./core/sign-in.js";
 import { createPasswordHasher } from "./core/password-hasher.js";
 import { randomToken } from "./crypto/random.js";
@@ -211,6 +213,14 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
         development: config.development,
       });
   const services: Services = {};
+  const now = options.clock ?? (() => new Date());
+  const clockSkew = new ClockSkewMonitor({
+    databaseNow: () => datastore.now(),
+    now,
+    logger,
+    thresholdSeconds: config.clock.skewThresholdSeconds,
+    checkIntervalSeconds: config.clock.checkIntervalSeconds,
+  });
   const rt: Runtime = {
     config,
     datastore,
@@ -241,7 +251,8 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     services,
     userFields: Object.freeze({ ...(options.userFields ?? {}) }),
     logger,
-    now: options.clock ?? (() => new Date()),
+    now,
+    clockSkew,
     message: (key, params) => formatMessage(messages[key] ?? key, params),
     url: (path) => config.urlPrefix + path,
   };
@@ -300,16 +311,25 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
       ? jsonResponse(ctx, 404, { errors: ["Not found"], error_codes: ["NOT_FOUND"] })
       : textResponse(ctx, 404, "Not found");
   });
+  const methodsOf = (pathname: string) => [
+    ...new Set(patterns.filter((p) => p.regex.test(pathname)).map((p) => p.method)),
+  ];
+  // With a CORS allow-list, browsers preflight cross-origin calls: Rampart answers OPTIONS on its own paths.
+  const preflights = config.cors.allowedOrigins.length > 0;
   const handles = (method: string, pathname: string) =>
-    patterns.some((p) => (p.method === method || (method === "HEAD" && p.method === "GET")) && p.regex.test(pathname));
-  app.on(["GET", "POST", "PUT", "DELETE", "PATCH"], "*", (c) => {
-    const url = new URL(c.req.url);
-    if (patterns.some((p) => p.regex.test(url.pathname))) {
-      const ctx = new RequestContext(rt, c.req.raw);
-      const allow = [...new Set(patterns.filter((p) => p.regex.test(url.pathname)).map((p) => p.method))].join(", ");
-      return jsonResponse(ctx, 405, { errors: ["Method not allowed"], error_codes: ["METHOD_NOT_ALLOWED"] }, { allow });
-    }
-    return c.notFound();
+    patterns.some(
+      (p) =>
+        (p.method === method || (method === "HEAD" && p.method === "GET") || (method === "OPTIONS" && preflights)) &&
+        p.regex.test(pathname),
+    );
+  app.on(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"], "*", (c) => {
+    const methods = methodsOf(new URL(c.req.url).pathname);
+    if (!methods.length) return c.notFound();
+    const ctx = new RequestContext(rt, c.req.raw);
+    const allow = [...methods, ...(preflights ? ["OPTIONS"] : [])].join(", ");
+    if (c.req.method === "OPTIONS" && preflights)
+      return emptyResponse(ctx, 204, { allow, ...preflightHeaders(ctx, methods) });
+    return jsonResponse(ctx, 405, { errors: ["Method not allowed"], error_codes: ["METHOD_NOT_ALLOWED"] }, { allow });
   });
 
   // Sessions are checked on every use; this sweep only keeps the store from growing without bound.
@@ -343,6 +363,8 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
   const timer =
     config.session.cleanupIntervalSeconds > 0 ? setInterval(sweep, config.session.cleanupIntervalSeconds * 1000) : null;
   timer?.unref();
+  // Measured before the first request, so authenticator codes are judged on the right time from the start.
+  await clockSkew.start();
 
   const rampart: Rampart<F> = {
     fetch: (request) => Promise.resolve(app.fetch(request)),
@@ -354,6 +376,7 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     datastore,
     async close() {
       if (timer) clearInterval(timer);
+      clockSkew.stop();
       // Mail and other work promised after an answer finishes before the mailer and datastore close.
       await rt.deferred.drain();
       await redisStore?.close();

@@ -62,6 +62,7 @@ export type { AuthnMethod, AuthnMethods, SecondFactorMethod, SecondFactorMethods
 export type { AppFeature as Feature } from "./core/feature.js";
 export type { SignInCheck, SignInAttempt, CheckOutcome } from "./core/sign-in.js";
 export type { Logger, UserSerializer } from "./core/runtime.js";
+export type { ClockReading } from "./core/clock-skew.js";
 export { attachRemoteAddress } from "./core/context.js";
 export { RedisSessionStore } from "./datastore/redis-sessions.js";
 export type * from "./datastore/contracts.js";

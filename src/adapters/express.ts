@@ -2,7 +2,14 @@ import type { NextFunction, Request as ExpressRequest, RequestHandler, Response 
 import type { Rampart } from "../create-rampart.js";
 import type { Requirement } from "../core/authz.js";
 import type { RegisteredUserFields } from "../core/public-user.js";
-import { appendSetCookies, sendWebResponse, toGuardRequest, toWebRequest, type RampartAuth } from "./node.js";
+import {
+  addNodeAnswerHeaders,
+  appendSetCookies,
+  sendWebResponse,
+  toGuardRequest,
+  toWebRequest,
+  type RampartAuth,
+} from "./node.js";
 import { guardFactories, type GuardFactories } from "./guard-factories.js";
 
 /**
@@ -52,8 +59,9 @@ export function requireRampart(rampart: Rampart, requirement: Requirement): Requ
     try {
       const outcome = await rampart.guards.check(toGuardRequest(req, req.body, bodyConsumed(req)), requirement);
       if (!outcome.ok) return void (await sendWebResponse(res, outcome.response));
-      const { ok: _ok, setCookies, ...auth } = outcome;
+      const { ok: _ok, setCookies, headers, ...auth } = outcome;
       appendSetCookies(res, setCookies);
+      addNodeAnswerHeaders(res, headers);
       req.rampart = auth as RampartAuth<RegisteredUserFields>; // the app's registered fields (see Register)
       next();
     } catch (error) {

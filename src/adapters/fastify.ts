@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncH
 import type { Rampart } from "../create-rampart.js";
 import type { Requirement } from "../core/authz.js";
 import type { RegisteredUserFields } from "../core/public-user.js";
-import { settleUnreadBody, toGuardRequest, toWebRequest, type RampartAuth } from "./node.js";
+import { addAnswerHeaders, settleUnreadBody, toGuardRequest, toWebRequest, type RampartAuth } from "./node.js";
 import { guardFactories } from "./guard-factories.js";
 
 /**
@@ -49,8 +49,13 @@ export function requireRampart(rampart: Rampart, requirement: Requirement): preH
       requirement,
     );
     if (!outcome.ok) return reply.send(outcome.response);
-    const { ok: _ok, setCookies, ...auth } = outcome;
+    const { ok: _ok, setCookies, headers, ...auth } = outcome;
     if (setCookies.length) reply.header("set-cookie", setCookies);
+    addAnswerHeaders(
+      headers,
+      (name) => (reply.hasHeader(name) ? String(reply.getHeader(name)) : null),
+      (name, value) => void reply.header(name, value),
+    );
     request.rampart = auth as RampartAuth<RegisteredUserFields>; // the app's registered fields (see Register)
   };
 }

@@ -5,6 +5,7 @@ import type { GuardOutcome, Requirement } from "../core/authz.js";
 import { attachRemoteAddress, remoteAddress } from "../core/context.js";
 import type { UserFields } from "../core/public-user.js";
 import { guardFactories } from "./guard-factories.js";
+import { addAnswerHeaders } from "./node.js";
 
 /**
  * `rampart/hono`: `rampartRoutes` serves Rampart's routes and passes everything else on; the guard factories
@@ -13,7 +14,7 @@ import { guardFactories } from "./guard-factories.js";
 /** What a passed guard tells the app about the caller; `user` is the public view (safe to send as is). */
 export type RampartAuth<F extends UserFields = UserFields> = Omit<
   Extract<GuardOutcome<F>, { ok: true }>,
-  "ok" | "setCookies"
+  "ok" | "setCookies" | "headers"
 >;
 export type RampartVariables<F extends UserFields = UserFields> = { rampart: RampartAuth<F> };
 export type RampartEnv<F extends UserFields = UserFields> = { Variables: RampartVariables<F> };
@@ -51,16 +52,19 @@ export function requireRampart<F extends UserFields>(
   return async (c, next) => {
     const outcome = await rampart.guards.check(webRequest(c), requirement);
     if (!outcome.ok) return outcome.response;
-    const { ok: _ok, setCookies, ...auth } = outcome;
+    const { ok: _ok, setCookies, headers, ...auth } = outcome;
     c.set("rampart", auth);
     await next();
-    if (setCookies.length) {
-      // Copy the response so its headers are mutable (e.g. Response.redirect() answers are not).
-      const res = new Response(c.res.body, c.res);
-      for (const cookie of setCookies) res.headers.append("set-cookie", cookie);
-      c.res = undefined;
-      c.res = res;
-    }
+    // Copy the response so its headers are mutable (e.g. Response.redirect() answers are not).
+    const res = new Response(c.res.body, c.res);
+    addAnswerHeaders(
+      headers,
+      (name) => res.headers.get(name),
+      (name, value) => res.headers.set(name, value),
+    );
+    for (const cookie of setCookies) res.headers.append("set-cookie", cookie);
+    c.res = undefined;
+    c.res = res;
   };
 }
 

@@ -5,7 +5,7 @@ import type { TLSSocket } from "node:tls";
 import type { Rampart } from "../create-rampart.js";
 import type { GuardOutcome, Requirement } from "../core/authz.js";
 import { attachRemoteAddress, remoteAddress } from "../core/context.js";
-import { baselineHeaders } from "../core/http/respond.js";
+import { baselineHeaders, DATA_CSP } from "../core/http/respond.js";
 import type { UserFields } from "../core/public-user.js";
 
 /**
@@ -17,7 +17,7 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void | 
 /** What a passed guard tells the app about the caller; `user` is the public view (safe to send as is). */
 export type RampartAuth<F extends UserFields = UserFields> = Omit<
   Extract<GuardOutcome<F>, { ok: true }>,
-  "ok" | "setCookies"
+  "ok" | "setCookies" | "headers"
 >;
 
 export interface ToWebRequestOptions {
@@ -165,9 +165,44 @@ export function appendSetCookies(res: ServerResponse, cookies: readonly string[]
   res.setHeader("set-cookie", [...before, ...cookies]);
 }
 
+/**
+ * Adds the headers a guard hands the app's answer (baseline, CORS, framing) through `has`/`set`, leaving any
+ * the app set itself; Vary is merged, not replaced.
+ */
+export function addAnswerHeaders(
+  headers: Record<string, string>,
+  current: (name: string) => string | null,
+  set: (name: string, value: string) => void,
+): void {
+  for (const [name, value] of Object.entries(headers)) {
+    const existing = current(name);
+    if (existing === null) set(name, value);
+    else if (name === "vary") {
+      const have = existing.split(",").map((v) => v.trim().toLowerCase());
+      const add = value.split(",").filter((v) => !have.includes(v.trim().toLowerCase()) && !have.includes("*"));
+      if (add.length) set(name, [existing, ...add].join(", "));
+    }
+  }
+}
+
+/** `addAnswerHeaders` on a node:http response, before the app writes its answer. */
+export function addNodeAnswerHeaders(res: ServerResponse, headers: Record<string, string>): void {
+  // The answer names no framework (Express adds X-Powered-By by default).
+  res.removeHeader("x-powered-by");
+  addAnswerHeaders(
+    headers,
+    (name) => {
+      const v = res.getHeader(name);
+      return v === undefined ? null : Array.isArray(v) ? v.join(", ") : String(v);
+    },
+    (name, value) => res.setHeader(name, value),
+  );
+}
+
 /** Writes a web Response to `res`: status, headers (every Set-Cookie kept apart), streamed body. */
 export async function sendWebResponse(res: ServerResponse, response: Response): Promise<void> {
   if (res.req) settleUnreadBody(res.req, res);
+  res.removeHeader("x-powered-by");
   res.statusCode = response.status;
   if (response.statusText) res.statusMessage = response.statusText;
   response.headers.forEach((value, name) => {
@@ -218,6 +253,7 @@ function fail(res: ServerResponse, error: unknown): void {
     res.statusCode = 500;
     res.setHeader("content-type", "text/plain; charset=utf-8");
     for (const [name, value] of Object.entries(baselineHeaders(false))) res.setHeader(name, value);
+    res.setHeader("content-security-policy", DATA_CSP);
     res.end("Internal Server Error");
   } else res.destroy(error instanceof Error ? error : undefined);
 }
@@ -256,8 +292,9 @@ export async function guard<F extends UserFields>(
     await sendWebResponse(res, outcome.response);
     return { ok: false };
   }
-  const { setCookies, ...success } = outcome;
+  const { setCookies, headers, ...success } = outcome;
   appendSetCookies(res, setCookies);
+  addNodeAnswerHeaders(res, headers);
   return success;
 }
 

@@ -9,6 +9,7 @@ import type { AuditEvent, AuditWriter } from "./audit.js";
 import { revokeSessions } from "./revoke-sessions.js";
 import { changeUserPassword } from "./change-user-password.js";
 import type { MessageKey } from "./messages.js";
+import type { ClockReading } from "./clock-skew.js";
 import { checkNewPassword, checkUsername, normalizeEmailAddress } from "./policy/index.js";
 
 /**
@@ -64,6 +65,11 @@ export interface Api<F extends UserFields = UserFields> {
     beforeId?: number;
   }): Promise<AuditEventRecord[]>;
   issueAuthToken(user: UserRef): Promise<string>;
+  /**
+   * This instance's clock against the database's: the last reading (measured at start and every
+   * RAMPART_CLOCK_CHECK_INTERVAL), or a fresh one with `{ measure: true }`. Null before any succeeded.
+   */
+  clockSkew(options?: { measure?: boolean }): Promise<ClockReading | null>;
 }
 
 export { ApiError };
@@ -314,6 +320,7 @@ export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F
     },
     auditEvents: (filter) => datastore.audit.list(filter),
     issueAuthToken: async (user) => issueAuthToken(rt, await rowOf(user), Math.floor(rt.now().getTime() / 1000)),
+    clockSkew: async (options) => (options?.measure ? rt.clockSkew.measure() : rt.clockSkew.last),
   };
   return api;
 }

@@ -2,6 +2,7 @@ import { attachRemoteAddress, remoteAddress, RequestContext } from "./context.js
 import { isUnsafeMethod } from "./csrf.js";
 import { enforce, unauthorized } from "./enforce.js";
 import type { Mechanism } from "./identity.js";
+import { guardedAnswerHeaders } from "./http/respond.js";
 import { render, renderError } from "./render.js";
 import type { Runtime } from "./runtime.js";
 import { publicUser, type PublicUser, type UserFields } from "./public-user.js";
@@ -38,6 +39,11 @@ export type GuardOutcome<F extends UserFields = UserFields> =
       roles?: string[];
       permissions?: string[];
       setCookies: string[];
+      /**
+       * Headers for the app's answer (baseline, CORS, framing): the adapters add each one the app has not set
+       * itself; an app calling `check` directly should do the same.
+       */
+      headers: Record<string, string>;
     }
   | { ok: false; response: Response };
 
@@ -77,7 +83,12 @@ export function createGuards(rt: Runtime): Guards {
     });
     if (!enforced.ok) return { ok: false, response: await render(ctx, enforced.refusal) };
     const { caller } = enforced;
-    const done = { ok: true as const, mechanism: caller.mechanism, setCookies: ctx.setCookies };
+    const done = {
+      ok: true as const,
+      mechanism: caller.mechanism,
+      setCookies: ctx.setCookies,
+      headers: guardedAnswerHeaders(ctx),
+    };
     if (!needsRoles(req)) return { ...done, user: publicUser(caller.user, rt.userFields) };
     const roles = await rt.datastore.roles.rolesOfUser(caller.user.id);
     const roleNames = roles.map((r) => r.name);

@@ -8,7 +8,11 @@ import type { Runtime } from "./runtime.js";
 /** A codec reads only what its schema says: a value signed with the right key but the wrong shape is refused. */
 describe("signed-value codecs", () => {
   let now = 1_800_000_000_000;
-  const rt = { signer: createTokenSigner("k".repeat(40)), now: () => new Date(now) } as unknown as Runtime;
+  const rt = {
+    signer: createTokenSigner("k".repeat(40)),
+    now: () => new Date(now),
+    config: { clock: { futureToleranceSeconds: 60 } },
+  } as unknown as Runtime;
   const codec = defineCodec({
     purpose: "test-purpose",
     maxAgeSeconds: () => 60,

@@ -38,6 +38,7 @@ export function defineCodec<T, W extends Record<string, unknown>>(spec: CodecSpe
       const verified = rt.signer.verify(spec.purpose, token, {
         maxAgeSeconds: spec.maxAgeSeconds(rt),
         nowSeconds: nowSeconds(rt),
+        futureToleranceSeconds: rt.config.clock.futureToleranceSeconds,
       });
       if (!verified.ok) return verified;
       const parsed = spec.wire.safeParse(verified.payload);

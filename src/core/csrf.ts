@@ -4,6 +4,7 @@ import { randomToken, sha256Hex } from "../crypto/random.js";
 import type { RequestContext } from "./context.js";
 import type { RampartConfig } from "./config/index.js";
 import { hostCookieName } from "./cookie-names.js";
+import { corsAllowedOrigin } from "./http/cors.js";
 import type { Caller } from "./identity.js";
 import { sessionCaller } from "./identity.js";
 import type { MessageKey } from "./messages.js";
@@ -116,8 +117,10 @@ export function crossSiteRefused(ctx: RequestContext, caller: Caller | null): bo
   const browserLike = !caller || caller.mechanism === "session" || ctx.request.headers.has("cookie");
   if (!browserLike) return false;
   const site = ctx.request.headers.get("sec-fetch-site");
-  if (site === "cross-site") return true;
   const origin = ctx.request.headers.get("origin");
+  // An SPA on an origin of the CORS allow-list calls cross-site by design; it still needs its CSRF token.
+  if (origin !== null && corsAllowedOrigin(ctx, origin)) return false;
+  if (site === "cross-site") return true;
   if (origin === null) return false;
   // Pages sent with Referrer-Policy: no-referrer (reset links) make browsers post with "Origin: null"; the
   // browser's own Sec-Fetch-Site still tells whether the form was ours. Without it, "null" is refused.

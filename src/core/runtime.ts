@@ -1,3 +1,4 @@
+import type { ClockSkewMonitor } from "./clock-skew.js";
 import type { DeferredWork } from "./deferred.js";
 import type { Datastore, SessionStore, UserRecord } from "../datastore/contracts.js";
 import type { PasswordHasher } from "../crypto/passwords/index.js";
@@ -45,6 +46,8 @@ export interface Runtime {
   readonly logger: Logger;
   /** Current time; tests move it. */
   now(): Date;
+  /** This instance's clock against the database's (core/clock-skew.ts): the last skew and a corrected time. */
+  readonly clockSkew: ClockSkewMonitor;
   message(key: MessageKey | string, params?: Record<string, string | number>): string;
   /** Prefixes a Rampart route path with config.urlPrefix. */
   url(path: string): string;

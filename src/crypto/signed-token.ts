@@ -16,11 +16,20 @@ export type VerifyResult =
 
 export interface TokenSigner {
   sign(purpose: string, payload: Record<string, unknown>, nowSeconds: number): string;
-  /** Verifies signature and, when maxAgeSeconds is given, age since signing. */
-  verify(purpose: string, token: string, options: { maxAgeSeconds?: number; nowSeconds: number }): VerifyResult;
+  /**
+   * Verifies signature and, when maxAgeSeconds is given, age since signing. A token signed more than
+   * `futureToleranceSeconds` (default 60) ahead of `nowSeconds` is expired too: it was made by a clock running
+   * fast, and would otherwise live longer by the skew.
+   */
+  verify(
+    purpose: string,
+    token: string,
+    options: { maxAgeSeconds?: number; nowSeconds: number; futureToleranceSeconds?: number },
+  ): VerifyResult;
 }
 
 const MAX_TOKEN_LENGTH = 4096;
+const DEFAULT_FUTURE_TOLERANCE_SECONDS = 60;
 
 /** `text` decoded as base64url only when it is the canonical encoding of the bytes (else null). */
 function strictBase64url(text: string): Buffer | null {
@@ -48,7 +57,7 @@ export function createTokenSigner(secretKey: string, fallbackKeys: readonly stri
       const [key] = keysFor(purpose);
       return `${body}.${mac(key!, body).toString("base64url")}`;
     },
-    verify(purpose, token, { maxAgeSeconds, nowSeconds }) {
+    verify(purpose, token, { maxAgeSeconds, nowSeconds, futureToleranceSeconds = DEFAULT_FUTURE_TOLERANCE_SECONDS }) {
       if (typeof token !== "string" || token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: "invalid" };
       const dot = token.indexOf(".");
       if (dot <= 0 || dot !== token.lastIndexOf(".")) return { ok: false, reason: "invalid" };
@@ -69,6 +78,7 @@ export function createTokenSigner(secretKey: string, fallbackKeys: readonly stri
       const iat = (payload as Record<string, unknown>).iat;
       if (typeof iat !== "number" || !Number.isFinite(iat)) return { ok: false, reason: "invalid" };
       if (maxAgeSeconds !== undefined && nowSeconds - iat > maxAgeSeconds) return { ok: false, reason: "expired" };
+      if (iat - nowSeconds > futureToleranceSeconds) return { ok: false, reason: "expired" };
       return {
         ok: true,
         payload: payload as Record<string, unknown>,

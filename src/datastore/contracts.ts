@@ -321,6 +321,8 @@ export interface Datastore {
   readonly sessions: SessionStore;
   readonly remember: RememberStore;
   readonly audit: AuditStore;
+  /** The database server's current time: the clock every instance shares (clock-skew checks). */
+  now(): Promise<Date>;
   /**
    * Runs `fn` in one database transaction; the stores handed to it share that transaction. A transaction the
    * database aborts as a deadlock victim is retried whole, so `fn` must only touch the database.

@@ -1,3 +1,5 @@
+import { randomBytes } from "node:crypto";
+
 /**
  * The small HTML kit every feature's pages use: an escaping template tag, a layout, forms, fields and flash
  * messages. Every interpolated value is escaped unless it is itself a `SafeHtml` built by this kit.
@@ -46,13 +48,21 @@ table{border-collapse:collapse;width:100%}td,th{padding:.4rem;border-bottom:1px 
 .wrap{overflow-wrap:anywhere}
 .inline{display:inline}nav{margin-top:2rem;font-size:.9rem}`;
 
+/**
+ * Where a page's `<style>` (and any `<script>`) carries its CSP nonce. Pages are rendered without knowing the
+ * response; the one place HTML becomes a response (core/http/respond.ts) replaces this slot with a fresh nonce
+ * per response and names it in the Content-Security-Policy. The slot is random per process, so even text that
+ * slipped past escaping could not claim the nonce; no 'unsafe-inline' is needed.
+ */
+export const CSP_NONCE_SLOT = `rampart-nonce-${randomBytes(16).toString("hex")}`;
+
 export function layout(title: string, body: SafeHtml, options: { flashes?: Flash[]; appName?: string } = {}): string {
   const flashes = (options.flashes ?? []).map(
     (f) => html`<div class="flash ${f.category}" role="status">${f.message}</div>`,
   );
   return `<!doctype html>\n${
     html`<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} · ${options.appName ?? "Rampart"}</title><style>${new SafeHtml(STYLE)}</style></head>
+<title>${title} · ${options.appName ?? "Rampart"}</title><style nonce="${CSP_NONCE_SLOT}">${new SafeHtml(STYLE)}</style></head>
 <body><main><h1>${title}</h1>${flashes}${body}</main></body></html>`.value
   }`;
 }

@@ -19,7 +19,7 @@ export function demoApp(rampart: Rampart): (request: Request) => Promise<Respons
       const outcome = await guards.check(request, requirement);
       if (!outcome.ok) return outcome.response;
       // A plain header record (no Headers object) keeps @hono/node-server on its fast response path.
-      const base = { "content-type": "application/json", ...baselineHeaders(isHttps(rampart, request)) };
+      const base = { "content-type": "application/json", ...outcome.headers };
       const headers: HeadersInit = outcome.setCookies.length
         ? [...Object.entries(base), ...outcome.setCookies.map((c): [string, string] => ["set-cookie", c])]
         : base;
@@ -57,8 +57,9 @@ function homePage(rampart: Rampart, https: boolean): Response {
     headers: {
       "content-type": "text/html; charset=utf-8",
       ...baselineHeaders(https),
-      "content-security-policy": "default-src 'self'; frame-ancestors 'none'",
+      "content-security-policy": "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
       "x-frame-options": "DENY",
+      "cross-origin-opener-policy": "same-origin",
     },
   });
 }

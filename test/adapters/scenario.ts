@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { createTestApp, type TestApp } from "../helpers/app.js";
 import { TestClient } from "../helpers/client.js";
 import type { UserRecord } from "../../src/datastore/contracts.js";
+import { answerHeadersScenario, SPA_ORIGIN } from "./answer-headers.js";
 
 /**
  * The one scenario every adapter passes, over real HTTP on 127.0.0.1. Each adapter test builds an app with:
@@ -66,7 +67,13 @@ export function adapterScenario(
     before(async () => {
       // Plain-http cookies: no __Host- prefix, no Secure flag.
       // No freshness grace period: the stale-session test checks the window itself.
-      app = await createTestApp({ config: { session: { cookieSecure: false }, freshness: { gracePeriodSeconds: 0 } } });
+      app = await createTestApp({
+        config: {
+          session: { cookieSecure: false },
+          freshness: { gracePeriodSeconds: 0 },
+          cors: { allowedOrigins: [SPA_ORIGIN] },
+        },
+      });
       await app.rampart.api.createRole({ name: "admin" });
       await app.rampart.api.createRole({ name: "reader" });
       user = await app.rampart.api.createUser({ email: EMAIL, password: PASSWORD, roles: ["reader"], confirmed: true });
@@ -305,6 +312,8 @@ export function adapterScenario(
         }
       });
     }
+
+    answerHeadersScenario(() => server.base, { email: EMAIL, password: PASSWORD });
   });
 }
 

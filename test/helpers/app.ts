@@ -51,6 +51,8 @@ export async function createTestApp(
     config: {
       secretKey: TEST_SECRET,
       baseUrl: "https://app.test",
+      // No clock-skew checks: tests move this app's clock on purpose (the clock tests turn them on).
+      clock: { checkIntervalSeconds: 0 },
       ...(sink
         ? { mail: { server: "127.0.0.1", port: sink.port, timeoutMs: 5000, ...(config?.mail as object | undefined) } }
         : {}),

@@ -3,6 +3,7 @@ import { ConfigError, type ConfigIssue } from "../errors.js";
 import { envNameFor } from "./env.js";
 import type { ConfigSlice } from "./slice.js";
 import { configSchema, type RampartConfig, type RampartConfigInput } from "./slices.js";
+import { corsIssues } from "./headers-slice.js";
 
 export { configFromEnv, envMap, type EnvKind } from "./env.js";
 export { key, describeKeys, type KeyMeta } from "./declare.js";
@@ -88,6 +89,7 @@ export function resolveConfig(
         message: `"${origin}" is not an origin like https://app.example`,
       });
   }
+  issues.push(...corsIssues(c.cors, keyName));
   if (issues.length) throw new ConfigError(issues);
 
   const secure = c.session.cookieSecure ?? !c.development;

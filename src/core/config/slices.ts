@@ -2,6 +2,8 @@ import { z } from "zod";
 import { key } from "./declare.js";
 import { passwordSlice } from "./password-slice.js";
 import { rateLimitSlice } from "./rate-limit-slice.js";
+import { clockSlice } from "./clock-slice.js";
+import { corsSlice, headersSlice } from "./headers-slice.js";
 import type { SliceInputs } from "./slice.js";
 
 /**
@@ -309,6 +311,9 @@ export const configSchema = coreSlice.extend({
   csrf: csrfSlice,
   freshness: freshnessSlice,
   rateLimit: rateLimitSlice,
+  clock: clockSlice,
+  headers: headersSlice,
+  cors: corsSlice,
 });
 
 /** What an app passes: the core keys and every registered feature slice, all typed; an unknown key does not compile. */

@@ -1,5 +1,8 @@
 import type { RequestContext } from "../context.js";
 import type { MessageKey } from "../messages.js";
+import { randomBytes } from "node:crypto";
+import { CSP_NONCE_SLOT } from "../../pages/kit.js";
+import { corsHeaders } from "./cors.js";
 
 /**
  * Builds Rampart's responses: the Flask-Security JSON envelope, error payloads with `errors`, `field_errors`
@@ -16,26 +19,55 @@ export interface MessageRef {
 }
 export type FieldErrors = Record<string, MessageRef[]>;
 
-const HTML_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+/** Pages: their own inline style and scripts only by this response's nonce, never 'unsafe-inline'. */
+function pageCsp(nonce: string): string {
+  return `default-src 'self'; script-src 'self' 'nonce-${nonce}'; style-src 'self' 'nonce-${nonce}'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'`;
+}
+/** Answers that are not pages (JSON, text, redirects) load nothing and are never framed. */
+export const DATA_CSP = "default-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+/**
+ * Added to the app's guarded answers unless the app set its own: it forbids only plugins, <base> and framing,
+ * so it cannot break the app's scripts or styles.
+ */
+const APP_CSP = "object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 /**
- * The headers every answer carries — Rampart's own and those of the routes it guards for the demo app: never
+ * The headers every answer carries — Rampart's own and those of the routes it guards for the app: never
  * cached (they depend on who asks), no MIME sniffing, no full URLs (with their tokens) leaked as referrers,
  * and on https HSTS.
  */
-export function baselineHeaders(https: boolean): Record<string, string> {
+export function baselineHeaders(https: boolean, hstsMaxAgeSeconds = 31_536_000): Record<string, string> {
   const h: Record<string, string> = {
     "cache-control": "private, no-store",
     "x-content-type-options": "nosniff",
     "referrer-policy": "strict-origin-when-cross-origin",
   };
-  if (https) h["strict-transport-security"] = "max-age=31536000; includeSubDomains";
+  if (https) h["strict-transport-security"] = `max-age=${hstsMaxAgeSeconds}; includeSubDomains`;
   return h;
 }
 
+/** The baseline for this request (HSTS as RAMPART_HSTS says) plus its CORS headers. */
+function requestHeaders(ctx: RequestContext): Record<string, string> {
+  const { hsts, hstsMaxAgeSeconds } = ctx.rt.config.headers;
+  return { ...baselineHeaders(hsts ?? ctx.appOrigin().startsWith("https:"), hstsMaxAgeSeconds), ...corsHeaders(ctx) };
+}
+
+/**
+ * What a guard hands the app for its answer (the adapters add each header the app has not set itself): the
+ * baseline, CORS, and the framing and isolation rules of pages with a CSP that restricts no script or style.
+ */
+export function guardedAnswerHeaders(ctx: RequestContext): Record<string, string> {
+  return {
+    ...requestHeaders(ctx),
+    "content-security-policy": APP_CSP,
+    "x-frame-options": "DENY",
+    "cross-origin-opener-policy": "same-origin",
+  };
+}
+
 function baseHeaders(ctx: RequestContext, contentType: string | null): Headers {
-  const h = new Headers(baselineHeaders(ctx.appOrigin().startsWith("https:")));
+  const h = new Headers(requestHeaders(ctx));
+  h.set("content-security-policy", DATA_CSP);
   if (contentType) h.set("content-type", contentType);
   for (const c of ctx.setCookies) h.append("set-cookie", c);
   if (ctx.setCookies.length) h.append("vary", "Cookie");
@@ -121,11 +153,19 @@ export function htmlResponse(
   extraHeaders?: Record<string, string>,
 ): Response {
   const h = baseHeaders(ctx, "text/html; charset=utf-8");
-  h.set("content-security-policy", HTML_CSP);
+  const nonce = randomBytes(16).toString("base64url");
+  h.set("content-security-policy", pageCsp(nonce));
   h.set("x-frame-options", "DENY");
   h.set("cross-origin-opener-policy", "same-origin");
   for (const [k, v] of Object.entries(extraHeaders ?? {})) h.set(k, v);
-  return new Response(body, { status, headers: h });
+  return new Response(body.replaceAll(CSP_NONCE_SLOT, nonce), { status, headers: h });
+}
+
+/** An answer without a body (a CORS preflight's 204), with the headers every answer carries. */
+export function emptyResponse(ctx: RequestContext, status: number, headers: Record<string, string>): Response {
+  const h = baseHeaders(ctx, null);
+  for (const [k, v] of Object.entries(headers)) h.set(k, v);
+  return new Response(null, { status, headers: h });
 }
 
 export function redirectResponse(ctx: RequestContext, location: string, status = 302): Response {

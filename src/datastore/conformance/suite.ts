@@ -10,6 +10,7 @@
 import { describe } from "node:test";
 import { attemptStoreConformance } from "./attempts.js";
 import { auditStoreConformance } from "./audit.js";
+import { clockConformance } from "./clock.js";
 import { lifecycleConformance } from "./lifecycle.js";
 import { limitStoreConformance } from "./limits.js";
 import { rememberStoreConformance } from "./remember.js";
@@ -32,6 +33,7 @@ export function runDatastoreConformance(label: string, factory: DatastoreFactory
     attemptStoreConformance(factory);
     limitStoreConformance(factory);
     lifecycleConformance(factory);
+    clockConformance(factory);
   });
 }
 

@@ -25,6 +25,7 @@ function isolated(dialect: TestDialect): () => Promise<Datastore> {
       migrations: datastore.migrations,
       transaction: (fn) => datastore.transaction(fn),
       store: (def) => datastore.store(def),
+      now: () => datastore.now(),
       close: cleanup,
     };
   };

@@ -14,6 +14,7 @@ import type {
 } from "../contracts.js";
 import { KyselyAttemptStore } from "./attempts.js";
 import { KyselyLimitStore } from "./limits.js";
+import { databaseNow } from "./clock.js";
 import { withConflictRetry } from "./retry.js";
 import { KyselyAuditStore } from "./audit.js";
 import type { StoreContext } from "./context.js";
@@ -51,6 +52,7 @@ function stores(ctx: StoreContext, q: Queries): TransactionStores {
     audit: new KyselyAuditStore(ctx),
     attempts: new KyselyAttemptStore(ctx),
     limits: new KyselyLimitStore(ctx),
+    now: () => databaseNow(ctx),
   };
 }
 
@@ -91,6 +93,10 @@ export class KyselyDatastore implements Datastore {
 
   store<S>(def: StoreDef<S>): S {
     return this.featureStores.get(def);
+  }
+
+  now(): Promise<Date> {
+    return databaseNow({ db: this.db, dialect: this.dialect });
   }
 
   /**
