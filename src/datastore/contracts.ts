@@ -291,6 +291,39 @@ export interface AttemptStore {
   deleteExpired(prefix: string, windowSeconds: number, now: Date): Promise<number>;
 }
 
+/** A session kept outside the database that ended, recorded until its own expiry. */
+export interface SessionRevocation {
+  sessionId: string;
+  userId: number;
+  expiresAt: Date;
+}
+
+/**
+ * Revocations of sessions kept outside the database (the Redis session store): there, deleting a session only
+ * deletes it from Redis, which a restored snapshot or a lagging replica can undo, so the database keeps what ended
+ * and every use of such a session is checked against it. (Sessions in the database need none of it: deleting the
+ * row is the record.)
+ */
+export interface RevocationStore {
+  /** Records these sessions as ended; recording one twice is not an error. */
+  revokeSessions(entries: readonly SessionRevocation[]): Promise<void>;
+  /**
+   * Every session of the user made at or before `before` has ended, except `keepSessionId` (the caller's own,
+   * for "sign out my other sessions"). Of two cut-offs the later one stands.
+   */
+  revokeUserSessionsBefore(userId: number, before: Date, keepSessionId: string | null): Promise<void>;
+  /**
+   * The user of a session (null when there is none) and whether the session was revoked (listed, or made at or
+   * before the user's cut-off and not kept by it), in one round trip: the read every request makes anyway.
+   */
+  userForSession(
+    userId: number,
+    session: { id: string; createdAt: Date },
+  ): Promise<{ user: UserRecord | null; revoked: boolean }>;
+  /** Sweeps listed sessions past their expiry and cut-offs older than `cutoffsBefore`; returns how many went. */
+  deleteExpired(now: Date, cutoffsBefore: Date): Promise<number>;
+}
+
 export interface Datastore {
   readonly dialect: "sqlite" | "postgres" | "mysql";
   readonly users: UserStore;
@@ -299,6 +332,7 @@ export interface Datastore {
   readonly sessions: SessionStore;
   readonly remember: RememberStore;
   readonly audit: AuditStore;
+  readonly revocations: RevocationStore;
   /**
    * Runs `fn` in one database transaction; the stores handed to it share that transaction. A transaction the
    * database aborts as a deadlock victim is retried whole, so `fn` must only touch the database.

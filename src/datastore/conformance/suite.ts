@@ -12,6 +12,7 @@ import { attemptStoreConformance } from "./attempts.js";
 import { auditStoreConformance } from "./audit.js";
 import { lifecycleConformance } from "./lifecycle.js";
 import { rememberStoreConformance } from "./remember.js";
+import { revocationStoreConformance } from "./revocations.js";
 import { roleStoreConformance } from "./roles.js";
 import { datastoreSessionHarness, sessionStoreConformance, type SessionStoreHarnessFactory } from "./sessions.js";
 import { userStoreConformance } from "./users.js";
@@ -29,6 +30,7 @@ export function runDatastoreConformance(label: string, factory: DatastoreFactory
     rememberStoreConformance(factory);
     auditStoreConformance(factory);
     attemptStoreConformance(factory);
+    revocationStoreConformance(factory);
     lifecycleConformance(factory);
   });
 }

@@ -7,6 +7,7 @@ import type {
   Datastore,
   MigrationControl,
   RememberStore,
+  RevocationStore,
   RoleStore,
   SessionStore,
   UserStore,
@@ -17,6 +18,7 @@ import { KyselyAuditStore } from "./audit.js";
 import type { StoreContext } from "./context.js";
 import { migrationControl } from "./migrations/index.js";
 import { KyselyRememberStore } from "./remember.js";
+import { KyselyRevocationStore, RevocationQueries } from "./revocations.js";
 import { KyselyRoleStore, RoleQueries } from "./roles.js";
 import type { Database, SqlDialect } from "./schema.js";
 import { KyselySessionStore, SessionQueries } from "./sessions.js";
@@ -35,6 +37,7 @@ interface Queries {
   users: UserQueries;
   roles: RoleQueries;
   sessions: SessionQueries;
+  revocations: RevocationQueries;
 }
 
 function stores(ctx: StoreContext, q: Queries): TransactionStores {
@@ -48,6 +51,7 @@ function stores(ctx: StoreContext, q: Queries): TransactionStores {
     remember: new KyselyRememberStore(ctx),
     audit: new KyselyAuditStore(ctx),
     attempts: new KyselyAttemptStore(ctx),
+    revocations: new KyselyRevocationStore(ctx, q.revocations),
   };
 }
 
@@ -58,6 +62,7 @@ export class KyselyDatastore implements Datastore {
   readonly remember: RememberStore;
   readonly audit: AuditStore;
   readonly attempts: AttemptStore;
+  readonly revocations: RevocationStore;
   readonly migrations: MigrationControl;
   private readonly queries: Queries;
   private readonly featureStores: FeatureStores;
@@ -72,6 +77,7 @@ export class KyselyDatastore implements Datastore {
       users: new UserQueries(db, preparedSql),
       roles: new RoleQueries(db, preparedSql),
       sessions: new SessionQueries(db, preparedSql),
+      revocations: new RevocationQueries(db, preparedSql),
     };
     const s = stores({ db, dialect }, this.queries);
     this.users = s.users;
@@ -80,6 +86,7 @@ export class KyselyDatastore implements Datastore {
     this.remember = s.remember;
     this.audit = s.audit;
     this.attempts = s.attempts;
+    this.revocations = s.revocations;
     this.featureStores = new FeatureStores({ db, dialect });
     this.migrations = migrationControl(db, dialect, options.schema);
   }
