@@ -18,6 +18,7 @@ import { coreMessages, formatMessage, type MessageKey } from "./core/messages.js
 import { runRoute, type RouteDef } from "./core/routes.js";
 import { renderError } from "./core/render.js";
 import { openApiFeature } from "./core/openapi.js";
+import { revocationQueue } from "./core/revocation-queue.js";
 import { sweepSessionEnds } from "./core/session-ends.js";
 import type { Logger, Runtime, UserSerializer } from "./core/runtime.js";
 import type { UserFields, UserFieldSpec } from "./core/public-user.js";
@@ -301,7 +302,9 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
         () => rt.sessions.deleteExpired(now, new Date(now.getTime() - config.session.idleTimeoutSeconds * 1000)),
       ],
       ["remember records", () => rt.datastore.remember.deleteExpired(now)],
-      ["session end markers", () => sweepSessionEnds(rt, now)],
+      ["session revocations", () => sweepSessionEnds(rt, now)],
+      // Sign-outs queued during a database outage by an instance that stopped before writing them.
+      ["queued revocations", () => revocationQueue(rt).flush()],
     ];
     for (const [what, step] of steps) {
       try {
@@ -325,6 +328,7 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     datastore,
     async close() {
       if (timer) clearInterval(timer);
+      await revocationQueue(rt).close();
       // Mail and other work promised after an answer finishes before the mailer and datastore close.
       await rt.deferred.drain();
       await redisStore?.close();

@@ -180,6 +180,11 @@ export interface SessionRecord {
   rotatePending: boolean;
   /** The remember-me record this session was issued with or restored from. */
   rememberId: string | null;
+  /**
+   * Only in a store outside the database (Redis): what the guards need of the user (roles, active,
+   * uniquifier…), saved from the last database read, for read-only use while the database is down. Opaque here.
+   */
+  outageSnapshot?: string | null;
 }
 
 /**
@@ -212,6 +217,23 @@ export interface SessionStore {
    * (expiry, active, uniquifier) stay with the caller.
    */
   findWithUserByTokenHash?(tokenHash: string): Promise<{ session: SessionRecord; user: UserRecord | null } | null>;
+  /** Optional (stores outside the database): replaces the session's `outageSnapshot`, if the session still exists. */
+  saveOutageSnapshot?(id: string, snapshot: string): Promise<void>;
+  /** Optional (stores outside the database): revocations waiting for the database to come back. */
+  readonly pendingRevocations?: PendingRevocationQueue;
+}
+
+/** What a sign-out during a database outage still has to write to the database. */
+export type PendingRevocation =
+  { kind: "session"; sessionId: string; userId: number; expiresAt: number } | { kind: "remember"; rememberId: string };
+
+/** Revocations queued next to the sessions (Redis), shared by every instance until one writes them. */
+export interface PendingRevocationQueue {
+  add(entries: readonly PendingRevocation[]): Promise<void>;
+  list(): Promise<PendingRevocation[]>;
+  remove(entries: readonly PendingRevocation[]): Promise<void>;
+  /** True when the end of this session is queued. */
+  hasSession(sessionId: string): Promise<boolean>;
 }
 
 /**
