@@ -27,6 +27,12 @@ class RevocationQueue {
     return this.local.has(`s:${sessionId}`);
   }
 
+  /** True when the deletion of this remember record is queued, here or (shared) in the session store. */
+  async hasRemember(rememberId: string): Promise<boolean> {
+    if (this.local.has(`r:${rememberId}`)) return true;
+    return (await this.rt.sessions.pendingRevocations?.hasRemember(rememberId)) ?? false;
+  }
+
   get size(): number {
     return this.local.size;
   }

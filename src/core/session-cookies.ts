@@ -33,6 +33,9 @@ export interface LiveSession {
  */
 export async function loadSession(ctx: RequestContext): Promise<LiveSession | null> {
   const { rt } = ctx;
+  // Sign-outs this instance queued during an outage go to the database before anything is read from it again.
+  const queue = revocationQueue(rt);
+  if (queue.size > 0) await queue.flush();
   try {
     const token = ctx.cookie(rt.config.session.cookieName);
     if (token && token.length <= 128) {
@@ -135,7 +138,10 @@ async function restoreFromRemember(ctx: RequestContext): Promise<LiveSession | n
   const record = presented?.record;
   if (presented?.kind === "reused") return endReusedRemember(ctx, presented.record);
   const user = record ? await rt.datastore.users.findById(record.userId) : null;
-  if (!presented || !record || !user || !user.active || user.fsUniquifier !== record.fsUniquifier) {
+  // Signed out during a database outage, and its deletion not written yet (it may be on another instance).
+  const queued =
+    record !== undefined && sessionsOutsideDatabase(rt) && (await revocationQueue(rt).hasRemember(record.id));
+  if (!presented || !record || !user || !user.active || user.fsUniquifier !== record.fsUniquifier || queued) {
     if (record) await rt.datastore.remember.delete(record.id);
     clearRememberCookie(ctx);
     return null;

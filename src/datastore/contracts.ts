@@ -234,6 +234,8 @@ export interface PendingRevocationQueue {
   remove(entries: readonly PendingRevocation[]): Promise<void>;
   /** True when the end of this session is queued. */
   hasSession(sessionId: string): Promise<boolean>;
+  /** True when the deletion of this remember record is queued. */
+  hasRemember(rememberId: string): Promise<boolean>;
 }
 
 /**

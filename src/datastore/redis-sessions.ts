@@ -94,6 +94,7 @@ export class RedisSessionStore implements SessionStore {
           if (entries.length) await this.redis.hdel(key, ...entries.map(field));
         }),
       hasSession: (sessionId) => this.guard(async () => (await this.redis.hexists(key, `s:${sessionId}`)) === 1),
+      hasRemember: (rememberId) => this.guard(async () => (await this.redis.hexists(key, `r:${rememberId}`)) === 1),
     };
   }
 
