@@ -55,7 +55,8 @@ function decode(text: string): Snapshot | null {
 export function snapshotDue(rt: Runtime, record: SessionRecord, now: number): boolean {
   if (!rt.sessions.saveOutageSnapshot || rt.config.session.outageReadMaxAgeSeconds === 0) return false;
   const at = savedAt(record.outageSnapshot);
-  if (at === null || record.outageSnapshot?.includes('"roles":null')) return true;
+  // Roles come last in the JSON: a snapshot written at sign-in has none yet.
+  if (at === null || record.outageSnapshot!.endsWith('"roles":null}')) return true;
   return now - at >= rt.config.session.touchIntervalSeconds * 1000;
 }
 
