@@ -65,37 +65,12 @@ export interface RedisSessionStoreOptions {
 export class RedisSessionStore implements SessionStore {
   /** Prefix of every key this store writes. */
   readonly prefix: string;
-  readonly pendingRevocations: PendingRevocationQueue;
 
   constructor(
     private readonly redis: Redis,
     options: RedisSessionStoreOptions = {},
   ) {
     this.prefix = options.prefix ?? "rampart:sess:";
-    this.pendingRevocations = this.pendingQueue();
-  }
-
-  /** Revocations waiting for the database, in one hash: field = the entry's key, value = its JSON. */
-  private pendingQueue(): PendingRevocationQueue {
-    const key = `${this.prefix}pending`;
-    const field = (e: PendingRevocation) => (e.kind === "session" ? `s:${e.sessionId}` : `r:${e.rememberId}`);
-    return {
-      add: (entries) =>
-        this.guard(async () => {
-          if (entries.length)
-            await this.redis.hset(key, Object.fromEntries(entries.map((e) => [field(e), JSON.stringify(e)])));
-        }),
-      list: () =>
-        this.guard(async () =>
-          Object.values(await this.redis.hgetall(key)).map((v) => JSON.parse(v) as PendingRevocation),
-        ),
-      remove: (entries) =>
-        this.guard(async () => {
-          if (entries.length) await this.redis.hdel(key, ...entries.map(field));
-        }),
-      hasSession: (sessionId) => this.guard(async () => (await this.redis.hexists(key, `s:${sessionId}`)) === 1),
-      hasRemember: (rememberId) => this.guard(async () => (await this.redis.hexists(key, `r:${rememberId}`)) === 1),
-    };
   }
 
   /** Connects to `url` (redis://…) and returns the store; `close()` ends that connection. */
@@ -255,6 +230,35 @@ export class RedisSessionStore implements SessionStore {
     return this.guard(async () => {
       await this.write(id, [["us", snapshot]]);
     });
+  }
+
+  private pending: PendingRevocationQueue | undefined;
+
+  /** Revocations waiting for the database, in one hash: field = the entry's key, value = its JSON. */
+  get pendingRevocations(): PendingRevocationQueue {
+    return (this.pending ??= this.pendingQueue());
+  }
+
+  private pendingQueue(): PendingRevocationQueue {
+    const key = `${this.prefix}pending`;
+    const field = (e: PendingRevocation) => (e.kind === "session" ? `s:${e.sessionId}` : `r:${e.rememberId}`);
+    return {
+      add: (entries) =>
+        this.guard(async () => {
+          if (entries.length)
+            await this.redis.hset(key, Object.fromEntries(entries.map((e) => [field(e), JSON.stringify(e)])));
+        }),
+      list: () =>
+        this.guard(async () =>
+          Object.values(await this.redis.hgetall(key)).map((v) => JSON.parse(v) as PendingRevocation),
+        ),
+      remove: (entries) =>
+        this.guard(async () => {
+          if (entries.length) await this.redis.hdel(key, ...entries.map(field));
+        }),
+      hasSession: (sessionId) => this.guard(async () => (await this.redis.hexists(key, `s:${sessionId}`)) === 1),
+      hasRemember: (rememberId) => this.guard(async () => (await this.redis.hexists(key, `r:${rememberId}`)) === 1),
+    };
   }
 
   async listForUser(userId: number): Promise<SessionRecord[]> {
