@@ -108,7 +108,7 @@ for (const dialect of ["postgres", "mysql"] as const) {
         assert.deepEqual(await statusEverywhere({ client: copy, csrf: "" }), [401, 401, 401], "refused at once");
 
         // Double fault: Redis goes back to a snapshot from before the logout while the database is still down.
-        await cluster.redis.restore(oldRedis);
+        await cluster.restoreRedis(oldRedis);
         assert.equal((await get(on(0, { client: copy, csrf: "" }))).status, 401, "the instance that queued it refuses");
         assert.equal(
           (await get(on(1, { client: copy, csrf: "" }))).status,
@@ -129,7 +129,7 @@ for (const dialect of ["postgres", "mysql"] as const) {
           await eventually(async () => (await statusEverywhere({ client: copy, csrf: "" })).every((s) => s === 401)),
           "refused everywhere once the queued end reached the database",
         );
-        await cluster.redis.restore(oldRedis);
+        await cluster.restoreRedis(oldRedis);
         assert.deepEqual(
           await statusEverywhere({ client: copy, csrf: "" }),
           [401, 401, 401],
@@ -173,7 +173,7 @@ for (const dialect of ["postgres", "mysql"] as const) {
         const oldRedis = await cluster.redis.snapshot();
         assert.equal(await api.deactivateUser(user), true);
         assert.deepEqual(await statusEverywhere(b), [401, 401, 401]);
-        await cluster.redis.restore(oldRedis);
+        await cluster.restoreRedis(oldRedis);
         assert.deepEqual(await statusEverywhere(b), [401, 401, 401]);
         await api.activateUser(user);
         assert.deepEqual(await statusEverywhere(b), [401, 401, 401], "reactivation revives no session");

@@ -92,7 +92,7 @@ for (const dialect of ["postgres", "mysql"] as const) {
         assert.equal(await admin.revokeSessions((await admin.findUser(emails[2]!))!, { scope: "all" }), 12);
         for (let i = 0; i < 3; i++) assert.equal(await working(i, all), 0, `none works on instance ${i}`);
 
-        await cluster.redis.restore(snapshot);
+        await cluster.restoreRedis(snapshot);
         for (let i = 0; i < 3; i++)
           assert.equal(await working(i, all), 0, `after the restore, none of the 50 works on instance ${i}`);
       });
@@ -114,7 +114,7 @@ for (const dialect of ["postgres", "mysql"] as const) {
         });
         assert.equal(revoked.status, 200);
         assert.equal(revoked.json.response.revoked, 1, "the emptied store listed only the new session");
-        await cluster.redis.restore(snapshot);
+        await cluster.restoreRedis(snapshot);
         for (let i = 0; i < 3; i++)
           assert.equal(await working(i, old), 0, `the sessions from before the emptying stay ended on instance ${i}`);
       });

@@ -6,6 +6,7 @@
 import { createRampart, type Rampart } from "../../src/create-rampart.js";
 import type { RampartConfigInput } from "../../src/core/config/index.js";
 import { openDatastore } from "../../src/datastore/open.js";
+import { runtimeOf } from "../../src/internal.js";
 import { demoApp } from "../../src/server/demo-app.js";
 import { TEST_SECRET } from "./app.js";
 import { TestClient } from "./client.js";
@@ -20,6 +21,11 @@ export interface Cluster {
   logs: string[];
   /** A client of instance `i` (no cookies). */
   client(i: number, fetcher?: (rampart: Rampart) => (r: Request) => Promise<Response>): TestClient;
+  /**
+   * Puts Redis back to `snapshot` and waits until every instance's session store answers again (Redis restarts;
+   * clients reconnect within their reconnect delay).
+   */
+  restoreRedis(snapshot: string): Promise<void>;
   /** Moves every instance's clock forward. */
   advance(seconds: number): void;
   close(): Promise<void>;
@@ -69,6 +75,16 @@ export async function startCluster(
     redis,
     logs,
     client: (i, fetcher = demoApp) => new TestClient(fetcher(instances[i]!)),
+    async restoreRedis(snapshot) {
+      await redis.restore(snapshot);
+      const answers = async (r: Rampart) =>
+        runtimeOf(r)
+          .sessions.findById("none")
+          .then(() => true)
+          .catch(() => false);
+      const back = await eventually(async () => (await Promise.all(instances.map(answers))).every(Boolean), 5000);
+      if (!back) throw new Error("Redis did not come back within 5 s of the restore");
+    },
     advance(seconds) {
       offsetMs += seconds * 1000;
     },
