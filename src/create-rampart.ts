@@ -19,6 +19,7 @@ import { coreMessages, formatMessage, type MessageKey } from "./core/messages.js
 import { runRoute, type RouteDef } from "./core/routes.js";
 import { renderError } from "./core/render.js";
 import { openApiFeature } from "./core/openapi.js";
+import { revocationQueue } from "./core/revocation-queue.js";
 import { sweepSessionEnds } from "./core/session-ends.js";
 import type { Logger, Runtime, UserSerializer } from "./core/runtime.js";
 import type { UserFields, UserFieldSpec } from "./core/public-user.js";
@@ -342,7 +343,6 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
         () => rt.sessions.deleteExpired(now, new Date(now.getTime() - config.session.idleTimeoutSeconds * 1000)),
       ],
       ["remember records", () => rt.datastore.remember.deleteExpired(now)],
-      ["session end markers", () => sweepSessionEnds(rt, now)],
       ...(config.rateLimit.store === "database"
         ? [
             ["rate-limit counters", () => datastore.limits.deleteExpired(Date.now())] as [
@@ -351,6 +351,9 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
             ],
           ]
         : []),
+      ["session revocations", () => sweepSessionEnds(rt, now)],
+      // Sign-outs queued during a database outage by an instance that stopped before writing them.
+      ["queued revocations", () => revocationQueue(rt).flush()],
     ];
     for (const [what, step] of steps) {
       try {
@@ -377,6 +380,7 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     async close() {
       if (timer) clearInterval(timer);
       clockSkew.stop();
+      await revocationQueue(rt).close();
       // Mail and other work promised after an answer finishes before the mailer and datastore close.
       await rt.deferred.drain();
       await redisStore?.close();

@@ -1,8 +1,10 @@
 import { attachRemoteAddress, remoteAddress, RequestContext } from "./context.js";
 import { isUnsafeMethod } from "./csrf.js";
 import { enforce, unauthorized } from "./enforce.js";
+import { DependencyUnavailableError } from "./errors.js";
 import type { Mechanism } from "./identity.js";
 import { guardedAnswerHeaders } from "./http/respond.js";
+import type { OutageRole } from "./outage-snapshot.js";
 import { render, renderError } from "./render.js";
 import type { Runtime } from "./runtime.js";
 import { publicUser, type PublicUser, type UserFields } from "./public-user.js";
@@ -65,6 +67,8 @@ export function createGuards(rt: Runtime): Guards {
       rt,
       isUnsafeMethod(request.method) ? attachRemoteAddress(request.clone(), remoteAddress(request)) : request,
     );
+    // While the database is down, a read may be proved by the session store alone (see session-cookies.ts).
+    ctx.outageAccess = "read";
     try {
       return await decide(ctx, requirement);
     } catch (error) {
@@ -90,7 +94,9 @@ export function createGuards(rt: Runtime): Guards {
       headers: guardedAnswerHeaders(ctx),
     };
     if (!needsRoles(req)) return { ...done, user: publicUser(caller.user, rt.userFields) };
-    const roles = await rt.datastore.roles.rolesOfUser(caller.user.id);
+    const roles = caller.outage
+      ? outageRoles(caller.outage.roles)
+      : await rt.datastore.roles.rolesOfUser(caller.user.id);
     const roleNames = roles.map((r) => r.name);
     const permissions = [...new Set(roles.flatMap((r) => r.permissions))];
     const all = (need: string[] | undefined, have: string[]) => !need || need.every((n) => have.includes(n));
@@ -136,4 +142,10 @@ function needsRoles(req: Requirement): boolean {
     req.permissionsRequired !== undefined ||
     req.permissionsAccepted !== undefined
   );
+}
+
+/** Roles kept with the session, during a database outage; none kept yet: the answer is 503. */
+function outageRoles(roles: OutageRole[] | null): OutageRole[] {
+  if (!roles) throw new DependencyUnavailableError("database", new Error("no roles kept with the session"));
+  return roles;
 }

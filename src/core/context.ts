@@ -16,6 +16,11 @@ export class RequestContext {
   readonly setCookies: string[] = [];
   /** Cache for identity resolution (see identity.ts). */
   identityCache = new Map<string, Promise<Caller | null>>();
+  /**
+   * What the session store alone may prove while the database is down: "read" for the app's guards (GET/HEAD
+   * only), "sign-out" for a route that only ends the session; null (Rampart's own routes): a 503.
+   */
+  outageAccess: "read" | "sign-out" | null = null;
   /** Anonymous CSRF binding secret minted during this request. */
   anonCsrfSecret: string | null = null;
 

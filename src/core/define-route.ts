@@ -39,6 +39,8 @@ export interface RouteSpec<A extends RouteAuth, I extends InputShape, O extends 
   replaces?: boolean;
   /** Skip CSRF (only for endpoints that change nothing a third party could abuse). */
   csrfExempt?: boolean;
+  /** The route only ends the caller's session (logout): it keeps working while the database is down. */
+  signsOut?: boolean;
   /** Fields read from the body (unsafe methods) or the query string (GET). */
   input?: I;
   /** The success payload (inside the envelope's `response`). */
@@ -83,6 +85,7 @@ export function defineRoute<
     mechanisms: spec.mechanisms,
     replaces: spec.replaces,
     csrfExempt: spec.csrfExempt,
+    signsOut: spec.signsOut,
     input: spec.input,
     output: spec.output,
     errors: spec.errors,

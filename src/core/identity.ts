@@ -1,6 +1,7 @@
 import type { SessionRecord, UserRecord } from "../datastore/contracts.js";
 import { verifyAuthToken } from "./auth-tokens.js";
 import type { RequestContext } from "./context.js";
+import type { OutageRole } from "./outage-snapshot.js";
 import { loadSession } from "./session-cookies.js";
 import { writtenCaller } from "./session-writer.js";
 import { findUserByIdentity } from "./users.js";
@@ -16,6 +17,11 @@ export interface Caller {
   session: SessionRecord | null;
   /** Primary authentication time in epoch seconds (0 = not fresh, e.g. restored from remember cookie). */
   authenticatedAtSeconds: number;
+  /**
+   * Set when the database is down and the session store proved this caller: `user` and `roles` come from the
+   * snapshot kept with the session (no secrets in it), for reads through the guards and for a sign-out only.
+   */
+  outage?: { roles: OutageRole[] | null };
 }
 
 function cached(ctx: RequestContext, key: string, load: () => Promise<Caller | null>): Promise<Caller | null> {
@@ -39,6 +45,7 @@ export function sessionCaller(ctx: RequestContext): Promise<Caller | null> {
       mechanism: "session",
       session: live.record,
       authenticatedAtSeconds: Math.floor(live.record.authenticatedAt.getTime() / 1000),
+      ...(live.outage ? { outage: live.outage } : {}),
     };
   });
 }

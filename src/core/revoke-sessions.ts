@@ -1,13 +1,14 @@
 import type { AuditWriter } from "./audit.js";
 import { forgetUserRemember, rememberIdOf } from "./remember.js";
 import type { Runtime } from "./runtime.js";
-import { recordSessionEnds } from "./session-ends.js";
+import { recordSessionEnds, recordUserSessionsEnd } from "./session-ends.js";
 import type { SessionRecord, UserRecord } from "../datastore/contracts.js";
 
 /**
  * Ending a user's sessions, the same whether the user asks (POST /sessions/revoke) or server code does
  * (`api.revokeSessions`): the sessions' remember records go first (in the database: they are what would let a
- * copy of the cookie back in), the ends are recorded for an external session store, then the sessions are
+ * copy of the cookie back in), the ends are recorded in the database for an external session store (Redis), then
+ * the sessions are
  * deleted; one audit row and one `session_revoked` event. In the core, not the sessions feature: the api offers it
  * whether or not the feature's routes are mounted.
  */
@@ -37,15 +38,18 @@ export async function revokeSessions(
     if (!target || target.userId !== user.id) return null;
     const rememberId = rememberIdOf(target);
     if (rememberId) await rt.datastore.remember.delete(rememberId);
-    await recordSessionEnds(rt, [target.id], now);
+    await recordSessionEnds(rt, [target]);
     if (await rt.sessions.delete(target.id)) revoked = [target.id];
   } else {
     const keep = which.scope === "others" ? which.keep : null;
     // Every remember record of the user goes too, also those whose session already ended ("others": but ours).
     await forgetUserRemember(rt, user.id, rememberIdOf(keep));
-    const before = await rt.sessions.listForUser(user.id);
-    revoked = before.map((s) => s.id).filter((id) => id !== keep?.id);
-    await recordSessionEnds(rt, revoked, now);
+    const ending = (await rt.sessions.listForUser(user.id)).filter((s) => s.id !== keep?.id);
+    revoked = ending.map((s) => s.id);
+    // The cut-off also ends sessions the store no longer lists but an old snapshot of it still holds; the
+    // listed ones are recorded one by one too, in case their maker's clock ran ahead of this one's.
+    await recordUserSessionsEnd(rt, user.id, now, keep);
+    await recordSessionEnds(rt, ending);
     await rt.sessions.deleteForUser(user.id, keep?.id);
   }
   await revoker.audit({

@@ -21,6 +21,8 @@ export interface RouteDef {
   replaces?: boolean | undefined;
   /** Skip CSRF (only for endpoints that change nothing a third party could abuse). */
   csrfExempt?: boolean | undefined;
+  /** The route only ends the caller's session: it works during a database outage (see session-cookies.ts). */
+  signsOut?: boolean | undefined;
   handler(ctx: RequestContext, caller: Caller | null, params: Record<string, string>): Promise<Response>;
 }
 
@@ -31,6 +33,7 @@ export async function runRoute(
 ): Promise<Response> {
   try {
     const mechanisms = route.mechanisms ?? ctx.rt.config.apiEnabledMethods;
+    if (route.signsOut) ctx.outageAccess = "sign-out";
     const enforced = await enforce(ctx, { auth: route.auth, mechanisms, csrfExempt: route.csrfExempt });
     if (!enforced.ok) return await render(ctx, enforced.refusal);
     return await route.handler(ctx, enforced.caller, params);

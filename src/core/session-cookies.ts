@@ -4,7 +4,12 @@ import { recordAudit } from "./audit.js";
 import type { SecondFactorMethod } from "./methods.js";
 import type { RequestContext } from "./context.js";
 import type { Runtime } from "./runtime.js";
-import { recordSessionEnds, sessionEnded } from "./session-ends.js";
+import { DependencyUnavailableError } from "./errors.js";
+import { isUnsafeMethod } from "./csrf.js";
+import { asUnavailable, isDatabaseOutage } from "./outage.js";
+import { proveDuringOutage, refreshSnapshot, snapshotDue, type OutageRole } from "./outage-snapshot.js";
+import { revocationQueue } from "./revocation-queue.js";
+import { recordSessionEnds, sessionsOutsideDatabase } from "./session-ends.js";
 import { clearRememberCookie, presentedRemember, rememberIdOf, rotateRemember } from "./remember.js";
 import { restoreSession, rotateSession } from "./session-writer.js";
 
@@ -18,17 +23,35 @@ import { restoreSession, rotateSession } from "./session-writer.js";
 export interface LiveSession {
   record: SessionRecord;
   user: UserRecord;
+  /** Set when the database is down and the session store proved the caller (see outage-snapshot.ts). */
+  outage?: { roles: OutageRole[] | null };
 }
 
-/** Reads the session cookie (or a remember cookie) and returns the live session, or null. */
+/**
+ * Reads the session cookie (or a remember cookie) and returns the live session, or null. While the database is
+ * down, the answer is 503, except where the session store alone may prove the caller (`ctx.outageAccess`).
+ */
 export async function loadSession(ctx: RequestContext): Promise<LiveSession | null> {
   const { rt } = ctx;
-  const token = ctx.cookie(rt.config.session.cookieName);
-  if (token && token.length <= 128) {
-    const live = await findLive(ctx, sha256Hex(token));
-    if (live) return live;
+  // Sign-outs this instance queued during an outage go to the database before anything is read from it again.
+  const queue = revocationQueue(rt);
+  if (queue.size > 0) await queue.flush();
+  try {
+    const token = ctx.cookie(rt.config.session.cookieName);
+    if (token && token.length <= 128) {
+      const live = await findLive(ctx, sha256Hex(token));
+      if (live) return live;
+    }
+    return await restoreFromRemember(ctx);
+  } catch (error) {
+    // Redis itself failing is its own 503; only the database's absence has a fallback.
+    if (error instanceof DependencyUnavailableError && error.dependency.startsWith("session store")) throw error;
+    if (!isDatabaseOutage(error)) throw error;
+    revocationQueue(rt).watch();
+    // A sign-out goes on without a caller: it ends whatever session the cookie names.
+    if (ctx.outageAccess === "sign-out") return null;
+    throw asUnavailable(error);
   }
-  return restoreFromRemember(ctx);
 }
 
 /**
@@ -58,12 +81,20 @@ async function checkAlive(
     await rt.sessions.delete(record.id);
     return null;
   }
-  // A session from Redis is also checked against the database's record of ended sessions (see session-ends.ts).
-  const [user, ended] = await Promise.all([
-    joinedUser !== undefined ? joinedUser : rt.datastore.users.findById(record.userId),
-    sessionEnded(rt, record.id, ctx.now()),
-  ]);
-  if (!user || !user.active || user.fsUniquifier !== record.fsUniquifier || ended) {
+  // A session from Redis is also checked against the database's revocations, in the read of its user.
+  let user: UserRecord | null;
+  let revoked = false;
+  if (joinedUser !== undefined) user = joinedUser;
+  else if (!sessionsOutsideDatabase(rt)) user = await rt.datastore.users.findById(record.userId);
+  else {
+    try {
+      ({ user, revoked } = await rt.datastore.revocations.userForSession(record.userId, record));
+    } catch (error) {
+      if (!isDatabaseOutage(error)) throw error;
+      return duringOutage(ctx, record, error);
+    }
+  }
+  if (!user || !user.active || user.fsUniquifier !== record.fsUniquifier || revoked) {
     await rt.sessions.delete(record.id);
     return null;
   }
@@ -75,7 +106,24 @@ async function checkAlive(
     await rt.sessions.touch(record.id, new Date(now));
     record.lastActiveAt = new Date(now);
   }
+  if (snapshotDue(rt, record, now)) await refreshSnapshot(rt, record, user, new Date(now));
   return { record, user };
+}
+
+/**
+ * The database is down while a Redis session is read. Reads through the app's guards (GET/HEAD) and a sign-out
+ * may go on when the session store proves the caller; anything else, or a session it cannot prove, answers 503
+ * (the session may well be valid: it is never signed out for this). A session known to be over is refused.
+ */
+async function duringOutage(ctx: RequestContext, record: SessionRecord, error: unknown): Promise<LiveSession | null> {
+  revocationQueue(ctx.rt).watch();
+  const signOut = ctx.outageAccess === "sign-out";
+  const read = ctx.outageAccess === "read" && !isUnsafeMethod(ctx.request.method);
+  if (!signOut && !read) throw asUnavailable(error);
+  const proof = await proveDuringOutage(ctx, record, { anyAge: signOut });
+  if (proof.kind === "proven") return { record, user: proof.user, outage: { roles: proof.roles } };
+  if (proof.kind === "refused" || signOut) return null;
+  throw asUnavailable(error);
 }
 
 /**
@@ -90,7 +138,10 @@ async function restoreFromRemember(ctx: RequestContext): Promise<LiveSession | n
   const record = presented?.record;
   if (presented?.kind === "reused") return endReusedRemember(ctx, presented.record);
   const user = record ? await rt.datastore.users.findById(record.userId) : null;
-  if (!presented || !record || !user || !user.active || user.fsUniquifier !== record.fsUniquifier) {
+  // Signed out during a database outage, and its deletion not written yet (it may be on another instance).
+  const queued =
+    record !== undefined && sessionsOutsideDatabase(rt) && (await revocationQueue(rt).hasRemember(record.id));
+  if (!presented || !record || !user || !user.active || user.fsUniquifier !== record.fsUniquifier || queued) {
     if (record) await rt.datastore.remember.delete(record.id);
     clearRememberCookie(ctx);
     return null;
@@ -130,12 +181,10 @@ async function restoreFromRemember(ctx: RequestContext): Promise<LiveSession | n
 async function endReusedRemember(ctx: RequestContext, record: RememberRecord): Promise<null> {
   const { rt } = ctx;
   await rt.datastore.remember.delete(record.id);
-  const restored = (await rt.sessions.listForUser(record.userId))
-    .filter((s) => rememberIdOf(s) === record.id)
-    .map((s) => s.id);
+  const restored = (await rt.sessions.listForUser(record.userId)).filter((s) => rememberIdOf(s) === record.id);
   // Recorded in the database first, so a Redis restored from a snapshot cannot bring these sessions back.
-  await recordSessionEnds(rt, restored, ctx.now());
-  for (const id of restored) await rt.sessions.delete(id);
+  await recordSessionEnds(rt, restored);
+  for (const { id } of restored) await rt.sessions.delete(id);
   clearRememberCookie(ctx);
   const user = await rt.datastore.users.findById(record.userId);
   await recordAudit(ctx, { event: "remember_reused", outcome: "failure", user, details: { remember: record.id } });

@@ -11,7 +11,10 @@ import {
   issueRemember,
   rememberIdOf,
 } from "./remember.js";
-import { recordSessionEnds } from "./session-ends.js";
+import { isDatabaseOutage } from "./outage.js";
+import { encodeSnapshot } from "./outage-snapshot.js";
+import { revocationQueue } from "./revocation-queue.js";
+import { recordSignOut, sessionsOutsideDatabase } from "./session-ends.js";
 
 /**
  * The one session writer. Every session begins (a sign-in the pipeline allowed), continues (a remember cookie's
@@ -103,7 +106,13 @@ export async function signOut(
   await ctx.rt.pipeline.abandonPending(ctx);
   if (!caller) return;
   const details = { session: ended, ...(options.reason ? { reason: options.reason } : {}) };
-  await recordAudit(ctx, { event: "logout", outcome: "success", user: caller.user, details });
+  try {
+    await recordAudit(ctx, { event: "logout", outcome: "success", user: caller.user, details });
+  } catch (error) {
+    // Signed out during a database outage: the sign-out stands, only its audit row is lost (and logged).
+    if (!isDatabaseOutage(error)) throw error;
+    ctx.rt.logger.warn(`logout of user ${caller.user.id} not audited (database unavailable)`);
+  }
   await ctx.rt.events.emit("user_unauthenticated", { user: caller.user });
 }
 
@@ -177,6 +186,8 @@ async function startSession(ctx: RequestContext, user: UserRecord, options: Sess
     rotatePending: false,
     rememberId: null,
   };
+  // A Redis session keeps what the guards need of its user, for reads while the database is down.
+  if (sessionsOutsideDatabase(rt)) record.outageSnapshot = encodeSnapshot(user, null, now);
   record.rememberId = options.remember ? (carried ?? (await issueRemember(ctx, user, record.mfaProof))) : null;
   await rt.sessions.create(record);
   // Session cookie without Max-Age: it ends with the browser; the server enforces idle/absolute limits.
@@ -198,10 +209,25 @@ async function endCurrentSession(
   if (token && token.length <= 128) {
     ended = await rt.sessions.findByTokenHash(sha256Hex(token));
     if (ended) {
-      await recordSessionEnds(rt, [ended.id], ctx.now());
+      await recordSignOut(rt, ended);
       await rt.sessions.delete(ended.id);
     }
   }
-  if (!options.keepRemember) await forgetPresentedRemember(ctx, ended);
+  if (!options.keepRemember) await forgetRemember(ctx, ended);
   return ended?.id ?? null;
+}
+
+/**
+ * The remember records of the ended session and of the request's remember cookie end too. While the database is
+ * down, the session's own record is queued (the cookie is cleared from the browser either way; a presented
+ * cookie's record cannot be verified without the database, so it is left alone).
+ */
+async function forgetRemember(ctx: RequestContext, ended: SessionRecord | null): Promise<void> {
+  try {
+    await forgetPresentedRemember(ctx, ended);
+  } catch (error) {
+    if (!isDatabaseOutage(error)) throw error;
+    const rememberId = rememberIdOf(ended);
+    if (rememberId) await revocationQueue(ctx.rt).add([{ kind: "remember", rememberId }]);
+  }
 }

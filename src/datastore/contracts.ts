@@ -180,6 +180,11 @@ export interface SessionRecord {
   rotatePending: boolean;
   /** The remember-me record this session was issued with or restored from. */
   rememberId: string | null;
+  /**
+   * Only in a store outside the database (Redis): what the guards need of the user (roles, active,
+   * uniquifier…), saved from the last database read, for read-only use while the database is down. Opaque here.
+   */
+  outageSnapshot?: string | null;
 }
 
 /**
@@ -212,6 +217,25 @@ export interface SessionStore {
    * (expiry, active, uniquifier) stay with the caller.
    */
   findWithUserByTokenHash?(tokenHash: string): Promise<{ session: SessionRecord; user: UserRecord | null } | null>;
+  /** Optional (stores outside the database): replaces the session's `outageSnapshot`, if the session still exists. */
+  saveOutageSnapshot?(id: string, snapshot: string): Promise<void>;
+  /** Optional (stores outside the database): revocations waiting for the database to come back. */
+  readonly pendingRevocations?: PendingRevocationQueue;
+}
+
+/** What a sign-out during a database outage still has to write to the database. */
+export type PendingRevocation =
+  { kind: "session"; sessionId: string; userId: number; expiresAt: number } | { kind: "remember"; rememberId: string };
+
+/** Revocations queued next to the sessions (Redis), shared by every instance until one writes them. */
+export interface PendingRevocationQueue {
+  add(entries: readonly PendingRevocation[]): Promise<void>;
+  list(): Promise<PendingRevocation[]>;
+  remove(entries: readonly PendingRevocation[]): Promise<void>;
+  /** True when the end of this session is queued. */
+  hasSession(sessionId: string): Promise<boolean>;
+  /** True when the deletion of this remember record is queued. */
+  hasRemember(rememberId: string): Promise<boolean>;
 }
 
 /**
@@ -312,6 +336,39 @@ export interface LimitStore {
   deleteExpired(nowMs: number): Promise<number>;
 }
 
+/** A session kept outside the database that ended, recorded until its own expiry. */
+export interface SessionRevocation {
+  sessionId: string;
+  userId: number;
+  expiresAt: Date;
+}
+
+/**
+ * Revocations of sessions kept outside the database (the Redis session store): there, deleting a session only
+ * deletes it from Redis, which a restored snapshot or a lagging replica can undo, so the database keeps what ended
+ * and every use of such a session is checked against it. (Sessions in the database need none of it: deleting the
+ * row is the record.)
+ */
+export interface RevocationStore {
+  /** Records these sessions as ended; recording one twice is not an error. */
+  revokeSessions(entries: readonly SessionRevocation[]): Promise<void>;
+  /**
+   * Every session of the user made at or before `before` has ended, except `keepSessionId` (the caller's own,
+   * for "sign out my other sessions"). Of two cut-offs the later one stands.
+   */
+  revokeUserSessionsBefore(userId: number, before: Date, keepSessionId: string | null): Promise<void>;
+  /**
+   * The user of a session (null when there is none) and whether the session was revoked (listed, or made at or
+   * before the user's cut-off and not kept by it), in one round trip: the read every request makes anyway.
+   */
+  userForSession(
+    userId: number,
+    session: { id: string; createdAt: Date },
+  ): Promise<{ user: UserRecord | null; revoked: boolean }>;
+  /** Sweeps listed sessions past their expiry and cut-offs older than `cutoffsBefore`; returns how many went. */
+  deleteExpired(now: Date, cutoffsBefore: Date): Promise<number>;
+}
+
 export interface Datastore {
   readonly dialect: "sqlite" | "postgres" | "mysql";
   readonly users: UserStore;
@@ -323,6 +380,7 @@ export interface Datastore {
   readonly audit: AuditStore;
   /** The database server's current time: the clock every instance shares (clock-skew checks). */
   now(): Promise<Date>;
+  readonly revocations: RevocationStore;
   /**
    * Runs `fn` in one database transaction; the stores handed to it share that transaction. A transaction the
    * database aborts as a deadlock victim is retried whole, so `fn` must only touch the database.

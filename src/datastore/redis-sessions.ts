@@ -6,6 +6,8 @@
  * - `s:<id>`         the token hash (lookup by public id).
  * - `u:<userId>`     set of the user's session ids (listing, revoke all).
  * - `exp` / `idle`   sorted sets of ids by expiry / last activity, for deleteExpired.
+ * - `pending`        hash of revocations waiting for the database (a sign-out during an outage), by entry key.
+ * The session hash also keeps `us`, the user snapshot for read-only use during a database outage.
  * Every per-session key expires at the session's absolute expiry (PEXPIREAT), so Redis drops dead sessions
  * by itself; `deleteExpired` also removes idle ones and those past `now`. Updates of a live session run in a
  * Lua script that only writes when the session still exists, so an update never resurrects a deleted one.
@@ -13,7 +15,7 @@
 import { createRequire } from "node:module";
 import type { Redis } from "ioredis";
 import { DependencyUnavailableError } from "../core/errors.js";
-import type { SessionRecord, SessionStore } from "./contracts.js";
+import type { PendingRevocation, PendingRevocationQueue, SessionRecord, SessionStore } from "./contracts.js";
 import { legacyStateJson, mfaProofFromTag, mfaProofToTag, withLegacyState } from "./mfa-proof.js";
 
 /** ioredis (several MB of RSS) loads only when a Redis URL is actually given, not with this module. */
@@ -143,6 +145,7 @@ export class RedisSessionStore implements SessionStore {
           rp: s.rotatePending ? "1" : "",
           // Read by an older Rampart during a rolling upgrade (see legacyStateJson).
           d: legacyStateJson(s),
+          us: s.outageSnapshot ?? "",
         })
         .pexpireat(t, at)
         .set(this.key("s", s.id), s.tokenHash, "PXAT", at)
@@ -175,6 +178,7 @@ export class RedisSessionStore implements SessionStore {
       csrfSecret: fields.cs ?? "",
       authnVia: f.authnVia,
       ...typedState(f, fields),
+      ...(fields.us ? { outageSnapshot: fields.us } : {}),
     };
   }
 
@@ -220,6 +224,41 @@ export class RedisSessionStore implements SessionStore {
       if (patch.csrfSecret !== undefined) fields.push(["cs", patch.csrfSecret]);
       if (fields.length) await this.write(id, fields);
     });
+  }
+
+  async saveOutageSnapshot(id: string, snapshot: string): Promise<void> {
+    return this.guard(async () => {
+      await this.write(id, [["us", snapshot]]);
+    });
+  }
+
+  private pending: PendingRevocationQueue | undefined;
+
+  /** Revocations waiting for the database, in one hash: field = the entry's key, value = its JSON. */
+  get pendingRevocations(): PendingRevocationQueue {
+    return (this.pending ??= this.pendingQueue());
+  }
+
+  private pendingQueue(): PendingRevocationQueue {
+    const key = `${this.prefix}pending`;
+    const field = (e: PendingRevocation) => (e.kind === "session" ? `s:${e.sessionId}` : `r:${e.rememberId}`);
+    return {
+      add: (entries) =>
+        this.guard(async () => {
+          if (entries.length)
+            await this.redis.hset(key, Object.fromEntries(entries.map((e) => [field(e), JSON.stringify(e)])));
+        }),
+      list: () =>
+        this.guard(async () =>
+          Object.values(await this.redis.hgetall(key)).map((v) => JSON.parse(v) as PendingRevocation),
+        ),
+      remove: (entries) =>
+        this.guard(async () => {
+          if (entries.length) await this.redis.hdel(key, ...entries.map(field));
+        }),
+      hasSession: (sessionId) => this.guard(async () => (await this.redis.hexists(key, `s:${sessionId}`)) === 1),
+      hasRemember: (rememberId) => this.guard(async () => (await this.redis.hexists(key, `r:${rememberId}`)) === 1),
+    };
   }
 
   async listForUser(userId: number): Promise<SessionRecord[]> {

@@ -188,6 +188,31 @@ describe("sessions kept in Redis", { skip: !url && "no Redis configured" }, () =
     assert.equal(await status(thief3), 401, "and so is the remember cookie");
   });
 
+  it("revoking all after Redis lost its sessions also ends those an older snapshot brings back", async () => {
+    const email = "Emptied.Redis+3@Sub.Example.test";
+    await app.rampart.api.createUser({ email, password: PASSWORD });
+    const old = [app.client(), app.client()];
+    for (const c of old) await c.login(email, PASSWORD);
+    const before = await snapshot();
+    await empty();
+    const now = app.client();
+    const login = await now.login(email, PASSWORD);
+    const revoke = await now.post("/sessions/revoke", {
+      json: { scope: "all" },
+      headers: { "x-csrf-token": login.json.response.csrf_token },
+    });
+    assert.equal(revoke.json.response.revoked, 1, "the emptied store listed only the new session");
+    await restore(before);
+    for (const c of old) assert.equal(await status(c), 401, "a session from before the emptying stays ended");
+    const admin = app.client();
+    await admin.login(email, PASSWORD);
+    const beforeAdmin = await snapshot();
+    await empty();
+    assert.equal(await app.rampart.api.revokeSessions((await app.rampart.api.findUser(email))!, { scope: "all" }), 0);
+    await restore(beforeAdmin);
+    assert.equal(await status(admin), 401, "the same for an admin's revocation of every session");
+  });
+
   it("a reused remember cookie ends the copy's session, and a restored Redis does not bring it back", async () => {
     const email = "Reuse-Redis.x+2@Sub.Example.test";
     await app.rampart.api.createUser({ email, password: PASSWORD });

@@ -198,6 +198,17 @@ export const sessionSlice = z
     touchIntervalSeconds: key(z.number().int().min(0).default(60), {
       doc: "Last activity is written at most this often (avoids a database write per request).",
     }),
+    outageReadMaxAgeSeconds: key(
+      z
+        .number()
+        .int()
+        .min(0)
+        .default(15 * 60),
+      {
+        env: "RAMPART_SESSION_OUTAGE_READ_MAX_AGE",
+        doc: "With Redis sessions, while the database is down, a signed-in user keeps read access (GET/HEAD) to guarded routes if the user data kept with the session was refreshed from the database within this many seconds (0: none).",
+      },
+    ),
     cleanupIntervalSeconds: key(z.number().int().min(0).default(600), {
       env: "RAMPART_SESSION_CLEANUP_INTERVAL",
       doc: "How often expired sessions are swept from the store (0 disables).",

@@ -14,6 +14,7 @@ import { clockConformance } from "./clock.js";
 import { lifecycleConformance } from "./lifecycle.js";
 import { limitStoreConformance } from "./limits.js";
 import { rememberStoreConformance } from "./remember.js";
+import { revocationStoreConformance } from "./revocations.js";
 import { roleStoreConformance } from "./roles.js";
 import { datastoreSessionHarness, sessionStoreConformance, type SessionStoreHarnessFactory } from "./sessions.js";
 import { userStoreConformance } from "./users.js";
@@ -32,6 +33,7 @@ export function runDatastoreConformance(label: string, factory: DatastoreFactory
     auditStoreConformance(factory);
     attemptStoreConformance(factory);
     limitStoreConformance(factory);
+    revocationStoreConformance(factory);
     lifecycleConformance(factory);
     clockConformance(factory);
   });

@@ -22,6 +22,7 @@ function isolated(dialect: TestDialect): () => Promise<Datastore> {
       audit: datastore.audit,
       attempts: datastore.attempts,
       limits: datastore.limits,
+      revocations: datastore.revocations,
       migrations: datastore.migrations,
       transaction: (fn) => datastore.transaction(fn),
       store: (def) => datastore.store(def),

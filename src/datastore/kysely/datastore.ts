@@ -8,6 +8,7 @@ import type {
   Datastore,
   MigrationControl,
   RememberStore,
+  RevocationStore,
   RoleStore,
   SessionStore,
   UserStore,
@@ -20,6 +21,7 @@ import { KyselyAuditStore } from "./audit.js";
 import type { StoreContext } from "./context.js";
 import { migrationControl } from "./migrations/index.js";
 import { KyselyRememberStore } from "./remember.js";
+import { KyselyRevocationStore, RevocationQueries } from "./revocations.js";
 import { KyselyRoleStore, RoleQueries } from "./roles.js";
 import type { Database, SqlDialect } from "./schema.js";
 import { KyselySessionStore, SessionQueries } from "./sessions.js";
@@ -38,6 +40,7 @@ interface Queries {
   users: UserQueries;
   roles: RoleQueries;
   sessions: SessionQueries;
+  revocations: RevocationQueries;
 }
 
 function stores(ctx: StoreContext, q: Queries): TransactionStores {
@@ -53,6 +56,7 @@ function stores(ctx: StoreContext, q: Queries): TransactionStores {
     attempts: new KyselyAttemptStore(ctx),
     limits: new KyselyLimitStore(ctx),
     now: () => databaseNow(ctx),
+    revocations: new KyselyRevocationStore(ctx, q.revocations),
   };
 }
 
@@ -64,6 +68,7 @@ export class KyselyDatastore implements Datastore {
   readonly audit: AuditStore;
   readonly attempts: AttemptStore;
   readonly limits: LimitStore;
+  readonly revocations: RevocationStore;
   readonly migrations: MigrationControl;
   private readonly queries: Queries;
   private readonly featureStores: FeatureStores;
@@ -78,6 +83,7 @@ export class KyselyDatastore implements Datastore {
       users: new UserQueries(db, preparedSql),
       roles: new RoleQueries(db, preparedSql),
       sessions: new SessionQueries(db, preparedSql),
+      revocations: new RevocationQueries(db, preparedSql),
     };
     const s = stores({ db, dialect }, this.queries);
     this.users = s.users;
@@ -87,6 +93,7 @@ export class KyselyDatastore implements Datastore {
     this.audit = s.audit;
     this.attempts = s.attempts;
     this.limits = s.limits;
+    this.revocations = s.revocations;
     this.featureStores = new FeatureStores({ db, dialect });
     this.migrations = migrationControl(db, dialect, options.schema);
   }

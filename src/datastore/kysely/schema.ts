@@ -132,6 +132,20 @@ export interface LimitTable {
   expire: NullableMillisColumn;
 }
 
+/** Sessions kept outside the database that ended (migration 0008). */
+export interface SessionRevocationTable {
+  session_id: string;
+  user_id: number;
+  expires_at: MillisColumn;
+}
+
+/** Per user: every session made at or before `revoked_before` ended, except `keep_session_id` (migration 0008). */
+export interface SessionCutoffTable {
+  user_id: number;
+  revoked_before: MillisColumn;
+  keep_session_id: string | null;
+}
+
 export interface Database {
   rampart_attempt: AttemptTable;
   rampart_limit: LimitTable;
@@ -141,4 +155,6 @@ export interface Database {
   session: SessionTable;
   rampart_remember: RememberTable;
   audit_event: AuditEventTable;
+  rampart_session_revocation: SessionRevocationTable;
+  rampart_session_cutoff: SessionCutoffTable;
 }

@@ -15,6 +15,7 @@ import { rememberMigration } from "./0004_remember.js";
 import { usLastStepMigration } from "./0005_us_last_step.js";
 import { usernameSkeletonMigration } from "./0006_username_skeleton.js";
 import { sessionStateMigration } from "./0007_session_state.js";
+import { sessionRevocationMigration } from "./0008_session_revocation.js";
 import { limitsMigration } from "./0010_limits.js";
 
 export const MIGRATION_TABLE = "rampart_migration";
@@ -29,6 +30,7 @@ export function rampartMigrations(dialect: SqlDialect): Record<string, Migration
     "0005_us_last_step": usLastStepMigration(),
     "0006_username_skeleton": usernameSkeletonMigration(dialect),
     "0007_session_state": sessionStateMigration(dialect),
+    "0008_session_revocation": sessionRevocationMigration(dialect),
     "0010_limits": limitsMigration(),
   };
 }
