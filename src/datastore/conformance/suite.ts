@@ -11,6 +11,7 @@ import { describe } from "node:test";
 import { attemptStoreConformance } from "./attempts.js";
 import { auditStoreConformance } from "./audit.js";
 import { lifecycleConformance } from "./lifecycle.js";
+import { outboxStoreConformance } from "./outbox.js";
 import { rememberStoreConformance } from "./remember.js";
 import { roleStoreConformance } from "./roles.js";
 import { datastoreSessionHarness, sessionStoreConformance, type SessionStoreHarnessFactory } from "./sessions.js";
@@ -29,6 +30,7 @@ export function runDatastoreConformance(label: string, factory: DatastoreFactory
     rememberStoreConformance(factory);
     auditStoreConformance(factory);
     attemptStoreConformance(factory);
+    outboxStoreConformance(factory);
     lifecycleConformance(factory);
   });
 }

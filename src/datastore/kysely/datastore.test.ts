@@ -21,6 +21,7 @@ function isolated(dialect: TestDialect): () => Promise<Datastore> {
       remember: datastore.remember,
       audit: datastore.audit,
       attempts: datastore.attempts,
+      outbox: datastore.outbox,
       migrations: datastore.migrations,
       transaction: (fn) => datastore.transaction(fn),
       store: (def) => datastore.store(def),

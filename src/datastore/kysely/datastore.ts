@@ -3,6 +3,7 @@ import type { Kysely } from "kysely";
 import { FeatureStores, type StoreDef } from "../kit.js";
 import type {
   AttemptStore,
+  OutboxStore,
   AuditStore,
   Datastore,
   MigrationControl,
@@ -12,6 +13,7 @@ import type {
   UserStore,
 } from "../contracts.js";
 import { KyselyAttemptStore } from "./attempts.js";
+import { KyselyOutboxStore } from "./outbox.js";
 import { withConflictRetry } from "./retry.js";
 import { KyselyAuditStore } from "./audit.js";
 import type { StoreContext } from "./context.js";
@@ -48,6 +50,7 @@ function stores(ctx: StoreContext, q: Queries): TransactionStores {
     remember: new KyselyRememberStore(ctx),
     audit: new KyselyAuditStore(ctx),
     attempts: new KyselyAttemptStore(ctx),
+    outbox: new KyselyOutboxStore(ctx),
   };
 }
 
@@ -58,6 +61,7 @@ export class KyselyDatastore implements Datastore {
   readonly remember: RememberStore;
   readonly audit: AuditStore;
   readonly attempts: AttemptStore;
+  readonly outbox: OutboxStore;
   readonly migrations: MigrationControl;
   private readonly queries: Queries;
   private readonly featureStores: FeatureStores;
@@ -80,6 +84,7 @@ export class KyselyDatastore implements Datastore {
     this.remember = s.remember;
     this.audit = s.audit;
     this.attempts = s.attempts;
+    this.outbox = s.outbox;
     this.featureStores = new FeatureStores({ db, dialect });
     this.migrations = migrationControl(db, dialect, options.schema);
   }

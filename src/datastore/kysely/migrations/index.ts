@@ -15,6 +15,7 @@ import { rememberMigration } from "./0004_remember.js";
 import { usLastStepMigration } from "./0005_us_last_step.js";
 import { usernameSkeletonMigration } from "./0006_username_skeleton.js";
 import { sessionStateMigration } from "./0007_session_state.js";
+import { outboxMigration } from "./0009_outbox.js";
 
 export const MIGRATION_TABLE = "rampart_migration";
 export const MIGRATION_LOCK_TABLE = "rampart_migration_lock";
@@ -28,6 +29,7 @@ export function rampartMigrations(dialect: SqlDialect): Record<string, Migration
     "0005_us_last_step": usLastStepMigration(),
     "0006_username_skeleton": usernameSkeletonMigration(dialect),
     "0007_session_state": sessionStateMigration(dialect),
+    "0009_outbox": outboxMigration(dialect),
   };
 }
 
