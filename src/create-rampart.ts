@@ -22,9 +22,12 @@ import { sweepSessionEnds } from "./core/session-ends.js";
 import type { Logger, Runtime, UserSerializer } from "./core/runtime.js";
 import type { UserFields, UserFieldSpec } from "./core/public-user.js";
 import type { Services } from "./core/services.js";
-import { createMailer, mailerFromConfig, mailSender, mailSlice } from "./mail/index.js";
+import { createMailer, mailSender, mailSlice, transportFromConfig } from "./mail/index.js";
 import type { MailTemplate, MailTransport } from "./mail/types.js";
-import { smsSlice } from "./sms/index.js";
+import { smsSenderFromConfig, smsSlice, type SmsSender } from "./sms/index.js";
+import { Outbox } from "./core/outbox/outbox.js";
+import { outboxSlice } from "./core/outbox/config.js";
+import { createPayloadBox } from "./crypto/payload-box.js";
 import { totpSlice } from "./kit/passcodes/config.js";
 import { DeferredWork } from "./core/deferred.js";
 import { SignInPipeline } from "./core/sign-in.js";
@@ -180,22 +183,27 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
   const pipeline = new SignInPipeline();
   const mailConfig = sliceOf(config, mailSlice);
   const templates = Object.assign({}, ...features.map((f) => f.emails ?? {})) as Record<string, MailTemplate<any>>;
-  const mailer = options.mailTransport
-    ? createMailer({
-        transport: options.mailTransport,
-        from: mailSender(mailConfig),
-        appName: config.appName,
-        templates,
-        overrides: options.mailTemplates,
-        logger,
-      })
-    : mailerFromConfig(mailConfig, {
-        appName: config.appName,
-        templates,
-        overrides: options.mailTemplates,
-        logger,
-        development: config.development,
-      });
+  // The outbox sits in front of the transport (MAIL_* or the app's own): features queue, the outbox delivers.
+  const mailTransport = options.mailTransport ?? transportFromConfig(mailConfig, logger, config.development);
+  const mailer = createMailer({
+    transport: mailTransport,
+    from: mailSender(mailConfig),
+    appName: config.appName,
+    templates,
+    overrides: options.mailTemplates,
+    logger,
+  });
+  const now = options.clock ?? (() => new Date());
+  let sms: SmsSender | null = null;
+  const outbox = new Outbox({
+    datastore,
+    config: sliceOf(config, outboxSlice),
+    logger,
+    now,
+    box: createPayloadBox(config.secretKey!, config.secretKeyFallbacks, "outbox"),
+    mailTransport,
+    smsSender: () => (sms ??= smsSenderFromConfig(sliceOf(config, smsSlice), logger, config.development)),
+  });
   const services: Services = {};
   const rt: Runtime = {
     config,
@@ -217,10 +225,11 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     serializeUser: options.serializeUser ?? defaultSerializer(config, (options.userFields ?? {}) as UserFields),
     mailer,
     deferred: new DeferredWork(logger),
+    outbox,
     services,
     userFields: Object.freeze({ ...(options.userFields ?? {}) }),
     logger,
-    now: options.clock ?? (() => new Date()),
+    now,
     message: (key, params) => formatMessage(messages[key] ?? key, params),
     url: (path) => config.urlPrefix + path,
   };
@@ -314,6 +323,7 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
   const timer =
     config.session.cleanupIntervalSeconds > 0 ? setInterval(sweep, config.session.cleanupIntervalSeconds * 1000) : null;
   timer?.unref();
+  outbox.start();
 
   const rampart: Rampart<F> = {
     fetch: (request) => Promise.resolve(app.fetch(request)),
@@ -325,8 +335,10 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     datastore,
     async close() {
       if (timer) clearInterval(timer);
-      // Mail and other work promised after an answer finishes before the mailer and datastore close.
+      // Mail and other work promised after an answer finishes before the mailer and datastore close; what the
+      // outbox has not sent yet stays queued for the next start.
       await rt.deferred.drain();
+      await outbox.stop();
       await redisStore?.close();
       await mailer.close().catch(() => undefined);
       await datastore.close();
