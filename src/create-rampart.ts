@@ -70,6 +70,11 @@ export interface RampartOptions<F extends UserFields = UserFields> {
    * (`MigrationRequiredError`: run `rampart migrate`). An in-memory SQLite database is always migrated.
    */
   migrations?: "auto" | "check";
+  /**
+   * Whether this instance polls the outbox for due mail and SMS (retries, and what a stopped instance left).
+   * Default true; one-shot commands turn it off. What a request queues is sent after it either way.
+   */
+  outboxSender?: boolean;
 }
 
 export interface Rampart<F extends UserFields = UserFields> {
@@ -323,7 +328,7 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
   const timer =
     config.session.cleanupIntervalSeconds > 0 ? setInterval(sweep, config.session.cleanupIntervalSeconds * 1000) : null;
   timer?.unref();
-  outbox.start();
+  if (options.outboxSender !== false) outbox.start();
 
   const rampart: Rampart<F> = {
     fetch: (request) => Promise.resolve(app.fetch(request)),

@@ -9,6 +9,7 @@ import { auditCommand } from "./audit.js";
 import { describeError, EXIT_USAGE } from "./errors.js";
 import { migrateCommand } from "./migrate.js";
 import { openapiCommand } from "./openapi.js";
+import { outboxCommand } from "./outbox.js";
 import { rolesCommand } from "./roles.js";
 import { secretsCommand } from "./secrets.js";
 import { serveCommand } from "./serve.js";
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     .addCommand(rolesCommand())
     .addCommand(secretsCommand())
     .addCommand(auditCommand())
+    .addCommand(outboxCommand())
     .addCommand(openapiCommand());
   // Usage errors exit 2 (as Click does), not commander's default 1.
   const exitOverride = (cmd: Command) => {

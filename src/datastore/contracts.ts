@@ -345,7 +345,7 @@ export interface OutboxStore {
   reschedule(id: string, token: string, nextAttemptAt: Date, error: string): Promise<boolean>;
   /** Given up (the payload stays for a manual retry until the row is swept). False when the lease was lost. */
   markFailed(id: string, token: string, error: string): Promise<boolean>;
-  /** A failed or pending row with its payload: pending again, due at `now`, attempts from zero. */
+  /** A failed (or pending, not leased) row with its payload: pending again, due at `now`, attempts from zero. */
   retry(id: string, now: Date): Promise<boolean>;
   /** Newest first. */
   list(filter?: { status?: OutboxStatus; limit?: number }): Promise<OutboxRecord[]>;

@@ -129,6 +129,7 @@ export class Outbox {
 
   /** Claims row `id` if it is due and free, sends it and records the outcome. */
   async deliver(id: string): Promise<void> {
+    if (this.stopped) return;
     const { datastore, config, now, box, logger } = this.deps;
     const at = now();
     const claim = await datastore.outbox.claim(id, at, new Date(at.getTime() + config.leaseSeconds * 1000));

@@ -63,6 +63,7 @@ export function outboxStoreConformance(factory: DatastoreFactory): void {
       await ds().outbox.add(r);
       const c1 = await ds().outbox.claim(r.id, at(0), at(60));
       assert.ok(c1);
+      assert.equal(await ds().outbox.retry(r.id, at(10)), false, "not while a sender holds it");
       assert.equal(await ds().outbox.reschedule(r.id, c1.token, at(30), "connect ECONNREFUSED"), true);
       assert.ok(!(await ds().outbox.due(at(29), 1000)).includes(r.id));
       assert.ok((await ds().outbox.due(at(30), 1000)).includes(r.id));

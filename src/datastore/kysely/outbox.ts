@@ -122,8 +122,17 @@ export class KyselyOutboxStore implements OutboxStore {
       .updateTable("rampart_outbox")
       .set({ status: "pending", attempts: 0, next_attempt_at: toMillis(now), lease_until: null, lease_token: null })
       .where("id", "=", id)
-      .where("status", "in", ["pending", "failed"])
       .where("payload", "is not", null)
+      // Never a row a sender holds right now: it could go out twice.
+      .where((eb) =>
+        eb.or([
+          eb("status", "=", "failed"),
+          eb.and([
+            eb("status", "=", "pending"),
+            eb.or([eb("lease_until", "is", null), eb("lease_until", "<=", toMillis(now))]),
+          ]),
+        ]),
+      )
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
