@@ -4,7 +4,7 @@ import { createRampart, type Rampart } from "../../src/create-rampart.js";
 import { runtimeOf } from "../../src/internal.js";
 import { flowApp, register, registration } from "../../src/features/registration/testing/support.js";
 import { createTfApp, loginPending, validate } from "../../src/features/two-factor/testing/kit.js";
-import { flowDialects, TEST_SECRET } from "../helpers/app.js";
+import { createTestApp, flowDialects, TEST_SECRET } from "../helpers/app.js";
 import { TestClient } from "../helpers/client.js";
 import { isolatedDatabaseUrl } from "../helpers/databases.js";
 import { startSmsGateway } from "../helpers/sms-gateway.js";
@@ -72,6 +72,11 @@ for (const dialect of flowDialects()) {
         assert.equal(sent.length, 20);
         assert.ok(sent.every((e) => typeof e.details?.outbox === "string" && e.details?.template === "welcome"));
         assert.equal((await app.rampart.api.auditEvents({ event: "mail_queued", limit: 100 })).length, 20);
+        // After the retention period the rows go; the audit trail stays.
+        app.advance(31 * 86_400);
+        await app.runtime.outbox.poll();
+        assert.equal((await app.runtime.datastore.outbox.list({ limit: 100 })).length, 0);
+        assert.equal((await app.rampart.api.auditEvents({ event: "mail_sent", limit: 100 })).length, 20);
       } finally {
         await app.close();
         await sink?.close();
@@ -115,6 +120,33 @@ for (const dialect of flowDialects()) {
         await app.close();
         await hung.close();
         await sink?.close();
+      }
+    });
+  });
+
+  describe(`outbox: a retried request (${dialect})`, () => {
+    it("the same Idempotency-Key queues a mail once; another key queues another", async () => {
+      const app = await createTestApp({ dialect, mail: true, config: { recovery: { enabled: true }, outbox: OUTBOX } });
+      try {
+        const email = "Retried.Request+1@Sub.Example.test";
+        await app.rampart.api.createUser({ email, password: "correct horse battery" });
+        const reset = async (key: string) => {
+          const c = app.client();
+          const r = await c.post("/reset", {
+            json: { email },
+            headers: { "x-csrf-token": await c.csrf(), "idempotency-key": key },
+          });
+          assert.equal(r.status, 200, r.body);
+          await app.runtime.deferred.drain();
+        };
+        await reset("3f6c-retry-me");
+        await reset("3f6c-retry-me");
+        assert.equal(app.sink.messages.length, 1, "a retry of the same request");
+        assert.equal((await app.runtime.datastore.outbox.list({ limit: 10 })).length, 1);
+        await reset("another-request");
+        assert.equal(app.sink.messages.length, 2);
+      } finally {
+        await app.close();
       }
     });
   });
