@@ -54,18 +54,23 @@ export async function queueMessage(
       payload: rt.outbox.seal(item, id),
     });
     if (!added) return true;
-    await recordAudit(ctx, {
-      event: item.kind === "mail" ? "mail_queued" : "sms_queued",
-      outcome: "info",
-      user,
-      identity: recipient,
-      details: { [item.kind === "mail" ? "template" : "purpose"]: template, outbox: id },
-    });
   } catch (error) {
     rt.logger.error(`${item.kind} "${template}" to ${recipient} could not be queued: ${(error as Error).message}`);
     return false;
   }
-  if (runningAfterAnswer()) await rt.outbox.deliver(id);
-  else rt.outbox.kick(id);
+  // The row is committed from here on: nothing below may report it as not queued.
+  await recordAudit(ctx, {
+    event: item.kind === "mail" ? "mail_queued" : "sms_queued",
+    outcome: "info",
+    user,
+    identity: recipient,
+    details: { [item.kind === "mail" ? "template" : "purpose"]: template, outbox: id },
+  }).catch((error: unknown) => rt.logger.warn(`audit of queued ${id} failed: ${(error as Error)?.message}`));
+  // A failure to send now (the database went away) leaves the row to the poll.
+  if (runningAfterAnswer()) {
+    await rt.outbox.deliver(id).catch((error: unknown) => {
+      rt.logger.warn(`${item.kind} ${id} stays queued: ${(error as Error)?.message ?? String(error)}`);
+    });
+  } else rt.outbox.kick(id);
   return true;
 }
