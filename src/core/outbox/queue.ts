@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { randomToken } from "../../crypto/random.js";
 import { recordAudit } from "../audit.js";
@@ -41,7 +41,8 @@ export async function queueMessage(
   const { rt } = ctx;
   const template = item.kind === "mail" ? item.template : item.purpose;
   const recipient = item.kind === "mail" ? item.message.to : item.to;
-  const id = randomToken(12);
+  // Hex: an id typed on the command line never starts with "-" (base64url could).
+  const id = randomBytes(8).toString("hex");
   try {
     const added = await rt.datastore.outbox.add({
       id,
