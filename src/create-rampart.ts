@@ -24,9 +24,12 @@ import { sweepSessionEnds } from "./core/session-ends.js";
 import type { Logger, Runtime, UserSerializer } from "./core/runtime.js";
 import type { UserFields, UserFieldSpec } from "./core/public-user.js";
 import type { Services } from "./core/services.js";
-import { createMailer, mailerFromConfig, mailSender, mailSlice } from "./mail/index.js";
+import { createMailer, mailSender, mailSlice, transportFromConfig } from "./mail/index.js";
 import type { MailTemplate, MailTransport } from "./mail/types.js";
-import { smsSlice } from "./sms/index.js";
+import { smsSenderFromConfig, smsSlice, type SmsSender } from "./sms/index.js";
+import { Outbox } from "./core/outbox/outbox.js";
+import { outboxSlice } from "./core/outbox/config.js";
+import { createPayloadBox } from "./crypto/payload-box.js";
 import { totpSlice } from "./kit/passcodes/config.js";
 import { DeferredWork } from "./core/deferred.js";
 import { createLimits } from "./core/limits/limits.js";
@@ -75,6 +78,11 @@ export interface RampartOptions<F extends UserFields = UserFields> {
    * (`MigrationRequiredError`: run `rampart migrate`). An in-memory SQLite database is always migrated.
    */
   migrations?: "auto" | "check";
+  /**
+   * Whether this instance polls the outbox for due mail and SMS (retries, and what a stopped instance left).
+   * Default true; one-shot commands turn it off. What a request queues is sent after it either way.
+   */
+  outboxSender?: boolean;
 }
 
 export interface Rampart<F extends UserFields = UserFields> {
@@ -197,24 +205,28 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
   const pipeline = new SignInPipeline();
   const mailConfig = sliceOf(config, mailSlice);
   const templates = Object.assign({}, ...features.map((f) => f.emails ?? {})) as Record<string, MailTemplate<any>>;
-  const mailer = options.mailTransport
-    ? createMailer({
-        transport: options.mailTransport,
-        from: mailSender(mailConfig),
-        appName: config.appName,
-        templates,
-        overrides: options.mailTemplates,
-        logger,
-      })
-    : mailerFromConfig(mailConfig, {
-        appName: config.appName,
-        templates,
-        overrides: options.mailTemplates,
-        logger,
-        development: config.development,
-      });
-  const services: Services = {};
+  // The outbox sits in front of the transport (MAIL_* or the app's own): features queue, the outbox delivers.
+  const mailTransport = options.mailTransport ?? transportFromConfig(mailConfig, logger, config.development);
+  const mailer = createMailer({
+    transport: mailTransport,
+    from: mailSender(mailConfig),
+    appName: config.appName,
+    templates,
+    overrides: options.mailTemplates,
+    logger,
+  });
   const now = options.clock ?? (() => new Date());
+  let sms: SmsSender | null = null;
+  const outbox = new Outbox({
+    datastore,
+    config: sliceOf(config, outboxSlice),
+    logger,
+    now,
+    box: createPayloadBox(config.secretKey!, config.secretKeyFallbacks, "outbox"),
+    mailTransport,
+    smsSender: () => (sms ??= smsSenderFromConfig(sliceOf(config, smsSlice), logger, config.development)),
+  });
+  const services: Services = {};
   const clockSkew = new ClockSkewMonitor({
     databaseNow: () => datastore.now(),
     now,
@@ -249,6 +261,7 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     serializeUser: options.serializeUser ?? defaultSerializer(config, (options.userFields ?? {}) as UserFields),
     mailer,
     deferred: new DeferredWork(logger),
+    outbox,
     services,
     userFields: Object.freeze({ ...(options.userFields ?? {}) }),
     logger,
@@ -368,6 +381,7 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
   timer?.unref();
   // Measured before the first request, so authenticator codes are judged on the right time from the start.
   await clockSkew.start();
+  if (options.outboxSender !== false) outbox.start();
 
   const rampart: Rampart<F> = {
     fetch: (request) => Promise.resolve(app.fetch(request)),
@@ -381,8 +395,10 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
       if (timer) clearInterval(timer);
       clockSkew.stop();
       await revocationQueue(rt).close();
-      // Mail and other work promised after an answer finishes before the mailer and datastore close.
+      // Mail and other work promised after an answer finishes before the mailer and datastore close; what the
+      // outbox has not sent yet stays queued for the next start.
       await rt.deferred.drain();
+      await outbox.stop();
       await redisStore?.close();
       await limitRedis?.quit().catch(() => undefined);
       await mailer.close().catch(() => undefined);

@@ -24,6 +24,7 @@ import type { unifiedSigninSlice } from "./features/unified-signin/config.js";
 import type { usernameFeaturesSlice } from "./features/username/config.js";
 import type { mailSlice } from "./mail/config.js";
 import type { smsSlice } from "./sms/config.js";
+import type { outboxSlice } from "./core/outbox/config.js";
 
 /**
  * The built-in slices. Each slice's file adds its key to the app-facing config type (declaration merging);
@@ -31,6 +32,7 @@ import type { smsSlice } from "./sms/config.js";
  */
 export type BuiltinConfigSlices = [
   typeof mailSlice,
+  typeof outboxSlice,
   typeof smsSlice,
   typeof totpSlice,
   typeof registrationSlice,

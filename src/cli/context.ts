@@ -112,6 +112,8 @@ export interface OpenOptions {
   secretKey: string | undefined;
   sessionStore?: RampartOptions["sessionStore"];
   logger?: Logger;
+  /** Poll the outbox (the server); one-shot commands leave the queued mail to it. */
+  outboxSender?: boolean;
   /** With migrations "auto": told the names of the migrations applied (none: not called). */
   onMigrated?: (applied: string[]) => void;
 }
@@ -138,6 +140,7 @@ export async function openRampart(env: Env, url: string, options: OpenOptions): 
       database: datastore,
       migrations: options.migrations,
       logger: options.logger ?? commandLogger,
+      outboxSender: options.outboxSender ?? false,
       ...(options.sessionStore ? { sessionStore: options.sessionStore } : {}),
       // Also the default Redis of rate-limit counters (RATE_LIMIT_STORE=redis).
       ...(env.REDIS_URL?.trim() ? { redisUrl: env.REDIS_URL.trim() } : {}),

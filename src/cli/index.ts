@@ -10,6 +10,7 @@ import { doctorCommand } from "./doctor/index.js";
 import { describeError, EXIT_USAGE } from "./errors.js";
 import { migrateCommand } from "./migrate.js";
 import { openapiCommand } from "./openapi.js";
+import { outboxCommand } from "./outbox.js";
 import { rolesCommand } from "./roles.js";
 import { secretsCommand } from "./secrets.js";
 import { serveCommand } from "./serve.js";
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
     .addCommand(secretsCommand())
     .addCommand(auditCommand())
     .addCommand(doctorCommand())
+    .addCommand(outboxCommand())
     .addCommand(openapiCommand());
   // Usage errors exit 2 (as Click does), not commander's default 1.
   const exitOverride = (cmd: Command) => {

@@ -9,9 +9,14 @@ import type { RequestContext } from "./context.js";
 export interface AuditEvents {
   /** A sign-in succeeded or a sign-in check refused it (the pipeline); a first factor failed (credential check). */
   login: true;
-  /** A mail could not be delivered / an SMS could not be sent / work after the answer failed. */
+  /** The outbox: a mail or SMS was queued, sent, or given up (no more attempts, or refused for good). */
+  mail_queued: true;
+  mail_sent: true;
   mail_failed: true;
+  sms_queued: true;
+  sms_sent: true;
   sms_failed: true;
+  /** Work after the answer failed. */
   deferred_failed: true;
   /** A remember cookie was presented again after it had been rotated (possible theft). */
   remember_reused: true;

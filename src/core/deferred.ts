@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { UserRecord } from "../datastore/contracts.js";
 import { recordAudit } from "./audit.js";
 import type { RequestContext } from "./context.js";
@@ -11,6 +12,13 @@ import type { Logger } from "./runtime.js";
  * label) — mail failures are already audited as `mail_failed` by deliverMail. `drain()` waits for every task
  * started so far (tests; `close()` runs it before the datastore and mailer go away).
  */
+const afterAnswer = new AsyncLocalStorage<true>();
+
+/** True inside a deferred task: the answer has gone out, so waiting here delays nobody. */
+export function runningAfterAnswer(): boolean {
+  return afterAnswer.getStore() === true;
+}
+
 export class DeferredWork {
   private readonly running = new Set<Promise<void>>();
 
@@ -18,7 +26,7 @@ export class DeferredWork {
 
   defer(ctx: RequestContext, label: string, user: UserRecord | null, task: () => Promise<unknown>): void {
     const run = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(task)
+      .then(() => afterAnswer.run(true, task))
       .then(
         () => undefined,
         async (error: unknown) => {

@@ -1,5 +1,6 @@
 import type { ClockSkewMonitor } from "./clock-skew.js";
 import type { DeferredWork } from "./deferred.js";
+import type { Outbox } from "./outbox/outbox.js";
 import type { Datastore, SessionStore, UserRecord } from "../datastore/contracts.js";
 import type { PasswordHasher } from "../crypto/passwords/index.js";
 import type { TokenSigner } from "../crypto/signed-token.js";
@@ -40,6 +41,8 @@ export interface Runtime {
   readonly mailer: Mailer;
   /** Work that runs after the answer (core/deferred.ts); `close()` drains it. */
   readonly deferred: DeferredWork;
+  /** Mail and SMS, written to the database and sent after the answer (core/outbox); `close()` stops it. */
+  readonly outbox: Outbox;
   /** What enabled features offer each other (filled at composition, then frozen). */
   readonly services: Services;
   readonly userFields: Readonly<Record<string, UserFieldSpec>>;

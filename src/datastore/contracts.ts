@@ -369,11 +369,74 @@ export interface RevocationStore {
   deleteExpired(now: Date, cutoffsBefore: Date): Promise<number>;
 }
 
+export type OutboxKind = "mail" | "sms";
+export type OutboxStatus = "pending" | "sent" | "failed";
+
+/** One message of the outbox: metadata in clear, the message itself sealed in `payload` until it is sent. */
+export interface OutboxRecord {
+  id: string;
+  /** One per message per request: adding the same key twice writes one row. */
+  idempotencyKey: string;
+  kind: OutboxKind;
+  /** The mail template name, or the SMS purpose. */
+  template: string;
+  recipient: string;
+  userId: number | null;
+  status: OutboxStatus;
+  /** Delivery attempts started so far. */
+  attempts: number;
+  createdAt: Date;
+  nextAttemptAt: Date;
+  leaseUntil: Date | null;
+  sentAt: Date | null;
+  lastError: string | null;
+  payload: string | null;
+}
+
+export type NewOutboxRecord = Pick<
+  OutboxRecord,
+  "id" | "idempotencyKey" | "kind" | "template" | "recipient" | "userId" | "createdAt" | "payload"
+>;
+
+/** A claimed row: the lease token proves the claim when the outcome is recorded. */
+export interface OutboxClaim {
+  record: OutboxRecord;
+  token: string;
+}
+
+/**
+ * The durable outbox. A sender claims a due row with a lease (one conditional UPDATE, so of several instances
+ * exactly one gets it), sends, then records the outcome with its lease token; a row whose sender died is
+ * claimable again once the lease runs out.
+ */
+export interface OutboxStore {
+  /** Writes a pending row due now; false (nothing written) when the idempotency key is already there. */
+  add(record: NewOutboxRecord): Promise<boolean>;
+  findById(id: string): Promise<OutboxRecord | null>;
+  /** Ids of pending rows due at `now` and not leased, oldest first. */
+  due(now: Date, limit: number): Promise<string[]>;
+  /** Leases the row until `leaseUntil` and counts an attempt, if it is pending, due and not leased. */
+  claim(id: string, now: Date, leaseUntil: Date): Promise<OutboxClaim | null>;
+  /** Sent: the payload is deleted, the metadata stays. False when the lease was lost. */
+  markSent(id: string, token: string, at: Date): Promise<boolean>;
+  /** Back to pending, due at `nextAttemptAt`. False when the lease was lost. */
+  reschedule(id: string, token: string, nextAttemptAt: Date, error: string): Promise<boolean>;
+  /** Given up (the payload stays for a manual retry until the row is swept). False when the lease was lost. */
+  markFailed(id: string, token: string, error: string): Promise<boolean>;
+  /** A failed (or pending, not leased) row with its payload: pending again, due at `now`, attempts from zero. */
+  retry(id: string, now: Date): Promise<boolean>;
+  /** Newest first. */
+  list(filter?: { status?: OutboxStatus; limit?: number }): Promise<OutboxRecord[]>;
+  /** Deletes sent and failed rows created before `before`; returns how many went. */
+  deleteFinishedBefore(before: Date): Promise<number>;
+}
+
 export interface Datastore {
   readonly dialect: "sqlite" | "postgres" | "mysql";
   readonly users: UserStore;
   readonly attempts: AttemptStore;
   readonly limits: LimitStore;
+  readonly outbox: OutboxStore;
   readonly roles: RoleStore;
   readonly sessions: SessionStore;
   readonly remember: RememberStore;

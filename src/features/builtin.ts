@@ -26,6 +26,7 @@ import { coreMessages, type MessageKey } from "../core/messages.js";
 import { totpSlice } from "../kit/passcodes/config.js";
 import { mailSlice } from "../mail/config.js";
 import { smsSlice } from "../sms/config.js";
+import { outboxSlice } from "../core/outbox/config.js";
 
 /**
  * A built-in feature as the composition root sees it before loading it: its config slice (needed to resolve
@@ -158,7 +159,7 @@ export async function featureMigrations(features: readonly Declared[] = builtinF
   return out;
 }
 
-const serviceSlices: ConfigSlice[] = [mailSlice, smsSlice, totpSlice];
+const serviceSlices: ConfigSlice[] = [mailSlice, outboxSlice, smsSlice, totpSlice];
 
 /** Config slices owned outside core/config/slices.ts: shared services' and every feature's (on or off). */
 export function configSlices(features: readonly Declared[] = builtinFeatures): ConfigSlice[] {

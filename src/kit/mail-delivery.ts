@@ -1,11 +1,13 @@
 import type { UserRecord } from "../datastore/contracts.js";
 import { recordAudit } from "../core/audit.js";
 import type { RequestContext } from "../core/context.js";
+import { queueMessage } from "../core/outbox/queue.js";
 
 /**
- * Sends a flow's mail. The flow's own state is already committed when this runs, so a delivery failure never
- * leaves it half-done: it is logged and audited (`mail_failed`, template and recipient, never the body) and the
- * caller's answer stays what it would have been — the user can ask again (resend, forgot password…).
+ * A flow's mail: rendered now, queued in the outbox, sent after the answer (retried while the relay is down;
+ * given up only after the configured attempts, audited as `mail_failed`). The flow's own state is already
+ * committed when this runs, so the answer never depends on the relay. False when the mail could not be rendered
+ * for this recipient or queued (logged and audited, never thrown): the user can ask again.
  */
 export async function deliverMail(
   ctx: RequestContext,
@@ -14,9 +16,9 @@ export async function deliverMail(
   context: Record<string, unknown>,
   user: UserRecord | null = null,
 ): Promise<boolean> {
+  let message;
   try {
-    await ctx.rt.mailer.send(template, to, context);
-    return true;
+    message = ctx.rt.mailer.render(template, to, context);
   } catch (error) {
     ctx.rt.logger.error(`mail "${template}" to ${to} failed: ${(error as Error).message}`);
     await recordAudit(ctx, {
@@ -28,4 +30,5 @@ export async function deliverMail(
     }).catch(() => undefined);
     return false;
   }
+  return queueMessage(ctx, { kind: "mail", template, message }, user);
 }

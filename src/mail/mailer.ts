@@ -1,7 +1,14 @@
 import type { Logger } from "../core/runtime.js";
 import { mailSender, type MailConfig } from "./config.js";
 import { consoleTransport, smtpTransport, suppressedTransport } from "./transports.js";
-import { MailSendError, type MailBaseContext, type Mailer, type MailTemplate, type MailTransport } from "./types.js";
+import {
+  MailSendError,
+  type MailBaseContext,
+  type Mailer,
+  type MailMessage,
+  type MailTemplate,
+  type MailTransport,
+} from "./types.js";
 
 /**
  * The mailer: renders a named template (feature default, optionally overridden by the app) and hands the
@@ -60,22 +67,20 @@ function mergeTemplates(
 export function createMailer(options: CreateMailerOptions): Mailer {
   const { transport, from, appName } = options;
   const templates = mergeTemplates(options.templates, options.overrides ?? {});
+  const render = (name: string, to: string, context: Record<string, unknown>): MailMessage => {
+    const template = templates.get(name);
+    if (!template) throw new TypeError(`unknown mail template "${name}"`);
+    if (!isSingleRecipient(to)) {
+      throw new MailSendError(`refused to send "${name}": the recipient must be exactly one plain email address`);
+    }
+    const full = { ...context, appName, recipient: to } satisfies Record<string, unknown> & MailBaseContext;
+    const rawSubject = typeof template.subject === "function" ? template.subject(full) : template.subject;
+    return { from, to, subject: flattenSubject(rawSubject), text: template.text(full), html: template.html(full) };
+  };
   return {
+    render,
     async send(name: string, to: string, context: Record<string, unknown>): Promise<void> {
-      const template = templates.get(name);
-      if (!template) throw new TypeError(`unknown mail template "${name}"`);
-      if (!isSingleRecipient(to)) {
-        throw new MailSendError(`refused to send "${name}": the recipient must be exactly one plain email address`);
-      }
-      const full = { ...context, appName, recipient: to } satisfies Record<string, unknown> & MailBaseContext;
-      const rawSubject = typeof template.subject === "function" ? template.subject(full) : template.subject;
-      const message = {
-        from,
-        to,
-        subject: flattenSubject(rawSubject),
-        text: template.text(full),
-        html: template.html(full),
-      };
+      const message = render(name, to, context);
       try {
         await transport.send(message);
       } catch (error) {

@@ -34,6 +34,8 @@ export interface MailTemplate<C extends Record<string, unknown> = Record<string,
 export interface Mailer {
   /** Renders the named template and sends it. Rejects with MailSendError when delivery fails. */
   send(template: string, to: string, context: Record<string, unknown>): Promise<void>;
+  /** Renders the named template into the message `send` would deliver. Throws MailSendError for a bad recipient. */
+  render(template: string, to: string, context: Record<string, unknown>): MailMessage;
   /** The registered template names (features' defaults plus app overrides). */
   templates(): string[];
   close(): Promise<void>;

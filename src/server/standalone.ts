@@ -142,6 +142,7 @@ export async function startStandaloneServer(options: StandaloneOptions): Promise
       secretKey,
       migrations: development && parsed.dialect === "sqlite" ? "auto" : "check",
       logger,
+      outboxSender: true,
       onMigrated: (applied) =>
         out(`[rampart] Development mode: applied migration(s) ${applied.join(", ")} to the SQLite database.`),
       ...(sessionStore ? { sessionStore } : {}),

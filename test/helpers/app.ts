@@ -63,14 +63,23 @@ export async function createTestApp(
       password: { argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 }, ...config?.password },
     },
   });
+  const runtime = runtimeOf(rampart);
+  const app = demoApp(rampart);
+  // Mail and SMS go out after the answer (the outbox): the client waits for what a request queued, so a test can
+  // read the sink right after it. Work deferred by generic answers is not waited for (runtime.deferred.drain()).
+  const fetcher = async (request: Request) => {
+    const response = await app(request);
+    await runtime.outbox.drain();
+    return response;
+  };
   return {
     rampart,
-    runtime: runtimeOf(rampart),
+    runtime,
     get sink(): SmtpSink {
       if (!sink) throw new Error("createTestApp({ mail: true }) starts the SMTP sink");
       return sink;
     },
-    client: () => new TestClient(demoApp(rampart)),
+    client: () => new TestClient(fetcher),
     advance(seconds) {
       offsetMs += seconds * 1000;
     },

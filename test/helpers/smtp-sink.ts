@@ -1,6 +1,6 @@
 import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from "smtp-server";
 import { simpleParser, type AddressObject } from "mailparser";
-import type { AddressInfo } from "node:net";
+import { createServer, type AddressInfo, type Socket } from "node:net";
 
 /**
  * A real SMTP server on 127.0.0.1 (ephemeral port) for tests: no TLS, AUTH only when asked for, every
@@ -34,6 +34,8 @@ export interface SmtpSink {
 }
 
 export interface SmtpSinkOptions {
+  /** Listen on this port (e.g. where a relay that was down comes back); default an ephemeral one. */
+  port?: number;
   /** Enables AUTH (PLAIN/LOGIN over plain text); the function decides whether the login succeeds. */
   authenticate?(username: string, password: string): boolean;
 }
@@ -118,7 +120,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.listen(options.port ?? 0, "127.0.0.1", () => {
       server.off("error", reject);
       resolve();
     });
@@ -171,4 +173,49 @@ export const start = startSmtpSink;
 /** Every http(s) URL in the mail's text body, in order. */
 export function linksIn(mail: Pick<ReceivedMail, "text">): string[] {
   return [...mail.text.matchAll(/https?:\/\/[^\s<>"'()]+/g)].map((m) => m[0].replace(/[.,;:!?]+$/, ""));
+}
+
+/** A port nothing listens on (a relay that is down): taken from the system, then released. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export interface HungSmtp {
+  port: number;
+  /** Connections accepted so far (none is ever greeted). */
+  connections: number;
+  /** Resolves at the first connection. */
+  connected: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A relay that accepts TCP connections and never says a word (no greeting): a hung SMTP server. */
+export async function startHungSmtp(): Promise<HungSmtp> {
+  const sockets = new Set<Socket>();
+  let onFirst: () => void = () => undefined;
+  const connected = new Promise<void>((resolve) => (onFirst = resolve));
+  const state = { connections: 0 };
+  const server = createServer((socket) => {
+    state.connections += 1;
+    sockets.add(socket);
+    socket.on("error", () => undefined);
+    socket.on("close", () => sockets.delete(socket));
+    onFirst();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    get connections() {
+      return state.connections;
+    },
+    connected,
+    close() {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

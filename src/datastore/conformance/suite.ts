@@ -13,6 +13,7 @@ import { auditStoreConformance } from "./audit.js";
 import { clockConformance } from "./clock.js";
 import { lifecycleConformance } from "./lifecycle.js";
 import { limitStoreConformance } from "./limits.js";
+import { outboxStoreConformance } from "./outbox.js";
 import { rememberStoreConformance } from "./remember.js";
 import { revocationStoreConformance } from "./revocations.js";
 import { roleStoreConformance } from "./roles.js";
@@ -34,6 +35,7 @@ export function runDatastoreConformance(label: string, factory: DatastoreFactory
     attemptStoreConformance(factory);
     limitStoreConformance(factory);
     revocationStoreConformance(factory);
+    outboxStoreConformance(factory);
     lifecycleConformance(factory);
     clockConformance(factory);
   });

@@ -23,6 +23,7 @@ function isolated(dialect: TestDialect): () => Promise<Datastore> {
       attempts: datastore.attempts,
       limits: datastore.limits,
       revocations: datastore.revocations,
+      outbox: datastore.outbox,
       migrations: datastore.migrations,
       transaction: (fn) => datastore.transaction(fn),
       store: (def) => datastore.store(def),

@@ -4,6 +4,7 @@ import { FeatureStores, type StoreDef } from "../kit.js";
 import type {
   AttemptStore,
   LimitStore,
+  OutboxStore,
   AuditStore,
   Datastore,
   MigrationControl,
@@ -16,6 +17,7 @@ import type {
 import { KyselyAttemptStore } from "./attempts.js";
 import { KyselyLimitStore } from "./limits.js";
 import { databaseNow } from "./clock.js";
+import { KyselyOutboxStore } from "./outbox.js";
 import { withConflictRetry } from "./retry.js";
 import { KyselyAuditStore } from "./audit.js";
 import type { StoreContext } from "./context.js";
@@ -57,6 +59,7 @@ function stores(ctx: StoreContext, q: Queries): TransactionStores {
     limits: new KyselyLimitStore(ctx),
     now: () => databaseNow(ctx),
     revocations: new KyselyRevocationStore(ctx, q.revocations),
+    outbox: new KyselyOutboxStore(ctx),
   };
 }
 
@@ -69,6 +72,7 @@ export class KyselyDatastore implements Datastore {
   readonly attempts: AttemptStore;
   readonly limits: LimitStore;
   readonly revocations: RevocationStore;
+  readonly outbox: OutboxStore;
   readonly migrations: MigrationControl;
   private readonly queries: Queries;
   private readonly featureStores: FeatureStores;
@@ -94,6 +98,7 @@ export class KyselyDatastore implements Datastore {
     this.attempts = s.attempts;
     this.limits = s.limits;
     this.revocations = s.revocations;
+    this.outbox = s.outbox;
     this.featureStores = new FeatureStores({ db, dialect });
     this.migrations = migrationControl(db, dialect, options.schema);
   }

@@ -146,9 +146,30 @@ export interface SessionCutoffTable {
   keep_session_id: string | null;
 }
 
+/** Mail and SMS waiting to be sent, and the metadata of those sent or given up (migration 0009). */
+export interface OutboxTable {
+  id: string;
+  idempotency_key: string;
+  kind: string;
+  template: string;
+  recipient: string;
+  user_id: number | null;
+  status: string;
+  attempts: ColumnType<number | string, number, number>;
+  created_at: MillisColumn;
+  next_attempt_at: MillisColumn;
+  lease_until: NullableMillisColumn;
+  lease_token: string | null;
+  sent_at: NullableMillisColumn;
+  last_error: string | null;
+  /** The sealed message; null once sent. */
+  payload: string | null;
+}
+
 export interface Database {
   rampart_attempt: AttemptTable;
   rampart_limit: LimitTable;
+  rampart_outbox: OutboxTable;
   user: UserTable;
   role: RoleTable;
   roles_users: RolesUsersTable;

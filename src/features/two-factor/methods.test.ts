@@ -126,7 +126,9 @@ for (const dialect of flowDialects()) {
       assert.equal(typeof r.json.response.user.authentication_token, "string");
     });
 
-    it("a code that cannot be sent → 500 Failed to send code, nothing granted", async () => {
+    // Issue 11 (outbox): codes are queued and sent after the answer, so the answer no longer depends on the
+    // gateway or the relay (it was 500 "Failed to send code"); a gateway error is retried, a refusal audited.
+    it("a code whose gateway or relay fails: the answer does not wait for them, the outbox keeps it; nothing granted", async () => {
       const c = t.app.client();
       const l = await loginPending(c, "fail@x.test", "setup_from_login");
       gateway.mode = "500";
@@ -135,14 +137,22 @@ for (const dialect of flowDialects()) {
         headers: { "x-csrf-token": l.json.response.csrf_token },
       });
       gateway.mode = "ok";
-      assert.equal(r.status, 500);
-      assert.deepEqual(r.json.response.errors, ["Failed to send code. Please try again later"]);
+      assert.equal(r.status, 200, r.body);
+      const [sms] = await t.app.runtime.datastore.outbox.list({ limit: 1 });
+      assert.equal(sms?.kind, "sms");
+      assert.equal(sms?.status, "pending", "a gateway 500 is retried later");
+      assert.match(sms?.lastError ?? "", /HTTP 500/);
       t.app.sink.failNext(1);
       const m = await c.post("/tf-setup", {
         json: { setup: "email" },
         headers: { "x-csrf-token": l.json.response.csrf_token },
       });
-      assert.equal(m.status, 500);
+      assert.equal(m.status, 200, m.body);
+      const refused = await t.app.rampart.api.auditEvents({ event: "mail_failed" });
+      assert.ok(
+        refused.some((e) => e.details?.template === "two_factor_instructions"),
+        "an SMTP 550 is given up",
+      );
       await assertNothingGranted(t, c);
     });
   });

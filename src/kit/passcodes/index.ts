@@ -11,7 +11,8 @@ import {
   type SecretBox,
 } from "../../crypto/totp/index.js";
 import type { UserRecord } from "../../datastore/contracts.js";
-import { normalizePhone, smsSenderFromConfig, smsSlice, type SmsConfig, type SmsSender } from "../../sms/index.js";
+import { normalizePhone, smsSlice, type SmsConfig } from "../../sms/index.js";
+import { queueMessage } from "../../core/outbox/queue.js";
 import { recordAudit, type AuditEvent } from "../../core/audit.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
@@ -49,17 +50,10 @@ export function secretBox(rt: Runtime): SecretBox {
   return box;
 }
 
-const senders = new WeakMap<Runtime, SmsSender>();
-export function smsSender(rt: Runtime): SmsSender {
-  let sender = senders.get(rt);
-  if (!sender) {
-    sender = smsSenderFromConfig(sliceOf(rt.config, smsSlice) as SmsConfig, rt.logger, rt.config.development);
-    senders.set(rt, sender);
-  }
-  return sender;
-}
-
-/** Sends one SMS; false (logged and audited, never thrown) when the gateway fails. */
+/**
+ * Queues one SMS in the outbox (sent after the answer, retried when the gateway fails; a failure for good is
+ * audited as sms_failed). False only when it could not be queued (logged, never thrown).
+ */
 export async function sendSms(
   ctx: RequestContext,
   user: UserRecord,
@@ -67,14 +61,7 @@ export async function sendSms(
   text: string,
   purpose: string,
 ): Promise<boolean> {
-  try {
-    await smsSender(ctx.rt).send(phone, text);
-    return true;
-  } catch (error) {
-    ctx.rt.logger.error(`${purpose} SMS for user ${user.id} failed: ${(error as Error).message}`);
-    await recordAudit(ctx, { event: "sms_failed", outcome: "failure", user, details: { purpose } });
-    return false;
-  }
+  return queueMessage(ctx, { kind: "sms", purpose, to: phone, body: text }, user);
 }
 
 const NONCE_SPACE = 2 ** 20;

@@ -16,6 +16,7 @@ import { usLastStepMigration } from "./0005_us_last_step.js";
 import { usernameSkeletonMigration } from "./0006_username_skeleton.js";
 import { sessionStateMigration } from "./0007_session_state.js";
 import { sessionRevocationMigration } from "./0008_session_revocation.js";
+import { outboxMigration } from "./0009_outbox.js";
 import { limitsMigration } from "./0010_limits.js";
 
 export const MIGRATION_TABLE = "rampart_migration";
@@ -31,6 +32,7 @@ export function rampartMigrations(dialect: SqlDialect): Record<string, Migration
     "0006_username_skeleton": usernameSkeletonMigration(dialect),
     "0007_session_state": sessionStateMigration(dialect),
     "0008_session_revocation": sessionRevocationMigration(dialect),
+    "0009_outbox": outboxMigration(dialect),
     "0010_limits": limitsMigration(),
   };
 }
