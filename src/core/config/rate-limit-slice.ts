@@ -50,5 +50,21 @@ export const rateLimitSlice = z
       env: "RATE_LIMIT_SPRAY_SOURCE_DIVISOR",
       doc: "While a spray lasts, the per-source limits are divided by this (2: halved; 1: unchanged).",
     }),
+    sendsPerDestination: key(count.default(5), {
+      env: "RATE_LIMIT_SENDS_PER_DESTINATION",
+      doc: "Mails or texts an endpoint may be asked to send to one address or phone number within sendDestinationWindowSeconds (reset, confirmation, username recovery, registration, sign-in and two-factor codes, change of email), counted per request whether or not the address has an account; more → 429 with Retry-After.",
+    }),
+    sendDestinationWindowSeconds: key(seconds.default(3600), {
+      env: "RATE_LIMIT_SENDS_PER_DESTINATION_WINDOW",
+      doc: "Window of sendsPerDestination.",
+    }),
+    sendsPerSource: key(count.default(30), {
+      env: "RATE_LIMIT_SENDS_PER_SOURCE",
+      doc: "Such send requests allowed per source IP (IPv6 by /64) within sendSourceWindowSeconds, whatever the destinations; more → 429 with Retry-After.",
+    }),
+    sendSourceWindowSeconds: key(seconds.default(3600), {
+      env: "RATE_LIMIT_SENDS_PER_SOURCE_WINDOW",
+      doc: "Window of sendsPerSource.",
+    }),
   })
   .prefault({});
