@@ -2,7 +2,7 @@ import type { UserRecord } from "../datastore/contracts.js";
 import { recordAudit, type AuditEvent } from "./audit.js";
 import type { RequestContext } from "./context.js";
 import { drawFromBudget } from "./attempt-budget.js";
-import { admitCredentialCheck, countCredentialFailure } from "./limits/sources.js";
+import { admitCredentialCheck, countCredentialFailure, hashQueueKeys } from "./limits/sources.js";
 
 /**
  * The one check of a credential someone presents — a password at sign-in, re-authentication or password change,
@@ -88,12 +88,13 @@ export function passwordCredential(ctx: RequestContext, password: string): Pick<
   const { hasher } = ctx.rt;
   return {
     verify: async (user) => {
+      const job = { keys: hashQueueKeys(ctx, user.id) };
       if (!user.password) {
-        await hasher.dummyVerify(password);
+        await hasher.dummyVerify(password, job);
         return { valid: false };
       }
-      return hasher.verify(password, user.password);
+      return hasher.verify(password, user.password, job);
     },
-    dummy: () => hasher.dummyVerify(password),
+    dummy: () => hasher.dummyVerify(password, { keys: hashQueueKeys(ctx) }),
   };
 }
