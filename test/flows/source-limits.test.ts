@@ -44,7 +44,7 @@ for (const dialect of flowDialects()) {
     });
     after(() => app.close());
 
-    it("one IP, 300 distinct emails × 1 wrong password with random X-Forwarded-For: 429 after 30 (default); a second IP signs in", async () => {
+    it("one IP, 300 distinct emails × 1 wrong password with random X-Forwarded-For, Forwarded and X-Real-IP: 429 after 30 (default); a second IP signs in", async () => {
       const attacker = from(app, () => "198.51.100.66");
       const csrf = await attacker.csrf();
       const statuses: number[] = [];
@@ -52,7 +52,12 @@ for (const dialect of flowDialects()) {
       for (let i = 0; i < 300; i++) {
         // Some exist (user.0 … user.4), most do not: the answers must not differ.
         const email = i < 5 ? `USER.${i}-x+tag@sub${i}.example.test` : `victim-${i}.x+${i}@Corp${i % 7}.Example.test`;
-        const r = await tryLogin(attacker, csrf, email, `wrong-${i}`, { "x-forwarded-for": randomIp() });
+        const spoofed = {
+          "x-forwarded-for": randomIp(),
+          forwarded: `for=${randomIp()}`,
+          "x-real-ip": randomIp(),
+        };
+        const r = await tryLogin(attacker, csrf, email, `wrong-${i}`, spoofed);
         statuses.push(r.status);
         if (r.status === 429) firstLimited ??= r;
       }
