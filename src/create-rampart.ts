@@ -246,6 +246,7 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
       normalizeForm: config.password.normalizeForm,
       maxConcurrent: config.password.maxConcurrentHashes,
       maxQueue: config.password.maxHashQueue,
+      maxQueuedPerKey: config.password.maxHashQueuePerKey,
     }),
     limits: createLimits({
       store: config.rateLimit.store,

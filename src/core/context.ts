@@ -2,6 +2,7 @@ import { parse as parseCookies, serialize as serializeCookie } from "hono/utils/
 import type { CookieOptions } from "hono/utils/cookie";
 import { parseBody, isJsonContentType, type ParsedBody } from "./http/body.js";
 import type { Runtime } from "./runtime.js";
+import { resolveClientIp, trustedProxies, type TrustedProxies } from "./http/client-ip.js";
 import type { Caller } from "./identity.js";
 
 /**
@@ -75,18 +76,12 @@ export class RequestContext {
     return this.rt.config.baseUrl ? new URL(this.rt.config.baseUrl).origin : this.url.origin;
   }
 
-  /** Client IP: the socket address handed in by the adapter, or X-Forwarded-For behind trusted proxies. */
+  /**
+   * Client IP: the socket address the adapter attached, or, only when that peer is a configured trusted proxy,
+   * the address its forwarding header names (see http/client-ip.ts).
+   */
   clientIp(): string | null {
-    const hops = this.rt.config.trustedProxyCount;
-    if (hops > 0) {
-      const chain = (this.request.headers.get("x-forwarded-for") ?? "")
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean);
-      const candidate = chain[chain.length - hops];
-      if (candidate) return candidate.slice(0, 64);
-    }
-    return remoteAddress(this.request);
+    return resolveClientIp(remoteAddress(this.request), this.request.headers, proxiesOf(this.rt));
   }
 
   userAgent(): string | null {
@@ -98,6 +93,16 @@ export class RequestContext {
     return this.url.searchParams.has("include_auth_token") || this.rt.config.token.backwardsCompat;
   }
 }
+
+const proxyLists = new WeakMap<Runtime, TrustedProxies>();
+const proxiesOf = (rt: Runtime): TrustedProxies => {
+  let found = proxyLists.get(rt);
+  if (!found) {
+    found = trustedProxies(rt.config.trustedProxies, rt.config.trustedProxyHeader);
+    proxyLists.set(rt, found);
+  }
+  return found;
+};
 
 const REMOTE = Symbol.for("rampart.remoteAddress");
 

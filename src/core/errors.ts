@@ -34,6 +34,16 @@ export class RefusalError extends RampartError {
   }
 }
 
+/** Too many requests from a source or toward a destination: answered 429 with Retry-After. */
+export class RateLimitedError extends RefusalError {
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number, code: MessageKey = "TOO_MANY_REQUESTS") {
+    super(code, 429);
+    this.name = "RateLimitedError";
+    this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
+  }
+}
+
 /** An `api` call refused (a policy, a bad value); the same code the HTTP endpoint would answer with. */
 export class ApiError extends RefusalError {
   /** The declared user field whose value was refused (the message says why). */

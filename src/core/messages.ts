@@ -42,6 +42,7 @@ export const coreMessages = {
   REAUTHENTICATION_REQUIRED: "You must reauthenticate to access this endpoint",
   REAUTHENTICATION_SUCCESSFUL: "Reauthentication successful",
   SERVICE_BUSY: "The service is busy. Please try again shortly.",
+  TOO_MANY_REQUESTS: "Too many requests. Please try again later.",
   SESSION_REVOKED: "Session revoked.",
   UNAUTHENTICATED: "You must sign in to view this resource.",
   UNAUTHORIZED: "You do not have permission to view this resource.",

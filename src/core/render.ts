@@ -1,6 +1,6 @@
 import type { RequestContext } from "./context.js";
 import { issueCsrfToken } from "./csrf.js";
-import { DependencyUnavailableError, HashQueueFullError, RefusalError } from "./errors.js";
+import { DependencyUnavailableError, HashQueueFullError, RateLimitedError, RefusalError } from "./errors.js";
 import { setFlash, takeFlashes } from "./http/flash.js";
 import {
   bareJsonResponse,
@@ -150,6 +150,10 @@ export function errorOutcome(ctx: RequestContext, error: unknown, target: Render
   // Over-long fields: the form comes back with each field's message (a route without a page: a refusal page).
   if (error instanceof FieldLengthError && (ctx.wantsJson || target.page))
     return { kind: "form-errors", errors: error.fieldErrors };
+  if (error instanceof RateLimitedError) {
+    const headers = { "retry-after": String(error.retryAfterSeconds) };
+    return { kind: "refused", refs: [{ code: error.code }], status: 429, headers };
+  }
   if (error instanceof RefusalError)
     return { kind: "refused", refs: [{ code: error.code, params: error.params }], status: error.status };
   if (error instanceof HashQueueFullError)

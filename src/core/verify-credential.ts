@@ -2,6 +2,7 @@ import type { UserRecord } from "../datastore/contracts.js";
 import { recordAudit, type AuditEvent } from "./audit.js";
 import type { RequestContext } from "./context.js";
 import { drawFromBudget } from "./attempt-budget.js";
+import { admitCredentialCheck, countCredentialFailure, hashQueueKeys } from "./limits/sources.js";
 
 /**
  * The one check of a credential someone presents — a password at sign-in, re-authentication or password change,
@@ -45,6 +46,7 @@ export async function verifyCredential(
   subject: UserRecord | null,
   check: CredentialCheck,
 ): Promise<CredentialResult> {
+  await admitCredentialCheck(ctx); // per-source limits: 429 before anything is evaluated
   if (check.budget && !(await drawFromBudget(ctx, check.budget.key, check.budget.max, check.budget.windowSeconds))) {
     return fail(ctx, subject, check, "BUDGET_SPENT");
   }
@@ -63,6 +65,7 @@ async function fail(
   check: CredentialCheck,
   reason: string,
 ): Promise<CredentialResult> {
+  await countCredentialFailure(ctx);
   if (check.authenticates !== false)
     await ctx.rt.events.emit("user_failed_authn", {
       user,
@@ -85,12 +88,13 @@ export function passwordCredential(ctx: RequestContext, password: string): Pick<
   const { hasher } = ctx.rt;
   return {
     verify: async (user) => {
+      const job = { keys: hashQueueKeys(ctx, user.id) };
       if (!user.password) {
-        await hasher.dummyVerify(password);
+        await hasher.dummyVerify(password, job);
         return { valid: false };
       }
-      return hasher.verify(password, user.password);
+      return hasher.verify(password, user.password, job);
     },
-    dummy: () => hasher.dummyVerify(password),
+    dummy: () => hasher.dummyVerify(password, { keys: hashQueueKeys(ctx) }),
   };
 }

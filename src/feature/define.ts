@@ -49,7 +49,7 @@ export interface RouteContext {
   /** The resolved configuration (a feature's own keys come as the `settings` its factories receive). */
   readonly config: RampartConfig;
   now(): Date;
-  /** The client's address (the socket's, or X-Forwarded-For behind the configured number of proxies). */
+  /** The client's address (the socket's, or the forwarding header's when the peer is a configured trusted proxy). */
   clientIp(): string | null;
   userAgent(): string | null;
   /** A message's text (the app's override, else the default), with `%(name)s` placeholders filled. */

@@ -46,7 +46,7 @@ for (const dialect of flowDialects()) {
     let proxied: TestApp;
     before(async () => {
       direct = await createTestApp({ dialect, config: { trackable: true } });
-      proxied = await createTestApp({ dialect, config: { trackable: true, trustedProxyCount: 1 } });
+      proxied = await createTestApp({ dialect, config: { trackable: true, trustedProxies: ["10.0.0.0/8"] } });
       apps.push(direct, proxied);
       for (const app of apps) {
         for (const email of ["alice@x.test", "bob@x.test", "carol@x.test"])

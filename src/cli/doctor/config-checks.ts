@@ -92,14 +92,14 @@ export function configFindings(config: RampartConfig, facts: DeploymentFacts): F
       message: "the base URL of mailed links is plain http",
       fix: "use the https address",
     });
-  if (config.baseUrl?.startsWith("https:") && config.trustedProxyCount === 0)
+  if (config.baseUrl?.startsWith("https:") && config.trustedProxies.length === 0)
     add({
       severity: "info",
       id: "no-trusted-proxy",
-      subject: "trustedProxyCount (RAMPART_TRUSTED_PROXY_COUNT)",
+      subject: "trustedProxies (TRUSTED_PROXIES)",
       message:
         "no proxy is trusted: behind a load balancer or TLS terminator every client has the proxy's address, so per-source limits and audit rows see one client",
-      fix: "behind a proxy, configure how many trusted proxies add forwarding headers",
+      fix: "behind a proxy, list its addresses in TRUSTED_PROXIES (and TRUSTED_PROXY_HEADER)",
     });
 
   const argon2 = config.password.argon2;

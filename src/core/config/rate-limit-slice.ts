@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { key } from "./declare.js";
 
+const count = z.number().int().min(1);
+const seconds = z.number().int().positive();
+
 /**
  * Where rate-limit and lockout counters live, and what happens when that store fails. The limits themselves
  * (per account, per source, per destination) are declared next to what they protect.
@@ -22,6 +25,46 @@ export const rateLimitSlice = z
     keyPrefix: key(z.string().max(64).default("rl:"), {
       env: "RATE_LIMIT_KEY_PREFIX",
       doc: "Prefix of every counter key (a Redis shared with other apps).",
+    }),
+    sourceFailures: key(count.default(30), {
+      env: "RATE_LIMIT_SOURCE_FAILURES",
+      doc: "Failed credential checks (any account, any endpoint) allowed per source IP (IPv6 by /64) within sourceWindowSeconds; beyond it the source gets 429 with Retry-After.",
+    }),
+    sourceAttempts: key(count.default(300), {
+      env: "RATE_LIMIT_SOURCE_ATTEMPTS",
+      doc: "Credential checks, successful or not, allowed per source IP within sourceWindowSeconds (a looser cap that also bounds a source whose guesses sometimes succeed).",
+    }),
+    sourceWindowSeconds: key(seconds.default(900), {
+      env: "RATE_LIMIT_SOURCE_WINDOW",
+      doc: 'Window of the per-source limits (seconds, or FS style "15 minutes").',
+    }),
+    sprayFailures: key(count.default(1000), {
+      env: "RATE_LIMIT_SPRAY_FAILURES",
+      doc: "Failed credential checks across all accounts and sources within sprayWindowSeconds beyond which a password spray is reported (event `password_spray_detected`, audit row `password_spray`) and the per-source limits tighten.",
+    }),
+    sprayWindowSeconds: key(seconds.default(600), {
+      env: "RATE_LIMIT_SPRAY_WINDOW",
+      doc: "Window of the password-spray detector.",
+    }),
+    spraySourceDivisor: key(z.number().int().min(1).max(100).default(2), {
+      env: "RATE_LIMIT_SPRAY_SOURCE_DIVISOR",
+      doc: "While a spray lasts, the per-source limits are divided by this (2: halved; 1: unchanged).",
+    }),
+    sendsPerDestination: key(count.default(5), {
+      env: "RATE_LIMIT_SENDS_PER_DESTINATION",
+      doc: "Mails or texts an endpoint may be asked to send to one address or phone number within sendDestinationWindowSeconds (reset, confirmation, username recovery, registration, sign-in and two-factor codes, change of email), counted per request whether or not the address has an account; more → 429 with Retry-After.",
+    }),
+    sendDestinationWindowSeconds: key(seconds.default(3600), {
+      env: "RATE_LIMIT_SENDS_PER_DESTINATION_WINDOW",
+      doc: "Window of sendsPerDestination.",
+    }),
+    sendsPerSource: key(count.default(30), {
+      env: "RATE_LIMIT_SENDS_PER_SOURCE",
+      doc: "Such send requests allowed per source IP (IPv6 by /64) within sendSourceWindowSeconds, whatever the destinations; more → 429 with Retry-After.",
+    }),
+    sendSourceWindowSeconds: key(seconds.default(3600), {
+      env: "RATE_LIMIT_SENDS_PER_SOURCE_WINDOW",
+      doc: "Window of sendsPerSource.",
     }),
   })
   .prefault({});

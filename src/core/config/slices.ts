@@ -4,6 +4,7 @@ import { passwordSlice } from "./password-slice.js";
 import { rateLimitSlice } from "./rate-limit-slice.js";
 import { clockSlice } from "./clock-slice.js";
 import { corsSlice, headersSlice } from "./headers-slice.js";
+import { parseCidr } from "../http/client-ip.js";
 import type { SliceInputs } from "./slice.js";
 
 /**
@@ -71,9 +72,22 @@ export const coreSlice = z.strictObject({
       doc: "Largest accepted request body; larger ones get 413 without being read.",
     },
   ),
-  trustedProxyCount: key(z.number().int().min(0).default(0), {
-    env: "RAMPART_TRUSTED_PROXY_COUNT",
-    doc: "Reverse proxies in front of the app whose X-Forwarded-For entries are trusted for the client IP (0 = use the socket address).",
+  trustedProxies: key(
+    z
+      .array(
+        z
+          .string()
+          .refine((entry) => parseCidr(entry) !== null, "must be an IP address or a CIDR (10.0.0.0/8, 2001:db8::/32)"),
+      )
+      .default([]),
+    {
+      env: "TRUSTED_PROXIES",
+      doc: "Addresses or CIDRs (IPv4 and IPv6) of the reverse proxies in front of the app. Only a request whose socket peer is one of them has its forwarding header read, walked from the right past trusted hops. Empty (default): the socket address is the client IP and forwarding headers are ignored.",
+    },
+  ),
+  trustedProxyHeader: key(z.enum(["x-forwarded-for", "forwarded", "x-real-ip"]).default("x-forwarded-for"), {
+    env: "TRUSTED_PROXY_HEADER",
+    doc: "The one forwarding header your proxies write (x-forwarded-for, forwarded (RFC 7239) or x-real-ip); the others are ignored, since a proxy passes unknown headers through unchanged.",
   }),
   trackable: key(z.boolean().default(false), {
     env: "SECURITY_TRACKABLE",

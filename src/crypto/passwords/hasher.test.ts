@@ -23,6 +23,7 @@ describe("defaults and options", () => {
       normalizeForm: "NFKD",
       maxConcurrent: 2,
       maxQueue: 256,
+      maxQueuedPerKey: 32,
       maxPasswordLength: 1024,
     });
   });

@@ -9,17 +9,29 @@ import { reserveHashThreads } from "./hash-threads.js";
 import { fsPrehash } from "./prehash.js";
 import { HashSemaphore } from "./semaphore.js";
 
+/**
+ * Who a hash job is for, so the queue stays fair (see semaphore.ts): e.g. the client's source first (the queues
+ * go round-robin by it) and the account. Opaque strings; the caller namespaces them.
+ */
+export interface HashJobOptions {
+  keys?: readonly string[];
+}
+
 export interface PasswordHasher {
   /** New hash in the configured scheme. Rejects with TypeError for over-long input, HasherBusyError when busy. */
-  hash(password: string): Promise<string>;
+  hash(password: string, job?: HashJobOptions): Promise<string>;
   /**
    * Checks a password against a stored hash (argon2, bcrypt, passlib pbkdf2_sha256/512, sha256/512_crypt).
    * stored=null or unparseable → runs a dummy hash (equal timing) and returns valid:false. Never throws for a
    * bad hash; rejects only with HasherBusyError. needsRehash is only ever true when valid is.
    */
-  verify(password: string, stored: string | null): Promise<{ valid: boolean; needsRehash: boolean }>;
+  verify(
+    password: string,
+    stored: string | null,
+    job?: HashJobOptions,
+  ): Promise<{ valid: boolean; needsRehash: boolean }>;
   /** Burns the same time as a real verify, for unknown users. */
-  dummyVerify(password: string): Promise<void>;
+  dummyVerify(password: string, job?: HashJobOptions): Promise<void>;
   /** Current load: running and queued hash jobs. */
   stats(): { running: number; queued: number };
 }
@@ -30,7 +42,7 @@ export interface PasswordHasher {
  */
 export function createPasswordHasher(options?: Partial<PasswordHashingOptions>): PasswordHasher {
   const opts = resolvePasswordHashingOptions(options);
-  const gate = new HashSemaphore(opts.maxConcurrent, opts.maxQueue);
+  const gate = new HashSemaphore(opts.maxConcurrent, opts.maxQueue, opts.maxQueuedPerKey);
   reserveHashThreads(opts.maxConcurrent);
   let dummy: Promise<ParsedHash> | null = null;
 
@@ -72,32 +84,32 @@ export function createPasswordHasher(options?: Partial<PasswordHashingOptions>):
   };
 
   return {
-    async hash(password) {
+    async hash(password, job) {
       if (typeof password !== "string") throw new TypeError("password must be a string");
       if (password.length > opts.maxPasswordLength) {
         throw new TypeError(`password is longer than ${opts.maxPasswordLength} characters`);
       }
       const secret = secretOf(password);
-      return gate.run(() => kdf(secret));
+      return gate.run(() => kdf(secret), job?.keys);
     },
 
-    async verify(password, stored) {
+    async verify(password, stored, job) {
       if (refused(password)) return { valid: false, needsRehash: false };
       const secret = secretOf(password);
       const parsed = identifyStoredHash(stored);
       if (!parsed) {
-        await gate.run(() => burn(secret));
+        await gate.run(() => burn(secret), job?.keys);
         return { valid: false, needsRehash: false };
       }
-      const valid = await gate.run(() => parsed.verify(secret));
+      const valid = await gate.run(() => parsed.verify(secret), job?.keys);
       return { valid, needsRehash: valid && parsed.outdated(opts) };
     },
 
-    async dummyVerify(password) {
+    async dummyVerify(password, job) {
       // Mirrors verify: over-long input is refused without hashing there too, so timing stays equal.
       if (refused(password)) return;
       const secret = secretOf(password);
-      await gate.run(() => burn(secret));
+      await gate.run(() => burn(secret), job?.keys);
     },
 
     stats: () => gate.stats(),

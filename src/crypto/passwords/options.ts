@@ -16,6 +16,8 @@ export interface PasswordHashingOptions {
   maxConcurrent: number;
   /** Jobs waiting for a slot before new ones are refused with HasherBusyError. Default 256. */
   maxQueue: number;
+  /** Jobs one key (a source, an account) may have waiting; more are refused. Default 32. */
+  maxQueuedPerKey: number;
   /** Longer passwords (in UTF-16 code units) are refused without hashing. Default 1024. */
   maxPasswordLength: number;
 }
@@ -28,6 +30,7 @@ export const defaultPasswordHashingOptions: PasswordHashingOptions = Object.free
   normalizeForm: "NFKD",
   maxConcurrent: 2,
   maxQueue: 256,
+  maxQueuedPerKey: 32,
   maxPasswordLength: 1024,
 }) as PasswordHashingOptions;
 
@@ -48,6 +51,7 @@ export function resolvePasswordHashingOptions(options: Partial<PasswordHashingOp
     normalizeForm: options.normalizeForm === undefined ? d.normalizeForm : options.normalizeForm,
     maxConcurrent: options.maxConcurrent ?? d.maxConcurrent,
     maxQueue: options.maxQueue ?? d.maxQueue,
+    maxQueuedPerKey: options.maxQueuedPerKey ?? d.maxQueuedPerKey,
     maxPasswordLength: options.maxPasswordLength ?? d.maxPasswordLength,
   };
   const issues: HashingOptionIssue[] = [];
@@ -68,6 +72,7 @@ export function resolvePasswordHashingOptions(options: Partial<PasswordHashingOp
   }
   if (!isInt(o.maxConcurrent, 1, 1024)) bad("passwords.maxConcurrent", "must be an integer in 1..1024");
   if (!isInt(o.maxQueue, 0, 1_000_000)) bad("passwords.maxQueue", "must be an integer in 0..1000000");
+  if (!isInt(o.maxQueuedPerKey, 1, 1_000_000)) bad("passwords.maxQueuedPerKey", "must be an integer in 1..1000000");
   if (!isInt(o.maxPasswordLength, 1, 1_000_000)) bad("passwords.maxPasswordLength", "must be a positive integer");
   if (issues.length > 0) throw new HashingOptionsError(issues);
   return o;

@@ -60,3 +60,51 @@ test("maxQueue 0 refuses anything that cannot start at once", async () => {
   await first;
   assert.equal(await gate.run(async () => 2), 2);
 });
+
+test("fair: waiting jobs are served round-robin by their first key, not in arrival order", async () => {
+  const gate = new HashSemaphore(1, 10);
+  const hold = deferred();
+  const order: string[] = [];
+  const first = gate.run(() => hold.promise);
+  const runs = ["a1", "a2", "a3", "b1", "c1", "b2"].map((name) =>
+    gate.run(async () => void order.push(name), [name.slice(0, 1)]),
+  );
+  hold.resolve();
+  await Promise.all([first, ...runs]);
+  assert.deepEqual(order, ["a1", "b1", "c1", "a2", "b2", "a3"]);
+});
+
+test("fair: a key may have at most maxQueuedPerKey waiting (every key of a job counts)", async () => {
+  const gate = new HashSemaphore(1, 10, 2);
+  const hold = deferred();
+  const first = gate.run(() => hold.promise);
+  const a = [gate.run(async () => 1, ["ip:a", "acct:1"]), gate.run(async () => 2, ["ip:a", "acct:2"])];
+  await assert.rejects(
+    gate.run(async () => 3, ["ip:a"]),
+    HasherBusyError,
+  );
+  const b = gate.run(async () => 4, ["ip:b", "acct:1"]);
+  await assert.rejects(
+    gate.run(async () => 5, ["ip:c", "acct:1"]),
+    HasherBusyError,
+    "account 1 has 2 waiting",
+  );
+  hold.resolve();
+  assert.deepEqual(await Promise.all([first, ...a, b]), [undefined, 1, 2, 4]);
+});
+
+test("fair: a full queue refuses the busiest key's newest job for a newcomer; not for the busiest key itself", async () => {
+  const gate = new HashSemaphore(1, 3);
+  const hold = deferred();
+  const first = gate.run(() => hold.promise);
+  const storm = [1, 2, 3].map((i) => gate.run(async () => i, ["ip:storm"]));
+  await assert.rejects(
+    gate.run(async () => 4, ["ip:storm"]),
+    HasherBusyError,
+  );
+  const user = gate.run(async () => "user", ["ip:user"]);
+  await assert.rejects(storm[2]!, HasherBusyError);
+  assert.deepEqual(gate.stats(), { running: 1, queued: 3 });
+  hold.resolve();
+  assert.deepEqual(await Promise.all([first, storm[0], storm[1], user]), [undefined, 1, 2, "user"]);
+});

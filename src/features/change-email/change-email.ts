@@ -20,6 +20,7 @@ import type { UserRecord } from "../../datastore/contracts.js";
 import type { Flash } from "../../pages/kit.js";
 import { changeEmailSlice } from "./config.js";
 import { changeEmailPage } from "./pages.js";
+import { admitSend } from "../../kit/send-limits.js";
 
 /**
  * GET/POST /change-email (fresh authentication required). POST takes the new address, checks it (syntax,
@@ -104,6 +105,8 @@ export const postChangeEmailRoute = (path: string) =>
       const veto = await hookVeto(ctx, "change_email", user);
       if (veto) return fail(veto.errors);
 
+      // Counted before the lookup: a taken address and a free one are answered alike.
+      await admitSend(ctx, "mail", newEmail);
       const owner = await rt.datastore.users.findByEmail(newEmail);
       if (owner) {
         await recordAudit(ctx, {

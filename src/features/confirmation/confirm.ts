@@ -31,6 +31,7 @@ import type { Flash } from "../../pages/kit.js";
 import { confirmationSlice } from "./config.js";
 import { confirmationLink } from "./links.js";
 import { confirmPage } from "./pages.js";
+import { admitSend } from "../../kit/send-limits.js";
 
 /**
  * GET/POST /confirm: ask for new confirmation instructions. GET/POST /confirm/<token>: the emailed link,
@@ -78,6 +79,8 @@ export const postConfirmRoute = (path: string) =>
       const normalized = normalizeEmailAddress(input.email);
       if (!normalized.ok) return fieldError("email", normalized.code);
       const email = normalized.email;
+      // Counted for every address, known or not, so the answers stay alike.
+      await admitSend(ctx, "mail", email);
       const user = await rt.datastore.users.findByEmail(email);
       const veto = await hookVeto(ctx, "send_confirmation", user);
       if (veto) return veto;

@@ -20,6 +20,7 @@ import { recoverySlice } from "./config.js";
 import type { ResetInstructionsContext } from "./emails.js";
 import { forgotPage } from "./pages.js";
 import { resetLink } from "./token.js";
+import { admitSend } from "../../kit/send-limits.js";
 
 /**
  * GET/POST /reset ("forgot password"): mails a reset link to an eligible account — one that exists, is active
@@ -79,6 +80,8 @@ async function forgot(ctx: RequestContext, rawEmail: string | undefined): Promis
   const address = normalizeEmailAddress(rawEmail ?? null);
   if (!address.ok) return fieldError("email", address.code);
   const email = address.email;
+  // Counted for every address, known or not, so the answers stay alike.
+  await admitSend(ctx, "mail", email);
   const user = await rt.datastore.users.findByEmail(email);
   const veto = await hookVeto(ctx, "forgot_password", user);
   if (veto) return veto;

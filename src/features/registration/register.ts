@@ -25,6 +25,7 @@ import {
   type RegistrationInput,
 } from "./form.js";
 import { registerPage } from "./pages.js";
+import { admitSend } from "../../kit/send-limits.js";
 
 /**
  * GET/POST /register. A new account is created in one transaction (the unique canonical-email index settles
@@ -94,6 +95,9 @@ async function register(
   const generic = rt.config.returnGenericResponses;
   const users = rt.datastore.users;
 
+  // Every registration may mail its address (a welcome, or a notice to the owner of a taken one): counted before
+  // the lookup, so a taken address and a free one are answered alike.
+  await admitSend(ctx, "mail", form.email);
   const emailOwner = await users.findByEmail(form.email);
   const usernameOwner = form.username ? await users.findByUsername(form.username) : null;
   if (!generic && (emailOwner || usernameOwner))

@@ -9,6 +9,7 @@ import type { UserRecord } from "../../datastore/contracts.js";
 import { authenticatorWindow } from "./config.js";
 import { twoFactorStore } from "./store.js";
 import { tfConfig } from "./state.js";
+import { admitSend } from "../../kit/send-limits.js";
 
 /**
  * Second-factor codes on top of kit/passcodes: authenticator codes within the configured window, email/SMS
@@ -97,6 +98,8 @@ export async function sendCode(
   nonce: number,
 ): Promise<boolean> {
   const { rt } = ctx;
+  // Login replays, /tf-select, setup and rescue all send through here: one count per destination and source.
+  await admitSend(ctx, method === "sms" ? "sms" : "mail", method === "sms" && phone ? phone : user.email);
   const cfg = tfConfig(rt);
   const period = periodFor(ctx, method);
   const token = sentCodeNow(secret, ctx.now().getTime(), period, nonce);

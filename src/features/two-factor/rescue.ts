@@ -15,6 +15,7 @@ import { hasRecoveryCodes } from "./recovery-codes.js";
 import { recoveryOptions as recoveryOptionsSchema } from "./schemas.js";
 import { readPending, secretBox, setStep, tfConfig, waitingAtReady } from "./state.js";
 import { permissionDenied } from "./validate.js";
+import { admitSend } from "../../kit/send-limits.js";
 
 /**
  * GET/POST /tf-rescue, during a pending sign-in (state `ready`): "email" mails a one-time code to the user's
@@ -98,6 +99,7 @@ export const postRescueRoute = (path: string) =>
         setStep(ctx, pending, { ...step, method: "email", nonce: n, rescue: true });
         sent = !!secret && (await sendCode(ctx, user, "email", secret, null, n));
       } else {
+        await admitSend(ctx, "mail", cfg.rescueMail);
         sent = await deliverMail(
           ctx,
           "two_factor_rescue",

@@ -23,6 +23,7 @@ import {
   setupPageFor,
   type SetupView,
 } from "./setup-shared.js";
+import { admitSend } from "../../kit/send-limits.js";
 
 /**
  * GET/POST /us-setup (fresh sign-in required). POST serves two flows, each its own handler: adding a method
@@ -110,6 +111,8 @@ async function addMethod(
     nonce,
     factor: factorOf(ctx, user),
   });
+  if (method === "email" || method === "sms")
+    await admitSend(ctx, method === "sms" ? "sms" : "mail", phone ?? user.email);
   let authenticator = {};
   if (method === "authenticator") {
     const account = user.username ?? user.email;

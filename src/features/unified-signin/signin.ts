@@ -16,6 +16,7 @@ import { activeCodeMethods, sendingMethods, usConfig } from "./methods.js";
 import { checkPasscode, lockedOut } from "./passcode-check.js";
 import { signinPage } from "./pages.js";
 import { codeSent, signedInOrNextStep, signinForm } from "./schemas.js";
+import { admitSend } from "../../kit/send-limits.js";
 
 /**
  * GET/POST /us-signin and POST /us-signin/send-code. The passcode is tried against the password, then each
@@ -198,6 +199,8 @@ export const sendCodeRoute = (path: string, signinPath: string) =>
       if (!identity) shape.identity = [{ code: "US_SPECIFY_IDENTITY" }];
       if (Object.keys(shape).length) return fail(shape);
 
+      // Counted per typed identity before the lookup, so unknown identities are answered alike.
+      await admitSend(ctx, method === "sms" ? "sms" : "mail", identity);
       const user = await findUserByIdentity(rt, identity);
       const veto = await hookVeto(ctx, "us_signin", user, view);
       if (veto) return veto;

@@ -19,6 +19,7 @@ import { verifyPage } from "./pages.js";
 import { codeSent, verifyForm } from "./schemas.js";
 import { checkPasscode, lockedOut } from "./passcode-check.js";
 import { nextOf } from "./signin.js";
+import { admitSend } from "../../kit/send-limits.js";
 
 /**
  * GET/POST /us-verify and POST /us-verify/send-code: re-authentication ("freshness") with any passcode the
@@ -124,6 +125,8 @@ export const verifySendCodeRoute = (path: string) =>
       const method = input.chosen_method ?? "";
       if (!SENDING_METHODS.includes(method) || !activeCodeMethods(rt, caller.user).includes(method))
         return fieldError("chosen_method", "US_METHOD_NOT_AVAILABLE", { view });
+      const destination = method === "sms" ? caller.user.usPhoneNumber : caller.user.email;
+      await admitSend(ctx, method === "sms" ? "sms" : "mail", destination ?? caller.user.email);
       if ((await sendSigninCode(ctx, caller.user, method, false)) === "failed")
         return fieldError("", "FAILED_TO_SEND_CODE", { view, status: 500 });
       return ok(

@@ -17,6 +17,7 @@ import { formPayload } from "../../kit/schemas.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { usernameFeaturesSlice } from "./config.js";
 import { recoverUsernamePage } from "./pages.js";
+import { admitSend } from "../../kit/send-limits.js";
 
 /**
  * GET/POST /recover-username (anonymous only): mails the account's username to its address. Refusals are
@@ -67,6 +68,8 @@ export const postRecoverUsernameRoute = (path: string) =>
       const cfg = sliceOf(rt.config, usernameFeaturesSlice);
       const normalized = normalizeEmailAddress(input.email);
       if (!normalized.ok) return fieldError("email", normalized.code);
+      // Counted for every address, known or not, so the answers stay alike.
+      await admitSend(ctx, "mail", normalized.email);
       const user = await rt.datastore.users.findByEmail(normalized.email);
       const veto = await hookVeto(ctx, "recover_username", user);
       if (veto) return veto;

@@ -1,0 +1,86 @@
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { createTestApp, flowDialects, type TestApp } from "../helpers/app.js";
+import { TestClient } from "../helpers/client.js";
+import { attachRemoteAddress } from "../../src/core/context.js";
+
+/**
+ * The password-spray detector: failures across all accounts and sources within RATE_LIMIT_SPRAY_WINDOW beyond
+ * RATE_LIMIT_SPRAY_FAILURES → one `password_spray_detected` event and one `password_spray` audit row per window,
+ * and the per-source limits divided by RATE_LIMIT_SPRAY_SOURCE_DIVISOR while it lasts.
+ */
+const PASSWORD = "correct horse battery";
+const ALICE = "alice.spray+1@Sub.Example.test";
+
+const client = (app: TestApp, peer: string) =>
+  new TestClient((request) => app.rampart.fetch(attachRemoteAddress(request, peer)));
+
+async function wrongLogins(app: TestApp, peer: string, n: number, email = ALICE): Promise<number[]> {
+  const c = client(app, peer);
+  const csrf = await c.csrf();
+  const out: number[] = [];
+  for (let i = 0; i < n; i++)
+    out.push(
+      (await c.post("/login", { json: { email, password: `nope-${i}` }, headers: { "x-csrf-token": csrf } })).status,
+    );
+  return out;
+}
+
+for (const dialect of flowDialects()) {
+  describe(`password spray detection (${dialect})`, () => {
+    let app: TestApp;
+    const detected: unknown[] = [];
+    before(async () => {
+      app = await createTestApp({
+        dialect,
+        config: {
+          rateLimit: {
+            sourceFailures: 6,
+            sprayFailures: 20,
+            sprayWindowSeconds: 5,
+            spraySourceDivisor: 2,
+          },
+        },
+      });
+      await app.rampart.api.createUser({ email: ALICE, password: PASSWORD });
+      app.rampart.events.on("password_spray_detected", (e) => void detected.push(e));
+    });
+    after(() => app.close());
+
+    it("20 failures over many sources and accounts: nothing; the 21st: one event, one audit row, sources get 3", async () => {
+      for (let s = 0; s < 7; s++) {
+        const statuses = await wrongLogins(
+          app,
+          `198.51.100.${10 + s}`,
+          s < 6 ? 3 : 2,
+          `someone.${s}-x@corp.example.test`,
+        );
+        assert.ok(statuses.every((status) => status === 400));
+      }
+      assert.equal(detected.length, 0);
+      assert.equal((await app.rampart.api.auditEvents({ event: "password_spray" })).length, 0);
+      assert.deepEqual(await wrongLogins(app, "198.51.100.30", 1), [400]);
+      assert.deepEqual(detected, [{ failures: 21, windowSeconds: 5 }]);
+      const rows = await app.rampart.api.auditEvents({ event: "password_spray" });
+      assert.equal(rows.length, 1);
+      assert.deepEqual(rows[0]!.details, { failures: 21, windowSeconds: 5 });
+      // While the spray lasts a fresh source is refused after 3 failures instead of 6; a source that already has
+      // 3 is refused at once.
+      assert.deepEqual(await wrongLogins(app, "192.0.2.77", 4), [400, 400, 400, 429]);
+      assert.deepEqual(await wrongLogins(app, "198.51.100.10", 1), [429]);
+      assert.equal(detected.length, 1, "reported once per window");
+    });
+
+    it("once the spray window ends, the limits are back to normal", async () => {
+      await new Promise((r) => setTimeout(r, 5200));
+      const c = client(app, "192.0.2.78");
+      const statuses = await wrongLogins(app, "192.0.2.78", 6);
+      assert.deepEqual(statuses, [400, 400, 400, 400, 400, 400]);
+      const ok = await c.post("/login", {
+        json: { email: ALICE, password: PASSWORD },
+        headers: { "x-csrf-token": await c.csrf() },
+      });
+      assert.equal(ok.status, 429, "the 6 failures of this source spent its budget");
+    });
+  });
+}
