@@ -12,6 +12,7 @@ import { RedisSessionStore } from "../../src/datastore/redis-sessions.js";
 import { TestClient } from "../helpers/client.js";
 import { isolatedDatabaseUrl, testServerUrl } from "../helpers/databases.js";
 import { cliOk, runCli, startServe, tempDir, TEST_SECRET_KEY, type ServeProcess } from "./helpers.js";
+import { startPrivateRedis } from "../helpers/private-redis.js";
 
 function httpClient(server: ServeProcess): TestClient {
   return new TestClient((request) => fetch(request), server.url);
@@ -217,13 +218,16 @@ describe("rampart serve", () => {
       t.skip("RAMPART_TEST_REDIS_URL not set");
       return;
     }
+    // A Redis of its own: the shared one may hold other tests' sessions of a user with the same id.
+    const own = await startPrivateRedis();
+    t.after(() => own.close());
     const tmp = await tempDir();
     const dbUrl = `sqlite://${join(tmp.dir, "redis.db")}`;
     const env = {
       DATABASE_URL: dbUrl,
       SECRET_KEY: TEST_SECRET_KEY,
       SESSION_COOKIE_SECURE: "false",
-      REDIS_URL: redisUrl,
+      REDIS_URL: own.url,
     };
     let server: ServeProcess | undefined;
     try {
@@ -238,7 +242,7 @@ describe("rampart serve", () => {
         database: dbUrl,
         logger: { info() {}, warn() {}, error() {} },
       });
-      const redis = RedisSessionStore.connect(redisUrl);
+      const redis = RedisSessionStore.connect(own.url);
       try {
         const user = await rampart.api.findUser("dora@example.com");
         assert.ok(user);
