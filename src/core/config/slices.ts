@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { key } from "./declare.js";
+import { databaseSlice, redisSlice } from "./dependency-slice.js";
 import { passwordSlice } from "./password-slice.js";
 import type { SliceInputs } from "./slice.js";
 
@@ -307,6 +308,8 @@ export const configSchema = coreSlice.extend({
   token: tokenSlice,
   csrf: csrfSlice,
   freshness: freshnessSlice,
+  database: databaseSlice,
+  redis: redisSlice,
 });
 
 /** What an app passes: the core keys and every registered feature slice, all typed; an unknown key does not compile. */
