@@ -133,8 +133,16 @@ export class RedisSessionStore implements SessionStore {
     }
   }
 
+  /** Ends the connection; when Redis cannot take a QUIT (it is down), the client is disconnected all the same. */
   async close(): Promise<void> {
-    await this.redis.quit();
+    try {
+      await this.redis.quit();
+    } catch {
+      // Unreachable: nothing to tell it.
+    } finally {
+      // Stops reconnect attempts, which would otherwise keep the process alive.
+      this.redis.disconnect();
+    }
   }
 
   private key(kind: "t" | "s" | "u", id: string | number): string {
