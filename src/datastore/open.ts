@@ -66,7 +66,7 @@ export interface OpenDatastoreOptions {
   connectTimeoutMs?: number;
   /** Requests allowed to wait for a free connection (PostgreSQL, MySQL). Default 500. */
   poolQueueLimit?: number;
-  /** Longest run of one statement, lock waits included (PostgreSQL, MySQL). Default 10000 ms. */
+  /** Longest run of one statement, lock waits included (PostgreSQL, MySQL). Default 10000 ms; 0: no limit. */
   statementTimeoutMs?: number;
   /** PostgreSQL idle_in_transaction_session_timeout. Default 30000 ms. */
   idleInTransactionTimeoutMs?: number;

@@ -131,13 +131,13 @@ export interface PostgresOptions {
   connectTimeoutMs: number;
   /** Requests allowed to wait for a free connection; more get a 503 at once. */
   poolQueueLimit: number;
-  /** statement_timeout on the server, and a slightly longer read timeout on the client (a frozen network). */
+  /** statement_timeout on the server, and a slightly longer read timeout on the client (a frozen network); 0: none. */
   statementTimeoutMs: number;
   idleInTransactionTimeoutMs: number;
 }
 
 /** The client-side read timeout is a little longer, so a live server's own statement_timeout answers first. */
-const CLIENT_TIMEOUT_MARGIN_MS = 500;
+const clientMargin = (statementTimeoutMs: number) => Math.min(500, Math.ceil(statementTimeoutMs / 4));
 
 const PG_INT8 = 20;
 const PG_TIMESTAMP = 1114;
@@ -154,8 +154,12 @@ export function postgresDialect(options: PostgresOptions): Dialect {
     connectionString: options.connectionString,
     max: options.poolSize,
     connectionTimeoutMillis: options.connectTimeoutMs,
-    statement_timeout: options.statementTimeoutMs,
-    query_timeout: options.statementTimeoutMs + CLIENT_TIMEOUT_MARGIN_MS,
+    ...(options.statementTimeoutMs > 0
+      ? {
+          statement_timeout: options.statementTimeoutMs,
+          query_timeout: options.statementTimeoutMs + clientMargin(options.statementTimeoutMs),
+        }
+      : {}),
     idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs,
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     types: { getTypeParser: pgTypeParser as typeof pg.types.getTypeParser },
@@ -218,7 +222,7 @@ export interface MysqlOptions {
   connectTimeoutMs: number;
   /** Requests allowed to wait for a free connection; more get a 503 at once. */
   poolQueueLimit: number;
-  /** Client-side timeout of one statement; the connection is dropped then (its reply may still come). */
+  /** Client-side timeout of one statement; the connection is dropped then (its reply may still come); 0: none. */
   statementTimeoutMs: number;
 }
 
@@ -236,9 +240,10 @@ export function mysqlDialect(options: MysqlOptions): Dialect {
   });
   // InnoDB waits 50 s for a row lock by default: keep a lock wait within the statement timeout.
   const lockWaitSeconds = Math.max(1, Math.ceil(options.statementTimeoutMs / 1000));
-  raw.on("connection", (conn) => {
-    conn.query(`set session innodb_lock_wait_timeout = ${lockWaitSeconds}`, () => undefined);
-  });
+  if (options.statementTimeoutMs > 0)
+    raw.on("connection", (conn) => {
+      conn.query(`set session innodb_lock_wait_timeout = ${lockWaitSeconds}`, () => undefined);
+    });
   const wrappers = new WeakMap<object, MysqlPoolConnection>();
   const wrap = (conn: mysql.PoolConnection): MysqlPoolConnection => {
     // Set when a statement failed in a way that leaves the connection unusable (cut, or a reply still due).
@@ -251,7 +256,7 @@ export function mysqlDialect(options: MysqlOptions): Dialect {
       };
     const query = (sql: string, parameters: unknown[], callback?: MysqlCallback): unknown => {
       if (!callback) return conn.query(sql, parameters);
-      const statement = { sql, timeout: options.statementTimeoutMs };
+      const statement = options.statementTimeoutMs > 0 ? { sql, timeout: options.statementTimeoutMs } : { sql };
       if (options.preparedSql.has(sql))
         return conn.execute(statement, parameters as mysql.ExecuteValues, classified(callback));
       return conn.query(statement, parameters, classified(callback));
