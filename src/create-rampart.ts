@@ -40,7 +40,7 @@ import { createPasswordHasher } from "./core/password-hasher.js";
 import { randomToken } from "./crypto/random.js";
 import { createTokenSigner } from "./crypto/signed-token.js";
 import type { Datastore, SessionStore } from "./datastore/contracts.js";
-import { openDatastore } from "./datastore/open.js";
+import { databaseOptionsOf, openDatastore } from "./datastore/open.js";
 import { RedisSessionStore } from "./datastore/redis-sessions.js";
 import { attachRuntime } from "./internal.js";
 import { builtinFeatures, configSlices, featureMigrations, uniqueFeatures, type Declared } from "./features/builtin.js";
@@ -172,7 +172,7 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
   const datastore =
     typeof options.database === "object"
       ? options.database
-      : await openDatastore(options.database ?? "sqlite::memory:");
+      : await openDatastore(options.database ?? "sqlite::memory:", databaseOptionsOf(config.database));
   // A fresh in-memory database can only be migrated here: asking for `rampart migrate` would be a dead end.
   const inMemory =
     options.database === undefined ||
@@ -190,7 +190,8 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     if (typeof options.database !== "object") await datastore.close().catch(() => undefined);
     throw err;
   }
-  const redisStore = !options.sessionStore && options.redisUrl ? RedisSessionStore.connect(options.redisUrl) : null;
+  const redisStore =
+    !options.sessionStore && options.redisUrl ? RedisSessionStore.connect(options.redisUrl, config.redis) : null;
   const limitRedisUrl = config.rateLimit.redisUrl ?? options.redisUrl;
   if (config.rateLimit.store === "redis" && !limitRedisUrl) {
     if (typeof options.database !== "object") await datastore.close().catch(() => undefined);
@@ -199,7 +200,8 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
       { key: "rateLimit.store", message: 'is "redis" but no Redis is configured (RATE_LIMIT_REDIS_URL or REDIS_URL)' },
     ]);
   }
-  const limitRedis = config.rateLimit.store === "redis" && limitRedisUrl ? connectLimitRedis(limitRedisUrl) : null;
+  const limitRedis =
+    config.rateLimit.store === "redis" && limitRedisUrl ? connectLimitRedis(limitRedisUrl, config.redis) : null;
   // Every known feature's texts, enabled or not: a text is looked up by key wherever it is used.
   const messages: Record<string, string> = { ...messageTexts(allFeatures), ...config.messages };
   const pipeline = new SignInPipeline();

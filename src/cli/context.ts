@@ -12,7 +12,8 @@ import { developmentFromEnv } from "../core/development.js";
 import type { Logger } from "../core/runtime.js";
 import { randomToken } from "../crypto/random.js";
 import type { Datastore, SessionStore } from "../datastore/contracts.js";
-import { openDatastore, parseDatabaseUrl, type ParsedDatabaseUrl } from "../datastore/open.js";
+import { databaseOptionsOf, openDatastore, parseDatabaseUrl, type ParsedDatabaseUrl } from "../datastore/open.js";
+import { redisSlice } from "../core/config/dependency-slice.js";
 import { featureMigrations } from "../features/builtin.js";
 import { CliError, describeError, EXIT_UNEXPECTED, EXIT_USAGE } from "./errors.js";
 
@@ -126,11 +127,11 @@ export async function openRampart(env: Env, url: string, options: OpenOptions): 
   const { config, issues } = envConfig(env);
   const input: RampartConfigInput = { ...config };
   if (options.secretKey !== undefined) input.secretKey = options.secretKey;
-  resolveConfig(input, issues);
+  const resolved = resolveConfig(input, issues);
   parseUrlOrExit(url);
   let datastore: Datastore | undefined;
   try {
-    datastore = await openDatastore(url);
+    datastore = await openDatastore(url, databaseOptionsOf(resolved.database));
     if (options.migrations === "auto") {
       const applied = await datastore.migrations.migrateToLatest(await featureMigrations());
       if (applied.length) options.onMigrated?.(applied);
@@ -166,10 +167,14 @@ export function commandSecret(env: Env, url: string): string {
 /** Session store closable on shutdown (the Redis one is). */
 export type ClosableSessionStore = SessionStore & { close?(): Promise<void> };
 
-/** The Redis session store for REDIS_URL, checked to answer. */
-export async function connectRedisSessions(url: string): Promise<ClosableSessionStore> {
+/**
+ * The Redis session store for REDIS_URL, checked to answer, with the RAMPART_REDIS_* bounds of `env` (a bad value
+ * falls back to the defaults here; opening Rampart then reports it).
+ */
+export async function connectRedisSessions(url: string, env: Env = {}): Promise<ClosableSessionStore> {
   const { RedisSessionStore } = await import("../datastore/redis-sessions.js");
-  const store = RedisSessionStore.connect(url);
+  const bounds = redisSlice.safeParse(configFromEnv(env).config.redis ?? {});
+  const store = RedisSessionStore.connect(url, bounds.success ? bounds.data : {});
   try {
     await store.findById("rampart-startup-probe");
   } catch (err) {
@@ -191,7 +196,7 @@ export async function withRampart<T>(fn: (rampart: Rampart) => Promise<T>, env: 
   const url = databaseUrl(env);
   const secretKey = commandSecret(env, url);
   const redisUrl = env.REDIS_URL?.trim();
-  const sessionStore = redisUrl ? await connectRedisSessions(redisUrl) : undefined;
+  const sessionStore = redisUrl ? await connectRedisSessions(redisUrl, env) : undefined;
   let rampart: Rampart;
   try {
     rampart = await openRampart(env, url, {

@@ -8,7 +8,8 @@ import { print } from "./output.js";
 export async function runMigrate(env: Record<string, string | undefined> = process.env): Promise<string[]> {
   const url = databaseUrl(env);
   parseUrlOrExit(url);
-  const datastore = await openDatastore(url);
+  // A migration may rewrite a large table: no statement timeout here (requests keep theirs).
+  const datastore = await openDatastore(url, { statementTimeoutMs: 0 });
   try {
     return await datastore.migrations.migrateToLatest(await featureMigrations());
   } finally {

@@ -244,7 +244,11 @@ export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F
       return true;
     },
     async deleteUser(given) {
-      const user = await rowOf(given).catch(() => null);
+      // Only "no such user" is false: a database that cannot answer is an error, not an absent user.
+      const user = await rowOf(given).catch((error: unknown) => {
+        if (error instanceof TypeError) return null;
+        throw error;
+      });
       if (!user) return false;
       // Sessions first: with Redis they live outside the database the row is deleted from.
       await rt.sessions.deleteForUser(user.id);

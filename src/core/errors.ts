@@ -88,16 +88,20 @@ export class HashQueueFullError extends RampartError {
 }
 
 /**
- * A dependency (the Redis session store) failed or did not answer in time. The HTTP layer answers 503 with
- * Retry-After: the request may succeed in a moment, and it is not a bug of the server.
+ * A dependency (the database, the Redis session store) failed or did not answer in time. The HTTP layer answers
+ * 503 with Retry-After: the request may succeed in a moment, and it is not a bug of the server. `reason` is the
+ * short classification (e.g. "connection refused", "pool wait exceeded") logged without a stack trace.
  */
 export class DependencyUnavailableError extends RampartError {
   readonly code = "DEPENDENCY_UNAVAILABLE" as const;
   readonly dependency: string;
-  constructor(dependency: string, cause: unknown) {
-    super(`${dependency} unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  readonly reason: string;
+  constructor(dependency: string, cause: unknown, reason?: string) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super(`${dependency} unavailable${reason ? ` (${reason})` : ""}: ${detail}`, { cause });
     this.name = "DependencyUnavailableError";
     this.dependency = dependency;
+    this.reason = reason ?? (detail || "unavailable");
   }
 }
 

@@ -159,10 +159,32 @@ export function errorOutcome(ctx: RequestContext, error: unknown, target: Render
   if (error instanceof HashQueueFullError)
     return { kind: "refused", refs: [{ code: "SERVICE_BUSY" }], status: 503, headers: { "retry-after": "1" } };
   if (error instanceof DependencyUnavailableError) {
-    ctx.rt.logger.warn(`${ctx.request.method} ${ctx.url.pathname}: ${error.message}`);
+    logFault(ctx, error);
     return { kind: "refused", refs: [{ code: "SERVICE_BUSY" }], status: 503, headers: { "retry-after": "5" } };
   }
   return null;
+}
+
+/** Per runtime and dependency: until when further failures are only counted, and how many were. */
+const faultLog = new WeakMap<object, Map<string, { until: number; more: number }>>();
+const FAULT_LOG_WINDOW_MS = 10_000;
+
+/**
+ * One warning line per dependency per 10 s, without a stack trace (an outage fails every request: logging each
+ * would flood the log when it is needed most); the next line says how many failures it left out.
+ */
+function logFault(ctx: RequestContext, error: DependencyUnavailableError): void {
+  let byDependency = faultLog.get(ctx.rt);
+  if (!byDependency) faultLog.set(ctx.rt, (byDependency = new Map()));
+  const now = Date.now();
+  const state = byDependency.get(error.dependency);
+  if (state && now < state.until) {
+    state.more++;
+    return;
+  }
+  const left = state?.more ? ` (${state.more} more such failures since the last line)` : "";
+  byDependency.set(error.dependency, { until: now + FAULT_LOG_WINDOW_MS, more: 0 });
+  ctx.rt.logger.warn(`${ctx.request.method} ${ctx.url.pathname} answered 503: ${error.message}${left}`);
 }
 
 /** Renders a thrown error (see errorOutcome); an unexpected one is logged and answered 500 with no details. */

@@ -8,6 +8,7 @@
  */
 import { existsSync, rmSync } from "node:fs";
 import { Kysely, sql } from "kysely";
+import { DEPENDENCY_DEFAULTS } from "../core/config/dependency-defaults.js";
 import type { Datastore } from "./contracts.js";
 import { KyselyDatastore } from "./kysely/datastore.js";
 import { mysqlDialect, postgresDialect, sqliteDialect } from "./kysely/drivers.js";
@@ -52,13 +53,38 @@ export function parseDatabaseUrl(url: string): ParsedDatabaseUrl {
   );
 }
 
+/**
+ * Bounds on every wait for the database (defaults: DEPENDENCY_DEFAULTS.database, the config keys `database.*`);
+ * past them a request fails with DependencyUnavailableError, answered 503.
+ */
 export interface OpenDatastoreOptions {
   /** Connections per pool (PostgreSQL, MySQL). Default 10. */
   poolSize?: number;
   /** SQLite busy timeout. Default 5000 ms. */
   busyTimeoutMs?: number;
+  /** Longest wait for a connection, new or from a full pool (PostgreSQL, MySQL). Default 5000 ms. */
+  connectTimeoutMs?: number;
+  /** Requests allowed to wait for a free connection (PostgreSQL, MySQL). Default 500. */
+  poolQueueLimit?: number;
+  /** Longest run of one statement, lock waits included (PostgreSQL, MySQL). Default 10000 ms; 0: no limit. */
+  statementTimeoutMs?: number;
+  /** PostgreSQL idle_in_transaction_session_timeout. Default 30000 ms. */
+  idleInTransactionTimeoutMs?: number;
   /** Apply pending migrations before returning. Default false. */
   migrate?: boolean;
+}
+
+/** The open options the `database.*` config keys give. */
+export function databaseOptionsOf(config: {
+  poolSize: number;
+  connectTimeoutMs: number;
+  poolQueueLimit: number;
+  statementTimeoutMs: number;
+  idleInTransactionTimeoutMs: number;
+  sqliteBusyTimeoutMs: number;
+}): OpenDatastoreOptions {
+  const { sqliteBusyTimeoutMs, ...rest } = config;
+  return { ...rest, busyTimeoutMs: sqliteBusyTimeoutMs };
 }
 
 export interface OpenedDatabase {
@@ -74,20 +100,33 @@ export interface OpenedDatabase {
 export async function openDatabase(url: string, options: OpenDatastoreOptions = {}): Promise<OpenedDatabase> {
   const target = parseDatabaseUrl(url);
   const preparedSql = new Set<string>();
-  const poolSize = options.poolSize ?? 10;
+  const d = DEPENDENCY_DEFAULTS.database;
+  const bounds = {
+    poolSize: options.poolSize ?? d.poolSize,
+    connectTimeoutMs: options.connectTimeoutMs ?? d.connectTimeoutMs,
+    poolQueueLimit: options.poolQueueLimit ?? d.poolQueueLimit,
+    statementTimeoutMs: options.statementTimeoutMs ?? d.statementTimeoutMs,
+  };
   let db: Kysely<Database>;
   let schema: string | undefined;
   if (target.dialect === "sqlite") {
     db = new Kysely<Database>({
-      dialect: sqliteDialect({ path: target.path, busyTimeoutMs: options.busyTimeoutMs ?? 5000 }),
+      dialect: sqliteDialect({ path: target.path, busyTimeoutMs: options.busyTimeoutMs ?? d.sqliteBusyTimeoutMs }),
     });
   } else if (target.dialect === "postgres") {
     schema = target.schema;
+    const idleInTransactionTimeoutMs = options.idleInTransactionTimeoutMs ?? d.idleInTransactionTimeoutMs;
     db = new Kysely<Database>({
-      dialect: postgresDialect({ connectionString: target.connectionString, schema, poolSize, preparedSql }),
+      dialect: postgresDialect({
+        connectionString: target.connectionString,
+        schema,
+        preparedSql,
+        ...bounds,
+        idleInTransactionTimeoutMs,
+      }),
     });
   } else {
-    db = new Kysely<Database>({ dialect: mysqlDialect({ uri: target.uri, poolSize, preparedSql }) });
+    db = new Kysely<Database>({ dialect: mysqlDialect({ uri: target.uri, preparedSql, ...bounds }) });
   }
   try {
     await sql`select 1`.execute(db);

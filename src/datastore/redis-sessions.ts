@@ -14,6 +14,7 @@
  */
 import { createRequire } from "node:module";
 import type { Redis } from "ioredis";
+import { DEPENDENCY_DEFAULTS } from "../core/config/dependency-defaults.js";
 import { DependencyUnavailableError } from "../core/errors.js";
 import type { PendingRevocation, PendingRevocationQueue, SessionRecord, SessionStore } from "./contracts.js";
 import { legacyStateJson, mfaProofFromTag, mfaProofToTag, withLegacyState } from "./mfa-proof.js";
@@ -58,49 +59,92 @@ function checked(results: [Error | null, unknown][] | null): unknown[] {
 export interface RedisSessionStoreOptions {
   /** Key prefix, default "rampart:sess:". */
   prefix?: string;
-  /** Longest wait for one Redis command (connect()), default 2000 ms. */
+  /** Longest wait for one Redis reply (connect()), default 2000 ms. */
   commandTimeoutMs?: number;
+  /** Longest wait for the connection to Redis (connect()), default 2000 ms. */
+  connectTimeoutMs?: number;
+  /** Longest pause between reconnect attempts (connect()), default 200 ms. */
+  reconnectMaxDelayMs?: number;
 }
 
 export class RedisSessionStore implements SessionStore {
   /** Prefix of every key this store writes. */
   readonly prefix: string;
+  private readonly connectTimeoutMs: number;
+  /** The connection was ready once: after that, a connection that is not ready means Redis is down. */
+  private wasReady = false;
 
   constructor(
     private readonly redis: Redis,
     options: RedisSessionStoreOptions = {},
   ) {
     this.prefix = options.prefix ?? "rampart:sess:";
+    this.connectTimeoutMs = options.connectTimeoutMs ?? DEPENDENCY_DEFAULTS.redis.connectTimeoutMs;
+    if (redis.status === "ready") this.wasReady = true;
+    redis.on("ready", () => (this.wasReady = true));
   }
 
   /** Connects to `url` (redis://…) and returns the store; `close()` ends that connection. */
   static connect(url: string, options: RedisSessionStoreOptions = {}): RedisSessionStore {
     const { Redis: Client } = require("ioredis") as typeof import("ioredis");
-    // Bounded waits: a Redis that is down fails a command after two reconnect attempts, one that hangs after
-    // commandTimeout; the request then gets a 503 instead of waiting forever.
+    const d = DEPENDENCY_DEFAULTS.redis;
+    const maxDelay = options.reconnectMaxDelayMs ?? d.reconnectMaxDelayMs;
+    // Bounded waits: nothing is queued while the connection is down (the request gets a 503 at once), a reply
+    // that does not come fails after commandTimeout, and reconnect attempts follow each other at most
+    // reconnectMaxDelayMs apart, so the store serves again within about that long after Redis returns.
     const client = new Client(url, {
       lazyConnect: false,
-      maxRetriesPerRequest: 2,
-      connectTimeout: 2000,
-      commandTimeout: options.commandTimeoutMs ?? 2000,
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: options.connectTimeoutMs ?? d.connectTimeoutMs,
+      commandTimeout: options.commandTimeoutMs ?? d.commandTimeoutMs,
+      retryStrategy: (attempt) => Math.min(25 * attempt, maxDelay),
     });
     // Connection errors also reach the failing commands; without a listener ioredis prints each one.
     client.on("error", () => undefined);
     return new RedisSessionStore(client, options);
   }
 
+  /**
+   * Before the first connection is ready a command waits for it (bounded by the connect timeout); once it was
+   * ready, a connection that is not ready means Redis is down, and the command fails at once.
+   */
+  private async ready(): Promise<void> {
+    const status = this.redis.status;
+    if (status === "ready" || this.wasReady || status === "end" || status === "close") return;
+    await new Promise<void>((resolve, reject) => {
+      const done = () => (clearTimeout(timer), this.redis.off("ready", done), resolve());
+      const timer = setTimeout(() => {
+        this.redis.off("ready", done);
+        reject(new Error(`no connection within ${this.connectTimeoutMs} ms`));
+      }, this.connectTimeoutMs);
+      timer.unref();
+      this.redis.on("ready", done);
+    });
+  }
+
   /** Every call goes through here: a failing or silent Redis becomes DependencyUnavailableError (a 503). */
   private async guard<T>(fn: () => Promise<T>): Promise<T> {
     try {
+      await this.ready();
       return await fn();
     } catch (error) {
       if (error instanceof DependencyUnavailableError) throw error;
-      throw new DependencyUnavailableError("session store (Redis)", error);
+      throw new DependencyUnavailableError("session store (Redis)", error, redisReason(error));
     }
   }
 
+  /** Ends the connection; when Redis cannot take a QUIT (it is down), the client is disconnected all the same. */
   async close(): Promise<void> {
-    await this.redis.quit();
+    try {
+      await this.redis.quit();
+    } catch {
+      // Unreachable: nothing to tell it.
+    } finally {
+      // Stops reconnect attempts, which would otherwise keep the process alive.
+      this.redis.disconnect();
+    }
   }
 
   private key(kind: "t" | "s" | "u", id: string | number): string {
@@ -319,6 +363,14 @@ export class RedisSessionStore implements SessionStore {
       return count;
     });
   }
+}
+
+/** A short reason for the log line. */
+function redisReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/timed? ?out/i.test(message)) return "timeout";
+  if (/enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET/i.test(message)) return "connection down";
+  return "command failed";
 }
 
 /** The typed state of a stored session, completed from `d` written by an older Rampart. */

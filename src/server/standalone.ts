@@ -132,7 +132,7 @@ export async function startStandaloneServer(options: StandaloneOptions): Promise
   let sessionStore: ClosableSessionStore | undefined;
   const redisUrl = env.REDIS_URL?.trim();
   if (redisUrl) {
-    sessionStore = await connectRedisSessions(redisUrl);
+    sessionStore = await connectRedisSessions(redisUrl, env);
     out(`[rampart] Sessions: Redis at ${redactUrl(redisUrl)} (REDIS_URL).`);
   }
 

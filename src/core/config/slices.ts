@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { key } from "./declare.js";
+import { databaseSlice, redisSlice } from "./dependency-slice.js";
 import { passwordSlice } from "./password-slice.js";
 import { rateLimitSlice } from "./rate-limit-slice.js";
 import { clockSlice } from "./clock-slice.js";
@@ -339,6 +340,8 @@ export const configSchema = coreSlice.extend({
   clock: clockSlice,
   headers: headersSlice,
   cors: corsSlice,
+  database: databaseSlice,
+  redis: redisSlice,
 });
 
 /** What an app passes: the core keys and every registered feature slice, all typed; an unknown key does not compile. */

@@ -11,6 +11,8 @@ import { startPrivateRedis } from "../../../test/helpers/private-redis.js";
 import { createLimits, type Limits, type LimitSpec } from "./limits.js";
 import { connectLimitRedis } from "./redis.js";
 
+const BOUNDS = { connectTimeoutMs: 1000, commandTimeoutMs: 1000, reconnectMaxDelayMs: 200 };
+
 const spec = (points: number, durationSeconds = 60, blockSeconds?: number): LimitSpec => ({
   name: `t-${randomBytes(4).toString("hex")}`,
   points,
@@ -85,7 +87,7 @@ const redisUrl = process.env.RAMPART_TEST_REDIS_URL;
 if (redisUrl || process.env.CI) {
   contract("Redis", async () => {
     assert.ok(redisUrl, "RAMPART_TEST_REDIS_URL is not set");
-    const redis = connectLimitRedis(redisUrl);
+    const redis = connectLimitRedis(redisUrl, BOUNDS);
     await new Promise((r) => redis.once("ready", r));
     return {
       close: () => redis.disconnect(),
@@ -103,7 +105,7 @@ describe("a failing limit store", () => {
   it('"refuse": a stopped Redis fails the call with DependencyUnavailableError, fast; back, it counts again', async () => {
     const server = await startPrivateRedis();
     after(() => server.close());
-    const redis = connectLimitRedis(server.url);
+    const redis = connectLimitRedis(server.url, BOUNDS);
     after(() => redis.disconnect());
     await new Promise((r) => redis.once("ready", r));
     const limits = createLimits({ store: "redis", onStoreFailure: "refuse", keyPrefix: "rl:", redis });

@@ -4,6 +4,9 @@
  * - PostgreSQL (pg): SQL texts registered in `preparedSql` run as named prepared statements (per connection);
  * - MySQL/MariaDB (mysql2): registered SQL texts run through `execute()` (binary protocol, cached per connection).
  * Dates are never converted by the drivers: pg returns `timestamp` as text, mysql2 runs with `dateStrings`.
+ * Every wait is bounded (connect, a free pooled connection, a statement) and every error passes through
+ * `databaseFault` (faults.ts): an unavailable database is DependencyUnavailableError (a 503), and a connection
+ * that failed that way is dropped from the pool instead of being handed to the next request.
  */
 import { createHash } from "node:crypto";
 import type BetterSqlite3 from "better-sqlite3";
@@ -27,6 +30,7 @@ import {
 import { createRequire } from "node:module";
 import type mysql from "mysql2";
 import type pg from "pg";
+import { databaseFault, poolQueueFull, classifyDatabaseError, type DriverName } from "./faults.js";
 
 // The PostgreSQL and MySQL client libraries load only when such a database is opened: a SQLite server never
 // pays their memory (about 8 MB resident) or start-up time.
@@ -79,7 +83,7 @@ export function sqliteDialect(options: SqliteOptions): Dialect {
       if (stmt) {
         cache.delete(sql); // refresh LRU position
       } else {
-        stmt = raw.prepare(sql) as unknown as SqliteStatement;
+        stmt = faultAware(faulting("sqlite", () => raw.prepare(sql) as unknown as SqliteStatement));
         if (cache.size >= SQLITE_STATEMENT_CACHE) {
           const oldest = cache.keys().next();
           if (!oldest.done) cache.delete(oldest.value);
@@ -96,13 +100,44 @@ export function sqliteDialect(options: SqliteOptions): Dialect {
   return new RampartSqliteDialect({ database });
 }
 
+/** Runs a synchronous driver call, classifying what it throws. */
+function faulting<T>(driver: DriverName, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw databaseFault(driver, err);
+  }
+}
+
+/** A SQLite statement whose errors are classified (a busy timeout, a read-only or full disk is a 503). */
+function faultAware(stmt: SqliteStatement): SqliteStatement {
+  return {
+    get reader() {
+      return stmt.reader;
+    },
+    all: (parameters) => faulting("sqlite", () => stmt.all(parameters)),
+    run: (parameters) => faulting("sqlite", () => stmt.run(parameters)),
+    iterate: (parameters) => faulting("sqlite", () => stmt.iterate(parameters)),
+  };
+}
+
 export interface PostgresOptions {
   connectionString: string;
   /** Sets search_path on every pooled connection (startup option). */
   schema?: string;
   poolSize: number;
   preparedSql: ReadonlySet<string>;
+  /** Longest wait for a connection: a new one, or a free one from a full pool. */
+  connectTimeoutMs: number;
+  /** Requests allowed to wait for a free connection; more get a 503 at once. */
+  poolQueueLimit: number;
+  /** statement_timeout on the server, and a slightly longer read timeout on the client (a frozen network); 0: none. */
+  statementTimeoutMs: number;
+  idleInTransactionTimeoutMs: number;
 }
+
+/** The client-side read timeout is a little longer, so a live server's own statement_timeout answers first. */
+const clientMargin = (statementTimeoutMs: number) => Math.min(500, Math.ceil(statementTimeoutMs / 4));
 
 const PG_INT8 = 20;
 const PG_TIMESTAMP = 1114;
@@ -118,6 +153,14 @@ export function postgresDialect(options: PostgresOptions): Dialect {
   const raw = new (loadPg().Pool)({
     connectionString: options.connectionString,
     max: options.poolSize,
+    connectionTimeoutMillis: options.connectTimeoutMs,
+    ...(options.statementTimeoutMs > 0
+      ? {
+          statement_timeout: options.statementTimeoutMs,
+          query_timeout: options.statementTimeoutMs + clientMargin(options.statementTimeoutMs),
+        }
+      : {}),
+    idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs,
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     types: { getTypeParser: pgTypeParser as typeof pg.types.getTypeParser },
   });
@@ -134,19 +177,31 @@ export function postgresDialect(options: PostgresOptions): Dialect {
   };
   const wrappers = new WeakMap<pg.PoolClient, PostgresPoolClient>();
   const wrap = (client: pg.PoolClient): PostgresPoolClient => {
+    // Set when a statement failed in a way that leaves the connection unusable (cut, or a reply still due).
+    let broken: Error | undefined;
+    const failed = (err: unknown): never => {
+      if (classifyDatabaseError("postgres", err)?.dropConnection) broken = err as Error;
+      throw databaseFault("postgres", err);
+    };
+    // The pool listens for errors of idle clients only: a checked-out client whose connection drops between two
+    // statements emits "error" too, which, unheard, would end the process.
+    client.on("error", (err) => (broken = err));
     const query = (sqlOrCursor: unknown, parameters?: ReadonlyArray<unknown>): unknown => {
       if (typeof sqlOrCursor !== "string") return client.query(sqlOrCursor as pg.Submittable);
       const values = [...(parameters ?? [])];
       if (options.preparedSql.has(sqlOrCursor)) {
-        return client.query({ name: nameOf(sqlOrCursor), text: sqlOrCursor, values });
+        return client.query({ name: nameOf(sqlOrCursor), text: sqlOrCursor, values }).catch(failed);
       }
-      return client.query(sqlOrCursor, values);
+      return client.query(sqlOrCursor, values).catch(failed);
     };
-    return { query, release: () => client.release() } as PostgresPoolClient;
+    // release(error) makes the pool destroy the client instead of handing it out again.
+    return { query, release: () => client.release(broken) } as PostgresPoolClient;
   };
   const pool: PostgresPool = {
     async connect(): Promise<PostgresPoolClient> {
-      const client = await raw.connect();
+      // A full pool queues the request (bounded by connectionTimeoutMillis); a long queue is refused at once.
+      if (raw.waitingCount >= options.poolQueueLimit) throw poolQueueFull("postgres", options.poolQueueLimit);
+      const client = await raw.connect().catch((err: unknown) => Promise.reject(databaseFault("postgres", err)));
       let wrapper = wrappers.get(client);
       if (!wrapper) {
         wrapper = wrap(client);
@@ -163,6 +218,12 @@ export interface MysqlOptions {
   uri: string;
   poolSize: number;
   preparedSql: ReadonlySet<string>;
+  /** Longest wait for a connection: a new one, or a free one from a full pool. */
+  connectTimeoutMs: number;
+  /** Requests allowed to wait for a free connection; more get a 503 at once. */
+  poolQueueLimit: number;
+  /** Client-side timeout of one statement; the connection is dropped then (its reply may still come); 0: none. */
+  statementTimeoutMs: number;
 }
 
 type MysqlCallback = (error: mysql.QueryError | null, result: mysql.QueryResult) => void;
@@ -171,23 +232,59 @@ export function mysqlDialect(options: MysqlOptions): Dialect {
   const raw = loadMysql().createPool({
     uri: options.uri,
     connectionLimit: options.poolSize,
+    connectTimeout: options.connectTimeoutMs,
+    queueLimit: options.poolQueueLimit,
     dateStrings: true,
     supportBigNumbers: true,
     charset: "utf8mb4",
   });
+  // InnoDB waits 50 s for a row lock by default: keep a lock wait within the statement timeout.
+  const lockWaitSeconds = Math.max(1, Math.ceil(options.statementTimeoutMs / 1000));
+  if (options.statementTimeoutMs > 0)
+    raw.on("connection", (conn) => {
+      conn.query(`set session innodb_lock_wait_timeout = ${lockWaitSeconds}`, () => undefined);
+    });
   const wrappers = new WeakMap<object, MysqlPoolConnection>();
   const wrap = (conn: mysql.PoolConnection): MysqlPoolConnection => {
+    // Set when a statement failed in a way that leaves the connection unusable (cut, or a reply still due).
+    let broken = false;
+    const classified =
+      (callback: MysqlCallback): MysqlCallback =>
+      (error, result) => {
+        if (error && classifyDatabaseError("mysql", error)?.dropConnection) broken = true;
+        callback(error ? (databaseFault("mysql", error) as mysql.QueryError) : null, result);
+      };
     const query = (sql: string, parameters: unknown[], callback?: MysqlCallback): unknown => {
       if (!callback) return conn.query(sql, parameters);
-      if (options.preparedSql.has(sql)) return conn.execute(sql, parameters as mysql.ExecuteValues, callback);
-      return conn.query(sql, parameters, callback);
+      const statement = options.statementTimeoutMs > 0 ? { sql, timeout: options.statementTimeoutMs } : { sql };
+      if (options.preparedSql.has(sql))
+        return conn.execute(statement, parameters as mysql.ExecuteValues, classified(callback));
+      return conn.query(statement, parameters, classified(callback));
     };
-    return { query, release: () => conn.release() } as MysqlPoolConnection;
+    // A broken connection is destroyed (it leaves the pool) instead of being handed to the next request.
+    return { query, release: () => (broken ? conn.destroy() : conn.release()) } as MysqlPoolConnection;
   };
   const pool: MysqlPool = {
     getConnection(callback): void {
+      // mysql2 bounds opening a connection (connectTimeout) and the queue length, not the wait in the queue.
+      let settled = false;
+      const timer = setTimeout(() => {
+        settled = true;
+        const error = Object.assign(new Error("timeout exceeded when waiting for a free connection"), {
+          code: "POOL_WAIT_TIMEOUT",
+        });
+        callback(databaseFault("mysql", error) as Error, undefined as unknown as MysqlPoolConnection);
+      }, options.connectTimeoutMs);
+      timer.unref();
       raw.getConnection((error, conn) => {
-        if (error) return callback(error, undefined as unknown as MysqlPoolConnection);
+        clearTimeout(timer);
+        if (settled) {
+          // The request gave up waiting: the connection goes back to the pool.
+          conn?.release();
+          return;
+        }
+        settled = true;
+        if (error) return callback(databaseFault("mysql", error) as Error, undefined as unknown as MysqlPoolConnection);
         let wrapper = wrappers.get(conn);
         if (!wrapper) {
           wrapper = wrap(conn);

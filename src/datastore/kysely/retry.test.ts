@@ -1,5 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { DependencyUnavailableError } from "../../core/errors.js";
+import { databaseFault } from "./faults.js";
 import { isRetryableConflict, withConflictRetry } from "./retry.js";
 
 describe("deadlock retry", () => {
@@ -39,5 +41,16 @@ describe("deadlock retry", () => {
       /not a conflict/,
     );
     assert.equal(other, 1, "other errors are not retried");
+  });
+
+  it("a deadlock the driver reported as a dependency failure is still retried; exhausted, it stays one (a 503)", async () => {
+    let calls = 0;
+    const error = await withConflictRetry(async () => {
+      calls++;
+      const deadlock = Object.assign(new Error("Deadlock found"), { errno: 1213, code: "ER_LOCK_DEADLOCK" });
+      throw databaseFault("mysql", deadlock);
+    }, 3).catch((e: unknown) => e);
+    assert.equal(calls, 3);
+    assert.ok(error instanceof DependencyUnavailableError, String(error));
   });
 });

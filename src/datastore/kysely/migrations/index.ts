@@ -4,6 +4,7 @@
  * Features bring their own (`<feature>/NNNN_name`, see feature-migrations.ts): they run through the same
  * migrator, recorded in the same table, after Rampart's own pending ones (digits sort before letters).
  */
+import { DependencyUnavailableError } from "../../../core/errors.js";
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from "kysely";
 import type { MigrationControl } from "../../contracts.js";
 import type { FeatureMigrations } from "../../feature-migrations.js";
@@ -88,7 +89,9 @@ async function recordedMigrations<DB>(db: Kysely<DB>, schema?: string): Promise<
   try {
     const { rows } = await sql<{ name: string }>`select name from ${table}`.execute(db);
     return rows.map((r) => r.name);
-  } catch {
+  } catch (err) {
+    // A missing table means none yet; a database that cannot answer must not look like an empty one.
+    if (err instanceof DependencyUnavailableError) throw err;
     return [];
   }
 }
