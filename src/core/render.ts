@@ -151,7 +151,12 @@ export function errorOutcome(ctx: RequestContext, error: unknown, target: Render
   if (error instanceof FieldLengthError && (ctx.wantsJson || target.page))
     return { kind: "form-errors", errors: error.fieldErrors };
   if (error instanceof RefusalError)
-    return { kind: "refused", refs: [{ code: error.code, params: error.params }], status: error.status };
+    return {
+      kind: "refused",
+      refs: [{ code: error.code, params: error.params }],
+      status: error.status,
+      ...(error.headers ? { headers: error.headers } : {}),
+    };
   if (error instanceof HashQueueFullError)
     return { kind: "refused", refs: [{ code: "SERVICE_BUSY" }], status: 503, headers: { "retry-after": "1" } };
   if (error instanceof DependencyUnavailableError) {

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { key } from "./declare.js";
 import { passwordSlice } from "./password-slice.js";
 import { rateLimitSlice } from "./rate-limit-slice.js";
+import { lockoutSlice } from "./lockout-slice.js";
 import type { SliceInputs } from "./slice.js";
 
 /**
@@ -309,6 +310,7 @@ export const configSchema = coreSlice.extend({
   csrf: csrfSlice,
   freshness: freshnessSlice,
   rateLimit: rateLimitSlice,
+  lockout: lockoutSlice,
 });
 
 /** What an app passes: the core keys and every registered feature slice, all typed; an unknown key does not compile. */

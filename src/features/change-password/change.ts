@@ -6,6 +6,7 @@ import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
 import { defineRoute } from "../../core/define-route.js";
 import { passwordCredential, verifyCredential } from "../../core/verify-credential.js";
+import { tooManyAttempts } from "../../core/lockout/refusal.js";
 import { reauthRequired } from "../../core/enforce.js";
 import { runAfterHook } from "../../core/hooks.js";
 import type { FieldErrors } from "../../core/http/respond.js";
@@ -104,9 +105,14 @@ export const postChangeRoute = (path: string) =>
         const checked = await verifyCredential(ctx, user, {
           kind: "change",
           audit: "password_changed",
+          // The signed-in user's current password: a success forgets the account's failures.
+          completes: true,
           ...passwordCredential(ctx, current),
         });
-        if (!checked.ok) return fieldError("password", "INVALID_PASSWORD", { view });
+        if (!checked.ok)
+          return checked.reason === "BUDGET_SPENT"
+            ? tooManyAttempts(checked, "LOCKED_OUT", { page: true, view })
+            : fieldError("password", "INVALID_PASSWORD", { view });
         const form = rt.config.password.normalizeForm;
         // On the current-password field, where Flask-Security's ChangePasswordForm puts it.
         if (normalizePassword(current, form) === normalizePassword(next, form))
