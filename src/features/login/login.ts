@@ -75,6 +75,8 @@ export const postLoginRoute = (path: string) =>
     auth: "anonymous-only",
     input: loginInput,
     output: signedIn,
+    // 429: the account waits or is locked (the lockout); the credential was not judged.
+    errors: [429],
     page,
     async handle(ctx, { input }) {
       const { rt } = ctx;

@@ -53,6 +53,8 @@ export const postVerifyRoute = (path: string) =>
     auth: "authenticated",
     input: z.object({ password: text(), next: text() }),
     output: signedIn,
+    // 429: the account waits or is locked (the lockout); the credential was not judged.
+    errors: [429],
     page,
     async handle(ctx, { input, caller }) {
       const { rt } = ctx;
