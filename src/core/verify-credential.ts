@@ -95,6 +95,7 @@ export async function verifyCredential(
     retryAfterSeconds,
   });
 
+  // 1. Before anything is judged: the account's lockout, then the check's own limit.
   let claim: LockoutClaim | null = null;
   if (locks) {
     const turn = await claimAttempt(rt, lockoutKey(rt, who));
@@ -109,6 +110,7 @@ export async function verifyCredential(
     }
   }
 
+  // 2. Judged (an unknown subject: the same work on a dummy); a failure counts toward the lockout.
   const verdict = subject ? await check.verify(subject) : (await check.dummy(), null);
   if (!subject || !verdict?.valid) {
     const result = await fail(
@@ -121,6 +123,7 @@ export async function verifyCredential(
     return result;
   }
 
+  // 3. A success: the limit starts over; the lockout forgets the failures, or takes back only this attempt.
   if (check.limit) await rt.limits.reset(check.limit.spec, check.limit.key);
   if (claim && check.completes) await forgetFailures(rt, subject, { audit: requestAudit(ctx), via: "sign_in" });
   else if (claim) await releaseAttempt(rt, claim);
