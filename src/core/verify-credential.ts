@@ -110,8 +110,15 @@ export async function verifyCredential(
     }
   }
 
-  // 2. Judged (an unknown subject: the same work on a dummy); a failure counts toward the lockout.
-  const verdict = subject ? await check.verify(subject) : (await check.dummy(), null);
+  // 2. Judged (an unknown subject: the same work on a dummy); a failure counts toward the lockout. A check that
+  // could not run (a full hash queue, a dependency down: 503) judged nothing and gives its attempt back.
+  let verdict: Awaited<ReturnType<CredentialCheck["verify"]>> | null;
+  try {
+    verdict = subject ? await check.verify(subject) : (await check.dummy(), null);
+  } catch (error) {
+    if (claim) await releaseAttempt(rt, claim).catch(() => undefined);
+    throw error;
+  }
   if (!subject || !verdict?.valid) {
     const result = await fail(
       ctx,

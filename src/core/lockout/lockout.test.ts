@@ -12,7 +12,7 @@ import type { AuditEntry } from "../audit.js";
 import { createLimits, type Limits } from "../limits/limits.js";
 import { connectLimitRedis } from "../limits/redis.js";
 import type { Runtime } from "../runtime.js";
-import { claimAttempt, forgetFailures, lockState, lockoutKey, recordFailure, waitAfter } from "./lockout.js";
+import { claimAttempt, forgetFailures, lockState, lockoutKey, recordFailure, specs, waitAfter } from "./lockout.js";
 
 const policy = {
   threshold: 3,
@@ -69,7 +69,7 @@ function contract(label: string, make: () => Promise<{ limits: Limits; close?: (
       assert.equal(results.filter((r) => r === "judged").length, policy.threshold);
       assert.ok(results.every((r) => r === "judged" || (r >= 1 && r <= 60)));
       // Settled: only the judged guesses count (a refused one gave its point back).
-      const counted = await rt.limits.peek({ name: "lockout", points: 7, durationSeconds: 3600 }, key);
+      const counted = await rt.limits.peek(specs(policy).count, key);
       assert.equal(counted?.consumed, policy.threshold);
       // The gate is closed: the next guess waits (a burst may be told a longer wait, never a shorter one).
       const wait = await guess(key);
@@ -92,7 +92,7 @@ function contract(label: string, make: () => Promise<{ limits: Limits; close?: (
         const r = await guess(key, who);
         if (r === "judged") judged.push(n);
         // Rather than sleep through the waits, open the gate as time would (the count stays).
-        else await rt.limits.reset({ name: "lockout-gate", points: 1, durationSeconds: 60 }, key);
+        else await rt.limits.reset(specs(policy).gate, key);
       }
       const refused = await guess(key, who);
       assert.equal(refused, policy.maxDelaySeconds, "locked for good: told the longest wait");
