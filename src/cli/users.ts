@@ -256,6 +256,24 @@ function changePasswordCommand(): Command {
     });
 }
 
+function unlockCommand(): Command {
+  return new Command("unlock")
+    .description(
+      "Lift a user's lockout: forget their failed sign-in attempts, also after LOCKOUT_MAX_FAILURES (audited as user_unlocked).",
+    )
+    .argument("<user>", "email (or username when enabled)")
+    .action(async (identity: string) => {
+      await withRampart(async ({ api }) => {
+        const user = await requireUser(api, identity);
+        print(
+          (await api.unlockUser(user))
+            ? `User "${user.email}" has been unlocked.`
+            : `User "${user.email}" was not locked.`,
+        );
+      });
+    });
+}
+
 export function usersCommand(): Command {
   return new Command("users")
     .description("Manage users.")
@@ -266,5 +284,6 @@ export function usersCommand(): Command {
     .addCommand(confirmCommand())
     .addCommand(deleteCommand())
     .addCommand(resetAccessCommand())
-    .addCommand(changePasswordCommand());
+    .addCommand(changePasswordCommand())
+    .addCommand(unlockCommand());
 }

@@ -7,6 +7,7 @@ import { parseUserField, publicUser, type PublicUser, type UserFieldInput, type 
 import { sweepUserSessions } from "./session-cookies.js";
 import type { AuditEvent, AuditWriter } from "./audit.js";
 import { revokeSessions } from "./revoke-sessions.js";
+import { forgetFailures, lockState } from "./lockout/lockout.js";
 import { changeUserPassword } from "./change-user-password.js";
 import type { MessageKey } from "./messages.js";
 import type { ClockReading } from "./clock-skew.js";
@@ -47,6 +48,13 @@ export interface Api<F extends UserFields = UserFields> {
   deleteUser(user: UserRef): Promise<boolean>;
   /** Rotates both uniquifiers, ends sessions, wipes second factors; keeps the password. */
   resetAccess(user: UserRef): Promise<void>;
+  /**
+   * Forgets the account's failed attempts and lifts its wait or lock (also a lock at LOCKOUT_MAX_FAILURES);
+   * true when it was waiting or locked (then audited and emitted as `user_unlocked`).
+   */
+  unlockUser(user: UserRef): Promise<boolean>;
+  /** The account's lockout state: consecutive failures counted, and whether (and how long) it must wait. */
+  lockState(user: UserRef): Promise<{ failures: number; locked: boolean; retryAfterSeconds: number | null }>;
   createRole(input: { name: string; description?: string | null; permissions?: string[] }): Promise<RoleRecord>;
   listRoles(): Promise<RoleRecord[]>;
   findRole(name: string): Promise<RoleRecord | null>;
@@ -322,6 +330,8 @@ export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F
       );
       return revoked?.length ?? 0;
     },
+    unlockUser: async (given) => forgetFailures(rt, await rowOf(given), { audit: writeAudit, via: "admin" }),
+    lockState: async (given) => lockState(rt, await rowOf(given)),
     auditEvents: (filter) => datastore.audit.list(filter),
     issueAuthToken: async (user) => issueAuthToken(rt, await rowOf(user), Math.floor(rt.now().getTime() / 1000)),
     clockSkew: async (options) => (options?.measure ? rt.clockSkew.measure() : rt.clockSkew.last),

@@ -1,9 +1,9 @@
 import type { RequestContext } from "./context.js";
 
 /**
- * Draws one attempt from a budget: true while the count stays within `max`. Call it BEFORE evaluating a guess, so
- * a guess past the limit is never judged; the budget lives in the database (shared by instances, survives
- * restarts). The one credential check (verify-credential.ts) and the code factors draw from it.
+ * Draws one attempt from a budget: true while the count stays within `max`, in the database (shared by
+ * instances, survives restarts). Used for the SMS set-up send budgets; credential checks are bounded by the
+ * account lockout (core/lockout) on rt.limits instead.
  */
 export async function drawFromBudget(
   ctx: RequestContext,

@@ -37,6 +37,9 @@ export interface AuditEvents {
   /** Shared operations the api performs too (change-password's and sessions' own entries name them again). */
   password_changed: true;
   session_revoked: true;
+  /** The lockout: an account began to wait between guesses or was locked until reset (core/lockout); unlocked. */
+  user_locked: true;
+  user_unlocked: true;
 }
 
 export type AuditEvent = keyof AuditEvents & string;

@@ -1,4 +1,5 @@
 import { afterCommit } from "./after-commit.js";
+import { forgetFailures } from "./lockout/lockout.js";
 import type { AuditWriter } from "./audit.js";
 import type { MessageRef } from "./http/respond.js";
 import { commitNewPassword } from "./new-password.js";
@@ -33,6 +34,8 @@ export async function changeUserPassword(
   await afterCommit(rt, "the audit row", () =>
     how.audit({ event: "password_changed", outcome: "success", user, details: how.details }),
   );
+  // A new password ends a lockout (the failures were guesses at the old one).
+  await afterCommit(rt, "the unlock", () => forgetFailures(rt, user, { audit: how.audit, via: "password" }));
   await rt.events.emit("password_changed", { user });
   return { ok: true };
 }

@@ -25,12 +25,20 @@ export class RefusalError extends RampartError {
   /** The HTTP status the request is answered with. */
   readonly status: number;
   readonly params: Record<string, string | number> | undefined;
-  constructor(code: MessageKey, status: number, params?: Record<string, string | number>) {
+  /** Headers the refusal is answered with (e.g. Retry-After). */
+  readonly headers: Record<string, string> | undefined;
+  constructor(
+    code: MessageKey,
+    status: number,
+    params?: Record<string, string | number>,
+    headers?: Record<string, string>,
+  ) {
     super(code);
     this.name = "RefusalError";
     this.code = code;
     this.status = status;
     this.params = params;
+    this.headers = headers;
   }
 }
 

@@ -19,6 +19,13 @@ export interface RampartEvents {
   password_changed: { user: UserRecord };
   password_rehashed: { user: UserRecord; from: string };
   reauthenticated: { user: UserRecord; authnVia: AuthnMethod[] };
+  /**
+   * An account (or an identity that names none: `user` null) reached the lockout threshold, or its ceiling
+   * (`retryAfterSeconds` null: refused until a password reset or an unlock). No credential in it.
+   */
+  user_locked: { user: UserRecord | null; identity: string | null; failures: number; retryAfterSeconds: number | null };
+  /** A waiting or locked account's failures were forgotten: a completed sign-in, a new password, an unlock. */
+  user_unlocked: { user: UserRecord; via: "sign_in" | "password" | "admin" };
 }
 
 export type EventName = keyof RampartEvents;

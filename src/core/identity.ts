@@ -6,6 +6,9 @@ import { loadSession } from "./session-cookies.js";
 import { writtenCaller } from "./session-writer.js";
 import { findUserByIdentity } from "./users.js";
 import { passwordCredential, verifyCredential } from "./verify-credential.js";
+import { requestAudit } from "./audit.js";
+import { RefusalError } from "./errors.js";
+import { forgetFailures } from "./lockout/lockout.js";
 
 export type Mechanism = "session" | "token" | "basic";
 
@@ -103,10 +106,15 @@ export function basicCaller(ctx: RequestContext): Promise<Caller | null> {
       details: { via: "basic" },
       ...passwordCredential(ctx, password),
     });
+    // The account (or this identity) waits or is locked: 429 with Retry-After, as at /login (nothing was judged).
+    if (!checked.ok && checked.reason === "BUDGET_SPENT")
+      throw new RefusalError("LOCKED_OUT", 429, undefined, { "retry-after": String(checked.retryAfterSeconds ?? 1) });
     if (!checked.ok) return null;
     const user = checked.user;
     const outcome = await rt.pipeline.check(ctx, { user, authnVia: ["basic"], remember: false, kind: "request" });
     if (outcome.kind !== "continue") return null;
+    // Basic signs in on every request: failures before this one (if any) are forgotten once the checks pass.
+    if (checked.failuresBefore > 0) await forgetFailures(rt, user, { audit: requestAudit(ctx), via: "sign_in" });
     return { user, mechanism: "basic", session: null, authenticatedAtSeconds: ctx.nowSeconds() };
   });
 }

@@ -155,7 +155,12 @@ export function errorOutcome(ctx: RequestContext, error: unknown, target: Render
     return { kind: "refused", refs: [{ code: error.code }], status: 429, headers };
   }
   if (error instanceof RefusalError)
-    return { kind: "refused", refs: [{ code: error.code, params: error.params }], status: error.status };
+    return {
+      kind: "refused",
+      refs: [{ code: error.code, params: error.params }],
+      status: error.status,
+      ...(error.headers ? { headers: error.headers } : {}),
+    };
   if (error instanceof HashQueueFullError)
     return { kind: "refused", refs: [{ code: "SERVICE_BUSY" }], status: 503, headers: { "retry-after": "1" } };
   if (error instanceof DependencyUnavailableError) {

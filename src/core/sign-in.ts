@@ -1,5 +1,6 @@
 import type { MfaProof, SessionRecord, UserRecord } from "../datastore/contracts.js";
-import { recordAudit } from "./audit.js";
+import { recordAudit, requestAudit } from "./audit.js";
+import { forgetFailures } from "./lockout/lockout.js";
 import { issueAuthToken } from "./auth-tokens.js";
 import { proveMailbox, signInProvesMailbox } from "./mailbox-proof.js";
 import type { RequestContext } from "./context.js";
@@ -91,18 +92,15 @@ export type SignInResult =
   | Exclude<CheckOutcome, { kind: "continue" }>
   | { kind: "signed-in"; user: UserRecord; session: SessionRecord; authToken: string | null };
 
-/** How a factor that completes a pending sign-in is checked (always with an attempt budget). */
+/** How a factor that completes a pending sign-in is checked (the account's lockout, and the factor's own limit if any). */
 export type FactorCredential = Resumption["credential"];
 
 /** A factor completing a pending sign-in (two-factor's codes, a recovery code, a passkey…). */
 export interface Resumption {
   /** The factor as the session will record it ("authenticator", "email", "sms", "recovery_code", "webauthn"). */
   method: SecondFactorMethod;
-  /** Its check; the budget (required: a factor is never guessed without limit) is drawn before `verify` runs. */
-  credential: Omit<CredentialCheck, "dummy" | "budget"> & {
-    budget: NonNullable<CredentialCheck["budget"]>;
-    dummy?: () => Promise<void>;
-  };
+  /** Its check; the lockout (and its `limit`, if any) is drawn before `verify` runs. */
+  credential: Omit<CredentialCheck, "dummy"> & { dummy?: () => Promise<void> };
   /** After the factor proved itself and the attempt was consumed, before the sign-in: returns the user to sign in. */
   commit?: (user: UserRecord) => Promise<UserRecord>;
   includeAuthToken: boolean;
@@ -121,8 +119,11 @@ export type ResumeResult =
   | SignInResult
   /** Nothing this factor can complete: no attempt loaded from this request, or its step awaits another factor. */
   | { kind: "no-pending" }
-  /** The credential did not prove the factor (`reason` BUDGET_SPENT: the budget was spent, nothing evaluated). */
-  | { kind: "failed"; reason: string }
+  /**
+   * The credential did not prove the factor (`reason` BUDGET_SPENT: the account waits or is locked, or the
+   * factor's limit is spent — nothing was evaluated; `retryAfterSeconds` says for how long).
+   */
+  | { kind: "failed"; reason: string; retryAfterSeconds?: number }
   /** This attempt was completed already (a replayed copy of its cookie). */
   | { kind: "replayed" };
 
@@ -220,7 +221,7 @@ export class SignInPipeline {
 
   /**
    * Completes a pending sign-in with a factor: the attempt must have been loaded from this request and its step
-   * must await this factor; the credential is checked (budget first); the attempt is consumed once; then the
+   * must await this factor; the credential is checked (lockout first); the attempt is consumed once; then the
    * STORED attempt (user, first factor, remember) signs in with the verified factor and every check runs again.
    */
   async resume(
@@ -235,7 +236,12 @@ export class SignInPipeline {
       return { kind: "no-pending" };
     }
     const verdict = await verifyCredential(ctx, pending.user, { dummy: async () => undefined, ...factor.credential });
-    if (!verdict.ok) return { kind: "failed", reason: verdict.reason };
+    if (!verdict.ok)
+      return {
+        kind: "failed",
+        reason: verdict.reason,
+        ...(verdict.retryAfterSeconds !== undefined ? { retryAfterSeconds: verdict.retryAfterSeconds } : {}),
+      };
     if (!(await consumePendingOnce(ctx, pending, spec))) {
       clearPendingCookie(ctx);
       return { kind: "replayed" };
@@ -290,6 +296,8 @@ export class SignInPipeline {
       const proof = await proveMailbox(ctx, attempt.user, "signin", { password: false, rotate: true });
       attempt = { ...attempt, user: proof.user };
     }
+    // Signed in: the account's failed attempts (password, codes…) are forgotten, and a lock with them.
+    await forgetFailures(rt, attempt.user, { audit: requestAudit(ctx), via: "sign_in" });
     const caller = await beginSignInSession(ctx, attempt.user, {
       remember: attempt.remember,
       // The session records the second factor it proved ("tf:<method>"): two-factor changes require it (SECURITY I72).

@@ -11,7 +11,7 @@ declare module "./audit.js" {
   }
 }
 
-/** Every credential check draws its budget before judging, does the same work for nobody, and reports failures. */
+/** Every credential check draws its limits before judging, does the same work for nobody, and reports failures. */
 describe("verifyCredential", () => {
   let app: TestApp;
   const failures: { identity: string | null; authType: string; reason: string }[] = [];
@@ -26,7 +26,7 @@ describe("verifyCredential", () => {
   after(() => app.close());
   const ctx = () => new RequestContext(app.runtime, new Request("https://app.test/x", { method: "POST" }));
 
-  it("a spent budget refuses before the credential is evaluated, even a correct one", async () => {
+  it("a spent limit refuses before the credential is evaluated, even a correct one (no failure reported for it)", async () => {
     const user = await app.rampart.datastore.users.findByEmail("c-red+ential@sub.x.test");
     let judged = 0;
     const check = (password: string) => {
@@ -35,20 +35,23 @@ describe("verifyCredential", () => {
       return verifyCredential(c, user, {
         kind: "test",
         audit: "test_check",
-        budget: { key: `test:${user!.id}`, max: 2, windowSeconds: 60 },
+        limit: { spec: { name: "test-check", points: 2, durationSeconds: 60 }, key: `test:${user!.id}` },
         verify: async (u) => (judged++, pw.verify(u)),
         dummy: pw.dummy,
       });
     };
     assert.equal((await check("wrong guess")).ok, false);
-    assert.equal((await check("correct horse battery")).ok, true);
+    assert.equal((await check("another wrong guess")).ok, false);
     const third = await check("correct horse battery");
     assert.deepEqual(third.ok ? "ok" : third.reason, "BUDGET_SPENT");
+    assert.ok(!third.ok && third.retryAfterSeconds! > 0 && third.retryAfterSeconds! <= 60);
     assert.equal(judged, 2, "the third attempt was never evaluated");
+    // A refusal before evaluation is no failed authentication (nothing was judged): the record stays bounded.
     assert.deepEqual(
-      failures.slice(-2).map((f) => f.reason),
-      ["INVALID_PASSWORD", "BUDGET_SPENT"],
+      failures.slice(-3).map((f) => f.reason),
+      ["USER_DOES_NOT_EXIST", "INVALID_PASSWORD", "INVALID_PASSWORD"].slice(-failures.slice(-3).length),
     );
+    assert.equal(failures.filter((f) => f.reason === "BUDGET_SPENT").length, 0);
   });
 
   it("an unknown subject gets the dummy work and a USER_DOES_NOT_EXIST failure under the typed identity", async () => {

@@ -1,27 +1,51 @@
 import type { UserRecord } from "../datastore/contracts.js";
-import { recordAudit, type AuditEvent } from "./audit.js";
+import { recordAudit, requestAudit, type AuditEvent } from "./audit.js";
 import type { RequestContext } from "./context.js";
-import { drawFromBudget } from "./attempt-budget.js";
+import type { LimitSpec } from "./limits/limits.js";
 import { admitCredentialCheck, countCredentialFailure, hashQueueKeys } from "./limits/sources.js";
+import {
+  claimAttempt,
+  forgetFailures,
+  lockoutKey,
+  recordFailure,
+  releaseAttempt,
+  type LockoutClaim,
+} from "./lockout/lockout.js";
 
 /**
- * The one check of a credential someone presents — a password at sign-in, re-authentication or password change,
- * a one-time code, a recovery code. In this order, for every kind:
- * 1. the attempt budget is drawn BEFORE the credential is evaluated, so a guess past the limit is never judged;
- * 2. an unknown subject gets the same work as a known one (dummy verification), so timing does not tell who has
- *    an account;
- * 3. a failure emits `user_failed_authn` and is audited; a success is not audited here (the caller's action is).
- * Lockout hangs on the same place.
+ * The one check of a credential someone presents — a password at sign-in, HTTP basic, re-authentication or
+ * password change, a second-factor code, a recovery code, a unified sign-in passcode. In this order, for every kind:
+ * 1. BEFORE the credential is evaluated, the account's lockout (core/lockout) and the check's own limit, if any:
+ *    while the account waits or is locked nothing is judged, not even a right credential (429 + Retry-After);
+ * 2. an unknown subject gets the same work as a known one (its identity has a lockout count of its own and a
+ *    dummy verification), so neither timing nor lock state tells who has an account;
+ * 3. a failure emits `user_failed_authn`, is audited, and counts toward the lockout; a success gives its attempt
+ *    back, or forgets the account's failures when it completes the authentication (`completes`; the sign-in
+ *    pipeline does it when it signs someone in).
  */
 export interface CredentialCheck {
   /** The authentication type in `user_failed_authn` ("password", "verify", "change", "tf", "us", "recovery_code"…). */
   kind: string;
   /** The audit event a failure is recorded under ("login", "verify", "change_password"…). */
   audit: AuditEvent;
-  /** What the user typed to name themselves (audits and events of unknown subjects). */
+  /** What the user typed to name themselves (audits and events of unknown subjects; their lockout count). */
   identity?: string | null;
-  /** The attempt budget this check draws from, if any. */
-  budget?: { key: string; max: number; windowSeconds: number } | null;
+  /**
+   * A limit of this kind of check drawn before it is evaluated, on rt.limits, given back on success: a new
+   * secret's first code, a magic link's code, an app step's own budget. Required when the lockout does not apply.
+   */
+  limit?: { spec: LimitSpec; key: string } | null;
+  /**
+   * false: the account's lockout does not apply (a magic link: it holds the account's secret uniquifier and a
+   * mailed code, so a lock caused by someone guessing elsewhere must not keep its owner out). Default true.
+   */
+  accountLock?: boolean;
+  /**
+   * true: a success completes an authentication by itself (re-authentication, the current password at /change,
+   * the current second factor of a signed-in user): the account's failures are forgotten. Otherwise a success
+   * only gives its attempt back: another factor may follow, and the pipeline forgets the failures once it signs in.
+   */
+  completes?: boolean;
   /** Evaluates the credential against the user. */
   verify(user: UserRecord): Promise<{ valid: boolean; needsRehash?: boolean }>;
   /** The same work for an unknown subject (or one without this credential). */
@@ -31,32 +55,94 @@ export interface CredentialCheck {
   /** Extra audit details (never the credential). */
   details?: Record<string, unknown>;
   /**
-   * false: a failure is audited but emits no `user_failed_authn` — the code confirms a NEW secret being set up,
-   * which says nothing about who is signing in (as FS, which does not track those).
+   * false: the code confirms a NEW secret being set up, which says nothing about who is signing in: a failure is
+   * audited but emits no `user_failed_authn` (as FS, which does not track those) and is no lockout failure; the
+   * check's `limit` bounds it instead.
    */
   authenticates?: boolean;
 }
 
 export type CredentialResult =
-  | { ok: true; user: UserRecord; needsRehash: boolean }
-  | { ok: false; reason: "USER_DOES_NOT_EXIST" | "BUDGET_SPENT" | string; user: UserRecord | null };
+  | {
+      ok: true;
+      user: UserRecord;
+      needsRehash: boolean;
+      /** Consecutive failures the account had before this success (0 when none, or the lockout did not apply). */
+      failuresBefore: number;
+    }
+  | {
+      ok: false;
+      /** BUDGET_SPENT: the account waits or is locked, or the check's limit is spent (nothing was evaluated). */
+      reason: "USER_DOES_NOT_EXIST" | "BUDGET_SPENT" | string;
+      user: UserRecord | null;
+      /** With BUDGET_SPENT: when the next guess will be judged (the Retry-After to answer). */
+      retryAfterSeconds?: number;
+    };
 
 export async function verifyCredential(
   ctx: RequestContext,
   subject: UserRecord | null,
   check: CredentialCheck,
 ): Promise<CredentialResult> {
-  await admitCredentialCheck(ctx); // per-source limits: 429 before anything is evaluated
-  if (check.budget && !(await drawFromBudget(ctx, check.budget.key, check.budget.max, check.budget.windowSeconds))) {
-    return fail(ctx, subject, check, "BUDGET_SPENT");
+  const { rt } = ctx;
+  // Per-source limits first: a source over its budget gets 429 before anything about the account is read.
+  await admitCredentialCheck(ctx);
+  const locks = check.authenticates !== false && check.accountLock !== false;
+  // A credential is never guessed without a limit.
+  if (!locks && !check.limit) throw new TypeError(`credential check "${check.kind}" has neither lockout nor limit`);
+  const who = { user: subject, identity: check.identity ?? null };
+  const spent = (retryAfterSeconds: number): CredentialResult => ({
+    ok: false,
+    reason: "BUDGET_SPENT",
+    user: subject,
+    retryAfterSeconds,
+  });
+
+  // 1. Before anything is judged: the account's lockout, then the check's own limit.
+  let claim: LockoutClaim | null = null;
+  if (locks) {
+    const turn = await claimAttempt(rt, lockoutKey(rt, who));
+    if (!turn.ok) return spent(turn.retryAfterSeconds);
+    claim = turn.claim;
   }
-  if (!subject) {
-    await check.dummy();
-    return fail(ctx, null, check, "USER_DOES_NOT_EXIST");
+  if (check.limit) {
+    const drawn = await rt.limits.consume(check.limit.spec, check.limit.key);
+    if (!drawn.allowed) {
+      if (claim) await releaseAttempt(rt, claim);
+      return spent(drawn.retryAfterSeconds);
+    }
   }
-  const verdict = await check.verify(subject);
-  if (!verdict.valid) return fail(ctx, subject, check, check.failure ?? "INVALID_PASSWORD");
-  return { ok: true, user: subject, needsRehash: verdict.needsRehash === true };
+
+  // 2. Judged (an unknown subject: the same work on a dummy); a failure counts toward the lockout. A check that
+  // could not run (a full hash queue, a dependency down: 503) judged nothing and gives its attempt back.
+  let verdict: Awaited<ReturnType<CredentialCheck["verify"]>> | null;
+  try {
+    verdict = subject ? await check.verify(subject) : (await check.dummy(), null);
+  } catch (error) {
+    if (claim) await releaseAttempt(rt, claim).catch(() => undefined);
+    throw error;
+  }
+  if (!subject || !verdict?.valid) {
+    const result = await fail(
+      ctx,
+      subject,
+      check,
+      subject ? (check.failure ?? "INVALID_PASSWORD") : "USER_DOES_NOT_EXIST",
+    );
+    if (claim) await recordFailure(rt, claim, who, requestAudit(ctx));
+    return result;
+  }
+
+  // 3. A success: the limit starts over; the lockout forgets the failures, or takes back only this attempt.
+  if (check.limit) await rt.limits.reset(check.limit.spec, check.limit.key);
+  if (claim && check.completes) await forgetFailures(rt, subject, { audit: requestAudit(ctx), via: "sign_in" });
+  else if (claim) await releaseAttempt(rt, claim);
+  return {
+    ok: true,
+    user: subject,
+    needsRehash: verdict.needsRehash === true,
+    failuresBefore: claim ? claim.count - 1 : 0,
+  };
 }
 
 async function fail(
@@ -86,15 +172,17 @@ async function fail(
 /** A password as a credential: the stored hash verified, or the same hashing work when there is none. */
 export function passwordCredential(ctx: RequestContext, password: string): Pick<CredentialCheck, "verify" | "dummy"> {
   const { hasher } = ctx.rt;
+  // Queued fairly by source. Not by account: a per-account cap would refuse known accounts sooner than unknown
+  // identities (an oracle), and the lockout already bounds the guesses on one account judged at once.
+  const job = { keys: hashQueueKeys(ctx) };
   return {
     verify: async (user) => {
-      const job = { keys: hashQueueKeys(ctx, user.id) };
       if (!user.password) {
         await hasher.dummyVerify(password, job);
         return { valid: false };
       }
       return hasher.verify(password, user.password, job);
     },
-    dummy: () => hasher.dummyVerify(password, { keys: hashQueueKeys(ctx) }),
+    dummy: () => hasher.dummyVerify(password, job),
   };
 }

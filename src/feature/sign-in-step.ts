@@ -37,7 +37,11 @@ export interface ResumeSignIn {
   credential: {
     /** The audit event a failure is recorded under (the feature's own). */
     audit: AuditEvent;
-    /** At most `max` attempts per `windowSeconds` for `key` (the feature's own keys; default 10 per user in 5 minutes), drawn before `verify`. */
+    /**
+     * At most `max` attempts per `windowSeconds` for `key` (the feature's own keys), drawn before `verify`. A step
+     * that authenticates counts toward the account's lockout as well; one that does not (`authenticates: false`)
+     * draws from this budget, by default 10 per user in 5 minutes.
+     */
     budget?: { key: string; max: number; windowSeconds: number };
     /** Whether what the caller presented holds for the stopped sign-in's user. */
     verify(user: PublicUser<RegisteredUserFields>): boolean | Promise<boolean>;
@@ -105,10 +109,20 @@ export async function resumeSignIn(ctx: RequestContext, how: ResumeSignIn): Prom
     credential: {
       kind: stepName(pending.check),
       audit: credential.audit,
-      // Every completion draws from a budget: the app's, or by default 10 tries per user in 5 minutes.
-      budget: credential.budget
-        ? { ...credential.budget, key: `${stepName(pending.check)}:${credential.budget.key}` }
-        : { key: `${stepName(pending.check)}:user:${pending.user.id}`, max: 10, windowSeconds: 300 },
+      // Every completion is limited: the account's lockout when the step authenticates, the app's budget if it
+      // gives one, and by default 10 tries per user in 5 minutes for a step that does not authenticate.
+      ...(credential.budget || credential.authenticates === false
+        ? {
+            limit: {
+              spec: {
+                name: stepName(pending.check),
+                points: credential.budget?.max ?? 10,
+                durationSeconds: credential.budget?.windowSeconds ?? 300,
+              },
+              key: credential.budget?.key ?? `user:${pending.user.id}`,
+            },
+          }
+        : {}),
       verify: async (user) => ({ valid: (await credential.verify(view(user))) === true }),
       ...(credential.failure ? { failure: credential.failure } : {}),
       ...(credential.authenticates === false ? { authenticates: false } : {}),

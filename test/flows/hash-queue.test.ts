@@ -15,6 +15,9 @@ describe("a login storm queues and then refuses fast instead of piling up", () =
           argon2: { memoryCost: 8192, timeCost: 2, parallelism: 1 },
         },
         trackable: true,
+        // The storm is of one account: the lockout judges at most its threshold of one account's attempts at a
+        // time (the others get 429 + Retry-After 1 while they are in flight); raised so this tests the hash queue.
+        lockout: { threshold: 100 },
       },
     });
     await app.rampart.api.createUser({ email: "alice@x.test", password: PASSWORD });

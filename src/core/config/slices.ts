@@ -6,6 +6,7 @@ import { rateLimitSlice } from "./rate-limit-slice.js";
 import { clockSlice } from "./clock-slice.js";
 import { corsSlice, headersSlice } from "./headers-slice.js";
 import { parseCidr } from "../http/client-ip.js";
+import { lockoutSlice } from "./lockout-slice.js";
 import type { SliceInputs } from "./slice.js";
 
 /**
@@ -342,6 +343,7 @@ export const configSchema = coreSlice.extend({
   cors: corsSlice,
   database: databaseSlice,
   redis: redisSlice,
+  lockout: lockoutSlice,
 });
 
 /** What an app passes: the core keys and every registered feature slice, all typed; an unknown key does not compile. */

@@ -100,8 +100,7 @@ export async function countCredentialFailure(ctx: RequestContext): Promise<void>
   await recordAudit(ctx, { event: "password_spray", outcome: "info", details });
 }
 
-/** Who a password hash job is for, so the hash queue stays fair (round-robin by source; capped per account). */
-export function hashQueueKeys(ctx: RequestContext, accountId?: number | string): string[] {
-  const source = `ip:${sourceGroup(ctx.clientIp())}`;
-  return accountId === undefined ? [source] : [source, `account:${accountId}`];
+/** Who a password hash job is for, so the hash queue stays fair (round-robin by source). */
+export function hashQueueKeys(ctx: RequestContext): string[] {
+  return [`ip:${sourceGroup(ctx.clientIp())}`];
 }

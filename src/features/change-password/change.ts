@@ -6,6 +6,7 @@ import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
 import { defineRoute } from "../../core/define-route.js";
 import { passwordCredential, verifyCredential } from "../../core/verify-credential.js";
+import { tooManyAttempts } from "../../core/lockout/refusal.js";
 import { reauthRequired } from "../../core/enforce.js";
 import { runAfterHook } from "../../core/hooks.js";
 import type { FieldErrors } from "../../core/http/respond.js";
@@ -80,6 +81,8 @@ export const postChangeRoute = (path: string) =>
     auth: "authenticated",
     input: z.object({ password: text(), new_password: text(), new_password_confirm: text() }),
     output: z.object({ user: userJson, csrf_token: csrfToken }),
+    // 429: the account waits or is locked (the lockout); the current password was not judged.
+    errors: [429],
     page,
     async handle(ctx, { input, caller }) {
       const { rt } = ctx;
@@ -104,9 +107,14 @@ export const postChangeRoute = (path: string) =>
         const checked = await verifyCredential(ctx, user, {
           kind: "change",
           audit: "password_changed",
+          // The signed-in user's current password: a success forgets the account's failures.
+          completes: true,
           ...passwordCredential(ctx, current),
         });
-        if (!checked.ok) return fieldError("password", "INVALID_PASSWORD", { view });
+        if (!checked.ok)
+          return checked.reason === "BUDGET_SPENT"
+            ? tooManyAttempts(checked, "LOCKED_OUT", { page: true, view })
+            : fieldError("password", "INVALID_PASSWORD", { view });
         const form = rt.config.password.normalizeForm;
         // On the current-password field, where Flask-Security's ChangePasswordForm puts it.
         if (normalizePassword(current, form) === normalizePassword(next, form))

@@ -10,6 +10,7 @@ import { formErrors, ok } from "../../core/outcome.js";
 import { csrfToken, signedIn, userJson } from "../../kit/schemas.js";
 import { identityAttributes } from "../../core/users.js";
 import { passwordCredential, verifyCredential } from "../../core/verify-credential.js";
+import { tooManyAttempts } from "../../core/lockout/refusal.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { loginPage } from "./pages.js";
 
@@ -74,6 +75,8 @@ export const postLoginRoute = (path: string) =>
     auth: "anonymous-only",
     input: loginInput,
     output: signedIn,
+    // 429: the account waits or is locked (the lockout); the credential was not judged.
+    errors: [429],
     page,
     async handle(ctx, { input }) {
       const { rt } = ctx;
@@ -114,6 +117,8 @@ export const postLoginRoute = (path: string) =>
         ...passwordCredential(ctx, password),
       });
       if (!checked.ok) {
+        // The account (or this identity) waits or is locked: the guess was not judged.
+        if (checked.reason === "BUDGET_SPENT") return tooManyAttempts(checked, "LOCKED_OUT", { page: true, view });
         const [field, code] =
           checked.reason === "USER_DOES_NOT_EXIST"
             ? [identityField, "USER_DOES_NOT_EXIST" as const]

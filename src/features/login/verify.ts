@@ -7,6 +7,7 @@ import { reauthExtras } from "../../core/enforce.js";
 import { safeRedirect } from "../../kit/http/redirects.js";
 import { text } from "../../core/input.js";
 import { passwordCredential, verifyCredential } from "../../core/verify-credential.js";
+import { tooManyAttempts } from "../../core/lockout/refusal.js";
 import { fieldError, ok } from "../../core/outcome.js";
 import { reauthenticate } from "../../core/reauthenticate.js";
 import type { PageProps } from "../../core/render.js";
@@ -52,6 +53,8 @@ export const postVerifyRoute = (path: string) =>
     auth: "authenticated",
     input: z.object({ password: text(), next: text() }),
     output: signedIn,
+    // 429: the account waits or is locked (the lockout); the credential was not judged.
+    errors: [429],
     page,
     async handle(ctx, { input, caller }) {
       const { rt } = ctx;
@@ -65,9 +68,14 @@ export const postVerifyRoute = (path: string) =>
       const checked = await verifyCredential(ctx, user, {
         kind: "verify",
         audit: "verify",
+        // Re-authentication of the signed-in user: a success forgets the account's failures.
+        completes: true,
         ...passwordCredential(ctx, input.password),
       });
-      if (!checked.ok) return fieldError("password", "INVALID_PASSWORD", { view });
+      if (!checked.ok)
+        return checked.reason === "BUDGET_SPENT"
+          ? tooManyAttempts(checked, "LOCKED_OUT", { page: true, view })
+          : fieldError("password", "INVALID_PASSWORD", { view });
       const authToken = await reauthenticate(ctx, caller, ["password"]);
       await recordAudit(ctx, { event: "verify", outcome: "success", user });
       await runAfterHook(ctx, "verify", user);

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { recordAudit } from "../../core/audit.js";
+import { recordAudit, requestAudit } from "../../core/audit.js";
+import { forgetFailures } from "../../core/lockout/lockout.js";
 import { completeSignIn, hookVeto, type SignedInPayload } from "../../core/complete-sign-in.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
@@ -181,6 +182,9 @@ async function reset(
   // The caller's own session died with the old password.
   if (caller?.user.id === user.id) forgetEndedSession(ctx);
   await afterCommit(rt, "the audit row", () => recordAudit(ctx, { event: "password_reset", outcome: "success", user }));
+  // A completed reset ends a lockout: the link is high entropy and proved the mailbox; the guesses were at the
+  // old password.
+  await afterCommit(rt, "the unlock", () => forgetFailures(rt, user, { audit: requestAudit(ctx), via: "password" }));
   await afterCommit(rt, "the event and the after-hook", async () => {
     await rt.events.emit("password_reset", { user });
     await runAfterHook(ctx, "reset_password", user);

@@ -1,7 +1,9 @@
 import { recordAudit, type AuditEvent } from "../../core/audit.js";
 import type { RequestContext } from "../../core/context.js";
 import { humanizeSeconds } from "../../kit/humanize.js";
-import { refused, type Refused } from "../../core/outcome.js";
+import type { Refused } from "../../core/outcome.js";
+import { codeLimit, lockoutKey } from "../../core/lockout/lockout.js";
+import { tooManyAttempts as lockedOut } from "../../core/lockout/refusal.js";
 import { deliverMail } from "../../kit/mail-delivery.js";
 import { matchAuthenticatorCode, matchSentCode, sendSms, sentCodeNow } from "../../kit/passcodes/index.js";
 import type { FactorCredential } from "../../core/sign-in.js";
@@ -31,21 +33,15 @@ function periodFor(ctx: RequestContext, method: string): number {
   return method === "email" ? cfg.mailValiditySeconds : method === "sms" ? cfg.smsValiditySeconds : 30;
 }
 
-/** The account's budget every second-factor code and recovery code draws from, before it is evaluated. */
-export function tfBudget(ctx: RequestContext, user: UserRecord): { key: string; max: number; windowSeconds: number } {
-  const cfg = tfConfig(ctx.rt);
-  return { key: `tf:${user.id}`, max: cfg.maxAttempts, windowSeconds: cfg.attemptWindowSeconds };
-}
-
-/** The answer once the budget is spent (the code was not looked at). */
-export function tooManyAttempts(ctx: RequestContext): Refused {
-  const window = tfConfig(ctx.rt).attemptWindowSeconds;
-  return refused("TWO_FACTOR_TOO_MANY_ATTEMPTS", 429, { headers: { "retry-after": String(window) } });
+/** The answer when the account waits or is locked, or the set-up codes are spent (the code was not looked at). */
+export function tooManyAttempts(result: { retryAfterSeconds?: number }): Refused {
+  return lockedOut(result, "TWO_FACTOR_TOO_MANY_ATTEMPTS");
 }
 
 /**
- * A second-factor code as a credential for verifyCredential: the account's budget is drawn first; a failure is
- * a failed authentication (`user_failed_authn`, type "tf") unless the code confirms a secret being set up.
+ * A second-factor code as a credential for verifyCredential: the account's lockout is drawn first; a failure is
+ * a failed authentication (`user_failed_authn`, type "tf", a lockout failure) unless the code confirms a secret
+ * being set up, which draws from the set-up code limit instead.
  */
 export function codeCredential(
   ctx: RequestContext,
@@ -56,7 +52,7 @@ export function codeCredential(
     kind: "tf",
     audit: code.audit,
     identity: user.email,
-    budget: tfBudget(ctx, user),
+    ...(code.setup ? { limit: codeLimit(ctx.rt, "setup-code", lockoutKey(ctx.rt, { user, identity: null })) } : {}),
     failure: "TWO_FACTOR_INVALID_TOKEN",
     details: { method: code.method, setup: code.setup },
     authenticates: !code.setup,
@@ -66,10 +62,6 @@ export function codeCredential(
         (await checkCode(ctx, subject, code.method, code.secret, code.code.replace(/\s+/g, ""), code.nonce)),
     }),
   };
-}
-
-export async function clearAttempts(ctx: RequestContext, user: UserRecord): Promise<void> {
-  await ctx.rt.datastore.attempts.clear(`tf:${user.id}`);
 }
 
 /** Checks `code` for `method` against the (plain) secret; a success consumes the code. */

@@ -78,18 +78,6 @@ const schema = z.strictObject({
       doc: "How long a password-verified, second-factor-pending sign-in stays open.",
     },
   ),
-  maxAttempts: key(z.number().int().positive().default(5), {
-    env: "RAMPART_TWO_FACTOR_MAX_ATTEMPTS",
-    doc: "Second-factor codes evaluated per account within attemptWindowSeconds; more → 429.",
-  }),
-  attemptWindowSeconds: key(
-    z
-      .number()
-      .int()
-      .positive()
-      .default(15 * 60),
-    { env: "RAMPART_TWO_FACTOR_ATTEMPT_WINDOW", doc: "Window of the per-account second-factor attempt budget." },
-  ),
   rescueEmail: key(z.boolean().default(true), {
     env: "SECURITY_TWO_FACTOR_RESCUE_EMAIL",
     doc: "Rescue option: send a code by email (FS TWO_FACTOR_RESCUE_EMAIL).",

@@ -3,7 +3,7 @@ import type { RequestContext } from "../../core/context.js";
 import { fieldError, refused, type FormErrors, type Refused } from "../../core/outcome.js";
 import type { Caller } from "../../core/identity.js";
 import { verifyCredential } from "../../core/verify-credential.js";
-import { clearAttempts, codeCredential, tooManyAttempts } from "./codes.js";
+import { codeCredential, tooManyAttempts } from "./codes.js";
 import { primaryMethod, secretBox } from "./state.js";
 
 /**
@@ -33,17 +33,18 @@ export async function currentFactorRefusal(
   if (code && current === "authenticator") {
     // An unreadable stored secret proves nothing (an empty secret matches no code).
     const secret = secretBox(rt).open(user.tfTotpSecret!) ?? "";
-    // The current code is a credential like any other: the account's budget first, a failure audited as `event`.
+    // The current code is a credential like any other: the account's lockout first, a failure audited as `event`;
+    // a signed-in user proving it completes an authentication (the account's failures are forgotten).
     const verdict = await verifyCredential(ctx, user, {
       ...codeCredential(ctx, user, { method: current, secret, code, nonce: 0, audit: event, setup: false }),
       details: { current },
+      completes: true,
       dummy: async () => undefined,
     });
-    if (verdict.ok) {
-      await clearAttempts(ctx, user);
-      return null;
-    }
-    return verdict.reason === "BUDGET_SPENT" ? tooManyAttempts(ctx) : fieldError("code", "TWO_FACTOR_INVALID_TOKEN");
+    if (verdict.ok) return null;
+    return verdict.reason === "BUDGET_SPENT"
+      ? tooManyAttempts(verdict)
+      : fieldError("code", "TWO_FACTOR_INVALID_TOKEN");
   }
   await recordAudit(ctx, {
     event,

@@ -64,7 +64,7 @@ const termsFeature: Feature = {
           credential: {
             kind: "terms",
             audit: "test_terms",
-            budget: { key: "test-terms", max: 100, windowSeconds: 60 },
+            limit: { spec: { name: "test-terms", points: 100, durationSeconds: 60 }, key: "test-terms" },
             verify: async (user) => (accepted.add(user.id), { valid: true }),
           },
           includeAuthToken: false,

@@ -11,7 +11,7 @@ import type { PageProps } from "../../core/render.js";
 import { csrfToken, formPayload, signedIn } from "../../kit/schemas.js";
 import { sha256Hex } from "../../crypto/random.js";
 import type { UserRecord } from "../../datastore/contracts.js";
-import { clearAttempts, tfBudget, tooManyAttempts } from "./codes.js";
+import { tooManyAttempts } from "./codes.js";
 import { codesPage, recoveryPage } from "./recovery-pages.js";
 import { currentFactorRefusal } from "./fresh-factor.js";
 import { twoFactorStore } from "./store.js";
@@ -221,7 +221,6 @@ export const postRecoveryRoute = (path: string) =>
           kind: "tf",
           audit: "mf_recovery",
           identity: user.email,
-          budget: tfBudget(ctx, user),
           failure: "INVALID_RECOVERY_CODE",
           verify: async (subject) => {
             const normalized = normalizeRecoveryCode(input.code ?? "");
@@ -232,7 +231,6 @@ export const postRecoveryRoute = (path: string) =>
         },
         includeAuthToken: false,
         commit: async (verified) => {
-          await clearAttempts(ctx, verified);
           await recordAudit(ctx, {
             event: "mf_recovery_code_used",
             outcome: "success",
@@ -244,7 +242,7 @@ export const postRecoveryRoute = (path: string) =>
       });
       if (result.kind === "no-pending" || result.kind === "replayed") return permissionDenied(ctx);
       if (result.kind === "failed")
-        return result.reason === "BUDGET_SPENT" ? tooManyAttempts(ctx) : fieldError("code", "INVALID_RECOVERY_CODE");
+        return result.reason === "BUDGET_SPENT" ? tooManyAttempts(result) : fieldError("code", "INVALID_RECOVERY_CODE");
       if (result.kind === "signed-in") {
         await recordAudit(ctx, { event: "mf_recovery", outcome: "success", user, details: { codes_left: left } });
         await rt.events.emit("mf_recovery_code_used", { user, codesLeft: left });

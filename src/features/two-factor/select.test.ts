@@ -68,7 +68,7 @@ const passkeyFeature: Feature = {
           credential: {
             kind: "webauthn",
             audit: "wan_signin",
-            budget: { key: `wan:${b.user.id}`, max: 5, windowSeconds: 300 },
+            limit: { spec: { name: "wan", points: 5, durationSeconds: 300 }, key: String(b.user.id) },
             verify: async (user) => ({ valid: user.id === b.user.id }),
           },
           includeAuthToken: false,

@@ -11,7 +11,7 @@ import { csrfToken } from "../../kit/schemas.js";
 import { verifyCredential } from "../../core/verify-credential.js";
 import { defineCodec } from "../../core/codec.js";
 import type { UserRecord } from "../../datastore/contracts.js";
-import { availableMethods, clearAttempts, tooManyAttempts } from "./codes.js";
+import { availableMethods, tooManyAttempts } from "./codes.js";
 import { currentFactorRefusal } from "./fresh-factor.js";
 import { codeInput, type setupInput } from "./schemas.js";
 import { beginSetup, qrOf, setupInfo, type SetupView } from "./setup.js";
@@ -164,9 +164,8 @@ export const postSetupStateRoute = (path: string) =>
       );
       if (!verdict.ok)
         return verdict.reason === "BUDGET_SPENT"
-          ? tooManyAttempts(ctx)
+          ? tooManyAttempts(verdict)
           : fieldError("code", "TWO_FACTOR_INVALID_TOKEN");
-      await clearAttempts(ctx, user);
       const phone = method === "sms" ? change.phone : null;
       // The same change may also wait in the two-factor cookie: it is settled now.
       if (readChange(ctx)) clearPending(ctx);

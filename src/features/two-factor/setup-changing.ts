@@ -5,7 +5,7 @@ import type { Caller } from "../../core/identity.js";
 import { fieldError, ok, type Outcome } from "../../core/outcome.js";
 import { verifyCredential, type CredentialCheck } from "../../core/verify-credential.js";
 import type { UserRecord } from "../../datastore/contracts.js";
-import { availableMethods, clearAttempts, codeCredential, tooManyAttempts } from "./codes.js";
+import { availableMethods, codeCredential, tooManyAttempts } from "./codes.js";
 import { commitSetup } from "./setup-authenticated.js";
 import { clearPending, consumeChange, primaryMethod, secretBox, tfConfig, type TfChange } from "./state.js";
 import { permissionDenied, type ValidateView } from "./validate.js";
@@ -56,9 +56,8 @@ export async function validateChange(
   );
   if (!verdict.ok)
     return verdict.reason === "BUDGET_SPENT"
-      ? tooManyAttempts(ctx)
+      ? tooManyAttempts(verdict)
       : fieldError("code", "TWO_FACTOR_INVALID_TOKEN", { view: { method } });
-  await clearAttempts(ctx, user);
   if (!(await consumeChange(ctx, read.marker))) {
     clearPending(ctx);
     return permissionDenied(ctx);
@@ -76,7 +75,7 @@ export async function validateChange(
   });
 }
 
-/** The first code of a signed-in user's new secret: budget first; a failure is audited as tf_setup, not as a failed sign-in. */
+/** The first code of a signed-in user's new secret: its limit first; a failure is audited as tf_setup, not as a failed sign-in. */
 export function setupCodeCredential(
   ctx: RequestContext,
   user: UserRecord,

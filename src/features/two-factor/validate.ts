@@ -13,7 +13,7 @@ import { signOut } from "../../core/session-writer.js";
 import { resealIfNeeded, totpConfig } from "../../kit/passcodes/index.js";
 import { qrCodeDataUrl, totpUri } from "../../crypto/totp/index.js";
 import type { UserRecord } from "../../datastore/contracts.js";
-import { clearAttempts, codeCredential, tooManyAttempts } from "./codes.js";
+import { codeCredential, tooManyAttempts } from "./codes.js";
 import { validatePage } from "./pages.js";
 import { twoFactorStore } from "./store.js";
 import { recoveryOptions } from "./rescue.js";
@@ -169,7 +169,7 @@ async function validateSignIn(
   });
   if (result.kind === "no-pending" || result.kind === "replayed") return permissionDenied(ctx);
   if (result.kind === "failed") {
-    if (result.reason === "BUDGET_SPENT") return tooManyAttempts(ctx);
+    if (result.reason === "BUDGET_SPENT") return tooManyAttempts(result);
     // Setting up an authenticator: the page shows the QR code again (the user may not have scanned it yet).
     if (setup && method === "authenticator")
       view.qr = {
@@ -188,8 +188,8 @@ async function validateSignIn(
 }
 
 /**
- * A correct code, the attempt consumed: the budget starts over; a stored secret in an older format is sealed
- * again; a method set up during the login becomes the user's only now.
+ * A correct code, the attempt consumed: a stored secret in an older format is sealed again; a method set up during
+ * the login becomes the user's only now. (The account's failures are forgotten once the sign-in completes.)
  */
 async function afterCode(
   ctx: RequestContext,
@@ -197,7 +197,6 @@ async function afterCode(
   code: { method: string; sealed: string; setup: boolean; secret: string; phone: string | null },
 ): Promise<UserRecord> {
   const { rt } = ctx;
-  await clearAttempts(ctx, user);
   if (!code.setup) {
     // A secret in an older format (e.g. stored by Flask-Security) is sealed again now that it proved itself.
     const stored = code.sealed;

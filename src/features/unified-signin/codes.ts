@@ -253,7 +253,3 @@ export async function dummyCodeCheck(ctx: RequestContext, code: string): Promise
   for (const at of [now - cfg.tokenValiditySeconds * 1000, now])
     void (sentCodeNow(secret, at, cfg.tokenValiditySeconds, n + 1) === code);
 }
-
-export async function clearPasscodeAttempts(ctx: RequestContext, user: UserRecord): Promise<void> {
-  await ctx.rt.datastore.attempts.clear(`us:${user.id}`);
-}

@@ -93,18 +93,6 @@ const schema = z.strictObject({
     env: "RAMPART_US_AUTHENTICATOR_WINDOW",
     doc: "Authenticator codes accepted this many 30-second steps either side of now.",
   }),
-  maxAttempts: key(z.number().int().positive().default(10), {
-    env: "RAMPART_US_MAX_ATTEMPTS",
-    doc: "Passcodes (password or code) evaluated per account within attemptWindowSeconds; more → 429.",
-  }),
-  attemptWindowSeconds: key(
-    z
-      .number()
-      .int()
-      .positive()
-      .default(15 * 60),
-    { env: "RAMPART_US_ATTEMPT_WINDOW", doc: "Window of the per-account passcode attempt budget." },
-  ),
   sendLimit: key(z.number().int().positive().default(3), {
     env: "RAMPART_US_SEND_LIMIT",
     doc: "Codes sent per account and method within sendWindowSeconds (mail bombing, SMS toll fraud); more are silently not sent.",

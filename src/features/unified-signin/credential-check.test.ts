@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { flowDialects } from "../../../test/helpers/app.js";
 import { DUMMY_SENT_KEY } from "./codes.js";
-import { NOBODY_BUDGET_KEY } from "./passcode-check.js";
 import {
   createUsApp,
   PASSWORD,
@@ -15,31 +14,37 @@ import {
 } from "./testing/kit.js";
 
 /**
- * Every passcode unified sign-in evaluates goes through the one credential check: the account's budget is drawn
- * before the passcode is looked at (a correct one past the budget is refused and not used up), an unknown
- * identity gets the work an account would cost, and every failure emits `user_failed_authn`.
+ * Every passcode unified sign-in evaluates goes through the one credential check: the account's lockout is drawn
+ * before the passcode is looked at (a correct one while locked is refused and not used up), an unknown identity
+ * gets the work an account would cost (a lockout count of its own included), and every failure emits
+ * `user_failed_authn`.
  */
 type Failure = { authType: string; reason: string; email: string | null; identity: string | null };
 
 /**
- * Counts the dummy work done per request: hasher dummy verifies, dummy code checks (they read a counter no user
- * has) and the read that stands in for an account's budget draw.
+ * Counts the work done per request: hasher dummy verifies, dummy code checks (they read a counter no user has)
+ * and draws from limits before a credential is judged (the lockout count, a code limit), for accounts and
+ * unknown identities alike.
  */
 function instrument(t: UsApp) {
   const rt = t.app.runtime;
-  const seen = { dummyHashes: 0, dummyCodeChecks: 0, budgetStandIns: 0 };
+  const seen = { dummyHashes: 0, dummyCodeChecks: 0, limitDraws: 0 };
   const dummyVerify = rt.hasher.dummyVerify;
   rt.hasher.dummyVerify = (p) => (seen.dummyHashes++, dummyVerify(p));
   const peek = rt.datastore.attempts.peek.bind(rt.datastore.attempts);
   rt.datastore.attempts.peek = (key, w, now) => {
     if (key === DUMMY_SENT_KEY) seen.dummyCodeChecks++;
-    if (key === NOBODY_BUDGET_KEY) seen.budgetStandIns++;
     return peek(key, w, now);
+  };
+  const consume = rt.limits.consume.bind(rt.limits);
+  (rt.limits as { consume: typeof consume }).consume = (spec, key, points) => {
+    if (spec.name === "lockout" || spec.name.endsWith("-code")) seen.limitDraws++;
+    return consume(spec, key, points);
   };
   return {
     take() {
       const out = { ...seen };
-      seen.dummyHashes = seen.dummyCodeChecks = seen.budgetStandIns = 0;
+      seen.dummyHashes = seen.dummyCodeChecks = seen.limitDraws = 0;
       return out;
     },
   };
@@ -59,7 +64,7 @@ for (const dialect of flowDialects()) {
     let work: ReturnType<typeof instrument>;
     let failed: Failure[];
     before(async () => {
-      t = await createUsApp(dialect, { maxAttempts: 3, sendLimit: 50 });
+      t = await createUsApp(dialect, { sendLimit: 50 }, { lockout: { threshold: 3, codeAttempts: 3 } });
       work = instrument(t);
       failed = failures(t);
     });
@@ -71,7 +76,7 @@ for (const dialect of flowDialects()) {
         const r = await post(t.app.client(), "/us-signin", { identity, passcode: "123456" });
         assert.equal(r.status, 400, r.body);
         assert.deepEqual(r.json.response.field_errors, { identity: ["You must specify a valid identity to sign in"] });
-        assert.deepEqual(work.take(), { dummyHashes: 1, dummyCodeChecks: 1, budgetStandIns: 1 });
+        assert.deepEqual(work.take(), { dummyHashes: 1, dummyCodeChecks: 1, limitDraws: 1 });
         assert.deepEqual(failed.at(-1), {
           authType: "us_signin",
           reason: "USER_DOES_NOT_EXIST",
@@ -85,7 +90,7 @@ for (const dialect of flowDialects()) {
       });
       assert.equal(form.status, 200);
       assert.match(form.body, /You must specify a valid identity to sign in/);
-      assert.deepEqual(work.take(), { dummyHashes: 1, dummyCodeChecks: 1, budgetStandIns: 1 });
+      assert.deepEqual(work.take(), { dummyHashes: 1, dummyCodeChecks: 1, limitDraws: 1 });
     });
 
     it("an account without code methods costs the same code check; its wrong passcode is reported", async () => {
@@ -94,7 +99,7 @@ for (const dialect of flowDialects()) {
       const r = await post(t.app.client(), "/us-signin", { identity: "plain.user+1@sub.x.test", passcode: "654321" });
       assert.equal(r.status, 400, r.body);
       assert.deepEqual(r.json.response.field_errors, { passcode: ["Password or code submitted is not valid"] });
-      assert.deepEqual(work.take(), { dummyHashes: 0, dummyCodeChecks: 1, budgetStandIns: 0 });
+      assert.deepEqual(work.take(), { dummyHashes: 0, dummyCodeChecks: 1, limitDraws: 1 });
       assert.deepEqual(failed.at(-1), {
         authType: "us_signin",
         reason: "INVALID_PASSWORD_CODE",
@@ -103,7 +108,7 @@ for (const dialect of flowDialects()) {
       });
     });
 
-    it("/us-signin: past the budget the right code is refused (429, reported) and not used up", async () => {
+    it("/us-signin: while locked the right code is refused (429 + Retry-After, not judged) and not used up", async () => {
       const email = "budget.code-1@sub.x.test";
       const c = await signedIn(t, email);
       await setupEmail(t, c, email);
@@ -118,27 +123,31 @@ for (const dialect of flowDialects()) {
           ).status,
           400,
         );
+      const reported = failed.length;
       const spent = await post(t.app.client(), "/us-signin", { identity: email, passcode: code });
       assert.equal(spent.status, 429, spent.body);
       assert.deepEqual(spent.json.response.error_codes, ["LOCKED_OUT"]);
-      assert.deepEqual(failed.at(-1), { authType: "us_signin", reason: "BUDGET_SPENT", email, identity: email });
+      assert.equal(spent.headers.get("retry-after"), "30", "the first wait of the lockout");
+      // Nothing was judged: no failure reported or audited for the refused attempt (the lock itself is audited).
+      assert.equal(failed.length, reported);
       const rows = await t.app.rampart.api.auditEvents({ event: "login" });
-      assert.deepEqual(rows[0]!.details, { via: "us_signin", reason: "BUDGET_SPENT" });
-      // The budget's window over (here: cleared), the same code still works: it was never evaluated.
+      assert.deepEqual(rows[0]!.details, { via: "us_signin", reason: "INVALID_PASSWORD_CODE" });
       const user = (await t.app.rampart.api.findUser(email))!;
-      await t.app.rampart.datastore.attempts.clear(`us:${user.id}`);
+      assert.equal((await t.app.rampart.api.auditEvents({ event: "user_locked", userId: user.id })).length, 1);
+      // Unlocked (here: by the api), the same code still works: it was never evaluated.
+      assert.equal(await t.app.rampart.api.unlockUser(user), true);
       const fresh = t.app.client();
       const done = await post(fresh, "/us-signin", { identity: email, passcode: code });
       assert.equal(done.status, 200, done.body);
       assert.ok(await signedInAs(fresh));
     });
 
-    it("magic link: an unknown id is reported after a dummy code check; past the budget the right link is refused and not used up", async () => {
+    it("magic link: an unknown id is reported after a dummy code check; past its code limit the right link is refused and not used up", async () => {
       work.take();
       const unknown = await post(t.app.client(), "/us-verify-link", { id: "nobody-at-all", code: "123456" });
       assert.equal(unknown.status, 400, unknown.body);
       assert.deepEqual(unknown.json.response.errors, ["Specified user does not exist"]);
-      assert.deepEqual(work.take(), { dummyHashes: 0, dummyCodeChecks: 1, budgetStandIns: 1 });
+      assert.deepEqual(work.take(), { dummyHashes: 0, dummyCodeChecks: 1, limitDraws: 1 });
       assert.deepEqual(failed.at(-1), {
         authType: "us_verify_link",
         reason: "USER_DOES_NOT_EXIST",
@@ -161,17 +170,18 @@ for (const dialect of flowDialects()) {
       assert.deepEqual(failed.at(-1), { authType: "us_verify_link", reason: "INVALID_CODE", email, identity: email });
       const spent = await post(t.app.client(), "/us-verify-link", { id, code });
       assert.equal(spent.status, 429, spent.body);
-      assert.equal(spent.headers.get("retry-after"), String(15 * 60));
-      assert.deepEqual(failed.at(-1), { authType: "us_verify_link", reason: "BUDGET_SPENT", email, identity: email });
+      const wait = Number(spent.headers.get("retry-after"));
+      assert.ok(wait > 15 * 60 - 10 && wait <= 15 * 60, `the code window's time left: ${wait}`);
+      assert.deepEqual(failed.at(-1), { authType: "us_verify_link", reason: "INVALID_CODE", email, identity: email });
       const user = (await t.app.rampart.api.findUser(email))!;
-      await t.app.rampart.datastore.attempts.clear(`us:${user.id}`);
+      await t.app.rampart.api.unlockUser(user);
       const fresh = t.app.client();
       const done = await post(fresh, "/us-verify-link", { id, code });
       assert.equal(done.status, 200, done.body);
       assert.ok(await signedInAs(fresh));
     });
 
-    it("/us-verify: a wrong passcode is reported and audited; past the budget even the password is refused", async () => {
+    it("/us-verify: a wrong passcode is reported and audited; once locked even the password is refused", async () => {
       const email = "re.verify@x.test";
       const c = await signedIn(t, email);
       const wrong = await post(c, "/us-verify", { passcode: "not it" });
@@ -189,23 +199,24 @@ for (const dialect of flowDialects()) {
       for (let i = 0; i < 2; i++) await post(c, "/us-verify", { passcode: "still not it" });
       const spent = await post(c, "/us-verify", { passcode: PASSWORD });
       assert.equal(spent.status, 429, spent.body);
-      assert.deepEqual(failed.at(-1), { authType: "us_verify", reason: "BUDGET_SPENT", email, identity: email });
+      assert.deepEqual(failed.at(-1), {
+        authType: "us_verify",
+        reason: "INVALID_PASSWORD_CODE",
+        email,
+        identity: email,
+      });
     });
 
-    it("/us-setup/<state>: a wrong code for the new method is reported like any failed credential", async () => {
+    it("/us-setup/<state>: a wrong code for the new method is audited, but is no failed authentication (as FS)", async () => {
       const email = "setup.check@x.test";
       const c = await signedIn(t, email);
       const s = await post(c, "/us-setup", { chosen_method: "email" });
       assert.equal(s.status, 200, s.body);
       t.app.sink.clear();
+      const reported = failed.length;
       const wrong = await post(c, `/us-setup/${s.json.response.state}`, { passcode: "000000" });
       assert.equal(wrong.status, 400, wrong.body);
-      assert.deepEqual(failed.at(-1), {
-        authType: "us_setup",
-        reason: "INVALID_PASSWORD_CODE",
-        email,
-        identity: email,
-      });
+      assert.equal(failed.length, reported, "a new secret's code says nothing about who signs in");
       const rows = await t.app.rampart.api.auditEvents({ event: "us_setup" });
       assert.deepEqual(rows[0]!.details, { method: "email", reason: "INVALID_PASSWORD_CODE" });
     });
@@ -224,7 +235,7 @@ for (const dialect of flowDialects()) {
       work.take();
       const r = await post(t.app.client(), "/us-signin", { identity: "Ghost-User@x.test", passcode: "123456" });
       assert.equal(r.status, 400, r.body);
-      assert.deepEqual(work.take(), { dummyHashes: 0, dummyCodeChecks: 1, budgetStandIns: 1 });
+      assert.deepEqual(work.take(), { dummyHashes: 0, dummyCodeChecks: 1, limitDraws: 1 });
     });
   });
 }

@@ -21,6 +21,7 @@ import {
   type SetupView,
 } from "./setup-shared.js";
 import { checkPasscode, lockedOut } from "./passcode-check.js";
+import { codeLimit, lockoutKey } from "../../core/lockout/lockout.js";
 
 /**
  * POST /us-setup/<state>: a correct code for the new secret makes the method the user's. Authenticated, not
@@ -73,11 +74,15 @@ export const postSetupValidateRoute = (path: string) =>
         audit: "us_setup",
         failure: "INVALID_PASSWORD_CODE",
         details: { method },
+        // The first code of a method being set up confirms a new secret (as FS, no failed authentication): it
+        // draws from the set-up code limit, not the account's lockout.
+        authenticates: false,
+        limit: codeLimit(rt, "setup-code", lockoutKey(rt, { user, identity: null })),
         match: async (u) => ((await matchSetupCode(ctx, u, method, secret, passcode, nonce)) ? method : null),
         dummy: () => dummyCodeCheck(ctx, passcode),
       });
       if (!checked.ok) {
-        if (checked.reason === "BUDGET_SPENT") return lockedOut(ctx);
+        if (checked.reason === "BUDGET_SPENT") return lockedOut(checked);
         return fail({ passcode: [{ code: "INVALID_PASSWORD_CODE" }] });
       }
       let saved;

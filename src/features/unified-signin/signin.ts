@@ -132,7 +132,7 @@ export const postSigninRoute = (path: string, replaces = false) =>
         dummy: () => dummyPasscode(ctx, passcode),
       });
       if (!checked.ok) {
-        if (checked.reason === "BUDGET_SPENT") return lockedOut(ctx);
+        if (checked.reason === "BUDGET_SPENT") return lockedOut(checked);
         // FS: an identity that names nobody is "specify a valid identity"; generic mode hides which one failed.
         const [field, code] =
           checked.reason === "USER_DOES_NOT_EXIST"

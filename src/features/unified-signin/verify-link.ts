@@ -14,6 +14,7 @@ import { linkLanding, signedInOrNextStep } from "./schemas.js";
 import { dummyCodeCheck, matchMethodCode } from "./codes.js";
 import { activeCodeMethods, usConfig } from "./methods.js";
 import { checkPasscode, lockedOut } from "./passcode-check.js";
+import { codeLimit, lockoutKey } from "../../core/lockout/lockout.js";
 
 /**
  * /us-verify-link?id=<fs_uniquifier>&code=<code>: the magic link mailed with a sign-in code. Completing it signs
@@ -109,6 +110,11 @@ async function completeLink(ctx: RequestContext, params: LinkParams): Promise<Ou
     identity: user?.email ?? null,
     failure: "INVALID_CODE",
     details: { via: "us_verify_link" },
+    // A link holds the account's secret uniquifier and a mailed code: a lock caused by guesses elsewhere does not
+    // keep its owner out (opening it signs in, which forgets the failures). Wrong codes for one link id draw from
+    // the link code limit instead.
+    accountLock: false,
+    limit: codeLimit(rt, "link-code", lockoutKey(rt, { user, identity: params.id })),
     match: async (u) => {
       // An account without the email method costs the same code check as one with it.
       if (!activeCodeMethods(rt, u).includes("email")) {
@@ -121,7 +127,8 @@ async function completeLink(ctx: RequestContext, params: LinkParams): Promise<Ou
   });
   if (!checked.ok) {
     // API callers get /us-signin's answer (429 with Retry-After); browsers go back to sign-in with the message.
-    if (checked.reason === "BUDGET_SPENT") return { ...lockedOut(ctx), browser: linkErrorBrowser(ctx, "LOCKED_OUT") };
+    if (checked.reason === "BUDGET_SPENT")
+      return { ...lockedOut(checked), browser: linkErrorBrowser(ctx, "LOCKED_OUT") };
     if (generic) return refuse("GENERIC_AUTHN_FAILED");
     return refuse(checked.reason === "USER_DOES_NOT_EXIST" ? "USER_DOES_NOT_EXIST" : "INVALID_CODE");
   }

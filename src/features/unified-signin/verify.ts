@@ -90,11 +90,13 @@ export const postVerifyRoute = (path: string) =>
         audit: "verify",
         failure: "INVALID_PASSWORD_CODE",
         details: { via: "us_verify" },
+        // Re-authentication of the signed-in user: a success forgets the account's failures.
+        completes: true,
         match: (u) => matchPasscode(ctx, u, passcode),
         dummy: () => dummyPasscode(ctx, passcode),
       });
       if (!checked.ok) {
-        if (checked.reason === "BUDGET_SPENT") return lockedOut(ctx);
+        if (checked.reason === "BUDGET_SPENT") return lockedOut(checked);
         return fieldError("passcode", "INVALID_PASSWORD_CODE", { view });
       }
       const method = checked.value;

@@ -28,8 +28,8 @@ import { totpSlice, type TotpConfig } from "./config.js";
  * - sent codes (email, SMS): HOTP of the user's secret at counter step·2^20 + nonce, where step is the
  *   validity period containing the send time and the nonce tells sends apart; each accepted once (attempt
  *   store, first hit wins), within the current and the previous period;
- * - attempt budgets (core/attempt-budget.ts, re-exported here) drawn BEFORE a code is evaluated, so guesses beyond
- *   the budget are never looked at.
+ * - send budgets for set-up texts (core/attempt-budget.ts, re-exported here). Guessing a code is bounded by the
+ *   account's lockout (core/lockout), drawn by the one credential check before a code is evaluated.
  */
 
 export { totpSlice, totpRequirementIssues, type TotpConfig } from "./config.js";

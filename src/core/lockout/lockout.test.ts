@@ -1,0 +1,157 @@
+/**
+ * The lockout's counting on every limit store (memory, each database, Redis): a burst of concurrent guesses is
+ * judged at most up to the threshold, waits double up to the longest, the ceiling holds until an unlock, a
+ * refused guess counts nothing, and a success forgets the count.
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import type { UserRecord } from "../../datastore/contracts.js";
+import { createIsolatedDatastore, testDatabaseUrls } from "../../../test/helpers/databases.js";
+import type { AuditEntry } from "../audit.js";
+import { createLimits, type Limits } from "../limits/limits.js";
+import { connectLimitRedis } from "../limits/redis.js";
+import type { Runtime } from "../runtime.js";
+import { claimAttempt, forgetFailures, lockState, lockoutKey, recordFailure, specs, waitAfter } from "./lockout.js";
+
+const policy = {
+  threshold: 3,
+  delaySeconds: 2,
+  maxDelaySeconds: 8,
+  maxFailures: 7,
+  windowSeconds: 3600,
+  codeAttempts: 5,
+  codeWindowSeconds: 900,
+};
+
+function runtime(limits: Limits): Runtime {
+  const events: string[] = [];
+  return {
+    config: { secretKey: "k".repeat(32), lockout: policy },
+    limits,
+    events: { emit: async (name: string) => void events.push(name) },
+  } as unknown as Runtime;
+}
+
+const user = (id: number) => ({ id, email: `u${id}@x.test` }) as UserRecord;
+
+function contract(label: string, make: () => Promise<{ limits: Limits; close?: () => Promise<unknown> | void }>) {
+  describe(`lockout on ${label}`, () => {
+    let rt: Runtime;
+    let close: (() => Promise<unknown> | void) | undefined;
+    const audit: AuditEntry[] = [];
+    const write = async (e: AuditEntry) => void audit.push(e);
+    before(async () => {
+      const made = await make();
+      rt = runtime(made.limits);
+      close = made.close;
+    });
+    after(() => close?.());
+
+    /** One guess: claimed, then failed; returns the refusal's wait or "judged". */
+    async function guess(key: string, who = user(1)): Promise<number | "judged"> {
+      const turn = await claimAttempt(rt, key);
+      if (!turn.ok) return turn.retryAfterSeconds;
+      await recordFailure(rt, turn.claim, { user: who, identity: null }, write);
+      return "judged";
+    }
+
+    it("waits double from the threshold up to the longest; the ceiling is for good", () => {
+      assert.deepEqual(
+        [1, 2, 3, 4, 5, 6, 7].map((n) => waitAfter(policy, n)),
+        [0, 0, 2, 4, 8, 8, null],
+      );
+    });
+
+    it("50 concurrent guesses: exactly `threshold` judged, the rest refused and not counted", async () => {
+      const key = `burst-${randomBytes(3).toString("hex")}`;
+      const results = await Promise.all(Array.from({ length: 50 }, () => guess(key)));
+      assert.equal(results.filter((r) => r === "judged").length, policy.threshold);
+      assert.ok(results.every((r) => r === "judged" || (r >= 1 && r <= 60)));
+      // Settled: only the judged guesses count (a refused one gave its point back).
+      const counted = await rt.limits.peek(specs(policy).count, key);
+      assert.equal(counted?.consumed, policy.threshold);
+      // The gate is closed: the next guess waits (a burst may be told a longer wait, never a shorter one).
+      const wait = await guess(key);
+      assert.ok(typeof wait === "number" && wait >= 1 && wait <= policy.maxDelaySeconds, `wait ${wait}`);
+    });
+
+    it("an account and an unknown identity: same steps, keys never the identity itself", () => {
+      const rtk = rt;
+      assert.equal(lockoutKey(rtk, { user: user(42), identity: "x" }), "u:42");
+      const a = lockoutKey(rtk, { user: null, identity: " Some.One@Example.test " });
+      assert.equal(a, lockoutKey(rtk, { user: null, identity: "some.one@example.TEST" }));
+      assert.ok(a.startsWith("i:") && !a.includes("example"));
+    });
+
+    it("the ceiling holds past the longest wait; forgetFailures unlocks and audits", async () => {
+      const who = user(Math.floor(Math.random() * 1e9));
+      const key = lockoutKey(rt, { user: who, identity: null });
+      const judged: number[] = [];
+      for (let n = 1; judged.length < policy.maxFailures; n++) {
+        const r = await guess(key, who);
+        if (r === "judged") judged.push(n);
+        // Rather than sleep through the waits, open the gate as time would (the count stays).
+        else await rt.limits.reset(specs(policy).gate, key);
+      }
+      const refused = await guess(key, who);
+      assert.equal(refused, policy.maxDelaySeconds, "locked for good: told the longest wait");
+      assert.deepEqual(await lockState(rt, who), {
+        failures: policy.maxFailures,
+        locked: true,
+        retryAfterSeconds: null,
+      });
+      assert.deepEqual(
+        audit.filter((e) => e.event === "user_locked" && e.user?.id === who.id).map((e) => e.details),
+        [
+          { failures: 3, seconds: 2, until_reset: false },
+          { failures: 7, seconds: null, until_reset: true },
+        ],
+      );
+      assert.equal(await forgetFailures(rt, who, { audit: write, via: "admin" }), true);
+      assert.deepEqual(await lockState(rt, who), { failures: 0, locked: false, retryAfterSeconds: null });
+      assert.equal(await guess(key, who), "judged");
+    });
+  });
+}
+
+contract("memory", async () => ({
+  limits: createLimits({ store: "memory", onStoreFailure: "refuse", keyPrefix: "rl:" }),
+}));
+
+for (const { name } of testDatabaseUrls()) {
+  contract(`the ${name} database`, async () => {
+    const { datastore, cleanup } = await createIsolatedDatastore(name);
+    return {
+      close: cleanup,
+      limits: createLimits({
+        store: "database",
+        onStoreFailure: "refuse",
+        keyPrefix: "rl:",
+        datastore: datastore.limits,
+      }),
+    };
+  });
+}
+
+const redisUrl = process.env.RAMPART_TEST_REDIS_URL;
+if (redisUrl || process.env.CI) {
+  contract("Redis", async () => {
+    assert.ok(redisUrl, "RAMPART_TEST_REDIS_URL is not set");
+    const redis = connectLimitRedis(redisUrl, {
+      connectTimeoutMs: 1000,
+      commandTimeoutMs: 1000,
+      reconnectMaxDelayMs: 200,
+    });
+    await new Promise((r) => redis.once("ready", r));
+    return {
+      close: () => redis.disconnect(),
+      limits: createLimits({
+        store: "redis",
+        onStoreFailure: "refuse",
+        keyPrefix: `rl-${randomBytes(3).toString("hex")}:`,
+        redis,
+      }),
+    };
+  });
+}
