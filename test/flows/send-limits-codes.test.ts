@@ -97,3 +97,44 @@ for (const dialect of flowDialects()) {
     });
   });
 }
+
+for (const dialect of flowDialects()) {
+  describe(`anonymous requests cannot use up an owner's sign-in codes (${dialect})`, () => {
+    let t: TfApp;
+    const OWNER = "Busy.Owner-2+tf@Sub.Example.test";
+    before(async () => {
+      t = await createTfApp(dialect, { required: true }, true, { recovery: { enabled: true } });
+      await t.app.rampart.api.createUser({ email: OWNER, password: PASSWORD });
+    });
+    after(() => t.app.close());
+
+    it("after the address's anonymous budget is spent by /reset requests, the owner's login still gets its code", async () => {
+      const owner = t.app.client();
+      const first = await loginPending(owner, OWNER, "setup_from_login");
+      const csrf = first.json.response.csrf_token as string;
+      const s = await owner.post("/tf-setup", { json: { setup: "email" }, headers: { "x-csrf-token": csrf } });
+      assert.equal(s.status, 200, s.body);
+      const setupMail = await t.app.sink.waitFor((m) => /\d{6}/.test(m.text));
+      assert.equal((await validate(owner, csrf, /(\d{6})/.exec(setupMail.text)![1]!)).status, 200);
+
+      // Someone else asks for resets of the owner's address until the address is refused to them.
+      const attacker = t.app.client();
+      const resets: number[] = [];
+      for (let i = 0; i < 7; i++) {
+        const tok = await attacker.csrf();
+        resets.push(
+          (await attacker.post("/reset", { json: { email: OWNER }, headers: { "x-csrf-token": tok } })).status,
+        );
+      }
+      assert.deepEqual(resets, [200, 200, 200, 200, 200, 429, 429]);
+
+      // The owner signs in: the second-factor code still goes out and works.
+      t.app.sink.clear();
+      const c = t.app.client();
+      const l = await loginPending(c, OWNER, "ready");
+      const mail = await t.app.sink.waitFor((m) => /\d{6}/.test(m.text));
+      const ok = await validate(c, l.json.response.csrf_token as string, /(\d{6})/.exec(mail.text)![1]!);
+      assert.equal(ok.status, 200, ok.body);
+    });
+  });
+}

@@ -77,7 +77,7 @@ export const passwordSlice = z
     }),
     maxHashQueuePerKey: key(z.number().int().min(1).default(32), {
       env: "RAMPART_MAX_HASH_QUEUE_PER_KEY",
-      doc: "Hashes one client source (IP, IPv6 by /64) or one account may have waiting; beyond it that caller gets 503 at once. The queue serves sources round-robin and, when full, refuses the busiest source's newest job for a newcomer, so one source's storm cannot starve other users.",
+      doc: "Hashes one client source (IP, IPv6 by /64) may have waiting; beyond it that caller gets 503 at once. The queue serves sources round-robin and, when full, refuses the busiest source's newest job for a newcomer, so one source's storm cannot starve other users.",
     }),
   })
   .prefault({});

@@ -52,7 +52,7 @@ export const rateLimitSlice = z
     }),
     sendsPerDestination: key(count.default(5), {
       env: "RATE_LIMIT_SENDS_PER_DESTINATION",
-      doc: "Mails or texts an endpoint may be asked to send to one address or phone number within sendDestinationWindowSeconds (reset, confirmation, username recovery, registration, sign-in and two-factor codes, change of email), counted per request whether or not the address has an account; more → 429 with Retry-After.",
+      doc: "Mails or texts anyone may ask for to one address or phone number within sendDestinationWindowSeconds (reset, confirmation, username recovery, registration, passwordless codes), counted per request whether or not the address has an account; also the codes one account may be sent after its password was checked or by its signed-in user (two-factor, re-authentication), counted per account apart. More → 429 with Retry-After.",
     }),
     sendDestinationWindowSeconds: key(seconds.default(3600), {
       env: "RATE_LIMIT_SENDS_PER_DESTINATION_WINDOW",

@@ -106,7 +106,7 @@ export const postChangeEmailRoute = (path: string) =>
       if (veto) return fail(veto.errors);
 
       // Counted before the lookup: a taken address and a free one are answered alike.
-      await admitSend(ctx, "mail", newEmail);
+      await admitSend(ctx, "mail", newEmail, { kind: "account", userId: user.id, own: false });
       const owner = await rt.datastore.users.findByEmail(newEmail);
       if (owner) {
         await recordAudit(ctx, {

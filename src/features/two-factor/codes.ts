@@ -90,8 +90,11 @@ export async function sendCode(
   nonce: number,
 ): Promise<boolean> {
   const { rt } = ctx;
-  // Login replays, /tf-select, setup and rescue all send through here: one count per destination and source.
-  await admitSend(ctx, method === "sms" ? "sms" : "mail", method === "sms" && phone ? phone : user.email);
+  // Login replays, /tf-select, setup and rescue all send through here, after the password was checked or for the
+  // signed-in user: counted per account, so nobody without the password can use up the owner's codes.
+  const destination = method === "sms" && phone ? phone : user.email;
+  const own = destination === user.email || destination === user.tfPhoneNumber;
+  await admitSend(ctx, method === "sms" ? "sms" : "mail", destination, { kind: "account", userId: user.id, own });
   const cfg = tfConfig(rt);
   const period = periodFor(ctx, method);
   const token = sentCodeNow(secret, ctx.now().getTime(), period, nonce);

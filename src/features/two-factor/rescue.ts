@@ -99,7 +99,8 @@ export const postRescueRoute = (path: string) =>
         setStep(ctx, pending, { ...step, method: "email", nonce: n, rescue: true });
         sent = !!secret && (await sendCode(ctx, user, "email", secret, null, n));
       } else {
-        await admitSend(ctx, "mail", cfg.rescueMail);
+        // Counted per account (the password was checked), never against the help desk's own address.
+        await admitSend(ctx, "mail", cfg.rescueMail, { kind: "account", userId: user.id, own: true });
         sent = await deliverMail(
           ctx,
           "two_factor_rescue",

@@ -112,7 +112,11 @@ async function addMethod(
     factor: factorOf(ctx, user),
   });
   if (method === "email" || method === "sms")
-    await admitSend(ctx, method === "sms" ? "sms" : "mail", phone ?? user.email);
+    await admitSend(ctx, method === "sms" ? "sms" : "mail", phone ?? user.email, {
+      kind: "account",
+      userId: user.id,
+      own: phone === null || phone === user.usPhoneNumber,
+    });
   let authenticator = {};
   if (method === "authenticator") {
     const account = user.username ?? user.email;

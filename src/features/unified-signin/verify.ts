@@ -128,7 +128,11 @@ export const verifySendCodeRoute = (path: string) =>
       if (!SENDING_METHODS.includes(method) || !activeCodeMethods(rt, caller.user).includes(method))
         return fieldError("chosen_method", "US_METHOD_NOT_AVAILABLE", { view });
       const destination = method === "sms" ? caller.user.usPhoneNumber : caller.user.email;
-      await admitSend(ctx, method === "sms" ? "sms" : "mail", destination ?? caller.user.email);
+      await admitSend(ctx, method === "sms" ? "sms" : "mail", destination ?? caller.user.email, {
+        kind: "account",
+        userId: caller.user.id,
+        own: true,
+      });
       if ((await sendSigninCode(ctx, caller.user, method, false)) === "failed")
         return fieldError("", "FAILED_TO_SEND_CODE", { view, status: 500 });
       return ok(

@@ -9,7 +9,7 @@ import type { SqlDialect } from "../schema.js";
 export function outboxMigration(dialect: SqlDialect): Migration {
   return {
     async up(db: Kysely<any>): Promise<void> {
-      await db.schema
+      let table = db.schema
         .createTable("rampart_outbox")
         .addColumn("id", "varchar(32)", (c) => c.primaryKey())
         .addColumn("idempotency_key", "varchar(64)", (c) => c.notNull().unique())
@@ -26,8 +26,10 @@ export function outboxMigration(dialect: SqlDialect): Migration {
         .addColumn("sent_at", "bigint")
         .addColumn("last_error", "varchar(500)")
         // MySQL's TEXT stops at 64 KB; an HTML mail can be larger.
-        .addColumn("payload", dialect === "mysql" ? sql`mediumtext` : "text")
-        .execute();
+        .addColumn("payload", dialect === "mysql" ? sql`mediumtext` : "text");
+      // MySQL: InnoDB, utf8mb4 and exact (binary) comparison, as every Rampart table: ids and keys differ by case.
+      if (dialect === "mysql") table = table.modifyEnd(sql`ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`);
+      await table.execute();
       await db.schema
         .createIndex("rampart_outbox_due")
         .on("rampart_outbox")

@@ -34,7 +34,7 @@ export function rampartMigrations(dialect: SqlDialect): Record<string, Migration
     "0007_session_state": sessionStateMigration(dialect),
     "0008_session_revocation": sessionRevocationMigration(dialect),
     "0009_outbox": outboxMigration(dialect),
-    "0010_limits": limitsMigration(),
+    "0010_limits": limitsMigration(dialect),
   };
 }
 
