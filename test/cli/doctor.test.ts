@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startPrivateRedis } from "../helpers/private-redis.js";
 import { startSmtpSink } from "../helpers/smtp-sink.js";
+import { clockFinding } from "../../src/cli/doctor/live-checks.js";
+import { openDatastore } from "../../src/datastore/open.js";
 import { cliOk, runCli, startServe, tempDir, TEST_SECRET_KEY } from "./helpers.js";
 
 /** A production-like configuration with nothing to fix (hashing at OWASP's minimum, links from a fixed base). */
@@ -55,6 +57,17 @@ describe("rampart doctor: the configuration", () => {
     assert.equal(r.code, 4);
     for (const id of ["cookie-not-secure", "token-lifetime", "memory-rate-limits", "csrf-disabled"])
       assert.ok(r.ids.includes(`error:${id}`), `${id} in ${r.ids.join(", ")}`);
+  });
+
+  it("headers and CORS that weaken the browser side are warnings", async () => {
+    const r = await doctor(["--offline"], {
+      ...SOUND,
+      RAMPART_HSTS: "false",
+      CORS_ALLOWED_ORIGINS: "http://spa.example.com",
+    });
+    assert.equal(r.code, 3);
+    for (const id of ["hsts-off", "cors-plain-http-origin"])
+      assert.ok(r.ids.includes(`warning:${id}`), r.ids.join(", "));
   });
 
   it("only warnings: exit 3", async () => {
@@ -146,5 +159,18 @@ describe("rampart doctor: the live deployment", () => {
     assert.ok(!r.ids.includes("error:cors-any-origin"), "Rampart does not allow a foreign origin");
     const down = await doctor(["--url", "http://127.0.0.1:1"], env);
     assert.ok(down.ids.includes("error:url-unreachable"));
+  });
+});
+
+describe("rampart doctor: this machine's clock against the database's", () => {
+  it("a clock 90 s ahead of the database's is a warning naming the skew; within the threshold, none", async () => {
+    const datastore = await openDatastore("sqlite::memory:", { migrate: true });
+    after(() => datastore.close());
+    const fast = await clockFinding(datastore, 10, 2000, () => Date.now() + 90_000);
+    assert.equal(fast?.id, "clock-skew");
+    assert.match(fast?.message ?? "", /9\d\.\d s ahead of the database's/);
+    const slow = await clockFinding(datastore, 10, 2000, () => Date.now() - 30_000);
+    assert.match(slow?.message ?? "", /behind the database's/);
+    assert.equal(await clockFinding(datastore, 10, 2000, () => Date.now() + 3_000), null);
   });
 });

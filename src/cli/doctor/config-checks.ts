@@ -102,6 +102,31 @@ export function configFindings(config: RampartConfig, facts: DeploymentFacts): F
       fix: "behind a proxy, list its addresses in TRUSTED_PROXIES (and TRUSTED_PROXY_HEADER)",
     });
 
+  if (config.headers.hsts === false && !config.development)
+    add({
+      severity: "warning",
+      id: "hsts-off",
+      subject: "headers.hsts (RAMPART_HSTS)",
+      message: "Strict-Transport-Security is never sent: a browser may reach the app over plain http first",
+      fix: "leave RAMPART_HSTS unset (sent on https) or true",
+    });
+  if (config.cors.allowedOrigins.includes("*"))
+    add({
+      severity: "warning",
+      id: "cors-wildcard",
+      subject: "cors.allowedOrigins (CORS_ALLOWED_ORIGINS)",
+      message: "every site's scripts may call the app (without credentials)",
+      fix: "list the single-page apps' exact origins",
+    });
+  for (const origin of config.cors.allowedOrigins.filter((o) => o.startsWith("http:") && !config.development))
+    add({
+      severity: "warning",
+      id: "cors-plain-http-origin",
+      subject: "cors.allowedOrigins (CORS_ALLOWED_ORIGINS)",
+      message: `${origin} is plain http: anyone on its network path can run scripts the app trusts`,
+      fix: "list https origins only",
+    });
+
   const argon2 = config.password.argon2;
   if (config.password.hash === "argon2" && (argon2.memoryCost < 19456 || argon2.timeCost < 2))
     add({

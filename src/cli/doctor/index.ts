@@ -49,7 +49,10 @@ export async function runDoctor(env: Env, options: DoctorOptions): Promise<Findi
   const redisUrl = env.REDIS_URL?.trim() || null;
   findings.push(...configFindings(config, { instances: options.instances, redisSessions: redisUrl !== null }));
   if (!options.offline) {
-    const live = [databaseFindings(databaseUrl(env), options.timeoutMs), mailFindings(config, options.timeoutMs)];
+    const live = [
+      databaseFindings(databaseUrl(env), options.timeoutMs, config.clock.skewThresholdSeconds),
+      mailFindings(config, options.timeoutMs),
+    ];
     const limitRedis = config.rateLimit.store === "redis" ? (config.rateLimit.redisUrl ?? redisUrl) : null;
     const redisUses = new Map<string, string[]>();
     if (redisUrl) redisUses.set(redisUrl, ["sessions"]);

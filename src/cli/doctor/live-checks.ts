@@ -4,6 +4,7 @@
  */
 import { createRequire } from "node:module";
 import type { RampartConfig } from "../../core/config/index.js";
+import type { Datastore } from "../../datastore/contracts.js";
 import { openDatastore } from "../../datastore/open.js";
 import { featureMigrations } from "../../features/builtin.js";
 import { mailSlice } from "../../mail/index.js";
@@ -34,22 +35,18 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
   }
 }
 
-export async function databaseFindings(url: string, timeoutMs: number): Promise<Finding[]> {
+export async function databaseFindings(
+  url: string,
+  timeoutMs: number,
+  skewThresholdSeconds: number,
+): Promise<Finding[]> {
   let datastore;
   try {
     datastore = await within(openDatastore(url), timeoutMs, "the database");
     const pending = await within(datastore.migrations.pending(await featureMigrations()), timeoutMs, "the database");
-    return pending.length
-      ? [
-          {
-            severity: "error",
-            id: "migrations-pending",
-            subject: `database ${redactUrl(url)}`,
-            message: `${pending.length} migration(s) not applied (${pending.join(", ")}): the server refuses to start`,
-            fix: "rampart migrate",
-          },
-        ]
-      : [];
+    const skew = await clockFinding(datastore, skewThresholdSeconds, timeoutMs);
+    if (skew) return [skew, ...migrationFindings(pending, url)];
+    return migrationFindings(pending, url);
   } catch (error) {
     return [
       {
@@ -62,6 +59,43 @@ export async function databaseFindings(url: string, timeoutMs: number): Promise<
   } finally {
     await datastore?.close().catch(() => undefined);
   }
+}
+
+/**
+ * This machine's clock against the database's, the one clock every instance shares: beyond the threshold, tokens
+ * minted here live longer or shorter by the skew and authenticator codes are judged on the database's time.
+ */
+export async function clockFinding(
+  datastore: Datastore,
+  thresholdSeconds: number,
+  timeoutMs: number,
+  now: () => number = Date.now,
+): Promise<Finding | null> {
+  const before = now();
+  const dbNow = await within(datastore.now(), timeoutMs, "the database");
+  const after = now();
+  const skewMs = (before + after) / 2 - dbNow.getTime();
+  if (Math.abs(skewMs) <= thresholdSeconds * 1000) return null;
+  return {
+    severity: "warning",
+    id: "clock-skew",
+    subject: "clock (RAMPART_CLOCK_SKEW_THRESHOLD)",
+    message: `this machine's clock is ${(Math.abs(skewMs) / 1000).toFixed(1)} s ${skewMs > 0 ? "ahead of" : "behind"} the database's`,
+    fix: "keep every instance and the database on NTP",
+  };
+}
+
+function migrationFindings(pending: string[], url: string): Finding[] {
+  if (pending.length === 0) return [];
+  return [
+    {
+      severity: "error",
+      id: "migrations-pending",
+      subject: `database ${redactUrl(url)}`,
+      message: `${pending.length} migration(s) not applied (${pending.join(", ")}): the server refuses to start`,
+      fix: "rampart migrate",
+    },
+  ];
 }
 
 export async function redisFindings(url: string, uses: string[], timeoutMs: number): Promise<Finding[]> {
