@@ -6,12 +6,11 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { DependencyUnavailableError } from "../errors.js";
-import { createIsolatedDatastore, testDatabaseUrls } from "../../../test/helpers/databases.js";
+import { createIsolatedDatastore } from "../../../test/helpers/databases.js";
 import { startPrivateRedis } from "../../../test/helpers/private-redis.js";
 import { createLimits, type Limits, type LimitSpec } from "./limits.js";
 import { connectLimitRedis } from "./redis.js";
-
-const BOUNDS = { connectTimeoutMs: 1000, commandTimeoutMs: 1000, reconnectMaxDelayMs: 200 };
+import { limitStoresUnderTest, TEST_REDIS_BOUNDS as BOUNDS } from "../../../test/helpers/limit-stores.js";
 
 const spec = (points: number, durationSeconds = 60, blockSeconds?: number): LimitSpec => ({
   name: `t-${randomBytes(4).toString("hex")}`,
@@ -64,42 +63,7 @@ function contract(label: string, make: () => Promise<{ limits: Limits; close?: (
   });
 }
 
-contract("memory", async () => ({
-  limits: createLimits({ store: "memory", onStoreFailure: "refuse", keyPrefix: "rl:" }),
-}));
-
-for (const { name } of testDatabaseUrls()) {
-  contract(`the ${name} database`, async () => {
-    const { datastore, cleanup } = await createIsolatedDatastore(name);
-    return {
-      close: cleanup,
-      limits: createLimits({
-        store: "database",
-        onStoreFailure: "refuse",
-        keyPrefix: "rl:",
-        datastore: datastore.limits,
-      }),
-    };
-  });
-}
-
-const redisUrl = process.env.RAMPART_TEST_REDIS_URL;
-if (redisUrl || process.env.CI) {
-  contract("Redis", async () => {
-    assert.ok(redisUrl, "RAMPART_TEST_REDIS_URL is not set");
-    const redis = connectLimitRedis(redisUrl, BOUNDS);
-    await new Promise((r) => redis.once("ready", r));
-    return {
-      close: () => redis.disconnect(),
-      limits: createLimits({
-        store: "redis",
-        onStoreFailure: "refuse",
-        keyPrefix: `rl-${randomBytes(3).toString("hex")}:`,
-        redis,
-      }),
-    };
-  });
-}
+for (const store of limitStoresUnderTest()) contract(store.label, store.open);
 
 describe("a failing limit store", () => {
   it('"refuse": a stopped Redis fails the call with DependencyUnavailableError, fast; back, it counts again', async () => {

@@ -7,10 +7,9 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import type { UserRecord } from "../../datastore/contracts.js";
-import { createIsolatedDatastore, testDatabaseUrls } from "../../../test/helpers/databases.js";
+import { limitStoresUnderTest } from "../../../test/helpers/limit-stores.js";
 import type { AuditEntry } from "../audit.js";
-import { createLimits, type Limits } from "../limits/limits.js";
-import { connectLimitRedis } from "../limits/redis.js";
+import type { Limits } from "../limits/limits.js";
 import type { Runtime } from "../runtime.js";
 import { claimAttempt, forgetFailures, lockState, lockoutKey, recordFailure, specs, waitAfter } from "./lockout.js";
 
@@ -115,43 +114,4 @@ function contract(label: string, make: () => Promise<{ limits: Limits; close?: (
   });
 }
 
-contract("memory", async () => ({
-  limits: createLimits({ store: "memory", onStoreFailure: "refuse", keyPrefix: "rl:" }),
-}));
-
-for (const { name } of testDatabaseUrls()) {
-  contract(`the ${name} database`, async () => {
-    const { datastore, cleanup } = await createIsolatedDatastore(name);
-    return {
-      close: cleanup,
-      limits: createLimits({
-        store: "database",
-        onStoreFailure: "refuse",
-        keyPrefix: "rl:",
-        datastore: datastore.limits,
-      }),
-    };
-  });
-}
-
-const redisUrl = process.env.RAMPART_TEST_REDIS_URL;
-if (redisUrl || process.env.CI) {
-  contract("Redis", async () => {
-    assert.ok(redisUrl, "RAMPART_TEST_REDIS_URL is not set");
-    const redis = connectLimitRedis(redisUrl, {
-      connectTimeoutMs: 1000,
-      commandTimeoutMs: 1000,
-      reconnectMaxDelayMs: 200,
-    });
-    await new Promise((r) => redis.once("ready", r));
-    return {
-      close: () => redis.disconnect(),
-      limits: createLimits({
-        store: "redis",
-        onStoreFailure: "refuse",
-        keyPrefix: `rl-${randomBytes(3).toString("hex")}:`,
-        redis,
-      }),
-    };
-  });
-}
+for (const store of limitStoresUnderTest()) contract(store.label, store.open);
