@@ -254,12 +254,38 @@ export function mysqlDialect(options: MysqlOptions): Dialect {
         if (error && classifyDatabaseError("mysql", error)?.dropConnection) broken = true;
         callback(error ? (databaseFault("mysql", error) as mysql.QueryError) : null, result);
       };
+    // mysql2 honours `timeout` on query() but a prepared execute() can wait forever on a silent server: every
+    // statement also gets a timer of ours, a little later, which gives up on the connection.
+    const bounded = (callback: MysqlCallback): MysqlCallback => {
+      const answer = classified(callback);
+      if (options.statementTimeoutMs <= 0) return answer;
+      let done = false;
+      const timer = setTimeout(
+        () => {
+          done = true;
+          broken = true;
+          const error = Object.assign(new Error("Query inactivity timeout"), {
+            code: "PROTOCOL_SEQUENCE_TIMEOUT",
+            fatal: true,
+          });
+          answer(error as mysql.QueryError, undefined as unknown as mysql.QueryResult);
+        },
+        options.statementTimeoutMs + clientMargin(options.statementTimeoutMs),
+      );
+      timer.unref();
+      return (error, result) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        answer(error, result);
+      };
+    };
     const query = (sql: string, parameters: unknown[], callback?: MysqlCallback): unknown => {
       if (!callback) return conn.query(sql, parameters);
       const statement = options.statementTimeoutMs > 0 ? { sql, timeout: options.statementTimeoutMs } : { sql };
       if (options.preparedSql.has(sql))
-        return conn.execute(statement, parameters as mysql.ExecuteValues, classified(callback));
-      return conn.query(statement, parameters, classified(callback));
+        return conn.execute(statement, parameters as mysql.ExecuteValues, bounded(callback));
+      return conn.query(statement, parameters, bounded(callback));
     };
     // A broken connection is destroyed (it leaves the pool) instead of being handed to the next request.
     return { query, release: () => (broken ? conn.destroy() : conn.release()) } as MysqlPoolConnection;
