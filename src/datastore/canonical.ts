@@ -1,5 +1,9 @@
 import { createHash } from "node:crypto";
-import unhomoglyph from "unhomoglyph";
+import { createRequire } from "node:module";
+
+// The confusables table loads when a username is first fingerprinted, not with every module that reads identities.
+const require = createRequire(import.meta.url);
+let unhomoglyph: ((text: string) => string) | undefined;
 
 /**
  * Canonical form of an identity (email or username) used for case-insensitive lookup and uniqueness.
@@ -22,6 +26,7 @@ export function canonicalIdentity(value: string): string {
  * hashed so the column has a fixed width (a mapped name can be longer than the name).
  */
 export function usernameSkeleton(username: string): string {
+  unhomoglyph ??= require("unhomoglyph") as (text: string) => string;
   const skeleton = unhomoglyph(username.normalize("NFKD").toLowerCase().normalize("NFD")).normalize("NFD");
   return createHash("sha256").update(skeleton).digest("base64url");
 }
