@@ -1,8 +1,8 @@
 import { createHmac } from "node:crypto";
 import type { RequestContext } from "../core/context.js";
 import { RateLimitedError } from "../core/errors.js";
-import { sourceGroup } from "../core/http/client-ip.js";
 import type { LimitSpec } from "../core/limits/limits.js";
+import { scopedSpec, sourceScopes } from "../core/limits/sources.js";
 import type { Runtime } from "../core/runtime.js";
 import { canonicalIdentity } from "../datastore/canonical.js";
 import { phoneE164 } from "./passcodes/index.js";
@@ -12,7 +12,7 @@ import { phoneE164 } from "./passcodes/index.js";
  * request path before the destination's lookup changes the answer and before any state changes, once whatever
  * the lookup finds, so an address with an account and one without are counted and answered alike; past a limit
  * the request is answered 429 with Retry-After (RateLimitedError). Every request counts against its source IP
- * (IPv6 by /64). Then:
+ * (IPv6 by /64, and by /48 with a larger budget). Then:
  * - asked by anyone (reset, confirmation, username recovery, registration, passwordless codes): per destination,
  *   whoever asks — a victim's mailbox receives a bounded number (and the links it received stay usable). The
  *   destination is the real mailbox or phone: pass the account's own address or phone when the request named the
@@ -41,11 +41,10 @@ export async function admitSend(
   const ip = ctx.clientIp();
   const window = c.sendDestinationWindowSeconds;
   const draws: [LimitSpec, string][] = [];
-  if (ip !== null)
-    draws.push([
-      { name: "send-source", points: c.sendsPerSource, durationSeconds: c.sendSourceWindowSeconds },
-      sourceGroup(ip),
-    ]);
+  if (ip !== null) {
+    const perSource = { name: "send-source", points: c.sendsPerSource, durationSeconds: c.sendSourceWindowSeconds };
+    for (const scope of sourceScopes(rt, ip)) draws.push([scopedSpec(perSource, scope), scope.key]);
+  }
   if (requester.kind === "account")
     draws.push([
       { name: `send-${channel}-account`, points: c.sendsPerDestination, durationSeconds: window },
