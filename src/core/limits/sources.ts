@@ -1,8 +1,8 @@
 /**
- * Limits per source (the client IP, an IPv6 address by its /64 and, with a larger budget, its /48) on credential checks, and the password-spray
- * detector across all accounts. verifyCredential calls `admitCredentialCheck` before it evaluates anything and
- * `countCredentialFailure` after a failure, for known and unknown accounts alike, so the answers say nothing
- * about who has an account.
+ * Limits per source (the client IP, an IPv6 address by its /64 and, with a larger budget, its /48) on credential
+ * checks, and the password-spray detector across all accounts. verifyCredential calls `admitCredentialCheck`
+ * before it evaluates anything and `countCredentialFailure` after a failure, for known and unknown accounts
+ * alike, so the answers say nothing about who has an account.
  *
  * - failures per source per window: past the limit the source gets 429 + Retry-After before any evaluation;
  * - attempts per source (a looser cap), counted atomically before the evaluation: bounds a source whose
