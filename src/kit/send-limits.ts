@@ -1,16 +1,22 @@
-import { createHash } from "node:crypto";
+import { createHmac } from "node:crypto";
 import type { RequestContext } from "../core/context.js";
 import { RateLimitedError } from "../core/errors.js";
-import { sourceGroup } from "../core/http/client-ip.js";
 import type { LimitSpec } from "../core/limits/limits.js";
+import { scopedSpec, sourceScopes } from "../core/limits/sources.js";
+import type { Runtime } from "../core/runtime.js";
+import { canonicalIdentity } from "../datastore/canonical.js";
+import { phoneE164 } from "./passcodes/index.js";
 
 /**
  * Limits on the mails and texts an endpoint is asked to send (mail bombing, SMS toll fraud). Call it in the
- * request path BEFORE looking the destination up and before any state changes, so an address with an account and
- * one without are counted and answered alike; past a limit the request is answered 429 with Retry-After
- * (RateLimitedError). Every request counts against its source IP (IPv6 by /64). Then:
+ * request path before the destination's lookup changes the answer and before any state changes, once whatever
+ * the lookup finds, so an address with an account and one without are counted and answered alike; past a limit
+ * the request is answered 429 with Retry-After (RateLimitedError). Every request counts against its source IP
+ * (IPv6 by /64, and by /48 with a larger budget). Then:
  * - asked by anyone (reset, confirmation, username recovery, registration, passwordless codes): per destination,
- *   whoever asks — a victim's mailbox receives a bounded number (and the links it received stay usable);
+ *   whoever asks — a victim's mailbox receives a bounded number (and the links it received stay usable). The
+ *   destination is the real mailbox or phone: pass the account's own address or phone when the request named the
+ *   account another way (a username); spellings of one address or number share one key (destinationKey);
  * - asked for an account whose password was just checked, or by its signed-in user (second-factor codes, the
  *   owner's re-authentication codes): per account, never against the destination's anonymous count, so nobody
  *   without the password can stop the owner getting the code they need to sign in; a destination that is not
@@ -35,11 +41,10 @@ export async function admitSend(
   const ip = ctx.clientIp();
   const window = c.sendDestinationWindowSeconds;
   const draws: [LimitSpec, string][] = [];
-  if (ip !== null)
-    draws.push([
-      { name: "send-source", points: c.sendsPerSource, durationSeconds: c.sendSourceWindowSeconds },
-      sourceGroup(ip),
-    ]);
+  if (ip !== null) {
+    const perSource = { name: "send-source", points: c.sendsPerSource, durationSeconds: c.sendSourceWindowSeconds };
+    for (const scope of sourceScopes(rt, ip)) draws.push([scopedSpec(perSource, scope), scope.key]);
+  }
   if (requester.kind === "account")
     draws.push([
       { name: `send-${channel}-account`, points: c.sendsPerDestination, durationSeconds: window },
@@ -48,7 +53,7 @@ export async function admitSend(
   if (requester.kind === "anyone" || !requester.own)
     draws.push([
       { name: `send-${channel}`, points: c.sendsPerDestination, durationSeconds: window },
-      destinationKey(destination),
+      destinationKey(rt, channel, destination),
     ]);
   for (const [spec, key] of draws) {
     const verdict = await rt.limits.consume(spec, key);
@@ -56,7 +61,13 @@ export async function admitSend(
   }
 }
 
-/** The counter key of a destination: one spelling (trimmed, lower case), hashed so no address is stored. */
-function destinationKey(destination: string): string {
-  return createHash("sha256").update(destination.trim().toLowerCase()).digest("base64url").slice(0, 32);
+/**
+ * The counter key of a destination: one key per mailbox or phone however it is spelled — an address in the form
+ * the datastore looks it up by (compatibility forms folded, lower case), a phone number in E.164 — hashed with the
+ * secret key so no address or number is stored.
+ */
+function destinationKey(rt: Runtime, channel: SendChannel, destination: string): string {
+  const value = destination.trim();
+  const canonical = (channel === "sms" ? phoneE164(rt, value) : null) ?? canonicalIdentity(value);
+  return createHmac("sha256", rt.config.secretKey).update(`send\0${canonical}`).digest("base64url").slice(0, 32);
 }

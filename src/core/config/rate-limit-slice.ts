@@ -28,7 +28,7 @@ export const rateLimitSlice = z
     }),
     sourceFailures: key(count.default(30), {
       env: "RATE_LIMIT_SOURCE_FAILURES",
-      doc: "Failed credential checks (any account, any endpoint) allowed per source IP (IPv6 by /64) within sourceWindowSeconds; beyond it the source gets 429 with Retry-After.",
+      doc: "Failed credential checks (any account, any endpoint) allowed per source IP (IPv6 by /64, and by /48 × ipv6PrefixFactor) within sourceWindowSeconds; beyond it the source gets 429 with Retry-After.",
     }),
     sourceAttempts: key(count.default(300), {
       env: "RATE_LIMIT_SOURCE_ATTEMPTS",
@@ -37,6 +37,10 @@ export const rateLimitSlice = z
     sourceWindowSeconds: key(seconds.default(900), {
       env: "RATE_LIMIT_SOURCE_WINDOW",
       doc: 'Window of the per-source limits (seconds, or FS style "15 minutes").',
+    }),
+    ipv6PrefixFactor: key(z.number().int().min(0).max(65536).default(4), {
+      env: "RATE_LIMIT_IPV6_PREFIX_FACTOR",
+      doc: "An IPv6 source is counted by its /64 and also by its /48 (the block one subscriber or site is commonly given: 65,536 /64s), whose budgets are the per-source ones (sourceFailures, sourceAttempts, sendsPerSource) times this factor; 0 turns the /48 limits off. An IPv4 address counts alone.",
     }),
     sprayFailures: key(count.default(1000), {
       env: "RATE_LIMIT_SPRAY_FAILURES",
@@ -60,7 +64,7 @@ export const rateLimitSlice = z
     }),
     sendsPerSource: key(count.default(30), {
       env: "RATE_LIMIT_SENDS_PER_SOURCE",
-      doc: "Such send requests allowed per source IP (IPv6 by /64) within sendSourceWindowSeconds, whatever the destinations; more → 429 with Retry-After.",
+      doc: "Such send requests allowed per source IP (IPv6 by /64, and by /48 × ipv6PrefixFactor) within sendSourceWindowSeconds, whatever the destinations; more → 429 with Retry-After.",
     }),
     sendSourceWindowSeconds: key(seconds.default(3600), {
       env: "RATE_LIMIT_SENDS_PER_SOURCE_WINDOW",

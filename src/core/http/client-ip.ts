@@ -108,6 +108,17 @@ export function sourceGroup(ip: string | null): string {
   return `${expandIpv6(address).slice(0, 4).join(":")}::/64`;
 }
 
+/**
+ * The wider network an IPv6 source belongs to: its /48, the block a subscriber or site is commonly delegated
+ * (65,536 /64s), counted by the per-source limits with a larger budget and used as the hash queue's fairness
+ * key. null for IPv4 (one address is one source) and for no address.
+ */
+export function sourcePrefix48(ip: string | null): string | null {
+  const address = ip === null ? null : normalizeAddress(ip);
+  if (address === null || isIP(address) !== 6) return null;
+  return `${expandIpv6(address).slice(0, 3).join(":")}::/48`;
+}
+
 /** The eight 16-bit groups of an IPv6 address (an embedded IPv4 tail becomes two groups). */
 function expandIpv6(address: string): string[] {
   let text = address;

@@ -28,6 +28,15 @@ export function sealedSecrets(user: UserRecord): Record<string, string> {
   }
 }
 
+/**
+ * What a sign-in code request counts against in the send limits: the account's phone (SMS) or address, so every
+ * identity of one account draws on one budget; without an account (or a phone), the typed identity or the address.
+ */
+export function sendDestination(user: UserRecord | null, method: string, identity: string): string {
+  if (!user) return identity;
+  return method === "sms" ? (user.usPhoneNumber ?? user.email) : user.email;
+}
+
 /** Code methods the user has set up and configuration allows (sms only with a phone). */
 export function activeCodeMethods(rt: Runtime, user: UserRecord): string[] {
   const enabled = usConfig(rt).enabledMethods as readonly string[];

@@ -12,7 +12,7 @@ import type { PageProps } from "../../core/render.js";
 import { findUserByIdentity, identityAttributes } from "../../core/users.js";
 import type { Flash } from "../../pages/kit.js";
 import { dummyPasscode, matchPasscode, sendSigninCode } from "./codes.js";
-import { activeCodeMethods, sendingMethods, usConfig } from "./methods.js";
+import { activeCodeMethods, sendDestination, sendingMethods, usConfig } from "./methods.js";
 import { checkPasscode, lockedOut } from "./passcode-check.js";
 import { signinPage } from "./pages.js";
 import { codeSent, signedInOrNextStep, signinForm } from "./schemas.js";
@@ -199,9 +199,10 @@ export const sendCodeRoute = (path: string, signinPath: string) =>
       if (!identity) shape.identity = [{ code: "US_SPECIFY_IDENTITY" }];
       if (Object.keys(shape).length) return fail(shape);
 
-      // Counted per typed identity before the lookup, so unknown identities are answered alike.
-      await admitSend(ctx, method === "sms" ? "sms" : "mail", identity);
+      // Counted before the lookup changes the answer, as one draw on the real destination: the account's address or
+      // phone when the identity names one (its username, any spelling), else the typed identity.
       const user = await findUserByIdentity(rt, identity);
+      await admitSend(ctx, method === "sms" ? "sms" : "mail", sendDestination(user, method, identity));
       const veto = await hookVeto(ctx, "us_signin", user, view);
       if (veto) return veto;
       // Generic mode answers the same whether or not a code went out, so the page must not claim one was sent (as FS).

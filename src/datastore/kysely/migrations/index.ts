@@ -19,6 +19,7 @@ import { sessionStateMigration } from "./0007_session_state.js";
 import { sessionRevocationMigration } from "./0008_session_revocation.js";
 import { outboxMigration } from "./0009_outbox.js";
 import { limitsMigration } from "./0010_limits.js";
+import { binaryCollationMigration } from "./0011_binary_collation.js";
 
 export const MIGRATION_TABLE = "rampart_migration";
 export const MIGRATION_LOCK_TABLE = "rampart_migration_lock";
@@ -35,6 +36,7 @@ export function rampartMigrations(dialect: SqlDialect): Record<string, Migration
     "0008_session_revocation": sessionRevocationMigration(dialect),
     "0009_outbox": outboxMigration(dialect),
     "0010_limits": limitsMigration(dialect),
+    "0011_binary_collation": binaryCollationMigration(dialect),
   };
 }
 
