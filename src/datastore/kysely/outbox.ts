@@ -80,7 +80,12 @@ export class KyselyOutboxStore implements OutboxStore {
     const token = randomBytes(12).toString("base64url");
     const result = await this.ctx.db
       .updateTable("rampart_outbox")
-      .set({ lease_until: toMillis(leaseUntil), lease_token: token, attempts: sql<number>`attempts + 1` })
+      .set({
+        status: "sending",
+        lease_until: toMillis(leaseUntil),
+        lease_token: token,
+        attempts: sql<number>`attempts + 1`,
+      })
       .where("id", "=", id)
       .where("status", "=", "pending")
       .where("next_attempt_at", "<=", ms)
@@ -89,6 +94,37 @@ export class KyselyOutboxStore implements OutboxStore {
     if (Number(result.numUpdatedRows) !== 1) return null;
     const record = await this.findById(id);
     return record ? { record, token } : null;
+  }
+
+  async unsettled(now: Date, limit: number): Promise<OutboxRecord[]> {
+    const rows = await this.ctx.db
+      .selectFrom("rampart_outbox")
+      .selectAll()
+      .where("status", "=", "sending")
+      .where("lease_until", "<=", toMillis(now))
+      .orderBy("lease_until")
+      .orderBy("id")
+      .limit(Math.max(1, Math.trunc(limit)))
+      .execute();
+    return rows.map(toRecord);
+  }
+
+  async settle(id: string, now: Date, to: "pending" | "unknown", note: string): Promise<boolean> {
+    const ms = toMillis(now);
+    const result = await this.ctx.db
+      .updateTable("rampart_outbox")
+      .set({
+        status: to,
+        lease_until: null,
+        lease_token: null,
+        last_error: clip(note),
+        ...(to === "pending" ? { next_attempt_at: ms } : {}),
+      })
+      .where("id", "=", id)
+      .where("status", "=", "sending")
+      .where("lease_until", "<=", ms)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   }
 
   private async finish(id: string, token: string, set: Partial<Record<keyof OutboxTable, unknown>>): Promise<boolean> {
@@ -126,7 +162,7 @@ export class KyselyOutboxStore implements OutboxStore {
       // Never a row a sender holds right now: it could go out twice.
       .where((eb) =>
         eb.or([
-          eb("status", "=", "failed"),
+          eb("status", "in", ["failed", "unknown"]),
           eb.and([
             eb("status", "=", "pending"),
             eb.or([eb("lease_until", "is", null), eb("lease_until", "<=", toMillis(now))]),
@@ -148,7 +184,7 @@ export class KyselyOutboxStore implements OutboxStore {
   async deleteFinishedBefore(before: Date): Promise<number> {
     const result = await this.ctx.db
       .deleteFrom("rampart_outbox")
-      .where("status", "in", ["sent", "failed"])
+      .where("status", "in", ["sent", "failed", "unknown"])
       .where("created_at", "<", toMillis(before))
       .executeTakeFirst();
     return Number(result.numDeletedRows);
