@@ -69,7 +69,7 @@ export type OutboxStatus = "pending" | "sending" | "sent" | "failed" | "unknown"
 /** One message of the outbox: metadata in clear, the message itself sealed in `payload` until it is sent. */
 export interface OutboxRecord {
   id: string;
-  /** One per message per request: adding the same key twice writes one row. */
+  /** Unique: adding the same key twice writes one row (see core/outbox/queue.ts for what it is made of). */
   idempotencyKey: string;
   kind: OutboxKind;
   /** The mail template name, or the SMS purpose. */
@@ -107,6 +107,14 @@ export interface OutboxStore {
   /** Writes a pending row due now; false (nothing written) when the idempotency key is already there. */
   add(record: NewOutboxRecord): Promise<boolean>;
   findById(id: string): Promise<OutboxRecord | null>;
+  findByIdempotencyKey(key: string): Promise<OutboxRecord | null>;
+  /**
+   * Gives a pending row that no sender holds a new sealed message (a repeated request's own), due at `now`.
+   * False when the row is sent, being sent or given up.
+   */
+  replacePayload(id: string, payload: string, now: Date): Promise<boolean>;
+  /** Frees the row's idempotency key (the row stays, under a key of its own) so a new message may take it. */
+  releaseIdempotencyKey(id: string): Promise<void>;
   /** Ids of pending rows due at `now` and not leased, oldest first. */
   due(now: Date, limit: number): Promise<string[]>;
   /**

@@ -127,6 +127,27 @@ export function outboxStoreConformance(factory: DatastoreFactory): void {
       assert.equal((await ds().outbox.findById(lost.id))?.status, "pending");
     });
 
+    it("finds a row by its idempotency key; replaces the payload of a pending row only; a released key is free", async () => {
+      const r = row();
+      await ds().outbox.add(r);
+      assert.equal((await ds().outbox.findByIdempotencyKey(r.idempotencyKey))?.id, r.id);
+      assert.equal(await ds().outbox.findByIdempotencyKey(`${r.idempotencyKey}-no`), null);
+      assert.equal(await ds().outbox.replacePayload(r.id, "sealed-2", at(5)), true);
+      const replaced = await ds().outbox.findById(r.id);
+      assert.equal(replaced?.payload, "sealed-2");
+      assert.equal(replaced?.nextAttemptAt.getTime(), at(5).getTime(), "due now");
+      const c = await ds().outbox.claim(r.id, at(5), at(65));
+      assert.ok(c);
+      assert.equal(await ds().outbox.replacePayload(r.id, "sealed-3", at(6)), false, "not while being sent");
+      await ds().outbox.markSent(r.id, c.token, at(7));
+      assert.equal(await ds().outbox.replacePayload(r.id, "sealed-3", at(8)), false, "not once sent");
+      await ds().outbox.releaseIdempotencyKey(r.id);
+      assert.equal(await ds().outbox.findByIdempotencyKey(r.idempotencyKey), null);
+      const next = row({ idempotencyKey: r.idempotencyKey });
+      assert.equal(await ds().outbox.add(next), true, "the key is free again");
+      assert.equal((await ds().outbox.findById(r.id))?.status, "sent", "the first row stays");
+    });
+
     it("lists newest first by status; sweeps only finished rows older than the cut", async () => {
       const mark = tag();
       const old = row({ createdAt: at(-1000), template: `t${mark}`.slice(0, 60) });

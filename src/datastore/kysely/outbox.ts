@@ -60,6 +60,36 @@ export class KyselyOutboxStore implements OutboxStore {
     return row ? toRecord(row) : null;
   }
 
+  async findByIdempotencyKey(key: string): Promise<OutboxRecord | null> {
+    const row = await this.ctx.db
+      .selectFrom("rampart_outbox")
+      .selectAll()
+      .where("idempotency_key", "=", key)
+      .executeTakeFirst();
+    return row ? toRecord(row) : null;
+  }
+
+  async replacePayload(id: string, payload: string, now: Date): Promise<boolean> {
+    const ms = toMillis(now);
+    const result = await this.ctx.db
+      .updateTable("rampart_outbox")
+      .set({ payload, next_attempt_at: ms })
+      .where("id", "=", id)
+      .where("status", "=", "pending")
+      .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<=", ms)]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async releaseIdempotencyKey(id: string): Promise<void> {
+    // Ids are unique and at most 32 characters: the new key is unique and fits the column.
+    await this.ctx.db
+      .updateTable("rampart_outbox")
+      .set({ idempotency_key: `released:${id}` })
+      .where("id", "=", id)
+      .execute();
+  }
+
   async due(now: Date, limit: number): Promise<string[]> {
     const ms = toMillis(now);
     const rows = await this.ctx.db
