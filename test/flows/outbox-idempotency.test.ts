@@ -1,7 +1,13 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { attachRemoteAddress } from "../../src/core/context.js";
-import { createTfApp, loginPending, PASSWORD, validate } from "../../src/features/two-factor/testing/kit.js";
+import {
+  createTfApp,
+  enrolAuthenticator,
+  loginPending,
+  PASSWORD,
+  validate,
+} from "../../src/features/two-factor/testing/kit.js";
 import { createTestApp, flowDialects, type TestApp } from "../helpers/app.js";
 import { TestClient } from "../helpers/client.js";
 
@@ -47,6 +53,44 @@ for (const dialect of flowDialects()) {
         app.advance(61);
         await reset("198.51.100.7", "0000-0000-0001");
         assert.equal(mailsTo(app, email).length, 3, "after the window the key starts a new request");
+      } finally {
+        await app.close();
+      }
+    });
+
+    it("two users signing in from one address with the same key both reach the help desk, while the relay is refusing", async () => {
+      const desk = "Help.Desk+rescue@Support.Example.test";
+      const t = await createTfApp(dialect, { required: true, rescueMail: desk }, true, { outbox: OUTBOX });
+      const app = t.app;
+      try {
+        const users = ["First.User-A+1@Example.test", "Second.User-B+2@Example.test"];
+        for (const email of users) await enrolAuthenticator(t, email);
+        app.sink.failNext(2, 451);
+        for (const email of users) {
+          const c = from(app, "192.0.2.80");
+          const l = await c.post("/login", {
+            json: { email, password: PASSWORD },
+            headers: { "x-csrf-token": await c.csrf() },
+          });
+          assert.equal(l.json.response.tf_state, "ready", l.body);
+          const r = await c.post("/tf-rescue", {
+            json: { help_setup: "help" },
+            headers: { "x-csrf-token": l.json.response.csrf_token as string, "idempotency-key": "rescue-1" },
+          });
+          assert.equal(r.status, 200, r.body);
+          await settled(app);
+        }
+        for (let i = 0; i < 3; i++) {
+          t.advance(10);
+          await app.runtime.outbox.poll();
+        }
+        const mails = mailsTo(app, desk);
+        assert.equal(mails.length, 2, "one rescue mail per user");
+        for (const email of users)
+          assert.ok(
+            mails.some((m) => m.text.toLowerCase().includes(email.toLowerCase())),
+            email,
+          );
       } finally {
         await app.close();
       }

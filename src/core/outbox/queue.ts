@@ -28,12 +28,16 @@ async function headerScope(ctx: RequestContext): Promise<string | null> {
   return ["client", header, who, ctx.request.method, ctx.url.pathname].join("\0");
 }
 
-/** One key per message per request: its scope (or a random one), what the message is, its place in the request. */
+/**
+ * One key per message per request: its scope (or a random one), what the message is and whom it is about (two
+ * users signing in from one address may both mail the help desk), its place in the request.
+ */
 async function idempotencyKey(
   ctx: RequestContext,
   kind: string,
   template: string,
   recipient: string,
+  userId: number | null,
 ): Promise<{ key: string; scoped: boolean }> {
   let state = requestKeys.get(ctx);
   if (!state) {
@@ -43,7 +47,11 @@ async function idempotencyKey(
   const place = String((state.count += 1));
   const scope = await state.scope;
   const key = createHash("sha256")
-    .update([scope ?? `request:${randomToken(16)}`, kind, template, recipient.toLowerCase(), place].join("\0"))
+    .update(
+      [scope ?? `request:${randomToken(16)}`, kind, template, recipient.toLowerCase(), String(userId), place].join(
+        "\0",
+      ),
+    )
     .digest("hex");
   return { key, scoped: scope !== null };
 }
@@ -86,7 +94,7 @@ export async function queueMessage(
   const fresh = randomBytes(8).toString("hex");
   let id: string;
   try {
-    const { key, scoped } = await idempotencyKey(ctx, item.kind, template, recipient);
+    const { key, scoped } = await idempotencyKey(ctx, item.kind, template, recipient, user?.id ?? null);
     const row: NewOutboxRecord = {
       id: fresh,
       idempotencyKey: key,
