@@ -12,7 +12,15 @@ export function outboxCommand(): Command {
     .addCommand(
       new Command("list")
         .description("Print queued, sent and failed messages (newest first); bodies are never shown.")
-        .addOption(new Option("--status <status>", "only this status").choices(["pending", "sent", "failed"]))
+        .addOption(
+          new Option("--status <status>", "only this status").choices([
+            "pending",
+            "sending",
+            "sent",
+            "failed",
+            "unknown",
+          ]),
+        )
         .option("--limit <n>", "how many (default 50)", (v) => positiveInt("--limit", v), 50)
         .action(async (opts: { status?: OutboxStatus; limit: number }) => {
           await withRampart(async ({ datastore }) => {
@@ -45,7 +53,7 @@ export function outboxCommand(): Command {
     )
     .addCommand(
       new Command("retry")
-        .description("Send a failed (or waiting) message again now: its attempts start over.")
+        .description("Send a failed, unknown (or waiting) message again now: its attempts start over.")
         .argument("<id>", "the message id (from `rampart outbox list`)")
         .action(async (id: string) => {
           await withRampart(async ({ datastore }) => {

@@ -59,12 +59,17 @@ export interface RevocationStore {
 }
 
 export type OutboxKind = "mail" | "sms";
-export type OutboxStatus = "pending" | "sent" | "failed";
+/**
+ * pending: waiting to be sent (or for a retry); sending: a sender took it (recorded before the transport is
+ * called); sent; failed: given up; unknown: its sender stopped after it started sending and before it recorded
+ * the outcome, and the message is one that is not sent twice (a code or link), so nobody knows whether it went.
+ */
+export type OutboxStatus = "pending" | "sending" | "sent" | "failed" | "unknown";
 
 /** One message of the outbox: metadata in clear, the message itself sealed in `payload` until it is sent. */
 export interface OutboxRecord {
   id: string;
-  /** One per message per request: adding the same key twice writes one row. */
+  /** Unique: adding the same key twice writes one row (see core/outbox/queue.ts for what it is made of). */
   idempotencyKey: string;
   kind: OutboxKind;
   /** The mail template name, or the SMS purpose. */
@@ -102,20 +107,45 @@ export interface OutboxStore {
   /** Writes a pending row due now; false (nothing written) when the idempotency key is already there. */
   add(record: NewOutboxRecord): Promise<boolean>;
   findById(id: string): Promise<OutboxRecord | null>;
+  findByIdempotencyKey(key: string): Promise<OutboxRecord | null>;
+  /**
+   * Gives a pending row that no sender holds a new sealed message (a repeated request's own), due at `now`.
+   * False when the row is sent, being sent or given up.
+   */
+  replacePayload(id: string, payload: string, now: Date): Promise<boolean>;
+  /** Frees the row's idempotency key (the row stays, under a key of its own) so a new message may take it. */
+  releaseIdempotencyKey(id: string): Promise<void>;
   /** Ids of pending rows due at `now` and not leased, oldest first. */
   due(now: Date, limit: number): Promise<string[]>;
-  /** Leases the row until `leaseUntil` and counts an attempt, if it is pending, due and not leased. */
+  /**
+   * Marks the row `sending`, leased until `leaseUntil`, and counts an attempt, if it is pending, due and not
+   * leased: one committed write before the message goes to the transport.
+   */
   claim(id: string, now: Date, leaseUntil: Date): Promise<OutboxClaim | null>;
-  /** Sent: the payload is deleted, the metadata stays. False when the lease was lost. */
+  /** Rows left `sending` whose lease ran out at `now` (their sender stopped mid-delivery), oldest first. */
+  unsettled(now: Date, limit: number): Promise<OutboxRecord[]>;
+  /**
+   * A row left `sending` past its lease: `pending` (due at `now`, sent again) or `unknown` (never sent again
+   * automatically; the body stays for a manual retry), with `note` as its last error. False when it is no longer
+   * such a row (another instance settled it, or its sender recorded the outcome after all).
+   */
+  settle(id: string, now: Date, to: "pending" | "unknown", note: string): Promise<boolean>;
+  /**
+   * Sent: the payload is deleted, the metadata stays. False when the claim was lost (the row was settled by
+   * another instance after its lease ran out); a late outcome with the claim's token still counts otherwise.
+   */
   markSent(id: string, token: string, at: Date): Promise<boolean>;
   /** Back to pending, due at `nextAttemptAt`. False when the lease was lost. */
   reschedule(id: string, token: string, nextAttemptAt: Date, error: string): Promise<boolean>;
   /** Given up (the payload stays for a manual retry until the row is swept). False when the lease was lost. */
   markFailed(id: string, token: string, error: string): Promise<boolean>;
-  /** A failed (or pending, not leased) row with its payload: pending again, due at `now`, attempts from zero. */
+  /**
+   * A failed or unknown (or pending, not leased) row with its payload: pending again, due at `now`, attempts
+   * from zero.
+   */
   retry(id: string, now: Date): Promise<boolean>;
   /** Newest first. */
   list(filter?: { status?: OutboxStatus; limit?: number }): Promise<OutboxRecord[]>;
-  /** Deletes sent and failed rows created before `before`; returns how many went. */
+  /** Deletes sent, failed and unknown rows created before `before`; returns how many went. */
   deleteFinishedBefore(before: Date): Promise<number>;
 }

@@ -86,6 +86,43 @@ describe("rampart outbox (SQLite file)", () => {
     assert.equal(again.code, 2, "a sent message has no body left to send");
     assert.match(again.stderr, /is sent and its body is gone/);
   });
+
+  it("a link whose sender stopped mid-delivery: list shows it sending, then unknown (audited), never sent again", async () => {
+    sink.clear();
+    const email = "Stopped.Mid-Send+cli@Sub.Example-Mail.test";
+    const rampart = await server(0);
+    await runtimeOf(rampart).outbox.stop();
+    const client = new TestClient((request) => rampart.fetch(request));
+    assert.equal((await register(client, registration(email))).status, 200);
+    const again = await client.post("/confirm", { json: { email }, headers: { "x-csrf-token": await client.csrf() } });
+    assert.equal(again.status, 200, again.body);
+    await runtimeOf(rampart).deferred.drain();
+    const [row] = await rampart.datastore.outbox.list({ limit: 1 });
+    assert.equal(row?.template, "confirmation_instructions");
+    // A sender took it and was killed before it recorded the outcome; its lease has run out.
+    const now = new Date();
+    assert.ok(await rampart.datastore.outbox.claim(row.id, now, new Date(now.getTime() - 1000)));
+    await rampart.close();
+    assert.match(
+      await cliOk(["outbox", "list", "--status", "sending"], env),
+      new RegExp(`^${row.id}\\s.*confirmation_instructions.*sending\\s+1`, "m"),
+    );
+
+    // The next server start settles it: not sent again, marked unknown and audited.
+    const next = await server(3600);
+    await runtimeOf(next).outbox.drain();
+    await next.close();
+    const mine = sink.messages.filter((m) => m.envelopeTo.some((to) => to.toLowerCase() === email.toLowerCase()));
+    assert.equal(mine.length, 1, "the welcome mail only");
+    const unknown = await cliOk(["outbox", "list", "--status", "unknown"], env);
+    assert.match(
+      unknown,
+      new RegExp(`^${row.id}\\s.*confirmation_instructions.*unknown\\s+1\\s+.*not sent again`, "m"),
+    );
+    assert.match(await cliOk(["audit", "list", "--event", "mail_unknown"], env), new RegExp(`"outbox":"${row.id}"`));
+    // The operator may decide to send it anyway.
+    assert.match(await cliOk(["outbox", "retry", row.id], env), /queued again/);
+  });
 });
 
 describe("rampart serve killed with mail in its outbox (SQLite file)", () => {

@@ -126,7 +126,7 @@ for (const dialect of flowDialects()) {
   });
 
   describe(`outbox: a retried request (${dialect})`, () => {
-    it("the same Idempotency-Key queues a mail once; another key queues another", async () => {
+    it("the same Idempotency-Key after the first mail went out: the repeat's own mail goes out too (its answer's link)", async () => {
       const app = await createTestApp({ dialect, mail: true, config: { recovery: { enabled: true }, outbox: OUTBOX } });
       try {
         const email = "Retried.Request+1@Sub.Example.test";
@@ -140,12 +140,14 @@ for (const dialect of flowDialects()) {
           assert.equal(r.status, 200, r.body);
           await app.runtime.deferred.drain();
         };
+        // A repeat only takes the place of a message not sent yet (test/flows/outbox-idempotency.test.ts); once
+        // the first is out, the repeat's own goes out, so the user gets what the answer the client kept set up.
         await reset("3f6c-retry-me");
         await reset("3f6c-retry-me");
-        assert.equal(app.sink.messages.length, 1, "a retry of the same request");
-        assert.equal((await app.runtime.datastore.outbox.list({ limit: 10 })).length, 1);
-        await reset("another-request");
         assert.equal(app.sink.messages.length, 2);
+        assert.equal((await app.runtime.datastore.outbox.list({ limit: 10 })).length, 2);
+        await reset("another-request");
+        assert.equal(app.sink.messages.length, 3);
       } finally {
         await app.close();
       }

@@ -28,6 +28,10 @@ const schema = z.strictObject({
     env: "RAMPART_OUTBOX_LEASE",
     doc: "How long a sender holds a message it is delivering before another instance may take it over (longer than a delivery can take: see mail.timeoutMs)",
   }),
+  idempotencyWindowSeconds: key(z.number().int().min(0).max(86_400).default(300), {
+    env: "RAMPART_OUTBOX_IDEMPOTENCY_WINDOW",
+    doc: "How long a request's Idempotency-Key header makes a repeat of it (same key, same caller, same route) take the place of the message it queued instead of adding one, in seconds (0: the header is ignored)",
+  }),
   retentionDays: key(z.number().int().positive().default(30), {
     env: "RAMPART_OUTBOX_RETENTION_DAYS",
     doc: "Sent and failed messages' rows (metadata only once sent) are deleted this many days after they were queued",

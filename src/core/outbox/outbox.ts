@@ -36,13 +36,41 @@ function isPermanent(error: unknown): boolean {
   return typeof status === "number" && status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
 
+/**
+ * Mails that carry a code or a link that expires, asked for by a user who can ask again (every SMS is a code).
+ * When it is not known whether such a message went out (its sender stopped between the send and recording it),
+ * it is not sent again: see `settleUnsettled`.
+ */
+const EXPIRING_TEMPLATES = new Set([
+  "two_factor_instructions",
+  "us_instructions",
+  "reset_instructions",
+  "confirmation_instructions",
+  "change_email_instructions",
+]);
+
+/** Whether a message of this kind and template is sent at most once when its delivery is in doubt. */
+export function sentAtMostOnce(kind: string, template: string): boolean {
+  return kind === "sms" || EXPIRING_TEMPLATES.has(template);
+}
+
+/** Waits before the in-process retries of recording an outcome (then the next poll tries again). */
+const RECORD_RETRY_MS = [100, 400, 1600];
+
+/** What happened to a claimed message, to be written to its row. */
+type Outcome =
+  | { status: "sent"; at: Date }
+  | { status: "pending"; nextAttemptAt: Date; reason: string }
+  | { status: "failed"; reason: string };
+
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
 /**
  * The sender side of the outbox: delivers rows written by `queueMessage` (./queue.ts). A row is claimed with a
- * lease (one conditional UPDATE: with several instances on one database exactly one sends it), delivered
+ * lease and marked `sending` (one conditional UPDATE, committed before the send: with several instances on one
+ * database exactly one sends it), delivered
  * through the configured transport, then marked sent (its sealed body deleted), retried later with exponential
  * backoff and jitter, or given up after `maxAttempts` (or at once on a permanent refusal) and audited.
  *
@@ -55,6 +83,8 @@ export class Outbox {
   private polling: Promise<number> | null = null;
   private lastSweep = 0;
   private stopped = false;
+  /** Outcomes this process knows but could not write yet (the database was away): written first at each poll. */
+  private readonly unrecorded = new Map<string, { record: OutboxRecord; token: string; outcome: Outcome }>();
 
   constructor(private readonly deps: OutboxDeps) {}
 
@@ -77,6 +107,10 @@ export class Outbox {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.drain();
+    // Outcomes not written yet get one more try; if the database is still away, the rows settle by their lease.
+    await this.writeUnrecorded().catch((error: unknown) => {
+      this.deps.logger.warn(`outbox: ${this.unrecorded.size} outcome(s) not recorded at stop: ${errorText(error)}`);
+    });
   }
 
   /** Sends row `id` after the current turn (the answer goes out first); `drain()` waits for it. */
@@ -115,6 +149,8 @@ export class Outbox {
       this.lastSweep = now().getTime();
       await datastore.outbox.deleteFinishedBefore(new Date(now().getTime() - config.retentionDays * 86_400_000));
     }
+    await this.writeUnrecorded();
+    await this.settleUnsettled();
     let attempted = 0;
     for (;;) {
       const ids = await datastore.outbox.due(now(), BATCH);
@@ -138,25 +174,101 @@ export class Outbox {
     const opened = record.payload === null ? null : box.open(record.payload, record.id);
     if (opened === null) {
       const reason = "the sealed message cannot be opened (was SECRET_KEY changed without a fallback?)";
-      await datastore.outbox.markFailed(id, token, reason);
-      await this.audit(record, "failed");
-      logger.error(`outbox: ${record.kind} ${record.id} given up: ${reason}`);
+      await this.recordOutcome(record, token, { status: "failed", reason });
       return;
     }
     try {
       await this.send(JSON.parse(opened) as OutboxItem);
     } catch (error) {
       const reason = errorText(error);
-      if (isPermanent(error) || record.attempts >= config.maxAttempts) {
-        if (await datastore.outbox.markFailed(id, token, reason)) await this.audit(record, "failed");
-        logger.error(`${record.kind} "${record.template}" to ${record.recipient} failed (${record.id}): ${reason}`);
-      } else {
-        await datastore.outbox.reschedule(id, token, this.nextAttempt(record.attempts), reason);
-        logger.warn(`${record.kind} ${record.id}: attempt ${record.attempts} failed, will retry: ${reason}`);
-      }
+      const giveUp = isPermanent(error) || record.attempts >= config.maxAttempts;
+      await this.recordOutcome(
+        record,
+        token,
+        giveUp
+          ? { status: "failed", reason }
+          : { status: "pending", nextAttemptAt: this.nextAttempt(record.attempts), reason },
+      );
       return;
     }
-    if (await datastore.outbox.markSent(id, token, now())) await this.audit(record, "sent");
+    await this.recordOutcome(record, token, { status: "sent", at: now() });
+  }
+
+  /**
+   * Writes what happened to a claimed message. The transport has been called, so the outcome must not be lost:
+   * a failed write is retried a few times here, then kept in memory and written first at this process's next
+   * poll (long before the lease runs out, so no other instance takes the message for one in doubt).
+   */
+  private async recordOutcome(record: OutboxRecord, token: string, outcome: Outcome): Promise<void> {
+    const { logger } = this.deps;
+    if (outcome.status === "failed") {
+      logger.error(
+        `${record.kind} "${record.template}" to ${record.recipient} failed (${record.id}): ${outcome.reason}`,
+      );
+    } else if (outcome.status === "pending") {
+      logger.warn(`${record.kind} ${record.id}: attempt ${record.attempts} failed, will retry: ${outcome.reason}`);
+    }
+    for (let retry = 0; ; retry++) {
+      try {
+        await this.writeOutcome(record, token, outcome);
+        return;
+      } catch (error) {
+        if (retry >= RECORD_RETRY_MS.length) {
+          this.unrecorded.set(record.id, { record, token, outcome });
+          logger.warn(
+            `outbox: ${record.id} is ${outcome.status}; recording it failed, kept for the next poll: ${errorText(error)}`,
+          );
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_MS[retry]));
+      }
+    }
+  }
+
+  /** One write of an outcome (throws when the database fails); audited when it landed. */
+  private async writeOutcome(record: OutboxRecord, token: string, outcome: Outcome): Promise<void> {
+    const { outbox } = this.deps.datastore;
+    const written =
+      outcome.status === "sent"
+        ? await outbox.markSent(record.id, token, outcome.at)
+        : outcome.status === "pending"
+          ? await outbox.reschedule(record.id, token, outcome.nextAttemptAt, outcome.reason)
+          : await outbox.markFailed(record.id, token, outcome.reason);
+    this.unrecorded.delete(record.id);
+    if (!written) {
+      this.deps.logger.warn(
+        `outbox: ${record.id} was settled by another sender before it was recorded ${outcome.status}`,
+      );
+      return;
+    }
+    if (outcome.status !== "pending") await this.audit(record, outcome.status);
+  }
+
+  /** Writes the outcomes kept from earlier polls (stops at the first failure: the database is still away). */
+  private async writeUnrecorded(): Promise<void> {
+    for (const { record, token, outcome } of [...this.unrecorded.values()]) {
+      await this.writeOutcome(record, token, outcome);
+    }
+  }
+
+  /**
+   * Rows left `sending` past their lease: their sender stopped after it handed the message to the transport, or
+   * just before, and never recorded what happened. A code or link (see `sentAtMostOnce`) is not sent again: it is
+   * marked `unknown` and audited (`mail_unknown` / `sms_unknown`); the user, who is waiting for it, asks again.
+   * Anything else (welcome mails, notices nobody can ask for again) is sent again: a duplicate rather than a loss.
+   */
+  private async settleUnsettled(): Promise<void> {
+    const { datastore, now, logger } = this.deps;
+    for (const record of await datastore.outbox.unsettled(now(), BATCH)) {
+      if (this.unrecorded.has(record.id)) continue;
+      const once = sentAtMostOnce(record.kind, record.template);
+      const note = once
+        ? "its sender stopped while sending it: delivery unknown, not sent again"
+        : "its sender stopped while sending it: sent again (may arrive twice)";
+      if (!(await datastore.outbox.settle(record.id, now(), once ? "unknown" : "pending", note))) continue;
+      logger.warn(`${record.kind} "${record.template}" to ${record.recipient} (${record.id}): ${note}`);
+      if (once) await this.audit(record, "unknown");
+    }
   }
 
   private send(item: OutboxItem): Promise<void> {
@@ -173,7 +285,7 @@ export class Outbox {
   }
 
   /** The reason stays on the row (`rampart outbox list`), not in the audit log. */
-  private async audit(record: OutboxRecord, what: "sent" | "failed"): Promise<void> {
+  private async audit(record: OutboxRecord, what: "sent" | "failed" | "unknown"): Promise<void> {
     const entry: Omit<AuditEventRecord, "id"> = {
       at: this.deps.now(),
       event: `${record.kind}_${what}`,

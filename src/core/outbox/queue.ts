@@ -1,30 +1,79 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { UserRecord } from "../../datastore/contracts.js";
+import type { NewOutboxRecord, UserRecord } from "../../datastore/contracts.js";
 import { randomToken } from "../../crypto/random.js";
 import { recordAudit } from "../audit.js";
 import type { RequestContext } from "../context.js";
+import { sourceGroup } from "../http/client-ip.js";
+import { sliceOf } from "../config/slice.js";
+import { outboxSlice } from "./config.js";
 import { runningAfterAnswer } from "../deferred.js";
 import type { OutboxItem } from "./outbox.js";
 
-/** Per request: the base of its messages' idempotency keys and how many it has queued. */
-const requestKeys = new WeakMap<RequestContext, { base: string; count: number }>();
+const windowSeconds = (ctx: RequestContext): number => sliceOf(ctx.rt.config, outboxSlice).idempotencyWindowSeconds;
+
+/** Per request: the scope its messages' idempotency keys are made in, and how many it has queued. */
+const requestKeys = new WeakMap<RequestContext, { scope: Promise<string | null>; count: number }>();
 
 /**
- * One key per message per request: the request's `Idempotency-Key` header when the client sends one (a retried
- * request then queues nothing twice), else a random one; plus what the message is and its place in the request.
+ * The scope of a request's `Idempotency-Key` header: the value, the caller (the signed-in user, else the source
+ * address group) and the route. Null when there is no usable header or the window is 0: the request's messages
+ * then get keys of their own.
  */
-function idempotencyKey(ctx: RequestContext, kind: string, template: string, recipient: string): string {
+async function headerScope(ctx: RequestContext): Promise<string | null> {
+  const header = ctx.request.headers.get("idempotency-key")?.trim();
+  if (!header || header.length > 255 || windowSeconds(ctx) <= 0) return null;
+  const callers = await Promise.all([...ctx.identityCache.values()].map((p) => p.catch(() => null)));
+  const caller = callers.find((c) => c !== null);
+  const who = caller ? `user:${caller.user.id}` : `source:${sourceGroup(ctx.clientIp())}`;
+  return ["client", header, who, ctx.request.method, ctx.url.pathname].join("\0");
+}
+
+/**
+ * One key per message per request: its scope (or a random one), what the message is and whom it is about (two
+ * users signing in from one address may both mail the help desk), its place in the request.
+ */
+async function idempotencyKey(
+  ctx: RequestContext,
+  kind: string,
+  template: string,
+  recipient: string,
+  userId: number | null,
+): Promise<{ key: string; scoped: boolean }> {
   let state = requestKeys.get(ctx);
   if (!state) {
-    const header = ctx.request.headers.get("idempotency-key")?.trim();
-    const base = header && header.length <= 255 ? `client:${header}` : `request:${randomToken(16)}`;
-    state = { base, count: 0 };
+    state = { scope: headerScope(ctx), count: 0 };
     requestKeys.set(ctx, state);
   }
-  state.count += 1;
-  return createHash("sha256")
-    .update([state.base, kind, template, recipient.toLowerCase(), String(state.count)].join("\0"))
+  const place = String((state.count += 1));
+  const scope = await state.scope;
+  const key = createHash("sha256")
+    .update(
+      [scope ?? `request:${randomToken(16)}`, kind, template, recipient.toLowerCase(), String(userId), place].join(
+        "\0",
+      ),
+    )
     .digest("hex");
+  return { key, scoped: scope !== null };
+}
+
+/**
+ * Adds the row; for a repeat of a request (same Idempotency-Key scope) within the window, the repeat's message
+ * takes the place of the first one's while that is not sent yet (one message goes out: the repeat's, which
+ * matches what the repeat answered, e.g. its sign-in step's code). Once the first is out, or after the window,
+ * the repeat's message is added as a new one. Returns the id of the row to send, or null (nothing to send).
+ */
+async function addOrReplace(ctx: RequestContext, item: OutboxItem, row: NewOutboxRecord, scoped: boolean) {
+  const { outbox } = ctx.rt.datastore;
+  if (await outbox.add(row)) return row.id;
+  if (!scoped) return null;
+  const first = await outbox.findByIdempotencyKey(row.idempotencyKey);
+  const windowMs = windowSeconds(ctx) * 1000;
+  if (first && ctx.now().getTime() - first.createdAt.getTime() < windowMs) {
+    if (await outbox.replacePayload(first.id, ctx.rt.outbox.seal(item, first.id), ctx.now())) return first.id;
+  }
+  if (first) await outbox.releaseIdempotencyKey(first.id);
+  // False only when a simultaneous repeat took the key: its message goes out.
+  return (await outbox.add(row)) ? row.id : null;
 }
 
 /**
@@ -42,19 +91,23 @@ export async function queueMessage(
   const template = item.kind === "mail" ? item.template : item.purpose;
   const recipient = item.kind === "mail" ? item.message.to : item.to;
   // Hex: an id typed on the command line never starts with "-" (base64url could).
-  const id = randomBytes(8).toString("hex");
+  const fresh = randomBytes(8).toString("hex");
+  let id: string;
   try {
-    const added = await rt.datastore.outbox.add({
-      id,
-      idempotencyKey: idempotencyKey(ctx, item.kind, template, recipient),
+    const { key, scoped } = await idempotencyKey(ctx, item.kind, template, recipient, user?.id ?? null);
+    const row: NewOutboxRecord = {
+      id: fresh,
+      idempotencyKey: key,
       kind: item.kind,
       template,
       recipient,
       userId: user?.id ?? null,
       createdAt: ctx.now(),
-      payload: rt.outbox.seal(item, id),
-    });
-    if (!added) return true;
+      payload: rt.outbox.seal(item, fresh),
+    };
+    const queued = await addOrReplace(ctx, item, row, scoped);
+    if (queued === null) return true;
+    id = queued;
   } catch (error) {
     rt.logger.error(`${item.kind} "${template}" to ${recipient} could not be queued: ${(error as Error).message}`);
     return false;

@@ -60,6 +60,36 @@ export class KyselyOutboxStore implements OutboxStore {
     return row ? toRecord(row) : null;
   }
 
+  async findByIdempotencyKey(key: string): Promise<OutboxRecord | null> {
+    const row = await this.ctx.db
+      .selectFrom("rampart_outbox")
+      .selectAll()
+      .where("idempotency_key", "=", key)
+      .executeTakeFirst();
+    return row ? toRecord(row) : null;
+  }
+
+  async replacePayload(id: string, payload: string, now: Date): Promise<boolean> {
+    const ms = toMillis(now);
+    const result = await this.ctx.db
+      .updateTable("rampart_outbox")
+      .set({ payload, next_attempt_at: ms })
+      .where("id", "=", id)
+      .where("status", "=", "pending")
+      .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<=", ms)]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async releaseIdempotencyKey(id: string): Promise<void> {
+    // Ids are unique and at most 32 characters: the new key is unique and fits the column.
+    await this.ctx.db
+      .updateTable("rampart_outbox")
+      .set({ idempotency_key: `released:${id}` })
+      .where("id", "=", id)
+      .execute();
+  }
+
   async due(now: Date, limit: number): Promise<string[]> {
     const ms = toMillis(now);
     const rows = await this.ctx.db
@@ -80,7 +110,12 @@ export class KyselyOutboxStore implements OutboxStore {
     const token = randomBytes(12).toString("base64url");
     const result = await this.ctx.db
       .updateTable("rampart_outbox")
-      .set({ lease_until: toMillis(leaseUntil), lease_token: token, attempts: sql<number>`attempts + 1` })
+      .set({
+        status: "sending",
+        lease_until: toMillis(leaseUntil),
+        lease_token: token,
+        attempts: sql<number>`attempts + 1`,
+      })
       .where("id", "=", id)
       .where("status", "=", "pending")
       .where("next_attempt_at", "<=", ms)
@@ -89,6 +124,37 @@ export class KyselyOutboxStore implements OutboxStore {
     if (Number(result.numUpdatedRows) !== 1) return null;
     const record = await this.findById(id);
     return record ? { record, token } : null;
+  }
+
+  async unsettled(now: Date, limit: number): Promise<OutboxRecord[]> {
+    const rows = await this.ctx.db
+      .selectFrom("rampart_outbox")
+      .selectAll()
+      .where("status", "=", "sending")
+      .where("lease_until", "<=", toMillis(now))
+      .orderBy("lease_until")
+      .orderBy("id")
+      .limit(Math.max(1, Math.trunc(limit)))
+      .execute();
+    return rows.map(toRecord);
+  }
+
+  async settle(id: string, now: Date, to: "pending" | "unknown", note: string): Promise<boolean> {
+    const ms = toMillis(now);
+    const result = await this.ctx.db
+      .updateTable("rampart_outbox")
+      .set({
+        status: to,
+        lease_until: null,
+        lease_token: null,
+        last_error: clip(note),
+        ...(to === "pending" ? { next_attempt_at: ms } : {}),
+      })
+      .where("id", "=", id)
+      .where("status", "=", "sending")
+      .where("lease_until", "<=", ms)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   }
 
   private async finish(id: string, token: string, set: Partial<Record<keyof OutboxTable, unknown>>): Promise<boolean> {
@@ -126,7 +192,7 @@ export class KyselyOutboxStore implements OutboxStore {
       // Never a row a sender holds right now: it could go out twice.
       .where((eb) =>
         eb.or([
-          eb("status", "=", "failed"),
+          eb("status", "in", ["failed", "unknown"]),
           eb.and([
             eb("status", "=", "pending"),
             eb.or([eb("lease_until", "is", null), eb("lease_until", "<=", toMillis(now))]),
@@ -148,7 +214,7 @@ export class KyselyOutboxStore implements OutboxStore {
   async deleteFinishedBefore(before: Date): Promise<number> {
     const result = await this.ctx.db
       .deleteFrom("rampart_outbox")
-      .where("status", "in", ["sent", "failed"])
+      .where("status", "in", ["sent", "failed", "unknown"])
       .where("created_at", "<", toMillis(before))
       .executeTakeFirst();
     return Number(result.numDeletedRows);
