@@ -1,0 +1,152 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { createTestApp, flowDialects, type TestApp } from "../helpers/app.js";
+import type { Reply } from "../helpers/client.js";
+
+/**
+ * Per-account lockout under simultaneous checks of one account, black-box, with the default policy (threshold 5):
+ * right credentials sent in parallel (an API client's burst of HTTP basic requests, an SPA in several tabs) are
+ * all judged and succeed, while parallel wrong guesses are still judged exactly `threshold` times before the wait
+ * closes the account, and an identity that names no account answers the same burst the same way.
+ */
+const PASSWORD = "correct horse battery";
+const config = {
+  username: { enable: true },
+  apiEnabledMethods: ["session", "token", "basic"],
+  // Every request comes from 127.0.0.1: the per-source budgets are out of the way, this is about one account.
+  rateLimit: { sourceFailures: 10_000, sourceAttempts: 10_000 },
+};
+
+const basicHeader = (identity: string, password: string) => ({
+  authorization: `Basic ${Buffer.from(`${identity}:${password}`).toString("base64")}`,
+});
+
+/** Fires all requests at once (each client has fetched its CSRF token before): replies in the order given. */
+async function burst(app: TestApp, attempts: { identity: string; password: string; via: "basic" | "json" }[]) {
+  const ready = await Promise.all(
+    attempts.map(async (a) => {
+      const c = app.client();
+      return { ...a, c, csrf: a.via === "json" ? await c.csrf() : "" };
+    }),
+  );
+  return Promise.all(
+    ready.map(({ c, csrf, identity, password, via }) =>
+      via === "basic"
+        ? c.get("/api/protected", { acceptJson: true, headers: basicHeader(identity, password) })
+        : c.post("/login", { json: { email: identity, password }, headers: { "x-csrf-token": csrf } }),
+    ),
+  );
+}
+
+const statuses = (replies: Reply[]) => replies.map((r) => r.status).sort((a, b) => a - b);
+const count = (replies: Reply[], status: number) => replies.filter((r) => r.status === status).length;
+
+for (const dialect of flowDialects()) {
+  describe(`lockout: simultaneous checks of one account (${dialect})`, () => {
+    let app: TestApp;
+    const failed: string[] = [];
+    const locked: string[] = [];
+    const who = (e: { user: { email: string } | null; identity?: string | null }) =>
+      (e.user?.email ?? e.identity ?? "").toLowerCase();
+    before(async () => {
+      app = await createTestApp({ dialect, config: config as never });
+      app.rampart.events.on("user_failed_authn", (e) => void failed.push(who(e)));
+      app.rampart.events.on("user_locked", (e) => void locked.push(who(e)));
+    });
+    after(() => app.close());
+
+    it("20 parallel HTTP basic requests with the right password: every one answers 200", async () => {
+      const email = "Api.Client-1+burst@Sub.Example.test";
+      await app.rampart.api.createUser({ email, username: "apiclient1", password: PASSWORD });
+      const replies = await burst(
+        app,
+        Array.from({ length: 20 }, (_, i) => ({
+          identity: i % 2 ? email.toUpperCase() : "apiclient1",
+          password: PASSWORD,
+          via: "basic" as const,
+        })),
+      );
+      assert.deepEqual(
+        replies.map((r) => r.status),
+        Array(20).fill(200),
+        replies.map((r) => `${r.status} ${r.headers.get("retry-after")}`).join(","),
+      );
+      const user = (await app.rampart.api.findUser(email))!;
+      assert.deepEqual(await app.rampart.api.lockState(user), { failures: 0, locked: false, retryAfterSeconds: null });
+    });
+
+    it("20 parallel JSON /login with the right password (several tabs): every one signs in", async () => {
+      const email = "tabs.user+many@x.example.test";
+      await app.rampart.api.createUser({ email, password: PASSWORD });
+      const replies = await burst(
+        app,
+        Array.from({ length: 20 }, () => ({ identity: email, password: PASSWORD, via: "json" as const })),
+      );
+      assert.deepEqual(
+        replies.map((r) => r.status),
+        Array(20).fill(200),
+        replies.map((r) => `${r.status} ${r.headers.get("retry-after")}`).join(","),
+      );
+    });
+
+    it("30 parallel wrong guesses, at a known account and at an identity that names none: exactly 5 judged, the rest 429 with the real wait; then the right password waits too", async () => {
+      const known = "Known.Target-7@Sub.Example.test";
+      const nobody = "Nobody.Target-7@Sub.Example.test";
+      await app.rampart.api.createUser({ email: known, password: PASSWORD });
+      const answers: Record<string, Reply[]> = {};
+      for (const identity of [known, nobody]) {
+        answers[identity] = await burst(
+          app,
+          Array.from({ length: 30 }, (_, i) => ({
+            identity,
+            password: `wrong ${i}`,
+            via: i % 3 ? ("json" as const) : ("basic" as const),
+          })),
+        );
+      }
+      for (const identity of [known, nobody]) {
+        const replies = answers[identity]!;
+        assert.equal(count(replies, 429), 25, statuses(replies).join(","));
+        // Judged: JSON answers 400, basic 401; one user_failed_authn each.
+        assert.equal(count(replies, 400) + count(replies, 401), 5, statuses(replies).join(","));
+        assert.equal(failed.filter((f) => f === identity.toLowerCase()).length, 5);
+        // Refused because the 5th failure closed the account for its 30 s, not because siblings were in flight.
+        for (const r of replies.filter((x) => x.status === 429)) {
+          const wait = Number(r.headers.get("retry-after"));
+          assert.ok(wait >= 20 && wait <= 30, `Retry-After ${wait}`);
+        }
+        const right = await burst(app, [{ identity, password: PASSWORD, via: "json" }]);
+        assert.equal(right[0]!.status, 429);
+      }
+      // The same answers whether or not the identity names an account (which requests were judged is chance).
+      assert.equal(count(answers[known]!, 429), count(answers[nobody]!, 429));
+      const user = (await app.rampart.api.findUser(known))!;
+      assert.equal((await app.rampart.api.lockState(user)).failures, 5);
+    });
+
+    it("10 wrong and 10 right in parallel: every right one signs in and the account ends unlocked; a wrong one is judged or told the real wait", async () => {
+      const email = "mixed.owner+x@x.example.test";
+      await app.rampart.api.createUser({ email, password: PASSWORD });
+      const replies = await burst(
+        app,
+        Array.from({ length: 20 }, (_, i) => ({
+          identity: email,
+          password: i % 2 ? PASSWORD : `wrong ${i}`,
+          via: "json" as const,
+        })),
+      );
+      const rights = replies.filter((_, i) => i % 2);
+      const wrongs = replies.filter((_, i) => i % 2 === 0);
+      const detail = replies.map((r) => `${r.status} ${r.headers.get("retry-after")}`).join(",");
+      assert.ok(
+        wrongs.every((r) => r.status === 400 || r.status === 429),
+        detail,
+      );
+      assert.equal(failed.filter((f) => f === email).length, count(wrongs, 400));
+      // Only five consecutive failures judged close the account; short of that, every right password signs in.
+      if (!locked.includes(email)) assert.deepEqual(statuses(rights), Array(10).fill(200), detail);
+      for (const r of replies.filter((x) => x.status === 429))
+        assert.ok(Number(r.headers.get("retry-after")) >= 20, detail);
+    });
+  });
+}
