@@ -11,7 +11,17 @@ import { limitStoresUnderTest } from "../../../test/helpers/limit-stores.js";
 import type { AuditEntry } from "../audit.js";
 import type { Limits } from "../limits/limits.js";
 import type { Runtime } from "../runtime.js";
-import { claimAttempt, forgetFailures, lockState, lockoutKey, recordFailure, specs, waitAfter } from "./lockout.js";
+import {
+  claimAttempt,
+  forgetFailures,
+  lockState,
+  lockoutKey,
+  recordFailure,
+  releaseAttempt,
+  specs,
+  waitAfter,
+} from "./lockout.js";
+import { MAX_WAITERS, MAX_WAIT_MS } from "./waiting-room.js";
 
 const policy = {
   threshold: 3,
@@ -74,6 +84,85 @@ function contract(label: string, make: () => Promise<{ limits: Limits; close?: (
       const wait = await guess(key);
       assert.ok(typeof wait === "number" && wait >= 1 && wait <= policy.maxDelaySeconds, `wait ${wait}`);
     });
+
+    /** One right credential: claimed, judged for `ms`, given back; returns the refusal's wait or "judged". */
+    async function right(key: string, ms = 5): Promise<number | "judged"> {
+      const turn = await claimAttempt(rt, key);
+      if (!turn.ok) return turn.retryAfterSeconds;
+      await new Promise((r) => setTimeout(r, ms));
+      await releaseAttempt(rt, turn.claim);
+      return "judged";
+    }
+    const fresh = (what: string) => `${what}-${randomBytes(3).toString("hex")}`;
+
+    it("20 concurrent right credentials: every one is judged (siblings in flight make them wait, not fail)", async () => {
+      const key = fresh("rights");
+      const results = await Promise.all(Array.from({ length: 20 }, () => right(key)));
+      assert.deepEqual(results, Array(20).fill("judged"));
+      assert.equal((await rt.limits.peek(specs(policy).count, key))?.consumed ?? 0, 0);
+    });
+
+    it("right credentials one short of the ceiling, in parallel: every one judged, none told the longest wait", async () => {
+      const key = fresh("ceiling-rights");
+      await rt.limits.penalty(specs(policy).count, key, policy.maxFailures - 1);
+      const results = await Promise.all(Array.from({ length: 6 }, () => right(key)));
+      assert.deepEqual(results, Array(6).fill("judged"));
+    });
+
+    it("a success forgetting the count while others are in flight leaves no credit: the next burst is judged `threshold` times", async () => {
+      const who = user(Math.floor(Math.random() * 1e9));
+      const key = lockoutKey(rt, { user: who, identity: null });
+      const inFlight = await Promise.all([claimAttempt(rt, key), claimAttempt(rt, key)]);
+      await forgetFailures(rt, who, { audit: write, via: "sign_in" });
+      for (const t of inFlight) if (t.ok) await releaseAttempt(rt, t.claim);
+      assert.equal((await rt.limits.peek(specs(policy).count, key))?.consumed ?? 0, 0);
+      const results = await Promise.all(Array.from({ length: 20 }, () => guess(key, who)));
+      assert.equal(results.filter((r) => r === "judged").length, policy.threshold);
+    });
+
+    it("a turn let go by another process (no wake here) is noticed by the slow look", async () => {
+      const key = fresh("elsewhere");
+      await rt.limits.penalty(specs(policy).count, key, policy.threshold);
+      await rt.limits.consume(specs(policy).turn, key);
+      const started = Date.now();
+      const waiter = claimAttempt(rt, key);
+      await new Promise((r) => setTimeout(r, 300));
+      await rt.limits.reset(specs(policy).turn, key);
+      const got = await waiter;
+      assert.ok(got.ok && got.claim.turn, JSON.stringify(got));
+      assert.ok(Date.now() - started < 1500, `${Date.now() - started} ms`);
+    });
+
+    it(`at most ${MAX_WAITERS} attempts of one key wait; more are refused at once as before (Retry-After 1)`, async () => {
+      const key = fresh("crowd");
+      // An attempt past the threshold is being judged: it holds the turn.
+      const holder = { key, count: policy.threshold, turn: true };
+      await rt.limits.penalty(specs(policy).count, key, policy.threshold);
+      await rt.limits.consume(specs(policy).turn, key);
+      const settled: (number | "judged")[] = [];
+      const crowd = Array.from({ length: MAX_WAITERS + 5 }, () => right(key, 0).then((r) => (settled.push(r), r)));
+      // While the turn is held, exactly the attempts beyond the cap answer (at once, whichever they are).
+      for (let ms = 0; settled.length < 5 && ms < MAX_WAIT_MS / 2; ms += 20)
+        await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(settled, Array(5).fill(1));
+      // The holder's success forgets the count: the waiters are judged (past the threshold they would queue).
+      await rt.limits.reset(specs(policy).count, key);
+      await releaseAttempt(rt, holder);
+      const all = await Promise.all(crowd);
+      assert.equal(all.filter((r) => r === "judged").length, MAX_WAITERS);
+    });
+
+    if (label === "memory")
+      it("an attempt waits at most a few seconds for a turn that is never let go, then is refused as before", async () => {
+        const key = fresh("stuck");
+        await rt.limits.penalty(specs(policy).count, key, policy.threshold);
+        await rt.limits.consume(specs(policy).turn, key);
+        const started = Date.now();
+        assert.equal(await right(key), 1);
+        const waited = Date.now() - started;
+        assert.ok(waited >= MAX_WAIT_MS - 50 && waited < MAX_WAIT_MS + 1000, `${waited} ms`);
+      });
 
     it("an account and an unknown identity: same steps, keys never the identity itself", () => {
       const rtk = rt;

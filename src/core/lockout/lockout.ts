@@ -5,8 +5,10 @@
  *
  * - the count: attempts whose credential did not hold (each attempt takes a point before it is judged; a
  *   success gives it back or forgets the whole count);
- * - the gate: from the threshold on, an attempt must take the gate (one at a time) and a failure closes the
- *   gate for the wait the policy gives that count (doubling up to the longest wait; at the ceiling: for good).
+ * - the turn: from the threshold on, one attempt at a time is judged; the others wait for it to settle (in
+ *   waiting-room.ts, a few seconds at most) instead of being refused because a sibling is in flight;
+ * - the gate: a failure from the threshold on closes it for the wait the policy gives that count (doubling up
+ *   to the longest wait; at the ceiling: for good).
  *
  * While the gate is closed, nothing is counted and nothing is judged, not even a right credential: the answer is
  * 429 with the time left. An identity that names no account is counted under a keyed hash of its canonical form,
@@ -16,19 +18,22 @@ import { createHmac } from "node:crypto";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { canonicalIdentity } from "../../datastore/canonical.js";
 import type { AuditWriter } from "../audit.js";
-import type { LimitSpec } from "../limits/limits.js";
+import type { LimitSpec, LimitState } from "../limits/limits.js";
 import type { Runtime } from "../runtime.js";
+import { startWaiting, waitTurn, wakeNext } from "./waiting-room.js";
 
-/** Longest an attempt holds the gate while it is judged (only a crash mid-check leaves it held this long). */
-const GATE_HOLD_SECONDS = 15;
+/** Longest an attempt holds the turn while it is judged (only a crash mid-check leaves it held this long). */
+const TURN_HOLD_SECONDS = 15;
 
 type Policy = Runtime["config"]["lockout"];
 
-/** The two counters of the policy (exported for tests that move time by opening a gate). */
-export function specs(policy: Policy): { count: LimitSpec; gate: LimitSpec } {
+/** The counters of the policy (exported for tests that move time by opening a gate). */
+export function specs(policy: Policy): { count: LimitSpec; gate: LimitSpec; turn: LimitSpec } {
   return {
     count: { name: "lockout", points: policy.maxFailures, durationSeconds: policy.windowSeconds },
-    gate: { name: "lockout-gate", points: 1, durationSeconds: GATE_HOLD_SECONDS },
+    // Only ever blocked (closed) or absent (open): a block's length is the wait.
+    gate: { name: "lockout-gate", points: 1, durationSeconds: 1 },
+    turn: { name: "lockout-turn", points: 1, durationSeconds: TURN_HOLD_SECONDS },
   };
 }
 
@@ -45,12 +50,12 @@ export function lockoutKey(rt: Runtime, subject: LockoutSubject): string {
   return `i:${createHmac("sha256", rt.config.secretKey).update(`lockout\0${canonical}`).digest("base64url").slice(0, 32)}`;
 }
 
-/** An attempt allowed to be judged: which count it holds and whether it holds the gate. */
+/** An attempt allowed to be judged: which count it holds and whether it holds the turn. */
 export interface LockoutClaim {
   key: string;
   /** This attempt's place in the count of consecutive failures (1 = none before it). */
   count: number;
-  gate: boolean;
+  turn: boolean;
 }
 
 export type ClaimResult = { ok: true; claim: LockoutClaim } | { ok: false; retryAfterSeconds: number };
@@ -68,43 +73,88 @@ function retryAfter(policy: Policy, msBeforeReset: number): number {
   return msBeforeReset < 0 ? policy.maxDelaySeconds : Math.max(1, Math.ceil(msBeforeReset / 1000));
 }
 
-/**
- * Before a credential is judged: refused while the gate is closed; else the attempt takes its point of the count
- * and, from the threshold on, the gate (one attempt at a time). A refused attempt leaves the count as it was.
- */
-export async function claimAttempt(rt: Runtime, key: string): Promise<ClaimResult> {
+/** The gate is closed (a failure's wait, or locked for good): the answer to give, else null. */
+function closedGate(policy: Policy, closed: LimitState | null): ClaimResult | null {
+  if (!closed || closed.consumed <= specs(policy).gate.points) return null;
+  return { ok: false, retryAfterSeconds: retryAfter(policy, closed.msBeforeReset) };
+}
+
+/** Refused only because other attempts on the key are in flight: what to answer if it cannot wait for them. */
+type Busy = { busy: number };
+
+/** One try at a claim; Busy when attempts in flight stand in the way (nothing of this one stays counted). */
+async function tryClaim(rt: Runtime, key: string): Promise<ClaimResult | Busy> {
   const policy = rt.config.lockout;
-  const { count, gate } = specs(policy);
-  const closed = await rt.limits.peek(gate, key);
-  if (closed && closed.consumed > gate.points)
-    return { ok: false, retryAfterSeconds: retryAfter(policy, closed.msBeforeReset) };
+  const { count, gate, turn } = specs(policy);
+  const [closed, held] = await Promise.all([rt.limits.peek(gate, key), rt.limits.peek(turn, key)]);
+  const refused = closedGate(policy, closed);
+  if (refused) return refused;
+  // Someone is being judged past the threshold: wait without taking a point, so the count that failure reads
+  // (and the wait it sets) is not swollen by siblings passing through.
+  if (held && held.consumed >= turn.points) return { busy: 1 };
   const taken = await rt.limits.consume(count, key);
   if (!taken.allowed) {
     // Past the ceiling only while concurrent attempts hold points (or the gate's record was lost): not judged.
-    await rt.limits.penalty(count, key, -1);
-    return { ok: false, retryAfterSeconds: policy.maxDelaySeconds };
+    await giveBack(rt, key);
+    return { busy: policy.maxDelaySeconds };
   }
-  if (taken.consumed < policy.threshold) return { ok: true, claim: { key, count: taken.consumed, gate: false } };
-  const turn = await rt.limits.consume(gate, key);
-  if (!turn.allowed) {
-    // Another attempt holds the gate (it was open a moment ago): this one's point goes back, and it may try again
-    // in a second, when that attempt has been judged (a failure then closes the gate for its wait).
-    await rt.limits.penalty(count, key, -1);
-    return { ok: false, retryAfterSeconds: 1 };
+  if (taken.consumed < policy.threshold) return { ok: true, claim: { key, count: taken.consumed, turn: false } };
+  if (!(await rt.limits.consume(turn, key)).allowed) {
+    // Another attempt took the turn first: this one's point goes back until its turn.
+    await giveBack(rt, key);
+    return { busy: 1 };
   }
-  return { ok: true, claim: { key, count: taken.consumed, gate: true } };
+  // The attempt before closes the gate before it lets go of the turn: look again now that this one holds it.
+  const closedMeanwhile = closedGate(policy, await rt.limits.peek(gate, key));
+  if (!closedMeanwhile) return { ok: true, claim: { key, count: taken.consumed, turn: true } };
+  await giveBack(rt, key);
+  await letGo(rt, key);
+  return closedMeanwhile;
+}
+
+/**
+ * Gives an attempt's point back, never below none: a success may have forgotten the count meanwhile, and a
+ * count below zero would let the next guesses past the threshold be judged all at once.
+ */
+async function giveBack(rt: Runtime, key: string): Promise<void> {
+  const { count } = specs(rt.config.lockout);
+  if ((await rt.limits.penalty(count, key, -1)) < 0) await rt.limits.penalty(count, key, 1);
+}
+
+/**
+ * Before a credential is judged: refused while the gate is closed; else the attempt takes its point of the count
+ * and, from the threshold on, the turn (one attempt at a time). While another attempt holds the turn it waits
+ * for it to settle, then tries again from the top (a failure meanwhile may have closed the gate). A refused
+ * attempt leaves the count as it was.
+ */
+export async function claimAttempt(rt: Runtime, key: string): Promise<ClaimResult> {
+  const waiting = startWaiting();
+  for (;;) {
+    const result = await tryClaim(rt, key);
+    if ("busy" in result && (await waitTurn(rt, key, waiting))) continue;
+    // A waiter that leaves without the turn passes its wake on, so the next waiter of this process looks now.
+    if (waiting.looks > 0 && !("ok" in result && result.ok && result.claim.turn)) wakeNext(rt, key);
+    return "busy" in result ? { ok: false, retryAfterSeconds: result.busy } : result;
+  }
+}
+
+/** An attempt holding the turn lets go of it; the next waiter looks again. */
+async function letGo(rt: Runtime, key: string): Promise<void> {
+  await rt.limits.reset(specs(rt.config.lockout).turn, key);
+  wakeNext(rt, key);
 }
 
 /**
  * The credential held but the sign-in goes on (a second factor may follow): the attempt gives its point back and
- * the gate, if it held it; earlier failures stay counted until the sign-in completes (forgetFailures).
+ * the turn, if it held it; earlier failures stay counted until the sign-in completes (forgetFailures).
  */
 export async function releaseAttempt(rt: Runtime, claim: LockoutClaim): Promise<void> {
-  const { count, gate } = specs(rt.config.lockout);
   // Given back, never reset: a first factor known to an attacker must not wipe the failures of a second factor
   // guessed at the same time.
-  await rt.limits.penalty(count, claim.key, -1);
-  if (claim.gate) await rt.limits.reset(gate, claim.key);
+  await giveBack(rt, claim.key);
+  if (claim.turn) await letGo(rt, claim.key);
+  // A point given back may be what a waiter past the ceiling waits for.
+  else wakeNext(rt, claim.key);
 }
 
 export interface LockEvent {
@@ -117,8 +167,8 @@ export interface LockEvent {
 
 /**
  * The credential did not hold: the point stays. From the threshold on the gate closes for the policy's wait (for
- * good at the ceiling). The first wait and the lock for good are audited and emitted as `user_locked` (the waits
- * between are bounded by the policy, so nothing per refused attempt is written).
+ * good at the ceiling) before the turn is let go. The first wait and the lock for good are audited and emitted as
+ * `user_locked` (the waits between are bounded by the policy, so nothing per refused attempt is written).
  */
 export async function recordFailure(
   rt: Runtime,
@@ -126,22 +176,12 @@ export async function recordFailure(
   subject: LockoutSubject,
   audit: AuditWriter,
 ): Promise<void> {
+  if (!claim.turn) return;
+  const closed = await closeGate(rt, claim);
+  await letGo(rt, claim.key);
+  if (!closed) return;
   const policy = rt.config.lockout;
-  if (!claim.gate) return;
-  const { count, gate } = specs(policy);
-  // The count as it stands now: attempts refused meanwhile have given their points back, so a burst of
-  // concurrent guesses does not stretch the wait beyond what the failures judged call for; a success meanwhile
-  // forgot the count (none left: nothing waits).
-  const failures = Math.min(claim.count, (await rt.limits.peek(count, claim.key))?.consumed ?? 0);
-  const wait = waitAfter(policy, failures);
-  // Below the threshold again (a success forgot the count meanwhile): the gate opens, nothing waits.
-  if (wait === 0) return rt.limits.reset(gate, claim.key);
-  // A block of 0 seconds never ends: at the ceiling the gate stays closed until an unlock.
-  await rt.limits.block(gate, claim.key, wait ?? 0);
-  // A success that forgot the count while this guess was judged wins: its reset of the count comes before its
-  // reset of the gate, so whichever of the two this block followed, the gate ends open.
-  if (((await rt.limits.peek(count, claim.key))?.consumed ?? 0) < policy.threshold)
-    return rt.limits.reset(gate, claim.key);
+  const { failures, wait } = closed;
   if (failures !== policy.threshold && wait !== null) return;
   const event: LockEvent = { ...subject, failures, retryAfterSeconds: wait };
   await audit({
@@ -152,6 +192,28 @@ export async function recordFailure(
     details: { failures, seconds: wait, until_reset: wait === null },
   });
   await rt.events.emit("user_locked", event);
+}
+
+/** Closes the gate for the wait this failure calls for; null when it stays open. */
+async function closeGate(rt: Runtime, claim: LockoutClaim): Promise<{ failures: number; wait: number | null } | null> {
+  const policy = rt.config.lockout;
+  const { count, gate } = specs(policy);
+  // The count as it stands now: attempts refused meanwhile have given their points back, so a burst of
+  // concurrent guesses does not stretch the wait beyond what the failures judged call for; a success meanwhile
+  // forgot the count (none left: nothing waits).
+  const failures = Math.min(claim.count, (await rt.limits.peek(count, claim.key))?.consumed ?? 0);
+  const wait = waitAfter(policy, failures);
+  // Below the threshold again (a success forgot the count meanwhile): nothing waits.
+  if (wait === 0) return null;
+  // A block of 0 seconds never ends: at the ceiling the gate stays closed until an unlock.
+  await rt.limits.block(gate, claim.key, wait ?? 0);
+  // A success that forgot the count while this guess was judged wins: its reset of the count comes before its
+  // reset of the gate, so whichever of the two this block followed, the gate ends open.
+  if (((await rt.limits.peek(count, claim.key))?.consumed ?? 0) < policy.threshold) {
+    await rt.limits.reset(gate, claim.key);
+    return null;
+  }
+  return { failures, wait };
 }
 
 /** The account's lock state (api, CLI). */
@@ -192,6 +254,8 @@ export async function forgetFailures(
   // The count first, then the gate (a failure judged meanwhile re-reads the count after closing the gate).
   await rt.limits.reset(count, key);
   await rt.limits.reset(gate, key);
+  // Attempts waiting for their turn may now be judged at once.
+  wakeNext(rt, key);
   const wasLocked = (closed !== null && closed.consumed > gate.points) || (counted?.consumed ?? 0) >= policy.threshold;
   if (!wasLocked) return false;
   await how.audit({

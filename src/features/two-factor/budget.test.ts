@@ -95,6 +95,10 @@ for (const dialect of dialects) {
           1,
           `round ${round}: ${replies.map((r) => r.status)}`,
         );
+        // The seven replays of the spent code wait their turn and are judged wrong (before, siblings in flight
+        // got 429 unjudged): five of them after the sign-in make the account wait, so it is unlocked for the next
+        // round.
+        await t.app.rampart.api.unlockUser((await t.app.rampart.api.findUser("race@x.test"))!);
       }
     });
 
