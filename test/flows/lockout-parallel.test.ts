@@ -49,11 +49,15 @@ for (const dialect of flowDialects()) {
   describe(`lockout: simultaneous checks of one account (${dialect})`, () => {
     let app: TestApp;
     const failed: string[] = [];
+    const locked: string[] = [];
+    const unlocked: string[] = [];
     const who = (e: { user: { email: string } | null; identity?: string | null }) =>
       (e.user?.email ?? e.identity ?? "").toLowerCase();
     before(async () => {
       app = await createTestApp({ dialect, config: config as never });
       app.rampart.events.on("user_failed_authn", (e) => void failed.push(who(e)));
+      app.rampart.events.on("user_locked", (e) => void locked.push(who(e)));
+      app.rampart.events.on("user_unlocked", (e) => void unlocked.push(who(e)));
     });
     after(() => app.close());
 
@@ -75,6 +79,11 @@ for (const dialect of flowDialects()) {
       );
       const user = (await app.rampart.api.findUser(email))!;
       assert.deepEqual(await app.rampart.api.lockState(user), { failures: 0, locked: false, retryAfterSeconds: null });
+      // Siblings in flight are not failures: nothing was locked, so nothing is reported unlocked.
+      assert.deepEqual(
+        unlocked.filter((u) => u === email.toLowerCase()),
+        [],
+      );
     });
 
     it("20 parallel /login with the right password, as JSON and as forms (several tabs): every one signs in", async () => {
@@ -117,6 +126,8 @@ for (const dialect of flowDialects()) {
         // Judged: JSON answers 400, basic 401, a form the page again (200); one user_failed_authn each.
         assert.equal(count(replies, 400) + count(replies, 401) + count(replies, 200), 5, statuses(replies).join(","));
         assert.equal(failed.filter((f) => f === identity.toLowerCase()).length, 5);
+        // The lock is reported once (event and audit), whatever count a burst read when it closed the account.
+        assert.equal(locked.filter((f) => f === identity.toLowerCase()).length, 1, `user_locked for ${identity}`);
         // Refused because the 5th failure closed the account for its wait (30 s; a burst may be told a longer
         // one when siblings held points while the count was read, never a shorter one), not because siblings were
         // in flight (which answered "1").

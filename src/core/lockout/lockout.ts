@@ -28,9 +28,12 @@ const TURN_HOLD_SECONDS = 15;
 type Policy = Runtime["config"]["lockout"];
 
 /** The counters of the policy (exported for tests that move time by opening a gate). */
-export function specs(policy: Policy): { count: LimitSpec; gate: LimitSpec; turn: LimitSpec } {
+export function specs(policy: Policy): { count: LimitSpec; gate: LimitSpec; turn: LimitSpec; locks: LimitSpec } {
   return {
     count: { name: "lockout", points: policy.maxFailures, durationSeconds: policy.windowSeconds },
+    // How many times this run of failures closed the gate: the first is reported, and only an account that was
+    // closed is reported unlocked (the count alone cannot tell: it also holds the points of attempts in flight).
+    locks: { name: "lockout-locks", points: policy.maxFailures, durationSeconds: policy.windowSeconds },
     // Only ever blocked (closed) or absent (open): a block's length is the wait.
     gate: { name: "lockout-gate", points: 1, durationSeconds: 1 },
     turn: { name: "lockout-turn", points: 1, durationSeconds: TURN_HOLD_SECONDS },
@@ -182,7 +185,8 @@ export async function recordFailure(
   if (!closed) return;
   const policy = rt.config.lockout;
   const { failures, wait } = closed;
-  if (failures !== policy.threshold && wait !== null) return;
+  const nth = await rt.limits.penalty(specs(policy).locks, claim.key);
+  if (nth !== 1 && wait !== null) return;
   const event: LockEvent = { ...subject, failures, retryAfterSeconds: wait };
   await audit({
     event: "user_locked",
@@ -244,19 +248,22 @@ export async function forgetFailures(
   how: { audit: AuditWriter; via: "sign_in" | "password" | "admin" },
 ): Promise<boolean> {
   const policy = rt.config.lockout;
-  const { count, gate } = specs(policy);
+  const { count, gate, locks } = specs(policy);
   const key = lockoutKey(rt, { user, identity: null });
   // An administrator's unlock also forgets the account's code limits (set-up codes, magic-link codes).
   if (how.via === "admin")
     await Promise.all(CODE_LIMITS.map((kind) => rt.limits.reset(codeLimit(rt, kind, key).spec, key)));
   const [counted, closed] = await Promise.all([rt.limits.peek(count, key), rt.limits.peek(gate, key)]);
   if (!counted && !closed) return false;
+  // A run that closed the gate holds at least `threshold` failures until it is forgotten: only then can it have.
+  const closures = (counted?.consumed ?? 0) >= policy.threshold || closed ? await rt.limits.peek(locks, key) : null;
   // The count first, then the gate (a failure judged meanwhile re-reads the count after closing the gate).
   await rt.limits.reset(count, key);
   await rt.limits.reset(gate, key);
+  if (closures) await rt.limits.reset(locks, key);
   // Attempts waiting for their turn may now be judged at once.
   wakeNext(rt, key);
-  const wasLocked = (closed !== null && closed.consumed > gate.points) || (counted?.consumed ?? 0) >= policy.threshold;
+  const wasLocked = (closed !== null && closed.consumed > gate.points) || (closures?.consumed ?? 0) > 0;
   if (!wasLocked) return false;
   await how.audit({
     event: "user_unlocked",
