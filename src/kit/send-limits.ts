@@ -3,6 +3,7 @@ import type { RequestContext } from "../core/context.js";
 import { RateLimitedError } from "../core/errors.js";
 import { sourceGroup } from "../core/http/client-ip.js";
 import type { LimitSpec } from "../core/limits/limits.js";
+import { assertRouteLimit } from "../core/route-limits.js";
 
 /**
  * Limits on the mails and texts an endpoint is asked to send (mail bombing, SMS toll fraud). Call it in the
@@ -30,6 +31,8 @@ export async function admitSend(
   destination: string,
   requester: SendRequester = ANYONE,
 ): Promise<void> {
+  // The route can answer 429 from here on: it must say so (and /openapi.json with it).
+  assertRouteLimit(ctx, "send");
   const { rt } = ctx;
   const c = rt.config.rateLimit;
   const ip = ctx.clientIp();
