@@ -4,6 +4,7 @@ import { parseBody, isJsonContentType, type ParsedBody } from "./http/body.js";
 import type { Runtime } from "./runtime.js";
 import { resolveClientIp, trustedProxies, type TrustedProxies } from "./http/client-ip.js";
 import type { Caller } from "./identity.js";
+import type { RunningRoute } from "./route-limits.js";
 
 /**
  * Per-request state: the parsed body (read once), cookies in and out, the caller (resolved lazily and
@@ -22,6 +23,8 @@ export class RequestContext {
    * only), "sign-out" for a route that only ends the session; null (Rampart's own routes): a 503.
    */
   outageAccess: "read" | "sign-out" | null = null;
+  /** The route whose handler runs, with the limits it declared (route-limits.ts); null outside a handler. */
+  runningRoute: RunningRoute | null = null;
   /** Anonymous CSRF binding secret minted during this request. */
   anonCsrfSecret: string | null = null;
 

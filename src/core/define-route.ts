@@ -8,6 +8,7 @@ import type { Caller, Mechanism } from "./identity.js";
 import type { JsonPayload, Outcome } from "./outcome.js";
 import type { PendingSignIn } from "./pending-sign-in.js";
 import { render, renderError, type PageRenderer } from "./render.js";
+import type { RouteLimit } from "./route-limits.js";
 import type { RouteDef } from "./routes.js";
 
 /**
@@ -47,6 +48,8 @@ export interface RouteSpec<A extends RouteAuth, I extends InputShape, O extends 
   output?: O;
   /** Error statuses this endpoint answers besides the ones every endpoint can (documented in /openapi.json). */
   errors?: number[];
+  /** What can refuse it with 429 + Retry-After (route-limits.ts); drawing an undeclared limit throws. */
+  limits?: RouteLimit[];
   page?: PageRenderer<z.output<I>, V>;
   handle(
     ctx: RequestContext,
@@ -89,6 +92,7 @@ export function defineRoute<
     input: spec.input,
     output: spec.output,
     errors: spec.errors,
+    limits: spec.limits,
     page,
     handler: (ctx, caller, params) =>
       runHandler(ctx, spec.input !== undefined, schema, page, (input) =>
@@ -135,6 +139,8 @@ export interface CallerRoutesSpec<I extends InputShape, O extends z.ZodType<Json
   /** The success payload: the union of what the handlers answer. */
   output?: O;
   errors?: number[];
+  /** What can refuse it with 429 + Retry-After (route-limits.ts). */
+  limits?: RouteLimit[];
   page?: PageRenderer<z.output<I>, V>;
   pending: {
     accepts(pending: PendingSignIn): P | null;
@@ -173,6 +179,7 @@ export function defineCallerRoutes<
     input: spec.input,
     output: spec.output,
     errors: spec.signedIn ? [...new Set([...(spec.errors ?? []), 401])] : spec.errors,
+    limits: spec.limits,
     page,
     handler: (ctx, caller, params) =>
       runHandler(ctx, spec.input !== undefined, schema, page, async (input) => {

@@ -81,10 +81,14 @@ function operation(
   if (route.input || route.method !== "GET") statuses.add(400);
   if (route.auth === "authenticated" || route.auth === "fresh") statuses.add(401);
   if (route.method !== "GET" && !route.csrfExempt) statuses.add(403);
+  const mechanisms = route.mechanisms ?? rt.config.apiEnabledMethods;
+  // A declared limit can refuse it; so can HTTP Basic, which checks a password (lockout included) on every request.
+  if (route.limits?.length || mechanisms.includes("basic")) statuses.add(429);
+  // Every route reads the session store or the database (the caller, at least): either can be unavailable.
   statuses.add(503);
   for (const status of [...statuses].sort()) responses[String(status)] = errorResponse(status, components);
   op.responses = responses;
-  const schemes = (route.mechanisms ?? rt.config.apiEnabledMethods).map((m) => ({ [SCHEME[m]]: [] }));
+  const schemes = mechanisms.map((m) => ({ [SCHEME[m]]: [] }));
   if (route.auth === "authenticated" || route.auth === "fresh") op.security = schemes;
   // Served to a pending sign-in (no credential but its cookie) or to a signed-in caller: either is fine.
   else if (route.servedTo) {
@@ -115,9 +119,12 @@ const ERROR_TEXT: Record<number, string> = {
   405: "Method not allowed",
   409: "Conflict",
   413: "Body too large or too many fields",
-  429: "Too many attempts",
+  429: "Too many attempts or requests (a rate limit, or the account's lockout); retry after the Retry-After header",
   503: "A dependency is unavailable or busy; retry after the Retry-After header",
 };
+
+/** The statuses answered with Retry-After: the seconds to wait before trying again. */
+const RETRY_AFTER = new Set([429, 503]);
 
 function errorResponse(status: number, components: Components): JsonSchema {
   components.schemas.Error ??= {
@@ -136,6 +143,17 @@ function errorResponse(status: number, components: Components): JsonSchema {
   };
   return {
     description: ERROR_TEXT[status] ?? "Error",
+    ...(RETRY_AFTER.has(status)
+      ? {
+          headers: {
+            "Retry-After": {
+              description: "Seconds to wait before trying again.",
+              required: true,
+              schema: { type: "integer", minimum: 0 },
+            },
+          },
+        }
+      : {}),
     content: { "application/json": { schema: envelope({ $ref: "#/components/schemas/Error" }) } },
   };
 }

@@ -2,6 +2,7 @@ import type { RequestContext } from "./context.js";
 import { enforce, type RouteAuth } from "./enforce.js";
 import type { Caller, Mechanism } from "./identity.js";
 import { render, renderError } from "./render.js";
+import type { RouteLimit } from "./route-limits.js";
 
 export type { RouteAuth } from "./enforce.js";
 
@@ -23,6 +24,8 @@ export interface RouteDef {
   csrfExempt?: boolean | undefined;
   /** The route only ends the caller's session: it works during a database outage (see session-cookies.ts). */
   signsOut?: boolean | undefined;
+  /** The limits that can refuse it with 429 (route-limits.ts): declared, checked where drawn, documented. */
+  limits?: readonly RouteLimit[] | undefined;
   handler(ctx: RequestContext, caller: Caller | null, params: Record<string, string>): Promise<Response>;
 }
 
@@ -36,6 +39,7 @@ export async function runRoute(
     if (route.signsOut) ctx.outageAccess = "sign-out";
     const enforced = await enforce(ctx, { auth: route.auth, mechanisms, csrfExempt: route.csrfExempt });
     if (!enforced.ok) return await render(ctx, enforced.refusal);
+    ctx.runningRoute = { name: `${route.method} ${route.path}`, limits: route.limits ?? [] };
     return await route.handler(ctx, enforced.caller, params);
   } catch (error) {
     return renderError(ctx, error);

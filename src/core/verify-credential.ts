@@ -2,6 +2,7 @@ import type { UserRecord } from "../datastore/contracts.js";
 import { recordAudit, requestAudit, type AuditEvent } from "./audit.js";
 import type { RequestContext } from "./context.js";
 import type { LimitSpec } from "./limits/limits.js";
+import { assertRouteLimit } from "./route-limits.js";
 import { admitCredentialCheck, countCredentialFailure, hashQueueKeys } from "./limits/sources.js";
 import {
   claimAttempt,
@@ -85,6 +86,8 @@ export async function verifyCredential(
   check: CredentialCheck,
 ): Promise<CredentialResult> {
   const { rt } = ctx;
+  // The route can answer 429 from here on: it must say so (and /openapi.json with it).
+  assertRouteLimit(ctx, "credential");
   // Per-source limits first: a source over its budget gets 429 before anything about the account is read.
   await admitCredentialCheck(ctx);
   const locks = check.authenticates !== false && check.accountLock !== false;

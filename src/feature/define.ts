@@ -186,6 +186,8 @@ export function defineRoute<
     input: spec.input,
     output: spec.output,
     errors: spec.errors,
+    // Completing a stopped sign-in checks a credential, and the checks after it may send a second-factor code.
+    limits: spec.pendingSignIn ? ["credential", "send"] : undefined,
     page: page ? (ctx, props) => page(routeContext(ctx), props) : undefined,
     handle: async (ctx, { input, caller, params }) =>
       spec.handle(routeContext(ctx), {

@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import type { RequestContext } from "../core/context.js";
 import { RateLimitedError } from "../core/errors.js";
 import type { LimitSpec } from "../core/limits/limits.js";
+import { assertRouteLimit } from "../core/route-limits.js";
 import { scopedSpec, sourceScopes } from "../core/limits/sources.js";
 import type { Runtime } from "../core/runtime.js";
 import { canonicalIdentity } from "../datastore/canonical.js";
@@ -36,6 +37,8 @@ export async function admitSend(
   destination: string,
   requester: SendRequester = ANYONE,
 ): Promise<void> {
+  // The route can answer 429 from here on: it must say so (and /openapi.json with it).
+  assertRouteLimit(ctx, "send");
   const { rt } = ctx;
   const c = rt.config.rateLimit;
   const ip = ctx.clientIp();

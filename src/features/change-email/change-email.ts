@@ -77,6 +77,7 @@ export const postChangeEmailRoute = (path: string) =>
     method: "POST",
     path,
     auth: "fresh",
+    limits: ["send"],
     input: z.object({ email: text() }),
     output: answer,
     page,

@@ -79,10 +79,10 @@ export const postChangeRoute = (path: string) =>
     method: "POST",
     path,
     auth: "authenticated",
+    // 429: the account waits or is locked (the lockout); the current password was not judged.
+    limits: ["credential"],
     input: z.object({ password: text(), new_password: text(), new_password_confirm: text() }),
     output: z.object({ user: userJson, csrf_token: csrfToken }),
-    // 429: the account waits or is locked (the lockout); the current password was not judged.
-    errors: [429],
     page,
     async handle(ctx, { input, caller }) {
       const { rt } = ctx;

@@ -70,6 +70,7 @@ export const postConfirmRoute = (path: string) =>
     method: "POST",
     path,
     auth: "any",
+    limits: ["send"],
     input: z.object({ email: text() }),
     output: formPayload,
     page,
@@ -144,6 +145,7 @@ export const getConfirmLinkRoute = (path: string) =>
     method: "GET",
     path,
     auth: "any",
+    limits: ["send"],
     output: formPayload,
     // Only the landing renders a page here; every other answer is a redirect.
     page: (ctx, props: PageProps<Record<string, never>, LinkLandingView>) =>
@@ -179,6 +181,7 @@ export const postConfirmLinkRoute = (path: string) =>
     method: "POST",
     path,
     auth: "any",
+    limits: ["send"],
     async handle(ctx, { params }) {
       return answer(ctx, await confirmByToken(ctx, params.token));
     },

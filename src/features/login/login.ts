@@ -73,10 +73,11 @@ export const postLoginRoute = (path: string) =>
     method: "POST",
     path,
     auth: "anonymous-only",
+    // 429: the account waits or is locked (the lockout), or its source is over its limit; the credential was not
+    // judged. Or the second-factor code the sign-in sends is over its send limit.
+    limits: ["credential", "send"],
     input: loginInput,
     output: signedIn,
-    // 429: the account waits or is locked (the lockout); the credential was not judged.
-    errors: [429],
     page,
     async handle(ctx, { input }) {
       const { rt } = ctx;

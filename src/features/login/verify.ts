@@ -51,10 +51,10 @@ export const postVerifyRoute = (path: string) =>
     method: "POST",
     path,
     auth: "authenticated",
+    // 429: the account waits or is locked (the lockout); the credential was not judged.
+    limits: ["credential"],
     input: z.object({ password: text(), next: text() }),
     output: signedIn,
-    // 429: the account waits or is locked (the lockout); the credential was not judged.
-    errors: [429],
     page,
     async handle(ctx, { input, caller }) {
       const { rt } = ctx;

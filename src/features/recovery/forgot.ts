@@ -67,6 +67,7 @@ export const postForgotRoute = (path: string) =>
     method: "POST",
     path,
     auth: "any",
+    limits: ["send"],
     input: z.object({ email: text() }),
     output: formPayload,
     page,

@@ -126,6 +126,7 @@ export const postResetRoute = (path: string) =>
     method: "POST",
     path,
     auth: "any",
+    limits: ["send"],
     input: z.object({ password: text(), password_confirm: text() }),
     output: resetDone,
     page,

@@ -76,6 +76,7 @@ export const postRegisterRoute = (path: string, rt: Runtime) =>
     method: "POST",
     path,
     auth: "anonymous-only",
+    limits: ["send"],
     input: registrationInput(rt),
     output: signedIn,
     page,

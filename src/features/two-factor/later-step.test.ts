@@ -58,6 +58,8 @@ const termsFeature: Feature = {
       path: "/test-terms",
       auth: "anonymous-only",
       csrfExempt: true,
+      // It completes the pending sign-in (a credential check that can answer 429).
+      limits: ["credential"],
       async handler(ctx) {
         const r = await ctx.rt.pipeline.resume(ctx, await ctx.rt.pipeline.pending(ctx), {
           method: "terms",

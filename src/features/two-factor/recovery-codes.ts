@@ -108,9 +108,10 @@ export const postRecoveryCodesRoute = (path: string) =>
     method: "POST",
     path,
     auth: "fresh",
+    limits: ["credential"],
     input: codeInput,
     output: z.object({ recovery_codes: z.array(z.string()), csrf_token: csrfToken }),
-    errors: [409, 429],
+    errors: [409],
     page: codesFormPage,
     async handle(ctx, { input, caller }) {
       const { rt } = ctx;
@@ -202,9 +203,9 @@ export const postRecoveryRoute = (path: string) =>
     method: "POST",
     path,
     auth: "anonymous-only",
+    limits: ["credential"],
     input: z.object({ code: str(64, "INVALID_RECOVERY_CODE") }),
     output: signedIn,
-    errors: [429],
     page: recoveryFormPage,
     async handle(ctx, { input }) {
       const { rt } = ctx;

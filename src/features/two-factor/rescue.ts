@@ -75,6 +75,7 @@ export const postRescueRoute = (path: string) =>
     method: "POST",
     path,
     auth: "anonymous-only",
+    limits: ["send"],
     input: z.object({ help_setup: str(32, "TWO_FACTOR_METHOD_NOT_AVAILABLE") }),
     output: rescueAnswer,
     errors: [500],

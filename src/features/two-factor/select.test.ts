@@ -58,6 +58,8 @@ const passkeyFeature: Feature = {
       path: "/test-wan-signin/:state",
       auth: "anonymous-only",
       csrfExempt: true,
+      // It completes the pending sign-in (a credential check that can answer 429).
+      limits: ["credential"],
       async handler(ctx, _caller, params) {
         const b = begun.get(params.state ?? "");
         begun.delete(params.state ?? "");

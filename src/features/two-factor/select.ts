@@ -65,6 +65,7 @@ export const postSelectRoute = (path: string) =>
     summary: "Choose the second factor of a pending sign-in; answers like a sign-in that needs that factor.",
     method: "POST",
     path,
+    limits: ["send"],
     input: z.object({ which: str(32, "TWO_FACTOR_METHOD_NOT_AVAILABLE") }),
     output: factorStarted,
     errors: [500],

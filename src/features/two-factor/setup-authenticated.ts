@@ -121,6 +121,7 @@ export const postSetupStateRoute = (path: string) =>
     method: "POST",
     path,
     auth: "authenticated",
+    limits: ["credential"],
     input: codeInput,
     output: z.object({
       tf_method: z.string(),
@@ -128,7 +129,6 @@ export const postSetupStateRoute = (path: string) =>
       tf_phone: z.string().nullable(),
       csrf_token: csrfToken,
     }),
-    errors: [429],
     async handle(ctx, { input, caller, params }) {
       const { rt } = ctx;
       const cfg = tfConfig(rt);

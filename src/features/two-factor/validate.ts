@@ -103,9 +103,9 @@ export const postValidateRoute = (path: string) =>
     summary: "Complete a pending sign-in with the second-factor code (or confirm a signed-in user's new method).",
     method: "POST",
     path,
+    limits: ["credential"],
     input: codeInput,
     output: signedIn,
-    errors: [429],
     page: validateFormPage,
     pending: {
       accepts: waitingForCode,

@@ -34,9 +34,9 @@ export const postSetupValidateRoute = (path: string) =>
     method: "POST",
     path,
     auth: "authenticated",
+    limits: ["credential"],
     input: z.object({ passcode: str(64, "INVALID_PASSWORD_CODE") }),
     output: setupDone,
-    errors: [429],
     page: setupPageFor,
     async handle(ctx, { input, caller, params }) {
       const { rt } = ctx;

@@ -68,9 +68,10 @@ export const postSetupRoute = (path: string) =>
     method: "POST",
     path,
     auth: "fresh",
+    limits: ["credential", "send"],
     input: setupInput,
     output: setupAnswer,
-    errors: [401, 429, 500],
+    errors: [401, 500],
     page: setupPageFor,
     async handle(ctx, { input, caller }): Promise<SetupOutcome<typeof setupAnswer>> {
       const veto = await hookVeto(ctx, "us_setup", caller.user, { user: caller.user });

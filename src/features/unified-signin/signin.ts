@@ -96,10 +96,10 @@ export const postSigninRoute = (path: string, replaces = false) =>
     method: "POST",
     path,
     auth: "anonymous-only",
+    limits: ["credential", "send"],
     replaces,
     input: signinInput,
     output: signedInOrNextStep,
-    errors: [429],
     page: pageAt(path),
     async handle(ctx, { input }) {
       const { rt } = ctx;
@@ -182,6 +182,7 @@ export const sendCodeRoute = (path: string, signinPath: string) =>
     method: "POST",
     path,
     auth: "anonymous-only",
+    limits: ["send"],
     input: sendInput,
     output: codeSent,
     errors: [500],

@@ -57,9 +57,9 @@ export const getVerifyLinkRoute = (path: string) =>
     method: "GET",
     path,
     auth: "any",
+    limits: ["credential", "send"],
     input: linkInput,
     output: linkLanding,
-    errors: [429],
     page: landingPage,
     // The payload is one of three shapes (see linkLanding); a union's Omit has no common keys to check against.
     async handle(ctx, { input }): Promise<Outcome<any, LinkParams>> {
@@ -82,9 +82,9 @@ export const postVerifyLinkRoute = (path: string) =>
     path,
     // Completes the magic link whoever is signed in; CSRF-protected like every POST.
     auth: "any",
+    limits: ["credential", "send"],
     input: linkInput,
     output: signedInOrNextStep,
-    errors: [429],
     async handle(ctx, { input }) {
       const params = linkParams(
         input.id ?? ctx.url.searchParams.get("id"),

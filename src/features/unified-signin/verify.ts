@@ -71,9 +71,9 @@ export const postVerifyRoute = (path: string) =>
     method: "POST",
     path,
     auth: "authenticated",
+    limits: ["credential"],
     input: z.object({ passcode: text(), next: text() }),
     output: signedIn,
-    errors: [429],
     page,
     async handle(ctx, { input, caller }) {
       const { rt } = ctx;
@@ -117,6 +117,7 @@ export const verifySendCodeRoute = (path: string) =>
     method: "POST",
     path,
     auth: "authenticated",
+    limits: ["send"],
     input: z.object({ chosen_method: str(32, "US_METHOD_NOT_AVAILABLE"), next: text() }),
     output: codeSent,
     errors: [500],

@@ -60,6 +60,7 @@ export const postRecoverUsernameRoute = (path: string) =>
     method: "POST",
     path,
     auth: "anonymous-only",
+    limits: ["send"],
     input: z.object({ email: text() }),
     output: formPayload,
     page,
