@@ -6,7 +6,7 @@ import type { RequestContext } from "./context.js";
 import type { Runtime } from "./runtime.js";
 import { DependencyUnavailableError } from "./errors.js";
 import { isUnsafeMethod } from "./csrf.js";
-import { asUnavailable, isDatabaseOutage } from "./outage.js";
+import { asUnavailable, isDatabaseOutage, isDatabaseUnreachable } from "./outage.js";
 import { proveDuringOutage, refreshSnapshot, snapshotDue, type OutageRole } from "./outage-snapshot.js";
 import { revocationQueue } from "./revocation-queue.js";
 import { recordSessionEnds, sessionsOutsideDatabase } from "./session-ends.js";
@@ -111,14 +111,15 @@ async function checkAlive(
 }
 
 /**
- * The database is down while a Redis session is read. Reads through the app's guards (GET/HEAD) and a sign-out
- * may go on when the session store proves the caller; anything else, or a session it cannot prove, answers 503
- * (the session may well be valid: it is never signed out for this). A session known to be over is refused.
+ * The database is unavailable while a Redis session is read. A sign-out, and — only when the database cannot be
+ * reached at all, never when it is merely busy — reads through the app's guards (GET/HEAD) may go on when the
+ * session store proves the caller; anything else, or a session it cannot prove, answers 503 (the session may
+ * well be valid: it is never signed out for this). A session known to be over is refused.
  */
 async function duringOutage(ctx: RequestContext, record: SessionRecord, error: unknown): Promise<LiveSession | null> {
   revocationQueue(ctx.rt).watch();
   const signOut = ctx.outageAccess === "sign-out";
-  const read = ctx.outageAccess === "read" && !isUnsafeMethod(ctx.request.method);
+  const read = ctx.outageAccess === "read" && !isUnsafeMethod(ctx.request.method) && isDatabaseUnreachable(error);
   if (!signOut && !read) throw asUnavailable(error);
   const proof = await proveDuringOutage(ctx, record, { anyAge: signOut });
   if (proof.kind === "proven") return { record, user: proof.user, outage: { roles: proof.roles } };

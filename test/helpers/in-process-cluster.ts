@@ -18,6 +18,8 @@ import { startPrivateRedis, type PrivateRedis } from "./private-redis.js";
 export interface Cluster {
   instances: Rampart[];
   proxy: FaultProxy;
+  /** The database's own address (not through the proxy), for a test's direct client. */
+  databaseUrl: string;
   redis: PrivateRedis;
   logs: string[];
   /** A client of instance `i` (no cookies). */
@@ -73,6 +75,7 @@ export async function startCluster(
   return {
     instances,
     proxy,
+    databaseUrl: db.url,
     redis,
     logs,
     client: (i, fetcher = demoApp) => new TestClient(fetcher(instances[i]!)),
