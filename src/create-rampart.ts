@@ -20,6 +20,7 @@ import { runRoute, type RouteDef } from "./core/routes.js";
 import { renderError } from "./core/render.js";
 import { openApiFeature } from "./core/openapi.js";
 import { revocationQueue } from "./core/revocation-queue.js";
+import { sessionSweeps } from "./core/session-sweeps.js";
 import { sweepSessionEnds } from "./core/session-ends.js";
 import type { Logger, Runtime, UserSerializer } from "./core/runtime.js";
 import type { UserFields, UserFieldSpec } from "./core/public-user.js";
@@ -398,6 +399,7 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
       if (timer) clearInterval(timer);
       clockSkew.stop();
       await revocationQueue(rt).close();
+      await sessionSweeps(rt).close();
       // Mail and other work promised after an answer finishes before the mailer and datastore close; what the
       // outbox has not sent yet stays queued for the next start.
       await rt.deferred.drain();

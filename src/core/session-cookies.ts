@@ -9,6 +9,7 @@ import { isUnsafeMethod } from "./csrf.js";
 import { asUnavailable, isDatabaseOutage, isDatabaseUnreachable } from "./outage.js";
 import { proveDuringOutage, refreshSnapshot, snapshotDue, type OutageRole } from "./outage-snapshot.js";
 import { revocationQueue } from "./revocation-queue.js";
+import { sessionSweeps } from "./session-sweeps.js";
 import { recordSessionEnds, sessionsOutsideDatabase } from "./session-ends.js";
 import { clearRememberCookie, presentedRemember, rememberIdOf, rotateRemember } from "./remember.js";
 import { restoreSession, rotateSession } from "./session-writer.js";
@@ -194,16 +195,19 @@ async function endReusedRemember(ctx: RequestContext, record: RememberRecord): P
 
 /**
  * Frees the session store of a user's sessions after a committed change that already made them dead in the
- * database (rotated fs_uniquifier, inactive user): every use re-checks the user, so this is clean-up only. A
- * failure (the store, e.g. Redis, is down) is logged, never thrown: the change stands and is not reported as
- * an error, and the sessions are refused anyway once the store is back.
+ * database (rotated fs_uniquifier, inactive user): every use re-checks the user. A failure (the store, e.g.
+ * Redis, is down) is logged, never thrown: the change stands and is not reported as an error. The sweep is then
+ * retried until the store answers, because while the database cannot be reached the user data kept with those
+ * sessions would still prove them for reads (see session-sweeps.ts).
  */
 export async function sweepUserSessions(rt: Runtime, userId: number): Promise<void> {
+  const at = rt.now();
   try {
     await rt.sessions.deleteForUser(userId);
   } catch (error) {
+    sessionSweeps(rt).add(userId, at);
     rt.logger.warn(
-      `could not delete the sessions of user ${userId} (they are dead already): ${(error as Error).message}`,
+      `could not delete the sessions of user ${userId} (they are dead already; retried until the session store answers): ${(error as Error).message}`,
     );
   }
 }
