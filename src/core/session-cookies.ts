@@ -201,7 +201,8 @@ async function endReusedRemember(ctx: RequestContext, record: RememberRecord): P
  * sessions would still prove them for reads (see session-sweeps.ts).
  */
 export async function sweepUserSessions(rt: Runtime, userId: number): Promise<void> {
-  const at = rt.now();
+  // Sessions' creation times are on the database's clock (session-writer.ts).
+  const at = rt.clockSkew.onDatabaseClock(rt.now());
   try {
     await rt.sessions.deleteForUser(userId);
   } catch (error) {

@@ -36,7 +36,12 @@ export interface Cluster {
 
 export async function startCluster(
   dialect: Exclude<TestDialect, "sqlite">,
-  options: { instances?: number; config?: RampartConfigInput } = {},
+  options: {
+    instances?: number;
+    config?: RampartConfigInput;
+    /** Per instance: how many seconds its clock runs ahead of the real one (negative: behind). */
+    clockOffsetSeconds?: number[];
+  } = {},
 ): Promise<Cluster> {
   const base = testServerUrl(dialect);
   if (!base) throw new Error(`${dialect} is not configured`);
@@ -57,7 +62,7 @@ export async function startCluster(
       await createRampart({
         database: proxy.url(db.url),
         redisUrl: `${redis.url}`,
-        clock: () => new Date(Date.now() + offsetMs),
+        clock: () => new Date(Date.now() + offsetMs + (options.clockOffsetSeconds?.[i] ?? 0) * 1000),
         logger: {
           info: (m) => logs.push(`[${i}] ${m}`),
           warn: (m) => logs.push(`[${i}] ${m}`),
