@@ -7,35 +7,38 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { runtimeOf } from "../../src/internal.js";
-import { testServerUrl } from "../helpers/databases.js";
 import { lockUserTable } from "../helpers/fault-load.js";
-import { eventually, sameBrowserOn, startCluster, type Cluster } from "../helpers/in-process-cluster.js";
+import {
+  CLUSTER_DIALECTS,
+  CLUSTER_PASSWORD,
+  eventually,
+  sameBrowserOn,
+  skipUnlessConfigured,
+  useCluster,
+} from "../helpers/in-process-cluster.js";
 import { linksIn, startSmtpSink, type SmtpSink } from "../helpers/smtp-sink.js";
 
-const PASSWORD = "correct horse battery";
 const NEW = "a completely new passphrase";
 
-for (const dialect of ["postgres", "mysql"] as const) {
+for (const dialect of CLUSTER_DIALECTS) {
   describe(
     `outage reads after a failed session sweep, and saturation, on ${dialect}`,
-    { skip: !testServerUrl(dialect) && `${dialect} not configured` },
+    { skip: skipUnlessConfigured(dialect) },
     () => {
-      let cluster: Cluster;
       let sink: SmtpSink;
       before(async () => {
         sink = await startSmtpSink();
-        cluster = await startCluster(dialect, {
-          instances: 2,
-          config: {
-            recovery: { enabled: true },
-            // Small bounds so a busy database shows quickly: two connections, six waiting requests, 500 ms waits.
-            database: { poolSize: 2, poolQueueLimit: 6, connectTimeoutMs: 500, statementTimeoutMs: 500 },
-            mail: { server: "127.0.0.1", port: sink.port, timeoutMs: 5000 },
-          },
-        });
       });
+      const cluster = useCluster(dialect, () => ({
+        instances: 2,
+        config: {
+          recovery: { enabled: true },
+          // Small bounds so a busy database shows quickly: two connections, six waiting requests, 500 ms waits.
+          database: { poolSize: 2, poolQueueLimit: 6, connectTimeoutMs: 500, statementTimeoutMs: 500 },
+          mail: { server: "127.0.0.1", port: sink.port, timeoutMs: 5000 },
+        },
+      }));
       after(async () => {
-        await cluster?.close();
         await sink?.close();
       });
 
@@ -46,12 +49,12 @@ for (const dialect of ["postgres", "mysql"] as const) {
         const api = cluster.instances[0]!.api;
         const resetEmail = "Reset.While-Down+1@Sub.Example.test";
         const goneEmail = "deactivated.while.down@example.test";
-        await api.createUser({ email: resetEmail, password: PASSWORD });
-        const gone = await api.createUser({ email: goneEmail, password: PASSWORD });
+        await api.createUser({ email: resetEmail, password: CLUSTER_PASSWORD });
+        const gone = await api.createUser({ email: goneEmail, password: CLUSTER_PASSWORD });
         const thief = cluster.client(1);
-        assert.equal((await thief.login(resetEmail, PASSWORD)).status, 200);
+        assert.equal((await thief.login(resetEmail, CLUSTER_PASSWORD)).status, 200);
         const other = cluster.client(1);
-        assert.equal((await other.login(goneEmail, PASSWORD)).status, 200);
+        assert.equal((await other.login(goneEmail, CLUSTER_PASSWORD)).status, 200);
         for (const i of [0, 1]) assert.equal(await status(i, thief), 200, `signed in, instance ${i}`);
         for (const i of [0, 1]) assert.equal(await status(i, other), 200);
 
@@ -97,9 +100,9 @@ for (const dialect of ["postgres", "mysql"] as const) {
 
       it("a busy database (the user table locked by another client, the pool full) answers 503: nothing is served from the session store", async () => {
         const email = "Busy.Database+lock@Sub.Example.test";
-        await cluster.instances[0]!.api.createUser({ email, password: PASSWORD });
+        await cluster.instances[0]!.api.createUser({ email, password: CLUSTER_PASSWORD });
         const b = cluster.client(0);
-        assert.equal((await b.login(email, PASSWORD)).status, 200);
+        assert.equal((await b.login(email, CLUSTER_PASSWORD)).status, 200);
         assert.equal(await status(0, b), 200);
         assert.equal(await status(1, b), 200, "the user data kept with the session is fresh");
 

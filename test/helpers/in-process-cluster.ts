@@ -10,7 +10,9 @@ import { openDatastore } from "../../src/datastore/open.js";
 import { runtimeOf } from "../../src/internal.js";
 import { demoApp } from "../../src/server/demo-app.js";
 import { TEST_SECRET } from "./app.js";
-import { TestClient } from "./client.js";
+import assert from "node:assert/strict";
+import { after, before } from "node:test";
+import { TestClient, type Reply } from "./client.js";
 import { isolatedDatabaseUrl, testServerUrl, type TestDialect } from "./databases.js";
 import { startFaultProxy, type FaultProxy } from "./fault-proxy.js";
 import { startPrivateRedis, type PrivateRedis } from "./private-redis.js";
@@ -34,14 +36,17 @@ export interface Cluster {
   close(): Promise<void>;
 }
 
+export interface ClusterOptions {
+  /** How many instances (default 3). */
+  instances?: number;
+  config?: RampartConfigInput;
+  /** Per instance: how many seconds its clock runs ahead of the real one (negative: behind). */
+  clockOffsetSeconds?: number[];
+}
+
 export async function startCluster(
   dialect: Exclude<TestDialect, "sqlite">,
-  options: {
-    instances?: number;
-    config?: RampartConfigInput;
-    /** Per instance: how many seconds its clock runs ahead of the real one (negative: behind). */
-    clockOffsetSeconds?: number[];
-  } = {},
+  options: ClusterOptions = {},
 ): Promise<Cluster> {
   const base = testServerUrl(dialect);
   if (!base) throw new Error(`${dialect} is not configured`);
@@ -107,9 +112,82 @@ export async function startCluster(
   };
 }
 
+/** The password of every user the cluster tests create. */
+export const CLUSTER_PASSWORD = "correct horse battery";
+
+/** The dialects a cluster runs on, and the `skip` of a suite whose dialect is not configured. */
+export const CLUSTER_DIALECTS = ["postgres", "mysql"] as const;
+export const skipUnlessConfigured = (dialect: Exclude<TestDialect, "sqlite">): false | string =>
+  !testServerUrl(dialect) && `${dialect} not configured`;
+
+/**
+ * Inside a describe: starts a cluster before its tests and closes it after them. The cluster returned stands for
+ * the one started (use it inside tests and hooks, once `before` ran).
+ */
+export function useCluster(
+  dialect: Exclude<TestDialect, "sqlite">,
+  /** Or a function giving them when the cluster starts (e.g. the port of a sink started in an earlier before). */
+  options: ClusterOptions | (() => ClusterOptions) = {},
+): Cluster {
+  let started: Cluster | undefined;
+  before(async () => {
+    started = await startCluster(dialect, typeof options === "function" ? options() : options);
+  });
+  after(async () => {
+    await started?.close();
+  });
+  return new Proxy({} as Cluster, {
+    get(_, key) {
+      if (!started) throw new Error("the cluster starts in before(): use it inside tests and hooks");
+      return Reflect.get(started, key);
+    },
+  });
+}
+
+/** The demo app plus a guarded POST /api/write, as an app's write behind `guards.check` would be. */
+export function appWithWrite(rampart: Rampart): (request: Request) => Promise<Response> {
+  const app = demoApp(rampart);
+  return async (request: Request) => {
+    if (new URL(request.url).pathname === "/api/write" && request.method === "POST") {
+      const outcome = await rampart.guards.check(request, rampart.guards.loginRequired());
+      return outcome.ok ? new Response("{}", { status: 200 }) : outcome.response;
+    }
+    return app(request);
+  };
+}
+
+/** A signed-in browser: its client (on `appWithWrite`) and the CSRF token its sign-in answered. */
+export interface Browser {
+  client: TestClient;
+  csrf: string;
+}
+
+/** Signs `email` in (JSON, CLUSTER_PASSWORD, `extra` fields such as remember) on instance `i`; must succeed. */
+export async function signInOn(
+  cluster: Cluster,
+  email: string,
+  i: number,
+  extra: Record<string, unknown> = {},
+): Promise<Browser> {
+  const client = cluster.client(i, appWithWrite);
+  const login = await client.login(email, CLUSTER_PASSWORD, extra);
+  assert.equal(login.status, 200, login.body);
+  return { client, csrf: login.json.response.csrf_token as string };
+}
+
+/** POST /logout as JSON with the browser's CSRF token. */
+export function logoutOf(b: Browser): Promise<Reply> {
+  return b.client.post("/logout", { json: {}, headers: { "x-csrf-token": b.csrf }, acceptJson: true });
+}
+
 /** The same browser on another instance: a client holding a copy of `from`'s cookies. */
-export function sameBrowserOn(cluster: Cluster, i: number, from: TestClient): TestClient {
-  const copy = cluster.client(i);
+export function sameBrowserOn(
+  cluster: Cluster,
+  i: number,
+  from: TestClient,
+  fetcher?: (rampart: Rampart) => (r: Request) => Promise<Response>,
+): TestClient {
+  const copy = cluster.client(i, fetcher);
   for (const [k, v] of from.jar) copy.jar.set(k, v);
   return copy;
 }
