@@ -371,6 +371,8 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
       ["session revocations", () => sweepSessionEnds(rt, now)],
       // Sign-outs queued during a database outage by an instance that stopped before writing them.
       ["queued revocations", () => revocationQueue(rt).flush()],
+      // Sessions a change ended that the store could not delete then (their instance may have stopped since).
+      ["ended sessions in the store", () => sessionSweeps(rt).resumeFromDatabase()],
     ];
     for (const [what, step] of steps) {
       try {
@@ -385,6 +387,10 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
   timer?.unref();
   // Measured before the first request, so authenticator codes are judged on the right time from the start.
   await clockSkew.start();
+  // After the skew (cut-offs are on the database's clock); a store or database that does not answer yet is retried.
+  await sessionSweeps(rt)
+    .resumeFromDatabase()
+    .catch((error: unknown) => logger.warn(`could not take up recent session cut-offs: ${(error as Error).message}`));
   if (options.outboxSender !== false) outbox.start();
 
   const rampart: Rampart<F> = {

@@ -10,7 +10,7 @@ import { asUnavailable, isDatabaseOutage, isDatabaseUnreachable } from "./outage
 import { proveDuringOutage, refreshSnapshot, snapshotDue, type OutageRole } from "./outage-snapshot.js";
 import { revocationQueue } from "./revocation-queue.js";
 import { sessionSweeps } from "./session-sweeps.js";
-import { recordSessionEnds, sessionsOutsideDatabase } from "./session-ends.js";
+import { recordSessionEnds, recordUserSessionsEnd, sessionsOutsideDatabase } from "./session-ends.js";
 import { clearRememberCookie, presentedRemember, rememberIdOf, rotateRemember } from "./remember.js";
 import { restoreSession, rotateSession } from "./session-writer.js";
 
@@ -202,11 +202,17 @@ async function endReusedRemember(ctx: RequestContext, record: RememberRecord): P
  */
 export async function sweepUserSessions(rt: Runtime, userId: number): Promise<void> {
   // Sessions' creation times are on the database's clock (session-writer.ts).
-  const at = rt.clockSkew.onDatabaseClock(rt.now());
+  const started = rt.now();
+  const at = rt.clockSkew.onDatabaseClock(started);
   try {
     await rt.sessions.deleteForUser(userId);
   } catch (error) {
     sessionSweeps(rt).add(userId, at);
+    // Also as the user's cut-off in the database: an instance that starts later takes it up if this one stops
+    // before the store answers (session-sweeps.ts).
+    await recordUserSessionsEnd(rt, userId, started, null).catch((e: unknown) => {
+      rt.logger.warn(`could not record the end of the sessions of user ${userId}: ${(e as Error).message}`);
+    });
     rt.logger.warn(
       `could not delete the sessions of user ${userId} (they are dead already; retried until the session store answers): ${(error as Error).message}`,
     );

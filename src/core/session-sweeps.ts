@@ -1,5 +1,6 @@
 import type { SessionRecord } from "../datastore/contracts.js";
 import type { Runtime } from "./runtime.js";
+import { sessionsOutsideDatabase } from "./session-ends.js";
 
 /**
  * Sessions that a committed change ended (a new password, a reset, deactivation, reset-access: the user's
@@ -9,8 +10,12 @@ import type { Runtime } from "./runtime.js";
  * and deletes those sessions as soon as the store answers again (retried every 250 ms); from then on no instance
  * finds them. Until then this instance refuses them itself during an outage.
  *
- * What is deleted is judged on the database (the user's current uniquifier and state), never on clocks, so a
- * session made after the change survives the retry.
+ * The failed sweep is also written to the database as the user's cut-off (session-cookies.ts), so it outlives
+ * this process: every instance, at start and at each periodic clean-up, takes up the recent cut-offs
+ * (`resumeFromDatabase`) and deletes what the store still holds of them.
+ *
+ * What is deleted is judged on the database (the user's current uniquifier and state, the recorded
+ * revocations), so a session made after the change survives the retry.
  */
 const RETRY_MS = 250;
 
@@ -51,10 +56,13 @@ class SessionSweeps {
     const { rt } = this;
     for (const [userId, at] of [...this.pending]) {
       try {
-        const user = await rt.datastore.users.findById(userId);
-        const dead = (await rt.sessions.listForUser(userId)).filter(
-          (s) => !user || !user.active || s.fsUniquifier !== user.fsUniquifier,
-        );
+        const dead: SessionRecord[] = [];
+        for (const s of await rt.sessions.listForUser(userId)) {
+          const { user, revoked } = sessionsOutsideDatabase(rt)
+            ? await rt.datastore.revocations.userForSession(userId, s)
+            : { user: await rt.datastore.users.findById(userId), revoked: false };
+          if (revoked || !user || !user.active || s.fsUniquifier !== user.fsUniquifier) dead.push(s);
+        }
         for (const s of dead) await rt.sessions.delete(s.id);
         if (this.pending.get(userId) === at) this.pending.delete(userId);
         rt.logger.info(`deleted ${dead.length} ended session(s) of user ${userId} once the session store answered`);
@@ -72,6 +80,22 @@ class SessionSweeps {
       void this.flush();
     }, RETRY_MS);
     this.timer.unref();
+  }
+
+  /**
+   * Takes up the cut-offs the database recorded within the outage-read age (an instance that stopped before its
+   * sweep could run, a revoke-all's sessions an old Redis snapshot brought back) and sweeps them. Only with a
+   * session store outside the database and outage reads on: otherwise nothing relies on the store's copies.
+   */
+  async resumeFromDatabase(): Promise<void> {
+    const { rt } = this;
+    const maxAgeMs = rt.config.session.outageReadMaxAgeSeconds * 1000;
+    if (!sessionsOutsideDatabase(rt) || maxAgeMs === 0) return;
+    // A minute more than the age: the cut-offs are on the database's clock, the kept user data on the instances'.
+    const since = new Date(rt.clockSkew.onDatabaseClock(rt.now()).getTime() - maxAgeMs - 60_000);
+    for (const { userId, before } of await rt.datastore.revocations.cutOffSince(since))
+      this.pending.set(userId, Math.max(this.pending.get(userId) ?? 0, before.getTime()));
+    if (this.pending.size) await this.flush();
   }
 
   /** Stops retrying after a last (bounded) attempt; what is left is logged. */

@@ -98,6 +98,37 @@ for (const dialect of CLUSTER_DIALECTS) {
         assert.equal((await cluster.client(1).login(resetEmail, NEW)).status, 200, "the new password is in force");
       });
 
+      it("the instance that changed the password stops before Redis is back: the instance started in its place deletes the old sessions, so a database cut then serves them nowhere", async () => {
+        const api = cluster.instances[0]!.api;
+        const email = "Restarted.Instance+sweep@Sub.Example.test";
+        const user = await api.createUser({ email, password: CLUSTER_PASSWORD });
+        const thief = cluster.client(1);
+        assert.equal((await thief.login(email, CLUSTER_PASSWORD)).status, 200);
+        for (const i of [0, 1]) assert.equal(await status(i, thief), 200, `signed in, instance ${i}`);
+
+        const onDisk = await cluster.redis.snapshot();
+        await cluster.redis.stop();
+        await api.changePassword(user, NEW);
+        // Instance 0 stops while Redis is still down: the deletion it kept in its process is lost with it.
+        await cluster.instances[0]!.close();
+        await cluster.redis.restore(onDisk);
+        const store = runtimeOf(cluster.instances[1]!).sessions;
+        assert.ok(
+          await eventually(async () => (await store.listForUser(user.id).catch(() => [1])).length > 0, 5000),
+          "Redis is back, with the old session in it",
+        );
+        await cluster.restart(0);
+        await eventually(async () => (await store.listForUser(user.id)).length === 0);
+
+        cluster.proxy.mode("refuse");
+        try {
+          for (const i of [0, 1]) assert.equal(await status(i, thief), 401, `the old session, instance ${i}`);
+        } finally {
+          cluster.proxy.mode("pass");
+        }
+        assert.equal((await cluster.client(0).login(email, NEW)).status, 200, "the new password is in force");
+      });
+
       it("a busy database (the user table locked by another client, the pool full) answers 503: nothing is served from the session store", async () => {
         const email = "Busy.Database+lock@Sub.Example.test";
         await cluster.instances[0]!.api.createUser({ email, password: CLUSTER_PASSWORD });

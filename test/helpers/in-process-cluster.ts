@@ -31,6 +31,8 @@ export interface Cluster {
    * clients reconnect within their reconnect delay).
    */
   restoreRedis(snapshot: string): Promise<void>;
+  /** Closes instance `i` (as a stopped process) and starts a new one in its place (same options). */
+  restart(i: number): Promise<void>;
   /** Moves every instance's clock forward. */
   advance(seconds: number): void;
   close(): Promise<void>;
@@ -61,27 +63,25 @@ export async function startCluster(
   const redis = await startPrivateRedis();
   const logs: string[] = [];
   let offsetMs = 0;
+  const start = (i: number) =>
+    createRampart({
+      database: proxy.url(db.url),
+      redisUrl: `${redis.url}`,
+      clock: () => new Date(Date.now() + offsetMs + (options.clockOffsetSeconds?.[i] ?? 0) * 1000),
+      logger: {
+        info: (m) => logs.push(`[${i}] ${m}`),
+        warn: (m) => logs.push(`[${i}] ${m}`),
+        error: (m, e) => logs.push(`[${i}] ${m} ${String(e)}`),
+      },
+      config: {
+        secretKey: TEST_SECRET,
+        baseUrl: "https://app.test",
+        password: { argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 } },
+        ...options.config,
+      },
+    });
   const instances: Rampart[] = [];
-  for (let i = 0; i < (options.instances ?? 3); i++) {
-    instances.push(
-      await createRampart({
-        database: proxy.url(db.url),
-        redisUrl: `${redis.url}`,
-        clock: () => new Date(Date.now() + offsetMs + (options.clockOffsetSeconds?.[i] ?? 0) * 1000),
-        logger: {
-          info: (m) => logs.push(`[${i}] ${m}`),
-          warn: (m) => logs.push(`[${i}] ${m}`),
-          error: (m, e) => logs.push(`[${i}] ${m} ${String(e)}`),
-        },
-        config: {
-          secretKey: TEST_SECRET,
-          baseUrl: "https://app.test",
-          password: { argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 } },
-          ...options.config,
-        },
-      }),
-    );
-  }
+  for (let i = 0; i < (options.instances ?? 3); i++) instances.push(await start(i));
   return {
     instances,
     proxy,
@@ -98,6 +98,10 @@ export async function startCluster(
           .catch(() => false);
       const back = await eventually(async () => (await Promise.all(instances.map(answers))).every(Boolean), 5000);
       if (!back) throw new Error("Redis did not come back within 5 s of the restore");
+    },
+    async restart(i) {
+      await instances[i]!.close();
+      instances[i] = await start(i);
     },
     advance(seconds) {
       offsetMs += seconds * 1000;
