@@ -7,6 +7,7 @@ import { developmentFromEnv } from "./core/development.js";
 import type { Feature } from "./core/feature.js";
 import { coreMessages, formatMessage, type MessageKey } from "./core/messages.js";
 import { revocationQueue } from "./core/revocation-queue.js";
+import { sessionSweeps } from "./core/session-sweeps.js";
 import type { Logger, Runtime, UserSerializer } from "./core/runtime.js";
 import type { UserFields, UserFieldSpec } from "./core/public-user.js";
 import type { Services } from "./core/services.js";
@@ -218,6 +219,10 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
   const sweeps = startSweeps(rt);
   // Measured before the first request, so authenticator codes are judged on the right time from the start.
   await clockSkew.start();
+  // After the skew (cut-offs are on the database's clock); a store or database that does not answer yet is retried.
+  await sessionSweeps(rt)
+    .resumeFromDatabase()
+    .catch((error: unknown) => logger.warn(`could not take up recent session cut-offs: ${(error as Error).message}`));
   if (options.outboxSender !== false) outbox.start();
 
   const rampart: Rampart<F> = {
@@ -232,6 +237,7 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
       sweeps.stop();
       clockSkew.stop();
       await revocationQueue(rt).close();
+      await sessionSweeps(rt).close();
       // Mail and other work promised after an answer finishes before the mailer and datastore close; what the
       // outbox has not sent yet stays queued for the next start.
       await rt.deferred.drain();

@@ -63,6 +63,15 @@ export class ClockSkewMonitor {
     return this.reading?.exceeded ? new Date(now.getTime() - this.reading.skewMs) : now;
   }
 
+  /**
+   * `at`, read on this instance's clock, on the database's clock by the last measured skew (unchanged before the
+   * first measurement). Times that other instances compare with theirs (when a session was made, a revoke-all's
+   * cut-off) are kept this way, so a clock running ahead or behind does not move them.
+   */
+  onDatabaseClock(at: Date): Date {
+    return this.reading ? new Date(at.getTime() - this.reading.skewMs) : at;
+  }
+
   /** Measures once now and then periodically; a failed measurement is logged and keeps the last reading. */
   async start(): Promise<void> {
     if (this.options.checkIntervalSeconds <= 0) return;

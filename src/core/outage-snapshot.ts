@@ -1,6 +1,7 @@
 import type { RoleRecord, SessionRecord, UserRecord } from "../datastore/contracts.js";
 import type { RequestContext } from "./context.js";
 import { revocationQueue } from "./revocation-queue.js";
+import { sessionSweeps } from "./session-sweeps.js";
 import type { Runtime } from "./runtime.js";
 
 /**
@@ -94,6 +95,9 @@ export async function proveDuringOutage(
   if (!snapshot.user.active || snapshot.user.fsUniquifier !== record.fsUniquifier) return { kind: "refused" };
   // Signed out during this outage (here, or on another instance through the shared queue).
   if (revocationQueue(rt).hasSession(record.id)) return { kind: "refused" };
+  // Ended by a change this instance committed while the store could not delete the session: the user data kept
+  // with it predates that change.
+  if (sessionSweeps(rt).covers(record)) return { kind: "refused" };
   try {
     if (await rt.sessions.pendingRevocations?.hasSession(record.id)) return { kind: "refused" };
   } catch {

@@ -6,10 +6,11 @@ import type { RequestContext } from "./context.js";
 import type { Runtime } from "./runtime.js";
 import { DependencyUnavailableError } from "./errors.js";
 import { isUnsafeMethod } from "./csrf.js";
-import { asUnavailable, isDatabaseOutage } from "./outage.js";
+import { asUnavailable, isDatabaseOutage, isDatabaseUnreachable } from "./outage.js";
 import { proveDuringOutage, refreshSnapshot, snapshotDue, type OutageRole } from "./outage-snapshot.js";
 import { revocationQueue } from "./revocation-queue.js";
-import { recordSessionEnds, sessionsOutsideDatabase } from "./session-ends.js";
+import { sessionSweeps } from "./session-sweeps.js";
+import { recordSessionEnds, recordUserSessionsEnd, sessionsOutsideDatabase } from "./session-ends.js";
 import { clearRememberCookie, presentedRemember, rememberIdOf, rotateRemember } from "./remember.js";
 import { restoreSession, rotateSession } from "./session-writer.js";
 
@@ -111,14 +112,15 @@ async function checkAlive(
 }
 
 /**
- * The database is down while a Redis session is read. Reads through the app's guards (GET/HEAD) and a sign-out
- * may go on when the session store proves the caller; anything else, or a session it cannot prove, answers 503
- * (the session may well be valid: it is never signed out for this). A session known to be over is refused.
+ * The database is unavailable while a Redis session is read. A sign-out, and — only when the database cannot be
+ * reached at all, never when it is merely busy — reads through the app's guards (GET/HEAD) may go on when the
+ * session store proves the caller; anything else, or a session it cannot prove, answers 503 (the session may
+ * well be valid: it is never signed out for this). A session known to be over is refused.
  */
 async function duringOutage(ctx: RequestContext, record: SessionRecord, error: unknown): Promise<LiveSession | null> {
   revocationQueue(ctx.rt).watch();
   const signOut = ctx.outageAccess === "sign-out";
-  const read = ctx.outageAccess === "read" && !isUnsafeMethod(ctx.request.method);
+  const read = ctx.outageAccess === "read" && !isUnsafeMethod(ctx.request.method) && isDatabaseUnreachable(error);
   if (!signOut && !read) throw asUnavailable(error);
   const proof = await proveDuringOutage(ctx, record, { anyAge: signOut });
   if (proof.kind === "proven") return { record, user: proof.user, outage: { roles: proof.roles } };
@@ -193,16 +195,26 @@ async function endReusedRemember(ctx: RequestContext, record: RememberRecord): P
 
 /**
  * Frees the session store of a user's sessions after a committed change that already made them dead in the
- * database (rotated fs_uniquifier, inactive user): every use re-checks the user, so this is clean-up only. A
- * failure (the store, e.g. Redis, is down) is logged, never thrown: the change stands and is not reported as
- * an error, and the sessions are refused anyway once the store is back.
+ * database (rotated fs_uniquifier, inactive user): every use re-checks the user. A failure (the store, e.g.
+ * Redis, is down) is logged, never thrown: the change stands and is not reported as an error. The sweep is then
+ * retried until the store answers, because while the database cannot be reached the user data kept with those
+ * sessions would still prove them for reads (see session-sweeps.ts).
  */
 export async function sweepUserSessions(rt: Runtime, userId: number): Promise<void> {
+  // Sessions' creation times are on the database's clock (session-writer.ts).
+  const started = rt.now();
+  const at = rt.clockSkew.onDatabaseClock(started);
   try {
     await rt.sessions.deleteForUser(userId);
   } catch (error) {
+    sessionSweeps(rt).add(userId, at);
+    // Also as the user's cut-off in the database: an instance that starts later takes it up if this one stops
+    // before the store answers (session-sweeps.ts).
+    await recordUserSessionsEnd(rt, userId, started, null).catch((e: unknown) => {
+      rt.logger.warn(`could not record the end of the sessions of user ${userId}: ${(e as Error).message}`);
+    });
     rt.logger.warn(
-      `could not delete the sessions of user ${userId} (they are dead already): ${(error as Error).message}`,
+      `could not delete the sessions of user ${userId} (they are dead already; retried until the session store answers): ${(error as Error).message}`,
     );
   }
 }

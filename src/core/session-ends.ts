@@ -38,8 +38,10 @@ export async function recordSignOut(rt: Runtime, session: SessionRecord): Promis
 }
 
 /**
- * Every session of the user made until `at` has ended, but `keep` (revoking all, or all but the caller's own):
- * also those the store no longer lists (an emptied Redis) but an old snapshot still holds.
+ * Every session of the user made until `at` (this instance's clock) has ended, but `keep` (revoking all, or all
+ * but the caller's own): also those the store no longer lists (an emptied Redis) but an old snapshot still holds.
+ * The cut-off is kept on the database's clock, as sessions' creation times are (session-writer.ts), so an
+ * instance whose clock runs ahead cannot make a session look newer than the revocation.
  */
 export async function recordUserSessionsEnd(
   rt: Runtime,
@@ -48,7 +50,7 @@ export async function recordUserSessionsEnd(
   keep: SessionRecord | null,
 ): Promise<void> {
   if (!sessionsOutsideDatabase(rt)) return;
-  await rt.datastore.revocations.revokeUserSessionsBefore(userId, at, keep?.id ?? null);
+  await rt.datastore.revocations.revokeUserSessionsBefore(userId, rt.clockSkew.onDatabaseClock(at), keep?.id ?? null);
 }
 
 /** Sweeps revocations no session can need any more (the periodic clean-up). */

@@ -172,7 +172,8 @@ async function startSession(ctx: RequestContext, user: UserRecord, options: Sess
     tokenHash: sha256Hex(token),
     userId: user.id,
     fsUniquifier: user.fsUniquifier,
-    createdAt: now,
+    // On the database's clock: revoke-all cut-offs made by other instances are compared with it.
+    createdAt: rt.clockSkew.onDatabaseClock(now),
     lastActiveAt: now,
     expiresAt: new Date(now.getTime() + rt.config.session.absoluteTimeoutSeconds * 1000),
     authenticatedAt: options.authenticatedAt,

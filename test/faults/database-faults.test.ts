@@ -6,15 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import mysql from "mysql2/promise";
-import pg from "pg";
 import { createRampart, type Rampart } from "../../src/create-rampart.js";
 import { demoApp } from "../../src/server/demo-app.js";
 import { TEST_SECRET } from "../helpers/app.js";
 import { TestClient } from "../helpers/client.js";
 import { isolatedDatabaseUrl, testServerUrl } from "../helpers/databases.js";
 import { startFaultProxy, type FaultProxy } from "../helpers/fault-proxy.js";
-import { assertFailedFast, healedWithin, underLoad, type Step } from "../helpers/fault-load.js";
+import { assertFailedFast, healedWithin, lockUserTable, underLoad, type Step } from "../helpers/fault-load.js";
 
 const PASSWORD = "correct horse battery";
 // Small bounds so a fault shows in well under a second; the answer bound leaves room for a slow CI machine.
@@ -142,19 +140,4 @@ for (const dialect of ["postgres", "mysql"] as const) {
       }
     });
   });
-}
-
-/** Another client takes an exclusive lock on the user table (every sign-in and session check waits for it). */
-async function lockUserTable(dialect: "postgres" | "mysql", url: string): Promise<{ release(): Promise<void> }> {
-  if (dialect === "postgres") {
-    const schema = new URL(url).searchParams.get("schema")!;
-    const c = new pg.Client({ connectionString: url.replace(/\?.*$/, "") });
-    await c.connect();
-    await c.query("begin");
-    await c.query(`lock table "${schema}"."user" in access exclusive mode`);
-    return { release: async () => (await c.query("rollback"), await c.end()) };
-  }
-  const c = await mysql.createConnection({ uri: url });
-  await c.query("lock tables `user` write");
-  return { release: async () => (await c.query("unlock tables"), await c.end()) };
 }

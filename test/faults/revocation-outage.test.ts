@@ -5,31 +5,20 @@
  * nothing answers 500.
  */
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, it } from "node:test";
-import type { Rampart } from "../../src/create-rampart.js";
-import { demoApp } from "../../src/server/demo-app.js";
-import { eventually, sameBrowserOn, startCluster, type Cluster } from "../helpers/in-process-cluster.js";
+import { afterEach, describe, it } from "node:test";
+import {
+  appWithWrite,
+  CLUSTER_DIALECTS,
+  CLUSTER_PASSWORD,
+  eventually,
+  logoutOf,
+  sameBrowserOn,
+  signInOn,
+  skipUnlessConfigured,
+  useCluster,
+  type Browser,
+} from "../helpers/in-process-cluster.js";
 import type { Reply, TestClient } from "../helpers/client.js";
-import { testServerUrl } from "../helpers/databases.js";
-
-const PASSWORD = "correct horse battery";
-
-/** The demo app plus a guarded POST, as an app's write behind `guards.check` would be. */
-function appWithWrite(rampart: Rampart) {
-  const app = demoApp(rampart);
-  return async (request: Request) => {
-    if (new URL(request.url).pathname === "/api/write" && request.method === "POST") {
-      const outcome = await rampart.guards.check(request, rampart.guards.loginRequired());
-      return outcome.ok ? new Response("{}", { status: 200 }) : outcome.response;
-    }
-    return app(request);
-  };
-}
-
-interface Browser {
-  client: TestClient;
-  csrf: string;
-}
 
 function assertUnavailable(reply: Reply, what: string): void {
   assert.equal(reply.status, 503, `${what}: ${reply.status} ${reply.body}`);
@@ -37,147 +26,130 @@ function assertUnavailable(reply: Reply, what: string): void {
   assert.deepEqual(reply.json.meta, { code: 503 }, `${what}: the contract's error shape`);
 }
 
-for (const dialect of ["postgres", "mysql"] as const) {
-  describe(
-    `a database outage with Redis sessions on ${dialect}`,
-    { skip: !testServerUrl(dialect) && `${dialect} not configured` },
-    () => {
-      let cluster: Cluster;
-      before(async () => {
-        cluster = await startCluster(dialect);
-      });
-      after(async () => {
-        await cluster?.close();
-      });
-      afterEach(() => cluster.proxy.mode("pass"));
+for (const dialect of CLUSTER_DIALECTS) {
+  describe(`a database outage with Redis sessions on ${dialect}`, { skip: skipUnlessConfigured(dialect) }, () => {
+    const cluster = useCluster(dialect);
+    afterEach(() => cluster.proxy.mode("pass"));
+    const on = (i: number, b: Browser) => sameBrowserOn(cluster, i, b.client, appWithWrite);
+    const get = (c: TestClient, path = "/api/protected") => c.get(path, { acceptJson: true });
+    async function statusEverywhere(b: Browser): Promise<number[]> {
+      return Promise.all([0, 1, 2].map(async (i) => (await get(on(i, b))).status));
+    }
+    async function signIn(email: string, i: number, extra: Record<string, unknown> = {}): Promise<Browser> {
+      const b = await signInOn(cluster, email, i, extra);
+      // The first guarded read also keeps the user's roles with the session (what outage reads go by).
+      assert.equal((await get(b.client)).status, 200);
+      return b;
+    }
+    const logout = logoutOf;
 
-      const on = (i: number, b: Browser) => {
-        const copy = cluster.client(i, appWithWrite);
-        for (const [k, v] of b.client.jar) copy.jar.set(k, v);
-        return copy;
-      };
-      const get = (c: TestClient, path = "/api/protected") => c.get(path, { acceptJson: true });
-      async function statusEverywhere(b: Browser): Promise<number[]> {
-        return Promise.all([0, 1, 2].map(async (i) => (await get(on(i, b))).status));
+    it("logout during the outage answers as usual, the session is refused at once and stays refused after the database returns, even from an old Redis snapshot; reads go on, writes get 503", async () => {
+      const email = "Outage.Reader+1@Sub.Example.test";
+      const api = cluster.instances[0]!.api;
+      const user = await api.createUser({ email, password: CLUSTER_PASSWORD });
+      await api.createRole({ name: "admin" });
+      await api.addRoleToUser(user, "admin");
+      const leaving = await signIn(email, 0);
+      const staying = await signIn(email, 1);
+      assert.equal((await get(on(2, leaving), "/api/admin")).status, 200);
+      const normalLogout = await logout(await signIn(email, 2));
+      const oldRedis = await cluster.redis.snapshot();
+
+      cluster.proxy.mode("refuse");
+      for (let i = 0; i < 3; i++) {
+        assert.equal((await get(on(i, leaving))).status, 200, `a guarded read on instance ${i}`);
+        assert.equal((await get(on(i, leaving), "/api/admin")).status, 200, `roles kept with the session (${i})`);
       }
-      async function signIn(email: string, i: number, extra: Record<string, unknown> = {}): Promise<Browser> {
-        const client = cluster.client(i, appWithWrite);
-        const login = await client.login(email, PASSWORD, extra);
-        assert.equal(login.status, 200, login.body);
-        assert.equal((await get(client)).status, 200);
-        return { client, csrf: login.json.response.csrf_token as string };
-      }
-      const logout = (b: Browser) =>
-        b.client.post("/logout", { json: {}, headers: { "x-csrf-token": b.csrf }, acceptJson: true });
+      const write = await on(1, leaving).post("/api/write", {
+        json: {},
+        headers: { "x-csrf-token": leaving.csrf },
+        acceptJson: true,
+      });
+      assertUnavailable(write, "a guarded write");
+      const revoke = await on(1, leaving).post("/sessions/revoke", {
+        json: { scope: "others" },
+        headers: { "x-csrf-token": leaving.csrf },
+        acceptJson: true,
+      });
+      assertUnavailable(revoke, "revoking sessions needs the database");
+      assertUnavailable(await get(on(1, leaving), "/sessions"), "Rampart's own pages need the database");
 
-      it("logout during the outage answers as usual, the session is refused at once and stays refused after the database returns, even from an old Redis snapshot; reads go on, writes get 503", async () => {
-        const email = "Outage.Reader+1@Sub.Example.test";
-        const api = cluster.instances[0]!.api;
-        const user = await api.createUser({ email, password: PASSWORD });
-        await api.createRole({ name: "admin" });
-        await api.addRoleToUser(user, "admin");
-        const leaving = await signIn(email, 0);
-        const staying = await signIn(email, 1);
-        assert.equal((await get(on(2, leaving), "/api/admin")).status, 200);
-        const normalLogout = await logout(await signIn(email, 2));
-        const oldRedis = await cluster.redis.snapshot();
+      const copy = on(2, leaving);
+      const out = await logout(leaving);
+      assert.equal(out.status, 200, out.body);
+      assert.deepEqual(out.json, normalLogout.json, "the same answer as a logout with the database up");
+      assert.deepEqual(await statusEverywhere({ client: copy, csrf: "" }), [401, 401, 401], "refused at once");
 
-        cluster.proxy.mode("refuse");
-        for (let i = 0; i < 3; i++) {
-          assert.equal((await get(on(i, leaving))).status, 200, `a guarded read on instance ${i}`);
-          assert.equal((await get(on(i, leaving), "/api/admin")).status, 200, `roles kept with the session (${i})`);
-        }
-        const write = await on(1, leaving).post("/api/write", {
+      // Double fault: Redis goes back to a snapshot from before the logout while the database is still down.
+      await cluster.restoreRedis(oldRedis);
+      assert.equal((await get(on(0, { client: copy, csrf: "" }))).status, 401, "the instance that queued it refuses");
+      assert.equal(
+        (await get(on(1, { client: copy, csrf: "" }))).status,
+        200,
+        "documented: another instance can only go by the snapshot (reads only, bounded by its age)",
+      );
+      assertUnavailable(
+        await on(1, { client: copy, csrf: "" }).post("/api/write", {
           json: {},
           headers: { "x-csrf-token": leaving.csrf },
           acceptJson: true,
-        });
-        assertUnavailable(write, "a guarded write");
-        const revoke = await on(1, leaving).post("/sessions/revoke", {
-          json: { scope: "others" },
-          headers: { "x-csrf-token": leaving.csrf },
-          acceptJson: true,
-        });
-        assertUnavailable(revoke, "revoking sessions needs the database");
-        assertUnavailable(await get(on(1, leaving), "/sessions"), "Rampart's own pages need the database");
+        }),
+        "never a write",
+      );
 
-        const copy = on(2, leaving);
-        const out = await logout(leaving);
-        assert.equal(out.status, 200, out.body);
-        assert.deepEqual(out.json, normalLogout.json, "the same answer as a logout with the database up");
-        assert.deepEqual(await statusEverywhere({ client: copy, csrf: "" }), [401, 401, 401], "refused at once");
+      cluster.proxy.mode("pass");
+      assert.ok(
+        await eventually(async () => (await statusEverywhere({ client: copy, csrf: "" })).every((s) => s === 401)),
+        "refused everywhere once the queued end reached the database",
+      );
+      await cluster.restoreRedis(oldRedis);
+      assert.deepEqual(
+        await statusEverywhere({ client: copy, csrf: "" }),
+        [401, 401, 401],
+        "and after Redis goes back to the old snapshot again",
+      );
+      assert.deepEqual(await statusEverywhere(staying), [200, 200, 200], "the other session goes on");
+      const audit = await api.auditEvents({ userId: user.id, event: "logout" });
+      assert.ok(audit.length >= 1);
+    });
 
-        // Double fault: Redis goes back to a snapshot from before the logout while the database is still down.
-        await cluster.restoreRedis(oldRedis);
-        assert.equal((await get(on(0, { client: copy, csrf: "" }))).status, 401, "the instance that queued it refuses");
-        assert.equal(
-          (await get(on(1, { client: copy, csrf: "" }))).status,
-          200,
-          "documented: another instance can only go by the snapshot (reads only, bounded by its age)",
-        );
-        assertUnavailable(
-          await on(1, { client: copy, csrf: "" }).post("/api/write", {
-            json: {},
-            headers: { "x-csrf-token": leaving.csrf },
-            acceptJson: true,
-          }),
-          "never a write",
-        );
+    it("without recent user data kept with the session the answer is 503 (never a sign-out); a sign-out still works and ends its remember cookie once the database is back", async () => {
+      const email = "stale-snapshot.user@example.test";
+      await cluster.instances[0]!.api.createUser({ email, password: CLUSTER_PASSWORD });
+      const b = await signIn(email, 0, { remember: true });
+      const rememberName = cluster.instances[0]!.config.session.rememberCookieName;
+      const remembered = cluster.client(1);
+      remembered.jar.set(rememberName, b.client.jar.get(rememberName)!);
+      const sessionCopy = cluster.client(2);
+      const sessionName = cluster.instances[0]!.config.session.cookieName;
+      sessionCopy.jar.set(sessionName, b.client.jar.get(sessionName)!);
 
-        cluster.proxy.mode("pass");
-        assert.ok(
-          await eventually(async () => (await statusEverywhere({ client: copy, csrf: "" })).every((s) => s === 401)),
-          "refused everywhere once the queued end reached the database",
-        );
-        await cluster.restoreRedis(oldRedis);
-        assert.deepEqual(
-          await statusEverywhere({ client: copy, csrf: "" }),
-          [401, 401, 401],
-          "and after Redis goes back to the old snapshot again",
-        );
-        assert.deepEqual(await statusEverywhere(staying), [200, 200, 200], "the other session goes on");
-        const audit = await api.auditEvents({ userId: user.id, event: "logout" });
-        assert.ok(audit.length >= 1);
-      });
+      cluster.proxy.mode("refuse");
+      cluster.advance(cluster.instances[0]!.config.session.outageReadMaxAgeSeconds + 1);
+      assertUnavailable(await get(on(1, b)), "a read the session store cannot prove");
+      const out = await logout(b);
+      assert.equal(out.status, 200, out.body);
+      assert.equal((await get(sessionCopy)).status, 401, "refused at once");
 
-      it("without recent user data kept with the session the answer is 503 (never a sign-out); a sign-out still works and ends its remember cookie once the database is back", async () => {
-        const email = "stale-snapshot.user@example.test";
-        await cluster.instances[0]!.api.createUser({ email, password: PASSWORD });
-        const b = await signIn(email, 0, { remember: true });
-        const rememberName = cluster.instances[0]!.config.session.rememberCookieName;
-        const remembered = cluster.client(1);
-        remembered.jar.set(rememberName, b.client.jar.get(rememberName)!);
-        const sessionCopy = cluster.client(2);
-        const sessionName = cluster.instances[0]!.config.session.cookieName;
-        sessionCopy.jar.set(sessionName, b.client.jar.get(sessionName)!);
+      cluster.proxy.mode("pass");
+      assert.ok(
+        await eventually(async () => (await get(remembered)).status === 401),
+        "the remember cookie's record was deleted once the database was back",
+      );
+    });
 
-        cluster.proxy.mode("refuse");
-        cluster.advance(cluster.instances[0]!.config.session.outageReadMaxAgeSeconds + 1);
-        assertUnavailable(await get(on(1, b)), "a read the session store cannot prove");
-        const out = await logout(b);
-        assert.equal(out.status, 200, out.body);
-        assert.equal((await get(sessionCopy)).status, 401, "refused at once");
-
-        cluster.proxy.mode("pass");
-        assert.ok(
-          await eventually(async () => (await get(remembered)).status === 401),
-          "the remember cookie's record was deleted once the database was back",
-        );
-      });
-
-      it("a deactivated user's session stays refused after Redis goes back to a snapshot", async () => {
-        const email = "Deactivated.Later@Example.test";
-        const api = cluster.instances[0]!.api;
-        const user = await api.createUser({ email, password: PASSWORD });
-        const b = await signIn(email, 1);
-        const oldRedis = await cluster.redis.snapshot();
-        assert.equal(await api.deactivateUser(user), true);
-        assert.deepEqual(await statusEverywhere(b), [401, 401, 401]);
-        await cluster.restoreRedis(oldRedis);
-        assert.deepEqual(await statusEverywhere(b), [401, 401, 401]);
-        await api.activateUser(user);
-        assert.deepEqual(await statusEverywhere(b), [401, 401, 401], "reactivation revives no session");
-      });
-    },
-  );
+    it("a deactivated user's session stays refused after Redis goes back to a snapshot", async () => {
+      const email = "Deactivated.Later@Example.test";
+      const api = cluster.instances[0]!.api;
+      const user = await api.createUser({ email, password: CLUSTER_PASSWORD });
+      const b = await signIn(email, 1);
+      const oldRedis = await cluster.redis.snapshot();
+      assert.equal(await api.deactivateUser(user), true);
+      assert.deepEqual(await statusEverywhere(b), [401, 401, 401]);
+      await cluster.restoreRedis(oldRedis);
+      assert.deepEqual(await statusEverywhere(b), [401, 401, 401]);
+      await api.activateUser(user);
+      assert.deepEqual(await statusEverywhere(b), [401, 401, 401], "reactivation revives no session");
+    });
+  });
 }

@@ -3,6 +3,8 @@
  * registration), recording what each client saw: status, time to answer, Retry-After, and the body's shape.
  */
 import assert from "node:assert/strict";
+import mysql from "mysql2/promise";
+import pg from "pg";
 import type { Reply, TestClient } from "./client.js";
 
 export interface Answer {
@@ -91,3 +93,18 @@ export async function statusOf(reply: Promise<Reply>): Promise<number> {
 }
 
 export type { TestClient };
+
+/** Another client takes an exclusive lock on the user table (every sign-in and session check waits for it). */
+export async function lockUserTable(dialect: "postgres" | "mysql", url: string): Promise<{ release(): Promise<void> }> {
+  if (dialect === "postgres") {
+    const schema = new URL(url).searchParams.get("schema")!;
+    const c = new pg.Client({ connectionString: url.replace(/\?.*$/, "") });
+    await c.connect();
+    await c.query("begin");
+    await c.query(`lock table "${schema}"."user" in access exclusive mode`);
+    return { release: async () => (await c.query("rollback"), await c.end()) };
+  }
+  const c = await mysql.createConnection({ uri: url });
+  await c.query("lock tables `user` write");
+  return { release: async () => (await c.query("unlock tables"), await c.end()) };
+}

@@ -1,6 +1,7 @@
 import { ClockSkewMonitor } from "../clock-skew.js";
 import type { RampartConfig } from "../config/index.js";
 import { revocationQueue } from "../revocation-queue.js";
+import { sessionSweeps } from "../session-sweeps.js";
 import type { Logger, Runtime } from "../runtime.js";
 import { sweepSessionEnds } from "../session-ends.js";
 import type { Datastore } from "../../datastore/contracts.js";
@@ -40,6 +41,8 @@ export function startSweeps(rt: Runtime): { stop(): void } {
       ["session revocations", () => sweepSessionEnds(rt, now)],
       // Sign-outs queued during a database outage by an instance that stopped before writing them.
       ["queued revocations", () => revocationQueue(rt).flush()],
+      // Sessions a change ended that the store could not delete then (their instance may have stopped since).
+      ["ended sessions in the store", () => sessionSweeps(rt).resumeFromDatabase()],
     ];
     for (const [what, step] of steps) {
       try {

@@ -94,6 +94,15 @@ export class KyselyRevocationStore implements RevocationStore {
     return { user: toUserRecord(row), revoked: Number(row.rv_listed) > 0 || cutOff };
   }
 
+  async cutOffSince(since: Date): Promise<{ userId: number; before: Date }[]> {
+    const rows = await this.ctx.db
+      .selectFrom("rampart_session_cutoff")
+      .select(["user_id", "revoked_before"])
+      .where("revoked_before", ">", toMillis(since))
+      .execute();
+    return rows.map((r) => ({ userId: Number(r.user_id), before: new Date(Number(r.revoked_before)) }));
+  }
+
   async deleteExpired(now: Date, cutoffsBefore: Date): Promise<number> {
     const listed = await this.ctx.db
       .deleteFrom("rampart_session_revocation")

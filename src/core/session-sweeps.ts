@@ -1,0 +1,125 @@
+import type { SessionRecord } from "../datastore/contracts.js";
+import type { Runtime } from "./runtime.js";
+import { sessionsOutsideDatabase } from "./session-ends.js";
+
+/**
+ * Sessions that a committed change ended (a new password, a reset, deactivation, reset-access: the user's
+ * fs_uniquifier rotated) but that the session store (Redis) could not delete at the time. Every request that
+ * reads the database refuses them anyway; but while the database cannot be reached, the user data kept with each
+ * session in Redis (see outage-snapshot.ts) would still prove it for reads. So this instance remembers the user
+ * and deletes those sessions as soon as the store answers again (retried every 250 ms); from then on no instance
+ * finds them. Until then this instance refuses them itself during an outage.
+ *
+ * The failed sweep is also written to the database as the user's cut-off (session-cookies.ts), so it outlives
+ * this process: every instance, at start and at each periodic clean-up, takes up the recent cut-offs
+ * (`resumeFromDatabase`) and deletes what the store still holds of them.
+ *
+ * What is deleted is judged on the database (the user's current uniquifier and state, the recorded
+ * revocations), so a session made after the change survives the retry.
+ */
+const RETRY_MS = 250;
+
+class SessionSweeps {
+  /** User id → when the sweep failed (this instance's clock). */
+  private readonly pending = new Map<number, number>();
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private running: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(private readonly rt: Runtime) {}
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /** The sessions of this user made until `at` must go; retried until the store answers. */
+  add(userId: number, at: Date): void {
+    this.pending.set(userId, Math.max(this.pending.get(userId) ?? 0, at.getTime()));
+    this.schedule();
+  }
+
+  /** True when this session belongs to a sweep this instance could not finish yet. */
+  covers(record: SessionRecord): boolean {
+    const at = this.pending.get(record.userId);
+    return at !== undefined && record.createdAt.getTime() <= at;
+  }
+
+  /** One attempt at every pending sweep; what fails stays for the next one. */
+  flush(): Promise<void> {
+    this.running ??= this.sweepAll().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async sweepAll(): Promise<void> {
+    const { rt } = this;
+    for (const [userId, at] of [...this.pending]) {
+      try {
+        const dead: SessionRecord[] = [];
+        for (const s of await rt.sessions.listForUser(userId)) {
+          const { user, revoked } = sessionsOutsideDatabase(rt)
+            ? await rt.datastore.revocations.userForSession(userId, s)
+            : { user: await rt.datastore.users.findById(userId), revoked: false };
+          if (revoked || !user || !user.active || s.fsUniquifier !== user.fsUniquifier) dead.push(s);
+        }
+        for (const s of dead) await rt.sessions.delete(s.id);
+        if (this.pending.get(userId) === at) this.pending.delete(userId);
+        rt.logger.info(`deleted ${dead.length} ended session(s) of user ${userId} once the session store answered`);
+      } catch {
+        // The store (or the database) still does not answer: the next attempt follows.
+      }
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer || this.closed || this.pending.size === 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.flush();
+    }, RETRY_MS);
+    this.timer.unref();
+  }
+
+  /**
+   * Takes up the cut-offs the database recorded within the outage-read age (an instance that stopped before its
+   * sweep could run, a revoke-all's sessions an old Redis snapshot brought back) and sweeps them. Only with a
+   * session store outside the database and outage reads on: otherwise nothing relies on the store's copies.
+   */
+  async resumeFromDatabase(): Promise<void> {
+    const { rt } = this;
+    const maxAgeMs = rt.config.session.outageReadMaxAgeSeconds * 1000;
+    if (!sessionsOutsideDatabase(rt) || maxAgeMs === 0) return;
+    // A minute more than the age: the cut-offs are on the database's clock, the kept user data on the instances'.
+    const since = new Date(rt.clockSkew.onDatabaseClock(rt.now()).getTime() - maxAgeMs - 60_000);
+    for (const { userId, before } of await rt.datastore.revocations.cutOffSince(since))
+      this.pending.set(userId, Math.max(this.pending.get(userId) ?? 0, before.getTime()));
+    if (this.pending.size) await this.flush();
+  }
+
+  /** Stops retrying after a last (bounded) attempt; what is left is logged. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.pending.size === 0) return;
+    await Promise.race([this.flush(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    if (this.pending.size)
+      this.rt.logger.warn(
+        `the ended sessions of ${this.pending.size} user(s) are still in the session store at shutdown`,
+      );
+  }
+}
+
+const sweeps = new WeakMap<Runtime, SessionSweeps>();
+
+/** The instance's sweeps waiting for the session store. */
+export function sessionSweeps(rt: Runtime): SessionSweeps {
+  let s = sweeps.get(rt);
+  if (!s) {
+    s = new SessionSweeps(rt);
+    sweeps.set(rt, s);
+  }
+  return s;
+}
