@@ -187,6 +187,45 @@ describe(
       await assertOneLockBudget(cluster, { email, username: "lockredis", password: PASSWORD }, 5);
     });
 
+    it("one reset link posted to the three instances at once: exactly one new password is set, the link then dead everywhere", async () => {
+      const email = "Reset.Once-Ops+link@Sub.Example.test";
+      assert.equal((await register(1, email)).status, 200);
+      assert.equal((await forgot(2, email.toUpperCase())).status, 200);
+      const mail = await sink.waitFor(
+        (m) =>
+          m.envelopeTo.some((to) => to.toLowerCase() === email.toLowerCase()) &&
+          linksIn(m).some((u) => u.includes("/reset/")),
+        15_000,
+      );
+      const path = new URL(linksIn(mail).find((u) => u.includes("/reset/"))!).pathname;
+      const clients = [0, 1, 2].map((i) => cluster.client(i));
+      const csrfs = await Promise.all(clients.map((c) => c.csrf()));
+      const chosen = [0, 1, 2].map((i) => `brand new passphrase ${i}`);
+      const answers = await Promise.all(
+        clients.map((c, i) =>
+          c.post(path, {
+            json: { password: chosen[i], password_confirm: chosen[i] },
+            headers: { "x-csrf-token": csrfs[i]! },
+          }),
+        ),
+      );
+      const statuses = answers.map((a) => a.status);
+      assert.equal(statuses.filter((s) => s === 200).length, 1, `one success: ${statuses.join(",")}`);
+      for (const a of answers) assert.ok(a.status === 200 || a.status === 400, `${a.status} ${a.body}`);
+      const winner = statuses.indexOf(200);
+      for (let i = 0; i < 3; i++) {
+        const r = await loginOn(cluster, (i + 1) % 3, { email }, chosen[i]!);
+        assert.equal(r.status, i === winner ? 200 : 400, `password ${i} on instance ${(i + 1) % 3}`);
+      }
+      const again = cluster.client(winner);
+      const csrf = await again.csrf();
+      const reused = await again.post(path, {
+        json: { password: "yet another passphrase", password_confirm: "yet another passphrase" },
+        headers: { "x-csrf-token": csrf },
+      });
+      assert.equal(reused.status, 400, "the used link is dead");
+    });
+
     it("PostgreSQL cut, then frozen, under load: only 200/503 + Retry-After, fast; all three heal within about a second; no user lost, partial or duplicated", async (t) => {
       const browsers = await Promise.all([0, 1, 2].map((i) => signedIn(i, "steady.user+load@sub.example.test")));
       const registered = new Map<string, number>();
