@@ -6,7 +6,7 @@
  * revoked works again, every accepted mail arrives exactly once, and a reset link works once across the three.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it, type TestContext } from "node:test";
 import { runCli } from "../cli/helpers.js";
 import type { Reply, TestClient } from "../helpers/client.js";
 import { assertOneLockBudget, loginOn, startCluster, type Cluster } from "../helpers/cluster.js";
@@ -177,6 +177,29 @@ describe(
       return set;
     }
 
+    /**
+     * After a fault: no user stored twice, every registration answered 200 stored and able to sign in on any
+     * instance; reports how many refused registrations were stored anyway.
+     */
+    async function everyAcceptedUserComplete(t: TestContext, registered: Map<string, number>): Promise<void> {
+      const stored = await storedUsers();
+      const accepted = [...registered].filter(([, s]) => s === 200).map(([e]) => e);
+      assert.ok(accepted.length > 0, "some registrations were accepted");
+      for (const email of accepted) assert.ok(stored.has(email.toLowerCase()), `${email} was accepted but not stored`);
+      const refusedButStored = [...registered].filter(([e, s]) => s !== 200 && stored.has(e.toLowerCase())).length;
+      t.diagnostic(
+        `registrations: ${accepted.length} accepted, ${registered.size - accepted.length} refused (503), of which ${refusedButStored} stored anyway`,
+      );
+      // Complete: every accepted user signs in with the password given, on any instance.
+      for (let k = 0; k < accepted.length; k += 6)
+        await Promise.all(
+          accepted.slice(k, k + 6).map(async (email, j) => {
+            const r = await loginOn(cluster, j % cluster.size, { email }, PASSWORD);
+            assert.equal(r.status, 200, `${email}: ${r.body}`);
+          }),
+        );
+    }
+
     it("the steady user and the lock budget (limits in Redis): one budget across the three, `rampart users unlock` lifts it", async () => {
       const email = "Locked.Out-Ops+redis@Sub.Example.com";
       const created = await runCli(
@@ -245,22 +268,42 @@ describe(
       );
       assertFailedFast(answers, ANSWER_BOUND_MS, `database cut/frozen (${tally(answers)})`);
 
-      const stored = await storedUsers();
-      const accepted = [...registered].filter(([, s]) => s === 200).map(([e]) => e);
-      assert.ok(accepted.length > 0, "some registrations were accepted");
-      for (const email of accepted) assert.ok(stored.has(email.toLowerCase()), `${email} was accepted but not stored`);
-      const refusedButStored = [...registered].filter(([e, s]) => s !== 200 && stored.has(e.toLowerCase())).length;
-      t.diagnostic(
-        `registrations: ${accepted.length} accepted, ${registered.size - accepted.length} refused (503), of which ${refusedButStored} stored anyway`,
-      );
-      // Complete: every accepted user signs in with the password given, on any instance.
-      for (let k = 0; k < accepted.length; k += 6)
-        await Promise.all(
-          accepted.slice(k, k + 6).map(async (email, j) => {
-            const r = await loginOn(cluster, j % cluster.size, { email }, PASSWORD);
-            assert.equal(r.status, 200, `${email}: ${r.body}`);
-          }),
-        );
+      await everyAcceptedUserComplete(t, registered);
+    });
+
+    it("Redis stopped under load, back from its last dump: only 200/503, sign-ins again within about a second on all three; sessions revoked before the stop stay refused", async (t) => {
+      const email = "redis.stop-user+s@Sub.Example.test";
+      assert.equal((await register(0, email)).status, 200);
+      const browsers = await Promise.all([0, 1, 2].map((i) => signedIn(i, "steady.user+load@sub.example.test")));
+      const kept = await Promise.all([0, 1, 2].map((i) => signedIn(i, email)));
+      const ended = await Promise.all([0, 1, 2].map((i) => signedIn(i, email)));
+      // Redis writes its dump with all of them alive; then each is logged out on another instance than its own.
+      await redis.snapshot();
+      for (const [i, b] of ended.entries()) {
+        const there = on(cluster, (i + 1) % 3, b);
+        const csrf = await there.csrf();
+        const out = await there.post("/logout", { json: {}, headers: { "x-csrf-token": csrf }, acceptJson: true });
+        assert.equal(out.status, 200, out.body);
+      }
+      const registered = new Map<string, number>();
+      const ok = new Set<string>();
+      const steps = noting(load("redis", browsers, registered), ok);
+      const answers = await underLoad(steps, async () => {
+        await steady(steps, ok);
+        await redis.stop();
+        await observe(1500);
+      });
+      await redis.start();
+      const healed = await healedWithin(allHealthy(browsers), HEAL_MS, "Redis back");
+      t.diagnostic(`Redis stopped: ${answers.length} answers (${tally(answers)}); healed in ${Math.round(healed)} ms`);
+      assertFailedFast(answers, ANSWER_BOUND_MS, `Redis stopped (${tally(answers)})`);
+      for (let i = 0; i < 3; i++)
+        for (const [k, b] of ended.entries())
+          assert.equal(await protectedStatus(on(cluster, i, b)), 401, `logged-out session ${k} on instance ${i}`);
+      for (let i = 0; i < 3; i++)
+        for (const [k, b] of kept.entries())
+          assert.equal(await protectedStatus(on(cluster, i, b)), 200, `kept session ${k} on instance ${i}`);
+      await everyAcceptedUserComplete(t, registered);
     });
   },
 );

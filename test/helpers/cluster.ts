@@ -151,8 +151,14 @@ export async function assertOneLockBudget(
   );
   const judged = answers.filter((a) => a.status === 400).length;
   const refused = answers.filter((a) => a.status === 429 && Number(a.headers.get("retry-after")) >= 1).length;
-  assert.equal(judged, threshold, `judged ${judged} of ${guesses} guesses: ${statuses.join(",")}`);
-  assert.equal(refused, guesses - threshold, `the rest 429 with Retry-After: ${statuses.join(",")}`);
+  // A 503 names its dependency in the instance's log: shown with a failure.
+  const faults = Array.from({ length: size }, (_, i) => cluster.log(i))
+    .join("\n")
+    .split("\n")
+    .filter((l) => l.includes("answered 503"));
+  const seen = `${statuses.join(",")}\n${faults.join("\n")}`;
+  assert.equal(judged, threshold, `judged ${judged} of ${guesses} guesses: ${seen}`);
+  assert.equal(refused, guesses - threshold, `the rest 429 with Retry-After: ${seen}`);
   for (let i = 0; i < size; i++) {
     const right = await loginOn(cluster, i, spellings[i % spellings.length]!, account.password);
     assert.equal(right.status, 429, `instance ${i}: the right password is refused while locked: ${right.body}`);
