@@ -249,6 +249,44 @@ describe(
       assert.equal(reused.status, 400, "the used link is dead");
     });
 
+    it("SMTP down: registrations and resets on the three answer 200 at once; once it is back every accepted mail arrives exactly once", async (t) => {
+      const count = (s: SmtpSink, email: string) =>
+        s.messages.filter((m) => m.envelopeTo.some((to) => to.toLowerCase() === email.toLowerCase())).length;
+      const earlier = [0, 1, 2].map((i) => `SMTP.Earlier-${i}+r@Sub-${i}.Example.test`);
+      for (const [i, email] of earlier.entries()) assert.equal((await register(i, email)).status, 200);
+      for (const email of earlier)
+        await sink.waitFor((m) => m.envelopeTo.some((to) => to.toLowerCase() === email.toLowerCase()), 15_000);
+      // The relay goes down; the outbox keeps what is accepted meanwhile.
+      const port = sink.port;
+      await sink.close();
+      received.splice(received.indexOf(sink), 1);
+      const fresh = Array.from({ length: 12 }, (_, n) => `Mail.Down-${n}+Tag_${n}@Sub-${n % 3}.Example-Mail.test`);
+      const started = performance.now();
+      const answers = await Promise.all([
+        ...fresh.map((email, n) => register(n % 3, email)),
+        ...earlier.map((email, i) => forgot((i + 1) % 3, email.toUpperCase())),
+      ]);
+      const took = performance.now() - started;
+      for (const a of answers) assert.equal(a.status, 200, a.body);
+      assert.ok(took < ANSWER_BOUND_MS * 2, `answered without waiting for SMTP (${Math.round(took)} ms)`);
+      await observe(1500); // sends and retries fail meanwhile
+      sink = await startSmtpSink({ port });
+      received.push(sink);
+      const expected = [...fresh, ...earlier];
+      const deadline = Date.now() + 30_000;
+      while (expected.some((email) => count(sink, email) === 0)) {
+        assert.ok(Date.now() < deadline, `mail missing: ${expected.filter((e) => count(sink, e) === 0).join(", ")}`);
+        await observe(100);
+      }
+      const arrived = performance.now() - started;
+      // Longer than a poll interval and a retry wait: a second copy from another instance would show by now.
+      await observe(3000);
+      for (const email of expected) assert.equal(count(sink, email), 1, `${email}: ${count(sink, email)} copies`);
+      t.diagnostic(
+        `SMTP down: ${answers.length} × 200 in ${Math.round(took)} ms; all ${expected.length} mails in ${Math.round(arrived)} ms, each once`,
+      );
+    });
+
     it("PostgreSQL cut, then frozen, under load: only 200/503 + Retry-After, fast; all three heal within about a second; no user lost, partial or duplicated", async (t) => {
       const browsers = await Promise.all([0, 1, 2].map((i) => signedIn(i, "steady.user+load@sub.example.test")));
       const registered = new Map<string, number>();
