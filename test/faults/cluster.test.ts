@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { runCli } from "../cli/helpers.js";
-import { startCluster, type Cluster } from "../helpers/cluster.js";
+import { assertOneLockBudget, startCluster, type Cluster } from "../helpers/cluster.js";
 import { startPrivateRedis, type PrivateRedis } from "../helpers/private-redis.js";
 import type { TestClient } from "../helpers/client.js";
 
@@ -32,7 +32,10 @@ describe("three instances sharing PostgreSQL and Redis", { skip: !haveServices &
       env: {
         SECURITY_REGISTERABLE: "true",
         SECURITY_SEND_REGISTER_EMAIL: "false",
+        SECURITY_USERNAME_ENABLE: "true",
         RAMPART_BASE_URL: "http://app.test",
+        // The default, spelled out: the lock budget lives in the shared database.
+        RATE_LIMIT_STORE: "database",
       },
     });
     const created = await runCli(
@@ -66,6 +69,16 @@ describe("three instances sharing PostgreSQL and Redis", { skip: !haveServices &
     for (const c of everywhere)
       assert.equal((await c.get("/api/protected", { acceptJson: true })).status, 401, "revoked on every instance");
     assert.equal((await fromOne.get("/api/protected", { acceptJson: true })).status, 200, "the current one stays");
+  });
+
+  it("one lock budget across the three (limits in the database): 5 guesses judged in all, then 429 everywhere until `rampart users unlock`", async () => {
+    const email = "Locked.Out-Ops+db@Sub.Example.com";
+    const created = await runCli(
+      ["users", "create", email, "-u", "lockdb", "--password", PASSWORD, "--active"],
+      cluster.env,
+    );
+    assert.equal(created.code, 0, created.stderr);
+    await assertOneLockBudget(cluster, { email, username: "lockdb", password: PASSWORD }, 5);
   });
 
   it("an instance killed mid-registration: every accepted user is complete, none twice; the rest serve on", async () => {
