@@ -1,4 +1,4 @@
-import { ConfigError, MigrationRequiredError, RefusalError } from "../core/errors.js";
+import { ConfigError, DependencyUnavailableError, MigrationRequiredError, RefusalError } from "../core/errors.js";
 import { DuplicateError } from "../datastore/contracts.js";
 
 /**
@@ -51,5 +51,8 @@ export function describeError(err: unknown, format?: MessageFormatter): { messag
   if (err instanceof RefusalError) {
     return { message: format ? format(err.code, err.params) : err.code, exitCode: EXIT_USAGE };
   }
+  // A database, Redis or mail server that does not answer: said as such, not as a bug.
+  if (err instanceof DependencyUnavailableError)
+    return { message: `${err.message}. Try again once it answers.`, exitCode: EXIT_UNEXPECTED };
   return { message: `Unexpected error: ${causeText(err)}`, exitCode: EXIT_UNEXPECTED };
 }

@@ -17,6 +17,7 @@ import type { Redis } from "ioredis";
 import { DEPENDENCY_DEFAULTS } from "../core/config/dependency-defaults.js";
 import { DependencyUnavailableError } from "../core/errors.js";
 import type { PendingRevocation, PendingRevocationQueue, SessionRecord, SessionStore } from "./contracts.js";
+import { firstReady } from "./redis-first-ready.js";
 import { legacyStateJson, mfaProofFromTag, mfaProofToTag, withLegacyState } from "./mfa-proof.js";
 
 /** ioredis (several MB of RSS) loads only when a Redis URL is actually given, not with this module. */
@@ -70,18 +71,15 @@ export interface RedisSessionStoreOptions {
 export class RedisSessionStore implements SessionStore {
   /** Prefix of every key this store writes. */
   readonly prefix: string;
-  private readonly connectTimeoutMs: number;
-  /** The connection was ready once: after that, a connection that is not ready means Redis is down. */
-  private wasReady = false;
+  /** Waits for the first connection (bounded by the connect timeout); afterwards never. */
+  private readonly ready: () => Promise<void>;
 
   constructor(
     private readonly redis: Redis,
     options: RedisSessionStoreOptions = {},
   ) {
     this.prefix = options.prefix ?? "rampart:sess:";
-    this.connectTimeoutMs = options.connectTimeoutMs ?? DEPENDENCY_DEFAULTS.redis.connectTimeoutMs;
-    if (redis.status === "ready") this.wasReady = true;
-    redis.on("ready", () => (this.wasReady = true));
+    this.ready = firstReady(redis, options.connectTimeoutMs ?? DEPENDENCY_DEFAULTS.redis.connectTimeoutMs);
   }
 
   /** Connects to `url` (redis://…) and returns the store; `close()` ends that connection. */
@@ -104,24 +102,6 @@ export class RedisSessionStore implements SessionStore {
     // Connection errors also reach the failing commands; without a listener ioredis prints each one.
     client.on("error", () => undefined);
     return new RedisSessionStore(client, options);
-  }
-
-  /**
-   * Before the first connection is ready a command waits for it (bounded by the connect timeout); once it was
-   * ready, a connection that is not ready means Redis is down, and the command fails at once.
-   */
-  private async ready(): Promise<void> {
-    const status = this.redis.status;
-    if (status === "ready" || this.wasReady || status === "end" || status === "close") return;
-    await new Promise<void>((resolve, reject) => {
-      const done = () => (clearTimeout(timer), this.redis.off("ready", done), resolve());
-      const timer = setTimeout(() => {
-        this.redis.off("ready", done);
-        reject(new Error(`no connection within ${this.connectTimeoutMs} ms`));
-      }, this.connectTimeoutMs);
-      timer.unref();
-      this.redis.on("ready", done);
-    });
   }
 
   /** Every call goes through here: a failing or silent Redis becomes DependencyUnavailableError (a 503). */

@@ -68,4 +68,16 @@ describe("rampart users unlock", () => {
       await rampart.close();
     }
   });
+  it("with its counters in a Redis that does not answer: exit 1, the store named, never an 'unexpected error'", async () => {
+    const r = await runCli(["users", "unlock", "alice.lock-1+x@example.com"], {
+      ...env,
+      RATE_LIMIT_STORE: "redis",
+      RATE_LIMIT_REDIS_URL: "redis://127.0.0.1:1",
+      RAMPART_REDIS_CONNECT_TIMEOUT_MS: "300",
+    });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /rate-limit store unavailable/);
+    assert.match(r.stderr, /Try again once it answers/);
+    assert.doesNotMatch(r.stderr, /Unexpected error|\n\s+at /);
+  });
 });

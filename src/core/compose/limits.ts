@@ -29,7 +29,7 @@ export function composeLimits(config: RampartConfig, datastore: Datastore, redis
       onStoreFailure: config.rateLimit.onStoreFailure,
       keyPrefix: config.rateLimit.keyPrefix,
       datastore: datastore.limits,
-      ...(limitRedis ? { redis: limitRedis } : {}),
+      ...(limitRedis ? { redis: limitRedis, redisConnectTimeoutMs: config.redis.connectTimeoutMs } : {}),
     }),
     async close() {
       await limitRedis?.quit().catch(() => undefined);

@@ -66,6 +66,22 @@ function contract(label: string, make: () => Promise<{ limits: Limits; close?: (
 for (const store of limitStoresUnderTest()) contract(store.label, store.open);
 
 describe("a failing limit store", () => {
+  it("a Redis store used at once, before its first connection is ready, waits for it (a CLI command, a fresh instance)", async () => {
+    const server = await startPrivateRedis();
+    after(() => server.close());
+    const redis = connectLimitRedis(server.url, BOUNDS);
+    after(() => redis.disconnect());
+    const limits = createLimits({
+      store: "redis",
+      onStoreFailure: "refuse",
+      keyPrefix: "rl:",
+      redis,
+      redisConnectTimeoutMs: BOUNDS.connectTimeoutMs,
+    });
+    assert.notEqual(redis.status, "ready");
+    assert.equal((await limits.consume(spec(2), "first")).allowed, true);
+  });
+
   it('"refuse": a stopped Redis fails the call with DependencyUnavailableError, fast; back, it counts again', async () => {
     const server = await startPrivateRedis();
     after(() => server.close());

@@ -11,6 +11,8 @@ import { createRequire } from "node:module";
 import type { Redis } from "ioredis";
 import type { RateLimiterAbstract, RateLimiterRes } from "rate-limiter-flexible";
 import type { LimitStore } from "../../datastore/contracts.js";
+import { firstReady } from "../../datastore/redis-first-ready.js";
+import { DEPENDENCY_DEFAULTS } from "../config/dependency-defaults.js";
 import { DependencyUnavailableError } from "../errors.js";
 import { createDatastoreLimiter } from "./datastore-limiter.js";
 
@@ -57,12 +59,19 @@ export interface LimitsOptions {
   keyPrefix: string;
   datastore?: LimitStore;
   redis?: Redis;
+  /** How long a call made before the Redis connection's first ready waits for it (default 2000 ms). */
+  redisConnectTimeoutMs?: number;
 }
 
 type Limiter = RateLimiterAbstract;
 
 export function createLimits(options: LimitsOptions): Limits {
   const limiters = new Map<string, Limiter>();
+  // The limiter refuses calls while Redis is not ready; the first connection is waited for, not refused.
+  const ready =
+    options.store === "redis" && options.redis
+      ? firstReady(options.redis, options.redisConnectTimeoutMs ?? DEPENDENCY_DEFAULTS.redis.connectTimeoutMs)
+      : null;
 
   const build = (spec: LimitSpec): Limiter => {
     const base = {
@@ -114,6 +123,7 @@ export function createLimits(options: LimitsOptions): Limits {
     store: options.store,
     async consume(spec, key, points = 1) {
       try {
+        await ready?.();
         const res = await limiter(spec).consume(key, points);
         return { allowed: true, consumed: res.consumedPoints, remaining: res.remainingPoints };
       } catch (error) {
@@ -127,6 +137,7 @@ export function createLimits(options: LimitsOptions): Limits {
     },
     async penalty(spec, key, points = 1) {
       try {
+        await ready?.();
         return (await limiter(spec).penalty(key, points)).consumedPoints;
       } catch (error) {
         return unavailable(error);
@@ -134,6 +145,7 @@ export function createLimits(options: LimitsOptions): Limits {
     },
     async peek(spec, key) {
       try {
+        await ready?.();
         const res = await limiter(spec).get(key);
         return res ? { consumed: res.consumedPoints, msBeforeReset: res.msBeforeNext } : null;
       } catch (error) {
@@ -142,6 +154,7 @@ export function createLimits(options: LimitsOptions): Limits {
     },
     async block(spec, key, seconds) {
       try {
+        await ready?.();
         await limiter(spec).block(key, seconds);
       } catch (error) {
         unavailable(error);
@@ -149,6 +162,7 @@ export function createLimits(options: LimitsOptions): Limits {
     },
     async reset(spec, key) {
       try {
+        await ready?.();
         await limiter(spec).delete(key);
       } catch (error) {
         unavailable(error);
