@@ -1,5 +1,6 @@
 import type { PendingRevocation } from "../datastore/contracts.js";
 import { isDatabaseOutage } from "./outage.js";
+import { RetryLoop } from "./retry-loop.js";
 import type { Runtime } from "./runtime.js";
 
 /**
@@ -14,11 +15,13 @@ const keyOf = (e: PendingRevocation) => (e.kind === "session" ? `s:${e.sessionId
 
 class RevocationQueue {
   private readonly local = new Map<string, PendingRevocation>();
-  private timer: ReturnType<typeof setTimeout> | null = null;
-  private flushing: Promise<void> | null = null;
   /** Set when this instance saw the database fail: drain the shared queue once it is back. */
   private watching = false;
-  private closed = false;
+  private readonly retries = new RetryLoop(
+    RETRY_MS,
+    () => this.write(),
+    () => this.watching || this.local.size > 0,
+  );
 
   constructor(private readonly rt: Runtime) {}
 
@@ -50,15 +53,12 @@ class RevocationQueue {
   /** The database failed: retry until the queues (this process's and the shared one) are written. */
   watch(): void {
     this.watching = true;
-    this.schedule();
+    this.retries.schedule();
   }
 
   /** Writes every queued revocation to the database; on failure they stay queued and a retry is scheduled. */
   flush(): Promise<void> {
-    this.flushing ??= this.write().finally(() => {
-      this.flushing = null;
-    });
-    return this.flushing;
+    return this.retries.run();
   }
 
   private async write(): Promise<void> {
@@ -89,7 +89,6 @@ class RevocationQueue {
       for (const e of entries) if (e.kind === "remember") await rt.datastore.remember.delete(e.rememberId);
     } catch (error) {
       if (!isDatabaseOutage(error)) rt.logger.error("could not write queued revocations", error);
-      this.schedule();
       return;
     }
     // Entries queued again while this write ran stay for the next one.
@@ -101,27 +100,13 @@ class RevocationQueue {
       // Harmless: writing them again is no error.
       rt.logger.warn(`could not clear the revocation queue in the session store: ${message(error)}`);
     }
-    if (this.local.size) this.schedule();
-    else this.watching = false;
-  }
-
-  private schedule(): void {
-    if (this.timer || this.closed || (!this.watching && this.local.size === 0)) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.flush();
-    }, RETRY_MS);
-    this.timer.unref();
+    if (this.local.size === 0) this.watching = false;
   }
 
   /** Stops retrying; a last attempt is made (bounded) so a clean shutdown loses nothing it can still write. */
   async close(): Promise<void> {
-    this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    if (this.local.size === 0) return;
-    await Promise.race([this.flush(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
-    if (this.local.size) this.rt.logger.warn(`${this.local.size} revocation(s) still queued at shutdown`);
+    if ((await this.retries.close()) && this.local.size)
+      this.rt.logger.warn(`${this.local.size} revocation(s) still queued at shutdown`);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { SessionRecord } from "../datastore/contracts.js";
+import { RetryLoop } from "./retry-loop.js";
 import type { Runtime } from "./runtime.js";
 import { sessionsOutsideDatabase } from "./session-ends.js";
 
@@ -22,9 +23,11 @@ const RETRY_MS = 250;
 class SessionSweeps {
   /** User id → when the sweep failed (this instance's clock). */
   private readonly pending = new Map<number, number>();
-  private timer: ReturnType<typeof setTimeout> | null = null;
-  private running: Promise<void> | null = null;
-  private closed = false;
+  private readonly retries = new RetryLoop(
+    RETRY_MS,
+    () => this.sweepAll(),
+    () => this.pending.size > 0,
+  );
 
   constructor(private readonly rt: Runtime) {}
 
@@ -35,7 +38,7 @@ class SessionSweeps {
   /** The sessions of this user made until `at` must go; retried until the store answers. */
   add(userId: number, at: Date): void {
     this.pending.set(userId, Math.max(this.pending.get(userId) ?? 0, at.getTime()));
-    this.schedule();
+    this.retries.schedule();
   }
 
   /** True when this session belongs to a sweep this instance could not finish yet. */
@@ -46,10 +49,7 @@ class SessionSweeps {
 
   /** One attempt at every pending sweep; what fails stays for the next one. */
   flush(): Promise<void> {
-    this.running ??= this.sweepAll().finally(() => {
-      this.running = null;
-    });
-    return this.running;
+    return this.retries.run();
   }
 
   private async sweepAll(): Promise<void> {
@@ -70,16 +70,6 @@ class SessionSweeps {
         // The store (or the database) still does not answer: the next attempt follows.
       }
     }
-    this.schedule();
-  }
-
-  private schedule(): void {
-    if (this.timer || this.closed || this.pending.size === 0) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.flush();
-    }, RETRY_MS);
-    this.timer.unref();
   }
 
   /**
@@ -100,12 +90,7 @@ class SessionSweeps {
 
   /** Stops retrying after a last (bounded) attempt; what is left is logged. */
   async close(): Promise<void> {
-    this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    if (this.pending.size === 0) return;
-    await Promise.race([this.flush(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
-    if (this.pending.size)
+    if (await this.retries.close())
       this.rt.logger.warn(
         `the ended sessions of ${this.pending.size} user(s) are still in the session store at shutdown`,
       );
