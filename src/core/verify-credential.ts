@@ -125,21 +125,23 @@ export async function verifyCredential(
     if (claim) await releaseAttempt(rt, claim).catch(() => undefined);
     throw error;
   }
+  // Whatever fails on the way (a store that stops answering: 503), a judged attempt settles its claim: a held
+  // turn would keep the account's next attempts waiting.
   if (!subject || !verdict?.valid) {
-    const result = await fail(
-      ctx,
-      subject,
-      check,
-      subject ? (check.failure ?? "INVALID_PASSWORD") : "USER_DOES_NOT_EXIST",
-    );
-    if (claim) await recordFailure(rt, claim, who, requestAudit(ctx));
-    return result;
+    try {
+      return await fail(ctx, subject, check, subject ? (check.failure ?? "INVALID_PASSWORD") : "USER_DOES_NOT_EXIST");
+    } finally {
+      if (claim) await recordFailure(rt, claim, who, requestAudit(ctx));
+    }
   }
 
   // 3. A success: the limit starts over; the lockout forgets the failures, or takes back only this attempt.
-  if (check.limit) await rt.limits.reset(check.limit.spec, check.limit.key);
-  if (claim && check.completes) await forgetFailures(rt, subject, { audit: requestAudit(ctx), via: "sign_in" });
-  else if (claim) await releaseAttempt(rt, claim);
+  try {
+    if (check.limit) await rt.limits.reset(check.limit.spec, check.limit.key);
+  } finally {
+    if (claim && check.completes) await forgetFailures(rt, subject, { audit: requestAudit(ctx), via: "sign_in" });
+    else if (claim) await releaseAttempt(rt, claim);
+  }
   return {
     ok: true,
     user: subject,

@@ -108,6 +108,20 @@ for (const dialect of flowDialects()) {
       assert.equal((await login(app.client(), { email }, PASSWORD)).status, 200);
     });
 
+    it("fail 4 (someone else), then the owner's right /verify: their next sign-in is judged at once, not held", async () => {
+      const email = "Owner.Re-Auth+x@Sub.Example.test";
+      await app.rampart.api.createUser({ email, password: PASSWORD });
+      const owner = app.client();
+      assert.equal((await login(owner, { email }, PASSWORD)).status, 200);
+      for (let i = 0; i < 4; i++) assert.equal((await login(app.client(), { email }, `nope ${i}`)).status, 400);
+      // The 5th attempt is judged alone (it holds the account's turn); a success must let the turn go.
+      assert.equal((await json(owner, "/verify", { password: PASSWORD })).status, 200);
+      const started = Date.now();
+      const next = await login(app.client(), { email }, PASSWORD);
+      assert.equal(next.status, 200, `${next.status} Retry-After ${next.headers.get("retry-after")}`);
+      assert.ok(Date.now() - started < 3000, `waited ${Date.now() - started} ms for a turn nobody holds`);
+    });
+
     it("/verify and /change inside a session count toward the same lock, and it holds at /login too", async () => {
       const email = "Bob.Session@x.test";
       await app.rampart.api.createUser({ email, password: PASSWORD });
