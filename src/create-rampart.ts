@@ -219,8 +219,9 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
   const sweeps = startSweeps(rt);
   // Measured before the first request, so authenticator codes are judged on the right time from the start.
   await clockSkew.start();
-  // After the skew (cut-offs are on the database's clock); a store or database that does not answer yet is retried.
-  await sessionSweeps(rt)
+  // After the skew (cut-offs are on the database's clock). Not awaited: requests are served meanwhile (during an
+  // outage the sessions it covers are refused by this instance), and a store that does not answer is retried.
+  const resuming = sessionSweeps(rt)
     .resumeFromDatabase()
     .catch((error: unknown) => logger.warn(`could not take up recent session cut-offs: ${(error as Error).message}`));
   if (options.outboxSender !== false) outbox.start();
@@ -237,6 +238,7 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
       sweeps.stop();
       clockSkew.stop();
       await revocationQueue(rt).close();
+      await resuming;
       await sessionSweeps(rt).close();
       // Mail and other work promised after an answer finishes before the mailer and datastore close; what the
       // outbox has not sent yet stays queued for the next start.

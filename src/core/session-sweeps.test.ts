@@ -57,3 +57,41 @@ describe("a session sweep retried once the store answers", { skip: !url && "no R
     assert.equal(await status(old), 401);
   });
 });
+
+describe("recent cut-offs taken up at start while Redis is down", () => {
+  it("the instance starts at once and serves; the sweeps wait for the store", async () => {
+    const { createRampart } = await import("../create-rampart.js");
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const dir = mkdtempSync(join(tmpdir(), "rampart-sweep-start-"));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const quiet = { info() {}, warn() {}, error() {} };
+    const base = {
+      database: `sqlite://${join(dir, "app.db")}`,
+      migrations: "auto" as const,
+      logger: quiet,
+      config: { secretKey: "s".repeat(40), baseUrl: "https://app.test", redis: { connectTimeoutMs: 1000 } },
+    };
+    // Five users signed out everywhere a moment ago (the cut-offs an instance takes up at start).
+    const first = await createRampart(base);
+    for (let i = 0; i < 5; i++) {
+      const user = await first.api.createUser({ email: `cut.off-${i}+x@Sub.Example.test`, password: PASSWORD });
+      await first.datastore.revocations.revokeUserSessionsBefore(user.id, new Date(), null);
+    }
+    await first.close();
+    // Nothing listens on port 1: the session store never connects.
+    const started = Date.now();
+    const second = await createRampart({ ...base, redisUrl: "redis://127.0.0.1:1" });
+    const tookMs = Date.now() - started;
+    try {
+      assert.ok(tookMs < 1500, `start took ${tookMs} ms (one connect timeout per user before)`);
+      const page = await second.fetch(
+        new Request("https://app.test/login", { headers: { accept: "application/json" } }),
+      );
+      assert.equal(page.status, 200);
+    } finally {
+      await second.close();
+    }
+  });
+});

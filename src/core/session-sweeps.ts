@@ -20,9 +20,15 @@ import { sessionsOutsideDatabase } from "./session-ends.js";
  */
 const RETRY_MS = 250;
 
+/** A sweep owed: sessions made until `at` (ms) go, except `keep`. */
+interface Pending {
+  at: number;
+  keep: string | null;
+}
+
 class SessionSweeps {
   /** User id → when the sweep failed (this instance's clock). */
-  private readonly pending = new Map<number, number>();
+  private readonly pending = new Map<number, Pending>();
   private readonly retries = new RetryLoop(
     RETRY_MS,
     () => this.sweepAll(),
@@ -35,16 +41,19 @@ class SessionSweeps {
     return this.pending.size;
   }
 
-  /** The sessions of this user made until `at` must go; retried until the store answers. */
-  add(userId: number, at: Date): void {
-    this.pending.set(userId, Math.max(this.pending.get(userId) ?? 0, at.getTime()));
+  /** The sessions of this user made until `at` must go (but `keep`, the one a "sign out others" kept). */
+  add(userId: number, at: Date, keep: string | null = null): void {
+    const known = this.pending.get(userId);
+    // The later cut-off wins, with its kept session (an earlier one's kept session was cut by the later one).
+    if (!known || at.getTime() > known.at) this.pending.set(userId, { at: at.getTime(), keep });
+    else if (at.getTime() === known.at && known.keep !== keep) this.pending.set(userId, { at: known.at, keep: null });
     this.retries.schedule();
   }
 
   /** True when this session belongs to a sweep this instance could not finish yet. */
   covers(record: SessionRecord): boolean {
-    const at = this.pending.get(record.userId);
-    return at !== undefined && record.createdAt.getTime() <= at;
+    const due = this.pending.get(record.userId);
+    return due !== undefined && record.createdAt.getTime() <= due.at && record.id !== due.keep;
   }
 
   /** One attempt at every pending sweep; what fails stays for the next one. */
@@ -54,7 +63,7 @@ class SessionSweeps {
 
   private async sweepAll(): Promise<void> {
     const { rt } = this;
-    for (const [userId, at] of [...this.pending]) {
+    for (const [userId, due] of [...this.pending]) {
       try {
         const dead: SessionRecord[] = [];
         for (const s of await rt.sessions.listForUser(userId)) {
@@ -64,10 +73,12 @@ class SessionSweeps {
           if (revoked || !user || !user.active || s.fsUniquifier !== user.fsUniquifier) dead.push(s);
         }
         for (const s of dead) await rt.sessions.delete(s.id);
-        if (this.pending.get(userId) === at) this.pending.delete(userId);
+        if (this.pending.get(userId) === due) this.pending.delete(userId);
         rt.logger.info(`deleted ${dead.length} ended session(s) of user ${userId} once the session store answered`);
       } catch {
-        // The store (or the database) still does not answer: the next attempt follows.
+        // The store (or the database) still does not answer: the others would not get through either; the next
+        // attempt follows.
+        return;
       }
     }
   }
@@ -83,8 +94,8 @@ class SessionSweeps {
     if (!sessionsOutsideDatabase(rt) || maxAgeMs === 0) return;
     // A minute more than the age: the cut-offs are on the database's clock, the kept user data on the instances'.
     const since = new Date(rt.clockSkew.onDatabaseClock(rt.now()).getTime() - maxAgeMs - 60_000);
-    for (const { userId, before } of await rt.datastore.revocations.cutOffSince(since))
-      this.pending.set(userId, Math.max(this.pending.get(userId) ?? 0, before.getTime()));
+    for (const { userId, before, keepSessionId } of await rt.datastore.revocations.cutOffSince(since))
+      this.add(userId, before, keepSessionId);
     if (this.pending.size) await this.flush();
   }
 

@@ -58,7 +58,7 @@ export interface RevocationStore {
    * The users whose cut-off is later than `since`, with it: the sessions a recent revoke-all or credential change
    * ended, which the session store may still hold (see core/session-sweeps.ts).
    */
-  cutOffSince(since: Date): Promise<{ userId: number; before: Date }[]>;
+  cutOffSince(since: Date): Promise<{ userId: number; before: Date; keepSessionId: string | null }[]>;
   /** Sweeps listed sessions past their expiry and cut-offs older than `cutoffsBefore`; returns how many went. */
   deleteExpired(now: Date, cutoffsBefore: Date): Promise<number>;
 }

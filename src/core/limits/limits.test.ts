@@ -82,6 +82,32 @@ describe("a failing limit store", () => {
     assert.equal((await limits.consume(spec(2), "first")).allowed, true);
   });
 
+  it("a Redis that never connects: one shared wait at first, then every call fails at once (refuse) or counts in memory", async () => {
+    const redis = connectLimitRedis("redis://127.0.0.1:1", BOUNDS);
+    after(() => redis.disconnect());
+    const common = { keyPrefix: "rl:", redis, redisConnectTimeoutMs: BOUNDS.connectTimeoutMs } as const;
+    const refusing = createLimits({ store: "redis", onStoreFailure: "refuse", ...common });
+    const s = spec(2);
+    const waits = await Promise.all(
+      [1, 2, 3].map(async () => {
+        const t = Date.now();
+        await assert.rejects(refusing.consume(s, "k"), DependencyUnavailableError);
+        return Date.now() - t;
+      }),
+    );
+    assert.ok(Math.max(...waits) < BOUNDS.connectTimeoutMs + 500, `first waits ${waits.join(", ")} ms`);
+    const t = Date.now();
+    await assert.rejects(refusing.consume(s, "k"), DependencyUnavailableError);
+    assert.ok(Date.now() - t < 200, `then ${Date.now() - t} ms`);
+    // "memory": counted in this process from the first call, no wait.
+    const insured = createLimits({ store: "redis", onStoreFailure: "memory", ...common });
+    const started = Date.now();
+    const verdicts = [];
+    for (let i = 0; i < 3; i++) verdicts.push((await insured.consume(s, "m")).allowed);
+    assert.deepEqual(verdicts, [true, true, false]);
+    assert.ok(Date.now() - started < 500, `memory fallback took ${Date.now() - started} ms`);
+  });
+
   it('"refuse": a stopped Redis fails the call with DependencyUnavailableError, fast; back, it counts again', async () => {
     const server = await startPrivateRedis();
     after(() => server.close());

@@ -67,9 +67,10 @@ type Limiter = RateLimiterAbstract;
 
 export function createLimits(options: LimitsOptions): Limits {
   const limiters = new Map<string, Limiter>();
-  // The limiter refuses calls while Redis is not ready; the first connection is waited for, not refused.
+  // The limiter refuses calls while Redis is not ready; the first connection is waited for, not refused. With
+  // "memory" on store failure nothing waits: the limiter counts in this process until Redis is ready.
   const ready =
-    options.store === "redis" && options.redis
+    options.store === "redis" && options.redis && options.onStoreFailure === "refuse"
       ? firstReady(options.redis, options.redisConnectTimeoutMs ?? DEPENDENCY_DEFAULTS.redis.connectTimeoutMs)
       : null;
 

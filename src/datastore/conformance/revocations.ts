@@ -50,7 +50,7 @@ export function revocationStoreConformance(factory: DatastoreFactory): void {
       assert.equal(await check("newer", at(201)), false);
     });
 
-    it("cutOffSince lists the users whose cut-off is later than the bound, with it", async () => {
+    it("cutOffSince lists the users whose cut-off is later than the bound, with it and the session it kept", async () => {
       const recent = await ds().users.create({ email: uniqueEmail("Rev.Recent+cut") });
       const older = await ds().users.create({ email: uniqueEmail("rev.older") });
       await ds().revocations.revokeUserSessionsBefore(recent.id, at(300), null);
@@ -59,13 +59,17 @@ export function revocationStoreConformance(factory: DatastoreFactory): void {
         (await ds().revocations.cutOffSince(since))
           .filter((c) => c.userId === recent.id || c.userId === older.id)
           .sort((a, b) => a.userId - b.userId);
-      assert.deepEqual(await mine(at(260)), [{ userId: recent.id, before: at(300) }]);
-      assert.deepEqual(await mine(at(250)), [{ userId: recent.id, before: at(300) }], "not at the bound itself");
+      assert.deepEqual(await mine(at(260)), [{ userId: recent.id, before: at(300), keepSessionId: null }]);
+      assert.deepEqual(
+        await mine(at(250)),
+        [{ userId: recent.id, before: at(300), keepSessionId: null }],
+        "not at the bound itself",
+      );
       assert.deepEqual(
         await mine(at(249)),
         [
-          { userId: recent.id, before: at(300) },
-          { userId: older.id, before: at(250) },
+          { userId: recent.id, before: at(300), keepSessionId: null },
+          { userId: older.id, before: at(250), keepSessionId: "kept" },
         ].sort((a, b) => a.userId - b.userId),
       );
     });

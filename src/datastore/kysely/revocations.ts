@@ -94,13 +94,17 @@ export class KyselyRevocationStore implements RevocationStore {
     return { user: toUserRecord(row), revoked: Number(row.rv_listed) > 0 || cutOff };
   }
 
-  async cutOffSince(since: Date): Promise<{ userId: number; before: Date }[]> {
+  async cutOffSince(since: Date): Promise<{ userId: number; before: Date; keepSessionId: string | null }[]> {
     const rows = await this.ctx.db
       .selectFrom("rampart_session_cutoff")
-      .select(["user_id", "revoked_before"])
+      .select(["user_id", "revoked_before", "keep_session_id"])
       .where("revoked_before", ">", toMillis(since))
       .execute();
-    return rows.map((r) => ({ userId: Number(r.user_id), before: new Date(Number(r.revoked_before)) }));
+    return rows.map((r) => ({
+      userId: Number(r.user_id),
+      before: new Date(Number(r.revoked_before)),
+      keepSessionId: r.keep_session_id ?? null,
+    }));
   }
 
   async deleteExpired(now: Date, cutoffsBefore: Date): Promise<number> {
