@@ -198,27 +198,41 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     url: (path) => config.urlPrefix + path,
   };
 
-  for (const feature of features) {
-    const offered = feature.provides?.(rt) ?? {};
-    // Lists several features contribute to are concatenated, not replaced.
-    const secondFactors = [...(services.secondFactors ?? []), ...(offered.secondFactors ?? [])];
-    const reauthChoices = [...(services.reauthChoices ?? []), ...(offered.reauthChoices ?? [])];
-    Object.assign(
-      services,
-      offered,
-      secondFactors.length ? { secondFactors } : {},
-      reauthChoices.length ? { reauthChoices } : {},
-    );
+  let router: ReturnType<typeof mountRoutes>;
+  let sweeps: ReturnType<typeof startSweeps> | null = null;
+  try {
+    for (const feature of features) {
+      const offered = feature.provides?.(rt) ?? {};
+      // Lists several features contribute to are concatenated, not replaced.
+      const secondFactors = [...(services.secondFactors ?? []), ...(offered.secondFactors ?? [])];
+      const reauthChoices = [...(services.reauthChoices ?? []), ...(offered.reauthChoices ?? [])];
+      Object.assign(
+        services,
+        offered,
+        secondFactors.length ? { secondFactors } : {},
+        reauthChoices.length ? { reauthChoices } : {},
+      );
+    }
+    Object.freeze(services);
+    for (const feature of features) for (const check of feature.signInChecks?.(rt) ?? []) pipeline.register(check);
+    for (const feature of features)
+      for (const [name, listener] of Object.entries(feature.listeners?.(rt) ?? {}))
+        rt.events.on(name as EventName, listener as (payload: unknown) => void);
+    router = mountRoutes(rt, features);
+    sweeps = startSweeps(rt);
+    // Measured before the first request, so authenticator codes are judged on the right time from the start.
+    await clockSkew.start();
+  } catch (err) {
+    // A refused start (a feature's wiring, two routes on one path, the database at the clock check) leaves nothing
+    // open: the connections opened above would keep the process alive.
+    sweeps?.stop();
+    clockSkew.stop();
+    await mailer.close().catch(() => undefined);
+    await redisStore?.close().catch(() => undefined);
+    await limits.close().catch(() => undefined);
+    if (typeof options.database !== "object") await datastore.close().catch(() => undefined);
+    throw err;
   }
-  Object.freeze(services);
-  for (const feature of features) for (const check of feature.signInChecks?.(rt) ?? []) pipeline.register(check);
-  for (const feature of features)
-    for (const [name, listener] of Object.entries(feature.listeners?.(rt) ?? {}))
-      rt.events.on(name as EventName, listener as (payload: unknown) => void);
-  const router = mountRoutes(rt, features);
-  const sweeps = startSweeps(rt);
-  // Measured before the first request, so authenticator codes are judged on the right time from the start.
-  await clockSkew.start();
   // After the skew (cut-offs are on the database's clock). Not awaited: requests are served meanwhile (during an
   // outage the sessions it covers are refused by this instance), and a store that does not answer is retried.
   const resuming = sessionSweeps(rt)

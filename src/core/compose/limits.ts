@@ -32,7 +32,8 @@ export function composeLimits(config: RampartConfig, datastore: Datastore, redis
       ...(limitRedis ? { redis: limitRedis, redisConnectTimeoutMs: config.redis.connectTimeoutMs } : {}),
     }),
     async close() {
-      await limitRedis?.quit().catch(() => undefined);
+      // A connection that cannot take a QUIT (not connected yet, or Redis down) is cut all the same.
+      await limitRedis?.quit().catch(() => limitRedis.disconnect());
     },
   };
 }
