@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { createTestApp, flowDialects, type TestApp } from "../helpers/app.js";
 import { TestClient, type Reply } from "../helpers/client.js";
 import { attachRemoteAddress } from "../../src/core/context.js";
+import { changeEmailFeature } from "../../src/features/change-email/index.js";
 
 /**
  * Requests anyone may make (/reset, /us-signin/send-code, …) count a destination per source
@@ -141,6 +142,52 @@ for (const dialect of flowDialects()) {
         known.map((s) => Number(s.slice(0, 3))),
         [200, 200, 200, 200, 200, 429, 200],
       );
+    });
+  });
+}
+
+for (const dialect of flowDialects()) {
+  describe(`send limits: a signed-in user's new address and strangers' requests (${dialect})`, () => {
+    let app: TestApp;
+    const NEW = "New.Address-9+move@Other.Sub.Example.test";
+    before(async () => {
+      app = await createTestApp({
+        dialect,
+        mail: true,
+        config: {
+          trustedProxies: ["10.0.0.0/8"],
+          returnGenericResponses: true,
+          recovery: { enabled: true },
+          changeEmail: { enable: true },
+        } as never,
+        features: [changeEmailFeature],
+      });
+      await app.rampart.api.createUser({ email: "Mover.Person+x@Mail.Example.test", password: PASSWORD });
+    });
+    after(() => app.close());
+
+    it("one stranger's 5 resets for an address do not stop a user moving to it; the ceiling (20) counts the move too", async () => {
+      const statuses = async (client: string, n: number) => {
+        const out: number[] = [];
+        for (let i = 0; i < n; i++) out.push((await reset(app, client, NEW)).status);
+        return out;
+      };
+      assert.deepEqual(await statuses("198.51.100.61", 6), [200, 200, 200, 200, 200, 429]);
+
+      const mover = app.client();
+      const login = await mover.login("mover.person+x@mail.example.test", PASSWORD);
+      assert.equal(login.status, 200, login.body);
+      const csrf = { "x-csrf-token": login.json.response.csrf_token as string };
+      const move = await mover.post("/change-email", { json: { email: NEW }, headers: csrf });
+      assert.equal(move.status, 200, move.body);
+
+      // 5 + 1 counted so far: three more sources reach the ceiling at 20.
+      assert.deepEqual(await statuses("198.51.100.62", 5), [200, 200, 200, 200, 200]);
+      assert.deepEqual(await statuses("198.51.100.63", 5), [200, 200, 200, 200, 200]);
+      assert.deepEqual(await statuses("2001:db8:64::1", 5), [200, 200, 200, 200, 429]);
+      const again = await mover.post("/change-email", { json: { email: NEW.toLowerCase() }, headers: csrf });
+      assert.equal(again.status, 429, again.body);
+      assert.deepEqual(again.json.response.error_codes, ["TOO_MANY_REQUESTS"]);
     });
   });
 }
