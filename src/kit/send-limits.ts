@@ -25,7 +25,8 @@ import { phoneE164 } from "./passcodes/index.js";
  * - asked for an account whose password was just checked, or by its signed-in user (second-factor codes, the
  *   owner's re-authentication codes): per account, never against the destination's anonymous count, so nobody
  *   without the password can stop the owner getting the code they need to sign in; a destination that is not
- *   the account's own (a new phone, a new address) counts per destination as well.
+ *   the account's own (a new phone, a new address) counts per destination as well (one key, the budget) and
+ *   toward the destination's ceiling, so the ceiling bounds everything such a destination can be sent.
  */
 export type SendChannel = "mail" | "sms";
 
