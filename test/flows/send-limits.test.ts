@@ -5,10 +5,12 @@ import { TestClient, type Reply } from "../helpers/client.js";
 import { attachRemoteAddress } from "../../src/core/context.js";
 
 /**
- * Mail bombing: every endpoint that mails someone on request counts per destination (RATE_LIMIT_SENDS_PER_
- * DESTINATION, default 5 per hour, shared by every endpoint) and per source IP (RATE_LIMIT_SENDS_PER_SOURCE,
- * default 30 per hour), before it looks the address up — so the answers are the same for addresses with and
- * without an account, and at most the cap reaches a victim. Counters live in the database: every dialect.
+ * Mail bombing: every endpoint that mails someone on request counts per destination and source
+ * (RATE_LIMIT_SENDS_PER_DESTINATION, default 5 per hour, shared by every endpoint), per destination across all
+ * sources (that × RATE_LIMIT_SEND_DESTINATION_TOTAL_FACTOR: 20 per hour) and per source IP
+ * (RATE_LIMIT_SENDS_PER_SOURCE, default 30 per hour), before it looks the address up — so the answers are the same
+ * for addresses with and without an account, and at most the ceiling reaches a victim. Counters live in the
+ * database: every dialect.
  */
 const PASSWORD = "correct horse battery";
 let ipSeq = 0;
@@ -57,44 +59,44 @@ for (const dialect of flowDialects()) {
     });
     after(() => app.close());
 
-    it("20 × /reset for one victim from 20 IPs in a minute: 5 mails; an unknown address gets the same answers", async () => {
+    it("25 × /reset for one victim from 25 IPs in a minute: 20 mails; an unknown address gets the same answers", async () => {
       const known: string[] = [];
       const unknown: string[] = [];
       const ghost = "Nobody.Here+reset@Mail.Sub.Example.test";
-      for (let i = 0; i < 20; i++) {
+      for (let i = 0; i < 25; i++) {
         known.push(seen(await ask(app, "/reset", { email: VICTIM }), VICTIM));
         unknown.push(seen(await ask(app, "/reset", { email: ghost }), ghost));
       }
       assert.deepEqual(known, unknown, "identical answers, request by request");
-      assert.equal(known.filter((s) => s.startsWith("200 ")).length, 5);
-      assert.equal(known.filter((s) => s.startsWith("429 retry")).length, 15);
+      assert.equal(known.filter((s) => s.startsWith("200 ")).length, 20);
+      assert.equal(known.filter((s) => s.startsWith("429 retry")).length, 5);
       const limited = await ask(app, "/reset", { email: VICTIM.toUpperCase() });
       assert.equal(limited.status, 429, "any spelling of the address is the same destination");
       assert.deepEqual(limited.json.response.error_codes, ["TOO_MANY_REQUESTS"]);
       const after = Number(limited.headers.get("retry-after"));
       assert.ok(after > 3000 && after <= 3600, `Retry-After ${after}`);
       await app.runtime.deferred.drain();
-      assert.equal(mailsTo(app, VICTIM), 5, "the sink received the cap");
+      assert.equal(mailsTo(app, VICTIM), 20, "the sink received the ceiling");
       assert.equal(mailsTo(app, ghost), 0);
     });
 
-    it("one budget per destination across /reset, /confirm, /recover-username and /register (taken)", async () => {
-      const sequence = async (email: string) => {
+    it("one budget per destination and source across /reset, /confirm, /recover-username and /register (taken)", async () => {
+      const sequence = async (email: string, peer: string) => {
         const out: number[] = [];
-        out.push((await ask(app, "/confirm", { email })).status);
-        out.push((await ask(app, "/recover-username", { email })).status);
-        out.push((await ask(app, "/reset", { email })).status);
-        out.push((await ask(app, "/reset", { email })).status);
+        out.push((await ask(app, "/confirm", { email }, peer)).status);
+        out.push((await ask(app, "/recover-username", { email }, peer)).status);
+        out.push((await ask(app, "/reset", { email }, peer)).status);
+        out.push((await ask(app, "/reset", { email }, peer)).status);
         const form = { email, password: PASSWORD, password_confirm: PASSWORD };
-        out.push((await ask(app, "/register", form)).status);
-        out.push((await ask(app, "/register", form)).status);
-        out.push((await ask(app, "/confirm", { email })).status);
+        out.push((await ask(app, "/register", form, peer)).status);
+        out.push((await ask(app, "/register", form, peer)).status);
+        out.push((await ask(app, "/confirm", { email }, peer)).status);
         return out;
       };
       const expected = [200, 200, 200, 200, 200, 429, 429];
-      assert.deepEqual(await sequence(SHARED), expected);
+      assert.deepEqual(await sequence(SHARED, "198.51.100.31"), expected);
       // A free address: the same answers (its first registration creates it; the second is refused like the taken one).
-      assert.deepEqual(await sequence("free.address-1@corp.example.test"), expected);
+      assert.deepEqual(await sequence("free.address-1@corp.example.test", "198.51.100.32"), expected);
       await app.runtime.deferred.drain();
       assert.equal(mailsTo(app, SHARED), 5);
     });

@@ -56,7 +56,11 @@ export const rateLimitSlice = z
     }),
     sendsPerDestination: key(count.default(5), {
       env: "RATE_LIMIT_SENDS_PER_DESTINATION",
-      doc: "Mails or texts anyone may ask for to one address or phone number within sendDestinationWindowSeconds (reset, confirmation, username recovery, registration, passwordless codes), counted per request whether or not the address has an account; also the codes one account may be sent after its password was checked or by its signed-in user (two-factor, re-authentication), counted per account apart. More → 429 with Retry-After.",
+      doc: "Mails or texts one source IP (IPv6 by /64) may ask for to one address or phone number within sendDestinationWindowSeconds, when anyone may ask (reset, confirmation, username recovery, registration, passwordless codes), counted per request whether or not the address has an account; across all sources the cap is this × sendDestinationTotalFactor, and requests without a known source share one count of this size. Also the codes one account may be sent after its password was checked or by its signed-in user (two-factor, re-authentication), counted per account apart. More → 429 with Retry-After.",
+    }),
+    sendDestinationTotalFactor: key(z.number().int().min(1).max(1000).default(4), {
+      env: "RATE_LIMIT_SEND_DESTINATION_TOTAL_FACTOR",
+      doc: "Requests anyone may make (reset, confirmation, username recovery, registration, passwordless codes) count a destination per source IP (IPv6 by /64) with sendsPerDestination, and across all sources with sendsPerDestination times this factor; a signed-in user's new address or phone counts toward that ceiling too (4: at most 20 such mails or texts to one destination within sendDestinationWindowSeconds). One source then cannot use up a destination for everyone: blocking the owner's own reset takes this many sources each spending its whole share. 1 = one source can.",
     }),
     sendDestinationWindowSeconds: key(seconds.default(3600), {
       env: "RATE_LIMIT_SENDS_PER_DESTINATION_WINDOW",
