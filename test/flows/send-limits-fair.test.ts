@@ -1,8 +1,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createTestApp, flowDialects, type TestApp } from "../helpers/app.js";
-import { TestClient, type Reply } from "../helpers/client.js";
-import { attachRemoteAddress } from "../../src/core/context.js";
+import { TEST_PROXY, seen, viaProxy } from "../helpers/sources.js";
+import type { Reply } from "../helpers/client.js";
 import { changeEmailFeature } from "../../src/features/change-email/index.js";
 
 /**
@@ -14,37 +14,19 @@ import { changeEmailFeature } from "../../src/features/change-email/index.js";
  * dialect.
  */
 const PASSWORD = "correct horse battery";
-const PROXY = "10.0.0.1";
 const OWNER = "Victim.O-Wner+reset@Mail.Sub.Example.test";
 const USERNAME = "VictimOwner42";
 const BOMBED = "Bombed.Mail_box-7+x@Corp.Sub.Example.test";
 const ANOTHER = "Another.Owner+us@Mail.Sub.Example.test";
 
-/** A request from `client` as the trusted proxy forwards it. */
-function via(app: TestApp, client: string): TestClient {
-  return new TestClient((request) => {
-    request.headers.set("x-forwarded-for", client);
-    return app.rampart.fetch(attachRemoteAddress(request, PROXY));
-  });
-}
-
 async function ask(app: TestApp, client: string, path: string, json: Record<string, unknown>): Promise<Reply> {
-  const c = via(app, client);
+  const c = viaProxy(app, client);
   return c.post(path, { json, headers: { "x-csrf-token": await c.csrf() } });
 }
 
 const reset = (app: TestApp, client: string, email: string) => ask(app, client, "/reset", { email });
 const usCode = (app: TestApp, client: string, identity: string) =>
   ask(app, client, "/us-signin/send-code", { identity, chosen_method: "email" });
-
-/** What a caller sees, without what differs per session (the CSRF token, the echoed address). */
-function seen(r: Reply, address: string): string {
-  const body = r.body
-    .replace(/"csrf_token":"[^"]*"/, "")
-    .split(address)
-    .join("<address>");
-  return `${r.status} ${r.headers.get("retry-after") === null ? "-" : "retry"} ${body}`;
-}
 
 /** Waits for the mail the answered requests queued. */
 async function settle(app: TestApp): Promise<void> {

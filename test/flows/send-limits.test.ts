@@ -1,8 +1,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createTestApp, flowDialects, type TestApp } from "../helpers/app.js";
-import { TestClient, type Reply } from "../helpers/client.js";
-import { attachRemoteAddress } from "../../src/core/context.js";
+import { fromPeer, seen } from "../helpers/sources.js";
+import type { Reply, TestClient } from "../helpers/client.js";
 
 /**
  * Mail bombing: every endpoint that mails someone on request counts per destination and source
@@ -16,21 +16,12 @@ const PASSWORD = "correct horse battery";
 let ipSeq = 0;
 /** A client from a fresh source address each time (the attacker rotates IPs), or from `peer`. */
 function client(app: TestApp, peer = `203.0.113.${++ipSeq % 250}`): TestClient {
-  return new TestClient((request) => app.rampart.fetch(attachRemoteAddress(request, peer)));
+  return fromPeer(app, peer);
 }
 
 async function ask(app: TestApp, path: string, json: Record<string, unknown>, peer?: string): Promise<Reply> {
   const c = client(app, peer);
   return c.post(path, { json, headers: { "x-csrf-token": await c.csrf() } });
-}
-
-/** What a caller sees, without what differs per session (the CSRF token, the echoed address). */
-function seen(r: Reply, address: string): string {
-  const body = r.body
-    .replace(/"csrf_token":"[^"]*"/, "")
-    .split(address)
-    .join("<address>");
-  return `${r.status} ${r.headers.get("retry-after") === null ? "-" : "retry"} ${body}`;
 }
 
 const mailsTo = (app: TestApp, address: string) =>

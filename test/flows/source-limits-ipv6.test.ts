@@ -1,8 +1,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createTestApp, flowDialects, type TestApp } from "../helpers/app.js";
-import { TestClient, type Reply } from "../helpers/client.js";
-import { attachRemoteAddress } from "../../src/core/context.js";
+import { TEST_PROXY, viaProxy } from "../helpers/sources.js";
+import type { Reply, TestClient } from "../helpers/client.js";
 
 /**
  * An IPv6 subscriber usually holds a whole /48 (65,536 /64s), so besides the per-/64 budgets every per-source
@@ -13,28 +13,19 @@ import { attachRemoteAddress } from "../../src/core/context.js";
  */
 const PASSWORD = "correct horse battery";
 const ALICE = "Alice.O-Neil+v6@Mail.Sub.Example.test";
-const PROXY = "10.0.0.1";
-
-/** A request from `client` as the trusted proxy forwards it. */
-function via(app: TestApp, client: string): TestClient {
-  return new TestClient((request) => {
-    request.headers.set("x-forwarded-for", client);
-    return app.rampart.fetch(attachRemoteAddress(request, PROXY));
-  });
-}
 
 /** The n-th /64 inside 2001:db8:<site>::/48, with a host part that changes too. */
 const inSite = (site: string, n: number) =>
   `2001:db8:${site}:${n.toString(16)}::${((n * 7 + 1) % 0x10000).toString(16)}`;
 
 async function login(app: TestApp, client: string, password: string): Promise<Reply> {
-  const c = via(app, client);
+  const c = viaProxy(app, client);
   const csrf = await c.csrf();
   return c.post("/login", { json: { email: ALICE, password }, headers: { "x-csrf-token": csrf } });
 }
 
 async function reset(app: TestApp, client: string, email: string): Promise<Reply> {
-  const c = via(app, client);
+  const c = viaProxy(app, client);
   return c.post("/reset", { json: { email }, headers: { "x-csrf-token": await c.csrf() } });
 }
 
@@ -138,11 +129,11 @@ describe("hash queue fairness by /48 (sqlite)", () => {
   it("12 simultaneous logins from 12 /64s of one /48 share its queue (some 503); another /48 is not refused", async () => {
     const ready = await Promise.all(
       [...Array(12).keys()].map(async (n) => {
-        const c = via(app, inSite("dd", n + 1));
+        const c = viaProxy(app, inSite("dd", n + 1));
         return { c, csrf: await c.csrf() };
       }),
     );
-    const other = via(app, "2001:db8:de::1");
+    const other = viaProxy(app, "2001:db8:de::1");
     const otherCsrf = await other.csrf();
     const post = (c: TestClient, csrf: string, email: string, password: string) =>
       c.post("/login", { json: { email, password }, headers: { "x-csrf-token": csrf } });
