@@ -139,6 +139,25 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     if (typeof options.database !== "object") await datastore.close().catch(() => undefined);
     throw err;
   }
+  const templates = Object.assign({}, ...features.map((f) => f.emails ?? {})) as Record<string, MailTemplate<any>>;
+  const now = options.clock ?? (() => new Date());
+  // Before any connection opens: a bad mail set-up (templates, MAIL_SERVER) refuses the start with nothing left open.
+  let delivery: ReturnType<typeof composeDelivery>;
+  try {
+    delivery = composeDelivery({
+      config,
+      datastore,
+      logger,
+      now,
+      templates,
+      overrides: options.mailTemplates,
+      mailTransport: options.mailTransport,
+    });
+  } catch (err) {
+    if (typeof options.database !== "object") await datastore.close().catch(() => undefined);
+    throw err;
+  }
+  const { mailer, outbox } = delivery;
   const redisStore =
     !options.sessionStore && options.redisUrl ? RedisSessionStore.connect(options.redisUrl, config.redis) : null;
   let limits: ComposedLimits;
@@ -146,6 +165,7 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     limits = composeLimits(config, datastore, options.redisUrl);
   } catch (err) {
     // A refused start leaves nothing open (a Redis rate-limit store with no Redis configured).
+    await mailer.close().catch(() => undefined);
     if (typeof options.database !== "object") await datastore.close().catch(() => undefined);
     await redisStore?.close().catch(() => undefined);
     throw err;
@@ -153,17 +173,6 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
   // Every known feature's texts, enabled or not: a text is looked up by key wherever it is used.
   const messages: Record<string, string> = { ...messageTexts(allFeatures), ...config.messages };
   const pipeline = new SignInPipeline();
-  const templates = Object.assign({}, ...features.map((f) => f.emails ?? {})) as Record<string, MailTemplate<any>>;
-  const now = options.clock ?? (() => new Date());
-  const { mailer, outbox } = composeDelivery({
-    config,
-    datastore,
-    logger,
-    now,
-    templates,
-    overrides: options.mailTemplates,
-    mailTransport: options.mailTransport,
-  });
   const services: Services = {};
   const clockSkew = clockSkewMonitor(config, datastore, now, logger);
   const rt: Runtime = {
@@ -252,7 +261,8 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
       sweeps.stop();
       clockSkew.stop();
       await revocationQueue(rt).close();
-      await resuming;
+      // Bounded like the other last attempts: what it did not finish, the next start takes up again.
+      await Promise.race([resuming, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
       await sessionSweeps(rt).close();
       // Mail and other work promised after an answer finishes before the mailer and datastore close; what the
       // outbox has not sent yet stays queued for the next start.

@@ -1,4 +1,5 @@
 import type { SessionRecord } from "../datastore/contracts.js";
+import { isDatabaseOutage } from "./outage.js";
 import { RetryLoop } from "./retry-loop.js";
 import type { Runtime } from "./runtime.js";
 import { sessionsOutsideDatabase } from "./session-ends.js";
@@ -75,10 +76,13 @@ class SessionSweeps {
         for (const s of dead) await rt.sessions.delete(s.id);
         if (this.pending.get(userId) === due) this.pending.delete(userId);
         rt.logger.info(`deleted ${dead.length} ended session(s) of user ${userId} once the session store answered`);
-      } catch {
+      } catch (error) {
         // The store (or the database) still does not answer: the others would not get through either; the next
         // attempt follows.
-        return;
+        if (isDatabaseOutage(error)) return;
+        // Anything else will not get better by retrying: said once, and the other users' sweeps go on.
+        rt.logger.error(`could not sweep the ended sessions of user ${userId}`, error);
+        if (this.pending.get(userId) === due) this.pending.delete(userId);
       }
     }
   }

@@ -10,6 +10,7 @@ import {
   lockoutKey,
   recordFailure,
   releaseAttempt,
+  releaseTurn,
   type LockoutClaim,
 } from "./lockout/lockout.js";
 
@@ -109,7 +110,14 @@ export async function verifyCredential(
     claim = turn.claim;
   }
   if (check.limit) {
-    const drawn = await rt.limits.consume(check.limit.spec, check.limit.key);
+    let drawn: Awaited<ReturnType<typeof rt.limits.consume>>;
+    try {
+      drawn = await rt.limits.consume(check.limit.spec, check.limit.key);
+    } catch (error) {
+      // Nothing was judged: the attempt is given back (a held turn would keep the account waiting).
+      if (claim) await releaseAttempt(rt, claim).catch(() => undefined);
+      throw error;
+    }
     if (!drawn.allowed) {
       if (claim) await releaseAttempt(rt, claim);
       return spent(drawn.retryAfterSeconds);
@@ -139,7 +147,13 @@ export async function verifyCredential(
   try {
     if (check.limit) await rt.limits.reset(check.limit.spec, check.limit.key);
   } finally {
-    if (claim && check.completes) await forgetFailures(rt, subject, { audit: requestAudit(ctx), via: "sign_in" });
+    if (claim && check.completes)
+      try {
+        await forgetFailures(rt, subject, { audit: requestAudit(ctx), via: "sign_in" });
+      } finally {
+        // Its own turn only: another attempt's turn stays with it.
+        await releaseTurn(rt, claim);
+      }
     else if (claim) await releaseAttempt(rt, claim);
   }
   return {

@@ -71,9 +71,16 @@ export async function admitSend(
     const total = budget * c.sendDestinationTotalFactor;
     draws.push([{ name: `send-${channel}-total`, points: total, durationSeconds: window }, target]);
   }
+  const taken: [LimitSpec, string][] = [];
   for (const [spec, key] of draws) {
     const verdict = await rt.limits.consume(spec, key);
-    if (!verdict.allowed) throw new RateLimitedError(verdict.retryAfterSeconds);
+    if (!verdict.allowed) {
+      // Nothing is sent, so nothing is spent: a refused request gives back what it drew before (an owner who
+      // retries while a destination's ceiling is full keeps their own share for when it clears).
+      for (const [s, k] of taken) await rt.limits.penalty(s, k, -1);
+      throw new RateLimitedError(verdict.retryAfterSeconds);
+    }
+    taken.push([spec, key]);
   }
 }
 

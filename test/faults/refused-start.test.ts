@@ -52,4 +52,20 @@ describe("a refused start", { skip: !haveRedis && "no Redis configured" }, () =>
     while (clients(redis.url) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     assert.equal(clients(redis.url), 0, "no connection left open");
   });
+  it("a bad mail template override refuses the start with nothing left open", async () => {
+    const redis = await startPrivateRedis();
+    after(() => redis.close());
+    await assert.rejects(
+      createRampart({
+        database: "sqlite::memory:",
+        redisUrl: redis.url,
+        logger: { info() {}, warn() {}, error() {} },
+        mailTemplates: { "no-such-template": { subject: "Hello" } },
+        config: { secretKey: "s".repeat(40), rateLimit: { store: "redis" } },
+      }),
+      /no-such-template/,
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(clients(redis.url), 0, "no connection left open");
+  });
 });

@@ -147,6 +147,11 @@ async function letGo(rt: Runtime, key: string): Promise<void> {
   wakeNext(rt, key);
 }
 
+/** An attempt that completed an authentication (its failures forgotten) lets go of the turn it held, if any. */
+export async function releaseTurn(rt: Runtime, claim: LockoutClaim): Promise<void> {
+  if (claim.turn) await letGo(rt, claim.key);
+}
+
 /**
  * The credential held but the sign-in goes on (a second factor may follow): the attempt gives its point back and
  * the turn, if it held it; earlier failures stay counted until the sign-in completes (forgetFailures).
@@ -248,7 +253,7 @@ export async function forgetFailures(
   how: { audit: AuditWriter; via: "sign_in" | "password" | "admin" },
 ): Promise<boolean> {
   const policy = rt.config.lockout;
-  const { count, gate, locks, turn } = specs(policy);
+  const { count, gate, locks } = specs(policy);
   const key = lockoutKey(rt, { user, identity: null });
   // An administrator's unlock also forgets the account's code limits (set-up codes, magic-link codes).
   if (how.via === "admin")
@@ -261,8 +266,6 @@ export async function forgetFailures(
   await rt.limits.reset(count, key);
   await rt.limits.reset(gate, key);
   if (closures) await rt.limits.reset(locks, key);
-  // The attempt that completed may hold the turn (it was judged alone): nothing is left to judge one at a time.
-  if ((counted?.consumed ?? 0) >= policy.threshold) await rt.limits.reset(turn, key);
   // Attempts waiting for their turn may now be judged at once.
   wakeNext(rt, key);
   const wasLocked = (closed !== null && closed.consumed > gate.points) || (closures?.consumed ?? 0) > 0;
