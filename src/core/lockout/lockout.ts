@@ -121,7 +121,11 @@ async function tryClaim(rt: Runtime, key: string): Promise<ClaimResult | Busy> {
  */
 async function giveBack(rt: Runtime, key: string): Promise<void> {
   const { count } = specs(rt.config.lockout);
-  if ((await rt.limits.penalty(count, key, -1)) < 0) await rt.limits.penalty(count, key, 1);
+  if ((await rt.limits.penalty(count, key, -1)) >= 0) return;
+  // Back to none as the count stands now, not by the one point seen: two attempts that both went below none
+  // would otherwise each add one back and leave a failure nobody made.
+  const now = (await rt.limits.peek(count, key))?.consumed ?? 0;
+  if (now < 0) await rt.limits.penalty(count, key, -now);
 }
 
 /**
