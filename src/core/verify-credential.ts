@@ -6,11 +6,10 @@ import { assertRouteLimit } from "./route-limits.js";
 import { admitCredentialCheck, countCredentialFailure, hashQueueKeys } from "./limits/sources.js";
 import {
   claimAttempt,
-  forgetFailures,
   lockoutKey,
   recordFailure,
   releaseAttempt,
-  releaseTurn,
+  settleSuccess,
   type LockoutClaim,
 } from "./lockout/lockout.js";
 
@@ -147,14 +146,8 @@ export async function verifyCredential(
   try {
     if (check.limit) await rt.limits.reset(check.limit.spec, check.limit.key);
   } finally {
-    if (claim && check.completes)
-      try {
-        await forgetFailures(rt, subject, { audit: requestAudit(ctx), via: "sign_in" });
-      } finally {
-        // Its own turn only: another attempt's turn stays with it.
-        await releaseTurn(rt, claim);
-      }
-    else if (claim) await releaseAttempt(rt, claim);
+    if (claim)
+      await settleSuccess(rt, claim, subject, { completes: check.completes === true, audit: requestAudit(ctx) });
   }
   return {
     ok: true,

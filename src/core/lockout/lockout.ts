@@ -151,9 +151,22 @@ async function letGo(rt: Runtime, key: string): Promise<void> {
   wakeNext(rt, key);
 }
 
-/** An attempt that completed an authentication (its failures forgotten) lets go of the turn it held, if any. */
-export async function releaseTurn(rt: Runtime, claim: LockoutClaim): Promise<void> {
-  if (claim.turn) await letGo(rt, claim.key);
+/**
+ * The credential held: an attempt that completes an authentication forgets the account's failures and lets go of
+ * its own turn (never another attempt's); otherwise it gives back only its own attempt (releaseAttempt).
+ */
+export async function settleSuccess(
+  rt: Runtime,
+  claim: LockoutClaim,
+  user: UserRecord,
+  how: { completes: boolean; audit: AuditWriter },
+): Promise<void> {
+  if (!how.completes) return releaseAttempt(rt, claim);
+  try {
+    await forgetFailures(rt, user, { audit: how.audit, via: "sign_in" });
+  } finally {
+    if (claim.turn) await letGo(rt, claim.key);
+  }
 }
 
 /**
