@@ -1,5 +1,5 @@
 import type { AuditEventRecord, RoleRecord, SessionRecord, UserRecord } from "../datastore/contracts.js";
-import { issueAuthToken } from "./auth-tokens.js";
+import { mintAccessToken } from "./tokens/access-token.js";
 import { ApiError } from "./errors.js";
 import type { Runtime } from "./runtime.js";
 import { findUserByIdentity } from "./users.js";
@@ -333,7 +333,15 @@ export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F
     unlockUser: async (given) => forgetFailures(rt, await rowOf(given), { audit: writeAudit, via: "admin" }),
     lockState: async (given) => lockState(rt, await rowOf(given)),
     auditEvents: (filter) => datastore.audit.list(filter),
-    issueAuthToken: async (user) => issueAuthToken(rt, await rowOf(user), Math.floor(rt.now().getTime() / 1000)),
+    issueAuthToken: async (user) => {
+      const nowSeconds = Math.floor(rt.now().getTime() / 1000);
+      const minted = await mintAccessToken(rt, await rowOf(user), {
+        authenticatedAtSeconds: nowSeconds,
+        amr: [],
+        family: null,
+      });
+      return minted.token;
+    },
     clockSkew: async (options) => (options?.measure ? rt.clockSkew.measure() : rt.clockSkew.last),
   };
   return api;

@@ -5,6 +5,7 @@ import { runAfterHook, runBeforeHook, vetoErrors } from "./hooks.js";
 import type { FieldErrors } from "./http/respond.js";
 import { formErrors, interrupted, ok, type FormErrors, type JsonPayload, type Outcome } from "./outcome.js";
 import type { SignInResult } from "./sign-in.js";
+import type { IssuedTokens } from "./tokens/issue.js";
 
 /**
  * The answer every endpoint that signs someone in gives once the pipeline decided: a denial becomes the form's
@@ -47,23 +48,27 @@ export async function completeSignIn<V = never>(
   if (result.kind === "interrupt")
     return interrupted(result.response, { status: result.status, redirect: result.redirect });
   await runAfterHook(ctx, how.action, result.user);
-  return ok(await signedInPayload(ctx, result.user, result.authToken, how.extra), {
+  return ok(await signedInPayload(ctx, result.user, result.tokens, how.extra), {
     csrf: true,
     browser: { redirect: how.next ?? config.urls.postLoginView },
   });
 }
 
-/** The success payload of an authenticating endpoint: the user (with the auth token when one was asked for). */
+/**
+ * The success payload of an authenticating endpoint: the user, with the auth token when one was asked for (and
+ * the refresh token when refresh tokens are on and not kept in a cookie).
+ */
 export type SignedInPayload = { user: Record<string, unknown> } & JsonPayload;
 
 export async function signedInPayload(
   ctx: RequestContext,
   user: UserRecord,
-  authToken: string | null,
+  tokens: IssuedTokens | null,
   extra: JsonPayload = {},
 ): Promise<SignedInPayload> {
   const serialized = { ...(await ctx.rt.serializeUser(user)) };
-  if (authToken) serialized.authentication_token = authToken;
+  if (tokens) serialized.authentication_token = tokens.authToken;
+  if (tokens?.refreshToken) serialized.refresh_token = tokens.refreshToken;
   return { user: serialized, ...extra };
 }
 

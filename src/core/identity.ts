@@ -1,5 +1,5 @@
 import type { SessionRecord, UserRecord } from "../datastore/contracts.js";
-import { verifyAuthToken } from "./auth-tokens.js";
+import { verifyAccessToken } from "./tokens/access-token.js";
 import type { RequestContext } from "./context.js";
 import type { OutageRole } from "./outage-snapshot.js";
 import { loadSession } from "./session-cookies.js";
@@ -71,7 +71,7 @@ export function tokenCaller(ctx: RequestContext): Promise<Caller | null> {
   return cached(ctx, "token", async () => {
     const token = await presentedAuthToken(ctx);
     if (!token) return null;
-    const verified = await verifyAuthToken(ctx.rt, token);
+    const verified = await verifyAccessToken(ctx.rt, token);
     if (!verified) return null;
     return {
       user: verified.user,

@@ -1,6 +1,9 @@
 import type { UserRecord } from "../datastore/contracts.js";
 import type { RequestContext } from "./context.js";
 import type { AuthnMethod, SecondFactorMethod } from "./methods.js";
+import type { AuditWriter } from "./audit.js";
+import type { Caller } from "./identity.js";
+import type { Runtime } from "./runtime.js";
 
 /**
  * What features offer each other, through the core (features never import each other). A feature declares its
@@ -46,7 +49,62 @@ export interface ReauthChoice {
   form?: Record<string, unknown>;
 }
 
+/** Why a user's refresh token families end (audited with the revocation). */
+export type FamilyRevocationReason =
+  | "logout"
+  | "sign_out_everywhere"
+  | "password_changed"
+  | "password_reset"
+  | "deactivated"
+  | "reset_access"
+  | "revoked_by_user"
+  | "revoked_by_admin";
+
+/** One refresh token family as GET /sessions lists it (never a token value). */
+export interface TokenFamilyView {
+  id: string;
+  created_at: string;
+  last_used_at: string;
+  expires_at: string;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+/**
+ * Refresh token families (the refresh-tokens feature). The core asks for it where tokens are issued and where a
+ * user's access ends; absent when the feature is off.
+ */
+export interface TokenFamilies {
+  /**
+   * Starts a family at an authenticating answer that issues an access token. In cookie mode the feature sets the
+   * refresh cookie itself and `refreshToken` is null; in JSON mode it is the token for the payload.
+   */
+  begin(
+    ctx: RequestContext,
+    user: UserRecord,
+    proof: { authenticatedAtSeconds: number; authnVia: readonly string[]; amr: readonly string[] },
+  ): Promise<{ familyId: string; refreshToken: string | null; expiresAt: Date }>;
+  /** Whether access tokens minted with this family are still honoured (not revoked, not expired, same user). */
+  isLive(rt: Runtime, familyId: string, user: UserRecord): Promise<boolean>;
+  /** Ends the user's families but `keep` (the caller's own, when it stays signed in); returns how many ended. */
+  revokeForUser(
+    rt: Runtime,
+    user: UserRecord,
+    reason: FamilyRevocationReason,
+    options: { keep?: string | null; audit: AuditWriter },
+  ): Promise<number>;
+  /** At sign-out: ends the family the request presents (refresh token in the body or cookie, or the caller's access
+   * token's family) and clears the refresh cookie. */
+  signOut(ctx: RequestContext, caller: Caller | null): Promise<void>;
+  /** The user's live families, newest use first. */
+  list(rt: Runtime, user: UserRecord): Promise<TokenFamilyView[]>;
+  /** Ends one family of the user's by its listed id; false when the id names none of theirs. */
+  revoke(rt: Runtime, user: UserRecord, id: string, audit: AuditWriter): Promise<boolean>;
+}
+
 export interface Services {
+  /** Refresh token families, when the refresh-tokens feature is on. */
+  tokenFamilies?: TokenFamilies;
   /** Second factors offered by features; the composition root concatenates every feature's list. */
   secondFactors?: SecondFactorPlugin[];
   /** Ways to re-authenticate besides the password at /verify; concatenated like `secondFactors`. */

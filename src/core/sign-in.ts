@@ -1,7 +1,7 @@
 import type { MfaProof, SessionRecord, UserRecord } from "../datastore/contracts.js";
 import { recordAudit, requestAudit } from "./audit.js";
 import { forgetFailures } from "./lockout/lockout.js";
-import { issueAuthToken } from "./auth-tokens.js";
+import { issueTokens, type IssuedTokens } from "./tokens/issue.js";
 import { proveMailbox, signInProvesMailbox } from "./mailbox-proof.js";
 import type { RequestContext } from "./context.js";
 import type { MessageKey } from "./messages.js";
@@ -90,7 +90,7 @@ export interface SignInCheck {
 
 export type SignInResult =
   | Exclude<CheckOutcome, { kind: "continue" }>
-  | { kind: "signed-in"; user: UserRecord; session: SessionRecord; authToken: string | null };
+  | { kind: "signed-in"; user: UserRecord; session: SessionRecord; tokens: IssuedTokens | null };
 
 /** How a factor that completes a pending sign-in is checked (the account's lockout, and the factor's own limit if any). */
 export type FactorCredential = Resumption["credential"];
@@ -310,8 +310,12 @@ export class SignInPipeline {
     });
     const { session } = caller;
     if (rt.config.trackable) await trackLogin(ctx, attempt.user);
-    const authToken = attempt.includeAuthToken
-      ? await issueAuthToken(rt, attempt.user, caller.authenticatedAtSeconds)
+    const tokens = attempt.includeAuthToken
+      ? await issueTokens(ctx, attempt.user, {
+          authenticatedAtSeconds: caller.authenticatedAtSeconds,
+          authnVia: caller.session.authnVia,
+          multiFactor: attempt.firstFactorIsMultiFactor === true,
+        })
       : null;
     await recordAudit(ctx, {
       event: "login",
@@ -324,7 +328,7 @@ export class SignInPipeline {
       authnVia: attempt.authnVia,
       sessionId: session.id,
     });
-    return { kind: "signed-in", user: attempt.user, session, authToken };
+    return { kind: "signed-in", user: attempt.user, session, tokens };
   }
 }
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { requestAudit } from "../../core/audit.js";
-import { issueAuthToken } from "../../core/auth-tokens.js";
+import { tokensIfAsked } from "../../core/tokens/issue.js";
 import { hookVeto, signedInPayload } from "../../core/complete-sign-in.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
@@ -132,7 +132,7 @@ export const postChangeRoute = (path: string) =>
       // Every session is gone (the operation); the caller continues in a new one, remember-me kept.
       const nowSeconds = ctx.nowSeconds();
       await reissueAfterPasswordChange(ctx, caller, user);
-      const authToken = ctx.includeAuthToken() ? await issueAuthToken(rt, user, nowSeconds) : null;
+      const authToken = await tokensIfAsked(ctx, user, { authenticatedAtSeconds: nowSeconds, authnVia: ["change"] });
       await runAfterHook(ctx, "change_password", user);
       if (cfg.sendPasswordChangeEmail) {
         const context: ChangeNoticeContext = {

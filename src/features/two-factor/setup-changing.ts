@@ -1,4 +1,4 @@
-import { issueAuthToken } from "../../core/auth-tokens.js";
+import { tokensIfAsked } from "../../core/tokens/issue.js";
 import { signedInPayload } from "../../core/complete-sign-in.js";
 import type { RequestContext } from "../../core/context.js";
 import type { Caller } from "../../core/identity.js";
@@ -64,7 +64,10 @@ export async function validateChange(
   }
   clearPending(ctx);
   const updated = await commitSetup(ctx, user, { method, sealed, phone: change.phone, previous });
-  const token = ctx.includeAuthToken() ? await issueAuthToken(rt, updated, caller.authenticatedAtSeconds) : null;
+  const token = await tokensIfAsked(ctx, updated, {
+    authenticatedAtSeconds: caller.authenticatedAtSeconds,
+    authnVia: [...(caller.session?.authnVia ?? []), `tf:${method}`],
+  });
   // FS: browsers get a flash and go to TWO_FACTOR_POST_SETUP_VIEW (the setup page by default).
   return ok(await signedInPayload(ctx, updated, token), {
     csrf: true,

@@ -1,0 +1,35 @@
+/**
+ * The authentication methods a token says were proved (its `amr`), in the names of RFC 8176 so that another
+ * service can read them without knowing Rampart: a password is "pwd", a one-time code (authenticator, emailed or
+ * texted code, recovery code) "otp", a text message also "sms", a mailed link or code also "email", a passkey
+ * "hwk"/"swk" (added by the passkey feature), and two different factors together "mfa". Methods Rampart does not
+ * know (an app's own step) are left out rather than guessed.
+ */
+const AMR: Readonly<Record<string, readonly string[]>> = {
+  password: ["pwd"],
+  basic: ["pwd"],
+  change: ["pwd"],
+  register: ["pwd"],
+  reset: ["pwd"],
+  authenticator: ["otp"],
+  recovery_code: ["otp"],
+  email: ["otp", "email"],
+  sms: ["otp", "sms"],
+  confirm: ["email"],
+};
+
+/**
+ * `authnVia` as a session records it ("password", "tf:authenticator"…) → amr values, each once, in a stable order;
+ * "mfa" is added when a second factor completed the sign-in or the first factor was itself multi-factor.
+ */
+export function amrOf(authnVia: readonly string[], multiFactor = false): string[] {
+  const out = new Set<string>();
+  let second = false;
+  for (const via of authnVia) {
+    const method = via.startsWith("tf:") ? via.slice(3) : via;
+    if (via.startsWith("tf:")) second = true;
+    for (const name of AMR[method] ?? []) out.add(name);
+  }
+  if (second || multiFactor) out.add("mfa");
+  return [...out];
+}
