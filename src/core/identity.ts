@@ -12,6 +12,18 @@ import { forgetFailures } from "./lockout/lockout.js";
 
 export type Mechanism = "session" | "token" | "basic";
 
+/** What a verified access token told about its caller. */
+export interface CallerToken {
+  /** Rampart's own signed format, or a JWT. Both count as the "token" mechanism. */
+  format: "opaque" | "jwt";
+  /** Epoch seconds. */
+  expiresAtSeconds: number;
+  /** Authentication methods proved at sign-in (RFC 8176 names: "pwd", "otp", "mfa"…). */
+  amr: readonly string[];
+  /** The refresh token family the token was issued with, or null. */
+  family: string | null;
+}
+
 /** Who is calling, and how they proved it. */
 export interface Caller {
   user: UserRecord;
@@ -20,6 +32,8 @@ export interface Caller {
   session: SessionRecord | null;
   /** Primary authentication time in epoch seconds (0 = not fresh, e.g. restored from remember cookie). */
   authenticatedAtSeconds: number;
+  /** Present when mechanism is "token": what the access token said. */
+  token?: CallerToken;
   /**
    * Set when the database is down and the session store proved this caller: `user` and `roles` come from the
    * snapshot kept with the session (no secrets in it), for reads through the guards and for a sign-out only.
@@ -78,6 +92,12 @@ export function tokenCaller(ctx: RequestContext): Promise<Caller | null> {
       mechanism: "token",
       session: null,
       authenticatedAtSeconds: verified.authenticatedAtSeconds,
+      token: {
+        format: verified.format,
+        expiresAtSeconds: verified.expiresAtSeconds,
+        amr: verified.amr,
+        family: verified.family,
+      },
     };
   });
 }
