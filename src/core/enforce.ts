@@ -2,6 +2,7 @@ import type { RequestContext } from "./context.js";
 import { crossSiteRefused, csrfRequired, isUnsafeMethod, verifyCsrf } from "./csrf.js";
 import { authenticate, isFresh, type Caller, type Mechanism } from "./identity.js";
 import type { Refused } from "./outcome.js";
+import { presentedAsBearer } from "./tokens/presented.js";
 
 /**
  * The one check of who may call what, shared by Rampart's own routes and the guards an app puts on its routes:
@@ -32,7 +33,8 @@ export async function enforce(ctx: RequestContext, req: Requirement): Promise<En
   const { config } = ctx.rt;
   const caller = await authenticate(ctx, req.mechanisms);
   const needsCaller = req.auth === "authenticated" || req.auth === "fresh";
-  if (needsCaller && !caller) return deny(unauthenticated(ctx, req.mechanisms));
+  if (needsCaller && !caller)
+    return deny(await bearerChallenge(ctx, req.mechanisms, unauthenticated(ctx, req.mechanisms)));
   if (req.auth === "fresh" && caller && !(await isFresh(ctx, caller, req.withinSeconds)))
     return deny(reauthRequired(ctx));
   const unsafe = isUnsafeMethod(ctx.request.method);
@@ -86,6 +88,24 @@ export function unauthenticated(ctx: RequestContext, mechanisms: readonly Mechan
   return {
     ...refusal,
     browser: { redirect: ctx.rt.url(config.urls.login) + "?next=" + encodeURIComponent(relativeOriginal(ctx)) },
+  };
+}
+
+/**
+ * A Bearer token that did not authenticate (bad, expired, revoked) gets RFC 6750's `invalid_token` challenge, so
+ * an OAuth-style client knows to renew its token rather than ask for credentials. No token: no Bearer challenge.
+ */
+async function bearerChallenge(
+  ctx: RequestContext,
+  mechanisms: readonly Mechanism[],
+  refusal: Refused,
+): Promise<Refused> {
+  if (!mechanisms.includes("token") || !(await presentedAsBearer(ctx))) return refusal;
+  const challenge = 'Bearer error="invalid_token"';
+  const prior = refusal.headers?.["www-authenticate"];
+  return {
+    ...refusal,
+    headers: { ...refusal.headers, "www-authenticate": prior ? `${prior}, ${challenge}` : challenge },
   };
 }
 

@@ -1,5 +1,6 @@
 import type { SessionRecord, UserRecord } from "../datastore/contracts.js";
 import { verifyAccessToken } from "./tokens/access-token.js";
+import { presentedToken } from "./tokens/presented.js";
 import type { RequestContext } from "./context.js";
 import type { OutageRole } from "./outage-snapshot.js";
 import { loadSession } from "./session-cookies.js";
@@ -67,25 +68,16 @@ export function sessionCaller(ctx: RequestContext): Promise<Caller | null> {
   });
 }
 
-/** The raw auth token, from the JSON body key, the query string, or the header (body > query > header). */
-export async function presentedAuthToken(ctx: RequestContext): Promise<string | null> {
-  const { key, header } = ctx.rt.config.token;
-  if (ctx.request.method !== "GET" && ctx.request.method !== "HEAD") {
-    const body = await ctx.body().catch(() => null);
-    const fromBody = body?.kind === "json" ? body.fields[key] : undefined;
-    if (typeof fromBody === "string" && fromBody) return fromBody;
-  }
-  // Parse the URL only when there is a query string: most token requests carry the header alone.
-  const fromQuery = ctx.request.url.includes("?") ? ctx.url.searchParams.get(key) : null;
-  if (fromQuery) return fromQuery;
-  return ctx.request.headers.get(header) || null;
-}
-
 export function tokenCaller(ctx: RequestContext): Promise<Caller | null> {
   return cached(ctx, "token", async () => {
-    const token = await presentedAuthToken(ctx);
-    if (!token) return null;
-    const verified = await verifyAccessToken(ctx.rt, token);
+    const presented = await presentedToken(ctx);
+    if (presented.kind === "none") return null;
+    // Two different tokens in one request: refuse rather than pick one the client may not have meant.
+    if (presented.kind === "conflict")
+      throw new RefusalError("UNAUTHENTICATED", 401, undefined, {
+        "www-authenticate": 'Bearer error="invalid_request"',
+      });
+    const verified = await verifyAccessToken(ctx.rt, presented.token);
     if (!verified) return null;
     return {
       user: verified.user,

@@ -268,6 +268,15 @@ export function adapterScenario(
         (await bare.get("/api/protected", { acceptJson: true, headers: { "authentication-token": "forged" } })).status,
         401,
       );
+      // RFC 6750: the same token as `Authorization: Bearer`; a bad one gets the invalid_token challenge through.
+      const bearer = await bare.get("/api/protected", {
+        acceptJson: true,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(bearer.status, 200, bearer.body);
+      const junk = await bare.get("/api/protected", { acceptJson: true, headers: { authorization: "Bearer junk" } });
+      assert.equal(junk.status, 401);
+      assert.equal(junk.headers.get("www-authenticate"), 'Bearer error="invalid_token"');
     });
 
     it("signs in with an HTML form (urlencoded body streamed to Rampart)", async () => {

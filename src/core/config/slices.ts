@@ -250,6 +250,14 @@ export const tokenSlice = z
       env: "SECURITY_TOKEN_AUTHENTICATION_KEY",
       doc: "Query parameter and JSON body key carrying an auth token.",
     }),
+    bearer: key(z.boolean().default(true), {
+      env: "RAMPART_TOKEN_BEARER",
+      doc: "Accept the auth token as `Authorization: Bearer <token>` (RFC 6750) wherever the token header is accepted.",
+    }),
+    queryString: key(z.boolean().default(true), {
+      env: "RAMPART_TOKEN_QUERY_STRING",
+      doc: "Accept the auth token in the query string (`?auth_token=`, as FS). URLs end up in logs, Referer headers and browser history: turn it off unless a client needs it.",
+    }),
     maxAgeSeconds: key(seconds.default(15 * 60), {
       env: "SECURITY_TOKEN_MAX_AGE",
       doc: "Auth token lifetime; must be positive (FS's 0 = never is refused).",
