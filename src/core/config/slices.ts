@@ -280,6 +280,10 @@ export const csrfSlice = z
       env: "SECURITY_CSRF_PROTECT_MECHANISMS",
       doc: "Authenticated mechanisms whose unsafe requests need a CSRF token.",
     }),
+    exemptCookielessTokens: key(z.boolean().default(true), {
+      env: "RAMPART_CSRF_EXEMPT_COOKIELESS_TOKENS",
+      doc: "A caller authenticated by an access token whose request carries no session or remember cookie is not asked for a CSRF token (a token the client adds itself is not a credential a forged request can ride on). Off: CSRF_PROTECT_MECHANISMS decides, as FS.",
+    }),
     ignoreUnauthEndpoints: key(z.boolean().default(false), {
       env: "SECURITY_CSRF_IGNORE_UNAUTH_ENDPOINTS",
       doc: "Anonymous calls to login-type endpoints skip CSRF (for clients without cookies).",
