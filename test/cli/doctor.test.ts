@@ -17,6 +17,8 @@ const SOUND = {
   RAMPART_BASE_URL: "https://app.example.com",
   RAMPART_ARGON2_MEMORY_COST: "19456",
   RAMPART_ARGON2_TIME_COST: "2",
+  // Query-string tokens stay on by default for FS clients; a sound deployment turns them off.
+  RAMPART_TOKEN_QUERY_STRING: "false",
 };
 
 interface Finding {
@@ -68,6 +70,18 @@ describe("rampart doctor: the configuration", () => {
     assert.equal(r.code, 3);
     for (const id of ["hsts-off", "cors-plain-http-origin"])
       assert.ok(r.ids.includes(`warning:${id}`), r.ids.join(", "));
+  });
+
+  it("query-string tokens on is a warning naming why; Bearer off is a note", async () => {
+    const { RAMPART_TOKEN_QUERY_STRING: _on, ...queryOn } = SOUND;
+    const r = await doctor(["--offline"], { ...queryOn, RAMPART_TOKEN_BEARER: "false" });
+    assert.equal(r.code, 3);
+    assert.deepEqual(
+      r.ids.filter((id) => id.includes("token")),
+      ["info:token-bearer-off", "warning:token-query-string"],
+    );
+    const finding = r.findings.find((f) => f.id === "token-query-string") as Finding & { message: string };
+    assert.match(finding.message, /logs.*Referer.*history/);
   });
 
   it("only warnings: exit 3", async () => {

@@ -43,6 +43,24 @@ export function configFindings(config: RampartConfig, facts: DeploymentFacts): F
       message: `authentication tokens live ${humanSeconds(config.token.maxAgeSeconds)}; a stolen one works that long`,
       fix: "keep bearer tokens short (the default is 15 minutes)",
     });
+  // Whatever API_ENABLED_METHODS says, an app's guards may still take tokens: the query switch alone decides.
+  if (config.token.queryString)
+    add({
+      severity: "warning",
+      id: "token-query-string",
+      subject: "token.queryString (RAMPART_TOKEN_QUERY_STRING)",
+      message:
+        "auth tokens are accepted in the query string (?auth_token=): URLs end up in server and proxy logs, Referer headers and browser history",
+      fix: "send tokens as Authorization: Bearer (or the Authentication-Token header) and set RAMPART_TOKEN_QUERY_STRING=false",
+    });
+  if (config.apiEnabledMethods.includes("token") && !config.token.bearer)
+    add({
+      severity: "info",
+      id: "token-bearer-off",
+      subject: "token.bearer (RAMPART_TOKEN_BEARER)",
+      message: "Authorization: Bearer is not accepted: OAuth-style clients and libraries will get 401",
+      fix: "leave RAMPART_TOKEN_BEARER on unless another layer owns the Authorization header",
+    });
   if (config.session.absoluteTimeoutSeconds > 7 * DAY)
     add({
       severity: "warning",
