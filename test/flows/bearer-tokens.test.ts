@@ -193,4 +193,13 @@ describe("token presentation switches", () => {
     const old = await c.get("/api/protected", { acceptJson: true, headers: { "authentication-token": token } });
     assert.equal(old.status, 401);
   });
+
+  it("TOKEN_AUTHENTICATION_HEADER=Authorization: the raw token and Bearer both work, one token not two", async () => {
+    const { app, token } = await appWith({ header: "Authorization" });
+    const c = app.client();
+    for (const value of [token, `Bearer ${token}`]) {
+      const r = await c.get("/api/protected", { acceptJson: true, headers: { authorization: value } });
+      assert.equal(r.status, 200, `${value.slice(0, 10)}: ${r.body}`);
+    }
+  });
 });
