@@ -11,6 +11,15 @@ import { PASSWORD } from "../../src/features/registration/testing/support.js";
 import { TEST_SECRET, flowDialects } from "../helpers/app.js";
 import { TestClient } from "../helpers/client.js";
 import { createIsolatedDatastore } from "../helpers/databases.js";
+import {
+  createTfApp,
+  enrolAuthenticator,
+  loginPending,
+  oath,
+  toStepStart,
+  validate,
+  type TfApp,
+} from "../../src/features/two-factor/testing/kit.js";
 
 /**
  * JWT access tokens as an API client and another service see them: signed in with ?include_auth_token the client
@@ -251,6 +260,35 @@ for (const dialect of flowDialects()) {
       const withRoles = await instance(jwtConfig(keys, { includeRoles: true }));
       const { payload } = await otherService(jwksUrl, await tokenFrom(withRoles, email));
       assert.deepEqual(payload.roles, [`auditor-${dialect}`]);
+    });
+  });
+}
+
+for (const dialect of flowDialects()) {
+  describe(`JWT after a second factor (${dialect})`, { timeout: 60_000 }, () => {
+    let t: TfApp;
+    before(async () => {
+      t = await createTfApp(dialect, {}, false, {
+        token: { format: "jwt", jwt: { audience: [AUDIENCE], keys: newKeySet() } },
+      });
+    });
+    after(() => t?.app.close());
+
+    it('a sign-in completed with an authenticator code carries amr ["pwd","otp","mfa"]', async () => {
+      const email = `Jwt.Second-Factor+${dialect}@Example.test`;
+      const secret = await enrolAuthenticator(t, email);
+      toStepStart(t);
+      const c = t.app.client();
+      const pending = await loginPending(c, email, "ready");
+      const done = await validate(c, pending.json.response.csrf_token, oath(t, secret), "?include_auth_token");
+      assert.equal(done.status, 200, done.body);
+      const token = done.json.response.user.authentication_token as string;
+      const claims = decodeJwt(token);
+      assert.deepEqual(claims.amr, ["pwd", "otp", "mfa"]);
+      const status = (
+        await t.app.client().get("/api/protected", { acceptJson: true, headers: { "authentication-token": token } })
+      ).status;
+      assert.equal(status, 200);
     });
   });
 }
