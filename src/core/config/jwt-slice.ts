@@ -39,7 +39,7 @@ export const jwtSlice = z
     ),
     keysFile: key(z.string().min(1).nullable().default(null), {
       env: "RAMPART_JWT_KEYS_FILE",
-      doc: "Path of the JSON key set (`rampart keys generate|rotate` write it): one active key signs, next, active and retiring keys are published.",
+      doc: "Path of the JSON key set (written by `rampart keys`): one active key signs, next, active and retiring keys are published.",
     }),
     keys: key(keySetSchema.nullable().default(null), {
       env: "RAMPART_JWT_KEYS",

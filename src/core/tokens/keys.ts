@@ -31,7 +31,7 @@ const storedKey = z.looseObject({
   retire_after: isoDate.optional(),
   kty: z.string(),
   crv: z.string(),
-  d: z.string().min(1, "a private key (member d) is needed"),
+  d: z.string({ error: "a private key (member d) is needed" }).min(1, "a private key (member d) is needed"),
 });
 export type StoredKey = z.output<typeof storedKey>;
 const storedSet = z.object({ keys: z.array(storedKey) });

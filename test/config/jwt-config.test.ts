@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { createRampart } from "../../src/create-rampart.js";
+import type { RampartConfigInput } from "../../src/core/config/index.js";
+import { generateStoredKey } from "../../src/core/tokens/keys.js";
+import { TEST_SECRET } from "../helpers/app.js";
+
+/** A JWT set-up that cannot work refuses the start, each problem naming its key (and nothing is left open). */
+const quiet = { info() {}, warn() {}, error() {} };
+const start = (config: RampartConfigInput) =>
+  createRampart({ config: { secretKey: TEST_SECRET, ...config }, logger: quiet }).then((r) => r.close());
+const key = (status: "active" | "next" = "active") => generateStoredKey("EdDSA", status, new Date());
+
+describe("JWT configuration at start", () => {
+  it("format jwt without issuer, audience or keys names each key", async () => {
+    await assert.rejects(start({ token: { format: "jwt" } }), (e: Error) => {
+      assert.match(e.message, /RAMPART_JWT_ISSUER \(token\.jwt\.issuer\): is required/);
+      assert.match(e.message, /RAMPART_JWT_AUDIENCE \(token\.jwt\.audience\): is required/);
+      assert.match(e.message, /RAMPART_JWT_KEYS_FILE \(token\.jwt\.keysFile\): .*rampart keys generate/);
+      return true;
+    });
+  });
+
+  it("the issuer defaults to RAMPART_BASE_URL", async () => {
+    await start({
+      baseUrl: "https://app.test",
+      token: { format: "jwt", jwt: { audience: ["a"], keys: { keys: [key()] } } },
+    });
+  });
+
+  it("refuses unusable key sets: no active key, two active keys, a public-only key, a wrong curve, a kid twice", async () => {
+    const active = key();
+    const { d: _d, ...publicOnly } = key();
+    const cases: [string, unknown[], RegExp][] = [
+      ["no active key", [key("next")], /needs an active key/],
+      ["two active keys", [key(), key()], /more than one key is active/],
+      ["no private part", [publicOnly], /private key \(member d\)/],
+      ["wrong curve", [{ ...key(), alg: "ES256" }], /alg ES256 needs a EC P-256 key/],
+      ["kid twice", [active, { ...active, status: "next" }], /appears twice/],
+    ];
+    for (const [what, keys, message] of cases)
+      await assert.rejects(
+        start({
+          baseUrl: "https://app.test",
+          token: { format: "jwt", jwt: { audience: ["a"], keys: { keys } as never } },
+        }),
+        (e: Error) => {
+          assert.match(e.message, /RAMPART_JWT_KEYS \(token\.jwt\.keys\)/, what);
+          assert.match(e.message, message, what);
+          return true;
+        },
+      );
+  });
+
+  it("an unreadable key file is named with its path; inline keys and a file together are refused", async () => {
+    await assert.rejects(
+      start({ token: { jwt: { keysFile: "/nonexistent/jwt-keys.json" } } }),
+      /RAMPART_JWT_KEYS_FILE \(token\.jwt\.keysFile\): cannot read \/nonexistent\/jwt-keys\.json/,
+    );
+    await assert.rejects(
+      start({ token: { jwt: { keysFile: "/x.json", keys: { keys: [key()] } } } }),
+      /RAMPART_JWT_KEYS \(token\.jwt\.keys\): give the key set either inline or as a file, not both/,
+    );
+  });
+});
