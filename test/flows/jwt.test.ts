@@ -8,7 +8,8 @@ import type { RampartConfigInput } from "../../src/core/config/index.js";
 import { generateStoredKey, rotateKeySet, type StoredKeySet } from "../../src/core/tokens/keys.js";
 import { demoApp } from "../../src/server/demo-app.js";
 import { PASSWORD } from "../../src/features/registration/testing/support.js";
-import { TEST_SECRET, flowDialects } from "../helpers/app.js";
+import { TEST_SECRET, createTestApp, flowDialects, type TestApp } from "../helpers/app.js";
+import { linksIn } from "../helpers/smtp-sink.js";
 import { TestClient } from "../helpers/client.js";
 import { createIsolatedDatastore } from "../helpers/databases.js";
 import {
@@ -209,6 +210,15 @@ for (const dialect of flowDialects()) {
       await otherService(jwksUrl, token);
     });
 
+    it("a new password (fs_uniquifier rotates) stops the user's JWTs at Rampart", async () => {
+      const email = `jwt.new-password_${dialect}@Example.test`;
+      const user = await rampart.api.createUser({ email, password: PASSWORD });
+      const token = await tokenFrom(rampart, email);
+      assert.equal(await guardStatus(rampart, token), 200);
+      await rampart.api.changePassword(user, `${PASSWORD} changed`);
+      assert.equal(await guardStatus(rampart, token), 401);
+    });
+
     it("rotation: tokens of the old key keep verifying (Rampart and another service) until they expire; new ones carry the new kid", async () => {
       const email = `jwt.rotation+${dialect}@example.test`;
       await rampart.api.createUser({ email, password: PASSWORD });
@@ -265,6 +275,37 @@ for (const dialect of flowDialects()) {
 }
 
 for (const dialect of flowDialects()) {
+  describe(`JWT format and other signed values (${dialect})`, { timeout: 60_000 }, () => {
+    let app: TestApp;
+    before(async () => {
+      app = await createTestApp({
+        dialect,
+        mail: true,
+        config: {
+          recovery: { enabled: true },
+          token: { format: "jwt", jwt: { audience: [AUDIENCE], keys: newKeySet() } },
+        },
+      });
+    });
+    after(() => app?.close());
+
+    it("a mailed reset token presented as an access token is refused (401)", async () => {
+      const email = `jwt.reset-link+${dialect}@Mail.Example.test`;
+      await app.rampart.api.createUser({ email, password: PASSWORD, confirmed: true });
+      const c = app.client();
+      const r = await c.post("/reset", { json: { email }, headers: { "x-csrf-token": await c.csrf() } });
+      assert.equal(r.status, 200, r.body);
+      const mail = await app.sink.waitFor((m) => linksIn(m).some((u) => u.includes("/reset/")));
+      const resetToken = new URL(linksIn(mail).find((u) => u.includes("/reset/"))!).pathname.split("/").pop()!;
+      const status = async (token: string) =>
+        (await app.client().get("/api/protected", { acceptJson: true, headers: { "authentication-token": token } }))
+          .status;
+      assert.equal(await status(resetToken), 401);
+      const login = await app.client().login(email, PASSWORD, {}, "?include_auth_token");
+      assert.equal(await status(login.json.response.user.authentication_token as string), 200);
+    });
+  });
+
   describe(`JWT after a second factor (${dialect})`, { timeout: 60_000 }, () => {
     let t: TfApp;
     before(async () => {
