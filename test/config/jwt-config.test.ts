@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createRampart } from "../../src/create-rampart.js";
-import type { RampartConfigInput } from "../../src/core/config/index.js";
+import { createRampart, configSlices } from "../../src/create-rampart.js";
+import { configFromEnv, type RampartConfigInput } from "../../src/core/config/index.js";
 import { generateStoredKey } from "../../src/core/tokens/keys.js";
 import { TEST_SECRET } from "../helpers/app.js";
 
@@ -61,5 +61,48 @@ describe("JWT configuration at start", () => {
       start({ token: { jwt: { keysFile: "/x.json", keys: { keys: [key()] } } } }),
       /RAMPART_JWT_KEYS \(token\.jwt\.keys\): give the key set either inline or as a file, not both/,
     );
+  });
+
+  it("from the environment: inline RAMPART_JWT_KEYS JSON and an audience list; the JWKS is served below the URL prefix", async () => {
+    const set = { keys: [key(), key("next")] };
+    const { config, issues } = configFromEnv(
+      {
+        SECURITY_TOKEN_FORMAT: "jwt",
+        RAMPART_JWT_KEYS: JSON.stringify(set),
+        RAMPART_JWT_AUDIENCE: "orders-api,billing-api",
+        RAMPART_JWT_ISSUER: "https://auth.example.test",
+        SECURITY_URL_PREFIX: "/auth",
+      },
+      [],
+      configSlices(),
+    );
+    assert.deepEqual(issues, []);
+    const rampart = await createRampart({ config: { ...config, secretKey: TEST_SECRET }, logger: quiet });
+    try {
+      assert.deepEqual(rampart.config.token.jwt.audience, ["orders-api", "billing-api"]);
+      const r = await rampart.fetch(new Request("https://auth.example.test/auth/.well-known/jwks.json"));
+      assert.equal(r.status, 200);
+      const body = (await r.json()) as { keys: { kid: string }[] };
+      assert.deepEqual(
+        body.keys.map((k) => k.kid),
+        set.keys.map((k) => k.kid),
+      );
+      const unprefixed = await rampart.fetch(new Request("https://auth.example.test/.well-known/jwks.json"));
+      assert.equal(unprefixed.status, 404);
+    } finally {
+      await rampart.close();
+    }
+  });
+
+  it("without JWT format or keys there is no JWKS route", async () => {
+    const rampart = await createRampart({ config: { secretKey: TEST_SECRET }, logger: quiet });
+    try {
+      const r = await rampart.fetch(
+        new Request("https://app.test/.well-known/jwks.json", { headers: { accept: "application/json" } }),
+      );
+      assert.equal(r.status, 404);
+    } finally {
+      await rampart.close();
+    }
   });
 });
