@@ -28,7 +28,7 @@ describe("JWT configuration at start", () => {
     });
   });
 
-  it("refuses unusable key sets: no active key, two active keys, a public-only key, a wrong curve, a kid twice", async () => {
+  it("refuses unusable key sets: no active key, two active keys, a public-only key, a wrong curve, a kid twice, an undated retiring key", async () => {
     const active = key();
     const { d: _d, ...publicOnly } = key();
     const cases: [string, unknown[], RegExp][] = [
@@ -37,6 +37,7 @@ describe("JWT configuration at start", () => {
       ["no private part", [publicOnly], /private key \(member d\)/],
       ["wrong curve", [{ ...key(), alg: "ES256" }], /alg ES256 needs a EC P-256 key/],
       ["kid twice", [active, { ...active, status: "next" }], /appears twice/],
+      ["retiring without a date", [key(), { ...key(), status: "retiring" }], /needs retire_after/],
     ];
     for (const [what, keys, message] of cases)
       await assert.rejects(

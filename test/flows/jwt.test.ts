@@ -233,6 +233,8 @@ for (const dialect of flowDialects()) {
       assert.equal(decodeProtectedHeader(newToken).kid, next.kid);
       assert.equal(await guardStatus(after, oldToken), 200);
       assert.equal(await guardStatus(after, newToken), 200);
+      // A rolling restart: an instance still on the old set accepts the new key's tokens (it was its next key).
+      assert.equal(await guardStatus(rampart, newToken), 200);
       await otherService(afterJwks, oldToken);
       await otherService(afterJwks, newToken);
       // Past retire_after the retiring key is neither published nor accepted.

@@ -68,6 +68,9 @@ export function parseKeySet(raw: unknown, where: string): KeyRing {
   for (const stored of parsed.data.keys) {
     if (kids.has(stored.kid)) throw fail(`kid "${stored.kid}" appears twice`);
     kids.add(stored.kid);
+    // A retiring key without a date would verify for ever.
+    if (stored.status === "retiring" && !stored.retire_after)
+      throw fail(`retiring key "${stored.kid}" needs retire_after`);
     const curve = CURVE[stored.alg];
     if (stored.kty !== curve.kty || stored.crv !== curve.crv)
       throw fail(`key "${stored.kid}": alg ${stored.alg} needs a ${curve.kty} ${curve.crv} key`);
@@ -87,7 +90,7 @@ export function parseKeySet(raw: unknown, where: string): KeyRing {
       kid: stored.kid,
       alg: stored.alg,
       status: stored.status,
-      retireAfterMs: stored.status === "retiring" && stored.retire_after ? Date.parse(stored.retire_after) : null,
+      retireAfterMs: stored.status === "retiring" ? Date.parse(stored.retire_after!) : null,
       publicKey,
       publicJwk: { kty: kty!, crv, x, ...(y ? { y } : {}), kid: stored.kid, alg: stored.alg, use: "sig" },
     });
