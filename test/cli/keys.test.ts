@@ -94,6 +94,13 @@ describe("rampart keys", { timeout: 180_000 }, () => {
       noActive.stderr,
       /RAMPART_JWT_KEYS_FILE \(token\.jwt\.keysFile\): TOKEN_FORMAT=jwt needs an active key/,
     );
+    // `rampart doctor` reports what the server would refuse.
+    const doctor = await runCli(["doctor", "--offline"], { ...env, RAMPART_JWT_KEYS_FILE: onlyNext });
+    assert.equal(doctor.code, 4, doctor.stdout + doctor.stderr);
+    assert.match(
+      doctor.stdout,
+      /error\s+jwt-keys\s+RAMPART_JWT_KEYS_FILE \(token\.jwt\.keysFile\)\s+TOKEN_FORMAT=jwt needs an active key/,
+    );
   });
 
   it("a real server signs with the active key; another service verifies with its JWKS URL alone", async () => {
