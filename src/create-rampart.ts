@@ -22,6 +22,7 @@ import { consoleLogger, defaultSerializer, reservedUserFieldIssues } from "./cor
 import { SignInPipeline } from "./core/sign-in.js";
 import { createPasswordHasher } from "./core/password-hasher.js";
 import { randomToken } from "./crypto/random.js";
+import { keyRingOf } from "./core/tokens/keys.js";
 import { createTokenSigner } from "./crypto/signed-token.js";
 import type { Datastore, SessionStore } from "./datastore/contracts.js";
 import { databaseOptionsOf, openDatastore } from "./datastore/open.js";
@@ -111,6 +112,8 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
     [...envIssues, ...reservedUserFieldIssues(options.userFields ?? {})],
     configSlices(allFeatures),
   );
+  // A JWT key set that cannot be used refuses the start, before anything opens.
+  keyRingOf(config);
   // Only enabled features are imported: their routes, pages and the libraries they use cost nothing otherwise.
   // Loaded before the datastore opens, so nothing is left open if one fails to load.
   const loaded = await Promise.all(

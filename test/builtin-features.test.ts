@@ -22,10 +22,14 @@ describe("the built-in feature registry", () => {
     "SECURITY_PROFILE_ENABLE",
     "SECURITY_UNIFIED_SIGNIN",
     "SECURITY_TWO_FACTOR",
+    "RAMPART_JWT_KEYS_FILE",
   ];
+  // Flags that are not booleans: [value when on, value when off]. A key file switches the JWKS route on (the file
+  // is read at start, not when the configuration is resolved).
+  const VALUES: Record<string, [string, string]> = { RAMPART_JWT_KEYS_FILE: ["/etc/rampart/jwt-keys.json", "none"] };
   const configOf = (on: string[]) => {
     const env: Record<string, string> = Object.fromEntries(
-      FLAGS.map((name) => [name, on.includes(name) ? "true" : "false"]),
+      FLAGS.map((name) => [name, (VALUES[name] ?? ["true", "false"])[on.includes(name) ? 0 : 1]]),
     );
     env.SECURITY_TOTP_ISSUER = "Example";
     env.SECURITY_TOTP_SECRETS = JSON.stringify({ 1: "s".repeat(32) });

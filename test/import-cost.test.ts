@@ -67,6 +67,7 @@ const HEAVY = [
   "unixcrypt",
   "@hono/node-server",
   "commander",
+  "jose",
 ];
 
 describe("what loads", { timeout: 120_000 }, () => {

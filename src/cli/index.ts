@@ -7,6 +7,7 @@
 import { Command, CommanderError } from "commander";
 import { auditCommand } from "./audit.js";
 import { doctorCommand } from "./doctor/index.js";
+import { keysCommand } from "./keys.js";
 import { describeError, EXIT_USAGE } from "./errors.js";
 import { migrateCommand } from "./migrate.js";
 import { openapiCommand } from "./openapi.js";
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
     .addCommand(usersCommand())
     .addCommand(rolesCommand())
     .addCommand(secretsCommand())
+    .addCommand(keysCommand())
     .addCommand(auditCommand())
     .addCommand(doctorCommand())
     .addCommand(outboxCommand())

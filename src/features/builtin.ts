@@ -105,6 +105,12 @@ export const builtinFeatures: readonly BuiltinFeature[] = [
     load: async () => (await import("./username/index.js")).usernameFeature,
   },
   {
+    name: "jwks",
+    messages: {},
+    enabled: (c) => c.token.format === "jwt" || c.token.jwt.keys !== null || c.token.jwt.keysFile !== null,
+    load: async () => (await import("./jwks/index.js")).jwksFeature,
+  },
+  {
     name: "profile",
     messages: profileMessages,
     config: profileSlice,

@@ -6,6 +6,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import type { RampartConfig } from "../../core/config/index.js";
 import { ConfigError } from "../../core/errors.js";
+import { keyRingOf } from "../../core/tokens/keys.js";
 import { randomToken } from "../../crypto/random.js";
 import { resolveConfig } from "../../load-config.js";
 import { databaseUrl, envConfig, type Env } from "../context.js";
@@ -45,6 +46,14 @@ export async function runDoctor(env: Env, options: DoctorOptions): Promise<Findi
     for (const issue of error.issues)
       findings.push({ severity: "error", id: "invalid-config", subject: issue.key, message: issue.message });
     return sortFindings(findings);
+  }
+  try {
+    // The JWT key set is read at start: one the server would refuse is an error here too.
+    keyRingOf(config);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const issue of error.issues)
+      findings.push({ severity: "error", id: "jwt-keys", subject: issue.key, message: issue.message });
   }
   const redisUrl = env.REDIS_URL?.trim() || null;
   findings.push(...configFindings(config, { instances: options.instances, redisSessions: redisUrl !== null }));

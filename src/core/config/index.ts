@@ -4,6 +4,7 @@ import { envNameFor } from "./env.js";
 import type { ConfigSlice } from "./slice.js";
 import { configSchema, type RampartConfig, type RampartConfigInput } from "./slices.js";
 import { corsIssues } from "./headers-slice.js";
+import { jwtIssues } from "./jwt-slice.js";
 
 export { configFromEnv, envMap, type EnvKind } from "./env.js";
 export { key, describeKeys, type KeyMeta } from "./declare.js";
@@ -90,6 +91,7 @@ export function resolveConfig(
       });
   }
   issues.push(...corsIssues(c.cors, keyName));
+  issues.push(...jwtIssues(c.token, c.baseUrl, keyName));
   if (issues.length) throw new ConfigError(issues);
 
   const secure = c.session.cookieSecure ?? !c.development;

@@ -7,6 +7,7 @@ import { clockSlice } from "./clock-slice.js";
 import { corsSlice, headersSlice } from "./headers-slice.js";
 import { parseCidr } from "../http/client-ip.js";
 import { lockoutSlice } from "./lockout-slice.js";
+import { jwtSlice } from "./jwt-slice.js";
 import type { SliceInputs } from "./slice.js";
 
 /**
@@ -270,6 +271,11 @@ export const tokenSlice = z
       env: "SECURITY_FRESHNESS_ALLOW_AUTH_TOKEN",
       doc: "A token's authentication time may satisfy freshness checks.",
     }),
+    format: key(z.enum(["opaque", "jwt"]).default("opaque"), {
+      env: "SECURITY_TOKEN_FORMAT",
+      doc: "Format of new access tokens: Rampart's signed opaque token, or a JWT other services verify with the published keys (see token.jwt). Both formats are accepted whatever this says.",
+    }),
+    jwt: jwtSlice,
   })
   .prefault({});
 

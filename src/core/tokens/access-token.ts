@@ -66,7 +66,12 @@ export interface MintedAccessToken {
   expiresAtSeconds: number;
 }
 
+/** The JWT code (and jose) loads only where JWTs are minted or presented. */
+const jwtModule = () => import("./jwt.js");
+
+/** Mints a token in the configured format (`token.format`). */
 export async function mintAccessToken(rt: Runtime, user: UserRecord, grant: AccessGrant): Promise<MintedAccessToken> {
+  if (rt.config.token.format === "jwt") return (await jwtModule()).mintJwt(rt, user, grant);
   let uid = user.fsTokenUniquifier;
   if (!uid) {
     uid = await rt.datastore.users.rotateTokenUniquifier(user.id);
@@ -96,7 +101,12 @@ export interface TokenIdentity {
   family: string | null;
 }
 
+/**
+ * Verifies a token of either format, whatever `token.format` says, so that switching the format signs nobody out:
+ * a JWT (recognised by its header) is checked against the JWT keys only, anything else as an opaque token.
+ */
 export async function verifyAccessToken(rt: Runtime, token: string): Promise<TokenIdentity | null> {
+  if (looksLikeJwt(token)) return (await jwtModule()).verifyJwt(rt, token);
   const nowSeconds = Math.floor(rt.now().getTime() / 1000);
   const opened = accessTokenCodec.open(rt, token);
   if (!opened.ok) return null;
@@ -116,4 +126,16 @@ export async function verifyAccessToken(rt: Runtime, token: string): Promise<Tok
     amr: claims.amr,
     family: claims.family,
   };
+}
+
+/** A JWT's first part is a base64url JSON header naming an `alg`; an opaque token's never does. */
+function looksLikeJwt(token: string): boolean {
+  const dot = token.indexOf(".");
+  if (dot <= 0 || token.split(".").length !== 3) return false;
+  try {
+    const header: unknown = JSON.parse(Buffer.from(token.slice(0, dot), "base64url").toString("utf8"));
+    return typeof header === "object" && header !== null && "alg" in header;
+  } catch {
+    return false;
+  }
 }

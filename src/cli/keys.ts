@@ -1,0 +1,145 @@
+/**
+ * `rampart keys generate|list|rotate`: the JWT signing key set (RAMPART_JWT_KEYS_FILE). The file holds private
+ * keys, so it is written owner-only (0600) and atomically (a reader never sees half a file); nothing here prints
+ * a private member.
+ */
+import { createPublicKey, randomBytes } from "node:crypto";
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+
+import { Command, Option } from "commander";
+import { calculateJwkThumbprint, type JWK } from "jose";
+import { jwtAlgorithms } from "../core/config/jwt-slice.js";
+import {
+  generateStoredKey,
+  rotateKeySet,
+  storedKeySetOf,
+  type JwtAlgorithm,
+  type StoredKey,
+  type StoredKeySet,
+} from "../core/tokens/keys.js";
+import { envConfig } from "./context.js";
+import { CliError } from "./errors.js";
+import { print, table } from "./output.js";
+
+const algOption = () =>
+  new Option("--alg <alg>", "signing algorithm of new keys (default RAMPART_JWT_ALGORITHM, else EdDSA)").choices([
+    ...jwtAlgorithms,
+  ]);
+const fileOption = () => new Option("--file <path>", "the key set file (default RAMPART_JWT_KEYS_FILE)");
+
+/** The settings of the environment the keys serve (the JWT lifetime decides how long a retired key verifies). */
+function jwtSettings(): { alg: JwtAlgorithm; file: string | null; maxAgeSeconds: number; toleranceSeconds: number } {
+  const { config, issues } = envConfig(process.env);
+  if (issues.length) throw new CliError(issues.map((i) => `${i.key}: ${i.message}`).join("; "));
+  return {
+    alg: config.token?.jwt?.algorithm ?? "EdDSA",
+    file: config.token?.jwt?.keysFile ?? null,
+    maxAgeSeconds: config.token?.jwt?.maxAgeSeconds ?? 300,
+    toleranceSeconds: config.clock?.futureToleranceSeconds ?? 60,
+  };
+}
+
+function readSet(file: string, mustExist: boolean): StoredKeySet {
+  if (!existsSync(file)) {
+    if (mustExist) throw new CliError(`no key set at ${file} (create one with: rampart keys generate --file ${file})`);
+    return { keys: [] };
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new CliError(`cannot read the key set ${file}: ${(error as Error).message}`);
+  }
+  return storedKeySetOf(raw, file);
+}
+
+/** Writes the set owner-only through a temporary file and a rename, so the file is never seen half-written. */
+function writeSet(file: string, set: StoredKeySet): void {
+  const tmp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
+  const fd = openSync(tmp, "wx", 0o600);
+  try {
+    writeSync(fd, JSON.stringify(set, null, 2) + "\n");
+    fsyncSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    unlinkSync(tmp);
+    throw error;
+  }
+  closeSync(fd);
+  renameSync(tmp, file);
+}
+
+async function thumbprint(key: StoredKey): Promise<string> {
+  const { kty, crv, x, y } = createPublicKey({
+    key: { kty: key.kty, crv: key.crv, x: key.x, y: key.y, d: key.d } as never,
+    format: "jwk",
+  }).export({
+    format: "jwk",
+  });
+  return calculateJwkThumbprint({ kty, crv, x, ...(y ? { y } : {}) } as JWK);
+}
+
+export function keysCommand(): Command {
+  const keys = new Command("keys").description("JWT signing keys (the key set of RAMPART_JWT_KEYS_FILE).");
+  keys.addCommand(
+    new Command("generate")
+      .description(
+        "Add a new key to the set: active when the set has none, else next (published before it signs). Without a file, print a new key set for RAMPART_JWT_KEYS.",
+      )
+      .addOption(algOption())
+      .addOption(fileOption())
+      .action((opts: { alg?: JwtAlgorithm; file?: string }) => {
+        const settings = jwtSettings();
+        const alg = opts.alg ?? settings.alg;
+        const file = opts.file ?? settings.file;
+        const now = new Date();
+        if (!file) {
+          print(JSON.stringify({ keys: [generateStoredKey(alg, "active", now)] }));
+          return;
+        }
+        const set = readSet(file, false);
+        const status = set.keys.some((k) => k.status === "active") ? "next" : "active";
+        const key = generateStoredKey(alg, status, now);
+        writeSet(file, { keys: [...set.keys, key] });
+        print(`Added key ${key.kid} (${alg}, ${status}) to ${file}`);
+      }),
+  );
+  keys.addCommand(
+    new Command("list")
+      .description("List the keys: kid, algorithm, status, dates and public thumbprint (never private parts).")
+      .addOption(fileOption())
+      .action(async (opts: { file?: string }) => {
+        const file = opts.file ?? jwtSettings().file;
+        if (!file) throw new CliError("give --file or set RAMPART_JWT_KEYS_FILE");
+        const set = readSet(file, true);
+        const rows = await Promise.all(
+          set.keys.map(async (k) => [k.kid, k.alg, k.status, k.created_at, k.retire_after ?? "", await thumbprint(k)]),
+        );
+        print(table(["KID", "ALG", "STATUS", "CREATED", "RETIRE AFTER", "THUMBPRINT (SHA-256)"], rows));
+      }),
+  );
+  keys.addCommand(
+    new Command("rotate")
+      .description(
+        "Next key becomes active, the active key retires (verifies until RAMPART_JWT_MAX_AGE plus the clock tolerance has passed), retired keys past their date are dropped, and a new next key is added. Restart the servers to apply it.",
+      )
+      .addOption(algOption())
+      .addOption(fileOption())
+      .action((opts: { alg?: JwtAlgorithm; file?: string }) => {
+        const settings = jwtSettings();
+        const file = opts.file ?? settings.file;
+        if (!file) throw new CliError("give --file or set RAMPART_JWT_KEYS_FILE");
+        const set = readSet(file, true);
+        const rotated = rotateKeySet(set, {
+          alg: opts.alg ?? settings.alg,
+          now: new Date(),
+          retireAfterSeconds: settings.maxAgeSeconds + settings.toleranceSeconds,
+        });
+        writeSet(file, rotated);
+        const active = rotated.keys.find((k) => k.status === "active")!;
+        const next = rotated.keys.find((k) => k.status === "next")!;
+        print(`Rotated ${file}: ${active.kid} signs now, ${next.kid} is next`);
+      }),
+  );
+  return keys;
+}
