@@ -12,10 +12,18 @@ const days = (n: number) => n * 24 * 60 * 60;
 
 const cookie = z
   .strictObject({
-    sameSite: z.enum(["Strict", "Lax", "None"]).default("Strict"),
-    httpOnly: z.boolean().default(true),
-    // null: the session cookie's Secure setting (on outside development).
-    secure: z.boolean().nullable().default(null),
+    sameSite: key(z.enum(["Strict", "Lax", "None"]).default("Strict"), {
+      env: "RAMPART_REFRESH_TOKEN_COOKIE_SAMESITE",
+      doc: "SameSite of the refresh cookie (FS REFRESH_TOKEN_COOKIE samesite).",
+    }),
+    httpOnly: key(z.boolean().default(true), {
+      env: "RAMPART_REFRESH_TOKEN_COOKIE_HTTPONLY",
+      doc: "HttpOnly on the refresh cookie, so scripts cannot read it (FS REFRESH_TOKEN_COOKIE httponly).",
+    }),
+    secure: key(z.boolean().nullable().default(null), {
+      env: "RAMPART_REFRESH_TOKEN_COOKIE_SECURE",
+      doc: "Secure on the refresh cookie; null: as the session cookie (SESSION_COOKIE_SECURE, on outside development).",
+    }),
   })
   .prefault({});
 
@@ -48,10 +56,8 @@ const schema = z.strictObject({
     env: "SECURITY_REFRESH_TOKEN_COOKIE_NAME",
     doc: "Cookie carrying the refresh token (FS REFRESH_TOKEN_COOKIE_NAME); none: the token is returned in JSON as user.refresh_token and sent back in the body.",
   }),
-  cookie: key(cookie, {
-    env: "SECURITY_REFRESH_TOKEN_COOKIE",
-    doc: 'Attributes of the refresh cookie (FS REFRESH_TOKEN_COOKIE), JSON: {"sameSite": "Strict", "httpOnly": true, "secure": null}; secure null follows SESSION_COOKIE_SECURE.',
-  }),
+  /** Attributes of the refresh cookie (FS REFRESH_TOKEN_COOKIE). */
+  cookie,
 });
 
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,128}$/;
@@ -73,8 +79,8 @@ export const refreshTokensSlice = defineSlice({
       });
     if (value.cookie.sameSite === "None" && value.cookie.secure === false)
       issues.push({
-        key: "refreshTokens.cookie",
-        message: "SECURITY_REFRESH_TOKEN_COOKIE: sameSite None needs secure (browsers drop the cookie otherwise)",
+        key: "refreshTokens.cookie.sameSite",
+        message: "RAMPART_REFRESH_TOKEN_COOKIE_SAMESITE=None needs the cookie Secure (browsers drop it otherwise)",
       });
     return issues;
   },
