@@ -218,12 +218,14 @@ export function tokenFamilies(): TokenFamilies {
     async signOut(ctx: RequestContext, caller: Caller | null) {
       const { rt } = ctx;
       const ids = new Set<string>();
-      const found = await presented(rt, await presentedAtSignOut(ctx));
+      const token = await presentedAtSignOut(ctx);
+      // Cleared first: the browser forgets the cookie even if the database cannot be reached to revoke it.
+      clearCookie(ctx);
+      const found = await presented(rt, token);
       // Holding the current generation is the right to end the family, with or without a caller.
       if (found?.family && found.current && (!caller || found.family.userId === caller.user.id))
         ids.add(found.family.id);
       if (caller?.token?.family) ids.add(caller.token.family);
-      clearCookie(ctx);
       const user = caller?.user ?? (found?.family ? await rt.datastore.users.findById(found.family.userId) : null);
       if (!user) return;
       const ended: string[] = [];
