@@ -267,6 +267,7 @@ describe("documentation code blocks", { timeout: 600_000 }, () => {
         confirmation: { enabled: true },
         recovery: { enabled: true },
         changePassword: { enabled: true },
+        refreshTokens: { enabled: true },
         changeEmail: { enable: true },
         profile: { enable: true },
       } as never,

@@ -238,6 +238,7 @@ export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F
       Object.assign(user, rotated, { active: false });
       given.active = false;
       await sweepUserSessions(rt, user.id);
+      await rt.services.tokenFamilies?.revokeForUser(rt, user, "deactivated", { audit: writeAudit });
       await audit("user_deactivated", user);
       return true;
     },
@@ -278,6 +279,7 @@ export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F
       user.fsTokenUniquifier = await datastore.users.rotateTokenUniquifier(user.id);
       await datastore.remember.deleteForUser(user.id);
       await sweepUserSessions(rt, user.id);
+      await rt.services.tokenFamilies?.revokeForUser(rt, user, "reset_access", { audit: writeAudit });
       await audit("access_reset", user);
     },
     async createRole(input) {

@@ -36,6 +36,10 @@ export async function changeUserPassword(
   );
   // A new password ends a lockout (the failures were guesses at the old one).
   await afterCommit(rt, "the unlock", () => forgetFailures(rt, user, { audit: how.audit, via: "password" }));
+  // The new fs_uniquifier already ends the refresh families; revoking them says so in their rows and the audit.
+  await afterCommit(rt, "the refresh token revocation", async () =>
+    rt.services.tokenFamilies?.revokeForUser(rt, user, "password_changed", { audit: how.audit }),
+  );
   await rt.events.emit("password_changed", { user });
   return { ok: true };
 }

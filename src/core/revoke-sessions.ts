@@ -10,12 +10,13 @@ import type { SessionRecord, UserRecord } from "../datastore/contracts.js";
  * copy of the cookie back in), the ends are recorded in the database for an external session store (Redis), then
  * the sessions are
  * deleted; one audit row and one `session_revoked` event. In the core, not the sessions feature: the api offers it
- * whether or not the feature's routes are mounted.
+ * whether or not the feature's routes are mounted. Refresh token families (when the feature is on) are ended with
+ * the sessions: one by its listed id, or all of the user's ("others": but the caller's own).
  */
 export type Revocation =
   | { scope: "one"; id: string }
   /** Every session but `keep` (the caller's own; null for a caller without a session, e.g. a token). */
-  | { scope: "others"; keep: SessionRecord | null }
+  | { scope: "others"; keep: SessionRecord | null; keepFamily?: string | null }
   | { scope: "all" };
 
 export interface Revoker {
@@ -32,8 +33,11 @@ export async function revokeSessions(
   revoker: Revoker,
 ): Promise<string[] | null> {
   const now = rt.now();
+  const families = rt.services.tokenFamilies;
   let revoked: string[] = [];
-  if (which.scope === "one") {
+  if (which.scope === "one" && families && (await families.revoke(rt, user, which.id, revoker.audit))) {
+    revoked = [which.id];
+  } else if (which.scope === "one") {
     const target = await rt.sessions.findById(which.id);
     if (!target || target.userId !== user.id) return null;
     const rememberId = rememberIdOf(target);
@@ -51,6 +55,13 @@ export async function revokeSessions(
     await recordUserSessionsEnd(rt, user.id, now, keep);
     await recordSessionEnds(rt, ending);
     await rt.sessions.deleteForUser(user.id, keep?.id);
+    if (families) {
+      const keepFamily = which.scope === "others" ? (which.keepFamily ?? null) : null;
+      // Listed first so the count is what GET /sessions showed the user.
+      const listed = (await families.list(rt, user)).map((f) => f.id).filter((id) => !id.endsWith(`:${keepFamily}`));
+      await families.revokeForUser(rt, user, "sign_out_everywhere", { keep: keepFamily, audit: revoker.audit });
+      revoked.push(...listed);
+    }
   }
   await revoker.audit({
     event: "session_revoked",

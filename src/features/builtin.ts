@@ -11,6 +11,8 @@ import { registrationSlice } from "./registration/config.js";
 import { twoFactorSlice } from "./two-factor/config.js";
 import { unifiedSigninSlice } from "./unified-signin/config.js";
 import { usernameFeaturesSlice } from "./username/config.js";
+import { refreshTokensSlice } from "./refresh-tokens/config.js";
+import { refreshTokensMessages } from "./refresh-tokens/messages.js";
 import { loginMessages } from "./login/messages.js";
 import { sessionsMessages } from "./sessions/messages.js";
 import { registrationMessages } from "./registration/messages.js";
@@ -116,6 +118,14 @@ export const builtinFeatures: readonly BuiltinFeature[] = [
     config: profileSlice,
     enabled: always,
     load: async () => (await import("./profile/index.js")).profileFeature,
+  },
+  {
+    name: "refresh-tokens",
+    messages: refreshTokensMessages,
+    config: refreshTokensSlice,
+    enabled: (c) => sliceOf(c, refreshTokensSlice).enabled,
+    load: async () => (await import("./refresh-tokens/index.js")).refreshTokensFeature,
+    migrations: async () => (await import("./refresh-tokens/migrations/index.js")).refreshTokensMigrations,
   },
   // Last: its check asks for a second factor only after every other check (active, confirmed…) has passed.
   {

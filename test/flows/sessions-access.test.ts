@@ -34,9 +34,11 @@ for (const dialect of flowDialects()) {
         "expires_at",
         "id",
         "ip",
+        "kind",
         "last_active_at",
         "user_agent",
       ]);
+      assert.ok(sessions.every((s) => (s as { kind?: string }).kind === "session"));
       assert.ok(!list.body.includes(a1.jar.get("__Host-rampart_session")!));
 
       const csrf = l1.json.response.csrf_token;

@@ -15,6 +15,7 @@ import mysql from "mysql2/promise";
 import pg from "pg";
 import type { Datastore } from "../../src/datastore/contracts.js";
 import { openDatastore } from "../../src/datastore/open.js";
+import { featureMigrations } from "../../src/features/builtin.js";
 
 export type TestDialect = "sqlite" | "postgres" | "mysql";
 
@@ -147,10 +148,13 @@ export async function createIsolatedDatastore(
   dialect: TestDialect,
 ): Promise<{ datastore: Datastore; url: string; cleanup(): Promise<void> }> {
   const isolated = await isolatedDatabaseUrl(dialect);
-  let datastore: Datastore;
+  let datastore: Datastore | undefined;
   try {
-    datastore = await openDatastore(isolated.url, { migrate: true, poolSize: 5 });
+    datastore = await openDatastore(isolated.url, { poolSize: 5 });
+    // Rampart's migrations and the built-in features' own tables, as `rampart migrate` applies them.
+    await datastore.migrations.migrateToLatest(await featureMigrations());
   } catch (err) {
+    await datastore?.close().catch(() => undefined);
     await isolated.cleanup().catch(() => undefined);
     throw err;
   }

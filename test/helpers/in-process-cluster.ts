@@ -5,6 +5,7 @@
  * from a snapshot, and check what every instance then accepts.
  */
 import { createRampart, type Rampart } from "../../src/create-rampart.js";
+import { featureMigrations } from "../../src/features/builtin.js";
 import type { RampartConfigInput } from "../../src/core/config/index.js";
 import { openDatastore } from "../../src/datastore/open.js";
 import { runtimeOf } from "../../src/internal.js";
@@ -53,7 +54,8 @@ export async function startCluster(
   const base = testServerUrl(dialect);
   if (!base) throw new Error(`${dialect} is not configured`);
   const db = await isolatedDatabaseUrl(dialect);
-  const migrate = await openDatastore(db.url, { migrate: true, poolSize: 1 });
+  const migrate = await openDatastore(db.url, { poolSize: 1 });
+  await migrate.migrations.migrateToLatest(await featureMigrations());
   await migrate.close();
   const target = new URL(base.replace(/^mariadb:/i, "mysql:"));
   const proxy = await startFaultProxy({

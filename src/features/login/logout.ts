@@ -7,10 +7,14 @@ import { ok, refused } from "../../core/outcome.js";
 import { empty } from "../../kit/schemas.js";
 import { signOut } from "../../core/session-writer.js";
 import { logoutConfirmPage } from "./pages.js";
+import type { RequestContext } from "../../core/context.js";
+import type { Caller } from "../../core/identity.js";
+import { isDatabaseOutage } from "../../core/outage.js";
 
 /**
  * POST /logout: deletes the server-side session and clears session, remember and CSRF cookies.
- * Auth tokens are stateless and stay valid until they expire (as in Flask-Security).
+ * Auth tokens are stateless and stay valid until they expire (as in Flask-Security), except those of a refresh
+ * token family: the family the request presents ends, and its access tokens with it.
  */
 export const logoutRoute = (path: string, method: "GET" | "POST", csrfExempt: boolean) =>
   defineRoute({
@@ -29,6 +33,8 @@ export const logoutRoute = (path: string, method: "GET" | "POST", csrfExempt: bo
       // Logout has no page: a veto answers as JSON, whoever asked.
       if (veto) return veto;
       await signOut(ctx, caller);
+      // The refresh token family this client holds (presented token or cookie, or its access token's) ends too.
+      await endRefreshFamily(ctx, caller);
       if (rt.config.csrf.cookieName)
         ctx.deleteCookie(rt.config.csrf.cookieName, { secure: rt.config.session.cookieSecure, sameSite: "Strict" });
       if (caller) await runAfterHook(ctx, "logout", caller.user);
@@ -36,6 +42,17 @@ export const logoutRoute = (path: string, method: "GET" | "POST", csrfExempt: bo
       return ok({}, { browser: { redirect: next ?? rt.config.urls.postLogoutView } });
     },
   });
+
+async function endRefreshFamily(ctx: RequestContext, caller: Caller | null): Promise<void> {
+  try {
+    await ctx.rt.services.tokenFamilies?.signOut(ctx, caller);
+  } catch (error) {
+    // Signed out during a database outage: the session has ended, which is what the user asked for first; the
+    // family stays until it expires or is revoked otherwise. Logged, never reported as a failed logout.
+    if (!isDatabaseOutage(error)) throw error;
+    ctx.rt.logger.warn("logout: refresh token family not revoked (database unavailable)");
+  }
+}
 
 /**
  * GET /logout when GET is not a logout method: a confirm form for people who follow a link (GET itself never

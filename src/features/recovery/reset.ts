@@ -183,6 +183,9 @@ async function reset(
   // The caller's own session died with the old password.
   if (caller?.user.id === user.id) forgetEndedSession(ctx);
   await afterCommit(rt, "the audit row", () => recordAudit(ctx, { event: "password_reset", outcome: "success", user }));
+  await afterCommit(rt, "the refresh token revocation", async () =>
+    rt.services.tokenFamilies?.revokeForUser(rt, user, "password_reset", { audit: requestAudit(ctx) }),
+  );
   // A completed reset ends a lockout: the link is high entropy and proved the mailbox; the guesses were at the
   // old password.
   await afterCommit(rt, "the unlock", () => forgetFailures(rt, user, { audit: requestAudit(ctx), via: "password" }));

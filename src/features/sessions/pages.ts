@@ -11,7 +11,7 @@ export function sessionsPage(ctx: RequestContext, options: { sessions: SessionVi
     // Agents and IPv6 addresses are long unbroken strings: they may wrap anywhere so a phone-width page fits.
     (
       s,
-    ) => html`<tr data-session="${s.id}"><td class="wrap">${s.current ? "This device" : (s.user_agent ?? "Unknown device")}</td><td class="wrap">${s.ip ?? ""}</td>
+    ) => html`<tr data-session="${s.id}"><td class="wrap">${s.current ? "This device" : `${s.kind === "refresh_token" ? "App: " : ""}${s.user_agent ?? "Unknown device"}`}</td><td class="wrap">${s.ip ?? ""}</td>
 <td>${s.last_active_at.replace("T", " ").slice(0, 16)} UTC</td>
 <td><form class="inline" method="post" action="${action}">${hidden("csrf_token", options.csrfToken)}${hidden("id", s.id)}<button type="submit">Sign out</button></form></td></tr>`,
   );

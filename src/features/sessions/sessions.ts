@@ -21,6 +21,8 @@ import { revokeSessions, type Revocation } from "../../core/revoke-sessions.js";
  */
 const sessionView = z.object({
   id: z.string(),
+  /** "refresh_token": a refresh token family (an app or API client signed in with tokens), ids prefixed "rt:". */
+  kind: z.enum(["session", "refresh_token"]),
   current: z.boolean(),
   created_at: z.string(),
   last_active_at: z.string(),
@@ -46,6 +48,7 @@ async function liveSessions(ctx: RequestContext, caller: Caller): Promise<Sessio
 function view(s: SessionRecord, caller: Caller): SessionView {
   return {
     id: s.id,
+    kind: "session",
     current: caller.session?.id === s.id,
     created_at: s.createdAt.toISOString(),
     last_active_at: s.lastActiveAt.toISOString(),
@@ -55,10 +58,27 @@ function view(s: SessionRecord, caller: Caller): SessionView {
   };
 }
 
+/** The caller's live refresh token families (refresh tokens on), as entries of the same list. */
+async function liveFamilies(ctx: RequestContext, caller: Caller): Promise<SessionView[]> {
+  const families = ctx.rt.services.tokenFamilies;
+  if (!families) return [];
+  return (await families.list(ctx.rt, caller.user)).map((f) => ({
+    id: f.id,
+    kind: "refresh_token" as const,
+    current: caller.token?.family != null && f.id.endsWith(`:${caller.token.family}`),
+    created_at: f.created_at,
+    last_active_at: f.last_used_at,
+    expires_at: f.expires_at,
+    ip: f.ip,
+    user_agent: f.user_agent,
+  }));
+}
+
 export const sessionsRoute = (path: string) =>
   defineRoute({
     id: "sessions",
-    summary: "The caller's live sessions (this device first), and a CSRF token to revoke them with.",
+    summary:
+      "The caller's live sessions and refresh token families (this device first), and a CSRF token to revoke them with.",
     method: "GET",
     path,
     auth: "authenticated",
@@ -66,7 +86,10 @@ export const sessionsRoute = (path: string) =>
     page: (ctx, props: PageProps<unknown, { sessions: SessionView[] }>) =>
       sessionsPage(ctx, { sessions: props.view?.sessions ?? [], csrfToken: props.csrfToken }),
     async handle(ctx, { caller }) {
-      const sessions = (await liveSessions(ctx, caller)).map((s) => view(s, caller));
+      const sessions = [
+        ...(await liveSessions(ctx, caller)).map((s) => view(s, caller)),
+        ...(await liveFamilies(ctx, caller)),
+      ];
       sessions.sort(
         (a, b) => Number(b.current) - Number(a.current) || b.last_active_at.localeCompare(a.last_active_at),
       );
@@ -102,7 +125,7 @@ export const revokeSessionsRoute = (path: string) =>
             ? { scope, id: input.id }
             : null
           : scope === "others"
-            ? { scope, keep: caller.session ?? null }
+            ? { scope, keep: caller.session ?? null, keepFamily: caller.token?.family ?? null }
             : scope === "all"
               ? { scope }
               : null;
