@@ -11,6 +11,7 @@ import { registrationSlice } from "./registration/config.js";
 import { twoFactorSlice } from "./two-factor/config.js";
 import { unifiedSigninSlice } from "./unified-signin/config.js";
 import { usernameFeaturesSlice } from "./username/config.js";
+import { tokenEndpointSlice } from "./token-endpoint/config.js";
 import { loginMessages } from "./login/messages.js";
 import { sessionsMessages } from "./sessions/messages.js";
 import { registrationMessages } from "./registration/messages.js";
@@ -22,6 +23,7 @@ import { usernameMessages } from "./username/messages.js";
 import { profileMessages } from "./profile/messages.js";
 import { unifiedSigninMessages } from "./unified-signin/messages.js";
 import { twoFactorMessages } from "./two-factor/messages.js";
+import { tokenEndpointMessages } from "./token-endpoint/messages.js";
 import { coreMessages, type MessageKey } from "../core/messages.js";
 import { totpSlice } from "../kit/passcodes/config.js";
 import { mailSlice } from "../mail/config.js";
@@ -110,6 +112,13 @@ export const builtinFeatures: readonly BuiltinFeature[] = [
     config: profileSlice,
     enabled: always,
     load: async () => (await import("./profile/index.js")).profileFeature,
+  },
+  {
+    name: "token-endpoint",
+    messages: tokenEndpointMessages,
+    config: tokenEndpointSlice,
+    enabled: (c) => sliceOf(c, tokenEndpointSlice).enable,
+    load: async () => (await import("./token-endpoint/index.js")).tokenEndpointFeature,
   },
   // Last: its check asks for a second factor only after every other check (active, confirmed…) has passed.
   {
