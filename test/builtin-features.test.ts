@@ -22,6 +22,7 @@ describe("the built-in feature registry", () => {
     "SECURITY_PROFILE_ENABLE",
     "SECURITY_UNIFIED_SIGNIN",
     "SECURITY_TWO_FACTOR",
+    "RAMPART_TOKEN_ENDPOINT_ENABLE",
   ];
   const configOf = (on: string[]) => {
     const env: Record<string, string> = Object.fromEntries(
