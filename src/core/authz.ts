@@ -8,6 +8,7 @@ import type { OutageRole } from "./outage-snapshot.js";
 import { render, renderError } from "./render.js";
 import type { Runtime } from "./runtime.js";
 import { publicUser, type PublicUser, type UserFields } from "./public-user.js";
+import { callerAuthentication, type CallerAuthentication } from "./tokens/caller-auth.js";
 
 /**
  * Framework-neutral guards. A requirement says which mechanisms may authenticate, how fresh the
@@ -38,6 +39,14 @@ export type GuardOutcome<F extends UserFields = UserFields> =
       ok: true;
       user: PublicUser<F>;
       mechanism: Mechanism;
+      /** How the caller authenticated: "jwt" is the token mechanism with a JWT access token. */
+      via: CallerAuthentication["via"];
+      /** When the presented access token stops working (token and jwt callers); null otherwise. */
+      tokenExpiresAt: Date | null;
+      /** Authentication methods proved (RFC 8176: "pwd", "otp", "mfa"…); HTTP basic is ["pwd"]. */
+      amr: string[];
+      /** Primary authentication time; null when unknown (a session restored from a remember cookie). */
+      authenticatedAt: Date | null;
       roles?: string[];
       permissions?: string[];
       setCookies: string[];
@@ -90,6 +99,7 @@ export function createGuards(rt: Runtime): Guards {
     const done = {
       ok: true as const,
       mechanism: caller.mechanism,
+      ...callerAuthentication(caller),
       setCookies: ctx.setCookies,
       headers: guardedAnswerHeaders(ctx),
     };

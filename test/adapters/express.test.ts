@@ -1,7 +1,13 @@
 import express from "express";
 import type { TestApp } from "../helpers/app.js";
-import { freshRequired, loginRequired, rampartRouter, rolesRequired } from "../../src/adapters/express.js";
-import { adapterScenario, listening, ok } from "./scenario.js";
+import {
+  authRequired,
+  freshRequired,
+  loginRequired,
+  rampartRouter,
+  rolesRequired,
+} from "../../src/adapters/express.js";
+import { adapterScenario, howAnswer, listening, ok } from "./scenario.js";
 
 function build({ rampart }: TestApp, parsersFirst: boolean): express.Express {
   const app = express();
@@ -16,6 +22,8 @@ function build({ rampart }: TestApp, parsersFirst: boolean): express.Express {
     (req, res) => void res.json(ok({ email: req.rampart!.user.email, via: req.rampart!.mechanism })),
   );
   app.get("/api/me", loginRequired(rampart), (req, res) => void res.json(req.rampart!.user));
+  app.get("/api/how", loginRequired(rampart), (req, res) => void res.json(howAnswer(req.rampart!)));
+  app.get("/api/how-basic", authRequired(rampart, "basic"), (req, res) => void res.json(howAnswer(req.rampart!)));
   app.get(
     "/api/admin",
     rolesRequired(rampart, "admin"),

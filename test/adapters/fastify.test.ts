@@ -1,6 +1,12 @@
 import Fastify from "fastify";
-import { freshRequired, loginRequired, rampartPlugin, rolesRequired } from "../../src/adapters/fastify.js";
-import { adapterScenario, ok } from "./scenario.js";
+import {
+  authRequired,
+  freshRequired,
+  loginRequired,
+  rampartPlugin,
+  rolesRequired,
+} from "../../src/adapters/fastify.js";
+import { adapterScenario, howAnswer, ok } from "./scenario.js";
 
 adapterScenario(
   "fastify",
@@ -12,6 +18,8 @@ adapterScenario(
       ok({ email: req.rampart!.user.email, via: req.rampart!.mechanism }),
     );
     app.get("/api/me", { preHandler: loginRequired(rampart) }, async (req) => req.rampart!.user);
+    app.get("/api/how", { preHandler: loginRequired(rampart) }, async (req) => howAnswer(req.rampart!));
+    app.get("/api/how-basic", { preHandler: authRequired(rampart, "basic") }, async (req) => howAnswer(req.rampart!));
     app.get("/api/admin", { preHandler: rolesRequired(rampart, "admin") }, async (req) =>
       ok({ roles: req.rampart!.roles }),
     );

@@ -2,13 +2,14 @@ import { Hono } from "hono";
 import { serve } from "@hono/node-server";
 import type { Server } from "node:http";
 import {
+  authRequired,
   freshRequired,
   loginRequired,
   rampartRoutes,
   rolesRequired,
   type RampartEnv,
 } from "../../src/adapters/hono.js";
-import { adapterScenario, listening, ok } from "./scenario.js";
+import { adapterScenario, howAnswer, listening, ok } from "./scenario.js";
 
 adapterScenario(
   "hono",
@@ -20,6 +21,8 @@ adapterScenario(
       c.json(ok({ email: c.get("rampart").user.email, via: c.get("rampart").mechanism })),
     );
     app.get("/api/me", loginRequired(rampart), (c) => c.json(c.get("rampart").user));
+    app.get("/api/how", loginRequired(rampart), (c) => c.json(howAnswer(c.get("rampart"))));
+    app.get("/api/how-basic", authRequired(rampart, "basic"), (c) => c.json(howAnswer(c.get("rampart"))));
     app.get("/api/admin", rolesRequired(rampart, "admin"), (c) => c.json(ok({ roles: c.get("rampart").roles })));
     app.get("/api/fresh", freshRequired(rampart, 60), (c) => c.json(ok({ fresh: true })));
     app.post("/api/echo", loginRequired(rampart), async (c) =>

@@ -32,5 +32,7 @@ export function callerAuthentication(caller: Caller): CallerAuthentication {
   if (caller.mechanism === "basic") return { via: "basic", amr: ["pwd"], authenticatedAt, tokenExpiresAt: null };
   const session = caller.session;
   const amr = session ? amrOf(session.authnVia, session.mfaProof?.kind === "multi-factor-sign-in") : [];
-  return { via: caller.mechanism, amr, authenticatedAt, tokenExpiresAt: null };
+  // The session keeps the time to the millisecond; report it as stored.
+  const exact = session && authenticatedAt ? new Date(session.authenticatedAt.getTime()) : authenticatedAt;
+  return { via: caller.mechanism, amr, authenticatedAt: exact, tokenExpiresAt: null };
 }
