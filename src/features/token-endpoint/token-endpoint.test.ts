@@ -118,6 +118,34 @@ for (const dialect of flowDialects()) {
       assert.equal((await app.client().get("/profile", withToken(token))).status, 401, "and so has its token");
     });
 
+    it("the new token carries the original sign-in time and methods: it is no fresher than the session", async () => {
+      const c = app.client();
+      const login = await c.login(EMAIL, PASSWORD);
+      const csrf = login.json.response.csrf_token as string;
+      const user = (await app.rampart.api.findUser(EMAIL))!;
+      const session = (await app.rampart.api.listSessions(user)).reduce((a, b) => (a.createdAt >= b.createdAt ? a : b));
+      app.advance(300);
+      const r = await c.post("/token", { json: {}, headers: { "x-csrf-token": csrf } });
+      assert.equal(r.status, 200, r.body);
+      assert.equal(r.headers.get("cache-control"), "private, no-store");
+      const asked = (requirement = {}) =>
+        app.rampart.guards.check(
+          new Request("https://app.test/api/x", {
+            headers: { "authentication-token": r.json.response.authentication_token },
+          }),
+          requirement,
+        );
+      const outcome = await asked();
+      assert.ok(outcome.ok);
+      assert.equal(outcome.via, "token");
+      assert.deepEqual(outcome.amr, ["pwd"]);
+      const signedInAt = Math.floor(session.authenticatedAt.getTime() / 1000);
+      assert.equal(outcome.authenticatedAt?.getTime(), signedInAt * 1000);
+      assert.equal(outcome.tokenExpiresAt?.toISOString(), r.json.response.expires_at);
+      const fresh = await asked(app.rampart.guards.freshRequired(60));
+      assert.equal(fresh.ok, false, "a sign-in 300 s ago is not fresh within 60 s, through the new token either");
+    });
+
     it("HTTP basic: GET answers a token of the full lifetime; a wrong password gets 401", async () => {
       const r = await app
         .client()
