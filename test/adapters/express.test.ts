@@ -4,10 +4,11 @@ import {
   authRequired,
   freshRequired,
   loginRequired,
+  methodRules,
   rampartRouter,
   rolesRequired,
 } from "../../src/adapters/express.js";
-import { adapterScenario, howAnswer, listening, ok } from "./scenario.js";
+import { adapterScenario, howAnswer, ITEM_RULES, itemsAnswer, listening, ok } from "./scenario.js";
 
 function build({ rampart }: TestApp, parsersFirst: boolean): express.Express {
   const app = express();
@@ -35,6 +36,8 @@ function build({ rampart }: TestApp, parsersFirst: boolean): express.Express {
     loginRequired(rampart),
     (req, res) => void res.json(ok({ email: req.rampart!.user.email, body: req.body })),
   );
+  app.get("/api/items", methodRules(rampart, ITEM_RULES), (req, res) => void res.json(itemsAnswer(req.rampart)));
+  app.post("/api/items", methodRules(rampart, ITEM_RULES), (req, res) => void res.json(itemsAnswer(req.rampart)));
   return app;
 }
 

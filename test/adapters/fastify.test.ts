@@ -3,10 +3,11 @@ import {
   authRequired,
   freshRequired,
   loginRequired,
+  methodRules,
   rampartPlugin,
   rolesRequired,
 } from "../../src/adapters/fastify.js";
-import { adapterScenario, howAnswer, ok } from "./scenario.js";
+import { adapterScenario, howAnswer, ITEM_RULES, itemsAnswer, ok } from "./scenario.js";
 
 adapterScenario(
   "fastify",
@@ -27,6 +28,8 @@ adapterScenario(
     app.post("/api/echo", { preHandler: loginRequired(rampart) }, async (req) =>
       ok({ email: req.rampart!.user.email, body: req.body }),
     );
+    app.get("/api/items", { preHandler: methodRules(rampart, ITEM_RULES) }, async (req) => itemsAnswer(req.rampart));
+    app.post("/api/items", { preHandler: methodRules(rampart, ITEM_RULES) }, async (req) => itemsAnswer(req.rampart));
     const address = await app.listen({ port: 0, host: "127.0.0.1" });
     return { base: address, close: () => app.close() };
   },

@@ -5,11 +5,13 @@ import {
   authRequired,
   freshRequired,
   loginRequired,
+  methodRules,
   rampartRoutes,
   rolesRequired,
   type RampartEnv,
+  type RampartOptionalEnv,
 } from "../../src/adapters/hono.js";
-import { adapterScenario, howAnswer, listening, ok } from "./scenario.js";
+import { adapterScenario, howAnswer, ITEM_RULES, itemsAnswer, listening, ok } from "./scenario.js";
 
 adapterScenario(
   "hono",
@@ -28,6 +30,11 @@ adapterScenario(
     app.post("/api/echo", loginRequired(rampart), async (c) =>
       c.json(ok({ email: c.get("rampart").user.email, body: await c.req.json() })),
     );
+    const items = new Hono<RampartOptionalEnv>();
+    items.use("/api/items", methodRules(rampart, ITEM_RULES));
+    items.get("/api/items", (c) => c.json(itemsAnswer(c.get("rampart"))));
+    items.post("/api/items", (c) => c.json(itemsAnswer(c.get("rampart"))));
+    app.route("/", items);
     return listening(serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }) as Server);
   },
   { csrfFieldInBody: true, closesAfterHugeUnreadBody: false },

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { it } from "node:test";
-import { createRequestListener, requestUrl, withGuard } from "../../src/adapters/node.js";
-import { adapterScenario, howAnswer, listening, ok } from "./scenario.js";
+import { createRequestListener, requestUrl, withGuard, withMethodRules } from "../../src/adapters/node.js";
+import { adapterScenario, howAnswer, ITEM_RULES, itemsAnswer, listening, ok } from "./scenario.js";
 
 function json(res: ServerResponse, body: unknown): void {
   res.setHeader("content-type", "application/json");
@@ -37,6 +37,9 @@ adapterScenario(
         json(res, ok({ email: req.rampart.user.email, body: await readJson(req) })),
       ),
     };
+    const items = withMethodRules(rampart, ITEM_RULES, (req, res) => json(res, itemsAnswer(req.rampart)));
+    routes["GET /api/items"] = items;
+    routes["POST /api/items"] = items;
     const fallback = (req: IncomingMessage, res: ServerResponse) => {
       const route = routes[`${req.method} ${new URL(req.url ?? "/", "http://x").pathname}`];
       if (route) return route(req, res);

@@ -18,6 +18,7 @@ import type { RampartAuth } from "../../src/adapters/node.js";
  *   GET  /api/me          loginRequired      → the guard's user as is (`res.json(req.rampart.user)`)
  *   GET  /api/how         loginRequired      → how the caller authenticated (`howAnswer(req.rampart)`)
  *   GET  /api/how-basic   authRequired basic → the same, for HTTP basic only
+ *   GET|POST /api/items   methodRules { GET: "public", default: {} } → { response: { caller } } (email or null)
  * and Rampart's own routes mounted through the adapter.
  */
 export interface Started {
@@ -54,6 +55,14 @@ export function howAnswer(auth: RampartAuth): ReturnType<typeof ok> {
     tokenExpiresAt: tokenExpiresAt?.toISOString() ?? null,
     authenticatedAt: authenticatedAt?.toISOString() ?? null,
   });
+}
+
+/** The rules of /api/items. */
+export const ITEM_RULES = { GET: "public", default: {} } as const;
+
+/** What /api/items answers: who called, when a guard looked (null on the public GET). */
+export function itemsAnswer(auth: RampartAuth | null | undefined): ReturnType<typeof ok> {
+  return ok({ caller: auth?.user.email ?? null });
 }
 
 /** Waits for a node server to listen on an ephemeral 127.0.0.1 port and returns its base URL and closer. */
@@ -153,6 +162,19 @@ export function adapterScenario(
       const r = await client.get("/api/protected", { acceptJson: true });
       assert.equal(r.status, 200, r.body);
       assert.deepEqual(r.json.response, { email: EMAIL, via: "session" });
+    });
+
+    it("per-method rules: a public GET looks nobody up; a POST needs a caller (and a session's CSRF token)", async () => {
+      const anon = new TestClient(fetch, server.base);
+      const read = await anon.get("/api/items", { acceptJson: true });
+      assert.equal(read.status, 200, read.body);
+      assert.deepEqual(read.json.response, { caller: null });
+      assert.deepEqual((await client.get("/api/items", { acceptJson: true })).json.response, { caller: null });
+      assert.equal((await anon.post("/api/items", { json: {} })).status, 401);
+      assert.equal((await client.post("/api/items", { json: {} })).status, 400, "CSRF still applies to writes");
+      const written = await client.post("/api/items", { json: {}, headers: { "x-csrf-token": csrf } });
+      assert.equal(written.status, 200, written.body);
+      assert.deepEqual(written.json.response, { caller: EMAIL });
     });
 
     it("tells the app how a session caller authenticated: via, amr, sign-in time, no token expiry", async () => {
