@@ -22,7 +22,7 @@ const tokenAnswer = z.object({
 });
 
 /** What the new token may grant: no more time, freshness or factors than the caller has. */
-export function grantFor(ctx: RequestContext, caller: Caller): AccessGrant {
+function grantFor(ctx: RequestContext, caller: Caller): AccessGrant {
   const { amr } = callerAuthentication(caller);
   const base = { authenticatedAtSeconds: caller.authenticatedAtSeconds, amr };
   if (caller.token) return { ...base, family: caller.token.family, notAfterSeconds: caller.token.expiresAtSeconds };
