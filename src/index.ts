@@ -54,7 +54,7 @@ export type {
   Register,
   RegisteredUserFields,
 } from "./core/public-user.js";
-export type { Guards, Requirement, GuardOutcome } from "./core/authz.js";
+export type { Guards, Requirement, GuardOutcome, MethodRules, SafeMethod } from "./core/authz.js";
 export type { Mechanism, Caller } from "./core/identity.js";
 export type { RampartEvents, EventName, Hooks, HookVeto, HookInput, HookedAction } from "./core/events.js";
 export type { AuditEvent, AuditEvents } from "./core/audit.js";

@@ -24,6 +24,7 @@ describe("the built-in feature registry", () => {
     "SECURITY_UNIFIED_SIGNIN",
     "SECURITY_TWO_FACTOR",
     "RAMPART_JWT_KEYS_FILE",
+    "RAMPART_TOKEN_ENDPOINT_ENABLE",
   ];
   // Flags that are not booleans: [value when on, value when off]. A key file switches the JWKS route on (the file
   // is read at start, not when the configuration is resolved).

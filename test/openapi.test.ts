@@ -45,7 +45,7 @@ describe("the OpenAPI document", () => {
     for (const path of ["/login", "/logout", "/verify", "/openapi.json"])
       assert.ok(doc.paths[path], `${path} is documented`);
     assert.ok(doc.paths["/login"].post.requestBody.content["application/json"].schema.properties.password);
-    assert.deepEqual(Object.keys(doc.components.securitySchemes).sort(), ["basic", "session", "token"]);
+    assert.deepEqual(Object.keys(doc.components.securitySchemes).sort(), ["basic", "bearer", "session", "token"]);
   });
 
   it("every JSON answer of the sign-in flows matches its documented schema", async () => {
@@ -80,6 +80,59 @@ describe("the OpenAPI document", () => {
     assert.deepEqual(found, []);
     const statuses = new Set(seen.map((r) => r.status));
     for (const s of [200, 400, 401]) assert.ok(statuses.has(s), `a ${s} answer was checked`);
+  });
+
+  it("a token may come in its header or as Bearer: both schemes are offered wherever tokens are accepted", () => {
+    assert.deepEqual(doc.components.securitySchemes.bearer, {
+      type: "http",
+      scheme: "bearer",
+      description: doc.components.securitySchemes.bearer.description,
+    });
+    assert.equal(doc.components.securitySchemes.token.in, "header");
+    assert.equal(doc.components.securitySchemes.token.name, "Authentication-Token");
+    const security = doc.paths["/verify"].post.security as Record<string, unknown>[];
+    const names = security.map((s) => Object.keys(s)[0]);
+    assert.deepEqual(names, ["session", "token", "bearer"]);
+  });
+
+  it("documents GET and POST /token (when on) and every answer of the token endpoint matches it", async () => {
+    const tokens = await createTestApp({ config: { tokenEndpoint: { enable: true } } });
+    try {
+      const email = "to-ken.doc+api@Sub.Example.test";
+      await tokens.rampart.api.createUser({ email, password: PASSWORD });
+      const seen: Recorded[] = [];
+      const c = new TestClient(recording(demoApp(tokens.rampart), seen));
+      const document = JSON.parse((await c.get("/openapi.json")).body);
+      assert.equal((await new Validator().validate(structuredClone(document))).valid, true);
+      const { get, post } = document.paths["/token"];
+      assert.ok(get && post, "both methods are documented");
+      for (const op of [get, post]) {
+        const answer = op.responses["200"].content["application/json"].schema.properties.response;
+        assert.deepEqual(answer.required.sort(), ["authentication_token", "expires_at", "expires_in", "token_type"]);
+        assert.ok(op.security.some((s: Record<string, unknown>) => "bearer" in s));
+        assert.ok(op.responses["401"]);
+      }
+      assert.ok(get.responses["405"], "GET documents the 405 a cookie session gets");
+      const login = await c.login(email, PASSWORD, {}, "?include_auth_token");
+      const token = login.json.response.user.authentication_token as string;
+      const csrf = login.json.response.csrf_token as string;
+      assert.equal((await c.get("/token", { acceptJson: true })).status, 405);
+      assert.equal((await c.post("/token", { json: {}, headers: { "x-csrf-token": csrf } })).status, 200);
+      const bare = new TestClient(recording(demoApp(tokens.rampart), seen));
+      assert.equal(
+        (await bare.get("/token", { acceptJson: true, headers: { "authentication-token": token } })).status,
+        200,
+      );
+      assert.equal((await bare.get("/token", { acceptJson: true })).status, 401);
+      const checked = seen.filter((r) => r.path === "/token");
+      assert.deepEqual(
+        checked.map((r) => r.status),
+        [405, 200, 200, 401],
+      );
+      assert.deepEqual(checked.flatMap(documentValidator(document)), []);
+    } finally {
+      await tokens.close();
+    }
   });
 
   it("`rampart openapi` prints the same kind of document for the environment's configuration", async () => {

@@ -1,6 +1,6 @@
 import type { NextFunction, Request as ExpressRequest, RequestHandler, Response as ExpressResponse } from "express";
 import type { Rampart } from "../create-rampart.js";
-import type { Requirement } from "../core/authz.js";
+import type { MethodRules, Requirement } from "../core/authz.js";
 import type { RegisteredUserFields } from "../core/public-user.js";
 import {
   addNodeAnswerHeaders,
@@ -67,6 +67,16 @@ export function requireRampart(rampart: Rampart, requirement: Requirement): Requ
     } catch (error) {
       next(error);
     }
+  };
+}
+
+/** Middleware applying per-method rules: a public method goes on untouched (`req.rampart` unset), others are guarded. */
+export function methodRules(rampart: Rampart, rules: MethodRules): RequestHandler {
+  rampart.guards.methodRules(rules);
+  return (req, res, next) => {
+    const rule = rampart.guards.ruleFor(req.method, rules);
+    if (rule === "public") return next();
+    return requireRampart(rampart, rule)(req, res, next);
   };
 }
 

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
 import type { Rampart } from "../create-rampart.js";
-import type { Requirement } from "../core/authz.js";
+import type { MethodRules, Requirement } from "../core/authz.js";
 import type { RegisteredUserFields } from "../core/public-user.js";
 import { addAnswerHeaders, settleUnreadBody, toGuardRequest, toWebRequest, type RampartAuth } from "./node.js";
 import { guardFactories } from "./guard-factories.js";
@@ -57,6 +57,16 @@ export function requireRampart(rampart: Rampart, requirement: Requirement): preH
       (name, value) => void reply.header(name, value),
     );
     request.rampart = auth as RampartAuth<RegisteredUserFields>; // the app's registered fields (see Register)
+  };
+}
+
+/** preHandler applying per-method rules: a public method goes on untouched (`request.rampart` null), others are guarded. */
+export function methodRules(rampart: Rampart, rules: MethodRules): preHandlerAsyncHookHandler {
+  rampart.guards.methodRules(rules);
+  return async function (request, reply) {
+    const rule = rampart.guards.ruleFor(request.method, rules);
+    if (rule === "public") return;
+    return requireRampart(rampart, rule).call(this, request, reply);
   };
 }
 

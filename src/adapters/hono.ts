@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Rampart } from "../create-rampart.js";
-import type { GuardOutcome, Requirement } from "../core/authz.js";
+import type { GuardOutcome, MethodRules, Requirement } from "../core/authz.js";
 import { attachRemoteAddress, remoteAddress } from "../core/context.js";
 import type { UserFields } from "../core/public-user.js";
 import { guardFactories } from "./guard-factories.js";
@@ -65,6 +65,22 @@ export function requireRampart<F extends UserFields>(
     for (const cookie of setCookies) res.headers.append("set-cookie", cookie);
     c.res = undefined;
     c.res = res;
+  };
+}
+
+/** On a public method no caller is looked up, so `c.get("rampart")` is undefined there. */
+export type RampartOptionalEnv<F extends UserFields = UserFields> = { Variables: { rampart?: RampartAuth<F> } };
+
+/** Middleware applying per-method rules: a public method goes on untouched, others are guarded by their rule. */
+export function methodRules<F extends UserFields>(
+  rampart: Rampart<F>,
+  rules: MethodRules,
+): MiddlewareHandler<RampartOptionalEnv<F>> {
+  rampart.guards.methodRules(rules);
+  return async (c, next) => {
+    const rule = rampart.guards.ruleFor(c.req.method, rules);
+    if (rule === "public") return next();
+    return requireRampart(rampart, rule)(c as Context<RampartEnv<F>>, next);
   };
 }
 

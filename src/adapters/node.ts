@@ -3,7 +3,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { TLSSocket } from "node:tls";
 import type { Rampart } from "../create-rampart.js";
-import type { GuardOutcome, Requirement } from "../core/authz.js";
+import type { GuardOutcome, MethodRules, Requirement } from "../core/authz.js";
 import { attachRemoteAddress, remoteAddress } from "../core/context.js";
 import { baselineHeaders, DATA_CSP } from "../core/http/respond.js";
 import type { UserFields } from "../core/public-user.js";
@@ -310,6 +310,27 @@ export function withGuard<F extends UserFields>(
       if (!outcome.ok) return;
       const { ok: _ok, ...auth } = outcome;
       await handler(Object.assign(req, { rampart: auth }), res);
+    } catch (error) {
+      fail(res, error);
+    }
+  };
+}
+
+/**
+ * Wraps a handler with per-method rules: a public method runs it with no caller looked up (`req.rampart`
+ * undefined), any other runs it only when its rule is met.
+ */
+export function withMethodRules<F extends UserFields>(
+  rampart: Rampart<F>,
+  rules: MethodRules,
+  handler: (req: IncomingMessage & { rampart?: RampartAuth<F> }, res: ServerResponse) => void | Promise<void>,
+): NodeHandler {
+  rampart.guards.methodRules(rules);
+  return async (req, res) => {
+    const rule = rampart.guards.ruleFor(req.method ?? "GET", rules);
+    if (rule !== "public") return withGuard(rampart, rule, handler)(req, res);
+    try {
+      await handler(req, res);
     } catch (error) {
       fail(res, error);
     }

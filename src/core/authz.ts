@@ -8,6 +8,7 @@ import type { OutageRole } from "./outage-snapshot.js";
 import { render, renderError } from "./render.js";
 import type { Runtime } from "./runtime.js";
 import { publicUser, type PublicUser, type UserFields } from "./public-user.js";
+import { callerAuthentication, type CallerAuthentication } from "./tokens/caller-auth.js";
 
 /**
  * Framework-neutral guards. A requirement says which mechanisms may authenticate, how fresh the
@@ -28,6 +29,18 @@ export interface Requirement {
   csrf?: boolean;
 }
 
+/** Methods that change nothing: only these may be public in a method rule, so a public request never needs CSRF. */
+export type SafeMethod = "GET" | "HEAD" | "OPTIONS";
+export type UnsafeMethod = "POST" | "PUT" | "PATCH" | "DELETE";
+
+/**
+ * Per-method rules for one route (as Eve's public methods): each method its own requirement, safe methods may be
+ * "public" (the guard steps aside: no caller is looked up), and `default` covers every method not named.
+ */
+export type MethodRules = { [M in SafeMethod]?: Requirement | "public" } & { [M in UnsafeMethod]?: Requirement } & {
+  default: Requirement;
+};
+
 /**
  * `user` is the public view of the caller (never the database row: no hash, uniquifiers or second-factor
  * secrets). `roles` and `permissions` are present only when the requirement names roles or permissions: only
@@ -38,6 +51,14 @@ export type GuardOutcome<F extends UserFields = UserFields> =
       ok: true;
       user: PublicUser<F>;
       mechanism: Mechanism;
+      /** How the caller authenticated: "jwt" is the token mechanism with a JWT access token. */
+      via: CallerAuthentication["via"];
+      /** When the presented access token stops working (token and jwt callers); null otherwise. */
+      tokenExpiresAt: Date | null;
+      /** Authentication methods proved (RFC 8176: "pwd", "otp", "mfa"…); HTTP basic is ["pwd"]. */
+      amr: string[];
+      /** Primary authentication time; null when unknown (a session restored from a remember cookie). */
+      authenticatedAt: Date | null;
       roles?: string[];
       permissions?: string[];
       setCookies: string[];
@@ -58,6 +79,10 @@ export interface Guards<F extends UserFields = UserFields> {
   permissionsRequired(...permissions: string[]): Requirement;
   permissionsAccepted(...permissions: string[]): Requirement;
   freshRequired(withinSeconds: number): Requirement;
+  /** Checks the rules (typed: only safe methods may be "public"); adapters apply them with their `methodRules`. */
+  methodRules(rules: MethodRules): MethodRules;
+  /** The rule for a request method: its own, else `default`. */
+  ruleFor(method: string, rules: MethodRules): Requirement | "public";
 }
 
 export function createGuards(rt: Runtime): Guards {
@@ -90,6 +115,7 @@ export function createGuards(rt: Runtime): Guards {
     const done = {
       ok: true as const,
       mechanism: caller.mechanism,
+      ...callerAuthentication(caller),
       setCookies: ctx.setCookies,
       headers: guardedAnswerHeaders(ctx),
     };
@@ -132,7 +158,27 @@ export function createGuards(rt: Runtime): Guards {
     permissionsRequired: (...permissions) => ({ permissionsRequired: permissions }),
     permissionsAccepted: (...permissions) => ({ permissionsAccepted: permissions }),
     freshRequired: (withinSeconds) => ({ withinSeconds }),
+    methodRules: (rules) => {
+      // Typed already; checked again for apps written in JavaScript: an unsafe method is never public.
+      for (const [method, rule] of Object.entries(rules))
+        if (rule === "public" && !SAFE.has(method))
+          throw new TypeError(`${method} cannot be public: only GET, HEAD, OPTIONS`);
+      return rules;
+    },
+    ruleFor,
   };
+}
+
+const SAFE = new Set<string>(["GET", "HEAD", "OPTIONS"]);
+
+function ruleFor(method: string, rules: MethodRules): Requirement | "public" {
+  const upper = method.toUpperCase();
+  const own = Object.hasOwn(rules, upper)
+    ? (rules as Record<string, Requirement | "public" | undefined>)[upper]
+    : undefined;
+  const rule = own ?? rules.default;
+  // An unsafe method is never public, whatever a JavaScript caller passed.
+  return rule === "public" && !SAFE.has(upper) ? {} : rule;
 }
 
 function needsRoles(req: Requirement): boolean {

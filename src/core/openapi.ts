@@ -9,7 +9,7 @@ import type { Runtime } from "./runtime.js";
 /**
  * The OpenAPI 3.1 document of the mounted API, generated from the route table: every endpoint with its input
  * (JSON or form body, or query), its success payload inside the `{ meta, response }` envelope, the error
- * envelopes it can answer, and the ways a caller authenticates (session cookie, token header, HTTP Basic).
+ * envelopes it can answer, and the ways a caller authenticates (session cookie, token header or Bearer, HTTP Basic).
  * JSON Schema comes from the routes' zod schemas, so the document cannot drift from what the runner parses.
  */
 type JsonSchema = Record<string, unknown>;
@@ -88,7 +88,7 @@ function operation(
   statuses.add(503);
   for (const status of [...statuses].sort()) responses[String(status)] = errorResponse(status, components);
   op.responses = responses;
-  const schemes = mechanisms.map((m) => ({ [SCHEME[m]]: [] }));
+  const schemes = mechanisms.flatMap((m) => SCHEMES[m].map((name) => ({ [name]: [] })));
   if (route.auth === "authenticated" || route.auth === "fresh") op.security = schemes;
   // Served to a pending sign-in (no credential but its cookie) or to a signed-in caller: either is fine.
   else if (route.servedTo) {
@@ -101,7 +101,8 @@ function operation(
   return op;
 }
 
-const SCHEME: Record<Mechanism, string> = { session: "session", token: "token", basic: "basic" };
+/** The security schemes each mechanism accepts (either one will do): a token comes in its header or as Bearer. */
+const SCHEMES: Record<Mechanism, string[]> = { session: ["session"], token: ["token", "bearer"], basic: ["basic"] };
 
 function envelope(response: JsonSchema): JsonSchema {
   return {
@@ -170,7 +171,12 @@ function securitySchemes(rt: Runtime): JsonSchema {
       type: "apiKey",
       in: "header",
       name: rt.config.token.header,
-      description: "An authentication token (ask a sign-in for one with ?include_auth_token).",
+      description: "An access token (ask a sign-in for one with ?include_auth_token).",
+    },
+    bearer: {
+      type: "http",
+      scheme: "bearer",
+      description: `The same access token as \`Authorization: Bearer <token>\` (Rampart's own format or a JWT).`,
     },
     basic: { type: "http", scheme: "basic" },
   };

@@ -13,6 +13,7 @@ import { unifiedSigninSlice } from "./unified-signin/config.js";
 import { usernameFeaturesSlice } from "./username/config.js";
 import { refreshTokensSlice } from "./refresh-tokens/config.js";
 import { refreshTokensMessages } from "./refresh-tokens/messages.js";
+import { tokenEndpointSlice } from "./token-endpoint/config.js";
 import { loginMessages } from "./login/messages.js";
 import { sessionsMessages } from "./sessions/messages.js";
 import { registrationMessages } from "./registration/messages.js";
@@ -24,6 +25,7 @@ import { usernameMessages } from "./username/messages.js";
 import { profileMessages } from "./profile/messages.js";
 import { unifiedSigninMessages } from "./unified-signin/messages.js";
 import { twoFactorMessages } from "./two-factor/messages.js";
+import { tokenEndpointMessages } from "./token-endpoint/messages.js";
 import { coreMessages, type MessageKey } from "../core/messages.js";
 import { totpSlice } from "../kit/passcodes/config.js";
 import { mailSlice } from "../mail/config.js";
@@ -126,6 +128,13 @@ export const builtinFeatures: readonly BuiltinFeature[] = [
     enabled: (c) => sliceOf(c, refreshTokensSlice).enabled,
     load: async () => (await import("./refresh-tokens/index.js")).refreshTokensFeature,
     migrations: async () => (await import("./refresh-tokens/migrations/index.js")).refreshTokensMigrations,
+  },
+  {
+    name: "token-endpoint",
+    messages: tokenEndpointMessages,
+    config: tokenEndpointSlice,
+    enabled: (c) => sliceOf(c, tokenEndpointSlice).enable,
+    load: async () => (await import("./token-endpoint/index.js")).tokenEndpointFeature,
   },
   // Last: its check asks for a second factor only after every other check (active, confirmed…) has passed.
   {

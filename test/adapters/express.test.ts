@@ -1,7 +1,14 @@
 import express from "express";
 import type { TestApp } from "../helpers/app.js";
-import { freshRequired, loginRequired, rampartRouter, rolesRequired } from "../../src/adapters/express.js";
-import { adapterScenario, listening, ok } from "./scenario.js";
+import {
+  authRequired,
+  freshRequired,
+  loginRequired,
+  methodRules,
+  rampartRouter,
+  rolesRequired,
+} from "../../src/adapters/express.js";
+import { adapterScenario, howAnswer, ITEM_RULES, itemsAnswer, listening, ok } from "./scenario.js";
 
 function build({ rampart }: TestApp, parsersFirst: boolean): express.Express {
   const app = express();
@@ -16,6 +23,8 @@ function build({ rampart }: TestApp, parsersFirst: boolean): express.Express {
     (req, res) => void res.json(ok({ email: req.rampart!.user.email, via: req.rampart!.mechanism })),
   );
   app.get("/api/me", loginRequired(rampart), (req, res) => void res.json(req.rampart!.user));
+  app.get("/api/how", loginRequired(rampart), (req, res) => void res.json(howAnswer(req.rampart!)));
+  app.get("/api/how-basic", authRequired(rampart, "basic"), (req, res) => void res.json(howAnswer(req.rampart!)));
   app.get(
     "/api/admin",
     rolesRequired(rampart, "admin"),
@@ -27,6 +36,8 @@ function build({ rampart }: TestApp, parsersFirst: boolean): express.Express {
     loginRequired(rampart),
     (req, res) => void res.json(ok({ email: req.rampart!.user.email, body: req.body })),
   );
+  app.get("/api/items", methodRules(rampart, ITEM_RULES), (req, res) => void res.json(itemsAnswer(req.rampart)));
+  app.post("/api/items", methodRules(rampart, ITEM_RULES), (req, res) => void res.json(itemsAnswer(req.rampart)));
   return app;
 }
 

@@ -1,6 +1,13 @@
 import Fastify from "fastify";
-import { freshRequired, loginRequired, rampartPlugin, rolesRequired } from "../../src/adapters/fastify.js";
-import { adapterScenario, ok } from "./scenario.js";
+import {
+  authRequired,
+  freshRequired,
+  loginRequired,
+  methodRules,
+  rampartPlugin,
+  rolesRequired,
+} from "../../src/adapters/fastify.js";
+import { adapterScenario, howAnswer, ITEM_RULES, itemsAnswer, ok } from "./scenario.js";
 
 adapterScenario(
   "fastify",
@@ -12,6 +19,8 @@ adapterScenario(
       ok({ email: req.rampart!.user.email, via: req.rampart!.mechanism }),
     );
     app.get("/api/me", { preHandler: loginRequired(rampart) }, async (req) => req.rampart!.user);
+    app.get("/api/how", { preHandler: loginRequired(rampart) }, async (req) => howAnswer(req.rampart!));
+    app.get("/api/how-basic", { preHandler: authRequired(rampart, "basic") }, async (req) => howAnswer(req.rampart!));
     app.get("/api/admin", { preHandler: rolesRequired(rampart, "admin") }, async (req) =>
       ok({ roles: req.rampart!.roles }),
     );
@@ -19,6 +28,8 @@ adapterScenario(
     app.post("/api/echo", { preHandler: loginRequired(rampart) }, async (req) =>
       ok({ email: req.rampart!.user.email, body: req.body }),
     );
+    app.get("/api/items", { preHandler: methodRules(rampart, ITEM_RULES) }, async (req) => itemsAnswer(req.rampart));
+    app.post("/api/items", { preHandler: methodRules(rampart, ITEM_RULES) }, async (req) => itemsAnswer(req.rampart));
     const address = await app.listen({ port: 0, host: "127.0.0.1" });
     return { base: address, close: () => app.close() };
   },

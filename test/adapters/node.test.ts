@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { it } from "node:test";
-import { createRequestListener, requestUrl, withGuard } from "../../src/adapters/node.js";
-import { adapterScenario, listening, ok } from "./scenario.js";
+import { createRequestListener, requestUrl, withGuard, withMethodRules } from "../../src/adapters/node.js";
+import { adapterScenario, howAnswer, ITEM_RULES, itemsAnswer, listening, ok } from "./scenario.js";
 
 function json(res: ServerResponse, body: unknown): void {
   res.setHeader("content-type", "application/json");
@@ -25,6 +25,10 @@ adapterScenario(
         json(res, ok({ email: req.rampart.user.email, via: req.rampart.mechanism })),
       ),
       "GET /api/me": withGuard(rampart, guards.loginRequired(), (req, res) => json(res, req.rampart.user)),
+      "GET /api/how": withGuard(rampart, guards.loginRequired(), (req, res) => json(res, howAnswer(req.rampart))),
+      "GET /api/how-basic": withGuard(rampart, guards.authRequired("basic"), (req, res) =>
+        json(res, howAnswer(req.rampart)),
+      ),
       "GET /api/admin": withGuard(rampart, guards.rolesRequired("admin"), (req, res) =>
         json(res, ok({ roles: req.rampart.roles })),
       ),
@@ -33,6 +37,9 @@ adapterScenario(
         json(res, ok({ email: req.rampart.user.email, body: await readJson(req) })),
       ),
     };
+    const items = withMethodRules(rampart, ITEM_RULES, (req, res) => json(res, itemsAnswer(req.rampart)));
+    routes["GET /api/items"] = items;
+    routes["POST /api/items"] = items;
     const fallback = (req: IncomingMessage, res: ServerResponse) => {
       const route = routes[`${req.method} ${new URL(req.url ?? "/", "http://x").pathname}`];
       if (route) return route(req, res);

@@ -6,6 +6,7 @@ import { createTestApp, type TestApp } from "../helpers/app.js";
 import { TestClient } from "../helpers/client.js";
 import type { UserRecord } from "../../src/datastore/contracts.js";
 import { answerHeadersScenario, SPA_ORIGIN } from "./answer-headers.js";
+import type { RampartAuth } from "../../src/adapters/node.js";
 
 /**
  * The one scenario every adapter passes, over real HTTP on 127.0.0.1. Each adapter test builds an app with:
@@ -15,6 +16,9 @@ import { answerHeadersScenario, SPA_ORIGIN } from "./answer-headers.js";
  *   GET  /api/fresh       freshRequired 60    → { response: { fresh: true } }
  *   POST /api/echo        loginRequired      → { response: { email, body } } (body: the JSON the app read)
  *   GET  /api/me          loginRequired      → the guard's user as is (`res.json(req.rampart.user)`)
+ *   GET  /api/how         loginRequired      → how the caller authenticated (`howAnswer(req.rampart)`)
+ *   GET  /api/how-basic   authRequired basic → the same, for HTTP basic only
+ *   GET|POST /api/items   methodRules { GET: "public", default: {} } → { response: { caller } } (email or null)
  * and Rampart's own routes mounted through the adapter.
  */
 export interface Started {
@@ -35,6 +39,30 @@ export const PASSWORD = "correct horse battery staple";
 /** The JSON body every app route answers with. */
 export function ok(response: Record<string, unknown>): { meta: { code: number }; response: Record<string, unknown> } {
   return { meta: { code: 200 }, response };
+}
+
+/** What a guard says about how the caller authenticated, as the app routes /api/how and /api/how-basic answer it. */
+export function howAnswer(auth: RampartAuth): ReturnType<typeof ok> {
+  // Typed fields: a wrong name or type here does not compile.
+  const via: "session" | "token" | "jwt" | "basic" = auth.via;
+  const amr: string[] = auth.amr;
+  const tokenExpiresAt: Date | null = auth.tokenExpiresAt;
+  const authenticatedAt: Date | null = auth.authenticatedAt;
+  return ok({
+    via,
+    mechanism: auth.mechanism,
+    amr,
+    tokenExpiresAt: tokenExpiresAt?.toISOString() ?? null,
+    authenticatedAt: authenticatedAt?.toISOString() ?? null,
+  });
+}
+
+/** The rules of /api/items. */
+export const ITEM_RULES = { GET: "public", default: {} } as const;
+
+/** What /api/items answers: who called, when a guard looked (null on the public GET). */
+export function itemsAnswer(auth: RampartAuth | null | undefined): ReturnType<typeof ok> {
+  return ok({ caller: auth?.user.email ?? null });
 }
 
 /** Waits for a node server to listen on an ephemeral 127.0.0.1 port and returns its base URL and closer. */
@@ -134,6 +162,47 @@ export function adapterScenario(
       const r = await client.get("/api/protected", { acceptJson: true });
       assert.equal(r.status, 200, r.body);
       assert.deepEqual(r.json.response, { email: EMAIL, via: "session" });
+    });
+
+    it("per-method rules: a public GET looks nobody up; a POST needs a caller (and a session's CSRF token)", async () => {
+      const anon = new TestClient(fetch, server.base);
+      const read = await anon.get("/api/items", { acceptJson: true });
+      assert.equal(read.status, 200, read.body);
+      assert.deepEqual(read.json.response, { caller: null });
+      assert.deepEqual((await client.get("/api/items", { acceptJson: true })).json.response, { caller: null });
+      assert.equal((await anon.post("/api/items", { json: {} })).status, 401);
+      assert.equal((await client.post("/api/items", { json: {} })).status, 400, "CSRF still applies to writes");
+      const written = await client.post("/api/items", { json: {}, headers: { "x-csrf-token": csrf } });
+      assert.equal(written.status, 200, written.body);
+      assert.deepEqual(written.json.response, { caller: EMAIL });
+    });
+
+    it("tells the app how a session caller authenticated: via, amr, sign-in time, no token expiry", async () => {
+      const r = await client.get("/api/how", { acceptJson: true });
+      assert.equal(r.status, 200, r.body);
+      const how = r.json.response;
+      assert.deepEqual(
+        { via: how.via, mechanism: how.mechanism, amr: how.amr, tokenExpiresAt: how.tokenExpiresAt },
+        { via: "session", mechanism: "session", amr: ["pwd"], tokenExpiresAt: null },
+      );
+      const [session] = await app.rampart.api.listSessions(user);
+      assert.equal(how.authenticatedAt, session!.authenticatedAt.toISOString());
+    });
+
+    it("tells the app an HTTP basic caller authenticated by password now, and refuses a session where basic is required", async () => {
+      const bare = new TestClient(fetch, server.base);
+      const authorization = "Basic " + Buffer.from(`${EMAIL}:${PASSWORD}`).toString("base64");
+      const before = Math.floor(app.runtime.now().getTime() / 1000);
+      const r = await bare.get("/api/how-basic", { acceptJson: true, headers: { authorization } });
+      assert.equal(r.status, 200, r.body);
+      const how = r.json.response;
+      assert.deepEqual(
+        { via: how.via, amr: how.amr, tokenExpiresAt: how.tokenExpiresAt },
+        { via: "basic", amr: ["pwd"], tokenExpiresAt: null },
+      );
+      assert.ok(Date.parse(how.authenticatedAt as string) >= before * 1000);
+      const session = await client.get("/api/how-basic", { acceptJson: true });
+      assert.equal(session.status, 401, "a session does not satisfy a basic-only guard");
     });
 
     it("hands the app a public user view: sending it as is reveals no secret of the row", async () => {
@@ -264,6 +333,13 @@ export function adapterScenario(
       const r = await bare.get("/api/protected", { acceptJson: true, headers: { "authentication-token": token } });
       assert.equal(r.status, 200, r.body);
       assert.deepEqual(r.json.response, { email: EMAIL, via: "token" });
+      const how = await bare.get("/api/how", { acceptJson: true, headers: { "authentication-token": token } });
+      assert.equal(how.status, 200, how.body);
+      assert.equal(how.json.response.via, "token");
+      assert.deepEqual(how.json.response.amr, ["pwd"]);
+      const expected = app.runtime.now().getTime() + app.runtime.config.token.maxAgeSeconds * 1000;
+      const expiresAt = Date.parse(how.json.response.tokenExpiresAt as string);
+      assert.ok(Math.abs(expiresAt - expected) < 5000, `token expiry ${how.json.response.tokenExpiresAt}`);
       assert.equal(
         (await bare.get("/api/protected", { acceptJson: true, headers: { "authentication-token": "forged" } })).status,
         401,
