@@ -1,11 +1,16 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { setTimeout as sleep } from "node:timers/promises";
 import { createTestApp, type TestApp } from "../../../test/helpers/app.js";
 import type { TestClient } from "../../../test/helpers/client.js";
 import { linksIn } from "../../../test/helpers/smtp-sink.js";
 import type { RampartConfigInput } from "../../core/config/index.js";
 import { changeEmailFeature } from "./index.js";
+
+/** Waits for all the requests started (work after the answer, the outbox): "no (more) mail" is then exact. */
+const settled = async (app: TestApp) => {
+  await app.runtime.deferred.drain();
+  await app.runtime.outbox.drain();
+};
 
 const PASSWORD = "correct horse battery";
 const apps: TestApp[] = [];
@@ -70,7 +75,7 @@ describe("change email: refusals", () => {
       assert.equal(r.status, 400);
       assert.deepEqual(r.json.response.error_codes, ["API_ERROR"]);
     }
-    await sleep(100);
+    await settled(app);
     assert.equal(app.sink.messages.length, 0);
   });
 
@@ -82,7 +87,7 @@ describe("change email: refusals", () => {
       assert.deepEqual(r.json.response.error_codes, ["EMAIL_ALREADY_ASSOCIATED"]);
       assert.match(r.json.response.field_errors.email[0], /is already associated with an account\.$/);
     }
-    await sleep(100);
+    await settled(app);
     assert.equal(app.sink.messages.length, 0);
   });
 
@@ -119,7 +124,7 @@ describe("change email: refusals", () => {
       assert.deepEqual(r.json.response.error_codes, ["REAUTHENTICATION_REQUIRED"]);
     }
     assert.equal((await s.get("/change-email")).location, "/verify?next=%2Fchange-email");
-    await sleep(50);
+    await settled(stale);
     assert.equal(stale.sink.messages.length, 0);
   });
 
@@ -160,7 +165,7 @@ describe("change email: generic responses (default)", () => {
     assert.deepEqual(Object.keys(taken.json.response).sort(), Object.keys(free.json.response).sort());
     assert.deepEqual(taken.json.response.user, free.json.response.user);
     assert.equal(taken.json.response.current_email, "alice@x.test");
-    await sleep(300);
+    await settled(app);
     assert.deepEqual(
       app.sink.messages.map((m) => m.envelopeTo),
       [],

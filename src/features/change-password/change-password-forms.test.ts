@@ -171,7 +171,9 @@ describe("change password: mail and composition", () => {
       headers: { "x-csrf-token": l2.json.response.csrf_token },
     });
     assert.equal(r.status, 200);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Everything those requests started has finished (work after the answer, the outbox): the count is exact.
+    await quiet.runtime.deferred.drain();
+    await quiet.runtime.outbox.drain();
     assert.equal(quiet.sink.messages.length, 0);
   });
 

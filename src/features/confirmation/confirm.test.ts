@@ -13,7 +13,11 @@ import {
   registration,
 } from "../registration/testing/support.js";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits for all the requests started (work after the answer, the outbox): "no (more) mail" is then exact. */
+const settled = async (app: TestApp) => {
+  await app.runtime.deferred.drain();
+  await app.runtime.outbox.drain();
+};
 
 describe("POST /confirm (resend) and the link's outcomes, specific errors", () => {
   let app: TestApp;
@@ -75,7 +79,7 @@ describe("POST /confirm (resend) and the link's outcomes, specific errors", () =
       const expired = await c.get(path);
       assert.equal(expired.location, "/confirm");
       assert.match((await c.get("/confirm")).body, /You did not confirm your email within 2 days\./);
-      await sleep(200);
+      await settled(app);
       assert.equal(app.sink.messages.length, before, "no new mail (FS 5.3+)");
       assert.equal((await app.rampart.api.findUser("late@x.test"))!.confirmedAt, null);
     } finally {
@@ -138,7 +142,7 @@ describe("confirmation with generic responses (default)", () => {
       assert.deepEqual(Object.keys(r.json.response), ["csrf_token"]);
     }
     await mailTo(app, "pending@x.test");
-    await sleep(200);
+    await settled(app);
     assert.deepEqual(
       app.sink.messages.map((m) => m.envelopeTo.join()),
       ["pending@x.test"],

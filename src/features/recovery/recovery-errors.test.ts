@@ -34,6 +34,11 @@ async function forgot(c: TestClient, body: unknown): Promise<Reply> {
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+/** Waits for all the requests started (work after the answer, the outbox): "no other mail" is then exact. */
+const settled = async (app: TestApp) => {
+  await app.runtime.deferred.drain();
+  await app.runtime.outbox.drain();
+};
 
 describe("recovery: specific answers (RETURN_GENERIC_RESPONSES off)", () => {
   let app: TestApp;
@@ -70,7 +75,7 @@ describe("recovery: specific answers (RETURN_GENERIC_RESPONSES off)", () => {
     const wrongType = await forgot(app.client(), { email: { not: "a string" } });
     assert.equal(wrongType.status, 400);
     assert.deepEqual(wrongType.json.response.error_codes, ["API_ERROR"]);
-    await settle();
+    await settled(app);
     assert.equal(
       app.sink.messages.filter((m) => m.subject === SUBJECT).length,
       1,
@@ -134,7 +139,7 @@ describe("recovery: generic answers (the default)", () => {
     for (const a of answers.slice(1)) assert.deepEqual(a, answers[0]);
     assert.deepEqual(answers[0]!.keys, ["csrf_token"]);
     await app.sink.waitFor((m) => m.envelopeTo.includes("known@lp.test"));
-    await settle();
+    await settled(app);
     assert.deepEqual(
       app.sink.messages.map((m) => m.envelopeTo.join()),
       ["known@lp.test"],

@@ -134,7 +134,9 @@ for (const dialect of flowDialects()) {
       // code counted for the account, apart) the request is refused with 429 (it was a silent 200).
       const statuses = replies.map((r) => r.status);
       assert.deepEqual(statuses, [...Array<number>(5).fill(200), ...Array<number>(15).fill(429)]);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Everything those requests started has finished (work after the answer, the outbox): the count is exact.
+      await t.app.runtime.deferred.drain();
+      await t.app.runtime.outbox.drain();
       assert.equal(t.app.sink.messages.filter((m) => m.envelopeTo.includes("bomb@x.test")).length, 3);
     });
   });
@@ -216,7 +218,9 @@ describe("magic-link errors (SPA redirects) and cross-site sends", () => {
       headers: { "x-csrf-token": csrf, origin: "https://evil.example" },
     });
     assert.equal(r.status, 403);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Everything those requests started has finished (work after the answer, the outbox): the count is exact.
+    await t.app.runtime.deferred.drain();
+    await t.app.runtime.outbox.drain();
     assert.equal(t.app.sink.messages.length, 0);
   });
 });

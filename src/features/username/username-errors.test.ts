@@ -1,12 +1,17 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { setTimeout as sleep } from "node:timers/promises";
 import { createTestApp, TEST_SECRET, type TestApp } from "../../../test/helpers/app.js";
 import type { TestClient } from "../../../test/helpers/client.js";
 import { resolveConfig, type RampartConfigInput } from "../../core/config/index.js";
 import { ConfigError } from "../../core/errors.js";
 import type { Feature } from "../../core/feature.js";
 import { usernameFeature, usernameFeaturesSlice } from "./index.js";
+
+/** Waits for all the requests started (work after the answer, the outbox): "no (more) mail" is then exact. */
+const settled = async (app: TestApp) => {
+  await app.runtime.deferred.drain();
+  await app.runtime.outbox.drain();
+};
 
 const PASSWORD = "correct horse battery";
 const apps: TestApp[] = [];
@@ -80,7 +85,7 @@ describe("change username: refusals and options", () => {
       assert.deepEqual((await post(body)).json.response.error_codes, ["API_ERROR"]);
     }
     assert.equal((await app.rampart.api.findUser("matt@lp.com"))!.username, "matt");
-    await sleep(50);
+    await settled(app);
     assert.equal(app.sink.messages.length, 0);
   });
 
@@ -138,7 +143,7 @@ describe("change username: refusals and options", () => {
     assert.equal(stale.status, 401);
     assert.equal(stale.json.response.reauth_required, true);
     assert.equal((await c.get("/change-username")).location, "/verify?next=%2Fchange-username");
-    await sleep(50);
+    await settled(app);
     assert.equal(app.sink.messages.length, 0);
   });
 
@@ -207,7 +212,7 @@ describe("recover username: refusals", () => {
       assert.equal(r.status, known.status, email);
       assert.deepEqual(Object.keys(r.json.response), Object.keys(known.json.response));
     }
-    await sleep(300);
+    await settled(app);
     assert.deepEqual(
       app.sink.messages.map((m) => m.envelopeTo.join()),
       ["matt@lp.com"],
@@ -230,7 +235,7 @@ describe("recover username: refusals", () => {
       assert.deepEqual(r.json.response.field_errors.email, [text]);
     }
     assert.deepEqual((await recover(app.client(), { x: 1 })).json.response.error_codes, ["API_ERROR"]);
-    await sleep(50);
+    await settled(app);
     assert.equal(app.sink.messages.length, 0);
   });
 
