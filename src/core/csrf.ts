@@ -4,6 +4,7 @@ import { randomToken, sha256Hex } from "../crypto/random.js";
 import type { RequestContext } from "./context.js";
 import type { RampartConfig } from "./config/index.js";
 import { hostCookieName } from "./cookie-names.js";
+import { isJsonContentType } from "./http/body.js";
 import { corsAllowedOrigin } from "./http/cors.js";
 import type { Caller } from "./identity.js";
 import { sessionCaller } from "./identity.js";
@@ -92,7 +93,19 @@ export function csrfRequired(ctx: RequestContext, caller: Caller | null, unauthE
   if (!csrf.enabled) return false;
   if (caller?.mechanism === "token" && csrf.exemptCookielessTokens && !carriesSessionCookies(ctx)) return false;
   if (caller) return csrf.protectMechanisms.includes(caller.mechanism);
+  if (unauthEndpoint && csrf.exemptCookielessJson && cookielessJson(ctx)) return false;
   return !(unauthEndpoint && csrf.ignoreUnauthEndpoints);
+}
+
+/**
+ * An anonymous JSON request without any cookie is an API client signing in (or registering, asking for a reset…):
+ * it cannot hold the cookie an anonymous CSRF token is bound to. No browser can forge it: a cross-origin page can
+ * send a JSON body only after a CORS preflight Rampart answers for allowed origins alone, and a browser that holds
+ * Rampart's cookies sends them, so it stays under the configured rule.
+ */
+function cookielessJson(ctx: RequestContext): boolean {
+  const { headers } = ctx.request;
+  return !headers.has("cookie") && isJsonContentType(headers.get("content-type"));
 }
 
 function carriesSessionCookies(ctx: RequestContext): boolean {

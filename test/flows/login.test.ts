@@ -28,6 +28,9 @@ for (const dialect of flowDialects()) {
 
     it("JSON login without a CSRF token is refused and logs nobody in", async () => {
       const c = app.client();
+      // A browser: it holds the cookie of its earlier visit (a client without any cookie is an API client, exempt).
+      await c.get("/login", { acceptJson: true });
+      assert.ok(c.jar.size > 0);
       const r = await c.post("/login", { json: { email: EMAIL, password: PASSWORD } });
       assert.equal(r.status, 400);
       assert.deepEqual(r.json.response.error_codes, ["CSRF_MISSING"]);

@@ -290,6 +290,10 @@ export const csrfSlice = z
       env: "RAMPART_CSRF_EXEMPT_COOKIELESS_TOKENS",
       doc: "A caller authenticated by an access token whose request carries no session or remember cookie is not asked for a CSRF token (a token the client adds itself is not a credential a forged request can ride on). Off: CSRF_PROTECT_MECHANISMS decides, as FS.",
     }),
+    exemptCookielessJson: key(z.boolean().default(true), {
+      env: "RAMPART_CSRF_EXEMPT_COOKIELESS_JSON",
+      doc: "An anonymous JSON request to a login-type endpoint (sign-in, registration, reset…) that carries no cookie at all is not asked for a CSRF token: API clients without cookies cannot hold one, and browsers cannot send cross-origin JSON without a CORS preflight. Off: only CSRF_IGNORE_UNAUTH_ENDPOINTS lifts it, as FS.",
+    }),
     ignoreUnauthEndpoints: key(z.boolean().default(false), {
       env: "SECURITY_CSRF_IGNORE_UNAUTH_ENDPOINTS",
       doc: "Anonymous calls to login-type endpoints skip CSRF (for clients without cookies).",

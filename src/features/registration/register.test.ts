@@ -115,7 +115,10 @@ describe("POST /register (JSON, specific errors)", () => {
     });
     assert.equal(r.status, 400);
     assert.deepEqual(r.json.response.errors, ["You can only access this endpoint when not logged in."]);
-    const noCsrf = await app.client().post("/register", { json: registration("nocsrf@x.test") });
+    // A browser that holds a cookie (a client without any cookie is an API client, not asked for CSRF).
+    const browser = app.client();
+    await browser.get("/login", { acceptJson: true });
+    const noCsrf = await browser.post("/register", { json: registration("nocsrf@x.test") });
     assert.equal(noCsrf.status, 400);
     assert.deepEqual(noCsrf.json.response.error_codes, ["CSRF_MISSING"]);
     assert.equal(await app.rampart.api.findUser("nocsrf@x.test"), null);
