@@ -9,7 +9,9 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, u
 import { Command, Option } from "commander";
 import { calculateJwkThumbprint, type JWK } from "jose";
 import { jwtAlgorithms } from "../core/config/jwt-slice.js";
+import { parseDuration } from "../core/config/env-values.js";
 import {
+  ROLLOUT_ALLOWANCE_SECONDS,
   generateStoredKey,
   rotateKeySet,
   storedKeySetOf,
@@ -28,15 +30,40 @@ const algOption = () =>
 const fileOption = () => new Option("--file <path>", "the key set file (default RAMPART_JWT_KEYS_FILE)");
 
 /** The settings of the environment the keys serve (the JWT lifetime decides how long a retired key verifies). */
-function jwtSettings(): { alg: JwtAlgorithm; file: string | null; maxAgeSeconds: number; toleranceSeconds: number } {
+function jwtSettings(): {
+  alg: JwtAlgorithm;
+  file: string | null;
+  maxAgeSeconds: number;
+  maxAgeFromEnv: boolean;
+  toleranceSeconds: number;
+} {
   const { config, issues } = envConfig(process.env);
   if (issues.length) throw new CliError(issues.map((i) => `${i.key}: ${i.message}`).join("; "));
   return {
     alg: config.token?.jwt?.algorithm ?? "EdDSA",
     file: config.token?.jwt?.keysFile ?? null,
     maxAgeSeconds: config.token?.jwt?.maxAgeSeconds ?? 300,
+    maxAgeFromEnv: config.token?.jwt?.maxAgeSeconds !== undefined,
     toleranceSeconds: config.clock?.futureToleranceSeconds ?? 60,
   };
+}
+
+/**
+ * How long the retired key keeps verifying. Servers read the key set at start, so an instance not yet restarted
+ * keeps signing with the old key after the rotation: the default leaves an hour for the rollout on top of the
+ * JWT lifetime; a shorter value than the lifetime (plus clock tolerance) would cut tokens signed at the rotation.
+ */
+function retireAfterSeconds(settings: ReturnType<typeof jwtSettings>, option: string | undefined): number {
+  const floor = settings.maxAgeSeconds + settings.toleranceSeconds;
+  if (option === undefined) return floor + ROLLOUT_ALLOWANCE_SECONDS;
+  const parsed = parseDuration(option.trim());
+  if (!parsed.ok) throw new CliError(`--retire-after: ${parsed.message}`);
+  const seconds = parsed.value as number;
+  if (seconds < floor)
+    throw new CliError(
+      `--retire-after ${option} is shorter than RAMPART_JWT_MAX_AGE (${settings.maxAgeSeconds} s) plus the clock tolerance (${settings.toleranceSeconds} s): tokens the old key signs would stop verifying before they expire`,
+    );
+  return seconds;
 }
 
 function readSet(file: string, mustExist: boolean): StoredKeySet {
@@ -121,24 +148,39 @@ export function keysCommand(): Command {
   keys.addCommand(
     new Command("rotate")
       .description(
-        "Next key becomes active, the active key retires (verifies until RAMPART_JWT_MAX_AGE plus the clock tolerance has passed), retired keys past their date are dropped, and a new next key is added. Restart the servers to apply it.",
+        "Next key becomes active, the active key retires (verifies until --retire-after has passed), retired keys past their date are dropped, and a new next key is added. Restart the servers to apply it: an instance keeps signing with the old key until it restarts.",
       )
       .addOption(algOption())
       .addOption(fileOption())
-      .action((opts: { alg?: JwtAlgorithm; file?: string }) => {
+      .addOption(
+        new Option(
+          "--retire-after <duration>",
+          'how long the retired key keeps verifying, in seconds or "<n> <unit>" (default: RAMPART_JWT_MAX_AGE + RAMPART_CLOCK_FUTURE_TOLERANCE + 1 hour for the rollout; never less than the first two)',
+        ),
+      )
+      .action((opts: { alg?: JwtAlgorithm; file?: string; retireAfter?: string }) => {
         const settings = jwtSettings();
         const file = opts.file ?? settings.file;
         if (!file) throw new CliError("give --file or set RAMPART_JWT_KEYS_FILE");
+        const seconds = retireAfterSeconds(settings, opts.retireAfter);
         const set = readSet(file, true);
-        const rotated = rotateKeySet(set, {
-          alg: opts.alg ?? settings.alg,
-          now: new Date(),
-          retireAfterSeconds: settings.maxAgeSeconds + settings.toleranceSeconds,
-        });
+        const now = new Date();
+        const retired = set.keys.find((k) => k.status === "active");
+        const rotated = rotateKeySet(set, { alg: opts.alg ?? settings.alg, now, retireAfterSeconds: seconds });
         writeSet(file, rotated);
         const active = rotated.keys.find((k) => k.status === "active")!;
         const next = rotated.keys.find((k) => k.status === "next")!;
         print(`Rotated ${file}: ${active.kid} signs now, ${next.kid} is next`);
+        if (!retired) return;
+        const dropsMs = now.getTime() + seconds * 1000;
+        const restartBy = new Date(dropsMs - (settings.maxAgeSeconds + settings.toleranceSeconds) * 1000);
+        const assumed = settings.maxAgeFromEnv
+          ? `RAMPART_JWT_MAX_AGE=${settings.maxAgeSeconds}`
+          : `RAMPART_JWT_MAX_AGE not set: its default ${settings.maxAgeSeconds} s assumed, run with the servers' value`;
+        print(
+          `${retired.kid} stops verifying at ${new Date(dropsMs).toISOString()} (${assumed}): ` +
+            `restart every instance on the new set before ${restartBy.toISOString()}; until it restarts an instance signs with ${retired.kid}.`,
+        );
       }),
   );
   return keys;

@@ -51,13 +51,43 @@ describe("rampart keys", { timeout: 180_000 }, () => {
     const [old, promoted, fresh] = rotated.keys;
     assert.equal(old!.kid, set.keys[0]!.kid);
     assert.equal(old!.status, "retiring");
-    // Retires after the JWT lifetime plus the clock tolerance (60 s by default).
+    // Retires after the JWT lifetime, the clock tolerance (60 s by default) and an hour for the rollout.
     const retireIn = Date.parse(old!.retire_after!) - started;
-    assert.ok(retireIn >= 180_000 && retireIn < 200_000, `retire_after in ${retireIn} ms`);
+    assert.ok(retireIn >= 3_780_000 && retireIn < 3_800_000, `retire_after in ${retireIn} ms`);
     assert.deepEqual([promoted!.kid, promoted!.status], [set.keys[1]!.kid, "active"]);
     assert.equal(fresh!.status, "next");
     assert.equal(rotated.keys.length, 3);
     assert.equal((await stat(file)).mode & 0o777, 0o600);
+  });
+
+  it("rotate --retire-after: a longer window is kept and printed; one shorter than the JWT lifetime is refused", async () => {
+    const file = join(dir, "retire-after.json");
+    await cliOk(["keys", "generate", "--file", file], {});
+    const before = await read(file);
+    const env = { RAMPART_JWT_MAX_AGE: "600" };
+    const short = await runCli(["keys", "rotate", "--file", file, "--retire-after", "10 minutes"], env);
+    assert.equal(short.code, 2, short.stderr);
+    assert.match(short.stderr, /--retire-after 10 minutes is shorter than RAMPART_JWT_MAX_AGE \(600 s\)/);
+    assert.equal(short.stderr.trim().split("\n").length, 1, "one line");
+    const junk = await runCli(["keys", "rotate", "--file", file, "--retire-after", "soon"], env);
+    assert.equal(junk.code, 2, junk.stderr);
+    assert.deepEqual(await read(file), before, "a refused rotation leaves the set as it was");
+
+    const started = Date.now();
+    const printed = await cliOk(["keys", "rotate", "--file", file, "--retire-after", "2 hours"], env);
+    const old = (await read(file)).keys.find((k) => k.kid === before.keys[0]!.kid)!;
+    const retireIn = Date.parse(old.retire_after!) - started;
+    assert.ok(retireIn >= 7_200_000 && retireIn < 7_220_000, `retire_after in ${retireIn} ms`);
+    assert.match(
+      printed,
+      new RegExp(`${old.kid} stops verifying at ${old.retire_after} \\(RAMPART_JWT_MAX_AGE=600\\)`),
+    );
+    // The restart deadline leaves the lifetime (600 s) and the tolerance (60 s) before the key drops.
+    const restartBy = /restart every instance on the new set before (\S+Z)/.exec(printed)?.[1];
+    assert.equal(Date.parse(old.retire_after!) - Date.parse(restartBy!), 660_000);
+    // Without the servers' lifetime in the environment the CLI says what it assumed.
+    const assumed = await cliOk(["keys", "rotate", "--file", file], {});
+    assert.match(assumed, /RAMPART_JWT_MAX_AGE not set: its default 300 s assumed/);
   });
 
   it("refuses a missing or broken key file with a one-line error and exit 2", async () => {

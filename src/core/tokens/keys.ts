@@ -178,6 +178,13 @@ export function storedKeySetOf(raw: unknown, where: string): StoredKeySet {
 }
 
 /**
+ * The default time, on top of the JWT lifetime and the clock tolerance, a retired key keeps verifying: servers read
+ * the key set at start, so every instance must restart on the new set within it (until then an instance keeps
+ * signing with the old key, and those tokens must verify everywhere until they expire).
+ */
+export const ROLLOUT_ALLOWANCE_SECONDS = 3600;
+
+/**
  * One rotation step: the next key becomes active (one is generated first when there is none), the active key
  * retires at `now + retireAfterSeconds` (its tokens have expired by then), retiring keys past their date are
  * dropped, and a new next key is generated so that verifiers can fetch it before it signs.
