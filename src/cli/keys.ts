@@ -15,6 +15,7 @@ import {
   generateStoredKey,
   rotateKeySet,
   storedKeySetOf,
+  withNextKey,
   type JwtAlgorithm,
   type StoredKey,
   type StoredKeySet,
@@ -111,7 +112,7 @@ export function keysCommand(): Command {
   keys.addCommand(
     new Command("generate")
       .description(
-        "Add a new key to the set: active when the set has none, else next (published before it signs). Without a file, print a new key set for RAMPART_JWT_KEYS.",
+        "Add keys to the set: an active key and a next one when the set has no active key, else a next key (published before it signs). Without a file, print a new key set (active + next) for RAMPART_JWT_KEYS.",
       )
       .addOption(algOption())
       .addOption(fileOption())
@@ -120,15 +121,22 @@ export function keysCommand(): Command {
         const alg = opts.alg ?? settings.alg;
         const file = opts.file ?? settings.file;
         const now = new Date();
+        // A set starts with an active key and a next one, so that its first rotation promotes a published key.
         if (!file) {
-          print(JSON.stringify({ keys: [generateStoredKey(alg, "active", now)] }));
+          print(JSON.stringify(withNextKey({ keys: [generateStoredKey(alg, "active", now)] }, alg, now)));
           return;
         }
         const set = readSet(file, false);
-        const status = set.keys.some((k) => k.status === "active") ? "next" : "active";
-        const key = generateStoredKey(alg, status, now);
+        if (!set.keys.some((k) => k.status === "active")) {
+          const started = withNextKey({ keys: [...set.keys, generateStoredKey(alg, "active", now)] }, alg, now);
+          writeSet(file, started);
+          const [active, next] = started.keys.slice(-2);
+          print(`Added key ${active!.kid} (${alg}, active) and key ${next!.kid} (${alg}, next) to ${file}`);
+          return;
+        }
+        const key = generateStoredKey(alg, "next", now);
         writeSet(file, { keys: [...set.keys, key] });
-        print(`Added key ${key.kid} (${alg}, ${status}) to ${file}`);
+        print(`Added key ${key.kid} (${alg}, next) to ${file}`);
       }),
   );
   keys.addCommand(
@@ -165,8 +173,19 @@ export function keysCommand(): Command {
         const seconds = retireAfterSeconds(settings, opts.retireAfter);
         const set = readSet(file, true);
         const now = new Date();
+        const alg = opts.alg ?? settings.alg;
+        // The new signer must have been published (and fetched) first: without a next key, add one and stop.
+        if (!set.keys.some((k) => k.status === "next")) {
+          const withNext = withNextKey(set, alg, now);
+          writeSet(file, withNext);
+          print(
+            `Not rotated: no next key was published yet. Added next key ${withNext.keys.at(-1)!.kid} to ${file}: ` +
+              "restart the servers so that they publish it, wait 5 minutes (verifiers cache the JWKS), then run rotate again.",
+          );
+          return;
+        }
         const retired = set.keys.find((k) => k.status === "active");
-        const rotated = rotateKeySet(set, { alg: opts.alg ?? settings.alg, now, retireAfterSeconds: seconds });
+        const rotated = rotateKeySet(set, { alg, now, retireAfterSeconds: seconds });
         writeSet(file, rotated);
         const active = rotated.keys.find((k) => k.status === "active")!;
         const next = rotated.keys.find((k) => k.status === "next")!;
