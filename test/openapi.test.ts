@@ -6,6 +6,7 @@ import { createTestApp, type TestApp } from "./helpers/app.js";
 import { TestClient } from "./helpers/client.js";
 import { documentValidator, recording, type Recorded } from "./helpers/openapi.js";
 import { cliOk } from "./cli/helpers.js";
+import { generateStoredKey } from "../src/core/tokens/keys.js";
 
 /**
  * /openapi.json is generated from the route table: it must be a valid OpenAPI 3.1 document, list every mounted
@@ -34,10 +35,10 @@ describe("the OpenAPI document", () => {
     for (const [path, ops] of Object.entries<any>(doc.paths)) {
       for (const [method, op] of Object.entries<any>(ops)) {
         assert.ok(op.summary, `${method} ${path} has a summary`);
-        assert.ok(
-          op.responses["200"].content["application/json"].schema.properties.response,
-          `${method} ${path} documents its answer`,
-        );
+        const answer = op.responses["200"].content["application/json"].schema;
+        // This document is served bare (no envelope), as it is described.
+        if (path === "/openapi.json") assert.ok(answer.properties.openapi && !answer.properties.meta);
+        else assert.ok(answer.properties.response, `${method} ${path} documents its answer`);
         assert.ok(!ids.has(op.operationId), `operationId ${op.operationId} is unique`);
         ids.add(op.operationId);
       }
@@ -132,6 +133,50 @@ describe("the OpenAPI document", () => {
       assert.deepEqual(checked.flatMap(documentValidator(document)), []);
     } finally {
       await tokens.close();
+    }
+  });
+
+  it("documents the JWKS as the bare JWK set it sends, and /refresh-token; their live answers (and its own) match", async () => {
+    const now = new Date();
+    const keys = { keys: [generateStoredKey("EdDSA", "active", now), generateStoredKey("EdDSA", "next", now)] };
+    const jwt = await createTestApp({
+      config: {
+        token: { format: "jwt", jwt: { issuer: "https://app.test", audience: ["orders-api"], keys } },
+        refreshTokens: { enabled: true, cookieName: null },
+      },
+    });
+    try {
+      const email = "Re-fresh.Doc+jwks@Sub.Example.test";
+      await jwt.rampart.api.createUser({ email, password: PASSWORD });
+      const seen: Recorded[] = [];
+      const c = new TestClient(recording(demoApp(jwt.rampart), seen));
+      const document = JSON.parse((await c.get("/openapi.json")).body);
+      assert.equal((await new Validator().validate(structuredClone(document))).valid, true);
+      const jwksOk = document.paths["/.well-known/jwks.json"].get.responses["200"].content;
+      assert.deepEqual(Object.keys(jwksOk), ["application/jwk-set+json"], "the JWK set's own media type");
+      assert.ok(jwksOk["application/jwk-set+json"].schema.properties.keys, "a bare set: keys at the top");
+      assert.ok(!jwksOk["application/jwk-set+json"].schema.properties.meta, "no envelope");
+      const set = await c.get("/.well-known/jwks.json");
+      assert.equal(set.status, 200);
+      assert.equal(set.headers.get("content-type"), "application/jwk-set+json");
+
+      const login = await c.login(email, PASSWORD, {}, "?include_auth_token");
+      const refresh = login.json.response.user.refresh_token as string;
+      assert.equal((await c.post("/refresh-token", { json: { refresh_token: refresh } })).status, 200);
+      // An older generation (reuse) and a forgery: both are 400 answers the document describes.
+      assert.equal((await c.post("/refresh-token", { json: { refresh_token: refresh } })).status, 400);
+      assert.equal((await c.post("/refresh-token", { json: { refresh_token: "not.a.token" } })).status, 400);
+      const checked = seen.map((r) => `${r.path} ${r.status}`);
+      for (const answer of [
+        "/openapi.json 200",
+        "/.well-known/jwks.json 200",
+        "/refresh-token 200",
+        "/refresh-token 400",
+      ])
+        assert.ok(checked.includes(answer), `${answer} was checked`);
+      assert.deepEqual(seen.flatMap(documentValidator(document)), []);
+    } finally {
+      await jwt.close();
     }
   });
 

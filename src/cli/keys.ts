@@ -9,10 +9,13 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, u
 import { Command, Option } from "commander";
 import { calculateJwkThumbprint, type JWK } from "jose";
 import { jwtAlgorithms } from "../core/config/jwt-slice.js";
+import { parseDuration } from "../core/config/env-values.js";
 import {
+  ROLLOUT_ALLOWANCE_SECONDS,
   generateStoredKey,
   rotateKeySet,
   storedKeySetOf,
+  withNextKey,
   type JwtAlgorithm,
   type StoredKey,
   type StoredKeySet,
@@ -28,15 +31,40 @@ const algOption = () =>
 const fileOption = () => new Option("--file <path>", "the key set file (default RAMPART_JWT_KEYS_FILE)");
 
 /** The settings of the environment the keys serve (the JWT lifetime decides how long a retired key verifies). */
-function jwtSettings(): { alg: JwtAlgorithm; file: string | null; maxAgeSeconds: number; toleranceSeconds: number } {
+function jwtSettings(): {
+  alg: JwtAlgorithm;
+  file: string | null;
+  maxAgeSeconds: number;
+  maxAgeFromEnv: boolean;
+  toleranceSeconds: number;
+} {
   const { config, issues } = envConfig(process.env);
   if (issues.length) throw new CliError(issues.map((i) => `${i.key}: ${i.message}`).join("; "));
   return {
     alg: config.token?.jwt?.algorithm ?? "EdDSA",
     file: config.token?.jwt?.keysFile ?? null,
     maxAgeSeconds: config.token?.jwt?.maxAgeSeconds ?? 300,
+    maxAgeFromEnv: config.token?.jwt?.maxAgeSeconds !== undefined,
     toleranceSeconds: config.clock?.futureToleranceSeconds ?? 60,
   };
+}
+
+/**
+ * How long the retired key keeps verifying. Servers read the key set at start, so an instance not yet restarted
+ * keeps signing with the old key after the rotation: the default leaves an hour for the rollout on top of the
+ * JWT lifetime; a shorter value than the lifetime (plus clock tolerance) would cut tokens signed at the rotation.
+ */
+function retireAfterSeconds(settings: ReturnType<typeof jwtSettings>, option: string | undefined): number {
+  const floor = settings.maxAgeSeconds + settings.toleranceSeconds;
+  if (option === undefined) return floor + ROLLOUT_ALLOWANCE_SECONDS;
+  const parsed = parseDuration(option.trim());
+  if (!parsed.ok) throw new CliError(`--retire-after: ${parsed.message}`);
+  const seconds = parsed.value as number;
+  if (seconds < floor)
+    throw new CliError(
+      `--retire-after ${option} is shorter than RAMPART_JWT_MAX_AGE (${settings.maxAgeSeconds} s) plus the clock tolerance (${settings.toleranceSeconds} s): tokens the old key signs would stop verifying before they expire`,
+    );
+  return seconds;
 }
 
 function readSet(file: string, mustExist: boolean): StoredKeySet {
@@ -84,7 +112,7 @@ export function keysCommand(): Command {
   keys.addCommand(
     new Command("generate")
       .description(
-        "Add a new key to the set: active when the set has none, else next (published before it signs). Without a file, print a new key set for RAMPART_JWT_KEYS.",
+        "Add keys to the set: an active key and a next one when the set has no active key, else a next key (published before it signs). Without a file, print a new key set (active + next) for RAMPART_JWT_KEYS.",
       )
       .addOption(algOption())
       .addOption(fileOption())
@@ -93,15 +121,22 @@ export function keysCommand(): Command {
         const alg = opts.alg ?? settings.alg;
         const file = opts.file ?? settings.file;
         const now = new Date();
+        // A set starts with an active key and a next one, so that its first rotation promotes a published key.
         if (!file) {
-          print(JSON.stringify({ keys: [generateStoredKey(alg, "active", now)] }));
+          print(JSON.stringify(withNextKey({ keys: [generateStoredKey(alg, "active", now)] }, alg, now)));
           return;
         }
         const set = readSet(file, false);
-        const status = set.keys.some((k) => k.status === "active") ? "next" : "active";
-        const key = generateStoredKey(alg, status, now);
+        if (!set.keys.some((k) => k.status === "active")) {
+          const started = withNextKey({ keys: [...set.keys, generateStoredKey(alg, "active", now)] }, alg, now);
+          writeSet(file, started);
+          const [active, next] = started.keys.slice(-2);
+          print(`Added key ${active!.kid} (${alg}, active) and key ${next!.kid} (${alg}, next) to ${file}`);
+          return;
+        }
+        const key = generateStoredKey(alg, "next", now);
         writeSet(file, { keys: [...set.keys, key] });
-        print(`Added key ${key.kid} (${alg}, ${status}) to ${file}`);
+        print(`Added key ${key.kid} (${alg}, next) to ${file}`);
       }),
   );
   keys.addCommand(
@@ -121,24 +156,50 @@ export function keysCommand(): Command {
   keys.addCommand(
     new Command("rotate")
       .description(
-        "Next key becomes active, the active key retires (verifies until RAMPART_JWT_MAX_AGE plus the clock tolerance has passed), retired keys past their date are dropped, and a new next key is added. Restart the servers to apply it.",
+        "Next key becomes active, the active key retires (verifies until --retire-after has passed), retired keys past their date are dropped, and a new next key is added. Restart the servers to apply it: an instance keeps signing with the old key until it restarts.",
       )
       .addOption(algOption())
       .addOption(fileOption())
-      .action((opts: { alg?: JwtAlgorithm; file?: string }) => {
+      .addOption(
+        new Option(
+          "--retire-after <duration>",
+          'how long the retired key keeps verifying, in seconds or "<n> <unit>" (default: RAMPART_JWT_MAX_AGE + RAMPART_CLOCK_FUTURE_TOLERANCE + 1 hour for the rollout; never less than the first two)',
+        ),
+      )
+      .action((opts: { alg?: JwtAlgorithm; file?: string; retireAfter?: string }) => {
         const settings = jwtSettings();
         const file = opts.file ?? settings.file;
         if (!file) throw new CliError("give --file or set RAMPART_JWT_KEYS_FILE");
+        const seconds = retireAfterSeconds(settings, opts.retireAfter);
         const set = readSet(file, true);
-        const rotated = rotateKeySet(set, {
-          alg: opts.alg ?? settings.alg,
-          now: new Date(),
-          retireAfterSeconds: settings.maxAgeSeconds + settings.toleranceSeconds,
-        });
+        const now = new Date();
+        const alg = opts.alg ?? settings.alg;
+        // The new signer must have been published (and fetched) first: without a next key, add one and stop.
+        if (!set.keys.some((k) => k.status === "next")) {
+          const withNext = withNextKey(set, alg, now);
+          writeSet(file, withNext);
+          print(
+            `Not rotated: no next key was published yet. Added next key ${withNext.keys.at(-1)!.kid} to ${file}: ` +
+              "restart the servers so that they publish it, wait 5 minutes (verifiers cache the JWKS), then run rotate again.",
+          );
+          return;
+        }
+        const retired = set.keys.find((k) => k.status === "active");
+        const rotated = rotateKeySet(set, { alg, now, retireAfterSeconds: seconds });
         writeSet(file, rotated);
         const active = rotated.keys.find((k) => k.status === "active")!;
         const next = rotated.keys.find((k) => k.status === "next")!;
         print(`Rotated ${file}: ${active.kid} signs now, ${next.kid} is next`);
+        if (!retired) return;
+        const dropsMs = now.getTime() + seconds * 1000;
+        const restartBy = new Date(dropsMs - (settings.maxAgeSeconds + settings.toleranceSeconds) * 1000);
+        const assumed = settings.maxAgeFromEnv
+          ? `RAMPART_JWT_MAX_AGE=${settings.maxAgeSeconds}`
+          : `RAMPART_JWT_MAX_AGE not set: its default ${settings.maxAgeSeconds} s assumed, run with the servers' value`;
+        print(
+          `${retired.kid} stops verifying at ${new Date(dropsMs).toISOString()} (${assumed}): ` +
+            `restart every instance on the new set before ${restartBy.toISOString()}; until it restarts an instance signs with ${retired.kid}.`,
+        );
       }),
   );
   return keys;

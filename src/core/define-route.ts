@@ -44,8 +44,13 @@ export interface RouteSpec<A extends RouteAuth, I extends InputShape, O extends 
   signsOut?: boolean;
   /** Fields read from the body (unsafe methods) or the query string (GET). */
   input?: I;
-  /** The success payload (inside the envelope's `response`). */
+  /** The success payload (inside the envelope's `response`, unless the route is `bare`). */
   output?: O;
+  /**
+   * Success answers are the payload itself, sent as `contentType`, without the `{ meta, response }` envelope (a
+   * document such as /openapi.json or a JWK set); the API document then describes exactly that.
+   */
+  bare?: { contentType: string };
   /** Error statuses this endpoint answers besides the ones every endpoint can (documented in /openapi.json). */
   errors?: number[];
   /** What can refuse it with 429 + Retry-After (route-limits.ts); drawing an undeclared limit throws. */
@@ -63,6 +68,7 @@ export interface DeclaredRoute extends RouteDef {
   summary: string;
   input?: InputShape;
   output?: z.ZodType<JsonPayload>;
+  bare?: { contentType: string };
   errors?: number[];
   page?: PageRenderer;
   /** A route served by handlers chosen by the kind of caller (defineCallerRoutes): who each one serves. */
@@ -91,14 +97,21 @@ export function defineRoute<
     signsOut: spec.signsOut,
     input: spec.input,
     output: spec.output,
+    bare: spec.bare,
     errors: spec.errors,
     limits: spec.limits,
     page,
     handler: (ctx, caller, params) =>
-      runHandler(ctx, spec.input !== undefined, schema, page, (input) =>
-        spec.handle(ctx, { input, caller: caller as CallerFor<A>, params }),
+      runHandler(ctx, spec.input !== undefined, schema, page, async (input) =>
+        asDeclared(spec.bare, await spec.handle(ctx, { input, caller: caller as CallerFor<A>, params })),
       ),
   };
+}
+
+/** A bare route's success is sent as declared (no envelope, its media type), so the document cannot drift from it. */
+function asDeclared<T extends Outcome<any, any>>(bare: { contentType: string } | undefined, outcome: T): T {
+  if (!bare || outcome.kind !== "ok") return outcome;
+  return { ...outcome, bare: true, headers: { "content-type": bare.contentType, ...outcome.headers } };
 }
 
 /** Parses the input, runs the handler and renders its outcome; a thrown error is rendered too. */

@@ -74,9 +74,10 @@ function operation(
   }
   if (params.length) op.parameters = params;
   const success = route.output ? components.add(route.output, "output") : {};
-  const responses: Record<string, unknown> = {
-    "200": { description: "Success", content: { "application/json": { schema: envelope(success) } } },
-  };
+  const content = route.bare
+    ? { [route.bare.contentType]: { schema: success } }
+    : { "application/json": { schema: envelope(success) } };
+  const responses: Record<string, unknown> = { "200": { description: "Success", content } };
   const statuses = new Set<number>([...(route.errors ?? [])]);
   if (route.input || route.method !== "GET") statuses.add(400);
   if (route.auth === "authenticated" || route.auth === "fresh") statuses.add(401);
@@ -221,9 +222,10 @@ export function openApiFeature(mounted: () => readonly RouteDef[]): Feature {
         path: "/openapi.json",
         auth: "any",
         output: z.looseObject({ openapi: z.string() }),
+        bare: { contentType: "application/json" },
         async handle(ctx) {
           document ??= openApiDocument(ctx.rt, mounted());
-          return ok(document, { bare: true });
+          return ok(document);
         },
       }),
     ],

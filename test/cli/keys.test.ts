@@ -25,9 +25,12 @@ describe("rampart keys", { timeout: 180_000 }, () => {
   });
   const read = async (file: string) => JSON.parse(await readFile(file, "utf8")) as KeyFile;
 
-  it("generate writes an owner-only set (first key active, then next); list shows no private part; rotate moves them on", async () => {
+  it("generate writes an owner-only set (an active key and a published next key, then more next keys); list shows no private part; rotate moves them on", async () => {
     const file = join(dir, "jwt keys.json");
-    assert.match(await cliOk(["keys", "generate", "--file", file], {}), /Added key \S+ \(EdDSA, active\)/);
+    assert.match(
+      await cliOk(["keys", "generate", "--file", file], {}),
+      /Added key \S+ \(EdDSA, active\) and key \S+ \(EdDSA, next\)/,
+    );
     assert.match(await cliOk(["keys", "generate", "--file", file, "--alg", "ES256"], {}), /\(ES256, next\)/);
     assert.equal((await stat(file)).mode & 0o777, 0o600);
     const set = await read(file);
@@ -35,6 +38,7 @@ describe("rampart keys", { timeout: 180_000 }, () => {
       set.keys.map((k) => [k.alg, k.status]),
       [
         ["EdDSA", "active"],
+        ["EdDSA", "next"],
         ["ES256", "next"],
       ],
     );
@@ -48,16 +52,75 @@ describe("rampart keys", { timeout: 180_000 }, () => {
     const started = Date.now();
     assert.match(await cliOk(["keys", "rotate", "--file", file], { RAMPART_JWT_MAX_AGE: "120" }), /signs now/);
     const rotated = await read(file);
-    const [old, promoted, fresh] = rotated.keys;
+    const [old, promoted, waiting] = rotated.keys;
     assert.equal(old!.kid, set.keys[0]!.kid);
     assert.equal(old!.status, "retiring");
-    // Retires after the JWT lifetime plus the clock tolerance (60 s by default).
+    // Retires after the JWT lifetime, the clock tolerance (60 s by default) and an hour for the rollout.
     const retireIn = Date.parse(old!.retire_after!) - started;
-    assert.ok(retireIn >= 180_000 && retireIn < 200_000, `retire_after in ${retireIn} ms`);
+    assert.ok(retireIn >= 3_780_000 && retireIn < 3_800_000, `retire_after in ${retireIn} ms`);
     assert.deepEqual([promoted!.kid, promoted!.status], [set.keys[1]!.kid, "active"]);
-    assert.equal(fresh!.status, "next");
+    // The other published next key stays next (no new key is needed: one is already published).
+    assert.deepEqual([waiting!.kid, waiting!.status], [set.keys[2]!.kid, "next"]);
     assert.equal(rotated.keys.length, 3);
     assert.equal((await stat(file)).mode & 0o777, 0o600);
+  });
+
+  it("rotate never makes a key sign that was not published: a set without a next key gets one and is not rotated", async () => {
+    const file = join(dir, "no-next.json");
+    await cliOk(["keys", "generate", "--file", file], {});
+    const set = await read(file);
+    const active = set.keys.find((k) => k.status === "active")!;
+    await writeFile(file, JSON.stringify({ keys: [active] }), { mode: 0o600 });
+    const printed = await cliOk(["keys", "rotate", "--file", file], {});
+    assert.match(printed, /Not rotated: no next key was published yet\. Added next key (\S+)/);
+    assert.match(printed, /run rotate again/);
+    const after = await read(file);
+    assert.deepEqual(
+      after.keys.map((k) => [k.kid === active.kid, k.status]),
+      [
+        [true, "active"],
+        [false, "next"],
+      ],
+      "the active key still signs; the new key only waits to be published",
+    );
+    // The second run rotates onto the key the first one published.
+    assert.match(await cliOk(["keys", "rotate", "--file", file], {}), new RegExp(`${after.keys[1]!.kid} signs now`));
+    // Without a file, generate prints a set that is ready to rotate as well.
+    const printedSet = JSON.parse(await cliOk(["keys", "generate"], {})) as KeyFile;
+    assert.deepEqual(
+      printedSet.keys.map((k) => k.status),
+      ["active", "next"],
+    );
+  });
+
+  it("rotate --retire-after: a longer window is kept and printed; one shorter than the JWT lifetime is refused", async () => {
+    const file = join(dir, "retire-after.json");
+    await cliOk(["keys", "generate", "--file", file], {});
+    const before = await read(file);
+    const env = { RAMPART_JWT_MAX_AGE: "600" };
+    const short = await runCli(["keys", "rotate", "--file", file, "--retire-after", "10 minutes"], env);
+    assert.equal(short.code, 2, short.stderr);
+    assert.match(short.stderr, /--retire-after 10 minutes is shorter than RAMPART_JWT_MAX_AGE \(600 s\)/);
+    assert.equal(short.stderr.trim().split("\n").length, 1, "one line");
+    const junk = await runCli(["keys", "rotate", "--file", file, "--retire-after", "soon"], env);
+    assert.equal(junk.code, 2, junk.stderr);
+    assert.deepEqual(await read(file), before, "a refused rotation leaves the set as it was");
+
+    const started = Date.now();
+    const printed = await cliOk(["keys", "rotate", "--file", file, "--retire-after", "2 hours"], env);
+    const old = (await read(file)).keys.find((k) => k.kid === before.keys[0]!.kid)!;
+    const retireIn = Date.parse(old.retire_after!) - started;
+    assert.ok(retireIn >= 7_200_000 && retireIn < 7_220_000, `retire_after in ${retireIn} ms`);
+    assert.match(
+      printed,
+      new RegExp(`${old.kid} stops verifying at ${old.retire_after} \\(RAMPART_JWT_MAX_AGE=600\\)`),
+    );
+    // The restart deadline leaves the lifetime (600 s) and the tolerance (60 s) before the key drops.
+    const restartBy = /restart every instance on the new set before (\S+Z)/.exec(printed)?.[1];
+    assert.equal(Date.parse(old.retire_after!) - Date.parse(restartBy!), 660_000);
+    // Without the servers' lifetime in the environment the CLI says what it assumed.
+    const assumed = await cliOk(["keys", "rotate", "--file", file], {});
+    assert.match(assumed, /RAMPART_JWT_MAX_AGE not set: its default 300 s assumed/);
   });
 
   it("refuses a missing or broken key file with a one-line error and exit 2", async () => {
@@ -105,7 +168,6 @@ describe("rampart keys", { timeout: 180_000 }, () => {
 
   it("a real server signs with the active key; another service verifies with its JWKS URL alone", async () => {
     const file = join(dir, "serve-keys.json");
-    await cliOk(["keys", "generate", "--file", file], {});
     await cliOk(["keys", "generate", "--file", file], {});
     const env = {
       DATABASE_URL: `sqlite://${join(dir, "serve.db")}`,

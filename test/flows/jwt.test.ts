@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { serve, type ServerType } from "@hono/node-server";
 import { SignJWT, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from "jose";
@@ -12,6 +14,7 @@ import { TEST_SECRET, createTestApp, flowDialects, type TestApp } from "../helpe
 import { linksIn } from "../helpers/smtp-sink.js";
 import { TestClient } from "../helpers/client.js";
 import { createIsolatedDatastore } from "../helpers/databases.js";
+import { cliOk, tempDir } from "../cli/helpers.js";
 import {
   createTfApp,
   enrolAuthenticator,
@@ -245,6 +248,41 @@ for (const dialect of flowDialects()) {
         assert.ok(!published.keys.some((k) => k.kid === activeOf(keys).kid));
       } finally {
         offsetMs = 0;
+      }
+    });
+
+    it("a rotation ahead of a slow rollout: an instance still on the old set signs 9 minutes later, and an instance on the new set (and its JWKS) still accepts that token", async () => {
+      const email = `Jwt.Slow-Rollout+${dialect}@Sub.Example.test`;
+      await rampart.api.createUser({ email, password: PASSWORD });
+      const { dir, cleanup } = await tempDir();
+      try {
+        // The operator rotates with the server's JWT lifetime (300 s) at T ...
+        const file = join(dir, "jwt-keys.json");
+        await writeFile(file, JSON.stringify(keys), { mode: 0o600 });
+        const printed = await cliOk(["keys", "rotate", "--file", file], { RAMPART_JWT_MAX_AGE: "300" });
+        const oldKid = activeOf(keys).kid;
+        const rotated = JSON.parse(await readFile(file, "utf8")) as StoredKeySet;
+        // ... one instance restarts on the new set at once; `rampart` stays on the old set for 9 minutes.
+        const restarted = await instance(jwtConfig(rotated));
+        const restartedJwks = await served(restarted);
+        offsetMs = 9 * 60_000;
+        try {
+          const late = await tokenFrom(rampart, email);
+          assert.equal(decodeProtectedHeader(late).kid, oldKid, "the old instance still signs with the old key");
+          assert.equal(await guardStatus(restarted, late), 200, "the restarted instance accepts it");
+          const published = (await (await fetch(restartedJwks)).json()) as { keys: { kid: string }[] };
+          assert.ok(
+            published.keys.some((k) => k.kid === oldKid),
+            "and still publishes the old key for other services",
+          );
+        } finally {
+          offsetMs = 0;
+        }
+        // The CLI told the operator when the old key drops and by when every instance must run the new set.
+        assert.match(printed, new RegExp(`${oldKid} stops verifying at \\S+Z`), printed);
+        assert.match(printed, /restart every instance on the new set before \S+Z/, printed);
+      } finally {
+        await cleanup();
       }
     });
 

@@ -18,16 +18,20 @@ export interface Recorded {
   method: string;
   path: string;
   status: number;
+  /** The media type the answer was sent as (application/json, or a JSON type such as application/jwk-set+json). */
+  contentType: string;
   body: unknown;
 }
 
-/** A fetcher that keeps every JSON answer (envelope included) for later validation. */
+/** A fetcher that keeps every JSON answer (envelope included, any JSON media type) for later validation. */
 export function recording(fetcher: Fetcher, into: Recorded[]): Fetcher {
   return async (request) => {
     const response = await fetcher(request);
-    if (response.headers.get("content-type")?.startsWith("application/json")) {
+    const contentType = response.headers.get("content-type")?.split(";")[0]!.trim() ?? "";
+    if (/^application\/([\w.-]+\+)?json$/.test(contentType)) {
       const body = await response.clone().json();
-      into.push({ method: request.method, path: new URL(request.url).pathname, status: response.status, body });
+      const path = new URL(request.url).pathname;
+      into.push({ method: request.method, path, status: response.status, contentType, body });
     }
     return response;
   };
@@ -49,8 +53,8 @@ export function documentValidator(doc: Doc) {
     if (!op) return [`${r.method} ${found.template}: method not in the document`];
     const response = op.responses[String(r.status)];
     if (!response) return [`${r.method} ${found.template}: status ${r.status} not documented`];
-    const schema = response.content?.["application/json"]?.schema;
-    if (!schema) return [`${r.method} ${found.template} ${r.status}: no JSON schema`];
+    const schema = response.content?.[r.contentType]?.schema;
+    if (!schema) return [`${r.method} ${found.template} ${r.status}: no schema for ${r.contentType}`];
     const key = `${r.method} ${found.template} ${r.status}`;
     let validate = compiled.get(key);
     if (!validate) {

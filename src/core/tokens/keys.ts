@@ -178,19 +178,32 @@ export function storedKeySetOf(raw: unknown, where: string): StoredKeySet {
 }
 
 /**
- * One rotation step: the next key becomes active (one is generated first when there is none), the active key
- * retires at `now + retireAfterSeconds` (its tokens have expired by then), retiring keys past their date are
- * dropped, and a new next key is generated so that verifiers can fetch it before it signs.
+ * The default time, on top of the JWT lifetime and the clock tolerance, a retired key keeps verifying: servers read
+ * the key set at start, so every instance must restart on the new set within it (until then an instance keeps
+ * signing with the old key, and those tokens must verify everywhere until they expire).
+ */
+export const ROLLOUT_ALLOWANCE_SECONDS = 3600;
+
+/** Adds a next key: published from the next restart on, it signs only after a later rotation. */
+export function withNextKey(set: StoredKeySet, alg: JwtAlgorithm, now: Date): StoredKeySet {
+  return { keys: [...set.keys, generateStoredKey(alg, "next", now)] };
+}
+
+/**
+ * One rotation step: the first next key becomes active, the active key retires at `now + retireAfterSeconds`,
+ * retiring keys past their date are dropped, and a new next key is generated when none is left, so that verifiers
+ * can fetch it before it signs. A set without a next key cannot rotate (the new signer would not have been
+ * published): add one with `withNextKey` first.
  */
 export function rotateKeySet(
   set: StoredKeySet,
   options: { alg: JwtAlgorithm; now: Date; retireAfterSeconds: number },
 ): StoredKeySet {
   const { now } = options;
+  if (!set.keys.some((k) => k.status === "next")) throw new Error("a key set without a next key cannot rotate");
   const kept = set.keys.filter(
     (k) => !(k.status === "retiring" && k.retire_after && Date.parse(k.retire_after) <= now.getTime()),
   );
-  if (!kept.some((k) => k.status === "next")) kept.push(generateStoredKey(options.alg, "next", now));
   const retireAfter = new Date(now.getTime() + options.retireAfterSeconds * 1000).toISOString();
   let promoted = false;
   const keys = kept.map((k): StoredKey => {
@@ -201,6 +214,5 @@ export function rotateKeySet(
     }
     return k;
   });
-  keys.push(generateStoredKey(options.alg, "next", now));
-  return { keys };
+  return keys.some((k) => k.status === "next") ? { keys } : withNextKey({ keys }, options.alg, now);
 }

@@ -22,13 +22,11 @@ export const jwksFeature: Feature = {
       auth: "any",
       mechanisms: [],
       output: z.object({ keys: z.array(z.looseObject({ kid: z.string(), kty: z.string(), alg: z.string() })) }),
+      bare: { contentType: "application/jwk-set+json" },
       async handle(ctx) {
         const ring = keyRingOf(ctx.rt.config);
         const set = ring ? publishedKeySet(ring, ctx.rt.now().getTime()) : { keys: [] };
-        return ok(set, {
-          bare: true,
-          headers: { "cache-control": "public, max-age=300", "content-type": "application/jwk-set+json" },
-        });
+        return ok(set, { headers: { "cache-control": "public, max-age=300" } });
       },
     }),
   ],
