@@ -69,6 +69,13 @@ describe("the OpenAPI document", () => {
       headers: { "x-csrf-token": await c.csrf() },
     });
     assert.equal(signedIn.status, 200, signedIn.body);
+    // The token's expiry is in the answer and in the document's User schema.
+    assert.ok(signedIn.json.response.user.authentication_token_expires_at, signedIn.body);
+    const userSchema = (doc.components.schemas as Record<string, { properties?: Record<string, unknown> }>).User;
+    assert.ok(
+      userSchema?.properties?.authentication_token_expires_at,
+      "User documents authentication_token_expires_at",
+    );
     await c.get("/login", { acceptJson: true });
     await c.get("/verify", { acceptJson: true });
     await c.post("/verify", { json: { password: "wrong one" }, headers: { "x-csrf-token": await c.csrf() } });

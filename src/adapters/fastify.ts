@@ -48,7 +48,7 @@ export function requireRampart(rampart: Rampart, requirement: Requirement): preH
       toGuardRequest(request.raw, streamed ? undefined : parsed, !streamed),
       requirement,
     );
-    if (!outcome.ok) return reply.send(outcome.response);
+    if (!outcome.ok) return sendRefusal(reply, outcome.response);
     const { ok: _ok, setCookies, headers, ...auth } = outcome;
     if (setCookies.length) reply.header("set-cookie", setCookies);
     addAnswerHeaders(
@@ -58,6 +58,18 @@ export function requireRampart(rampart: Rampart, requirement: Requirement): preH
     );
     request.rampart = auth as RampartAuth<RegisteredUserFields>; // the app's registered fields (see Register)
   };
+}
+
+/**
+ * Sends a guard's refusal as status, headers and bytes: Fastify's HEAD route (the GET route it exposes) measures
+ * the payload and cannot take a web Response, which turned every refused HEAD into a 500.
+ */
+async function sendRefusal(reply: FastifyReply, response: Response): Promise<FastifyReply> {
+  void reply.code(response.status);
+  for (const [name, value] of response.headers) if (name !== "set-cookie") void reply.header(name, value);
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length) void reply.header("set-cookie", cookies);
+  return reply.send(Buffer.from(await response.arrayBuffer()));
 }
 
 /** preHandler applying per-method rules: a public method goes on untouched (`request.rampart` null), others are guarded. */

@@ -34,12 +34,18 @@ export type SafeMethod = "GET" | "HEAD" | "OPTIONS";
 export type UnsafeMethod = "POST" | "PUT" | "PATCH" | "DELETE";
 
 /**
+ * HEAD is answered by the GET handler (Hono, Express, Fastify, most routers), so it may never be weaker than GET:
+ * it takes GET's rule, and has a rule of its own only when GET is public (any rule is then at least as strict).
+ */
+type HeadFollowsGet = { GET: "public"; HEAD?: Requirement | "public" } | { GET?: Requirement; HEAD?: never };
+
+/**
  * Per-method rules for one route (as Eve's public methods): each method its own requirement, safe methods may be
  * "public" (the guard steps aside: no caller is looked up), and `default` covers every method not named.
  */
-export type MethodRules = { [M in SafeMethod]?: Requirement | "public" } & { [M in UnsafeMethod]?: Requirement } & {
+export type MethodRules = { OPTIONS?: Requirement | "public" } & { [M in UnsafeMethod]?: Requirement } & {
   default: Requirement;
-};
+} & HeadFollowsGet;
 
 /**
  * `user` is the public view of the caller (never the database row: no hash, uniquifiers or second-factor
@@ -81,7 +87,7 @@ export interface Guards<F extends UserFields = UserFields> {
   freshRequired(withinSeconds: number): Requirement;
   /** Checks the rules (typed: only safe methods may be "public"); adapters apply them with their `methodRules`. */
   methodRules(rules: MethodRules): MethodRules;
-  /** The rule for a request method: its own, else `default`. */
+  /** The rule for a request method: its own, else `default`; HEAD: GET's rule unless GET is public. */
   ruleFor(method: string, rules: MethodRules): Requirement | "public";
 }
 
@@ -163,6 +169,8 @@ export function createGuards(rt: Runtime): Guards {
       for (const [method, rule] of Object.entries(rules))
         if (rule === "public" && !SAFE.has(method))
           throw new TypeError(`${method} cannot be public: only GET, HEAD, OPTIONS`);
+      if (Object.hasOwn(rules, "HEAD") && ownRule(rules, "GET") !== "public")
+        throw new TypeError("HEAD runs the GET handler: it takes GET's rule, and has its own only when GET is public");
       return rules;
     },
     ruleFor,
@@ -171,12 +179,20 @@ export function createGuards(rt: Runtime): Guards {
 
 const SAFE = new Set<string>(["GET", "HEAD", "OPTIONS"]);
 
+function ownRule(rules: MethodRules, method: string): Requirement | "public" | undefined {
+  return Object.hasOwn(rules, method)
+    ? (rules as Record<string, Requirement | "public" | undefined>)[method]
+    : undefined;
+}
+
 function ruleFor(method: string, rules: MethodRules): Requirement | "public" {
   const upper = method.toUpperCase();
-  const own = Object.hasOwn(rules, upper)
-    ? (rules as Record<string, Requirement | "public" | undefined>)[upper]
-    : undefined;
-  const rule = own ?? rules.default;
+  if (upper === "HEAD") {
+    // The GET handler answers HEAD: a guarded GET guards HEAD the same way, whatever a JavaScript caller passed.
+    const get = ownRule(rules, "GET") ?? rules.default;
+    return get === "public" ? (ownRule(rules, "HEAD") ?? get) : get;
+  }
+  const rule = ownRule(rules, upper) ?? rules.default;
   // An unsafe method is never public, whatever a JavaScript caller passed.
   return rule === "public" && !SAFE.has(upper) ? {} : rule;
 }

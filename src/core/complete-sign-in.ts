@@ -55,8 +55,8 @@ export async function completeSignIn<V = never>(
 }
 
 /**
- * The success payload of an authenticating endpoint: the user, with the auth token when one was asked for (and
- * the refresh token when refresh tokens are on and not kept in a cookie).
+ * The success payload of an authenticating endpoint: the user, with the auth token and its expiry when one was
+ * asked for (and the refresh token when refresh tokens are on and not kept in a cookie).
  */
 export type SignedInPayload = { user: Record<string, unknown> } & JsonPayload;
 
@@ -67,7 +67,11 @@ export async function signedInPayload(
   extra: JsonPayload = {},
 ): Promise<SignedInPayload> {
   const serialized = { ...(await ctx.rt.serializeUser(user)) };
-  if (tokens) serialized.authentication_token = tokens.authToken;
+  if (tokens) {
+    serialized.authentication_token = tokens.authToken;
+    // When the token stops working, so a client can refresh in time without decoding it.
+    serialized.authentication_token_expires_at = new Date(tokens.authTokenExpiresAtSeconds * 1000).toISOString();
+  }
   if (tokens?.refreshToken) serialized.refresh_token = tokens.refreshToken;
   return { user: serialized, ...extra };
 }

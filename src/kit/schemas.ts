@@ -4,11 +4,23 @@ import { z } from "zod";
  * Payload pieces many endpoints share, as zod schemas: the route table uses them for its `output` and
  * /openapi.json describes them once.
  */
-export const userJson = z.record(z.string(), z.unknown()).meta({
-  id: "User",
-  description:
-    "The user as the app's serializer shows it (by default email, username when enabled, and exposed profile fields).",
-});
+export const userJson = z
+  .looseObject({
+    authentication_token: z.string().optional().meta({
+      description: "The access token, on authenticating answers that asked for one (?include_auth_token).",
+    }),
+    authentication_token_expires_at: z.iso.datetime().optional().meta({
+      description: "When authentication_token stops working (ISO 8601, UTC); present whenever the token is.",
+    }),
+    refresh_token: z.string().optional().meta({
+      description: "The new refresh token, when refresh tokens are on and not kept in a cookie.",
+    }),
+  })
+  .meta({
+    id: "User",
+    description:
+      "The user as the app's serializer shows it (by default email, username when enabled, and exposed profile fields).",
+  });
 
 export const csrfToken = z.string().meta({
   description: "A CSRF token for the next unsafe request (send it as the X-CSRF-Token header or a csrf_token field).",

@@ -8,7 +8,16 @@ import {
   rampartRouter,
   rolesRequired,
 } from "../../src/adapters/express.js";
-import { adapterScenario, howAnswer, ITEM_RULES, itemsAnswer, listening, ok } from "./scenario.js";
+import {
+  adapterScenario,
+  howAnswer,
+  ITEM_RULES,
+  itemsAnswer,
+  listening,
+  ok,
+  REPORT_HEADER,
+  REPORT_RULES,
+} from "./scenario.js";
 
 function build({ rampart }: TestApp, parsersFirst: boolean): express.Express {
   const app = express();
@@ -38,6 +47,10 @@ function build({ rampart }: TestApp, parsersFirst: boolean): express.Express {
   );
   app.get("/api/items", methodRules(rampart, ITEM_RULES), (req, res) => void res.json(itemsAnswer(req.rampart)));
   app.post("/api/items", methodRules(rampart, ITEM_RULES), (req, res) => void res.json(itemsAnswer(req.rampart)));
+  app.get("/api/reports", methodRules(rampart, REPORT_RULES), (_req, res) => {
+    res.setHeader(REPORT_HEADER, "secret");
+    res.json(ok({ report: "secret" }));
+  });
   return app;
 }
 

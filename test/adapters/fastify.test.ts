@@ -7,7 +7,7 @@ import {
   rampartPlugin,
   rolesRequired,
 } from "../../src/adapters/fastify.js";
-import { adapterScenario, howAnswer, ITEM_RULES, itemsAnswer, ok } from "./scenario.js";
+import { adapterScenario, howAnswer, ITEM_RULES, itemsAnswer, ok, REPORT_HEADER, REPORT_RULES } from "./scenario.js";
 
 adapterScenario(
   "fastify",
@@ -30,6 +30,10 @@ adapterScenario(
     );
     app.get("/api/items", { preHandler: methodRules(rampart, ITEM_RULES) }, async (req) => itemsAnswer(req.rampart));
     app.post("/api/items", { preHandler: methodRules(rampart, ITEM_RULES) }, async (req) => itemsAnswer(req.rampart));
+    app.get("/api/reports", { preHandler: methodRules(rampart, REPORT_RULES) }, async (_req, reply) => {
+      void reply.header(REPORT_HEADER, "secret");
+      return ok({ report: "secret" });
+    });
     const address = await app.listen({ port: 0, host: "127.0.0.1" });
     return { base: address, close: () => app.close() };
   },

@@ -11,7 +11,16 @@ import {
   type RampartEnv,
   type RampartOptionalEnv,
 } from "../../src/adapters/hono.js";
-import { adapterScenario, howAnswer, ITEM_RULES, itemsAnswer, listening, ok } from "./scenario.js";
+import {
+  adapterScenario,
+  howAnswer,
+  ITEM_RULES,
+  itemsAnswer,
+  listening,
+  ok,
+  REPORT_HEADER,
+  REPORT_RULES,
+} from "./scenario.js";
 
 adapterScenario(
   "hono",
@@ -34,6 +43,11 @@ adapterScenario(
     items.use("/api/items", methodRules(rampart, ITEM_RULES));
     items.get("/api/items", (c) => c.json(itemsAnswer(c.get("rampart"))));
     items.post("/api/items", (c) => c.json(itemsAnswer(c.get("rampart"))));
+    items.use("/api/reports", methodRules(rampart, REPORT_RULES));
+    items.get("/api/reports", (c) => {
+      c.header(REPORT_HEADER, "secret");
+      return c.json(ok({ report: "secret" }));
+    });
     app.route("/", items);
     return listening(serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }) as Server);
   },

@@ -2,7 +2,16 @@ import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { it } from "node:test";
 import { createRequestListener, requestUrl, withGuard, withMethodRules } from "../../src/adapters/node.js";
-import { adapterScenario, howAnswer, ITEM_RULES, itemsAnswer, listening, ok } from "./scenario.js";
+import {
+  adapterScenario,
+  howAnswer,
+  ITEM_RULES,
+  itemsAnswer,
+  listening,
+  ok,
+  REPORT_HEADER,
+  REPORT_RULES,
+} from "./scenario.js";
 
 function json(res: ServerResponse, body: unknown): void {
   res.setHeader("content-type", "application/json");
@@ -40,6 +49,13 @@ adapterScenario(
     const items = withMethodRules(rampart, ITEM_RULES, (req, res) => json(res, itemsAnswer(req.rampart)));
     routes["GET /api/items"] = items;
     routes["POST /api/items"] = items;
+    // Like the frameworks, this app's router answers HEAD with the GET handler.
+    const reports = withMethodRules(rampart, REPORT_RULES, (_req, res) => {
+      res.setHeader(REPORT_HEADER, "secret");
+      json(res, ok({ report: "secret" }));
+    });
+    routes["GET /api/reports"] = reports;
+    routes["HEAD /api/reports"] = reports;
     const fallback = (req: IncomingMessage, res: ServerResponse) => {
       const route = routes[`${req.method} ${new URL(req.url ?? "/", "http://x").pathname}`];
       if (route) return route(req, res);

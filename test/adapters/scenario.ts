@@ -7,6 +7,7 @@ import { TestClient } from "../helpers/client.js";
 import type { UserRecord } from "../../src/datastore/contracts.js";
 import { answerHeadersScenario, SPA_ORIGIN } from "./answer-headers.js";
 import type { RampartAuth } from "../../src/adapters/node.js";
+import type { MethodRules } from "../../src/index.js";
 
 /**
  * The one scenario every adapter passes, over real HTTP on 127.0.0.1. Each adapter test builds an app with:
@@ -19,6 +20,7 @@ import type { RampartAuth } from "../../src/adapters/node.js";
  *   GET  /api/how         loginRequired      → how the caller authenticated (`howAnswer(req.rampart)`)
  *   GET  /api/how-basic   authRequired basic → the same, for HTTP basic only
  *   GET|POST /api/items   methodRules { GET: "public", default: {} } → { response: { caller } } (email or null)
+ *   GET|HEAD /api/reports methodRules { GET: admin, default: {} } → header x-report, { response: { report } }
  * and Rampart's own routes mounted through the adapter.
  */
 export interface Started {
@@ -59,6 +61,13 @@ export function howAnswer(auth: RampartAuth): ReturnType<typeof ok> {
 
 /** The rules of /api/items. */
 export const ITEM_RULES = { GET: "public", default: {} } as const;
+
+/**
+ * The rules of /api/reports: GET needs the admin role; HEAD has no rule of its own. Every framework answers HEAD
+ * with the GET handler (which sets REPORT_HEADER), so HEAD must get GET's rule, not the weaker default.
+ */
+export const REPORT_RULES: MethodRules = { GET: { rolesRequired: ["admin"] }, default: {} };
+export const REPORT_HEADER = "x-report";
 
 /** What /api/items answers: who called, when a guard looked (null on the public GET). */
 export function itemsAnswer(auth: RampartAuth | null | undefined): ReturnType<typeof ok> {
@@ -175,6 +184,18 @@ export function adapterScenario(
       const written = await client.post("/api/items", { json: {}, headers: { "x-csrf-token": csrf } });
       assert.equal(written.status, 200, written.body);
       assert.deepEqual(written.json.response, { caller: EMAIL });
+    });
+
+    it("per-method rules: HEAD is held to GET's rule, since the GET handler answers it", async () => {
+      const anon = new TestClient(fetch, server.base);
+      const anonHead = await anon.request("HEAD", "/api/reports", { acceptJson: true });
+      assert.equal(anonHead.status, 401);
+      assert.equal(anonHead.headers.get(REPORT_HEADER), null, "the GET handler did not run");
+      // Signed in but not an admin: the default rule ({}) would let this through; GET's rule does not.
+      const head = await client.request("HEAD", "/api/reports", { acceptJson: true });
+      assert.equal(head.status, 403);
+      assert.equal(head.headers.get(REPORT_HEADER), null, "the GET handler did not run");
+      assert.equal((await client.get("/api/reports", { acceptJson: true })).status, 403);
     });
 
     it("tells the app how a session caller authenticated: via, amr, sign-in time, no token expiry", async () => {

@@ -133,5 +133,20 @@ for (const dialect of flowDialects()) {
       );
       assert.deepEqual(app.rampart.guards.ruleFor("post", { default: "public" } as never), {});
     });
+
+    it("HEAD is never weaker than GET: a public HEAD next to a guarded GET is refused at definition", () => {
+      const { guards } = app.rampart;
+      const admin = guards.rolesRequired("admin");
+      assert.throws(
+        () => guards.methodRules({ GET: admin, HEAD: "public", default: {} } as never),
+        /HEAD runs the GET/,
+      );
+      assert.throws(() => guards.methodRules({ HEAD: {}, default: {} } as never), /HEAD runs the GET/);
+      // Rules that skipped the check (JavaScript) still resolve HEAD to GET's rule.
+      assert.deepEqual(guards.ruleFor("head", { GET: admin, HEAD: "public", default: {} } as never), admin);
+      assert.deepEqual(guards.ruleFor("HEAD", { GET: admin, default: {} }), admin);
+      assert.equal(guards.ruleFor("HEAD", { GET: "public", default: {} }), "public", "HEAD takes GET's rule");
+      assert.deepEqual(guards.ruleFor("HEAD", { GET: "public", HEAD: admin, default: {} }), admin);
+    });
   });
 }

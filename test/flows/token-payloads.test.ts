@@ -44,6 +44,21 @@ for (const dialect of flowDialects()) {
       assert.deepEqual(p.amr, ["pwd"]);
     });
 
+    it("the answer says when the access token expires: user.authentication_token_expires_at is its exp (ISO 8601)", async () => {
+      const email = "Expires.At+iso@Sub.Example.test";
+      await t.app.rampart.api.createUser({ email, password: PASSWORD });
+      const r = await t.app.client().login(email, PASSWORD, {}, "?include_auth_token");
+      assert.equal(r.status, 200, r.body);
+      const user = r.json.response.user;
+      const p = payloadOf(user.authentication_token);
+      assert.equal(user.authentication_token_expires_at, new Date((p.exp as number) * 1000).toISOString());
+      // No token asked for: no expiry either.
+      const plain = await t.app.client().login(email, PASSWORD);
+      assert.equal(plain.status, 200, plain.body);
+      assert.equal(plain.json.response.user.authentication_token, undefined);
+      assert.equal(plain.json.response.user.authentication_token_expires_at, undefined);
+    });
+
     it("password + authenticator: amr is [pwd, otp, mfa]", async () => {
       const email = "pay.load-mfa@example.test";
       const secret = await enrolAuthenticator(t, email);

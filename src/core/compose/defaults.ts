@@ -11,7 +11,7 @@ export const consoleLogger: Logger = {
 
 /** App fields may not shadow what Rampart owns (identity, credentials, status, uniquifiers, factors). */
 const RESERVED_FIELD =
-  /^(id|email|username|password|active|roles?|permissions|confirmed_at|authentication_token|refresh_token|csrf_token|create_datetime|update_datetime|login_count|(current|last)_login_(at|ip)|profile|(fs|tf|us|mf)_.*|__proto__|constructor|prototype)$/i;
+  /^(id|email|username|password|active|roles?|permissions|confirmed_at|authentication_token(_expires_at)?|refresh_token|csrf_token|create_datetime|update_datetime|login_count|(current|last)_login_(at|ip)|profile|(fs|tf|us|mf)_.*|__proto__|constructor|prototype)$/i;
 export function reservedUserFieldIssues(fields: Record<string, unknown>) {
   return Object.keys(fields)
     .filter((name) => RESERVED_FIELD.test(name) || !/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(name))

@@ -33,3 +33,15 @@ export function amrOf(authnVia: readonly string[], multiFactor = false): string[
   if (second || multiFactor) out.add("mfa");
   return [...out];
 }
+
+/**
+ * What a caller proved plus a second factor they have only just enrolled: the new method's names, but "mfa" only
+ * when the caller had already proved two factors. Entering the first code of a new authenticator shows it works;
+ * it does not turn a password-only sign-in into a multi-factor one.
+ */
+export function amrWithEnrolled(proved: readonly string[], method: string): string[] {
+  const out = new Set(proved.filter((name) => name !== "mfa"));
+  for (const name of amrOf([method])) out.add(name);
+  if (proved.includes("mfa")) out.add("mfa");
+  return [...out];
+}

@@ -11,6 +11,8 @@ export interface TokenProof {
   authnVia: readonly string[];
   /** The first factor was itself multi-factor (a passkey with user verification). */
   multiFactor?: boolean;
+  /** The amr to carry when it is not simply derived from `authnVia` (a second factor change keeps the caller's). */
+  amr?: readonly string[];
 }
 
 /** The tokens an authenticating answer carries. */
@@ -33,7 +35,7 @@ export async function issueTokens(
   user: UserRecord,
   proof: TokenProof,
 ): Promise<IssuedTokens | null> {
-  const amr = amrOf(proof.authnVia, proof.multiFactor);
+  const amr = proof.amr ? [...proof.amr] : amrOf(proof.authnVia, proof.multiFactor);
   const families = ctx.rt.services.tokenFamilies;
   const family = families ? await families.begin(ctx, user, { ...proof, amr }) : null;
   const access = await mintAccessToken(ctx.rt, user, {

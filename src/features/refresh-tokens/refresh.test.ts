@@ -23,6 +23,9 @@ for (const dialect of flowDialects()) {
       const user = r.json.response.user;
       assert.equal(user.email.toLowerCase(), email.toLowerCase());
       assert.ok(user.authentication_token && user.refresh_token);
+      // The answer says when the new access token expires (its signed exp), so the client knows when to refresh.
+      const exp = JSON.parse(Buffer.from(user.authentication_token.split(".")[0], "base64url").toString("utf8")).exp;
+      assert.equal(user.authentication_token_expires_at, new Date(exp * 1000).toISOString());
       assert.notEqual(user.refresh_token, first.refresh);
       assert.equal(r.json.response.csrf_token, undefined);
       assert.equal(r.headers.getSetCookie().length, 0, "JSON mode sets no cookie");

@@ -109,6 +109,55 @@ for (const dialect of flowDialects()) {
       assert.deepEqual(replay.json.response.error_codes, ["TWO_FACTOR_PERMISSION_DENIED"]);
     });
 
+    /** The amr a new access token carries (its signed payload: base64url JSON before the signature). */
+    const amrOf = (reply: { json: any; body: string }) => {
+      assert.equal(typeof reply.json.response.user?.authentication_token, "string", reply.body);
+      const [body] = (reply.json.response.user.authentication_token as string).split(".");
+      return JSON.parse(Buffer.from(body!, "base64url").toString("utf8")).amr as string[];
+    };
+
+    it("tokens from a change keep what the caller proved plus the new method: no mfa from a factor just enrolled", async () => {
+      // Session signed in with a password only.
+      const { c, csrf } = await signedIn("Amr.Session+pwd@Sub.Example.test");
+      const s = await c.post("/tf-setup", { json: { setup: "authenticator" }, headers: { "x-csrf-token": csrf } });
+      toStepStart(t);
+      const v = await validate(c, csrf, oath(t, s.json.response.tf_authr_key as string), "?include_auth_token");
+      assert.equal(v.status, 200, v.body);
+      assert.deepEqual(amrOf(v), ["pwd", "otp"]);
+
+      // Token caller (password-only token).
+      const email = "amr.token-pwd@example.test";
+      await t.app.rampart.api.createUser({ email, password: PASSWORD });
+      const login = await t.app.client().login(email, PASSWORD, {}, "?include_auth_token");
+      assert.deepEqual(amrOf(login), ["pwd"]);
+      const auth: Record<string, string> = { "authentication-token": login.json.response.user.authentication_token };
+      const tc = t.app.client();
+      const info = await tc.get("/tf-setup", { headers: { ...auth, accept: "application/json" } });
+      auth["x-csrf-token"] = info.json.response.csrf_token as string;
+      const ts = await tc.post("/tf-setup", { json: { setup: "authenticator" }, headers: auth });
+      assert.equal(ts.status, 200, ts.body);
+      const secret = ts.json.response.tf_authr_key as string;
+      toStepStart(t);
+      const tv = await tc.post("/tf-validate?include_auth_token", { json: { code: oath(t, secret) }, headers: auth });
+      assert.equal(tv.status, 200, tv.body);
+      assert.deepEqual(amrOf(tv), ["pwd", "otp"]);
+      // The guard reports the same to the app.
+      const how = await tc.get("/api/protected", {
+        acceptJson: true,
+        headers: { "authentication-token": tv.json.response.user.authentication_token },
+      });
+      assert.equal(how.status, 200, how.body);
+
+      // A caller who proved the second factor keeps mfa.
+      const { c: mc, csrf: mcsrf } = await signInWithCode(t, email, secret);
+      const m = await mc.post("/tf-setup", { json: { setup: "authenticator" }, headers: { "x-csrf-token": mcsrf } });
+      assert.equal(m.status, 200, m.body);
+      t.advance(30);
+      const mv = await validate(mc, mcsrf, oath(t, m.json.response.tf_authr_key as string), "?include_auth_token");
+      assert.equal(mv.status, 200, mv.body);
+      assert.deepEqual(amrOf(mv), ["pwd", "otp", "mfa"]);
+    });
+
     it("replacing an existing method: the new secret replaces the old one only after its code", async () => {
       const { c: first, csrf: firstCsrf } = await signedIn("swap@x.test");
       const s1 = await first.post("/tf-setup", {

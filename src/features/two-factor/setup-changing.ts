@@ -1,3 +1,5 @@
+import { amrWithEnrolled } from "../../core/tokens/amr.js";
+import { callerAuthentication } from "../../core/tokens/caller-auth.js";
 import { tokensIfAsked } from "../../core/tokens/issue.js";
 import { signedInPayload } from "../../core/complete-sign-in.js";
 import type { RequestContext } from "../../core/context.js";
@@ -64,9 +66,12 @@ export async function validateChange(
   }
   clearPending(ctx);
   const updated = await commitSetup(ctx, user, { method, sealed, phone: change.phone, previous });
+  // The tokens say what the caller proved (session or token) plus the new method; a factor enrolled just now
+  // adds no "mfa" to a sign-in that proved one factor.
   const token = await tokensIfAsked(ctx, updated, {
     authenticatedAtSeconds: caller.authenticatedAtSeconds,
     authnVia: [...(caller.session?.authnVia ?? []), `tf:${method}`],
+    amr: amrWithEnrolled(callerAuthentication(caller).amr, method),
   });
   // FS: browsers get a flash and go to TWO_FACTOR_POST_SETUP_VIEW (the setup page by default).
   return ok(await signedInPayload(ctx, updated, token), {
