@@ -96,6 +96,8 @@ export interface TokenFamilies {
   /** At sign-out: ends the family the request presents (refresh token in the body or cookie, or the caller's access
    * token's family) and clears the refresh cookie. */
   signOut(ctx: RequestContext, caller: Caller | null): Promise<void>;
+  /** Writes the end of a family a sign-out queued while the database was down (`userId` null: whoever's it is). */
+  revokeQueued(rt: Runtime, familyId: string, userId: number | null): Promise<void>;
   /** The user's live families, newest use first. */
   list(rt: Runtime, user: UserRecord): Promise<TokenFamilyView[]>;
   /** Ends one family of the user's by its listed id; false when the id names none of theirs. */

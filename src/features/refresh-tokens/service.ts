@@ -5,6 +5,8 @@ import { defineCodec } from "../../core/codec.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
 import type { Caller } from "../../core/identity.js";
+import { isDatabaseOutage } from "../../core/outage.js";
+import { revocationQueue } from "../../core/revocation-queue.js";
 import type { Runtime } from "../../core/runtime.js";
 import type { FamilyRevocationReason, TokenFamilies, TokenFamilyView } from "../../core/services.js";
 import type { UserRecord } from "../../datastore/contracts.js";
@@ -144,6 +146,9 @@ export async function exchange<R>(
   if (!found) return { ok: false, reason: "INVALID", user: null };
   const { family } = found;
   if (!family) return { ok: false, reason: "NOT_FOUND", user: null };
+  // Ended by a sign-out during a database outage, not yet written to its row.
+  if (await revocationQueue(rt).hasFamily(family.id))
+    return { ok: false, reason: "REVOKED", user: await rt.datastore.users.findById(family.userId) };
   const user = await rt.datastore.users.findById(family.userId);
   if (!found.current) {
     await revokeOnReuse(ctx, family, user);
@@ -200,6 +205,37 @@ async function presentedAtSignOut(ctx: RequestContext): Promise<unknown> {
   return body?.fields.refresh_token;
 }
 
+/** Ends the family the sign-out presents (its current generation) and the caller's access token's family. */
+async function endPresented(ctx: RequestContext, caller: Caller | null, token: unknown): Promise<void> {
+  const { rt } = ctx;
+  const ids = new Set<string>();
+  const found = await presented(rt, token);
+  // Holding the current generation is the right to end the family, with or without a caller.
+  if (found?.family && found.current && (!caller || found.family.userId === caller.user.id)) ids.add(found.family.id);
+  if (caller?.token?.family) ids.add(caller.token.family);
+  const user = caller?.user ?? (found?.family ? await rt.datastore.users.findById(found.family.userId) : null);
+  if (!user) return;
+  const ended: string[] = [];
+  for (const id of ids) if (await familiesOf(rt).revoke(id, ctx.now(), "logout", user.id)) ended.push(id);
+  await revoked(rt, user, ended, "logout", requestAudit(ctx));
+}
+
+/**
+ * The database is down: the families the sign-out names (the presented token's, by its signature alone, and the
+ * caller's access token's) are queued as revoked; they are refused from now on and revoked once the database is
+ * back. Any signed generation may end its family (presenting an older one would revoke it as reuse anyway).
+ */
+async function queueSignOut(ctx: RequestContext, caller: Caller | null, token: unknown): Promise<void> {
+  const ids = new Set<string>();
+  const opened = refreshCodec.open(ctx.rt, token);
+  if (opened.ok) ids.add(opened.value.family);
+  if (caller?.token?.family) ids.add(caller.token.family);
+  if (ids.size === 0) return;
+  const userId = caller?.user.id ?? null;
+  await revocationQueue(ctx.rt).add([...ids].map((familyId) => ({ kind: "family" as const, familyId, userId })));
+  ctx.rt.logger.warn(`logout: ${ids.size} refresh token family(ies) queued as revoked (database unavailable)`);
+}
+
 /** The listed id of a family: prefixed, so it never collides with a session id (base64url has no ':'). */
 export const FAMILY_ID_PREFIX = "rt:";
 
@@ -207,6 +243,7 @@ export function tokenFamilies(): TokenFamilies {
   return {
     begin,
     async isLive(rt, familyId, user) {
+      if (await revocationQueue(rt).hasFamily(familyId)) return false;
       const now = rt.now();
       return familiesOf(rt).isLive(familyId, user.id, user.fsUniquifier, now, idleSince(rt, now));
     },
@@ -216,21 +253,18 @@ export function tokenFamilies(): TokenFamilies {
       return count;
     },
     async signOut(ctx: RequestContext, caller: Caller | null) {
-      const { rt } = ctx;
-      const ids = new Set<string>();
       const token = await presentedAtSignOut(ctx);
       // Cleared first: the browser forgets the cookie even if the database cannot be reached to revoke it.
       clearCookie(ctx);
-      const found = await presented(rt, token);
-      // Holding the current generation is the right to end the family, with or without a caller.
-      if (found?.family && found.current && (!caller || found.family.userId === caller.user.id))
-        ids.add(found.family.id);
-      if (caller?.token?.family) ids.add(caller.token.family);
-      const user = caller?.user ?? (found?.family ? await rt.datastore.users.findById(found.family.userId) : null);
-      if (!user) return;
-      const ended: string[] = [];
-      for (const id of ids) if (await familiesOf(rt).revoke(id, ctx.now(), "logout", user.id)) ended.push(id);
-      await revoked(rt, user, ended, "logout", requestAudit(ctx));
+      try {
+        await endPresented(ctx, caller, token);
+      } catch (error) {
+        if (!isDatabaseOutage(error)) throw error;
+        await queueSignOut(ctx, caller, token);
+      }
+    },
+    async revokeQueued(rt, familyId, userId) {
+      await familiesOf(rt).revoke(familyId, rt.now(), "logout", userId ?? undefined);
     },
     async list(rt, user): Promise<TokenFamilyView[]> {
       const now = rt.now();
