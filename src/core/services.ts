@@ -84,6 +84,8 @@ export interface TokenFamilies {
     user: UserRecord,
     proof: { authenticatedAtSeconds: number; authnVia: readonly string[]; amr: readonly string[] },
   ): Promise<{ familyId: string; refreshToken: string | null; expiresAt: Date }>;
+  /** The refresh cookie's name in cookie mode (a credential the browser adds by itself, as the session cookie), else null. */
+  cookieName(rt: Runtime): string | null;
   /** Whether access tokens minted with this family are still honoured (not revoked, not expired, same user). */
   isLive(rt: Runtime, familyId: string, user: UserRecord): Promise<boolean>;
   /** Ends the user's families but `keep` (the caller's own, when it stays signed in); returns how many ended. */

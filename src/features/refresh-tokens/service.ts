@@ -242,6 +242,7 @@ export const FAMILY_ID_PREFIX = "rt:";
 export function tokenFamilies(): TokenFamilies {
   return {
     begin,
+    cookieName: (rt) => settings(rt).cookieName,
     async isLive(rt, familyId, user) {
       if (await revocationQueue(rt).hasFamily(familyId)) return false;
       const now = rt.now();
