@@ -86,6 +86,11 @@ export interface TokenFamilies {
   ): Promise<{ familyId: string; refreshToken: string | null; expiresAt: Date }>;
   /** The refresh cookie's name in cookie mode (a credential the browser adds by itself, as the session cookie), else null. */
   cookieName(rt: Runtime): string | null;
+  /**
+   * The family this request's client holds: its access token's, else the one its refresh cookie names (when that
+   * is the current generation of a family of the caller's); null when none.
+   */
+  ownFamily(ctx: RequestContext, caller: Caller): Promise<string | null>;
   /** Whether access tokens minted with this family are still honoured (not revoked, not expired, same user). */
   isLive(rt: Runtime, familyId: string, user: UserRecord): Promise<boolean>;
   /** Ends the user's families but `keep` (the caller's own, when it stays signed in); returns how many ended. */

@@ -243,6 +243,14 @@ export function tokenFamilies(): TokenFamilies {
   return {
     begin,
     cookieName: (rt) => settings(rt).cookieName,
+    async ownFamily(ctx, caller) {
+      if (caller.token?.family) return caller.token.family;
+      const name = settings(ctx.rt).cookieName;
+      if (name === null || ctx.cookie(name) === undefined) return null;
+      const found = await presented(ctx.rt, ctx.cookie(name));
+      const family = found?.current ? found.family : null;
+      return family && family.userId === caller.user.id && !family.revokedAt ? family.id : null;
+    },
     async isLive(rt, familyId, user) {
       if (await revocationQueue(rt).hasFamily(familyId)) return false;
       const now = rt.now();
