@@ -162,6 +162,9 @@ export async function exchange<R>(
   if (refusal !== null) return { ok: false, refusal };
   const next = seal(rt, family.id, family.gen + 1);
   if (!(await familiesOf(rt).rotate(family.id, family.gen, family.secretHash, next.secretHash, now))) {
+    // Revoked meanwhile (a sign-out, a password change…): nobody used a copy, so it is REVOKED.
+    const after = await familiesOf(rt).find(family.id);
+    if (after?.revokedAt && after.revokedReason !== "GEN_MISMATCH") return { ok: false, reason: "REVOKED", user };
     // Another request with this very token rotated first: this one is a replay of an older generation now.
     await revokeOnReuse(ctx, family, user);
     return { ok: false, reason: "GEN_MISMATCH", user };
