@@ -2,6 +2,7 @@ import { z } from "zod";
 import { constantTimeEqual, randomToken, sha256Hex } from "../../crypto/random.js";
 import { requestAudit, type AuditWriter } from "../../core/audit.js";
 import { defineCodec } from "../../core/codec.js";
+import { hostCookieName } from "../../core/cookie-names.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
 import type { Caller } from "../../core/identity.js";
@@ -51,9 +52,19 @@ export function cookieOptions(rt: Runtime) {
   } as const;
 }
 
+/**
+ * The refresh cookie's name; null in JSON mode. By default `__Host-fs_refresh` when the cookie is Secure (as the
+ * session cookie: no sibling subdomain can plant one), else `fs_refresh`; a configured name is used as given.
+ */
+export function refreshCookieName(rt: Runtime): string | null {
+  const { cookieName } = settings(rt);
+  if (cookieName !== undefined) return cookieName;
+  return hostCookieName({ session: { cookieSecure: cookieOptions(rt).secure } }, "fs_refresh");
+}
+
 /** Sets the refresh cookie (cookie mode) or returns the token for the JSON answer. */
 function deliver(ctx: RequestContext, token: string, expiresAt: Date): string | null {
-  const name = settings(ctx.rt).cookieName;
+  const name = refreshCookieName(ctx.rt);
   if (name === null) return token;
   const maxAge = Math.max(1, Math.ceil((expiresAt.getTime() - ctx.now().getTime()) / 1000));
   ctx.setCookie(name, token, { ...cookieOptions(ctx.rt), maxAge });
@@ -61,7 +72,7 @@ function deliver(ctx: RequestContext, token: string, expiresAt: Date): string | 
 }
 
 function clearCookie(ctx: RequestContext): void {
-  const name = settings(ctx.rt).cookieName;
+  const name = refreshCookieName(ctx.rt);
   if (name !== null && ctx.cookie(name) !== undefined) ctx.deleteCookie(name, cookieOptions(ctx.rt));
 }
 
@@ -202,7 +213,7 @@ async function revoked(
 
 /** The refresh token a sign-out presents: the cookie in cookie mode (the body is ignored), else the body field. */
 async function presentedAtSignOut(ctx: RequestContext): Promise<unknown> {
-  const name = settings(ctx.rt).cookieName;
+  const name = refreshCookieName(ctx.rt);
   if (name !== null) return ctx.cookie(name);
   const body = await ctx.body().catch(() => null);
   return body?.fields.refresh_token;
@@ -245,10 +256,10 @@ export const FAMILY_ID_PREFIX = "rt:";
 export function tokenFamilies(): TokenFamilies {
   return {
     begin,
-    cookieName: (rt) => settings(rt).cookieName,
+    cookieName: (rt) => refreshCookieName(rt),
     async ownFamily(ctx, caller) {
       if (caller.token?.family) return caller.token.family;
-      const name = settings(ctx.rt).cookieName;
+      const name = refreshCookieName(ctx.rt);
       if (name === null || ctx.cookie(name) === undefined) return null;
       const found = await presented(ctx.rt, ctx.cookie(name));
       const family = found?.current ? found.family : null;
