@@ -105,6 +105,11 @@ export interface TokenFamilies {
   signOut(ctx: RequestContext, caller: Caller | null): Promise<void>;
   /** Writes the end of a family a sign-out queued while the database was down (`userId` null: whoever's it is). */
   revokeQueued(rt: Runtime, familyId: string, userId: number | null): Promise<void>;
+  /**
+   * The periodic clean-up: deletes every user's families past expiry or idle, and revoked ones older than the
+   * idle limit (kept that long for the record); returns how many.
+   */
+  sweep(rt: Runtime): Promise<number>;
   /** The user's live families, newest use first. */
   list(rt: Runtime, user: UserRecord): Promise<TokenFamilyView[]>;
   /** Ends one family of the user's by its listed id; false when the id names none of theirs. */

@@ -289,6 +289,11 @@ export function tokenFamilies(): TokenFamilies {
     async revokeQueued(rt, familyId, userId) {
       await familiesOf(rt).revoke(familyId, rt.now(), "logout", userId ?? undefined);
     },
+    async sweep(rt) {
+      const now = rt.now();
+      const idle = idleSince(rt, now);
+      return familiesOf(rt).sweep(now, idle, idle);
+    },
     async list(rt, user): Promise<TokenFamilyView[]> {
       const now = rt.now();
       const idle = idleSince(rt, now);
