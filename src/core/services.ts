@@ -112,8 +112,11 @@ export interface TokenFamilies {
   sweep(rt: Runtime): Promise<number>;
   /** The user's live families, newest use first. */
   list(rt: Runtime, user: UserRecord): Promise<TokenFamilyView[]>;
-  /** Ends one family of the user's by its listed id; false when the id names none of theirs. */
-  revoke(rt: Runtime, user: UserRecord, id: string, audit: AuditWriter): Promise<boolean>;
+  /**
+   * Ends one family of the user's by its listed id: "ended", "already-ended" (nothing changed), or null when the
+   * id names none of theirs.
+   */
+  revoke(rt: Runtime, user: UserRecord, id: string, audit: AuditWriter): Promise<"ended" | "already-ended" | null>;
 }
 
 export interface Services {

@@ -310,13 +310,13 @@ export function tokenFamilies(): TokenFamilies {
         }));
     },
     async revoke(rt, user, id, audit) {
-      if (!id.startsWith(FAMILY_ID_PREFIX)) return false;
+      if (!id.startsWith(FAMILY_ID_PREFIX)) return null;
       const familyId = id.slice(FAMILY_ID_PREFIX.length);
       const family = await familiesOf(rt).find(familyId);
-      if (!family || family.userId !== user.id) return false;
-      if (await familiesOf(rt).revoke(familyId, rt.now(), "revoked_by_user", user.id))
-        await revoked(rt, user, [familyId], "revoked_by_user", audit);
-      return true;
+      if (!family || family.userId !== user.id) return null;
+      if (!(await familiesOf(rt).revoke(familyId, rt.now(), "revoked_by_user", user.id))) return "already-ended";
+      await revoked(rt, user, [familyId], "revoked_by_user", audit);
+      return "ended";
     },
   };
 }
