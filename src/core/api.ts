@@ -9,6 +9,7 @@ import type { AuditEvent, AuditWriter } from "./audit.js";
 import { revokeSessions } from "./revoke-sessions.js";
 import { forgetFailures, lockState } from "./lockout/lockout.js";
 import { changeUserPassword } from "./change-user-password.js";
+import { afterCommit } from "./after-commit.js";
 import type { MessageKey } from "./messages.js";
 import type { ClockReading } from "./clock-skew.js";
 import { checkNewPassword, checkUsername, normalizeEmailAddress } from "./policy/index.js";
@@ -238,7 +239,10 @@ export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F
       Object.assign(user, rotated, { active: false });
       given.active = false;
       await sweepUserSessions(rt, user.id);
-      await rt.services.tokenFamilies?.revokeForUser(rt, user, "deactivated", { audit: writeAudit });
+      // Committed: a failing revocation is logged (the new fs_uniquifier already ends the families).
+      await afterCommit(rt, "the refresh token revocation", async () =>
+        rt.services.tokenFamilies?.revokeForUser(rt, user, "deactivated", { audit: writeAudit }),
+      );
       await audit("user_deactivated", user);
       return true;
     },
@@ -279,7 +283,9 @@ export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F
       user.fsTokenUniquifier = await datastore.users.rotateTokenUniquifier(user.id);
       await datastore.remember.deleteForUser(user.id);
       await sweepUserSessions(rt, user.id);
-      await rt.services.tokenFamilies?.revokeForUser(rt, user, "reset_access", { audit: writeAudit });
+      await afterCommit(rt, "the refresh token revocation", async () =>
+        rt.services.tokenFamilies?.revokeForUser(rt, user, "reset_access", { audit: writeAudit }),
+      );
       await audit("access_reset", user);
     },
     async createRole(input) {

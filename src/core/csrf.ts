@@ -85,8 +85,8 @@ async function presentedCsrfToken(ctx: RequestContext): Promise<string | null> {
  * Whether CSRF applies to this caller: by mechanism, or for anonymous callers unless ignored.
  * A CSRF attack rides on credentials the browser adds by itself (cookies, cached Basic). An access token the
  * client puts in each request is not one, and a client without cookies cannot hold a session-bound CSRF token at
- * all: so a token caller whose request carries no session or remember cookie is not asked for one (unless
- * `csrf.exemptCookielessTokens` is off, as in FS). With either cookie attached, the configured rule applies.
+ * all: so a token caller whose request carries no session, remember or refresh cookie is not asked for one (unless
+ * `csrf.exemptCookielessTokens` is off, as in FS). With any of them attached, the configured rule applies.
  */
 export function csrfRequired(ctx: RequestContext, caller: Caller | null, unauthEndpoint: boolean): boolean {
   const { csrf } = ctx.rt.config;
@@ -110,7 +110,8 @@ function cookielessJson(ctx: RequestContext): boolean {
 
 function carriesSessionCookies(ctx: RequestContext): boolean {
   const { cookieName, rememberCookieName } = ctx.rt.config.session;
-  return ctx.cookie(cookieName) !== undefined || (!!rememberCookieName && ctx.cookie(rememberCookieName) !== undefined);
+  const refresh = ctx.rt.services.tokenFamilies?.cookieName(ctx.rt) ?? null;
+  return [cookieName, rememberCookieName, refresh].some((name) => !!name && ctx.cookie(name) !== undefined);
 }
 
 /** Checks the CSRF token; returns the failure code or null when it is fine. */

@@ -1,4 +1,4 @@
-import type { PendingRevocation } from "../datastore/contracts.js";
+import { pendingRevocationKey as keyOf, type PendingRevocation } from "../datastore/contracts.js";
 import { isDatabaseOutage } from "./outage.js";
 import { RetryLoop } from "./retry-loop.js";
 import type { Runtime } from "./runtime.js";
@@ -10,8 +10,6 @@ import type { Runtime } from "./runtime.js";
  * from Redis, and a session read during the outage is also checked against this queue.
  */
 const RETRY_MS = 250;
-
-const keyOf = (e: PendingRevocation) => (e.kind === "session" ? `s:${e.sessionId}` : `r:${e.rememberId}`);
 
 class RevocationQueue {
   private readonly local = new Map<string, PendingRevocation>();
@@ -34,6 +32,15 @@ class RevocationQueue {
   async hasRemember(rememberId: string): Promise<boolean> {
     if (this.local.has(`r:${rememberId}`)) return true;
     return (await this.rt.sessions.pendingRevocations?.hasRemember(rememberId)) ?? false;
+  }
+
+  /**
+   * True when the end of this refresh token family is queued, here or (shared) in the session store: until it is
+   * written, the family counts as revoked although its row does not say so yet.
+   */
+  async hasFamily(familyId: string): Promise<boolean> {
+    if (this.local.has(`f:${familyId}`)) return true;
+    return (await this.rt.sessions.pendingRevocations?.hasFamily(familyId)) ?? false;
   }
 
   get size(): number {
@@ -87,6 +94,9 @@ class RevocationQueue {
       );
       await rt.datastore.revocations.revokeSessions(sessions);
       for (const e of entries) if (e.kind === "remember") await rt.datastore.remember.delete(e.rememberId);
+      // With the refresh-tokens feature off, its tokens are refused anyway (nothing can tell a family is live).
+      const families = rt.services.tokenFamilies;
+      for (const e of entries) if (e.kind === "family") await families?.revokeQueued(rt, e.familyId, e.userId);
     } catch (error) {
       if (!isDatabaseOutage(error)) rt.logger.error("could not write queued revocations", error);
       return;

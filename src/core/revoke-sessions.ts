@@ -35,8 +35,13 @@ export async function revokeSessions(
   const now = rt.now();
   const families = rt.services.tokenFamilies;
   let revoked: string[] = [];
-  if (which.scope === "one" && families && (await families.revoke(rt, user, which.id, revoker.audit))) {
-    revoked = [which.id];
+  // Families ended: counted in the answer, announced by the feature's own event (`refresh_tracker_revoked`).
+  const familyIds: string[] = [];
+  const family = which.scope === "one" && families ? await families.revoke(rt, user, which.id, revoker.audit) : null;
+  if (which.scope === "one" && family !== null) {
+    // Already ended (a second click, a concurrent revoke): nothing to count or announce.
+    if (family === "already-ended") return [];
+    familyIds.push(which.id);
   } else if (which.scope === "one") {
     const target = await rt.sessions.findById(which.id);
     if (!target || target.userId !== user.id) return null;
@@ -60,15 +65,17 @@ export async function revokeSessions(
       // Listed first so the count is what GET /sessions showed the user.
       const listed = (await families.list(rt, user)).map((f) => f.id).filter((id) => !id.endsWith(`:${keepFamily}`));
       await families.revokeForUser(rt, user, "sign_out_everywhere", { keep: keepFamily, audit: revoker.audit });
-      revoked.push(...listed);
+      familyIds.push(...listed);
     }
   }
   await revoker.audit({
     event: "session_revoked",
     outcome: "success",
     user,
-    details: { by: revoker.by, scope: which.scope, count: revoked.length },
+    details: { by: revoker.by, scope: which.scope, count: revoked.length + familyIds.length },
   });
-  await rt.events.emit("session_revoked", { user, sessionIds: revoked, scope: which.scope });
-  return revoked;
+  // One family ended by id: its event was `refresh_tracker_revoked`; session_revoked names sessions only.
+  if (!(which.scope === "one" && familyIds.length))
+    await rt.events.emit("session_revoked", { user, sessionIds: revoked, scope: which.scope });
+  return [...revoked, ...familyIds];
 }

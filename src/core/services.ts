@@ -84,6 +84,13 @@ export interface TokenFamilies {
     user: UserRecord,
     proof: { authenticatedAtSeconds: number; authnVia: readonly string[]; amr: readonly string[] },
   ): Promise<{ familyId: string; refreshToken: string | null; expiresAt: Date }>;
+  /** The refresh cookie's name in cookie mode (a credential the browser adds by itself, as the session cookie), else null. */
+  cookieName(rt: Runtime): string | null;
+  /**
+   * The family this request's client holds: its access token's, else the one its refresh cookie names (when that
+   * is the current generation of a family of the caller's); null when none.
+   */
+  ownFamily(ctx: RequestContext, caller: Caller): Promise<string | null>;
   /** Whether access tokens minted with this family are still honoured (not revoked, not expired, same user). */
   isLive(rt: Runtime, familyId: string, user: UserRecord): Promise<boolean>;
   /** Ends the user's families but `keep` (the caller's own, when it stays signed in); returns how many ended. */
@@ -96,10 +103,20 @@ export interface TokenFamilies {
   /** At sign-out: ends the family the request presents (refresh token in the body or cookie, or the caller's access
    * token's family) and clears the refresh cookie. */
   signOut(ctx: RequestContext, caller: Caller | null): Promise<void>;
+  /** Writes the end of a family a sign-out queued while the database was down (`userId` null: whoever's it is). */
+  revokeQueued(rt: Runtime, familyId: string, userId: number | null): Promise<void>;
+  /**
+   * The periodic clean-up: deletes every user's families past expiry or idle, and revoked ones older than the
+   * idle limit (kept that long for the record); returns how many.
+   */
+  sweep(rt: Runtime): Promise<number>;
   /** The user's live families, newest use first. */
   list(rt: Runtime, user: UserRecord): Promise<TokenFamilyView[]>;
-  /** Ends one family of the user's by its listed id; false when the id names none of theirs. */
-  revoke(rt: Runtime, user: UserRecord, id: string, audit: AuditWriter): Promise<boolean>;
+  /**
+   * Ends one family of the user's by its listed id: "ended", "already-ended" (nothing changed), or null when the
+   * id names none of theirs.
+   */
+  revoke(rt: Runtime, user: UserRecord, id: string, audit: AuditWriter): Promise<"ended" | "already-ended" | null>;
 }
 
 export interface Services {

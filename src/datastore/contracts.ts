@@ -240,7 +240,16 @@ export interface SessionStore {
 
 /** What a sign-out during a database outage still has to write to the database. */
 export type PendingRevocation =
-  { kind: "session"; sessionId: string; userId: number; expiresAt: number } | { kind: "remember"; rememberId: string };
+  | { kind: "session"; sessionId: string; userId: number; expiresAt: number }
+  | { kind: "remember"; rememberId: string }
+  /** A refresh token family; `userId` null when the sign-out could not tell whose it is (the token alone named it). */
+  | { kind: "family"; familyId: string; userId: number | null };
+
+/** The one key of a queued revocation (a later entry for the same thing replaces the earlier one). */
+export function pendingRevocationKey(e: PendingRevocation): string {
+  if (e.kind === "session") return `s:${e.sessionId}`;
+  return e.kind === "remember" ? `r:${e.rememberId}` : `f:${e.familyId}`;
+}
 
 /** Revocations queued next to the sessions (Redis), shared by every instance until one writes them. */
 export interface PendingRevocationQueue {
@@ -251,6 +260,8 @@ export interface PendingRevocationQueue {
   hasSession(sessionId: string): Promise<boolean>;
   /** True when the deletion of this remember record is queued. */
   hasRemember(rememberId: string): Promise<boolean>;
+  /** True when the end of this refresh token family is queued. */
+  hasFamily(familyId: string): Promise<boolean>;
 }
 
 /**

@@ -16,6 +16,7 @@ import { createRequire } from "node:module";
 import type { Redis } from "ioredis";
 import { DEPENDENCY_DEFAULTS } from "../core/config/dependency-defaults.js";
 import { DependencyUnavailableError } from "../core/errors.js";
+import { pendingRevocationKey as field } from "./contracts.js";
 import type { PendingRevocation, PendingRevocationQueue, SessionRecord, SessionStore } from "./contracts.js";
 import { firstReady } from "./redis-first-ready.js";
 import { legacyStateJson, mfaProofFromTag, mfaProofToTag, withLegacyState } from "./mfa-proof.js";
@@ -265,7 +266,6 @@ export class RedisSessionStore implements SessionStore {
 
   private pendingQueue(): PendingRevocationQueue {
     const key = `${this.prefix}pending`;
-    const field = (e: PendingRevocation) => (e.kind === "session" ? `s:${e.sessionId}` : `r:${e.rememberId}`);
     return {
       add: (entries) =>
         this.guard(async () => {
@@ -282,6 +282,7 @@ export class RedisSessionStore implements SessionStore {
         }),
       hasSession: (sessionId) => this.guard(async () => (await this.redis.hexists(key, `s:${sessionId}`)) === 1),
       hasRemember: (rememberId) => this.guard(async () => (await this.redis.hexists(key, `r:${rememberId}`)) === 1),
+      hasFamily: (familyId) => this.guard(async () => (await this.redis.hexists(key, `f:${familyId}`)) === 1),
     };
   }
 

@@ -39,6 +39,8 @@ export function startSweeps(rt: Runtime): { stop(): void } {
           ]
         : []),
       ["session revocations", () => sweepSessionEnds(rt, now)],
+      // Refresh token families of users who never sign in again (a new sign-in prunes only the user's own).
+      ["refresh token families", async () => rt.services.tokenFamilies?.sweep(rt)],
       // Sign-outs queued during a database outage by an instance that stopped before writing them.
       ["queued revocations", () => revocationQueue(rt).flush()],
       // Sessions a change ended that the store could not delete then (their instance may have stopped since).

@@ -116,8 +116,9 @@ export async function verifyAccessToken(rt: Runtime, token: string): Promise<Tok
   const user = await rt.datastore.users.findByTokenUniquifier(claims.tokenUniquifier);
   if (!user || !user.active) return null;
   // A token minted with a refresh family lives only as long as the family: sign-out and theft detection end it.
+  // With the refresh-tokens feature off nothing can tell the family is live, so such a token is refused.
   const families = rt.services.tokenFamilies;
-  if (claims.family && families && !(await families.isLive(rt, claims.family, user))) return null;
+  if (claims.family && !(families && (await families.isLive(rt, claims.family, user)))) return null;
   return {
     user,
     format: "opaque",

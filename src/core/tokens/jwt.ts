@@ -87,8 +87,9 @@ export async function verifyJwt(rt: Runtime, token: string): Promise<TokenIdenti
     return null;
   const user = await rt.datastore.users.findByUniquifier(payload.sub!);
   if (!user || !user.active) return null;
+  // Bound to a refresh family: honoured only while the family is live (refused when the feature is off).
   const families = rt.services.tokenFamilies;
-  if (family && families && !(await families.isLive(rt, family, user))) return null;
+  if (family && !(families && (await families.isLive(rt, family, user)))) return null;
   return { user, format: "jwt", authenticatedAtSeconds: authTime, expiresAtSeconds: payload.exp, amr, family };
 }
 

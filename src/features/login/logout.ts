@@ -47,8 +47,8 @@ async function endRefreshFamily(ctx: RequestContext, caller: Caller | null): Pro
   try {
     await ctx.rt.services.tokenFamilies?.signOut(ctx, caller);
   } catch (error) {
-    // Signed out during a database outage: the session has ended, which is what the user asked for first; the
-    // family stays until it expires or is revoked otherwise. Logged, never reported as a failed logout.
+    // The feature queues a family it cannot revoke during a database outage; anything else the outage breaks
+    // must not turn the ended session into a failed logout. Logged.
     if (!isDatabaseOutage(error)) throw error;
     ctx.rt.logger.warn("logout: refresh token family not revoked (database unavailable)");
   }

@@ -52,9 +52,9 @@ const schema = z.strictObject({
     env: "SECURITY_REFRESH_TOKEN_CLEANUP_REVOKED",
     doc: "Delete the user's revoked families when a new one starts (FS REFRESH_TOKEN_CLEANUP_REVOKED); off keeps them for the record.",
   }),
-  cookieName: key(z.string().min(1).nullable().default("fs_refresh"), {
+  cookieName: key(z.string().min(1).nullable().optional(), {
     env: "SECURITY_REFRESH_TOKEN_COOKIE_NAME",
-    doc: "Cookie carrying the refresh token (FS REFRESH_TOKEN_COOKIE_NAME); none: the token is returned in JSON as user.refresh_token and sent back in the body.",
+    doc: "Cookie carrying the refresh token (FS REFRESH_TOKEN_COOKIE_NAME); unset: `__Host-fs_refresh` when the cookie is Secure, else `fs_refresh` (a name set here is used as given, e.g. FS's `fs_refresh`); none: the token is returned in JSON as user.refresh_token and sent back in the body.",
   }),
   /** Attributes of the refresh cookie (FS REFRESH_TOKEN_COOKIE). */
   cookie,
@@ -72,7 +72,7 @@ export const refreshTokensSlice = defineSlice({
         key: "refreshTokens.maxIdleSeconds",
         message: "SECURITY_REFRESH_TOKEN_MAX_IDLE must not exceed SECURITY_REFRESH_TOKEN_MAX_AGE",
       });
-    if (value.cookieName !== null && !COOKIE_NAME.test(value.cookieName))
+    if (typeof value.cookieName === "string" && !COOKIE_NAME.test(value.cookieName))
       issues.push({
         key: "refreshTokens.cookieName",
         message: "SECURITY_REFRESH_TOKEN_COOKIE_NAME must be a cookie name (letters, digits and !#$%&'*+-.^_`|~)",

@@ -7,7 +7,7 @@ import { fieldError, formErrors, ok, refused, type FormErrors } from "../../core
 import { mintAccessToken } from "../../core/tokens/access-token.js";
 import { userJson } from "../../kit/schemas.js";
 import type { UserRecord } from "../../datastore/contracts.js";
-import { exchange, settings } from "./service.js";
+import { exchange, refreshCookieName, settings } from "./service.js";
 
 /**
  * POST /refresh-token (FS REFRESH_TOKEN_URL): a refresh token for a new auth token and a new refresh token of the
@@ -35,7 +35,7 @@ export const refreshTokenRoute = (path: string, cookieMode: boolean) =>
     async handle(ctx, { input }) {
       const { rt } = ctx;
       if ((await ctx.body()).kind !== "json") return refused("API_ERROR", 400, { browser: { json: true } });
-      const name = settings(rt).cookieName;
+      const name = refreshCookieName(rt);
       const token = name !== null ? ctx.cookie(name) : input.refresh_token;
       if (!token) return fieldError("refresh_token", "REFRESH_TOKEN_NOT_PROVIDED");
       const result = await exchange(ctx, token, (user) => admit(ctx, user));

@@ -2,9 +2,12 @@ import { z } from "zod";
 import { constantTimeEqual, randomToken, sha256Hex } from "../../crypto/random.js";
 import { requestAudit, type AuditWriter } from "../../core/audit.js";
 import { defineCodec } from "../../core/codec.js";
+import { hostCookieName } from "../../core/cookie-names.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
 import type { Caller } from "../../core/identity.js";
+import { isDatabaseOutage } from "../../core/outage.js";
+import { revocationQueue } from "../../core/revocation-queue.js";
 import type { Runtime } from "../../core/runtime.js";
 import type { FamilyRevocationReason, TokenFamilies, TokenFamilyView } from "../../core/services.js";
 import type { UserRecord } from "../../datastore/contracts.js";
@@ -49,9 +52,19 @@ export function cookieOptions(rt: Runtime) {
   } as const;
 }
 
+/**
+ * The refresh cookie's name; null in JSON mode. By default `__Host-fs_refresh` when the cookie is Secure (as the
+ * session cookie: no sibling subdomain can plant one), else `fs_refresh`; a configured name is used as given.
+ */
+export function refreshCookieName(rt: Runtime): string | null {
+  const { cookieName } = settings(rt);
+  if (cookieName !== undefined) return cookieName;
+  return hostCookieName({ session: { cookieSecure: cookieOptions(rt).secure } }, "fs_refresh");
+}
+
 /** Sets the refresh cookie (cookie mode) or returns the token for the JSON answer. */
 function deliver(ctx: RequestContext, token: string, expiresAt: Date): string | null {
-  const name = settings(ctx.rt).cookieName;
+  const name = refreshCookieName(ctx.rt);
   if (name === null) return token;
   const maxAge = Math.max(1, Math.ceil((expiresAt.getTime() - ctx.now().getTime()) / 1000));
   ctx.setCookie(name, token, { ...cookieOptions(ctx.rt), maxAge });
@@ -59,7 +72,7 @@ function deliver(ctx: RequestContext, token: string, expiresAt: Date): string | 
 }
 
 function clearCookie(ctx: RequestContext): void {
-  const name = settings(ctx.rt).cookieName;
+  const name = refreshCookieName(ctx.rt);
   if (name !== null && ctx.cookie(name) !== undefined) ctx.deleteCookie(name, cookieOptions(ctx.rt));
 }
 
@@ -144,6 +157,9 @@ export async function exchange<R>(
   if (!found) return { ok: false, reason: "INVALID", user: null };
   const { family } = found;
   if (!family) return { ok: false, reason: "NOT_FOUND", user: null };
+  // Ended by a sign-out during a database outage, not yet written to its row.
+  if (await revocationQueue(rt).hasFamily(family.id))
+    return { ok: false, reason: "REVOKED", user: await rt.datastore.users.findById(family.userId) };
   const user = await rt.datastore.users.findById(family.userId);
   if (!found.current) {
     await revokeOnReuse(ctx, family, user);
@@ -157,6 +173,9 @@ export async function exchange<R>(
   if (refusal !== null) return { ok: false, refusal };
   const next = seal(rt, family.id, family.gen + 1);
   if (!(await familiesOf(rt).rotate(family.id, family.gen, family.secretHash, next.secretHash, now))) {
+    // Revoked meanwhile (a sign-out, a password change…): nobody used a copy, so it is REVOKED.
+    const after = await familiesOf(rt).find(family.id);
+    if (after?.revokedAt && after.revokedReason !== "GEN_MISMATCH") return { ok: false, reason: "REVOKED", user };
     // Another request with this very token rotated first: this one is a replay of an older generation now.
     await revokeOnReuse(ctx, family, user);
     return { ok: false, reason: "GEN_MISMATCH", user };
@@ -194,10 +213,41 @@ async function revoked(
 
 /** The refresh token a sign-out presents: the cookie in cookie mode (the body is ignored), else the body field. */
 async function presentedAtSignOut(ctx: RequestContext): Promise<unknown> {
-  const name = settings(ctx.rt).cookieName;
+  const name = refreshCookieName(ctx.rt);
   if (name !== null) return ctx.cookie(name);
   const body = await ctx.body().catch(() => null);
   return body?.fields.refresh_token;
+}
+
+/** Ends the family the sign-out presents (its current generation) and the caller's access token's family. */
+async function endPresented(ctx: RequestContext, caller: Caller | null, token: unknown): Promise<void> {
+  const { rt } = ctx;
+  const ids = new Set<string>();
+  const found = await presented(rt, token);
+  // Holding the current generation is the right to end the family, with or without a caller.
+  if (found?.family && found.current && (!caller || found.family.userId === caller.user.id)) ids.add(found.family.id);
+  if (caller?.token?.family) ids.add(caller.token.family);
+  const user = caller?.user ?? (found?.family ? await rt.datastore.users.findById(found.family.userId) : null);
+  if (!user) return;
+  const ended: string[] = [];
+  for (const id of ids) if (await familiesOf(rt).revoke(id, ctx.now(), "logout", user.id)) ended.push(id);
+  await revoked(rt, user, ended, "logout", requestAudit(ctx));
+}
+
+/**
+ * The database is down: the families the sign-out names (the presented token's, by its signature alone, and the
+ * caller's access token's) are queued as revoked; they are refused from now on and revoked once the database is
+ * back. Any signed generation may end its family (presenting an older one would revoke it as reuse anyway).
+ */
+async function queueSignOut(ctx: RequestContext, caller: Caller | null, token: unknown): Promise<void> {
+  const ids = new Set<string>();
+  const opened = refreshCodec.open(ctx.rt, token);
+  if (opened.ok) ids.add(opened.value.family);
+  if (caller?.token?.family) ids.add(caller.token.family);
+  if (ids.size === 0) return;
+  const userId = caller?.user.id ?? null;
+  await revocationQueue(ctx.rt).add([...ids].map((familyId) => ({ kind: "family" as const, familyId, userId })));
+  ctx.rt.logger.warn(`logout: ${ids.size} refresh token family(ies) queued as revoked (database unavailable)`);
 }
 
 /** The listed id of a family: prefixed, so it never collides with a session id (base64url has no ':'). */
@@ -206,7 +256,17 @@ export const FAMILY_ID_PREFIX = "rt:";
 export function tokenFamilies(): TokenFamilies {
   return {
     begin,
+    cookieName: (rt) => refreshCookieName(rt),
+    async ownFamily(ctx, caller) {
+      if (caller.token?.family) return caller.token.family;
+      const name = refreshCookieName(ctx.rt);
+      if (name === null || ctx.cookie(name) === undefined) return null;
+      const found = await presented(ctx.rt, ctx.cookie(name));
+      const family = found?.current ? found.family : null;
+      return family && family.userId === caller.user.id && !family.revokedAt ? family.id : null;
+    },
     async isLive(rt, familyId, user) {
+      if (await revocationQueue(rt).hasFamily(familyId)) return false;
       const now = rt.now();
       return familiesOf(rt).isLive(familyId, user.id, user.fsUniquifier, now, idleSince(rt, now));
     },
@@ -216,21 +276,23 @@ export function tokenFamilies(): TokenFamilies {
       return count;
     },
     async signOut(ctx: RequestContext, caller: Caller | null) {
-      const { rt } = ctx;
-      const ids = new Set<string>();
       const token = await presentedAtSignOut(ctx);
       // Cleared first: the browser forgets the cookie even if the database cannot be reached to revoke it.
       clearCookie(ctx);
-      const found = await presented(rt, token);
-      // Holding the current generation is the right to end the family, with or without a caller.
-      if (found?.family && found.current && (!caller || found.family.userId === caller.user.id))
-        ids.add(found.family.id);
-      if (caller?.token?.family) ids.add(caller.token.family);
-      const user = caller?.user ?? (found?.family ? await rt.datastore.users.findById(found.family.userId) : null);
-      if (!user) return;
-      const ended: string[] = [];
-      for (const id of ids) if (await familiesOf(rt).revoke(id, ctx.now(), "logout", user.id)) ended.push(id);
-      await revoked(rt, user, ended, "logout", requestAudit(ctx));
+      try {
+        await endPresented(ctx, caller, token);
+      } catch (error) {
+        if (!isDatabaseOutage(error)) throw error;
+        await queueSignOut(ctx, caller, token);
+      }
+    },
+    async revokeQueued(rt, familyId, userId) {
+      await familiesOf(rt).revoke(familyId, rt.now(), "logout", userId ?? undefined);
+    },
+    async sweep(rt) {
+      const now = rt.now();
+      const idle = idleSince(rt, now);
+      return familiesOf(rt).sweep(now, idle, idle);
     },
     async list(rt, user): Promise<TokenFamilyView[]> {
       const now = rt.now();
@@ -248,13 +310,13 @@ export function tokenFamilies(): TokenFamilies {
         }));
     },
     async revoke(rt, user, id, audit) {
-      if (!id.startsWith(FAMILY_ID_PREFIX)) return false;
+      if (!id.startsWith(FAMILY_ID_PREFIX)) return null;
       const familyId = id.slice(FAMILY_ID_PREFIX.length);
       const family = await familiesOf(rt).find(familyId);
-      if (!family || family.userId !== user.id) return false;
-      if (await familiesOf(rt).revoke(familyId, rt.now(), "revoked_by_user", user.id))
-        await revoked(rt, user, [familyId], "revoked_by_user", audit);
-      return true;
+      if (!family || family.userId !== user.id) return null;
+      if (!(await familiesOf(rt).revoke(familyId, rt.now(), "revoked_by_user", user.id))) return "already-ended";
+      await revoked(rt, user, [familyId], "revoked_by_user", audit);
+      return "ended";
     },
   };
 }

@@ -107,6 +107,18 @@ for (const dialect of flowDialects()) {
       assert.equal(await app.rampart.api.deleteUser(other), true);
       assert.equal(await store.find(keep.id), null);
     });
+
+    it("sweep deletes every user's expired, idle and long-revoked families, and nothing live", async () => {
+      const live = family({ lastUsedAt: at(50), expiresAt: at(1000) });
+      const expired = family({ lastUsedAt: at(50), expiresAt: at(99) });
+      const idle = family({ lastUsedAt: at(9), expiresAt: at(1000) });
+      const oldRevoked = family({ lastUsedAt: at(50), revokedAt: at(9), revokedReason: "logout" });
+      const newRevoked = family({ lastUsedAt: at(50), revokedAt: at(11), revokedReason: "logout" });
+      for (const f of [live, expired, idle, oldRevoked, newRevoked]) await store.create(f);
+      assert.ok((await store.sweep(at(100), at(10), at(10))) >= 3);
+      for (const f of [expired, idle, oldRevoked]) assert.equal(await store.find(f.id), null, f.id);
+      for (const f of [live, newRevoked]) assert.ok(await store.find(f.id), f.id);
+    });
   });
 }
 

@@ -65,6 +65,8 @@ export interface RefreshFamilyStore {
   listForUser(userId: number): Promise<FamilyRecord[]>;
   /** Deletes the user's expired (absolute or idle) and/or revoked families; returns how many. */
   cleanup(userId: number, now: Date, idleSince: Date, what: { expired: boolean; revoked: boolean }): Promise<number>;
+  /** Every user's families past expiry or idle since `idleSince`, and those revoked before `revokedBefore`. */
+  sweep(now: Date, idleSince: Date, revokedBefore: Date): Promise<number>;
 }
 
 class KyselyRefreshFamilyStore implements RefreshFamilyStore {
@@ -209,6 +211,21 @@ class KyselyRefreshFamilyStore implements RefreshFamilyStore {
             ? [eb("expires_at", "<=", codec.millis(now)), eb("last_used_at", "<=", codec.millis(idleSince))]
             : []),
           ...(what.revoked ? [eb("revoked_at", "is not", null)] : []),
+        ]),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows ?? 0);
+  }
+
+  async sweep(now: Date, idleSince: Date, revokedBefore: Date): Promise<number> {
+    const { db, codec } = this.kit;
+    const result = await db
+      .deleteFrom("rampart_refresh_family")
+      .where((eb) =>
+        eb.or([
+          eb("expires_at", "<=", codec.millis(now)),
+          eb("last_used_at", "<=", codec.millis(idleSince)),
+          eb("revoked_at", "<=", codec.millis(revokedBefore)),
         ]),
       )
       .executeTakeFirst();

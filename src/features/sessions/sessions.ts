@@ -62,10 +62,11 @@ function view(s: SessionRecord, caller: Caller): SessionView {
 async function liveFamilies(ctx: RequestContext, caller: Caller): Promise<SessionView[]> {
   const families = ctx.rt.services.tokenFamilies;
   if (!families) return [];
+  const own = await families.ownFamily(ctx, caller);
   return (await families.list(ctx.rt, caller.user)).map((f) => ({
     id: f.id,
     kind: "refresh_token" as const,
-    current: caller.token?.family != null && f.id.endsWith(`:${caller.token.family}`),
+    current: own !== null && f.id.endsWith(`:${own}`),
     created_at: f.created_at,
     last_active_at: f.last_used_at,
     expires_at: f.expires_at,
@@ -125,7 +126,12 @@ export const revokeSessionsRoute = (path: string) =>
             ? { scope, id: input.id }
             : null
           : scope === "others"
-            ? { scope, keep: caller.session ?? null, keepFamily: caller.token?.family ?? null }
+            ? {
+                scope,
+                keep: caller.session ?? null,
+                // The family this very client holds (its access token's or its refresh cookie's) stays.
+                keepFamily: (await rt.services.tokenFamilies?.ownFamily(ctx, caller)) ?? null,
+              }
             : scope === "all"
               ? { scope }
               : null;
