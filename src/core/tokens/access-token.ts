@@ -104,9 +104,18 @@ export interface TokenIdentity {
 /**
  * Verifies a token of either format, whatever `token.format` says, so that switching the format signs nobody out:
  * a JWT (recognised by its header) is checked against the JWT keys only, anything else as an opaque token.
+ * A token minted with a refresh family lives only as long as the family (sign-out and theft detection end it);
+ * with the refresh-tokens feature off nothing can tell the family is live, so such a token is refused.
  */
 export async function verifyAccessToken(rt: Runtime, token: string): Promise<TokenIdentity | null> {
-  if (looksLikeJwt(token)) return (await jwtModule()).verifyJwt(rt, token);
+  const identity = looksLikeJwt(token) ? await (await jwtModule()).verifyJwt(rt, token) : await verifyOpaque(rt, token);
+  if (!identity?.family) return identity;
+  const families = rt.services.tokenFamilies;
+  return families && (await families.isLive(rt, identity.family, identity.user)) ? identity : null;
+}
+
+/** Rampart's own format: signature, expiry, and an active user holding the token uniquifier. */
+async function verifyOpaque(rt: Runtime, token: string): Promise<TokenIdentity | null> {
   const nowSeconds = Math.floor(rt.now().getTime() / 1000);
   const opened = accessTokenCodec.open(rt, token);
   if (!opened.ok) return null;
@@ -115,10 +124,6 @@ export async function verifyAccessToken(rt: Runtime, token: string): Promise<Tok
   if (expiresAtSeconds <= nowSeconds) return null;
   const user = await rt.datastore.users.findByTokenUniquifier(claims.tokenUniquifier);
   if (!user || !user.active) return null;
-  // A token minted with a refresh family lives only as long as the family: sign-out and theft detection end it.
-  // With the refresh-tokens feature off nothing can tell the family is live, so such a token is refused.
-  const families = rt.services.tokenFamilies;
-  if (claims.family && !(families && (await families.isLive(rt, claims.family, user)))) return null;
   return {
     user,
     format: "opaque",

@@ -47,7 +47,7 @@ export async function mintJwt(rt: Runtime, user: UserRecord, grant: AccessGrant)
  * Verifies with the local key set only: the kid must name a live key (next, active, or retiring before its date)
  * and the header's alg must be that key's (so never "none" nor an HMAC keyed with public bytes); typ, iss and aud
  * must match. Expiry is exact; an iat further in the future than the clock tolerance is refused like any signed
- * value from a fast clock. Then the user (by fs_uniquifier, active) and the refresh family must still be live.
+ * value from a fast clock. Then the user (by fs_uniquifier) must be active; verifyAccessToken checks the family.
  */
 export async function verifyJwt(rt: Runtime, token: string): Promise<TokenIdentity | null> {
   const ring = keyRingOf(rt.config);
@@ -86,10 +86,8 @@ export async function verifyJwt(rt: Runtime, token: string): Promise<TokenIdenti
   if (typeof authTime !== "number" || !isStringList(amr) || (family !== null && typeof family !== "string"))
     return null;
   const user = await rt.datastore.users.findByUniquifier(payload.sub!);
+  // The refresh family, if any, is checked by verifyAccessToken for both formats.
   if (!user || !user.active) return null;
-  // Bound to a refresh family: honoured only while the family is live (refused when the feature is off).
-  const families = rt.services.tokenFamilies;
-  if (family && !(families && (await families.isLive(rt, family, user)))) return null;
   return { user, format: "jwt", authenticatedAtSeconds: authTime, expiresAtSeconds: payload.exp, amr, family };
 }
 
