@@ -282,6 +282,8 @@ export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F
       user.fsUniquifier = await datastore.users.rotateUniquifier(user.id);
       user.fsTokenUniquifier = await datastore.users.rotateTokenUniquifier(user.id);
       await datastore.remember.deleteForUser(user.id);
+      // Passkeys too (FS reset_user_access): a stolen device's credential must not outlive the reset.
+      await rt.services.passkeys?.deleteForUser(user);
       await sweepUserSessions(rt, user.id);
       await afterCommit(rt, "the refresh token revocation", async () =>
         rt.services.tokenFamilies?.revokeForUser(rt, user, "reset_access", { audit: writeAudit }),

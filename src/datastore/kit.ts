@@ -30,6 +30,7 @@ import type { Database, SqlDialect } from "./kysely/schema.js";
 
 export type { SqlDialect } from "./kysely/schema.js";
 export type { FeatureMigration, Migration } from "./feature-migrations.js";
+export { tableColumns } from "./kysely/migrations/introspect.js";
 
 /** What a store gets: the executor (root database or the current transaction), its dialect, and helpers. */
 export interface StoreKit<Tables = {}> {

@@ -14,6 +14,8 @@ import { usernameFeaturesSlice } from "./username/config.js";
 import { refreshTokensSlice } from "./refresh-tokens/config.js";
 import { refreshTokensMessages } from "./refresh-tokens/messages.js";
 import { tokenEndpointSlice } from "./token-endpoint/config.js";
+import { webauthnSlice } from "./passkeys/config.js";
+import { passkeysMessages } from "./passkeys/messages.js";
 import { loginMessages } from "./login/messages.js";
 import { sessionsMessages } from "./sessions/messages.js";
 import { registrationMessages } from "./registration/messages.js";
@@ -128,6 +130,14 @@ export const builtinFeatures: readonly BuiltinFeature[] = [
     enabled: (c) => sliceOf(c, refreshTokensSlice).enabled,
     load: async () => (await import("./refresh-tokens/index.js")).refreshTokensFeature,
     migrations: async () => (await import("./refresh-tokens/migrations/index.js")).refreshTokensMigrations,
+  },
+  {
+    name: "passkeys",
+    messages: passkeysMessages,
+    config: webauthnSlice,
+    enabled: (c) => sliceOf(c, webauthnSlice).enabled,
+    load: async () => (await import("./passkeys/index.js")).passkeysFeature,
+    migrations: async () => (await import("./passkeys/migrations/index.js")).passkeysMigrations,
   },
   {
     name: "token-endpoint",

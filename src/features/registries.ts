@@ -7,6 +7,7 @@ import "./change-email/registry.js";
 import "./change-password/registry.js";
 import "./confirmation/registry.js";
 import "./login/registry.js";
+import "./passkeys/registry.js";
 import "./profile/registry.js";
 import "./recovery/registry.js";
 import "./registration/registry.js";
