@@ -2,7 +2,7 @@
  * The authentication methods a token says were proved (its `amr`), in the names of RFC 8176 so that another
  * service can read them without knowing Rampart: a password is "pwd", a one-time code (authenticator, emailed or
  * texted code, recovery code) "otp", a text message also "sms", a mailed link or code also "email", a passkey
- * "hwk"/"swk" (added by the passkey feature), and two different factors together "mfa". Methods Rampart does not
+ * "pop", and two different factors together "mfa". Methods Rampart does not
  * know (an app's own step) are left out rather than guessed.
  */
 const AMR: Readonly<Record<string, readonly string[]>> = {
@@ -16,6 +16,9 @@ const AMR: Readonly<Record<string, readonly string[]>> = {
   email: ["otp", "email"],
   sms: ["otp", "sms"],
   confirm: ["email"],
+  // A passkey is proof of possession of a key; whether that key is hardware-bound ("hwk") or synced is not
+  // something the server can know from a "none" attestation, so the unspecified "pop" is the honest name.
+  webauthn: ["pop"],
 };
 
 /**
