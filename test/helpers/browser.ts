@@ -29,22 +29,36 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
-/** The demo app (Rampart's pages + /api/protected) on a loopback port for a browser; `base` is its http origin. */
-export async function serveDemo(rampart: Rampart): Promise<{ base: string; close(): Promise<void> }> {
+/** A fetch handler on a loopback port (0: any free one); `base` is its http origin at `localhost`. */
+export async function serveFetch(
+  fetch: (request: Request) => Promise<Response> | Response,
+  options: { port?: number } = {},
+): Promise<{ base: string; port: number; close(): Promise<void> }> {
   let server: ServerType;
-  const base = await new Promise<string>((resolve) => {
-    server = serve({ fetch: demoApp(rampart), port: 0, hostname: "127.0.0.1" }, (info) =>
-      resolve(`http://localhost:${info.port}`),
-    );
+  const port = await new Promise<number>((resolve) => {
+    server = serve({ fetch, port: options.port ?? 0, hostname: "127.0.0.1" }, (info) => resolve(info.port));
   });
-  return { base, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    base: `http://localhost:${port}`,
+    port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
-/** The demo app served on loopback with Chromium launched against it; `close()` stops both. */
+/** The demo app (Rampart's pages + /api/protected) on a loopback port (0: any free one) for a browser. */
+export function serveDemo(
+  rampart: Rampart,
+  options: { port?: number } = {},
+): Promise<{ base: string; port: number; close(): Promise<void> }> {
+  return serveFetch(demoApp(rampart), options);
+}
+
+/** The demo app served on loopback (0: any free port) with Chromium launched against it; `close()` stops both. */
 export async function openDemoInChromium(
   rampart: Rampart,
+  options: { port?: number } = {},
 ): Promise<{ base: string; browser: Browser; close(): Promise<void> }> {
-  const server = await serveDemo(rampart);
+  const server = await serveDemo(rampart, options);
   const browser = await launchChromium().catch(async (error: unknown) => {
     await server.close();
     throw error;

@@ -1,0 +1,221 @@
+/**
+ * Passkeys in a real browser: the demo app on `http://localhost:PORT` (the port is taken before the app is made,
+ * so the app's base URL, RP ID and origins are that origin), Debian's Chromium, and per page a CDP virtual
+ * authenticator (CTAP2, internal transport, resident keys, user verification that always succeeds, presence
+ * simulated) — the browser's own WebAuthn code runs the ceremonies against Rampart's pages.
+ *
+ * Every page records CSP violations and script errors (`problems`): a passkeys page whose inline script was
+ * refused would show nothing else, so tests assert the list is empty.
+ */
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { Browser, BrowserContext, CDPSession, Page } from "playwright-core";
+import type { RampartConfigInput } from "../../src/core/config/index.js";
+import { demoApp } from "../../src/server/demo-app.js";
+import { createTestApp, type TestApp } from "./app.js";
+import { launchChromium, serveDemo, serveFetch } from "./browser.js";
+
+export const PASSWORD = "correct horse battery staple 42";
+
+export interface PasskeyBrowserOptions {
+  dialect?: "sqlite" | "postgres" | "mysql";
+  /** Merged over the defaults (development mode for http cookies; passkeys on, bound to the served origin). */
+  config?: RampartConfigInput;
+  mail?: boolean;
+}
+
+/** A credential as the virtual authenticator holds it (CDP WebAuthn.Credential; ids and keys in base64). */
+export interface VirtualCredential {
+  credentialId: string;
+  isResidentCredential: boolean;
+  rpId?: string;
+  privateKey: string;
+  userHandle?: string;
+  signCount: number;
+}
+
+export interface PasskeyBrowser {
+  app: TestApp;
+  /** http://localhost:PORT, the app's base URL and its one configured WebAuthn origin. */
+  base: string;
+  browser: Browser;
+  /** A new browser context (own cookies) with one page and its virtual authenticator. */
+  open(options?: AuthenticatorOptions): Promise<PasskeyPage>;
+  /**
+   * The same app served on another port: its origin has the RP ID's host (so the browser runs the ceremony)
+   * but is not a configured origin, so the server must refuse what comes from it.
+   */
+  otherOrigin(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface AuthenticatorOptions {
+  /** The authenticator verifies the user (PIN/biometric); default true. */
+  uv?: boolean;
+}
+
+export class PasskeyPage {
+  /** CSP violations and uncaught script errors seen on this page. */
+  readonly problems: string[] = [];
+
+  constructor(
+    readonly base: string,
+    readonly context: BrowserContext,
+    readonly page: Page,
+    readonly cdp: CDPSession,
+    readonly authenticatorId: string,
+  ) {
+    page.on("console", (m) => {
+      if (/Content Security Policy/i.test(m.text())) this.problems.push(`csp: ${m.text()}`);
+    });
+    page.on("pageerror", (e) => this.problems.push(`error: ${e.message}`));
+  }
+
+  /** The credentials the virtual authenticator holds. */
+  async credentials(): Promise<VirtualCredential[]> {
+    const { credentials } = (await this.cdp.send("WebAuthn.getCredentials", {
+      authenticatorId: this.authenticatorId,
+    })) as { credentials: VirtualCredential[] };
+    return credentials;
+  }
+
+  /** Puts a credential back with another signature counter (a lower one = a cloned authenticator's copy). */
+  async setSignCount(credentialId: string, signCount: number): Promise<void> {
+    const found = (await this.credentials()).find((c) => c.credentialId === credentialId);
+    if (!found) throw new Error(`no credential ${credentialId} in the virtual authenticator`);
+    await this.cdp.send("WebAuthn.removeCredential", { authenticatorId: this.authenticatorId, credentialId });
+    await this.cdp.send("WebAuthn.addCredential", {
+      authenticatorId: this.authenticatorId,
+      credential: { ...found, signCount },
+    });
+  }
+
+  /** Copies a credential into another page's authenticator (the same passkey on a second device). */
+  async copyTo(other: PasskeyPage, credential: VirtualCredential): Promise<void> {
+    await other.cdp.send("WebAuthn.addCredential", { authenticatorId: other.authenticatorId, credential });
+  }
+
+  /** Signs in with email and password on the /login page (that sign-in is fresh); waits until it has left /login. */
+  async signInWithPassword(email: string, password = PASSWORD): Promise<void> {
+    await this.page.goto(`${this.base}/login`);
+    await this.page.fill("#email", email);
+    await this.page.fill("#password", password);
+    await this.page.click("#login-form button[type=submit]");
+    await this.page.waitForURL((u) => u.pathname !== "/login");
+  }
+
+  /**
+   * The next form post to a path starting with `prefix` is held back (aborted) and its body kept: a test can then
+   * post it itself, once or many times. Resolves with the request's URL, body and content type.
+   */
+  interceptPost(prefix: string): Promise<{ url: string; body: string; contentType: string }> {
+    return new Promise((resolve) => {
+      const matcher = (u: URL) => u.pathname.startsWith(prefix);
+      void this.page.route(matcher, async (route) => {
+        const request = route.request();
+        if (request.method() !== "POST") return route.continue();
+        await this.page.unroute(matcher);
+        resolve({
+          url: request.url(),
+          body: request.postData() ?? "",
+          contentType: (await request.allHeaders())["content-type"] ?? "",
+        });
+        await route.abort();
+      });
+    });
+  }
+
+  /** Posts a captured body again with this page's cookies; the JSON answer (Accept: application/json). */
+  async repost(post: { url: string; body: string; contentType: string }): Promise<{ status: number; json: any }> {
+    const response = await this.context.request.post(post.url, {
+      headers: { "content-type": post.contentType, accept: "application/json", origin: this.base },
+      data: post.body,
+      maxRedirects: 0,
+    });
+    const text = await response.text();
+    let json: unknown = null;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = text;
+    }
+    return { status: response.status(), json };
+  }
+
+  async close(): Promise<void> {
+    await this.context.close();
+  }
+}
+
+/** Where the guide's screenshots live; they are rewritten only when RAMPART_SCREENSHOTS=1 (CI leaves the tree clean). */
+const SHOTS = fileURLToPath(new URL("../../docs/features/passkeys/", import.meta.url));
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  if (process.env.RAMPART_SCREENSHOTS !== "1") return;
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
+}
+
+export async function openPasskeyBrowser(options: PasskeyBrowserOptions = {}): Promise<PasskeyBrowser> {
+  // The port first: the app's base URL and WebAuthn origin name it. The listener is the reservation; it answers
+  // 503 until the app exists.
+  let handler: (request: Request) => Promise<Response> = async () => new Response("starting", { status: 503 });
+  const server = await serveFetch((request) => handler(request));
+  const base = server.base;
+  const { config, ...rest } = options;
+  const others: { close(): Promise<void> }[] = [];
+  let app: TestApp | undefined;
+  let browser: Browser | undefined;
+  try {
+    app = await createTestApp({
+      ...rest,
+      config: {
+        development: true,
+        ...config,
+        baseUrl: base,
+        webauthn: { enabled: true, rpId: "localhost", origins: [base], ...(config?.webauthn as object | undefined) },
+      },
+    });
+    handler = demoApp(app.rampart);
+    browser = await launchChromium();
+  } catch (error) {
+    await app?.close();
+    await server.close();
+    throw error;
+  }
+  const theApp = app;
+  const theBrowser = browser;
+  return {
+    app: theApp,
+    base,
+    browser: theBrowser,
+    async open(auth: AuthenticatorOptions = {}) {
+      const context = await theBrowser.newContext();
+      const page = await context.newPage();
+      const cdp = await context.newCDPSession(page);
+      await cdp.send("WebAuthn.enable");
+      const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+        options: {
+          protocol: "ctap2",
+          transport: "internal",
+          hasResidentKey: true,
+          hasUserVerification: true,
+          isUserVerified: auth.uv ?? true,
+          automaticPresenceSimulation: true,
+        },
+      });
+      return new PasskeyPage(base, context, page, cdp, authenticatorId);
+    },
+    async otherOrigin() {
+      const other = await serveDemo(theApp.rampart);
+      others.push(other);
+      return other.base;
+    },
+    async close() {
+      await theBrowser.close();
+      for (const other of others) await other.close();
+      await server.close();
+      await theApp.close();
+    },
+  };
+}
