@@ -1,6 +1,5 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { Page } from "playwright-core";
 import type {
   AuthenticationResponseJSON,
   PublicKeyCredentialCreationOptionsJSON,
@@ -19,34 +18,6 @@ import {
 import type { PasskeyRecord } from "../../src/features/passkeys/store.js";
 
 const available = chromiumAvailable();
-
-/**
- * Runs navigator.credentials.create/get in the page with JSON options; the answer in WebAuthn's JSON form. Plain
- * JavaScript text: the test runner's transform would add helpers to a function that the page does not have.
- */
-const IN_PAGE = `async ({ kind, options: o }) => {
-  const toBytes = (s) => Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
-  const toB64 = (b) => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\\+/g, "-").replace(/\\//g, "_").replace(/=+$/, "");
-  const ids = (list) => (list || []).map((c) => ({ ...c, id: toBytes(c.id) }));
-  const publicKey = { ...o, challenge: toBytes(o.challenge) };
-  if (kind === "create") {
-    publicKey.user = { ...o.user, id: toBytes(o.user.id) };
-    publicKey.excludeCredentials = ids(o.excludeCredentials);
-    const c = await navigator.credentials.create({ publicKey });
-    return { id: c.id, rawId: toB64(c.rawId), type: c.type, clientExtensionResults: c.getClientExtensionResults(),
-      response: { clientDataJSON: toB64(c.response.clientDataJSON), attestationObject: toB64(c.response.attestationObject),
-        transports: c.response.getTransports() } };
-  }
-  publicKey.allowCredentials = ids(o.allowCredentials);
-  const c = await navigator.credentials.get({ publicKey });
-  return { id: c.id, rawId: toB64(c.rawId), type: c.type, clientExtensionResults: c.getClientExtensionResults(),
-    response: { clientDataJSON: toB64(c.response.clientDataJSON), authenticatorData: toB64(c.response.authenticatorData),
-      signature: toB64(c.response.signature), userHandle: c.response.userHandle ? toB64(c.response.userHandle) : undefined } };
-}`;
-
-async function inPage(page: Page, kind: "create" | "get", options: unknown): Promise<any> {
-  return page.evaluate(`(${IN_PAGE})(${JSON.stringify({ kind, options })})`);
-}
 
 /**
  * The browser harness itself: Chromium's WebAuthn with a CDP virtual authenticator on http://localhost:PORT,
@@ -77,7 +48,7 @@ describe(
         challenge,
         existing: [],
       });
-      const created = (await inPage(p.page, "create", options)) as RegistrationResponseJSON;
+      const created = (await p.raw("create", options)) as RegistrationResponseJSON;
       const registered = await checkRegistration(rt, { response: created, challenge, requireUv: true });
       assert.ok(registered.ok, JSON.stringify(registered));
       const [held] = await p.credentials();
@@ -94,26 +65,26 @@ describe(
         createdAt: now,
         lastUsedAt: now,
       };
-      const assertOnce = async (page: Page) => {
+      const assertOnce = async () => {
         const c = newChallenge(rt);
         const o = await authenticationOptions(rt, { challenge: c, allow: [], userVerification: "preferred" });
-        const answer = (await inPage(page, "get", o)) as AuthenticationResponseJSON;
+        const answer = (await p.raw("get", o)) as AuthenticationResponseJSON;
         return checkAssertion(rt, { response: answer, challenge: c, credential: record, requireUv: true });
       };
-      const first = await assertOnce(p.page);
+      const first = await assertOnce();
       assert.ok(first.ok, JSON.stringify(first));
       assert.ok(first.newCounter > record.signCount, "the virtual authenticator counts");
       record.signCount = first.newCounter;
 
       await p.setSignCount(held.credentialId, 0);
-      const cloned = await assertOnce(p.page);
+      const cloned = await assertOnce();
       assert.equal(cloned.ok, false);
       assert.equal(!cloned.ok && cloned.counterRegression, true);
 
       const other = await pb.otherOrigin();
       await p.page.goto(`${other}/login`);
       await p.setSignCount(held.credentialId, record.signCount + 10);
-      const foreign = await assertOnce(p.page);
+      const foreign = await assertOnce();
       assert.equal(foreign.ok, false, "the browser ran it (same RP ID host) but the origin is not configured");
       assert.match(!foreign.ok ? foreign.cause : "", /origin/i);
       assert.deepEqual(p.problems, []);

@@ -22,6 +22,8 @@ export interface PasskeyBrowserOptions {
   /** Merged over the defaults (development mode for http cookies; passkeys on, bound to the served origin). */
   config?: RampartConfigInput;
   mail?: boolean;
+  /** A browser to share between the apps of one test file (not closed by `close()`); default: a new one. */
+  browser?: Browser;
 }
 
 /** A credential as the virtual authenticator holds it (CDP WebAuthn.Credential; ids and keys in base64). */
@@ -54,6 +56,30 @@ export interface AuthenticatorOptions {
   uv?: boolean;
 }
 
+/**
+ * Runs navigator.credentials.create/get in the page with JSON options; the answer in WebAuthn's JSON form. Plain
+ * JavaScript text: the test runner's transform would add helpers to a function that the page does not have.
+ */
+const IN_PAGE = `async ({ kind, options: o }) => {
+  const toBytes = (s) => Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+  const toB64 = (b) => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\\+/g, "-").replace(/\\//g, "_").replace(/=+$/, "");
+  const ids = (list) => (list || []).map((c) => ({ ...c, id: toBytes(c.id) }));
+  const publicKey = { ...o, challenge: toBytes(o.challenge) };
+  if (kind === "create") {
+    publicKey.user = { ...o.user, id: toBytes(o.user.id) };
+    publicKey.excludeCredentials = ids(o.excludeCredentials);
+    const c = await navigator.credentials.create({ publicKey });
+    return { id: c.id, rawId: toB64(c.rawId), type: c.type, clientExtensionResults: c.getClientExtensionResults(),
+      response: { clientDataJSON: toB64(c.response.clientDataJSON), attestationObject: toB64(c.response.attestationObject),
+        transports: c.response.getTransports() } };
+  }
+  publicKey.allowCredentials = ids(o.allowCredentials);
+  const c = await navigator.credentials.get({ publicKey });
+  return { id: c.id, rawId: toB64(c.rawId), type: c.type, clientExtensionResults: c.getClientExtensionResults(),
+    response: { clientDataJSON: toB64(c.response.clientDataJSON), authenticatorData: toB64(c.response.authenticatorData),
+      signature: toB64(c.response.signature), userHandle: c.response.userHandle ? toB64(c.response.userHandle) : undefined } };
+}`;
+
 export class PasskeyPage {
   /** CSP violations and uncaught script errors seen on this page. */
   readonly problems: string[] = [];
@@ -69,6 +95,14 @@ export class PasskeyPage {
       if (/Content Security Policy/i.test(m.text())) this.problems.push(`csp: ${m.text()}`);
     });
     page.on("pageerror", (e) => this.problems.push(`error: ${e.message}`));
+  }
+
+  /**
+   * A ceremony run by the page's own WebAuthn API with these options (JSON form, as `credential_options`), outside
+   * Rampart's pages: a test can change the options first (e.g. drop allowCredentials). The answer in JSON form.
+   */
+  raw(kind: "create" | "get", options: unknown): Promise<any> {
+    return this.page.evaluate(`(${IN_PAGE})(${JSON.stringify({ kind, options })})`);
   }
 
   /** The credentials the virtual authenticator holds. */
@@ -162,7 +196,7 @@ export async function openPasskeyBrowser(options: PasskeyBrowserOptions = {}): P
   let handler: (request: Request) => Promise<Response> = async () => new Response("starting", { status: 503 });
   const server = await serveFetch((request) => handler(request));
   const base = server.base;
-  const { config, ...rest } = options;
+  const { config, browser: shared, ...rest } = options;
   const others: { close(): Promise<void> }[] = [];
   let app: TestApp | undefined;
   let browser: Browser | undefined;
@@ -177,7 +211,7 @@ export async function openPasskeyBrowser(options: PasskeyBrowserOptions = {}): P
       },
     });
     handler = demoApp(app.rampart);
-    browser = await launchChromium();
+    browser = shared ?? (await launchChromium());
   } catch (error) {
     await app?.close();
     await server.close();
@@ -212,7 +246,7 @@ export async function openPasskeyBrowser(options: PasskeyBrowserOptions = {}): P
       return other.base;
     },
     async close() {
-      await theBrowser.close();
+      if (!shared) await theBrowser.close();
       for (const other of others) await other.close();
       await server.close();
       await theApp.close();
