@@ -5,6 +5,7 @@ import { webauthnSlice } from "./config.js";
 import { passkeysMessages } from "./messages.js";
 import { passkeysMigrations } from "./migrations/index.js";
 import { passkeyRoutes } from "./routes.js";
+import { passkeySecondFactor } from "./second-factor.js";
 import { passkeysService } from "./service.js";
 
 /**
@@ -19,7 +20,7 @@ export const passkeysFeature: Feature = {
   messages: passkeysMessages,
   migrations: passkeysMigrations,
   provides(rt) {
-    return { passkeys: passkeysService(rt) };
+    return { passkeys: passkeysService(rt), secondFactors: [passkeySecondFactor(rt)] };
   },
   routes: (rt) => passkeyRoutes(rt),
 };
