@@ -2,6 +2,8 @@ import type { RequestContext } from "./context.js";
 import { crossSiteRefused, csrfRequired, isUnsafeMethod, verifyCsrf } from "./csrf.js";
 import { authenticate, isFresh, type Caller, type Mechanism } from "./identity.js";
 import type { Refused } from "./outcome.js";
+import type { UserRecord } from "../datastore/contracts.js";
+import type { ReauthOffer } from "./services.js";
 import { presentedAsBearer } from "./tokens/presented.js";
 
 /**
@@ -36,7 +38,7 @@ export async function enforce(ctx: RequestContext, req: Requirement): Promise<En
   if (needsCaller && !caller)
     return deny(await bearerChallenge(ctx, req.mechanisms, unauthenticated(ctx, req.mechanisms)));
   if (req.auth === "fresh" && caller && !(await isFresh(ctx, caller, req.withinSeconds)))
-    return deny(reauthRequired(ctx));
+    return deny(await reauthRequired(ctx, caller.user));
   const unsafe = isUnsafeMethod(ctx.request.method);
   if (req.auth === "anonymous-only" && caller && unsafe) {
     return deny({
@@ -122,18 +124,20 @@ export function unauthorized(ctx: RequestContext): Refused {
 
 /**
  * 401 with `reauth_required` for API callers (and what else could re-authenticate them), the verify page for
- * browsers. Features that add a way to re-authenticate (passkeys, OAuth) contribute their keys.
+ * browsers. Features that add a way to re-authenticate (passkeys, OAuth) contribute their keys; some depend on
+ * the user (whether they hold a passkey), hence `user`.
  */
-export function reauthRequired(ctx: RequestContext): Refused {
+export async function reauthRequired(ctx: RequestContext, user: UserRecord): Promise<Refused> {
   const choices = ctx.rt.services.reauthChoices ?? [];
   const page = choices.find((c) => c.verifyUrl)?.verifyUrl ?? ctx.rt.config.urls.verify;
   const verify = ctx.rt.url(page) + "?next=" + encodeURIComponent(relativeOriginal(ctx));
   const offered = Object.assign({}, ...choices.map((c) => c.required ?? {}));
+  const { keys } = await reauthOffers(ctx, user);
   return {
     kind: "refused",
     refs: [{ code: "REAUTHENTICATION_REQUIRED" }],
     status: 401,
-    extra: { reauth_required: true, unified_signin_enabled: false, ...FORM_DEFAULTS, ...offered },
+    extra: { reauth_required: true, unified_signin_enabled: false, ...FORM_DEFAULTS, ...offered, ...keys },
     browser: { redirect: verify },
   };
 }
@@ -144,7 +148,22 @@ export function reauthRequired(ctx: RequestContext): Refused {
  */
 const FORM_DEFAULTS = { has_webauthn_verify_credential: false, oauth_enabled: false, oauth_providers: [] as string[] };
 
-/** The re-authentication form's payload keys (GET /verify, /us-verify). */
-export function reauthExtras(ctx: RequestContext): Record<string, unknown> {
-  return { ...FORM_DEFAULTS, ...Object.assign({}, ...(ctx.rt.services.reauthChoices ?? []).map((c) => c.form ?? {})) };
+/** The re-authentication form's payload keys (GET /verify, /us-verify) for this user. */
+export async function reauthExtras(ctx: RequestContext, user: UserRecord): Promise<Record<string, unknown>> {
+  const fixed = Object.assign({}, ...(ctx.rt.services.reauthChoices ?? []).map((c) => c.form ?? {}));
+  return { ...FORM_DEFAULTS, ...fixed, ...(await reauthOffers(ctx, user)).keys };
+}
+
+/** The user's own ways to re-authenticate besides the page they are on: keys and links, from every feature. */
+export async function reauthOffers(
+  ctx: RequestContext,
+  user: UserRecord,
+): Promise<{ keys: Record<string, unknown>; links: { href: string; label: string }[] }> {
+  const offers = await Promise.all(
+    (ctx.rt.services.reauthChoices ?? []).map((c): ReauthOffer | Promise<ReauthOffer> => c.forUser?.(user) ?? {}),
+  );
+  return {
+    keys: Object.assign({}, ...offers.map((o) => o.keys ?? {})),
+    links: offers.flatMap((o) => (o.link ? [o.link] : [])),
+  };
 }

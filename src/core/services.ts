@@ -47,6 +47,16 @@ export interface ReauthChoice {
   verifyUrl?: string;
   required?: Record<string, unknown>;
   form?: Record<string, unknown>;
+  /**
+   * What depends on the user (a passkey they hold): keys set in both answers over `required`/`form`, and a link
+   * the re-authentication pages show (e.g. "Use a passkey" to /wan-verify).
+   */
+  forUser?(user: UserRecord): Promise<ReauthOffer>;
+}
+
+export interface ReauthOffer {
+  keys?: Record<string, unknown>;
+  link?: { href: string; label: string } | null;
 }
 
 /** Why a user's refresh token families end (audited with the revocation). */

@@ -196,6 +196,15 @@ export class SignInPipeline {
     return loadPending(ctx, (name) => this.specOf(name));
   }
 
+  /**
+   * Whether a pending sign-in of this request waits for `method` (a feature's factor page asks before it offers
+   * that factor); `resume` asks the same before it completes one.
+   */
+  awaits(ctx: RequestContext, pending: PendingSignIn, method: string): boolean {
+    const spec = this.specOf(pending.check);
+    return spec !== undefined && loadedFrom(ctx, pending) && spec.resumableBy(pending.step, method);
+  }
+
   /** Replaces the step of a pending sign-in (the user chose a factor, started a set-up…): a new cookie. */
   updatePending(ctx: RequestContext, pending: PendingSignIn, step: unknown): void {
     const spec = this.specOf(pending.check);

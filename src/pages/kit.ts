@@ -115,3 +115,13 @@ ${options.csrfToken ? html`<input type="hidden" name="csrf_token" value="${optio
 ${options.fields.map(field)}
 <button type="submit">${options.submit}</button></form>`;
 }
+
+/** Another way to re-authenticate a verify page offers (a passkey): a link keeping the page's `?next=`. */
+export interface ReauthLink {
+  href: string;
+  label: string;
+}
+
+export function reauthLinks(links: ReauthLink[] | undefined, query: string): SafeHtml {
+  return html`${(links ?? []).map((l) => html`<p><a href="${l.href + query}">${l.label}</a></p>`)}`;
+}

@@ -49,7 +49,7 @@ function page(ctx: RequestContext, props: PageProps<unknown, ChangeView>): strin
 
 /** A password-less account proves itself by a recent authentication instead (null: go on). */
 async function freshnessRefusal(ctx: RequestContext, caller: Caller): Promise<Refused | null> {
-  return caller.user.password === null && !(await isFresh(ctx, caller)) ? reauthRequired(ctx) : null;
+  return caller.user.password === null && !(await isFresh(ctx, caller)) ? reauthRequired(ctx, caller.user) : null;
 }
 
 export const getChangeRoute = (path: string) =>

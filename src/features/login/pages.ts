@@ -1,7 +1,7 @@
 import type { RequestContext } from "../../core/context.js";
 import type { FieldErrors } from "../../core/http/respond.js";
 import { errorsFor } from "../../core/http/respond.js";
-import { form, html, layout, type Flash } from "../../pages/kit.js";
+import { form, html, layout, reauthLinks, type Flash, type ReauthLink } from "../../pages/kit.js";
 
 export function loginPage(
   ctx: RequestContext,
@@ -53,10 +53,11 @@ export function loginPage(
 
 export function verifyPage(
   ctx: RequestContext,
-  options: { csrfToken: string; next?: string | null; errors?: FieldErrors },
+  options: { csrfToken: string; next?: string | null; errors?: FieldErrors; links?: ReauthLink[] },
 ): string {
   const { rt } = ctx;
-  const action = rt.url(rt.config.urls.verify) + (options.next ? `?next=${encodeURIComponent(options.next)}` : "");
+  const query = options.next ? `?next=${encodeURIComponent(options.next)}` : "";
+  const action = rt.url(rt.config.urls.verify) + query;
   const body = html`<p>Please confirm your password to continue.</p>${form({
     action,
     id: "verify-form",
@@ -73,7 +74,7 @@ export function verifyPage(
       },
     ],
     submit: "Confirm",
-  })}`;
+  })}${reauthLinks(options.links, query)}`;
   return layout("Confirm it's you", body, { appName: rt.config.appName });
 }
 

@@ -3,7 +3,8 @@ import { recordAudit } from "../../core/audit.js";
 import { hookVeto, signedInPayload } from "../../core/complete-sign-in.js";
 import { defineRoute } from "../../core/define-route.js";
 import { runAfterHook } from "../../core/hooks.js";
-import { reauthExtras } from "../../core/enforce.js";
+import { reauthExtras, reauthOffers } from "../../core/enforce.js";
+import { authenticate } from "../../core/identity.js";
 import { safeRedirect } from "../../kit/http/redirects.js";
 import { text } from "../../core/input.js";
 import { passwordCredential, verifyCredential } from "../../core/verify-credential.js";
@@ -23,11 +24,14 @@ interface VerifyView {
   next: string | null;
 }
 
-function page(ctx: RequestContext, props: PageProps<unknown, VerifyView>): string {
+async function page(ctx: RequestContext, props: PageProps<unknown, VerifyView>): Promise<string> {
   const next = props.view
     ? props.view.next
     : safeRedirect(ctx.url.searchParams.get("next"), ctx.appOrigin(), ctx.rt.config);
-  return verifyPage(ctx, { csrfToken: props.csrfToken, next, errors: props.errors });
+  // The route is "authenticated": the runner resolved the caller already (authenticate caches it per request).
+  const caller = await authenticate(ctx, ctx.rt.config.apiEnabledMethods);
+  const links = caller ? (await reauthOffers(ctx, caller.user)).links : [];
+  return verifyPage(ctx, { csrfToken: props.csrfToken, next, errors: props.errors, links });
 }
 
 export const getVerifyRoute = (path: string) =>
@@ -40,7 +44,10 @@ export const getVerifyRoute = (path: string) =>
     output: z.looseObject({ user: userJson, csrf_token: csrfToken }),
     page,
     async handle(ctx, { caller }) {
-      return ok({ user: await ctx.rt.serializeUser(caller.user), ...reauthExtras(ctx) }, { csrf: true });
+      return ok(
+        { user: await ctx.rt.serializeUser(caller.user), ...(await reauthExtras(ctx, caller.user)) },
+        { csrf: true },
+      );
     },
   });
 

@@ -13,6 +13,10 @@ import type { ConfigIssue } from "../../core/errors.js";
 const path = z.string().startsWith("/");
 const usage = z.enum(["first", "secondary"]);
 const uv = z.enum(["required", "preferred", "discouraged"]);
+/** Unicode general categories (and their one-letter classes) a passkey name's characters may be drawn from. */
+const UNICODE_CATEGORIES = [
+  ..."L Lu Ll Lt Lm Lo M Mn Mc Me N Nd Nl No P Pc Pd Ps Pe Pi Pf Po S Sm Sc Sk So Z Zs Zl Zp C Cc Cf Co".split(" "),
+] as [string, ...string[]];
 
 const schema = z.strictObject({
   enabled: key(z.boolean().default(false), {
@@ -90,9 +94,9 @@ const schema = z.strictObject({
     env: "SECURITY_WAN_ALLOW_AS_VERIFY",
     doc: "Which passkeys may re-authenticate at WAN_VERIFY_URL (FS WAN_ALLOW_AS_VERIFY); empty: no such route.",
   }),
-  nameAllowedChars: key(z.array(z.string().regex(/^[A-Z][a-z]?$/)).default(["L", "N", "Pc", "Pd", "Zs"]), {
+  nameAllowedChars: key(z.array(z.enum(UNICODE_CATEGORIES)).default(["L", "N", "Pc", "Pd", "Zs"]), {
     env: "SECURITY_WAN_NAME_ALLOWED_CHARS",
-    doc: "Unicode general categories a passkey's name may use after normalization (FS WAN_NAME_ALLOWED_CHARS).",
+    doc: "Unicode general categories a passkey name's characters may belong to, as typed (FS WAN_NAME_ALLOWED_CHARS): a one-letter class (L) takes all its categories, a two-letter one (Zs) only itself.",
   }),
   nameMaxLength: key(z.number().int().positive().max(64).default(64), {
     env: "SECURITY_WAN_NAME_MAX_LENGTH",

@@ -1,10 +1,13 @@
 import "./registry.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { Feature } from "../../core/feature.js";
+import { wanConfig } from "./ceremony.js";
 import { webauthnSlice } from "./config.js";
+import { wanDeleted } from "./emails.js";
 import { passkeysMessages } from "./messages.js";
 import { passkeysMigrations } from "./migrations/index.js";
 import { passkeyRoutes } from "./routes.js";
+import { passkeySecondFactor } from "./second-factor.js";
 import { passkeysService } from "./service.js";
 
 /**
@@ -18,8 +21,26 @@ export const passkeysFeature: Feature = {
   enabled: (config) => sliceOf(config, webauthnSlice).enabled,
   messages: passkeysMessages,
   migrations: passkeysMigrations,
+  emails: { wan_deleted: wanDeleted },
   provides(rt) {
-    return { passkeys: passkeysService(rt) };
+    const passkeys = passkeysService(rt);
+    const verifyUrl = rt.url(wanConfig(rt).verifyUrl);
+    return {
+      passkeys,
+      secondFactors: [passkeySecondFactor(rt)],
+      // Whether the user holds a passkey that may re-authenticate: in the reauth answers, a link on the verify pages.
+      reauthChoices: [
+        {
+          async forUser(user) {
+            const has = await passkeys.hasVerifyCredential(user);
+            return {
+              keys: { has_webauthn_verify_credential: has },
+              link: has ? { href: verifyUrl, label: "Use a passkey instead" } : null,
+            };
+          },
+        },
+      ],
+    };
   },
   routes: (rt) => passkeyRoutes(rt),
 };

@@ -45,7 +45,8 @@ export const ceremonyStateCodec = defineCodec({
     k: ceremony,
     c: z.string().min(16).max(128),
     u: z.string().nullable(),
-    n: z.string().max(64).nullable(),
+    // WAN_NAME_MAX_LENGTH (at most 64) counts characters: an astral one is two UTF-16 units.
+    n: z.string().max(128).nullable(),
     g: z.enum(["first", "secondary"]).nullable(),
     r: z.boolean(),
     v: z.boolean(),

@@ -1,6 +1,6 @@
 import type { RequestContext } from "../../core/context.js";
 import { errorsFor, type FieldErrors } from "../../core/http/respond.js";
-import { form, html, layout, type Flash } from "../../pages/kit.js";
+import { form, html, layout, reauthLinks, type Flash, type ReauthLink } from "../../pages/kit.js";
 import { SENDING_METHODS } from "./config.js";
 import { sendingMethods, usConfig } from "./methods.js";
 
@@ -80,7 +80,14 @@ export function signinPage(
 
 export function verifyPage(
   ctx: RequestContext,
-  options: { csrfToken: string; next?: string | null; methods: string[]; errors?: FieldErrors; flashes?: Flash[] },
+  options: {
+    csrfToken: string;
+    next?: string | null;
+    methods: string[];
+    errors?: FieldErrors;
+    flashes?: Flash[];
+    links?: ReauthLink[];
+  },
 ): string {
   const { rt } = ctx;
   const cfg = usConfig(rt);
@@ -116,7 +123,7 @@ export function verifyPage(
       },
     ],
     submit: "Confirm",
-  })}${sendForms}`;
+  })}${sendForms}${reauthLinks(options.links, query)}`;
   return layout("Confirm it's you", body, { appName: rt.config.appName, flashes: options.flashes ?? [] });
 }
 

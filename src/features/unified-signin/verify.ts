@@ -3,7 +3,7 @@ import { recordAudit } from "../../core/audit.js";
 import { hookVeto, signedInPayload } from "../../core/complete-sign-in.js";
 import type { RequestContext } from "../../core/context.js";
 import { defineRoute } from "../../core/define-route.js";
-import { reauthExtras } from "../../core/enforce.js";
+import { reauthExtras, reauthOffers } from "../../core/enforce.js";
 import { runAfterHook } from "../../core/hooks.js";
 import { authenticate } from "../../core/identity.js";
 import { str, text } from "../../core/input.js";
@@ -36,7 +36,9 @@ async function page(ctx: RequestContext, props: PageProps<unknown, VerifyView>):
   // The route is "authenticated": the runner resolved the caller already (authenticate caches it per request).
   const caller = await authenticate(ctx, ctx.rt.config.apiEnabledMethods);
   const methods = caller ? activeCodeMethods(ctx.rt, caller.user) : [];
+  const links = caller ? (await reauthOffers(ctx, caller.user)).links : [];
   return verifyPage(ctx, {
+    links,
     csrfToken: props.csrfToken,
     next,
     methods,
@@ -58,7 +60,11 @@ export const getVerifyRoute = (path: string) =>
       const { rt } = ctx;
       const codeMethods = activeCodeMethods(rt, caller.user).filter((m) => SENDING_METHODS.includes(m));
       return ok(
-        { available_methods: usConfig(rt).enabledMethods, code_methods: codeMethods, ...reauthExtras(ctx) },
+        {
+          available_methods: usConfig(rt).enabledMethods,
+          code_methods: codeMethods,
+          ...(await reauthExtras(ctx, caller.user)),
+        },
         { csrf: true },
       );
     },
