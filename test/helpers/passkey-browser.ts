@@ -9,7 +9,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { Browser, BrowserContext, CDPSession, Page } from "playwright-core";
+import type { Browser, BrowserContext, CDPSession, Page, Request as PageRequest } from "playwright-core";
 import type { RampartConfigInput } from "../../src/core/config/index.js";
 import { demoApp } from "../../src/server/demo-app.js";
 import { createTestApp, type TestApp } from "./app.js";
@@ -49,6 +49,13 @@ export interface PasskeyBrowser {
    */
   otherOrigin(): Promise<string>;
   close(): Promise<void>;
+}
+
+/** A form post the page sent (or was about to send). */
+export interface CapturedPost {
+  url: string;
+  body: string;
+  contentType: string;
 }
 
 export interface AuthenticatorOptions {
@@ -142,7 +149,7 @@ export class PasskeyPage {
    * The next form post to a path starting with `prefix` is held back (aborted) and its body kept: a test can then
    * post it itself, once or many times. Resolves with the request's URL, body and content type.
    */
-  interceptPost(prefix: string): Promise<{ url: string; body: string; contentType: string }> {
+  interceptPost(prefix: string): Promise<CapturedPost> {
     return new Promise((resolve) => {
       const matcher = (u: URL) => u.pathname.startsWith(prefix);
       void this.page.route(matcher, async (route) => {
@@ -159,11 +166,43 @@ export class PasskeyPage {
     });
   }
 
-  /** Posts a captured body again with this page's cookies; the JSON answer (Accept: application/json). */
-  async repost(post: { url: string; body: string; contentType: string }): Promise<{ status: number; json: any }> {
+  /** The next form post to a path starting with `prefix`, seen as it goes out (it is not held back). */
+  watchPost(prefix: string): Promise<CapturedPost> {
+    return new Promise((resolve) => {
+      const listener = (request: PageRequest) => {
+        if (request.method() !== "POST" || !new URL(request.url()).pathname.startsWith(prefix)) return;
+        this.page.off("request", listener);
+        resolve({
+          url: request.url(),
+          body: request.postData() ?? "",
+          contentType: request.headers()["content-type"] ?? "",
+        });
+      };
+      this.page.on("request", listener);
+    });
+  }
+
+  /** A CSRF token for this context's current cookies (GET /login as JSON). */
+  async csrfToken(): Promise<string> {
+    const r = await this.context.request.get(`${this.base}/login`, { headers: { accept: "application/json" } });
+    return ((await r.json()) as { response: { csrf_token: string } }).response.csrf_token;
+  }
+
+  /**
+   * Posts a captured body again with this context's cookies; the JSON answer (Accept: application/json). With
+   * `freshCsrf`, the body's csrf_token is replaced by one for the current cookies (the captured one was bound to
+   * a session that has ended), so what is judged is the ceremony, not the CSRF token.
+   */
+  async repost(post: CapturedPost, options: { freshCsrf?: boolean } = {}): Promise<{ status: number; json: any }> {
+    let body = post.body;
+    if (options.freshCsrf) {
+      const form = new URLSearchParams(body);
+      form.set("csrf_token", await this.csrfToken());
+      body = form.toString();
+    }
     const response = await this.context.request.post(post.url, {
       headers: { "content-type": post.contentType, accept: "application/json", origin: this.base },
-      data: post.body,
+      data: body,
       maxRedirects: 0,
     });
     const text = await response.text();
