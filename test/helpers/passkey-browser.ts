@@ -152,16 +152,20 @@ export class PasskeyPage {
   interceptPost(prefix: string): Promise<CapturedPost> {
     return new Promise((resolve) => {
       const matcher = (u: URL) => u.pathname.startsWith(prefix);
+      let caught = false;
       void this.page.route(matcher, async (route) => {
         const request = route.request();
-        if (request.method() !== "POST") return route.continue();
-        await this.page.unroute(matcher);
-        resolve({
+        if (request.method() !== "POST" || caught) return route.continue();
+        caught = true;
+        const post = {
           url: request.url(),
           body: request.postData() ?? "",
-          contentType: (await request.allHeaders())["content-type"] ?? "",
-        });
+          contentType: request.headers()["content-type"] ?? "",
+        };
+        // Held back first: the server never sees this post.
         await route.abort();
+        resolve(post);
+        await this.page.unroute(matcher).catch(() => undefined);
       });
     });
   }
@@ -216,6 +220,7 @@ export class PasskeyPage {
   }
 
   async close(): Promise<void> {
+    await this.page.unrouteAll({ behavior: "ignoreErrors" });
     await this.context.close();
   }
 }
