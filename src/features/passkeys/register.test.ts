@@ -1,7 +1,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { isoBase64URL } from "@simplewebauthn/server/helpers";
-import { flowDialects, type TestApp } from "../../../test/helpers/app.js";
+import { createTestApp, flowDialects, type TestApp } from "../../../test/helpers/app.js";
+import type { HookInput } from "../../core/events.js";
 import { SoftAuthenticator } from "../../../test/helpers/soft-authenticator.js";
 import { defineStore, type StoreKit } from "../../datastore/kit.js";
 import { createWanApp, finish, post, register, signedIn, start } from "./testing/register-kit.js";
@@ -200,6 +201,36 @@ for (const dialect of flowDialects()) {
       const again = await post(c, "/wan-register", { name: "FS key" });
       assert.equal(again.status, 400);
       assert.equal(again.json.response.error_codes[0], "WEBAUTHN_NAME_INUSE");
+    });
+  });
+
+  describe(`passkey registration runs the wan_register hooks (${dialect})`, () => {
+    let app: TestApp;
+    const afters: string[] = [];
+    before(async () => {
+      app = await createTestApp({
+        dialect,
+        config: { webauthn: { enabled: true } },
+        hooks: {
+          before: {
+            wan_register: (h: HookInput) =>
+              h.user?.email.startsWith("held") ? { message: "Not today.", code: "HELD", status: 403 } : undefined,
+          },
+          after: { wan_register: (h: HookInput) => void afters.push(h.user?.email ?? "?") },
+        },
+      });
+    });
+    after(() => app.close());
+
+    it("a before veto refuses the start (its status and message); the after hook runs once a passkey is stored", async () => {
+      const held = await signedIn(app, "held.user@example.test");
+      const r = await post(held, "/wan-register", { name: "Held key" });
+      assert.equal(r.status, 403, r.body);
+      assert.deepEqual(r.json.response.errors, ["Not today."]);
+      assert.equal(r.json.response.wan_state, undefined);
+      const c = await signedIn(app, "free.user@example.test");
+      assert.equal((await register(c, new SoftAuthenticator({ origin: "https://app.test" }), "Free key")).status, 200);
+      assert.deepEqual(afters, ["free.user@example.test"]);
     });
   });
 }
