@@ -6,6 +6,7 @@ import { passkeysMessages } from "./messages.js";
 import { passkeysMigrations } from "./migrations/index.js";
 import { passkeyRoutes } from "./routes.js";
 import { passkeysService } from "./service.js";
+import { wanRegisteredNotice } from "./register-emails.js";
 
 /**
  * Passkeys (FS WEBAUTHN): WebAuthn credentials registered at /wan-register, used to sign in at /wan-signin (as
@@ -17,6 +18,7 @@ export const passkeysFeature: Feature = {
   config: webauthnSlice,
   enabled: (config) => sliceOf(config, webauthnSlice).enabled,
   messages: passkeysMessages,
+  emails: { wan_registered_notice: wanRegisteredNotice },
   migrations: passkeysMigrations,
   provides(rt) {
     return { passkeys: passkeysService(rt) };

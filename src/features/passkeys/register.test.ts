@@ -94,6 +94,16 @@ for (const dialect of flowDialects()) {
       assert.equal(creds[1].backup_state, true);
       assert.equal(creds[1].device_type, "multi_device");
 
+      // The owner is told of each new way in (FS sends no such mail).
+      const notice = await app.sink.waitFor(
+        (m) =>
+          m.envelopeTo.includes(user.email) &&
+          m.subject === "A passkey was added to your account" &&
+          /Laptop key/.test(m.text),
+      );
+      assert.match(notice.text, /It can sign in by itself\./);
+      await app.sink.waitFor((m) => m.envelopeTo.includes(user.email) && /"Phone"/.test(m.text));
+
       const audit = await app.rampart.api.auditEvents({ event: "wan_registered" });
       assert.ok(audit.some((e) => e.userId === user.id && e.outcome === "success"));
     });
