@@ -243,4 +243,27 @@ for (const dialect of flowDialects()) {
       assert.deepEqual(afters, ["free.user@example.test"]);
     });
   });
+
+  describe(`passkey registration without WAN_ALLOW_AS_FIRST_FACTOR (${dialect})`, () => {
+    let app: TestApp;
+    before(async () => {
+      app = await createWanApp(dialect, { allowAsFirstFactor: false });
+    });
+    after(() => app.close());
+
+    it("every passkey is a second factor: usage first is stored as secondary, and the page offers no choice", async () => {
+      const c = await signedIn(app, "second.only@example.test");
+      const s = await start(c, "Only second", "first");
+      assert.equal(s.options.authenticatorSelection.userVerification, "discouraged");
+      const done = await finish(c, s.state, new SoftAuthenticator({ origin: "https://app.test" }).create(s.options));
+      assert.equal(done.status, 200, done.body);
+      assert.equal(done.json.response.usage, "secondary");
+      const list = await c.get("/wan-register", { acceptJson: true });
+      assert.equal(list.json.response.registered_credentials[0].usage, "secondary");
+      const page = await c.get("/wan-register");
+      assert.equal(page.status, 200, page.body);
+      assert.match(page.body, /id="wan-register-form"/);
+      assert.doesNotMatch(page.body, /name="usage"/);
+    });
+  });
 }
