@@ -108,6 +108,21 @@ for (const dialect of flowDialects()) {
       assert.ok(audit.some((e) => e.userId === user.id && e.outcome === "success"));
     });
 
+    it("two registrations started at once hand out the same user handle, the one stored", async () => {
+      const email = "two.tabs@example.test";
+      const c = await signedIn(app, email);
+      const csrf = await c.csrf();
+      const starts = await Promise.all(
+        ["Tab one", "Tab two", "Tab three"].map((name) =>
+          c.post("/wan-register", { json: { name }, headers: { "x-csrf-token": csrf } }),
+        ),
+      );
+      const ids = starts.map((r) => r.json.response.credential_options.user.id);
+      const user = (await app.rampart.api.findUser(email))!;
+      const stored = (await app.runtime.datastore.users.findById(user.id))!.fsWebauthnUserHandle!;
+      assert.deepEqual(ids, Array(3).fill(isoBase64URL.fromUTF8String(stored)));
+    });
+
     it("names: trimmed and NFKD-normalized; markup, '?', emoji refused; 64 characters at most; unique per user", async () => {
       const c = await signedIn(app, "names.owner@sub.example.test");
       const auth = new SoftAuthenticator({ origin: "https://app.test" });
