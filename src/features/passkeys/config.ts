@@ -118,6 +118,10 @@ const schema = z.strictObject({
     env: "RAMPART_WAN_SIGNUP",
     doc: "Passkey-first sign-up: /register accepts an account with a passkey and no password (it gets recovery codes at once; the email is still confirmed before anything else is mailed to it).",
   }),
+  registeredSubject: key(z.string().min(1).default("A passkey was added to your account"), {
+    env: "RAMPART_WAN_EMAIL_SUBJECT_REGISTERED",
+    doc: "Subject of the notice mailed when a passkey is added (FS sends none).",
+  }),
   noticeSubject: key(z.string().min(1).default("A passkey was removed from your account"), {
     env: "RAMPART_WAN_EMAIL_SUBJECT_DELETED",
     doc: "Subject of the notice mailed when a passkey is deleted.",
