@@ -135,7 +135,7 @@ for (const dialect of flowDialects()) {
       assert.deepEqual(codes(firstState), ["TWO_FACTOR_PERMISSION_DENIED"]);
 
       // The pending user's second-factor state, posted by a client without the pending sign-in.
-      const { options, state, csrf } = await startSignin(c);
+      const { options, state } = await startSignin(c);
       const stray = await finishSignin(outsider, state, early.csrf, second.get(options));
       assert.equal(stray.status, 400, stray.body);
       assert.deepEqual(codes(stray), ["TWO_FACTOR_PERMISSION_DENIED"]);
