@@ -49,6 +49,11 @@ declare module "../../core/services.js" {
         code: string | undefined,
         event: AuditEvent,
       ): Promise<FormErrors<never> | Refused | null>;
+      /**
+       * After another feature's factor (a passkey) completed a pending sign-in: the "remember this device" cookie
+       * when the sign-in asked to be remembered and TWO_FACTOR_ALWAYS_VALIDATE is off, as /tf-validate sets it.
+       */
+      rememberDevice(ctx: RequestContext, user: UserRecord, remember: boolean): void;
     };
   }
 }
