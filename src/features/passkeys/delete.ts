@@ -11,7 +11,7 @@ import type { UserRecord } from "../../datastore/contracts.js";
 import { deliverMail } from "../../kit/mail-delivery.js";
 import { formPayload } from "../../kit/schemas.js";
 import { wanConfig } from "./ceremony.js";
-import { cleanName } from "./names.js";
+import { cleanPasskeyName } from "./names.js";
 import { wanRefused } from "./refusals.js";
 import { passkeyStore, type PasskeyRecord, type PasskeyStore } from "./store.js";
 
@@ -50,13 +50,8 @@ export const postWanDeleteRoute = (path: string) =>
       const back = registerPage(ctx);
       const refuse = (code: MessageKey, params?: Record<string, string>) =>
         wanRefused(ctx, code, { back, field: "name", params });
-      if (!input.name?.trim()) return refuse("WEBAUTHN_NAME_REQUIRED");
-      const clean = cleanName(rt, input.name);
-      if (!clean.ok)
-        return refuse(
-          clean.code,
-          clean.code === "INVALID_INPUT_LENGTH" ? { length: String(wanConfig(rt).nameMaxLength) } : undefined,
-        );
+      const clean = cleanPasskeyName(rt, input.name);
+      if (!clean.ok) return refuse(clean.code, "length" in clean ? { length: String(clean.length) } : undefined);
       const name = clean.name;
       const store = rt.datastore.store(passkeyStore);
       // Only the caller's own passkeys are found: another user's name is as unknown as a made-up one.
