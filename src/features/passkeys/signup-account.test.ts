@@ -128,5 +128,37 @@ for (const dialect of flowDialects()) {
       assert.equal(post.status, 400);
       assert.equal(await app.runtime.datastore.users.findByEmail("second@example.test"), null);
     });
+
+    it("two-factor required and a passkey without user verification: the next step comes with the codes; a before.register veto creates nothing", async () => {
+      const strict = await signupApp(dialect, {
+        confirmation: false,
+        config: { twoFactor: { required: true } },
+        hooks: {
+          before: {
+            register: async ({ input }) =>
+              String(input.email ?? "").startsWith("vetoed") ? { message: "Not here.", status: 403 } : undefined,
+          },
+        },
+      });
+      try {
+        const c = strict.client();
+        const { finish } = await signUp(c, new SoftAuthenticator({ origin: "https://app.test", uv: false }), {
+          email: "Needs.Second+f@Example.test",
+        });
+        assert.equal(finish.status, 200, finish.body);
+        assert.equal(finish.json.response.tf_required, true, "a second factor to set up first");
+        assert.equal(finish.json.response.recovery_codes.length, 5, "the codes are not lost at the next step");
+        assert.equal((await c.get("/api/protected", { acceptJson: true })).status, 401);
+        assert.ok(await strict.runtime.datastore.users.findByEmail("needs.second+f@example.test"));
+
+        const vetoed = await startSignup(strict.client(), { email: "vetoed@example.test" });
+        assert.equal(vetoed.status, 403, vetoed.body);
+        assert.deepEqual(vetoed.json.response.errors, ["Not here."]);
+        assert.equal(vetoed.json.response.wan_state, undefined, "no state to finish with");
+        assert.equal(await strict.runtime.datastore.users.findByEmail("vetoed@example.test"), null);
+      } finally {
+        await strict.close();
+      }
+    });
   });
 }

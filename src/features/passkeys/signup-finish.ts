@@ -2,7 +2,7 @@ import type { RegistrationResponseJSON } from "@simplewebauthn/server";
 import { z } from "zod";
 import { afterCommit } from "../../core/after-commit.js";
 import { recordAudit } from "../../core/audit.js";
-import { completeSignIn, hookVeto, signedInPayload } from "../../core/complete-sign-in.js";
+import { completeSignIn, signedInPayload } from "../../core/complete-sign-in.js";
 import type { RequestContext } from "../../core/context.js";
 import { defineRoute } from "../../core/define-route.js";
 import { autoSignInVetoed } from "../../core/hooks.js";
@@ -67,8 +67,6 @@ export const postSignupFinishRoute = (path: string) =>
       const checked = await checkRegistration(rt, { response, challenge: state.challenge, requireUv: state.requireUv });
       if (!checked.ok)
         return formErrors({ credential: [{ code: "WEBAUTHN_NO_VERIFY", params: { cause: checked.cause } }] });
-      const veto = await hookVeto(ctx, "register", null);
-      if (veto) return veto;
       return createAccount(ctx, state, account, checked);
     },
   });

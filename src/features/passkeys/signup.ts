@@ -4,6 +4,7 @@ import type { RequestContext } from "../../core/context.js";
 import { defineRoute } from "../../core/define-route.js";
 import type { FieldErrors } from "../../core/http/respond.js";
 import { flag, text } from "../../core/input.js";
+import { hookVeto } from "../../core/complete-sign-in.js";
 import { formErrors, ok, refused } from "../../core/outcome.js";
 import type { PageProps } from "../../core/render.js";
 import { checkNewIdentity } from "../../kit/new-identity.js";
@@ -95,6 +96,10 @@ export const postSignupRoute = (path: string) =>
         const taken = await takenErrors(ctx, identity.email, identity.username);
         if (taken) return formErrors(taken, { view: { step: "form", echo } satisfies SignupView });
       }
+
+      // The app's before.register hook judges the sign-up where its email and username are posted (this request).
+      const veto = await hookVeto(ctx, "register", null, { step: "form", echo } satisfies SignupView);
+      if (veto) return veto;
 
       // The new account's WebAuthn user handle (FS: a uuid4 hex), fixed now: the authenticator stores it.
       const handle = randomUUID().replace(/-/g, "");

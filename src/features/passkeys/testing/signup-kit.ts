@@ -3,25 +3,27 @@ import assert from "node:assert/strict";
 import { createTestApp, type TestApp } from "../../../../test/helpers/app.js";
 import type { Reply, TestClient } from "../../../../test/helpers/client.js";
 import type { SoftAuthenticator } from "../../../../test/helpers/soft-authenticator.js";
+import type { RampartOptions } from "../../../create-rampart.js";
 
 export type Dialect = "sqlite" | "postgres" | "mysql";
 
 /** An app with passkey sign-up on (registration, recovery codes), confirmation as asked, mail to the sink. */
 export function signupApp(
   dialect: Dialect,
-  options: { confirmation?: boolean; config?: Record<string, unknown> } = {},
+  options: { confirmation?: boolean; config?: Record<string, unknown>; hooks?: RampartOptions["hooks"] } = {},
 ): Promise<TestApp> {
-  const { confirmation = true, config = {} } = options;
+  const { confirmation = true, config = {}, hooks } = options;
   return createTestApp({
     dialect,
     mail: true,
+    ...(hooks ? { hooks } : {}),
     config: {
       totp: { secrets: { "1": "k".repeat(40) }, issuer: "Rampart Test" },
       registration: { enabled: true },
       confirmation: { enabled: confirmation },
-      twoFactor: { enabled: true, recoveryCodes: true },
       webauthn: { enabled: true, signup: true },
       ...config,
+      twoFactor: { enabled: true, recoveryCodes: true, ...(config.twoFactor as object | undefined) },
     } as never,
   });
 }
