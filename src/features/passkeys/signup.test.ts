@@ -5,6 +5,7 @@ import { linksIn } from "../../../test/helpers/smtp-sink.js";
 import { SoftAuthenticator } from "../../../test/helpers/soft-authenticator.js";
 import { linkPath } from "../registration/testing/support.js";
 import { authenticationOptions, checkAssertion, credentialIdOf, newChallenge } from "./ceremony.js";
+import { RequestContext } from "../../core/context.js";
 import { passkeyStore } from "./store.js";
 import { finishSignup, signUp, signupApp, startSignup } from "./testing/signup-kit.js";
 
@@ -71,9 +72,25 @@ for (const dialect of flowDialects()) {
         "the confirmation link",
       );
 
+      // Until the email is confirmed the sign-in pipeline refuses the account whatever proved it (a passkey
+      // here; /wan-signin goes through the same pipeline).
+      const passkeySignIn = (u: typeof user) =>
+        rt.pipeline.signIn(new RequestContext(rt, new Request("https://app.test/wan-signin/x", { method: "POST" })), {
+          user: u,
+          authnVia: ["webauthn"],
+          remember: false,
+          kind: "session",
+          includeAuthToken: false,
+        });
+      const refused = await passkeySignIn(user);
+      assert.equal(refused.kind, "deny");
+      assert.equal(refused.kind === "deny" && refused.code, "CONFIRMATION_REQUIRED");
+
       const confirmed = await c.get(linkPath(mails[0]!));
       assert.ok([200, 302].includes(confirmed.status), confirmed.body);
-      assert.notEqual((await rt.datastore.users.findById(user.id))!.confirmedAt, null);
+      const confirmedUser = (await rt.datastore.users.findById(user.id))!;
+      assert.notEqual(confirmedUser.confirmedAt, null);
+      assert.equal((await passkeySignIn(confirmedUser)).kind, "signed-in");
 
       // The stored passkey signs in by itself (a usernameless assertion against the stored credential).
       const challenge = newChallenge(rt);
