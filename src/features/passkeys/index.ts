@@ -21,9 +21,8 @@ export const passkeysFeature: Feature = {
   config: webauthnSlice,
   enabled: (config) => sliceOf(config, webauthnSlice).enabled,
   messages: passkeysMessages,
-  emails: { wan_registered_notice: wanRegisteredNotice },
+  emails: { wan_registered_notice: wanRegisteredNotice, wan_deleted: wanDeleted },
   migrations: passkeysMigrations,
-  emails: { wan_deleted: wanDeleted },
   provides(rt) {
     const passkeys = passkeysService(rt);
     const verifyUrl = rt.url(wanConfig(rt).verifyUrl);

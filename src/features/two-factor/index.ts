@@ -8,6 +8,7 @@ import { twoFactorChanged, twoFactorInstructions, twoFactorRescue } from "./emai
 import {
   getRecoveryCodesRoute,
   getRecoveryRoute,
+  newRecoveryCodeSet,
   postRecoveryCodesRoute,
   postRecoveryRoute,
 } from "./recovery-codes.js";
@@ -35,8 +36,11 @@ export const twoFactorFeature: Feature = {
     two_factor_changed: twoFactorChanged,
   },
   signInChecks: () => [twoFactorCheck],
-  provides: () => ({
+  provides: (rt) => ({
     twoFactor: { currentMethod: primaryMethod, proveCurrentFactor: currentFactorRefusal, rememberDevice },
+    ...(sliceOf(rt.config, twoFactorSlice).recoveryCodes
+      ? { recoveryCodes: { newSet: () => newRecoveryCodeSet(rt) } }
+      : {}),
   }),
   routes(rt) {
     const { setupUrl, validateUrl, rescueUrl, selectUrl, recoveryCodes, recoveryCodesUrl, recoveryUrl } = sliceOf(

@@ -58,6 +58,17 @@ declare module "../../core/services.js" {
   }
 }
 
+declare module "../../core/services.js" {
+  interface Services {
+    /**
+     * Multi-factor recovery codes, when MULTI_FACTOR_RECOVERY_CODES is on: a new set for an account being created
+     * (passkey-first sign-up stores it in the same transaction). `codes` are shown to the user once; `stored` is
+     * what the user's mf_recovery_codes keeps (digests only).
+     */
+    recoveryCodes?: { newSet(): { codes: string[]; stored: string } };
+  }
+}
+
 declare module "../../core/audit.js" {
   interface AuditEvents {
     tf_validate: true;
