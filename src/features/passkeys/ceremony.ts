@@ -112,7 +112,12 @@ export function parseCredential<T extends RegistrationResponseJSON | Authenticat
 }
 
 export type CheckedRegistration =
-  | { ok: true; credential: Omit<NewPasskey, "userId" | "name" | "usage" | "createdAt" | "lastUsedAt"> }
+  | {
+      ok: true;
+      credential: Omit<NewPasskey, "userId" | "name" | "usage" | "createdAt" | "lastUsedAt">;
+      /** The authenticator verified its user (PIN, biometric) while creating the credential. */
+      userVerified: boolean;
+    }
   | { ok: false; cause: string };
 
 /** Checks a registration response against the state's challenge and the configured relying party. */
@@ -137,6 +142,7 @@ export async function checkRegistration(
       : null;
     return {
       ok: true,
+      userVerified: info.userVerified,
       credential: {
         credentialId: isoBase64URL.toBuffer(info.credential.id),
         publicKey: info.credential.publicKey,

@@ -116,7 +116,15 @@ const schema = z.strictObject({
   }),
   signup: key(z.boolean().default(false), {
     env: "RAMPART_WAN_SIGNUP",
-    doc: "Passkey-first sign-up: /register accepts an account with a passkey and no password (it gets recovery codes at once; the email is still confirmed before anything else is mailed to it).",
+    doc: "Passkey-first sign-up at RAMPART_WAN_SIGNUP_URL: an account with a passkey and no password, issued recovery codes at once; the email is still confirmed before anything else is mailed to it. Needs SECURITY_REGISTERABLE, SECURITY_TWO_FACTOR and SECURITY_MULTI_FACTOR_RECOVERY_CODES.",
+  }),
+  signupUrl: key(path.default("/wan-signup"), {
+    env: "RAMPART_WAN_SIGNUP_URL",
+    doc: "Starts a passkey-first sign-up (email, username when required, passkey name); `<url>/<state>` completes it.",
+  }),
+  registeredSubject: key(z.string().min(1).default("A passkey was added to your account"), {
+    env: "RAMPART_WAN_EMAIL_SUBJECT_REGISTERED",
+    doc: "Subject of the notice mailed when a passkey is added (FS sends none).",
   }),
   noticeSubject: key(z.string().min(1).default("A passkey was removed from your account"), {
     env: "RAMPART_WAN_EMAIL_SUBJECT_DELETED",
@@ -143,6 +151,7 @@ export const webauthnSlice = defineSlice({
         message:
           "SECURITY_WEBAUTHN needs RAMPART_WAN_ORIGINS (or RAMPART_BASE_URL): the origins ceremonies may come from",
       });
+    if (value.signup) issues.push(...signupIssues(config));
     const rpId = value.rpId ?? (baseUrl ? new URL(baseUrl).hostname : null);
     for (const origin of value.origins ?? []) {
       const host = new URL(origin).hostname;
@@ -155,6 +164,27 @@ export const webauthnSlice = defineSlice({
     return issues;
   },
 });
+
+/**
+ * Passkey-first sign-up creates accounts (so registration must be open) and issues recovery codes at once (kept
+ * and used by two-factor's recovery codes; without them the account would be one lost device from lock-out).
+ */
+function signupIssues(config: Record<string, unknown>): ConfigIssue[] {
+  const on = (slice: unknown, key: string) => (slice as Record<string, unknown> | undefined)?.[key] === true;
+  const issues: ConfigIssue[] = [];
+  if (!on(config.registration, "enabled"))
+    issues.push({
+      key: "webauthn.signup",
+      message: "RAMPART_WAN_SIGNUP creates accounts: it needs SECURITY_REGISTERABLE",
+    });
+  if (!on(config.twoFactor, "enabled") || !on(config.twoFactor, "recoveryCodes"))
+    issues.push({
+      key: "webauthn.signup",
+      message:
+        "RAMPART_WAN_SIGNUP issues recovery codes with the account: it needs SECURITY_TWO_FACTOR and SECURITY_MULTI_FACTOR_RECOVERY_CODES",
+    });
+  return issues;
+}
 
 declare module "../../core/config/slice.js" {
   interface RampartConfigSlices {

@@ -54,11 +54,15 @@ for (const dialect of flowDialects()) {
         { name: "Phone", usage: "first" },
       ]);
       app.sink.clear();
+      const events: string[] = [];
+      const off = app.rampart.events.on("wan_deleted", (e) => void events.push(`${e.user.email} ${e.name}`));
       // The name as typed in another Unicode form (full-width letters) is the same name after NFKD.
       const r = await del(c, { name: "  Ｌａｐｔｏｐ " });
       assert.equal(r.status, 200, r.body);
       assert.ok(r.json.response.csrf_token);
       assert.deepEqual(await names(user.id), ["Phone"]);
+      off();
+      assert.deepEqual(events, [`${user.email} Laptop`]);
       const mail = await app.sink.waitFor((m) => m.to.toLowerCase().includes(email.toLowerCase()));
       assert.equal(mail.subject, "A passkey was removed from your account");
       assert.match(mail.text, /"Laptop" was removed/);

@@ -51,11 +51,7 @@ export const postWanDeleteRoute = (path: string) =>
       const refuse = (code: MessageKey, params?: Record<string, string>) =>
         wanRefused(ctx, code, { back, field: "name", params });
       const clean = cleanPasskeyName(rt, input.name);
-      if (!clean.ok)
-        return refuse(
-          clean.code,
-          clean.code === "INVALID_INPUT_LENGTH" ? { length: String(wanConfig(rt).nameMaxLength) } : undefined,
-        );
+      if (!clean.ok) return refuse(clean.code, "length" in clean ? { length: String(clean.length) } : undefined);
       const name = clean.name;
       const store = rt.datastore.store(passkeyStore);
       // Only the caller's own passkeys are found: another user's name is as unknown as a made-up one.

@@ -9,6 +9,7 @@ import { passkeysMigrations } from "./migrations/index.js";
 import { passkeyRoutes } from "./routes.js";
 import { passkeySecondFactor } from "./second-factor.js";
 import { passkeysService } from "./service.js";
+import { wanRegisteredNotice } from "./register-emails.js";
 
 /**
  * Passkeys (FS WEBAUTHN): WebAuthn credentials registered at /wan-register, used to sign in at /wan-signin (as
@@ -20,8 +21,8 @@ export const passkeysFeature: Feature = {
   config: webauthnSlice,
   enabled: (config) => sliceOf(config, webauthnSlice).enabled,
   messages: passkeysMessages,
+  emails: { wan_registered_notice: wanRegisteredNotice, wan_deleted: wanDeleted },
   migrations: passkeysMigrations,
-  emails: { wan_deleted: wanDeleted },
   provides(rt) {
     const passkeys = passkeysService(rt);
     const verifyUrl = rt.url(wanConfig(rt).verifyUrl);

@@ -78,5 +78,5 @@ function addForm(
 <input type="hidden" name="csrf_token" value="${props.csrfToken}">
 <label for="name">Name</label><input id="name" type="text" name="name" value="${props.input.name ?? ""}" maxlength="${cfg.nameMaxLength}" required${nameErrors.length ? html` aria-describedby="name-errors" aria-invalid="true"` : ""}>${list(nameErrors, "name-errors")}
 ${usageField}
-<button type="submit">Add passkey</button></form>`;
+<div><button type="submit">Add passkey</button></div></form>`;
 }

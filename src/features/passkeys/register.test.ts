@@ -1,7 +1,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { isoBase64URL } from "@simplewebauthn/server/helpers";
-import { flowDialects, type TestApp } from "../../../test/helpers/app.js";
+import { createTestApp, flowDialects, type TestApp } from "../../../test/helpers/app.js";
+import type { HookInput } from "../../core/events.js";
 import { SoftAuthenticator } from "../../../test/helpers/soft-authenticator.js";
 import { defineStore, type StoreKit } from "../../datastore/kit.js";
 import { createWanApp, finish, post, register, signedIn, start } from "./testing/register-kit.js";
@@ -93,8 +94,33 @@ for (const dialect of flowDialects()) {
       assert.equal(creds[1].backup_state, true);
       assert.equal(creds[1].device_type, "multi_device");
 
+      // The owner is told of each new way in (FS sends no such mail).
+      const notice = await app.sink.waitFor(
+        (m) =>
+          m.envelopeTo.includes(user.email) &&
+          m.subject === "A passkey was added to your account" &&
+          /Laptop key/.test(m.text),
+      );
+      assert.match(notice.text, /It can sign in by itself\./);
+      await app.sink.waitFor((m) => m.envelopeTo.includes(user.email) && /"Phone"/.test(m.text));
+
       const audit = await app.rampart.api.auditEvents({ event: "wan_registered" });
       assert.ok(audit.some((e) => e.userId === user.id && e.outcome === "success"));
+    });
+
+    it("two registrations started at once hand out the same user handle, the one stored", async () => {
+      const email = "two.tabs@example.test";
+      const c = await signedIn(app, email);
+      const csrf = await c.csrf();
+      const starts = await Promise.all(
+        ["Tab one", "Tab two", "Tab three"].map((name) =>
+          c.post("/wan-register", { json: { name }, headers: { "x-csrf-token": csrf } }),
+        ),
+      );
+      const ids = starts.map((r) => r.json.response.credential_options.user.id);
+      const user = (await app.rampart.api.findUser(email))!;
+      const stored = (await app.runtime.datastore.users.findById(user.id))!.fsWebauthnUserHandle!;
+      assert.deepEqual(ids, Array(3).fill(isoBase64URL.fromUTF8String(stored)));
     });
 
     it("names: trimmed and NFKD-normalized; markup, '?', emoji refused; 64 characters at most; unique per user", async () => {
@@ -200,6 +226,59 @@ for (const dialect of flowDialects()) {
       const again = await post(c, "/wan-register", { name: "FS key" });
       assert.equal(again.status, 400);
       assert.equal(again.json.response.error_codes[0], "WEBAUTHN_NAME_INUSE");
+    });
+  });
+
+  describe(`passkey registration runs the wan_register hooks (${dialect})`, () => {
+    let app: TestApp;
+    const afters: string[] = [];
+    before(async () => {
+      app = await createTestApp({
+        dialect,
+        config: { webauthn: { enabled: true } },
+        hooks: {
+          before: {
+            wan_register: (h: HookInput) =>
+              h.user?.email.startsWith("held") ? { message: "Not today.", code: "HELD", status: 403 } : undefined,
+          },
+          after: { wan_register: (h: HookInput) => void afters.push(h.user?.email ?? "?") },
+        },
+      });
+    });
+    after(() => app.close());
+
+    it("a before veto refuses the start (its status and message); the after hook runs once a passkey is stored", async () => {
+      const held = await signedIn(app, "held.user@example.test");
+      const r = await post(held, "/wan-register", { name: "Held key" });
+      assert.equal(r.status, 403, r.body);
+      assert.deepEqual(r.json.response.errors, ["Not today."]);
+      assert.equal(r.json.response.wan_state, undefined);
+      const c = await signedIn(app, "free.user@example.test");
+      assert.equal((await register(c, new SoftAuthenticator({ origin: "https://app.test" }), "Free key")).status, 200);
+      assert.deepEqual(afters, ["free.user@example.test"]);
+    });
+  });
+
+  describe(`passkey registration without WAN_ALLOW_AS_FIRST_FACTOR (${dialect})`, () => {
+    let app: TestApp;
+    before(async () => {
+      app = await createWanApp(dialect, { allowAsFirstFactor: false });
+    });
+    after(() => app.close());
+
+    it("every passkey is a second factor: usage first is stored as secondary, and the page offers no choice", async () => {
+      const c = await signedIn(app, "second.only@example.test");
+      const s = await start(c, "Only second", "first");
+      assert.equal(s.options.authenticatorSelection.userVerification, "discouraged");
+      const done = await finish(c, s.state, new SoftAuthenticator({ origin: "https://app.test" }).create(s.options));
+      assert.equal(done.status, 200, done.body);
+      assert.equal(done.json.response.usage, "secondary");
+      const list = await c.get("/wan-register", { acceptJson: true });
+      assert.equal(list.json.response.registered_credentials[0].usage, "secondary");
+      const page = await c.get("/wan-register");
+      assert.equal(page.status, 200, page.body);
+      assert.match(page.body, /id="wan-register-form"/);
+      assert.doesNotMatch(page.body, /name="usage"/);
     });
   });
 }

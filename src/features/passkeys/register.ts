@@ -11,6 +11,7 @@ import { str, text } from "../../core/input.js";
 import { fieldError, formErrors, ok } from "../../core/outcome.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { humanizeSeconds } from "../../kit/humanize.js";
+import { deliverMail } from "../../kit/mail-delivery.js";
 import { csrfToken } from "../../kit/schemas.js";
 import {
   checkRegistration,
@@ -227,6 +228,13 @@ export const postRegisterResponseRoute = (path: string) =>
       }
       await recordAudit(ctx, { event: "wan_registered", outcome: "success", user, details: { name, usage } });
       await rt.events.emit("wan_registered", { user, name });
+      await deliverMail(
+        ctx,
+        "wan_registered_notice",
+        user.email,
+        { subject: cfg.registeredSubject, name, usage, email: user.email },
+        user,
+      );
       await runAfterHook(ctx, "wan_register", user);
       const flash = { category: "success" as const, message: rt.message("WEBAUTHN_REGISTER_SUCCESSFUL", { name }) };
       return ok(

@@ -5,6 +5,8 @@ import { getRegisterRoute, postRegisterResponseRoute, postRegisterRoute } from "
 import { getSigninRoute, postSigninRoute, postSigninStateRoute } from "./signin.js";
 import { getWanDeleteRoute, postWanDeleteRoute } from "./delete.js";
 import { getWanVerifyRoute, postWanVerifyResponseRoute, postWanVerifyRoute } from "./verify.js";
+import { getSignupRoute, postSignupRoute } from "./signup.js";
+import { postSignupFinishRoute } from "./signup-finish.js";
 
 /**
  * Every route of the feature, by ceremony. Each ceremony's file exports its routes; this list is the one place
@@ -29,5 +31,8 @@ export function passkeyRoutes(rt: Runtime): RouteDef[] {
       : []),
     getWanDeleteRoute(cfg.deleteUrl),
     postWanDeleteRoute(cfg.deleteUrl),
+    ...(cfg.signup
+      ? [getSignupRoute(cfg.signupUrl), postSignupRoute(cfg.signupUrl), postSignupFinishRoute(cfg.signupUrl)]
+      : []),
   ];
 }

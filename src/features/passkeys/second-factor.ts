@@ -43,5 +43,7 @@ export async function finishSecondFactor(
   });
   if (result.kind === "no-pending" || result.kind === "replayed") return refused("TWO_FACTOR_PERMISSION_DENIED", 400);
   if (result.kind === "failed") return assertionRefused(result, verdict, how.view);
+  // As a code at /tf-validate: a remembered sign-in is not asked for a second factor on this device for a while.
+  if (result.kind === "signed-in") ctx.rt.services.twoFactor?.rememberDevice(ctx, result.user, pending.remember);
   return signedInTail(ctx, result, how);
 }

@@ -31,7 +31,11 @@ for (const dialect of flowDialects()) {
       app = await createWanApp(
         dialect,
         {},
-        { twoFactor: { enabled: true }, lockout: { threshold: 100 }, rateLimit: { sourceAttempts: 1000 } },
+        {
+          twoFactor: { enabled: true, alwaysValidate: false },
+          lockout: { threshold: 100 },
+          rateLimit: { sourceAttempts: 1000 },
+        },
       );
     });
     after(() => app.close());
@@ -135,7 +139,7 @@ for (const dialect of flowDialects()) {
       assert.deepEqual(codes(firstState), ["TWO_FACTOR_PERMISSION_DENIED"]);
 
       // The pending user's second-factor state, posted by a client without the pending sign-in.
-      const { options, state, csrf } = await startSignin(c);
+      const { options, state } = await startSignin(c);
       const stray = await finishSignin(outsider, state, early.csrf, second.get(options));
       assert.equal(stray.status, 400, stray.body);
       assert.deepEqual(codes(stray), ["TWO_FACTOR_PERMISSION_DENIED"]);
@@ -163,6 +167,32 @@ for (const dialect of flowDialects()) {
       const done = await secondStep(c, second);
       assert.equal(done.status, 200, done.body);
       assert.ok(await signedIn(c));
+    });
+
+    it("remember: a sign-in completed by the passkey is not asked for a second factor again on this device", async () => {
+      const { user, second } = await twoKeys("Remember.Device+tf@example.test");
+      const c = app.client();
+      const login = await c.login(user.email, PASSWORD, { remember: true });
+      assert.equal(login.json.response.tf_required, true, login.body);
+      const done = await secondStep(c, second);
+      assert.equal(done.status, 200, done.body);
+      assert.ok(
+        done.setCookies.some((s) => s.includes("tf_validity=")),
+        done.setCookies.join("\n"),
+      );
+      const out = await c.post("/logout", { json: {}, headers: { "x-csrf-token": await c.csrf() } });
+      assert.equal(out.status, 200, out.body);
+      assert.equal(await signedIn(c), false);
+      const again = await c.login(user.email, PASSWORD);
+      assert.equal(again.status, 200, again.body);
+      assert.notEqual(again.json.response.tf_required, true, again.body);
+      assert.ok(await signedIn(c));
+      // Without remember, no such cookie.
+      const d = app.client();
+      await d.login(user.email, PASSWORD);
+      const plain = await secondStep(d, second);
+      assert.equal(plain.status, 200, plain.body);
+      assert.ok(!plain.setCookies.some((s) => s.includes("tf_validity=")));
     });
 
     it("a deactivated account's pending sign-in is denied by the pipeline's checks", async () => {

@@ -1,13 +1,10 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { flowDialects, type TestApp } from "../../../test/helpers/app.js";
-import { SoftAuthenticator } from "../../../test/helpers/soft-authenticator.js";
-import { enrolPasskey } from "./testing/enrol.js";
 import {
   amrOf,
   createWanApp,
   finishSignin,
-  ORIGIN,
   PASSWORD,
   passkeySignin,
   signedIn,
@@ -102,6 +99,54 @@ for (const dialect of flowDialects()) {
       assert.equal(plain.status, 200, plain.body);
       assert.deepEqual(amrOf(plain), ["pop"]);
       assert.ok(!plain.setCookies.some((s) => /remember/i.test(s.split("=")[0]!) && !/max-age=0/i.test(s)));
+    });
+  });
+}
+
+for (const dialect of flowDialects()) {
+  describe(`passkey sign-in options by configuration (${dialect})`, () => {
+    let noHints: TestApp;
+    let uvRequired: TestApp;
+    before(async () => {
+      noHints = await createWanApp(dialect, { allowUserHints: false });
+      uvRequired = await createWanApp(dialect, { userVerification: "required" });
+    });
+    after(async () => {
+      await noHints.close();
+      await uvRequired.close();
+    });
+
+    it("WAN_ALLOW_USER_HINTS off: an identity that has passkeys still gets discoverable options", async () => {
+      const email = "hints.off@example.test";
+      const { auth } = await userWithPasskey(noHints, email);
+      const c = noHints.client();
+      const { options, state, csrf } = await startSignin(c, { identity: email });
+      assert.deepEqual(options.allowCredentials, []);
+      assert.equal((await finishSignin(c, state, csrf, auth.get(options))).status, 200);
+    });
+
+    it("user verification required: asked in the options, and an answer without it is refused", async () => {
+      const { auth } = await userWithPasskey(uvRequired, "uv.required@example.test");
+      const c = uvRequired.client();
+      const { options, state, csrf } = await startSignin(c);
+      assert.equal(options.userVerification, "required");
+      const r = await finishSignin(c, state, csrf, auth.get(options, { uv: false }));
+      assert.equal(r.status, 400, r.body);
+      assert.deepEqual(r.json.response.error_codes, ["WEBAUTHN_NO_VERIFY"]);
+      assert.equal(await signedIn(c), false);
+      const ok = await passkeySignin(c, auth);
+      assert.equal(ok.status, 200, ok.body);
+    });
+
+    it("an over-long identity is a 400 on that field, not a 500", async () => {
+      const c = noHints.client();
+      const csrf = await c.csrf();
+      const r = await c.post("/wan-signin", {
+        json: { identity: `${"a".repeat(400)}@example.test` },
+        headers: { "x-csrf-token": csrf },
+      });
+      assert.equal(r.status, 400, r.body);
+      assert.ok(r.json.response.field_errors.identity, r.body);
     });
   });
 }

@@ -145,7 +145,8 @@ export const postSigninStateRoute = (path: string) =>
       if (!identified.ok)
         return identified.code === "LOCKED_OUT" ? tooManyAttempts(identified) : credentialError(identified.code, view);
       const { found } = identified;
-      const veto = await hookVeto(ctx, "wan_signin", found.owner, view);
+      // The app's before-hook is asked about the user being signed in (a pending sign-in's, for the second factor).
+      const veto = await hookVeto(ctx, "wan_signin", mode.kind === "secondary" ? mode.pending.user : found.owner, view);
       if (veto) return veto;
       const verdict: AssertionVerdict = { cause: null, otherUser: false, userVerified: false };
       const credential = assertionCredential(ctx, found, state, "login", verdict);

@@ -30,6 +30,8 @@ export interface CeremonyState {
   remember: boolean;
   /** User verification was required when the options were made: an assertion without it is refused. */
   requireUv: boolean;
+  /** Sign-up: the new account's checked email and username (the account is only created at the finish). */
+  account?: { email: string; username: string | null };
 }
 
 const ceremony = z.enum(["register", "signup", "signin", "second-factor", "verify"]);
@@ -50,6 +52,7 @@ export const ceremonyStateCodec = defineCodec({
     g: z.enum(["first", "secondary"]).nullable(),
     r: z.boolean(),
     v: z.boolean(),
+    a: z.object({ e: z.string().max(320), n: z.string().max(255).nullable() }).optional(),
   }),
   encode: (s: CeremonyState) => ({
     k: s.ceremony,
@@ -59,6 +62,7 @@ export const ceremonyStateCodec = defineCodec({
     g: s.usage,
     r: s.remember,
     v: s.requireUv,
+    ...(s.account ? { a: { e: s.account.email, n: s.account.username } } : {}),
   }),
   decode: (w): CeremonyState => ({
     ceremony: w.k,
@@ -68,6 +72,7 @@ export const ceremonyStateCodec = defineCodec({
     usage: w.g,
     remember: w.r,
     requireUv: w.v,
+    ...(w.a ? { account: { email: w.a.e, username: w.a.n } } : {}),
   }),
 });
 

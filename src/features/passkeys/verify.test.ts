@@ -35,10 +35,10 @@ for (const dialect of flowDialects()) {
     after(() => app.close());
 
     /** A user with a "first" passkey on `auth`, signed in by password, session made stale. */
-    async function staleUser(usage: "first" | "secondary" = "first") {
+    async function staleUser(usage: "first" | "secondary" = "first", counterStep = 1) {
       const email = `Pass-Key.Owner+${++n}.${dialect}@Sub.Example.test`;
       await app.rampart.api.createUser({ email, password: PASSWORD });
-      const auth = new SoftAuthenticator({ origin });
+      const auth = new SoftAuthenticator({ origin, counterStep });
       const record = await registerDirect(app.runtime, email, auth, { name: `Key ${n}`, usage });
       const c = app.client();
       assert.equal((await c.login(email, PASSWORD)).status, 200);
@@ -178,6 +178,36 @@ for (const dialect of flowDialects()) {
       assert.deepEqual(expired.json.response.error_codes, ["WEBAUTHN_EXPIRED"]);
       assert.match(expired.json.response.errors[0], /within 1 minute/);
       assert.equal(await freshness(alice.c), "stale");
+    });
+
+    it("one state used by 10 parallel requests: exactly one re-authenticates", async () => {
+      // An authenticator without a counter (always 0, as many passkeys): only the single-use state stops replays.
+      const { auth, c } = await staleUser("first", 0);
+      stale();
+      const { options, state, csrf } = await start(c);
+      const assertion = auth.get(options);
+      const answers = await Promise.all(Array.from({ length: 10 }, () => finish(c, state, assertion, csrf)));
+      // The losers: 400 (state spent), or 401 once the winner renewed the session they all presented.
+      assert.equal(answers.filter((a) => a.status === 200).length, 1);
+      assert.ok(
+        answers.every((a) => [200, 400, 401].includes(a.status)),
+        JSON.stringify(answers.map((a) => a.status)),
+      );
+    });
+
+    it("as a browser, a refused answer goes back to /wan-verify (keeping next) with the message", async () => {
+      const { c } = await staleUser();
+      stale();
+      const csrf = /name="csrf_token" value="([^"]+)"/.exec((await c.get("/wan-verify")).body)![1]!;
+      const page = await c.post("/wan-verify?next=/after", { form: { csrf_token: csrf } });
+      const action = /action="(\/wan-verify\/[^"]+)"/.exec(page.body)![1]!.replace(/&amp;/g, "&");
+      const csrf2 = /name="csrf_token" value="([^"]+)"/.exec(page.body)![1]!;
+      const r = await c.post(action, { form: { csrf_token: csrf2, credential: "{not json" } });
+      assert.equal(r.status, 302);
+      assert.equal(r.location, "/wan-verify?next=%2Fafter");
+      const back = await c.get(r.location!);
+      assert.match(back.body, /Input not appropriate for requested API/);
+      assert.equal(await freshness(c), "stale");
     });
 
     it("a passkey not allowed for verification (WAN_ALLOW_AS_VERIFY) and an unknown one are refused", async () => {

@@ -8,7 +8,7 @@ import { nowOrAfterAnswer } from "../../core/deferred.js";
 import { deliverMail } from "../../kit/mail-delivery.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { registrationSlice } from "./config.js";
-import type { RegistrationForm } from "./form.js";
+import type { NewAccountForm, RegistrationForm } from "./form.js";
 import { answerRegistered } from "./answer.js";
 
 /**
@@ -23,13 +23,35 @@ import { answerRegistered } from "./answer.js";
 export async function answerTaken(
   ctx: RequestContext,
   form: RegistrationForm,
-  found: { emailOwner: UserRecord | null; usernameOwner: UserRecord | null; usernameTaken?: boolean; hashed: boolean },
+  found: TakenBy & { hashed: boolean },
 ): Promise<Ok<SignedInPayload, never>> {
+  // The same work a fresh registration does, so the answer's timing tells nothing.
+  if (!found.hashed) await ctx.rt.hasher.hash(form.password);
+  return answerRegistered(ctx, form, await tellTaken(ctx, form, found));
+}
+
+/** Who holds what a new account asked for: the email's owner, the username's (or a look-alike's). */
+export interface TakenBy {
+  emailOwner: UserRecord | null;
+  usernameOwner: UserRecord | null;
+  /** The username is taken by a look-alike that findByUsername does not find. */
+  usernameTaken?: boolean;
+}
+
+/**
+ * A new account that was not created because its email or username is taken: the audit row, the
+ * user_not_registered event and the mail to the right person (after the answer) — everything but the answer,
+ * which every way of creating an account gives as for a fresh one: returns what that fresh account would look
+ * like (never stored).
+ */
+export async function tellTaken(
+  ctx: RequestContext,
+  form: NewAccountForm & { profile?: Record<string, unknown> },
+  found: TakenBy,
+): Promise<UserRecord> {
   const { rt } = ctx;
   const cfg = sliceOf(rt.config, registrationSlice);
   const { emailOwner, usernameOwner } = found;
-  // The same work a fresh registration does, so the answer's timing tells nothing.
-  if (!found.hashed) await rt.hasher.hash(form.password);
   const reason = emailOwner ? "email_taken" : "username_taken";
   await recordAudit(ctx, {
     event: "register",
@@ -80,11 +102,11 @@ export async function answerTaken(
       });
     }
   });
-  return answerRegistered(ctx, form, lookalike(ctx, form));
+  return lookalike(ctx, form);
 }
 
 /** What a freshly created account for this form would look like (never stored). */
-function lookalike(ctx: RequestContext, form: RegistrationForm): UserRecord {
+function lookalike(ctx: RequestContext, form: NewAccountForm & { profile?: Record<string, unknown> }): UserRecord {
   const now = ctx.now();
   return {
     id: 0,
@@ -107,7 +129,7 @@ function lookalike(ctx: RequestContext, form: RegistrationForm): UserRecord {
     usTotpSecrets: null,
     usPhoneNumber: null,
     mfRecoveryCodes: null,
-    profile: Object.keys(form.profile).length ? { ...form.profile } : null,
+    profile: form.profile && Object.keys(form.profile).length ? { ...form.profile } : null,
     createDatetime: now,
     updateDatetime: now,
   };

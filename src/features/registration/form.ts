@@ -4,9 +4,10 @@ import type { RequestContext } from "../../core/context.js";
 import type { Runtime } from "../../core/runtime.js";
 import { sliceOf } from "../../core/config/slice.js";
 import { safeRedirect } from "../../kit/http/redirects.js";
-import type { FieldErrors, MessageRef } from "../../core/http/respond.js";
+import type { FieldErrors } from "../../core/http/respond.js";
 import { text } from "../../core/input.js";
-import { checkNewPassword, checkUsername, normalizeEmailAddress } from "../../core/policy/index.js";
+import { checkNewPassword } from "../../core/policy/index.js";
+import { checkNewIdentity } from "../../kit/new-identity.js";
 import { registrationSlice } from "./config.js";
 
 /**
@@ -26,6 +27,9 @@ export interface RegistrationForm {
   /** What the user_registered event receives: accepted fields only, never the password. */
   formData: Record<string, unknown>;
 }
+
+/** What every way of creating an account (/register, passkey-first sign-up) knows of it besides the account. */
+export type NewAccountForm = Pick<RegistrationForm, "email" | "username" | "formData">;
 
 /** What a re-rendered form shows again (never a password). */
 export interface FormEcho {
@@ -82,20 +86,11 @@ export async function checkRegistrationForm(
   const echo: FormEcho = { email: input.email ?? "", username: input.username ?? "", fields: {}, next };
   const errors: FieldErrors = {};
 
-  const email = normalizeEmailAddress(input.email);
-  if (!email.ok) errors.email = [{ code: email.code }];
-
-  let username: string | null = null;
-  let usernameError: MessageRef | null = null;
-  if (rt.config.username.enable) {
-    if (input.username === undefined || input.username === "") {
-      if (rt.config.username.required) usernameError = { code: "USERNAME_NOT_PROVIDED" };
-    } else {
-      const checked = checkUsername(rt.config.username, input.username);
-      if (checked.ok) username = checked.username;
-      else usernameError = checked.ref;
-    }
-  }
+  const identity = checkNewIdentity(rt, input);
+  const email = identity.email !== null ? { ok: true as const, email: identity.email } : { ok: false as const };
+  if (!identity.ok && identity.errors.email) errors.email = identity.errors.email;
+  const username = identity.username;
+  const usernameError = identity.ok ? null : (identity.errors.username?.[0] ?? null);
 
   const password = input.password ?? "";
   // PASSWORD_REQUIRED=false (unified sign-in): no password at all is fine; one that is given must still pass.

@@ -21,6 +21,7 @@ import {
   checkRegistrationForm,
   registrationInput,
   type FormEcho,
+  type NewAccountForm,
   type RegistrationForm,
   type RegistrationInput,
 } from "./form.js";
@@ -151,11 +152,47 @@ async function registered(
   user: UserRecord,
 ): Promise<Outcome<SignedInPayload, FormEcho>> {
   const { rt } = ctx;
+  const pending = await announceRegistered(ctx, form, user);
+  if (pending || (await afterCommit(rt, "the before.login hook", () => autoSignInVetoed(ctx, user))) !== false) {
+    return answerRegistered(ctx, form, user);
+  }
+
+  const result = await afterCommit(rt, "the sign-in after registration", () =>
+    rt.pipeline.signIn(ctx, {
+      user,
+      authnVia: ["register"],
+      remember: false,
+      kind: "session",
+      includeAuthToken: ctx.includeAuthToken(),
+    }),
+  );
+  // The account stands whatever the sign-in decided: a refusal (or a failure) only means nobody is signed in.
+  if (!result || result.kind === "deny") return answerRegistered(ctx, form, user);
+  // Signed in: the answer /login gives (after.login runs, as before.login did); a second factor to set up first
+  // answers the same next step /login does, nobody signed in yet.
+  return completeSignIn(ctx, result, {
+    action: "login",
+    next: registeredView(ctx, form),
+    extra: { tf_required: false },
+  });
+}
+
+/**
+ * What follows the creation of an account, whoever created it (/register, passkey-first sign-up): the audit row,
+ * the user_registered event, the welcome mail (with the confirmation link when confirmation is on) and the
+ * after-hook. The account is committed: nothing here turns the success into an error. True while the account's
+ * email awaits confirmation (nobody may be signed in).
+ */
+export async function announceRegistered(
+  ctx: RequestContext,
+  form: NewAccountForm,
+  user: UserRecord,
+): Promise<boolean> {
+  const { rt } = ctx;
   const cfg = sliceOf(rt.config, registrationSlice);
   const confirmation = rt.services.confirmation;
   const pending = confirmation?.pending(user) ?? false;
   const link = confirmation && !user.confirmedAt ? confirmation.link(ctx, user) : null;
-  // The account is committed: from here on nothing may turn the success into an error answer.
   await afterCommit(rt, "the registration's audit row and event", async () => {
     await recordAudit(ctx, {
       event: "register",
@@ -180,26 +217,5 @@ async function registered(
     );
   }
   await afterCommit(rt, "the after-hook", () => runAfterHook(ctx, "register", user));
-  if (pending || (await afterCommit(rt, "the before.login hook", () => autoSignInVetoed(ctx, user))) !== false) {
-    return answerRegistered(ctx, form, user);
-  }
-
-  const result = await afterCommit(rt, "the sign-in after registration", () =>
-    rt.pipeline.signIn(ctx, {
-      user,
-      authnVia: ["register"],
-      remember: false,
-      kind: "session",
-      includeAuthToken: ctx.includeAuthToken(),
-    }),
-  );
-  // The account stands whatever the sign-in decided: a refusal (or a failure) only means nobody is signed in.
-  if (!result || result.kind === "deny") return answerRegistered(ctx, form, user);
-  // Signed in: the answer /login gives (after.login runs, as before.login did); a second factor to set up first
-  // answers the same next step /login does, nobody signed in yet.
-  return completeSignIn(ctx, result, {
-    action: "login",
-    next: registeredView(ctx, form),
-    extra: { tf_required: false },
-  });
+  return pending;
 }

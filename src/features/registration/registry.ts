@@ -1,4 +1,5 @@
 import type { registrationMessages } from "./messages.js";
+import type { RequestContext } from "../../core/context.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 
 /** What this feature adds to the core's registries (declaration merging; see core/events.ts). */
@@ -16,6 +17,33 @@ declare module "../../core/events.js" {
   }
   interface HookedActions {
     register: true;
+  }
+}
+
+declare module "../../core/services.js" {
+  interface Services {
+    /**
+     * What another way of creating an account (passkey-first sign-up) shares with /register, so both tell the
+     * same people the same things. `form`: the new account's email, username and accepted fields.
+     */
+    registration?: {
+      /** After an account was created: audit, user_registered, the welcome mail (confirmation link), after-hook.
+       * True while its email awaits confirmation. */
+      registered(
+        ctx: RequestContext,
+        form: { email: string; username: string | null; formData: Record<string, unknown> },
+        user: UserRecord,
+      ): Promise<boolean>;
+      /**
+       * The email or username was taken (nothing created): audit, user_not_registered, the owner's mail (after
+       * the answer). Returns what a fresh account would look like (never stored), for an answer like a fresh one.
+       */
+      taken(
+        ctx: RequestContext,
+        form: { email: string; username: string | null; formData: Record<string, unknown> },
+        found: { emailOwner: UserRecord | null; usernameOwner: UserRecord | null; usernameTaken?: boolean },
+      ): Promise<UserRecord>;
+    };
   }
 }
 

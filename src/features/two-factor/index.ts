@@ -8,6 +8,7 @@ import { twoFactorChanged, twoFactorInstructions, twoFactorRescue } from "./emai
 import {
   getRecoveryCodesRoute,
   getRecoveryRoute,
+  newRecoveryCodeSet,
   postRecoveryCodesRoute,
   postRecoveryRoute,
 } from "./recovery-codes.js";
@@ -17,7 +18,7 @@ import { postSetupStateRoute } from "./setup-authenticated.js";
 import { getSetupRoute, postSetupRoute } from "./setup.js";
 import { getValidateRoute, postValidateRoute } from "./validate.js";
 import { currentFactorRefusal } from "./fresh-factor.js";
-import { primaryMethod } from "./state.js";
+import { primaryMethod, rememberDevice } from "./state.js";
 
 /**
  * Two-factor authentication (FS TWO_FACTOR), code methods authenticator, email and sms: the "two-factor"
@@ -35,7 +36,12 @@ export const twoFactorFeature: Feature = {
     two_factor_changed: twoFactorChanged,
   },
   signInChecks: () => [twoFactorCheck],
-  provides: () => ({ twoFactor: { currentMethod: primaryMethod, proveCurrentFactor: currentFactorRefusal } }),
+  provides: (rt) => ({
+    twoFactor: { currentMethod: primaryMethod, proveCurrentFactor: currentFactorRefusal, rememberDevice },
+    ...(sliceOf(rt.config, twoFactorSlice).recoveryCodes
+      ? { recoveryCodes: { newSet: () => newRecoveryCodeSet(rt) } }
+      : {}),
+  }),
   routes(rt) {
     const { setupUrl, validateUrl, rescueUrl, selectUrl, recoveryCodes, recoveryCodesUrl, recoveryUrl } = sliceOf(
       rt.config,

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { recordAudit } from "../../core/audit.js";
 import { completeSignIn, hookVeto } from "../../core/complete-sign-in.js";
 import type { RequestContext } from "../../core/context.js";
+import type { Runtime } from "../../core/runtime.js";
 import { defineCallerRoutes, defineRoute } from "../../core/define-route.js";
 import { str } from "../../core/input.js";
 import { fieldError, ok, refused } from "../../core/outcome.js";
@@ -42,6 +43,12 @@ export function normalizeRecoveryCode(raw: string): string | null {
 
 export function hashRecoveryCode(normalized: string): string {
   return sha256Hex(normalized);
+}
+
+/** A new set of MULTI_FACTOR_RECOVERY_CODES_N codes: the plain codes (shown once) and what the user's row keeps. */
+export function newRecoveryCodeSet(rt: Runtime): { codes: string[]; stored: string } {
+  const codes = Array.from({ length: tfConfig(rt).recoveryCodesN }, () => newRecoveryCode());
+  return { codes, stored: JSON.stringify(codes.map((c) => hashRecoveryCode(normalizeRecoveryCode(c)!))) };
 }
 
 /** The stored digests; anything unreadable counts as no codes. */
@@ -121,8 +128,7 @@ export const postRecoveryCodesRoute = (path: string) =>
         // Browsers see the form again with the message and the code field.
         return unproved.kind === "form-errors" ? { ...unproved, view } : { ...unproved, browser: { page: true, view } };
       }
-      const codes = Array.from({ length: tfConfig(rt).recoveryCodesN }, () => newRecoveryCode());
-      const next = JSON.stringify(codes.map((c) => hashRecoveryCode(normalizeRecoveryCode(c)!)));
+      const { codes, stored: next } = newRecoveryCodeSet(rt);
       let user = caller.user;
       let stored = false;
       // Compare-and-set against the value just read; a concurrent change (another generation, a consumed code) → retry once.

@@ -49,7 +49,23 @@ declare module "../../core/services.js" {
         code: string | undefined,
         event: AuditEvent,
       ): Promise<FormErrors<never> | Refused | null>;
+      /**
+       * After another feature's factor (a passkey) completed a pending sign-in: the "remember this device" cookie
+       * when the sign-in asked to be remembered and TWO_FACTOR_ALWAYS_VALIDATE is off, as /tf-validate sets it.
+       */
+      rememberDevice(ctx: RequestContext, user: UserRecord, remember: boolean): void;
     };
+  }
+}
+
+declare module "../../core/services.js" {
+  interface Services {
+    /**
+     * Multi-factor recovery codes, when MULTI_FACTOR_RECOVERY_CODES is on: a new set for an account being created
+     * (passkey-first sign-up stores it in the same transaction). `codes` are shown to the user once; `stored` is
+     * what the user's mf_recovery_codes keeps (digests only).
+     */
+    recoveryCodes?: { newSet(): { codes: string[]; stored: string } };
   }
 }
 

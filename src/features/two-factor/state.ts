@@ -210,6 +210,11 @@ export function setValidityCookie(ctx: RequestContext, user: UserRecord): void {
   });
 }
 
+/** A sign-in completed by a second factor: remembered on this device when it asked to be and validation allows it. */
+export function rememberDevice(ctx: RequestContext, user: UserRecord, remember: boolean): void {
+  if (remember && !tfConfig(ctx.rt).alwaysValidate) setValidityCookie(ctx, user);
+}
+
 export function hasValidityCookie(ctx: RequestContext, user: UserRecord): boolean {
   const opened = validityCodec.open(ctx.rt, ctx.cookie(validityCookieName(ctx)));
   return opened.ok && opened.value.user === user.fsUniquifier;

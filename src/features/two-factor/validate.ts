@@ -22,9 +22,8 @@ import { changeForm, validateChange } from "./setup-changing.js";
 import {
   clearPending,
   readChange,
+  rememberDevice,
   secretBox,
-  setValidityCookie,
-  tfConfig,
   tfPendingOf,
   type TfChange,
   type TfPending,
@@ -179,7 +178,7 @@ async function validateSignIn(
     return fieldError("code", "TWO_FACTOR_INVALID_TOKEN", { view });
   }
   if (result.kind === "signed-in") {
-    if (tf.pending.remember && !tfConfig(rt).alwaysValidate) setValidityCookie(ctx, result.user);
+    rememberDevice(ctx, result.user, tf.pending.remember);
     await recordAudit(ctx, { event: "tf_validate", outcome: "success", user: result.user, details: { method } });
     await rt.events.emit("tf_code_confirmed", { user: result.user, method });
   }

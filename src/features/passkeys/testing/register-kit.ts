@@ -13,7 +13,11 @@ export function createWanApp(
   webauthn: Record<string, unknown> = {},
   extra: Record<string, unknown> = {},
 ): Promise<TestApp> {
-  return createTestApp({ dialect, config: { ...extra, webauthn: { enabled: true, ...webauthn } } as never });
+  return createTestApp({
+    dialect,
+    mail: true,
+    config: { ...extra, webauthn: { enabled: true, ...webauthn } } as never,
+  });
 }
 
 export async function post(c: TestClient, path: string, json: Record<string, unknown>): Promise<Reply> {
