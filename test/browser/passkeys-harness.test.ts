@@ -88,6 +88,16 @@ describe(
       assert.equal(foreign.ok, false, "the browser ran it (same RP ID host) but the origin is not configured");
       assert.match(!foreign.ok ? foreign.cause : "", /origin/i);
       assert.deepEqual(p.problems, []);
+      // The recorder does see what the pages' tests assert is absent: an inline script without the nonce.
+      await p.page.goto(`${pb.base}/login`);
+      const reported = p.page.waitForEvent("console", (m) => /Content Security Policy/i.test(m.text()));
+      await p.page.evaluate(
+        `(() => { const s = document.createElement("script"); s.textContent = "1"; document.body.append(s); })()`,
+      );
+      assert.ok(
+        (await reported) && (p.problems as string[]).some((m) => m.startsWith("csp:")),
+        "the refused script is recorded",
+      );
       await p.close();
     });
   },
