@@ -2,7 +2,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { chromiumAvailable } from "../helpers/browser.js";
 import { openPasskeyBrowser, PASSWORD, type PasskeyBrowser, type PasskeyPage } from "../helpers/passkey-browser.js";
-import { addPasskeyOnPage, whoAmI, stored } from "../helpers/passkey-flows.js";
+import { addPasskeyOnPage, whoAmI, stored, AUTOFILL_LOAD } from "../helpers/passkey-flows.js";
 
 const available = chromiumAvailable();
 
@@ -40,7 +40,7 @@ describe("passkeys in Chromium: what the server refuses", { skip: !available && 
   /** Loads /wan-signin on `origin` and holds back the credential its autofill ceremony posts. */
   async function capturedSignin(p: PasskeyPage, origin = pb.base) {
     const held = p.interceptPost("/wan-signin/");
-    await p.page.goto(`${origin}/wan-signin`);
+    await p.page.goto(`${origin}/wan-signin`, AUTOFILL_LOAD);
     return held;
   }
 
@@ -69,7 +69,7 @@ describe("passkeys in Chromium: what the server refuses", { skip: !available && 
     const email = "Re.Play+x@Sub.Example.test";
     const p = await userWithPasskey(email);
     const sent = p.watchPost("/wan-signin/");
-    await p.page.goto(`${pb.base}/wan-signin`);
+    await p.page.goto(`${pb.base}/wan-signin`, AUTOFILL_LOAD);
     const post = await sent;
     await p.page.waitForURL((u) => !u.pathname.startsWith("/wan-signin"));
     assert.equal(await whoAmI(p), stored(email), "the first use signed in");
@@ -99,7 +99,7 @@ describe("passkeys in Chromium: what the server refuses", { skip: !available && 
     const clone = await pb.open();
     await p.copyTo(clone, copy!);
     // The original is used: the server's counter moves past the copy's.
-    await p.page.goto(`${pb.base}/wan-signin`);
+    await p.page.goto(`${pb.base}/wan-signin`, AUTOFILL_LOAD);
     await p.page.waitForURL((u) => !u.pathname.startsWith("/wan-signin"));
     assert.equal(await whoAmI(p), stored(email));
 
@@ -112,7 +112,7 @@ describe("passkeys in Chromium: what the server refuses", { skip: !available && 
     assert.equal(audited.length, 1, "the regression is audited");
 
     await p.context.clearCookies();
-    await p.page.goto(`${pb.base}/wan-signin`);
+    await p.page.goto(`${pb.base}/wan-signin`, AUTOFILL_LOAD);
     await p.page.waitForURL((u) => !u.pathname.startsWith("/wan-signin"));
     assert.equal(await whoAmI(p), stored(email), "the original key keeps working");
     await p.close();

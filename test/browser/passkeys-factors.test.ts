@@ -8,7 +8,7 @@ import {
   type PasskeyBrowser,
   type PasskeyPage,
 } from "../helpers/passkey-browser.js";
-import { addPasskeyOnPage, whoAmI, withoutAutofill, stored } from "../helpers/passkey-flows.js";
+import { addPasskeyOnPage, whoAmI, withoutAutofill, stored, AUTOFILL_LOAD } from "../helpers/passkey-flows.js";
 
 const available = chromiumAvailable();
 const FRESH = 600;
@@ -99,7 +99,7 @@ describe(
       // The authenticator still holds the key; the server no longer knows it.
       assert.equal((await p.credentials()).length, 1);
       const held = p.interceptPost("/wan-signin/");
-      await p.page.goto(`${pb.base}/wan-signin`);
+      await p.page.goto(`${pb.base}/wan-signin`, AUTOFILL_LOAD);
       const r = await p.repost(await held, { freshCsrf: true });
       assert.equal(r.status, 400, JSON.stringify(r.json));
       assert.deepEqual(r.json.response.error_codes, ["WEBAUTHN_UNKNOWN_CREDENTIAL_ID"]);

@@ -2,7 +2,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { chromiumAvailable } from "../helpers/browser.js";
 import { openPasskeyBrowser, screenshot, type PasskeyBrowser } from "../helpers/passkey-browser.js";
-import { signInWithAutofill, stored, whoAmI } from "../helpers/passkey-flows.js";
+import { signInWithAutofill, stored, whoAmI, AUTOFILL_LOAD } from "../helpers/passkey-flows.js";
 import { linksIn } from "../helpers/smtp-sink.js";
 import { passkeyStore } from "../../src/features/passkeys/store.js";
 
@@ -56,7 +56,7 @@ describe("passkey-first sign-up in Chromium", { skip: !available && "chromium no
 
     // Before the confirmation the passkey does not sign in (the autofill answer is refused, nobody signed in).
     const held = p.interceptPost("/wan-signin/");
-    await p.page.goto(`${pb.base}/wan-signin`);
+    await p.page.goto(`${pb.base}/wan-signin`, AUTOFILL_LOAD);
     const early = await p.repost(await held, { freshCsrf: true });
     assert.equal(early.status >= 400, true, JSON.stringify(early.json));
     assert.equal(await whoAmI(p), null);

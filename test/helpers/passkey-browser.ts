@@ -146,7 +146,7 @@ export class PasskeyPage {
   }
 
   /**
-   * The next form post to a path starting with `prefix` is held back (aborted) and its body kept: a test can then
+   * The next form post to a path starting with `prefix` is held back (answered 204 here) and its body kept: a test can then
    * post it itself, once or many times. Resolves with the request's URL, body and content type.
    */
   interceptPost(prefix: string): Promise<CapturedPost> {
@@ -162,8 +162,9 @@ export class PasskeyPage {
           body: request.postData() ?? "",
           contentType: request.headers()["content-type"] ?? "",
         };
-        // Held back first: the server never sees this post.
-        await route.abort();
+        // Held back first: the server never sees this post. A 204 leaves the page where it is (an abort would
+        // navigate to an error page later, racing the test's next navigation).
+        await route.fulfill({ status: 204 });
         resolve(post);
         await this.page.unroute(matcher).catch(() => undefined);
       });

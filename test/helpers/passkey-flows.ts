@@ -5,6 +5,12 @@
  */
 import type { PasskeyPage } from "./passkey-browser.js";
 
+/**
+ * How to open a page whose autofill ceremony will run: the virtual authenticator answers it at once, so the
+ * page's post (or the test holding it back) may start a new navigation before "load"; wait for the commit only.
+ */
+export const AUTOFILL_LOAD = { waitUntil: "commit" } as const;
+
 /** On /wan-register: name and usage, "Add passkey", then the ceremony's button; back on the list with the new row. */
 export async function addPasskeyOnPage(
   p: PasskeyPage,
@@ -56,7 +62,7 @@ export async function signInWithPasskeyButton(p: PasskeyPage, identity: string):
 
 /** /wan-signin: the page's autofill ceremony finds the passkey by itself and signs in. */
 export async function signInWithAutofill(p: PasskeyPage): Promise<void> {
-  await p.page.goto(`${p.base}/wan-signin`);
+  await p.page.goto(`${p.base}/wan-signin`, AUTOFILL_LOAD);
   await p.page.waitForURL((u) => !u.pathname.startsWith("/wan-signin"));
 }
 
