@@ -4,7 +4,7 @@
  *            tsc, then each executed with tsx; it must exit 0, or print "listening on <url>" (then GET <url>/login
  *            must answer 200 and the process is stopped).
  *   sh       every sh block of a file runs in order in one bash (set -e) in a fresh temp dir; `npx rampart` is
- *            the checkout's bin/rampart.mjs; ports 8080 and 5000 become free ports; after a block that starts
+ *            the checkout's CLI (a bundle of its sources, test/helpers/cli-bundle.ts); ports 8080 and 5000 become free ports; after a block that starts
  *            `rampart serve … &` the next block waits for the port. Background jobs are stopped at the end.
  *   http     wire illustrations with elided values ("…"): every request line must name a route Rampart serves
  *            (all features on) and every {…} must be valid JSON.
@@ -30,6 +30,7 @@ import { basename, join, relative } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { createRampart } from "../src/create-rampart.js";
+import { cliBundle } from "./helpers/cli-bundle.js";
 import { againstSources } from "./helpers/docs-code.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -219,7 +220,7 @@ describe("documentation code blocks", { timeout: 600_000 }, () => {
         mkdirSync(bin);
         writeFileSync(
           join(bin, "npx"),
-          `#!/bin/sh\nif [ "$1" = rampart ]; then shift; exec "${process.execPath}" "${join(ROOT, "bin/rampart.mjs")}" "$@"; fi\necho "npx $1: not available in the docs test" >&2; exit 127\n`,
+          `#!/bin/sh\nif [ "$1" = rampart ]; then shift; exec "${process.execPath}" "${await cliBundle(ROOT)}" "$@"; fi\necho "npx $1: not available in the docs test" >&2; exit 127\n`,
           { mode: 0o755 },
         );
         const ports = new Map<string, number>([

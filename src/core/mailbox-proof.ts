@@ -7,7 +7,8 @@ import { sweepUserSessions } from "./session-cookies.js";
  * Proving the mailbox of an account whose email was never proved: a reset link, a confirmation link, or an
  * emailed sign-in code / magic link. Until then anyone could have registered the address (pre-account
  * hijacking), so the proof removes every way of signing in that predates it: unified sign-in methods other
- * than email (authenticator, SMS), the password unless the proof keeps it, and — by rotating both uniquifiers —
+ * than email (authenticator, SMS), the password unless the proof keeps it, passkeys that sign in by themselves
+ * (right after the commit) unless it keeps them, and — by rotating both uniquifiers —
  * sessions, remember cookies, auth tokens, two-factor "remember this device" cookies and other emailed links.
  * The account then counts as confirmed, so everything set up afterwards is the holder's and no later proof
  * touches it.
@@ -21,6 +22,12 @@ import { sweepUserSessions } from "./session-cookies.js";
 export interface ProofKeeps {
   /** Keep the password (confirmation: the registrant's; reset: the one just set by the link's holder). */
   password: boolean;
+  /**
+   * Keep the passkeys that sign in by themselves (confirmation: the registrant's account is accepted as it is).
+   * Otherwise they go right after the commit: whoever registered the address before its owner proved it may
+   * have made them.
+   */
+  passkeys?: boolean;
   /**
    * Rotate both uniquifiers. Confirmation skips it when no one could sign in before confirming (nothing to
    * end), so the link, bound to the uniquifier, still answers "already confirmed" when opened again.
@@ -58,13 +65,14 @@ export async function stripUnprovedCredentials(tx: Tx, user: UserRecord, at: Dat
 
 /** After a won proof (transaction committed): ends the sessions and records what happened. */
 export async function afterProof(ctx: RequestContext, user: UserRecord, via: string, keep: ProofKeeps): Promise<void> {
+  const passkeys = keep.passkeys ? 0 : ((await ctx.rt.services.passkeys?.deleteFirstFactors(user)) ?? 0);
   // Clean-up only when the uniquifiers rotated (the sessions are dead already); never an error after the commit.
   await sweepUserSessions(ctx.rt, user.id);
   await recordAudit(ctx, {
     event: "email_proved",
     outcome: "success",
     user,
-    details: { via, credentials_removed: true, kept: keep },
+    details: { via, credentials_removed: true, kept: keep, ...(passkeys ? { passkeys_removed: passkeys } : {}) },
   });
 }
 

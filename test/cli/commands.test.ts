@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { join } from "node:path";
 import { createRampart } from "../../src/create-rampart.js";
 import { runtimeOf } from "../../src/internal.js";
-import { cliOk, runCli, tempDir, TEST_SECRET_KEY } from "./helpers.js";
+import { BIN, cliOk, runCli, runEntry, tempDir, TEST_SECRET_KEY } from "./helpers.js";
 
 describe("rampart CLI commands (SQLite file)", () => {
   let env: Record<string, string>;
@@ -276,5 +276,11 @@ describe("rampart CLI commands (SQLite file)", () => {
     const r = await runCli(["users", "list"], { ...env, DATABASE_URL: "oracle://x" });
     assert.equal(r.code, 2);
     assert.match(r.stderr, /DATABASE_URL/);
+  });
+
+  it("bin/rampart.mjs itself (the other tests run a bundle of the same sources) runs the sources: list, then a usage error", async () => {
+    const [list, bogus] = await Promise.all([runEntry(BIN, ["users", "list"], env), runEntry(BIN, ["bogus"], env)]);
+    assert.equal(list.code, 0, list.stderr);
+    assert.equal(bogus.code, 2);
   });
 });

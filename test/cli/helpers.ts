@@ -1,12 +1,15 @@
 /**
- * Runs the real `rampart` executable (bin/rampart.mjs) in child processes, from the sources (a checkout always runs
- * them, so a stale dist/ never answers for the code under test), with a clean environment.
+ * Runs the real `rampart` CLI in child processes, from the checkout's current sources (never a stale dist/), with a
+ * clean environment. It runs as one bundle of those sources (test/helpers/cli-bundle.ts): starting bin/rampart.mjs
+ * through tsx costs about a second per process, and these suites start hundreds. bin/rampart.mjs itself is run by
+ * commands.test.ts and the docs test.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { cliBundle } from "../helpers/cli-bundle.js";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const BIN = join(ROOT, "bin/rampart.mjs");
@@ -59,8 +62,18 @@ export function runCli(
   env: Env,
   options: { cwd?: string; timeoutMs?: number } = {},
 ): Promise<CliResult> {
+  return cliBundle(ROOT).then((entry) => runEntry(entry, args, env, options));
+}
+
+/** Runs `node <entry> ...args` to completion; runCli with the bundle, or bin/rampart.mjs itself. */
+export function runEntry(
+  entry: string,
+  args: string[],
+  env: Env,
+  options: { cwd?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [entry, ...args], {
       cwd: options.cwd ?? ROOT,
       env: childEnv(env),
       stdio: ["ignore", "pipe", "pipe"],
@@ -104,9 +117,14 @@ export interface ServeProcess {
  * Starts `rampart serve --port 0` and waits for its "listening on" line. When the process exits first,
  * rejects with its output (tests that expect a refusal use runCli instead).
  */
-export function startServe(env: Env, extraArgs: string[] = [], options: { cwd?: string } = {}): Promise<ServeProcess> {
+export async function startServe(
+  env: Env,
+  extraArgs: string[] = [],
+  options: { cwd?: string } = {},
+): Promise<ServeProcess> {
+  const entry = await cliBundle(ROOT);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, "serve", "--port", "0", ...extraArgs], {
+    const child = spawn(process.execPath, [entry, "serve", "--port", "0", ...extraArgs], {
       cwd: options.cwd ?? ROOT,
       env: childEnv(env),
       stdio: ["ignore", "pipe", "pipe"],

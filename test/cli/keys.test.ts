@@ -12,7 +12,9 @@ import { cliOk, runCli, startServe, tempDir, TEST_SECRET_KEY, type ServeProcess 
 
 type KeyFile = { keys: { kid: string; alg: string; status: string; retire_after?: string; d: string }[] };
 
-describe("rampart keys", { timeout: 180_000 }, () => {
+// Each test has its own key file (and database) in the shared temp dir and mostly waits on child processes: they
+// run together.
+describe("rampart keys", { timeout: 180_000, concurrency: true }, () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   let server: ServeProcess | undefined;

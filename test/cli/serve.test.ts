@@ -167,49 +167,52 @@ describe("rampart serve", () => {
     }
   });
 
-  for (const dialect of ["sqlite", "postgres", "mysql"] as const) {
-    it(`production-style flow on ${dialect}: migrate, roles/users via CLI, login, protected and admin routes`, async (t) => {
-      if (dialect !== "sqlite" && !testServerUrl(dialect)) {
-        t.skip(`${dialect === "postgres" ? "RAMPART_TEST_POSTGRES_URL" : "RAMPART_TEST_MYSQL_URL"} not set`);
-        return;
-      }
-      const db = await isolatedDatabaseUrl(dialect);
-      // Plain http in a test: cookies without Secure (outside development that is an explicit opt-out).
-      const env = { DATABASE_URL: db.url, SECRET_KEY: TEST_SECRET_KEY, SESSION_COOKIE_SECURE: "false" };
-      let server: ServeProcess | undefined;
-      try {
-        const refused = await runCli(["serve", "--port", "0"], env);
-        assert.equal(refused.code, 2, refused.stdout + refused.stderr);
-        assert.match(refused.stderr, /rampart migrate/);
+  // Each dialect's flow has its own database and server, and mostly waits on child processes: they run together.
+  describe("production-style flows", { concurrency: true }, () => {
+    for (const dialect of ["sqlite", "postgres", "mysql"] as const) {
+      it(`production-style flow on ${dialect}: migrate, roles/users via CLI, login, protected and admin routes`, async (t) => {
+        if (dialect !== "sqlite" && !testServerUrl(dialect)) {
+          t.skip(`${dialect === "postgres" ? "RAMPART_TEST_POSTGRES_URL" : "RAMPART_TEST_MYSQL_URL"} not set`);
+          return;
+        }
+        const db = await isolatedDatabaseUrl(dialect);
+        // Plain http in a test: cookies without Secure (outside development that is an explicit opt-out).
+        const env = { DATABASE_URL: db.url, SECRET_KEY: TEST_SECRET_KEY, SESSION_COOKIE_SECURE: "false" };
+        let server: ServeProcess | undefined;
+        try {
+          const refused = await runCli(["serve", "--port", "0"], env);
+          assert.equal(refused.code, 2, refused.stdout + refused.stderr);
+          assert.match(refused.stderr, /rampart migrate/);
 
-        assert.match(await cliOk(["migrate"], env), /Applied \d+ migration/);
-        await cliOk(["roles", "create", "admin"], env);
-        await cliOk(["users", "create", "carol@example.com", "--password", "carol password 1", "--active"], env);
+          assert.match(await cliOk(["migrate"], env), /Applied \d+ migration/);
+          await cliOk(["roles", "create", "admin"], env);
+          await cliOk(["users", "create", "carol@example.com", "--password", "carol password 1", "--active"], env);
 
-        server = await startServe(env);
-        assert.doesNotMatch(server.output().stderr, /DEVELOPMENT MODE/);
-        const client = await loginFlow(server, "carol@example.com", "carol password 1");
-        const denied = await client.get("/api/admin", { acceptJson: true });
-        assert.equal(denied.status, 403, denied.body);
+          server = await startServe(env);
+          assert.doesNotMatch(server.output().stderr, /DEVELOPMENT MODE/);
+          const client = await loginFlow(server, "carol@example.com", "carol password 1");
+          const denied = await client.get("/api/admin", { acceptJson: true });
+          assert.equal(denied.status, 403, denied.body);
 
-        // A role granted from the CLI applies to the running server's existing session.
-        await cliOk(["roles", "add", "carol@example.com", "admin"], env);
-        const allowed = await client.get("/api/admin", { acceptJson: true });
-        assert.equal(allowed.status, 200, allowed.body);
+          // A role granted from the CLI applies to the running server's existing session.
+          await cliOk(["roles", "add", "carol@example.com", "admin"], env);
+          const allowed = await client.get("/api/admin", { acceptJson: true });
+          assert.equal(allowed.status, 200, allowed.body);
 
-        // Deactivation from the CLI ends the session.
-        await cliOk(["users", "deactivate", "carol@example.com"], env);
-        const after = await client.get("/api/protected", { acceptJson: true });
-        assert.equal(after.status, 401, after.body);
+          // Deactivation from the CLI ends the session.
+          await cliOk(["users", "deactivate", "carol@example.com"], env);
+          const after = await client.get("/api/protected", { acceptJson: true });
+          assert.equal(after.status, 401, after.body);
 
-        assert.equal(await server.stop(), 0);
-        server = undefined;
-      } finally {
-        await server?.stop();
-        await db.cleanup();
-      }
-    });
-  }
+          assert.equal(await server.stop(), 0);
+          server = undefined;
+        } finally {
+          await server?.stop();
+          await db.cleanup();
+        }
+      });
+    }
+  });
 
   it("REDIS_URL: sessions live in Redis, not in the database", async (t) => {
     const redisUrl = process.env.RAMPART_TEST_REDIS_URL;

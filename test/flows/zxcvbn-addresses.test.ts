@@ -2,10 +2,13 @@
  * The zxcvbn checker treats the user's email and username as guessable context. Addresses hold characters that
  * are special in patterns (- + . ? ^ $ { } | / …): every path that checks a new password must answer normally
  * for them (a weak password refused with PASSWORD_TOO_SIMPLE, a strong one accepted), never a 500.
+ * On SQLite only: the checker runs on the submitted values before anything is stored; storing and finding such
+ * addresses is tested on every dialect by the sign-in flows (unified sign-in, two-factor), Unicode usernames by
+ * confusable-usernames.test.ts.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { flowDialects, type TestApp } from "../helpers/app.js";
+import type { TestApp } from "../helpers/app.js";
 import type { TestClient } from "../helpers/client.js";
 import { linksIn } from "../helpers/smtp-sink.js";
 import { ApiError } from "../../src/core/api.js";
@@ -31,7 +34,7 @@ const localPart = (email: string) => email.slice(0, email.lastIndexOf("@"));
 /** The user's own local part plus a weak suffix: the context rule must refuse it. */
 const weakFor = (email: string) => `${localPart(email)}2024!!`;
 
-for (const dialect of flowDialects()) {
+for (const dialect of ["sqlite"] as const) {
   describe(`zxcvbn with addresses full of pattern characters (${dialect})`, () => {
     let app: TestApp;
     let n = 0;

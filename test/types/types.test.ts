@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { it } from "node:test";
+import { basename, join } from "node:path";
+import { after, it } from "node:test";
 
 /**
  * Type-level tests: tsc must accept test/types/*.ts, whose `@ts-expect-error` lines mark what must not typecheck
@@ -47,36 +47,50 @@ it("an app's feature typechecks against the built rampart/feature, registries in
   checkAppAgainstBuiltPackage("test/types/app-feature.app.txt");
 });
 
-/** Builds the sources into a scratch node_modules/rampart (never the checkout's dist/) and typechecks `appFile` as an app. */
+const root = new URL("../..", import.meta.url).pathname;
+const tsc = (args: string[]) =>
+  spawnSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, ...args], { cwd: root, encoding: "utf8" });
+
+/**
+ * A scratch app directory whose node_modules/rampart is the sources built once (never into the checkout's dist/);
+ * the tests above share it, each typechecking its own app file in it.
+ */
+let scratch: string | null = null;
+after(() => {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+function builtPackageScratch(): string {
+  if (scratch) return scratch;
+  const dir = mkdtempSync(join(root, ".types-scratch-"));
+  scratch = dir;
+  const pkg = join(dir, "node_modules", "rampart");
+  mkdirSync(pkg, { recursive: true });
+  cpSync(join(root, "package.json"), join(pkg, "package.json"));
+  const build = tsc(["-p", "tsconfig.build.json", "--outDir", join(pkg, "dist")]);
+  assert.equal(build.status, 0, `build:\n${build.stdout}${build.stderr}`);
+  // The app's own package.json: without it the checkout's (name "rampart") is the nearest one, and "rampart"
+  // resolves to the checkout's dist/ by self-reference instead of the build above.
+  writeFileSync(
+    join(dir, "package.json"),
+    JSON.stringify({ name: "types-scratch-app", private: true, type: "module" }),
+  );
+  return dir;
+}
+
+/** Typechecks `appFile` as an app of the built package (alone: its own tsconfig includes only it). */
 function checkAppAgainstBuiltPackage(appFile: string): void {
-  const root = new URL("../..", import.meta.url).pathname;
-  const tsc = (args: string[]) =>
-    spawnSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, ...args], { cwd: root, encoding: "utf8" });
-  const scratch = mkdtempSync(join(root, ".types-scratch-"));
-  try {
-    const pkg = join(scratch, "node_modules", "rampart");
-    mkdirSync(pkg, { recursive: true });
-    cpSync(join(root, "package.json"), join(pkg, "package.json"));
-    const build = tsc(["-p", "tsconfig.build.json", "--outDir", join(pkg, "dist")]);
-    assert.equal(build.status, 0, `build:\n${build.stdout}${build.stderr}`);
-    cpSync(join(root, appFile), join(scratch, "app.ts"));
-    // The app's own package.json: without it the checkout's (name "rampart") is the nearest one, and "rampart"
-    // resolves to the checkout's dist/ by self-reference instead of the build above.
-    writeFileSync(
-      join(scratch, "package.json"),
-      JSON.stringify({ name: "types-scratch-app", private: true, type: "module" }),
-    );
-    writeFileSync(
-      join(scratch, "tsconfig.json"),
-      JSON.stringify({
-        extends: "../tsconfig.json",
-        compilerOptions: { noEmit: true, declaration: false, rootDir: "." },
-        include: ["app.ts"],
-      }),
-    );
-    const check = tsc(["-p", join(scratch, "tsconfig.json")]);
-    assert.equal(check.status, 0, `tsc:\n${check.stdout}${check.stderr}`);
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
+  const dir = builtPackageScratch();
+  const name = basename(appFile, ".app.txt");
+  cpSync(join(root, appFile), join(dir, `${name}.ts`));
+  writeFileSync(
+    join(dir, `tsconfig.${name}.json`),
+    JSON.stringify({
+      extends: "../tsconfig.json",
+      compilerOptions: { noEmit: true, declaration: false, rootDir: "." },
+      include: [`${name}.ts`],
+    }),
+  );
+  const check = tsc(["-p", join(dir, `tsconfig.${name}.json`)]);
+  assert.equal(check.status, 0, `tsc:\n${check.stdout}${check.stderr}`);
 }

@@ -227,7 +227,11 @@ async function confirmByToken(ctx: RequestContext, token: string | undefined): P
   }
   // The link proves the mailbox: what predates it goes (sessions, remember cookies, tokens, other sign-in
   // methods); the password stays — it is the registrant's, and confirming accepts the registration.
-  const proof = await proveMailbox(ctx, user, "confirm", { password: true, rotate: cfg.loginWithoutConfirmation });
+  const proof = await proveMailbox(ctx, user, "confirm", {
+    password: true,
+    passkeys: true,
+    rotate: cfg.loginWithoutConfirmation,
+  });
   if (!proof.proved) {
     await failure("already_confirmed", user);
     return { kind: "already", user };

@@ -26,6 +26,11 @@ declare module "../../core/services.js" {
       hasFirstFactor(user: UserRecord): Promise<boolean>;
       /** Deletes every passkey of the user (reset access); returns how many. */
       deleteForUser(user: UserRecord): Promise<number>;
+      /**
+       * Deletes the user's passkeys that sign in by themselves (usage "first"; second-factor ones stay), when a
+       * proof of the mailbox removes every way in that predates it; returns how many.
+       */
+      deleteFirstFactors(user: UserRecord): Promise<number>;
     };
   }
 }

@@ -15,5 +15,11 @@ export function passkeysService(rt: Runtime): NonNullable<Services["passkeys"]> 
       return (await store().listForUser(user.id)).some((c) => c.usage === "first");
     },
     deleteForUser: (user: UserRecord) => store().deleteForUser(user.id),
+    async deleteFirstFactors(user: UserRecord) {
+      let deleted = 0;
+      for (const c of await store().listForUser(user.id))
+        if (c.usage === "first" && (await store().deleteByName(user.id, c.name))) deleted++;
+      return deleted;
+    },
   };
 }

@@ -84,6 +84,10 @@ for (const dialect of flowDialects()) {
       assert.equal(done.status, 302, done.body);
       assert.equal(done.location, "/");
       assert.ok(await signedIn(c));
+      // Signed in, the page has nothing to offer: the browser goes to the post-login view.
+      const again = await c.get("/wan-signin");
+      assert.equal(again.status, 302, again.body);
+      assert.equal(again.location, "/");
     });
 
     it("the start form with a hint, remember and next: the ceremony page's button, then the browser goes to next", async () => {

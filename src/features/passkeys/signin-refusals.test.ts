@@ -150,6 +150,25 @@ for (const dialect of flowDialects()) {
       assert.deepEqual(codes(wrongType), ["API_ERROR"]);
     });
 
+    it("odd credential objects (JSON, not strings) are 400s, never a 500", async () => {
+      const { auth } = await userWithPasskey(app, "Odd.Objects+fuzz@example.test");
+      const id = auth.credentials[0]!.idB64;
+      const c = app.client();
+      const odd: unknown[] = [
+        { id, rawId: id, type: "public-key", response: {} },
+        { id, rawId: id, type: "public-key", response: { userHandle: 5 } },
+        { id, rawId: id, type: "public-key", response: { clientDataJSON: "!!!", authenticatorData: 7, signature: [] } },
+        { id, rawId: "%%%", type: "public-key", response: { clientDataJSON: "" } },
+        { id, rawId: "A".repeat(5000), type: "public-key", response: {} },
+      ];
+      for (const credential of odd) {
+        const { state, csrf } = await startSignin(c);
+        const r = await c.post(`/wan-signin/${state}`, { json: { credential }, headers: { "x-csrf-token": csrf } });
+        assert.equal(r.status, 400, `${JSON.stringify(credential).slice(0, 80)} ${r.body}`);
+      }
+      assert.equal(await signedIn(c), false);
+    });
+
     it("a tampered state: API_ERROR; an expired one: WEBAUTHN_EXPIRED", async () => {
       const { auth } = await userWithPasskey(app, "expired.state@example.test");
       const c = app.client();

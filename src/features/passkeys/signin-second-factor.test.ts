@@ -236,3 +236,37 @@ for (const dialect of flowDialects()) {
     });
   });
 }
+
+for (const dialect of flowDialects()) {
+  describe(`passkey second factor and the account's lockout (${dialect})`, () => {
+    let app: TestApp;
+    before(async () => {
+      app = await createWanApp(dialect, {}, { twoFactor: { enabled: true }, lockout: { threshold: 3 } });
+    });
+    after(() => app.close());
+
+    it("failed passkey answers at the second step count: the right passkey then waits (429), the attempt stays pending", async () => {
+      const user = await app.rampart.api.createUser({ email: "Locked.Second+step@example.test", password: PASSWORD });
+      const key = new SoftAuthenticator({ origin: ORIGIN, uv: false });
+      await enrolPasskey(app, user, key, { name: "Key", usage: "secondary" });
+      const c = app.client();
+      const login = await c.login(user.email, PASSWORD);
+      assert.equal(login.json.response.tf_method, "webauthn", login.body);
+      for (let i = 0; i < 3; i++) {
+        const { options, state, csrf } = await startSignin(c);
+        const bad = await finishSignin(c, state, csrf, key.get(options, { badSignature: true }));
+        assert.equal(bad.status, 400, bad.body);
+        assert.deepEqual(codes(bad), ["WEBAUTHN_NO_VERIFY"]);
+      }
+      const { options, state, csrf } = await startSignin(c);
+      const right = await finishSignin(c, state, csrf, key.get(options));
+      assert.equal(right.status, 429, right.body);
+      const wait = Number(right.headers.get("retry-after"));
+      assert.ok(wait > 0);
+      assert.equal(await signedIn(c), false);
+      // The sign-in is still pending at its passkey step (nothing was judged).
+      const still = await c.get("/wan-signin", { acceptJson: true });
+      assert.equal(still.json.response.is_secondary, true, still.body);
+    });
+  });
+}

@@ -48,10 +48,12 @@ export const getSigninRoute = (path: string) =>
     output: z.object({ is_secondary: z.boolean(), csrf_token: csrfToken }),
     errors: [404],
     page: signinPage,
-    async handle(ctx) {
+    async handle(ctx, { caller }) {
       const mode = await signinMode(ctx);
       if (!mode) return notFound();
-      return ok({ is_secondary: mode.kind === "secondary" }, { csrf: true });
+      // A signed-in browser has nothing to do here (as /us-signin).
+      const browser = caller ? { browser: { redirect: ctx.rt.config.urls.postLoginView } } : {};
+      return ok({ is_secondary: mode.kind === "secondary" }, { csrf: true, ...browser });
     },
   });
 

@@ -118,6 +118,14 @@ describe("passkey sign-up configuration", () => {
     );
   });
 
+  it("a passkey-name category the regex engine does not know is a configuration issue, not a 500 later", () => {
+    const found = issues({ webauthn: { enabled: true, nameAllowedChars: ["L", "Xx"] } });
+    assert.deepEqual(found, [
+      "SECURITY_WAN_NAME_ALLOWED_CHARS: Xx is not a Unicode general category (L, Lu, N, Pd, Zs…)",
+    ]);
+    assert.deepEqual(issues({ webauthn: { enabled: true, nameAllowedChars: ["L", "Lu", "Nd", "Pd", "Zs"] } }), []);
+  });
+
   it("off by default: no /wan-signup route", async () => {
     const { createTestApp } = await import("../../../test/helpers/app.js");
     const plain = await createTestApp({ config: { webauthn: { enabled: true } } });

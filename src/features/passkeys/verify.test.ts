@@ -300,3 +300,44 @@ describe("WAN_ALLOW_AS_VERIFY empty: no /wan-verify", () => {
     }
   });
 });
+
+for (const dialect of flowDialects()) {
+  describe(`/wan-verify under the account lockout (${dialect})`, () => {
+    let app: TestApp;
+    before(async () => {
+      app = await createTestApp({
+        dialect,
+        config: {
+          webauthn: { enabled: true },
+          freshness: { withinSeconds: WITHIN, gracePeriodSeconds: 0 },
+          lockout: { threshold: 2, delaySeconds: 300 },
+        },
+      });
+    });
+    after(() => app.close());
+
+    it("bad assertions count as failures; while the account waits even a valid one is not judged (429)", async () => {
+      const email = `Lock.Out-Owner+${dialect}@Sub.Example.test`;
+      await app.rampart.api.createUser({ email, password: PASSWORD });
+      const auth = new SoftAuthenticator({ origin });
+      await registerDirect(app.runtime, email, auth, { name: "Key", usage: "first" });
+      const c = app.client();
+      assert.equal((await c.login(email, PASSWORD)).status, 200);
+      app.advance(WITHIN + 1);
+      const attempt = async (forge = {}) => {
+        const form = await c.get("/wan-verify", { acceptJson: true });
+        const h = { "x-csrf-token": form.json.response.csrf_token };
+        const r = await c.post("/wan-verify", { json: {}, headers: h });
+        const { credential_options: options, wan_state: state } = r.json.response;
+        return c.post(`/wan-verify/${state}`, { json: { credential: auth.get(options, forge) }, headers: h });
+      };
+      assert.equal((await attempt({ badSignature: true })).status, 400);
+      assert.equal((await attempt({ origin: "https://evil.test" })).status, 400);
+      const locked = await attempt();
+      assert.equal(locked.status, 429, locked.body);
+      assert.ok(Number(locked.headers.get("retry-after")) > 0);
+      const stale = await c.get("/wan-delete", { acceptJson: true });
+      assert.equal(stale.status, 401, "still not fresh");
+    });
+  });
+}

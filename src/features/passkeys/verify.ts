@@ -162,7 +162,8 @@ export const postWanVerifyResponseRoute = (path: string) =>
           return why.code;
         },
         verify: async (u) => {
-          const judged = await judge(ctx, u, record!, response, state);
+          if (!record) return { valid: false };
+          const judged = await judge(ctx, u, record, response, state);
           if (judged !== true) why = judged;
           return { valid: judged === true };
         },
@@ -179,7 +180,7 @@ export const postWanVerifyResponseRoute = (path: string) =>
         event: "verify",
         outcome: "success",
         user,
-        details: { via: "wan_verify", method: "webauthn", name: record!.name },
+        details: { via: "wan_verify", method: "webauthn", name: record?.name },
       });
       await runAfterHook(ctx, "wan_verify", user);
       return ok(await signedInPayload(ctx, user, authToken), {
