@@ -67,6 +67,16 @@ for (const dialect of flowDialects()) {
       pubKeyCredParams: [{ type: "public-key", alg: -7 }],
     });
     const cred = auth.credentials[0]!;
+    // The second FS user's passkey, with the model's nullable columns empty (sign_count, transports, extensions).
+    const handle2 = randomUUID().replace(/-/g, "");
+    const auth2 = new SoftAuthenticator({ origin: "https://app.test", uv: false });
+    auth2.create({
+      rp: { id: "app.test", name: "FS app" },
+      user: { id: Buffer.from(handle2, "utf8").toString("base64url"), name: "second", displayName: "second" },
+      challenge: Buffer.from("fs-registration").toString("base64url"),
+      pubKeyCredParams: [{ type: "public-key", alg: -7 }],
+    });
+    const cred2 = auth2.credentials[0]!;
 
     before(async () => {
       app = await createTestApp({
@@ -89,6 +99,15 @@ for (const dialect of flowDialects()) {
                  VALUES (${hexLiteral(dialect, cred.id)}, ${hexLiteral(dialect, cred.publicKeyCose)}, 0, 'usb,nfc', ${t},
                    'single_device', '{"credProps": {"rk": true}}', '2024-03-04 05:06:07.123456', '2024-03-04 05:06:07.123456',
                    'FS key', 'first', 1)`,
+              )
+              .execute(db);
+            await sql.raw(`UPDATE ${q}user${q} SET fs_webauthn_user_handle = '${handle2}' WHERE id = 2`).execute(db);
+            await sql
+              .raw(
+                `INSERT INTO webauthn (credential_id, public_key, sign_count, transports, backup_state, device_type,
+                   extensions, create_datetime, lastuse_datetime, name, ${q}usage${q}, user_id)
+                 VALUES (${hexLiteral(dialect, cred2.id)}, ${hexLiteral(dialect, cred2.publicKeyCose)}, NULL, NULL, ${t},
+                   'single_device', NULL, '2024-03-04 05:06:07', '2024-03-04 05:06:07', 'Old key', 'first', 2)`,
               )
               .execute(db);
           } finally {
@@ -119,6 +138,18 @@ for (const dialect of flowDialects()) {
       const discoverable = await passkeySignin(other, auth);
       assert.equal(discoverable.status, 200, discoverable.body);
       assert.equal(discoverable.json.response.user.email, LEGACY.email);
+    });
+
+    it("a row with FS's nullable columns empty (sign_count, transports, extensions) signs in and is listed", async () => {
+      const c = app.client();
+      const r = await passkeySignin(c, auth2, { identity: "second@example.com" });
+      assert.equal(r.status, 200, r.body);
+      assert.equal(r.json.response.user.email, "second@example.com");
+      const list = await c.get("/wan-register", { acceptJson: true });
+      assert.equal(list.status, 200, list.body);
+      assert.equal(list.json.response.registered_credentials[0].name, "Old key");
+      const again = await passkeySignin(app.client(), auth2);
+      assert.equal(again.status, 200, again.body);
     });
   });
 }
