@@ -26,15 +26,18 @@ export interface TestApp {
 export const TEST_SECRET = "test-secret-key-0123456789abcdef0123456789abcdef";
 
 export async function createTestApp(
-  options: { dialect?: "sqlite" | "postgres" | "mysql"; config?: RampartConfigInput; mail?: boolean } & Omit<
-    Partial<RampartOptions>,
-    "config" | "database"
-  > = {},
+  options: {
+    dialect?: "sqlite" | "postgres" | "mysql";
+    config?: RampartConfigInput;
+    mail?: boolean;
+    /** Runs on the empty isolated database before the migrations (to build an existing database's tables). */
+    prepareDatabase?: (url: string) => Promise<void>;
+  } & Omit<Partial<RampartOptions>, "config" | "database"> = {},
 ): Promise<TestApp> {
-  const { datastore, cleanup } = await createIsolatedDatastore(options.dialect ?? "sqlite");
+  const { datastore, cleanup } = await createIsolatedDatastore(options.dialect ?? "sqlite", options.prepareDatabase);
   let offsetMs = 0;
   const logs: string[] = [];
-  const { config, dialect: _d, mail, ...rest } = options;
+  const { config, dialect: _d, mail, prepareDatabase: _p, ...rest } = options;
   const sink = mail ? await startSmtpSink() : null;
   const rampart = await createRampart({
     database: datastore,

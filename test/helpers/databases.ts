@@ -146,10 +146,13 @@ export async function isolatedDatabaseUrl(dialect: TestDialect): Promise<{ url: 
  */
 export async function createIsolatedDatastore(
   dialect: TestDialect,
+  prepare?: (url: string) => Promise<void>,
 ): Promise<{ datastore: Datastore; url: string; cleanup(): Promise<void> }> {
   const isolated = await isolatedDatabaseUrl(dialect);
   let datastore: Datastore | undefined;
   try {
+    // An existing (e.g. Flask-Security) database, made before Rampart's migrations run.
+    if (prepare) await prepare(isolated.url);
     datastore = await openDatastore(isolated.url, { poolSize: 5 });
     // Rampart's migrations and the built-in features' own tables, as `rampart migrate` applies them.
     await datastore.migrations.migrateToLatest(await featureMigrations());

@@ -3,7 +3,7 @@
  * guarded statements: a credential id is unique across all users (the table's unique key), and a use moves the
  * signature counter only from the value it was read at.
  */
-import type { Generated } from "kysely";
+import { sql, type Generated, type SqlBool } from "kysely";
 import { defineStore, type StoreKit } from "../../datastore/kit.js";
 import { WEBAUTHN_TABLE } from "./migrations/0001_webauthn.js";
 
@@ -160,7 +160,11 @@ class KyselyPasskeyStore implements PasskeyStore {
         lastuse_datetime: codec.dateTime(at),
       })
       .where("id", "=", id)
-      .where(sameAs("sign_count", fromCount))
+      // Flask-Security's counter column is nullable (its default is set in Python, not by the database): a NULL
+      // counter reads as 0, so a use from 0 must also move it from NULL.
+      .where(
+        fromCount === 0 ? sql<SqlBool>`coalesce(${sql.ref("sign_count")}, 0) = 0` : sameAs("sign_count", fromCount),
+      )
       .executeTakeFirst();
     return changed(result);
   }
