@@ -152,12 +152,6 @@ export const webauthnSlice = defineSlice({
           "SECURITY_WEBAUTHN needs RAMPART_WAN_ORIGINS (or RAMPART_BASE_URL): the origins ceremonies may come from",
       });
     if (value.signup) issues.push(...signupIssues(config));
-    for (const category of value.nameAllowedChars)
-      if (!isCategory(category))
-        issues.push({
-          key: "webauthn.nameAllowedChars",
-          message: `SECURITY_WAN_NAME_ALLOWED_CHARS: ${category} is not a Unicode general category (L, Lu, N, Pd, Zs…)`,
-        });
     const rpId = value.rpId ?? (baseUrl ? new URL(baseUrl).hostname : null);
     for (const origin of value.origins ?? []) {
       const host = new URL(origin).hostname;
@@ -170,16 +164,6 @@ export const webauthnSlice = defineSlice({
     return issues;
   },
 });
-
-/** A Unicode general category name the regex engine knows (passkey names are checked with `\p{<name>}`). */
-function isCategory(name: string): boolean {
-  try {
-    new RegExp(`\\p{${name}}`, "u");
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Passkey-first sign-up creates accounts (so registration must be open) and issues recovery codes at once (kept
