@@ -15,6 +15,7 @@ import { checkRegistration, parseCredential, wanConfig, type CheckedRegistration
 import { signupPage, takenErrors } from "./signup.js";
 import type { SignupView } from "./signup-page.js";
 import { openState, spendState, type CeremonyState } from "./state.js";
+import { rememberSignupBrowser } from "./signup-browser.js";
 import { stateRefusal } from "./signup-state.js";
 import { passkeyStore } from "./store.js";
 
@@ -152,6 +153,7 @@ async function taken(
     return formErrors(errors);
   }
   const lookalike = await rt.services.registration!.taken(ctx, form, found);
+  rememberSignupBrowser(ctx, null);
   return notSignedIn(ctx, lookalike, rt.services.recoveryCodes!.newSet().codes);
 }
 
@@ -165,6 +167,8 @@ async function created(
 ): Promise<Answer> {
   const { rt } = ctx;
   const name = state.name!;
+  // Confirming the address keeps this passkey only in this browser (see signup-browser.ts).
+  rememberSignupBrowser(ctx, user);
   // The account is committed: from here on nothing may turn the success into an error answer.
   await afterCommit(rt, "the passkey's audit rows and events", async () => {
     await recordAudit(ctx, { event: "wan_registered", outcome: "success", user, details: { name, usage: "first" } });
