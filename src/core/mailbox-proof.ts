@@ -8,7 +8,8 @@ import { sweepUserSessions } from "./session-cookies.js";
  * emailed sign-in code / magic link. Until then anyone could have registered the address (pre-account
  * hijacking), so the proof removes every way of signing in that predates it: unified sign-in methods other
  * than email (authenticator, SMS), the password unless the proof keeps it, passkeys that sign in by themselves
- * (right after the commit) unless it keeps them, and — by rotating both uniquifiers —
+ * unless it keeps them (with the recovery codes issued with them when no second factor uses those codes), and
+ * — by rotating both uniquifiers —
  * sessions, remember cookies, auth tokens, two-factor "remember this device" cookies and other emailed links.
  * The account then counts as confirmed, so everything set up afterwards is the holder's and no later proof
  * touches it.
@@ -23,9 +24,9 @@ export interface ProofKeeps {
   /** Keep the password (confirmation: the registrant's; reset: the one just set by the link's holder). */
   password: boolean;
   /**
-   * Keep the passkeys that sign in by themselves (confirmation: the registrant's account is accepted as it is).
-   * Otherwise they go right after the commit: whoever registered the address before its owner proved it may
-   * have made them.
+   * Keep the passkeys that sign in by themselves (confirmation opened in the browser that signed up with
+   * them). Otherwise they go in the proof's transaction: whoever registered the address before its owner proved
+   * it may have made them.
    */
   passkeys?: boolean;
   /**
@@ -42,30 +43,52 @@ export function signInProvesMailbox(authnVia: readonly string[]): boolean {
   return authnVia.includes(MAILBOX_SIGNIN);
 }
 
-type Tx = Omit<Datastore, "transaction" | "close" | "migrations">;
+export type ProofTx = Omit<Datastore, "transaction" | "close" | "migrations">;
+
+/** What a won proof removed (for its audit row). */
+export interface Proof {
+  passkeysRemoved: number;
+}
 
 /**
  * Inside the caller's transaction: marks the account confirmed and, when this call is the one that did (one
- * winner among concurrent proofs), strips what predates the proof and rotates both uniquifiers. Returns
- * whether it won. `user` must be the record as read before (its uniquifier and email guard the update).
+ * winner among concurrent proofs), strips what predates the proof and rotates both uniquifiers. Returns what
+ * it removed when it won, null otherwise. `user` must be the record as read before (its uniquifier and email
+ * guard the update). Everything happens in the one transaction: a failure leaves the account unconfirmed with
+ * nothing removed, never confirmed with a stranger's way in.
  */
-export async function stripUnprovedCredentials(tx: Tx, user: UserRecord, at: Date, keep: ProofKeeps): Promise<boolean> {
-  if (!(await tx.users.markConfirmed(user.id, at, { fsUniquifier: user.fsUniquifier, email: user.email })))
-    return false;
+export async function stripUnprovedCredentials(
+  ctx: RequestContext,
+  tx: ProofTx,
+  user: UserRecord,
+  at: Date,
+  keep: ProofKeeps,
+): Promise<Proof | null> {
+  if (!(await tx.users.markConfirmed(user.id, at, { fsUniquifier: user.fsUniquifier, email: user.email }))) return null;
   const email = emailMethodOnly(user.usTotpSecrets);
   const patch: UserPatch = { usTotpSecrets: email, usPhoneNumber: null };
   if (!keep.password) patch.password = null;
+  const passkeys = ctx.rt.services.passkeys;
+  const stripped = keep.passkeys || !passkeys ? null : await passkeys.stripFirstFactors(tx, user);
+  // Recovery codes issued with the removed passkeys (a passkey sign-up) go too, unless a second factor uses them.
+  if (stripped?.removed && !stripped.secondFactorLeft && !user.tfPrimaryMethod) patch.mfRecoveryCodes = null;
   await tx.users.update(user.id, patch);
   if (keep.rotate) {
     await tx.users.rotateUniquifier(user.id);
     await tx.users.rotateTokenUniquifier(user.id);
   }
-  return true;
+  return { passkeysRemoved: stripped?.removed ?? 0 };
 }
 
 /** After a won proof (transaction committed): ends the sessions and records what happened. */
-export async function afterProof(ctx: RequestContext, user: UserRecord, via: string, keep: ProofKeeps): Promise<void> {
-  const passkeys = keep.passkeys ? 0 : ((await ctx.rt.services.passkeys?.deleteFirstFactors(user)) ?? 0);
+export async function afterProof(
+  ctx: RequestContext,
+  user: UserRecord,
+  via: string,
+  keep: ProofKeeps,
+  proof: Proof,
+): Promise<void> {
+  const passkeys = proof.passkeysRemoved;
   // Clean-up only when the uniquifiers rotated (the sessions are dead already); never an error after the commit.
   await sweepUserSessions(ctx.rt, user.id);
   await recordAudit(ctx, {
@@ -89,9 +112,9 @@ export async function proveMailbox(
 ): Promise<{ user: UserRecord; proved: boolean }> {
   if (user.confirmedAt) return { user, proved: false };
   const { rt } = ctx;
-  const proved = await rt.datastore.transaction((tx) => stripUnprovedCredentials(tx, user, ctx.now(), keep));
-  if (proved) await afterProof(ctx, user, via, keep);
-  return { user: (await rt.datastore.users.findById(user.id)) ?? user, proved };
+  const proof = await rt.datastore.transaction((tx) => stripUnprovedCredentials(ctx, tx, user, ctx.now(), keep));
+  if (proof) await afterProof(ctx, user, via, keep, proof);
+  return { user: (await rt.datastore.users.findById(user.id)) ?? user, proved: proof !== null };
 }
 
 /** us_totp_secrets reduced to the email method (its secret never left the server; codes go to the mailbox). */

@@ -226,10 +226,12 @@ async function confirmByToken(ctx: RequestContext, token: string | undefined): P
     return { kind: "error", reason: "vetoed", text: veto.message, user };
   }
   // The link proves the mailbox: what predates it goes (sessions, remember cookies, tokens, other sign-in
-  // methods); the password stays — it is the registrant's, and confirming accepts the registration.
+  // methods); the password stays — it is the registrant's, and confirming accepts the registration. Passkeys
+  // stay only in the browser that signed up with them: a stranger may have signed up with this address, and
+  // unlike a password nothing the owner does later (a reset) would remove the stranger's passkey.
   const proof = await proveMailbox(ctx, user, "confirm", {
     password: true,
-    passkeys: true,
+    passkeys: rt.services.passkeys?.keepAtConfirmation(ctx, user) ?? false,
     rotate: cfg.loginWithoutConfirmation,
   });
   if (!proof.proved) {

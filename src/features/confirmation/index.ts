@@ -24,6 +24,7 @@ export const confirmationFeature: Feature = {
         pending: (user) => !cfg.loginWithoutConfirmation && user.confirmedAt === null,
         link: confirmationLink,
         within: humanizeSeconds(cfg.withinSeconds),
+        withinSeconds: cfg.withinSeconds,
       },
     };
   },

@@ -24,6 +24,8 @@ declare module "../../core/services.js" {
       link(ctx: RequestContext, user: UserRecord): EmailedLink;
       /** How long links stay valid, humanized ("2 days"). */
       within: string;
+      /** How long links stay valid, in seconds. */
+      withinSeconds?: number;
     };
   }
 }

@@ -9,6 +9,7 @@ import type { MessageKey } from "../../core/messages.js";
 import { ok } from "../../core/outcome.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { deliverMail } from "../../kit/mail-delivery.js";
+import { noticeAllowed } from "./register-emails.js";
 import { formPayload } from "../../kit/schemas.js";
 import { wanConfig } from "./ceremony.js";
 import { cleanPasskeyName } from "./names.js";
@@ -73,7 +74,7 @@ export const postWanDeleteRoute = (path: string) =>
       await recordAudit(ctx, { event: "wan_deleted", outcome: "success", user, details: { name } });
       // After the change is committed: the notice never decides the answer.
       const context = { subject: wanConfig(rt).noticeSubject, name, email: user.email };
-      await deliverMail(ctx, "wan_deleted", user.email, context, user);
+      if (noticeAllowed(rt, user)) await deliverMail(ctx, "wan_deleted", user.email, context, user);
       await runAfterHook(ctx, "wan_delete", user);
       return ok(
         {},

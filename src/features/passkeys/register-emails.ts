@@ -1,3 +1,5 @@
+import type { Runtime } from "../../core/runtime.js";
+import type { UserRecord } from "../../datastore/contracts.js";
 import type { MailTemplate } from "../../mail/types.js";
 import { html } from "../../pages/kit.js";
 
@@ -24,3 +26,11 @@ export const wanRegisteredNotice: MailTemplate<WanRegisteredContext> = {
 <p>A passkey named “${c.name}” was added to your ${c.appName} account. ${what(c)}</p>
 <p>If this was not you, reset your password and delete that passkey.</p>`.toString(),
 };
+
+/**
+ * Whether the passkey notices (added, deleted) may go to the user's address: not while confirmation is on and
+ * the address was never confirmed — nobody has shown it is theirs, and the mail would go to a stranger.
+ */
+export function noticeAllowed(rt: Pick<Runtime, "services">, user: UserRecord): boolean {
+  return !(rt.services.confirmation && user.confirmedAt === null);
+}

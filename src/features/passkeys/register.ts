@@ -12,6 +12,7 @@ import { fieldError, formErrors, ok } from "../../core/outcome.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { humanizeSeconds } from "../../kit/humanize.js";
 import { deliverMail } from "../../kit/mail-delivery.js";
+import { noticeAllowed } from "./register-emails.js";
 import { csrfToken } from "../../kit/schemas.js";
 import {
   checkRegistration,
@@ -228,13 +229,14 @@ export const postRegisterResponseRoute = (path: string) =>
       }
       await recordAudit(ctx, { event: "wan_registered", outcome: "success", user, details: { name, usage } });
       await rt.events.emit("wan_registered", { user, name });
-      await deliverMail(
-        ctx,
-        "wan_registered_notice",
-        user.email,
-        { subject: cfg.registeredSubject, name, usage, email: user.email },
-        user,
-      );
+      if (noticeAllowed(rt, user))
+        await deliverMail(
+          ctx,
+          "wan_registered_notice",
+          user.email,
+          { subject: cfg.registeredSubject, name, usage, email: user.email },
+          user,
+        );
       await runAfterHook(ctx, "wan_register", user);
       const flash = { category: "success" as const, message: rt.message("WEBAUTHN_REGISTER_SUCCESSFUL", { name }) };
       return ok(

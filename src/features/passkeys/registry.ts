@@ -1,4 +1,6 @@
 import type { passkeysMessages } from "./messages.js";
+import type { RequestContext } from "../../core/context.js";
+import type { ProofTx } from "../../core/mailbox-proof.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 
 /** What this feature adds to the core's registries (declaration merging; see core/events.ts). */
@@ -27,10 +29,15 @@ declare module "../../core/services.js" {
       /** Deletes every passkey of the user (reset access); returns how many. */
       deleteForUser(user: UserRecord): Promise<number>;
       /**
-       * Deletes the user's passkeys that sign in by themselves (usage "first"; second-factor ones stay), when a
-       * proof of the mailbox removes every way in that predates it; returns how many.
+       * Inside a mailbox proof's transaction: deletes the user's passkeys that sign in by themselves (usage
+       * "first"; second-factor ones stay); returns how many, and whether a second-factor passkey is left.
        */
-      deleteFirstFactors(user: UserRecord): Promise<number>;
+      stripFirstFactors(tx: ProofTx, user: UserRecord): Promise<{ removed: number; secondFactorLeft: boolean }>;
+      /**
+       * Confirmation of a never-confirmed account: true when this request comes from the browser that signed
+       * the account up with a passkey (its sign-up cookie names this user), so its passkeys are the confirmer's.
+       */
+      keepAtConfirmation(ctx: RequestContext, user: UserRecord): boolean;
     };
   }
 }

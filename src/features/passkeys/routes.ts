@@ -32,7 +32,7 @@ export function passkeyRoutes(rt: Runtime): RouteDef[] {
     getWanDeleteRoute(cfg.deleteUrl),
     postWanDeleteRoute(cfg.deleteUrl),
     ...(cfg.signup
-      ? [getSignupRoute(cfg.signupUrl), postSignupRoute(cfg.signupUrl), postSignupFinishRoute(cfg.signupUrl)]
+      ? [getSignupRoute(cfg.signupUrl), postSignupRoute(cfg.signupUrl, rt), postSignupFinishRoute(cfg.signupUrl)]
       : []),
   ];
 }

@@ -2,6 +2,7 @@ import type { Runtime } from "../../core/runtime.js";
 import type { Services } from "../../core/services.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { usableFor } from "./ceremony.js";
+import { isSignupBrowser } from "./signup-browser.js";
 import { passkeyStore } from "./store.js";
 
 /** What other features and the core ask of passkeys (see registry.ts). */
@@ -15,11 +16,12 @@ export function passkeysService(rt: Runtime): NonNullable<Services["passkeys"]> 
       return (await store().listForUser(user.id)).some((c) => c.usage === "first");
     },
     deleteForUser: (user: UserRecord) => store().deleteForUser(user.id),
-    async deleteFirstFactors(user: UserRecord) {
-      let deleted = 0;
-      for (const c of await store().listForUser(user.id))
-        if (c.usage === "first" && (await store().deleteByName(user.id, c.name))) deleted++;
-      return deleted;
+    async stripFirstFactors(tx, user) {
+      const txStore = tx.store(passkeyStore);
+      const all = await txStore.listForUser(user.id);
+      const removed = await txStore.deleteFirstFactors(user.id);
+      return { removed, secondFactorLeft: all.some((c) => c.usage !== "first") };
     },
+    keepAtConfirmation: isSignupBrowser,
   };
 }

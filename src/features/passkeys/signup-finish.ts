@@ -9,12 +9,14 @@ import { autoSignInVetoed } from "../../core/hooks.js";
 import { formErrors, ok, type JsonPayload, type Outcome } from "../../core/outcome.js";
 import type { PageProps } from "../../core/render.js";
 import { DuplicateError, type UserRecord } from "../../datastore/contracts.js";
+import { checkRegistrationFields } from "../../kit/new-identity.js";
 import { admitSend } from "../../kit/send-limits.js";
 import { csrfToken, userJson } from "../../kit/schemas.js";
 import { checkRegistration, parseCredential, wanConfig, type CheckedRegistration } from "./ceremony.js";
 import { signupPage, takenErrors } from "./signup.js";
 import type { SignupView } from "./signup-page.js";
 import { openState, spendState, type CeremonyState } from "./state.js";
+import { rememberSignupBrowser } from "./signup-browser.js";
 import { stateRefusal } from "./signup-state.js";
 import { passkeyStore } from "./store.js";
 
@@ -81,12 +83,17 @@ async function createAccount(
   const { registration, recoveryCodes } = rt.services;
   // Configuration validation requires both (RAMPART_WAN_SIGNUP needs registration and recovery codes on).
   if (!registration || !recoveryCodes) throw new Error("passkey sign-up needs registration and recovery codes");
+  // The app's fields were judged at the start; judged again (the schemas may have changed since), as /register.
+  const fields = checkRegistrationFields(rt, account.fields ?? {});
+  if (Object.keys(fields.errors).length) return formErrors(fields.errors);
+  const profile = fields.profile;
   const form = {
     email: account.email,
     username: account.username,
+    profile,
     formData: rt.config.username.enable
-      ? { email: account.email, username: account.username }
-      : { email: account.email },
+      ? { email: account.email, ...profile, username: account.username }
+      : { email: account.email, ...profile },
   };
   const users = rt.datastore.users;
   const emailOwner = await users.findByEmail(account.email);
@@ -104,6 +111,7 @@ async function createAccount(
         password: null,
         active: true,
         confirmedAt: null,
+        profile: Object.keys(profile).length ? profile : null,
       });
       await tx.users.update(created.id, { fsWebauthnUserHandle: state.uniquifier, mfRecoveryCodes: codes.stored });
       const passkey = await tx.store(passkeyStore).create({
@@ -133,7 +141,12 @@ async function createAccount(
   return created(ctx, state, form, user, codes.codes, checked.userVerified);
 }
 
-type Form = { email: string; username: string | null; formData: Record<string, unknown> };
+type Form = {
+  email: string;
+  username: string | null;
+  profile: Record<string, unknown>;
+  formData: Record<string, unknown>;
+};
 
 /**
  * A taken email or username: generic responses (default) answer exactly as a fresh sign-up that signed nobody
@@ -152,6 +165,7 @@ async function taken(
     return formErrors(errors);
   }
   const lookalike = await rt.services.registration!.taken(ctx, form, found);
+  rememberSignupBrowser(ctx, null);
   return notSignedIn(ctx, lookalike, rt.services.recoveryCodes!.newSet().codes);
 }
 
@@ -165,6 +179,8 @@ async function created(
 ): Promise<Answer> {
   const { rt } = ctx;
   const name = state.name!;
+  // Confirming the address keeps this passkey only in this browser (see signup-browser.ts).
+  rememberSignupBrowser(ctx, user);
   // The account is committed: from here on nothing may turn the success into an error answer.
   await afterCommit(rt, "the passkey's audit rows and events", async () => {
     await recordAudit(ctx, { event: "wan_registered", outcome: "success", user, details: { name, usage: "first" } });

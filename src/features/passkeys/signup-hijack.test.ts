@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { flowDialects, type TestApp } from "../../../test/helpers/app.js";
 import { linksIn } from "../../../test/helpers/smtp-sink.js";
 import { SoftAuthenticator } from "../../../test/helpers/soft-authenticator.js";
+import { passkeySignin } from "./testing/signin-kit.js";
 import { passkeyStore } from "./store.js";
 import { signUp, signupApp } from "./testing/signup-kit.js";
 
@@ -54,6 +55,63 @@ for (const dialect of flowDialects()) {
       assert.equal(reset.status, 200, reset.body);
       assert.deepEqual(await store.listForUser(user.id), [], "the registrant's passkey is gone");
       assert.equal((await app.client().login("victim.owner+1@example.test", "the owner's own passphrase")).status, 200);
+    });
+
+    it("a failure removing the passkey fails the whole proof: never a confirmed account that keeps it", async () => {
+      const intruder = new SoftAuthenticator({ origin: "https://app.test", uv: true });
+      const email = "Half.State-Owner+2@Sub.Example.test";
+      const { finish } = await signUp(app.client(), intruder, { email });
+      assert.equal(finish.status, 200, finish.body);
+      const store = app.runtime.datastore.store(passkeyStore);
+      const user = (await app.runtime.datastore.users.findByEmail(email))!;
+
+      const owner = app.client();
+      // The owner tries to register; registration's taken path mails a reset link.
+      const registered = await owner.post("/register", {
+        json: { email, password: "the owner's first try", password_confirm: "the owner's first try" },
+        headers: { "x-csrf-token": await owner.csrf() },
+      });
+      assert.equal(registered.status, 200, registered.body);
+      await app.runtime.deferred.drain();
+      await app.runtime.outbox.drain();
+      const mail = await app.sink.waitFor(
+        (m) =>
+          m.envelopeTo.some((t) => /^half\.state-owner\+2@sub\.example\.test$/i.test(t)) &&
+          linksIn(m).some((l) => l.includes("/reset/")),
+      );
+      const path = new URL(linksIn(mail).find((l) => l.includes("/reset/"))!).pathname;
+      const post = () =>
+        owner.post(path, {
+          json: { password: "the owner's own passphrase", password_confirm: "the owner's own passphrase" },
+          headers: { "x-csrf-token": csrf },
+        });
+      const csrf = await owner.csrf();
+
+      // The passkeys' part of the proof fails once (a database error, say).
+      const service = app.runtime.services.passkeys!;
+      const strip = service.stripFirstFactors;
+      service.stripFirstFactors = async () => {
+        throw new Error("the passkeys' table is unavailable");
+      };
+      let failed;
+      try {
+        failed = await post();
+      } finally {
+        service.stripFirstFactors = strip;
+      }
+      assert.notEqual(failed.status, 200, failed.body);
+      const after = (await app.runtime.datastore.users.findById(user.id))!;
+      assert.equal(after.confirmedAt, null, "the account is not confirmed");
+      assert.equal(after.password, null, "the new password was not set");
+      assert.equal((await store.listForUser(user.id)).length, 1);
+      assert.equal((await app.client().login(email, "the owner's own passphrase")).status === 200, false);
+
+      // Nothing was committed, so the same link works once the failure is gone.
+      const retried = await post();
+      assert.equal(retried.status, 200, retried.body);
+      assert.deepEqual(await store.listForUser(user.id), [], "the registrant's passkey is gone");
+      assert.equal((await passkeySignin(app.client(), intruder)).status, 400);
+      assert.equal((await app.client().login(email, "the owner's own passphrase")).status, 200);
     });
   });
 }

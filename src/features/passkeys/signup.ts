@@ -7,7 +7,8 @@ import { flag, text } from "../../core/input.js";
 import { hookVeto } from "../../core/complete-sign-in.js";
 import { formErrors, ok, refused } from "../../core/outcome.js";
 import type { PageProps } from "../../core/render.js";
-import { checkNewIdentity } from "../../kit/new-identity.js";
+import type { Runtime } from "../../core/runtime.js";
+import { checkNewIdentity, checkRegistrationFields, registerFields } from "../../kit/new-identity.js";
 import { csrfToken, formPayload } from "../../kit/schemas.js";
 import { newChallenge, registrationOptions, userVerificationFor, wanConfig } from "./ceremony.js";
 import { cleanPasskeyName } from "./names.js";
@@ -66,14 +67,23 @@ export const getSignupRoute = (path: string) =>
     },
   });
 
-export const postSignupRoute = (path: string) =>
+/** The form's fields and the app's registration fields (judged by their schemas, as /register does). */
+function signupInputFor(rt: Pick<Runtime, "userFields">): typeof signupInput {
+  const appFields = Object.fromEntries(registerFields(rt).map(([name]) => [name, z.unknown().optional()]));
+  return signupInput.extend(appFields) as unknown as typeof signupInput;
+}
+
+/** The app's fields travel in the state (a URL path segment): bounded. */
+const MAX_FIELDS_JSON = 2000;
+
+export const postSignupRoute = (path: string, rt: Pick<Runtime, "userFields">) =>
   defineRoute({
     id: "wan-signup",
     summary: "Start a passkey sign-up: the creation options for the browser and the `wan_state` to post its answer to.",
     method: "POST",
     path,
     auth: "anonymous-only",
-    input: signupInput,
+    input: signupInputFor(rt),
     output: z.object({
       credential_options: z.looseObject({}),
       wan_state: z.string(),
@@ -94,7 +104,19 @@ export const postSignupRoute = (path: string) =>
             ? { code: name.code, params: { length: name.length } }
             : { code: name.code },
         ];
-      if (!identity.ok || !name.ok) return formErrors(errors, { view: { step: "form", echo } satisfies SignupView });
+      // The app's declared registration fields (a required consent, say): the same check as /register.
+      const fields = checkRegistrationFields(rt, input as Record<string, unknown>);
+      Object.assign(errors, fields.errors);
+      const posted = Object.fromEntries(
+        registerFields(rt)
+          .filter(([field]) => (input as Record<string, unknown>)[field] !== undefined)
+          .map(([field]) => [field, (input as Record<string, unknown>)[field]]),
+      );
+      const firstField = registerFields(rt)[0]?.[0];
+      if (firstField && JSON.stringify(posted).length > MAX_FIELDS_JSON && !errors[firstField])
+        errors[firstField] = [{ code: "INVALID_INPUT_LENGTH", params: { length: MAX_FIELDS_JSON } }];
+      if (!identity.ok || !name.ok || Object.keys(errors).length)
+        return formErrors(errors, { view: { step: "form", echo } satisfies SignupView });
       // Without generic responses /register says a taken email or username at once; so does this form, before the
       // user makes a passkey for nothing. With them (the default) nothing is looked up until the finish.
       if (!rt.config.returnGenericResponses) {
@@ -130,7 +152,7 @@ export const postSignupRoute = (path: string) =>
         usage: "first",
         remember: input.remember === true,
         requireUv: uv === "required",
-        account: { email: identity.email, username: identity.username },
+        account: { email: identity.email, username: identity.username, fields: posted },
       });
       const action = `${rt.url(wanConfig(rt).signupUrl)}/${state}`;
       return ok(

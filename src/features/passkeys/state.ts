@@ -31,7 +31,12 @@ export interface CeremonyState {
   /** User verification was required when the options were made: an assertion without it is refused. */
   requireUv: boolean;
   /** Sign-up: the new account's checked email and username (the account is only created at the finish). */
-  account?: { email: string; username: string | null };
+  account?: {
+    email: string;
+    username: string | null;
+    /** The app's registration fields as posted (judged again at the finish by their schemas). */
+    fields?: Record<string, unknown>;
+  };
 }
 
 const ceremony = z.enum(["register", "signup", "signin", "second-factor", "verify"]);
@@ -52,7 +57,13 @@ export const ceremonyStateCodec = defineCodec({
     g: z.enum(["first", "secondary"]).nullable(),
     r: z.boolean(),
     v: z.boolean(),
-    a: z.object({ e: z.string().max(320), n: z.string().max(255).nullable() }).optional(),
+    a: z
+      .object({
+        e: z.string().max(320),
+        n: z.string().max(255).nullable(),
+        f: z.record(z.string(), z.unknown()).optional(),
+      })
+      .optional(),
   }),
   encode: (s: CeremonyState) => ({
     k: s.ceremony,
@@ -62,7 +73,15 @@ export const ceremonyStateCodec = defineCodec({
     g: s.usage,
     r: s.remember,
     v: s.requireUv,
-    ...(s.account ? { a: { e: s.account.email, n: s.account.username } } : {}),
+    ...(s.account
+      ? {
+          a: {
+            e: s.account.email,
+            n: s.account.username,
+            ...(s.account.fields && Object.keys(s.account.fields).length ? { f: s.account.fields } : {}),
+          },
+        }
+      : {}),
   }),
   decode: (w): CeremonyState => ({
     ceremony: w.k,
@@ -72,7 +91,7 @@ export const ceremonyStateCodec = defineCodec({
     usage: w.g,
     remember: w.r,
     requireUv: w.v,
-    ...(w.a ? { account: { email: w.a.e, username: w.a.n } } : {}),
+    ...(w.a ? { account: { email: w.a.e, username: w.a.n, ...(w.a.f ? { fields: w.a.f } : {}) } } : {}),
   }),
 });
 

@@ -66,6 +66,8 @@ export interface PasskeyStore {
   deleteByName(userId: number, name: string): Promise<PasskeyRecord | null>;
   /** Deletes every credential of the user (reset access); returns how many. */
   deleteForUser(userId: number): Promise<number>;
+  /** Deletes the user's credentials that sign in by themselves (usage "first"); returns how many. */
+  deleteFirstFactors(userId: number): Promise<number>;
 }
 
 const toBytes = (value: unknown): Uint8Array =>
@@ -181,6 +183,15 @@ class KyselyPasskeyStore implements PasskeyStore {
 
   async deleteForUser(userId: number): Promise<number> {
     const result = await this.kit.db.deleteFrom(WEBAUTHN_TABLE).where("user_id", "=", userId).executeTakeFirst();
+    return Number(result.numDeletedRows ?? 0);
+  }
+
+  async deleteFirstFactors(userId: number): Promise<number> {
+    const result = await this.kit.db
+      .deleteFrom(WEBAUTHN_TABLE)
+      .where("user_id", "=", userId)
+      .where("usage", "=", "first")
+      .executeTakeFirst();
     return Number(result.numDeletedRows ?? 0);
   }
 }

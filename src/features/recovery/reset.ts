@@ -13,7 +13,7 @@ import { spaMode, spaRedirectTo } from "../../kit/http/spa.js";
 import { humanizeSeconds } from "../../kit/humanize.js";
 import { text } from "../../core/input.js";
 import { deliverMail } from "../../kit/mail-delivery.js";
-import { afterProof, stripUnprovedCredentials } from "../../core/mailbox-proof.js";
+import { afterProof, stripUnprovedCredentials, type Proof, type ProofTx } from "../../core/mailbox-proof.js";
 import { afterCommit } from "../../core/after-commit.js";
 import { commitNewPassword } from "../../core/new-password.js";
 import { formErrors, ok, redirect, type Outcome, type Redirect, type Refused } from "../../core/outcome.js";
@@ -167,18 +167,21 @@ async function reset(
   // The link proves the mailbox: for a never-confirmed account, whatever predates it goes with the old password
   // (in the same transaction as the new password). The new password is the link holder's and stays.
   const keep = { password: true, rotate: true };
-  let proved = false;
+  let proof: Proof | null = null;
   const at = ctx.now();
   const before = { ...user };
   const prove = user.confirmedAt
     ? undefined
-    : async (tx: Parameters<typeof stripUnprovedCredentials>[0]) =>
-        (proved = await stripUnprovedCredentials(tx, before, at, keep));
+    : async (tx: ProofTx) => {
+        proof = await stripUnprovedCredentials(ctx, tx, before, at, keep);
+        return proof !== null;
+      };
   // Compare-and-set on the hash the link was checked against: a used or raced link changes nothing.
   if (!(await commitNewPassword(rt, user, hash, prove)))
     return refused(user, "INVALID_RESET_PASSWORD_TOKEN", "already_used");
   // Committed: from here on nothing may turn the success into an error answer.
-  if (proved) await afterCommit(rt, "the mailbox proof's clean-up", () => afterProof(ctx, user, "reset", keep));
+  const proved: Proof | null = proof;
+  if (proved) await afterCommit(rt, "the mailbox proof's clean-up", () => afterProof(ctx, user, "reset", keep, proved));
   const current = (await afterCommit(rt, "re-reading the user", () => rt.datastore.users.findById(user.id))) ?? user;
   // The caller's own session died with the old password.
   if (caller?.user.id === user.id) forgetEndedSession(ctx);

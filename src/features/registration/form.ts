@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { parseUserField, registrable, type UserFieldSpec } from "../../core/public-user.js";
 import type { RequestContext } from "../../core/context.js";
 import type { Runtime } from "../../core/runtime.js";
 import { sliceOf } from "../../core/config/slice.js";
@@ -7,7 +6,9 @@ import { safeRedirect } from "../../kit/http/redirects.js";
 import type { FieldErrors } from "../../core/http/respond.js";
 import { text } from "../../core/input.js";
 import { checkNewPassword } from "../../core/policy/index.js";
-import { checkNewIdentity } from "../../kit/new-identity.js";
+import { checkNewIdentity, checkRegistrationFields, registerFields } from "../../kit/new-identity.js";
+
+export { registerFields };
 import { registrationSlice } from "./config.js";
 
 /**
@@ -37,24 +38,6 @@ export interface FormEcho {
   username: string;
   fields: Record<string, string>;
   next: string | null;
-}
-
-/** Names an app field may not take: the form's own fields and object-prototype keys. */
-const RESERVED = new Set([
-  "email",
-  "username",
-  "password",
-  "password_confirm",
-  "next",
-  "csrf_token",
-  "__proto__",
-  "constructor",
-  "prototype",
-]);
-
-/** The app's user fields that /register accepts (`register`, which defaults to `update`). */
-export function registerFields(rt: Pick<Runtime, "userFields">): [string, UserFieldSpec][] {
-  return Object.entries(rt.userFields).filter(([name, spec]) => registrable(spec) && !RESERVED.has(name));
 }
 
 const registrationShape = z.object({
@@ -109,14 +92,10 @@ export async function checkRegistrationForm(
     errors.password_confirm = [{ code: "RETYPE_PASSWORD_MISMATCH" }];
   if (usernameError) errors.username = [usernameError];
 
-  const profile: Record<string, unknown> = {};
-  for (const [name, spec] of registerFields(rt)) {
-    const raw = input[name];
-    if (typeof raw === "string") echo.fields[name] = raw;
-    const parsed = parseUserField(spec, raw);
-    if (!parsed.ok) errors[name] = [{ code: "INVALID_FIELD", text: parsed.text }];
-    else if (parsed.value !== undefined) profile[name] = parsed.value;
-  }
+  const fields = checkRegistrationFields(rt, input);
+  Object.assign(errors, fields.errors);
+  Object.assign(echo.fields, fields.echo);
+  const profile = fields.profile;
   if (rawNext && !next) errors.next = [{ code: "INVALID_REDIRECT" }];
 
   if (Object.keys(errors).length || !email.ok) return { ok: false, errors, echo };
