@@ -36,8 +36,8 @@ for (const dialect of flowDialects()) {
       assert.equal((await finishSignin(c, state, csrf, auth.get(options))).status, 200);
       const again = await finishSignin(app.client(), state, csrf, auth.get(options));
       assert.equal(again.status, 400, again.body);
-      assert.deepEqual(codes(again), ["WEBAUTHN_NO_VERIFY"]);
-      assert.match(again.json.response.errors[0], /already used/);
+      assert.deepEqual(codes(again), ["WEBAUTHN_EXPIRED"]);
+      assert.match(again.json.response.errors[0], /Please start over/);
     });
 
     it("a replayed assertion (made for another state's challenge) is refused and counts as a failure", async () => {

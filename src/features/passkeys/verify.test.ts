@@ -161,7 +161,7 @@ for (const dialect of flowDialects()) {
       assert.equal(first.status, 200);
       const replay = await finish(alice.c, mine.state, assertion, first.json.response.csrf_token);
       assert.equal(replay.status, 400);
-      assert.deepEqual(replay.json.response.error_codes, ["API_ERROR"]);
+      assert.deepEqual(replay.json.response.error_codes, ["WEBAUTHN_EXPIRED"]);
       stale();
       assert.equal(await freshness(alice.c), "stale");
       // The same assertion under a new state: its challenge is not this state's.

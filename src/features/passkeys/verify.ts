@@ -15,7 +15,6 @@ import type { PageProps } from "../../core/render.js";
 import { verifyCredential } from "../../core/verify-credential.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { safeRedirect } from "../../kit/http/redirects.js";
-import { humanizeSeconds } from "../../kit/humanize.js";
 import { csrfToken, formPayload, signedIn } from "../../kit/schemas.js";
 import {
   authenticationOptions,
@@ -28,7 +27,7 @@ import {
   wanConfig,
 } from "./ceremony.js";
 import { wanRefused } from "./refusals.js";
-import { openState, sealState, spendState, type CeremonyState } from "./state.js";
+import { sealState, takeState, type CeremonyState } from "./state.js";
 import { passkeyStore, type PasskeyRecord } from "./store.js";
 import { wanVerifyPage, type WanVerifyView } from "./verify-page.js";
 
@@ -132,21 +131,21 @@ export const postWanVerifyResponseRoute = (path: string) =>
         wanRefused(ctx, code, { back, field, params });
       if (rawNext && !next) return refuse("INVALID_REDIRECT", "next");
 
-      const opened = openState(ctx, params.state, ["verify"]);
-      if (!opened.ok)
-        return opened.reason === "expired"
-          ? refuse("WEBAUTHN_EXPIRED", undefined, { within: humanizeSeconds(cfg.signinWithinSeconds) })
-          : refuse("API_ERROR");
-      const state = opened.state;
-      // A state is the user's it was handed to (and dies with a uniquifier change).
-      if (state.uniquifier !== user.fsUniquifier) return refuse("API_ERROR");
       const response = parseCredential<AuthenticationResponseJSON>(input.credential);
       const rawId = response ? credentialBytes(response) : null;
-      if (!response || !rawId) return refuse("API_ERROR", "credential");
-      const veto = await hookVeto(ctx, "wan_verify", user);
-      if (veto) return veto;
-      // Spent before the assertion is judged: of parallel uses of one state exactly one gets past.
-      if (!(await spendState(ctx, state))) return refuse("API_ERROR");
+      // A state is the user's it was handed to (and dies with a uniquifier change). Spent before the assertion is
+      // judged: of parallel uses of one state exactly one gets past.
+      const taken = await takeState(ctx, params.state, ["verify"], async (s) => {
+        if (s.uniquifier !== user.fsUniquifier) return "invalid";
+        if (!response || !rawId) return refuse("API_ERROR", "credential");
+        return (await hookVeto(ctx, "wan_verify", user)) ?? undefined;
+      });
+      if (!taken.ok)
+        return "answer" in taken
+          ? taken.answer
+          : refuse(taken.refusal.code, undefined, "params" in taken.refusal ? taken.refusal.params : undefined);
+      const state = taken.state;
+      if (!response || !rawId) return refuse("API_ERROR", "credential"); // refused above; narrows the type
 
       const store = rt.datastore.store(passkeyStore);
       const record = await store.findByCredentialId(rawId);
