@@ -85,6 +85,28 @@ for (const dialect of flowDialects()) {
       assert.equal((await passkeySignin(app.client(), auth, {})).status, 200);
     });
 
+    it("a lower counter with a signature that does not verify is a plain failure, not audited as a cloned key", async () => {
+      const { user, auth } = await userWithPasskey(app, "Spoofed.Clone-alert+1@Sub.Example.test");
+      assert.equal((await passkeySignin(app.client(), auth, {})).status, 200);
+      const regressions = () => app.rampart.api.auditEvents({ event: "wan_counter_regression", userId: user.id });
+      // Anyone holding the public credential id can post a low counter; without the key the signature fails.
+      for (const forge of [
+        { counter: 0, badSignature: true },
+        { counter: 1, badSignature: true },
+      ]) {
+        const r = await passkeySignin(app.client(), auth, {}, forge);
+        assert.equal(r.status, 400, r.body);
+        assert.deepEqual(codes(r), ["WEBAUTHN_NO_VERIFY"]);
+        assert.doesNotMatch(r.json.response.errors[0], /counter/);
+      }
+      assert.deepEqual(await regressions(), []);
+      // A real clone (valid signature, counter gone back) still is.
+      const clone = auth.clone();
+      assert.equal((await passkeySignin(app.client(), auth, {})).status, 200);
+      assert.equal((await passkeySignin(app.client(), clone, {})).status, 400);
+      assert.equal((await regressions()).length, 1);
+    });
+
     it("authenticators that always report a zero counter keep working", async () => {
       const { auth } = await userWithPasskey(app, "zero.counter@example.test", "first", { counterStep: 0 });
       for (let i = 0; i < 3; i++) assert.equal((await passkeySignin(app.client(), auth, {})).status, 200);
