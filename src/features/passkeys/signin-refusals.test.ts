@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { flowDialects, type TestApp } from "../../../test/helpers/app.js";
 import { SoftAuthenticator } from "../../../test/helpers/soft-authenticator.js";
+import { defineStore, type StoreKit } from "../../datastore/kit.js";
 import {
   createWanApp,
   finishSignin,
@@ -18,6 +19,7 @@ import {
  * the `credential` field (or 429 while the account waits), nobody signed in. The app's lockout is high so the
  * failures here do not lock the accounts of other tests; the lockout test has an app of its own.
  */
+const raw = defineStore("test-raw-webauthn-signin", (kit: StoreKit) => kit);
 const codes = (r: { json: any }) => r.json.response.error_codes as string[];
 const fieldCodes = (r: { json: any }) => r.json.response.field_errors?.credential as string[] | undefined;
 
@@ -105,6 +107,20 @@ for (const dialect of flowDialects()) {
       assert.equal((await passkeySignin(app.client(), auth, {})).status, 200);
       assert.equal((await passkeySignin(app.client(), clone, {})).status, 400);
       assert.equal((await regressions()).length, 1);
+    });
+
+    it("a passkey Flask-Security stored with no signature counter (NULL) signs in, and its counter is then kept", async () => {
+      const { user, auth } = await userWithPasskey(app, "Null.Counter+fs@Sub.Example.test");
+      const kit = app.runtime.datastore.store(raw);
+      await kit.db
+        .updateTable("webauthn" as never)
+        .set({ sign_count: null } as never)
+        .where("user_id" as never, "=", user.id as never)
+        .execute();
+      for (let i = 0; i < 2; i++) {
+        const r = await passkeySignin(app.client(), auth, {});
+        assert.equal(r.status, 200, r.body);
+      }
     });
 
     it("authenticators that always report a zero counter keep working", async () => {

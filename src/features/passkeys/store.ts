@@ -3,7 +3,7 @@
  * guarded statements: a credential id is unique across all users (the table's unique key), and a use moves the
  * signature counter only from the value it was read at.
  */
-import type { Generated } from "kysely";
+import { sql, type Generated, type SqlBool } from "kysely";
 import { defineStore, type StoreKit } from "../../datastore/kit.js";
 import { WEBAUTHN_TABLE } from "./migrations/0001_webauthn.js";
 
@@ -160,7 +160,8 @@ class KyselyPasskeyStore implements PasskeyStore {
         lastuse_datetime: codec.dateTime(at),
       })
       .where("id", "=", id)
-      .where(sameAs("sign_count", fromCount))
+      // Flask-Security's column may hold NULL (read as 0): it matches a use read at 0.
+      .where(fromCount === 0 ? sql<SqlBool>`coalesce(sign_count, 0) = 0` : sameAs("sign_count", fromCount))
       .executeTakeFirst();
     return changed(result);
   }
