@@ -182,22 +182,8 @@ export async function checkAssertion(
   rt: Runtime,
   args: { response: AuthenticationResponseJSON; challenge: string; credential: PasskeyRecord; requireUv: boolean },
 ): Promise<CheckedAssertion> {
-  const rp = relyingParty(rt);
   try {
-    const result = await verifyAuthenticationResponse({
-      response: args.response,
-      expectedChallenge: args.challenge,
-      expectedOrigin: rp.origins,
-      expectedRPID: rp.id,
-      expectedType: "webauthn.get",
-      requireUserVerification: args.requireUv,
-      credential: {
-        id: credentialIdOf(args.credential),
-        publicKey: args.credential.publicKey as Uint8Array<ArrayBuffer>,
-        counter: args.credential.signCount,
-        transports: transportsOf(args.credential),
-      },
-    });
+    const result = await verifyAssertion(rt, args, args.credential.signCount);
     if (!result.verified) return { ok: false, cause: "not verified", counterRegression: false };
     const info = result.authenticationInfo;
     return {
@@ -207,17 +193,57 @@ export async function checkAssertion(
       backedUp: info.credentialBackedUp,
     };
   } catch (err) {
-    return { ok: false, cause: causeOf(err), counterRegression: counterWentBack(args.response, args.credential) };
+    const lower = await lowerCounterJudged(rt, args);
+    if (lower === "regression") return { ok: false, cause: causeOf(err), counterRegression: true };
+    // A lower counter on an answer that fails anyway: the real reason, not the counter, is the cause.
+    return { ok: false, cause: lower ?? causeOf(err), counterRegression: false };
   }
 }
 
-/** The authenticator's counter is not above the stored one (both not zero): a cloned authenticator's sign. */
-function counterWentBack(response: AuthenticationResponseJSON, credential: PasskeyRecord): boolean {
+function verifyAssertion(
+  rt: Runtime,
+  args: { response: AuthenticationResponseJSON; challenge: string; credential: PasskeyRecord; requireUv: boolean },
+  storedCounter: number,
+) {
+  const rp = relyingParty(rt);
+  return verifyAuthenticationResponse({
+    response: args.response,
+    expectedChallenge: args.challenge,
+    expectedOrigin: rp.origins,
+    expectedRPID: rp.id,
+    expectedType: "webauthn.get",
+    requireUserVerification: args.requireUv,
+    credential: {
+      id: credentialIdOf(args.credential),
+      publicKey: args.credential.publicKey as Uint8Array<ArrayBuffer>,
+      counter: storedCounter,
+      transports: transportsOf(args.credential),
+    },
+  });
+}
+
+/**
+ * An assertion refused with a counter not above the stored one (both not zero): "regression" when everything
+ * else verifies — a cloned authenticator's sign; else why it fails anyway. A lower counter under a signature that
+ * does not verify is a plain failure: anyone holding the (public) credential id could post one, and it must not
+ * raise a clone alert for the owner. Null: the counter was not lower.
+ */
+async function lowerCounterJudged(
+  rt: Runtime,
+  args: { response: AuthenticationResponseJSON; challenge: string; credential: PasskeyRecord; requireUv: boolean },
+): Promise<"regression" | string | null> {
+  const stored = args.credential.signCount;
   try {
-    const data = parseAuthenticatorData(isoBase64URL.toBuffer(response.response.authenticatorData));
-    return (data.counter > 0 || credential.signCount > 0) && data.counter <= credential.signCount;
+    const data = parseAuthenticatorData(isoBase64URL.toBuffer(args.response.response.authenticatorData));
+    if (!((data.counter > 0 || stored > 0) && data.counter <= stored)) return null;
   } catch {
-    return false;
+    return null;
+  }
+  try {
+    // Judged again as if nothing had been counted yet: only then is the counter the one thing wrong.
+    return (await verifyAssertion(rt, args, 0)).verified ? "regression" : "not verified";
+  } catch (err) {
+    return causeOf(err);
   }
 }
 

@@ -83,7 +83,7 @@ for (const dialect of flowDialects()) {
         form: { csrf_token: form.csrf, credential: JSON.stringify(auth.create(options)) },
       });
       isHtml(again);
-      assert.match(again.body, /<li>Input not appropriate for requested API<\/li>/);
+      assert.match(again.body, /<li>Passkey operations must be completed within [^<]+\. Please start over\.<\/li>/);
       assert.equal((again.body.match(/<td class="wrap">/g) ?? []).length, 1);
       const after = await c.get("/wan-register", { acceptJson: true });
       assert.equal(after.json.response.registered_credentials.length, 1);

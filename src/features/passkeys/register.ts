@@ -10,7 +10,6 @@ import type { FieldErrors } from "../../core/http/respond.js";
 import { str, text } from "../../core/input.js";
 import { fieldError, formErrors, ok } from "../../core/outcome.js";
 import type { UserRecord } from "../../datastore/contracts.js";
-import { humanizeSeconds } from "../../kit/humanize.js";
 import { deliverMail } from "../../kit/mail-delivery.js";
 import { noticeAllowed } from "./register-emails.js";
 import { csrfToken } from "../../kit/schemas.js";
@@ -25,7 +24,7 @@ import {
 } from "./ceremony.js";
 import { cleanPasskeyName } from "./names.js";
 import { registerPageFor, type RegisterView } from "./register-page.js";
-import { openState, sealState, spendState } from "./state.js";
+import { sealState, takeState } from "./state.js";
 import { passkeyStore, type PasskeyRecord, type PasskeyUsage } from "./store.js";
 
 /**
@@ -193,21 +192,19 @@ export const postRegisterResponseRoute = (path: string) =>
       const user = caller.user;
       const view: RegisterView = { user };
       const fail = (errors: FieldErrors) => formErrors(errors, { view });
-      const opened = openState(ctx, params.state, ["register"]);
-      if (!opened.ok && opened.reason === "expired")
-        return fail({
-          "": [{ code: "WEBAUTHN_EXPIRED", params: { within: humanizeSeconds(cfg.registerWithinSeconds) } }],
-        });
+      const response = fsExtensions(parseCredential<RegistrationResponseJSON>(input.credential));
+      // Single use: of parallel posts of one state exactly one goes on; a replay is refused before it is judged.
       // Another user's state (or one from before the caller's uniquifier changed) is no state for this caller.
-      if (!opened.ok || opened.state.uniquifier !== user.fsUniquifier || !opened.state.name || !opened.state.usage)
-        return fail({ "": [{ code: "API_ERROR" }] });
-      const state = opened.state;
+      const taken = await takeState(ctx, params.state, ["register"], (s) => {
+        if (s.uniquifier !== user.fsUniquifier || !s.name || !s.usage) return "invalid";
+        // No credential (or not one): the state is left for the real answer.
+        return response ? undefined : fail({ credential: [{ code: "API_ERROR" }] });
+      });
+      if (!taken.ok) return "answer" in taken ? taken.answer : fail({ "": [taken.refusal] });
+      const state = taken.state;
       const name = state.name!;
       const usage = state.usage!;
-      const response = fsExtensions(parseCredential<RegistrationResponseJSON>(input.credential));
-      if (!response) return fail({ credential: [{ code: "API_ERROR" }] });
-      // Single use: of parallel posts of one state exactly one goes on; a replay is refused before it is judged.
-      if (!(await spendState(ctx, state))) return fail({ "": [{ code: "API_ERROR" }] });
+      if (!response) return fail({ credential: [{ code: "API_ERROR" }] }); // refused above; narrows the type
       const checked = await checkRegistration(rt, { response, challenge: state.challenge, requireUv: state.requireUv });
       if (!checked.ok) return fail({ credential: [{ code: "WEBAUTHN_NO_VERIFY", params: { cause: checked.cause } }] });
       const store = rt.datastore.store(passkeyStore);

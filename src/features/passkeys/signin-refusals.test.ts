@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { flowDialects, type TestApp } from "../../../test/helpers/app.js";
 import { SoftAuthenticator } from "../../../test/helpers/soft-authenticator.js";
+import { defineStore, type StoreKit } from "../../datastore/kit.js";
 import {
   createWanApp,
   finishSignin,
@@ -18,6 +19,7 @@ import {
  * the `credential` field (or 429 while the account waits), nobody signed in. The app's lockout is high so the
  * failures here do not lock the accounts of other tests; the lockout test has an app of its own.
  */
+const raw = defineStore("test-raw-webauthn-signin", (kit: StoreKit) => kit);
 const codes = (r: { json: any }) => r.json.response.error_codes as string[];
 const fieldCodes = (r: { json: any }) => r.json.response.field_errors?.credential as string[] | undefined;
 
@@ -36,8 +38,8 @@ for (const dialect of flowDialects()) {
       assert.equal((await finishSignin(c, state, csrf, auth.get(options))).status, 200);
       const again = await finishSignin(app.client(), state, csrf, auth.get(options));
       assert.equal(again.status, 400, again.body);
-      assert.deepEqual(codes(again), ["WEBAUTHN_NO_VERIFY"]);
-      assert.match(again.json.response.errors[0], /already used/);
+      assert.deepEqual(codes(again), ["WEBAUTHN_EXPIRED"]);
+      assert.match(again.json.response.errors[0], /Please start over/);
     });
 
     it("a replayed assertion (made for another state's challenge) is refused and counts as a failure", async () => {
@@ -83,6 +85,42 @@ for (const dialect of flowDialects()) {
       assert.equal(audited.length, 1, JSON.stringify(audited));
       assert.equal((audited[0]!.details as { name?: string }).name, "Key of Cloned.Key+owner@exa");
       assert.equal((await passkeySignin(app.client(), auth, {})).status, 200);
+    });
+
+    it("a lower counter with a signature that does not verify is a plain failure, not audited as a cloned key", async () => {
+      const { user, auth } = await userWithPasskey(app, "Spoofed.Clone-alert+1@Sub.Example.test");
+      assert.equal((await passkeySignin(app.client(), auth, {})).status, 200);
+      const regressions = () => app.rampart.api.auditEvents({ event: "wan_counter_regression", userId: user.id });
+      // Anyone holding the public credential id can post a low counter; without the key the signature fails.
+      for (const forge of [
+        { counter: 0, badSignature: true },
+        { counter: 1, badSignature: true },
+      ]) {
+        const r = await passkeySignin(app.client(), auth, {}, forge);
+        assert.equal(r.status, 400, r.body);
+        assert.deepEqual(codes(r), ["WEBAUTHN_NO_VERIFY"]);
+        assert.doesNotMatch(r.json.response.errors[0], /counter/);
+      }
+      assert.deepEqual(await regressions(), []);
+      // A real clone (valid signature, counter gone back) still is.
+      const clone = auth.clone();
+      assert.equal((await passkeySignin(app.client(), auth, {})).status, 200);
+      assert.equal((await passkeySignin(app.client(), clone, {})).status, 400);
+      assert.equal((await regressions()).length, 1);
+    });
+
+    it("a passkey Flask-Security stored with no signature counter (NULL) signs in, and its counter is then kept", async () => {
+      const { user, auth } = await userWithPasskey(app, "Null.Counter+fs@Sub.Example.test");
+      const kit = app.runtime.datastore.store(raw);
+      await kit.db
+        .updateTable("webauthn" as never)
+        .set({ sign_count: null } as never)
+        .where("user_id" as never, "=", user.id as never)
+        .execute();
+      for (let i = 0; i < 2; i++) {
+        const r = await passkeySignin(app.client(), auth, {});
+        assert.equal(r.status, 200, r.body);
+      }
     });
 
     it("authenticators that always report a zero counter keep working", async () => {

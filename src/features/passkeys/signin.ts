@@ -5,7 +5,6 @@ import { flag, str, text } from "../../core/input.js";
 import { tooManyAttempts } from "../../core/lockout/refusal.js";
 import { formErrors, ok, refused, type Outcome, type Refused } from "../../core/outcome.js";
 import { verifyCredential } from "../../core/verify-credential.js";
-import { humanizeSeconds } from "../../kit/humanize.js";
 import { csrfToken, nextStep, signedIn } from "../../kit/schemas.js";
 import { assertionCredential, identifyAssertion, type AssertionVerdict } from "./assertion-check.js";
 import { wanConfig } from "./ceremony.js";
@@ -13,7 +12,7 @@ import { finishSecondFactor } from "./second-factor.js";
 import { assertionRefused, credentialError, signedInTail } from "./signin-answers.js";
 import { nextOf, signinPage, type SigninView } from "./signin-page.js";
 import { signinMode, startSignin } from "./signin-start.js";
-import { openState, spendState, withinSeconds } from "./state.js";
+import { takeState } from "./state.js";
 
 /**
  * GET/POST /wan-signin and POST /wan-signin/<state> (FS webauthn_signin / webauthn_signin_response): a passkey
@@ -119,24 +118,25 @@ export const postSigninStateRoute = (path: string) =>
       const rawNext = input.next ?? ctx.url.searchParams.get("next");
       const view: SigninView = { next: nextOf(ctx, rawNext) };
       if (rawNext && !view.next) return formErrors({ next: [{ code: "INVALID_REDIRECT" }] }, { view });
-      const opened = openState(ctx, params.state, ["signin", "second-factor"]);
-      if (!opened.ok)
-        return opened.reason === "expired"
-          ? credentialError("WEBAUTHN_EXPIRED", view, { within: humanizeSeconds(withinSeconds(ctx, "signin")) })
-          : credentialError("API_ERROR", view);
-      const { state } = opened;
       const mode = await signinMode(ctx);
       // A state is only good for the step it was handed out for: a first-factor state does not complete a
       // pending sign-in's second factor, nor a second-factor state anything else than that user's pending sign-in.
-      if (state.ceremony === "second-factor") {
-        if (mode?.kind !== "secondary" || mode.pending.user.fsUniquifier !== state.uniquifier)
-          return refused("TWO_FACTOR_PERMISSION_DENIED", 400);
-      } else if (mode?.kind !== "first") {
-        return mode ? refused("TWO_FACTOR_PERMISSION_DENIED", 400) : notFound();
-      }
       // Spent before the answer is judged: of parallel uses of one state exactly one gets past here.
-      if (!(await spendState(ctx, state)))
-        return credentialError("WEBAUTHN_NO_VERIFY", view, { cause: "this sign-in was already used, start again" });
+      const taken = await takeState(ctx, params.state, ["signin", "second-factor"], (state) => {
+        if (state.ceremony === "second-factor") {
+          if (mode?.kind !== "secondary" || mode.pending.user.fsUniquifier !== state.uniquifier)
+            return refused("TWO_FACTOR_PERMISSION_DENIED", 400);
+        } else if (mode?.kind !== "first") {
+          return mode ? refused("TWO_FACTOR_PERMISSION_DENIED", 400) : notFound();
+        }
+        return undefined;
+      });
+      if (!taken.ok)
+        return "answer" in taken
+          ? taken.answer
+          : credentialError(taken.refusal.code, view, "params" in taken.refusal ? taken.refusal.params : undefined);
+      const { state } = taken;
+      if (!mode) return notFound(); // refused above; narrows the type
       const identified = await identifyAssertion(
         ctx,
         input.credential,

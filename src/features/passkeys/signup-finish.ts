@@ -15,7 +15,7 @@ import { csrfToken, userJson } from "../../kit/schemas.js";
 import { checkRegistration, parseCredential, wanConfig, type CheckedRegistration } from "./ceremony.js";
 import { signupPage, takenErrors } from "./signup.js";
 import type { SignupView } from "./signup-page.js";
-import { openState, spendState, type CeremonyState } from "./state.js";
+import { takeState, type CeremonyState } from "./state.js";
 import { rememberSignupBrowser } from "./signup-browser.js";
 import { stateRefusal } from "./signup-state.js";
 import { passkeyStore } from "./store.js";
@@ -55,15 +55,16 @@ export const postSignupFinishRoute = (path: string) =>
     page: (ctx, props: PageProps<unknown, SignupView>) => signupPage(ctx, { ...props, input: {} }),
     async handle(ctx, { input, params }): Promise<Answer> {
       const { rt } = ctx;
-      const opened = openState(ctx, params.state, ["signup"]);
-      if (!opened.ok) return stateRefusal(ctx, opened.reason);
-      const { state } = opened;
-      const account = state.account;
-      if (!account || !state.uniquifier || !state.name) return stateRefusal(ctx, "invalid");
-      // Every finish may mail the address (a welcome, or a notice to the owner of a taken one): counted before
-      // anything is looked up or spent, so a refused request can be retried with the same state.
-      await admitSend(ctx, "mail", account.email);
-      if (!(await spendState(ctx, state))) return stateRefusal(ctx, "expired");
+      const taken = await takeState(ctx, params.state, ["signup"], async (s) => {
+        if (!s.account || !s.uniquifier || !s.name) return "invalid";
+        // Every finish may mail the address (a welcome, or a notice to the owner of a taken one): counted before
+        // anything is looked up or spent, so a refused request can be retried with the same state.
+        await admitSend(ctx, "mail", s.account.email);
+        return undefined;
+      });
+      if (!taken.ok) return "answer" in taken ? taken.answer : stateRefusal(ctx, taken.refusal);
+      const { state } = taken;
+      const account = state.account!;
       const response = parseCredential<RegistrationResponseJSON>(input.credential);
       if (!response) return formErrors({ credential: [{ code: "API_ERROR" }] });
       const checked = await checkRegistration(rt, { response, challenge: state.challenge, requireUv: state.requireUv });

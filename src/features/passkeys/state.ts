@@ -3,6 +3,7 @@ import { defineCodec } from "../../core/codec.js";
 import type { RequestContext } from "../../core/context.js";
 import { sha256Hex } from "../../crypto/random.js";
 import { sliceOf } from "../../core/config/slice.js";
+import { humanizeSeconds } from "../../kit/humanize.js";
 import { webauthnSlice } from "./config.js";
 import type { PasskeyUsage } from "./store.js";
 
@@ -128,4 +129,38 @@ export async function spendState(ctx: RequestContext, state: CeremonyState): Pro
 
 export function sealState(ctx: RequestContext, state: CeremonyState): string {
   return ceremonyStateCodec.seal(ctx.rt, state);
+}
+
+/** Why a state cannot be used, as every ceremony route answers it. */
+export type StateRefusal = { code: "API_ERROR" } | { code: "WEBAUTHN_EXPIRED"; params: { within: string } };
+
+export type TakenState<A> =
+  | { ok: true; state: CeremonyState }
+  | { ok: false; refusal: StateRefusal }
+  /** `check`'s own answer (the state was not spent). */
+  | { ok: false; answer: A };
+
+/**
+ * Opens and spends a state: one rule for every ceremony route. Forged, of another ceremony, or not the caller's
+ * (`check` → "invalid") → API_ERROR; too old, or already used → WEBAUTHN_EXPIRED ("start over", with the
+ * ceremony's time limit). `check` runs before the state is spent, so a request it turns away (with "invalid" or
+ * an answer of its own) leaves the state usable by its rightful caller.
+ */
+export async function takeState<A = never>(
+  ctx: RequestContext,
+  token: unknown,
+  kinds: readonly Ceremony[],
+  check?: (state: CeremonyState) => Promise<A | "invalid" | undefined> | A | "invalid" | undefined,
+): Promise<TakenState<Exclude<A, "invalid" | undefined>>> {
+  const expired = (): StateRefusal => ({
+    code: "WEBAUTHN_EXPIRED",
+    params: { within: humanizeSeconds(withinSeconds(ctx, kinds[0]!)) },
+  });
+  const opened = openState(ctx, token, kinds);
+  if (!opened.ok) return { ok: false, refusal: opened.reason === "expired" ? expired() : { code: "API_ERROR" } };
+  const verdict = check ? await check(opened.state) : undefined;
+  if (verdict === "invalid") return { ok: false, refusal: { code: "API_ERROR" } };
+  if (verdict !== undefined) return { ok: false, answer: verdict as Exclude<A, "invalid" | undefined> };
+  if (!(await spendState(ctx, opened.state))) return { ok: false, refusal: expired() };
+  return { ok: true, state: opened.state };
 }

@@ -1,5 +1,3 @@
-import type { AuthenticationResponseJSON } from "@simplewebauthn/server";
-import { isoBase64URL } from "@simplewebauthn/server/helpers";
 import { z } from "zod";
 import { recordAudit } from "../../core/audit.js";
 import { hookVeto, signedInPayload } from "../../core/complete-sign-in.js";
@@ -13,23 +11,20 @@ import { fieldError, ok } from "../../core/outcome.js";
 import { reauthenticate } from "../../core/reauthenticate.js";
 import type { PageProps } from "../../core/render.js";
 import { verifyCredential } from "../../core/verify-credential.js";
-import type { UserRecord } from "../../datastore/contracts.js";
 import { safeRedirect } from "../../kit/http/redirects.js";
-import { humanizeSeconds } from "../../kit/humanize.js";
 import { csrfToken, formPayload, signedIn } from "../../kit/schemas.js";
+import { assertionCredential, identifyAssertion, type AssertionVerdict } from "./assertion-check.js";
 import {
   authenticationOptions,
-  checkAssertion,
   newChallenge,
   parseCredential,
   usableFor,
-  userHandleBytes,
   userVerificationFor,
   wanConfig,
 } from "./ceremony.js";
 import { wanRefused } from "./refusals.js";
-import { openState, sealState, spendState, type CeremonyState } from "./state.js";
-import { passkeyStore, type PasskeyRecord } from "./store.js";
+import { sealState, takeState } from "./state.js";
+import { passkeyStore } from "./store.js";
 import { wanVerifyPage, type WanVerifyView } from "./verify-page.js";
 
 /**
@@ -132,48 +127,39 @@ export const postWanVerifyResponseRoute = (path: string) =>
         wanRefused(ctx, code, { back, field, params });
       if (rawNext && !next) return refuse("INVALID_REDIRECT", "next");
 
-      const opened = openState(ctx, params.state, ["verify"]);
-      if (!opened.ok)
-        return opened.reason === "expired"
-          ? refuse("WEBAUTHN_EXPIRED", undefined, { within: humanizeSeconds(cfg.signinWithinSeconds) })
-          : refuse("API_ERROR");
-      const state = opened.state;
-      // A state is the user's it was handed to (and dies with a uniquifier change).
-      if (state.uniquifier !== user.fsUniquifier) return refuse("API_ERROR");
-      const response = parseCredential<AuthenticationResponseJSON>(input.credential);
-      const rawId = response ? credentialBytes(response) : null;
-      if (!response || !rawId) return refuse("API_ERROR", "credential");
-      const veto = await hookVeto(ctx, "wan_verify", user);
-      if (veto) return veto;
-      // Spent before the assertion is judged: of parallel uses of one state exactly one gets past.
-      if (!(await spendState(ctx, state))) return refuse("API_ERROR");
+      // A state is the user's it was handed to (and dies with a uniquifier change). Spent before the assertion is
+      // judged: of parallel uses of one state exactly one gets past.
+      const taken = await takeState(ctx, params.state, ["verify"], async (s) => {
+        if (s.uniquifier !== user.fsUniquifier) return "invalid";
+        if (!parseCredential(input.credential)) return refuse("API_ERROR", "credential");
+        return (await hookVeto(ctx, "wan_verify", user)) ?? undefined;
+      });
+      if (!taken.ok)
+        return "answer" in taken
+          ? taken.answer
+          : refuse(taken.refusal.code, undefined, "params" in taken.refusal ? taken.refusal.params : undefined);
 
-      const store = rt.datastore.store(passkeyStore);
-      const record = await store.findByCredentialId(rawId);
-      let why: { code: MessageKey; params?: Record<string, string> } = { code: "WEBAUTHN_NO_VERIFY" };
-      const result = await verifyCredential(ctx, record ? user : null, {
-        kind: "webauthn",
-        audit: "verify",
-        // An unknown credential names no account: its id has a lockout count of its own.
-        identity: record ? null : response.id.slice(0, 128),
+      // The same checks as a sign-in's (assertion-check.ts); the credential check is the caller's, so another
+      // user's passkey fails it (and counts toward the caller's lockout) without its counter moving.
+      const identified = await identifyAssertion(ctx, input.credential, taken.state, "verify", "verify");
+      if (!identified.ok) {
+        if (identified.code === "LOCKED_OUT") return tooManyAttempts(identified);
+        return refuse(identified.code, identified.code === "WEBAUTHN_MISMATCH_USER_HANDLE" ? undefined : "credential");
+      }
+      const { found } = identified;
+      const verdict: AssertionVerdict = { cause: null, otherUser: false, userVerified: false };
+      const check = assertionCredential(ctx, found, taken.state, "verify", verdict);
+      const result = await verifyCredential(ctx, user, {
+        ...check,
         completes: true,
         details: { via: "wan_verify" },
-        get failure() {
-          return why.code;
-        },
-        verify: async (u) => {
-          if (!record) return { valid: false };
-          const judged = await judge(ctx, u, record, response, state);
-          if (judged !== true) why = judged;
-          return { valid: judged === true };
-        },
-        dummy: async () => undefined,
       });
       if (!result.ok) {
         if (result.reason === "BUDGET_SPENT") return tooManyAttempts(result);
-        if (!record) return refuse("WEBAUTHN_UNKNOWN_CREDENTIAL_ID", "credential");
-        return refuse(why.code, why.code === "WEBAUTHN_MISMATCH_USER_HANDLE" ? undefined : "credential", why.params);
+        if (verdict.otherUser) return refuse("WEBAUTHN_MISMATCH_USER_HANDLE");
+        return refuse("WEBAUTHN_NO_VERIFY", "credential", { cause: verdict.cause ?? "not verified" });
       }
+      const record = found.record;
 
       const authToken = await reauthenticate(ctx, caller, ["webauthn"]);
       await recordAudit(ctx, {
@@ -192,57 +178,3 @@ export const postWanVerifyResponseRoute = (path: string) =>
       });
     },
   });
-
-/** The raw credential id the browser names (null when it is not base64url). */
-function credentialBytes(response: AuthenticationResponseJSON): Uint8Array | null {
-  try {
-    if (!isoBase64URL.isBase64URL(response.rawId) || response.rawId.length > 1400) return null;
-    const bytes = isoBase64URL.toBuffer(response.rawId);
-    return bytes.length ? bytes : null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * The assertion judged for the signed-in user: the credential is theirs, usable for re-authentication, and
- * signed this state's challenge at the configured origin and RP ID; its use then recorded (counter moved only
- * from the value it was read at). True, or why not.
- */
-async function judge(
-  ctx: RequestContext,
-  user: UserRecord,
-  record: PasskeyRecord,
-  response: AuthenticationResponseJSON,
-  state: CeremonyState,
-): Promise<true | { code: MessageKey; params?: Record<string, string> }> {
-  const { rt } = ctx;
-  const handle = response.response.userHandle;
-  const own = user.fsWebauthnUserHandle ? userHandleB64(user.fsWebauthnUserHandle) : null;
-  if (record.userId !== user.id || (handle && handle !== own)) return { code: "WEBAUTHN_MISMATCH_USER_HANDLE" };
-  if (!usableFor(rt, record, "verify")) return { code: "WEBAUTHN_CREDENTIAL_WRONG_USAGE" };
-  const checked = await checkAssertion(rt, {
-    response,
-    challenge: state.challenge,
-    credential: record,
-    requireUv: state.requireUv,
-  });
-  if (!checked.ok) {
-    if (checked.counterRegression)
-      await recordAudit(ctx, {
-        event: "wan_counter_regression",
-        outcome: "failure",
-        user,
-        details: { name: record.name, via: "wan_verify" },
-      });
-    return { code: "WEBAUTHN_NO_VERIFY", params: { cause: checked.cause } };
-  }
-  const store = rt.datastore.store(passkeyStore);
-  // Two uses of one credential at once: only the one that moves the counter from what both read counts.
-  if (!(await store.recordUse(record.id, record.signCount, checked.newCounter, checked.backedUp, ctx.now())))
-    return { code: "WEBAUTHN_NO_VERIFY", params: { cause: "the passkey was used elsewhere at the same time" } };
-  return true;
-}
-
-const userHandleB64 = (handle: string): string =>
-  isoBase64URL.fromBuffer(userHandleBytes(handle) as Uint8Array<ArrayBuffer>);
