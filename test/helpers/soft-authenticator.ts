@@ -39,6 +39,8 @@ export interface Forgery {
   counter?: number;
   /** Sign in with this credential (default: the first allowed one, or the first for the RP ID). */
   credentialId?: string;
+  /** create(): the new credential id's length in bytes (default 32). */
+  credentialIdLength?: number;
   /** The user handle to report (default: the credential's; null: none). */
   userHandle?: Uint8Array | null;
   /** Sign something else than what is sent (a broken signature). */
@@ -85,7 +87,7 @@ export class SoftAuthenticator {
         [-3, isoBase64URL.toBuffer(jwk.y!)],
       ]),
     );
-    const id = new Uint8Array(randomBytes(32));
+    const id = new Uint8Array(randomBytes(forge.credentialIdLength ?? 32));
     const credential: SoftCredential = {
       id,
       idB64: b64(id),

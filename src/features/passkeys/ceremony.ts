@@ -120,6 +120,18 @@ export type CheckedRegistration =
     }
   | { ok: false; cause: string };
 
+/** WebAuthn's longest credential id (the table's column holds up to 1024 bytes, as FS's). */
+const MAX_CREDENTIAL_ID_BYTES = 1023;
+/** The stored signature counter is a signed 32-bit integer (FS's Integer column). */
+const MAX_COUNTER = 2147483647;
+/** The transports WebAuthn defines; anything else a client sends is not stored. */
+const TRANSPORTS = new Set(["usb", "nfc", "ble", "smart-card", "hybrid", "internal", "cable"]);
+
+function knownTransports(raw: unknown): string[] {
+  if (!Array.isArray(raw)) return [];
+  return [...new Set(raw.filter((t): t is string => typeof t === "string" && TRANSPORTS.has(t)))];
+}
+
 /** Checks a registration response against the state's challenge and the configured relying party. */
 export async function checkRegistration(
   rt: Runtime,
@@ -137,17 +149,20 @@ export async function checkRegistration(
     });
     if (!result.verified) return { ok: false, cause: "not verified" };
     const info = result.registrationInfo;
-    const extensions = args.response.clientExtensionResults
-      ? JSON.stringify(args.response.clientExtensionResults).slice(0, 255)
-      : null;
+    const credentialId = isoBase64URL.toBuffer(info.credential.id);
+    if (credentialId.length > MAX_CREDENTIAL_ID_BYTES) return { ok: false, cause: "the credential id is too long" };
+    if (info.credential.counter > MAX_COUNTER) return { ok: false, cause: "the signature counter is out of range" };
+    // Only what FS keeps (credProps.rk), so the column always holds short JSON that parses.
+    const rk = (args.response.clientExtensionResults as { credProps?: { rk?: unknown } } | undefined)?.credProps?.rk;
+    const extensions = typeof rk === "boolean" ? JSON.stringify({ credProps: { rk } }) : null;
     return {
       ok: true,
       userVerified: info.userVerified,
       credential: {
-        credentialId: isoBase64URL.toBuffer(info.credential.id),
+        credentialId,
         publicKey: info.credential.publicKey,
         signCount: info.credential.counter,
-        transports: (args.response.response.transports ?? []).filter((t) => typeof t === "string").slice(0, 8),
+        transports: knownTransports(args.response.response.transports),
         backupState: info.credentialBackedUp,
         deviceType: info.credentialDeviceType === "multiDevice" ? "multi_device" : "single_device",
         extensions,
@@ -186,6 +201,8 @@ export async function checkAssertion(
     const result = await verifyAssertion(rt, args, args.credential.signCount);
     if (!result.verified) return { ok: false, cause: "not verified", counterRegression: false };
     const info = result.authenticationInfo;
+    if (info.newCounter > MAX_COUNTER)
+      return { ok: false, cause: "the signature counter is out of range", counterRegression: false };
     return {
       ok: true,
       newCounter: info.newCounter,

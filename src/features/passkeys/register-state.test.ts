@@ -51,6 +51,27 @@ for (const dialect of flowDialects()) {
       assert.match((await c.get("/wan-register")).location ?? "", /^\/verify\?next=%2Fwan-register/);
     });
 
+    it("a credential id over 1023 bytes or a counter over 2^31-1 is refused (400); stored transports and extensions are sanitized", async () => {
+      const c = await signedIn(app, "Out-Of.Range+ids@Sub.Example.test");
+      const auth = new SoftAuthenticator({ origin: "https://app.test" });
+      for (const forge of [{ credentialIdLength: 1024 }, { credentialIdLength: 1100 }, { counter: 0xffffffff }]) {
+        const s = await start(c, "Too big");
+        const r = await finish(c, s.state, auth.create(s.options, forge));
+        assert.equal(r.status, 400, r.body);
+        assert.equal(errorOf(r), "WEBAUTHN_NO_VERIFY");
+      }
+      assert.equal(await count(c), 0);
+      const s = await start(c, "Odd client");
+      const answer = auth.create(s.options, { credentialIdLength: 1023 }) as any;
+      answer.response.transports = ["usb", "x".repeat(300), "nfc,ble", "internal", "usb"];
+      answer.clientExtensionResults = { credProps: { rk: true }, junk: "y".repeat(400) };
+      const ok = await finish(c, s.state, answer);
+      assert.equal(ok.status, 200, ok.body);
+      const listed = (await c.get("/wan-register", { acceptJson: true })).json.response.registered_credentials;
+      assert.deepEqual(listed[0].transports, ["usb", "internal"]);
+      assert.equal(listed[0].discoverable, true);
+    });
+
     it("an expired, tampered, replayed or another user's state is refused; nothing is stored", async () => {
       let c = await signedIn(app, "state.owner@sub.example.test");
       const auth = new SoftAuthenticator({ origin: ORIGIN });

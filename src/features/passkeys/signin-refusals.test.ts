@@ -123,6 +123,14 @@ for (const dialect of flowDialects()) {
       }
     });
 
+    it("an assertion whose counter is over 2^31-1 is refused (400), not a database error", async () => {
+      const { auth } = await userWithPasskey(app, "Huge.Counter-key@Sub.Example.test");
+      const r = await passkeySignin(app.client(), auth, {}, { counter: 0x80000000 });
+      assert.equal(r.status, 400, r.body);
+      assert.deepEqual(codes(r), ["WEBAUTHN_NO_VERIFY"]);
+      assert.equal((await passkeySignin(app.client(), auth, {})).status, 200);
+    });
+
     it("authenticators that always report a zero counter keep working", async () => {
       const { auth } = await userWithPasskey(app, "zero.counter@example.test", "first", { counterStep: 0 });
       for (let i = 0; i < 3; i++) assert.equal((await passkeySignin(app.client(), auth, {})).status, 200);
