@@ -40,10 +40,15 @@ if (files.length === 0) {
   console.error("no test files matched");
   process.exit(1);
 }
+// A test file that fails while it holds a server or a pool open would otherwise keep its process, and so the whole
+// run, alive until CI's limit (seen once: a failing CLI test left its SMTP sink listening). Force-exit ends a file
+// once its tests are done; the default timeout (20 minutes, far above any file's run) ends a test that never settles.
 const args = [
   "--import",
   "tsx",
   "--test",
+  "--test-force-exit",
+  "--test-timeout=1200000",
   "--test-reporter=spec",
   "--test-reporter-destination=stdout",
   "--test-reporter=" + join(root, "scripts/summary-reporter.mjs"),

@@ -58,9 +58,10 @@ for (const dialect of dialects) {
         SECURITY_CHANGEABLE: "true",
         SECURITY_CHANGE_EMAIL: "true",
       };
-      await cliOk(["migrate"], env);
-      const server = await startServe(env, ["--port", String(port)]);
+      let server: Awaited<ReturnType<typeof startServe>> | undefined;
       try {
+        await cliOk(["migrate"], env);
+        server = await startServe(env, ["--port", String(port)]);
         const c = new TestClient((r) => fetch(r), server.url);
         const csrf = await c.csrf();
         const reg = await c.post("/register", {
@@ -126,7 +127,7 @@ for (const dialect of dialects) {
           400,
         );
       } finally {
-        await server.stop();
+        await server?.stop();
         await sink.close();
         await db.cleanup();
         await tmp.cleanup();

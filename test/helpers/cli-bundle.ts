@@ -2,22 +2,14 @@
  * The `rampart` CLI as one esbuild bundle of the checkout's current sources, so a test that starts it dozens of
  * times pays the TypeScript load once instead of on every start (tsx compiles and loads ~300 modules per process).
  * Most packages are bundled too (loading hundreds of small package files is most of what remains of a start); the
- * native ones and those the sources load with require() at run time stay external and resolve from the checkout's
- * node_modules (linked next to the bundle). The bundle is keyed by a hash of bin/ and src/: a changed source is a new
- * bundle, never a stale one.
+ * native ones and those the sources load with require() at run time stay external. The bundle lives inside the
+ * checkout's node_modules/.cache, so those resolve from this checkout's node_modules by Node's ordinary lookup: a
+ * bundle in a shared directory such as /tmp was once reused by another clone of the same commit whose node_modules
+ * was gone, and every CLI test failed. The bundle is keyed by a hash of bin/, src/ and package-lock.json: a changed
+ * source or dependency is a new bundle, never a stale one.
  */
 import { createHash } from "node:crypto";
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
 
@@ -32,6 +24,8 @@ function sourceHash(root: string): string {
   };
   walk(join(root, "src"));
   walk(join(root, "bin"));
+  const lock = join(root, "package-lock.json");
+  if (existsSync(lock)) hash.update("package-lock.json\0").update(readFileSync(lock));
   return hash.digest("hex").slice(0, 20);
 }
 
@@ -48,7 +42,7 @@ export function cliBundle(root: string): Promise<string> {
 }
 
 async function buildBundle(root: string): Promise<string> {
-  const dir = join(tmpdir(), `rampart-cli-bundle-${sourceHash(root)}`);
+  const dir = join(root, "node_modules", ".cache", `rampart-cli-bundle-${sourceHash(root)}`);
   const entry = join(dir, "rampart.mjs");
   if (existsSync(entry)) return entry;
   // Built aside and renamed into place, so parallel test files never see half a bundle.
@@ -70,7 +64,6 @@ async function buildBundle(root: string): Promise<string> {
   });
   // What bin/rampart.mjs does once it has the CLI module.
   writeFileSync(join(work, "rampart.mjs"), 'const cli = await import("./cli.mjs");\nawait cli.main(process.argv);\n');
-  symlinkSync(join(root, "node_modules"), join(work, "node_modules"), "dir");
   try {
     renameSync(work, dir);
   } catch (err) {
