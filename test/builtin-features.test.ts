@@ -26,6 +26,7 @@ describe("the built-in feature registry", () => {
     "RAMPART_JWT_KEYS_FILE",
     "RAMPART_TOKEN_ENDPOINT_ENABLE",
     "SECURITY_WEBAUTHN",
+    "SECURITY_OAUTH_ENABLE",
   ];
   // Flags that are not booleans: [value when on, value when off]. A key file switches the JWKS route on (the file
   // is read at start, not when the configuration is resolved).
@@ -37,6 +38,7 @@ describe("the built-in feature registry", () => {
     env.SECURITY_TOTP_ISSUER = "Example";
     env.RAMPART_WAN_RP_ID = "app.example";
     env.RAMPART_WAN_ORIGINS = "https://app.example";
+    env.RAMPART_BASE_URL = "https://app.example";
     env.SECURITY_TOTP_SECRETS = JSON.stringify({ 1: "s".repeat(32) });
     const { config, issues } = configFromEnv(env, [], configSlices());
     assert.deepEqual(issues, []);

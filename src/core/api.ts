@@ -284,6 +284,8 @@ export function createApi<F extends UserFields = UserFields>(rt: Runtime): Api<F
       await datastore.remember.deleteForUser(user.id);
       // Passkeys too (FS reset_user_access): a stolen device's credential must not outlive the reset.
       await rt.services.passkeys?.deleteForUser(user);
+      // And linked provider identities: whoever had the account may have linked their own.
+      await rt.services.oauth?.deleteForUser(user);
       await sweepUserSessions(rt, user.id);
       await afterCommit(rt, "the refresh token revocation", async () =>
         rt.services.tokenFamilies?.revokeForUser(rt, user, "reset_access", { audit: writeAudit }),

@@ -8,8 +8,8 @@ import { sweepUserSessions } from "./session-cookies.js";
  * emailed sign-in code / magic link. Until then anyone could have registered the address (pre-account
  * hijacking), so the proof removes every way of signing in that predates it: unified sign-in methods other
  * than email (authenticator, SMS), the password unless the proof keeps it, passkeys that sign in by themselves
- * unless it keeps them (with the recovery codes issued with them when no second factor uses those codes), and
- * — by rotating both uniquifiers —
+ * unless it keeps them (with the recovery codes issued with them when no second factor uses those codes), identities
+ * at social sign-in providers linked to the account, and — by rotating both uniquifiers —
  * sessions, remember cookies, auth tokens, two-factor "remember this device" cookies and other emailed links.
  * The account then counts as confirmed, so everything set up afterwards is the holder's and no later proof
  * touches it.
@@ -48,6 +48,8 @@ export type ProofTx = Omit<Datastore, "transaction" | "close" | "migrations">;
 /** What a won proof removed (for its audit row). */
 export interface Proof {
   passkeysRemoved: number;
+  /** Provider identities unlinked (linked before anyone had proved the address). */
+  linksRemoved: number;
 }
 
 /**
@@ -73,11 +75,12 @@ export async function stripUnprovedCredentials(
   // Recovery codes issued with the removed passkeys (a passkey sign-up) go too, unless a second factor uses them.
   if (stripped?.removed && !stripped.secondFactorLeft && !user.tfPrimaryMethod) patch.mfRecoveryCodes = null;
   await tx.users.update(user.id, patch);
+  const linksRemoved = (await ctx.rt.services.oauth?.stripLinks(tx, user)) ?? 0;
   if (keep.rotate) {
     await tx.users.rotateUniquifier(user.id);
     await tx.users.rotateTokenUniquifier(user.id);
   }
-  return { passkeysRemoved: stripped?.removed ?? 0 };
+  return { passkeysRemoved: stripped?.removed ?? 0, linksRemoved };
 }
 
 /** After a won proof (transaction committed): ends the sessions and records what happened. */
@@ -89,13 +92,20 @@ export async function afterProof(
   proof: Proof,
 ): Promise<void> {
   const passkeys = proof.passkeysRemoved;
+  const links = proof.linksRemoved;
   // Clean-up only when the uniquifiers rotated (the sessions are dead already); never an error after the commit.
   await sweepUserSessions(ctx.rt, user.id);
   await recordAudit(ctx, {
     event: "email_proved",
     outcome: "success",
     user,
-    details: { via, credentials_removed: true, kept: keep, ...(passkeys ? { passkeys_removed: passkeys } : {}) },
+    details: {
+      via,
+      credentials_removed: true,
+      kept: keep,
+      ...(passkeys ? { passkeys_removed: passkeys } : {}),
+      ...(links ? { oauth_links_removed: links } : {}),
+    },
   });
 }
 

@@ -16,6 +16,8 @@ import { refreshTokensMessages } from "./refresh-tokens/messages.js";
 import { tokenEndpointSlice } from "./token-endpoint/config.js";
 import { webauthnSlice } from "./passkeys/config.js";
 import { passkeysMessages } from "./passkeys/messages.js";
+import { oauthOn, oauthSlice } from "./oauth/config.js";
+import { oauthMessages } from "./oauth/messages.js";
 import { loginMessages } from "./login/messages.js";
 import { sessionsMessages } from "./sessions/messages.js";
 import { registrationMessages } from "./registration/messages.js";
@@ -138,6 +140,14 @@ export const builtinFeatures: readonly BuiltinFeature[] = [
     enabled: (c) => sliceOf(c, webauthnSlice).enabled,
     load: async () => (await import("./passkeys/index.js")).passkeysFeature,
     migrations: async () => (await import("./passkeys/migrations/index.js")).passkeysMigrations,
+  },
+  {
+    name: "oauth",
+    messages: oauthMessages,
+    config: oauthSlice,
+    enabled: (c) => oauthOn(sliceOf(c, oauthSlice)),
+    load: async () => (await import("./oauth/index.js")).oauthFeature,
+    migrations: async () => (await import("./oauth/migrations/index.js")).oauthMigrations,
   },
   {
     name: "token-endpoint",

@@ -14,6 +14,7 @@ import { formPayload } from "../../kit/schemas.js";
 import { wanConfig } from "./ceremony.js";
 import { cleanPasskeyName } from "./names.js";
 import { wanRefused } from "./refusals.js";
+import { signsInWithout } from "../../core/ways-in.js";
 import { passkeyStore, type PasskeyRecord, type PasskeyStore } from "./store.js";
 
 /**
@@ -89,23 +90,18 @@ export const postWanDeleteRoute = (path: string) =>
     },
   });
 
-/** The user signs in by something else than passkeys: a password, or a unified sign-in method. */
-function hasOtherWayIn(user: UserRecord): boolean {
-  return user.password !== null || Boolean(user.usTotpSecrets && user.usTotpSecrets !== "{}");
-}
-
 async function isLastWayIn(
   ctx: RequestContext,
   user: UserRecord,
   store: PasskeyStore,
   target: PasskeyRecord,
 ): Promise<boolean> {
-  if (target.usage !== "first" || hasOtherWayIn(user)) return false;
+  if (target.usage !== "first" || (await signsInWithout(ctx.rt, user, "passkeys"))) return false;
   return !(await store.listForUser(user.id)).some((c) => c.usage === "first" && c.id !== target.id);
 }
 
 async function isLockedOut(ctx: RequestContext, user: UserRecord, store: PasskeyStore): Promise<boolean> {
   const fresh = (await ctx.rt.datastore.users.findById(user.id)) ?? user;
-  if (hasOtherWayIn(fresh)) return false;
+  if (await signsInWithout(ctx.rt, fresh, "passkeys")) return false;
   return !(await store.listForUser(user.id)).some((c) => c.usage === "first");
 }
