@@ -169,7 +169,7 @@ describe("loopback OpenID Connect provider", () => {
     await assert.rejects(jwtVerify(await idp.signIdToken({ sub: "x" }, { key: "other" }), jwks), /signature/);
   });
 
-  it("faults on the token endpoint: down fails fast, slow answers late, error answers OAuth error JSON", async () => {
+  it("faults: token down fails fast, slow answers late, error answers OAuth error JSON; authorize error; discovery down", async () => {
     try {
       idp.setFault({ kind: "down" });
       let t0 = Date.now();
@@ -189,6 +189,12 @@ describe("loopback OpenID Connect provider", () => {
           return e.error === "temporarily_unavailable" && e.error_description === "try later";
         },
       );
+
+      idp.setFault({ kind: "error", error: "access_denied", description: "the user said no" }, ["authorize"]);
+      const denied = await authorize(config);
+      assert.equal(denied.url.searchParams.get("error"), "access_denied");
+      assert.equal(denied.url.searchParams.get("state"), denied.state);
+      assert.equal(denied.url.searchParams.get("iss"), idp.issuer);
 
       idp.setFault({ kind: "down" }, ["discovery"]);
       await assert.rejects(client.discovery(new URL(idp.issuer), idp.clientId, idp.clientSecret, undefined, insecure));
@@ -320,7 +326,7 @@ describe("loopback GitHub OAuth server", () => {
     assert.equal((await api("/user", "gho_wrong")).status, 401);
   });
 
-  it("faults on the token endpoint: down fails fast, error reads as GitHub's", async () => {
+  it("faults: token down fails fast, token error reads as GitHub's, authorize error redirects with state", async () => {
     try {
       gh.setFault({ kind: "down" });
       const s = await ghAuthorize();
@@ -334,6 +340,13 @@ describe("loopback GitHub OAuth server", () => {
       await assert.rejects(
         client.authorizationCodeGrant(config, s2.url, { pkceCodeVerifier: s2.verifier, expectedState: s2.state }),
       );
+      gh.setFault(
+        { kind: "error", error: "access_denied", description: "The user has denied your application access." },
+        ["authorize"],
+      );
+      const denied = await ghAuthorize();
+      assert.equal(denied.url.searchParams.get("error"), "access_denied");
+      assert.equal(denied.url.searchParams.get("state"), denied.state);
     } finally {
       gh.setFault(null);
     }

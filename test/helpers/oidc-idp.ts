@@ -58,7 +58,8 @@ export interface OidcIdp {
    *  sent) and `auth_method` ("client_secret_basic" | "client_secret_post" | "none"). */
   requests: { authorize: Record<string, string>[]; token: Record<string, string>[] };
   /** Fault for every following request to the chosen endpoints (default ["token"]) until setFault(null):
-   *  "down" closes the connection without an answer, "slow" answers after ms, "error" answers 400 OAuth error JSON. */
+   *  "down" closes the connection without an answer, "slow" answers after ms, "error" answers 400 OAuth error JSON
+   *  (on "authorize": redirects to the redirect_uri with error, error_description, state, iss, e.g. access_denied). */
   setFault(f: IdpFault, on?: IdpEndpoint[]): void;
   /** An id_token signed with this provider's key (or the other key) carrying exactly these claims. */
   signIdToken(claims: Record<string, unknown>, opts?: TamperOptions): Promise<string>;
@@ -251,6 +252,7 @@ export async function startOidcIdp(opts: StartOidcIdpOptions): Promise<OidcIdp> 
 
     if (endpoint && fault && faultOn.has(endpoint)) {
       if (fault.kind === "down") return void req.socket.destroy();
+      if (fault.kind === "error" && endpoint === "authorize") return authorizeError(url, body, req, res, fault);
       if (fault.kind === "error") {
         res.writeHead(400, { "content-type": "application/json", "cache-control": "no-store" });
         const out: Record<string, string> = { error: fault.error };
@@ -305,6 +307,28 @@ export async function startOidcIdp(opts: StartOidcIdpOptions): Promise<OidcIdp> 
     for (const hop of ["transfer-encoding", "connection", "keep-alive"]) delete outHeaders[hop];
     res.writeHead(upstream.status, outHeaders);
     res.end(out);
+  }
+
+  // An authorization error goes back to a registered redirect_uri as the provider would send it (e.g. the user
+  // refused: access_denied); an unregistered one gets a 400 page, never a redirect.
+  function authorizeError(
+    url: URL,
+    body: Buffer,
+    req: IncomingMessage,
+    res: ServerResponse,
+    f: { error: string; description?: string },
+  ) {
+    const q = req.method === "POST" ? new URLSearchParams(body.toString()) : url.searchParams;
+    requests.authorize.push(Object.fromEntries(q));
+    const redirectUri = q.get("redirect_uri") ?? "";
+    if (!opts.redirectUris.includes(redirectUri)) return void res.writeHead(400).end("unregistered redirect_uri");
+    const to = new URL(redirectUri);
+    to.searchParams.set("error", f.error);
+    if (f.description) to.searchParams.set("error_description", f.description);
+    const state = q.get("state");
+    if (state !== null) to.searchParams.set("state", state);
+    to.searchParams.set("iss", issuer);
+    res.writeHead(303, { location: to.href }).end();
   }
 
   function delay(ms: number): Promise<void> {
