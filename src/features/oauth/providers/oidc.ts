@@ -83,6 +83,9 @@ async function discover(s: OidcSettings): Promise<client.Configuration> {
     auth,
     discoveryOptions(s.timeoutMs, s.issuer),
   );
+  // openid-client trusts TLS for an id_token from the token endpoint; Rampart checks its signature by the
+  // provider's JWKS all the same (a compromised or misrouted token endpoint must not mint identities).
+  client.enableNonRepudiationChecks(config);
   return limitCalls(config, s.timeoutMs, [s.issuer]);
 }
 
