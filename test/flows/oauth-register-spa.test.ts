@@ -2,6 +2,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { TestClient } from "../helpers/client.js";
 import { startOauthWorld, type OauthWorld } from "../helpers/oauth-world.js";
+import { atCallback, signedInAs } from "../helpers/oauth-flows.js";
 import { linkedIdentityStore } from "../../src/features/oauth/store.js";
 import { clocked, toStepStart } from "../helpers/totp-clock.js";
 import { enrolAuthenticator } from "../../src/features/two-factor/testing/kit.js";
@@ -11,11 +12,6 @@ import { enrolAuthenticator } from "../../src/features/two-factor/testing/kit.js
  * rules, and the answers an SPA gets (REDIRECT_BEHAVIOR=spa). Real providers on loopback, as in oauth-signin.
  */
 const PASSWORD = "correct horse battery";
-
-async function signedInAs(c: TestClient): Promise<string | null> {
-  const r = await c.get("/api/protected", { acceptJson: true });
-  return r.status === 200 ? (r.json.response.message as string).replace(/^Hello /, "") : null;
-}
 
 async function subjectsOf(w: OauthWorld, email: string): Promise<string[]> {
   const user = await w.app.runtime.datastore.users.findByEmail(email);
@@ -60,6 +56,17 @@ describe("social sign-in: registration on first sign-in", () => {
     assert.equal((await w.signInWith(d, "google")).callback.location, "/");
     assert.equal(await signedInAs(d), email);
     assert.equal((await w.app.runtime.datastore.users.list()).filter((u) => u.email === email).length, 1);
+  });
+
+  it("two first sign-ins of one new identity at once: one account, one link, both signed in", async () => {
+    w.idp.setAccount({ sub: "okta-twins", email: "twins@example.com", email_verified: true });
+    const clients = [w.app.client(), w.app.client(), w.app.client()];
+    const paths: string[] = [];
+    for (const c of clients) paths.push(await atCallback(c, "okta"));
+    const answers = await Promise.all(clients.map((c, i) => c.get(paths[i]!)));
+    for (const a of answers) assert.equal(a.location, "/", a.body);
+    for (const c of clients) assert.equal(await signedInAs(c), "twins@example.com");
+    assert.deepEqual(await subjectsOf(w, "twins@example.com"), ["okta:okta-twins"]);
   });
 
   it("an email the provider did not verify creates nothing", async () => {

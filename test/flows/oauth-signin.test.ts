@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { flowDialects } from "../helpers/app.js";
 import type { Reply, TestClient } from "../helpers/client.js";
 import { startOauthWorld, type OauthWorld } from "../helpers/oauth-world.js";
+import { atCallback, link, linksOf, signedInAs } from "../helpers/oauth-flows.js";
 import { linkedIdentityStore } from "../../src/features/oauth/store.js";
 import { clocked, oathCode, toStepStart } from "../helpers/totp-clock.js";
 import { enrolAuthenticator } from "../../src/features/two-factor/testing/kit.js";
@@ -14,32 +15,6 @@ import { enrolAuthenticator } from "../../src/features/two-factor/testing/kit.js
  * client is signed in, and the rows written.
  */
 const PASSWORD = "correct horse battery";
-
-async function signedInAs(c: TestClient): Promise<string | null> {
-  const r = await c.get("/api/protected", { acceptJson: true });
-  return r.status === 200 ? (r.json.response.message as string).replace(/^Hello /, "") : null;
-}
-
-async function linksOf(w: OauthWorld, email: string): Promise<{ provider: string; subject: string }[]> {
-  const user = await w.app.runtime.datastore.users.findByEmail(email);
-  if (!user) return [];
-  const rows = await w.app.runtime.datastore.store(linkedIdentityStore).listForUser(user.id);
-  return rows.map((r) => ({ provider: r.provider, subject: r.subject }));
-}
-
-/** Links an identity to an existing account directly (as the account page would have). */
-async function link(w: OauthWorld, email: string, provider: string, subject: string): Promise<void> {
-  const user = await w.app.runtime.datastore.users.findByEmail(email);
-  const made = await w.app.runtime.datastore.store(linkedIdentityStore).link({
-    userId: user!.id,
-    provider,
-    subject,
-    issuer: "test",
-    email,
-    createdAt: new Date(),
-  });
-  assert.notEqual(made, "in-use");
-}
 
 /** The sign-in page a refused callback sent the browser to, with its flash message (HTML-escaped). */
 async function refusedWith(c: TestClient, callback: Reply, text: string, next = ""): Promise<void> {
@@ -116,6 +91,18 @@ for (const dialect of flowDialects()) {
       ]);
       const audit = await w.app.runtime.datastore.audit.list({ event: "oauth_linked" });
       assert.equal(audit.length, 1);
+    });
+
+    it("two first sign-ins of one identity at once: one link, both signed in as its owner", async () => {
+      await w.app.rampart.api.createUser({ email: "racer@example.com", password: PASSWORD, confirmed: true });
+      w.idp.setAccount({ sub: "okta-racer", email: "racer@example.com", email_verified: true });
+      const clients = [w.app.client(), w.app.client(), w.app.client()];
+      const paths: string[] = [];
+      for (const c of clients) paths.push(await atCallback(c, "okta"));
+      const answers = await Promise.all(clients.map((c, i) => c.get(paths[i]!)));
+      for (const a of answers) assert.equal(a.location, "/", a.body);
+      for (const c of clients) assert.equal(await signedInAs(c), "racer@example.com");
+      assert.deepEqual(await linksOf(w, "racer@example.com"), [{ provider: "okta", subject: "okta-racer" }]);
     });
   });
 }
