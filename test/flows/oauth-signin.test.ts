@@ -265,6 +265,20 @@ describe("social sign-in: who may sign in", () => {
     }
   });
 
+  it("remember from the start's form gives the session a remember cookie; without it, none", async () => {
+    await w.app.rampart.api.createUser({ email: "remember@example.com", password: PASSWORD });
+    await link(w, "remember@example.com", "okta", "okta-remember");
+    w.idp.setAccount({ sub: "okta-remember", email: "remember@example.com", email_verified: true });
+    const cookie = w.app.rampart.config.session.rememberCookieName;
+    const kept = w.app.client();
+    assert.equal((await kept.get(await atCallback(kept, "okta", { remember: "y" }))).location, "/");
+    assert.ok(kept.jar.get(cookie), "a remember cookie");
+    const plain = w.app.client();
+    assert.equal((await plain.get(await atCallback(plain, "okta"))).location, "/");
+    assert.equal(await signedInAs(plain), "remember@example.com");
+    assert.equal(plain.jar.get(cookie), undefined);
+  });
+
   it("a signed-in caller may not start: JSON 400 ANONYMOUS_USER_REQUIRED, a browser back to POST_LOGIN_VIEW", async () => {
     await w.app.rampart.api.createUser({ email: "already@example.com", password: PASSWORD });
     const c = w.app.client();
