@@ -4,7 +4,6 @@ import { setFlash } from "../../core/http/flash.js";
 import type { MessageKey } from "../../core/messages.js";
 import { redirect, type Redirect } from "../../core/outcome.js";
 import { spaLocation, spaMode } from "../../kit/http/spa.js";
-import { unifiedSigninSlice } from "../unified-signin/config.js";
 import { oauthSlice } from "./config.js";
 import type { FlowPurpose } from "./flow-state.js";
 import { ProviderError } from "./providers/types.js";
@@ -45,12 +44,7 @@ export function failureRedirect(
   const cfg = sliceOf(rt.config, oauthSlice);
   const f = failure instanceof ProviderError ? failureOf(label, failure) : failure;
   const message = f.text ?? rt.message(f.code, f.params);
-  const spaView =
-    purpose === "login"
-      ? sliceOf(rt.config, unifiedSigninSlice).loginErrorView
-      : purpose === "verify"
-        ? cfg.verifyErrorView
-        : null;
+  const spaView = purpose === "login" ? loginErrorView(rt.config) : purpose === "verify" ? cfg.verifyErrorView : null;
   if (spaMode(ctx) && spaView) return redirect(spaLocation(ctx, spaView, { error: message }));
   setFlash(ctx, "error", message);
   const page =
@@ -62,4 +56,13 @@ export function failureRedirect(
   const target = new URL(rt.url(page), "http://x");
   if (next) target.searchParams.set("next", next);
   return redirect(target.pathname + target.search);
+}
+
+/**
+ * FS's LOGIN_ERROR_VIEW, one key for every sign-in error view; unified sign-in declares it (a feature does not
+ * import another's code, so it is read from the resolved configuration by its path).
+ */
+function loginErrorView(config: object): string | null {
+  const slice = (config as { unifiedSignin?: { loginErrorView?: unknown } }).unifiedSignin;
+  return typeof slice?.loginErrorView === "string" ? slice.loginErrorView : null;
 }
