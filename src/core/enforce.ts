@@ -4,6 +4,7 @@ import { authenticate, isFresh, type Caller, type Mechanism } from "./identity.j
 import type { Refused } from "./outcome.js";
 import type { UserRecord } from "../datastore/contracts.js";
 import type { ReauthOffer } from "./services.js";
+import type { ReauthLink } from "../pages/kit.js";
 import { presentedAsBearer } from "./tokens/presented.js";
 
 /**
@@ -158,12 +159,15 @@ export async function reauthExtras(ctx: RequestContext, user: UserRecord): Promi
 export async function reauthOffers(
   ctx: RequestContext,
   user: UserRecord,
-): Promise<{ keys: Record<string, unknown>; links: { href: string; label: string }[] }> {
+): Promise<{ keys: Record<string, unknown>; links: ReauthLink[] }> {
   const offers = await Promise.all(
     (ctx.rt.services.reauthChoices ?? []).map((c): ReauthOffer | Promise<ReauthOffer> => c.forUser?.(user) ?? {}),
   );
   return {
     keys: Object.assign({}, ...offers.map((o) => o.keys ?? {})),
-    links: offers.flatMap((o) => (o.link ? [o.link] : [])),
+    links: offers.flatMap((o): ReauthLink[] => [
+      ...(o.link ? [o.link] : []),
+      ...(o.buttons ? [{ buttons: o.buttons }] : []),
+    ]),
   };
 }

@@ -74,7 +74,7 @@ export function verifyPage(
       },
     ],
     submit: "Confirm",
-  })}${reauthLinks(options.links, query)}`;
+  })}${reauthLinks(options.links, query, options.csrfToken)}`;
   return layout("Confirm it's you", body, { appName: rt.config.appName });
 }
 
