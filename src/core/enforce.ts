@@ -4,7 +4,6 @@ import { authenticate, isFresh, type Caller, type Mechanism } from "./identity.j
 import type { Refused } from "./outcome.js";
 import type { UserRecord } from "../datastore/contracts.js";
 import type { ReauthOffer } from "./services.js";
-import type { ReauthLink } from "../pages/kit.js";
 import { presentedAsBearer } from "./tokens/presented.js";
 
 /**
@@ -159,15 +158,12 @@ export async function reauthExtras(ctx: RequestContext, user: UserRecord): Promi
 export async function reauthOffers(
   ctx: RequestContext,
   user: UserRecord,
-): Promise<{ keys: Record<string, unknown>; links: ReauthLink[] }> {
+): Promise<{ keys: Record<string, unknown>; links: { href: string; label: string }[] }> {
   const offers = await Promise.all(
     (ctx.rt.services.reauthChoices ?? []).map((c): ReauthOffer | Promise<ReauthOffer> => c.forUser?.(user) ?? {}),
   );
   return {
     keys: Object.assign({}, ...offers.map((o) => o.keys ?? {})),
-    links: offers.flatMap((o): ReauthLink[] => [
-      ...(o.link ? [o.link] : []),
-      ...(o.buttons ? [{ buttons: o.buttons }] : []),
-    ]),
+    links: offers.flatMap((o) => (o.link ? [o.link] : [])),
   };
 }

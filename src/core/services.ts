@@ -4,7 +4,6 @@ import type { AuthnMethod, SecondFactorMethod } from "./methods.js";
 import type { AuditWriter } from "./audit.js";
 import type { Caller } from "./identity.js";
 import type { Runtime } from "./runtime.js";
-import type { SafeHtml } from "../pages/kit.js";
 
 /**
  * What features offer each other, through the core (features never import each other). A feature declares its
@@ -58,11 +57,6 @@ export interface ReauthChoice {
 export interface ReauthOffer {
   keys?: Record<string, unknown>;
   link?: { href: string; label: string } | null;
-  /**
-   * Buttons that start a re-authentication by POST (a provider's "Continue with Google"): rendered with the
-   * page's CSRF token and `?next=` query, so the feature owns its markup.
-   */
-  buttons?: ((page: { csrfToken: string; query: string }) => SafeHtml) | null;
 }
 
 /** Why a user's refresh token families end (audited with the revocation). */

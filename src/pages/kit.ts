@@ -116,15 +116,12 @@ ${options.fields.map(field)}
 <button type="submit">${options.submit}</button></form>`;
 }
 
-/**
- * Another way to re-authenticate a verify page offers: a link keeping the page's `?next=` (a passkey), or a
- * feature's own POST buttons, given the page's CSRF token (a provider's "Continue with …").
- */
-export type ReauthLink =
-  { href: string; label: string } | { buttons: (page: { csrfToken: string; query: string }) => SafeHtml };
+/** Another way to re-authenticate a verify page offers (a passkey): a link keeping the page's `?next=`. */
+export interface ReauthLink {
+  href: string;
+  label: string;
+}
 
-export function reauthLinks(links: ReauthLink[] | undefined, query: string, csrfToken = ""): SafeHtml {
-  return html`${(links ?? []).map((l) =>
-    "buttons" in l ? l.buttons({ csrfToken, query }) : html`<p><a href="${l.href + query}">${l.label}</a></p>`,
-  )}`;
+export function reauthLinks(links: ReauthLink[] | undefined, query: string): SafeHtml {
+  return html`${(links ?? []).map((l) => html`<p><a href="${l.href + query}">${l.label}</a></p>`)}`;
 }

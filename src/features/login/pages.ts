@@ -74,7 +74,7 @@ export function verifyPage(
       },
     ],
     submit: "Confirm",
-  })}${reauthLinks(options.links, query, options.csrfToken)}`;
+  })}${reauthLinks(options.links, query)}`;
   return layout("Confirm it's you", body, { appName: rt.config.appName });
 }
 

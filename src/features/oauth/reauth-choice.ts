@@ -1,8 +1,6 @@
 import type { Runtime } from "../../core/runtime.js";
 import type { ReauthChoice } from "../../core/services.js";
-import { providerButtons } from "./buttons.js";
 import { providersOf } from "./providers/index.js";
-import { linkedIdentityStore } from "./store.js";
 
 /**
  * The reauth answers' `oauth_enabled` / `oauth_providers` (FS): the providers this deployment offers. The verify
@@ -11,19 +9,5 @@ import { linkedIdentityStore } from "./store.js";
 export function reauthByProvider(rt: Runtime): ReauthChoice {
   const names = [...providersOf(rt).keys()];
   const keys = { oauth_enabled: names.length > 0, oauth_providers: names };
-  return {
-    required: keys,
-    form: keys,
-    async forUser(user) {
-      const linked = new Set(
-        (await rt.datastore.store(linkedIdentityStore).listForUser(user.id)).map((i) => i.provider),
-      );
-      const usable = names.filter((n) => linked.has(n));
-      if (!usable.length) return {};
-      return {
-        buttons: ({ csrfToken, query }) =>
-          providerButtons({ rt }, usable, "verify", { csrfToken, next: new URLSearchParams(query).get("next") }),
-      };
-    },
-  };
+  return { required: keys, form: keys };
 }

@@ -123,7 +123,7 @@ export function verifyPage(
       },
     ],
     submit: "Confirm",
-  })}${sendForms}${reauthLinks(options.links, query, options.csrfToken)}`;
+  })}${sendForms}${reauthLinks(options.links, query)}`;
   return layout("Confirm it's you", body, { appName: rt.config.appName, flashes: options.flashes ?? [] });
 }
 
