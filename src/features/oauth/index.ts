@@ -8,6 +8,7 @@ import { oauthMigrations } from "./migrations/index.js";
 import { oauthRoutes } from "./routes.js";
 import { oauthService } from "./service.js";
 import { reauthByProvider } from "./reauth-choice.js";
+import { oauthPageExtras } from "./buttons.js";
 
 /**
  * Social and enterprise sign-in (FS OAUTH_*): sign in with Google, GitHub or any OpenID Connect provider at
@@ -23,7 +24,7 @@ export const oauthFeature: Feature = {
   emails: oauthEmails,
   migrations: oauthMigrations,
   provides(rt) {
-    return { oauth: oauthService(rt), reauthChoices: [reauthByProvider(rt)] };
+    return { oauth: oauthService(rt), reauthChoices: [reauthByProvider(rt)], pageExtras: oauthPageExtras(rt) };
   },
   routes: (rt) => oauthRoutes(rt),
 };
