@@ -27,7 +27,7 @@ export async function accountsPage(ctx: RequestContext, props: PageProps): Promi
     : "";
   const body = html`${errors}${listOf(ctx, identities, props.csrfToken)}
 <h2>Link an account</h2>
-${providerButtons(ctx, [...providersOf(rt).keys()], "link", { csrfToken: props.csrfToken })}`;
+${providerButtons(ctx, "link", { csrfToken: props.csrfToken, next: null })}`;
   return layout("Linked accounts", body, { appName: rt.config.appName, flashes });
 }
 
