@@ -4,6 +4,8 @@ import type { Runtime } from "../../core/runtime.js";
 import { getAccountsRoute } from "./accounts.js";
 import { oauthSlice } from "./config.js";
 import { postLinkRoute } from "./link.js";
+import { oauthResponseRoute } from "./signin-callback.js";
+import { oauthProvidersRoute, oauthStartRoute } from "./start.js";
 import { postUnlinkRoute } from "./unlink.js";
 import { getVerifyResponseRoute, postVerifyStartRoute } from "./verify.js";
 
@@ -14,6 +16,9 @@ import { getVerifyResponseRoute, postVerifyStartRoute } from "./verify.js";
 export function oauthRoutes(rt: Runtime): RouteDef[] {
   const cfg = sliceOf(rt.config, oauthSlice);
   return [
+    oauthProvidersRoute(cfg.startUrl),
+    oauthStartRoute(cfg.startUrl),
+    oauthResponseRoute(cfg.responseUrl),
     // Re-authentication exists only while freshness does (SECURITY_FRESHNESS >= 0), as FS.
     ...(rt.config.freshness.withinSeconds >= 0
       ? [postVerifyStartRoute(cfg.verifyStartUrl), getVerifyResponseRoute(cfg.verifyResponseUrl)]
