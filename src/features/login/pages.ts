@@ -58,7 +58,15 @@ export function loginPage(
 
 export function verifyPage(
   ctx: RequestContext,
-  options: { csrfToken: string; next?: string | null; errors?: FieldErrors; links?: ReauthLink[]; extras?: SafeHtml },
+  options: {
+    csrfToken: string;
+    next?: string | null;
+    errors?: FieldErrors;
+    links?: ReauthLink[];
+    extras?: SafeHtml;
+    /** A message from the redirect that brought the browser here (a provider re-authentication refused). */
+    flashes?: Flash[];
+  },
 ): string {
   const { rt } = ctx;
   const query = options.next ? `?next=${encodeURIComponent(options.next)}` : "";
@@ -80,7 +88,7 @@ export function verifyPage(
     ],
     submit: "Confirm",
   })}${options.extras ?? ""}${reauthLinks(options.links, query)}`;
-  return layout("Confirm it's you", body, { appName: rt.config.appName });
+  return layout("Confirm it's you", body, { appName: rt.config.appName, flashes: options.flashes ?? [] });
 }
 
 export function logoutConfirmPage(ctx: RequestContext, csrfToken: string): string {

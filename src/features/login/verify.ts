@@ -33,7 +33,8 @@ async function page(ctx: RequestContext, props: PageProps<unknown, VerifyView>):
   const caller = await authenticate(ctx, ctx.rt.config.apiEnabledMethods);
   const links = caller ? (await reauthOffers(ctx, caller.user)).links : [];
   const extras = await pageExtras(ctx, "verify", { csrfToken: props.csrfToken, next, user: caller?.user ?? null });
-  return verifyPage(ctx, { csrfToken: props.csrfToken, next, errors: props.errors, links, extras });
+  const flashes = props.errors ? [] : props.takeFlashes();
+  return verifyPage(ctx, { csrfToken: props.csrfToken, next, errors: props.errors, links, extras, flashes });
 }
 
 export const getVerifyRoute = (path: string) =>

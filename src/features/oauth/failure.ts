@@ -13,6 +13,8 @@ import { ProviderError } from "./providers/types.js";
 export interface FlowFailure {
   code: MessageKey;
   params?: Record<string, string>;
+  /** Already-rendered text (an app hook's veto). */
+  text?: string;
 }
 
 /** A provider's error as the message the user reads (its error code and a bounded, printable description). */
@@ -42,7 +44,7 @@ export function failureRedirect(
   const { rt } = ctx;
   const cfg = sliceOf(rt.config, oauthSlice);
   const f = failure instanceof ProviderError ? failureOf(label, failure) : failure;
-  const message = rt.message(f.code, f.params);
+  const message = f.text ?? rt.message(f.code, f.params);
   const spaView =
     purpose === "login"
       ? sliceOf(rt.config, unifiedSigninSlice).loginErrorView

@@ -2,6 +2,7 @@ import "./registry.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { Feature } from "../../core/feature.js";
 import { oauthOn, oauthSlice } from "./config.js";
+import { oauthEmails } from "./emails.js";
 import { oauthMessages } from "./messages.js";
 import { oauthMigrations } from "./migrations/index.js";
 import { oauthRoutes } from "./routes.js";
@@ -20,6 +21,7 @@ export const oauthFeature: Feature = {
   config: oauthSlice,
   enabled: (config) => oauthOn(sliceOf(config, oauthSlice)),
   messages: oauthMessages,
+  emails: oauthEmails,
   migrations: oauthMigrations,
   provides(rt) {
     return { oauth: oauthService(rt), reauthChoices: [reauthByProvider(rt)], pageExtras: oauthPageExtras(rt) };

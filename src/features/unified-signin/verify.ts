@@ -46,7 +46,8 @@ async function page(ctx: RequestContext, props: PageProps<unknown, VerifyView>):
     next,
     methods,
     errors: props.errors,
-    flashes: props.view?.flashes,
+    // A message from the redirect that brought the browser here (a provider re-authentication refused).
+    flashes: props.view?.flashes ?? (props.errors ? [] : props.takeFlashes()),
   });
 }
 

@@ -1,0 +1,41 @@
+import { recordAudit } from "../../core/audit.js";
+import { afterCommit } from "../../core/after-commit.js";
+import type { RequestContext } from "../../core/context.js";
+import type { UserRecord } from "../../datastore/contracts.js";
+import type { FlowFailure } from "./failure.js";
+import type { ProviderIdentity } from "./providers/types.js";
+import { linkedIdentityStore } from "./store.js";
+
+/** Who a first sign-in settled on (linked onto an account, or a new one), or why nobody. */
+export type Settled = { ok: true; user: UserRecord } | { ok: false; failure: FlowFailure };
+
+/** The identity was linked by someone else's request meanwhile: its user now, if it still exists. */
+export async function linkedNow(ctx: RequestContext, identity: ProviderIdentity): Promise<Settled> {
+  const { rt } = ctx;
+  const again = await rt.datastore.store(linkedIdentityStore).find(identity.provider, identity.subject);
+  const user = again ? await rt.datastore.users.findById(again.userId) : null;
+  if (user) return { ok: true, user };
+  // Linked and then removed with its account meanwhile: as for anyone unknown.
+  return {
+    ok: false,
+    failure: { code: "IDENTITY_NOT_REGISTERED", params: { id: identity.email ?? identity.subject } },
+  };
+}
+
+/** The audit row and the oauth_linked event of a link made at a first sign-in (after its commit). */
+export async function announceLinked(
+  ctx: RequestContext,
+  user: UserRecord,
+  identity: ProviderIdentity,
+  how: "email" | "registration",
+): Promise<void> {
+  await afterCommit(ctx.rt, "the link's audit row and event", async () => {
+    await recordAudit(ctx, {
+      event: "oauth_linked",
+      outcome: "success",
+      user,
+      details: { provider: identity.provider, via: how === "email" ? "verified_email" : "registration" },
+    });
+    await ctx.rt.events.emit("oauth_linked", { user, provider: identity.provider });
+  });
+}

@@ -1,0 +1,99 @@
+import { recordAudit } from "../../core/audit.js";
+import { completeSignIn, hookVeto } from "../../core/complete-sign-in.js";
+import { sliceOf } from "../../core/config/slice.js";
+import type { RequestContext } from "../../core/context.js";
+import { defineRoute } from "../../core/define-route.js";
+import type { FieldErrors } from "../../core/http/respond.js";
+import type { MessageKey } from "../../core/messages.js";
+import { redirect, type Outcome, type Redirect } from "../../core/outcome.js";
+import { spaLocation, spaMode } from "../../kit/http/spa.js";
+import { oauthAuthnVia } from "./authn-via.js";
+import { oauthSlice } from "./config.js";
+import { failureRedirect, type FlowFailure } from "./failure.js";
+import { finishAtProvider, type Finished } from "./finish.js";
+import { completeLink } from "./link.js";
+import { decideUser, settleUser } from "./resolve-user.js";
+
+/**
+ * GET <response>/<name> (FS oauthresponse): the provider sent the browser back. A flow started to link an
+ * identity from the account page is completed by link.ts; a sign-in finds its user (resolve-user.ts), asks the
+ * app's before-hook, and signs in through the one pipeline, which applies every check a password sign-in gets
+ * (deactivation, confirmation, lockout, the second factor). The upstream amr/acr go with the session as
+ * information only (authn-via.ts).
+ *
+ * Every answer is a redirect — the callback is a browser navigation (FS: "all responses MUST be redirects"):
+ * signed in → `next` or POST_LOGIN_VIEW (SPA: POST_OAUTH_LOGIN_VIEW?email&identity); a second factor to give →
+ * its page (the pending sign-in is set, as FS sends every caller to its two-factor form); refused → the sign-in
+ * page with the message (SPA: LOGIN_ERROR_VIEW?error=…).
+ */
+export const oauthResponseRoute = (responseUrl: string) =>
+  defineRoute({
+    id: "oauth.response",
+    summary:
+      "The provider's return: signs in (or links, for a flow started from the account page) and redirects the browser with the outcome.",
+    method: "GET",
+    path: `${responseUrl}/:name`,
+    auth: "any",
+    // A sign-in stopped at a second factor that sends a code draws the send limits.
+    limits: ["send"],
+    errors: [404],
+    async handle(ctx, { params }): Promise<Outcome> {
+      const finished = await finishAtProvider(ctx, params.name ?? "", ["login", "link"]);
+      if (!finished.ok) return finished.answer;
+      if (finished.flow.purpose === "link") return completeLink(ctx, finished);
+      return signInByProvider(ctx, finished);
+    },
+  });
+
+async function signInByProvider(ctx: RequestContext, finished: Extract<Finished, { ok: true }>): Promise<Redirect> {
+  const { rt } = ctx;
+  const { flow, identity, provider } = finished;
+  const refuse = async (failure: FlowFailure): Promise<Redirect> => {
+    await recordAudit(ctx, {
+      event: "oauth_failed",
+      outcome: "failure",
+      user: null,
+      identity: identity.email ?? `${identity.provider}:${identity.subject}`,
+      details: { provider: identity.provider, purpose: "login", reason: failure.code },
+    });
+    return failureRedirect(ctx, "login", provider.label, failure, flow.next);
+  };
+
+  const decision = await decideUser(ctx, provider, identity);
+  if (decision.kind === "refuse") return refuse(decision.failure);
+  // The app's say before anything is written: its oauth_signin hook (and its register hook for a new account).
+  const registering = decision.kind === "register";
+  const veto =
+    (await hookVeto(ctx, "oauth_signin", registering ? null : decision.user)) ??
+    (registering ? await hookVeto(ctx, "register", null) : null);
+  if (veto) return failureRedirect(ctx, "login", provider.label, firstFailure(veto.errors), flow.next);
+  const settled = await settleUser(ctx, provider, identity, decision);
+  if (!settled.ok) return refuse(settled.failure);
+  const { user } = settled;
+
+  const result = await rt.pipeline.signIn(ctx, {
+    user,
+    authnVia: oauthAuthnVia(identity),
+    remember: flow.remember,
+    kind: "session",
+    includeAuthToken: false,
+  });
+  const outcome = await completeSignIn(ctx, result, { action: "oauth_signin", denyField: "" });
+  if (outcome.kind === "form-errors")
+    return failureRedirect(ctx, "login", provider.label, firstFailure(outcome.errors), flow.next);
+  // The pipeline set the pending sign-in: the browser goes to the second factor's page (FS does so for an SPA
+  // too: the callback is no JSON request).
+  if (outcome.kind === "interrupted") return redirect(outcome.redirect ?? rt.url(rt.config.urls.login));
+  if (spaMode(ctx)) {
+    const view = sliceOf(rt.config, oauthSlice).postOauthLoginView ?? rt.config.urls.postLoginView;
+    return redirect(spaLocation(ctx, view, { email: user.email, identity: user.username ?? user.email }));
+  }
+  return redirect(flow.next ?? rt.config.urls.postLoginView);
+}
+
+/** The first message of a refusal (a pipeline denial, a hook veto) as the flow failure the browser is shown. */
+function firstFailure(errors: FieldErrors): FlowFailure {
+  const ref = Object.values(errors).flat()[0] ?? { code: "API_ERROR" };
+  const params = Object.fromEntries(Object.entries(ref.params ?? {}).map(([k, v]) => [k, String(v)]));
+  return { code: ref.code as MessageKey, params, ...(ref.text ? { text: ref.text } : {}) };
+}
