@@ -1,0 +1,128 @@
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import type { BrowserContext, Page } from "playwright-core";
+import { generateTotpCode } from "../../src/crypto/totp/index.js";
+import { secretBox } from "../../src/kit/passcodes/index.js";
+import { chromiumAvailable } from "../helpers/browser.js";
+import { openOauthBrowser, screenshot, type OauthBrowser } from "../helpers/oauth-browser.js";
+
+const available = chromiumAvailable();
+const PASSWORD = "correct horse battery staple 42";
+const TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DP";
+
+/**
+ * Social sign-in in Chromium: the page's provider button → the provider (a real OpenID Connect provider, or the
+ * GitHub-speaking server; both complete the sign-in by themselves) → back on the app, signed in. What the user
+ * sees is asserted: where the browser ends, the page's message, whether a protected page answers.
+ */
+describe("social sign-in in a real browser (Chromium)", { skip: !available && "chromium not installed" }, () => {
+  let world: OauthBrowser;
+  before(async () => {
+    world = await openOauthBrowser({ config: { twoFactor: { enabled: true } } as never });
+  });
+  after(() => world?.close());
+
+  async function user(email: string) {
+    return world.app.rampart.api.createUser({ email, password: PASSWORD, confirmed: true });
+  }
+
+  /** The protected page's answer in this browser: its status and the greeting naming the signed-in user. */
+  async function protectedPage(page: Page): Promise<{ status: number; text: string }> {
+    const r = await page.goto(`${world.base}/api/protected`);
+    return { status: r?.status() ?? 0, text: (await r?.text()) ?? "" };
+  }
+
+  async function sessionCookies(context: BrowserContext): Promise<string[]> {
+    return (await context.cookies(world.base)).map((c) => c.name).filter((n) => /session|remember/.test(n));
+  }
+
+  it('"Sign in with Okta" on /login: the provider, then back signed in at next', async () => {
+    await user("okta.person@x.test");
+    world.idp.setAccount({ sub: "okta-person-1", email: "okta.person@x.test", email_verified: true, name: "Okta P" });
+    const { context, page, problems } = await world.open();
+    await page.goto(`${world.base}/login?next=%2Fapi%2Fprotected`);
+    await screenshot(page, "login");
+    const seenAtProvider: string[] = [];
+    page.on("request", (r) => {
+      if (r.url().startsWith(world.idp.issuer)) seenAtProvider.push(new URL(r.url()).pathname);
+    });
+    await page.click("text=Sign in with Okta");
+    await page.waitForURL(`${world.base}/api/protected`);
+    assert.ok(seenAtProvider.includes("/auth"), `the browser went to the provider: ${seenAtProvider.join(" ")}`);
+    assert.match(await page.content(), /Hello okta\.person@x\.test/);
+    assert.equal((await protectedPage(page)).status, 200);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  it('"Continue with GitHub": GitHub\'s authorize, then back signed in', async () => {
+    await user("octo.person@x.test");
+    world.github.setUser({
+      id: 90001,
+      login: "octo-person",
+      name: "Octo Person",
+      email: null,
+      emails: [
+        { email: "octo.other@x.test", primary: false, verified: true },
+        { email: "octo.person@x.test", primary: true, verified: true },
+      ],
+    });
+    const { context, page, problems } = await world.open();
+    await page.goto(`${world.base}/login`);
+    await page.click("text=Continue with GitHub");
+    await page.waitForURL((u) => u.origin === world.base && !u.pathname.startsWith("/login"));
+    const answer = await protectedPage(page);
+    assert.equal(answer.status, 200, answer.text);
+    assert.match(answer.text, /Hello octo\.person@x\.test/);
+    assert.ok(world.github.requests.authorize.length > 0, "the browser went to GitHub's authorize");
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  it("a user with two-factor gets the second-factor page after the provider, and only the code signs in", async () => {
+    const account = await user("two.factor@x.test");
+    await world.app.runtime.datastore.users.update(account.id, {
+      tfPrimaryMethod: "authenticator",
+      tfTotpSecret: secretBox(world.app.runtime).seal(TOTP_SECRET),
+    });
+    world.idp.setAccount({ sub: "okta-tf-1", email: "two.factor@x.test", email_verified: true });
+    const { context, page, problems } = await world.open();
+    await page.goto(`${world.base}/login`);
+    await page.click("text=Sign in with Okta");
+    await page.waitForURL((u) => u.origin === world.base && u.pathname === "/tf-validate");
+    await screenshot(page, "second-factor");
+    assert.deepEqual(await sessionCookies(context), [], "no session before the second factor");
+    assert.equal((await protectedPage(page)).status, 401);
+
+    await page.goto(`${world.base}/tf-validate`);
+    await page.fill("#tf-validate-form input[name=code]", generateTotpCode({ secret: TOTP_SECRET, nowMs: Date.now() }));
+    await page.click("#tf-validate-form button[type=submit]");
+    await page.waitForURL((u) => u.pathname !== "/tf-validate");
+    const answer = await protectedPage(page);
+    assert.equal(answer.status, 200, answer.text);
+    assert.match(answer.text, /Hello two\.factor@x\.test/);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  it("the user refuses at the provider (access_denied): back on /login with a clear message, no session", async () => {
+    await user("refuses@x.test");
+    world.idp.setAccount({ sub: "okta-refuses-1", email: "refuses@x.test", email_verified: true });
+    world.idp.setFault({ kind: "error", error: "access_denied", description: "The user said no" }, ["authorize"]);
+    const { context, page, problems } = await world.open();
+    try {
+      await page.goto(`${world.base}/login`);
+      await page.click("text=Sign in with Okta");
+      await page.waitForURL((u) => u.origin === world.base && u.pathname === "/login");
+      await screenshot(page, "error");
+      const flash = await page.locator(".flash.error").allTextContents();
+      assert.deepEqual(flash, ["Sign-in with Okta was cancelled."]);
+      assert.deepEqual(await sessionCookies(context), []);
+      assert.equal((await protectedPage(page)).status, 401);
+      assert.deepEqual(problems, []);
+    } finally {
+      world.idp.setFault(null);
+      await context.close();
+    }
+  });
+});
