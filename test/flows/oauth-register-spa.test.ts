@@ -2,7 +2,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { TestClient } from "../helpers/client.js";
 import { startOauthWorld, type OauthWorld } from "../helpers/oauth-world.js";
-import { atCallback, signedInAs } from "../helpers/oauth-flows.js";
+import { atCallback, link, signedInAs } from "../helpers/oauth-flows.js";
 import { linkedIdentityStore } from "../../src/features/oauth/store.js";
 import { clocked, toStepStart } from "../helpers/totp-clock.js";
 import { enrolAuthenticator } from "../../src/features/two-factor/testing/kit.js";
@@ -103,7 +103,7 @@ describe("social sign-in: registration on first sign-in", () => {
   });
 });
 
-describe("social sign-in: registration when a username is required", () => {
+describe("social sign-in: a username required, confirmation required", () => {
   let w: OauthWorld;
   before(async () => {
     w = await startOauthWorld({
@@ -111,6 +111,7 @@ describe("social sign-in: registration when a username is required", () => {
         returnGenericResponses: false,
         registration: { enabled: true },
         username: { enable: true, required: true },
+        confirmation: { enabled: true },
         oauth: { register: true },
       },
     });
@@ -124,6 +125,21 @@ describe("social sign-in: registration when a username is required", () => {
     assert.equal(callback.location, "/login");
     assert.ok((await c.get("/login")).body.includes("Identity needs-name@example.com not registered"));
     assert.equal(await w.app.runtime.datastore.users.findByEmail("needs-name@example.com"), null);
+  });
+
+  it("a linked identity of an account whose email is not confirmed: CONFIRMATION_REQUIRED, no session", async () => {
+    await w.app.rampart.api.createUser({
+      email: "unconfirmed@example.com",
+      username: "unconfirmed",
+      password: PASSWORD,
+    });
+    await link(w, "unconfirmed@example.com", "okta", "okta-unconfirmed");
+    w.idp.setAccount({ sub: "okta-unconfirmed", email: "unconfirmed@example.com", email_verified: true });
+    const c = w.app.client();
+    const { callback } = await w.signInWith(c, "okta");
+    assert.equal(callback.location, "/login");
+    assert.ok((await c.get("/login")).body.includes("Email requires confirmation."));
+    assert.equal(await signedInAs(c), null);
   });
 });
 

@@ -197,6 +197,25 @@ describe("social sign-in: who may sign in", () => {
     await refusedWith(c, callback, "Account is disabled.");
   });
 
+  it("an account whose lockout is closed is refused as a right password would be; nothing linked", async () => {
+    await w.app.rampart.api.createUser({ email: "guessed@example.com", password: PASSWORD, confirmed: true });
+    const attacker = w.app.client();
+    for (let i = 0; i < 5; i++) await attacker.login("guessed@example.com", "wrong password " + i);
+    assert.equal(
+      (await w.app.rampart.api.lockState((await w.app.rampart.api.findUser("guessed@example.com"))!)).locked,
+      true,
+    );
+    w.idp.setAccount({ sub: "okta-guessed", email: "guessed@example.com", email_verified: true });
+    const c = w.app.client();
+    const { callback } = await w.signInWith(c, "okta");
+    await refusedWith(c, callback, "Too many failed attempts. Try again later.");
+    assert.deepEqual(await linksOf(w, "guessed@example.com"), []);
+    assert.equal(
+      (await w.app.rampart.api.lockState((await w.app.rampart.api.findUser("guessed@example.com"))!)).locked,
+      true,
+    );
+  });
+
   it("a user with an authenticator stops at the second factor; the code completes the sign-in", async () => {
     const t = clocked(w.app);
     toStepStart(t);
@@ -244,6 +263,20 @@ describe("social sign-in: who may sign in", () => {
       assert.equal(r.callback.location, "/", evil);
       assert.equal(await signedInAs(c), "next@example.com");
     }
+  });
+
+  it("remember from the start's form gives the session a remember cookie; without it, none", async () => {
+    await w.app.rampart.api.createUser({ email: "remember@example.com", password: PASSWORD });
+    await link(w, "remember@example.com", "okta", "okta-remember");
+    w.idp.setAccount({ sub: "okta-remember", email: "remember@example.com", email_verified: true });
+    const cookie = w.app.rampart.config.session.rememberCookieName;
+    const kept = w.app.client();
+    assert.equal((await kept.get(await atCallback(kept, "okta", { remember: "y" }))).location, "/");
+    assert.ok(kept.jar.get(cookie), "a remember cookie");
+    const plain = w.app.client();
+    assert.equal((await plain.get(await atCallback(plain, "okta"))).location, "/");
+    assert.equal(await signedInAs(plain), "remember@example.com");
+    assert.equal(plain.jar.get(cookie), undefined);
   });
 
   it("a signed-in caller may not start: JSON 400 ANONYMOUS_USER_REQUIRED, a browser back to POST_LOGIN_VIEW", async () => {

@@ -32,9 +32,9 @@ export async function link(w: OauthWorld, email: string, provider: string, subje
 }
 
 /** A sign-in taken up to the provider's redirect back (the callback not yet requested): its path. */
-export async function atCallback(c: TestClient, name: string): Promise<string> {
+export async function atCallback(c: TestClient, name: string, form: Record<string, string> = {}): Promise<string> {
   const csrf = await c.csrf();
-  const start = await c.post(`/login/oauthstart/${name}`, { form: { csrf_token: csrf } });
+  const start = await c.post(`/login/oauthstart/${name}`, { form: { ...form, csrf_token: csrf } });
   assert.equal(start.status, 302, start.body);
   const back = await followToRedirectUri(start.location!, `${APP}/`);
   return back.pathname + back.search;
