@@ -1,14 +1,14 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { BrowserContext, Page } from "playwright-core";
-import { generateTotpCode } from "../../src/crypto/totp/index.js";
+import { generateTotpCode, generateTotpSecret } from "../../src/crypto/totp/index.js";
 import { secretBox } from "../../src/kit/passcodes/index.js";
 import { chromiumAvailable } from "../helpers/browser.js";
 import { openOauthBrowser, screenshot, type OauthBrowser } from "../helpers/oauth-browser.js";
 
 const available = chromiumAvailable();
 const PASSWORD = "correct horse battery staple 42";
-const TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DP";
+const TOTP_SECRET = generateTotpSecret();
 
 /**
  * Social sign-in in Chromium: the page's provider button → the provider (a real OpenID Connect provider, or the
@@ -18,7 +18,12 @@ const TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DP";
 describe("social sign-in in a real browser (Chromium)", { skip: !available && "chromium not installed" }, () => {
   let world: OauthBrowser;
   before(async () => {
-    world = await openOauthBrowser({ config: { twoFactor: { enabled: true } } as never });
+    world = await openOauthBrowser({
+      config: {
+        twoFactor: { enabled: true },
+        totp: { secrets: { "1": "k".repeat(40) }, issuer: "Rampart Test" },
+      } as never,
+    });
   });
   after(() => world?.close());
 
@@ -26,10 +31,16 @@ describe("social sign-in in a real browser (Chromium)", { skip: !available && "c
     return world.app.rampart.api.createUser({ email, password: PASSWORD, confirmed: true });
   }
 
-  /** The protected page's answer in this browser: its status and the greeting naming the signed-in user. */
+  /**
+   * The protected route's answer with this browser's cookies (asked as JSON: a browser page would be redirected
+   * to the sign-in page): its status and the greeting naming the signed-in user.
+   */
   async function protectedPage(page: Page): Promise<{ status: number; text: string }> {
-    const r = await page.goto(`${world.base}/api/protected`);
-    return { status: r?.status() ?? 0, text: (await r?.text()) ?? "" };
+    const r = await page.context().request.get(`${world.base}/api/protected`, {
+      headers: { accept: "application/json" },
+      maxRedirects: 0,
+    });
+    return { status: r.status(), text: await r.text() };
   }
 
   async function sessionCookies(context: BrowserContext): Promise<string[]> {
