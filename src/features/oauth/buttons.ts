@@ -66,7 +66,7 @@ export function providerButtons(ctx: RequestContext, purpose: FlowPurpose, optio
     ) => html`<form method="post" action="${startPath(ctx.rt, purpose, p.name) + query}" id="oauth-${purpose}-${p.name}" class="inline">
 ${options.csrfToken ? html`<input type="hidden" name="csrf_token" value="${options.csrfToken}">` : ""}${options.next ? html`<input type="hidden" name="next" value="${options.next}">` : ""}<button type="submit">${buttonLabel(p, purpose)}</button></form> `,
   );
-  return html`<section class="oauth-providers" aria-label="Other ways to ${purpose === "verify" ? "confirm it's you" : "sign in"}">${purpose === "verify" ? "" : html`<p>Or:</p>`}${forms}</section>`;
+  return html`<section class="oauth-providers" aria-label="Other ways to ${purpose === "verify" ? "confirm it's you" : "sign in"}">${purpose === "login" ? html`<p>Or:</p>` : ""}${forms}</section>`;
 }
 
 /**
