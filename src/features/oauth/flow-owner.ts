@@ -2,6 +2,8 @@ import { timingSafeEqual } from "node:crypto";
 import { recordAudit } from "../../core/audit.js";
 import type { RequestContext } from "../../core/context.js";
 import { authenticate, type Caller } from "../../core/identity.js";
+import type { FieldErrors } from "../../core/http/respond.js";
+import type { MessageKey } from "../../core/messages.js";
 import type { Redirect } from "../../core/outcome.js";
 import { failureRedirect, type FlowFailure } from "./failure.js";
 import type { Finished } from "./finish.js";
@@ -40,4 +42,11 @@ export async function refuseFlow(
     details: { provider: provider.name, purpose: flow.purpose, reason, subject: identity.subject.slice(0, 255) },
   });
   return failureRedirect(ctx, flow.purpose, provider.label, failure, flow.next);
+}
+
+/** An app hook's veto (its first message) as the failure the browser is shown. */
+export function vetoFailure(errors: FieldErrors): FlowFailure {
+  const ref = Object.values(errors).flat()[0] ?? { code: "API_ERROR" };
+  const params = Object.fromEntries(Object.entries(ref.params ?? {}).map(([k, v]) => [k, String(v)]));
+  return { code: ref.code as MessageKey, params, ...(ref.text ? { text: ref.text } : {}) };
 }

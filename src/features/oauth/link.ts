@@ -9,7 +9,9 @@ import { beginFlow } from "./begin.js";
 import { oauthSlice } from "./config.js";
 import { sendOauthNotice } from "./emails.js";
 import type { Finished } from "./finish.js";
-import { flowOwner, refuseFlow } from "./flow-owner.js";
+import { flowOwner, refuseFlow, vetoFailure } from "./flow-owner.js";
+import { hookVeto } from "../../core/complete-sign-in.js";
+import { runAfterHook } from "../../core/hooks.js";
 import { linkedIdentityStore } from "./store.js";
 import { z } from "zod";
 
@@ -52,6 +54,8 @@ export async function completeLink(ctx: RequestContext, finished: Extract<Finish
       params: { provider: provider.label },
     });
   const user = caller.user;
+  const veto = await hookVeto(ctx, "oauth_link", user);
+  if (veto) return refuseFlow(ctx, finished, caller, "hook_veto", vetoFailure(veto.errors));
   const store = rt.datastore.store(linkedIdentityStore);
   const linked = await store.link({
     userId: user.id,
@@ -80,6 +84,7 @@ export async function completeLink(ctx: RequestContext, finished: Extract<Finish
       provider: provider.label,
       account: identity.email ?? identity.name,
     });
+    await runAfterHook(ctx, "oauth_link", user);
   }
   const message = rt.message("OAUTH_IDENTITY_LINKED", { provider: provider.label });
   const page = rt.url(sliceOf(rt.config, oauthSlice).accountsUrl);

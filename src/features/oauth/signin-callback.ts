@@ -3,6 +3,7 @@ import { completeSignIn, hookVeto } from "../../core/complete-sign-in.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
 import { defineRoute } from "../../core/define-route.js";
+import { lockState } from "../../core/lockout/lockout.js";
 import type { FieldErrors } from "../../core/http/respond.js";
 import type { MessageKey } from "../../core/messages.js";
 import { redirect, type Outcome, type Redirect } from "../../core/outcome.js";
@@ -18,7 +19,8 @@ import { decideUser, settleUser } from "./resolve-user.js";
  * GET <response>/<name> (FS oauthresponse): the provider sent the browser back. A flow started to link an
  * identity from the account page is completed by link.ts; a sign-in finds its user (resolve-user.ts), asks the
  * app's before-hook, and signs in through the one pipeline, which applies every check a password sign-in gets
- * (deactivation, confirmation, lockout, the second factor). The upstream amr/acr go with the session as
+ * (deactivation, confirmation, the second factor); an account whose lockout is closed is refused first, as a
+ * right password would be. The upstream amr/acr go with the session as
  * information only (authn-via.ts).
  *
  * Every answer is a redirect — the callback is a browser navigation (FS: "all responses MUST be redirects"):
@@ -61,11 +63,14 @@ async function signInByProvider(ctx: RequestContext, finished: Extract<Finished,
 
   const decision = await decideUser(ctx, provider, identity);
   if (decision.kind === "refuse") return refuse(decision.failure);
+  const existing = decision.kind === "register" ? null : decision.user;
+  // The account's lockout applies as to a password: while it waits or is locked, no way in is judged (and a
+  // sign-in here would forget the failures that closed it).
+  if (existing && (await lockState(rt, existing)).locked) return refuse({ code: "LOCKED_OUT" });
   // The app's say before anything is written: its oauth_signin hook (and its register hook for a new account).
   const registering = decision.kind === "register";
   const veto =
-    (await hookVeto(ctx, "oauth_signin", registering ? null : decision.user)) ??
-    (registering ? await hookVeto(ctx, "register", null) : null);
+    (await hookVeto(ctx, "oauth_signin", existing)) ?? (registering ? await hookVeto(ctx, "register", null) : null);
   if (veto) return failureRedirect(ctx, "login", provider.label, firstFailure(veto.errors), flow.next);
   const settled = await settleUser(ctx, provider, identity, decision);
   if (!settled.ok) return refuse(settled.failure);

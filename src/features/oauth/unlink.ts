@@ -4,12 +4,17 @@ import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
 import { defineRoute } from "../../core/define-route.js";
 import type { MessageKey } from "../../core/messages.js";
-import { ok, refused } from "../../core/outcome.js";
+import { ok, redirect, refused, type Redirect } from "../../core/outcome.js";
+import { setFlash } from "../../core/http/flash.js";
+import type { FlowFailure } from "./failure.js";
+import { vetoFailure } from "./flow-owner.js";
 import { signsInWithout } from "../../core/ways-in.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { identitiesJson, identitiesPayload } from "./accounts.js";
 import { oauthSlice } from "./config.js";
 import { sendOauthNotice } from "./emails.js";
+import { hookVeto } from "../../core/complete-sign-in.js";
+import { runAfterHook } from "../../core/hooks.js";
 import { providersOf } from "./providers/index.js";
 import { linkedIdentityStore, type LinkedIdentityStore } from "./store.js";
 
@@ -38,6 +43,10 @@ export const postUnlinkRoute = (accountsUrl: string) =>
       const target = id === null ? null : (await store.listForUser(user.id)).find((i) => i.id === id);
       if (!target) return refuse(ctx, "OAUTH_IDENTITY_NOT_FOUND");
       if (await isLastWayIn(ctx, user, store)) return refuse(ctx, "OAUTH_LAST_WAY_IN");
+      const veto = await hookVeto(ctx, "oauth_unlink", user);
+      // A veto: API callers get it in the contract's shape; browsers go back to the page with its message.
+      if (veto && ctx.wantsJson) return veto;
+      if (veto) return backWith(ctx, vetoFailure(veto.errors));
       const removed = await store.unlink(user.id, target.id);
       // Unlinked meanwhile by another request: that one reports it.
       if (!removed) return refuse(ctx, "OAUTH_IDENTITY_NOT_FOUND");
@@ -57,6 +66,7 @@ export const postUnlinkRoute = (accountsUrl: string) =>
       });
       await rt.events.emit("oauth_unlinked", { user, provider: removed.provider });
       await sendOauthNotice(ctx, "oauth_unlinked_notice", user, { provider: label, account: removed.email });
+      await runAfterHook(ctx, "oauth_unlink", user);
       const identities = identitiesJson(ctx, await store.listForUser(user.id));
       return ok(
         { identities },
@@ -70,6 +80,11 @@ export const postUnlinkRoute = (accountsUrl: string) =>
       );
     },
   });
+
+function backWith(ctx: RequestContext, failure: FlowFailure): Redirect {
+  setFlash(ctx, "error", failure.text ?? ctx.rt.message(failure.code, failure.params));
+  return redirect(accountsPage(ctx));
+}
 
 const accountsPage = (ctx: RequestContext) => ctx.rt.url(sliceOf(ctx.rt.config, oauthSlice).accountsUrl);
 

@@ -191,3 +191,23 @@ describe("oauth re-authentication (verify)", () => {
     assert.doesNotMatch(page.body, /oauth-verify-start\/google/);
   });
 });
+
+describe("oauth re-authentication without freshness (SECURITY_FRESHNESS < 0)", () => {
+  let world: OauthWorld;
+  before(async () => {
+    world = await startOauthWorld({ config: { freshness: { withinSeconds: -1 } } });
+  });
+  after(() => world.close());
+
+  it("has no verify routes, as FS; the linked-accounts routes stay", async () => {
+    const email = "no-freshness@example.test";
+    await world.app.rampart.api.createUser({ email, password: PASSWORD });
+    const c = world.app.client();
+    assert.equal((await c.login(email, PASSWORD)).status, 200);
+    const csrf = await c.csrf();
+    const start = await c.post("/login/oauth-verify-start/okta", { json: {}, headers: { "x-csrf-token": csrf } });
+    assert.equal(start.status, 404);
+    assert.equal((await c.get("/login/oauth-verify-response/okta?state=x&code=y")).status, 404);
+    assert.equal((await c.get("/oauth-accounts", { acceptJson: true })).status, 200);
+  });
+});

@@ -13,7 +13,9 @@ import { oauthAuthnVia } from "./authn-via.js";
 import { beginFlow } from "./begin.js";
 import { oauthSlice } from "./config.js";
 import { finishAtProvider } from "./finish.js";
-import { flowOwner, refuseFlow } from "./flow-owner.js";
+import { flowOwner, refuseFlow, vetoFailure } from "./flow-owner.js";
+import { hookVeto } from "../../core/complete-sign-in.js";
+import { runAfterHook } from "../../core/hooks.js";
 import { linkedIdentityStore } from "./store.js";
 
 /**
@@ -85,6 +87,8 @@ export const getVerifyResponseRoute = (path: string) =>
           params: { provider: provider.label },
         });
       const user = caller.user;
+      const veto = await hookVeto(ctx, "oauth_verify", user);
+      if (veto) return refuseFlow(ctx, finished, caller, "hook_veto", vetoFailure(veto.errors));
       await reauthenticate(ctx, caller, oauthAuthnVia(identity));
       await store.recordUse(linked.id, ctx.now());
       await recordAudit(ctx, {
@@ -93,6 +97,7 @@ export const getVerifyResponseRoute = (path: string) =>
         user,
         details: { via: "oauth", provider: provider.name },
       });
+      await runAfterHook(ctx, "oauth_verify", user);
       const urls = rt.config.urls;
       if (spaMode(ctx)) {
         const view = sliceOf(rt.config, oauthSlice).postOauthVerifyView ?? urls.postVerifyView ?? urls.postLoginView;
