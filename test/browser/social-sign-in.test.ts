@@ -1,14 +1,14 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { BrowserContext, Page } from "playwright-core";
-import { generateTotpCode } from "../../src/crypto/totp/index.js";
+import { generateTotpCode, generateTotpSecret } from "../../src/crypto/totp/index.js";
 import { secretBox } from "../../src/kit/passcodes/index.js";
 import { chromiumAvailable } from "../helpers/browser.js";
 import { openOauthBrowser, screenshot, type OauthBrowser } from "../helpers/oauth-browser.js";
 
 const available = chromiumAvailable();
 const PASSWORD = "correct horse battery staple 42";
-const TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DP";
+const TOTP_SECRET = generateTotpSecret();
 
 /**
  * Social sign-in in Chromium: the page's provider button → the provider (a real OpenID Connect provider, or the
@@ -18,7 +18,14 @@ const TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DP";
 describe("social sign-in in a real browser (Chromium)", { skip: !available && "chromium not installed" }, () => {
   let world: OauthBrowser;
   before(async () => {
-    world = await openOauthBrowser({ config: { twoFactor: { enabled: true } } as never });
+    world = await openOauthBrowser({
+      config: {
+        twoFactor: { enabled: true },
+        registration: { enabled: true },
+        oauth: { register: true },
+        totp: { secrets: { "1": "k".repeat(40) }, issuer: "Rampart Test" },
+      } as never,
+    });
   });
   after(() => world?.close());
 
@@ -26,10 +33,16 @@ describe("social sign-in in a real browser (Chromium)", { skip: !available && "c
     return world.app.rampart.api.createUser({ email, password: PASSWORD, confirmed: true });
   }
 
-  /** The protected page's answer in this browser: its status and the greeting naming the signed-in user. */
+  /**
+   * The protected route's answer with this browser's cookies (asked as JSON: a browser page would be redirected
+   * to the sign-in page): its status and the greeting naming the signed-in user.
+   */
   async function protectedPage(page: Page): Promise<{ status: number; text: string }> {
-    const r = await page.goto(`${world.base}/api/protected`);
-    return { status: r?.status() ?? 0, text: (await r?.text()) ?? "" };
+    const r = await page.context().request.get(`${world.base}/api/protected`, {
+      headers: { accept: "application/json" },
+      maxRedirects: 0,
+    });
+    return { status: r.status(), text: await r.text() };
   }
 
   async function sessionCookies(context: BrowserContext): Promise<string[]> {
@@ -124,5 +137,64 @@ describe("social sign-in in a real browser (Chromium)", { skip: !available && "c
       world.idp.setFault(null);
       await context.close();
     }
+  });
+
+  it("the linked-accounts page: Link GitHub, the identity listed, Confirm with GitHub on /verify, Unlink", async () => {
+    await user("links.things@x.test");
+    // Another email at GitHub: linking from the account page does not go by email.
+    world.github.setUser({
+      id: 90077,
+      login: "links-things",
+      emails: [{ email: "someone.else@elsewhere.test", primary: true, verified: true }],
+    });
+    const { context, page, problems } = await world.open();
+    await page.goto(`${world.base}/login`);
+    await page.fill("#email", "links.things@x.test");
+    await page.fill("#password", PASSWORD);
+    await page.click("#login-form button[type=submit]");
+    await page.waitForURL((u) => u.pathname !== "/login");
+
+    await page.goto(`${world.base}/oauth-accounts`);
+    assert.match(await page.locator("main").innerText(), /No accounts are linked yet/);
+    await page.click("text=Link GitHub");
+    await page.waitForURL((u) => u.origin === world.base && u.pathname === "/oauth-accounts");
+    assert.deepEqual(await page.locator(".flash").allTextContents(), ["GitHub is now linked to your account."]);
+    const row = await page.locator("#oauth-identities tbody tr").allInnerTexts();
+    assert.equal(row.length, 1);
+    assert.match(row[0]!, /GitHub\s+someone\.else@elsewhere\.test/);
+    await screenshot(page, "accounts");
+
+    // Re-authenticating: the verify page offers the linked provider; it confirms the same user.
+    await page.goto(`${world.base}/verify?next=%2Fapi%2Fprotected`);
+    await page.click("text=Confirm with GitHub");
+    await page.waitForURL(`${world.base}/api/protected`);
+    assert.match(await page.content(), /Hello links\.things@x\.test/);
+
+    await page.goto(`${world.base}/oauth-accounts`);
+    await page.click("#oauth-identities button:text('Unlink')");
+    await page.waitForURL((u) => u.pathname === "/oauth-accounts");
+    assert.deepEqual(await page.locator(".flash").allTextContents(), ["GitHub is no longer linked to your account."]);
+    assert.match(await page.locator("main").innerText(), /No accounts are linked yet/);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  it('"Continue with GitHub" on /register creates the account (RAMPART_OAUTH_REGISTER), signed in', async () => {
+    world.github.setUser({
+      id: 90088,
+      login: "new-person",
+      emails: [{ email: "brand.new@x.test", primary: true, verified: true }],
+    });
+    const { context, page, problems } = await world.open();
+    await page.goto(`${world.base}/register`);
+    await page.click("text=Continue with GitHub");
+    await page.waitForURL((u) => u.origin === world.base && !u.pathname.startsWith("/login"));
+    const answer = await protectedPage(page);
+    assert.equal(answer.status, 200, answer.text);
+    assert.match(answer.text, /Hello brand\.new@x\.test/);
+    const created = await world.app.runtime.datastore.users.findByEmail("brand.new@x.test");
+    assert.ok(created, "the account exists");
+    assert.deepEqual(problems, []);
+    await context.close();
   });
 });

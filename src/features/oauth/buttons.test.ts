@@ -86,6 +86,20 @@ describe("provider buttons on the pages", () => {
     }
   });
 
+  it("the page's CSP lets its forms reach the providers' origins (browsers check form-action on the start's redirect)", async () => {
+    const r = await world.app.client().get("/login", { headers: { accept: "text/html" } });
+    const formAction = /form-action ([^;]+)/.exec(r.headers.get("content-security-policy") ?? "")![1]!.split(" ");
+    assert.deepEqual(
+      formAction.sort(),
+      [
+        "'self'",
+        new URL(world.google.issuer).origin,
+        new URL(world.github.url).origin,
+        new URL(world.idp.issuer).origin,
+      ].sort(),
+    );
+  });
+
   it("JSON answers carry no HTML", async () => {
     const r = await world.app.client().get("/login", { headers: { accept: "application/json" } });
     assert.equal(r.status, 200);
@@ -137,6 +151,7 @@ describe("provider buttons without registration on first sign-in", () => {
     const register = await world.app.client().get("/register", { headers: { accept: "text/html" } });
     assert.equal(register.status, 200, register.body);
     assert.deepEqual(buttonForms(register.body), []);
+    assert.match(register.headers.get("content-security-policy") ?? "", /form-action 'self'$/);
     const login = await world.app.client().get("/login", { headers: { accept: "text/html" } });
     assert.equal(buttonForms(login.body).length, 3);
   });

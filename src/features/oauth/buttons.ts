@@ -1,4 +1,5 @@
 import type { RequestContext } from "../../core/context.js";
+import { allowFormAction } from "../../core/http/respond.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { PageExtra } from "../../core/services.js";
 import type { Runtime } from "../../core/runtime.js";
@@ -35,9 +36,29 @@ export function buttonLabel(provider: Pick<OAuthProvider, "name" | "label">, pur
   return provider.name === "github" ? `Continue with ${provider.label}` : `Sign in with ${provider.label}`;
 }
 
+/**
+ * Where each provider's authorization starts (the issuer for OpenID Connect providers: Google, Okta, Keycloak,
+ * Auth0 and Entra ID serve their authorization endpoint there; GitHub's authorize URL), from the configuration.
+ */
+function authorizationOrigins(rt: Runtime): Map<string, string> {
+  const cfg = sliceOf(rt.config, oauthSlice);
+  const origins = new Map<string, string>([
+    ["google", cfg.google.issuer],
+    ["github", cfg.github.authorizeUrl],
+  ]);
+  for (const p of cfg.providers) origins.set(p.name, p.issuer);
+  return origins;
+}
+
 export function providerButtons(ctx: RequestContext, purpose: FlowPurpose, options: ButtonOptions): SafeHtml {
   const providers = [...providersOf(ctx.rt).values()].filter((p) => !options.only || options.only.includes(p.name));
   if (!providers.length) return html``;
+  // The start answers with a redirect to the provider: this page's CSP must let its forms go there.
+  const origins = authorizationOrigins(ctx.rt);
+  for (const p of providers) {
+    const origin = origins.get(p.name);
+    if (origin) allowFormAction(ctx, origin);
+  }
   const query = options.next ? `?next=${encodeURIComponent(options.next)}` : "";
   const forms = providers.map(
     (
@@ -45,7 +66,7 @@ export function providerButtons(ctx: RequestContext, purpose: FlowPurpose, optio
     ) => html`<form method="post" action="${startPath(ctx.rt, purpose, p.name) + query}" id="oauth-${purpose}-${p.name}" class="inline">
 ${options.csrfToken ? html`<input type="hidden" name="csrf_token" value="${options.csrfToken}">` : ""}${options.next ? html`<input type="hidden" name="next" value="${options.next}">` : ""}<button type="submit">${buttonLabel(p, purpose)}</button></form> `,
   );
-  return html`<section class="oauth-providers" aria-label="Other ways to ${purpose === "verify" ? "confirm it's you" : "sign in"}">${purpose === "verify" ? "" : html`<p>Or:</p>`}${forms}</section>`;
+  return html`<section class="oauth-providers" aria-label="Other ways to ${purpose === "verify" ? "confirm it's you" : "sign in"}">${purpose === "login" ? html`<p>Or:</p>` : ""}${forms}</section>`;
 }
 
 /**
