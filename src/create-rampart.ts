@@ -218,11 +218,13 @@ export async function createRampart<const F extends UserFields = {}>(options: Ra
       // Lists several features contribute to are concatenated, not replaced.
       const secondFactors = [...(services.secondFactors ?? []), ...(offered.secondFactors ?? [])];
       const reauthChoices = [...(services.reauthChoices ?? []), ...(offered.reauthChoices ?? [])];
+      const pageExtras = [...(services.pageExtras ?? []), ...(offered.pageExtras ?? [])];
       Object.assign(
         services,
         offered,
         secondFactors.length ? { secondFactors } : {},
         reauthChoices.length ? { reauthChoices } : {},
+        pageExtras.length ? { pageExtras } : {},
       );
     }
     Object.freeze(services);

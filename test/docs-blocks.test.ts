@@ -271,6 +271,9 @@ describe("documentation code blocks", { timeout: 600_000 }, () => {
         refreshTokens: { enabled: true },
         changeEmail: { enable: true },
         profile: { enable: true },
+        // Social sign-in's routes (they need a base URL and a provider; nothing is fetched from it here).
+        baseUrl: "https://app.example.com",
+        oauth: { github: { enabled: true, clientId: "docs-client", clientSecret: "docs-secret" } },
       } as never,
       logger: { info() {}, warn() {}, error() {} },
     });

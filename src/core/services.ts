@@ -4,6 +4,7 @@ import type { AuthnMethod, SecondFactorMethod } from "./methods.js";
 import type { AuditWriter } from "./audit.js";
 import type { Caller } from "./identity.js";
 import type { Runtime } from "./runtime.js";
+import type { SafeHtml } from "../pages/kit.js";
 
 /**
  * What features offer each other, through the core (features never import each other). A feature declares its
@@ -52,6 +53,28 @@ export interface ReauthChoice {
    * the re-authentication pages show (e.g. "Use a passkey" to /wan-verify).
    */
   forUser?(user: UserRecord): Promise<ReauthOffer>;
+}
+
+/**
+ * Which page of another feature a block is added to: the sign-in pages (/login, /us-signin), the registration
+ * page, the re-authentication pages (/verify, /us-verify).
+ */
+export type PageSlot = "signin" | "register" | "verify";
+
+/** What a block is drawn with: the page's CSRF token, its `next` (already made safe), the user (verify pages). */
+export interface PageSlotInput {
+  csrfToken: string;
+  next: string | null;
+  user: UserRecord | null;
+}
+
+/**
+ * A block a feature adds to another feature's page (e.g. "Sign in with Google" buttons under the sign-in form):
+ * pages ask for their slot's blocks and place them after their own form. Null: nothing for this request.
+ */
+export interface PageExtra {
+  slot: PageSlot;
+  render(ctx: RequestContext, input: PageSlotInput): SafeHtml | null | Promise<SafeHtml | null>;
 }
 
 export interface ReauthOffer {
@@ -136,4 +159,6 @@ export interface Services {
   secondFactors?: SecondFactorPlugin[];
   /** Ways to re-authenticate besides the password at /verify; concatenated like `secondFactors`. */
   reauthChoices?: ReauthChoice[];
+  /** Blocks added to other features' pages; concatenated like `secondFactors`. */
+  pageExtras?: PageExtra[];
 }

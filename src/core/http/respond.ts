@@ -20,8 +20,23 @@ export interface MessageRef {
 export type FieldErrors = Record<string, MessageRef[]>;
 
 /** Pages: their own inline style and scripts only by this response's nonce, never 'unsafe-inline'. */
-function pageCsp(nonce: string): string {
-  return `default-src 'self'; script-src 'self' 'nonce-${nonce}'; style-src 'self' 'nonce-${nonce}'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'`;
+function pageCsp(nonce: string, formActions: readonly string[]): string {
+  const actions = ["'self'", ...formActions].join(" ");
+  return `default-src 'self'; script-src 'self' 'nonce-${nonce}'; style-src 'self' 'nonce-${nonce}'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action ${actions}`;
+}
+
+const formActionOrigins = new WeakMap<RequestContext, Set<string>>();
+
+/**
+ * A page whose form leads to another site adds that origin to its `form-action`: browsers apply the directive to
+ * every redirect a form's submission follows, so a "Sign in with Google" form posting to Rampart, which answers
+ * with a redirect to Google, needs Google's origin listed. Only an origin (scheme, host, port) from the
+ * configuration, never from the request.
+ */
+export function allowFormAction(ctx: RequestContext, origin: string): void {
+  let set = formActionOrigins.get(ctx);
+  if (!set) formActionOrigins.set(ctx, (set = new Set()));
+  set.add(new URL(origin).origin);
 }
 /** Answers that are not pages (JSON, text, redirects) load nothing and are never framed. */
 export const DATA_CSP = "default-src 'none'; base-uri 'none'; frame-ancestors 'none'";
@@ -154,7 +169,7 @@ export function htmlResponse(
 ): Response {
   const h = baseHeaders(ctx, "text/html; charset=utf-8");
   const nonce = randomBytes(16).toString("base64url");
-  h.set("content-security-policy", pageCsp(nonce));
+  h.set("content-security-policy", pageCsp(nonce, [...(formActionOrigins.get(ctx) ?? [])]));
   h.set("x-frame-options", "DENY");
   h.set("cross-origin-opener-policy", "same-origin");
   for (const [k, v] of Object.entries(extraHeaders ?? {})) h.set(k, v);

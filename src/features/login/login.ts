@@ -12,6 +12,7 @@ import { identityAttributes } from "../../core/users.js";
 import { passwordCredential, verifyCredential } from "../../core/verify-credential.js";
 import { tooManyAttempts } from "../../core/lockout/refusal.js";
 import type { UserRecord } from "../../datastore/contracts.js";
+import { pageExtras } from "../../core/page-extras.js";
 import { loginPage } from "./pages.js";
 
 /**
@@ -29,9 +30,11 @@ interface LoginView {
   remember: boolean;
 }
 
-function page(ctx: RequestContext, props: PageProps<unknown, LoginView>): string {
+async function page(ctx: RequestContext, props: PageProps<unknown, LoginView>): Promise<string> {
   const next = props.view?.next ?? safeRedirect(ctx.url.searchParams.get("next"), ctx.appOrigin(), ctx.rt.config);
+  const extras = await pageExtras(ctx, "signin", { csrfToken: props.csrfToken, next, user: null });
   return loginPage(ctx, {
+    extras,
     csrfToken: props.csrfToken,
     identity: props.view?.identity,
     next,

@@ -1,7 +1,7 @@
 import type { RequestContext } from "../../core/context.js";
 import type { FieldErrors } from "../../core/http/respond.js";
 import { errorsFor } from "../../core/http/respond.js";
-import { form, html, layout, reauthLinks, type Flash, type ReauthLink } from "../../pages/kit.js";
+import { form, html, layout, reauthLinks, type Flash, type ReauthLink, type SafeHtml } from "../../pages/kit.js";
 
 export function loginPage(
   ctx: RequestContext,
@@ -12,6 +12,8 @@ export function loginPage(
     remember?: boolean;
     errors?: FieldErrors;
     flashes?: Flash[];
+    /** Other features' blocks for the sign-in slot (e.g. provider buttons), after the form. */
+    extras?: SafeHtml;
   },
 ): string {
   const { rt } = ctx;
@@ -48,12 +50,23 @@ export function loginPage(
     ],
     submit: "Sign in",
   });
-  return layout("Sign in", body, { appName: rt.config.appName, flashes: options.flashes ?? [] });
+  return layout("Sign in", html`${body}${options.extras ?? ""}`, {
+    appName: rt.config.appName,
+    flashes: options.flashes ?? [],
+  });
 }
 
 export function verifyPage(
   ctx: RequestContext,
-  options: { csrfToken: string; next?: string | null; errors?: FieldErrors; links?: ReauthLink[] },
+  options: {
+    csrfToken: string;
+    next?: string | null;
+    errors?: FieldErrors;
+    links?: ReauthLink[];
+    extras?: SafeHtml;
+    /** A message from the redirect that brought the browser here (a provider re-authentication refused). */
+    flashes?: Flash[];
+  },
 ): string {
   const { rt } = ctx;
   const query = options.next ? `?next=${encodeURIComponent(options.next)}` : "";
@@ -74,8 +87,8 @@ export function verifyPage(
       },
     ],
     submit: "Confirm",
-  })}${reauthLinks(options.links, query)}`;
-  return layout("Confirm it's you", body, { appName: rt.config.appName });
+  })}${options.extras ?? ""}${reauthLinks(options.links, query)}`;
+  return layout("Confirm it's you", body, { appName: rt.config.appName, flashes: options.flashes ?? [] });
 }
 
 export function logoutConfirmPage(ctx: RequestContext, csrfToken: string): string {

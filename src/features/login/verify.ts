@@ -14,6 +14,7 @@ import { reauthenticate } from "../../core/reauthenticate.js";
 import type { PageProps } from "../../core/render.js";
 import { csrfToken, signedIn, userJson } from "../../kit/schemas.js";
 import type { RequestContext } from "../../core/context.js";
+import { pageExtras } from "../../core/page-extras.js";
 import { verifyPage } from "./pages.js";
 
 /**
@@ -31,7 +32,9 @@ async function page(ctx: RequestContext, props: PageProps<unknown, VerifyView>):
   // The route is "authenticated": the runner resolved the caller already (authenticate caches it per request).
   const caller = await authenticate(ctx, ctx.rt.config.apiEnabledMethods);
   const links = caller ? (await reauthOffers(ctx, caller.user)).links : [];
-  return verifyPage(ctx, { csrfToken: props.csrfToken, next, errors: props.errors, links });
+  const extras = await pageExtras(ctx, "verify", { csrfToken: props.csrfToken, next, user: caller?.user ?? null });
+  const flashes = props.errors ? [] : props.takeFlashes();
+  return verifyPage(ctx, { csrfToken: props.csrfToken, next, errors: props.errors, links, extras, flashes });
 }
 
 export const getVerifyRoute = (path: string) =>

@@ -11,6 +11,11 @@ declare module "../../core/events.js" {
   }
   interface HookedActions {
     oauth_signin: true;
+    /** Re-authentication with a linked identity (before: the session is made fresh only if it passes). */
+    oauth_verify: true;
+    /** Linking an identity from the account page (before: nothing is linked on a veto). */
+    oauth_link: true;
+    oauth_unlink: true;
   }
 }
 

@@ -1,7 +1,7 @@
 import type { RequestContext } from "../../core/context.js";
 import { sliceOf } from "../../core/config/slice.js";
 import { errorsFor as fieldErrorTexts, type FieldErrors } from "../../core/http/respond.js";
-import { form, html, layout, type FieldSpec, type Flash } from "../../pages/kit.js";
+import { form, html, layout, type FieldSpec, type Flash, type SafeHtml } from "../../pages/kit.js";
 import { registrationSlice } from "./config.js";
 import type { FormEcho } from "./form.js";
 import { registerFields } from "./form.js";
@@ -9,7 +9,14 @@ import { registerFields } from "./form.js";
 /** The registration page: email, username (when enabled), password (+ confirmation), the app's fields. */
 export function registerPage(
   ctx: RequestContext,
-  options: { csrfToken: string; echo?: Partial<FormEcho>; errors?: FieldErrors; flashes?: Flash[] },
+  options: {
+    csrfToken: string;
+    echo?: Partial<FormEcho>;
+    errors?: FieldErrors;
+    flashes?: Flash[];
+    /** Other features' blocks for the registration slot (e.g. "Continue with GitHub"), after the form. */
+    extras?: SafeHtml;
+  },
 ): string {
   const { rt } = ctx;
   const cfg = sliceOf(rt.config, registrationSlice);
@@ -71,6 +78,6 @@ export function registerPage(
     formErrors: [...errorsFor(""), ...errorsFor("next"), ...errorsFor("csrf_token")],
     fields,
     submit: "Register",
-  })}<nav><a href="${rt.url(rt.config.urls.login)}">Already have an account? Sign in</a></nav>`;
+  })}${options.extras ?? ""}<nav><a href="${rt.url(rt.config.urls.login)}">Already have an account? Sign in</a></nav>`;
   return layout("Register", body, { appName: rt.config.appName, flashes: options.flashes ?? [] });
 }

@@ -25,6 +25,7 @@ import {
   type RegistrationForm,
   type RegistrationInput,
 } from "./form.js";
+import { pageExtras } from "../../core/page-extras.js";
 import { registerPage } from "./pages.js";
 import { admitSend } from "../../kit/send-limits.js";
 
@@ -35,7 +36,7 @@ import { admitSend } from "../../kit/send-limits.js";
  * With generic responses (default) a taken email or username answers exactly as a fresh registration would
  * and the owner is told by mail; see existing.ts.
  */
-function page(ctx: RequestContext, props: PageProps<RegistrationInput, FormEcho>): string {
+async function page(ctx: RequestContext, props: PageProps<RegistrationInput, FormEcho>): Promise<string> {
   const fromQuery = () => safeRedirect(ctx.url.searchParams.get("next"), ctx.appOrigin(), ctx.rt.config);
   // A form refused before it was read (an over-long field) shows what was typed.
   const echo = props.view ?? {
@@ -44,7 +45,13 @@ function page(ctx: RequestContext, props: PageProps<RegistrationInput, FormEcho>
     fields: {},
     next: fromQuery(),
   };
+  const extras = await pageExtras(ctx, "register", {
+    csrfToken: props.csrfToken,
+    next: echo.next ?? null,
+    user: null,
+  });
   return registerPage(ctx, {
+    extras,
     csrfToken: props.csrfToken,
     echo,
     errors: props.errors,

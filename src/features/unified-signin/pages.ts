@@ -1,6 +1,6 @@
 import type { RequestContext } from "../../core/context.js";
 import { errorsFor, type FieldErrors } from "../../core/http/respond.js";
-import { form, html, layout, reauthLinks, type Flash, type ReauthLink } from "../../pages/kit.js";
+import { form, html, layout, reauthLinks, type Flash, type ReauthLink, type SafeHtml } from "../../pages/kit.js";
 import { SENDING_METHODS } from "./config.js";
 import { sendingMethods, usConfig } from "./methods.js";
 
@@ -16,6 +16,8 @@ export function signinPage(
     remember?: boolean;
     errors?: FieldErrors;
     flashes?: Flash[];
+    /** Other features' blocks for the sign-in slot (e.g. provider buttons), after the forms. */
+    extras?: SafeHtml;
   },
 ): string {
   const { rt } = ctx;
@@ -74,7 +76,7 @@ export function signinPage(
       { name: "remember", label: "Remember me", type: "checkbox", value: options.remember ? "true" : "" },
     ],
     submit: "Sign in",
-  })}${sendForms.length ? html`<h2>No password?</h2>${sendForms}` : ""}`;
+  })}${sendForms.length ? html`<h2>No password?</h2>${sendForms}` : ""}${options.extras ?? ""}`;
   return layout("Sign in", body, { appName: rt.config.appName, flashes: options.flashes ?? [] });
 }
 
@@ -87,6 +89,7 @@ export function verifyPage(
     errors?: FieldErrors;
     flashes?: Flash[];
     links?: ReauthLink[];
+    extras?: SafeHtml;
   },
 ): string {
   const { rt } = ctx;
@@ -123,7 +126,7 @@ export function verifyPage(
       },
     ],
     submit: "Confirm",
-  })}${sendForms}${reauthLinks(options.links, query)}`;
+  })}${sendForms}${options.extras ?? ""}${reauthLinks(options.links, query)}`;
   return layout("Confirm it's you", body, { appName: rt.config.appName, flashes: options.flashes ?? [] });
 }
 

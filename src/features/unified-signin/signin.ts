@@ -14,6 +14,7 @@ import type { Flash } from "../../pages/kit.js";
 import { dummyPasscode, matchPasscode, sendSigninCode } from "./codes.js";
 import { activeCodeMethods, sendDestination, sendingMethods, usConfig } from "./methods.js";
 import { checkPasscode, lockedOut } from "./passcode-check.js";
+import { pageExtras } from "../../core/page-extras.js";
 import { signinPage } from "./pages.js";
 import { codeSent, signedInOrNextStep, signinForm } from "./schemas.js";
 import { admitSend } from "../../kit/send-limits.js";
@@ -37,12 +38,14 @@ interface SigninView {
 /** The sign-in page, its form posting to `path` (the sign-in URL, or the login URL it replaces). */
 const pageAt =
   (path: string) =>
-  (ctx: RequestContext, props: PageProps<{ identity?: string }, SigninView>): string => {
+  async (ctx: RequestContext, props: PageProps<{ identity?: string }, SigninView>): Promise<string> => {
     const view = props.view;
     const next = view ? view.next : nextOf(ctx, ctx.url.searchParams.get("next"));
     const identity = view?.identity ?? (typeof props.input.identity === "string" ? props.input.identity : undefined);
     const flashes = view?.flashes ?? (props.errors ? [] : props.takeFlashes());
+    const extras = await pageExtras(ctx, "signin", { csrfToken: props.csrfToken, next, user: null });
     return signinPage(ctx, {
+      extras,
       csrfToken: props.csrfToken,
       action: ctx.rt.url(path),
       identity,

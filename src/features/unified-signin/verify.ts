@@ -15,6 +15,7 @@ import type { Flash } from "../../pages/kit.js";
 import { dummyPasscode, matchPasscode, sendSigninCode } from "./codes.js";
 import { SENDING_METHODS } from "./config.js";
 import { activeCodeMethods, usConfig } from "./methods.js";
+import { pageExtras } from "../../core/page-extras.js";
 import { verifyPage } from "./pages.js";
 import { codeSent, verifyForm } from "./schemas.js";
 import { checkPasscode, lockedOut } from "./passcode-check.js";
@@ -37,13 +38,16 @@ async function page(ctx: RequestContext, props: PageProps<unknown, VerifyView>):
   const caller = await authenticate(ctx, ctx.rt.config.apiEnabledMethods);
   const methods = caller ? activeCodeMethods(ctx.rt, caller.user) : [];
   const links = caller ? (await reauthOffers(ctx, caller.user)).links : [];
+  const extras = await pageExtras(ctx, "verify", { csrfToken: props.csrfToken, next, user: caller?.user ?? null });
   return verifyPage(ctx, {
     links,
+    extras,
     csrfToken: props.csrfToken,
     next,
     methods,
     errors: props.errors,
-    flashes: props.view?.flashes,
+    // A message from the redirect that brought the browser here (a provider re-authentication refused).
+    flashes: props.view?.flashes ?? (props.errors ? [] : props.takeFlashes()),
   });
 }
 
