@@ -45,7 +45,12 @@ export async function finishAtProvider(
     );
   const { flow } = taken;
   try {
-    const identity = await provider.finish(ctx.url, flow);
+    // The URL the provider was told to return to (RAMPART_BASE_URL), with the answer's query: openid-client sends
+    // it as the token request's redirect_uri, which must equal the authorization request's — never the request's
+    // own scheme and Host (behind a TLS-terminating proxy that is http://…; a forged Host would be sent on).
+    const returned = new URL(flow.redirectUri);
+    returned.search = ctx.url.search;
+    const identity = await provider.finish(returned, flow);
     return { ok: true, flow, identity, provider };
   } catch (err) {
     const failure = err instanceof ProviderError ? err : new ProviderError("handshake", "internal", "unexpected");
