@@ -6,6 +6,7 @@ import { atCallback, link, linksOf, signedInAs } from "../helpers/oauth-flows.js
 import { linksIn } from "../helpers/smtp-sink.js";
 import {
   PASSWORD,
+  backFrom,
   browserWith,
   expectRefused,
   flowCookieOf,
@@ -229,7 +230,11 @@ describe("social sign-in attacks: the flow cookie and Rampart's other tokens are
 
     const asSession = browserWith(w, [[w.app.rampart.config.session.cookieName, flow]]);
     assert.equal(await signedInAs(asSession), null);
-    for (const headers of [{ authorization: `Bearer ${flow}` }, { "authentication-token": flow }]) {
+    const tokenHeaders: Record<string, string>[] = [
+      { authorization: `Bearer ${flow}` },
+      { "authentication-token": flow },
+    ];
+    for (const headers of tokenHeaders) {
       const r = await w.app.client().get("/api/protected", { acceptJson: true, headers });
       assert.equal(r.status, 401, r.body);
     }
@@ -277,6 +282,18 @@ describe("social sign-in attacks: a provider down, slow, or refusing; a forged H
 
   // First in this world: nobody has started with google, so its discovery has not been fetched yet.
   it("google's discovery down: the start goes back to the sign-in page with a clear message (API: 503); then it recovers", async () => {
+    // Slow beyond RAMPART_OAUTH_TIMEOUT_MS (1 s here): answered promptly, nothing started.
+    w.google.setFault({ kind: "slow", ms: 20_000 }, ["discovery"]);
+    try {
+      const c = w.app.client();
+      const began = Date.now();
+      const slow = await c.post("/login/oauthstart/google", { form: { csrf_token: await c.csrf() } });
+      assert.ok(Date.now() - began < 8000, `answered after ${Date.now() - began} ms`);
+      assert.equal(slow.location, "/login", slow.body);
+      assert.ok(![...c.jar.keys()].some((k) => k.includes("rampart_oauth")), "no flow started");
+    } finally {
+      w.google.setFault(null);
+    }
     w.google.setFault({ kind: "down" }, ["discovery"]);
     try {
       const c = w.app.client();
@@ -328,6 +345,17 @@ describe("social sign-in attacks: a provider down, slow, or refusing; a forged H
       } finally {
         setFault(null);
       }
+    }
+    // GitHub's API (/user) slow after a good token exchange: the same.
+    const g = w.app.client();
+    const path = await atCallback(g, "github");
+    w.github.setFault({ kind: "slow", ms: 20_000 }, ["api"]);
+    try {
+      const began = Date.now();
+      await expectRefused(w, g, () => g.get(path), unavailable("GitHub"));
+      assert.ok(Date.now() - began < 8000, `answered after ${Date.now() - began} ms`);
+    } finally {
+      w.github.setFault(null);
     }
     // The provider answers again: the sign-in works.
     const ok = w.app.client();
@@ -382,7 +410,7 @@ describe("social sign-in attacks: a provider down, slow, or refusing; a forged H
     assert.equal(start.status, 302, start.body);
     const authorize = new URL(start.location!);
     assert.equal(authorize.searchParams.get("redirect_uri"), `${APP}/login/oauthresponse/okta`);
-    const back = await c.get(await backPath(authorize));
+    const back = await c.get(await backFrom(authorize));
     assert.equal(back.location, "/");
   });
 
@@ -404,10 +432,10 @@ describe("social sign-in attacks: a provider down, slow, or refusing; a forged H
         const c = w.app.client();
         const csrf = await c.csrf();
         const query = where === "query" ? `?next=${encodeURIComponent(next)}` : "";
-        const form = where === "form" ? { csrf_token: csrf, next } : { csrf_token: csrf };
+        const form: Record<string, string> = where === "form" ? { csrf_token: csrf, next } : { csrf_token: csrf };
         const start = await c.post(`/login/oauthstart/okta${query}`, { form });
         assert.equal(start.status, 302, start.body);
-        const done = await c.get(await backPath(new URL(start.location!)));
+        const done = await c.get(await backFrom(new URL(start.location!)));
         assert.equal(done.status, 302, done.body);
         const to = new URL(done.location!, APP);
         assert.equal(to.origin, APP, `${where} next=${JSON.stringify(next)} → ${done.location}`);
@@ -417,7 +445,40 @@ describe("social sign-in attacks: a provider down, slow, or refusing; a forged H
   });
 });
 
-async function backPath(authorize: URL): Promise<string> {
-  const { backFrom } = await import("../helpers/oauth-attack-kit.js");
-  return backFrom(authorize);
-}
+describe("social sign-in attacks: an SPA's error view gets the provider's description encoded", () => {
+  let w: OauthWorld;
+  before(async () => {
+    w = await startOauthWorld({
+      config: {
+        returnGenericResponses: false,
+        urls: { redirectBehavior: "spa" },
+        unifiedSignin: { loginErrorView: "https://spa.example/login-error" },
+      },
+    });
+  });
+  after(async () => w?.close());
+
+  it("quotes, CRLF and <script> in error_description: a valid Location, the text encoded in its query", async () => {
+    const nasty = `He said "no" & left\r\nSet-Cookie: owned=1\r\n<script>alert(1)</script>`;
+    w.idp.setFault({ kind: "error", error: "invalid_scope", description: nasty }, ["authorize"]);
+    try {
+      const c = w.app.client();
+      const { callback } = await w.signInWith(c, "okta");
+      assert.equal(callback.status, 302, callback.body);
+      const raw = callback.location!;
+      assert.doesNotMatch(raw, /[\r\n<>"\s]/, "nothing raw in the Location");
+      const to = new URL(raw);
+      assert.equal(to.origin + to.pathname, "https://spa.example/login-error");
+      const error = to.searchParams.get("error")!;
+      assert.ok(
+        error.startsWith("An error occurred while communicating with the OAuth provider: (invalid_scope"),
+        error,
+      );
+      assert.ok(error.includes("<script>alert(1)</script>"), "the SPA gets the text, to show as text");
+      assert.doesNotMatch(error, /[\r\n]/, "control characters dropped");
+      assert.equal(await signedInAs(c), null);
+    } finally {
+      w.idp.setFault(null);
+    }
+  });
+});

@@ -39,6 +39,18 @@ for (const dialect of flowDialects()) {
     });
     after(async () => w?.close());
 
+    it("the flow cookie: __Host-, HttpOnly, Secure, SameSite=Lax, bounded by RAMPART_OAUTH_STATE_WITHIN", async () => {
+      const c = w.app.client();
+      const csrf = await c.csrf();
+      const start = await c.post("/login/oauthstart/okta", { form: { csrf_token: csrf } });
+      const cookie = start.setCookies.find((x) => x.includes("rampart_oauth="));
+      assert.ok(cookie, start.setCookies.join(" | "));
+      assert.match(cookie, /^__Host-rampart_oauth=/);
+      for (const attr of [/;\s*HttpOnly/i, /;\s*Secure/i, /;\s*SameSite=Lax/i, /;\s*Path=\//i, /;\s*Max-Age=600\b/i])
+        assert.match(cookie, attr);
+      assert.doesNotMatch(cookie, /;\s*Domain=/i);
+    });
+
     it("no state, a wrong state: refused", async () => {
       const c = w.app.client();
       const path = await atCallback(c, "okta");
