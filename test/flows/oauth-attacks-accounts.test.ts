@@ -58,6 +58,24 @@ describe("social sign-in attacks: unverified emails, one email or one subject at
     });
   }
 
+  it("a verified look-alike address (fullwidth, Cyrillic) never links onto the account it imitates", async () => {
+    await w.app.rampart.api.createUser({ email: "target@example.com", password: PASSWORD, confirmed: true });
+    for (const [i, email] of [
+      "\uff54arget@example.com",
+      "t\u0430rget@example.com",
+      "target@ex\u0430mple.com",
+    ].entries()) {
+      w.idp.setAccount({ sub: `okta-lookalike-${i}`, email, email_verified: true });
+      const c = w.app.client();
+      const path = await atCallback(c, "okta");
+      await expectRefused(w, c, () => c.get(path), {
+        text: "not registered",
+        reason: "IDENTITY_NOT_REGISTERED",
+      });
+    }
+    assert.deepEqual(await linksOf(w, "target@example.com"), []);
+  });
+
   it("okta and google assert one email with different subjects: two separate identities, each audited, no takeover", async () => {
     // okta's first sign-in registers the account (registration on first sign-in is on).
     w.idp.setAccount({ sub: "okta-alice", email: "alice@example.com", email_verified: true });

@@ -89,6 +89,20 @@ for (const dialect of flowDialects()) {
       await expectRefused(w, c, () => c.get(atGoogle), { text: flowExpired("Google"), reason: "flow_invalid" });
     });
 
+    it("16 parallel callbacks with the same state and cookie: exactly one signs in, the others are refused", async () => {
+      const c = w.app.client();
+      const path = await atCallback(c, "okta");
+      const copies = Array.from({ length: 16 }, () => browserWith(w, [...c.jar]));
+      const answers = await Promise.all(copies.map((b) => b.get(path)));
+      const locations = answers.map((a) => a.location);
+      assert.equal(locations.filter((l) => l === "/").length, 1, locations.join(" "));
+      assert.equal(locations.filter((l) => l === "/login").length, 15, locations.join(" "));
+      const signedIn = (await Promise.all(copies.map((b) => signedInAs(b)))).filter(Boolean);
+      assert.deepEqual(signedIn, ["state@example.com"]);
+      const failures = await w.app.runtime.datastore.audit.list({ event: "oauth_failed", limit: 15 });
+      assert.equal(failures.filter((f) => f.details?.reason === "flow_replayed").length, 15);
+    });
+
     it("a flow started in one browser and completed in another (no flow cookie) is refused", async () => {
       const x = w.app.client();
       const path = await atCallback(x, "okta");
@@ -196,6 +210,32 @@ describe("social sign-in attacks: the code, PKCE, the nonce, the id_token, the i
     });
   }
 
+  it("mix-up at GitHub: a callback carrying okta's iss is refused", async () => {
+    const c = w.app.client();
+    const path = await atCallback(c, "github");
+    await expectRefused(w, c, () => c.get(withParams(path, { iss: w.idp.issuer })), {
+      text: HANDSHAKE,
+      reason: "handshake:OAUTH_INVALID_RESPONSE",
+    });
+  });
+
+  it("session fixation: a copy of the browser's cookies from before the callback is not signed in after it", async () => {
+    const c = w.app.client();
+    await c.get("/login");
+    const path = await atCallback(c, "okta");
+    const before = [...c.jar];
+    assert.equal((await c.get(path)).location, "/");
+    assert.equal(await signedInAs(c), "victim@example.com");
+    const sessionName = w.app.rampart.config.session.cookieName;
+    const old = before.find(([k]) => k === sessionName)?.[1];
+    assert.notEqual(c.jar.get(sessionName), old, "a new session id at sign-in");
+    const attacker = browserWith(
+      w,
+      before.filter(([k]) => !/rampart_oauth$/.test(k)),
+    );
+    assert.equal(await signedInAs(attacker), null);
+  });
+
   it("mix-up: the callback's iss names another provider (or is missing) → refused", async () => {
     const c = w.app.client();
     const path = await atCallback(c, "okta");
@@ -205,17 +245,11 @@ describe("social sign-in attacks: the code, PKCE, the nonce, the id_token, the i
     await expectRefused(w, d, () => d.get(withParams(other, { iss: undefined })), handshake);
   });
 
-  it("16 parallel callbacks with the same state and cookie: exactly one signs in, the others are refused", async () => {
+  // Last in this world: it moves the app's clock.
+  it("a flow older than RAMPART_OAUTH_STATE_WITHIN (600 s) is refused as expired", async () => {
     const c = w.app.client();
     const path = await atCallback(c, "okta");
-    const copies = Array.from({ length: 16 }, () => browserWith(w, [...c.jar]));
-    const answers = await Promise.all(copies.map((b) => b.get(path)));
-    const locations = answers.map((a) => a.location);
-    assert.equal(locations.filter((l) => l === "/").length, 1, locations.join(" "));
-    assert.equal(locations.filter((l) => l === "/login").length, 15, locations.join(" "));
-    const signedIn = (await Promise.all(copies.map((b) => signedInAs(b)))).filter(Boolean);
-    assert.deepEqual(signedIn, ["victim@example.com"]);
-    const failures = await w.app.runtime.datastore.audit.list({ event: "oauth_failed", limit: 15 });
-    assert.equal(failures.filter((f) => f.details?.reason === "flow_replayed").length, 15);
+    w.app.advance(601);
+    await expectRefused(w, c, () => c.get(path), { text: flowExpired("Okta"), reason: "flow_expired" });
   });
 });
