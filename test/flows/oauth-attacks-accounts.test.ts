@@ -380,6 +380,24 @@ describe("social sign-in attacks: a provider down, slow, or refusing; a forged H
     assert.equal((await w.signInWith(ok, "okta")).callback.location, "/");
   });
 
+  it("GitHub's token error (sent with status 200, as GitHub does) is shown by its own code and description", async () => {
+    const c = w.app.client();
+    const path = await atCallback(c, "github");
+    w.github.setFault({
+      kind: "error",
+      error: "bad_verification_code",
+      description: "The code passed is incorrect or expired.",
+    });
+    try {
+      await expectRefused(w, c, () => c.get(path), {
+        text: "(bad_verification_code - The code passed is incorrect or expired.)",
+        reason: "handshake:bad_verification_code",
+      });
+    } finally {
+      w.github.setFault(null);
+    }
+  });
+
   it("access_denied at the provider: OAUTH_ACCESS_DENIED, no session", async () => {
     w.idp.setFault({ kind: "error", error: "access_denied", description: "The user said no" }, ["authorize"]);
     try {
