@@ -198,6 +198,9 @@ describe("social sign-in attacks: the code, PKCE, the nonce, the id_token, the i
       (cl) => ({ ...cl, iat: now() - 3600, exp: now() - 600 }),
       "handshake:OAUTH_JWT_TIMESTAMP_CHECK_FAILED",
     ],
+    ["an extra untrusted audience and no azp", (cl) => ({ ...cl, aud: [cl.aud, "google-client"] }), compared],
+    ["azp naming another client", (cl) => ({ ...cl, azp: "google-client" }), "handshake:invalid_azp"],
+    ["no subject", ({ sub: _s, ...cl }) => cl, invalid],
     // Only the signature differs from the control case above.
     ["a bad signature", (cl) => cl, invalid, { key: "other" }],
   ];
