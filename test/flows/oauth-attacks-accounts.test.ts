@@ -146,6 +146,7 @@ describe("social sign-in attacks: a squatted address (pre-account hijack)", () =
         returnGenericResponses: false,
         registration: { enabled: true },
         confirmation: { enabled: true, loginWithoutConfirmation: true },
+        recovery: { enabled: true },
         oauth: { register: true },
       },
     });
@@ -180,6 +181,33 @@ describe("social sign-in attacks: a squatted address (pre-account hijack)", () =
     const sessions = await w.app.runtime.sessions.listForUser(squat!.id);
     for (const s of sessions)
       assert.ok(!(s.authnVia as string[]).some((v) => v.startsWith("oauth")), "no social session");
+
+    // The owner proves the mailbox with a reset link: the squatter's session ends and the password they set is
+    // gone; from then on the owner's Google signs in to the owner's account, never into the squatter's session.
+    const owner = w.app.client();
+    const asked = await owner.post("/reset", {
+      json: { email: "victim@example.com" },
+      headers: { "x-csrf-token": await owner.csrf() },
+    });
+    assert.equal(asked.status, 200, asked.body);
+    const mail = await w.app.sink.waitFor(
+      (m) => m.envelopeTo.includes("victim@example.com") && linksIn(m).some((u) => u.includes("/reset/")),
+    );
+    const resetPath = new URL(linksIn(mail).find((u) => u.includes("/reset/"))!).pathname;
+    const newPassword = "the owner's own passphrase 7";
+    const reset = await owner.post(resetPath, {
+      json: { password: newPassword, password_confirm: newPassword },
+      headers: { "x-csrf-token": await owner.csrf() },
+    });
+    assert.equal(reset.status, 200, reset.body);
+    assert.equal(await signedInAs(attacker), null, "the squatter's session ended");
+    const again = w.app.client();
+    assert.equal((await again.login("victim@example.com", PASSWORD)).status, 400, "the squatter's password is gone");
+    const byGoogle = w.app.client();
+    assert.equal((await w.signInWith(byGoogle, "google")).callback.location, "/");
+    assert.equal(await signedInAs(byGoogle), "victim@example.com");
+    assert.equal(await signedInAs(attacker), null);
+    assert.deepEqual(await linksOf(w, "victim@example.com"), [{ provider: "google", subject: "google-victim" }]);
   });
 });
 
