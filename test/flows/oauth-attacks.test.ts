@@ -248,6 +248,31 @@ describe("social sign-in attacks: the code, PKCE, the nonce, the id_token, the i
     await expectRefused(w, d, () => d.get(withParams(other, { iss: undefined })), handshake);
   });
 
+  it("junk at the callback (huge or repeated parameters, an unknown provider, POST) is a clear answer, never a 500", async () => {
+    const c = w.app.client();
+    const path = await atCallback(c, "okta");
+    await expectRefused(w, c, () => c.get(withParams(path, { state: "s".repeat(8000) })), {
+      text: flowExpired("Okta"),
+      reason: "flow_invalid",
+    });
+    const d = w.app.client();
+    const other = await atCallback(d, "okta");
+    await expectRefused(w, d, () => d.get(`${other}&state=second&code=second`), {
+      text: HANDSHAKE,
+      reason: /^handshake:/,
+    });
+    const e = w.app.client();
+    const third = await atCallback(e, "okta");
+    await expectRefused(w, e, () => e.get(withParams(third, { code: "c".repeat(20000) })), {
+      text: HANDSHAKE,
+      reason: /^handshake:/,
+    });
+    const unknown = await w.app.client().get("/login/oauthresponse/nosuch?state=x&code=y");
+    assert.equal(unknown.status, 404, unknown.body);
+    const post = await w.app.client().post("/login/oauthresponse/okta", { form: { state: "x", code: "y" } });
+    assert.ok(post.status >= 400 && post.status < 500, `${post.status}`);
+  });
+
   // Last in this world: it moves the app's clock.
   it("a flow older than RAMPART_OAUTH_STATE_WITHIN (600 s) is refused as expired", async () => {
     const c = w.app.client();
