@@ -118,7 +118,6 @@ export async function expectRefused(
   );
   assert.equal(rows.length, 1, "one oauth_failed audit row");
   const reason = String(rows[0]!.details?.reason ?? "");
-  if (process.env.SHOW_REASON) console.log("REASON", reason);
   if (typeof expected.reason === "string") assert.equal(reason, expected.reason);
   else assert.match(reason, expected.reason);
   return r;
