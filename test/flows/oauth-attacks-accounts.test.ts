@@ -4,6 +4,8 @@ import type { IdpAccount } from "../helpers/oidc-idp.js";
 import { startOauthWorld, type OauthWorld } from "../helpers/oauth-world.js";
 import { atCallback, link, linksOf, signedInAs } from "../helpers/oauth-flows.js";
 import { linksIn } from "../helpers/smtp-sink.js";
+import { clocked } from "../helpers/totp-clock.js";
+import { requestEmailCode, setupEmail } from "../../src/features/unified-signin/testing/kit.js";
 import {
   PASSWORD,
   browserWith,
@@ -16,7 +18,8 @@ import {
 /**
  * The attacker's tests of social sign-in, part two: accounts. Unverified emails and look-alike addresses,
  * identities of two providers with one email or one subject, parallel first sign-ins, a squatted account waiting
- * for its owner, and the flow cookie and Rampart's other tokens in each other's places. SQLite.
+ * for its owner, and the flow cookie and Rampart's other tokens (magic link, reset, confirmation, auth token,
+ * session) in each other's places. SQLite.
  */
 const NOT_VERIFIED = "Okta did not confirm that this email address is yours.";
 const SIGN_IN_FIRST = "An account with this email exists. Sign in to it another way first";
@@ -218,6 +221,8 @@ describe("social sign-in attacks: the flow cookie and Rampart's other tokens are
         registration: { enabled: true },
         confirmation: { enabled: true },
         recovery: { enabled: true },
+        unifiedSignin: { enabled: true, sendLimit: 50 },
+        totp: { secrets: { "1": "k".repeat(40) }, issuer: "Rampart Test" },
       },
     });
     await w.app.rampart.api.createUser({ email: "holder@example.com", password: PASSWORD, confirmed: true });
@@ -248,6 +253,38 @@ describe("social sign-in attacks: the flow cookie and Rampart's other tokens are
     );
     return new URL(linksIn(mail).find((u) => u.includes("/confirm/"))!).pathname.split("/").pop()!;
   }
+
+  /** A confirmed password account with the email method set up; a fresh magic link for it. */
+  async function magicLink(email: string): Promise<string> {
+    const t = clocked(w.app);
+    await w.app.rampart.api.createUser({ email, password: PASSWORD, confirmed: true });
+    const c = w.app.client();
+    assert.equal((await c.login(email, PASSWORD)).status, 200);
+    await setupEmail(t, c, email);
+    const { link } = await requestEmailCode(t, email);
+    assert.ok(link, "a magic link");
+    return link;
+  }
+
+  it("the flow cookie's value is no magic link code: the link's POST with it signs nobody in", async () => {
+    const link = new URL(await magicLink("magic-target@example.com"));
+    const id = link.searchParams.get("id")!;
+    const c = w.app.client();
+    await startAt(c, "okta");
+    const [, flow] = flowCookieOf(c);
+    const verifyLink = async (code: string) => {
+      const x = w.app.client();
+      const r = await x.post("/us-verify-link", { json: { id, code }, headers: { "x-csrf-token": await x.csrf() } });
+      return { status: r.status, body: r.body, signedIn: await signedInAs(x) };
+    };
+    const forged = await verifyLink(flow);
+    assert.equal(forged.status, 400, forged.body);
+    assert.equal(forged.signedIn, null);
+    // The control: the link's own code, with the same id, signs in.
+    const real = await verifyLink(link.searchParams.get("code")!);
+    assert.equal(real.status, 200, real.body);
+    assert.equal(real.signedIn, "magic-target@example.com");
+  });
 
   it("the flow cookie's value is no reset or confirmation token, no session cookie and no auth token", async () => {
     const c = w.app.client();
@@ -292,8 +329,11 @@ describe("social sign-in attacks: the flow cookie and Rampart's other tokens are
     });
     assert.equal(login.status, 200, login.body);
     tokens.push(login.json.response.user.authentication_token as string);
+    // A magic link (unified sign-in by email): its code, and its whole query, in the flow cookie's place.
+    const magic = new URL(await magicLink("magic@example.com"));
+    tokens.push(magic.searchParams.get("code")!, magic.search.slice(1));
     for (const token of tokens) {
-      assert.ok(token && token.length > 20, token);
+      assert.ok(token && token.length >= 6, token);
       const c = w.app.client();
       const path = await atCallback(c, "okta");
       const [name] = flowCookieOf(c);
