@@ -17,14 +17,27 @@ export async function linksOf(w: OauthWorld, email: string): Promise<{ provider:
   return rows.map((r) => ({ provider: r.provider, subject: r.subject }));
 }
 
-/** Links an identity to an existing account directly (as the account page would have). */
-export async function link(w: OauthWorld, email: string, provider: string, subject: string): Promise<void> {
+/** The issuer each test provider asserts its identities with (GitHub: its web origin). */
+export function issuerOf(w: OauthWorld, provider: string): string {
+  if (provider === "google") return w.google.issuer;
+  if (provider === "github") return new URL(w.github.url).origin;
+  return w.idp.issuer;
+}
+
+/** Links an identity to an existing account directly (as the account page would have), from `issuer`. */
+export async function link(
+  w: OauthWorld,
+  email: string,
+  provider: string,
+  subject: string,
+  issuer = issuerOf(w, provider),
+): Promise<void> {
   const user = await w.app.runtime.datastore.users.findByEmail(email);
   const made = await w.app.runtime.datastore.store(linkedIdentityStore).link({
     userId: user!.id,
     provider,
     subject,
-    issuer: "test",
+    issuer,
     email,
     createdAt: new Date(),
   });

@@ -3,17 +3,24 @@ import { afterCommit } from "../../core/after-commit.js";
 import type { RequestContext } from "../../core/context.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import type { FlowFailure } from "./failure.js";
-import type { ProviderIdentity } from "./providers/types.js";
+import type { OAuthProvider, ProviderIdentity } from "./providers/types.js";
+import { findIdentity } from "./find-identity.js";
 import { linkedIdentityStore } from "./store.js";
 
 /** Who a first sign-in settled on (linked onto an account, or a new one), or why nobody. */
 export type Settled = { ok: true; user: UserRecord } | { ok: false; failure: FlowFailure };
 
 /** The identity was linked by someone else's request meanwhile: its user now, if it still exists. */
-export async function linkedNow(ctx: RequestContext, identity: ProviderIdentity): Promise<Settled> {
+export async function linkedNow(
+  ctx: RequestContext,
+  provider: OAuthProvider,
+  identity: ProviderIdentity,
+): Promise<Settled> {
   const { rt } = ctx;
-  const again = await rt.datastore.store(linkedIdentityStore).find(identity.provider, identity.subject);
-  const user = again ? await rt.datastore.users.findById(again.userId) : null;
+  const again = await findIdentity(rt.datastore.store(linkedIdentityStore), identity);
+  if ("issuerMismatch" in again)
+    return { ok: false, failure: { code: "OAUTH_ISSUER_MISMATCH", params: { provider: provider.label } } };
+  const user = again.record ? await rt.datastore.users.findById(again.record.userId) : null;
   if (user) return { ok: true, user };
   // Linked and then removed with its account meanwhile: as for anyone unknown.
   return {

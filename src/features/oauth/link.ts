@@ -13,6 +13,7 @@ import { oauthSlice } from "./config.js";
 import { sendOauthNotice } from "./emails.js";
 import type { Finished } from "./finish.js";
 import { flowOwner, refuseFlow, vetoFailure } from "./flow-owner.js";
+import { findIdentity } from "./find-identity.js";
 import { linkedIdentityStore } from "./store.js";
 
 /**
@@ -57,6 +58,13 @@ export async function completeLink(ctx: RequestContext, finished: Extract<Finish
   const veto = await hookVeto(ctx, "oauth_link", user);
   if (veto) return refuseFlow(ctx, finished, caller, "hook_veto", vetoFailure(veto.errors));
   const store = rt.datastore.store(linkedIdentityStore);
+  // The subject linked already from another issuer (the provider was re-pointed): not this identity, and the
+  // old row keeps its (provider, subject) — the user is told to remove it and link again.
+  if ("issuerMismatch" in (await findIdentity(store, identity)))
+    return refuseFlow(ctx, finished, caller, "issuer_mismatch", {
+      code: "OAUTH_ISSUER_MISMATCH",
+      params: { provider: provider.label },
+    });
   const linked = await store.link({
     userId: user.id,
     provider: identity.provider,
@@ -66,8 +74,8 @@ export async function completeLink(ctx: RequestContext, finished: Extract<Finish
     createdAt: ctx.now(),
   });
   if (linked === "in-use") {
-    const holder = await store.find(identity.provider, identity.subject);
-    if (holder?.userId !== user.id)
+    const holder = await findIdentity(store, identity);
+    if ("issuerMismatch" in holder || holder.record?.userId !== user.id)
       return refuseFlow(ctx, finished, caller, "identity_in_use", {
         code: "OAUTH_IDENTITY_IN_USE",
         params: { provider: provider.label },

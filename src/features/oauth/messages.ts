@@ -17,6 +17,8 @@ export const oauthMessages = {
   OAUTH_IDENTITY_NOT_FOUND: "No such linked identity.",
   OAUTH_LAST_WAY_IN: "This is your only way to sign in: set a password or add a passkey before unlinking it.",
   OAUTH_VERIFY_OTHER_IDENTITY: "That %(provider)s identity is not linked to your account.",
+  OAUTH_ISSUER_MISMATCH:
+    "This %(provider)s identity was linked through a different %(provider)s server, so it cannot be used now. Sign in another way, remove the old %(provider)s link from your account page, and link %(provider)s again.",
   OAUTH_FLOW_OTHER_USER:
     "That request to %(provider)s was started by another sign-in. Sign in to the account it is for and start over.",
 } as const;

@@ -69,7 +69,7 @@ export async function registerOnSignin(
     });
   } catch (error) {
     if (!(error instanceof IdentityInUse) && !(error instanceof DuplicateError)) throw error;
-    const won = await linkedNow(ctx, identity);
+    const won = await linkedNow(ctx, provider, identity);
     if (won.ok || error instanceof IdentityInUse) return won;
     return { ok: false, failure: { code: "OAUTH_LINK_SIGN_IN_FIRST", params: { provider: provider.label } } };
   }

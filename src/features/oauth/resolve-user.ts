@@ -7,12 +7,14 @@ import type { FlowFailure } from "./failure.js";
 import type { OAuthProvider, ProviderIdentity } from "./providers/types.js";
 import { newAccountFor, registerOnSignin, type NewAccount } from "./register-on-signin.js";
 import { announceLinked, linkedNow, type Settled } from "./first-link.js";
+import { findIdentity } from "./find-identity.js";
 import { linkedIdentityStore } from "./store.js";
 
 /**
  * Who a provider's identity signs in as. Decided first, written only once the app's before-hook let the sign-in
  * go on (`settle`), so a vetoed sign-in links and creates nothing:
- * - an identity linked already (by provider and subject, never by email) is its user;
+ * - an identity linked already (by provider and subject, never by email) is its user — when the same issuer
+ *   asserts it now; linked from another issuer, it is refused (never looked up by email instead);
  * - else, only when the provider asserted the email verified (a real boolean true), the local account with that
  *   email (its one canonical form, as /login and /register look it up) — linked only when its owner proved the
  *   address (confirmed): anyone can register an account with someone else's address and wait for its owner to
@@ -26,7 +28,8 @@ export type Decision =
   | { kind: "linked"; user: UserRecord }
   | { kind: "link"; user: UserRecord }
   | { kind: "register"; account: NewAccount }
-  | { kind: "refuse"; failure: FlowFailure };
+  /** `reason`: the audit row's, when it is not the message's code. */
+  | { kind: "refuse"; failure: FlowFailure; reason?: string };
 
 export async function decideUser(
   ctx: RequestContext,
@@ -36,7 +39,14 @@ export async function decideUser(
   const { rt } = ctx;
   const cfg = sliceOf(rt.config, oauthSlice);
   const store = rt.datastore.store(linkedIdentityStore);
-  const linked = await store.find(identity.provider, identity.subject);
+  const found = await findIdentity(store, identity);
+  if ("issuerMismatch" in found)
+    return {
+      kind: "refuse",
+      failure: { code: "OAUTH_ISSUER_MISMATCH", params: { provider: provider.label } },
+      reason: "issuer_mismatch",
+    };
+  const linked = found.record;
   const linkedUser = linked ? await rt.datastore.users.findById(linked.userId) : null;
   if (linked && linkedUser) {
     await store.recordUse(linked.id, ctx.now());
@@ -85,7 +95,7 @@ export async function settleUser(
     email: identity.email,
     createdAt: ctx.now(),
   });
-  if (linked === "in-use") return linkedNow(ctx, identity);
+  if (linked === "in-use") return linkedNow(ctx, provider, identity);
   await announceLinked(ctx, decision.user, identity, "email");
   return { ok: true, user: decision.user };
 }

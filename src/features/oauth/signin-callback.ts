@@ -50,19 +50,19 @@ export const oauthResponseRoute = (responseUrl: string) =>
 async function signInByProvider(ctx: RequestContext, finished: Extract<Finished, { ok: true }>): Promise<Redirect> {
   const { rt } = ctx;
   const { flow, identity, provider } = finished;
-  const refuse = async (failure: FlowFailure): Promise<Redirect> => {
+  const refuse = async (failure: FlowFailure, reason: string = failure.code): Promise<Redirect> => {
     await recordAudit(ctx, {
       event: "oauth_failed",
       outcome: "failure",
       user: null,
       identity: identity.email ?? `${identity.provider}:${identity.subject}`,
-      details: { provider: identity.provider, purpose: "login", reason: failure.code },
+      details: { provider: identity.provider, purpose: "login", reason },
     });
     return failureRedirect(ctx, "login", provider.label, failure, flow.next);
   };
 
   const decision = await decideUser(ctx, provider, identity);
-  if (decision.kind === "refuse") return refuse(decision.failure);
+  if (decision.kind === "refuse") return refuse(decision.failure, decision.reason);
   const existing = decision.kind === "register" ? null : decision.user;
   // The account's lockout applies as to a password: while it waits or is locked, no way in is judged (and a
   // sign-in here would forget the failures that closed it).

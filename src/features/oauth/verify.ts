@@ -16,6 +16,7 @@ import { beginFlow } from "./begin.js";
 import { oauthSlice } from "./config.js";
 import { finishAtProvider } from "./finish.js";
 import { flowOwner, refuseFlow, vetoFailure } from "./flow-owner.js";
+import { findIdentity } from "./find-identity.js";
 import { linkedIdentityStore } from "./store.js";
 
 /**
@@ -80,7 +81,13 @@ export const getVerifyResponseRoute = (path: string) =>
           params: { provider: provider.label },
         });
       const store = rt.datastore.store(linkedIdentityStore);
-      const linked = await store.find(identity.provider, identity.subject);
+      const found = await findIdentity(store, identity);
+      if ("issuerMismatch" in found)
+        return refuseFlow(ctx, finished, caller, "issuer_mismatch", {
+          code: "OAUTH_ISSUER_MISMATCH",
+          params: { provider: provider.label },
+        });
+      const linked = found.record;
       if (!linked || linked.userId !== caller.user.id)
         return refuseFlow(ctx, finished, caller, linked ? "identity_of_other_user" : "identity_not_linked", {
           code: "OAUTH_VERIFY_OTHER_IDENTITY",
