@@ -11,8 +11,8 @@ import { findIdentity } from "./find-identity.js";
 import { linkedIdentityStore } from "./store.js";
 
 /**
- * Who a provider's identity signs in as. Decided first, written only once the app's before-hook let the sign-in
- * go on (`settle`), so a vetoed sign-in links and creates nothing:
+ * Who a provider's identity signs in as. Deciding writes nothing (not even a last use): the caller writes only
+ * once the lockout, the app's before-hook and the pipeline's checks let the sign-in go on (`settleUser`):
  * - an identity linked already (by provider and subject, never by email) is its user — when the same issuer
  *   asserts it now; linked from another issuer, it is refused (never looked up by email instead);
  * - else, only when the provider asserted the email verified (a real boolean true), the local account with that
@@ -25,7 +25,8 @@ import { linkedIdentityStore } from "./store.js";
  * An email not verified is refused before any lookup: the answer tells nothing about which emails have accounts.
  */
 export type Decision =
-  | { kind: "linked"; user: UserRecord }
+  /** `identityId`: the linked row, whose last use is recorded once the sign-in went through. */
+  | { kind: "linked"; user: UserRecord; identityId: number }
   | { kind: "link"; user: UserRecord }
   | { kind: "register"; account: NewAccount }
   /** `reason`: the audit row's, when it is not the message's code. */
@@ -48,10 +49,7 @@ export async function decideUser(
     };
   const linked = found.record;
   const linkedUser = linked ? await rt.datastore.users.findById(linked.userId) : null;
-  if (linked && linkedUser) {
-    await store.recordUse(linked.id, ctx.now());
-    return { kind: "linked", user: linkedUser };
-  }
+  if (linked && linkedUser) return { kind: "linked", user: linkedUser, identityId: linked.id };
   const notRegistered: Decision = {
     kind: "refuse",
     failure: { code: "IDENTITY_NOT_REGISTERED", params: { id: identity.email ?? identity.subject } },

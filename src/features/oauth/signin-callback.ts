@@ -13,7 +13,10 @@ import { oauthSlice } from "./config.js";
 import { failureRedirect, type FlowFailure } from "./failure.js";
 import { finishAtProvider, type Finished } from "./finish.js";
 import { completeLink } from "./link.js";
+import type { ProviderIdentity } from "./providers/types.js";
 import { decideUser, settleUser } from "./resolve-user.js";
+import { linkedIdentityStore } from "./store.js";
+import type { UserRecord } from "../../datastore/contracts.js";
 
 /**
  * GET <response>/<name> (FS oauthresponse): the provider sent the browser back. A flow started to link an
@@ -72,6 +75,12 @@ async function signInByProvider(ctx: RequestContext, finished: Extract<Finished,
   const veto =
     (await hookVeto(ctx, "oauth_signin", existing)) ?? (registering ? await hookVeto(ctx, "register", null) : null);
   if (veto) return failureRedirect(ctx, "login", provider.label, firstFailure(veto.errors), flow.next);
+  // A link onto an existing account is a write: the pipeline's checks that can refuse (deactivated, unconfirmed,
+  // an app's check) are asked before it, so a refused sign-in leaves no link behind.
+  if (decision.kind === "link") {
+    const denied = await pipelineDenies(ctx, decision.user, identity);
+    if (denied) return failureRedirect(ctx, "login", provider.label, denied, flow.next);
+  }
   const settled = await settleUser(ctx, provider, identity, decision);
   if (!settled.ok) return refuse(settled.failure);
   const { user } = settled;
@@ -83,6 +92,9 @@ async function signInByProvider(ctx: RequestContext, finished: Extract<Finished,
     kind: "session",
     includeAuthToken: false,
   });
+  // The identity's last use: only a sign-in that went through (or waits for its second factor) used it.
+  if (decision.kind === "linked" && (result.kind === "signed-in" || result.kind === "interrupt"))
+    await rt.datastore.store(linkedIdentityStore).recordUse(decision.identityId, ctx.now());
   const outcome = await completeSignIn(ctx, result, { action: "oauth_signin", denyField: "" });
   if (outcome.kind === "form-errors")
     return failureRedirect(ctx, "login", provider.label, firstFailure(outcome.errors), flow.next);
@@ -94,6 +106,28 @@ async function signInByProvider(ctx: RequestContext, finished: Extract<Finished,
     return redirect(spaLocation(ctx, view, { email: user.email, identity: user.username ?? user.email }));
   }
   return redirect(flow.next ?? rt.config.urls.postLoginView);
+}
+
+/**
+ * The pipeline's refusal of this user, asked before anything is written. The second factor is not asked here
+ * (its check would start the factor — send a code — and the sign-in that follows asks it again); only a deny
+ * counts: an interruption is the sign-in's to make.
+ */
+async function pipelineDenies(
+  ctx: RequestContext,
+  user: UserRecord,
+  identity: ProviderIdentity,
+): Promise<FlowFailure | null> {
+  const outcome = await ctx.rt.pipeline.check(ctx, {
+    user,
+    authnVia: oauthAuthnVia(identity),
+    remember: false,
+    kind: "session",
+    firstFactorIsMultiFactor: true,
+  });
+  if (outcome.kind !== "deny") return null;
+  const params = Object.fromEntries(Object.entries(outcome.params ?? {}).map(([k, v]) => [k, String(v)]));
+  return { code: outcome.code, params };
 }
 
 /** The first message of a refusal (a pipeline denial, a hook veto) as the flow failure the browser is shown. */
