@@ -5,6 +5,7 @@ import { failureRedirect } from "./failure.js";
 import { takeFlow, type FlowPurpose, type OAuthFlow } from "./flow-state.js";
 import { providerOf, ProviderError, type OAuthProvider, type ProviderIdentity } from "./providers/index.js";
 import { unknownProvider } from "./begin.js";
+import { withinBounds } from "./providers/bounds.js";
 
 export type Finished =
   | { ok: true; flow: OAuthFlow; identity: ProviderIdentity; provider: OAuthProvider }
@@ -50,7 +51,7 @@ export async function finishAtProvider(
     // own scheme and Host (behind a TLS-terminating proxy that is http://…; a forged Host would be sent on).
     const returned = new URL(flow.redirectUri);
     returned.search = ctx.url.search;
-    const identity = await provider.finish(returned, flow);
+    const identity = withinBounds(await provider.finish(returned, flow));
     return { ok: true, flow, identity, provider };
   } catch (err) {
     const failure = err instanceof ProviderError ? err : new ProviderError("handshake", "internal", "unexpected");
