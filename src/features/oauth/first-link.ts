@@ -4,6 +4,7 @@ import type { RequestContext } from "../../core/context.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import type { FlowFailure } from "./failure.js";
 import type { OAuthProvider, ProviderIdentity } from "./providers/types.js";
+import { sendOauthNotice } from "./emails.js";
 import { findIdentity } from "./find-identity.js";
 import { linkedIdentityStore } from "./store.js";
 
@@ -29,9 +30,15 @@ export async function linkedNow(
   };
 }
 
-/** The audit row and the oauth_linked event of a link made at a first sign-in (after its commit). */
+/**
+ * The audit row and the oauth_linked event of a link made at a first sign-in (after its commit); a link onto an
+ * existing account by its verified email also mails the owner the notice the account page's link sends: a new
+ * way in they did not add themselves (a provider wrong about "verified" must not go unnoticed). A new account
+ * gets its welcome mail instead.
+ */
 export async function announceLinked(
   ctx: RequestContext,
+  provider: OAuthProvider,
   user: UserRecord,
   identity: ProviderIdentity,
   how: "email" | "registration",
@@ -44,5 +51,10 @@ export async function announceLinked(
       details: { provider: identity.provider, via: how === "email" ? "verified_email" : "registration" },
     });
     await ctx.rt.events.emit("oauth_linked", { user, provider: identity.provider });
+    if (how === "email")
+      await sendOauthNotice(ctx, "oauth_linked_notice", user, {
+        provider: provider.label,
+        account: identity.email ?? identity.name,
+      });
   });
 }

@@ -83,6 +83,6 @@ export async function registerOnSignin(
   await afterCommit(rt, "the registration's announcements", () =>
     rt.services.registration!.registered(ctx, form, user),
   );
-  await announceLinked(ctx, user, identity, "registration");
+  await announceLinked(ctx, provider, user, identity, "registration");
   return { ok: true, user };
 }

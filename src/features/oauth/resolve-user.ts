@@ -94,6 +94,6 @@ export async function settleUser(
     createdAt: ctx.now(),
   });
   if (linked === "in-use") return linkedNow(ctx, provider, identity);
-  await announceLinked(ctx, decision.user, identity, "email");
+  await announceLinked(ctx, provider, decision.user, identity, "email");
   return { ok: true, user: decision.user };
 }
