@@ -66,6 +66,12 @@ export class RequestContext {
     return this.cookiesIn[name];
   }
 
+  /** The names of the cookies the request carries (for a feature that keeps one cookie per flow). */
+  cookieNames(): string[] {
+    this.cookie("");
+    return Object.keys(this.cookiesIn ?? {});
+  }
+
   setCookie(name: string, value: string, options: CookieOptions): void {
     this.setCookies.push(serializeCookie(name, value, { path: "/", ...options }));
   }

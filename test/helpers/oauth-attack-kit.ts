@@ -25,9 +25,9 @@ export function escapeHtml(s: string): string {
     .replace(/'/g, "&#39;");
 }
 
-/** The name under which this app keeps the flow cookie (a __Host- prefix on https). */
+/** The name under which this app keeps a flow's cookie (one per flow, named after its state; __Host- on https). */
 export function flowCookieOf(c: TestClient): [string, string] {
-  const entry = [...c.jar.entries()].find(([k]) => /(^|-)rampart_oauth$/.test(k));
+  const entry = [...c.jar.entries()].find(([k]) => /(^|-)rampart_oauth_[0-9a-f]{16}$/.test(k));
   assert.ok(entry, `a flow cookie in ${[...c.jar.keys()].join(", ")}`);
   return entry;
 }

@@ -27,7 +27,14 @@ export interface OAuthFlow extends FlowSecrets {
   remember: boolean;
 }
 
-const COOKIE = "rampart_oauth";
+/**
+ * One cookie per started flow, named after its state (`rampart_oauth_<16 hex of sha256(state)>`, with the
+ * __Host- prefix when Secure): two flows in one browser (two tabs, a link beside a re-authentication) do not
+ * overwrite each other, and a callback finds its own flow by the state it brings.
+ */
+const COOKIE_PREFIX = "rampart_oauth_";
+/** Flows kept at once in one browser; a further start drops the oldest (the rest expire by Max-Age). */
+const MAX_FLOWS = 4;
 
 const flowCodec = defineCodec({
   purpose: "oauth-flow",
@@ -74,11 +81,32 @@ export function newSecrets(redirectUri: string): FlowSecrets {
   return { state: random(), nonce: random(), codeVerifier: random(), redirectUri };
 }
 
-const cookieName = (ctx: RequestContext) => hostCookieName(ctx.rt.config, COOKIE);
+const prefixOf = (ctx: RequestContext) => hostCookieName(ctx.rt.config, COOKIE_PREFIX);
+const cookieNameOf = (ctx: RequestContext, state: string) => `${prefixOf(ctx)}${sha256Hex(state).slice(0, 16)}`;
 
-/** Starts a flow in this browser (replacing any other unfinished one: the latest start wins). */
+/** The flow cookies this browser sent. */
+function flowCookieNames(ctx: RequestContext): string[] {
+  const prefix = prefixOf(ctx);
+  return ctx.cookieNames().filter((n) => n.startsWith(prefix) && /^[0-9a-f]{16}$/.test(n.slice(prefix.length)));
+}
+
+const dropCookie = (ctx: RequestContext, name: string) =>
+  ctx.deleteCookie(name, { path: "/", secure: ctx.rt.config.session.cookieSecure });
+
+/**
+ * Starts a flow in this browser, beside its other unfinished ones: cookies that no longer open (expired) are
+ * removed, and of the live ones only the newest MAX_FLOWS - 1 are kept, so the browser's cookies stay bounded.
+ */
 export function keepFlow(ctx: RequestContext, flow: OAuthFlow): void {
-  ctx.setCookie(cookieName(ctx), flowCodec.seal(ctx.rt, flow), {
+  const live: { name: string; at: number }[] = [];
+  for (const name of flowCookieNames(ctx)) {
+    const opened = flowCodec.open(ctx.rt, ctx.cookie(name));
+    if (opened.ok) live.push({ name, at: opened.issuedAtSeconds });
+    else dropCookie(ctx, name);
+  }
+  live.sort((a, b) => b.at - a.at);
+  for (const old of live.slice(MAX_FLOWS - 1)) dropCookie(ctx, old.name);
+  ctx.setCookie(cookieNameOf(ctx, flow.state), flowCodec.seal(ctx.rt, flow), {
     httpOnly: true,
     secure: ctx.rt.config.session.cookieSecure,
     // Lax: the provider sends the browser back with a top-level GET from its own site.
@@ -97,9 +125,10 @@ export type TakenFlow =
   | { ok: false; reason: "missing" | "invalid" | "expired" | "replayed" };
 
 /**
- * The callback's one rule: the browser's flow cookie, for this provider and one of `purposes`, whose state equals
- * the `state` the provider returned; spent once (of parallel callbacks exactly one gets past). The cookie is
- * cleared in every case, so a failed flow starts over cleanly.
+ * The callback's one rule: the browser's flow for the `state` the provider returned (its cookie is found by that
+ * state), for this provider and one of `purposes`; spent once (of parallel callbacks exactly one gets past). Only
+ * a flow that matches is cleared: a stray or forged callback (any site can navigate the browser to the return
+ * route with some state) must not end a sign-in in progress. A cookie that no longer opens is cleared too.
  */
 export async function takeFlow(
   ctx: RequestContext,
@@ -107,14 +136,21 @@ export async function takeFlow(
   purposes: readonly FlowPurpose[],
   state: string | null,
 ): Promise<TakenFlow> {
-  const raw = ctx.cookie(cookieName(ctx));
-  if (raw) ctx.deleteCookie(cookieName(ctx), { path: "/", secure: ctx.rt.config.session.cookieSecure });
-  if (!raw) return { ok: false, reason: "missing" };
+  if (flowCookieNames(ctx).length === 0) return { ok: false, reason: "missing" };
+  // A state none of this browser's flows was started with.
+  if (!state) return { ok: false, reason: "invalid" };
+  const name = cookieNameOf(ctx, state);
+  const raw = ctx.cookie(name);
+  if (!raw) return { ok: false, reason: "invalid" };
   const opened = flowCodec.open(ctx.rt, raw);
-  if (!opened.ok) return { ok: false, reason: opened.reason };
+  if (!opened.ok) {
+    dropCookie(ctx, name);
+    return { ok: false, reason: opened.reason };
+  }
   const flow = opened.value;
   if (flow.provider !== provider || !purposes.includes(flow.purpose) || !sameText(flow.state, state))
     return { ok: false, reason: "invalid" };
+  dropCookie(ctx, name);
   const ttl = sliceOf(ctx.rt.config, oauthSlice).stateWithinSeconds + 60;
   const first = (await ctx.rt.datastore.attempts.hit(`oauth-state:${sha256Hex(flow.state)}`, ttl, ctx.now())) === 1;
   return first ? { ok: true, flow } : { ok: false, reason: "replayed" };
