@@ -38,7 +38,13 @@ const returnUris = (name: string) => [
 ];
 
 export async function startOauthWorld(
-  options: { dialect?: "sqlite" | "postgres" | "mysql"; config?: RampartConfigInput; mail?: boolean } = {},
+  options: {
+    dialect?: "sqlite" | "postgres" | "mysql";
+    config?: RampartConfigInput;
+    mail?: boolean;
+    /** The generic provider "okta" is trusted with emails (its `trustEmail`); default true in these tests. */
+    oktaTrustsEmail?: boolean;
+  } = {},
 ): Promise<OauthWorld> {
   const idp = await startOidcIdp({ redirectUris: returnUris("okta") });
   const google = await startOidcIdp({ redirectUris: returnUris("google"), clientId: "google-client" });
@@ -55,7 +61,14 @@ export async function startOauthWorld(
         oauth: {
           enabled: true,
           providers: [
-            { name: "okta", label: "Okta", issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret },
+            {
+              name: "okta",
+              label: "Okta",
+              issuer: idp.issuer,
+              clientId: idp.clientId,
+              clientSecret: idp.clientSecret,
+              trustEmail: options.oktaTrustsEmail ?? true,
+            },
           ],
           google: {
             enabled: true,

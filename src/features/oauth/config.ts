@@ -82,6 +82,12 @@ export const oidcProviderSchema = z.strictObject({
   scopes: scopes.default(["openid", "email", "profile"]),
   /** How the client authenticates at the token endpoint. */
   tokenAuth: z.enum(["client_secret_basic", "client_secret_post", "none"]).default("client_secret_basic"),
+  /**
+   * Whether this provider's `email_verified: true` is trusted to link a first sign-in to the local account with
+   * that email, or to register one. Off by default: how well a provider checks addresses varies (self-service
+   * realms, some connections), and one careless provider would open any confirmed account whose email it asserts.
+   */
+  trustEmail: z.boolean().default(false),
 });
 
 const schema = z.strictObject({
@@ -98,7 +104,7 @@ const schema = z.strictObject({
   providers: key(z.array(oidcProviderSchema).default([]), {
     env: "RAMPART_OAUTH_PROVIDERS",
     kind: "json",
-    doc: 'Other OpenID Connect providers, as JSON: [{"name": "okta", "label": "Okta", "issuer": "https://ORG.okta.com", "clientId": "…", "clientSecret": "…"}] (scopes, tokenAuth optional). Discovery is read from the issuer.',
+    doc: 'Other OpenID Connect providers, as JSON: [{"name": "okta", "label": "Okta", "issuer": "https://ORG.okta.com", "clientId": "…", "clientSecret": "…"}] (scopes, tokenAuth optional). Discovery is read from the issuer. "trustEmail": true lets its verified emails link first sign-ins to existing accounts and register new ones (default false: its users link it from the account page).',
   }),
   startUrl: key(path.default("/login/oauthstart"), {
     env: "SECURITY_OAUTH_START_URL",

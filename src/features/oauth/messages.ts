@@ -9,6 +9,8 @@ export const oauthMessages = {
     "That sign-in with %(provider)s was not started in this browser or took too long. Please start over.",
   OAUTH_EMAIL_NOT_VERIFIED:
     "%(provider)s did not confirm that this email address is yours. Sign in another way, then link %(provider)s from your account page.",
+  OAUTH_LINK_FROM_ACCOUNT_PAGE:
+    "This %(provider)s identity is not linked to an account. Sign in another way, then link %(provider)s from your account page.",
   OAUTH_LINK_SIGN_IN_FIRST:
     "An account with this email exists. Sign in to it another way first, then link %(provider)s from your account page.",
   OAUTH_IDENTITY_IN_USE: "This %(provider)s identity is already linked to another account.",

@@ -15,7 +15,8 @@ import { linkedIdentityStore } from "./store.js";
  * once the lockout, the app's before-hook and the pipeline's checks let the sign-in go on (`settleUser`):
  * - an identity linked already (by provider and subject, never by email) is its user — when the same issuer
  *   asserts it now; linked from another issuer, it is refused (never looked up by email instead);
- * - else, only when the provider asserted the email verified (a real boolean true), the local account with that
+ * - else, only when the provider is trusted with emails (Google, GitHub; a generic one configured so) and it
+ *   asserted the email verified (a real boolean true), the local account with that
  *   email (its one canonical form, as /login and /register look it up) — linked only when its owner proved the
  *   address (confirmed): anyone can register an account with someone else's address and wait for its owner to
  *   arrive by a provider (pre-account hijack), so an unconfirmed one is refused and the user told to sign in
@@ -55,6 +56,9 @@ export async function decideUser(
     failure: { code: "IDENTITY_NOT_REGISTERED", params: { id: identity.email ?? identity.subject } },
   };
   if (!cfg.linkByVerifiedEmail && !cfg.register) return notRegistered;
+  // A provider whose "verified" the operator did not vouch for links and registers nothing by email (no lookup).
+  if (!provider.trustsEmail)
+    return { kind: "refuse", failure: { code: "OAUTH_LINK_FROM_ACCOUNT_PAGE", params: { provider: provider.label } } };
   // Only a real boolean true from the provider counts (the provider layer never turns "true" into true).
   if (identity.emailVerified !== true || !identity.email)
     return { kind: "refuse", failure: { code: "OAUTH_EMAIL_NOT_VERIFIED", params: { provider: provider.label } } };

@@ -54,6 +54,8 @@ export function githubProvider(s: GithubSettings): OAuthProvider {
     name: "github",
     label: "GitHub",
     kind: "github",
+    // GitHub marks an address verified only after its owner clicked GitHub's mail.
+    trustsEmail: true,
     async authorizationUrl(secrets: FlowSecrets): Promise<URL> {
       return client.buildAuthorizationUrl(config, {
         redirect_uri: secrets.redirectUri,

@@ -45,6 +45,8 @@ function buildProviders(cfg: OauthConfig): Map<string, OAuthProvider> {
         scopes: cfg.google.scopes,
         tokenAuth: "client_secret_basic",
         timeoutMs: cfg.timeoutMs,
+        // Google verifies the addresses it asserts (its own, and Workspace domains it hosts).
+        trustsEmail: true,
       }),
     );
   if (builtinOn(cfg, "github"))
@@ -72,6 +74,7 @@ function buildProviders(cfg: OauthConfig): Map<string, OAuthProvider> {
         scopes: p.scopes,
         tokenAuth: p.tokenAuth,
         timeoutMs: cfg.timeoutMs,
+        trustsEmail: p.trustEmail,
       }),
     );
   return map;

@@ -11,6 +11,7 @@ export interface OidcSettings {
   scopes: string[];
   tokenAuth: "client_secret_basic" | "client_secret_post" | "none";
   timeoutMs: number;
+  trustsEmail: boolean;
 }
 
 /**
@@ -33,6 +34,7 @@ export function oidcProvider(s: OidcSettings): OAuthProvider {
     name: s.name,
     label: s.label,
     kind: "oidc",
+    trustsEmail: s.trustsEmail,
     async authorizationUrl(secrets: FlowSecrets): Promise<URL> {
       const config = await configuration();
       return client.buildAuthorizationUrl(config, {

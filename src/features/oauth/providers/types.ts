@@ -35,6 +35,9 @@ export interface OAuthProvider {
   /** What the sign-in button says ("Google", "GitHub", the configured label). */
   label: string;
   kind: "oidc" | "github";
+  /** Its verified emails may link a first sign-in to an account or register one (Google, GitHub; a generic
+   * provider only when configured with trustEmail). */
+  trustsEmail: boolean;
   /** Where the browser goes to authenticate (PKCE S256, state, and for OIDC a nonce). */
   authorizationUrl(secrets: FlowSecrets): Promise<URL>;
   /**
