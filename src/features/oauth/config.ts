@@ -2,6 +2,7 @@ import { z } from "zod";
 import { key } from "../../core/config/declare.js";
 import { defineSlice } from "../../core/config/slice.js";
 import type { ConfigIssue } from "../../core/errors.js";
+import { isRemoteHttp } from "./providers/loopback.js";
 
 /**
  * Social and enterprise sign-in (Flask-Security OAUTH_*): Google, GitHub and any OpenID Connect provider found by
@@ -187,6 +188,16 @@ export const oauthSlice = defineSlice({
           message: `${builtin.toUpperCase()}_AUTH_ENABLED needs ${builtin.toUpperCase()}_OAUTH_CLIENT_ID and ${builtin.toUpperCase()}_OAUTH_CLIENT_SECRET`,
         });
     }
+    // Plain http only to this machine (a test, a local Keycloak): a provider elsewhere is reached over https.
+    const urls: [string, string][] = [
+      ...value.providers.map((p): [string, string] => ["oauth.providers", p.issuer]),
+      ["oauth.google.issuer", value.google.issuer],
+      ["oauth.github.authorizeUrl", value.github.authorizeUrl],
+      ["oauth.github.tokenUrl", value.github.tokenUrl],
+      ["oauth.github.apiUrl", value.github.apiUrl],
+    ];
+    for (const [at, url] of urls)
+      if (isRemoteHttp(url)) issues.push({ key: at, message: `${url}: plain http is allowed only on loopback` });
     if (value.register && (config.registration as { enabled?: unknown } | undefined)?.enabled !== true)
       issues.push({
         key: "oauth.register",

@@ -1,12 +1,18 @@
 import * as client from "openid-client";
+import { isLoopbackHttp, isRemoteHttp } from "./loopback.js";
 import { ProviderError } from "./types.js";
 
 /**
  * openid-client's configuration for one provider, with the limits every call keeps: a bounded timeout, and plain
- * http allowed only for a loopback provider (a test or a local Keycloak) — anything else must be https.
+ * http only when every plain-http URL it will use is loopback (a test or a local Keycloak). Allowing http is one
+ * switch for all of a provider's endpoints, so a single non-loopback http one (a token endpoint carrying the
+ * client secret, a JWKS) is refused outright rather than let through with the loopback ones.
  */
 export function limitCalls(config: client.Configuration, timeoutMs: number, urls: string[]): client.Configuration {
   config.timeout = Math.ceil(timeoutMs / 1000);
+  const remote = urls.find(isRemoteHttp);
+  if (remote)
+    throw new ProviderError("unavailable", "insecure_endpoint", `plain http is allowed only on loopback: ${remote}`);
   if (urls.some(isLoopbackHttp)) client.allowInsecureRequests(config);
   return config;
 }
@@ -15,11 +21,6 @@ export const discoveryOptions = (timeoutMs: number, issuer: string): client.Disc
   timeout: Math.ceil(timeoutMs / 1000),
   ...(isLoopbackHttp(issuer) ? { execute: [client.allowInsecureRequests] } : {}),
 });
-
-function isLoopbackHttp(url: string): boolean {
-  const u = new URL(url);
-  return u.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(u.hostname);
-}
 
 /** Any error of openid-client or the network, as the flow's ProviderError (never leaking a secret). */
 export function asProviderError(err: unknown): ProviderError {

@@ -92,7 +92,11 @@ async function discover(s: OidcSettings): Promise<client.Configuration> {
   // openid-client trusts TLS for an id_token from the token endpoint; Rampart checks its signature by the
   // provider's JWKS all the same (a compromised or misrouted token endpoint must not mint identities).
   client.enableNonRepudiationChecks(config);
-  return limitCalls(config, s.timeoutMs, [s.issuer]);
+  // Every endpoint the discovery document names for this flow, not only the issuer: a loopback http issuer must
+  // not open plain http to a token endpoint or JWKS elsewhere.
+  const meta = config.serverMetadata();
+  const endpoints = [meta.authorization_endpoint, meta.token_endpoint, meta.jwks_uri, meta.userinfo_endpoint];
+  return limitCalls(config, s.timeoutMs, [s.issuer, ...endpoints.filter((u): u is string => typeof u === "string")]);
 }
 
 /** The person in a validated id_token. Only a boolean `email_verified: true` counts as verified. */
