@@ -7,6 +7,7 @@ import { lockState } from "../../core/lockout/lockout.js";
 import type { FieldErrors } from "../../core/http/respond.js";
 import type { MessageKey } from "../../core/messages.js";
 import { redirect, type Outcome, type Redirect } from "../../core/outcome.js";
+import type { UserRecord } from "../../datastore/contracts.js";
 import { spaLocation, spaMode } from "../../kit/http/spa.js";
 import { oauthAuthnVia } from "./authn-via.js";
 import { oauthSlice } from "./config.js";
@@ -16,7 +17,6 @@ import { completeLink } from "./link.js";
 import type { ProviderIdentity } from "./providers/types.js";
 import { decideUser, settleUser } from "./resolve-user.js";
 import { linkedIdentityStore } from "./store.js";
-import type { UserRecord } from "../../datastore/contracts.js";
 
 /**
  * GET <response>/<name> (FS oauthresponse): the provider sent the browser back. A flow started to link an
