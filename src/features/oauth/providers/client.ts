@@ -32,7 +32,16 @@ export function asProviderError(err: unknown): ProviderError {
     const reason = err.status >= 500 ? "unavailable" : "handshake";
     return new ProviderError(reason, err.error, err.error_description ?? "");
   }
-  const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string } };
+  type Caused = { name?: string; code?: string; message?: string; cause?: Caused & { body?: unknown } };
+  const e = err as Caused;
+  // GitHub answers a token error with status 200 and an OAuth error body: openid-client sees a token response
+  // without access_token (its error's cause's cause holds the body); the provider's own error code and
+  // description are what the user should read.
+  const body = e.cause?.cause?.body as { error?: unknown; error_description?: unknown } | undefined;
+  if (typeof body?.error === "string") {
+    const description = typeof body.error_description === "string" ? body.error_description : "";
+    return new ProviderError(body.error === "access_denied" ? "denied" : "handshake", body.error, description);
+  }
   const network =
     e.name === "TimeoutError" ||
     e.name === "AbortError" ||

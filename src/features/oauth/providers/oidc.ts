@@ -61,6 +61,10 @@ export function oidcProvider(s: OidcSettings): OAuthProvider {
         );
         const claims = tokens.claims();
         if (!claims) throw new ProviderError("handshake", "invalid_response", "no id_token");
+        // OIDC Core 3.1.3.7: an azp present must be this client (openid-client checks it only when `aud` lists
+        // several audiences); a token some other client was given is not a sign-in here.
+        if (claims.azp !== undefined && claims.azp !== s.clientId)
+          throw new ProviderError("handshake", "invalid_azp", "the id_token was issued to another client");
         return identityOf(s.name, claims);
       } catch (err) {
         throw asProviderError(err);
