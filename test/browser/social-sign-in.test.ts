@@ -169,6 +169,31 @@ describe("social sign-in in a real browser (Chromium)", { skip: !available && "c
     }
   });
 
+  it("GitHub goes down after the user approved (token endpoint): back on /login with a message, no session", async () => {
+    await user("down.time@x.test");
+    world.github.setUser({
+      id: 90099,
+      login: "down-time",
+      emails: [{ email: "down.time@x.test", primary: true, verified: true }],
+    });
+    world.github.setFault({ kind: "down" }, ["token"]);
+    const { context, page, problems } = await world.open();
+    try {
+      await page.goto(`${world.base}/login`);
+      await page.click("text=Continue with GitHub");
+      await page.waitForURL((u) => u.origin === world.base && u.pathname === "/login");
+      assert.deepEqual(await page.locator(".flash.error").allTextContents(), [
+        "GitHub did not answer. Please try again in a moment.",
+      ]);
+      assert.deepEqual(await sessionCookies(context), []);
+      assert.equal((await protectedPage(page)).status, 401);
+      assert.deepEqual(problems, []);
+    } finally {
+      world.github.setFault(null);
+      await context.close();
+    }
+  });
+
   it("the linked-accounts page: Link GitHub, the identity listed, Confirm with GitHub on /verify, Unlink", async () => {
     await user("links.things@x.test");
     // Another email at GitHub: linking from the account page does not go by email.
