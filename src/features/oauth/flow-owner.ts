@@ -1,8 +1,8 @@
 import { timingSafeEqual } from "node:crypto";
 import { recordAudit } from "../../core/audit.js";
 import type { RequestContext } from "../../core/context.js";
-import { authenticate, type Caller } from "../../core/identity.js";
 import type { FieldErrors } from "../../core/http/respond.js";
+import { authenticate, type Caller } from "../../core/identity.js";
 import type { MessageKey } from "../../core/messages.js";
 import type { Redirect } from "../../core/outcome.js";
 import { failureRedirect, type FlowFailure } from "./failure.js";

@@ -1,7 +1,10 @@
+import { z } from "zod";
 import { recordAudit } from "../../core/audit.js";
+import { hookVeto } from "../../core/complete-sign-in.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
 import { defineRoute } from "../../core/define-route.js";
+import { runAfterHook } from "../../core/hooks.js";
 import { setFlash } from "../../core/http/flash.js";
 import { redirect, type Outcome } from "../../core/outcome.js";
 import { spaLocation, spaMode } from "../../kit/http/spa.js";
@@ -10,10 +13,7 @@ import { oauthSlice } from "./config.js";
 import { sendOauthNotice } from "./emails.js";
 import type { Finished } from "./finish.js";
 import { flowOwner, refuseFlow, vetoFailure } from "./flow-owner.js";
-import { hookVeto } from "../../core/complete-sign-in.js";
-import { runAfterHook } from "../../core/hooks.js";
 import { linkedIdentityStore } from "./store.js";
-import { z } from "zod";
 
 /**
  * POST /oauth-accounts/link/<name> (fresh): a signed-in user links a provider identity to their account; the

@@ -1,20 +1,20 @@
 import { z } from "zod";
 import { recordAudit } from "../../core/audit.js";
+import { hookVeto } from "../../core/complete-sign-in.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
 import { defineRoute } from "../../core/define-route.js";
+import { runAfterHook } from "../../core/hooks.js";
+import { setFlash } from "../../core/http/flash.js";
 import type { MessageKey } from "../../core/messages.js";
 import { ok, redirect, refused, type Redirect } from "../../core/outcome.js";
-import { setFlash } from "../../core/http/flash.js";
-import type { FlowFailure } from "./failure.js";
-import { vetoFailure } from "./flow-owner.js";
 import { signsInWithout } from "../../core/ways-in.js";
 import type { UserRecord } from "../../datastore/contracts.js";
 import { identitiesJson, identitiesPayload } from "./accounts.js";
 import { oauthSlice } from "./config.js";
 import { sendOauthNotice } from "./emails.js";
-import { hookVeto } from "../../core/complete-sign-in.js";
-import { runAfterHook } from "../../core/hooks.js";
+import type { FlowFailure } from "./failure.js";
+import { vetoFailure } from "./flow-owner.js";
 import { providersOf } from "./providers/index.js";
 import { linkedIdentityStore, type LinkedIdentityStore } from "./store.js";
 

@@ -1,8 +1,10 @@
 import { z } from "zod";
 import { recordAudit } from "../../core/audit.js";
+import { hookVeto } from "../../core/complete-sign-in.js";
 import { sliceOf } from "../../core/config/slice.js";
 import type { RequestContext } from "../../core/context.js";
 import { defineRoute } from "../../core/define-route.js";
+import { runAfterHook } from "../../core/hooks.js";
 import { setFlash } from "../../core/http/flash.js";
 import { text } from "../../core/input.js";
 import { redirect, refused, type Outcome } from "../../core/outcome.js";
@@ -14,8 +16,6 @@ import { beginFlow } from "./begin.js";
 import { oauthSlice } from "./config.js";
 import { finishAtProvider } from "./finish.js";
 import { flowOwner, refuseFlow, vetoFailure } from "./flow-owner.js";
-import { hookVeto } from "../../core/complete-sign-in.js";
-import { runAfterHook } from "../../core/hooks.js";
 import { linkedIdentityStore } from "./store.js";
 
 /**
