@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import type { BrowserContext, Page } from "playwright-core";
 import { generateTotpCode, generateTotpSecret } from "../../src/crypto/totp/index.js";
 import { secretBox } from "../../src/kit/passcodes/index.js";
+import { linkedIdentityStore } from "../../src/features/oauth/store.js";
 import { chromiumAvailable } from "../helpers/browser.js";
 import { openOauthBrowser, screenshot, type OauthBrowser } from "../helpers/oauth-browser.js";
 
@@ -64,6 +65,35 @@ describe("social sign-in in a real browser (Chromium)", { skip: !available && "c
     assert.ok(seenAtProvider.includes("/auth"), `the browser went to the provider: ${seenAtProvider.join(" ")}`);
     assert.match(await page.content(), /Hello okta\.person@x\.test/);
     assert.equal((await protectedPage(page)).status, 200);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  it('"Sign in with Google" (Google\'s issuer on loopback): back signed in, upstream amr recorded', async () => {
+    const account = await user("google.person@x.test");
+    world.google.setAccount({
+      sub: "g-1001",
+      email: "google.person@x.test",
+      email_verified: true,
+      amr: ["pwd", "mfa"],
+    });
+    const { context, page, problems } = await world.open();
+    await page.goto(`${world.base}/login`);
+    await page.click("text=Sign in with Google");
+    await page.waitForURL((u) => u.origin === world.base && !u.pathname.startsWith("/login"));
+    const answer = await protectedPage(page);
+    assert.equal(answer.status, 200, answer.text);
+    assert.match(answer.text, /Hello google\.person@x\.test/);
+    const linked = await world.app.runtime.datastore.store(linkedIdentityStore).listForUser(account.id);
+    assert.deepEqual(
+      linked.map((l) => [l.provider, l.subject]),
+      [["google", "g-1001"]],
+    );
+    const sessions = await world.app.runtime.sessions.listForUser(account.id);
+    assert.deepEqual(
+      sessions.map((x) => x.authnVia),
+      [["oauth", "oauth:idp=google", "oauth:amr=pwd", "oauth:amr=mfa"]],
+    );
     assert.deepEqual(problems, []);
     await context.close();
   });
@@ -135,6 +165,31 @@ describe("social sign-in in a real browser (Chromium)", { skip: !available && "c
       assert.deepEqual(problems, []);
     } finally {
       world.idp.setFault(null);
+      await context.close();
+    }
+  });
+
+  it("GitHub goes down after the user approved (token endpoint): back on /login with a message, no session", async () => {
+    await user("down.time@x.test");
+    world.github.setUser({
+      id: 90099,
+      login: "down-time",
+      emails: [{ email: "down.time@x.test", primary: true, verified: true }],
+    });
+    world.github.setFault({ kind: "down" }, ["token"]);
+    const { context, page, problems } = await world.open();
+    try {
+      await page.goto(`${world.base}/login`);
+      await page.click("text=Continue with GitHub");
+      await page.waitForURL((u) => u.origin === world.base && u.pathname === "/login");
+      assert.deepEqual(await page.locator(".flash.error").allTextContents(), [
+        "GitHub did not answer. Please try again in a moment.",
+      ]);
+      assert.deepEqual(await sessionCookies(context), []);
+      assert.equal((await protectedPage(page)).status, 401);
+      assert.deepEqual(problems, []);
+    } finally {
+      world.github.setFault(null);
       await context.close();
     }
   });

@@ -1,7 +1,8 @@
 /**
  * Social sign-in in a real browser: the demo app on `http://localhost:PORT` (the port is taken first, so the
  * app's RAMPART_BASE_URL and the redirect URIs registered at the providers name it), an OpenID Connect provider
- * (oidc-provider, declared as the generic provider "okta") and the GitHub-speaking server on loopback, both
+ * (oidc-provider, declared as the generic provider "okta", and a second one behind "google") and the
+ * GitHub-speaking server on loopback, all
  * auto-completing their sign-in, and Debian's Chromium driven by playwright-core. The browser really travels:
  * the app's page → the provider's authorize URL → back to the app's callback.
  */
@@ -20,6 +21,8 @@ export interface OauthBrowser {
   /** http://localhost:PORT: the app's base URL. */
   base: string;
   idp: OidcIdp;
+  /** The OpenID Connect provider behind "google" (Google's issuer overridden to it). */
+  google: OidcIdp;
   github: GithubFake;
   browser: Browser;
   /** A new browser context (own cookies) and page; records CSP violations and script errors in `problems`. */
@@ -45,6 +48,8 @@ export async function openOauthBrowser(
   try {
     const idp = await startOidcIdp({ redirectUris: returnUris("okta") });
     opened.push(idp);
+    const google = await startOidcIdp({ redirectUris: returnUris("google"), clientId: "google-client" });
+    opened.push(google);
     const github = await startGithubFake({ redirectUris: returnUris("github") });
     opened.push(github);
     const extra = (options.config ?? {}) as Record<string, unknown>;
@@ -67,6 +72,12 @@ export async function openOauthBrowser(
               trustEmail: true,
             },
           ],
+          google: {
+            enabled: true,
+            clientId: google.clientId,
+            clientSecret: google.clientSecret,
+            issuer: google.issuer,
+          },
           github: {
             enabled: true,
             clientId: github.clientId,
@@ -87,6 +98,7 @@ export async function openOauthBrowser(
       app,
       base,
       idp,
+      google,
       github,
       browser,
       async open() {

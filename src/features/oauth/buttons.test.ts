@@ -64,6 +64,18 @@ describe("provider buttons on the pages", () => {
     }
   });
 
+  it("every id on the sign-in pages stays unique with the buttons (labels still resolve)", async () => {
+    for (const path of ["/login", "/us-signin", "/register"]) {
+      const page = (await world.app.client().get(path, { headers: { accept: "text/html" } })).body;
+      const ids = [...page.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]!);
+      assert.deepEqual(
+        ids.filter((id, i) => ids.indexOf(id) !== i),
+        [],
+        path,
+      );
+    }
+  });
+
   it("a next that is not ours is not carried by the buttons", async () => {
     const r = await world.app
       .client()
