@@ -130,7 +130,7 @@ export const urlsSlice = z
     }),
     redirectBehavior: key(z.enum(["spa"]).nullable().default(null), {
       env: "SECURITY_REDIRECT_BEHAVIOR",
-      doc: '"spa" makes emailed-link endpoints (confirm, reset, change-email) redirect to the configured UI views with query parameters instead of rendering pages.',
+      doc: '"spa" makes emailed-link endpoints (confirm, reset, change-email) and the social sign-in returns redirect to the configured UI views with query parameters instead of rendering pages.',
     }),
     redirectHost: key(z.string().nullable().default(null), {
       env: "SECURITY_REDIRECT_HOST",

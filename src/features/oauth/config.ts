@@ -94,7 +94,7 @@ export const oidcProviderSchema = z.strictObject({
 const schema = z.strictObject({
   enabled: key(z.boolean().default(false), {
     env: "SECURITY_OAUTH_ENABLE",
-    doc: "Sign-in with the configured providers at /login/oauthstart/<name> (FS OAUTH_ENABLE). GOOGLE_AUTH_ENABLED or GITHUB_AUTH_ENABLED turn it on too.",
+    doc: "Sign-in with the configured providers at /login/oauthstart/<name> (FS OAUTH_ENABLE). GOOGLE_AUTH_ENABLED, GITHUB_AUTH_ENABLED or a provider in RAMPART_OAUTH_PROVIDERS turn it on too.",
   }),
   builtinProviders: key(z.array(z.enum(["google", "github"])).default(["github", "google"]), {
     env: "SECURITY_OAUTH_BUILTIN_PROVIDERS",
@@ -207,9 +207,12 @@ export const oauthSlice = defineSlice({
   },
 });
 
-/** The feature is on: OAUTH_ENABLE, or one of Enferno's GOOGLE_AUTH_ENABLED / GITHUB_AUTH_ENABLED. */
+/**
+ * The feature is on: OAUTH_ENABLE, one of Enferno's GOOGLE_AUTH_ENABLED / GITHUB_AUTH_ENABLED, or a provider
+ * declared in RAMPART_OAUTH_PROVIDERS (declaring one and finding every route a 404 helps nobody).
+ */
 export function oauthOn(value: OauthConfig): boolean {
-  return value.enabled || value.google.enabled || value.github.enabled;
+  return value.enabled || value.google.enabled || value.github.enabled || value.providers.length > 0;
 }
 
 declare module "../../core/config/slice.js" {

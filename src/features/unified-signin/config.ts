@@ -59,7 +59,7 @@ const schema = z.strictObject({
   }),
   loginErrorView: key(z.string().nullable().default(null), {
     env: "SECURITY_LOGIN_ERROR_VIEW",
-    doc: "SPA route magic-link errors redirect to (FS LOGIN_ERROR_VIEW); null: the sign-in page.",
+    doc: "SPA route that magic-link and social sign-in errors redirect to, with ?error (FS LOGIN_ERROR_VIEW); null: the sign-in page.",
   }),
   verifyLinkView: key(z.string().nullable().default(null), {
     env: "RAMPART_US_VERIFY_LINK_VIEW",
