@@ -15,6 +15,7 @@ import { createTestApp, type TestApp } from "./app.js";
 import { launchChromium, serveFetch } from "./browser.js";
 import { startGithubFake, type GithubFake } from "./github-fake.js";
 import { startOidcIdp, type OidcIdp } from "./oidc-idp.js";
+import { loopbackProviders } from "./oauth-world.js";
 
 export interface OauthBrowser {
   app: TestApp;
@@ -59,35 +60,7 @@ export async function openOauthBrowser(
         development: true,
         ...extra,
         baseUrl: base,
-        oauth: {
-          enabled: true,
-          providers: [
-            {
-              name: "okta",
-              label: "Okta",
-              issuer: idp.issuer,
-              clientId: idp.clientId,
-              clientSecret: idp.clientSecret,
-              // This test deployment vouches for its provider's verified emails (they link first sign-ins).
-              trustEmail: true,
-            },
-          ],
-          google: {
-            enabled: true,
-            clientId: google.clientId,
-            clientSecret: google.clientSecret,
-            issuer: google.issuer,
-          },
-          github: {
-            enabled: true,
-            clientId: github.clientId,
-            clientSecret: github.clientSecret,
-            authorizeUrl: `${github.url}/login/oauth/authorize`,
-            tokenUrl: `${github.url}/login/oauth/access_token`,
-            apiUrl: github.url,
-          },
-          ...((extra.oauth ?? {}) as object),
-        },
+        oauth: { ...loopbackProviders({ idp, google, github }), ...((extra.oauth ?? {}) as object) },
       } as RampartConfigInput,
     });
     opened.push(app);

@@ -37,6 +37,43 @@ const returnUris = (name: string) => [
   `${APP}/login/oauth-verify-response/${name}`,
 ];
 
+/**
+ * The `oauth` configuration pointing the three providers at the loopback ones: "okta" (a generic OIDC provider,
+ * trusted with verified emails unless `oktaTrustsEmail` is false), "google" (its issuer overridden) and "github".
+ */
+export function loopbackProviders(
+  p: { idp: OidcIdp; google: OidcIdp; github: GithubFake },
+  oktaTrustsEmail = true,
+): Record<string, unknown> {
+  return {
+    enabled: true,
+    providers: [
+      {
+        name: "okta",
+        label: "Okta",
+        issuer: p.idp.issuer,
+        clientId: p.idp.clientId,
+        clientSecret: p.idp.clientSecret,
+        trustEmail: oktaTrustsEmail,
+      },
+    ],
+    google: {
+      enabled: true,
+      clientId: p.google.clientId,
+      clientSecret: p.google.clientSecret,
+      issuer: p.google.issuer,
+    },
+    github: {
+      enabled: true,
+      clientId: p.github.clientId,
+      clientSecret: p.github.clientSecret,
+      authorizeUrl: `${p.github.url}/login/oauth/authorize`,
+      tokenUrl: `${p.github.url}/login/oauth/access_token`,
+      apiUrl: p.github.url,
+    },
+  };
+}
+
 export async function startOauthWorld(
   options: {
     dialect?: "sqlite" | "postgres" | "mysql";
@@ -58,34 +95,7 @@ export async function startOauthWorld(
       mail: options.mail ?? false,
       config: {
         ...extra,
-        oauth: {
-          enabled: true,
-          providers: [
-            {
-              name: "okta",
-              label: "Okta",
-              issuer: idp.issuer,
-              clientId: idp.clientId,
-              clientSecret: idp.clientSecret,
-              trustEmail: options.oktaTrustsEmail ?? true,
-            },
-          ],
-          google: {
-            enabled: true,
-            clientId: google.clientId,
-            clientSecret: google.clientSecret,
-            issuer: google.issuer,
-          },
-          github: {
-            enabled: true,
-            clientId: github.clientId,
-            clientSecret: github.clientSecret,
-            authorizeUrl: `${github.url}/login/oauth/authorize`,
-            tokenUrl: `${github.url}/login/oauth/access_token`,
-            apiUrl: github.url,
-          },
-          ...oauthExtra,
-        },
+        oauth: { ...loopbackProviders({ idp, google, github }, options.oktaTrustsEmail ?? true), ...oauthExtra },
       } as RampartConfigInput,
     });
   } catch (err) {
