@@ -2,7 +2,6 @@ import { z } from "zod";
 import { key } from "../../core/config/declare.js";
 import { defineSlice } from "../../core/config/slice.js";
 import type { ConfigIssue } from "../../core/errors.js";
-import { isRemoteHttp } from "./providers/loopback.js";
 
 /**
  * Social and enterprise sign-in (Flask-Security OAUTH_*): Google, GitHub and any OpenID Connect provider found by
@@ -223,3 +222,14 @@ declare module "../../core/config/slice.js" {
 
 export type OauthConfig = z.output<typeof schema>;
 export type OidcProviderConfig = z.output<typeof oidcProviderSchema>;
+
+/** A plain-http URL to this machine: allowed for a provider only there (a test, a local Keycloak). */
+export function isLoopbackHttp(url: string): boolean {
+  const u = new URL(url);
+  return u.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(u.hostname);
+}
+
+/** A plain-http URL to anything but this machine: never a provider's endpoint. */
+export function isRemoteHttp(url: string): boolean {
+  return new URL(url).protocol === "http:" && !isLoopbackHttp(url);
+}

@@ -1,5 +1,5 @@
 import * as client from "openid-client";
-import { isLoopbackHttp, isRemoteHttp } from "./loopback.js";
+import { isLoopbackHttp, isRemoteHttp } from "../config.js";
 import { ProviderError } from "./types.js";
 
 /**
