@@ -2,7 +2,7 @@ import { z } from "zod";
 import { completeSignIn, hookVeto } from "../../core/complete-sign-in.js";
 import type { RequestContext } from "../../core/context.js";
 import { defineRoute } from "../../core/define-route.js";
-import { safeRedirect } from "../../kit/http/redirects.js";
+import { safeNext } from "../../kit/http/redirects.js";
 import type { PageProps } from "../../core/render.js";
 import type { FieldErrors } from "../../core/http/respond.js";
 import { flag, text } from "../../core/input.js";
@@ -31,7 +31,7 @@ interface LoginView {
 }
 
 async function page(ctx: RequestContext, props: PageProps<unknown, LoginView>): Promise<string> {
-  const next = props.view?.next ?? safeRedirect(ctx.url.searchParams.get("next"), ctx.appOrigin(), ctx.rt.config);
+  const next = props.view?.next ?? safeNext(ctx, ctx.url.searchParams.get("next"));
   const extras = await pageExtras(ctx, "signin", { csrfToken: props.csrfToken, next, user: null });
   return loginPage(ctx, {
     extras,
@@ -89,7 +89,7 @@ export const postLoginRoute = (path: string) =>
       const identityField =
         rt.config.username.enable && input.username !== undefined && !input.email ? "username" : "email";
       const identity = (identityField === "username" ? input.username : input.email)?.trim() ?? "";
-      const view: LoginView = { identity, next: safeRedirect(rawNext, ctx.appOrigin(), rt.config), remember };
+      const view: LoginView = { identity, next: safeNext(ctx, rawNext), remember };
 
       const shapeErrors: FieldErrors = {};
       if (rawNext && !view.next) shapeErrors.next = [{ code: "INVALID_REDIRECT" }];

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { hookVeto } from "../../core/complete-sign-in.js";
 import { defineRoute } from "../../core/define-route.js";
 import { runAfterHook } from "../../core/hooks.js";
-import { safeRedirect } from "../../kit/http/redirects.js";
+import { safeNext } from "../../kit/http/redirects.js";
 import { ok, refused } from "../../core/outcome.js";
 import { empty } from "../../kit/schemas.js";
 import { signOut } from "../../core/session-writer.js";
@@ -38,7 +38,7 @@ export const logoutRoute = (path: string, method: "GET" | "POST", csrfExempt: bo
       if (rt.config.csrf.cookieName)
         ctx.deleteCookie(rt.config.csrf.cookieName, { secure: rt.config.session.cookieSecure, sameSite: "Strict" });
       if (caller) await runAfterHook(ctx, "logout", caller.user);
-      const next = safeRedirect(ctx.url.searchParams.get("next"), ctx.appOrigin(), rt.config);
+      const next = safeNext(ctx, ctx.url.searchParams.get("next"));
       return ok({}, { browser: { redirect: next ?? rt.config.urls.postLogoutView } });
     },
   });

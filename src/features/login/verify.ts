@@ -5,7 +5,7 @@ import { defineRoute } from "../../core/define-route.js";
 import { runAfterHook } from "../../core/hooks.js";
 import { reauthExtras, reauthOffers } from "../../core/enforce.js";
 import { authenticate } from "../../core/identity.js";
-import { safeRedirect } from "../../kit/http/redirects.js";
+import { safeNext } from "../../kit/http/redirects.js";
 import { text } from "../../core/input.js";
 import { passwordCredential, verifyCredential } from "../../core/verify-credential.js";
 import { tooManyAttempts } from "../../core/lockout/refusal.js";
@@ -26,9 +26,7 @@ interface VerifyView {
 }
 
 async function page(ctx: RequestContext, props: PageProps<unknown, VerifyView>): Promise<string> {
-  const next = props.view
-    ? props.view.next
-    : safeRedirect(ctx.url.searchParams.get("next"), ctx.appOrigin(), ctx.rt.config);
+  const next = props.view ? props.view.next : safeNext(ctx, ctx.url.searchParams.get("next"));
   // The route is "authenticated": the runner resolved the caller already (authenticate caches it per request).
   const caller = await authenticate(ctx, ctx.rt.config.apiEnabledMethods);
   const links = caller ? (await reauthOffers(ctx, caller.user)).links : [];
@@ -70,7 +68,7 @@ export const postVerifyRoute = (path: string) =>
       const { rt } = ctx;
       const user = caller.user;
       const rawNext = input.next ?? ctx.url.searchParams.get("next");
-      const view: VerifyView = { next: rawNext ? safeRedirect(rawNext, ctx.appOrigin(), rt.config) : null };
+      const view: VerifyView = { next: safeNext(ctx, rawNext) };
       if (rawNext && !view.next) return fieldError("next", "INVALID_REDIRECT", { view });
       if (!input.password) return fieldError("password", "PASSWORD_NOT_PROVIDED", { view });
       const veto = await hookVeto(ctx, "verify", user, view);

@@ -4,7 +4,7 @@ import { defineRoute } from "../../core/define-route.js";
 import { flag, text } from "../../core/input.js";
 import { ok, type Outcome } from "../../core/outcome.js";
 import { csrfToken } from "../../kit/schemas.js";
-import { safeRedirect } from "../../kit/http/redirects.js";
+import { safeNext } from "../../kit/http/redirects.js";
 import { beginFlow } from "./begin.js";
 import { providersOf } from "./providers/index.js";
 
@@ -20,7 +20,7 @@ const startInput = z.object({ next: text(), remember: flag });
 /** The flow's `next`: the caller's, made safe, or null. */
 export function flowNext(ctx: RequestContext, raw: string | undefined): string | null {
   const value = raw ?? ctx.url.searchParams.get("next");
-  return value ? safeRedirect(value, ctx.appOrigin(), ctx.rt.config) : null;
+  return safeNext(ctx, value);
 }
 
 /** `remember` from the form or the query (as /login's checkbox), else the app's default. */

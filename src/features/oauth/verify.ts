@@ -9,7 +9,7 @@ import { setFlash } from "../../core/http/flash.js";
 import { text } from "../../core/input.js";
 import { redirect, refused, type Outcome } from "../../core/outcome.js";
 import { reauthenticate } from "../../core/reauthenticate.js";
-import { safeRedirect } from "../../kit/http/redirects.js";
+import { safeNext } from "../../kit/http/redirects.js";
 import { spaLocation, spaMode } from "../../kit/http/spa.js";
 import { oauthAuthnVia } from "./authn-via.js";
 import { beginFlow } from "./begin.js";
@@ -39,7 +39,7 @@ export const postVerifyStartRoute = (path: string) =>
     errors: [400, 404, 503],
     async handle(ctx, { input, caller, params }) {
       const rawNext = input.next ?? ctx.url.searchParams.get("next");
-      const next = rawNext ? safeRedirect(rawNext, ctx.appOrigin(), ctx.rt.config) : null;
+      const next = safeNext(ctx, rawNext);
       if (rawNext && !next) return invalidNext(ctx);
       return beginFlow(ctx, params.name!, "verify", {
         next,

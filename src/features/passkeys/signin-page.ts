@@ -1,7 +1,7 @@
 import type { RequestContext } from "../../core/context.js";
 import { errorsFor } from "../../core/http/respond.js";
 import type { PageProps } from "../../core/render.js";
-import { safeRedirect } from "../../kit/http/redirects.js";
+import { safeNext } from "../../kit/http/redirects.js";
 import { form, html, layout, type Flash } from "../../pages/kit.js";
 import { wanConfig } from "./ceremony.js";
 import { ceremonyForm, passkeysScript } from "./page-kit.js";
@@ -22,11 +22,6 @@ export interface SigninView {
   flashes?: Flash[];
 }
 
-/** A `next` the caller sent, made safe (null: none, or not one of ours). */
-export function nextOf(ctx: RequestContext, raw: string | null | undefined): string | null {
-  return raw ? safeRedirect(raw, ctx.appOrigin(), ctx.rt.config) : null;
-}
-
 export async function signinPage(
   ctx: RequestContext,
   props: PageProps<{ identity?: string; next?: string }, SigninView>,
@@ -34,7 +29,7 @@ export async function signinPage(
   const { rt } = ctx;
   const cfg = wanConfig(rt);
   const view = props.view;
-  const next = view ? view.next : nextOf(ctx, props.input.next ?? ctx.url.searchParams.get("next"));
+  const next = view ? view.next : safeNext(ctx, props.input.next ?? ctx.url.searchParams.get("next"));
   const hidden = next ? { next } : undefined;
   const errors = ["", "credential", "identity", "next", "csrf_token"].flatMap((f) => errorsFor(ctx, props.errors, f));
   const flashes = [...(view?.flashes ?? (props.errors ? [] : props.takeFlashes()))];

@@ -10,7 +10,8 @@ import { assertionCredential, identifyAssertion, type AssertionVerdict } from ".
 import { wanConfig } from "./ceremony.js";
 import { finishSecondFactor } from "./second-factor.js";
 import { assertionRefused, credentialError, signedInTail } from "./signin-answers.js";
-import { nextOf, signinPage, type SigninView } from "./signin-page.js";
+import { signinPage, type SigninView } from "./signin-page.js";
+import { safeNext } from "../../kit/http/redirects.js";
 import { signinMode, startSignin } from "./signin-start.js";
 import { takeState } from "./state.js";
 
@@ -76,7 +77,7 @@ export const postSigninRoute = (path: string) =>
       const rawNext = input.next ?? ctx.url.searchParams.get("next");
       const view: SigninView = {
         identity,
-        next: nextOf(ctx, rawNext),
+        next: safeNext(ctx, rawNext),
         remember: input.remember ?? rt.config.defaultRememberMe,
       };
       if (rawNext && !view.next) return formErrors({ next: [{ code: "INVALID_REDIRECT" }] }, { view });
@@ -116,7 +117,7 @@ export const postSigninStateRoute = (path: string) =>
     async handle(ctx, { input, params }): Promise<Outcome<any, SigninView>> {
       const { rt } = ctx;
       const rawNext = input.next ?? ctx.url.searchParams.get("next");
-      const view: SigninView = { next: nextOf(ctx, rawNext) };
+      const view: SigninView = { next: safeNext(ctx, rawNext) };
       if (rawNext && !view.next) return formErrors({ next: [{ code: "INVALID_REDIRECT" }] }, { view });
       const mode = await signinMode(ctx);
       // A state is only good for the step it was handed out for: a first-factor state does not complete a

@@ -11,7 +11,7 @@ import { fieldError, ok } from "../../core/outcome.js";
 import { reauthenticate } from "../../core/reauthenticate.js";
 import type { PageProps } from "../../core/render.js";
 import { verifyCredential } from "../../core/verify-credential.js";
-import { safeRedirect } from "../../kit/http/redirects.js";
+import { safeNext } from "../../kit/http/redirects.js";
 import { csrfToken, formPayload, signedIn } from "../../kit/schemas.js";
 import { assertionCredential, identifyAssertion, type AssertionVerdict } from "./assertion-check.js";
 import {
@@ -32,12 +32,8 @@ import { wanVerifyPage, type WanVerifyView } from "./verify-page.js";
  * own passkeys. The assertion must come from a credential of the signed-in user: another account's valid
  * passkey proves nothing about who holds this session (FS advisory GHSA-f66q-9rf6-8795).
  */
-function nextOf(ctx: RequestContext, raw: unknown): string | null {
-  return safeRedirect(raw, ctx.appOrigin(), ctx.rt.config);
-}
-
 function page(ctx: RequestContext, props: PageProps<unknown, WanVerifyView>): string {
-  const view = props.view ?? { next: nextOf(ctx, ctx.url.searchParams.get("next")) };
+  const view = props.view ?? { next: safeNext(ctx, ctx.url.searchParams.get("next")) };
   return wanVerifyPage(ctx, {
     csrfToken: props.csrfToken,
     view,
@@ -79,7 +75,7 @@ export const postWanVerifyRoute = (path: string) =>
     async handle(ctx, { input, caller }) {
       const { rt } = ctx;
       const rawNext = input.next ?? ctx.url.searchParams.get("next");
-      const next = nextOf(ctx, rawNext);
+      const next = safeNext(ctx, rawNext);
       if (rawNext && !next) return fieldError("next", "INVALID_REDIRECT", { view: { next: null } });
       const allow = (await rt.datastore.store(passkeyStore).listForUser(caller.user.id)).filter((c) =>
         usableFor(rt, c, "verify"),
@@ -121,7 +117,7 @@ export const postWanVerifyResponseRoute = (path: string) =>
       const cfg = wanConfig(rt);
       const user = caller.user;
       const rawNext = input.next ?? ctx.url.searchParams.get("next");
-      const next = nextOf(ctx, rawNext);
+      const next = safeNext(ctx, rawNext);
       const back = rt.url(cfg.verifyUrl) + (next ? `?next=${encodeURIComponent(next)}` : "");
       const refuse = (code: MessageKey, field?: string, params?: Record<string, string>) =>
         wanRefused(ctx, code, { back, field, params });

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { RequestContext } from "../../core/context.js";
 import type { Runtime } from "../../core/runtime.js";
 import { sliceOf } from "../../core/config/slice.js";
-import { safeRedirect } from "../../kit/http/redirects.js";
+import { safeNext } from "../../kit/http/redirects.js";
 import type { FieldErrors } from "../../core/http/respond.js";
 import { text } from "../../core/input.js";
 import { checkNewPassword } from "../../core/policy/index.js";
@@ -65,7 +65,7 @@ export async function checkRegistrationForm(
   const { rt } = ctx;
   const cfg = sliceOf(rt.config, registrationSlice);
   const rawNext = input.next ?? ctx.url.searchParams.get("next");
-  const next = rawNext ? safeRedirect(rawNext, ctx.appOrigin(), rt.config) : null;
+  const next = safeNext(ctx, rawNext);
   const echo: FormEcho = { email: input.email ?? "", username: input.username ?? "", fields: {}, next };
   const errors: FieldErrors = {};
 

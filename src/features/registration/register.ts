@@ -5,7 +5,7 @@ import type { RequestContext } from "../../core/context.js";
 import { afterCommit } from "../../core/after-commit.js";
 import { defineRoute } from "../../core/define-route.js";
 import { autoSignInVetoed, runAfterHook } from "../../core/hooks.js";
-import { safeRedirect } from "../../kit/http/redirects.js";
+import { safeNext } from "../../kit/http/redirects.js";
 import type { FieldErrors } from "../../core/http/respond.js";
 import { nowOrAfterAnswer } from "../../core/deferred.js";
 import { deliverMail } from "../../kit/mail-delivery.js";
@@ -37,7 +37,7 @@ import { admitSend } from "../../kit/send-limits.js";
  * and the owner is told by mail; see existing.ts.
  */
 async function page(ctx: RequestContext, props: PageProps<RegistrationInput, FormEcho>): Promise<string> {
-  const fromQuery = () => safeRedirect(ctx.url.searchParams.get("next"), ctx.appOrigin(), ctx.rt.config);
+  const fromQuery = () => safeNext(ctx, ctx.url.searchParams.get("next"));
   // A form refused before it was read (an over-long field) shows what was typed.
   const echo = props.view ?? {
     email: props.input.email ?? "",

@@ -4,7 +4,7 @@ import { completeSignIn, hookVeto } from "../../core/complete-sign-in.js";
 import type { RequestContext } from "../../core/context.js";
 import { nowOrAfterAnswer } from "../../core/deferred.js";
 import { defineRoute } from "../../core/define-route.js";
-import { safeRedirect } from "../../kit/http/redirects.js";
+import { safeNext } from "../../kit/http/redirects.js";
 import type { FieldErrors } from "../../core/http/respond.js";
 import { flag, str, text } from "../../core/input.js";
 import { formErrors, ok } from "../../core/outcome.js";
@@ -40,7 +40,7 @@ const pageAt =
   (path: string) =>
   async (ctx: RequestContext, props: PageProps<{ identity?: string }, SigninView>): Promise<string> => {
     const view = props.view;
-    const next = view ? view.next : nextOf(ctx, ctx.url.searchParams.get("next"));
+    const next = view ? view.next : safeNext(ctx, ctx.url.searchParams.get("next"));
     const identity = view?.identity ?? (typeof props.input.identity === "string" ? props.input.identity : undefined);
     const flashes = view?.flashes ?? (props.errors ? [] : props.takeFlashes());
     const extras = await pageExtras(ctx, "signin", { csrfToken: props.csrfToken, next, user: null });
@@ -55,11 +55,6 @@ const pageAt =
       flashes,
     });
   };
-
-/** A `next` the caller sent, made safe (null: none, or not one of ours — the caller reports INVALID_REDIRECT). */
-export function nextOf(ctx: RequestContext, raw: string | null | undefined): string | null {
-  return raw ? safeRedirect(raw, ctx.appOrigin(), ctx.rt.config) : null;
-}
 
 export const getSigninRoute = (path: string, replaces = false) =>
   defineRoute({
@@ -111,7 +106,7 @@ export const postSigninRoute = (path: string, replaces = false) =>
       const rawNext = input.next ?? ctx.url.searchParams.get("next");
       const view: SigninView = {
         identity,
-        next: nextOf(ctx, rawNext),
+        next: safeNext(ctx, rawNext),
         remember: input.remember ?? rt.config.defaultRememberMe,
       };
 
@@ -194,7 +189,7 @@ export const sendCodeRoute = (path: string, signinPath: string) =>
       const { rt } = ctx;
       const identity = input.identity?.trim() ?? "";
       const method = input.chosen_method ?? "";
-      const view: SigninView = { identity, next: nextOf(ctx, input.next ?? ctx.url.searchParams.get("next")) };
+      const view: SigninView = { identity, next: safeNext(ctx, input.next ?? ctx.url.searchParams.get("next")) };
       const generic = rt.config.returnGenericResponses;
       const fail = (errors: FieldErrors, status?: number) => formErrors(errors, { view, status });
 

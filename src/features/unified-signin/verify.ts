@@ -19,7 +19,7 @@ import { pageExtras } from "../../core/page-extras.js";
 import { verifyPage } from "./pages.js";
 import { codeSent, verifyForm } from "./schemas.js";
 import { checkPasscode, lockedOut } from "./passcode-check.js";
-import { nextOf } from "./signin.js";
+import { safeNext } from "../../kit/http/redirects.js";
 import { admitSend } from "../../kit/send-limits.js";
 
 /**
@@ -33,7 +33,7 @@ interface VerifyView {
 }
 
 async function page(ctx: RequestContext, props: PageProps<unknown, VerifyView>): Promise<string> {
-  const next = props.view ? props.view.next : nextOf(ctx, ctx.url.searchParams.get("next"));
+  const next = props.view ? props.view.next : safeNext(ctx, ctx.url.searchParams.get("next"));
   // The route is "authenticated": the runner resolved the caller already (authenticate caches it per request).
   const caller = await authenticate(ctx, ctx.rt.config.apiEnabledMethods);
   const methods = caller ? activeCodeMethods(ctx.rt, caller.user) : [];
@@ -89,7 +89,7 @@ export const postVerifyRoute = (path: string) =>
       const { rt } = ctx;
       const user = caller.user;
       const rawNext = input.next ?? ctx.url.searchParams.get("next");
-      const view: VerifyView = { next: nextOf(ctx, rawNext) };
+      const view: VerifyView = { next: safeNext(ctx, rawNext) };
       if (rawNext && !view.next) return fieldError("next", "INVALID_REDIRECT", { view });
       if (!input.passcode) return fieldError("passcode", "PASSCODE_NOT_PROVIDED", { view });
       const veto = await hookVeto(ctx, "us_verify", user, view);
@@ -134,7 +134,7 @@ export const verifySendCodeRoute = (path: string) =>
     page,
     async handle(ctx, { input, caller }) {
       const { rt } = ctx;
-      const view: VerifyView = { next: nextOf(ctx, input.next ?? ctx.url.searchParams.get("next")) };
+      const view: VerifyView = { next: safeNext(ctx, input.next ?? ctx.url.searchParams.get("next")) };
       const method = input.chosen_method ?? "";
       if (!SENDING_METHODS.includes(method) || !activeCodeMethods(rt, caller.user).includes(method))
         return fieldError("chosen_method", "US_METHOD_NOT_AVAILABLE", { view });

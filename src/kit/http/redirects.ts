@@ -1,4 +1,5 @@
 import type { RampartConfig } from "../../core/config/index.js";
+import type { RequestContext } from "../../core/context.js";
 
 /**
  * Open-redirect defence. A `next` value is accepted only when, resolved with the WHATWG URL parser against the
@@ -41,4 +42,9 @@ function allowedOtherHost(target: URL, config: RampartConfig): boolean {
     }
   }
   return false;
+}
+
+/** A `next` the caller sent, made safe for this request's app (null: none given, or not one of ours). */
+export function safeNext(ctx: RequestContext, raw: unknown): string | null {
+  return safeRedirect(raw, ctx.appOrigin(), ctx.rt.config);
 }
